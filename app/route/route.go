@@ -1,0 +1,14 @@
+// Package route names the PWA's pages. The server registers the same paths
+// (it must answer them, and the service worker must cache them for offline
+// start) without importing the UI.
+package route
+
+// The pages of the PWA.
+const (
+	Home    = "/"
+	Shelter = "/shelter"
+	HQ      = "/hq"
+)
+
+// All lists every page, for the server's router and the offline cache.
+func All() []string { return []string{Home, Shelter, HQ} }

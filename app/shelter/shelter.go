@@ -1,0 +1,205 @@
+// Package shelter holds the evacuation-shelter records that volunteers write:
+// who arrived, entered by hand when the person has no pass.
+//
+// Records are facts in the op log: adding an evacuee is an op of kind
+// OpEvacueeAdd whose body is an Evacuee. The record's identity is the op that
+// created it, so two tablets offline for days can never mint the same id.
+package shelter
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// OpEvacueeAdd is the op kind for a person entered by hand at a shelter.
+const OpEvacueeAdd = "shelter.evacuee.add"
+
+// Evacuee is a person checked in at a shelter by hand.
+type Evacuee struct {
+	ID        string `json:"-"` // set by the fold from the creating op
+	Shelter   string `json:"shelter"`
+	Name      string `json:"name,omitempty"` // as the person writes it, kanji or kana
+	Kana      string `json:"kana"`           // reading, for sorting and search
+	BirthYear int    `json:"birth_year"`
+}
+
+// Field errors wrapped by Validate, so the form can say which field is wrong
+// and how, in the reader's language.
+var (
+	ErrRequired  = errors.New("required")
+	ErrNotKana   = errors.New("not kana")
+	ErrTooLong   = errors.New("too long")
+	ErrBirthYear = errors.New("birth year out of range")
+)
+
+// FieldError says which form field failed and why.
+type FieldError struct {
+	Field string // "shelter", "name", "kana" or "birth_year"
+	Err   error
+}
+
+func (e *FieldError) Error() string { return "shelter: " + e.Field + ": " + e.Err.Error() }
+
+// Unwrap returns the reason, one of the Err variables.
+func (e *FieldError) Unwrap() error { return e.Err }
+
+// MaxNameRunes bounds names and readings; real names are far shorter.
+const MaxNameRunes = 40
+
+// Normalize trims the fields and folds the reading to full-width katakana, so
+// "やまだ たろう" and "ﾔﾏﾀﾞ ﾀﾛｳ" sort and match as the same reading.
+func (e Evacuee) Normalize() Evacuee {
+	e.Shelter = strings.TrimSpace(e.Shelter)
+	e.Name = strings.TrimSpace(e.Name)
+	e.Kana = NormalizeKana(e.Kana)
+	return e
+}
+
+// Validate checks a normalised record against what a shelter needs: a
+// reading (kana) that staff can sort and call out, and a plausible birth
+// year. thisYear is the current year on the device.
+func (e Evacuee) Validate(thisYear int) error {
+	switch {
+	case e.Shelter == "":
+		return &FieldError{"shelter", ErrRequired}
+	case utf8.RuneCountInString(e.Name) > MaxNameRunes:
+		return &FieldError{"name", ErrTooLong}
+	case e.Kana == "":
+		return &FieldError{"kana", ErrRequired}
+	case utf8.RuneCountInString(e.Kana) > MaxNameRunes:
+		return &FieldError{"kana", ErrTooLong}
+	case !isKana(e.Kana):
+		return &FieldError{"kana", ErrNotKana}
+	case e.BirthYear < thisYear-120 || e.BirthYear > thisYear:
+		return &FieldError{"birth_year", fmt.Errorf("%w: %d", ErrBirthYear, e.BirthYear)}
+	}
+	return nil
+}
+
+// NormalizeKana folds a reading to full-width katakana with single
+// full-width spaces: hiragana becomes katakana, half-width katakana (with its
+// separate voicing marks) becomes full width.
+func NormalizeKana(s string) string {
+	var b strings.Builder
+	rs := []rune(strings.TrimSpace(s))
+	space := false
+	for i := 0; i < len(rs); i++ {
+		r := rs[i]
+		if unicode.IsSpace(r) {
+			space = true
+			continue
+		}
+		if space && b.Len() > 0 {
+			b.WriteRune('\u3000')
+		}
+		space = false
+		switch {
+		case r >= 'ぁ' && r <= 'ゖ':
+			r += 'ァ' - 'ぁ'
+		case r >= 0xFF66 && r <= 0xFF9D:
+			r = halfKata[r-0xFF66]
+			if i+1 < len(rs) {
+				switch rs[i+1] {
+				case 'ﾞ':
+					if v, ok := voiced(r, 1); ok {
+						r, i = v, i+1
+					}
+				case 'ﾟ':
+					if v, ok := voiced(r, 2); ok {
+						r, i = v, i+1
+					}
+				}
+			}
+		case r == 'ｰ':
+			r = 'ー'
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// halfKata maps U+FF66..U+FF9D to full-width katakana.
+var halfKata = []rune("ヲァィゥェォャュョッーアイウエオカキクケコサシスセソタチツテトナニヌネノハヒフヘホマミムメモヤユヨラリルレロワン")
+
+// voiced returns the voiced (step 1, dakuten) or semi-voiced (step 2,
+// handakuten) form of a full-width katakana, if it has one.
+func voiced(r rune, step rune) (rune, bool) {
+	switch {
+	case step == 1 && r == 'ウ':
+		return 'ヴ', true
+	case step == 1 && ((r >= 'カ' && r <= 'ト' && (r-'カ')%2 == 0) || (r >= 'ハ' && r <= 'ホ' && (r-'ハ')%3 == 0)):
+		return r + 1, true
+	case step == 2 && r >= 'ハ' && r <= 'ホ' && (r-'ハ')%3 == 0:
+		return r + 2, true
+	}
+	return r, false
+}
+
+func isKana(s string) bool {
+	for _, r := range s {
+		if !(r >= 'ァ' && r <= 'ヺ') && r != 'ー' && r != '・' && r != '\u3000' {
+			return false
+		}
+	}
+	return true
+}
+
+// ErrYear is wrapped by ParseBirthYear.
+var ErrYear = errors.New("not a year")
+
+// eras maps the Japanese era names (and their usual Latin initials) to the
+// Western year before the era's first year, for ParseBirthYear.
+var eras = []struct {
+	names []string
+	base  int
+}{
+	{[]string{"令和", "R"}, 2018},
+	{[]string{"平成", "H"}, 1988},
+	{[]string{"昭和", "S"}, 1925},
+	{[]string{"大正", "T"}, 1911},
+	{[]string{"明治", "M"}, 1867},
+}
+
+// ParseBirthYear reads a birth year as people write it on a form: a
+// Western year ("1950", "１９５０") or a Japanese era year ("昭和25",
+// "S25", "昭和25年"), because many elderly evacuees know their birth year
+// only in the era calendar.
+func ParseBirthYear(s string) (int, error) {
+	s = strings.TrimSuffix(strings.TrimSpace(foldDigits(s)), "年")
+	base := 0
+	for _, era := range eras {
+		for _, name := range era.names {
+			if rest, ok := strings.CutPrefix(strings.ToUpper(s), name); ok {
+				s, base = strings.TrimSpace(rest), era.base
+			}
+		}
+	}
+	if s == "元" && base != 0 {
+		return base + 1, nil // 元年: the era's first year
+	}
+	n := 0
+	for _, r := range s {
+		if r < '0' || r > '9' || n > 9999 {
+			return 0, fmt.Errorf("shelter: birth year %q: %w", s, ErrYear)
+		}
+		n = n*10 + int(r-'0')
+	}
+	if s == "" || (base != 0 && n == 0) {
+		return 0, fmt.Errorf("shelter: birth year %q: %w", s, ErrYear)
+	}
+	return base + n, nil
+}
+
+// foldDigits turns full-width digits (what a Japanese keyboard often
+// types) into ASCII ones.
+func foldDigits(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= '０' && r <= '９' {
+			return r - '０' + '0'
+		}
+		return r
+	}, s)
+}

@@ -1,0 +1,90 @@
+package shelter
+
+import (
+	"errors"
+	"testing"
+)
+
+func TestNormalizeKana(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"やまだ たろう", "ヤマダ\u3000タロウ"},
+		{"  ﾔﾏﾀﾞ   ﾀﾛｳ ", "ヤマダ\u3000タロウ"},
+		{"ﾊﾟﾝ", "パン"},
+		{"ｳﾞｧｲｵﾘﾝ", "ヴァイオリン"},
+		{"カトウ", "カトウ"},
+		{"ﾗｰﾒﾝ", "ラーメン"},
+	}
+	for _, tt := range tests {
+		if got := NormalizeKana(tt.in); got != tt.want {
+			t.Errorf("NormalizeKana(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// A voicing mark on a vowel has no composed form: it stays a separate
+// half-width rune, and validation must reject the reading rather than
+// silently drop the mark.
+func TestNormalizeKanaStrayMark(t *testing.T) {
+	if got := NormalizeKana("ｱﾞ"); isKana(got) {
+		t.Fatalf("NormalizeKana(%q) = %q, accepted as kana", "ｱﾞ", got)
+	}
+}
+
+func TestValidate(t *testing.T) {
+	ok := Evacuee{Shelter: "s1", Name: "山田 太郎", Kana: "やまだ たろう", BirthYear: 1950}.Normalize()
+	if err := ok.Validate(2026); err != nil {
+		t.Fatalf("valid record: %v", err)
+	}
+	tests := []struct {
+		name  string
+		e     Evacuee
+		field string
+		want  error
+	}{
+		{"no shelter", Evacuee{Kana: "ア", BirthYear: 2000}, "shelter", ErrRequired},
+		{"no kana", Evacuee{Shelter: "s", Name: "山田", BirthYear: 2000}, "kana", ErrRequired},
+		{"kanji in kana", Evacuee{Shelter: "s", Kana: "山田", BirthYear: 2000}, "kana", ErrNotKana},
+		{"latin in kana", Evacuee{Shelter: "s", Kana: "yamada", BirthYear: 2000}, "kana", ErrNotKana},
+		{"future birth", Evacuee{Shelter: "s", Kana: "ア", BirthYear: 2027}, "birth_year", ErrBirthYear},
+		{"missing birth", Evacuee{Shelter: "s", Kana: "ア"}, "birth_year", ErrBirthYear},
+		{"long name", Evacuee{Shelter: "s", Name: string(make([]rune, 41)), Kana: "ア", BirthYear: 2000}, "name", ErrTooLong},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.e.Normalize().Validate(2026)
+			var fe *FieldError
+			if !errors.As(err, &fe) || fe.Field != tt.field || !errors.Is(err, tt.want) {
+				t.Fatalf("Validate = %v, want field %s error %v", err, tt.field, tt.want)
+			}
+		})
+	}
+}
+
+func TestParseBirthYear(t *testing.T) {
+	tests := []struct {
+		in   string
+		want int
+	}{
+		{"1950", 1950},
+		{" １９５０ ", 1950},
+		{"1950年", 1950},
+		{"昭和25", 1950},
+		{"昭和２５年", 1950},
+		{"s25", 1950},
+		{"H3", 1991},
+		{"令和元年", 2019},
+		{"令和2", 2020},
+		{"大正15", 1926},
+	}
+	for _, tt := range tests {
+		got, err := ParseBirthYear(tt.in)
+		if err != nil || got != tt.want {
+			t.Errorf("ParseBirthYear(%q) = %d, %v; want %d", tt.in, got, err, tt.want)
+		}
+	}
+	for _, bad := range []string{"", "abc", "昭和", "19x0", "S0", "99999999999"} {
+		if _, err := ParseBirthYear(bad); !errors.Is(err, ErrYear) {
+			t.Errorf("ParseBirthYear(%q) err = %v, want ErrYear", bad, err)
+		}
+	}
+}

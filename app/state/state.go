@@ -1,0 +1,109 @@
+// Package state folds an op log into the records the screens show. The fold
+// is deterministic: any device and the server, given the same set of ops in
+// any arrival order, compute the same state. That is what lets a shelter
+// tablet show its own unsynced records at once and agree with HQ later.
+package state
+
+import (
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+
+	"smartpass.city/smartpass/app/facility"
+	"smartpass.city/smartpass/app/shelter"
+	"smartpass.city/smartpass/syncproto"
+)
+
+// State is the result of folding ops.
+type State struct {
+	Facilities map[string]facility.Facility
+	Evacuees   map[string]shelter.Evacuee
+	// Rejected lists ops that could not be applied, with the reason, so
+	// staff see them instead of losing them silently.
+	Rejected []Rejected
+}
+
+// Rejected is an op the fold could not apply.
+type Rejected struct {
+	Op     syncproto.Op
+	Reason string
+}
+
+// Fold returns the state of ops, ordered by (HLC, device, seq) first so the
+// result does not depend on the order they arrived in.
+func Fold(ops []syncproto.Op) *State {
+	sorted := slices.Clone(ops)
+	slices.SortFunc(sorted, compareOps)
+	s := &State{
+		Facilities: make(map[string]facility.Facility),
+		Evacuees:   make(map[string]shelter.Evacuee),
+	}
+	for _, op := range sorted {
+		if err := s.apply(op); err != nil {
+			s.Rejected = append(s.Rejected, Rejected{Op: op, Reason: err.Error()})
+		}
+	}
+	return s
+}
+
+func compareOps(a, b syncproto.Op) int {
+	return cmp.Or(cmp.Compare(a.HLC, b.HLC), cmp.Compare(a.Device, b.Device), cmp.Compare(a.Seq, b.Seq))
+}
+
+// RecordID names the record an op created: the op's own identity, which is
+// unique across devices without coordination.
+func RecordID(op syncproto.Op) string {
+	return op.Device + "." + strconv.FormatUint(op.Seq, 10)
+}
+
+func (s *State) apply(op syncproto.Op) error {
+	switch op.Kind {
+	case facility.OpUpsert:
+		var f facility.Facility
+		if err := json.Unmarshal(op.Body, &f); err != nil {
+			return fmt.Errorf("state: %s body: %w", op.Kind, err)
+		}
+		if err := f.Validate(); err != nil {
+			return fmt.Errorf("state: %w", err)
+		}
+		s.Facilities[f.ID] = f
+	case shelter.OpEvacueeAdd:
+		var e shelter.Evacuee
+		if err := json.Unmarshal(op.Body, &e); err != nil {
+			return fmt.Errorf("state: %s body: %w", op.Kind, err)
+		}
+		e.ID = RecordID(op)
+		s.Evacuees[e.ID] = e
+	default:
+		// A kind from a newer app version: keep it in the log, show nothing.
+	}
+	return nil
+}
+
+// Shelters returns the shelter facilities, ordered by id.
+func (s *State) Shelters() []facility.Facility {
+	var out []facility.Facility
+	for _, f := range s.Facilities {
+		if f.Kind == facility.Shelter {
+			out = append(out, f)
+		}
+	}
+	slices.SortFunc(out, func(a, b facility.Facility) int { return cmp.Compare(a.ID, b.ID) })
+	return out
+}
+
+// EvacueesAt returns the evacuees of one shelter in reading (kana) order.
+func (s *State) EvacueesAt(shelterID string) []shelter.Evacuee {
+	var out []shelter.Evacuee
+	for _, e := range s.Evacuees {
+		if e.Shelter == shelterID {
+			out = append(out, e)
+		}
+	}
+	slices.SortFunc(out, func(a, b shelter.Evacuee) int {
+		return cmp.Or(cmp.Compare(a.Kana, b.Kana), cmp.Compare(a.ID, b.ID))
+	})
+	return out
+}

@@ -1,0 +1,388 @@
+// Package synclog is the device side of sync: an append-only local op log
+// that the screens write to and read from at once, and an engine that pushes
+// the log to the server and pulls other devices' ops whenever a link exists.
+//
+// The log is the source of truth on the device. Recording an op never waits
+// for the network; the engine deletes nothing from the outbox until the
+// server has acknowledged it, and on every reconnect it takes the server's
+// acknowledged mark as the truth, so a dropped link, a reload or a closed
+// browser loses nothing and sends nothing twice into the state.
+//
+// Storage and transport are interfaces (Store, Conn) so the same engine runs
+// in the browser (IndexedDB and the browser's WebSocket, in wasm/) and
+// natively in tests and simulators.
+package synclog
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"smartpass.city/smartpass/app/hlc"
+	"smartpass.city/smartpass/syncproto"
+)
+
+// Conn is one open connection to the sync server carrying whole frames.
+type Conn interface {
+	Send(ctx context.Context, frame []byte) error
+	Recv(ctx context.Context) ([]byte, error)
+	Close() error
+}
+
+// Dialer opens a connection to the sync server.
+type Dialer func(ctx context.Context) (Conn, error)
+
+// FeedAll is the feed a device pulls until scoped feeds exist.
+const FeedAll = "all"
+
+// ErrRefused wraps an Error frame the server sent.
+var ErrRefused = errors.New("refused by server")
+
+// Options tune an Engine. Zero values take the defaults.
+type Options struct {
+	Client     string        // app build, sent in Hello
+	Batch      int           // ops per Push frame (default 100)
+	Window     int           // ops pushed but not yet acknowledged (default 400)
+	MinBackoff time.Duration // first reconnect delay (default 500ms)
+	MaxBackoff time.Duration // longest reconnect delay (default 30s)
+	Now        func() time.Time
+}
+
+// Status is what the screen's sync indicator shows.
+type Status struct {
+	Online   bool      // a session with the server is open
+	Pending  int       // local ops the server has not acknowledged
+	LastSync time.Time // when the server last acknowledged or sent ops
+	Err      string    // the last problem, in words for the log
+}
+
+// Engine runs sync for one device. Create it with New, start Run once.
+type Engine struct {
+	store Store
+	dial  Dialer
+	opt   Options
+	clock *hlc.Clock
+	wake  chan struct{}
+
+	mu        sync.Mutex
+	status    Status
+	listeners map[int]func()
+	nextID    int
+}
+
+// New returns an engine over store that reaches the server with dial.
+func New(ctx context.Context, store Store, dial Dialer, opt Options) (*Engine, error) {
+	if opt.Batch <= 0 {
+		opt.Batch = 100
+	}
+	if opt.Window < opt.Batch {
+		opt.Window = 4 * opt.Batch
+	}
+	if opt.MinBackoff <= 0 {
+		opt.MinBackoff = 500 * time.Millisecond
+	}
+	if opt.MaxBackoff < opt.MinBackoff {
+		opt.MaxBackoff = 30 * time.Second
+	}
+	ops, err := store.All(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("synclog: open: %w", err)
+	}
+	var last uint64
+	for _, op := range ops {
+		last = max(last, op.HLC)
+	}
+	e := &Engine{
+		store:     store,
+		dial:      dial,
+		opt:       opt,
+		clock:     hlc.New(opt.Now, last),
+		wake:      make(chan struct{}, 1),
+		listeners: make(map[int]func()),
+	}
+	if err := e.refreshPending(ctx); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// DeviceID is the device's identity.
+func (e *Engine) DeviceID() string { return e.store.DeviceID() }
+
+// Record appends an op of kind with body (marshalled to JSON) to the local
+// log and returns it. It returns once the op is durable on the device; the
+// engine pushes it when it can.
+func (e *Engine) Record(ctx context.Context, kind string, body any) (syncproto.Op, error) {
+	b, err := json.Marshal(body)
+	if err != nil {
+		return syncproto.Op{}, fmt.Errorf("synclog: record %s: %w", kind, err)
+	}
+	op := syncproto.Op{Seq: 1, HLC: e.clock.Now(), Kind: kind, Body: b}
+	if err := op.Validate(); err != nil {
+		return syncproto.Op{}, fmt.Errorf("synclog: record %s: %w", kind, err)
+	}
+	op, err = e.store.AppendLocal(ctx, op)
+	if err != nil {
+		return syncproto.Op{}, fmt.Errorf("synclog: record %s: %w", kind, err)
+	}
+	if err := e.refreshPending(ctx); err != nil {
+		return op, err
+	}
+	e.Kick()
+	e.notify()
+	return op, nil
+}
+
+// Ops returns every op the device holds, for folding into screen state.
+func (e *Engine) Ops(ctx context.Context) ([]syncproto.Op, error) {
+	return e.store.All(ctx)
+}
+
+// Status returns the current sync status.
+func (e *Engine) Status() Status {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.status
+}
+
+// Watch calls fn after every change of the log or of the status, until stop
+// is called. fn must not block.
+func (e *Engine) Watch(fn func()) (stop func()) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	id := e.nextID
+	e.nextID++
+	e.listeners[id] = fn
+	return func() {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		delete(e.listeners, id)
+	}
+}
+
+// Kick wakes the engine: push new ops now, or stop waiting to reconnect
+// (the browser said it is online again).
+func (e *Engine) Kick() {
+	select {
+	case e.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (e *Engine) notify() {
+	e.mu.Lock()
+	fns := make([]func(), 0, len(e.listeners))
+	for _, fn := range e.listeners {
+		fns = append(fns, fn)
+	}
+	e.mu.Unlock()
+	for _, fn := range fns {
+		fn()
+	}
+}
+
+func (e *Engine) update(f func(*Status)) {
+	e.mu.Lock()
+	f(&e.status)
+	e.mu.Unlock()
+	e.notify()
+}
+
+func (e *Engine) refreshPending(ctx context.Context) error {
+	n, err := e.store.Pending(ctx)
+	if err != nil {
+		return fmt.Errorf("synclog: count pending: %w", err)
+	}
+	e.mu.Lock()
+	e.status.Pending = n
+	e.mu.Unlock()
+	return nil
+}
+
+// Run keeps a session with the server open until ctx ends, reconnecting
+// with exponential backoff and jitter after every failure.
+func (e *Engine) Run(ctx context.Context) {
+	backoff := e.opt.MinBackoff
+	for ctx.Err() == nil {
+		start := time.Now()
+		err := e.session(ctx)
+		e.update(func(s *Status) {
+			s.Online = false
+			if err != nil && ctx.Err() == nil {
+				s.Err = err.Error()
+			}
+		})
+		if time.Since(start) > 10*time.Second {
+			backoff = e.opt.MinBackoff // the link was good for a while
+		}
+		// Full jitter: many tablets coming back after a power cut must not
+		// reconnect in step.
+		delay := time.Duration(rand.Int64N(int64(backoff)) + 1)
+		backoff = min(2*backoff, e.opt.MaxBackoff)
+		t := time.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+		case <-t.C:
+		case <-e.wake:
+		}
+		t.Stop()
+	}
+}
+
+// session runs one connection: hello, then push and pull side by side until
+// either fails.
+func (e *Engine) session(ctx context.Context) error {
+	conn, err := e.dial(ctx)
+	if err != nil {
+		return fmt.Errorf("synclog: connect: %w", err)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() { <-ctx.Done(); conn.Close() }()
+
+	if err := send(ctx, conn, &syncproto.Hello{Proto: syncproto.Version, Device: e.store.DeviceID(), Client: e.opt.Client}); err != nil {
+		return err
+	}
+	f, err := recv(ctx, conn)
+	if err != nil {
+		return err
+	}
+	w, ok := f.(*syncproto.Welcome)
+	if !ok {
+		return fmt.Errorf("synclog: hello answered with %s, want welcome", f.Type())
+	}
+	if err := e.ack(ctx, w.Acked); err != nil {
+		return err
+	}
+	cursor, err := e.store.Cursor(ctx, FeedAll)
+	if err != nil {
+		return fmt.Errorf("synclog: read cursor: %w", err)
+	}
+	if err := send(ctx, conn, &syncproto.Pull{Feed: FeedAll, After: cursor}); err != nil {
+		return err
+	}
+	e.update(func(s *Status) { s.Online, s.Err = true, "" })
+
+	acked := make(chan uint64, 1)
+	errc := make(chan error, 2)
+	go func() { errc <- e.readLoop(ctx, conn, acked) }()
+	go func() { errc <- e.pushLoop(ctx, conn, w.Acked, acked) }()
+	return <-errc
+}
+
+// readLoop handles the server's frames: acks, ops and errors.
+func (e *Engine) readLoop(ctx context.Context, conn Conn, acked chan uint64) error {
+	for {
+		f, err := recv(ctx, conn)
+		if err != nil {
+			return err
+		}
+		switch f := f.(type) {
+		case *syncproto.Ack:
+			if err := e.ack(ctx, f.Acked); err != nil {
+				return err
+			}
+			select { // keep only the newest mark
+			case <-acked:
+			default:
+			}
+			acked <- f.Acked
+		case *syncproto.Ops:
+			for _, op := range f.Ops {
+				e.clock.Observe(op.HLC)
+			}
+			if err := e.store.SaveRemote(ctx, f.Feed, f.Ops, f.Cursor); err != nil {
+				return fmt.Errorf("synclog: save pulled ops: %w", err)
+			}
+			e.update(func(s *Status) { s.LastSync = e.now() })
+		case *syncproto.Error:
+			err := fmt.Errorf("synclog: %w: %s: %s", ErrRefused, f.Code, f.Message)
+			if f.Fatal {
+				return err
+			}
+			e.update(func(s *Status) { s.Err = err.Error() })
+		default:
+			return fmt.Errorf("synclog: unexpected %s frame from server", f.Type())
+		}
+	}
+}
+
+// pushLoop sends the outbox in batches, keeping at most Window ops
+// unacknowledged so a slow link is not flooded.
+func (e *Engine) pushLoop(ctx context.Context, conn Conn, ackedSeq uint64, acked chan uint64) error {
+	sent := ackedSeq
+	for {
+		if sent < ackedSeq {
+			sent = ackedSeq
+		}
+		var ops []syncproto.Op
+		if sent-ackedSeq < uint64(e.opt.Window) {
+			var err error
+			ops, err = e.store.Outbox(ctx, sent, e.opt.Batch)
+			if err != nil {
+				return fmt.Errorf("synclog: read outbox: %w", err)
+			}
+		}
+		if len(ops) > 0 {
+			if err := send(ctx, conn, &syncproto.Push{Ops: ops}); err != nil {
+				return err
+			}
+			sent = ops[len(ops)-1].Seq
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case ackedSeq = <-acked:
+		case <-e.wake:
+		}
+	}
+}
+
+func (e *Engine) ack(ctx context.Context, upTo uint64) error {
+	if err := e.store.Ack(ctx, upTo); err != nil {
+		return fmt.Errorf("synclog: ack %d: %w", upTo, err)
+	}
+	if err := e.refreshPending(ctx); err != nil {
+		return err
+	}
+	e.update(func(s *Status) { s.LastSync = e.now() })
+	return nil
+}
+
+func (e *Engine) now() time.Time {
+	if e.opt.Now != nil {
+		return e.opt.Now()
+	}
+	return time.Now()
+}
+
+func send(ctx context.Context, conn Conn, f syncproto.Frame) error {
+	b, err := syncproto.Encode(f)
+	if err != nil {
+		return fmt.Errorf("synclog: %w", err)
+	}
+	if err := conn.Send(ctx, b); err != nil {
+		return fmt.Errorf("synclog: send %s: %w", f.Type(), err)
+	}
+	return nil
+}
+
+func recv(ctx context.Context, conn Conn) (syncproto.Frame, error) {
+	b, err := conn.Recv(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("synclog: receive: %w", err)
+	}
+	f, err := syncproto.Decode(b)
+	if err != nil {
+		return nil, fmt.Errorf("synclog: %w", err)
+	}
+	if ef, ok := f.(*syncproto.Error); ok && ef.Fatal {
+		return nil, fmt.Errorf("synclog: %w: %s: %s", ErrRefused, ef.Code, ef.Message)
+	}
+	return f, nil
+}

@@ -1,0 +1,132 @@
+package synclog
+
+import (
+	"cmp"
+	"context"
+	"slices"
+	"sync"
+
+	"smartpass.city/smartpass/syncproto"
+)
+
+// Store is the device's durable log. The browser implementation lives in
+// wasm/idb (IndexedDB); MemStore serves native tools and tests.
+//
+// Every method must be atomic: a reload or a crash between two calls leaves
+// either the state before a call or after it, never half of it.
+type Store interface {
+	// DeviceID is this device's identity, fixed when the store was created.
+	DeviceID() string
+	// AppendLocal stores op as the device's next op: it sets op.Device to
+	// DeviceID and op.Seq to one past the last local seq (gapless), puts it
+	// in the outbox, and returns it.
+	AppendLocal(ctx context.Context, op syncproto.Op) (syncproto.Op, error)
+	// Outbox returns up to limit unacknowledged local ops with Seq > after,
+	// in Seq order.
+	Outbox(ctx context.Context, after uint64, limit int) ([]syncproto.Op, error)
+	// Pending counts the unacknowledged local ops.
+	Pending(ctx context.Context) (int, error)
+	// Ack drops local ops with Seq <= upTo from the outbox; they stay in
+	// the log. Only the server's acknowledgement may call it.
+	Ack(ctx context.Context, upTo uint64) error
+	// SaveRemote stores ops received on feed and moves the feed's cursor to
+	// cursor, in one step. Ops already held (same Device and Seq) are
+	// replaced, which sets their Global sequence.
+	SaveRemote(ctx context.Context, feed string, ops []syncproto.Op, cursor uint64) error
+	// Cursor returns the feed's cursor: the global sequence to pull after.
+	Cursor(ctx context.Context, feed string) (uint64, error)
+	// All returns every op held, local and remote.
+	All(ctx context.Context) ([]syncproto.Op, error)
+}
+
+type opKey struct {
+	dev string
+	seq uint64
+}
+
+// MemStore is a Store in memory, for native tools, simulators and tests.
+// It is safe for concurrent use.
+type MemStore struct {
+	mu      sync.Mutex
+	dev     string
+	lastSeq uint64
+	acked   uint64
+	ops     map[opKey]syncproto.Op
+	cursors map[string]uint64
+}
+
+// NewMemStore returns an empty store for the device named dev.
+func NewMemStore(dev string) *MemStore {
+	return &MemStore{dev: dev, ops: make(map[opKey]syncproto.Op), cursors: make(map[string]uint64)}
+}
+
+// DeviceID implements Store.
+func (m *MemStore) DeviceID() string { return m.dev }
+
+// AppendLocal implements Store.
+func (m *MemStore) AppendLocal(_ context.Context, op syncproto.Op) (syncproto.Op, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.lastSeq++
+	op.Device, op.Seq, op.Global = m.dev, m.lastSeq, 0
+	m.ops[opKey{op.Device, op.Seq}] = op
+	return op, nil
+}
+
+// Outbox implements Store.
+func (m *MemStore) Outbox(_ context.Context, after uint64, limit int) ([]syncproto.Op, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []syncproto.Op
+	for seq := max(after, m.acked) + 1; seq <= m.lastSeq && len(out) < limit; seq++ {
+		out = append(out, m.ops[opKey{m.dev, seq}])
+	}
+	return out, nil
+}
+
+// Pending implements Store.
+func (m *MemStore) Pending(context.Context) (int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return int(m.lastSeq - m.acked), nil
+}
+
+// Ack implements Store.
+func (m *MemStore) Ack(_ context.Context, upTo uint64) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.acked = max(m.acked, min(upTo, m.lastSeq))
+	return nil
+}
+
+// SaveRemote implements Store.
+func (m *MemStore) SaveRemote(_ context.Context, feed string, ops []syncproto.Op, cursor uint64) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, op := range ops {
+		m.ops[opKey{op.Device, op.Seq}] = op
+	}
+	m.cursors[feed] = max(m.cursors[feed], cursor)
+	return nil
+}
+
+// Cursor implements Store.
+func (m *MemStore) Cursor(_ context.Context, feed string) (uint64, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.cursors[feed], nil
+}
+
+// All implements Store.
+func (m *MemStore) All(context.Context) ([]syncproto.Op, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]syncproto.Op, 0, len(m.ops))
+	for _, op := range m.ops {
+		out = append(out, op)
+	}
+	slices.SortFunc(out, func(a, b syncproto.Op) int {
+		return cmp.Or(cmp.Compare(a.Device, b.Device), cmp.Compare(a.Seq, b.Seq))
+	})
+	return out, nil
+}

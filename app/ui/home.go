@@ -1,0 +1,47 @@
+package ui
+
+import (
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+
+	"smartpass.city/smartpass/app/route"
+)
+
+// homePage lists the modes a device can run in.
+type homePage struct {
+	app.Compo
+	live
+}
+
+func (p *homePage) OnMount(ctx app.Context) { p.mount(ctx) }
+func (p *homePage) OnDismount()             { p.dismount() }
+
+func (p *homePage) Render() app.UI {
+	type mode struct{ key, href string }
+	modes := []mode{
+		{"mode.shelter", route.Shelter},
+		{"mode.hq", route.HQ},
+		{"mode.enroll", ""},
+		{"mode.hospital", ""},
+		{"mode.playpark", ""},
+	}
+	return p.frame(
+		app.H1().Text(p.tr("home.title")),
+		app.P().Text(p.tr("home.lead")),
+		app.Nav().Class("modes").Body(
+			app.Range(modes).Slice(func(i int) app.UI {
+				m := modes[i]
+				if m.href == "" {
+					return app.Div().Class("mode soon").Attr("aria-disabled", "true").Body(
+						app.Strong().Text(p.tr(m.key)),
+						app.Span().Text(p.tr(m.key+".d")),
+						app.Span().Text(p.tr("mode.soon")),
+					)
+				}
+				return app.A().Class("mode").Href(m.href).Body(
+					app.Strong().Text(p.tr(m.key)),
+					app.Span().Text(p.tr(m.key+".d")),
+				)
+			}),
+		),
+	)
+}

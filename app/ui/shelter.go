@@ -1,0 +1,203 @@
+package ui
+
+import (
+	"errors"
+	"time"
+
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+
+	"smartpass.city/smartpass/app/facility"
+	"smartpass.city/smartpass/app/shelter"
+)
+
+// shelterPage is the volunteer's screen: pick the shelter, check people in
+// by hand, see who is here. It works the same with or without a network.
+type shelterPage struct {
+	app.Compo
+	live
+
+	shelterID string
+	name      string
+	kana      string
+	birth     string
+	fieldErr  map[string]string
+	msg       string
+	saving    bool
+}
+
+// storageShelter remembers the tablet's shelter across reloads.
+const storageShelter = "shelter"
+
+func (p *shelterPage) OnMount(ctx app.Context) {
+	ctx.LocalStorage().Get(storageShelter, &p.shelterID)
+	p.mount(ctx)
+}
+
+func (p *shelterPage) OnDismount() { p.dismount() }
+
+func (p *shelterPage) current() (facility.Facility, []facility.Facility) {
+	if p.st == nil {
+		return facility.Facility{}, nil
+	}
+	all := p.st.Shelters()
+	for _, f := range all {
+		if f.ID == p.shelterID {
+			return f, all
+		}
+	}
+	if len(all) > 0 {
+		return all[0], all
+	}
+	return facility.Facility{}, all
+}
+
+func (p *shelterPage) Render() app.UI {
+	cur, all := p.current()
+	if len(all) == 0 {
+		return p.frame(
+			app.H1().Text(p.tr("shelter.title")),
+			app.P().Class("notice").Text(p.tr("shelter.none")),
+		)
+	}
+	unsent := p.unsent()
+	people := p.st.EvacueesAt(cur.ID)
+	count := p.tr("list.title", len(people))
+	if cur.Capacity > 0 {
+		count = p.tr("list.capacity", len(people), cur.Capacity)
+	}
+	return p.frame(
+		app.H1().Text(p.tr("shelter.title")),
+		app.Label().For("shelter").Text(p.tr("shelter.pick")),
+		app.Select().ID("shelter").OnChange(p.pickShelter).Body(
+			app.Range(all).Slice(func(i int) app.UI {
+				return app.Option().Value(all[i].ID).Selected(all[i].ID == cur.ID).Text(all[i].Name(p.lang))
+			}),
+		),
+		app.Form().ID("add-evacuee").Class("card").OnSubmit(p.submit).Body(
+			app.H2().Text(p.tr("shelter.add")),
+			p.field("kana", p.tr("field.kana"), p.tr("field.kana.h"), p.kana, &p.kana),
+			p.field("name", p.tr("field.name"), p.tr("field.name.h"), p.name, &p.name),
+			p.field("birth", p.tr("field.birth"), p.tr("field.birth.h"), p.birth, &p.birth),
+			app.Div().Class("actions").Body(
+				app.Button().ID("add").Type("submit").Disabled(p.saving).Text(p.tr("action.add")),
+			),
+			app.If(p.msg != "", func() app.UI {
+				return app.P().ID("form-message").Class("notice").Attr("role", "status").Text(p.msg)
+			}),
+		),
+		app.H2().ID("count").Text(count),
+		app.If(len(people) == 0, func() app.UI {
+			return app.P().Text(p.tr("list.empty"))
+		}).Else(func() app.UI {
+			return app.Table().ID("evacuees").Body(
+				app.THead().Body(app.Tr().Body(
+					app.Th().Text(p.tr("col.kana")),
+					app.Th().Text(p.tr("col.name")),
+					app.Th().Text(p.tr("col.birth")),
+					app.Th().Text(p.tr("col.sync")),
+				)),
+				app.TBody().Body(app.Range(people).Slice(func(i int) app.UI {
+					e := people[i]
+					sync := p.tr("sync.done")
+					if unsent[e.ID] {
+						sync = p.tr("sync.pending")
+					}
+					return app.Tr().Attr("data-id", e.ID).Body(
+						app.Td().Text(e.Kana),
+						app.Td().Text(e.Name),
+						app.Td().Text(e.BirthYear),
+						app.Td().Class("sync").Attr("data-unsent", unsent[e.ID]).Text(sync),
+					)
+				})),
+			)
+		}),
+	)
+}
+
+// field renders a labelled text input bound to *v, with its hint and its
+// error, announced to screen readers.
+func (p *shelterPage) field(id, label, hint, value string, v *string) app.UI {
+	msg := p.fieldErr[id]
+	return app.Div().Body(
+		app.Label().For(id).Text(label),
+		app.Input().ID(id).Name(id).Type("text").Value(value).
+			Attr("aria-invalid", msg != "").
+			Attr("aria-describedby", id+"-hint").
+			AutoComplete(false).
+			OnInput(func(ctx app.Context, e app.Event) { *v = ctx.JSSrc().Get("value").String() }),
+		app.P().ID(id+"-hint").Class("hint").Text(hint),
+		app.If(msg != "", func() app.UI {
+			return app.P().ID(id+"-error").Class("error").Attr("role", "alert").Text(msg)
+		}),
+	)
+}
+
+func (p *shelterPage) pickShelter(ctx app.Context, e app.Event) {
+	p.shelterID = ctx.JSSrc().Get("value").String()
+	ctx.LocalStorage().Set(storageShelter, p.shelterID)
+}
+
+func (p *shelterPage) submit(ctx app.Context, e app.Event) {
+	e.PreventDefault()
+	if p.saving {
+		return
+	}
+	cur, _ := p.current()
+	p.fieldErr, p.msg = nil, ""
+	year, yearErr := shelter.ParseBirthYear(p.birth)
+	ev := shelter.Evacuee{Shelter: cur.ID, Name: p.name, Kana: p.kana, BirthYear: year}.Normalize()
+	err := ev.Validate(time.Now().Year())
+	if err == nil && yearErr != nil {
+		err = &shelter.FieldError{Field: "birth_year", Err: yearErr}
+	}
+	if err != nil {
+		p.fieldErr = map[string]string{}
+		var fe *shelter.FieldError
+		if errors.As(err, &fe) {
+			p.fieldErr[formField(fe.Field)] = p.fieldMessage(fe)
+		}
+		return
+	}
+	p.saving = true
+	ctx.Async(func() {
+		_, err := p.sync.Record(ctx, shelter.OpEvacueeAdd, ev)
+		ctx.Dispatch(func(ctx app.Context) {
+			p.saving = false
+			if err != nil {
+				app.Log("shelter: record evacuee:", err)
+				p.msg = p.tr("err.save")
+				return
+			}
+			who := ev.Kana
+			if ev.Name != "" {
+				who = ev.Name
+			}
+			if p.status.Online {
+				p.msg = p.tr("added", who)
+			} else {
+				p.msg = p.tr("added.offline", who)
+			}
+			p.name, p.kana, p.birth = "", "", ""
+		})
+	})
+}
+
+// formField maps a record's field to the form input that edits it.
+func formField(field string) string {
+	if field == "birth_year" {
+		return "birth"
+	}
+	return field
+}
+
+func (p *shelterPage) fieldMessage(fe *shelter.FieldError) string {
+	switch {
+	case errors.Is(fe, shelter.ErrRequired):
+		return p.tr("err.required")
+	case errors.Is(fe, shelter.ErrNotKana):
+		return p.tr("err.kana")
+	case errors.Is(fe, shelter.ErrTooLong):
+		return p.tr("err.toolong")
+	}
+	return p.tr("err.birth")
+}

@@ -1,0 +1,182 @@
+// Package ui is the PWA's screens, as go-app components. It reads and
+// writes only through the Sync interface, so the same screens run over the
+// browser's IndexedDB and WebSocket (wired in wasm/) or over anything else
+// that keeps an op log.
+package ui
+
+import (
+	"context"
+
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+
+	"smartpass.city/smartpass/app/route"
+	"smartpass.city/smartpass/app/state"
+	"smartpass.city/smartpass/app/synclog"
+	"smartpass.city/smartpass/syncproto"
+)
+
+// Sync is the device's op log as the screens use it (a *synclog.Engine).
+type Sync interface {
+	Record(ctx context.Context, kind string, body any) (syncproto.Op, error)
+	Ops(ctx context.Context) ([]syncproto.Op, error)
+	Status() synclog.Status
+	Watch(fn func()) (stop func())
+}
+
+// Register routes every page of the PWA to its component, all over s.
+func Register(s Sync) {
+	app.Route(route.Home, func() app.Composer { return &homePage{live: live{sync: s}} })
+	app.Route(route.Shelter, func() app.Composer { return &shelterPage{live: live{sync: s}} })
+	app.Route(route.HQ, func() app.Composer { return &hqPage{live: live{sync: s}} })
+}
+
+// stateLang is the go-app state holding the UI language, persisted in the
+// browser so a tablet keeps the language staff chose.
+const stateLang = "lang"
+
+// live is what every page shares: the folded state of the log, the sync
+// status, and the language, refreshed whenever the log changes.
+type live struct {
+	sync   Sync
+	stop   func()
+	busy   bool // a refresh is running
+	dirty  bool // the log changed during it
+	lang   string
+	status synclog.Status
+	ops    []syncproto.Op
+	st     *state.State
+}
+
+func (l *live) mount(ctx app.Context) {
+	ctx.ObserveState(stateLang, &l.lang).OnChange(func() { setDocumentLang(l.lang) })
+	setDocumentLang(l.lang)
+	l.stop = l.sync.Watch(func() {
+		ctx.Dispatch(func(ctx app.Context) { l.refresh(ctx) })
+	})
+	l.refresh(ctx)
+}
+
+func (l *live) dismount() {
+	if l.stop != nil {
+		l.stop()
+	}
+}
+
+// refresh re-reads the log off the UI goroutine and folds it. Changes that
+// arrive meanwhile coalesce into one more refresh, so a burst of synced ops
+// costs two folds, not one per op.
+func (l *live) refresh(ctx app.Context) {
+	if l.busy {
+		l.dirty = true
+		return
+	}
+	l.busy = true
+	ctx.Async(func() {
+		ops, err := l.sync.Ops(ctx)
+		var st *state.State
+		if err == nil {
+			st = state.Fold(ops)
+		}
+		status := l.sync.Status()
+		ctx.Dispatch(func(ctx app.Context) {
+			l.busy = false
+			if err == nil {
+				l.ops, l.st = ops, st
+			} else {
+				status.Err = err.Error()
+			}
+			l.status = status
+			if l.dirty {
+				l.dirty = false
+				l.refresh(ctx)
+			}
+		})
+	})
+}
+
+// unsent returns the ids of records whose creating op the server has not
+// stored yet.
+func (l *live) unsent() map[string]bool {
+	out := make(map[string]bool)
+	for _, op := range l.ops {
+		if op.Global == 0 {
+			out[state.RecordID(op)] = true
+		}
+	}
+	return out
+}
+
+func (l *live) tr(key string, args ...any) string { return tr(l.lang, key, args...) }
+
+func setDocumentLang(lang string) {
+	if !app.IsClient {
+		return
+	}
+	if lang == "" {
+		lang = langJA
+	}
+	app.Window().Get("document").Get("documentElement").Call("setAttribute", "lang", lang)
+}
+
+// frame wraps a page: the bar with the home link, the sync status and the
+// language switch, then the page's content.
+func (l *live) frame(content ...app.UI) app.UI {
+	return app.Div().Body(
+		app.Header().Class("bar").Body(
+			app.A().Class("title").Href(route.Home).Text(l.tr("app.name")),
+			l.statusPill(),
+			app.Button().ID("lang").Class("lang").Text(l.tr("lang.switch")).OnClick(func(ctx app.Context, e app.Event) {
+				next := langEN
+				if l.lang == langEN {
+					next = langJA
+				}
+				ctx.SetState(stateLang, next).Persist()
+			}),
+		),
+		app.Main().Body(content...),
+	)
+}
+
+// statusPill shows online/offline and how many records wait to be sent:
+// the one thing a volunteer must be able to trust at a glance.
+func (l *live) statusPill() app.UI {
+	s := l.status
+	class, label := "online", l.tr("status.online")
+	switch {
+	case !s.Online && s.Pending > 0:
+		class, label = "offline", l.tr("status.offline.n", s.Pending)
+	case !s.Online:
+		class, label = "offline", l.tr("status.offline")
+	case s.Pending > 0:
+		class, label = "pending", l.tr("status.sending", s.Pending)
+	}
+	return app.Div().ID("sync-status").Class("status "+class).
+		Attr("role", "status").
+		Attr("data-online", s.Online).
+		Attr("data-pending", s.Pending).
+		Title(s.Err).
+		Body(app.Span().Class("dot"), app.Span().Text(label))
+}
+
+// RegisterUnavailable routes every page to a screen that says the device
+// cannot keep records, and why. It is used when the browser refuses local
+// storage (some private modes): working on without it would lose check-ins
+// at the next reload, which is worse than saying so.
+func RegisterUnavailable(reason error) {
+	for _, p := range route.All() {
+		app.Route(p, func() app.Composer { return &unavailablePage{reason: reason.Error()} })
+	}
+}
+
+type unavailablePage struct {
+	app.Compo
+	reason string
+}
+
+func (p *unavailablePage) Render() app.UI {
+	return app.Main().Body(
+		app.H1().Text("この端末では記録を保存できません / This device cannot store records"),
+		app.P().Class("notice").Text("ブラウザの保存領域（IndexedDB）が使えません。プライベートモードを解除するか、別のブラウザで開いてください。 / The browser's storage (IndexedDB) is not available. Leave private mode or use another browser."),
+		app.P().Class("hint").Text(p.reason),
+	)
+}

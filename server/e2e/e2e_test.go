@@ -1,0 +1,263 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"smartpass.city/smartpass/server/serverproc"
+)
+
+var (
+	root     string // module root
+	work     string // built binaries and assets for this run
+	chromium string
+)
+
+func TestMain(m *testing.M) {
+	code, err := setup(m)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e:", err)
+		os.Exit(1)
+	}
+	os.Exit(code)
+}
+
+func setup(m *testing.M) (int, error) {
+	var err error
+	if chromium, err = findChromium(); err != nil {
+		return 0, err
+	}
+	out, err := exec.Command("go", "env", "GOMOD").Output()
+	if err != nil {
+		return 0, fmt.Errorf("find module root: %w", err)
+	}
+	root = filepath.Dir(strings.TrimSpace(string(out)))
+	if work, err = os.MkdirTemp("", "smartpass-e2e-"); err != nil {
+		return 0, err
+	}
+	defer os.RemoveAll(work)
+	assets := filepath.Join(work, "assets")
+	if err := os.CopyFS(assets, os.DirFS(filepath.Join(root, "assets"))); err != nil {
+		return 0, fmt.Errorf("copy assets: %w", err)
+	}
+	builds := [][]string{
+		{"", "go", "build", "-o", filepath.Join(work, "smartpass-server"), "./server"},
+		{"GOOS=js GOARCH=wasm", "go", "build", "-o", filepath.Join(assets, "app.wasm"), "./wasm"},
+	}
+	for _, b := range builds {
+		cmd := exec.Command(b[1], b[2:]...)
+		cmd.Dir = root
+		cmd.Env = append(os.Environ(), strings.Fields(b[0])...)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return 0, fmt.Errorf("%s %v: %w\n%s", b[0], b[1:], err, out)
+		}
+	}
+	return m.Run(), nil
+}
+
+func findChromium() (string, error) {
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("no Chromium found: install Debian's chromium (apt-get install -y chromium); .ci/run does")
+}
+
+func startServer(t *testing.T, addr, data string) *serverproc.Proc {
+	t.Helper()
+	p := serverproc.Start(t, filepath.Join(work, "smartpass-server"), nil, addr,
+		"-data", data, "-assets", filepath.Join(work, "assets"), "-dev", "-demo")
+	p.WaitHealthy(t)
+	return p
+}
+
+// browser starts headless Chromium with a fresh profile.
+func browser(t *testing.T) context.Context {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromium),
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1024, 1100),
+	)
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(alloc, chromedp.WithLogf(t.Logf))
+	t.Cleanup(func() { cancel(); cancelAlloc() })
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	return ctx
+}
+
+// run runs actions with a deadline, failing the test with what was going on.
+func run(t *testing.T, ctx context.Context, what string, d time.Duration, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// get runs one action that returns a value.
+func get[T any](t *testing.T, ctx context.Context, what string, a chromedp.Action[T]) T {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(ctx, a)
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	return v
+}
+
+// eval evaluates JavaScript, awaiting a returned promise.
+func eval[T any](expr string) chromedp.Action[T] {
+	return chromedp.Evaluate[T](expr, chromedp.EvalAwaitPromise)
+}
+
+// waitJS polls a JavaScript expression until it is true.
+func waitJS(t *testing.T, ctx context.Context, what, expr string, d time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for {
+		ok, err := chromedp.Run(ctx, eval[bool](expr))
+		if err == nil && ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			html, _ := chromedp.Run(ctx, eval[string](`document.body.outerHTML`))
+			t.Fatalf("timed out waiting for %s (%s; last error %v)\npage: %s", what, expr, err, html)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// idbCount counts the records of an object store in the PWA's IndexedDB.
+func idbCount(t *testing.T, ctx context.Context, store string) int {
+	t.Helper()
+	expr := fmt.Sprintf(`new Promise((resolve, reject) => {
+		const r = indexedDB.open("smartpass");
+		r.onerror = () => reject(r.error);
+		r.onsuccess = () => {
+			const db = r.result;
+			const c = db.transaction(%q).objectStore(%q).count();
+			c.onsuccess = () => { db.close(); resolve(c.result); };
+			c.onerror = () => reject(c.error);
+		};
+	})`, store, store)
+	return get(t, ctx, "count "+store, eval[int](expr))
+}
+
+func statusIs(online bool, pending int) string {
+	return fmt.Sprintf(`(() => { const s = document.querySelector("#sync-status");
+		return !!s && s.dataset.online === %q && s.dataset.pending === %q; })()`, fmt.Sprint(online), fmt.Sprint(pending))
+}
+
+// The foundation's thin slice: a volunteer checks a person in by hand while
+// the server is down; the record is in IndexedDB and on screen at once,
+// reaches Badger when the server is back, and shows on HQ in another
+// browser context.
+func TestShelterOfflineCheckInReachesHQ(t *testing.T) {
+	addr := serverproc.FreeAddr(t)
+	data := t.TempDir()
+	base := "http://" + addr
+	srv := startServer(t, addr, data)
+
+	tablet := browser(t)
+	run(t, tablet, "open the shelter page", 60*time.Second,
+		chromedp.Navigate(base+"/shelter"),
+		chromedp.WaitVisible(chromedp.ID("shelter")),
+	)
+	get(t, tablet, "service worker ready", eval[bool](`navigator.serviceWorker.ready.then(() => true)`))
+	waitJS(t, tablet, "online status", statusIs(true, 0), 20*time.Second)
+
+	// Japanese first, English on request, and back.
+	run(t, tablet, "switch language", 10*time.Second,
+		chromedp.Click(chromedp.ID("lang")),
+		chromedp.WaitVisible(chromedp.Search(`//h1[text()="Shelter check-in"]`)),
+		chromedp.Click(chromedp.ID("lang")),
+		chromedp.WaitVisible(chromedp.Search(`//h1[text()="避難所の受付"]`)),
+	)
+
+	// The server goes away; the tablet reloads from its service worker.
+	srv.Stop(t)
+	run(t, tablet, "reload offline", 60*time.Second,
+		chromedp.Reload(),
+		chromedp.WaitVisible(chromedp.ID("shelter")),
+	)
+	waitJS(t, tablet, "offline status", statusIs(false, 0), 20*time.Second)
+
+	// A half-filled form is refused with the reason, and nothing is stored.
+	run(t, tablet, "submit without kana", 10*time.Second,
+		chromedp.SendKeys(chromedp.ID("name"), "山田 太郎"),
+		chromedp.Click(chromedp.ID("add")),
+		chromedp.WaitVisible(chromedp.ID("kana-error")),
+	)
+	if n := idbCount(t, tablet, "outbox"); n != 0 {
+		t.Fatalf("outbox holds %d records after a refused form, want 0", n)
+	}
+
+	run(t, tablet, "check in by hand", 20*time.Second,
+		chromedp.SendKeys(chromedp.ID("kana"), "やまだ たろう"),
+		chromedp.SendKeys(chromedp.ID("birth"), "昭和25"),
+		chromedp.Click(chromedp.ID("add")),
+		chromedp.WaitVisible(chromedp.Search(`//tr[td[text()="ヤマダ　タロウ"] and td[text()="1950"] and td[@data-unsent="true"]]`)),
+	)
+	waitJS(t, tablet, "offline with one pending", statusIs(false, 1), 10*time.Second)
+	if n := idbCount(t, tablet, "outbox"); n != 1 {
+		t.Fatalf("outbox holds %d records, want 1", n)
+	}
+	buf := get(t, tablet, "screenshot", chromedp.FullScreenshot(100))
+	if err := os.WriteFile(filepath.Join(root, "assets", "screenshots", "shelter-offline.png"), buf, 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	// The server comes back on the same data: the tablet reconnects by
+	// itself and pushes the check-in.
+	srv = startServer(t, addr, data)
+	waitJS(t, tablet, "the check-in to be sent", statusIs(true, 0), 60*time.Second)
+	run(t, tablet, "row marked as sent", 10*time.Second,
+		chromedp.WaitVisible(chromedp.Search(`//tr[td[text()="ヤマダ　タロウ"] and td[@data-unsent="false"]]`)))
+	if n := idbCount(t, tablet, "outbox"); n != 0 {
+		t.Fatalf("outbox holds %d records after sync, want 0", n)
+	}
+
+	// HQ, in a second browser with its own profile (it shares nothing with
+	// the tablet: no IndexedDB, no service worker), sees it.
+	hq := browser(t)
+	run(t, hq, "HQ shows the check-in", 60*time.Second,
+		chromedp.Navigate(base+"/hq"),
+		chromedp.WaitVisible(chromedp.Search(`//section[@id="hq-shelter-daishoji"]//tr[td[text()="ヤマダ　タロウ"] and td[text()="山田 太郎"]]`)),
+	)
+	total := get(t, hq, "read total", eval[string](`document.querySelector("#hq-total").textContent`))
+	if !strings.Contains(total, "1人") {
+		t.Fatalf("HQ total = %q, want 1人", total)
+	}
+	buf = get(t, hq, "HQ screenshot", chromedp.FullScreenshot(100))
+	if err := os.WriteFile(filepath.Join(root, "assets", "screenshots", "hq.png"), buf, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run(t, hq, "open home", 20*time.Second,
+		chromedp.Navigate(base+"/"),
+		chromedp.WaitVisible(chromedp.CSS(".modes")))
+	buf = get(t, hq, "home screenshot", chromedp.FullScreenshot(100))
+	if err := os.WriteFile(filepath.Join(root, "assets", "screenshots", "home.png"), buf, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(srv.Log(), "sync: device connected") {
+		t.Fatalf("server log shows no device connecting:\n%s", srv.Log())
+	}
+}

@@ -1,0 +1,387 @@
+// Package hub is the server end of sync: it accepts device websockets,
+// ingests pushed ops into the log, acknowledges them once durable, and
+// streams the log back to every device from its cursor, live after
+// catch-up.
+//
+// A bad frame is answered with an Error frame that names the reason and the
+// session goes on; only a frame that breaks the session itself (over the
+// size limit, a protocol version not spoken here) ends it. Nothing already
+// acknowledged depends on the session, so ending one loses nothing.
+package hub
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"smartpass.city/smartpass/syncproto"
+)
+
+// Log is the durable op log the hub serves (oplog.Log on Badger).
+type Log interface {
+	Append(ctx context.Context, device string, ops []syncproto.Op) (uint64, error)
+	Mark(device string) (uint64, error)
+	Since(after uint64, limit, maxBytes int) ([]syncproto.Op, error)
+	Head() uint64
+	Changed() <-chan struct{}
+	Epoch() string
+}
+
+// Options configure a Hub.
+type Options struct {
+	// Dev allows plain (unencrypted) websockets from loopback addresses.
+	// Without it, only TLS connections are accepted.
+	Dev    bool
+	Server string // version string sent in Welcome
+	Logger *slog.Logger
+	// HelloTimeout bounds the wait for a device's first frame.
+	HelloTimeout time.Duration
+}
+
+// Hub serves the /sync websocket endpoint.
+type Hub struct {
+	log      Log
+	opt      Options
+	upgrader websocket.Upgrader
+
+	mu     sync.Mutex
+	conns  map[*websocket.Conn]struct{}
+	closed bool
+	wg     sync.WaitGroup
+}
+
+// New returns a hub over log.
+func New(log Log, opt Options) *Hub {
+	if opt.Logger == nil {
+		opt.Logger = slog.Default()
+	}
+	if opt.HelloTimeout <= 0 {
+		opt.HelloTimeout = 15 * time.Second
+	}
+	return &Hub{
+		log:   log,
+		opt:   opt,
+		conns: make(map[*websocket.Conn]struct{}),
+		upgrader: websocket.Upgrader{
+			ReadBufferSize:  16 << 10,
+			WriteBufferSize: 16 << 10,
+			// The default CheckOrigin accepts only the server's own origin:
+			// the PWA it serves.
+		},
+	}
+}
+
+const (
+	writeTimeout = 10 * time.Second
+	pongTimeout  = 60 * time.Second
+	pingEvery    = 25 * time.Second
+	sendQueue    = 32
+)
+
+// ServeHTTP upgrades a request to a sync session.
+func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.TLS == nil && !(h.opt.Dev && isLoopback(r.RemoteAddr)) {
+		h.opt.Logger.Warn("sync: refused plain websocket", "remote", r.RemoteAddr)
+		http.Error(w, "sync needs a TLS connection (wss://); plain ws is allowed only on loopback in -dev mode", http.StatusForbidden)
+		return
+	}
+	ws, err := h.upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		h.opt.Logger.Warn("sync: upgrade failed", "remote", r.RemoteAddr, "err", err)
+		return // the upgrader has written the HTTP error
+	}
+	if !h.track(ws) {
+		ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "server shutting down"), time.Now().Add(time.Second))
+		ws.Close()
+		return
+	}
+	defer h.untrack(ws)
+	s := &session{hub: h, ws: ws, remote: r.RemoteAddr, out: make(chan []byte, sendQueue)}
+	s.run()
+}
+
+func (h *Hub) track(ws *websocket.Conn) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return false
+	}
+	h.conns[ws] = struct{}{}
+	h.wg.Add(1)
+	return true
+}
+
+func (h *Hub) untrack(ws *websocket.Conn) {
+	h.mu.Lock()
+	delete(h.conns, ws)
+	h.mu.Unlock()
+	h.wg.Done()
+}
+
+// Close ends every session and waits for their handlers, so the log can be
+// closed safely afterwards. New connections are refused.
+func (h *Hub) Close() {
+	h.mu.Lock()
+	h.closed = true
+	for ws := range h.conns {
+		ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "server shutting down"), time.Now().Add(time.Second))
+		ws.Close()
+	}
+	h.mu.Unlock()
+	h.wg.Wait()
+}
+
+// Conns returns the number of open sessions.
+func (h *Hub) Conns() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.conns)
+}
+
+func isLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// session is one device connection. Only the writer goroutine writes to ws.
+type session struct {
+	hub    *Hub
+	ws     *websocket.Conn
+	remote string
+	device string
+	out    chan []byte
+	pull   bool
+}
+
+func (s *session) logger() *slog.Logger {
+	return s.hub.opt.Logger.With("remote", s.remote, "device", s.device)
+}
+
+func (s *session) run() {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	writerDone := make(chan struct{})
+	go func() {
+		defer close(writerDone)
+		s.writer(ctx)
+	}()
+	err := s.read(ctx)
+	if err != nil && !isClosed(err) {
+		s.logger().Warn("sync: session ended", "err", err)
+	}
+	cancel()
+	<-writerDone
+	s.ws.Close()
+}
+
+// writer is the only goroutine that writes frames; it also pings so dead
+// links are noticed.
+func (s *session) writer(ctx context.Context) {
+	ping := time.NewTicker(pingEvery)
+	defer ping.Stop()
+	for {
+		select {
+		case b := <-s.out:
+			s.ws.SetWriteDeadline(time.Now().Add(writeTimeout))
+			if err := s.ws.WriteMessage(websocket.BinaryMessage, b); err != nil {
+				s.ws.Close() // unblocks the reader
+				return
+			}
+		case <-ping.C:
+			if err := s.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(writeTimeout)); err != nil {
+				s.ws.Close()
+				return
+			}
+		case <-ctx.Done():
+			// Flush what is queued (an error frame explaining why we
+			// close), then say goodbye.
+			for {
+				select {
+				case b := <-s.out:
+					s.ws.SetWriteDeadline(time.Now().Add(writeTimeout))
+					s.ws.WriteMessage(websocket.BinaryMessage, b)
+				default:
+					s.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second))
+					return
+				}
+			}
+		}
+	}
+}
+
+// send queues a frame for the writer, waiting while the queue is full.
+func (s *session) send(ctx context.Context, f syncproto.Frame) error {
+	b, err := syncproto.Encode(f)
+	if err != nil {
+		return fmt.Errorf("sync: encode %s: %w", f.Type(), err)
+	}
+	select {
+	case s.out <- b:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// refuse sends an Error frame. A fatal one ends the session.
+func (s *session) refuse(ctx context.Context, code, msg string, fatal bool) error {
+	s.logger().Warn("sync: refused frame", "code", code, "msg", msg, "fatal", fatal)
+	err := s.send(ctx, &syncproto.Error{Code: code, Message: msg, Fatal: fatal})
+	if fatal {
+		return fmt.Errorf("sync: %s: %s", code, msg)
+	}
+	return err
+}
+
+func (s *session) read(ctx context.Context) error {
+	// Frames over the limit are cut off by readFrame, which can still tell
+	// the device why. The websocket's own limit is only a backstop for
+	// absurd sizes: it closes with 1009 before we could answer.
+	s.ws.SetReadLimit(4 * syncproto.MaxFrameSize)
+	s.ws.SetReadDeadline(time.Now().Add(s.hub.opt.HelloTimeout))
+	s.ws.SetPongHandler(func(string) error {
+		return s.ws.SetReadDeadline(time.Now().Add(pongTimeout))
+	})
+	for {
+		mt, p, err := s.readFrame()
+		if errors.Is(err, syncproto.ErrTooLarge) {
+			return s.refuse(ctx, syncproto.CodeTooLarge, err.Error(), true)
+		}
+		if err != nil {
+			return err
+		}
+		if s.device != "" {
+			s.ws.SetReadDeadline(time.Now().Add(pongTimeout))
+		}
+		if mt != websocket.BinaryMessage {
+			if err := s.refuse(ctx, syncproto.CodeMalformed, "frames must be binary messages", false); err != nil {
+				return err
+			}
+			continue
+		}
+		f, err := syncproto.Decode(p)
+		if err != nil {
+			code := syncproto.CodeOf(err)
+			if err := s.refuse(ctx, code, err.Error(), code == syncproto.CodeVersion); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := s.handle(ctx, f); err != nil {
+			return err
+		}
+	}
+}
+
+// readFrame reads one message, keeping at most MaxFrameSize bytes of it.
+func (s *session) readFrame() (int, []byte, error) {
+	mt, r, err := s.ws.NextReader()
+	if err != nil {
+		return 0, nil, err
+	}
+	p, err := io.ReadAll(io.LimitReader(r, syncproto.MaxFrameSize+1))
+	if err != nil {
+		return 0, nil, err
+	}
+	if len(p) > syncproto.MaxFrameSize {
+		return 0, nil, fmt.Errorf("%w: a frame over %d bytes", syncproto.ErrTooLarge, syncproto.MaxFrameSize)
+	}
+	return mt, p, nil
+}
+
+func (s *session) handle(ctx context.Context, f syncproto.Frame) error {
+	if s.device == "" {
+		hello, ok := f.(*syncproto.Hello)
+		if !ok {
+			return s.refuse(ctx, syncproto.CodeSequence, "the first frame must be hello", true)
+		}
+		return s.hello(ctx, hello)
+	}
+	switch f := f.(type) {
+	case *syncproto.Push:
+		mark, err := s.hub.log.Append(ctx, s.device, f.Ops)
+		if err != nil {
+			s.logger().Error("sync: append failed", "err", err)
+			return s.refuse(ctx, syncproto.CodeInternal, "the server could not store the records; they stay on the device and will be sent again", true)
+		}
+		return s.send(ctx, &syncproto.Ack{Acked: mark})
+	case *syncproto.Pull:
+		if f.Feed != "all" {
+			return s.refuse(ctx, syncproto.CodeInvalid, fmt.Sprintf("unknown feed %q", f.Feed), false)
+		}
+		if s.pull {
+			return s.refuse(ctx, syncproto.CodeSequence, "feed already open on this connection", false)
+		}
+		s.pull = true
+		go s.feed(ctx, f.Feed, f.After)
+		return nil
+	default:
+		return s.refuse(ctx, syncproto.CodeSequence, fmt.Sprintf("a device may not send %s here", f.Type()), false)
+	}
+}
+
+func (s *session) hello(ctx context.Context, h *syncproto.Hello) error {
+	if h.Proto != syncproto.Version {
+		return s.refuse(ctx, syncproto.CodeVersion, fmt.Sprintf("protocol %d is not spoken here (server speaks %d): update the app", h.Proto, syncproto.Version), true)
+	}
+	mark, err := s.hub.log.Mark(h.Device)
+	if err != nil {
+		s.logger().Error("sync: read mark", "err", err)
+		return s.refuse(ctx, syncproto.CodeInternal, "the server could not read its records; try again later", true)
+	}
+	s.device = h.Device
+	s.logger().Info("sync: device connected", "client", h.Client, "acked", mark)
+	return s.send(ctx, &syncproto.Welcome{Epoch: s.hub.log.Epoch(), Acked: mark, Head: s.hub.log.Head(), Server: s.hub.opt.Server})
+}
+
+// feed streams the log after cursor, then waits for new ops and streams
+// them too, until the session ends.
+func (s *session) feed(ctx context.Context, feed string, cursor uint64) {
+	caughtUp := false
+	for {
+		changed := s.hub.log.Changed()
+		ops, err := s.hub.log.Since(cursor, syncproto.MaxOpsPerPush, syncproto.MaxFrameSize/2)
+		if err != nil {
+			s.logger().Error("sync: read feed", "err", err)
+			s.refuse(ctx, syncproto.CodeInternal, "the server could not read its records; reconnect later", true)
+			s.ws.Close()
+			return
+		}
+		if len(ops) > 0 {
+			cursor = ops[len(ops)-1].Global
+			caughtUp = cursor >= s.hub.log.Head()
+			if s.send(ctx, &syncproto.Ops{Feed: feed, Ops: ops, Cursor: cursor, CaughtUp: caughtUp}) != nil {
+				return
+			}
+			continue
+		}
+		if !caughtUp {
+			caughtUp = true
+			if s.send(ctx, &syncproto.Ops{Feed: feed, Cursor: cursor, CaughtUp: true}) != nil {
+				return
+			}
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+func isClosed(err error) bool {
+	return websocket.IsCloseError(err, websocket.CloseNormalClosure, websocket.CloseGoingAway, websocket.CloseNoStatusReceived) ||
+		errors.Is(err, net.ErrClosed)
+}

@@ -1,0 +1,210 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"smartpass.city/smartpass/server/serverproc"
+	"smartpass.city/smartpass/syncproto"
+	"smartpass.city/smartpass/syncproto/wsconn"
+)
+
+// The tests start this test binary as the server in a child process, so a
+// SIGKILL hits a real server process and nothing of the test.
+func TestMain(m *testing.M) {
+	if os.Getenv("SMARTPASS_TEST_SERVER") == "1" {
+		main()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+func startServer(t *testing.T, addr string, args ...string) *serverproc.Proc {
+	t.Helper()
+	return serverproc.Start(t, os.Args[0], []string{"SMARTPASS_TEST_SERVER=1"}, addr, append([]string{"-assets", t.TempDir()}, args...)...)
+}
+
+type client struct {
+	t *testing.T
+	c *wsconn.Conn
+}
+
+func dial(t *testing.T, addr, device string) (*client, *syncproto.Welcome) {
+	t.Helper()
+	c, err := wsconn.Dial(context.Background(), "ws://"+addr+"/sync")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	cl := &client{t, c}
+	cl.send(&syncproto.Hello{Proto: syncproto.Version, Device: device})
+	w, ok := cl.recv().(*syncproto.Welcome)
+	if !ok {
+		t.Fatal("no welcome")
+	}
+	return cl, w
+}
+
+func (c *client) send(f syncproto.Frame) {
+	c.t.Helper()
+	b, err := syncproto.Encode(f)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if err := c.c.Send(context.Background(), b); err != nil {
+		c.t.Fatal(err)
+	}
+}
+
+func (c *client) recv() syncproto.Frame {
+	c.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	b, err := c.c.Recv(ctx)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	f, err := syncproto.Decode(b)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return f
+}
+
+func testOps(from, to uint64) []syncproto.Op {
+	var ops []syncproto.Op
+	for s := from; s <= to; s++ {
+		ops = append(ops, syncproto.Op{Seq: s, HLC: s, Kind: "test.note", Body: []byte(fmt.Sprintf(`{"n":%d}`, s))})
+	}
+	return ops
+}
+
+// An acknowledged op survives SIGKILL right after the ack: the log writes
+// with SyncWrites, and acks only after the commit.
+func TestAckedOpSurvivesSIGKILL(t *testing.T) {
+	addr := serverproc.FreeAddr(t)
+	data := filepath.Join(t.TempDir(), "not", "yet", "there") // created on start
+	for round := uint64(0); round < 3; round++ {
+		p := startServer(t, addr, "-data", data, "-dev")
+		p.WaitHealthy(t)
+		c, w := dial(t, addr, "tab-kill")
+		if w.Acked != round*10 {
+			t.Fatalf("round %d: welcome acked %d, want %d", round, w.Acked, round*10)
+		}
+		c.send(&syncproto.Push{Ops: testOps(round*10+1, round*10+10)})
+		if a, ok := c.recv().(*syncproto.Ack); !ok || a.Acked != round*10+10 {
+			t.Fatalf("round %d: no ack for the push", round)
+		}
+		p.Signal(syscall.SIGKILL)
+		p.Wait(t)
+	}
+	p := startServer(t, addr, "-data", data, "-dev")
+	p.WaitHealthy(t)
+	c, w := dial(t, addr, "reader")
+	if w.Head != 30 {
+		t.Fatalf("after 3 kills: head %d, want 30", w.Head)
+	}
+	c.send(&syncproto.Pull{Feed: "all"})
+	got := c.recv().(*syncproto.Ops)
+	if len(got.Ops) != 30 {
+		t.Fatalf("pulled %d ops after kills, want 30", len(got.Ops))
+	}
+}
+
+func TestGracefulShutdownAndRestart(t *testing.T) {
+	addr := serverproc.FreeAddr(t)
+	data := t.TempDir()
+	p := startServer(t, addr, "-data", data, "-dev", "-demo")
+	p.WaitHealthy(t)
+	c, w := dial(t, addr, "tab-1")
+	if w.Head != 5 {
+		t.Fatalf("demo seed: head %d, want the 5 demo facilities", w.Head)
+	}
+	c.send(&syncproto.Push{Ops: testOps(1, 2)})
+	c.recv()
+	p.Stop(t)
+	if !strings.Contains(p.Log(), "stopped cleanly") {
+		t.Fatalf("no clean stop in the log:\n%s", p.Log())
+	}
+	// A second start with -demo finds every record and seeds nothing again.
+	p = startServer(t, addr, "-data", data, "-dev", "-demo")
+	p.WaitHealthy(t)
+	_, w = dial(t, addr, "tab-1")
+	if w.Head != 7 || w.Acked != 2 {
+		t.Fatalf("after restart: head %d acked %d, want 7 and 2", w.Head, w.Acked)
+	}
+}
+
+func TestUnusableDataDirectory(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "a-file")
+	os.WriteFile(file, []byte("x"), 0o600)
+	p := startServer(t, serverproc.FreeAddr(t), "-data", filepath.Join(file, "data"))
+	if code := p.Wait(t); code != 1 {
+		t.Fatalf("exit code %d, want 1", code)
+	}
+	if !strings.Contains(p.Log(), "cannot use the data directory") {
+		t.Fatalf("log does not say what is wrong:\n%s", p.Log())
+	}
+}
+
+func TestHTTPRoutes(t *testing.T) {
+	addr := serverproc.FreeAddr(t)
+	p := startServer(t, addr, "-data", t.TempDir(), "-dev")
+	p.WaitHealthy(t)
+
+	resp, err := http.Get("http://" + addr + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var health struct {
+		Version string
+		App     struct{ Built bool }
+		Store   struct {
+			State string
+			Head  uint64
+		}
+	}
+	json.NewDecoder(resp.Body).Decode(&health)
+	resp.Body.Close()
+	if health.Store.State != "open" || health.Version == "" || health.App.Built {
+		t.Fatalf("healthz = %+v, want an open store, a version, and built=false (no app.wasm in the test assets)", health)
+	}
+	if !strings.Contains(p.Log(), "the PWA is not built") {
+		t.Fatalf("missing app.wasm not logged:\n%s", p.Log())
+	}
+
+	for _, path := range []string{"/no-such-page", "/web/no-such-file", "/web/../main.go"} {
+		resp, err := http.Get("http://" + addr + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNotFound {
+			t.Errorf("GET %s = %d, want 404", path, resp.StatusCode)
+		}
+	}
+	for _, path := range []string{"/", "/shelter", "/hq", "/manifest.webmanifest", "/app-worker.js"} {
+		resp, err := http.Get("http://" + addr + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("GET %s = %d, want 200", path, resp.StatusCode)
+		}
+	}
+	time.Sleep(100 * time.Millisecond)
+	if !strings.Contains(p.Log(), "path=/no-such-page status=404") {
+		t.Fatalf("unknown route not logged:\n%s", p.Log())
+	}
+}

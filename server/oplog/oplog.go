@@ -1,0 +1,400 @@
+// Package oplog is the server's durable op log on Badger: every op every
+// device pushed, stored once under (device, device_seq), numbered by a
+// gapless global sequence in commit order.
+//
+// One writer goroutine owns all writes. It group-commits the appends that
+// arrive while the previous commit is on disk into one transaction, assigns
+// global sequence numbers in commit order, and only then acknowledges. With
+// SyncWrites on, an acknowledged op survives a SIGKILL or a power cut, and a
+// global sequence number that a device has pulled is never reused (which
+// Badger's own leased Sequence cannot promise after a crash).
+package oplog
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+
+	"github.com/dgraph-io/badger/v4"
+
+	"smartpass.city/smartpass/syncproto"
+)
+
+// Key layout. Prefixes are one byte so scans are cheap and the layout is
+// easy to read in a dump.
+var (
+	prefixOp    = []byte{'o'} // o + be64(global)            -> op JSON
+	prefixIndex = []byte{'d'} // d + device + 0 + be64(seq)  -> be64(global)
+	prefixMark  = []byte{'m'} // m + device                  -> be64(contiguous seq)
+	keyEpoch    = []byte("meta/epoch")
+)
+
+// ErrClosed is returned by calls on a closed log.
+var ErrClosed = errors.New("oplog: closed")
+
+// maxOpsPerCommit bounds one group commit so a transaction stays well under
+// Badger's size limit.
+const maxOpsPerCommit = 4096
+
+// Log is the op log. It is safe for concurrent use.
+type Log struct {
+	db    *badger.DB
+	epoch string
+	reqs  chan *appendReq
+	stop  chan struct{}
+	done  chan struct{}
+
+	mu      sync.Mutex
+	head    uint64
+	changed chan struct{}
+	closed  bool
+}
+
+type appendReq struct {
+	device string
+	ops    []syncproto.Op
+	mark   uint64
+	err    error
+	done   chan struct{}
+}
+
+// Options configure Open.
+type Options struct {
+	// Logger receives Badger's own messages at debug level; nil discards.
+	Logger *slog.Logger
+}
+
+// Open opens the log in dir, creating the directory and an empty log when
+// missing. It fails with a readable error when dir cannot be used.
+func Open(dir string, opt Options) (*Log, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("oplog: create data directory: %w", err)
+	}
+	bo := badger.DefaultOptions(dir).
+		WithSyncWrites(true).
+		WithLogger(badgerLogger{opt.Logger}).
+		// A small server: a city's op log is gigabytes at most. These keep
+		// resident memory near 200 MB instead of Badger's default 700.
+		WithMemTableSize(16 << 20).
+		WithNumMemtables(2).
+		WithValueLogFileSize(64 << 20).
+		WithBlockCacheSize(32 << 20).
+		WithIndexCacheSize(16 << 20).
+		WithNumCompactors(2)
+	db, err := badger.Open(bo)
+	if err != nil {
+		return nil, fmt.Errorf("oplog: open %s: %w", dir, err)
+	}
+	l := &Log{
+		db:      db,
+		reqs:    make(chan *appendReq, 256),
+		stop:    make(chan struct{}),
+		done:    make(chan struct{}),
+		changed: make(chan struct{}),
+	}
+	if err := l.load(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	go l.writer()
+	return l, nil
+}
+
+// load reads the epoch (minting one for a new log) and the head sequence.
+func (l *Log) load() error {
+	err := l.db.Update(func(txn *badger.Txn) error {
+		item, err := txn.Get(keyEpoch)
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			b := make([]byte, 8)
+			rand.Read(b)
+			l.epoch = hex.EncodeToString(b)
+			return txn.Set(keyEpoch, []byte(l.epoch))
+		}
+		if err != nil {
+			return err
+		}
+		v, err := item.ValueCopy(nil)
+		l.epoch = string(v)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("oplog: read epoch: %w", err)
+	}
+	return l.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Reverse: true, Prefix: prefixOp})
+		defer it.Close()
+		it.Seek(opKey(^uint64(0)))
+		if it.ValidForPrefix(prefixOp) {
+			l.head = binary.BigEndian.Uint64(it.Item().Key()[len(prefixOp):])
+		}
+		return nil
+	})
+}
+
+// Epoch names this log's history. It changes only when a log is created
+// (or, later, restored from a backup).
+func (l *Log) Epoch() string { return l.epoch }
+
+// Head returns the highest global sequence stored.
+func (l *Log) Head() uint64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.head
+}
+
+// Changed returns a channel that is closed the next time Head advances.
+// Take it before reading, so no change can slip between the read and the
+// wait.
+func (l *Log) Changed() <-chan struct{} {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.changed
+}
+
+// Append stores ops as device's ops. It sets each op's Device to device
+// (the authenticated session's, whatever the op said), skips ops already
+// held, and returns the device's highest contiguous seq held afterwards:
+// the acknowledgement. It returns only after the ops are on disk.
+func (l *Log) Append(ctx context.Context, device string, ops []syncproto.Op) (uint64, error) {
+	if !syncproto.ValidDeviceID(device) {
+		return 0, fmt.Errorf("oplog: append: invalid device id %q", device)
+	}
+	req := &appendReq{device: device, ops: ops, done: make(chan struct{})}
+	select {
+	case l.reqs <- req:
+	case <-l.stop:
+		return 0, ErrClosed
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	}
+	select {
+	case <-req.done:
+		return req.mark, req.err
+	case <-l.done:
+		// The writer may have finished this request just before exiting.
+		select {
+		case <-req.done:
+			return req.mark, req.err
+		default:
+			return 0, ErrClosed
+		}
+	}
+}
+
+func (l *Log) writer() {
+	defer close(l.done)
+	for {
+		var batch []*appendReq
+		select {
+		case req := <-l.reqs:
+			batch = append(batch, req)
+		case <-l.stop:
+			return
+		}
+		n := len(batch[0].ops)
+	drain:
+		for n < maxOpsPerCommit {
+			select {
+			case req := <-l.reqs:
+				batch = append(batch, req)
+				n += len(req.ops)
+			default:
+				break drain
+			}
+		}
+		l.commit(batch)
+	}
+}
+
+// commit writes one group of appends in one transaction.
+func (l *Log) commit(batch []*appendReq) {
+	l.mu.Lock()
+	head := l.head
+	l.mu.Unlock()
+	next := head
+	err := l.db.Update(func(txn *badger.Txn) error {
+		next = head
+		for _, req := range batch {
+			for _, op := range req.ops {
+				op.Device, op.Global = req.device, 0
+				ik := indexKey(req.device, op.Seq)
+				if _, err := txn.Get(ik); err == nil {
+					continue // a resend: already held
+				} else if !errors.Is(err, badger.ErrKeyNotFound) {
+					return err
+				}
+				next++
+				op.Global = next
+				v, err := json.Marshal(op)
+				if err != nil {
+					return err
+				}
+				if err := txn.Set(opKey(next), v); err != nil {
+					return err
+				}
+				if err := txn.Set(ik, be64(next)); err != nil {
+					return err
+				}
+			}
+			mark, err := advanceMark(txn, req.device)
+			if err != nil {
+				return err
+			}
+			req.mark = mark
+		}
+		return nil
+	})
+	if err != nil {
+		err = fmt.Errorf("oplog: commit: %w", err)
+	}
+	l.mu.Lock()
+	if err == nil && next != head {
+		l.head = next
+		close(l.changed)
+		l.changed = make(chan struct{})
+	}
+	l.mu.Unlock()
+	for _, req := range batch {
+		req.err = err
+		close(req.done)
+	}
+}
+
+// advanceMark moves the device's contiguous mark past every seq now held.
+func advanceMark(txn *badger.Txn, device string) (uint64, error) {
+	mark, err := readMark(txn, device)
+	if err != nil {
+		return 0, err
+	}
+	start := mark
+	for {
+		_, err := txn.Get(indexKey(device, mark+1))
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			break
+		}
+		if err != nil {
+			return 0, err
+		}
+		mark++
+	}
+	if mark != start {
+		if err := txn.Set(markKey(device), be64(mark)); err != nil {
+			return 0, err
+		}
+	}
+	return mark, nil
+}
+
+func readMark(txn *badger.Txn, device string) (uint64, error) {
+	item, err := txn.Get(markKey(device))
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	var mark uint64
+	err = item.Value(func(v []byte) error {
+		mark = binary.BigEndian.Uint64(v)
+		return nil
+	})
+	return mark, err
+}
+
+// Mark returns the device's highest contiguous seq held.
+func (l *Log) Mark(device string) (uint64, error) {
+	var mark uint64
+	err := l.db.View(func(txn *badger.Txn) error {
+		var err error
+		mark, err = readMark(txn, device)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("oplog: read mark of %s: %w", device, err)
+	}
+	return mark, nil
+}
+
+// Since returns up to limit ops with a global sequence after after, in
+// order, stopping early once their bodies pass maxBytes so a frame of them
+// stays under the protocol's limit.
+func (l *Log) Since(after uint64, limit, maxBytes int) ([]syncproto.Op, error) {
+	var out []syncproto.Op
+	size := 0
+	err := l.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{PrefetchValues: true, PrefetchSize: 64, Prefix: prefixOp})
+		defer it.Close()
+		for it.Seek(opKey(after + 1)); it.ValidForPrefix(prefixOp) && len(out) < limit; it.Next() {
+			var op syncproto.Op
+			err := it.Item().Value(func(v []byte) error {
+				size += len(v)
+				return json.Unmarshal(v, &op)
+			})
+			if err != nil {
+				return err
+			}
+			if size > maxBytes && len(out) > 0 {
+				break
+			}
+			out = append(out, op)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("oplog: read after %d: %w", after, err)
+	}
+	return out, nil
+}
+
+// Close stops the writer, waits for it, and closes Badger. Callers must
+// have stopped every reader first.
+func (l *Log) Close() error {
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return nil
+	}
+	l.closed = true
+	l.mu.Unlock()
+	close(l.stop)
+	<-l.done
+	if err := l.db.Close(); err != nil {
+		return fmt.Errorf("oplog: close: %w", err)
+	}
+	return nil
+}
+
+func be64(v uint64) []byte { return binary.BigEndian.AppendUint64(nil, v) }
+
+func opKey(global uint64) []byte { return append(bytes.Clone(prefixOp), be64(global)...) }
+
+func indexKey(device string, seq uint64) []byte {
+	k := append(bytes.Clone(prefixIndex), device...)
+	k = append(k, 0)
+	return append(k, be64(seq)...)
+}
+
+func markKey(device string) []byte { return append(bytes.Clone(prefixMark), device...) }
+
+// badgerLogger routes Badger's messages to slog, errors and warnings at
+// their level and the chatty rest at debug.
+type badgerLogger struct{ l *slog.Logger }
+
+func (b badgerLogger) log(level slog.Level, f string, args ...any) {
+	if b.l != nil {
+		b.l.Log(context.Background(), level, "badger: "+fmt.Sprintf(f, args...))
+	}
+}
+
+func (b badgerLogger) Errorf(f string, a ...any)   { b.log(slog.LevelError, f, a...) }
+func (b badgerLogger) Warningf(f string, a ...any) { b.log(slog.LevelWarn, f, a...) }
+func (b badgerLogger) Infof(f string, a ...any)    { b.log(slog.LevelDebug, f, a...) }
+func (b badgerLogger) Debugf(f string, a ...any)   { b.log(slog.LevelDebug, f, a...) }

@@ -1,0 +1,119 @@
+// Package serverproc runs the Smart Pass server as a child process for
+// tests that must treat it as a real process: kill it with SIGKILL, stop it
+// with SIGTERM, restart it on the same data, read what it logged.
+package serverproc
+
+import (
+	"bufio"
+	"net"
+	"net/http"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Proc is one running server.
+type Proc struct {
+	Addr string
+	cmd  *exec.Cmd
+	mu   sync.Mutex
+	log  strings.Builder
+	done chan struct{}
+}
+
+// FreeAddr returns a loopback address with a port that was free a moment
+// ago, so a restarted server can come back on the same address.
+func FreeAddr(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// Start runs bin with -addr addr and args, with env added to the
+// environment. The process is killed when the test ends.
+func Start(t testing.TB, bin string, env []string, addr string, args ...string) *Proc {
+	t.Helper()
+	cmd := exec.Command(bin, append([]string{"-addr", addr}, args...)...)
+	cmd.Env = append(cmd.Environ(), env...)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &Proc{Addr: addr, cmd: cmd, done: make(chan struct{})}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start server: %v", err)
+	}
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			p.mu.Lock()
+			p.log.WriteString(sc.Text() + "\n")
+			p.mu.Unlock()
+		}
+		cmd.Wait()
+		close(p.done)
+	}()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		<-p.done
+	})
+	return p
+}
+
+// WaitHealthy waits until GET /healthz answers 200.
+func (p *Proc) WaitHealthy(t testing.TB) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get("http://" + p.Addr + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		select {
+		case <-p.done:
+			t.Fatalf("server exited early:\n%s", p.Log())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	t.Fatalf("server not healthy in time:\n%s", p.Log())
+}
+
+// Log returns what the server wrote to stderr so far.
+func (p *Proc) Log() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.log.String()
+}
+
+// Signal sends sig to the server.
+func (p *Proc) Signal(sig syscall.Signal) error { return p.cmd.Process.Signal(sig) }
+
+// Wait waits for the server to exit and returns its exit code.
+func (p *Proc) Wait(t testing.TB) int {
+	t.Helper()
+	select {
+	case <-p.done:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("server did not exit:\n%s", p.Log())
+	}
+	return p.cmd.ProcessState.ExitCode()
+}
+
+// Stop sends SIGTERM and waits for a clean exit.
+func (p *Proc) Stop(t testing.TB) {
+	t.Helper()
+	p.Signal(syscall.SIGTERM)
+	if code := p.Wait(t); code != 0 {
+		t.Fatalf("server exit code %d after SIGTERM:\n%s", code, p.Log())
+	}
+}

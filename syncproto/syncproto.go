@@ -1,0 +1,362 @@
+// Package syncproto is the wire protocol between a device and the sync
+// server: the frames, their encoding, and the limits every frame must keep.
+//
+// A frame travels as one binary websocket message:
+//
+//	byte 0     protocol version (Version)
+//	byte 1     frame type (Type)
+//	byte 2...  body: the frame's fields as JSON
+//
+// The two-byte envelope lets either side reject a frame of a newer protocol
+// or of an unknown type before it parses a single body byte, and it leaves
+// room for binary bodies where size matters (face template snapshots).
+// Control frames use JSON bodies because they are small, their field names
+// are stable under additions (unknown fields are ignored, so a newer device
+// can talk to an older server within one version), and a person debugging a
+// shelter tablet can read them. Op bodies are opaque JSON owned by the
+// application; this package only bounds their size.
+//
+// Decode never trusts its input: every frame is bounded by MaxFrameSize, every
+// list and string by its own limit, and every failure wraps one of the
+// sentinel errors below so both sides can map it to an Error frame.
+//
+// This package imports nothing of the project: both the server and the
+// client engine build on it.
+package syncproto
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+)
+
+// Version is the protocol version this package speaks. A peer that sends
+// another version is refused with CodeVersion.
+const Version = 1
+
+// Limits on what one frame may carry. They protect the server from a single
+// device exhausting memory and keep a batch small enough to be acknowledged
+// quickly on a slow shelter link.
+const (
+	MaxFrameSize  = 1 << 20 // bytes in one encoded frame
+	MaxOpsPerPush = 256     // ops in one Push or Ops frame
+	MaxOpBody     = 16 << 10
+	MaxKindLen    = 64
+	MaxDeviceLen  = 64
+	MaxFeedLen    = 64
+	MaxMessageLen = 1024
+)
+
+// Type identifies a frame on the wire.
+type Type uint8
+
+// The frame types. The numbers are part of the protocol: never reuse one.
+const (
+	TypeHello   Type = 1 // device -> server: first frame of a session
+	TypeWelcome Type = 2 // server -> device: answer to Hello
+	TypePush    Type = 3 // device -> server: a batch of local ops
+	TypeAck     Type = 4 // server -> device: highest contiguous device_seq held
+	TypePull    Type = 5 // device -> server: start a feed after a cursor
+	TypeOps     Type = 6 // server -> device: ops of a feed in global order
+	TypeError   Type = 7 // either way: a refusal with a code and a message
+)
+
+func (t Type) String() string {
+	switch t {
+	case TypeHello:
+		return "hello"
+	case TypeWelcome:
+		return "welcome"
+	case TypePush:
+		return "push"
+	case TypeAck:
+		return "ack"
+	case TypePull:
+		return "pull"
+	case TypeOps:
+		return "ops"
+	case TypeError:
+		return "error"
+	}
+	return fmt.Sprintf("type(%d)", uint8(t))
+}
+
+// Sentinel errors wrapped by Decode and Encode. Use errors.Is.
+var (
+	ErrTooLarge    = errors.New("frame too large")
+	ErrVersion     = errors.New("unsupported protocol version")
+	ErrUnknownType = errors.New("unknown frame type")
+	ErrMalformed   = errors.New("malformed frame")
+	ErrInvalid     = errors.New("invalid frame content")
+)
+
+// Error codes carried by an Error frame. A device acts on the code; the
+// message is for the person looking at the screen or the log.
+const (
+	CodeMalformed   = "malformed"    // the bytes did not parse
+	CodeTooLarge    = "too_large"    // over a size limit
+	CodeVersion     = "version"      // protocol version not spoken here
+	CodeUnknownType = "unknown_type" // frame type not known
+	CodeInvalid     = "invalid"      // parsed, but a field is out of bounds
+	CodeSequence    = "sequence"     // frame not allowed at this point of the session
+	CodeInternal    = "internal"     // the server failed; retry later
+)
+
+// CodeOf maps a Decode or Encode error to the Error frame code that names it.
+func CodeOf(err error) string {
+	switch {
+	case errors.Is(err, ErrTooLarge):
+		return CodeTooLarge
+	case errors.Is(err, ErrVersion):
+		return CodeVersion
+	case errors.Is(err, ErrUnknownType):
+		return CodeUnknownType
+	case errors.Is(err, ErrMalformed):
+		return CodeMalformed
+	case errors.Is(err, ErrInvalid):
+		return CodeInvalid
+	}
+	return CodeInternal
+}
+
+// Op is one entry of a device's append-only log.
+//
+// Device and Seq identify the op everywhere: (Device, Seq) is unique and Seq
+// is gapless per device. HLC orders ops from devices whose wall clocks
+// disagree. Global is the server's sequence number, zero until the server
+// has stored the op. The server sets Device from the authenticated session,
+// never from what the device wrote.
+type Op struct {
+	Device string          `json:"dev"`
+	Seq    uint64          `json:"seq"`
+	HLC    uint64          `json:"hlc"`
+	Kind   string          `json:"kind"`
+	Body   json.RawMessage `json:"body,omitempty"`
+	Global uint64          `json:"g,omitempty"`
+}
+
+// Validate reports whether op keeps the protocol's bounds.
+func (op *Op) Validate() error {
+	switch {
+	case op.Seq == 0:
+		return fmt.Errorf("%w: op has seq 0", ErrInvalid)
+	case op.Kind == "" || len(op.Kind) > MaxKindLen || !kindRE.MatchString(op.Kind):
+		return fmt.Errorf("%w: op kind %q", ErrInvalid, truncate(op.Kind))
+	case len(op.Device) > MaxDeviceLen:
+		return fmt.Errorf("%w: op device id longer than %d", ErrInvalid, MaxDeviceLen)
+	case len(op.Body) > MaxOpBody:
+		return fmt.Errorf("%w: op body of %d bytes (limit %d)", ErrTooLarge, len(op.Body), MaxOpBody)
+	case len(op.Body) > 0 && !json.Valid(op.Body):
+		return fmt.Errorf("%w: op body is not JSON", ErrInvalid)
+	}
+	return nil
+}
+
+var (
+	kindRE   = regexp.MustCompile(`^[a-z][a-z0-9_.]*$`)
+	deviceRE = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+)
+
+// ValidDeviceID reports whether id may name a device.
+func ValidDeviceID(id string) bool {
+	return len(id) > 0 && len(id) <= MaxDeviceLen && deviceRE.MatchString(id)
+}
+
+// Frame is any frame of the protocol.
+type Frame interface {
+	// Type is the frame's type byte on the wire.
+	Type() Type
+	validate() error
+}
+
+// Hello opens a session. Client names the app build for the server's log.
+type Hello struct {
+	Proto  int    `json:"proto"`
+	Device string `json:"device"`
+	Client string `json:"client,omitempty"`
+}
+
+// Welcome answers Hello. Acked is the highest contiguous device_seq the
+// server holds for this device: the device resends everything after it.
+// Epoch changes when the server is restored from a backup; a device that
+// sees a new epoch resends and re-pulls from scratch.
+type Welcome struct {
+	Epoch  string `json:"epoch"`
+	Acked  uint64 `json:"acked"`
+	Head   uint64 `json:"head"`
+	Server string `json:"server,omitempty"`
+}
+
+// Push carries a batch of the device's own ops in device_seq order.
+type Push struct {
+	Ops []Op `json:"ops"`
+}
+
+// Ack tells the device every op up to and including Acked is stored durably.
+type Ack struct {
+	Acked uint64 `json:"acked"`
+}
+
+// Pull asks for the ops of Feed after the global sequence After, then for
+// live updates on the same connection.
+type Pull struct {
+	Feed  string `json:"feed"`
+	After uint64 `json:"after"`
+}
+
+// Ops delivers ops of a feed in global order. Cursor is the global sequence
+// to resume after; CaughtUp says the server has sent all it had.
+type Ops struct {
+	Feed     string `json:"feed"`
+	Ops      []Op   `json:"ops"`
+	Cursor   uint64 `json:"cursor"`
+	CaughtUp bool   `json:"caught_up,omitempty"`
+}
+
+// Error refuses a frame or a session. Code is one of the Code constants;
+// Message says what happened in words a volunteer can act on. Fatal means
+// the sender closes the connection after this frame.
+type Error struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Fatal   bool   `json:"fatal,omitempty"`
+}
+
+// Type implements Frame.
+func (*Hello) Type() Type { return TypeHello }
+
+// Type implements Frame.
+func (*Welcome) Type() Type { return TypeWelcome }
+
+// Type implements Frame.
+func (*Push) Type() Type { return TypePush }
+
+// Type implements Frame.
+func (*Ack) Type() Type { return TypeAck }
+
+// Type implements Frame.
+func (*Pull) Type() Type { return TypePull }
+
+// Type implements Frame.
+func (*Ops) Type() Type { return TypeOps }
+
+// Type implements Frame.
+func (*Error) Type() Type { return TypeError }
+
+func (f *Hello) validate() error {
+	if !ValidDeviceID(f.Device) {
+		return fmt.Errorf("%w: device id %q", ErrInvalid, truncate(f.Device))
+	}
+	return nil
+}
+
+func (f *Welcome) validate() error { return nil }
+
+func (f *Push) validate() error { return validateOps(f.Ops) }
+
+func (f *Ack) validate() error { return nil }
+
+func (f *Pull) validate() error { return validateFeed(f.Feed) }
+
+func (f *Ops) validate() error {
+	if err := validateFeed(f.Feed); err != nil {
+		return err
+	}
+	return validateOps(f.Ops)
+}
+
+func (f *Error) validate() error {
+	if f.Code == "" || len(f.Code) > MaxKindLen || len(f.Message) > MaxMessageLen {
+		return fmt.Errorf("%w: error frame code %q", ErrInvalid, truncate(f.Code))
+	}
+	return nil
+}
+
+func validateFeed(feed string) error {
+	if feed == "" || len(feed) > MaxFeedLen || !kindRE.MatchString(feed) {
+		return fmt.Errorf("%w: feed %q", ErrInvalid, truncate(feed))
+	}
+	return nil
+}
+
+func validateOps(ops []Op) error {
+	if len(ops) > MaxOpsPerPush {
+		return fmt.Errorf("%w: %d ops in one frame (limit %d)", ErrTooLarge, len(ops), MaxOpsPerPush)
+	}
+	for i := range ops {
+		if err := ops[i].Validate(); err != nil {
+			return fmt.Errorf("op %d: %w", i, err)
+		}
+	}
+	return nil
+}
+
+func truncate(s string) string {
+	if len(s) > 32 {
+		return s[:32] + "…"
+	}
+	return s
+}
+
+// Encode returns the wire bytes of f. It refuses a frame that Decode would
+// refuse, so a bug on one side shows up where it was made.
+func Encode(f Frame) ([]byte, error) {
+	if err := f.validate(); err != nil {
+		return nil, fmt.Errorf("syncproto: encode %s: %w", f.Type(), err)
+	}
+	var b bytes.Buffer
+	b.WriteByte(Version)
+	b.WriteByte(byte(f.Type()))
+	if err := json.NewEncoder(&b).Encode(f); err != nil {
+		return nil, fmt.Errorf("syncproto: encode %s: %w", f.Type(), err)
+	}
+	if b.Len() > MaxFrameSize {
+		return nil, fmt.Errorf("syncproto: encode %s: %w: %d bytes", f.Type(), ErrTooLarge, b.Len())
+	}
+	return b.Bytes(), nil
+}
+
+// Decode parses one frame from its wire bytes.
+func Decode(p []byte) (Frame, error) {
+	if len(p) > MaxFrameSize {
+		return nil, fmt.Errorf("syncproto: decode: %w: %d bytes (limit %d)", ErrTooLarge, len(p), MaxFrameSize)
+	}
+	if len(p) < 2 {
+		return nil, fmt.Errorf("syncproto: decode: %w: %d bytes is shorter than the header", ErrMalformed, len(p))
+	}
+	if p[0] != Version {
+		return nil, fmt.Errorf("syncproto: decode: %w: %d (this side speaks %d)", ErrVersion, p[0], Version)
+	}
+	var f Frame
+	switch t := Type(p[1]); t {
+	case TypeHello:
+		f = new(Hello)
+	case TypeWelcome:
+		f = new(Welcome)
+	case TypePush:
+		f = new(Push)
+	case TypeAck:
+		f = new(Ack)
+	case TypePull:
+		f = new(Pull)
+	case TypeOps:
+		f = new(Ops)
+	case TypeError:
+		f = new(Error)
+	default:
+		return nil, fmt.Errorf("syncproto: decode: %w: %d", ErrUnknownType, p[1])
+	}
+	dec := json.NewDecoder(bytes.NewReader(p[2:]))
+	if err := dec.Decode(f); err != nil {
+		return nil, fmt.Errorf("syncproto: decode %s: %w: %v", f.Type(), ErrMalformed, err)
+	}
+	if dec.More() {
+		return nil, fmt.Errorf("syncproto: decode %s: %w: trailing data", f.Type(), ErrMalformed)
+	}
+	if err := f.validate(); err != nil {
+		return nil, fmt.Errorf("syncproto: decode %s: %w", f.Type(), err)
+	}
+	return f, nil
+}

@@ -1,0 +1,87 @@
+// Package wsconn carries sync frames over gorilla/websocket for native
+// devices: simulators, benchmarks, tools and tests. The browser PWA uses the
+// browser's own WebSocket instead (wasm/ws), because Go's networking does
+// not exist inside a browser.
+package wsconn
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// Conn is one websocket connection. Send and Recv may be called from
+// different goroutines; each of them from one goroutine at a time.
+type Conn struct {
+	ws     *websocket.Conn
+	wmu    sync.Mutex
+	closed sync.Once
+}
+
+// Dial connects to a sync endpoint such as ws://127.0.0.1:8080/sync.
+// Origin is set to the server's own, as the PWA's would be.
+func Dial(ctx context.Context, url string) (*Conn, error) {
+	h := http.Header{}
+	h.Set("Origin", originOf(url))
+	ws, resp, err := websocket.DefaultDialer.DialContext(ctx, url, h)
+	if err != nil {
+		if resp != nil {
+			return nil, fmt.Errorf("wsconn: dial %s: %w (HTTP %s)", url, err, resp.Status)
+		}
+		return nil, fmt.Errorf("wsconn: dial %s: %w", url, err)
+	}
+	return &Conn{ws: ws}, nil
+}
+
+func originOf(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	scheme := "http"
+	if u.Scheme == "wss" {
+		scheme = "https"
+	}
+	return scheme + "://" + u.Host
+}
+
+// Send writes one binary frame.
+func (c *Conn) Send(ctx context.Context, frame []byte) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		deadline = time.Now().Add(30 * time.Second)
+	}
+	c.ws.SetWriteDeadline(deadline)
+	return c.ws.WriteMessage(websocket.BinaryMessage, frame)
+}
+
+// SendText writes a text message: not a frame of the protocol, which is
+// what tests of the server's refusals need.
+func (c *Conn) SendText(text string) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	return c.ws.WriteMessage(websocket.TextMessage, []byte(text))
+}
+
+// Recv reads one message. Cancelling ctx does not interrupt it; Close does.
+func (c *Conn) Recv(ctx context.Context) ([]byte, error) {
+	if d, ok := ctx.Deadline(); ok {
+		c.ws.SetReadDeadline(d)
+	}
+	_, p, err := c.ws.ReadMessage()
+	return p, err
+}
+
+// Close closes the connection.
+func (c *Conn) Close() error {
+	var err error
+	c.closed.Do(func() { err = c.ws.Close() })
+	return err
+}

@@ -1,0 +1,276 @@
+//go:build js && wasm
+
+// Package idb is the device's op log in the browser's IndexedDB: the
+// synclog.Store that a shelter tablet keeps its check-ins in while offline
+// for days.
+//
+// Every method is one IndexedDB transaction, so a reload or a closed tab
+// leaves each call done or not done, never half done. Requests are issued
+// only synchronously, from Go code running inside the transaction's own
+// callbacks, because a transaction commits itself as soon as control goes
+// back to the event loop with nothing pending (awaiting anything else, a
+// timer or the network, ends it).
+package idb
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/hack-pad/safejs"
+
+	"smartpass.city/smartpass/syncproto"
+)
+
+// Object stores. The schema version goes up with any change to them.
+const (
+	schemaVersion = 1
+	storeMeta     = "meta"   // out-of-line string keys -> numbers and strings
+	storeOps      = "ops"    // [device, seq] -> op JSON (local and pulled)
+	storeOutbox   = "outbox" // seq -> op JSON, local ops not yet acknowledged
+	keyDevice     = "device"
+	keySeq        = "seq"
+	cursorPrefix  = "cursor:"
+)
+
+// ErrUnavailable is returned by Open when the browser has no IndexedDB or
+// refuses to open it.
+var ErrUnavailable = errors.New("idb: IndexedDB is not available")
+
+// Store is a synclog.Store in IndexedDB.
+type Store struct {
+	db  safejs.Value
+	dev string
+}
+
+// Open opens (creating where missing) the database name and this
+// device's identity in it.
+func Open(ctx context.Context, name string) (*Store, error) {
+	factory, err := safejs.Global().Get("indexedDB")
+	if err != nil || factory.IsUndefined() || factory.IsNull() {
+		return nil, ErrUnavailable
+	}
+	req, err := factory.Call("open", name, schemaVersion)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	upgrade, err := safejs.FuncOf(func(safejs.Value, []safejs.Value) any {
+		db, err := req.Get("result")
+		if err != nil {
+			return nil
+		}
+		for _, s := range []string{storeMeta, storeOps, storeOutbox} {
+			db.Call("createObjectStore", s)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	defer upgrade.Release()
+	req.Set("onupgradeneeded", upgrade.Value())
+	db, err := await(ctx, req)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	s := &Store{db: db}
+
+	// The device id is minted once, in the same transaction that checks
+	// for it, so two tabs opening at once agree on it.
+	fresh := make([]byte, 16)
+	rand.Read(fresh)
+	candidate := "pwa-" + hex.EncodeToString(fresh)
+	t, err := s.begin("readwrite", storeMeta)
+	if err != nil {
+		return nil, err
+	}
+	meta := t.store(storeMeta)
+	t.request(meta, "get", []any{keyDevice}, func(v safejs.Value) {
+		if id, err := v.String(); err == nil && v.Type() == safejs.TypeString {
+			s.dev = id
+			return
+		}
+		s.dev = candidate
+		t.request(meta, "put", []any{candidate, keyDevice}, nil)
+	})
+	if err := t.wait(ctx); err != nil {
+		return nil, fmt.Errorf("idb: read device id: %w", err)
+	}
+	return s, nil
+}
+
+// DeviceID implements synclog.Store.
+func (s *Store) DeviceID() string { return s.dev }
+
+// AppendLocal implements synclog.Store. The next seq is read and written in
+// the same transaction as the op, so seqs stay gapless even with the app
+// open in two tabs.
+func (s *Store) AppendLocal(ctx context.Context, op syncproto.Op) (syncproto.Op, error) {
+	t, err := s.begin("readwrite", storeMeta, storeOps, storeOutbox)
+	if err != nil {
+		return op, err
+	}
+	var encErr error
+	t.request(t.store(storeMeta), "get", []any{keySeq}, func(v safejs.Value) {
+		last, _ := v.Float() // undefined: a new log
+		op.Device, op.Seq, op.Global = s.dev, uint64(last)+1, 0
+		b, err := json.Marshal(op)
+		if err != nil {
+			encErr = err
+			t.abort()
+			return
+		}
+		t.request(t.store(storeOps), "put", []any{string(b), []any{op.Device, op.Seq}}, nil)
+		t.request(t.store(storeOutbox), "put", []any{string(b), op.Seq}, nil)
+		t.request(t.store(storeMeta), "put", []any{op.Seq, keySeq}, nil)
+	})
+	err = t.wait(ctx)
+	if encErr != nil {
+		return op, fmt.Errorf("idb: append: %w", encErr)
+	}
+	if err != nil {
+		return op, fmt.Errorf("idb: append: %w", err)
+	}
+	return op, nil
+}
+
+// Outbox implements synclog.Store.
+func (s *Store) Outbox(ctx context.Context, after uint64, limit int) ([]syncproto.Op, error) {
+	keyRange, err := keyRange("lowerBound", after, true)
+	if err != nil {
+		return nil, err
+	}
+	ops, err := s.getAll(ctx, storeOutbox, keyRange, limit)
+	if err != nil {
+		return nil, fmt.Errorf("idb: read outbox: %w", err)
+	}
+	return ops, nil
+}
+
+// Pending implements synclog.Store.
+func (s *Store) Pending(ctx context.Context) (int, error) {
+	t, err := s.begin("readonly", storeOutbox)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	t.request(t.store(storeOutbox), "count", nil, func(v safejs.Value) { n, _ = v.Int() })
+	if err := t.wait(ctx); err != nil {
+		return 0, fmt.Errorf("idb: count outbox: %w", err)
+	}
+	return n, nil
+}
+
+// Ack implements synclog.Store.
+func (s *Store) Ack(ctx context.Context, upTo uint64) error {
+	if upTo == 0 {
+		return nil
+	}
+	keyRange, err := keyRange("upperBound", upTo, false)
+	if err != nil {
+		return err
+	}
+	t, err := s.begin("readwrite", storeOutbox)
+	if err != nil {
+		return err
+	}
+	t.request(t.store(storeOutbox), "delete", []any{keyRange}, nil)
+	if err := t.wait(ctx); err != nil {
+		return fmt.Errorf("idb: ack %d: %w", upTo, err)
+	}
+	return nil
+}
+
+// SaveRemote implements synclog.Store.
+func (s *Store) SaveRemote(ctx context.Context, feed string, ops []syncproto.Op, cursor uint64) error {
+	t, err := s.begin("readwrite", storeMeta, storeOps)
+	if err != nil {
+		return err
+	}
+	st := t.store(storeOps)
+	for _, op := range ops {
+		b, err := json.Marshal(op)
+		if err != nil {
+			t.abort()
+			return fmt.Errorf("idb: save pulled op: %w", err)
+		}
+		t.request(st, "put", []any{string(b), []any{op.Device, op.Seq}}, nil)
+	}
+	t.request(t.store(storeMeta), "put", []any{cursor, cursorPrefix + feed}, nil)
+	if err := t.wait(ctx); err != nil {
+		return fmt.Errorf("idb: save %d pulled ops: %w", len(ops), err)
+	}
+	return nil
+}
+
+// Cursor implements synclog.Store.
+func (s *Store) Cursor(ctx context.Context, feed string) (uint64, error) {
+	t, err := s.begin("readonly", storeMeta)
+	if err != nil {
+		return 0, err
+	}
+	var cursor float64
+	t.request(t.store(storeMeta), "get", []any{cursorPrefix + feed}, func(v safejs.Value) { cursor, _ = v.Float() })
+	if err := t.wait(ctx); err != nil {
+		return 0, fmt.Errorf("idb: read cursor of %s: %w", feed, err)
+	}
+	return uint64(cursor), nil
+}
+
+// All implements synclog.Store.
+func (s *Store) All(ctx context.Context) ([]syncproto.Op, error) {
+	ops, err := s.getAll(ctx, storeOps, nil, 0)
+	if err != nil {
+		return nil, fmt.Errorf("idb: read log: %w", err)
+	}
+	return ops, nil
+}
+
+// Close closes the database connection.
+func (s *Store) Close() {
+	s.db.Call("close")
+}
+
+// getAll reads up to limit (0: all) op values of store within keyRange
+// (nil: all).
+func (s *Store) getAll(ctx context.Context, store string, keyRange any, limit int) ([]syncproto.Op, error) {
+	t, err := s.begin("readonly", store)
+	if err != nil {
+		return nil, err
+	}
+	args := []any{keyRange}
+	if limit > 0 {
+		args = append(args, limit)
+	}
+	var ops []syncproto.Op
+	var decErr error
+	t.request(t.store(store), "getAll", args, func(v safejs.Value) {
+		n, _ := v.Length()
+		ops = make([]syncproto.Op, 0, n)
+		for i := range n {
+			item, _ := v.Index(i)
+			str, _ := item.String()
+			var op syncproto.Op
+			if err := json.Unmarshal([]byte(str), &op); err != nil {
+				decErr = fmt.Errorf("stored op %d is damaged: %w", i, err)
+				return
+			}
+			ops = append(ops, op)
+		}
+	})
+	if err := t.wait(ctx); err != nil {
+		return nil, err
+	}
+	return ops, decErr
+}
+
+func keyRange(fn string, bound uint64, open bool) (safejs.Value, error) {
+	kr, err := safejs.Global().Get("IDBKeyRange")
+	if err != nil {
+		return safejs.Value{}, err
+	}
+	return kr.Call(fn, bound, open)
+}
