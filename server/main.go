@@ -4,8 +4,12 @@
 //
 //	go run ./server -demo -dev
 //
-// starts it on 127.0.0.1:8080 with its data in ./data, demo facilities
-// seeded and plain websockets allowed on loopback.
+// starts it on 127.0.0.1:8080 with its data in ./data (encrypted with the
+// key in ./data.key, created on first start), demo facilities seeded and
+// plain websockets allowed on loopback.
+//
+//	server backup -data DIR -out FILE    sealed copy, online or offline
+//	server restore -data NEWDIR -in FILE a new store from a backup
 package main
 
 import (
@@ -18,6 +22,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -31,6 +36,7 @@ var version = "dev"
 type config struct {
 	addr    string
 	data    string
+	keyFile string
 	assets  string
 	dev     bool
 	demo    bool
@@ -38,32 +44,72 @@ type config struct {
 	tlsKey  string
 }
 
-func main() {
-	var c config
-	flag.StringVar(&c.addr, "addr", "127.0.0.1:8080", "address to listen on")
-	flag.StringVar(&c.data, "data", "./data", "Badger data directory (created if missing)")
-	flag.StringVar(&c.assets, "assets", "./assets", "directory with app.wasm, icons and styles (make build fills it)")
-	flag.BoolVar(&c.dev, "dev", false, "development mode: allow plain ws:// sync from loopback")
-	flag.BoolVar(&c.demo, "demo", false, "seed demo facilities into an empty store")
-	flag.StringVar(&c.tlsCert, "tls-cert", "", "TLS certificate file (PEM); with -tls-key, serve HTTPS")
-	flag.StringVar(&c.tlsKey, "tls-key", "", "TLS private key file (PEM)")
-	flag.Parse()
+func newFlags(name string) *flag.FlagSet {
+	return flag.NewFlagSet(name, flag.ContinueOnError)
+}
 
+func main() {
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, c, logger); err != nil {
-		logger.Error("smartpass server stopped", "err", err)
+	args := os.Args[1:]
+	cmd := "serve"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		cmd, args = args[0], args[1:]
+	}
+	var err error
+	switch cmd {
+	case "serve":
+		err = serve(args, logger)
+	case "backup":
+		err = runBackup(args, logger)
+	case "restore":
+		err = runRestore(args, logger)
+	default:
+		err = fmt.Errorf("unknown command %q: use serve (the default), backup or restore", cmd)
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		os.Exit(2)
+	}
+	if err != nil {
+		logger.Error("smartpass "+cmd+" failed", "err", err)
 		fmt.Fprintln(os.Stderr, "smartpass:", err)
 		os.Exit(1)
 	}
+}
+
+func serve(args []string, logger *slog.Logger) error {
+	var c config
+	fs := newFlags("serve")
+	fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "address to listen on")
+	fs.StringVar(&c.data, "data", "./data", "Badger data directory (created if missing)")
+	fs.StringVar(&c.keyFile, "key-file", "", "the store's encryption key, 64 hex digits (default: DATA.key, created for a new store)")
+	fs.StringVar(&c.assets, "assets", "./assets", "directory with app.wasm, icons and styles (make build fills it)")
+	fs.BoolVar(&c.dev, "dev", false, "development mode: allow plain ws:// sync from loopback")
+	fs.BoolVar(&c.demo, "demo", false, "seed demo facilities into an empty store")
+	fs.StringVar(&c.tlsCert, "tls-cert", "", "TLS certificate file (PEM); with -tls-key, serve HTTPS")
+	fs.StringVar(&c.tlsKey, "tls-key", "", "TLS private key file (PEM)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return run(ctx, c, logger)
 }
 
 func run(ctx context.Context, c config, logger *slog.Logger) error {
 	if (c.tlsCert == "") != (c.tlsKey == "") {
 		return errors.New("give both -tls-cert and -tls-key, or neither")
 	}
-	log, err := oplog.Open(c.data, oplog.Options{Logger: logger})
+	if err := os.MkdirAll(c.data, 0o700); err != nil {
+		return fmt.Errorf("cannot use the data directory %q: %w", c.data, err)
+	}
+	key, err := loadKey(keyPath(c.keyFile, c.data), c.data, true, logger)
+	if err != nil {
+		return err
+	}
+	log, err := oplog.Open(c.data, oplog.Options{Key: key, Logger: logger})
+	if errors.Is(err, oplog.ErrWrongKey) {
+		return fmt.Errorf("the encryption key in %s does not open the store in %s: give the right -key-file", keyPath(c.keyFile, c.data), c.data)
+	}
 	if err != nil {
 		return fmt.Errorf("cannot use the data directory %q (is it writable, and not used by another server?): %w", c.data, err)
 	}
@@ -79,6 +125,13 @@ func run(ctx context.Context, c config, logger *slog.Logger) error {
 	}
 	h := hub.New(log, hub.Options{Dev: c.dev, Server: version, Logger: logger})
 	defer h.Close() // before the store closes: no handler may read a closed store
+	admin, err := listenAdmin(c.data)
+	if err != nil {
+		return err
+	}
+	defer os.Remove(adminSocket(c.data))
+	defer admin.Close()
+	go serveAdmin(admin, log, key, logger)
 
 	web, err := newWeb(c.assets, logger)
 	if err != nil {

@@ -1,12 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -206,5 +208,85 @@ func TestHTTPRoutes(t *testing.T) {
 	time.Sleep(100 * time.Millisecond)
 	if !strings.Contains(p.Log(), "path=/no-such-page status=404") {
 		t.Fatalf("unknown route not logged:\n%s", p.Log())
+	}
+}
+
+// command runs a subcommand of the server binary and returns its output.
+func command(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), "SMARTPASS_TEST_SERVER=1")
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+func TestWrongOrMissingKey(t *testing.T) {
+	addr := serverproc.FreeAddr(t)
+	data := filepath.Join(t.TempDir(), "data")
+	p := startServer(t, addr, "-data", data, "-dev")
+	p.WaitHealthy(t)
+	p.Stop(t)
+	if _, err := os.Stat(data + ".key"); err != nil {
+		t.Fatalf("no key file created beside the new store: %v", err)
+	}
+
+	other := filepath.Join(t.TempDir(), "other.key")
+	os.WriteFile(other, []byte(strings.Repeat("ab", 32)+"\n"), 0o600)
+	p = startServer(t, addr, "-data", data, "-key-file", other)
+	if code := p.Wait(t); code != 1 || !strings.Contains(p.Log(), "does not open the store") {
+		t.Fatalf("wrong key: exit %d, log:\n%s", code, p.Log())
+	}
+	os.Rename(data+".key", data+".key.moved")
+	p = startServer(t, addr, "-data", data)
+	if code := p.Wait(t); code != 1 || !strings.Contains(p.Log(), "key file") || !strings.Contains(p.Log(), "is missing") {
+		t.Fatalf("missing key: exit %d, log:\n%s", code, p.Log())
+	}
+}
+
+func TestOnlineBackupAndRestore(t *testing.T) {
+	addr := serverproc.FreeAddr(t)
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	p := startServer(t, addr, "-data", data, "-dev")
+	p.WaitHealthy(t)
+	c, w := dial(t, addr, "tab-1")
+	c.send(&syncproto.Push{Ops: testOps(1, 20)})
+	c.recv()
+
+	backup := filepath.Join(dir, "city.backup")
+	out, err := command(t, "backup", "-data", data, "-out", backup)
+	if err != nil {
+		t.Fatalf("online backup: %v\n%s", err, out)
+	}
+	if !strings.Contains(p.Log(), "online backup written") {
+		t.Fatalf("backup did not go through the running server:\n%s", p.Log())
+	}
+	raw, _ := os.ReadFile(backup)
+	if bytes.Contains(raw, []byte(`"kind":"test.note"`)) {
+		t.Fatal("backup file holds plaintext")
+	}
+	p.Stop(t)
+
+	// A truncated copy is refused and leaves nothing behind.
+	cut := filepath.Join(dir, "cut.backup")
+	os.WriteFile(cut, raw[:len(raw)/2], 0o600)
+	restored := filepath.Join(dir, "restored")
+	out, err = command(t, "restore", "-data", restored, "-in", cut, "-key-file", data+".key")
+	if err == nil || !strings.Contains(out, "truncated") {
+		t.Fatalf("restore of a truncated backup: err %v\n%s", err, out)
+	}
+	if entries, _ := os.ReadDir(restored); len(entries) > 0 {
+		t.Fatalf("a refused restore left files in %s", restored)
+	}
+
+	out, err = command(t, "restore", "-data", restored, "-in", backup, "-key-file", data+".key")
+	if err != nil {
+		t.Fatalf("restore: %v\n%s", err, out)
+	}
+	p = startServer(t, addr, "-data", restored, "-key-file", data+".key", "-dev")
+	p.WaitHealthy(t)
+	_, w2 := dial(t, addr, "tab-1")
+	if w2.Head != 20 || w2.Acked != 20 || w2.Epoch == w.Epoch {
+		t.Fatalf("restored server: head %d acked %d epoch %s; want 20, 20 and a new epoch (old %s)", w2.Head, w2.Acked, w2.Epoch, w.Epoch)
 	}
 }

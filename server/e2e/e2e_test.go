@@ -16,9 +16,10 @@ import (
 )
 
 var (
-	root     string // module root
-	work     string // built binaries and assets for this run
-	chromium string
+	root      string // module root
+	work      string // built binaries and assets for this run
+	serverBin string
+	chromium  string
 )
 
 func TestMain(m *testing.M) {
@@ -35,30 +36,25 @@ func setup(m *testing.M) (int, error) {
 	if chromium, err = findChromium(); err != nil {
 		return 0, err
 	}
-	out, err := exec.Command("go", "env", "GOMOD").Output()
-	if err != nil {
-		return 0, fmt.Errorf("find module root: %w", err)
+	if root, err = serverproc.ModuleRoot(); err != nil {
+		return 0, err
 	}
-	root = filepath.Dir(strings.TrimSpace(string(out)))
 	if work, err = os.MkdirTemp("", "smartpass-e2e-"); err != nil {
 		return 0, err
 	}
 	defer os.RemoveAll(work)
+	if serverBin, err = serverproc.Build(work); err != nil {
+		return 0, err
+	}
 	assets := filepath.Join(work, "assets")
 	if err := os.CopyFS(assets, os.DirFS(filepath.Join(root, "assets"))); err != nil {
 		return 0, fmt.Errorf("copy assets: %w", err)
 	}
-	builds := [][]string{
-		{"", "go", "build", "-o", filepath.Join(work, "smartpass-server"), "./server"},
-		{"GOOS=js GOARCH=wasm", "go", "build", "-o", filepath.Join(assets, "app.wasm"), "./wasm"},
-	}
-	for _, b := range builds {
-		cmd := exec.Command(b[1], b[2:]...)
-		cmd.Dir = root
-		cmd.Env = append(os.Environ(), strings.Fields(b[0])...)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			return 0, fmt.Errorf("%s %v: %w\n%s", b[0], b[1:], err, out)
-		}
+	wasm := exec.Command("go", "build", "-o", filepath.Join(assets, "app.wasm"), "./wasm")
+	wasm.Dir = root
+	wasm.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
+	if out, err := wasm.CombinedOutput(); err != nil {
+		return 0, fmt.Errorf("build wasm: %w\n%s", err, out)
 	}
 	return m.Run(), nil
 }
@@ -74,7 +70,7 @@ func findChromium() (string, error) {
 
 func startServer(t *testing.T, addr, data string) *serverproc.Proc {
 	t.Helper()
-	p := serverproc.Start(t, filepath.Join(work, "smartpass-server"), nil, addr,
+	p := serverproc.Start(t, serverBin, nil, addr,
 		"-data", data, "-assets", filepath.Join(work, "assets"), "-dev", "-demo")
 	p.WaitHealthy(t)
 	return p

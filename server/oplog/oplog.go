@@ -19,6 +19,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"sync"
@@ -37,8 +38,16 @@ var (
 	keyEpoch    = []byte("meta/epoch")
 )
 
-// ErrClosed is returned by calls on a closed log.
-var ErrClosed = errors.New("oplog: closed")
+// Errors of Open and Restore. Use errors.Is.
+var (
+	ErrClosed = errors.New("oplog: closed")
+	// ErrWrongKey means the store was written with another encryption
+	// key (or none, or the key is missing).
+	ErrWrongKey = errors.New("oplog: the encryption key does not match the store")
+	// ErrNotEmpty means Restore was pointed at a directory that holds
+	// data already.
+	ErrNotEmpty = errors.New("oplog: restore target is not empty")
+)
 
 // maxOpsPerCommit bounds one group commit so a transaction stays well under
 // Badger's size limit.
@@ -68,30 +77,20 @@ type appendReq struct {
 
 // Options configure Open.
 type Options struct {
+	// Key encrypts the store at rest (AES-256; 32 bytes). Nil stores
+	// plaintext, which only tests should do.
+	Key []byte
 	// Logger receives Badger's own messages at debug level; nil discards.
 	Logger *slog.Logger
 }
 
 // Open opens the log in dir, creating the directory and an empty log when
-// missing. It fails with a readable error when dir cannot be used.
+// missing. It fails with a readable error when dir cannot be used, and
+// with ErrWrongKey when opt.Key is not the store's key.
 func Open(dir string, opt Options) (*Log, error) {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("oplog: create data directory: %w", err)
-	}
-	bo := badger.DefaultOptions(dir).
-		WithSyncWrites(true).
-		WithLogger(badgerLogger{opt.Logger}).
-		// A small server: a city's op log is gigabytes at most. These keep
-		// resident memory near 200 MB instead of Badger's default 700.
-		WithMemTableSize(16 << 20).
-		WithNumMemtables(2).
-		WithValueLogFileSize(64 << 20).
-		WithBlockCacheSize(32 << 20).
-		WithIndexCacheSize(16 << 20).
-		WithNumCompactors(2)
-	db, err := badger.Open(bo)
+	db, err := openDB(dir, opt)
 	if err != nil {
-		return nil, fmt.Errorf("oplog: open %s: %w", dir, err)
+		return nil, err
 	}
 	l := &Log{
 		db:      db,
@@ -108,14 +107,79 @@ func Open(dir string, opt Options) (*Log, error) {
 	return l, nil
 }
 
+func openDB(dir string, opt Options) (*badger.DB, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("oplog: create data directory: %w", err)
+	}
+	bo := badger.DefaultOptions(dir).
+		WithSyncWrites(true).
+		WithLogger(badgerLogger{opt.Logger}).
+		// A small server: a city's op log is gigabytes at most. These keep
+		// resident memory near 200 MB instead of Badger's default 700.
+		WithMemTableSize(16 << 20).
+		WithNumMemtables(2).
+		WithValueLogFileSize(64 << 20).
+		WithBlockCacheSize(32 << 20).
+		WithIndexCacheSize(16 << 20).
+		WithNumCompactors(2).
+		WithEncryptionKey(opt.Key)
+	db, err := badger.Open(bo)
+	if errors.Is(err, badger.ErrEncryptionKeyMismatch) {
+		return nil, fmt.Errorf("%w (%s)", ErrWrongKey, dir)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("oplog: open %s: %w", dir, err)
+	}
+	return db, nil
+}
+
+// Backup writes a consistent copy of the whole store to w while the log
+// keeps serving. The copy is plaintext, whatever the store's encryption:
+// seal it (package sealed) before it leaves the server.
+func (l *Log) Backup(w io.Writer) error {
+	if _, err := l.db.Backup(w, 0); err != nil {
+		return fmt.Errorf("oplog: backup: %w", err)
+	}
+	return nil
+}
+
+// Restore loads a backup made by Backup into dir, which must not hold a
+// store yet, and gives it a new epoch: devices that synced with the old
+// server see the change, and resend what it may have lost.
+func Restore(dir string, r io.Reader, opt Options) error {
+	if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
+		return fmt.Errorf("%w: %s", ErrNotEmpty, dir)
+	}
+	db, err := openDB(dir, opt)
+	if err != nil {
+		return err
+	}
+	if err := db.Load(r, 256); err != nil {
+		db.Close()
+		return fmt.Errorf("oplog: restore: %w", err)
+	}
+	err = db.Update(func(txn *badger.Txn) error { return txn.Set(keyEpoch, []byte(newEpoch())) })
+	if cerr := db.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("oplog: restore: %w", err)
+	}
+	return nil
+}
+
+func newEpoch() string {
+	b := make([]byte, 8)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
 // load reads the epoch (minting one for a new log) and the head sequence.
 func (l *Log) load() error {
 	err := l.db.Update(func(txn *badger.Txn) error {
 		item, err := txn.Get(keyEpoch)
 		if errors.Is(err, badger.ErrKeyNotFound) {
-			b := make([]byte, 8)
-			rand.Read(b)
-			l.epoch = hex.EncodeToString(b)
+			l.epoch = newEpoch()
 			return txn.Set(keyEpoch, []byte(l.epoch))
 		}
 		if err != nil {

@@ -1,6 +1,7 @@
 package oplog
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -152,5 +153,73 @@ func TestErrors(t *testing.T) {
 	os.WriteFile(file, nil, 0o600)
 	if _, err := Open(filepath.Join(file, "data"), Options{}); err == nil {
 		t.Fatal("Open under a regular file succeeded")
+	}
+}
+
+func TestEncryptionKey(t *testing.T) {
+	dir := t.TempDir()
+	key := bytes.Repeat([]byte{1}, 32)
+	l, err := Open(dir, Options{Key: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret := []byte(`{"kana":"ヒミツ"}`)
+	if _, err := l.Append(context.Background(), "d", []syncproto.Op{{Seq: 1, HLC: 1, Kind: "test.op", Body: secret}}); err != nil {
+		t.Fatal(err)
+	}
+	l.Close()
+	// Nothing readable on disk.
+	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if b, _ := os.ReadFile(p); !d.IsDir() && bytes.Contains(b, []byte("ヒミツ")) {
+			t.Errorf("%s holds the plaintext", p)
+		}
+		return nil
+	})
+	for _, k := range [][]byte{bytes.Repeat([]byte{2}, 32), nil} {
+		if _, err := Open(dir, Options{Key: k}); !errors.Is(err, ErrWrongKey) {
+			t.Fatalf("Open with key %x: err = %v, want ErrWrongKey", k, err)
+		}
+	}
+	l, err = Open(dir, Options{Key: key})
+	if err != nil {
+		t.Fatalf("reopen with the right key: %v", err)
+	}
+	l.Close()
+}
+
+func TestBackupRestore(t *testing.T) {
+	key := bytes.Repeat([]byte{3}, 32)
+	l, err := Open(t.TempDir(), Options{Key: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if _, err := l.Append(context.Background(), "d", ops(1, 2, 3)); err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := l.Backup(&b); err != nil {
+		t.Fatal(err)
+	}
+	// Appends after the backup are not in it.
+	l.Append(context.Background(), "d", ops(4))
+
+	target := filepath.Join(t.TempDir(), "restored")
+	if err := Restore(target, bytes.NewReader(b.Bytes()), Options{Key: key}); err != nil {
+		t.Fatal(err)
+	}
+	r, err := Open(target, Options{Key: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if r.Head() != 3 || r.Epoch() == l.Epoch() {
+		t.Fatalf("restored head %d epoch %s; want 3 and an epoch other than %s", r.Head(), r.Epoch(), l.Epoch())
+	}
+	if m, _ := r.Mark("d"); m != 3 {
+		t.Fatalf("restored mark = %d, want 3", m)
+	}
+	if err := Restore(target, bytes.NewReader(b.Bytes()), Options{Key: key}); !errors.Is(err, ErrNotEmpty) {
+		t.Fatalf("restore over a store: err = %v, want ErrNotEmpty", err)
 	}
 }

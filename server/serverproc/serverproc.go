@@ -5,9 +5,12 @@ package serverproc
 
 import (
 	"bufio"
+	"fmt"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -116,4 +119,68 @@ func (p *Proc) Stop(t testing.TB) {
 	if code := p.Wait(t); code != 0 {
 		t.Fatalf("server exit code %d after SIGTERM:\n%s", code, p.Log())
 	}
+}
+
+// ModuleRoot returns the directory of the project's go.mod.
+func ModuleRoot() (string, error) {
+	out, err := exec.Command("go", "env", "GOMOD").Output()
+	if err != nil {
+		return "", fmt.Errorf("serverproc: find module root: %w", err)
+	}
+	return filepath.Dir(strings.TrimSpace(string(out))), nil
+}
+
+// Build compiles ./server into dir and returns the binary's path. Tests
+// that run the server as a process call it once from TestMain.
+func Build(dir string) (string, error) {
+	root, err := ModuleRoot()
+	if err != nil {
+		return "", err
+	}
+	bin := filepath.Join(dir, "smartpass-server")
+	cmd := exec.Command("go", "build", "-o", bin, "./server")
+	cmd.Dir = root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("serverproc: build server: %w\n%s", err, out)
+	}
+	return bin, nil
+}
+
+// RunTests builds the server into a temporary directory, sets *bin to its
+// path, runs the package's tests and exits: the whole TestMain of a package
+// that runs the server as a process.
+func RunTests(m *testing.M, bin *string) {
+	dir, err := os.MkdirTemp("", "smartpass-server-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	*bin, err = Build(dir)
+	if err != nil {
+		os.RemoveAll(dir)
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// PeakRSS returns the server's peak resident memory in bytes (VmHWM),
+// read from /proc while it runs.
+func (p *Proc) PeakRSS() (int64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
+	if err != nil {
+		return 0, fmt.Errorf("serverproc: read memory: %w", err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			var kb int64
+			if _, err := fmt.Sscan(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), &kb); err != nil {
+				return 0, fmt.Errorf("serverproc: parse %q: %w", line, err)
+			}
+			return kb << 10, nil
+		}
+	}
+	return 0, fmt.Errorf("serverproc: no VmHWM in /proc status")
 }

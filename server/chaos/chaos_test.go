@@ -1,0 +1,261 @@
+package chaos_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"reflect"
+	"strconv"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"smartpass.city/smartpass/app/shelter"
+	"smartpass.city/smartpass/app/state"
+	"smartpass.city/smartpass/app/synclog"
+	"smartpass.city/smartpass/server/chaos"
+	"smartpass.city/smartpass/server/serverproc"
+	"smartpass.city/smartpass/syncproto"
+	"smartpass.city/smartpass/syncproto/wsconn"
+)
+
+var serverBin string
+
+func TestMain(m *testing.M) { serverproc.RunTests(m, &serverBin) }
+
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil {
+		return v
+	}
+	return def
+}
+
+// TestChaos runs seeded rounds of devices syncing through injected faults
+// and server kills, then checks that nothing was lost or duplicated.
+// SMARTPASS_CHAOS_RUNS sets the number of rounds (make soak runs 1,000),
+// SMARTPASS_CHAOS_SEED the first seed; a failing round names its seed.
+func TestChaos(t *testing.T) {
+	runs := envInt("SMARTPASS_CHAOS_RUNS", 30)
+	first := envInt("SMARTPASS_CHAOS_SEED", 1)
+	var total chaos.Counts
+	kills := 0
+	for seed := first; seed < first+runs; seed++ {
+		var c chaos.Counts
+		var k int
+		ok := t.Run("seed="+strconv.Itoa(seed), func(t *testing.T) { c, k = round(t, uint64(seed)) })
+		if !ok {
+			t.Fatalf("rerun with SMARTPASS_CHAOS_SEED=%d SMARTPASS_CHAOS_RUNS=1", seed)
+		}
+		total.Drops += c.Drops
+		total.Duplicates += c.Duplicates
+		total.Reorders += c.Reorders
+		total.Delays += c.Delays
+		kills += k
+	}
+	t.Logf("%d rounds: %d drops, %d duplicates, %d reorders, %d delays, %d server kills",
+		runs, total.Drops, total.Duplicates, total.Reorders, total.Delays, kills)
+	if total.Drops == 0 || total.Duplicates == 0 || total.Reorders == 0 || total.Delays == 0 || kills == 0 {
+		t.Fatalf("a fault never happened, so the run proves nothing about it: %+v, %d kills", total, kills)
+	}
+}
+
+type device struct {
+	store *synclog.MemStore
+	eng   *synclog.Engine
+	ops   int
+}
+
+func round(t *testing.T, seed uint64) (chaos.Counts, int) {
+	rng := rand.New(rand.NewPCG(seed, 1))
+	addr := serverproc.FreeAddr(t)
+	data := t.TempDir()
+	start := func() *serverproc.Proc {
+		p := serverproc.Start(t, serverBin, nil, addr, "-data", data, "-assets", data, "-dev")
+		p.WaitHealthy(t)
+		return p
+	}
+	srv := start()
+
+	inj := chaos.New(chaos.Faults{
+		Drop:      0.01 + rng.Float64()*0.05,
+		Duplicate: 0.1,
+		Reorder:   0.1,
+		Delay:     0.1,
+		MaxDelay:  20 * time.Millisecond,
+	}, seed)
+	url := "ws://" + addr + "/sync"
+	dial := inj.Dialer(func(ctx context.Context) (synclog.Conn, error) { return wsconn.Dial(ctx, url) })
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	devices := make([]*device, 2+rng.IntN(4))
+	for i := range devices {
+		// Clocks off by up to four hours either way.
+		skew := time.Duration(rng.Int64N(int64(8*time.Hour))) - 4*time.Hour
+		store := synclog.NewMemStore(fmt.Sprintf("dev-%d", i))
+		eng, err := synclog.New(ctx, store, dial, synclog.Options{
+			Batch:      1 + rng.IntN(20),
+			MinBackoff: 2 * time.Millisecond,
+			MaxBackoff: 50 * time.Millisecond,
+			Now:        func() time.Time { return time.Now().Add(skew) },
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		devices[i] = &device{store: store, eng: eng, ops: 20 + rng.IntN(80)}
+		go eng.Run(ctx)
+	}
+
+	// Devices record concurrently, each at its own pace.
+	var wg sync.WaitGroup
+	for i, d := range devices {
+		pace := time.Duration(rng.IntN(2000)) * time.Microsecond
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for n := range d.ops {
+				e := shelter.Evacuee{Shelter: "s1", Kana: "テスト", BirthYear: 1950 + n%50, Name: fmt.Sprintf("device %d person %d", i, n)}
+				if _, err := d.eng.Record(ctx, shelter.OpEvacueeAdd, e); err != nil {
+					t.Error(err)
+					return
+				}
+				time.Sleep(pace)
+			}
+		}()
+	}
+	// Meanwhile the server is killed and restarted, up to twice.
+	kills := 0
+	for k := rng.IntN(3); k > 0; k-- {
+		time.Sleep(time.Duration(rng.IntN(150)) * time.Millisecond)
+		srv.Signal(syscall.SIGKILL)
+		srv.Wait(t)
+		kills++
+		time.Sleep(time.Duration(rng.IntN(100)) * time.Millisecond)
+		srv = start()
+	}
+	wg.Wait()
+	inj.Calm()
+
+	// Quiescence: nothing pending anywhere, every device holds every op.
+	total := 0
+	for _, d := range devices {
+		total += d.ops
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for !settled(ctx, devices, total) {
+		if time.Now().After(deadline) {
+			for _, d := range devices {
+				all, _ := d.store.All(ctx)
+				t.Logf("%s: status %+v, holds %d of %d", d.store.DeviceID(), d.eng.Status(), len(all), total)
+			}
+			t.Fatalf("no quiescence in 60 s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+
+	server := pullAll(t, url)
+	checkServer(t, server, devices)
+	want := state.Fold(server)
+	for _, d := range devices {
+		all, _ := d.store.All(ctx)
+		if got := state.Fold(all); !reflect.DeepEqual(got, want) {
+			t.Fatalf("%s: state differs from the server's after quiescence", d.store.DeviceID())
+		}
+		held := map[uint64]bool{}
+		for _, op := range all {
+			if op.Device == d.store.DeviceID() {
+				held[op.Seq] = true
+			}
+		}
+		for s := uint64(1); s <= uint64(d.ops); s++ {
+			if !held[s] {
+				t.Fatalf("%s lost its own op %d", d.store.DeviceID(), s)
+			}
+		}
+	}
+	return inj.Counts(), kills
+}
+
+func settled(ctx context.Context, devices []*device, total int) bool {
+	for _, d := range devices {
+		all, _ := d.store.All(ctx)
+		if d.eng.Status().Pending != 0 || len(all) != total {
+			return false
+		}
+		for _, op := range all {
+			if op.Global == 0 {
+				return false // not yet confirmed by the server's feed
+			}
+		}
+	}
+	return true
+}
+
+// pullAll reads the server's whole log over a fresh connection.
+func pullAll(t *testing.T, url string) []syncproto.Op {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c, err := wsconn.Dial(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	send := func(f syncproto.Frame) {
+		b, _ := syncproto.Encode(f)
+		if err := c.Send(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	recv := func() syncproto.Frame {
+		b, err := c.Recv(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := syncproto.Decode(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	send(&syncproto.Hello{Proto: syncproto.Version, Device: "auditor"})
+	recv()
+	send(&syncproto.Pull{Feed: synclog.FeedAll})
+	var out []syncproto.Op
+	for {
+		f, ok := recv().(*syncproto.Ops)
+		if !ok {
+			t.Fatalf("unexpected frame while pulling")
+		}
+		out = append(out, f.Ops...)
+		if f.CaughtUp {
+			return out
+		}
+	}
+}
+
+// checkServer: every op of every device is on the server exactly once,
+// under a gapless global sequence.
+func checkServer(t *testing.T, ops []syncproto.Op, devices []*device) {
+	t.Helper()
+	seen := map[string]map[uint64]bool{}
+	for i, op := range ops {
+		if op.Global != uint64(i+1) {
+			t.Fatalf("global sequence broken at %d: %d", i+1, op.Global)
+		}
+		if seen[op.Device] == nil {
+			seen[op.Device] = map[uint64]bool{}
+		}
+		if seen[op.Device][op.Seq] {
+			t.Fatalf("op %s/%d stored twice", op.Device, op.Seq)
+		}
+		seen[op.Device][op.Seq] = true
+	}
+	for _, d := range devices {
+		if n := len(seen[d.store.DeviceID()]); n != d.ops {
+			t.Fatalf("server holds %d ops of %s, want %d", n, d.store.DeviceID(), d.ops)
+		}
+	}
+}
