@@ -290,3 +290,27 @@ func TestOnlineBackupAndRestore(t *testing.T) {
 		t.Fatalf("restored server: head %d acked %d epoch %s; want 20, 20 and a new epoch (old %s)", w2.Head, w2.Acked, w2.Epoch, w.Epoch)
 	}
 }
+
+// A precompressed copy older than its file (left by an earlier build) is
+// not served: the browser would get the old app.
+func TestStaleGzipNotServed(t *testing.T) {
+	addr := serverproc.FreeAddr(t)
+	assets := t.TempDir()
+	os.WriteFile(filepath.Join(assets, "app.css"), []byte("new"), 0o644)
+	os.WriteFile(filepath.Join(assets, "app.css.gz"), []byte("old"), 0o644)
+	old := time.Now().Add(-time.Hour)
+	os.Chtimes(filepath.Join(assets, "app.css.gz"), old, old)
+	p := serverproc.Start(t, os.Args[0], []string{"SMARTPASS_TEST_SERVER=1"}, addr, "-assets", assets, "-data", t.TempDir(), "-dev")
+	p.WaitHealthy(t)
+	req, _ := http.NewRequest("GET", "http://"+addr+"/web/app.css", nil)
+	req.Header.Set("Accept-Encoding", "gzip")
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(body) != "new" || resp.Header.Get("Content-Encoding") != "" {
+		t.Fatalf("served %q with encoding %q, want the current file", body, resp.Header.Get("Content-Encoding"))
+	}
+}

@@ -118,16 +118,6 @@ func (w *web) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	if name == "app.wasm" {
 		rw.Header().Set("X-Wasm-Content-Length", strconv.FormatInt(w.wasmSize, 10))
 	}
-	if strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
-		if f, err := os.Open(file + ".gz"); err == nil {
-			defer f.Close()
-			if st, err := f.Stat(); err == nil {
-				rw.Header().Set("Content-Encoding", "gzip")
-				http.ServeContent(rw, r, name, st.ModTime(), f)
-				return
-			}
-		}
-	}
 	f, err := os.Open(file)
 	if err != nil {
 		http.NotFound(rw, r)
@@ -138,6 +128,18 @@ func (w *web) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	if err != nil || st.IsDir() {
 		http.NotFound(rw, r)
 		return
+	}
+	if strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
+		// Only a compressed copy at least as new as the file: a stale one
+		// left by an earlier build would serve the old app.
+		if gz, err := os.Open(file + ".gz"); err == nil {
+			defer gz.Close()
+			if gst, err := gz.Stat(); err == nil && !gst.ModTime().Before(st.ModTime()) {
+				rw.Header().Set("Content-Encoding", "gzip")
+				http.ServeContent(rw, r, name, gst.ModTime(), gz)
+				return
+			}
+		}
 	}
 	http.ServeContent(rw, r, name, st.ModTime(), f)
 }

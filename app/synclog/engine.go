@@ -3,10 +3,11 @@
 // the log to the server and pulls other devices' ops whenever a link exists.
 //
 // The log is the source of truth on the device. Recording an op never waits
-// for the network; the engine deletes nothing from the outbox until the
-// server has acknowledged it, and on every reconnect it takes the server's
-// acknowledged mark as the truth, so a dropped link, a reload or a closed
-// browser loses nothing and sends nothing twice into the state.
+// for the network. The device never deletes an op it recorded; it keeps the
+// server's acknowledged mark, and on every reconnect takes the server's mark
+// as the truth and sends everything after it. So a dropped link, a reload,
+// a closed browser or a server restored from an older backup loses
+// nothing, and the server's idempotent ingest stores nothing twice.
 //
 // Storage and transport are interfaces (Store, Conn) so the same engine runs
 // in the browser (IndexedDB and the browser's WebSocket, in wasm/) and
@@ -193,12 +194,12 @@ func (e *Engine) update(f func(*Status)) {
 }
 
 func (e *Engine) refreshPending(ctx context.Context) error {
-	n, err := e.store.Pending(ctx)
+	acked, last, err := e.store.Marks(ctx)
 	if err != nil {
-		return fmt.Errorf("synclog: count pending: %w", err)
+		return fmt.Errorf("synclog: read marks: %w", err)
 	}
 	e.mu.Lock()
-	e.status.Pending = n
+	e.status.Pending = int(last - acked)
 	e.mu.Unlock()
 	return nil
 }
@@ -255,6 +256,19 @@ func (e *Engine) session(ctx context.Context) error {
 	if !ok {
 		return fmt.Errorf("synclog: hello answered with %s, want welcome", f.Type())
 	}
+	// A new epoch: the server was restored from a backup, or this is the
+	// first contact. Its global numbers start a new history, so pull it all
+	// again; what it lacks of ours is resent from its mark below.
+	epoch, err := e.store.Epoch(ctx)
+	if err != nil {
+		return fmt.Errorf("synclog: read epoch: %w", err)
+	}
+	if epoch != w.Epoch {
+		if err := e.store.SetEpoch(ctx, w.Epoch); err != nil {
+			return fmt.Errorf("synclog: record epoch: %w", err)
+		}
+	}
+	// The server's mark is the truth, even when it is lower than ours.
 	if err := e.ack(ctx, w.Acked); err != nil {
 		return err
 	}
@@ -269,13 +283,13 @@ func (e *Engine) session(ctx context.Context) error {
 
 	acked := make(chan uint64, 1)
 	errc := make(chan error, 2)
-	go func() { errc <- e.readLoop(ctx, conn, acked) }()
+	go func() { errc <- e.readLoop(ctx, conn, w.Acked, acked) }()
 	go func() { errc <- e.pushLoop(ctx, conn, w.Acked, acked) }()
 	return <-errc
 }
 
 // readLoop handles the server's frames: acks, ops and errors.
-func (e *Engine) readLoop(ctx context.Context, conn Conn, acked chan uint64) error {
+func (e *Engine) readLoop(ctx context.Context, conn Conn, mark uint64, acked chan uint64) error {
 	for {
 		f, err := recv(ctx, conn)
 		if err != nil {
@@ -283,14 +297,18 @@ func (e *Engine) readLoop(ctx context.Context, conn Conn, acked chan uint64) err
 		}
 		switch f := f.(type) {
 		case *syncproto.Ack:
-			if err := e.ack(ctx, f.Acked); err != nil {
+			if f.Acked <= mark {
+				continue // an old ack, overtaken
+			}
+			mark = f.Acked
+			if err := e.ack(ctx, mark); err != nil {
 				return err
 			}
 			select { // keep only the newest mark
 			case <-acked:
 			default:
 			}
-			acked <- f.Acked
+			acked <- mark
 		case *syncproto.Ops:
 			for _, op := range f.Ops {
 				e.clock.Observe(op.HLC)
@@ -311,7 +329,7 @@ func (e *Engine) readLoop(ctx context.Context, conn Conn, acked chan uint64) err
 	}
 }
 
-// pushLoop sends the outbox in batches, keeping at most Window ops
+// pushLoop sends the ops after the server's mark in batches, keeping at most Window ops
 // unacknowledged so a slow link is not flooded.
 func (e *Engine) pushLoop(ctx context.Context, conn Conn, ackedSeq uint64, acked chan uint64) error {
 	sent := ackedSeq
@@ -322,9 +340,9 @@ func (e *Engine) pushLoop(ctx context.Context, conn Conn, ackedSeq uint64, acked
 		var ops []syncproto.Op
 		if sent-ackedSeq < uint64(e.opt.Window) {
 			var err error
-			ops, err = e.store.Outbox(ctx, sent, e.opt.Batch)
+			ops, err = e.store.Local(ctx, sent, e.opt.Batch)
 			if err != nil {
-				return fmt.Errorf("synclog: read outbox: %w", err)
+				return fmt.Errorf("synclog: read local ops: %w", err)
 			}
 		}
 		if len(ops) > 0 {
@@ -344,7 +362,7 @@ func (e *Engine) pushLoop(ctx context.Context, conn Conn, ackedSeq uint64, acked
 }
 
 func (e *Engine) ack(ctx context.Context, upTo uint64) error {
-	if err := e.store.Ack(ctx, upTo); err != nil {
+	if err := e.store.SetAcked(ctx, upTo); err != nil {
 		return fmt.Errorf("synclog: ack %d: %w", upTo, err)
 	}
 	if err := e.refreshPending(ctx); err != nil {

@@ -12,29 +12,40 @@ import (
 // Store is the device's durable log. The browser implementation lives in
 // wasm/idb (IndexedDB); MemStore serves native tools and tests.
 //
+// The device keeps every op it ever recorded: nothing is deleted when the
+// server acknowledges it, only the acknowledged mark moves. So a device can
+// send its ops again to a server restored from an older backup.
+//
 // Every method must be atomic: a reload or a crash between two calls leaves
 // either the state before a call or after it, never half of it.
 type Store interface {
 	// DeviceID is this device's identity, fixed when the store was created.
 	DeviceID() string
 	// AppendLocal stores op as the device's next op: it sets op.Device to
-	// DeviceID and op.Seq to one past the last local seq (gapless), puts it
-	// in the outbox, and returns it.
+	// DeviceID and op.Seq to one past the last local seq (gapless), and
+	// returns it.
 	AppendLocal(ctx context.Context, op syncproto.Op) (syncproto.Op, error)
-	// Outbox returns up to limit unacknowledged local ops with Seq > after,
-	// in Seq order.
-	Outbox(ctx context.Context, after uint64, limit int) ([]syncproto.Op, error)
-	// Pending counts the unacknowledged local ops.
-	Pending(ctx context.Context) (int, error)
-	// Ack drops local ops with Seq <= upTo from the outbox; they stay in
-	// the log. Only the server's acknowledgement may call it.
-	Ack(ctx context.Context, upTo uint64) error
+	// Local returns up to limit of the device's own ops with Seq > after,
+	// in Seq order, acknowledged or not.
+	Local(ctx context.Context, after uint64, limit int) ([]syncproto.Op, error)
+	// Marks returns the server's acknowledged mark and the last local seq:
+	// last - acked ops wait to be sent.
+	Marks(ctx context.Context) (acked, last uint64, err error)
+	// SetAcked records the server's acknowledged mark. It may go down (a
+	// server restored from a backup holds less); it never goes past the
+	// last local seq.
+	SetAcked(ctx context.Context, acked uint64) error
 	// SaveRemote stores ops received on feed and moves the feed's cursor to
-	// cursor, in one step. Ops already held (same Device and Seq) are
-	// replaced, which sets their Global sequence.
+	// cursor, in one step; a cursor never moves back. Ops already held
+	// (same Device and Seq) are replaced, which sets their Global sequence.
 	SaveRemote(ctx context.Context, feed string, ops []syncproto.Op, cursor uint64) error
 	// Cursor returns the feed's cursor: the global sequence to pull after.
 	Cursor(ctx context.Context, feed string) (uint64, error)
+	// Epoch returns the server epoch the cursors belong to ("" at first).
+	Epoch(ctx context.Context) (string, error)
+	// SetEpoch records a new server epoch and sets every cursor back to
+	// zero: global sequences of another server history mean nothing.
+	SetEpoch(ctx context.Context, epoch string) error
 	// All returns every op held, local and remote.
 	All(ctx context.Context) ([]syncproto.Op, error)
 }
@@ -51,6 +62,7 @@ type MemStore struct {
 	dev     string
 	lastSeq uint64
 	acked   uint64
+	epoch   string
 	ops     map[opKey]syncproto.Op
 	cursors map[string]uint64
 }
@@ -73,29 +85,45 @@ func (m *MemStore) AppendLocal(_ context.Context, op syncproto.Op) (syncproto.Op
 	return op, nil
 }
 
-// Outbox implements Store.
-func (m *MemStore) Outbox(_ context.Context, after uint64, limit int) ([]syncproto.Op, error) {
+// Local implements Store.
+func (m *MemStore) Local(_ context.Context, after uint64, limit int) ([]syncproto.Op, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var out []syncproto.Op
-	for seq := max(after, m.acked) + 1; seq <= m.lastSeq && len(out) < limit; seq++ {
+	for seq := after + 1; seq <= m.lastSeq && len(out) < limit; seq++ {
 		out = append(out, m.ops[opKey{m.dev, seq}])
 	}
 	return out, nil
 }
 
-// Pending implements Store.
-func (m *MemStore) Pending(context.Context) (int, error) {
+// Marks implements Store.
+func (m *MemStore) Marks(context.Context) (uint64, uint64, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return int(m.lastSeq - m.acked), nil
+	return m.acked, m.lastSeq, nil
 }
 
-// Ack implements Store.
-func (m *MemStore) Ack(_ context.Context, upTo uint64) error {
+// SetAcked implements Store.
+func (m *MemStore) SetAcked(_ context.Context, acked uint64) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.acked = max(m.acked, min(upTo, m.lastSeq))
+	m.acked = min(acked, m.lastSeq)
+	return nil
+}
+
+// Epoch implements Store.
+func (m *MemStore) Epoch(context.Context) (string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.epoch, nil
+}
+
+// SetEpoch implements Store.
+func (m *MemStore) SetEpoch(_ context.Context, epoch string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.epoch = epoch
+	clear(m.cursors)
 	return nil
 }
 

@@ -305,3 +305,41 @@ func TestFeedCatchUpThenLive(t *testing.T) {
 		t.Fatalf("live = %+v, want op 4", live)
 	}
 }
+
+// A server restored from an older backup (here: a new, empty one with its
+// own epoch) gets every op of the device again, and the device pulls the
+// new history from the start.
+func TestResendToRestoredServer(t *testing.T) {
+	ctx := context.Background()
+	old := start(t)
+	store := synclog.NewMemStore("tab-r")
+	var url atomic.Value
+	url.Store(old.url)
+	dial := func(ctx context.Context) (synclog.Conn, error) { return wsconn.Dial(ctx, url.Load().(string)) }
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	e, err := synclog.New(runCtx, store, dial, synclog.Options{MinBackoff: 5 * time.Millisecond, MaxBackoff: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go e.Run(runCtx)
+	for i := range 5 {
+		e.Record(ctx, "test.note", i)
+	}
+	waitFor(t, "the first server to hold 5", func() bool { return old.log.Head() == 5 && e.Status().Pending == 0 })
+
+	restored := start(t)
+	url.Store(restored.url)
+	old.hub.Close() // ends the session; the device redials, now to the restored server
+	waitFor(t, "the restored server to get all 5 again", func() bool {
+		m, _ := restored.log.Mark("tab-r")
+		return m == 5 && e.Status().Pending == 0
+	})
+	epoch, _ := store.Epoch(ctx)
+	if epoch != restored.log.Epoch() {
+		t.Fatalf("device epoch %s, want the restored server's %s", epoch, restored.log.Epoch())
+	}
+	if c, _ := store.Cursor(ctx, synclog.FeedAll); c != 5 {
+		t.Fatalf("cursor on the restored server = %d, want 5", c)
+	}
+}

@@ -19,6 +19,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 
 	"github.com/hack-pad/safejs"
 
@@ -27,13 +28,18 @@ import (
 
 // Object stores. The schema version goes up with any change to them.
 const (
-	schemaVersion = 1
-	storeMeta     = "meta"   // out-of-line string keys -> numbers and strings
-	storeOps      = "ops"    // [device, seq] -> op JSON (local and pulled)
-	storeOutbox   = "outbox" // seq -> op JSON, local ops not yet acknowledged
+	schemaVersion = 2
+	storeMeta     = "meta" // out-of-line string keys -> numbers and strings
+	storeOps      = "ops"  // [device, seq] -> op JSON (local and pulled)
 	keyDevice     = "device"
-	keySeq        = "seq"
+	keySeq        = "seq"   // last local seq
+	keyAcked      = "acked" // the server's acknowledged mark
+	keyEpoch      = "epoch"
 	cursorPrefix  = "cursor:"
+	// storeOutboxV1 held unacknowledged ops in schema 1. Dropping it loses
+	// nothing: every op is in storeOps, and with no acked mark the device
+	// sends all of them again, which the server stores once.
+	storeOutboxV1 = "outbox"
 )
 
 // ErrUnavailable is returned by Open when the browser has no IndexedDB or
@@ -57,13 +63,24 @@ func Open(ctx context.Context, name string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
 	}
-	upgrade, err := safejs.FuncOf(func(safejs.Value, []safejs.Value) any {
+	upgrade, err := safejs.FuncOf(func(_ safejs.Value, args []safejs.Value) any {
 		db, err := req.Get("result")
 		if err != nil {
 			return nil
 		}
-		for _, s := range []string{storeMeta, storeOps, storeOutbox} {
-			db.Call("createObjectStore", s)
+		old := 0.0
+		if len(args) > 0 {
+			if v, err := args[0].Get("oldVersion"); err == nil {
+				old, _ = v.Float()
+			}
+		}
+		if old < 1 {
+			for _, s := range []string{storeMeta, storeOps} {
+				db.Call("createObjectStore", s)
+			}
+		}
+		if old == 1 {
+			db.Call("deleteObjectStore", storeOutboxV1)
 		}
 		return nil
 	})
@@ -109,7 +126,7 @@ func (s *Store) DeviceID() string { return s.dev }
 // the same transaction as the op, so seqs stay gapless even with the app
 // open in two tabs.
 func (s *Store) AppendLocal(ctx context.Context, op syncproto.Op) (syncproto.Op, error) {
-	t, err := s.begin("readwrite", storeMeta, storeOps, storeOutbox)
+	t, err := s.begin("readwrite", storeMeta, storeOps)
 	if err != nil {
 		return op, err
 	}
@@ -124,7 +141,6 @@ func (s *Store) AppendLocal(ctx context.Context, op syncproto.Op) (syncproto.Op,
 			return
 		}
 		t.request(t.store(storeOps), "put", []any{string(b), []any{op.Device, op.Seq}}, nil)
-		t.request(t.store(storeOutbox), "put", []any{string(b), op.Seq}, nil)
 		t.request(t.store(storeMeta), "put", []any{op.Seq, keySeq}, nil)
 	})
 	err = t.wait(ctx)
@@ -137,49 +153,91 @@ func (s *Store) AppendLocal(ctx context.Context, op syncproto.Op) (syncproto.Op,
 	return op, nil
 }
 
-// Outbox implements synclog.Store.
-func (s *Store) Outbox(ctx context.Context, after uint64, limit int) ([]syncproto.Op, error) {
-	keyRange, err := keyRange("lowerBound", after, true)
+// Local implements synclog.Store.
+func (s *Store) Local(ctx context.Context, after uint64, limit int) ([]syncproto.Op, error) {
+	kr, err := safejs.Global().Get("IDBKeyRange")
 	if err != nil {
 		return nil, err
 	}
-	ops, err := s.getAll(ctx, storeOutbox, keyRange, limit)
+	own, err := kr.Call("bound", []any{s.dev, after + 1}, []any{s.dev, math.Inf(1)})
 	if err != nil {
-		return nil, fmt.Errorf("idb: read outbox: %w", err)
+		return nil, fmt.Errorf("idb: key range: %w", err)
+	}
+	ops, err := s.getAll(ctx, storeOps, own, limit)
+	if err != nil {
+		return nil, fmt.Errorf("idb: read local ops: %w", err)
 	}
 	return ops, nil
 }
 
-// Pending implements synclog.Store.
-func (s *Store) Pending(ctx context.Context) (int, error) {
-	t, err := s.begin("readonly", storeOutbox)
+// Marks implements synclog.Store.
+func (s *Store) Marks(ctx context.Context) (acked, last uint64, err error) {
+	t, err := s.begin("readonly", storeMeta)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	n := 0
-	t.request(t.store(storeOutbox), "count", nil, func(v safejs.Value) { n, _ = v.Int() })
+	meta := t.store(storeMeta)
+	t.request(meta, "get", []any{keyAcked}, func(v safejs.Value) { acked = number(v) })
+	t.request(meta, "get", []any{keySeq}, func(v safejs.Value) { last = number(v) })
 	if err := t.wait(ctx); err != nil {
-		return 0, fmt.Errorf("idb: count outbox: %w", err)
+		return 0, 0, fmt.Errorf("idb: read marks: %w", err)
 	}
-	return n, nil
+	return acked, last, nil
 }
 
-// Ack implements synclog.Store.
-func (s *Store) Ack(ctx context.Context, upTo uint64) error {
-	if upTo == 0 {
-		return nil
-	}
-	keyRange, err := keyRange("upperBound", upTo, false)
+// SetAcked implements synclog.Store.
+func (s *Store) SetAcked(ctx context.Context, acked uint64) error {
+	t, err := s.begin("readwrite", storeMeta)
 	if err != nil {
 		return err
 	}
-	t, err := s.begin("readwrite", storeOutbox)
-	if err != nil {
-		return err
-	}
-	t.request(t.store(storeOutbox), "delete", []any{keyRange}, nil)
+	meta := t.store(storeMeta)
+	t.request(meta, "get", []any{keySeq}, func(v safejs.Value) {
+		t.request(meta, "put", []any{min(acked, number(v)), keyAcked}, nil)
+	})
 	if err := t.wait(ctx); err != nil {
-		return fmt.Errorf("idb: ack %d: %w", upTo, err)
+		return fmt.Errorf("idb: record ack %d: %w", acked, err)
+	}
+	return nil
+}
+
+// Epoch implements synclog.Store.
+func (s *Store) Epoch(ctx context.Context) (string, error) {
+	t, err := s.begin("readonly", storeMeta)
+	if err != nil {
+		return "", err
+	}
+	var epoch string
+	t.request(t.store(storeMeta), "get", []any{keyEpoch}, func(v safejs.Value) {
+		if v.Type() == safejs.TypeString {
+			epoch, _ = v.String()
+		}
+	})
+	if err := t.wait(ctx); err != nil {
+		return "", fmt.Errorf("idb: read epoch: %w", err)
+	}
+	return epoch, nil
+}
+
+// SetEpoch implements synclog.Store.
+func (s *Store) SetEpoch(ctx context.Context, epoch string) error {
+	cursors, err := safejs.Global().Get("IDBKeyRange")
+	if err != nil {
+		return err
+	}
+	all, err := cursors.Call("bound", cursorPrefix, cursorPrefix+"\uffff")
+	if err != nil {
+		return fmt.Errorf("idb: key range: %w", err)
+	}
+	t, err := s.begin("readwrite", storeMeta)
+	if err != nil {
+		return err
+	}
+	meta := t.store(storeMeta)
+	t.request(meta, "delete", []any{all}, nil)
+	t.request(meta, "put", []any{epoch, keyEpoch}, nil)
+	if err := t.wait(ctx); err != nil {
+		return fmt.Errorf("idb: record epoch: %w", err)
 	}
 	return nil
 }
@@ -199,7 +257,12 @@ func (s *Store) SaveRemote(ctx context.Context, feed string, ops []syncproto.Op,
 		}
 		t.request(st, "put", []any{string(b), []any{op.Device, op.Seq}}, nil)
 	}
-	t.request(t.store(storeMeta), "put", []any{cursor, cursorPrefix + feed}, nil)
+	meta := t.store(storeMeta)
+	t.request(meta, "get", []any{cursorPrefix + feed}, func(v safejs.Value) {
+		// A cursor never moves back: an overtaken frame must not make
+		// the device pull again what it has.
+		t.request(meta, "put", []any{max(cursor, number(v)), cursorPrefix + feed}, nil)
+	})
 	if err := t.wait(ctx); err != nil {
 		return fmt.Errorf("idb: save %d pulled ops: %w", len(ops), err)
 	}
@@ -212,12 +275,12 @@ func (s *Store) Cursor(ctx context.Context, feed string) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	var cursor float64
-	t.request(t.store(storeMeta), "get", []any{cursorPrefix + feed}, func(v safejs.Value) { cursor, _ = v.Float() })
+	var cursor uint64
+	t.request(t.store(storeMeta), "get", []any{cursorPrefix + feed}, func(v safejs.Value) { cursor = number(v) })
 	if err := t.wait(ctx); err != nil {
 		return 0, fmt.Errorf("idb: read cursor of %s: %w", feed, err)
 	}
-	return uint64(cursor), nil
+	return cursor, nil
 }
 
 // All implements synclog.Store.
@@ -267,10 +330,11 @@ func (s *Store) getAll(ctx context.Context, store string, keyRange any, limit in
 	return ops, decErr
 }
 
-func keyRange(fn string, bound uint64, open bool) (safejs.Value, error) {
-	kr, err := safejs.Global().Get("IDBKeyRange")
-	if err != nil {
-		return safejs.Value{}, err
+// number reads a stored count; a missing one (undefined) is zero.
+func number(v safejs.Value) uint64 {
+	f, err := v.Float()
+	if err != nil || f < 0 {
+		return 0
 	}
-	return kr.Call(fn, bound, open)
+	return uint64(f)
 }

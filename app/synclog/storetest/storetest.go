@@ -31,23 +31,30 @@ func Run(t *testing.T, open func() synclog.Store, reopen func(synclog.Store) syn
 			t.Fatalf("append %d returned %+v: want seq %d, this device, no global", i, op, i)
 		}
 	}
-	wantPending(t, s, 5)
-	out, err := s.Outbox(ctx, 2, 2)
+	wantMarks(t, s, 0, 5)
+	out, err := s.Local(ctx, 2, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(out) != 2 || out[0].Seq != 3 || out[1].Seq != 4 {
-		t.Fatalf("Outbox(after 2, limit 2) = %+v, want seqs 3 and 4", out)
+		t.Fatalf("Local(after 2, limit 2) = %+v, want seqs 3 and 4", out)
 	}
 
-	if err := s.Ack(ctx, 3); err != nil {
+	if err := s.SetAcked(ctx, 3); err != nil {
 		t.Fatal(err)
 	}
-	wantPending(t, s, 2)
-	out, _ = s.Outbox(ctx, 0, 10)
-	if len(out) != 2 || out[0].Seq != 4 {
-		t.Fatalf("Outbox after ack 3 = %+v, want seqs 4 and 5", out)
+	wantMarks(t, s, 3, 5)
+	// Acknowledged ops stay: a restored server may need them again.
+	if out, _ = s.Local(ctx, 0, 10); len(out) != 5 {
+		t.Fatalf("Local after ack = %d ops, want all 5", len(out))
 	}
+	// A server restored from an older backup holds less: the mark goes down.
+	s.SetAcked(ctx, 1)
+	wantMarks(t, s, 1, 5)
+	// A mark past the last local op is clamped.
+	s.SetAcked(ctx, 99)
+	wantMarks(t, s, 5, 5)
+	s.SetAcked(ctx, 3)
 
 	// Pulled ops: another device's, and the echo of one of ours with its
 	// global sequence.
@@ -60,6 +67,13 @@ func Run(t *testing.T, open func() synclog.Store, reopen func(synclog.Store) syn
 	}
 	if c, _ := s.Cursor(ctx, synclog.FeedAll); c != 2 {
 		t.Fatalf("cursor = %d, want 2", c)
+	}
+	// A late, overtaken frame does not move the cursor back.
+	if err := s.SaveRemote(ctx, synclog.FeedAll, nil, 1); err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := s.Cursor(ctx, synclog.FeedAll); c != 2 {
+		t.Fatalf("cursor after an older frame = %d, want 2", c)
 	}
 	if c, _ := s.Cursor(ctx, "other.feed"); c != 0 {
 		t.Fatalf("cursor of an unknown feed = %d, want 0", c)
@@ -77,6 +91,20 @@ func Run(t *testing.T, open func() synclog.Store, reopen func(synclog.Store) syn
 		}
 	}
 
+	if e, _ := s.Epoch(ctx); e != "" {
+		t.Fatalf("epoch of a new store = %q, want empty", e)
+	}
+	if err := s.SetEpoch(ctx, "e1"); err != nil {
+		t.Fatal(err)
+	}
+	if e, _ := s.Epoch(ctx); e != "e1" {
+		t.Fatalf("epoch = %q, want e1", e)
+	}
+	if c, _ := s.Cursor(ctx, synclog.FeedAll); c != 0 {
+		t.Fatalf("cursor after a new epoch = %d, want 0", c)
+	}
+	s.SaveRemote(ctx, synclog.FeedAll, nil, 2)
+
 	if reopen == nil {
 		return
 	}
@@ -84,7 +112,10 @@ func Run(t *testing.T, open func() synclog.Store, reopen func(synclog.Store) syn
 	if s.DeviceID() != dev {
 		t.Fatalf("device id changed across reopen: %s -> %s", dev, s.DeviceID())
 	}
-	wantPending(t, s, 2)
+	wantMarks(t, s, 3, 5)
+	if e, _ := s.Epoch(ctx); e != "e1" {
+		t.Fatalf("epoch after reopen = %q, want e1", e)
+	}
 	op, err := s.AppendLocal(ctx, syncproto.Op{Seq: 1, HLC: 6, Kind: "test.note"})
 	if err != nil {
 		t.Fatal(err)
@@ -97,13 +128,13 @@ func Run(t *testing.T, open func() synclog.Store, reopen func(synclog.Store) syn
 	}
 }
 
-func wantPending(t *testing.T, s synclog.Store, n int) {
+func wantMarks(t *testing.T, s synclog.Store, acked, last uint64) {
 	t.Helper()
-	got, err := s.Pending(context.Background())
+	a, l, err := s.Marks(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got != n {
-		t.Fatalf("Pending = %d, want %d", got, n)
+	if a != acked || l != last {
+		t.Fatalf("Marks = %d, %d; want acked %d, last %d", a, l, acked, last)
 	}
 }
