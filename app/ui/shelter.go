@@ -22,7 +22,9 @@ type shelterPage struct {
 	birth     string
 	fieldErr  map[string]string
 	msg       string
-	saving    bool
+	// inflight holds the records being saved: a second press with the same
+	// entry is a double tap and is ignored; any other entry is saved too.
+	inflight map[shelter.Evacuee]bool
 }
 
 // storageShelter remembers the tablet's shelter across reloads.
@@ -79,7 +81,7 @@ func (p *shelterPage) Render() app.UI {
 			p.field("name", p.tr("field.name"), p.tr("field.name.h"), p.name, &p.name),
 			p.field("birth", p.tr("field.birth"), p.tr("field.birth.h"), p.birth, &p.birth),
 			app.Div().Class("actions").Body(
-				app.Button().ID("add").Type("submit").Disabled(p.saving).Text(p.tr("action.add")),
+				app.Button().ID("add").Type("submit").Text(p.tr("action.add")),
 			),
 			app.If(p.msg != "", func() app.UI {
 				return app.P().ID("form-message").Class("notice").Attr("role", "status").Text(p.msg)
@@ -139,9 +141,6 @@ func (p *shelterPage) pickShelter(ctx app.Context, e app.Event) {
 
 func (p *shelterPage) submit(ctx app.Context, e app.Event) {
 	e.PreventDefault()
-	if p.saving {
-		return
-	}
 	cur, _ := p.current()
 	p.fieldErr, p.msg = nil, ""
 	year, yearErr := shelter.ParseBirthYear(p.birth)
@@ -158,11 +157,18 @@ func (p *shelterPage) submit(ctx app.Context, e app.Event) {
 		}
 		return
 	}
-	p.saving = true
+	if p.inflight[ev] {
+		return // a double tap on the entry being saved
+	}
+	if p.inflight == nil {
+		p.inflight = make(map[shelter.Evacuee]bool)
+	}
+	p.inflight[ev] = true
+	typed := [3]string{p.name, p.kana, p.birth}
 	ctx.Async(func() {
 		_, err := p.sync.Record(ctx, shelter.OpEvacueeAdd, ev)
 		ctx.Dispatch(func(ctx app.Context) {
-			p.saving = false
+			delete(p.inflight, ev)
 			if err != nil {
 				app.Log("shelter: record evacuee:", err)
 				p.msg = p.tr("err.save")
@@ -177,7 +183,11 @@ func (p *shelterPage) submit(ctx app.Context, e app.Event) {
 			} else {
 				p.msg = p.tr("added.offline", who)
 			}
-			p.name, p.kana, p.birth = "", "", ""
+			// Clear the form only if it still shows what was saved: a fast
+			// volunteer may already be typing the next person.
+			if [3]string{p.name, p.kana, p.birth} == typed {
+				p.name, p.kana, p.birth = "", "", ""
+			}
 		})
 	})
 }

@@ -198,42 +198,11 @@ func pullAll(t *testing.T, url string) []syncproto.Op {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	c, err := wsconn.Dial(ctx, url)
+	ops, err := wsconn.PullAll(ctx, url, "auditor")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
-	send := func(f syncproto.Frame) {
-		b, _ := syncproto.Encode(f)
-		if err := c.Send(ctx, b); err != nil {
-			t.Fatal(err)
-		}
-	}
-	recv := func() syncproto.Frame {
-		b, err := c.Recv(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		f, err := syncproto.Decode(b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return f
-	}
-	send(&syncproto.Hello{Proto: syncproto.Version, Device: "auditor"})
-	recv()
-	send(&syncproto.Pull{Feed: synclog.FeedAll})
-	var out []syncproto.Op
-	for {
-		f, ok := recv().(*syncproto.Ops)
-		if !ok {
-			t.Fatalf("unexpected frame while pulling")
-		}
-		out = append(out, f.Ops...)
-		if f.CaughtUp {
-			return out
-		}
-	}
+	return ops
 }
 
 // checkServer: every op of every device is on the server exactly once,

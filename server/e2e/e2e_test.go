@@ -80,22 +80,32 @@ func startServer(t *testing.T, addr, data string) *serverproc.Proc {
 // browser starts headless Chromium with a fresh profile.
 func browser(t *testing.T) context.Context {
 	t.Helper()
+	ctx, _ := browserWithProfile(t, t.TempDir())
+	return ctx
+}
+
+// browserWithProfile starts headless Chromium on the profile directory, so
+// a test can close the browser and open it again on the same storage.
+// Calling close ends the browser.
+func browserWithProfile(t *testing.T, profile string) (ctx context.Context, close func()) {
+	t.Helper()
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chromium),
 		chromedp.DisableGPU,
 		chromedp.Flag("disable-quic", true),
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
+		chromedp.UserDataDir(profile),
 		chromedp.WindowSize(1024, 1100),
 	)
 	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(alloc, chromedp.WithLogf(t.Logf))
-	t.Cleanup(func() { cancel(); cancelAlloc() })
+	close = func() { cancel(); cancelAlloc() }
+	t.Cleanup(close)
 	if err := chromedp.Do(ctx); err != nil {
 		t.Fatalf("start chromium: %v", err)
 	}
-	return ctx
+	return ctx, close
 }
 
 // run runs actions with a deadline, failing the test with what was going on.
@@ -214,6 +224,8 @@ func TestShelterOfflineCheckInReachesHQ(t *testing.T) {
 	run(t, tablet, "check in by hand", 20*time.Second,
 		chromedp.SendKeys(chromedp.ID("kana"), "やまだ たろう"),
 		chromedp.SendKeys(chromedp.ID("birth"), "昭和25"),
+		// An elderly volunteer's double tap must not check the person in twice.
+		chromedp.Click(chromedp.ID("add")),
 		chromedp.Click(chromedp.ID("add")),
 		chromedp.WaitVisible(chromedp.Search(`//tr[td[text()="ヤマダ　タロウ"] and td[text()="1950"] and td[@data-unsent="true"]]`)),
 	)

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"smartpass.city/smartpass/syncproto"
 )
 
 // Conn is one websocket connection. Send and Recv may be called from
@@ -84,4 +86,44 @@ func (c *Conn) Close() error {
 	var err error
 	c.closed.Do(func() { err = c.ws.Close() })
 	return err
+}
+
+// PullAll reads a server's whole log after hello as device: what an
+// auditing tool, or a test checking that nothing was lost or duplicated,
+// needs.
+func PullAll(ctx context.Context, url, device string) ([]syncproto.Op, error) {
+	c, err := Dial(ctx, url)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	for _, f := range []syncproto.Frame{&syncproto.Hello{Proto: syncproto.Version, Device: device}, &syncproto.Pull{Feed: "all"}} {
+		b, err := syncproto.Encode(f)
+		if err != nil {
+			return nil, err
+		}
+		if err := c.Send(ctx, b); err != nil {
+			return nil, fmt.Errorf("wsconn: pull: %w", err)
+		}
+	}
+	var out []syncproto.Op
+	for {
+		b, err := c.Recv(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("wsconn: pull: %w", err)
+		}
+		f, err := syncproto.Decode(b)
+		if err != nil {
+			return nil, fmt.Errorf("wsconn: pull: %w", err)
+		}
+		switch f := f.(type) {
+		case *syncproto.Ops:
+			out = append(out, f.Ops...)
+			if f.CaughtUp {
+				return out, nil
+			}
+		case *syncproto.Error:
+			return nil, fmt.Errorf("wsconn: pull refused: %s: %s", f.Code, f.Message)
+		}
+	}
 }
