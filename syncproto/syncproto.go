@@ -101,6 +101,7 @@ const (
 	CodeUnknownType = "unknown_type" // frame type not known
 	CodeInvalid     = "invalid"      // parsed, but a field is out of bounds
 	CodeSequence    = "sequence"     // frame not allowed at this point of the session
+	CodeLimit       = "limit"        // a per-device limit was reached; retry later
 	CodeInternal    = "internal"     // the server failed; retry later
 )
 

@@ -44,6 +44,14 @@ type Options struct {
 	Logger *slog.Logger
 	// HelloTimeout bounds the wait for a device's first frame.
 	HelloTimeout time.Duration
+	// MaxConnsPerDevice bounds one device's open sessions (default 4): a
+	// tablet reconnecting in a loop must not exhaust the server.
+	MaxConnsPerDevice int
+	// OpsPerSecond and Burst bound one device's ingest (defaults 2,000
+	// and 10,000 ops): far above a busy shelter, far below what would
+	// starve the other devices of the group commit.
+	OpsPerSecond float64
+	Burst        float64
 }
 
 // Hub serves the /sync websocket endpoint.
@@ -52,10 +60,19 @@ type Hub struct {
 	opt      Options
 	upgrader websocket.Upgrader
 
-	mu     sync.Mutex
-	conns  map[*websocket.Conn]struct{}
-	closed bool
-	wg     sync.WaitGroup
+	mu      sync.Mutex
+	conns   map[*websocket.Conn]struct{}
+	devices map[string]*deviceLimits
+	closed  bool
+	wg      sync.WaitGroup
+}
+
+// deviceLimits is the per-device state behind the limits, shared by the
+// device's sessions.
+type deviceLimits struct {
+	sessions int
+	tokens   float64
+	last     time.Time
 }
 
 // New returns a hub over log.
@@ -66,10 +83,20 @@ func New(log Log, opt Options) *Hub {
 	if opt.HelloTimeout <= 0 {
 		opt.HelloTimeout = 15 * time.Second
 	}
+	if opt.MaxConnsPerDevice <= 0 {
+		opt.MaxConnsPerDevice = 4
+	}
+	if opt.OpsPerSecond <= 0 {
+		opt.OpsPerSecond = 2000
+	}
+	if opt.Burst <= 0 {
+		opt.Burst = 10000
+	}
 	return &Hub{
-		log:   log,
-		opt:   opt,
-		conns: make(map[*websocket.Conn]struct{}),
+		log:     log,
+		opt:     opt,
+		conns:   make(map[*websocket.Conn]struct{}),
+		devices: make(map[string]*deviceLimits),
 		upgrader: websocket.Upgrader{
 			ReadBufferSize:  16 << 10,
 			WriteBufferSize: 16 << 10,
@@ -139,6 +166,49 @@ func (h *Hub) Close() {
 	h.wg.Wait()
 }
 
+// join counts a session of device, refusing one over the limit.
+func (h *Hub) join(device string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	d := h.devices[device]
+	if d == nil {
+		d = &deviceLimits{tokens: h.opt.Burst, last: time.Now()}
+		h.devices[device] = d
+	}
+	if d.sessions >= h.opt.MaxConnsPerDevice {
+		return false
+	}
+	d.sessions++
+	return true
+}
+
+func (h *Hub) leave(device string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if d := h.devices[device]; d != nil {
+		d.sessions--
+		if d.sessions == 0 && d.tokens >= h.opt.Burst {
+			delete(h.devices, device) // nothing to remember
+		}
+	}
+}
+
+// take spends n ops of device's ingest allowance (a token bucket), and
+// reports whether there were enough.
+func (h *Hub) take(device string, n int) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	d := h.devices[device]
+	now := time.Now()
+	d.tokens = min(h.opt.Burst, d.tokens+now.Sub(d.last).Seconds()*h.opt.OpsPerSecond)
+	d.last = now
+	if d.tokens < float64(n) {
+		return false
+	}
+	d.tokens -= float64(n)
+	return true
+}
+
 // Conns returns the number of open sessions.
 func (h *Hub) Conns() int {
 	h.mu.Lock()
@@ -178,6 +248,9 @@ func (s *session) run() {
 		s.writer(ctx)
 	}()
 	err := s.read(ctx)
+	if s.device != "" {
+		s.hub.leave(s.device)
+	}
 	if err != nil && !isClosed(err) {
 		s.logger().Warn("sync: session ended", "err", err)
 	}
@@ -311,6 +384,11 @@ func (s *session) handle(ctx context.Context, f syncproto.Frame) error {
 	}
 	switch f := f.(type) {
 	case *syncproto.Push:
+		if !s.hub.take(s.device, len(f.Ops)) {
+			// Fatal, so the device reconnects after its backoff and sends
+			// again from the server's mark: nothing is lost.
+			return s.refuse(ctx, syncproto.CodeLimit, "this device is sending faster than the server accepts; it will send again shortly", true)
+		}
 		mark, err := s.hub.log.Append(ctx, s.device, f.Ops)
 		if err != nil {
 			s.logger().Error("sync: append failed", "err", err)
@@ -336,12 +414,15 @@ func (s *session) hello(ctx context.Context, h *syncproto.Hello) error {
 	if h.Proto != syncproto.Version {
 		return s.refuse(ctx, syncproto.CodeVersion, fmt.Sprintf("protocol %d is not spoken here (server speaks %d): update the app", h.Proto, syncproto.Version), true)
 	}
+	if !s.hub.join(h.Device) {
+		return s.refuse(ctx, syncproto.CodeLimit, fmt.Sprintf("this device already has %d open connections; close the app in other tabs", s.hub.opt.MaxConnsPerDevice), true)
+	}
+	s.device = h.Device
 	mark, err := s.hub.log.Mark(h.Device)
 	if err != nil {
 		s.logger().Error("sync: read mark", "err", err)
 		return s.refuse(ctx, syncproto.CodeInternal, "the server could not read its records; try again later", true)
 	}
-	s.device = h.Device
 	s.logger().Info("sync: device connected", "client", h.Client, "acked", mark)
 	return s.send(ctx, &syncproto.Welcome{Epoch: s.hub.log.Epoch(), Acked: mark, Head: s.hub.log.Head(), Server: s.hub.opt.Server})
 }

@@ -343,3 +343,47 @@ func TestResendToRestoredServer(t *testing.T) {
 		t.Fatalf("cursor on the restored server = %d, want 5", c)
 	}
 }
+
+func TestPerDeviceLimits(t *testing.T) {
+	l, err := oplog.Open(t.TempDir(), oplog.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := hub.New(l, hub.Options{Dev: true, MaxConnsPerDevice: 2, OpsPerSecond: 200, Burst: 20})
+	srv := httptest.NewServer(h)
+	s := &server{log: l, hub: h, srv: srv, url: "ws" + strings.TrimPrefix(srv.URL, "http")}
+	t.Cleanup(func() { srv.Close(); h.Close(); l.Close() })
+
+	t.Run("open connections", func(t *testing.T) {
+		raw(t, s, "many")
+		raw(t, s, "many")
+		c := raw(t, s, "")
+		sendFrame(t, c, &syncproto.Hello{Proto: syncproto.Version, Device: "many"})
+		wantError(t, c, syncproto.CodeLimit, true)
+		raw(t, s, "other") // another device is not affected
+	})
+
+	t.Run("ingest rate", func(t *testing.T) {
+		c := raw(t, s, "fast")
+		ops := make([]syncproto.Op, 30)
+		for i := range ops {
+			ops[i] = syncproto.Op{Seq: uint64(i + 1), HLC: 1, Kind: "test.note"}
+		}
+		sendFrame(t, c, &syncproto.Push{Ops: ops})
+		wantError(t, c, syncproto.CodeLimit, true)
+		if m, _ := l.Mark("fast"); m != 0 {
+			t.Fatalf("a refused push stored ops up to %d", m)
+		}
+	})
+
+	t.Run("a limited device still gets everything through", func(t *testing.T) {
+		e := newEngine(t, s, synclog.NewMemStore("steady"))
+		for i := range 100 {
+			e.Record(context.Background(), "test.note", i)
+		}
+		waitFor(t, "all 100 acknowledged despite the limit", func() bool { return e.Status().Pending == 0 })
+		if m, _ := l.Mark("steady"); m != 100 {
+			t.Fatalf("mark = %d, want 100", m)
+		}
+	})
+}
