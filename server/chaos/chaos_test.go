@@ -155,7 +155,7 @@ func round(t *testing.T, seed uint64) (chaos.Counts, int) {
 		time.Sleep(20 * time.Millisecond)
 	}
 
-	server := pullAll(t, url)
+	server := srv.Ops(t)
 	checkServer(t, server, devices)
 	want := state.Fold(server)
 	for _, d := range devices {
@@ -191,18 +191,6 @@ func settled(ctx context.Context, devices []*device, total int) bool {
 		}
 	}
 	return true
-}
-
-// pullAll reads the server's whole log over a fresh connection.
-func pullAll(t *testing.T, url string) []syncproto.Op {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	ops, err := wsconn.PullAll(ctx, url, "auditor")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ops
 }
 
 // checkServer: every op of every device is on the server exactly once,

@@ -5,6 +5,7 @@ package serverproc
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"net"
 	"net/http"
@@ -16,6 +17,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"smartpass.city/smartpass/syncproto"
+	"smartpass.city/smartpass/syncproto/wsconn"
 )
 
 // Proc is one running server.
@@ -183,4 +187,18 @@ func (p *Proc) PeakRSS() (int64, error) {
 		}
 	}
 	return 0, fmt.Errorf("serverproc: no VmHWM in /proc status")
+}
+
+// Ops returns every op the server holds, read over a fresh sync session:
+// what a test compares against the devices to prove nothing was lost or
+// stored twice.
+func (p *Proc) Ops(t testing.TB) []syncproto.Op {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	ops, err := wsconn.PullAll(ctx, "ws://"+p.Addr+"/sync", "auditor")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ops
 }
