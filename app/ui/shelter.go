@@ -2,6 +2,7 @@ package ui
 
 import (
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
@@ -141,6 +142,11 @@ func (p *shelterPage) pickShelter(ctx app.Context, e app.Event) {
 
 func (p *shelterPage) submit(ctx app.Context, e app.Event) {
 	e.PreventDefault()
+	if strings.TrimSpace(p.name+p.kana+p.birth) == "" {
+		// Nothing entered: a second tap after the form was saved and
+		// cleared. Keep the confirmation on screen instead of an error.
+		return
+	}
 	cur, _ := p.current()
 	p.fieldErr, p.msg = nil, ""
 	year, yearErr := shelter.ParseBirthYear(p.birth)

@@ -233,6 +233,10 @@ func TestShelterOfflineCheckInReachesHQ(t *testing.T) {
 	if rec, unsent := idbUnsent(t, tablet); rec != 1 || unsent != 1 {
 		t.Fatalf("IndexedDB holds %d records, %d unsent; want 1 and 1", rec, unsent)
 	}
+	if msg := get(t, tablet, "read messages", eval[string](`[...document.querySelectorAll(".error, #form-message")].map(e => e.textContent).join("|")`)); !strings.Contains(msg, "受付しました") || strings.Contains(msg, "入力してください") {
+		t.Fatalf("after a double tap the form shows %q, want only the confirmation", msg)
+	}
+	get(t, tablet, "scroll to top", eval[bool](`(window.scrollTo(0, 0), true)`))
 	buf := get(t, tablet, "screenshot", chromedp.FullScreenshot(100))
 	if err := os.WriteFile(filepath.Join(root, "assets", "screenshots", "shelter-offline.png"), buf, 0o644); err != nil {
 		t.Fatal(err)
