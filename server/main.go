@@ -102,13 +102,14 @@ func run(ctx context.Context, c config, logger *slog.Logger) error {
 	if err := os.MkdirAll(c.data, 0o700); err != nil {
 		return fmt.Errorf("cannot use the data directory %q: %w", c.data, err)
 	}
-	key, err := loadKey(keyPath(c.keyFile, c.data), c.data, true, logger)
+	keyFile := keyPath(c.keyFile, c.data)
+	key, err := loadKey(keyFile, c.data, true, logger)
 	if err != nil {
 		return err
 	}
 	log, err := oplog.Open(c.data, oplog.Options{Key: key, Logger: logger})
 	if errors.Is(err, oplog.ErrWrongKey) {
-		return fmt.Errorf("the encryption key in %s does not open the store in %s: give the right -key-file", keyPath(c.keyFile, c.data), c.data)
+		return fmt.Errorf("the encryption key in %s does not open the store in %s: give the right -key-file", keyFile, c.data)
 	}
 	if err != nil {
 		return fmt.Errorf("cannot use the data directory %q (is it writable, and not used by another server?): %w", c.data, err)

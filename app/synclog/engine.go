@@ -329,8 +329,8 @@ func (e *Engine) readLoop(ctx context.Context, conn Conn, mark uint64, acked cha
 	}
 }
 
-// pushLoop sends the ops after the server's mark in batches, keeping at most Window ops
-// unacknowledged so a slow link is not flooded.
+// pushLoop sends the ops after the server's mark in batches, keeping at
+// most Window ops unacknowledged so a slow link is not flooded.
 func (e *Engine) pushLoop(ctx context.Context, conn Conn, ackedSeq uint64, acked chan uint64) error {
 	sent := ackedSeq
 	for {

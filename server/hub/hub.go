@@ -187,10 +187,18 @@ func (h *Hub) leave(device string) {
 	defer h.mu.Unlock()
 	if d := h.devices[device]; d != nil {
 		d.sessions--
-		if d.sessions == 0 && d.tokens >= h.opt.Burst {
-			delete(h.devices, device) // nothing to remember
+		if d.sessions == 0 && d.refill(h.opt, time.Now()) >= h.opt.Burst {
+			delete(h.devices, device) // a full bucket: nothing to remember
 		}
 	}
+}
+
+// refill adds the allowance earned since the last call, up to the burst,
+// and returns the tokens now held.
+func (d *deviceLimits) refill(opt Options, now time.Time) float64 {
+	d.tokens = min(opt.Burst, d.tokens+now.Sub(d.last).Seconds()*opt.OpsPerSecond)
+	d.last = now
+	return d.tokens
 }
 
 // take spends n ops of device's ingest allowance (a token bucket), and
@@ -199,10 +207,7 @@ func (h *Hub) take(device string, n int) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	d := h.devices[device]
-	now := time.Now()
-	d.tokens = min(h.opt.Burst, d.tokens+now.Sub(d.last).Seconds()*h.opt.OpsPerSecond)
-	d.last = now
-	if d.tokens < float64(n) {
+	if d.refill(h.opt, time.Now()) < float64(n) {
 		return false
 	}
 	d.tokens -= float64(n)
