@@ -10,6 +10,12 @@
 //
 //	server backup -data DIR -out FILE    sealed copy, online or offline
 //	server restore -data NEWDIR -in FILE a new store from a backup
+//	server device-code -facility ID -role ROLE   a one-time enrollment code
+//	server devices                       the enrolled devices
+//	server revoke -device ID             cut a device off
+//
+// The device commands reach a running server through its admin socket
+// (DATA.sock), or work on the store directly when no server runs.
 package main
 
 import (
@@ -26,8 +32,12 @@ import (
 	"syscall"
 	"time"
 
+	"smartpass.city/smartpass/app/scope"
+	"smartpass.city/smartpass/server/devices"
+	"smartpass.city/smartpass/server/facilities"
 	"smartpass.city/smartpass/server/hub"
 	"smartpass.city/smartpass/server/oplog"
+	"smartpass.city/smartpass/syncproto"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -63,8 +73,10 @@ func main() {
 		err = runBackup(args, logger)
 	case "restore":
 		err = runRestore(args, logger)
+	case "device-code", "devices", "revoke":
+		err = runAdmin(cmd, args, os.Stdout, logger)
 	default:
-		err = fmt.Errorf("unknown command %q: use serve (the default), backup or restore", cmd)
+		err = fmt.Errorf("unknown command %q: use serve (the default), backup, restore, device-code, devices or revoke", cmd)
 	}
 	if errors.Is(err, flag.ErrHelp) {
 		os.Exit(2)
@@ -84,7 +96,7 @@ func serve(args []string, logger *slog.Logger) error {
 	fs.StringVar(&c.keyFile, "key-file", "", "the store's encryption key, 64 hex digits (default: DATA.key, created for a new store)")
 	fs.StringVar(&c.assets, "assets", "./assets", "directory with app.wasm, icons and styles (make build fills it)")
 	fs.BoolVar(&c.dev, "dev", false, "development mode: allow plain ws:// sync from loopback")
-	fs.BoolVar(&c.demo, "demo", false, "seed demo facilities into an empty store")
+	fs.BoolVar(&c.demo, "demo", false, "seed demo facilities into an empty store, and hand out enrollment codes for them at "+syncproto.DemoCodesPath)
 	fs.StringVar(&c.tlsCert, "tls-cert", "", "TLS certificate file (PEM); with -tls-key, serve HTTPS")
 	fs.StringVar(&c.tlsKey, "tls-key", "", "TLS private key file (PEM)")
 	if err := fs.Parse(args); err != nil {
@@ -107,7 +119,7 @@ func run(ctx context.Context, c config, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	log, err := oplog.Open(c.data, oplog.Options{Key: key, Logger: logger})
+	log, err := oplog.Open(c.data, oplog.Options{Key: key, Logger: logger, Feeds: scope.Feeds})
 	if errors.Is(err, oplog.ErrWrongKey) {
 		return fmt.Errorf("the encryption key in %s does not open the store in %s: give the right -key-file", keyFile, c.data)
 	}
@@ -120,11 +132,13 @@ func run(ctx context.Context, c config, logger *slog.Logger) error {
 		}
 	}()
 	if c.demo {
-		if err := seedDemo(ctx, log); err != nil {
+		if err := facilities.SeedDemo(ctx, log); err != nil {
 			return err
 		}
 	}
-	h := hub.New(log, hub.Options{Dev: c.dev, Server: version, Logger: logger})
+	fac := facilitiesOf(log)
+	reg := devices.New(log, fac)
+	h := hub.New(log, reg, hub.Options{Dev: c.dev, Server: version, Logger: logger})
 	defer h.Close() // before the store closes: no handler may read a closed store
 	admin, err := listenAdmin(c.data)
 	if err != nil {
@@ -132,7 +146,7 @@ func run(ctx context.Context, c config, logger *slog.Logger) error {
 	}
 	defer os.Remove(adminSocket(c.data))
 	defer admin.Close()
-	go serveAdmin(admin, log, key, logger)
+	go serveAdmin(admin, log, key, adminCmds{reg: reg, hub: h}, logger)
 
 	web, err := newWeb(c.assets, logger)
 	if err != nil {
@@ -140,6 +154,10 @@ func run(ctx context.Context, c config, logger *slog.Logger) error {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /sync", h)
+	mux.Handle("POST "+syncproto.RegisterPath, newRegistrar(reg, logger))
+	if c.demo {
+		mux.HandleFunc("GET "+syncproto.DemoCodesPath, demoCodes(reg, fac))
+	}
 	mux.HandleFunc("GET /healthz", health(log, h, web))
 	mux.Handle("/", logErrors(web.handler(), logger))
 

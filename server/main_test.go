@@ -3,18 +3,23 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"smartpass.city/smartpass/app/facility"
+	"smartpass.city/smartpass/app/shelter"
 	"smartpass.city/smartpass/server/serverproc"
 	"smartpass.city/smartpass/syncproto"
 	"smartpass.city/smartpass/syncproto/wsconn"
@@ -40,20 +45,25 @@ type client struct {
 	c *wsconn.Conn
 }
 
-func dial(t *testing.T, addr, device string) (*client, *syncproto.Welcome) {
+// The demo facilities the tests' devices belong to.
+const (
+	testShelter = "shelter-daishoji"
+	testHQ      = "kaga-hq"
+)
+
+// dial opens a session as device, signed with key.
+func dial(t *testing.T, addr, device string, key syncproto.Signer) (*client, *syncproto.Welcome) {
 	t.Helper()
 	c, err := wsconn.Dial(context.Background(), "ws://"+addr+"/sync")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close() })
-	cl := &client{t, c}
-	cl.send(&syncproto.Hello{Proto: syncproto.Version, Device: device})
-	w, ok := cl.recv().(*syncproto.Welcome)
-	if !ok {
-		t.Fatal("no welcome")
+	w, err := syncproto.Handshake(context.Background(), c, device, "test", key)
+	if err != nil {
+		t.Fatalf("handshake as %s: %v", device, err)
 	}
-	return cl, w
+	return &client{t, c}, w
 }
 
 func (c *client) send(f syncproto.Frame) {
@@ -82,23 +92,32 @@ func (c *client) recv() syncproto.Frame {
 	return f
 }
 
+// testOps are check-ins at the test shelter with seqs from..to.
 func testOps(from, to uint64) []syncproto.Op {
 	var ops []syncproto.Op
 	for s := from; s <= to; s++ {
-		ops = append(ops, syncproto.Op{Seq: s, HLC: s, Kind: "test.note", Body: []byte(fmt.Sprintf(`{"n":%d}`, s))})
+		body := fmt.Sprintf(`{"shelter":%q,"kana":"テスト","birth_year":%d}`, testShelter, 1900+s)
+		ops = append(ops, syncproto.Op{Seq: s, HLC: s, Kind: shelter.OpEvacueeAdd, Body: []byte(body)})
 	}
 	return ops
 }
+
+// demoHead is the log's head after the demo facilities are seeded.
+var demoHead = uint64(len(facility.Demo()))
 
 // An acknowledged op survives SIGKILL right after the ack: the log writes
 // with SyncWrites, and acks only after the commit.
 func TestAckedOpSurvivesSIGKILL(t *testing.T) {
 	addr := serverproc.FreeAddr(t)
 	data := filepath.Join(t.TempDir(), "not", "yet", "there") // created on start
+	var key syncproto.Signer
 	for round := uint64(0); round < 3; round++ {
-		p := startServer(t, addr, "-data", data, "-dev")
+		p := startServer(t, addr, "-data", data, "-dev", "-demo")
 		p.WaitHealthy(t)
-		c, w := dial(t, addr, "tab-kill")
+		if key == nil {
+			key = p.Enroll(t, "tab-kill", testShelter, "shelter")
+		}
+		c, w := dial(t, addr, "tab-kill", key)
 		if w.Acked != round*10 {
 			t.Fatalf("round %d: welcome acked %d, want %d", round, w.Acked, round*10)
 		}
@@ -111,14 +130,8 @@ func TestAckedOpSurvivesSIGKILL(t *testing.T) {
 	}
 	p := startServer(t, addr, "-data", data, "-dev")
 	p.WaitHealthy(t)
-	c, w := dial(t, addr, "reader")
-	if w.Head != 30 {
-		t.Fatalf("after 3 kills: head %d, want 30", w.Head)
-	}
-	c.send(&syncproto.Pull{Feed: "all"})
-	got := c.recv().(*syncproto.Ops)
-	if len(got.Ops) != 30 {
-		t.Fatalf("pulled %d ops after kills, want 30", len(got.Ops))
+	if got := len(p.Ops(t)); got != int(demoHead)+30 {
+		t.Fatalf("pulled %d ops after kills, want the %d facilities and 30 check-ins", got, demoHead)
 	}
 }
 
@@ -127,9 +140,10 @@ func TestGracefulShutdownAndRestart(t *testing.T) {
 	data := t.TempDir()
 	p := startServer(t, addr, "-data", data, "-dev", "-demo")
 	p.WaitHealthy(t)
-	c, w := dial(t, addr, "tab-1")
-	if w.Head != 5 {
-		t.Fatalf("demo seed: head %d, want the 5 demo facilities", w.Head)
+	key := p.Enroll(t, "tab-1", testShelter, "shelter")
+	c, w := dial(t, addr, "tab-1", key)
+	if w.Head != demoHead || w.Facility != testShelter || w.Role != "shelter" {
+		t.Fatalf("demo seed: welcome %+v, want head %d at %s as shelter", w, demoHead, testShelter)
 	}
 	c.send(&syncproto.Push{Ops: testOps(1, 2)})
 	c.recv()
@@ -140,9 +154,9 @@ func TestGracefulShutdownAndRestart(t *testing.T) {
 	// A second start with -demo finds every record and seeds nothing again.
 	p = startServer(t, addr, "-data", data, "-dev", "-demo")
 	p.WaitHealthy(t)
-	_, w = dial(t, addr, "tab-1")
-	if w.Head != 7 || w.Acked != 2 {
-		t.Fatalf("after restart: head %d acked %d, want 7 and 2", w.Head, w.Acked)
+	_, w = dial(t, addr, "tab-1", key)
+	if w.Head != demoHead+2 || w.Acked != 2 {
+		t.Fatalf("after restart: head %d acked %d, want %d and 2", w.Head, w.Acked, demoHead+2)
 	}
 }
 
@@ -247,9 +261,10 @@ func TestOnlineBackupAndRestore(t *testing.T) {
 	addr := serverproc.FreeAddr(t)
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")
-	p := startServer(t, addr, "-data", data, "-dev")
+	p := startServer(t, addr, "-data", data, "-dev", "-demo")
 	p.WaitHealthy(t)
-	c, w := dial(t, addr, "tab-1")
+	key := p.Enroll(t, "tab-1", testShelter, "shelter")
+	c, w := dial(t, addr, "tab-1", key)
 	c.send(&syncproto.Push{Ops: testOps(1, 20)})
 	c.recv()
 
@@ -262,7 +277,7 @@ func TestOnlineBackupAndRestore(t *testing.T) {
 		t.Fatalf("backup did not go through the running server:\n%s", p.Log())
 	}
 	raw, _ := os.ReadFile(backup)
-	if bytes.Contains(raw, []byte(`"kind":"test.note"`)) {
+	if bytes.Contains(raw, []byte(shelter.OpEvacueeAdd)) || bytes.Contains(raw, []byte(testShelter)) {
 		t.Fatal("backup file holds plaintext")
 	}
 	p.Stop(t)
@@ -285,9 +300,11 @@ func TestOnlineBackupAndRestore(t *testing.T) {
 	}
 	p = startServer(t, addr, "-data", restored, "-key-file", data+".key", "-dev")
 	p.WaitHealthy(t)
-	_, w2 := dial(t, addr, "tab-1")
-	if w2.Head != 20 || w2.Acked != 20 || w2.Epoch == w.Epoch {
-		t.Fatalf("restored server: head %d acked %d epoch %s; want 20, 20 and a new epoch (old %s)", w2.Head, w2.Acked, w2.Epoch, w.Epoch)
+	// The device's enrollment came back with the data: its key still opens
+	// a session.
+	_, w2 := dial(t, addr, "tab-1", key)
+	if w2.Head != demoHead+20 || w2.Acked != 20 || w2.Epoch == w.Epoch {
+		t.Fatalf("restored server: head %d acked %d epoch %s; want %d, 20 and a new epoch (old %s)", w2.Head, w2.Acked, w2.Epoch, demoHead+20, w.Epoch)
 	}
 }
 
@@ -312,5 +329,152 @@ func TestStaleGzipNotServed(t *testing.T) {
 	resp.Body.Close()
 	if string(body) != "new" || resp.Header.Get("Content-Encoding") != "" {
 		t.Fatalf("served %q with encoding %q, want the current file", body, resp.Header.Get("Content-Encoding"))
+	}
+}
+
+// TestDeviceAdministration walks a device's life through the commands an
+// admin types: a code, the tablet's registration, the device list, a
+// revocation that cuts the live session, and the same list with no server
+// running.
+func TestDeviceAdministration(t *testing.T) {
+	addr := serverproc.FreeAddr(t)
+	data := filepath.Join(t.TempDir(), "data")
+	p := startServer(t, addr, "-data", data, "-dev", "-demo")
+	p.WaitHealthy(t)
+	ctx := context.Background()
+
+	out, err := command(t, "device-code", "-data", data, "-facility", testShelter, "-role", "shelter")
+	if err != nil {
+		t.Fatalf("device-code: %v\n%s", err, out)
+	}
+	code := out[strings.LastIndex(out, " ")+1:]
+	code = strings.TrimSpace(code)
+	pub, priv, _ := ed25519.GenerateKey(nil)
+	req := syncproto.RegisterRequest{Code: code, Device: "tab-admin", PublicKey: pub, Name: "受付1"}
+	reg, err := syncproto.Register(ctx, http.DefaultClient, "http://"+addr, req)
+	if err != nil || reg.Facility != testShelter || reg.Role != "shelter" {
+		t.Fatalf("register with %q: %+v, %v", code, reg, err)
+	}
+	req.Device = "tab-thief"
+	_, err = syncproto.Register(ctx, http.DefaultClient, "http://"+addr, req)
+	var ef *syncproto.Error
+	if !errors.As(err, &ef) || ef.Code != codeBadCode {
+		t.Fatalf("second use of a code: %v, want %s", err, codeBadCode)
+	}
+	for _, bad := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"device-code", "-data", data, "-facility", "kaga-playpark", "-role", "shelter"}, "role"},
+		{[]string{"device-code", "-data", data, "-facility", "nowhere", "-role", "shelter"}, "no such facility"},
+		{[]string{"device-code", "-data", data, "-facility", testShelter, "-role", "shelter", "-ttl", "-1h"}, "duration"},
+		{[]string{"revoke", "-data", data, "-device", "nobody"}, "unknown device"},
+	} {
+		if out, err := command(t, bad.args...); err == nil || !strings.Contains(out, bad.want) {
+			t.Errorf("%v: err %v, output %q; want a failure mentioning %q", bad.args, err, out, bad.want)
+		}
+	}
+
+	c, _ := dial(t, addr, "tab-admin", syncproto.KeySigner{Key: priv})
+	if out, err := command(t, "revoke", "-data", data, "-device", "tab-admin"); err != nil {
+		t.Fatalf("revoke: %v\n%s", err, out)
+	}
+	// The live session is cut at once...
+	rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if _, err := c.c.Recv(rctx); err == nil {
+		t.Fatal("the revoked device's session stayed open")
+	}
+	// ...and the next connect is refused with a reason.
+	wc, err := wsconn.Dial(ctx, "ws://"+addr+"/sync")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wc.Close()
+	_, err = syncproto.Handshake(ctx, wc, "tab-admin", "test", syncproto.KeySigner{Key: priv})
+	if !errors.As(err, &ef) || ef.Code != syncproto.CodeRevoked {
+		t.Fatalf("connect after revoke: %v, want %s", err, syncproto.CodeRevoked)
+	}
+	p.Stop(t)
+
+	// With no server running, the commands work on the store itself.
+	out, err = command(t, "devices", "-data", data)
+	if err != nil || !strings.Contains(out, "tab-admin") || !strings.Contains(out, "受付1") {
+		t.Fatalf("devices offline: %v\n%s", err, out)
+	}
+	if !regexp.MustCompile(`tab-admin\s+shelter-daishoji\s+shelter\s+受付1\s+\S+ \S+\s+\d{4}-`).MatchString(out) {
+		t.Fatalf("devices does not show tab-admin as revoked:\n%s", out)
+	}
+}
+
+// TestRegistrationRefusals: bad requests get a reason, and guessing codes
+// is cut off.
+func TestRegistrationRefusals(t *testing.T) {
+	addr := serverproc.FreeAddr(t)
+	p := startServer(t, addr, "-data", filepath.Join(t.TempDir(), "data"), "-dev", "-demo")
+	p.WaitHealthy(t)
+	post := func(body string) (int, syncproto.Error) {
+		resp, err := http.Post("http://"+addr+syncproto.RegisterPath, "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var e syncproto.Error
+		json.NewDecoder(resp.Body).Decode(&e)
+		return resp.StatusCode, e
+	}
+	if status, e := post(`{"code":`); status != http.StatusBadRequest || e.Code != syncproto.CodeMalformed {
+		t.Fatalf("truncated request: %d %+v", status, e)
+	}
+	if status, e := post(`{"code":"X","device":"d","public_key":"AAAA"}`); status != http.StatusBadRequest || e.Code != syncproto.CodeInvalid {
+		t.Fatalf("short key: %d %+v", status, e)
+	}
+	key := `"public_key":"` + strings.Repeat("A", 43) + `="`
+	for i := range failureLimit {
+		if status, e := post(`{"code":"WRONG-0000","device":"guess",` + key + `}`); status != http.StatusForbidden || e.Code != codeBadCode {
+			t.Fatalf("wrong code %d: %d %+v", i, status, e)
+		}
+	}
+	good := p.Code(t, testShelter, "shelter")
+	if status, e := post(`{"code":"` + good + `","device":"guess",` + key + `}`); status != http.StatusTooManyRequests || e.Code != syncproto.CodeLimit {
+		t.Fatalf("after %d wrong codes: %d %+v, want 429", failureLimit, status, e)
+	}
+}
+
+// TestDemoCodes: a demo server hands out a working code for every demo
+// facility; a normal server has no such page.
+func TestDemoCodes(t *testing.T) {
+	addr := serverproc.FreeAddr(t)
+	p := startServer(t, addr, "-data", filepath.Join(t.TempDir(), "data"), "-dev", "-demo")
+	p.WaitHealthy(t)
+	resp, err := http.Get("http://" + addr + syncproto.DemoCodesPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var codes []syncproto.DemoCode
+	json.NewDecoder(resp.Body).Decode(&codes)
+	resp.Body.Close()
+	if len(codes) != len(facility.Demo()) {
+		t.Fatalf("demo codes: %+v, want one per demo facility", codes)
+	}
+	pub, _, _ := ed25519.GenerateKey(nil)
+	for i, c := range codes {
+		reg, err := syncproto.Register(context.Background(), http.DefaultClient, "http://"+addr,
+			syncproto.RegisterRequest{Code: c.Code, Device: fmt.Sprintf("demo-%d", i), PublicKey: pub})
+		if err != nil || reg.Facility != c.Facility || reg.Role != c.Role {
+			t.Fatalf("register with the demo code for %s: %+v, %v", c.Facility, reg, err)
+		}
+	}
+	p.Stop(t)
+
+	p = startServer(t, addr, "-data", filepath.Join(t.TempDir(), "data"), "-dev")
+	p.WaitHealthy(t)
+	resp, err = http.Get("http://" + addr + syncproto.DemoCodesPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode == http.StatusOK {
+		t.Fatal("a server without -demo hands out enrollment codes")
 	}
 }

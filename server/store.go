@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -12,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"smartpass.city/smartpass/server/oplog"
 	"smartpass.city/smartpass/server/sealed"
@@ -64,31 +62,6 @@ func loadKey(path, data string, create bool, logger *slog.Logger) ([]byte, error
 func hasStore(data string) bool {
 	_, err := os.Stat(filepath.Join(data, "MANIFEST"))
 	return err == nil
-}
-
-// serveAdmin answers `server backup` on the admin socket until ln closes.
-func serveAdmin(ln net.Listener, log *oplog.Log, key []byte, logger *slog.Logger) {
-	for {
-		conn, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		go func() {
-			defer conn.Close()
-			conn.SetReadDeadline(time.Now().Add(10 * time.Second))
-			line, err := bufio.NewReader(conn).ReadString('\n')
-			if err != nil || strings.TrimSpace(line) != "backup" {
-				fmt.Fprintln(conn, "unknown admin command")
-				return
-			}
-			conn.SetReadDeadline(time.Time{})
-			if err := writeBackup(conn, log, key); err != nil {
-				logger.Error("online backup failed", "err", err)
-				return
-			}
-			logger.Info("online backup written")
-		}()
-	}
 }
 
 func listenAdmin(data string) (net.Listener, error) {

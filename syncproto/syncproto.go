@@ -20,6 +20,17 @@
 // list and string by its own limit, and every failure wraps one of the
 // sentinel errors below so both sides can map it to an Error frame.
 //
+// # Device identity
+//
+// Every session is authenticated. A device holds an Ed25519 key pair whose
+// public half the server learned when the device registered with a
+// one-time enrollment code (RegisterRequest). The session opens with Hello;
+// the server answers with a Challenge carrying a fresh random nonce; the
+// device signs AuthMessage(device, nonce) and sends it in Auth. Only then
+// does the server send Welcome, which names the device's facility, role and
+// feeds. A nonce is used for one connection only, so a recorded Auth frame
+// is worthless on any other connection.
+//
 // This package imports nothing of the project: both the server and the
 // client engine build on it.
 package syncproto
@@ -33,8 +44,9 @@ import (
 )
 
 // Version is the protocol version this package speaks. A peer that sends
-// another version is refused with CodeVersion.
-const Version = 1
+// another version is refused with CodeVersion. Version 2 added the
+// challenge and signature of device identity.
+const Version = 2
 
 // Limits on what one frame may carry. They protect the server from a single
 // device exhausting memory and keep a batch small enough to be acknowledged
@@ -45,8 +57,10 @@ const (
 	MaxOpBody     = 16 << 10
 	MaxKindLen    = 64
 	MaxDeviceLen  = 64
-	MaxFeedLen    = 64
+	MaxFeedLen    = 128
+	MaxFeeds      = 16 // feeds named in one Welcome
 	MaxMessageLen = 1024
+	NonceSize     = 32 // bytes of a Challenge nonce
 )
 
 // Type identifies a frame on the wire.
@@ -54,13 +68,15 @@ type Type uint8
 
 // The frame types. The numbers are part of the protocol: never reuse one.
 const (
-	TypeHello   Type = 1 // device -> server: first frame of a session
-	TypeWelcome Type = 2 // server -> device: answer to Hello
-	TypePush    Type = 3 // device -> server: a batch of local ops
-	TypeAck     Type = 4 // server -> device: highest contiguous device_seq held
-	TypePull    Type = 5 // device -> server: start a feed after a cursor
-	TypeOps     Type = 6 // server -> device: ops of a feed in global order
-	TypeError   Type = 7 // either way: a refusal with a code and a message
+	TypeHello     Type = 1 // device -> server: first frame of a session
+	TypeWelcome   Type = 2 // server -> device: answer to Hello
+	TypePush      Type = 3 // device -> server: a batch of local ops
+	TypeAck       Type = 4 // server -> device: highest contiguous device_seq held
+	TypePull      Type = 5 // device -> server: start a feed after a cursor
+	TypeOps       Type = 6 // server -> device: ops of a feed in global order
+	TypeError     Type = 7 // either way: a refusal with a code and a message
+	TypeChallenge Type = 8 // server -> device: answer to Hello, a nonce to sign
+	TypeAuth      Type = 9 // device -> server: the signed nonce
 )
 
 func (t Type) String() string {
@@ -79,6 +95,10 @@ func (t Type) String() string {
 		return "ops"
 	case TypeError:
 		return "error"
+	case TypeChallenge:
+		return "challenge"
+	case TypeAuth:
+		return "auth"
 	}
 	return fmt.Sprintf("type(%d)", uint8(t))
 }
@@ -90,6 +110,9 @@ var (
 	ErrUnknownType = errors.New("unknown frame type")
 	ErrMalformed   = errors.New("malformed frame")
 	ErrInvalid     = errors.New("invalid frame content")
+	// ErrUnexpected means a well-formed frame arrived where the session
+	// did not allow it (Handshake).
+	ErrUnexpected = errors.New("unexpected frame")
 )
 
 // Error codes carried by an Error frame. A device acts on the code; the
@@ -103,6 +126,14 @@ const (
 	CodeSequence    = "sequence"     // frame not allowed at this point of the session
 	CodeLimit       = "limit"        // a per-device limit was reached; retry later
 	CodeInternal    = "internal"     // the server failed; retry later
+	// CodeUnknownDevice: the server has no such device, or the signature
+	// did not verify. The device must be set up again with a new code.
+	CodeUnknownDevice = "unknown_device"
+	// CodeRevoked: an admin revoked this device. It keeps its records but
+	// may not sync until it is set up again.
+	CodeRevoked = "revoked"
+	// CodeForbidden: the device asked for a feed outside its scope.
+	CodeForbidden = "forbidden"
 )
 
 // CodeOf maps a Decode or Encode error to the Error frame code that names it.
@@ -118,6 +149,8 @@ func CodeOf(err error) string {
 		return CodeMalformed
 	case errors.Is(err, ErrInvalid):
 		return CodeInvalid
+	case errors.Is(err, ErrUnexpected):
+		return CodeSequence
 	}
 	return CodeInternal
 }
@@ -157,6 +190,7 @@ func (op *Op) Validate() error {
 
 var (
 	kindRE   = regexp.MustCompile(`^[a-z][a-z0-9_.]*$`)
+	feedRE   = regexp.MustCompile(`^[a-z][a-z0-9_.-]*$`)
 	deviceRE = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
 )
 
@@ -179,15 +213,47 @@ type Hello struct {
 	Client string `json:"client,omitempty"`
 }
 
-// Welcome answers Hello. Acked is the highest contiguous device_seq the
-// server holds for this device: the device resends everything after it.
-// Epoch changes when the server is restored from a backup; a device that
-// sees a new epoch resends and re-pulls from scratch.
+// Challenge answers Hello with a nonce the device must sign.
+type Challenge struct {
+	Nonce []byte `json:"nonce"`
+}
+
+// Auth carries the device's Ed25519 signature of AuthMessage(device,
+// nonce).
+type Auth struct {
+	Sig []byte `json:"sig"`
+}
+
+// Welcome answers a good Auth. Acked is the highest contiguous device_seq
+// the server holds for this device: the device resends everything after
+// it. Epoch changes when the server is restored from a backup; a device
+// that sees a new epoch resends and re-pulls from scratch. Facility and
+// Role are what the device was enrolled as; Feeds are the feeds it may
+// pull, and should.
 type Welcome struct {
-	Epoch  string `json:"epoch"`
-	Acked  uint64 `json:"acked"`
-	Head   uint64 `json:"head"`
-	Server string `json:"server,omitempty"`
+	Epoch    string   `json:"epoch"`
+	Acked    uint64   `json:"acked"`
+	Head     uint64   `json:"head"`
+	Server   string   `json:"server,omitempty"`
+	Facility string   `json:"facility,omitempty"`
+	Role     string   `json:"role,omitempty"`
+	Feeds    []string `json:"feeds,omitempty"`
+}
+
+// authContext separates sync signatures from anything else the device key
+// might ever sign.
+const authContext = "smartpass sync auth v2"
+
+// AuthMessage is the message a device signs to answer a Challenge: a
+// context string, the device id and the nonce, each delimited, so no
+// signature made for one device or purpose verifies for another.
+func AuthMessage(device string, nonce []byte) []byte {
+	m := make([]byte, 0, len(authContext)+len(device)+len(nonce)+2)
+	m = append(m, authContext...)
+	m = append(m, 0)
+	m = append(m, device...)
+	m = append(m, 0)
+	return append(m, nonce...)
 }
 
 // Push carries a batch of the device's own ops in device_seq order.
@@ -229,6 +295,12 @@ type Error struct {
 func (*Hello) Type() Type { return TypeHello }
 
 // Type implements Frame.
+func (*Challenge) Type() Type { return TypeChallenge }
+
+// Type implements Frame.
+func (*Auth) Type() Type { return TypeAuth }
+
+// Type implements Frame.
 func (*Welcome) Type() Type { return TypeWelcome }
 
 // Type implements Frame.
@@ -246,6 +318,10 @@ func (*Ops) Type() Type { return TypeOps }
 // Type implements Frame.
 func (*Error) Type() Type { return TypeError }
 
+// Error makes a received Error frame usable as a Go error, so callers can
+// test for a refusal with errors.As and read its code.
+func (f *Error) Error() string { return "refused by server: " + f.Code + ": " + f.Message }
+
 func (f *Hello) validate() error {
 	if !ValidDeviceID(f.Device) {
 		return fmt.Errorf("%w: device id %q", ErrInvalid, truncate(f.Device))
@@ -253,7 +329,34 @@ func (f *Hello) validate() error {
 	return nil
 }
 
-func (f *Welcome) validate() error { return nil }
+func (f *Challenge) validate() error {
+	if len(f.Nonce) != NonceSize {
+		return fmt.Errorf("%w: nonce of %d bytes, want %d", ErrInvalid, len(f.Nonce), NonceSize)
+	}
+	return nil
+}
+
+func (f *Auth) validate() error {
+	if len(f.Sig) != SignatureSize {
+		return fmt.Errorf("%w: signature of %d bytes, want %d", ErrInvalid, len(f.Sig), SignatureSize)
+	}
+	return nil
+}
+
+// SignatureSize is the length of an Ed25519 signature.
+const SignatureSize = 64
+
+func (f *Welcome) validate() error {
+	if len(f.Feeds) > MaxFeeds {
+		return fmt.Errorf("%w: %d feeds (limit %d)", ErrInvalid, len(f.Feeds), MaxFeeds)
+	}
+	for _, feed := range f.Feeds {
+		if err := validateFeed(feed); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 func (f *Push) validate() error { return validateOps(f.Ops) }
 
@@ -276,7 +379,7 @@ func (f *Error) validate() error {
 }
 
 func validateFeed(feed string) error {
-	if feed == "" || len(feed) > MaxFeedLen || !kindRE.MatchString(feed) {
+	if feed == "" || len(feed) > MaxFeedLen || !feedRE.MatchString(feed) {
 		return fmt.Errorf("%w: feed %q", ErrInvalid, truncate(feed))
 	}
 	return nil
@@ -336,6 +439,10 @@ func Decode(p []byte) (Frame, error) {
 		f = new(Hello)
 	case TypeWelcome:
 		f = new(Welcome)
+	case TypeChallenge:
+		f = new(Challenge)
+	case TypeAuth:
+		f = new(Auth)
 	case TypePush:
 		f = new(Push)
 	case TypeAck:

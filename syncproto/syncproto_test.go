@@ -12,7 +12,9 @@ import (
 func TestRoundTrip(t *testing.T) {
 	frames := []Frame{
 		&Hello{Proto: Version, Device: "dev-1", Client: "test"},
-		&Welcome{Epoch: "e1", Acked: 7, Head: 99, Server: "v"},
+		&Welcome{Epoch: "e1", Acked: 7, Head: 99, Server: "v", Facility: "shelter-a", Role: "shelter", Feeds: []string{"public", "facility.shelter-a"}},
+		&Challenge{Nonce: bytes.Repeat([]byte{7}, NonceSize)},
+		&Auth{Sig: bytes.Repeat([]byte{9}, SignatureSize)},
 		&Push{Ops: []Op{{Device: "dev-1", Seq: 1, HLC: 5, Kind: "shelter.evacuee.add", Body: json.RawMessage(`{"a":1}`)}}},
 		&Ack{Acked: 3},
 		&Pull{Feed: "all", After: 10},
@@ -62,6 +64,10 @@ func TestDecodeRejects(t *testing.T) {
 		{"huge op body", push(`{"ops":[{"seq":1,"kind":"k","body":"` + strings.Repeat("x", MaxOpBody) + `"}]}`), ErrTooLarge},
 		{"oversized frame", make([]byte, MaxFrameSize+1), ErrTooLarge},
 		{"bad feed", []byte(string([]byte{Version, byte(TypePull)}) + `{"feed":"","after":1}`), ErrInvalid},
+		{"short nonce", []byte(string([]byte{Version, byte(TypeChallenge)}) + `{"nonce":"AAAA"}`), ErrInvalid},
+		{"short signature", []byte(string([]byte{Version, byte(TypeAuth)}) + `{"sig":"AAAA"}`), ErrInvalid},
+		{"signature not base64", []byte(string([]byte{Version, byte(TypeAuth)}) + `{"sig":"***"}`), ErrMalformed},
+		{"welcome with bad feed", []byte(string([]byte{Version, byte(TypeWelcome)}) + `{"feeds":["Bad Feed"]}`), ErrInvalid},
 		{"error frame without code", []byte(string([]byte{Version, byte(TypeError)}) + `{"message":"x"}`), ErrInvalid},
 	}
 	for _, tt := range tests {
@@ -98,6 +104,9 @@ func FuzzDecode(f *testing.F) {
 		&Push{Ops: []Op{{Device: "d", Seq: 1, HLC: 2, Kind: "a.b", Body: json.RawMessage(`{"x":"y"}`)}}},
 		&Ops{Feed: "all", Cursor: 1},
 		&Error{Code: "x", Message: "y"},
+		&Challenge{Nonce: make([]byte, NonceSize)},
+		&Auth{Sig: make([]byte, SignatureSize)},
+		&Welcome{Epoch: "e", Feeds: []string{"facility.a-b"}},
 	} {
 		b, err := Encode(fr)
 		if err != nil {

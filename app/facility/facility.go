@@ -6,6 +6,7 @@ package facility
 import (
 	"errors"
 	"fmt"
+	"regexp"
 )
 
 // OpUpsert is the op kind that creates or replaces a facility record.
@@ -36,11 +37,14 @@ type Facility struct {
 // ErrInvalid is wrapped by Validate.
 var ErrInvalid = errors.New("invalid facility")
 
+// idRE keeps ids usable in feed names and URLs.
+var idRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
+
 // Validate reports whether f can be stored.
 func (f Facility) Validate() error {
 	switch {
-	case f.ID == "" || len(f.ID) > 64:
-		return fmt.Errorf("%w: id %q", ErrInvalid, f.ID)
+	case len(f.ID) > 64 || !idRE.MatchString(f.ID):
+		return fmt.Errorf("%w: id %q (lower-case letters, digits and hyphens)", ErrInvalid, f.ID)
 	case f.Kind != Hospital && f.Kind != PlayPark && f.Kind != Shelter && f.Kind != HQ:
 		return fmt.Errorf("%w: kind %q", ErrInvalid, f.Kind)
 	case f.NameJA == "":

@@ -16,6 +16,8 @@ func TestValidate(t *testing.T) {
 		{ID: "x", Kind: "zoo", NameJA: "x"},
 		{ID: "x", Kind: Shelter},
 		{ID: "x", Kind: Shelter, NameJA: "x", Capacity: -1},
+		{ID: "Shelter A", Kind: Shelter, NameJA: "x"},
+		{ID: "-a", Kind: Shelter, NameJA: "x"},
 	}
 	for _, f := range bad {
 		if err := f.Validate(); !errors.Is(err, ErrInvalid) {

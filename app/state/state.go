@@ -12,6 +12,7 @@ import (
 	"strconv"
 
 	"smartpass.city/smartpass/app/facility"
+	"smartpass.city/smartpass/app/scope"
 	"smartpass.city/smartpass/app/shelter"
 	"smartpass.city/smartpass/syncproto"
 )
@@ -76,6 +77,16 @@ func (s *State) apply(op syncproto.Op) error {
 		}
 		e.ID = RecordID(op)
 		s.Evacuees[e.ID] = e
+	case scope.OpRejected:
+		// The server refused the op its device recorded: show it as
+		// refused, with the original kind and body, never apply it.
+		var r scope.Rejection
+		if err := json.Unmarshal(op.Body, &r); err != nil {
+			return fmt.Errorf("state: %s body: %w", op.Kind, err)
+		}
+		orig := op
+		orig.Kind, orig.Body = r.Kind, r.Body
+		s.Rejected = append(s.Rejected, Rejected{Op: orig, Reason: "refused by the server: " + r.Reason})
 	default:
 		// A kind from a newer app version: keep it in the log, show nothing.
 	}

@@ -4,9 +4,11 @@ import (
 	"encoding/json"
 	"math/rand/v2"
 	"reflect"
+	"strings"
 	"testing"
 
 	"smartpass.city/smartpass/app/facility"
+	"smartpass.city/smartpass/app/scope"
 	"smartpass.city/smartpass/app/shelter"
 	"smartpass.city/smartpass/syncproto"
 )
@@ -49,5 +51,21 @@ func TestFoldIsOrderIndependent(t *testing.T) {
 	}
 	if sh := want.Shelters(); len(sh) != 1 || sh[0].ID != "s1" {
 		t.Fatalf("Shelters = %+v", sh)
+	}
+}
+
+func TestFoldShowsRefusedOps(t *testing.T) {
+	dev := scope.Device{Facility: facility.Facility{ID: "s1"}}
+	refused := dev.Reject(op("tab-a", 3, 20, shelter.OpEvacueeAdd, shelter.Evacuee{Shelter: "s2", Kana: "ウ"}), scope.ErrForbidden)
+	st := Fold([]syncproto.Op{refused})
+	if len(st.Evacuees) != 0 {
+		t.Fatalf("a refused check-in was applied: %+v", st.Evacuees)
+	}
+	if len(st.Rejected) != 1 {
+		t.Fatalf("Rejected = %+v, want the refused op", st.Rejected)
+	}
+	got := st.Rejected[0]
+	if got.Op.Kind != shelter.OpEvacueeAdd || got.Op.Seq != 3 || !strings.Contains(got.Reason, "not allowed") {
+		t.Fatalf("Rejected[0] = %+v, want the original check-in and the server's reason", got)
 	}
 }

@@ -37,14 +37,15 @@ type Conn interface {
 // Dialer opens a connection to the sync server.
 type Dialer func(ctx context.Context) (Conn, error)
 
-// FeedAll is the feed a device pulls until scoped feeds exist.
-const FeedAll = "all"
-
-// ErrRefused wraps an Error frame the server sent.
+// ErrRefused wraps an Error frame the server sent that was not an answer
+// to the handshake. (Handshake refusals are the *syncproto.Error itself.)
 var ErrRefused = errors.New("refused by server")
 
-// Options tune an Engine. Zero values take the defaults.
+// Options tune an Engine. Zero values take the defaults, except Signer.
 type Options struct {
+	// Signer answers the server's challenge with the device's key (the
+	// one registered with the enrollment code). Required.
+	Signer     syncproto.Signer
 	Client     string        // app build, sent in Hello
 	Batch      int           // ops per Push frame (default 100)
 	Window     int           // ops pushed but not yet acknowledged (default 400)
@@ -59,6 +60,10 @@ type Status struct {
 	Pending  int       // local ops the server has not acknowledged
 	LastSync time.Time // when the server last acknowledged or sent ops
 	Err      string    // the last problem, in words for the log
+	// Refused is the code of the server's last refusal of the session
+	// (syncproto.CodeRevoked, CodeUnknownDevice, ...), "" once a session
+	// opens. The screens use it to send staff to set-up.
+	Refused string
 }
 
 // Engine runs sync for one device. Create it with New, start Run once.
@@ -77,6 +82,9 @@ type Engine struct {
 
 // New returns an engine over store that reaches the server with dial.
 func New(ctx context.Context, store Store, dial Dialer, opt Options) (*Engine, error) {
+	if opt.Signer == nil {
+		return nil, errors.New("synclog: open: no Signer: the device must be enrolled first")
+	}
 	if opt.Batch <= 0 {
 		opt.Batch = 100
 	}
@@ -215,6 +223,10 @@ func (e *Engine) Run(ctx context.Context) {
 			s.Online = false
 			if err != nil && ctx.Err() == nil {
 				s.Err = err.Error()
+				var ef *syncproto.Error
+				if errors.As(err, &ef) {
+					s.Refused = ef.Code
+				}
 			}
 		})
 		if time.Since(start) > 10*time.Second {
@@ -245,16 +257,9 @@ func (e *Engine) session(ctx context.Context) error {
 	defer cancel()
 	go func() { <-ctx.Done(); conn.Close() }()
 
-	if err := send(ctx, conn, &syncproto.Hello{Proto: syncproto.Version, Device: e.store.DeviceID(), Client: e.opt.Client}); err != nil {
-		return err
-	}
-	f, err := recv(ctx, conn)
+	w, err := syncproto.Handshake(ctx, conn, e.store.DeviceID(), e.opt.Client, e.opt.Signer)
 	if err != nil {
-		return err
-	}
-	w, ok := f.(*syncproto.Welcome)
-	if !ok {
-		return fmt.Errorf("synclog: hello answered with %s, want welcome", f.Type())
+		return fmt.Errorf("synclog: open session: %w", err)
 	}
 	// A new epoch: the server was restored from a backup, or this is the
 	// first contact. Its global numbers start a new history, so pull it all
@@ -272,14 +277,18 @@ func (e *Engine) session(ctx context.Context) error {
 	if err := e.ack(ctx, w.Acked); err != nil {
 		return err
 	}
-	cursor, err := e.store.Cursor(ctx, FeedAll)
-	if err != nil {
-		return fmt.Errorf("synclog: read cursor: %w", err)
+	// Pull every feed the server says this device sees, each from its
+	// own cursor.
+	for _, feed := range w.Feeds {
+		cursor, err := e.store.Cursor(ctx, feed)
+		if err != nil {
+			return fmt.Errorf("synclog: read cursor of %s: %w", feed, err)
+		}
+		if err := send(ctx, conn, &syncproto.Pull{Feed: feed, After: cursor}); err != nil {
+			return err
+		}
 	}
-	if err := send(ctx, conn, &syncproto.Pull{Feed: FeedAll, After: cursor}); err != nil {
-		return err
-	}
-	e.update(func(s *Status) { s.Online, s.Err = true, "" })
+	e.update(func(s *Status) { s.Online, s.Err, s.Refused = true, "", "" })
 
 	acked := make(chan uint64, 1)
 	errc := make(chan error, 2)
@@ -318,10 +327,8 @@ func (e *Engine) readLoop(ctx context.Context, conn Conn, mark uint64, acked cha
 			}
 			e.update(func(s *Status) { s.LastSync = e.now() })
 		case *syncproto.Error:
+			// recv returned fatal ones as errors already.
 			err := fmt.Errorf("synclog: %w: %s: %s", ErrRefused, f.Code, f.Message)
-			if f.Fatal {
-				return err
-			}
 			e.update(func(s *Status) { s.Err = err.Error() })
 		default:
 			return fmt.Errorf("synclog: unexpected %s frame from server", f.Type())
@@ -400,7 +407,7 @@ func recv(ctx context.Context, conn Conn) (syncproto.Frame, error) {
 		return nil, fmt.Errorf("synclog: %w", err)
 	}
 	if ef, ok := f.(*syncproto.Error); ok && ef.Fatal {
-		return nil, fmt.Errorf("synclog: %w: %s: %s", ErrRefused, ef.Code, ef.Message)
+		return nil, fmt.Errorf("synclog: %w: %w", ErrRefused, ef)
 	}
 	return f, nil
 }

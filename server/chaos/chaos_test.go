@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"smartpass.city/smartpass/app/facility"
+	"smartpass.city/smartpass/app/scope"
 	"smartpass.city/smartpass/app/shelter"
 	"smartpass.city/smartpass/app/state"
 	"smartpass.city/smartpass/app/synclog"
@@ -64,15 +66,20 @@ func TestChaos(t *testing.T) {
 type device struct {
 	store *synclog.MemStore
 	eng   *synclog.Engine
+	scope scope.Device
 	ops   int
+	want  int // ops the device holds once quiet
 }
+
+// The demo shelters the devices are enrolled at.
+var shelters = []string{"shelter-daishoji", "shelter-yamashiro"}
 
 func round(t *testing.T, seed uint64) (chaos.Counts, int) {
 	rng := rand.New(rand.NewPCG(seed, 1))
 	addr := serverproc.FreeAddr(t)
 	data := t.TempDir()
 	start := func() *serverproc.Proc {
-		p := serverproc.Start(t, serverBin, nil, addr, "-data", data, "-assets", data, "-dev")
+		p := serverproc.Start(t, serverBin, nil, addr, "-data", data, "-assets", data, "-dev", "-demo")
 		p.WaitHealthy(t)
 		return p
 	}
@@ -94,8 +101,12 @@ func round(t *testing.T, seed uint64) (chaos.Counts, int) {
 	for i := range devices {
 		// Clocks off by up to four hours either way.
 		skew := time.Duration(rng.Int64N(int64(8*time.Hour))) - 4*time.Hour
-		store := synclog.NewMemStore(fmt.Sprintf("dev-%d", i))
+		id := fmt.Sprintf("dev-%d", i)
+		at := shelters[rng.IntN(len(shelters))]
+		key := srv.Enroll(t, id, at, string(scope.Shelter))
+		store := synclog.NewMemStore(id)
 		eng, err := synclog.New(ctx, store, dial, synclog.Options{
+			Signer:     key,
 			Batch:      1 + rng.IntN(20),
 			MinBackoff: 2 * time.Millisecond,
 			MaxBackoff: 50 * time.Millisecond,
@@ -104,7 +115,8 @@ func round(t *testing.T, seed uint64) (chaos.Counts, int) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		devices[i] = &device{store: store, eng: eng, ops: 20 + rng.IntN(80)}
+		devices[i] = &device{store: store, eng: eng, ops: 20 + rng.IntN(80),
+			scope: scope.Device{ID: id, Facility: facility.Facility{ID: at, Kind: facility.Shelter}, Role: scope.Shelter}}
 		go eng.Run(ctx)
 	}
 
@@ -112,11 +124,22 @@ func round(t *testing.T, seed uint64) (chaos.Counts, int) {
 	var wg sync.WaitGroup
 	for i, d := range devices {
 		pace := time.Duration(rng.IntN(2000)) * time.Microsecond
+		// A few check-ins are typed for the other shelter, which this
+		// device may not record: the server must store its refusal, and
+		// the device must end up agreeing.
+		wrong := rand.New(rand.NewPCG(seed, uint64(i)))
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for n := range d.ops {
-				e := shelter.Evacuee{Shelter: "s1", Kana: "テスト", BirthYear: 1950 + n%50, Name: fmt.Sprintf("device %d person %d", i, n)}
+				at := d.scope.Facility.ID
+				if wrong.IntN(30) == 0 {
+					at = shelters[0]
+					if at == d.scope.Facility.ID {
+						at = shelters[1]
+					}
+				}
+				e := shelter.Evacuee{Shelter: at, Kana: "テスト", BirthYear: 1950 + n%50, Name: fmt.Sprintf("device %d person %d", i, n)}
 				if _, err := d.eng.Record(ctx, shelter.OpEvacueeAdd, e); err != nil {
 					t.Error(err)
 					return
@@ -138,17 +161,22 @@ func round(t *testing.T, seed uint64) (chaos.Counts, int) {
 	wg.Wait()
 	inj.Calm()
 
-	// Quiescence: nothing pending anywhere, every device holds every op.
-	total := 0
+	// Quiescence: nothing pending anywhere, every device holds every op
+	// of its scope: the facilities and its shelter's check-ins.
 	for _, d := range devices {
-		total += d.ops
+		d.want = len(facility.Demo())
+		for _, o := range devices {
+			if o.scope.Facility.ID == d.scope.Facility.ID {
+				d.want += o.ops
+			}
+		}
 	}
 	deadline := time.Now().Add(60 * time.Second)
-	for !settled(ctx, devices, total) {
+	for !settled(ctx, devices) {
 		if time.Now().After(deadline) {
 			for _, d := range devices {
 				all, _ := d.store.All(ctx)
-				t.Logf("%s: status %+v, holds %d of %d", d.store.DeviceID(), d.eng.Status(), len(all), total)
+				t.Logf("%s: status %+v, holds %d of %d", d.store.DeviceID(), d.eng.Status(), len(all), d.want)
 			}
 			t.Fatalf("no quiescence in 60 s")
 		}
@@ -157,11 +185,11 @@ func round(t *testing.T, seed uint64) (chaos.Counts, int) {
 
 	server := srv.Ops(t)
 	checkServer(t, server, devices)
-	want := state.Fold(server)
 	for _, d := range devices {
 		all, _ := d.store.All(ctx)
+		want := state.Fold(inScope(server, d.scope))
 		if got := state.Fold(all); !reflect.DeepEqual(got, want) {
-			t.Fatalf("%s: state differs from the server's after quiescence", d.store.DeviceID())
+			t.Fatalf("%s: state differs from the server's (for its scope) after quiescence", d.store.DeviceID())
 		}
 		held := map[uint64]bool{}
 		for _, op := range all {
@@ -178,10 +206,24 @@ func round(t *testing.T, seed uint64) (chaos.Counts, int) {
 	return inj.Counts(), kills
 }
 
-func settled(ctx context.Context, devices []*device, total int) bool {
+// inScope returns the ops of the device's feeds.
+func inScope(ops []syncproto.Op, dev scope.Device) []syncproto.Op {
+	var out []syncproto.Op
+	for _, op := range ops {
+		for _, feed := range scope.Feeds(op) {
+			if dev.MayPull(feed) {
+				out = append(out, op)
+				break
+			}
+		}
+	}
+	return out
+}
+
+func settled(ctx context.Context, devices []*device) bool {
 	for _, d := range devices {
 		all, _ := d.store.All(ctx)
-		if d.eng.Status().Pending != 0 || len(all) != total {
+		if d.eng.Status().Pending != 0 || len(all) != d.want {
 			return false
 		}
 		for _, op := range all {
@@ -198,7 +240,11 @@ func settled(ctx context.Context, devices []*device, total int) bool {
 func checkServer(t *testing.T, ops []syncproto.Op, devices []*device) {
 	t.Helper()
 	seen := map[string]map[uint64]bool{}
+	rejected := 0
 	for i, op := range ops {
+		if op.Kind == scope.OpRejected {
+			rejected++
+		}
 		if op.Global != uint64(i+1) {
 			t.Fatalf("global sequence broken at %d: %d", i+1, op.Global)
 		}
@@ -215,4 +261,5 @@ func checkServer(t *testing.T, ops []syncproto.Op, devices []*device) {
 			t.Fatalf("server holds %d ops of %s, want %d", n, d.store.DeviceID(), d.ops)
 		}
 	}
+	t.Logf("%d ops on the server, %d of them refused by scope", len(ops), rejected)
 }

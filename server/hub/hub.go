@@ -3,6 +3,13 @@
 // streams the log back to every device from its cursor, live after
 // catch-up.
 //
+// Every session is authenticated before anything else: Hello names the
+// device, the hub answers with a fresh nonce, and the device's signature of
+// it (with the key it registered) opens the session. The device's
+// facility and role then decide every push and pull: an op the device may
+// not record is stored as a rejection (so its queue moves on and staff see
+// it), and a feed outside its scope is refused.
+//
 // A bad frame is answered with an Error frame that names the reason and the
 // session goes on; only a frame that breaks the session itself (over the
 // size limit, a protocol version not spoken here) ends it. Nothing already
@@ -11,6 +18,8 @@ package hub
 
 import (
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -22,6 +31,8 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"smartpass.city/smartpass/app/scope"
+	"smartpass.city/smartpass/server/devices"
 	"smartpass.city/smartpass/syncproto"
 )
 
@@ -29,10 +40,16 @@ import (
 type Log interface {
 	Append(ctx context.Context, device string, ops []syncproto.Op) (uint64, error)
 	Mark(device string) (uint64, error)
-	Since(after uint64, limit, maxBytes int) ([]syncproto.Op, error)
+	Since(feed string, after uint64, limit, maxBytes int) ([]syncproto.Op, error)
 	Head() uint64
 	Changed() <-chan struct{}
 	Epoch() string
+}
+
+// Devices knows the enrolled devices (devices.Registry). Lookup fails
+// with devices.ErrUnknown or devices.ErrRevoked.
+type Devices interface {
+	Lookup(id string) (ed25519.PublicKey, scope.Device, error)
 }
 
 // Options configure a Hub.
@@ -57,14 +74,15 @@ type Options struct {
 // Hub serves the /sync websocket endpoint.
 type Hub struct {
 	log      Log
+	devices  Devices
 	opt      Options
 	upgrader websocket.Upgrader
 
-	mu      sync.Mutex
-	conns   map[*websocket.Conn]struct{}
-	devices map[string]*deviceLimits
-	closed  bool
-	wg      sync.WaitGroup
+	mu     sync.Mutex
+	conns  map[*websocket.Conn]string // open connections -> device, once authenticated
+	limits map[string]*deviceLimits
+	closed bool
+	wg     sync.WaitGroup
 }
 
 // deviceLimits is the per-device state behind the limits, shared by the
@@ -75,8 +93,8 @@ type deviceLimits struct {
 	last     time.Time
 }
 
-// New returns a hub over log.
-func New(log Log, opt Options) *Hub {
+// New returns a hub over log that admits the devices enrolled in devs.
+func New(log Log, devs Devices, opt Options) *Hub {
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
 	}
@@ -94,9 +112,10 @@ func New(log Log, opt Options) *Hub {
 	}
 	return &Hub{
 		log:     log,
+		devices: devs,
 		opt:     opt,
-		conns:   make(map[*websocket.Conn]struct{}),
-		devices: make(map[string]*deviceLimits),
+		conns:   make(map[*websocket.Conn]string),
+		limits:  make(map[string]*deviceLimits),
 		upgrader: websocket.Upgrader{
 			ReadBufferSize:  16 << 10,
 			WriteBufferSize: 16 << 10,
@@ -141,7 +160,7 @@ func (h *Hub) track(ws *websocket.Conn) bool {
 	if h.closed {
 		return false
 	}
-	h.conns[ws] = struct{}{}
+	h.conns[ws] = ""
 	h.wg.Add(1)
 	return true
 }
@@ -166,29 +185,43 @@ func (h *Hub) Close() {
 	h.wg.Wait()
 }
 
-// join counts a session of device, refusing one over the limit.
-func (h *Hub) join(device string) bool {
+// Drop ends every open session of device, as when an admin revokes it:
+// its next connect is checked again.
+func (h *Hub) Drop(device string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	d := h.devices[device]
+	for ws, d := range h.conns {
+		if d == device {
+			ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.ClosePolicyViolation, "device access changed"), time.Now().Add(time.Second))
+			ws.Close()
+		}
+	}
+}
+
+// join counts a session of device on ws, refusing one over the limit.
+func (h *Hub) join(ws *websocket.Conn, device string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	d := h.limits[device]
 	if d == nil {
 		d = &deviceLimits{tokens: h.opt.Burst, last: time.Now()}
-		h.devices[device] = d
+		h.limits[device] = d
 	}
 	if d.sessions >= h.opt.MaxConnsPerDevice {
 		return false
 	}
 	d.sessions++
+	h.conns[ws] = device
 	return true
 }
 
 func (h *Hub) leave(device string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if d := h.devices[device]; d != nil {
+	if d := h.limits[device]; d != nil {
 		d.sessions--
 		if d.sessions == 0 && d.refill(h.opt, time.Now()) >= h.opt.Burst {
-			delete(h.devices, device) // a full bucket: nothing to remember
+			delete(h.limits, device) // a full bucket: nothing to remember
 		}
 	}
 }
@@ -206,7 +239,7 @@ func (d *deviceLimits) refill(opt Options, now time.Time) float64 {
 func (h *Hub) take(device string, n int) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	d := h.devices[device]
+	d := h.limits[device]
 	if d.refill(h.opt, time.Now()) < float64(n) {
 		return false
 	}
@@ -235,13 +268,19 @@ type session struct {
 	hub    *Hub
 	ws     *websocket.Conn
 	remote string
-	device string
 	out    chan []byte
-	pull   bool
+
+	// claimed is the device id Hello named and nonce the challenge sent
+	// for it; device is set only once the signature verified.
+	claimed string
+	nonce   []byte
+	device  string
+	scope   scope.Device
+	feeds   map[string]bool // feeds open on this connection
 }
 
 func (s *session) logger() *slog.Logger {
-	return s.hub.opt.Logger.With("remote", s.remote, "device", s.device)
+	return s.hub.opt.Logger.With("remote", s.remote, "device", s.claimed)
 }
 
 func (s *session) run() {
@@ -381,11 +420,17 @@ func (s *session) readFrame() (int, []byte, error) {
 
 func (s *session) handle(ctx context.Context, f syncproto.Frame) error {
 	if s.device == "" {
-		hello, ok := f.(*syncproto.Hello)
-		if !ok {
-			return s.refuse(ctx, syncproto.CodeSequence, "the first frame must be hello", true)
+		switch f := f.(type) {
+		case *syncproto.Hello:
+			if s.nonce == nil {
+				return s.hello(ctx, f)
+			}
+		case *syncproto.Auth:
+			if s.nonce != nil {
+				return s.auth(ctx, f)
+			}
 		}
-		return s.hello(ctx, hello)
+		return s.refuse(ctx, syncproto.CodeSequence, "a session starts with hello, then the signed challenge", true)
 	}
 	switch f := f.(type) {
 	case *syncproto.Push:
@@ -394,20 +439,30 @@ func (s *session) handle(ctx context.Context, f syncproto.Frame) error {
 			// again from the server's mark: nothing is lost.
 			return s.refuse(ctx, syncproto.CodeLimit, "this device is sending faster than the server accepts; it will send again shortly", true)
 		}
-		mark, err := s.hub.log.Append(ctx, s.device, f.Ops)
+		ops := f.Ops
+		for i, op := range ops {
+			if err := s.scope.Check(op); err != nil {
+				// Stored as a verdict, not dropped: the device's queue moves
+				// on, and its staff see what was refused and why.
+				s.logger().Warn("sync: op refused by scope", "seq", op.Seq, "kind", op.Kind, "err", err)
+				op.Device = s.device
+				ops[i] = s.scope.Reject(op, err)
+			}
+		}
+		mark, err := s.hub.log.Append(ctx, s.device, ops)
 		if err != nil {
 			s.logger().Error("sync: append failed", "err", err)
 			return s.refuse(ctx, syncproto.CodeInternal, "the server could not store the records; they stay on the device and will be sent again", true)
 		}
 		return s.send(ctx, &syncproto.Ack{Acked: mark})
 	case *syncproto.Pull:
-		if f.Feed != "all" {
-			return s.refuse(ctx, syncproto.CodeInvalid, fmt.Sprintf("unknown feed %q", f.Feed), false)
+		if !s.scope.MayPull(f.Feed) {
+			return s.refuse(ctx, syncproto.CodeForbidden, fmt.Sprintf("feed %q is outside this device's scope (%s at %s)", f.Feed, s.scope.Role, s.scope.Facility.ID), false)
 		}
-		if s.pull {
-			return s.refuse(ctx, syncproto.CodeSequence, "feed already open on this connection", false)
+		if s.feeds[f.Feed] {
+			return s.refuse(ctx, syncproto.CodeSequence, fmt.Sprintf("feed %q already open on this connection", f.Feed), false)
 		}
-		s.pull = true
+		s.feeds[f.Feed] = true
 		go s.feed(ctx, f.Feed, f.After)
 		return nil
 	default:
@@ -415,21 +470,50 @@ func (s *session) handle(ctx context.Context, f syncproto.Frame) error {
 	}
 }
 
+// hello answers a device's first frame with a challenge. Nothing about the
+// device is looked up yet, so an unknown id learns nothing more than a
+// known one.
 func (s *session) hello(ctx context.Context, h *syncproto.Hello) error {
 	if h.Proto != syncproto.Version {
 		return s.refuse(ctx, syncproto.CodeVersion, fmt.Sprintf("protocol %d is not spoken here (server speaks %d): update the app", h.Proto, syncproto.Version), true)
 	}
-	if !s.hub.join(h.Device) {
+	s.claimed = h.Device
+	s.nonce = make([]byte, syncproto.NonceSize)
+	rand.Read(s.nonce)
+	s.logger().Debug("sync: hello", "client", h.Client)
+	return s.send(ctx, &syncproto.Challenge{Nonce: s.nonce})
+}
+
+// auth checks the signed challenge against the device's registered key,
+// then opens the session.
+func (s *session) auth(ctx context.Context, a *syncproto.Auth) error {
+	key, dev, err := s.hub.devices.Lookup(s.claimed)
+	switch {
+	case errors.Is(err, devices.ErrRevoked):
+		return s.refuse(ctx, syncproto.CodeRevoked, "this device was revoked by the city's administrator; its records stay on it, but it needs a new enrollment code to sync", true)
+	case errors.Is(err, devices.ErrUnknown):
+		return s.refuse(ctx, syncproto.CodeUnknownDevice, "this device is not enrolled on this server: set it up with an enrollment code", true)
+	case err != nil:
+		s.logger().Error("sync: look up device", "err", err)
+		return s.refuse(ctx, syncproto.CodeInternal, "the server could not check this device; try again later", true)
+	}
+	if !ed25519.Verify(key, syncproto.AuthMessage(s.claimed, s.nonce), a.Sig) {
+		return s.refuse(ctx, syncproto.CodeUnknownDevice, "the device's signature did not verify: set it up again with an enrollment code", true)
+	}
+	if !s.hub.join(s.ws, s.claimed) {
 		return s.refuse(ctx, syncproto.CodeLimit, fmt.Sprintf("this device already has %d open connections; close the app in other tabs", s.hub.opt.MaxConnsPerDevice), true)
 	}
-	s.device = h.Device
-	mark, err := s.hub.log.Mark(h.Device)
+	s.device, s.scope, s.feeds = s.claimed, dev, make(map[string]bool)
+	mark, err := s.hub.log.Mark(s.device)
 	if err != nil {
 		s.logger().Error("sync: read mark", "err", err)
 		return s.refuse(ctx, syncproto.CodeInternal, "the server could not read its records; try again later", true)
 	}
-	s.logger().Info("sync: device connected", "client", h.Client, "acked", mark)
-	return s.send(ctx, &syncproto.Welcome{Epoch: s.hub.log.Epoch(), Acked: mark, Head: s.hub.log.Head(), Server: s.hub.opt.Server})
+	s.logger().Info("sync: device connected", "facility", dev.Facility.ID, "role", dev.Role, "acked", mark)
+	return s.send(ctx, &syncproto.Welcome{
+		Epoch: s.hub.log.Epoch(), Acked: mark, Head: s.hub.log.Head(), Server: s.hub.opt.Server,
+		Facility: dev.Facility.ID, Role: string(dev.Role), Feeds: dev.Feeds(),
+	})
 }
 
 // feed streams the log after cursor, then waits for new ops and streams
@@ -438,7 +522,7 @@ func (s *session) feed(ctx context.Context, feed string, cursor uint64) {
 	caughtUp := false
 	for {
 		changed := s.hub.log.Changed()
-		ops, err := s.hub.log.Since(cursor, syncproto.MaxOpsPerPush, syncproto.MaxFrameSize/2)
+		ops, err := s.hub.log.Since(feed, cursor, syncproto.MaxOpsPerPush, syncproto.MaxFrameSize/2)
 		if err != nil {
 			s.logger().Error("sync: read feed", "err", err)
 			s.refuse(ctx, syncproto.CodeInternal, "the server could not read its records; reconnect later", true)

@@ -3,15 +3,23 @@ package hub_test
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"smartpass.city/smartpass/app/facility"
+	"smartpass.city/smartpass/app/scope"
+	"smartpass.city/smartpass/app/shelter"
 	"smartpass.city/smartpass/app/synclog"
+	"smartpass.city/smartpass/server/devices"
+	"smartpass.city/smartpass/server/facilities"
 	"smartpass.city/smartpass/server/hub"
 	"smartpass.city/smartpass/server/oplog"
 	"smartpass.city/smartpass/syncproto"
@@ -19,22 +27,39 @@ import (
 )
 
 type server struct {
-	log *oplog.Log
-	hub *hub.Hub
-	srv *httptest.Server
-	url string
+	log  *oplog.Log
+	reg  *devices.Registry
+	hub  *hub.Hub
+	srv  *httptest.Server
+	url  string
+	keys map[string]syncproto.Signer
+	seed uint64 // ops the server wrote itself (the demo facilities)
 }
 
-func start(t *testing.T) *server {
+// The shelters the tests' devices check people in at.
+const (
+	daishoji  = "shelter-daishoji"
+	yamashiro = "shelter-yamashiro"
+)
+
+func start(t *testing.T, opt hub.Options) *server {
 	t.Helper()
-	l, err := oplog.Open(t.TempDir(), oplog.Options{})
+	l, err := oplog.Open(t.TempDir(), oplog.Options{Feeds: scope.Feeds})
 	if err != nil {
 		t.Fatal(err)
 	}
-	logger := slog.New(slog.NewTextHandler(testWriter{t}, nil))
-	h := hub.New(l, hub.Options{Dev: true, Logger: logger, HelloTimeout: 2 * time.Second})
+	if err := facilities.SeedDemo(context.Background(), l); err != nil {
+		t.Fatal(err)
+	}
+	reg := devices.New(l, func() (map[string]facility.Facility, error) { return facilities.Current(l) })
+	opt.Dev = true
+	opt.Logger = slog.New(slog.NewTextHandler(testWriter{t}, nil))
+	if opt.HelloTimeout == 0 {
+		opt.HelloTimeout = 2 * time.Second
+	}
+	h := hub.New(l, reg, opt)
 	srv := httptest.NewServer(h)
-	s := &server{log: l, hub: h, srv: srv, url: "ws" + strings.TrimPrefix(srv.URL, "http")}
+	s := &server{log: l, reg: reg, hub: h, srv: srv, url: "ws" + strings.TrimPrefix(srv.URL, "http"), keys: make(map[string]syncproto.Signer), seed: l.Head()}
 	t.Cleanup(func() {
 		srv.Close()
 		h.Close()
@@ -50,20 +75,54 @@ func (w testWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// enroll registers device id at a facility with a fresh key, as an admin
+// code and the device's registration would.
+func (s *server) enroll(t *testing.T, id, facilityID string, role scope.Role) syncproto.Signer {
+	t.Helper()
+	_, priv, _ := ed25519.GenerateKey(nil)
+	return s.enrollKey(t, id, facilityID, role, priv)
+}
+
+func (s *server) enrollKey(t *testing.T, id, facilityID string, role scope.Role, priv ed25519.PrivateKey) syncproto.Signer {
+	t.Helper()
+	code, err := s.reg.Issue(facilityID, role, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.reg.Register(syncproto.RegisterRequest{Code: code, Device: id, PublicKey: priv.Public().(ed25519.PublicKey)}); err != nil {
+		t.Fatal(err)
+	}
+	s.keys[id] = syncproto.KeySigner{Key: priv}
+	return s.keys[id]
+}
+
 func (s *server) dialer() synclog.Dialer {
 	return func(ctx context.Context) (synclog.Conn, error) { return wsconn.Dial(ctx, s.url) }
 }
 
-func newEngine(t *testing.T, s *server, store synclog.Store) *synclog.Engine {
+// newEngine runs an engine for a device enrolled as a volunteer at
+// shelterID.
+func newEngine(t *testing.T, s *server, store synclog.Store, shelterID string) *synclog.Engine {
 	t.Helper()
+	key := s.enroll(t, store.DeviceID(), shelterID, scope.Shelter)
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	e, err := synclog.New(ctx, store, s.dialer(), synclog.Options{Batch: 7, MinBackoff: 10 * time.Millisecond, MaxBackoff: 50 * time.Millisecond})
+	e, err := synclog.New(ctx, store, s.dialer(), synclog.Options{Signer: key, Batch: 7, MinBackoff: 10 * time.Millisecond, MaxBackoff: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
 	go e.Run(ctx)
 	return e
+}
+
+// checkIn is the body of the i-th test check-in at shelterID.
+func checkIn(shelterID string, i int) shelter.Evacuee {
+	return shelter.Evacuee{Shelter: shelterID, Kana: "テスト", BirthYear: 1930 + i%90}
+}
+
+func checkInOp(shelterID string, seq uint64) syncproto.Op {
+	b, _ := json.Marshal(checkIn(shelterID, int(seq)))
+	return syncproto.Op{Seq: seq, HLC: seq, Kind: shelter.OpEvacueeAdd, Body: b}
 }
 
 func waitFor(t *testing.T, what string, cond func() bool) {
@@ -77,40 +136,55 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-// Two devices record while connected; each ends with the other's ops, the
-// server holds each op once, and nothing stays pending.
+// Two devices at one shelter record while connected; each ends with the
+// other's ops, the server holds each op once, and nothing stays pending. A
+// device at another shelter sees neither.
 func TestEnginesConverge(t *testing.T) {
-	s := start(t)
-	a, b := synclog.NewMemStore("tab-a"), synclog.NewMemStore("tab-b")
-	ea, eb := newEngine(t, s, a), newEngine(t, s, b)
+	s := start(t, hub.Options{})
+	a, b, c := synclog.NewMemStore("tab-a"), synclog.NewMemStore("tab-b"), synclog.NewMemStore("tab-c")
+	ea, eb, ec := newEngine(t, s, a, daishoji), newEngine(t, s, b, daishoji), newEngine(t, s, c, yamashiro)
 	ctx := context.Background()
 	for i := range 30 {
-		if _, err := ea.Record(ctx, "test.note", map[string]int{"i": i}); err != nil {
+		if _, err := ea.Record(ctx, shelter.OpEvacueeAdd, checkIn(daishoji, i)); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := eb.Record(ctx, "test.note", map[string]int{"i": i}); err != nil {
+		if _, err := eb.Record(ctx, shelter.OpEvacueeAdd, checkIn(daishoji, i)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	waitFor(t, "both devices to hold 60 acknowledged ops", func() bool {
+	if _, err := ec.Record(ctx, shelter.OpEvacueeAdd, checkIn(yamashiro, 0)); err != nil {
+		t.Fatal(err)
+	}
+	facilityOps := int(s.seed)
+	waitFor(t, "both devices to hold 60 acknowledged check-ins and the facilities", func() bool {
 		oa, _ := a.All(ctx)
 		ob, _ := b.All(ctx)
-		return len(oa) == 60 && len(ob) == 60 && ea.Status().Pending == 0 && eb.Status().Pending == 0
+		oc, _ := c.All(ctx)
+		return len(oa) == 60+facilityOps && len(ob) == 60+facilityOps && len(oc) == 1+facilityOps &&
+			ea.Status().Pending == 0 && eb.Status().Pending == 0 && ec.Status().Pending == 0
 	})
-	if h := s.log.Head(); h != 60 {
-		t.Fatalf("server head = %d, want 60", h)
+	if h := s.log.Head(); h != s.seed+61 {
+		t.Fatalf("server head = %d, want %d", h, s.seed+61)
 	}
 	ops, _ := a.All(ctx)
 	for _, op := range ops {
 		if op.Global == 0 {
 			t.Fatalf("op %s/%d never came back from the server with a global sequence", op.Device, op.Seq)
 		}
+		if op.Device == "tab-c" {
+			t.Fatalf("a Daishoji tablet received Yamashiro's check-in %+v", op)
+		}
+	}
+	// Give a stray delivery the chance to show, then check again.
+	time.Sleep(50 * time.Millisecond)
+	if oc, _ := c.All(ctx); len(oc) != 1+facilityOps {
+		t.Fatalf("the Yamashiro tablet holds %d ops, want its own check-in and %d facilities", len(oc), facilityOps)
 	}
 }
 
 // Ops recorded while the server is unreachable are pushed once it is back.
 func TestOfflineThenReconnect(t *testing.T) {
-	s := start(t)
+	s := start(t, hub.Options{})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var down atomic.Bool
@@ -122,13 +196,14 @@ func TestOfflineThenReconnect(t *testing.T) {
 		return wsconn.Dial(ctx, s.url)
 	}
 	store := synclog.NewMemStore("tab-offline")
-	e, err := synclog.New(ctx, store, dial, synclog.Options{MinBackoff: 5 * time.Millisecond, MaxBackoff: 20 * time.Millisecond})
+	key := s.enroll(t, "tab-offline", daishoji, scope.Shelter)
+	e, err := synclog.New(ctx, store, dial, synclog.Options{Signer: key, MinBackoff: 5 * time.Millisecond, MaxBackoff: 20 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
 	go e.Run(ctx)
 	for i := range 250 {
-		if _, err := e.Record(ctx, "test.note", i); err != nil {
+		if _, err := e.Record(ctx, shelter.OpEvacueeAdd, checkIn(daishoji, i)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -139,15 +214,16 @@ func TestOfflineThenReconnect(t *testing.T) {
 	down.Store(false)
 	e.Kick()
 	waitFor(t, "the outbox to drain", func() bool { return e.Status().Pending == 0 })
-	if h := s.log.Head(); h != 250 {
-		t.Fatalf("server head = %d, want 250", h)
+	if h := s.log.Head(); h != s.seed+250 {
+		t.Fatalf("server head = %d, want %d", h, s.seed+250)
 	}
 	if m, _ := s.log.Mark("tab-offline"); m != 250 {
 		t.Fatalf("server mark = %d, want 250", m)
 	}
 }
 
-// raw opens a bare connection and says hello.
+// raw opens a bare connection and, for a device id, enrolls it at the
+// Daishoji shelter (unless it is enrolled already) and opens the session.
 func raw(t *testing.T, s *server, device string) *wsconn.Conn {
 	t.Helper()
 	c, err := wsconn.Dial(context.Background(), s.url)
@@ -156,9 +232,12 @@ func raw(t *testing.T, s *server, device string) *wsconn.Conn {
 	}
 	t.Cleanup(func() { c.Close() })
 	if device != "" {
-		sendFrame(t, c, &syncproto.Hello{Proto: syncproto.Version, Device: device})
-		if _, ok := recvFrame(t, c).(*syncproto.Welcome); !ok {
-			t.Fatal("no welcome")
+		key := s.keys[device]
+		if key == nil {
+			key = s.enroll(t, device, daishoji, scope.Shelter)
+		}
+		if _, err := syncproto.Handshake(context.Background(), c, device, "test", key); err != nil {
+			t.Fatalf("handshake as %s: %v", device, err)
 		}
 	}
 	return c
@@ -200,9 +279,9 @@ func wantError(t *testing.T, c *wsconn.Conn, code string, fatal bool) {
 }
 
 func TestBadInput(t *testing.T) {
-	s := start(t)
+	s := start(t, hub.Options{})
 	push := func(seq uint64) syncproto.Frame {
-		return &syncproto.Push{Ops: []syncproto.Op{{Seq: seq, HLC: 1, Kind: "test.note", Body: []byte("1")}}}
+		return &syncproto.Push{Ops: []syncproto.Op{checkInOp(daishoji, seq)}}
 	}
 
 	t.Run("malformed frames keep the session", func(t *testing.T) {
@@ -258,14 +337,144 @@ func TestBadInput(t *testing.T) {
 		wantError(t, c, syncproto.CodeVersion, true)
 	})
 
-	t.Run("unknown feed", func(t *testing.T) {
-		c := raw(t, s, "bad-4")
-		sendFrame(t, c, &syncproto.Pull{Feed: "roster", After: 0})
-		wantError(t, c, syncproto.CodeInvalid, false)
-	})
+	for _, feed := range []string{"roster", scope.FacilityFeed(yamashiro), scope.FeedAll} {
+		t.Run("feed outside scope "+feed, func(t *testing.T) {
+			c := raw(t, s, "bad-4-"+strings.NewReplacer(".", "-").Replace(feed))
+			sendFrame(t, c, &syncproto.Pull{Feed: feed})
+			wantError(t, c, syncproto.CodeForbidden, false)
+		})
+	}
 
-	if h := s.log.Head(); h != 3 {
-		t.Fatalf("server head after bad input = %d, want the 3 good ops", h)
+	if h := s.log.Head(); h != s.seed+3 {
+		t.Fatalf("server head after bad input = %d, want the 3 good ops after %d", h, s.seed)
+	}
+}
+
+// TestAuthentication covers every way a session can fail to open.
+func TestAuthentication(t *testing.T) {
+	s := start(t, hub.Options{})
+	good := s.enroll(t, "tab-good", daishoji, scope.Shelter)
+	s.enroll(t, "tab-revoked", daishoji, scope.Shelter)
+	if _, err := s.reg.Revoke("tab-revoked"); err != nil {
+		t.Fatal(err)
+	}
+	_, stranger, _ := ed25519.GenerateKey(nil)
+
+	handshake := func(device string, key syncproto.Signer) error {
+		c := raw(t, s, "")
+		_, err := syncproto.Handshake(context.Background(), c, device, "test", key)
+		return err
+	}
+	tests := []struct {
+		name   string
+		device string
+		key    syncproto.Signer
+		code   string
+	}{
+		{"enrolled device", "tab-good", good, ""},
+		{"unknown device", "tab-nobody", syncproto.KeySigner{Key: stranger}, syncproto.CodeUnknownDevice},
+		{"enrolled device, wrong key", "tab-good", syncproto.KeySigner{Key: stranger}, syncproto.CodeUnknownDevice},
+		{"revoked device", "tab-revoked", s.keys["tab-revoked"], syncproto.CodeRevoked},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := handshake(tt.device, tt.key)
+			if tt.code == "" {
+				if err != nil {
+					t.Fatalf("handshake: %v", err)
+				}
+				return
+			}
+			var ef *syncproto.Error
+			if !errors.As(err, &ef) || ef.Code != tt.code || !ef.Fatal || ef.Message == "" {
+				t.Fatalf("handshake: err = %v, want a fatal %s refusal with a message", err, tt.code)
+			}
+		})
+	}
+
+	t.Run("replayed signature", func(t *testing.T) {
+		// Record a good Auth on one connection, replay it on another: the
+		// nonce differs, so it must fail.
+		c1 := raw(t, s, "")
+		sendFrame(t, c1, &syncproto.Hello{Proto: syncproto.Version, Device: "tab-good"})
+		ch := recvFrame(t, c1).(*syncproto.Challenge)
+		sig, _ := good.Sign(context.Background(), syncproto.AuthMessage("tab-good", ch.Nonce))
+		c2 := raw(t, s, "")
+		sendFrame(t, c2, &syncproto.Hello{Proto: syncproto.Version, Device: "tab-good"})
+		recvFrame(t, c2)
+		sendFrame(t, c2, &syncproto.Auth{Sig: sig})
+		wantError(t, c2, syncproto.CodeUnknownDevice, true)
+	})
+	t.Run("auth before hello", func(t *testing.T) {
+		c := raw(t, s, "")
+		sendFrame(t, c, &syncproto.Auth{Sig: make([]byte, syncproto.SignatureSize)})
+		wantError(t, c, syncproto.CodeSequence, true)
+	})
+	t.Run("push between challenge and auth", func(t *testing.T) {
+		c := raw(t, s, "")
+		sendFrame(t, c, &syncproto.Hello{Proto: syncproto.Version, Device: "tab-good"})
+		recvFrame(t, c)
+		sendFrame(t, c, &syncproto.Push{Ops: []syncproto.Op{checkInOp(daishoji, 1)}})
+		wantError(t, c, syncproto.CodeSequence, true)
+	})
+	t.Run("a revoked device's live engine stops syncing", func(t *testing.T) {
+		store := synclog.NewMemStore("tab-soon-revoked")
+		e := newEngine(t, s, store, daishoji)
+		e.Record(context.Background(), shelter.OpEvacueeAdd, checkIn(daishoji, 1))
+		waitFor(t, "the first record to be acknowledged", func() bool { return e.Status().Pending == 0 })
+		s.reg.Revoke("tab-soon-revoked")
+		s.hub.Drop("tab-soon-revoked") // ends the session; the engine reconnects and is refused
+		waitFor(t, "the engine to report the revocation", func() bool { return e.Status().Refused == syncproto.CodeRevoked })
+		e.Record(context.Background(), shelter.OpEvacueeAdd, checkIn(daishoji, 2))
+		if st := e.Status(); st.Online || st.Pending != 1 {
+			t.Fatalf("status after revocation = %+v, want offline with the new record kept", st)
+		}
+	})
+	if m, _ := s.log.Mark("tab-good"); m != 0 {
+		t.Fatalf("a refused session stored ops up to %d", m)
+	}
+}
+
+// TestScopeOnPush: an op a device may not record is stored as a refusal
+// under its own (device, seq), so the device's queue moves on; its staff
+// see it on their feed, other facilities do not.
+func TestScopeOnPush(t *testing.T) {
+	s := start(t, hub.Options{})
+	c := raw(t, s, "tab-wrong")
+	sendFrame(t, c, &syncproto.Push{Ops: []syncproto.Op{checkInOp(daishoji, 1), checkInOp(yamashiro, 2), checkInOp(daishoji, 3)}})
+	if a, ok := recvFrame(t, c).(*syncproto.Ack); !ok || a.Acked != 3 {
+		t.Fatalf("push with one op out of scope: want all 3 acknowledged")
+	}
+	kinds := func(feed string) []string {
+		ops, err := s.log.Since(feed, 0, 100, 1<<20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, op := range ops {
+			if op.Device == "tab-wrong" {
+				out = append(out, op.Kind)
+			}
+		}
+		return out
+	}
+	want := []string{shelter.OpEvacueeAdd, scope.OpRejected, shelter.OpEvacueeAdd}
+	if got := kinds(scope.FacilityFeed(daishoji)); !slices.Equal(got, want) {
+		t.Fatalf("Daishoji's feed holds %v, want %v", got, want)
+	}
+	if got := kinds(scope.FacilityFeed(yamashiro)); len(got) != 0 {
+		t.Fatalf("Yamashiro's feed got a check-in pushed by a Daishoji tablet: %v", got)
+	}
+	// A play park terminal records nothing of a shelter.
+	s.enroll(t, "park-1", "kaga-playpark", scope.PlayPark)
+	p := raw(t, s, "park-1")
+	sendFrame(t, p, &syncproto.Push{Ops: []syncproto.Op{checkInOp("kaga-playpark", 1)}})
+	if a, ok := recvFrame(t, p).(*syncproto.Ack); !ok || a.Acked != 1 {
+		t.Fatal("refused op not acknowledged")
+	}
+	all, _ := s.log.Since(scope.FeedAll, 0, 1000, 1<<20)
+	if last := all[len(all)-1]; last.Device != "park-1" || last.Kind != scope.OpRejected {
+		t.Fatalf("play park's check-in stored as %+v, want a refusal", last)
 	}
 }
 
@@ -275,7 +484,7 @@ func TestRefusesPlainWebsocketOutsideDev(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	h := hub.New(l, hub.Options{})
+	h := hub.New(l, nil, hub.Options{})
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 	_, err = wsconn.Dial(context.Background(), "ws"+strings.TrimPrefix(srv.URL, "http"))
@@ -284,51 +493,62 @@ func TestRefusesPlainWebsocketOutsideDev(t *testing.T) {
 	}
 }
 
-// A late subscriber gets the log from its cursor, then live updates.
+// A late subscriber gets its feed from its cursor, then live updates.
 func TestFeedCatchUpThenLive(t *testing.T) {
-	s := start(t)
+	s := start(t, hub.Options{})
 	ctx := context.Background()
 	for i := range 3 {
-		if _, err := s.log.Append(ctx, "seed", []syncproto.Op{{Seq: uint64(i + 1), HLC: 1, Kind: "test.note"}}); err != nil {
+		if _, err := s.log.Append(ctx, "seed", []syncproto.Op{checkInOp(daishoji, uint64(i+1))}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	c := raw(t, s, "reader")
-	sendFrame(t, c, &syncproto.Pull{Feed: synclog.FeedAll, After: 1})
+	feed := scope.FacilityFeed(daishoji)
+	sendFrame(t, c, &syncproto.Pull{Feed: feed, After: s.seed + 1})
 	got := recvFrame(t, c).(*syncproto.Ops)
-	if len(got.Ops) != 2 || got.Cursor != 3 || !got.CaughtUp {
+	if len(got.Ops) != 2 || got.Cursor != s.seed+3 || !got.CaughtUp {
 		t.Fatalf("catch-up = %+v, want ops 2..3, caught up", got)
 	}
-	s.log.Append(ctx, "seed", []syncproto.Op{{Seq: 4, HLC: 1, Kind: "test.note"}})
-	live := recvFrame(t, c).(*syncproto.Ops)
-	if len(live.Ops) != 1 || live.Ops[0].Global != 4 {
-		t.Fatalf("live = %+v, want op 4", live)
+	s.log.Append(ctx, "seed", []syncproto.Op{checkInOp(yamashiro, 4)}) // not this feed
+	s.log.Append(ctx, "seed", []syncproto.Op{checkInOp(daishoji, 5)})
+	for {
+		live := recvFrame(t, c).(*syncproto.Ops)
+		if len(live.Ops) == 0 {
+			continue // the feed saw the other shelter's op and had nothing to send
+		}
+		if len(live.Ops) != 1 || live.Ops[0].Seq != 5 {
+			t.Fatalf("live = %+v, want op 5 only", live)
+		}
+		break
 	}
 }
 
 // A server restored from an older backup (here: a new, empty one with its
-// own epoch) gets every op of the device again, and the device pulls the
-// new history from the start.
+// own epoch, where the device is enrolled with the same key) gets every op
+// of the device again, and the device pulls the new history from the
+// start.
 func TestResendToRestoredServer(t *testing.T) {
 	ctx := context.Background()
-	old := start(t)
+	old := start(t, hub.Options{})
 	store := synclog.NewMemStore("tab-r")
+	key := old.enroll(t, "tab-r", daishoji, scope.Shelter)
+	restored := start(t, hub.Options{})
+	restored.enrollKey(t, "tab-r", daishoji, scope.Shelter, key.(syncproto.KeySigner).Key)
 	var url atomic.Value
 	url.Store(old.url)
 	dial := func(ctx context.Context) (synclog.Conn, error) { return wsconn.Dial(ctx, url.Load().(string)) }
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	e, err := synclog.New(runCtx, store, dial, synclog.Options{MinBackoff: 5 * time.Millisecond, MaxBackoff: 20 * time.Millisecond})
+	e, err := synclog.New(runCtx, store, dial, synclog.Options{Signer: key, MinBackoff: 5 * time.Millisecond, MaxBackoff: 20 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
 	go e.Run(runCtx)
 	for i := range 5 {
-		e.Record(ctx, "test.note", i)
+		e.Record(ctx, shelter.OpEvacueeAdd, checkIn(daishoji, i))
 	}
-	waitFor(t, "the first server to hold 5", func() bool { return old.log.Head() == 5 && e.Status().Pending == 0 })
+	waitFor(t, "the first server to hold 5", func() bool { return old.log.Head() == old.seed+5 && e.Status().Pending == 0 })
 
-	restored := start(t)
 	url.Store(restored.url)
 	old.hub.Close() // ends the session; the device redials, now to the restored server
 	waitFor(t, "the restored server to get all 5 again", func() bool {
@@ -339,27 +559,24 @@ func TestResendToRestoredServer(t *testing.T) {
 	if epoch != restored.log.Epoch() {
 		t.Fatalf("device epoch %s, want the restored server's %s", epoch, restored.log.Epoch())
 	}
-	if c, _ := store.Cursor(ctx, synclog.FeedAll); c != 5 {
-		t.Fatalf("cursor on the restored server = %d, want 5", c)
-	}
+	waitFor(t, "the cursor to reach the restored server's head", func() bool {
+		c, _ := store.Cursor(ctx, scope.FacilityFeed(daishoji))
+		return c == restored.seed+5
+	})
 }
 
 func TestPerDeviceLimits(t *testing.T) {
-	l, err := oplog.Open(t.TempDir(), oplog.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := hub.New(l, hub.Options{Dev: true, MaxConnsPerDevice: 2, OpsPerSecond: 200, Burst: 20})
-	srv := httptest.NewServer(h)
-	s := &server{log: l, hub: h, srv: srv, url: "ws" + strings.TrimPrefix(srv.URL, "http")}
-	t.Cleanup(func() { srv.Close(); h.Close(); l.Close() })
+	s := start(t, hub.Options{MaxConnsPerDevice: 2, OpsPerSecond: 200, Burst: 20})
 
 	t.Run("open connections", func(t *testing.T) {
 		raw(t, s, "many")
 		raw(t, s, "many")
 		c := raw(t, s, "")
-		sendFrame(t, c, &syncproto.Hello{Proto: syncproto.Version, Device: "many"})
-		wantError(t, c, syncproto.CodeLimit, true)
+		_, err := syncproto.Handshake(context.Background(), c, "many", "test", s.keys["many"])
+		var ef *syncproto.Error
+		if !errors.As(err, &ef) || ef.Code != syncproto.CodeLimit {
+			t.Fatalf("third connection: err = %v, want a limit refusal", err)
+		}
 		raw(t, s, "other") // another device is not affected
 	})
 
@@ -367,22 +584,22 @@ func TestPerDeviceLimits(t *testing.T) {
 		c := raw(t, s, "fast")
 		ops := make([]syncproto.Op, 30)
 		for i := range ops {
-			ops[i] = syncproto.Op{Seq: uint64(i + 1), HLC: 1, Kind: "test.note"}
+			ops[i] = checkInOp(daishoji, uint64(i+1))
 		}
 		sendFrame(t, c, &syncproto.Push{Ops: ops})
 		wantError(t, c, syncproto.CodeLimit, true)
-		if m, _ := l.Mark("fast"); m != 0 {
+		if m, _ := s.log.Mark("fast"); m != 0 {
 			t.Fatalf("a refused push stored ops up to %d", m)
 		}
 	})
 
 	t.Run("a limited device still gets everything through", func(t *testing.T) {
-		e := newEngine(t, s, synclog.NewMemStore("steady"))
+		e := newEngine(t, s, synclog.NewMemStore("steady"), daishoji)
 		for i := range 100 {
-			e.Record(context.Background(), "test.note", i)
+			e.Record(context.Background(), shelter.OpEvacueeAdd, checkIn(daishoji, i))
 		}
 		waitFor(t, "all 100 acknowledged despite the limit", func() bool { return e.Status().Pending == 0 })
-		if m, _ := l.Mark("steady"); m != 100 {
+		if m, _ := s.log.Mark("steady"); m != 100 {
 			t.Fatalf("mark = %d, want 100", m)
 		}
 	})

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"smartpass.city/smartpass/app/scope"
 	"smartpass.city/smartpass/app/shelter"
 	"smartpass.city/smartpass/app/synclog"
 	"smartpass.city/smartpass/server/serverproc"
@@ -22,15 +23,17 @@ func start(b *testing.B) (*serverproc.Proc, synclog.Dialer) {
 	b.Helper()
 	addr := serverproc.FreeAddr(b)
 	dir := b.TempDir()
-	p := serverproc.Start(b, serverBin, []string{"GOMEMLIMIT=150MiB"}, addr, "-data", dir, "-assets", dir, "-dev")
+	p := serverproc.Start(b, serverBin, []string{"GOMEMLIMIT=150MiB"}, addr, "-data", dir, "-assets", dir, "-dev", "-demo")
 	p.WaitHealthy(b)
 	url := "ws://" + addr + "/sync"
 	return p, func(ctx context.Context) (synclog.Conn, error) { return wsconn.Dial(ctx, url) }
 }
 
-func engine(b *testing.B, ctx context.Context, name string, dial synclog.Dialer) (*synclog.Engine, *synclog.MemStore) {
+// engine enrolls a shelter tablet named name and returns its engine.
+func engine(b *testing.B, ctx context.Context, p *serverproc.Proc, name string, dial synclog.Dialer) (*synclog.Engine, *synclog.MemStore) {
+	key := p.Enroll(b, name, body.Shelter, string(scope.Shelter))
 	store := synclog.NewMemStore(name)
-	e, err := synclog.New(ctx, store, dial, synclog.Options{MinBackoff: 10 * time.Millisecond, MaxBackoff: time.Second})
+	e, err := synclog.New(ctx, store, dial, synclog.Options{Signer: key, MinBackoff: 10 * time.Millisecond, MaxBackoff: time.Second})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -49,7 +52,8 @@ func reportMemory(b *testing.B, p *serverproc.Proc) {
 
 // BenchmarkIngest200Devices: 200 devices connected at once, each recording
 // check-ins as fast as it can; the figure is ops acknowledged per second,
-// durable on the server. Every device also receives every op on its feed.
+// durable on the server. All devices are at one shelter, so every device
+// also receives every op on its feed.
 func BenchmarkIngest200Devices(b *testing.B) {
 	const devices = 200
 	p, dial := start(b)
@@ -57,7 +61,7 @@ func BenchmarkIngest200Devices(b *testing.B) {
 	defer cancel()
 	engines := make([]*synclog.Engine, devices)
 	for i := range engines {
-		engines[i], _ = engine(b, ctx, fmt.Sprintf("bench-%d", i), dial)
+		engines[i], _ = engine(b, ctx, p, fmt.Sprintf("bench-%d", i), dial)
 		go engines[i].Run(ctx)
 	}
 	for _, e := range engines {
@@ -98,7 +102,7 @@ func BenchmarkConverge10kOffline(b *testing.B) {
 	b.StopTimer()
 	for i := range b.N {
 		ctx, cancel := context.WithCancel(context.Background())
-		e, store := engine(b, ctx, fmt.Sprintf("offline-%d", i), dial)
+		e, store := engine(b, ctx, p, fmt.Sprintf("offline-%d", i), dial)
 		for range offline {
 			if _, err := e.Record(ctx, shelter.OpEvacueeAdd, body); err != nil {
 				b.Fatal(err)

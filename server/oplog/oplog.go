@@ -35,8 +35,14 @@ var (
 	prefixOp    = []byte{'o'} // o + be64(global)            -> op JSON
 	prefixIndex = []byte{'d'} // d + device + 0 + be64(seq)  -> be64(global)
 	prefixMark  = []byte{'m'} // m + device                  -> be64(contiguous seq)
+	prefixFeed  = []byte{'f'} // f + feed + 0 + be64(global)  -> nothing
+	prefixPriv  = []byte{'p'} // p + kind + 0 + id            -> the server's own records
 	keyEpoch    = []byte("meta/epoch")
 )
+
+// FeedAll names the feed of every op. Other feeds are what Options.Feeds
+// says an op belongs to.
+const FeedAll = "all"
 
 // Errors of Open and Restore. Use errors.Is.
 var (
@@ -47,6 +53,8 @@ var (
 	// ErrNotEmpty means Restore was pointed at a directory that holds
 	// data already.
 	ErrNotEmpty = errors.New("oplog: restore target is not empty")
+	// ErrNotFound means Tx.Get found no record.
+	ErrNotFound = errors.New("oplog: record not found")
 )
 
 // maxOpsPerCommit bounds one group commit so a transaction stays well under
@@ -56,6 +64,7 @@ const maxOpsPerCommit = 4096
 // Log is the op log. It is safe for concurrent use.
 type Log struct {
 	db    *badger.DB
+	feeds func(syncproto.Op) []string
 	epoch string
 	reqs  chan *appendReq
 	stop  chan struct{}
@@ -82,6 +91,10 @@ type Options struct {
 	Key []byte
 	// Logger receives Badger's own messages at debug level; nil discards.
 	Logger *slog.Logger
+	// Feeds names the feeds (besides FeedAll) an op belongs to, decided
+	// once when the op is stored (scope.Feeds). Nil puts every op in
+	// FeedAll only.
+	Feeds func(syncproto.Op) []string
 }
 
 // Open opens the log in dir, creating the directory and an empty log when
@@ -94,6 +107,7 @@ func Open(dir string, opt Options) (*Log, error) {
 	}
 	l := &Log{
 		db:      db,
+		feeds:   opt.Feeds,
 		reqs:    make(chan *appendReq, 256),
 		stop:    make(chan struct{}),
 		done:    make(chan struct{}),
@@ -307,6 +321,14 @@ func (l *Log) commit(batch []*appendReq) {
 				if err := txn.Set(ik, be64(next)); err != nil {
 					return err
 				}
+				if l.feeds == nil {
+					continue
+				}
+				for _, feed := range l.feeds(op) {
+					if err := txn.Set(feedKey(feed, next), nil); err != nil {
+						return err
+					}
+				}
 			}
 			mark, err := advanceMark(txn, req.device)
 			if err != nil {
@@ -387,35 +409,116 @@ func (l *Log) Mark(device string) (uint64, error) {
 	return mark, nil
 }
 
-// Since returns up to limit ops with a global sequence after after, in
-// order, stopping early once their bodies pass maxBytes so a frame of them
-// stays under the protocol's limit.
-func (l *Log) Since(after uint64, limit, maxBytes int) ([]syncproto.Op, error) {
+// Since returns up to limit ops of feed with a global sequence after
+// after, in order, stopping early once their bodies pass maxBytes so a
+// frame of them stays under the protocol's limit.
+func (l *Log) Since(feed string, after uint64, limit, maxBytes int) ([]syncproto.Op, error) {
 	var out []syncproto.Op
 	size := 0
+	add := func(item *badger.Item) (bool, error) {
+		var op syncproto.Op
+		err := item.Value(func(v []byte) error {
+			size += len(v)
+			return json.Unmarshal(v, &op)
+		})
+		if err != nil {
+			return false, err
+		}
+		if size > maxBytes && len(out) > 0 {
+			return false, nil
+		}
+		out = append(out, op)
+		return len(out) < limit, nil
+	}
 	err := l.db.View(func(txn *badger.Txn) error {
-		it := txn.NewIterator(badger.IteratorOptions{PrefetchValues: true, PrefetchSize: 64, Prefix: prefixOp})
+		if feed == FeedAll {
+			it := txn.NewIterator(badger.IteratorOptions{PrefetchValues: true, PrefetchSize: 64, Prefix: prefixOp})
+			defer it.Close()
+			for it.Seek(opKey(after + 1)); it.ValidForPrefix(prefixOp); it.Next() {
+				if more, err := add(it.Item()); err != nil || !more {
+					return err
+				}
+			}
+			return nil
+		}
+		prefix := feedKey(feed, 0)[:len(prefixFeed)+len(feed)+1]
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
 		defer it.Close()
-		for it.Seek(opKey(after + 1)); it.ValidForPrefix(prefixOp) && len(out) < limit; it.Next() {
-			var op syncproto.Op
-			err := it.Item().Value(func(v []byte) error {
-				size += len(v)
-				return json.Unmarshal(v, &op)
-			})
+		for it.Seek(feedKey(feed, after+1)); it.ValidForPrefix(prefix); it.Next() {
+			global := binary.BigEndian.Uint64(it.Item().Key()[len(prefix):])
+			item, err := txn.Get(opKey(global))
 			if err != nil {
+				return fmt.Errorf("op %d of feed %s: %w", global, feed, err)
+			}
+			if more, err := add(item); err != nil || !more {
 				return err
 			}
-			if size > maxBytes && len(out) > 0 {
-				break
-			}
-			out = append(out, op)
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("oplog: read after %d: %w", after, err)
+		return nil, fmt.Errorf("oplog: read %s after %d: %w", feed, after, err)
 	}
 	return out, nil
+}
+
+// Tx is a transaction on the server's private records: state the server
+// keeps beside the log (enrolled devices, enrollment codes) that no feed
+// ever serves. Records live in the same store, so they share its
+// encryption at rest and its backups.
+type Tx struct{ txn *badger.Txn }
+
+// Get returns the record kind/id, or ErrNotFound.
+func (t *Tx) Get(kind, id string) ([]byte, error) {
+	item, err := t.txn.Get(privKey(kind, id))
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return nil, fmt.Errorf("%w: %s %s", ErrNotFound, kind, id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return item.ValueCopy(nil)
+}
+
+// Put stores the record kind/id.
+func (t *Tx) Put(kind, id string, v []byte) error { return t.txn.Set(privKey(kind, id), v) }
+
+// Delete removes the record kind/id.
+func (t *Tx) Delete(kind, id string) error { return t.txn.Delete(privKey(kind, id)) }
+
+// Each calls fn with every record of kind, in id order.
+func (t *Tx) Each(kind string, fn func(id string, v []byte) error) error {
+	prefix := privKey(kind, "")
+	it := t.txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
+	defer it.Close()
+	for it.Rewind(); it.Valid(); it.Next() {
+		v, err := it.Item().ValueCopy(nil)
+		if err != nil {
+			return err
+		}
+		if err := fn(string(it.Item().Key()[len(prefix):]), v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// View runs fn in a read-only transaction on the private records.
+func (l *Log) View(fn func(*Tx) error) error {
+	return l.db.View(func(txn *badger.Txn) error { return fn(&Tx{txn}) })
+}
+
+// Update runs fn in a read-write transaction on the private records and
+// commits it durably. When a concurrent update touched the same records,
+// fn runs again on fresh data, so a read-check-write in fn is atomic (a
+// one-time code is consumed once).
+func (l *Log) Update(fn func(*Tx) error) error {
+	for {
+		err := l.db.Update(func(txn *badger.Txn) error { return fn(&Tx{txn}) })
+		if !errors.Is(err, badger.ErrConflict) {
+			return err
+		}
+	}
 }
 
 // Close stops the writer, waits for it, and closes Badger. Callers must
@@ -447,6 +550,18 @@ func indexKey(device string, seq uint64) []byte {
 }
 
 func markKey(device string) []byte { return append(bytes.Clone(prefixMark), device...) }
+
+func feedKey(feed string, global uint64) []byte {
+	k := append(bytes.Clone(prefixFeed), feed...)
+	k = append(k, 0)
+	return append(k, be64(global)...)
+}
+
+func privKey(kind, id string) []byte {
+	k := append(bytes.Clone(prefixPriv), kind...)
+	k = append(k, 0)
+	return append(k, id...)
+}
 
 // badgerLogger routes Badger's messages to slog, errors and warnings at
 // their level and the chatty rest at debug.

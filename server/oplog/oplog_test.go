@@ -54,7 +54,7 @@ func TestAppendIsIdempotentAndGapless(t *testing.T) {
 			t.Fatalf("step %d: mark %d head %d, want %d %d", i, mark, l.Head(), s.wantMark, s.wantHead)
 		}
 	}
-	got, err := l.Since(0, 100, 1<<20)
+	got, err := l.Since(FeedAll, 0, 100, 1<<20)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +104,7 @@ func TestConcurrentAppendsGroupCommitInOrder(t *testing.T) {
 	}
 	wg.Wait()
 	<-changed // closed by the first commit
-	all, err := l.Since(0, devices*perDevice+1, 1<<30)
+	all, err := l.Since(FeedAll, 0, devices*perDevice+1, 1<<30)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,12 +129,12 @@ func TestSinceBounds(t *testing.T) {
 	if _, err := l.Append(context.Background(), "d", ops(1, 2, 3, 4)); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := l.Since(1, 2, 1<<20); len(got) != 2 || got[0].Global != 2 {
-		t.Fatalf("Since(1, limit 2) = %+v", got)
+	if got, _ := l.Since(FeedAll, 1, 2, 1<<20); len(got) != 2 || got[0].Global != 2 {
+		t.Fatalf("Since(all, 1, limit 2) = %+v", got)
 	}
 	// A byte budget smaller than one op still returns one, so a feed
 	// always makes progress.
-	if got, _ := l.Since(0, 10, 1); len(got) != 1 {
+	if got, _ := l.Since(FeedAll, 0, 10, 1); len(got) != 1 {
 		t.Fatalf("Since with a tiny byte budget returned %d ops, want 1", len(got))
 	}
 }
@@ -221,5 +221,129 @@ func TestBackupRestore(t *testing.T) {
 	}
 	if err := Restore(target, bytes.NewReader(b.Bytes()), Options{Key: key}); !errors.Is(err, ErrNotEmpty) {
 		t.Fatalf("restore over a store: err = %v, want ErrNotEmpty", err)
+	}
+}
+
+func TestFeeds(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	// Even seqs belong to feed "even", every op to "n"; resends must not
+	// index an op twice.
+	classify := func(op syncproto.Op) []string {
+		if op.Seq%2 == 0 {
+			return []string{"even", "n"}
+		}
+		return []string{"n"}
+	}
+	l, err := Open(dir, Options{Feeds: classify})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Append(ctx, "tab-a", ops(1, 2, 3, 4, 5, 6)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Append(ctx, "tab-a", ops(2, 4)); err != nil {
+		t.Fatal(err)
+	}
+	seqs := func(feed string, after uint64, limit int) []uint64 {
+		t.Helper()
+		got, err := l.Since(feed, after, limit, 1<<20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []uint64
+		for _, op := range got {
+			out = append(out, op.Seq)
+		}
+		return out
+	}
+	tests := []struct {
+		feed  string
+		after uint64
+		limit int
+		want  string
+	}{
+		{"even", 0, 10, "[2 4 6]"},
+		{"even", 2, 10, "[4 6]"},
+		{"even", 0, 2, "[2 4]"},
+		{"n", 0, 10, "[1 2 3 4 5 6]"},
+		{"none", 0, 10, "[]"},
+		{"eve", 0, 10, "[]"}, // a prefix of another feed's name is not that feed
+		{FeedAll, 4, 10, "[5 6]"},
+	}
+	for _, tt := range tests {
+		if got := fmt.Sprint(seqs(tt.feed, tt.after, tt.limit)); got != tt.want {
+			t.Errorf("Since(%s, %d, %d) = %s, want %s", tt.feed, tt.after, tt.limit, got, tt.want)
+		}
+	}
+	// The index is in the store: it survives a reopen.
+	l.Close()
+	l, err = Open(dir, Options{Feeds: classify})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if got := fmt.Sprint(seqs("even", 0, 10)); got != "[2 4 6]" {
+		t.Fatalf("after reopen: %s", got)
+	}
+}
+
+func TestPrivateRecords(t *testing.T) {
+	l := open(t, t.TempDir())
+	defer l.Close()
+	err := l.Update(func(tx *Tx) error {
+		for _, id := range []string{"b", "a"} {
+			if err := tx.Put("device", id, []byte("v"+id)); err != nil {
+				return err
+			}
+		}
+		return tx.Put("code", "a", []byte("other kind"))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	err = l.View(func(tx *Tx) error {
+		if _, err := tx.Get("device", "zzz"); !errors.Is(err, ErrNotFound) {
+			t.Errorf("Get(missing) = %v, want ErrNotFound", err)
+		}
+		return tx.Each("device", func(id string, v []byte) error {
+			got = append(got, id+"="+string(v))
+			return nil
+		})
+	})
+	if err != nil || fmt.Sprint(got) != "[a=va b=vb]" {
+		t.Fatalf("Each(device) = %v, %v", got, err)
+	}
+	// Private records are never ops: no feed serves them.
+	if ops, _ := l.Since(FeedAll, 0, 10, 1<<20); len(ops) != 0 {
+		t.Fatalf("private records leaked into the log: %+v", ops)
+	}
+	// Concurrent read-check-delete: exactly one wins.
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	winners := 0
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := l.Update(func(tx *Tx) error {
+				if _, err := tx.Get("code", "a"); err != nil {
+					return err
+				}
+				return tx.Delete("code", "a")
+			})
+			if err == nil {
+				mu.Lock()
+				winners++
+				mu.Unlock()
+			} else if !errors.Is(err, ErrNotFound) {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if winners != 1 {
+		t.Fatalf("%d updates consumed one record, want 1", winners)
 	}
 }

@@ -6,6 +6,8 @@ package serverproc
 import (
 	"bufio"
 	"context"
+	"crypto/ed25519"
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -25,10 +27,14 @@ import (
 // Proc is one running server.
 type Proc struct {
 	Addr string
+	Data string // the -data directory, when given
 	cmd  *exec.Cmd
 	mu   sync.Mutex
 	log  strings.Builder
 	done chan struct{}
+
+	auditorID string
+	auditor   syncproto.KeySigner
 }
 
 // FreeAddr returns a loopback address with a port that was free a moment
@@ -54,6 +60,11 @@ func Start(t testing.TB, bin string, env []string, addr string, args ...string) 
 		t.Fatal(err)
 	}
 	p := &Proc{Addr: addr, cmd: cmd, done: make(chan struct{})}
+	for i, a := range args {
+		if a == "-data" && i+1 < len(args) {
+			p.Data = args[i+1]
+		}
+	}
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start server: %v", err)
 	}
@@ -189,14 +200,53 @@ func (p *Proc) PeakRSS() (int64, error) {
 	return 0, fmt.Errorf("serverproc: no VmHWM in /proc status")
 }
 
-// Ops returns every op the server holds, read over a fresh sync session:
-// what a test compares against the devices to prove nothing was lost or
-// stored twice.
+// Code issues a one-time enrollment code through the server's admin
+// socket, as `server device-code` does.
+func (p *Proc) Code(t testing.TB, facility, role string) string {
+	t.Helper()
+	conn, err := net.Dial("unix", filepath.Clean(p.Data)+".sock")
+	if err != nil {
+		t.Fatalf("serverproc: admin socket: %v", err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "code %s %s 1h\n", facility, role)
+	var reply struct{ Code, Error string }
+	if err := json.NewDecoder(conn).Decode(&reply); err != nil || reply.Error != "" {
+		t.Fatalf("serverproc: issue code for %s %s: %v %s", role, facility, err, reply.Error)
+	}
+	return reply.Code
+}
+
+// Enroll registers device at facility as role with a new key, the way a
+// tablet does with a code from the admin, and returns its signer.
+func (p *Proc) Enroll(t testing.TB, device, facility, role string) syncproto.KeySigner {
+	t.Helper()
+	pub, priv, _ := ed25519.GenerateKey(nil)
+	req := syncproto.RegisterRequest{Code: p.Code(t, facility, role), Device: device, PublicKey: pub}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := syncproto.Register(ctx, http.DefaultClient, "http://"+p.Addr, req); err != nil {
+		t.Fatalf("serverproc: enroll %s: %v", device, err)
+	}
+	return syncproto.KeySigner{Key: priv}
+}
+
+// Auditor is the demo HQ facility, where Ops enrolls its reader.
+const Auditor = "kaga-hq"
+
+// Ops returns every op the server holds, read over a fresh sync session
+// of an HQ device it enrolls: what a test compares against the devices to
+// prove nothing was lost or stored twice. The server must hold the demo
+// facilities (-demo).
 func (p *Proc) Ops(t testing.TB) []syncproto.Op {
 	t.Helper()
+	if p.auditor.Key == nil {
+		p.auditorID = fmt.Sprintf("auditor-%d", time.Now().UnixNano())
+		p.auditor = p.Enroll(t, p.auditorID, Auditor, "hq")
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	ops, err := wsconn.PullAll(ctx, "ws://"+p.Addr+"/sync", "auditor")
+	ops, err := wsconn.PullAll(ctx, "ws://"+p.Addr+"/sync", p.auditorID, p.auditor)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -88,23 +88,24 @@ func (c *Conn) Close() error {
 	return err
 }
 
-// PullAll reads a server's whole log after hello as device: what an
-// auditing tool, or a test checking that nothing was lost or duplicated,
-// needs.
-func PullAll(ctx context.Context, url, device string) ([]syncproto.Op, error) {
+// PullAll reads a server's whole log as device, which must be enrolled
+// with a role that sees every op (HQ): what an auditing tool, or a test
+// checking that nothing was lost or duplicated, needs.
+func PullAll(ctx context.Context, url, device string, key syncproto.Signer) ([]syncproto.Op, error) {
 	c, err := Dial(ctx, url)
 	if err != nil {
 		return nil, err
 	}
 	defer c.Close()
-	for _, f := range []syncproto.Frame{&syncproto.Hello{Proto: syncproto.Version, Device: device}, &syncproto.Pull{Feed: "all"}} {
-		b, err := syncproto.Encode(f)
-		if err != nil {
-			return nil, err
-		}
-		if err := c.Send(ctx, b); err != nil {
-			return nil, fmt.Errorf("wsconn: pull: %w", err)
-		}
+	if _, err := syncproto.Handshake(ctx, c, device, "pullall", key); err != nil {
+		return nil, fmt.Errorf("wsconn: pull: %w", err)
+	}
+	b, err := syncproto.Encode(&syncproto.Pull{Feed: "all"})
+	if err != nil {
+		return nil, err
+	}
+	if err := c.Send(ctx, b); err != nil {
+		return nil, fmt.Errorf("wsconn: pull: %w", err)
 	}
 	var out []syncproto.Op
 	for {
@@ -123,7 +124,7 @@ func PullAll(ctx context.Context, url, device string) ([]syncproto.Op, error) {
 				return out, nil
 			}
 		case *syncproto.Error:
-			return nil, fmt.Errorf("wsconn: pull refused: %s: %s", f.Code, f.Message)
+			return nil, fmt.Errorf("wsconn: pull: %w", f)
 		}
 	}
 }

@@ -16,6 +16,7 @@ import (
 // return the same store as it would be after a reload of the page.
 func Run(t *testing.T, open func() synclog.Store, reopen func(synclog.Store) synclog.Store) {
 	ctx := context.Background()
+	const feed = "facility.shelter-a"
 	s := open()
 	dev := s.DeviceID()
 	if !syncproto.ValidDeviceID(dev) {
@@ -62,17 +63,17 @@ func Run(t *testing.T, open func() synclog.Store, reopen func(synclog.Store) syn
 		{Device: "other", Seq: 1, HLC: 10, Kind: "test.note", Global: 1},
 		{Device: dev, Seq: 1, HLC: 1, Kind: "test.note", Body: json.RawMessage(`{"i":1}`), Global: 2},
 	}
-	if err := s.SaveRemote(ctx, synclog.FeedAll, remote, 2); err != nil {
+	if err := s.SaveRemote(ctx, feed, remote, 2); err != nil {
 		t.Fatal(err)
 	}
-	if c, _ := s.Cursor(ctx, synclog.FeedAll); c != 2 {
+	if c, _ := s.Cursor(ctx, feed); c != 2 {
 		t.Fatalf("cursor = %d, want 2", c)
 	}
 	// A late, overtaken frame does not move the cursor back.
-	if err := s.SaveRemote(ctx, synclog.FeedAll, nil, 1); err != nil {
+	if err := s.SaveRemote(ctx, feed, nil, 1); err != nil {
 		t.Fatal(err)
 	}
-	if c, _ := s.Cursor(ctx, synclog.FeedAll); c != 2 {
+	if c, _ := s.Cursor(ctx, feed); c != 2 {
 		t.Fatalf("cursor after an older frame = %d, want 2", c)
 	}
 	if c, _ := s.Cursor(ctx, "other.feed"); c != 0 {
@@ -100,10 +101,10 @@ func Run(t *testing.T, open func() synclog.Store, reopen func(synclog.Store) syn
 	if e, _ := s.Epoch(ctx); e != "e1" {
 		t.Fatalf("epoch = %q, want e1", e)
 	}
-	if c, _ := s.Cursor(ctx, synclog.FeedAll); c != 0 {
+	if c, _ := s.Cursor(ctx, feed); c != 0 {
 		t.Fatalf("cursor after a new epoch = %d, want 0", c)
 	}
-	s.SaveRemote(ctx, synclog.FeedAll, nil, 2)
+	s.SaveRemote(ctx, feed, nil, 2)
 
 	if reopen == nil {
 		return
@@ -123,7 +124,7 @@ func Run(t *testing.T, open func() synclog.Store, reopen func(synclog.Store) syn
 	if op.Seq != 6 {
 		t.Fatalf("seq after reopen = %d, want 6 (gapless)", op.Seq)
 	}
-	if c, _ := s.Cursor(ctx, synclog.FeedAll); c != 2 {
+	if c, _ := s.Cursor(ctx, feed); c != 2 {
 		t.Fatalf("cursor after reopen = %d, want 2", c)
 	}
 }

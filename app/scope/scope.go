@@ -1,0 +1,171 @@
+// Package scope decides what an enrolled device may do: which op kinds it
+// may push and which feeds it pulls, from the facility and role it was
+// enrolled for. The server enforces these rules on every push and pull; the
+// device uses the same code to show only the screens its role has. Like the
+// state fold, it is one piece of code on both sides so they cannot
+// disagree.
+//
+// A feed is the part of the log a device may see. Each op belongs to the
+// feeds Feeds returns, decided when the server stores it: a facility's own
+// events go to that facility's feed, facility records to the public feed,
+// and everything to FeedAll, which only the HQ pulls. So a play park never
+// receives a shelter's roster, and a shelter never receives another
+// shelter's.
+package scope
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+
+	"smartpass.city/smartpass/app/facility"
+	"smartpass.city/smartpass/app/shelter"
+	"smartpass.city/smartpass/syncproto"
+)
+
+// Role is what a device does at its facility.
+type Role string
+
+// The roles. Each belongs to one facility kind (RolesFor).
+const (
+	Shelter   Role = "shelter"   // a shelter's check-in tablet
+	Reception Role = "reception" // a hospital's reception terminal
+	PlayPark  Role = "playpark"  // a play park's entrance terminal
+	HQ        Role = "hq"        // the disaster HQ's screens: every shelter, read only
+)
+
+// rolesByKind lists the roles a device of each facility kind may hold.
+var rolesByKind = map[facility.Kind][]Role{
+	facility.Shelter:  {Shelter},
+	facility.Hospital: {Reception},
+	facility.PlayPark: {PlayPark},
+	facility.HQ:       {HQ},
+}
+
+// RolesFor returns the roles a device of a facility of kind k may hold.
+func RolesFor(k facility.Kind) []Role { return slices.Clone(rolesByKind[k]) }
+
+// Feed names. A facility's own feed is FacilityFeed(id).
+const (
+	FeedAll    = "all"    // every op: HQ only
+	FeedPublic = "public" // facility records, which every device needs
+)
+
+// FacilityFeed names the feed of one facility's own ops.
+func FacilityFeed(id string) string { return "facility." + id }
+
+// OpRejected is the kind of op the server stores in place of an op the
+// pushing device was not allowed to record. It keeps the op's (device,
+// seq), so the device's queue moves on, and the original kind and body, so
+// staff of that facility see what was refused and why. Its body is a
+// Rejection.
+const OpRejected = "sync.rejected"
+
+// Rejection is the body of an OpRejected op.
+type Rejection struct {
+	Facility string          `json:"facility"` // of the device that pushed it
+	Kind     string          `json:"kind"`
+	Body     json.RawMessage `json:"body,omitempty"`
+	Reason   string          `json:"reason"`
+}
+
+// ErrForbidden is wrapped by Check and CheckRole.
+var ErrForbidden = errors.New("not allowed for this device")
+
+// Device is an enrolled device as the rules see it.
+type Device struct {
+	ID       string
+	Facility facility.Facility
+	Role     Role
+}
+
+// CheckRole reports whether a device of facility f may be enrolled as role.
+func CheckRole(f facility.Facility, role Role) error {
+	if !slices.Contains(rolesByKind[f.Kind], role) {
+		return fmt.Errorf("%w: role %q at %s (a %s); allowed: %v", ErrForbidden, role, f.ID, f.Kind, rolesByKind[f.Kind])
+	}
+	return nil
+}
+
+// Feeds returns the feeds the device pulls.
+func (d Device) Feeds() []string {
+	if d.Role == HQ {
+		return []string{FeedAll}
+	}
+	return []string{FeedPublic, FacilityFeed(d.Facility.ID)}
+}
+
+// MayPull reports whether the device may pull feed.
+func (d Device) MayPull(feed string) bool { return slices.Contains(d.Feeds(), feed) }
+
+// pushable lists the op kinds each role records.
+var pushable = map[Role][]string{
+	Shelter: {shelter.OpEvacueeAdd},
+}
+
+// Check reports whether the device may record op: its role must record
+// that kind, and the op must concern the device's own facility.
+func (d Device) Check(op syncproto.Op) error {
+	if op.Kind != OpRejected && !slices.Contains(pushable[d.Role], op.Kind) {
+		return fmt.Errorf("%w: a %s device does not record %s", ErrForbidden, d.Role, op.Kind)
+	}
+	// A device may send back the server's own verdict on one of its ops
+	// (after a restore from backup it resends everything).
+	at, err := facilityOf(op)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrForbidden, err)
+	}
+	if at != d.Facility.ID {
+		return fmt.Errorf("%w: a device of %s recorded %s for %s", ErrForbidden, d.Facility.ID, op.Kind, at)
+	}
+	return nil
+}
+
+// Reject returns the op the server stores instead of op, which d was not
+// allowed to record: same identity and clock, kind OpRejected.
+func (d Device) Reject(op syncproto.Op, reason error) syncproto.Op {
+	body, err := json.Marshal(Rejection{Facility: d.Facility.ID, Kind: op.Kind, Body: op.Body, Reason: reason.Error()})
+	if err != nil || len(body) > syncproto.MaxOpBody {
+		// Keep the verdict even when the original does not fit beside it.
+		body, _ = json.Marshal(Rejection{Facility: d.Facility.ID, Kind: op.Kind, Reason: reason.Error()})
+	}
+	return syncproto.Op{Device: op.Device, Seq: op.Seq, HLC: op.HLC, Kind: OpRejected, Body: body}
+}
+
+// Feeds returns the feeds op belongs to besides FeedAll. An op of a kind
+// this build does not know belongs to FeedAll only.
+func Feeds(op syncproto.Op) []string {
+	if op.Kind == facility.OpUpsert {
+		return []string{FeedPublic}
+	}
+	if at, err := facilityOf(op); err == nil && at != "" {
+		return []string{FacilityFeed(at)}
+	}
+	return nil
+}
+
+// facilityOf returns the facility an op concerns.
+func facilityOf(op syncproto.Op) (string, error) {
+	var at string
+	switch op.Kind {
+	case shelter.OpEvacueeAdd:
+		var e shelter.Evacuee
+		if err := json.Unmarshal(op.Body, &e); err != nil {
+			return "", fmt.Errorf("%s body: %w", op.Kind, err)
+		}
+		at = e.Shelter
+	case OpRejected:
+		var r Rejection
+		if err := json.Unmarshal(op.Body, &r); err != nil {
+			return "", fmt.Errorf("%s body: %w", op.Kind, err)
+		}
+		at = r.Facility
+	default:
+		return "", fmt.Errorf("%s concerns no facility", op.Kind)
+	}
+	if at == "" {
+		return "", fmt.Errorf("%s names no facility", op.Kind)
+	}
+	return at, nil
+}

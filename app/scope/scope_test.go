@@ -1,0 +1,121 @@
+package scope
+
+import (
+	"encoding/json"
+	"errors"
+	"slices"
+	"testing"
+
+	"smartpass.city/smartpass/app/facility"
+	"smartpass.city/smartpass/app/shelter"
+	"smartpass.city/smartpass/syncproto"
+)
+
+var (
+	daishoji  = facility.Facility{ID: "shelter-daishoji", Kind: facility.Shelter, NameJA: "大聖寺"}
+	yamashiro = facility.Facility{ID: "shelter-yamashiro", Kind: facility.Shelter, NameJA: "山代"}
+	park      = facility.Facility{ID: "kaga-playpark", Kind: facility.PlayPark, NameJA: "パーク"}
+	hq        = facility.Facility{ID: "kaga-hq", Kind: facility.HQ, NameJA: "本部"}
+)
+
+func evacueeOp(at string) syncproto.Op {
+	b, _ := json.Marshal(shelter.Evacuee{Shelter: at, Kana: "カガ"})
+	return syncproto.Op{Device: "d", Seq: 1, HLC: 1, Kind: shelter.OpEvacueeAdd, Body: b}
+}
+
+func TestCheck(t *testing.T) {
+	volunteer := Device{ID: "d", Facility: daishoji, Role: Shelter}
+	tests := []struct {
+		name string
+		dev  Device
+		op   syncproto.Op
+		ok   bool
+	}{
+		{"check-in at own shelter", volunteer, evacueeOp(daishoji.ID), true},
+		{"check-in at another shelter", volunteer, evacueeOp(yamashiro.ID), false},
+		{"check-in without shelter", volunteer, evacueeOp(""), false},
+		{"check-in with broken body", volunteer, syncproto.Op{Kind: shelter.OpEvacueeAdd, Body: json.RawMessage(`[]`)}, false},
+		{"facility record from a tablet", volunteer, syncproto.Op{Kind: facility.OpUpsert, Body: json.RawMessage(`{}`)}, false},
+		{"unknown kind", volunteer, syncproto.Op{Kind: "fare.charge", Body: json.RawMessage(`{}`)}, false},
+		{"play park records a check-in", Device{ID: "p", Facility: park, Role: PlayPark}, evacueeOp(park.ID), false},
+		{"hq records a check-in", Device{ID: "h", Facility: hq, Role: HQ}, evacueeOp(daishoji.ID), false},
+		{"verdict sent back by its device", volunteer, volunteer.Reject(evacueeOp(yamashiro.ID), ErrForbidden), true},
+		{"verdict of another facility", volunteer, Device{Facility: yamashiro}.Reject(evacueeOp(yamashiro.ID), ErrForbidden), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.dev.Check(tt.op)
+			if tt.ok && err != nil {
+				t.Fatalf("Check = %v, want allowed", err)
+			}
+			if !tt.ok && !errors.Is(err, ErrForbidden) {
+				t.Fatalf("Check = %v, want ErrForbidden", err)
+			}
+		})
+	}
+}
+
+func TestFeeds(t *testing.T) {
+	tests := []struct {
+		name string
+		op   syncproto.Op
+		want []string
+	}{
+		{"facility record", syncproto.Op{Kind: facility.OpUpsert}, []string{FeedPublic}},
+		{"check-in", evacueeOp(daishoji.ID), []string{"facility.shelter-daishoji"}},
+		{"rejection goes to the pushing device's facility", Device{Facility: daishoji}.Reject(evacueeOp(yamashiro.ID), ErrForbidden), []string{"facility.shelter-daishoji"}},
+		{"unknown kind", syncproto.Op{Kind: "fare.charge"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Feeds(tt.op); !slices.Equal(got, tt.want) {
+				t.Fatalf("Feeds = %v, want %v", got, tt.want)
+			}
+		})
+	}
+	shelterDev := Device{Facility: daishoji, Role: Shelter}
+	if !shelterDev.MayPull(FacilityFeed(daishoji.ID)) || shelterDev.MayPull(FacilityFeed(yamashiro.ID)) || shelterDev.MayPull(FeedAll) {
+		t.Fatalf("shelter device feeds = %v", shelterDev.Feeds())
+	}
+	if hqDev := (Device{Facility: hq, Role: HQ}); !hqDev.MayPull(FeedAll) {
+		t.Fatalf("hq feeds = %v", hqDev.Feeds())
+	}
+	for _, f := range shelterDev.Feeds() {
+		if _, err := syncproto.Encode(&syncproto.Pull{Feed: f}); err != nil {
+			t.Fatalf("feed %q is not a valid wire feed name: %v", f, err)
+		}
+	}
+}
+
+func TestReject(t *testing.T) {
+	op := evacueeOp(yamashiro.ID)
+	r := Device{Facility: daishoji}.Reject(op, ErrForbidden)
+	if r.Device != op.Device || r.Seq != op.Seq || r.HLC != op.HLC || r.Kind != OpRejected {
+		t.Fatalf("Reject changed the op's identity: %+v", r)
+	}
+	var body Rejection
+	if err := json.Unmarshal(r.Body, &body); err != nil || body.Kind != op.Kind || string(body.Body) != string(op.Body) {
+		t.Fatalf("Reject body = %s, %v", r.Body, err)
+	}
+	if err := r.Validate(); err != nil {
+		t.Fatalf("rejection is not a valid op: %v", err)
+	}
+	// An op at the body limit still yields a valid verdict, without the body.
+	big := syncproto.Op{Seq: 1, Kind: shelter.OpEvacueeAdd, Body: json.RawMessage(`"` + string(slices.Repeat([]byte("x"), syncproto.MaxOpBody-2)) + `"`)}
+	if rb := (Device{Facility: daishoji}).Reject(big, ErrForbidden); rb.Validate() != nil {
+		err := rb.Validate()
+		t.Fatalf("rejection of a large op: %v", err)
+	}
+}
+
+func TestCheckRole(t *testing.T) {
+	if err := CheckRole(daishoji, Shelter); err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckRole(park, Shelter); !errors.Is(err, ErrForbidden) {
+		t.Fatalf("shelter role at a play park: %v", err)
+	}
+	if got := RolesFor(facility.Hospital); !slices.Equal(got, []Role{Reception}) {
+		t.Fatalf("RolesFor(hospital) = %v", got)
+	}
+}

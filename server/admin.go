@@ -1,0 +1,199 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"smartpass.city/smartpass/app/facility"
+	"smartpass.city/smartpass/app/scope"
+	"smartpass.city/smartpass/server/devices"
+	"smartpass.city/smartpass/server/facilities"
+	"smartpass.city/smartpass/server/hub"
+	"smartpass.city/smartpass/server/oplog"
+)
+
+// The admin socket speaks one command line per connection:
+//
+//	backup                         -> the sealed backup stream
+//	code FACILITY ROLE TTL         -> adminReply{Code}
+//	devices                        -> adminReply{Devices}
+//	revoke DEVICE                  -> adminReply{Devices: [the device]}
+//
+// Only the data directory's owner can reach it (mode 0600), who could read
+// the store's files anyway; the browser admin screens come with staff
+// accounts.
+
+// adminReply is the JSON answer to every command but backup.
+type adminReply struct {
+	Code    string           `json:"code,omitempty"`
+	Devices []devices.Device `json:"devices,omitempty"`
+	Error   string           `json:"error,omitempty"`
+}
+
+// admin runs the device commands against a registry, on the running
+// server (with its hub, so a revoked device is cut off at once) or on a
+// store opened offline (hub nil).
+type adminCmds struct {
+	reg *devices.Registry
+	hub *hub.Hub
+}
+
+func (a adminCmds) do(cmd string, args []string) (adminReply, error) {
+	switch {
+	case cmd == "code" && len(args) == 3:
+		ttl, err := time.ParseDuration(args[2])
+		if err != nil || ttl <= 0 {
+			return adminReply{}, fmt.Errorf("code: the validity %q is not a duration such as 24h", args[2])
+		}
+		code, err := a.reg.Issue(args[0], scope.Role(args[1]), ttl)
+		return adminReply{Code: code}, err
+	case cmd == "devices" && len(args) == 0:
+		list, err := a.reg.List()
+		return adminReply{Devices: list}, err
+	case cmd == "revoke" && len(args) == 1:
+		d, err := a.reg.Revoke(args[0])
+		if err == nil && a.hub != nil {
+			a.hub.Drop(d.ID)
+		}
+		return adminReply{Devices: []devices.Device{d}}, err
+	}
+	return adminReply{}, fmt.Errorf("unknown admin command %q with %d arguments", cmd, len(args))
+}
+
+// serveAdmin answers the admin commands on ln until it closes.
+func serveAdmin(ln net.Listener, log *oplog.Log, key []byte, a adminCmds, logger *slog.Logger) {
+	for {
+		conn, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		go func() {
+			defer conn.Close()
+			conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+			line, err := bufio.NewReader(conn).ReadString('\n')
+			if err != nil {
+				return
+			}
+			fields := strings.Fields(line)
+			if len(fields) == 0 {
+				return
+			}
+			conn.SetReadDeadline(time.Time{})
+			if fields[0] == "backup" {
+				if err := writeBackup(conn, log, key); err != nil {
+					logger.Error("online backup failed", "err", err)
+					return
+				}
+				logger.Info("online backup written")
+				return
+			}
+			reply, err := a.do(fields[0], fields[1:])
+			if err != nil {
+				reply.Error = err.Error()
+			}
+			logger.Info("admin command", "cmd", fields[0], "args", fields[1:], "err", err)
+			json.NewEncoder(conn).Encode(reply)
+		}()
+	}
+}
+
+// runAdmin is a device command from the shell: through the running
+// server's admin socket, or on the store itself when no server runs.
+func runAdmin(cmd string, args []string, out io.Writer, logger *slog.Logger) error {
+	fs := newFlags(cmd)
+	data := fs.String("data", "./data", "data directory of the store")
+	keyFile := fs.String("key-file", "", "the store's key file (default: DATA.key), used when no server runs")
+	var fac, role, device string
+	var ttl time.Duration
+	switch cmd {
+	case "device-code":
+		fs.StringVar(&fac, "facility", "", "facility id the device will belong to")
+		fs.StringVar(&role, "role", "", "the device's role: shelter, reception, playpark or hq")
+		fs.DurationVar(&ttl, "ttl", 24*time.Hour, "how long the code stays valid")
+	case "revoke":
+		fs.StringVar(&device, "device", "", "id of the device to revoke")
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	var cmdArgs []string
+	switch cmd {
+	case "device-code":
+		if fac == "" || role == "" {
+			return errors.New("device-code: give -facility and -role")
+		}
+		cmd, cmdArgs = "code", []string{fac, role, ttl.String()}
+	case "revoke":
+		if device == "" {
+			return errors.New("revoke: give -device ID")
+		}
+		cmdArgs = []string{device}
+	}
+	reply, err := adminCall(*data, *keyFile, cmd, cmdArgs, logger)
+	if err != nil {
+		return err
+	}
+	switch {
+	case reply.Code != "":
+		fmt.Fprintf(out, "enrollment code for a %s device at %s (valid %s, once): %s\n", role, fac, ttl, reply.Code)
+	default:
+		tw := tabwriter.NewWriter(out, 2, 8, 2, ' ', 0)
+		fmt.Fprintln(tw, "DEVICE\tFACILITY\tROLE\tNAME\tREGISTERED\tREVOKED")
+		for _, d := range reply.Devices {
+			revoked := "-"
+			if !d.Revoked.IsZero() {
+				revoked = d.Revoked.Format(time.DateTime)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", d.ID, d.Facility, d.Role, d.Name, d.Registered.Format(time.DateTime), revoked)
+		}
+		tw.Flush()
+	}
+	return nil
+}
+
+// adminCall runs cmd on the running server, or on the store when none
+// runs.
+func adminCall(data, keyFile, cmd string, args []string, logger *slog.Logger) (adminReply, error) {
+	var reply adminReply
+	if conn, err := net.Dial("unix", adminSocket(data)); err == nil {
+		defer conn.Close()
+		fmt.Fprintln(conn, strings.Join(append([]string{cmd}, args...), " "))
+		if err := json.NewDecoder(conn).Decode(&reply); err != nil {
+			return reply, fmt.Errorf("%s: no answer from the running server: %w", cmd, err)
+		}
+		if reply.Error != "" {
+			return reply, fmt.Errorf("%s: %s", cmd, reply.Error)
+		}
+		return reply, nil
+	}
+	if !hasStore(data) {
+		return reply, fmt.Errorf("%s: no server runs on %s and there is no store there", cmd, data)
+	}
+	key, err := loadKey(keyPath(keyFile, data), data, false, logger)
+	if err != nil {
+		return reply, err
+	}
+	log, err := oplog.Open(data, oplog.Options{Key: key, Feeds: scope.Feeds})
+	if err != nil {
+		return reply, fmt.Errorf("%s: %w", cmd, err)
+	}
+	defer log.Close()
+	reply, err = adminCmds{reg: devices.New(log, facilitiesOf(log))}.do(cmd, args)
+	if err != nil {
+		return reply, fmt.Errorf("%s: %w", cmd, err)
+	}
+	return reply, nil
+}
+
+// facilitiesOf reads the facilities log holds, for the device register.
+func facilitiesOf(log *oplog.Log) devices.Facilities {
+	return func() (map[string]facility.Facility, error) { return facilities.Current(log) }
+}

@@ -1,0 +1,74 @@
+// Package facilities keeps the server's facility records. Facilities are
+// ops in the log like any other, written under the reserved device id
+// Device and served on the public feed, so a tablet that synced once knows
+// every facility while offline. The server reads the current set back from
+// that feed when it checks an enrollment code or a connecting device.
+package facilities
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"smartpass.city/smartpass/app/facility"
+	"smartpass.city/smartpass/app/hlc"
+	"smartpass.city/smartpass/app/scope"
+	"smartpass.city/smartpass/app/state"
+	"smartpass.city/smartpass/server/oplog"
+	"smartpass.city/smartpass/syncproto"
+)
+
+// Device is the device id under which the server writes its own ops. No
+// enrolled device may take it.
+const Device = "server"
+
+// Put writes fs into the log as the server's next ops.
+func Put(ctx context.Context, log *oplog.Log, fs ...facility.Facility) error {
+	mark, err := log.Mark(Device)
+	if err != nil {
+		return fmt.Errorf("facilities: put: %w", err)
+	}
+	clock := hlc.New(nil, 0)
+	var ops []syncproto.Op
+	for i, f := range fs {
+		if err := f.Validate(); err != nil {
+			return fmt.Errorf("facilities: put: %w", err)
+		}
+		b, err := json.Marshal(f)
+		if err != nil {
+			return fmt.Errorf("facilities: put %s: %w", f.ID, err)
+		}
+		ops = append(ops, syncproto.Op{Seq: mark + uint64(i) + 1, HLC: clock.Now(), Kind: facility.OpUpsert, Body: b})
+	}
+	if _, err := log.Append(ctx, Device, ops); err != nil {
+		return fmt.Errorf("facilities: put: %w", err)
+	}
+	return nil
+}
+
+// SeedDemo writes the demo facilities into an empty log. A log that holds
+// anything is left alone, so restarting with -demo never duplicates.
+func SeedDemo(ctx context.Context, log *oplog.Log) error {
+	if log.Head() != 0 {
+		return nil
+	}
+	return Put(ctx, log, facility.Demo()...)
+}
+
+// Current returns the facilities as the log has them now, folded from the
+// public feed by the same code the devices use.
+func Current(log *oplog.Log) (map[string]facility.Facility, error) {
+	var ops []syncproto.Op
+	for after := uint64(0); ; {
+		batch, err := log.Since(scope.FeedPublic, after, 1024, 8<<20)
+		if err != nil {
+			return nil, fmt.Errorf("facilities: read: %w", err)
+		}
+		if len(batch) == 0 {
+			break
+		}
+		ops = append(ops, batch...)
+		after = batch[len(batch)-1].Global
+	}
+	return state.Fold(ops).Facilities, nil
+}
