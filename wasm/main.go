@@ -1,18 +1,26 @@
 //go:build js && wasm
 
 // Command wasm is the PWA as it runs in the browser: it opens the device's
-// op log in IndexedDB, starts the sync engine over the browser's WebSocket,
-// and hands both to the screens in app/ui.
+// op log in IndexedDB, its key in WebCrypto, starts the sync engine over
+// the browser's WebSocket once the device is enrolled, and hands all of
+// it to the screens in app/ui.
 package main
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"sync"
 
 	"github.com/hack-pad/safejs"
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
+	"smartpass.city/smartpass/app/enroll"
 	"smartpass.city/smartpass/app/synclog"
 	"smartpass.city/smartpass/app/ui"
+	"smartpass.city/smartpass/syncproto"
+	"smartpass.city/smartpass/wasm/devkey"
 	"smartpass.city/smartpass/wasm/idb"
 	"smartpass.city/smartpass/wasm/ws"
 )
@@ -34,12 +42,20 @@ func start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	eng, err := synclog.New(ctx, store, ws.Dialer(syncURL()), synclog.Options{Client: "pwa"})
+	keys := devkey.New(store)
+	eng, err := synclog.New(ctx, store, ws.Dialer(origin("ws")+"/sync"), synclog.Options{Client: "pwa", Signer: keys})
 	if err != nil {
 		return err
 	}
-	ui.Register(eng)
-	go eng.Run(ctx)
+	e, ok, err := store.Enrollment(ctx)
+	if err != nil {
+		return err
+	}
+	d := &device{ctx: ctx, store: store, keys: keys, eng: eng, enr: e, ok: ok}
+	ui.Register(eng, d)
+	if ok {
+		d.run()
+	}
 	// The browser knows first when the network is back: reconnect now
 	// instead of waiting out the backoff.
 	if online, err := safejs.FuncOf(func(safejs.Value, []safejs.Value) any {
@@ -51,17 +67,83 @@ func start(ctx context.Context) error {
 	return nil
 }
 
-// syncURL is the sync endpoint of the server that served the page: wss
-// where the page came over https.
-func syncURL() string {
+// device is the tablet's enrollment (ui.Device). Sync runs only once the
+// device is enrolled: before, the server would refuse every connect.
+type device struct {
+	ctx   context.Context
+	store *idb.Store
+	keys  *devkey.Keys
+	eng   *synclog.Engine
+
+	mu      sync.Mutex
+	enr     enroll.Enrollment
+	ok      bool
+	running bool
+}
+
+func (d *device) run() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.running {
+		d.eng.Kick() // re-enrolled: stop waiting out the backoff
+		return
+	}
+	d.running = true
+	go d.eng.Run(d.ctx)
+}
+
+// Enrollment implements ui.Device.
+func (d *device) Enrollment() (enroll.Enrollment, bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.enr, d.ok
+}
+
+// Enroll implements ui.Device.
+func (d *device) Enroll(ctx context.Context, code string) (enroll.Enrollment, error) {
+	e, err := enroll.Enroll(ctx, http.DefaultClient, origin("http"), d.store.DeviceID(), code, "", d.keys, d.store)
+	if err != nil {
+		return e, err
+	}
+	d.mu.Lock()
+	d.enr, d.ok = e, true
+	d.mu.Unlock()
+	d.run()
+	return e, nil
+}
+
+// DemoCodes implements ui.Device.
+func (d *device) DemoCodes(ctx context.Context) ([]syncproto.DemoCode, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, origin("http")+syncproto.DemoCodesPath, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("demo codes: HTTP %s", resp.Status)
+	}
+	var out []syncproto.DemoCode
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		return nil, fmt.Errorf("demo codes: %w", err)
+	}
+	return out, nil
+}
+
+// origin is the server that served the page, as scheme://host, where
+// scheme is "http" or "ws" (with an s added for a page that came over
+// https).
+func origin(scheme string) string {
 	loc, _ := safejs.Global().Get("location")
 	proto, _ := loc.Get("protocol")
 	host, _ := loc.Get("host")
 	p, _ := proto.String()
 	h, _ := host.String()
-	scheme := "ws://"
 	if p == "https:" {
-		scheme = "wss://"
+		scheme += "s"
 	}
-	return scheme + h + "/sync"
+	return scheme + "://" + h
 }

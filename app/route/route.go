@@ -6,9 +6,22 @@ package route
 // The pages of the PWA.
 const (
 	Home    = "/"
+	Setup   = "/setup"
 	Shelter = "/shelter"
 	HQ      = "/hq"
 )
 
 // All lists every page, for the server's router and the offline cache.
-func All() []string { return []string{Home, Shelter, HQ} }
+func All() []string { return []string{Home, Setup, Shelter, HQ} }
+
+// ForRole is the page a device of role works on ("" for roles whose
+// screens are not built yet).
+func ForRole(role string) string {
+	switch role {
+	case "shelter":
+		return Shelter
+	case "hq":
+		return HQ
+	}
+	return ""
+}

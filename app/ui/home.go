@@ -18,6 +18,7 @@ func (p *homePage) OnDismount()             { p.dismount() }
 func (p *homePage) Render() app.UI {
 	type mode struct{ key, href string }
 	modes := []mode{
+		{"mode.setup", route.Setup},
 		{"mode.shelter", route.Shelter},
 		{"mode.hq", route.HQ},
 		{"mode.enroll", ""},
@@ -27,6 +28,7 @@ func (p *homePage) Render() app.UI {
 	return p.frame(
 		app.H1().Text(p.tr("home.title")),
 		app.P().Text(p.tr("home.lead")),
+		app.P().ID("device").Class("notice").Text(p.deviceLine()),
 		app.Nav().Class("modes").Body(
 			app.Range(modes).Slice(func(i int) app.UI {
 				m := modes[i]
@@ -44,4 +46,11 @@ func (p *homePage) Render() app.UI {
 			}),
 		),
 	)
+}
+
+func (p *homePage) deviceLine() string {
+	if !p.isEnr {
+		return p.tr("home.nodevice")
+	}
+	return p.tr("home.device", p.facilityName(p.enr.Facility), p.tr("role."+p.enr.Role))
 }

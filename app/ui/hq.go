@@ -15,6 +15,9 @@ func (p *hqPage) OnMount(ctx app.Context) { p.mount(ctx) }
 func (p *hqPage) OnDismount()             { p.dismount() }
 
 func (p *hqPage) Render() app.UI {
+	if !p.isEnr || p.enr.Role != "hq" {
+		return p.wrongDevice(p.tr("hq.title"), "hq")
+	}
 	if p.st == nil {
 		return p.frame(app.H1().Text(p.tr("hq.title")))
 	}

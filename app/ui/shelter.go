@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"encoding/json"
 	"errors"
 	"strings"
 	"time"
@@ -11,52 +12,43 @@ import (
 	"smartpass.city/smartpass/app/shelter"
 )
 
-// shelterPage is the volunteer's screen: pick the shelter, check people in
-// by hand, see who is here. It works the same with or without a network.
+// shelterPage is the volunteer's screen: check people in by hand at the
+// shelter this tablet is enrolled for, and see who is here. It works the
+// same with or without a network.
 type shelterPage struct {
 	app.Compo
 	live
 
-	shelterID string
-	name      string
-	kana      string
-	birth     string
-	fieldErr  map[string]string
-	msg       string
+	name     string
+	kana     string
+	birth    string
+	fieldErr map[string]string
+	msg      string
 	// inflight holds the records being saved: a second press with the same
 	// entry is a double tap and is ignored; any other entry is saved too.
 	inflight map[shelter.Evacuee]bool
 }
 
-// storageShelter remembers the tablet's shelter across reloads.
-const storageShelter = "shelter"
-
-func (p *shelterPage) OnMount(ctx app.Context) {
-	ctx.LocalStorage().Get(storageShelter, &p.shelterID)
-	p.mount(ctx)
-}
+func (p *shelterPage) OnMount(ctx app.Context) { p.mount(ctx) }
 
 func (p *shelterPage) OnDismount() { p.dismount() }
 
-func (p *shelterPage) current() (facility.Facility, []facility.Facility) {
-	if p.st == nil {
-		return facility.Facility{}, nil
+// current returns the tablet's shelter, once the facility records have
+// synced.
+func (p *shelterPage) current() (facility.Facility, bool) {
+	if p.st == nil || !p.isEnr {
+		return facility.Facility{}, false
 	}
-	all := p.st.Shelters()
-	for _, f := range all {
-		if f.ID == p.shelterID {
-			return f, all
-		}
-	}
-	if len(all) > 0 {
-		return all[0], all
-	}
-	return facility.Facility{}, all
+	f, ok := p.st.Facilities[p.enr.Facility]
+	return f, ok && f.Kind == facility.Shelter
 }
 
 func (p *shelterPage) Render() app.UI {
-	cur, all := p.current()
-	if len(all) == 0 {
+	if !p.isEnr || p.enr.Role != "shelter" {
+		return p.wrongDevice(p.tr("shelter.title"), "shelter")
+	}
+	cur, ok := p.current()
+	if !ok {
 		return p.frame(
 			app.H1().Text(p.tr("shelter.title")),
 			app.P().Class("notice").Text(p.tr("shelter.none")),
@@ -70,12 +62,8 @@ func (p *shelterPage) Render() app.UI {
 	}
 	return p.frame(
 		app.H1().Text(p.tr("shelter.title")),
-		app.Label().For("shelter").Text(p.tr("shelter.pick")),
-		app.Select().ID("shelter").OnChange(p.pickShelter).Body(
-			app.Range(all).Slice(func(i int) app.UI {
-				return app.Option().Value(all[i].ID).Selected(all[i].ID == cur.ID).Text(all[i].Name(p.lang))
-			}),
-		),
+		app.P().ID("shelter-name").Class("place").Text(cur.Name(p.lang)),
+		p.refused(),
 		app.Form().ID("add-evacuee").Class("card").OnSubmit(p.submit).Body(
 			app.H2().Text(p.tr("shelter.add")),
 			p.field("kana", p.tr("field.kana"), p.tr("field.kana.h"), p.kana, &p.kana),
@@ -135,9 +123,27 @@ func (p *shelterPage) field(id, label, hint, value string, v *string) app.UI {
 	)
 }
 
-func (p *shelterPage) pickShelter(ctx app.Context, e app.Event) {
-	p.shelterID = ctx.JSSrc().Get("value").String()
-	ctx.LocalStorage().Set(storageShelter, p.shelterID)
+// refused lists the check-ins the server refused to take from this
+// tablet, so staff can enter them again correctly: nothing is dropped
+// silently.
+func (p *shelterPage) refused() app.UI {
+	var rows []shelter.Evacuee
+	for _, r := range p.st.Rejected {
+		var e shelter.Evacuee
+		if r.Op.Device == p.sync.DeviceID() && r.Op.Kind == shelter.OpEvacueeAdd && json.Unmarshal(r.Op.Body, &e) == nil {
+			rows = append(rows, e)
+		}
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	return app.Section().ID("refused").Class("card warn").Attr("role", "alert").Body(
+		app.H2().Text(p.tr("shelter.refused", len(rows))),
+		app.P().Class("hint").Text(p.tr("shelter.refused.h")),
+		app.Ul().Body(app.Range(rows).Slice(func(i int) app.UI {
+			return app.Li().Text(rows[i].Kana + " " + rows[i].Name + " (" + rows[i].Shelter + ")")
+		})),
+	)
 }
 
 func (p *shelterPage) submit(ctx app.Context, e app.Event) {

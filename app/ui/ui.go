@@ -9,6 +9,7 @@ import (
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
+	"smartpass.city/smartpass/app/enroll"
 	"smartpass.city/smartpass/app/route"
 	"smartpass.city/smartpass/app/state"
 	"smartpass.city/smartpass/app/synclog"
@@ -17,17 +18,32 @@ import (
 
 // Sync is the device's op log as the screens use it (a *synclog.Engine).
 type Sync interface {
+	DeviceID() string
 	Record(ctx context.Context, kind string, body any) (syncproto.Op, error)
 	Ops(ctx context.Context) ([]syncproto.Op, error)
 	Status() synclog.Status
 	Watch(fn func()) (stop func())
 }
 
-// Register routes every page of the PWA to its component, all over s.
-func Register(s Sync) {
-	app.Route(route.Home, func() app.Composer { return &homePage{live: live{sync: s}} })
-	app.Route(route.Shelter, func() app.Composer { return &shelterPage{live: live{sync: s}} })
-	app.Route(route.HQ, func() app.Composer { return &hqPage{live: live{sync: s}} })
+// Device is the tablet's enrollment as the screens use it.
+type Device interface {
+	// Enrollment returns what the device is enrolled as; ok is false for
+	// a device not set up yet.
+	Enrollment() (e enroll.Enrollment, ok bool)
+	// Enroll sets the device up with an admin's one-time code.
+	Enroll(ctx context.Context, code string) (enroll.Enrollment, error)
+	// DemoCodes lists the codes a demo server offers (an error elsewhere).
+	DemoCodes(ctx context.Context) ([]syncproto.DemoCode, error)
+}
+
+// Register routes every page of the PWA to its component, all over s and
+// d.
+func Register(s Sync, d Device) {
+	l := func() live { return live{sync: s, dev: d} }
+	app.Route(route.Home, func() app.Composer { return &homePage{live: l()} })
+	app.Route(route.Setup, func() app.Composer { return &setupPage{live: l()} })
+	app.Route(route.Shelter, func() app.Composer { return &shelterPage{live: l()} })
+	app.Route(route.HQ, func() app.Composer { return &hqPage{live: l()} })
 }
 
 // stateLang is the go-app state holding the UI language, persisted in the
@@ -38,6 +54,9 @@ const stateLang = "lang"
 // status, and the language, refreshed whenever the log changes.
 type live struct {
 	sync   Sync
+	dev    Device
+	enr    enroll.Enrollment
+	isEnr  bool // the device is enrolled
 	stop   func()
 	busy   bool // a refresh is running
 	dirty  bool // the log changed during it
@@ -48,6 +67,7 @@ type live struct {
 }
 
 func (l *live) mount(ctx app.Context) {
+	l.enr, l.isEnr = l.dev.Enrollment()
 	ctx.ObserveState(stateLang, &l.lang).OnChange(func() { setDocumentLang(l.lang) })
 	setDocumentLang(l.lang)
 	l.stop = l.sync.Watch(func() {
@@ -133,7 +153,44 @@ func (l *live) frame(content ...app.UI) app.UI {
 				ctx.SetState(stateLang, next).Persist()
 			}),
 		),
+		app.If(l.needsSetup(), func() app.UI {
+			return app.P().ID("setup-needed").Class("banner").Attr("role", "alert").Body(
+				app.Text(l.tr("setup.needed."+l.status.Refused)+" "),
+				app.A().Href(route.Setup).Text(l.tr("setup.go")),
+			)
+		}),
 		app.Main().Body(content...),
+	)
+}
+
+// needsSetup reports whether the server refused this device as unknown or
+// revoked: staff must set it up again, and the banner says how.
+func (l *live) needsSetup() bool {
+	return l.status.Refused == syncproto.CodeRevoked || l.status.Refused == syncproto.CodeUnknownDevice
+}
+
+// facilityName names the device's facility from the synced records, or by
+// its id until they arrive.
+func (l *live) facilityName(id string) string {
+	if l.st != nil {
+		if f, ok := l.st.Facilities[id]; ok {
+			return f.Name(l.lang)
+		}
+	}
+	return id
+}
+
+// wrongDevice is what a mode's page shows on a device enrolled for
+// another one, or not at all.
+func (l *live) wrongDevice(title, role string) app.UI {
+	msg := l.tr("setup.none")
+	if l.isEnr {
+		msg = l.tr("setup.other", l.facilityName(l.enr.Facility), l.tr("role."+l.enr.Role), l.tr("role."+role))
+	}
+	return l.frame(
+		app.H1().Text(title),
+		app.P().ID("wrong-device").Class("notice").Text(msg),
+		app.A().Class("button").Href(route.Setup).Text(l.tr("setup.go")),
 	)
 }
 
@@ -143,6 +200,8 @@ func (l *live) statusPill() app.UI {
 	s := l.status
 	class, label := "online", l.tr("status.online")
 	switch {
+	case l.needsSetup():
+		class, label = "offline", l.tr("status.setup")
 	case !s.Online && s.Pending > 0:
 		class, label = "offline", l.tr("status.offline.n", s.Pending)
 	case !s.Online:

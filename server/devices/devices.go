@@ -128,7 +128,8 @@ func codeHash(text string) string {
 	return hex.EncodeToString(h[:])
 }
 
-// Register enrolls the device of req with the code it carries.
+// Register enrolls the device of req with the code it carries. A revoked
+// device id may be enrolled again; a live one may not.
 func (r *Registry) Register(req syncproto.RegisterRequest) (Device, error) {
 	if !syncproto.ValidDeviceID(req.Device) || req.Device == facilities.Device {
 		return Device{}, fmt.Errorf("%w: device id %q", ErrBadRequest, req.Device)
@@ -157,9 +158,11 @@ func (r *Registry) Register(req syncproto.RegisterRequest) (Device, error) {
 			tx.Delete(kindCode, h)
 			return ErrBadCode
 		}
-		if _, err := tx.Get(kindDevice, req.Device); err == nil {
+		// A revoked device may come back with a new code (and a new
+		// key): the code is the admin's consent. A live one keeps its id.
+		if old, err := get(tx, req.Device); err == nil && old.Revoked.IsZero() {
 			return fmt.Errorf("%w: %s", ErrTaken, req.Device)
-		} else if !errors.Is(err, oplog.ErrNotFound) {
+		} else if err != nil && !errors.Is(err, ErrUnknown) {
 			return err
 		}
 		d = Device{ID: req.Device, Name: req.Name, Facility: c.Facility, Role: c.Role, PublicKey: req.PublicKey, Registered: r.Now().UTC()}

@@ -76,6 +76,15 @@ func TestRegisterAndLookup(t *testing.T) {
 	if err != nil || len(list) != 1 || list[0].Revoked.IsZero() {
 		t.Fatalf("List = %+v, %v", list, err)
 	}
+	// A new code brings the revoked device back, with its new key.
+	code, _ = r.Issue("shelter-yamashiro", scope.Shelter, time.Hour)
+	back, _ := request(code, "tab-1")
+	if _, err := r.Register(back); err != nil {
+		t.Fatalf("re-enrolling a revoked device: %v", err)
+	}
+	if key, dev, err := r.Lookup("tab-1"); err != nil || !key.Equal(ed25519.PublicKey(back.PublicKey)) || dev.Facility.ID != "shelter-yamashiro" {
+		t.Fatalf("after re-enrollment: %x %+v %v", key, dev, err)
+	}
 	if _, _, err := r.Lookup("nobody"); !errors.Is(err, ErrUnknown) {
 		t.Fatalf("Lookup(nobody) = %v, want ErrUnknown", err)
 	}

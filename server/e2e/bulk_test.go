@@ -53,9 +53,10 @@ func TestFiveHundredOfflineCheckIns(t *testing.T) {
 	profile := t.TempDir()
 
 	tablet, closeTablet := browserWithProfile(t, profile)
+	enrollTablet(t, tablet, base, srv.Code(t, "shelter-yamashiro", "shelter"))
 	run(t, tablet, "open the shelter page", 60*time.Second,
 		chromedp.Navigate(base+"/shelter"),
-		chromedp.WaitVisible(chromedp.ID("shelter")))
+		chromedp.WaitVisible(chromedp.ID("shelter-name")))
 	get(t, tablet, "service worker ready", eval[bool](`navigator.serviceWorker.ready.then(() => true)`))
 	waitJS(t, tablet, "online", statusIs(true, 0), 20*time.Second)
 	srv.Stop(t)

@@ -172,6 +172,32 @@ func idbUnsent(t *testing.T, ctx context.Context) (recorded, unsent int) {
 	return v[0], v[0] - v[1]
 }
 
+// enrollTablet sets the browser's tablet up on the setup screen with code,
+// typed as a person would.
+func enrollTablet(t *testing.T, ctx context.Context, base, code string) {
+	t.Helper()
+	run(t, ctx, "set the tablet up", 60*time.Second,
+		chromedp.Navigate(base+"/setup"),
+		chromedp.WaitVisible(chromedp.ID("code")),
+		chromedp.SendKeys(chromedp.ID("code"), code),
+		chromedp.Click(chromedp.ID("enroll")),
+		chromedp.WaitVisible(chromedp.ID("setup-done")),
+	)
+}
+
+// deviceID reads the tablet's device id from its IndexedDB.
+func deviceID(t *testing.T, ctx context.Context) string {
+	t.Helper()
+	return get(t, ctx, "read the device id", eval[string](`new Promise((resolve, reject) => {
+		const r = indexedDB.open("smartpass");
+		r.onerror = () => reject(r.error);
+		r.onsuccess = () => {
+			const get = r.result.transaction("meta").objectStore("meta").get("device");
+			get.onsuccess = () => { r.result.close(); resolve(get.result); };
+		};
+	})`))
+}
+
 func statusIs(online bool, pending int) string {
 	return fmt.Sprintf(`(() => { const s = document.querySelector("#sync-status");
 		return !!s && s.dataset.online === %q && s.dataset.pending === %q; })()`, fmt.Sprint(online), fmt.Sprint(pending))
@@ -188,9 +214,31 @@ func TestShelterOfflineCheckInReachesHQ(t *testing.T) {
 	srv := startServer(t, addr, data)
 
 	tablet := browser(t)
-	run(t, tablet, "open the shelter page", 60*time.Second,
+	// Before set-up, the shelter screen says the tablet is not enrolled.
+	run(t, tablet, "open the shelter page unenrolled", 60*time.Second,
 		chromedp.Navigate(base+"/shelter"),
-		chromedp.WaitVisible(chromedp.ID("shelter")),
+		chromedp.WaitVisible(chromedp.ID("wrong-device")),
+	)
+	// A mistyped code is refused with a reason the volunteer can act on.
+	run(t, tablet, "a wrong code", 30*time.Second,
+		chromedp.Navigate(base+"/setup"),
+		chromedp.WaitVisible(chromedp.ID("code")),
+		chromedp.SendKeys(chromedp.ID("code"), "AAAA-AAAA"),
+		chromedp.Click(chromedp.ID("enroll")),
+		chromedp.WaitVisible(chromedp.Search(`//p[@id="setup-error" and contains(text(), "このコードは使えません")]`)),
+	)
+	// The admin's code, typed in lower case without the hyphen.
+	code := srv.Code(t, "shelter-daishoji", "shelter")
+	enrollTablet(t, tablet, base, strings.ToLower(strings.ReplaceAll(code, "-", "")))
+	waitJS(t, tablet, "the facility's name to arrive by sync",
+		`document.querySelector("#setup-done").textContent.includes("大聖寺地区会館")`, 30*time.Second)
+	buf := get(t, tablet, "setup screenshot", chromedp.FullScreenshot(100))
+	if err := os.WriteFile(filepath.Join(root, "assets", "screenshots", "setup.png"), buf, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run(t, tablet, "open the shelter page", 60*time.Second,
+		chromedp.Click(chromedp.ID("open-mode")),
+		chromedp.WaitVisible(chromedp.Search(`//p[@id="shelter-name" and text()="大聖寺地区会館（避難所）"]`)),
 	)
 	get(t, tablet, "service worker ready", eval[bool](`navigator.serviceWorker.ready.then(() => true)`))
 	waitJS(t, tablet, "online status", statusIs(true, 0), 20*time.Second)
@@ -207,7 +255,7 @@ func TestShelterOfflineCheckInReachesHQ(t *testing.T) {
 	srv.Stop(t)
 	run(t, tablet, "reload offline", 60*time.Second,
 		chromedp.Reload(),
-		chromedp.WaitVisible(chromedp.ID("shelter")),
+		chromedp.WaitVisible(chromedp.ID("shelter-name")),
 	)
 	waitJS(t, tablet, "offline status", statusIs(false, 0), 20*time.Second)
 
@@ -237,7 +285,7 @@ func TestShelterOfflineCheckInReachesHQ(t *testing.T) {
 		t.Fatalf("after a double tap the form shows %q, want only the confirmation", msg)
 	}
 	get(t, tablet, "scroll to top", eval[bool](`(window.scrollTo(0, 0), true)`))
-	buf := get(t, tablet, "screenshot", chromedp.FullScreenshot(100))
+	buf = get(t, tablet, "screenshot", chromedp.FullScreenshot(100))
 	if err := os.WriteFile(filepath.Join(root, "assets", "screenshots", "shelter-offline.png"), buf, 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -254,7 +302,13 @@ func TestShelterOfflineCheckInReachesHQ(t *testing.T) {
 
 	// HQ, in a second browser with its own profile (it shares nothing with
 	// the tablet: no IndexedDB, no service worker), sees it.
+	// It is set up with the demo server's HQ code, one press.
 	hq := browser(t)
+	run(t, hq, "set HQ up with a demo code", 60*time.Second,
+		chromedp.Navigate(base+"/setup"),
+		chromedp.Click(chromedp.CSS(`button.demo-code[data-facility="kaga-hq"]`)),
+		chromedp.WaitVisible(chromedp.ID("setup-done")),
+	)
 	run(t, hq, "HQ shows the check-in", 60*time.Second,
 		chromedp.Navigate(base+"/hq"),
 		chromedp.WaitVisible(chromedp.Search(`//section[@id="hq-shelter-daishoji"]//tr[td[text()="ヤマダ　タロウ"] and td[text()="山田 太郎"]]`)),
@@ -276,5 +330,13 @@ func TestShelterOfflineCheckInReachesHQ(t *testing.T) {
 	}
 	if !strings.Contains(srv.Log(), "sync: device connected") {
 		t.Fatalf("server log shows no device connecting:\n%s", srv.Log())
+	}
+
+	// The admin revokes the tablet: it is cut off, keeps its records, and
+	// tells staff to set it up again.
+	srv.Revoke(t, deviceID(t, tablet))
+	waitJS(t, tablet, "the revocation banner", `!!document.querySelector("#setup-needed")`, 30*time.Second)
+	if rec, _ := idbUnsent(t, tablet); rec != 1 {
+		t.Fatalf("after revocation IndexedDB holds %d records, want 1", rec)
 	}
 }

@@ -200,21 +200,44 @@ func (p *Proc) PeakRSS() (int64, error) {
 	return 0, fmt.Errorf("serverproc: no VmHWM in /proc status")
 }
 
-// Code issues a one-time enrollment code through the server's admin
-// socket, as `server device-code` does.
-func (p *Proc) Code(t testing.TB, facility, role string) string {
+// admin sends one command line to the server's admin socket and decodes
+// its JSON answer into reply, failing the test on an error.
+func (p *Proc) admin(t testing.TB, line string, reply any) {
 	t.Helper()
 	conn, err := net.Dial("unix", filepath.Clean(p.Data)+".sock")
 	if err != nil {
 		t.Fatalf("serverproc: admin socket: %v", err)
 	}
 	defer conn.Close()
-	fmt.Fprintf(conn, "code %s %s 1h\n", facility, role)
-	var reply struct{ Code, Error string }
-	if err := json.NewDecoder(conn).Decode(&reply); err != nil || reply.Error != "" {
-		t.Fatalf("serverproc: issue code for %s %s: %v %s", role, facility, err, reply.Error)
+	fmt.Fprintln(conn, line)
+	var raw json.RawMessage
+	if err := json.NewDecoder(conn).Decode(&raw); err != nil {
+		t.Fatalf("serverproc: %s: %v", line, err)
 	}
+	var e struct{ Error string }
+	if json.Unmarshal(raw, &e); e.Error != "" {
+		t.Fatalf("serverproc: %s: %s", line, e.Error)
+	}
+	if err := json.Unmarshal(raw, reply); err != nil {
+		t.Fatalf("serverproc: %s: %v", line, err)
+	}
+}
+
+// Code issues a one-time enrollment code through the server's admin
+// socket, as `server device-code` does.
+func (p *Proc) Code(t testing.TB, facility, role string) string {
+	t.Helper()
+	var reply struct{ Code string }
+	p.admin(t, fmt.Sprintf("code %s %s 1h", facility, role), &reply)
 	return reply.Code
+}
+
+// Revoke revokes a device through the admin socket, as `server revoke`
+// does.
+func (p *Proc) Revoke(t testing.TB, device string) {
+	t.Helper()
+	var reply struct{}
+	p.admin(t, "revoke "+device, &reply)
 }
 
 // Enroll registers device at facility as role with a new key, the way a

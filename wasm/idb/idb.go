@@ -23,14 +23,17 @@ import (
 
 	"github.com/hack-pad/safejs"
 
+	"smartpass.city/smartpass/app/enroll"
 	"smartpass.city/smartpass/syncproto"
 )
 
 // Object stores. The schema version goes up with any change to them.
 const (
-	schemaVersion = 2
-	storeMeta     = "meta" // out-of-line string keys -> numbers and strings
-	storeOps      = "ops"  // [device, seq] -> op JSON (local and pulled)
+	schemaVersion = 3
+	storeMeta     = "meta"       // out-of-line string keys -> numbers and strings
+	storeOps      = "ops"        // [device, seq] -> op JSON (local and pulled)
+	storeKeys     = "keys"       // schema 3: "device" -> the device's CryptoKeyPair
+	keyEnrollment = "enrollment" // in meta: the enrollment as JSON
 	keyDevice     = "device"
 	keySeq        = "seq"   // last local seq
 	keyAcked      = "acked" // the server's acknowledged mark
@@ -81,6 +84,9 @@ func Open(ctx context.Context, name string) (*Store, error) {
 		}
 		if old == 1 {
 			db.Call("deleteObjectStore", storeOutboxV1)
+		}
+		if old < 3 {
+			db.Call("createObjectStore", storeKeys)
 		}
 		return nil
 	})
@@ -337,4 +343,77 @@ func number(v safejs.Value) uint64 {
 		return 0
 	}
 	return uint64(f)
+}
+
+// Enrollment returns the enrollment saved on this device; ok is false for
+// a device not enrolled yet.
+func (s *Store) Enrollment(ctx context.Context) (e enroll.Enrollment, ok bool, err error) {
+	raw, err := s.get(ctx, storeMeta, keyEnrollment)
+	if err != nil {
+		return e, false, fmt.Errorf("idb: read enrollment: %w", err)
+	}
+	if raw.Type() != safejs.TypeString {
+		return e, false, nil
+	}
+	str, _ := raw.String()
+	if err := json.Unmarshal([]byte(str), &e); err != nil {
+		return e, false, fmt.Errorf("idb: read enrollment: %w", err)
+	}
+	return e, true, nil
+}
+
+// SaveEnrollment implements enroll.Store.
+func (s *Store) SaveEnrollment(ctx context.Context, e enroll.Enrollment) error {
+	b, err := json.Marshal(e)
+	if err != nil {
+		return fmt.Errorf("idb: save enrollment: %w", err)
+	}
+	if err := s.put(ctx, storeMeta, keyEnrollment, string(b)); err != nil {
+		return fmt.Errorf("idb: save enrollment: %w", err)
+	}
+	return nil
+}
+
+// keyDevicePair names the device's key pair in storeKeys.
+const keyDevicePair = "device"
+
+// KeyPair returns the device's stored CryptoKeyPair, or undefined when
+// there is none. IndexedDB keeps CryptoKey objects as they are, so a
+// non-extractable private key stays non-extractable across reloads.
+func (s *Store) KeyPair(ctx context.Context) (safejs.Value, error) {
+	v, err := s.get(ctx, storeKeys, keyDevicePair)
+	if err != nil {
+		return v, fmt.Errorf("idb: read device key: %w", err)
+	}
+	return v, nil
+}
+
+// PutKeyPair stores the device's CryptoKeyPair, replacing any earlier one.
+func (s *Store) PutKeyPair(ctx context.Context, pair safejs.Value) error {
+	if err := s.put(ctx, storeKeys, keyDevicePair, pair); err != nil {
+		return fmt.Errorf("idb: save device key: %w", err)
+	}
+	return nil
+}
+
+func (s *Store) get(ctx context.Context, store, key string) (safejs.Value, error) {
+	t, err := s.begin("readonly", store)
+	if err != nil {
+		return safejs.Value{}, err
+	}
+	var out safejs.Value
+	t.request(t.store(store), "get", []any{key}, func(v safejs.Value) { out = v })
+	if err := t.wait(ctx); err != nil {
+		return safejs.Value{}, err
+	}
+	return out, nil
+}
+
+func (s *Store) put(ctx context.Context, store, key string, v any) error {
+	t, err := s.begin("readwrite", store)
+	if err != nil {
+		return err
+	}
+	t.request(t.store(store), "put", []any{v, key}, nil)
+	return t.wait(ctx)
 }

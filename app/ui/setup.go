@@ -1,0 +1,135 @@
+package ui
+
+import (
+	"errors"
+
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+
+	"smartpass.city/smartpass/app/enroll"
+	"smartpass.city/smartpass/app/route"
+	"smartpass.city/smartpass/syncproto"
+)
+
+// setupPage makes this tablet a device of a facility with the one-time
+// code an admin issued. On a demo server it also offers the demo codes, so
+// a newcomer can try every mode without an admin.
+type setupPage struct {
+	app.Compo
+	live
+
+	code   string
+	busy   bool
+	errMsg string
+	done   bool
+	demo   []syncproto.DemoCode
+}
+
+func (p *setupPage) OnMount(ctx app.Context) {
+	p.mount(ctx)
+	ctx.Async(func() {
+		codes, err := p.dev.DemoCodes(ctx)
+		if err != nil {
+			return // not a demo server, or offline: nothing to offer
+		}
+		ctx.Dispatch(func(ctx app.Context) { p.demo = codes })
+	})
+}
+
+func (p *setupPage) OnDismount() { p.dismount() }
+
+func (p *setupPage) Render() app.UI {
+	return p.frame(
+		app.H1().Text(p.tr("setup.title")),
+		app.If(p.isEnr, func() app.UI {
+			return app.P().ID("enrolled").Class("notice").Body(
+				app.Text(p.tr("setup.current", p.facilityName(p.enr.Facility), p.tr("role."+p.enr.Role))+" "),
+				app.If(route.ForRole(p.enr.Role) != "", func() app.UI {
+					return app.A().ID("open-mode").Href(route.ForRole(p.enr.Role)).Text(p.tr("setup.open"))
+				}),
+			)
+		}),
+		app.Form().ID("setup").Class("card").OnSubmit(func(ctx app.Context, e app.Event) {
+			e.PreventDefault()
+			p.enroll(ctx, p.code)
+		}).Body(
+			app.P().Text(p.tr("setup.lead")),
+			app.Label().For("code").Text(p.tr("setup.code")),
+			app.Input().ID("code").Name("code").Type("text").Class("code").Value(p.code).
+				Placeholder("XXXX-XXXX").
+				Attr("autocapitalize", "characters").
+				Attr("aria-describedby", "code-hint").
+				AutoComplete(false).
+				OnInput(func(ctx app.Context, e app.Event) { p.code = ctx.JSSrc().Get("value").String() }),
+			app.P().ID("code-hint").Class("hint").Text(p.tr("setup.code.h")),
+			app.Div().Class("actions").Body(
+				app.Button().ID("enroll").Type("submit").Disabled(p.busy).Text(p.tr("setup.action")),
+			),
+			app.If(p.errMsg != "", func() app.UI {
+				return app.P().ID("setup-error").Class("error").Attr("role", "alert").Text(p.errMsg)
+			}),
+			app.If(p.done, func() app.UI {
+				return app.P().ID("setup-done").Class("notice").Attr("role", "status").Text(
+					p.tr("setup.done", p.facilityName(p.enr.Facility), p.tr("role."+p.enr.Role)))
+			}),
+		),
+		app.If(len(p.demo) > 0, func() app.UI {
+			return app.Section().ID("demo").Class("card").Body(
+				app.H2().Text(p.tr("setup.demo")),
+				app.P().Class("hint").Text(p.tr("setup.demo.h")),
+				app.Div().Class("modes").Body(app.Range(p.demo).Slice(func(i int) app.UI {
+					c := p.demo[i]
+					name := c.NameJA
+					if p.lang == langEN && c.NameEN != "" {
+						name = c.NameEN
+					}
+					return app.Button().Class("mode demo-code").Type("button").Disabled(p.busy).
+						Attr("data-facility", c.Facility).Attr("data-role", c.Role).
+						OnClick(func(ctx app.Context, e app.Event) { p.enroll(ctx, c.Code) }).
+						Body(app.Strong().Text(name), app.Span().Text(p.tr("role."+c.Role)))
+				})),
+			)
+		}),
+	)
+}
+
+// enroll runs the enrollment off the UI goroutine; one at a time.
+func (p *setupPage) enroll(ctx app.Context, code string) {
+	if p.busy {
+		return
+	}
+	p.busy, p.errMsg, p.done = true, "", false
+	ctx.Async(func() {
+		e, err := p.dev.Enroll(ctx, code)
+		ctx.Dispatch(func(ctx app.Context) {
+			p.busy = false
+			if err != nil {
+				app.Log("setup: enroll:", err)
+				p.errMsg = p.enrollError(err)
+				return
+			}
+			p.enr, p.isEnr, p.done, p.code = e, true, true, ""
+			p.refresh(ctx)
+		})
+	})
+}
+
+// enrollError says what went wrong in words for the person holding the
+// tablet, and what to do.
+func (p *setupPage) enrollError(err error) string {
+	if errors.Is(err, enroll.ErrNoCode) {
+		return p.tr("setup.err.empty")
+	}
+	var ef *syncproto.Error
+	if errors.As(err, &ef) {
+		switch ef.Code {
+		case "bad_code":
+			return p.tr("setup.err.code")
+		case "taken":
+			return p.tr("setup.err.taken")
+		case syncproto.CodeLimit:
+			return p.tr("setup.err.limit")
+		}
+		return p.tr("setup.err.server")
+	}
+	return p.tr("setup.err.network")
+}

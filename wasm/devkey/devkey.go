@@ -1,0 +1,212 @@
+//go:build js && wasm
+
+// Package devkey keeps the device's Ed25519 key pair in the browser's
+// WebCrypto. The private key is generated non-extractable: the browser
+// signs with it but gives no script, ours included, its bytes. The pair is
+// stored in IndexedDB as CryptoKey objects, which survive reloads as they
+// are.
+package devkey
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/hack-pad/safejs"
+)
+
+// Errors of Keys. Use errors.Is.
+var (
+	// ErrNoKey: the device has not been enrolled (no key generated yet).
+	ErrNoKey = errors.New("devkey: this device has no key yet; enroll it first")
+	// ErrUnsupported: the browser's WebCrypto has no Ed25519.
+	ErrUnsupported = errors.New("devkey: this browser cannot make Ed25519 keys")
+)
+
+// Store keeps the key pair (wasm/idb).
+type Store interface {
+	KeyPair(ctx context.Context) (safejs.Value, error)
+	PutKeyPair(ctx context.Context, pair safejs.Value) error
+}
+
+// Keys is the device's key pair: enroll.Keys and syncproto.Signer.
+type Keys struct {
+	store Store
+
+	mu   sync.Mutex
+	pair safejs.Value // loaded lazily; undefined until then
+}
+
+// New returns the keys kept in store.
+func New(store Store) *Keys { return &Keys{store: store, pair: safejs.Undefined()} }
+
+var algorithm = map[string]any{"name": "Ed25519"}
+
+func subtle() (safejs.Value, error) {
+	c, err := safejs.Global().Get("crypto")
+	if err != nil {
+		return c, err
+	}
+	s, err := c.Get("subtle")
+	if err != nil || s.IsUndefined() {
+		// WebCrypto exists only in secure contexts (https or localhost).
+		return s, fmt.Errorf("%w: no WebCrypto (the page must come over https)", ErrUnsupported)
+	}
+	return s, nil
+}
+
+// Generate makes a new key pair, stores it, and returns the raw public
+// key. It replaces the earlier pair, which a re-enrollment retires.
+func (k *Keys) Generate(ctx context.Context) ([]byte, error) {
+	s, err := subtle()
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.Call("generateKey", algorithm, false, []any{"sign", "verify"})
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrUnsupported, err)
+	}
+	pair, err := await(ctx, p)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrUnsupported, err)
+	}
+	pub, err := pair.Get("publicKey")
+	if err != nil {
+		return nil, fmt.Errorf("devkey: generate: %w", err)
+	}
+	p, err = s.Call("exportKey", "raw", pub)
+	if err != nil {
+		return nil, fmt.Errorf("devkey: export public key: %w", err)
+	}
+	raw, err := await(ctx, p)
+	if err != nil {
+		return nil, fmt.Errorf("devkey: export public key: %w", err)
+	}
+	if err := k.store.PutKeyPair(ctx, pair); err != nil {
+		return nil, err
+	}
+	k.mu.Lock()
+	k.pair = pair
+	k.mu.Unlock()
+	return bytesOf(raw)
+}
+
+// Sign implements syncproto.Signer.
+func (k *Keys) Sign(ctx context.Context, msg []byte) ([]byte, error) {
+	k.mu.Lock()
+	pair := k.pair
+	k.mu.Unlock()
+	if pair.IsUndefined() {
+		var err error
+		if pair, err = k.store.KeyPair(ctx); err != nil {
+			return nil, err
+		}
+		if pair.IsUndefined() || pair.IsNull() {
+			return nil, ErrNoKey
+		}
+		k.mu.Lock()
+		k.pair = pair
+		k.mu.Unlock()
+	}
+	s, err := subtle()
+	if err != nil {
+		return nil, err
+	}
+	priv, err := pair.Get("privateKey")
+	if err != nil {
+		return nil, fmt.Errorf("devkey: sign: %w", err)
+	}
+	data, err := uint8Array(msg)
+	if err != nil {
+		return nil, fmt.Errorf("devkey: sign: %w", err)
+	}
+	p, err := s.Call("sign", algorithm, priv, data)
+	if err != nil {
+		return nil, fmt.Errorf("devkey: sign: %w", err)
+	}
+	sig, err := await(ctx, p)
+	if err != nil {
+		return nil, fmt.Errorf("devkey: sign: %w", err)
+	}
+	return bytesOf(sig)
+}
+
+func uint8Array(b []byte) (safejs.Value, error) {
+	ctor, err := safejs.Global().Get("Uint8Array")
+	if err != nil {
+		return ctor, err
+	}
+	arr, err := ctor.New(len(b))
+	if err != nil {
+		return arr, err
+	}
+	_, err = safejs.CopyBytesToJS(arr, b)
+	return arr, err
+}
+
+// bytesOf copies an ArrayBuffer's bytes into Go.
+func bytesOf(buf safejs.Value) ([]byte, error) {
+	ctor, err := safejs.Global().Get("Uint8Array")
+	if err != nil {
+		return nil, err
+	}
+	arr, err := ctor.New(buf)
+	if err != nil {
+		return nil, err
+	}
+	n, err := arr.Length()
+	if err != nil {
+		return nil, err
+	}
+	b := make([]byte, n)
+	_, err = safejs.CopyBytesToGo(b, arr)
+	return b, err
+}
+
+// await waits for a promise and returns its value, or its rejection as an
+// error naming the DOMException.
+func await(ctx context.Context, promise safejs.Value) (safejs.Value, error) {
+	type result struct {
+		v   safejs.Value
+		err error
+	}
+	done := make(chan result, 1)
+	ok, err := safejs.FuncOf(func(_ safejs.Value, args []safejs.Value) any {
+		v := safejs.Undefined()
+		if len(args) > 0 {
+			v = args[0]
+		}
+		done <- result{v: v}
+		return nil
+	})
+	if err != nil {
+		return safejs.Value{}, err
+	}
+	defer ok.Release()
+	fail, err := safejs.FuncOf(func(_ safejs.Value, args []safejs.Value) any {
+		msg := "rejected"
+		if len(args) > 0 {
+			name, _ := args[0].Get("name")
+			m, _ := args[0].Get("message")
+			n, _ := name.String()
+			s, _ := m.String()
+			msg = n + ": " + s
+		}
+		done <- result{err: errors.New(msg)}
+		return nil
+	})
+	if err != nil {
+		return safejs.Value{}, err
+	}
+	defer fail.Release()
+	if _, err := promise.Call("then", ok.Value(), fail.Value()); err != nil {
+		return safejs.Value{}, err
+	}
+	select {
+	case r := <-done:
+		return r.v, r.err
+	case <-ctx.Done():
+		return safejs.Value{}, ctx.Err()
+	}
+}
