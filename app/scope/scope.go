@@ -101,7 +101,7 @@ func (d Device) MayPull(feed string) bool { return slices.Contains(d.Feeds(), fe
 
 // pushable lists the op kinds each role records.
 var pushable = map[Role][]string{
-	Shelter: {shelter.OpEvacueeAdd},
+	Shelter: {shelter.OpEvacueeAdd, shelter.OpEvacueeEdit},
 }
 
 // Check reports whether the device may record op: its role must record
@@ -155,6 +155,12 @@ func facilityOf(op syncproto.Op) (string, error) {
 			return "", fmt.Errorf("%s body: %w", op.Kind, err)
 		}
 		at = e.Shelter
+	case shelter.OpEvacueeEdit:
+		var ed shelter.Edit
+		if err := json.Unmarshal(op.Body, &ed); err != nil {
+			return "", fmt.Errorf("%s body: %w", op.Kind, err)
+		}
+		at = ed.Shelter
 	case OpRejected:
 		var r Rejection
 		if err := json.Unmarshal(op.Body, &r); err != nil {

@@ -23,6 +23,11 @@ func evacueeOp(at string) syncproto.Op {
 	return syncproto.Op{Device: "d", Seq: 1, HLC: 1, Kind: shelter.OpEvacueeAdd, Body: b}
 }
 
+func editOp(at string) syncproto.Op {
+	b, _ := json.Marshal(shelter.Edit{Shelter: at, Record: "d.1", Field: shelter.FieldName, Value: "x"})
+	return syncproto.Op{Device: "d", Seq: 2, HLC: 2, Kind: shelter.OpEvacueeEdit, Body: b}
+}
+
 func TestCheck(t *testing.T) {
 	volunteer := Device{ID: "d", Facility: daishoji, Role: Shelter}
 	tests := []struct {
@@ -39,6 +44,8 @@ func TestCheck(t *testing.T) {
 		{"unknown kind", volunteer, syncproto.Op{Kind: "fare.charge", Body: json.RawMessage(`{}`)}, false},
 		{"play park records a check-in", Device{ID: "p", Facility: park, Role: PlayPark}, evacueeOp(park.ID), false},
 		{"hq records a check-in", Device{ID: "h", Facility: hq, Role: HQ}, evacueeOp(daishoji.ID), false},
+		{"correction at own shelter", volunteer, editOp(daishoji.ID), true},
+		{"correction at another shelter", volunteer, editOp(yamashiro.ID), false},
 		{"verdict sent back by its device", volunteer, volunteer.Reject(evacueeOp(yamashiro.ID), ErrForbidden), true},
 		{"verdict of another facility", volunteer, Device{Facility: yamashiro}.Reject(evacueeOp(yamashiro.ID), ErrForbidden), false},
 	}
@@ -63,6 +70,7 @@ func TestFeeds(t *testing.T) {
 	}{
 		{"facility record", syncproto.Op{Kind: facility.OpUpsert}, []string{FeedPublic}},
 		{"check-in", evacueeOp(daishoji.ID), []string{"facility.shelter-daishoji"}},
+		{"correction", editOp(yamashiro.ID), []string{"facility.shelter-yamashiro"}},
 		{"rejection goes to the pushing device's facility", Device{Facility: daishoji}.Reject(evacueeOp(yamashiro.ID), ErrForbidden), []string{"facility.shelter-daishoji"}},
 		{"unknown kind", syncproto.Op{Kind: "fare.charge"}, nil},
 	}

@@ -12,6 +12,7 @@ import (
 	"strconv"
 
 	"smartpass.city/smartpass/app/facility"
+	"smartpass.city/smartpass/app/hlc"
 	"smartpass.city/smartpass/app/scope"
 	"smartpass.city/smartpass/app/shelter"
 	"smartpass.city/smartpass/syncproto"
@@ -24,6 +25,17 @@ type State struct {
 	// Rejected lists ops that could not be applied, with the reason, so
 	// staff see them instead of losing them silently.
 	Rejected []Rejected
+
+	// edits holds every applied edit per record and field, in fold
+	// order: the last one is the field's value.
+	edits map[string]map[string][]edit
+}
+
+// edit is one applied correction.
+type edit struct {
+	id    string // the edit op's record id
+	value string
+	prev  string
 }
 
 // Rejected is an op the fold could not apply.
@@ -40,6 +52,7 @@ func Fold(ops []syncproto.Op) *State {
 	s := &State{
 		Facilities: make(map[string]facility.Facility),
 		Evacuees:   make(map[string]shelter.Evacuee),
+		edits:      make(map[string]map[string][]edit),
 	}
 	for _, op := range sorted {
 		if err := s.apply(op); err != nil {
@@ -77,6 +90,25 @@ func (s *State) apply(op syncproto.Op) error {
 		}
 		e.ID = RecordID(op)
 		s.Evacuees[e.ID] = e
+	case shelter.OpEvacueeEdit:
+		var ed shelter.Edit
+		if err := json.Unmarshal(op.Body, &ed); err != nil {
+			return fmt.Errorf("state: %s body: %w", op.Kind, err)
+		}
+		e, ok := s.Evacuees[ed.Record]
+		if !ok || e.Shelter != ed.Shelter {
+			return fmt.Errorf("state: %s: no record %s at %s", op.Kind, ed.Record, ed.Shelter)
+		}
+		// The year is the edit's own, so every device judges it alike.
+		e, err := ed.Apply(e, hlc.Wall(op.HLC).Year())
+		if err != nil {
+			return fmt.Errorf("state: %s of %s: %w", op.Kind, ed.Record, err)
+		}
+		s.Evacuees[ed.Record] = e
+		if s.edits[ed.Record] == nil {
+			s.edits[ed.Record] = make(map[string][]edit)
+		}
+		s.edits[ed.Record][ed.Field] = append(s.edits[ed.Record][ed.Field], edit{id: RecordID(op), value: shelter.Value(e, ed.Field), prev: ed.Prev})
 	case scope.OpRejected:
 		// The server refused the op its device recorded: show it as
 		// refused, with the original kind and body, never apply it.
@@ -115,6 +147,79 @@ func (s *State) EvacueesAt(shelterID string) []shelter.Evacuee {
 	}
 	slices.SortFunc(out, func(a, b shelter.Evacuee) int {
 		return cmp.Or(cmp.Compare(a.Kana, b.Kana), cmp.Compare(a.ID, b.ID))
+	})
+	return out
+}
+
+// FieldSource names the edit that gave a record's field its current value
+// ("" for the value it was created with): the Prev of the next edit.
+func (s *State) FieldSource(record, field string) string {
+	eds := s.edits[record][field]
+	if len(eds) == 0 {
+		return ""
+	}
+	return eds[len(eds)-1].id
+}
+
+// Conflict kinds.
+const (
+	// ConflictTwoShelters: records of one person (by shelter.PersonKey)
+	// at more than one shelter.
+	ConflictTwoShelters = "two_shelters"
+	// ConflictEdit: a field corrected on two devices that did not see
+	// each other's correction; Values holds the winner first.
+	ConflictEdit = "edit"
+)
+
+// Conflict is something staff must look at and resolve: the fold has
+// picked a value or kept both records, deterministically, but a person
+// should decide.
+type Conflict struct {
+	Kind    string
+	Records []string // evacuee ids, sorted
+	Field   string   // ConflictEdit only
+	Values  []string // ConflictEdit only: the value shown first, then the others
+}
+
+// Conflicts returns the conflicts in the state, in a stable order.
+func (s *State) Conflicts() []Conflict {
+	var out []Conflict
+	byPerson := make(map[string][]shelter.Evacuee)
+	for _, e := range s.Evacuees {
+		k := shelter.PersonKey(e)
+		byPerson[k] = append(byPerson[k], e)
+	}
+	for _, group := range byPerson {
+		places := make(map[string]bool)
+		for _, e := range group {
+			places[e.Shelter] = true
+		}
+		if len(places) < 2 {
+			continue
+		}
+		c := Conflict{Kind: ConflictTwoShelters}
+		for _, e := range group {
+			c.Records = append(c.Records, e.ID)
+		}
+		slices.Sort(c.Records)
+		out = append(out, c)
+	}
+	for record, fields := range s.edits {
+		for field, eds := range fields {
+			win := eds[len(eds)-1]
+			c := Conflict{Kind: ConflictEdit, Records: []string{record}, Field: field, Values: []string{win.value}}
+			for _, ed := range eds[:len(eds)-1] {
+				if ed.prev == win.prev && !slices.Contains(c.Values, ed.value) {
+					c.Values = append(c.Values, ed.value)
+				}
+			}
+			if len(c.Values) > 1 {
+				out = append(out, c)
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b Conflict) int {
+		return cmp.Or(cmp.Compare(a.Kind, b.Kind), slices.Compare(a.Records, b.Records), cmp.Compare(a.Field, b.Field))
 	})
 	return out
 }

@@ -2,12 +2,16 @@ package state
 
 import (
 	"encoding/json"
+	"fmt"
 	"math/rand/v2"
 	"reflect"
 	"strings"
+	"slices"
 	"testing"
+	"time"
 
 	"smartpass.city/smartpass/app/facility"
+	"smartpass.city/smartpass/app/hlc"
 	"smartpass.city/smartpass/app/scope"
 	"smartpass.city/smartpass/app/shelter"
 	"smartpass.city/smartpass/syncproto"
@@ -67,5 +71,87 @@ func TestFoldShowsRefusedOps(t *testing.T) {
 	got := st.Rejected[0]
 	if got.Op.Kind != shelter.OpEvacueeAdd || got.Op.Seq != 3 || !strings.Contains(got.Reason, "not allowed") {
 		t.Fatalf("Rejected[0] = %+v, want the original check-in and the server's reason", got)
+	}
+}
+
+func TestConflicts(t *testing.T) {
+	add := func(dev string, seq, hlc uint64, at, kana string, year int) syncproto.Op {
+		return op(dev, seq, hlc, shelter.OpEvacueeAdd, shelter.Evacuee{Shelter: at, Kana: kana, BirthYear: year})
+	}
+	ed := func(dev string, seq, hlc uint64, record, field, value, prev string) syncproto.Op {
+		return op(dev, seq, hlc, shelter.OpEvacueeEdit, shelter.Edit{Shelter: "s1", Record: record, Field: field, Value: value, Prev: prev})
+	}
+	now := uint64(hlc.Make(time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC).UnixMilli(), 0))
+	base := []syncproto.Op{
+		add("tab-a", 1, now+1, "s1", "ヤマダ　タロウ", 1950),
+		add("tab-b", 1, now+2, "s2", "やまだたろう", 1950), // same person, other shelter
+		add("tab-b", 2, now+3, "s2", "ヤマダ　ハナコ", 1950),
+		add("tab-a", 2, now+4, "s1", "スズキ", 1980),
+	}
+	tests := []struct {
+		name  string
+		ops   []syncproto.Op
+		want  string
+		value string // the name of tab-a.1 after the fold
+	}{
+		{"two shelters", base, "[{two_shelters [tab-a.1 tab-b.1]  []}]", ""},
+		{"one edit, no conflict", append(slices.Clone(base),
+			ed("tab-a", 3, now+10, "tab-a.1", "name", "山田 太郎", "")),
+			"[{two_shelters [tab-a.1 tab-b.1]  []}]", "山田 太郎"},
+		{"edits in sequence, no conflict", append(slices.Clone(base),
+			ed("tab-a", 3, now+10, "tab-a.1", "name", "山田 太郎", ""),
+			ed("tab-c", 1, now+20, "tab-a.1", "name", "山田 太朗", "tab-a.3")),
+			"[{two_shelters [tab-a.1 tab-b.1]  []}]", "山田 太朗"},
+		{"concurrent edits: later wins, both shown", append(slices.Clone(base),
+			ed("tab-a", 3, now+10, "tab-a.1", "name", "山田 太郎", ""),
+			ed("tab-c", 1, now+20, "tab-a.1", "name", "山田 多郎", "")),
+			"[{edit [tab-a.1] name [山田 多郎 山田 太郎]} {two_shelters [tab-a.1 tab-b.1]  []}]", "山田 多郎"},
+		{"a resolving edit ends the conflict", append(slices.Clone(base),
+			ed("tab-a", 3, now+10, "tab-a.1", "name", "山田 太郎", ""),
+			ed("tab-c", 1, now+20, "tab-a.1", "name", "山田 多郎", ""),
+			ed("tab-c", 2, now+30, "tab-a.1", "name", "山田 太郎", "tab-c.1")),
+			"[{two_shelters [tab-a.1 tab-b.1]  []}]", "山田 太郎"},
+		{"a kana correction ends the two-shelter match", append(slices.Clone(base),
+			ed("tab-a", 3, now+10, "tab-a.1", "kana", "やまだ じろう", "")),
+			"[]", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := Fold(tt.ops)
+			if got := fmt.Sprint(st.Conflicts()); got != tt.want {
+				t.Fatalf("Conflicts = %s, want %s", got, tt.want)
+			}
+			if got := st.Evacuees["tab-a.1"].Name; got != tt.value {
+				t.Fatalf("name = %q, want %q", got, tt.value)
+			}
+			// Same answer from any arrival order.
+			r := rand.New(rand.NewPCG(3, 4))
+			for range 20 {
+				shuffled := slices.Clone(tt.ops)
+				r.Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
+				if got := fmt.Sprint(Fold(shuffled).Conflicts()); got != tt.want {
+					t.Fatalf("order-dependent conflicts: %s", got)
+				}
+			}
+		})
+	}
+}
+
+func TestEditsRefused(t *testing.T) {
+	now := uint64(hlc.Make(time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC).UnixMilli(), 0))
+	ops := []syncproto.Op{
+		op("tab-a", 1, now, shelter.OpEvacueeAdd, shelter.Evacuee{Shelter: "s1", Kana: "ア", BirthYear: 1950}),
+		op("tab-a", 2, now+1, shelter.OpEvacueeEdit, shelter.Edit{Shelter: "s1", Record: "tab-z.9", Field: "name", Value: "x"}),
+		op("tab-a", 3, now+2, shelter.OpEvacueeEdit, shelter.Edit{Shelter: "s2", Record: "tab-a.1", Field: "name", Value: "x"}),
+		op("tab-a", 4, now+3, shelter.OpEvacueeEdit, shelter.Edit{Shelter: "s1", Record: "tab-a.1", Field: "kana", Value: "abc"}),
+		op("tab-a", 5, now+4, shelter.OpEvacueeEdit, shelter.Edit{Shelter: "s1", Record: "tab-a.1", Field: "birth_year", Value: "3000"}),
+		op("tab-a", 6, now+5, shelter.OpEvacueeEdit, shelter.Edit{Shelter: "s1", Record: "tab-a.1", Field: "shelter", Value: "s9"}),
+	}
+	st := Fold(ops)
+	if len(st.Rejected) != 5 {
+		t.Fatalf("Rejected = %+v, want the 5 bad edits", st.Rejected)
+	}
+	if e := st.Evacuees["tab-a.1"]; e.Kana != "ア" || e.BirthYear != 1950 || e.Shelter != "s1" {
+		t.Fatalf("a refused edit changed the record: %+v", e)
 	}
 }

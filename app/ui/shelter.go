@@ -3,6 +3,7 @@ package ui
 import (
 	"encoding/json"
 	"errors"
+	"strconv"
 	"strings"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 
 	"smartpass.city/smartpass/app/facility"
 	"smartpass.city/smartpass/app/shelter"
+	"smartpass.city/smartpass/app/state"
 )
 
 // shelterPage is the volunteer's screen: check people in by hand at the
@@ -27,6 +29,8 @@ type shelterPage struct {
 	// inflight holds the records being saved: a second press with the same
 	// entry is a double tap and is ignored; any other entry is saved too.
 	inflight map[shelter.Evacuee]bool
+	// editing is the record being corrected, "" when the form adds.
+	editing string
 }
 
 func (p *shelterPage) OnMount(ctx app.Context) { p.mount(ctx) }
@@ -56,6 +60,7 @@ func (p *shelterPage) Render() app.UI {
 	}
 	unsent := p.unsent()
 	people := p.st.EvacueesAt(cur.ID)
+	flags := conflictFlags(p.st)
 	count := p.tr("list.title", len(people))
 	if cur.Capacity > 0 {
 		count = p.tr("list.capacity", len(people), cur.Capacity)
@@ -65,12 +70,24 @@ func (p *shelterPage) Render() app.UI {
 		app.P().ID("shelter-name").Class("place").Text(cur.Name(p.lang)),
 		p.refused(),
 		app.Form().ID("add-evacuee").Class("card").OnSubmit(p.submit).Body(
-			app.H2().Text(p.tr("shelter.add")),
+			app.If(p.editing == "", func() app.UI {
+				return app.H2().Text(p.tr("shelter.add"))
+			}).Else(func() app.UI {
+				return app.H2().ID("editing").Text(p.tr("shelter.edit", p.st.Evacuees[p.editing].Kana))
+			}),
 			p.field("kana", p.tr("field.kana"), p.tr("field.kana.h"), p.kana, &p.kana),
 			p.field("name", p.tr("field.name"), p.tr("field.name.h"), p.name, &p.name),
 			p.field("birth", p.tr("field.birth"), p.tr("field.birth.h"), p.birth, &p.birth),
 			app.Div().Class("actions").Body(
-				app.Button().ID("add").Type("submit").Text(p.tr("action.add")),
+				app.If(p.editing == "", func() app.UI {
+					return app.Button().ID("add").Type("submit").Text(p.tr("action.add"))
+				}).Else(func() app.UI {
+					return app.Div().Class("actions").Body(
+						app.Button().ID("save-edit").Type("submit").Text(p.tr("action.edit")),
+						app.Button().ID("cancel-edit").Class("secondary").Type("button").Text(p.tr("action.cancel")).
+							OnClick(func(ctx app.Context, e app.Event) { p.stopEditing() }),
+					)
+				}),
 			),
 			app.If(p.msg != "", func() app.UI {
 				return app.P().ID("form-message").Class("notice").Attr("role", "status").Text(p.msg)
@@ -86,6 +103,7 @@ func (p *shelterPage) Render() app.UI {
 					app.Th().Text(p.tr("col.name")),
 					app.Th().Text(p.tr("col.birth")),
 					app.Th().Text(p.tr("col.sync")),
+					app.Th(),
 				)),
 				app.TBody().Body(app.Range(people).Slice(func(i int) app.UI {
 					e := people[i]
@@ -94,10 +112,17 @@ func (p *shelterPage) Render() app.UI {
 						sync = p.tr("sync.pending")
 					}
 					return app.Tr().Attr("data-id", e.ID).Body(
-						app.Td().Text(e.Kana),
+						app.Td().Body(
+							app.Text(e.Kana),
+							app.If(flags[e.ID] != "", func() app.UI {
+								return app.Span().Class("flag").Attr("data-conflict", flags[e.ID]).Text(p.tr("conflict.flag." + flags[e.ID]))
+							}),
+						),
 						app.Td().Text(e.Name),
 						app.Td().Text(e.BirthYear),
 						app.Td().Class("sync").Attr("data-unsent", unsent[e.ID]).Text(sync),
+						app.Td().Body(app.Button().Class("secondary small edit").Type("button").Text(p.tr("action.correct")).
+							OnClick(func(ctx app.Context, ev app.Event) { p.startEditing(e) })),
 					)
 				})),
 			)
@@ -169,6 +194,10 @@ func (p *shelterPage) submit(ctx app.Context, e app.Event) {
 		}
 		return
 	}
+	if p.editing != "" {
+		p.saveEdit(ctx, ev)
+		return
+	}
 	if p.inflight[ev] {
 		return // a double tap on the entry being saved
 	}
@@ -202,6 +231,60 @@ func (p *shelterPage) submit(ctx app.Context, e app.Event) {
 			}
 		})
 	})
+}
+
+// startEditing fills the form with a record for correction.
+func (p *shelterPage) startEditing(e shelter.Evacuee) {
+	p.editing, p.fieldErr, p.msg = e.ID, nil, ""
+	p.name, p.kana, p.birth = e.Name, e.Kana, strconv.Itoa(e.BirthYear)
+}
+
+func (p *shelterPage) stopEditing() {
+	p.editing, p.fieldErr = "", nil
+	p.name, p.kana, p.birth = "", "", ""
+}
+
+// saveEdit records one correction op per changed field, each naming the
+// value it replaces, so two volunteers correcting one field offline are
+// shown to staff instead of one of them being lost.
+func (p *shelterPage) saveEdit(ctx app.Context, ev shelter.Evacuee) {
+	id := p.editing
+	old := p.st.Evacuees[id]
+	var edits []shelter.Edit
+	for _, f := range []string{shelter.FieldKana, shelter.FieldName, shelter.FieldBirthYear} {
+		if v := shelter.Value(ev, f); v != shelter.Value(old, f) {
+			edits = append(edits, shelter.Edit{Shelter: old.Shelter, Record: id, Field: f, Value: v, Prev: p.st.FieldSource(id, f)})
+		}
+	}
+	p.stopEditing()
+	ctx.Async(func() {
+		var err error
+		for _, ed := range edits {
+			if _, err = p.sync.Record(ctx, shelter.OpEvacueeEdit, ed); err != nil {
+				break
+			}
+		}
+		ctx.Dispatch(func(ctx app.Context) {
+			if err != nil {
+				app.Log("shelter: record correction:", err)
+				p.msg = p.tr("err.save")
+				return
+			}
+			p.msg = p.tr("edited", ev.Kana)
+		})
+	})
+}
+
+// conflictFlags marks the records staff must look at: the kind of
+// conflict each is in.
+func conflictFlags(st *state.State) map[string]string {
+	flags := make(map[string]string)
+	for _, c := range st.Conflicts() {
+		for _, id := range c.Records {
+			flags[id] = c.Kind
+		}
+	}
+	return flags
 }
 
 // formField maps a record's field to the form input that edits it.

@@ -139,8 +139,15 @@ func round(t *testing.T, seed uint64) (chaos.Counts, int) {
 						at = shelters[1]
 					}
 				}
-				e := shelter.Evacuee{Shelter: at, Kana: "テスト", BirthYear: 1950 + n%50, Name: fmt.Sprintf("device %d person %d", i, n)}
-				if _, err := d.eng.Record(ctx, shelter.OpEvacueeAdd, e); err != nil {
+				kind, body := shelter.OpEvacueeAdd, any(shelter.Evacuee{Shelter: at, Kana: "テスト", BirthYear: 1950 + n%50, Name: fmt.Sprintf("device %d person %d", i, n)})
+				if n%7 == 6 {
+					// A correction of a name some device at this shelter
+					// recorded, made without seeing other corrections:
+					// conflicts must fold alike everywhere.
+					other := devices[wrong.IntN(len(devices))]
+					kind, body = shelter.OpEvacueeEdit, shelter.Edit{Shelter: d.scope.Facility.ID, Record: fmt.Sprintf("%s.%d", other.store.DeviceID(), 1+wrong.IntN(5)), Field: shelter.FieldName, Value: fmt.Sprintf("corrected by %d at %d", i, n)}
+				}
+				if _, err := d.eng.Record(ctx, kind, body); err != nil {
 					t.Error(err)
 					return
 				}
@@ -261,5 +268,6 @@ func checkServer(t *testing.T, ops []syncproto.Op, devices []*device) {
 			t.Fatalf("server holds %d ops of %s, want %d", n, d.store.DeviceID(), d.ops)
 		}
 	}
-	t.Logf("%d ops on the server, %d of them refused by scope", len(ops), rejected)
+	conflicts := len(state.Fold(ops).Conflicts())
+	t.Logf("%d ops on the server, %d of them refused by scope; %d conflicts for staff", len(ops), rejected, conflicts)
 }
