@@ -122,15 +122,16 @@ func demoCodes(reg *devices.Registry, fac devices.Facilities) http.HandlerFunc {
 			if _, ok := all[f.ID]; !ok {
 				continue
 			}
-			for _, role := range scope.RolesFor(f.Kind) {
-				code, err := reg.Issue(f.ID, role, time.Hour)
-				if err != nil {
-					http.Error(w, err.Error(), http.StatusInternalServerError)
-					return
-				}
-				f := all[f.ID]
-				out = append(out, syncproto.DemoCode{Facility: f.ID, NameJA: f.NameJA, NameEN: f.NameEN, Role: string(role), Code: code})
+			// The first role of a kind is its terminal's; the others (the
+			// registrar, the auditor) have no screens to try yet.
+			role := scope.RolesFor(f.Kind)[0]
+			code, err := reg.Issue(f.ID, role, time.Hour)
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusInternalServerError)
+				return
 			}
+			f = all[f.ID]
+			out = append(out, syncproto.DemoCode{Facility: f.ID, NameJA: f.NameJA, NameEN: f.NameEN, Role: string(role), Code: code})
 		}
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Cache-Control", "no-store")

@@ -41,6 +41,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 )
 
 // Version is the protocol version this package speaks. A peer that sends
@@ -68,15 +69,16 @@ type Type uint8
 
 // The frame types. The numbers are part of the protocol: never reuse one.
 const (
-	TypeHello     Type = 1 // device -> server: first frame of a session
-	TypeWelcome   Type = 2 // server -> device: answer to Hello
-	TypePush      Type = 3 // device -> server: a batch of local ops
-	TypeAck       Type = 4 // server -> device: highest contiguous device_seq held
-	TypePull      Type = 5 // device -> server: start a feed after a cursor
-	TypeOps       Type = 6 // server -> device: ops of a feed in global order
-	TypeError     Type = 7 // either way: a refusal with a code and a message
-	TypeChallenge Type = 8 // server -> device: answer to Hello, a nonce to sign
-	TypeAuth      Type = 9 // device -> server: the signed nonce
+	TypeHello     Type = 1  // device -> server: first frame of a session
+	TypeWelcome   Type = 2  // server -> device: answer to Hello
+	TypePush      Type = 3  // device -> server: a batch of local ops
+	TypeAck       Type = 4  // server -> device: highest contiguous device_seq held
+	TypePull      Type = 5  // device -> server: start a feed after a cursor
+	TypeOps       Type = 6  // server -> device: ops of a feed in global order
+	TypeError     Type = 7  // either way: a refusal with a code and a message
+	TypeChallenge Type = 8  // server -> device: answer to Hello, a nonce to sign
+	TypeAuth      Type = 9  // device -> server: the signed nonce
+	TypeChunk     Type = 10 // server -> device: one chunk of a feed's snapshot (binary body)
 )
 
 func (t Type) String() string {
@@ -99,6 +101,8 @@ func (t Type) String() string {
 		return "challenge"
 	case TypeAuth:
 		return "auth"
+	case TypeChunk:
+		return "chunk"
 	}
 	return fmt.Sprintf("type(%d)", uint8(t))
 }
@@ -238,6 +242,9 @@ type Welcome struct {
 	Facility string   `json:"facility,omitempty"`
 	Role     string   `json:"role,omitempty"`
 	Feeds    []string `json:"feeds,omitempty"`
+	// Snapshot lists the feeds (of Feeds) that a device with no cursor
+	// should bootstrap from a snapshot instead of replaying every op.
+	Snapshot []string `json:"snapshot,omitempty"`
 }
 
 // authContext separates sync signatures from anything else the device key
@@ -268,9 +275,18 @@ type Ack struct {
 
 // Pull asks for the ops of Feed after the global sequence After, then for
 // live updates on the same connection.
+//
+// With Snapshot set (and After zero), the server first sends the feed
+// compacted, as Chunk frames, then the ops after the snapshot's cursor. A
+// device whose bootstrap was cut off sends the snapshot's cursor as
+// ResumeAt and the next chunk it needs as ResumeFrom: the server rebuilds
+// the same snapshot and goes on from there.
 type Pull struct {
-	Feed  string `json:"feed"`
-	After uint64 `json:"after"`
+	Feed       string `json:"feed"`
+	After      uint64 `json:"after"`
+	Snapshot   bool   `json:"snapshot,omitempty"`
+	ResumeAt   uint64 `json:"resume_at,omitempty"`
+	ResumeFrom uint64 `json:"resume_from,omitempty"`
 }
 
 // Ops delivers ops of a feed in global order. Cursor is the global sequence
@@ -350,10 +366,13 @@ func (f *Welcome) validate() error {
 	if len(f.Feeds) > MaxFeeds {
 		return fmt.Errorf("%w: %d feeds (limit %d)", ErrInvalid, len(f.Feeds), MaxFeeds)
 	}
-	for _, feed := range f.Feeds {
+	for _, feed := range append(slices.Clone(f.Feeds), f.Snapshot...) {
 		if err := validateFeed(feed); err != nil {
 			return err
 		}
+	}
+	if len(f.Snapshot) > MaxFeeds {
+		return fmt.Errorf("%w: %d snapshot feeds (limit %d)", ErrInvalid, len(f.Snapshot), MaxFeeds)
 	}
 	return nil
 }
@@ -413,7 +432,9 @@ func Encode(f Frame) ([]byte, error) {
 	var b bytes.Buffer
 	b.WriteByte(Version)
 	b.WriteByte(byte(f.Type()))
-	if err := json.NewEncoder(&b).Encode(f); err != nil {
+	if c, ok := f.(*Chunk); ok {
+		b.Write(c.appendBinary(nil))
+	} else if err := json.NewEncoder(&b).Encode(f); err != nil {
 		return nil, fmt.Errorf("syncproto: encode %s: %w", f.Type(), err)
 	}
 	if b.Len() > MaxFrameSize {
@@ -453,6 +474,15 @@ func Decode(p []byte) (Frame, error) {
 		f = new(Ops)
 	case TypeError:
 		f = new(Error)
+	case TypeChunk:
+		c := new(Chunk)
+		if err := c.decodeBinary(p[2:]); err != nil {
+			return nil, fmt.Errorf("syncproto: decode chunk: %w", err)
+		}
+		if err := c.validate(); err != nil {
+			return nil, fmt.Errorf("syncproto: decode chunk: %w", err)
+		}
+		return c, nil
 	default:
 		return nil, fmt.Errorf("syncproto: decode: %w: %d", ErrUnknownType, p[1])
 	}

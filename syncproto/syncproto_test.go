@@ -15,6 +15,11 @@ func TestRoundTrip(t *testing.T) {
 		&Welcome{Epoch: "e1", Acked: 7, Head: 99, Server: "v", Facility: "shelter-a", Role: "shelter", Feeds: []string{"public", "facility.shelter-a"}},
 		&Challenge{Nonce: bytes.Repeat([]byte{7}, NonceSize)},
 		&Auth{Sig: bytes.Repeat([]byte{9}, SignatureSize)},
+		&Chunk{Feed: "templates.kaga-playpark", At: 9, Index: 2, Last: true, Ops: []Op{
+			{Device: "desk", Seq: 3, HLC: 77, Kind: "face.template.put", Body: json.RawMessage(`{"resident":"r"}`), Global: 9},
+			{Device: "desk", Seq: 1, HLC: 70, Kind: "face.template.delete", Global: 4},
+		}},
+		&Pull{Feed: "templates.x", Snapshot: true, ResumeAt: 90, ResumeFrom: 3},
 		&Push{Ops: []Op{{Device: "dev-1", Seq: 1, HLC: 5, Kind: "shelter.evacuee.add", Body: json.RawMessage(`{"a":1}`)}}},
 		&Ack{Acked: 3},
 		&Pull{Feed: "all", After: 10},
@@ -107,6 +112,7 @@ func FuzzDecode(f *testing.F) {
 		&Challenge{Nonce: make([]byte, NonceSize)},
 		&Auth{Sig: make([]byte, SignatureSize)},
 		&Welcome{Epoch: "e", Feeds: []string{"facility.a-b"}},
+		&Chunk{Feed: "templates.a", At: 5, Ops: []Op{{Device: "d", Seq: 1, HLC: 1, Kind: "k", Body: json.RawMessage(`{}`), Global: 5}}},
 	} {
 		b, err := Encode(fr)
 		if err != nil {
@@ -136,4 +142,32 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("encoding not stable:\n%q\n%q", b, b2)
 		}
 	})
+}
+
+// Every cut of a chunk short of its end is refused as malformed: a
+// terminal on a failing link never stores half a template.
+func TestTruncatedChunk(t *testing.T) {
+	b, err := Encode(&Chunk{Feed: "templates.a", At: 300, Index: 1, Ops: []Op{
+		{Device: "desk", Seq: 1, HLC: 5, Kind: "face.template.put", Body: json.RawMessage(`{"resident":"r1","vec":"AAAA"}`), Global: 200},
+		{Device: "desk", Seq: 2, HLC: 6, Kind: "face.template.put", Body: json.RawMessage(`{"resident":"r2","vec":"AAAA"}`), Global: 300},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for n := 2; n < len(b); n++ {
+		if f, err := Decode(b[:n]); !errors.Is(err, ErrMalformed) {
+			t.Fatalf("chunk cut at %d of %d bytes: %#v, %v; want ErrMalformed", n, len(b), f, err)
+		}
+	}
+	extra := append(bytes.Clone(b), 0)
+	if _, err := Decode(extra); !errors.Is(err, ErrMalformed) {
+		t.Fatalf("chunk with a trailing byte: %v", err)
+	}
+	// An op newer than the snapshot it claims to be part of is refused.
+	bad, _ := Encode(&Chunk{Feed: "templates.a", At: 300})
+	c := &Chunk{Feed: "templates.a", At: 10, Ops: []Op{{Device: "d", Seq: 1, Kind: "k", Global: 11}}}
+	bad = append(bad[:2], c.appendBinary(nil)...)
+	if _, err := Decode(bad); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("op past the snapshot cursor: %v, want ErrInvalid", err)
+	}
 }

@@ -18,9 +18,11 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"smartpass.city/smartpass/app/facility"
 	"smartpass.city/smartpass/app/shelter"
+	"smartpass.city/smartpass/app/template"
 	"smartpass.city/smartpass/syncproto"
 )
 
@@ -33,6 +35,12 @@ const (
 	Reception Role = "reception" // a hospital's reception terminal
 	PlayPark  Role = "playpark"  // a play park's entrance terminal
 	HQ        Role = "hq"        // the disaster HQ's screens: every shelter, read only
+	// Registrar is the city office's enrollment desk, which records
+	// residents' face templates for the facilities they consented to.
+	Registrar Role = "registrar"
+	// Audit reads the whole log (FeedAll), templates included: backup
+	// checks and the tests' auditor, never a screen.
+	Audit Role = "audit"
 )
 
 // rolesByKind lists the roles a device of each facility kind may hold.
@@ -40,20 +48,41 @@ var rolesByKind = map[facility.Kind][]Role{
 	facility.Shelter:  {Shelter},
 	facility.Hospital: {Reception},
 	facility.PlayPark: {PlayPark},
-	facility.HQ:       {HQ},
+	facility.HQ:       {HQ, Registrar, Audit},
 }
 
 // RolesFor returns the roles a device of a facility of kind k may hold.
 func RolesFor(k facility.Kind) []Role { return slices.Clone(rolesByKind[k]) }
 
-// Feed names. A facility's own feed is FacilityFeed(id).
+// Feed names. A facility's own feed is FacilityFeed(id), its face
+// templates TemplateFeed(id).
 const (
-	FeedAll    = "all"    // every op: HQ only
+	FeedAll    = "all"    // every op: audit only
 	FeedPublic = "public" // facility records, which every device needs
+	FeedHQ     = "hq"     // every shelter's records, for the HQ
 )
 
 // FacilityFeed names the feed of one facility's own ops.
 func FacilityFeed(id string) string { return "facility." + id }
+
+// templatePrefix starts the name of every template feed.
+const templatePrefix = "templates."
+
+// TemplateFeed names the feed of the templates a facility's terminals
+// match against.
+func TemplateFeed(id string) string { return templatePrefix + id }
+
+// IsSnapshot reports whether feed is served to a new device as a
+// compacted snapshot (template feeds: many records, read-mostly).
+func IsSnapshot(feed string) bool { return strings.HasPrefix(feed, templatePrefix) }
+
+// SnapshotKey names the record an op of a snapshot feed is about: a
+// snapshot keeps only the latest op per key.
+func SnapshotKey(op syncproto.Op) string {
+	var r struct{ Resident string }
+	json.Unmarshal(op.Body, &r)
+	return r.Resident
+}
 
 // OpRejected is the kind of op the server stores in place of an op the
 // pushing device was not allowed to record. It keeps the op's (device,
@@ -90,10 +119,15 @@ func CheckRole(f facility.Facility, role Role) error {
 
 // Feeds returns the feeds the device pulls.
 func (d Device) Feeds() []string {
-	if d.Role == HQ {
+	switch d.Role {
+	case HQ:
+		return []string{FeedPublic, FeedHQ}
+	case Audit:
 		return []string{FeedAll}
+	case Registrar:
+		return []string{FeedPublic}
 	}
-	return []string{FeedPublic, FacilityFeed(d.Facility.ID)}
+	return []string{FeedPublic, FacilityFeed(d.Facility.ID), TemplateFeed(d.Facility.ID)}
 }
 
 // MayPull reports whether the device may pull feed.
@@ -101,7 +135,8 @@ func (d Device) MayPull(feed string) bool { return slices.Contains(d.Feeds(), fe
 
 // pushable lists the op kinds each role records.
 var pushable = map[Role][]string{
-	Shelter: {shelter.OpEvacueeAdd, shelter.OpEvacueeEdit},
+	Shelter:   {shelter.OpEvacueeAdd, shelter.OpEvacueeEdit},
+	Registrar: {template.OpPut, template.OpDelete},
 }
 
 // Check reports whether the device may record op: its role must record
@@ -109,6 +144,11 @@ var pushable = map[Role][]string{
 func (d Device) Check(op syncproto.Op) error {
 	if op.Kind != OpRejected && !slices.Contains(pushable[d.Role], op.Kind) {
 		return fmt.Errorf("%w: a %s device does not record %s", ErrForbidden, d.Role, op.Kind)
+	}
+	if d.Role == Registrar {
+		// The city desk records for residents of every facility; the
+		// template must still be well formed.
+		return checkTemplate(op)
 	}
 	// A device may send back the server's own verdict on one of its ops
 	// (after a restore from backup it resends everything).
@@ -136,11 +176,42 @@ func (d Device) Reject(op syncproto.Op, reason error) syncproto.Op {
 // Feeds returns the feeds op belongs to besides FeedAll. An op of a kind
 // this build does not know belongs to FeedAll only.
 func Feeds(op syncproto.Op) []string {
-	if op.Kind == facility.OpUpsert {
+	switch op.Kind {
+	case facility.OpUpsert:
 		return []string{FeedPublic}
+	case template.OpPut, template.OpDelete:
+		var t struct{ Facilities []string }
+		json.Unmarshal(op.Body, &t)
+		var out []string
+		for _, f := range t.Facilities {
+			out = append(out, TemplateFeed(f))
+		}
+		return out
 	}
 	if at, err := facilityOf(op); err == nil && at != "" {
-		return []string{FacilityFeed(at)}
+		// Every op that concerns a facility so far is a shelter's; the HQ
+		// sees them all.
+		return []string{FacilityFeed(at), FeedHQ}
+	}
+	return nil
+}
+
+// checkTemplate checks a template op's body.
+func checkTemplate(op syncproto.Op) error {
+	switch op.Kind {
+	case template.OpPut:
+		var t template.Template
+		if err := json.Unmarshal(op.Body, &t); err != nil {
+			return fmt.Errorf("%w: %s body: %v", ErrForbidden, op.Kind, err)
+		}
+		if err := t.Validate(); err != nil {
+			return fmt.Errorf("%w: %v", ErrForbidden, err)
+		}
+	case template.OpDelete:
+		var d template.Delete
+		if err := json.Unmarshal(op.Body, &d); err != nil || d.Resident == "" || len(d.Facilities) == 0 {
+			return fmt.Errorf("%w: %s names no resident or facility", ErrForbidden, op.Kind)
+		}
 	}
 	return nil
 }

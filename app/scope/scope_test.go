@@ -8,6 +8,7 @@ import (
 
 	"smartpass.city/smartpass/app/facility"
 	"smartpass.city/smartpass/app/shelter"
+	"smartpass.city/smartpass/app/template"
 	"smartpass.city/smartpass/syncproto"
 )
 
@@ -28,6 +29,11 @@ func editOp(at string) syncproto.Op {
 	return syncproto.Op{Device: "d", Seq: 2, HLC: 2, Kind: shelter.OpEvacueeEdit, Body: b}
 }
 
+func templateOp(facilities ...string) syncproto.Op {
+	b, _ := json.Marshal(template.Template{Resident: "r-1", Model: "m", Facilities: facilities, Vec: template.Pack([]float32{1, 0})})
+	return syncproto.Op{Device: "desk", Seq: 1, HLC: 1, Kind: template.OpPut, Body: b}
+}
+
 func TestCheck(t *testing.T) {
 	volunteer := Device{ID: "d", Facility: daishoji, Role: Shelter}
 	tests := []struct {
@@ -46,6 +52,10 @@ func TestCheck(t *testing.T) {
 		{"hq records a check-in", Device{ID: "h", Facility: hq, Role: HQ}, evacueeOp(daishoji.ID), false},
 		{"correction at own shelter", volunteer, editOp(daishoji.ID), true},
 		{"correction at another shelter", volunteer, editOp(yamashiro.ID), false},
+		{"registrar records a template", Device{Facility: hq, Role: Registrar}, templateOp(park.ID), true},
+		{"registrar records a broken template", Device{Facility: hq, Role: Registrar}, syncproto.Op{Kind: template.OpPut, Body: json.RawMessage(`{"resident":"r"}`)}, false},
+		{"a shelter tablet records a template", volunteer, templateOp(daishoji.ID), false},
+		{"registrar records a check-in", Device{Facility: hq, Role: Registrar}, evacueeOp(daishoji.ID), false},
 		{"verdict sent back by its device", volunteer, volunteer.Reject(evacueeOp(yamashiro.ID), ErrForbidden), true},
 		{"verdict of another facility", volunteer, Device{Facility: yamashiro}.Reject(evacueeOp(yamashiro.ID), ErrForbidden), false},
 	}
@@ -69,9 +79,10 @@ func TestFeeds(t *testing.T) {
 		want []string
 	}{
 		{"facility record", syncproto.Op{Kind: facility.OpUpsert}, []string{FeedPublic}},
-		{"check-in", evacueeOp(daishoji.ID), []string{"facility.shelter-daishoji"}},
-		{"correction", editOp(yamashiro.ID), []string{"facility.shelter-yamashiro"}},
-		{"rejection goes to the pushing device's facility", Device{Facility: daishoji}.Reject(evacueeOp(yamashiro.ID), ErrForbidden), []string{"facility.shelter-daishoji"}},
+		{"check-in", evacueeOp(daishoji.ID), []string{"facility.shelter-daishoji", FeedHQ}},
+		{"correction", editOp(yamashiro.ID), []string{"facility.shelter-yamashiro", FeedHQ}},
+		{"rejection goes to the pushing device's facility", Device{Facility: daishoji}.Reject(evacueeOp(yamashiro.ID), ErrForbidden), []string{"facility.shelter-daishoji", FeedHQ}},
+		{"template", templateOp(park.ID, daishoji.ID), []string{"templates.kaga-playpark", "templates.shelter-daishoji"}},
 		{"unknown kind", syncproto.Op{Kind: "fare.charge"}, nil},
 	}
 	for _, tt := range tests {
@@ -85,8 +96,11 @@ func TestFeeds(t *testing.T) {
 	if !shelterDev.MayPull(FacilityFeed(daishoji.ID)) || shelterDev.MayPull(FacilityFeed(yamashiro.ID)) || shelterDev.MayPull(FeedAll) {
 		t.Fatalf("shelter device feeds = %v", shelterDev.Feeds())
 	}
-	if hqDev := (Device{Facility: hq, Role: HQ}); !hqDev.MayPull(FeedAll) {
-		t.Fatalf("hq feeds = %v", hqDev.Feeds())
+	if hqDev := (Device{Facility: hq, Role: HQ}); !hqDev.MayPull(FeedHQ) || hqDev.MayPull(FeedAll) || hqDev.MayPull(TemplateFeed(park.ID)) {
+		t.Fatalf("hq feeds = %v: want the shelters' records, never templates", hqDev.Feeds())
+	}
+	if parkDev := (Device{Facility: park, Role: PlayPark}); !parkDev.MayPull(TemplateFeed(park.ID)) || parkDev.MayPull(TemplateFeed(daishoji.ID)) {
+		t.Fatalf("play park feeds = %v: want its own templates only", parkDev.Feeds())
 	}
 	for _, f := range shelterDev.Feeds() {
 		if _, err := syncproto.Encode(&syncproto.Pull{Feed: f}); err != nil {

@@ -15,6 +15,7 @@ import (
 	"smartpass.city/smartpass/app/hlc"
 	"smartpass.city/smartpass/app/scope"
 	"smartpass.city/smartpass/app/shelter"
+	"smartpass.city/smartpass/app/template"
 	"smartpass.city/smartpass/syncproto"
 )
 
@@ -22,6 +23,9 @@ import (
 type State struct {
 	Facilities map[string]facility.Facility
 	Evacuees   map[string]shelter.Evacuee
+	// Templates holds the face templates this device may match against,
+	// by resident.
+	Templates map[string]template.Template
 	// Rejected lists ops that could not be applied, with the reason, so
 	// staff see them instead of losing them silently.
 	Rejected []Rejected
@@ -52,6 +56,7 @@ func Fold(ops []syncproto.Op) *State {
 	s := &State{
 		Facilities: make(map[string]facility.Facility),
 		Evacuees:   make(map[string]shelter.Evacuee),
+		Templates:  make(map[string]template.Template),
 		edits:      make(map[string]map[string][]edit),
 	}
 	for _, op := range sorted {
@@ -109,6 +114,21 @@ func (s *State) apply(op syncproto.Op) error {
 			s.edits[ed.Record] = make(map[string][]edit)
 		}
 		s.edits[ed.Record][ed.Field] = append(s.edits[ed.Record][ed.Field], edit{id: RecordID(op), value: shelter.Value(e, ed.Field), prev: ed.Prev})
+	case template.OpPut:
+		var t template.Template
+		if err := json.Unmarshal(op.Body, &t); err != nil {
+			return fmt.Errorf("state: %s body: %w", op.Kind, err)
+		}
+		if err := t.Validate(); err != nil {
+			return fmt.Errorf("state: %w", err)
+		}
+		s.Templates[t.Resident] = t
+	case template.OpDelete:
+		var d template.Delete
+		if err := json.Unmarshal(op.Body, &d); err != nil {
+			return fmt.Errorf("state: %s body: %w", op.Kind, err)
+		}
+		delete(s.Templates, d.Resident)
 	case scope.OpRejected:
 		// The server refused the op its device recorded: show it as
 		// refused, with the original kind and body, never apply it.

@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"time"
 
@@ -280,11 +281,11 @@ func (e *Engine) session(ctx context.Context) error {
 	// Pull every feed the server says this device sees, each from its
 	// own cursor.
 	for _, feed := range w.Feeds {
-		cursor, err := e.store.Cursor(ctx, feed)
+		pull, err := e.pull(ctx, feed, slices.Contains(w.Snapshot, feed))
 		if err != nil {
-			return fmt.Errorf("synclog: read cursor of %s: %w", feed, err)
+			return err
 		}
-		if err := send(ctx, conn, &syncproto.Pull{Feed: feed, After: cursor}); err != nil {
+		if err := send(ctx, conn, pull); err != nil {
 			return err
 		}
 	}
@@ -295,6 +296,54 @@ func (e *Engine) session(ctx context.Context) error {
 	go func() { errc <- e.readLoop(ctx, conn, w.Acked, acked) }()
 	go func() { errc <- e.pushLoop(ctx, conn, w.Acked, acked) }()
 	return <-errc
+}
+
+// pull is the request for one feed: from its cursor, or, for a snapshot
+// feed never pulled, a snapshot (resumed where an earlier one stopped).
+func (e *Engine) pull(ctx context.Context, feed string, snapshot bool) (*syncproto.Pull, error) {
+	cursor, err := e.store.Cursor(ctx, feed)
+	if err != nil {
+		return nil, fmt.Errorf("synclog: read cursor of %s: %w", feed, err)
+	}
+	if !snapshot || cursor != 0 {
+		return &syncproto.Pull{Feed: feed, After: cursor}, nil
+	}
+	at, next, err := e.store.SnapshotProgress(ctx, feed)
+	if err != nil {
+		return nil, fmt.Errorf("synclog: read snapshot progress of %s: %w", feed, err)
+	}
+	return &syncproto.Pull{Feed: feed, Snapshot: true, ResumeAt: at, ResumeFrom: next}, nil
+}
+
+// chunk stores one snapshot chunk, then the progress past it: a drop
+// between the two costs one chunk sent again, which stores nothing twice.
+func (e *Engine) chunk(ctx context.Context, c *syncproto.Chunk) error {
+	at, next, err := e.store.SnapshotProgress(ctx, c.Feed)
+	if err != nil {
+		return fmt.Errorf("synclog: read snapshot progress: %w", err)
+	}
+	if (at != 0 && c.At != at) || c.Index != next {
+		return fmt.Errorf("synclog: %w: snapshot chunk %d at %d of %s, want chunk %d at %d", syncproto.ErrUnexpected, c.Index, c.At, c.Feed, next, at)
+	}
+	for _, op := range c.Ops {
+		e.clock.Observe(op.HLC)
+	}
+	cursor := uint64(0) // a cursor never moves back: zero leaves it
+	if c.Last {
+		cursor = c.At
+	}
+	if err := e.store.SaveRemote(ctx, c.Feed, c.Ops, cursor); err != nil {
+		return fmt.Errorf("synclog: save snapshot chunk: %w", err)
+	}
+	at, next = c.At, c.Index+1
+	if c.Last {
+		at, next = 0, 0
+	}
+	if err := e.store.SetSnapshotProgress(ctx, c.Feed, at, next); err != nil {
+		return fmt.Errorf("synclog: save snapshot progress: %w", err)
+	}
+	e.update(func(s *Status) { s.LastSync = e.now() })
+	return nil
 }
 
 // readLoop handles the server's frames: acks, ops and errors.
@@ -326,6 +375,10 @@ func (e *Engine) readLoop(ctx context.Context, conn Conn, mark uint64, acked cha
 				return fmt.Errorf("synclog: save pulled ops: %w", err)
 			}
 			e.update(func(s *Status) { s.LastSync = e.now() })
+		case *syncproto.Chunk:
+			if err := e.chunk(ctx, f); err != nil {
+				return err
+			}
 		case *syncproto.Error:
 			// recv returned fatal ones as errors already.
 			err := fmt.Errorf("synclog: %w: %s: %s", ErrRefused, f.Code, f.Message)

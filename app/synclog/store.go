@@ -43,9 +43,16 @@ type Store interface {
 	Cursor(ctx context.Context, feed string) (uint64, error)
 	// Epoch returns the server epoch the cursors belong to ("" at first).
 	Epoch(ctx context.Context) (string, error)
-	// SetEpoch records a new server epoch and sets every cursor back to
-	// zero: global sequences of another server history mean nothing.
+	// SetEpoch records a new server epoch and sets every cursor and
+	// snapshot progress back to zero: global sequences of another server
+	// history mean nothing.
 	SetEpoch(ctx context.Context, epoch string) error
+	// SnapshotProgress returns how far a snapshot bootstrap of feed got:
+	// the snapshot's cursor and the next chunk wanted; zeros when none is
+	// under way.
+	SnapshotProgress(ctx context.Context, feed string) (at, next uint64, err error)
+	// SetSnapshotProgress records it, after the chunk's ops are saved.
+	SetSnapshotProgress(ctx context.Context, feed string, at, next uint64) error
 	// All returns every op held, local and remote.
 	All(ctx context.Context) ([]syncproto.Op, error)
 }
@@ -65,11 +72,12 @@ type MemStore struct {
 	epoch   string
 	ops     map[opKey]syncproto.Op
 	cursors map[string]uint64
+	snaps   map[string][2]uint64
 }
 
 // NewMemStore returns an empty store for the device named dev.
 func NewMemStore(dev string) *MemStore {
-	return &MemStore{dev: dev, ops: make(map[opKey]syncproto.Op), cursors: make(map[string]uint64)}
+	return &MemStore{dev: dev, ops: make(map[opKey]syncproto.Op), cursors: make(map[string]uint64), snaps: make(map[string][2]uint64)}
 }
 
 // DeviceID implements Store.
@@ -124,6 +132,23 @@ func (m *MemStore) SetEpoch(_ context.Context, epoch string) error {
 	defer m.mu.Unlock()
 	m.epoch = epoch
 	clear(m.cursors)
+	clear(m.snaps)
+	return nil
+}
+
+// SnapshotProgress implements Store.
+func (m *MemStore) SnapshotProgress(_ context.Context, feed string) (uint64, uint64, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	p := m.snaps[feed]
+	return p[0], p[1], nil
+}
+
+// SetSnapshotProgress implements Store.
+func (m *MemStore) SetSnapshotProgress(_ context.Context, feed string, at, next uint64) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.snaps[feed] = [2]uint64{at, next}
 	return nil
 }
 

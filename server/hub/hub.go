@@ -462,8 +462,27 @@ func (s *session) handle(ctx context.Context, f syncproto.Frame) error {
 		if s.feeds[f.Feed] {
 			return s.refuse(ctx, syncproto.CodeSequence, fmt.Sprintf("feed %q already open on this connection", f.Feed), false)
 		}
+		if f.Snapshot {
+			switch {
+			case !scope.IsSnapshot(f.Feed):
+				return s.refuse(ctx, syncproto.CodeInvalid, fmt.Sprintf("feed %q has no snapshot; pull it by cursor", f.Feed), false)
+			case f.After != 0:
+				return s.refuse(ctx, syncproto.CodeInvalid, "a snapshot starts a feed from nothing: after must be 0", false)
+			case f.ResumeAt > s.hub.log.Head():
+				return s.refuse(ctx, syncproto.CodeInvalid, fmt.Sprintf("the snapshot at %d being resumed is not of this server's history", f.ResumeAt), false)
+			}
+		}
 		s.feeds[f.Feed] = true
-		go s.feed(ctx, f.Feed, f.After)
+		go func() {
+			after := f.After
+			if f.Snapshot {
+				var ok bool
+				if after, ok = s.snapshot(ctx, f.Feed, f.ResumeAt, f.ResumeFrom); !ok {
+					return
+				}
+			}
+			s.feed(ctx, f.Feed, after)
+		}()
 		return nil
 	default:
 		return s.refuse(ctx, syncproto.CodeSequence, fmt.Sprintf("a device may not send %s here", f.Type()), false)
@@ -512,7 +531,7 @@ func (s *session) auth(ctx context.Context, a *syncproto.Auth) error {
 	s.logger().Info("sync: device connected", "facility", dev.Facility.ID, "role", dev.Role, "acked", mark)
 	return s.send(ctx, &syncproto.Welcome{
 		Epoch: s.hub.log.Epoch(), Acked: mark, Head: s.hub.log.Head(), Server: s.hub.opt.Server,
-		Facility: dev.Facility.ID, Role: string(dev.Role), Feeds: dev.Feeds(),
+		Facility: dev.Facility.ID, Role: string(dev.Role), Feeds: dev.Feeds(), Snapshot: snapshotFeeds(dev.Feeds()),
 	})
 }
 
@@ -549,6 +568,17 @@ func (s *session) feed(ctx context.Context, feed string, cursor uint64) {
 			return
 		}
 	}
+}
+
+// snapshotFeeds returns the feeds of feeds served by snapshot.
+func snapshotFeeds(feeds []string) []string {
+	var out []string
+	for _, f := range feeds {
+		if scope.IsSnapshot(f) {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 func isClosed(err error) bool {

@@ -258,14 +258,14 @@ func (p *Proc) Enroll(t testing.TB, device, facility, role string) syncproto.Key
 const Auditor = "kaga-hq"
 
 // Ops returns every op the server holds, read over a fresh sync session
-// of an HQ device it enrolls: what a test compares against the devices to
+// of an audit device it enrolls: what a test compares against the devices to
 // prove nothing was lost or stored twice. The server must hold the demo
 // facilities (-demo).
 func (p *Proc) Ops(t testing.TB) []syncproto.Op {
 	t.Helper()
 	if p.auditor.Key == nil {
 		p.auditorID = fmt.Sprintf("auditor-%d", time.Now().UnixNano())
-		p.auditor = p.Enroll(t, p.auditorID, Auditor, "hq")
+		p.auditor = p.Enroll(t, p.auditorID, Auditor, "audit")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

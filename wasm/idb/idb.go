@@ -39,6 +39,7 @@ const (
 	keyAcked      = "acked" // the server's acknowledged mark
 	keyEpoch      = "epoch"
 	cursorPrefix  = "cursor:"
+	snapPrefix    = "snap:" // snapshot progress: [at, next]
 	// storeOutboxV1 held unacknowledged ops in schema 1. Dropping it loses
 	// nothing: every op is in storeOps, and with no acked mark the device
 	// sends all of them again, which the server stores once.
@@ -235,12 +236,17 @@ func (s *Store) SetEpoch(ctx context.Context, epoch string) error {
 	if err != nil {
 		return fmt.Errorf("idb: key range: %w", err)
 	}
+	snaps, err := cursors.Call("bound", snapPrefix, snapPrefix+"\uffff")
+	if err != nil {
+		return fmt.Errorf("idb: key range: %w", err)
+	}
 	t, err := s.begin("readwrite", storeMeta)
 	if err != nil {
 		return err
 	}
 	meta := t.store(storeMeta)
 	t.request(meta, "delete", []any{all}, nil)
+	t.request(meta, "delete", []any{snaps}, nil)
 	t.request(meta, "put", []any{epoch, keyEpoch}, nil)
 	if err := t.wait(ctx); err != nil {
 		return fmt.Errorf("idb: record epoch: %w", err)
@@ -416,4 +422,26 @@ func (s *Store) put(ctx context.Context, store, key string, v any) error {
 	}
 	t.request(t.store(store), "put", []any{v, key}, nil)
 	return t.wait(ctx)
+}
+
+// SnapshotProgress implements synclog.Store.
+func (s *Store) SnapshotProgress(ctx context.Context, feed string) (at, next uint64, err error) {
+	v, err := s.get(ctx, storeMeta, snapPrefix+feed)
+	if err != nil {
+		return 0, 0, fmt.Errorf("idb: read snapshot progress: %w", err)
+	}
+	if v.IsUndefined() || v.IsNull() {
+		return 0, 0, nil
+	}
+	a, _ := v.Index(0)
+	n, _ := v.Index(1)
+	return number(a), number(n), nil
+}
+
+// SetSnapshotProgress implements synclog.Store.
+func (s *Store) SetSnapshotProgress(ctx context.Context, feed string, at, next uint64) error {
+	if err := s.put(ctx, storeMeta, snapPrefix+feed, []any{float64(at), float64(next)}); err != nil {
+		return fmt.Errorf("idb: save snapshot progress: %w", err)
+	}
+	return nil
 }

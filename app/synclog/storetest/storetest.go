@@ -95,6 +95,16 @@ func Run(t *testing.T, open func() synclog.Store, reopen func(synclog.Store) syn
 	if e, _ := s.Epoch(ctx); e != "" {
 		t.Fatalf("epoch of a new store = %q, want empty", e)
 	}
+	const snap = "templates.park"
+	if at, next, err := s.SnapshotProgress(ctx, snap); err != nil || at != 0 || next != 0 {
+		t.Fatalf("snapshot progress of a new store = %d, %d, %v", at, next, err)
+	}
+	if err := s.SetSnapshotProgress(ctx, snap, 900, 3); err != nil {
+		t.Fatal(err)
+	}
+	if at, next, _ := s.SnapshotProgress(ctx, snap); at != 900 || next != 3 {
+		t.Fatalf("snapshot progress = %d, %d; want 900, 3", at, next)
+	}
 	if err := s.SetEpoch(ctx, "e1"); err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +114,11 @@ func Run(t *testing.T, open func() synclog.Store, reopen func(synclog.Store) syn
 	if c, _ := s.Cursor(ctx, feed); c != 0 {
 		t.Fatalf("cursor after a new epoch = %d, want 0", c)
 	}
+	if at, next, _ := s.SnapshotProgress(ctx, snap); at != 0 || next != 0 {
+		t.Fatalf("snapshot progress after a new epoch = %d, %d; want none", at, next)
+	}
 	s.SaveRemote(ctx, feed, nil, 2)
+	s.SetSnapshotProgress(ctx, snap, 40, 1)
 
 	if reopen == nil {
 		return
@@ -126,6 +140,9 @@ func Run(t *testing.T, open func() synclog.Store, reopen func(synclog.Store) syn
 	}
 	if c, _ := s.Cursor(ctx, feed); c != 2 {
 		t.Fatalf("cursor after reopen = %d, want 2", c)
+	}
+	if at, next, _ := s.SnapshotProgress(ctx, snap); at != 40 || next != 1 {
+		t.Fatalf("snapshot progress after reopen = %d, %d; want 40, 1", at, next)
 	}
 }
 

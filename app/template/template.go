@@ -1,0 +1,94 @@
+// Package template is a resident's face template as the op log carries it:
+// an L2-normalised vector of float16 values tagged with the model that
+// made it, and the facilities whose terminals may match against it. The
+// face package makes templates; this package stores, checks and folds
+// them, so the sync and scoping code need nothing of face recognition.
+//
+// Templates are read-mostly and many (a city has tens of thousands), so
+// their feeds are served to a new terminal as a compacted snapshot: the
+// latest op per resident, in chunks, resumable after a dropped link.
+package template
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/x448/float16"
+)
+
+// Op kinds.
+const (
+	// OpPut stores or replaces a resident's template; its body is a
+	// Template.
+	OpPut = "face.template.put"
+	// OpDelete removes a resident's template everywhere; its body is a
+	// Delete. It stays in the snapshot as a tombstone, so a terminal that
+	// held the template learns to drop it.
+	OpDelete = "face.template.delete"
+)
+
+// MaxDims bounds a template's length; the published face networks use
+// 128 or 512.
+const MaxDims = 1024
+
+// Template is one resident's face template.
+type Template struct {
+	Resident   string   `json:"resident"`
+	Model      string   `json:"model"`
+	Facilities []string `json:"facilities"`
+	// Vec holds the float16 values, little-endian, two bytes each.
+	Vec []byte `json:"vec"`
+}
+
+// Delete removes a resident's template from the facilities' terminals.
+type Delete struct {
+	Resident   string   `json:"resident"`
+	Facilities []string `json:"facilities"`
+}
+
+// ErrInvalid is wrapped by Validate.
+var ErrInvalid = errors.New("invalid template")
+
+// Validate reports whether t can be stored.
+func (t Template) Validate() error {
+	switch {
+	case t.Resident == "" || len(t.Resident) > 64:
+		return fmt.Errorf("%w: resident %q", ErrInvalid, t.Resident)
+	case t.Model == "" || len(t.Model) > 64:
+		return fmt.Errorf("%w: model %q", ErrInvalid, t.Model)
+	case len(t.Vec) == 0 || len(t.Vec)%2 != 0 || len(t.Vec) > 2*MaxDims:
+		return fmt.Errorf("%w: vector of %d bytes", ErrInvalid, len(t.Vec))
+	case len(t.Facilities) == 0:
+		return fmt.Errorf("%w: no facility may use it", ErrInvalid)
+	}
+	return nil
+}
+
+// Pack converts v to float16 and normalises it to unit length first, so
+// the cosine of two templates is their dot product.
+func Pack(v []float32) []byte {
+	var sum float64
+	for _, x := range v {
+		sum += float64(x) * float64(x)
+	}
+	scale := float32(1)
+	if sum > 0 {
+		scale = float32(1 / math.Sqrt(sum))
+	}
+	out := make([]byte, 2*len(v))
+	for i, x := range v {
+		binary.LittleEndian.PutUint16(out[2*i:], float16.Fromfloat32(x*scale).Bits())
+	}
+	return out
+}
+
+// Unpack returns the float32 values of a packed vector.
+func Unpack(b []byte) []float32 {
+	out := make([]float32, len(b)/2)
+	for i := range out {
+		out[i] = float16.Frombits(binary.LittleEndian.Uint16(b[2*i:])).Float32()
+	}
+	return out
+}

@@ -1,0 +1,45 @@
+package template
+
+import (
+	"errors"
+	"math"
+	"testing"
+)
+
+func TestPackIsUnitLength(t *testing.T) {
+	v := make([]float32, 128)
+	for i := range v {
+		v[i] = float32(i%7) - 3
+	}
+	got := Unpack(Pack(v))
+	var sum float64
+	for _, x := range got {
+		sum += float64(x) * float64(x)
+	}
+	if math.Abs(sum-1) > 1e-3 {
+		t.Fatalf("|v|² = %f after packing, want 1", sum)
+	}
+	if len(Pack(v)) != 256 {
+		t.Fatalf("128 dims packed into %d bytes, want 256", len(Pack(v)))
+	}
+}
+
+func TestValidate(t *testing.T) {
+	good := Template{Resident: "r1", Model: "m", Facilities: []string{"kaga-playpark"}, Vec: Pack([]float32{1, 2})}
+	if err := good.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	for name, mut := range map[string]func(*Template){
+		"no resident":   func(t *Template) { t.Resident = "" },
+		"no model":      func(t *Template) { t.Model = "" },
+		"odd vector":    func(t *Template) { t.Vec = t.Vec[:3] },
+		"no facilities": func(t *Template) { t.Facilities = nil },
+		"huge vector":   func(t *Template) { t.Vec = make([]byte, 2*MaxDims+2) },
+	} {
+		bad := good
+		mut(&bad)
+		if err := bad.Validate(); !errors.Is(err, ErrInvalid) {
+			t.Errorf("%s: Validate = %v, want ErrInvalid", name, err)
+		}
+	}
+}

@@ -1,0 +1,202 @@
+package hub_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"smartpass.city/smartpass/app/scope"
+	"smartpass.city/smartpass/app/state"
+	"smartpass.city/smartpass/app/synclog"
+	"smartpass.city/smartpass/app/template"
+	"smartpass.city/smartpass/server/hub"
+	"smartpass.city/smartpass/syncproto"
+	"smartpass.city/smartpass/syncproto/wsconn"
+)
+
+const park = "kaga-playpark"
+
+// seedTemplates has the city desk record n templates for the play park,
+// then replace every tenth and delete every seventh, plus a few for
+// another facility. It returns the ops pushed.
+func seedTemplates(t *testing.T, s *server, n int) int {
+	t.Helper()
+	s.enroll(t, "desk", "kaga-hq", scope.Registrar)
+	c := raw(t, s, "desk")
+	vec := make([]float32, 128)
+	var ops []syncproto.Op
+	add := func(kind string, body any) {
+		b, _ := json.Marshal(body)
+		ops = append(ops, syncproto.Op{Seq: uint64(len(ops) + 1), HLC: uint64(len(ops) + 1), Kind: kind, Body: b})
+	}
+	put := func(i int, facilities ...string) {
+		vec[i%128] += 1
+		add(template.OpPut, template.Template{Resident: fmt.Sprintf("r%05d", i), Model: "test-128", Facilities: facilities, Vec: template.Pack(vec)})
+	}
+	for i := range n {
+		put(i, park)
+	}
+	for i := 0; i < n; i += 10 {
+		put(i, park)
+	}
+	for i := 0; i < n; i += 7 {
+		add(template.OpDelete, template.Delete{Resident: fmt.Sprintf("r%05d", i), Facilities: []string{park}})
+	}
+	for i := range 20 {
+		put(n+i, "kaga-medical")
+	}
+	for start := 0; start < len(ops); start += syncproto.MaxOpsPerPush {
+		batch := ops[start:min(start+syncproto.MaxOpsPerPush, len(ops))]
+		sendFrame(t, c, &syncproto.Push{Ops: batch})
+		if a, ok := recvFrame(t, c).(*syncproto.Ack); !ok || a.Acked != batch[len(batch)-1].Seq {
+			t.Fatalf("templates not acknowledged")
+		}
+	}
+	return len(ops)
+}
+
+// cutter passes frames through, but cuts the chunk with index cut short on
+// the first connection only, and records the Pull frames the device sent.
+type cutter struct {
+	synclog.Conn
+	cut   uint64
+	once  *atomic.Bool
+	mu    *sync.Mutex
+	pulls *[]syncproto.Pull
+}
+
+func (c cutter) Send(ctx context.Context, b []byte) error {
+	if f, err := syncproto.Decode(b); err == nil {
+		if p, ok := f.(*syncproto.Pull); ok {
+			c.mu.Lock()
+			*c.pulls = append(*c.pulls, *p)
+			c.mu.Unlock()
+		}
+	}
+	return c.Conn.Send(ctx, b)
+}
+
+func (c cutter) Recv(ctx context.Context) ([]byte, error) {
+	b, err := c.Conn.Recv(ctx)
+	if err != nil {
+		return b, err
+	}
+	if f, derr := syncproto.Decode(b); derr == nil {
+		if ch, ok := f.(*syncproto.Chunk); ok && ch.Index == c.cut && c.once.CompareAndSwap(false, true) {
+			return b[:len(b)/2], nil
+		}
+	}
+	return b, nil
+}
+
+func TestSnapshotBootstrapResumes(t *testing.T) {
+	s := start(t, hub.Options{})
+	const n = 6000
+	seedTemplates(t, s, n)
+	want := state.Fold(mustSince(t, s, scope.TemplateFeed(park))).Templates
+	if len(want) == 0 {
+		t.Fatal("no templates to bootstrap")
+	}
+
+	key := s.enroll(t, "park-1", park, scope.PlayPark)
+	var once atomic.Bool
+	var mu sync.Mutex
+	var pulls []syncproto.Pull
+	dial := func(ctx context.Context) (synclog.Conn, error) {
+		c, err := wsconn.Dial(ctx, s.url)
+		if err != nil {
+			return nil, err
+		}
+		return cutter{Conn: c, cut: 1, once: &once, mu: &mu, pulls: &pulls}, nil
+	}
+	store := synclog.NewMemStore("park-1")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	e, err := synclog.New(ctx, store, dial, synclog.Options{Signer: key, MinBackoff: 5 * time.Millisecond, MaxBackoff: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go e.Run(ctx)
+	feed := scope.TemplateFeed(park)
+	waitFor(t, "the snapshot to complete", func() bool {
+		c, _ := store.Cursor(ctx, feed)
+		return c != 0
+	})
+	if !once.Load() {
+		t.Fatal("the test never cut a chunk: the snapshot had a single chunk")
+	}
+	ops, _ := store.All(ctx)
+	got := state.Fold(ops).Templates
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("the terminal holds %d templates, the server's feed folds to %d", len(got), len(want))
+	}
+	// Compacted: replaced and deleted templates did not travel as puts.
+	puts := 0
+	for _, op := range ops {
+		if op.Kind == template.OpPut {
+			puts++
+		}
+	}
+	if puts != len(want) {
+		t.Fatalf("the terminal stored %d template puts for %d templates: the snapshot was not compacted", puts, len(want))
+	}
+	// The second session resumed at chunk 1 of the same snapshot.
+	mu.Lock()
+	defer mu.Unlock()
+	var snaps []syncproto.Pull
+	for _, p := range pulls {
+		if p.Feed == feed {
+			snaps = append(snaps, p)
+		}
+	}
+	if len(snaps) < 2 || !snaps[0].Snapshot || snaps[0].ResumeAt != 0 || snaps[1].ResumeFrom != 1 || snaps[1].ResumeAt == 0 {
+		t.Fatalf("template pulls = %+v, want a fresh snapshot, then a resume from chunk 1", snaps)
+	}
+	// Live: a template recorded now reaches the terminal by the feed.
+	d := raw(t, s, "desk")
+	b, _ := json.Marshal(template.Template{Resident: "r-new", Model: "test-128", Facilities: []string{park}, Vec: template.Pack([]float32{1, 2})})
+	mark, _ := s.log.Mark("desk")
+	sendFrame(t, d, &syncproto.Push{Ops: []syncproto.Op{{Seq: mark + 1, HLC: mark + 1, Kind: template.OpPut, Body: b}}})
+	waitFor(t, "the new template to arrive live", func() bool {
+		ops, _ := store.All(ctx)
+		_, ok := state.Fold(ops).Templates["r-new"]
+		return ok
+	})
+}
+
+func mustSince(t *testing.T, s *server, feed string) []syncproto.Op {
+	t.Helper()
+	ops, err := s.log.Since(feed, 0, 1<<20, 1<<30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ops
+}
+
+func TestSnapshotRefusals(t *testing.T) {
+	s := start(t, hub.Options{})
+	s.enroll(t, "park-2", park, scope.PlayPark)
+	c := raw(t, s, "park-2")
+	for _, tc := range []struct {
+		name string
+		pull syncproto.Pull
+	}{
+		{"snapshot of a cursor feed", syncproto.Pull{Feed: scope.FacilityFeed(park), Snapshot: true}},
+		{"snapshot with a cursor", syncproto.Pull{Feed: scope.TemplateFeed(park), Snapshot: true, After: 3}},
+		{"resume of another history", syncproto.Pull{Feed: scope.TemplateFeed(park), Snapshot: true, ResumeAt: 1 << 40, ResumeFrom: 1}},
+	} {
+		sendFrame(t, c, &tc.pull)
+		wantError(t, c, syncproto.CodeInvalid, false)
+	}
+	// A chunk that does not exist.
+	sendFrame(t, c, &syncproto.Pull{Feed: scope.TemplateFeed(park), Snapshot: true, ResumeAt: s.log.Head(), ResumeFrom: 5})
+	wantError(t, c, syncproto.CodeInvalid, false)
+	// A device may not send chunks.
+	sendFrame(t, c, &syncproto.Chunk{Feed: scope.TemplateFeed(park), At: 1})
+	wantError(t, c, syncproto.CodeSequence, false)
+}
