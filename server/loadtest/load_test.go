@@ -2,14 +2,18 @@ package loadtest
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"smartpass.city/smartpass/app/scope"
 	"smartpass.city/smartpass/app/shelter"
+	"smartpass.city/smartpass/app/state"
 	"smartpass.city/smartpass/app/synclog"
+	"smartpass.city/smartpass/app/template"
 	"smartpass.city/smartpass/server/serverproc"
 	"smartpass.city/smartpass/syncproto"
 	"smartpass.city/smartpass/syncproto/wsconn"
@@ -134,4 +138,129 @@ func confirmed(ops []syncproto.Op) int {
 		}
 	}
 	return n
+}
+
+// countingConn counts the bytes a device receives.
+type countingConn struct {
+	synclog.Conn
+	n *atomic.Int64
+}
+
+func (c countingConn) Recv(ctx context.Context) ([]byte, error) {
+	b, err := c.Conn.Recv(ctx)
+	c.n.Add(int64(len(b)))
+	return b, err
+}
+
+// BenchmarkBootstrap60kTemplates: the city desk has recorded 60,000
+// templates of 128 float16 dimensions for the play park; the figure is
+// the time for a new play-park terminal to bootstrap all of them (the
+// snapshot, then caught up) and the bytes it received.
+func BenchmarkBootstrap60kTemplates(b *testing.B) {
+	const templates, desks = 60000, 8
+	p, _ := start(b)
+	url := "ws://" + p.Addr + "/sync"
+	ctx := context.Background()
+	// Several desks, so the per-device rate limit does not pace the seed.
+	var wg sync.WaitGroup
+	for d := range desks {
+		key := p.Enroll(b, fmt.Sprintf("desk-%d", d), "kaga-hq", string(scope.Registrar))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := seedTemplates(ctx, url, fmt.Sprintf("desk-%d", d), key, d, templates/desks); err != nil {
+				b.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if b.Failed() {
+		return
+	}
+	feed := scope.TemplateFeed("kaga-playpark")
+	var received atomic.Int64
+	b.ResetTimer()
+	for i := range b.N {
+		b.StopTimer()
+		name := fmt.Sprintf("park-%d", i)
+		key := p.Enroll(b, name, "kaga-playpark", string(scope.PlayPark))
+		store := synclog.NewMemStore(name)
+		runCtx, cancel := context.WithCancel(ctx)
+		e, err := synclog.New(runCtx, store, func(ctx context.Context) (synclog.Conn, error) {
+			c, err := wsconn.Dial(ctx, url)
+			if err != nil {
+				return nil, err
+			}
+			return countingConn{c, &received}, nil
+		}, synclog.Options{Signer: key})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		go e.Run(runCtx)
+		for {
+			if c, _ := store.Cursor(runCtx, feed); c != 0 {
+				break
+			}
+			time.Sleep(time.Millisecond)
+		}
+		b.StopTimer()
+		cancel()
+		ops, _ := store.All(ctx)
+		if n := len(state.Fold(ops).Templates); n != templates {
+			b.Fatalf("terminal holds %d templates, want %d", n, templates)
+		}
+		b.StartTimer()
+	}
+	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/bootstrap")
+	b.ReportMetric(float64(received.Load())/float64(b.N)/(1<<20), "MiB/bootstrap")
+	reportMemory(b, p)
+}
+
+// seedTemplates pushes n templates of 128 dims for the play park as the
+// registrar device.
+func seedTemplates(ctx context.Context, url, device string, key syncproto.Signer, desk, n int) error {
+	c, err := wsconn.Dial(ctx, url)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if _, err := syncproto.Handshake(ctx, c, device, "bench", key); err != nil {
+		return err
+	}
+	vec := make([]float32, 128)
+	for start := 0; start < n; start += syncproto.MaxOpsPerPush {
+		var ops []syncproto.Op
+		for i := start; i < min(start+syncproto.MaxOpsPerPush, n); i++ {
+			for j := range vec {
+				vec[j] = float32((i*31+j*7+desk)%97) - 48
+			}
+			body, _ := json.Marshal(template.Template{Resident: fmt.Sprintf("r-%d-%06d", desk, i), Model: "bench-128", Facilities: []string{"kaga-playpark"}, Vec: template.Pack(vec)})
+			ops = append(ops, syncproto.Op{Seq: uint64(i + 1), HLC: uint64(i + 1), Kind: template.OpPut, Body: body})
+		}
+		frame, err := syncproto.Encode(&syncproto.Push{Ops: ops})
+		if err != nil {
+			return err
+		}
+		if err := c.Send(ctx, frame); err != nil {
+			return err
+		}
+		for {
+			raw, err := c.Recv(ctx)
+			if err != nil {
+				return err
+			}
+			f, err := syncproto.Decode(raw)
+			if err != nil {
+				return err
+			}
+			if a, ok := f.(*syncproto.Ack); ok && a.Acked == ops[len(ops)-1].Seq {
+				break
+			}
+			if ef, ok := f.(*syncproto.Error); ok {
+				return ef
+			}
+		}
+	}
+	return nil
 }
