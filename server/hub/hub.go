@@ -484,6 +484,14 @@ func (s *session) handle(ctx context.Context, f syncproto.Frame) error {
 			s.feed(ctx, f.Feed, after)
 		}()
 		return nil
+	case *syncproto.Error:
+		// The device refused something we sent (a chunk cut short on a
+		// failing link): log it where staff look; it reconnects.
+		s.logger().Warn("sync: device reported an error", "code", f.Code, "msg", f.Message, "fatal", f.Fatal)
+		if f.Fatal {
+			return fmt.Errorf("sync: device ended the session: %s: %s", f.Code, f.Message)
+		}
+		return nil
 	default:
 		return s.refuse(ctx, syncproto.CodeSequence, fmt.Sprintf("a device may not send %s here", f.Type()), false)
 	}

@@ -6,10 +6,12 @@ import (
 	"crypto/ed25519"
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -34,6 +36,25 @@ type server struct {
 	url  string
 	keys map[string]syncproto.Signer
 	seed uint64 // ops the server wrote itself (the demo facilities)
+	logs *syncBuffer
+}
+
+// syncBuffer is the server's log, kept for tests that look for a line.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
 }
 
 // The shelters the tests' devices check people in at.
@@ -53,13 +74,14 @@ func start(t *testing.T, opt hub.Options) *server {
 	}
 	reg := devices.New(l, func() (map[string]facility.Facility, error) { return facilities.Current(l) })
 	opt.Dev = true
-	opt.Logger = slog.New(slog.NewTextHandler(testWriter{t}, nil))
+	logs := &syncBuffer{}
+	opt.Logger = slog.New(slog.NewTextHandler(io.MultiWriter(testWriter{t}, logs), nil))
 	if opt.HelloTimeout == 0 {
 		opt.HelloTimeout = 2 * time.Second
 	}
 	h := hub.New(l, reg, opt)
 	srv := httptest.NewServer(h)
-	s := &server{log: l, reg: reg, hub: h, srv: srv, url: "ws" + strings.TrimPrefix(srv.URL, "http"), keys: make(map[string]syncproto.Signer), seed: l.Head()}
+	s := &server{log: l, reg: reg, hub: h, srv: srv, url: "ws" + strings.TrimPrefix(srv.URL, "http"), keys: make(map[string]syncproto.Signer), seed: l.Head(), logs: logs}
 	t.Cleanup(func() {
 		srv.Close()
 		h.Close()

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -129,6 +130,9 @@ func TestSnapshotBootstrapResumes(t *testing.T) {
 	})
 	if !once.Load() {
 		t.Fatal("the test never cut a chunk: the snapshot had a single chunk")
+	}
+	if !strings.Contains(s.logs.String(), `msg="sync: device reported an error" remote=`) || !strings.Contains(s.logs.String(), "code=malformed") {
+		t.Fatalf("the device's report of the cut chunk is not in the server's log:\n%s", s.logs.String())
 	}
 	ops, _ := store.All(ctx)
 	got := state.Fold(ops).Templates
