@@ -42,7 +42,7 @@ type Log interface {
 	Mark(device string) (uint64, error)
 	Since(feed string, after uint64, limit, maxBytes int) ([]syncproto.Op, error)
 	Head() uint64
-	Changed() <-chan struct{}
+	Changed(feed string) <-chan struct{}
 	Epoch() string
 }
 
@@ -548,7 +548,7 @@ func (s *session) auth(ctx context.Context, a *syncproto.Auth) error {
 func (s *session) feed(ctx context.Context, feed string, cursor uint64) {
 	caughtUp := false
 	for {
-		changed := s.hub.log.Changed()
+		changed := s.hub.log.Changed(feed)
 		ops, err := s.hub.log.Since(feed, cursor, syncproto.MaxOpsPerPush, syncproto.MaxFrameSize/2)
 		if err != nil {
 			s.logger().Error("sync: read feed", "err", err)

@@ -72,7 +72,9 @@ type Log struct {
 
 	mu      sync.Mutex
 	head    uint64
-	changed chan struct{}
+	// changed holds, per feed with a waiter, a channel closed at the next
+	// commit that adds an op to that feed.
+	changed map[string]chan struct{}
 	closed  bool
 }
 
@@ -111,7 +113,7 @@ func Open(dir string, opt Options) (*Log, error) {
 		reqs:    make(chan *appendReq, 256),
 		stop:    make(chan struct{}),
 		done:    make(chan struct{}),
-		changed: make(chan struct{}),
+		changed: make(map[string]chan struct{}),
 	}
 	if err := l.load(); err != nil {
 		db.Close()
@@ -228,13 +230,20 @@ func (l *Log) Head() uint64 {
 	return l.head
 }
 
-// Changed returns a channel that is closed the next time Head advances.
-// Take it before reading, so no change can slip between the read and the
-// wait.
-func (l *Log) Changed() <-chan struct{} {
+// Changed returns a channel that is closed the next time an op is added
+// to feed (any op, for FeedAll). Take it before reading, so no change can
+// slip between the read and the wait. A device's quiet feeds (its
+// templates, the facility list) then cost nothing while its busy feed
+// streams.
+func (l *Log) Changed(feed string) <-chan struct{} {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.changed
+	ch := l.changed[feed]
+	if ch == nil {
+		ch = make(chan struct{})
+		l.changed[feed] = ch
+	}
+	return ch
 }
 
 // Append stores ops as device's ops. It sets each op's Device to device
@@ -298,8 +307,10 @@ func (l *Log) commit(batch []*appendReq) {
 	head := l.head
 	l.mu.Unlock()
 	next := head
+	var touched map[string]bool
 	err := l.db.Update(func(txn *badger.Txn) error {
 		next = head
+		touched = map[string]bool{FeedAll: true}
 		for _, req := range batch {
 			for _, op := range req.ops {
 				op.Device, op.Global = req.device, 0
@@ -328,6 +339,7 @@ func (l *Log) commit(batch []*appendReq) {
 					if err := txn.Set(feedKey(feed, next), nil); err != nil {
 						return err
 					}
+					touched[feed] = true
 				}
 			}
 			mark, err := advanceMark(txn, req.device)
@@ -344,8 +356,12 @@ func (l *Log) commit(batch []*appendReq) {
 	l.mu.Lock()
 	if err == nil && next != head {
 		l.head = next
-		close(l.changed)
-		l.changed = make(chan struct{})
+		for feed := range touched {
+			if ch := l.changed[feed]; ch != nil {
+				close(ch)
+				delete(l.changed, feed)
+			}
+		}
 	}
 	l.mu.Unlock()
 	for _, req := range batch {

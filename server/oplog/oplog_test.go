@@ -88,7 +88,7 @@ func TestConcurrentAppendsGroupCommitInOrder(t *testing.T) {
 	l := open(t, t.TempDir())
 	defer l.Close()
 	const devices, perDevice = 16, 50
-	changed := l.Changed()
+	changed := l.Changed(FeedAll)
 	var wg sync.WaitGroup
 	for d := range devices {
 		wg.Add(1)
@@ -276,6 +276,29 @@ func TestFeeds(t *testing.T) {
 			t.Errorf("Since(%s, %d, %d) = %s, want %s", tt.feed, tt.after, tt.limit, got, tt.want)
 		}
 	}
+	// A waiter on a feed wakes only for that feed's ops.
+	even, n := l.Changed("even"), l.Changed("n")
+	if _, err := l.Append(ctx, "tab-a", ops(7)); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-even:
+		t.Fatal(`an op of feed "n" only woke the waiter on "even"`)
+	default:
+	}
+	select {
+	case <-n:
+	default:
+		t.Fatal(`an op of feed "n" did not wake its waiter`)
+	}
+	if _, err := l.Append(ctx, "tab-a", ops(8)); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-even:
+	default:
+		t.Fatal(`an op of feed "even" did not wake its waiter`)
+	}
 	// The index is in the store: it survives a reopen.
 	l.Close()
 	l, err = Open(dir, Options{Feeds: classify})
@@ -283,7 +306,7 @@ func TestFeeds(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	if got := fmt.Sprint(seqs("even", 0, 10)); got != "[2 4 6]" {
+	if got := fmt.Sprint(seqs("even", 0, 10)); got != "[2 4 6 8]" {
 		t.Fatalf("after reopen: %s", got)
 	}
 }
