@@ -133,15 +133,22 @@ func Register(ctx context.Context, client *http.Client, base string, req Registe
 	if err != nil {
 		return RegisterResponse{}, fmt.Errorf("syncproto: register: %w", err)
 	}
-	if resp.StatusCode != http.StatusOK {
+	return RegisterAnswer(resp.StatusCode, b)
+}
+
+// RegisterAnswer reads the server's answer to a registration: the
+// response, or the server's refusal as an *Error. The browser, which
+// posts with its own fetch, shares it with Register.
+func RegisterAnswer(status int, body []byte) (RegisterResponse, error) {
+	if status != http.StatusOK {
 		var ef Error
-		if json.Unmarshal(b, &ef) == nil && ef.Code != "" {
+		if json.Unmarshal(body, &ef) == nil && ef.Code != "" {
 			return RegisterResponse{}, &ef
 		}
-		return RegisterResponse{}, fmt.Errorf("syncproto: register: HTTP %s", resp.Status)
+		return RegisterResponse{}, fmt.Errorf("syncproto: register: HTTP %d %s", status, http.StatusText(status))
 	}
 	var out RegisterResponse
-	if err := json.Unmarshal(b, &out); err != nil {
+	if err := json.Unmarshal(body, &out); err != nil {
 		return RegisterResponse{}, fmt.Errorf("syncproto: register: %w: %v", ErrMalformed, err)
 	}
 	return out, nil

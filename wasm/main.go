@@ -10,7 +10,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"sync"
 
 	"github.com/hack-pad/safejs"
@@ -21,6 +20,7 @@ import (
 	"smartpass.city/smartpass/app/ui"
 	"smartpass.city/smartpass/syncproto"
 	"smartpass.city/smartpass/wasm/devkey"
+	"smartpass.city/smartpass/wasm/fetch"
 	"smartpass.city/smartpass/wasm/idb"
 	"smartpass.city/smartpass/wasm/ws"
 )
@@ -101,7 +101,7 @@ func (d *device) Enrollment() (enroll.Enrollment, bool) {
 
 // Enroll implements ui.Device.
 func (d *device) Enroll(ctx context.Context, code string) (enroll.Enrollment, error) {
-	e, err := enroll.Enroll(ctx, http.DefaultClient, origin("http"), d.store.DeviceID(), code, "", d.keys, d.store)
+	e, err := enroll.Enroll(ctx, register, d.store.DeviceID(), code, "", d.keys, d.store)
 	if err != nil {
 		return e, err
 	}
@@ -114,23 +114,31 @@ func (d *device) Enroll(ctx context.Context, code string) (enroll.Enrollment, er
 
 // DemoCodes implements ui.Device.
 func (d *device) DemoCodes(ctx context.Context) ([]syncproto.DemoCode, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, origin("http")+syncproto.DemoCodesPath, nil)
+	status, body, err := fetch.Do(ctx, "GET", origin("http")+syncproto.DemoCodesPath, nil)
 	if err != nil {
 		return nil, err
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("demo codes: HTTP %s", resp.Status)
+	if status != 200 {
+		return nil, fmt.Errorf("demo codes: HTTP %d", status)
 	}
 	var out []syncproto.DemoCode
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+	if err := json.Unmarshal(body, &out); err != nil {
 		return nil, fmt.Errorf("demo codes: %w", err)
 	}
 	return out, nil
+}
+
+// register posts a registration with the browser's fetch.
+func register(ctx context.Context, req syncproto.RegisterRequest) (syncproto.RegisterResponse, error) {
+	b, err := json.Marshal(req)
+	if err != nil {
+		return syncproto.RegisterResponse{}, err
+	}
+	status, body, err := fetch.Do(ctx, "POST", origin("http")+syncproto.RegisterPath, b)
+	if err != nil {
+		return syncproto.RegisterResponse{}, err
+	}
+	return syncproto.RegisterAnswer(status, body)
 }
 
 // origin is the server that served the page, as scheme://host, where

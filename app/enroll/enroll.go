@@ -11,7 +11,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"strings"
 	"time"
 
@@ -37,13 +36,17 @@ type Store interface {
 	SaveEnrollment(ctx context.Context, e Enrollment) error
 }
 
+// Register sends a registration to the server (syncproto.Register over
+// net/http natively; the browser's fetch in the PWA).
+type Register func(ctx context.Context, req syncproto.RegisterRequest) (syncproto.RegisterResponse, error)
+
 // ErrNoCode means the person pressed the button without typing a code.
 var ErrNoCode = errors.New("enroll: no code given")
 
-// Enroll registers device with the server at base using code, and saves
-// the enrollment. A refusal by the server is returned as a
-// *syncproto.Error (use errors.As), so the screen can say why in words.
-func Enroll(ctx context.Context, client *http.Client, base, device, code, name string, keys Keys, store Store) (Enrollment, error) {
+// Enroll registers device with the server using code, and saves the
+// enrollment. A refusal by the server is returned as a *syncproto.Error
+// (use errors.As), so the screen can say why in words.
+func Enroll(ctx context.Context, register Register, device, code, name string, keys Keys, store Store) (Enrollment, error) {
 	code = strings.TrimSpace(code)
 	if code == "" {
 		return Enrollment{}, ErrNoCode
@@ -52,7 +55,7 @@ func Enroll(ctx context.Context, client *http.Client, base, device, code, name s
 	if err != nil {
 		return Enrollment{}, fmt.Errorf("enroll: make the device key: %w", err)
 	}
-	resp, err := syncproto.Register(ctx, client, base, syncproto.RegisterRequest{Code: code, Device: device, PublicKey: pub, Name: name})
+	resp, err := register(ctx, syncproto.RegisterRequest{Code: code, Device: device, PublicKey: pub, Name: name})
 	if err != nil {
 		return Enrollment{}, fmt.Errorf("enroll: %w", err)
 	}

@@ -41,8 +41,11 @@ func TestEnroll(t *testing.T) {
 	defer srv.Close()
 	ctx := context.Background()
 	keys, store := &memKeys{}, &memStore{}
+	register := func(ctx context.Context, req syncproto.RegisterRequest) (syncproto.RegisterResponse, error) {
+		return syncproto.Register(ctx, srv.Client(), srv.URL, req)
+	}
 
-	e, err := Enroll(ctx, srv.Client(), srv.URL, "pwa-1", " ABCD-1234 ", "受付1", keys, store)
+	e, err := Enroll(ctx, register, "pwa-1", " ABCD-1234 ", "受付1", keys, store)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,12 +56,12 @@ func TestEnroll(t *testing.T) {
 		t.Fatalf("the server got key %x name %q, not the device's", got.PublicKey, got.Name)
 	}
 
-	_, err = Enroll(ctx, srv.Client(), srv.URL, "pwa-1", "WRONG", "", keys, store)
+	_, err = Enroll(ctx, register, "pwa-1", "WRONG", "", keys, store)
 	var ef *syncproto.Error
 	if !errors.As(err, &ef) || ef.Code != "bad_code" {
 		t.Fatalf("wrong code: %v, want the server's refusal", err)
 	}
-	if _, err := Enroll(ctx, srv.Client(), srv.URL, "pwa-1", "  ", "", keys, store); !errors.Is(err, ErrNoCode) {
+	if _, err := Enroll(ctx, register, "pwa-1", "  ", "", keys, store); !errors.Is(err, ErrNoCode) {
 		t.Fatalf("empty code: %v, want ErrNoCode", err)
 	}
 	if len(store.saved) != 1 {

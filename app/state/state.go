@@ -80,32 +80,29 @@ func RecordID(op syncproto.Op) string {
 func (s *State) apply(op syncproto.Op) error {
 	switch op.Kind {
 	case facility.OpUpsert:
-		var f facility.Facility
-		if err := json.Unmarshal(op.Body, &f); err != nil {
-			return fmt.Errorf("state: %s body: %w", op.Kind, err)
-		}
-		if err := f.Validate(); err != nil {
-			return fmt.Errorf("state: %w", err)
+		f, err := validBody[facility.Facility](op)
+		if err != nil {
+			return err
 		}
 		s.Facilities[f.ID] = f
 	case shelter.OpEvacueeAdd:
-		var e shelter.Evacuee
-		if err := json.Unmarshal(op.Body, &e); err != nil {
-			return fmt.Errorf("state: %s body: %w", op.Kind, err)
+		e, err := body[shelter.Evacuee](op)
+		if err != nil {
+			return err
 		}
 		e.ID = RecordID(op)
 		s.Evacuees[e.ID] = e
 	case shelter.OpEvacueeEdit:
-		var ed shelter.Edit
-		if err := json.Unmarshal(op.Body, &ed); err != nil {
-			return fmt.Errorf("state: %s body: %w", op.Kind, err)
+		ed, err := body[shelter.Edit](op)
+		if err != nil {
+			return err
 		}
 		e, ok := s.Evacuees[ed.Record]
 		if !ok || e.Shelter != ed.Shelter {
 			return fmt.Errorf("state: %s: no record %s at %s", op.Kind, ed.Record, ed.Shelter)
 		}
 		// The year is the edit's own, so every device judges it alike.
-		e, err := ed.Apply(e, hlc.Wall(op.HLC).Year())
+		e, err = ed.Apply(e, hlc.Wall(op.HLC).Year())
 		if err != nil {
 			return fmt.Errorf("state: %s of %s: %w", op.Kind, ed.Record, err)
 		}
@@ -115,26 +112,23 @@ func (s *State) apply(op syncproto.Op) error {
 		}
 		s.edits[ed.Record][ed.Field] = append(s.edits[ed.Record][ed.Field], edit{id: RecordID(op), value: shelter.Value(e, ed.Field), prev: ed.Prev})
 	case template.OpPut:
-		var t template.Template
-		if err := json.Unmarshal(op.Body, &t); err != nil {
-			return fmt.Errorf("state: %s body: %w", op.Kind, err)
-		}
-		if err := t.Validate(); err != nil {
-			return fmt.Errorf("state: %w", err)
+		t, err := validBody[template.Template](op)
+		if err != nil {
+			return err
 		}
 		s.Templates[t.Resident] = t
 	case template.OpDelete:
-		var d template.Delete
-		if err := json.Unmarshal(op.Body, &d); err != nil {
-			return fmt.Errorf("state: %s body: %w", op.Kind, err)
+		d, err := body[template.Delete](op)
+		if err != nil {
+			return err
 		}
 		delete(s.Templates, d.Resident)
 	case scope.OpRejected:
 		// The server refused the op its device recorded: show it as
 		// refused, with the original kind and body, never apply it.
-		var r scope.Rejection
-		if err := json.Unmarshal(op.Body, &r); err != nil {
-			return fmt.Errorf("state: %s body: %w", op.Kind, err)
+		r, err := body[scope.Rejection](op)
+		if err != nil {
+			return err
 		}
 		orig := op
 		orig.Kind, orig.Body = r.Kind, r.Body
@@ -143,6 +137,26 @@ func (s *State) apply(op syncproto.Op) error {
 		// A kind from a newer app version: keep it in the log, show nothing.
 	}
 	return nil
+}
+
+// body decodes an op's body as a T.
+func body[T any](op syncproto.Op) (T, error) {
+	var v T
+	if err := json.Unmarshal(op.Body, &v); err != nil {
+		return v, fmt.Errorf("state: %s body: %w", op.Kind, err)
+	}
+	return v, nil
+}
+
+// validBody decodes an op's body as a T and checks it.
+func validBody[T interface{ Validate() error }](op syncproto.Op) (T, error) {
+	v, err := body[T](op)
+	if err == nil {
+		if err = v.Validate(); err != nil {
+			err = fmt.Errorf("state: %w", err)
+		}
+	}
+	return v, err
 }
 
 // Shelters returns the shelter facilities, ordered by id.

@@ -14,6 +14,8 @@ import (
 	"sync"
 
 	"github.com/hack-pad/safejs"
+
+	"smartpass.city/smartpass/wasm/promise"
 )
 
 // Errors of Keys. Use errors.Is.
@@ -67,7 +69,7 @@ func (k *Keys) Generate(ctx context.Context) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrUnsupported, err)
 	}
-	pair, err := await(ctx, p)
+	pair, err := promise.Await(ctx, p)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrUnsupported, err)
 	}
@@ -79,7 +81,7 @@ func (k *Keys) Generate(ctx context.Context) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("devkey: export public key: %w", err)
 	}
-	raw, err := await(ctx, p)
+	raw, err := promise.Await(ctx, p)
 	if err != nil {
 		return nil, fmt.Errorf("devkey: export public key: %w", err)
 	}
@@ -89,7 +91,7 @@ func (k *Keys) Generate(ctx context.Context) ([]byte, error) {
 	k.mu.Lock()
 	k.pair = pair
 	k.mu.Unlock()
-	return bytesOf(raw)
+	return promise.Bytes(raw)
 }
 
 // Sign implements syncproto.Signer.
@@ -125,11 +127,11 @@ func (k *Keys) Sign(ctx context.Context, msg []byte) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("devkey: sign: %w", err)
 	}
-	sig, err := await(ctx, p)
+	sig, err := promise.Await(ctx, p)
 	if err != nil {
 		return nil, fmt.Errorf("devkey: sign: %w", err)
 	}
-	return bytesOf(sig)
+	return promise.Bytes(sig)
 }
 
 func uint8Array(b []byte) (safejs.Value, error) {
@@ -143,70 +145,4 @@ func uint8Array(b []byte) (safejs.Value, error) {
 	}
 	_, err = safejs.CopyBytesToJS(arr, b)
 	return arr, err
-}
-
-// bytesOf copies an ArrayBuffer's bytes into Go.
-func bytesOf(buf safejs.Value) ([]byte, error) {
-	ctor, err := safejs.Global().Get("Uint8Array")
-	if err != nil {
-		return nil, err
-	}
-	arr, err := ctor.New(buf)
-	if err != nil {
-		return nil, err
-	}
-	n, err := arr.Length()
-	if err != nil {
-		return nil, err
-	}
-	b := make([]byte, n)
-	_, err = safejs.CopyBytesToGo(b, arr)
-	return b, err
-}
-
-// await waits for a promise and returns its value, or its rejection as an
-// error naming the DOMException.
-func await(ctx context.Context, promise safejs.Value) (safejs.Value, error) {
-	type result struct {
-		v   safejs.Value
-		err error
-	}
-	done := make(chan result, 1)
-	ok, err := safejs.FuncOf(func(_ safejs.Value, args []safejs.Value) any {
-		v := safejs.Undefined()
-		if len(args) > 0 {
-			v = args[0]
-		}
-		done <- result{v: v}
-		return nil
-	})
-	if err != nil {
-		return safejs.Value{}, err
-	}
-	defer ok.Release()
-	fail, err := safejs.FuncOf(func(_ safejs.Value, args []safejs.Value) any {
-		msg := "rejected"
-		if len(args) > 0 {
-			name, _ := args[0].Get("name")
-			m, _ := args[0].Get("message")
-			n, _ := name.String()
-			s, _ := m.String()
-			msg = n + ": " + s
-		}
-		done <- result{err: errors.New(msg)}
-		return nil
-	})
-	if err != nil {
-		return safejs.Value{}, err
-	}
-	defer fail.Release()
-	if _, err := promise.Call("then", ok.Value(), fail.Value()); err != nil {
-		return safejs.Value{}, err
-	}
-	select {
-	case r := <-done:
-		return r.v, r.err
-	case <-ctx.Done():
-		return safejs.Value{}, ctx.Err()
-	}
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"smartpass.city/smartpass/wasm/idb"
+	"smartpass.city/smartpass/wasm/promise"
 )
 
 func TestKeys(t *testing.T) {
@@ -60,7 +61,7 @@ func TestKeys(t *testing.T) {
 	s, _ := subtle()
 	p, err := s.Call("exportKey", "pkcs8", priv)
 	if err == nil {
-		_, err = await(ctx, p)
+		_, err = promise.Await(ctx, p)
 	}
 	if err == nil {
 		t.Fatal("exportKey(pkcs8) of the private key succeeded")
