@@ -26,6 +26,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -440,19 +441,29 @@ func (s *session) handle(ctx context.Context, f syncproto.Frame) error {
 			return s.refuse(ctx, syncproto.CodeLimit, "this device is sending faster than the server accepts; it will send again shortly", true)
 		}
 		ops := f.Ops
+		var refused []string
 		for i, op := range ops {
 			if err := s.scope.Check(op); err != nil {
 				// Stored as a verdict, not dropped: the device's queue moves
 				// on, and its staff see what was refused and why.
-				s.logger().Warn("sync: op refused by scope", "seq", op.Seq, "kind", op.Kind, "err", err)
 				op.Device = s.device
 				ops[i] = s.scope.Reject(op, err)
+				refused = append(refused, fmt.Sprintf("op %d (%s): %v", op.Seq, op.Kind, err))
 			}
 		}
 		mark, err := s.hub.log.Append(ctx, s.device, ops)
 		if err != nil {
 			s.logger().Error("sync: append failed", "err", err)
 			return s.refuse(ctx, syncproto.CodeInternal, "the server could not store the records; they stay on the device and will be sent again", true)
+		}
+		if len(refused) > 0 {
+			msg := fmt.Sprintf("%d records are outside this device's scope and were kept as refused: %s", len(refused), strings.Join(refused, "; "))
+			if len(msg) > syncproto.MaxMessageLen {
+				msg = msg[:syncproto.MaxMessageLen-3] + "..."
+			}
+			if err := s.refuse(ctx, syncproto.CodeForbidden, msg, false); err != nil {
+				return err
+			}
 		}
 		return s.send(ctx, &syncproto.Ack{Acked: mark})
 	case *syncproto.Pull:

@@ -464,6 +464,10 @@ func TestScopeOnPush(t *testing.T) {
 	s := start(t, hub.Options{})
 	c := raw(t, s, "tab-wrong")
 	sendFrame(t, c, &syncproto.Push{Ops: []syncproto.Op{checkInOp(daishoji, 1), checkInOp(yamashiro, 2), checkInOp(daishoji, 3)}})
+	f := recvFrame(t, c)
+	if e, ok := f.(*syncproto.Error); !ok || e.Code != syncproto.CodeForbidden || e.Fatal || !strings.Contains(e.Message, "op 2 (shelter.evacuee.add)") {
+		t.Fatalf("push with one op out of scope: got %#v, want a non-fatal forbidden error naming op 2", f)
+	}
 	if a, ok := recvFrame(t, c).(*syncproto.Ack); !ok || a.Acked != 3 {
 		t.Fatalf("push with one op out of scope: want all 3 acknowledged")
 	}
@@ -491,6 +495,7 @@ func TestScopeOnPush(t *testing.T) {
 	s.enroll(t, "park-1", "kaga-playpark", scope.PlayPark)
 	p := raw(t, s, "park-1")
 	sendFrame(t, p, &syncproto.Push{Ops: []syncproto.Op{checkInOp("kaga-playpark", 1)}})
+	wantError(t, p, syncproto.CodeForbidden, false)
 	if a, ok := recvFrame(t, p).(*syncproto.Ack); !ok || a.Acked != 1 {
 		t.Fatal("refused op not acknowledged")
 	}
