@@ -43,7 +43,7 @@ func start(ctx context.Context) error {
 		return err
 	}
 	keys := devkey.New(store)
-	eng, err := synclog.New(ctx, store, ws.Dialer(origin("ws")+"/sync"), synclog.Options{Client: "pwa", Signer: keys})
+	eng, err := synclog.New(ctx, store, ws.Dialer(origin("ws")+"/sync"), synclog.Options{Client: "pwa", Signer: keys, Logf: app.Logf})
 	if err != nil {
 		return err
 	}

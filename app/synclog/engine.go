@@ -53,6 +53,10 @@ type Options struct {
 	MinBackoff time.Duration // first reconnect delay (default 500ms)
 	MaxBackoff time.Duration // longest reconnect delay (default 30s)
 	Now        func() time.Time
+	// Logf, when set, receives a line for every session opened and ended:
+	// what the browser console shows when staff ask why a tablet is
+	// offline.
+	Logf func(format string, args ...any)
 }
 
 // Status is what the screen's sync indicator shows.
@@ -220,6 +224,7 @@ func (e *Engine) Run(ctx context.Context) {
 	for ctx.Err() == nil {
 		start := time.Now()
 		err := e.session(ctx)
+		e.logf("sync: session ended after %s: %v", time.Since(start).Round(time.Millisecond), err)
 		e.update(func(s *Status) {
 			s.Online = false
 			if err != nil && ctx.Err() == nil {
@@ -290,6 +295,7 @@ func (e *Engine) session(ctx context.Context) error {
 		}
 	}
 	e.update(func(s *Status) { s.Online, s.Err, s.Refused = true, "", "" })
+	e.logf("sync: session open as %s at %s, feeds %v, server acked %d", w.Role, w.Facility, w.Feeds, w.Acked)
 
 	acked := make(chan uint64, 1)
 	errc := make(chan error, 2)
@@ -430,6 +436,12 @@ func (e *Engine) ack(ctx context.Context, upTo uint64) error {
 	}
 	e.update(func(s *Status) { s.LastSync = e.now() })
 	return nil
+}
+
+func (e *Engine) logf(format string, args ...any) {
+	if e.opt.Logf != nil {
+		e.opt.Logf(format, args...)
+	}
 }
 
 func (e *Engine) now() time.Time {

@@ -26,12 +26,10 @@ type setupPage struct {
 
 func (p *setupPage) OnMount(ctx app.Context) {
 	p.mount(ctx)
-	ctx.Async(func() {
-		codes, err := p.dev.DemoCodes(ctx)
-		if err != nil {
-			return // not a demo server, or offline: nothing to offer
-		}
-		ctx.Dispatch(func(ctx app.Context) { p.demo = codes })
+	p.later(func() func() {
+		// An error means no demo server, or offline: nothing to offer.
+		codes, _ := p.dev.DemoCodes(ctx)
+		return func() { p.demo = codes }
 	})
 }
 
@@ -50,7 +48,7 @@ func (p *setupPage) Render() app.UI {
 		}),
 		app.Form().ID("setup").Class("card").OnSubmit(func(ctx app.Context, e app.Event) {
 			e.PreventDefault()
-			p.enroll(ctx, p.code)
+			p.enroll(p.code)
 		}).Body(
 			app.P().Text(p.tr("setup.lead")),
 			app.Label().For("code").Text(p.tr("setup.code")),
@@ -84,7 +82,7 @@ func (p *setupPage) Render() app.UI {
 					}
 					return app.Button().Class("mode demo-code").Type("button").Disabled(p.busy).
 						Attr("data-facility", c.Facility).Attr("data-role", c.Role).
-						OnClick(func(ctx app.Context, e app.Event) { p.enroll(ctx, c.Code) }).
+						OnClick(func(ctx app.Context, e app.Event) { p.enroll(c.Code) }).
 						Body(app.Strong().Text(name), app.Span().Text(p.tr("role."+c.Role)))
 				})),
 			)
@@ -93,14 +91,14 @@ func (p *setupPage) Render() app.UI {
 }
 
 // enroll runs the enrollment off the UI goroutine; one at a time.
-func (p *setupPage) enroll(ctx app.Context, code string) {
+func (p *setupPage) enroll(code string) {
 	if p.busy {
 		return
 	}
 	p.busy, p.errMsg, p.done = true, "", false
-	ctx.Async(func() {
-		e, err := p.dev.Enroll(ctx, code)
-		ctx.Dispatch(func(ctx app.Context) {
+	p.later(func() func() {
+		e, err := p.dev.Enroll(p.page, code)
+		return func() {
 			p.busy = false
 			if err != nil {
 				app.Log("setup: enroll:", err)
@@ -108,8 +106,8 @@ func (p *setupPage) enroll(ctx app.Context, code string) {
 				return
 			}
 			p.enr, p.isEnr, p.done, p.code = e, true, true, ""
-			p.refresh(ctx)
-		})
+			p.refresh()
+		}
 	})
 }
 

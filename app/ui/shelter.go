@@ -195,7 +195,7 @@ func (p *shelterPage) submit(ctx app.Context, e app.Event) {
 		return
 	}
 	if p.editing != "" {
-		p.saveEdit(ctx, ev)
+		p.saveEdit(ev)
 		return
 	}
 	if p.inflight[ev] {
@@ -206,9 +206,9 @@ func (p *shelterPage) submit(ctx app.Context, e app.Event) {
 	}
 	p.inflight[ev] = true
 	typed := [3]string{p.name, p.kana, p.birth}
-	ctx.Async(func() {
-		_, err := p.sync.Record(ctx, shelter.OpEvacueeAdd, ev)
-		ctx.Dispatch(func(ctx app.Context) {
+	p.later(func() func() {
+		_, err := p.sync.Record(p.page, shelter.OpEvacueeAdd, ev)
+		return func() {
 			delete(p.inflight, ev)
 			if err != nil {
 				app.Log("shelter: record evacuee:", err)
@@ -229,7 +229,7 @@ func (p *shelterPage) submit(ctx app.Context, e app.Event) {
 			if [3]string{p.name, p.kana, p.birth} == typed {
 				p.name, p.kana, p.birth = "", "", ""
 			}
-		})
+		}
 	})
 }
 
@@ -247,7 +247,7 @@ func (p *shelterPage) stopEditing() {
 // saveEdit records one correction op per changed field, each naming the
 // value it replaces, so two volunteers correcting one field offline are
 // shown to staff instead of one of them being lost.
-func (p *shelterPage) saveEdit(ctx app.Context, ev shelter.Evacuee) {
+func (p *shelterPage) saveEdit(ev shelter.Evacuee) {
 	id := p.editing
 	old := p.st.Evacuees[id]
 	var edits []shelter.Edit
@@ -257,21 +257,21 @@ func (p *shelterPage) saveEdit(ctx app.Context, ev shelter.Evacuee) {
 		}
 	}
 	p.stopEditing()
-	ctx.Async(func() {
+	p.later(func() func() {
 		var err error
 		for _, ed := range edits {
-			if _, err = p.sync.Record(ctx, shelter.OpEvacueeEdit, ed); err != nil {
+			if _, err = p.sync.Record(p.page, shelter.OpEvacueeEdit, ed); err != nil {
 				break
 			}
 		}
-		ctx.Dispatch(func(ctx app.Context) {
+		return func() {
 			if err != nil {
 				app.Log("shelter: record correction:", err)
 				p.msg = p.tr("err.save")
 				return
 			}
 			p.msg = p.tr("edited", ev.Kana)
-		})
+		}
 	})
 }
 

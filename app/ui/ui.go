@@ -53,6 +53,12 @@ const stateLang = "lang"
 // live is what every page shares: the folded state of the log, the sync
 // status, and the language, refreshed whenever the log changes.
 type live struct {
+	// page is the context the page was mounted with. Work that finishes
+	// later reports back through it, never through an event's context:
+	// go-app drops a Dispatch whose source element has been re-rendered
+	// away (a form that moved down when a notice appeared above it), and
+	// the page would then wait forever.
+	page   app.Context
 	sync   Sync
 	dev    Device
 	enr    enroll.Enrollment
@@ -67,13 +73,23 @@ type live struct {
 }
 
 func (l *live) mount(ctx app.Context) {
+	l.page = ctx
 	l.enr, l.isEnr = l.dev.Enrollment()
 	ctx.ObserveState(stateLang, &l.lang).OnChange(func() { setDocumentLang(l.lang) })
 	setDocumentLang(l.lang)
 	l.stop = l.sync.Watch(func() {
-		ctx.Dispatch(func(ctx app.Context) { l.refresh(ctx) })
+		ctx.Dispatch(func(app.Context) { l.refresh() })
 	})
-	l.refresh(ctx)
+	l.refresh()
+}
+
+// later runs work off the UI goroutine, then the function it returns on
+// the UI goroutine, with the page re-rendered after.
+func (l *live) later(work func() func()) {
+	l.page.Async(func() {
+		apply := work()
+		l.page.Dispatch(func(app.Context) { apply() })
+	})
 }
 
 func (l *live) dismount() {
@@ -85,20 +101,20 @@ func (l *live) dismount() {
 // refresh re-reads the log off the UI goroutine and folds it. Changes that
 // arrive meanwhile coalesce into one more refresh, so a burst of synced ops
 // costs two folds, not one per op.
-func (l *live) refresh(ctx app.Context) {
+func (l *live) refresh() {
 	if l.busy {
 		l.dirty = true
 		return
 	}
 	l.busy = true
-	ctx.Async(func() {
-		ops, err := l.sync.Ops(ctx)
+	l.later(func() func() {
+		ops, err := l.sync.Ops(l.page)
 		var st *state.State
 		if err == nil {
 			st = state.Fold(ops)
 		}
 		status := l.sync.Status()
-		ctx.Dispatch(func(ctx app.Context) {
+		return func() {
 			l.busy = false
 			if err == nil {
 				l.ops, l.st = ops, st
@@ -108,9 +124,9 @@ func (l *live) refresh(ctx app.Context) {
 			l.status = status
 			if l.dirty {
 				l.dirty = false
-				l.refresh(ctx)
+				l.refresh()
 			}
-		})
+		}
 	})
 }
 

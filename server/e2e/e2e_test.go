@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	cdpruntime "github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
 	"smartpass.city/smartpass/server/serverproc"
@@ -102,6 +103,16 @@ func browserWithProfile(t *testing.T, profile string) (ctx context.Context, clos
 	ctx, cancel := chromedp.NewContext(alloc, chromedp.WithLogf(t.Logf))
 	close = func() { cancel(); cancelAlloc() }
 	t.Cleanup(close)
+	// The page's console goes to the test's log, shown when a test fails.
+	chromedp.Listen(ctx, func(ev any) {
+		if c, ok := ev.(*cdpruntime.EventConsoleAPICalled); ok {
+			var parts []string
+			for _, a := range c.Args {
+				parts = append(parts, string(a.Value))
+			}
+			t.Logf("console.%s: %s", c.Type, strings.Join(parts, " "))
+		}
+	})
 	if err := chromedp.Do(ctx); err != nil {
 		t.Fatalf("start chromium: %v", err)
 	}
@@ -230,6 +241,11 @@ func TestShelterOfflineCheckInReachesHQ(t *testing.T) {
 	// The admin's code, typed in lower case without the hyphen.
 	code := srv.Code(t, "shelter-daishoji", "shelter")
 	enrollTablet(t, tablet, base, strings.ToLower(strings.ReplaceAll(code, "-", "")))
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("server log:\n%s", srv.Log())
+		}
+	})
 	waitJS(t, tablet, "the facility's name to arrive by sync",
 		`document.querySelector("#setup-done").textContent.includes("大聖寺地区会館")`, 30*time.Second)
 	buf := get(t, tablet, "setup screenshot", chromedp.FullScreenshot(100))

@@ -70,8 +70,8 @@ type Log struct {
 	stop  chan struct{}
 	done  chan struct{}
 
-	mu      sync.Mutex
-	head    uint64
+	mu   sync.Mutex
+	head uint64
 	// changed holds, per feed with a waiter, a channel closed at the next
 	// commit that adds an op to that feed.
 	changed map[string]chan struct{}
