@@ -1,0 +1,257 @@
+package card_test
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/x509"
+	"errors"
+	"sync"
+	"testing"
+
+	"smartpass.city/smartpass/app/card"
+	"smartpass.city/smartpass/app/card/apdu"
+	"smartpass.city/smartpass/app/card/sim"
+)
+
+var (
+	pkiOnce sync.Once
+	testPKI *sim.PKI
+)
+
+func pki(t *testing.T) *sim.PKI {
+	t.Helper()
+	pkiOnce.Do(func() {
+		var err error
+		if testPKI, err = sim.NewPKI(); err != nil {
+			panic(err)
+		}
+	})
+	return testPKI
+}
+
+var taro = sim.Persona{
+	Facts:        card.Facts{Name: "加賀\u3000太郎", Address: "石川県加賀市大聖寺南町ニ41", BirthDate: "19500101", Sex: "1"},
+	Number:       "123456789018",
+	AuthPIN:      "1234",
+	SignPassword: "KAGA2026",
+}
+
+func newCard(t *testing.T, p sim.Persona) (*sim.Card, *card.Card) {
+	t.Helper()
+	s, err := sim.New(pki(t), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if len(s.Violations) > 0 {
+			t.Errorf("the individual number was reached: %v", s.Violations)
+		}
+		for _, cmd := range s.Log {
+			if bytes.Contains(cmd, []byte(p.Number)) {
+				t.Errorf("a command carried the individual number: % X", cmd)
+			}
+		}
+	})
+	return s, card.New(s)
+}
+
+func verifies(s *sim.Card) int {
+	n := 0
+	for _, c := range s.Log {
+		if len(c) > 4 && c[1] == 0x20 { // VERIFY with data: a try used
+			n++
+		}
+	}
+	return n
+}
+
+func TestJPKIAuthentication(t *testing.T) {
+	ctx := context.Background()
+	s, c := newCard(t, taro)
+	j, err := card.OpenJPKI(ctx, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := j.Certificate(ctx, card.EFAuthCert)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cert.CheckSignatureFrom(pki(t).AuthCA()); err != nil {
+		t.Fatalf("auth certificate not from the test CA: %v", err)
+	}
+	// Tries left, asked twice, cost nothing.
+	for range 2 {
+		if n, err := j.TriesLeft(ctx, card.AuthKey); err != nil || n != 3 {
+			t.Fatalf("TriesLeft = %d, %v; want 3", n, err)
+		}
+	}
+	if verifies(s) != 0 {
+		t.Fatal("asking for the tries left used a try")
+	}
+	var wp *apdu.WrongPINError
+	if err := j.Verify(ctx, card.AuthKey, "9999"); !errors.As(err, &wp) || wp.Remaining != 2 {
+		t.Fatalf("wrong PIN: %v, want 2 tries left", err)
+	}
+	if err := j.Verify(ctx, card.AuthKey, "1234"); err != nil {
+		t.Fatal(err)
+	}
+	digest := sha256.Sum256([]byte("server nonce"))
+	sig, err := j.Sign(ctx, card.AuthKey, digest[:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rsa.VerifyPKCS1v15(cert.PublicKey.(*rsa.PublicKey), crypto.SHA256, digest[:], sig); err != nil {
+		t.Fatalf("the card's signature does not verify with its certificate: %v", err)
+	}
+}
+
+func TestPINSafety(t *testing.T) {
+	ctx := context.Background()
+	s, c := newCard(t, taro)
+	j, _ := card.OpenJPKI(ctx, c)
+
+	// A PIN of the wrong form never reaches the card.
+	for _, bad := range []string{"123", "12345", "12a4", ""} {
+		if err := j.Verify(ctx, card.AuthKey, bad); !errors.Is(err, card.ErrPINFormat) {
+			t.Fatalf("Verify(%q) = %v, want ErrPINFormat", bad, err)
+		}
+	}
+	if err := j.Verify(ctx, card.SignKey, "short"); !errors.Is(err, card.ErrPINFormat) {
+		t.Fatalf("a 5-character password: %v", err)
+	}
+	if verifies(s) != 0 {
+		t.Fatal("a malformed PIN was sent to the card")
+	}
+	// Three wrong PINs block it; each call sends exactly one VERIFY.
+	var wp *apdu.WrongPINError
+	for want := 2; want >= 0; want-- {
+		if err := j.Verify(ctx, card.AuthKey, "0000"); !errors.As(err, &wp) || wp.Remaining != want {
+			t.Fatalf("wrong PIN: %v, want %d left", err, want)
+		}
+	}
+	if verifies(s) != 3 {
+		t.Fatalf("%d VERIFY commands for 3 calls: something retried", verifies(s))
+	}
+	if n, err := j.TriesLeft(ctx, card.AuthKey); n != 0 || !errors.Is(err, apdu.ErrPINBlocked) {
+		t.Fatalf("TriesLeft on a blocked PIN = %d, %v", n, err)
+	}
+	if err := j.Verify(ctx, card.AuthKey, "1234"); !errors.Is(err, apdu.ErrPINBlocked) {
+		t.Fatalf("the right PIN on a blocked card: %v, want ErrPINBlocked", err)
+	}
+}
+
+func TestSignatureCertificate(t *testing.T) {
+	ctx := context.Background()
+	_, c := newCard(t, taro)
+	j, _ := card.OpenJPKI(ctx, c)
+	if _, err := j.Certificate(ctx, card.EFSignCert); !errors.Is(err, apdu.ErrSecurityStatus) {
+		t.Fatalf("signature certificate before the password: %v, want access denied", err)
+	}
+	if err := j.Verify(ctx, card.SignKey, "KAGA2026"); err != nil {
+		t.Fatal(err)
+	}
+	der, err := j.Certificate(ctx, card.EFSignCert)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil || cert.CheckSignatureFrom(pki(t).SignCA()) != nil {
+		t.Fatalf("signature certificate: %v", err)
+	}
+
+	// A PIN-less card has no signature certificate.
+	pinless := taro
+	pinless.SignPassword = ""
+	_, c2 := newCard(t, pinless)
+	j2, _ := card.OpenJPKI(ctx, c2)
+	if _, err := j2.Certificate(ctx, card.EFSignCert); !errors.Is(err, apdu.ErrFileNotFound) {
+		t.Fatalf("signature certificate of a PIN-less card: %v, want not found", err)
+	}
+}
+
+func TestCardInfoBasicFour(t *testing.T) {
+	ctx := context.Background()
+	_, c := newCard(t, taro)
+	ci, err := card.OpenCardInfo(ctx, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ci.BasicFour(ctx); !errors.Is(err, apdu.ErrSecurityStatus) {
+		t.Fatalf("basic four facts without the PIN: %v", err)
+	}
+	if n, err := ci.TriesLeft(ctx); err != nil || n != 3 {
+		t.Fatalf("TriesLeft = %d, %v", n, err)
+	}
+	if err := ci.Verify(ctx, "1234"); err != nil {
+		t.Fatal(err)
+	}
+	f, err := ci.BasicFour(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f != taro.Facts {
+		t.Fatalf("BasicFour = %+v, want %+v", f, taro.Facts)
+	}
+}
+
+// TestFirewall: nothing that reaches the individual number leaves the
+// card package, whatever a caller sends; the simulator checks it never
+// saw one (newCard's cleanup).
+func TestFirewall(t *testing.T) {
+	ctx := context.Background()
+	s, c := newCard(t, taro)
+	if _, err := card.OpenCardInfo(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	sent := len(s.Log)
+	for _, cmd := range []apdu.Command{
+		{INS: 0xA4, P1: 0x02, P2: 0x0C, Data: []byte{0x00, 0x01}, Le: apdu.NoLe}, // the number
+		{INS: 0xA4, P1: 0x02, P2: 0x0C, Data: []byte{0x00, 0x14}, Le: apdu.NoLe}, // 照合番号A
+		{INS: 0xA4, P1: 0x02, P2: 0x0C, Data: []byte{0x00, 0x03}, Le: apdu.NoLe}, // hashes over the number
+		{INS: 0xB0, P1: 0x81, P2: 0x00, Le: 0},                                   // READ BINARY of EF 01 by short id
+		{INS: 0xA4, P1: 0x08, P2: 0x0C, Data: []byte{0x00, 0x01}, Le: apdu.NoLe}, // SELECT by path
+		{INS: 0xE4, Le: apdu.NoLe},                                               // DELETE FILE
+		{INS: 0xA4, P1: 0x02, P2: 0x0C, Data: []byte{0x00}, Le: apdu.NoLe},       // a malformed file id
+	} {
+		if _, err := c.Exchange(ctx, cmd); !errors.Is(err, card.ErrForbidden) {
+			t.Errorf("% X: %v, want ErrForbidden", cmd.Data, err)
+		}
+	}
+	if err := c.SelectApp(ctx, card.AIDCardFace); err != nil {
+		t.Fatal(err)
+	}
+	for _, fid := range []uint16{0x0013, 0x0005} {
+		if err := c.SelectEF(ctx, fid); !errors.Is(err, card.ErrForbidden) {
+			t.Errorf("card-face file %04X: %v, want ErrForbidden", fid, err)
+		}
+	}
+	if len(s.Log) != sent+1 {
+		t.Fatalf("the firewall let %d commands through to the card; only the card-face SELECT may pass", len(s.Log)-sent)
+	}
+	// The same file ids are fine in JPKI, where they are certificates.
+	if _, err := card.OpenJPKI(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.SelectEF(ctx, card.EFSignCert); err != nil {
+		t.Fatalf("JPKI EF 0001 (signature certificate) refused: %v", err)
+	}
+}
+
+// FuzzParseFacts: the basic-four-facts file is outside bytes.
+func FuzzParseFacts(f *testing.F) {
+	f.Add([]byte{0xFF, 0x20, 0x0E, 0xDF, 0x22, 0x01, 'a', 0xDF, 0x24, 0x08, '1', '9', '5', '0', '0', '1', '0', '1'})
+	f.Add([]byte{0xFF, 0x20, 0x82, 0x00})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		facts, err := card.ParseFacts(b)
+		if err == nil && (facts.Name == "" || len(facts.BirthDate) != 8) {
+			t.Fatalf("accepted facts without a name or birth date: %+v", facts)
+		}
+	})
+}

@@ -1,0 +1,91 @@
+package card
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"smartpass.city/smartpass/app/card/tlv"
+)
+
+// Card-info application files. Only these two are ever selected: the
+// firewall refuses the ones that hold the individual number.
+const (
+	efInfoPIN   uint16 = 0x0011 // 4-digit PIN, 3 tries
+	efBasicFour uint16 = 0x0002 // the FF20 container of the basic four facts
+)
+
+// Facts are the basic four facts (基本4情報) as the card holds them.
+type Facts struct {
+	Name      string // family and given name separated by U+3000
+	Address   string
+	BirthDate string // YYYYMMDD
+	Sex       string // ISO 5218: "1" male, "2" female, "9" not applicable
+}
+
+// CardInfo is the card-info input support application (券面事項入力補助AP).
+type CardInfo struct{ c *Card }
+
+// OpenCardInfo selects the card-info application.
+func OpenCardInfo(ctx context.Context, c *Card) (*CardInfo, error) {
+	if err := c.SelectApp(ctx, AIDCardInfo); err != nil {
+		return nil, err
+	}
+	return &CardInfo{c: c}, nil
+}
+
+// TriesLeft returns the tries left on the 4-digit PIN, using none.
+func (ci *CardInfo) TriesLeft(ctx context.Context) (int, error) {
+	if err := ci.c.SelectEF(ctx, efInfoPIN); err != nil {
+		return 0, err
+	}
+	return ci.c.TriesLeft(ctx)
+}
+
+// Verify presents the 4-digit PIN once.
+func (ci *CardInfo) Verify(ctx context.Context, pin string) error {
+	if err := CheckPINFormat(AuthKey, pin); err != nil {
+		return err
+	}
+	if err := ci.c.SelectEF(ctx, efInfoPIN); err != nil {
+		return err
+	}
+	return ci.c.Verify(ctx, []byte(pin))
+}
+
+// BasicFour reads the basic four facts (after Verify).
+func (ci *CardInfo) BasicFour(ctx context.Context) (Facts, error) {
+	if err := ci.c.SelectEF(ctx, efBasicFour); err != nil {
+		return Facts{}, err
+	}
+	raw, err := ci.c.ReadAll(ctx, 4096)
+	if err != nil {
+		return Facts{}, fmt.Errorf("card: read basic four facts: %w", err)
+	}
+	return ParseFacts(raw)
+}
+
+// ParseFacts parses the card-info application's basic-four-facts file.
+func ParseFacts(raw []byte) (Facts, error) {
+	outer, err := tlv.Parse(raw)
+	if err != nil {
+		return Facts{}, fmt.Errorf("card: basic four facts: %w", err)
+	}
+	body, ok := tlv.Find(outer, 0xFF20)
+	if !ok {
+		return Facts{}, fmt.Errorf("card: basic four facts: %w: no FF20 container", tlv.ErrMalformed)
+	}
+	fields, err := tlv.Parse(body)
+	if err != nil {
+		return Facts{}, fmt.Errorf("card: basic four facts: %w", err)
+	}
+	get := func(tag uint32) string {
+		v, _ := tlv.Find(fields, tag)
+		return strings.TrimRight(string(v), "\x00 ")
+	}
+	f := Facts{Name: get(0xDF22), Address: get(0xDF23), BirthDate: get(0xDF24), Sex: get(0xDF25)}
+	if f.Name == "" || len(f.BirthDate) != 8 {
+		return Facts{}, fmt.Errorf("card: basic four facts: %w: name %q, birth date %q", tlv.ErrMalformed, f.Name, f.BirthDate)
+	}
+	return f, nil
+}

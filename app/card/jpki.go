@@ -1,0 +1,160 @@
+package card
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+
+	"smartpass.city/smartpass/app/card/apdu"
+)
+
+// JPKI file identifiers.
+const (
+	EFAuthCert   uint16 = 0x000A // user-authentication certificate (free)
+	EFAuthCACert uint16 = 0x000B // its CA certificate
+	EFSignCert   uint16 = 0x0001 // signature certificate (after the password)
+	EFSignCACert uint16 = 0x0002
+	EFTokenInfo  uint16 = 0x0006
+	efAuthKey    uint16 = 0x0017
+	efAuthPIN    uint16 = 0x0018
+	efSignKey    uint16 = 0x001A
+	efSignPIN    uint16 = 0x001B
+)
+
+// Key names one of the card's two JPKI key pairs.
+type Key int
+
+// The JPKI keys.
+const (
+	// AuthKey is the user-authentication key, opened by a 4-digit PIN
+	// (3 tries).
+	AuthKey Key = iota
+	// SignKey is the signature key, opened by a 6-16 character password
+	// of A-Z and 0-9 (5 tries).
+	SignKey
+)
+
+func (k Key) files() (key, pin uint16) {
+	if k == SignKey {
+		return efSignKey, efSignPIN
+	}
+	return efAuthKey, efAuthPIN
+}
+
+// ErrPINFormat means the PIN cannot be right: it is refused before the
+// card sees it, so a typo never costs a try.
+var ErrPINFormat = errors.New("card: the PIN does not have the right form")
+
+var (
+	fourDigits   = regexp.MustCompile(`^[0-9]{4}$`)
+	signPassword = regexp.MustCompile(`^[A-Z0-9]{6,16}$`)
+)
+
+// CheckPINFormat reports whether pin has the form key's PIN takes.
+func CheckPINFormat(k Key, pin string) error {
+	if k == SignKey && !signPassword.MatchString(pin) {
+		return fmt.Errorf("%w: the signature password is 6 to 16 capital letters and digits", ErrPINFormat)
+	}
+	if k == AuthKey && !fourDigits.MatchString(pin) {
+		return fmt.Errorf("%w: the PIN is 4 digits", ErrPINFormat)
+	}
+	return nil
+}
+
+// JPKI is the card's public personal authentication application.
+type JPKI struct{ c *Card }
+
+// OpenJPKI selects the JPKI application.
+func OpenJPKI(ctx context.Context, c *Card) (*JPKI, error) {
+	if err := c.SelectApp(ctx, AIDJPKI); err != nil {
+		return nil, err
+	}
+	return &JPKI{c: c}, nil
+}
+
+// Certificate reads a certificate file (EFAuthCert, ...) as DER.
+func (j *JPKI) Certificate(ctx context.Context, ef uint16) ([]byte, error) {
+	if err := j.c.SelectEF(ctx, ef); err != nil {
+		return nil, err
+	}
+	head, err := j.c.ReadBinary(ctx, 0, 4)
+	if err != nil {
+		return nil, fmt.Errorf("card: read certificate %04X: %w", ef, err)
+	}
+	n, err := derLength(head)
+	if err != nil {
+		return nil, fmt.Errorf("card: certificate %04X: %w", ef, err)
+	}
+	der, err := j.c.ReadAll(ctx, n)
+	if err != nil {
+		return nil, fmt.Errorf("card: read certificate %04X: %w", ef, err)
+	}
+	if len(der) != n {
+		return nil, fmt.Errorf("card: certificate %04X: %w: %d of %d bytes", ef, ErrTruncated, len(der), n)
+	}
+	return der, nil
+}
+
+// ErrTruncated means a file ended before the length its header gave.
+var ErrTruncated = errors.New("card: file shorter than its header says")
+
+// derLength returns the total length of the DER SEQUENCE that head (its
+// first 4 bytes) starts.
+func derLength(head []byte) (int, error) {
+	if len(head) < 2 || head[0] != 0x30 {
+		return 0, fmt.Errorf("not a DER sequence (% X)", head)
+	}
+	switch l := head[1]; {
+	case l < 0x80:
+		return 2 + int(l), nil
+	case l == 0x81 && len(head) >= 3:
+		return 3 + int(head[2]), nil
+	case l == 0x82 && len(head) >= 4:
+		return 4 + int(head[2])<<8 + int(head[3]), nil
+	}
+	return 0, fmt.Errorf("DER length form % X not used on this card", head)
+}
+
+// TriesLeft returns the tries left on k's PIN, using none.
+func (j *JPKI) TriesLeft(ctx context.Context, k Key) (int, error) {
+	_, pin := k.files()
+	if err := j.c.SelectEF(ctx, pin); err != nil {
+		return 0, err
+	}
+	return j.c.TriesLeft(ctx)
+}
+
+// Verify presents pin for k once. It refuses a PIN of the wrong form
+// without sending it.
+func (j *JPKI) Verify(ctx context.Context, k Key, pin string) error {
+	if err := CheckPINFormat(k, pin); err != nil {
+		return err
+	}
+	_, ef := k.files()
+	if err := j.c.SelectEF(ctx, ef); err != nil {
+		return err
+	}
+	return j.c.Verify(ctx, []byte(pin))
+}
+
+// sha256DigestInfo is the DER prefix of a PKCS#1 v1.5 DigestInfo for
+// SHA-256: the card pads, we send the DigestInfo.
+var sha256DigestInfo = []byte{0x30, 0x31, 0x30, 0x0D, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20}
+
+// Sign signs a SHA-256 digest with k (after Verify), returning the RSA
+// PKCS#1 v1.5 signature.
+func (j *JPKI) Sign(ctx context.Context, k Key, digest []byte) ([]byte, error) {
+	if len(digest) != 32 {
+		return nil, fmt.Errorf("card: sign: a SHA-256 digest has 32 bytes, not %d", len(digest))
+	}
+	key, _ := k.files()
+	if err := j.c.SelectEF(ctx, key); err != nil {
+		return nil, err
+	}
+	sig, err := j.c.Exchange(ctx, apdu.Command{CLA: 0x80, INS: insPSO, P1: 0x00, P2: 0x80, Data: append(append([]byte(nil), sha256DigestInfo...), digest...), Le: 0})
+	if err != nil {
+		return nil, fmt.Errorf("card: sign: %w", err)
+	}
+	return sig, nil
+}

@@ -1,0 +1,41 @@
+package sim
+
+import (
+	"context"
+	"encoding/hex"
+	"testing"
+
+	"smartpass.city/smartpass/app/card"
+)
+
+// The simulator's own watch must catch a forbidden access when something
+// gets past the firewall: raw commands, sent here without it.
+func TestViolationsAreRecorded(t *testing.T) {
+	pki, err := NewPKI()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := New(pki, Persona{Facts: card.Facts{Name: "x", BirthDate: "20000101"}, Number: "123456789018", AuthPIN: "1234"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	send := func(h string) string {
+		b, _ := hex.DecodeString(h)
+		out, _ := c.Transmit(context.Background(), b)
+		return hex.EncodeToString(out)
+	}
+	if got := send("00a4040c0a" + hex.EncodeToString(card.AIDCardInfo)); got != "9000" {
+		t.Fatalf("select card-info: %s", got)
+	}
+	send("00a4020c020001")
+	if len(c.Violations) != 1 {
+		t.Fatalf("Violations = %v, want the SELECT of the number file", c.Violations)
+	}
+	// The number file stays behind the PIN, too.
+	if got := send("00b0000000"); got != "6982" {
+		t.Fatalf("read of the number file without the PIN: %s, want 6982", got)
+	}
+	if len(c.Violations) != 2 {
+		t.Fatalf("Violations = %v, want the read recorded too", c.Violations)
+	}
+}
