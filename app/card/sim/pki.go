@@ -81,3 +81,18 @@ func (p *PKI) issue(by ca, pub *rsa.PublicKey, cn string) ([]byte, error) {
 	}
 	return x509.CreateCertificate(rand.Reader, tmpl, by.cert, pub, by.key)
 }
+
+// CRL returns a revocation list of the authentication CA revoking the
+// given serial numbers, numbered n.
+func (p *PKI) CRL(n int64, revoked ...*big.Int) ([]byte, error) {
+	var entries []x509.RevocationListEntry
+	for _, s := range revoked {
+		entries = append(entries, x509.RevocationListEntry{SerialNumber: s, RevocationTime: time.Now().Add(-time.Minute)})
+	}
+	return x509.CreateRevocationList(rand.Reader, &x509.RevocationList{
+		Number:                    big.NewInt(n),
+		ThisUpdate:                time.Now().Add(-time.Hour),
+		NextUpdate:                time.Now().Add(24 * time.Hour),
+		RevokedCertificateEntries: entries,
+	}, p.auth.cert, p.auth.key)
+}
