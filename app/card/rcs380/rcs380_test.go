@@ -1,0 +1,96 @@
+package rcs380_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/hex"
+	"errors"
+	"strings"
+	"testing"
+
+	"smartpass.city/smartpass/app/card"
+	"smartpass.city/smartpass/app/card/rcs380"
+	"smartpass.city/smartpass/app/card/sim"
+)
+
+func unhex(s string) []byte {
+	b, _ := hex.DecodeString(strings.ReplaceAll(s, " ", ""))
+	return b
+}
+
+// The frames CARD.md lists, byte for byte.
+func TestFrameBytes(t *testing.T) {
+	for _, tc := range []struct{ payload, want string }{
+		{"D6 2A 01", "00 00 FF FF FF 03 00 FD D6 2A 01 FF 00"},
+		{"D6 20", "00 00 FF FF FF 02 00 FE D6 20 0A 00"},
+		{"D6 06 00", "00 00 FF FF FF 03 00 FD D6 06 00 24 00"},
+		{"D6 00 03 07 0F 07", "00 00 FF FF FF 06 00 FA D6 00 03 07 0F 07 0A 00"},
+	} {
+		got := rcs380.Frame(unhex(tc.payload))
+		if !bytes.Equal(got, unhex(tc.want)) {
+			t.Errorf("Frame(%s) = % X, want %s", tc.payload, got, tc.want)
+		}
+		back, err := rcs380.ParseFrame(got)
+		if err != nil || !bytes.Equal(back, unhex(tc.payload)) {
+			t.Errorf("ParseFrame: % X, %v", back, err)
+		}
+	}
+	bad := rcs380.Frame(unhex("D6 2A 01"))
+	bad[9] ^= 1
+	if _, err := rcs380.ParseFrame(bad); !errors.Is(err, rcs380.ErrFrame) {
+		t.Errorf("a frame with a wrong checksum: %v", err)
+	}
+}
+
+// A whole card session through the simulated reader: activation, the
+// JPKI application, a certificate longer than one frame.
+func TestReaderWithCard(t *testing.T) {
+	ctx := context.Background()
+	pki, err := sim.NewPKI()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := sim.New(pki, sim.Persona{Facts: card.Facts{Name: "加賀\u3000一郎", BirthDate: "19700101"}, Number: "123456789018", AuthPIN: "1111"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	usb := sim.NewRCS380(nil)
+	if _, err := rcs380.Open(ctx, usb); !errors.Is(err, rcs380.ErrNoCard) {
+		t.Fatalf("Open with no card: %v, want ErrNoCard", err)
+	}
+	usb.Place(c)
+	r, err := rcs380.Open(ctx, usb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := card.OpenJPKI(ctx, card.New(r))
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := j.Certificate(ctx, card.EFAuthCert)
+	if err != nil || len(der) < 500 {
+		t.Fatalf("certificate over the reader: %d bytes, %v", len(der), err)
+	}
+	if n, err := j.TriesLeft(ctx, card.AuthKey); err != nil || n != 3 {
+		t.Fatalf("TriesLeft over the reader = %d, %v", n, err)
+	}
+	if len(c.Violations) > 0 {
+		t.Fatal(c.Violations)
+	}
+	// The card is lifted off: the next command says so.
+	usb.Place(nil)
+	if _, err := j.TriesLeft(ctx, card.AuthKey); !errors.Is(err, rcs380.ErrNoCard) {
+		t.Fatalf("after the card left: %v, want ErrNoCard", err)
+	}
+}
+
+func FuzzParseFrame(f *testing.F) {
+	f.Add(rcs380.Frame([]byte{0xD7, 0x05, 0, 0, 0, 0, 0, 0x90, 0x00}))
+	f.Add([]byte{0, 0, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		p, err := rcs380.ParseFrame(b)
+		if err == nil && !bytes.Equal(rcs380.Frame(p), b[:len(rcs380.Frame(p))]) {
+			t.Fatalf("accepted frame does not re-encode to itself")
+		}
+	})
+}

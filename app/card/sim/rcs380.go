@@ -1,0 +1,123 @@
+package sim
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"smartpass.city/smartpass/app/card/isodep"
+	"smartpass.city/smartpass/app/card/rcs380"
+)
+
+// RCS380 is a software Sony RC-S380: it speaks the reader's USB frames
+// (rcs380.USB) and, for the card on it, Type B activation and ISO-DEP.
+// The browser's navigator.usb shim and native tests use the same code.
+type RCS380 struct {
+	mu      sync.Mutex
+	card    *Card
+	picc    *isodep.PICC
+	rfOn    bool
+	active  bool // ATTRIB done
+	pending [][]byte
+	// Frames records every frame the host sent, for tests.
+	Frames [][]byte
+}
+
+// pupi is the simulated card's pseudo-unique identifier.
+var pupi = []byte{0x12, 0x34, 0x56, 0x78}
+
+// NewRCS380 returns a reader with c on it (nil: no card).
+func NewRCS380(c *Card) *RCS380 { return &RCS380{card: c} }
+
+// Place puts a card on the reader (nil removes it).
+func (r *RCS380) Place(c *Card) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.card, r.active, r.picc = c, false, nil
+}
+
+// Out implements rcs380.USB.
+func (r *RCS380) Out(ctx context.Context, data []byte) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.Frames = append(r.Frames, bytes.Clone(data))
+	if bytes.Equal(data, rcs380.ACK) {
+		r.pending = nil // the host cancels what was under way
+		return nil
+	}
+	p, err := rcs380.ParseFrame(data)
+	if err != nil {
+		return err
+	}
+	if len(p) < 2 || p[0] != 0xD6 {
+		return fmt.Errorf("%w: payload % X", rcs380.ErrFrame, p)
+	}
+	reply := r.handle(ctx, p[1], p[2:])
+	r.pending = append(r.pending, rcs380.ACK, rcs380.Frame(append([]byte{0xD7, p[1] + 1}, reply...)))
+	return nil
+}
+
+// In implements rcs380.USB.
+func (r *RCS380) In(_ context.Context, max int) ([]byte, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.pending) == 0 {
+		return nil, errors.New("sim: nothing to read from the reader")
+	}
+	b := r.pending[0]
+	r.pending = r.pending[1:]
+	if len(b) > max {
+		return nil, fmt.Errorf("sim: a %d-byte frame for a %d-byte read", len(b), max)
+	}
+	return b, nil
+}
+
+func (r *RCS380) handle(ctx context.Context, cmd byte, data []byte) []byte {
+	switch cmd {
+	case rcs380.CmdGetFirmware:
+		return []byte{0x11, 0x01}
+	case rcs380.CmdSwitchRF:
+		r.rfOn, r.active, r.picc = false, false, nil
+		return []byte{0x00}
+	case rcs380.CmdInSetRF:
+		r.rfOn = true
+		return []byte{0x00}
+	case rcs380.CmdSetCommandType, rcs380.CmdInSetProtocol:
+		return []byte{0x00}
+	case rcs380.CmdInCommRF:
+		if len(data) < 2 {
+			return []byte{0x00, 0x00, 0x00, 0x02, 0x00} // protocol error flag
+		}
+		return r.commRF(ctx, data[2:])
+	}
+	return []byte{0x00, 0x00, 0x00, 0x02, 0x00}
+}
+
+var timeout = []byte{0x80, 0x00, 0x00, 0x00, 0x00}
+
+// commRF answers one frame on the air.
+func (r *RCS380) commRF(ctx context.Context, frame []byte) []byte {
+	ok := func(b []byte) []byte { return append([]byte{0, 0, 0, 0, 0}, b...) }
+	if !r.rfOn || r.card == nil || len(frame) == 0 {
+		return timeout
+	}
+	switch {
+	case !r.active && bytes.Equal(frame, []byte{0x05, 0x00, 0x10}):
+		// ATQB: PUPI, application data, protocol info (106 kbps, FSCI 8 =
+		// 256 bytes, ISO 14443-4; FWI 8).
+		return ok(append(append([]byte{0x50}, pupi...), 0x00, 0x00, 0x00, 0x00, 0x00, 0x81, 0x81))
+	case !r.active && frame[0] == 0x1D && len(frame) == 9 && bytes.Equal(frame[1:5], pupi):
+		r.active = true
+		r.picc = isodep.NewPICC(r.card, 256)
+		return ok([]byte{0x00})
+	case r.active:
+		resp, err := r.picc.Handle(ctx, frame)
+		if err != nil {
+			return timeout // a card that does not understand stays silent
+		}
+		return ok(resp)
+	}
+	return timeout
+}
