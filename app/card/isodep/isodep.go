@@ -128,7 +128,9 @@ type PICC struct {
 }
 
 // NewPICC serves card to a reader with frame size fsd.
-func NewPICC(card Card, fsd int) *PICC { return &PICC{card: card, fsd: min(max(fsd, 16), maxFSC), bn: 1} }
+func NewPICC(card Card, fsd int) *PICC {
+	return &PICC{card: card, fsd: min(max(fsd, 16), maxFSC), bn: 1}
+}
 
 // Handle answers one block from the reader.
 func (p *PICC) Handle(ctx context.Context, block []byte) ([]byte, error) {

@@ -94,6 +94,9 @@ func ParseFrame(f []byte) ([]byte, error) {
 	if sum+f[frameHeaderLen+n] != 0 {
 		return nil, fmt.Errorf("%w: data checksum", ErrFrame)
 	}
+	if f[frameHeaderLen+n+1] != 0x00 {
+		return nil, fmt.Errorf("%w: postamble %02X", ErrFrame, f[frameHeaderLen+n+1])
+	}
 	return payload, nil
 }
 
