@@ -93,6 +93,13 @@ func (rg *registrar) blocked(host string) bool {
 func (rg *registrar) fail(host string) {
 	rg.mu.Lock()
 	defer rg.mu.Unlock()
+	if len(rg.failures) > 10000 { // many addresses guessing: forget the old ones
+		for h, f := range rg.failures {
+			if time.Since(f.since) > failureWindow {
+				delete(rg.failures, h)
+			}
+		}
+	}
 	f := rg.failures[host]
 	if f == nil {
 		f = &failures{since: time.Now()}

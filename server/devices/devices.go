@@ -109,7 +109,28 @@ func (r *Registry) Issue(facilityID string, role scope.Role, ttl time.Duration) 
 	}
 	text := b.String()
 	v, _ := json.Marshal(code{Facility: f.ID, Role: role, Expires: r.Now().Add(ttl)})
-	if err := r.log.Update(func(tx *oplog.Tx) error { return tx.Put(kindCode, codeHash(text), v) }); err != nil {
+	err = r.log.Update(func(tx *oplog.Tx) error {
+		// Codes nobody used are forgotten once expired, so a demo server
+		// handing out codes all day does not pile them up.
+		var expired []string
+		err := tx.Each(kindCode, func(id string, v []byte) error {
+			var c code
+			if json.Unmarshal(v, &c) != nil || r.Now().After(c.Expires) {
+				expired = append(expired, id)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, id := range expired {
+			if err := tx.Delete(kindCode, id); err != nil {
+				return err
+			}
+		}
+		return tx.Put(kindCode, codeHash(text), v)
+	})
+	if err != nil {
 		return "", fmt.Errorf("devices: issue code: %w", err)
 	}
 	return text, nil

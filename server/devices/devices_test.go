@@ -151,6 +151,28 @@ func TestCodeAsPeopleTypeIt(t *testing.T) {
 	}
 }
 
+func TestExpiredCodesAreForgotten(t *testing.T) {
+	r := newRegistry(t)
+	now := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
+	r.Now = func() time.Time { return now }
+	for range 5 {
+		if _, err := r.Issue("kaga-playpark", scope.PlayPark, time.Hour); err != nil {
+			t.Fatal(err)
+		}
+	}
+	now = now.Add(2 * time.Hour)
+	if _, err := r.Issue("kaga-playpark", scope.PlayPark, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	var stored int
+	r.log.View(func(tx *oplog.Tx) error {
+		return tx.Each(kindCode, func(string, []byte) error { stored++; return nil })
+	})
+	if stored != 1 {
+		t.Fatalf("%d codes stored; want the new one only", stored)
+	}
+}
+
 func TestIssueRefuses(t *testing.T) {
 	r := newRegistry(t)
 	if _, err := r.Issue("nowhere", scope.Shelter, time.Hour); !errors.Is(err, ErrNoFacility) {
