@@ -157,9 +157,10 @@ func run(ctx context.Context, c config, logger *slog.Logger) error {
 	mux.Handle("POST "+syncproto.RegisterPath, newRegistrar(reg, logger))
 	if c.demo {
 		mux.HandleFunc("GET "+syncproto.DemoCodesPath, demoCodes(reg, fac))
+		mux.Handle("GET "+DemoUSBPath, &demoUSB{logger: logger})
 	}
 	mux.HandleFunc("GET /healthz", health(log, h, web))
-	mux.Handle("/", logErrors(web.handler(), logger))
+	mux.Handle("/", logErrors(web.handler(c.demo), logger))
 
 	ln, err := net.Listen("tcp", c.addr)
 	if err != nil {

@@ -65,12 +65,19 @@ func (*shell) Render() app.UI {
 	return app.Div().Class("shell").Text("スマートパスを読み込んでいます… / Loading Smart Pass…")
 }
 
-func (w *web) handler() http.Handler {
+// handler is the PWA. On a demo server (simulatedCard) every page also
+// loads the navigator.usb shim, so the card flows run against the
+// simulated reader and card without hardware.
+func (w *web) handler(simulatedCard bool) http.Handler {
 	cache := []string{"/web/icon.svg", "/web/icon-192.png", "/web/icon-512.png"}
 	for _, p := range route.All() {
 		if p != "/" { // go-app caches / itself
 			cache = append(cache, p)
 		}
+	}
+	var scripts []string
+	if simulatedCard {
+		scripts = []string{"/web/usb-shim.js"}
 	}
 	return &app.Handler{
 		Name:                    "Smart Pass",
@@ -88,6 +95,7 @@ func (w *web) handler() http.Handler {
 		WasmContentLength:       strconv.FormatInt(w.wasmSize, 10),
 		WasmContentLengthHeader: "X-Wasm-Content-Length",
 		Resources:               w,
+		Scripts:                 scripts,
 	}
 }
 

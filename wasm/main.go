@@ -15,6 +15,7 @@ import (
 	"github.com/hack-pad/safejs"
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
+	"smartpass.city/smartpass/app/card/apdu"
 	"smartpass.city/smartpass/app/enroll"
 	"smartpass.city/smartpass/app/synclog"
 	"smartpass.city/smartpass/app/ui"
@@ -22,6 +23,7 @@ import (
 	"smartpass.city/smartpass/wasm/devkey"
 	"smartpass.city/smartpass/wasm/fetch"
 	"smartpass.city/smartpass/wasm/idb"
+	"smartpass.city/smartpass/wasm/webusb"
 	"smartpass.city/smartpass/wasm/ws"
 )
 
@@ -52,7 +54,7 @@ func start(ctx context.Context) error {
 		return err
 	}
 	d := &device{ctx: ctx, store: store, keys: keys, eng: eng, enr: e, ok: ok}
-	ui.Register(eng, d)
+	ui.Register(eng, d, usbReader{})
 	if ok {
 		d.run()
 	}
@@ -140,6 +142,11 @@ func register(ctx context.Context, req syncproto.RegisterRequest) (syncproto.Reg
 	}
 	return syncproto.RegisterAnswer(status, body)
 }
+
+// usbReader is the card reader over WebUSB (ui.Reader).
+type usbReader struct{}
+
+func (usbReader) Connect(ctx context.Context) (apdu.Transceiver, error) { return webusb.Connect(ctx) }
 
 // origin is the server that served the page, as scheme://host, where
 // scheme is "http" or "ws" (with an s added for a page that came over

@@ -9,10 +9,11 @@ const (
 	Setup   = "/setup"
 	Shelter = "/shelter"
 	HQ      = "/hq"
+	Card    = "/card"
 )
 
 // All lists every page, for the server's router and the offline cache.
-func All() []string { return []string{Home, Setup, Shelter, HQ} }
+func All() []string { return []string{Home, Setup, Shelter, HQ, Card} }
 
 // ForRole is the page a device of role works on ("" for roles whose
 // screens are not built yet).

@@ -21,6 +21,7 @@ func (p *homePage) Render() app.UI {
 		{"mode.setup", route.Setup},
 		{"mode.shelter", route.Shelter},
 		{"mode.hq", route.HQ},
+		{"mode.card", route.Card},
 		{"mode.enroll", ""},
 		{"mode.hospital", ""},
 		{"mode.playpark", ""},

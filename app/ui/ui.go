@@ -36,10 +36,11 @@ type Device interface {
 	DemoCodes(ctx context.Context) ([]syncproto.DemoCode, error)
 }
 
-// Register routes every page of the PWA to its component, all over s and
-// d.
-func Register(s Sync, d Device) {
+// Register routes every page of the PWA to its component, all over s, d
+// and the card reader r.
+func Register(s Sync, d Device, r Reader) {
 	l := func() live { return live{sync: s, dev: d} }
+	app.Route(route.Card, func() app.Composer { return &cardPage{live: l(), reader: r} })
 	app.Route(route.Home, func() app.Composer { return &homePage{live: l()} })
 	app.Route(route.Setup, func() app.Composer { return &setupPage{live: l()} })
 	app.Route(route.Shelter, func() app.Composer { return &shelterPage{live: l()} })
