@@ -14,6 +14,7 @@ import (
 
 	"smartpass.city/smartpass/app/facility"
 	"smartpass.city/smartpass/app/scope"
+	"smartpass.city/smartpass/server/audit"
 	"smartpass.city/smartpass/server/devices"
 	"smartpass.city/smartpass/server/facilities"
 	"smartpass.city/smartpass/server/hub"
@@ -26,6 +27,7 @@ import (
 //	code FACILITY ROLE TTL         -> adminReply{Code}
 //	devices                        -> adminReply{Devices}
 //	revoke DEVICE                  -> adminReply{Devices: [the device]}
+//	audit-verify                   -> adminReply{Entries}
 //
 // Only the data directory's owner can reach it (mode 0600), who could read
 // the store's files anyway; the browser admin screens come with staff
@@ -35,6 +37,7 @@ import (
 type adminReply struct {
 	Code    string           `json:"code,omitempty"`
 	Devices []devices.Device `json:"devices,omitempty"`
+	Entries int              `json:"entries,omitempty"`
 	Error   string           `json:"error,omitempty"`
 }
 
@@ -42,8 +45,9 @@ type adminReply struct {
 // server (with its hub, so a revoked device is cut off at once) or on a
 // store opened offline (hub nil).
 type adminCmds struct {
-	reg *devices.Registry
-	hub *hub.Hub
+	reg   *devices.Registry
+	hub   *hub.Hub
+	audit *audit.Log
 }
 
 func (a adminCmds) do(cmd string, args []string) (adminReply, error) {
@@ -54,6 +58,9 @@ func (a adminCmds) do(cmd string, args []string) (adminReply, error) {
 			return adminReply{}, fmt.Errorf("code: the validity %q is not a duration such as 24h", args[2])
 		}
 		code, err := a.reg.Issue(args[0], scope.Role(args[1]), ttl)
+		if err == nil {
+			_, err = a.audit.Append("admin", "device.code", args[0], args[1]+" for "+ttl.String())
+		}
 		return adminReply{Code: code}, err
 	case cmd == "devices" && len(args) == 0:
 		list, err := a.reg.List()
@@ -63,7 +70,13 @@ func (a adminCmds) do(cmd string, args []string) (adminReply, error) {
 		if err == nil && a.hub != nil {
 			a.hub.Drop(d.ID)
 		}
+		if err == nil {
+			_, err = a.audit.Append("admin", "device.revoke", d.ID, d.Facility)
+		}
 		return adminReply{Devices: []devices.Device{d}}, err
+	case cmd == "audit-verify" && len(args) == 0:
+		n, err := a.audit.Verify(nil)
+		return adminReply{Entries: n}, err
 	}
 	return adminReply{}, fmt.Errorf("unknown admin command %q with %d arguments", cmd, len(args))
 }
@@ -93,6 +106,9 @@ func serveAdmin(ln net.Listener, log *oplog.Log, key []byte, a adminCmds, logger
 					return
 				}
 				logger.Info("online backup written")
+				if _, err := a.audit.Append("admin", "backup", "", "online"); err != nil {
+					logger.Error("audit", "err", err)
+				}
 				return
 			}
 			reply, err := a.do(fields[0], fields[1:])
@@ -142,6 +158,8 @@ func runAdmin(cmd string, args []string, out io.Writer, logger *slog.Logger) err
 		return err
 	}
 	switch {
+	case cmd == "audit-verify":
+		fmt.Fprintf(out, "audit log intact: %d entries, each chained to the one before\n", reply.Entries)
 	case reply.Code != "":
 		fmt.Fprintf(out, "enrollment code for a %s device at %s (valid %s, once): %s\n", role, fac, ttl, reply.Code)
 	default:
@@ -186,7 +204,7 @@ func adminCall(data, keyFile, cmd string, args []string, logger *slog.Logger) (a
 		return reply, fmt.Errorf("%s: %w", cmd, err)
 	}
 	defer log.Close()
-	reply, err = adminCmds{reg: devices.New(log, facilitiesOf(log))}.do(cmd, args)
+	reply, err = adminCmds{reg: devices.New(log, facilitiesOf(log)), audit: audit.New(log)}.do(cmd, args)
 	if err != nil {
 		return reply, fmt.Errorf("%s: %w", cmd, err)
 	}

@@ -13,6 +13,7 @@
 //	server device-code -facility ID -role ROLE   a one-time enrollment code
 //	server devices                       the enrolled devices
 //	server revoke -device ID             cut a device off
+//	server audit-verify                  check the audit log's hash chain
 //
 // The device commands reach a running server through its admin socket
 // (DATA.sock), or work on the store directly when no server runs.
@@ -33,6 +34,7 @@ import (
 	"time"
 
 	"smartpass.city/smartpass/app/scope"
+	"smartpass.city/smartpass/server/audit"
 	"smartpass.city/smartpass/server/devices"
 	"smartpass.city/smartpass/server/facilities"
 	"smartpass.city/smartpass/server/hub"
@@ -73,10 +75,10 @@ func main() {
 		err = runBackup(args, logger)
 	case "restore":
 		err = runRestore(args, logger)
-	case "device-code", "devices", "revoke":
+	case "device-code", "devices", "revoke", "audit-verify":
 		err = runAdmin(cmd, args, os.Stdout, logger)
 	default:
-		err = fmt.Errorf("unknown command %q: use serve (the default), backup, restore, device-code, devices or revoke", cmd)
+		err = fmt.Errorf("unknown command %q: use serve (the default), backup, restore, device-code, devices, revoke or audit-verify", cmd)
 	}
 	if errors.Is(err, flag.ErrHelp) {
 		os.Exit(2)
@@ -138,7 +140,12 @@ func run(ctx context.Context, c config, logger *slog.Logger) error {
 	}
 	fac := facilitiesOf(log)
 	reg := devices.New(log, fac)
-	h := hub.New(log, reg, hub.Options{Dev: c.dev, Server: version, Logger: logger})
+	auditLog := audit.New(log)
+	h := hub.New(log, reg, hub.Options{Dev: c.dev, Server: version, Logger: logger, Audit: func(device, action, subject, detail string) {
+		if _, err := auditLog.Append(device, action, subject, detail); err != nil {
+			logger.Error("audit", "err", err)
+		}
+	}})
 	defer h.Close() // before the store closes: no handler may read a closed store
 	admin, err := listenAdmin(c.data)
 	if err != nil {
@@ -146,7 +153,7 @@ func run(ctx context.Context, c config, logger *slog.Logger) error {
 	}
 	defer os.Remove(adminSocket(c.data))
 	defer admin.Close()
-	go serveAdmin(admin, log, key, adminCmds{reg: reg, hub: h}, logger)
+	go serveAdmin(admin, log, key, adminCmds{reg: reg, hub: h, audit: auditLog}, logger)
 
 	web, err := newWeb(c.assets, logger)
 	if err != nil {
@@ -154,7 +161,7 @@ func run(ctx context.Context, c config, logger *slog.Logger) error {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /sync", h)
-	mux.Handle("POST "+syncproto.RegisterPath, newRegistrar(reg, logger))
+	mux.Handle("POST "+syncproto.RegisterPath, newRegistrar(reg, auditLog, logger))
 	if c.demo {
 		mux.HandleFunc("GET "+syncproto.DemoCodesPath, demoCodes(reg, fac))
 		mux.Handle("GET "+DemoUSBPath, &demoUSB{logger: logger})

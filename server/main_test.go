@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -376,6 +377,9 @@ func TestDeviceAdministration(t *testing.T) {
 	}
 
 	c, _ := dial(t, addr, "tab-admin", syncproto.KeySigner{Key: priv})
+	if out, err := command(t, "audit-verify", "-data", data); err != nil || !strings.Contains(out, "intact") {
+		t.Fatalf("audit-verify on the running server: %v\n%s", err, out)
+	}
 	if out, err := command(t, "revoke", "-data", data, "-device", "tab-admin"); err != nil {
 		t.Fatalf("revoke: %v\n%s", err, out)
 	}
@@ -404,6 +408,17 @@ func TestDeviceAdministration(t *testing.T) {
 	}
 	if !regexp.MustCompile(`tab-admin\s+shelter-daishoji\s+shelter\s+受付1\s+\S+ \S+\s+\d{4}-`).MatchString(out) {
 		t.Fatalf("devices does not show tab-admin as revoked:\n%s", out)
+	}
+	// Every step is in the audit log, whose chain holds: the code, the
+	// registration, the refused second use, the session, the revocation
+	// and the refused reconnect.
+	out, err = command(t, "audit-verify", "-data", data)
+	m := regexp.MustCompile(`audit log intact: (\d+) entries`).FindStringSubmatch(out)
+	if err != nil || m == nil {
+		t.Fatalf("audit-verify: %v\n%s", err, out)
+	}
+	if n, _ := strconv.Atoi(m[1]); n < 6 {
+		t.Fatalf("the audit log holds %d entries, want at least the 6 steps", n)
 	}
 }
 

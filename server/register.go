@@ -11,6 +11,7 @@ import (
 
 	"smartpass.city/smartpass/app/facility"
 	"smartpass.city/smartpass/app/scope"
+	"smartpass.city/smartpass/server/audit"
 	"smartpass.city/smartpass/server/devices"
 	"smartpass.city/smartpass/syncproto"
 )
@@ -33,6 +34,7 @@ const (
 // registrar serves POST /devices/register.
 type registrar struct {
 	reg    *devices.Registry
+	audit  *audit.Log
 	logger *slog.Logger
 
 	mu       sync.Mutex
@@ -44,8 +46,8 @@ type failures struct {
 	since time.Time
 }
 
-func newRegistrar(reg *devices.Registry, logger *slog.Logger) *registrar {
-	return &registrar{reg: reg, logger: logger, failures: make(map[string]*failures)}
+func newRegistrar(reg *devices.Registry, a *audit.Log, logger *slog.Logger) *registrar {
+	return &registrar{reg: reg, audit: a, logger: logger, failures: make(map[string]*failures)}
 }
 
 func (rg *registrar) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -64,6 +66,9 @@ func (rg *registrar) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, devices.ErrBadCode):
 		rg.fail(host)
 		rg.logger.Warn("device registration: bad code", "remote", r.RemoteAddr, "device", req.Device)
+		if _, err := rg.audit.Append(req.Device, "device.register.refused", "", "bad code from "+r.RemoteAddr); err != nil {
+			rg.logger.Error("audit", "err", err)
+		}
 		writeRefusal(w, http.StatusForbidden, codeBadCode, "the enrollment code is unknown, already used or expired")
 	case errors.Is(err, devices.ErrTaken):
 		writeRefusal(w, http.StatusConflict, codeTaken, "this device is registered already; clear the app's data to set it up again")
@@ -74,6 +79,9 @@ func (rg *registrar) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeRefusal(w, http.StatusInternalServerError, syncproto.CodeInternal, "the server could not register the device; try again")
 	default:
 		rg.logger.Info("device registered", "device", d.ID, "facility", d.Facility, "role", d.Role, "name", d.Name)
+		if _, err := rg.audit.Append(d.ID, "device.register", d.Facility, string(d.Role)+" from "+r.RemoteAddr); err != nil {
+			rg.logger.Error("audit", "err", err)
+		}
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(syncproto.RegisterResponse{Device: d.ID, Facility: d.Facility, Role: string(d.Role)})
 	}

@@ -70,6 +70,9 @@ type Options struct {
 	// starve the other devices of the group commit.
 	OpsPerSecond float64
 	Burst        float64
+	// Audit, when set, records every session opened and every device
+	// refused (the audit log).
+	Audit func(actor, action, subject, detail string)
 }
 
 // Hub serves the /sync websocket endpoint.
@@ -528,6 +531,7 @@ func (s *session) auth(ctx context.Context, a *syncproto.Auth) error {
 	key, dev, err := s.hub.devices.Lookup(s.claimed)
 	switch {
 	case errors.Is(err, devices.ErrRevoked):
+		s.audit("sync.refused", "", "revoked, from "+s.remote)
 		return s.refuse(ctx, syncproto.CodeRevoked, "this device was revoked by the city's administrator; its records stay on it, but it needs a new enrollment code to sync", true)
 	case errors.Is(err, devices.ErrUnknown):
 		return s.refuse(ctx, syncproto.CodeUnknownDevice, "this device is not enrolled on this server: set it up with an enrollment code", true)
@@ -536,6 +540,7 @@ func (s *session) auth(ctx context.Context, a *syncproto.Auth) error {
 		return s.refuse(ctx, syncproto.CodeInternal, "the server could not check this device; try again later", true)
 	}
 	if !ed25519.Verify(key, syncproto.AuthMessage(s.claimed, s.nonce), a.Sig) {
+		s.audit("sync.refused", "", "bad signature, from "+s.remote)
 		return s.refuse(ctx, syncproto.CodeUnknownDevice, "the device's signature did not verify: set it up again with an enrollment code", true)
 	}
 	if !s.hub.join(s.ws, s.claimed) {
@@ -548,6 +553,7 @@ func (s *session) auth(ctx context.Context, a *syncproto.Auth) error {
 		return s.refuse(ctx, syncproto.CodeInternal, "the server could not read its records; try again later", true)
 	}
 	s.logger().Info("sync: device connected", "facility", dev.Facility.ID, "role", dev.Role, "acked", mark)
+	s.audit("sync.session", dev.Facility.ID, s.remote)
 	return s.send(ctx, &syncproto.Welcome{
 		Epoch: s.hub.log.Epoch(), Acked: mark, Head: s.hub.log.Head(), Server: s.hub.opt.Server,
 		Facility: dev.Facility.ID, Role: string(dev.Role), Feeds: dev.Feeds(), Snapshot: snapshotFeeds(dev.Feeds()),
@@ -586,6 +592,13 @@ func (s *session) feed(ctx context.Context, feed string, cursor uint64) {
 		case <-ctx.Done():
 			return
 		}
+	}
+}
+
+// audit records an event of this session's device.
+func (s *session) audit(action, subject, detail string) {
+	if s.hub.opt.Audit != nil {
+		s.hub.opt.Audit(s.claimed, action, subject, detail)
 	}
 }
 

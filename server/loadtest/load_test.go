@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -95,6 +96,7 @@ func BenchmarkIngest200Devices(b *testing.B) {
 	b.StopTimer()
 	b.ReportMetric(float64(perDevice*devices)/b.Elapsed().Seconds(), "ops/s")
 	reportMemory(b, p)
+	b.Logf("sessions opened: %d", strings.Count(p.Log(), "sync: device connected"))
 }
 
 // BenchmarkConverge10kOffline: a tablet recorded 10,000 check-ins offline;

@@ -519,6 +519,19 @@ func (t *Tx) Each(kind string, fn func(id string, v []byte) error) error {
 	return nil
 }
 
+// Last returns the record of kind with the greatest id, or ErrNotFound.
+func (t *Tx) Last(kind string) (id string, v []byte, err error) {
+	prefix := privKey(kind, "")
+	it := t.txn.NewIterator(badger.IteratorOptions{Prefix: prefix, Reverse: true})
+	defer it.Close()
+	it.Seek(append(bytes.Clone(prefix), 0xFF))
+	if !it.ValidForPrefix(prefix) {
+		return "", nil, fmt.Errorf("%w: no %s record", ErrNotFound, kind)
+	}
+	v, err = it.Item().ValueCopy(nil)
+	return string(it.Item().Key()[len(prefix):]), v, err
+}
+
 // View runs fn in a read-only transaction on the private records.
 func (l *Log) View(fn func(*Tx) error) error {
 	return l.db.View(func(txn *badger.Txn) error { return fn(&Tx{txn}) })

@@ -1,0 +1,130 @@
+// Package audit is the server's audit log: an append-only, hash-chained
+// record of who did what to which record (device enrollments and
+// revocations, enrollment codes, sync sessions, backups; identifications
+// and reads of personal data as those screens arrive). Each entry holds
+// the hash of the one before it, so removing, reordering or editing any
+// entry breaks the chain at that point, which Verify reports.
+//
+// Entries live in the op log's private keyspace: encrypted at rest like
+// everything else, included in backups, never served to devices.
+package audit
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"smartpass.city/smartpass/server/oplog"
+)
+
+// kind names the entries in the private keyspace; ids are the sequence
+// as 16 hex digits, so they sort in order.
+const kind = "audit"
+
+// Entry is one audited event.
+type Entry struct {
+	Seq     uint64    `json:"seq"`
+	Time    time.Time `json:"time"`
+	Actor   string    `json:"actor"`             // a device id, "admin", or "server"
+	Action  string    `json:"action"`            // "device.register", "sync.session", ...
+	Subject string    `json:"subject,omitempty"` // what it was done to
+	Detail  string    `json:"detail,omitempty"`
+	Prev    string    `json:"prev"` // hash of the entry before ("" for the first)
+	Hash    string    `json:"hash"` // sha256 of this entry with Hash empty
+}
+
+// ErrBroken is wrapped by Verify when the chain does not hold.
+var ErrBroken = errors.New("audit: the log has been altered")
+
+// Log is the audit log in an op log's private records.
+type Log struct {
+	log *oplog.Log
+	// Now is the clock; tests set it.
+	Now func() time.Time
+	// mu queues appends, so a burst of them (200 tablets reconnecting)
+	// costs one commit each instead of a storm of conflicting retries.
+	mu sync.Mutex
+}
+
+// New returns the audit log kept in log.
+func New(log *oplog.Log) *Log { return &Log{log: log, Now: time.Now} }
+
+func id(seq uint64) string { return fmt.Sprintf("%016x", seq) }
+
+func hash(e Entry) string {
+	e.Hash = ""
+	b, _ := json.Marshal(e)
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// Append records an event and returns the entry as stored.
+func (a *Log) Append(actor, action, subject, detail string) (Entry, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var e Entry
+	err := a.log.Update(func(tx *oplog.Tx) error {
+		e = Entry{Seq: 1, Time: a.Now().UTC(), Actor: actor, Action: action, Subject: subject, Detail: detail}
+		_, last, err := tx.Last(kind)
+		switch {
+		case errors.Is(err, oplog.ErrNotFound):
+		case err != nil:
+			return err
+		default:
+			var prev Entry
+			if err := json.Unmarshal(last, &prev); err != nil {
+				return fmt.Errorf("read the last entry: %w", err)
+			}
+			e.Seq, e.Prev = prev.Seq+1, prev.Hash
+		}
+		// Reading the slot makes a concurrent append of the same seq a
+		// conflict, which Update retries: the chain never forks.
+		if _, err := tx.Get(kind, id(e.Seq)); !errors.Is(err, oplog.ErrNotFound) {
+			return fmt.Errorf("entry %d exists already: %v", e.Seq, err)
+		}
+		e.Hash = hash(e)
+		b, err := json.Marshal(e)
+		if err != nil {
+			return err
+		}
+		return tx.Put(kind, id(e.Seq), b)
+	})
+	if err != nil {
+		return Entry{}, fmt.Errorf("audit: append %s: %w", action, err)
+	}
+	return e, nil
+}
+
+// Verify walks the whole chain and returns the number of entries, or an
+// error wrapping ErrBroken that names the first entry that does not hold.
+func (a *Log) Verify(fn func(Entry)) (int, error) {
+	n := 0
+	prev := ""
+	err := a.log.View(func(tx *oplog.Tx) error {
+		return tx.Each(kind, func(key string, v []byte) error {
+			n++
+			var e Entry
+			if err := json.Unmarshal(v, &e); err != nil {
+				return fmt.Errorf("%w: entry %s does not parse: %v", ErrBroken, key, err)
+			}
+			switch {
+			case key != id(uint64(n)) || e.Seq != uint64(n):
+				return fmt.Errorf("%w: entry %d is missing (found %s)", ErrBroken, n, key)
+			case e.Prev != prev:
+				return fmt.Errorf("%w: entry %d does not follow entry %d", ErrBroken, n, n-1)
+			case e.Hash != hash(e):
+				return fmt.Errorf("%w: entry %d was changed after it was written", ErrBroken, n)
+			}
+			prev = e.Hash
+			if fn != nil {
+				fn(e)
+			}
+			return nil
+		})
+	})
+	return n, err
+}
