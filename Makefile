@@ -55,6 +55,7 @@ bench:
 	$(GO) test -run '^$$' -bench Ingest -benchtime 20000x ./server/loadtest
 	$(GO) test -run '^$$' -bench Converge -benchtime 3x ./server/loadtest
 	$(GO) test -run '^$$' -bench Bootstrap -benchtime 3x ./server/loadtest
+	$(GO) test -run '^$$' -bench TopK -benchtime 50x ./app/face/gallery
 
 # 1,000 seeded rounds of devices syncing through dropped, duplicated,
 # reordered and delayed frames and server SIGKILLs (about 6 minutes).
