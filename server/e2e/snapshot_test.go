@@ -1,0 +1,82 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"smartpass.city/smartpass/app/template"
+	"smartpass.city/smartpass/server/serverproc"
+	"smartpass.city/smartpass/syncproto"
+	"smartpass.city/smartpass/syncproto/wsconn"
+)
+
+// TestTemplatesBootstrapIntoIndexedDB: a play-park tablet set up in the
+// browser receives the park's templates as a snapshot into IndexedDB,
+// and still holds them after a reload.
+func TestTemplatesBootstrapIntoIndexedDB(t *testing.T) {
+	const n = 3000
+	addr := serverproc.FreeAddr(t)
+	base := "http://" + addr
+	srv := startServer(t, addr, t.TempDir())
+
+	// The city desk records n templates for the park.
+	ctx := context.Background()
+	key := srv.Enroll(t, "desk-1", "kaga-hq", "registrar")
+	c, err := wsconn.Dial(ctx, "ws://"+addr+"/sync")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := syncproto.Handshake(ctx, c, "desk-1", "test", key); err != nil {
+		t.Fatal(err)
+	}
+	vec := make([]float32, 128)
+	for start := 0; start < n; start += syncproto.MaxOpsPerPush {
+		var ops []syncproto.Op
+		for i := start; i < min(start+syncproto.MaxOpsPerPush, n); i++ {
+			vec[i%128]++
+			body, _ := json.Marshal(template.Template{Resident: fmt.Sprintf("r%05d", i), Model: "test-128", Facilities: []string{"kaga-playpark"}, Vec: template.Pack(vec)})
+			ops = append(ops, syncproto.Op{Seq: uint64(i + 1), HLC: uint64(i + 1), Kind: template.OpPut, Body: body})
+		}
+		b, _ := syncproto.Encode(&syncproto.Push{Ops: ops})
+		if err := c.Send(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Recv(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	tablet := browser(t)
+	run(t, tablet, "set the park tablet up", 60*time.Second,
+		chromedp.Navigate(base+"/setup"),
+		chromedp.Click(chromedp.CSS(`button.demo-code[data-facility="kaga-playpark"]`)),
+		chromedp.WaitVisible(chromedp.ID("setup-done")),
+	)
+	templates := `new Promise((resolve, reject) => {
+		const r = indexedDB.open("smartpass");
+		r.onerror = () => reject(r.error);
+		r.onsuccess = () => {
+			const tx = r.result.transaction(["ops", "meta"]);
+			const all = tx.objectStore("ops").getAll();
+			const cur = tx.objectStore("meta").get("cursor:templates.kaga-playpark");
+			tx.oncomplete = () => {
+				r.result.close();
+				const puts = all.result.filter(s => JSON.parse(s).kind === "face.template.put").length;
+				resolve(puts === ` + fmt.Sprint(n) + ` && (cur.result || 0) > 0);
+			};
+		};
+	})`
+	start := time.Now()
+	waitJS(t, tablet, "all templates in IndexedDB", templates, 120*time.Second)
+	t.Logf("%d templates bootstrapped into IndexedDB in %s", n, time.Since(start).Round(time.Millisecond))
+	run(t, tablet, "reload", 60*time.Second, chromedp.Reload(), chromedp.WaitVisible(chromedp.ID("code")))
+	if !get(t, tablet, "templates after reload", eval[bool](templates)) {
+		t.Fatal("templates gone after a reload")
+	}
+}
