@@ -82,7 +82,7 @@ func (p *setupPage) Render() app.UI {
 					}
 					return app.Button().Class("mode demo-code").Type("button").Disabled(p.busy).
 						Attr("data-facility", c.Facility).Attr("data-role", c.Role).
-						OnClick(func(ctx app.Context, e app.Event) { p.enroll(c.Code) }).
+						OnClick(func(ctx app.Context, e app.Event) { p.enroll(c.Code) }, app.EventScope(c.Facility, c.Role, c.Code)).
 						Body(app.Strong().Text(name), app.Span().Text(p.tr("role."+c.Role)))
 				})),
 			)

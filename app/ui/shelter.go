@@ -1,8 +1,10 @@
 package ui
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -31,6 +33,8 @@ type shelterPage struct {
 	inflight map[shelter.Evacuee]bool
 	// editing is the record being corrected, "" when the form adds.
 	editing string
+	// csvURL is the last roster export, as a blob: URL the browser saves.
+	csvURL, csvName string
 }
 
 func (p *shelterPage) OnMount(ctx app.Context) { p.mount(ctx) }
@@ -94,6 +98,13 @@ func (p *shelterPage) Render() app.UI {
 			}),
 		),
 		app.H2().ID("count").Text(count),
+		app.Div().Class("actions").Body(
+			app.Button().ID("export-csv").Class("secondary").Type("button").Text(p.tr("roster.csv")).
+				OnClick(func(ctx app.Context, e app.Event) { p.exportCSV() }),
+			app.If(p.csvURL != "", func() app.UI {
+				return app.A().ID("roster-download").Href(p.csvURL).Attr("download", p.csvName).Text(p.tr("roster.download"))
+			}),
+		),
 		app.If(len(people) == 0, func() app.UI {
 			return app.P().Text(p.tr("list.empty"))
 		}).Else(func() app.UI {
@@ -122,7 +133,9 @@ func (p *shelterPage) Render() app.UI {
 						app.Td().Text(e.BirthYear),
 						app.Td().Class("sync").Attr("data-unsent", unsent[e.ID]).Text(sync),
 						app.Td().Body(app.Button().Class("secondary small edit").Type("button").Text(p.tr("action.correct")).
-							OnClick(func(ctx app.Context, ev app.Event) { p.startEditing(e) })),
+							// go-app keeps a handler whose code is unchanged unless its
+							// scope differs: the record id makes each row's its own.
+							OnClick(func(ctx app.Context, ev app.Event) { p.startEditing(e) }, app.EventScope(e.ID))),
 					)
 				})),
 			)
@@ -231,6 +244,36 @@ func (p *shelterPage) submit(ctx app.Context, e app.Event) {
 			}
 		}
 	})
+}
+
+// exportCSV makes the roster a CSV file that opens correctly in Excel and
+// hands it to the browser to save; it works offline. It reads the state
+// at the press: go-app may keep an event handler from an earlier render,
+// so the handler must not carry the list it was rendered with.
+func (p *shelterPage) exportCSV() {
+	f, ok := p.current()
+	if !ok {
+		return
+	}
+	people := p.st.EvacueesAt(f.ID)
+	var b bytes.Buffer
+	if err := shelter.WriteRoster(&b, people, f.Name(p.lang), p.lang); err != nil {
+		p.msg = p.tr("err.save")
+		return
+	}
+	arr := app.Window().Get("Uint8Array").New(b.Len())
+	app.CopyBytesToJS(arr, b.Bytes())
+	blob := app.Window().Get("Blob").New([]any{arr}, map[string]any{"type": "text/csv;charset=utf-8"})
+	if p.csvURL != "" {
+		app.Window().Get("URL").Call("revokeObjectURL", p.csvURL)
+	}
+	p.csvURL = app.Window().Get("URL").Call("createObjectURL", blob).String()
+	p.csvName = fmt.Sprintf("roster-%s-%s.csv", f.ID, time.Now().Format("20060102-1504"))
+	// Save at once; the link stays for a second try.
+	a := app.Window().Get("document").Call("createElement", "a")
+	a.Set("href", p.csvURL)
+	a.Set("download", p.csvName)
+	a.Call("click")
 }
 
 // startEditing fills the form with a record for correction.

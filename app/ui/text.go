@@ -63,6 +63,8 @@ var text = map[string][2]string{
 	"hq.total":                    {"全避難所の合計 %d人", "All shelters: %d people"},
 	"hq.rejected":                 {"反映できなかった記録 %d件（担当者が確認してください）", "%d records could not be applied (staff: please check)"},
 	"back":                        {"← 戻る", "← Back"},
+	"roster.csv":                  {"名簿をCSVで保存", "Save the roster as CSV"},
+	"roster.download":             {"保存されない場合はここを押してください", "If nothing was saved, press here"},
 	"mode.card":                   {"カードの確認", "Check a card"},
 	"mode.card.d":                 {"マイナンバーカードと暗証番号で本人確認", "Identity check with the My Number Card and its PIN"},
 	"card.title":                  {"マイナンバーカードの確認", "Check a My Number Card"},

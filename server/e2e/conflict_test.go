@@ -62,6 +62,18 @@ func TestConflictsReachStaff(t *testing.T) {
 		t.Fatalf("the Daishoji tablet shows %d people, want only its own check-in", n)
 	}
 
+	// A second person sorts before the first: each row's 訂正 button must
+	// still open its own record.
+	checkIn(t, daishoji, "あいだ", "1990", "アイダ")
+	run(t, daishoji, "open the correction of the first row", 20*time.Second,
+		chromedp.Click(chromedp.Search(`//tr[td[starts-with(text(), "アイダ")]]//button`)),
+		chromedp.WaitVisible(chromedp.ID("editing")),
+	)
+	if h := get(t, daishoji, "editing header", eval[string](`document.querySelector("#editing").textContent`)); !strings.Contains(h, "アイダ") {
+		t.Fatalf("the first row's 訂正 opened %q: a stale button", h)
+	}
+	run(t, daishoji, "cancel", 10*time.Second, chromedp.Click(chromedp.ID("cancel-edit")))
+
 	// The Daishoji tablet, offline, corrects the name. Meanwhile another
 	// Daishoji device, which never saw that correction, corrects it too.
 	record := deviceID(t, daishoji) + ".1"

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -299,6 +300,20 @@ func TestShelterOfflineCheckInReachesHQ(t *testing.T) {
 	}
 	if msg := get(t, tablet, "read messages", eval[string](`[...document.querySelectorAll(".error, #form-message")].map(e => e.textContent).join("|")`)); !strings.Contains(msg, "受付しました") || strings.Contains(msg, "入力してください") {
 		t.Fatalf("after a double tap the form shows %q, want only the confirmation", msg)
+	}
+	// The roster exports to CSV offline: UTF-8 with a BOM, for Excel.
+	run(t, tablet, "export the roster", 20*time.Second,
+		chromedp.Click(chromedp.ID("export-csv")),
+		chromedp.WaitVisible(chromedp.ID("roster-download")),
+	)
+	csv := get(t, tablet, "read the CSV", eval[[]int](`fetch(document.querySelector("#roster-download").href)
+		.then(r => r.arrayBuffer()).then(b => Array.from(new Uint8Array(b)))`))
+	raw := make([]byte, len(csv))
+	for i, c := range csv {
+		raw[i] = byte(c)
+	}
+	if !bytes.HasPrefix(raw, []byte{0xEF, 0xBB, 0xBF}) || !strings.Contains(string(raw), "ヤマダ\u3000タロウ,山田 太郎,1950,大聖寺地区会館（避難所）") {
+		t.Fatalf("roster CSV = %q", raw)
 	}
 	get(t, tablet, "scroll to top", eval[bool](`(window.scrollTo(0, 0), true)`))
 	buf = get(t, tablet, "screenshot", chromedp.FullScreenshot(100))

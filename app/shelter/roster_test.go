@@ -1,0 +1,39 @@
+package shelter
+
+import (
+	"bytes"
+	"encoding/csv"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestWriteRoster(t *testing.T) {
+	people := []Evacuee{
+		{ID: "tab-1.1", Kana: "ヤマダ\u3000タロウ", Name: "山田 太郎", BirthYear: 1950},
+		{ID: "tab-1.2", Kana: "スズキ", Name: "鈴木, \"花子\"", BirthYear: 1988}, // a comma and quotes survive
+	}
+	var b bytes.Buffer
+	if err := WriteRoster(&b, people, "大聖寺地区会館", "ja"); err != nil {
+		t.Fatal(err)
+	}
+	raw := b.Bytes()
+	if !bytes.HasPrefix(raw, []byte{0xEF, 0xBB, 0xBF}) {
+		t.Fatal("no UTF-8 byte-order mark: Excel would garble the Japanese")
+	}
+	if !strings.Contains(string(raw), "\r\n") {
+		t.Fatal("lines do not end in CRLF")
+	}
+	rows, err := csv.NewReader(bytes.NewReader(raw[3:])).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := [][]string{
+		{"ふりがな", "氏名", "生年", "避難所", "記録ID"},
+		{"ヤマダ\u3000タロウ", "山田 太郎", "1950", "大聖寺地区会館", "tab-1.1"},
+		{"スズキ", "鈴木, \"花子\"", "1988", "大聖寺地区会館", "tab-1.2"},
+	}
+	if !reflect.DeepEqual(rows, want) {
+		t.Fatalf("roster = %q\nwant %q", rows, want)
+	}
+}
