@@ -42,6 +42,8 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strings"
+	"unicode/utf8"
 )
 
 // Version is the protocol version this package speaks. A peer that sends
@@ -333,6 +335,23 @@ func (*Ops) Type() Type { return TypeOps }
 
 // Type implements Frame.
 func (*Error) Type() Type { return TypeError }
+
+// Clip makes msg fit an Error frame's Message: invalid UTF-8 replaced
+// first (it would grow when JSON-encoded and fail the receiver's limit),
+// then cut between characters, never inside one (a Japanese message cut
+// mid-character would not encode), with "…" marking the cut.
+func Clip(msg string) string {
+	msg = strings.ToValidUTF8(msg, "\uFFFD")
+	if len(msg) <= MaxMessageLen {
+		return msg
+	}
+	const mark = "…"
+	cut := MaxMessageLen - len(mark)
+	for cut > 0 && !utf8.RuneStart(msg[cut]) {
+		cut--
+	}
+	return msg[:cut] + mark
+}
 
 // Error makes a received Error frame usable as a Go error, so callers can
 // test for a refusal with errors.As and read its code.

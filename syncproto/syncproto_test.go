@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestRoundTrip(t *testing.T) {
@@ -169,5 +170,29 @@ func TestTruncatedChunk(t *testing.T) {
 	bad = append(bad[:2], c.appendBinary(nil)...)
 	if _, err := Decode(bad); !errors.Is(err, ErrInvalid) {
 		t.Fatalf("op past the snapshot cursor: %v, want ErrInvalid", err)
+	}
+}
+
+func TestClip(t *testing.T) {
+	for _, msg := range []string{
+		strings.Repeat("避難所", 400),            // multi-byte, over the limit
+		strings.Repeat("a", MaxMessageLen+1),  // one byte over
+		strings.Repeat("\xff", MaxMessageLen), // invalid UTF-8 that would grow
+		"short",
+	} {
+		c := Clip(msg)
+		if len(c) > MaxMessageLen || !utf8.ValidString(c) {
+			t.Fatalf("Clip gave %d bytes, valid %v", len(c), utf8.ValidString(c))
+		}
+		b, err := Encode(&Error{Code: CodeInvalid, Message: c})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Decode(b); err != nil {
+			t.Fatalf("a clipped message does not survive the wire: %v", err)
+		}
+	}
+	if Clip("short") != "short" {
+		t.Fatal("Clip changed a short message")
 	}
 }

@@ -471,7 +471,7 @@ func recv(ctx context.Context, conn Conn) (syncproto.Frame, error) {
 	if err != nil {
 		// Tell the server what arrived broken (its log is where staff
 		// look), then end the session: the next one resends or resumes.
-		if out, eerr := syncproto.Encode(&syncproto.Error{Code: syncproto.CodeOf(err), Message: truncate(err.Error()), Fatal: true}); eerr == nil {
+		if out, eerr := syncproto.Encode(&syncproto.Error{Code: syncproto.CodeOf(err), Message: syncproto.Clip(err.Error()), Fatal: true}); eerr == nil {
 			conn.Send(ctx, out)
 		}
 		return nil, fmt.Errorf("synclog: %w", err)
@@ -480,12 +480,4 @@ func recv(ctx context.Context, conn Conn) (syncproto.Frame, error) {
 		return nil, fmt.Errorf("synclog: %w: %w", ErrRefused, ef)
 	}
 	return f, nil
-}
-
-// truncate keeps a message within the protocol's limit.
-func truncate(s string) string {
-	if len(s) > syncproto.MaxMessageLen {
-		return s[:syncproto.MaxMessageLen]
-	}
-	return s
 }

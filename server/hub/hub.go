@@ -358,6 +358,7 @@ func (s *session) send(ctx context.Context, f syncproto.Frame) error {
 
 // refuse sends an Error frame. A fatal one ends the session.
 func (s *session) refuse(ctx context.Context, code, msg string, fatal bool) error {
+	msg = syncproto.Clip(msg)
 	s.logger().Warn("sync: refused frame", "code", code, "msg", msg, "fatal", fatal)
 	err := s.send(ctx, &syncproto.Error{Code: code, Message: msg, Fatal: fatal})
 	if fatal {
@@ -461,9 +462,6 @@ func (s *session) handle(ctx context.Context, f syncproto.Frame) error {
 		}
 		if len(refused) > 0 {
 			msg := fmt.Sprintf("%d records are outside this device's scope and were kept as refused: %s", len(refused), strings.Join(refused, "; "))
-			if len(msg) > syncproto.MaxMessageLen {
-				msg = msg[:syncproto.MaxMessageLen-3] + "..."
-			}
 			if err := s.refuse(ctx, syncproto.CodeForbidden, msg, false); err != nil {
 				return err
 			}
