@@ -15,6 +15,7 @@ import (
 
 	"github.com/hack-pad/safejs"
 
+	"smartpass.city/smartpass/wasm/jsbytes"
 	"smartpass.city/smartpass/wasm/promise"
 )
 
@@ -91,7 +92,7 @@ func (k *Keys) Generate(ctx context.Context) ([]byte, error) {
 	k.mu.Lock()
 	k.pair = pair
 	k.mu.Unlock()
-	return promise.Bytes(raw)
+	return jsbytes.ToGo(raw)
 }
 
 // Sign implements syncproto.Signer.
@@ -119,7 +120,7 @@ func (k *Keys) Sign(ctx context.Context, msg []byte) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("devkey: sign: %w", err)
 	}
-	data, err := uint8Array(msg)
+	data, err := jsbytes.ToJS(msg)
 	if err != nil {
 		return nil, fmt.Errorf("devkey: sign: %w", err)
 	}
@@ -131,18 +132,5 @@ func (k *Keys) Sign(ctx context.Context, msg []byte) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("devkey: sign: %w", err)
 	}
-	return promise.Bytes(sig)
-}
-
-func uint8Array(b []byte) (safejs.Value, error) {
-	ctor, err := safejs.Global().Get("Uint8Array")
-	if err != nil {
-		return ctor, err
-	}
-	arr, err := ctor.New(len(b))
-	if err != nil {
-		return arr, err
-	}
-	_, err = safejs.CopyBytesToJS(arr, b)
-	return arr, err
+	return jsbytes.ToGo(sig)
 }

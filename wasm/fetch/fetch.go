@@ -12,6 +12,7 @@ import (
 
 	"github.com/hack-pad/safejs"
 
+	"smartpass.city/smartpass/wasm/jsbytes"
 	"smartpass.city/smartpass/wasm/promise"
 )
 
@@ -45,6 +46,6 @@ func Do(ctx context.Context, method, url string, body []byte) (int, []byte, erro
 	if err != nil {
 		return status, nil, fmt.Errorf("fetch %s: read body: %w", url, err)
 	}
-	out, err := promise.Bytes(buf)
+	out, err := jsbytes.ToGo(buf)
 	return status, out, err
 }

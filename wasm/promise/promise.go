@@ -58,22 +58,3 @@ func Await(ctx context.Context, p safejs.Value) (safejs.Value, error) {
 		return safejs.Value{}, ctx.Err()
 	}
 }
-
-// Bytes copies an ArrayBuffer's bytes into Go.
-func Bytes(buf safejs.Value) ([]byte, error) {
-	ctor, err := safejs.Global().Get("Uint8Array")
-	if err != nil {
-		return nil, err
-	}
-	arr, err := ctor.New(buf)
-	if err != nil {
-		return nil, err
-	}
-	n, err := arr.Length()
-	if err != nil {
-		return nil, err
-	}
-	b := make([]byte, n)
-	_, err = safejs.CopyBytesToGo(b, arr)
-	return b, err
-}

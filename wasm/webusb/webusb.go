@@ -16,6 +16,7 @@ import (
 	"smartpass.city/smartpass/app/card/apdu"
 	"smartpass.city/smartpass/app/card/rcs380"
 	"smartpass.city/smartpass/app/card/reader"
+	"smartpass.city/smartpass/wasm/jsbytes"
 	"smartpass.city/smartpass/wasm/promise"
 )
 
@@ -78,12 +79,10 @@ func Connect(ctx context.Context) (apdu.Transceiver, error) {
 type pipe struct{ dev safejs.Value }
 
 func (p pipe) Out(ctx context.Context, data []byte) error {
-	ctor, _ := safejs.Global().Get("Uint8Array")
-	arr, err := ctor.New(len(data))
+	arr, err := jsbytes.ToJS(data)
 	if err != nil {
 		return err
 	}
-	safejs.CopyBytesToJS(arr, data)
 	pr, err := p.dev.Call("transferOut", 2, arr)
 	if err == nil {
 		_, err = promise.Await(ctx, pr)
@@ -107,16 +106,5 @@ func (p pipe) In(ctx context.Context, max int) ([]byte, error) {
 	if err != nil || dv.IsUndefined() || dv.IsNull() {
 		return nil, fmt.Errorf("webusb: transfer in: no data")
 	}
-	buf, _ := dv.Get("buffer")
-	off, _ := dv.Get("byteOffset")
-	n, _ := dv.Get("byteLength")
-	ctor, _ := safejs.Global().Get("Uint8Array")
-	arr, err := ctor.New(buf, off, n)
-	if err != nil {
-		return nil, err
-	}
-	ln, _ := arr.Length()
-	out := make([]byte, ln)
-	safejs.CopyBytesToGo(out, arr)
-	return out, nil
+	return jsbytes.ToGo(dv)
 }

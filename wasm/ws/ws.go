@@ -14,6 +14,7 @@ import (
 	"github.com/hack-pad/safejs"
 
 	"smartpass.city/smartpass/app/synclog"
+	"smartpass.city/smartpass/wasm/jsbytes"
 )
 
 // ErrClosed is returned after the connection closed.
@@ -100,15 +101,11 @@ func (c *Conn) onMessage(ev safejs.Value) {
 	if err != nil {
 		return
 	}
-	u8ctor, _ := safejs.Global().Get("Uint8Array")
-	arr, err := u8ctor.New(data)
+	b, err := jsbytes.ToGo(data)
 	if err != nil {
 		c.shut(fmt.Errorf("ws: a text message arrived where frames are binary"))
 		return
 	}
-	n, _ := arr.Length()
-	b := make([]byte, n)
-	safejs.CopyBytesToGo(b, arr)
 	c.mu.Lock()
 	c.queue = append(c.queue, b)
 	c.mu.Unlock()
@@ -132,12 +129,10 @@ func (c *Conn) Send(ctx context.Context, frame []byte) error {
 		return c.reason
 	default:
 	}
-	u8ctor, _ := safejs.Global().Get("Uint8Array")
-	arr, err := u8ctor.New(len(frame))
+	arr, err := jsbytes.ToJS(frame)
 	if err != nil {
 		return fmt.Errorf("ws: send: %w", err)
 	}
-	safejs.CopyBytesToJS(arr, frame)
 	if _, err := c.sock.Call("send", arr); err != nil {
 		return fmt.Errorf("ws: send: %w", err)
 	}
