@@ -25,31 +25,16 @@ func TestTemplatesBootstrapIntoIndexedDB(t *testing.T) {
 	srv := startServer(t, addr, t.TempDir())
 
 	// The city desk records n templates for the park.
-	ctx := context.Background()
 	key := srv.Enroll(t, "desk-1", "kaga-hq", "registrar")
-	c, err := wsconn.Dial(ctx, "ws://"+addr+"/sync")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	if _, err := syncproto.Handshake(ctx, c, "desk-1", "test", key); err != nil {
-		t.Fatal(err)
-	}
 	vec := make([]float32, 128)
-	for start := 0; start < n; start += syncproto.MaxOpsPerPush {
-		var ops []syncproto.Op
-		for i := start; i < min(start+syncproto.MaxOpsPerPush, n); i++ {
-			vec[i%128]++
-			body, _ := json.Marshal(template.Template{Resident: fmt.Sprintf("r%05d", i), Model: "test-128", Facilities: []string{"kaga-playpark"}, Vec: template.Pack(vec)})
-			ops = append(ops, syncproto.Op{Seq: uint64(i + 1), HLC: uint64(i + 1), Kind: template.OpPut, Body: body})
-		}
-		b, _ := syncproto.Encode(&syncproto.Push{Ops: ops})
-		if err := c.Send(ctx, b); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := c.Recv(ctx); err != nil {
-			t.Fatal(err)
-		}
+	ops := make([]syncproto.Op, n)
+	for i := range ops {
+		vec[i%128]++
+		body, _ := json.Marshal(template.Template{Resident: fmt.Sprintf("r%05d", i), Model: "test-128", Facilities: []string{"kaga-playpark"}, Vec: template.Pack(vec)})
+		ops[i] = syncproto.Op{Seq: uint64(i + 1), HLC: uint64(i + 1), Kind: template.OpPut, Body: body}
+	}
+	if err := wsconn.PushAll(context.Background(), "ws://"+addr+"/sync", "desk-1", key, ops); err != nil {
+		t.Fatal(err)
 	}
 
 	tablet := browser(t)

@@ -27,8 +27,7 @@ const park = "kaga-playpark"
 // another facility. It returns the ops pushed.
 func seedTemplates(t *testing.T, s *server, n int) int {
 	t.Helper()
-	s.enroll(t, "desk", "kaga-hq", scope.Registrar)
-	c := raw(t, s, "desk")
+	key := s.enroll(t, "desk", "kaga-hq", scope.Registrar)
 	vec := make([]float32, 128)
 	var ops []syncproto.Op
 	add := func(kind string, body any) {
@@ -51,12 +50,8 @@ func seedTemplates(t *testing.T, s *server, n int) int {
 	for i := range 20 {
 		put(n+i, "kaga-medical")
 	}
-	for start := 0; start < len(ops); start += syncproto.MaxOpsPerPush {
-		batch := ops[start:min(start+syncproto.MaxOpsPerPush, len(ops))]
-		sendFrame(t, c, &syncproto.Push{Ops: batch})
-		if a, ok := recvFrame(t, c).(*syncproto.Ack); !ok || a.Acked != batch[len(batch)-1].Seq {
-			t.Fatalf("templates not acknowledged")
-		}
+	if err := wsconn.PushAll(context.Background(), s.url, "desk", key, ops); err != nil {
+		t.Fatal(err)
 	}
 	return len(ops)
 }

@@ -222,47 +222,14 @@ func BenchmarkBootstrap60kTemplates(b *testing.B) {
 // seedTemplates pushes n templates of 128 dims for the play park as the
 // registrar device.
 func seedTemplates(ctx context.Context, url, device string, key syncproto.Signer, desk, n int) error {
-	c, err := wsconn.Dial(ctx, url)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	if _, err := syncproto.Handshake(ctx, c, device, "bench", key); err != nil {
-		return err
-	}
 	vec := make([]float32, 128)
-	for start := 0; start < n; start += syncproto.MaxOpsPerPush {
-		var ops []syncproto.Op
-		for i := start; i < min(start+syncproto.MaxOpsPerPush, n); i++ {
-			for j := range vec {
-				vec[j] = float32((i*31+j*7+desk)%97) - 48
-			}
-			body, _ := json.Marshal(template.Template{Resident: fmt.Sprintf("r-%d-%06d", desk, i), Model: "bench-128", Facilities: []string{"kaga-playpark"}, Vec: template.Pack(vec)})
-			ops = append(ops, syncproto.Op{Seq: uint64(i + 1), HLC: uint64(i + 1), Kind: template.OpPut, Body: body})
+	ops := make([]syncproto.Op, n)
+	for i := range ops {
+		for j := range vec {
+			vec[j] = float32((i*31+j*7+desk)%97) - 48
 		}
-		frame, err := syncproto.Encode(&syncproto.Push{Ops: ops})
-		if err != nil {
-			return err
-		}
-		if err := c.Send(ctx, frame); err != nil {
-			return err
-		}
-		for {
-			raw, err := c.Recv(ctx)
-			if err != nil {
-				return err
-			}
-			f, err := syncproto.Decode(raw)
-			if err != nil {
-				return err
-			}
-			if a, ok := f.(*syncproto.Ack); ok && a.Acked == ops[len(ops)-1].Seq {
-				break
-			}
-			if ef, ok := f.(*syncproto.Error); ok {
-				return ef
-			}
-		}
+		body, _ := json.Marshal(template.Template{Resident: fmt.Sprintf("r-%d-%06d", desk, i), Model: "bench-128", Facilities: []string{"kaga-playpark"}, Vec: template.Pack(vec)})
+		ops[i] = syncproto.Op{Seq: uint64(i + 1), HLC: uint64(i + 1), Kind: template.OpPut, Body: body}
 	}
-	return nil
+	return wsconn.PushAll(ctx, url, device, key, ops)
 }

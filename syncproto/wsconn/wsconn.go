@@ -128,3 +128,45 @@ func PullAll(ctx context.Context, url, device string, key syncproto.Signer) ([]s
 		}
 	}
 }
+
+// PushAll sends ops (numbered from the device's next seq) as device, in
+// frames of at most MaxOpsPerPush, each acknowledged before the next:
+// what a tool importing records, or a benchmark seeding a server, needs.
+// A refusal comes back as the server's *syncproto.Error.
+func PushAll(ctx context.Context, url, device string, key syncproto.Signer, ops []syncproto.Op) error {
+	c, err := Dial(ctx, url)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if _, err := syncproto.Handshake(ctx, c, device, "pushall", key); err != nil {
+		return fmt.Errorf("wsconn: push: %w", err)
+	}
+	for start := 0; start < len(ops); start += syncproto.MaxOpsPerPush {
+		batch := ops[start:min(start+syncproto.MaxOpsPerPush, len(ops))]
+		b, err := syncproto.Encode(&syncproto.Push{Ops: batch})
+		if err != nil {
+			return err
+		}
+		if err := c.Send(ctx, b); err != nil {
+			return fmt.Errorf("wsconn: push: %w", err)
+		}
+		for acked := false; !acked; {
+			raw, err := c.Recv(ctx)
+			if err != nil {
+				return fmt.Errorf("wsconn: push: %w", err)
+			}
+			f, err := syncproto.Decode(raw)
+			if err != nil {
+				return fmt.Errorf("wsconn: push: %w", err)
+			}
+			switch f := f.(type) {
+			case *syncproto.Ack:
+				acked = f.Acked >= batch[len(batch)-1].Seq
+			case *syncproto.Error:
+				return fmt.Errorf("wsconn: push: %w", f)
+			}
+		}
+	}
+	return nil
+}
