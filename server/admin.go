@@ -106,9 +106,7 @@ func serveAdmin(ln net.Listener, log *oplog.Log, key []byte, a adminCmds, logger
 					return
 				}
 				logger.Info("online backup written")
-				if _, err := a.audit.Append("admin", "backup", "", "online"); err != nil {
-					logger.Error("audit", "err", err)
-				}
+				a.audit.Note("admin", "backup", "", "online")
 				return
 			}
 			reply, err := a.do(fields[0], fields[1:])

@@ -141,11 +141,8 @@ func run(ctx context.Context, c config, logger *slog.Logger) error {
 	fac := facilitiesOf(log)
 	reg := devices.New(log, fac)
 	auditLog := audit.New(log)
-	h := hub.New(log, reg, hub.Options{Dev: c.dev, Server: version, Logger: logger, Audit: func(device, action, subject, detail string) {
-		if _, err := auditLog.Append(device, action, subject, detail); err != nil {
-			logger.Error("audit", "err", err)
-		}
-	}})
+	auditLog.Logger = logger
+	h := hub.New(log, reg, hub.Options{Dev: c.dev, Server: version, Logger: logger, Audit: auditLog.Note})
 	defer h.Close() // before the store closes: no handler may read a closed store
 	admin, err := listenAdmin(c.data)
 	if err != nil {

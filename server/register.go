@@ -66,9 +66,7 @@ func (rg *registrar) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, devices.ErrBadCode):
 		rg.fail(host)
 		rg.logger.Warn("device registration: bad code", "remote", r.RemoteAddr, "device", req.Device)
-		if _, err := rg.audit.Append(req.Device, "device.register.refused", "", "bad code from "+r.RemoteAddr); err != nil {
-			rg.logger.Error("audit", "err", err)
-		}
+		rg.audit.Note(req.Device, "device.register.refused", "", "bad code from "+r.RemoteAddr)
 		writeRefusal(w, http.StatusForbidden, codeBadCode, "the enrollment code is unknown, already used or expired")
 	case errors.Is(err, devices.ErrTaken):
 		writeRefusal(w, http.StatusConflict, codeTaken, "this device is registered already; clear the app's data to set it up again")
@@ -79,9 +77,7 @@ func (rg *registrar) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeRefusal(w, http.StatusInternalServerError, syncproto.CodeInternal, "the server could not register the device; try again")
 	default:
 		rg.logger.Info("device registered", "device", d.ID, "facility", d.Facility, "role", d.Role, "name", d.Name)
-		if _, err := rg.audit.Append(d.ID, "device.register", d.Facility, string(d.Role)+" from "+r.RemoteAddr); err != nil {
-			rg.logger.Error("audit", "err", err)
-		}
+		rg.audit.Note(d.ID, "device.register", d.Facility, string(d.Role)+" from "+r.RemoteAddr)
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(syncproto.RegisterResponse{Device: d.ID, Facility: d.Facility, Role: string(d.Role)})
 	}

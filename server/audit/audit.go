@@ -15,6 +15,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -45,6 +46,8 @@ type Log struct {
 	log *oplog.Log
 	// Now is the clock; tests set it.
 	Now func() time.Time
+	// Logger receives the failures of Note (slog.Default when nil).
+	Logger *slog.Logger
 	// mu queues appends, so a burst of them (200 tablets reconnecting)
 	// costs one commit each instead of a storm of conflicting retries.
 	mu sync.Mutex
@@ -97,6 +100,19 @@ func (a *Log) Append(actor, action, subject, detail string) (Entry, error) {
 		return Entry{}, fmt.Errorf("audit: append %s: %w", action, err)
 	}
 	return e, nil
+}
+
+// Note records an event for an action that goes on even when auditing
+// fails (a device registering, a session opening): the failure is
+// logged where the operators look, not returned.
+func (a *Log) Note(actor, action, subject, detail string) {
+	if _, err := a.Append(actor, action, subject, detail); err != nil {
+		logger := a.Logger
+		if logger == nil {
+			logger = slog.Default()
+		}
+		logger.Error("audit: an event could not be recorded", "action", action, "actor", actor, "err", err)
+	}
 }
 
 // Verify walks the whole chain and returns the number of entries, or an
