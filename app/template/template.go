@@ -66,20 +66,30 @@ func (t Template) Validate() error {
 	return nil
 }
 
-// Pack converts v to float16 and normalises it to unit length first, so
-// the cosine of two templates is their dot product.
-func Pack(v []float32) []byte {
+// Normalize writes src scaled to unit length into dst (of the same
+// length), so the cosine of two vectors is their dot product. A zero
+// vector stays zero.
+func Normalize(dst, src []float32) {
 	var sum float64
-	for _, x := range v {
+	for _, x := range src {
 		sum += float64(x) * float64(x)
 	}
-	scale := float32(1)
+	scale := float32(0)
 	if sum > 0 {
 		scale = float32(1 / math.Sqrt(sum))
 	}
+	for i, x := range src {
+		dst[i] = x * scale
+	}
+}
+
+// Pack normalises v to unit length and converts it to float16.
+func Pack(v []float32) []byte {
+	unit := make([]float32, len(v))
+	Normalize(unit, v)
 	out := make([]byte, 2*len(v))
-	for i, x := range v {
-		binary.LittleEndian.PutUint16(out[2*i:], float16.Fromfloat32(x*scale).Bits())
+	for i, x := range unit {
+		binary.LittleEndian.PutUint16(out[2*i:], float16.Fromfloat32(x).Bits())
 	}
 	return out
 }

@@ -72,7 +72,7 @@ func (g *Gallery) Put(id string, vec []float32) error {
 		g.vecs = append(g.vecs, make([]float32, g.dims)...)
 		g.index[id] = row
 	}
-	normalize(g.vecs[row*g.dims:(row+1)*g.dims], vec)
+	template.Normalize(g.vecs[row*g.dims:(row+1)*g.dims], vec)
 	return nil
 }
 
@@ -90,20 +90,6 @@ func (g *Gallery) Delete(id string) {
 	}
 	g.ids, g.vecs = g.ids[:last], g.vecs[:last*g.dims]
 	delete(g.index, id)
-}
-
-func normalize(dst, src []float32) {
-	var sum float64
-	for _, x := range src {
-		sum += float64(x) * float64(x)
-	}
-	scale := float32(0)
-	if sum > 0 {
-		scale = float32(1 / math.Sqrt(sum))
-	}
-	for i, x := range src {
-		dst[i] = x * scale
-	}
 }
 
 // Match is one candidate: an id and its cosine similarity to the probe.
