@@ -10,11 +10,30 @@ LDFLAGS := -X main.version=$(VERSION)
 TOOLS   := $(CURDIR)/$(BIN)/tools
 WASMBROWSERTEST := github.com/agnivade/wasmbrowsertest@v0.11.0
 
-.PHONY: all build wasm server run test check fmt-check vet test-native test-wasm bench soak clean
+.PHONY: all build models wasm server run test check fmt-check vet test-native test-wasm bench soak clean
 
 all: build
 
-build: wasm server
+build: models wasm server
+
+# Face model: weights from the npm package @vladmandic/face-api (pinned by
+# the lock file) and detector cascades from the pigo Go module, converted
+# into our own checked float16 file. Nothing else is downloaded.
+NPMDIR  := $(BIN)/npm
+FACEAPI := $(NPMDIR)/node_modules/@vladmandic/face-api
+MODEL   := assets/models/face.spm
+MODELCONV := app/face/cmd/modelconv
+
+models: $(MODEL)
+
+$(FACEAPI)/package.json: $(MODELCONV)/npm/package.json $(MODELCONV)/npm/package-lock.json
+	mkdir -p $(NPMDIR)
+	cp $^ $(NPMDIR)/
+	npm ci --prefix $(NPMDIR) --ignore-scripts --no-audit --no-fund
+	touch $@
+
+$(MODEL): $(FACEAPI)/package.json $(wildcard $(MODELCONV)/*.go) $(wildcard app/face/model/*.go) $(wildcard app/face/tfjs/*.go) $(wildcard app/face/embed/*.go)
+	$(GO) run ./$(MODELCONV) -faceapi $(FACEAPI) -pigo "$$($(GO) list -m -f '{{.Dir}}' github.com/esimov/pigo)" -o $@
 
 wasm:
 	GOOS=js GOARCH=wasm $(GO) build -trimpath -o assets/app.wasm ./wasm
@@ -29,7 +48,7 @@ run: build
 # The full check: formatting, vet (native and js/wasm), native tests
 # (including the browser end-to-end tests), and the wasm packages' tests
 # inside headless Chromium.
-test: fmt-check vet test-native test-wasm
+test: models fmt-check vet test-native test-wasm
 
 fmt-check:
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
@@ -66,4 +85,4 @@ soak:
 	set -o pipefail; SMARTPASS_CHAOS_RUNS=$(SOAK_RUNS) SMARTPASS_CHAOS_SEED=$(SOAK_SEED) $(GO) test -count=1 -timeout 60m -v -run TestChaos ./server/chaos | grep -v -e '^=== RUN' -e '^    --- PASS'
 
 clean:
-	rm -rf $(BIN) assets/app.wasm assets/app.wasm.gz
+	rm -rf $(BIN) assets/app.wasm assets/app.wasm.gz $(MODEL)

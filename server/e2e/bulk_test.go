@@ -8,6 +8,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"smartpass.city/smartpass/app/browsertest"
 	"smartpass.city/smartpass/app/shelter"
 	"smartpass.city/smartpass/server/serverproc"
 )
@@ -52,7 +53,7 @@ func TestFiveHundredOfflineCheckIns(t *testing.T) {
 	srv := startServer(t, addr, data)
 	profile := t.TempDir()
 
-	tablet, closeTablet := browserWithProfile(t, profile)
+	tablet, closeTablet := browsertest.Start(t, profile)
 	enrollTablet(t, tablet, base, srv.Code(t, "shelter-yamashiro", "shelter"))
 	run(t, tablet, "open the shelter page", 60*time.Second,
 		chromedp.Navigate(base+"/shelter"),
@@ -81,7 +82,7 @@ func TestFiveHundredOfflineCheckIns(t *testing.T) {
 	closeTablet()
 
 	srv = startServer(t, addr, data)
-	tablet, _ = browserWithProfile(t, profile)
+	tablet, _ = browsertest.Start(t, profile)
 	run(t, tablet, "reopen", 60*time.Second,
 		chromedp.Navigate(base+"/shelter"),
 		chromedp.WaitVisible(chromedp.ID("evacuees")))

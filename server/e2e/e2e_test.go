@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
-	cdpruntime "github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
+	"smartpass.city/smartpass/app/browsertest"
 	"smartpass.city/smartpass/server/serverproc"
 )
 
@@ -21,7 +21,6 @@ var (
 	root      string // module root
 	work      string // built binaries and assets for this run
 	serverBin string
-	chromium  string
 )
 
 func TestMain(m *testing.M) {
@@ -35,7 +34,7 @@ func TestMain(m *testing.M) {
 
 func setup(m *testing.M) (int, error) {
 	var err error
-	if chromium, err = findChromium(); err != nil {
+	if _, err = browsertest.Find(); err != nil {
 		return 0, err
 	}
 	if root, err = serverproc.ModuleRoot(); err != nil {
@@ -62,15 +61,6 @@ func setup(m *testing.M) (int, error) {
 	return m.Run(), nil
 }
 
-func findChromium() (string, error) {
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p, nil
-		}
-	}
-	return "", fmt.Errorf("no Chromium found: install Debian's chromium (apt-get install -y chromium); .ci/run does")
-}
-
 func startServer(t *testing.T, addr, data string) *serverproc.Proc {
 	t.Helper()
 	p := serverproc.Start(t, serverBin, nil, addr,
@@ -82,42 +72,8 @@ func startServer(t *testing.T, addr, data string) *serverproc.Proc {
 // browser starts headless Chromium with a fresh profile.
 func browser(t *testing.T) context.Context {
 	t.Helper()
-	ctx, _ := browserWithProfile(t, t.TempDir())
+	ctx, _ := browsertest.Start(t, "")
 	return ctx
-}
-
-// browserWithProfile starts headless Chromium on the profile directory, so
-// a test can close the browser and open it again on the same storage.
-// Calling close ends the browser.
-func browserWithProfile(t *testing.T, profile string) (ctx context.Context, close func()) {
-	t.Helper()
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromium),
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(profile),
-		chromedp.WindowSize(1024, 1100),
-	)
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(alloc, chromedp.WithLogf(t.Logf))
-	close = func() { cancel(); cancelAlloc() }
-	t.Cleanup(close)
-	// The page's console goes to the test's log, shown when a test fails.
-	chromedp.Listen(ctx, func(ev any) {
-		if c, ok := ev.(*cdpruntime.EventConsoleAPICalled); ok {
-			var parts []string
-			for _, a := range c.Args {
-				parts = append(parts, string(a.Value))
-			}
-			t.Logf("console.%s: %s", c.Type, strings.Join(parts, " "))
-		}
-	})
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
-	return ctx, close
 }
 
 // run runs actions with a deadline, failing the test with what was going on.
@@ -133,18 +89,12 @@ func run(t *testing.T, ctx context.Context, what string, d time.Duration, steps 
 // get runs one action that returns a value.
 func get[T any](t *testing.T, ctx context.Context, what string, a chromedp.Action[T]) T {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	v, err := chromedp.Run(ctx, a)
-	if err != nil {
-		t.Fatalf("%s: %v", what, err)
-	}
-	return v
+	return browsertest.Get(t, ctx, what, 30*time.Second, a)
 }
 
 // eval evaluates JavaScript, awaiting a returned promise.
 func eval[T any](expr string) chromedp.Action[T] {
-	return chromedp.Evaluate[T](expr, chromedp.EvalAwaitPromise)
+	return browsertest.Eval[T](expr)
 }
 
 // waitJS polls a JavaScript expression until it is true.

@@ -1,0 +1,160 @@
+package embed
+
+import (
+	"fmt"
+
+	"smartpass.city/smartpass/app/face/model"
+)
+
+// conv is a k x k convolution with its scale layer folded in (by
+// modelconv). Its weights are kept as the K x N matrix of the product
+// (K = k*k*cin patch values, N = cout), packed in panels of four columns
+// so the inner loop reads them sequentially.
+type conv struct {
+	k, stride, cin, cout int
+	pad                  int // zeros before the first row and column ("same" for stride 1)
+	panels               []float32
+	bias                 []float32
+}
+
+// panel is the width of a column panel and the height of a row block of
+// the matrix product.
+const panel = 4
+
+func loadConv(f *model.File, name string, stride int, same bool) (*conv, error) {
+	w, shape, err := f.Tensor(name + "/filters")
+	if err != nil {
+		return nil, fmt.Errorf("embed: %w", err)
+	}
+	bias, bshape, err := f.Tensor(name + "/bias")
+	if err != nil {
+		return nil, fmt.Errorf("embed: %w", err)
+	}
+	if len(shape) != 4 || shape[0] != shape[1] || len(bshape) != 1 || bshape[0] != shape[3] || shape[3]%panel != 0 {
+		return nil, fmt.Errorf("%w: layer %s of shape %v, bias %v", ErrModel, name, shape, bshape)
+	}
+	c := &conv{k: shape[0], stride: stride, cin: shape[2], cout: shape[3], bias: bias}
+	if same {
+		c.pad = (c.k - 1) / 2
+	}
+	kk := c.k * c.k * c.cin
+	c.panels = make([]float32, kk*c.cout)
+	for j := 0; j < c.cout/panel; j++ {
+		for k := range kk {
+			for q := range panel {
+				c.panels[(j*kk+k)*panel+q] = w[k*c.cout+j*panel+q]
+			}
+		}
+	}
+	return c, nil
+}
+
+// outSize is the output side for an input side of n.
+func (c *conv) outSize(n int) int {
+	return (n+2*c.pad-c.k)/c.stride + 1
+}
+
+// apply runs the convolution on x into buf, with ReLU if relu.
+func (c *conv) apply(n *Net, x tensor, buf []float32, relu bool) tensor {
+	out := tensor{h: c.outSize(x.h), w: c.outSize(x.w), c: c.cout}
+	out.data = buf[:out.h*out.w*out.c]
+	kk := c.k * c.k * c.cin
+	col := n.col[:out.h*out.w*kk]
+	c.im2col(x, out.h, out.w, col)
+	n.product(c, col, out.h*out.w, out.data, relu)
+	return out
+}
+
+// im2col writes, for each output pixel, the k*k*cin input values its
+// filter covers (zeros outside the image) as one row of col.
+func (c *conv) im2col(x tensor, oh, ow int, col []float32) {
+	kk := c.k * c.k * c.cin
+	for oy := range oh {
+		for ox := range ow {
+			row := col[(oy*ow+ox)*kk:][:kk]
+			for ky := range c.k {
+				iy := oy*c.stride + ky - c.pad
+				for kx := range c.k {
+					ix := ox*c.stride + kx - c.pad
+					dst := row[(ky*c.k+kx)*c.cin:][:c.cin]
+					if iy < 0 || iy >= x.h || ix < 0 || ix >= x.w {
+						clear(dst)
+						continue
+					}
+					copy(dst, x.data[(iy*x.w+ix)*x.c:][:c.cin])
+				}
+			}
+		}
+	}
+}
+
+// rows computes output rows [r0, r1) of a·W + bias, where a holds the
+// patch rows of length K.
+func (c *conv) rows(a []float32, out []float32, relu bool, r0, r1 int) {
+	kk := c.k * c.k * c.cin
+	n := c.cout
+	i := r0
+	for ; i+panel <= r1; i += panel {
+		a0 := a[i*kk : (i+1)*kk]
+		a1 := a[(i+1)*kk : (i+2)*kk][:len(a0)]
+		a2 := a[(i+2)*kk : (i+3)*kk][:len(a0)]
+		a3 := a[(i+3)*kk : (i+4)*kk][:len(a0)]
+		for j := 0; j < n/panel; j++ {
+			p := c.panels[j*kk*panel : (j+1)*kk*panel][:len(a0)*panel]
+			b := c.bias[j*panel : j*panel+panel]
+			c00, c01, c02, c03 := b[0], b[1], b[2], b[3]
+			c10, c11, c12, c13 := c00, c01, c02, c03
+			c20, c21, c22, c23 := c00, c01, c02, c03
+			c30, c31, c32, c33 := c00, c01, c02, c03
+			for k, x0 := range a0 {
+				w := p[k*panel : k*panel+panel : k*panel+panel]
+				w0, w1, w2, w3 := w[0], w[1], w[2], w[3]
+				x1, x2, x3 := a1[k], a2[k], a3[k]
+				c00 += x0 * w0
+				c01 += x0 * w1
+				c02 += x0 * w2
+				c03 += x0 * w3
+				c10 += x1 * w0
+				c11 += x1 * w1
+				c12 += x1 * w2
+				c13 += x1 * w3
+				c20 += x2 * w0
+				c21 += x2 * w1
+				c22 += x2 * w2
+				c23 += x2 * w3
+				c30 += x3 * w0
+				c31 += x3 * w1
+				c32 += x3 * w2
+				c33 += x3 * w3
+			}
+			store(out[i*n+j*panel:][:panel], c00, c01, c02, c03, relu)
+			store(out[(i+1)*n+j*panel:][:panel], c10, c11, c12, c13, relu)
+			store(out[(i+2)*n+j*panel:][:panel], c20, c21, c22, c23, relu)
+			store(out[(i+3)*n+j*panel:][:panel], c30, c31, c32, c33, relu)
+		}
+	}
+	// The last rows, fewer than a block.
+	for ; i < r1; i++ {
+		a0 := a[i*kk : (i+1)*kk]
+		for j := 0; j < n/panel; j++ {
+			p := c.panels[j*kk*panel : (j+1)*kk*panel][:len(a0)*panel]
+			b := c.bias[j*panel : j*panel+panel]
+			c00, c01, c02, c03 := b[0], b[1], b[2], b[3]
+			for k, x0 := range a0 {
+				w := p[k*panel : k*panel+panel : k*panel+panel]
+				c00 += x0 * w[0]
+				c01 += x0 * w[1]
+				c02 += x0 * w[2]
+				c03 += x0 * w[3]
+			}
+			store(out[i*n+j*panel:][:panel], c00, c01, c02, c03, relu)
+		}
+	}
+}
+
+func store(dst []float32, v0, v1, v2, v3 float32, relu bool) {
+	if relu {
+		v0, v1, v2, v3 = max(v0, 0), max(v1, 0), max(v2, 0), max(v3, 0)
+	}
+	dst[0], dst[1], dst[2], dst[3] = v0, v1, v2, v3
+}

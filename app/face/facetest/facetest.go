@@ -1,0 +1,89 @@
+// Package facetest gives the face packages' tests what they share: the
+// model file built by `make models`, and the labelled face images in
+// ../shared/testdata/faces, which stay outside the project.
+package facetest
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"smartpass.city/smartpass/app/face/model"
+)
+
+var (
+	rootOnce sync.Once
+	root     string
+	rootErr  error
+
+	modelOnce sync.Once
+	modelFile *model.File
+	modelErr  error
+)
+
+// Root returns the module's root directory.
+func Root(t testing.TB) string {
+	t.Helper()
+	rootOnce.Do(func() {
+		var out []byte
+		out, rootErr = exec.Command("go", "env", "GOMOD").Output()
+		root = filepath.Dir(strings.TrimSpace(string(out)))
+	})
+	if rootErr != nil {
+		t.Fatalf("facetest: find module root: %v", rootErr)
+	}
+	return root
+}
+
+// ModelPath is where `make models` writes the model file, relative to the
+// module root.
+const ModelPath = "assets/models/face.spm"
+
+// Model returns the decoded model file. A missing file fails the test:
+// the face tests are worth nothing without it, and `make test` builds it.
+func Model(t testing.TB) *model.File {
+	t.Helper()
+	path := filepath.Join(Root(t), ModelPath)
+	modelOnce.Do(func() {
+		var data []byte
+		if data, modelErr = os.ReadFile(path); modelErr == nil {
+			modelFile, modelErr = model.Decode(data)
+		}
+	})
+	if modelErr != nil {
+		t.Fatalf("facetest: %v (run `make models`)", modelErr)
+	}
+	return modelFile
+}
+
+// Faces returns ../shared/testdata/faces beside the checkout, or skips the
+// test when it is absent (a clone without the shared directory).
+func Faces(t testing.TB) string {
+	t.Helper()
+	dir := filepath.Join(Root(t), "..", "shared", "testdata", "faces")
+	if _, err := os.Stat(filepath.Join(dir, "identities")); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("facetest: %s missing; CI runs with ../shared beside the checkout", dir)
+		}
+		t.Skipf("facetest: %s not present", dir)
+	}
+	return dir
+}
+
+// FaceAPIDir is where `make models` installs the npm package
+// @vladmandic/face-api, relative to the module root.
+const FaceAPIDir = "bin/npm/node_modules/@vladmandic/face-api"
+
+// FaceAPI returns the directory of the installed npm package, the
+// reference implementation the Go port is checked against.
+func FaceAPI(t testing.TB) string {
+	t.Helper()
+	dir := filepath.Join(Root(t), FaceAPIDir)
+	if _, err := os.Stat(filepath.Join(dir, "dist", "face-api.js")); err != nil {
+		t.Fatalf("facetest: %v (run `make models`, which runs npm ci)", err)
+	}
+	return dir
+}
