@@ -12,8 +12,9 @@ type workers struct {
 type job struct {
 	c      *conv
 	a, out []float32
+	m      int
 	relu   bool
-	r0, r1 int
+	j0, j1 int
 }
 
 func startWorkers(n int) *workers {
@@ -21,7 +22,7 @@ func startWorkers(n int) *workers {
 	for range n {
 		go func() {
 			for j := range w.jobs {
-				j.c.rows(j.a, j.out, j.relu, j.r0, j.r1)
+				j.c.columns(j.a, j.m, j.out, j.relu, j.j0, j.j1)
 				w.done <- struct{}{}
 			}
 		}()
@@ -39,21 +40,24 @@ func (n *Net) attachWorkers(count int) {
 	runtime.AddCleanup(n, func(w *workers) { close(w.jobs) }, n.pool)
 }
 
-// product computes the m rows of a·W + bias into out, sharing the rows
-// between the caller and the workers.
+// product computes the m rows of a·W + bias into out, sharing the
+// column panels between the caller and the workers. Splitting columns
+// rather than rows keeps every thread busy in the last stage too, where
+// a 3x3 activation has only nine rows.
 func (n *Net) product(c *conv, a []float32, m int, out []float32, relu bool) {
-	if n.pool == nil || m < 8*panel {
-		c.rows(a, out, relu, 0, m)
+	panels := c.cout / panel
+	if n.pool == nil {
+		c.columns(a, m, out, relu, 0, panels)
 		return
 	}
 	parts := cap(n.pool.done) + 1
-	per := (m/parts + panel - 1) / panel * panel
+	per := (panels + parts - 1) / parts
 	sent := 0
-	for r0 := per; r0 < m; r0 += per {
-		n.pool.jobs <- job{c: c, a: a, out: out, relu: relu, r0: r0, r1: min(r0+per, m)}
+	for j0 := per; j0 < panels; j0 += per {
+		n.pool.jobs <- job{c: c, a: a, m: m, out: out, relu: relu, j0: j0, j1: min(j0+per, panels)}
 		sent++
 	}
-	c.rows(a, out, relu, 0, min(per, m))
+	c.columns(a, m, out, relu, 0, min(per, panels))
 	for range sent {
 		<-n.pool.done
 	}
