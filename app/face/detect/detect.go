@@ -1,0 +1,207 @@
+// Package detect finds faces and their landmarks in a grayscale frame with
+// pigo's pixel-comparison cascades (pure Go, a few milliseconds a frame):
+// the face finder gives a square box, the pupil localiser the two eyes,
+// and two landmark cascades the nose base and the mouth corners.
+//
+// Left and right are as the viewer sees them (the subject's right eye is
+// LeftEye), because alignment works in image coordinates.
+//
+// The cascades' pupil and landmark search jitters its start point with the
+// global random generator and takes the median, so repeated runs differ by
+// a pixel or so; a caller that needs repeatable output seeds that
+// generator itself (faceeval and the tests do).
+package detect
+
+import (
+	"fmt"
+	"image"
+	"math"
+	"sort"
+
+	pigo "github.com/esimov/pigo/core"
+
+	"smartpass.city/smartpass/app/face/model"
+)
+
+// Point is a position in pixels, X to the right and Y down.
+type Point struct{ X, Y float64 }
+
+// Face is one detected face.
+type Face struct {
+	// Center and Size give the detector's square box.
+	Center Point
+	Size   float64
+	// Score is the cascade's confidence; higher is surer.
+	Score float64
+	// Eyes found by the pupil localiser (zero when not found).
+	LeftEye, RightEye Point
+	EyesFound         bool
+	// Nose base and mouth corners, found relative to the eyes; zero when
+	// the eyes were not found.
+	Nose, MouthLeft, MouthRight Point
+}
+
+// Box returns the detector's box as a rectangle.
+func (f Face) Box() image.Rectangle {
+	h := f.Size / 2
+	return image.Rect(int(f.Center.X-h), int(f.Center.Y-h), int(f.Center.X+h), int(f.Center.Y+h))
+}
+
+// Gray is an 8-bit grayscale frame, row by row.
+type Gray struct {
+	Pix           []uint8
+	Width, Height int
+}
+
+// GrayOf converts an image to grayscale with the usual luma weights.
+func GrayOf(img image.Image) Gray {
+	b := img.Bounds()
+	g := Gray{Pix: make([]uint8, b.Dx()*b.Dy()), Width: b.Dx(), Height: b.Dy()}
+	if rgba, ok := img.(*image.RGBA); ok {
+		GrayFromRGBA(g.Pix, rgba.Pix, rgba.Stride, b.Dx(), b.Dy())
+		return g
+	}
+	for y := range b.Dy() {
+		for x := range b.Dx() {
+			r, gg, bb, _ := img.At(b.Min.X+x, b.Min.Y+y).RGBA()
+			g.Pix[y*g.Width+x] = uint8((299*r + 587*gg + 114*bb) / 1000 >> 8)
+		}
+	}
+	return g
+}
+
+// GrayFromRGBA converts RGBA bytes (4 per pixel, stride bytes a row) into
+// dst, one byte a pixel; a camera frame takes this path.
+func GrayFromRGBA(dst, rgba []uint8, stride, w, h int) {
+	for y := range h {
+		row := rgba[y*stride : y*stride+4*w]
+		out := dst[y*w : (y+1)*w]
+		for x := range out {
+			p := row[4*x : 4*x+3 : 4*x+3]
+			out[x] = uint8((299*uint32(p[0]) + 587*uint32(p[1]) + 114*uint32(p[2])) / 1000)
+		}
+	}
+}
+
+// Detector holds the cascades. It is safe for concurrent use.
+type Detector struct {
+	faces *pigo.Pigo
+	pupil *pigo.PuplocCascade
+	nose  *pigo.PuplocCascade
+	mouth *pigo.PuplocCascade
+}
+
+// New loads the cascades from a model file.
+func New(f *model.File) (*Detector, error) {
+	d := &Detector{}
+	raw, err := f.Raw("pigo/facefinder")
+	if err != nil {
+		return nil, fmt.Errorf("detect: %w", err)
+	}
+	if d.faces, err = pigo.NewPigo().Unpack(raw); err != nil {
+		return nil, fmt.Errorf("detect: face cascade: %w", err)
+	}
+	for _, c := range []struct {
+		dst  **pigo.PuplocCascade
+		name string
+	}{{&d.pupil, "pigo/puploc"}, {&d.nose, "pigo/lp93"}, {&d.mouth, "pigo/lp84"}} {
+		raw, err := f.Raw(c.name)
+		if err != nil {
+			return nil, fmt.Errorf("detect: %w", err)
+		}
+		if *c.dst, err = pigo.NewPuplocCascade().UnpackCascade(raw); err != nil {
+			return nil, fmt.Errorf("detect: %s: %w", c.name, err)
+		}
+	}
+	return d, nil
+}
+
+// Options bound the search.
+type Options struct {
+	// MinSize and MaxSize bound the face box side in pixels. Zero
+	// MinSize means a fifth of the frame's shorter side; zero MaxSize the
+	// shorter side.
+	MinSize, MaxSize int
+	// MinScore drops weaker detections; zero means 5, which keeps faces
+	// and drops most background.
+	MinScore float64
+}
+
+// perturbs is how many jittered starts the landmark cascades take the
+// median of; pigo keeps 63 slots, and fewer would mix in stale values.
+const perturbs = 63
+
+// Detect returns the faces in g, best score first, with their landmarks.
+func (d *Detector) Detect(g Gray, opt Options) []Face {
+	short := min(g.Width, g.Height)
+	if opt.MinSize == 0 {
+		opt.MinSize = max(short/5, 20)
+	}
+	if opt.MaxSize == 0 {
+		opt.MaxSize = short
+	}
+	if opt.MinScore == 0 {
+		opt.MinScore = 5
+	}
+	img := pigo.ImageParams{Pixels: g.Pix, Rows: g.Height, Cols: g.Width, Dim: g.Width}
+	dets := d.faces.RunCascade(pigo.CascadeParams{
+		MinSize: opt.MinSize, MaxSize: opt.MaxSize,
+		ShiftFactor: 0.1, ScaleFactor: 1.1,
+		ImageParams: img,
+	}, 0)
+	dets = d.faces.ClusterDetections(dets, 0.2)
+	var out []Face
+	for _, det := range dets {
+		if float64(det.Q) < opt.MinScore {
+			continue
+		}
+		f := d.Landmarks(g, Point{float64(det.Col), float64(det.Row)}, float64(det.Scale))
+		f.Score = float64(det.Q)
+		out = append(out, f)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Score > out[j].Score })
+	return out
+}
+
+// Landmarks finds the eyes, nose and mouth of a face whose square box has
+// the given centre and side. Detect calls it for each face; a caller that
+// knows where the face is (a tight crop) may call it directly.
+func (d *Detector) Landmarks(g Gray, center Point, size float64) Face {
+	img := pigo.ImageParams{Pixels: g.Pix, Rows: g.Height, Cols: g.Width, Dim: g.Width}
+	f := Face{Center: center, Size: size}
+	// Where the eyes sit in a face box, as pigo's own tool starts them.
+	row, col, s := int(center.Y), int(center.X), float32(size)
+	left := d.pupil.RunDetector(pigo.Puploc{
+		Row: row - int(0.075*s), Col: col - int(0.175*s), Scale: 0.25 * s, Perturbs: perturbs,
+	}, img, 0, false)
+	right := d.pupil.RunDetector(pigo.Puploc{
+		Row: row - int(0.075*s), Col: col + int(0.185*s), Scale: 0.25 * s, Perturbs: perturbs,
+	}, img, 0, false)
+	if left.Row <= 0 || left.Col <= 0 || right.Row <= 0 || right.Col <= 0 {
+		return f
+	}
+	f.LeftEye = Point{float64(left.Col), float64(left.Row)}
+	f.RightEye = Point{float64(right.Col), float64(right.Row)}
+	f.EyesFound = true
+	// The landmark cascades are trained for one side; flipping gives the
+	// other. lp93 is the nose base, lp84 a mouth corner.
+	nose := d.nose.GetLandmarkPoint(left, right, img, perturbs, false)
+	f.Nose = Point{float64(nose.Col), float64(nose.Row)}
+	ml := d.mouth.GetLandmarkPoint(left, right, img, perturbs, false)
+	mr := d.mouth.GetLandmarkPoint(left, right, img, perturbs, true)
+	f.MouthLeft = Point{float64(ml.Col), float64(ml.Row)}
+	f.MouthRight = Point{float64(mr.Col), float64(mr.Row)}
+	if f.MouthLeft.X > f.MouthRight.X {
+		f.MouthLeft, f.MouthRight = f.MouthRight, f.MouthLeft
+	}
+	return f
+}
+
+// EyeDistance is the distance between the eyes in pixels, zero when they
+// were not found.
+func (f Face) EyeDistance() float64 {
+	if !f.EyesFound {
+		return 0
+	}
+	return math.Hypot(f.RightEye.X-f.LeftEye.X, f.RightEye.Y-f.LeftEye.Y)
+}

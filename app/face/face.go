@@ -1,0 +1,292 @@
+// Package face is the whole path from a frame to a template: detect the
+// face and its eyes (package detect), check that the picture is good
+// enough to recognise anyone from, align the crop (package align) and
+// compute the embedding (package embed).
+//
+// A picture that is not good enough is refused with an error that says
+// what the person in front of the camera can do about it (come closer,
+// find more light, face the camera), so the screens can tell them in
+// their own words; the errors are sentinel values for errors.Is.
+package face
+
+import (
+	"errors"
+	"fmt"
+	"image"
+	"math"
+	"time"
+
+	"smartpass.city/smartpass/app/face/align"
+	"smartpass.city/smartpass/app/face/detect"
+	"smartpass.city/smartpass/app/face/embed"
+	"smartpass.city/smartpass/app/face/model"
+)
+
+// Reasons a picture is refused. Each names what the person should do.
+var (
+	ErrNoFace        = errors.New("face: no face found")                 // 顔をカメラに向けてください
+	ErrMultipleFaces = errors.New("face: more than one face")            // お一人ずつお願いします
+	ErrTooSmall      = errors.New("face: face too small (come closer)")  // 近づいてください
+	ErrTooDark       = errors.New("face: too dark")                      // 明るい場所で
+	ErrTooBright     = errors.New("face: too bright (backlit or glare)") // 逆光を避けてください
+	ErrBlurry        = errors.New("face: blurred (hold still)")          // 動かないでください
+	ErrTurned        = errors.New("face: turned away (face the camera)") // 正面を向いてください
+)
+
+// Quality holds the measurements the checks use, for the debug overlay
+// and for tuning.
+type Quality struct {
+	// EyeDistance in frame pixels.
+	EyeDistance float64
+	// Brightness is the mean luma of the aligned crop's centre, 0–255.
+	Brightness float64
+	// Sharpness is the variance of the Laplacian of the crop's centre
+	// divided by its contrast, so lighting does not change it.
+	Sharpness float64
+	// Yaw is how far the nose sits off the eyes' midline, in eye
+	// distances: 0 facing the camera, about ±0.3 at a 30° turn.
+	Yaw float64
+	// Roll is the tilt of the eye line in degrees.
+	Roll float64
+}
+
+// Limits are the quality thresholds; a zero field checks nothing, so the
+// zero value accepts every face (the evaluation tool measures recognition
+// on every image it can find a face in).
+type Limits struct {
+	MinEyeDistance               float64
+	MinBrightness, MaxBrightness float64
+	MinSharpness                 float64
+	MaxYaw, MaxRoll              float64
+	// SingleFace refuses frames with a second face nearly as large as the
+	// first (enrollment); a terminal instead takes the largest.
+	SingleFace bool
+}
+
+// DefaultLimits are the thresholds for a terminal. They were set from
+// ../shared/testdata/faces (see README): every test image passes them,
+// and the same images blurred, darkened or shrunk fail.
+var DefaultLimits = Limits{
+	MinEyeDistance: 24,
+	MinBrightness:  40,
+	MaxBrightness:  225,
+	MinSharpness:   0.02,
+	MaxYaw:         0.35,
+	MaxRoll:        30,
+}
+
+// Result is a processed frame.
+type Result struct {
+	Face    detect.Face
+	Quality Quality
+	// Embedding is the network's output for the aligned face, not
+	// normalised (template.Pack normalises it).
+	Embedding []float32
+	// Assumed is set when the detector found no face and the image, being
+	// a tight face crop, was taken as the face (see Options.Crops).
+	Assumed bool
+	// Timings of the stages.
+	Detect, Align, Embed time.Duration
+}
+
+// Options change how a frame is read.
+type Options struct {
+	Limits Limits
+	// Crops says the images may be tight face crops (a test set, a
+	// card's portrait) rather than camera frames: the detector then also
+	// looks with a border added, and as a last resort takes a square
+	// image as the face and looks for the eyes in it.
+	Crops bool
+}
+
+// Pipeline holds the detector, the network and their working memory. It
+// is not safe for concurrent use.
+type Pipeline struct {
+	det  *detect.Detector
+	net  *embed.Net
+	chip []float32
+}
+
+// New loads a pipeline from a model file.
+func New(f *model.File, opt embed.Options) (*Pipeline, error) {
+	det, err := detect.New(f)
+	if err != nil {
+		return nil, err
+	}
+	net, err := embed.New(f, opt)
+	if err != nil {
+		return nil, err
+	}
+	return &Pipeline{det: det, net: net, chip: make([]float32, align.Size*align.Size*3)}, nil
+}
+
+// Process finds the face in img, checks it and computes its embedding.
+// The embedding is written into a new slice.
+func (p *Pipeline) Process(img *image.RGBA, opt Options) (Result, error) {
+	var r Result
+	t0 := time.Now()
+	f, assumed, err := p.find(img, opt)
+	r.Detect = time.Since(t0)
+	if err != nil {
+		return r, err
+	}
+	r.Face, r.Assumed = f, assumed
+	t1 := time.Now()
+	tr := align.EyesTransform(f.LeftEye, f.RightEye)
+	align.Chip(p.chip, img, tr)
+	r.Align = time.Since(t1)
+	r.Quality = measure(f, p.chip)
+	if err := opt.Limits.check(r.Quality); err != nil {
+		return r, err
+	}
+	t2 := time.Now()
+	r.Embedding = make([]float32, embed.Dims)
+	if err := p.net.Embed(r.Embedding, p.chip); err != nil {
+		return r, err
+	}
+	r.Embed = time.Since(t2)
+	return r, nil
+}
+
+// Chip returns the aligned crop of the last processed frame (the
+// network's input), for the debug overlay and tests.
+func (p *Pipeline) Chip() []float32 { return p.chip }
+
+func (p *Pipeline) find(img *image.RGBA, opt Options) (detect.Face, bool, error) {
+	g := detect.GrayOf(img)
+	var faces []detect.Face
+	if opt.Crops {
+		// In a tight crop the unpadded search finds at best a smaller,
+		// inner face with misplaced eyes; look with room first.
+		faces = withEyes(p.findPadded(g))
+	}
+	if len(faces) == 0 {
+		faces = withEyes(p.det.Detect(g, detect.Options{}))
+	}
+	if len(faces) == 0 {
+		if opt.Crops {
+			if f, ok := p.assume(g); ok {
+				return f, true, nil
+			}
+		}
+		return detect.Face{}, false, ErrNoFace
+	}
+	best := faces[0]
+	for _, f := range faces[1:] {
+		if f.Size > best.Size {
+			best = f
+		}
+	}
+	if opt.Limits.SingleFace {
+		for _, f := range faces {
+			if f != best && f.Size > 0.6*best.Size {
+				return best, false, ErrMultipleFaces
+			}
+		}
+	}
+	return best, false, nil
+}
+
+func withEyes(faces []detect.Face) []detect.Face {
+	out := faces[:0]
+	for _, f := range faces {
+		if f.EyesFound && f.EyeDistance() > 0 {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// findPadded looks with a border of half the image's size around it,
+// the edge pixels repeated, because the face finder's window must fit
+// inside the frame and a tight crop leaves it no room.
+func (p *Pipeline) findPadded(g detect.Gray) []detect.Face {
+	bw, bh := g.Width/2, g.Height/2
+	pg := detect.Gray{Width: g.Width + 2*bw, Height: g.Height + 2*bh}
+	pg.Pix = make([]uint8, pg.Width*pg.Height)
+	for y := range pg.Height {
+		sy := min(max(y-bh, 0), g.Height-1)
+		for x := range pg.Width {
+			sx := min(max(x-bw, 0), g.Width-1)
+			pg.Pix[y*pg.Width+x] = g.Pix[sy*g.Width+sx]
+		}
+	}
+	faces := p.det.Detect(pg, detect.Options{MinSize: min(g.Width, g.Height) / 3, MaxSize: min(pg.Width, pg.Height)})
+	shift := func(q detect.Point) detect.Point { return detect.Point{X: q.X - float64(bw), Y: q.Y - float64(bh)} }
+	for i := range faces {
+		f := &faces[i]
+		f.Center, f.LeftEye, f.RightEye = shift(f.Center), shift(f.LeftEye), shift(f.RightEye)
+		f.Nose, f.MouthLeft, f.MouthRight = shift(f.Nose), shift(f.MouthLeft), shift(f.MouthRight)
+	}
+	return faces
+}
+
+// assume takes a roughly square image as one face filling it and looks
+// for the eyes where such a crop has them: where the detector's box finds
+// tight crops it succeeds on, its centre is at about 37% of the height
+// and its side about the image's.
+func (p *Pipeline) assume(g detect.Gray) (detect.Face, bool) {
+	if g.Width < 64 || g.Height < 64 || g.Width > 2*g.Height || g.Height > 2*g.Width {
+		return detect.Face{}, false
+	}
+	size := min(g.Width, g.Height)
+	f := p.det.Landmarks(g, detect.Point{X: float64(g.Width) / 2, Y: 0.37 * float64(g.Height)}, 1.05*float64(size))
+	if !f.EyesFound || f.EyeDistance() < float64(size)/6 {
+		return detect.Face{}, false
+	}
+	return f, true
+}
+
+// measure computes the quality figures from the landmarks and the chip.
+func measure(f detect.Face, chip []float32) Quality {
+	q := Quality{EyeDistance: f.EyeDistance()}
+	dx, dy := f.RightEye.X-f.LeftEye.X, f.RightEye.Y-f.LeftEye.Y
+	q.Roll = math.Atan2(dy, dx) * 180 / math.Pi
+	// The nose's offset from the eyes' midline, along the eye line.
+	mid := detect.Point{X: (f.LeftEye.X + f.RightEye.X) / 2, Y: (f.LeftEye.Y + f.RightEye.Y) / 2}
+	if d := q.EyeDistance; d > 0 {
+		q.Yaw = ((f.Nose.X-mid.X)*dx + (f.Nose.Y-mid.Y)*dy) / (d * d)
+	}
+	// Brightness and sharpness over the chip's inner face (eyes to
+	// mouth), where hair and background do not count.
+	const x0, x1, y0, y1 = 35, 115, 35, 115
+	luma := func(x, y int) float64 {
+		p := chip[(y*align.Size+x)*3:]
+		return 0.299*float64(p[0]) + 0.587*float64(p[1]) + 0.114*float64(p[2])
+	}
+	var sum, sum2, lap, lap2 float64
+	n := 0
+	for y := y0; y < y1; y++ {
+		for x := x0; x < x1; x++ {
+			v := luma(x, y)
+			l := 4*v - luma(x-1, y) - luma(x+1, y) - luma(x, y-1) - luma(x, y+1)
+			sum, sum2, lap, lap2 = sum+v, sum2+v*v, lap+l, lap2+l*l
+			n++
+		}
+	}
+	mean := sum / float64(n)
+	q.Brightness = mean
+	variance := sum2/float64(n) - mean*mean
+	lapVar := lap2/float64(n) - (lap/float64(n))*(lap/float64(n))
+	if variance > 1 {
+		q.Sharpness = lapVar / variance
+	}
+	return q
+}
+
+func (l Limits) check(q Quality) error {
+	over := func(v, limit float64) bool { return limit > 0 && math.Abs(v) > limit }
+	switch {
+	case q.EyeDistance < l.MinEyeDistance:
+		return fmt.Errorf("%w: eyes %.0f px apart, need %.0f", ErrTooSmall, q.EyeDistance, l.MinEyeDistance)
+	case q.Brightness < l.MinBrightness:
+		return fmt.Errorf("%w: brightness %.0f", ErrTooDark, q.Brightness)
+	case over(q.Brightness, l.MaxBrightness):
+		return fmt.Errorf("%w: brightness %.0f", ErrTooBright, q.Brightness)
+	case over(q.Yaw, l.MaxYaw) || over(q.Roll, l.MaxRoll):
+		return fmt.Errorf("%w: yaw %.2f, roll %.0f°", ErrTurned, q.Yaw, q.Roll)
+	case q.Sharpness < l.MinSharpness:
+		return fmt.Errorf("%w: sharpness %.3f", ErrBlurry, q.Sharpness)
+	}
+	return nil
+}
