@@ -150,17 +150,29 @@ func (d *Detector) Detect(g Gray, opt Options) []Face {
 		ImageParams: img,
 	}, 0)
 	dets = d.faces.ClusterDetections(dets, 0.2)
+	sort.Slice(dets, func(i, j int) bool { return dets[i].Q > dets[j].Q })
 	var out []Face
 	for _, det := range dets {
-		if float64(det.Q) < opt.MinScore {
+		if float64(det.Q) < opt.MinScore || overlaps(out, det) {
 			continue
 		}
 		f := d.Landmarks(g, Point{float64(det.Col), float64(det.Row)}, float64(det.Scale))
 		f.Score = float64(det.Q)
 		out = append(out, f)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Score > out[j].Score })
 	return out
+}
+
+// overlaps reports whether det's centre lies inside the inner half of a
+// face already kept: pigo's clustering leaves such twins of one face at
+// two neighbouring scales.
+func overlaps(kept []Face, det pigo.Detection) bool {
+	for _, f := range kept {
+		if math.Abs(f.Center.X-float64(det.Col)) < f.Size/4 && math.Abs(f.Center.Y-float64(det.Row)) < f.Size/4 {
+			return true
+		}
+	}
+	return false
 }
 
 // Landmarks finds the eyes, nose and mouth of a face whose square box has

@@ -1,0 +1,177 @@
+//go:debug randseednop=0
+
+package face
+
+import (
+	"errors"
+	"image"
+	"math/rand"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"smartpass.city/smartpass/app/face/embed"
+	"smartpass.city/smartpass/app/face/facetest"
+	"smartpass.city/smartpass/app/face/photo"
+)
+
+func pipeline(t testing.TB) *Pipeline {
+	t.Helper()
+	p, err := New(facetest.Model(t), embed.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// firstImages returns the first image of each identity in the shared set.
+func firstImages(t testing.TB) map[string]*image.RGBA {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(facetest.Faces(t), "identities", "*", "*1.png"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no identity images: %v", err)
+	}
+	out := make(map[string]*image.RGBA)
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, err := photo.Decode(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[filepath.Base(f)] = img
+	}
+	return out
+}
+
+// transform returns a copy of img with f applied to each colour value.
+func transform(img *image.RGBA, f func(v uint8) uint8) *image.RGBA {
+	out := image.NewRGBA(img.Rect)
+	for i, v := range img.Pix {
+		if i%4 == 3 {
+			out.Pix[i] = v
+		} else {
+			out.Pix[i] = f(v)
+		}
+	}
+	return out
+}
+
+// blur returns img box-blurred with the given radius.
+func blur(img *image.RGBA, r int) *image.RGBA {
+	out := image.NewRGBA(img.Rect)
+	w, h := img.Rect.Dx(), img.Rect.Dy()
+	for y := range h {
+		for x := range w {
+			for c := range 3 {
+				sum, n := 0, 0
+				for dy := -r; dy <= r; dy++ {
+					for dx := -r; dx <= r; dx++ {
+						xx, yy := x+dx, y+dy
+						if xx >= 0 && yy >= 0 && xx < w && yy < h {
+							sum += int(img.Pix[yy*img.Stride+4*xx+c])
+							n++
+						}
+					}
+				}
+				out.Pix[y*out.Stride+4*x+c] = uint8(sum / n)
+			}
+			out.Pix[y*out.Stride+4*x+3] = 255
+		}
+	}
+	return out
+}
+
+// shrink returns img scaled down by an integer factor, centred in a
+// frame of the original size filled with grey: a person far from the
+// camera.
+func shrink(img *image.RGBA, k int) *image.RGBA {
+	out := image.NewRGBA(img.Rect)
+	for i := range out.Pix {
+		out.Pix[i] = 128
+	}
+	w, h := img.Rect.Dx()/k, img.Rect.Dy()/k
+	ox, oy := (img.Rect.Dx()-w)/2, (img.Rect.Dy()-h)/2
+	for y := range h {
+		for x := range w {
+			copy(out.Pix[(oy+y)*out.Stride+4*(ox+x):][:4], img.Pix[(k*y)*img.Stride+4*(k*x):][:4])
+		}
+	}
+	return out
+}
+
+func TestQualityGate(t *testing.T) {
+	p := pipeline(t)
+	for name, img := range firstImages(t) {
+		cases := []struct {
+			what string
+			img  *image.RGBA
+			want error
+		}{
+			{"as taken", img, nil},
+			{"in the dark", transform(img, func(v uint8) uint8 { return v / 6 }), ErrTooDark},
+			{"against the light", transform(img, func(v uint8) uint8 { return uint8(min(255, 160+int(v)/2)) }), ErrTooBright},
+			{"moving", blur(img, 2), ErrBlurry},
+			{"far away", shrink(img, 4), nil}, // ErrTooSmall or ErrNoFace
+		}
+		for _, c := range cases {
+			rand.Seed(1)
+			// The far-away frame is a camera frame, not a crop.
+			r, err := p.Process(c.img, Options{Limits: DefaultLimits, Crops: c.what != "far away"})
+			switch {
+			case c.what == "far away":
+				if !errors.Is(err, ErrTooSmall) && !errors.Is(err, ErrNoFace) {
+					t.Errorf("%s %s: %v (quality %+v)", name, c.what, err, r.Quality)
+				}
+			case !errors.Is(err, c.want) || (c.want == nil && err != nil):
+				t.Errorf("%s %s: %v, want %v (quality %+v)", name, c.what, err, c.want, r.Quality)
+			}
+			if err == nil && len(r.Embedding) != embed.Dims {
+				t.Errorf("%s %s: embedding of %d values", name, c.what, len(r.Embedding))
+			}
+		}
+	}
+}
+
+func TestLimits(t *testing.T) {
+	good := Quality{EyeDistance: 50, Brightness: 120, Sharpness: 0.2}
+	cases := []struct {
+		name string
+		q    func(q *Quality)
+		want error
+	}{
+		{"good", func(q *Quality) {}, nil},
+		{"small", func(q *Quality) { q.EyeDistance = 20 }, ErrTooSmall},
+		{"dark", func(q *Quality) { q.Brightness = 20 }, ErrTooDark},
+		{"bright", func(q *Quality) { q.Brightness = 240 }, ErrTooBright},
+		{"turned left", func(q *Quality) { q.Yaw = -0.5 }, ErrTurned},
+		{"turned right", func(q *Quality) { q.Yaw = 0.5 }, ErrTurned},
+		{"tilted", func(q *Quality) { q.Roll = 40 }, ErrTurned},
+		{"blurred", func(q *Quality) { q.Sharpness = 0.05 }, ErrBlurry},
+	}
+	for _, c := range cases {
+		q := good
+		c.q(&q)
+		err := DefaultLimits.check(q)
+		if (c.want == nil) != (err == nil) || (c.want != nil && !errors.Is(err, c.want)) {
+			t.Errorf("%s: %v, want %v", c.name, err, c.want)
+		}
+		// The zero Limits accept everything.
+		if err := (Limits{}).check(q); err != nil {
+			t.Errorf("%s: zero limits: %v", c.name, err)
+		}
+	}
+}
+
+func TestNoFace(t *testing.T) {
+	p := pipeline(t)
+	grey := image.NewRGBA(image.Rect(0, 0, 320, 240))
+	for i := range grey.Pix {
+		grey.Pix[i] = 128
+	}
+	if _, err := p.Process(grey, Options{Limits: DefaultLimits, Crops: true}); !errors.Is(err, ErrNoFace) {
+		t.Fatalf("grey frame: %v", err)
+	}
+}
