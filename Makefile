@@ -65,16 +65,20 @@ $(TOOLS)/go_js_wasm_exec:
 	mv $(TOOLS)/wasmbrowsertest $(TOOLS)/go_js_wasm_exec
 
 test-wasm: $(TOOLS)/go_js_wasm_exec
-	PATH="$(TOOLS):$$PATH" GOOS=js GOARCH=wasm $(GO) test -count=1 -timeout 5m ./wasm/...
+	PATH="$(TOOLS):$$PATH" GOOS=js GOARCH=wasm $(GO) test -count=1 -timeout 10m ./wasm/... ./app/face/...
 
 # Figures for the README. Each benchmark gets its own count so none runs
 # for long on a 2-core machine.
-bench:
+bench: models $(TOOLS)/go_js_wasm_exec
 	$(GO) test -run '^$$' -bench . -benchmem ./server/oplog
 	$(GO) test -run '^$$' -bench Ingest -benchtime 20000x ./server/loadtest
 	$(GO) test -run '^$$' -bench Converge -benchtime 3x ./server/loadtest
 	$(GO) test -run '^$$' -bench Bootstrap -benchtime 3x ./server/loadtest
 	$(GO) test -run '^$$' -bench TopK -benchtime 50x ./app/face/gallery
+	$(GO) test -run '^$$' -bench . -benchtime 20x ./app/face ./app/face/detect ./app/face/align ./app/face/embed
+	ls -l $(MODEL)
+	@echo "--- the same in headless Chromium (Go WASM, one thread)"
+	PATH="$(TOOLS):$$PATH" GOOS=js GOARCH=wasm $(GO) test -run '^$$' -bench 'Process|TopK|1thread' -benchtime 10x ./app/face ./app/face/gallery ./app/face/embed
 
 # 1,000 seeded rounds of devices syncing through dropped, duplicated,
 # reordered and delayed frames and server SIGKILLs (about 6 minutes).

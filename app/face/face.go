@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"image"
 	"math"
+	"sort"
 	"time"
 
 	"smartpass.city/smartpass/app/face/align"
@@ -158,47 +159,42 @@ func (p *Pipeline) Chip() []float32 { return p.chip }
 
 func (p *Pipeline) find(img *image.RGBA, opt Options) (detect.Face, bool, error) {
 	g := detect.GrayOf(img)
-	var faces []detect.Face
 	if opt.Crops {
 		// In a tight crop the unpadded search finds at best a smaller,
 		// inner face with misplaced eyes; look with room first.
-		faces = withEyes(p.findPadded(g))
-	}
-	if len(faces) == 0 {
-		faces = withEyes(p.det.Detect(g, detect.Options{}))
-	}
-	if len(faces) == 0 {
-		if opt.Crops {
-			if f, ok := p.assume(g); ok {
-				return f, true, nil
-			}
-		}
-		return detect.Face{}, false, ErrNoFace
-	}
-	best := faces[0]
-	for _, f := range faces[1:] {
-		if f.Size > best.Size {
-			best = f
+		if f, ok := p.largest(g, p.findPadded(g)); ok {
+			return f, false, nil
 		}
 	}
-	if opt.Limits.SingleFace {
-		for _, f := range faces {
-			if f != best && f.Size > 0.6*best.Size {
-				return best, false, ErrMultipleFaces
-			}
+	faces := p.det.Detect(g, detect.Options{})
+	if opt.Limits.SingleFace && len(faces) > 1 {
+		sort.Slice(faces, func(i, j int) bool { return faces[i].Size > faces[j].Size })
+		if faces[1].Size > 0.6*faces[0].Size {
+			return faces[0], false, ErrMultipleFaces
 		}
 	}
-	return best, false, nil
+	if f, ok := p.largest(g, faces); ok {
+		return f, false, nil
+	}
+	if opt.Crops {
+		if f, ok := p.assume(g); ok {
+			return f, true, nil
+		}
+	}
+	return detect.Face{}, false, ErrNoFace
 }
 
-func withEyes(faces []detect.Face) []detect.Face {
-	out := faces[:0]
+// largest returns the largest face whose eyes are found, finding
+// landmarks for as few faces as it can: the nearest person is the one at
+// the terminal.
+func (p *Pipeline) largest(g detect.Gray, faces []detect.Face) (detect.Face, bool) {
+	sort.Slice(faces, func(i, j int) bool { return faces[i].Size > faces[j].Size })
 	for _, f := range faces {
-		if f.EyesFound && f.EyeDistance() > 0 {
-			out = append(out, f)
+		if f = p.det.Landmarks(g, f); f.EyesFound && f.EyeDistance() > 0 {
+			return f, true
 		}
 	}
-	return out
+	return detect.Face{}, false
 }
 
 // findPadded looks with a border of half the image's size around it,
@@ -218,9 +214,7 @@ func (p *Pipeline) findPadded(g detect.Gray) []detect.Face {
 	faces := p.det.Detect(pg, detect.Options{MinSize: min(g.Width, g.Height) / 3, MaxSize: min(pg.Width, pg.Height)})
 	shift := func(q detect.Point) detect.Point { return detect.Point{X: q.X - float64(bw), Y: q.Y - float64(bh)} }
 	for i := range faces {
-		f := &faces[i]
-		f.Center, f.LeftEye, f.RightEye = shift(f.Center), shift(f.LeftEye), shift(f.RightEye)
-		f.Nose, f.MouthLeft, f.MouthRight = shift(f.Nose), shift(f.MouthLeft), shift(f.MouthRight)
+		faces[i].Center = shift(faces[i].Center)
 	}
 	return faces
 }
@@ -237,7 +231,7 @@ func (p *Pipeline) assume(g detect.Gray) (detect.Face, bool) {
 	if contrast(g) < 10 {
 		return detect.Face{}, false // a flat picture holds no face
 	}
-	f := p.det.Landmarks(g, detect.Point{X: float64(g.Width) / 2, Y: 0.37 * float64(g.Height)}, 1.05*float64(size))
+	f := p.det.Landmarks(g, detect.Face{Center: detect.Point{X: float64(g.Width) / 2, Y: 0.37 * float64(g.Height)}, Size: 1.05 * float64(size)})
 	// The eyes must be where a face's are: apart by a quarter to three
 	// fifths of the crop, level within 20°, in its upper half.
 	d := f.EyeDistance()

@@ -8,6 +8,7 @@ import (
 	"math/rand"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 
 	"smartpass.city/smartpass/app/face/embed"
@@ -174,4 +175,39 @@ func TestNoFace(t *testing.T) {
 	if _, err := p.Process(grey, Options{Limits: DefaultLimits, Crops: true}); !errors.Is(err, ErrNoFace) {
 		t.Fatalf("grey frame: %v", err)
 	}
+}
+
+// BenchmarkProcess is the whole path for one face in a camera-sized
+// frame (a group photo of 710x473 whose largest face is taken): detect
+// with landmarks, align, quality, embed.
+func BenchmarkProcess(b *testing.B) {
+	p := pipeline(b)
+	data, err := os.ReadFile(filepath.Join(facetest.Faces(b), "groups", "bbt4.jpg"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	img, err := photo.Decode(data)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var det, al, emb float64
+	for b.Loop() {
+		r, err := p.Process(img, Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		det += float64(r.Detect.Microseconds()) / 1000
+		al += float64(r.Align.Microseconds()) / 1000
+		emb += float64(r.Embed.Microseconds()) / 1000
+	}
+	n := float64(b.N)
+	// What the process holds from the system: the model, the network's
+	// buffers, the frame. In WASM this is the linear memory's size.
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	b.ReportMetric(float64(ms.Sys)/(1<<20), "sys-MiB")
+	b.ReportMetric(det/n, "detect-ms")
+	b.ReportMetric(al/n, "align-ms")
+	b.ReportMetric(emb/n, "embed-ms")
+	b.ReportMetric((det+al+emb)/n, "ms/face")
 }

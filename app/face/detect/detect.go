@@ -1,7 +1,9 @@
 // Package detect finds faces and their landmarks in a grayscale frame with
 // pigo's pixel-comparison cascades (pure Go, a few milliseconds a frame):
-// the face finder gives a square box, the pupil localiser the two eyes,
-// and two landmark cascades the nose base and the mouth corners.
+// the face finder gives square boxes, and for the face a caller picks,
+// the pupil localiser gives the two eyes and a landmark cascade the nose
+// base (whose offset from the eyes tells how far the head is turned).
+// Landmarks cost more than the search, so they are found only on demand.
 //
 // Left and right are as the viewer sees them (the subject's right eye is
 // LeftEye), because alignment works in image coordinates.
@@ -33,12 +35,12 @@ type Face struct {
 	Size   float64
 	// Score is the cascade's confidence; higher is surer.
 	Score float64
-	// Eyes found by the pupil localiser (zero when not found).
+	// Eyes found by the pupil localiser, set by Landmarks (zero when not
+	// found).
 	LeftEye, RightEye Point
 	EyesFound         bool
-	// Nose base and mouth corners, found relative to the eyes; zero when
-	// the eyes were not found.
-	Nose, MouthLeft, MouthRight Point
+	// Nose base, found relative to the eyes; zero when they were not.
+	Nose Point
 }
 
 // Box returns the detector's box as a rectangle.
@@ -88,7 +90,6 @@ type Detector struct {
 	faces *pigo.Pigo
 	pupil *pigo.PuplocCascade
 	nose  *pigo.PuplocCascade
-	mouth *pigo.PuplocCascade
 }
 
 // New loads the cascades from a model file.
@@ -104,7 +105,7 @@ func New(f *model.File) (*Detector, error) {
 	for _, c := range []struct {
 		dst  **pigo.PuplocCascade
 		name string
-	}{{&d.pupil, "pigo/puploc"}, {&d.nose, "pigo/lp93"}, {&d.mouth, "pigo/lp84"}} {
+	}{{&d.pupil, "pigo/puploc"}, {&d.nose, "pigo/lp93"}} {
 		raw, err := f.Raw(c.name)
 		if err != nil {
 			return nil, fmt.Errorf("detect: %w", err)
@@ -131,7 +132,7 @@ type Options struct {
 // median of; pigo keeps 63 slots, and fewer would mix in stale values.
 const perturbs = 63
 
-// Detect returns the faces in g, best score first, with their landmarks.
+// Detect returns the faces in g, best score first, without landmarks.
 func (d *Detector) Detect(g Gray, opt Options) []Face {
 	short := min(g.Width, g.Height)
 	if opt.MinSize == 0 {
@@ -156,9 +157,7 @@ func (d *Detector) Detect(g Gray, opt Options) []Face {
 		if float64(det.Q) < opt.MinScore || overlaps(out, det) {
 			continue
 		}
-		f := d.Landmarks(g, Point{float64(det.Col), float64(det.Row)}, float64(det.Scale))
-		f.Score = float64(det.Q)
-		out = append(out, f)
+		out = append(out, Face{Center: Point{float64(det.Col), float64(det.Row)}, Size: float64(det.Scale), Score: float64(det.Q)})
 	}
 	return out
 }
@@ -175,12 +174,12 @@ func overlaps(kept []Face, det pigo.Detection) bool {
 	return false
 }
 
-// Landmarks finds the eyes, nose and mouth of a face whose square box has
-// the given centre and side. Detect calls it for each face; a caller that
-// knows where the face is (a tight crop) may call it directly.
-func (d *Detector) Landmarks(g Gray, center Point, size float64) Face {
+// Landmarks returns f with its eyes and nose found. f needs only its box
+// (Center and Size): a caller that knows where a face is (a tight crop)
+// may make one.
+func (d *Detector) Landmarks(g Gray, f Face) Face {
 	img := pigo.ImageParams{Pixels: g.Pix, Rows: g.Height, Cols: g.Width, Dim: g.Width}
-	f := Face{Center: center, Size: size}
+	center, size := f.Center, f.Size
 	// Where the eyes sit in a face box, as pigo's own tool starts them.
 	row, col, s := int(center.Y), int(center.X), float32(size)
 	left := d.pupil.RunDetector(pigo.Puploc{
@@ -195,17 +194,8 @@ func (d *Detector) Landmarks(g Gray, center Point, size float64) Face {
 	f.LeftEye = Point{float64(left.Col), float64(left.Row)}
 	f.RightEye = Point{float64(right.Col), float64(right.Row)}
 	f.EyesFound = true
-	// The landmark cascades are trained for one side; flipping gives the
-	// other. lp93 is the nose base, lp84 a mouth corner.
 	nose := d.nose.GetLandmarkPoint(left, right, img, perturbs, false)
 	f.Nose = Point{float64(nose.Col), float64(nose.Row)}
-	ml := d.mouth.GetLandmarkPoint(left, right, img, perturbs, false)
-	mr := d.mouth.GetLandmarkPoint(left, right, img, perturbs, true)
-	f.MouthLeft = Point{float64(ml.Col), float64(ml.Row)}
-	f.MouthRight = Point{float64(mr.Col), float64(mr.Row)}
-	if f.MouthLeft.X > f.MouthRight.X {
-		f.MouthLeft, f.MouthRight = f.MouthRight, f.MouthLeft
-	}
 	return f
 }
 

@@ -56,7 +56,9 @@ func TestGroups(t *testing.T) {
 		if len(faces) < c.min || len(faces) > c.max {
 			t.Errorf("%s: %d faces, want %d to %d", c.file, len(faces), c.min, c.max)
 		}
+		g := GrayOf(load(t, filepath.Join(dir, c.file)))
 		for _, f := range faces {
+			f = d.Landmarks(g, f)
 			box := f.Box()
 			in := func(p Point) bool { return image.Pt(int(p.X), int(p.Y)).In(box) }
 			if !f.EyesFound || !in(f.LeftEye) || !in(f.RightEye) || f.LeftEye.X >= f.RightEye.X {

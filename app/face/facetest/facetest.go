@@ -5,9 +5,7 @@ package facetest
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 
@@ -27,10 +25,23 @@ var (
 // Root returns the module's root directory.
 func Root(t testing.TB) string {
 	t.Helper()
+	// Walk up from the test's directory rather than ask `go env`: under
+	// js/wasm (wasmbrowsertest) there is a file system, but no commands.
 	rootOnce.Do(func() {
-		var out []byte
-		out, rootErr = exec.Command("go", "env", "GOMOD").Output()
-		root = filepath.Dir(strings.TrimSpace(string(out)))
+		dir, err := os.Getwd()
+		for err == nil {
+			if _, statErr := os.Stat(filepath.Join(dir, "go.mod")); statErr == nil {
+				root = dir
+				return
+			}
+			parent := filepath.Dir(dir)
+			if parent == dir {
+				err = os.ErrNotExist
+				break
+			}
+			dir = parent
+		}
+		rootErr = err
 	})
 	if rootErr != nil {
 		t.Fatalf("facetest: find module root: %v", rootErr)

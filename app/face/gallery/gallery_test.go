@@ -118,16 +118,22 @@ func TestTopKDoesNotAllocate(t *testing.T) {
 
 // BenchmarkTopK100k: one 1:N search of a 100,000-template gallery of 128
 // dimensions (a city and its neighbours), top 2 for the decision rule.
-func BenchmarkTopK100k(b *testing.B) {
-	r := rand.New(rand.NewPCG(5, 6))
-	g := New("m", 128)
-	for i := range 100000 {
-		g.Put(fmt.Sprint(i), randomVec(r, 128))
+// BenchmarkTopK searches galleries of a town's and a city's size; make
+// bench runs it natively and in Chromium (Go WASM).
+func BenchmarkTopK(b *testing.B) {
+	for _, n := range []int{10000, 100000} {
+		b.Run(fmt.Sprintf("%dk", n/1000), func(b *testing.B) {
+			r := rand.New(rand.NewPCG(5, 6))
+			g := New("m", 128)
+			for i := range n {
+				g.Put(fmt.Sprint(i), randomVec(r, 128))
+			}
+			probe, out := randomVec(r, 128), make([]Match, 0, 2)
+			b.ResetTimer()
+			for range b.N {
+				out = g.TopK(probe, 2, out)
+			}
+			b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/1000, "ms/search")
+		})
 	}
-	probe, out := randomVec(r, 128), make([]Match, 0, 2)
-	b.ResetTimer()
-	for range b.N {
-		out = g.TopK(probe, 2, out)
-	}
-	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/1000, "ms/search")
 }

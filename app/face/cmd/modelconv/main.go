@@ -29,7 +29,6 @@ var cascades = map[string]string{
 	"pigo/facefinder": "cascade/facefinder",
 	"pigo/puploc":     "cascade/puploc",
 	"pigo/lp93":       "cascade/lps/lp93",
-	"pigo/lp84":       "cascade/lps/lp84",
 }
 
 func main() {
@@ -99,7 +98,7 @@ func convert(faceapiDir, pigoDir string) ([]byte, error) {
 	if err := b.AddF16("fc", fc.Shape, fc.Values); err != nil {
 		return nil, err
 	}
-	for _, name := range []string{"pigo/facefinder", "pigo/puploc", "pigo/lp93", "pigo/lp84"} {
+	for _, name := range []string{"pigo/facefinder", "pigo/puploc", "pigo/lp93"} {
 		raw, err := os.ReadFile(filepath.Join(pigoDir, cascades[name]))
 		if err != nil {
 			return nil, fmt.Errorf("modelconv: cascade: %w", err)
