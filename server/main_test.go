@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -457,7 +458,8 @@ func TestRegistrationRefusals(t *testing.T) {
 }
 
 // TestDemoCodes: a demo server hands out a working code for every demo
-// facility; a normal server has no such page.
+// facility and role with a screen (the HQ's registrar desk too, not the
+// auditor); a normal server has no such page.
 func TestDemoCodes(t *testing.T) {
 	addr := serverproc.FreeAddr(t)
 	p := startServer(t, addr, "-data", filepath.Join(t.TempDir(), "data"), "-dev", "-demo")
@@ -469,8 +471,8 @@ func TestDemoCodes(t *testing.T) {
 	var codes []syncproto.DemoCode
 	json.NewDecoder(resp.Body).Decode(&codes)
 	resp.Body.Close()
-	if len(codes) != len(facility.Demo()) {
-		t.Fatalf("demo codes: %+v, want one per demo facility", codes)
+	if len(codes) != len(facility.Demo())+1 || !slices.ContainsFunc(codes, func(c syncproto.DemoCode) bool { return c.Role == "registrar" }) {
+		t.Fatalf("demo codes: %+v, want one per demo facility and the registrar's", codes)
 	}
 	pub, _, _ := ed25519.GenerateKey(nil)
 	for i, c := range codes {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"smartpass.city/smartpass/app/facility"
+	"smartpass.city/smartpass/app/route"
 	"smartpass.city/smartpass/app/scope"
 	"smartpass.city/smartpass/server/audit"
 	"smartpass.city/smartpass/server/devices"
@@ -133,16 +134,19 @@ func demoCodes(reg *devices.Registry, fac devices.Facilities) http.HandlerFunc {
 			if _, ok := all[f.ID]; !ok {
 				continue
 			}
-			// The first role of a kind is its terminal's; the others (the
-			// registrar, the auditor) have no screens to try yet.
-			role := scope.RolesFor(f.Kind)[0]
-			code, err := reg.Issue(f.ID, role, time.Hour)
-			if err != nil {
-				http.Error(w, err.Error(), http.StatusInternalServerError)
-				return
-			}
 			f = all[f.ID]
-			out = append(out, syncproto.DemoCode{Facility: f.ID, NameJA: f.NameJA, NameEN: f.NameEN, Role: string(role), Code: code})
+			// Every role with a screen (the auditor has none).
+			for _, role := range scope.RolesFor(f.Kind) {
+				if route.ForRole(string(role)) == "" {
+					continue
+				}
+				code, err := reg.Issue(f.ID, role, time.Hour)
+				if err != nil {
+					http.Error(w, err.Error(), http.StatusInternalServerError)
+					return
+				}
+				out = append(out, syncproto.DemoCode{Facility: f.ID, NameJA: f.NameJA, NameEN: f.NameEN, Role: string(role), Code: code})
+			}
 		}
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Cache-Control", "no-store")

@@ -70,6 +70,12 @@ func (*shell) Render() app.UI {
 // simulated reader and card without hardware.
 func (w *web) handler(simulatedCard bool) http.Handler {
 	cache := []string{"/web/icon.svg", "/web/icon-192.png", "/web/icon-512.png"}
+	// The face model goes into the offline cache too, so a terminal
+	// recognises faces after a restart without network; only when it was
+	// built, since one missing file fails the service worker's install.
+	if _, err := os.Stat(filepath.Join(w.dir, "models", "face.spm")); err == nil {
+		cache = append(cache, "/web/models/face.spm")
+	}
 	for _, p := range route.All() {
 		if p != "/" { // go-app caches / itself
 			cache = append(cache, p)

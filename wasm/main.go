@@ -20,6 +20,7 @@ import (
 	"smartpass.city/smartpass/app/synclog"
 	"smartpass.city/smartpass/app/ui"
 	"smartpass.city/smartpass/syncproto"
+	"smartpass.city/smartpass/wasm/camera"
 	"smartpass.city/smartpass/wasm/devkey"
 	"smartpass.city/smartpass/wasm/fetch"
 	"smartpass.city/smartpass/wasm/idb"
@@ -54,7 +55,7 @@ func start(ctx context.Context) error {
 		return err
 	}
 	d := &device{ctx: ctx, store: store, keys: keys, eng: eng, enr: e, ok: ok}
-	ui.Register(eng, d, usbReader{})
+	ui.Register(eng, d, usbReader{}, faces{})
 	if ok {
 		d.run()
 	}
@@ -147,6 +148,21 @@ func register(ctx context.Context, req syncproto.RegisterRequest) (syncproto.Reg
 type usbReader struct{}
 
 func (usbReader) Connect(ctx context.Context) (apdu.Transceiver, error) { return webusb.Connect(ctx) }
+
+// faces is the camera and the face model download (ui.Faces).
+type faces struct{}
+
+// modelPath is where the server serves the face model made by `make
+// models` (the assets directory is served under /web/).
+const modelPath = "/web/models/face.spm"
+
+func (faces) OpenCamera(ctx context.Context, previewID string) (ui.Frames, error) {
+	return camera.Open(ctx, previewID)
+}
+
+func (faces) FaceModel(ctx context.Context, progress func(done, total int64)) ([]byte, error) {
+	return fetch.Download(ctx, origin("http")+modelPath, progress)
+}
 
 // origin is the server that served the page, as scheme://host, where
 // scheme is "http" or "ws" (with an s added for a page that came over

@@ -1,3 +1,5 @@
+//go:build !js
+
 // Package browsertest starts headless Chromium for tests that need the
 // real browser (IndexedDB, WebUSB, WebAssembly, camera, a reference
 // implementation in JavaScript) and evaluates JavaScript in it.

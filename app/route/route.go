@@ -10,10 +10,14 @@ const (
 	Shelter = "/shelter"
 	HQ      = "/hq"
 	Card    = "/card"
+	// FaceRegister is the city desk's face registration.
+	FaceRegister = "/face/register"
+	// Identify is a terminal's face screen (play park, reception).
+	Identify = "/identify"
 )
 
 // All lists every page, for the server's router and the offline cache.
-func All() []string { return []string{Home, Setup, Shelter, HQ, Card} }
+func All() []string { return []string{Home, Setup, Shelter, HQ, Card, FaceRegister, Identify} }
 
 // ForRole is the page a device of role works on ("" for roles whose
 // screens are not built yet).
@@ -23,6 +27,10 @@ func ForRole(role string) string {
 		return Shelter
 	case "hq":
 		return HQ
+	case "registrar":
+		return FaceRegister
+	case "playpark", "reception":
+		return Identify
 	}
 	return ""
 }

@@ -160,10 +160,13 @@ func validBody[T interface{ Validate() error }](op syncproto.Op) (T, error) {
 }
 
 // Shelters returns the shelter facilities, ordered by id.
-func (s *State) Shelters() []facility.Facility {
+func (s *State) Shelters() []facility.Facility { return s.FacilitiesOf(facility.Shelter) }
+
+// FacilitiesOf returns the facilities of the given kinds, ordered by id.
+func (s *State) FacilitiesOf(kinds ...facility.Kind) []facility.Facility {
 	var out []facility.Facility
 	for _, f := range s.Facilities {
-		if f.Kind == facility.Shelter {
+		if slices.Contains(kinds, f.Kind) {
 			out = append(out, f)
 		}
 	}

@@ -22,9 +22,9 @@ func (p *homePage) Render() app.UI {
 		{"mode.shelter", route.Shelter},
 		{"mode.hq", route.HQ},
 		{"mode.card", route.Card},
-		{"mode.enroll", ""},
-		{"mode.hospital", ""},
-		{"mode.playpark", ""},
+		{"mode.enroll", route.FaceRegister},
+		{"mode.hospital", route.Identify},
+		{"mode.playpark", route.Identify},
 	}
 	return p.frame(
 		app.H1().Text(p.tr("home.title")),

@@ -36,15 +36,17 @@ type Device interface {
 	DemoCodes(ctx context.Context) ([]syncproto.DemoCode, error)
 }
 
-// Register routes every page of the PWA to its component, all over s, d
-// and the card reader r.
-func Register(s Sync, d Device, r Reader) {
+// Register routes every page of the PWA to its component, all over s, d,
+// the card reader r and the camera and face model f.
+func Register(s Sync, d Device, r Reader, f Faces) {
 	l := func() live { return live{sync: s, dev: d} }
 	app.Route(route.Card, func() app.Composer { return &cardPage{live: l(), reader: r} })
 	app.Route(route.Home, func() app.Composer { return &homePage{live: l()} })
 	app.Route(route.Setup, func() app.Composer { return &setupPage{live: l()} })
 	app.Route(route.Shelter, func() app.Composer { return &shelterPage{live: l()} })
 	app.Route(route.HQ, func() app.Composer { return &hqPage{live: l()} })
+	app.Route(route.FaceRegister, func() app.Composer { return &faceRegisterPage{live: l(), faces: f} })
+	app.Route(route.Identify, func() app.Composer { return &identifyPage{live: l(), faces: f} })
 }
 
 // stateLang is the go-app state holding the UI language, persisted in the

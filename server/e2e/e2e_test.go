@@ -287,7 +287,7 @@ func TestShelterOfflineCheckInReachesHQ(t *testing.T) {
 	hq := browser(t)
 	run(t, hq, "set HQ up with a demo code", 60*time.Second,
 		chromedp.Navigate(base+"/setup"),
-		chromedp.Click(chromedp.CSS(`button.demo-code[data-facility="kaga-hq"]`)),
+		chromedp.Click(chromedp.CSS(`button.demo-code[data-facility="kaga-hq"][data-role="hq"]`)),
 		chromedp.WaitVisible(chromedp.ID("setup-done")),
 	)
 	run(t, hq, "HQ shows the check-in", 60*time.Second,

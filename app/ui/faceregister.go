@@ -1,0 +1,169 @@
+package ui
+
+import (
+	"strings"
+	"time"
+
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+
+	"smartpass.city/smartpass/app/face"
+	"smartpass.city/smartpass/app/face/embed"
+	"smartpass.city/smartpass/app/facility"
+	"smartpass.city/smartpass/app/scope"
+	"smartpass.city/smartpass/app/template"
+)
+
+// faceRegisterPage is the city desk's face registration: staff enter the
+// resident's number, tick the facilities the resident agreed to be
+// recognised at, and the resident looks at the camera. Only the template
+// leaves the tablet, never the picture. (Issue 6 puts the resident's own
+// enrollment with the card in front of it; the liveness check is still
+// to come, see README.)
+type faceRegisterPage struct {
+	app.Compo
+	live
+	faces Faces
+	scan  scanner
+
+	resident   string
+	chosen     map[string]bool
+	good       *face.Result // the last frame that passed the checks
+	goodAt     time.Time
+	savedFor   string
+	errKey     string
+	submitting bool
+}
+
+func (p *faceRegisterPage) OnMount(ctx app.Context) {
+	p.mount(ctx)
+	p.chosen = make(map[string]bool)
+	if !p.allowed() {
+		return
+	}
+	engine.load(&p.live, p.faces, func() {
+		p.scan.start(&p.live, p.faces, face.Options{Limits: enrollLimits}, func(r face.Result, err error) {
+			if err == nil {
+				p.good, p.goodAt = &r, time.Now()
+			}
+		})
+	})
+}
+
+func (p *faceRegisterPage) OnDismount() {
+	p.scan.close()
+	p.dismount()
+}
+
+// enrollLimits are stricter than a terminal's: one face only, a little
+// closer, so the stored template is a good one.
+var enrollLimits = func() face.Limits {
+	l := face.DefaultLimits
+	l.SingleFace = true
+	l.MinEyeDistance = 40
+	return l
+}()
+
+func (p *faceRegisterPage) allowed() bool {
+	return p.isEnr && p.enr.Role == string(scope.Registrar)
+}
+
+// facilities lists those whose terminals recognise faces.
+func (p *faceRegisterPage) facilities() []facility.Facility {
+	if p.st == nil {
+		return nil
+	}
+	return p.st.FacilitiesOf(facility.Hospital, facility.PlayPark, facility.Shelter)
+}
+
+func (p *faceRegisterPage) Render() app.UI {
+	if !p.allowed() {
+		return p.wrongDevice(p.tr("face.reg.title"), string(scope.Registrar))
+	}
+	guide := "face.g.wait"
+	switch {
+	case p.scan.camErr != nil:
+		guide = "face.g.camera"
+	case p.scan.last != nil && p.scan.lastErr == nil:
+		guide = "face.g.ok"
+	case p.scan.last != nil:
+		guide = guidance(p.scan.lastErr)
+	}
+	facs := p.facilities()
+	return p.frame(
+		app.H1().Text(p.tr("face.reg.title")),
+		p.modelStatus(),
+		app.Div().Class("face-layout").Body(
+			p.cameraView(p.scan.last, p.scan.bounds(), p.scan.overlay),
+			app.P().ID("face-guide").Class("guide").Attr("role", "status").Attr("data-key", guide).Text(p.tr(guide)),
+		),
+		app.Form().ID("face-register").Class("card").OnSubmit(func(ctx app.Context, e app.Event) {
+			e.PreventDefault()
+			p.save()
+		}).Body(
+			app.Label().For("resident").Text(p.tr("face.reg.resident")),
+			app.Input().ID("resident").Type("text").Value(p.resident).AutoComplete(false).
+				OnInput(func(ctx app.Context, e app.Event) { p.resident = ctx.JSSrc().Get("value").String() }),
+			app.FieldSet().Body(
+				app.Legend().Text(p.tr("face.reg.consent")),
+				app.Range(facs).Slice(func(i int) app.UI {
+					f := facs[i]
+					return app.Label().Class("check").Body(
+						app.Input().Type("checkbox").ID("fac-"+f.ID).Checked(p.chosen[f.ID]).
+							OnChange(func(ctx app.Context, e app.Event) { p.chosen[f.ID] = ctx.JSSrc().Get("checked").Bool() }, app.EventScope(f.ID)),
+						app.Text(f.Name(p.lang)),
+					)
+				}),
+			),
+			app.If(p.errKey != "", func() app.UI {
+				return app.P().ID("face-error").Class("notice warn").Attr("role", "alert").Text(p.tr(p.errKey))
+			}),
+			app.If(p.savedFor != "", func() app.UI {
+				return app.P().ID("face-saved").Class("notice ok").Attr("role", "status").Text(p.tr("face.reg.saved", p.savedFor))
+			}),
+			app.Button().ID("face-save").Type("submit").Disabled(p.submitting).Text(p.tr("face.reg.save")),
+		),
+		app.Button().ID("face-overlay-toggle").Class("secondary small").Type("button").Text(p.tr("face.overlay")).
+			OnClick(func(ctx app.Context, e app.Event) { p.scan.overlay = !p.scan.overlay }),
+	)
+}
+
+// save records the template of the last good frame, if it is fresh: a
+// resident who stepped away must not leave an old picture behind. (It
+// reads the page's fields when called: go-app keeps an element's first
+// handler until the handler's scope changes, so values captured at render
+// time go stale.)
+func (p *faceRegisterPage) save() {
+	fresh := p.good != nil && time.Since(p.goodAt) < 2*time.Second
+	p.errKey, p.savedFor = "", ""
+	resident := strings.TrimSpace(p.resident)
+	var facs []string
+	for _, f := range p.facilities() {
+		if p.chosen[f.ID] {
+			facs = append(facs, f.ID)
+		}
+	}
+	switch {
+	case resident == "":
+		p.errKey = "face.reg.err.resident"
+		return
+	case len(facs) == 0:
+		p.errKey = "face.reg.err.consent"
+		return
+	case !fresh:
+		p.errKey = "face.reg.err.face"
+		return
+	}
+	t := template.Template{Resident: resident, Model: embed.ModelName, Facilities: facs, Vec: template.Pack(p.good.Embedding)}
+	p.submitting = true
+	p.later(func() func() {
+		_, err := p.sync.Record(p.page, template.OpPut, t)
+		return func() {
+			p.submitting = false
+			if err != nil {
+				p.errKey = "face.reg.err.save"
+				return
+			}
+			p.savedFor, p.resident, p.good = resident, "", nil
+		}
+	})
+}

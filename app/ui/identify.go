@@ -1,0 +1,162 @@
+package ui
+
+import (
+	"time"
+
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+
+	"smartpass.city/smartpass/app/face"
+	"smartpass.city/smartpass/app/face/embed"
+	"smartpass.city/smartpass/app/face/gallery"
+	"smartpass.city/smartpass/app/scope"
+)
+
+// identifyPage is a terminal's face screen (play park entrance, hospital
+// reception): it looks continuously, matches against the templates of
+// residents who agreed to be recognised here, and says the outcome in
+// words that do not reveal who anyone resembles. The play park learns
+// only "may enter"; reception shows the resident's number, which staff
+// link to the patient number (issue 7).
+type identifyPage struct {
+	app.Compo
+	live
+	faces Faces
+	scan  scanner
+
+	gal     *gallery.Gallery
+	galOps  int // len(ops) the gallery was built from
+	skipped int // templates of another model (need re-enrollment)
+	top     []gallery.Match
+
+	outcome  string // "", "accepted", "unknown", "ambiguous"
+	resident string
+	until    time.Time // the outcome stays on screen until then
+}
+
+// identifyRoles are the roles whose terminals identify by face.
+var identifyRoles = []scope.Role{scope.PlayPark, scope.Reception}
+
+func (p *identifyPage) allowed() bool {
+	if !p.isEnr {
+		return false
+	}
+	for _, r := range identifyRoles {
+		if p.enr.Role == string(r) {
+			return true
+		}
+	}
+	return false
+}
+
+func (p *identifyPage) OnMount(ctx app.Context) {
+	p.mount(ctx)
+	p.top = make([]gallery.Match, 0, 2)
+	if !p.allowed() {
+		return
+	}
+	engine.load(&p.live, p.faces, func() {
+		p.scan.start(&p.live, p.faces, face.Options{Limits: face.DefaultLimits}, p.seen)
+	})
+}
+
+func (p *identifyPage) OnDismount() {
+	p.scan.close()
+	p.dismount()
+}
+
+// gallery returns the matcher over the device's templates, rebuilt when
+// the log has changed.
+func (p *identifyPage) gallery() *gallery.Gallery {
+	if p.st == nil {
+		return nil
+	}
+	if p.gal == nil || p.galOps != len(p.ops) {
+		p.gal, p.skipped = gallery.FromTemplates(embed.ModelName, embed.Dims, p.st.Templates)
+		p.galOps = len(p.ops)
+	}
+	return p.gal
+}
+
+// holdResult is how long an outcome stays on screen before the next
+// person.
+const holdResult = 3 * time.Second
+
+func (p *identifyPage) seen(r face.Result, err error) {
+	if time.Now().Before(p.until) {
+		return
+	}
+	p.outcome, p.resident = "", ""
+	g := p.gallery()
+	if err != nil || g == nil {
+		return
+	}
+	p.top = g.TopK(r.Embedding, 2, p.top)
+	d := Rule.Decide(p.top)
+	switch {
+	case d.Accepted:
+		p.outcome, p.resident = "accepted", d.ID
+	case d.Reason == "ambiguous":
+		p.outcome = "ambiguous"
+	default:
+		p.outcome = "unknown"
+	}
+	p.until = time.Now().Add(holdResult)
+}
+
+func (p *identifyPage) Render() app.UI {
+	if !p.allowed() {
+		return p.wrongDevice(p.tr("face.id.title"), string(identifyRoles[0]))
+	}
+	n := 0
+	if g := p.gallery(); g != nil {
+		n = g.Len()
+	}
+	guide := "face.g.wait"
+	switch {
+	case p.scan.camErr != nil:
+		guide = "face.g.camera"
+	case p.scan.last != nil && p.scan.lastErr != nil:
+		guide = guidance(p.scan.lastErr)
+	case p.scan.last != nil:
+		guide = "face.g.ok"
+	}
+	return p.frame(
+		app.H1().Text(p.tr("face.id.title")+" — "+p.facilityName(p.enr.Facility)),
+		p.modelStatus(),
+		app.Div().Class("face-layout").Body(
+			p.cameraView(p.scan.last, p.scan.bounds(), p.scan.overlay),
+			app.If(p.outcome != "", func() app.UI { return p.outcomeView() }).
+				Else(func() app.UI {
+					return app.P().ID("face-guide").Class("guide").Attr("role", "status").Attr("data-key", guide).Text(p.tr(guide))
+				}),
+		),
+		app.P().ID("gallery-size").Class("hint").Attr("data-count", n).Text(p.tr("face.id.count", n)),
+		app.If(p.skipped > 0, func() app.UI {
+			return app.P().Class("hint").Text(p.tr("face.id.skipped", p.skipped))
+		}),
+		app.Button().ID("face-overlay-toggle").Class("secondary small").Type("button").Text(p.tr("face.overlay")).
+			OnClick(func(ctx app.Context, e app.Event) { p.scan.overlay = !p.scan.overlay }),
+	)
+}
+
+// outcomeView says the result: for the play park only whether the child
+// may enter; at reception, the resident's number for staff.
+func (p *identifyPage) outcomeView() app.UI {
+	key, class := "face.id.unknown", "result unknown"
+	switch p.outcome {
+	case "accepted":
+		key, class = "face.id.ok."+p.enr.Role, "result ok"
+	case "ambiguous":
+		key = "face.id.ambiguous"
+	}
+	out := app.Div().ID("identify-result").Class(class).Attr("role", "status").Attr("data-outcome", p.outcome).Body(
+		app.Strong().Text(p.tr(key)),
+	)
+	if p.outcome == "accepted" && p.enr.Role == string(scope.Reception) {
+		out = app.Div().ID("identify-result").Class(class).Attr("role", "status").Attr("data-outcome", p.outcome).Body(
+			app.Strong().Text(p.tr(key)),
+			app.P().ID("identify-resident").Text(p.tr("face.id.resident", p.resident)),
+		)
+	}
+	return out
+}

@@ -1,0 +1,131 @@
+package e2e
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"smartpass.city/smartpass/app/browsertest"
+	"smartpass.city/smartpass/app/face/facetest"
+	"smartpass.city/smartpass/app/face/photo"
+	"smartpass.city/smartpass/server/serverproc"
+)
+
+// faceVideo writes a camera video (Y4M) of a face from the shared test
+// set, as Chromium's fake camera plays it.
+func faceVideo(t *testing.T, identity, file string) string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(facetest.Faces(t), "identities", identity, file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := photo.Decode(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), identity+".y4m")
+	if err := facetest.WriteY4M(path, facetest.CameraFrame(img, 2), 10); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// camera starts Chromium whose camera plays video, with the permission
+// prompt answered yes.
+func camera(t *testing.T, video string) context.Context {
+	t.Helper()
+	ctx, _ := browsertest.Start(t, "",
+		chromedp.Flag("use-fake-device-for-media-stream", true),
+		chromedp.Flag("use-fake-ui-for-media-stream", true),
+		chromedp.Flag("use-file-for-fake-video-capture", video),
+	)
+	return ctx
+}
+
+// setUp makes the browser a device of facility and role with a demo code.
+func setUp(t *testing.T, ctx context.Context, base, facility, role string) {
+	t.Helper()
+	run(t, ctx, "set up "+facility+" "+role, 60*time.Second,
+		chromedp.Navigate(base+"/setup"),
+		chromedp.Click(chromedp.CSS(`button.demo-code[data-facility="`+facility+`"][data-role="`+role+`"]`)),
+		chromedp.WaitVisible(chromedp.ID("setup-done")),
+	)
+}
+
+// outcome waits for the identify screen's first outcome and returns it.
+func outcome(t *testing.T, ctx context.Context) string {
+	t.Helper()
+	waitJS(t, ctx, "an identification outcome", `!!document.querySelector("#identify-result")`, 90*time.Second)
+	return get(t, ctx, "read the outcome", eval[string](`document.querySelector("#identify-result").dataset.outcome`))
+}
+
+// TestFaceRegisterThenIdentify is the face path end to end in headless
+// Chromium, camera included: the city desk registers Sheldon's face from
+// one photo (its camera plays a video made of it) for the play park only;
+// a play-park terminal whose camera shows a different photo of Sheldon
+// admits him; one showing Penny does not; and the hospital, which he did
+// not consent to, has no template of him and does not recognise him.
+func TestFaceRegisterThenIdentify(t *testing.T) {
+	addr := serverproc.FreeAddr(t)
+	base := "http://" + addr
+	startServer(t, addr, t.TempDir())
+
+	desk := camera(t, faceVideo(t, "sheldon", "sheldon1.png"))
+	setUp(t, desk, base, "kaga-hq", "registrar")
+	run(t, desk, "open face registration", 30*time.Second, chromedp.Navigate(base+"/face/register"))
+	start := time.Now()
+	waitJS(t, desk, "a good frame of the face", `document.querySelector("#face-guide")?.dataset.key === "face.g.ok"`, 120*time.Second)
+	t.Logf("model loaded and first good frame after %s", time.Since(start).Round(time.Millisecond))
+	run(t, desk, "register the face for the play park", 30*time.Second,
+		chromedp.SendKeys(chromedp.ID("resident"), "R-0001"),
+		chromedp.Click(chromedp.ID("fac-kaga-playpark")),
+		chromedp.Click(chromedp.ID("face-save")),
+	)
+	waitJS(t, desk, "the registration saved", `!!document.querySelector("#face-saved")`, 30*time.Second)
+	waitJS(t, desk, "the template sent", `document.querySelector("#sync-status")?.dataset.pending === "0" && document.querySelector("#sync-status")?.dataset.online === "true"`, 30*time.Second)
+
+	cases := []struct {
+		name     string
+		video    string
+		facility string
+		role     string
+		count    string // templates the terminal holds
+		want     string
+	}{
+		{"another photo of the same person at the park", faceVideo(t, "sheldon", "sheldon2.png"), "kaga-playpark", "playpark", "1", "accepted"},
+		{"someone else at the park", faceVideo(t, "penny", "penny1.png"), "kaga-playpark", "playpark", "1", "unknown"},
+		{"the same person at the hospital, without consent", faceVideo(t, "sheldon", "sheldon2.png"), "kaga-medical", "reception", "0", "unknown"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			term := camera(t, c.video)
+			setUp(t, term, base, c.facility, c.role)
+			run(t, term, "open the face check", 30*time.Second, chromedp.Navigate(base+"/identify"))
+			waitJS(t, term, "templates synced", `document.querySelector("#gallery-size")?.dataset.count === "`+c.count+`"`, 60*time.Second)
+			start := time.Now()
+			got := outcome(t, term)
+			t.Logf("outcome %q after %s", got, time.Since(start).Round(time.Millisecond))
+			if got != c.want {
+				t.Fatalf("outcome %q, want %q", got, c.want)
+			}
+			if c.want == "accepted" {
+				// The park learns only that the child may enter.
+				text := get(t, term, "result text", eval[string](`document.querySelector("#identify-result").innerText`))
+				if len(text) == 0 || get(t, term, "no resident shown", eval[bool](`!!document.querySelector("#identify-resident")`)) {
+					t.Fatalf("play park result shows %q", text)
+				}
+				// The staff overlay, for the README.
+				run(t, term, "show the overlay", 10*time.Second, chromedp.Click(chromedp.ID("face-overlay-toggle")))
+				waitJS(t, term, "the overlay", `!!document.querySelector("#face-overlay")`, 10*time.Second)
+				buf := get(t, term, "screenshot", chromedp.FullScreenshot(100))
+				if err := os.WriteFile(filepath.Join(root, "assets", "screenshots", "face-identify.png"), buf, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+		})
+	}
+}
