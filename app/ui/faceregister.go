@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"errors"
+	"math/rand/v2"
 	"strings"
 	"time"
 
@@ -8,6 +10,7 @@ import (
 
 	"smartpass.city/smartpass/app/face"
 	"smartpass.city/smartpass/app/face/embed"
+	"smartpass.city/smartpass/app/face/liveness"
 	"smartpass.city/smartpass/app/facility"
 	"smartpass.city/smartpass/app/scope"
 	"smartpass.city/smartpass/app/template"
@@ -15,10 +18,11 @@ import (
 
 // faceRegisterPage is the city desk's face registration: staff enter the
 // resident's number, tick the facilities the resident agreed to be
-// recognised at, and the resident looks at the camera. Only the template
-// leaves the tablet, never the picture. (Issue 6 puts the resident's own
-// enrollment with the card in front of it; the liveness check is still
-// to come, see README.)
+// recognised at, and the resident looks at the camera and turns their
+// head left and right as asked (the liveness check: a photo or a phone
+// screen cannot). Only the template of the frontal frame leaves the
+// tablet, never the picture. (Issue 6 puts the resident's own enrollment
+// with the card in front of it.)
 type faceRegisterPage struct {
 	app.Compo
 	live
@@ -27,8 +31,9 @@ type faceRegisterPage struct {
 
 	resident   string
 	chosen     map[string]bool
-	good       *face.Result // the last frame that passed the checks
-	goodAt     time.Time
+	check      *liveness.Check
+	alive      liveness.Status
+	passedAt   time.Time
 	savedFor   string
 	errKey     string
 	submitting bool
@@ -40,13 +45,51 @@ func (p *faceRegisterPage) OnMount(ctx app.Context) {
 	if !p.allowed() {
 		return
 	}
+	p.restart()
 	engine.load(&p.live, p.faces, func() {
 		p.scan.start(&p.live, p.faces, face.Options{Limits: enrollLimits}, func(r face.Result, err error) {
-			if err == nil {
-				p.good, p.goodAt = &r, time.Now()
+			if err != nil || p.alive.Passed || p.alive.Err != nil {
+				return
+			}
+			if p.alive = p.check.Observe(r, time.Now()); p.alive.Passed {
+				p.passedAt = time.Now()
 			}
 		})
 	})
+}
+
+// turns is how many head turns registration asks for.
+const turns = 3
+
+// restart begins a new liveness check with turns drawn afresh.
+func (p *faceRegisterPage) restart() {
+	p.check = liveness.New(liveness.Default, liveness.RandomSteps(rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())), turns))
+	p.alive, p.passedAt = liveness.Status{}, time.Time{}
+}
+
+// guide is the text key for what the person should do now.
+func (p *faceRegisterPage) guide() string {
+	switch {
+	case p.scan.camErr != nil:
+		return "face.g.camera"
+	case errors.Is(p.alive.Err, liveness.ErrFlat):
+		return "face.l.flat"
+	case errors.Is(p.alive.Err, liveness.ErrOtherPerson):
+		return "face.l.other"
+	case p.alive.Err != nil:
+		return "face.l.timeout"
+	case p.alive.Passed:
+		return "face.l.passed"
+	case p.scan.last == nil:
+		return "face.g.wait"
+	case p.scan.lastErr != nil:
+		return guidance(p.scan.lastErr)
+	case p.alive.Want == liveness.Left:
+		return "face.l.left"
+	case p.alive.Want == liveness.Right:
+		return "face.l.right"
+	}
+	return "face.l.front"
 }
 
 func (p *faceRegisterPage) OnDismount() {
@@ -79,15 +122,7 @@ func (p *faceRegisterPage) Render() app.UI {
 	if !p.allowed() {
 		return p.wrongDevice(p.tr("face.reg.title"), string(scope.Registrar))
 	}
-	guide := "face.g.wait"
-	switch {
-	case p.scan.camErr != nil:
-		guide = "face.g.camera"
-	case p.scan.last != nil && p.scan.lastErr == nil:
-		guide = "face.g.ok"
-	case p.scan.last != nil:
-		guide = guidance(p.scan.lastErr)
-	}
+	guide := p.guide()
 	facs := p.facilities()
 	return p.frame(
 		app.H1().Text(p.tr("face.reg.title")),
@@ -95,6 +130,13 @@ func (p *faceRegisterPage) Render() app.UI {
 		app.Div().Class("face-layout").Body(
 			p.cameraView(p.scan.last, p.scan.bounds(), p.scan.overlay),
 			app.P().ID("face-guide").Class("guide").Attr("role", "status").Attr("data-key", guide).Text(p.tr(guide)),
+			app.If(p.alive.Steps > 0 && !p.alive.Passed && p.alive.Err == nil, func() app.UI {
+				return app.Progress().ID("turns").Max(p.alive.Steps).Value(p.alive.Step)
+			}),
+			app.If(p.alive.Err != nil, func() app.UI {
+				return app.Button().ID("face-retry").Type("button").Text(p.tr("face.l.retry")).
+					OnClick(func(ctx app.Context, e app.Event) { p.restart() })
+			}),
 		),
 		app.Form().ID("face-register").Class("card").OnSubmit(func(ctx app.Context, e app.Event) {
 			e.PreventDefault()
@@ -133,7 +175,7 @@ func (p *faceRegisterPage) Render() app.UI {
 // handler until the handler's scope changes, so values captured at render
 // time go stale.)
 func (p *faceRegisterPage) save() {
-	fresh := p.good != nil && time.Since(p.goodAt) < 2*time.Second
+	fresh := p.alive.Passed && time.Since(p.passedAt) < 2*time.Minute
 	p.errKey, p.savedFor = "", ""
 	resident := strings.TrimSpace(p.resident)
 	var facs []string
@@ -153,7 +195,7 @@ func (p *faceRegisterPage) save() {
 		p.errKey = "face.reg.err.face"
 		return
 	}
-	t := template.Template{Resident: resident, Model: embed.ModelName, Facilities: facs, Vec: template.Pack(p.good.Embedding)}
+	t := template.Template{Resident: resident, Model: embed.ModelName, Facilities: facs, Vec: template.Pack(p.alive.Embedding)}
 	p.submitting = true
 	p.later(func() func() {
 		_, err := p.sync.Record(p.page, template.OpPut, t)
@@ -163,7 +205,8 @@ func (p *faceRegisterPage) save() {
 				p.errKey = "face.reg.err.save"
 				return
 			}
-			p.savedFor, p.resident, p.good = resident, "", nil
+			p.savedFor, p.resident = resident, ""
+			p.restart() // the next resident turns afresh
 		}
 	})
 }

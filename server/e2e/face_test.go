@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"image"
 	"os"
 	"path/filepath"
 	"testing"
@@ -12,23 +13,29 @@ import (
 	"smartpass.city/smartpass/app/browsertest"
 	"smartpass.city/smartpass/app/face/facetest"
 	"smartpass.city/smartpass/app/face/photo"
+	"smartpass.city/smartpass/app/template"
 	"smartpass.city/smartpass/server/serverproc"
 )
 
-// faceVideo writes a camera video (Y4M) of a face from the shared test
-// set, as Chromium's fake camera plays it.
-func faceVideo(t *testing.T, identity, file string) string {
+// faceVideo writes a camera video (Y4M) of photos of one person from the
+// shared test set, each shown for 1.5 s, as Chromium's fake camera plays
+// it (in a loop).
+func faceVideo(t *testing.T, identity string, files ...string) string {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(facetest.Faces(t), "identities", identity, file))
-	if err != nil {
-		t.Fatal(err)
-	}
-	img, err := photo.Decode(data)
-	if err != nil {
-		t.Fatal(err)
+	var frames []*image.RGBA
+	for _, file := range files {
+		data, err := os.ReadFile(filepath.Join(facetest.Faces(t), "identities", identity, file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, err := photo.Decode(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		frames = append(frames, facetest.CameraFrame(img, 2))
 	}
 	path := filepath.Join(t.TempDir(), identity+".y4m")
-	if err := facetest.WriteY4M(path, facetest.CameraFrame(img, 2), 10); err != nil {
+	if err := facetest.WriteY4M(path, frames, 15); err != nil {
 		t.Fatal(err)
 	}
 	return path
@@ -64,8 +71,9 @@ func outcome(t *testing.T, ctx context.Context) string {
 }
 
 // TestFaceRegisterThenIdentify is the face path end to end in headless
-// Chromium, camera included: the city desk registers Sheldon's face from
-// one photo (its camera plays a video made of it) for the play park only;
+// Chromium, camera included: the city desk registers Sheldon's face for
+// the play park only, its camera playing a video of his photos frontal,
+// turned to his left and to his right, which passes the head-turn check;
 // a play-park terminal whose camera shows a different photo of Sheldon
 // admits him; one showing Penny does not; and the hospital, which he did
 // not consent to, has no template of him and does not recognise him.
@@ -74,12 +82,12 @@ func TestFaceRegisterThenIdentify(t *testing.T) {
 	base := "http://" + addr
 	startServer(t, addr, t.TempDir())
 
-	desk := camera(t, faceVideo(t, "sheldon", "sheldon1.png"))
+	desk := camera(t, faceVideo(t, "sheldon", "sheldon1.png", "sheldon5.png", "sheldon1.png", "sheldon3.png"))
 	setUp(t, desk, base, "kaga-hq", "registrar")
 	run(t, desk, "open face registration", 30*time.Second, chromedp.Navigate(base+"/face/register"))
 	start := time.Now()
-	waitJS(t, desk, "a good frame of the face", `document.querySelector("#face-guide")?.dataset.key === "face.g.ok"`, 120*time.Second)
-	t.Logf("model loaded and first good frame after %s", time.Since(start).Round(time.Millisecond))
+	waitJS(t, desk, "the head turns done", `document.querySelector("#face-guide")?.dataset.key === "face.l.passed"`, 120*time.Second)
+	t.Logf("model loaded and head-turn check passed after %s", time.Since(start).Round(time.Millisecond))
 	run(t, desk, "register the face for the play park", 30*time.Second,
 		chromedp.SendKeys(chromedp.ID("resident"), "R-0001"),
 		chromedp.Click(chromedp.ID("fac-kaga-playpark")),
@@ -127,5 +135,43 @@ func TestFaceRegisterThenIdentify(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestFaceRegisterRefusesAPrint: at the desk, a printed photo held up and
+// turned left and right (the video shows the frontal photo as a flat
+// picture turned ±35°) is recognised as flat, and nothing is registered.
+func TestFaceRegisterRefusesAPrint(t *testing.T) {
+	addr := serverproc.FreeAddr(t)
+	base := "http://" + addr
+	srv := startServer(t, addr, t.TempDir())
+
+	data, err := os.ReadFile(filepath.Join(facetest.Faces(t), "identities", "sheldon", "sheldon1.png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := photo.Decode(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	front := facetest.CameraFrame(img, 2)
+	video := filepath.Join(t.TempDir(), "print.y4m")
+	if err := facetest.WriteY4M(video, []*image.RGBA{front, facetest.Turned(front, 35), front, facetest.Turned(front, -35)}, 15); err != nil {
+		t.Fatal(err)
+	}
+	desk := camera(t, video)
+	setUp(t, desk, base, "kaga-hq", "registrar")
+	run(t, desk, "open face registration", 30*time.Second, chromedp.Navigate(base+"/face/register"))
+	waitJS(t, desk, "the print recognised as flat", `document.querySelector("#face-guide")?.dataset.key === "face.l.flat"`, 120*time.Second)
+	run(t, desk, "try to register anyway", 30*time.Second,
+		chromedp.SendKeys(chromedp.ID("resident"), "R-0002"),
+		chromedp.Click(chromedp.ID("fac-kaga-playpark")),
+		chromedp.Click(chromedp.ID("face-save")),
+	)
+	waitJS(t, desk, "the refusal", `!!document.querySelector("#face-error")`, 10*time.Second)
+	for _, op := range srv.Ops(t) {
+		if op.Kind == template.OpPut {
+			t.Fatalf("a template was stored: %+v", op)
+		}
 	}
 }

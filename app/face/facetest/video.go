@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"image"
+	"math"
 	"os"
 )
 
@@ -32,17 +33,47 @@ func CameraFrame(crop *image.RGBA, scale int) *image.RGBA {
 	return out
 }
 
-// WriteY4M writes frames copies of img as a YUV4MPEG2 video (4:2:0,
-// BT.601 limited range), the format Chromium's
-// --use-file-for-fake-video-capture plays in a loop as the camera.
-func WriteY4M(path string, img *image.RGBA, frames int) error {
-	w, h := img.Rect.Dx(), img.Rect.Dy()
+// WriteY4M writes a YUV4MPEG2 video (4:2:0, BT.601 limited range, 10
+// frames a second) showing each image for repeat frames, in order: the
+// format Chromium's --use-file-for-fake-video-capture plays, in a loop,
+// as the camera.
+func WriteY4M(path string, imgs []*image.RGBA, repeat int) error {
+	if len(imgs) == 0 {
+		return fmt.Errorf("facetest: no frames")
+	}
+	w, h := imgs[0].Rect.Dx(), imgs[0].Rect.Dy()
 	if w%2 != 0 || h%2 != 0 {
 		return fmt.Errorf("facetest: y4m needs even sides, got %dx%d", w, h)
 	}
-	yp := make([]byte, w*h)
-	up := make([]byte, w*h/4)
-	vp := make([]byte, w*h/4)
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriter(f)
+	fmt.Fprintf(bw, "YUV4MPEG2 W%d H%d F10:1 Ip A1:1 C420jpeg\n", w, h)
+	for _, img := range imgs {
+		if img.Rect.Dx() != w || img.Rect.Dy() != h {
+			f.Close()
+			return fmt.Errorf("facetest: frames of different sizes")
+		}
+		planes := yuv420(img)
+		for range repeat {
+			bw.WriteString("FRAME\n")
+			bw.Write(planes)
+		}
+	}
+	if err := bw.Flush(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// yuv420 returns the Y, U and V planes of img, one after the other.
+func yuv420(img *image.RGBA) []byte {
+	w, h := img.Rect.Dx(), img.Rect.Dy()
+	out := make([]byte, w*h*3/2)
+	yp, up, vp := out[:w*h], out[w*h:w*h*5/4], out[w*h*5/4:]
 	for y := range h {
 		for x := range w {
 			p := img.Pix[y*img.Stride+4*x:]
@@ -62,23 +93,33 @@ func WriteY4M(path string, img *image.RGBA, frames int) error {
 			vp[i] = clamp(128 + (112*r-93.786*g-18.214*b)/255)
 		}
 	}
-	f, err := os.Create(path)
-	if err != nil {
-		return err
+	return out
+}
+
+// Turned returns img as a flat picture of it turned by deg about a
+// vertical axis in front of a camera of 700 px focal length: a print or
+// a phone held up and turned. Around it is the grey room.
+func Turned(img *image.RGBA, deg float64) *image.RGBA {
+	const f = 700.0
+	th := deg * math.Pi / 180
+	w, h := img.Rect.Dx(), img.Rect.Dy()
+	cx, cy := float64(w)/2, float64(h)/2
+	out := image.NewRGBA(img.Rect)
+	for v := range h {
+		for u := range w {
+			x, y := float64(u)-cx, float64(v)-cy
+			lam := f / (f - x*math.Tan(th))
+			s, tt := lam*x/math.Cos(th), lam*y
+			sx, sy := int(math.Round(cx+s)), int(math.Round(cy+tt))
+			o := out.PixOffset(u, v)
+			if sx < 0 || sy < 0 || sx >= w || sy >= h || lam <= 0 {
+				out.Pix[o], out.Pix[o+1], out.Pix[o+2], out.Pix[o+3] = 90, 90, 90, 255
+				continue
+			}
+			copy(out.Pix[o:o+4], img.Pix[img.PixOffset(sx, sy):])
+		}
 	}
-	bw := bufio.NewWriter(f)
-	fmt.Fprintf(bw, "YUV4MPEG2 W%d H%d F10:1 Ip A1:1 C420jpeg\n", w, h)
-	for range frames {
-		bw.WriteString("FRAME\n")
-		bw.Write(yp)
-		bw.Write(up)
-		bw.Write(vp)
-	}
-	if err := bw.Flush(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return out
 }
 
 func clamp(v float64) byte {
