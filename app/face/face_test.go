@@ -6,14 +6,12 @@ import (
 	"errors"
 	"image"
 	"math/rand"
-	"os"
 	"path/filepath"
 	"runtime"
 	"testing"
 
 	"smartpass.city/smartpass/app/face/embed"
 	"smartpass.city/smartpass/app/face/facetest"
-	"smartpass.city/smartpass/app/face/photo"
 )
 
 func pipeline(t testing.TB) *Pipeline {
@@ -34,15 +32,7 @@ func firstImages(t testing.TB) map[string]*image.RGBA {
 	}
 	out := make(map[string]*image.RGBA)
 	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		img, err := photo.Decode(data)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out[filepath.Base(f)] = img
+		out[filepath.Base(f)] = facetest.Image(t, f)
 	}
 	return out
 }
@@ -182,14 +172,7 @@ func TestNoFace(t *testing.T) {
 // with landmarks, align, quality, embed.
 func BenchmarkProcess(b *testing.B) {
 	p := pipeline(b)
-	data, err := os.ReadFile(filepath.Join(facetest.Faces(b), "groups", "bbt4.jpg"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	img, err := photo.Decode(data)
-	if err != nil {
-		b.Fatal(err)
-	}
+	img := facetest.Image(b, filepath.Join(facetest.Faces(b), "groups", "bbt4.jpg"))
 	var det, al, emb float64
 	for b.Loop() {
 		r, err := p.Process(img, Options{})

@@ -12,7 +12,6 @@ import (
 
 	"smartpass.city/smartpass/app/browsertest"
 	"smartpass.city/smartpass/app/face/facetest"
-	"smartpass.city/smartpass/app/face/photo"
 	"smartpass.city/smartpass/app/template"
 	"smartpass.city/smartpass/server/serverproc"
 )
@@ -24,15 +23,7 @@ func faceVideo(t *testing.T, identity string, files ...string) string {
 	t.Helper()
 	var frames []*image.RGBA
 	for _, file := range files {
-		data, err := os.ReadFile(filepath.Join(facetest.Faces(t), "identities", identity, file))
-		if err != nil {
-			t.Fatal(err)
-		}
-		img, err := photo.Decode(data)
-		if err != nil {
-			t.Fatal(err)
-		}
-		frames = append(frames, facetest.CameraFrame(img, 2))
+		frames = append(frames, facetest.CameraFrame(facetest.Identity(t, identity, file), 2))
 	}
 	path := filepath.Join(t.TempDir(), identity+".y4m")
 	if err := facetest.WriteY4M(path, frames, 15); err != nil {
@@ -146,15 +137,7 @@ func TestFaceRegisterRefusesAPrint(t *testing.T) {
 	base := "http://" + addr
 	srv := startServer(t, addr, t.TempDir())
 
-	data, err := os.ReadFile(filepath.Join(facetest.Faces(t), "identities", "sheldon", "sheldon1.png"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	img, err := photo.Decode(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	front := facetest.CameraFrame(img, 2)
+	front := facetest.CameraFrame(facetest.Identity(t, "sheldon", "sheldon1.png"), 2)
 	video := filepath.Join(t.TempDir(), "print.y4m")
 	if err := facetest.WriteY4M(video, []*image.RGBA{front, facetest.Turned(front, 35), front, facetest.Turned(front, -35)}, 15); err != nil {
 		t.Fatal(err)

@@ -5,12 +5,10 @@ package detect
 import (
 	"image"
 	"math/rand"
-	"os"
 	"path/filepath"
 	"testing"
 
 	"smartpass.city/smartpass/app/face/facetest"
-	"smartpass.city/smartpass/app/face/photo"
 )
 
 func detector(t testing.TB) *Detector {
@@ -20,19 +18,6 @@ func detector(t testing.TB) *Detector {
 		t.Fatal(err)
 	}
 	return d
-}
-
-func load(t testing.TB, path string) *image.RGBA {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	img, err := photo.Decode(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return img
 }
 
 // TestGroups counts the frontal faces in the group photos (counted by
@@ -52,11 +37,11 @@ func TestGroups(t *testing.T) {
 	}
 	for _, c := range cases {
 		rand.Seed(1)
-		faces := d.Detect(GrayOf(load(t, filepath.Join(dir, c.file))), Options{MinSize: 40})
+		faces := d.Detect(GrayOf(facetest.Image(t, filepath.Join(dir, c.file))), Options{MinSize: 40})
 		if len(faces) < c.min || len(faces) > c.max {
 			t.Errorf("%s: %d faces, want %d to %d", c.file, len(faces), c.min, c.max)
 		}
-		g := GrayOf(load(t, filepath.Join(dir, c.file)))
+		g := GrayOf(facetest.Image(t, filepath.Join(dir, c.file)))
 		for _, f := range faces {
 			f = d.Landmarks(g, f)
 			box := f.Box()
@@ -85,7 +70,7 @@ func TestNothingInBlankOrNoise(t *testing.T) {
 
 func BenchmarkDetect(b *testing.B) {
 	d := detector(b)
-	img := load(b, filepath.Join(facetest.Faces(b), "groups", "bbt4.jpg"))
+	img := facetest.Image(b, filepath.Join(facetest.Faces(b), "groups", "bbt4.jpg"))
 	g := GrayOf(img)
 	b.Run("group-710x473", func(b *testing.B) {
 		for b.Loop() {

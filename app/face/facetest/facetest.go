@@ -4,12 +4,14 @@
 package facetest
 
 import (
+	"image"
 	"os"
 	"path/filepath"
 	"sync"
 	"testing"
 
 	"smartpass.city/smartpass/app/face/model"
+	"smartpass.city/smartpass/app/face/photo"
 )
 
 var (
@@ -97,4 +99,24 @@ func FaceAPI(t testing.TB) string {
 		t.Fatalf("facetest: %v (run `make models`, which runs npm ci)", err)
 	}
 	return dir
+}
+
+// Image reads and decodes an image file, failing the test if it cannot.
+func Image(t testing.TB, path string) *image.RGBA {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := photo.Decode(data)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return img
+}
+
+// Identity returns one image of the shared set, by identity and file.
+func Identity(t testing.TB, identity, file string) *image.RGBA {
+	t.Helper()
+	return Image(t, filepath.Join(Faces(t), "identities", identity, file))
 }

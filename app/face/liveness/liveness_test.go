@@ -8,15 +8,12 @@ import (
 	"math"
 	"math/rand"
 	rand2 "math/rand/v2"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"smartpass.city/smartpass/app/face"
 	"smartpass.city/smartpass/app/face/embed"
 	"smartpass.city/smartpass/app/face/facetest"
-	"smartpass.city/smartpass/app/face/photo"
 )
 
 // frames processes camera frames made from the shared photos.
@@ -34,15 +31,7 @@ func newFrames(t testing.TB) frames {
 }
 
 func (f frames) photo(identity, file string) *image.RGBA {
-	data, err := os.ReadFile(filepath.Join(facetest.Faces(f.t), "identities", identity, file))
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	img, err := photo.Decode(data)
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	return facetest.CameraFrame(img, 2)
+	return facetest.CameraFrame(facetest.Identity(f.t, identity, file), 2)
 }
 
 func (f frames) process(img *image.RGBA) (face.Result, bool) {
