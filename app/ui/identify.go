@@ -1,6 +1,9 @@
 package ui
 
 import (
+	"errors"
+	"math/rand/v2"
+	"slices"
 	"time"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
@@ -8,6 +11,7 @@ import (
 	"smartpass.city/smartpass/app/face"
 	"smartpass.city/smartpass/app/face/embed"
 	"smartpass.city/smartpass/app/face/gallery"
+	"smartpass.city/smartpass/app/face/liveness"
 	"smartpass.city/smartpass/app/scope"
 )
 
@@ -17,6 +21,12 @@ import (
 // words that do not reveal who anyone resembles. The play park learns
 // only "may enter"; reception shows the resident's number, which staff
 // link to the patient number (issue 7).
+//
+// Reception screens presentation attacks: before a face is matched, the
+// person turns their head once to the side asked (package liveness), so
+// a photo or a phone screen held up is refused. The play park, where a
+// match admits a child for free and a queue of children must move, does
+// not ask.
 type identifyPage struct {
 	app.Compo
 	live
@@ -28,10 +38,24 @@ type identifyPage struct {
 	skipped int // templates of another model (need re-enrollment)
 	top     []gallery.Match
 
-	outcome  string // "", "accepted", "unknown", "ambiguous"
+	outcome  string // "", "accepted", "unknown", "ambiguous", "flat"
 	resident string
 	until    time.Time // the outcome stays on screen until then
+
+	check *liveness.Check // the head turn under way, at reception
+	want  liveness.Direction
 }
+
+// turnRoles are the roles whose terminals ask for a head turn before a
+// face is matched.
+var turnRoles = []scope.Role{scope.Reception}
+
+// terminalTurn is the check a terminal asks: one turn, quickly.
+var terminalTurn = func() liveness.Params {
+	p := liveness.Default
+	p.Timeout = 15 * time.Second
+	return p
+}()
 
 // identifyRoles are the roles whose terminals identify by face.
 var identifyRoles = []scope.Role{scope.PlayPark, scope.Reception}
@@ -90,7 +114,14 @@ func (p *identifyPage) seen(r face.Result, err error) {
 	if err != nil || g == nil {
 		return
 	}
-	p.top = g.TopK(r.Embedding, 2, p.top)
+	probe := r.Embedding
+	if slices.Contains(turnRoles, scope.Role(p.enr.Role)) {
+		var done bool
+		if probe, done = p.turned(r); !done {
+			return
+		}
+	}
+	p.top = g.TopK(probe, 2, p.top)
 	d := Rule.Decide(p.top)
 	switch {
 	case d.Accepted:
@@ -101,6 +132,29 @@ func (p *identifyPage) seen(r face.Result, err error) {
 		p.outcome = "unknown"
 	}
 	p.until = time.Now().Add(holdResult)
+}
+
+// turned feeds the head-turn check; done is true when it has ended, with
+// the frontal embedding to match when it passed.
+func (p *identifyPage) turned(r face.Result) (probe []float32, done bool) {
+	if p.check == nil {
+		p.check = liveness.New(terminalTurn, liveness.RandomSteps(rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())), 1))
+	}
+	st := p.check.Observe(r, time.Now())
+	p.want = st.Want
+	switch {
+	case errors.Is(st.Err, liveness.ErrFlat):
+		p.check, p.want = nil, 0
+		p.outcome, p.until = "flat", time.Now().Add(holdResult)
+		return nil, false
+	case st.Err != nil: // someone else stepped in, or too slow: start over
+		p.check, p.want = nil, 0
+		return nil, false
+	case !st.Passed:
+		return nil, false
+	}
+	p.check, p.want = nil, 0
+	return st.Embedding, true
 }
 
 func (p *identifyPage) Render() app.UI {
@@ -117,6 +171,10 @@ func (p *identifyPage) Render() app.UI {
 		guide = "face.g.camera"
 	case p.scan.last != nil && p.scan.lastErr != nil:
 		guide = guidance(p.scan.lastErr)
+	case p.want == liveness.Left:
+		guide = "face.l.left"
+	case p.want == liveness.Right:
+		guide = "face.l.right"
 	case p.scan.last != nil:
 		guide = "face.g.ok"
 	}
@@ -148,6 +206,8 @@ func (p *identifyPage) outcomeView() app.UI {
 		key, class = "face.id.ok."+p.enr.Role, "result ok"
 	case "ambiguous":
 		key = "face.id.ambiguous"
+	case "flat":
+		key = "face.id.flat"
 	}
 	out := app.Div().ID("identify-result").Class(class).Attr("role", "status").Attr("data-outcome", p.outcome).Body(
 		app.Strong().Text(p.tr(key)),

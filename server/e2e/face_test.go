@@ -2,18 +2,24 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"image"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 
 	"smartpass.city/smartpass/app/browsertest"
+	"smartpass.city/smartpass/app/face"
+	"smartpass.city/smartpass/app/face/embed"
 	"smartpass.city/smartpass/app/face/facetest"
 	"smartpass.city/smartpass/app/template"
 	"smartpass.city/smartpass/server/serverproc"
+	"smartpass.city/smartpass/syncproto"
+	"smartpass.city/smartpass/syncproto/wsconn"
 )
 
 // faceVideo writes a camera video (Y4M) of photos of one person from the
@@ -97,7 +103,8 @@ func TestFaceRegisterThenIdentify(t *testing.T) {
 	}{
 		{"another photo of the same person at the park", faceVideo(t, "sheldon", "sheldon2.png"), "kaga-playpark", "playpark", "1", "accepted"},
 		{"someone else at the park", faceVideo(t, "penny", "penny1.png"), "kaga-playpark", "playpark", "1", "unknown"},
-		{"the same person at the hospital, without consent", faceVideo(t, "sheldon", "sheldon2.png"), "kaga-medical", "reception", "0", "unknown"},
+		// Reception asks for a head turn first; the video turns.
+		{"the same person at the hospital, without consent", faceVideo(t, "sheldon", "sheldon2.png", "sheldon5.png", "sheldon2.png", "sheldon3.png"), "kaga-medical", "reception", "0", "unknown"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -156,5 +163,67 @@ func TestFaceRegisterRefusesAPrint(t *testing.T) {
 		if op.Kind == template.OpPut {
 			t.Fatalf("a template was stored: %+v", op)
 		}
+	}
+}
+
+// TestReceptionScreensPrints: a hospital reception terminal asks for one
+// head turn before it matches. Sheldon, registered for the hospital,
+// turning as asked is checked in with his resident number; his photo as
+// a print or on a phone screen, held up and turned, is refused as a
+// photo and never matched.
+func TestReceptionScreensPrints(t *testing.T) {
+	addr := serverproc.FreeAddr(t)
+	base := "http://" + addr
+	srv := startServer(t, addr, t.TempDir())
+
+	// The desk's template, made here with the same pipeline.
+	p, err := face.New(facetest.Model(t), embed.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	front := facetest.CameraFrame(facetest.Identity(t, "sheldon", "sheldon1.png"), 2)
+	r, err := p.Process(front, face.Options{Limits: face.DefaultLimits})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := json.Marshal(template.Template{Resident: "R-0001", Model: embed.ModelName, Facilities: []string{"kaga-medical"}, Vec: template.Pack(r.Embedding)})
+	key := srv.Enroll(t, "desk-1", "kaga-hq", "registrar")
+	if err := wsconn.PushAll(context.Background(), "ws://"+addr+"/sync", "desk-1", key, []syncproto.Op{{Seq: 1, HLC: 1, Kind: template.OpPut, Body: body}}); err != nil {
+		t.Fatal(err)
+	}
+
+	// A flat picture of the frontal photo held up and turned both ways.
+	flat := func(name string, pic *image.RGBA) string {
+		path := filepath.Join(t.TempDir(), name+".y4m")
+		if err := facetest.WriteY4M(path, []*image.RGBA{pic, facetest.Turned(pic, 35), pic, facetest.Turned(pic, -35)}, 15); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	cases := []struct {
+		name, video, want string
+	}{
+		{"the person, turning", faceVideo(t, "sheldon", "sheldon2.png", "sheldon5.png", "sheldon2.png", "sheldon3.png"), "accepted"},
+		{"a print of the person, turned", flat("print", front), "flat"},
+		{"a phone screen showing the person, turned", flat("phone", facetest.Screen(front)), "flat"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			term := camera(t, c.video)
+			setUp(t, term, base, "kaga-medical", "reception")
+			run(t, term, "open the face check", 30*time.Second, chromedp.Navigate(base+"/identify"))
+			waitJS(t, term, "the template synced", `document.querySelector("#gallery-size")?.dataset.count === "1"`, 60*time.Second)
+			start := time.Now()
+			got := outcome(t, term)
+			t.Logf("outcome %q after %s", got, time.Since(start).Round(time.Millisecond))
+			if got != c.want {
+				t.Fatalf("outcome %q, want %q", got, c.want)
+			}
+			if c.want == "accepted" {
+				if shown := get(t, term, "resident shown", eval[string](`document.querySelector("#identify-resident")?.innerText || ""`)); !strings.Contains(shown, "R-0001") {
+					t.Fatalf("reception shows %q", shown)
+				}
+			}
+		})
 	}
 }

@@ -281,6 +281,10 @@ type session struct {
 	device  string
 	scope   scope.Device
 	feeds   map[string]bool // feeds open on this connection
+	// readers counts the goroutines serving feeds; run waits for them,
+	// so none still reads the log when Hub.Close returns and the server
+	// closes the log (Badger panics on a read after Close).
+	readers sync.WaitGroup
 }
 
 func (s *session) logger() *slog.Logger {
@@ -303,6 +307,7 @@ func (s *session) run() {
 		s.logger().Warn("sync: session ended", "err", err)
 	}
 	cancel()
+	s.readers.Wait()
 	<-writerDone
 	s.ws.Close()
 }
@@ -485,7 +490,9 @@ func (s *session) handle(ctx context.Context, f syncproto.Frame) error {
 			}
 		}
 		s.feeds[f.Feed] = true
+		s.readers.Add(1)
 		go func() {
+			defer s.readers.Done()
 			after := f.After
 			if f.Snapshot {
 				var ok bool

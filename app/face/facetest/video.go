@@ -122,6 +122,23 @@ func Turned(img *image.RGBA, deg float64) *image.RGBA {
 	return out
 }
 
+// Screen returns img as a phone screen shows it: brighter, bluer, with
+// the faint line pattern of its pixels beating against the camera's.
+func Screen(img *image.RGBA) *image.RGBA {
+	out := image.NewRGBA(img.Rect)
+	for y := range img.Rect.Dy() {
+		for x := range img.Rect.Dx() {
+			o := img.PixOffset(x, y)
+			moire := 12 * math.Sin(float64(x)*0.9+float64(y)*0.35)
+			out.Pix[o] = clamp(float64(img.Pix[o])*0.85 + 20 + moire)
+			out.Pix[o+1] = clamp(float64(img.Pix[o+1])*0.9 + 22 + moire)
+			out.Pix[o+2] = clamp(float64(img.Pix[o+2])*0.95 + 35 + moire)
+			out.Pix[o+3] = 255
+		}
+	}
+	return out
+}
+
 func clamp(v float64) byte {
 	return byte(min(max(v+0.5, 0), 255))
 }

@@ -5,7 +5,6 @@ package liveness
 import (
 	"errors"
 	"image"
-	"math"
 	"math/rand"
 	rand2 "math/rand/v2"
 	"testing"
@@ -57,25 +56,6 @@ func run(t *testing.T, f frames, c *Check, imgs []*image.RGBA) Status {
 	return s
 }
 
-// screen returns img as a phone screen shows it: brighter, bluer, with
-// the faint line pattern of its pixels beating against the camera's.
-func screen(img *image.RGBA) *image.RGBA {
-	out := image.NewRGBA(img.Rect)
-	for y := range img.Rect.Dy() {
-		for x := range img.Rect.Dx() {
-			o := img.PixOffset(x, y)
-			moire := 12 * math.Sin(float64(x)*0.9+float64(y)*0.35)
-			out.Pix[o] = clamp(float64(img.Pix[o])*0.85 + 20 + moire)
-			out.Pix[o+1] = clamp(float64(img.Pix[o+1])*0.9 + 22 + moire)
-			out.Pix[o+2] = clamp(float64(img.Pix[o+2])*0.95 + 35 + moire)
-			out.Pix[o+3] = 255
-		}
-	}
-	return out
-}
-
-func clamp(v float64) uint8 { return uint8(min(max(v, 0), 255)) }
-
 // TestHeadTurnsPass: three real photos of one person, frontal and turned
 // either way (the test set's sheldon1, sheldon5 turned to his left,
 // sheldon3 to his right), shown in the order the check asks, pass it in
@@ -117,7 +97,7 @@ func TestHeadTurnsPass(t *testing.T) {
 func TestFlatPicturesFail(t *testing.T) {
 	f := newFrames(t)
 	front := f.photo("sheldon", "sheldon1.png")
-	for name, pic := range map[string]*image.RGBA{"print": front, "phone screen": screen(front)} {
+	for name, pic := range map[string]*image.RGBA{"print": front, "phone screen": facetest.Screen(front)} {
 		seq := []*image.RGBA{pic}
 		for _, deg := range []float64{-35, 35, -45, 45, -30, 30, -40, 40} {
 			seq = append(seq, facetest.Turned(pic, deg))
