@@ -22,11 +22,10 @@ import (
 // only "may enter"; reception shows the resident's number, which staff
 // link to the patient number (issue 7).
 //
-// Reception screens presentation attacks: before a face is matched, the
-// person turns their head once to the side asked (package liveness), so
-// a photo or a phone screen held up is refused. The play park, where a
-// match admits a child for free and a queue of children must move, does
-// not ask.
+// Every terminal screens presentation attacks, the main threat at an
+// unattended tablet: before a face is matched, the person turns their
+// head once to the side asked (package liveness), so a photo or a phone
+// screen held up is refused.
 type identifyPage struct {
 	app.Compo
 	live
@@ -47,8 +46,9 @@ type identifyPage struct {
 }
 
 // turnRoles are the roles whose terminals ask for a head turn before a
-// face is matched.
-var turnRoles = []scope.Role{scope.Reception}
+// face is matched: all of them, kept as a list so a facility whose
+// terminal is always staffed could drop it.
+var turnRoles = []scope.Role{scope.PlayPark, scope.Reception}
 
 // terminalTurn is the check a terminal asks: one turn, quickly.
 var terminalTurn = func() liveness.Params {

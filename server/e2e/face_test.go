@@ -24,12 +24,18 @@ import (
 
 // faceVideo writes a camera video (Y4M) of photos of one person from the
 // shared test set, each shown for 1.5 s, as Chromium's fake camera plays
-// it (in a loop).
+// it (in a loop). A file name starting with "mirror:" is that photo
+// flipped, a head turned the other way.
 func faceVideo(t *testing.T, identity string, files ...string) string {
 	t.Helper()
 	var frames []*image.RGBA
 	for _, file := range files {
-		frames = append(frames, facetest.CameraFrame(facetest.Identity(t, identity, file), 2))
+		name, mirror := strings.CutPrefix(file, "mirror:")
+		img := facetest.Identity(t, identity, name)
+		if mirror {
+			img = facetest.Mirror(img)
+		}
+		frames = append(frames, facetest.CameraFrame(img, 2))
 	}
 	path := filepath.Join(t.TempDir(), identity+".y4m")
 	if err := facetest.WriteY4M(path, frames, 15); err != nil {
@@ -71,9 +77,10 @@ func outcome(t *testing.T, ctx context.Context) string {
 // Chromium, camera included: the city desk registers Sheldon's face for
 // the play park only, its camera playing a video of his photos frontal,
 // turned to his left and to his right, which passes the head-turn check;
-// a play-park terminal whose camera shows a different photo of Sheldon
-// admits him; one showing Penny does not; and the hospital, which he did
-// not consent to, has no template of him and does not recognise him.
+// a play-park terminal whose camera shows other photos of Sheldon turning
+// admits him; one showing Leonard turning does not; and the hospital, which
+// he did not consent to, has no template of him and does not recognise
+// him.
 func TestFaceRegisterThenIdentify(t *testing.T) {
 	addr := serverproc.FreeAddr(t)
 	base := "http://" + addr
@@ -101,9 +108,10 @@ func TestFaceRegisterThenIdentify(t *testing.T) {
 		count    string // templates the terminal holds
 		want     string
 	}{
-		{"another photo of the same person at the park", faceVideo(t, "sheldon", "sheldon2.png"), "kaga-playpark", "playpark", "1", "accepted"},
-		{"someone else at the park", faceVideo(t, "penny", "penny1.png"), "kaga-playpark", "playpark", "1", "unknown"},
-		// Reception asks for a head turn first; the video turns.
+		// Terminals ask for a head turn first: the videos turn, with
+		// other photos than the desk's.
+		{"the same person at the park", faceVideo(t, "sheldon", "sheldon2.png", "sheldon5.png", "sheldon2.png", "sheldon3.png"), "kaga-playpark", "playpark", "1", "accepted"},
+		{"someone else at the park", faceVideo(t, "leonard", "leonard2.png", "leonard4.png", "leonard2.png", "mirror:leonard4.png"), "kaga-playpark", "playpark", "1", "unknown"},
 		{"the same person at the hospital, without consent", faceVideo(t, "sheldon", "sheldon2.png", "sheldon5.png", "sheldon2.png", "sheldon3.png"), "kaga-medical", "reception", "0", "unknown"},
 	}
 	for _, c := range cases {

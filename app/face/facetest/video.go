@@ -142,3 +142,16 @@ func Screen(img *image.RGBA) *image.RGBA {
 func clamp(v float64) byte {
 	return byte(min(max(v+0.5, 0), 255))
 }
+
+// Mirror returns img flipped left to right: a photo of a head turned one
+// way becomes one turned the other way.
+func Mirror(img *image.RGBA) *image.RGBA {
+	out := image.NewRGBA(img.Rect)
+	w := img.Rect.Dx()
+	for y := range img.Rect.Dy() {
+		for x := range w {
+			copy(out.Pix[out.PixOffset(x, y):][:4], img.Pix[img.PixOffset(w-1-x, y):][:4])
+		}
+	}
+	return out
+}
