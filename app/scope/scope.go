@@ -21,6 +21,7 @@ import (
 	"strings"
 
 	"smartpass.city/smartpass/app/facility"
+	"smartpass.city/smartpass/app/identify"
 	"smartpass.city/smartpass/app/shelter"
 	"smartpass.city/smartpass/app/template"
 	"smartpass.city/smartpass/syncproto"
@@ -137,6 +138,8 @@ func (d Device) MayPull(feed string) bool { return slices.Contains(d.Feeds(), fe
 var pushable = map[Role][]string{
 	Shelter:   {shelter.OpEvacueeAdd, shelter.OpEvacueeEdit},
 	Registrar: {template.OpPut, template.OpDelete},
+	PlayPark:  {identify.OpIdentified},
+	Reception: {identify.OpIdentified},
 }
 
 // Check reports whether the device may record op: its role must record
@@ -187,6 +190,9 @@ func Feeds(op syncproto.Op) []string {
 			out = append(out, TemplateFeed(f))
 		}
 		return out
+	case identify.OpIdentified:
+		// The audit role's alone: no terminal needs another's.
+		return nil
 	}
 	if at, err := facilityOf(op); err == nil && at != "" {
 		// Every op that concerns a facility so far is a shelter's; the HQ
@@ -238,6 +244,15 @@ func facilityOf(op syncproto.Op) (string, error) {
 			return "", fmt.Errorf("%s body: %w", op.Kind, err)
 		}
 		at = r.Facility
+	case identify.OpIdentified:
+		var i identify.Identification
+		if err := json.Unmarshal(op.Body, &i); err != nil {
+			return "", fmt.Errorf("%s body: %w", op.Kind, err)
+		}
+		if err := i.Validate(); err != nil {
+			return "", err
+		}
+		at = i.Facility
 	default:
 		return "", fmt.Errorf("%s concerns no facility", op.Kind)
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"smartpass.city/smartpass/app/facility"
+	"smartpass.city/smartpass/app/identify"
 	"smartpass.city/smartpass/app/shelter"
 	"smartpass.city/smartpass/app/template"
 	"smartpass.city/smartpass/syncproto"
@@ -34,6 +35,11 @@ func templateOp(facilities ...string) syncproto.Op {
 	return syncproto.Op{Device: "desk", Seq: 1, HLC: 1, Kind: template.OpPut, Body: b}
 }
 
+func identifiedOp(at, outcome, resident string) syncproto.Op {
+	b, _ := json.Marshal(identify.Identification{Facility: at, Resident: resident, Method: "face", Outcome: outcome})
+	return syncproto.Op{Device: "p", Seq: 1, HLC: 1, Kind: identify.OpIdentified, Body: b}
+}
+
 func TestCheck(t *testing.T) {
 	volunteer := Device{ID: "d", Facility: daishoji, Role: Shelter}
 	tests := []struct {
@@ -58,6 +64,10 @@ func TestCheck(t *testing.T) {
 		{"registrar records a check-in", Device{Facility: hq, Role: Registrar}, evacueeOp(daishoji.ID), false},
 		{"verdict sent back by its device", volunteer, volunteer.Reject(evacueeOp(yamashiro.ID), ErrForbidden), true},
 		{"verdict of another facility", volunteer, Device{Facility: yamashiro}.Reject(evacueeOp(yamashiro.ID), ErrForbidden), false},
+		{"park terminal records an identification", Device{Facility: park, Role: PlayPark}, identifiedOp(park.ID, identify.Accepted, "R-1"), true},
+		{"park terminal records one for another facility", Device{Facility: park, Role: PlayPark}, identifiedOp(hq.ID, identify.Unknown, ""), false},
+		{"park terminal records a malformed one", Device{Facility: park, Role: PlayPark}, identifiedOp(park.ID, identify.Accepted, ""), false},
+		{"shelter tablet records an identification", volunteer, identifiedOp(daishoji.ID, identify.Unknown, ""), false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -84,6 +94,7 @@ func TestFeeds(t *testing.T) {
 		{"rejection goes to the pushing device's facility", Device{Facility: daishoji}.Reject(evacueeOp(yamashiro.ID), ErrForbidden), []string{"facility.shelter-daishoji", FeedHQ}},
 		{"template", templateOp(park.ID, daishoji.ID), []string{"templates.kaga-playpark", "templates.shelter-daishoji"}},
 		{"unknown kind", syncproto.Op{Kind: "fare.charge"}, nil},
+		{"identification: the audit role's only", identifiedOp(park.ID, identify.Accepted, "R-1"), nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

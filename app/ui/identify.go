@@ -12,6 +12,7 @@ import (
 	"smartpass.city/smartpass/app/face/embed"
 	"smartpass.city/smartpass/app/face/gallery"
 	"smartpass.city/smartpass/app/face/liveness"
+	"smartpass.city/smartpass/app/identify"
 	"smartpass.city/smartpass/app/scope"
 )
 
@@ -37,7 +38,7 @@ type identifyPage struct {
 	skipped int // templates of another model (need re-enrollment)
 	top     []gallery.Match
 
-	outcome  string // "", "accepted", "unknown", "ambiguous", "flat"
+	outcome  string // "" or an identify outcome
 	resident string
 	until    time.Time // the outcome stays on screen until then
 
@@ -125,13 +126,33 @@ func (p *identifyPage) seen(r face.Result, err error) {
 	d := Rule.Decide(p.top)
 	switch {
 	case d.Accepted:
-		p.outcome, p.resident = "accepted", d.ID
+		p.outcome, p.resident = identify.Accepted, d.ID
 	case d.Reason == "ambiguous":
-		p.outcome = "ambiguous"
+		p.outcome = identify.Ambiguous
 	default:
-		p.outcome = "unknown"
+		p.outcome = identify.Unknown
 	}
 	p.until = time.Now().Add(holdResult)
+	var score float32
+	if len(p.top) > 0 {
+		score = p.top[0].Score
+	}
+	p.record(p.outcome, p.resident, score)
+}
+
+// record keeps the identification in the device's log, to be synced and
+// audited; a failure to store it is shown in the status bar's title and
+// does not hold up the person.
+func (p *identifyPage) record(outcome, resident string, score float32) {
+	i := identify.Identification{Facility: p.enr.Facility, Resident: resident, Method: "face", Outcome: outcome, Score: score}
+	p.later(func() func() {
+		_, err := p.sync.Record(p.page, identify.OpIdentified, i)
+		return func() {
+			if err != nil {
+				p.status.Err = err.Error()
+			}
+		}
+	})
 }
 
 // turned feeds the head-turn check; done is true when it has ended, with
@@ -145,7 +166,8 @@ func (p *identifyPage) turned(r face.Result) (probe []float32, done bool) {
 	switch {
 	case errors.Is(st.Err, liveness.ErrFlat):
 		p.check, p.want = nil, 0
-		p.outcome, p.until = "flat", time.Now().Add(holdResult)
+		p.outcome, p.until = identify.Flat, time.Now().Add(holdResult)
+		p.record(identify.Flat, "", 0)
 		return nil, false
 	case st.Err != nil: // someone else stepped in, or too slow: start over
 		p.check, p.want = nil, 0
@@ -202,17 +224,17 @@ func (p *identifyPage) Render() app.UI {
 func (p *identifyPage) outcomeView() app.UI {
 	key, class := "face.id.unknown", "result unknown"
 	switch p.outcome {
-	case "accepted":
+	case identify.Accepted:
 		key, class = "face.id.ok."+p.enr.Role, "result ok"
-	case "ambiguous":
+	case identify.Ambiguous:
 		key = "face.id.ambiguous"
-	case "flat":
+	case identify.Flat:
 		key = "face.id.flat"
 	}
 	out := app.Div().ID("identify-result").Class(class).Attr("role", "status").Attr("data-outcome", p.outcome).Body(
 		app.Strong().Text(p.tr(key)),
 	)
-	if p.outcome == "accepted" && p.enr.Role == string(scope.Reception) {
+	if p.outcome == identify.Accepted && p.enr.Role == string(scope.Reception) {
 		out = app.Div().ID("identify-result").Class(class).Attr("role", "status").Attr("data-outcome", p.outcome).Body(
 			app.Strong().Text(p.tr(key)),
 			app.P().ID("identify-resident").Text(p.tr("face.id.resident", p.resident)),

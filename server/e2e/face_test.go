@@ -16,6 +16,7 @@ import (
 	"smartpass.city/smartpass/app/face"
 	"smartpass.city/smartpass/app/face/embed"
 	"smartpass.city/smartpass/app/face/facetest"
+	"smartpass.city/smartpass/app/identify"
 	"smartpass.city/smartpass/app/template"
 	"smartpass.city/smartpass/server/serverproc"
 	"smartpass.city/smartpass/syncproto"
@@ -84,7 +85,7 @@ func outcome(t *testing.T, ctx context.Context) string {
 func TestFaceRegisterThenIdentify(t *testing.T) {
 	addr := serverproc.FreeAddr(t)
 	base := "http://" + addr
-	startServer(t, addr, t.TempDir())
+	srv := startServer(t, addr, t.TempDir())
 
 	desk := camera(t, faceVideo(t, "sheldon", "sheldon1.png", "sheldon5.png", "sheldon1.png", "sheldon3.png"))
 	setUp(t, desk, base, "kaga-hq", "registrar")
@@ -126,6 +127,11 @@ func TestFaceRegisterThenIdentify(t *testing.T) {
 			if got != c.want {
 				t.Fatalf("outcome %q, want %q", got, c.want)
 			}
+			resident := ""
+			if c.want == identify.Accepted {
+				resident = "R-0001"
+			}
+			waitIdentified(t, srv, c.facility, c.want, resident)
 			if c.want == "accepted" {
 				// The park learns only that the child may enter.
 				text := get(t, term, "result text", eval[string](`document.querySelector("#identify-result").innerText`))
@@ -227,11 +233,37 @@ func TestReceptionScreensPrints(t *testing.T) {
 			if got != c.want {
 				t.Fatalf("outcome %q, want %q", got, c.want)
 			}
+			resident := ""
+			if c.want == identify.Accepted {
+				resident = "R-0001"
+			}
+			waitIdentified(t, srv, "kaga-medical", c.want, resident)
 			if c.want == "accepted" {
 				if shown := get(t, term, "resident shown", eval[string](`document.querySelector("#identify-resident")?.innerText || ""`)); !strings.Contains(shown, "R-0001") {
 					t.Fatalf("reception shows %q", shown)
 				}
 			}
 		})
+	}
+}
+
+// waitIdentified waits until the server holds an identification of
+// outcome (and resident) recorded by a terminal of facility: terminals
+// record every outcome, and it reaches the server with their next push.
+func waitIdentified(t *testing.T, srv *serverproc.Proc, facility, outcome, resident string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		for _, op := range srv.Ops(t) {
+			var i identify.Identification
+			if op.Kind == identify.OpIdentified && json.Unmarshal(op.Body, &i) == nil &&
+				i.Facility == facility && i.Outcome == outcome && i.Resident == resident {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no identification %s %s %q on the server", facility, outcome, resident)
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 }

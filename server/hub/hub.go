@@ -20,6 +20,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -32,6 +33,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"smartpass.city/smartpass/app/identify"
 	"smartpass.city/smartpass/app/scope"
 	"smartpass.city/smartpass/server/devices"
 	"smartpass.city/smartpass/syncproto"
@@ -460,11 +462,13 @@ func (s *session) handle(ctx context.Context, f syncproto.Frame) error {
 				refused = append(refused, fmt.Sprintf("op %d (%s): %v", op.Seq, op.Kind, err))
 			}
 		}
+		before, _ := s.hub.log.Mark(s.device)
 		mark, err := s.hub.log.Append(ctx, s.device, ops)
 		if err != nil {
 			s.logger().Error("sync: append failed", "err", err)
 			return s.refuse(ctx, syncproto.CodeInternal, "the server could not store the records; they stay on the device and will be sent again", true)
 		}
+		s.auditIdentifications(ops, before, mark)
 		if len(refused) > 0 {
 			msg := fmt.Sprintf("%d records are outside this device's scope and were kept as refused: %s", len(refused), strings.Join(refused, "; "))
 			if err := s.refuse(ctx, syncproto.CodeForbidden, msg, false); err != nil {
@@ -597,6 +601,22 @@ func (s *session) feed(ctx context.Context, feed string, cursor uint64) {
 		case <-ctx.Done():
 			return
 		}
+	}
+}
+
+// auditIdentifications copies each identification newly stored (seq in
+// (before, mark]; a resent one is not stored twice, nor audited twice)
+// into the audit log: every identification is accounted for there.
+func (s *session) auditIdentifications(ops []syncproto.Op, before, mark uint64) {
+	for _, op := range ops {
+		if op.Kind != identify.OpIdentified || op.Seq <= before || op.Seq > mark {
+			continue
+		}
+		var i identify.Identification
+		if json.Unmarshal(op.Body, &i) != nil {
+			continue // scope.Check let only valid ones through
+		}
+		s.audit(identify.OpIdentified, i.Resident, i.Facility+" "+i.Method+" "+i.Outcome)
 	}
 }
 

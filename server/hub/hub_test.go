@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"smartpass.city/smartpass/app/facility"
+	"smartpass.city/smartpass/app/identify"
 	"smartpass.city/smartpass/app/scope"
 	"smartpass.city/smartpass/app/shelter"
 	"smartpass.city/smartpass/app/synclog"
@@ -630,4 +631,48 @@ func TestPerDeviceLimits(t *testing.T) {
 			t.Fatalf("mark = %d, want 100", m)
 		}
 	})
+}
+
+// TestIdentificationsAudited: a terminal's identifications are copied into
+// the audit log once each, even when the terminal sends them again after
+// a dropped link.
+func TestIdentificationsAudited(t *testing.T) {
+	var mu sync.Mutex
+	var lines []string
+	s := start(t, hub.Options{Audit: func(actor, action, subject, detail string) {
+		if action == identify.OpIdentified {
+			mu.Lock()
+			lines = append(lines, actor+" "+subject+" "+detail)
+			mu.Unlock()
+		}
+	}})
+	s.enroll(t, "park-1", "kaga-playpark", scope.PlayPark)
+	op := func(seq uint64, outcome, resident string) syncproto.Op {
+		b, _ := json.Marshal(identify.Identification{Facility: "kaga-playpark", Resident: resident, Method: "face", Outcome: outcome, Score: 0.95})
+		return syncproto.Op{Seq: seq, HLC: seq, Kind: identify.OpIdentified, Body: b}
+	}
+	ops := []syncproto.Op{op(1, identify.Accepted, "R-1"), op(2, identify.Unknown, "")}
+	for range 2 { // the second time, as after a dropped link
+		c := raw(t, s, "park-1")
+		sendFrame(t, c, &syncproto.Push{Ops: ops})
+		if a, ok := recvFrame(t, c).(*syncproto.Ack); !ok || a.Acked != 2 {
+			t.Fatal("identifications not acknowledged")
+		}
+		c.Close()
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	want := []string{"park-1 R-1 kaga-playpark face accepted", "park-1  kaga-playpark face unknown"}
+	if !slices.Equal(lines, want) {
+		t.Fatalf("audit lines %q, want %q", lines, want)
+	}
+	// No device's feed carries them.
+	for _, feed := range []string{scope.FacilityFeed("kaga-playpark"), scope.FeedHQ, scope.TemplateFeed("kaga-playpark")} {
+		got, _ := s.log.Since(feed, 0, 100, 1<<20)
+		for _, o := range got {
+			if o.Kind == identify.OpIdentified {
+				t.Fatalf("feed %s carries an identification", feed)
+			}
+		}
+	}
 }

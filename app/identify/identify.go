@@ -1,0 +1,58 @@
+// Package identify is the record a terminal keeps of each identification
+// it makes: which facility, which resident (an opaque number, never a
+// name), by what method and with what outcome. The law wants every
+// identification accounted for, and residents see in their own data which
+// facilities recognised them and when; so a terminal records every
+// outcome, and the server copies each into its hash-chained audit log.
+//
+// Identifications belong to no device's feed: only the audit role reads
+// them (and, later, the resident's own "my data" view). The terminal that
+// made one keeps it in its own log.
+package identify
+
+import (
+	"errors"
+	"fmt"
+)
+
+// OpIdentified records one identification; its body is an Identification.
+const OpIdentified = "face.identified"
+
+// Outcomes of an identification.
+const (
+	Accepted  = "accepted"  // matched a resident who consented here
+	Unknown   = "unknown"   // nobody close enough, or no consent here
+	Ambiguous = "ambiguous" // two residents too close to tell apart
+	Flat      = "flat"      // a photo or a screen, refused before matching
+)
+
+// Identification is the body of an OpIdentified op.
+type Identification struct {
+	Facility string `json:"facility"`
+	// Resident is set only when Outcome is Accepted.
+	Resident string `json:"resident,omitempty"`
+	Method   string `json:"method"` // "face"
+	Outcome  string `json:"outcome"`
+	// Score is the best match's cosine, for tuning the threshold.
+	Score float32 `json:"score,omitempty"`
+}
+
+// ErrInvalid is wrapped by Validate.
+var ErrInvalid = errors.New("invalid identification")
+
+// Validate reports whether i can be stored.
+func (i Identification) Validate() error {
+	switch {
+	case i.Facility == "":
+		return fmt.Errorf("%w: no facility", ErrInvalid)
+	case i.Method != "face":
+		return fmt.Errorf("%w: method %q", ErrInvalid, i.Method)
+	case i.Outcome != Accepted && i.Outcome != Unknown && i.Outcome != Ambiguous && i.Outcome != Flat:
+		return fmt.Errorf("%w: outcome %q", ErrInvalid, i.Outcome)
+	case (i.Outcome == Accepted) != (i.Resident != ""):
+		return fmt.Errorf("%w: a resident is named exactly when accepted", ErrInvalid)
+	case len(i.Resident) > 64:
+		return fmt.Errorf("%w: resident id of %d bytes", ErrInvalid, len(i.Resident))
+	}
+	return nil
+}

@@ -1,0 +1,29 @@
+package identify
+
+import (
+	"errors"
+	"testing"
+)
+
+func TestValidate(t *testing.T) {
+	cases := []struct {
+		name string
+		i    Identification
+		ok   bool
+	}{
+		{"accepted", Identification{Facility: "p", Resident: "R-1", Method: "face", Outcome: Accepted, Score: 0.95}, true},
+		{"unknown", Identification{Facility: "p", Method: "face", Outcome: Unknown}, true},
+		{"flat", Identification{Facility: "p", Method: "face", Outcome: Flat}, true},
+		{"no facility", Identification{Method: "face", Outcome: Unknown}, false},
+		{"accepted without resident", Identification{Facility: "p", Method: "face", Outcome: Accepted}, false},
+		{"unknown naming a resident", Identification{Facility: "p", Resident: "R-1", Method: "face", Outcome: Unknown}, false},
+		{"other method", Identification{Facility: "p", Method: "iris", Outcome: Unknown}, false},
+		{"other outcome", Identification{Facility: "p", Method: "face", Outcome: "maybe"}, false},
+	}
+	for _, c := range cases {
+		err := c.i.Validate()
+		if c.ok != (err == nil) || (err != nil && !errors.Is(err, ErrInvalid)) {
+			t.Errorf("%s: %v", c.name, err)
+		}
+	}
+}
