@@ -18,6 +18,7 @@ import (
 	"smartpass.city/smartpass/app/card/apdu"
 	"smartpass.city/smartpass/app/enroll"
 	"smartpass.city/smartpass/app/synclog"
+	"smartpass.city/smartpass/app/template"
 	"smartpass.city/smartpass/app/ui"
 	"smartpass.city/smartpass/syncproto"
 	"smartpass.city/smartpass/wasm/camera"
@@ -46,7 +47,7 @@ func start(ctx context.Context) error {
 		return err
 	}
 	keys := devkey.New(store)
-	eng, err := synclog.New(ctx, store, ws.Dialer(origin("ws")+"/sync"), synclog.Options{Client: "pwa", Signer: keys, Logf: app.Logf})
+	eng, err := synclog.New(ctx, store, ws.Dialer(origin("ws")+"/sync"), synclog.Options{Client: "pwa", Signer: keys, Logf: app.Logf, Erases: template.Erases})
 	if err != nil {
 		return err
 	}

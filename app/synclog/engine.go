@@ -57,6 +57,12 @@ type Options struct {
 	// what the browser console shows when staff ask why a tablet is
 	// offline.
 	Logf func(format string, args ...any)
+	// Erases, when set, names the record an op is about and whether the
+	// op erases it. When an erasing op arrives, the engine makes the store
+	// forget every other device's older op about that record, so an
+	// erased face template leaves no copy on the tablet (the erasing op,
+	// which holds no personal data, stays as the record's tombstone).
+	Erases func(op syncproto.Op) (record string, erases bool)
 }
 
 // Status is what the screen's sync indicator shows.
@@ -341,6 +347,9 @@ func (e *Engine) chunk(ctx context.Context, c *syncproto.Chunk) error {
 	if err := e.store.SaveRemote(ctx, c.Feed, c.Ops, cursor); err != nil {
 		return fmt.Errorf("synclog: save snapshot chunk: %w", err)
 	}
+	if err := e.forgetErased(ctx, c.Ops); err != nil {
+		return err
+	}
 	at, next = c.At, c.Index+1
 	if c.Last {
 		at, next = 0, 0
@@ -350,6 +359,55 @@ func (e *Engine) chunk(ctx context.Context, c *syncproto.Chunk) error {
 	}
 	e.update(func(s *Status) { s.LastSync = e.now() })
 	return nil
+}
+
+// forgetErased makes the store forget the older ops about each record an
+// op of ops erases. Erasures are rare (a resident deleting their face), so
+// reading the whole store for them is affordable.
+func (e *Engine) forgetErased(ctx context.Context, ops []syncproto.Op) error {
+	if e.opt.Erases == nil {
+		return nil
+	}
+	erased := make(map[string]syncproto.Op)
+	for _, op := range ops {
+		if rec, erases := e.opt.Erases(op); erases && rec != "" {
+			if prev, ok := erased[rec]; !ok || later(op, prev) {
+				erased[rec] = op
+			}
+		}
+	}
+	if len(erased) == 0 {
+		return nil
+	}
+	held, err := e.store.All(ctx)
+	if err != nil {
+		return fmt.Errorf("synclog: read log to forget erased records: %w", err)
+	}
+	var ids []OpID
+	for _, op := range held {
+		rec, erases := e.opt.Erases(op)
+		eraser, ok := erased[rec]
+		if !ok || erases || op.Device == e.store.DeviceID() || !later(eraser, op) {
+			continue
+		}
+		ids = append(ids, OpID{Device: op.Device, Seq: op.Seq})
+	}
+	if err := e.store.Forget(ctx, ids); err != nil {
+		return fmt.Errorf("synclog: forget erased records: %w", err)
+	}
+	return nil
+}
+
+// later reports whether a comes after b in the server's order (by global
+// sequence when both have one, else by clock and device).
+func later(a, b syncproto.Op) bool {
+	if a.Global != 0 && b.Global != 0 {
+		return a.Global > b.Global
+	}
+	if a.HLC != b.HLC {
+		return a.HLC > b.HLC
+	}
+	return a.Device > b.Device
 }
 
 // readLoop handles the server's frames: acks, ops and errors.
@@ -379,6 +437,9 @@ func (e *Engine) readLoop(ctx context.Context, conn Conn, mark uint64, acked cha
 			}
 			if err := e.store.SaveRemote(ctx, f.Feed, f.Ops, f.Cursor); err != nil {
 				return fmt.Errorf("synclog: save pulled ops: %w", err)
+			}
+			if err := e.forgetErased(ctx, f.Ops); err != nil {
+				return err
 			}
 			e.update(func(s *Status) { s.LastSync = e.now() })
 		case *syncproto.Chunk:

@@ -55,6 +55,17 @@ type Store interface {
 	SetSnapshotProgress(ctx context.Context, feed string, at, next uint64) error
 	// All returns every op held, local and remote.
 	All(ctx context.Context) ([]syncproto.Op, error)
+	// Forget removes other devices' ops by id: records erased for good (a
+	// deleted face template), so no copy stays on this device. The
+	// device's own ops are never forgotten (the server may need them
+	// again); ids of them, or of ops not held, are ignored.
+	Forget(ctx context.Context, ids []OpID) error
+}
+
+// OpID names an op: the device that recorded it and its seq there.
+type OpID struct {
+	Device string
+	Seq    uint64
 }
 
 type opKey struct {
@@ -82,6 +93,18 @@ func NewMemStore(dev string) *MemStore {
 
 // DeviceID implements Store.
 func (m *MemStore) DeviceID() string { return m.dev }
+
+// Forget implements Store.
+func (m *MemStore) Forget(_ context.Context, ids []OpID) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, id := range ids {
+		if id.Device != m.dev {
+			delete(m.ops, opKey{id.Device, id.Seq})
+		}
+	}
+	return nil
+}
 
 // AppendLocal implements Store.
 func (m *MemStore) AppendLocal(_ context.Context, op syncproto.Op) (syncproto.Op, error) {

@@ -11,11 +11,14 @@ package template
 
 import (
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 
 	"github.com/x448/float16"
+
+	"smartpass.city/smartpass/syncproto"
 )
 
 // Op kinds.
@@ -101,4 +104,19 @@ func Unpack(b []byte) []float32 {
 		out[i] = float16.Frombits(binary.LittleEndian.Uint16(b[2*i:])).Float32()
 	}
 	return out
+}
+
+// Erases names the resident a template op is about and reports whether
+// it erases their template: the device's sync engine then forgets the
+// older template ops of that resident (synclog.Options.Erases), so a
+// deleted face leaves no copy on any terminal.
+func Erases(op syncproto.Op) (resident string, erases bool) {
+	if op.Kind != OpPut && op.Kind != OpDelete {
+		return "", false
+	}
+	var r struct{ Resident string }
+	if json.Unmarshal(op.Body, &r) != nil {
+		return "", false
+	}
+	return r.Resident, op.Kind == OpDelete
 }

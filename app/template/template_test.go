@@ -1,9 +1,12 @@
 package template
 
 import (
+	"encoding/json"
 	"errors"
 	"math"
 	"testing"
+
+	"smartpass.city/smartpass/syncproto"
 )
 
 func TestPackIsUnitLength(t *testing.T) {
@@ -40,6 +43,26 @@ func TestValidate(t *testing.T) {
 		mut(&bad)
 		if err := bad.Validate(); !errors.Is(err, ErrInvalid) {
 			t.Errorf("%s: Validate = %v, want ErrInvalid", name, err)
+		}
+	}
+}
+
+func TestErases(t *testing.T) {
+	put, _ := json.Marshal(Template{Resident: "r-1"})
+	del, _ := json.Marshal(Delete{Resident: "r-1"})
+	cases := []struct {
+		op       syncproto.Op
+		resident string
+		erases   bool
+	}{
+		{syncproto.Op{Kind: OpPut, Body: put}, "r-1", false},
+		{syncproto.Op{Kind: OpDelete, Body: del}, "r-1", true},
+		{syncproto.Op{Kind: "shelter.evacuee.add", Body: put}, "", false},
+		{syncproto.Op{Kind: OpDelete, Body: json.RawMessage(`[`)}, "", false},
+	}
+	for _, c := range cases {
+		if r, e := Erases(c.op); r != c.resident || e != c.erases {
+			t.Errorf("%s %s: %q %v, want %q %v", c.op.Kind, c.op.Body, r, e, c.resident, c.erases)
 		}
 	}
 }

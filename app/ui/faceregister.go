@@ -37,6 +37,11 @@ type faceRegisterPage struct {
 	savedFor   string
 	errKey     string
 	submitting bool
+
+	// Deletion on request.
+	delResident string
+	deletedFor  string
+	delErrKey   string
 }
 
 func (p *faceRegisterPage) OnMount(ctx app.Context) {
@@ -166,7 +171,50 @@ func (p *faceRegisterPage) Render() app.UI {
 		),
 		app.Button().ID("face-overlay-toggle").Class("secondary small").Type("button").Text(p.tr("face.overlay")).
 			OnClick(func(ctx app.Context, e app.Event) { p.scan.overlay = !p.scan.overlay }),
+		app.Form().ID("face-delete").Class("card").OnSubmit(func(ctx app.Context, e app.Event) {
+			e.PreventDefault()
+			p.erase()
+		}).Body(
+			app.H2().Text(p.tr("face.del.title")),
+			app.P().Class("hint").Text(p.tr("face.del.lead")),
+			app.Label().For("delete-resident").Text(p.tr("face.reg.resident")),
+			app.Input().ID("delete-resident").Type("text").Value(p.delResident).AutoComplete(false).
+				OnInput(func(ctx app.Context, e app.Event) { p.delResident = ctx.JSSrc().Get("value").String() }),
+			app.If(p.delErrKey != "", func() app.UI {
+				return app.P().ID("delete-error").Class("notice warn").Attr("role", "alert").Text(p.tr(p.delErrKey))
+			}),
+			app.If(p.deletedFor != "", func() app.UI {
+				return app.P().ID("face-deleted").Class("notice ok").Attr("role", "status").Text(p.tr("face.del.done", p.deletedFor))
+			}),
+			app.Button().ID("face-delete-button").Class("secondary").Type("submit").Text(p.tr("face.del.button")),
+		),
 	)
+}
+
+// erase records the deletion of a resident's face for every facility:
+// terminals drop the template, and forget every copy, at their next sync.
+func (p *faceRegisterPage) erase() {
+	p.delErrKey, p.deletedFor = "", ""
+	resident := strings.TrimSpace(p.delResident)
+	if resident == "" {
+		p.delErrKey = "face.reg.err.resident"
+		return
+	}
+	var facs []string
+	for _, f := range p.facilities() {
+		facs = append(facs, f.ID)
+	}
+	d := template.Delete{Resident: resident, Facilities: facs}
+	p.later(func() func() {
+		_, err := p.sync.Record(p.page, template.OpDelete, d)
+		return func() {
+			if err != nil {
+				p.delErrKey = "face.reg.err.save"
+				return
+			}
+			p.deletedFor, p.delResident = resident, ""
+		}
+	})
 }
 
 // save records the template of the last good frame, if it is fresh: a

@@ -190,21 +190,7 @@ func TestReceptionScreensPrints(t *testing.T) {
 	base := "http://" + addr
 	srv := startServer(t, addr, t.TempDir())
 
-	// The desk's template, made here with the same pipeline.
-	p, err := face.New(facetest.Model(t), embed.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	front := facetest.CameraFrame(facetest.Identity(t, "sheldon", "sheldon1.png"), 2)
-	r, err := p.Process(front, face.Options{Limits: face.DefaultLimits})
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := json.Marshal(template.Template{Resident: "R-0001", Model: embed.ModelName, Facilities: []string{"kaga-medical"}, Vec: template.Pack(r.Embedding)})
-	key := srv.Enroll(t, "desk-1", "kaga-hq", "registrar")
-	if err := wsconn.PushAll(context.Background(), "ws://"+addr+"/sync", "desk-1", key, []syncproto.Op{{Seq: 1, HLC: 1, Kind: template.OpPut, Body: body}}); err != nil {
-		t.Fatal(err)
-	}
+	front := registerNatively(t, srv, addr, "R-0001", "kaga-medical")
 
 	// A flat picture of the frontal photo held up and turned both ways.
 	flat := func(name string, pic *image.RGBA) string {
@@ -266,4 +252,75 @@ func waitIdentified(t *testing.T, srv *serverproc.Proc, facility, outcome, resid
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+}
+
+// registerNatively records, as the city desk would, the template of
+// Sheldon's frontal photo for resident at facilities, computed here with
+// the same pipeline, and returns the camera frame it came from.
+func registerNatively(t *testing.T, srv *serverproc.Proc, addr, resident string, facilities ...string) *image.RGBA {
+	t.Helper()
+	p, err := face.New(facetest.Model(t), embed.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	front := facetest.CameraFrame(facetest.Identity(t, "sheldon", "sheldon1.png"), 2)
+	r, err := p.Process(front, face.Options{Limits: face.DefaultLimits})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := json.Marshal(template.Template{Resident: resident, Model: embed.ModelName, Facilities: facilities, Vec: template.Pack(r.Embedding)})
+	key := srv.Enroll(t, "desk-native", "kaga-hq", "registrar")
+	if err := wsconn.PushAll(context.Background(), "ws://"+addr+"/sync", "desk-native", key, []syncproto.Op{{Seq: 1, HLC: 1, Kind: template.OpPut, Body: body}}); err != nil {
+		t.Fatal(err)
+	}
+	return front
+}
+
+// TestFaceDeletionReachesTerminals: a resident asks the city desk to
+// delete their face. The park terminal, which admitted him a moment ago,
+// drops the template at its next sync, keeps no copy of it in IndexedDB,
+// and no longer recognises him.
+func TestFaceDeletionReachesTerminals(t *testing.T) {
+	addr := serverproc.FreeAddr(t)
+	base := "http://" + addr
+	srv := startServer(t, addr, t.TempDir())
+	registerNatively(t, srv, addr, "R-0001", "kaga-playpark")
+
+	turning := faceVideo(t, "sheldon", "sheldon2.png", "sheldon5.png", "sheldon2.png", "sheldon3.png")
+	term := camera(t, turning)
+	setUp(t, term, base, "kaga-playpark", "playpark")
+	run(t, term, "open the face check", 30*time.Second, chromedp.Navigate(base+"/identify"))
+	waitJS(t, term, "the template synced", `document.querySelector("#gallery-size")?.dataset.count === "1"`, 60*time.Second)
+	if got := outcome(t, term); got != identify.Accepted {
+		t.Fatalf("before deletion: outcome %q", got)
+	}
+	templatesHeld := `new Promise((resolve, reject) => {
+		const r = indexedDB.open("smartpass");
+		r.onerror = () => reject(r.error);
+		r.onsuccess = () => {
+			const all = r.result.transaction("ops").objectStore("ops").getAll();
+			all.onsuccess = () => {
+				r.result.close();
+				resolve(all.result.map(s => JSON.parse(s)).filter(o => o.kind === "face.template.put" && o.body.resident === "R-0001").length);
+			};
+		};
+	})`
+	if n := get(t, term, "templates in IndexedDB", eval[int](templatesHeld)); n != 1 {
+		t.Fatalf("before deletion the terminal holds %d templates of R-0001, want 1", n)
+	}
+
+	desk := camera(t, turning)
+	setUp(t, desk, base, "kaga-hq", "registrar")
+	run(t, desk, "delete the face", 30*time.Second,
+		chromedp.Navigate(base+"/face/register"),
+		chromedp.SendKeys(chromedp.ID("delete-resident"), "R-0001"),
+		chromedp.Click(chromedp.ID("face-delete-button")),
+	)
+	waitJS(t, desk, "the deletion recorded", `!!document.querySelector("#face-deleted")`, 30*time.Second)
+
+	waitJS(t, term, "the template dropped", `document.querySelector("#gallery-size")?.dataset.count === "0"`, 60*time.Second)
+	if n := get(t, term, "templates in IndexedDB", eval[int](templatesHeld)); n != 0 {
+		t.Fatalf("after deletion the terminal still holds %d templates of R-0001 in IndexedDB", n)
+	}
+	waitJS(t, term, "a new outcome", `document.querySelector("#identify-result")?.dataset.outcome === "unknown"`, 60*time.Second)
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/hack-pad/safejs"
 
 	"smartpass.city/smartpass/app/enroll"
+	"smartpass.city/smartpass/app/synclog"
 	"smartpass.city/smartpass/syncproto"
 )
 
@@ -277,6 +278,24 @@ func (s *Store) SaveRemote(ctx context.Context, feed string, ops []syncproto.Op,
 	})
 	if err := t.wait(ctx); err != nil {
 		return fmt.Errorf("idb: save %d pulled ops: %w", len(ops), err)
+	}
+	return nil
+}
+
+// Forget implements synclog.Store.
+func (s *Store) Forget(ctx context.Context, ids []synclog.OpID) error {
+	t, err := s.begin("readwrite", storeOps)
+	if err != nil {
+		return err
+	}
+	st := t.store(storeOps)
+	for _, id := range ids {
+		if id.Device != s.dev {
+			t.request(st, "delete", []any{[]any{id.Device, id.Seq}}, nil)
+		}
+	}
+	if err := t.wait(ctx); err != nil {
+		return fmt.Errorf("idb: forget %d ops: %w", len(ids), err)
 	}
 	return nil
 }

@@ -92,6 +92,19 @@ func Run(t *testing.T, open func() synclog.Store, reopen func(synclog.Store) syn
 		}
 	}
 
+	// Forgetting removes another device's op; never one of ours.
+	if err := s.Forget(ctx, []synclog.OpID{{Device: "other", Seq: 1}, {Device: dev, Seq: 2}, {Device: "nobody", Seq: 9}}); err != nil {
+		t.Fatal(err)
+	}
+	if all, _ = s.All(ctx); len(all) != 5 {
+		t.Fatalf("after Forget All holds %d ops, want our 5", len(all))
+	}
+	for _, op := range all {
+		if op.Device != dev {
+			t.Fatalf("forgotten op still held: %+v", op)
+		}
+	}
+
 	if e, _ := s.Epoch(ctx); e != "" {
 		t.Fatalf("epoch of a new store = %q, want empty", e)
 	}
