@@ -14,6 +14,8 @@ import (
 	"smartpass.city/smartpass/app/face/liveness"
 	"smartpass.city/smartpass/app/identify"
 	"smartpass.city/smartpass/app/scope"
+	"smartpass.city/smartpass/app/state"
+	"smartpass.city/smartpass/app/template"
 )
 
 // identifyPage is a terminal's face screen (play park entrance, hospital
@@ -34,8 +36,9 @@ type identifyPage struct {
 	scan  scanner
 
 	gal     *gallery.Gallery
-	galOps  int // len(ops) the gallery was built from
-	skipped int // templates of another model (need re-enrollment)
+	galSt   *state.State // the fold the gallery was checked against
+	galKey  templatesKey // the templates it was built from
+	skipped int          // templates of another model (need re-enrollment)
 	top     []gallery.Match
 
 	outcome  string // "" or an identify outcome
@@ -89,15 +92,34 @@ func (p *identifyPage) OnDismount() {
 	p.dismount()
 }
 
-// gallery returns the matcher over the device's templates, rebuilt when
-// the log has changed.
+// templatesKey tells whether the templates changed between two folds:
+// how many there are and the newest template op. (The log's length does
+// not: a deletion adds its op and forgets the template's.)
+type templatesKey struct {
+	count  int
+	newest uint64 // the highest global sequence of a template op
+}
+
+// gallery returns the matcher over the device's templates, rebuilt only
+// when they changed: the log also changes at every identification, and
+// widening a city's templates to float32 takes a while.
 func (p *identifyPage) gallery() *gallery.Gallery {
 	if p.st == nil {
 		return nil
 	}
-	if p.gal == nil || p.galOps != len(p.ops) {
+	if p.gal != nil && p.galSt == p.st {
+		return p.gal
+	}
+	p.galSt = p.st
+	key := templatesKey{count: len(p.st.Templates)}
+	for _, op := range p.ops {
+		if op.Kind == template.OpPut || op.Kind == template.OpDelete {
+			key.newest = max(key.newest, op.Global)
+		}
+	}
+	if p.gal == nil || key != p.galKey {
 		p.gal, p.skipped = gallery.FromTemplates(embed.ModelName, embed.Dims, p.st.Templates)
-		p.galOps = len(p.ops)
+		p.galKey = key
 	}
 	return p.gal
 }
