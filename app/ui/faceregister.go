@@ -204,6 +204,12 @@ func (p *faceRegisterPage) erase() {
 	for _, f := range p.facilities() {
 		facs = append(facs, f.ID)
 	}
+	if len(facs) == 0 {
+		// Not synced yet: a deletion naming no facility would reach no
+		// terminal (and the server refuses it).
+		p.delErrKey = "face.del.err.nofacilities"
+		return
+	}
 	d := template.Delete{Resident: resident, Facilities: facs}
 	p.later(func() func() {
 		_, err := p.sync.Record(p.page, template.OpDelete, d)

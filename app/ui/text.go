@@ -160,6 +160,7 @@ var text = map[string][2]string{
 	"face.del.title":              {"顔の登録の削除（本人の申し出）", "Delete a registered face (at the resident's request)"},
 	"face.del.lead":               {"削除すると、すべての施設の端末から次の同期で消えます。元に戻せません。", "Deleting removes it from every facility's terminals at their next sync. It cannot be undone."},
 	"face.del.button":             {"この住民番号の顔の登録を削除する", "Delete the face registered for this number"},
+	"face.del.err.nofacilities":   {"施設の一覧がまだ届いていません。ネットワークにつないで、少し待ってからもう一度押してください。", "The facility list has not arrived yet. Connect to the network, wait a moment and press again."},
 	"face.del.done":               {"%s の顔の登録を削除しました。各施設の端末からも消えます。", "Deleted the face registered for %s. It will disappear from every facility's terminals."},
 	"face.id.title":               {"顔で確認", "Face check"},
 	"face.id.count":               {"登録された顔 %d件", "%d registered faces"},

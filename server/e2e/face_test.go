@@ -313,6 +313,7 @@ func TestFaceDeletionReachesTerminals(t *testing.T) {
 	setUp(t, desk, base, "kaga-hq", "registrar")
 	run(t, desk, "delete the face", 30*time.Second,
 		chromedp.Navigate(base+"/face/register"),
+		chromedp.WaitVisible(chromedp.ID("fac-kaga-playpark")), // the facility list has arrived
 		chromedp.SendKeys(chromedp.ID("delete-resident"), "R-0001"),
 		chromedp.Click(chromedp.ID("face-delete-button")),
 	)
