@@ -67,6 +67,30 @@ func setUp(t *testing.T, ctx context.Context, base, facility, role string) {
 	)
 }
 
+// terminal sets up a terminal of facility and role whose camera plays
+// video, opens its face check once it holds count templates, and checks
+// that its first outcome is want and that the server received it (a
+// terminal records every identification). It returns the browser.
+func terminal(t *testing.T, srv *serverproc.Proc, base, video, facility, role, count, want string) context.Context {
+	t.Helper()
+	term := camera(t, video)
+	setUp(t, term, base, facility, role)
+	run(t, term, "open the face check", 30*time.Second, chromedp.Navigate(base+"/identify"))
+	waitJS(t, term, "templates synced", `document.querySelector("#gallery-size")?.dataset.count === "`+count+`"`, 60*time.Second)
+	start := time.Now()
+	got := outcome(t, term)
+	t.Logf("outcome %q after %s", got, time.Since(start).Round(time.Millisecond))
+	if got != want {
+		t.Fatalf("outcome %q, want %q", got, want)
+	}
+	resident := ""
+	if want == identify.Accepted {
+		resident = "R-0001"
+	}
+	waitIdentified(t, srv, facility, want, resident)
+	return term
+}
+
 // outcome waits for the identify screen's first outcome and returns it.
 func outcome(t *testing.T, ctx context.Context) string {
 	t.Helper()
@@ -117,21 +141,7 @@ func TestFaceRegisterThenIdentify(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			term := camera(t, c.video)
-			setUp(t, term, base, c.facility, c.role)
-			run(t, term, "open the face check", 30*time.Second, chromedp.Navigate(base+"/identify"))
-			waitJS(t, term, "templates synced", `document.querySelector("#gallery-size")?.dataset.count === "`+c.count+`"`, 60*time.Second)
-			start := time.Now()
-			got := outcome(t, term)
-			t.Logf("outcome %q after %s", got, time.Since(start).Round(time.Millisecond))
-			if got != c.want {
-				t.Fatalf("outcome %q, want %q", got, c.want)
-			}
-			resident := ""
-			if c.want == identify.Accepted {
-				resident = "R-0001"
-			}
-			waitIdentified(t, srv, c.facility, c.want, resident)
+			term := terminal(t, srv, base, c.video, c.facility, c.role, c.count, c.want)
 			if c.want == "accepted" {
 				// The park learns only that the child may enter.
 				text := get(t, term, "result text", eval[string](`document.querySelector("#identify-result").innerText`))
@@ -209,21 +219,7 @@ func TestReceptionScreensPrints(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			term := camera(t, c.video)
-			setUp(t, term, base, "kaga-medical", "reception")
-			run(t, term, "open the face check", 30*time.Second, chromedp.Navigate(base+"/identify"))
-			waitJS(t, term, "the template synced", `document.querySelector("#gallery-size")?.dataset.count === "1"`, 60*time.Second)
-			start := time.Now()
-			got := outcome(t, term)
-			t.Logf("outcome %q after %s", got, time.Since(start).Round(time.Millisecond))
-			if got != c.want {
-				t.Fatalf("outcome %q, want %q", got, c.want)
-			}
-			resident := ""
-			if c.want == identify.Accepted {
-				resident = "R-0001"
-			}
-			waitIdentified(t, srv, "kaga-medical", c.want, resident)
+			term := terminal(t, srv, base, c.video, "kaga-medical", "reception", "1", c.want)
 			if c.want == "accepted" {
 				if shown := get(t, term, "resident shown", eval[string](`document.querySelector("#identify-resident")?.innerText || ""`)); !strings.Contains(shown, "R-0001") {
 					t.Fatalf("reception shows %q", shown)
@@ -287,13 +283,7 @@ func TestFaceDeletionReachesTerminals(t *testing.T) {
 	registerNatively(t, srv, addr, "R-0001", "kaga-playpark")
 
 	turning := faceVideo(t, "sheldon", "sheldon2.png", "sheldon5.png", "sheldon2.png", "sheldon3.png")
-	term := camera(t, turning)
-	setUp(t, term, base, "kaga-playpark", "playpark")
-	run(t, term, "open the face check", 30*time.Second, chromedp.Navigate(base+"/identify"))
-	waitJS(t, term, "the template synced", `document.querySelector("#gallery-size")?.dataset.count === "1"`, 60*time.Second)
-	if got := outcome(t, term); got != identify.Accepted {
-		t.Fatalf("before deletion: outcome %q", got)
-	}
+	term := terminal(t, srv, base, turning, "kaga-playpark", "playpark", "1", identify.Accepted)
 	templatesHeld := `new Promise((resolve, reject) => {
 		const r = indexedDB.open("smartpass");
 		r.onerror = () => reject(r.error);
