@@ -197,7 +197,7 @@ func adminCall(data, keyFile, cmd string, args []string, logger *slog.Logger) (a
 	if err != nil {
 		return reply, err
 	}
-	log, err := oplog.Open(data, oplog.Options{Key: key, Feeds: scope.Feeds})
+	log, err := oplog.Open(data, logOptions(key, nil))
 	if err != nil {
 		return reply, fmt.Errorf("%s: %w", cmd, err)
 	}

@@ -34,6 +34,7 @@ import (
 	"time"
 
 	"smartpass.city/smartpass/app/scope"
+	"smartpass.city/smartpass/app/template"
 	"smartpass.city/smartpass/server/audit"
 	"smartpass.city/smartpass/server/devices"
 	"smartpass.city/smartpass/server/facilities"
@@ -58,6 +59,16 @@ type config struct {
 
 func newFlags(name string) *flag.FlagSet {
 	return flag.NewFlagSet(name, flag.ContinueOnError)
+}
+
+// logOptions are the op log's options wherever the server opens it:
+// feeds by scope, and a resident's face deletion erasing their earlier
+// templates from the log.
+func logOptions(key []byte, logger *slog.Logger) oplog.Options {
+	return oplog.Options{
+		Key: key, Logger: logger, Feeds: scope.Feeds,
+		Erasure: &oplog.Erasure{Record: template.Erases, Redact: template.Redact},
+	}
 }
 
 func main() {
@@ -121,7 +132,7 @@ func run(ctx context.Context, c config, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	log, err := oplog.Open(c.data, oplog.Options{Key: key, Logger: logger, Feeds: scope.Feeds})
+	log, err := oplog.Open(c.data, logOptions(key, logger))
 	if errors.Is(err, oplog.ErrWrongKey) {
 		return fmt.Errorf("the encryption key in %s does not open the store in %s: give the right -key-file", keyFile, c.data)
 	}

@@ -120,3 +120,19 @@ func Erases(op syncproto.Op) (resident string, erases bool) {
 	}
 	return r.Resident, op.Kind == OpDelete
 }
+
+// OpErased is what the server keeps of a template op once the resident
+// deleted their face: the op's place in the log, the resident's id, no
+// face data. Devices ignore it.
+const OpErased = "face.template.erased"
+
+// Redact returns what the server keeps of an erased template op
+// (oplog.Erasure.Redact): kind OpErased and the resident only.
+func Redact(op syncproto.Op) syncproto.Op {
+	resident, _ := Erases(op)
+	op.Kind = OpErased
+	op.Body, _ = json.Marshal(struct {
+		Resident string `json:"resident"`
+	}{resident})
+	return op
+}

@@ -66,3 +66,14 @@ func TestErases(t *testing.T) {
 		}
 	}
 }
+
+func TestRedact(t *testing.T) {
+	put, _ := json.Marshal(Template{Resident: "r-1", Model: "m", Facilities: []string{"p"}, Vec: Pack([]float32{1, 2})})
+	op := Redact(syncproto.Op{Device: "desk", Seq: 3, Global: 9, Kind: OpPut, Body: put})
+	if op.Kind != OpErased || op.Device != "desk" || op.Seq != 3 || op.Global != 9 || string(op.Body) != `{"resident":"r-1"}` {
+		t.Fatalf("redacted op %+v %s", op, op.Body)
+	}
+	if r, e := Erases(op); r != "" || e {
+		t.Fatalf("an erased op is about %q (erases %v): devices must ignore it", r, e)
+	}
+}

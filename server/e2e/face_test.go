@@ -314,4 +314,22 @@ func TestFaceDeletionReachesTerminals(t *testing.T) {
 		t.Fatalf("after deletion the terminal still holds %d templates of R-0001 in IndexedDB", n)
 	}
 	waitJS(t, term, "a new outcome", `document.querySelector("#identify-result")?.dataset.outcome === "unknown"`, 60*time.Second)
+
+	// The server erased it too: the template's op keeps its place in the
+	// log, without the face.
+	erased := 0
+	for _, op := range srv.Ops(t) {
+		if op.Kind == template.OpErased && strings.Contains(string(op.Body), `"R-0001"`) {
+			erased++
+		}
+		if r, _ := template.Erases(op); r == "R-0001" && op.Kind == template.OpPut {
+			t.Fatalf("the server still holds the template: %s", op.Body)
+		}
+		if op.Kind == template.OpErased && strings.Contains(string(op.Body), "vec") {
+			t.Fatalf("erased op keeps face data: %s", op.Body)
+		}
+	}
+	if erased != 1 {
+		t.Fatalf("%d erased template ops of R-0001 on the server, want 1", erased)
+	}
 }

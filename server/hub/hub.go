@@ -35,6 +35,7 @@ import (
 
 	"smartpass.city/smartpass/app/identify"
 	"smartpass.city/smartpass/app/scope"
+	"smartpass.city/smartpass/app/template"
 	"smartpass.city/smartpass/server/devices"
 	"smartpass.city/smartpass/syncproto"
 )
@@ -468,7 +469,7 @@ func (s *session) handle(ctx context.Context, f syncproto.Frame) error {
 			s.logger().Error("sync: append failed", "err", err)
 			return s.refuse(ctx, syncproto.CodeInternal, "the server could not store the records; they stay on the device and will be sent again", true)
 		}
-		s.auditIdentifications(ops, before, mark)
+		s.auditOps(ops, before, mark)
 		if len(refused) > 0 {
 			msg := fmt.Sprintf("%d records are outside this device's scope and were kept as refused: %s", len(refused), strings.Join(refused, "; "))
 			if err := s.refuse(ctx, syncproto.CodeForbidden, msg, false); err != nil {
@@ -604,19 +605,27 @@ func (s *session) feed(ctx context.Context, feed string, cursor uint64) {
 	}
 }
 
-// auditIdentifications copies each identification newly stored (seq in
-// (before, mark]; a resent one is not stored twice, nor audited twice)
-// into the audit log: every identification is accounted for there.
-func (s *session) auditIdentifications(ops []syncproto.Op, before, mark uint64) {
+// auditOps copies into the audit log each newly stored op (seq in
+// (before, mark]: a resent one is not stored twice, nor audited twice)
+// that the law wants accounted for: every identification, and every
+// deletion of a resident's face.
+func (s *session) auditOps(ops []syncproto.Op, before, mark uint64) {
 	for _, op := range ops {
-		if op.Kind != identify.OpIdentified || op.Seq <= before || op.Seq > mark {
+		if op.Seq <= before || op.Seq > mark {
 			continue
 		}
-		var i identify.Identification
-		if json.Unmarshal(op.Body, &i) != nil {
-			continue // scope.Check let only valid ones through
+		switch op.Kind {
+		case identify.OpIdentified:
+			var i identify.Identification
+			if json.Unmarshal(op.Body, &i) == nil { // scope.Check let only valid ones through
+				s.audit(op.Kind, i.Resident, i.Facility+" "+i.Method+" "+i.Outcome)
+			}
+		case template.OpDelete:
+			var d template.Delete
+			if json.Unmarshal(op.Body, &d) == nil {
+				s.audit(op.Kind, d.Resident, strings.Join(d.Facilities, " "))
+			}
 		}
-		s.audit(identify.OpIdentified, i.Resident, i.Facility+" "+i.Method+" "+i.Outcome)
 	}
 }
 

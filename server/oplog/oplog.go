@@ -76,6 +76,8 @@ type Log struct {
 	// commit that adds an op to that feed.
 	changed map[string]chan struct{}
 	closed  bool
+
+	erasure *Erasure
 }
 
 type appendReq struct {
@@ -97,6 +99,22 @@ type Options struct {
 	// once when the op is stored (scope.Feeds). Nil puts every op in
 	// FeedAll only.
 	Feeds func(syncproto.Op) []string
+	// Erasure, when set, lets an op erase earlier ops for good (a
+	// resident deleting their face): see Erasure.
+	Erasure *Erasure
+}
+
+// Erasure says which ops erase which. When an op that erases record R is
+// stored, every earlier op about R in the same feeds is replaced, in the
+// same transaction, by what Redact keeps of it: the op keeps its place
+// (device, seq, global sequence, feeds), so no device's cursor or mark
+// moves, but the personal data is gone from the server.
+type Erasure struct {
+	// Record names the record an op is about ("" for none) and whether
+	// the op erases it.
+	Record func(op syncproto.Op) (record string, erases bool)
+	// Redact returns what is kept of an erased op.
+	Redact func(op syncproto.Op) syncproto.Op
 }
 
 // Open opens the log in dir, creating the directory and an empty log when
@@ -110,6 +128,7 @@ func Open(dir string, opt Options) (*Log, error) {
 	l := &Log{
 		db:      db,
 		feeds:   opt.Feeds,
+		erasure: opt.Erasure,
 		reqs:    make(chan *appendReq, 256),
 		stop:    make(chan struct{}),
 		done:    make(chan struct{}),
@@ -341,6 +360,9 @@ func (l *Log) commit(batch []*appendReq) {
 					}
 					touched[feed] = true
 				}
+				if err := l.erase(txn, op); err != nil {
+					return err
+				}
 			}
 			mark, err := advanceMark(txn, req.device)
 			if err != nil {
@@ -368,6 +390,53 @@ func (l *Log) commit(batch []*appendReq) {
 		req.err = err
 		close(req.done)
 	}
+}
+
+// erase redacts the ops that op erases, if it erases a record: the ops
+// about the same record, earlier in op's feeds.
+func (l *Log) erase(txn *badger.Txn, op syncproto.Op) error {
+	if l.erasure == nil {
+		return nil
+	}
+	rec, erases := l.erasure.Record(op)
+	if !erases || rec == "" {
+		return nil
+	}
+	var redacted []syncproto.Op
+	for _, feed := range l.feeds(op) {
+		prefix := feedKey(feed, 0)[:len(prefixFeed)+len(feed)+1]
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
+		for it.Rewind(); it.ValidForPrefix(prefix); it.Next() {
+			global := binary.BigEndian.Uint64(it.Item().Key()[len(prefix):])
+			if global >= op.Global {
+				break
+			}
+			item, err := txn.Get(opKey(global))
+			if err != nil {
+				it.Close()
+				return fmt.Errorf("erase: op %d: %w", global, err)
+			}
+			var old syncproto.Op
+			if err := item.Value(func(v []byte) error { return json.Unmarshal(v, &old) }); err != nil {
+				it.Close()
+				return fmt.Errorf("erase: op %d: %w", global, err)
+			}
+			if r, e := l.erasure.Record(old); r == rec && !e {
+				redacted = append(redacted, l.erasure.Redact(old))
+			}
+		}
+		it.Close()
+	}
+	for _, old := range redacted {
+		v, err := json.Marshal(old)
+		if err != nil {
+			return err
+		}
+		if err := txn.Set(opKey(old.Global), v); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // advanceMark moves the device's contiguous mark past every seq now held.

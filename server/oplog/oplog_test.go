@@ -3,6 +3,7 @@ package oplog
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -368,5 +369,56 @@ func TestPrivateRecords(t *testing.T) {
 	wg.Wait()
 	if winners != 1 {
 		t.Fatalf("%d updates consumed one record, want 1", winners)
+	}
+}
+
+// TestErasure: an erasing op redacts, in the same commit, the earlier ops
+// about its record in its feeds; they keep their place (device, seq,
+// global sequence) so no cursor moves. Later ops, other records, and ops
+// in other feeds stay as they were.
+func TestErasure(t *testing.T) {
+	ctx := context.Background()
+	rec := func(op syncproto.Op) (string, bool) {
+		var b struct{ Rec string }
+		json.Unmarshal(op.Body, &b)
+		return b.Rec, op.Kind == "rec.erase"
+	}
+	l, err := Open(t.TempDir(), Options{
+		Feeds: func(op syncproto.Op) []string {
+			if op.Kind == "other.note" {
+				return []string{"elsewhere"}
+			}
+			return []string{"recs"}
+		},
+		Erasure: &Erasure{Record: rec, Redact: func(op syncproto.Op) syncproto.Op {
+			op.Kind, op.Body = "rec.erased", []byte(`{"gone":true}`)
+			return op
+		}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	op := func(seq uint64, kind, r string) syncproto.Op {
+		return syncproto.Op{Seq: seq, HLC: seq, Kind: kind, Body: []byte(fmt.Sprintf(`{"rec":%q,"face":"secret"}`, r))}
+	}
+	l.Append(ctx, "desk", []syncproto.Op{op(1, "rec.put", "a"), op(2, "rec.put", "b"), op(3, "other.note", "a"), op(4, "rec.put", "a")})
+	l.Append(ctx, "desk", []syncproto.Op{op(5, "rec.erase", "a"), op(6, "rec.put", "a")})
+	all, err := l.Since(FeedAll, 0, 100, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[uint64]string{1: "rec.erased", 2: "rec.put", 3: "other.note", 4: "rec.erased", 5: "rec.erase", 6: "rec.put"}
+	for _, o := range all {
+		if o.Kind != want[o.Seq] || o.Global != o.Seq {
+			t.Errorf("op %d: kind %s global %d, want %s global %d", o.Seq, o.Kind, o.Global, want[o.Seq], o.Seq)
+		}
+		if o.Kind == "rec.erased" && bytes.Contains(o.Body, []byte("secret")) {
+			t.Errorf("op %d still holds the data: %s", o.Seq, o.Body)
+		}
+	}
+	recs, _ := l.Since("recs", 0, 100, 1<<20)
+	if len(recs) != 5 {
+		t.Fatalf("feed recs holds %d ops, want 5 (the redacted ones keep their place)", len(recs))
 	}
 }
