@@ -42,7 +42,7 @@ import (
 
 // Log is the durable op log the hub serves (oplog.Log on Badger).
 type Log interface {
-	Append(ctx context.Context, device string, ops []syncproto.Op) (uint64, error)
+	AppendNew(ctx context.Context, device string, ops []syncproto.Op) (mark uint64, stored []syncproto.Op, err error)
 	Mark(device string) (uint64, error)
 	Since(feed string, after uint64, limit, maxBytes int) ([]syncproto.Op, error)
 	Head() uint64
@@ -463,13 +463,12 @@ func (s *session) handle(ctx context.Context, f syncproto.Frame) error {
 				refused = append(refused, fmt.Sprintf("op %d (%s): %v", op.Seq, op.Kind, err))
 			}
 		}
-		before, _ := s.hub.log.Mark(s.device)
-		mark, err := s.hub.log.Append(ctx, s.device, ops)
+		mark, stored, err := s.hub.log.AppendNew(ctx, s.device, ops)
 		if err != nil {
 			s.logger().Error("sync: append failed", "err", err)
 			return s.refuse(ctx, syncproto.CodeInternal, "the server could not store the records; they stay on the device and will be sent again", true)
 		}
-		s.auditOps(ops, before, mark)
+		s.auditOps(stored)
 		if len(refused) > 0 {
 			msg := fmt.Sprintf("%d records are outside this device's scope and were kept as refused: %s", len(refused), strings.Join(refused, "; "))
 			if err := s.refuse(ctx, syncproto.CodeForbidden, msg, false); err != nil {
@@ -605,15 +604,11 @@ func (s *session) feed(ctx context.Context, feed string, cursor uint64) {
 	}
 }
 
-// auditOps copies into the audit log each newly stored op (seq in
-// (before, mark]: a resent one is not stored twice, nor audited twice)
-// that the law wants accounted for: every identification, and every
-// deletion of a resident's face.
-func (s *session) auditOps(ops []syncproto.Op, before, mark uint64) {
-	for _, op := range ops {
-		if op.Seq <= before || op.Seq > mark {
-			continue
-		}
+// auditOps copies into the audit log each op just stored (a resent one
+// is not stored twice, nor audited twice) that the law wants accounted
+// for: every identification, and every deletion of a resident's face.
+func (s *session) auditOps(stored []syncproto.Op) {
+	for _, op := range stored {
 		switch op.Kind {
 		case identify.OpIdentified:
 			var i identify.Identification

@@ -634,8 +634,8 @@ func TestPerDeviceLimits(t *testing.T) {
 }
 
 // TestIdentificationsAudited: a terminal's identifications are copied into
-// the audit log once each, even when the terminal sends them again after
-// a dropped link.
+// the audit log once each, even when they arrive out of order and the
+// terminal sends them again after a dropped link.
 func TestIdentificationsAudited(t *testing.T) {
 	var mu sync.Mutex
 	var lines []string
@@ -652,17 +652,23 @@ func TestIdentificationsAudited(t *testing.T) {
 		return syncproto.Op{Seq: seq, HLC: seq, Kind: identify.OpIdentified, Body: b}
 	}
 	ops := []syncproto.Op{op(1, identify.Accepted, "R-1"), op(2, identify.Unknown, "")}
-	for range 2 { // the second time, as after a dropped link
+	// The second op first, as after a reordered link, then the first
+	// alone, then both, twice.
+	for i, push := range [][]syncproto.Op{ops[1:], ops[:1], ops, ops} {
 		c := raw(t, s, "park-1")
-		sendFrame(t, c, &syncproto.Push{Ops: ops})
-		if a, ok := recvFrame(t, c).(*syncproto.Ack); !ok || a.Acked != 2 {
-			t.Fatal("identifications not acknowledged")
+		sendFrame(t, c, &syncproto.Push{Ops: push})
+		want := uint64(2)
+		if i == 0 {
+			want = 0 // ahead of a gap
+		}
+		if a, ok := recvFrame(t, c).(*syncproto.Ack); !ok || a.Acked != want {
+			t.Fatalf("push %d not acknowledged to %d", i, want)
 		}
 		c.Close()
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	want := []string{"park-1 R-1 kaga-playpark face accepted", "park-1  kaga-playpark face unknown"}
+	want := []string{"park-1  kaga-playpark face unknown", "park-1 R-1 kaga-playpark face accepted"}
 	if !slices.Equal(lines, want) {
 		t.Fatalf("audit lines %q, want %q", lines, want)
 	}

@@ -83,6 +83,7 @@ type Log struct {
 type appendReq struct {
 	device string
 	ops    []syncproto.Op
+	stored []syncproto.Op // the ops not held before, as stored
 	mark   uint64
 	err    error
 	done   chan struct{}
@@ -270,27 +271,35 @@ func (l *Log) Changed(feed string) <-chan struct{} {
 // held, and returns the device's highest contiguous seq held afterwards:
 // the acknowledgement. It returns only after the ops are on disk.
 func (l *Log) Append(ctx context.Context, device string, ops []syncproto.Op) (uint64, error) {
+	mark, _, err := l.AppendNew(ctx, device, ops)
+	return mark, err
+}
+
+// AppendNew is Append that also returns the ops it stored, those not
+// held before, with their global sequence: what a resend repeats is not
+// among them, whatever order the ops arrived in.
+func (l *Log) AppendNew(ctx context.Context, device string, ops []syncproto.Op) (mark uint64, stored []syncproto.Op, err error) {
 	if !syncproto.ValidDeviceID(device) {
-		return 0, fmt.Errorf("oplog: append: invalid device id %q", device)
+		return 0, nil, fmt.Errorf("oplog: append: invalid device id %q", device)
 	}
 	req := &appendReq{device: device, ops: ops, done: make(chan struct{})}
 	select {
 	case l.reqs <- req:
 	case <-l.stop:
-		return 0, ErrClosed
+		return 0, nil, ErrClosed
 	case <-ctx.Done():
-		return 0, ctx.Err()
+		return 0, nil, ctx.Err()
 	}
 	select {
 	case <-req.done:
-		return req.mark, req.err
+		return req.mark, req.stored, req.err
 	case <-l.done:
 		// The writer may have finished this request just before exiting.
 		select {
 		case <-req.done:
-			return req.mark, req.err
+			return req.mark, req.stored, req.err
 		default:
-			return 0, ErrClosed
+			return 0, nil, ErrClosed
 		}
 	}
 }
@@ -331,6 +340,7 @@ func (l *Log) commit(batch []*appendReq) {
 		next = head
 		touched = map[string]bool{FeedAll: true}
 		for _, req := range batch {
+			req.stored = nil
 			for _, op := range req.ops {
 				op.Device, op.Global = req.device, 0
 				ik := indexKey(req.device, op.Seq)
@@ -351,6 +361,7 @@ func (l *Log) commit(batch []*appendReq) {
 				if err := txn.Set(ik, be64(next)); err != nil {
 					return err
 				}
+				req.stored = append(req.stored, op)
 				if l.feeds == nil {
 					continue
 				}
@@ -388,6 +399,9 @@ func (l *Log) commit(batch []*appendReq) {
 	l.mu.Unlock()
 	for _, req := range batch {
 		req.err = err
+		if err != nil {
+			req.stored = nil
+		}
 		close(req.done)
 	}
 }

@@ -422,3 +422,38 @@ func TestErasure(t *testing.T) {
 		t.Fatalf("feed recs holds %d ops, want 5 (the redacted ones keep their place)", len(recs))
 	}
 }
+
+// TestAppendNew: the ops reported stored are exactly those not held
+// before, with their global sequence, also when they arrive out of order
+// and are then sent again with the gap filled.
+func TestAppendNew(t *testing.T) {
+	ctx := context.Background()
+	l := open(t, t.TempDir())
+	defer l.Close()
+	seqs := func(stored []syncproto.Op) string {
+		var out []string
+		for _, op := range stored {
+			out = append(out, fmt.Sprintf("%d@%d", op.Seq, op.Global))
+		}
+		return fmt.Sprint(out)
+	}
+	steps := []struct {
+		push       []uint64
+		mark       uint64
+		wantStored string
+	}{
+		{[]uint64{2, 3}, 0, "[2@1 3@2]"}, // ahead of a gap: stored, not acknowledged
+		{[]uint64{1, 2, 3}, 3, "[1@3]"},  // the gap filled, the rest sent again
+		{[]uint64{1, 2, 3}, 3, "[]"},     // all again
+		{[]uint64{4}, 4, "[4@4]"},
+	}
+	for i, st := range steps {
+		mark, stored, err := l.AppendNew(ctx, "tab", ops(st.push...))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if mark != st.mark || seqs(stored) != st.wantStored {
+			t.Errorf("step %d: mark %d stored %s, want %d %s", i, mark, seqs(stored), st.mark, st.wantStored)
+		}
+	}
+}
