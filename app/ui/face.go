@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"slices"
 	"sync"
 	"time"
 
@@ -52,7 +53,14 @@ type faceEngine struct {
 	err  error
 	run  sync.Mutex // held while the pipeline works
 
-	waiters []func() // pages waiting for the model
+	waiters []waiter // pages waiting for the model
+}
+
+// waiter is a page waiting for the model, told of progress and then
+// called.
+type waiter struct {
+	page  app.Context
+	ready func()
 }
 
 var engine faceEngine
@@ -62,7 +70,9 @@ var engine faceEngine
 var errModel = errors.New("face model unavailable")
 
 // load downloads and checks the model once, then calls ready on l's
-// page (at once when the model is there already).
+// page (at once when the model is there already). The download belongs
+// to the tab, not to the page that started it: staff moving to another
+// face screen meanwhile must not abort it.
 func (e *faceEngine) load(l *live, f Faces, ready func()) {
 	e.mu.Lock()
 	if e.p != nil {
@@ -70,16 +80,15 @@ func (e *faceEngine) load(l *live, f Faces, ready func()) {
 		ready()
 		return
 	}
-	page := l.page
-	e.waiters = append(e.waiters, func() { page.Dispatch(func(app.Context) { ready() }) })
+	e.waiters = append(e.waiters, waiter{l.page, ready})
 	e.mu.Unlock()
 	e.once.Do(func() {
-		page.Async(func() {
-			data, err := f.FaceModel(page, func(done, total int64) {
+		l.page.Async(func() {
+			data, err := f.FaceModel(context.Background(), func(done, total int64) {
 				e.mu.Lock()
 				e.done, e.size = done, total
 				e.mu.Unlock()
-				page.Dispatch(func(app.Context) {})
+				e.each(func(w waiter) { w.page.Dispatch(func(app.Context) {}) })
 			})
 			var p *face.Pipeline
 			if err == nil {
@@ -89,20 +98,33 @@ func (e *faceEngine) load(l *live, f Faces, ready func()) {
 				}
 			}
 			e.mu.Lock()
-			waiters := e.waiters
-			e.waiters = nil
 			if err != nil {
 				e.err = errors.Join(errModel, err)
-				waiters = nil
 			}
 			e.p = p
 			e.mu.Unlock()
-			page.Dispatch(func(app.Context) {})
-			for _, w := range waiters {
-				w()
-			}
+			e.each(func(w waiter) {
+				w.page.Dispatch(func(app.Context) {
+					if p != nil {
+						w.ready()
+					}
+				})
+			})
+			e.mu.Lock()
+			e.waiters = nil
+			e.mu.Unlock()
 		})
 	})
+}
+
+// each calls fn with every waiting page.
+func (e *faceEngine) each(fn func(waiter)) {
+	e.mu.Lock()
+	ws := slices.Clone(e.waiters)
+	e.mu.Unlock()
+	for _, w := range ws {
+		fn(w)
+	}
 }
 
 // process runs the pipeline on one frame; pages share the pipeline, so

@@ -65,15 +65,7 @@ var terminalTurn = func() liveness.Params {
 var identifyRoles = []scope.Role{scope.PlayPark, scope.Reception}
 
 func (p *identifyPage) allowed() bool {
-	if !p.isEnr {
-		return false
-	}
-	for _, r := range identifyRoles {
-		if p.enr.Role == string(r) {
-			return true
-		}
-	}
-	return false
+	return p.isEnr && slices.Contains(identifyRoles, scope.Role(p.enr.Role))
 }
 
 func (p *identifyPage) OnMount(ctx app.Context) {
