@@ -117,7 +117,8 @@ func (c *Card) SelectEF(ctx context.Context, fid uint16) error {
 	return nil
 }
 
-// ReadBinary reads n bytes of the current file from off (n at most 256).
+// ReadBinary reads up to n bytes of the current file from off: n at most
+// 256 in the short form, up to apdu.MaxExtendedLe in the extended one.
 func (c *Card) ReadBinary(ctx context.Context, off, n int) ([]byte, error) {
 	return c.Exchange(ctx, apdu.Command{INS: insReadBinary, P1: byte(off >> 8), P2: byte(off), Le: n})
 }

@@ -164,6 +164,19 @@ type Transceiver interface {
 	Transmit(ctx context.Context, command []byte) ([]byte, error)
 }
 
+// Counter is a Transceiver that counts the APDUs sent through it: the
+// figure a terminal shows staff and the tests report.
+type Counter struct {
+	T Transceiver
+	N int
+}
+
+// Transmit implements Transceiver.
+func (c *Counter) Transmit(ctx context.Context, command []byte) ([]byte, error) {
+	c.N++
+	return c.T.Transmit(ctx, command)
+}
+
 // maxChain bounds GET RESPONSE rounds, so a broken card cannot loop us.
 const maxChain = 64
 

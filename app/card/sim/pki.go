@@ -5,8 +5,12 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/asn1"
 	"math/big"
 	"time"
+
+	"smartpass.city/smartpass/app/card"
+	"smartpass.city/smartpass/app/jpki"
 )
 
 // PKI is a test JPKI: one CA for user-authentication certificates and one
@@ -16,6 +20,8 @@ import (
 type PKI struct {
 	auth, sign ca
 	serial     int64
+	// Expired makes the certificates issued from now on out of date.
+	Expired bool
 }
 
 type ca struct {
@@ -65,26 +71,62 @@ func newCA(ou string) (ca, error) {
 }
 
 // issue makes an end-entity certificate. A user-authentication
-// certificate has an opaque subject (cn empty): it does not say who.
-func (p *PKI) issue(by ca, pub *rsa.PublicKey, cn string) ([]byte, error) {
+// certificate (facts nil) has an opaque subject: it does not say who. A
+// signature certificate carries the basic four facts as otherNames of its
+// subject alternative name, as J-LIS's do.
+func (p *PKI) issue(by ca, pub *rsa.PublicKey, facts *card.Facts) ([]byte, error) {
 	p.serial++
-	subject := pkix.Name{Country: []string{"JP"}, CommonName: cn}
-	if cn == "" {
-		subject.CommonName = big.NewInt(p.serial).Text(16) // opaque
-	}
 	tmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(p.serial),
-		Subject:      subject,
+		Subject:      pkix.Name{Country: []string{"JP"}, CommonName: big.NewInt(p.serial).Text(16)},
 		NotBefore:    time.Now().Add(-time.Hour),
 		NotAfter:     time.Now().Add(5 * 365 * 24 * time.Hour),
 		KeyUsage:     x509.KeyUsageDigitalSignature,
 	}
+	if p.Expired {
+		tmpl.NotBefore, tmpl.NotAfter = time.Now().Add(-6*365*24*time.Hour), time.Now().Add(-24*time.Hour)
+	}
+	if facts != nil {
+		san, err := factsSAN(*facts)
+		if err != nil {
+			return nil, err
+		}
+		tmpl.ExtraExtensions = append(tmpl.ExtraExtensions, san)
+	}
 	return x509.CreateCertificate(rand.Reader, tmpl, by.cert, pub, by.key)
+}
+
+// factsSAN is the subject alternative name of a signature certificate.
+func factsSAN(f card.Facts) (pkix.Extension, error) {
+	var names []asn1.RawValue
+	for _, v := range []struct {
+		oid   asn1.ObjectIdentifier
+		value string
+	}{
+		{jpki.OIDName, f.Name},
+		{jpki.OIDBirthDate, "3" + f.BirthDate}, // the era digit comes first
+		{jpki.OIDSex, f.Sex},
+		{jpki.OIDAddress, f.Address},
+		{jpki.OIDNameSubstitutes, "00000"},
+		{jpki.OIDAddressSubstitutes, "0000000000000000000000"},
+	} {
+		n, err := jpki.OtherName(v.oid, v.value)
+		if err != nil {
+			return pkix.Extension{}, err
+		}
+		names = append(names, n)
+	}
+	der, err := asn1.Marshal(names)
+	return pkix.Extension{Id: asn1.ObjectIdentifier{2, 5, 29, 17}, Value: der}, err
 }
 
 // CRL returns a revocation list of the authentication CA revoking the
 // given serial numbers, numbered n.
 func (p *PKI) CRL(n int64, revoked ...*big.Int) ([]byte, error) {
+	return p.auth.crl(n, revoked)
+}
+
+func (c ca) crl(n int64, revoked []*big.Int) ([]byte, error) {
 	var entries []x509.RevocationListEntry
 	for _, s := range revoked {
 		entries = append(entries, x509.RevocationListEntry{SerialNumber: s, RevocationTime: time.Now().Add(-time.Minute)})
@@ -94,5 +136,24 @@ func (p *PKI) CRL(n int64, revoked ...*big.Int) ([]byte, error) {
 		ThisUpdate:                time.Now().Add(-time.Hour),
 		NextUpdate:                time.Now().Add(24 * time.Hour),
 		RevokedCertificateEntries: entries,
-	}, p.auth.cert, p.auth.key)
+	}, c.cert, c.key)
+}
+
+// Verifier returns a verifier that trusts this PKI's two CAs, with
+// revocation lists of both revoking the given serial numbers: what the
+// server and terminals are configured with in tests and the demo.
+func (p *PKI) Verifier(revoked ...*big.Int) (*jpki.Verifier, error) {
+	roots := x509.NewCertPool()
+	crls := &jpki.CRLs{}
+	for _, c := range []ca{p.auth, p.sign} {
+		roots.AddCert(c.cert)
+		der, err := c.crl(1, revoked)
+		if err != nil {
+			return nil, err
+		}
+		if err := crls.Add(der, c.cert); err != nil {
+			return nil, err
+		}
+	}
+	return &jpki.Verifier{Roots: roots, Revocation: crls}, nil
 }

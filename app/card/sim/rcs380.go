@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"sync"
 
-	"smartpass.city/smartpass/app/card/isodep"
 	"smartpass.city/smartpass/app/card/rcs380"
 )
 
@@ -16,26 +15,20 @@ import (
 // The browser's navigator.usb shim and native tests use the same code.
 type RCS380 struct {
 	mu      sync.Mutex
-	card    *Card
-	picc    *isodep.PICC
-	rfOn    bool
-	active  bool // ATTRIB done
+	field   field
 	pending [][]byte
 	// Frames records every frame the host sent, for tests.
 	Frames [][]byte
 }
 
-// pupi is the simulated card's pseudo-unique identifier.
-var pupi = []byte{0x12, 0x34, 0x56, 0x78}
-
 // NewRCS380 returns a reader with c on it (nil: no card).
-func NewRCS380(c *Card) *RCS380 { return &RCS380{card: c} }
+func NewRCS380(c *Card) *RCS380 { return &RCS380{field: field{card: c}} }
 
 // Place puts a card on the reader (nil removes it).
 func (r *RCS380) Place(c *Card) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.card, r.active, r.picc = c, false, nil
+	r.field.place(c)
 }
 
 // Out implements rcs380.USB.
@@ -79,10 +72,10 @@ func (r *RCS380) handle(ctx context.Context, cmd byte, data []byte) []byte {
 	case rcs380.CmdGetFirmware:
 		return []byte{0x11, 0x01}
 	case rcs380.CmdSwitchRF:
-		r.rfOn, r.active, r.picc = false, false, nil
+		r.field.power(false)
 		return []byte{0x00}
 	case rcs380.CmdInSetRF:
-		r.rfOn = true
+		r.field.power(true)
 		return []byte{0x00}
 	case rcs380.CmdSetCommandType, rcs380.CmdInSetProtocol:
 		return []byte{0x00}
@@ -99,25 +92,9 @@ var timeout = []byte{0x80, 0x00, 0x00, 0x00, 0x00}
 
 // commRF answers one frame on the air.
 func (r *RCS380) commRF(ctx context.Context, frame []byte) []byte {
-	ok := func(b []byte) []byte { return append([]byte{0, 0, 0, 0, 0}, b...) }
-	if !r.rfOn || r.card == nil || len(frame) == 0 {
+	resp, err := r.field.Exchange(ctx, frame)
+	if err != nil {
 		return timeout
 	}
-	switch {
-	case !r.active && bytes.Equal(frame, []byte{0x05, 0x00, 0x10}):
-		// ATQB: PUPI, application data, protocol info (106 kbps, FSCI 8 =
-		// 256 bytes, ISO 14443-4; FWI 8).
-		return ok(append(append([]byte{0x50}, pupi...), 0x00, 0x00, 0x00, 0x00, 0x00, 0x81, 0x81))
-	case !r.active && frame[0] == 0x1D && len(frame) == 9 && bytes.Equal(frame[1:5], pupi):
-		r.active = true
-		r.picc = isodep.NewPICC(r.card, 256)
-		return ok([]byte{0x00})
-	case r.active:
-		resp, err := r.picc.Handle(ctx, frame)
-		if err != nil {
-			return timeout // a card that does not understand stays silent
-		}
-		return ok(resp)
-	}
-	return timeout
+	return append([]byte{0, 0, 0, 0, 0}, resp...)
 }

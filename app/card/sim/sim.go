@@ -67,6 +67,9 @@ type Card struct {
 	ef       uint16
 	verified map[uint16]bool
 
+	// ShortOnly makes the card refuse extended-length APDUs (67 00), as
+	// some reader and card pairs do.
+	ShortOnly bool
 	// Violations lists every attempt to reach the individual number.
 	Violations []string
 	// Log holds every command received, hex, for tests.
@@ -85,7 +88,7 @@ func New(pki *PKI, p Persona) (*Card, error) {
 	if err != nil {
 		return nil, err
 	}
-	authCert, err := pki.issue(pki.auth, &authKey.PublicKey, "")
+	authCert, err := pki.issue(pki.auth, &authKey.PublicKey, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -104,7 +107,7 @@ func New(pki *PKI, p Persona) (*Card, error) {
 		if err != nil {
 			return nil, err
 		}
-		signCert, err := pki.issue(pki.sign, &signKey.PublicKey, p.Facts.Name)
+		signCert, err := pki.issue(pki.sign, &signKey.PublicKey, &p.Facts)
 		if err != nil {
 			return nil, err
 		}
@@ -221,7 +224,7 @@ func (c *Card) read(cmd apdu.Command) []byte {
 		return sw(apdu.SWWrongP1P2)
 	}
 	n := cmd.Le
-	if n == apdu.NoLe {
+	if n == apdu.NoLe || (c.ShortOnly && cmd.Extended()) {
 		return sw(apdu.SWWrongLength)
 	}
 	end := min(off+n, len(f.data))
