@@ -1,60 +1,22 @@
 package card_test
 
 import (
-	"bytes"
 	"context"
 	"crypto"
 	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
 	"errors"
-	"sync"
 	"testing"
 
 	"smartpass.city/smartpass/app/card"
 	"smartpass.city/smartpass/app/card/apdu"
+	"smartpass.city/smartpass/app/card/cardtest"
 	"smartpass.city/smartpass/app/card/sim"
 )
 
-var (
-	pkiOnce sync.Once
-	testPKI *sim.PKI
-)
-
-func pki(t *testing.T) *sim.PKI {
-	t.Helper()
-	pkiOnce.Do(func() {
-		var err error
-		if testPKI, err = sim.NewPKI(); err != nil {
-			panic(err)
-		}
-	})
-	return testPKI
-}
-
-var taro = sim.Persona{
-	Facts:        card.Facts{Name: "加賀\u3000太郎", Address: "石川県加賀市大聖寺南町ニ41", BirthDate: "19500101", Sex: "1"},
-	Number:       "123456789018",
-	AuthPIN:      "1234",
-	SignPassword: "KAGA2026",
-}
-
 func newCard(t *testing.T, p sim.Persona) (*sim.Card, *card.Card) {
-	t.Helper()
-	s, err := sim.New(pki(t), p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if len(s.Violations) > 0 {
-			t.Errorf("the individual number was reached: %v", s.Violations)
-		}
-		for _, cmd := range s.Log {
-			if bytes.Contains(cmd, []byte(p.Number)) {
-				t.Errorf("a command carried the individual number: % X", cmd)
-			}
-		}
-	})
+	s := cardtest.Card(t, p)
 	return s, card.New(s)
 }
 
@@ -70,7 +32,7 @@ func verifies(s *sim.Card) int {
 
 func TestJPKIAuthentication(t *testing.T) {
 	ctx := context.Background()
-	s, c := newCard(t, taro)
+	s, c := newCard(t, cardtest.Taro)
 	j, err := card.OpenJPKI(ctx, c)
 	if err != nil {
 		t.Fatal(err)
@@ -83,7 +45,7 @@ func TestJPKIAuthentication(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := cert.CheckSignatureFrom(pki(t).AuthCA()); err != nil {
+	if err := cert.CheckSignatureFrom(cardtest.PKI(t).AuthCA()); err != nil {
 		t.Fatalf("auth certificate not from the test CA: %v", err)
 	}
 	// Tries left, asked twice, cost nothing.
@@ -114,7 +76,7 @@ func TestJPKIAuthentication(t *testing.T) {
 
 func TestPINSafety(t *testing.T) {
 	ctx := context.Background()
-	s, c := newCard(t, taro)
+	s, c := newCard(t, cardtest.Taro)
 	j, _ := card.OpenJPKI(ctx, c)
 
 	// A PIN of the wrong form never reaches the card.
@@ -149,7 +111,7 @@ func TestPINSafety(t *testing.T) {
 
 func TestSignatureCertificate(t *testing.T) {
 	ctx := context.Background()
-	_, c := newCard(t, taro)
+	_, c := newCard(t, cardtest.Taro)
 	j, _ := card.OpenJPKI(ctx, c)
 	if _, err := j.Certificate(ctx, card.EFSignCert); !errors.Is(err, apdu.ErrSecurityStatus) {
 		t.Fatalf("signature certificate before the password: %v, want access denied", err)
@@ -162,12 +124,12 @@ func TestSignatureCertificate(t *testing.T) {
 		t.Fatal(err)
 	}
 	cert, err := x509.ParseCertificate(der)
-	if err != nil || cert.CheckSignatureFrom(pki(t).SignCA()) != nil {
+	if err != nil || cert.CheckSignatureFrom(cardtest.PKI(t).SignCA()) != nil {
 		t.Fatalf("signature certificate: %v", err)
 	}
 
 	// A PIN-less card has no signature certificate.
-	pinless := taro
+	pinless := cardtest.Taro
 	pinless.SignPassword = ""
 	_, c2 := newCard(t, pinless)
 	j2, _ := card.OpenJPKI(ctx, c2)
@@ -178,7 +140,7 @@ func TestSignatureCertificate(t *testing.T) {
 
 func TestCardInfoBasicFour(t *testing.T) {
 	ctx := context.Background()
-	_, c := newCard(t, taro)
+	_, c := newCard(t, cardtest.Taro)
 	ci, err := card.OpenCardInfo(ctx, c)
 	if err != nil {
 		t.Fatal(err)
@@ -196,8 +158,8 @@ func TestCardInfoBasicFour(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if f != taro.Facts {
-		t.Fatalf("BasicFour = %+v, want %+v", f, taro.Facts)
+	if f != cardtest.Taro.Facts {
+		t.Fatalf("BasicFour = %+v, want %+v", f, cardtest.Taro.Facts)
 	}
 }
 
@@ -206,7 +168,7 @@ func TestCardInfoBasicFour(t *testing.T) {
 // saw one (newCard's cleanup).
 func TestFirewall(t *testing.T) {
 	ctx := context.Background()
-	s, c := newCard(t, taro)
+	s, c := newCard(t, cardtest.Taro)
 	if _, err := card.OpenCardInfo(ctx, c); err != nil {
 		t.Fatal(err)
 	}

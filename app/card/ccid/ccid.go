@@ -118,8 +118,6 @@ type Conn struct {
 	usb  USB
 	seq  byte
 	Slot byte
-	// Transfers counts USB transfers, both ways, for the figures.
-	Transfers int
 }
 
 // NewConn returns a connection over usb.
@@ -134,7 +132,6 @@ func (c *Conn) Call(ctx context.Context, typ byte, param [3]byte, data []byte) (
 	if err := c.usb.Out(ctx, out.Encode()); err != nil {
 		return Message{}, fmt.Errorf("ccid: send %02X: %w", typ, err)
 	}
-	c.Transfers++
 	for range maxTimeExt {
 		m, err := c.read(ctx)
 		if err != nil {
@@ -166,7 +163,6 @@ func (c *Conn) read(ctx context.Context) (Message, error) {
 		if err != nil {
 			return Message{}, fmt.Errorf("ccid: read: %w", err)
 		}
-		c.Transfers++
 		if len(part) == 0 {
 			return Message{}, fmt.Errorf("%w: empty transfer", ErrMessage)
 		}

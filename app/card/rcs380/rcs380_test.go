@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"smartpass.city/smartpass/app/card"
+	"smartpass.city/smartpass/app/card/cardtest"
 	"smartpass.city/smartpass/app/card/rcs380"
 	"smartpass.city/smartpass/app/card/sim"
 )
@@ -42,45 +43,30 @@ func TestFrameBytes(t *testing.T) {
 	}
 }
 
-// A whole card session through the simulated reader: activation, the
-// JPKI application, a certificate longer than one frame.
-func TestReaderWithCard(t *testing.T) {
+// A whole JPKI user authentication through the simulated reader:
+// activation, ISO-DEP, a certificate longer than one frame.
+func TestReaderAuthentication(t *testing.T) {
 	ctx := context.Background()
-	pki, err := sim.NewPKI()
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := sim.New(pki, sim.Persona{Facts: card.Facts{Name: "加賀\u3000一郎", BirthDate: "19700101"}, Number: "123456789018", AuthPIN: "1111"})
-	if err != nil {
-		t.Fatal(err)
-	}
 	usb := sim.NewRCS380(nil)
 	if _, err := rcs380.Open(ctx, usb); !errors.Is(err, rcs380.ErrNoCard) {
 		t.Fatalf("Open with no card: %v, want ErrNoCard", err)
 	}
-	usb.Place(c)
-	r, err := rcs380.Open(ctx, usb)
+	usb.Place(cardtest.Card(t, cardtest.Taro))
+	count := &cardtest.USB{Pipe: usb}
+	r, err := rcs380.Open(ctx, count)
 	if err != nil {
 		t.Fatal(err)
 	}
-	j, err := card.OpenJPKI(ctx, card.New(r))
-	if err != nil {
-		t.Fatal(err)
-	}
-	der, err := j.Certificate(ctx, card.EFAuthCert)
-	if err != nil || len(der) < 500 {
-		t.Fatalf("certificate over the reader: %d bytes, %v", len(der), err)
-	}
-	if n, err := j.TriesLeft(ctx, card.AuthKey); err != nil || n != 3 {
-		t.Fatalf("TriesLeft over the reader = %d, %v", n, err)
-	}
-	if len(c.Violations) > 0 {
-		t.Fatal(c.Violations)
+	n := cardtest.Authenticate(t, r, "1234")
+	t.Logf("%d APDUs, %d USB transfers", n, count.N)
+	if n > 12 {
+		t.Errorf("%d APDUs for a user authentication; the aim is at most 12", n)
 	}
 	// The card is lifted off: the next command says so.
 	usb.Place(nil)
-	if _, err := j.TriesLeft(ctx, card.AuthKey); !errors.Is(err, rcs380.ErrNoCard) {
-		t.Fatalf("after the card left: %v, want ErrNoCard", err)
+	j, err := card.OpenJPKI(ctx, card.New(r))
+	if !errors.Is(err, rcs380.ErrNoCard) {
+		t.Fatalf("after the card left: %v, %v, want ErrNoCard", j, err)
 	}
 }
 

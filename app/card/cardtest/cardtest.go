@@ -1,0 +1,120 @@
+// Package cardtest gives the card packages' tests what each of them
+// needs: one simulated JPKI per test binary (RSA keys are slow to make), a
+// resident to put on a card, a simulated card that fails the test if
+// anything reaches the individual number, and the whole JPKI user
+// authentication run over any reader, checked end to end.
+package cardtest
+
+import (
+	"bytes"
+	"context"
+	"sync"
+	"testing"
+
+	"smartpass.city/smartpass/app/card"
+	"smartpass.city/smartpass/app/card/apdu"
+	"smartpass.city/smartpass/app/card/sim"
+	"smartpass.city/smartpass/app/jpki"
+)
+
+var (
+	pkiOnce sync.Once
+	pki     *sim.PKI
+	pkiErr  error
+)
+
+// PKI returns the test binary's simulated JPKI.
+func PKI(t testing.TB) *sim.PKI {
+	t.Helper()
+	pkiOnce.Do(func() { pki, pkiErr = sim.NewPKI() })
+	if pkiErr != nil {
+		t.Fatal(pkiErr)
+	}
+	return pki
+}
+
+// Taro is a resident with every application of the card: PIN 1234,
+// signature password KAGA2026.
+var Taro = sim.Persona{
+	Facts:        card.Facts{Name: "加賀\u3000太郎", Address: "石川県加賀市大聖寺南町ニ41", BirthDate: "19500101", Sex: "1"},
+	Number:       "123456789018",
+	AuthPIN:      "1234",
+	SignPassword: "KAGA2026",
+}
+
+// Card returns a simulated card of p from the test PKI. When the test
+// ends, it fails the test if any command selected or read the individual
+// number, or carried it.
+func Card(t testing.TB, p sim.Persona) *sim.Card {
+	t.Helper()
+	s, err := sim.New(PKI(t), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if len(s.Violations) > 0 {
+			t.Errorf("the individual number was reached: %v", s.Violations)
+		}
+		for _, cmd := range s.Log {
+			if bytes.Contains(cmd, []byte(p.Number)) {
+				t.Errorf("a command carried the individual number: % X", cmd)
+			}
+		}
+	})
+	return s
+}
+
+// Authenticate runs a JPKI user authentication over tr as a terminal
+// does (tries left, then PIN, certificate, signature of a nonce) and
+// checks the result with a verifier of the test PKI. It returns the APDUs
+// it took.
+func Authenticate(t testing.TB, tr apdu.Transceiver, pin string) int {
+	t.Helper()
+	ctx := context.Background()
+	n := &apdu.Counter{T: tr}
+	j, err := card.OpenJPKI(ctx, card.New(n))
+	if err != nil {
+		t.Fatalf("open JPKI: %v", err)
+	}
+	if left, err := j.TriesLeft(ctx, card.AuthKey); err != nil || left < 1 {
+		t.Fatalf("tries left = %d, %v", left, err)
+	}
+	nonce := []byte("a nonce the server issued, 32 b.")
+	der, sig, err := j.Authenticate(ctx, card.AuthKey, pin, nonce)
+	if err != nil {
+		t.Fatalf("authenticate: %v", err)
+	}
+	v, err := PKI(t).Verifier()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := v.Certificate(der)
+	if err != nil {
+		t.Fatalf("the card's certificate: %v", err)
+	}
+	if err := jpki.Signature(cert, nonce, sig); err != nil {
+		t.Fatal(err)
+	}
+	return n.N
+}
+
+// USB counts the transfers, both ways, on a reader's bulk pipes.
+type USB struct {
+	Pipe interface {
+		Out(ctx context.Context, data []byte) error
+		In(ctx context.Context, max int) ([]byte, error)
+	}
+	N int
+}
+
+// Out implements the drivers' USB.
+func (u *USB) Out(ctx context.Context, data []byte) error {
+	u.N++
+	return u.Pipe.Out(ctx, data)
+}
+
+// In implements the drivers' USB.
+func (u *USB) In(ctx context.Context, max int) ([]byte, error) {
+	u.N++
+	return u.Pipe.In(ctx, max)
+}
