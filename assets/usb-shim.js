@@ -1,10 +1,35 @@
-// A test and demo shim of navigator.usb: one Sony RC-S380 whose USB bulk
-// transfers travel over a websocket to the server's simulated reader and
-// card (/demo/usb). The PWA's real WebUSB code runs unchanged on top of it.
-// Like Chrome, it refuses to claim a smart-card (class 0x0B) interface.
+// A test and demo shim of navigator.usb: one simulated card reader whose
+// USB bulk transfers travel over a websocket to the server's simulated
+// reader and card (/demo/usb). The PWA's real WebUSB code runs unchanged
+// on top of it. The reader is picked by the page's ?usb= (remembered in
+// localStorage): rcs380 (default), rcs300, ccid (a generic smart-card
+// reader: like Chrome, the shim refuses to claim its class 0x0B interface
+// for an ordinary page) or ccid-granted (the same reader where the browser
+// grants the class, as in an Isolated Web App).
 (() => {
   "use strict";
-  const url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/demo/usb";
+  const chosen = new URLSearchParams(location.search).get("usb");
+  if (chosen) localStorage.setItem("smartpass.usb", chosen);
+  const kind = localStorage.getItem("smartpass.usb") || "rcs380";
+
+  const bulk = (n, direction) => ({ endpointNumber: n, direction, type: "bulk", packetSize: 64 });
+  const iface = (n, cls, endpoints) => {
+    const alt = { alternateSetting: 0, interfaceClass: cls, endpoints };
+    return { interfaceNumber: n, claimed: false, alternate: alt, alternates: [alt] };
+  };
+  // Descriptors of each reader; endpoint numbers are read by the app from
+  // these, as from a real device.
+  const readers = {
+    rcs380: { server: "rcs380", vendorId: 0x054c, productId: 0x06c1, productName: "RC-S380/S (simulated)",
+      interfaces: [iface(0, 0xff, [bulk(1, "in"), bulk(2, "out")])] },
+    rcs300: { server: "rcs300", vendorId: 0x054c, productId: 0x0dc8, productName: "RC-S300/S (simulated)",
+      interfaces: [iface(0, 0x0b, [bulk(1, "in"), bulk(1, "out")]), iface(1, 0xff, [bulk(2, "in"), bulk(2, "out")])] },
+    ccid: { server: "ccid", vendorId: 0x072f, productId: 0x223b, productName: "ACR1252U (simulated)",
+      interfaces: [iface(0, 0x0b, [bulk(2, "in"), bulk(2, "out")])] },
+  };
+  const granted = kind === "ccid-granted";
+  const spec = readers[granted ? "ccid" : kind] || readers.rcs380;
+  const url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/demo/usb?reader=" + spec.server;
   let socket = null;
   let queue = Promise.resolve();
 
@@ -34,22 +59,28 @@
     return next;
   }
 
-  const iface = (n, cls) => ({ interfaceNumber: n, claimed: false, alternate: { interfaceClass: cls, endpoints: [] }, alternates: [] });
+  const endpoint = (n, direction) => {
+    const i = spec.interfaces.find((x) => x.claimed && x.alternate.endpoints.some((e) => e.endpointNumber === n && e.direction === direction));
+    if (!i) throw new DOMException("The specified endpoint is not part of a claimed and selected alternate interface.", "NotFoundError");
+  };
+  const config = { configurationValue: 1, interfaces: spec.interfaces };
   const device = {
-    vendorId: 0x054c, productId: 0x06c1, productName: "RC-S380/S (simulated)", manufacturerName: "Sony",
+    vendorId: spec.vendorId, productId: spec.productId, productName: spec.productName, manufacturerName: "Smart Pass simulator",
     opened: false,
-    configuration: { configurationValue: 1, interfaces: [iface(0, 0xff)] },
+    configuration: config,
+    configurations: [config],
     async open() { await connect(); this.opened = true; },
     async close() { this.opened = false; if (socket) socket.close(); socket = null; },
     async selectConfiguration() {},
     async claimInterface(n) {
-      const i = this.configuration.interfaces.find((x) => x.interfaceNumber === n);
+      const i = spec.interfaces.find((x) => x.interfaceNumber === n);
       if (!i) throw new DOMException("The interface number provided is not supported by the device in its current configuration.", "NotFoundError");
-      if (i.alternate.interfaceClass === 0x0b) throw new DOMException("The requested interface implements a protected class.", "SecurityError");
+      if (i.alternate.interfaceClass === 0x0b && !granted) throw new DOMException("The requested interface implements a protected class.", "SecurityError");
       i.claimed = true;
     },
     async releaseInterface(n) {},
     async transferOut(ep, data) {
+      endpoint(ep, "out");
       const b = new Uint8Array(data.buffer ? data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) : data);
       const msg = new Uint8Array(1 + b.length);
       msg[0] = 1; msg.set(b, 1);
@@ -57,16 +88,21 @@
       return { status: "ok", bytesWritten: b.length };
     },
     async transferIn(ep, length) {
-      const got = await call(new Uint8Array([2, length >> 8, length & 0xff]));
+      endpoint(ep, "in");
+      const msg = new Uint8Array(5);
+      msg[0] = 2; new DataView(msg.buffer).setUint32(1, length);
+      const got = await call(msg);
       return { status: "ok", data: new DataView(got.buffer, got.byteOffset, got.byteLength) };
     },
   };
+  const matches = (f) => (f.vendorId === undefined || f.vendorId === device.vendorId) &&
+    (f.productId === undefined || f.productId === device.productId) &&
+    (f.classCode === undefined || spec.interfaces.some((i) => i.alternate.interfaceClass === f.classCode));
   Object.defineProperty(navigator, "usb", {
     configurable: true,
     value: {
       async requestDevice(options) {
-        const ok = (options && options.filters || []).some((f) => f.vendorId === device.vendorId && (f.productId === undefined || f.productId === device.productId));
-        if (!ok) throw new DOMException("No device selected.", "NotFoundError");
+        if (!(options && options.filters || []).some(matches)) throw new DOMException("No device selected.", "NotFoundError");
         return device;
       },
       async getDevices() { return [device]; },

@@ -2,9 +2,10 @@ package main
 
 import (
 	"context"
+	"encoding/binary"
+	"fmt"
 	"log/slog"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -14,15 +15,16 @@ import (
 )
 
 // DemoUSBPath is the websocket through which a demo page's navigator.usb
-// shim (assets/usb-shim.js) reaches a simulated RC-S380 with a simulated
+// shim (assets/usb-shim.js) reaches a simulated reader with a simulated
 // card on it: the real WebUSB code path, the reader's real bytes, no
-// hardware. Demo servers only.
+// hardware. ?reader= picks the reader: rcs380 (the default), rcs300 or
+// ccid. Demo servers only.
 const DemoUSBPath = "/demo/usb"
 
 // The shim's messages, one per websocket message, each answered once:
 //
-//	[1] data      transferOut to the reader  -> [0] | [1] error text
-//	[2] max hi lo transferIn from the reader -> [0] data | [1] error text
+//	[1] data            transferOut to the reader  -> [0] | [1] error text
+//	[2] max (4 bytes BE) transferIn from the reader -> [0] data | [1] error text
 const (
 	usbOut = 1
 	usbIn  = 2
@@ -38,23 +40,43 @@ var demoPersona = sim.Persona{
 }
 
 // demoUSB serves DemoUSBPath. Each connection gets its own card, so a
-// blocked PIN in one browser does not block the next visitor.
+// blocked PIN in one browser does not block the next visitor; every card
+// is issued by one demo PKI, which the server's card check trusts.
 type demoUSB struct {
 	logger *slog.Logger
-	once   sync.Once
 	pki    *sim.PKI
-	err    error
+}
+
+func newDemoUSB(logger *slog.Logger) (*demoUSB, error) {
+	pki, err := sim.NewPKI()
+	if err != nil {
+		return nil, fmt.Errorf("demo card PKI: %w", err)
+	}
+	return &demoUSB{logger: logger, pki: pki}, nil
+}
+
+// simReader is a simulated reader's USB side.
+type simReader interface {
+	Out(ctx context.Context, data []byte) error
+	In(ctx context.Context, max int) ([]byte, error)
 }
 
 func (d *demoUSB) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	d.once.Do(func() { d.pki, d.err = sim.NewPKI() })
-	if d.err != nil {
-		http.Error(w, d.err.Error(), http.StatusInternalServerError)
-		return
-	}
 	c, err := sim.New(d.pki, demoPersona)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	var reader simReader
+	switch r.URL.Query().Get("reader") {
+	case "", "rcs380":
+		reader = sim.NewRCS380(c)
+	case "rcs300":
+		reader = sim.NewRCS300(c)
+	case "ccid":
+		reader = sim.NewCCID(c)
+	default:
+		http.Error(w, "unknown simulated reader: use rcs380, rcs300 or ccid", http.StatusBadRequest)
 		return
 	}
 	ws, err := (&websocket.Upgrader{}).Upgrade(w, r, nil)
@@ -62,7 +84,6 @@ func (d *demoUSB) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer ws.Close()
-	reader := sim.NewRCS380(c)
 	ctx := r.Context()
 	for {
 		ws.SetReadDeadline(time.Now().Add(10 * time.Minute))
@@ -70,14 +91,15 @@ func (d *demoUSB) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			break
 		}
-		ws.WriteMessage(websocket.BinaryMessage, d.answer(ctx, reader, msg))
+		ws.WriteMessage(websocket.BinaryMessage, answerUSB(ctx, reader, msg))
 	}
 	if len(c.Violations) > 0 {
 		d.logger.Error("demo card: the individual number was reached", "violations", c.Violations)
 	}
 }
 
-func (d *demoUSB) answer(ctx context.Context, reader *sim.RCS380, msg []byte) []byte {
+// answerUSB carries one shim message to the reader.
+func answerUSB(ctx context.Context, reader simReader, msg []byte) []byte {
 	fail := func(err error) []byte { return append([]byte{1}, err.Error()...) }
 	switch {
 	case len(msg) >= 1 && msg[0] == usbOut:
@@ -85,8 +107,8 @@ func (d *demoUSB) answer(ctx context.Context, reader *sim.RCS380, msg []byte) []
 			return fail(err)
 		}
 		return []byte{0}
-	case len(msg) == 3 && msg[0] == usbIn:
-		b, err := reader.In(ctx, int(msg[1])<<8|int(msg[2]))
+	case len(msg) == 5 && msg[0] == usbIn:
+		b, err := reader.In(ctx, int(binary.BigEndian.Uint32(msg[1:])))
 		if err != nil {
 			return fail(err)
 		}

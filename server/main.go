@@ -55,6 +55,11 @@ type config struct {
 	demo    bool
 	tlsCert string
 	tlsKey  string
+	// jpkiRoots and jpkiCRLs are the JPKI trust anchors and revocation
+	// lists cards are checked against (a demo server uses its own test
+	// PKI when none are given).
+	jpkiRoots string
+	jpkiCRLs  []string
 }
 
 func newFlags(name string) *flag.FlagSet {
@@ -112,6 +117,11 @@ func serve(args []string, logger *slog.Logger) error {
 	fs.BoolVar(&c.demo, "demo", false, "seed demo facilities into an empty store, and hand out enrollment codes for them at "+syncproto.DemoCodesPath)
 	fs.StringVar(&c.tlsCert, "tls-cert", "", "TLS certificate file (PEM); with -tls-key, serve HTTPS")
 	fs.StringVar(&c.tlsKey, "tls-key", "", "TLS private key file (PEM)")
+	fs.StringVar(&c.jpkiRoots, "jpki-roots", "", "JPKI CA certificates (PEM) that My Number Cards are verified against")
+	fs.Func("jpki-crl", "a JPKI revocation list (DER or PEM), signed by one of -jpki-roots; repeat for each CA", func(f string) error {
+		c.jpkiCRLs = append(c.jpkiCRLs, f)
+		return nil
+	})
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -167,12 +177,27 @@ func run(ctx context.Context, c config, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	cards := &cardCheck{audit: auditLog, logger: logger}
+	if cards.v, err = loadVerifier(c.jpkiRoots, c.jpkiCRLs); err != nil {
+		return err
+	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /sync", h)
 	mux.Handle("POST "+syncproto.RegisterPath, newRegistrar(reg, auditLog, logger))
+	mux.HandleFunc("POST "+syncproto.CardNoncePath, cards.nonce)
+	mux.HandleFunc("POST "+syncproto.CardVerifyPath, cards.verify)
 	if c.demo {
+		usb, err := newDemoUSB(logger)
+		if err != nil {
+			return err
+		}
+		if cards.v == nil { // the demo's cards are from the demo PKI
+			if cards.v, err = usb.pki.Verifier(); err != nil {
+				return err
+			}
+		}
 		mux.HandleFunc("GET "+syncproto.DemoCodesPath, demoCodes(reg, fac))
-		mux.Handle("GET "+DemoUSBPath, &demoUSB{logger: logger})
+		mux.Handle("GET "+DemoUSBPath, usb)
 	}
 	mux.HandleFunc("GET /healthz", health(log, h, web))
 	mux.Handle("/", logErrors(web.handler(c.demo), logger))

@@ -140,18 +140,7 @@ func Register(ctx context.Context, client *http.Client, base string, req Registe
 // response, or the server's refusal as an *Error. The browser, which
 // posts with its own fetch, shares it with Register.
 func RegisterAnswer(status int, body []byte) (RegisterResponse, error) {
-	if status != http.StatusOK {
-		var ef Error
-		if json.Unmarshal(body, &ef) == nil && ef.Code != "" {
-			return RegisterResponse{}, &ef
-		}
-		return RegisterResponse{}, fmt.Errorf("syncproto: register: HTTP %d %s", status, http.StatusText(status))
-	}
-	var out RegisterResponse
-	if err := json.Unmarshal(body, &out); err != nil {
-		return RegisterResponse{}, fmt.Errorf("syncproto: register: %w: %v", ErrMalformed, err)
-	}
-	return out, nil
+	return answer[RegisterResponse]("register", status, body)
 }
 
 // DemoCodesPath serves, on a demo server only, a fresh enrollment code for

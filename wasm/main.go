@@ -56,7 +56,7 @@ func start(ctx context.Context) error {
 		return err
 	}
 	d := &device{ctx: ctx, store: store, keys: keys, eng: eng, enr: e, ok: ok}
-	ui.Register(eng, d, usbReader{}, faces{})
+	ui.Register(eng, d, usbReader{}, cardServer{}, faces{})
 	if ok {
 		d.run()
 	}
@@ -148,7 +148,37 @@ func register(ctx context.Context, req syncproto.RegisterRequest) (syncproto.Reg
 // usbReader is the card reader over WebUSB (ui.Reader).
 type usbReader struct{}
 
-func (usbReader) Connect(ctx context.Context) (apdu.Transceiver, error) { return webusb.Connect(ctx) }
+func (usbReader) Connect(ctx context.Context) (apdu.Transceiver, error) {
+	c, err := webusb.Connect(ctx)
+	if err != nil {
+		return nil, err // not a nil *webusb.Conn in a non-nil interface
+	}
+	return c, nil
+}
+
+// cardServer is the server's card check over the browser's fetch
+// (ui.CardChecker).
+type cardServer struct{}
+
+func (cardServer) CardNonce(ctx context.Context) ([]byte, error) {
+	status, body, err := fetch.Do(ctx, "POST", origin("http")+syncproto.CardNoncePath, []byte("{}"))
+	if err != nil {
+		return nil, err
+	}
+	return syncproto.CardNonceAnswer(status, body)
+}
+
+func (cardServer) CheckCard(ctx context.Context, p syncproto.CardProof) (syncproto.CardResult, error) {
+	b, err := json.Marshal(p)
+	if err != nil {
+		return syncproto.CardResult{}, err
+	}
+	status, body, err := fetch.Do(ctx, "POST", origin("http")+syncproto.CardVerifyPath, b)
+	if err != nil {
+		return syncproto.CardResult{}, err
+	}
+	return syncproto.CardAnswer(status, body)
+}
 
 // faces is the camera and the face model download (ui.Faces).
 type faces struct{}

@@ -2,16 +2,15 @@ package ui
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
-	"fmt"
+	"time"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
 	"smartpass.city/smartpass/app/card"
 	"smartpass.city/smartpass/app/card/apdu"
-	"smartpass.city/smartpass/app/card/rcs380"
 	"smartpass.city/smartpass/app/card/reader"
+	"smartpass.city/smartpass/syncproto"
 )
 
 // Reader connects to a USB card reader with a card on it (wasm/webusb).
@@ -19,22 +18,43 @@ type Reader interface {
 	Connect(ctx context.Context) (apdu.Transceiver, error)
 }
 
+// CardChecker is the server's check of what a card proves: a nonce for
+// the card to sign, then the verification of its certificate and
+// signature.
+type CardChecker interface {
+	CardNonce(ctx context.Context) ([]byte, error)
+	CheckCard(ctx context.Context, p syncproto.CardProof) (syncproto.CardResult, error)
+}
+
+// transfers is what a WebUSB connection reports about itself.
+type transfers interface{ Transfers() int }
+
+// cardTimeout bounds one step with the card (connect, or PIN and
+// signature): a reader that stops answering gets a message, not a
+// spinner for ever.
+const cardTimeout = 30 * time.Second
+
 // cardPage checks a My Number Card with its 4-digit PIN: the card path of
 // the identify screen. It shows the tries left before asking, warns
 // before the last one, sends each PIN only when the person presses the
 // button, and tells a person with a blocked PIN where to have it reset.
+// The card then signs a nonce of the server, which verifies certificate
+// and signature.
 type cardPage struct {
 	app.Compo
 	live
-	reader Reader
+	reader  Reader
+	checker CardChecker
 
 	busy    bool
+	conn    apdu.Transceiver
+	apdus   *apdu.Counter
 	jpki    *card.JPKI
 	tries   int // -1: not read yet
 	blocked bool
 	pin     string
 	errMsg  string
-	serial  string
+	result  *syncproto.CardResult
 }
 
 func (p *cardPage) OnMount(ctx app.Context) {
@@ -52,7 +72,7 @@ func (p *cardPage) Render() app.UI {
 			return app.Button().ID("connect").Disabled(p.busy).Text(p.tr("card.connect")).
 				OnClick(func(ctx app.Context, e app.Event) { p.connect() })
 		}),
-		app.If(p.jpki != nil && p.serial == "" && !p.blocked, func() app.UI {
+		app.If(p.jpki != nil && p.result == nil && !p.blocked, func() app.UI {
 			return app.Form().ID("pin-form").Class("card").OnSubmit(func(ctx app.Context, e app.Event) {
 				e.PreventDefault()
 				p.verify()
@@ -68,16 +88,35 @@ func (p *cardPage) Render() app.UI {
 				app.Div().Class("actions").Body(app.Button().ID("verify").Type("submit").Disabled(p.busy).Text(p.tr("card.verify"))),
 			)
 		}),
+		app.If(p.busy && p.jpki != nil, func() app.UI {
+			return app.P().ID("card-busy").Class("hint").Attr("role", "status").Text(p.tr("card.busy"))
+		}),
 		app.If(p.blocked, func() app.UI {
 			return app.P().ID("blocked").Class("banner").Attr("role", "alert").Text(p.tr("card.blocked"))
 		}),
 		app.If(p.errMsg != "", func() app.UI {
 			return app.P().ID("card-error").Class("error").Attr("role", "alert").Text(p.errMsg)
 		}),
-		app.If(p.serial != "", func() app.UI {
-			return app.P().ID("card-ok").Class("notice").Attr("role", "status").Text(p.tr("card.ok", p.serial))
+		app.If(p.result != nil, func() app.UI {
+			n, usb := p.counts()
+			return app.Div().ID("card-ok").Class("notice").Attr("role", "status").
+				Attr("data-apdus", n).Attr("data-transfers", usb).Body(
+				app.P().Text(p.tr("card.ok", p.result.Serial)),
+				app.P().Class("hint").Text(p.tr("card.counts", n, usb)),
+			)
 		}),
 	)
+}
+
+// counts are the APDUs and USB transfers since the reader was connected.
+func (p *cardPage) counts() (apdus, usb int) {
+	if p.apdus != nil {
+		apdus = p.apdus.N
+	}
+	if t, ok := p.conn.(transfers); ok {
+		usb = t.Transfers()
+	}
+	return apdus, usb
 }
 
 // connect reaches the reader and reads the PIN's tries left; it uses no
@@ -88,20 +127,26 @@ func (p *cardPage) connect() {
 	}
 	p.busy, p.errMsg = true, ""
 	p.later(func() func() {
+		ctx, cancel := context.WithTimeout(p.page, cardTimeout)
+		defer cancel()
+		var conn apdu.Transceiver
+		var counter *apdu.Counter
 		j, tries, err := func() (*card.JPKI, int, error) {
-			t, err := p.reader.Connect(p.page)
+			var err error
+			if conn, err = p.reader.Connect(ctx); err != nil {
+				return nil, 0, err
+			}
+			counter = &apdu.Counter{T: conn}
+			j, err := card.OpenJPKI(ctx, card.New(counter))
 			if err != nil {
 				return nil, 0, err
 			}
-			j, err := card.OpenJPKI(p.page, card.New(t))
-			if err != nil {
-				return nil, 0, err
-			}
-			n, err := j.TriesLeft(p.page, card.AuthKey)
+			n, err := j.TriesLeft(ctx, card.AuthKey)
 			return j, n, err
 		}()
 		return func() {
 			p.busy = false
+			p.conn, p.apdus = conn, counter
 			if errors.Is(err, apdu.ErrPINBlocked) {
 				p.jpki, p.blocked = j, true
 				return
@@ -116,29 +161,40 @@ func (p *cardPage) connect() {
 	})
 }
 
-// verify sends the typed PIN, once.
+// verify asks the server for a nonce, then sends the typed PIN to the
+// card, once, has the card sign the nonce and the server verify it. With
+// no nonce (the server unreachable) the PIN is not sent: no try is used
+// for nothing.
 func (p *cardPage) verify() {
 	if p.busy {
+		return
+	}
+	if err := card.CheckPINFormat(card.AuthKey, p.pin); err != nil {
+		p.errMsg, p.pin = p.cardError(err), ""
 		return
 	}
 	pin := p.pin
 	p.busy, p.errMsg, p.pin = true, "", ""
 	p.later(func() func() {
-		err := p.jpki.Verify(p.page, card.AuthKey, pin)
-		var serial string
-		if err == nil {
-			var der []byte
-			if der, err = p.jpki.Certificate(p.page, card.EFAuthCert); err == nil {
-				sum := sha256.Sum256(der)
-				serial = fmt.Sprintf("%X", sum[:4]) // a short fingerprint for the screen
+		ctx, cancel := context.WithTimeout(p.page, cardTimeout)
+		defer cancel()
+		res, err := func() (syncproto.CardResult, error) {
+			nonce, err := p.checker.CardNonce(ctx)
+			if err != nil {
+				return syncproto.CardResult{}, errNoNonce{err}
 			}
-		}
+			cert, sig, err := p.jpki.Authenticate(ctx, card.AuthKey, pin, nonce)
+			if err != nil {
+				return syncproto.CardResult{}, err
+			}
+			return p.checker.CheckCard(ctx, syncproto.CardProof{Nonce: nonce, Cert: cert, Sig: sig})
+		}()
 		return func() {
 			p.busy = false
 			var wp *apdu.WrongPINError
 			switch {
 			case err == nil:
-				p.serial = serial
+				p.result = &res
 			case errors.As(err, &wp) && wp.Remaining == 0, errors.Is(err, apdu.ErrPINBlocked):
 				p.blocked = true
 			case errors.As(err, &wp):
@@ -151,12 +207,30 @@ func (p *cardPage) verify() {
 	})
 }
 
+// errNoNonce: the server gave no nonce, so the PIN was not sent.
+type errNoNonce struct{ err error }
+
+func (e errNoNonce) Error() string { return "card: no nonce from the server: " + e.err.Error() }
+func (e errNoNonce) Unwrap() error { return e.err }
+
+// cardError says what went wrong in words for the person at the reader.
 func (p *cardPage) cardError(err error) string {
+	var refusal *syncproto.Error
+	var noNonce errNoNonce
 	switch {
+	case errors.As(err, &refusal):
+		if _, ok := text["card.refused."+refusal.Code]; ok {
+			return p.tr("card.refused." + refusal.Code)
+		}
+		return p.tr("card.err.other")
+	case errors.As(err, &noNonce):
+		return p.tr("card.err.server")
 	case errors.Is(err, card.ErrPINFormat):
 		return p.tr("card.err.format")
-	case errors.Is(err, rcs380.ErrNoCard):
+	case errors.Is(err, reader.ErrNoCard):
 		return p.tr("card.err.nocard")
+	case errors.Is(err, reader.ErrGarbled), errors.Is(err, context.DeadlineExceeded):
+		return p.tr("card.err.readerfail")
 	case errors.Is(err, reader.ErrClassReserved), errors.Is(err, reader.ErrUnsupported):
 		return p.tr("card.err.reader")
 	}

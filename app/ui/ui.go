@@ -37,10 +37,11 @@ type Device interface {
 }
 
 // Register routes every page of the PWA to its component, all over s, d,
-// the card reader r and the camera and face model f.
-func Register(s Sync, d Device, r Reader, f Faces) {
+// the card reader r and the server's card check c, and the camera and
+// face model f.
+func Register(s Sync, d Device, r Reader, c CardChecker, f Faces) {
 	l := func() live { return live{sync: s, dev: d} }
-	app.Route(route.Card, func() app.Composer { return &cardPage{live: l(), reader: r} })
+	app.Route(route.Card, func() app.Composer { return &cardPage{live: l(), reader: r, checker: c} })
 	app.Route(route.Home, func() app.Composer { return &homePage{live: l()} })
 	app.Route(route.Setup, func() app.Composer { return &setupPage{live: l()} })
 	app.Route(route.Shelter, func() app.Composer { return &shelterPage{live: l()} })

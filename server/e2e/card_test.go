@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +13,11 @@ import (
 
 	"smartpass.city/smartpass/server/serverproc"
 )
+
+// triesAre is a script that is true when the page shows n tries left.
+func triesAre(n string) string {
+	return `(document.querySelector("#tries") || {}).textContent === "残り` + n + `回まで入力できます。"`
+}
 
 // enterPIN types a PIN and presses 確認する.
 func enterPIN(t *testing.T, ctx context.Context, pin string) {
@@ -34,9 +40,6 @@ func TestCardOverWebUSB(t *testing.T) {
 	base := "http://" + addr
 	srv := startServer(t, addr, t.TempDir())
 	tab := browser(t)
-	triesAre := func(n string) string {
-		return `(document.querySelector("#tries") || {}).textContent === "残り` + n + `回まで入力できます。"`
-	}
 	run(t, tab, "connect the reader", 60*time.Second,
 		chromedp.Navigate(base+"/card"),
 		chromedp.WaitVisible(chromedp.ID("connect")),
@@ -78,5 +81,64 @@ func TestCardOverWebUSB(t *testing.T) {
 	time.Sleep(200 * time.Millisecond)
 	if strings.Contains(srv.Log(), "individual number was reached") {
 		t.Fatalf("the demo card saw its number touched:\n%s", srv.Log())
+	}
+}
+
+// TestCardReaders: the whole card path through each reader's own USB
+// protocol, from the PWA's WebUSB code through the shim to the simulated
+// reader and card: select, tries left, a wrong PIN, the right PIN,
+// certificate, signature of the server's nonce, and the server's
+// verification. A generic CCID reader works where the browser grants its
+// class and is refused with a clear message where it does not (Chrome,
+// an ordinary page). The APDUs and USB transfers of each session are
+// logged (go test -v) for the README.
+func TestCardReaders(t *testing.T) {
+	addr := serverproc.FreeAddr(t)
+	base := "http://" + addr
+	srv := startServer(t, addr, t.TempDir())
+	for _, kind := range []string{"rcs380", "rcs300", "ccid-granted"} {
+		t.Run(kind, func(t *testing.T) {
+			tab := browser(t)
+			run(t, tab, "connect the reader", 60*time.Second,
+				chromedp.Navigate(base+"/card?usb="+kind),
+				chromedp.WaitVisible(chromedp.ID("connect")),
+				chromedp.Click(chromedp.ID("connect")),
+			)
+			waitJS(t, tab, "3 tries shown before any PIN", triesAre("3"), 30*time.Second)
+			enterPIN(t, tab, "9999")
+			waitJS(t, tab, "2 tries after a wrong PIN", triesAre("2"), 20*time.Second)
+			enterPIN(t, tab, "1234")
+			waitJS(t, tab, "the card verified by the server", `!!document.querySelector("#card-ok")`, 30*time.Second)
+			apdus := get(t, tab, "APDUs", eval[string](`document.querySelector("#card-ok").dataset.apdus`))
+			usb := get(t, tab, "transfers", eval[string](`document.querySelector("#card-ok").dataset.transfers`))
+			text := get(t, tab, "result", eval[string](`document.querySelector("#card-ok").textContent`))
+			t.Logf("%s: %s APDUs, %s USB transfers for connect, a wrong PIN and a user authentication; page: %q", kind, apdus, usb, text)
+			if n, err := strconv.Atoi(apdus); err != nil || n > 12 || n < 9 {
+				t.Errorf("%s APDUs: want 9 to 12 (a wrong PIN included)", apdus)
+			}
+			if n, err := strconv.Atoi(usb); err != nil || n < 2 {
+				t.Errorf("%s USB transfers", usb)
+			}
+			if !strings.Contains(text, "カードを確認しました") {
+				t.Errorf("the page says %q", text)
+			}
+		})
+	}
+	t.Run("ccid in an ordinary page", func(t *testing.T) {
+		tab := browser(t)
+		run(t, tab, "connect the reader", 60*time.Second,
+			chromedp.Navigate(base+"/card?usb=ccid"),
+			chromedp.WaitVisible(chromedp.ID("connect")),
+			chromedp.Click(chromedp.ID("connect")),
+		)
+		waitJS(t, tab, "the reader refused in words", `(document.querySelector("#card-error") || {}).textContent.includes("RC-S380またはRC-S300")`, 30*time.Second)
+	})
+	time.Sleep(200 * time.Millisecond)
+	log := srv.Log()
+	if strings.Contains(log, "individual number was reached") {
+		t.Fatalf("a demo card saw its number touched:\n%s", log)
+	}
+	if strings.Contains(log, "card verification refused") {
+		t.Fatalf("the server refused a good card:\n%s", log)
 	}
 }

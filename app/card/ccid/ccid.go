@@ -23,6 +23,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+
+	"smartpass.city/smartpass/app/card/reader"
 )
 
 // Message types (CCID 1.1 §6).
@@ -55,7 +57,7 @@ type Message struct {
 }
 
 // ErrMessage is wrapped for bytes that are not a CCID message.
-var ErrMessage = errors.New("ccid: malformed message")
+var ErrMessage = fmt.Errorf("ccid: malformed message: %w", reader.ErrGarbled)
 
 // Encode returns the message's bytes.
 func (m Message) Encode() []byte {
@@ -96,7 +98,7 @@ const (
 var (
 	// ErrNoCard: no card on the reader, or it stopped answering (taken
 	// away mid-exchange).
-	ErrNoCard = errors.New("ccid: no card on the reader")
+	ErrNoCard = fmt.Errorf("ccid: %w", reader.ErrNoCard)
 	// ErrFailed: the reader reports the command failed (bError says how).
 	ErrFailed = errors.New("ccid: the reader reports the command failed")
 )

@@ -30,6 +30,7 @@ import (
 	"fmt"
 
 	"smartpass.city/smartpass/app/card/ccid"
+	"smartpass.city/smartpass/app/card/reader"
 	"smartpass.city/smartpass/app/card/tlv"
 )
 
@@ -65,9 +66,9 @@ const transceiveTimeout = 2_000_000
 // Errors. Use errors.Is.
 var (
 	// ErrNoCard: no card answered (none on the reader, or taken away).
-	ErrNoCard = errors.New("rcs300: no card on the reader")
+	ErrNoCard = fmt.Errorf("rcs300: %w", reader.ErrNoCard)
 	// ErrAnswer: an answer that is not what the reader sends.
-	ErrAnswer = errors.New("rcs300: malformed answer from the reader")
+	ErrAnswer = fmt.Errorf("rcs300: malformed answer: %w", reader.ErrGarbled)
 )
 
 // Reader is an RC-S300 with a Type B card activated: an

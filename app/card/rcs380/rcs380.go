@@ -22,6 +22,7 @@ import (
 	"fmt"
 
 	"smartpass.city/smartpass/app/card/isodep"
+	"smartpass.city/smartpass/app/card/reader"
 )
 
 // USB ids of the RC-S380 models.
@@ -56,8 +57,8 @@ var ACK = []byte{0x00, 0x00, 0xFF, 0x00, 0xFF, 0x00}
 
 // Errors. Use errors.Is.
 var (
-	ErrFrame  = errors.New("rcs380: malformed frame")
-	ErrNoCard = errors.New("rcs380: no card on the reader")
+	ErrFrame  = fmt.Errorf("rcs380: malformed frame: %w", reader.ErrGarbled)
+	ErrNoCard = fmt.Errorf("rcs380: %w", reader.ErrNoCard)
 	ErrRF     = errors.New("rcs380: radio error")
 )
 
