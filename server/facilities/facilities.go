@@ -28,7 +28,10 @@ func Put(ctx context.Context, log *oplog.Log, fs ...facility.Facility) error {
 	if err != nil {
 		return fmt.Errorf("facilities: put: %w", err)
 	}
-	clock := hlc.New(nil, 0)
+	clock, err := Clock(log)
+	if err != nil {
+		return fmt.Errorf("facilities: put: %w", err)
+	}
 	var ops []syncproto.Op
 	for i, f := range fs {
 		if err := f.Validate(); err != nil {
@@ -46,6 +49,21 @@ func Put(ctx context.Context, log *oplog.Log, fs ...facility.Facility) error {
 	return nil
 }
 
+// Clock returns a clock for the server's next ops on the public feed,
+// past every op already there: a record written in the same millisecond
+// as the one it replaces must still fold after it.
+func Clock(log *oplog.Log) (*hlc.Clock, error) {
+	ops, err := public(log)
+	if err != nil {
+		return nil, err
+	}
+	var last hlc.Timestamp
+	for _, op := range ops {
+		last = max(last, op.HLC)
+	}
+	return hlc.New(nil, last), nil
+}
+
 // SeedDemo writes the demo facilities into an empty log. A log that holds
 // anything is left alone, so restarting with -demo never duplicates.
 func SeedDemo(ctx context.Context, log *oplog.Log) error {
@@ -58,6 +76,15 @@ func SeedDemo(ctx context.Context, log *oplog.Log) error {
 // Current returns the facilities as the log has them now, folded from the
 // public feed by the same code the devices use.
 func Current(log *oplog.Log) (map[string]facility.Facility, error) {
+	ops, err := public(log)
+	if err != nil {
+		return nil, err
+	}
+	return state.Fold(ops).Facilities, nil
+}
+
+// public reads the whole public feed: a few records per facility.
+func public(log *oplog.Log) ([]syncproto.Op, error) {
 	var ops []syncproto.Op
 	for after := uint64(0); ; {
 		batch, err := log.Since(scope.FeedPublic, after, 1024, 8<<20)
@@ -65,10 +92,9 @@ func Current(log *oplog.Log) (map[string]facility.Facility, error) {
 			return nil, fmt.Errorf("facilities: read: %w", err)
 		}
 		if len(batch) == 0 {
-			break
+			return ops, nil
 		}
 		ops = append(ops, batch...)
 		after = batch[len(batch)-1].Global
 	}
-	return state.Fold(ops).Facilities, nil
 }
