@@ -24,6 +24,7 @@
 package rcs300
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -136,12 +137,28 @@ func (r *Reader) escape(ctx context.Context, cmd []byte) ([]tlv.TLV, error) {
 		return nil, ErrNoCard
 	}
 	if err != nil {
-		return nil, fmt.Errorf("rcs300: %02X %02X: %w", cmd[1], cmd[len(cmd)-1], err)
+		return nil, fmt.Errorf("rcs300: %s: %w", name(cmd), err)
 	}
 	if m.Type != ccid.EscapeResp {
 		return nil, fmt.Errorf("%w: message %02X to an escape", ErrAnswer, m.Type)
 	}
 	return ParseAnswer(m.Data)
+}
+
+// name says which pseudo-APDU cmd is, for errors.
+func name(cmd []byte) string {
+	for _, c := range []struct {
+		cmd  []byte
+		name string
+	}{
+		{StartSession, "start session"}, {EndSession, "end session"}, {RFOff, "radio off"},
+		{RFOn, "radio on"}, {SwitchTypeB4, "switch to Type B"},
+	} {
+		if bytes.Equal(cmd, c.cmd) {
+			return c.name
+		}
+	}
+	return "transceive"
 }
 
 // ParseAnswer reads a pseudo-APDU's answer: data objects and the final
