@@ -1,7 +1,10 @@
 package main
 
 import (
-	"crypto/x509"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
@@ -10,23 +13,117 @@ import (
 	"net/http"
 	"os"
 
+	"smartpass.city/smartpass/app/hlc"
 	"smartpass.city/smartpass/app/jpki"
 	"smartpass.city/smartpass/server/audit"
+	"smartpass.city/smartpass/server/facilities"
+	"smartpass.city/smartpass/server/oplog"
 	"smartpass.city/smartpass/syncproto"
 )
 
 // cardCheck serves the JPKI check of a My Number Card
 // (syncproto.CardNoncePath, CardVerifyPath): a nonce, then the card's
-// certificate and its signature over that nonce, verified against the
+// certificate and signature over that nonce, verified against the
 // configured trust anchors and revocation data. Every verification,
 // passed or refused, is audited by the certificate's serial number
 // (never the holder's name: a user-authentication certificate does not
-// carry one).
+// carry one). It also checks again, as they sync, the cards terminals
+// checked while offline (recheck).
 type cardCheck struct {
 	v      *jpki.Verifier // nil: no anchors configured
+	log    *oplog.Log
 	nonces jpki.Nonces
 	audit  *audit.Log
 	logger *slog.Logger
+}
+
+// newCardCheck returns the card check of anchors (nil: none configured)
+// and publishes them to every device, so terminals check cards offline.
+func newCardCheck(ctx context.Context, log *oplog.Log, anchors *jpki.Anchors, a *audit.Log, logger *slog.Logger) (*cardCheck, error) {
+	cc := &cardCheck{log: log, audit: a, logger: logger}
+	if anchors == nil {
+		return cc, nil
+	}
+	var err error
+	if cc.v, err = anchors.Verifier(); err != nil {
+		return nil, err
+	}
+	return cc, publishAnchors(ctx, log, *anchors, logger)
+}
+
+// Private record kinds of the card check.
+const (
+	recAnchors = "jpki.anchors"    // id "published": the hash of the anchors last published
+	recNonce   = "jpki.card-nonce" // by a terminal's nonce: the op that used it
+)
+
+// publishAnchors writes anchors as the server's next op on the public
+// feed, unless they are what it published last.
+func publishAnchors(ctx context.Context, log *oplog.Log, anchors jpki.Anchors, logger *slog.Logger) error {
+	body, err := json.Marshal(anchors)
+	if err != nil {
+		return err
+	}
+	if len(body) > syncproto.MaxOpBody {
+		logger.Warn("JPKI anchors and revocation lists are too large to send to terminals: they cannot check cards while offline", "bytes", len(body), "max", syncproto.MaxOpBody)
+		return nil
+	}
+	sum := sha256.Sum256(body)
+	var same bool
+	if err := log.View(func(tx *oplog.Tx) error {
+		v, err := tx.Get(recAnchors, "published")
+		same = err == nil && bytes.Equal(v, sum[:])
+		return nil
+	}); err != nil || same {
+		return err
+	}
+	mark, err := log.Mark(facilities.Device)
+	if err != nil {
+		return fmt.Errorf("publish JPKI anchors: %w", err)
+	}
+	clock, err := facilities.Clock(log)
+	if err != nil {
+		return fmt.Errorf("publish JPKI anchors: %w", err)
+	}
+	op := syncproto.Op{Seq: mark + 1, HLC: clock.Now(), Kind: jpki.OpAnchors, Body: body}
+	if _, err := log.Append(ctx, facilities.Device, []syncproto.Op{op}); err != nil {
+		return fmt.Errorf("publish JPKI anchors: %w", err)
+	}
+	return log.Update(func(tx *oplog.Tx) error { return tx.Put(recAnchors, "published", sum[:]) })
+}
+
+// recheck is the hub's Verify: a card a terminal accepted offline is
+// verified again, as of when it was checked, and its nonce must not have
+// been used by another check (a replayed proof).
+func (cc *cardCheck) recheck(device string, op syncproto.Op) error {
+	if op.Kind != jpki.OpChecked {
+		return nil
+	}
+	var c jpki.Checked
+	if err := json.Unmarshal(op.Body, &c); err != nil {
+		return fmt.Errorf("%w: %v", jpki.ErrInvalid, err)
+	}
+	if c.Outcome != jpki.Accepted {
+		return nil // a refusal claims nothing
+	}
+	if cc.v == nil {
+		return errors.New("this server has no JPKI trust anchors to check the card again")
+	}
+	if err := cc.v.Recheck(c, hlc.Wall(op.HLC)); err != nil {
+		return err
+	}
+	id := hex.EncodeToString(c.Nonce)
+	use := fmt.Sprintf("%s/%d", device, op.Seq)
+	return cc.log.Update(func(tx *oplog.Tx) error {
+		prev, err := tx.Get(recNonce, id)
+		switch {
+		case err == nil && string(prev) != use: // the same op sent again is no replay
+			return fmt.Errorf("%w: the card's proof was presented before (%s)", jpki.ErrNonce, prev)
+		case err != nil && !errors.Is(err, oplog.ErrNotFound):
+			return err
+		}
+		return tx.Put(recNonce, id, []byte(use))
+	})
 }
 
 func (cc *cardCheck) nonce(w http.ResponseWriter, r *http.Request) {
@@ -55,7 +152,7 @@ func (cc *cardCheck) verify(w http.ResponseWriter, r *http.Request) {
 		serial = "unknown"
 	}
 	if err != nil {
-		code := cardCode(err)
+		code := jpki.Code(err)
 		cc.audit.Note(r.RemoteAddr, "card.verify.refused", "jpki:"+serial, code)
 		cc.logger.Warn("card verification refused", "remote", r.RemoteAddr, "serial", serial, "err", err)
 		writeRefusal(w, http.StatusForbidden, code, err.Error())
@@ -83,29 +180,10 @@ func (cc *cardCheck) check(p syncproto.CardProof) (syncproto.CardResult, error) 
 	return res, nil
 }
 
-// cardCode is the refusal code of a verification error.
-func cardCode(err error) string {
-	for _, c := range []struct {
-		err  error
-		code string
-	}{
-		{jpki.ErrNonce, syncproto.CodeCardNonce},
-		{jpki.ErrExpired, syncproto.CodeCardExpired},
-		{jpki.ErrRevoked, syncproto.CodeCardRevoked},
-		{jpki.ErrSignature, syncproto.CodeCardSignature},
-		{jpki.ErrNoStatus, syncproto.CodeCardNoStatus},
-	} {
-		if errors.Is(err, c.err) {
-			return c.code
-		}
-	}
-	return syncproto.CodeCardUntrusted
-}
-
-// loadVerifier reads the JPKI trust anchors (PEM certificates) and
+// loadAnchors reads the JPKI trust anchors (PEM certificates) and
 // revocation lists (DER or PEM, each signed by one of the anchors) a
-// production server checks cards against. No roots: no verifier.
-func loadVerifier(rootsFile string, crlFiles []string) (*jpki.Verifier, error) {
+// production server checks cards against. No roots: no anchors.
+func loadAnchors(rootsFile string, crlFiles []string) (*jpki.Anchors, error) {
 	if rootsFile == "" {
 		if len(crlFiles) > 0 {
 			return nil, errors.New("-jpki-crl needs -jpki-roots: a CRL is checked against its CA")
@@ -116,22 +194,13 @@ func loadVerifier(rootsFile string, crlFiles []string) (*jpki.Verifier, error) {
 	if err != nil {
 		return nil, fmt.Errorf("JPKI roots: %w", err)
 	}
-	var roots []*x509.Certificate
+	a := &jpki.Anchors{}
 	for block, rest := pem.Decode(b); block != nil; block, rest = pem.Decode(rest) {
-		c, err := x509.ParseCertificate(block.Bytes)
-		if err != nil {
-			return nil, fmt.Errorf("JPKI roots %s: %w", rootsFile, err)
-		}
-		roots = append(roots, c)
+		a.Roots = append(a.Roots, block.Bytes)
 	}
-	if len(roots) == 0 {
+	if len(a.Roots) == 0 {
 		return nil, fmt.Errorf("JPKI roots %s: no PEM certificate in it", rootsFile)
 	}
-	pool := x509.NewCertPool()
-	for _, c := range roots {
-		pool.AddCert(c)
-	}
-	crls := &jpki.CRLs{}
 	for _, f := range crlFiles {
 		der, err := os.ReadFile(f)
 		if err != nil {
@@ -140,17 +209,10 @@ func loadVerifier(rootsFile string, crlFiles []string) (*jpki.Verifier, error) {
 		if block, _ := pem.Decode(der); block != nil {
 			der = block.Bytes
 		}
-		var added bool
-		var last error
-		for _, c := range roots {
-			if last = crls.Add(der, c); last == nil {
-				added = true
-				break
-			}
-		}
-		if !added {
-			return nil, fmt.Errorf("JPKI CRL %s: signed by none of the roots: %w", f, last)
-		}
+		a.CRLs = append(a.CRLs, der)
 	}
-	return &jpki.Verifier{Roots: pool, Revocation: crls}, nil
+	if _, err := a.Verifier(); err != nil { // say what is wrong now, not at the first card
+		return nil, fmt.Errorf("JPKI roots %s and CRLs %v: %w", rootsFile, crlFiles, err)
+	}
+	return a, nil
 }

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -20,6 +21,9 @@ import (
 	"smartpass.city/smartpass/app/card"
 	"smartpass.city/smartpass/app/card/cardtest"
 	"smartpass.city/smartpass/app/card/sim"
+	"smartpass.city/smartpass/app/hlc"
+	"smartpass.city/smartpass/app/jpki"
+	"smartpass.city/smartpass/app/scope"
 	"smartpass.city/smartpass/server/serverproc"
 	"smartpass.city/smartpass/syncproto"
 )
@@ -60,6 +64,29 @@ func (p *presenter) serial(t *testing.T) string {
 	}
 	c, _ := x509.ParseCertificate(der)
 	return c.SerialNumber.Text(16)
+}
+
+// jpkiFiles writes pki's CA certificates (PEM) and the authentication
+// CA's revocation list, revoking serials, for -jpki-roots and -jpki-crl.
+func jpkiFiles(t *testing.T, pki *sim.PKI, revoked ...*big.Int) (roots, crl string) {
+	t.Helper()
+	dir := t.TempDir()
+	var pemRoots []byte
+	for _, c := range []*x509.Certificate{pki.AuthCA(), pki.SignCA()} {
+		pemRoots = append(pemRoots, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})...)
+	}
+	der, err := pki.CRL(1, revoked...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots, crl = filepath.Join(dir, "roots.pem"), filepath.Join(dir, "auth.crl")
+	if err := os.WriteFile(roots, pemRoots, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(crl, der, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return roots, crl
 }
 
 func post(t *testing.T, url string, body []byte) (int, []byte) {
@@ -110,24 +137,11 @@ func TestCardVerification(t *testing.T) {
 	}
 	foreign := newPresenter(t, stranger)
 
-	dir := t.TempDir()
-	var roots []byte
-	for _, c := range []*x509.Certificate{pki.AuthCA(), pki.SignCA()} {
-		roots = append(roots, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})...)
-	}
 	serial, _ := new(big.Int).SetString(revoked.serial(t), 16)
-	crl, err := pki.CRL(1, serial)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for name, b := range map[string][]byte{"roots.pem": roots, "auth.crl": crl} {
-		if err := os.WriteFile(filepath.Join(dir, name), b, 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
+	roots, crl := jpkiFiles(t, pki, serial)
 	addr := serverproc.FreeAddr(t)
 	data := t.TempDir()
-	srv := startServer(t, addr, "-data", data, "-jpki-roots", filepath.Join(dir, "roots.pem"), "-jpki-crl", filepath.Join(dir, "auth.crl"))
+	srv := startServer(t, addr, "-data", data, "-jpki-roots", roots, "-jpki-crl", crl)
 	srv.WaitHealthy(t)
 	base := "http://" + addr
 
@@ -202,5 +216,92 @@ func TestCardVerificationUnconfigured(t *testing.T) {
 		if err == nil || !strings.Contains(out, "JPKI") && !strings.Contains(out, "jpki") {
 			t.Errorf("serve %v: %v\n%s", args, err, out)
 		}
+	}
+}
+
+// TestOfflineCardRecheck: the server publishes its anchors to every
+// device, and verifies again each card a terminal checked offline as the
+// op syncs: a good check is stored and audited, a forged acceptance and
+// a proof presented twice are stored as refused, with the reason, and a
+// check the terminal itself refused is kept as it is.
+func TestOfflineCardRecheck(t *testing.T) {
+	pki := cardtest.PKI(t)
+	roots, crl := jpkiFiles(t, pki)
+	addr := serverproc.FreeAddr(t)
+	data := t.TempDir()
+	srv := startServer(t, addr, "-data", data, "-dev", "-demo", "-jpki-roots", roots, "-jpki-crl", crl)
+	srv.WaitHealthy(t)
+	const park = "kaga-playpark"
+	key := srv.Enroll(t, "park-1", park, "playpark")
+	c, _ := dial(t, addr, "park-1", key)
+
+	good := newPresenter(t, pki)
+	checked := func(nonceByte byte, edit func(*jpki.Checked)) syncproto.Op {
+		nonce := bytes.Repeat([]byte{nonceByte}, jpki.NonceLen)
+		p := good.prove(t, nonce)
+		v, err := pki.Verifier()
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec, _, _ := v.Offline(park, p.Nonce, p.Cert, p.Sig)
+		edit(&rec)
+		b, _ := json.Marshal(rec)
+		return syncproto.Op{Kind: jpki.OpChecked, Body: b}
+	}
+	ops := []syncproto.Op{
+		checked(1, func(*jpki.Checked) {}),
+		checked(1, func(*jpki.Checked) {}), // the same nonce again: a replay
+		checked(2, func(c *jpki.Checked) { c.Sig[0] ^= 1 }),
+		checked(3, func(c *jpki.Checked) { c.Outcome, c.Reason = jpki.Refused, syncproto.CodeCardRevoked }),
+	}
+	for i := range ops {
+		ops[i].Seq, ops[i].HLC = uint64(i+1), hlc.New(nil, 0).Now()
+	}
+	c.send(&syncproto.Push{Ops: ops})
+	for {
+		f := c.recv()
+		if a, ok := f.(*syncproto.Ack); ok {
+			if a.Acked != 4 {
+				t.Fatalf("acked %d of 4", a.Acked)
+			}
+			break
+		}
+	}
+	var kinds []string
+	var anchors int
+	for _, op := range srv.Ops(t) {
+		switch {
+		case op.Kind == jpki.OpAnchors:
+			anchors++
+		case op.Device == "park-1":
+			kind := op.Kind
+			if op.Kind == scope.OpRejected {
+				var r scope.Rejection
+				json.Unmarshal(op.Body, &r)
+				kind += ": " + r.Reason
+			}
+			kinds = append(kinds, kind)
+		}
+	}
+	if anchors != 1 {
+		t.Errorf("%d anchors ops, want the one the server published", anchors)
+	}
+	if len(kinds) != 4 || kinds[0] != jpki.OpChecked || kinds[3] != jpki.OpChecked ||
+		!strings.Contains(kinds[1], "presented before") || !strings.Contains(kinds[2], "signature") {
+		t.Fatalf("stored: %q; want accepted, replay refused, forgery refused, refusal kept", kinds)
+	}
+	// A terminal pulls the anchors from its public feed.
+	c.send(&syncproto.Pull{Feed: scope.FeedPublic})
+	for {
+		if o, ok := c.recv().(*syncproto.Ops); ok {
+			if !slices.ContainsFunc(o.Ops, func(op syncproto.Op) bool { return op.Kind == jpki.OpAnchors }) {
+				t.Fatalf("the public feed lacks the anchors: %d ops", len(o.Ops))
+			}
+			break
+		}
+	}
+	srv.Stop(t)
+	if _, err := command(t, "audit-verify", "-data", data); err != nil {
+		t.Fatal(err)
 	}
 }

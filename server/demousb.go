@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 
 	"smartpass.city/smartpass/app/card"
 	"smartpass.city/smartpass/app/card/sim"
+	"smartpass.city/smartpass/server/oplog"
 )
 
 // DemoUSBPath is the websocket through which a demo page's navigator.usb
@@ -47,10 +49,38 @@ type demoUSB struct {
 	pki    *sim.PKI
 }
 
-func newDemoUSB(logger *slog.Logger) (*demoUSB, error) {
+// newDemoUSB returns the demo reader service with the demo PKI kept in
+// the store, made on first start: terminals that synced its anchors keep
+// trusting its cards after a restart.
+func newDemoUSB(log *oplog.Log, logger *slog.Logger) (*demoUSB, error) {
+	var saved []byte
+	if err := log.View(func(tx *oplog.Tx) error {
+		b, err := tx.Get("demo", "pki")
+		if errors.Is(err, oplog.ErrNotFound) {
+			return nil
+		}
+		saved = b
+		return err
+	}); err != nil {
+		return nil, fmt.Errorf("demo card PKI: %w", err)
+	}
+	if saved != nil {
+		pki, err := sim.LoadPKI(saved)
+		if err != nil {
+			return nil, fmt.Errorf("demo card PKI: %w", err)
+		}
+		return &demoUSB{logger: logger, pki: pki}, nil
+	}
 	pki, err := sim.NewPKI()
 	if err != nil {
 		return nil, fmt.Errorf("demo card PKI: %w", err)
+	}
+	b, err := pki.MarshalBinary()
+	if err == nil {
+		err = log.Update(func(tx *oplog.Tx) error { return tx.Put("demo", "pki", b) })
+	}
+	if err != nil {
+		return nil, fmt.Errorf("demo card PKI: save: %w", err)
 	}
 	return &demoUSB{logger: logger, pki: pki}, nil
 }

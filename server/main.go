@@ -163,7 +163,28 @@ func run(ctx context.Context, c config, logger *slog.Logger) error {
 	reg := devices.New(log, fac)
 	auditLog := audit.New(log)
 	auditLog.Logger = logger
-	h := hub.New(log, reg, hub.Options{Dev: c.dev, Server: version, Logger: logger, Audit: auditLog.Note})
+	anchors, err := loadAnchors(c.jpkiRoots, c.jpkiCRLs)
+	if err != nil {
+		return err
+	}
+	var usb *demoUSB
+	if c.demo {
+		if usb, err = newDemoUSB(log, logger); err != nil {
+			return err
+		}
+		if anchors == nil { // the demo's cards are from the demo PKI
+			a, err := usb.pki.Anchors()
+			if err != nil {
+				return err
+			}
+			anchors = &a
+		}
+	}
+	cards, err := newCardCheck(ctx, log, anchors, auditLog, logger)
+	if err != nil {
+		return err
+	}
+	h := hub.New(log, reg, hub.Options{Dev: c.dev, Server: version, Logger: logger, Audit: auditLog.Note, Verify: cards.recheck})
 	defer h.Close() // before the store closes: no handler may read a closed store
 	admin, err := listenAdmin(c.data)
 	if err != nil {
@@ -177,25 +198,12 @@ func run(ctx context.Context, c config, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	cards := &cardCheck{audit: auditLog, logger: logger}
-	if cards.v, err = loadVerifier(c.jpkiRoots, c.jpkiCRLs); err != nil {
-		return err
-	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /sync", h)
 	mux.Handle("POST "+syncproto.RegisterPath, newRegistrar(reg, auditLog, logger))
 	mux.HandleFunc("POST "+syncproto.CardNoncePath, cards.nonce)
 	mux.HandleFunc("POST "+syncproto.CardVerifyPath, cards.verify)
-	if c.demo {
-		usb, err := newDemoUSB(logger)
-		if err != nil {
-			return err
-		}
-		if cards.v == nil { // the demo's cards are from the demo PKI
-			if cards.v, err = usb.pki.Verifier(); err != nil {
-				return err
-			}
-		}
+	if usb != nil {
 		mux.HandleFunc("GET "+syncproto.DemoCodesPath, demoCodes(reg, fac))
 		mux.Handle("GET "+DemoUSBPath, usb)
 	}

@@ -104,8 +104,9 @@ func testOps(from, to uint64) []syncproto.Op {
 	return ops
 }
 
-// demoHead is the log's head after the demo facilities are seeded.
-var demoHead = uint64(len(facility.Demo()))
+// demoHead is the log's head after the demo facilities are seeded and the
+// demo JPKI's anchors published.
+var demoHead = uint64(len(facility.Demo()) + 1)
 
 // An acknowledged op survives SIGKILL right after the ack: the log writes
 // with SyncWrites, and acks only after the commit.

@@ -22,6 +22,7 @@ import (
 
 	"smartpass.city/smartpass/app/facility"
 	"smartpass.city/smartpass/app/identify"
+	"smartpass.city/smartpass/app/jpki"
 	"smartpass.city/smartpass/app/shelter"
 	"smartpass.city/smartpass/app/template"
 	"smartpass.city/smartpass/syncproto"
@@ -136,10 +137,10 @@ func (d Device) MayPull(feed string) bool { return slices.Contains(d.Feeds(), fe
 
 // pushable lists the op kinds each role records.
 var pushable = map[Role][]string{
-	Shelter:   {shelter.OpEvacueeAdd, shelter.OpEvacueeEdit},
+	Shelter:   {shelter.OpEvacueeAdd, shelter.OpEvacueeEdit, jpki.OpChecked},
 	Registrar: {template.OpPut, template.OpDelete},
-	PlayPark:  {identify.OpIdentified},
-	Reception: {identify.OpIdentified},
+	PlayPark:  {identify.OpIdentified, jpki.OpChecked},
+	Reception: {identify.OpIdentified, jpki.OpChecked},
 }
 
 // Check reports whether the device may record op: its role must record
@@ -180,7 +181,7 @@ func (d Device) Reject(op syncproto.Op, reason error) syncproto.Op {
 // this build does not know belongs to FeedAll only.
 func Feeds(op syncproto.Op) []string {
 	switch op.Kind {
-	case facility.OpUpsert:
+	case facility.OpUpsert, jpki.OpAnchors:
 		return []string{FeedPublic}
 	case template.OpPut, template.OpDelete:
 		var t struct{ Facilities []string }
@@ -190,7 +191,7 @@ func Feeds(op syncproto.Op) []string {
 			out = append(out, TemplateFeed(f))
 		}
 		return out
-	case identify.OpIdentified:
+	case identify.OpIdentified, jpki.OpChecked:
 		// The audit role's alone: no terminal needs another's.
 		return nil
 	}
@@ -225,39 +226,35 @@ func checkTemplate(op syncproto.Op) error {
 // facilityOf returns the facility an op concerns.
 func facilityOf(op syncproto.Op) (string, error) {
 	var at string
+	var err error
 	switch op.Kind {
 	case shelter.OpEvacueeAdd:
-		var e shelter.Evacuee
-		if err := json.Unmarshal(op.Body, &e); err != nil {
-			return "", fmt.Errorf("%s body: %w", op.Kind, err)
-		}
-		at = e.Shelter
+		at, err = field(op, func(e shelter.Evacuee) (string, error) { return e.Shelter, nil })
 	case shelter.OpEvacueeEdit:
-		var ed shelter.Edit
-		if err := json.Unmarshal(op.Body, &ed); err != nil {
-			return "", fmt.Errorf("%s body: %w", op.Kind, err)
-		}
-		at = ed.Shelter
+		at, err = field(op, func(ed shelter.Edit) (string, error) { return ed.Shelter, nil })
 	case OpRejected:
-		var r Rejection
-		if err := json.Unmarshal(op.Body, &r); err != nil {
-			return "", fmt.Errorf("%s body: %w", op.Kind, err)
-		}
-		at = r.Facility
+		at, err = field(op, func(r Rejection) (string, error) { return r.Facility, nil })
 	case identify.OpIdentified:
-		var i identify.Identification
-		if err := json.Unmarshal(op.Body, &i); err != nil {
-			return "", fmt.Errorf("%s body: %w", op.Kind, err)
-		}
-		if err := i.Validate(); err != nil {
-			return "", err
-		}
-		at = i.Facility
+		at, err = field(op, func(i identify.Identification) (string, error) { return i.Facility, i.Validate() })
+	case jpki.OpChecked:
+		at, err = field(op, func(c jpki.Checked) (string, error) { return c.Facility, c.Validate() })
 	default:
 		return "", fmt.Errorf("%s concerns no facility", op.Kind)
+	}
+	if err != nil {
+		return "", err
 	}
 	if at == "" {
 		return "", fmt.Errorf("%s names no facility", op.Kind)
 	}
 	return at, nil
+}
+
+// field decodes op's body as a T and returns what get reads from it.
+func field[T any](op syncproto.Op, get func(T) (string, error)) (string, error) {
+	var v T
+	if err := json.Unmarshal(op.Body, &v); err != nil {
+		return "", fmt.Errorf("%s body: %w", op.Kind, err)
+	}
+	return get(v)
 }

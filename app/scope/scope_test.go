@@ -8,6 +8,7 @@ import (
 
 	"smartpass.city/smartpass/app/facility"
 	"smartpass.city/smartpass/app/identify"
+	"smartpass.city/smartpass/app/jpki"
 	"smartpass.city/smartpass/app/shelter"
 	"smartpass.city/smartpass/app/template"
 	"smartpass.city/smartpass/syncproto"
@@ -40,6 +41,11 @@ func identifiedOp(at, outcome, resident string) syncproto.Op {
 	return syncproto.Op{Device: "p", Seq: 1, HLC: 1, Kind: identify.OpIdentified, Body: b}
 }
 
+func checkedOp(at string) syncproto.Op {
+	b, _ := json.Marshal(jpki.Checked{Facility: at, Nonce: make([]byte, jpki.NonceLen), Cert: []byte{0x30}, Sig: []byte{1}, Outcome: jpki.Accepted})
+	return syncproto.Op{Device: "p", Seq: 2, HLC: 2, Kind: jpki.OpChecked, Body: b}
+}
+
 func TestCheck(t *testing.T) {
 	volunteer := Device{ID: "d", Facility: daishoji, Role: Shelter}
 	tests := []struct {
@@ -68,6 +74,12 @@ func TestCheck(t *testing.T) {
 		{"park terminal records one for another facility", Device{Facility: park, Role: PlayPark}, identifiedOp(hq.ID, identify.Unknown, ""), false},
 		{"park terminal records a malformed one", Device{Facility: park, Role: PlayPark}, identifiedOp(park.ID, identify.Accepted, ""), false},
 		{"shelter tablet records an identification", volunteer, identifiedOp(daishoji.ID, identify.Unknown, ""), false},
+		{"shelter tablet records a card checked offline", volunteer, checkedOp(daishoji.ID), true},
+		{"park terminal records a card checked offline", Device{Facility: park, Role: PlayPark}, checkedOp(park.ID), true},
+		{"park terminal records a card check for another facility", Device{Facility: park, Role: PlayPark}, checkedOp(daishoji.ID), false},
+		{"a card check without its proof", volunteer, syncproto.Op{Kind: jpki.OpChecked, Body: json.RawMessage(`{"facility":"shelter-daishoji","outcome":"accepted"}`)}, false},
+		{"HQ records a card check", Device{Facility: hq, Role: HQ}, checkedOp(hq.ID), false},
+		{"a tablet publishes trust anchors", volunteer, syncproto.Op{Kind: jpki.OpAnchors, Body: json.RawMessage(`{"roots":[]}`)}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -95,6 +107,8 @@ func TestFeeds(t *testing.T) {
 		{"template", templateOp(park.ID, daishoji.ID), []string{"templates.kaga-playpark", "templates.shelter-daishoji"}},
 		{"unknown kind", syncproto.Op{Kind: "fare.charge"}, nil},
 		{"identification: the audit role's only", identifiedOp(park.ID, identify.Accepted, "R-1"), nil},
+		{"card checked offline: the audit role's only", checkedOp(park.ID), nil},
+		{"trust anchors: every device's", syncproto.Op{Kind: jpki.OpAnchors}, []string{FeedPublic}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

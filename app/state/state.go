@@ -13,6 +13,7 @@ import (
 
 	"smartpass.city/smartpass/app/facility"
 	"smartpass.city/smartpass/app/hlc"
+	"smartpass.city/smartpass/app/jpki"
 	"smartpass.city/smartpass/app/scope"
 	"smartpass.city/smartpass/app/shelter"
 	"smartpass.city/smartpass/app/template"
@@ -26,6 +27,9 @@ type State struct {
 	// Templates holds the face templates this device may match against,
 	// by resident.
 	Templates map[string]template.Template
+	// Anchors are the JPKI trust anchors and revocation lists the server
+	// published last, for checking cards offline (nil: none yet).
+	Anchors *jpki.Anchors
 	// Rejected lists ops that could not be applied, with the reason, so
 	// staff see them instead of losing them silently.
 	Rejected []Rejected
@@ -123,6 +127,12 @@ func (s *State) apply(op syncproto.Op) error {
 			return err
 		}
 		delete(s.Templates, d.Resident)
+	case jpki.OpAnchors:
+		a, err := body[jpki.Anchors](op)
+		if err != nil {
+			return err
+		}
+		s.Anchors = &a
 	case scope.OpRejected:
 		// The server refused the op its device recorded: show it as
 		// refused, with the original kind and body, never apply it.

@@ -12,6 +12,7 @@ import (
 
 	"smartpass.city/smartpass/app/facility"
 	"smartpass.city/smartpass/app/hlc"
+	"smartpass.city/smartpass/app/jpki"
 	"smartpass.city/smartpass/app/scope"
 	"smartpass.city/smartpass/app/shelter"
 	"smartpass.city/smartpass/syncproto"
@@ -33,10 +34,15 @@ func TestFoldIsOrderIndependent(t *testing.T) {
 		op("tab-b", 1, 20, shelter.OpEvacueeAdd, shelter.Evacuee{Shelter: "s1", Kana: "ア", BirthYear: 1980}),
 		op("tab-b", 2, 30, "future.kind", map[string]int{"x": 1}),
 		{Device: "tab-c", Seq: 1, HLC: 40, Kind: facility.OpUpsert, Body: json.RawMessage(`{"id":""}`)},
+		op("server", 3, 60, jpki.OpAnchors, jpki.Anchors{Roots: [][]byte{[]byte("new")}}),
+		op("server", 4, 15, jpki.OpAnchors, jpki.Anchors{Roots: [][]byte{[]byte("old")}}),
 	}
 	want := Fold(ops)
 	if got := want.Facilities["s1"].NameJA; got != "新名" {
 		t.Fatalf("last writer by HLC: name = %q, want 新名", got)
+	}
+	if want.Anchors == nil || string(want.Anchors.Roots[0]) != "new" {
+		t.Fatalf("Anchors = %+v, want the latest published", want.Anchors)
 	}
 	if len(want.Rejected) != 1 || want.Rejected[0].Op.Device != "tab-c" {
 		t.Fatalf("Rejected = %+v, want the invalid facility op of tab-c", want.Rejected)

@@ -2,7 +2,9 @@ package ui
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
@@ -10,6 +12,7 @@ import (
 	"smartpass.city/smartpass/app/card"
 	"smartpass.city/smartpass/app/card/apdu"
 	"smartpass.city/smartpass/app/card/reader"
+	"smartpass.city/smartpass/app/jpki"
 	"smartpass.city/smartpass/syncproto"
 )
 
@@ -55,6 +58,7 @@ type cardPage struct {
 	pin     string
 	errMsg  string
 	result  *syncproto.CardResult
+	offline bool // the card was checked on this device; the server checks again on sync
 }
 
 func (p *cardPage) OnMount(ctx app.Context) {
@@ -68,6 +72,9 @@ func (p *cardPage) Render() app.UI {
 	return p.frame(
 		app.H1().Text(p.tr("card.title")),
 		app.P().Text(p.tr("card.lead")),
+		app.If(p.isEnr && p.st != nil && p.st.Anchors != nil, func() app.UI {
+			return app.P().ID("card-anchors").Class("hint").Text(p.tr("card.anchors"))
+		}),
 		app.If(p.jpki == nil, func() app.UI {
 			return app.Button().ID("connect").Disabled(p.busy).Text(p.tr("card.connect")).
 				OnClick(func(ctx app.Context, e app.Event) { p.connect() })
@@ -102,6 +109,9 @@ func (p *cardPage) Render() app.UI {
 			return app.Div().ID("card-ok").Class("notice").Attr("role", "status").
 				Attr("data-apdus", n).Attr("data-transfers", usb).Body(
 				app.P().Text(p.tr("card.ok", p.result.Serial)),
+				app.If(p.offline, func() app.UI {
+					return app.P().ID("card-offline").Text(p.tr("card.offline"))
+				}),
 				app.P().Class("hint").Text(p.tr("card.counts", n, usb)),
 			)
 		}),
@@ -162,9 +172,11 @@ func (p *cardPage) connect() {
 }
 
 // verify asks the server for a nonce, then sends the typed PIN to the
-// card, once, has the card sign the nonce and the server verify it. With
-// no nonce (the server unreachable) the PIN is not sent: no try is used
-// for nothing.
+// card, once, has the card sign the nonce and the server verify it. A
+// terminal that cannot reach the server checks the card itself, with the
+// trust anchors the server published, and records the check for the
+// server to verify again when it syncs. With neither (a device never
+// synced), the PIN is not sent: no try is used for nothing.
 func (p *cardPage) verify() {
 	if p.busy {
 		return
@@ -174,27 +186,41 @@ func (p *cardPage) verify() {
 		return
 	}
 	pin := p.pin
+	var anchors *jpki.Anchors
+	if p.isEnr && p.st != nil {
+		anchors = p.st.Anchors
+	}
+	facility := p.enr.Facility
 	p.busy, p.errMsg, p.pin = true, "", ""
 	p.later(func() func() {
 		ctx, cancel := context.WithTimeout(p.page, cardTimeout)
 		defer cancel()
+		offline := false
 		res, err := func() (syncproto.CardResult, error) {
 			nonce, err := p.checker.CardNonce(ctx)
-			if err != nil {
+			var refusal *syncproto.Error
+			if err != nil && (anchors == nil || errors.As(err, &refusal)) {
 				return syncproto.CardResult{}, errNoNonce{err}
+			}
+			if err != nil {
+				offline, nonce = true, make([]byte, jpki.NonceLen)
+				rand.Read(nonce)
 			}
 			cert, sig, err := p.jpki.Authenticate(ctx, card.AuthKey, pin, nonce)
 			if err != nil {
 				return syncproto.CardResult{}, err
 			}
-			return p.checker.CheckCard(ctx, syncproto.CardProof{Nonce: nonce, Cert: cert, Sig: sig})
+			if !offline {
+				return p.checker.CheckCard(ctx, syncproto.CardProof{Nonce: nonce, Cert: cert, Sig: sig})
+			}
+			return p.checkOffline(ctx, *anchors, facility, nonce, cert, sig)
 		}()
 		return func() {
 			p.busy = false
 			var wp *apdu.WrongPINError
 			switch {
 			case err == nil:
-				p.result = &res
+				p.result, p.offline = &res, offline
 			case errors.As(err, &wp) && wp.Remaining == 0, errors.Is(err, apdu.ErrPINBlocked):
 				p.blocked = true
 			case errors.As(err, &wp):
@@ -205,6 +231,23 @@ func (p *cardPage) verify() {
 			}
 		}
 	})
+}
+
+// checkOffline verifies the card's proof on the device and records the
+// check, accepted or refused, for the server to verify again.
+func (p *cardPage) checkOffline(ctx context.Context, anchors jpki.Anchors, facility string, nonce, cert, sig []byte) (syncproto.CardResult, error) {
+	v, err := anchors.Verifier()
+	if err != nil {
+		return syncproto.CardResult{}, err
+	}
+	rec, c, verr := v.Offline(facility, nonce, cert, sig)
+	if _, err := p.sync.Record(ctx, jpki.OpChecked, rec); err != nil {
+		return syncproto.CardResult{}, fmt.Errorf("card: record the offline check: %w", err)
+	}
+	if verr != nil {
+		return syncproto.CardResult{}, verr
+	}
+	return syncproto.CardResult{Serial: rec.Serial, Issuer: c.Issuer.String(), NotAfter: c.NotAfter}, nil
 }
 
 // errNoNonce: the server gave no nonce, so the PIN was not sent.
@@ -225,6 +268,9 @@ func (p *cardPage) cardError(err error) string {
 		return p.tr("card.err.other")
 	case errors.As(err, &noNonce):
 		return p.tr("card.err.server")
+	case errors.Is(err, jpki.ErrUntrusted), errors.Is(err, jpki.ErrExpired), errors.Is(err, jpki.ErrRevoked),
+		errors.Is(err, jpki.ErrSignature), errors.Is(err, jpki.ErrNoStatus), errors.Is(err, jpki.ErrAnchors):
+		return p.tr("card.refused." + jpki.Code(err)) // checked offline, on this device
 	case errors.Is(err, card.ErrPINFormat):
 		return p.tr("card.err.format")
 	case errors.Is(err, reader.ErrNoCard):

@@ -77,6 +77,8 @@ var text = map[string][2]string{
 	"card.wrongpin":                 {"暗証番号が違います。", "The PIN is wrong."},
 	"card.blocked":                  {"暗証番号がロックされています。本人確認書類とカードを持って、市役所（市民課）の窓口で解除してください。", "The PIN is locked. Bring the card and an ID to the city office (Residents' Division) to have it unlocked."},
 	"card.ok":                       {"カードを確認しました（証明書 %s）。", "The card is confirmed (certificate %s)."},
+	"card.anchors":                  {"この端末は、サーバーにつながらないときもカードを確認できます。", "This terminal can check cards even when the server cannot be reached."},
+	"card.offline":                  {"サーバーにつながっていないため、この端末で確認しました。つながったときにサーバーでも確認します。", "The server cannot be reached, so this terminal checked the card. The server checks it again when connected."},
 	"card.counts":                   {"カードとのやりとり %d回・USB転送 %d回", "%d card commands, %d USB transfers"},
 	"card.busy":                     {"カードを確認しています。カードを動かさないでください。", "Checking the card. Please do not move it."},
 	"card.err.format":               {"暗証番号は数字4桁です。", "The PIN is 4 digits."},

@@ -9,8 +9,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
+	"smartpass.city/smartpass/app/jpki"
+	"smartpass.city/smartpass/app/scope"
 	"smartpass.city/smartpass/server/serverproc"
 )
 
@@ -140,5 +143,57 @@ func TestCardReaders(t *testing.T) {
 	}
 	if strings.Contains(log, "card verification refused") {
 		t.Fatalf("the server refused a good card:\n%s", log)
+	}
+}
+
+// TestCardOffline: a play-park terminal that cannot reach the server
+// checks a card itself, with the trust anchors the server published to
+// it, records the check, and the server verifies it again when the record
+// syncs: the card path keeps working through an outage.
+func TestCardOffline(t *testing.T) {
+	addr := serverproc.FreeAddr(t)
+	base := "http://" + addr
+	srv := startServer(t, addr, t.TempDir())
+	tab := browser(t)
+	setUp(t, tab, base, "kaga-playpark", "playpark")
+	run(t, tab, "open the card check", 30*time.Second, chromedp.Navigate(base+"/card?usb=rcs300"))
+	waitJS(t, tab, "the server's trust anchors on the terminal", `!!document.querySelector("#card-anchors")`, 30*time.Second)
+	if _, err := chromedp.Call(tab, network.Enable, network.EnableParams{}); err != nil {
+		t.Fatal(err)
+	}
+	block := func(on bool) {
+		var patterns []*network.BlockPattern
+		if on {
+			patterns = []*network.BlockPattern{{URLPattern: base + "/card/*", Block: true}}
+		}
+		if _, err := chromedp.Call(tab, network.SetBlockedURLs, network.SetBlockedURLsParams{URLPatterns: patterns}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	block(true)
+	run(t, tab, "connect the reader", 30*time.Second,
+		chromedp.WaitVisible(chromedp.ID("connect")),
+		chromedp.Click(chromedp.ID("connect")),
+	)
+	waitJS(t, tab, "3 tries", triesAre("3"), 30*time.Second)
+	enterPIN(t, tab, "1234")
+	waitJS(t, tab, "the card checked on the terminal", `!!document.querySelector("#card-offline")`, 30*time.Second)
+	block(false)
+
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var kinds []string
+		for _, op := range srv.Ops(t) {
+			if op.Kind == jpki.OpChecked || op.Kind == scope.OpRejected {
+				kinds = append(kinds, op.Kind)
+			}
+		}
+		if len(kinds) == 1 && kinds[0] == jpki.OpChecked {
+			break
+		}
+		if len(kinds) > 0 || time.Now().After(deadline) {
+			t.Fatalf("on the server: %v, want the one card check, accepted on its second look", kinds)
+		}
+		time.Sleep(300 * time.Millisecond)
 	}
 }

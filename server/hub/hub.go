@@ -34,6 +34,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"smartpass.city/smartpass/app/identify"
+	"smartpass.city/smartpass/app/jpki"
 	"smartpass.city/smartpass/app/scope"
 	"smartpass.city/smartpass/app/template"
 	"smartpass.city/smartpass/server/devices"
@@ -76,6 +77,11 @@ type Options struct {
 	// Audit, when set, records every session opened and every device
 	// refused (the audit log).
 	Audit func(actor, action, subject, detail string)
+	// Verify, when set, checks each op a device pushes that its scope
+	// allows, for what only the server can judge (a card's proof,
+	// checked again). An op it refuses is stored as refused, with the
+	// reason, like an op outside the device's scope.
+	Verify func(device string, op syncproto.Op) error
 }
 
 // Hub serves the /sync websocket endpoint.
@@ -455,7 +461,11 @@ func (s *session) handle(ctx context.Context, f syncproto.Frame) error {
 		ops := f.Ops
 		var refused []string
 		for i, op := range ops {
-			if err := s.scope.Check(op); err != nil {
+			err := s.scope.Check(op)
+			if err == nil && s.hub.opt.Verify != nil {
+				err = s.hub.opt.Verify(s.device, op)
+			}
+			if err != nil {
 				// Stored as a verdict, not dropped: the device's queue moves
 				// on, and its staff see what was refused and why.
 				op.Device = s.device
@@ -606,7 +616,9 @@ func (s *session) feed(ctx context.Context, feed string, cursor uint64) {
 
 // auditOps copies into the audit log each op just stored (a resent one
 // is not stored twice, nor audited twice) that the law wants accounted
-// for: every identification, and every deletion of a resident's face.
+// for: every identification, every card a terminal checked offline (and
+// every such check the server refused on its second look), and every
+// deletion of a resident's face.
 func (s *session) auditOps(stored []syncproto.Op) {
 	for _, op := range stored {
 		switch op.Kind {
@@ -619,6 +631,17 @@ func (s *session) auditOps(stored []syncproto.Op) {
 			var d template.Delete
 			if json.Unmarshal(op.Body, &d) == nil {
 				s.audit(op.Kind, d.Resident, strings.Join(d.Facilities, " "))
+			}
+		case jpki.OpChecked:
+			var c jpki.Checked
+			if json.Unmarshal(op.Body, &c) == nil {
+				s.audit(op.Kind, "jpki:"+c.Serial, c.Facility+" "+c.Outcome)
+			}
+		case scope.OpRejected:
+			var r scope.Rejection
+			var c jpki.Checked
+			if json.Unmarshal(op.Body, &r) == nil && r.Kind == jpki.OpChecked && json.Unmarshal(r.Body, &c) == nil {
+				s.audit(jpki.OpChecked+".refused", "jpki:"+c.Serial, c.Facility+" "+r.Reason)
 			}
 		}
 	}

@@ -6,6 +6,8 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
+	"encoding/json"
+	"fmt"
 	"math/big"
 	"time"
 
@@ -127,33 +129,80 @@ func (p *PKI) CRL(n int64, revoked ...*big.Int) ([]byte, error) {
 }
 
 func (c ca) crl(n int64, revoked []*big.Int) ([]byte, error) {
+	// Dates from the CA's own, so the same list comes out the same bytes
+	// (the demo server publishes its anchors only when they change).
 	var entries []x509.RevocationListEntry
 	for _, s := range revoked {
-		entries = append(entries, x509.RevocationListEntry{SerialNumber: s, RevocationTime: time.Now().Add(-time.Minute)})
+		entries = append(entries, x509.RevocationListEntry{SerialNumber: s, RevocationTime: c.cert.NotBefore})
 	}
 	return x509.CreateRevocationList(rand.Reader, &x509.RevocationList{
 		Number:                    big.NewInt(n),
-		ThisUpdate:                time.Now().Add(-time.Hour),
-		NextUpdate:                time.Now().Add(24 * time.Hour),
+		ThisUpdate:                c.cert.NotBefore,
+		NextUpdate:                c.cert.NotAfter,
 		RevokedCertificateEntries: entries,
 	}, c.cert, c.key)
 }
 
-// Verifier returns a verifier that trusts this PKI's two CAs, with
-// revocation lists of both revoking the given serial numbers: what the
+// Anchors returns the trust anchors of this PKI: its two CAs, with
+// revocation lists of both revoking the given serial numbers, as the
 // server and terminals are configured with in tests and the demo.
-func (p *PKI) Verifier(revoked ...*big.Int) (*jpki.Verifier, error) {
-	roots := x509.NewCertPool()
-	crls := &jpki.CRLs{}
+func (p *PKI) Anchors(revoked ...*big.Int) (jpki.Anchors, error) {
+	var a jpki.Anchors
 	for _, c := range []ca{p.auth, p.sign} {
-		roots.AddCert(c.cert)
 		der, err := c.crl(1, revoked)
 		if err != nil {
-			return nil, err
+			return jpki.Anchors{}, err
 		}
-		if err := crls.Add(der, c.cert); err != nil {
-			return nil, err
-		}
+		a.Roots = append(a.Roots, c.cert.Raw)
+		a.CRLs = append(a.CRLs, der)
 	}
-	return &jpki.Verifier{Roots: roots, Revocation: crls}, nil
+	return a, nil
+}
+
+// Verifier returns a verifier of the PKI's Anchors.
+func (p *PKI) Verifier(revoked ...*big.Int) (*jpki.Verifier, error) {
+	a, err := p.Anchors(revoked...)
+	if err != nil {
+		return nil, err
+	}
+	return a.Verifier()
+}
+
+// pkiFile is a PKI saved: each CA's certificate and key, DER.
+type pkiFile struct {
+	AuthCert, AuthKey, SignCert, SignKey []byte
+}
+
+// MarshalBinary saves the PKI's CAs, so a demo server keeps them across
+// restarts (terminals keep trusting the cards it simulates).
+func (p *PKI) MarshalBinary() ([]byte, error) {
+	return json.Marshal(pkiFile{
+		AuthCert: p.auth.cert.Raw, AuthKey: x509.MarshalPKCS1PrivateKey(p.auth.key),
+		SignCert: p.sign.cert.Raw, SignKey: x509.MarshalPKCS1PrivateKey(p.sign.key),
+	})
+}
+
+// LoadPKI reads a PKI saved by MarshalBinary. Its certificates' serial
+// numbers continue from the clock, not from where it stopped.
+func LoadPKI(b []byte) (*PKI, error) {
+	var f pkiFile
+	if err := json.Unmarshal(b, &f); err != nil {
+		return nil, fmt.Errorf("sim: load PKI: %w", err)
+	}
+	p := &PKI{serial: time.Now().UnixMilli()}
+	for _, c := range []struct {
+		cert, key []byte
+		to        *ca
+	}{{f.AuthCert, f.AuthKey, &p.auth}, {f.SignCert, f.SignKey, &p.sign}} {
+		cert, err := x509.ParseCertificate(c.cert)
+		if err != nil {
+			return nil, fmt.Errorf("sim: load PKI: %w", err)
+		}
+		key, err := x509.ParsePKCS1PrivateKey(c.key)
+		if err != nil {
+			return nil, fmt.Errorf("sim: load PKI: %w", err)
+		}
+		*c.to = ca{cert: cert, key: key}
+	}
+	return p, nil
 }

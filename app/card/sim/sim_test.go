@@ -3,6 +3,7 @@ package sim
 import (
 	"context"
 	"encoding/hex"
+	"reflect"
 	"testing"
 
 	"smartpass.city/smartpass/app/card"
@@ -37,5 +38,30 @@ func TestViolationsAreRecorded(t *testing.T) {
 	}
 	if len(c.Violations) != 2 {
 		t.Fatalf("Violations = %v, want the read recorded too", c.Violations)
+	}
+}
+
+// A saved PKI comes back with the same CAs, so the same anchors: a demo
+// server restarting keeps what terminals trust.
+func TestPKISaved(t *testing.T) {
+	pki, err := NewPKI()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := pki.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := LoadPKI(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a1, _ := pki.Anchors()
+	a2, _ := back.Anchors()
+	if !reflect.DeepEqual(a1, a2) {
+		t.Fatal("the loaded PKI's anchors differ from the saved one's")
+	}
+	if _, err := LoadPKI(b[:len(b)/2]); err == nil {
+		t.Fatal("a truncated PKI loaded")
 	}
 }
