@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"io"
 	"math/big"
 	"net/http"
@@ -66,27 +67,33 @@ func (p *presenter) serial(t *testing.T) string {
 	return c.SerialNumber.Text(16)
 }
 
-// jpkiFiles writes pki's CA certificates (PEM) and the authentication
-// CA's revocation list, revoking serials, for -jpki-roots and -jpki-crl.
-func jpkiFiles(t *testing.T, pki *sim.PKI, revoked ...*big.Int) (roots, crl string) {
+// jpkiFlags writes pki's anchors, revoking serials, to files and returns
+// the server flags that name them: -jpki-roots (PEM) and one -jpki-crl
+// (DER) per CA.
+func jpkiFlags(t *testing.T, pki *sim.PKI, revoked ...*big.Int) []string {
 	t.Helper()
-	dir := t.TempDir()
-	var pemRoots []byte
-	for _, c := range []*x509.Certificate{pki.AuthCA(), pki.SignCA()} {
-		pemRoots = append(pemRoots, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})...)
-	}
-	der, err := pki.CRL(1, revoked...)
+	a, err := pki.Anchors(revoked...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	roots, crl = filepath.Join(dir, "roots.pem"), filepath.Join(dir, "auth.crl")
+	dir := t.TempDir()
+	var pemRoots []byte
+	for _, der := range a.Roots {
+		pemRoots = append(pemRoots, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})...)
+	}
+	roots := filepath.Join(dir, "roots.pem")
 	if err := os.WriteFile(roots, pemRoots, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(crl, der, 0o600); err != nil {
-		t.Fatal(err)
+	flags := []string{"-jpki-roots", roots}
+	for i, der := range a.CRLs {
+		f := filepath.Join(dir, fmt.Sprintf("ca%d.crl", i))
+		if err := os.WriteFile(f, der, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		flags = append(flags, "-jpki-crl", f)
 	}
-	return roots, crl
+	return flags
 }
 
 func post(t *testing.T, url string, body []byte) (int, []byte) {
@@ -138,10 +145,10 @@ func TestCardVerification(t *testing.T) {
 	foreign := newPresenter(t, stranger)
 
 	serial, _ := new(big.Int).SetString(revoked.serial(t), 16)
-	roots, crl := jpkiFiles(t, pki, serial)
+	flags := jpkiFlags(t, pki, serial)
 	addr := serverproc.FreeAddr(t)
 	data := t.TempDir()
-	srv := startServer(t, addr, "-data", data, "-jpki-roots", roots, "-jpki-crl", crl)
+	srv := startServer(t, addr, append([]string{"-data", data}, flags...)...)
 	srv.WaitHealthy(t)
 	base := "http://" + addr
 
@@ -226,10 +233,9 @@ func TestCardVerificationUnconfigured(t *testing.T) {
 // check the terminal itself refused is kept as it is.
 func TestOfflineCardRecheck(t *testing.T) {
 	pki := cardtest.PKI(t)
-	roots, crl := jpkiFiles(t, pki)
 	addr := serverproc.FreeAddr(t)
 	data := t.TempDir()
-	srv := startServer(t, addr, "-data", data, "-dev", "-demo", "-jpki-roots", roots, "-jpki-crl", crl)
+	srv := startServer(t, addr, append([]string{"-data", data, "-dev", "-demo"}, jpkiFlags(t, pki)...)...)
 	srv.WaitHealthy(t)
 	const park = "kaga-playpark"
 	key := srv.Enroll(t, "park-1", park, "playpark")

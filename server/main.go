@@ -33,6 +33,7 @@ import (
 	"syscall"
 	"time"
 
+	"smartpass.city/smartpass/app/account"
 	"smartpass.city/smartpass/app/scope"
 	"smartpass.city/smartpass/app/template"
 	"smartpass.city/smartpass/server/audit"
@@ -40,6 +41,7 @@ import (
 	"smartpass.city/smartpass/server/facilities"
 	"smartpass.city/smartpass/server/hub"
 	"smartpass.city/smartpass/server/oplog"
+	"smartpass.city/smartpass/server/residents"
 	"smartpass.city/smartpass/syncproto"
 )
 
@@ -203,6 +205,12 @@ func run(ctx context.Context, c config, logger *slog.Logger) error {
 	mux.Handle("POST "+syncproto.RegisterPath, newRegistrar(reg, auditLog, logger))
 	mux.HandleFunc("POST "+syncproto.CardNoncePath, cards.nonce)
 	mux.HandleFunc("POST "+syncproto.CardVerifyPath, cards.verify)
+	accts := &accounts{audit: auditLog, logger: logger}
+	if cards.v != nil {
+		accts.reg = &residents.Registry{Log: log, Verifier: cards.v, Nonces: &cards.nonces}
+	}
+	mux.HandleFunc("POST "+account.CreatePath, accts.open)
+	mux.HandleFunc("POST "+account.RecoverPath, accts.recover)
 	if usb != nil {
 		mux.HandleFunc("GET "+syncproto.DemoCodesPath, demoCodes(reg, fac))
 		mux.Handle("GET "+DemoUSBPath, usb)

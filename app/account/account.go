@@ -1,0 +1,88 @@
+// Package account is a resident's own account: opened once with the My
+// Number Card's JPKI signature certificate (the card signs a server nonce
+// bound to the key of the device that will hold the account), holding the
+// basic four facts the certificate carries and nothing else about who
+// they are. One card, one person, one account: a second opening is
+// refused and offered as a recovery onto the new device. Types and rules
+// here are shared by the PWA and the server.
+package account
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"smartpass.city/smartpass/app/card"
+)
+
+// The server's endpoints: POST a Request as JSON, get an Account, or an
+// HTTP error whose body is a syncproto.Error with a Code below or one of
+// the card check's codes.
+const (
+	CreatePath  = "/accounts"
+	RecoverPath = "/accounts/recover"
+)
+
+// MinAge is the age from which a resident holds an account of their own;
+// younger people are family members a guardian adds.
+const MinAge = 16
+
+// Refusal codes.
+const (
+	CodeExists   = "account_exists"    // this card or person has an account: recover it
+	CodeTooYoung = "account_too_young" // under MinAge
+	CodeNone     = "account_none"      // recovery of an account that does not exist
+	CodeNoFacts  = "account_no_facts"  // not a signature certificate with the four facts
+)
+
+// Request opens or recovers an account: the card's signature certificate
+// (DER), its signature over Challenge(Nonce, Key), and the public key
+// (Ed25519, 32 bytes) of the device that will hold the account.
+type Request struct {
+	Nonce []byte `json:"nonce"`
+	Cert  []byte `json:"cert"`
+	Sig   []byte `json:"sig"`
+	Key   []byte `json:"key"`
+}
+
+// Account is a resident's account as its holder sees it.
+type Account struct {
+	ID      string     `json:"id"`
+	Facts   card.Facts `json:"facts"`
+	Created time.Time  `json:"created"`
+}
+
+// challengePrefix separates what a card signs for an account from what
+// it signs for anything else.
+const challengePrefix = "smartpass account v1\x00"
+
+// Challenge is what the card signs: the server's nonce bound to the
+// device key, so a proof made for one device cannot open the account on
+// another.
+func Challenge(nonce, key []byte) []byte {
+	b := append([]byte(challengePrefix), nonce...)
+	return append(b, key...)
+}
+
+// ErrBirthDate is wrapped for a birth date that is not YYYYMMDD.
+var ErrBirthDate = errors.New("account: birth date is not YYYYMMDD")
+
+// Age returns the age in whole years, on now, of a person born on birth
+// (YYYYMMDD): a year more on each birthday.
+func Age(birth string, now time.Time) (int, error) {
+	if len(birth) != 8 {
+		return 0, fmt.Errorf("%w: %q", ErrBirthDate, birth)
+	}
+	y, err1 := strconv.Atoi(birth[:4])
+	m, err2 := strconv.Atoi(birth[4:6])
+	d, err3 := strconv.Atoi(birth[6:])
+	if err1 != nil || err2 != nil || err3 != nil || m < 1 || m > 12 || d < 1 || d > 31 {
+		return 0, fmt.Errorf("%w: %q", ErrBirthDate, birth)
+	}
+	age := now.Year() - y
+	if int(now.Month()) < m || int(now.Month()) == m && now.Day() < d {
+		age--
+	}
+	return age, nil
+}

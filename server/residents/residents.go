@@ -1,0 +1,235 @@
+// Package residents keeps residents' accounts in the store's private
+// records (encrypted at rest with the rest of the store, never on a feed):
+// the basic four facts from the signature certificate that opened the
+// account, which card and which person it was, and the key of the device
+// holding it. The individual number is never among them: the card's
+// certificate does not carry it and nothing here asks for it.
+package residents
+
+import (
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"smartpass.city/smartpass/app/account"
+	"smartpass.city/smartpass/app/card"
+	"smartpass.city/smartpass/app/jpki"
+	"smartpass.city/smartpass/server/oplog"
+)
+
+// Errors of Open and Recover. Use errors.Is; a verification error of the
+// card's proof wraps jpki's.
+var (
+	// ErrExists: the card, or the person, has an account already.
+	ErrExists = errors.New("residents: this card or person has an account already")
+	// ErrTooYoung: under account.MinAge.
+	ErrTooYoung = errors.New("residents: too young for an own account")
+	// ErrNone: no account to recover for this card or person.
+	ErrNone = errors.New("residents: no account for this card or person")
+	// ErrRequest: a malformed request (a key that is not Ed25519).
+	ErrRequest = errors.New("residents: malformed request")
+)
+
+// Private record kinds.
+const (
+	recResident = "resident"        // by id: the resident
+	recCard     = "resident.card"   // by certificate subject hash: id
+	recPerson   = "resident.person" // by person hash: id
+)
+
+// resident is the stored record.
+type resident struct {
+	ID      string     `json:"id"`
+	Facts   card.Facts `json:"facts"`
+	Created time.Time  `json:"created"`
+	Card    string     `json:"card"`   // the subject hash of the certificate that proved it last
+	Person  string     `json:"person"` // the person hash
+	Key     []byte     `json:"key"`    // the holding device's Ed25519 public key
+}
+
+func (r resident) account() account.Account {
+	return account.Account{ID: r.ID, Facts: r.Facts, Created: r.Created}
+}
+
+// Registry opens and recovers accounts.
+type Registry struct {
+	Log      *oplog.Log
+	Verifier *jpki.Verifier
+	// Nonces are the server's card nonces (the card check's).
+	Nonces *jpki.Nonces
+	Now    func() time.Time
+}
+
+func (g *Registry) now() time.Time {
+	if g.Now != nil {
+		return g.Now()
+	}
+	return time.Now()
+}
+
+// proven is what a request proves: the certificate's card and person,
+// and the four facts.
+type proven struct {
+	card, person string
+	facts        card.Facts
+	key          []byte
+}
+
+// prove checks a request: the nonce used once, the signature certificate
+// verified, its signature over the challenge bound to the key, its four
+// facts.
+func (g *Registry) prove(req account.Request) (proven, error) {
+	if len(req.Key) != ed25519.PublicKeySize {
+		return proven{}, fmt.Errorf("%w: a device key of %d bytes", ErrRequest, len(req.Key))
+	}
+	if err := g.Nonces.Use(req.Nonce); err != nil {
+		return proven{}, err
+	}
+	cert, err := g.Verifier.Certificate(req.Cert)
+	if err != nil {
+		return proven{}, err
+	}
+	if err := jpki.Signature(cert, account.Challenge(req.Nonce, req.Key), req.Sig); err != nil {
+		return proven{}, err
+	}
+	facts, err := jpki.Facts(cert)
+	if err != nil {
+		return proven{}, err
+	}
+	cardSum := sha256.Sum256(append(append([]byte(nil), cert.RawIssuer...), cert.RawSubject...))
+	return proven{card: hex.EncodeToString(cardSum[:]), person: personKey(facts), facts: facts, key: req.Key}, nil
+}
+
+// personKey names a person across card renewals: name (without the
+// spaces between family and given name), birth date and sex; not the
+// address, which a move changes.
+func personKey(f card.Facts) string {
+	name := strings.Join(strings.Fields(f.Name), "")
+	sum := sha256.Sum256([]byte(name + "\x00" + f.BirthDate + "\x00" + f.Sex))
+	return hex.EncodeToString(sum[:])
+}
+
+// Open opens the account the request proves, held by the request's
+// device key. A card or person with an account already gets ErrExists
+// with the account's id, which only that card's holder can see.
+func (g *Registry) Open(req account.Request) (account.Account, error) {
+	p, err := g.prove(req)
+	if err != nil {
+		return account.Account{}, err
+	}
+	age, err := account.Age(p.facts.BirthDate, g.now())
+	if err != nil {
+		return account.Account{}, err
+	}
+	if age < account.MinAge {
+		return account.Account{}, fmt.Errorf("%w: %d", ErrTooYoung, age)
+	}
+	var out resident
+	err = g.Log.Update(func(tx *oplog.Tx) error {
+		if id, err := existing(tx, p); err != nil || id != "" {
+			if err == nil {
+				err = fmt.Errorf("%w (%s)", ErrExists, id)
+			}
+			return err
+		}
+		id, err := nextID(tx)
+		if err != nil {
+			return err
+		}
+		out = resident{ID: id, Facts: p.facts, Created: g.now().UTC(), Card: p.card, Person: p.person, Key: p.key}
+		return put(tx, out)
+	})
+	return out.account(), err
+}
+
+// Recover moves the account the request proves (by card, or by person
+// after a card renewal) to the request's device key.
+func (g *Registry) Recover(req account.Request) (account.Account, error) {
+	p, err := g.prove(req)
+	if err != nil {
+		return account.Account{}, err
+	}
+	var out resident
+	err = g.Log.Update(func(tx *oplog.Tx) error {
+		id, err := existing(tx, p)
+		if err != nil {
+			return err
+		}
+		if id == "" {
+			return ErrNone
+		}
+		b, err := tx.Get(recResident, id)
+		if err != nil {
+			return err
+		}
+		if err := json.Unmarshal(b, &out); err != nil {
+			return fmt.Errorf("residents: %s: %w", id, err)
+		}
+		if out.Card != p.card {
+			if err := tx.Delete(recCard, out.Card); err != nil {
+				return err
+			}
+		}
+		// A renewed card may carry a new address: the certificate is the
+		// source of the four facts.
+		out.Facts, out.Card, out.Key = p.facts, p.card, p.key
+		return put(tx, out)
+	})
+	return out.account(), err
+}
+
+// existing returns the id of the account of the proven card or person,
+// or "".
+func existing(tx *oplog.Tx, p proven) (string, error) {
+	for _, k := range []struct{ kind, id string }{{recCard, p.card}, {recPerson, p.person}} {
+		b, err := tx.Get(k.kind, k.id)
+		if err == nil {
+			return string(b), nil
+		}
+		if !errors.Is(err, oplog.ErrNotFound) {
+			return "", err
+		}
+	}
+	return "", nil
+}
+
+// put stores r and its indexes.
+func put(tx *oplog.Tx, r resident) error {
+	b, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	for _, rec := range []struct {
+		kind, id string
+		v        []byte
+	}{{recResident, r.ID, b}, {recCard, r.Card, []byte(r.ID)}, {recPerson, r.Person, []byte(r.ID)}} {
+		if err := tx.Put(rec.kind, rec.id, rec.v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// idPrefix starts every resident id; the number after it counts up.
+const idPrefix = "R-"
+
+// nextID returns the id after the greatest one stored: R-000001 on.
+func nextID(tx *oplog.Tx) (string, error) {
+	last, _, err := tx.Last(recResident)
+	n := 0
+	switch {
+	case err == nil:
+		if n, err = strconv.Atoi(strings.TrimPrefix(last, idPrefix)); err != nil {
+			return "", fmt.Errorf("residents: last id %q: %w", last, err)
+		}
+	case !errors.Is(err, oplog.ErrNotFound):
+		return "", err
+	}
+	return fmt.Sprintf("%s%06d", idPrefix, n+1), nil
+}

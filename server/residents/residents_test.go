@@ -1,0 +1,127 @@
+package residents
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"testing"
+	"time"
+
+	"smartpass.city/smartpass/app/account"
+	"smartpass.city/smartpass/app/card"
+	"smartpass.city/smartpass/app/card/cardtest"
+	"smartpass.city/smartpass/app/card/sim"
+	"smartpass.city/smartpass/app/jpki"
+	"smartpass.city/smartpass/server/oplog"
+)
+
+func registry(t *testing.T) *Registry {
+	t.Helper()
+	l, err := oplog.Open(t.TempDir(), oplog.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	v, err := cardtest.PKI(t).Verifier()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &Registry{Log: l, Verifier: v, Nonces: &jpki.Nonces{}}
+}
+
+// request has a card of p sign a fresh nonce of g bound to a new device
+// key, as the PWA does.
+func request(t *testing.T, g *Registry, p sim.Persona) account.Request {
+	t.Helper()
+	ctx := context.Background()
+	j, err := card.OpenJPKI(ctx, card.New(cardtest.Card(t, p)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, _, _ := ed25519.GenerateKey(nil)
+	nonce := g.Nonces.Issue()
+	cert, sig, err := j.Authenticate(ctx, card.SignKey, p.SignPassword, account.Challenge(nonce, key))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return account.Request{Nonce: nonce, Cert: cert, Sig: sig, Key: key}
+}
+
+func TestOpenAndRecover(t *testing.T) {
+	g := registry(t)
+	req := request(t, g, cardtest.Taro)
+	a, err := g.Open(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.ID != "R-000001" || a.Facts != cardtest.Taro.Facts {
+		t.Fatalf("Open = %+v", a)
+	}
+	// The same request again: its nonce is spent.
+	if _, err := g.Open(req); !errors.Is(err, jpki.ErrNonce) {
+		t.Fatalf("a replayed request: %v, want ErrNonce", err)
+	}
+	// The same person with another card (a renewal, a new device): one
+	// person, one account.
+	again := request(t, g, cardtest.Taro)
+	if _, err := g.Open(again); !errors.Is(err, ErrExists) {
+		t.Fatalf("a second account for the same person: %v, want ErrExists", err)
+	}
+	moved := request(t, g, cardtest.Taro)
+	r, err := g.Recover(moved)
+	if err != nil || r.ID != a.ID {
+		t.Fatalf("Recover = %+v, %v; want %s", r, err, a.ID)
+	}
+	// Somebody else opens the next account; recovering a person with no
+	// account is refused.
+	hanako := cardtest.Taro
+	hanako.Facts.Name, hanako.Facts.BirthDate, hanako.Facts.Sex = "加賀\u3000花子", "19800202", "2"
+	if b, err := g.Open(request(t, g, hanako)); err != nil || b.ID != "R-000002" {
+		t.Fatalf("second resident: %+v, %v", b, err)
+	}
+	jiro := cardtest.Taro
+	jiro.Facts.Name = "加賀\u3000次郎"
+	if _, err := g.Recover(request(t, g, jiro)); !errors.Is(err, ErrNone) {
+		t.Fatalf("recover with no account: %v, want ErrNone", err)
+	}
+}
+
+func TestOpenRefusals(t *testing.T) {
+	g := registry(t)
+	child := cardtest.Taro
+	child.Facts.BirthDate = time.Now().AddDate(-15, 0, 0).Format("20060102")
+	if _, err := g.Open(request(t, g, child)); !errors.Is(err, ErrTooYoung) {
+		t.Fatalf("a 15-year-old: %v, want ErrTooYoung", err)
+	}
+	sixteen := cardtest.Taro
+	sixteen.Facts.Name = "加賀\u3000十六"
+	sixteen.Facts.BirthDate = time.Now().AddDate(-16, 0, 0).Format("20060102")
+	if _, err := g.Open(request(t, g, sixteen)); err != nil {
+		t.Fatalf("16 today: %v", err)
+	}
+
+	req := request(t, g, cardtest.Taro)
+	other := req
+	other.Key = make([]byte, ed25519.PublicKeySize) // the proof was made for another device
+	if _, err := g.Open(other); !errors.Is(err, jpki.ErrSignature) {
+		t.Fatalf("a proof moved to another device key: %v, want ErrSignature", err)
+	}
+	short := request(t, g, cardtest.Taro)
+	short.Key = short.Key[:8]
+	if _, err := g.Open(short); !errors.Is(err, ErrRequest) {
+		t.Fatalf("a short key: %v, want ErrRequest", err)
+	}
+
+	// The user-authentication certificate does not carry the four facts.
+	ctx := context.Background()
+	j, _ := card.OpenJPKI(ctx, card.New(cardtest.Card(t, cardtest.Taro)))
+	key, _, _ := ed25519.GenerateKey(nil)
+	nonce := g.Nonces.Issue()
+	cert, sig, err := j.Authenticate(ctx, card.AuthKey, cardtest.Taro.AuthPIN, account.Challenge(nonce, key))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := g.Open(account.Request{Nonce: nonce, Cert: cert, Sig: sig, Key: key}); !errors.Is(err, jpki.ErrNoFacts) {
+		t.Fatalf("the user-authentication certificate: %v, want ErrNoFacts", err)
+	}
+}
