@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"crypto/ed25519"
 	"encoding/json"
 	"errors"
@@ -30,17 +29,9 @@ func TestAccounts(t *testing.T) {
 
 	send := func(path string, p sim.Persona) (account.Account, error) {
 		t.Helper()
-		ctx := context.Background()
-		j, err := card.OpenJPKI(ctx, card.New(cardtest.Card(t, p)))
-		if err != nil {
-			t.Fatal(err)
-		}
 		key, _, _ := ed25519.GenerateKey(nil)
 		n := nonce(t, base)
-		cert, sig, err := j.Authenticate(ctx, card.SignKey, p.SignPassword, account.Challenge(n, key))
-		if err != nil {
-			t.Fatal(err)
-		}
+		cert, sig := cardtest.Prove(t, p, card.SignKey, p.SignPassword, account.Challenge(n, key))
 		b, _ := json.Marshal(account.Request{Nonce: n, Cert: cert, Sig: sig, Key: key})
 		status, body := post(t, base+path, b)
 		if status != 200 {

@@ -1,7 +1,6 @@
 package jpki_test
 
 import (
-	"context"
 	"crypto/x509"
 	"errors"
 	"math/big"
@@ -14,20 +13,6 @@ import (
 	"smartpass.city/smartpass/app/jpki"
 	"smartpass.city/smartpass/syncproto"
 )
-
-// proof has a fresh card of the test PKI sign nonce.
-func proof(t *testing.T, nonce []byte) (cert, sig []byte) {
-	t.Helper()
-	j, err := card.OpenJPKI(context.Background(), card.New(cardtest.Card(t, cardtest.Taro)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, sig, err = j.Authenticate(context.Background(), card.AuthKey, cardtest.Taro.AuthPIN, nonce)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cert, sig
-}
 
 // A terminal offline checks a card with the anchors the server
 // published, records the check, and the server's second look agrees; a
@@ -43,7 +28,7 @@ func TestOfflineCheck(t *testing.T) {
 	}
 	nonce := make([]byte, jpki.NonceLen)
 	nonce[0] = 1
-	cert, sig := proof(t, nonce)
+	cert, sig := cardtest.Prove(t, cardtest.Taro, card.AuthKey, cardtest.Taro.AuthPIN, nonce)
 	rec, c, err := v.Offline("kaga-playpark", nonce, cert, sig)
 	if err != nil || rec.Outcome != jpki.Accepted || c == nil {
 		t.Fatalf("Offline = %+v, %v", rec, err)

@@ -1,7 +1,6 @@
 package residents
 
 import (
-	"context"
 	"crypto/ed25519"
 	"errors"
 	"testing"
@@ -33,17 +32,9 @@ func registry(t *testing.T) *Registry {
 // key, as the PWA does.
 func request(t *testing.T, g *Registry, p sim.Persona) account.Request {
 	t.Helper()
-	ctx := context.Background()
-	j, err := card.OpenJPKI(ctx, card.New(cardtest.Card(t, p)))
-	if err != nil {
-		t.Fatal(err)
-	}
 	key, _, _ := ed25519.GenerateKey(nil)
 	nonce := g.Nonces.Issue()
-	cert, sig, err := j.Authenticate(ctx, card.SignKey, p.SignPassword, account.Challenge(nonce, key))
-	if err != nil {
-		t.Fatal(err)
-	}
+	cert, sig := cardtest.Prove(t, p, card.SignKey, p.SignPassword, account.Challenge(nonce, key))
 	return account.Request{Nonce: nonce, Cert: cert, Sig: sig, Key: key}
 }
 
@@ -113,14 +104,9 @@ func TestOpenRefusals(t *testing.T) {
 	}
 
 	// The user-authentication certificate does not carry the four facts.
-	ctx := context.Background()
-	j, _ := card.OpenJPKI(ctx, card.New(cardtest.Card(t, cardtest.Taro)))
 	key, _, _ := ed25519.GenerateKey(nil)
 	nonce := g.Nonces.Issue()
-	cert, sig, err := j.Authenticate(ctx, card.AuthKey, cardtest.Taro.AuthPIN, account.Challenge(nonce, key))
-	if err != nil {
-		t.Fatal(err)
-	}
+	cert, sig := cardtest.Prove(t, cardtest.Taro, card.AuthKey, cardtest.Taro.AuthPIN, account.Challenge(nonce, key))
 	if _, err := g.Open(account.Request{Nonce: nonce, Cert: cert, Sig: sig, Key: key}); !errors.Is(err, jpki.ErrNoFacts) {
 		t.Fatalf("the user-authentication certificate: %v, want ErrNoFacts", err)
 	}

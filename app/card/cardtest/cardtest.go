@@ -8,6 +8,8 @@ package cardtest
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
+	"strings"
 	"sync"
 	"testing"
 
@@ -117,4 +119,31 @@ func (u *USB) Out(ctx context.Context, data []byte) error {
 func (u *USB) In(ctx context.Context, max int) ([]byte, error) {
 	u.N++
 	return u.Pipe.In(ctx, max)
+}
+
+// Hex decodes hexadecimal written with spaces between bytes, as the
+// specifications print them; it panics on a typo in a test.
+func Hex(s string) []byte {
+	b, err := hex.DecodeString(strings.ReplaceAll(s, " ", ""))
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+// Prove has a fresh card of p sign challenge with key k after its PIN (or
+// password) pin, as a resident's device does, and returns the
+// certificate and the signature.
+func Prove(t testing.TB, p sim.Persona, k card.Key, pin string, challenge []byte) (cert, sig []byte) {
+	t.Helper()
+	ctx := context.Background()
+	j, err := card.OpenJPKI(ctx, card.New(Card(t, p)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, sig, err = j.Authenticate(ctx, k, pin, challenge)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cert, sig
 }

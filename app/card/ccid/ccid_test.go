@@ -3,9 +3,7 @@ package ccid_test
 import (
 	"bytes"
 	"context"
-	"encoding/hex"
 	"errors"
-	"strings"
 	"testing"
 	"time"
 
@@ -14,14 +12,6 @@ import (
 	"smartpass.city/smartpass/app/card/sim"
 )
 
-func unhex(s string) []byte {
-	b, err := hex.DecodeString(strings.ReplaceAll(s, " ", ""))
-	if err != nil {
-		panic(err)
-	}
-	return b
-}
-
 // Messages as CCID 1.1 §6 lays them out, byte for byte.
 func TestMessageBytes(t *testing.T) {
 	for _, tc := range []struct {
@@ -29,12 +19,12 @@ func TestMessageBytes(t *testing.T) {
 		want string
 	}{
 		{ccid.Message{Type: ccid.PowerOn, Seq: 1}, "62 00000000 00 01 000000"},
-		{ccid.Message{Type: ccid.XfrBlock, Seq: 2, Data: unhex("00A4040C")}, "6F 04000000 00 02 000000 00A4040C"},
+		{ccid.Message{Type: ccid.XfrBlock, Seq: 2, Data: cardtest.Hex("00A4040C")}, "6F 04000000 00 02 000000 00A4040C"},
 		{ccid.Message{Type: ccid.XfrBlock, Seq: 3, Param: [3]byte{0, 0x10, 0}}, "6F 00000000 00 03 001000"},
-		{ccid.Message{Type: ccid.DataBlock, Slot: 1, Seq: 9, Param: [3]byte{0, 0, 1}, Data: unhex("9000")}, "80 02000000 01 09 000001 9000"},
+		{ccid.Message{Type: ccid.DataBlock, Slot: 1, Seq: 9, Param: [3]byte{0, 0, 1}, Data: cardtest.Hex("9000")}, "80 02000000 01 09 000001 9000"},
 	} {
 		got := tc.m.Encode()
-		if !bytes.Equal(got, unhex(tc.want)) {
+		if !bytes.Equal(got, cardtest.Hex(tc.want)) {
 			t.Errorf("Encode(%+v) = % X, want %s", tc.m, got, tc.want)
 		}
 		back, err := ccid.Parse(got)
@@ -49,7 +39,7 @@ func TestMessageBytes(t *testing.T) {
 		"80 02000000 00 01 000000 9000 00",
 		"80 FFFFFFFF 00 01 000000",
 	} {
-		if _, err := ccid.Parse(unhex(bad)); !errors.Is(err, ccid.ErrMessage) {
+		if _, err := ccid.Parse(cardtest.Hex(bad)); !errors.Is(err, ccid.ErrMessage) {
 			t.Errorf("Parse(%s) = %v, want ErrMessage", bad, err)
 		}
 	}
@@ -103,7 +93,7 @@ func TestReaderNoCard(t *testing.T) {
 	// Taken away mid-exchange: the next APDU says so, in a way the screen
 	// can tell from a broken reader.
 	usb.Place(nil)
-	if _, err := r.Transmit(ctx, unhex("00A4040C0A D3 92 F0 00 26 01 00 00 00 01")); !errors.Is(err, ccid.ErrNoCard) {
+	if _, err := r.Transmit(ctx, cardtest.Hex("00A4040C0A D3 92 F0 00 26 01 00 00 00 01")); !errors.Is(err, ccid.ErrNoCard) {
 		t.Fatalf("after the card left: %v, want ErrNoCard", err)
 	}
 }
@@ -128,7 +118,7 @@ func (s *script) In(ctx context.Context, max int) ([]byte, error) {
 
 func TestMisbehavingReader(t *testing.T) {
 	block := func(seq byte, status byte, data string) []byte {
-		return ccid.Message{Type: ccid.DataBlock, Seq: seq, Param: [3]byte{status, 0, 0}, Data: unhex(data)}.Encode()
+		return ccid.Message{Type: ccid.DataBlock, Seq: seq, Param: [3]byte{status, 0, 0}, Data: cardtest.Hex(data)}.Encode()
 	}
 	whole := block(1, 0, "3B8880019000")
 	for _, tc := range []struct {
@@ -141,7 +131,7 @@ func TestMisbehavingReader(t *testing.T) {
 		{"time extensions, then the answer", [][]byte{block(1, 0x80, ""), block(1, 0x80, ""), whole}, false, nil},
 		{"answer in two transfers", [][]byte{whole[:12], whole[12:]}, false, nil},
 		{"answer to another command", [][]byte{block(7, 0, "9000")}, false, ccid.ErrMessage},
-		{"garbage", [][]byte{unhex("DEADBEEF")}, false, ccid.ErrMessage},
+		{"garbage", [][]byte{cardtest.Hex("DEADBEEF")}, false, ccid.ErrMessage},
 		{"empty transfer", [][]byte{{}}, false, ccid.ErrMessage},
 		{"card mute", [][]byte{ccid.Message{Type: ccid.SlotStatus, Seq: 1, Param: [3]byte{0x41, 0xFE, 0}}.Encode()}, false, ccid.ErrNoCard},
 		{"hardware error", [][]byte{ccid.Message{Type: ccid.SlotStatus, Seq: 1, Param: [3]byte{0x40, 0xFB, 0}}.Encode()}, false, ccid.ErrFailed},
@@ -153,7 +143,7 @@ func TestMisbehavingReader(t *testing.T) {
 			c := ccid.NewConn(&script{answers: tc.answers, stall: tc.stall})
 			m, err := c.Call(ctx, ccid.PowerOn, [3]byte{}, nil)
 			if tc.want == nil {
-				if err != nil || !bytes.Equal(m.Data, unhex("3B8880019000")) {
+				if err != nil || !bytes.Equal(m.Data, cardtest.Hex("3B8880019000")) {
 					t.Fatalf("Call = % X, %v", m.Data, err)
 				}
 				return

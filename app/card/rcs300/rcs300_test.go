@@ -3,9 +3,7 @@ package rcs300_test
 import (
 	"bytes"
 	"context"
-	"encoding/hex"
 	"errors"
-	"strings"
 	"testing"
 
 	"smartpass.city/smartpass/app/card/cardtest"
@@ -14,20 +12,12 @@ import (
 	"smartpass.city/smartpass/app/card/sim"
 )
 
-func unhex(s string) []byte {
-	b, err := hex.DecodeString(strings.ReplaceAll(s, " ", ""))
-	if err != nil {
-		panic(err)
-	}
-	return b
-}
-
 // The transceive pseudo-APDU, byte for byte as the public drivers build
 // it: timeout 2 s in µs little-endian, the data under 95 with a two-byte
 // length, three zero bytes at the end.
 func TestTransceiveBytes(t *testing.T) {
-	got := rcs300.Transceive(unhex("00A4040C"))
-	want := unhex("FF 50 00 01 00 000F 5F46 04 80841E00 95 82 0004 00A4040C 000000")
+	got := rcs300.Transceive(cardtest.Hex("00A4040C"))
+	want := cardtest.Hex("FF 50 00 01 00 000F 5F46 04 80841E00 95 82 0004 00A4040C 000000")
 	if !bytes.Equal(got, want) {
 		t.Fatalf("Transceive = % X\nwant        % X", got, want)
 	}
@@ -47,7 +37,7 @@ func TestParseAnswer(t *testing.T) {
 		{"truncated object", "C0 05 009000 9000", rcs300.ErrAnswer},
 		{"one byte", "90", rcs300.ErrAnswer},
 	} {
-		_, err := rcs300.ParseAnswer(unhex(tc.answer))
+		_, err := rcs300.ParseAnswer(cardtest.Hex(tc.answer))
 		if tc.want == nil && err != nil || tc.want != nil && !errors.Is(err, tc.want) {
 			t.Errorf("%s: ParseAnswer(%s) = %v, want %v", tc.name, tc.answer, err, tc.want)
 		}
@@ -91,14 +81,14 @@ func TestReaderNoCard(t *testing.T) {
 		t.Fatal(err)
 	}
 	usb.Place(nil)
-	if _, err := r.Transmit(ctx, unhex("00A4040C0A D3 92 F0 00 26 01 00 00 00 01")); !errors.Is(err, rcs300.ErrNoCard) {
+	if _, err := r.Transmit(ctx, cardtest.Hex("00A4040C0A D3 92 F0 00 26 01 00 00 00 01")); !errors.Is(err, rcs300.ErrNoCard) {
 		t.Fatalf("after the card left: %v, want ErrNoCard", err)
 	}
 }
 
 func FuzzParseAnswer(f *testing.F) {
-	f.Add(unhex("C0 03 009000 96 02 0000 97 02 9000 9000"))
-	f.Add(unhex("C0 03 026401 9000"))
+	f.Add(cardtest.Hex("C0 03 009000 96 02 0000 97 02 9000 9000"))
+	f.Add(cardtest.Hex("C0 03 026401 9000"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if _, err := rcs300.ParseAnswer(b); err != nil && !errors.Is(err, rcs300.ErrAnswer) && !errors.Is(err, rcs300.ErrNoCard) {
 			t.Fatalf("an error of no known kind: %v", err)

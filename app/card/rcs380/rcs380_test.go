@@ -3,9 +3,7 @@ package rcs380_test
 import (
 	"bytes"
 	"context"
-	"encoding/hex"
 	"errors"
-	"strings"
 	"testing"
 
 	"smartpass.city/smartpass/app/card"
@@ -13,11 +11,6 @@ import (
 	"smartpass.city/smartpass/app/card/rcs380"
 	"smartpass.city/smartpass/app/card/sim"
 )
-
-func unhex(s string) []byte {
-	b, _ := hex.DecodeString(strings.ReplaceAll(s, " ", ""))
-	return b
-}
 
 // The frames CARD.md lists, byte for byte.
 func TestFrameBytes(t *testing.T) {
@@ -27,16 +20,16 @@ func TestFrameBytes(t *testing.T) {
 		{"D6 06 00", "00 00 FF FF FF 03 00 FD D6 06 00 24 00"},
 		{"D6 00 03 07 0F 07", "00 00 FF FF FF 06 00 FA D6 00 03 07 0F 07 0A 00"},
 	} {
-		got := rcs380.Frame(unhex(tc.payload))
-		if !bytes.Equal(got, unhex(tc.want)) {
+		got := rcs380.Frame(cardtest.Hex(tc.payload))
+		if !bytes.Equal(got, cardtest.Hex(tc.want)) {
 			t.Errorf("Frame(%s) = % X, want %s", tc.payload, got, tc.want)
 		}
 		back, err := rcs380.ParseFrame(got)
-		if err != nil || !bytes.Equal(back, unhex(tc.payload)) {
+		if err != nil || !bytes.Equal(back, cardtest.Hex(tc.payload)) {
 			t.Errorf("ParseFrame: % X, %v", back, err)
 		}
 	}
-	bad := rcs380.Frame(unhex("D6 2A 01"))
+	bad := rcs380.Frame(cardtest.Hex("D6 2A 01"))
 	bad[9] ^= 1
 	if _, err := rcs380.ParseFrame(bad); !errors.Is(err, rcs380.ErrFrame) {
 		t.Errorf("a frame with a wrong checksum: %v", err)
