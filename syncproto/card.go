@@ -51,7 +51,7 @@ const (
 
 // CardNonceAnswer reads the server's answer to a nonce request.
 func CardNonceAnswer(status int, body []byte) ([]byte, error) {
-	n, err := answer[CardNonce]("card nonce", status, body)
+	n, err := Answer[CardNonce]("card nonce", status, body)
 	if err == nil && len(n.Nonce) == 0 {
 		err = fmt.Errorf("syncproto: card nonce: %w: no nonce", ErrMalformed)
 	}
@@ -61,12 +61,12 @@ func CardNonceAnswer(status int, body []byte) ([]byte, error) {
 // CardAnswer reads the server's answer to a proof: the result, or the
 // server's refusal as an *Error.
 func CardAnswer(status int, body []byte) (CardResult, error) {
-	return answer[CardResult]("card verify", status, body)
+	return Answer[CardResult]("card verify", status, body)
 }
 
-// answer reads a JSON answer of an HTTP endpoint: T, or the server's
-// refusal as an *Error.
-func answer[T any](op string, status int, body []byte) (T, error) {
+// Answer reads the JSON answer of the server's HTTP endpoint op: a T, or
+// the server's refusal as an *Error.
+func Answer[T any](op string, status int, body []byte) (T, error) {
 	var out T
 	if status != http.StatusOK {
 		var ef Error

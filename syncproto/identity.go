@@ -140,7 +140,7 @@ func Register(ctx context.Context, client *http.Client, base string, req Registe
 // response, or the server's refusal as an *Error. The browser, which
 // posts with its own fetch, shares it with Register.
 func RegisterAnswer(status int, body []byte) (RegisterResponse, error) {
-	return answer[RegisterResponse]("register", status, body)
+	return Answer[RegisterResponse]("register", status, body)
 }
 
 // DemoCodesPath serves, on a demo server only, a fresh enrollment code for

@@ -9,12 +9,14 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sync"
 
 	"github.com/hack-pad/safejs"
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
+	"smartpass.city/smartpass/app/account"
 	"smartpass.city/smartpass/app/card/apdu"
 	"smartpass.city/smartpass/app/enroll"
 	"smartpass.city/smartpass/app/synclog"
@@ -56,7 +58,7 @@ func start(ctx context.Context) error {
 		return err
 	}
 	d := &device{ctx: ctx, store: store, keys: keys, eng: eng, enr: e, ok: ok}
-	ui.Register(eng, d, usbReader{}, cardServer{}, faces{})
+	ui.Register(eng, d, usbReader{}, cardServer{}, accounts{devkey.New(store.Keys("account"))}, faces{})
 	if ok {
 		d.run()
 	}
@@ -134,15 +136,23 @@ func (d *device) DemoCodes(ctx context.Context) ([]syncproto.DemoCode, error) {
 
 // register posts a registration with the browser's fetch.
 func register(ctx context.Context, req syncproto.RegisterRequest) (syncproto.RegisterResponse, error) {
+	return post[syncproto.RegisterResponse](ctx, syncproto.RegisterPath, req)
+}
+
+// post sends req as JSON to the server's path with the browser's fetch
+// and reads the answer: a T, or the server's refusal as a
+// *syncproto.Error.
+func post[T any](ctx context.Context, path string, req any) (T, error) {
+	var zero T
 	b, err := json.Marshal(req)
 	if err != nil {
-		return syncproto.RegisterResponse{}, err
+		return zero, err
 	}
-	status, body, err := fetch.Do(ctx, "POST", origin("http")+syncproto.RegisterPath, b)
+	status, body, err := fetch.Do(ctx, "POST", origin("http")+path, b)
 	if err != nil {
-		return syncproto.RegisterResponse{}, err
+		return zero, err
 	}
-	return syncproto.RegisterAnswer(status, body)
+	return syncproto.Answer[T](path, status, body)
 }
 
 // usbReader is the card reader over WebUSB (ui.Reader).
@@ -169,15 +179,28 @@ func (cardServer) CardNonce(ctx context.Context) ([]byte, error) {
 }
 
 func (cardServer) CheckCard(ctx context.Context, p syncproto.CardProof) (syncproto.CardResult, error) {
-	b, err := json.Marshal(p)
-	if err != nil {
-		return syncproto.CardResult{}, err
+	return post[syncproto.CardResult](ctx, syncproto.CardVerifyPath, p)
+}
+
+// accounts is the resident's account on this device (ui.Accounts): its
+// key pair in WebCrypto, apart from the device's, and the server's
+// account endpoints.
+type accounts struct{ keys *devkey.Keys }
+
+func (a accounts) AccountKey(ctx context.Context) ([]byte, error) {
+	pub, err := a.keys.Public(ctx)
+	if errors.Is(err, devkey.ErrNoKey) {
+		return a.keys.Generate(ctx)
 	}
-	status, body, err := fetch.Do(ctx, "POST", origin("http")+syncproto.CardVerifyPath, b)
-	if err != nil {
-		return syncproto.CardResult{}, err
-	}
-	return syncproto.CardAnswer(status, body)
+	return pub, err
+}
+
+func (accounts) OpenAccount(ctx context.Context, req account.Request) (account.Account, error) {
+	return post[account.Account](ctx, account.CreatePath, req)
+}
+
+func (accounts) RecoverAccount(ctx context.Context, req account.Request) (account.Account, error) {
+	return post[account.Account](ctx, account.RecoverPath, req)
 }
 
 // faces is the camera and the face model download (ui.Faces).

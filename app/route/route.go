@@ -14,10 +14,12 @@ const (
 	FaceRegister = "/face/register"
 	// Identify is a terminal's face screen (play park, reception).
 	Identify = "/identify"
+	// Account is where a resident opens their account with the card.
+	Account = "/account"
 )
 
 // All lists every page, for the server's router and the offline cache.
-func All() []string { return []string{Home, Setup, Shelter, HQ, Card, FaceRegister, Identify} }
+func All() []string { return []string{Home, Setup, Shelter, HQ, Card, FaceRegister, Identify, Account} }
 
 // ForRole is the page a device of role works on ("" for roles whose
 // screens are not built yet).

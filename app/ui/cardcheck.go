@@ -9,6 +9,7 @@ import (
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
+	"smartpass.city/smartpass/app/account"
 	"smartpass.city/smartpass/app/card"
 	"smartpass.city/smartpass/app/card/apdu"
 	"smartpass.city/smartpass/app/card/reader"
@@ -29,6 +30,16 @@ type CardChecker interface {
 	CheckCard(ctx context.Context, p syncproto.CardProof) (syncproto.CardResult, error)
 }
 
+// Accounts is the resident's account as the screens use it: the key
+// pair this device holds it with, and the server's account endpoints.
+type Accounts interface {
+	// AccountKey returns this device's account public key, made on
+	// first use.
+	AccountKey(ctx context.Context) ([]byte, error)
+	OpenAccount(ctx context.Context, req account.Request) (account.Account, error)
+	RecoverAccount(ctx context.Context, req account.Request) (account.Account, error)
+}
+
 // transfers is what a WebUSB connection reports about itself.
 type transfers interface{ Transfers() int }
 
@@ -37,17 +48,24 @@ type transfers interface{ Transfers() int }
 // spinner for ever.
 const cardTimeout = 30 * time.Second
 
-// cardPage checks a My Number Card with its 4-digit PIN: the card path of
-// the identify screen. It shows the tries left before asking, warns
-// before the last one, sends each PIN only when the person presses the
-// button, and tells a person with a blocked PIN where to have it reset.
-// The card then signs a nonce of the server, which verifies certificate
-// and signature.
+// cardPage takes a My Number Card through a PIN to a proof the server
+// verifies: with the 4-digit PIN, a card check (the card path of the
+// identify screen); with the signature password, a resident opening
+// their account. It shows the tries left before asking, warns before
+// the last one, sends each PIN only when the person presses the button,
+// and tells a person with a blocked PIN where to have it reset. The card
+// then signs a nonce of the server, which verifies certificate and
+// signature.
 type cardPage struct {
 	app.Compo
 	live
-	reader  Reader
-	checker CardChecker
+	reader   Reader
+	checker  CardChecker
+	accounts Accounts
+	// key is what the page does with the card: AuthKey checks it with
+	// the 4-digit PIN; SignKey opens the resident's account with the
+	// signature password.
+	key card.Key
 
 	busy    bool
 	conn    apdu.Transceiver
@@ -59,6 +77,9 @@ type cardPage struct {
 	errMsg  string
 	result  *syncproto.CardResult
 	offline bool // the card was checked on this device; the server checks again on sync
+	acct    *account.Account
+	exists  bool // the account exists already: the next proof recovers it
+	recover bool // the account was recovered onto this device
 }
 
 func (p *cardPage) OnMount(ctx app.Context) {
@@ -70,36 +91,34 @@ func (p *cardPage) OnDismount() { p.dismount() }
 
 func (p *cardPage) Render() app.UI {
 	return p.frame(
-		app.H1().Text(p.tr("card.title")),
-		app.P().Text(p.tr("card.lead")),
-		app.If(p.isEnr && p.st != nil && p.st.Anchors != nil, func() app.UI {
+		app.H1().Text(p.tr(p.text("title"))),
+		app.P().Text(p.tr(p.text("lead"))),
+		app.If(p.key == card.AuthKey && p.isEnr && p.st != nil && p.st.Anchors != nil, func() app.UI {
 			return app.P().ID("card-anchors").Class("hint").Text(p.tr("card.anchors"))
 		}),
 		app.If(p.jpki == nil, func() app.UI {
 			return app.Button().ID("connect").Disabled(p.busy).Text(p.tr("card.connect")).
 				OnClick(func(ctx app.Context, e app.Event) { p.connect() })
 		}),
-		app.If(p.jpki != nil && p.result == nil && !p.blocked, func() app.UI {
+		app.If(p.jpki != nil && p.result == nil && p.acct == nil && !p.blocked, func() app.UI {
 			return app.Form().ID("pin-form").Class("card").OnSubmit(func(ctx app.Context, e app.Event) {
 				e.PreventDefault()
 				p.verify()
 			}).Body(
-				app.Label().For("pin").Text(p.tr("card.pin")),
-				app.Input().ID("pin").Type("password").Class("code").Value(p.pin).
-					Attr("inputmode", "numeric").Attr("maxlength", 4).AutoComplete(false).
-					OnInput(func(ctx app.Context, e app.Event) { p.pin = ctx.JSSrc().Get("value").String() }),
+				app.Label().For("pin").Text(p.tr(p.text("pin"))),
+				p.pinInput(),
 				app.P().ID("tries").Class("hint").Text(p.tr("card.tries", p.tries)),
 				app.If(p.tries == 1, func() app.UI {
-					return app.P().ID("last-try").Class("error").Attr("role", "alert").Text(p.tr("card.lasttry"))
+					return app.P().ID("last-try").Class("error").Attr("role", "alert").Text(p.tr(p.text("lasttry")))
 				}),
-				app.Div().Class("actions").Body(app.Button().ID("verify").Type("submit").Disabled(p.busy).Text(p.tr("card.verify"))),
+				app.Div().Class("actions").Body(app.Button().ID("verify").Type("submit").Disabled(p.busy).Text(p.tr(p.text("verify")))),
 			)
 		}),
 		app.If(p.busy && p.jpki != nil, func() app.UI {
 			return app.P().ID("card-busy").Class("hint").Attr("role", "status").Text(p.tr("card.busy"))
 		}),
 		app.If(p.blocked, func() app.UI {
-			return app.P().ID("blocked").Class("banner").Attr("role", "alert").Text(p.tr("card.blocked"))
+			return app.P().ID("blocked").Class("banner").Attr("role", "alert").Text(p.tr(p.text("blocked")))
 		}),
 		app.If(p.errMsg != "", func() app.UI {
 			return app.P().ID("card-error").Class("error").Attr("role", "alert").Text(p.errMsg)
@@ -115,6 +134,56 @@ func (p *cardPage) Render() app.UI {
 				app.P().Class("hint").Text(p.tr("card.counts", n, usb)),
 			)
 		}),
+		app.If(p.acct != nil, func() app.UI { return p.accountView() }),
+	)
+}
+
+// text is the text key of a part of the page for its purpose.
+func (p *cardPage) text(part string) string {
+	if p.key == card.SignKey {
+		if part == "verify" && p.exists {
+			return "account.recover"
+		}
+		return "account." + part
+	}
+	return "card." + part
+}
+
+// pinInput is the PIN field: four digits, or the signature password's
+// capital letters and digits.
+func (p *cardPage) pinInput() app.UI {
+	in := app.Input().ID("pin").Type("password").Class("code").Value(p.pin).AutoComplete(false).
+		OnInput(func(ctx app.Context, e app.Event) { p.pin = ctx.JSSrc().Get("value").String() })
+	if p.key == card.SignKey {
+		return in.Attr("maxlength", 16).Attr("autocapitalize", "characters").Attr("spellcheck", "false")
+	}
+	return in.Attr("inputmode", "numeric").Attr("maxlength", 4)
+}
+
+// accountView is the opened (or recovered) account: its number and the
+// four facts from the certificate, for the resident to check.
+func (p *cardPage) accountView() app.UI {
+	f := p.acct.Facts
+	key := "account.ok"
+	if p.recover {
+		key = "account.recovered"
+	}
+	sex := map[string]string{"1": "account.sex.1", "2": "account.sex.2", "9": "account.sex.9"}[f.Sex]
+	row := func(label, value string) app.UI {
+		return app.Div().Body(app.Dt().Text(p.tr(label)), app.Dd().Text(value))
+	}
+	birth := f.BirthDate
+	if len(birth) == 8 {
+		birth = birth[:4] + "-" + birth[4:6] + "-" + birth[6:]
+	}
+	return app.Div().ID("account-ok").Class("notice").Attr("role", "status").Attr("data-id", p.acct.ID).Body(
+		app.P().Text(p.tr(key, p.acct.ID)),
+		app.Dl().Class("facts").Body(
+			row("account.name", f.Name),
+			row("account.birth", birth),
+			row("account.sex", p.tr(sex)),
+			row("account.address", f.Address),
+		),
 	)
 }
 
@@ -151,7 +220,7 @@ func (p *cardPage) connect() {
 			if err != nil {
 				return nil, 0, err
 			}
-			n, err := j.TriesLeft(ctx, card.AuthKey)
+			n, err := j.TriesLeft(ctx, p.key)
 			return j, n, err
 		}()
 		return func() {
@@ -181,7 +250,7 @@ func (p *cardPage) verify() {
 	if p.busy {
 		return
 	}
-	if err := card.CheckPINFormat(card.AuthKey, p.pin); err != nil {
+	if err := card.CheckPINFormat(p.key, p.pin); err != nil {
 		p.errMsg, p.pin = p.cardError(err), ""
 		return
 	}
@@ -190,11 +259,15 @@ func (p *cardPage) verify() {
 	if p.isEnr && p.st != nil {
 		anchors = p.st.Anchors
 	}
-	facility := p.enr.Facility
+	facility, exists := p.enr.Facility, p.exists
 	p.busy, p.errMsg, p.pin = true, "", ""
 	p.later(func() func() {
 		ctx, cancel := context.WithTimeout(p.page, cardTimeout)
 		defer cancel()
+		if p.key == card.SignKey {
+			acct, err := p.openAccount(ctx, pin, exists)
+			return func() { p.proved(err, func() { p.acct, p.recover = &acct, exists }) }
+		}
 		offline := false
 		res, err := func() (syncproto.CardResult, error) {
 			nonce, err := p.checker.CardNonce(ctx)
@@ -215,22 +288,52 @@ func (p *cardPage) verify() {
 			}
 			return p.checkOffline(ctx, *anchors, facility, nonce, cert, sig)
 		}()
-		return func() {
-			p.busy = false
-			var wp *apdu.WrongPINError
-			switch {
-			case err == nil:
-				p.result, p.offline = &res, offline
-			case errors.As(err, &wp) && wp.Remaining == 0, errors.Is(err, apdu.ErrPINBlocked):
-				p.blocked = true
-			case errors.As(err, &wp):
-				p.tries, p.errMsg = wp.Remaining, p.tr("card.wrongpin")
-			default:
-				app.Log("card: verify:", err)
-				p.errMsg = p.cardError(err)
-			}
-		}
+		return func() { p.proved(err, func() { p.result, p.offline = &res, offline }) }
 	})
+}
+
+// proved shows how a proof went: done on success, else why not.
+func (p *cardPage) proved(err error, done func()) {
+	p.busy = false
+	var wp *apdu.WrongPINError
+	var refusal *syncproto.Error
+	switch {
+	case err == nil:
+		done()
+	case errors.As(err, &wp) && wp.Remaining == 0, errors.Is(err, apdu.ErrPINBlocked):
+		p.blocked = true
+	case errors.As(err, &wp):
+		p.tries, p.errMsg = wp.Remaining, p.tr(p.text("wrongpin"))
+	default:
+		app.Log("card: verify:", err)
+		if errors.As(err, &refusal) && refusal.Code == account.CodeExists {
+			p.exists = true
+		}
+		p.errMsg = p.cardError(err)
+	}
+}
+
+// openAccount has the card sign the server's nonce bound to this
+// device's account key, with the signature password, and opens the
+// account; after the server said it exists, it recovers it instead.
+func (p *cardPage) openAccount(ctx context.Context, password string, exists bool) (account.Account, error) {
+	nonce, err := p.checker.CardNonce(ctx)
+	if err != nil {
+		return account.Account{}, errNoNonce{err}
+	}
+	key, err := p.accounts.AccountKey(ctx)
+	if err != nil {
+		return account.Account{}, err
+	}
+	cert, sig, err := p.jpki.Authenticate(ctx, card.SignKey, password, account.Challenge(nonce, key))
+	if err != nil {
+		return account.Account{}, err
+	}
+	req := account.Request{Nonce: nonce, Cert: cert, Sig: sig, Key: key}
+	if exists {
+		return p.accounts.RecoverAccount(ctx, req)
+	}
+	return p.accounts.OpenAccount(ctx, req)
 }
 
 // checkOffline verifies the card's proof on the device and records the
@@ -262,8 +365,10 @@ func (p *cardPage) cardError(err error) string {
 	var noNonce errNoNonce
 	switch {
 	case errors.As(err, &refusal):
-		if _, ok := text["card.refused."+refusal.Code]; ok {
-			return p.tr("card.refused." + refusal.Code)
+		for _, k := range []string{"card.refused." + refusal.Code, "account.refused." + refusal.Code} {
+			if _, ok := text[k]; ok {
+				return p.tr(k)
+			}
 		}
 		return p.tr("card.err.other")
 	case errors.As(err, &noNonce):
@@ -272,7 +377,7 @@ func (p *cardPage) cardError(err error) string {
 		errors.Is(err, jpki.ErrSignature), errors.Is(err, jpki.ErrNoStatus), errors.Is(err, jpki.ErrAnchors):
 		return p.tr("card.refused." + jpki.Code(err)) // checked offline, on this device
 	case errors.Is(err, card.ErrPINFormat):
-		return p.tr("card.err.format")
+		return p.tr(p.text("err.format"))
 	case errors.Is(err, reader.ErrNoCard):
 		return p.tr("card.err.nocard")
 	case errors.Is(err, reader.ErrGarbled), errors.Is(err, context.DeadlineExceeded):

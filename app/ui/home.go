@@ -22,6 +22,7 @@ func (p *homePage) Render() app.UI {
 		{"mode.shelter", route.Shelter},
 		{"mode.hq", route.HQ},
 		{"mode.card", route.Card},
+		{"mode.account", route.Account},
 		{"mode.enroll", route.FaceRegister},
 		{"mode.hospital", route.Identify},
 		{"mode.playpark", route.Identify},

@@ -9,6 +9,7 @@ import (
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
+	"smartpass.city/smartpass/app/card"
 	"smartpass.city/smartpass/app/enroll"
 	"smartpass.city/smartpass/app/route"
 	"smartpass.city/smartpass/app/state"
@@ -37,11 +38,14 @@ type Device interface {
 }
 
 // Register routes every page of the PWA to its component, all over s, d,
-// the card reader r and the server's card check c, and the camera and
-// face model f.
-func Register(s Sync, d Device, r Reader, c CardChecker, f Faces) {
+// the card reader r, the server's card check c, the resident's account
+// a, and the camera and face model f.
+func Register(s Sync, d Device, r Reader, c CardChecker, a Accounts, f Faces) {
 	l := func() live { return live{sync: s, dev: d} }
-	app.Route(route.Card, func() app.Composer { return &cardPage{live: l(), reader: r, checker: c} })
+	app.Route(route.Card, func() app.Composer { return &cardPage{live: l(), reader: r, checker: c, key: card.AuthKey} })
+	app.Route(route.Account, func() app.Composer {
+		return &cardPage{live: l(), reader: r, checker: c, accounts: a, key: card.SignKey}
+	})
 	app.Route(route.Home, func() app.Composer { return &homePage{live: l()} })
 	app.Route(route.Setup, func() app.Composer { return &setupPage{live: l()} })
 	app.Route(route.Shelter, func() app.Composer { return &shelterPage{live: l()} })
@@ -222,6 +226,10 @@ func (l *live) statusPill() app.UI {
 	switch {
 	case l.needsSetup():
 		class, label = "offline", l.tr("status.setup")
+	case !l.isEnr && s.Pending == 0:
+		// A resident's own phone: it holds no facility's records, so
+		// there is nothing to sync and nothing to alarm anyone about.
+		class, label = "personal", l.tr("status.personal")
 	case !s.Online && s.Pending > 0:
 		class, label = "offline", l.tr("status.offline.n", s.Pending)
 	case !s.Online:

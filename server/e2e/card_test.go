@@ -197,3 +197,54 @@ func TestCardOffline(t *testing.T) {
 		time.Sleep(300 * time.Millisecond)
 	}
 }
+
+// TestAccountOpening: a resident opens an account on the PWA with the
+// simulated card's signature certificate: the password's tries shown
+// first, a wrong password costs one, the right one opens the account and
+// shows the four facts from the certificate. The same person again is
+// refused and offered recovery, which keeps the account number.
+func TestAccountOpening(t *testing.T) {
+	addr := serverproc.FreeAddr(t)
+	base := "http://" + addr
+	srv := startServer(t, addr, t.TempDir())
+	tab := browser(t)
+	open := func() {
+		t.Helper()
+		run(t, tab, "connect the reader", 60*time.Second,
+			chromedp.Navigate(base+"/account?usb=rcs380"),
+			chromedp.WaitVisible(chromedp.ID("connect")),
+			chromedp.Click(chromedp.ID("connect")),
+		)
+	}
+	open()
+	waitJS(t, tab, "5 tries before any password", triesAre("5"), 30*time.Second)
+	enterPIN(t, tab, "WRONG1")
+	waitJS(t, tab, "4 tries after a wrong password", triesAre("4")+` && document.querySelector("#card-error").textContent === "パスワードが違います。"`, 20*time.Second)
+	enterPIN(t, tab, "DEMO2026")
+	waitJS(t, tab, "the account opened", `!!document.querySelector("#account-ok")`, 30*time.Second)
+	id := get(t, tab, "account id", eval[string](`document.querySelector("#account-ok").dataset.id`))
+	text := get(t, tab, "account", eval[string](`document.querySelector("#account-ok").textContent`))
+	if id != "R-000001" || !strings.Contains(text, "加賀\u3000太郎") || !strings.Contains(text, "1980-04-01") || strings.Contains(text, "000000000000") {
+		t.Fatalf("account %s shows %q", id, text)
+	}
+	buf := get(t, tab, "screenshot", chromedp.FullScreenshot(100))
+	if err := os.WriteFile(filepath.Join(root, "assets", "screenshots", "account-opened.png"), buf, 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	// The same person again (a reload, a new card session): refused, and
+	// offered recovery onto this device.
+	open()
+	waitJS(t, tab, "5 tries", triesAre("5"), 30*time.Second)
+	enterPIN(t, tab, "DEMO2026")
+	waitJS(t, tab, "the account exists", `(document.querySelector("#card-error") || {}).textContent.includes("すでにあります")`, 30*time.Second)
+	enterPIN(t, tab, "DEMO2026")
+	waitJS(t, tab, "the account recovered", `(document.querySelector("#account-ok") || {}).textContent.includes("この端末で")`, 30*time.Second)
+	if again := get(t, tab, "account id", eval[string](`document.querySelector("#account-ok").dataset.id`)); again != id {
+		t.Fatalf("recovered %s, opened %s", again, id)
+	}
+	time.Sleep(200 * time.Millisecond)
+	if strings.Contains(srv.Log(), "individual number was reached") {
+		t.Fatalf("the demo card saw its number touched:\n%s", srv.Log())
+	}
+}

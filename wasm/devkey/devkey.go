@@ -74,17 +74,9 @@ func (k *Keys) Generate(ctx context.Context) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrUnsupported, err)
 	}
-	pub, err := pair.Get("publicKey")
+	raw, err := exportPublic(ctx, pair)
 	if err != nil {
-		return nil, fmt.Errorf("devkey: generate: %w", err)
-	}
-	p, err = s.Call("exportKey", "raw", pub)
-	if err != nil {
-		return nil, fmt.Errorf("devkey: export public key: %w", err)
-	}
-	raw, err := promise.Await(ctx, p)
-	if err != nil {
-		return nil, fmt.Errorf("devkey: export public key: %w", err)
+		return nil, err
 	}
 	if err := k.store.PutKeyPair(ctx, pair); err != nil {
 		return nil, err
@@ -92,25 +84,65 @@ func (k *Keys) Generate(ctx context.Context) ([]byte, error) {
 	k.mu.Lock()
 	k.pair = pair
 	k.mu.Unlock()
+	return raw, nil
+}
+
+// exportPublic returns the raw public key of a CryptoKeyPair.
+func exportPublic(ctx context.Context, pair safejs.Value) ([]byte, error) {
+	s, err := subtle()
+	if err != nil {
+		return nil, err
+	}
+	pub, err := pair.Get("publicKey")
+	if err != nil {
+		return nil, fmt.Errorf("devkey: public key: %w", err)
+	}
+	p, err := s.Call("exportKey", "raw", pub)
+	if err != nil {
+		return nil, fmt.Errorf("devkey: export public key: %w", err)
+	}
+	raw, err := promise.Await(ctx, p)
+	if err != nil {
+		return nil, fmt.Errorf("devkey: export public key: %w", err)
+	}
 	return jsbytes.ToGo(raw)
+}
+
+// load returns the key pair, read from the store the first time.
+func (k *Keys) load(ctx context.Context) (safejs.Value, error) {
+	k.mu.Lock()
+	pair := k.pair
+	k.mu.Unlock()
+	if !pair.IsUndefined() {
+		return pair, nil
+	}
+	pair, err := k.store.KeyPair(ctx)
+	if err != nil {
+		return pair, err
+	}
+	if pair.IsUndefined() || pair.IsNull() {
+		return pair, ErrNoKey
+	}
+	k.mu.Lock()
+	k.pair = pair
+	k.mu.Unlock()
+	return pair, nil
+}
+
+// Public returns the stored pair's raw public key, or ErrNoKey.
+func (k *Keys) Public(ctx context.Context) ([]byte, error) {
+	pair, err := k.load(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return exportPublic(ctx, pair)
 }
 
 // Sign implements syncproto.Signer.
 func (k *Keys) Sign(ctx context.Context, msg []byte) ([]byte, error) {
-	k.mu.Lock()
-	pair := k.pair
-	k.mu.Unlock()
-	if pair.IsUndefined() {
-		var err error
-		if pair, err = k.store.KeyPair(ctx); err != nil {
-			return nil, err
-		}
-		if pair.IsUndefined() || pair.IsNull() {
-			return nil, ErrNoKey
-		}
-		k.mu.Lock()
-		k.pair = pair
-		k.mu.Unlock()
+	pair, err := k.load(ctx)
+	if err != nil {
+		return nil, err
 	}
 	s, err := subtle()
 	if err != nil {

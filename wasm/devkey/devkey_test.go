@@ -3,6 +3,7 @@
 package devkey
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"errors"
@@ -49,6 +50,21 @@ func TestKeys(t *testing.T) {
 	sig, err = New(store).Sign(ctx, msg)
 	if err != nil || !ed25519.Verify(pub, msg, sig) {
 		t.Fatalf("after reopen: %v", err)
+	}
+	if got, err := New(store).Public(ctx); err != nil || !bytes.Equal(got, pub) {
+		t.Fatalf("Public after reopen = %x, %v; want %x", got, err, pub)
+	}
+	// A resident account's pair is kept apart from the device's.
+	acct := New(store.Keys("account"))
+	if _, err := acct.Public(ctx); !errors.Is(err, ErrNoKey) {
+		t.Fatalf("account key before any: %v, want ErrNoKey", err)
+	}
+	apub, err := acct.Generate(ctx)
+	if err != nil || bytes.Equal(apub, pub) {
+		t.Fatalf("account key: %x, %v (the device's is %x)", apub, err, pub)
+	}
+	if got, _ := New(store).Public(ctx); !bytes.Equal(got, pub) {
+		t.Fatal("making the account key replaced the device's")
 	}
 
 	// The private key cannot be exported, by us or by any script.

@@ -406,17 +406,37 @@ const keyDevicePair = "device"
 // there is none. IndexedDB keeps CryptoKey objects as they are, so a
 // non-extractable private key stays non-extractable across reloads.
 func (s *Store) KeyPair(ctx context.Context) (safejs.Value, error) {
-	v, err := s.get(ctx, storeKeys, keyDevicePair)
-	if err != nil {
-		return v, fmt.Errorf("idb: read device key: %w", err)
-	}
-	return v, nil
+	return s.Keys(keyDevicePair).KeyPair(ctx)
 }
 
 // PutKeyPair stores the device's CryptoKeyPair, replacing any earlier one.
 func (s *Store) PutKeyPair(ctx context.Context, pair safejs.Value) error {
-	if err := s.put(ctx, storeKeys, keyDevicePair, pair); err != nil {
-		return fmt.Errorf("idb: save device key: %w", err)
+	return s.Keys(keyDevicePair).PutKeyPair(ctx, pair)
+}
+
+// Keys returns the store of the key pair named name: "device" (the
+// device's), "account" (the resident account's held on this device).
+func (s *Store) Keys(name string) KeyStore { return KeyStore{s, name} }
+
+// KeyStore keeps one CryptoKeyPair (devkey.Store).
+type KeyStore struct {
+	s    *Store
+	name string
+}
+
+// KeyPair returns the stored pair, or undefined when there is none.
+func (k KeyStore) KeyPair(ctx context.Context) (safejs.Value, error) {
+	v, err := k.s.get(ctx, storeKeys, k.name)
+	if err != nil {
+		return v, fmt.Errorf("idb: read %s key: %w", k.name, err)
+	}
+	return v, nil
+}
+
+// PutKeyPair stores the pair, replacing any earlier one.
+func (k KeyStore) PutKeyPair(ctx context.Context, pair safejs.Value) error {
+	if err := k.s.put(ctx, storeKeys, k.name, pair); err != nil {
+		return fmt.Errorf("idb: save %s key: %w", k.name, err)
 	}
 	return nil
 }
