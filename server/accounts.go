@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 
@@ -31,6 +32,59 @@ func (a *accounts) recover(w http.ResponseWriter, r *http.Request) {
 	a.serve(w, r, "account.recover", func(req account.Request) (account.Account, error) { return a.reg.Recover(req) })
 }
 
+// members serves account.MembersPath: the account's holder adds a
+// family member.
+func (a *accounts) members(w http.ResponseWriter, r *http.Request) {
+	a.signed(w, r, account.MembersPath, "account.member.add", func(holder account.Account, body []byte) (any, string, error) {
+		var m account.Member
+		if err := json.Unmarshal(body, &m); err != nil {
+			return nil, "", fmt.Errorf("%w: %v", residents.ErrRequest, err)
+		}
+		added, err := a.reg.AddMember(holder.ID, m)
+		if errors.Is(err, residents.ErrExists) {
+			err = errMember{err}
+		}
+		return added, added.ID, err
+	})
+}
+
+// household serves account.HouseholdPath: the account's holder reads
+// what is held about them and their family (a read of personal data,
+// audited).
+func (a *accounts) household(w http.ResponseWriter, r *http.Request) {
+	a.signed(w, r, account.HouseholdPath, "account.household.read", func(holder account.Account, _ []byte) (any, string, error) {
+		h, err := a.reg.Household(holder.ID)
+		return h, "", err
+	})
+}
+
+// errMember is a family member who is registered already.
+type errMember struct{ error }
+
+func (e errMember) Unwrap() error { return e.error }
+
+// signed serves a request of an account's holder: authenticated, then
+// do, whose answer is sent as JSON; audited as action on the account,
+// with detail.
+func (a *accounts) signed(w http.ResponseWriter, r *http.Request, path, action string, do func(holder account.Account, body []byte) (answer any, detail string, err error)) {
+	if a.reg == nil {
+		writeRefusal(w, http.StatusServiceUnavailable, syncproto.CodeCardUnavailable, "this server has no JPKI trust anchors configured (-jpki-roots)")
+		return
+	}
+	var req account.Signed
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 32<<10)).Decode(&req); err != nil {
+		writeRefusal(w, http.StatusBadRequest, syncproto.CodeMalformed, "the request is not valid JSON")
+		return
+	}
+	holder, body, err := a.reg.Authenticate(path, req)
+	var out any
+	detail := ""
+	if err == nil {
+		out, detail, err = do(holder, body)
+	}
+	a.answer(w, r, action, holder.ID, detail, out, err)
+}
+
 func (a *accounts) serve(w http.ResponseWriter, r *http.Request, action string, do func(account.Request) (account.Account, error)) {
 	if a.reg == nil {
 		writeRefusal(w, http.StatusServiceUnavailable, syncproto.CodeCardUnavailable, "this server has no JPKI trust anchors configured (-jpki-roots)")
@@ -42,26 +96,38 @@ func (a *accounts) serve(w http.ResponseWriter, r *http.Request, action string, 
 		return
 	}
 	acc, err := do(req)
+	a.answer(w, r, action, acc.ID, "", acc, err)
+}
+
+// answer sends out, or the refusal of err, and audits either on subject.
+func (a *accounts) answer(w http.ResponseWriter, r *http.Request, action, subject, detail string, out any, err error) {
 	if err != nil {
 		status, code := accountRefusal(err)
 		if status == http.StatusInternalServerError {
 			a.logger.Error(action, "err", err)
 		}
-		a.audit.Note(r.RemoteAddr, action+".refused", "", code)
+		a.audit.Note(r.RemoteAddr, action+".refused", subject, code)
 		writeRefusal(w, status, code, err.Error())
 		return
 	}
-	a.audit.Note(r.RemoteAddr, action, acc.ID, "")
+	a.audit.Note(r.RemoteAddr, action, subject, detail)
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
-	json.NewEncoder(w).Encode(acc)
+	json.NewEncoder(w).Encode(out)
 }
 
 // accountRefusal is the HTTP status and code of an account error.
 func accountRefusal(err error) (int, string) {
+	var member errMember
 	switch {
+	case errors.As(err, &member):
+		return http.StatusConflict, account.CodeMember
 	case errors.Is(err, residents.ErrExists):
 		return http.StatusConflict, account.CodeExists
+	case errors.Is(err, residents.ErrSigned):
+		return http.StatusForbidden, account.CodeSigned
+	case errors.Is(err, residents.ErrFacts):
+		return http.StatusBadRequest, account.CodeFacts
 	case errors.Is(err, residents.ErrTooYoung):
 		return http.StatusForbidden, account.CodeTooYoung
 	case errors.Is(err, residents.ErrNone):

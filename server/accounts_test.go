@@ -27,24 +27,42 @@ func TestAccounts(t *testing.T) {
 	base := "http://" + addr
 	before := 0
 
-	send := func(path string, p sim.Persona) (account.Account, error) {
+	var priv ed25519.PrivateKey // of the last device an account was opened or recovered on
+	answer := func(status int, body []byte, out any) error {
 		t.Helper()
-		key, _, _ := ed25519.GenerateKey(nil)
-		n := nonce(t, base)
-		cert, sig := cardtest.Prove(t, p, card.SignKey, p.SignPassword, account.Challenge(n, key))
-		b, _ := json.Marshal(account.Request{Nonce: n, Cert: cert, Sig: sig, Key: key})
-		status, body := post(t, base+path, b)
 		if status != 200 {
 			var e syncproto.Error
 			json.Unmarshal(body, &e)
-			return account.Account{}, &e
+			return &e
 		}
-		var a account.Account
-		if err := json.Unmarshal(body, &a); err != nil {
+		if err := json.Unmarshal(body, out); err != nil {
 			t.Fatal(err)
 		}
 		before++
-		return a, nil
+		return nil
+	}
+	send := func(path string, p sim.Persona) (account.Account, error) {
+		t.Helper()
+		key, k, _ := ed25519.GenerateKey(nil)
+		n := nonce(t, base)
+		cert, sig := cardtest.Prove(t, p, card.SignKey, p.SignPassword, account.Challenge(n, key))
+		b, _ := json.Marshal(account.Request{Nonce: n, Cert: cert, Sig: sig, Key: key})
+		var a account.Account
+		status, body := post(t, base+path, b)
+		err := answer(status, body, &a)
+		if err == nil {
+			priv = k
+		}
+		return a, err
+	}
+	// asHolder sends a request signed by the account's device.
+	asHolder := func(id, path string, body any, out any) error {
+		t.Helper()
+		b, _ := json.Marshal(body)
+		n := nonce(t, base)
+		req, _ := json.Marshal(account.Signed{Account: id, Nonce: n, Body: b, Sig: ed25519.Sign(priv, account.Message(path, n, b))})
+		status, resp := post(t, base+path, req)
+		return answer(status, resp, out)
 	}
 	code := func(err error) string {
 		var e *syncproto.Error
@@ -71,8 +89,25 @@ func TestAccounts(t *testing.T) {
 	if _, err := send(account.RecoverPath, child); code(err) != account.CodeNone {
 		t.Fatalf("recover without an account: %v, want %s", err, account.CodeNone)
 	}
+	// The guardian adds a child from the child's card-info application.
+	kid := account.Member{Facts: child.Facts}
+	var m account.Account
+	if err := asHolder(a.ID, account.MembersPath, kid, &m); err != nil || m.Guardian != a.ID {
+		t.Fatalf("add a member: %+v, %v", m, err)
+	}
+	if err := asHolder(a.ID, account.MembersPath, kid, &m); code(err) != account.CodeMember {
+		t.Fatalf("the same child again: %v, want %s", err, account.CodeMember)
+	}
+	var h account.Household
+	if err := asHolder(a.ID, account.HouseholdPath, struct{}{}, &h); err != nil || len(h.Members) != 1 || h.Members[0].Facts != child.Facts {
+		t.Fatalf("household: %+v, %v", h, err)
+	}
+	priv = ed25519.NewKeyFromSeed(make([]byte, 32)) // a device that does not hold the account
+	if err := asHolder(a.ID, account.HouseholdPath, struct{}{}, &h); code(err) != account.CodeSigned {
+		t.Fatalf("household from another device: %v, want %s", err, account.CodeSigned)
+	}
 	srv.Stop(t)
-	if n := auditEntries(t, data); n != 5 {
-		t.Errorf("the audit log holds %d entries, want the 5 attempts", n)
+	if n := auditEntries(t, data); n != 9 {
+		t.Errorf("the audit log holds %d entries, want the 9 attempts", n)
 	}
 }

@@ -211,6 +211,8 @@ func run(ctx context.Context, c config, logger *slog.Logger) error {
 	}
 	mux.HandleFunc("POST "+account.CreatePath, accts.open)
 	mux.HandleFunc("POST "+account.RecoverPath, accts.recover)
+	mux.HandleFunc("POST "+account.MembersPath, accts.members)
+	mux.HandleFunc("POST "+account.HouseholdPath, accts.household)
 	if usb != nil {
 		mux.HandleFunc("GET "+syncproto.DemoCodesPath, demoCodes(reg, fac))
 		mux.Handle("GET "+DemoUSBPath, usb)

@@ -8,6 +8,7 @@
 package account
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -22,6 +23,10 @@ import (
 const (
 	CreatePath  = "/accounts"
 	RecoverPath = "/accounts/recover"
+	// MembersPath adds a family member (a Signed Member); HouseholdPath
+	// reads the household (a Signed empty body).
+	MembersPath   = "/accounts/members"
+	HouseholdPath = "/accounts/household"
 )
 
 // MinAge is the age from which a resident holds an account of their own;
@@ -34,6 +39,9 @@ const (
 	CodeTooYoung = "account_too_young" // under MinAge
 	CodeNone     = "account_none"      // recovery of an account that does not exist
 	CodeNoFacts  = "account_no_facts"  // not a signature certificate with the four facts
+	CodeSigned   = "account_signed"    // not signed by the account's device key
+	CodeMember   = "member_exists"     // the person is registered already
+	CodeFacts    = "member_facts"      // the four facts are incomplete
 )
 
 // Request opens or recovers an account: the card's signature certificate
@@ -51,6 +59,36 @@ type Account struct {
 	ID      string     `json:"id"`
 	Facts   card.Facts `json:"facts"`
 	Created time.Time  `json:"created"`
+	// Guardian is set for a family member: the account that added them.
+	Guardian string `json:"guardian,omitempty"`
+}
+
+// Signed is a request of an account's holder: the account, a server
+// nonce (syncproto.CardNoncePath, used once) and the body, signed with the
+// account's device key over Message.
+type Signed struct {
+	Account string          `json:"account"`
+	Nonce   []byte          `json:"nonce"`
+	Body    json.RawMessage `json:"body"`
+	Sig     []byte          `json:"sig"`
+}
+
+// Message is what the account's key signs for a request to path.
+func Message(path string, nonce, body []byte) []byte {
+	b := append([]byte("smartpass account request v1\x00"+path+"\x00"), nonce...)
+	return append(append(b, 0), body...)
+}
+
+// Member is a family member a guardian adds: the four facts read from
+// their card's card-info application with its 4-digit PIN.
+type Member struct {
+	Facts card.Facts `json:"facts"`
+}
+
+// Household is a guardian and the family members they added.
+type Household struct {
+	Guardian Account   `json:"guardian"`
+	Members  []Account `json:"members"`
 }
 
 // challengePrefix separates what a card signs for an account from what

@@ -34,6 +34,11 @@ var (
 	ErrNone = errors.New("residents: no account for this card or person")
 	// ErrRequest: a malformed request (a key that is not Ed25519).
 	ErrRequest = errors.New("residents: malformed request")
+	// ErrSigned: a request not signed by the account's device key, or
+	// of an account that does not hold one (a family member's).
+	ErrSigned = errors.New("residents: the request is not signed by the account's device")
+	// ErrFacts: a family member's four facts are incomplete.
+	ErrFacts = errors.New("residents: the family member's name, birth date or sex is missing")
 )
 
 // Private record kinds.
@@ -51,10 +56,18 @@ type resident struct {
 	Card    string     `json:"card"`   // the subject hash of the certificate that proved it last
 	Person  string     `json:"person"` // the person hash
 	Key     []byte     `json:"key"`    // the holding device's Ed25519 public key
+	// Guardian is the account that added this family member; Members the
+	// family members an account added.
+	Guardian string   `json:"guardian,omitempty"`
+	Members  []string `json:"members,omitempty"`
+	// Source says how the four facts were proved: "jpki-sign" (the
+	// signature certificate) or "card-info" (read by the guardian with
+	// the member's PIN; the server cannot check them).
+	Source string `json:"source"`
 }
 
 func (r resident) account() account.Account {
-	return account.Account{ID: r.ID, Facts: r.Facts, Created: r.Created}
+	return account.Account{ID: r.ID, Facts: r.Facts, Created: r.Created, Guardian: r.Guardian}
 }
 
 // Registry opens and recovers accounts.
@@ -142,7 +155,7 @@ func (g *Registry) Open(req account.Request) (account.Account, error) {
 		if err != nil {
 			return err
 		}
-		out = resident{ID: id, Facts: p.facts, Created: g.now().UTC(), Card: p.card, Person: p.person, Key: p.key}
+		out = resident{ID: id, Facts: p.facts, Created: g.now().UTC(), Card: p.card, Person: p.person, Key: p.key, Source: "jpki-sign"}
 		return put(tx, out)
 	})
 	return out.account(), err
@@ -164,21 +177,18 @@ func (g *Registry) Recover(req account.Request) (account.Account, error) {
 		if id == "" {
 			return ErrNone
 		}
-		b, err := tx.Get(recResident, id)
-		if err != nil {
+		if out, err = get(tx, id); err != nil {
 			return err
 		}
-		if err := json.Unmarshal(b, &out); err != nil {
-			return fmt.Errorf("residents: %s: %w", id, err)
-		}
-		if out.Card != p.card {
+		if out.Card != p.card && out.Card != "" {
 			if err := tx.Delete(recCard, out.Card); err != nil {
 				return err
 			}
 		}
 		// A renewed card may carry a new address: the certificate is the
-		// source of the four facts.
-		out.Facts, out.Card, out.Key = p.facts, p.card, p.key
+		// source of the four facts. A family member who recovers holds
+		// their own account from now on.
+		out.Facts, out.Card, out.Key, out.Source = p.facts, p.card, p.key, "jpki-sign"
 		return put(tx, out)
 	})
 	return out.account(), err
@@ -188,6 +198,9 @@ func (g *Registry) Recover(req account.Request) (account.Account, error) {
 // or "".
 func existing(tx *oplog.Tx, p proven) (string, error) {
 	for _, k := range []struct{ kind, id string }{{recCard, p.card}, {recPerson, p.person}} {
+		if k.id == "" {
+			continue
+		}
 		b, err := tx.Get(k.kind, k.id)
 		if err == nil {
 			return string(b), nil
@@ -197,6 +210,100 @@ func existing(tx *oplog.Tx, p proven) (string, error) {
 		}
 	}
 	return "", nil
+}
+
+// Authenticate checks a request of an account's holder to path: the
+// nonce used once, the signature by the account's device key. It returns
+// the request's body.
+func (g *Registry) Authenticate(path string, s account.Signed) (account.Account, []byte, error) {
+	if err := g.Nonces.Use(s.Nonce); err != nil {
+		return account.Account{}, nil, err
+	}
+	var r resident
+	err := g.Log.View(func(tx *oplog.Tx) error {
+		var err error
+		r, err = get(tx, s.Account)
+		return err
+	})
+	if errors.Is(err, oplog.ErrNotFound) || err == nil && (len(r.Key) != ed25519.PublicKeySize || !ed25519.Verify(r.Key, account.Message(path, s.Nonce, s.Body), s.Sig)) {
+		return account.Account{}, nil, ErrSigned
+	}
+	if err != nil {
+		return account.Account{}, nil, err
+	}
+	return r.account(), s.Body, nil
+}
+
+// AddMember records a family member of guardian, with the four facts the
+// guardian's device read from the member's card. A person registered
+// already (with an account or in a household) is refused with ErrExists.
+func (g *Registry) AddMember(guardian string, m account.Member) (account.Account, error) {
+	f := m.Facts
+	if strings.TrimSpace(f.Name) == "" || f.Sex != "1" && f.Sex != "2" && f.Sex != "9" {
+		return account.Account{}, ErrFacts
+	}
+	if _, err := account.Age(f.BirthDate, g.now()); err != nil {
+		return account.Account{}, fmt.Errorf("%w: %v", ErrFacts, err)
+	}
+	var out resident
+	err := g.Log.Update(func(tx *oplog.Tx) error {
+		person := personKey(f)
+		if id, err := existing(tx, proven{person: person}); err != nil || id != "" {
+			if err == nil {
+				err = fmt.Errorf("%w (%s)", ErrExists, id)
+			}
+			return err
+		}
+		head, err := get(tx, guardian)
+		if err != nil {
+			return err
+		}
+		id, err := nextID(tx)
+		if err != nil {
+			return err
+		}
+		out = resident{ID: id, Facts: f, Created: g.now().UTC(), Person: person, Guardian: guardian, Source: "card-info"}
+		head.Members = append(head.Members, id)
+		if err := put(tx, head); err != nil {
+			return err
+		}
+		return put(tx, out)
+	})
+	return out.account(), err
+}
+
+// Household returns the account and the family members it added.
+func (g *Registry) Household(id string) (account.Household, error) {
+	var h account.Household
+	err := g.Log.View(func(tx *oplog.Tx) error {
+		head, err := get(tx, id)
+		if err != nil {
+			return err
+		}
+		h.Guardian = head.account()
+		for _, m := range head.Members {
+			r, err := get(tx, m)
+			if err != nil {
+				return err
+			}
+			h.Members = append(h.Members, r.account())
+		}
+		return nil
+	})
+	return h, err
+}
+
+// get reads the resident id.
+func get(tx *oplog.Tx, id string) (resident, error) {
+	var r resident
+	b, err := tx.Get(recResident, id)
+	if err != nil {
+		return r, err
+	}
+	if err := json.Unmarshal(b, &r); err != nil {
+		return r, fmt.Errorf("residents: %s: %w", id, err)
+	}
+	return r, nil
 }
 
 // put stores r and its indexes.
@@ -209,6 +316,9 @@ func put(tx *oplog.Tx, r resident) error {
 		kind, id string
 		v        []byte
 	}{{recResident, r.ID, b}, {recCard, r.Card, []byte(r.ID)}, {recPerson, r.Person, []byte(r.ID)}} {
+		if rec.id == "" {
+			continue // a family member has no card of their own on record
+		}
 		if err := tx.Put(rec.kind, rec.id, rec.v); err != nil {
 			return err
 		}

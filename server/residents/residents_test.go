@@ -111,3 +111,63 @@ func TestOpenRefusals(t *testing.T) {
 		t.Fatalf("the user-authentication certificate: %v, want ErrNoFacts", err)
 	}
 }
+
+// sign makes a request of the account holding priv.
+func sign(g *Registry, id string, priv ed25519.PrivateKey, path string, body []byte) account.Signed {
+	nonce := g.Nonces.Issue()
+	return account.Signed{Account: id, Nonce: nonce, Body: body, Sig: ed25519.Sign(priv, account.Message(path, nonce, body))}
+}
+
+// A guardian adds a child read from the child's card-info application;
+// the household lists them; the same child again is refused; only the
+// account's device key can ask.
+func TestHousehold(t *testing.T) {
+	g := registry(t)
+	pub, priv, _ := ed25519.GenerateKey(nil)
+	nonce := g.Nonces.Issue()
+	cert, sig := cardtest.Prove(t, cardtest.Taro, card.SignKey, cardtest.Taro.SignPassword, account.Challenge(nonce, pub))
+	guardian, err := g.Open(account.Request{Nonce: nonce, Cert: cert, Sig: sig, Key: pub})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := sign(g, guardian.ID, priv, account.MembersPath, []byte(`{}`))
+	a, body, err := g.Authenticate(account.MembersPath, req)
+	if err != nil || a.ID != guardian.ID || string(body) != "{}" {
+		t.Fatalf("Authenticate = %+v, %s, %v", a, body, err)
+	}
+	if _, _, err := g.Authenticate(account.MembersPath, req); !errors.Is(err, jpki.ErrNonce) {
+		t.Fatalf("a replayed request: %v", err)
+	}
+	for name, bad := range map[string]account.Signed{
+		"another path":    sign(g, guardian.ID, priv, account.HouseholdPath, []byte(`{}`)),
+		"another account": sign(g, "R-999999", priv, account.MembersPath, []byte(`{}`)),
+		"another key": func() account.Signed {
+			_, other, _ := ed25519.GenerateKey(nil)
+			return sign(g, guardian.ID, other, account.MembersPath, []byte(`{}`))
+		}(),
+	} {
+		if _, _, err := g.Authenticate(account.MembersPath, bad); !errors.Is(err, ErrSigned) {
+			t.Errorf("%s: %v, want ErrSigned", name, err)
+		}
+	}
+
+	child := card.Facts{Name: "加賀\u3000花子", Address: cardtest.Taro.Facts.Address, BirthDate: "20180505", Sex: "2"}
+	m, err := g.AddMember(guardian.ID, account.Member{Facts: child})
+	if err != nil || m.Guardian != guardian.ID || m.Facts != child {
+		t.Fatalf("AddMember = %+v, %v", m, err)
+	}
+	if _, err := g.AddMember(guardian.ID, account.Member{Facts: child}); !errors.Is(err, ErrExists) {
+		t.Fatalf("the same child again: %v, want ErrExists", err)
+	}
+	if _, err := g.AddMember(guardian.ID, account.Member{Facts: card.Facts{Name: "x", BirthDate: "2018", Sex: "2"}}); !errors.Is(err, ErrFacts) {
+		t.Fatalf("a short birth date: %v, want ErrFacts", err)
+	}
+	h, err := g.Household(guardian.ID)
+	if err != nil || h.Guardian.ID != guardian.ID || len(h.Members) != 1 || h.Members[0].ID != m.ID {
+		t.Fatalf("Household = %+v, %v", h, err)
+	}
+	// A family member has no device key: nobody signs as them.
+	if _, _, err := g.Authenticate(account.HouseholdPath, sign(g, m.ID, priv, account.HouseholdPath, nil)); !errors.Is(err, ErrSigned) {
+		t.Fatalf("a request as the child: %v, want ErrSigned", err)
+	}
+}
