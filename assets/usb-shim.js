@@ -5,11 +5,16 @@
 // localStorage): rcs380 (default), rcs300, ccid (a generic smart-card
 // reader: like Chrome, the shim refuses to claim its class 0x0B interface
 // for an ordinary page) or ccid-granted (the same reader where the browser
-// grants the class, as in an Isolated Web App).
+// grants the class, as in an Isolated Web App). The card on it is picked
+// by ?card= (also remembered): taro (default; PIN 1234, signature password
+// DEMO2026) or hanako (his daughter, a child; card-info PIN 1234); a fresh
+// card is put on the reader each time the page opens the device.
 (() => {
   "use strict";
-  const chosen = new URLSearchParams(location.search).get("usb");
-  if (chosen) localStorage.setItem("smartpass.usb", chosen);
+  const params = new URLSearchParams(location.search);
+  for (const [param, key] of [["usb", "smartpass.usb"], ["card", "smartpass.card"]]) {
+    if (params.get(param)) localStorage.setItem(key, params.get(param));
+  }
   const kind = localStorage.getItem("smartpass.usb") || "rcs380";
 
   const bulk = (n, direction) => ({ endpointNumber: n, direction, type: "bulk", packetSize: 64 });
@@ -69,7 +74,11 @@
     opened: false,
     configuration: config,
     configurations: [config],
-    async open() { await connect(); this.opened = true; },
+    async open() {
+      await connect();
+      await call(new TextEncoder().encode("\x03" + (localStorage.getItem("smartpass.card") || "taro")));
+      this.opened = true;
+    },
     async close() { this.opened = false; if (socket) socket.close(); socket = null; },
     async selectConfiguration() {},
     async claimInterface(n) {

@@ -27,18 +27,31 @@ const DemoUSBPath = "/demo/usb"
 //
 //	[1] data            transferOut to the reader  -> [0] | [1] error text
 //	[2] max (4 bytes BE) transferIn from the reader -> [0] data | [1] error text
+//	[3] persona name    place a fresh card of that demo persona on the
+//	                    reader (the shim sends it as it opens the device)
+//	                                               -> [0] | [1] error text
 const (
-	usbOut = 1
-	usbIn  = 2
+	usbOut   = 1
+	usbIn    = 2
+	usbPlace = 3
 )
 
-// demoPersona is the card on the demo reader: PIN 1234, signature
-// password DEMO2026.
-var demoPersona = sim.Persona{
-	Facts:        card.Facts{Name: "加賀\u3000太郎", Address: "石川県加賀市大聖寺南町ニ41", BirthDate: "19800401", Sex: "1"},
-	Number:       "000000000000",
-	AuthPIN:      "1234",
-	SignPassword: "DEMO2026",
+// demoPersonas are the cards the demo reader offers (the shim picks one
+// by ?card=): a resident with every application (PIN 1234, signature
+// password DEMO2026) and his daughter, a primary-school child, whose card
+// has no signature certificate (card-info PIN 1234).
+var demoPersonas = map[string]sim.Persona{
+	"taro": {
+		Facts:        card.Facts{Name: "加賀\u3000太郎", Address: "石川県加賀市大聖寺南町ニ41", BirthDate: "19800401", Sex: "1"},
+		Number:       "000000000000",
+		AuthPIN:      "1234",
+		SignPassword: "DEMO2026",
+	},
+	"hanako": {
+		Facts:   card.Facts{Name: "加賀\u3000花子", Address: "石川県加賀市大聖寺南町ニ41", BirthDate: "20180505", Sex: "2"},
+		Number:  "000000000018",
+		AuthPIN: "1234",
+	},
 }
 
 // demoUSB serves DemoUSBPath. Each connection gets its own card, so a
@@ -85,14 +98,15 @@ func newDemoUSB(log *oplog.Log, logger *slog.Logger) (*demoUSB, error) {
 	return &demoUSB{logger: logger, pki: pki}, nil
 }
 
-// simReader is a simulated reader's USB side.
+// simReader is a simulated reader's USB side, and its slot for a card.
 type simReader interface {
 	Out(ctx context.Context, data []byte) error
 	In(ctx context.Context, max int) ([]byte, error)
+	Place(c *sim.Card)
 }
 
 func (d *demoUSB) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	c, err := sim.New(d.pki, demoPersona)
+	c, err := sim.New(d.pki, demoPersonas["taro"])
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
@@ -115,17 +129,44 @@ func (d *demoUSB) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	defer ws.Close()
 	ctx := r.Context()
+	cards := []*sim.Card{c}
 	for {
 		ws.SetReadDeadline(time.Now().Add(10 * time.Minute))
 		_, msg, err := ws.ReadMessage()
 		if err != nil {
 			break
 		}
-		ws.WriteMessage(websocket.BinaryMessage, answerUSB(ctx, reader, msg))
+		var answer []byte
+		if len(msg) >= 1 && msg[0] == usbPlace {
+			var c *sim.Card
+			c, answer = d.place(reader, string(msg[1:]))
+			if c != nil {
+				cards = append(cards, c)
+			}
+		} else {
+			answer = answerUSB(ctx, reader, msg)
+		}
+		ws.WriteMessage(websocket.BinaryMessage, answer)
 	}
-	if len(c.Violations) > 0 {
-		d.logger.Error("demo card: the individual number was reached", "violations", c.Violations)
+	for _, c := range cards {
+		if len(c.Violations) > 0 {
+			d.logger.Error("demo card: the individual number was reached", "violations", c.Violations)
+		}
 	}
+}
+
+// place puts a fresh card of the named persona on the reader.
+func (d *demoUSB) place(reader simReader, name string) (*sim.Card, []byte) {
+	p, ok := demoPersonas[name]
+	if !ok {
+		return nil, []byte("\x01no demo card " + name)
+	}
+	c, err := sim.New(d.pki, p)
+	if err != nil {
+		return nil, append([]byte{1}, err.Error()...)
+	}
+	reader.Place(c)
+	return c, []byte{0}
 }
 
 // answerUSB carries one shim message to the reader.

@@ -58,7 +58,7 @@ func start(ctx context.Context) error {
 		return err
 	}
 	d := &device{ctx: ctx, store: store, keys: keys, eng: eng, enr: e, ok: ok}
-	ui.Register(eng, d, usbReader{}, cardServer{}, accounts{devkey.New(store.Keys("account"))}, faces{})
+	ui.Register(eng, d, usbReader{}, cardServer{}, accounts{devkey.New(store.Keys("account")), store}, faces{})
 	if ok {
 		d.run()
 	}
@@ -183,9 +183,12 @@ func (cardServer) CheckCard(ctx context.Context, p syncproto.CardProof) (syncpro
 }
 
 // accounts is the resident's account on this device (ui.Accounts): its
-// key pair in WebCrypto, apart from the device's, and the server's
-// account endpoints.
-type accounts struct{ keys *devkey.Keys }
+// key pair in WebCrypto, apart from the device's, its id in IndexedDB,
+// and the server's account endpoints.
+type accounts struct {
+	keys  *devkey.Keys
+	store *idb.Store
+}
 
 func (a accounts) AccountKey(ctx context.Context) ([]byte, error) {
 	pub, err := a.keys.Public(ctx)
@@ -195,12 +198,55 @@ func (a accounts) AccountKey(ctx context.Context) ([]byte, error) {
 	return pub, err
 }
 
-func (accounts) OpenAccount(ctx context.Context, req account.Request) (account.Account, error) {
-	return post[account.Account](ctx, account.CreatePath, req)
+func (a accounts) Holder(ctx context.Context) (string, error) { return a.store.Account(ctx) }
+
+func (a accounts) OpenAccount(ctx context.Context, req account.Request) (account.Account, error) {
+	return a.hold(ctx, account.CreatePath, req)
 }
 
-func (accounts) RecoverAccount(ctx context.Context, req account.Request) (account.Account, error) {
-	return post[account.Account](ctx, account.RecoverPath, req)
+func (a accounts) RecoverAccount(ctx context.Context, req account.Request) (account.Account, error) {
+	return a.hold(ctx, account.RecoverPath, req)
+}
+
+// hold opens or recovers the account at path and records that this
+// device holds it.
+func (a accounts) hold(ctx context.Context, path string, req account.Request) (account.Account, error) {
+	acc, err := post[account.Account](ctx, path, req)
+	if err == nil {
+		err = a.store.SaveAccount(ctx, acc.ID)
+	}
+	return acc, err
+}
+
+func (a accounts) AddMember(ctx context.Context, m account.Member) (account.Account, error) {
+	return signedPost[account.Account](ctx, a, account.MembersPath, m)
+}
+
+func (a accounts) Household(ctx context.Context) (account.Household, error) {
+	return signedPost[account.Household](ctx, a, account.HouseholdPath, struct{}{})
+}
+
+// signedPost sends body to path as the account's holder: a fresh card
+// nonce, signed with the account's key.
+func signedPost[T any](ctx context.Context, a accounts, path string, body any) (T, error) {
+	var zero T
+	id, err := a.store.Account(ctx)
+	if err != nil || id == "" {
+		return zero, fmt.Errorf("account: this device holds no account: %v", err)
+	}
+	b, err := json.Marshal(body)
+	if err != nil {
+		return zero, err
+	}
+	nonce, err := cardServer{}.CardNonce(ctx)
+	if err != nil {
+		return zero, err
+	}
+	sig, err := a.keys.Sign(ctx, account.Message(path, nonce, b))
+	if err != nil {
+		return zero, err
+	}
+	return post[T](ctx, path, account.Signed{Account: id, Nonce: nonce, Body: b, Sig: sig})
 }
 
 // faces is the camera and the face model download (ui.Faces).

@@ -30,16 +30,6 @@ type CardChecker interface {
 	CheckCard(ctx context.Context, p syncproto.CardProof) (syncproto.CardResult, error)
 }
 
-// Accounts is the resident's account as the screens use it: the key
-// pair this device holds it with, and the server's account endpoints.
-type Accounts interface {
-	// AccountKey returns this device's account public key, made on
-	// first use.
-	AccountKey(ctx context.Context) ([]byte, error)
-	OpenAccount(ctx context.Context, req account.Request) (account.Account, error)
-	RecoverAccount(ctx context.Context, req account.Request) (account.Account, error)
-}
-
 // transfers is what a WebUSB connection reports about itself.
 type transfers interface{ Transfers() int }
 
@@ -80,11 +70,22 @@ type cardPage struct {
 	acct    *account.Account
 	exists  bool // the account exists already: the next proof recovers it
 	recover bool // the account was recovered onto this device
+
+	// A device holding an account shows its household and adds family
+	// members from their cards' card-info application (family).
+	holder    string
+	household *account.Household
+	family    bool
+	ci        *card.CardInfo
+	member    *card.Facts // read from the member's card, to confirm
 }
 
 func (p *cardPage) OnMount(ctx app.Context) {
 	p.tries = -1
 	p.mount(ctx)
+	if p.key == card.SignKey {
+		p.loadHousehold()
+	}
 }
 
 func (p *cardPage) OnDismount() { p.dismount() }
@@ -92,15 +93,15 @@ func (p *cardPage) OnDismount() { p.dismount() }
 func (p *cardPage) Render() app.UI {
 	return p.frame(
 		app.H1().Text(p.tr(p.text("title"))),
-		app.P().Text(p.tr(p.text("lead"))),
+		app.P().Text(p.lead()),
 		app.If(p.key == card.AuthKey && p.isEnr && p.st != nil && p.st.Anchors != nil, func() app.UI {
 			return app.P().ID("card-anchors").Class("hint").Text(p.tr("card.anchors"))
 		}),
-		app.If(p.jpki == nil, func() app.UI {
+		app.If(p.cardFlow() && !p.connected(), func() app.UI {
 			return app.Button().ID("connect").Disabled(p.busy).Text(p.tr("card.connect")).
 				OnClick(func(ctx app.Context, e app.Event) { p.connect() })
 		}),
-		app.If(p.jpki != nil && p.result == nil && p.acct == nil && !p.blocked, func() app.UI {
+		app.If(p.cardFlow() && p.connected() && p.result == nil && p.acct == nil && !p.blocked, func() app.UI {
 			return app.Form().ID("pin-form").Class("card").OnSubmit(func(ctx app.Context, e app.Event) {
 				e.PreventDefault()
 				p.verify()
@@ -114,7 +115,7 @@ func (p *cardPage) Render() app.UI {
 				app.Div().Class("actions").Body(app.Button().ID("verify").Type("submit").Disabled(p.busy).Text(p.tr(p.text("verify")))),
 			)
 		}),
-		app.If(p.busy && p.jpki != nil, func() app.UI {
+		app.If(p.busy && p.connected(), func() app.UI {
 			return app.P().ID("card-busy").Class("hint").Attr("role", "status").Text(p.tr("card.busy"))
 		}),
 		app.If(p.blocked, func() app.UI {
@@ -135,18 +136,53 @@ func (p *cardPage) Render() app.UI {
 			)
 		}),
 		app.If(p.acct != nil, func() app.UI { return p.accountView() }),
+		app.If(p.holder != "" && !p.family, func() app.UI { return p.householdView() }),
+		app.If(p.family && p.member != nil, func() app.UI { return p.memberView() }),
 	)
+}
+
+// connected reports whether a card's application is open on the page.
+func (p *cardPage) connected() bool { return p.jpki != nil || p.ci != nil }
+
+// cardFlow reports whether the page is taking a card through its PIN:
+// always for a card check; for accounts, to open one, or to read a
+// family member's card.
+func (p *cardPage) cardFlow() bool {
+	switch {
+	case p.key == card.AuthKey:
+		return true
+	case p.family:
+		return p.member == nil
+	}
+	return p.holder == "" || p.acct != nil
 }
 
 // text is the text key of a part of the page for its purpose.
 func (p *cardPage) text(part string) string {
+	if p.family {
+		if _, ok := text["family."+part]; ok {
+			return "family." + part
+		}
+		return "card." + part
+	}
 	if p.key == card.SignKey {
-		if part == "verify" && p.exists {
+		switch {
+		case part == "verify" && p.exists:
 			return "account.recover"
+		case (part == "title" || part == "lead") && p.holder != "" && p.acct == nil:
+			return "account.mine." + part
 		}
 		return "account." + part
 	}
 	return "card." + part
+}
+
+// lead is the page's opening sentence.
+func (p *cardPage) lead() string {
+	if k := p.text("lead"); k == "account.mine.lead" {
+		return p.tr(k, p.holder)
+	}
+	return p.tr(p.text("lead"))
 }
 
 // pinInput is the PIN field: four digits, or the signature password's
@@ -154,37 +190,10 @@ func (p *cardPage) text(part string) string {
 func (p *cardPage) pinInput() app.UI {
 	in := app.Input().ID("pin").Type("password").Class("code").Value(p.pin).AutoComplete(false).
 		OnInput(func(ctx app.Context, e app.Event) { p.pin = ctx.JSSrc().Get("value").String() })
-	if p.key == card.SignKey {
+	if p.key == card.SignKey && !p.family {
 		return in.Attr("maxlength", 16).Attr("autocapitalize", "characters").Attr("spellcheck", "false")
 	}
 	return in.Attr("inputmode", "numeric").Attr("maxlength", 4)
-}
-
-// accountView is the opened (or recovered) account: its number and the
-// four facts from the certificate, for the resident to check.
-func (p *cardPage) accountView() app.UI {
-	f := p.acct.Facts
-	key := "account.ok"
-	if p.recover {
-		key = "account.recovered"
-	}
-	sex := map[string]string{"1": "account.sex.1", "2": "account.sex.2", "9": "account.sex.9"}[f.Sex]
-	row := func(label, value string) app.UI {
-		return app.Div().Body(app.Dt().Text(p.tr(label)), app.Dd().Text(value))
-	}
-	birth := f.BirthDate
-	if len(birth) == 8 {
-		birth = birth[:4] + "-" + birth[4:6] + "-" + birth[6:]
-	}
-	return app.Div().ID("account-ok").Class("notice").Attr("role", "status").Attr("data-id", p.acct.ID).Body(
-		app.P().Text(p.tr(key, p.acct.ID)),
-		app.Dl().Class("facts").Body(
-			row("account.name", f.Name),
-			row("account.birth", birth),
-			row("account.sex", p.tr(sex)),
-			row("account.address", f.Address),
-		),
-	)
 }
 
 // counts are the APDUs and USB transfers since the reader was connected.
@@ -205,17 +214,26 @@ func (p *cardPage) connect() {
 		return
 	}
 	p.busy, p.errMsg = true, ""
+	family := p.family
 	p.later(func() func() {
 		ctx, cancel := context.WithTimeout(p.page, cardTimeout)
 		defer cancel()
 		var conn apdu.Transceiver
 		var counter *apdu.Counter
+		var ci *card.CardInfo
 		j, tries, err := func() (*card.JPKI, int, error) {
 			var err error
 			if conn, err = p.reader.Connect(ctx); err != nil {
 				return nil, 0, err
 			}
 			counter = &apdu.Counter{T: conn}
+			if family {
+				if ci, err = card.OpenCardInfo(ctx, card.New(counter)); err != nil {
+					return nil, 0, err
+				}
+				n, err := ci.TriesLeft(ctx)
+				return nil, n, err
+			}
 			j, err := card.OpenJPKI(ctx, card.New(counter))
 			if err != nil {
 				return nil, 0, err
@@ -227,7 +245,7 @@ func (p *cardPage) connect() {
 			p.busy = false
 			p.conn, p.apdus = conn, counter
 			if errors.Is(err, apdu.ErrPINBlocked) {
-				p.jpki, p.blocked = j, true
+				p.jpki, p.ci, p.blocked = j, ci, true
 				return
 			}
 			if err != nil {
@@ -235,7 +253,7 @@ func (p *cardPage) connect() {
 				p.errMsg = p.cardError(err)
 				return
 			}
-			p.jpki, p.tries = j, tries
+			p.jpki, p.ci, p.tries = j, ci, tries
 		}
 	})
 }
@@ -250,7 +268,11 @@ func (p *cardPage) verify() {
 	if p.busy {
 		return
 	}
-	if err := card.CheckPINFormat(p.key, p.pin); err != nil {
+	key := p.key
+	if p.family {
+		key = card.AuthKey // the card-info application's PIN is 4 digits too
+	}
+	if err := card.CheckPINFormat(key, p.pin); err != nil {
 		p.errMsg, p.pin = p.cardError(err), ""
 		return
 	}
@@ -259,14 +281,18 @@ func (p *cardPage) verify() {
 	if p.isEnr && p.st != nil {
 		anchors = p.st.Anchors
 	}
-	facility, exists := p.enr.Facility, p.exists
+	facility, exists, family := p.enr.Facility, p.exists, p.family
 	p.busy, p.errMsg, p.pin = true, "", ""
 	p.later(func() func() {
 		ctx, cancel := context.WithTimeout(p.page, cardTimeout)
 		defer cancel()
+		if family {
+			f, err := p.readMember(ctx, pin)
+			return func() { p.proved(err, func() { p.member = &f }) }
+		}
 		if p.key == card.SignKey {
 			acct, err := p.openAccount(ctx, pin, exists)
-			return func() { p.proved(err, func() { p.acct, p.recover = &acct, exists }) }
+			return func() { p.proved(err, func() { p.acct, p.recover, p.holder = &acct, exists, acct.ID }) }
 		}
 		offline := false
 		res, err := func() (syncproto.CardResult, error) {
@@ -311,29 +337,6 @@ func (p *cardPage) proved(err error, done func()) {
 		}
 		p.errMsg = p.cardError(err)
 	}
-}
-
-// openAccount has the card sign the server's nonce bound to this
-// device's account key, with the signature password, and opens the
-// account; after the server said it exists, it recovers it instead.
-func (p *cardPage) openAccount(ctx context.Context, password string, exists bool) (account.Account, error) {
-	nonce, err := p.checker.CardNonce(ctx)
-	if err != nil {
-		return account.Account{}, errNoNonce{err}
-	}
-	key, err := p.accounts.AccountKey(ctx)
-	if err != nil {
-		return account.Account{}, err
-	}
-	cert, sig, err := p.jpki.Authenticate(ctx, card.SignKey, password, account.Challenge(nonce, key))
-	if err != nil {
-		return account.Account{}, err
-	}
-	req := account.Request{Nonce: nonce, Cert: cert, Sig: sig, Key: key}
-	if exists {
-		return p.accounts.RecoverAccount(ctx, req)
-	}
-	return p.accounts.OpenAccount(ctx, req)
 }
 
 // checkOffline verifies the card's proof on the device and records the

@@ -232,8 +232,9 @@ func TestAccountOpening(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// The same person again (a reload, a new card session): refused, and
-	// offered recovery onto this device.
+	// The same person on another device (a new phone, a new card
+	// session): refused, and offered recovery onto that device.
+	tab = browser(t)
 	open()
 	waitJS(t, tab, "5 tries", triesAre("5"), 30*time.Second)
 	enterPIN(t, tab, "DEMO2026")
@@ -243,6 +244,34 @@ func TestAccountOpening(t *testing.T) {
 	if again := get(t, tab, "account id", eval[string](`document.querySelector("#account-ok").dataset.id`)); again != id {
 		t.Fatalf("recovered %s, opened %s", again, id)
 	}
+
+	// The guardian adds his daughter from her card's card-info
+	// application; the household survives a reload; she cannot be added
+	// twice.
+	addDaughter := func() {
+		t.Helper()
+		run(t, tab, "read the daughter's card", 30*time.Second,
+			chromedp.Evaluate[chromedp.Void](`localStorage.setItem("smartpass.card", "hanako")`),
+			chromedp.WaitVisible(chromedp.ID("add-member")),
+			chromedp.Click(chromedp.ID("add-member")),
+			chromedp.WaitVisible(chromedp.ID("connect")),
+			chromedp.Click(chromedp.ID("connect")),
+		)
+		waitJS(t, tab, "3 tries of her card-info PIN", triesAre("3"), 30*time.Second)
+		enterPIN(t, tab, "1234")
+		waitJS(t, tab, "her four facts", `(document.querySelector("#member-facts") || {}).textContent?.includes("加賀　花子")`, 30*time.Second)
+		run(t, tab, "confirm", 10*time.Second, chromedp.Click(chromedp.ID("confirm-member")))
+	}
+	addDaughter()
+	waitJS(t, tab, "the household with her", `(document.querySelector("#household") || {}).dataset?.members === "1"`, 30*time.Second)
+	run(t, tab, "reload", 30*time.Second, chromedp.Reload())
+	waitJS(t, tab, "the household after a reload", `(document.querySelector("#household") || {}).dataset?.members === "1" && document.querySelector("#household").textContent.includes("2018-05-05")`, 30*time.Second)
+	buf = get(t, tab, "screenshot", chromedp.FullScreenshot(100))
+	if err := os.WriteFile(filepath.Join(root, "assets", "screenshots", "account-household.png"), buf, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	addDaughter()
+	waitJS(t, tab, "refused: registered already", `(document.querySelector("#card-error") || {}).textContent.includes("すでに登録されています")`, 30*time.Second)
 	time.Sleep(200 * time.Millisecond)
 	if strings.Contains(srv.Log(), "individual number was reached") {
 		t.Fatalf("the demo card saw its number touched:\n%s", srv.Log())

@@ -387,6 +387,31 @@ func (s *Store) Enrollment(ctx context.Context) (e enroll.Enrollment, ok bool, e
 	return e, true, nil
 }
 
+// keyAccount names, in storeMeta, the resident account this device
+// holds (its id; the key pair is Keys("account")).
+const keyAccount = "account"
+
+// Account returns the id of the resident account this device holds, or
+// "" for none.
+func (s *Store) Account(ctx context.Context) (string, error) {
+	raw, err := s.get(ctx, storeMeta, keyAccount)
+	if err != nil {
+		return "", fmt.Errorf("idb: read account: %w", err)
+	}
+	if raw.Type() != safejs.TypeString {
+		return "", nil
+	}
+	return raw.String()
+}
+
+// SaveAccount records that this device holds the account id.
+func (s *Store) SaveAccount(ctx context.Context, id string) error {
+	if err := s.put(ctx, storeMeta, keyAccount, id); err != nil {
+		return fmt.Errorf("idb: save account: %w", err)
+	}
+	return nil
+}
+
 // SaveEnrollment implements enroll.Store.
 func (s *Store) SaveEnrollment(ctx context.Context, e enroll.Enrollment) error {
 	b, err := json.Marshal(e)
