@@ -6,10 +6,17 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
+	"strings"
 
 	"smartpass.city/smartpass/app/account"
+	"smartpass.city/smartpass/app/facility"
 	"smartpass.city/smartpass/app/jpki"
+	"smartpass.city/smartpass/app/template"
 	"smartpass.city/smartpass/server/audit"
+	"smartpass.city/smartpass/server/devices"
+	"smartpass.city/smartpass/server/facilities"
+	"smartpass.city/smartpass/server/oplog"
 	"smartpass.city/smartpass/server/residents"
 	"smartpass.city/smartpass/syncproto"
 )
@@ -19,9 +26,11 @@ import (
 // nonce (syncproto.CardNoncePath), or moves it to a new device. Every
 // attempt is audited by account id, never by what the card says.
 type accounts struct {
-	reg    *residents.Registry // nil: no JPKI anchors configured
-	audit  *audit.Log
-	logger *slog.Logger
+	reg        *residents.Registry // nil: no JPKI anchors configured
+	log        *oplog.Log
+	facilities devices.Facilities
+	audit      *audit.Log
+	logger     *slog.Logger
 }
 
 func (a *accounts) open(w http.ResponseWriter, r *http.Request) {
@@ -57,6 +66,92 @@ func (a *accounts) household(w http.ResponseWriter, r *http.Request) {
 		return h, "", err
 	})
 }
+
+// face serves account.FacePath: the holder registers their own face, or
+// a family member's, for the facilities they consent to. The server
+// records the template as its own op, which the consented facilities'
+// terminals receive on their template feeds; a registration replaces the
+// person's earlier one, consent included.
+func (a *accounts) face(w http.ResponseWriter, r *http.Request) {
+	a.signed(w, r, account.FacePath, "account.face.register", func(holder account.Account, body []byte) (any, string, error) {
+		var t template.Template
+		if err := json.Unmarshal(body, &t); err != nil {
+			return nil, "", fmt.Errorf("%w: %v", residents.ErrRequest, err)
+		}
+		if err := t.Validate(); err != nil {
+			return nil, "", errConsent{err}
+		}
+		if err := a.reg.InHousehold(holder.ID, t.Resident); err != nil {
+			return nil, "", err
+		}
+		all, err := a.facilities()
+		if err != nil {
+			return nil, "", err
+		}
+		for _, f := range t.Facilities {
+			if fac, ok := all[f]; !ok || !recognises(fac.Kind) {
+				return nil, "", errConsent{fmt.Errorf("%s does not recognise faces", f)}
+			}
+		}
+		// Every other facility that recognises faces gets the template's
+		// removal first: consent withdrawn there takes the face off its
+		// terminals at their next sync.
+		var others []string
+		for id, f := range all {
+			if recognises(f.Kind) && !slices.Contains(t.Facilities, id) {
+				others = append(others, id)
+			}
+		}
+		var ops []syncproto.Op
+		if len(others) > 0 {
+			slices.Sort(others)
+			del, err := json.Marshal(template.Delete{Resident: t.Resident, Facilities: others})
+			if err != nil {
+				return nil, "", err
+			}
+			ops = append(ops, syncproto.Op{Kind: template.OpDelete, Body: del})
+		}
+		put, err := json.Marshal(t)
+		if err != nil {
+			return nil, "", err
+		}
+		if err := facilities.Append(r.Context(), a.log, append(ops, syncproto.Op{Kind: template.OpPut, Body: put})...); err != nil {
+			return nil, "", err
+		}
+		return struct{}{}, t.Resident + " " + strings.Join(t.Facilities, " "), nil
+	})
+}
+
+// recognises reports whether terminals of facilities of kind k match
+// faces.
+func recognises(k facility.Kind) bool {
+	return k == facility.Hospital || k == facility.PlayPark || k == facility.Shelter
+}
+
+// facilityList serves account.FacilitiesPath: the facilities that
+// recognise faces, public records, for the resident's consent choices.
+func (a *accounts) facilityList(w http.ResponseWriter, r *http.Request) {
+	all, err := a.facilities()
+	if err != nil {
+		a.logger.Error("facilities", "err", err)
+		writeRefusal(w, http.StatusInternalServerError, syncproto.CodeInternal, "the server could not read its facilities")
+		return
+	}
+	out := []facility.Facility{}
+	for _, f := range all {
+		if recognises(f.Kind) {
+			out = append(out, f)
+		}
+	}
+	slices.SortFunc(out, func(x, y facility.Facility) int { return strings.Compare(x.ID, y.ID) })
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(out)
+}
+
+// errConsent is a face registration with no usable facility.
+type errConsent struct{ error }
+
+func (e errConsent) Unwrap() error { return e.error }
 
 // errMember is a family member who is registered already.
 type errMember struct{ error }
@@ -119,9 +214,14 @@ func (a *accounts) answer(w http.ResponseWriter, r *http.Request, action, subjec
 // accountRefusal is the HTTP status and code of an account error.
 func accountRefusal(err error) (int, string) {
 	var member errMember
+	var consent errConsent
 	switch {
 	case errors.As(err, &member):
 		return http.StatusConflict, account.CodeMember
+	case errors.As(err, &consent):
+		return http.StatusBadRequest, account.CodeConsent
+	case errors.Is(err, residents.ErrNotYours):
+		return http.StatusForbidden, account.CodeNotYours
 	case errors.Is(err, residents.ErrExists):
 		return http.StatusConflict, account.CodeExists
 	case errors.Is(err, residents.ErrSigned):

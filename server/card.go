@@ -77,16 +77,7 @@ func publishAnchors(ctx context.Context, log *oplog.Log, anchors jpki.Anchors, l
 	}); err != nil || same {
 		return err
 	}
-	mark, err := log.Mark(facilities.Device)
-	if err != nil {
-		return fmt.Errorf("publish JPKI anchors: %w", err)
-	}
-	clock, err := facilities.Clock(log)
-	if err != nil {
-		return fmt.Errorf("publish JPKI anchors: %w", err)
-	}
-	op := syncproto.Op{Seq: mark + 1, HLC: clock.Now(), Kind: jpki.OpAnchors, Body: body}
-	if _, err := log.Append(ctx, facilities.Device, []syncproto.Op{op}); err != nil {
+	if err := facilities.Append(ctx, log, syncproto.Op{Kind: jpki.OpAnchors, Body: body}); err != nil {
 		return fmt.Errorf("publish JPKI anchors: %w", err)
 	}
 	return log.Update(func(tx *oplog.Tx) error { return tx.Put(recAnchors, "published", sum[:]) })

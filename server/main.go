@@ -205,7 +205,7 @@ func run(ctx context.Context, c config, logger *slog.Logger) error {
 	mux.Handle("POST "+syncproto.RegisterPath, newRegistrar(reg, auditLog, logger))
 	mux.HandleFunc("POST "+syncproto.CardNoncePath, cards.nonce)
 	mux.HandleFunc("POST "+syncproto.CardVerifyPath, cards.verify)
-	accts := &accounts{audit: auditLog, logger: logger}
+	accts := &accounts{log: log, facilities: fac, audit: auditLog, logger: logger}
 	if cards.v != nil {
 		accts.reg = &residents.Registry{Log: log, Verifier: cards.v, Nonces: &cards.nonces}
 	}
@@ -213,6 +213,8 @@ func run(ctx context.Context, c config, logger *slog.Logger) error {
 	mux.HandleFunc("POST "+account.RecoverPath, accts.recover)
 	mux.HandleFunc("POST "+account.MembersPath, accts.members)
 	mux.HandleFunc("POST "+account.HouseholdPath, accts.household)
+	mux.HandleFunc("POST "+account.FacePath, accts.face)
+	mux.HandleFunc("GET "+account.FacilitiesPath, accts.facilityList)
 	if usb != nil {
 		mux.HandleFunc("GET "+syncproto.DemoCodesPath, demoCodes(reg, fac))
 		mux.Handle("GET "+DemoUSBPath, usb)

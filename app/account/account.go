@@ -27,6 +27,11 @@ const (
 	// reads the household (a Signed empty body).
 	MembersPath   = "/accounts/members"
 	HouseholdPath = "/accounts/household"
+	// FacePath registers the face template (a Signed template.Template)
+	// of the holder or a family member, for the facilities they consent
+	// to; FacilitiesPath (GET) lists the facilities that recognise faces.
+	FacePath       = "/accounts/face"
+	FacilitiesPath = "/facilities"
 )
 
 // MinAge is the age from which a resident holds an account of their own;
@@ -42,6 +47,8 @@ const (
 	CodeSigned   = "account_signed"    // not signed by the account's device key
 	CodeMember   = "member_exists"     // the person is registered already
 	CodeFacts    = "member_facts"      // the four facts are incomplete
+	CodeNotYours = "face_not_yours"    // a face for somebody outside the household
+	CodeConsent  = "face_consent"      // no facility, or one that does not recognise faces
 )
 
 // Request opens or recovers an account: the card's signature certificate

@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sync"
 
 	"smartpass.city/smartpass/app/facility"
 	"smartpass.city/smartpass/app/hlc"
@@ -22,18 +23,37 @@ import (
 // enrolled device may take it.
 const Device = "server"
 
-// Put writes fs into the log as the server's next ops.
-func Put(ctx context.Context, log *oplog.Log, fs ...facility.Facility) error {
+// writing serialises the server's own writes: each takes the next
+// sequence numbers of Device, and two at once would take the same ones
+// (the log would keep the first and drop the other as a resend).
+var writing sync.Mutex
+
+// Append writes ops (their bodies, kinds) as the server's next ops,
+// numbered and clocked here, after every op on the public feed.
+func Append(ctx context.Context, log *oplog.Log, ops ...syncproto.Op) error {
+	writing.Lock()
+	defer writing.Unlock()
 	mark, err := log.Mark(Device)
 	if err != nil {
-		return fmt.Errorf("facilities: put: %w", err)
+		return fmt.Errorf("facilities: server op: %w", err)
 	}
-	clock, err := Clock(log)
+	clock, err := clockAfter(log)
 	if err != nil {
-		return fmt.Errorf("facilities: put: %w", err)
+		return fmt.Errorf("facilities: server op: %w", err)
 	}
+	for i := range ops {
+		ops[i].Seq, ops[i].HLC = mark+uint64(i)+1, clock.Now()
+	}
+	if _, err := log.Append(ctx, Device, ops); err != nil {
+		return fmt.Errorf("facilities: server op: %w", err)
+	}
+	return nil
+}
+
+// Put writes fs into the log as the server's next ops.
+func Put(ctx context.Context, log *oplog.Log, fs ...facility.Facility) error {
 	var ops []syncproto.Op
-	for i, f := range fs {
+	for _, f := range fs {
 		if err := f.Validate(); err != nil {
 			return fmt.Errorf("facilities: put: %w", err)
 		}
@@ -41,18 +61,15 @@ func Put(ctx context.Context, log *oplog.Log, fs ...facility.Facility) error {
 		if err != nil {
 			return fmt.Errorf("facilities: put %s: %w", f.ID, err)
 		}
-		ops = append(ops, syncproto.Op{Seq: mark + uint64(i) + 1, HLC: clock.Now(), Kind: facility.OpUpsert, Body: b})
+		ops = append(ops, syncproto.Op{Kind: facility.OpUpsert, Body: b})
 	}
-	if _, err := log.Append(ctx, Device, ops); err != nil {
-		return fmt.Errorf("facilities: put: %w", err)
-	}
-	return nil
+	return Append(ctx, log, ops...)
 }
 
-// Clock returns a clock for the server's next ops on the public feed,
+// clockAfter returns a clock for the server's next ops on the public feed,
 // past every op already there: a record written in the same millisecond
 // as the one it replaces must still fold after it.
-func Clock(log *oplog.Log) (*hlc.Clock, error) {
+func clockAfter(log *oplog.Log) (*hlc.Clock, error) {
 	ops, err := public(log)
 	if err != nil {
 		return nil, err

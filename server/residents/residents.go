@@ -37,6 +37,9 @@ var (
 	// ErrSigned: a request not signed by the account's device key, or
 	// of an account that does not hold one (a family member's).
 	ErrSigned = errors.New("residents: the request is not signed by the account's device")
+	// ErrNotYours: a request about somebody outside the holder's
+	// household.
+	ErrNotYours = errors.New("residents: that person is not in this household")
 	// ErrFacts: a family member's four facts are incomplete.
 	ErrFacts = errors.New("residents: the family member's name, birth date or sex is missing")
 )
@@ -291,6 +294,24 @@ func (g *Registry) Household(id string) (account.Household, error) {
 		return nil
 	})
 	return h, err
+}
+
+// InHousehold reports whether id is the holder or one of the family
+// members the holder added, or wraps ErrNotYours.
+func (g *Registry) InHousehold(holder, id string) error {
+	h, err := g.Household(holder)
+	if err != nil {
+		return err
+	}
+	if id == holder {
+		return nil
+	}
+	for _, m := range h.Members {
+		if m.ID == id {
+			return nil
+		}
+	}
+	return fmt.Errorf("%w: %s", ErrNotYours, id)
 }
 
 // get reads the resident id.
