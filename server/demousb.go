@@ -43,13 +43,13 @@ const (
 var demoPersonas = map[string]sim.Persona{
 	"taro": {
 		Facts:        card.Facts{Name: "加賀\u3000太郎", Address: "石川県加賀市大聖寺南町ニ41", BirthDate: "19800401", Sex: "1"},
-		Number:       "000000000000",
+		Number:       "358261947012",
 		AuthPIN:      "1234",
 		SignPassword: "DEMO2026",
 	},
 	"hanako": {
 		Facts:   card.Facts{Name: "加賀\u3000花子", Address: "石川県加賀市大聖寺南町ニ41", BirthDate: "20180505", Sex: "2"},
-		Number:  "000000000018",
+		Number:  "471938265039",
 		AuthPIN: "1234",
 	},
 }

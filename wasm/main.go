@@ -19,6 +19,7 @@ import (
 	"smartpass.city/smartpass/app/account"
 	"smartpass.city/smartpass/app/card/apdu"
 	"smartpass.city/smartpass/app/enroll"
+	"smartpass.city/smartpass/app/facility"
 	"smartpass.city/smartpass/app/synclog"
 	"smartpass.city/smartpass/app/template"
 	"smartpass.city/smartpass/app/ui"
@@ -224,6 +225,19 @@ func (a accounts) AddMember(ctx context.Context, m account.Member) (account.Acco
 
 func (a accounts) Household(ctx context.Context) (account.Household, error) {
 	return signedPost[account.Household](ctx, a, account.HouseholdPath, struct{}{})
+}
+
+func (a accounts) RegisterFace(ctx context.Context, t template.Template) error {
+	_, err := signedPost[struct{}](ctx, a, account.FacePath, t)
+	return err
+}
+
+func (accounts) Facilities(ctx context.Context) ([]facility.Facility, error) {
+	status, body, err := fetch.Do(ctx, "GET", origin("http")+account.FacilitiesPath, nil)
+	if err != nil {
+		return nil, err
+	}
+	return syncproto.Answer[[]facility.Facility](account.FacilitiesPath, status, body)
 }
 
 // signedPost sends body to path as the account's holder: a fresh card

@@ -16,10 +16,15 @@ const (
 	Identify = "/identify"
 	// Account is where a resident opens their account with the card.
 	Account = "/account"
+	// AccountFace is where a resident registers their face, or a family
+	// member's (?r=resident id).
+	AccountFace = "/account/face"
 )
 
 // All lists every page, for the server's router and the offline cache.
-func All() []string { return []string{Home, Setup, Shelter, HQ, Card, FaceRegister, Identify, Account} }
+func All() []string {
+	return []string{Home, Setup, Shelter, HQ, Card, FaceRegister, Identify, Account, AccountFace}
+}
 
 // ForRole is the page a device of role works on ("" for roles whose
 // screens are not built yet).

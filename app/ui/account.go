@@ -2,11 +2,15 @@ package ui
 
 import (
 	"context"
+	"net/url"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
 	"smartpass.city/smartpass/app/account"
 	"smartpass.city/smartpass/app/card"
+	"smartpass.city/smartpass/app/facility"
+	"smartpass.city/smartpass/app/route"
+	"smartpass.city/smartpass/app/template"
 )
 
 // Accounts is the resident's account as the screens use it: the key
@@ -20,9 +24,12 @@ type Accounts interface {
 	Holder(ctx context.Context) (string, error)
 	OpenAccount(ctx context.Context, req account.Request) (account.Account, error)
 	RecoverAccount(ctx context.Context, req account.Request) (account.Account, error)
-	// AddMember and Household ask as the account's holder.
+	// AddMember, Household and RegisterFace ask as the account's holder.
 	AddMember(ctx context.Context, m account.Member) (account.Account, error)
 	Household(ctx context.Context) (account.Household, error)
+	RegisterFace(ctx context.Context, t template.Template) error
+	// Facilities lists the facilities that recognise faces.
+	Facilities(ctx context.Context) ([]facility.Facility, error)
 }
 
 // openAccount has the card sign the server's nonce bound to this
@@ -91,6 +98,7 @@ func (p *cardPage) householdView() app.UI {
 			return app.Div().ID("holder").Body(
 				app.H2().Text(p.tr("account.mine.facts")),
 				p.factsView(p.household.Guardian.Facts),
+				faceLink(p.household.Guardian.ID, p.tr("family.face")),
 			)
 		}),
 		app.H2().Text(p.tr("family.household")),
@@ -100,6 +108,7 @@ func (p *cardPage) householdView() app.UI {
 			return app.Div().Class("member").Attr("data-id", m.ID).Body(
 				app.H3().Text(m.Facts.Name),
 				p.factsView(m.Facts),
+				faceLink(m.ID, p.tr("family.face")),
 			)
 		}),
 		app.Div().Class("actions").Body(
@@ -107,6 +116,12 @@ func (p *cardPage) householdView() app.UI {
 				OnClick(func(ctx app.Context, e app.Event) { p.startFamily() }),
 		),
 	)
+}
+
+// faceLink opens face registration for the resident id.
+func faceLink(id, label string) app.UI {
+	return app.A().Class("button secondary face-link").Attr("data-id", id).
+		Href(route.AccountFace + "?r=" + url.QueryEscape(id)).Text(label)
 }
 
 // memberView shows the four facts read from a family member's card and

@@ -12,22 +12,29 @@ import (
 	"smartpass.city/smartpass/app/face/embed"
 	"smartpass.city/smartpass/app/face/liveness"
 	"smartpass.city/smartpass/app/facility"
+	"smartpass.city/smartpass/app/route"
 	"smartpass.city/smartpass/app/scope"
 	"smartpass.city/smartpass/app/template"
 )
 
-// faceRegisterPage is the city desk's face registration: staff enter the
-// resident's number, tick the facilities the resident agreed to be
-// recognised at, and the resident looks at the camera and turns their
-// head left and right as asked (the liveness check: a photo or a phone
-// screen cannot). Only the template of the frontal frame leaves the
-// tablet, never the picture. (Issue 6 puts the resident's own enrollment
-// with the card in front of it.)
+// faceRegisterPage is face registration: at the city desk, staff enter
+// the resident's number; on a resident's own device, the person is the
+// account's holder or a family member they added. The resident ticks the
+// facilities they agree to be recognised at, looks at the camera and
+// turns their head left and right as asked (the liveness check: a photo
+// or a phone screen cannot). Only the template of the frontal frame
+// leaves the device, never the picture.
 type faceRegisterPage struct {
 	app.Compo
 	live
 	faces Faces
 	scan  scanner
+	// own is a resident registering their own face, or a family
+	// member's, from their account (route.AccountFace?r=ID): the
+	// facilities come from the server, the template goes to it.
+	own      bool
+	accounts Accounts
+	ownFacs  []facility.Facility
 
 	resident   string
 	chosen     map[string]bool
@@ -49,6 +56,19 @@ func (p *faceRegisterPage) OnMount(ctx app.Context) {
 	p.chosen = make(map[string]bool)
 	if !p.allowed() {
 		return
+	}
+	if p.own {
+		p.resident = ctx.Page().URL().Query().Get("r")
+		p.later(func() func() {
+			facs, err := p.accounts.Facilities(p.page)
+			return func() {
+				if err != nil {
+					app.Log("face: facilities:", err)
+					p.errKey = "face.reg.err.save"
+				}
+				p.ownFacs = facs
+			}
+		})
 	}
 	p.restart()
 	engine.load(&p.live, p.faces, func() {
@@ -112,11 +132,14 @@ var enrollLimits = func() face.Limits {
 }()
 
 func (p *faceRegisterPage) allowed() bool {
-	return p.isEnr && p.enr.Role == string(scope.Registrar)
+	return p.own || p.isEnr && p.enr.Role == string(scope.Registrar)
 }
 
 // facilities lists those whose terminals recognise faces.
 func (p *faceRegisterPage) facilities() []facility.Facility {
+	if p.own {
+		return p.ownFacs
+	}
 	if p.st == nil {
 		return nil
 	}
@@ -147,9 +170,15 @@ func (p *faceRegisterPage) Render() app.UI {
 			e.PreventDefault()
 			p.save()
 		}).Body(
-			app.Label().For("resident").Text(p.tr("face.reg.resident")),
-			app.Input().ID("resident").Type("text").Value(p.resident).AutoComplete(false).
-				OnInput(func(ctx app.Context, e app.Event) { p.resident = ctx.JSSrc().Get("value").String() }),
+			app.If(!p.own, func() app.UI {
+				return app.Div().Body(
+					app.Label().For("resident").Text(p.tr("face.reg.resident")),
+					app.Input().ID("resident").Type("text").Value(p.resident).AutoComplete(false).
+						OnInput(func(ctx app.Context, e app.Event) { p.resident = ctx.JSSrc().Get("value").String() }),
+				)
+			}).Else(func() app.UI {
+				return app.P().ID("resident-own").Text(p.tr("face.reg.for", p.resident))
+			}),
 			app.FieldSet().Body(
 				app.Legend().Text(p.tr("face.reg.consent")),
 				app.Range(facs).Slice(func(i int) app.UI {
@@ -171,23 +200,31 @@ func (p *faceRegisterPage) Render() app.UI {
 		),
 		app.Button().ID("face-overlay-toggle").Class("secondary small").Type("button").Text(p.tr("face.overlay")).
 			OnClick(func(ctx app.Context, e app.Event) { p.scan.overlay = !p.scan.overlay }),
-		app.Form().ID("face-delete").Class("card").OnSubmit(func(ctx app.Context, e app.Event) {
-			e.PreventDefault()
-			p.erase()
-		}).Body(
-			app.H2().Text(p.tr("face.del.title")),
-			app.P().Class("hint").Text(p.tr("face.del.lead")),
-			app.Label().For("delete-resident").Text(p.tr("face.reg.resident")),
-			app.Input().ID("delete-resident").Type("text").Value(p.delResident).AutoComplete(false).
-				OnInput(func(ctx app.Context, e app.Event) { p.delResident = ctx.JSSrc().Get("value").String() }),
-			app.If(p.delErrKey != "", func() app.UI {
-				return app.P().ID("delete-error").Class("notice warn").Attr("role", "alert").Text(p.tr(p.delErrKey))
-			}),
-			app.If(p.deletedFor != "", func() app.UI {
-				return app.P().ID("face-deleted").Class("notice ok").Attr("role", "status").Text(p.tr("face.del.done", p.deletedFor))
-			}),
-			app.Button().ID("face-delete-button").Class("secondary").Type("submit").Text(p.tr("face.del.button")),
-		),
+		app.If(p.own, func() app.UI {
+			return app.A().ID("back-account").Class("button secondary").Href(route.Account).Text(p.tr("face.reg.back"))
+		}),
+		app.If(!p.own, func() app.UI { return p.deleteForm() }),
+	)
+}
+
+// deleteForm is the city desk's deletion of a resident's face on request.
+func (p *faceRegisterPage) deleteForm() app.UI {
+	return app.Form().ID("face-delete").Class("card").OnSubmit(func(ctx app.Context, e app.Event) {
+		e.PreventDefault()
+		p.erase()
+	}).Body(
+		app.H2().Text(p.tr("face.del.title")),
+		app.P().Class("hint").Text(p.tr("face.del.lead")),
+		app.Label().For("delete-resident").Text(p.tr("face.reg.resident")),
+		app.Input().ID("delete-resident").Type("text").Value(p.delResident).AutoComplete(false).
+			OnInput(func(ctx app.Context, e app.Event) { p.delResident = ctx.JSSrc().Get("value").String() }),
+		app.If(p.delErrKey != "", func() app.UI {
+			return app.P().ID("delete-error").Class("notice warn").Attr("role", "alert").Text(p.tr(p.delErrKey))
+		}),
+		app.If(p.deletedFor != "", func() app.UI {
+			return app.P().ID("face-deleted").Class("notice ok").Attr("role", "status").Text(p.tr("face.del.done", p.deletedFor))
+		}),
+		app.Button().ID("face-delete-button").Class("secondary").Type("submit").Text(p.tr("face.del.button")),
 	)
 }
 
@@ -252,15 +289,23 @@ func (p *faceRegisterPage) save() {
 	t := template.Template{Resident: resident, Model: embed.ModelName, Facilities: facs, Vec: template.Pack(p.alive.Embedding)}
 	p.submitting = true
 	p.later(func() func() {
-		_, err := p.sync.Record(p.page, template.OpPut, t)
+		var err error
+		if p.own {
+			err = p.accounts.RegisterFace(p.page, t)
+		} else {
+			_, err = p.sync.Record(p.page, template.OpPut, t)
+		}
 		return func() {
 			p.submitting = false
 			if err != nil {
 				p.errKey = "face.reg.err.save"
 				return
 			}
-			p.savedFor, p.resident = resident, ""
-			p.restart() // the next resident turns afresh
+			p.savedFor = resident
+			if !p.own {
+				p.resident = "" // the desk's next resident
+			}
+			p.restart() // the next person turns afresh
 		}
 	})
 }

@@ -69,9 +69,10 @@ func setUp(t *testing.T, ctx context.Context, base, facility, role string) {
 
 // terminal sets up a terminal of facility and role whose camera plays
 // video, opens its face check once it holds count templates, and checks
-// that its first outcome is want and that the server received it (a
-// terminal records every identification). It returns the browser.
-func terminal(t *testing.T, srv *serverproc.Proc, base, video, facility, role, count, want string) context.Context {
+// that its first outcome is want (accepting resident who) and that the
+// server received it (a terminal records every identification). It
+// returns the browser.
+func terminal(t *testing.T, srv *serverproc.Proc, base, video, facility, role, count, want, who string) context.Context {
 	t.Helper()
 	term := camera(t, video)
 	setUp(t, term, base, facility, role)
@@ -85,7 +86,7 @@ func terminal(t *testing.T, srv *serverproc.Proc, base, video, facility, role, c
 	}
 	resident := ""
 	if want == identify.Accepted {
-		resident = "R-0001"
+		resident = who
 	}
 	waitIdentified(t, srv, facility, want, resident)
 	return term
@@ -141,7 +142,7 @@ func TestFaceRegisterThenIdentify(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			term := terminal(t, srv, base, c.video, c.facility, c.role, c.count, c.want)
+			term := terminal(t, srv, base, c.video, c.facility, c.role, c.count, c.want, "R-0001")
 			if c.want == "accepted" {
 				// The park learns only that the child may enter.
 				text := get(t, term, "result text", eval[string](`document.querySelector("#identify-result").innerText`))
@@ -219,7 +220,7 @@ func TestReceptionScreensPrints(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			term := terminal(t, srv, base, c.video, "kaga-medical", "reception", "1", c.want)
+			term := terminal(t, srv, base, c.video, "kaga-medical", "reception", "1", c.want, "R-0001")
 			if c.want == "accepted" {
 				if shown := get(t, term, "resident shown", eval[string](`document.querySelector("#identify-resident")?.innerText || ""`)); !strings.Contains(shown, "R-0001") {
 					t.Fatalf("reception shows %q", shown)
@@ -283,7 +284,7 @@ func TestFaceDeletionReachesTerminals(t *testing.T) {
 	registerNatively(t, srv, addr, "R-0001", "kaga-playpark")
 
 	turning := faceVideo(t, "sheldon", "sheldon2.png", "sheldon5.png", "sheldon2.png", "sheldon3.png")
-	term := terminal(t, srv, base, turning, "kaga-playpark", "playpark", "1", identify.Accepted)
+	term := terminal(t, srv, base, turning, "kaga-playpark", "playpark", "1", identify.Accepted, "R-0001")
 	templatesHeld := `new Promise((resolve, reject) => {
 		const r = indexedDB.open("smartpass");
 		r.onerror = () => reject(r.error);

@@ -1,0 +1,151 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/hex"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"smartpass.city/smartpass/app/identify"
+	"smartpass.city/smartpass/server/oplog"
+	"smartpass.city/smartpass/server/serverproc"
+)
+
+// TestGuardianEnrollsChild is a resident's enrollment end to end in
+// headless Chromium: on his own phone (its camera plays a face video; the
+// card is the demo reader's), a father opens his account with his
+// signature certificate, adds his daughter from her card's card-info
+// application, and registers her face with her turning her head, for the
+// play park only. The play park's terminal then admits her; the
+// hospital's, which she has no consent for, does not recognise her.
+// (Sheldon's photos stand in for the daughter's face.)
+func TestGuardianEnrollsChild(t *testing.T) {
+	addr := serverproc.FreeAddr(t)
+	base := "http://" + addr
+	data := t.TempDir()
+	srv := startServer(t, addr, data)
+	phone := camera(t, faceVideo(t, "sheldon", "sheldon1.png", "sheldon5.png", "sheldon1.png", "sheldon3.png"))
+
+	run(t, phone, "open an account", 60*time.Second,
+		chromedp.Navigate(base+"/account?usb=rcs300&card=taro"),
+		chromedp.WaitVisible(chromedp.ID("connect")),
+		chromedp.Click(chromedp.ID("connect")),
+	)
+	enterPIN(t, phone, "DEMO2026")
+	waitJS(t, phone, "the account opened", `!!document.querySelector("#account-ok")`, 30*time.Second)
+
+	run(t, phone, "read the daughter's card", 30*time.Second,
+		chromedp.Evaluate[chromedp.Void](`localStorage.setItem("smartpass.card", "hanako")`),
+		chromedp.Click(chromedp.ID("add-member")),
+		chromedp.WaitVisible(chromedp.ID("connect")),
+		chromedp.Click(chromedp.ID("connect")),
+	)
+	enterPIN(t, phone, "1234")
+	run(t, phone, "add her", 30*time.Second,
+		chromedp.WaitVisible(chromedp.ID("confirm-member")),
+		chromedp.Click(chromedp.ID("confirm-member")),
+	)
+	waitJS(t, phone, "her in the household", `(document.querySelector("#household") || {}).dataset?.members === "1"`, 30*time.Second)
+	daughter := get(t, phone, "her resident number", eval[string](`document.querySelector("#household .member").dataset.id`))
+
+	run(t, phone, "open her face registration", 30*time.Second,
+		chromedp.Click(chromedp.CSS(`#household .member .face-link`)),
+		chromedp.WaitVisible(chromedp.ID("resident-own")),
+	)
+	start := time.Now()
+	waitJS(t, phone, "her head turns done", `document.querySelector("#face-guide")?.dataset.key === "face.l.passed"`, 120*time.Second)
+	t.Logf("model loaded and head-turn check passed on the phone after %s", time.Since(start).Round(time.Millisecond))
+	run(t, phone, "register her face for the play park", 30*time.Second,
+		chromedp.Click(chromedp.ID("fac-kaga-playpark")),
+		chromedp.Click(chromedp.ID("face-save")),
+	)
+	waitJS(t, phone, "the registration saved", `!!document.querySelector("#face-saved")`, 30*time.Second)
+
+	turning := faceVideo(t, "sheldon", "sheldon2.png", "sheldon5.png", "sheldon2.png", "sheldon3.png")
+	park := terminal(t, srv, base, turning, "kaga-playpark", "playpark", "1", identify.Accepted, daughter)
+	hospital := terminal(t, srv, base, turning, "kaga-medical", "reception", "0", identify.Unknown, "")
+	// Not recognised, in words that do not say who she is.
+	if text := get(t, hospital, "result text", eval[string](`document.querySelector("#identify-result").innerText`)); strings.Contains(text, daughter) || strings.Contains(text, "花子") {
+		t.Fatalf("the hospital's refusal names her: %q", text)
+	}
+
+	// The individual numbers of both cards are nowhere: not in the
+	// server's log, not in its store (read back decrypted), not in the
+	// IndexedDB of the phone or the terminals. Each place is shown to
+	// hold what it should, so the search can fail.
+	srv.Stop(t)
+	places := map[string]string{"server log": srv.Log(), "server store": storeText(t, data)}
+	for name, tab := range map[string]context.Context{"phone": phone, "park terminal": park, "hospital terminal": hospital} {
+		places[name+" IndexedDB"] = get(t, tab, "dump IndexedDB", eval[string](idbDump))
+	}
+	for place, text := range places {
+		if place == "server store" && !strings.Contains(text, "加賀\u3000花子") {
+			t.Errorf("the server's store does not hold her name: the search cannot be trusted")
+		}
+		if strings.HasSuffix(place, "IndexedDB") && len(text) < 100 {
+			t.Errorf("%s dump is %d bytes: the search cannot be trusted", place, len(text))
+		}
+		for _, number := range demoNumbers {
+			if strings.Contains(text, number) {
+				t.Errorf("an individual number in the %s", place)
+			}
+		}
+	}
+}
+
+// demoNumbers are the individual numbers of the demo cards (server
+// demousb.go).
+var demoNumbers = []string{"358261947012", "471938265039"}
+
+// storeText is the whole of the server's store, decrypted (its backup,
+// which is plaintext), as text to search.
+func storeText(t *testing.T, data string) string {
+	t.Helper()
+	key, err := os.ReadFile(data + ".key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := hex.DecodeString(strings.TrimSpace(string(key)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := oplog.Open(data, oplog.Options{Key: raw})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	var buf bytes.Buffer
+	if err := l.Backup(&buf); err != nil {
+		t.Fatal(err)
+	}
+	return buf.String()
+}
+
+// idbDump is a script that returns every record of the PWA's IndexedDB
+// as text, bytes as Latin-1, so any ASCII or UTF-8 in them can be found.
+const idbDump = `new Promise((resolve, reject) => {
+	const r = indexedDB.open("smartpass");
+	r.onerror = () => reject(r.error);
+	r.onsuccess = async () => {
+		const db = r.result, out = [];
+		const text = (v) => JSON.stringify(v, (k, x) => {
+			if (x instanceof ArrayBuffer) x = new Uint8Array(x);
+			if (ArrayBuffer.isView(x)) return new TextDecoder("utf-8").decode(x);
+			return x;
+		});
+		for (const name of db.objectStoreNames) {
+			const all = await new Promise((res, rej) => {
+				const q = db.transaction(name).objectStore(name).getAll();
+				q.onsuccess = () => res(q.result); q.onerror = () => rej(q.error);
+			});
+			out.push(name + ": " + text(all));
+		}
+		db.close();
+		resolve(out.join("\n"));
+	};
+})`
