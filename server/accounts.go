@@ -122,6 +122,68 @@ func (a *accounts) face(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
+// faceDelete serves account.FaceDeletePath: the holder deletes their own
+// face or a family member's, everywhere: the template's removal reaches
+// every facility that recognises faces, and the server erases the
+// template from its log.
+func (a *accounts) faceDelete(w http.ResponseWriter, r *http.Request) {
+	a.signed(w, r, account.FaceDeletePath, "account.face.delete", func(holder account.Account, body []byte) (any, string, error) {
+		var p account.Person
+		if err := json.Unmarshal(body, &p); err != nil {
+			return nil, "", fmt.Errorf("%w: %v", residents.ErrRequest, err)
+		}
+		if err := a.reg.InHousehold(holder.ID, p.Resident); err != nil {
+			return nil, "", err
+		}
+		return struct{}{}, p.Resident, a.eraseFaces(r, p.Resident)
+	})
+}
+
+// remove serves account.DeletePath: the holder deletes the account, with
+// the family members they added and every face of theirs.
+func (a *accounts) remove(w http.ResponseWriter, r *http.Request) {
+	a.signed(w, r, account.DeletePath, "account.delete", func(holder account.Account, _ []byte) (any, string, error) {
+		h, err := a.reg.Household(holder.ID)
+		if err != nil {
+			return nil, "", err
+		}
+		ids := []string{holder.ID}
+		for _, m := range h.Members {
+			ids = append(ids, m.ID)
+		}
+		if err := a.eraseFaces(r, ids...); err != nil {
+			return nil, "", err
+		}
+		gone, err := a.reg.Delete(holder.ID)
+		return struct{}{}, strings.Join(gone, " "), err
+	})
+}
+
+// eraseFaces records the removal of the residents' templates at every
+// facility that recognises faces.
+func (a *accounts) eraseFaces(r *http.Request, residents ...string) error {
+	all, err := a.facilities()
+	if err != nil {
+		return err
+	}
+	var facs []string
+	for id, f := range all {
+		if recognises(f.Kind) {
+			facs = append(facs, id)
+		}
+	}
+	slices.Sort(facs)
+	var ops []syncproto.Op
+	for _, id := range residents {
+		b, err := json.Marshal(template.Delete{Resident: id, Facilities: facs})
+		if err != nil {
+			return err
+		}
+		ops = append(ops, syncproto.Op{Kind: template.OpDelete, Body: b})
+	}
+	return facilities.Append(r.Context(), a.log, ops...)
+}
+
 // recognises reports whether terminals of facilities of kind k match
 // faces.
 func recognises(k facility.Kind) bool {

@@ -141,9 +141,35 @@ func TestAccounts(t *testing.T) {
 	if put != 1 || del != 1 {
 		t.Errorf("%d template ops and %d removals on the server, want 1 and 1", put, del)
 	}
+	if err := asHolder(a.ID, account.FaceDeletePath, account.Person{Resident: "R-999999"}, &none); code(err) != account.CodeNotYours {
+		t.Fatalf("delete somebody else's face: %v, want %s", err, account.CodeNotYours)
+	}
+	if err := asHolder(a.ID, account.FaceDeletePath, account.Person{Resident: m.ID}, &none); err != nil {
+		t.Fatalf("delete her face: %v", err)
+	}
+	saved := priv
 	priv = ed25519.NewKeyFromSeed(make([]byte, 32)) // a device that does not hold the account
 	if err := asHolder(a.ID, account.HouseholdPath, struct{}{}, &h); code(err) != account.CodeSigned {
 		t.Fatalf("household from another device: %v, want %s", err, account.CodeSigned)
+	}
+	priv = saved
+	if err := asHolder(a.ID, account.DeletePath, struct{}{}, &none); err != nil {
+		t.Fatalf("delete the account: %v", err)
+	}
+	if err := asHolder(a.ID, account.HouseholdPath, struct{}{}, &h); code(err) != account.CodeSigned {
+		t.Fatalf("the deleted account's household: %v, want %s", err, account.CodeSigned)
+	}
+	var erased int
+	for _, op := range srv.Ops(t) {
+		if op.Kind == template.OpPut {
+			t.Errorf("a face left on the server after the account was deleted: %s", op.Body)
+		}
+		if op.Kind == template.OpErased {
+			erased++
+		}
+	}
+	if erased == 0 {
+		t.Error("no template erased")
 	}
 	srv.Stop(t)
 	if n := auditEntries(t, data); n < 13 {

@@ -214,6 +214,8 @@ func run(ctx context.Context, c config, logger *slog.Logger) error {
 	mux.HandleFunc("POST "+account.MembersPath, accts.members)
 	mux.HandleFunc("POST "+account.HouseholdPath, accts.household)
 	mux.HandleFunc("POST "+account.FacePath, accts.face)
+	mux.HandleFunc("POST "+account.FaceDeletePath, accts.faceDelete)
+	mux.HandleFunc("POST "+account.DeletePath, accts.remove)
 	mux.HandleFunc("GET "+account.FacilitiesPath, accts.facilityList)
 	if usb != nil {
 		mux.HandleFunc("GET "+syncproto.DemoCodesPath, demoCodes(reg, fac))

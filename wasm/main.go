@@ -232,6 +232,18 @@ func (a accounts) RegisterFace(ctx context.Context, t template.Template) error {
 	return err
 }
 
+func (a accounts) DeleteFace(ctx context.Context, resident string) error {
+	_, err := signedPost[struct{}](ctx, a, account.FaceDeletePath, account.Person{Resident: resident})
+	return err
+}
+
+func (a accounts) DeleteAccount(ctx context.Context) error {
+	if _, err := signedPost[struct{}](ctx, a, account.DeletePath, struct{}{}); err != nil {
+		return err
+	}
+	return a.store.SaveAccount(ctx, "")
+}
+
 func (accounts) Facilities(ctx context.Context) ([]facility.Facility, error) {
 	status, body, err := fetch.Do(ctx, "GET", origin("http")+account.FacilitiesPath, nil)
 	if err != nil {

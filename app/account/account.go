@@ -32,7 +32,17 @@ const (
 	// to; FacilitiesPath (GET) lists the facilities that recognise faces.
 	FacePath       = "/accounts/face"
 	FacilitiesPath = "/facilities"
+	// FaceDeletePath deletes a face (a Signed Person); DeletePath deletes
+	// the account, its family members and all their faces (a Signed
+	// empty body).
+	FaceDeletePath = "/accounts/face/delete"
+	DeletePath     = "/accounts/delete"
 )
+
+// Person names a resident of the household in a request.
+type Person struct {
+	Resident string `json:"resident"`
+}
 
 // MinAge is the age from which a resident holds an account of their own;
 // younger people are family members a guardian adds.

@@ -28,6 +28,11 @@ type Accounts interface {
 	AddMember(ctx context.Context, m account.Member) (account.Account, error)
 	Household(ctx context.Context) (account.Household, error)
 	RegisterFace(ctx context.Context, t template.Template) error
+	// DeleteFace deletes the face of the holder or a family member;
+	// DeleteAccount the account, its family members and their faces,
+	// and forgets it on this device.
+	DeleteFace(ctx context.Context, resident string) error
+	DeleteAccount(ctx context.Context) error
 	// Facilities lists the facilities that recognise faces.
 	Facilities(ctx context.Context) ([]facility.Facility, error)
 }
@@ -98,7 +103,7 @@ func (p *cardPage) householdView() app.UI {
 			return app.Div().ID("holder").Body(
 				app.H2().Text(p.tr("account.mine.facts")),
 				p.factsView(p.household.Guardian.Facts),
-				faceLink(p.household.Guardian.ID, p.tr("family.face")),
+				p.personActions(p.household.Guardian.ID),
 			)
 		}),
 		app.H2().Text(p.tr("family.household")),
@@ -108,20 +113,83 @@ func (p *cardPage) householdView() app.UI {
 			return app.Div().Class("member").Attr("data-id", m.ID).Body(
 				app.H3().Text(m.Facts.Name),
 				p.factsView(m.Facts),
-				faceLink(m.ID, p.tr("family.face")),
+				p.personActions(m.ID),
 			)
 		}),
 		app.Div().Class("actions").Body(
 			app.Button().ID("add-member").Disabled(p.busy).Text(p.tr("family.add")).
 				OnClick(func(ctx app.Context, e app.Event) { p.startFamily() }),
 		),
+		p.deleteView(),
 	)
 }
 
-// faceLink opens face registration for the resident id.
-func faceLink(id, label string) app.UI {
-	return app.A().Class("button secondary face-link").Attr("data-id", id).
-		Href(route.AccountFace + "?r=" + url.QueryEscape(id)).Text(label)
+// personActions are what the holder can do with a person's face:
+// register (or renew) it, or delete it.
+func (p *cardPage) personActions(id string) app.UI {
+	return app.Div().Class("actions").Body(
+		app.A().Class("button secondary face-link").Attr("data-id", id).
+			Href(route.AccountFace+"?r="+url.QueryEscape(id)).Text(p.tr("family.face")),
+		app.Button().Class("secondary face-delete").Attr("data-id", id).Disabled(p.busy).Text(p.tr("family.face.delete")).
+			OnClick(func(ctx app.Context, e app.Event) { p.deleteFace(id) }, app.EventScope(id)),
+		app.If(p.faceDeleted == id, func() app.UI {
+			return app.P().Class("notice ok face-deleted").Attr("role", "status").Text(p.tr("family.face.deleted"))
+		}),
+	)
+}
+
+// deleteFace deletes the person's face at every facility.
+func (p *cardPage) deleteFace(id string) {
+	p.faceDeleted = ""
+	p.act("delete face", func() error { return p.accounts.DeleteFace(p.page, id) }, func() { p.faceDeleted = id })
+}
+
+// act runs one request of the account's holder off the UI goroutine,
+// one at a time: done on success, else the error in words.
+func (p *cardPage) act(what string, work func() error, done func()) {
+	if p.busy {
+		return
+	}
+	p.busy, p.errMsg = true, ""
+	p.later(func() func() {
+		err := work()
+		return func() {
+			p.busy = false
+			if err != nil {
+				app.Log("account: "+what+":", err)
+				p.errMsg = p.cardError(err)
+				return
+			}
+			done()
+		}
+	})
+}
+
+// deleteView offers to delete the account, asking twice.
+func (p *cardPage) deleteView() app.UI {
+	return app.Section().ID("account-delete").Class("card").Body(
+		app.H2().Text(p.tr("account.delete.title")),
+		app.P().Class("hint").Text(p.tr("account.delete.lead")),
+		app.If(!p.confirmDelete, func() app.UI {
+			return app.Button().ID("delete-account").Class("secondary").Disabled(p.busy).Text(p.tr("account.delete")).
+				OnClick(func(ctx app.Context, e app.Event) { p.confirmDelete = true })
+		}).Else(func() app.UI {
+			return app.Div().Class("actions").Body(
+				app.Button().ID("delete-account-confirm").Class("danger").Disabled(p.busy).Text(p.tr("account.delete.confirm")).
+					OnClick(func(ctx app.Context, e app.Event) { p.deleteAccount() }),
+				app.Button().ID("delete-account-cancel").Class("secondary").Text(p.tr("family.cancel")).
+					OnClick(func(ctx app.Context, e app.Event) { p.confirmDelete = false }),
+			)
+		}),
+	)
+}
+
+// deleteAccount deletes the account, its family and their faces.
+func (p *cardPage) deleteAccount() {
+	p.act("delete", func() error { return p.accounts.DeleteAccount(p.page) }, func() {
+		p.holder, p.household, p.acct, p.deleted, p.confirmDelete = "", nil, nil, true, false
+		p.resetCard()
+	})
 }
 
 // memberView shows the four facts read from a family member's card and
@@ -188,26 +256,20 @@ func (p *cardPage) readMember(ctx context.Context, pin string) (card.Facts, erro
 
 // addMember adds the confirmed member to the household.
 func (p *cardPage) addMember() {
-	if p.busy || p.member == nil {
+	if p.member == nil {
 		return
 	}
 	m := account.Member{Facts: *p.member}
-	p.busy, p.errMsg = true, ""
-	p.later(func() func() {
-		_, err := p.accounts.AddMember(p.page, m)
-		var h account.Household
-		if err == nil {
-			h, err = p.accounts.Household(p.page)
+	var h account.Household
+	p.act("add member", func() error {
+		if _, err := p.accounts.AddMember(p.page, m); err != nil {
+			return err
 		}
-		return func() {
-			p.busy = false
-			if err != nil {
-				app.Log("account: add member:", err)
-				p.errMsg = p.cardError(err)
-				return
-			}
-			p.household = &h
-			p.endFamily()
-		}
+		var err error
+		h, err = p.accounts.Household(p.page)
+		return err
+	}, func() {
+		p.household = &h
+		p.endFamily()
 	})
 }

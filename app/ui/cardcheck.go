@@ -78,6 +78,10 @@ type cardPage struct {
 	family    bool
 	ci        *card.CardInfo
 	member    *card.Facts // read from the member's card, to confirm
+
+	faceDeleted   string // the person whose face was just deleted
+	confirmDelete bool   // the holder pressed delete once
+	deleted       bool   // the account was deleted
 }
 
 func (p *cardPage) OnMount(ctx app.Context) {
@@ -134,6 +138,9 @@ func (p *cardPage) Render() app.UI {
 				}),
 				app.P().Class("hint").Text(p.tr("card.counts", n, usb)),
 			)
+		}),
+		app.If(p.deleted, func() app.UI {
+			return app.P().ID("account-deleted").Class("notice ok").Attr("role", "status").Text(p.tr("account.deleted"))
 		}),
 		app.If(p.acct != nil, func() app.UI { return p.accountView() }),
 		app.If(p.holder != "" && !p.family, func() app.UI { return p.householdView() }),

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"bytes"
-	"context"
 	"encoding/hex"
 	"os"
 	"strings"
@@ -38,6 +37,7 @@ func TestGuardianEnrollsChild(t *testing.T) {
 	)
 	enterPIN(t, phone, "DEMO2026")
 	waitJS(t, phone, "the account opened", `!!document.querySelector("#account-ok")`, 30*time.Second)
+	father := get(t, phone, "his resident number", eval[string](`document.querySelector("#account-ok").dataset.id`))
 
 	run(t, phone, "read the daughter's card", 30*time.Second,
 		chromedp.Evaluate[chromedp.Void](`localStorage.setItem("smartpass.card", "hanako")`),
@@ -74,25 +74,50 @@ func TestGuardianEnrollsChild(t *testing.T) {
 		t.Fatalf("the hospital's refusal names her: %q", text)
 	}
 
+	// He deletes her face from his account: the park's terminal drops
+	// it from IndexedDB at its next sync and no longer knows her. Then he
+	// deletes the account.
+	if n := get(t, park, "her template in IndexedDB", eval[int](templatesHeld(daughter))); n != 1 {
+		t.Fatalf("the park terminal holds %d templates of hers, want 1", n)
+	}
+	run(t, phone, "back to the account", 30*time.Second,
+		chromedp.Click(chromedp.ID("back-account")),
+		chromedp.WaitVisible(chromedp.CSS(`#household .member .face-delete`)),
+		chromedp.Click(chromedp.CSS(`#household .member .face-delete`)),
+	)
+	waitJS(t, phone, "her face deleted", `!!document.querySelector(".face-deleted")`, 30*time.Second)
+	waitJS(t, park, "the template dropped", `document.querySelector("#gallery-size")?.dataset.count === "0"`, 60*time.Second)
+	if n := get(t, park, "her template in IndexedDB", eval[int](templatesHeld(daughter))); n != 0 {
+		t.Fatalf("after deletion the park terminal holds %d templates of hers", n)
+	}
+	waitJS(t, park, "not recognised any more", `document.querySelector("#identify-result")?.dataset.outcome === "unknown"`, 60*time.Second)
+	phoneHeld := get(t, phone, "dump IndexedDB", eval[string](idbDump)) // before the account goes
+	run(t, phone, "delete the account", 30*time.Second,
+		chromedp.Click(chromedp.ID("delete-account")),
+		chromedp.WaitVisible(chromedp.ID("delete-account-confirm")),
+		chromedp.Click(chromedp.ID("delete-account-confirm")),
+	)
+	waitJS(t, phone, "the account deleted", `!!document.querySelector("#account-deleted") && !!document.querySelector("#connect")`, 30*time.Second)
+
 	// The individual numbers of both cards are nowhere: not in the
 	// server's log, not in its store (read back decrypted), not in the
 	// IndexedDB of the phone or the terminals. Each place is shown to
-	// hold what it should, so the search can fail.
+	// hold what it should (anchor), so the search can fail.
 	srv.Stop(t)
-	places := map[string]string{"server log": srv.Log(), "server store": storeText(t, data)}
-	for name, tab := range map[string]context.Context{"phone": phone, "park terminal": park, "hospital terminal": hospital} {
-		places[name+" IndexedDB"] = get(t, tab, "dump IndexedDB", eval[string](idbDump))
+	places := []struct{ name, text, anchor string }{
+		{"server log", srv.Log(), "smartpass server listening"},
+		{"server store", storeText(t, data), "account.open"},
+		{"phone IndexedDB", phoneHeld, father},
+		{"park terminal IndexedDB", get(t, park, "dump IndexedDB", eval[string](idbDump)), "kaga-playpark"},
+		{"hospital terminal IndexedDB", get(t, hospital, "dump IndexedDB", eval[string](idbDump)), "kaga-medical"},
 	}
-	for place, text := range places {
-		if place == "server store" && !strings.Contains(text, "加賀\u3000花子") {
-			t.Errorf("the server's store does not hold her name: the search cannot be trusted")
-		}
-		if strings.HasSuffix(place, "IndexedDB") && len(text) < 100 {
-			t.Errorf("%s dump is %d bytes: the search cannot be trusted", place, len(text))
+	for _, p := range places {
+		if !strings.Contains(p.text, p.anchor) {
+			t.Errorf("the %s does not hold %q: the search cannot be trusted", p.name, p.anchor)
 		}
 		for _, number := range demoNumbers {
-			if strings.Contains(text, number) {
-				t.Errorf("an individual number in the %s", place)
+			if strings.Contains(p.text, number) {
+				t.Errorf("an individual number in the %s", p.name)
 			}
 		}
 	}

@@ -273,6 +273,22 @@ func registerNatively(t *testing.T, srv *serverproc.Proc, addr, resident string,
 	return front
 }
 
+// templatesHeld is a script that counts the template ops of resident in
+// the terminal's IndexedDB.
+func templatesHeld(resident string) string {
+	return `new Promise((resolve, reject) => {
+		const r = indexedDB.open("smartpass");
+		r.onerror = () => reject(r.error);
+		r.onsuccess = () => {
+			const all = r.result.transaction("ops").objectStore("ops").getAll();
+			all.onsuccess = () => {
+				r.result.close();
+				resolve(all.result.map(s => JSON.parse(s)).filter(o => o.kind === "face.template.put" && o.body.resident === "` + resident + `").length);
+			};
+		};
+	})`
+}
+
 // TestFaceDeletionReachesTerminals: a resident asks the city desk to
 // delete their face. The park terminal, which admitted him a moment ago,
 // drops the template at its next sync, keeps no copy of it in IndexedDB,
@@ -285,18 +301,7 @@ func TestFaceDeletionReachesTerminals(t *testing.T) {
 
 	turning := faceVideo(t, "sheldon", "sheldon2.png", "sheldon5.png", "sheldon2.png", "sheldon3.png")
 	term := terminal(t, srv, base, turning, "kaga-playpark", "playpark", "1", identify.Accepted, "R-0001")
-	templatesHeld := `new Promise((resolve, reject) => {
-		const r = indexedDB.open("smartpass");
-		r.onerror = () => reject(r.error);
-		r.onsuccess = () => {
-			const all = r.result.transaction("ops").objectStore("ops").getAll();
-			all.onsuccess = () => {
-				r.result.close();
-				resolve(all.result.map(s => JSON.parse(s)).filter(o => o.kind === "face.template.put" && o.body.resident === "R-0001").length);
-			};
-		};
-	})`
-	if n := get(t, term, "templates in IndexedDB", eval[int](templatesHeld)); n != 1 {
+	if n := get(t, term, "templates in IndexedDB", eval[int](templatesHeld("R-0001"))); n != 1 {
 		t.Fatalf("before deletion the terminal holds %d templates of R-0001, want 1", n)
 	}
 
@@ -311,7 +316,7 @@ func TestFaceDeletionReachesTerminals(t *testing.T) {
 	waitJS(t, desk, "the deletion recorded", `!!document.querySelector("#face-deleted")`, 30*time.Second)
 
 	waitJS(t, term, "the template dropped", `document.querySelector("#gallery-size")?.dataset.count === "0"`, 60*time.Second)
-	if n := get(t, term, "templates in IndexedDB", eval[int](templatesHeld)); n != 0 {
+	if n := get(t, term, "templates in IndexedDB", eval[int](templatesHeld("R-0001"))); n != 0 {
 		t.Fatalf("after deletion the terminal still holds %d templates of R-0001 in IndexedDB", n)
 	}
 	waitJS(t, term, "a new outcome", `document.querySelector("#identify-result")?.dataset.outcome === "unknown"`, 60*time.Second)

@@ -49,6 +49,7 @@ const (
 	recResident = "resident"        // by id: the resident
 	recCard     = "resident.card"   // by certificate subject hash: id
 	recPerson   = "resident.person" // by person hash: id
+	recSeq      = "resident.seq"    // "last": the number of the last id given
 )
 
 // resident is the stored record.
@@ -314,6 +315,37 @@ func (g *Registry) InHousehold(holder, id string) error {
 	return fmt.Errorf("%w: %s", ErrNotYours, id)
 }
 
+// Delete removes the account id and the family members it added, with
+// their indexes, and returns the ids removed. (Their faces are the
+// caller's to remove from the log: they are ops, not records.)
+func (g *Registry) Delete(id string) ([]string, error) {
+	var gone []string
+	err := g.Log.Update(func(tx *oplog.Tx) error {
+		gone = nil
+		head, err := get(tx, id)
+		if err != nil {
+			return err
+		}
+		for _, rid := range append([]string{id}, head.Members...) {
+			r, err := get(tx, rid)
+			if err != nil {
+				return err
+			}
+			for _, rec := range []struct{ kind, id string }{{recResident, r.ID}, {recCard, r.Card}, {recPerson, r.Person}} {
+				if rec.id == "" {
+					continue
+				}
+				if err := tx.Delete(rec.kind, rec.id); err != nil {
+					return err
+				}
+			}
+			gone = append(gone, rid)
+		}
+		return nil
+	})
+	return gone, err
+}
+
 // get reads the resident id.
 func get(tx *oplog.Tx, id string) (resident, error) {
 	var r resident
@@ -350,17 +382,22 @@ func put(tx *oplog.Tx, r resident) error {
 // idPrefix starts every resident id; the number after it counts up.
 const idPrefix = "R-"
 
-// nextID returns the id after the greatest one stored: R-000001 on.
+// nextID takes the next resident id, R-000001 on. The last number is a
+// record of its own, so the id of a deleted account is never given again.
 func nextID(tx *oplog.Tx) (string, error) {
-	last, _, err := tx.Last(recResident)
 	n := 0
+	b, err := tx.Get(recSeq, "last")
 	switch {
 	case err == nil:
-		if n, err = strconv.Atoi(strings.TrimPrefix(last, idPrefix)); err != nil {
-			return "", fmt.Errorf("residents: last id %q: %w", last, err)
+		if n, err = strconv.Atoi(string(b)); err != nil {
+			return "", fmt.Errorf("residents: last id number %q: %w", b, err)
 		}
 	case !errors.Is(err, oplog.ErrNotFound):
 		return "", err
 	}
-	return fmt.Sprintf("%s%06d", idPrefix, n+1), nil
+	n++
+	if err := tx.Put(recSeq, "last", []byte(strconv.Itoa(n))); err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%s%06d", idPrefix, n), nil
 }

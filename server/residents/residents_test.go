@@ -171,3 +171,28 @@ func TestHousehold(t *testing.T) {
 		t.Fatalf("a request as the child: %v, want ErrSigned", err)
 	}
 }
+
+// Deleting an account removes it and its family members; their ids are
+// never given again, and the person may open an account afresh.
+func TestDelete(t *testing.T) {
+	g := registry(t)
+	a, err := g.Open(request(t, g, cardtest.Taro))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := g.AddMember(a.ID, account.Member{Facts: card.Facts{Name: "加賀\u3000花子", BirthDate: "20180505", Sex: "2"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gone, err := g.Delete(a.ID)
+	if err != nil || len(gone) != 2 || gone[0] != a.ID || gone[1] != m.ID {
+		t.Fatalf("Delete = %v, %v", gone, err)
+	}
+	if _, err := g.Household(a.ID); !errors.Is(err, oplog.ErrNotFound) {
+		t.Fatalf("the deleted account's household: %v", err)
+	}
+	again, err := g.Open(request(t, g, cardtest.Taro))
+	if err != nil || again.ID != "R-000003" {
+		t.Fatalf("opened again: %+v, %v; want a new id R-000003", again, err)
+	}
+}
