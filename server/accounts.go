@@ -11,6 +11,7 @@ import (
 
 	"smartpass.city/smartpass/app/account"
 	"smartpass.city/smartpass/app/facility"
+	"smartpass.city/smartpass/app/identify"
 	"smartpass.city/smartpass/app/jpki"
 	"smartpass.city/smartpass/app/template"
 	"smartpass.city/smartpass/server/audit"
@@ -147,10 +148,7 @@ func (a *accounts) remove(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return nil, "", err
 		}
-		ids := []string{holder.ID}
-		for _, m := range h.Members {
-			ids = append(ids, m.ID)
-		}
+		ids := h.IDs()
 		if err := a.eraseFaces(r, ids...); err != nil {
 			return nil, "", err
 		}
@@ -182,6 +180,47 @@ func (a *accounts) eraseFaces(r *http.Request, residents ...string) error {
 		ops = append(ops, syncproto.Op{Kind: template.OpDelete, Body: b})
 	}
 	return facilities.Append(r.Context(), a.log, ops...)
+}
+
+// history serves account.HistoryPath: when and where terminals
+// recognised the holder's or a family member's face, newest first, from
+// the audit log (a read of it, audited in turn). It walks the whole log:
+// an index by resident is for when the log grows large.
+func (a *accounts) history(w http.ResponseWriter, r *http.Request) {
+	a.signed(w, r, account.HistoryPath, "account.history.read", func(holder account.Account, _ []byte) (any, string, error) {
+		h, err := a.reg.Household(holder.ID)
+		if err != nil {
+			return nil, "", err
+		}
+		ids := h.IDs()
+		all, err := a.facilities()
+		if err != nil {
+			return nil, "", err
+		}
+		visits := []account.Visit{}
+		_, err = a.audit.Verify(func(e audit.Entry) {
+			if e.Action != identify.OpIdentified || !slices.Contains(ids, e.Subject) {
+				return
+			}
+			fac, _, _ := strings.Cut(e.Detail, " ") // "facility method outcome"
+			f := all[fac]
+			visits = append(visits, account.Visit{Time: e.Time, Resident: e.Subject, Facility: fac, NameJA: f.NameJA, NameEN: f.NameEN})
+		})
+		slices.Reverse(visits)
+		return visits, "", err
+	})
+}
+
+// consent serves account.ConsentPath: the holder grants or withdraws a
+// purpose for a resident of the household.
+func (a *accounts) consent(w http.ResponseWriter, r *http.Request) {
+	a.signed(w, r, account.ConsentPath, "account.consent", func(holder account.Account, body []byte) (any, string, error) {
+		var c account.Consent
+		if err := json.Unmarshal(body, &c); err != nil {
+			return nil, "", fmt.Errorf("%w: %v", residents.ErrRequest, err)
+		}
+		return struct{}{}, fmt.Sprintf("%s %s %t", c.Resident, c.Purpose, c.Granted), a.reg.SetConsent(holder.ID, c)
+	})
 }
 
 // recognises reports whether terminals of facilities of kind k match
@@ -284,6 +323,8 @@ func accountRefusal(err error) (int, string) {
 		return http.StatusBadRequest, account.CodeConsent
 	case errors.Is(err, residents.ErrNotYours):
 		return http.StatusForbidden, account.CodeNotYours
+	case errors.Is(err, residents.ErrPurpose):
+		return http.StatusBadRequest, account.CodePurpose
 	case errors.Is(err, residents.ErrExists):
 		return http.StatusConflict, account.CodeExists
 	case errors.Is(err, residents.ErrSigned):

@@ -216,6 +216,8 @@ func run(ctx context.Context, c config, logger *slog.Logger) error {
 	mux.HandleFunc("POST "+account.FacePath, accts.face)
 	mux.HandleFunc("POST "+account.FaceDeletePath, accts.faceDelete)
 	mux.HandleFunc("POST "+account.DeletePath, accts.remove)
+	mux.HandleFunc("POST "+account.HistoryPath, accts.history)
+	mux.HandleFunc("POST "+account.ConsentPath, accts.consent)
 	mux.HandleFunc("GET "+account.FacilitiesPath, accts.facilityList)
 	if usb != nil {
 		mux.HandleFunc("GET "+syncproto.DemoCodesPath, demoCodes(reg, fac))

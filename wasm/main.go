@@ -244,6 +244,15 @@ func (a accounts) DeleteAccount(ctx context.Context) error {
 	return a.store.SaveAccount(ctx, "")
 }
 
+func (a accounts) SetConsent(ctx context.Context, c account.Consent) error {
+	_, err := signedPost[struct{}](ctx, a, account.ConsentPath, c)
+	return err
+}
+
+func (a accounts) History(ctx context.Context) ([]account.Visit, error) {
+	return signedPost[[]account.Visit](ctx, a, account.HistoryPath, struct{}{})
+}
+
 func (accounts) Facilities(ctx context.Context) ([]facility.Facility, error) {
 	status, body, err := fetch.Do(ctx, "GET", origin("http")+account.FacilitiesPath, nil)
 	if err != nil {

@@ -37,7 +37,45 @@ const (
 	// empty body).
 	FaceDeletePath = "/accounts/face/delete"
 	DeletePath     = "/accounts/delete"
+	// HistoryPath lists when and where the household's faces were
+	// recognised (a Signed empty body; answers []Visit).
+	HistoryPath = "/accounts/history"
+	// ConsentPath grants or withdraws a consent for a purpose (a Signed
+	// Consent).
+	ConsentPath = "/accounts/consent"
 )
+
+// Purposes a resident consents to besides recognition at a facility
+// (which is the facilities chosen with the face).
+const (
+	// PurposeDisclosure: in a disaster, tell people who ask whether the
+	// person is safe and where they shelter (安否情報の開示).
+	PurposeDisclosure = "disclosure"
+	// PurposeMedication: share the medication history with a facility's
+	// staff (later: the hospital).
+	PurposeMedication = "medication"
+)
+
+// Purposes lists every purpose, in the order the page offers them.
+var Purposes = []string{PurposeDisclosure, PurposeMedication}
+
+// Consent grants (or withdraws) one purpose for one resident of the
+// household.
+type Consent struct {
+	Resident string `json:"resident"`
+	Purpose  string `json:"purpose"`
+	Granted  bool   `json:"granted"`
+}
+
+// Visit is one recognition of a household's face by a facility's
+// terminal, from the audit log.
+type Visit struct {
+	Time     time.Time `json:"time"`
+	Resident string    `json:"resident"`
+	Facility string    `json:"facility"`
+	NameJA   string    `json:"name_ja"`
+	NameEN   string    `json:"name_en"`
+}
 
 // Person names a resident of the household in a request.
 type Person struct {
@@ -59,6 +97,7 @@ const (
 	CodeFacts    = "member_facts"      // the four facts are incomplete
 	CodeNotYours = "face_not_yours"    // a face for somebody outside the household
 	CodeConsent  = "face_consent"      // no facility, or one that does not recognise faces
+	CodePurpose  = "consent_purpose"   // a purpose not known here
 )
 
 // Request opens or recovers an account: the card's signature certificate
@@ -78,6 +117,8 @@ type Account struct {
 	Created time.Time  `json:"created"`
 	// Guardian is set for a family member: the account that added them.
 	Guardian string `json:"guardian,omitempty"`
+	// Consents are the purposes granted (absent: not granted).
+	Consents map[string]bool `json:"consents,omitempty"`
 }
 
 // Signed is a request of an account's holder: the account, a server
@@ -106,6 +147,15 @@ type Member struct {
 type Household struct {
 	Guardian Account   `json:"guardian"`
 	Members  []Account `json:"members"`
+}
+
+// IDs lists the household's residents: the guardian, then the members.
+func (h Household) IDs() []string {
+	ids := []string{h.Guardian.ID}
+	for _, m := range h.Members {
+		ids = append(ids, m.ID)
+	}
+	return ids
 }
 
 // challengePrefix separates what a card signs for an account from what

@@ -32,7 +32,11 @@ type Accounts interface {
 	// DeleteAccount the account, its family members and their faces,
 	// and forgets it on this device.
 	DeleteFace(ctx context.Context, resident string) error
+	SetConsent(ctx context.Context, c account.Consent) error
 	DeleteAccount(ctx context.Context) error
+	// History lists when and where the household's faces were
+	// recognised, newest first.
+	History(ctx context.Context) ([]account.Visit, error)
 	// Facilities lists the facilities that recognise faces.
 	Facilities(ctx context.Context) ([]facility.Facility, error)
 }
@@ -103,7 +107,7 @@ func (p *cardPage) householdView() app.UI {
 			return app.Div().ID("holder").Body(
 				app.H2().Text(p.tr("account.mine.facts")),
 				p.factsView(p.household.Guardian.Facts),
-				p.personActions(p.household.Guardian.ID),
+				p.personActions(p.household.Guardian),
 			)
 		}),
 		app.H2().Text(p.tr("family.household")),
@@ -113,29 +117,86 @@ func (p *cardPage) householdView() app.UI {
 			return app.Div().Class("member").Attr("data-id", m.ID).Body(
 				app.H3().Text(m.Facts.Name),
 				p.factsView(m.Facts),
-				p.personActions(m.ID),
+				p.personActions(m),
 			)
 		}),
 		app.Div().Class("actions").Body(
 			app.Button().ID("add-member").Disabled(p.busy).Text(p.tr("family.add")).
 				OnClick(func(ctx app.Context, e app.Event) { p.startFamily() }),
 		),
+		p.historyView(),
 		p.deleteView(),
 	)
 }
 
-// personActions are what the holder can do with a person's face:
-// register (or renew) it, or delete it.
-func (p *cardPage) personActions(id string) app.UI {
-	return app.Div().Class("actions").Body(
-		app.A().Class("button secondary face-link").Attr("data-id", id).
-			Href(route.AccountFace+"?r="+url.QueryEscape(id)).Text(p.tr("family.face")),
-		app.Button().Class("secondary face-delete").Attr("data-id", id).Disabled(p.busy).Text(p.tr("family.face.delete")).
-			OnClick(func(ctx app.Context, e app.Event) { p.deleteFace(id) }, app.EventScope(id)),
+// historyView lists when and where the household's faces were
+// recognised: the resident's view of the audit log.
+func (p *cardPage) historyView() app.UI {
+	names := map[string]string{}
+	if p.household != nil {
+		names[p.household.Guardian.ID] = p.household.Guardian.Facts.Name
+		for _, m := range p.household.Members {
+			names[m.ID] = m.Facts.Name
+		}
+	}
+	visits := p.visits
+	return app.Section().ID("history").Attr("data-count", len(visits)).Body(
+		app.H2().Text(p.tr("account.history")),
+		app.If(len(visits) == 0, func() app.UI { return app.P().Class("hint").Text(p.tr("account.history.none")) }),
+		app.Ul().Body(app.Range(visits).Slice(func(i int) app.UI {
+			v := visits[i]
+			place := v.NameJA
+			if p.lang == langEN && v.NameEN != "" {
+				place = v.NameEN
+			}
+			return app.Li().Text(v.Time.Local().Format("2006-01-02 15:04") + "　" + place + "　" + names[v.Resident])
+		})),
+	)
+}
+
+// personActions are what the holder can do for a person: register (or
+// renew) or delete their face, and grant or withdraw each purpose.
+func (p *cardPage) personActions(a account.Account) app.UI {
+	id := a.ID
+	return app.Div().Body(
+		app.FieldSet().Class("consents").Body(
+			app.Legend().Text(p.tr("account.consents")),
+			app.Range(account.Purposes).Slice(func(i int) app.UI {
+				purpose := account.Purposes[i]
+				return app.Label().Class("check").Body(
+					app.Input().Type("checkbox").Class("consent").Attr("data-id", id).Attr("data-purpose", purpose).
+						Attr("data-granted", a.Consents[purpose]). // as the server holds it
+						Checked(a.Consents[purpose]).Disabled(p.busy).
+						OnChange(func(ctx app.Context, e app.Event) {
+							p.setConsent(account.Consent{Resident: id, Purpose: purpose, Granted: ctx.JSSrc().Get("checked").Bool()})
+						}, app.EventScope(id+"/"+purpose)),
+					app.Text(p.tr("account.purpose."+purpose)),
+				)
+			}),
+		),
+		app.Div().Class("actions").Body(
+			app.A().Class("button secondary face-link").Attr("data-id", id).
+				Href(route.AccountFace+"?r="+url.QueryEscape(id)).Text(p.tr("family.face")),
+			app.Button().Class("secondary face-delete").Attr("data-id", id).Disabled(p.busy).Text(p.tr("family.face.delete")).
+				OnClick(func(ctx app.Context, e app.Event) { p.deleteFace(id) }, app.EventScope(id)),
+		),
 		app.If(p.faceDeleted == id, func() app.UI {
 			return app.P().Class("notice ok face-deleted").Attr("role", "status").Text(p.tr("family.face.deleted"))
 		}),
 	)
+}
+
+// setConsent grants or withdraws a purpose, and shows it as stored.
+func (p *cardPage) setConsent(c account.Consent) {
+	var h account.Household
+	p.act("consent", func() error {
+		if err := p.accounts.SetConsent(p.page, c); err != nil {
+			return err
+		}
+		var err error
+		h, err = p.accounts.Household(p.page)
+		return err
+	}, func() { p.household = &h })
 }
 
 // deleteFace deletes the person's face at every facility.
@@ -212,8 +273,11 @@ func (p *cardPage) loadHousehold() {
 	p.later(func() func() {
 		holder, err := p.accounts.Holder(p.page)
 		var h account.Household
+		var visits []account.Visit
 		if err == nil && holder != "" {
-			h, err = p.accounts.Household(p.page)
+			if h, err = p.accounts.Household(p.page); err == nil {
+				visits, err = p.accounts.History(p.page)
+			}
 		}
 		return func() {
 			if err != nil {
@@ -221,7 +285,7 @@ func (p *cardPage) loadHousehold() {
 				p.errMsg = p.cardError(err)
 			}
 			if holder != "" {
-				p.holder, p.household = holder, &h
+				p.holder, p.household, p.visits = holder, &h, visits
 			}
 		}
 	})

@@ -75,6 +75,7 @@ type cardPage struct {
 	// members from their cards' card-info application (family).
 	holder    string
 	household *account.Household
+	visits    []account.Visit
 	family    bool
 	ci        *card.CardInfo
 	member    *card.Facts // read from the member's card, to confirm

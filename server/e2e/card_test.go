@@ -266,6 +266,14 @@ func TestAccountOpening(t *testing.T) {
 	waitJS(t, tab, "the household with her", `(document.querySelector("#household") || {}).dataset?.members === "1"`, 30*time.Second)
 	run(t, tab, "reload", 30*time.Second, chromedp.Reload())
 	waitJS(t, tab, "the household after a reload", `(document.querySelector("#household") || {}).dataset?.members === "1" && document.querySelector("#household").textContent.includes("2018-05-05")`, 30*time.Second)
+	// He consents to disclose her safety in a disaster; the consent is
+	// stored (it survives a reload).
+	herConsent := `document.querySelector('#household .member input.consent[data-purpose="disclosure"]')`
+	run(t, tab, "consent to disclosure for her", 10*time.Second,
+		chromedp.Click(chromedp.CSS(`#household .member input.consent[data-purpose="disclosure"]`)))
+	waitJS(t, tab, "her consent stored", herConsent+`?.dataset.granted === "true"`, 30*time.Second)
+	run(t, tab, "reload", 30*time.Second, chromedp.Reload())
+	waitJS(t, tab, "her consent after a reload", herConsent+`?.checked === true && document.querySelector('#holder input.consent[data-purpose="disclosure"]')?.checked === false`, 30*time.Second)
 	buf = get(t, tab, "screenshot", chromedp.FullScreenshot(100))
 	if err := os.WriteFile(filepath.Join(root, "assets", "screenshots", "account-household.png"), buf, 0o644); err != nil {
 		t.Fatal(err)

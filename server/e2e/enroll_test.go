@@ -80,8 +80,10 @@ func TestGuardianEnrollsChild(t *testing.T) {
 	if n := get(t, park, "her template in IndexedDB", eval[int](templatesHeld(daughter))); n != 1 {
 		t.Fatalf("the park terminal holds %d templates of hers, want 1", n)
 	}
-	run(t, phone, "back to the account", 30*time.Second,
-		chromedp.Click(chromedp.ID("back-account")),
+	run(t, phone, "back to the account", 30*time.Second, chromedp.Click(chromedp.ID("back-account")))
+	// He sees where she was recognised (the audit log's record of it).
+	waitJS(t, phone, "her visit to the park in the history", `(document.querySelector("#history") || {}).textContent?.includes("かがっこパーク")`, 30*time.Second)
+	run(t, phone, "delete her face", 30*time.Second,
 		chromedp.WaitVisible(chromedp.CSS(`#household .member .face-delete`)),
 		chromedp.Click(chromedp.CSS(`#household .member .face-delete`)),
 	)

@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -40,6 +41,8 @@ var (
 	// ErrNotYours: a request about somebody outside the holder's
 	// household.
 	ErrNotYours = errors.New("residents: that person is not in this household")
+	// ErrPurpose: a consent for a purpose not known here.
+	ErrPurpose = errors.New("residents: no such purpose of consent")
 	// ErrFacts: a family member's four facts are incomplete.
 	ErrFacts = errors.New("residents: the family member's name, birth date or sex is missing")
 )
@@ -64,6 +67,8 @@ type resident struct {
 	// family members an account added.
 	Guardian string   `json:"guardian,omitempty"`
 	Members  []string `json:"members,omitempty"`
+	// Consents are the purposes granted.
+	Consents map[string]bool `json:"consents,omitempty"`
 	// Source says how the four facts were proved: "jpki-sign" (the
 	// signature certificate) or "card-info" (read by the guardian with
 	// the member's PIN; the server cannot check them).
@@ -71,7 +76,7 @@ type resident struct {
 }
 
 func (r resident) account() account.Account {
-	return account.Account{ID: r.ID, Facts: r.Facts, Created: r.Created, Guardian: r.Guardian}
+	return account.Account{ID: r.ID, Facts: r.Facts, Created: r.Created, Guardian: r.Guardian, Consents: r.Consents}
 }
 
 // Registry opens and recovers accounts.
@@ -304,15 +309,35 @@ func (g *Registry) InHousehold(holder, id string) error {
 	if err != nil {
 		return err
 	}
-	if id == holder {
+	if slices.Contains(h.IDs(), id) {
 		return nil
 	}
-	for _, m := range h.Members {
-		if m.ID == id {
-			return nil
-		}
-	}
 	return fmt.Errorf("%w: %s", ErrNotYours, id)
+}
+
+// SetConsent records c for a resident of holder's household.
+func (g *Registry) SetConsent(holder string, c account.Consent) error {
+	if !slices.Contains(account.Purposes, c.Purpose) {
+		return fmt.Errorf("%w: %q", ErrPurpose, c.Purpose)
+	}
+	if err := g.InHousehold(holder, c.Resident); err != nil {
+		return err
+	}
+	return g.Log.Update(func(tx *oplog.Tx) error {
+		r, err := get(tx, c.Resident)
+		if err != nil {
+			return err
+		}
+		if r.Consents == nil {
+			r.Consents = make(map[string]bool)
+		}
+		if c.Granted {
+			r.Consents[c.Purpose] = true
+		} else {
+			delete(r.Consents, c.Purpose)
+		}
+		return put(tx, r)
+	})
 }
 
 // Delete removes the account id and the family members it added, with

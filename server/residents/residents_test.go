@@ -172,18 +172,25 @@ func TestHousehold(t *testing.T) {
 	}
 }
 
+// family is a registry with Taro's account and his daughter in it.
+func family(t *testing.T) (g *Registry, guardian, daughter account.Account) {
+	t.Helper()
+	g = registry(t)
+	guardian, err := g.Open(request(t, g, cardtest.Taro))
+	if err != nil {
+		t.Fatal(err)
+	}
+	daughter, err = g.AddMember(guardian.ID, account.Member{Facts: card.Facts{Name: "加賀\u3000花子", BirthDate: "20180505", Sex: "2"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g, guardian, daughter
+}
+
 // Deleting an account removes it and its family members; their ids are
 // never given again, and the person may open an account afresh.
 func TestDelete(t *testing.T) {
-	g := registry(t)
-	a, err := g.Open(request(t, g, cardtest.Taro))
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := g.AddMember(a.ID, account.Member{Facts: card.Facts{Name: "加賀\u3000花子", BirthDate: "20180505", Sex: "2"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	g, a, m := family(t)
 	gone, err := g.Delete(a.ID)
 	if err != nil || len(gone) != 2 || gone[0] != a.ID || gone[1] != m.ID {
 		t.Fatalf("Delete = %v, %v", gone, err)
@@ -194,5 +201,30 @@ func TestDelete(t *testing.T) {
 	again, err := g.Open(request(t, g, cardtest.Taro))
 	if err != nil || again.ID != "R-000003" {
 		t.Fatalf("opened again: %+v, %v; want a new id R-000003", again, err)
+	}
+}
+
+// Consents per purpose: granted and withdrawn by the holder, for anyone
+// of the household only, for known purposes only.
+func TestConsent(t *testing.T) {
+	g, a, m := family(t)
+	if err := g.SetConsent(a.ID, account.Consent{Resident: m.ID, Purpose: account.PurposeDisclosure, Granted: true}); err != nil {
+		t.Fatal(err)
+	}
+	h, _ := g.Household(a.ID)
+	if !h.Members[0].Consents[account.PurposeDisclosure] || h.Guardian.Consents[account.PurposeDisclosure] {
+		t.Fatalf("consents after granting hers: %+v / %+v", h.Members[0].Consents, h.Guardian.Consents)
+	}
+	if err := g.SetConsent(a.ID, account.Consent{Resident: m.ID, Purpose: account.PurposeDisclosure}); err != nil {
+		t.Fatal(err)
+	}
+	if h, _ := g.Household(a.ID); h.Members[0].Consents[account.PurposeDisclosure] {
+		t.Fatal("a withdrawn consent still stands")
+	}
+	if err := g.SetConsent(a.ID, account.Consent{Resident: m.ID, Purpose: "marketing", Granted: true}); !errors.Is(err, ErrPurpose) {
+		t.Fatalf("an unknown purpose: %v", err)
+	}
+	if err := g.SetConsent(a.ID, account.Consent{Resident: "R-999999", Purpose: account.PurposeMedication, Granted: true}); !errors.Is(err, ErrNotYours) {
+		t.Fatalf("somebody else's consent: %v", err)
 	}
 }
