@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/ed25519"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"smartpass.city/smartpass/app/facility"
 	"smartpass.city/smartpass/app/identify"
 	"smartpass.city/smartpass/app/jpki"
+	"smartpass.city/smartpass/app/scope"
 	"smartpass.city/smartpass/app/template"
 	"smartpass.city/smartpass/server/audit"
 	"smartpass.city/smartpass/server/devices"
@@ -30,8 +32,11 @@ type accounts struct {
 	reg        *residents.Registry // nil: no JPKI anchors configured
 	log        *oplog.Log
 	facilities devices.Facilities
-	audit      *audit.Log
-	logger     *slog.Logger
+	// lookup finds an enrolled device (devices.Registry.Lookup): a city
+	// desk's requests are signed with its device key.
+	lookup func(id string) (ed25519.PublicKey, scope.Device, error)
+	audit  *audit.Log
+	logger *slog.Logger
 }
 
 func (a *accounts) open(w http.ResponseWriter, r *http.Request) {
@@ -223,6 +228,48 @@ func (a *accounts) consent(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
+// desk serves account.DeskPath: a city desk's device registers a
+// resident whose card has no signature certificate (a face-only card, an
+// under-16's card): the four facts read with the resident's PIN, the
+// person checked by the named staff member against the card's photo.
+// Only a registrar device may; the proof is recorded as supervised, by
+// whom.
+func (a *accounts) desk(w http.ResponseWriter, r *http.Request) {
+	if a.reg == nil {
+		writeRefusal(w, http.StatusServiceUnavailable, syncproto.CodeCardUnavailable, "this server has no JPKI trust anchors configured (-jpki-roots)")
+		return
+	}
+	var req account.Signed
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 32<<10)).Decode(&req); err != nil {
+		writeRefusal(w, http.StatusBadRequest, syncproto.CodeMalformed, "the request is not valid JSON")
+		return
+	}
+	acc, err := func() (account.Account, error) {
+		key, dev, err := a.lookup(req.Signer)
+		if err != nil || dev.Role != scope.Registrar {
+			return account.Account{}, fmt.Errorf("%w: a city desk's device only (%v)", residents.ErrSigned, err)
+		}
+		if err := a.reg.Nonces.Use(req.Nonce); err != nil {
+			return account.Account{}, err
+		}
+		if !ed25519.Verify(key, account.Message(account.DeskPath, req.Nonce, req.Body), req.Sig) {
+			return account.Account{}, residents.ErrSigned
+		}
+		var s account.Supervised
+		if err := json.Unmarshal(req.Body, &s); err != nil {
+			return account.Account{}, fmt.Errorf("%w: %v", residents.ErrRequest, err)
+		}
+		if strings.TrimSpace(s.Staff) == "" {
+			return account.Account{}, errStaff
+		}
+		return a.reg.AddSupervised(s.Facts, req.Signer+" "+strings.TrimSpace(s.Staff))
+	}()
+	a.answer(w, r, "desk.enroll", acc.ID, req.Signer, acc, err)
+}
+
+// errStaff is a desk enrollment that names no staff member.
+var errStaff = errors.New("accounts: name the staff member who checked the person")
+
 // recognises reports whether terminals of facilities of kind k match
 // faces.
 func recognises(k facility.Kind) bool {
@@ -323,6 +370,8 @@ func accountRefusal(err error) (int, string) {
 		return http.StatusBadRequest, account.CodeConsent
 	case errors.Is(err, residents.ErrNotYours):
 		return http.StatusForbidden, account.CodeNotYours
+	case errors.Is(err, errStaff):
+		return http.StatusBadRequest, account.CodeStaff
 	case errors.Is(err, residents.ErrPurpose):
 		return http.StatusBadRequest, account.CodePurpose
 	case errors.Is(err, residents.ErrExists):

@@ -62,7 +62,7 @@ func TestAccounts(t *testing.T) {
 		t.Helper()
 		b, _ := json.Marshal(body)
 		n := nonce(t, base)
-		req, _ := json.Marshal(account.Signed{Account: id, Nonce: n, Body: b, Sig: ed25519.Sign(priv, account.Message(path, n, b))})
+		req, _ := json.Marshal(account.Signed{Signer: id, Nonce: n, Body: b, Sig: ed25519.Sign(priv, account.Message(path, n, b))})
 		status, resp := post(t, base+path, req)
 		return answer(status, resp, out)
 	}
@@ -152,6 +152,36 @@ func TestAccounts(t *testing.T) {
 	if err := asHolder(a.ID, account.HouseholdPath, struct{}{}, &h); code(err) != account.CodeSigned {
 		t.Fatalf("household from another device: %v, want %s", err, account.CodeSigned)
 	}
+	// A city desk registers a resident whose card has no signature
+	// certificate, supervised by a named staff member; a play park's
+	// tablet may not.
+	deskKey := srv.Enroll(t, "desk-1", "kaga-hq", "registrar").Key
+	parkKey := srv.Enroll(t, "park-1", "kaga-playpark", "playpark").Key
+	boy := account.Supervised{Facts: card.Facts{Name: "加賀\u3000五郎", Address: "石川県加賀市", BirthDate: "20140303", Sex: "1"}, Staff: "市民課 山田"}
+	asDevice := func(device string, key ed25519.PrivateKey, body account.Supervised, out any) error {
+		b, _ := json.Marshal(body)
+		n := nonce(t, base)
+		req, _ := json.Marshal(account.Signed{Signer: device, Nonce: n, Body: b, Sig: ed25519.Sign(key, account.Message(account.DeskPath, n, b))})
+		status, resp := post(t, base+account.DeskPath, req)
+		return answer(status, resp, out)
+	}
+	var supervised account.Account
+	if err := asDevice("desk-1", deskKey, boy, &supervised); err != nil || supervised.ID == "" || supervised.Facts != boy.Facts {
+		t.Fatalf("desk enrollment: %+v, %v", supervised, err)
+	}
+	if err := asDevice("desk-1", deskKey, boy, &supervised); code(err) != account.CodeExists {
+		t.Fatalf("the same person again at the desk: %v, want %s", err, account.CodeExists)
+	}
+	nobody := boy
+	nobody.Facts.Name, nobody.Staff = "加賀\u3000四郎", " "
+	if err := asDevice("desk-1", deskKey, nobody, &supervised); code(err) != account.CodeStaff {
+		t.Fatalf("no staff named: %v, want %s", err, account.CodeStaff)
+	}
+	nobody.Staff = "市民課 山田"
+	if err := asDevice("park-1", parkKey, nobody, &supervised); code(err) != account.CodeSigned {
+		t.Fatalf("a play park tablet at the desk: %v, want %s", err, account.CodeSigned)
+	}
+
 	priv = saved
 	if err := asHolder(a.ID, account.DeletePath, struct{}{}, &none); err != nil {
 		t.Fatalf("delete the account: %v", err)

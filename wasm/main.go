@@ -281,7 +281,7 @@ func signedPost[T any](ctx context.Context, a accounts, path string, body any) (
 	if err != nil {
 		return zero, err
 	}
-	return post[T](ctx, path, account.Signed{Account: id, Nonce: nonce, Body: b, Sig: sig})
+	return post[T](ctx, path, account.Signed{Signer: id, Nonce: nonce, Body: b, Sig: sig})
 }
 
 // faces is the camera and the face model download (ui.Faces).

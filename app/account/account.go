@@ -43,7 +43,19 @@ const (
 	// ConsentPath grants or withdraws a consent for a purpose (a Signed
 	// Consent).
 	ConsentPath = "/accounts/consent"
+	// DeskPath registers, at a staffed city desk, a resident whose card
+	// has no signature certificate (a Signed Supervised, by the desk's
+	// device).
+	DeskPath = "/desk/residents"
 )
+
+// Supervised is a resident registered at a city desk: the four facts
+// read from their card's card-info application with their PIN, and the
+// staff member who checked the person against the card's photo.
+type Supervised struct {
+	Facts card.Facts `json:"facts"`
+	Staff string     `json:"staff"`
+}
 
 // Purposes a resident consents to besides recognition at a facility
 // (which is the facilities chosen with the face).
@@ -98,6 +110,7 @@ const (
 	CodeNotYours = "face_not_yours"    // a face for somebody outside the household
 	CodeConsent  = "face_consent"      // no facility, or one that does not recognise faces
 	CodePurpose  = "consent_purpose"   // a purpose not known here
+	CodeStaff    = "desk_staff"        // no staff member named
 )
 
 // Request opens or recovers an account: the card's signature certificate
@@ -121,11 +134,12 @@ type Account struct {
 	Consents map[string]bool `json:"consents,omitempty"`
 }
 
-// Signed is a request of an account's holder: the account, a server
-// nonce (syncproto.CardNoncePath, used once) and the body, signed with the
-// account's device key over Message.
+// Signed is a request of an account's holder (Signer: the account id),
+// or of a city desk's device (Signer: the device id): a server nonce
+// (syncproto.CardNoncePath, used once) and the body, signed over Message
+// with the account's key, or the device's.
 type Signed struct {
-	Account string          `json:"account"`
+	Signer  string          `json:"signer"`
 	Nonce   []byte          `json:"nonce"`
 	Body    json.RawMessage `json:"body"`
 	Sig     []byte          `json:"sig"`

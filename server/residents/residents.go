@@ -67,11 +67,15 @@ type resident struct {
 	// family members an account added.
 	Guardian string   `json:"guardian,omitempty"`
 	Members  []string `json:"members,omitempty"`
+	// Supervisor is, for a resident enrolled at a city desk, the desk's
+	// device and the staff member who checked the person.
+	Supervisor string `json:"supervisor,omitempty"`
 	// Consents are the purposes granted.
 	Consents map[string]bool `json:"consents,omitempty"`
 	// Source says how the four facts were proved: "jpki-sign" (the
-	// signature certificate) or "card-info" (read by the guardian with
-	// the member's PIN; the server cannot check them).
+	// signature certificate), "card-info" (read by the guardian with the
+	// member's PIN; the server cannot check them) or "desk" (read at a
+	// city desk, the person checked by staff).
 	Source string `json:"source"`
 }
 
@@ -231,7 +235,7 @@ func (g *Registry) Authenticate(path string, s account.Signed) (account.Account,
 	var r resident
 	err := g.Log.View(func(tx *oplog.Tx) error {
 		var err error
-		r, err = get(tx, s.Account)
+		r, err = get(tx, s.Signer)
 		return err
 	})
 	if errors.Is(err, oplog.ErrNotFound) || err == nil && (len(r.Key) != ed25519.PublicKeySize || !ed25519.Verify(r.Key, account.Message(path, s.Nonce, s.Body), s.Sig)) {
@@ -247,14 +251,28 @@ func (g *Registry) Authenticate(path string, s account.Signed) (account.Account,
 // guardian's device read from the member's card. A person registered
 // already (with an account or in a household) is refused with ErrExists.
 func (g *Registry) AddMember(guardian string, m account.Member) (account.Account, error) {
-	f := m.Facts
+	return g.addPerson(m.Facts, resident{Guardian: guardian, Source: "card-info"})
+}
+
+// AddSupervised records a resident enrolled at a city desk: the four
+// facts read from their card with their PIN, the person checked by the
+// staff member against the card's photo (supervisor: the desk's device
+// and the staff member). A person registered already is refused with
+// ErrExists.
+func (g *Registry) AddSupervised(f card.Facts, supervisor string) (account.Account, error) {
+	return g.addPerson(f, resident{Source: "desk", Supervisor: supervisor})
+}
+
+// addPerson records a resident with facts f and the provenance in r
+// (its Guardian, added to that account's members, its Source and
+// Supervisor).
+func (g *Registry) addPerson(f card.Facts, r resident) (account.Account, error) {
 	if strings.TrimSpace(f.Name) == "" || f.Sex != "1" && f.Sex != "2" && f.Sex != "9" {
 		return account.Account{}, ErrFacts
 	}
 	if _, err := account.Age(f.BirthDate, g.now()); err != nil {
 		return account.Account{}, fmt.Errorf("%w: %v", ErrFacts, err)
 	}
-	var out resident
 	err := g.Log.Update(func(tx *oplog.Tx) error {
 		person := personKey(f)
 		if id, err := existing(tx, proven{person: person}); err != nil || id != "" {
@@ -263,22 +281,24 @@ func (g *Registry) AddMember(guardian string, m account.Member) (account.Account
 			}
 			return err
 		}
-		head, err := get(tx, guardian)
-		if err != nil {
-			return err
-		}
 		id, err := nextID(tx)
 		if err != nil {
 			return err
 		}
-		out = resident{ID: id, Facts: f, Created: g.now().UTC(), Person: person, Guardian: guardian, Source: "card-info"}
-		head.Members = append(head.Members, id)
-		if err := put(tx, head); err != nil {
-			return err
+		if r.Guardian != "" {
+			head, err := get(tx, r.Guardian)
+			if err != nil {
+				return err
+			}
+			head.Members = append(head.Members, id)
+			if err := put(tx, head); err != nil {
+				return err
+			}
 		}
-		return put(tx, out)
+		r.ID, r.Facts, r.Created, r.Person = id, f, g.now().UTC(), person
+		return put(tx, r)
 	})
-	return out.account(), err
+	return r.account(), err
 }
 
 // Household returns the account and the family members it added.

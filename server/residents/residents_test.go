@@ -115,7 +115,7 @@ func TestOpenRefusals(t *testing.T) {
 // sign makes a request of the account holding priv.
 func sign(g *Registry, id string, priv ed25519.PrivateKey, path string, body []byte) account.Signed {
 	nonce := g.Nonces.Issue()
-	return account.Signed{Account: id, Nonce: nonce, Body: body, Sig: ed25519.Sign(priv, account.Message(path, nonce, body))}
+	return account.Signed{Signer: id, Nonce: nonce, Body: body, Sig: ed25519.Sign(priv, account.Message(path, nonce, body))}
 }
 
 // A guardian adds a child read from the child's card-info application;
