@@ -235,13 +235,8 @@ func (a *accounts) consent(w http.ResponseWriter, r *http.Request) {
 // Only a registrar device may; the proof is recorded as supervised, by
 // whom.
 func (a *accounts) desk(w http.ResponseWriter, r *http.Request) {
-	if a.reg == nil {
-		writeRefusal(w, http.StatusServiceUnavailable, syncproto.CodeCardUnavailable, "this server has no JPKI trust anchors configured (-jpki-roots)")
-		return
-	}
-	var req account.Signed
-	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 32<<10)).Decode(&req); err != nil {
-		writeRefusal(w, http.StatusBadRequest, syncproto.CodeMalformed, "the request is not valid JSON")
+	req, ok := a.readSigned(w, r)
+	if !ok {
 		return
 	}
 	acc, err := func() (account.Account, error) {
@@ -306,17 +301,26 @@ type errMember struct{ error }
 
 func (e errMember) Unwrap() error { return e.error }
 
+// readSigned reads a signed request, or answers why it cannot.
+func (a *accounts) readSigned(w http.ResponseWriter, r *http.Request) (account.Signed, bool) {
+	var req account.Signed
+	if a.reg == nil {
+		writeRefusal(w, http.StatusServiceUnavailable, syncproto.CodeCardUnavailable, "this server has no JPKI trust anchors configured (-jpki-roots)")
+		return req, false
+	}
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 32<<10)).Decode(&req); err != nil {
+		writeRefusal(w, http.StatusBadRequest, syncproto.CodeMalformed, "the request is not valid JSON")
+		return req, false
+	}
+	return req, true
+}
+
 // signed serves a request of an account's holder: authenticated, then
 // do, whose answer is sent as JSON; audited as action on the account,
 // with detail.
 func (a *accounts) signed(w http.ResponseWriter, r *http.Request, path, action string, do func(holder account.Account, body []byte) (answer any, detail string, err error)) {
-	if a.reg == nil {
-		writeRefusal(w, http.StatusServiceUnavailable, syncproto.CodeCardUnavailable, "this server has no JPKI trust anchors configured (-jpki-roots)")
-		return
-	}
-	var req account.Signed
-	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 32<<10)).Decode(&req); err != nil {
-		writeRefusal(w, http.StatusBadRequest, syncproto.CodeMalformed, "the request is not valid JSON")
+	req, ok := a.readSigned(w, r)
+	if !ok {
 		return
 	}
 	holder, body, err := a.reg.Authenticate(path, req)
