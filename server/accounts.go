@@ -257,7 +257,11 @@ func (a *accounts) desk(w http.ResponseWriter, r *http.Request) {
 		if strings.TrimSpace(s.Staff) == "" {
 			return account.Account{}, errStaff
 		}
-		return a.reg.AddSupervised(s.Facts, req.Signer+" "+strings.TrimSpace(s.Staff))
+		acc, err := a.reg.AddSupervised(s.Facts, req.Signer+" "+strings.TrimSpace(s.Staff))
+		if errors.Is(err, residents.ErrExists) {
+			err = errMember{err}
+		}
+		return acc, err
 	}()
 	a.answer(w, r, "desk.enroll", acc.ID, req.Signer, acc, err)
 }

@@ -169,8 +169,8 @@ func TestAccounts(t *testing.T) {
 	if err := asDevice("desk-1", deskKey, boy, &supervised); err != nil || supervised.ID == "" || supervised.Facts != boy.Facts {
 		t.Fatalf("desk enrollment: %+v, %v", supervised, err)
 	}
-	if err := asDevice("desk-1", deskKey, boy, &supervised); code(err) != account.CodeExists {
-		t.Fatalf("the same person again at the desk: %v, want %s", err, account.CodeExists)
+	if err := asDevice("desk-1", deskKey, boy, &supervised); code(err) != account.CodeMember {
+		t.Fatalf("the same person again at the desk: %v, want %s", err, account.CodeMember)
 	}
 	nobody := boy
 	nobody.Facts.Name, nobody.Staff = "加賀\u3000四郎", " "

@@ -59,7 +59,7 @@ func start(ctx context.Context) error {
 		return err
 	}
 	d := &device{ctx: ctx, store: store, keys: keys, eng: eng, enr: e, ok: ok}
-	ui.Register(eng, d, usbReader{}, cardServer{}, accounts{devkey.New(store.Keys("account")), store}, faces{})
+	ui.Register(eng, d, usbReader{}, cardServer{}, accounts{devkey.New(store.Keys("account")), store}, desk{keys, store}, faces{})
 	if ok {
 		d.run()
 	}
@@ -261,14 +261,31 @@ func (accounts) Facilities(ctx context.Context) ([]facility.Facility, error) {
 	return syncproto.Answer[[]facility.Facility](account.FacilitiesPath, status, body)
 }
 
-// signedPost sends body to path as the account's holder: a fresh card
-// nonce, signed with the account's key.
+// desk is the city desk's registration (ui.Desk), signed with the
+// device's own key.
+type desk struct {
+	keys  *devkey.Keys
+	store *idb.Store
+}
+
+func (d desk) EnrollAtDesk(ctx context.Context, s account.Supervised) (account.Account, error) {
+	return sendSigned[account.Account](ctx, d.keys, d.store.DeviceID(), account.DeskPath, s)
+}
+
+// signedPost sends body to path as the account's holder.
 func signedPost[T any](ctx context.Context, a accounts, path string, body any) (T, error) {
-	var zero T
 	id, err := a.store.Account(ctx)
 	if err != nil || id == "" {
+		var zero T
 		return zero, fmt.Errorf("account: this device holds no account: %v", err)
 	}
+	return sendSigned[T](ctx, a.keys, id, path, body)
+}
+
+// sendSigned sends body to path as signer, with a fresh card nonce,
+// signed with keys.
+func sendSigned[T any](ctx context.Context, keys *devkey.Keys, signer, path string, body any) (T, error) {
+	var zero T
 	b, err := json.Marshal(body)
 	if err != nil {
 		return zero, err
@@ -277,11 +294,11 @@ func signedPost[T any](ctx context.Context, a accounts, path string, body any) (
 	if err != nil {
 		return zero, err
 	}
-	sig, err := a.keys.Sign(ctx, account.Message(path, nonce, b))
+	sig, err := keys.Sign(ctx, account.Message(path, nonce, b))
 	if err != nil {
 		return zero, err
 	}
-	return post[T](ctx, path, account.Signed{Signer: id, Nonce: nonce, Body: b, Sig: sig})
+	return post[T](ctx, path, account.Signed{Signer: signer, Nonce: nonce, Body: b, Sig: sig})
 }
 
 // faces is the camera and the face model download (ui.Faces).

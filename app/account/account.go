@@ -139,10 +139,10 @@ type Account struct {
 // (syncproto.CardNoncePath, used once) and the body, signed over Message
 // with the account's key, or the device's.
 type Signed struct {
-	Signer  string          `json:"signer"`
-	Nonce   []byte          `json:"nonce"`
-	Body    json.RawMessage `json:"body"`
-	Sig     []byte          `json:"sig"`
+	Signer string          `json:"signer"`
+	Nonce  []byte          `json:"nonce"`
+	Body   json.RawMessage `json:"body"`
+	Sig    []byte          `json:"sig"`
 }
 
 // Message is what the account's key signs for a request to path.

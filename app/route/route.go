@@ -19,11 +19,14 @@ const (
 	// AccountFace is where a resident registers their face, or a family
 	// member's (?r=resident id).
 	AccountFace = "/account/face"
+	// Desk is the city desk's registration of a resident whose card has
+	// no signature certificate.
+	Desk = "/desk"
 )
 
 // All lists every page, for the server's router and the offline cache.
 func All() []string {
-	return []string{Home, Setup, Shelter, HQ, Card, FaceRegister, Identify, Account, AccountFace}
+	return []string{Home, Setup, Shelter, HQ, Card, FaceRegister, Identify, Account, AccountFace, Desk}
 }
 
 // ForRole is the page a device of role works on ("" for roles whose

@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"net/url"
+	"strings"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
@@ -257,11 +258,11 @@ func (p *cardPage) deleteAccount() {
 // asks the guardian to confirm.
 func (p *cardPage) memberView() app.UI {
 	return app.Section().ID("member-facts").Class("card").Body(
-		app.P().Text(p.tr("family.confirm.lead")),
+		app.P().Text(p.tr(p.text("confirm.lead"))),
 		p.factsView(*p.member),
 		app.Div().Class("actions").Body(
-			app.Button().ID("confirm-member").Disabled(p.busy).Text(p.tr("family.confirm")).
-				OnClick(func(ctx app.Context, e app.Event) { p.addMember() }),
+			app.Button().ID("confirm-member").Disabled(p.busy).Text(p.tr(p.text("confirm"))).
+				OnClick(func(ctx app.Context, e app.Event) { p.confirmMember() }),
 			app.Button().ID("cancel-member").Class("secondary").Disabled(p.busy).Text(p.tr("family.cancel")).
 				OnClick(func(ctx app.Context, e app.Event) { p.endFamily() }),
 		),
@@ -316,6 +317,58 @@ func (p *cardPage) readMember(ctx context.Context, pin string) (card.Facts, erro
 		return card.Facts{}, err
 	}
 	return p.ci.BasicFour(ctx)
+}
+
+// Desk is a city desk's registration of residents as the screens use
+// it: a request signed with the desk device's key.
+type Desk interface {
+	EnrollAtDesk(ctx context.Context, s account.Supervised) (account.Account, error)
+}
+
+// confirmMember records the person read from the card: a family member
+// on an account's page, a supervised resident at a desk.
+func (p *cardPage) confirmMember() {
+	if p.desk != nil {
+		p.deskEnroll()
+		return
+	}
+	p.addMember()
+}
+
+// deskEnroll registers the person read at the desk, supervised by the
+// named staff member.
+func (p *cardPage) deskEnroll() {
+	if p.member == nil {
+		return
+	}
+	s := account.Supervised{Facts: *p.member, Staff: strings.TrimSpace(p.staff)}
+	if s.Staff == "" {
+		p.errMsg = p.tr("account.refused." + account.CodeStaff)
+		return
+	}
+	var acc account.Account
+	p.act("desk", func() error {
+		var err error
+		acc, err = p.desk.EnrollAtDesk(p.page, s)
+		return err
+	}, func() {
+		p.enrolled, p.member = &acc, nil
+		p.resetCard()
+	})
+}
+
+// deskView is the resident just registered at the desk: their number,
+// the way to their face registration, and the next person.
+func (p *cardPage) deskView() app.UI {
+	return app.Div().ID("desk-ok").Class("notice").Attr("role", "status").Attr("data-id", p.enrolled.ID).Body(
+		app.P().Text(p.tr("desk.ok", p.enrolled.ID)),
+		p.factsView(p.enrolled.Facts),
+		app.Div().Class("actions").Body(
+			app.A().ID("desk-face").Class("button").Href(route.FaceRegister+"?r="+url.QueryEscape(p.enrolled.ID)).Text(p.tr("family.face")),
+			app.Button().ID("desk-next").Class("secondary").Text(p.tr("desk.next")).
+				OnClick(func(ctx app.Context, e app.Event) { p.enrolled = nil }),
+		),
+	)
 }
 
 // addMember adds the confirmed member to the household.

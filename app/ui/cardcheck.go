@@ -14,6 +14,7 @@ import (
 	"smartpass.city/smartpass/app/card/apdu"
 	"smartpass.city/smartpass/app/card/reader"
 	"smartpass.city/smartpass/app/jpki"
+	"smartpass.city/smartpass/app/scope"
 	"smartpass.city/smartpass/syncproto"
 )
 
@@ -80,6 +81,13 @@ type cardPage struct {
 	ci        *card.CardInfo
 	member    *card.Facts // read from the member's card, to confirm
 
+	// desk is set on a city desk's registration page (route.Desk): the
+	// card-info read of a resident without a signature certificate,
+	// supervised by the named staff member.
+	desk     Desk
+	staff    string
+	enrolled *account.Account
+
 	faceDeleted   string // the person whose face was just deleted
 	confirmDelete bool   // the holder pressed delete once
 	deleted       bool   // the account was deleted
@@ -88,7 +96,7 @@ type cardPage struct {
 func (p *cardPage) OnMount(ctx app.Context) {
 	p.tries = -1
 	p.mount(ctx)
-	if p.key == card.SignKey {
+	if p.accounts != nil {
 		p.loadHousehold()
 	}
 }
@@ -96,11 +104,21 @@ func (p *cardPage) OnMount(ctx app.Context) {
 func (p *cardPage) OnDismount() { p.dismount() }
 
 func (p *cardPage) Render() app.UI {
+	if p.desk != nil && !(p.isEnr && p.enr.Role == string(scope.Registrar)) {
+		return p.wrongDevice(p.tr("desk.title"), string(scope.Registrar))
+	}
 	return p.frame(
 		app.H1().Text(p.tr(p.text("title"))),
 		app.P().Text(p.lead()),
-		app.If(p.key == card.AuthKey && p.isEnr && p.st != nil && p.st.Anchors != nil, func() app.UI {
+		app.If(p.key == card.AuthKey && !p.family && p.isEnr && p.st != nil && p.st.Anchors != nil, func() app.UI {
 			return app.P().ID("card-anchors").Class("hint").Text(p.tr("card.anchors"))
+		}),
+		app.If(p.desk != nil && p.cardFlow(), func() app.UI {
+			return app.Div().Class("card").Body(
+				app.Label().For("staff").Text(p.tr("desk.staff")),
+				app.Input().ID("staff").Type("text").Value(p.staff).AutoComplete(false).
+					OnInput(func(ctx app.Context, e app.Event) { p.staff = ctx.JSSrc().Get("value").String() }),
+			)
 		}),
 		app.If(p.cardFlow() && !p.connected(), func() app.UI {
 			return app.Button().ID("connect").Disabled(p.busy).Text(p.tr("card.connect")).
@@ -146,6 +164,7 @@ func (p *cardPage) Render() app.UI {
 		app.If(p.acct != nil, func() app.UI { return p.accountView() }),
 		app.If(p.holder != "" && !p.family, func() app.UI { return p.householdView() }),
 		app.If(p.family && p.member != nil, func() app.UI { return p.memberView() }),
+		app.If(p.enrolled != nil, func() app.UI { return p.deskView() }),
 	)
 }
 
@@ -157,16 +176,19 @@ func (p *cardPage) connected() bool { return p.jpki != nil || p.ci != nil }
 // family member's card.
 func (p *cardPage) cardFlow() bool {
 	switch {
+	case p.family:
+		return p.member == nil && p.enrolled == nil
 	case p.key == card.AuthKey:
 		return true
-	case p.family:
-		return p.member == nil
 	}
 	return p.holder == "" || p.acct != nil
 }
 
 // text is the text key of a part of the page for its purpose.
 func (p *cardPage) text(part string) string {
+	if _, ok := text["desk."+part]; ok && p.desk != nil {
+		return "desk." + part
+	}
 	if p.family {
 		if _, ok := text["family."+part]; ok {
 			return "family." + part

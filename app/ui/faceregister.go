@@ -57,8 +57,9 @@ func (p *faceRegisterPage) OnMount(ctx app.Context) {
 	if !p.allowed() {
 		return
 	}
+	// A resident just registered at the desk, or chosen on an account.
+	p.resident = ctx.Page().URL().Query().Get("r")
 	if p.own {
-		p.resident = ctx.Page().URL().Query().Get("r")
 		p.later(func() func() {
 			facs, err := p.accounts.Facilities(p.page)
 			return func() {

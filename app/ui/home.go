@@ -24,6 +24,7 @@ func (p *homePage) Render() app.UI {
 		{"mode.card", route.Card},
 		{"mode.account", route.Account},
 		{"mode.enroll", route.FaceRegister},
+		{"mode.desk", route.Desk},
 		{"mode.hospital", route.Identify},
 		{"mode.playpark", route.Identify},
 	}

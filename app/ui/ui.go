@@ -39,10 +39,13 @@ type Device interface {
 
 // Register routes every page of the PWA to its component, all over s, d,
 // the card reader r, the server's card check c, the resident's account
-// a, and the camera and face model f.
-func Register(s Sync, d Device, r Reader, c CardChecker, a Accounts, f Faces) {
+// a, the city desk's registration k, and the camera and face model f.
+func Register(s Sync, d Device, r Reader, c CardChecker, a Accounts, k Desk, f Faces) {
 	l := func() live { return live{sync: s, dev: d} }
 	app.Route(route.Card, func() app.Composer { return &cardPage{live: l(), reader: r, checker: c, key: card.AuthKey} })
+	app.Route(route.Desk, func() app.Composer {
+		return &cardPage{live: l(), reader: r, checker: c, desk: k, key: card.AuthKey, family: true}
+	})
 	app.Route(route.Account, func() app.Composer {
 		return &cardPage{live: l(), reader: r, checker: c, accounts: a, key: card.SignKey}
 	})

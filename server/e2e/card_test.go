@@ -285,3 +285,37 @@ func TestAccountOpening(t *testing.T) {
 		t.Fatalf("the demo card saw its number touched:\n%s", srv.Log())
 	}
 }
+
+// TestDeskEnrollment: at the city desk, staff register a child whose card
+// has no signature certificate: her card-info PIN, the four facts, the
+// staff member's name; then her face registration opens with her number
+// filled in. The same child again is refused as registered already.
+func TestDeskEnrollment(t *testing.T) {
+	addr := serverproc.FreeAddr(t)
+	base := "http://" + addr
+	startServer(t, addr, t.TempDir())
+	tab := browser(t)
+	setUp(t, tab, base, "kaga-hq", "registrar")
+	register := func() {
+		t.Helper()
+		run(t, tab, "read her card at the desk", 60*time.Second,
+			chromedp.Navigate(base+"/desk?usb=rcs380&card=hanako"),
+			chromedp.WaitVisible(chromedp.ID("staff")),
+			chromedp.SendKeys(chromedp.ID("staff"), "市民課 山田"),
+			chromedp.Click(chromedp.ID("connect")),
+		)
+		waitJS(t, tab, "3 tries of her card-info PIN", triesAre("3"), 30*time.Second)
+		enterPIN(t, tab, "1234")
+		run(t, tab, "register her", 30*time.Second,
+			chromedp.WaitVisible(chromedp.ID("confirm-member")),
+			chromedp.Click(chromedp.ID("confirm-member")),
+		)
+	}
+	register()
+	waitJS(t, tab, "registered", `!!document.querySelector("#desk-ok")?.dataset.id`, 30*time.Second)
+	id := get(t, tab, "her number", eval[string](`document.querySelector("#desk-ok").dataset.id`))
+	run(t, tab, "open her face registration", 30*time.Second, chromedp.Click(chromedp.ID("desk-face")))
+	waitJS(t, tab, "her number filled in", `document.querySelector("#resident")?.value === "`+id+`"`, 30*time.Second)
+	register()
+	waitJS(t, tab, "refused: registered already", `(document.querySelector("#card-error") || {}).textContent.includes("すでに登録されています")`, 30*time.Second)
+}
