@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"smartpass.city/smartpass/app/account"
 	"smartpass.city/smartpass/app/facility"
@@ -87,7 +88,16 @@ func (a *accounts) face(w http.ResponseWriter, r *http.Request) {
 		if err := t.Validate(); err != nil {
 			return nil, "", errConsent{err}
 		}
-		if err := a.reg.InHousehold(holder.ID, t.Resident); err != nil {
+		h, err := a.reg.Household(holder.ID)
+		if err != nil {
+			return nil, "", err
+		}
+		person, ok := h.Person(t.Resident)
+		if !ok {
+			return nil, "", fmt.Errorf("%w: %s", residents.ErrNotYours, t.Resident)
+		}
+		// The server sets the renewal date, by the person's age.
+		if t.Expires, err = account.FaceExpiry(person.Facts.BirthDate, time.Now()); err != nil {
 			return nil, "", err
 		}
 		all, err := a.facilities()
@@ -124,7 +134,7 @@ func (a *accounts) face(w http.ResponseWriter, r *http.Request) {
 		if err := facilities.Append(r.Context(), a.log, append(ops, syncproto.Op{Kind: template.OpPut, Body: put})...); err != nil {
 			return nil, "", err
 		}
-		return struct{}{}, t.Resident + " " + strings.Join(t.Facilities, " "), nil
+		return struct{}{}, t.Resident + " " + strings.Join(t.Facilities, " "), a.reg.SetFace(t.Resident, t.Expires)
 	})
 }
 
@@ -141,7 +151,10 @@ func (a *accounts) faceDelete(w http.ResponseWriter, r *http.Request) {
 		if err := a.reg.InHousehold(holder.ID, p.Resident); err != nil {
 			return nil, "", err
 		}
-		return struct{}{}, p.Resident, a.eraseFaces(r, p.Resident)
+		if err := a.eraseFaces(r, p.Resident); err != nil {
+			return nil, "", err
+		}
+		return struct{}{}, p.Resident, a.reg.SetFace(p.Resident, time.Time{})
 	})
 }
 

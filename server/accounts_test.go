@@ -6,6 +6,7 @@ import (
 	"errors"
 	"slices"
 	"testing"
+	"time"
 
 	"smartpass.city/smartpass/app/account"
 	"smartpass.city/smartpass/app/card"
@@ -123,6 +124,13 @@ func TestAccounts(t *testing.T) {
 		if err := asHolder(a.ID, account.FacePath, tc.t, &none); code(err) != tc.code {
 			t.Errorf("face %+v: %v, want %s", tc.t.Facilities, err, tc.code)
 		}
+	}
+	// The server set her renewal date by her age (a child: a year).
+	if err := asHolder(a.ID, account.HouseholdPath, struct{}{}, &h); err != nil {
+		t.Fatal(err)
+	}
+	if exp := h.Members[0].FaceExpires; exp.Before(time.Now().AddDate(1, 0, -1)) || exp.After(time.Now().AddDate(1, 0, 1)) {
+		t.Fatalf("her face expires %s, want a year from now", exp)
 	}
 	var put, del int
 	for _, op := range srv.Ops(t) {

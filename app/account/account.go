@@ -132,6 +132,9 @@ type Account struct {
 	Guardian string `json:"guardian,omitempty"`
 	// Consents are the purposes granted (absent: not granted).
 	Consents map[string]bool `json:"consents,omitempty"`
+	// FaceExpires is when the registered face must be renewed (zero: no
+	// face registered from the account).
+	FaceExpires time.Time `json:"face_expires,omitzero"`
 }
 
 // Signed is a request of an account's holder (Signer: the account id),
@@ -161,6 +164,39 @@ type Member struct {
 type Household struct {
 	Guardian Account   `json:"guardian"`
 	Members  []Account `json:"members"`
+}
+
+// FaceExpiry is when a face registered at time at, of a person born on
+// birth (YYYYMMDD), must be registered again: children's faces change
+// fast (DOMAIN.md: every 1–2 years), so a year under 13, two under 16,
+// five after.
+func FaceExpiry(birth string, at time.Time) (time.Time, error) {
+	age, err := Age(birth, at)
+	if err != nil {
+		return time.Time{}, err
+	}
+	years := 5
+	switch {
+	case age < 13:
+		years = 1
+	case age < MinAge:
+		years = 2
+	}
+	return at.AddDate(years, 0, 0), nil
+}
+
+// RenewWithin is how long before a face's expiry the resident is
+// reminded to register it again.
+const RenewWithin = 30 * 24 * time.Hour
+
+// Person returns the household's resident id: the guardian or a member.
+func (h Household) Person(id string) (Account, bool) {
+	for _, a := range append([]Account{h.Guardian}, h.Members...) {
+		if a.ID == id {
+			return a, true
+		}
+	}
+	return Account{}, false
 }
 
 // IDs lists the household's residents: the guardian, then the members.

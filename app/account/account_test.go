@@ -40,3 +40,26 @@ func TestChallenge(t *testing.T) {
 		}
 	}
 }
+
+func TestFaceExpiry(t *testing.T) {
+	at := time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		birth string
+		years int
+	}{
+		{"20180505", 1}, // 8
+		{"20131201", 1}, // 12, 13 tomorrow
+		{"20131130", 2}, // 13 today
+		{"20101201", 2}, // 15
+		{"20101130", 5}, // 16 today
+		{"19500101", 5},
+	} {
+		got, err := account.FaceExpiry(tc.birth, at)
+		if err != nil || !got.Equal(at.AddDate(tc.years, 0, 0)) {
+			t.Errorf("FaceExpiry(%s) = %s, %v; want %d years", tc.birth, got, err, tc.years)
+		}
+	}
+	if _, err := account.FaceExpiry("2010", at); !errors.Is(err, account.ErrBirthDate) {
+		t.Errorf("a bad birth date: %v", err)
+	}
+}

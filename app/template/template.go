@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"time"
 
 	"github.com/x448/float16"
 
@@ -43,6 +44,9 @@ type Template struct {
 	Facilities []string `json:"facilities"`
 	// Vec holds the float16 values, little-endian, two bytes each.
 	Vec []byte `json:"vec"`
+	// Expires is when the face must be registered again (children's
+	// faces change: account.FaceExpiry); zero for no set date.
+	Expires time.Time `json:"expires,omitzero"`
 }
 
 // Delete removes a resident's template from the facilities' terminals.

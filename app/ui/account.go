@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
@@ -175,6 +176,7 @@ func (p *cardPage) personActions(a account.Account) app.UI {
 				)
 			}),
 		),
+		p.faceStatus(a),
 		app.Div().Class("actions").Body(
 			app.A().Class("button secondary face-link").Attr("data-id", id).
 				Href(route.AccountFace+"?r="+url.QueryEscape(id)).Text(p.tr("family.face")),
@@ -185,6 +187,24 @@ func (p *cardPage) personActions(a account.Account) app.UI {
 			return app.P().Class("notice ok face-deleted").Attr("role", "status").Text(p.tr("family.face.deleted"))
 		}),
 	)
+}
+
+// faceStatus says until when the person's face is registered, and
+// reminds the holder to renew it from a month before.
+func (p *cardPage) faceStatus(a account.Account) app.UI {
+	exp := a.FaceExpires
+	if exp.IsZero() {
+		return app.P().Class("hint face-status").Text(p.tr("account.face.none"))
+	}
+	date := exp.Local().Format("2006-01-02")
+	left := time.Until(exp)
+	switch {
+	case left <= 0:
+		return app.P().Class("error face-status").Attr("role", "alert").Text(p.tr("account.face.expired", date))
+	case left < account.RenewWithin:
+		return app.P().Class("error face-status").Attr("role", "alert").Text(p.tr("account.face.renew", date))
+	}
+	return app.P().Class("hint face-status").Text(p.tr("account.face.until", date))
 }
 
 // setConsent grants or withdraws a purpose, and shows it as stored.

@@ -83,6 +83,9 @@ func TestGuardianEnrollsChild(t *testing.T) {
 	run(t, phone, "back to the account", 30*time.Second, chromedp.Click(chromedp.ID("back-account")))
 	// He sees where she was recognised (the audit log's record of it).
 	waitJS(t, phone, "her visit to the park in the history", `(document.querySelector("#history") || {}).textContent?.includes("かがっこパーク")`, 30*time.Second)
+	// Her face is to be renewed in a year (a child's face changes).
+	renew := time.Now().AddDate(1, 0, 0).Format("2006-01-02")
+	waitJS(t, phone, "her face's renewal date", `document.querySelector("#household .member .face-status")?.textContent.includes("`+renew+`")`, 10*time.Second)
 	run(t, phone, "delete her face", 30*time.Second,
 		chromedp.WaitVisible(chromedp.CSS(`#household .member .face-delete`)),
 		chromedp.Click(chromedp.CSS(`#household .member .face-delete`)),

@@ -72,6 +72,9 @@ type resident struct {
 	Supervisor string `json:"supervisor,omitempty"`
 	// Consents are the purposes granted.
 	Consents map[string]bool `json:"consents,omitempty"`
+	// FaceExpires is when the face registered from the account must be
+	// renewed (zero: none registered).
+	FaceExpires time.Time `json:"face_expires,omitzero"`
 	// Source says how the four facts were proved: "jpki-sign" (the
 	// signature certificate), "card-info" (read by the guardian with the
 	// member's PIN; the server cannot check them) or "desk" (read at a
@@ -80,7 +83,7 @@ type resident struct {
 }
 
 func (r resident) account() account.Account {
-	return account.Account{ID: r.ID, Facts: r.Facts, Created: r.Created, Guardian: r.Guardian, Consents: r.Consents}
+	return account.Account{ID: r.ID, Facts: r.Facts, Created: r.Created, Guardian: r.Guardian, Consents: r.Consents, FaceExpires: r.FaceExpires}
 }
 
 // Registry opens and recovers accounts.
@@ -356,6 +359,18 @@ func (g *Registry) SetConsent(holder string, c account.Consent) error {
 		} else {
 			delete(r.Consents, c.Purpose)
 		}
+		return put(tx, r)
+	})
+}
+
+// SetFace records when the face of resident id expires (zero: no face).
+func (g *Registry) SetFace(id string, expires time.Time) error {
+	return g.Log.Update(func(tx *oplog.Tx) error {
+		r, err := get(tx, id)
+		if err != nil {
+			return err
+		}
+		r.FaceExpires = expires
 		return put(tx, r)
 	})
 }
