@@ -216,8 +216,12 @@ func TestAccountOpening(t *testing.T) {
 			chromedp.Click(chromedp.ID("connect")),
 		)
 	}
+	// A reload in the middle (card connected, nothing sent) leaves
+	// nothing behind: the account opens afresh after it.
 	open()
 	waitJS(t, tab, "5 tries before any password", triesAre("5"), 30*time.Second)
+	open()
+	waitJS(t, tab, "5 tries after a reload", triesAre("5"), 30*time.Second)
 	enterPIN(t, tab, "WRONG1")
 	waitJS(t, tab, "4 tries after a wrong password", triesAre("4")+` && document.querySelector("#card-error").textContent === "パスワードが違います。"`, 20*time.Second)
 	enterPIN(t, tab, "DEMO2026")
