@@ -52,9 +52,9 @@ func (a *accounts) recover(w http.ResponseWriter, r *http.Request) {
 // family member.
 func (a *accounts) members(w http.ResponseWriter, r *http.Request) {
 	a.signed(w, r, account.MembersPath, "account.member.add", func(holder account.Account, body []byte) (any, string, error) {
-		var m account.Member
-		if err := json.Unmarshal(body, &m); err != nil {
-			return nil, "", fmt.Errorf("%w: %v", residents.ErrRequest, err)
+		m, err := decode[account.Member](body)
+		if err != nil {
+			return nil, "", err
 		}
 		added, err := a.reg.AddMember(holder.ID, m)
 		if errors.Is(err, residents.ErrExists) {
@@ -81,9 +81,9 @@ func (a *accounts) household(w http.ResponseWriter, r *http.Request) {
 // person's earlier one, consent included.
 func (a *accounts) face(w http.ResponseWriter, r *http.Request) {
 	a.signed(w, r, account.FacePath, "account.face.register", func(holder account.Account, body []byte) (any, string, error) {
-		var t template.Template
-		if err := json.Unmarshal(body, &t); err != nil {
-			return nil, "", fmt.Errorf("%w: %v", residents.ErrRequest, err)
+		t, err := decode[template.Template](body)
+		if err != nil {
+			return nil, "", err
 		}
 		if err := t.Validate(); err != nil {
 			return nil, "", errConsent{err}
@@ -144,9 +144,9 @@ func (a *accounts) face(w http.ResponseWriter, r *http.Request) {
 // template from its log.
 func (a *accounts) faceDelete(w http.ResponseWriter, r *http.Request) {
 	a.signed(w, r, account.FaceDeletePath, "account.face.delete", func(holder account.Account, body []byte) (any, string, error) {
-		var p account.Person
-		if err := json.Unmarshal(body, &p); err != nil {
-			return nil, "", fmt.Errorf("%w: %v", residents.ErrRequest, err)
+		p, err := decode[account.Person](body)
+		if err != nil {
+			return nil, "", err
 		}
 		if err := a.reg.InHousehold(holder.ID, p.Resident); err != nil {
 			return nil, "", err
@@ -233,9 +233,9 @@ func (a *accounts) history(w http.ResponseWriter, r *http.Request) {
 // purpose for a resident of the household.
 func (a *accounts) consent(w http.ResponseWriter, r *http.Request) {
 	a.signed(w, r, account.ConsentPath, "account.consent", func(holder account.Account, body []byte) (any, string, error) {
-		var c account.Consent
-		if err := json.Unmarshal(body, &c); err != nil {
-			return nil, "", fmt.Errorf("%w: %v", residents.ErrRequest, err)
+		c, err := decode[account.Consent](body)
+		if err != nil {
+			return nil, "", err
 		}
 		return struct{}{}, fmt.Sprintf("%s %s %t", c.Resident, c.Purpose, c.Granted), a.reg.SetConsent(holder.ID, c)
 	})
@@ -312,6 +312,15 @@ func (a *accounts) facilityList(w http.ResponseWriter, r *http.Request) {
 type errConsent struct{ error }
 
 func (e errConsent) Unwrap() error { return e.error }
+
+// decode reads a signed request's body as a T.
+func decode[T any](body []byte) (T, error) {
+	var v T
+	if err := json.Unmarshal(body, &v); err != nil {
+		return v, fmt.Errorf("%w: %v", residents.ErrRequest, err)
+	}
+	return v, nil
+}
 
 // errMember is a family member who is registered already.
 type errMember struct{ error }

@@ -161,13 +161,7 @@ func (g *Registry) Open(req account.Request) (account.Account, error) {
 	}
 	var out resident
 	err = g.Log.Update(func(tx *oplog.Tx) error {
-		if id, err := existing(tx, p); err != nil || id != "" {
-			if err == nil {
-				err = fmt.Errorf("%w (%s)", ErrExists, id)
-			}
-			return err
-		}
-		id, err := nextID(tx)
+		id, err := newID(tx, p)
 		if err != nil {
 			return err
 		}
@@ -208,6 +202,19 @@ func (g *Registry) Recover(req account.Request) (account.Account, error) {
 		return put(tx, out)
 	})
 	return out.account(), err
+}
+
+// newID takes the id of a new resident for the proven card or person,
+// or fails with ErrExists (naming the id they have) if there is one.
+func newID(tx *oplog.Tx, p proven) (string, error) {
+	id, err := existing(tx, p)
+	if err != nil {
+		return "", err
+	}
+	if id != "" {
+		return "", fmt.Errorf("%w (%s)", ErrExists, id)
+	}
+	return nextID(tx)
 }
 
 // existing returns the id of the account of the proven card or person,
@@ -278,13 +285,7 @@ func (g *Registry) addPerson(f card.Facts, r resident) (account.Account, error) 
 	}
 	err := g.Log.Update(func(tx *oplog.Tx) error {
 		person := personKey(f)
-		if id, err := existing(tx, proven{person: person}); err != nil || id != "" {
-			if err == nil {
-				err = fmt.Errorf("%w (%s)", ErrExists, id)
-			}
-			return err
-		}
-		id, err := nextID(tx)
+		id, err := newID(tx, proven{person: person})
 		if err != nil {
 			return err
 		}
