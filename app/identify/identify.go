@@ -24,6 +24,10 @@ const (
 	Unknown   = "unknown"   // nobody close enough, or no consent here
 	Ambiguous = "ambiguous" // two residents too close to tell apart
 	Flat      = "flat"      // a photo or a screen, refused before matching
+	// Expired: matched a resident whose face registration has expired
+	// (children's faces change); they must register it again. The screen
+	// says so without saying who; the record names them, for the audit.
+	Expired = "expired"
 )
 
 // Identification is the body of an OpIdentified op.
@@ -47,10 +51,10 @@ func (i Identification) Validate() error {
 		return fmt.Errorf("%w: no facility", ErrInvalid)
 	case i.Method != "face":
 		return fmt.Errorf("%w: method %q", ErrInvalid, i.Method)
-	case i.Outcome != Accepted && i.Outcome != Unknown && i.Outcome != Ambiguous && i.Outcome != Flat:
+	case i.Outcome != Accepted && i.Outcome != Unknown && i.Outcome != Ambiguous && i.Outcome != Flat && i.Outcome != Expired:
 		return fmt.Errorf("%w: outcome %q", ErrInvalid, i.Outcome)
-	case (i.Outcome == Accepted) != (i.Resident != ""):
-		return fmt.Errorf("%w: a resident is named exactly when accepted", ErrInvalid)
+	case (i.Outcome == Accepted || i.Outcome == Expired) != (i.Resident != ""):
+		return fmt.Errorf("%w: a resident is named exactly when accepted or expired", ErrInvalid)
 	case len(i.Resident) > 64:
 		return fmt.Errorf("%w: resident id of %d bytes", ErrInvalid, len(i.Resident))
 	}

@@ -14,6 +14,8 @@ func TestValidate(t *testing.T) {
 		{"accepted", Identification{Facility: "p", Resident: "R-1", Method: "face", Outcome: Accepted, Score: 0.95}, true},
 		{"unknown", Identification{Facility: "p", Method: "face", Outcome: Unknown}, true},
 		{"flat", Identification{Facility: "p", Method: "face", Outcome: Flat}, true},
+		{"expired", Identification{Facility: "p", Resident: "R-1", Method: "face", Outcome: Expired}, true},
+		{"expired naming nobody", Identification{Facility: "p", Method: "face", Outcome: Expired}, false},
 		{"no facility", Identification{Method: "face", Outcome: Unknown}, false},
 		{"accepted without resident", Identification{Facility: "p", Method: "face", Outcome: Accepted}, false},
 		{"unknown naming a resident", Identification{Facility: "p", Resident: "R-1", Method: "face", Outcome: Unknown}, false},

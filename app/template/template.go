@@ -49,6 +49,12 @@ type Template struct {
 	Expires time.Time `json:"expires,omitzero"`
 }
 
+// Expired reports whether the face must be registered again before it is
+// recognised at time now.
+func (t Template) Expired(now time.Time) bool {
+	return !t.Expires.IsZero() && !now.Before(t.Expires)
+}
+
 // Delete removes a resident's template from the facilities' terminals.
 type Delete struct {
 	Resident   string   `json:"resident"`

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"testing"
+	"time"
 
 	"smartpass.city/smartpass/syncproto"
 )
@@ -75,5 +76,22 @@ func TestRedact(t *testing.T) {
 	}
 	if r, e := Erases(op); r != "" || e {
 		t.Fatalf("an erased op is about %q (erases %v): devices must ignore it", r, e)
+	}
+}
+
+func TestExpired(t *testing.T) {
+	now := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		expires time.Time
+		want    bool
+	}{
+		{time.Time{}, false},
+		{now.Add(time.Hour), false},
+		{now, true},
+		{now.Add(-time.Hour), true},
+	} {
+		if got := (Template{Expires: tc.expires}).Expired(now); got != tc.want {
+			t.Errorf("Expired with expiry %s = %v", tc.expires, got)
+		}
 	}
 }

@@ -139,6 +139,8 @@ func (p *identifyPage) seen(r face.Result, err error) {
 	p.top = g.TopK(probe, 2, p.top)
 	d := Rule.Decide(p.top)
 	switch {
+	case d.Accepted && p.st.Templates[d.ID].Expired(time.Now()):
+		p.outcome, p.resident = identify.Expired, d.ID
 	case d.Accepted:
 		p.outcome, p.resident = identify.Accepted, d.ID
 	case d.Reason == "ambiguous":
@@ -244,6 +246,8 @@ func (p *identifyPage) outcomeView() app.UI {
 		key = "face.id.ambiguous"
 	case identify.Flat:
 		key = "face.id.flat"
+	case identify.Expired:
+		key = "face.id.expired"
 	}
 	out := app.Div().ID("identify-result").Class(class).Attr("role", "status").Attr("data-outcome", p.outcome).Body(
 		app.Strong().Text(p.tr(key)),

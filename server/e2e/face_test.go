@@ -85,7 +85,7 @@ func terminal(t *testing.T, srv *serverproc.Proc, base, video, facility, role, c
 		t.Fatalf("outcome %q, want %q", got, want)
 	}
 	resident := ""
-	if want == identify.Accepted {
+	if want == identify.Accepted || want == identify.Expired {
 		resident = who
 	}
 	waitIdentified(t, srv, facility, want, resident)
@@ -201,7 +201,7 @@ func TestReceptionScreensPrints(t *testing.T) {
 	base := "http://" + addr
 	srv := startServer(t, addr, t.TempDir())
 
-	front := registerNatively(t, srv, addr, "R-0001", "kaga-medical")
+	front := registerNatively(t, srv, addr, template.Template{Resident: "R-0001", Facilities: []string{"kaga-medical"}})
 
 	// A flat picture of the frontal photo held up and turned both ways.
 	flat := func(name string, pic *image.RGBA) string {
@@ -252,9 +252,10 @@ func waitIdentified(t *testing.T, srv *serverproc.Proc, facility, outcome, resid
 }
 
 // registerNatively records, as the city desk would, the template of
-// Sheldon's frontal photo for resident at facilities, computed here with
-// the same pipeline, and returns the camera frame it came from.
-func registerNatively(t *testing.T, srv *serverproc.Proc, addr, resident string, facilities ...string) *image.RGBA {
+// Sheldon's frontal photo as reg's resident, facilities and expiry,
+// computed here with the same pipeline, and returns the camera frame it
+// came from.
+func registerNatively(t *testing.T, srv *serverproc.Proc, addr string, reg template.Template) *image.RGBA {
 	t.Helper()
 	p, err := face.New(facetest.Model(t), embed.Options{})
 	if err != nil {
@@ -265,7 +266,8 @@ func registerNatively(t *testing.T, srv *serverproc.Proc, addr, resident string,
 	if err != nil {
 		t.Fatal(err)
 	}
-	body, _ := json.Marshal(template.Template{Resident: resident, Model: embed.ModelName, Facilities: facilities, Vec: template.Pack(r.Embedding)})
+	reg.Model, reg.Vec = embed.ModelName, template.Pack(r.Embedding)
+	body, _ := json.Marshal(reg)
 	key := srv.Enroll(t, "desk-native", "kaga-hq", "registrar")
 	if err := wsconn.PushAll(context.Background(), "ws://"+addr+"/sync", "desk-native", key, []syncproto.Op{{Seq: 1, HLC: 1, Kind: template.OpPut, Body: body}}); err != nil {
 		t.Fatal(err)
@@ -297,7 +299,7 @@ func TestFaceDeletionReachesTerminals(t *testing.T) {
 	addr := serverproc.FreeAddr(t)
 	base := "http://" + addr
 	srv := startServer(t, addr, t.TempDir())
-	registerNatively(t, srv, addr, "R-0001", "kaga-playpark")
+	registerNatively(t, srv, addr, template.Template{Resident: "R-0001", Facilities: []string{"kaga-playpark"}})
 
 	turning := faceVideo(t, "sheldon", "sheldon2.png", "sheldon5.png", "sheldon2.png", "sheldon3.png")
 	term := terminal(t, srv, base, turning, "kaga-playpark", "playpark", "1", identify.Accepted, "R-0001")
@@ -337,5 +339,22 @@ func TestFaceDeletionReachesTerminals(t *testing.T) {
 	}
 	if erased != 1 {
 		t.Fatalf("%d erased template ops of R-0001 on the server, want 1", erased)
+	}
+}
+
+// TestFaceExpiredAtTerminal: a face whose registration has expired is
+// matched but not admitted: the terminal says the registration has
+// expired and how to renew it, without saying whose it is, and records
+// the outcome.
+func TestFaceExpiredAtTerminal(t *testing.T) {
+	addr := serverproc.FreeAddr(t)
+	base := "http://" + addr
+	srv := startServer(t, addr, t.TempDir())
+	registerNatively(t, srv, addr, template.Template{Resident: "R-0001", Facilities: []string{"kaga-playpark"}, Expires: time.Now().Add(-time.Hour)})
+	turning := faceVideo(t, "sheldon", "sheldon2.png", "sheldon5.png", "sheldon2.png", "sheldon3.png")
+	term := terminal(t, srv, base, turning, "kaga-playpark", "playpark", "1", identify.Expired, "R-0001")
+	text := get(t, term, "result text", eval[string](`document.querySelector("#identify-result").innerText`))
+	if !strings.Contains(text, "期限が切れています") || strings.Contains(text, "R-0001") {
+		t.Fatalf("the expired face's result says %q", text)
 	}
 }
