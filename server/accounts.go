@@ -100,27 +100,21 @@ func (a *accounts) face(w http.ResponseWriter, r *http.Request) {
 		if t.Expires, err = account.FaceExpiry(person.Facts.BirthDate, time.Now()); err != nil {
 			return nil, "", err
 		}
-		all, err := a.facilities()
+		recognising, err := a.recognising()
 		if err != nil {
 			return nil, "", err
 		}
 		for _, f := range t.Facilities {
-			if fac, ok := all[f]; !ok || !recognises(fac.Kind) {
+			if !slices.Contains(recognising, f) {
 				return nil, "", errConsent{fmt.Errorf("%s does not recognise faces", f)}
 			}
 		}
 		// Every other facility that recognises faces gets the template's
 		// removal first: consent withdrawn there takes the face off its
 		// terminals at their next sync.
-		var others []string
-		for id, f := range all {
-			if recognises(f.Kind) && !slices.Contains(t.Facilities, id) {
-				others = append(others, id)
-			}
-		}
+		others := slices.DeleteFunc(recognising, func(id string) bool { return slices.Contains(t.Facilities, id) })
 		var ops []syncproto.Op
 		if len(others) > 0 {
-			slices.Sort(others)
 			del, err := json.Marshal(template.Delete{Resident: t.Resident, Facilities: others})
 			if err != nil {
 				return nil, "", err
@@ -178,17 +172,10 @@ func (a *accounts) remove(w http.ResponseWriter, r *http.Request) {
 // eraseFaces records the removal of the residents' templates at every
 // facility that recognises faces.
 func (a *accounts) eraseFaces(r *http.Request, residents ...string) error {
-	all, err := a.facilities()
+	facs, err := a.recognising()
 	if err != nil {
 		return err
 	}
-	var facs []string
-	for id, f := range all {
-		if recognises(f.Kind) {
-			facs = append(facs, id)
-		}
-	}
-	slices.Sort(facs)
 	var ops []syncproto.Op
 	for _, id := range residents {
 		b, err := json.Marshal(template.Delete{Resident: id, Facilities: facs})
@@ -248,7 +235,7 @@ func (a *accounts) consent(w http.ResponseWriter, r *http.Request) {
 // Only a registrar device may; the proof is recorded as supervised, by
 // whom.
 func (a *accounts) desk(w http.ResponseWriter, r *http.Request) {
-	req, ok := a.readSigned(w, r)
+	req, ok := read[account.Signed](a, w, r)
 	if !ok {
 		return
 	}
@@ -257,15 +244,12 @@ func (a *accounts) desk(w http.ResponseWriter, r *http.Request) {
 		if err != nil || dev.Role != scope.Registrar {
 			return account.Account{}, fmt.Errorf("%w: a city desk's device only (%v)", residents.ErrSigned, err)
 		}
-		if err := a.reg.Nonces.Use(req.Nonce); err != nil {
+		if err := a.reg.CheckSigned(account.DeskPath, req, key); err != nil {
 			return account.Account{}, err
 		}
-		if !ed25519.Verify(key, account.Message(account.DeskPath, req.Nonce, req.Body), req.Sig) {
-			return account.Account{}, residents.ErrSigned
-		}
-		var s account.Supervised
-		if err := json.Unmarshal(req.Body, &s); err != nil {
-			return account.Account{}, fmt.Errorf("%w: %v", residents.ErrRequest, err)
+		s, err := decode[account.Supervised](req.Body)
+		if err != nil {
+			return account.Account{}, err
 		}
 		if strings.TrimSpace(s.Staff) == "" {
 			return account.Account{}, errStaff
@@ -282,28 +266,43 @@ func (a *accounts) desk(w http.ResponseWriter, r *http.Request) {
 // errStaff is a desk enrollment that names no staff member.
 var errStaff = errors.New("accounts: name the staff member who checked the person")
 
-// recognises reports whether terminals of facilities of kind k match
-// faces.
-func recognises(k facility.Kind) bool {
-	return k == facility.Hospital || k == facility.PlayPark || k == facility.Shelter
+// recognising returns the ids, in order, of the facilities whose
+// terminals match faces.
+func (a *accounts) recognising() ([]string, error) {
+	facs, err := a.recognisingFacilities()
+	ids := make([]string, len(facs))
+	for i, f := range facs {
+		ids[i] = f.ID
+	}
+	return ids, err
+}
+
+// recognisingFacilities returns the facilities whose terminals match
+// faces, by id.
+func (a *accounts) recognisingFacilities() ([]facility.Facility, error) {
+	all, err := a.facilities()
+	if err != nil {
+		return nil, err
+	}
+	out := []facility.Facility{}
+	for _, f := range all {
+		if slices.Contains(facility.RecognisingFaces, f.Kind) {
+			out = append(out, f)
+		}
+	}
+	slices.SortFunc(out, func(x, y facility.Facility) int { return strings.Compare(x.ID, y.ID) })
+	return out, nil
 }
 
 // facilityList serves account.FacilitiesPath: the facilities that
 // recognise faces, public records, for the resident's consent choices.
 func (a *accounts) facilityList(w http.ResponseWriter, r *http.Request) {
-	all, err := a.facilities()
+	out, err := a.recognisingFacilities()
 	if err != nil {
 		a.logger.Error("facilities", "err", err)
 		writeRefusal(w, http.StatusInternalServerError, syncproto.CodeInternal, "the server could not read its facilities")
 		return
 	}
-	out := []facility.Facility{}
-	for _, f := range all {
-		if recognises(f.Kind) {
-			out = append(out, f)
-		}
-	}
-	slices.SortFunc(out, func(x, y facility.Facility) int { return strings.Compare(x.ID, y.ID) })
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(out)
 }
@@ -327,11 +326,12 @@ type errMember struct{ error }
 
 func (e errMember) Unwrap() error { return e.error }
 
-// readSigned reads a signed request, or answers why it cannot.
-func (a *accounts) readSigned(w http.ResponseWriter, r *http.Request) (account.Signed, bool) {
-	var req account.Signed
+// read reads a request of the account endpoints as JSON, or answers why
+// it cannot.
+func read[T any](a *accounts, w http.ResponseWriter, r *http.Request) (T, bool) {
+	var req T
 	if a.reg == nil {
-		writeRefusal(w, http.StatusServiceUnavailable, syncproto.CodeCardUnavailable, "this server has no JPKI trust anchors configured (-jpki-roots)")
+		refuseNoAnchors(w)
 		return req, false
 	}
 	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 32<<10)).Decode(&req); err != nil {
@@ -345,7 +345,7 @@ func (a *accounts) readSigned(w http.ResponseWriter, r *http.Request) (account.S
 // do, whose answer is sent as JSON; audited as action on the account,
 // with detail.
 func (a *accounts) signed(w http.ResponseWriter, r *http.Request, path, action string, do func(holder account.Account, body []byte) (answer any, detail string, err error)) {
-	req, ok := a.readSigned(w, r)
+	req, ok := read[account.Signed](a, w, r)
 	if !ok {
 		return
 	}
@@ -359,13 +359,8 @@ func (a *accounts) signed(w http.ResponseWriter, r *http.Request, path, action s
 }
 
 func (a *accounts) serve(w http.ResponseWriter, r *http.Request, action string, do func(account.Request) (account.Account, error)) {
-	if a.reg == nil {
-		writeRefusal(w, http.StatusServiceUnavailable, syncproto.CodeCardUnavailable, "this server has no JPKI trust anchors configured (-jpki-roots)")
-		return
-	}
-	var req account.Request
-	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 32<<10)).Decode(&req); err != nil {
-		writeRefusal(w, http.StatusBadRequest, syncproto.CodeMalformed, "the account request is not valid JSON")
+	req, ok := read[account.Request](a, w, r)
+	if !ok {
 		return
 	}
 	acc, err := do(req)

@@ -117,9 +117,15 @@ func (cc *cardCheck) recheck(device string, op syncproto.Op) error {
 	})
 }
 
+// refuseNoAnchors answers a card request on a server that cannot check
+// cards.
+func refuseNoAnchors(w http.ResponseWriter) {
+	writeRefusal(w, http.StatusServiceUnavailable, syncproto.CodeCardUnavailable, "this server has no JPKI trust anchors configured (-jpki-roots)")
+}
+
 func (cc *cardCheck) nonce(w http.ResponseWriter, r *http.Request) {
 	if cc.v == nil {
-		writeRefusal(w, http.StatusServiceUnavailable, syncproto.CodeCardUnavailable, "this server has no JPKI trust anchors configured (-jpki-roots)")
+		refuseNoAnchors(w)
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
@@ -129,7 +135,7 @@ func (cc *cardCheck) nonce(w http.ResponseWriter, r *http.Request) {
 
 func (cc *cardCheck) verify(w http.ResponseWriter, r *http.Request) {
 	if cc.v == nil {
-		writeRefusal(w, http.StatusServiceUnavailable, syncproto.CodeCardUnavailable, "this server has no JPKI trust anchors configured (-jpki-roots)")
+		refuseNoAnchors(w)
 		return
 	}
 	var p syncproto.CardProof

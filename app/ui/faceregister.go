@@ -144,7 +144,7 @@ func (p *faceRegisterPage) facilities() []facility.Facility {
 	if p.st == nil {
 		return nil
 	}
-	return p.st.FacilitiesOf(facility.Hospital, facility.PlayPark, facility.Shelter)
+	return p.st.FacilitiesOf(facility.RecognisingFaces...)
 }
 
 func (p *faceRegisterPage) Render() app.UI {

@@ -239,22 +239,34 @@ func existing(tx *oplog.Tx, p proven) (string, error) {
 // nonce used once, the signature by the account's device key. It returns
 // the request's body.
 func (g *Registry) Authenticate(path string, s account.Signed) (account.Account, []byte, error) {
-	if err := g.Nonces.Use(s.Nonce); err != nil {
-		return account.Account{}, nil, err
-	}
 	var r resident
 	err := g.Log.View(func(tx *oplog.Tx) error {
 		var err error
 		r, err = get(tx, s.Signer)
 		return err
 	})
-	if errors.Is(err, oplog.ErrNotFound) || err == nil && (len(r.Key) != ed25519.PublicKeySize || !ed25519.Verify(r.Key, account.Message(path, s.Nonce, s.Body), s.Sig)) {
+	if errors.Is(err, oplog.ErrNotFound) {
 		return account.Account{}, nil, ErrSigned
 	}
 	if err != nil {
 		return account.Account{}, nil, err
 	}
+	if err := g.CheckSigned(path, s, r.Key); err != nil {
+		return account.Account{}, nil, err
+	}
 	return r.account(), s.Body, nil
+}
+
+// CheckSigned checks a signed request to path made with key (an
+// account's, or a desk device's): its nonce used once, its signature.
+func (g *Registry) CheckSigned(path string, s account.Signed, key ed25519.PublicKey) error {
+	if err := g.Nonces.Use(s.Nonce); err != nil {
+		return err
+	}
+	if len(key) != ed25519.PublicKeySize || !ed25519.Verify(key, account.Message(path, s.Nonce, s.Body), s.Sig) {
+		return ErrSigned
+	}
+	return nil
 }
 
 // AddMember records a family member of guardian, with the four facts the
