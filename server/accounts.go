@@ -36,8 +36,10 @@ type accounts struct {
 	// lookup finds an enrolled device (devices.Registry.Lookup): a city
 	// desk's requests are signed with its device key.
 	lookup func(id string) (ed25519.PublicKey, scope.Device, error)
-	audit  *audit.Log
-	logger *slog.Logger
+	// passKey signs QR passes (passKey()).
+	passKey ed25519.PrivateKey
+	audit   *audit.Log
+	logger  *slog.Logger
 }
 
 func (a *accounts) open(w http.ResponseWriter, r *http.Request) {

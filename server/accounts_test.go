@@ -12,6 +12,7 @@ import (
 	"smartpass.city/smartpass/app/card"
 	"smartpass.city/smartpass/app/card/cardtest"
 	"smartpass.city/smartpass/app/card/sim"
+	"smartpass.city/smartpass/app/pass"
 	"smartpass.city/smartpass/app/template"
 	"smartpass.city/smartpass/server/serverproc"
 	"smartpass.city/smartpass/syncproto"
@@ -149,6 +150,19 @@ func TestAccounts(t *testing.T) {
 	if put != 1 || del != 1 {
 		t.Errorf("%d template ops and %d removals on the server, want 1 and 1", put, del)
 	}
+	// A QR pass for her verifies with the key the server published on
+	// the public feed; none is issued for somebody outside the household.
+	var qr account.Pass
+	if err := asHolder(a.ID, account.PassPath, account.Person{Resident: m.ID}, &qr); err != nil {
+		t.Fatalf("her pass: %v", err)
+	}
+	if p, err := verifyPass(t, srv, qr.Text); err != nil || p.Resident != m.ID || !p.Expires().Equal(qr.Expires) {
+		t.Fatalf("her pass verifies as %+v, %v; want her, expiring %s", p, err, qr.Expires)
+	}
+	herPass := qr.Text
+	if err := asHolder(a.ID, account.PassPath, account.Person{Resident: "R-999999"}, &qr); code(err) != account.CodeNotYours {
+		t.Fatalf("a pass for somebody else: %v, want %s", err, account.CodeNotYours)
+	}
 	if err := asHolder(a.ID, account.FaceDeletePath, account.Person{Resident: "R-999999"}, &none); code(err) != account.CodeNotYours {
 		t.Fatalf("delete somebody else's face: %v, want %s", err, account.CodeNotYours)
 	}
@@ -213,4 +227,40 @@ func TestAccounts(t *testing.T) {
 	if n := auditEntries(t, data); n < 13 {
 		t.Errorf("the audit log holds %d entries, want at least the 13 attempts", n)
 	}
+
+	// A restart keeps the pass key: passes issued before still verify,
+	// and the key is not published again.
+	srv = startServer(t, addr, append([]string{"-data", data, "-dev", "-demo"}, jpkiFlags(t, pki)...)...)
+	srv.WaitHealthy(t)
+	if _, err := verifyPass(t, srv, herPass); err != nil {
+		t.Fatalf("a pass issued before the restart: %v", err)
+	}
+	published := 0
+	for _, op := range srv.Ops(t) {
+		if op.Kind == pass.OpKeys {
+			published++
+		}
+	}
+	if published != 1 {
+		t.Fatalf("the pass key published %d times, want once", published)
+	}
+}
+
+// verifyPass checks a QR pass's text as a terminal does, with the pass
+// keys the server published last.
+func verifyPass(t *testing.T, srv *serverproc.Proc, text string) (pass.Pass, error) {
+	t.Helper()
+	var keys pass.Keys
+	for _, op := range srv.Ops(t) {
+		if op.Kind == pass.OpKeys {
+			if err := json.Unmarshal(op.Body, &keys); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	s, err := pass.Parse(text)
+	if err != nil {
+		return pass.Pass{}, err
+	}
+	return s.Verify(keys, time.Now())
 }

@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
@@ -51,11 +49,9 @@ func newCardCheck(ctx context.Context, log *oplog.Log, anchors *jpki.Anchors, a 
 	return cc, publishAnchors(ctx, log, *anchors, logger)
 }
 
-// Private record kinds of the card check.
-const (
-	recAnchors = "jpki.anchors"    // id "published": the hash of the anchors last published
-	recNonce   = "jpki.card-nonce" // by a terminal's nonce: the op that used it
-)
+// recNonce is the private record kind, by a terminal's nonce, of the op
+// that used it.
+const recNonce = "jpki.card-nonce"
 
 // publishAnchors writes anchors as the server's next op on the public
 // feed, unless they are what it published last.
@@ -68,19 +64,8 @@ func publishAnchors(ctx context.Context, log *oplog.Log, anchors jpki.Anchors, l
 		logger.Warn("JPKI anchors and revocation lists are too large to send to terminals: they cannot check cards while offline", "bytes", len(body), "max", syncproto.MaxOpBody)
 		return nil
 	}
-	sum := sha256.Sum256(body)
-	var same bool
-	if err := log.View(func(tx *oplog.Tx) error {
-		v, err := tx.Get(recAnchors, "published")
-		same = err == nil && bytes.Equal(v, sum[:])
-		return nil
-	}); err != nil || same {
-		return err
-	}
-	if err := facilities.Append(ctx, log, syncproto.Op{Kind: jpki.OpAnchors, Body: body}); err != nil {
-		return fmt.Errorf("publish JPKI anchors: %w", err)
-	}
-	return log.Update(func(tx *oplog.Tx) error { return tx.Put(recAnchors, "published", sum[:]) })
+	_, err = facilities.Publish(ctx, log, jpki.OpAnchors, body)
+	return err
 }
 
 // recheck is the hub's Verify: a card a terminal accepted offline is

@@ -205,7 +205,11 @@ func run(ctx context.Context, c config, logger *slog.Logger) error {
 	mux.Handle("POST "+syncproto.RegisterPath, newRegistrar(reg, auditLog, logger))
 	mux.HandleFunc("POST "+syncproto.CardNoncePath, cards.nonce)
 	mux.HandleFunc("POST "+syncproto.CardVerifyPath, cards.verify)
-	accts := &accounts{log: log, facilities: fac, lookup: reg.Lookup, audit: auditLog, logger: logger}
+	pk, err := passKey(ctx, log)
+	if err != nil {
+		return err
+	}
+	accts := &accounts{log: log, facilities: fac, lookup: reg.Lookup, passKey: pk, audit: auditLog, logger: logger}
 	if cards.v != nil {
 		accts.reg = &residents.Registry{Log: log, Verifier: cards.v, Nonces: &cards.nonces}
 	}
@@ -218,6 +222,7 @@ func run(ctx context.Context, c config, logger *slog.Logger) error {
 	mux.HandleFunc("POST "+account.DeletePath, accts.remove)
 	mux.HandleFunc("POST "+account.HistoryPath, accts.history)
 	mux.HandleFunc("POST "+account.ConsentPath, accts.consent)
+	mux.HandleFunc("POST "+account.PassPath, accts.pass)
 	mux.HandleFunc("POST "+account.DeskPath, accts.desk)
 	mux.HandleFunc("GET "+account.FacilitiesPath, accts.facilityList)
 	if usb != nil {

@@ -104,9 +104,9 @@ func testOps(from, to uint64) []syncproto.Op {
 	return ops
 }
 
-// demoHead is the log's head after the demo facilities are seeded and the
-// demo JPKI's anchors published.
-var demoHead = uint64(len(facility.Demo()) + 1)
+// demoHead is the log's head after the demo facilities are seeded, the
+// demo JPKI's anchors published and the QR pass key.
+var demoHead = uint64(len(facility.Demo()) + 2)
 
 // An acknowledged op survives SIGKILL right after the ack: the log writes
 // with SyncWrites, and acks only after the commit.
@@ -134,7 +134,7 @@ func TestAckedOpSurvivesSIGKILL(t *testing.T) {
 	p := startServer(t, addr, "-data", data, "-dev")
 	p.WaitHealthy(t)
 	if got := len(p.Ops(t)); got != int(demoHead)+30 {
-		t.Fatalf("pulled %d ops after kills, want the %d facilities and 30 check-ins", got, demoHead)
+		t.Fatalf("pulled %d ops after kills, want the %d server ops and 30 check-ins", got, demoHead)
 	}
 }
 

@@ -237,6 +237,10 @@ func (a accounts) DeleteFace(ctx context.Context, resident string) error {
 	return err
 }
 
+func (a accounts) Pass(ctx context.Context, resident string) (account.Pass, error) {
+	return signedPost[account.Pass](ctx, a, account.PassPath, account.Person{Resident: resident})
+}
+
 func (a accounts) DeleteAccount(ctx context.Context) error {
 	if _, err := signedPost[struct{}](ctx, a, account.DeletePath, struct{}{}); err != nil {
 		return err

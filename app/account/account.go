@@ -43,11 +43,21 @@ const (
 	// ConsentPath grants or withdraws a consent for a purpose (a Signed
 	// Consent).
 	ConsentPath = "/accounts/consent"
+	// PassPath issues a signed QR pass (a Signed Person; answers a
+	// Pass), the fallback when a face is not recognised.
+	PassPath = "/accounts/pass"
 	// DeskPath registers, at a staffed city desk, a resident whose card
 	// has no signature certificate (a Signed Supervised, by the desk's
 	// device).
 	DeskPath = "/desk/residents"
 )
+
+// Pass is a QR pass as the phone shows it: the text to draw and when it
+// stops being valid (package pass).
+type Pass struct {
+	Text    string    `json:"text"`
+	Expires time.Time `json:"expires"`
+}
 
 // Supervised is a resident registered at a city desk: the four facts
 // read from their card's card-info application with their PIN, and the

@@ -13,6 +13,7 @@ package identify
 import (
 	"errors"
 	"fmt"
+	"slices"
 )
 
 // OpIdentified records one identification; its body is an Identification.
@@ -28,6 +29,18 @@ const (
 	// (children's faces change); they must register it again. The screen
 	// says so without saying who; the record names them, for the audit.
 	Expired = "expired"
+	// Used: a QR pass this terminal admitted already (a pass is for
+	// one visit); Invalid: a QR pass that is out of date or not signed
+	// by the city. Both only with MethodQR.
+	Used    = "used"
+	Invalid = "invalid"
+)
+
+// Methods of identification.
+const (
+	MethodFace = "face"
+	// MethodQR: a signed QR pass shown on the resident's phone.
+	MethodQR = "qr"
 )
 
 // Identification is the body of an OpIdentified op.
@@ -35,10 +48,19 @@ type Identification struct {
 	Facility string `json:"facility"`
 	// Resident is set only when Outcome is Accepted.
 	Resident string `json:"resident,omitempty"`
-	Method   string `json:"method"` // "face"
+	Method   string `json:"method"` // MethodFace or MethodQR
 	Outcome  string `json:"outcome"`
+	// Pass names the QR pass admitted (pass.Pass.ID), so the terminal
+	// admits it once, even after a reload.
+	Pass string `json:"pass,omitempty"`
 	// Score is the best match's cosine, for tuning the threshold.
 	Score float32 `json:"score,omitempty"`
+}
+
+// outcomes lists the outcomes each method can have.
+var outcomes = map[string][]string{
+	MethodFace: {Accepted, Unknown, Ambiguous, Flat, Expired},
+	MethodQR:   {Accepted, Unknown, Used, Invalid},
 }
 
 // ErrInvalid is wrapped by Validate.
@@ -49,10 +71,14 @@ func (i Identification) Validate() error {
 	switch {
 	case i.Facility == "":
 		return fmt.Errorf("%w: no facility", ErrInvalid)
-	case i.Method != "face":
+	case i.Method != MethodFace && i.Method != MethodQR:
 		return fmt.Errorf("%w: method %q", ErrInvalid, i.Method)
-	case i.Outcome != Accepted && i.Outcome != Unknown && i.Outcome != Ambiguous && i.Outcome != Flat && i.Outcome != Expired:
-		return fmt.Errorf("%w: outcome %q", ErrInvalid, i.Outcome)
+	case !slices.Contains(outcomes[i.Method], i.Outcome):
+		return fmt.Errorf("%w: outcome %q by %s", ErrInvalid, i.Outcome, i.Method)
+	case (i.Pass != "") != (i.Method == MethodQR && i.Outcome == Accepted):
+		return fmt.Errorf("%w: a pass is named exactly when one is admitted", ErrInvalid)
+	case len(i.Pass) > 32:
+		return fmt.Errorf("%w: pass id of %d bytes", ErrInvalid, len(i.Pass))
 	case (i.Outcome == Accepted || i.Outcome == Expired) != (i.Resident != ""):
 		return fmt.Errorf("%w: a resident is named exactly when accepted or expired", ErrInvalid)
 	case len(i.Resident) > 64:

@@ -21,6 +21,13 @@ func TestValidate(t *testing.T) {
 		{"unknown naming a resident", Identification{Facility: "p", Resident: "R-1", Method: "face", Outcome: Unknown}, false},
 		{"other method", Identification{Facility: "p", Method: "iris", Outcome: Unknown}, false},
 		{"other outcome", Identification{Facility: "p", Method: "face", Outcome: "maybe"}, false},
+		{"pass admitted", Identification{Facility: "p", Resident: "R-1", Method: MethodQR, Outcome: Accepted, Pass: "0011223344556677"}, true},
+		{"pass admitted unnamed", Identification{Facility: "p", Resident: "R-1", Method: MethodQR, Outcome: Accepted}, false},
+		{"pass used again", Identification{Facility: "p", Method: MethodQR, Outcome: Used}, true},
+		{"pass forged", Identification{Facility: "p", Method: MethodQR, Outcome: Invalid}, true},
+		{"pass refused naming it", Identification{Facility: "p", Method: MethodQR, Outcome: Used, Pass: "0011223344556677"}, false},
+		{"face cannot be used", Identification{Facility: "p", Method: MethodFace, Outcome: Used}, false},
+		{"a pass cannot be flat", Identification{Facility: "p", Method: MethodQR, Outcome: Flat}, false},
 	}
 	for _, c := range cases {
 		err := c.i.Validate()

@@ -23,6 +23,7 @@ import (
 	"smartpass.city/smartpass/app/facility"
 	"smartpass.city/smartpass/app/identify"
 	"smartpass.city/smartpass/app/jpki"
+	"smartpass.city/smartpass/app/pass"
 	"smartpass.city/smartpass/app/shelter"
 	"smartpass.city/smartpass/app/template"
 	"smartpass.city/smartpass/syncproto"
@@ -181,7 +182,7 @@ func (d Device) Reject(op syncproto.Op, reason error) syncproto.Op {
 // this build does not know belongs to FeedAll only.
 func Feeds(op syncproto.Op) []string {
 	switch op.Kind {
-	case facility.OpUpsert, jpki.OpAnchors:
+	case facility.OpUpsert, jpki.OpAnchors, pass.OpKeys:
 		return []string{FeedPublic}
 	case template.OpPut, template.OpDelete:
 		var t struct{ Facilities []string }

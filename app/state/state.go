@@ -13,7 +13,9 @@ import (
 
 	"smartpass.city/smartpass/app/facility"
 	"smartpass.city/smartpass/app/hlc"
+	"smartpass.city/smartpass/app/identify"
 	"smartpass.city/smartpass/app/jpki"
+	"smartpass.city/smartpass/app/pass"
 	"smartpass.city/smartpass/app/scope"
 	"smartpass.city/smartpass/app/shelter"
 	"smartpass.city/smartpass/app/template"
@@ -30,6 +32,12 @@ type State struct {
 	// Anchors are the JPKI trust anchors and revocation lists the server
 	// published last, for checking cards offline (nil: none yet).
 	Anchors *jpki.Anchors
+	// PassKeys are the keys QR passes are signed with, as the server
+	// published them last (empty: none yet).
+	PassKeys pass.Keys
+	// PassesUsed holds the passes this device admitted (pass.Pass.ID):
+	// a pass is admitted once.
+	PassesUsed map[string]bool
 	// Rejected lists ops that could not be applied, with the reason, so
 	// staff see them instead of losing them silently.
 	Rejected []Rejected
@@ -61,6 +69,7 @@ func Fold(ops []syncproto.Op) *State {
 		Facilities: make(map[string]facility.Facility),
 		Evacuees:   make(map[string]shelter.Evacuee),
 		Templates:  make(map[string]template.Template),
+		PassesUsed: make(map[string]bool),
 		edits:      make(map[string]map[string][]edit),
 	}
 	for _, op := range sorted {
@@ -133,6 +142,20 @@ func (s *State) apply(op syncproto.Op) error {
 			return err
 		}
 		s.Anchors = &a
+	case pass.OpKeys:
+		k, err := body[pass.Keys](op)
+		if err != nil {
+			return err
+		}
+		s.PassKeys = k
+	case identify.OpIdentified:
+		i, err := body[identify.Identification](op)
+		if err != nil {
+			return err
+		}
+		if i.Pass != "" && i.Outcome == identify.Accepted {
+			s.PassesUsed[i.Pass] = true
+		}
 	case scope.OpRejected:
 		// The server refused the op its device recorded: show it as
 		// refused, with the original kind and body, never apply it.

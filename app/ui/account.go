@@ -1,7 +1,10 @@
 package ui
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
+	"image/png"
 	"net/url"
 	"strings"
 	"time"
@@ -11,6 +14,7 @@ import (
 	"smartpass.city/smartpass/app/account"
 	"smartpass.city/smartpass/app/card"
 	"smartpass.city/smartpass/app/facility"
+	"smartpass.city/smartpass/app/qrcode"
 	"smartpass.city/smartpass/app/route"
 	"smartpass.city/smartpass/app/template"
 )
@@ -41,6 +45,9 @@ type Accounts interface {
 	History(ctx context.Context) ([]account.Visit, error)
 	// Facilities lists the facilities that recognise faces.
 	Facilities(ctx context.Context) ([]facility.Facility, error)
+	// Pass asks the server for a QR pass for the holder or a family
+	// member.
+	Pass(ctx context.Context, resident string) (account.Pass, error)
 }
 
 // openAccount has the card sign the server's nonce bound to this
@@ -182,7 +189,10 @@ func (p *cardPage) personActions(a account.Account) app.UI {
 				Href(route.AccountFace+"?r="+url.QueryEscape(id)).Text(p.tr("family.face")),
 			app.Button().Class("secondary face-delete").Attr("data-id", id).Disabled(p.busy).Text(p.tr("family.face.delete")).
 				OnClick(func(ctx app.Context, e app.Event) { p.deleteFace(id) }, app.EventScope(id)),
+			app.Button().Class("secondary pass-show").Attr("data-id", id).Disabled(p.busy).Text(p.tr("pass.show")).
+				OnClick(func(ctx app.Context, e app.Event) { p.showPass(id) }, app.EventScope(id)),
 		),
+		app.If(p.pass != nil && p.pass.resident == id, func() app.UI { return p.passView() }),
 		app.If(p.faceDeleted == id, func() app.UI {
 			return app.P().Class("notice ok face-deleted").Attr("role", "status").Text(p.tr("family.face.deleted"))
 		}),
@@ -224,6 +234,49 @@ func (p *cardPage) setConsent(c account.Consent) {
 func (p *cardPage) deleteFace(id string) {
 	p.faceDeleted = ""
 	p.act("delete face", func() error { return p.accounts.DeleteFace(p.page, id) }, func() { p.faceDeleted = id })
+}
+
+// shownPass is a QR pass on the phone's screen.
+type shownPass struct {
+	resident string
+	account.Pass
+	png string // the QR code, as a data URL
+}
+
+// passQRSize is the QR code's side in pixels: large enough for a
+// terminal's camera at arm's length, and for the phone's screen.
+const passQRSize = 360
+
+// showPass asks for a QR pass for the person and draws it.
+func (p *cardPage) showPass(id string) {
+	var shown shownPass
+	p.act("pass", func() error {
+		ps, err := p.accounts.Pass(p.page, id)
+		if err != nil {
+			return err
+		}
+		img, err := qrcode.Encode(ps.Text, passQRSize)
+		if err != nil {
+			return err
+		}
+		var buf bytes.Buffer
+		if err := png.Encode(&buf, img); err != nil {
+			return err
+		}
+		shown = shownPass{resident: id, Pass: ps, png: "data:image/png;base64," + base64.StdEncoding.EncodeToString(buf.Bytes())}
+		return nil
+	}, func() { p.pass = &shown })
+}
+
+// passView is the QR pass to show at the facility, with until when it
+// is valid.
+func (p *cardPage) passView() app.UI {
+	return app.Div().ID("pass").Class("notice pass").Attr("data-id", p.pass.resident).Attr("data-text", p.pass.Text).Body(
+		app.Img().ID("pass-qr").Class("pass-qr").Src(p.pass.png).Alt(p.tr("pass.alt")),
+		app.P().Text(p.tr("pass.lead", p.pass.Expires.Local().Format("15:04"))),
+		app.Button().ID("pass-close").Class("secondary").Text(p.tr("pass.close")).
+			OnClick(func(ctx app.Context, e app.Event) { p.pass = nil }),
+	)
 }
 
 // act runs one request of the account's holder off the UI goroutine,

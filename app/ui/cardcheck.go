@@ -77,6 +77,7 @@ type cardPage struct {
 	holder    string
 	household *account.Household
 	visits    []account.Visit
+	pass      *shownPass // the QR pass on screen
 	family    bool
 	ci        *card.CardInfo
 	member    *card.Facts // read from the member's card, to confirm

@@ -7,6 +7,7 @@ import (
 	"image"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
@@ -15,6 +16,7 @@ import (
 	"smartpass.city/smartpass/app/face/embed"
 	"smartpass.city/smartpass/app/face/gallery"
 	"smartpass.city/smartpass/app/face/model"
+	"smartpass.city/smartpass/app/qrcode"
 )
 
 // Faces is the tablet's camera and model download as the face screens use
@@ -213,6 +215,10 @@ type scanner struct {
 	camErr  error
 	stop    context.CancelFunc
 	overlay bool
+	// qr, while set, has frames read for a QR code instead of a face,
+	// each found handed to onQR (set before start) on the UI goroutine.
+	qr   atomic.Bool
+	onQR func(text string)
 }
 
 // start opens the camera and loops until the page goes away, calling
@@ -232,17 +238,27 @@ func (s *scanner) start(l *live, f Faces, opt face.Options, seen func(r face.Res
 		defer frames.Close()
 		var buf *image.RGBA
 		for ctx.Err() == nil {
-			var r face.Result
 			buf, err = frames.Frame(buf)
-			if err == nil {
-				r, err = engine.process(buf, opt)
-			}
 			frame := buf
-			l.page.Dispatch(func(app.Context) {
-				s.frame, s.lastErr = frame, err
-				s.last = &r
-				seen(r, err)
-			})
+			if err == nil && s.qr.Load() {
+				text, qerr := qrcode.Decode(frame)
+				l.page.Dispatch(func(app.Context) {
+					s.frame = frame
+					if qerr == nil && s.qr.Load() {
+						s.onQR(text)
+					}
+				})
+			} else {
+				var r face.Result
+				if err == nil {
+					r, err = engine.process(frame, opt)
+				}
+				l.page.Dispatch(func(app.Context) {
+					s.frame, s.lastErr = frame, err
+					s.last = &r
+					seen(r, err)
+				})
+			}
 			select {
 			case <-ctx.Done():
 			case <-time.After(scanInterval):

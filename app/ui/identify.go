@@ -13,6 +13,7 @@ import (
 	"smartpass.city/smartpass/app/face/gallery"
 	"smartpass.city/smartpass/app/face/liveness"
 	"smartpass.city/smartpass/app/identify"
+	"smartpass.city/smartpass/app/pass"
 	"smartpass.city/smartpass/app/scope"
 	"smartpass.city/smartpass/app/state"
 	"smartpass.city/smartpass/app/template"
@@ -47,6 +48,11 @@ type identifyPage struct {
 
 	check *liveness.Check // the head turn under way, at reception
 	want  liveness.Direction
+
+	// qr is set while the screen reads a QR pass instead of a face
+	// (staff or the person tapped it); key is the text of the outcome.
+	qr  bool
+	key string
 }
 
 // turnRoles are the roles whose terminals ask for a head turn before a
@@ -74,6 +80,7 @@ func (p *identifyPage) OnMount(ctx app.Context) {
 	if !p.allowed() {
 		return
 	}
+	p.scan.onQR = p.checkPass
 	engine.load(&p.live, p.faces, func() {
 		p.scan.start(&p.live, p.faces, face.Options{Limits: face.DefaultLimits}, p.seen)
 	})
@@ -148,19 +155,74 @@ func (p *identifyPage) seen(r face.Result, err error) {
 	default:
 		p.outcome = identify.Unknown
 	}
-	p.until = time.Now().Add(holdResult)
+	p.until, p.key = time.Now().Add(holdResult), ""
 	var score float32
 	if len(p.top) > 0 {
 		score = p.top[0].Score
 	}
-	p.record(p.outcome, p.resident, score)
+	p.record(identify.Identification{Resident: p.resident, Method: identify.MethodFace, Outcome: p.outcome, Score: score})
+}
+
+// passCheck is the judgement of a QR code shown to a terminal.
+type passCheck struct {
+	identify.Identification
+	key string // the text to show
+}
+
+// checkPassText judges the text of a QR code at facility: a pass signed
+// with a key the server published, valid now, not admitted here before,
+// for a resident who consented to this facility (their template is in
+// its scope). It says why not in words that do not reveal who.
+func checkPassText(st *state.State, facility, role, text string, now time.Time) passCheck {
+	c := passCheck{Identification: identify.Identification{Facility: facility, Method: identify.MethodQR, Outcome: identify.Invalid}, key: "pass.id.invalid"}
+	s, err := pass.Parse(text)
+	var ps pass.Pass
+	if err == nil {
+		ps, err = s.Verify(st.PassKeys, now)
+	}
+	switch {
+	case errors.Is(err, pass.ErrExpired), errors.Is(err, pass.ErrNotYet):
+		c.key = "pass.id.expired"
+	case err != nil:
+	case st.PassesUsed[ps.ID()]:
+		c.Outcome, c.key = identify.Used, "pass.id.used"
+	case !slices.Contains(st.Templates[ps.Resident].Facilities, facility):
+		c.Outcome, c.key = identify.Unknown, "face.id.unknown"
+	default:
+		c.Outcome, c.key = identify.Accepted, "face.id.ok."+role
+		c.Resident, c.Pass = ps.Resident, ps.ID()
+	}
+	return c
+}
+
+// checkPass admits (or not) the pass the camera found, then goes back
+// to faces: the QR code is one person's fallback.
+func (p *identifyPage) checkPass(text string) {
+	if p.st == nil {
+		return
+	}
+	c := checkPassText(p.st, p.enr.Facility, p.enr.Role, text, time.Now())
+	p.setQR(false)
+	p.outcome, p.resident, p.key = c.Outcome, c.Resident, c.key
+	p.until = time.Now().Add(holdResult)
+	p.record(c.Identification)
+}
+
+// setQR switches the screen between reading faces and reading a pass.
+func (p *identifyPage) setQR(on bool) {
+	p.qr = on
+	p.scan.qr.Store(on)
+	p.check, p.want = nil, 0
+	if on {
+		p.outcome, p.until = "", time.Time{}
+	}
 }
 
 // record keeps the identification in the device's log, to be synced and
 // audited; a failure to store it is shown in the status bar's title and
 // does not hold up the person.
-func (p *identifyPage) record(outcome, resident string, score float32) {
-	i := identify.Identification{Facility: p.enr.Facility, Resident: resident, Method: "face", Outcome: outcome, Score: score}
+func (p *identifyPage) record(i identify.Identification) {
+	i.Facility = p.enr.Facility
 	p.later(func() func() {
 		_, err := p.sync.Record(p.page, identify.OpIdentified, i)
 		return func() {
@@ -182,8 +244,8 @@ func (p *identifyPage) turned(r face.Result) (probe []float32, done bool) {
 	switch {
 	case errors.Is(st.Err, liveness.ErrFlat):
 		p.check, p.want = nil, 0
-		p.outcome, p.until = identify.Flat, time.Now().Add(holdResult)
-		p.record(identify.Flat, "", 0)
+		p.outcome, p.until, p.key = identify.Flat, time.Now().Add(holdResult), ""
+		p.record(identify.Identification{Method: identify.MethodFace, Outcome: identify.Flat})
 		return nil, false
 	case st.Err != nil: // someone else stepped in, or too slow: start over
 		p.check, p.want = nil, 0
@@ -209,6 +271,8 @@ func (p *identifyPage) Render() app.UI {
 		guide = "face.g.camera"
 	case p.scan.last != nil && p.scan.lastErr != nil:
 		guide = guidance(p.scan.lastErr)
+	case p.qr:
+		guide = "pass.g.show"
 	case p.want == liveness.Left:
 		guide = "face.l.left"
 	case p.want == liveness.Right:
@@ -230,6 +294,10 @@ func (p *identifyPage) Render() app.UI {
 		app.If(p.skipped > 0, func() app.UI {
 			return app.P().Class("hint").Text(p.tr("face.id.skipped", p.skipped))
 		}),
+		app.Div().Class("actions").Body(
+			app.Button().ID("pass-scan").Type("button").Text(p.tr(map[bool]string{false: "pass.scan", true: "pass.scan.stop"}[p.qr])).
+				OnClick(func(ctx app.Context, e app.Event) { p.setQR(!p.qr) }),
+		),
 		app.Button().ID("face-overlay-toggle").Class("secondary small").Type("button").Text(p.tr("face.overlay")).
 			OnClick(func(ctx app.Context, e app.Event) { p.scan.overlay = !p.scan.overlay }),
 	)
@@ -248,6 +316,9 @@ func (p *identifyPage) outcomeView() app.UI {
 		key = "face.id.flat"
 	case identify.Expired:
 		key = "face.id.expired"
+	}
+	if p.key != "" { // a QR pass's outcome
+		key = p.key
 	}
 	out := app.Div().ID("identify-result").Class(class).Attr("role", "status").Attr("data-outcome", p.outcome).Body(
 		app.Strong().Text(p.tr(key)),

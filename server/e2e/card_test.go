@@ -14,6 +14,7 @@ import (
 
 	"smartpass.city/smartpass/app/jpki"
 	"smartpass.city/smartpass/app/scope"
+	"smartpass.city/smartpass/app/template"
 	"smartpass.city/smartpass/server/serverproc"
 )
 
@@ -202,7 +203,9 @@ func TestCardOffline(t *testing.T) {
 // simulated card's signature certificate: the password's tries shown
 // first, a wrong password costs one, the right one opens the account and
 // shows the four facts from the certificate. The same person again is
-// refused and offered recovery, which keeps the account number.
+// refused and offered recovery, which keeps the account number. On that
+// phone, whose camera shows a printed photo, the daughter's face is
+// refused as a photo and nothing is registered.
 func TestAccountOpening(t *testing.T) {
 	addr := serverproc.FreeAddr(t)
 	base := "http://" + addr
@@ -238,7 +241,7 @@ func TestAccountOpening(t *testing.T) {
 
 	// The same person on another device (a new phone, a new card
 	// session): refused, and offered recovery onto that device.
-	tab = browser(t)
+	tab = camera(t, printVideo(t))
 	open()
 	waitJS(t, tab, "5 tries", triesAre("5"), 30*time.Second)
 	enterPIN(t, tab, "DEMO2026")
@@ -284,6 +287,26 @@ func TestAccountOpening(t *testing.T) {
 	}
 	addDaughter()
 	waitJS(t, tab, "refused: registered already", `(document.querySelector("#card-error") || {}).textContent.includes("すでに登録されています")`, 30*time.Second)
+
+	// Her face, from a printed photo held up and turned: refused as a
+	// photo; saving anyway is refused and nothing reaches the server.
+	run(t, tab, "open her face registration", 30*time.Second,
+		chromedp.Navigate(base+"/account"),
+		chromedp.WaitVisible(chromedp.CSS(`#household .member .face-link`)),
+		chromedp.Click(chromedp.CSS(`#household .member .face-link`)),
+		chromedp.WaitVisible(chromedp.ID("resident-own")),
+	)
+	waitJS(t, tab, "the print recognised as flat", `document.querySelector("#face-guide")?.dataset.key === "face.l.flat"`, 120*time.Second)
+	run(t, tab, "try to register anyway", 30*time.Second,
+		chromedp.Click(chromedp.ID("fac-kaga-playpark")),
+		chromedp.Click(chromedp.ID("face-save")),
+	)
+	waitJS(t, tab, "the refusal", `(document.querySelector("#face-error") || {}).textContent?.includes("顔の確認がまだ終わっていません")`, 10*time.Second)
+	for _, op := range srv.Ops(t) {
+		if op.Kind == template.OpPut {
+			t.Fatalf("a template was stored: %+v", op)
+		}
+	}
 	time.Sleep(200 * time.Millisecond)
 	if strings.Contains(srv.Log(), "individual number was reached") {
 		t.Fatalf("the demo card saw its number touched:\n%s", srv.Log())

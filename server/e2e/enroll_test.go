@@ -2,15 +2,24 @@ package e2e
 
 import (
 	"bytes"
+	"context"
+	"encoding/base64"
 	"encoding/hex"
+	"image"
+	"image/color"
+	"image/draw"
+	"image/png"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 
+	"smartpass.city/smartpass/app/face/facetest"
 	"smartpass.city/smartpass/app/identify"
+	"smartpass.city/smartpass/app/qrcode"
 	"smartpass.city/smartpass/server/oplog"
 	"smartpass.city/smartpass/server/serverproc"
 )
@@ -81,6 +90,11 @@ func TestGuardianEnrollsChild(t *testing.T) {
 		t.Fatalf("the park terminal holds %d templates of hers, want 1", n)
 	}
 	run(t, phone, "back to the account", 30*time.Second, chromedp.Click(chromedp.ID("back-account")))
+	// Her face is not recognised one day: he shows her QR pass on his
+	// phone. A park terminal whose camera sees the phone's screen admits
+	// her once; the same pass again is refused as used.
+	passTerminal(t, srv, base, phone, daughter)
+
 	// He sees where she was recognised (the audit log's record of it).
 	waitJS(t, phone, "her visit to the park in the history", `(document.querySelector("#history") || {}).textContent?.includes("かがっこパーク")`, 30*time.Second)
 	// Her face is to be renewed in a year (a child's face changes).
@@ -179,3 +193,60 @@ const idbDump = `new Promise((resolve, reject) => {
 		resolve(out.join("\n"));
 	};
 })`
+
+// passTerminal shows the resident's QR pass on the phone, checks that
+// the drawn code reads back as the pass, and has a play-park terminal
+// whose camera sees that screen admit them by it, once.
+func passTerminal(t *testing.T, srv *serverproc.Proc, base string, phone context.Context, resident string) {
+	t.Helper()
+	run(t, phone, "show her QR pass", 30*time.Second,
+		chromedp.WaitVisible(chromedp.CSS(`.pass-show[data-id="`+resident+`"]`)),
+		chromedp.Click(chromedp.CSS(`.pass-show[data-id="`+resident+`"]`)),
+		chromedp.WaitVisible(chromedp.ID("pass-qr")),
+	)
+	text := get(t, phone, "the pass", eval[string](`document.querySelector("#pass").dataset.text`))
+	src := get(t, phone, "the QR code", eval[string](`document.querySelector("#pass-qr").src`))
+	raw, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(src, "data:image/png;base64,"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := png.Decode(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatalf("the QR code is not a PNG: %v", err)
+	}
+	if got, err := qrcode.Decode(img); err != nil || got != text {
+		t.Fatalf("the phone's QR code reads %q, %v; want the pass %q", got, err, text)
+	}
+	// The terminal's camera sees the phone's screen: the code on a grey
+	// scene, as held up at arm's length.
+	frame := image.NewRGBA(image.Rect(0, 0, 640, 480))
+	draw.Draw(frame, frame.Bounds(), image.NewUniform(color.Gray{Y: 0x70}), image.Point{}, draw.Src)
+	b := img.Bounds()
+	at := image.Pt((640-b.Dx())/2, (480-b.Dy())/2)
+	draw.Draw(frame, b.Add(at), img, b.Min, draw.Src)
+	video := filepath.Join(t.TempDir(), "pass.y4m")
+	if err := facetest.WriteY4M(video, []*image.RGBA{frame}, 15); err != nil {
+		t.Fatal(err)
+	}
+	term := camera(t, video)
+	setUp(t, term, base, "kaga-playpark", "playpark")
+	run(t, term, "open the face check", 30*time.Second, chromedp.Navigate(base+"/identify"))
+	waitJS(t, term, "templates synced", `document.querySelector("#gallery-size")?.dataset.count === "1"`, 60*time.Second)
+	waitJS(t, term, "the camera on", `!!document.querySelector("#camera-preview video")`, 60*time.Second)
+	run(t, term, "read a QR pass", 10*time.Second, chromedp.Click(chromedp.ID("pass-scan")))
+	start := time.Now()
+	if got := outcome(t, term); got != identify.Accepted {
+		t.Fatalf("the pass: outcome %q, want accepted", got)
+	}
+	t.Logf("QR pass admitted %s after the tap", time.Since(start).Round(time.Millisecond))
+	waitIdentifiedBy(t, srv, identify.Identification{Facility: "kaga-playpark", Method: identify.MethodQR, Outcome: identify.Accepted, Resident: resident})
+	waitJS(t, term, "the next person", `!document.querySelector("#identify-result")`, 30*time.Second)
+	run(t, term, "read the same pass again", 10*time.Second, chromedp.Click(chromedp.ID("pass-scan")))
+	if got := outcome(t, term); got != identify.Used {
+		t.Fatalf("the pass again: outcome %q, want used", got)
+	}
+	if text := get(t, term, "result text", eval[string](`document.querySelector("#identify-result").innerText`)); strings.Contains(text, resident) {
+		t.Fatalf("the refusal names her: %q", text)
+	}
+	run(t, phone, "close the pass", 10*time.Second, chromedp.Click(chromedp.ID("pass-close")))
+}

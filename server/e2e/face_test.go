@@ -161,6 +161,18 @@ func TestFaceRegisterThenIdentify(t *testing.T) {
 	}
 }
 
+// printVideo is a camera video of a printed photo held up and turned
+// left and right: Sheldon's frontal photo as a flat picture turned ±35°.
+func printVideo(t *testing.T) string {
+	t.Helper()
+	front := facetest.CameraFrame(facetest.Identity(t, "sheldon", "sheldon1.png"), 2)
+	video := filepath.Join(t.TempDir(), "print.y4m")
+	if err := facetest.WriteY4M(video, []*image.RGBA{front, facetest.Turned(front, 35), front, facetest.Turned(front, -35)}, 15); err != nil {
+		t.Fatal(err)
+	}
+	return video
+}
+
 // TestFaceRegisterRefusesAPrint: at the desk, a printed photo held up and
 // turned left and right (the video shows the frontal photo as a flat
 // picture turned ±35°) is recognised as flat, and nothing is registered.
@@ -169,12 +181,7 @@ func TestFaceRegisterRefusesAPrint(t *testing.T) {
 	base := "http://" + addr
 	srv := startServer(t, addr, t.TempDir())
 
-	front := facetest.CameraFrame(facetest.Identity(t, "sheldon", "sheldon1.png"), 2)
-	video := filepath.Join(t.TempDir(), "print.y4m")
-	if err := facetest.WriteY4M(video, []*image.RGBA{front, facetest.Turned(front, 35), front, facetest.Turned(front, -35)}, 15); err != nil {
-		t.Fatal(err)
-	}
-	desk := camera(t, video)
+	desk := camera(t, printVideo(t))
 	setUp(t, desk, base, "kaga-hq", "registrar")
 	run(t, desk, "open face registration", 30*time.Second, chromedp.Navigate(base+"/face/register"))
 	waitJS(t, desk, "the print recognised as flat", `document.querySelector("#face-guide")?.dataset.key === "face.l.flat"`, 120*time.Second)
@@ -235,17 +242,24 @@ func TestReceptionScreensPrints(t *testing.T) {
 // record every outcome, and it reaches the server with their next push.
 func waitIdentified(t *testing.T, srv *serverproc.Proc, facility, outcome, resident string) {
 	t.Helper()
+	waitIdentifiedBy(t, srv, identify.Identification{Facility: facility, Method: identify.MethodFace, Outcome: outcome, Resident: resident})
+}
+
+// waitIdentifiedBy waits until the server holds an identification like
+// want (its score aside).
+func waitIdentifiedBy(t *testing.T, srv *serverproc.Proc, want identify.Identification) {
+	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		for _, op := range srv.Ops(t) {
 			var i identify.Identification
 			if op.Kind == identify.OpIdentified && json.Unmarshal(op.Body, &i) == nil &&
-				i.Facility == facility && i.Outcome == outcome && i.Resident == resident {
+				i.Facility == want.Facility && i.Method == want.Method && i.Outcome == want.Outcome && i.Resident == want.Resident {
 				return
 			}
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("no identification %s %s %q on the server", facility, outcome, resident)
+			t.Fatalf("no identification %+v on the server", want)
 		}
 		time.Sleep(200 * time.Millisecond)
 	}

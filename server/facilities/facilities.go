@@ -6,7 +6,9 @@
 package facilities
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"sync"
@@ -49,6 +51,30 @@ func Append(ctx context.Context, log *oplog.Log, ops ...syncproto.Op) error {
 	}
 	return nil
 }
+
+// Publish writes body as the server's next op of kind, unless it is what
+// the server published last under that kind: a restart does not send
+// every device the same anchors or keys again. It reports whether it
+// wrote.
+func Publish(ctx context.Context, log *oplog.Log, kind string, body []byte) (bool, error) {
+	sum := sha256.Sum256(body)
+	var same bool
+	if err := log.View(func(tx *oplog.Tx) error {
+		v, err := tx.Get(recPublished, kind)
+		same = err == nil && bytes.Equal(v, sum[:])
+		return nil
+	}); err != nil || same {
+		return false, err
+	}
+	if err := Append(ctx, log, syncproto.Op{Kind: kind, Body: body}); err != nil {
+		return false, fmt.Errorf("facilities: publish %s: %w", kind, err)
+	}
+	return true, log.Update(func(tx *oplog.Tx) error { return tx.Put(recPublished, kind, sum[:]) })
+}
+
+// recPublished is the private record kind, by op kind, of the hash of
+// what Publish wrote last.
+const recPublished = "server.published"
 
 // Put writes fs into the log as the server's next ops.
 func Put(ctx context.Context, log *oplog.Log, fs ...facility.Facility) error {

@@ -1,0 +1,72 @@
+// Package qrcode draws QR codes and finds them in camera frames, in pure
+// Go so the phone that shows a pass and the terminal that reads it run
+// the same code in WebAssembly (Chromium on Linux has no BarcodeDetector).
+// It is a thin layer over gozxing, a port of ZXing: what it adds is the
+// project's choices (error correction, quiet zone) and errors that say
+// what went wrong.
+package qrcode
+
+import (
+	"errors"
+	"fmt"
+	"image"
+	"image/color"
+
+	"github.com/makiuchi-d/gozxing"
+	zxqr "github.com/makiuchi-d/gozxing/qrcode"
+	"github.com/makiuchi-d/gozxing/qrcode/decoder"
+)
+
+// ErrNotFound is returned by Decode when the image holds no readable QR
+// code: none in view, too blurred, or too small to read.
+var ErrNotFound = errors.New("qrcode: no readable QR code")
+
+// Encode draws text as a QR code of at least size pixels a side, black
+// on white with the standard four-module quiet zone. Error correction is
+// level M (15%): a phone screen's glare or a scratched print still reads,
+// and a pass stays small enough for an old phone's camera.
+func Encode(text string, size int) (*image.Gray, error) {
+	hints := map[gozxing.EncodeHintType]any{
+		gozxing.EncodeHintType_ERROR_CORRECTION: decoder.ErrorCorrectionLevel_M,
+		gozxing.EncodeHintType_MARGIN:           4,
+	}
+	m, err := zxqr.NewQRCodeWriter().Encode(text, gozxing.BarcodeFormat_QR_CODE, size, size, hints)
+	if err != nil {
+		return nil, fmt.Errorf("qrcode: encode %d characters: %w", len(text), err)
+	}
+	w, h := m.GetWidth(), m.GetHeight()
+	img := image.NewGray(image.Rect(0, 0, w, h))
+	for y := range h {
+		for x := range w {
+			if !m.Get(x, y) {
+				img.SetGray(x, y, color.Gray{Y: 0xff})
+			}
+		}
+	}
+	return img, nil
+}
+
+// Decode returns the text of the QR code in img, or ErrNotFound. Camera
+// frames are outside bytes: a decoder failure of any kind, even a panic
+// deep in the port on a malformed symbol, is ErrNotFound, never a crash
+// of the terminal.
+func Decode(img image.Image) (text string, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			text, err = "", fmt.Errorf("%w: decoder failed: %v", ErrNotFound, r)
+		}
+	}()
+	if b := img.Bounds(); b.Dx() < 21 || b.Dy() < 21 {
+		return "", fmt.Errorf("%w: image of %dx%d", ErrNotFound, b.Dx(), b.Dy())
+	}
+	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
+	if err != nil {
+		return "", fmt.Errorf("%w: %v", ErrNotFound, err)
+	}
+	hints := map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_TRY_HARDER: true}
+	res, err := zxqr.NewQRCodeReader().Decode(bmp, hints)
+	if err != nil {
+		return "", fmt.Errorf("%w: %v", ErrNotFound, err)
+	}
+	return res.GetText(), nil
+}
