@@ -134,6 +134,37 @@ func idbUnsent(t *testing.T, ctx context.Context) (recorded, unsent int) {
 	return v[0], v[0] - v[1]
 }
 
+// readOps is a script defining readOps(): a promise of every op in the
+// PWA's IndexedDB, decrypted as the app does (wasm/idb): unwrap the data
+// key with the stored non-extractable key, then open each record with
+// its [device, seq] as additional data. Records the app kept as plain
+// JSON are read as they are.
+const readOps = `
+async function readOps() {
+	const req = (q) => new Promise((res, rej) => { q.onsuccess = () => res(q.result); q.onerror = () => rej(q.error); });
+	const db = await req(indexedDB.open("smartpass"));
+	const tx = db.transaction(["ops", "keys"]);
+	const [vals, keys, wrapped] = await Promise.all([
+		req(tx.objectStore("ops").getAll()), req(tx.objectStore("ops").getAllKeys()), req(tx.objectStore("keys").get("records"))]);
+	db.close();
+	if (!wrapped) return vals.map(v => JSON.parse(v));
+	const raw = await crypto.subtle.decrypt({name: "AES-GCM", iv: wrapped.iv}, wrapped.kek, wrapped.wrapped);
+	const key = await crypto.subtle.importKey("raw", raw, "AES-GCM", false, ["decrypt"]);
+	const out = [];
+	for (let i = 0; i < vals.length; i++) {
+		const v = vals[i];
+		if (typeof v === "string") { out.push(JSON.parse(v)); continue; }
+		const dev = new TextEncoder().encode(keys[i][0]);
+		const aad = new Uint8Array(dev.length + 9);
+		aad.set(dev);
+		new DataView(aad.buffer).setBigUint64(dev.length + 1, BigInt(keys[i][1]));
+		const plain = await crypto.subtle.decrypt({name: "AES-GCM", iv: v.slice(0, 12), additionalData: aad}, key, v.slice(12));
+		out.push(JSON.parse(new TextDecoder().decode(plain)));
+	}
+	return out;
+}
+`
+
 // enrollTablet sets the browser's tablet up on the setup screen with code,
 // typed as a person would.
 func enrollTablet(t *testing.T, ctx context.Context, base, code string) {

@@ -125,10 +125,13 @@ func TestGuardianEnrollsChild(t *testing.T) {
 	srv.Stop(t)
 	places := []struct{ name, text, anchor string }{
 		{"server log", srv.Log(), "smartpass server listening"},
-		{"server store", storeText(t, data), "account.open"},
+		{"server store", storeText(t, data), father},
+		// The terminals' anchors are in their sealed op records, so they
+		// show the records were read decrypted. (The phone holds its
+		// account number and keys, and no ops.)
 		{"phone IndexedDB", phoneHeld, father},
-		{"park terminal IndexedDB", get(t, park, "dump IndexedDB", eval[string](idbDump)), "kaga-playpark"},
-		{"hospital terminal IndexedDB", get(t, hospital, "dump IndexedDB", eval[string](idbDump)), "kaga-medical"},
+		{"park terminal IndexedDB", get(t, park, "dump IndexedDB", eval[string](idbDump)), daughter},
+		{"hospital terminal IndexedDB", get(t, hospital, "dump IndexedDB", eval[string](idbDump)), `"kind":"face.identified"`},
 	}
 	for _, p := range places {
 		if !strings.Contains(p.text, p.anchor) {
@@ -171,8 +174,9 @@ func storeText(t *testing.T, data string) string {
 }
 
 // idbDump is a script that returns every record of the PWA's IndexedDB
-// as text, bytes as Latin-1, so any ASCII or UTF-8 in them can be found.
-const idbDump = `new Promise((resolve, reject) => {
+// as text, bytes as Latin-1, so any ASCII or UTF-8 in them can be found,
+// and then the ops decrypted (readOps), which is what the device holds.
+const idbDump = readOps + `new Promise((resolve, reject) => {
 	const r = indexedDB.open("smartpass");
 	r.onerror = () => reject(r.error);
 	r.onsuccess = async () => {
@@ -190,6 +194,7 @@ const idbDump = `new Promise((resolve, reject) => {
 			out.push(name + ": " + text(all));
 		}
 		db.close();
+		out.push("ops decrypted: " + JSON.stringify(await readOps()));
 		resolve(out.join("\n"));
 	};
 })`

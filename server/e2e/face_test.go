@@ -292,17 +292,7 @@ func registerNatively(t *testing.T, srv *serverproc.Proc, addr string, reg templ
 // templatesHeld is a script that counts the template ops of resident in
 // the terminal's IndexedDB.
 func templatesHeld(resident string) string {
-	return `new Promise((resolve, reject) => {
-		const r = indexedDB.open("smartpass");
-		r.onerror = () => reject(r.error);
-		r.onsuccess = () => {
-			const all = r.result.transaction("ops").objectStore("ops").getAll();
-			all.onsuccess = () => {
-				r.result.close();
-				resolve(all.result.map(s => JSON.parse(s)).filter(o => o.kind === "face.template.put" && o.body.resident === "` + resident + `").length);
-			};
-		};
-	})`
+	return readOps + `readOps().then(ops => ops.filter(o => o.kind === "face.template.put" && o.body.resident === "` + resident + `").length)`
 }
 
 // TestFaceDeletionReachesTerminals: a resident asks the city desk to

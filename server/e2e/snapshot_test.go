@@ -43,19 +43,11 @@ func TestTemplatesBootstrapIntoIndexedDB(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`button.demo-code[data-facility="kaga-playpark"]`)),
 		chromedp.WaitVisible(chromedp.ID("setup-done")),
 	)
-	templates := `new Promise((resolve, reject) => {
-		const r = indexedDB.open("smartpass");
-		r.onerror = () => reject(r.error);
-		r.onsuccess = () => {
-			const tx = r.result.transaction(["ops", "meta"]);
-			const all = tx.objectStore("ops").getAll();
-			const cur = tx.objectStore("meta").get("cursor:templates.kaga-playpark");
-			tx.oncomplete = () => {
-				r.result.close();
-				const puts = all.result.filter(s => JSON.parse(s).kind === "face.template.put").length;
-				resolve(puts === ` + fmt.Sprint(n) + ` && (cur.result || 0) > 0);
-			};
-		};
+	templates := readOps + `readOps().then(async ops => {
+		const db = await new Promise((res, rej) => { const r = indexedDB.open("smartpass"); r.onsuccess = () => res(r.result); r.onerror = () => rej(r.error); });
+		const cur = await new Promise(res => { const q = db.transaction("meta").objectStore("meta").get("cursor:templates.kaga-playpark"); q.onsuccess = () => res(q.result); });
+		db.close();
+		return ops.filter(o => o.kind === "face.template.put").length === ` + fmt.Sprint(n) + ` && (cur || 0) > 0;
 	})`
 	start := time.Now()
 	waitJS(t, tablet, "all templates in IndexedDB", templates, 120*time.Second)

@@ -17,6 +17,7 @@ import (
 
 	"smartpass.city/smartpass/wasm/jsbytes"
 	"smartpass.city/smartpass/wasm/promise"
+	"smartpass.city/smartpass/wasm/webcrypto"
 )
 
 // Errors of Keys. Use errors.Is.
@@ -46,15 +47,11 @@ func New(store Store) *Keys { return &Keys{store: store, pair: safejs.Undefined(
 
 var algorithm = map[string]any{"name": "Ed25519"}
 
+// subtle returns the page's WebCrypto, or ErrUnsupported.
 func subtle() (safejs.Value, error) {
-	c, err := safejs.Global().Get("crypto")
+	s, err := webcrypto.Subtle()
 	if err != nil {
-		return c, err
-	}
-	s, err := c.Get("subtle")
-	if err != nil || s.IsUndefined() {
-		// WebCrypto exists only in secure contexts (https or localhost).
-		return s, fmt.Errorf("%w: no WebCrypto (the page must come over https)", ErrUnsupported)
+		return s, fmt.Errorf("%w: %v", ErrUnsupported, err)
 	}
 	return s, nil
 }

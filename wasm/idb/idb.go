@@ -2,7 +2,8 @@
 
 // Package idb is the device's op log in the browser's IndexedDB: the
 // synclog.Store that a shelter tablet keeps its check-ins in while offline
-// for days.
+// for days. Every op record is encrypted (sealer): templates, names and
+// every other body are personal data.
 //
 // Every method is one IndexedDB transaction, so a reload or a closed tab
 // leaves each call done or not done, never half done. Requests are issued
@@ -26,14 +27,15 @@ import (
 	"smartpass.city/smartpass/app/enroll"
 	"smartpass.city/smartpass/app/synclog"
 	"smartpass.city/smartpass/syncproto"
+	"smartpass.city/smartpass/wasm/jsbytes"
 )
 
 // Object stores. The schema version goes up with any change to them.
 const (
 	schemaVersion = 3
 	storeMeta     = "meta"       // out-of-line string keys -> numbers and strings
-	storeOps      = "ops"        // [device, seq] -> op JSON (local and pulled)
-	storeKeys     = "keys"       // schema 3: "device" -> the device's CryptoKeyPair
+	storeOps      = "ops"        // [device, seq] -> sealed op (local and pulled); plain JSON before records were sealed
+	storeKeys     = "keys"       // schema 3: "device" -> the device's CryptoKeyPair; "records" -> the wrapped data key
 	keyEnrollment = "enrollment" // in meta: the enrollment as JSON
 	keyDevice     = "device"
 	keySeq        = "seq"   // last local seq
@@ -53,8 +55,9 @@ var ErrUnavailable = errors.New("idb: IndexedDB is not available")
 
 // Store is a synclog.Store in IndexedDB.
 type Store struct {
-	db  safejs.Value
-	dev string
+	db   safejs.Value
+	dev  string
+	seal sealer
 }
 
 // Open opens (creating where missing) the database name and this
@@ -124,6 +127,13 @@ func Open(ctx context.Context, name string) (*Store, error) {
 	if err := t.wait(ctx); err != nil {
 		return nil, fmt.Errorf("idb: read device id: %w", err)
 	}
+	key, err := s.dataKey(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if s.seal, err = newSealer(key); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -142,13 +152,13 @@ func (s *Store) AppendLocal(ctx context.Context, op syncproto.Op) (syncproto.Op,
 	t.request(t.store(storeMeta), "get", []any{keySeq}, func(v safejs.Value) {
 		last, _ := v.Float() // undefined: a new log
 		op.Device, op.Seq, op.Global = s.dev, uint64(last)+1, 0
-		b, err := json.Marshal(op)
+		rec, err := s.record(op)
 		if err != nil {
 			encErr = err
 			t.abort()
 			return
 		}
-		t.request(t.store(storeOps), "put", []any{string(b), []any{op.Device, op.Seq}}, nil)
+		t.request(t.store(storeOps), "put", []any{rec, []any{op.Device, op.Seq}}, nil)
 		t.request(t.store(storeMeta), "put", []any{op.Seq, keySeq}, nil)
 	})
 	err = t.wait(ctx)
@@ -257,18 +267,20 @@ func (s *Store) SetEpoch(ctx context.Context, epoch string) error {
 
 // SaveRemote implements synclog.Store.
 func (s *Store) SaveRemote(ctx context.Context, feed string, ops []syncproto.Op, cursor uint64) error {
+	recs := make([]safejs.Value, len(ops))
+	for i, op := range ops {
+		var err error
+		if recs[i], err = s.record(op); err != nil {
+			return fmt.Errorf("idb: save pulled op: %w", err)
+		}
+	}
 	t, err := s.begin("readwrite", storeMeta, storeOps)
 	if err != nil {
 		return err
 	}
 	st := t.store(storeOps)
-	for _, op := range ops {
-		b, err := json.Marshal(op)
-		if err != nil {
-			t.abort()
-			return fmt.Errorf("idb: save pulled op: %w", err)
-		}
-		t.request(st, "put", []any{string(b), []any{op.Device, op.Seq}}, nil)
+	for i, op := range ops {
+		t.request(st, "put", []any{recs[i], []any{op.Device, op.Seq}}, nil)
 	}
 	meta := t.store(storeMeta)
 	t.request(meta, "get", []any{cursorPrefix + feed}, func(v safejs.Value) {
@@ -339,26 +351,54 @@ func (s *Store) getAll(ctx context.Context, store string, keyRange any, limit in
 	if limit > 0 {
 		args = append(args, limit)
 	}
-	var ops []syncproto.Op
-	var decErr error
-	t.request(t.store(store), "getAll", args, func(v safejs.Value) {
-		n, _ := v.Length()
-		ops = make([]syncproto.Op, 0, n)
-		for i := range n {
-			item, _ := v.Index(i)
-			str, _ := item.String()
-			var op syncproto.Op
-			if err := json.Unmarshal([]byte(str), &op); err != nil {
-				decErr = fmt.Errorf("stored op %d is damaged: %w", i, err)
-				return
-			}
-			ops = append(ops, op)
-		}
-	})
+	var vals, keys safejs.Value
+	t.request(t.store(store), "getAll", args, func(v safejs.Value) { vals = v })
+	t.request(t.store(store), "getAllKeys", args, func(v safejs.Value) { keys = v })
 	if err := t.wait(ctx); err != nil {
 		return nil, err
 	}
-	return ops, decErr
+	n, _ := vals.Length()
+	ops := make([]syncproto.Op, 0, n)
+	for i := range n {
+		item, _ := vals.Index(i)
+		key, _ := keys.Index(i)
+		op, err := s.open(key, item)
+		if err != nil {
+			return nil, fmt.Errorf("record %d: %w", i, err)
+		}
+		ops = append(ops, op)
+	}
+	return ops, nil
+}
+
+// record is op as stored: sealed, as a Uint8Array.
+func (s *Store) record(op syncproto.Op) (safejs.Value, error) {
+	b, err := s.seal.seal(op)
+	if err != nil {
+		return safejs.Value{}, err
+	}
+	return jsbytes.ToJS(b)
+}
+
+// open returns the op stored under key: a sealed record, or the plain
+// JSON an earlier version stored.
+func (s *Store) open(key, item safejs.Value) (syncproto.Op, error) {
+	if item.Type() == safejs.TypeString {
+		str, _ := item.String()
+		var op syncproto.Op
+		if err := json.Unmarshal([]byte(str), &op); err != nil {
+			return op, fmt.Errorf("%w: %v", errDamaged, err)
+		}
+		return op, nil
+	}
+	dv, _ := key.Index(0)
+	sv, _ := key.Index(1)
+	device, _ := dv.String()
+	b, err := jsbytes.ToGo(item)
+	if err != nil {
+		return syncproto.Op{}, fmt.Errorf("%w: %v", errDamaged, err)
+	}
+	return s.seal.open(device, number(sv), b)
 }
 
 // number reads a stored count; a missing one (undefined) is zero.

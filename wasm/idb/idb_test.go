@@ -3,11 +3,18 @@
 package idb
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"strings"
 	"testing"
+
+	"github.com/hack-pad/safejs"
 
 	"smartpass.city/smartpass/app/synclog"
 	"smartpass.city/smartpass/app/synclog/storetest"
+	"smartpass.city/smartpass/syncproto"
+	"smartpass.city/smartpass/wasm/jsbytes"
 )
 
 func TestStoreContract(t *testing.T) {
@@ -25,4 +32,59 @@ func TestStoreContract(t *testing.T) {
 			s.(*Store).Close()
 			return open()
 		})
+}
+
+// TestRecordsSealed: what IndexedDB holds of an op is ciphertext, bound
+// to its key; a record an earlier version kept as plain JSON still
+// reads.
+func TestRecordsSealed(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, "sealed-"+t.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	name := "加賀　花子"
+	if _, err := s.AppendLocal(ctx, syncproto.Op{HLC: 1, Kind: "shelter.evacuee.add", Body: []byte(`{"name":"` + name + `"}`)}); err != nil {
+		t.Fatal(err)
+	}
+	legacy := syncproto.Op{Device: "server", Seq: 7, HLC: 2, Kind: "facility.upsert", Body: []byte(`{"id":"old"}`)}
+	b, _ := json.Marshal(legacy)
+	tx, err := s.begin("readwrite", storeOps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx.request(tx.store(storeOps), "put", []any{string(b), []any{legacy.Device, legacy.Seq}}, nil)
+	if err := tx.wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	tx, err = s.begin("readonly", storeOps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stored safejs.Value
+	tx.request(tx.store(storeOps), "get", []any{[]any{s.DeviceID(), 1}}, func(v safejs.Value) { stored = v })
+	if err := tx.wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	rec, err := jsbytes.ToGo(stored)
+	if err != nil {
+		t.Fatalf("the record is not bytes: %v", err)
+	}
+	if bytes.Contains(rec, []byte(name)) || bytes.Contains(rec, []byte("shelter")) {
+		t.Fatal("IndexedDB holds the op in the clear")
+	}
+
+	s.Close()
+	if s, err = Open(ctx, "sealed-"+t.Name()); err != nil {
+		t.Fatal(err)
+	}
+	all, err := s.All(ctx)
+	if err != nil || len(all) != 2 {
+		t.Fatalf("All = %d ops, %v", len(all), err)
+	}
+	if !strings.Contains(string(all[0].Body), name) || all[1].Kind != legacy.Kind {
+		t.Fatalf("read back %s and %s", all[0].Body, all[1].Kind)
+	}
 }
