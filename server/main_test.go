@@ -22,6 +22,8 @@ import (
 
 	"smartpass.city/smartpass/app/facility"
 	"smartpass.city/smartpass/app/shelter"
+	"smartpass.city/smartpass/server/audit"
+	"smartpass.city/smartpass/server/oplog"
 	"smartpass.city/smartpass/server/serverproc"
 	"smartpass.city/smartpass/syncproto"
 	"smartpass.city/smartpass/syncproto/wsconn"
@@ -494,5 +496,59 @@ func TestDemoCodes(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode == http.StatusOK {
 		t.Fatal("a server without -demo hands out enrollment codes")
+	}
+}
+
+// TestAuditVerifyFindsTampering: somebody with the key edits one stored
+// audit entry (hides which device was revoked); `audit-verify` fails and
+// names the entry's position, and says nothing is wrong before the edit.
+func TestAuditVerifyFindsTampering(t *testing.T) {
+	addr := serverproc.FreeAddr(t)
+	data := filepath.Join(t.TempDir(), "data")
+	p := startServer(t, addr, "-data", data, "-dev", "-demo")
+	p.WaitHealthy(t)
+	p.Enroll(t, "tab-1", testShelter, "shelter")
+	p.Revoke(t, "tab-1")
+	p.Stop(t)
+	n := auditEntries(t, data)
+
+	key, err := loadKey(keyPath("", data), data, false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log, err := oplog.Open(data, logOptions(key, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var at uint64
+	err = log.Update(func(tx *oplog.Tx) error {
+		for seq := uint64(1); seq <= uint64(n); seq++ {
+			id := fmt.Sprintf("%016x", seq)
+			v, err := tx.Get("audit", id)
+			if err != nil {
+				return err
+			}
+			var e audit.Entry
+			if err := json.Unmarshal(v, &e); err != nil {
+				return err
+			}
+			if e.Action == "device.revoke" {
+				at, e.Subject = seq, "tab-2"
+				b, _ := json.Marshal(e)
+				return tx.Put("audit", id, b)
+			}
+		}
+		return fmt.Errorf("no revocation among %d entries", n)
+	})
+	if cerr := log.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := command(t, "audit-verify", "-data", data)
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || !strings.Contains(out, fmt.Sprintf("entry %d was changed", at)) {
+		t.Fatalf("audit-verify after editing entry %d: %v\n%s", at, err, out)
 	}
 }
