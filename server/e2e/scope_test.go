@@ -1,0 +1,174 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+
+	"smartpass.city/smartpass/app/account"
+	"smartpass.city/smartpass/app/card"
+	"smartpass.city/smartpass/app/shelter"
+	"smartpass.city/smartpass/app/template"
+	"smartpass.city/smartpass/server/serverproc"
+	"smartpass.city/smartpass/syncproto"
+	"smartpass.city/smartpass/syncproto/wsconn"
+)
+
+// TestPlayParkScope: a play park learns "may enter", nothing else. A
+// child registered at the city desk (name, address, birth date from her
+// card) has her face registered for the park, and a shelter holds an
+// evacuee's name and birth year. The park's tablet, once synced, holds
+// her template, and neither its IndexedDB (decrypted) nor any frame it
+// received holds a name, an address or a birth date; and the server
+// refuses the park's device the shelter's roster.
+func TestPlayParkScope(t *testing.T) {
+	addr := serverproc.FreeAddr(t)
+	base := "http://" + addr
+	srv := startServer(t, addr, t.TempDir())
+
+	child := card.Facts{Name: "加賀\u3000未来", Address: "石川県加賀市山代温泉北部", BirthDate: "20190707", Sex: "2"}
+	resident := deskEnroll(t, srv, base, child)
+	registerNatively(t, srv, addr, template.Template{Resident: resident, Facilities: []string{"kaga-playpark"}})
+	evacuee := shelter.Evacuee{Shelter: "shelter-daishoji", Name: "加賀\u3000次郎", Kana: "カガジロウ", BirthYear: 1950}
+	body, _ := json.Marshal(evacuee)
+	shelterKey := srv.Enroll(t, "shelter-native", "shelter-daishoji", "shelter")
+	if err := wsconn.PushAll(context.Background(), "ws://"+addr+"/sync", "shelter-native", shelterKey, []syncproto.Op{{Seq: 1, HLC: 1, Kind: shelter.OpEvacueeAdd, Body: body}}); err != nil {
+		t.Fatal(err)
+	}
+
+	park := browser(t)
+	frames := receivedFrames(t, park)
+	setUp(t, park, base, "kaga-playpark", "playpark")
+	run(t, park, "open the face check", 30*time.Second, chromedp.Navigate(base+"/identify"))
+	waitJS(t, park, "her template synced", `document.querySelector("#gallery-size")?.dataset.count === "1"`, 60*time.Second)
+	held := get(t, park, "dump IndexedDB", eval[string](idbDump))
+	received := frames()
+
+	for _, place := range []struct{ name, text string }{{"IndexedDB", held}, {"received frames", received}} {
+		if !strings.Contains(place.text, resident) {
+			t.Errorf("the park's %s do not hold her resident number: the search cannot be trusted", place.name)
+		}
+		for _, secret := range []string{child.Name, child.Address, child.BirthDate, "2019-07-07", evacuee.Name, evacuee.Kana, "1950"} {
+			if strings.Contains(place.text, secret) {
+				t.Errorf("the park's %s hold %q", place.name, secret)
+			}
+		}
+	}
+
+	// The park's device asks for the shelter's records: refused.
+	parkKey := srv.Enroll(t, "park-native", "kaga-playpark", "playpark")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := wsconn.Dial(ctx, "ws://"+addr+"/sync")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := syncproto.Handshake(ctx, c, "park-native", "test", parkKey); err != nil {
+		t.Fatal(err)
+	}
+	pull, _ := syncproto.Encode(&syncproto.Pull{Feed: "facility.shelter-daishoji"})
+	if err := c.Send(ctx, pull); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		b, err := c.Recv(ctx)
+		if err != nil {
+			t.Fatalf("no answer to the park's pull of the shelter's roster: %v", err)
+		}
+		f, err := syncproto.Decode(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ops, ok := f.(*syncproto.Ops); ok && bytes.Contains(b, []byte(evacuee.Kana)) {
+			t.Fatalf("the server sent the park the shelter's records: %+v", ops)
+		}
+		var e *syncproto.Error
+		if errors.As(errorOf(f), &e) {
+			if e.Code != syncproto.CodeForbidden {
+				t.Fatalf("the park's pull of the roster: %s, want %s", e.Code, syncproto.CodeForbidden)
+			}
+			return
+		}
+	}
+}
+
+// errorOf returns f as an error when it is an Error frame.
+func errorOf(f syncproto.Frame) error {
+	if e, ok := f.(*syncproto.Error); ok {
+		return e
+	}
+	return nil
+}
+
+// receivedFrames records every websocket frame the browser receives; the
+// returned function gives them so far, as text.
+func receivedFrames(t *testing.T, ctx context.Context) func() string {
+	t.Helper()
+	var mu sync.Mutex
+	var all strings.Builder
+	err := chromedp.Listen(ctx, func(ev any) {
+		if f, ok := ev.(*network.EventWebSocketFrameReceived); ok {
+			mu.Lock() // binary frames arrive decoded from base64
+			all.Write(f.Response.PayloadData)
+			all.WriteByte('\n')
+			mu.Unlock()
+		}
+	})
+	if err == nil {
+		_, err = chromedp.Call(ctx, network.Enable, network.EnableParams{})
+	}
+	if err != nil {
+		t.Fatalf("watch the network: %v", err)
+	}
+	return func() string {
+		mu.Lock()
+		defer mu.Unlock()
+		return all.String()
+	}
+}
+
+// deskEnroll registers facts at the city desk, as a native desk device,
+// and returns the new resident's number.
+func deskEnroll(t *testing.T, srv *serverproc.Proc, base string, facts card.Facts) string {
+	t.Helper()
+	key := srv.Enroll(t, "desk-scope", "kaga-hq", "registrar").Key
+	n := struct{ Nonce []byte }{}
+	postJSON(t, base+syncproto.CardNoncePath, nil, &n)
+	b, _ := json.Marshal(account.Supervised{Facts: facts, Staff: "市民課 山田"})
+	req, _ := json.Marshal(account.Signed{Signer: "desk-scope", Nonce: n.Nonce, Body: b, Sig: ed25519.Sign(key, account.Message(account.DeskPath, n.Nonce, b))})
+	var a account.Account
+	postJSON(t, base+account.DeskPath, req, &a)
+	if a.ID == "" {
+		t.Fatal("the desk enrollment gave no resident number")
+	}
+	return a.ID
+}
+
+// postJSON posts body and decodes the 200 answer into out.
+func postJSON(t *testing.T, url string, body []byte, out any) {
+	t.Helper()
+	resp, err := http.Post(url, "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("POST %s: %s: %s", url, resp.Status, b)
+	}
+	if err := json.Unmarshal(b, out); err != nil {
+		t.Fatalf("POST %s: %v", url, err)
+	}
+}
