@@ -2,6 +2,7 @@ package shelter
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -11,12 +12,82 @@ import (
 // own, so every earlier value is still in the log.
 const OpEvacueeEdit = "shelter.evacuee.edit"
 
-// The fields an Edit may correct.
+// The fields an Edit may change.
 const (
-	FieldName      = "name"
-	FieldKana      = "kana"
-	FieldBirthYear = "birth_year"
+	FieldName       = "name"
+	FieldKana       = "kana"
+	FieldBirthYear  = "birth_year"
+	FieldSex        = "sex"
+	FieldArea       = "area"
+	FieldHousehold  = "household"
+	FieldStatus     = "status"
+	FieldStay       = "stay"
+	FieldLocation   = "location"
+	FieldNeeds      = "needs" // the categories, comma-separated
+	FieldAllergies  = "allergies"
+	FieldMedication = "medication"
+	FieldPets       = "pets"
+	FieldDisclose   = "disclose" // "yes" or "no"
 )
+
+// field reads and writes one field of a record as an Edit carries it.
+type field struct {
+	get func(Evacuee) string
+	set func(*Evacuee, string) error
+}
+
+// text is a field holding a string as it is.
+func text(p func(*Evacuee) *string) field {
+	return field{
+		get: func(e Evacuee) string { return *p(&e) },
+		set: func(e *Evacuee, v string) error { *p(e) = v; return nil },
+	}
+}
+
+var fields = map[string]field{
+	FieldName:       text(func(e *Evacuee) *string { return &e.Name }),
+	FieldKana:       text(func(e *Evacuee) *string { return &e.Kana }),
+	FieldSex:        text(func(e *Evacuee) *string { return &e.Sex }),
+	FieldArea:       text(func(e *Evacuee) *string { return &e.Area }),
+	FieldHousehold:  text(func(e *Evacuee) *string { return &e.Household }),
+	FieldStatus:     text(func(e *Evacuee) *string { return &e.Status }),
+	FieldStay:       text(func(e *Evacuee) *string { return &e.Stay }),
+	FieldLocation:   text(func(e *Evacuee) *string { return &e.Location }),
+	FieldAllergies:  text(func(e *Evacuee) *string { return &e.Allergies }),
+	FieldMedication: text(func(e *Evacuee) *string { return &e.Medication }),
+	FieldPets:       text(func(e *Evacuee) *string { return &e.Pets }),
+	FieldBirthYear: {
+		get: func(e Evacuee) string { return strconv.Itoa(e.BirthYear) },
+		set: func(e *Evacuee, v string) error {
+			y, err := strconv.Atoi(strings.TrimSpace(v))
+			if err != nil {
+				return &FieldError{FieldBirthYear, fmt.Errorf("%w: %q", ErrBirthYear, v)}
+			}
+			e.BirthYear = y
+			return nil
+		},
+	},
+	FieldNeeds: {
+		get: func(e Evacuee) string { return strings.Join(e.Needs, ",") },
+		set: func(e *Evacuee, v string) error {
+			e.Needs = nil
+			if v != "" {
+				e.Needs = strings.Split(v, ",")
+			}
+			return nil
+		},
+	},
+	FieldDisclose: {
+		get: func(e Evacuee) string { return map[bool]string{true: "yes", false: "no"}[e.Disclose] },
+		set: func(e *Evacuee, v string) error {
+			if v != "yes" && v != "no" {
+				return &FieldError{FieldDisclose, fmt.Errorf("%w: %q", ErrChoice, v)}
+			}
+			e.Disclose = v == "yes"
+			return nil
+		},
+	},
+}
 
 // Edit corrects one field of the record Record at Shelter.
 //
@@ -36,19 +107,13 @@ type Edit struct {
 // Apply returns e with the edit's field set, normalised and validated as a
 // new record would be.
 func (ed Edit) Apply(e Evacuee, thisYear int) (Evacuee, error) {
-	switch ed.Field {
-	case FieldName:
-		e.Name = ed.Value
-	case FieldKana:
-		e.Kana = ed.Value
-	case FieldBirthYear:
-		y, err := strconv.Atoi(strings.TrimSpace(ed.Value))
-		if err != nil {
-			return e, &FieldError{FieldBirthYear, fmt.Errorf("%w: %q", ErrBirthYear, ed.Value)}
-		}
-		e.BirthYear = y
-	default:
+	f, ok := fields[ed.Field]
+	if !ok {
 		return e, &FieldError{ed.Field, fmt.Errorf("%w: no such field", ErrRequired)}
+	}
+	e.Needs = slices.Clone(e.Needs) // the record before the edit keeps its own
+	if err := f.set(&e, ed.Value); err != nil {
+		return e, err
 	}
 	e = e.Normalize()
 	return e, e.Validate(thisYear)
@@ -56,13 +121,8 @@ func (ed Edit) Apply(e Evacuee, thisYear int) (Evacuee, error) {
 
 // Value returns the field of e as an Edit carries it.
 func Value(e Evacuee, field string) string {
-	switch field {
-	case FieldName:
-		return e.Name
-	case FieldKana:
-		return e.Kana
-	case FieldBirthYear:
-		return strconv.Itoa(e.BirthYear)
+	if f, ok := fields[field]; ok {
+		return f.get(e)
 	}
 	return ""
 }

@@ -9,6 +9,7 @@ package shelter
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -17,13 +18,84 @@ import (
 // OpEvacueeAdd is the op kind for a person entered by hand at a shelter.
 const OpEvacueeAdd = "shelter.evacuee.add"
 
-// Evacuee is a person checked in at a shelter by hand.
+// Evacuee is a person at a shelter: checked in by hand, with what the
+// shelter needs to look after them. Only Shelter, Kana and BirthYear are
+// required; the rest is filled in as staff learn it, each change an Edit.
 type Evacuee struct {
 	ID        string `json:"-"` // set by the fold from the creating op
 	Shelter   string `json:"shelter"`
 	Name      string `json:"name,omitempty"` // as the person writes it, kanji or kana
 	Kana      string `json:"kana"`           // reading, for sorting and search
 	BirthYear int    `json:"birth_year"`
+	// Sex is the card's code: "1" male, "2" female, "9" not given; ""
+	// when not asked.
+	Sex string `json:"sex,omitempty"`
+	// Area is the district of the home address (大聖寺, 山代, ...): enough
+	// for HQ to tell relatives apart, without a full address.
+	Area string `json:"area,omitempty"`
+	// Household is shared by the people checked in together, so a family
+	// is found, counted and moved as one.
+	Household string `json:"household,omitempty"`
+	// Status is StatusIn when empty.
+	Status string `json:"status,omitempty"`
+	// Stay is where the person sleeps: StayShelter when empty.
+	Stay string `json:"stay,omitempty"`
+	// Location is where in the shelter ("体育館 A-12").
+	Location string `json:"location,omitempty"`
+	// Needs are the 要配慮者 categories that apply (Needs lists them).
+	Needs      []string `json:"needs,omitempty"`
+	Allergies  string   `json:"allergies,omitempty"`
+	Medication string   `json:"medication,omitempty"`
+	Pets       string   `json:"pets,omitempty"`
+	// Disclose: the person agrees that their safety and shelter may be
+	// told to people who ask (安否情報の開示同意). Without it HQ answers an
+	// inquirer with nothing.
+	Disclose bool `json:"disclose,omitempty"`
+}
+
+// Statuses of a person at a shelter; a change is an Edit, so the history
+// of comings and goings stays in the log.
+const (
+	StatusIn   = "in"   // 在所 (the default)
+	StatusOut  = "out"  // 一時外出
+	StatusLeft = "left" // 退所
+)
+
+// Where a person registered at a shelter stays: many sleep at home, in
+// their car or in a tent and come for food, water and news.
+const (
+	StayShelter = "shelter"
+	StayHome    = "home"
+	StayCar     = "car"
+	StayTent    = "tent"
+)
+
+// Needs are the special-needs categories (要配慮者) a shelter tracks.
+var Needs = []string{"dialysis", "oxygen", "medication", "allergy", "pregnancy", "disability", "mobility", "interpreter"}
+
+// Present reports whether the person is at the shelter now: checked in,
+// not out, not left, and sleeping there.
+func (e Evacuee) Present() bool {
+	return (e.Status == "" || e.Status == StatusIn) && (e.Stay == "" || e.Stay == StayShelter)
+}
+
+// Congestion is the shelter's crowding level from its occupancy and
+// capacity, in the bands the city reports: 0 (under 30%), 1 (30–60%),
+// 2 (60–80%), 3 (80% and over). A shelter with no capacity set is 0.
+func Congestion(present, capacity int) int {
+	if capacity <= 0 {
+		return 0
+	}
+	pct := 100 * present / capacity
+	switch {
+	case pct >= 80:
+		return 3
+	case pct >= 60:
+		return 2
+	case pct >= 30:
+		return 1
+	}
+	return 0
 }
 
 // Field errors wrapped by Validate, so the form can say which field is wrong
@@ -33,6 +105,7 @@ var (
 	ErrNotKana   = errors.New("not kana")
 	ErrTooLong   = errors.New("too long")
 	ErrBirthYear = errors.New("birth year out of range")
+	ErrChoice    = errors.New("not one of the choices")
 )
 
 // FieldError says which form field failed and why.
@@ -49,12 +122,22 @@ func (e *FieldError) Unwrap() error { return e.Err }
 // MaxNameRunes bounds names and readings; real names are far shorter.
 const MaxNameRunes = 40
 
+// MaxNoteRunes bounds the free-text fields (allergies, medication, pets).
+const MaxNoteRunes = 200
+
 // Normalize trims the fields and folds the reading to full-width katakana, so
 // "やまだ たろう" and "ﾔﾏﾀﾞ ﾀﾛｳ" sort and match as the same reading.
 func (e Evacuee) Normalize() Evacuee {
 	e.Shelter = strings.TrimSpace(e.Shelter)
 	e.Name = strings.TrimSpace(e.Name)
 	e.Kana = NormalizeKana(e.Kana)
+	e.Area = strings.TrimSpace(e.Area)
+	e.Location = strings.TrimSpace(e.Location)
+	e.Allergies = strings.TrimSpace(e.Allergies)
+	e.Medication = strings.TrimSpace(e.Medication)
+	e.Pets = strings.TrimSpace(e.Pets)
+	slices.Sort(e.Needs)
+	e.Needs = slices.Compact(e.Needs)
 	return e
 }
 
@@ -75,6 +158,27 @@ func (e Evacuee) Validate(thisYear int) error {
 		return &FieldError{"kana", ErrNotKana}
 	case e.BirthYear < thisYear-120 || e.BirthYear > thisYear:
 		return &FieldError{"birth_year", fmt.Errorf("%w: %d", ErrBirthYear, e.BirthYear)}
+	case !slices.Contains([]string{"", "1", "2", "9"}, e.Sex):
+		return &FieldError{FieldSex, fmt.Errorf("%w: %q", ErrChoice, e.Sex)}
+	case !slices.Contains([]string{"", StatusIn, StatusOut, StatusLeft}, e.Status):
+		return &FieldError{FieldStatus, fmt.Errorf("%w: %q", ErrChoice, e.Status)}
+	case !slices.Contains([]string{"", StayShelter, StayHome, StayCar, StayTent}, e.Stay):
+		return &FieldError{FieldStay, fmt.Errorf("%w: %q", ErrChoice, e.Stay)}
+	}
+	for _, n := range e.Needs {
+		if !slices.Contains(Needs, n) {
+			return &FieldError{FieldNeeds, fmt.Errorf("%w: %q", ErrChoice, n)}
+		}
+	}
+	for field, v := range map[string]string{FieldArea: e.Area, FieldHousehold: e.Household, FieldLocation: e.Location} {
+		if utf8.RuneCountInString(v) > MaxNameRunes {
+			return &FieldError{field, ErrTooLong}
+		}
+	}
+	for field, v := range map[string]string{FieldAllergies: e.Allergies, FieldMedication: e.Medication, FieldPets: e.Pets} {
+		if utf8.RuneCountInString(v) > MaxNoteRunes {
+			return &FieldError{field, ErrTooLong}
+		}
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package shelter
 
 import (
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -85,6 +86,62 @@ func TestParseBirthYear(t *testing.T) {
 	for _, bad := range []string{"", "abc", "昭和", "19x0", "S0", "99999999999"} {
 		if _, err := ParseBirthYear(bad); !errors.Is(err, ErrYear) {
 			t.Errorf("ParseBirthYear(%q) err = %v, want ErrYear", bad, err)
+		}
+	}
+}
+
+func TestEditFields(t *testing.T) {
+	base := Evacuee{Shelter: "s", Kana: "カガ", BirthYear: 1950}
+	tests := []struct {
+		field, value string
+		check        func(Evacuee) bool
+		err          error
+	}{
+		{FieldStatus, StatusOut, func(e Evacuee) bool { return e.Status == StatusOut && !e.Present() }, nil},
+		{FieldStatus, "gone", nil, ErrChoice},
+		{FieldStay, StayCar, func(e Evacuee) bool { return e.Stay == StayCar && !e.Present() }, nil},
+		{FieldNeeds, "oxygen,dialysis,oxygen", func(e Evacuee) bool { return strings.Join(e.Needs, ",") == "dialysis,oxygen" }, nil},
+		{FieldNeeds, "", func(e Evacuee) bool { return e.Needs == nil }, nil},
+		{FieldNeeds, "dialysis,flying", nil, ErrChoice},
+		{FieldDisclose, "yes", func(e Evacuee) bool { return e.Disclose }, nil},
+		{FieldDisclose, "maybe", nil, ErrChoice},
+		{FieldLocation, "  体育館 A-12 ", func(e Evacuee) bool { return e.Location == "体育館 A-12" }, nil},
+		{FieldLocation, strings.Repeat("あ", MaxNameRunes+1), nil, ErrTooLong},
+		{FieldAllergies, "そば・卵", func(e Evacuee) bool { return e.Allergies == "そば・卵" }, nil},
+		{FieldPets, strings.Repeat("犬", MaxNoteRunes+1), nil, ErrTooLong},
+		{FieldSex, "2", func(e Evacuee) bool { return e.Sex == "2" }, nil},
+		{FieldSex, "F", nil, ErrChoice},
+		{"shoe_size", "26", nil, ErrRequired},
+	}
+	for _, tt := range tests {
+		t.Run(tt.field+"="+tt.value, func(t *testing.T) {
+			e, err := Edit{Shelter: "s", Record: "r", Field: tt.field, Value: tt.value}.Apply(base, 2026)
+			var fe *FieldError
+			if tt.err != nil {
+				if !errors.Is(err, tt.err) || !errors.As(err, &fe) || fe.Field != tt.field {
+					t.Fatalf("Apply = %v, want %v on %s", err, tt.err, tt.field)
+				}
+				return
+			}
+			if err != nil || !tt.check(e) {
+				t.Fatalf("Apply = %+v, %v", e, err)
+			}
+			if got := Value(e, tt.field); tt.field != FieldNeeds && tt.field != FieldLocation && got != tt.value {
+				t.Fatalf("Value = %q, want %q", got, tt.value)
+			}
+		})
+	}
+	if !base.Present() || base.Needs != nil {
+		t.Fatal("an edit changed the record it was applied to")
+	}
+}
+
+func TestCongestion(t *testing.T) {
+	for _, tt := range []struct{ present, capacity, want int }{
+		{0, 100, 0}, {29, 100, 0}, {30, 100, 1}, {59, 100, 1}, {60, 100, 2}, {79, 100, 2}, {80, 100, 3}, {250, 100, 3}, {5, 0, 0},
+	} {
+		if got := Congestion(tt.present, tt.capacity); got != tt.want {
+			t.Errorf("Congestion(%d, %d) = %d, want %d", tt.present, tt.capacity, got, tt.want)
 		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"time"
 
 	"smartpass.city/smartpass/app/facility"
 	"smartpass.city/smartpass/app/hlc"
@@ -52,6 +53,7 @@ type edit struct {
 	id    string // the edit op's record id
 	value string
 	prev  string
+	hlc   uint64
 }
 
 // Rejected is an op the fold could not apply.
@@ -123,7 +125,7 @@ func (s *State) apply(op syncproto.Op) error {
 		if s.edits[ed.Record] == nil {
 			s.edits[ed.Record] = make(map[string][]edit)
 		}
-		s.edits[ed.Record][ed.Field] = append(s.edits[ed.Record][ed.Field], edit{id: RecordID(op), value: shelter.Value(e, ed.Field), prev: ed.Prev})
+		s.edits[ed.Record][ed.Field] = append(s.edits[ed.Record][ed.Field], edit{id: RecordID(op), value: shelter.Value(e, ed.Field), prev: ed.Prev, hlc: op.HLC})
 	case template.OpPut:
 		t, err := validBody[template.Template](op)
 		if err != nil {
@@ -231,6 +233,24 @@ func (s *State) FieldSource(record, field string) string {
 	return eds[len(eds)-1].id
 }
 
+// Change is one value a record's field took, and when.
+type Change struct {
+	Value string
+	At    time.Time
+}
+
+// History returns the values a field of a record took after it was
+// created, oldest first: a person's comings and goings are history, never
+// overwritten.
+func (s *State) History(record, field string) []Change {
+	eds := s.edits[record][field]
+	out := make([]Change, len(eds))
+	for i, ed := range eds {
+		out[i] = Change{Value: ed.value, At: hlc.Wall(ed.hlc)}
+	}
+	return out
+}
+
 // Conflict kinds.
 const (
 	// ConflictTwoShelters: records of one person (by shelter.PersonKey)
@@ -256,6 +276,9 @@ func (s *State) Conflicts() []Conflict {
 	var out []Conflict
 	byPerson := make(map[string][]shelter.Evacuee)
 	for _, e := range s.Evacuees {
+		if e.Status == shelter.StatusLeft {
+			continue // checked out there: no longer in two places
+		}
 		k := shelter.PersonKey(e)
 		byPerson[k] = append(byPerson[k], e)
 	}

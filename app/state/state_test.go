@@ -117,6 +117,9 @@ func TestConflicts(t *testing.T) {
 			ed("tab-c", 1, now+20, "tab-a.1", "name", "山田 多郎", ""),
 			ed("tab-c", 2, now+30, "tab-a.1", "name", "山田 太郎", "tab-c.1")),
 			"[{two_shelters [tab-a.1 tab-b.1]  []}]", "山田 太郎"},
+		{"checking out of one shelter ends the two-shelter match", append(slices.Clone(base),
+			ed("tab-a", 3, now+10, "tab-a.1", "status", "left", "")),
+			"[]", ""},
 		{"a kana correction ends the two-shelter match", append(slices.Clone(base),
 			ed("tab-a", 3, now+10, "tab-a.1", "kana", "やまだ じろう", "")),
 			"[]", ""},
@@ -159,5 +162,27 @@ func TestEditsRefused(t *testing.T) {
 	}
 	if e := st.Evacuees["tab-a.1"]; e.Kana != "ア" || e.BirthYear != 1950 || e.Shelter != "s1" {
 		t.Fatalf("a refused edit changed the record: %+v", e)
+	}
+}
+
+// TestStatusHistory: a person's comings and goings are kept, each with
+// its time, and the record shows the latest.
+func TestStatusHistory(t *testing.T) {
+	at := func(min int) uint64 {
+		return uint64(hlc.Make(time.Date(2026, 1, 2, 10, min, 0, 0, time.UTC).UnixMilli(), 0))
+	}
+	add, _ := json.Marshal(shelter.Evacuee{Shelter: "s1", Kana: "カガ", BirthYear: 1950})
+	ops := []syncproto.Op{{Device: "tab", Seq: 1, HLC: at(0), Kind: shelter.OpEvacueeAdd, Body: add}}
+	for i, status := range []string{shelter.StatusOut, shelter.StatusIn, shelter.StatusLeft} {
+		b, _ := json.Marshal(shelter.Edit{Shelter: "s1", Record: "tab.1", Field: shelter.FieldStatus, Value: status})
+		ops = append(ops, syncproto.Op{Device: "tab", Seq: uint64(i + 2), HLC: at(10 * (i + 1)), Kind: shelter.OpEvacueeEdit, Body: b})
+	}
+	st := Fold(ops)
+	h := st.History("tab.1", shelter.FieldStatus)
+	if len(h) != 3 || h[0].Value != "out" || h[2].Value != "left" || h[1].At.Minute() != 20 {
+		t.Fatalf("History = %+v", h)
+	}
+	if e := st.Evacuees["tab.1"]; e.Status != shelter.StatusLeft || e.Present() {
+		t.Fatalf("record %+v, want left", e)
 	}
 }

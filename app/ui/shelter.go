@@ -2,9 +2,13 @@ package ui
 
 import (
 	"bytes"
+	"cmp"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -26,11 +30,23 @@ type shelterPage struct {
 	name     string
 	kana     string
 	birth    string
+	sex      string
+	area     string
 	fieldErr map[string]string
 	msg      string
-	// inflight holds the records being saved: a second press with the same
-	// entry is a double tap and is ignored; any other entry is saved too.
-	inflight map[shelter.Evacuee]bool
+	// household is shared by the people checked in together: set by
+	// "check in, same household next", kept until a plain check-in.
+	household string
+	// inflight holds the records being saved (by inflightKey): a second
+	// press with the same entry is a double tap and is ignored; any other
+	// entry is saved too.
+	inflight map[string]bool
+	// detail is the record whose details are open; draft holds them as
+	// edited, saved together.
+	detail string
+	draft  shelter.Evacuee
+	// filter shows only the records in one state ("" for all).
+	filter string
 	// editing is the record being corrected, "" when the form adds.
 	editing string
 	// csvURL is the last roster export, as a blob: URL the browser saves.
@@ -69,6 +85,8 @@ func (p *shelterPage) Render() app.UI {
 	if cur.Capacity > 0 {
 		count = p.tr("list.capacity", len(people), cur.Capacity)
 	}
+	tally := countOf(people)
+	shown := filtered(people, p.filter)
 	return p.frame(
 		app.H1().Text(p.tr("shelter.title")),
 		app.P().ID("shelter-name").Class("place").Text(cur.Name(p.lang)),
@@ -82,9 +100,22 @@ func (p *shelterPage) Render() app.UI {
 			p.field("kana", p.tr("field.kana"), p.tr("field.kana.h"), p.kana, &p.kana),
 			p.field("name", p.tr("field.name"), p.tr("field.name.h"), p.name, &p.name),
 			p.field("birth", p.tr("field.birth"), p.tr("field.birth.h"), p.birth, &p.birth),
+			app.If(p.editing == "", func() app.UI {
+				return app.Div().Body(
+					p.choice("sex", p.tr("field.sex"), shelter.FieldSex, []string{"", "1", "2", "9"}, p.sex, func(v string) { p.sex = v }),
+					p.field("area", p.tr("field.area"), p.tr("field.area.h"), p.area, &p.area),
+				)
+			}),
+			app.If(p.household != "" && p.editing == "", func() app.UI {
+				return app.P().ID("household-open").Class("notice").Attr("data-household", p.household).Text(p.tr("household.open", p.householdSize(p.household)))
+			}),
 			app.Div().Class("actions").Body(
 				app.If(p.editing == "", func() app.UI {
-					return app.Button().ID("add").Type("submit").Text(p.tr("action.add"))
+					return app.Div().Class("actions").Body(
+						app.Button().ID("add").Type("submit").Text(p.tr("action.add")),
+						app.Button().ID("add-household").Class("secondary").Type("button").Text(p.tr("action.add.household")).
+							OnClick(func(ctx app.Context, e app.Event) { p.add(true) }),
+					)
 				}).Else(func() app.UI {
 					return app.Div().Class("actions").Body(
 						app.Button().ID("save-edit").Type("submit").Text(p.tr("action.edit")),
@@ -98,9 +129,16 @@ func (p *shelterPage) Render() app.UI {
 			}),
 		),
 		app.H2().ID("count").Text(count),
-		app.Div().Class("actions").Body(
+		app.P().ID("tally").Class("tally").Attr("data-present", tally.present).Attr("data-out", tally.out).Attr("data-left", tally.left).
+			Attr("data-elsewhere", tally.elsewhere).Attr("data-households", tally.households).Attr("data-congestion", shelter.Congestion(tally.present, cur.Capacity)).
+			Text(p.tr("tally", tally.present, tally.out, tally.elsewhere, tally.left, tally.households)+"　"+
+				p.tr("congestion."+strconv.Itoa(shelter.Congestion(tally.present, cur.Capacity)))),
+		app.Div().Class("actions no-print").Body(
+			p.choice("filter", p.tr("filter"), "filter", []string{"", "present", shelter.StatusOut, "elsewhere", shelter.StatusLeft, "needs"}, p.filter, func(v string) { p.filter = v }),
 			app.Button().ID("export-csv").Class("secondary").Type("button").Text(p.tr("roster.csv")).
 				OnClick(func(ctx app.Context, e app.Event) { p.exportCSV() }),
+			app.Button().ID("print").Class("secondary").Type("button").Text(p.tr("roster.print")).
+				OnClick(func(ctx app.Context, e app.Event) { app.Window().Call("print") }),
 			app.If(p.csvURL != "", func() app.UI {
 				return app.A().ID("roster-download").Href(p.csvURL).Attr("download", p.csvName).Text(p.tr("roster.download"))
 			}),
@@ -113,16 +151,18 @@ func (p *shelterPage) Render() app.UI {
 					app.Th().Text(p.tr("col.kana")),
 					app.Th().Text(p.tr("col.name")),
 					app.Th().Text(p.tr("col.birth")),
+					app.Th().Text(p.tr("col.status")),
+					app.Th().Text(p.tr("col.needs")),
 					app.Th().Text(p.tr("col.sync")),
-					app.Th(),
+					app.Th().Class("no-print"),
 				)),
-				app.TBody().Body(app.Range(people).Slice(func(i int) app.UI {
-					e := people[i]
+				app.TBody().Body(app.Range(shown).Slice(func(i int) app.UI {
+					e := shown[i]
 					sync := p.tr("sync.done")
 					if unsent[e.ID] {
 						sync = p.tr("sync.pending")
 					}
-					return app.Tr().Attr("data-id", e.ID).Body(
+					return app.Tr().Attr("data-id", e.ID).Attr("data-household", e.Household).Attr("data-status", e.Status).Body(
 						app.Td().Body(
 							app.Text(e.Kana),
 							app.If(flags[e.ID] != "", func() app.UI {
@@ -131,16 +171,254 @@ func (p *shelterPage) Render() app.UI {
 						),
 						app.Td().Text(e.Name),
 						app.Td().Text(e.BirthYear),
+						app.Td().Class("status").Text(shelter.Label(p.lang, shelter.FieldStatus, e.Status)+statusNote(p.lang, e)),
+						app.Td().Class("needs").Text(shelter.NeedsLabel(p.lang, e.Needs)),
 						app.Td().Class("sync").Attr("data-unsent", unsent[e.ID]).Text(sync),
-						app.Td().Body(app.Button().Class("secondary small edit").Type("button").Text(p.tr("action.correct")).
-							// go-app keeps a handler whose code is unchanged unless its
-							// scope differs: the record id makes each row's its own.
-							OnClick(func(ctx app.Context, ev app.Event) { p.startEditing(e) }, app.EventScope(e.ID))),
+						app.Td().Class("no-print").Body(
+							p.statusButtons(e),
+							app.Button().Class("secondary small details").Type("button").Text(p.tr("action.details")).
+								OnClick(func(ctx app.Context, ev app.Event) { p.openDetail(e.ID) }, app.EventScope(e.ID)),
+							app.Button().Class("secondary small edit").Type("button").Text(p.tr("action.correct")).
+								// go-app keeps a handler whose code is unchanged unless its
+								// scope differs: the record id makes each row's its own.
+								OnClick(func(ctx app.Context, ev app.Event) { p.startEditing(e) }, app.EventScope(e.ID)),
+						),
 					)
 				})),
 			)
 		}),
+		app.If(p.detail != "", func() app.UI { return p.detailView() }),
 	)
+}
+
+// statusNote adds where a present person is, or where they sleep when
+// not in the shelter.
+func statusNote(lang string, e shelter.Evacuee) string {
+	switch {
+	case e.Status == shelter.StatusLeft:
+		return ""
+	case e.Stay != "" && e.Stay != shelter.StayShelter:
+		return "（" + shelter.Label(lang, shelter.FieldStay, e.Stay) + "）"
+	case e.Location != "":
+		return "（" + e.Location + "）"
+	}
+	return ""
+}
+
+// statusButtons change a person's status, or their household's all at
+// once: a family goes out and comes back together.
+func (p *shelterPage) statusButtons(e shelter.Evacuee) app.UI {
+	var next []string
+	switch e.Status {
+	case "", shelter.StatusIn:
+		next = []string{shelter.StatusOut, shelter.StatusLeft}
+	case shelter.StatusOut:
+		next = []string{shelter.StatusIn, shelter.StatusLeft}
+	case shelter.StatusLeft:
+		next = []string{shelter.StatusIn}
+	}
+	return app.Range(next).Slice(func(i int) app.UI {
+		to := next[i]
+		return app.Button().Class("small status-to").Attr("data-to", to).Type("button").Text(p.tr("status.to."+to)).
+			OnClick(func(ctx app.Context, ev app.Event) { p.setStatus(e.ID, to) }, app.EventScope(e.ID+"/"+to))
+	})
+}
+
+// setStatus records a status change for the person and, when they came
+// as a household, for everyone of it who is in the same state.
+func (p *shelterPage) setStatus(id, to string) {
+	e, ok := p.st.Evacuees[id]
+	if !ok {
+		return
+	}
+	var edits []shelter.Edit
+	for _, m := range p.st.EvacueesAt(e.Shelter) {
+		if m.ID == id || (e.Household != "" && m.Household == e.Household && m.Status == e.Status) {
+			edits = append(edits, shelter.Edit{Shelter: m.Shelter, Record: m.ID, Field: shelter.FieldStatus, Value: to, Prev: p.st.FieldSource(m.ID, shelter.FieldStatus)})
+		}
+	}
+	p.recordEdits(edits, p.tr("status.done", e.Kana, shelter.Label(p.lang, shelter.FieldStatus, to), len(edits)))
+}
+
+// recordEdits records the edits, one op each, and says msg when all are
+// kept.
+func (p *shelterPage) recordEdits(edits []shelter.Edit, msg string) {
+	p.later(func() func() {
+		var err error
+		for _, ed := range edits {
+			if _, err = p.sync.Record(p.page, shelter.OpEvacueeEdit, ed); err != nil {
+				break
+			}
+		}
+		return func() {
+			if err != nil {
+				app.Log("shelter: record edit:", err)
+				p.msg = p.tr("err.save")
+				return
+			}
+			p.msg = msg
+		}
+	})
+}
+
+// openDetail opens a person's details for editing.
+func (p *shelterPage) openDetail(id string) {
+	p.detail, p.draft = id, p.st.Evacuees[id]
+	p.draft.Needs = slices.Clone(p.draft.Needs)
+}
+
+// detailFields are the fields the details panel edits.
+var detailFields = []string{shelter.FieldStay, shelter.FieldLocation, shelter.FieldNeeds, shelter.FieldAllergies, shelter.FieldMedication, shelter.FieldPets, shelter.FieldDisclose}
+
+// detailView edits what the shelter knows of one person, and shows the
+// history of their status.
+func (p *shelterPage) detailView() app.UI {
+	d := &p.draft
+	text := func(field string, v *string) app.UI {
+		return p.field("d-"+field, p.tr("field."+field), p.tr("field."+field+".h"), *v, v)
+	}
+	history := p.st.History(p.detail, shelter.FieldStatus)
+	return app.Section().ID("detail").Class("card").Attr("data-id", p.detail).Body(
+		app.H2().Text(p.tr("detail.title", d.Kana)),
+		p.choice("d-stay", p.tr("field.stay"), shelter.FieldStay, []string{shelter.StayShelter, shelter.StayHome, shelter.StayCar, shelter.StayTent},
+			cmp.Or(d.Stay, shelter.StayShelter), func(v string) { d.Stay = v }),
+		text(shelter.FieldLocation, &d.Location),
+		app.FieldSet().Class("needs").Body(
+			app.Legend().Text(p.tr("field.needs")),
+			app.Range(shelter.Needs).Slice(func(i int) app.UI {
+				n := shelter.Needs[i]
+				return app.Label().Class("check").Body(
+					app.Input().Type("checkbox").ID("need-"+n).Checked(slices.Contains(d.Needs, n)).
+						OnChange(func(ctx app.Context, e app.Event) {
+							d.Needs = slices.DeleteFunc(d.Needs, func(x string) bool { return x == n })
+							if ctx.JSSrc().Get("checked").Bool() {
+								d.Needs = append(d.Needs, n)
+							}
+						}, app.EventScope(n)),
+					app.Text(shelter.Label(p.lang, shelter.FieldNeeds, n)),
+				)
+			}),
+		),
+		text(shelter.FieldAllergies, &d.Allergies),
+		text(shelter.FieldMedication, &d.Medication),
+		text(shelter.FieldPets, &d.Pets),
+		app.Label().Class("check").Body(
+			app.Input().Type("checkbox").ID("d-disclose").Checked(d.Disclose).
+				OnChange(func(ctx app.Context, e app.Event) { d.Disclose = ctx.JSSrc().Get("checked").Bool() }),
+			app.Text(p.tr("field.disclose")),
+		),
+		app.If(len(history) > 0, func() app.UI {
+			return app.Div().Body(
+				app.H3().Text(p.tr("detail.history")),
+				app.Ul().ID("status-history").Body(app.Range(history).Slice(func(i int) app.UI {
+					h := history[i]
+					return app.Li().Text(h.At.Local().Format("01/02 15:04") + "　" + shelter.Label(p.lang, shelter.FieldStatus, h.Value))
+				})),
+			)
+		}),
+		app.Div().Class("actions").Body(
+			app.Button().ID("save-detail").Type("button").Text(p.tr("action.save")).
+				OnClick(func(ctx app.Context, e app.Event) { p.saveDetail() }),
+			app.Button().ID("close-detail").Class("secondary").Type("button").Text(p.tr("action.cancel")).
+				OnClick(func(ctx app.Context, e app.Event) { p.detail = "" }),
+		),
+	)
+}
+
+// saveDetail records an edit for each detail changed.
+func (p *shelterPage) saveDetail() {
+	id, old := p.detail, p.st.Evacuees[p.detail]
+	d := p.draft.Normalize()
+	if err := d.Validate(time.Now().Year()); err != nil {
+		var fe *shelter.FieldError
+		if errors.As(err, &fe) {
+			p.fieldErr = map[string]string{"d-" + fe.Field: p.fieldMessage(fe)}
+		}
+		return
+	}
+	var edits []shelter.Edit
+	for _, f := range detailFields {
+		if v := shelter.Value(d, f); v != shelter.Value(old, f) {
+			edits = append(edits, shelter.Edit{Shelter: old.Shelter, Record: id, Field: f, Value: v, Prev: p.st.FieldSource(id, f)})
+		}
+	}
+	p.detail, p.fieldErr = "", nil
+	p.recordEdits(edits, p.tr("edited", old.Kana))
+}
+
+// choice renders a labelled select of coded values, in words.
+func (p *shelterPage) choice(id, label, field string, values []string, value string, set func(string)) app.UI {
+	return app.Div().Body(
+		app.Label().For(id).Text(label),
+		app.Select().ID(id).Body(app.Range(values).Slice(func(i int) app.UI {
+			v := values[i]
+			word := shelter.Label(p.lang, field, v)
+			if field == "filter" || v == "" {
+				word = p.tr(field + "." + cmp.Or(v, "none"))
+			}
+			return app.Option().Value(v).Selected(v == value).Text(word)
+		})).OnChange(func(ctx app.Context, e app.Event) { set(ctx.JSSrc().Get("value").String()) }),
+	)
+}
+
+// tally counts a shelter's people by where they are.
+type tally struct{ present, out, left, elsewhere, households int }
+
+func countOf(people []shelter.Evacuee) tally {
+	var t tally
+	households := map[string]bool{}
+	for _, e := range people {
+		switch {
+		case e.Status == shelter.StatusLeft:
+			t.left++
+			continue
+		case e.Status == shelter.StatusOut:
+			t.out++
+		case e.Present():
+			t.present++
+		default:
+			t.elsewhere++
+		}
+		households[cmp.Or(e.Household, e.ID)] = true
+	}
+	t.households = len(households)
+	return t
+}
+
+// filtered returns the people the filter shows.
+func filtered(people []shelter.Evacuee, filter string) []shelter.Evacuee {
+	if filter == "" {
+		return people
+	}
+	var out []shelter.Evacuee
+	for _, e := range people {
+		var keep bool
+		switch filter {
+		case "present":
+			keep = e.Status != shelter.StatusLeft && e.Present()
+		case "elsewhere":
+			keep = e.Status != shelter.StatusLeft && e.Status != shelter.StatusOut && !e.Present()
+		case "needs":
+			keep = len(e.Needs) > 0 && e.Status != shelter.StatusLeft
+		default:
+			keep = e.Status == filter
+		}
+		if keep {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// householdSize counts the people checked in so far with household h.
+func (p *shelterPage) householdSize(h string) int {
+	n := 0
+	for _, e := range p.st.Evacuees {
+		if e.Household == h {
+			n++
+		}
+	}
+	return n
 }
 
 // field renders a labelled text input bound to *v, with its hint and its
@@ -186,6 +464,12 @@ func (p *shelterPage) refused() app.UI {
 
 func (p *shelterPage) submit(ctx app.Context, e app.Event) {
 	e.PreventDefault()
+	p.add(false)
+}
+
+// add checks in the person in the form (or saves the correction). With
+// more, the next person entered joins the same household.
+func (p *shelterPage) add(more bool) {
 	if strings.TrimSpace(p.name+p.kana+p.birth) == "" {
 		// Nothing entered: a second tap after the form was saved and
 		// cleared. Keep the confirmation on screen instead of an error.
@@ -194,7 +478,11 @@ func (p *shelterPage) submit(ctx app.Context, e app.Event) {
 	cur, _ := p.current()
 	p.fieldErr, p.msg = nil, ""
 	year, yearErr := shelter.ParseBirthYear(p.birth)
-	ev := shelter.Evacuee{Shelter: cur.ID, Name: p.name, Kana: p.kana, BirthYear: year}.Normalize()
+	household := p.household
+	if household == "" && more {
+		household = newHousehold()
+	}
+	ev := shelter.Evacuee{Shelter: cur.ID, Name: p.name, Kana: p.kana, BirthYear: year, Sex: p.sex, Area: p.area, Household: household}.Normalize()
 	err := ev.Validate(time.Now().Year())
 	if err == nil && yearErr != nil {
 		err = &shelter.FieldError{Field: "birth_year", Err: yearErr}
@@ -211,18 +499,19 @@ func (p *shelterPage) submit(ctx app.Context, e app.Event) {
 		p.saveEdit(ev)
 		return
 	}
-	if p.inflight[ev] {
+	key := inflightKey(ev)
+	if p.inflight[key] {
 		return // a double tap on the entry being saved
 	}
 	if p.inflight == nil {
-		p.inflight = make(map[shelter.Evacuee]bool)
+		p.inflight = make(map[string]bool)
 	}
-	p.inflight[ev] = true
-	typed := [3]string{p.name, p.kana, p.birth}
+	p.inflight[key] = true
+	typed := [5]string{p.name, p.kana, p.birth, p.sex, p.area}
 	p.later(func() func() {
 		_, err := p.sync.Record(p.page, shelter.OpEvacueeAdd, ev)
 		return func() {
-			delete(p.inflight, ev)
+			delete(p.inflight, key)
 			if err != nil {
 				app.Log("shelter: record evacuee:", err)
 				p.msg = p.tr("err.save")
@@ -237,13 +526,35 @@ func (p *shelterPage) submit(ctx app.Context, e app.Event) {
 			} else {
 				p.msg = p.tr("added.offline", who)
 			}
+			// The household stays open for the next person only when asked.
+			p.household = ""
+			if more {
+				p.household = household
+			}
 			// Clear the form only if it still shows what was saved: a fast
-			// volunteer may already be typing the next person.
-			if [3]string{p.name, p.kana, p.birth} == typed {
-				p.name, p.kana, p.birth = "", "", ""
+			// volunteer may already be typing the next person. The home
+			// district stays for the next of a household.
+			if [5]string{p.name, p.kana, p.birth, p.sex, p.area} == typed {
+				p.name, p.kana, p.birth, p.sex = "", "", "", ""
+				if !more {
+					p.area = ""
+				}
 			}
 		}
 	})
+}
+
+// inflightKey tells two entries apart for the double-tap guard.
+func inflightKey(e shelter.Evacuee) string {
+	return shelter.PersonKey(e) + "/" + e.Name + "/" + e.Household
+}
+
+// newHousehold returns a fresh household id; a tablet offline for days
+// mints them alone, so they are random.
+func newHousehold() string {
+	b := make([]byte, 6)
+	rand.Read(b)
+	return "H-" + hex.EncodeToString(b)
 }
 
 // exportCSV makes the roster a CSV file that opens correctly in Excel and
@@ -284,7 +595,7 @@ func (p *shelterPage) startEditing(e shelter.Evacuee) {
 
 func (p *shelterPage) stopEditing() {
 	p.editing, p.fieldErr = "", nil
-	p.name, p.kana, p.birth = "", "", ""
+	p.name, p.kana, p.birth, p.sex, p.area = "", "", "", "", ""
 }
 
 // saveEdit records one correction op per changed field, each naming the
@@ -300,22 +611,7 @@ func (p *shelterPage) saveEdit(ev shelter.Evacuee) {
 		}
 	}
 	p.stopEditing()
-	p.later(func() func() {
-		var err error
-		for _, ed := range edits {
-			if _, err = p.sync.Record(p.page, shelter.OpEvacueeEdit, ed); err != nil {
-				break
-			}
-		}
-		return func() {
-			if err != nil {
-				app.Log("shelter: record correction:", err)
-				p.msg = p.tr("err.save")
-				return
-			}
-			p.msg = p.tr("edited", ev.Kana)
-		}
-	})
+	p.recordEdits(edits, p.tr("edited", ev.Kana))
 }
 
 // conflictFlags marks the records staff must look at: the kind of

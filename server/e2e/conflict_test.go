@@ -66,7 +66,7 @@ func TestConflictsReachStaff(t *testing.T) {
 	// still open its own record.
 	checkIn(t, daishoji, "あいだ", "1990", "アイダ")
 	run(t, daishoji, "open the correction of the first row", 20*time.Second,
-		chromedp.Click(chromedp.Search(`//tr[td[starts-with(text(), "アイダ")]]//button`)),
+		chromedp.Click(chromedp.Search(`//tr[td[starts-with(text(), "アイダ")]]//button[contains(@class, "edit")]`)),
 		chromedp.WaitVisible(chromedp.ID("editing")),
 	)
 	if h := get(t, daishoji, "editing header", eval[string](`document.querySelector("#editing").textContent`)); !strings.Contains(h, "アイダ") {

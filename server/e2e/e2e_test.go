@@ -293,7 +293,7 @@ func TestShelterOfflineCheckInReachesHQ(t *testing.T) {
 	for i, c := range csv {
 		raw[i] = byte(c)
 	}
-	if !bytes.HasPrefix(raw, []byte{0xEF, 0xBB, 0xBF}) || !strings.Contains(string(raw), "ヤマダ\u3000タロウ,山田 太郎,1950,大聖寺地区会館（避難所）") {
+	if !bytes.HasPrefix(raw, []byte{0xEF, 0xBB, 0xBF}) || !strings.Contains(string(raw), "ヤマダ\u3000タロウ,山田 太郎,1950,,,,在所,避難所,,,,,,不同意,大聖寺地区会館（避難所）") {
 		t.Fatalf("roster CSV = %q", raw)
 	}
 	get(t, tablet, "scroll to top", eval[bool](`(window.scrollTo(0, 0), true)`))

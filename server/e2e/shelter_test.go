@@ -1,0 +1,131 @@
+package e2e
+
+import (
+	"encoding/json"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/chromedp"
+
+	"smartpass.city/smartpass/app/shelter"
+	"smartpass.city/smartpass/app/state"
+	"smartpass.city/smartpass/server/serverproc"
+)
+
+// TestShelterRecord is a household's stay at a shelter on the volunteer's
+// tablet: a grandmother, her son and his daughter are checked in as one
+// household; they go out together and come back; the grandmother's needs,
+// place, medication and consent to disclosure are recorded; the roster
+// filters to the people with special needs, exports to CSV with all of
+// it, and prints without the controls. The server holds every status
+// change as history.
+func TestShelterRecord(t *testing.T) {
+	addr := serverproc.FreeAddr(t)
+	base := "http://" + addr
+	srv := startServer(t, addr, t.TempDir())
+	tablet := browser(t)
+	enrollTablet(t, tablet, base, srv.Code(t, "shelter-daishoji", "shelter"))
+	run(t, tablet, "open the shelter page", 60*time.Second,
+		chromedp.Navigate(base+"/shelter"),
+		chromedp.WaitVisible(chromedp.ID("shelter-name")))
+
+	family := []struct{ kana, birth, sex, button string }{
+		{"かが とめ", "昭和15", "2", "add-household"},
+		{"かが いちろう", "1968", "1", "add-household"},
+		{"かが さくら", "2015", "2", "add"},
+	}
+	for i, p := range family {
+		run(t, tablet, "check in "+p.kana, 30*time.Second,
+			chromedp.SendKeys(chromedp.ID("kana"), p.kana),
+			chromedp.SendKeys(chromedp.ID("birth"), p.birth),
+			chromedp.SetValue(chromedp.ID("sex"), p.sex),
+			chromedp.Evaluate[chromedp.Void](`document.getElementById("sex").dispatchEvent(new Event("change", {bubbles: true}))`),
+			chromedp.SetValue(chromedp.ID("area"), "大聖寺"),
+			chromedp.Evaluate[chromedp.Void](`document.getElementById("area").dispatchEvent(new Event("input", {bubbles: true}))`),
+			chromedp.Click(chromedp.ID(p.button)),
+		)
+		waitJS(t, tablet, "the roster holds them", `document.querySelectorAll("#evacuees tbody tr").length === `+strconv.Itoa(i+1), 20*time.Second)
+	}
+	waitJS(t, tablet, "one household of three, all in", tallyIs(3, 0, 0, 1), 10*time.Second)
+	household := get(t, tablet, "their household", eval[string](`document.querySelector("#evacuees tbody tr").dataset.household`))
+	if household == "" || get(t, tablet, "rows of the household", eval[int](`document.querySelectorAll('#evacuees tr[data-household="`+household+`"]').length`)) != 3 {
+		t.Fatalf("the three are not one household (%q)", household)
+	}
+	if get(t, tablet, "household notice gone", eval[bool](`!!document.querySelector("#household-open")`)) {
+		t.Fatal("the household stays open after the last of it was checked in")
+	}
+
+	// The son takes the family out; they come back.
+	son := `//tr[td[starts-with(text(), "カガ　イチロウ")]]`
+	run(t, tablet, "the household goes out", 20*time.Second,
+		chromedp.Click(chromedp.Search(son+`//button[@data-to="out"]`)))
+	waitJS(t, tablet, "all three out", tallyIs(0, 3, 0, 1), 20*time.Second)
+	run(t, tablet, "the household comes back", 20*time.Second,
+		chromedp.Click(chromedp.Search(son+`//button[@data-to="in"]`)))
+	waitJS(t, tablet, "all three in", tallyIs(3, 0, 0, 1), 20*time.Second)
+
+	// The grandmother's details: dialysis, mobility help, her place, her
+	// medication, and she agrees that her family may be told she is here.
+	run(t, tablet, "open her details", 20*time.Second,
+		chromedp.Click(chromedp.Search(`//tr[td[starts-with(text(), "カガ　トメ")]]//button[contains(@class, "details")]`)),
+		chromedp.WaitVisible(chromedp.ID("detail")),
+		chromedp.Click(chromedp.ID("need-dialysis")),
+		chromedp.Click(chromedp.ID("need-mobility")),
+		chromedp.SendKeys(chromedp.ID("d-location"), "和室 2"),
+		chromedp.SendKeys(chromedp.ID("d-medication"), "降圧剤（朝）"),
+		chromedp.Click(chromedp.ID("d-disclose")),
+	)
+	if n := get(t, tablet, "status history", eval[int](`document.querySelectorAll("#status-history li").length`)); n != 2 {
+		t.Fatalf("her status history shows %d changes, want out and back", n)
+	}
+	run(t, tablet, "save her details", 20*time.Second, chromedp.Click(chromedp.ID("save-detail")))
+	waitJS(t, tablet, "her needs on the roster", `[...document.querySelectorAll("#evacuees td.needs")].some(td => td.textContent === "透析・移動の介助")`, 20*time.Second)
+
+	run(t, tablet, "show only special needs", 10*time.Second,
+		chromedp.SetValue(chromedp.ID("filter"), "needs"),
+		chromedp.Evaluate[chromedp.Void](`document.getElementById("filter").dispatchEvent(new Event("change", {bubbles: true}))`))
+	waitJS(t, tablet, "one row", `document.querySelectorAll("#evacuees tbody tr").length === 1`, 10*time.Second)
+
+	run(t, tablet, "export the roster", 20*time.Second,
+		chromedp.Click(chromedp.ID("export-csv")),
+		chromedp.WaitVisible(chromedp.ID("roster-download")))
+	csv := get(t, tablet, "read the CSV", eval[string](`fetch(document.querySelector("#roster-download").href).then(r => r.text())`))
+	for _, want := range []string{
+		"カガ\u3000トメ,,1940,女,大聖寺," + household + ",在所,避難所,和室 2,透析・移動の介助,,降圧剤（朝）,,同意,",
+		"カガ\u3000サクラ,,2015,女,大聖寺," + household + ",在所,避難所,,,,,,不同意,",
+	} {
+		if !strings.Contains(csv, want) {
+			t.Fatalf("the roster CSV lacks %q:\n%s", want, csv)
+		}
+	}
+
+	// Printed, the roster keeps the list and drops the form and buttons.
+	if _, err := chromedp.Call(tablet, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: "print"}); err != nil {
+		t.Fatal(err)
+	}
+	if hidden := get(t, tablet, "the print layout", eval[bool](`!document.querySelector("#add-evacuee").checkVisibility() &&
+		!document.querySelector("#export-csv").checkVisibility() && !document.querySelector("#evacuees button").checkVisibility() &&
+		document.querySelector("#evacuees").checkVisibility()`)); !hidden {
+		t.Fatal("the printed roster shows the form or the buttons, or not the list")
+	}
+
+	// The server holds each status change: out and back, for each of them.
+	waitJS(t, tablet, "all sent", statusIs(true, 0), 30*time.Second)
+	st := state.Fold(srv.Ops(t))
+	for _, e := range st.Evacuees {
+		h := st.History(e.ID, shelter.FieldStatus)
+		if len(h) != 2 || h[0].Value != shelter.StatusOut || h[1].Value != shelter.StatusIn {
+			b, _ := json.Marshal(h)
+			t.Errorf("%s: status history on the server %s, want out then in", e.Kana, b)
+		}
+	}
+}
+
+// tallyIs is a script checking the shelter's tally.
+func tallyIs(present, out, left, households int) string {
+	return `(() => { const t = document.querySelector("#tally"); return !!t && t.dataset.present === "` + strconv.Itoa(present) +
+		`" && t.dataset.out === "` + strconv.Itoa(out) + `" && t.dataset.left === "` + strconv.Itoa(left) + `" && t.dataset.households === "` + strconv.Itoa(households) + `"; })()`
+}
