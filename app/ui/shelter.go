@@ -47,6 +47,13 @@ type shelterPage struct {
 	draft  shelter.Evacuee
 	// filter shows only the records in one state ("" for all).
 	filter string
+	// dup is the record the entry in the form seems to be a second check-in
+	// of: the volunteer decides (same person, or another with the same
+	// reading and year); dupMore is the household choice of that entry;
+	// dupOK lets the entry through once.
+	dup     *shelter.Evacuee
+	dupMore bool
+	dupOK   bool
 	// editing is the record being corrected, "" when the form adds.
 	editing string
 	// csvURL is the last roster export, as a blob: URL the browser saves.
@@ -124,6 +131,7 @@ func (p *shelterPage) Render() app.UI {
 					)
 				}),
 			),
+			app.If(p.dup != nil, func() app.UI { return p.dupView() }),
 			app.If(p.msg != "", func() app.UI {
 				return app.P().ID("form-message").Class("notice").Attr("role", "status").Text(p.msg)
 			}),
@@ -206,7 +214,8 @@ func statusNote(lang string, e shelter.Evacuee) string {
 }
 
 // statusButtons change a person's status, or their household's all at
-// once: a family goes out and comes back together.
+// once: a family goes out and comes back together. (One person's alone
+// is changed in their details.)
 func (p *shelterPage) statusButtons(e shelter.Evacuee) app.UI {
 	var next []string
 	switch e.Status {
@@ -268,7 +277,7 @@ func (p *shelterPage) openDetail(id string) {
 }
 
 // detailFields are the fields the details panel edits.
-var detailFields = []string{shelter.FieldStay, shelter.FieldLocation, shelter.FieldNeeds, shelter.FieldAllergies, shelter.FieldMedication, shelter.FieldPets, shelter.FieldDisclose}
+var detailFields = []string{shelter.FieldStatus, shelter.FieldStay, shelter.FieldLocation, shelter.FieldNeeds, shelter.FieldAllergies, shelter.FieldMedication, shelter.FieldPets, shelter.FieldDisclose}
 
 // detailView edits what the shelter knows of one person, and shows the
 // history of their status.
@@ -280,6 +289,8 @@ func (p *shelterPage) detailView() app.UI {
 	history := p.st.History(p.detail, shelter.FieldStatus)
 	return app.Section().ID("detail").Class("card").Attr("data-id", p.detail).Body(
 		app.H2().Text(p.tr("detail.title", d.Kana)),
+		p.choice("d-status", p.tr("col.status"), shelter.FieldStatus, []string{shelter.StatusIn, shelter.StatusOut, shelter.StatusLeft},
+			cmp.Or(d.Status, shelter.StatusIn), func(v string) { d.Status = v }),
 		p.choice("d-stay", p.tr("field.stay"), shelter.FieldStay, []string{shelter.StayShelter, shelter.StayHome, shelter.StayCar, shelter.StayTent},
 			cmp.Or(d.Stay, shelter.StayShelter), func(v string) { d.Stay = v }),
 		text(shelter.FieldLocation, &d.Location),
@@ -499,6 +510,11 @@ func (p *shelterPage) add(more bool) {
 		p.saveEdit(ev)
 		return
 	}
+	if m, ok := p.sameAs(ev); ok && !p.dupOK {
+		p.dup, p.dupMore = &m, more
+		return
+	}
+	p.dup, p.dupOK = nil, false
 	key := inflightKey(ev)
 	if p.inflight[key] {
 		return // a double tap on the entry being saved
@@ -542,6 +558,46 @@ func (p *shelterPage) add(more bool) {
 			}
 		}
 	})
+}
+
+// sameAs finds a record at this shelter that ev is likely a second entry
+// of: the same reading and birth year.
+func (p *shelterPage) sameAs(ev shelter.Evacuee) (shelter.Evacuee, bool) {
+	key := shelter.PersonKey(ev)
+	for _, m := range p.st.EvacueesAt(ev.Shelter) {
+		if shelter.PersonKey(m) == key {
+			return m, true
+		}
+	}
+	return shelter.Evacuee{}, false
+}
+
+// dupView asks whether the entry is the person already on the roster.
+// It is never merged without a person deciding.
+func (p *shelterPage) dupView() app.UI {
+	m := *p.dup
+	return app.Section().ID("duplicate").Class("card warn").Attr("role", "alert").Attr("data-id", m.ID).Body(
+		app.P().Text(p.tr("dup.lead", m.Kana, m.BirthYear, shelter.Label(p.lang, shelter.FieldStatus, m.Status))),
+		app.Div().Class("actions").Body(
+			app.Button().ID("dup-same").Type("button").Text(p.tr("dup.same")).
+				OnClick(func(ctx app.Context, e app.Event) { p.useExisting() }),
+			app.Button().ID("dup-new").Class("secondary").Type("button").Text(p.tr("dup.new")).
+				OnClick(func(ctx app.Context, e app.Event) { p.dupOK = true; p.add(p.dupMore) }),
+		),
+	)
+}
+
+// useExisting keeps the record already on the roster: the person is back
+// in if they were out or gone, and the form is cleared.
+func (p *shelterPage) useExisting() {
+	m := *p.dup
+	p.dup = nil
+	p.name, p.kana, p.birth, p.sex = "", "", "", ""
+	if m.Status != "" && m.Status != shelter.StatusIn {
+		p.setStatus(m.ID, shelter.StatusIn)
+		return
+	}
+	p.msg = p.tr("dup.kept", m.Kana)
 }
 
 // inflightKey tells two entries apart for the double-tap guard.

@@ -112,6 +112,24 @@ func TestShelterRecord(t *testing.T) {
 		t.Fatal("the printed roster shows the form or the buttons, or not the list")
 	}
 
+	// The grandmother entered again by another volunteer: offered as the
+	// same person, never merged on its own; kept as one record.
+	if _, err := chromedp.Call(tablet, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{}); err != nil {
+		t.Fatal(err)
+	}
+	run(t, tablet, "enter her again", 20*time.Second,
+		chromedp.SendKeys(chromedp.ID("kana"), "カガ トメ"),
+		chromedp.SendKeys(chromedp.ID("birth"), "1940"),
+		chromedp.Click(chromedp.ID("add")),
+		chromedp.WaitVisible(chromedp.ID("duplicate")),
+		chromedp.Click(chromedp.ID("dup-same")),
+	)
+	waitJS(t, tablet, "kept as one", `!document.querySelector("#duplicate") && document.querySelector("#form-message")?.textContent.includes("名簿の記録のまま")`, 10*time.Second)
+	if n := get(t, tablet, "rows", eval[int](`(document.getElementById("filter").value = "", document.getElementById("filter").dispatchEvent(new Event("change", {bubbles: true})), document.querySelectorAll("#evacuees tbody tr").length)`)); n > 3 {
+		t.Fatalf("%d rows after the duplicate was kept as one", n)
+	}
+	waitJS(t, tablet, "three rows", `document.querySelectorAll("#evacuees tbody tr").length === 3`, 10*time.Second)
+
 	// The server holds each status change: out and back, for each of them.
 	waitJS(t, tablet, "all sent", statusIs(true, 0), 30*time.Second)
 	st := state.Fold(srv.Ops(t))
