@@ -20,6 +20,7 @@ import (
 	"slices"
 	"strings"
 
+	"smartpass.city/smartpass/app/access"
 	"smartpass.city/smartpass/app/facility"
 	"smartpass.city/smartpass/app/identify"
 	"smartpass.city/smartpass/app/jpki"
@@ -138,7 +139,8 @@ func (d Device) MayPull(feed string) bool { return slices.Contains(d.Feeds(), fe
 
 // pushable lists the op kinds each role records.
 var pushable = map[Role][]string{
-	Shelter:   {shelter.OpEvacueeAdd, shelter.OpEvacueeEdit, jpki.OpChecked},
+	Shelter:   {shelter.OpEvacueeAdd, shelter.OpEvacueeEdit, jpki.OpChecked, access.OpRead},
+	HQ:        {access.OpRead},
 	Registrar: {template.OpPut, template.OpDelete},
 	PlayPark:  {identify.OpIdentified, jpki.OpChecked},
 	Reception: {identify.OpIdentified, jpki.OpChecked},
@@ -192,7 +194,7 @@ func Feeds(op syncproto.Op) []string {
 			out = append(out, TemplateFeed(f))
 		}
 		return out
-	case identify.OpIdentified, jpki.OpChecked:
+	case identify.OpIdentified, jpki.OpChecked, access.OpRead:
 		// The audit role's alone: no terminal needs another's.
 		return nil
 	}
@@ -239,6 +241,8 @@ func facilityOf(op syncproto.Op) (string, error) {
 		at, err = field(op, func(i identify.Identification) (string, error) { return i.Facility, i.Validate() })
 	case jpki.OpChecked:
 		at, err = field(op, func(c jpki.Checked) (string, error) { return c.Facility, c.Validate() })
+	case access.OpRead:
+		at, err = field(op, func(r access.Read) (string, error) { return r.Facility, r.Validate() })
 	default:
 		return "", fmt.Errorf("%s concerns no facility", op.Kind)
 	}

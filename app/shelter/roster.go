@@ -60,9 +60,9 @@ func NeedsLabel(lang string, needs []string) string {
 
 // WriteRoster writes evacuees as a CSV roster that opens correctly in
 // Excel: UTF-8 with a byte-order mark, CRLF line ends, a header row in
-// lang ("ja" or "en"), coded values in words. shelterName names the
-// shelter in each row.
-func WriteRoster(w io.Writer, evacuees []Evacuee, shelterName, lang string) error {
+// lang ("ja" or "en"), coded values in words. shelterName gives the name
+// of each row's shelter (HQ exports every shelter in one file).
+func WriteRoster(w io.Writer, evacuees []Evacuee, shelterName func(id string) string, lang string) error {
 	header, ok := rosterHeader[lang]
 	if !ok {
 		lang, header = "ja", rosterHeader["ja"]
@@ -77,7 +77,7 @@ func WriteRoster(w io.Writer, evacuees []Evacuee, shelterName, lang string) erro
 		rows = append(rows, []string{
 			e.Kana, e.Name, strconv.Itoa(e.BirthYear), Label(lang, FieldSex, e.Sex), e.Area, e.Household,
 			Label(lang, FieldStatus, e.Status), Label(lang, FieldStay, e.Stay), e.Location, NeedsLabel(lang, e.Needs),
-			e.Allergies, e.Medication, e.Pets, Label(lang, FieldDisclose, Value(e, FieldDisclose)), shelterName, e.ID,
+			e.Allergies, e.Medication, e.Pets, Label(lang, FieldDisclose, Value(e, FieldDisclose)), shelterName(e.Shelter), e.ID,
 		})
 	}
 	if err := cw.WriteAll(rows); err != nil {

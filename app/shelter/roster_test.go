@@ -16,7 +16,7 @@ func TestWriteRoster(t *testing.T) {
 			Allergies: "そば", Medication: "降圧剤", Pets: "犬1匹", Disclose: true}, // a comma and quotes survive
 	}
 	var b bytes.Buffer
-	if err := WriteRoster(&b, people, "大聖寺地区会館", "ja"); err != nil {
+	if err := WriteRoster(&b, people, func(string) string { return "大聖寺地区会館" }, "ja"); err != nil {
 		t.Fatal(err)
 	}
 	raw := b.Bytes()

@@ -1,13 +1,11 @@
 package ui
 
 import (
-	"bytes"
 	"cmp"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -56,8 +54,7 @@ type shelterPage struct {
 	dupOK   bool
 	// editing is the record being corrected, "" when the form adds.
 	editing string
-	// csvURL is the last roster export, as a blob: URL the browser saves.
-	csvURL, csvName string
+	csv rosterFile
 }
 
 func (p *shelterPage) OnMount(ctx app.Context) { p.mount(ctx) }
@@ -146,9 +143,13 @@ func (p *shelterPage) Render() app.UI {
 			app.Button().ID("export-csv").Class("secondary").Type("button").Text(p.tr("roster.csv")).
 				OnClick(func(ctx app.Context, e app.Event) { p.exportCSV() }),
 			app.Button().ID("print").Class("secondary").Type("button").Text(p.tr("roster.print")).
-				OnClick(func(ctx app.Context, e app.Event) { app.Window().Call("print") }),
-			app.If(p.csvURL != "", func() app.UI {
-				return app.A().ID("roster-download").Href(p.csvURL).Attr("download", p.csvName).Text(p.tr("roster.download"))
+				OnClick(func(ctx app.Context, e app.Event) {
+					if f, ok := p.current(); ok {
+						p.printRoster(f.ID, filtered(p.st.EvacueesAt(f.ID), p.filter))
+					}
+				}),
+			app.If(p.csv.url != "", func() app.UI {
+				return app.A().ID("roster-download").Href(p.csv.url).Attr("download", p.csv.name).Text(p.tr("roster.download"))
 			}),
 		),
 		app.If(len(people) == 0, func() app.UI {
@@ -622,25 +623,10 @@ func (p *shelterPage) exportCSV() {
 	if !ok {
 		return
 	}
-	people := p.st.EvacueesAt(f.ID)
-	var b bytes.Buffer
-	if err := shelter.WriteRoster(&b, people, f.Name(p.lang), p.lang); err != nil {
-		p.msg = p.tr("err.save")
-		return
+	if err := p.exportRoster(&p.csv, "roster-"+f.ID, f.ID, p.st.EvacueesAt(f.ID)); err != nil {
+		app.Log("shelter: export:", err)
+		p.msg = p.tr("err.export")
 	}
-	arr := app.Window().Get("Uint8Array").New(b.Len())
-	app.CopyBytesToJS(arr, b.Bytes())
-	blob := app.Window().Get("Blob").New([]any{arr}, map[string]any{"type": "text/csv;charset=utf-8"})
-	if p.csvURL != "" {
-		app.Window().Get("URL").Call("revokeObjectURL", p.csvURL)
-	}
-	p.csvURL = app.Window().Get("URL").Call("createObjectURL", blob).String()
-	p.csvName = fmt.Sprintf("roster-%s-%s.csv", f.ID, time.Now().Format("20060102-1504"))
-	// Save at once; the link stays for a second try.
-	a := app.Window().Get("document").Call("createElement", "a")
-	a.Set("href", p.csvURL)
-	a.Set("download", p.csvName)
-	a.Call("click")
 }
 
 // startEditing fills the form with a record for correction.

@@ -308,8 +308,9 @@ func TestShelterOfflineCheckInReachesHQ(t *testing.T) {
 	waitJS(t, tablet, "the check-in to be sent", statusIs(true, 0), 60*time.Second)
 	run(t, tablet, "row marked as sent", 10*time.Second,
 		chromedp.WaitVisible(chromedp.Search(`//tr[td[text()="ヤマダ　タロウ"] and td[@data-unsent="false"]]`)))
-	if rec, unsent := idbUnsent(t, tablet); rec != 1 || unsent != 0 {
-		t.Fatalf("IndexedDB after sync: %d records, %d unsent; want 1 and 0", rec, unsent)
+	// Two records: the check-in and the export's, for the audit log.
+	if rec, unsent := idbUnsent(t, tablet); rec != 2 || unsent != 0 {
+		t.Fatalf("IndexedDB after sync: %d records, %d unsent; want 2 and 0", rec, unsent)
 	}
 
 	// HQ, in a second browser with its own profile (it shares nothing with
@@ -348,7 +349,7 @@ func TestShelterOfflineCheckInReachesHQ(t *testing.T) {
 	// tells staff to set it up again.
 	srv.Revoke(t, deviceID(t, tablet))
 	waitJS(t, tablet, "the revocation banner", `!!document.querySelector("#setup-needed")`, 30*time.Second)
-	if rec, _ := idbUnsent(t, tablet); rec != 1 {
-		t.Fatalf("after revocation IndexedDB holds %d records, want 1", rec)
+	if rec, _ := idbUnsent(t, tablet); rec != 2 {
+		t.Fatalf("after revocation IndexedDB holds %d records, want the 2 it made", rec)
 	}
 }

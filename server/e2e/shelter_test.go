@@ -10,6 +10,7 @@ import (
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
+	"smartpass.city/smartpass/app/access"
 	"smartpass.city/smartpass/app/shelter"
 	"smartpass.city/smartpass/app/state"
 	"smartpass.city/smartpass/server/serverproc"
@@ -21,7 +22,10 @@ import (
 // place, medication and consent to disclosure are recorded; the roster
 // filters to the people with special needs, exports to CSV with all of
 // it, and prints without the controls. The server holds every status
-// change as history.
+// change as history. At HQ the shelter shows three present in one
+// household; a search finds them in any kana; an inquirer is told where
+// the grandmother is (she agreed) and nothing of the granddaughter; every
+// search, answer, export and print is on the server for the audit.
 func TestShelterRecord(t *testing.T) {
 	addr := serverproc.FreeAddr(t)
 	base := "http://" + addr
@@ -130,6 +134,8 @@ func TestShelterRecord(t *testing.T) {
 	}
 	waitJS(t, tablet, "three rows", `document.querySelectorAll("#evacuees tbody tr").length === 3`, 10*time.Second)
 
+	atHQ(t, srv, base)
+
 	// The server holds each status change: out and back, for each of them.
 	waitJS(t, tablet, "all sent", statusIs(true, 0), 30*time.Second)
 	st := state.Fold(srv.Ops(t))
@@ -139,6 +145,56 @@ func TestShelterRecord(t *testing.T) {
 			b, _ := json.Marshal(h)
 			t.Errorf("%s: status history on the server %s, want out then in", e.Kana, b)
 		}
+	}
+}
+
+// atHQ checks what HQ sees and answers of the family, and that each of
+// its reads reached the server.
+func atHQ(t *testing.T, srv *serverproc.Proc, base string) {
+	t.Helper()
+	hq := browser(t)
+	setUp(t, hq, base, "kaga-hq", "hq")
+	run(t, hq, "open HQ", 30*time.Second, chromedp.Navigate(base+"/hq"))
+	waitJS(t, hq, "the shelter's occupancy", `(() => { const s = document.querySelector("#hq-shelter-daishoji");
+		return !!s && s.dataset.present === "3" && s.dataset.households === "1"; })()`, 60*time.Second)
+	find := func(query string, inquiry bool) string {
+		t.Helper()
+		run(t, hq, "search "+query, 20*time.Second,
+			chromedp.Evaluate[chromedp.Void](`(() => { const q = document.getElementById("hq-query");
+				q.value = "`+query+`"; q.dispatchEvent(new Event("input", {bubbles: true}));
+				const c = document.getElementById("hq-inquiry");
+				if (c.checked !== `+strconv.FormatBool(inquiry)+`) c.click(); })()`),
+			chromedp.Click(chromedp.ID("hq-find")),
+			chromedp.WaitVisible(chromedp.ID("hq-results")),
+		)
+		return get(t, hq, "results", eval[string](`document.querySelector("#hq-results").dataset.count + ": " + document.querySelector("#hq-results").textContent`))
+	}
+	if got := find("ｶｶ", false); !strings.HasPrefix(got, "3: ") {
+		t.Fatalf("staff search for ｶｶ: %s, want the three", got)
+	}
+	if got := find("かが とみ", true); !strings.HasPrefix(got, "1: ") || !strings.Contains(got, "大聖寺") || !strings.Contains(got, "在所") {
+		t.Fatalf("inquiry for the grandmother: %s, want her shelter", got)
+	}
+	if got := find("かが さくら", true); got != "0: お伝えできる情報はありません。" {
+		t.Fatalf("inquiry for the granddaughter, who did not agree: %q", got)
+	}
+	run(t, hq, "export every roster", 20*time.Second,
+		chromedp.Click(chromedp.ID("hq-export")),
+		chromedp.WaitVisible(chromedp.ID("hq-download")))
+	csv := get(t, hq, "read the CSV", eval[string](`fetch(document.querySelector("#hq-download").href).then(r => r.text())`))
+	if n := strings.Count(csv, "大聖寺地区会館"); n != 3 {
+		t.Fatalf("HQ's CSV has %d rows of the shelter, want 3:\n%s", n, csv)
+	}
+	waitJS(t, hq, "all sent", statusIs(true, 0), 30*time.Second)
+	reads := map[string]int{}
+	for _, op := range srv.Ops(t) {
+		var r access.Read
+		if op.Kind == access.OpRead && json.Unmarshal(op.Body, &r) == nil {
+			reads[r.What]++
+		}
+	}
+	if reads[access.Search] != 1 || reads[access.Inquiry] != 2 || reads[access.Export] != 2 || reads[access.Print] != 0 {
+		t.Fatalf("reads on the server %v, want 1 search, 2 inquiries, 2 exports (the shelter's and HQ's)", reads)
 	}
 }
 

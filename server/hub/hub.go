@@ -33,6 +33,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"smartpass.city/smartpass/app/access"
 	"smartpass.city/smartpass/app/identify"
 	"smartpass.city/smartpass/app/jpki"
 	"smartpass.city/smartpass/app/scope"
@@ -617,8 +618,9 @@ func (s *session) feed(ctx context.Context, feed string, cursor uint64) {
 // auditOps copies into the audit log each op just stored (a resent one
 // is not stored twice, nor audited twice) that the law wants accounted
 // for: every identification, every card a terminal checked offline (and
-// every such check the server refused on its second look), and every
-// deletion of a resident's face.
+// every such check the server refused on its second look), every
+// deletion of a resident's face, and every read of personal data staff
+// made on a device (searches, inquiry answers, exports, prints).
 func (s *session) auditOps(stored []syncproto.Op) {
 	for _, op := range stored {
 		switch op.Kind {
@@ -626,6 +628,11 @@ func (s *session) auditOps(stored []syncproto.Op) {
 			var i identify.Identification
 			if json.Unmarshal(op.Body, &i) == nil { // scope.Check let only valid ones through
 				s.audit(op.Kind, i.Resident, i.Facility+" "+i.Method+" "+i.Outcome)
+			}
+		case access.OpRead:
+			var r access.Read
+			if json.Unmarshal(op.Body, &r) == nil {
+				s.audit(op.Kind, strings.Join(r.Records, " "), fmt.Sprintf("%s %s %s %d records", r.Facility, r.What, r.Shelter, r.Count))
 			}
 		case template.OpDelete:
 			var d template.Delete

@@ -1,0 +1,69 @@
+package ui
+
+import (
+	"bytes"
+	"fmt"
+	"time"
+
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+
+	"smartpass.city/smartpass/app/access"
+	"smartpass.city/smartpass/app/shelter"
+)
+
+// rosterFile is the last roster export of a page, as a blob: URL the
+// browser saves; the page shows it as a link for a second try.
+type rosterFile struct {
+	url, name string
+}
+
+// exportRoster writes people as the roster CSV and hands it to the
+// browser to save; it works offline. The export is recorded for the
+// audit (access.Export) before the file leaves the device. name is the
+// file's name without the date.
+func (l *live) exportRoster(f *rosterFile, name, shelterID string, people []shelter.Evacuee) error {
+	var b bytes.Buffer
+	if err := shelter.WriteRoster(&b, people, l.facilityName, l.lang); err != nil {
+		return err
+	}
+	l.recordRead(access.Export, shelterID, people)
+	arr := app.Window().Get("Uint8Array").New(b.Len())
+	app.CopyBytesToJS(arr, b.Bytes())
+	blob := app.Window().Get("Blob").New([]any{arr}, map[string]any{"type": "text/csv;charset=utf-8"})
+	if f.url != "" {
+		app.Window().Get("URL").Call("revokeObjectURL", f.url)
+	}
+	f.url = app.Window().Get("URL").Call("createObjectURL", blob).String()
+	f.name = fmt.Sprintf("%s-%s.csv", name, time.Now().Format("20060102-1504"))
+	// Save at once; the link stays for a second try.
+	a := app.Window().Get("document").Call("createElement", "a")
+	a.Set("href", f.url)
+	a.Set("download", f.name)
+	a.Call("click")
+	return nil
+}
+
+// printRoster records the print for the audit, then opens the browser's
+// print dialog (the print stylesheet keeps the list only).
+func (l *live) printRoster(shelterID string, people []shelter.Evacuee) {
+	l.recordRead(access.Print, shelterID, people)
+	app.Window().Call("print")
+}
+
+// recordRead keeps a read of people's records in the device's log, for
+// the server's audit log; a failure shows in the status bar.
+func (l *live) recordRead(what, shelterID string, people []shelter.Evacuee) {
+	ids := make([]string, len(people))
+	for i, e := range people {
+		ids[i] = e.ID
+	}
+	r := access.Of(l.enr.Facility, what, shelterID, ids)
+	l.later(func() func() {
+		_, err := l.sync.Record(l.page, access.OpRead, r)
+		return func() {
+			if err != nil {
+				l.status.Err = err.Error()
+			}
+		}
+	})
+}
