@@ -38,8 +38,11 @@ type accounts struct {
 	lookup func(id string) (ed25519.PublicKey, scope.Device, error)
 	// passKey signs QR passes (passKey()).
 	passKey ed25519.PrivateKey
-	audit   *audit.Log
-	logger  *slog.Logger
+	// city is the municipality whose residents a play park admits free,
+	// as it appears in the card's address ("加賀市").
+	city   string
+	audit  *audit.Log
+	logger *slog.Logger
 }
 
 func (a *accounts) open(w http.ResponseWriter, r *http.Request) {
@@ -127,7 +130,17 @@ func (a *accounts) face(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return nil, "", err
 		}
-		if err := facilities.Append(r.Context(), a.log, append(ops, syncproto.Op{Kind: template.OpPut, Body: put})...); err != nil {
+		ops = append(ops, syncproto.Op{Kind: template.OpPut, Body: put})
+		consented, err := a.recognisingFacilities()
+		if err != nil {
+			return nil, "", err
+		}
+		consented = slices.DeleteFunc(consented, func(f facility.Facility) bool { return !slices.Contains(t.Facilities, f.ID) })
+		profiles, err := profileOps(consented, person, h.Guardian.ID, a.city)
+		if err != nil {
+			return nil, "", err
+		}
+		if err := facilities.Append(r.Context(), a.log, append(ops, profiles...)...); err != nil {
 			return nil, "", err
 		}
 		return struct{}{}, t.Resident + " " + strings.Join(t.Facilities, " "), a.reg.SetFace(t.Resident, t.Expires)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"smartpass.city/smartpass/app/card/cardtest"
 	"smartpass.city/smartpass/app/card/sim"
 	"smartpass.city/smartpass/app/pass"
+	"smartpass.city/smartpass/app/playpark"
 	"smartpass.city/smartpass/app/template"
 	"smartpass.city/smartpass/server/serverproc"
 	"smartpass.city/smartpass/syncproto"
@@ -136,6 +138,20 @@ func TestAccounts(t *testing.T) {
 	var put, del int
 	for _, op := range srv.Ops(t) {
 		switch op.Kind {
+		case template.OpProfile:
+			// The park learns her age band and that she lives in the
+			// city: nothing of her name, address or birth date.
+			var p template.Profile
+			json.Unmarshal(op.Body, &p)
+			if p.Facility != "kaga-playpark" || p.Resident != m.ID || !playpark.Eligible(p, time.Now()) || p.BandAt(time.Now()) != playpark.Elementary || p.Household != a.ID {
+				t.Errorf("her profile %s, want the park's: local, elementary, her household", op.Body)
+			}
+			for _, secret := range []string{child.Facts.Name, child.Facts.BirthDate, child.Facts.Address, "2015"} {
+				if strings.Contains(string(op.Body), secret) {
+					t.Errorf("the park's profile of her holds %q: %s", secret, op.Body)
+				}
+			}
+			put++
 		case template.OpPut:
 			put++
 		case template.OpDelete:
@@ -147,8 +163,8 @@ func TestAccounts(t *testing.T) {
 			del++
 		}
 	}
-	if put != 1 || del != 1 {
-		t.Errorf("%d template ops and %d removals on the server, want 1 and 1", put, del)
+	if put != 2 || del != 1 {
+		t.Errorf("%d template and profile ops and %d removals on the server, want 2 and 1", put, del)
 	}
 	// A QR pass for her verifies with the key the server published on
 	// the public feed; none is issued for somebody outside the household.
@@ -213,8 +229,8 @@ func TestAccounts(t *testing.T) {
 	}
 	var erased int
 	for _, op := range srv.Ops(t) {
-		if op.Kind == template.OpPut {
-			t.Errorf("a face left on the server after the account was deleted: %s", op.Body)
+		if op.Kind == template.OpPut || op.Kind == template.OpProfile {
+			t.Errorf("a face or profile left on the server after the account was deleted: %s", op.Body)
 		}
 		if op.Kind == template.OpErased {
 			erased++

@@ -62,6 +62,9 @@ type config struct {
 	// PKI when none are given).
 	jpkiRoots string
 	jpkiCRLs  []string
+	// city is the municipality of the residents (as their cards' addresses
+	// name it): its children enter play parks free.
+	city string
 }
 
 func newFlags(name string) *flag.FlagSet {
@@ -120,6 +123,7 @@ func serve(args []string, logger *slog.Logger) error {
 	fs.StringVar(&c.tlsCert, "tls-cert", "", "TLS certificate file (PEM); with -tls-key, serve HTTPS")
 	fs.StringVar(&c.tlsKey, "tls-key", "", "TLS private key file (PEM)")
 	fs.StringVar(&c.jpkiRoots, "jpki-roots", "", "JPKI CA certificates (PEM) that My Number Cards are verified against")
+	fs.StringVar(&c.city, "city", "加賀市", "the city whose residents' children enter play parks free, as card addresses name it")
 	fs.Func("jpki-crl", "a JPKI revocation list (DER or PEM), signed by one of -jpki-roots; repeat for each CA", func(f string) error {
 		c.jpkiCRLs = append(c.jpkiCRLs, f)
 		return nil
@@ -209,7 +213,7 @@ func run(ctx context.Context, c config, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	accts := &accounts{log: log, facilities: fac, lookup: reg.Lookup, passKey: pk, audit: auditLog, logger: logger}
+	accts := &accounts{log: log, facilities: fac, lookup: reg.Lookup, passKey: pk, city: c.city, audit: auditLog, logger: logger}
 	if cards.v != nil {
 		accts.reg = &residents.Registry{Log: log, Verifier: cards.v, Nonces: &cards.nonces}
 	}

@@ -41,6 +41,9 @@ const (
 	MethodFace = "face"
 	// MethodQR: a signed QR pass shown on the resident's phone.
 	MethodQR = "qr"
+	// MethodHousehold: admitted by the guardian, who was identified, with
+	// the household (a child who will not look at the camera).
+	MethodHousehold = "household"
 )
 
 // Identification is the body of an OpIdentified op.
@@ -59,8 +62,9 @@ type Identification struct {
 
 // outcomes lists the outcomes each method can have.
 var outcomes = map[string][]string{
-	MethodFace: {Accepted, Unknown, Ambiguous, Flat, Expired},
-	MethodQR:   {Accepted, Unknown, Used, Invalid},
+	MethodFace:      {Accepted, Unknown, Ambiguous, Flat, Expired},
+	MethodQR:        {Accepted, Unknown, Used, Invalid},
+	MethodHousehold: {Accepted},
 }
 
 // ErrInvalid is wrapped by Validate.
@@ -71,7 +75,7 @@ func (i Identification) Validate() error {
 	switch {
 	case i.Facility == "":
 		return fmt.Errorf("%w: no facility", ErrInvalid)
-	case i.Method != MethodFace && i.Method != MethodQR:
+	case outcomes[i.Method] == nil:
 		return fmt.Errorf("%w: method %q", ErrInvalid, i.Method)
 	case !slices.Contains(outcomes[i.Method], i.Outcome):
 		return fmt.Errorf("%w: outcome %q by %s", ErrInvalid, i.Outcome, i.Method)

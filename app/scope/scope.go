@@ -85,6 +85,10 @@ func IsSnapshot(feed string) bool { return strings.HasPrefix(feed, templatePrefi
 func SnapshotKey(op syncproto.Op) string {
 	var r struct{ Resident string }
 	json.Unmarshal(op.Body, &r)
+	if op.Kind == template.OpProfile {
+		// Beside the template, not instead of it.
+		return r.Resident + "/profile"
+	}
 	return r.Resident
 }
 
@@ -194,6 +198,12 @@ func Feeds(op syncproto.Op) []string {
 			out = append(out, TemplateFeed(f))
 		}
 		return out
+	case template.OpProfile:
+		var p template.Profile
+		if json.Unmarshal(op.Body, &p) != nil || p.Facility == "" {
+			return nil
+		}
+		return []string{TemplateFeed(p.Facility)}
 	case identify.OpIdentified, jpki.OpChecked, access.OpRead:
 		// The audit role's alone: no terminal needs another's.
 		return nil

@@ -30,6 +30,9 @@ type State struct {
 	// Templates holds the face templates this device may match against,
 	// by resident.
 	Templates map[string]template.Template
+	// Profiles holds what this device may know of those residents, by
+	// resident (template.Profile).
+	Profiles map[string]template.Profile
 	// Anchors are the JPKI trust anchors and revocation lists the server
 	// published last, for checking cards offline (nil: none yet).
 	Anchors *jpki.Anchors
@@ -71,6 +74,7 @@ func Fold(ops []syncproto.Op) *State {
 		Facilities: make(map[string]facility.Facility),
 		Evacuees:   make(map[string]shelter.Evacuee),
 		Templates:  make(map[string]template.Template),
+		Profiles:   make(map[string]template.Profile),
 		PassesUsed: make(map[string]bool),
 		edits:      make(map[string]map[string][]edit),
 	}
@@ -138,6 +142,13 @@ func (s *State) apply(op syncproto.Op) error {
 			return err
 		}
 		delete(s.Templates, d.Resident)
+		delete(s.Profiles, d.Resident)
+	case template.OpProfile:
+		p, err := validBody[template.Profile](op)
+		if err != nil {
+			return err
+		}
+		s.Profiles[p.Resident] = p
 	case jpki.OpAnchors:
 		a, err := body[jpki.Anchors](op)
 		if err != nil {

@@ -29,9 +29,65 @@ const (
 	OpPut = "face.template.put"
 	// OpDelete removes a resident's template everywhere; its body is a
 	// Delete. It stays in the snapshot as a tombstone, so a terminal that
-	// held the template learns to drop it.
+	// held the template learns to drop it. It removes the resident's
+	// Profile there too.
 	OpDelete = "face.template.delete"
+	// OpProfile gives one facility what it may know of a resident whose
+	// face it recognises; its body is a Profile. The server writes it.
+	OpProfile = "face.profile.put"
 )
+
+// Profile is what one facility's terminals may know of a resident besides
+// the face, and no more (ARCHITECTURE §3): a play park, the age band and
+// whether the child lives in the city; a shelter, the name, birth year and
+// sex; every facility, the household, so a family is admitted or checked
+// in together. It travels with the template, on the facility's template
+// feed, and goes with it.
+type Profile struct {
+	Resident string `json:"resident"`
+	Facility string `json:"facility"`
+	// Household names the resident's household, opaquely.
+	Household string `json:"household,omitempty"`
+	// Bands are the resident's age bands, each from a date on: a school
+	// year's start, never the birth date. (Play park.)
+	Bands []Band `json:"bands,omitempty"`
+	// Local: the resident lives in the city. (Play park.)
+	Local bool `json:"local,omitempty"`
+	// Name, BirthYear and Sex (the card's code). (Shelter.)
+	Name      string `json:"name,omitempty"`
+	BirthYear int    `json:"birth_year,omitempty"`
+	Sex       string `json:"sex,omitempty"`
+}
+
+// Band is an age band from a date on.
+type Band struct {
+	Band string    `json:"band"`
+	From time.Time `json:"from"`
+}
+
+// BandAt returns the resident's band at time now ("" before the first).
+func (p Profile) BandAt(now time.Time) string {
+	band := ""
+	for _, b := range p.Bands {
+		if !now.Before(b.From) {
+			band = b.Band
+		}
+	}
+	return band
+}
+
+// Validate reports whether p can be stored.
+func (p Profile) Validate() error {
+	switch {
+	case p.Resident == "" || len(p.Resident) > 64:
+		return fmt.Errorf("%w: profile of resident %q", ErrInvalid, p.Resident)
+	case p.Facility == "":
+		return fmt.Errorf("%w: profile for no facility", ErrInvalid)
+	case len(p.Bands) > 8 || len(p.Household) > 64 || len(p.Name) > 200:
+		return fmt.Errorf("%w: profile of %s too large", ErrInvalid, p.Resident)
+	}
+	return nil
+}
 
 // MaxDims bounds a template's length; the published face networks use
 // 128 or 512.
@@ -116,12 +172,13 @@ func Unpack(b []byte) []float32 {
 	return out
 }
 
-// Erases names the resident a template op is about and reports whether
-// it erases their template: the device's sync engine then forgets the
-// older template ops of that resident (synclog.Options.Erases), so a
-// deleted face leaves no copy on any terminal.
+// Erases names the resident a template or profile op is about and
+// reports whether it erases their template: the device's sync engine then
+// forgets the older template and profile ops of that resident
+// (synclog.Options.Erases), so a deleted face leaves no copy, and nothing
+// of the person, on any terminal.
 func Erases(op syncproto.Op) (resident string, erases bool) {
-	if op.Kind != OpPut && op.Kind != OpDelete {
+	if op.Kind != OpPut && op.Kind != OpDelete && op.Kind != OpProfile {
 		return "", false
 	}
 	var r struct{ Resident string }

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"encoding/json"
 	"errors"
 	"math/rand/v2"
 	"slices"
@@ -12,8 +13,10 @@ import (
 	"smartpass.city/smartpass/app/face/embed"
 	"smartpass.city/smartpass/app/face/gallery"
 	"smartpass.city/smartpass/app/face/liveness"
+	"smartpass.city/smartpass/app/hlc"
 	"smartpass.city/smartpass/app/identify"
 	"smartpass.city/smartpass/app/pass"
+	"smartpass.city/smartpass/app/playpark"
 	"smartpass.city/smartpass/app/scope"
 	"smartpass.city/smartpass/app/state"
 	"smartpass.city/smartpass/app/template"
@@ -53,6 +56,39 @@ type identifyPage struct {
 	// (staff or the person tapped it); key is the text of the outcome.
 	qr  bool
 	key string
+	// park is the play park's answer about the person accepted;
+	// admitted counts the children just admitted with them.
+	park     parkAnswer
+	admitted int
+}
+
+// parkAnswer is what a play park may say of a person it recognised: free
+// entry or not and the age band, and the household's children who may
+// enter with them. Nothing else reaches the park (template.Profile).
+type parkAnswer struct {
+	profiled bool // the park holds the person's profile
+	eligible bool
+	band     string
+	children []string // other eligible residents of the household
+}
+
+// answerPark judges resident at the park at time now.
+func answerPark(st *state.State, resident string, now time.Time) parkAnswer {
+	p, ok := st.Profiles[resident]
+	if !ok {
+		return parkAnswer{}
+	}
+	a := parkAnswer{profiled: true, eligible: playpark.Eligible(p, now), band: p.BandAt(now)}
+	if p.Household == "" {
+		return a
+	}
+	for id, other := range st.Profiles {
+		if id != resident && other.Household == p.Household && playpark.Eligible(other, now) {
+			a.children = append(a.children, id)
+		}
+	}
+	slices.Sort(a.children)
+	return a
 }
 
 // turnRoles are the roles whose terminals ask for a head turn before a
@@ -131,7 +167,7 @@ func (p *identifyPage) seen(r face.Result, err error) {
 	if time.Now().Before(p.until) {
 		return
 	}
-	p.outcome, p.resident = "", ""
+	p.outcome, p.resident, p.admitted = "", "", 0
 	g := p.gallery()
 	if err != nil || g == nil {
 		return
@@ -150,6 +186,7 @@ func (p *identifyPage) seen(r face.Result, err error) {
 		p.outcome, p.resident = identify.Expired, d.ID
 	case d.Accepted:
 		p.outcome, p.resident = identify.Accepted, d.ID
+		p.answer()
 	case d.Reason == "ambiguous":
 		p.outcome = identify.Ambiguous
 	default:
@@ -205,7 +242,39 @@ func (p *identifyPage) checkPass(text string) {
 	p.setQR(false)
 	p.outcome, p.resident, p.key = c.Outcome, c.Resident, c.key
 	p.until = time.Now().Add(holdResult)
+	if c.Outcome == identify.Accepted {
+		p.answer()
+	}
 	p.record(c.Identification)
+}
+
+// answer works out, at a play park, what to say of the person accepted;
+// a guardian is given time to admit the household's children.
+func (p *identifyPage) answer() {
+	p.park = parkAnswer{}
+	if p.enr.Role != string(scope.PlayPark) {
+		return
+	}
+	p.park = answerPark(p.st, p.resident, time.Now())
+	if len(p.park.children) > 0 {
+		p.until = time.Now().Add(holdHousehold)
+	}
+}
+
+// holdHousehold is how long the household question stays on screen.
+const holdHousehold = 12 * time.Second
+
+// admitHousehold admits the household's eligible children with the
+// guardian identified: each child is recorded as admitted by household.
+func (p *identifyPage) admitHousehold() {
+	children := p.park.children
+	for _, id := range children {
+		p.record(identify.Identification{Resident: id, Method: identify.MethodHousehold, Outcome: identify.Accepted})
+	}
+	p.park.children, p.park.eligible = nil, true
+	p.key = ""
+	p.admitted = len(children)
+	p.until = time.Now().Add(holdResult)
 }
 
 // setQR switches the screen between reading faces and reading a pass.
@@ -291,6 +360,7 @@ func (p *identifyPage) Render() app.UI {
 				}),
 		),
 		app.P().ID("gallery-size").Class("hint").Attr("data-count", n).Text(p.tr("face.id.count", n)),
+		app.If(p.enr.Role == string(scope.PlayPark), func() app.UI { return p.parkCounts() }),
 		app.If(p.skipped > 0, func() app.UI {
 			return app.P().Class("hint").Text(p.tr("face.id.skipped", p.skipped))
 		}),
@@ -301,6 +371,52 @@ func (p *identifyPage) Render() app.UI {
 		app.Button().ID("face-overlay-toggle").Class("secondary small").Type("button").Text(p.tr("face.overlay")).
 			OnClick(func(ctx app.Context, e app.Event) { p.scan.overlay = !p.scan.overlay }),
 	)
+}
+
+// parkView is the play park's answer: free entry and the age band, or
+// not; and for a guardian, the household's children to admit.
+func (p *identifyPage) parkView() []app.UI {
+	var out []app.UI
+	switch {
+	case p.admitted > 0:
+		out = append(out, app.Strong().ID("park-admitted").Attr("data-count", p.admitted).Text(p.tr("park.admitted", p.admitted)))
+	case p.park.eligible:
+		out = append(out, app.Strong().ID("park-answer").Attr("data-eligible", true).Attr("data-band", p.park.band).
+			Text(p.tr("park.yes", p.tr("band."+p.park.band))))
+	default:
+		out = append(out, app.Strong().ID("park-answer").Attr("data-eligible", false).Attr("data-band", p.park.band).Text(p.tr("park.no")))
+	}
+	if n := len(p.park.children); n > 0 {
+		out = append(out, app.Button().ID("admit-household").Class("big").Type("button").Text(p.tr("park.household", n)).
+			OnClick(func(ctx app.Context, e app.Event) { p.admitHousehold() }))
+	}
+	return out
+}
+
+// parkCounts is the day's entries at the park by age band, for its
+// report: the residents this terminal admitted today, each once.
+func (p *identifyPage) parkCounts() app.UI {
+	if p.st == nil {
+		return app.Text("")
+	}
+	now := time.Now()
+	y, m, d := now.Date()
+	var admitted []string
+	for _, op := range p.ops {
+		if op.Kind != identify.OpIdentified || op.Device != p.sync.DeviceID() {
+			continue
+		}
+		if wy, wm, wd := hlc.Wall(op.HLC).Date(); wy != y || wm != m || wd != d {
+			continue
+		}
+		var i identify.Identification
+		if json.Unmarshal(op.Body, &i) == nil && i.Outcome == identify.Accepted && playpark.Eligible(p.st.Profiles[i.Resident], now) {
+			admitted = append(admitted, i.Resident)
+		}
+	}
+	c := playpark.Count(admitted, p.st.Profiles, now)
+	return app.P().ID("park-counts").Class("hint").Attr("data-preschool", c[playpark.Preschool]).Attr("data-elementary", c[playpark.Elementary]).
+		Text(p.tr("park.counts", c[playpark.Preschool], c[playpark.Elementary]))
 }
 
 // outcomeView says the result: for the play park only whether the child
@@ -320,14 +436,15 @@ func (p *identifyPage) outcomeView() app.UI {
 	if p.key != "" { // a QR pass's outcome
 		key = p.key
 	}
-	out := app.Div().ID("identify-result").Class(class).Attr("role", "status").Attr("data-outcome", p.outcome).Body(
-		app.Strong().Text(p.tr(key)),
-	)
-	if p.outcome == identify.Accepted && p.enr.Role == string(scope.Reception) {
-		out = app.Div().ID("identify-result").Class(class).Attr("role", "status").Attr("data-outcome", p.outcome).Body(
-			app.Strong().Text(p.tr(key)),
-			app.P().ID("identify-resident").Text(p.tr("face.id.resident", p.resident)),
-		)
+	body := []app.UI{app.Strong().Text(p.tr(key))}
+	switch {
+	case p.outcome == identify.Accepted && p.enr.Role == string(scope.Reception):
+		body = append(body, app.P().ID("identify-resident").Text(p.tr("face.id.resident", p.resident)))
+	case p.outcome == identify.Accepted && p.enr.Role == string(scope.PlayPark) && p.park.profiled:
+		body = p.parkView()
+		if !p.park.eligible && p.admitted == 0 {
+			class = "result unknown"
+		}
 	}
-	return out
+	return app.Div().ID("identify-result").Class(class).Attr("role", "status").Attr("data-outcome", p.outcome).Body(body...)
 }

@@ -54,6 +54,7 @@ type shelterPage struct {
 	dupOK   bool
 	// editing is the record being corrected, "" when the form adds.
 	editing string
+	// csv is the last roster export.
 	csv rosterFile
 }
 

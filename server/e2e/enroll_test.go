@@ -39,44 +39,18 @@ func TestGuardianEnrollsChild(t *testing.T) {
 	srv := startServer(t, addr, data)
 	phone := camera(t, faceVideo(t, "sheldon", "sheldon1.png", "sheldon5.png", "sheldon1.png", "sheldon3.png"))
 
-	run(t, phone, "open an account", 60*time.Second,
-		chromedp.Navigate(base+"/account?usb=rcs300&card=taro"),
-		chromedp.WaitVisible(chromedp.ID("connect")),
-		chromedp.Click(chromedp.ID("connect")),
-	)
-	enterPIN(t, phone, "DEMO2026")
-	waitJS(t, phone, "the account opened", `!!document.querySelector("#account-ok")`, 30*time.Second)
-	father := get(t, phone, "his resident number", eval[string](`document.querySelector("#account-ok").dataset.id`))
-
-	run(t, phone, "read the daughter's card", 30*time.Second,
-		chromedp.Evaluate[chromedp.Void](`localStorage.setItem("smartpass.card", "hanako")`),
-		chromedp.Click(chromedp.ID("add-member")),
-		chromedp.WaitVisible(chromedp.ID("connect")),
-		chromedp.Click(chromedp.ID("connect")),
-	)
-	enterPIN(t, phone, "1234")
-	run(t, phone, "add her", 30*time.Second,
-		chromedp.WaitVisible(chromedp.ID("confirm-member")),
-		chromedp.Click(chromedp.ID("confirm-member")),
-	)
-	waitJS(t, phone, "her in the household", `(document.querySelector("#household") || {}).dataset?.members === "1"`, 30*time.Second)
-	daughter := get(t, phone, "her resident number", eval[string](`document.querySelector("#household .member").dataset.id`))
-
-	run(t, phone, "open her face registration", 30*time.Second,
-		chromedp.Click(chromedp.CSS(`#household .member .face-link`)),
-		chromedp.WaitVisible(chromedp.ID("resident-own")),
-	)
+	father, daughter := openFamily(t, phone, base)
 	start := time.Now()
-	waitJS(t, phone, "her head turns done", `document.querySelector("#face-guide")?.dataset.key === "face.l.passed"`, 120*time.Second)
-	t.Logf("model loaded and head-turn check passed on the phone after %s", time.Since(start).Round(time.Millisecond))
-	run(t, phone, "register her face for the play park", 30*time.Second,
-		chromedp.Click(chromedp.ID("fac-kaga-playpark")),
-		chromedp.Click(chromedp.ID("face-save")),
-	)
-	waitJS(t, phone, "the registration saved", `!!document.querySelector("#face-saved")`, 30*time.Second)
+	registerFace(t, phone, `#household .member .face-link`)
+	t.Logf("model loaded, head-turn check passed and her face saved on the phone after %s", time.Since(start).Round(time.Millisecond))
 
 	turning := faceVideo(t, "sheldon", "sheldon2.png", "sheldon5.png", "sheldon2.png", "sheldon3.png")
 	park := terminal(t, srv, base, turning, "kaga-playpark", "playpark", "1", identify.Accepted, daughter)
+	// The park says only: free entry, and her age band; and counts her.
+	if got := get(t, park, "the park's answer", eval[string](`(a => a.dataset.eligible + " " + a.dataset.band + " " + a.textContent)(document.querySelector("#park-answer"))`)); got != "true elementary 入場できます（小学生）。いってらっしゃい！" {
+		t.Fatalf("the park's answer: %q", got)
+	}
+	waitJS(t, park, "her in the day's count", `document.querySelector("#park-counts")?.dataset.elementary === "1"`, 10*time.Second)
 	hospital := terminal(t, srv, base, turning, "kaga-medical", "reception", "0", identify.Unknown, "")
 	// Not recognised, in words that do not say who she is.
 	if text := get(t, hospital, "result text", eval[string](`document.querySelector("#identify-result").innerText`)); strings.Contains(text, daughter) || strings.Contains(text, "花子") {
@@ -143,6 +117,92 @@ func TestGuardianEnrollsChild(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestParkAdmitsHousehold: a child who will not look at the camera
+// enters with her father. He opens his account and adds her on one phone
+// (its camera shows her), then recovers the account on a second phone
+// (its camera shows him) and registers his own face, both for the play
+// park. At the park he is recognised: not eligible himself, he admits the
+// household's eligible child in one step; the day's count has her, and
+// the server's audit holds her admission by household.
+func TestParkAdmitsHousehold(t *testing.T) {
+	addr := serverproc.FreeAddr(t)
+	base := "http://" + addr
+	srv := startServer(t, addr, t.TempDir())
+	phone := camera(t, faceVideo(t, "sheldon", "sheldon1.png", "sheldon5.png", "sheldon1.png", "sheldon3.png"))
+	father, daughter := openFamily(t, phone, base)
+	registerFace(t, phone, `#household .member .face-link`)
+
+	him := faceVideo(t, "leonard", "leonard2.png", "leonard4.png", "leonard2.png", "mirror:leonard4.png")
+	his := camera(t, him)
+	run(t, his, "recover the account on his phone", 60*time.Second,
+		chromedp.Navigate(base+"/account?usb=rcs300&card=taro"),
+		chromedp.WaitVisible(chromedp.ID("connect")),
+		chromedp.Click(chromedp.ID("connect")),
+	)
+	enterPIN(t, his, "DEMO2026")
+	waitJS(t, his, "the account exists", `(document.querySelector("#card-error") || {}).textContent.includes("すでにあります")`, 30*time.Second)
+	enterPIN(t, his, "DEMO2026")
+	waitJS(t, his, "the account recovered", `!!document.querySelector("#account-ok")`, 30*time.Second)
+	run(t, his, "back to the household", 30*time.Second, chromedp.Navigate(base+"/account"))
+	registerFace(t, his, `#holder .face-link`)
+
+	park := terminal(t, srv, base, him, "kaga-playpark", "playpark", "2", identify.Accepted, father)
+	if got := get(t, park, "the park's answer", eval[string](`document.querySelector("#park-answer").dataset.eligible`)); got != "false" {
+		t.Fatalf("the father is eligible for free entry: %q", got)
+	}
+	run(t, park, "admit his daughter with him", 10*time.Second, chromedp.Click(chromedp.ID("admit-household")))
+	waitJS(t, park, "one child admitted", `document.querySelector("#park-admitted")?.dataset.count === "1"`, 10*time.Second)
+	waitJS(t, park, "her in the day's count", `document.querySelector("#park-counts")?.dataset.elementary === "1" && document.querySelector("#park-counts").dataset.preschool === "0"`, 10*time.Second)
+	waitIdentifiedBy(t, srv, identify.Identification{Facility: "kaga-playpark", Method: identify.MethodHousehold, Outcome: identify.Accepted, Resident: daughter})
+}
+
+// openFamily opens the demo father's account on the phone with his
+// signature certificate and adds his daughter from her card's card-info
+// application; it returns their resident numbers.
+func openFamily(t *testing.T, phone context.Context, base string) (father, daughter string) {
+	t.Helper()
+	run(t, phone, "open an account", 60*time.Second,
+		chromedp.Navigate(base+"/account?usb=rcs300&card=taro"),
+		chromedp.WaitVisible(chromedp.ID("connect")),
+		chromedp.Click(chromedp.ID("connect")),
+	)
+	enterPIN(t, phone, "DEMO2026")
+	waitJS(t, phone, "the account opened", `!!document.querySelector("#account-ok")`, 30*time.Second)
+	father = get(t, phone, "his resident number", eval[string](`document.querySelector("#account-ok").dataset.id`))
+
+	run(t, phone, "read the daughter's card", 30*time.Second,
+		chromedp.Evaluate[chromedp.Void](`localStorage.setItem("smartpass.card", "hanako")`),
+		chromedp.Click(chromedp.ID("add-member")),
+		chromedp.WaitVisible(chromedp.ID("connect")),
+		chromedp.Click(chromedp.ID("connect")),
+	)
+	enterPIN(t, phone, "1234")
+	run(t, phone, "add her", 30*time.Second,
+		chromedp.WaitVisible(chromedp.ID("confirm-member")),
+		chromedp.Click(chromedp.ID("confirm-member")),
+	)
+	waitJS(t, phone, "her in the household", `(document.querySelector("#household") || {}).dataset?.members === "1"`, 30*time.Second)
+	daughter = get(t, phone, "her resident number", eval[string](`document.querySelector("#household .member").dataset.id`))
+	return father, daughter
+}
+
+// registerFace opens the face registration behind link on the account
+// page, waits for the head-turn check the phone's camera passes, and
+// registers the face for the play park only.
+func registerFace(t *testing.T, phone context.Context, link string) {
+	t.Helper()
+	run(t, phone, "open the face registration", 30*time.Second,
+		chromedp.Click(chromedp.CSS(link)),
+		chromedp.WaitVisible(chromedp.ID("resident-own")),
+	)
+	waitJS(t, phone, "the head turns done", `document.querySelector("#face-guide")?.dataset.key === "face.l.passed"`, 120*time.Second)
+	run(t, phone, "register the face for the play park", 30*time.Second,
+		chromedp.Click(chromedp.ID("fac-kaga-playpark")),
+		chromedp.Click(chromedp.ID("face-save")),
+	)
+	waitJS(t, phone, "the registration saved", `!!document.querySelector("#face-saved")`, 30*time.Second)
 }
 
 // demoNumbers are the individual numbers of the demo cards (server
