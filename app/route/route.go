@@ -22,11 +22,13 @@ const (
 	// Desk is the city desk's registration of a resident whose card has
 	// no signature certificate.
 	Desk = "/desk"
+	// Queue is a hospital desk's list of the day's receptions.
+	Queue = "/queue"
 )
 
 // All lists every page, for the server's router and the offline cache.
 func All() []string {
-	return []string{Home, Setup, Shelter, HQ, Card, FaceRegister, Identify, Account, AccountFace, Desk}
+	return []string{Home, Setup, Shelter, HQ, Card, FaceRegister, Identify, Account, AccountFace, Desk, Queue}
 }
 
 // ForRole is the page a device of role works on ("" for roles whose

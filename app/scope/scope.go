@@ -22,6 +22,7 @@ import (
 
 	"smartpass.city/smartpass/app/access"
 	"smartpass.city/smartpass/app/facility"
+	"smartpass.city/smartpass/app/hospital"
 	"smartpass.city/smartpass/app/identify"
 	"smartpass.city/smartpass/app/jpki"
 	"smartpass.city/smartpass/app/pass"
@@ -147,7 +148,7 @@ var pushable = map[Role][]string{
 	HQ:        {access.OpRead},
 	Registrar: {template.OpPut, template.OpDelete},
 	PlayPark:  {identify.OpIdentified, jpki.OpChecked},
-	Reception: {identify.OpIdentified, jpki.OpChecked},
+	Reception: {identify.OpIdentified, jpki.OpChecked, hospital.OpLink, hospital.OpReception},
 }
 
 // Check reports whether the device may record op: its role must record
@@ -209,7 +210,10 @@ func Feeds(op syncproto.Op) []string {
 		return nil
 	}
 	if at, err := facilityOf(op); err == nil && at != "" {
-		// Every op that concerns a facility so far is a shelter's; the HQ
+		if op.Kind == hospital.OpLink || op.Kind == hospital.OpReception {
+			return []string{FacilityFeed(at)} // the hospital's alone
+		}
+		// The other ops that concern a facility are a shelter's; the HQ
 		// sees them all.
 		return []string{FacilityFeed(at), FeedHQ}
 	}
@@ -253,6 +257,10 @@ func facilityOf(op syncproto.Op) (string, error) {
 		at, err = field(op, func(c jpki.Checked) (string, error) { return c.Facility, c.Validate() })
 	case access.OpRead:
 		at, err = field(op, func(r access.Read) (string, error) { return r.Facility, r.Validate() })
+	case hospital.OpLink:
+		at, err = field(op, func(l hospital.Link) (string, error) { return l.Facility, l.Validate() })
+	case hospital.OpReception:
+		at, err = field(op, func(r hospital.Reception) (string, error) { return r.Facility, r.Validate() })
 	default:
 		return "", fmt.Errorf("%s concerns no facility", op.Kind)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"smartpass.city/smartpass/app/facility"
 	"smartpass.city/smartpass/app/hlc"
+	"smartpass.city/smartpass/app/hospital"
 	"smartpass.city/smartpass/app/identify"
 	"smartpass.city/smartpass/app/jpki"
 	"smartpass.city/smartpass/app/pass"
@@ -36,6 +37,10 @@ type State struct {
 	// Anchors are the JPKI trust anchors and revocation lists the server
 	// published last, for checking cards offline (nil: none yet).
 	Anchors *jpki.Anchors
+	// Patients are the hospitals' patient numbers, by facility and then
+	// resident; Receptions every reception, in fold (arrival) order.
+	Patients   map[string]map[string]string
+	Receptions []Reception
 	// PassKeys are the keys QR passes are signed with, as the server
 	// published them last (empty: none yet).
 	PassKeys pass.Keys
@@ -76,6 +81,7 @@ func Fold(ops []syncproto.Op) *State {
 		Templates:  make(map[string]template.Template),
 		Profiles:   make(map[string]template.Profile),
 		PassesUsed: make(map[string]bool),
+		Patients:   make(map[string]map[string]string),
 		edits:      make(map[string]map[string][]edit),
 	}
 	for _, op := range sorted {
@@ -169,6 +175,21 @@ func (s *State) apply(op syncproto.Op) error {
 		if i.Pass != "" && i.Outcome == identify.Accepted {
 			s.PassesUsed[i.Pass] = true
 		}
+	case hospital.OpLink:
+		l, err := validBody[hospital.Link](op)
+		if err != nil {
+			return err
+		}
+		if s.Patients[l.Facility] == nil {
+			s.Patients[l.Facility] = make(map[string]string)
+		}
+		s.Patients[l.Facility][l.Resident] = l.Patient
+	case hospital.OpReception:
+		r, err := validBody[hospital.Reception](op)
+		if err != nil {
+			return err
+		}
+		s.Receptions = append(s.Receptions, Reception{Reception: r, ID: RecordID(op), At: hlc.Wall(op.HLC)})
 	case scope.OpRejected:
 		// The server refused the op its device recorded: show it as
 		// refused, with the original kind and body, never apply it.
@@ -242,6 +263,26 @@ func (s *State) FieldSource(record, field string) string {
 		return ""
 	}
 	return eds[len(eds)-1].id
+}
+
+// Reception is a hospital reception as the desk's queue lists it.
+type Reception struct {
+	hospital.Reception
+	ID string
+	At time.Time
+}
+
+// Queue returns the receptions at facility on the day of now (local
+// time), in order of arrival: the desk's queue. The first is number 1.
+func (s *State) Queue(facility string, now time.Time) []Reception {
+	y, m, d := now.Date()
+	var out []Reception
+	for _, r := range s.Receptions {
+		if ry, rm, rd := r.At.In(now.Location()).Date(); r.Facility == facility && ry == y && rm == m && rd == d {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // Change is one value a record's field took, and when.

@@ -12,6 +12,7 @@ import (
 
 	"smartpass.city/smartpass/app/facility"
 	"smartpass.city/smartpass/app/hlc"
+	"smartpass.city/smartpass/app/hospital"
 	"smartpass.city/smartpass/app/jpki"
 	"smartpass.city/smartpass/app/scope"
 	"smartpass.city/smartpass/app/shelter"
@@ -185,4 +186,44 @@ func TestStatusHistory(t *testing.T) {
 	if e := st.Evacuees["tab.1"]; e.Status != shelter.StatusLeft || e.Present() {
 		t.Fatalf("record %+v, want left", e)
 	}
+}
+
+// TestHospitalQueue: a patient number linked once is remembered (a later
+// link replaces it); the day's queue lists that day's receptions at that
+// hospital, in order; hospital records reach no feed but the hospital's.
+func TestHospitalQueue(t *testing.T) {
+	day := func(d, h int) uint64 {
+		return uint64(hlc.Make(time.Date(2026, 11, d, h, 0, 0, 0, time.Local).UnixMilli(), 0))
+	}
+	mk := func(seq uint64, at uint64, kind string, body any) syncproto.Op {
+		b, _ := json.Marshal(body)
+		return syncproto.Op{Device: "rx", Seq: seq, HLC: at, Kind: kind, Body: b}
+	}
+	ops := []syncproto.Op{
+		mk(1, day(29, 9), hospital.OpLink, hospital.Link{Facility: "h", Resident: "R-1", Patient: "111"}),
+		mk(2, day(29, 10), hospital.OpReception, hospital.Reception{Facility: "h", Resident: "R-1", Patient: "111", Department: "internal", Via: hospital.ByFace}),
+		mk(3, day(30, 9), hospital.OpLink, hospital.Link{Facility: "h", Resident: "R-1", Patient: "112"}),
+		mk(4, day(30, 10), hospital.OpReception, hospital.Reception{Facility: "h", Resident: "R-1", Patient: "112", Department: "surgery", Via: hospital.ByFace}),
+		mk(5, day(30, 9), hospital.OpReception, hospital.Reception{Facility: "h", Patient: "7", Department: "ent", Via: hospital.ByStaff}),
+		mk(6, day(30, 11), hospital.OpReception, hospital.Reception{Facility: "other", Patient: "9", Department: "ent", Via: hospital.ByStaff}),
+	}
+	st := Fold(ops)
+	if p := st.Patients["h"]["R-1"]; p != "112" {
+		t.Fatalf("patient number %q, want the later link's", p)
+	}
+	q := st.Queue("h", time.Date(2026, 11, 30, 12, 0, 0, 0, time.Local))
+	if len(q) != 2 || q[0].Patient != "7" || q[1].Patient != "112" || q[1].Department != "surgery" {
+		t.Fatalf("queue %+v, want 7 then 112", q)
+	}
+	for _, op := range ops {
+		if feeds := scope.Feeds(op); !reflect.DeepEqual(feeds, []string{scope.FacilityFeed(mustFacility(op))}) {
+			t.Errorf("%s reaches %v, want its hospital's feed only", op.Kind, feeds)
+		}
+	}
+}
+
+func mustFacility(op syncproto.Op) string {
+	var f struct{ Facility string }
+	json.Unmarshal(op.Body, &f)
+	return f.Facility
 }

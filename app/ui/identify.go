@@ -14,9 +14,11 @@ import (
 	"smartpass.city/smartpass/app/face/gallery"
 	"smartpass.city/smartpass/app/face/liveness"
 	"smartpass.city/smartpass/app/hlc"
+	"smartpass.city/smartpass/app/hospital"
 	"smartpass.city/smartpass/app/identify"
 	"smartpass.city/smartpass/app/pass"
 	"smartpass.city/smartpass/app/playpark"
+	"smartpass.city/smartpass/app/route"
 	"smartpass.city/smartpass/app/scope"
 	"smartpass.city/smartpass/app/state"
 	"smartpass.city/smartpass/app/template"
@@ -60,6 +62,8 @@ type identifyPage struct {
 	// admitted counts the children just admitted with them.
 	park     parkAnswer
 	admitted int
+	// rx is the hospital reception under way (nil: none).
+	rx *receptionDraft
 }
 
 // parkAnswer is what a play park may say of a person it recognised: free
@@ -167,7 +171,7 @@ func (p *identifyPage) seen(r face.Result, err error) {
 	if time.Now().Before(p.until) {
 		return
 	}
-	p.outcome, p.resident, p.admitted = "", "", 0
+	p.outcome, p.resident, p.admitted, p.rx = "", "", 0, nil
 	g := p.gallery()
 	if err != nil || g == nil {
 		return
@@ -186,7 +190,7 @@ func (p *identifyPage) seen(r face.Result, err error) {
 		p.outcome, p.resident = identify.Expired, d.ID
 	case d.Accepted:
 		p.outcome, p.resident = identify.Accepted, d.ID
-		p.answer()
+		p.answer(hospital.ByFace)
 	case d.Reason == "ambiguous":
 		p.outcome = identify.Ambiguous
 	default:
@@ -243,15 +247,19 @@ func (p *identifyPage) checkPass(text string) {
 	p.outcome, p.resident, p.key = c.Outcome, c.Resident, c.key
 	p.until = time.Now().Add(holdResult)
 	if c.Outcome == identify.Accepted {
-		p.answer()
+		p.answer(hospital.ByQR)
 	}
 	p.record(c.Identification)
 }
 
 // answer works out, at a play park, what to say of the person accepted;
 // a guardian is given time to admit the household's children.
-func (p *identifyPage) answer() {
+func (p *identifyPage) answer(via string) {
 	p.park = parkAnswer{}
+	if p.enr.Role == string(scope.Reception) {
+		p.startReception(p.resident, via)
+		return
+	}
 	if p.enr.Role != string(scope.PlayPark) {
 		return
 	}
@@ -354,10 +362,13 @@ func (p *identifyPage) Render() app.UI {
 		p.modelStatus(),
 		app.Div().Class("face-layout").Body(
 			p.cameraView(p.scan.last, p.scan.bounds(), p.scan.overlay),
-			app.If(p.outcome != "", func() app.UI { return p.outcomeView() }).
-				Else(func() app.UI {
-					return app.P().ID("face-guide").Class("guide").Attr("role", "status").Attr("data-key", guide).Text(p.tr(guide))
-				}),
+			app.Div().Body(
+				app.If(p.outcome != "", func() app.UI { return p.outcomeView() }).
+					ElseIf(p.rx == nil, func() app.UI {
+						return app.P().ID("face-guide").Class("guide").Attr("role", "status").Attr("data-key", guide).Text(p.tr(guide))
+					}),
+				app.If(p.rx != nil, func() app.UI { return p.receptionView() }),
+			),
 		),
 		app.P().ID("gallery-size").Class("hint").Attr("data-count", n).Text(p.tr("face.id.count", n)),
 		app.If(p.enr.Role == string(scope.PlayPark), func() app.UI { return p.parkCounts() }),
@@ -367,6 +378,13 @@ func (p *identifyPage) Render() app.UI {
 		app.Div().Class("actions").Body(
 			app.Button().ID("pass-scan").Type("button").Text(p.tr(map[bool]string{false: "pass.scan", true: "pass.scan.stop"}[p.qr])).
 				OnClick(func(ctx app.Context, e app.Event) { p.setQR(!p.qr) }),
+			app.If(p.enr.Role == string(scope.Reception), func() app.UI {
+				return app.Div().Class("actions").Body(
+					app.Button().ID("staff-check").Class("secondary").Type("button").Text(p.tr("rx.staff")).
+						OnClick(func(ctx app.Context, e app.Event) { p.staffCheck() }),
+					app.A().ID("queue-link").Class("button secondary").Href(route.Queue).Text(p.tr("queue.title")),
+				)
+			}),
 		),
 		app.Button().ID("face-overlay-toggle").Class("secondary small").Type("button").Text(p.tr("face.overlay")).
 			OnClick(func(ctx app.Context, e app.Event) { p.scan.overlay = !p.scan.overlay }),
