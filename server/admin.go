@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"smartpass.city/smartpass/app/facility"
+	"smartpass.city/smartpass/app/qrcode"
+	"smartpass.city/smartpass/app/route"
 	"smartpass.city/smartpass/app/scope"
 	"smartpass.city/smartpass/server/audit"
 	"smartpass.city/smartpass/server/devices"
@@ -125,13 +127,14 @@ func runAdmin(cmd string, args []string, out io.Writer, logger *slog.Logger) err
 	fs := newFlags(cmd)
 	data := fs.String("data", "./data", "data directory of the store")
 	keyFile := fs.String("key-file", "", "the store's key file (default: DATA.key), used when no server runs")
-	var fac, role, device string
+	var fac, role, device, url string
 	var ttl time.Duration
 	switch cmd {
 	case "device-code":
 		fs.StringVar(&fac, "facility", "", "facility id the device will belong to")
 		fs.StringVar(&role, "role", "", "the device's role: shelter, reception, playpark or hq")
 		fs.DurationVar(&ttl, "ttl", 24*time.Hour, "how long the code stays valid")
+		fs.StringVar(&url, "url", "", "the server's address as tablets reach it (https://pass.city.example): the QR code printed then opens the set-up page with the code filled in")
 	case "revoke":
 		fs.StringVar(&device, "device", "", "id of the device to revoke")
 	}
@@ -160,6 +163,14 @@ func runAdmin(cmd string, args []string, out io.Writer, logger *slog.Logger) err
 		fmt.Fprintf(out, "audit log intact: %d entries, each chained to the one before\n", reply.Entries)
 	case reply.Code != "":
 		fmt.Fprintf(out, "enrollment code for a %s device at %s (valid %s, once): %s\n", role, fac, ttl, reply.Code)
+		// The same as a QR code, for the tablet's set-up page to scan.
+		content := reply.Code
+		if url != "" {
+			content = strings.TrimSuffix(url, "/") + route.Setup + "?code=" + reply.Code
+		}
+		if art, err := qrcode.Text(content); err == nil {
+			fmt.Fprintf(out, "\n%s\n(%s)\n", art, content)
+		}
 	default:
 		tw := tabwriter.NewWriter(out, 2, 8, 2, ' ', 0)
 		fmt.Fprintln(tw, "DEVICE\tFACILITY\tROLE\tNAME\tREGISTERED\tREVOKED")

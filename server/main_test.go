@@ -348,12 +348,16 @@ func TestDeviceAdministration(t *testing.T) {
 	p.WaitHealthy(t)
 	ctx := context.Background()
 
-	out, err := command(t, "device-code", "-data", data, "-facility", testShelter, "-role", "shelter")
-	if err != nil {
+	out, err := command(t, "device-code", "-data", data, "-facility", testShelter, "-role", "shelter", "-url", "https://pass.example/")
+	m := regexp.MustCompile(`once\): (\S+)`).FindStringSubmatch(out)
+	if err != nil || m == nil {
 		t.Fatalf("device-code: %v\n%s", err, out)
 	}
-	code := out[strings.LastIndex(out, " ")+1:]
-	code = strings.TrimSpace(code)
+	code := m[1]
+	// Also as a QR code of the set-up page's address with the code.
+	if !strings.Contains(out, "█") || !strings.Contains(out, "(https://pass.example/setup?code="+code+")") {
+		t.Fatalf("device-code prints no QR code of the set-up address:\n%s", out)
+	}
 	pub, priv, _ := ed25519.GenerateKey(nil)
 	req := syncproto.RegisterRequest{Code: code, Device: "tab-admin", PublicKey: pub, Name: "受付1"}
 	reg, err := syncproto.Register(ctx, http.DefaultClient, "http://"+addr, req)
@@ -417,7 +421,7 @@ func TestDeviceAdministration(t *testing.T) {
 	// registration, the refused second use, the session, the revocation
 	// and the refused reconnect.
 	out, err = command(t, "audit-verify", "-data", data)
-	m := regexp.MustCompile(`audit log intact: (\d+) entries`).FindStringSubmatch(out)
+	m = regexp.MustCompile(`audit log intact: (\d+) entries`).FindStringSubmatch(out)
 	if err != nil || m == nil {
 		t.Fatalf("audit-verify: %v\n%s", err, out)
 	}

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"image"
 	"image/color"
+	"strings"
 
 	"github.com/makiuchi-d/gozxing"
 	zxqr "github.com/makiuchi-d/gozxing/qrcode"
@@ -69,4 +70,34 @@ func Decode(img image.Image) (text string, err error) {
 		return "", fmt.Errorf("%w: %v", ErrNotFound, err)
 	}
 	return res.GetText(), nil
+}
+
+// Text draws text as a QR code in characters, two modules a line (▀ ▄ █),
+// for a terminal: an admin's command prints a device code both as text
+// and as a QR code to scan. Dark modules are drawn, so it reads on a
+// light background.
+func Text(text string) (string, error) {
+	img, err := Encode(text, 0) // one pixel a module
+	if err != nil {
+		return "", err
+	}
+	b := img.Bounds()
+	dark := func(x, y int) bool { return y < b.Max.Y && img.GrayAt(x, y).Y == 0 }
+	var out strings.Builder
+	for y := b.Min.Y; y < b.Max.Y; y += 2 {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			switch top, bottom := dark(x, y), dark(x, y+1); {
+			case top && bottom:
+				out.WriteRune('█')
+			case top:
+				out.WriteRune('▀')
+			case bottom:
+				out.WriteRune('▄')
+			default:
+				out.WriteRune(' ')
+			}
+		}
+		out.WriteByte('\n')
+	}
+	return out.String(), nil
 }

@@ -65,6 +65,34 @@ func TestNotFound(t *testing.T) {
 	}
 }
 
+// TestText: the characters drawn read back as the code, a character a
+// module across and two modules a line.
+func TestText(t *testing.T) {
+	art, err := Text("http://192.168.1.10:8080/setup?code=ABCD-EFGH")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(art, "\n"), "\n")
+	w := len([]rune(lines[0]))
+	img := image.NewGray(image.Rect(0, 0, w*4, len(lines)*8))
+	draw.Draw(img, img.Bounds(), image.White, image.Point{}, draw.Src)
+	for y, line := range lines {
+		for x, r := range []rune(line) {
+			top, bottom := r == '█' || r == '▀', r == '█' || r == '▄'
+			for dy := range 8 {
+				if (dy < 4 && top) || (dy >= 4 && bottom) {
+					for dx := range 4 {
+						img.SetGray(x*4+dx, y*8+dy, color.Gray{})
+					}
+				}
+			}
+		}
+	}
+	if got, err := Decode(img); err != nil || got != "http://192.168.1.10:8080/setup?code=ABCD-EFGH" {
+		t.Fatalf("the drawn code reads %q, %v", got, err)
+	}
+}
+
 // FuzzDecode: a camera frame is outside bytes; whatever it shows, Decode
 // answers text or ErrNotFound and never panics.
 func FuzzDecode(f *testing.F) {

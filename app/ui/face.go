@@ -271,9 +271,11 @@ func (s *scanner) start(l *live, f Faces, opt face.Options, seen func(r face.Res
 // the pipeline runs on the page's only thread.
 const scanInterval = 300 * time.Millisecond
 
+// close stops the camera; start may open it again.
 func (s *scanner) close() {
 	if s.stop != nil {
 		s.stop()
+		s.stop = nil
 	}
 }
 

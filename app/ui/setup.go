@@ -2,10 +2,12 @@ package ui
 
 import (
 	"errors"
+	"net/url"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
 	"smartpass.city/smartpass/app/enroll"
+	"smartpass.city/smartpass/app/face"
 	"smartpass.city/smartpass/app/route"
 	"smartpass.city/smartpass/syncproto"
 )
@@ -16,6 +18,10 @@ import (
 type setupPage struct {
 	app.Compo
 	live
+	faces Faces
+	// scan reads the code's QR code from the camera while scanning.
+	scan     scanner
+	scanning bool
 
 	code   string
 	busy   bool
@@ -26,6 +32,10 @@ type setupPage struct {
 
 func (p *setupPage) OnMount(ctx app.Context) {
 	p.mount(ctx)
+	// The QR code an admin prints opens this page with the code in it.
+	if c := ctx.Page().URL().Query().Get("code"); c != "" {
+		p.code = c
+	}
 	p.later(func() func() {
 		// An error means no demo server, or offline: nothing to offer.
 		codes, _ := p.dev.DemoCodes(ctx)
@@ -33,7 +43,38 @@ func (p *setupPage) OnMount(ctx app.Context) {
 	})
 }
 
-func (p *setupPage) OnDismount() { p.dismount() }
+func (p *setupPage) OnDismount() {
+	p.scan.close()
+	p.dismount()
+}
+
+// startScan opens the camera to read the code's QR code: frames go to the
+// QR decoder only (no face model is needed).
+func (p *setupPage) startScan() {
+	if p.scanning {
+		return
+	}
+	p.scanning, p.errMsg = true, ""
+	p.scan.onQR = p.scanned
+	p.scan.qr.Store(true)
+	p.scan.start(&p.live, p.faces, face.Options{}, func(face.Result, error) {})
+}
+
+// scanned takes a code read from a QR code (the code, or the set-up
+// address carrying it) and enrolls with it.
+func (p *setupPage) scanned(text string) {
+	if !p.scanning || p.busy {
+		return
+	}
+	code := text
+	if u, err := url.Parse(text); err == nil && u.Query().Get("code") != "" {
+		code = u.Query().Get("code")
+	}
+	p.scanning = false
+	p.scan.close()
+	p.code = code
+	p.enroll(code)
+}
 
 func (p *setupPage) Render() app.UI {
 	return p.frame(
@@ -61,7 +102,15 @@ func (p *setupPage) Render() app.UI {
 			app.P().ID("code-hint").Class("hint").Text(p.tr("setup.code.h")),
 			app.Div().Class("actions").Body(
 				app.Button().ID("enroll").Type("submit").Disabled(p.busy).Text(p.tr("setup.action")),
+				app.Button().ID("scan-code").Class("secondary").Type("button").Disabled(p.busy || p.scanning).Text(p.tr("setup.scan")).
+					OnClick(func(ctx app.Context, e app.Event) { p.startScan() }),
 			),
+			app.If(p.scanning, func() app.UI {
+				return app.Div().ID("setup-scan").Body(
+					app.P().Class("hint").Text(p.tr("setup.scan.h")),
+					app.Div().Class("camera").Body(app.Div().ID("camera-preview").Class("camera-host")),
+				)
+			}),
 			app.If(p.errMsg != "", func() app.UI {
 				return app.P().ID("setup-error").Class("error").Attr("role", "alert").Text(p.errMsg)
 			}),

@@ -262,6 +262,8 @@ var text = map[string][2]string{
 	"setup.current":                     {"この端末は「%s」の%sとして登録されています。", "This device is set up for %s as %s."},
 	"setup.open":                        {"画面を開く", "Open its screen"},
 	"setup.done":                        {"登録しました：%s（%s）", "Set up: %s (%s)"},
+	"setup.scan":                        {"QRコードを読み取る", "Scan the QR code"},
+	"setup.scan.h":                      {"管理者から受け取ったQRコードをカメラに向けてください。", "Hold the QR code from the admin up to the camera."},
 	"setup.demo":                        {"デモ用の登録コード", "Demo codes"},
 	"setup.demo.h":                      {"デモサーバーでは、押すだけでその施設の端末になります。", "On a demo server, one press makes this a device of that facility."},
 	"setup.err.empty":                   {"登録コードを入力してください。", "Please enter the code."},

@@ -50,7 +50,7 @@ func Register(s Sync, d Device, r Reader, c CardChecker, a Accounts, k Desk, f F
 		return &cardPage{live: l(), reader: r, checker: c, accounts: a, key: card.SignKey}
 	})
 	app.Route(route.Home, func() app.Composer { return &homePage{live: l()} })
-	app.Route(route.Setup, func() app.Composer { return &setupPage{live: l()} })
+	app.Route(route.Setup, func() app.Composer { return &setupPage{live: l(), faces: f} })
 	app.Route(route.Shelter, func() app.Composer { return &shelterPage{live: l()} })
 	app.Route(route.HQ, func() app.Composer { return &hqPage{live: l()} })
 	app.Route(route.Queue, func() app.Composer { return &queuePage{live: l()} })

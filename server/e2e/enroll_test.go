@@ -5,19 +5,14 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/hex"
-	"image"
-	"image/color"
-	"image/draw"
 	"image/png"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 
-	"smartpass.city/smartpass/app/face/facetest"
 	"smartpass.city/smartpass/app/identify"
 	"smartpass.city/smartpass/app/qrcode"
 	"smartpass.city/smartpass/server/oplog"
@@ -282,17 +277,8 @@ func passTerminal(t *testing.T, srv *serverproc.Proc, base string, phone context
 	if got, err := qrcode.Decode(img); err != nil || got != text {
 		t.Fatalf("the phone's QR code reads %q, %v; want the pass %q", got, err, text)
 	}
-	// The terminal's camera sees the phone's screen: the code on a grey
-	// scene, as held up at arm's length.
-	frame := image.NewRGBA(image.Rect(0, 0, 640, 480))
-	draw.Draw(frame, frame.Bounds(), image.NewUniform(color.Gray{Y: 0x70}), image.Point{}, draw.Src)
-	b := img.Bounds()
-	at := image.Pt((640-b.Dx())/2, (480-b.Dy())/2)
-	draw.Draw(frame, b.Add(at), img, b.Min, draw.Src)
-	video := filepath.Join(t.TempDir(), "pass.y4m")
-	if err := facetest.WriteY4M(video, []*image.RGBA{frame}, 15); err != nil {
-		t.Fatal(err)
-	}
+	// The terminal's camera sees the phone's screen.
+	video := heldUp(t, img)
 	term := camera(t, video)
 	setUp(t, term, base, "kaga-playpark", "playpark")
 	run(t, term, "open the face check", 30*time.Second, chromedp.Navigate(base+"/identify"))
