@@ -83,10 +83,12 @@ type live struct {
 	status synclog.Status
 	ops    []syncproto.Op
 	st     *state.State
+	kiosk  kioskState
 }
 
 func (l *live) mount(ctx app.Context) {
 	l.page = ctx
+	l.loadKiosk(ctx)
 	l.enr, l.isEnr = l.dev.Enrollment()
 	ctx.ObserveState(stateLang, &l.lang).OnChange(func() { setDocumentLang(l.lang) })
 	setDocumentLang(l.lang)
@@ -170,10 +172,16 @@ func setDocumentLang(lang string) {
 // frame wraps a page: the bar with the home link, the sync status and the
 // language switch, then the page's content.
 func (l *live) frame(content ...app.UI) app.UI {
+	var title app.UI = app.A().Class("title").Href(route.Home).Text(l.tr("app.name"))
+	if l.kiosk.lock != nil {
+		// Locked: no way off this screen but the staff's PIN.
+		title = app.Span().ID("kiosk-locked").Class("title").Text(l.tr("app.name"))
+	}
 	return app.Div().Body(
 		app.Header().Class("bar").Body(
-			app.A().Class("title").Href(route.Home).Text(l.tr("app.name")),
+			title,
 			l.statusPill(),
+			l.kioskBar(),
 			app.Button().ID("lang").Class("lang").Text(l.tr("lang.switch")).OnClick(func(ctx app.Context, e app.Event) {
 				next := langEN
 				if l.lang == langEN {
@@ -188,6 +196,7 @@ func (l *live) frame(content ...app.UI) app.UI {
 				app.A().Href(route.Setup).Text(l.tr("setup.go")),
 			)
 		}),
+		l.kioskPrompt(),
 		app.Main().Body(content...),
 	)
 }

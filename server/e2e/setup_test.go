@@ -71,3 +71,43 @@ func heldUp(t *testing.T, img image.Image) string {
 	}
 	return path
 }
+
+// TestKioskLock: staff lock a shelter tablet to its screen with a PIN;
+// the way off the screen is gone, also after a reload; a wrong PIN does
+// not open it, the right one does.
+func TestKioskLock(t *testing.T) {
+	addr := serverproc.FreeAddr(t)
+	base := "http://" + addr
+	srv := startServer(t, addr, t.TempDir())
+	tablet := browser(t)
+	enrollTablet(t, tablet, base, srv.Code(t, "shelter-daishoji", "shelter"))
+	type steps = []chromedp.Action[chromedp.Void]
+	// pin types each (field, PIN) pair and presses the prompt's button.
+	pin := func(ids ...string) steps {
+		var out steps
+		for i := 0; i+1 < len(ids); i += 2 {
+			out = append(out, chromedp.SendKeys(chromedp.ID(ids[i]), ids[i+1]))
+		}
+		return append(out, chromedp.Click(chromedp.ID("kiosk-ok")))
+	}
+	run(t, tablet, "lock the tablet", 30*time.Second, append(append(steps{
+		chromedp.Navigate(base + "/shelter"),
+		chromedp.WaitVisible(chromedp.ID("kiosk-on")),
+		chromedp.Click(chromedp.ID("kiosk-on")),
+		chromedp.WaitVisible(chromedp.ID("kiosk-pin")),
+	}, pin("kiosk-pin", "2580", "kiosk-pin2", "2580")...), chromedp.WaitVisible(chromedp.ID("kiosk-locked")))...)
+	run(t, tablet, "reload", 30*time.Second, chromedp.Reload(), chromedp.WaitVisible(chromedp.ID("kiosk-staff")))
+	if get(t, tablet, "a way off the screen", eval[bool](`!!document.querySelector("header a.title")`)) {
+		t.Fatal("the locked tablet links to the home page")
+	}
+	run(t, tablet, "a wrong PIN", 30*time.Second, append(append(steps{
+		chromedp.Click(chromedp.ID("kiosk-staff")),
+		chromedp.WaitVisible(chromedp.ID("kiosk-pin")),
+	}, pin("kiosk-pin", "1111")...), chromedp.WaitVisible(chromedp.ID("kiosk-error")))...)
+	if !get(t, tablet, "still locked", eval[bool](`!!document.querySelector("#kiosk-locked")`)) {
+		t.Fatal("a wrong PIN unlocked the tablet")
+	}
+	run(t, tablet, "the right PIN", 30*time.Second, append(append(steps{
+		chromedp.Evaluate[chromedp.Void](`document.getElementById("kiosk-pin").value = ""`),
+	}, pin("kiosk-pin", "2580")...), chromedp.WaitVisible(chromedp.CSS("header a.title")))...)
+}
