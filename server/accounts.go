@@ -130,17 +130,10 @@ func (a *accounts) face(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return nil, "", err
 		}
-		ops = append(ops, syncproto.Op{Kind: template.OpPut, Body: put})
-		consented, err := a.recognisingFacilities()
-		if err != nil {
+		if err := facilities.Append(r.Context(), a.log, append(ops, syncproto.Op{Kind: template.OpPut, Body: put})...); err != nil {
 			return nil, "", err
 		}
-		consented = slices.DeleteFunc(consented, func(f facility.Facility) bool { return !slices.Contains(t.Facilities, f.ID) })
-		profiles, err := profileOps(consented, person, h.Guardian.ID, a.city)
-		if err != nil {
-			return nil, "", err
-		}
-		if err := facilities.Append(r.Context(), a.log, append(ops, profiles...)...); err != nil {
+		if err := a.publishProfiles(r.Context(), person, t.Facilities); err != nil {
 			return nil, "", err
 		}
 		return struct{}{}, t.Resident + " " + strings.Join(t.Facilities, " "), a.reg.SetFace(t.Resident, t.Expires)

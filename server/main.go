@@ -190,7 +190,15 @@ func run(ctx context.Context, c config, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	h := hub.New(log, reg, hub.Options{Dev: c.dev, Server: version, Logger: logger, Audit: auditLog.Note, Verify: cards.recheck})
+	pk, err := passKey(ctx, log)
+	if err != nil {
+		return err
+	}
+	accts := &accounts{log: log, facilities: fac, lookup: reg.Lookup, passKey: pk, city: c.city, audit: auditLog, logger: logger}
+	if cards.v != nil {
+		accts.reg = &residents.Registry{Log: log, Verifier: cards.v, Nonces: &cards.nonces}
+	}
+	h := hub.New(log, reg, hub.Options{Dev: c.dev, Server: version, Logger: logger, Audit: auditLog.Note, Verify: cards.recheck, Stored: accts.deskProfiles})
 	defer h.Close() // before the store closes: no handler may read a closed store
 	admin, err := listenAdmin(c.data)
 	if err != nil {
@@ -209,14 +217,6 @@ func run(ctx context.Context, c config, logger *slog.Logger) error {
 	mux.Handle("POST "+syncproto.RegisterPath, newRegistrar(reg, auditLog, logger))
 	mux.HandleFunc("POST "+syncproto.CardNoncePath, cards.nonce)
 	mux.HandleFunc("POST "+syncproto.CardVerifyPath, cards.verify)
-	pk, err := passKey(ctx, log)
-	if err != nil {
-		return err
-	}
-	accts := &accounts{log: log, facilities: fac, lookup: reg.Lookup, passKey: pk, city: c.city, audit: auditLog, logger: logger}
-	if cards.v != nil {
-		accts.reg = &residents.Registry{Log: log, Verifier: cards.v, Nonces: &cards.nonces}
-	}
 	mux.HandleFunc("POST "+account.CreatePath, accts.open)
 	mux.HandleFunc("POST "+account.RecoverPath, accts.recover)
 	mux.HandleFunc("POST "+account.MembersPath, accts.members)

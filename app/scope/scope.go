@@ -144,7 +144,7 @@ func (d Device) MayPull(feed string) bool { return slices.Contains(d.Feeds(), fe
 
 // pushable lists the op kinds each role records.
 var pushable = map[Role][]string{
-	Shelter:   {shelter.OpEvacueeAdd, shelter.OpEvacueeEdit, jpki.OpChecked, access.OpRead},
+	Shelter:   {shelter.OpEvacueeAdd, shelter.OpEvacueeEdit, jpki.OpChecked, access.OpRead, identify.OpIdentified},
 	HQ:        {access.OpRead},
 	Registrar: {template.OpPut, template.OpDelete},
 	PlayPark:  {identify.OpIdentified, jpki.OpChecked},

@@ -127,10 +127,13 @@ func Value(e Evacuee, field string) string {
 	return ""
 }
 
-// PersonKey is who a hand-entered record is, as far as it can tell: the
-// reading without spaces and the birth year. Two records with one key at
-// two shelters are most likely one person checked in twice, which staff
-// must see.
+// PersonKey is who a record is, as far as it can tell: the resident an
+// identified person is, else the reading without spaces and the birth
+// year. Two records with one key at two shelters are most likely one
+// person checked in twice, which staff must see.
 func PersonKey(e Evacuee) string {
+	if e.Resident != "" {
+		return "resident:" + e.Resident
+	}
 	return strings.ReplaceAll(NormalizeKana(e.Kana), "\u3000", "") + "/" + strconv.Itoa(e.BirthYear)
 }

@@ -27,6 +27,10 @@ type Evacuee struct {
 	Name      string `json:"name,omitempty"` // as the person writes it, kanji or kana
 	Kana      string `json:"kana"`           // reading, for sorting and search
 	BirthYear int    `json:"birth_year"`
+	// Resident is set when the person was identified by their pass (face
+	// or QR): the name, birth year and sex then come from the shelter's
+	// profile of them (template.Profile), and no reading is needed.
+	Resident string `json:"resident,omitempty"`
 	// Sex is the card's code: "1" male, "2" female, "9" not given; ""
 	// when not asked.
 	Sex string `json:"sex,omitempty"`
@@ -150,8 +154,10 @@ func (e Evacuee) Validate(thisYear int) error {
 		return &FieldError{"shelter", ErrRequired}
 	case utf8.RuneCountInString(e.Name) > MaxNameRunes:
 		return &FieldError{"name", ErrTooLong}
-	case e.Kana == "":
+	case e.Kana == "" && e.Resident == "":
 		return &FieldError{"kana", ErrRequired}
+	case len(e.Resident) > 64:
+		return &FieldError{"resident", ErrTooLong}
 	case utf8.RuneCountInString(e.Kana) > MaxNameRunes:
 		return &FieldError{"kana", ErrTooLong}
 	case !isKana(e.Kana):

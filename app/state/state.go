@@ -241,7 +241,9 @@ func (s *State) FacilitiesOf(kinds ...facility.Kind) []facility.Facility {
 	return out
 }
 
-// EvacueesAt returns the evacuees of one shelter in reading (kana) order.
+// EvacueesAt returns the evacuees of one shelter in reading (kana) order;
+// people identified by their pass, who have a name but no reading, by
+// name.
 func (s *State) EvacueesAt(shelterID string) []shelter.Evacuee {
 	var out []shelter.Evacuee
 	for _, e := range s.Evacuees {
@@ -250,7 +252,7 @@ func (s *State) EvacueesAt(shelterID string) []shelter.Evacuee {
 		}
 	}
 	slices.SortFunc(out, func(a, b shelter.Evacuee) int {
-		return cmp.Or(cmp.Compare(a.Kana, b.Kana), cmp.Compare(a.ID, b.ID))
+		return cmp.Or(cmp.Compare(cmp.Or(a.Kana, a.Name), cmp.Or(b.Kana, b.Name)), cmp.Compare(a.ID, b.ID))
 	})
 	return out
 }

@@ -63,7 +63,7 @@ func (p *hqPage) Render() app.UI {
 			people := p.st.EvacueesAt(s.ID)
 			t := countOf(people)
 			level := shelter.Congestion(t.present, s.Capacity)
-			return app.Section().Class("card").ID("hq-"+s.ID).Attr("data-present", t.present).Attr("data-households", t.households).Attr("data-congestion", level).Body(
+			return app.Section().Class("card").ID("hq-"+s.ID).Attr("data-present", t.present).Attr("data-out", t.out).Attr("data-households", t.households).Attr("data-congestion", level).Body(
 				app.H2().Text(s.Name(p.lang)),
 				app.P().Text(p.tr("list.capacity", len(people), s.Capacity)),
 				app.P().Class("tally").Text(p.tr("tally", t.present, t.out, t.elsewhere, t.left, t.households)+"　"+p.tr("congestion."+strconv.Itoa(level))),

@@ -64,6 +64,8 @@ type identifyPage struct {
 	admitted int
 	// rx is the hospital reception under way (nil: none).
 	rx *receptionDraft
+	// arrival is what a shelter's screen did for the person recognised.
+	arrival *shelterArrival
 }
 
 // parkAnswer is what a play park may say of a person it recognised: free
@@ -108,7 +110,7 @@ var terminalTurn = func() liveness.Params {
 }()
 
 // identifyRoles are the roles whose terminals identify by face.
-var identifyRoles = []scope.Role{scope.PlayPark, scope.Reception}
+var identifyRoles = []scope.Role{scope.PlayPark, scope.Reception, scope.Shelter}
 
 func (p *identifyPage) allowed() bool {
 	return p.isEnr && slices.Contains(identifyRoles, scope.Role(p.enr.Role))
@@ -171,7 +173,7 @@ func (p *identifyPage) seen(r face.Result, err error) {
 	if time.Now().Before(p.until) {
 		return
 	}
-	p.outcome, p.resident, p.admitted, p.rx = "", "", 0, nil
+	p.outcome, p.resident, p.admitted, p.rx, p.arrival = "", "", 0, nil, nil
 	g := p.gallery()
 	if err != nil || g == nil {
 		return
@@ -255,7 +257,11 @@ func (p *identifyPage) checkPass(text string) {
 // answer works out, at a play park, what to say of the person accepted;
 // a guardian is given time to admit the household's children.
 func (p *identifyPage) answer(via string) {
-	p.park = parkAnswer{}
+	p.park, p.arrival = parkAnswer{}, nil
+	if p.enr.Role == string(scope.Shelter) {
+		p.arrive(p.resident)
+		return
+	}
 	if p.enr.Role == string(scope.Reception) {
 		p.startReception(p.resident, via)
 		return
@@ -458,6 +464,8 @@ func (p *identifyPage) outcomeView() app.UI {
 	switch {
 	case p.outcome == identify.Accepted && p.enr.Role == string(scope.Reception):
 		body = append(body, app.P().ID("identify-resident").Text(p.tr("face.id.resident", p.resident)))
+	case p.outcome == identify.Accepted && p.arrival != nil:
+		body = p.arrivalView()
 	case p.outcome == identify.Accepted && p.enr.Role == string(scope.PlayPark) && p.park.profiled:
 		body = p.parkView()
 		if !p.park.eligible && p.admitted == 0 {

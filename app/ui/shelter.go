@@ -14,6 +14,7 @@ import (
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
 	"smartpass.city/smartpass/app/facility"
+	"smartpass.city/smartpass/app/route"
 	"smartpass.city/smartpass/app/shelter"
 	"smartpass.city/smartpass/app/state"
 )
@@ -95,6 +96,7 @@ func (p *shelterPage) Render() app.UI {
 	return p.frame(
 		app.H1().Text(p.tr("shelter.title")),
 		app.P().ID("shelter-name").Class("place").Text(cur.Name(p.lang)),
+		app.A().ID("shelter-identify").Class("button").Href(route.Identify).Text(p.tr("shelter.identify")),
 		p.refused(),
 		app.Form().ID("add-evacuee").Class("card").OnSubmit(p.submit).Body(
 			app.If(p.editing == "", func() app.UI {
@@ -525,6 +527,13 @@ func (p *shelterPage) add(more bool) {
 		p.inflight = make(map[string]bool)
 	}
 	p.inflight[key] = true
+	// The household stays open for the next person only when asked; set
+	// now, not when the save is done: a fast volunteer may already be
+	// entering the next person of it.
+	p.household = ""
+	if more {
+		p.household = household
+	}
 	typed := [5]string{p.name, p.kana, p.birth, p.sex, p.area}
 	p.later(func() func() {
 		_, err := p.sync.Record(p.page, shelter.OpEvacueeAdd, ev)
@@ -543,11 +552,6 @@ func (p *shelterPage) add(more bool) {
 				p.msg = p.tr("added", who)
 			} else {
 				p.msg = p.tr("added.offline", who)
-			}
-			// The household stays open for the next person only when asked.
-			p.household = ""
-			if more {
-				p.household = household
 			}
 			// Clear the form only if it still shows what was saved: a fast
 			// volunteer may already be typing the next person. The home

@@ -38,7 +38,7 @@ func TestPlayParkScope(t *testing.T) {
 	srv := startServer(t, addr, t.TempDir())
 
 	child := card.Facts{Name: "加賀\u3000未来", Address: "石川県加賀市山代温泉北部", BirthDate: "20190707", Sex: "2"}
-	resident := deskEnroll(t, srv, base, child)
+	resident := deskEnroll(t, srv, base, "desk-scope", child)
 	registerNatively(t, srv, addr, template.Template{Resident: resident, Facilities: []string{"kaga-playpark"}})
 	evacuee := shelter.Evacuee{Shelter: "shelter-daishoji", Name: "加賀\u3000次郎", Kana: "カガジロウ", BirthYear: 1950}
 	body, _ := json.Marshal(evacuee)
@@ -139,15 +139,15 @@ func receivedFrames(t *testing.T, ctx context.Context) func() string {
 	}
 }
 
-// deskEnroll registers facts at the city desk, as a native desk device,
-// and returns the new resident's number.
-func deskEnroll(t *testing.T, srv *serverproc.Proc, base string, facts card.Facts) string {
+// deskEnroll registers facts at the city desk, as a native desk device
+// (enrolled here as device), and returns the new resident's number.
+func deskEnroll(t *testing.T, srv *serverproc.Proc, base, device string, facts card.Facts) string {
 	t.Helper()
-	key := srv.Enroll(t, "desk-scope", "kaga-hq", "registrar").Key
+	key := srv.Enroll(t, device, "kaga-hq", "registrar").Key
 	n := struct{ Nonce []byte }{}
 	postJSON(t, base+syncproto.CardNoncePath, nil, &n)
 	b, _ := json.Marshal(account.Supervised{Facts: facts, Staff: "市民課 山田"})
-	req, _ := json.Marshal(account.Signed{Signer: "desk-scope", Nonce: n.Nonce, Body: b, Sig: ed25519.Sign(key, account.Message(account.DeskPath, n.Nonce, b))})
+	req, _ := json.Marshal(account.Signed{Signer: device, Nonce: n.Nonce, Body: b, Sig: ed25519.Sign(key, account.Message(account.DeskPath, n.Nonce, b))})
 	var a account.Account
 	postJSON(t, base+account.DeskPath, req, &a)
 	if a.ID == "" {

@@ -83,6 +83,10 @@ type Options struct {
 	// checked again). An op it refuses is stored as refused, with the
 	// reason, like an op outside the device's scope.
 	Verify func(device string, op syncproto.Op) error
+	// Stored, when set, is told of the ops of a push the log stored (not
+	// a resend's), after they are stored: the server's own follow-ups,
+	// such as the profiles that go with a template a city desk recorded.
+	Stored func(device string, ops []syncproto.Op)
 }
 
 // Hub serves the /sync websocket endpoint.
@@ -480,6 +484,9 @@ func (s *session) handle(ctx context.Context, f syncproto.Frame) error {
 			return s.refuse(ctx, syncproto.CodeInternal, "the server could not store the records; they stay on the device and will be sent again", true)
 		}
 		s.auditOps(stored)
+		if s.hub.opt.Stored != nil && len(stored) > 0 {
+			s.hub.opt.Stored(s.claimed, stored)
+		}
 		if len(refused) > 0 {
 			msg := fmt.Sprintf("%d records are outside this device's scope and were kept as refused: %s", len(refused), strings.Join(refused, "; "))
 			if err := s.refuse(ctx, syncproto.CodeForbidden, msg, false); err != nil {

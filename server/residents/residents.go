@@ -318,6 +318,17 @@ func (g *Registry) addPerson(f card.Facts, r resident) (account.Account, error) 
 }
 
 // Household returns the account and the family members it added.
+// Person returns the resident id, whoever enrolled them.
+func (g *Registry) Person(id string) (account.Account, error) {
+	var a account.Account
+	err := g.Log.View(func(tx *oplog.Tx) error {
+		r, err := get(tx, id)
+		a = r.account()
+		return err
+	})
+	return a, err
+}
+
 func (g *Registry) Household(id string) (account.Household, error) {
 	var h account.Household
 	err := g.Log.View(func(tx *oplog.Tx) error {
