@@ -23,8 +23,11 @@ type hqPage struct {
 	inquiry  bool // answering somebody who asks after a person
 	results  []shelter.Evacuee
 	searched bool
-	csv      rosterFile
-	msg      string
+	// asked is the query the results answer (what was typed may since
+	// have changed).
+	asked string
+	csv   rosterFile
+	msg   string
 }
 
 func (p *hqPage) OnMount(ctx app.Context) { p.mount(ctx) }
@@ -112,7 +115,7 @@ func (p *hqPage) searchView() app.UI {
 // search runs the query over every shelter's people, and records the
 // read for the audit.
 func (p *hqPage) search() {
-	p.results, p.searched = nil, true
+	p.results, p.searched, p.asked = nil, true, p.query
 	var found []shelter.Evacuee
 	for _, s := range p.st.Shelters() {
 		for _, e := range p.st.EvacueesAt(s.ID) {
@@ -138,9 +141,9 @@ func (p *hqPage) resultsView() app.UI {
 		if p.inquiry {
 			key = "hq.inquiry.none"
 		}
-		return app.P().ID("hq-results").Attr("data-count", 0).Text(p.tr(key))
+		return app.P().ID("hq-results").Attr("data-count", 0).Attr("data-query", p.asked).Attr("data-inquiry", p.inquiry).Text(p.tr(key))
 	}
-	return app.Ul().ID("hq-results").Attr("data-count", len(p.results)).Body(app.Range(p.results).Slice(func(i int) app.UI {
+	return app.Ul().ID("hq-results").Attr("data-count", len(p.results)).Attr("data-query", p.asked).Attr("data-inquiry", p.inquiry).Body(app.Range(p.results).Slice(func(i int) app.UI {
 		e := p.results[i]
 		where := p.facilityName(e.Shelter) + "（" + shelter.Label(p.lang, shelter.FieldStatus, e.Status) + statusNote(p.lang, e) + "）"
 		if p.inquiry {

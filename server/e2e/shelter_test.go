@@ -165,8 +165,8 @@ func atHQ(t *testing.T, srv *serverproc.Proc, base string) {
 				const c = document.getElementById("hq-inquiry");
 				if (c.checked !== `+strconv.FormatBool(inquiry)+`) c.click(); })()`),
 			chromedp.Click(chromedp.ID("hq-find")),
-			chromedp.WaitVisible(chromedp.ID("hq-results")),
 		)
+		waitJS(t, hq, "the answer to "+query, `(r => !!r && r.dataset.query === "`+query+`" && r.dataset.inquiry === "`+strconv.FormatBool(inquiry)+`")(document.querySelector("#hq-results"))`, 20*time.Second)
 		return get(t, hq, "results", eval[string](`document.querySelector("#hq-results").dataset.count + ": " + document.querySelector("#hq-results").textContent`))
 	}
 	if got := find("ｶｶ", false); !strings.HasPrefix(got, "3: ") {
