@@ -66,7 +66,22 @@ func (a adminCmds) do(cmd string, args []string) (adminReply, error) {
 		return adminReply{Code: code}, err
 	case cmd == "devices" && len(args) == 0:
 		list, err := a.reg.List()
-		return adminReply{Devices: list}, err
+		if err != nil {
+			return adminReply{}, err
+		}
+		// When each last synced: the audit log has every session.
+		last := map[string]time.Time{}
+		if _, err := a.audit.Verify(func(e audit.Entry) {
+			if e.Action == "sync.session" {
+				last[e.Actor] = e.Time
+			}
+		}); err != nil {
+			return adminReply{}, err
+		}
+		for i := range list {
+			list[i].LastSync = last[list[i].ID]
+		}
+		return adminReply{Devices: list}, nil
 	case cmd == "revoke" && len(args) == 1:
 		d, err := a.reg.Revoke(args[0])
 		if err == nil && a.hub != nil {
@@ -173,13 +188,15 @@ func runAdmin(cmd string, args []string, out io.Writer, logger *slog.Logger) err
 		}
 	default:
 		tw := tabwriter.NewWriter(out, 2, 8, 2, ' ', 0)
-		fmt.Fprintln(tw, "DEVICE\tFACILITY\tROLE\tNAME\tREGISTERED\tREVOKED")
-		for _, d := range reply.Devices {
-			revoked := "-"
-			if !d.Revoked.IsZero() {
-				revoked = d.Revoked.Format(time.DateTime)
+		fmt.Fprintln(tw, "DEVICE\tFACILITY\tROLE\tNAME\tREGISTERED\tREVOKED\tLAST SYNC")
+		when := func(t time.Time) string {
+			if t.IsZero() {
+				return "-"
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", d.ID, d.Facility, d.Role, d.Name, d.Registered.Format(time.DateTime), revoked)
+			return t.Local().Format(time.DateTime)
+		}
+		for _, d := range reply.Devices {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", d.ID, d.Facility, d.Role, d.Name, d.Registered.Format(time.DateTime), when(d.Revoked), when(d.LastSync))
 		}
 		tw.Flush()
 	}

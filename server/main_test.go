@@ -414,8 +414,8 @@ func TestDeviceAdministration(t *testing.T) {
 	if err != nil || !strings.Contains(out, "tab-admin") || !strings.Contains(out, "受付1") {
 		t.Fatalf("devices offline: %v\n%s", err, out)
 	}
-	if !regexp.MustCompile(`tab-admin\s+shelter-daishoji\s+shelter\s+受付1\s+\S+ \S+\s+\d{4}-`).MatchString(out) {
-		t.Fatalf("devices does not show tab-admin as revoked:\n%s", out)
+	if !regexp.MustCompile(`tab-admin\s+shelter-daishoji\s+shelter\s+受付1\s+\S+ \S+\s+\d{4}-\S+ \S+\s+\d{4}-\S+ \S+`).MatchString(out) {
+		t.Fatalf("devices does not show tab-admin as revoked, with its last sync:\n%s", out)
 	}
 	// Every step is in the audit log, whose chain holds: the code, the
 	// registration, the refused second use, the session, the revocation

@@ -58,6 +58,9 @@ type Device struct {
 	PublicKey  []byte     `json:"public_key"`
 	Registered time.Time  `json:"registered"`
 	Revoked    time.Time  `json:"revoked,omitzero"`
+	// LastSync is when the device last opened a sync session, as the
+	// audit log has it; set by the admin's listing, not stored here.
+	LastSync time.Time `json:"last_sync,omitzero"`
 }
 
 type code struct {
