@@ -255,17 +255,24 @@ func (p *cardPage) showPass(id string) {
 		if err != nil {
 			return err
 		}
-		img, err := qrcode.Encode(ps.Text, passQRSize)
-		if err != nil {
-			return err
-		}
-		var buf bytes.Buffer
-		if err := png.Encode(&buf, img); err != nil {
-			return err
-		}
-		shown = shownPass{resident: id, Pass: ps, png: "data:image/png;base64," + base64.StdEncoding.EncodeToString(buf.Bytes())}
-		return nil
+		url, err := qrDataURL(ps.Text, passQRSize)
+		shown = shownPass{resident: id, Pass: ps, png: url}
+		return err
 	}, func() { p.pass = &shown })
+}
+
+// qrDataURL draws text as a QR code of at least size pixels, as a PNG
+// data URL for an img element.
+func qrDataURL(text string, size int) (string, error) {
+	img, err := qrcode.Encode(text, size)
+	if err != nil {
+		return "", err
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		return "", err
+	}
+	return "data:image/png;base64," + base64.StdEncoding.EncodeToString(buf.Bytes()), nil
 }
 
 // passView is the QR pass to show at the facility, with until when it

@@ -20,6 +20,7 @@ import (
 	"smartpass.city/smartpass/app/playpark"
 	"smartpass.city/smartpass/app/route"
 	"smartpass.city/smartpass/app/scope"
+	"smartpass.city/smartpass/app/shelter"
 	"smartpass.city/smartpass/app/state"
 	"smartpass.city/smartpass/app/template"
 )
@@ -242,6 +243,11 @@ func checkPassText(st *state.State, facility, role, text string, now time.Time) 
 // to faces: the QR code is one person's fallback.
 func (p *identifyPage) checkPass(text string) {
 	if p.st == nil {
+		return
+	}
+	if shelterID, record, ok := shelter.ParseSlip(text); ok && p.enr.Role == string(scope.Shelter) {
+		p.setQR(false)
+		p.arriveBySlip(shelterID, record)
 		return
 	}
 	c := checkPassText(p.st, p.enr.Facility, p.enr.Role, text, time.Now())

@@ -57,6 +57,8 @@ type shelterPage struct {
 	editing string
 	// csv is the last roster export.
 	csv rosterFile
+	// slip is the spare QR slip on screen, to print.
+	slip *spareSlip
 }
 
 func (p *shelterPage) OnMount(ctx app.Context) { p.mount(ctx) }
@@ -200,6 +202,44 @@ func (p *shelterPage) Render() app.UI {
 			)
 		}),
 		app.If(p.detail != "", func() app.UI { return p.detailView() }),
+		app.If(p.slip != nil, func() app.UI { return p.slipView() }),
+	)
+}
+
+// spareSlip is a printable QR slip for a person with no card and no
+// phone (shelter.SlipText).
+type spareSlip struct {
+	record, who, png string
+}
+
+// showSlip draws the slip of a record.
+func (p *shelterPage) showSlip(id string) {
+	e := p.st.Evacuees[id]
+	url, err := qrDataURL(shelter.SlipText(e.Shelter, id), 240)
+	if err != nil {
+		p.msg = p.tr("err.export")
+		return
+	}
+	p.slip = &spareSlip{record: id, who: cmp.Or(e.Name, e.Kana) + "（" + strconv.Itoa(e.BirthYear) + "）", png: url}
+}
+
+// slipView is the slip, with its print button: printed, the page shows
+// the slip only.
+func (p *shelterPage) slipView() app.UI {
+	return app.Section().ID("slip").Class("card slip").Attr("data-record", p.slip.record).Body(
+		app.Img().ID("slip-qr").Src(p.slip.png).Alt(p.tr("slip.alt")),
+		app.P().Class("slip-who").Text(p.slip.who),
+		app.P().Text(p.tr("slip.lead", p.facilityName(p.enr.Facility))),
+		app.Div().Class("actions no-print").Body(
+			app.Button().ID("slip-print").Type("button").Text(p.tr("slip.print")).
+				OnClick(func(ctx app.Context, e app.Event) {
+					if e, ok := p.st.Evacuees[p.slip.record]; ok {
+						p.printRoster(e.Shelter, []shelter.Evacuee{e})
+					}
+				}),
+			app.Button().ID("slip-close").Class("secondary").Type("button").Text(p.tr("pass.close")).
+				OnClick(func(ctx app.Context, e app.Event) { p.slip = nil }),
+		),
 	)
 }
 
@@ -334,6 +374,8 @@ func (p *shelterPage) detailView() app.UI {
 		app.Div().Class("actions").Body(
 			app.Button().ID("save-detail").Type("button").Text(p.tr("action.save")).
 				OnClick(func(ctx app.Context, e app.Event) { p.saveDetail() }),
+			app.Button().ID("show-slip").Class("secondary").Type("button").Text(p.tr("slip.make")).
+				OnClick(func(ctx app.Context, e app.Event) { p.showSlip(p.detail) }),
 			app.Button().ID("close-detail").Class("secondary").Type("button").Text(p.tr("action.cancel")).
 				OnClick(func(ctx app.Context, e app.Event) { p.detail = "" }),
 		),

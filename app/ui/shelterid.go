@@ -1,10 +1,12 @@
 package ui
 
 import (
+	"cmp"
 	"time"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
+	"smartpass.city/smartpass/app/identify"
 	"smartpass.city/smartpass/app/shelter"
 	"smartpass.city/smartpass/app/state"
 )
@@ -50,6 +52,24 @@ func (p *identifyPage) arrive(resident string) {
 	if len(a.family) > 0 {
 		p.until = time.Now().Add(holdHousehold)
 	}
+}
+
+// arriveBySlip takes the record a spare QR slip names: back in if they
+// were out or gone, already in otherwise. A slip of another shelter, or
+// of a record this tablet does not hold, is refused.
+func (p *identifyPage) arriveBySlip(shelterID, record string) {
+	e, ok := p.st.Evacuees[record]
+	p.outcome, p.resident, p.key, p.until = identify.Accepted, "", "", time.Now().Add(holdResult)
+	if shelterID != p.enr.Facility || !ok || e.Shelter != shelterID {
+		p.outcome, p.key, p.arrival = identify.Unknown, "slip.other", nil
+		return
+	}
+	a := &shelterArrival{name: cmp.Or(e.Name, e.Kana), result: "already"}
+	if e.Status == shelter.StatusOut || e.Status == shelter.StatusLeft {
+		a.result = "back"
+		p.recordOp(shelter.OpEvacueeEdit, shelter.Edit{Shelter: shelterID, Record: record, Field: shelter.FieldStatus, Value: shelter.StatusIn, Prev: p.st.FieldSource(record, shelter.FieldStatus)})
+	}
+	p.arrival = a
 }
 
 // evacueeOf is the record of an identified resident.

@@ -1,7 +1,11 @@
 package e2e
 
 import (
+	"bytes"
+	"context"
+	"encoding/base64"
 	"encoding/json"
+	"image/png"
 	"strconv"
 	"strings"
 	"testing"
@@ -11,6 +15,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"smartpass.city/smartpass/app/access"
+	"smartpass.city/smartpass/app/qrcode"
 	"smartpass.city/smartpass/app/shelter"
 	"smartpass.city/smartpass/app/state"
 	"smartpass.city/smartpass/server/serverproc"
@@ -135,6 +140,7 @@ func TestShelterRecord(t *testing.T) {
 	waitJS(t, tablet, "three rows", `document.querySelectorAll("#evacuees tbody tr").length === 3`, 10*time.Second)
 
 	atHQ(t, srv, base)
+	spareSlip(t, srv, base, tablet)
 
 	// The server holds each status change: out and back, for each of them.
 	waitJS(t, tablet, "all sent", statusIs(true, 0), 30*time.Second)
@@ -202,4 +208,54 @@ func atHQ(t *testing.T, srv *serverproc.Proc, base string) {
 func tallyIs(present, out, left, households int) string {
 	return `(() => { const t = document.querySelector("#tally"); return !!t && t.dataset.present === "` + strconv.Itoa(present) +
 		`" && t.dataset.out === "` + strconv.Itoa(out) + `" && t.dataset.left === "` + strconv.Itoa(left) + `" && t.dataset.households === "` + strconv.Itoa(households) + `"; })()`
+}
+
+// spareSlip prints a QR slip for the granddaughter, who has no phone,
+// and has a second tablet of the shelter scan it: it finds her record
+// (she is in already) and makes no new one.
+func spareSlip(t *testing.T, srv *serverproc.Proc, base string, tablet context.Context) {
+	t.Helper()
+	run(t, tablet, "make her slip", 20*time.Second,
+		chromedp.Click(chromedp.Search(`//tr[td[starts-with(text(), "カガ　サクラ")]]//button[contains(@class, "details")]`)),
+		chromedp.WaitVisible(chromedp.ID("show-slip")),
+		chromedp.Click(chromedp.ID("show-slip")),
+		chromedp.WaitVisible(chromedp.ID("slip-qr")),
+	)
+	record := get(t, tablet, "her record", eval[string](`document.querySelector("#slip").dataset.record`))
+	src := get(t, tablet, "the slip's QR code", eval[string](`document.querySelector("#slip-qr").src`))
+	raw, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(src, "data:image/png;base64,"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := png.Decode(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if text, err := qrcode.Decode(img); err != nil || text != shelter.SlipText("shelter-daishoji", record) {
+		t.Fatalf("the slip reads %q, %v", text, err)
+	}
+	if _, err := chromedp.Call(tablet, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: "print"}); err != nil {
+		t.Fatal(err)
+	}
+	if !get(t, tablet, "the slip printed alone", eval[bool](`document.querySelector("#slip-qr").checkVisibility() && !document.querySelector("#evacuees").checkVisibility()`)) {
+		t.Fatal("printing the slip prints more than the slip")
+	}
+	chromedp.Call(tablet, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{})
+
+	second := camera(t, heldUp(t, img))
+	setUp(t, second, base, "shelter-daishoji", "shelter")
+	run(t, second, "open the face and QR check-in", 30*time.Second, chromedp.Navigate(base+"/identify"))
+	waitJS(t, second, "the roster synced", readOps+`readOps().then(ops => ops.filter(o => o.kind === "shelter.evacuee.add").length === 3)`, 60*time.Second)
+	waitJS(t, second, "the camera on", `!!document.querySelector("#camera-preview video")`, 60*time.Second)
+	run(t, second, "scan her slip", 10*time.Second, chromedp.Click(chromedp.ID("pass-scan")))
+	waitJS(t, second, "her record found", `document.querySelector("#arrival")?.dataset.result === "already" && document.querySelector("#arrival").textContent.includes("カガ　サクラ")`, 30*time.Second)
+	adds := 0
+	for _, op := range srv.Ops(t) {
+		if op.Kind == shelter.OpEvacueeAdd {
+			adds++
+		}
+	}
+	if adds != 3 {
+		t.Fatalf("%d check-ins on the server after the slip, want the 3", adds)
+	}
 }
