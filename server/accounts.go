@@ -136,7 +136,7 @@ func (a *accounts) face(w http.ResponseWriter, r *http.Request) {
 		if err := a.publishProfiles(r.Context(), person, t.Facilities); err != nil {
 			return nil, "", err
 		}
-		return struct{}{}, t.Resident + " " + strings.Join(t.Facilities, " "), a.reg.SetFace(t.Resident, t.Expires)
+		return struct{}{}, t.Resident + " " + strings.Join(t.Facilities, " "), a.reg.SetFace(t.Resident, t.Expires, t.Facilities)
 	})
 }
 
@@ -156,7 +156,7 @@ func (a *accounts) faceDelete(w http.ResponseWriter, r *http.Request) {
 		if err := a.eraseFaces(r, p.Resident); err != nil {
 			return nil, "", err
 		}
-		return struct{}{}, p.Resident, a.reg.SetFace(p.Resident, time.Time{})
+		return struct{}{}, p.Resident, a.reg.SetFace(p.Resident, time.Time{}, nil)
 	})
 }
 
@@ -232,7 +232,16 @@ func (a *accounts) consent(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return nil, "", err
 		}
-		return struct{}{}, fmt.Sprintf("%s %s %t", c.Resident, c.Purpose, c.Granted), a.reg.SetConsent(holder.ID, c)
+		if err := a.reg.SetConsent(holder.ID, c); err != nil {
+			return nil, "", err
+		}
+		// The facilities that recognise the person learn the consent
+		// with their profile (a shelter may then answer inquirers).
+		person, err := a.reg.Person(c.Resident)
+		if err == nil && len(person.FaceAt) > 0 {
+			err = a.publishProfiles(r.Context(), person, person.FaceAt)
+		}
+		return struct{}{}, fmt.Sprintf("%s %s %t", c.Resident, c.Purpose, c.Granted), err
 	})
 }
 

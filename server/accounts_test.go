@@ -179,6 +179,20 @@ func TestAccounts(t *testing.T) {
 	if err := asHolder(a.ID, account.PassPath, account.Person{Resident: "R-999999"}, &qr); code(err) != account.CodeNotYours {
 		t.Fatalf("a pass for somebody else: %v, want %s", err, account.CodeNotYours)
 	}
+	// A consent granted reaches the facilities that recognise her, with
+	// a new profile.
+	if err := asHolder(a.ID, account.ConsentPath, account.Consent{Resident: m.ID, Purpose: account.PurposeDisclosure, Granted: true}, &none); err != nil {
+		t.Fatalf("consent: %v", err)
+	}
+	profiles := 0
+	for _, op := range srv.Ops(t) {
+		if op.Kind == template.OpProfile {
+			profiles++
+		}
+	}
+	if profiles != 2 {
+		t.Errorf("%d profiles of her after the consent, want the first and its renewal", profiles)
+	}
 	if err := asHolder(a.ID, account.FaceDeletePath, account.Person{Resident: "R-999999"}, &none); code(err) != account.CodeNotYours {
 		t.Fatalf("delete somebody else's face: %v, want %s", err, account.CodeNotYours)
 	}

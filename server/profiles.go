@@ -18,8 +18,9 @@ import (
 
 // profileFor returns what facility f may know of person, of household
 // (ARCHITECTURE §3): a play park, the age bands and whether they live in
-// city; a shelter, the name, birth year and sex; a hospital, nothing but
-// the household (it links its own patient number).
+// city; a shelter, the name, birth year, sex and whether they agreed to
+// disclosure; a hospital, whether they agreed to share their medication
+// (it links its own patient number).
 func profileFor(f facility.Facility, person account.Account, household, city string) (template.Profile, error) {
 	p := template.Profile{Resident: person.ID, Facility: f.ID, Household: household}
 	birth, err := playpark.ParseBirth(person.Facts.BirthDate)
@@ -32,6 +33,9 @@ func profileFor(f facility.Facility, person account.Account, household, city str
 		p.Local = city != "" && strings.Contains(person.Facts.Address, city)
 	case facility.Shelter:
 		p.Name, p.BirthYear, p.Sex = person.Facts.Name, birth.Year(), person.Facts.Sex
+		p.Disclose = person.Consents[account.PurposeDisclosure]
+	case facility.Hospital:
+		p.Medication = person.Consents[account.PurposeMedication]
 	}
 	return p, nil
 }

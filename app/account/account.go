@@ -145,6 +145,8 @@ type Account struct {
 	// FaceExpires is when the registered face must be renewed (zero: no
 	// face registered from the account).
 	FaceExpires time.Time `json:"face_expires,omitzero"`
+	// FaceAt are the facilities the face is registered for.
+	FaceAt []string `json:"face_at,omitempty"`
 }
 
 // Signed is a request of an account's holder (Signer: the account id),

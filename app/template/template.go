@@ -57,6 +57,12 @@ type Profile struct {
 	Name      string `json:"name,omitempty"`
 	BirthYear int    `json:"birth_year,omitempty"`
 	Sex       string `json:"sex,omitempty"`
+	// Disclose: the resident agreed that people who ask in a disaster be
+	// told they are safe and where (account.PurposeDisclosure). (Shelter.)
+	Disclose bool `json:"disclose,omitempty"`
+	// Medication: the resident agreed to share their medication history
+	// with the facility's staff (account.PurposeMedication). (Hospital.)
+	Medication bool `json:"medication,omitempty"`
 }
 
 // Band is an age band from a date on.

@@ -34,6 +34,11 @@ const holdReception = 90 * time.Second
 func (p *identifyPage) startReception(resident, via string) {
 	patient := p.st.Patients[p.enr.Facility][resident]
 	p.rx = &receptionDraft{resident: resident, via: via, patient: patient, linked: patient != ""}
+	if p.st.Profiles[resident].Medication {
+		// Agreed in the resident's account: offered ticked, still theirs
+		// to untick for this visit.
+		p.rx.shares = []string{"medication"}
+	}
 	p.until = time.Now().Add(holdReception)
 }
 

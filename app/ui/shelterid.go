@@ -9,6 +9,7 @@ import (
 	"smartpass.city/smartpass/app/identify"
 	"smartpass.city/smartpass/app/shelter"
 	"smartpass.city/smartpass/app/state"
+	"smartpass.city/smartpass/app/template"
 )
 
 // shelterArrival is what a shelter's identify screen did for the person
@@ -38,7 +39,7 @@ func (p *identifyPage) arrive(resident string) {
 		}
 	} else {
 		a.result = "in"
-		p.recordOp(shelter.OpEvacueeAdd, evacueeOf(here, resident, prof.Name, prof.BirthYear, prof.Sex, prof.Household))
+		p.recordOp(shelter.OpEvacueeAdd, evacueeOf(here, prof))
 	}
 	if prof.Household != "" {
 		for id, other := range p.st.Profiles {
@@ -72,9 +73,10 @@ func (p *identifyPage) arriveBySlip(shelterID, record string) {
 	p.arrival = a
 }
 
-// evacueeOf is the record of an identified resident.
-func evacueeOf(shelterID, resident, name string, born int, sex, household string) shelter.Evacuee {
-	return shelter.Evacuee{Shelter: shelterID, Resident: resident, Name: name, BirthYear: born, Sex: sex, Household: household}
+// evacueeOf is the record of an identified resident, from the shelter's
+// profile of them: their consent to disclosure included.
+func evacueeOf(shelterID string, prof template.Profile) shelter.Evacuee {
+	return shelter.Evacuee{Shelter: shelterID, Resident: prof.Resident, Name: prof.Name, BirthYear: prof.BirthYear, Sex: prof.Sex, Household: prof.Household, Disclose: prof.Disclose}
 }
 
 // recordOf finds the record of resident at a shelter.
@@ -92,7 +94,7 @@ func (p *identifyPage) arriveFamily() {
 	a := p.arrival
 	for _, id := range a.family {
 		prof := p.st.Profiles[id]
-		p.recordOp(shelter.OpEvacueeAdd, evacueeOf(p.enr.Facility, id, prof.Name, prof.BirthYear, prof.Sex, prof.Household))
+		p.recordOp(shelter.OpEvacueeAdd, evacueeOf(p.enr.Facility, prof))
 	}
 	a.added, a.family = len(a.family), nil
 	p.until = time.Now().Add(holdResult)

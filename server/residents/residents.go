@@ -75,6 +75,9 @@ type resident struct {
 	// FaceExpires is when the face registered from the account must be
 	// renewed (zero: none registered).
 	FaceExpires time.Time `json:"face_expires,omitzero"`
+	// FaceAt are the facilities the face is registered for (their
+	// profiles follow the resident's consents).
+	FaceAt []string `json:"face_at,omitempty"`
 	// Source says how the four facts were proved: "jpki-sign" (the
 	// signature certificate), "card-info" (read by the guardian with the
 	// member's PIN; the server cannot check them) or "desk" (read at a
@@ -83,7 +86,7 @@ type resident struct {
 }
 
 func (r resident) account() account.Account {
-	return account.Account{ID: r.ID, Facts: r.Facts, Created: r.Created, Guardian: r.Guardian, Consents: r.Consents, FaceExpires: r.FaceExpires}
+	return account.Account{ID: r.ID, Facts: r.Facts, Created: r.Created, Guardian: r.Guardian, Consents: r.Consents, FaceExpires: r.FaceExpires, FaceAt: r.FaceAt}
 }
 
 // Registry opens and recovers accounts.
@@ -387,14 +390,15 @@ func (g *Registry) SetConsent(holder string, c account.Consent) error {
 	})
 }
 
-// SetFace records when the face of resident id expires (zero: no face).
-func (g *Registry) SetFace(id string, expires time.Time) error {
+// SetFace records when the face of resident id expires and the
+// facilities it is registered for (zero and none: no face).
+func (g *Registry) SetFace(id string, expires time.Time, facilities []string) error {
 	return g.Log.Update(func(tx *oplog.Tx) error {
 		r, err := get(tx, id)
 		if err != nil {
 			return err
 		}
-		r.FaceExpires = expires
+		r.FaceExpires, r.FaceAt = expires, facilities
 		return put(tx, r)
 	})
 }
