@@ -2,12 +2,15 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -40,6 +43,7 @@ type adminReply struct {
 	Code    string           `json:"code,omitempty"`
 	Devices []devices.Device `json:"devices,omitempty"`
 	Entries int              `json:"entries,omitempty"`
+	Log     []audit.Entry    `json:"log,omitempty"`
 	Error   string           `json:"error,omitempty"`
 }
 
@@ -91,11 +95,46 @@ func (a adminCmds) do(cmd string, args []string) (adminReply, error) {
 			_, err = a.audit.Append("admin", "device.revoke", d.ID, d.Facility)
 		}
 		return adminReply{Devices: []devices.Device{d}}, err
+	case cmd == "audit":
+		return a.auditList(args)
 	case cmd == "audit-verify" && len(args) == 0:
 		n, err := a.audit.Verify(nil)
 		return adminReply{Entries: n}, err
 	}
 	return adminReply{}, fmt.Errorf("unknown admin command %q with %d arguments", cmd, len(args))
+}
+
+// auditList returns the audit entries matching the filters in args
+// (actor=, action=, subject= a word of the subject, last= how many of the
+// newest), checking the chain on the way: an admin reading the log reads
+// a log that holds.
+func (a adminCmds) auditList(args []string) (adminReply, error) {
+	want := map[string]string{}
+	for _, arg := range args {
+		k, v, ok := strings.Cut(arg, "=")
+		if !ok || !slices.Contains([]string{"actor", "action", "subject", "last"}, k) {
+			return adminReply{}, fmt.Errorf("audit: filter %q (actor=, action=, subject=, last=)", arg)
+		}
+		want[k] = v
+	}
+	last, err := strconv.Atoi(cmp.Or(want["last"], "50"))
+	if err != nil || last <= 0 {
+		return adminReply{}, fmt.Errorf("audit: last=%q is not a count", want["last"])
+	}
+	var out []audit.Entry
+	n, err := a.audit.Verify(func(e audit.Entry) {
+		switch {
+		case want["actor"] != "" && e.Actor != want["actor"]:
+		case want["action"] != "" && !strings.HasPrefix(e.Action, want["action"]):
+		case want["subject"] != "" && !slices.Contains(strings.Fields(e.Subject), want["subject"]):
+		default:
+			out = append(out, e)
+		}
+	})
+	if err != nil {
+		return adminReply{}, err
+	}
+	return adminReply{Entries: n, Log: out[max(0, len(out)-last):]}, nil
 }
 
 // serveAdmin answers the admin commands on ln until it closes.
@@ -143,6 +182,7 @@ func runAdmin(cmd string, args []string, out io.Writer, logger *slog.Logger) err
 	data := fs.String("data", "./data", "data directory of the store")
 	keyFile := fs.String("key-file", "", "the store's key file (default: DATA.key), used when no server runs")
 	var fac, role, device, url string
+	var filters []string
 	var ttl time.Duration
 	switch cmd {
 	case "device-code":
@@ -152,6 +192,17 @@ func runAdmin(cmd string, args []string, out io.Writer, logger *slog.Logger) err
 		fs.StringVar(&url, "url", "", "the server's address as tablets reach it (https://pass.city.example): the QR code printed then opens the set-up page with the code filled in")
 	case "revoke":
 		fs.StringVar(&device, "device", "", "id of the device to revoke")
+	case "audit":
+		for _, f := range []string{"actor", "action", "subject"} {
+			fs.Func(f, "only entries of this "+f+" (action: or its prefix, such as face.; subject: one of its words, such as a resident number)", func(v string) error {
+				filters = append(filters, f+"="+v)
+				return nil
+			})
+		}
+		fs.Func("last", "how many of the newest matching entries (default 50)", func(v string) error {
+			filters = append(filters, "last="+v)
+			return nil
+		})
 	}
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -168,6 +219,8 @@ func runAdmin(cmd string, args []string, out io.Writer, logger *slog.Logger) err
 			return errors.New("revoke: give -device ID")
 		}
 		cmdArgs = []string{device}
+	case "audit":
+		cmdArgs = filters
 	}
 	reply, err := adminCall(*data, *keyFile, cmd, cmdArgs, logger)
 	if err != nil {
@@ -176,6 +229,14 @@ func runAdmin(cmd string, args []string, out io.Writer, logger *slog.Logger) err
 	switch {
 	case cmd == "audit-verify":
 		fmt.Fprintf(out, "audit log intact: %d entries, each chained to the one before\n", reply.Entries)
+	case cmd == "audit":
+		tw := tabwriter.NewWriter(out, 2, 8, 2, ' ', 0)
+		fmt.Fprintln(tw, "#\tTIME\tACTOR\tACTION\tSUBJECT\tDETAIL")
+		for _, e := range reply.Log {
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", e.Seq, e.Time.Local().Format(time.DateTime), e.Actor, e.Action, e.Subject, e.Detail)
+		}
+		tw.Flush()
+		fmt.Fprintf(out, "(%d shown; the log holds %d entries and its chain holds)\n", len(reply.Log), reply.Entries)
 	case reply.Code != "":
 		fmt.Fprintf(out, "enrollment code for a %s device at %s (valid %s, once): %s\n", role, fac, ttl, reply.Code)
 		// The same as a QR code, for the tablet's set-up page to scan.

@@ -13,6 +13,8 @@
 //	server device-code -facility ID -role ROLE   a one-time enrollment code
 //	server devices                       the enrolled devices
 //	server revoke -device ID             cut a device off
+//	server audit [-actor ID] [-action A] [-subject S] [-last N]
+//	                                     the audit log's newest entries
 //	server audit-verify                  check the audit log's hash chain
 //
 // The device commands reach a running server through its admin socket
@@ -96,10 +98,10 @@ func main() {
 		err = runBackup(args, logger)
 	case "restore":
 		err = runRestore(args, logger)
-	case "device-code", "devices", "revoke", "audit-verify":
+	case "device-code", "devices", "revoke", "audit", "audit-verify":
 		err = runAdmin(cmd, args, os.Stdout, logger)
 	default:
-		err = fmt.Errorf("unknown command %q: use serve (the default), backup, restore, device-code, devices, revoke or audit-verify", cmd)
+		err = fmt.Errorf("unknown command %q: use serve (the default), backup, restore, device-code, devices, revoke, audit or audit-verify", cmd)
 	}
 	if errors.Is(err, flag.ErrHelp) {
 		os.Exit(2)

@@ -515,6 +515,14 @@ func TestAuditVerifyFindsTampering(t *testing.T) {
 	p.Revoke(t, "tab-1")
 	p.Stop(t)
 	n := auditEntries(t, data)
+	// The admin reads the log, filtered: the revocation, by whom.
+	out, err := command(t, "audit", "-data", data, "-action", "device.revoke")
+	if err != nil || !regexp.MustCompile(`\d+\s+\S+ \S+\s+admin\s+device.revoke\s+tab-1`).MatchString(out) || !strings.Contains(out, "(1 shown;") {
+		t.Fatalf("audit -action device.revoke: %v\n%s", err, out)
+	}
+	if out, err := command(t, "audit", "-data", data, "-last", "0"); err == nil {
+		t.Fatalf("audit -last 0 was taken:\n%s", out)
+	}
 
 	key, err := loadKey(keyPath("", data), data, false, nil)
 	if err != nil {
@@ -550,7 +558,7 @@ func TestAuditVerifyFindsTampering(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := command(t, "audit-verify", "-data", data)
+	out, err = command(t, "audit-verify", "-data", data)
 	var exit *exec.ExitError
 	if !errors.As(err, &exit) || !strings.Contains(out, fmt.Sprintf("entry %d was changed", at)) {
 		t.Fatalf("audit-verify after editing entry %d: %v\n%s", at, err, out)
