@@ -54,7 +54,7 @@ func TestAccounts(t *testing.T) {
 		cert, sig := cardtest.Prove(t, p, card.SignKey, p.SignPassword, account.Challenge(n, key))
 		b, _ := json.Marshal(account.Request{Nonce: n, Cert: cert, Sig: sig, Key: key})
 		var a account.Account
-		status, body := post(t, base+path, b)
+		status, body := serverproc.Post(t, base+path, b)
 		err := answer(status, body, &a)
 		if err == nil {
 			priv = k
@@ -67,7 +67,7 @@ func TestAccounts(t *testing.T) {
 		b, _ := json.Marshal(body)
 		n := nonce(t, base)
 		req, _ := json.Marshal(account.Signed{Signer: id, Nonce: n, Body: b, Sig: ed25519.Sign(priv, account.Message(path, n, b))})
-		status, resp := post(t, base+path, req)
+		status, resp := serverproc.Post(t, base+path, req)
 		return answer(status, resp, out)
 	}
 	code := func(err error) string {
@@ -184,13 +184,7 @@ func TestAccounts(t *testing.T) {
 	if err := asHolder(a.ID, account.ConsentPath, account.Consent{Resident: m.ID, Purpose: account.PurposeDisclosure, Granted: true}, &none); err != nil {
 		t.Fatalf("consent: %v", err)
 	}
-	profiles := 0
-	for _, op := range srv.Ops(t) {
-		if op.Kind == template.OpProfile {
-			profiles++
-		}
-	}
-	if profiles != 2 {
+	if profiles := srv.Count(t, template.OpProfile); profiles != 2 {
 		t.Errorf("%d profiles of her after the consent, want the first and its renewal", profiles)
 	}
 	if err := asHolder(a.ID, account.FaceDeletePath, account.Person{Resident: "R-999999"}, &none); code(err) != account.CodeNotYours {
@@ -214,7 +208,7 @@ func TestAccounts(t *testing.T) {
 		b, _ := json.Marshal(body)
 		n := nonce(t, base)
 		req, _ := json.Marshal(account.Signed{Signer: device, Nonce: n, Body: b, Sig: ed25519.Sign(key, account.Message(account.DeskPath, n, b))})
-		status, resp := post(t, base+account.DeskPath, req)
+		status, resp := serverproc.Post(t, base+account.DeskPath, req)
 		return answer(status, resp, out)
 	}
 	var supervised account.Account
@@ -265,13 +259,7 @@ func TestAccounts(t *testing.T) {
 	if _, err := verifyPass(t, srv, herPass); err != nil {
 		t.Fatalf("a pass issued before the restart: %v", err)
 	}
-	published := 0
-	for _, op := range srv.Ops(t) {
-		if op.Kind == pass.OpKeys {
-			published++
-		}
-	}
-	if published != 1 {
+	if published := srv.Count(t, pass.OpKeys); published != 1 {
 		t.Fatalf("the pass key published %d times, want once", published)
 	}
 }

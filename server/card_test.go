@@ -8,7 +8,6 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"io"
 	"math/big"
 	"net/http"
 	"os"
@@ -96,20 +95,9 @@ func jpkiFlags(t *testing.T, pki *sim.PKI, revoked ...*big.Int) []string {
 	return flags
 }
 
-func post(t *testing.T, url string, body []byte) (int, []byte) {
-	t.Helper()
-	resp, err := http.Post(url, "application/json", bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, b
-}
-
 func nonce(t *testing.T, base string) []byte {
 	t.Helper()
-	n, err := syncproto.CardNonceAnswer(post(t, base+syncproto.CardNoncePath, nil))
+	n, err := syncproto.CardNonceAnswer(serverproc.Post(t, base+syncproto.CardNoncePath, nil))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,7 +142,7 @@ func TestCardVerification(t *testing.T) {
 
 	verify := func(p syncproto.CardProof) (syncproto.CardResult, error) {
 		b, _ := json.Marshal(p)
-		return syncproto.CardAnswer(post(t, base+syncproto.CardVerifyPath, b))
+		return syncproto.CardAnswer(serverproc.Post(t, base+syncproto.CardVerifyPath, b))
 	}
 	proof := good.prove(t, nonce(t, base))
 	res, err := verify(proof)
@@ -190,7 +178,7 @@ func TestCardVerification(t *testing.T) {
 			t.Errorf("%s: %v, want refusal %s", tc.name, err, tc.code)
 		}
 	}
-	if status, body := post(t, base+syncproto.CardVerifyPath, []byte(`{"cert":`)); status != http.StatusBadRequest || !strings.Contains(string(body), syncproto.CodeMalformed) {
+	if status, body := serverproc.Post(t, base+syncproto.CardVerifyPath, []byte(`{"cert":`)); status != http.StatusBadRequest || !strings.Contains(string(body), syncproto.CodeMalformed) {
 		t.Errorf("truncated JSON: %d %s", status, body)
 	}
 	srv.Stop(t)
@@ -206,7 +194,7 @@ func TestCardVerification(t *testing.T) {
 func TestCardVerificationUnconfigured(t *testing.T) {
 	addr := serverproc.FreeAddr(t)
 	startServer(t, addr, "-data", t.TempDir()).WaitHealthy(t)
-	_, err := syncproto.CardNonceAnswer(post(t, "http://"+addr+syncproto.CardNoncePath, nil))
+	_, err := syncproto.CardNonceAnswer(serverproc.Post(t, "http://"+addr+syncproto.CardNoncePath, nil))
 	var e *syncproto.Error
 	if !errors.As(err, &e) || e.Code != syncproto.CodeCardUnavailable {
 		t.Fatalf("nonce from a server without roots: %v", err)

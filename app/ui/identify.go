@@ -312,14 +312,7 @@ func (p *identifyPage) setQR(on bool) {
 // does not hold up the person.
 func (p *identifyPage) record(i identify.Identification) {
 	i.Facility = p.enr.Facility
-	p.later(func() func() {
-		_, err := p.sync.Record(p.page, identify.OpIdentified, i)
-		return func() {
-			if err != nil {
-				p.status.Err = err.Error()
-			}
-		}
-	})
+	p.keep(identify.OpIdentified, []any{i}, nil)
 }
 
 // turned feeds the head-turn check; done is true when it has ended, with

@@ -80,18 +80,12 @@ func (p *identifyPage) receive(dept string) {
 	p.recordOp(hospital.OpReception, r)
 }
 
-// recordOp keeps a record in the device's log; a failure shows in the
-// status bar and on the panel.
+// recordOp keeps a record in the device's log; a failure shows on the
+// panel too.
 func (p *identifyPage) recordOp(kind string, body any) {
-	p.later(func() func() {
-		_, err := p.sync.Record(p.page, kind, body)
-		return func() {
-			if err != nil {
-				p.status.Err = err.Error()
-				if p.rx != nil {
-					p.rx.err = p.tr("err.save")
-				}
-			}
+	p.keep(kind, []any{body}, func(err error) {
+		if err != nil && p.rx != nil {
+			p.rx.err = p.tr("err.save")
 		}
 	})
 }

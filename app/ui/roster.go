@@ -57,13 +57,5 @@ func (l *live) recordRead(what, shelterID string, people []shelter.Evacuee) {
 	for i, e := range people {
 		ids[i] = e.ID
 	}
-	r := access.Of(l.enr.Facility, what, shelterID, ids)
-	l.later(func() func() {
-		_, err := l.sync.Record(l.page, access.OpRead, r)
-		return func() {
-			if err != nil {
-				l.status.Err = err.Error()
-			}
-		}
-	})
+	l.keep(access.OpRead, []any{access.Of(l.enr.Facility, what, shelterID, ids)}, nil)
 }

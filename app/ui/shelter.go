@@ -296,20 +296,14 @@ func (p *shelterPage) setStatus(id, to string) {
 // recordEdits records the edits, one op each, and says msg when all are
 // kept.
 func (p *shelterPage) recordEdits(edits []shelter.Edit, msg string) {
-	p.later(func() func() {
-		var err error
-		for _, ed := range edits {
-			if _, err = p.sync.Record(p.page, shelter.OpEvacueeEdit, ed); err != nil {
-				break
-			}
-		}
-		return func() {
-			if err != nil {
-				app.Log("shelter: record edit:", err)
-				p.msg = p.tr("err.save")
-				return
-			}
-			p.msg = msg
+	bodies := make([]any, len(edits))
+	for i, ed := range edits {
+		bodies[i] = ed
+	}
+	p.keep(shelter.OpEvacueeEdit, bodies, func(err error) {
+		p.msg = msg
+		if err != nil {
+			p.msg = p.tr("err.save")
 		}
 	})
 }

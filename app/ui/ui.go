@@ -107,6 +107,30 @@ func (l *live) later(work func() func()) {
 	})
 }
 
+// keep records an op of kind for each body in the device's log, in
+// order, off the UI goroutine; done, when set, is told on the UI
+// goroutine whether all were kept. A failure also shows in the status
+// bar's title: nothing a screen records fails silently.
+func (l *live) keep(kind string, bodies []any, done func(error)) {
+	l.later(func() func() {
+		var err error
+		for _, b := range bodies {
+			if _, err = l.sync.Record(l.page, kind, b); err != nil {
+				break
+			}
+		}
+		return func() {
+			if err != nil {
+				app.Log("record "+kind+":", err)
+				l.status.Err = err.Error()
+			}
+			if done != nil {
+				done(err)
+			}
+		}
+	})
+}
+
 func (l *live) dismount() {
 	if l.stop != nil {
 		l.stop()

@@ -6,7 +6,6 @@ import (
 	"crypto/ed25519"
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -159,14 +158,9 @@ func deskEnroll(t *testing.T, srv *serverproc.Proc, base, device string, facts c
 // postJSON posts body and decodes the 200 answer into out.
 func postJSON(t *testing.T, url string, body []byte, out any) {
 	t.Helper()
-	resp, err := http.Post(url, "application/json", bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("POST %s: %s: %s", url, resp.Status, b)
+	status, b := serverproc.Post(t, url, body)
+	if status != http.StatusOK {
+		t.Fatalf("POST %s: %d: %s", url, status, b)
 	}
 	if err := json.Unmarshal(b, out); err != nil {
 		t.Fatalf("POST %s: %v", url, err)

@@ -249,13 +249,7 @@ func spareSlip(t *testing.T, srv *serverproc.Proc, base string, tablet context.C
 	waitJS(t, second, "the camera on", `!!document.querySelector("#camera-preview video")`, 60*time.Second)
 	run(t, second, "scan her slip", 10*time.Second, chromedp.Click(chromedp.ID("pass-scan")))
 	waitJS(t, second, "her record found", `document.querySelector("#arrival")?.dataset.result === "already" && document.querySelector("#arrival").textContent.includes("カガ　サクラ")`, 30*time.Second)
-	adds := 0
-	for _, op := range srv.Ops(t) {
-		if op.Kind == shelter.OpEvacueeAdd {
-			adds++
-		}
-	}
-	if adds != 3 {
+	if adds := srv.Count(t, shelter.OpEvacueeAdd); adds != 3 {
 		t.Fatalf("%d check-ins on the server after the slip, want the 3", adds)
 	}
 }

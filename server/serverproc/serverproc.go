@@ -5,10 +5,12 @@ package serverproc
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -274,4 +276,29 @@ func (p *Proc) Ops(t testing.TB) []syncproto.Op {
 		t.Fatal(err)
 	}
 	return ops
+}
+
+// Count returns how many ops of kind the server holds (Ops).
+func (p *Proc) Count(t testing.TB, kind string) int {
+	t.Helper()
+	n := 0
+	for _, op := range p.Ops(t) {
+		if op.Kind == kind {
+			n++
+		}
+	}
+	return n
+}
+
+// Post posts body as JSON to url and returns the answer's status and
+// body.
+func Post(t testing.TB, url string, body []byte) (int, []byte) {
+	t.Helper()
+	resp, err := http.Post(url, "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b
 }
