@@ -26,6 +26,7 @@ func (p *homePage) Render() app.UI {
 		{"mode.enroll", route.FaceRegister},
 		{"mode.desk", route.Desk},
 		{"mode.hospital", route.Identify},
+		{"mode.queue", route.Queue},
 		{"mode.playpark", route.Identify},
 	}
 	return p.frame(
