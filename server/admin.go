@@ -3,6 +3,8 @@ package main
 import (
 	"bufio"
 	"cmp"
+	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -44,13 +46,16 @@ type adminReply struct {
 	Devices []devices.Device `json:"devices,omitempty"`
 	Entries int              `json:"entries,omitempty"`
 	Log     []audit.Entry    `json:"log,omitempty"`
-	Error   string           `json:"error,omitempty"`
+	// Facilities answers "facilities" and "facility".
+	Facilities []facility.Facility `json:"facilities,omitempty"`
+	Error      string              `json:"error,omitempty"`
 }
 
 // admin runs the device commands against a registry, on the running
 // server (with its hub, so a revoked device is cut off at once) or on a
 // store opened offline (hub nil).
 type adminCmds struct {
+	log   *oplog.Log
 	reg   *devices.Registry
 	hub   *hub.Hub
 	audit *audit.Log
@@ -97,6 +102,29 @@ func (a adminCmds) do(cmd string, args []string) (adminReply, error) {
 		return adminReply{Devices: []devices.Device{d}}, err
 	case cmd == "audit":
 		return a.auditList(args)
+	case cmd == "facility" && len(args) == 1:
+		// One argument: the facility as base64 JSON (names have spaces).
+		b, err := base64.RawURLEncoding.DecodeString(args[0])
+		var f facility.Facility
+		if err == nil {
+			err = json.Unmarshal(b, &f)
+		}
+		if err != nil {
+			return adminReply{}, fmt.Errorf("facility: %w", err)
+		}
+		if err := facilities.Put(context.Background(), a.log, f); err != nil {
+			return adminReply{}, err
+		}
+		_, err = a.audit.Append("admin", "facility.put", f.ID, string(f.Kind)+" "+f.NameJA)
+		return adminReply{Facilities: []facility.Facility{f}}, err
+	case cmd == "facilities" && len(args) == 0:
+		all, err := facilities.Current(a.log)
+		var list []facility.Facility
+		for _, f := range all {
+			list = append(list, f)
+		}
+		slices.SortFunc(list, func(x, y facility.Facility) int { return cmp.Compare(x.ID, y.ID) })
+		return adminReply{Facilities: list}, err
 	case cmd == "audit-verify" && len(args) == 0:
 		n, err := a.audit.Verify(nil)
 		return adminReply{Entries: n}, err
@@ -183,6 +211,7 @@ func runAdmin(cmd string, args []string, out io.Writer, logger *slog.Logger) err
 	keyFile := fs.String("key-file", "", "the store's key file (default: DATA.key), used when no server runs")
 	var fac, role, device, url string
 	var filters []string
+	var f facility.Facility
 	var ttl time.Duration
 	switch cmd {
 	case "device-code":
@@ -192,10 +221,16 @@ func runAdmin(cmd string, args []string, out io.Writer, logger *slog.Logger) err
 		fs.StringVar(&url, "url", "", "the server's address as tablets reach it (https://pass.city.example): the QR code printed then opens the set-up page with the code filled in")
 	case "revoke":
 		fs.StringVar(&device, "device", "", "id of the device to revoke")
+	case "facility":
+		fs.StringVar(&f.ID, "id", "", "the facility's id (lower-case letters, digits, hyphens): new, or one to change")
+		fs.Func("kind", "shelter, hospital, playpark or hq", func(v string) error { f.Kind = facility.Kind(v); return nil })
+		fs.StringVar(&f.NameJA, "name-ja", "", "its name in Japanese")
+		fs.StringVar(&f.NameEN, "name-en", "", "its name in English")
+		fs.IntVar(&f.Capacity, "capacity", 0, "how many people a shelter takes")
 	case "audit":
-		for _, f := range []string{"actor", "action", "subject"} {
-			fs.Func(f, "only entries of this "+f+" (action: or its prefix, such as face.; subject: one of its words, such as a resident number)", func(v string) error {
-				filters = append(filters, f+"="+v)
+		for _, field := range []string{"actor", "action", "subject"} {
+			fs.Func(field, "only entries of this "+field+" (action: or its prefix, such as face.; subject: one of its words, such as a resident number)", func(v string) error {
+				filters = append(filters, field+"="+v)
 				return nil
 			})
 		}
@@ -221,6 +256,12 @@ func runAdmin(cmd string, args []string, out io.Writer, logger *slog.Logger) err
 		cmdArgs = []string{device}
 	case "audit":
 		cmdArgs = filters
+	case "facility":
+		if err := f.Validate(); err != nil {
+			return err
+		}
+		b, _ := json.Marshal(f)
+		cmdArgs = []string{base64.RawURLEncoding.EncodeToString(b)}
 	}
 	reply, err := adminCall(*data, *keyFile, cmd, cmdArgs, logger)
 	if err != nil {
@@ -229,6 +270,13 @@ func runAdmin(cmd string, args []string, out io.Writer, logger *slog.Logger) err
 	switch {
 	case cmd == "audit-verify":
 		fmt.Fprintf(out, "audit log intact: %d entries, each chained to the one before\n", reply.Entries)
+	case cmd == "facility" || cmd == "facilities":
+		tw := tabwriter.NewWriter(out, 2, 8, 2, ' ', 0)
+		fmt.Fprintln(tw, "FACILITY\tKIND\tNAME\tNAME (EN)\tCAPACITY")
+		for _, f := range reply.Facilities {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\n", f.ID, f.Kind, f.NameJA, f.NameEN, f.Capacity)
+		}
+		tw.Flush()
 	case cmd == "audit":
 		tw := tabwriter.NewWriter(out, 2, 8, 2, ' ', 0)
 		fmt.Fprintln(tw, "#\tTIME\tACTOR\tACTION\tSUBJECT\tDETAIL")
@@ -291,7 +339,7 @@ func adminCall(data, keyFile, cmd string, args []string, logger *slog.Logger) (a
 		return reply, fmt.Errorf("%s: %w", cmd, err)
 	}
 	defer log.Close()
-	reply, err = adminCmds{reg: devices.New(log, facilitiesOf(log)), audit: audit.New(log)}.do(cmd, args)
+	reply, err = adminCmds{log: log, reg: devices.New(log, facilitiesOf(log)), audit: audit.New(log)}.do(cmd, args)
 	if err != nil {
 		return reply, fmt.Errorf("%s: %w", cmd, err)
 	}

@@ -10,6 +10,9 @@
 //
 //	server backup -data DIR -out FILE    sealed copy, online or offline
 //	server restore -data NEWDIR -in FILE a new store from a backup
+//	server facility -id ID -kind KIND -name-ja NAME [-name-en NAME] [-capacity N]
+//	                                     add or change a facility
+//	server facilities                    the facilities
 //	server device-code -facility ID -role ROLE   a one-time enrollment code
 //	server devices                       the enrolled devices
 //	server revoke -device ID             cut a device off
@@ -98,10 +101,10 @@ func main() {
 		err = runBackup(args, logger)
 	case "restore":
 		err = runRestore(args, logger)
-	case "device-code", "devices", "revoke", "audit", "audit-verify":
+	case "device-code", "devices", "revoke", "facility", "facilities", "audit", "audit-verify":
 		err = runAdmin(cmd, args, os.Stdout, logger)
 	default:
-		err = fmt.Errorf("unknown command %q: use serve (the default), backup, restore, device-code, devices, revoke, audit or audit-verify", cmd)
+		err = fmt.Errorf("unknown command %q: use serve (the default), backup, restore, facility, facilities, device-code, devices, revoke, audit or audit-verify", cmd)
 	}
 	if errors.Is(err, flag.ErrHelp) {
 		os.Exit(2)
@@ -208,7 +211,7 @@ func run(ctx context.Context, c config, logger *slog.Logger) error {
 	}
 	defer os.Remove(adminSocket(c.data))
 	defer admin.Close()
-	go serveAdmin(admin, log, key, adminCmds{reg: reg, hub: h, audit: auditLog}, logger)
+	go serveAdmin(admin, log, key, adminCmds{log: log, reg: reg, hub: h, audit: auditLog}, logger)
 
 	web, err := newWeb(c.assets, logger)
 	if err != nil {

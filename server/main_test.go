@@ -564,3 +564,44 @@ func TestAuditVerifyFindsTampering(t *testing.T) {
 		t.Fatalf("audit-verify after editing entry %d: %v\n%s", at, err, out)
 	}
 }
+
+// TestFacilityCommands: a city with no demo data sets up its facilities
+// from the command line, the server running or not; a facility of a kind
+// that does not exist is refused with the reason; a device code can then
+// be issued for the new shelter, whose record every device receives.
+func TestFacilityCommands(t *testing.T) {
+	addr := serverproc.FreeAddr(t)
+	data := filepath.Join(t.TempDir(), "data")
+	p := startServer(t, addr, "-data", data, "-dev")
+	p.WaitHealthy(t)
+	out, err := command(t, "facility", "-data", data, "-id", "shelter-kumasaka", "-kind", "shelter", "-name-ja", "熊坂 地区会館", "-capacity", "80")
+	if err != nil || !regexp.MustCompile(`shelter-kumasaka\s+shelter\s+熊坂 地区会館\s+80`).MatchString(out) {
+		t.Fatalf("facility: %v\n%s", err, out)
+	}
+	if out, err := command(t, "facility", "-data", data, "-id", "museum-1", "-kind", "museum", "-name-ja", "博物館"); err == nil || !strings.Contains(out, "kind") {
+		t.Fatalf("a museum was taken: %v\n%s", err, out)
+	}
+	if out, err := command(t, "device-code", "-data", data, "-facility", "shelter-kumasaka", "-role", "shelter"); err != nil {
+		t.Fatalf("device-code for the new shelter: %v\n%s", err, out)
+	}
+	// The HQ, where the test's audit device is enrolled.
+	if out, err := command(t, "facility", "-data", data, "-id", "kaga-hq", "-kind", "hq", "-name-ja", "災害対策本部"); err != nil {
+		t.Fatalf("facility hq: %v\n%s", err, out)
+	}
+	found := false
+	for _, op := range p.Ops(t) {
+		found = found || op.Kind == facility.OpUpsert && strings.Contains(string(op.Body), "shelter-kumasaka")
+	}
+	if !found {
+		t.Fatal("the new shelter is not on the public feed")
+	}
+	p.Stop(t)
+	// Offline, on the store: its capacity changes.
+	if out, err := command(t, "facility", "-data", data, "-id", "shelter-kumasaka", "-kind", "shelter", "-name-ja", "熊坂 地区会館", "-capacity", "120"); err != nil {
+		t.Fatalf("facility offline: %v\n%s", err, out)
+	}
+	out, err = command(t, "facilities", "-data", data)
+	if err != nil || !regexp.MustCompile(`shelter-kumasaka\s+shelter\s+熊坂 地区会館\s+120`).MatchString(out) {
+		t.Fatalf("facilities: %v\n%s", err, out)
+	}
+}
