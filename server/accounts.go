@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/ed25519"
 	"encoding/json"
 	"errors"
@@ -46,11 +47,41 @@ type accounts struct {
 }
 
 func (a *accounts) open(w http.ResponseWriter, r *http.Request) {
-	a.serve(w, r, "account.open", func(req account.Request) (account.Account, error) { return a.reg.Open(req) })
+	a.serve(w, r, "account.open", func(req account.Request) (account.Account, error) {
+		acct, err := a.reg.Open(req)
+		return a.linkCard(acct, req.AuthCert, err)
+	})
 }
 
 func (a *accounts) recover(w http.ResponseWriter, r *http.Request) {
-	a.serve(w, r, "account.recover", func(req account.Request) (account.Account, error) { return a.reg.Recover(req) })
+	a.serve(w, r, "account.recover", func(req account.Request) (account.Account, error) {
+		acct, err := a.reg.Recover(req)
+		return a.linkCard(acct, req.AuthCert, err)
+	})
+}
+
+// linkCard links the user-authentication certificate read in the same
+// card session to the resident just proved (err nil), once it verifies
+// (chain, dates, revocation): terminals then recognise them by card and
+// PIN. A certificate that does not verify is left out and logged; the
+// account stands.
+func (a *accounts) linkCard(acct account.Account, cert []byte, err error) (account.Account, error) {
+	if err != nil || len(cert) == 0 {
+		return acct, err
+	}
+	if _, verr := a.reg.Verifier.Certificate(cert); verr != nil {
+		a.logger.Warn("a user-authentication certificate not linked", "resident", acct.ID, "err", verr)
+		return acct, nil
+	}
+	fp := jpki.Fingerprint(cert)
+	if err := a.reg.SetCard(acct.ID, fp); err != nil {
+		return acct, err
+	}
+	acct.Cards = []string{fp}
+	if len(acct.FaceAt) > 0 { // a renewed card, recovering: the terminals learn it
+		return acct, a.publishProfiles(context.Background(), acct, acct.FaceAt)
+	}
+	return acct, nil
 }
 
 // members serves account.MembersPath: the account's holder adds a
@@ -65,6 +96,7 @@ func (a *accounts) members(w http.ResponseWriter, r *http.Request) {
 		if errors.Is(err, residents.ErrExists) {
 			err = errMember{err}
 		}
+		added, err = a.linkCard(added, m.AuthCert, err)
 		return added, added.ID, err
 	})
 }

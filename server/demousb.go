@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -60,6 +61,32 @@ var demoPersonas = map[string]sim.Persona{
 type demoUSB struct {
 	logger *slog.Logger
 	pki    *sim.PKI
+	// cards are the personas' cards as issued, made once: every reader
+	// session gets a clone, so a card's certificates stay the same (a
+	// resident's card linked at one terminal is known at the next).
+	mu    sync.Mutex
+	cards map[string]*sim.Card
+}
+
+// card returns a fresh copy of the persona's card.
+func (d *demoUSB) card(name string) (*sim.Card, error) {
+	p, ok := demoPersonas[name]
+	if !ok {
+		return nil, fmt.Errorf("no demo card %s", name)
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.cards[name] == nil {
+		c, err := sim.New(d.pki, p)
+		if err != nil {
+			return nil, err
+		}
+		if d.cards == nil {
+			d.cards = make(map[string]*sim.Card)
+		}
+		d.cards[name] = c
+	}
+	return d.cards[name].Clone(), nil
 }
 
 // newDemoUSB returns the demo reader service with the demo PKI kept in
@@ -106,7 +133,7 @@ type simReader interface {
 }
 
 func (d *demoUSB) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	c, err := sim.New(d.pki, demoPersonas["taro"])
+	c, err := d.card("taro")
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
@@ -157,11 +184,7 @@ func (d *demoUSB) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // place puts a fresh card of the named persona on the reader.
 func (d *demoUSB) place(reader simReader, name string) (*sim.Card, []byte) {
-	p, ok := demoPersonas[name]
-	if !ok {
-		return nil, []byte("\x01no demo card " + name)
-	}
-	c, err := sim.New(d.pki, p)
+	c, err := d.card(name)
 	if err != nil {
 		return nil, append([]byte{1}, err.Error()...)
 	}

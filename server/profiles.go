@@ -22,7 +22,7 @@ import (
 // disclosure; a hospital, whether they agreed to share their medication
 // (it links its own patient number).
 func profileFor(f facility.Facility, person account.Account, household, city string) (template.Profile, error) {
-	p := template.Profile{Resident: person.ID, Facility: f.ID, Household: household}
+	p := template.Profile{Resident: person.ID, Facility: f.ID, Household: household, Cards: person.Cards}
 	birth, err := playpark.ParseBirth(person.Facts.BirthDate)
 	if err != nil {
 		return p, fmt.Errorf("profile of %s: %w", person.ID, err)

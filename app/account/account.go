@@ -131,6 +131,10 @@ type Request struct {
 	Cert  []byte `json:"cert"`
 	Sig   []byte `json:"sig"`
 	Key   []byte `json:"key"`
+	// AuthCert is the card's user-authentication certificate, read (no
+	// PIN needed) in the same card session: linked to the resident, it
+	// lets terminals recognise them by card and PIN.
+	AuthCert []byte `json:"auth_cert,omitempty"`
 }
 
 // Account is a resident's account as its holder sees it.
@@ -147,6 +151,9 @@ type Account struct {
 	FaceExpires time.Time `json:"face_expires,omitzero"`
 	// FaceAt are the facilities the face is registered for.
 	FaceAt []string `json:"face_at,omitempty"`
+	// Cards are the fingerprints of the user-authentication certificates
+	// linked to the resident (jpki.Fingerprint).
+	Cards []string `json:"cards,omitempty"`
 }
 
 // Signed is a request of an account's holder (Signer: the account id),
@@ -170,6 +177,9 @@ func Message(path string, nonce, body []byte) []byte {
 // their card's card-info application with its 4-digit PIN.
 type Member struct {
 	Facts card.Facts `json:"facts"`
+	// AuthCert is the member's card's user-authentication certificate,
+	// read with the four facts (Request.AuthCert).
+	AuthCert []byte `json:"auth_cert,omitempty"`
 }
 
 // Household is a guardian and the family members they added.

@@ -35,6 +35,7 @@ type Link struct {
 const (
 	ByFace  = "face"
 	ByQR    = "qr"
+	ByCard  = "card"
 	ByStaff = "staff" // a member of staff checked them by sight
 )
 
@@ -90,7 +91,7 @@ func (r Reception) Validate() error {
 		return fmt.Errorf("%w: reception at no facility", ErrInvalid)
 	case !slices.Contains(Departments, r.Department):
 		return fmt.Errorf("%w: department %q", ErrInvalid, r.Department)
-	case !slices.Contains([]string{ByFace, ByQR, ByStaff}, r.Via):
+	case !slices.Contains([]string{ByFace, ByQR, ByCard, ByStaff}, r.Via):
 		return fmt.Errorf("%w: identified by %q", ErrInvalid, r.Via)
 	case (r.Via == ByStaff) != (r.Resident == ""):
 		return fmt.Errorf("%w: a resident is named exactly when the terminal recognised them", ErrInvalid)

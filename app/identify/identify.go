@@ -44,6 +44,9 @@ const (
 	// MethodHousehold: admitted by the guardian, who was identified, with
 	// the household (a child who will not look at the camera).
 	MethodHousehold = "household"
+	// MethodCard: the My Number Card's user-authentication certificate
+	// and 4-digit PIN, the certificate linked to the resident.
+	MethodCard = "card"
 )
 
 // Identification is the body of an OpIdentified op.
@@ -65,6 +68,7 @@ var outcomes = map[string][]string{
 	MethodFace:      {Accepted, Unknown, Ambiguous, Flat, Expired},
 	MethodQR:        {Accepted, Unknown, Used, Invalid},
 	MethodHousehold: {Accepted},
+	MethodCard:      {Accepted, Unknown},
 }
 
 // ErrInvalid is wrapped by Validate.

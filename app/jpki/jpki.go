@@ -51,6 +51,15 @@ func (v *Verifier) now() time.Time {
 	return time.Now()
 }
 
+// Fingerprint names a certificate for lookups: the hex SHA-256 of its
+// DER, shortened. A resident's user-authentication certificate is linked
+// to them by its fingerprint, so a terminal that checked a card knows
+// whose it is from the facility's profiles, offline.
+func Fingerprint(der []byte) string {
+	sum := sha256.Sum256(der)
+	return hex.EncodeToString(sum[:16])
+}
+
 // Certificate parses der and verifies it: chain, dates, revocation. It
 // returns the certificate and the issuer it chained to.
 func (v *Verifier) Certificate(der []byte) (*x509.Certificate, error) {

@@ -174,3 +174,10 @@ func FuzzCertificate(f *testing.F) {
 		}
 	})
 }
+
+func TestFingerprint(t *testing.T) {
+	a, b := jpki.Fingerprint([]byte("cert one")), jpki.Fingerprint([]byte("cert two"))
+	if len(a) != 32 || a == b || jpki.Fingerprint([]byte("cert one")) != a {
+		t.Fatalf("Fingerprint = %q, %q", a, b)
+	}
+}

@@ -48,6 +48,10 @@ type Profile struct {
 	Facility string `json:"facility"`
 	// Household names the resident's household, opaquely.
 	Household string `json:"household,omitempty"`
+	// Cards are the fingerprints of the resident's user-authentication
+	// certificates (jpki.Fingerprint): a card checked with its PIN at the
+	// terminal is theirs.
+	Cards []string `json:"cards,omitempty"`
 	// Bands are the resident's age bands, each from a date on: a school
 	// year's start, never the birth date. (Play park.)
 	Bands []Band `json:"bands,omitempty"`
@@ -89,7 +93,7 @@ func (p Profile) Validate() error {
 		return fmt.Errorf("%w: profile of resident %q", ErrInvalid, p.Resident)
 	case p.Facility == "":
 		return fmt.Errorf("%w: profile for no facility", ErrInvalid)
-	case len(p.Bands) > 8 || len(p.Household) > 64 || len(p.Name) > 200:
+	case len(p.Bands) > 8 || len(p.Household) > 64 || len(p.Name) > 200 || len(p.Cards) > 4:
 		return fmt.Errorf("%w: profile of %s too large", ErrInvalid, p.Resident)
 	}
 	return nil

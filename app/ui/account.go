@@ -66,7 +66,10 @@ func (p *cardPage) openAccount(ctx context.Context, password string, exists bool
 	if err != nil {
 		return account.Account{}, err
 	}
-	req := account.Request{Nonce: nonce, Cert: cert, Sig: sig, Key: key}
+	// The user-authentication certificate needs no PIN to read: linked to
+	// the account, it lets terminals recognise the resident by card.
+	authCert, _ := p.jpki.Certificate(ctx, card.AuthKey.Cert())
+	req := account.Request{Nonce: nonce, Cert: cert, Sig: sig, Key: key, AuthCert: authCert}
 	if exists {
 		return p.accounts.RecoverAccount(ctx, req)
 	}
@@ -392,11 +395,21 @@ func (p *cardPage) resetCard() {
 
 // readMember presents the family member's card-info PIN once and reads
 // the four facts, and nothing else.
-func (p *cardPage) readMember(ctx context.Context, pin string) (card.Facts, error) {
+func (p *cardPage) readMember(ctx context.Context, pin string) (card.Facts, []byte, error) {
 	if err := p.ci.Verify(ctx, pin); err != nil {
-		return card.Facts{}, err
+		return card.Facts{}, nil, err
 	}
-	return p.ci.BasicFour(ctx)
+	f, err := p.ci.BasicFour(ctx)
+	if err != nil {
+		return f, nil, err
+	}
+	// Their user-authentication certificate, readable without a PIN, so
+	// terminals can recognise them by card too (none on some cards).
+	var authCert []byte
+	if j, err := card.OpenJPKI(ctx, card.New(p.apdus)); err == nil {
+		authCert, _ = j.Certificate(ctx, card.AuthKey.Cert())
+	}
+	return f, authCert, nil
 }
 
 // Desk is a city desk's registration of residents as the screens use
@@ -456,7 +469,7 @@ func (p *cardPage) addMember() {
 	if p.member == nil {
 		return
 	}
-	m := account.Member{Facts: *p.member}
+	m := account.Member{Facts: *p.member, AuthCert: p.memberCert}
 	var h account.Household
 	p.act("add member", func() error {
 		if _, err := p.accounts.AddMember(p.page, m); err != nil {

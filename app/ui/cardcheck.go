@@ -14,6 +14,7 @@ import (
 	"smartpass.city/smartpass/app/card/apdu"
 	"smartpass.city/smartpass/app/card/reader"
 	"smartpass.city/smartpass/app/jpki"
+	"smartpass.city/smartpass/app/route"
 	"smartpass.city/smartpass/app/scope"
 	"smartpass.city/smartpass/syncproto"
 )
@@ -57,6 +58,9 @@ type cardPage struct {
 	// the 4-digit PIN; SignKey opens the resident's account with the
 	// signature password.
 	key card.Key
+	// then is the page to go back to with the card checked (?then=):
+	// route.Identify on a terminal.
+	then string
 
 	busy    bool
 	conn    apdu.Transceiver
@@ -81,6 +85,9 @@ type cardPage struct {
 	family    bool
 	ci        *card.CardInfo
 	member    *card.Facts // read from the member's card, to confirm
+	// memberCert is the member's user-authentication certificate, read
+	// with the facts.
+	memberCert []byte
 
 	// desk is set on a city desk's registration page (route.Desk): the
 	// card-info read of a resident without a signature certificate,
@@ -96,6 +103,9 @@ type cardPage struct {
 
 func (p *cardPage) OnMount(ctx app.Context) {
 	p.tries = -1
+	if then := ctx.Page().URL().Query().Get("then"); then == route.Identify && p.key == card.AuthKey && p.accounts == nil {
+		p.then = then
+	}
 	p.mount(ctx)
 	if p.accounts != nil {
 		p.loadHousehold()
@@ -318,14 +328,15 @@ func (p *cardPage) verify() {
 		ctx, cancel := context.WithTimeout(p.page, cardTimeout)
 		defer cancel()
 		if family {
-			f, err := p.readMember(ctx, pin)
-			return func() { p.proved(err, func() { p.member = &f }) }
+			f, authCert, err := p.readMember(ctx, pin)
+			return func() { p.proved(err, func() { p.member, p.memberCert = &f, authCert }) }
 		}
 		if p.key == card.SignKey {
 			acct, err := p.openAccount(ctx, pin, exists)
 			return func() { p.proved(err, func() { p.acct, p.recover, p.holder = &acct, exists, acct.ID }) }
 		}
 		offline := false
+		var checked []byte // the certificate, once the card proved it holds its key
 		res, err := func() (syncproto.CardResult, error) {
 			nonce, err := p.checker.CardNonce(ctx)
 			var refusal *syncproto.Error
@@ -340,12 +351,23 @@ func (p *cardPage) verify() {
 			if err != nil {
 				return syncproto.CardResult{}, err
 			}
+			checked = cert
 			if !offline {
 				return p.checker.CheckCard(ctx, syncproto.CardProof{Nonce: nonce, Cert: cert, Sig: sig})
 			}
 			return p.checkOffline(ctx, *anchors, facility, nonce, cert, sig)
 		}()
-		return func() { p.proved(err, func() { p.result, p.offline = &res, offline }) }
+		return func() {
+			p.proved(err, func() {
+				p.result, p.offline = &res, offline
+				if p.then == route.Identify {
+					// The identify screen says whose card it is, and what
+					// follows, as for a face.
+					handOff(jpki.Fingerprint(checked))
+					p.page.Navigate(route.Identify)
+				}
+			})
+		}
 	})
 }
 

@@ -67,6 +67,8 @@ type identifyPage struct {
 	rx *receptionDraft
 	// arrival is what a shelter's screen did for the person recognised.
 	arrival *shelterArrival
+	// card is a card checked on the card page, to identify (cardArrived).
+	card string
 }
 
 // parkAnswer is what a play park may say of a person it recognised: free
@@ -118,6 +120,7 @@ func (p *identifyPage) allowed() bool {
 }
 
 func (p *identifyPage) OnMount(ctx app.Context) {
+	p.card, p.fresh = takeCard(), p.cardArrived
 	p.mount(ctx)
 	p.top = make([]gallery.Match, 0, 2)
 	if !p.allowed() {
@@ -383,6 +386,7 @@ func (p *identifyPage) Render() app.UI {
 		app.Div().Class("actions").Body(
 			app.Button().ID("pass-scan").Type("button").Text(p.tr(map[bool]string{false: "pass.scan", true: "pass.scan.stop"}[p.qr])).
 				OnClick(func(ctx app.Context, e app.Event) { p.setQR(!p.qr) }),
+			p.cardButton(),
 			app.If(p.enr.Role == string(scope.Reception), func() app.UI {
 				return app.Div().Class("actions").Body(
 					app.Button().ID("staff-check").Class("secondary").Type("button").Text(p.tr("rx.staff")).

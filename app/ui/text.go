@@ -156,6 +156,7 @@ var text = map[string][2]string{
 	"pass.show":                         {"QRパスを表示", "Show QR pass"},
 	"pass.alt":                          {"入場用のQRコード", "QR code for entry"},
 	"pass.lead":                         {"顔で確認できないときは、この画面を施設の端末のカメラに向けてください。%s まで、1回の来館に使えます。", "If your face is not recognised, hold this screen up to the facility terminal's camera. Valid for one visit until %s."},
+	"card.identify":                     {"マイナンバーカードで確認", "Use the My Number Card"},
 	"pass.scan":                         {"QRパスで確認", "Use a QR pass"},
 	"pass.scan.stop":                    {"顔で確認に戻る", "Back to the face check"},
 	"pass.g.show":                       {"スマートフォンのQRパスをカメラに向けてください", "Hold the QR pass on your phone up to the camera"},

@@ -84,6 +84,9 @@ type live struct {
 	ops    []syncproto.Op
 	st     *state.State
 	kiosk  kioskState
+	// fresh, when set, is called on the UI goroutine each time st is
+	// folded anew.
+	fresh func()
 }
 
 func (l *live) mount(ctx app.Context) {
@@ -157,6 +160,9 @@ func (l *live) refresh() {
 			l.busy = false
 			if err == nil {
 				l.ops, l.st = ops, st
+				if l.fresh != nil {
+					l.fresh()
+				}
 			} else {
 				status.Err = err.Error()
 			}

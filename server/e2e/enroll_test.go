@@ -36,7 +36,7 @@ func TestGuardianEnrollsChild(t *testing.T) {
 
 	father, daughter := openFamily(t, phone, base)
 	start := time.Now()
-	registerFace(t, phone, `#household .member .face-link`)
+	registerFace(t, phone, `#household .member .face-link`, "kaga-playpark")
 	t.Logf("model loaded, head-turn check passed and her face saved on the phone after %s", time.Since(start).Round(time.Millisecond))
 
 	turning := faceVideo(t, "sheldon", "sheldon2.png", "sheldon5.png", "sheldon2.png", "sheldon3.png")
@@ -127,7 +127,7 @@ func TestParkAdmitsHousehold(t *testing.T) {
 	srv := startServer(t, addr, t.TempDir())
 	phone := camera(t, faceVideo(t, "sheldon", "sheldon1.png", "sheldon5.png", "sheldon1.png", "sheldon3.png"))
 	father, daughter := openFamily(t, phone, base)
-	registerFace(t, phone, `#household .member .face-link`)
+	registerFace(t, phone, `#household .member .face-link`, "kaga-playpark")
 
 	him := faceVideo(t, "leonard", "leonard2.png", "leonard4.png", "leonard2.png", "mirror:leonard4.png")
 	his := camera(t, him)
@@ -141,7 +141,7 @@ func TestParkAdmitsHousehold(t *testing.T) {
 	enterPIN(t, his, "DEMO2026")
 	waitJS(t, his, "the account recovered", `!!document.querySelector("#account-ok")`, 30*time.Second)
 	run(t, his, "back to the household", 30*time.Second, chromedp.Navigate(base+"/account"))
-	registerFace(t, his, `#holder .face-link`)
+	registerFace(t, his, `#holder .face-link`, "kaga-playpark")
 
 	park := terminal(t, srv, base, him, "kaga-playpark", "playpark", "2", identify.Accepted, father)
 	if got := get(t, park, "the park's answer", eval[string](`document.querySelector("#park-answer").dataset.eligible`)); got != "false" {
@@ -185,16 +185,16 @@ func openFamily(t *testing.T, phone context.Context, base string) (father, daugh
 
 // registerFace opens the face registration behind link on the account
 // page, waits for the head-turn check the phone's camera passes, and
-// registers the face for the play park only.
-func registerFace(t *testing.T, phone context.Context, link string) {
+// registers the face for that facility only.
+func registerFace(t *testing.T, phone context.Context, link, facility string) {
 	t.Helper()
 	run(t, phone, "open the face registration", 30*time.Second,
 		chromedp.Click(chromedp.CSS(link)),
 		chromedp.WaitVisible(chromedp.ID("resident-own")),
 	)
 	waitJS(t, phone, "the head turns done", `document.querySelector("#face-guide")?.dataset.key === "face.l.passed"`, 120*time.Second)
-	run(t, phone, "register the face for the play park", 30*time.Second,
-		chromedp.Click(chromedp.ID("fac-kaga-playpark")),
+	run(t, phone, "register the face for "+facility, 30*time.Second,
+		chromedp.Click(chromedp.ID("fac-"+facility)),
 		chromedp.Click(chromedp.ID("face-save")),
 	)
 	waitJS(t, phone, "the registration saved", `!!document.querySelector("#face-saved")`, 30*time.Second)

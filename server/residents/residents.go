@@ -78,6 +78,9 @@ type resident struct {
 	// FaceAt are the facilities the face is registered for (their
 	// profiles follow the resident's consents).
 	FaceAt []string `json:"face_at,omitempty"`
+	// Cards are the fingerprints of linked user-authentication
+	// certificates.
+	Cards []string `json:"cards,omitempty"`
 	// Source says how the four facts were proved: "jpki-sign" (the
 	// signature certificate), "card-info" (read by the guardian with the
 	// member's PIN; the server cannot check them) or "desk" (read at a
@@ -86,7 +89,7 @@ type resident struct {
 }
 
 func (r resident) account() account.Account {
-	return account.Account{ID: r.ID, Facts: r.Facts, Created: r.Created, Guardian: r.Guardian, Consents: r.Consents, FaceExpires: r.FaceExpires, FaceAt: r.FaceAt}
+	return account.Account{ID: r.ID, Facts: r.Facts, Created: r.Created, Guardian: r.Guardian, Consents: r.Consents, FaceExpires: r.FaceExpires, FaceAt: r.FaceAt, Cards: r.Cards}
 }
 
 // Registry opens and recovers accounts.
@@ -399,6 +402,19 @@ func (g *Registry) SetFace(id string, expires time.Time, facilities []string) er
 			return err
 		}
 		r.FaceExpires, r.FaceAt = expires, facilities
+		return put(tx, r)
+	})
+}
+
+// SetCard links the fingerprint of a user-authentication certificate to
+// resident id; a renewed card's replaces the one before.
+func (g *Registry) SetCard(id, fingerprint string) error {
+	return g.Log.Update(func(tx *oplog.Tx) error {
+		r, err := get(tx, id)
+		if err != nil {
+			return err
+		}
+		r.Cards = []string{fingerprint}
 		return put(tx, r)
 	})
 }

@@ -144,6 +144,25 @@ func New(pki *PKI, p Persona) (*Card, error) {
 	}, nil
 }
 
+// Clone returns the same card as c was made (its keys, certificates and
+// files) with its own PIN counters and nothing selected: the demo puts
+// one persona's card, the same physical card, on every reader session,
+// so its certificates stay the same across sessions.
+func (c *Card) Clone() *Card {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	apps := make(map[string]*application, len(c.apps))
+	for name, a := range c.apps {
+		pins := make(map[uint16]*pin, len(a.pins))
+		for id, p := range a.pins {
+			copied := *p
+			pins[id] = &copied
+		}
+		apps[name] = &application{files: a.files, pins: pins, keys: a.keys, forbidden: a.forbidden}
+	}
+	return &Card{apps: apps, verified: make(map[uint16]bool)}
+}
+
 // Transmit implements apdu.Transceiver.
 func (c *Card) Transmit(_ context.Context, raw []byte) ([]byte, error) {
 	c.mu.Lock()

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"bytes"
 	"context"
 	"encoding/hex"
 	"reflect"
@@ -63,5 +64,36 @@ func TestPKISaved(t *testing.T) {
 	}
 	if _, err := LoadPKI(b[:len(b)/2]); err == nil {
 		t.Fatal("a truncated PKI loaded")
+	}
+}
+
+// TestClone: a clone is the same card (the same certificate) with its own
+// PIN counter: a wrong PIN on one does not cost the other a try.
+func TestClone(t *testing.T) {
+	ctx := context.Background()
+	pki, err := NewPKI()
+	if err != nil {
+		t.Fatal(err)
+	}
+	orig, err := New(pki, Persona{AuthPIN: "1234"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := orig.Clone(), orig.Clone()
+	ja, _ := card.OpenJPKI(ctx, card.New(a))
+	jb, _ := card.OpenJPKI(ctx, card.New(b))
+	ca, err := ja.Certificate(ctx, card.AuthKey.Cert())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cb, _ := jb.Certificate(ctx, card.AuthKey.Cert())
+	if !bytes.Equal(ca, cb) {
+		t.Fatal("two clones have different certificates")
+	}
+	if err := ja.Verify(ctx, card.AuthKey, "9999"); err == nil {
+		t.Fatal("a wrong PIN verified")
+	}
+	if n, _ := jb.TriesLeft(ctx, card.AuthKey); n != 3 {
+		t.Fatalf("the other clone has %d tries, want 3", n)
 	}
 }
