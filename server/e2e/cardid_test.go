@@ -23,14 +23,7 @@ func TestCardAtTerminal(t *testing.T) {
 	base := "http://" + addr
 	srv := startServer(t, addr, t.TempDir())
 	phone := camera(t, faceVideo(t, "sheldon", "sheldon1.png", "sheldon5.png", "sheldon1.png", "sheldon3.png"))
-	run(t, phone, "open his account", 60*time.Second,
-		chromedp.Navigate(base+"/account?usb=rcs300&card=taro"),
-		chromedp.WaitVisible(chromedp.ID("connect")),
-		chromedp.Click(chromedp.ID("connect")),
-	)
-	enterPIN(t, phone, "DEMO2026")
-	waitJS(t, phone, "the account opened", `!!document.querySelector("#account-ok")`, 30*time.Second)
-	father := get(t, phone, "his resident number", eval[string](`document.querySelector("#account-ok").dataset.id`))
+	father := openAccount(t, phone, base)
 	run(t, phone, "to his household", 30*time.Second, chromedp.Navigate(base+"/account"))
 	registerFace(t, phone, `#holder .face-link`, "kaga-medical")
 

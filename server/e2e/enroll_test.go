@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/hex"
+	"image"
 	"image/png"
 	"os"
 	"strings"
@@ -153,10 +154,9 @@ func TestParkAdmitsHousehold(t *testing.T) {
 	waitIdentifiedBy(t, srv, identify.Identification{Facility: "kaga-playpark", Method: identify.MethodHousehold, Outcome: identify.Accepted, Resident: daughter})
 }
 
-// openFamily opens the demo father's account on the phone with his
-// signature certificate and adds his daughter from her card's card-info
-// application; it returns their resident numbers.
-func openFamily(t *testing.T, phone context.Context, base string) (father, daughter string) {
+// openAccount opens the demo father's account on the phone with his
+// signature certificate and returns his resident number.
+func openAccount(t *testing.T, phone context.Context, base string) string {
 	t.Helper()
 	run(t, phone, "open an account", 60*time.Second,
 		chromedp.Navigate(base+"/account?usb=rcs300&card=taro"),
@@ -165,7 +165,15 @@ func openFamily(t *testing.T, phone context.Context, base string) (father, daugh
 	)
 	enterPIN(t, phone, "DEMO2026")
 	waitJS(t, phone, "the account opened", `!!document.querySelector("#account-ok")`, 30*time.Second)
-	father = get(t, phone, "his resident number", eval[string](`document.querySelector("#account-ok").dataset.id`))
+	return get(t, phone, "his resident number", eval[string](`document.querySelector("#account-ok").dataset.id`))
+}
+
+// openFamily opens the demo father's account on the phone with his
+// signature certificate and adds his daughter from her card's card-info
+// application; it returns their resident numbers.
+func openFamily(t *testing.T, phone context.Context, base string) (father, daughter string) {
+	t.Helper()
+	father = openAccount(t, phone, base)
 
 	run(t, phone, "read the daughter's card", 30*time.Second,
 		chromedp.Evaluate[chromedp.Void](`localStorage.setItem("smartpass.card", "hanako")`),
@@ -254,6 +262,22 @@ const idbDump = readOps + `new Promise((resolve, reject) => {
 	};
 })`
 
+// shownImage is the image the img element at selector shows (a PNG data
+// URL, as the app draws QR codes).
+func shownImage(t *testing.T, ctx context.Context, selector string) image.Image {
+	t.Helper()
+	src := get(t, ctx, "the image "+selector, eval[string](`document.querySelector("`+selector+`").src`))
+	raw, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(src, "data:image/png;base64,"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := png.Decode(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatalf("%s is not a PNG: %v", selector, err)
+	}
+	return img
+}
+
 // passTerminal shows the resident's QR pass on the phone, checks that
 // the drawn code reads back as the pass, and has a play-park terminal
 // whose camera sees that screen admit them by it, once.
@@ -265,15 +289,7 @@ func passTerminal(t *testing.T, srv *serverproc.Proc, base string, phone context
 		chromedp.WaitVisible(chromedp.ID("pass-qr")),
 	)
 	text := get(t, phone, "the pass", eval[string](`document.querySelector("#pass").dataset.text`))
-	src := get(t, phone, "the QR code", eval[string](`document.querySelector("#pass-qr").src`))
-	raw, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(src, "data:image/png;base64,"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	img, err := png.Decode(bytes.NewReader(raw))
-	if err != nil {
-		t.Fatalf("the QR code is not a PNG: %v", err)
-	}
+	img := shownImage(t, phone, "#pass-qr")
 	if got, err := qrcode.Decode(img); err != nil || got != text {
 		t.Fatalf("the phone's QR code reads %q, %v; want the pass %q", got, err, text)
 	}

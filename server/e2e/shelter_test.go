@@ -1,11 +1,8 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/json"
-	"image/png"
 	"strconv"
 	"strings"
 	"testing"
@@ -222,15 +219,7 @@ func spareSlip(t *testing.T, srv *serverproc.Proc, base string, tablet context.C
 		chromedp.WaitVisible(chromedp.ID("slip-qr")),
 	)
 	record := get(t, tablet, "her record", eval[string](`document.querySelector("#slip").dataset.record`))
-	src := get(t, tablet, "the slip's QR code", eval[string](`document.querySelector("#slip-qr").src`))
-	raw, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(src, "data:image/png;base64,"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	img, err := png.Decode(bytes.NewReader(raw))
-	if err != nil {
-		t.Fatal(err)
-	}
+	img := shownImage(t, tablet, "#slip-qr")
 	if text, err := qrcode.Decode(img); err != nil || text != shelter.SlipText("shelter-daishoji", record) {
 		t.Fatalf("the slip reads %q, %v", text, err)
 	}
