@@ -69,6 +69,8 @@ type identifyPage struct {
 	arrival *shelterArrival
 	// card is a card checked on the card page, to identify (cardArrived).
 	card string
+	// counts caches the park's day counts (todays).
+	counts dayCounts
 }
 
 // parkAnswer is what a play park may say of a person it recognised: free
@@ -426,14 +428,29 @@ func (p *identifyPage) parkCounts() app.UI {
 	if p.st == nil {
 		return app.Text("")
 	}
+	c := p.todays()
+	return app.P().ID("park-counts").Class("hint").Attr("data-preschool", c[playpark.Preschool]).Attr("data-elementary", c[playpark.Elementary]).
+		Text(p.tr("park.counts", c[playpark.Preschool], c[playpark.Elementary]))
+}
+
+// dayCounts are the park's counts as of one fold and one day.
+type dayCounts struct {
+	st  *state.State
+	day string
+	c   playpark.Counts
+}
+
+// todays returns the day's counts, read from the log again only when the
+// fold or the day changed: the screen is drawn at every camera frame.
+func (p *identifyPage) todays() playpark.Counts {
 	now := time.Now()
-	y, m, d := now.Date()
+	day := now.Format(time.DateOnly)
+	if p.counts.st == p.st && p.counts.day == day {
+		return p.counts.c
+	}
 	var admitted []string
 	for _, op := range p.ops {
-		if op.Kind != identify.OpIdentified || op.Device != p.sync.DeviceID() {
-			continue
-		}
-		if wy, wm, wd := hlc.Wall(op.HLC).Date(); wy != y || wm != m || wd != d {
+		if op.Kind != identify.OpIdentified || op.Device != p.sync.DeviceID() || hlc.Wall(op.HLC).Format(time.DateOnly) != day {
 			continue
 		}
 		var i identify.Identification
@@ -441,9 +458,8 @@ func (p *identifyPage) parkCounts() app.UI {
 			admitted = append(admitted, i.Resident)
 		}
 	}
-	c := playpark.Count(admitted, p.st.Profiles, now)
-	return app.P().ID("park-counts").Class("hint").Attr("data-preschool", c[playpark.Preschool]).Attr("data-elementary", c[playpark.Elementary]).
-		Text(p.tr("park.counts", c[playpark.Preschool], c[playpark.Elementary]))
+	p.counts = dayCounts{st: p.st, day: day, c: playpark.Count(admitted, p.st.Profiles, now)}
+	return p.counts.c
 }
 
 // outcomeView says the result: for the play park only whether the child

@@ -42,8 +42,12 @@ func (p *identifyPage) arrive(resident string) {
 		p.recordOp(shelter.OpEvacueeAdd, evacueeOf(here, prof))
 	}
 	if prof.Household != "" {
+		checkedIn := map[string]bool{}
+		for _, e := range p.st.EvacueesAt(here) {
+			checkedIn[e.Resident] = true
+		}
 		for id, other := range p.st.Profiles {
-			if _, in := recordOf(p.st, here, id); id != resident && !in && other.Household == prof.Household {
+			if id != resident && !checkedIn[id] && other.Household == prof.Household {
 				a.family = append(a.family, id)
 			}
 		}

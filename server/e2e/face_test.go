@@ -38,11 +38,26 @@ func faceVideo(t *testing.T, identity string, files ...string) string {
 		}
 		frames = append(frames, facetest.CameraFrame(img, 2))
 	}
-	path := filepath.Join(t.TempDir(), identity+".y4m")
+	return writeVideo(t, frames...)
+}
+
+// writeVideo writes frames as a camera video (Y4M, 15 frames a second
+// each held as the file says) for Chromium's fake camera, and returns
+// its path.
+func writeVideo(t *testing.T, frames ...*image.RGBA) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "camera.y4m")
 	if err := facetest.WriteY4M(path, frames, 15); err != nil {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// flatVideo is a camera video of pic as a flat picture held up and
+// turned both ways (±35°): a print, or a phone screen.
+func flatVideo(t *testing.T, pic *image.RGBA) string {
+	t.Helper()
+	return writeVideo(t, pic, facetest.Turned(pic, 35), pic, facetest.Turned(pic, -35))
 }
 
 // camera starts Chromium whose camera plays video, with the permission
@@ -165,12 +180,7 @@ func TestFaceRegisterThenIdentify(t *testing.T) {
 // left and right: Sheldon's frontal photo as a flat picture turned ±35°.
 func printVideo(t *testing.T) string {
 	t.Helper()
-	front := facetest.CameraFrame(facetest.Identity(t, "sheldon", "sheldon1.png"), 2)
-	video := filepath.Join(t.TempDir(), "print.y4m")
-	if err := facetest.WriteY4M(video, []*image.RGBA{front, facetest.Turned(front, 35), front, facetest.Turned(front, -35)}, 15); err != nil {
-		t.Fatal(err)
-	}
-	return video
+	return flatVideo(t, facetest.CameraFrame(facetest.Identity(t, "sheldon", "sheldon1.png"), 2))
 }
 
 // TestFaceRegisterRefusesAPrint: at the desk, a printed photo held up and
@@ -216,20 +226,12 @@ func TestReceptionScreensPrints(t *testing.T) {
 
 	front := registerNatively(t, srv, addr, template.Template{Resident: "R-0001", Facilities: []string{"kaga-medical"}})
 
-	// A flat picture of the frontal photo held up and turned both ways.
-	flat := func(name string, pic *image.RGBA) string {
-		path := filepath.Join(t.TempDir(), name+".y4m")
-		if err := facetest.WriteY4M(path, []*image.RGBA{pic, facetest.Turned(pic, 35), pic, facetest.Turned(pic, -35)}, 15); err != nil {
-			t.Fatal(err)
-		}
-		return path
-	}
 	cases := []struct {
 		name, video, want string
 	}{
 		{"the person, turning", faceVideo(t, "sheldon", "sheldon2.png", "sheldon5.png", "sheldon2.png", "sheldon3.png"), "accepted"},
-		{"a print of the person, turned", flat("print", front), "flat"},
-		{"a phone screen showing the person, turned", flat("phone", facetest.Screen(front)), "flat"},
+		{"a print of the person, turned", flatVideo(t, front), "flat"},
+		{"a phone screen showing the person, turned", flatVideo(t, facetest.Screen(front)), "flat"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

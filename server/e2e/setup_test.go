@@ -5,14 +5,12 @@ import (
 	"image"
 	"image/color"
 	"image/draw"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 
-	"smartpass.city/smartpass/app/face/facetest"
 	"smartpass.city/smartpass/app/qrcode"
 	"smartpass.city/smartpass/server/serverproc"
 )
@@ -66,11 +64,7 @@ func heldUp(t *testing.T, img image.Image) string {
 	draw.Draw(frame, frame.Bounds(), image.NewUniform(color.Gray{Y: 0x70}), image.Point{}, draw.Src)
 	b := img.Bounds()
 	draw.Draw(frame, b.Add(image.Pt((640-b.Dx())/2, (480-b.Dy())/2)), img, b.Min, draw.Src)
-	path := filepath.Join(t.TempDir(), "held-up.y4m")
-	if err := facetest.WriteY4M(path, []*image.RGBA{frame}, 15); err != nil {
-		t.Fatal(err)
-	}
-	return path
+	return writeVideo(t, frame)
 }
 
 // TestKioskLock: staff lock a shelter tablet to its screen with a PIN;
