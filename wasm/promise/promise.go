@@ -31,7 +31,6 @@ func Await(ctx context.Context, p safejs.Value) (safejs.Value, error) {
 	if err != nil {
 		return safejs.Value{}, err
 	}
-	defer ok.Release()
 	fail, err := safejs.FuncOf(func(_ safejs.Value, args []safejs.Value) any {
 		msg := "rejected"
 		if len(args) > 0 {
@@ -45,16 +44,26 @@ func Await(ctx context.Context, p safejs.Value) (safejs.Value, error) {
 		return nil
 	})
 	if err != nil {
+		ok.Release()
 		return safejs.Value{}, err
 	}
-	defer fail.Release()
+	release := func() { ok.Release(); fail.Release() }
 	if _, err := p.Call("then", ok.Value(), fail.Value()); err != nil {
+		release()
 		return safejs.Value{}, err
 	}
 	select {
 	case r := <-done:
+		release()
 		return r.v, r.err
 	case <-ctx.Done():
+		// The promise still holds the handlers: freeing them now would
+		// make its settling call a released function. They are freed
+		// when it settles (never, for a promise that never does).
+		go func() {
+			<-done
+			release()
+		}()
 		return safejs.Value{}, ctx.Err()
 	}
 }
