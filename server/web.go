@@ -102,8 +102,23 @@ func (w *web) handler(simulatedCard bool) http.Handler {
 		WasmContentLengthHeader: "X-Wasm-Content-Length",
 		Resources:               w,
 		Scripts:                 scripts,
+		ServiceWorkerTemplate:   appWorker,
 	}
 }
+
+// appWorker is go-app's service worker, cache first, except that a page
+// is found in the cache whatever its query: a terminal cut off from the
+// network that reloads /card?then=/identify (or opens a set-up link with
+// ?code=) gets the app, not the browser's "no connection" page. Every
+// page is the same shell; the query is read by the app.
+var appWorker = func() string {
+	const exact = "const cachedResponse = await caches.match(request);"
+	if !strings.Contains(app.DefaultAppWorkerJS, exact) {
+		panic("web: go-app's service worker changed: look again at appWorker")
+	}
+	return strings.Replace(app.DefaultAppWorkerJS, exact,
+		`const cachedResponse = await caches.match(request, {ignoreSearch: request.mode === "navigate"});`, 1)
+}()
 
 // Resolve implements app.ResourceResolver: resources stay at /web/...,
 // served by ServeHTTP below.
