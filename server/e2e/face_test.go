@@ -279,19 +279,28 @@ func waitIdentifiedBy(t *testing.T, srv *serverproc.Proc, want identify.Identifi
 // came from.
 func registerNatively(t *testing.T, srv *serverproc.Proc, addr string, reg template.Template) *image.RGBA {
 	t.Helper()
+	return registerPhoto(t, srv, addr, reg, "sheldon", "sheldon1.png")
+}
+
+// registerPhoto is registerNatively with the photo of identity in file.
+// Each resident's registration comes from a desk device of its own, so
+// several can be registered in one test.
+func registerPhoto(t *testing.T, srv *serverproc.Proc, addr string, reg template.Template, identity, file string) *image.RGBA {
+	t.Helper()
 	p, err := face.New(facetest.Model(t), embed.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	front := facetest.CameraFrame(facetest.Identity(t, "sheldon", "sheldon1.png"), 2)
+	front := facetest.CameraFrame(facetest.Identity(t, identity, file), 2)
 	r, err := p.Process(front, face.Options{Limits: face.DefaultLimits})
 	if err != nil {
 		t.Fatal(err)
 	}
 	reg.Model, reg.Vec = embed.ModelName, template.Pack(r.Embedding)
 	body, _ := json.Marshal(reg)
-	key := srv.Enroll(t, "desk-native", "kaga-hq", "registrar")
-	if err := wsconn.PushAll(context.Background(), "ws://"+addr+"/sync", "desk-native", key, []syncproto.Op{{Seq: 1, HLC: 1, Kind: template.OpPut, Body: body}}); err != nil {
+	device := "desk-native-" + reg.Resident
+	key := srv.Enroll(t, device, "kaga-hq", "registrar")
+	if err := wsconn.PushAll(context.Background(), "ws://"+addr+"/sync", device, key, []syncproto.Op{{Seq: 1, HLC: 1, Kind: template.OpPut, Body: body}}); err != nil {
 		t.Fatal(err)
 	}
 	return front
