@@ -17,6 +17,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"smartpass.city/smartpass/app/admin"
 	"smartpass.city/smartpass/app/facility"
 	"smartpass.city/smartpass/app/qrcode"
 	"smartpass.city/smartpass/app/route"
@@ -26,6 +27,7 @@ import (
 	"smartpass.city/smartpass/server/facilities"
 	"smartpass.city/smartpass/server/hub"
 	"smartpass.city/smartpass/server/oplog"
+	"smartpass.city/smartpass/server/staff"
 )
 
 // The admin socket speaks one command line per connection:
@@ -35,10 +37,14 @@ import (
 //	devices                        -> adminReply{Devices}
 //	revoke DEVICE                  -> adminReply{Devices: [the device]}
 //	audit-verify                   -> adminReply{Entries}
+//	staff                          -> adminReply{Staff}
+//	staff-add STAFF (base64 JSON)  -> adminReply{Staff: [it], Password}
+//	staff-reset ID                 -> adminReply{Password}
+//	staff-revoke ID                -> adminReply{Staff: [it]}
 //
 // Only the data directory's owner can reach it (mode 0600), who could read
-// the store's files anyway; the browser admin screens come with staff
-// accounts.
+// the store's files anyway. Staff with accounts use the browser admin
+// screen (adminweb.go), which runs the same commands as them.
 
 // adminReply is the JSON answer to every command but backup.
 type adminReply struct {
@@ -48,7 +54,10 @@ type adminReply struct {
 	Log     []audit.Entry    `json:"log,omitempty"`
 	// Facilities answers "facilities" and "facility".
 	Facilities []facility.Facility `json:"facilities,omitempty"`
-	Error      string              `json:"error,omitempty"`
+	Staff      []admin.Staff       `json:"staff,omitempty"`
+	// Password is a staff account's new password, shown once.
+	Password string `json:"password,omitempty"`
+	Error    string `json:"error,omitempty"`
 }
 
 // admin runs the device commands against a registry, on the running
@@ -59,6 +68,22 @@ type adminCmds struct {
 	reg   *devices.Registry
 	hub   *hub.Hub
 	audit *audit.Log
+	staff *staff.Registry
+	// actor is who the audit log names: "" for the data directory's
+	// owner at the shell ("admin"), a staff account from the browser.
+	actor string
+}
+
+// newAdminCmds returns the commands over a store, with the hub of the
+// running server (nil on a store opened offline).
+func newAdminCmds(log *oplog.Log, reg *devices.Registry, h *hub.Hub, auditLog *audit.Log) adminCmds {
+	return adminCmds{log: log, reg: reg, hub: h, audit: auditLog, staff: staff.New(log)}
+}
+
+// note appends an audit entry as the command's actor.
+func (a adminCmds) note(action, subject, detail string) error {
+	_, err := a.audit.Append(cmp.Or(a.actor, "admin"), action, subject, detail)
+	return err
 }
 
 func (a adminCmds) do(cmd string, args []string) (adminReply, error) {
@@ -70,7 +95,7 @@ func (a adminCmds) do(cmd string, args []string) (adminReply, error) {
 		}
 		code, err := a.reg.Issue(args[0], scope.Role(args[1]), ttl)
 		if err == nil {
-			_, err = a.audit.Append("admin", "device.code", args[0], args[1]+" for "+ttl.String())
+			err = a.note("device.code", args[0], args[1]+" for "+ttl.String())
 		}
 		return adminReply{Code: code}, err
 	case cmd == "devices" && len(args) == 0:
@@ -97,7 +122,7 @@ func (a adminCmds) do(cmd string, args []string) (adminReply, error) {
 			a.hub.Drop(d.ID)
 		}
 		if err == nil {
-			_, err = a.audit.Append("admin", "device.revoke", d.ID, d.Facility)
+			err = a.note("device.revoke", d.ID, d.Facility)
 		}
 		return adminReply{Devices: []devices.Device{d}}, err
 	case cmd == "audit":
@@ -115,7 +140,7 @@ func (a adminCmds) do(cmd string, args []string) (adminReply, error) {
 		if err := facilities.Put(context.Background(), a.log, f); err != nil {
 			return adminReply{}, err
 		}
-		_, err = a.audit.Append("admin", "facility.put", f.ID, string(f.Kind)+" "+f.NameJA)
+		err = a.note("facility.put", f.ID, string(f.Kind)+" "+f.NameJA)
 		return adminReply{Facilities: []facility.Facility{f}}, err
 	case cmd == "facilities" && len(args) == 0:
 		all, err := facilities.Current(a.log)
@@ -128,6 +153,35 @@ func (a adminCmds) do(cmd string, args []string) (adminReply, error) {
 	case cmd == "audit-verify" && len(args) == 0:
 		n, err := a.audit.Verify(nil)
 		return adminReply{Entries: n}, err
+	case cmd == "staff" && len(args) == 0:
+		list, err := a.staff.List()
+		return adminReply{Staff: list}, err
+	case cmd == "staff-add" && len(args) == 1:
+		b, err := base64.RawURLEncoding.DecodeString(args[0])
+		var s admin.Staff
+		if err == nil {
+			err = json.Unmarshal(b, &s)
+		}
+		if err != nil {
+			return adminReply{}, fmt.Errorf("staff-add: %w", err)
+		}
+		s, password, err := a.staff.Add(s)
+		if err == nil {
+			err = a.note("staff.add", s.ID, strings.TrimSpace(string(s.Role)+" "+s.Facility))
+		}
+		return adminReply{Staff: []admin.Staff{s}, Password: password}, err
+	case cmd == "staff-reset" && len(args) == 1:
+		password, err := a.staff.Reset(args[0])
+		if err == nil {
+			err = a.note("staff.reset", args[0], "")
+		}
+		return adminReply{Password: password}, err
+	case cmd == "staff-revoke" && len(args) == 1:
+		s, err := a.staff.Revoke(args[0])
+		if err == nil {
+			err = a.note("staff.revoke", s.ID, string(s.Role))
+		}
+		return adminReply{Staff: []admin.Staff{s}}, err
 	}
 	return adminReply{}, fmt.Errorf("unknown admin command %q with %d arguments", cmd, len(args))
 }
@@ -213,7 +267,16 @@ func runAdmin(cmd string, args []string, out io.Writer, logger *slog.Logger) err
 	var filters []string
 	var f facility.Facility
 	var ttl time.Duration
+	var member admin.Staff
+	var reset, revoke string
 	switch cmd {
+	case "staff":
+		fs.StringVar(&member.ID, "add", "", "add a staff account with this id (2–32 of a-z, 0-9, . _ -): its first password is printed once")
+		fs.StringVar(&member.Name, "name", "", "with -add: the person's name and section, as the audit log shows it")
+		fs.Func("role", "with -add: admin (everything), devices (set up and revoke tablets) or auditor (reads the audit log)", func(v string) error { member.Role = admin.Role(v); return nil })
+		fs.StringVar(&member.Facility, "facility", "", "with -add -role devices: only this facility's tablets")
+		fs.StringVar(&reset, "reset", "", "give the account with this id a new password (and unlock it)")
+		fs.StringVar(&revoke, "revoke", "", "close the account with this id for good")
 	case "device-code":
 		fs.StringVar(&fac, "facility", "", "facility id the device will belong to")
 		fs.StringVar(&role, "role", "", "the device's role: shelter, reception, playpark or hq")
@@ -256,6 +319,19 @@ func runAdmin(cmd string, args []string, out io.Writer, logger *slog.Logger) err
 		cmdArgs = []string{device}
 	case "audit":
 		cmdArgs = filters
+	case "staff":
+		switch {
+		case member.ID != "":
+			if err := member.Validate(); err != nil {
+				return err
+			}
+			b, _ := json.Marshal(member)
+			cmd, cmdArgs = "staff-add", []string{base64.RawURLEncoding.EncodeToString(b)}
+		case reset != "":
+			cmd, cmdArgs = "staff-reset", []string{reset}
+		case revoke != "":
+			cmd, cmdArgs = "staff-revoke", []string{revoke}
+		}
 	case "facility":
 		if err := f.Validate(); err != nil {
 			return err
@@ -275,6 +351,19 @@ func runAdmin(cmd string, args []string, out io.Writer, logger *slog.Logger) err
 		fmt.Fprintln(tw, "FACILITY\tKIND\tNAME\tNAME (EN)\tCAPACITY")
 		for _, f := range reply.Facilities {
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\n", f.ID, f.Kind, f.NameJA, f.NameEN, f.Capacity)
+		}
+		tw.Flush()
+	case reply.Password != "":
+		fmt.Fprintf(out, "the password of %s, shown this once: hand it over in person\n%s\n", cmp.Or(member.ID, reset), reply.Password)
+	case cmd == "staff" || cmd == "staff-revoke":
+		tw := tabwriter.NewWriter(out, 2, 8, 2, ' ', 0)
+		fmt.Fprintln(tw, "STAFF\tNAME\tROLE\tFACILITY\tCREATED\tREVOKED")
+		for _, s := range reply.Staff {
+			revoked := "-"
+			if !s.Revoked.IsZero() {
+				revoked = s.Revoked.Local().Format(time.DateTime)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", s.ID, s.Name, s.Role, cmp.Or(s.Facility, "(all)"), s.Created.Local().Format(time.DateTime), revoked)
 		}
 		tw.Flush()
 	case cmd == "audit":
@@ -339,7 +428,7 @@ func adminCall(data, keyFile, cmd string, args []string, logger *slog.Logger) (a
 		return reply, fmt.Errorf("%s: %w", cmd, err)
 	}
 	defer log.Close()
-	reply, err = adminCmds{log: log, reg: devices.New(log, facilitiesOf(log)), audit: audit.New(log)}.do(cmd, args)
+	reply, err = newAdminCmds(log, devices.New(log, facilitiesOf(log)), nil, audit.New(log)).do(cmd, args)
 	if err != nil {
 		return reply, fmt.Errorf("%s: %w", cmd, err)
 	}

@@ -19,6 +19,8 @@
 //	server audit [-actor ID] [-action A] [-subject S] [-last N]
 //	                                     the audit log's newest entries
 //	server audit-verify                  check the audit log's hash chain
+//	server staff [-add ID -name N -role R [-facility F] | -reset ID | -revoke ID]
+//	                                     staff accounts of the admin screen
 //
 // The device commands reach a running server through its admin socket
 // (DATA.sock), or work on the store directly when no server runs.
@@ -101,10 +103,10 @@ func main() {
 		err = runBackup(args, logger)
 	case "restore":
 		err = runRestore(args, logger)
-	case "device-code", "devices", "revoke", "facility", "facilities", "audit", "audit-verify":
+	case "device-code", "devices", "revoke", "facility", "facilities", "audit", "audit-verify", "staff":
 		err = runAdmin(cmd, args, os.Stdout, logger)
 	default:
-		err = fmt.Errorf("unknown command %q: use serve (the default), backup, restore, facility, facilities, device-code, devices, revoke, audit or audit-verify", cmd)
+		err = fmt.Errorf("unknown command %q: use serve (the default), backup, restore, facility, facilities, device-code, devices, revoke, audit, audit-verify or staff", cmd)
 	}
 	if errors.Is(err, flag.ErrHelp) {
 		os.Exit(2)
@@ -211,7 +213,13 @@ func run(ctx context.Context, c config, logger *slog.Logger) error {
 	}
 	defer os.Remove(adminSocket(c.data))
 	defer admin.Close()
-	go serveAdmin(admin, log, key, adminCmds{log: log, reg: reg, hub: h, audit: auditLog}, logger)
+	cmds := newAdminCmds(log, reg, h, auditLog)
+	go serveAdmin(admin, log, key, cmds, logger)
+	if c.demo {
+		if err := seedDemoAdmin(cmds.staff, logger); err != nil {
+			return err
+		}
+	}
 
 	web, err := newWeb(c.assets, logger)
 	if err != nil {
@@ -238,6 +246,7 @@ func run(ctx context.Context, c config, logger *slog.Logger) error {
 		mux.HandleFunc("GET "+syncproto.DemoCodesPath, demoCodes(reg, fac))
 		mux.Handle("GET "+DemoUSBPath, usb)
 	}
+	(&adminWeb{cmds: cmds, logger: logger}).routes(mux)
 	mux.HandleFunc("GET /healthz", health(log, h, web))
 	mux.Handle("/", logErrors(web.handler(c.demo), logger))
 

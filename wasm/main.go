@@ -59,7 +59,7 @@ func start(ctx context.Context) error {
 		return err
 	}
 	d := &device{ctx: ctx, store: store, keys: keys, eng: eng, enr: e, ok: ok}
-	ui.Register(eng, d, usbReader{}, cardServer{}, accounts{devkey.New(store.Keys("account")), store}, desk{keys, store}, faces{})
+	ui.Register(eng, d, usbReader{}, cardServer{}, accounts{devkey.New(store.Keys("account")), store}, desk{keys, store}, faces{}, adminAPI{})
 	if ok {
 		d.run()
 	}
@@ -154,6 +154,18 @@ func post[T any](ctx context.Context, path string, req any) (T, error) {
 		return zero, err
 	}
 	return syncproto.Answer[T](path, status, body)
+}
+
+// adminAPI is the server's admin API (ui.AdminAPI).
+type adminAPI struct{}
+
+// Call implements ui.AdminAPI.
+func (adminAPI) Call(ctx context.Context, path string, req, resp any) error {
+	raw, err := post[json.RawMessage](ctx, path, req)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(raw, resp)
 }
 
 // usbReader is the card reader over WebUSB (ui.Reader).

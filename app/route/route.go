@@ -24,11 +24,14 @@ const (
 	Desk = "/desk"
 	// Queue is a hospital desk's list of the day's receptions.
 	Queue = "/queue"
+	// Admin is the city staff's admin screen: devices, staff accounts,
+	// the audit log (sign-in with a staff account, not a device).
+	Admin = "/admin"
 )
 
 // All lists every page, for the server's router and the offline cache.
 func All() []string {
-	return []string{Home, Setup, Shelter, HQ, Card, FaceRegister, Identify, Account, AccountFace, Desk, Queue}
+	return []string{Home, Setup, Shelter, HQ, Card, FaceRegister, Identify, Account, AccountFace, Desk, Queue, Admin}
 }
 
 // ForRole is the page a device of role works on ("" for roles whose

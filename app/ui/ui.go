@@ -39,8 +39,9 @@ type Device interface {
 
 // Register routes every page of the PWA to its component, all over s, d,
 // the card reader r, the server's card check c, the resident's account
-// a, the city desk's registration k, and the camera and face model f.
-func Register(s Sync, d Device, r Reader, c CardChecker, a Accounts, k Desk, f Faces) {
+// a, the city desk's registration k, the camera and face model f, and the
+// admin API m.
+func Register(s Sync, d Device, r Reader, c CardChecker, a Accounts, k Desk, f Faces, m AdminAPI) {
 	l := func() live { return live{sync: s, dev: d} }
 	app.Route(route.Card, func() app.Composer { return &cardPage{live: l(), reader: r, checker: c, key: card.AuthKey} })
 	app.Route(route.Desk, func() app.Composer {
@@ -57,6 +58,7 @@ func Register(s Sync, d Device, r Reader, c CardChecker, a Accounts, k Desk, f F
 	app.Route(route.FaceRegister, func() app.Composer { return &faceRegisterPage{live: l(), faces: f} })
 	app.Route(route.AccountFace, func() app.Composer { return &faceRegisterPage{live: l(), faces: f, own: true, accounts: a} })
 	app.Route(route.Identify, func() app.Composer { return &identifyPage{live: l(), faces: f} })
+	app.Route(route.Admin, func() app.Composer { return &adminPage{live: l(), api: m} })
 }
 
 // stateLang is the go-app state holding the UI language, persisted in the

@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -22,6 +23,7 @@ import (
 	"testing"
 	"time"
 
+	"smartpass.city/smartpass/app/admin"
 	"smartpass.city/smartpass/syncproto"
 	"smartpass.city/smartpass/syncproto/wsconn"
 )
@@ -240,6 +242,16 @@ func (p *Proc) Revoke(t testing.TB, device string) {
 	t.Helper()
 	var reply struct{}
 	p.admin(t, "revoke "+device, &reply)
+}
+
+// Staff adds a staff account through the admin socket, as `server staff
+// -add` does, and returns its first password.
+func (p *Proc) Staff(t testing.TB, s admin.Staff) string {
+	t.Helper()
+	b, _ := json.Marshal(s)
+	var reply struct{ Password string }
+	p.admin(t, "staff-add "+base64.RawURLEncoding.EncodeToString(b), &reply)
+	return reply.Password
 }
 
 // Enroll registers device at facility as role with a new key, the way a

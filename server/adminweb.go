@@ -1,0 +1,278 @@
+package main
+
+import (
+	"cmp"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"slices"
+	"time"
+
+	"smartpass.city/smartpass/app/admin"
+	"smartpass.city/smartpass/app/route"
+	"smartpass.city/smartpass/server/devices"
+	"smartpass.city/smartpass/server/staff"
+)
+
+// adminWeb serves the admin API (package app/admin) to the browser admin
+// screen: staff sign in, and each request runs the admin command it
+// stands for, as them (the audit log names the staff account), after
+// their role is checked. A device officer limited to one facility sees
+// and touches only its devices.
+type adminWeb struct {
+	cmds   adminCmds
+	logger *slog.Logger
+}
+
+// codeTTL is how long a code issued from the screen stays valid: the
+// officer sets the tablet up now, not next week.
+const codeTTL = 24 * time.Hour
+
+// routes adds the admin API to mux.
+func (a *adminWeb) routes(mux *http.ServeMux) {
+	mux.HandleFunc("POST "+admin.SignInPath, a.signIn)
+	mux.HandleFunc("POST "+admin.SignOutPath, a.as(admin.SeeDevices, a.signOut))
+	mux.HandleFunc("POST "+admin.OverviewPath, a.as(admin.SeeDevices, a.overview))
+	mux.HandleFunc("POST "+admin.CodePath, a.as(admin.ManageDevices, a.code))
+	mux.HandleFunc("POST "+admin.RevokePath, a.as(admin.ManageDevices, a.revoke))
+	mux.HandleFunc("POST "+admin.StaffAddPath, a.as(admin.ManageStaff, a.staffAdd))
+	mux.HandleFunc("POST "+admin.StaffRevokePath, a.as(admin.ManageStaff, a.staffRevoke))
+	mux.HandleFunc("POST "+admin.AuditPath, a.as(admin.ReadAudit, a.auditRead))
+}
+
+// maxAdminBody bounds a request: the largest is a staff account.
+const maxAdminBody = 16 << 10
+
+func (a *adminWeb) signIn(w http.ResponseWriter, r *http.Request) {
+	var req admin.SignIn
+	if err := json.NewDecoder(io.LimitReader(r.Body, maxAdminBody)).Decode(&req); err != nil {
+		writeRefusal(w, http.StatusBadRequest, admin.RefusedInvalid, "the request is not JSON")
+		return
+	}
+	sess, err := a.cmds.staff.SignIn(req.ID, req.Password)
+	// The claimed id signs in (or fails to): the log shows guessing at
+	// an account as that account's failures.
+	outcome := "ok"
+	switch {
+	case errors.Is(err, staff.ErrLocked):
+		outcome = "locked"
+	case err != nil:
+		outcome = "refused"
+	}
+	cmds := a.cmds
+	cmds.actor = "staff:" + req.ID
+	if nerr := cmds.note("staff.signin", req.ID, outcome); nerr != nil {
+		a.logger.Error("audit a staff sign-in", "err", nerr)
+	}
+	switch {
+	case errors.Is(err, staff.ErrLocked):
+		writeRefusal(w, http.StatusTooManyRequests, admin.RefusedLocked, fmt.Sprintf("too many wrong passwords: try again in %d minutes", int(staff.LockFor.Minutes())))
+	case err != nil:
+		writeRefusal(w, http.StatusUnauthorized, admin.RefusedSignIn, "the staff id or password is wrong")
+	default:
+		writeJSON(w, sess)
+	}
+}
+
+// staffCall is an admin API request of a signed-in staff member: its
+// body, and the commands run as them.
+type staffCall struct {
+	who  admin.Staff
+	body []byte
+	cmds adminCmds
+}
+
+// as checks the session and the role's permission, then runs fn, whose
+// answer or error goes back as JSON.
+func (a *adminWeb) as(p admin.Permission, fn func(staffCall) (any, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(io.LimitReader(r.Body, maxAdminBody))
+		var req admin.Request
+		if err == nil {
+			err = json.Unmarshal(body, &req)
+		}
+		if err != nil {
+			writeRefusal(w, http.StatusBadRequest, admin.RefusedInvalid, "the request is not JSON")
+			return
+		}
+		who, err := a.cmds.staff.Session(req.Token)
+		if err != nil {
+			writeRefusal(w, http.StatusUnauthorized, admin.RefusedSession, "the session has ended: sign in again")
+			return
+		}
+		if !who.Role.May(p) {
+			writeRefusal(w, http.StatusForbidden, admin.RefusedForbidden, "your role ("+string(who.Role)+") may not do this")
+			return
+		}
+		cmds := a.cmds
+		cmds.actor = "staff:" + who.ID
+		out, err := fn(staffCall{who: who, body: body, cmds: cmds})
+		var invalid invalidRequest
+		switch {
+		case errors.As(err, &invalid):
+			writeRefusal(w, http.StatusBadRequest, admin.RefusedInvalid, invalid.Error())
+		case errors.Is(err, errForbidden):
+			writeRefusal(w, http.StatusForbidden, admin.RefusedForbidden, err.Error())
+		case err != nil:
+			a.logger.Error("admin API", "path", r.URL.Path, "staff", who.ID, "err", err)
+			writeRefusal(w, http.StatusInternalServerError, "internal", "the server could not do it: "+err.Error())
+		default:
+			writeJSON(w, out)
+		}
+	}
+}
+
+// invalidRequest is a request the command refused as malformed or
+// impossible (an unknown facility, a taken id): the staff member's to fix.
+type invalidRequest struct{ error }
+
+// errForbidden: outside the staff member's facility.
+var errForbidden = errors.New("this is outside your facility")
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(v)
+}
+
+func (a *adminWeb) signOut(c staffCall) (any, error) {
+	var req admin.Request
+	json.Unmarshal(c.body, &req)
+	a.cmds.staff.SignOut(req.Token)
+	return struct{}{}, nil
+}
+
+// mine reports whether a facility is within the staff member's reach.
+func mine(who admin.Staff, facilityID string) bool {
+	return who.Facility == "" || who.Facility == facilityID
+}
+
+func (a *adminWeb) overview(c staffCall) (any, error) {
+	var out admin.Overview
+	facs, err := c.cmds.do("facilities", nil)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range facs.Facilities {
+		if mine(c.who, f.ID) {
+			out.Facilities = append(out.Facilities, admin.Facility{ID: f.ID, Kind: string(f.Kind), Name: f.NameJA})
+		}
+	}
+	devs, err := c.cmds.do("devices", nil)
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range devs.Devices {
+		if mine(c.who, d.Facility) {
+			out.Devices = append(out.Devices, admin.Device{ID: d.ID, Facility: d.Facility, Role: string(d.Role), Registered: d.Registered, Revoked: d.Revoked, LastSync: d.LastSync})
+		}
+	}
+	if c.who.Role.May(admin.ManageStaff) {
+		st, err := c.cmds.do("staff", nil)
+		if err != nil {
+			return nil, err
+		}
+		out.Staff = st.Staff
+	}
+	return out, nil
+}
+
+func (a *adminWeb) code(c staffCall) (any, error) {
+	var req admin.CodeRequest
+	json.Unmarshal(c.body, &req)
+	if !mine(c.who, req.Facility) {
+		return nil, errForbidden
+	}
+	reply, err := c.cmds.do("code", []string{req.Facility, req.Role, codeTTL.String()})
+	if err != nil {
+		return nil, invalidRequest{err}
+	}
+	return admin.Code{Code: reply.Code, Expires: time.Now().Add(codeTTL)}, nil
+}
+
+func (a *adminWeb) revoke(c staffCall) (any, error) {
+	var req admin.RevokeRequest
+	json.Unmarshal(c.body, &req)
+	devs, err := c.cmds.do("devices", nil)
+	if err != nil {
+		return nil, err
+	}
+	i := slices.IndexFunc(devs.Devices, func(d devices.Device) bool { return d.ID == req.ID })
+	if i < 0 {
+		return nil, invalidRequest{fmt.Errorf("no device %q", req.ID)}
+	}
+	if !mine(c.who, devs.Devices[i].Facility) {
+		return nil, errForbidden
+	}
+	if _, err := c.cmds.do("revoke", []string{req.ID}); err != nil {
+		return nil, err
+	}
+	return struct{}{}, nil
+}
+
+func (a *adminWeb) staffAdd(c staffCall) (any, error) {
+	var req admin.StaffRequest
+	json.Unmarshal(c.body, &req)
+	b, _ := json.Marshal(req.Staff)
+	reply, err := c.cmds.do("staff-add", []string{base64.RawURLEncoding.EncodeToString(b)})
+	if err != nil {
+		return nil, invalidRequest{err}
+	}
+	return admin.NewStaff{Staff: reply.Staff[0], Password: reply.Password}, nil
+}
+
+func (a *adminWeb) staffRevoke(c staffCall) (any, error) {
+	var req admin.RevokeRequest
+	json.Unmarshal(c.body, &req)
+	if req.ID == c.who.ID {
+		return nil, invalidRequest{errors.New("you cannot close your own account")}
+	}
+	if _, err := c.cmds.do("staff-revoke", []string{req.ID}); err != nil {
+		return nil, invalidRequest{err}
+	}
+	return struct{}{}, nil
+}
+
+// auditRead answers the newest 100 matching entries; the read itself is
+// recorded first, so nobody reads the log unseen.
+func (a *adminWeb) auditRead(c staffCall) (any, error) {
+	var req admin.AuditRequest
+	json.Unmarshal(c.body, &req)
+	if err := c.cmds.note("audit.read", cmp.Or(req.Subject, req.Actor, req.Action, "all"), ""); err != nil {
+		return nil, err
+	}
+	args := []string{"last=100"}
+	for k, v := range map[string]string{"actor": req.Actor, "action": req.Action, "subject": req.Subject} {
+		if v != "" {
+			args = append(args, k+"="+v)
+		}
+	}
+	reply, err := c.cmds.do("audit", args)
+	if err != nil {
+		return nil, err
+	}
+	out := admin.Audit{Total: reply.Entries, Entries: []admin.Entry{}}
+	for _, e := range reply.Log {
+		out.Entries = append(out.Entries, admin.Entry{Seq: e.Seq, Time: e.Time, Actor: e.Actor, Action: e.Action, Subject: e.Subject, Detail: e.Detail})
+	}
+	return out, nil
+}
+
+// seedDemoAdmin gives a demo store with no staff an administrator, and
+// logs its password once, so a newcomer can open the admin screen (`server
+// staff -reset admin` prints a new one later).
+func seedDemoAdmin(reg *staff.Registry, logger *slog.Logger) error {
+	list, err := reg.List()
+	if err != nil || len(list) > 0 {
+		return err
+	}
+	s, password, err := reg.Add(admin.Staff{ID: "admin", Name: "デモ管理者", Role: admin.Administrator})
+	if err != nil {
+		return err
+	}
+	logger.Info("demo administrator created: sign in at "+route.Admin+" (shown this once)", "id", s.ID, "password", password)
+	return nil
+}

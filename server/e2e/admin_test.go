@@ -1,0 +1,135 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"smartpass.city/smartpass/app/admin"
+	"smartpass.city/smartpass/app/qrcode"
+	"smartpass.city/smartpass/server/serverproc"
+)
+
+// screenshot saves the page as assets/screenshots/name.png, for the
+// README.
+func screenshot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	buf := get(t, ctx, "screenshot", chromedp.FullScreenshot(100))
+	if err := os.WriteFile(filepath.Join(root, "assets", "screenshots", name+".png"), buf, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// press clicks the element matching selector once it is there (the admin
+// screen redraws as each answer arrives, so no node is held across).
+func press(t *testing.T, ctx context.Context, what, selector string) {
+	t.Helper()
+	waitJS(t, ctx, what, fmt.Sprintf(`(b => b && !b.disabled ? (b.click(), true) : false)(document.querySelector(%q))`, selector), 20*time.Second)
+}
+
+// choose picks value in the select element id, as a person does.
+func choose(t *testing.T, ctx context.Context, id, value string) {
+	t.Helper()
+	waitJS(t, ctx, "choose "+value, fmt.Sprintf(`(s => {
+		if (!s || ![...s.options].some(o => o.value === %[2]q)) return false;
+		s.value = %[2]q; s.dispatchEvent(new Event("change", {bubbles: true})); return true;
+	})(document.getElementById(%[1]q))`, id, value), 20*time.Second)
+}
+
+// fill sets the text of input id, as typing does (an input event).
+func fill(t *testing.T, ctx context.Context, id, text string) {
+	t.Helper()
+	waitJS(t, ctx, "type into "+id, fmt.Sprintf(`(i => {
+		if (!i) return false;
+		i.value = %q; i.dispatchEvent(new Event("input", {bubbles: true})); return true;
+	})(document.getElementById(%q))`, text, id), 20*time.Second)
+}
+
+// TestAdminScreen: an administrator signs in to the browser admin screen
+// (a wrong password first, told so), sees the shelter's tablet with its
+// last sync, issues a set-up code whose QR code a new tablet uses to join
+// another shelter, revokes the first tablet (which then says it must be
+// set up again), adds an auditor whose first password is shown once, and
+// finds both changes in the audit log under her name. The auditor, signed
+// in, sees the log but no way to change anything.
+func TestAdminScreen(t *testing.T) {
+	addr := serverproc.FreeAddr(t)
+	base := "http://" + addr
+	srv := startServer(t, addr, t.TempDir())
+	password := srv.Staff(t, admin.Staff{ID: "kanri", Name: "情報政策課 中村", Role: admin.Administrator})
+
+	tablet := browser(t)
+	setUp(t, tablet, base, "shelter-daishoji", "shelter")
+	tabletID := deviceID(t, tablet)
+	run(t, tablet, "open the roster", 30*time.Second, chromedp.Navigate(base+"/shelter"))
+	waitJS(t, tablet, "synced", statusIs(true, 0), 30*time.Second)
+
+	office := browser(t)
+	run(t, office, "open the admin screen", 60*time.Second, chromedp.Navigate(base+"/admin"))
+	fill(t, office, "staff-id", "kanri")
+	fill(t, office, "staff-password", "kaga2026")
+	press(t, office, "sign in, wrong password", "#signin-button")
+	waitJS(t, office, "told the password is wrong", `(document.querySelector("#admin-error") || {}).textContent === "職員IDかパスワードが違います。"`, 20*time.Second)
+	fill(t, office, "staff-password", password)
+	press(t, office, "sign in", "#signin-button")
+	waitJS(t, office, "the tablet with its last sync", `(r => r && r.dataset.synced === "true" && r.dataset.revoked === "false")(document.querySelector('#devices tr[data-device="`+tabletID+`"]'))`, 20*time.Second)
+
+	// A code for a tablet at the other shelter, as text and QR code.
+	choose(t, office, "code-facility", "shelter-yamashiro")
+	press(t, office, "issue a code", "#issue-code")
+	waitJS(t, office, "the code", `!!document.querySelector("#issued")?.dataset.code`, 20*time.Second)
+	code := get(t, office, "the code", eval[string](`document.querySelector("#issued").dataset.code`))
+	text, err := qrcode.Decode(shownImage(t, office, "#issued-qr"))
+	if want := base + "/setup?code=" + code; err != nil || text != want {
+		t.Fatalf("the code's QR code reads %q (%v), want %q", text, err, want)
+	}
+	second := browser(t)
+	run(t, second, "a new tablet opens the QR code's address", 60*time.Second,
+		chromedp.Navigate(text),
+		chromedp.WaitVisible(chromedp.ID("code")),
+	)
+	press(t, second, "set it up", "#enroll")
+	waitJS(t, second, "set up for the other shelter", `(document.querySelector("#setup-done") || {}).textContent?.includes("山代")`, 30*time.Second)
+
+	// The first tablet is revoked, on a second press.
+	press(t, office, "revoke", `#devices button.revoke[data-id="`+tabletID+`"]`)
+	press(t, office, "confirm", `#devices button.confirm-revoke[data-id="`+tabletID+`"]`)
+	waitJS(t, office, "shown revoked", `document.querySelector('#devices tr[data-device="`+tabletID+`"]')?.dataset.revoked === "true"`, 20*time.Second)
+	waitJS(t, tablet, "the revoked tablet asks to be set up again", `!!document.querySelector("#setup-needed")`, 60*time.Second)
+
+	// An auditor's account.
+	fill(t, office, "new-staff-id", "kansa")
+	fill(t, office, "new-staff-name", "監査室 佐藤")
+	choose(t, office, "new-staff-role", "auditor")
+	press(t, office, "add", "#add-staff")
+	waitJS(t, office, "the first password, once", `!!document.querySelector("#new-password")?.dataset.password`, 20*time.Second)
+	auditorPW := get(t, office, "the first password", eval[string](`document.querySelector("#new-password").dataset.password`))
+
+	fill(t, office, "audit-subject", tabletID)
+	press(t, office, "show", "#audit-search")
+	waitJS(t, office, "the revocation in the log", `!!document.querySelector('#audit-log tr[data-action="device.revoke"][data-actor="staff:kanri"]')`, 20*time.Second)
+	fill(t, office, "audit-subject", "")
+	press(t, office, "show all", "#audit-search")
+	waitJS(t, office, "the new account in the log", `!!document.querySelector('#audit-log tr[data-action="staff.add"][data-subject="kansa"]')`, 20*time.Second)
+	screenshot(t, office, "admin")
+
+	// The auditor reads, changes nothing.
+	press(t, office, "sign out", "#signout")
+	fill(t, office, "staff-id", "kansa")
+	fill(t, office, "staff-password", auditorPW)
+	press(t, office, "sign in", "#signin-button")
+	waitJS(t, office, "the auditor's screen", `document.querySelector("#signed-in")?.dataset.role === "auditor" && !!document.querySelector("#audit-total")`, 20*time.Second)
+	shown := get(t, office, "what the auditor may do", eval[string](`[...document.querySelectorAll("#code, #staff, button.revoke")].map(e => e.id || e.className).join(",")`))
+	if shown != "" {
+		t.Fatalf("the auditor is offered %s", shown)
+	}
+	if got := get(t, office, "the audit total", eval[string](`document.querySelector("#audit-total").textContent`)); !strings.Contains(got, "改ざんはありません") {
+		t.Fatalf("the audit log says %q", got)
+	}
+}
