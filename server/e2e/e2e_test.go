@@ -353,3 +353,29 @@ func TestShelterOfflineCheckInReachesHQ(t *testing.T) {
 		t.Fatalf("after revocation IndexedDB holds %d records, want the 2 it made", rec)
 	}
 }
+
+// press clicks the element matching selector once it is there and
+// enabled: screens redraw as records and camera frames arrive, so no
+// node is held across a wait.
+func press(t *testing.T, ctx context.Context, what, selector string) {
+	t.Helper()
+	waitJS(t, ctx, what, fmt.Sprintf(`(b => b && !b.disabled ? (b.click(), true) : false)(document.querySelector(%q))`, selector), 20*time.Second)
+}
+
+// choose picks value in the select element id, as a person does.
+func choose(t *testing.T, ctx context.Context, id, value string) {
+	t.Helper()
+	waitJS(t, ctx, "choose "+value, fmt.Sprintf(`(s => {
+		if (!s || ![...s.options].some(o => o.value === %[2]q)) return false;
+		s.value = %[2]q; s.dispatchEvent(new Event("change", {bubbles: true})); return true;
+	})(document.getElementById(%[1]q))`, id, value), 20*time.Second)
+}
+
+// fill sets the text of input id, as typing does (an input event).
+func fill(t *testing.T, ctx context.Context, id, text string) {
+	t.Helper()
+	waitJS(t, ctx, "type into "+id, fmt.Sprintf(`(i => {
+		if (!i) return false;
+		i.value = %q; i.dispatchEvent(new Event("input", {bubbles: true})); return true;
+	})(document.getElementById(%q))`, text, id), 20*time.Second)
+}

@@ -133,11 +133,8 @@ func TestShelterTwoHundredOffline(t *testing.T) {
 			open = chromedp.Evaluate[chromedp.Void](`localStorage.setItem("smartpass.card", "` + c.persona + `")`)
 		}
 		run(t, tablet, "open the card check: "+c.persona, 60*time.Second, open)
-		// The screens redraw as their records arrive: each button is
-		// pressed once it is there, not held as a node.
-		for _, button := range []string{"card-check", "connect"} {
-			waitJS(t, tablet, "press "+button, `(b => b ? (b.click(), true) : false)(document.getElementById("`+button+`"))`, 30*time.Second)
-		}
+		press(t, tablet, "the card button", "#card-check")
+		press(t, tablet, "connect the reader", "#connect")
 		start := time.Now()
 		enterPIN(t, tablet, "1234")
 		checkedIn("the check-in by card: "+c.persona, c.resident)
