@@ -37,6 +37,7 @@ func (a *adminWeb) routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST "+admin.SignInPath, a.signIn)
 	mux.HandleFunc("POST "+admin.SignOutPath, a.as(admin.SeeDevices, a.signOut))
 	mux.HandleFunc("POST "+admin.OverviewPath, a.as(admin.SeeDevices, a.overview))
+	mux.HandleFunc("POST "+admin.FacilityPath, a.as(admin.ManageFacilities, a.facility))
 	mux.HandleFunc("POST "+admin.CodePath, a.as(admin.ManageDevices, a.code))
 	mux.HandleFunc("POST "+admin.RevokePath, a.as(admin.ManageDevices, a.revoke))
 	mux.HandleFunc("POST "+admin.StaffAddPath, a.as(admin.ManageStaff, a.staffAdd))
@@ -158,7 +159,7 @@ func (a *adminWeb) overview(c staffCall) (any, error) {
 	}
 	for _, f := range facs.Facilities {
 		if mine(c.who, f.ID) {
-			out.Facilities = append(out.Facilities, admin.Facility{ID: f.ID, Kind: string(f.Kind), Name: f.NameJA})
+			out.Facilities = append(out.Facilities, f)
 		}
 	}
 	devs, err := c.cmds.do("devices", nil)
@@ -178,6 +179,19 @@ func (a *adminWeb) overview(c staffCall) (any, error) {
 		out.Staff = st.Staff
 	}
 	return out, nil
+}
+
+func (a *adminWeb) facility(c staffCall) (any, error) {
+	var req admin.FacilityRequest
+	json.Unmarshal(c.body, &req)
+	if err := req.Facility.Validate(); err != nil {
+		return nil, invalidRequest{err}
+	}
+	b, _ := json.Marshal(req.Facility)
+	if _, err := c.cmds.do("facility", []string{base64.RawURLEncoding.EncodeToString(b)}); err != nil {
+		return nil, err
+	}
+	return req.Facility, nil
 }
 
 func (a *adminWeb) code(c staffCall) (any, error) {

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"smartpass.city/smartpass/app/admin"
+	"smartpass.city/smartpass/app/facility"
 	"smartpass.city/smartpass/server/serverproc"
 	"smartpass.city/smartpass/syncproto"
 	"smartpass.city/smartpass/syncproto/wsconn"
@@ -106,6 +107,7 @@ func TestStaffRoles(t *testing.T) {
 		{officer, admin.CodePath, admin.CodeRequest{Request: tok(officer), Facility: testShelter, Role: "reception"}, admin.RefusedInvalid},
 		{officer, admin.AuditPath, admin.AuditRequest{Request: tok(officer)}, admin.RefusedForbidden},
 		{officer, admin.StaffAddPath, admin.StaffRequest{Request: tok(officer), Staff: admin.Staff{ID: "x1", Name: "x", Role: admin.Administrator}}, admin.RefusedForbidden},
+		{officer, admin.FacilityPath, admin.FacilityRequest{Request: tok(officer), Facility: kumasaka}, admin.RefusedForbidden},
 		{auditor, admin.CodePath, admin.CodeRequest{Request: tok(auditor), Facility: testShelter, Role: "shelter"}, admin.RefusedForbidden},
 		{auditor, admin.RevokePath, admin.RevokeRequest{Request: tok(auditor), ID: "tab-shelter"}, admin.RefusedForbidden},
 		{admin.Session{Token: "made-up"}, admin.OverviewPath, admin.Request{Token: "made-up"}, admin.RefusedSession},
@@ -132,8 +134,21 @@ func TestStaffRoles(t *testing.T) {
 		t.Fatalf("the revoked tablet connects: %v", err)
 	}
 
-	// The administrator closes the officer's account: his session ends.
+	// The administrator adds a shelter (and is told what is wrong with
+	// a bad one), then closes the officer's account: his session ends.
 	adm, _ := signIn("admin", resetPassword(t, data, "admin"))
+	var f facility.Facility
+	bad := kumasaka
+	bad.ID = "Kumasaka Hall"
+	if code := apiCall(t, addr, admin.FacilityPath, admin.FacilityRequest{Request: tok(adm), Facility: bad}, &f); code != admin.RefusedInvalid {
+		t.Fatalf("a facility id with spaces: %q", code)
+	}
+	if code := apiCall(t, addr, admin.FacilityPath, admin.FacilityRequest{Request: tok(adm), Facility: kumasaka}, &f); code != "" || f != kumasaka {
+		t.Fatalf("add a shelter: %q %+v", code, f)
+	}
+	if out, err := command(t, "facilities", "-data", data); err != nil || !strings.Contains(out, "熊坂地区会館") {
+		t.Fatalf("the new shelter is not among the facilities: %v\n%s", err, out)
+	}
 	if code := apiCall(t, addr, admin.StaffRevokePath, admin.RevokeRequest{Request: tok(adm), ID: "yamada"}, &done); code != "" {
 		t.Fatal(code)
 	}
@@ -154,13 +169,16 @@ func TestStaffRoles(t *testing.T) {
 	}
 	for _, want := range []string{
 		"admin staff.add yamada", "staff:yamada staff.signin yamada", "staff:yamada device.code shelter-daishoji",
-		"staff:yamada device.revoke tab-shelter", "staff:admin staff.revoke yamada", "staff:kansa audit.read all",
+		"staff:yamada device.revoke tab-shelter", "staff:admin facility.put shelter-kumasaka", "staff:admin staff.revoke yamada", "staff:kansa audit.read all",
 	} {
 		if !slices.Contains(seen, want) {
 			t.Errorf("the audit log lacks %q:\n%s", want, strings.Join(seen, "\n"))
 		}
 	}
 }
+
+// kumasaka is a shelter the administrator adds.
+var kumasaka = facility.Facility{ID: "shelter-kumasaka", Kind: facility.Shelter, NameJA: "熊坂地区会館", NameEN: "Kumasaka Hall", Capacity: 80}
 
 // resetPassword gives a staff account a new password with `server staff
 // -reset` and returns it.

@@ -15,6 +15,8 @@ import (
 	"fmt"
 	"regexp"
 	"time"
+
+	"smartpass.city/smartpass/app/facility"
 )
 
 // The admin API's endpoints, each a POST of JSON.
@@ -22,6 +24,7 @@ const (
 	SignInPath      = "/admin/api/signin"
 	SignOutPath     = "/admin/api/signout"
 	OverviewPath    = "/admin/api/overview"
+	FacilityPath    = "/admin/api/facility"
 	CodePath        = "/admin/api/code"
 	RevokePath      = "/admin/api/revoke"
 	StaffAddPath    = "/admin/api/staff/add"
@@ -55,6 +58,9 @@ const (
 	ManageDevices
 	ManageStaff
 	ReadAudit
+	// ManageFacilities: add a facility or change one (sent to every
+	// device).
+	ManageFacilities
 )
 
 // May reports whether r has the permission p.
@@ -120,13 +126,6 @@ type Request struct {
 	Token string `json:"token"`
 }
 
-// Facility is a facility as the admin screen lists it.
-type Facility struct {
-	ID   string `json:"id"`
-	Kind string `json:"kind"`
-	Name string `json:"name"`
-}
-
 // Device is an enrolled device as the admin screen lists it.
 type Device struct {
 	ID         string    `json:"id"`
@@ -139,9 +138,15 @@ type Device struct {
 
 // Overview answers OverviewPath: what the staff member's role may see.
 type Overview struct {
-	Facilities []Facility `json:"facilities"`
-	Devices    []Device   `json:"devices,omitempty"`
-	Staff      []Staff    `json:"staff,omitempty"`
+	Facilities []facility.Facility `json:"facilities"`
+	Devices    []Device            `json:"devices,omitempty"`
+	Staff      []Staff             `json:"staff,omitempty"`
+}
+
+// FacilityRequest adds a facility or changes the one with its id.
+type FacilityRequest struct {
+	Request
+	Facility facility.Facility `json:"facility"`
 }
 
 // CodeRequest asks for a one-time set-up code.

@@ -4,12 +4,12 @@ import "testing"
 
 // TestRoles: each role may do exactly its duties.
 func TestRoles(t *testing.T) {
-	perms := []Permission{SeeDevices, ManageDevices, ManageStaff, ReadAudit}
-	want := map[Role][4]bool{
-		Administrator: {true, true, true, true},
-		DeviceOfficer: {true, true, false, false},
-		Auditor:       {true, false, false, true},
-		"root":        {false, false, false, false},
+	perms := []Permission{SeeDevices, ManageDevices, ManageStaff, ReadAudit, ManageFacilities}
+	want := map[Role][5]bool{
+		Administrator: {true, true, true, true, true},
+		DeviceOfficer: {true, true, false, false, false},
+		Auditor:       {true, false, false, true, false},
+		"root":        {false, false, false, false, false},
 	}
 	for role, may := range want {
 		for i, p := range perms {

@@ -1,9 +1,11 @@
 package ui
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
@@ -50,6 +52,8 @@ type adminPage struct {
 	// once.
 	newStaff      admin.Staff
 	firstPassword string
+	// fac is the facility form (a new one, or one picked to change).
+	fac facility.Facility
 	// subject filters the audit log; log is what it answered.
 	subject string
 	log     *admin.Audit
@@ -144,6 +148,7 @@ func (p *adminPage) Render() app.UI {
 				}),
 		),
 		p.errorView(),
+		app.If(s.Role.May(admin.ManageFacilities), p.facilitiesView),
 		p.devicesView(),
 		app.If(s.Role.May(admin.ManageDevices), p.codeView),
 		app.If(s.Role.May(admin.ManageStaff), p.staffView),
@@ -240,20 +245,106 @@ func (p *adminPage) revokeButton(id, path string) app.UI {
 }
 
 func (p *adminPage) facName(id string) string {
-	if i := slices.IndexFunc(p.ov.Facilities, func(f admin.Facility) bool { return f.ID == id }); i >= 0 {
-		return p.ov.Facilities[i].Name
+	if i := slices.IndexFunc(p.ov.Facilities, func(f facility.Facility) bool { return f.ID == id }); i >= 0 {
+		return p.ov.Facilities[i].Name(p.lang)
 	}
 	return id
+}
+
+// facilityKinds are the kinds of facility, in the order the form offers
+// them.
+var facilityKinds = []facility.Kind{facility.Shelter, facility.Hospital, facility.PlayPark, facility.HQ}
+
+// facilitiesView lists the facilities and adds or changes one: the
+// change reaches every device on the public feed.
+func (p *adminPage) facilitiesView() app.UI {
+	facs := p.ov.Facilities
+	f := p.fac
+	input := func(id, label, value string, set func(string)) app.UI {
+		return app.Div().Body(
+			app.Label().For(id).Text(label),
+			app.Input().ID(id).Type("text").Value(value).AutoComplete(false).
+				OnInput(func(ctx app.Context, e app.Event) { set(ctx.JSSrc().Get("value").String()) }),
+		)
+	}
+	return app.Section().ID("facilities").Class("card").Body(
+		app.H2().Text(p.tr("admin.facilities")),
+		app.Table().Body(
+			app.THead().Body(app.Tr().Body(
+				app.Th().Text(p.tr("admin.col.facid")), app.Th().Text(p.tr("admin.col.kind")), app.Th().Text(p.tr("admin.col.facname")),
+				app.Th().Text(p.tr("admin.col.capacity")), app.Th(),
+			)),
+			app.TBody().Body(app.Range(facs).Slice(func(i int) app.UI {
+				x := facs[i]
+				capacity := "—"
+				if x.Capacity > 0 {
+					capacity = p.tr("admin.people", x.Capacity)
+				}
+				return app.Tr().Attr("data-facility", x.ID).Attr("data-capacity", x.Capacity).Body(
+					app.Td().Class("id").Text(x.ID), app.Td().Text(p.tr("kind."+string(x.Kind))),
+					app.Td().Text(x.NameJA+" / "+x.NameEN), app.Td().Text(capacity),
+					app.Td().Body(app.Button().Class("secondary edit-facility").Type("button").Attr("data-id", x.ID).Text(p.tr("admin.edit")).
+						OnClick(func(app.Context, app.Event) { p.fac = x }, app.EventScope(x.ID))),
+				)
+			})),
+		),
+		app.Form().ID("facility-form").OnSubmit(func(ctx app.Context, e app.Event) {
+			e.PreventDefault()
+			req := admin.FacilityRequest{Request: p.token(), Facility: p.fac}
+			if req.Facility.Kind != facility.Shelter {
+				req.Facility.Capacity = 0
+			}
+			var out facility.Facility
+			p.call(admin.FacilityPath, req, &out, func() {
+				p.fac = facility.Facility{}
+				p.load()
+			})
+		}).Body(
+			app.H3().Text(p.tr("admin.facility.add")),
+			app.P().Class("hint").Text(p.tr("admin.facility.h")),
+			input("fac-id", p.tr("admin.col.facid"), f.ID, func(v string) { p.fac.ID = v }),
+			app.Label().For("fac-kind").Text(p.tr("admin.col.kind")),
+			app.Select().ID("fac-kind").OnChange(func(ctx app.Context, e app.Event) {
+				p.fac.Kind = facility.Kind(ctx.JSSrc().Get("value").String())
+			}).Body(
+				app.Option().Value("").Text(p.tr("admin.choose")).Selected(f.Kind == ""),
+				app.Range(facilityKinds).Slice(func(i int) app.UI {
+					k := facilityKinds[i]
+					return app.Option().Value(string(k)).Text(p.tr("kind." + string(k))).Selected(f.Kind == k)
+				}),
+			),
+			input("fac-name-ja", p.tr("admin.col.facname.ja"), f.NameJA, func(v string) { p.fac.NameJA = v }),
+			input("fac-name-en", p.tr("admin.col.facname.en"), f.NameEN, func(v string) { p.fac.NameEN = v }),
+			app.If(f.Kind == facility.Shelter, func() app.UI {
+				return app.Div().Body(
+					app.Label().For("fac-capacity").Text(p.tr("admin.col.capacity")),
+					app.Input().ID("fac-capacity").Type("number").Attr("min", 0).Attr("inputmode", "numeric").Value(f.Capacity).
+						OnInput(func(ctx app.Context, e app.Event) {
+							// Not a whole number: -1, which the server
+							// refuses in words.
+							n, err := strconv.Atoi(cmp.Or(ctx.JSSrc().Get("value").String(), "0"))
+							if err != nil {
+								n = -1
+							}
+							p.fac.Capacity = n
+						}),
+				)
+			}),
+			app.Div().Class("actions").Body(
+				app.Button().ID("save-facility").Type("submit").Disabled(p.busy || f.ID == "" || f.Kind == "" || f.NameJA == "").Text(p.tr("admin.facility.save")),
+			),
+		),
+	)
 }
 
 // codeRoles are the device roles a facility's tablets may be set up as
 // from the screen (the audit role is the server's own).
 func (p *adminPage) codeRoles() []scope.Role {
-	i := slices.IndexFunc(p.ov.Facilities, func(f admin.Facility) bool { return f.ID == p.codeFac })
+	i := slices.IndexFunc(p.ov.Facilities, func(f facility.Facility) bool { return f.ID == p.codeFac })
 	if i < 0 {
 		return nil
 	}
-	return slices.DeleteFunc(scope.RolesFor(facility.Kind(p.ov.Facilities[i].Kind)), func(r scope.Role) bool { return r == scope.Audit })
+	return slices.DeleteFunc(scope.RolesFor(p.ov.Facilities[i].Kind), func(r scope.Role) bool { return r == scope.Audit })
 }
 
 func (p *adminPage) codeView() app.UI {
@@ -281,7 +372,7 @@ func (p *adminPage) codeView() app.UI {
 			}).Body(
 				app.Option().Value("").Text(p.tr("admin.choose")).Selected(p.codeFac == ""),
 				app.Range(facs).Slice(func(i int) app.UI {
-					return app.Option().Value(facs[i].ID).Text(facs[i].Name).Selected(p.codeFac == facs[i].ID)
+					return app.Option().Value(facs[i].ID).Text(facs[i].Name(p.lang)).Selected(p.codeFac == facs[i].ID)
 				}),
 			),
 			app.Label().For("code-role").Text(p.tr("admin.col.role")),
@@ -372,7 +463,7 @@ func (p *adminPage) staffView() app.UI {
 					}).Body(
 						app.Option().Value("").Text(p.tr("admin.all")).Selected(p.newStaff.Facility == ""),
 						app.Range(facs).Slice(func(i int) app.UI {
-							return app.Option().Value(facs[i].ID).Text(facs[i].Name).Selected(p.newStaff.Facility == facs[i].ID)
+							return app.Option().Value(facs[i].ID).Text(facs[i].Name(p.lang)).Selected(p.newStaff.Facility == facs[i].ID)
 						}),
 					),
 				)

@@ -27,8 +27,8 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 
 // TestAdminScreen: an administrator signs in to the browser admin screen
 // (a wrong password first, told so), sees the shelter's tablet with its
-// last sync, issues a set-up code whose QR code a new tablet uses to join
-// another shelter, revokes the first tablet (which then says it must be
+// last sync, adds a shelter and issues a set-up code whose QR code a new
+// tablet uses to join it, revokes the first tablet (which then says it must be
 // set up again), adds an auditor whose first password is shown once, and
 // finds both changes in the audit log under her name. The auditor, signed
 // in, sees the log but no way to change anything.
@@ -54,8 +54,15 @@ func TestAdminScreen(t *testing.T) {
 	press(t, office, "sign in", "#signin-button")
 	waitJS(t, office, "the tablet with its last sync", `(r => r && r.dataset.synced === "true" && r.dataset.revoked === "false")(document.querySelector('#devices tr[data-device="`+tabletID+`"]'))`, 20*time.Second)
 
-	// A code for a tablet at the other shelter, as text and QR code.
-	choose(t, office, "code-facility", "shelter-yamashiro")
+	// A new shelter, then a code for a tablet there, as text and QR code.
+	fill(t, office, "fac-id", "shelter-kumasaka")
+	choose(t, office, "fac-kind", "shelter")
+	fill(t, office, "fac-name-ja", "熊坂地区会館")
+	fill(t, office, "fac-name-en", "Kumasaka Hall")
+	fill(t, office, "fac-capacity", "80")
+	press(t, office, "save the facility", "#save-facility")
+	waitJS(t, office, "the new shelter listed", `document.querySelector('#facilities tr[data-facility="shelter-kumasaka"]')?.dataset.capacity === "80"`, 20*time.Second)
+	choose(t, office, "code-facility", "shelter-kumasaka")
 	press(t, office, "issue a code", "#issue-code")
 	waitJS(t, office, "the code", `!!document.querySelector("#issued")?.dataset.code`, 20*time.Second)
 	code := get(t, office, "the code", eval[string](`document.querySelector("#issued").dataset.code`))
@@ -69,7 +76,7 @@ func TestAdminScreen(t *testing.T) {
 		chromedp.WaitVisible(chromedp.ID("code")),
 	)
 	press(t, second, "set it up", "#enroll")
-	waitJS(t, second, "set up for the other shelter", `(document.querySelector("#setup-done") || {}).textContent?.includes("山代")`, 30*time.Second)
+	waitJS(t, second, "set up for the new shelter", `(document.querySelector("#setup-done") || {}).textContent?.includes("熊坂地区会館")`, 30*time.Second)
 
 	// The first tablet is revoked, on a second press.
 	press(t, office, "revoke", `#devices button.revoke[data-id="`+tabletID+`"]`)
@@ -99,7 +106,7 @@ func TestAdminScreen(t *testing.T) {
 	fill(t, office, "staff-password", auditorPW)
 	press(t, office, "sign in", "#signin-button")
 	waitJS(t, office, "the auditor's screen", `document.querySelector("#signed-in")?.dataset.role === "auditor" && !!document.querySelector("#audit-total")`, 20*time.Second)
-	shown := get(t, office, "what the auditor may do", eval[string](`[...document.querySelectorAll("#code, #staff, button.revoke")].map(e => e.id || e.className).join(",")`))
+	shown := get(t, office, "what the auditor may do", eval[string](`[...document.querySelectorAll("#facilities, #code, #staff, button.revoke")].map(e => e.id || e.className).join(",")`))
 	if shown != "" {
 		t.Fatalf("the auditor is offered %s", shown)
 	}
