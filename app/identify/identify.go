@@ -47,6 +47,11 @@ const (
 	// MethodCard: the My Number Card's user-authentication certificate
 	// and 4-digit PIN, the certificate linked to the resident.
 	MethodCard = "card"
+	// MethodStaff: staff checked the person by sight, the last resort
+	// when no face, card or pass works (a child whose parent left the
+	// phone at home). Nobody is named; at a play park the record keeps
+	// the age band staff judged, for the day's counts.
+	MethodStaff = "staff"
 )
 
 // Identification is the body of an OpIdentified op.
@@ -61,6 +66,8 @@ type Identification struct {
 	Pass string `json:"pass,omitempty"`
 	// Score is the best match's cosine, for tuning the threshold.
 	Score float32 `json:"score,omitempty"`
+	// Band is the age band staff judged (MethodStaff only).
+	Band string `json:"band,omitempty"`
 }
 
 // outcomes lists the outcomes each method can have.
@@ -69,6 +76,7 @@ var outcomes = map[string][]string{
 	MethodQR:        {Accepted, Unknown, Used, Invalid},
 	MethodHousehold: {Accepted},
 	MethodCard:      {Accepted, Unknown},
+	MethodStaff:     {Accepted},
 }
 
 // ErrInvalid is wrapped by Validate.
@@ -87,8 +95,10 @@ func (i Identification) Validate() error {
 		return fmt.Errorf("%w: a pass is named exactly when one is admitted", ErrInvalid)
 	case len(i.Pass) > 32:
 		return fmt.Errorf("%w: pass id of %d bytes", ErrInvalid, len(i.Pass))
-	case (i.Outcome == Accepted || i.Outcome == Expired) != (i.Resident != ""):
-		return fmt.Errorf("%w: a resident is named exactly when accepted or expired", ErrInvalid)
+	case (i.Method != MethodStaff && (i.Outcome == Accepted || i.Outcome == Expired)) != (i.Resident != ""):
+		return fmt.Errorf("%w: a resident is named exactly when accepted or expired, and never by staff", ErrInvalid)
+	case (i.Band != "") && i.Method != MethodStaff, len(i.Band) > 16:
+		return fmt.Errorf("%w: a band is judged by staff only", ErrInvalid)
 	case len(i.Resident) > 64:
 		return fmt.Errorf("%w: resident id of %d bytes", ErrInvalid, len(i.Resident))
 	}

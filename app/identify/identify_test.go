@@ -28,6 +28,10 @@ func TestValidate(t *testing.T) {
 		{"pass refused naming it", Identification{Facility: "p", Method: MethodQR, Outcome: Used, Pass: "0011223344556677"}, false},
 		{"face cannot be used", Identification{Facility: "p", Method: MethodFace, Outcome: Used}, false},
 		{"a pass cannot be flat", Identification{Facility: "p", Method: MethodQR, Outcome: Flat}, false},
+		{"staff by sight, a band", Identification{Facility: "p", Method: MethodStaff, Outcome: Accepted, Band: "elementary"}, true},
+		{"staff by sight, naming a resident", Identification{Facility: "p", Resident: "R-1", Method: MethodStaff, Outcome: Accepted}, false},
+		{"a band judged by a face", Identification{Facility: "p", Resident: "R-1", Method: MethodFace, Outcome: Accepted, Band: "elementary"}, false},
+		{"staff cannot refuse by record", Identification{Facility: "p", Method: MethodStaff, Outcome: Unknown}, false},
 	}
 	for _, c := range cases {
 		err := c.i.Validate()

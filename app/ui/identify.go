@@ -71,6 +71,9 @@ type identifyPage struct {
 	card string
 	// counts caches the park's day counts (todays).
 	counts dayCounts
+	// sight is set while park staff choose the band of a child they
+	// admit by sight (admitBySight).
+	sight bool
 }
 
 // parkAnswer is what a play park may say of a person it recognised: free
@@ -302,6 +305,34 @@ func (p *identifyPage) admitHousehold() {
 	p.until = time.Now().Add(holdResult)
 }
 
+// admitBySight admits a child staff checked by sight, in the band they
+// judged: the last resort when no face, card or pass works. Nobody is
+// named; the entry counts in the day's report.
+func (p *identifyPage) admitBySight(band string) {
+	p.sight = false
+	p.record(identify.Identification{Method: identify.MethodStaff, Outcome: identify.Accepted, Band: band})
+	p.outcome, p.resident, p.key, p.admitted = identify.Accepted, "", "", 0
+	p.park = parkAnswer{profiled: true, eligible: true, band: band}
+	p.until = time.Now().Add(holdResult)
+}
+
+// sightView asks park staff the band of the child they admit by sight.
+func (p *identifyPage) sightView() app.UI {
+	bands := []string{playpark.Preschool, playpark.Elementary}
+	return app.Section().ID("sight").Class("card").Body(
+		app.P().Text(p.tr("park.staff.h")),
+		app.Div().Class("actions").Body(
+			app.Range(bands).Slice(func(i int) app.UI {
+				b := bands[i]
+				return app.Button().Class("big sight-band").Type("button").Attr("data-band", b).Text(p.tr("band."+b)).
+					OnClick(func(ctx app.Context, e app.Event) { p.admitBySight(b) }, app.EventScope(b))
+			}),
+			app.Button().ID("sight-cancel").Class("secondary").Type("button").Text(p.tr("admin.cancel")).
+				OnClick(func(ctx app.Context, e app.Event) { p.sight = false }),
+		),
+	)
+}
+
 // setQR switches the screen between reading faces and reading a pass.
 func (p *identifyPage) setQR(on bool) {
 	p.qr = on
@@ -389,6 +420,10 @@ func (p *identifyPage) Render() app.UI {
 			app.Button().ID("pass-scan").Type("button").Text(p.tr(map[bool]string{false: "pass.scan", true: "pass.scan.stop"}[p.qr])).
 				OnClick(func(ctx app.Context, e app.Event) { p.setQR(!p.qr) }),
 			p.cardButton(),
+			app.If(p.enr.Role == string(scope.PlayPark), func() app.UI {
+				return app.Button().ID("staff-admit").Class("secondary").Type("button").Text(p.tr("park.staff")).
+					OnClick(func(ctx app.Context, e app.Event) { p.sight = !p.sight })
+			}),
 			app.If(p.enr.Role == string(scope.Reception), func() app.UI {
 				return app.Div().Class("actions").Body(
 					app.Button().ID("staff-check").Class("secondary").Type("button").Text(p.tr("rx.staff")).
@@ -397,6 +432,7 @@ func (p *identifyPage) Render() app.UI {
 				)
 			}),
 		),
+		app.If(p.sight, p.sightView),
 		app.Button().ID("face-overlay-toggle").Class("secondary small").Type("button").Text(p.tr("face.overlay")).
 			OnClick(func(ctx app.Context, e app.Event) { p.scan.overlay = !p.scan.overlay }),
 	)
@@ -448,17 +484,27 @@ func (p *identifyPage) todays() playpark.Counts {
 	if p.counts.st == p.st && p.counts.day == day {
 		return p.counts.c
 	}
-	var admitted []string
+	var admitted, bySight []string
 	for _, op := range p.ops {
 		if op.Kind != identify.OpIdentified || op.Device != p.sync.DeviceID() || hlc.Wall(op.HLC).Format(time.DateOnly) != day {
 			continue
 		}
 		var i identify.Identification
-		if json.Unmarshal(op.Body, &i) == nil && i.Outcome == identify.Accepted && playpark.Eligible(p.st.Profiles[i.Resident], now) {
+		if json.Unmarshal(op.Body, &i) != nil || i.Outcome != identify.Accepted {
+			continue
+		}
+		switch {
+		case i.Method == identify.MethodStaff:
+			bySight = append(bySight, i.Band)
+		case playpark.Eligible(p.st.Profiles[i.Resident], now):
 			admitted = append(admitted, i.Resident)
 		}
 	}
-	p.counts = dayCounts{st: p.st, day: day, c: playpark.Count(admitted, p.st.Profiles, now)}
+	c := playpark.Count(admitted, p.st.Profiles, now)
+	for _, b := range bySight { // nobody to count once: each entry counts
+		c[b]++
+	}
+	p.counts = dayCounts{st: p.st, day: day, c: c}
 	return p.counts.c
 }
 

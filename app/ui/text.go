@@ -420,6 +420,8 @@ var text = map[string][2]string{
 	"park.no":                           {"無料入場の対象ではありません。", "Not eligible for free entry."},
 	"park.household":                    {"いっしょのお子さん %d人を入場にする", "Admit the %d children with you"},
 	"park.admitted":                     {"お子さん %d人、入場できます。いってらっしゃい！", "%d children may enter. Have fun!"},
+	"park.staff":                        {"係の人が確認して入場（目視）", "Staff admit by sight"},
+	"park.staff.h":                      {"顔・カード・QRパスが使えないお子さんを、係の人が確認して入場にします。年齢の区分を選んでください（記録は人数だけです）。", "For a child with no face, card or pass that works: staff check and admit them. Choose the age band (only the count is kept)."},
 	"park.counts":                       {"本日の入場：未就学児 %d人・小学生 %d人", "Entries today: preschool %d, elementary %d"},
 	"band.preschool":                    {"未就学児", "preschool"},
 	"band.elementary":                   {"小学生", "elementary school"},

@@ -121,7 +121,8 @@ func TestGuardianEnrollsChild(t *testing.T) {
 // (its camera shows him) and registers his own face, both for the play
 // park. At the park he is recognised: not eligible himself, he admits the
 // household's eligible child in one step; the day's count has her, and
-// the server's audit holds her admission by household.
+// the server's audit holds her admission by household. Then staff admit
+// a child by sight, the last resort: the band they chose counts.
 func TestParkAdmitsHousehold(t *testing.T) {
 	addr := serverproc.FreeAddr(t)
 	base := "http://" + addr
@@ -152,6 +153,14 @@ func TestParkAdmitsHousehold(t *testing.T) {
 	waitJS(t, park, "one child admitted", `document.querySelector("#park-admitted")?.dataset.count === "1"`, 10*time.Second)
 	waitJS(t, park, "her in the day's count", `document.querySelector("#park-counts")?.dataset.elementary === "1" && document.querySelector("#park-counts").dataset.preschool === "0"`, 10*time.Second)
 	waitIdentifiedBy(t, srv, identify.Identification{Facility: "kaga-playpark", Method: identify.MethodHousehold, Outcome: identify.Accepted, Resident: daughter})
+
+	// The last resort: a small child with nothing that works, whom staff
+	// admit by sight; only the band is kept, and it counts.
+	press(t, park, "staff admit by sight", "#staff-admit")
+	press(t, park, "a preschool child", `#sight button.sight-band[data-band="preschool"]`)
+	waitJS(t, park, "admitted by staff", `document.querySelector("#park-answer")?.dataset.band === "preschool"`, 10*time.Second)
+	waitJS(t, park, "counted", `document.querySelector("#park-counts")?.dataset.preschool === "1" && document.querySelector("#park-counts").dataset.elementary === "1"`, 10*time.Second)
+	waitIdentifiedBy(t, srv, identify.Identification{Facility: "kaga-playpark", Method: identify.MethodStaff, Outcome: identify.Accepted})
 }
 
 // openAccount opens the demo father's account on the phone with his
