@@ -403,12 +403,19 @@ func (p *identifyPage) Render() app.UI {
 		p.modelStatus(),
 		app.Div().Class("face-layout").Body(
 			p.cameraView(p.scan.last, p.scan.bounds(), p.scan.overlay),
+			// Each part in a slot of its own: an outcome that clears
+			// while staff type a patient number must not shift the
+			// reception form into another element (go-app matches
+			// children by position), which loses the focus and the
+			// letters typed.
 			app.Div().Body(
-				app.If(p.outcome != "", func() app.UI { return p.outcomeView() }).
-					ElseIf(p.rx == nil, func() app.UI {
-						return app.P().ID("face-guide").Class("guide").Attr("role", "status").Attr("data-key", guide).Text(p.tr(guide))
-					}),
-				app.If(p.rx != nil, func() app.UI { return p.receptionView() }),
+				app.Div().Class("slot").Body(
+					app.If(p.outcome != "", func() app.UI { return p.outcomeView() }).
+						ElseIf(p.rx == nil, func() app.UI {
+							return app.P().ID("face-guide").Class("guide").Attr("role", "status").Attr("data-key", guide).Text(p.tr(guide))
+						}),
+				),
+				app.Div().Class("slot").Body(app.If(p.rx != nil, func() app.UI { return p.receptionView() })),
 			),
 		),
 		app.P().ID("gallery-size").Class("hint").Attr("data-count", n).Text(p.tr("face.id.count", n)),
