@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
@@ -229,30 +230,37 @@ func (a *accounts) eraseFaces(r *http.Request, residents ...string) error {
 
 // history serves account.HistoryPath: when and where terminals
 // recognised the holder's or a family member's face, newest first, from
-// the audit log (a read of it, audited in turn). It walks the whole log:
-// an index by resident is for when the log grows large.
+// the audit log's entries about each of them (a read of it, audited in
+// turn).
 func (a *accounts) history(w http.ResponseWriter, r *http.Request) {
 	a.signed(w, r, account.HistoryPath, "account.history.read", func(holder account.Account, _ []byte) (any, string, error) {
 		h, err := a.reg.Household(holder.ID)
 		if err != nil {
 			return nil, "", err
 		}
-		ids := h.IDs()
 		all, err := a.facilities()
 		if err != nil {
 			return nil, "", err
 		}
-		visits := []account.Visit{}
-		_, err = a.audit.Verify(func(e audit.Entry) {
-			if e.Action != identify.OpIdentified || !slices.Contains(ids, e.Subject) {
-				return
+		var entries []audit.Entry
+		for _, id := range h.IDs() {
+			err := a.audit.About(id, func(e audit.Entry) {
+				if e.Action == identify.OpIdentified {
+					entries = append(entries, e)
+				}
+			})
+			if err != nil {
+				return nil, "", err
 			}
+		}
+		slices.SortFunc(entries, func(x, y audit.Entry) int { return cmp.Compare(y.Seq, x.Seq) })
+		visits := []account.Visit{}
+		for _, e := range entries {
 			fac, _, _ := strings.Cut(e.Detail, " ") // "facility method outcome"
 			f := all[fac]
 			visits = append(visits, account.Visit{Time: e.Time, Resident: e.Subject, Facility: fac, NameJA: f.NameJA, NameEN: f.NameEN})
-		})
-		slices.Reverse(visits)
-		return visits, "", err
+		}
+		return visits, "", nil
 	})
 }
 

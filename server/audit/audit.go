@@ -26,6 +26,47 @@ import (
 // as 16 hex digits, so they sort in order.
 const kind = "audit"
 
+// The index of entries by subject, so a resident's own history does not
+// walk the whole log: for each entry, a record of kind byKind(subject)
+// whose id is the entry's. kindIndexed's record "upto" holds the last
+// entry indexed; entries written before the index existed are indexed
+// at the first read (catchUp).
+const (
+	kindIndexed = "audit.indexed"
+	// maxIndexed bounds the subjects indexed: ids, not sentences.
+	maxIndexed = 64
+)
+
+// byKind is the index kind of a subject (hex: any bytes, no separator).
+func byKind(subject string) string { return "audit.by." + hex.EncodeToString([]byte(subject)) }
+
+// index records e in the index when everything before it is indexed.
+func index(tx *oplog.Tx, e Entry) error {
+	upto, err := indexedUpto(tx)
+	if err != nil || upto != e.Seq-1 {
+		return err // an older log not caught up yet: catchUp will do it
+	}
+	if e.Subject != "" && len(e.Subject) <= maxIndexed {
+		if err := tx.Put(byKind(e.Subject), id(e.Seq), nil); err != nil {
+			return err
+		}
+	}
+	return tx.Put(kindIndexed, "upto", []byte(id(e.Seq)))
+}
+
+func indexedUpto(tx *oplog.Tx) (uint64, error) {
+	v, err := tx.Get(kindIndexed, "upto")
+	if errors.Is(err, oplog.ErrNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	var n uint64
+	_, err = fmt.Sscanf(string(v), "%x", &n)
+	return n, err
+}
+
 // Entry is one audited event.
 type Entry struct {
 	Seq     uint64    `json:"seq"`
@@ -94,7 +135,10 @@ func (a *Log) Append(actor, action, subject, detail string) (Entry, error) {
 		if err != nil {
 			return err
 		}
-		return tx.Put(kind, id(e.Seq), b)
+		if err := tx.Put(kind, id(e.Seq), b); err != nil {
+			return err
+		}
+		return index(tx, e)
 	})
 	if err != nil {
 		return Entry{}, fmt.Errorf("audit: append %s: %w", action, err)
@@ -143,4 +187,69 @@ func (a *Log) Verify(fn func(Entry)) (int, error) {
 		})
 	})
 	return n, err
+}
+
+// About calls fn with every entry whose subject is exactly subject, oldest
+// first, read through the index; each entry is checked against its own
+// hash (an edited one fails with ErrBroken), while the chain as a whole
+// is audit-verify's.
+func (a *Log) About(subject string, fn func(Entry)) error {
+	if err := a.catchUp(); err != nil {
+		return fmt.Errorf("audit: index: %w", err)
+	}
+	return a.log.View(func(tx *oplog.Tx) error {
+		return tx.Each(byKind(subject), func(seq string, _ []byte) error {
+			v, err := tx.Get(kind, seq)
+			if err != nil {
+				return fmt.Errorf("%w: entry %s is missing: %v", ErrBroken, seq, err)
+			}
+			var e Entry
+			if err := json.Unmarshal(v, &e); err != nil || e.Hash != hash(e) || id(e.Seq) != seq || e.Subject != subject {
+				return fmt.Errorf("%w: entry %s was changed after it was written", ErrBroken, seq)
+			}
+			fn(e)
+			return nil
+		})
+	})
+}
+
+// catchUpBatch is how many entries one transaction indexes.
+const catchUpBatch = 1000
+
+// catchUp indexes the entries the index does not hold yet: those of a
+// log written before it existed. Appends wait meanwhile.
+func (a *Log) catchUp() error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for done := false; !done; {
+		err := a.log.Update(func(tx *oplog.Tx) error {
+			upto, err := indexedUpto(tx)
+			if err != nil {
+				return err
+			}
+			for n := 0; n < catchUpBatch; n++ {
+				v, err := tx.Get(kind, id(upto+1))
+				if errors.Is(err, oplog.ErrNotFound) {
+					done = true
+					return nil
+				}
+				if err != nil {
+					return err
+				}
+				var e Entry
+				if err := json.Unmarshal(v, &e); err != nil {
+					return fmt.Errorf("%w: entry %d does not parse: %v", ErrBroken, upto+1, err)
+				}
+				if err := index(tx, e); err != nil {
+					return err
+				}
+				upto++
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -81,3 +81,67 @@ func TestTampering(t *testing.T) {
 		})
 	}
 }
+
+// TestAbout: a subject's entries come back through the index, oldest
+// first, and only theirs; a log written before the index existed is
+// indexed at the first read; an edited entry is refused.
+func TestAbout(t *testing.T) {
+	a, l := newLog(t)
+	about := func(subject string) ([]string, error) {
+		var got []string
+		err := a.About(subject, func(e Entry) { got = append(got, e.Detail) })
+		return got, err
+	}
+	for i, s := range []string{"R-1", "R-2", "R-1", "", "R-10", "R-1"} {
+		if _, err := a.Append("tab", "face.identified", s, string(rune('a'+i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, err := about("R-1"); err != nil || strings.Join(got, "") != "acf" {
+		t.Fatalf("R-1: %q, %v", got, err)
+	}
+
+	// As if the entries were written before the index: drop it.
+	err := l.Update(func(tx *oplog.Tx) error {
+		for _, s := range []string{"R-1", "R-2", "R-10"} {
+			var ids []string
+			tx.Each(byKind(s), func(id string, _ []byte) error { ids = append(ids, id); return nil })
+			for _, id := range ids {
+				if err := tx.Delete(byKind(s), id); err != nil {
+					return err
+				}
+			}
+		}
+		return tx.Delete(kindIndexed, "upto")
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Append("tab", "face.identified", "R-2", "g") // not indexed yet: not contiguous
+	if got, err := about("R-2"); err != nil || strings.Join(got, "") != "bg" {
+		t.Fatalf("R-2 after catching up: %q, %v", got, err)
+	}
+	a.Append("tab", "face.identified", "R-10", "h") // indexed at once now
+	if got, err := about("R-10"); err != nil || strings.Join(got, "") != "eh" {
+		t.Fatalf("R-10: %q, %v", got, err)
+	}
+
+	// Someone edits one of R-1's entries.
+	err = l.Update(func(tx *oplog.Tx) error {
+		v, err := tx.Get(kind, id(3))
+		if err != nil {
+			return err
+		}
+		var e Entry
+		json.Unmarshal(v, &e)
+		e.Detail = "z"
+		b, _ := json.Marshal(e)
+		return tx.Put(kind, id(3), b)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := about("R-1"); !errors.Is(err, ErrBroken) {
+		t.Fatalf("an edited entry: %v", err)
+	}
+}
