@@ -210,14 +210,28 @@ func Feeds(op syncproto.Op) []string {
 		return nil
 	}
 	if at, err := facilityOf(op); err == nil && at != "" {
-		if op.Kind == hospital.OpLink || op.Kind == hospital.OpReception {
-			return []string{FacilityFeed(at)} // the hospital's alone
+		if toHQ(op) {
+			return []string{FacilityFeed(at), FeedHQ}
 		}
-		// The other ops that concern a facility are a shelter's; the HQ
-		// sees them all.
-		return []string{FacilityFeed(at), FeedHQ}
+		return []string{FacilityFeed(at)}
 	}
 	return nil
+}
+
+// hqKinds are the kinds of a facility's op that the HQ sees too: the
+// shelters' records, for the disaster HQ. Nothing else: a hospital's
+// patient numbers and receptions are the hospital's alone, and a kind
+// added later stays with its facility until it is listed here.
+var hqKinds = map[string]bool{shelter.OpEvacueeAdd: true, shelter.OpEvacueeEdit: true}
+
+// toHQ reports whether op goes to the HQ feed: an op of an HQ kind, or a
+// refusal of one (a refused hospital op carries the patient's record).
+func toHQ(op syncproto.Op) bool {
+	if op.Kind == OpRejected {
+		var r Rejection
+		return json.Unmarshal(op.Body, &r) == nil && hqKinds[r.Kind]
+	}
+	return hqKinds[op.Kind]
 }
 
 // checkTemplate checks a template op's body.

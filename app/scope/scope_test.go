@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"smartpass.city/smartpass/app/facility"
+	"smartpass.city/smartpass/app/hospital"
 	"smartpass.city/smartpass/app/identify"
 	"smartpass.city/smartpass/app/jpki"
 	"smartpass.city/smartpass/app/shelter"
@@ -19,7 +20,13 @@ var (
 	yamashiro = facility.Facility{ID: "shelter-yamashiro", Kind: facility.Shelter, NameJA: "山代"}
 	park      = facility.Facility{ID: "kaga-playpark", Kind: facility.PlayPark, NameJA: "パーク"}
 	hq        = facility.Facility{ID: "kaga-hq", Kind: facility.HQ, NameJA: "本部"}
+	medical   = facility.Facility{ID: "kaga-medical", Kind: facility.Hospital, NameJA: "医療センター"}
 )
+
+func receptionOp(at string) syncproto.Op {
+	b, _ := json.Marshal(hospital.Reception{Facility: at, Patient: "0012345", Department: "internal", Via: hospital.ByStaff})
+	return syncproto.Op{Device: "m", Seq: 3, HLC: 3, Kind: hospital.OpReception, Body: b}
+}
 
 func evacueeOp(at string) syncproto.Op {
 	b, _ := json.Marshal(shelter.Evacuee{Shelter: at, Kana: "カガ"})
@@ -107,6 +114,8 @@ func TestFeeds(t *testing.T) {
 		{"rejection goes to the pushing device's facility", Device{Facility: daishoji}.Reject(evacueeOp(yamashiro.ID), ErrForbidden), []string{"facility.shelter-daishoji", FeedHQ}},
 		{"template", templateOp(park.ID, daishoji.ID), []string{"templates.kaga-playpark", "templates.shelter-daishoji"}},
 		{"unknown kind", syncproto.Op{Kind: "fare.charge"}, nil},
+		{"a hospital's reception: the hospital's alone", receptionOp(medical.ID), []string{"facility.kaga-medical"}},
+		{"a refused hospital op: the pushing hospital's alone", Device{Facility: medical}.Reject(receptionOp("kaga-other"), ErrForbidden), []string{"facility.kaga-medical"}},
 		{"identification: the audit role's only", identifiedOp(park.ID, identify.Accepted, "R-1"), nil},
 		{"card checked offline: the audit role's only", checkedOp(park.ID), nil},
 		{"trust anchors: every device's", syncproto.Op{Kind: jpki.OpAnchors}, []string{FeedPublic}},
