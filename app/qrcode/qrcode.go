@@ -26,9 +26,34 @@ var ErrNotFound = errors.New("qrcode: no readable QR code")
 // on white with the standard four-module quiet zone. Error correction is
 // level M (15%): a phone screen's glare or a scratched print still reads,
 // and a pass stays small enough for an old phone's camera.
+//
+// The code drawn is one Decode reads: ZXing's detector misjudges the
+// size of about one symbol in three hundred (their data makes it count
+// the modules wrong), so a symbol Decode cannot read back is drawn again
+// at the next error-correction level, whose different modules read.
 func Encode(text string, size int) (*image.Gray, error) {
+	return readable(text, size, func(img *image.Gray) image.Image { return img })
+}
+
+// readable draws text at the first error-correction level whose symbol,
+// as shown (view), Decode reads back.
+func readable(text string, size int, view func(*image.Gray) image.Image) (*image.Gray, error) {
+	for _, level := range []decoder.ErrorCorrectionLevel{decoder.ErrorCorrectionLevel_M, decoder.ErrorCorrectionLevel_Q, decoder.ErrorCorrectionLevel_H} {
+		img, err := encode(text, size, level)
+		if err != nil {
+			return nil, err
+		}
+		if got, err := Decode(view(img)); err == nil && got == text {
+			return img, nil
+		}
+	}
+	return nil, fmt.Errorf("qrcode: encode %d characters: %w (at every error-correction level)", len(text), ErrNotFound)
+}
+
+// encode draws text at one error-correction level.
+func encode(text string, size int, level decoder.ErrorCorrectionLevel) (*image.Gray, error) {
 	hints := map[gozxing.EncodeHintType]any{
-		gozxing.EncodeHintType_ERROR_CORRECTION: decoder.ErrorCorrectionLevel_M,
+		gozxing.EncodeHintType_ERROR_CORRECTION: level,
 		gozxing.EncodeHintType_MARGIN:           4,
 	}
 	m, err := zxqr.NewQRCodeWriter().Encode(text, gozxing.BarcodeFormat_QR_CODE, size, size, hints)
@@ -77,7 +102,9 @@ func Decode(img image.Image) (text string, err error) {
 // and as a QR code to scan. Dark modules are drawn, so it reads on a
 // light background.
 func Text(text string) (string, error) {
-	img, err := Encode(text, 0) // one pixel a module
+	// One pixel a module, checked as a camera sees the characters: each
+	// module a block of pixels.
+	img, err := readable(text, 0, func(img *image.Gray) image.Image { return enlarge(img, 4) })
 	if err != nil {
 		return "", err
 	}
@@ -100,4 +127,16 @@ func Text(text string) (string, error) {
 		out.WriteByte('\n')
 	}
 	return out.String(), nil
+}
+
+// enlarge draws each pixel of img as a k×k block.
+func enlarge(img *image.Gray, k int) *image.Gray {
+	b := img.Bounds()
+	out := image.NewGray(image.Rect(0, 0, b.Dx()*k, b.Dy()*k))
+	for y := range out.Rect.Dy() {
+		for x := range out.Rect.Dx() {
+			out.SetGray(x, y, img.GrayAt(b.Min.X+x/k, b.Min.Y+y/k))
+		}
+	}
+	return out
 }
