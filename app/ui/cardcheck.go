@@ -226,6 +226,19 @@ func (p *cardPage) lead() string {
 	return p.tr(p.text("lead"))
 }
 
+// clearInput empties the input element id on the page itself. go-app
+// writes a value only when it differs from the one it last rendered, so
+// a PIN typed and submitted before the next render (a fast Enter) would
+// otherwise stay in the field after the model forgot it.
+func clearInput(id string) {
+	if !app.IsClient {
+		return
+	}
+	if el := app.Window().GetElementByID(id); el.Truthy() {
+		el.Set("value", "")
+	}
+}
+
 // pinInput is the PIN field: four digits, or the signature password's
 // capital letters and digits.
 func (p *cardPage) pinInput() app.UI {
@@ -313,17 +326,19 @@ func (p *cardPage) verify() {
 	if p.family {
 		key = card.AuthKey // the card-info application's PIN is 4 digits too
 	}
-	if err := card.CheckPINFormat(key, p.pin); err != nil {
-		p.errMsg, p.pin = p.cardError(err), ""
+	pin := p.pin
+	p.pin = ""
+	clearInput("pin")
+	if err := card.CheckPINFormat(key, pin); err != nil {
+		p.errMsg = p.cardError(err)
 		return
 	}
-	pin := p.pin
 	var anchors *jpki.Anchors
 	if p.isEnr && p.st != nil {
 		anchors = p.st.Anchors
 	}
 	facility, exists, family := p.enr.Facility, p.exists, p.family
-	p.busy, p.errMsg, p.pin = true, "", ""
+	p.busy, p.errMsg = true, ""
 	p.later(func() func() {
 		ctx, cancel := context.WithTimeout(p.page, cardTimeout)
 		defer cancel()

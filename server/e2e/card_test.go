@@ -28,7 +28,7 @@ func enterPIN(t *testing.T, ctx context.Context, pin string) {
 	run(t, ctx, "enter the PIN", 20*time.Second,
 		chromedp.WaitVisible(chromedp.ID("pin")),
 		chromedp.SendKeys(chromedp.ID("pin"), pin),
-		chromedp.Click(chromedp.ID("verify")),
+		tap("#verify"),
 	)
 }
 
@@ -46,7 +46,7 @@ func TestCardOverWebUSB(t *testing.T) {
 	run(t, tab, "connect the reader", 60*time.Second,
 		chromedp.Navigate(base+"/card"),
 		chromedp.WaitVisible(chromedp.ID("connect")),
-		chromedp.Click(chromedp.ID("connect")),
+		tap("#connect"),
 	)
 	waitJS(t, tab, "3 tries shown before any PIN", triesAre("3"), 30*time.Second)
 	enterPIN(t, tab, "9999")
@@ -65,6 +65,9 @@ func TestCardOverWebUSB(t *testing.T) {
 	if !get(t, tab, "tries unchanged", eval[bool](triesAre("1"))) {
 		t.Fatal("a malformed PIN used a try")
 	}
+	if left := get(t, tab, "the PIN field", eval[string](`document.getElementById("pin").value`)); left != "" {
+		t.Fatalf("the PIN field still holds %q after it was submitted", left)
+	}
 	enterPIN(t, tab, "1234")
 	waitJS(t, tab, "the card confirmed", `!!document.querySelector("#card-ok")`, 30*time.Second)
 
@@ -72,7 +75,7 @@ func TestCardOverWebUSB(t *testing.T) {
 	run(t, tab, "reconnect", 30*time.Second,
 		chromedp.Reload(),
 		chromedp.WaitVisible(chromedp.ID("connect")),
-		chromedp.Click(chromedp.ID("connect")),
+		tap("#connect"),
 	)
 	waitJS(t, tab, "3 tries on the new card", triesAre("3"), 30*time.Second)
 	for _, left := range []string{"2", "1"} {
@@ -105,7 +108,7 @@ func TestCardReaders(t *testing.T) {
 			run(t, tab, "connect the reader", 60*time.Second,
 				chromedp.Navigate(base+"/card?usb="+kind),
 				chromedp.WaitVisible(chromedp.ID("connect")),
-				chromedp.Click(chromedp.ID("connect")),
+				tap("#connect"),
 			)
 			waitJS(t, tab, "3 tries shown before any PIN", triesAre("3"), 30*time.Second)
 			enterPIN(t, tab, "9999")
@@ -132,7 +135,7 @@ func TestCardReaders(t *testing.T) {
 		run(t, tab, "connect the reader", 60*time.Second,
 			chromedp.Navigate(base+"/card?usb=ccid"),
 			chromedp.WaitVisible(chromedp.ID("connect")),
-			chromedp.Click(chromedp.ID("connect")),
+			tap("#connect"),
 		)
 		waitJS(t, tab, "the reader refused in words", `(document.querySelector("#card-error") || {}).textContent.includes("RC-S380またはRC-S300")`, 30*time.Second)
 	})
@@ -173,7 +176,7 @@ func TestCardOffline(t *testing.T) {
 	block(true)
 	run(t, tab, "connect the reader", 30*time.Second,
 		chromedp.WaitVisible(chromedp.ID("connect")),
-		chromedp.Click(chromedp.ID("connect")),
+		tap("#connect"),
 	)
 	waitJS(t, tab, "3 tries", triesAre("3"), 30*time.Second)
 	enterPIN(t, tab, "1234")
@@ -215,7 +218,7 @@ func TestAccountOpening(t *testing.T) {
 		run(t, tab, "connect the reader", 60*time.Second,
 			chromedp.Navigate(base+"/account?usb=rcs380"),
 			chromedp.WaitVisible(chromedp.ID("connect")),
-			chromedp.Click(chromedp.ID("connect")),
+			tap("#connect"),
 		)
 	}
 	// A reload in the middle (card connected, nothing sent) leaves
@@ -259,14 +262,14 @@ func TestAccountOpening(t *testing.T) {
 		run(t, tab, "read the daughter's card", 30*time.Second,
 			chromedp.Evaluate[chromedp.Void](`localStorage.setItem("smartpass.card", "hanako")`),
 			chromedp.WaitVisible(chromedp.ID("add-member")),
-			chromedp.Click(chromedp.ID("add-member")),
+			tap("#add-member"),
 			chromedp.WaitVisible(chromedp.ID("connect")),
-			chromedp.Click(chromedp.ID("connect")),
+			tap("#connect"),
 		)
 		waitJS(t, tab, "3 tries of her card-info PIN", triesAre("3"), 30*time.Second)
 		enterPIN(t, tab, "1234")
 		waitJS(t, tab, "her four facts", `(document.querySelector("#member-facts") || {}).textContent?.includes("加賀　花子")`, 30*time.Second)
-		run(t, tab, "confirm", 10*time.Second, chromedp.Click(chromedp.ID("confirm-member")))
+		run(t, tab, "confirm", 10*time.Second, tap("#confirm-member"))
 	}
 	addDaughter()
 	waitJS(t, tab, "the household with her", `(document.querySelector("#household") || {}).dataset?.members === "1"`, 30*time.Second)
@@ -276,7 +279,7 @@ func TestAccountOpening(t *testing.T) {
 	// stored (it survives a reload).
 	herConsent := `document.querySelector('#household .member input.consent[data-purpose="disclosure"]')`
 	run(t, tab, "consent to disclosure for her", 10*time.Second,
-		chromedp.Click(chromedp.CSS(`#household .member input.consent[data-purpose="disclosure"]`)))
+		tap(`#household .member input.consent[data-purpose="disclosure"]`))
 	waitJS(t, tab, "her consent stored", herConsent+`?.dataset.granted === "true"`, 30*time.Second)
 	run(t, tab, "reload", 30*time.Second, chromedp.Reload())
 	waitJS(t, tab, "her consent after a reload", herConsent+`?.checked === true && document.querySelector('#holder input.consent[data-purpose="disclosure"]')?.checked === false`, 30*time.Second)
@@ -292,7 +295,7 @@ func TestAccountOpening(t *testing.T) {
 	run(t, tab, "open her face registration", 30*time.Second,
 		chromedp.Navigate(base+"/account"),
 		chromedp.WaitVisible(chromedp.CSS(`#household .member .face-link`)),
-		chromedp.Click(chromedp.CSS(`#household .member .face-link`)),
+		tap(`#household .member .face-link`),
 		chromedp.WaitVisible(chromedp.ID("resident-own")),
 	)
 	printRefused(t, tab, srv)
@@ -318,19 +321,19 @@ func TestDeskEnrollment(t *testing.T) {
 			chromedp.Navigate(base+"/desk?usb=rcs380&card=hanako"),
 			chromedp.WaitVisible(chromedp.ID("staff")),
 			chromedp.SendKeys(chromedp.ID("staff"), "市民課 山田"),
-			chromedp.Click(chromedp.ID("connect")),
+			tap("#connect"),
 		)
 		waitJS(t, tab, "3 tries of her card-info PIN", triesAre("3"), 30*time.Second)
 		enterPIN(t, tab, "1234")
 		run(t, tab, "register her", 30*time.Second,
 			chromedp.WaitVisible(chromedp.ID("confirm-member")),
-			chromedp.Click(chromedp.ID("confirm-member")),
+			tap("#confirm-member"),
 		)
 	}
 	register()
 	waitJS(t, tab, "registered", `!!document.querySelector("#desk-ok")?.dataset.id`, 30*time.Second)
 	id := get(t, tab, "her number", eval[string](`document.querySelector("#desk-ok").dataset.id`))
-	run(t, tab, "open her face registration", 30*time.Second, chromedp.Click(chromedp.ID("desk-face")))
+	run(t, tab, "open her face registration", 30*time.Second, tap("#desk-face"))
 	waitJS(t, tab, "her number filled in", `document.querySelector("#resident")?.value === "`+id+`"`, 30*time.Second)
 	register()
 	waitJS(t, tab, "refused: registered already", `(document.querySelector("#card-error") || {}).textContent.includes("すでに登録されています")`, 30*time.Second)

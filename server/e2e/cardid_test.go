@@ -37,9 +37,9 @@ func TestCardAtTerminal(t *testing.T) {
 	run(t, term, "open the face check", 30*time.Second, chromedp.Navigate(base+"/identify?usb=rcs300&card=taro"))
 	waitJS(t, term, "his template and profile", `document.querySelector("#gallery-size")?.dataset.count === "1"`, 60*time.Second)
 	run(t, term, "use the card", 30*time.Second,
-		chromedp.Click(chromedp.ID("card-check")),
+		tap("#card-check"),
 		chromedp.WaitVisible(chromedp.ID("connect")),
-		chromedp.Click(chromedp.ID("connect")),
+		tap("#connect"),
 	)
 	enterPIN(t, term, "1234")
 	if got := outcome(t, term); got != identify.Accepted {

@@ -23,7 +23,7 @@ func checkIn(t *testing.T, ctx context.Context, kana, birth, wantKana string) {
 	run(t, ctx, "check "+kana+" in", 30*time.Second,
 		chromedp.SendKeys(chromedp.ID("kana"), kana),
 		chromedp.SendKeys(chromedp.ID("birth"), birth),
-		chromedp.Click(chromedp.ID("add")),
+		tap("#add"),
 		chromedp.WaitVisible(chromedp.Search(`//tr/td[starts-with(text(), "`+wantKana+`")]`)),
 	)
 }
@@ -72,7 +72,7 @@ func TestConflictsReachStaff(t *testing.T) {
 	if h := get(t, daishoji, "editing header", eval[string](`document.querySelector("#editing").textContent`)); !strings.Contains(h, "アイダ") {
 		t.Fatalf("the first row's 訂正 opened %q: a stale button", h)
 	}
-	run(t, daishoji, "cancel", 10*time.Second, chromedp.Click(chromedp.ID("cancel-edit")))
+	run(t, daishoji, "cancel", 10*time.Second, tap("#cancel-edit"))
 
 	// The Daishoji tablet, offline, corrects the name. Meanwhile another
 	// Daishoji device, which never saw that correction, corrects it too.
@@ -80,10 +80,10 @@ func TestConflictsReachStaff(t *testing.T) {
 	srv.Stop(t)
 	waitJS(t, daishoji, "offline", statusIs(false, 0), 20*time.Second)
 	run(t, daishoji, "correct the name offline", 30*time.Second,
-		chromedp.Click(chromedp.CSS(`tr[data-id="`+record+`"] button.edit`)),
+		tap(`tr[data-id="`+record+`"] button.edit`),
 		chromedp.WaitVisible(chromedp.ID("editing")),
 		chromedp.SendKeys(chromedp.ID("name"), "山田 太郎"),
-		chromedp.Click(chromedp.ID("save-edit")),
+		tap("#save-edit"),
 		chromedp.WaitVisible(chromedp.Search(`//tr[td[text()="山田 太郎"]]`)),
 	)
 	waitJS(t, daishoji, "the correction waits", statusIs(false, 1), 10*time.Second)

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
 	"smartpass.city/smartpass/app/browsertest"
@@ -173,7 +174,7 @@ func enrollTablet(t *testing.T, ctx context.Context, base, code string) {
 		chromedp.Navigate(base+"/setup"),
 		chromedp.WaitVisible(chromedp.ID("code")),
 		chromedp.SendKeys(chromedp.ID("code"), code),
-		chromedp.Click(chromedp.ID("enroll")),
+		tap("#enroll"),
 		chromedp.WaitVisible(chromedp.ID("setup-done")),
 	)
 }
@@ -217,7 +218,7 @@ func TestShelterOfflineCheckInReachesHQ(t *testing.T) {
 		chromedp.Navigate(base+"/setup"),
 		chromedp.WaitVisible(chromedp.ID("code")),
 		chromedp.SendKeys(chromedp.ID("code"), "AAAA-AAAA"),
-		chromedp.Click(chromedp.ID("enroll")),
+		tap("#enroll"),
 		chromedp.WaitVisible(chromedp.Search(`//p[@id="setup-error" and contains(text(), "このコードは使えません")]`)),
 	)
 	// The admin's code, typed in lower case without the hyphen.
@@ -235,7 +236,7 @@ func TestShelterOfflineCheckInReachesHQ(t *testing.T) {
 		t.Fatal(err)
 	}
 	run(t, tablet, "open the shelter page", 60*time.Second,
-		chromedp.Click(chromedp.ID("open-mode")),
+		tap("#open-mode"),
 		chromedp.WaitVisible(chromedp.Search(`//p[@id="shelter-name" and text()="大聖寺地区会館（避難所）"]`)),
 	)
 	get(t, tablet, "service worker ready", eval[bool](`navigator.serviceWorker.ready.then(() => true)`))
@@ -243,9 +244,9 @@ func TestShelterOfflineCheckInReachesHQ(t *testing.T) {
 
 	// Japanese first, English on request, and back.
 	run(t, tablet, "switch language", 10*time.Second,
-		chromedp.Click(chromedp.ID("lang")),
+		tap("#lang"),
 		chromedp.WaitVisible(chromedp.Search(`//h1[text()="Shelter check-in"]`)),
-		chromedp.Click(chromedp.ID("lang")),
+		tap("#lang"),
 		chromedp.WaitVisible(chromedp.Search(`//h1[text()="避難所の受付"]`)),
 	)
 
@@ -260,7 +261,7 @@ func TestShelterOfflineCheckInReachesHQ(t *testing.T) {
 	// A half-filled form is refused with the reason, and nothing is stored.
 	run(t, tablet, "submit without kana", 10*time.Second,
 		chromedp.SendKeys(chromedp.ID("name"), "山田 太郎"),
-		chromedp.Click(chromedp.ID("add")),
+		tap("#add"),
 		chromedp.WaitVisible(chromedp.ID("kana-error")),
 	)
 	if rec, _ := idbUnsent(t, tablet); rec != 0 {
@@ -271,8 +272,8 @@ func TestShelterOfflineCheckInReachesHQ(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("kana"), "やまだ たろう"),
 		chromedp.SendKeys(chromedp.ID("birth"), "昭和25"),
 		// An elderly volunteer's double tap must not check the person in twice.
-		chromedp.Click(chromedp.ID("add")),
-		chromedp.Click(chromedp.ID("add")),
+		tap("#add"),
+		tap("#add"),
 		chromedp.WaitVisible(chromedp.Search(`//tr[td[text()="ヤマダ　タロウ"] and td[text()="1950"] and td[@data-unsent="true"]]`)),
 	)
 	waitJS(t, tablet, "offline with one pending", statusIs(false, 1), 10*time.Second)
@@ -284,7 +285,7 @@ func TestShelterOfflineCheckInReachesHQ(t *testing.T) {
 	}
 	// The roster exports to CSV offline: UTF-8 with a BOM, for Excel.
 	run(t, tablet, "export the roster", 20*time.Second,
-		chromedp.Click(chromedp.ID("export-csv")),
+		tap("#export-csv"),
 		chromedp.WaitVisible(chromedp.ID("roster-download")),
 	)
 	csv := get(t, tablet, "read the CSV", eval[[]int](`fetch(document.querySelector("#roster-download").href)
@@ -319,7 +320,7 @@ func TestShelterOfflineCheckInReachesHQ(t *testing.T) {
 	hq := browser(t)
 	run(t, hq, "set HQ up with a demo code", 60*time.Second,
 		chromedp.Navigate(base+"/setup"),
-		chromedp.Click(chromedp.CSS(`button.demo-code[data-facility="kaga-hq"][data-role="hq"]`)),
+		tap(`button.demo-code[data-facility="kaga-hq"][data-role="hq"]`),
 		chromedp.WaitVisible(chromedp.ID("setup-done")),
 	)
 	run(t, hq, "HQ shows the check-in", 60*time.Second,
@@ -354,12 +355,35 @@ func TestShelterOfflineCheckInReachesHQ(t *testing.T) {
 	}
 }
 
-// press clicks the element matching selector once it is there and
-// enabled: screens redraw as records and camera frames arrive, so no
-// node is held across a wait.
+// tap clicks the element matching selector once it is there and
+// enabled, within the deadline of the run it is part of. Screens redraw
+// as records and camera frames arrive, so no node is held across a wait
+// (chromedp.Click finds a node, then clicks it: a redraw in between
+// fails it with "Could not find node").
+func tap(selector string) chromedp.Action[chromedp.Void] {
+	js := fmt.Sprintf(`(b => b && !b.disabled ? (b.click(), true) : false)(document.querySelector(%q))`, selector)
+	// As a person's click: with user activation (full screen, WebUSB's
+	// device chooser and print ask for it).
+	click := chromedp.Evaluate[bool](js, func(p *runtime.EvaluateParams) { yes := true; p.UserGesture = &yes })
+	return func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+		for {
+			ok, err := click(ctx, tg)
+			if err == nil && ok {
+				return chromedp.Void{}, nil
+			}
+			select {
+			case <-ctx.Done():
+				return chromedp.Void{}, fmt.Errorf("tap %s: %w (last error: %v)", selector, ctx.Err(), err)
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+	}
+}
+
+// press is tap on its own, with 20 seconds for the element to be there.
 func press(t *testing.T, ctx context.Context, what, selector string) {
 	t.Helper()
-	waitJS(t, ctx, what, fmt.Sprintf(`(b => b && !b.disabled ? (b.click(), true) : false)(document.querySelector(%q))`, selector), 20*time.Second)
+	run(t, ctx, what, 20*time.Second, tap(selector))
 }
 
 // choose picks value in the select element id, as a person does.

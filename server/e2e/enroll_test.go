@@ -59,7 +59,7 @@ func TestGuardianEnrollsChild(t *testing.T) {
 	if n := get(t, park, "her template in IndexedDB", eval[int](templatesHeld(daughter))); n != 1 {
 		t.Fatalf("the park terminal holds %d templates of hers, want 1", n)
 	}
-	run(t, phone, "back to the account", 30*time.Second, chromedp.Click(chromedp.ID("back-account")))
+	run(t, phone, "back to the account", 30*time.Second, tap("#back-account"))
 	// Her face is not recognised one day: he shows her QR pass on his
 	// phone. A park terminal whose camera sees the phone's screen admits
 	// her once; the same pass again is refused as used.
@@ -72,7 +72,7 @@ func TestGuardianEnrollsChild(t *testing.T) {
 	waitJS(t, phone, "her face's renewal date", `document.querySelector("#household .member .face-status")?.textContent.includes("`+renew+`")`, 10*time.Second)
 	run(t, phone, "delete her face", 30*time.Second,
 		chromedp.WaitVisible(chromedp.CSS(`#household .member .face-delete`)),
-		chromedp.Click(chromedp.CSS(`#household .member .face-delete`)),
+		tap(`#household .member .face-delete`),
 	)
 	waitJS(t, phone, "her face deleted", `!!document.querySelector(".face-deleted")`, 30*time.Second)
 	waitJS(t, park, "the template dropped", `document.querySelector("#gallery-size")?.dataset.count === "0"`, 60*time.Second)
@@ -82,9 +82,9 @@ func TestGuardianEnrollsChild(t *testing.T) {
 	waitJS(t, park, "not recognised any more", `document.querySelector("#identify-result")?.dataset.outcome === "unknown"`, 60*time.Second)
 	phoneHeld := get(t, phone, "dump IndexedDB", eval[string](idbDump)) // before the account goes
 	run(t, phone, "delete the account", 30*time.Second,
-		chromedp.Click(chromedp.ID("delete-account")),
+		tap("#delete-account"),
 		chromedp.WaitVisible(chromedp.ID("delete-account-confirm")),
-		chromedp.Click(chromedp.ID("delete-account-confirm")),
+		tap("#delete-account-confirm"),
 	)
 	waitJS(t, phone, "the account deleted", `!!document.querySelector("#account-deleted") && !!document.querySelector("#connect")`, 30*time.Second)
 
@@ -136,7 +136,7 @@ func TestParkAdmitsHousehold(t *testing.T) {
 	run(t, his, "recover the account on his phone", 60*time.Second,
 		chromedp.Navigate(base+"/account?usb=rcs300&card=taro"),
 		chromedp.WaitVisible(chromedp.ID("connect")),
-		chromedp.Click(chromedp.ID("connect")),
+		tap("#connect"),
 	)
 	enterPIN(t, his, "DEMO2026")
 	waitJS(t, his, "the account exists", `(document.querySelector("#card-error") || {}).textContent.includes("すでにあります")`, 30*time.Second)
@@ -149,7 +149,7 @@ func TestParkAdmitsHousehold(t *testing.T) {
 	if got := get(t, park, "the park's answer", eval[string](`document.querySelector("#park-answer").dataset.eligible`)); got != "false" {
 		t.Fatalf("the father is eligible for free entry: %q", got)
 	}
-	run(t, park, "admit his daughter with him", 10*time.Second, chromedp.Click(chromedp.ID("admit-household")))
+	run(t, park, "admit his daughter with him", 10*time.Second, tap("#admit-household"))
 	waitJS(t, park, "one child admitted", `document.querySelector("#park-admitted")?.dataset.count === "1"`, 10*time.Second)
 	waitJS(t, park, "her in the day's count", `document.querySelector("#park-counts")?.dataset.elementary === "1" && document.querySelector("#park-counts").dataset.preschool === "0"`, 10*time.Second)
 	waitIdentifiedBy(t, srv, identify.Identification{Facility: "kaga-playpark", Method: identify.MethodHousehold, Outcome: identify.Accepted, Resident: daughter})
@@ -170,7 +170,7 @@ func openAccount(t *testing.T, phone context.Context, base string) string {
 	run(t, phone, "open an account", 60*time.Second,
 		chromedp.Navigate(base+"/account?usb=rcs300&card=taro"),
 		chromedp.WaitVisible(chromedp.ID("connect")),
-		chromedp.Click(chromedp.ID("connect")),
+		tap("#connect"),
 	)
 	enterPIN(t, phone, "DEMO2026")
 	waitJS(t, phone, "the account opened", `!!document.querySelector("#account-ok")`, 30*time.Second)
@@ -186,14 +186,14 @@ func openFamily(t *testing.T, phone context.Context, base string) (father, daugh
 
 	run(t, phone, "read the daughter's card", 30*time.Second,
 		chromedp.Evaluate[chromedp.Void](`localStorage.setItem("smartpass.card", "hanako")`),
-		chromedp.Click(chromedp.ID("add-member")),
+		tap("#add-member"),
 		chromedp.WaitVisible(chromedp.ID("connect")),
-		chromedp.Click(chromedp.ID("connect")),
+		tap("#connect"),
 	)
 	enterPIN(t, phone, "1234")
 	run(t, phone, "add her", 30*time.Second,
 		chromedp.WaitVisible(chromedp.ID("confirm-member")),
-		chromedp.Click(chromedp.ID("confirm-member")),
+		tap("#confirm-member"),
 	)
 	waitJS(t, phone, "her in the household", `(document.querySelector("#household") || {}).dataset?.members === "1"`, 30*time.Second)
 	daughter = get(t, phone, "her resident number", eval[string](`document.querySelector("#household .member").dataset.id`))
@@ -206,13 +206,13 @@ func openFamily(t *testing.T, phone context.Context, base string) (father, daugh
 func registerFace(t *testing.T, phone context.Context, link, facility string) {
 	t.Helper()
 	run(t, phone, "open the face registration", 30*time.Second,
-		chromedp.Click(chromedp.CSS(link)),
+		tap(link),
 		chromedp.WaitVisible(chromedp.ID("resident-own")),
 	)
 	waitJS(t, phone, "the head turns done", `document.querySelector("#face-guide")?.dataset.key === "face.l.passed"`, 120*time.Second)
 	run(t, phone, "register the face for "+facility, 30*time.Second,
-		chromedp.Click(chromedp.ID("fac-"+facility)),
-		chromedp.Click(chromedp.ID("face-save")),
+		tap("#"+"fac-"+facility),
+		tap("#face-save"),
 	)
 	waitJS(t, phone, "the registration saved", `!!document.querySelector("#face-saved")`, 30*time.Second)
 }
@@ -294,7 +294,7 @@ func passTerminal(t *testing.T, srv *serverproc.Proc, base string, phone context
 	t.Helper()
 	run(t, phone, "show her QR pass", 30*time.Second,
 		chromedp.WaitVisible(chromedp.CSS(`.pass-show[data-id="`+resident+`"]`)),
-		chromedp.Click(chromedp.CSS(`.pass-show[data-id="`+resident+`"]`)),
+		tap(`.pass-show[data-id="`+resident+`"]`),
 		chromedp.WaitVisible(chromedp.ID("pass-qr")),
 	)
 	text := get(t, phone, "the pass", eval[string](`document.querySelector("#pass").dataset.text`))
@@ -309,7 +309,7 @@ func passTerminal(t *testing.T, srv *serverproc.Proc, base string, phone context
 	run(t, term, "open the face check", 30*time.Second, chromedp.Navigate(base+"/identify"))
 	waitJS(t, term, "templates synced", `document.querySelector("#gallery-size")?.dataset.count === "1"`, 60*time.Second)
 	waitJS(t, term, "the camera on", `!!document.querySelector("#camera-preview video")`, 60*time.Second)
-	run(t, term, "read a QR pass", 10*time.Second, chromedp.Click(chromedp.ID("pass-scan")))
+	run(t, term, "read a QR pass", 10*time.Second, tap("#pass-scan"))
 	start := time.Now()
 	if got := outcome(t, term); got != identify.Accepted {
 		t.Fatalf("the pass: outcome %q, want accepted", got)
@@ -317,12 +317,12 @@ func passTerminal(t *testing.T, srv *serverproc.Proc, base string, phone context
 	t.Logf("QR pass admitted %s after the tap", time.Since(start).Round(time.Millisecond))
 	waitIdentifiedBy(t, srv, identify.Identification{Facility: "kaga-playpark", Method: identify.MethodQR, Outcome: identify.Accepted, Resident: resident})
 	waitJS(t, term, "the next person", `!document.querySelector("#identify-result")`, 30*time.Second)
-	run(t, term, "read the same pass again", 10*time.Second, chromedp.Click(chromedp.ID("pass-scan")))
+	run(t, term, "read the same pass again", 10*time.Second, tap("#pass-scan"))
 	if got := outcome(t, term); got != identify.Used {
 		t.Fatalf("the pass again: outcome %q, want used", got)
 	}
 	if text := get(t, term, "result text", eval[string](`document.querySelector("#identify-result").innerText`)); strings.Contains(text, resident) {
 		t.Fatalf("the refusal names her: %q", text)
 	}
-	run(t, phone, "close the pass", 10*time.Second, chromedp.Click(chromedp.ID("pass-close")))
+	run(t, phone, "close the pass", 10*time.Second, tap("#pass-close"))
 }

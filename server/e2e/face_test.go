@@ -77,7 +77,7 @@ func setUp(t *testing.T, ctx context.Context, base, facility, role string) {
 	t.Helper()
 	run(t, ctx, "set up "+facility+" "+role, 60*time.Second,
 		chromedp.Navigate(base+"/setup"),
-		chromedp.Click(chromedp.CSS(`button.demo-code[data-facility="`+facility+`"][data-role="`+role+`"]`)),
+		tap(`button.demo-code[data-facility="`+facility+`"][data-role="`+role+`"]`),
 		chromedp.WaitVisible(chromedp.ID("setup-done")),
 	)
 }
@@ -135,8 +135,8 @@ func TestFaceRegisterThenIdentify(t *testing.T) {
 	t.Logf("model loaded and head-turn check passed after %s", time.Since(start).Round(time.Millisecond))
 	run(t, desk, "register the face for the play park", 30*time.Second,
 		chromedp.SendKeys(chromedp.ID("resident"), "R-0001"),
-		chromedp.Click(chromedp.ID("fac-kaga-playpark")),
-		chromedp.Click(chromedp.ID("face-save")),
+		tap("#fac-kaga-playpark"),
+		tap("#face-save"),
 	)
 	waitJS(t, desk, "the registration saved", `!!document.querySelector("#face-saved")`, 30*time.Second)
 	waitJS(t, desk, "the template sent", `document.querySelector("#sync-status")?.dataset.pending === "0" && document.querySelector("#sync-status")?.dataset.online === "true"`, 30*time.Second)
@@ -165,7 +165,7 @@ func TestFaceRegisterThenIdentify(t *testing.T) {
 					t.Fatalf("play park result shows %q", text)
 				}
 				// The staff overlay, for the README.
-				run(t, term, "show the overlay", 10*time.Second, chromedp.Click(chromedp.ID("face-overlay-toggle")))
+				run(t, term, "show the overlay", 10*time.Second, tap("#face-overlay-toggle"))
 				waitJS(t, term, "the overlay", `!!document.querySelector("#face-overlay")`, 10*time.Second)
 				buf := get(t, term, "screenshot", chromedp.FullScreenshot(100))
 				if err := os.WriteFile(filepath.Join(root, "assets", "screenshots", "face-identify.png"), buf, 0o644); err != nil {
@@ -205,8 +205,8 @@ func printRefused(t *testing.T, ctx context.Context, srv *serverproc.Proc) {
 	t.Helper()
 	waitJS(t, ctx, "the print recognised as flat", `document.querySelector("#face-guide")?.dataset.key === "face.l.flat"`, 120*time.Second)
 	run(t, ctx, "try to register anyway", 30*time.Second,
-		chromedp.Click(chromedp.ID("fac-kaga-playpark")),
-		chromedp.Click(chromedp.ID("face-save")),
+		tap("#fac-kaga-playpark"),
+		tap("#face-save"),
 	)
 	waitJS(t, ctx, "the refusal", `(document.querySelector("#face-error") || {}).textContent?.includes("顔の確認がまだ終わっていません")`, 10*time.Second)
 	if n := srv.Count(t, template.OpPut); n != 0 {
@@ -334,7 +334,7 @@ func TestFaceDeletionReachesTerminals(t *testing.T) {
 		chromedp.Navigate(base+"/face/register"),
 		chromedp.WaitVisible(chromedp.ID("fac-kaga-playpark")), // the facility list has arrived
 		chromedp.SendKeys(chromedp.ID("delete-resident"), "R-0001"),
-		chromedp.Click(chromedp.ID("face-delete-button")),
+		tap("#face-delete-button"),
 	)
 	waitJS(t, desk, "the deletion recorded", `!!document.querySelector("#face-deleted")`, 30*time.Second)
 

@@ -31,16 +31,16 @@ func TestHospitalReception(t *testing.T) {
 	run(t, term, "link his patient number and check him in", 30*time.Second,
 		chromedp.WaitVisible(chromedp.ID("patient-number")),
 		chromedp.SendKeys(chromedp.ID("patient-number"), "0012345"),
-		chromedp.Click(chromedp.ID("link-patient")),
+		tap("#link-patient"),
 		chromedp.WaitVisible(chromedp.ID("patient-known")),
-		chromedp.Click(chromedp.ID("share-medication")),
-		chromedp.Click(chromedp.CSS(`button.dept[data-dept="internal"]`)),
+		tap("#share-medication"),
+		tap(`button.dept[data-dept="internal"]`),
 	)
 	waitJS(t, term, "number 1", `document.querySelector("#rx-done")?.dataset.number === "1"`, 10*time.Second)
 
 	// The next time (the camera still shows him), his number is known.
 	waitJS(t, term, "recognised again, number remembered", `document.querySelector("#patient-known")?.dataset.patient === "0012345"`, 90*time.Second)
-	run(t, term, "check him in for surgery", 10*time.Second, chromedp.Click(chromedp.CSS(`button.dept[data-dept="surgery"]`)))
+	run(t, term, "check him in for surgery", 10*time.Second, tap(`button.dept[data-dept="surgery"]`))
 	waitJS(t, term, "number 2", `document.querySelector("#rx-done")?.dataset.number === "2"`, 10*time.Second)
 
 	// Somebody with no pass: staff check by sight.

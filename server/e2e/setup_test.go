@@ -28,7 +28,7 @@ func TestSetupByQR(t *testing.T) {
 	run(t, tablet, "scan the code", 60*time.Second,
 		chromedp.Navigate(base+"/setup"),
 		chromedp.WaitVisible(chromedp.ID("scan-code")),
-		chromedp.Click(chromedp.ID("scan-code")),
+		tap("#scan-code"),
 		chromedp.WaitVisible(chromedp.ID("setup-done")),
 	)
 	if got := get(t, tablet, "the mode", eval[string](`document.querySelector("#setup-done").textContent`)); !strings.Contains(got, "避難所の受付") {
@@ -42,7 +42,7 @@ func TestSetupByQR(t *testing.T) {
 		chromedp.WaitVisible(chromedp.ID("code")),
 	)
 	waitJS(t, other, "the code filled in", `document.querySelector("#code").value === "`+code+`"`, 10*time.Second)
-	run(t, other, "enroll", 30*time.Second, chromedp.Click(chromedp.ID("enroll")), chromedp.WaitVisible(chromedp.ID("setup-done")))
+	run(t, other, "enroll", 30*time.Second, tap("#enroll"), chromedp.WaitVisible(chromedp.ID("setup-done")))
 }
 
 // qrVideo is a camera video of a QR code of text, as a printed slip held
@@ -83,7 +83,7 @@ func TestKioskLock(t *testing.T) {
 		for i := 0; i+1 < len(ids); i += 2 {
 			out = append(out, chromedp.SendKeys(chromedp.ID(ids[i]), ids[i+1]))
 		}
-		return append(out, chromedp.Click(chromedp.ID("kiosk-ok")))
+		return append(out, tap("#kiosk-ok"))
 	}
 	run(t, tablet, "open the shelter page", 30*time.Second, chromedp.Navigate(base+"/shelter"))
 	openPrompt(t, tablet, "kiosk-on")

@@ -112,7 +112,7 @@ func TestShelterTwoHundredOffline(t *testing.T) {
 	uplink.Cut()
 	waitJS(t, tablet, "offline", statusIs(false, 0), 20*time.Second)
 
-	run(t, tablet, "open the face check-in, offline", 60*time.Second, chromedp.Click(chromedp.ID("shelter-identify")))
+	run(t, tablet, "open the face check-in, offline", 60*time.Second, tap("#shelter-identify"))
 	start := time.Now()
 	checkedIn := func(what string, residents ...string) {
 		t.Helper()
@@ -160,7 +160,7 @@ func TestShelterTwoHundredOffline(t *testing.T) {
 	// Three households go out for a while.
 	for i := range 3 {
 		run(t, tablet, "a household goes out", 10*time.Second,
-			chromedp.Click(chromedp.CSS(fmt.Sprintf(`#evacuees tbody tr:nth-child(%d) button[data-to="out"]`, 2+i*10))))
+			tap(fmt.Sprintf(`#evacuees tbody tr:nth-child(%d) button[data-to="out"]`, 2+i*10)))
 	}
 	time.Sleep(time.Second)
 	tally := func(ctx context.Context) string {
@@ -227,7 +227,7 @@ func TestShelterTwoHundredOffline(t *testing.T) {
 
 	// The roster CSV parses, Japanese intact, one row a person.
 	run(t, tablet, "export the roster", 20*time.Second,
-		chromedp.Click(chromedp.ID("export-csv")),
+		tap("#export-csv"),
 		chromedp.WaitVisible(chromedp.ID("roster-download")))
 	text := get(t, tablet, "read the CSV", eval[string](`fetch(document.querySelector("#roster-download").href).then(r => r.text())`))
 	rows, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix([]byte(text), []byte("\ufeff")))).ReadAll()

@@ -51,7 +51,7 @@ func TestShelterRecord(t *testing.T) {
 			chromedp.Evaluate[chromedp.Void](`document.getElementById("sex").dispatchEvent(new Event("change", {bubbles: true}))`),
 			chromedp.SetValue(chromedp.ID("area"), "大聖寺"),
 			chromedp.Evaluate[chromedp.Void](`document.getElementById("area").dispatchEvent(new Event("input", {bubbles: true}))`),
-			chromedp.Click(chromedp.ID(p.button)),
+			tap("#"+p.button),
 		)
 		waitJS(t, tablet, "the roster holds them", `document.querySelectorAll("#evacuees tbody tr").length === `+strconv.Itoa(i+1), 20*time.Second)
 	}
@@ -78,16 +78,16 @@ func TestShelterRecord(t *testing.T) {
 	run(t, tablet, "open her details", 20*time.Second,
 		chromedp.Click(chromedp.Search(`//tr[td[starts-with(text(), "カガ　トメ")]]//button[contains(@class, "details")]`)),
 		chromedp.WaitVisible(chromedp.ID("detail")),
-		chromedp.Click(chromedp.ID("need-dialysis")),
-		chromedp.Click(chromedp.ID("need-mobility")),
+		tap("#need-dialysis"),
+		tap("#need-mobility"),
 		chromedp.SendKeys(chromedp.ID("d-location"), "和室 2"),
 		chromedp.SendKeys(chromedp.ID("d-medication"), "降圧剤（朝）"),
-		chromedp.Click(chromedp.ID("d-disclose")),
+		tap("#d-disclose"),
 	)
 	if n := get(t, tablet, "status history", eval[int](`document.querySelectorAll("#status-history li").length`)); n != 2 {
 		t.Fatalf("her status history shows %d changes, want out and back", n)
 	}
-	run(t, tablet, "save her details", 20*time.Second, chromedp.Click(chromedp.ID("save-detail")))
+	run(t, tablet, "save her details", 20*time.Second, tap("#save-detail"))
 	waitJS(t, tablet, "her needs on the roster", `[...document.querySelectorAll("#evacuees td.needs")].some(td => td.textContent === "透析・移動の介助")`, 20*time.Second)
 
 	run(t, tablet, "show only special needs", 10*time.Second,
@@ -96,7 +96,7 @@ func TestShelterRecord(t *testing.T) {
 	waitJS(t, tablet, "one row", `document.querySelectorAll("#evacuees tbody tr").length === 1`, 10*time.Second)
 
 	run(t, tablet, "export the roster", 20*time.Second,
-		chromedp.Click(chromedp.ID("export-csv")),
+		tap("#export-csv"),
 		chromedp.WaitVisible(chromedp.ID("roster-download")))
 	csv := get(t, tablet, "read the CSV", eval[string](`fetch(document.querySelector("#roster-download").href).then(r => r.text())`))
 	for _, want := range []string{
@@ -126,9 +126,9 @@ func TestShelterRecord(t *testing.T) {
 	run(t, tablet, "enter her again", 20*time.Second,
 		chromedp.SendKeys(chromedp.ID("kana"), "カガ トメ"),
 		chromedp.SendKeys(chromedp.ID("birth"), "1940"),
-		chromedp.Click(chromedp.ID("add")),
+		tap("#add"),
 		chromedp.WaitVisible(chromedp.ID("duplicate")),
-		chromedp.Click(chromedp.ID("dup-same")),
+		tap("#dup-same"),
 	)
 	waitJS(t, tablet, "kept as one", `!document.querySelector("#duplicate") && document.querySelector("#form-message")?.textContent.includes("名簿の記録のまま")`, 10*time.Second)
 	if n := get(t, tablet, "rows", eval[int](`(document.getElementById("filter").value = "", document.getElementById("filter").dispatchEvent(new Event("change", {bubbles: true})), document.querySelectorAll("#evacuees tbody tr").length)`)); n > 3 {
@@ -167,7 +167,7 @@ func atHQ(t *testing.T, srv *serverproc.Proc, base string) {
 				q.value = "`+query+`"; q.dispatchEvent(new Event("input", {bubbles: true}));
 				const c = document.getElementById("hq-inquiry");
 				if (c.checked !== `+strconv.FormatBool(inquiry)+`) c.click(); })()`),
-			chromedp.Click(chromedp.ID("hq-find")),
+			tap("#hq-find"),
 		)
 		waitJS(t, hq, "the answer to "+query, `(r => !!r && r.dataset.query === "`+query+`" && r.dataset.inquiry === "`+strconv.FormatBool(inquiry)+`")(document.querySelector("#hq-results"))`, 20*time.Second)
 		return get(t, hq, "results", eval[string](`document.querySelector("#hq-results").dataset.count + ": " + document.querySelector("#hq-results").textContent`))
@@ -182,7 +182,7 @@ func atHQ(t *testing.T, srv *serverproc.Proc, base string) {
 		t.Fatalf("inquiry for the granddaughter, who did not agree: %q", got)
 	}
 	run(t, hq, "export every roster", 20*time.Second,
-		chromedp.Click(chromedp.ID("hq-export")),
+		tap("#hq-export"),
 		chromedp.WaitVisible(chromedp.ID("hq-download")))
 	csv := get(t, hq, "read the CSV", eval[string](`fetch(document.querySelector("#hq-download").href).then(r => r.text())`))
 	if n := strings.Count(csv, "大聖寺地区会館"); n != 3 {
@@ -215,7 +215,7 @@ func spareSlip(t *testing.T, srv *serverproc.Proc, base string, tablet context.C
 	run(t, tablet, "make her slip", 20*time.Second,
 		chromedp.Click(chromedp.Search(`//tr[td[starts-with(text(), "カガ　サクラ")]]//button[contains(@class, "details")]`)),
 		chromedp.WaitVisible(chromedp.ID("show-slip")),
-		chromedp.Click(chromedp.ID("show-slip")),
+		tap("#show-slip"),
 		chromedp.WaitVisible(chromedp.ID("slip-qr")),
 	)
 	record := get(t, tablet, "her record", eval[string](`document.querySelector("#slip").dataset.record`))
@@ -236,7 +236,7 @@ func spareSlip(t *testing.T, srv *serverproc.Proc, base string, tablet context.C
 	run(t, second, "open the face and QR check-in", 30*time.Second, chromedp.Navigate(base+"/identify"))
 	waitJS(t, second, "the roster synced", readOps+`readOps().then(ops => ops.filter(o => o.kind === "shelter.evacuee.add").length === 3)`, 60*time.Second)
 	waitJS(t, second, "the camera on", `!!document.querySelector("#camera-preview video")`, 60*time.Second)
-	run(t, second, "scan her slip", 10*time.Second, chromedp.Click(chromedp.ID("pass-scan")))
+	run(t, second, "scan her slip", 10*time.Second, tap("#pass-scan"))
 	waitJS(t, second, "her record found", `document.querySelector("#arrival")?.dataset.result === "already" && document.querySelector("#arrival").textContent.includes("カガ　サクラ")`, 30*time.Second)
 	if adds := srv.Count(t, shelter.OpEvacueeAdd); adds != 3 {
 		t.Fatalf("%d check-ins on the server after the slip, want the 3", adds)

@@ -40,7 +40,7 @@ func TestTemplatesBootstrapIntoIndexedDB(t *testing.T) {
 	tablet := browser(t)
 	run(t, tablet, "set the park tablet up", 60*time.Second,
 		chromedp.Navigate(base+"/setup"),
-		chromedp.Click(chromedp.CSS(`button.demo-code[data-facility="kaga-playpark"]`)),
+		tap(`button.demo-code[data-facility="kaga-playpark"]`),
 		chromedp.WaitVisible(chromedp.ID("setup-done")),
 	)
 	templates := readOps + `readOps().then(async ops => {
