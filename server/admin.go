@@ -128,14 +128,9 @@ func (a adminCmds) do(cmd string, args []string) (adminReply, error) {
 	case cmd == "audit":
 		return a.auditList(args)
 	case cmd == "facility" && len(args) == 1:
-		// One argument: the facility as base64 JSON (names have spaces).
-		b, err := base64.RawURLEncoding.DecodeString(args[0])
-		var f facility.Facility
-		if err == nil {
-			err = json.Unmarshal(b, &f)
-		}
+		f, err := argOf[facility.Facility](cmd, args[0])
 		if err != nil {
-			return adminReply{}, fmt.Errorf("facility: %w", err)
+			return adminReply{}, err
 		}
 		if err := facilities.Put(context.Background(), a.log, f); err != nil {
 			return adminReply{}, err
@@ -157,13 +152,9 @@ func (a adminCmds) do(cmd string, args []string) (adminReply, error) {
 		list, err := a.staff.List()
 		return adminReply{Staff: list}, err
 	case cmd == "staff-add" && len(args) == 1:
-		b, err := base64.RawURLEncoding.DecodeString(args[0])
-		var s admin.Staff
-		if err == nil {
-			err = json.Unmarshal(b, &s)
-		}
+		s, err := argOf[admin.Staff](cmd, args[0])
 		if err != nil {
-			return adminReply{}, fmt.Errorf("staff-add: %w", err)
+			return adminReply{}, err
 		}
 		s, password, err := a.staff.Add(s)
 		if err == nil {
@@ -184,6 +175,26 @@ func (a adminCmds) do(cmd string, args []string) (adminReply, error) {
 		return adminReply{Staff: []admin.Staff{s}}, err
 	}
 	return adminReply{}, fmt.Errorf("unknown admin command %q with %d arguments", cmd, len(args))
+}
+
+// arg encodes a record as one argument of a command line: base64 JSON,
+// since names have spaces.
+func arg(v any) string {
+	b, _ := json.Marshal(v)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// argOf decodes a record that arg encoded for cmd.
+func argOf[T any](cmd, s string) (T, error) {
+	var v T
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err == nil {
+		err = json.Unmarshal(b, &v)
+	}
+	if err != nil {
+		return v, fmt.Errorf("%s: %w", cmd, err)
+	}
+	return v, nil
 }
 
 // auditList returns the audit entries matching the filters in args
@@ -325,8 +336,7 @@ func runAdmin(cmd string, args []string, out io.Writer, logger *slog.Logger) err
 			if err := member.Validate(); err != nil {
 				return err
 			}
-			b, _ := json.Marshal(member)
-			cmd, cmdArgs = "staff-add", []string{base64.RawURLEncoding.EncodeToString(b)}
+			cmd, cmdArgs = "staff-add", []string{arg(member)}
 		case reset != "":
 			cmd, cmdArgs = "staff-reset", []string{reset}
 		case revoke != "":
@@ -336,8 +346,7 @@ func runAdmin(cmd string, args []string, out io.Writer, logger *slog.Logger) err
 		if err := f.Validate(); err != nil {
 			return err
 		}
-		b, _ := json.Marshal(f)
-		cmdArgs = []string{base64.RawURLEncoding.EncodeToString(b)}
+		cmdArgs = []string{arg(f)}
 	}
 	reply, err := adminCall(*data, *keyFile, cmd, cmdArgs, logger)
 	if err != nil {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"cmp"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -187,8 +186,7 @@ func (a *adminWeb) facility(c staffCall) (any, error) {
 	if err := req.Facility.Validate(); err != nil {
 		return nil, invalidRequest{err}
 	}
-	b, _ := json.Marshal(req.Facility)
-	if _, err := c.cmds.do("facility", []string{base64.RawURLEncoding.EncodeToString(b)}); err != nil {
+	if _, err := c.cmds.do("facility", []string{arg(req.Facility)}); err != nil {
 		return nil, err
 	}
 	return req.Facility, nil
@@ -230,8 +228,7 @@ func (a *adminWeb) revoke(c staffCall) (any, error) {
 func (a *adminWeb) staffAdd(c staffCall) (any, error) {
 	var req admin.StaffRequest
 	json.Unmarshal(c.body, &req)
-	b, _ := json.Marshal(req.Staff)
-	reply, err := c.cmds.do("staff-add", []string{base64.RawURLEncoding.EncodeToString(b)})
+	reply, err := c.cmds.do("staff-add", []string{arg(req.Staff)})
 	if err != nil {
 		return nil, invalidRequest{err}
 	}
