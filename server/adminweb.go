@@ -133,14 +133,25 @@ type invalidRequest struct{ error }
 // errForbidden: outside the staff member's facility.
 var errForbidden = errors.New("this is outside your facility")
 
+// requestOf decodes the staff member's request as a T.
+func requestOf[T any](c staffCall) (T, error) {
+	var req T
+	if err := json.Unmarshal(c.body, &req); err != nil {
+		return req, invalidRequest{fmt.Errorf("the request does not fit: %w", err)}
+	}
+	return req, nil
+}
+
 func writeJSON(w http.ResponseWriter, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(v)
 }
 
 func (a *adminWeb) signOut(c staffCall) (any, error) {
-	var req admin.Request
-	json.Unmarshal(c.body, &req)
+	req, err := requestOf[admin.Request](c)
+	if err != nil {
+		return nil, err
+	}
 	a.cmds.staff.SignOut(req.Token)
 	return struct{}{}, nil
 }
@@ -181,8 +192,10 @@ func (a *adminWeb) overview(c staffCall) (any, error) {
 }
 
 func (a *adminWeb) facility(c staffCall) (any, error) {
-	var req admin.FacilityRequest
-	json.Unmarshal(c.body, &req)
+	req, err := requestOf[admin.FacilityRequest](c)
+	if err != nil {
+		return nil, err
+	}
 	if err := req.Facility.Validate(); err != nil {
 		return nil, invalidRequest{err}
 	}
@@ -193,8 +206,10 @@ func (a *adminWeb) facility(c staffCall) (any, error) {
 }
 
 func (a *adminWeb) code(c staffCall) (any, error) {
-	var req admin.CodeRequest
-	json.Unmarshal(c.body, &req)
+	req, err := requestOf[admin.CodeRequest](c)
+	if err != nil {
+		return nil, err
+	}
 	if !mine(c.who, req.Facility) {
 		return nil, errForbidden
 	}
@@ -206,8 +221,10 @@ func (a *adminWeb) code(c staffCall) (any, error) {
 }
 
 func (a *adminWeb) revoke(c staffCall) (any, error) {
-	var req admin.RevokeRequest
-	json.Unmarshal(c.body, &req)
+	req, err := requestOf[admin.RevokeRequest](c)
+	if err != nil {
+		return nil, err
+	}
 	devs, err := c.cmds.do("devices", nil)
 	if err != nil {
 		return nil, err
@@ -226,8 +243,10 @@ func (a *adminWeb) revoke(c staffCall) (any, error) {
 }
 
 func (a *adminWeb) staffAdd(c staffCall) (any, error) {
-	var req admin.StaffRequest
-	json.Unmarshal(c.body, &req)
+	req, err := requestOf[admin.StaffRequest](c)
+	if err != nil {
+		return nil, err
+	}
 	reply, err := c.cmds.do("staff-add", []string{arg(req.Staff)})
 	if err != nil {
 		return nil, invalidRequest{err}
@@ -236,8 +255,10 @@ func (a *adminWeb) staffAdd(c staffCall) (any, error) {
 }
 
 func (a *adminWeb) staffRevoke(c staffCall) (any, error) {
-	var req admin.RevokeRequest
-	json.Unmarshal(c.body, &req)
+	req, err := requestOf[admin.RevokeRequest](c)
+	if err != nil {
+		return nil, err
+	}
 	if req.ID == c.who.ID {
 		return nil, invalidRequest{errors.New("you cannot close your own account")}
 	}
@@ -250,8 +271,10 @@ func (a *adminWeb) staffRevoke(c staffCall) (any, error) {
 // auditRead answers the newest 100 matching entries; the read itself is
 // recorded first, so nobody reads the log unseen.
 func (a *adminWeb) auditRead(c staffCall) (any, error) {
-	var req admin.AuditRequest
-	json.Unmarshal(c.body, &req)
+	req, err := requestOf[admin.AuditRequest](c)
+	if err != nil {
+		return nil, err
+	}
 	if err := c.cmds.note("audit.read", cmp.Or(req.Subject, req.Actor, req.Action, "all"), ""); err != nil {
 		return nil, err
 	}

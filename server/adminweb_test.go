@@ -106,6 +106,7 @@ func TestStaffRoles(t *testing.T) {
 		{officer, admin.RevokePath, admin.RevokeRequest{Request: tok(officer), ID: "tab-medical"}, admin.RefusedForbidden},
 		{officer, admin.CodePath, admin.CodeRequest{Request: tok(officer), Facility: testShelter, Role: "reception"}, admin.RefusedInvalid},
 		{officer, admin.AuditPath, admin.AuditRequest{Request: tok(officer)}, admin.RefusedForbidden},
+		{officer, admin.RevokePath, map[string]any{"token": officer.Token, "id": 5}, admin.RefusedInvalid},
 		{officer, admin.StaffAddPath, admin.StaffRequest{Request: tok(officer), Staff: admin.Staff{ID: "x1", Name: "x", Role: admin.Administrator}}, admin.RefusedForbidden},
 		{officer, admin.FacilityPath, admin.FacilityRequest{Request: tok(officer), Facility: kumasaka}, admin.RefusedForbidden},
 		{auditor, admin.CodePath, admin.CodeRequest{Request: tok(auditor), Facility: testShelter, Role: "shelter"}, admin.RefusedForbidden},
