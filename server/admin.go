@@ -80,6 +80,12 @@ func newAdminCmds(log *oplog.Log, reg *devices.Registry, h *hub.Hub, auditLog *a
 	return adminCmds{log: log, reg: reg, hub: h, audit: auditLog, staff: staff.New(log)}
 }
 
+// byStaff returns the commands run as the staff account id.
+func (a adminCmds) byStaff(id string) adminCmds {
+	a.actor = "staff:" + id
+	return a
+}
+
 // note appends an audit entry as the command's actor.
 func (a adminCmds) note(action, subject, detail string) error {
 	_, err := a.audit.Append(cmp.Or(a.actor, "admin"), action, subject, detail)
@@ -103,17 +109,13 @@ func (a adminCmds) do(cmd string, args []string) (adminReply, error) {
 		if err != nil {
 			return adminReply{}, err
 		}
-		// When each last synced: the audit log has every session.
-		last := map[string]time.Time{}
-		if _, err := a.audit.Verify(func(e audit.Entry) {
-			if e.Action == "sync.session" {
-				last[e.Actor] = e.Time
-			}
-		}); err != nil {
-			return adminReply{}, err
-		}
+		// When each last synced: the audit log's newest session of it.
 		for i := range list {
-			list[i].LastSync = last[list[i].ID]
+			e, _, err := a.audit.Latest(list[i].ID, "sync.session")
+			if err != nil {
+				return adminReply{}, err
+			}
+			list[i].LastSync = e.Time
 		}
 		return adminReply{Devices: list}, nil
 	case cmd == "revoke" && len(args) == 1:

@@ -63,9 +63,7 @@ func (a *adminWeb) signIn(w http.ResponseWriter, r *http.Request) {
 	case err != nil:
 		outcome = "refused"
 	}
-	cmds := a.cmds
-	cmds.actor = "staff:" + req.ID
-	if nerr := cmds.note("staff.signin", req.ID, outcome); nerr != nil {
+	if nerr := a.cmds.byStaff(req.ID).note("staff.signin", req.ID, outcome); nerr != nil {
 		a.logger.Error("audit a staff sign-in", "err", nerr)
 	}
 	switch {
@@ -108,9 +106,7 @@ func (a *adminWeb) as(p admin.Permission, fn func(staffCall) (any, error)) http.
 			writeRefusal(w, http.StatusForbidden, admin.RefusedForbidden, "your role ("+string(who.Role)+") may not do this")
 			return
 		}
-		cmds := a.cmds
-		cmds.actor = "staff:" + who.ID
-		out, err := fn(staffCall{who: who, body: body, cmds: cmds})
+		out, err := fn(staffCall{who: who, body: body, cmds: a.cmds.byStaff(who.ID)})
 		var invalid invalidRequest
 		switch {
 		case errors.As(err, &invalid):
@@ -225,15 +221,15 @@ func (a *adminWeb) revoke(c staffCall) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	devs, err := c.cmds.do("devices", nil)
+	devs, err := c.cmds.reg.List() // its facility: no last sync needed
 	if err != nil {
 		return nil, err
 	}
-	i := slices.IndexFunc(devs.Devices, func(d devices.Device) bool { return d.ID == req.ID })
+	i := slices.IndexFunc(devs, func(d devices.Device) bool { return d.ID == req.ID })
 	if i < 0 {
 		return nil, invalidRequest{fmt.Errorf("no device %q", req.ID)}
 	}
-	if !mine(c.who, devs.Devices[i].Facility) {
+	if !mine(c.who, devs[i].Facility) {
 		return nil, errForbidden
 	}
 	if _, err := c.cmds.do("revoke", []string{req.ID}); err != nil {

@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"smartpass.city/smartpass/server/oplog"
@@ -26,28 +27,41 @@ import (
 // as 16 hex digits, so they sort in order.
 const kind = "audit"
 
-// The index of entries by subject, so a resident's own history does not
-// walk the whole log: for each entry, a record of kind byKind(subject)
-// whose id is the entry's. kindIndexed's record "upto" holds the last
-// entry indexed; entries written before the index existed are indexed
-// at the first read (catchUp).
+// The indexes, so that a resident's own history and a device's last
+// session do not walk the whole log: for each entry, a record of kind
+// bySubject(subject) and one of kind byActor(actor, action), each with
+// the entry's id. kindIndexed's record "upto" holds the last entry
+// indexed; entries written before the indexes existed are indexed at the
+// first read (catchUp).
 const (
 	kindIndexed = "audit.indexed"
-	// maxIndexed bounds the subjects indexed: ids, not sentences.
+	// maxIndexed bounds the names indexed: ids, not sentences.
 	maxIndexed = 64
 )
 
-// byKind is the index kind of a subject (hex: any bytes, no separator).
-func byKind(subject string) string { return "audit.by." + hex.EncodeToString([]byte(subject)) }
+// bySubject and byActor name the index kinds (hex: any bytes, no
+// separator).
+func bySubject(subject string) string {
+	return "audit.by." + hex.EncodeToString([]byte(subject))
+}
 
-// index records e in the index when everything before it is indexed.
+func byActor(actor, action string) string {
+	return "audit.act." + hex.EncodeToString([]byte(actor+"\x00"+action))
+}
+
+// index records e in the indexes when everything before it is indexed.
 func index(tx *oplog.Tx, e Entry) error {
 	upto, err := indexedUpto(tx)
 	if err != nil || upto != e.Seq-1 {
 		return err // an older log not caught up yet: catchUp will do it
 	}
 	if e.Subject != "" && len(e.Subject) <= maxIndexed {
-		if err := tx.Put(byKind(e.Subject), id(e.Seq), nil); err != nil {
+		if err := tx.Put(bySubject(e.Subject), id(e.Seq), nil); err != nil {
+			return err
+		}
+	}
+	if len(e.Actor) <= maxIndexed && len(e.Action) <= maxIndexed {
+		if err := tx.Put(byActor(e.Actor, e.Action), id(e.Seq), nil); err != nil {
 			return err
 		}
 	}
@@ -92,6 +106,8 @@ type Log struct {
 	// mu queues appends, so a burst of them (200 tablets reconnecting)
 	// costs one commit each instead of a storm of conflicting retries.
 	mu sync.Mutex
+	// caughtUp is set once the indexes hold every entry.
+	caughtUp atomic.Bool
 }
 
 // New returns the audit log kept in log.
@@ -190,27 +206,61 @@ func (a *Log) Verify(fn func(Entry)) (int, error) {
 }
 
 // About calls fn with every entry whose subject is exactly subject, oldest
-// first, read through the index; each entry is checked against its own
-// hash (an edited one fails with ErrBroken), while the chain as a whole
-// is audit-verify's.
+// first, read through the index.
 func (a *Log) About(subject string, fn func(Entry)) error {
 	if err := a.catchUp(); err != nil {
 		return fmt.Errorf("audit: index: %w", err)
 	}
 	return a.log.View(func(tx *oplog.Tx) error {
-		return tx.Each(byKind(subject), func(seq string, _ []byte) error {
-			v, err := tx.Get(kind, seq)
-			if err != nil {
-				return fmt.Errorf("%w: entry %s is missing: %v", ErrBroken, seq, err)
+		return tx.Each(bySubject(subject), func(seq string, _ []byte) error {
+			e, err := indexed(tx, seq)
+			if err == nil && e.Subject != subject {
+				err = fmt.Errorf("%w: entry %s was changed after it was written", ErrBroken, seq)
 			}
-			var e Entry
-			if err := json.Unmarshal(v, &e); err != nil || e.Hash != hash(e) || id(e.Seq) != seq || e.Subject != subject {
-				return fmt.Errorf("%w: entry %s was changed after it was written", ErrBroken, seq)
+			if err == nil {
+				fn(e)
 			}
-			fn(e)
-			return nil
+			return err
 		})
 	})
+}
+
+// Latest returns the newest entry of actor's action (a device's last
+// sync session); ok is false when there is none.
+func (a *Log) Latest(actor, action string) (e Entry, ok bool, err error) {
+	if err := a.catchUp(); err != nil {
+		return Entry{}, false, fmt.Errorf("audit: index: %w", err)
+	}
+	err = a.log.View(func(tx *oplog.Tx) error {
+		seq, _, err := tx.Last(byActor(actor, action))
+		if errors.Is(err, oplog.ErrNotFound) {
+			return nil
+		}
+		if err == nil {
+			e, err = indexed(tx, seq)
+		}
+		if err == nil && (e.Actor != actor || e.Action != action) {
+			err = fmt.Errorf("%w: entry %s was changed after it was written", ErrBroken, seq)
+		}
+		ok = err == nil
+		return err
+	})
+	return e, ok, err
+}
+
+// indexed reads the entry an index names, checked against its own hash
+// (an edited one fails with ErrBroken); the chain as a whole is
+// audit-verify's.
+func indexed(tx *oplog.Tx, seq string) (Entry, error) {
+	v, err := tx.Get(kind, seq)
+	if err != nil {
+		return Entry{}, fmt.Errorf("%w: entry %s is missing: %v", ErrBroken, seq, err)
+	}
+	var e Entry
+	if err := json.Unmarshal(v, &e); err != nil || e.Hash != hash(e) || id(e.Seq) != seq {
+		return Entry{}, fmt.Errorf("%w: entry %s was changed after it was written", ErrBroken, seq)
+	}
+	return e, nil
 }
 
 // catchUpBatch is how many entries one transaction indexes.
@@ -219,6 +269,9 @@ const catchUpBatch = 1000
 // catchUp indexes the entries the index does not hold yet: those of a
 // log written before it existed. Appends wait meanwhile.
 func (a *Log) catchUp() error {
+	if a.caughtUp.Load() {
+		return nil // Append keeps the indexes whole from then on
+	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	for done := false; !done; {
@@ -251,5 +304,6 @@ func (a *Log) catchUp() error {
 			return err
 		}
 	}
+	a.caughtUp.Store(true)
 	return nil
 }

@@ -101,13 +101,14 @@ func TestAbout(t *testing.T) {
 		t.Fatalf("R-1: %q, %v", got, err)
 	}
 
-	// As if the entries were written before the index: drop it.
+	// As if the entries were written before the index: drop it, and
+	// open the log afresh (a server started on an older store).
 	err := l.Update(func(tx *oplog.Tx) error {
 		for _, s := range []string{"R-1", "R-2", "R-10"} {
 			var ids []string
-			tx.Each(byKind(s), func(id string, _ []byte) error { ids = append(ids, id); return nil })
+			tx.Each(bySubject(s), func(id string, _ []byte) error { ids = append(ids, id); return nil })
 			for _, id := range ids {
-				if err := tx.Delete(byKind(s), id); err != nil {
+				if err := tx.Delete(bySubject(s), id); err != nil {
 					return err
 				}
 			}
@@ -117,6 +118,7 @@ func TestAbout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	a = New(l)
 	a.Append("tab", "face.identified", "R-2", "g") // not indexed yet: not contiguous
 	if got, err := about("R-2"); err != nil || strings.Join(got, "") != "bg" {
 		t.Fatalf("R-2 after catching up: %q, %v", got, err)
@@ -143,5 +145,25 @@ func TestAbout(t *testing.T) {
 	}
 	if _, err := about("R-1"); !errors.Is(err, ErrBroken) {
 		t.Fatalf("an edited entry: %v", err)
+	}
+}
+
+// TestLatest: a device's newest session, through the index, not another
+// device's and not another action of its own.
+func TestLatest(t *testing.T) {
+	a, _ := newLog(t)
+	for _, e := range [][3]string{
+		{"tab-1", "sync.session", "first"}, {"tab-2", "sync.session", "other"},
+		{"tab-1", "sync.session", "second"}, {"tab-1", "sync.refused", "later"},
+	} {
+		if _, err := a.Append(e[0], e[1], "shelter-daishoji", e[2]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if e, ok, err := a.Latest("tab-1", "sync.session"); err != nil || !ok || e.Detail != "second" {
+		t.Fatalf("tab-1's last session: %+v %v %v", e, ok, err)
+	}
+	if _, ok, err := a.Latest("tab-3", "sync.session"); err != nil || ok {
+		t.Fatalf("a device with no session: %v %v", ok, err)
 	}
 }
