@@ -44,7 +44,8 @@ type adminPage struct {
 	// confirm is the device or staff account whose revocation waits for
 	// a second press.
 	confirm string
-	// codeFac and codeRole are the set-up code form; code is the code
+	// codeFac and codeRole are the set-up code form (codeRole "" or one
+	// the facility does not take: its first, see role); code is the code
 	// issued, with its QR code.
 	codeFac, codeRole string
 	code              *issuedCode
@@ -347,11 +348,18 @@ func (p *adminPage) codeRoles() []scope.Role {
 	return slices.DeleteFunc(scope.RolesFor(p.ov.Facilities[i].Kind), func(r scope.Role) bool { return r == scope.Audit })
 }
 
+// role is the device role the code form stands at: the one chosen, or
+// the facility's first.
+func (p *adminPage) role(roles []scope.Role) string {
+	if !slices.Contains(roles, scope.Role(p.codeRole)) && len(roles) > 0 {
+		return string(roles[0])
+	}
+	return p.codeRole
+}
+
 func (p *adminPage) codeView() app.UI {
 	roles := p.codeRoles()
-	if !slices.Contains(roles, scope.Role(p.codeRole)) && len(roles) > 0 {
-		p.codeRole = string(roles[0])
-	}
+	chosen := p.role(roles)
 	facs := p.ov.Facilities
 	return app.Section().ID("code").Class("card").Body(
 		app.H2().Text(p.tr("admin.code")),
@@ -359,7 +367,7 @@ func (p *adminPage) codeView() app.UI {
 		app.Form().OnSubmit(func(ctx app.Context, e app.Event) {
 			e.PreventDefault()
 			var c admin.Code
-			fac, role := p.codeFac, p.codeRole
+			fac, role := p.codeFac, p.role(p.codeRoles())
 			p.call(admin.CodePath, admin.CodeRequest{Request: p.token(), Facility: fac, Role: role}, &c, func() {
 				png, _ := qrDataURL(app.Window().URL().Scheme+"://"+app.Window().URL().Host+route.Setup+"?code="+c.Code, 240)
 				p.code = &issuedCode{Code: c, facility: fac, role: role, png: png}
@@ -379,7 +387,7 @@ func (p *adminPage) codeView() app.UI {
 			app.Select().ID("code-role").OnChange(func(ctx app.Context, e app.Event) {
 				p.codeRole = ctx.JSSrc().Get("value").String()
 			}).Body(app.Range(roles).Slice(func(i int) app.UI {
-				return app.Option().Value(string(roles[i])).Text(p.tr("role." + string(roles[i]))).Selected(p.codeRole == string(roles[i]))
+				return app.Option().Value(string(roles[i])).Text(p.tr("role." + string(roles[i]))).Selected(chosen == string(roles[i]))
 			})),
 			app.Div().Class("actions").Body(
 				app.Button().ID("issue-code").Type("submit").Disabled(p.busy || p.codeFac == "").Text(p.tr("admin.code.issue")),

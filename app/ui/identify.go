@@ -268,8 +268,10 @@ func (p *identifyPage) checkPass(text string) {
 	p.record(c.Identification)
 }
 
-// answer works out, at a play park, what to say of the person accepted;
-// a guardian is given time to admit the household's children.
+// answer goes on, once a person is accepted, as the terminal's role
+// asks: a shelter checks them in, a reception opens its panel, a play
+// park says what it may (a guardian is given time to admit the
+// household's children).
 func (p *identifyPage) answer(via string) {
 	p.park, p.arrival = parkAnswer{}, nil
 	if p.enr.Role == string(scope.Shelter) {
