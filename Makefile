@@ -10,7 +10,7 @@ LDFLAGS := -X main.version=$(VERSION)
 TOOLS   := $(CURDIR)/$(BIN)/tools
 WASMBROWSERTEST := github.com/agnivade/wasmbrowsertest@v0.11.0
 
-.PHONY: all build models wasm server run test check fmt-check vet test-native test-wasm bench soak clean
+.PHONY: all build models wasm server run test deps check fmt-check vet test-native test-wasm bench soak clean
 
 all: build
 
@@ -32,8 +32,16 @@ $(FACEAPI)/package.json: $(MODELCONV)/npm/package.json $(MODELCONV)/npm/package-
 	npm ci --prefix $(NPMDIR) --ignore-scripts --no-audit --no-fund
 	touch $@
 
+# `go list -m -f {{.Dir}}` prints nothing for a module not yet in the module
+# cache, so the pigo module is downloaded explicitly first: a fresh machine
+# must not depend on what an earlier build left behind.
+PIGO := github.com/esimov/pigo
+
 $(MODEL): $(FACEAPI)/package.json $(wildcard $(MODELCONV)/*.go) $(wildcard app/face/model/*.go) $(wildcard app/face/tfjs/*.go) $(wildcard app/face/embed/*.go)
-	$(GO) run ./$(MODELCONV) -faceapi $(FACEAPI) -pigo "$$($(GO) list -m -f '{{.Dir}}' github.com/esimov/pigo)" -o $@
+	$(GO) mod download $(PIGO)
+	pigo="$$($(GO) list -m -f '{{.Dir}}' $(PIGO))"; \
+	  [ -d "$$pigo" ] || { echo "the Go module $(PIGO) is not in the module cache after go mod download"; exit 1; }; \
+	  $(GO) run ./$(MODELCONV) -faceapi $(FACEAPI) -pigo "$$pigo" -o $@
 
 wasm:
 	GOOS=js GOARCH=wasm $(GO) build -trimpath -o assets/app.wasm ./wasm
@@ -48,7 +56,12 @@ run: build
 # The full check: formatting, vet (native and js/wasm), native tests
 # (including the browser end-to-end tests), and the wasm packages' tests
 # inside headless Chromium.
-test: models fmt-check vet test-native test-wasm
+test: deps models fmt-check vet test-native test-wasm
+
+# The Debian packages the tests need (chromium, CJK fonts): installed when
+# missing and run as root, otherwise one line naming the command to run.
+deps:
+	@bash scripts/deps.sh
 
 fmt-check:
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

