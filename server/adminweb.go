@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"smartpass.city/smartpass/app/admin"
@@ -291,18 +292,53 @@ func (a *adminWeb) auditRead(c staffCall) (any, error) {
 	return out, nil
 }
 
-// seedDemoAdmin gives a demo store with no staff an administrator, and
-// logs its password once, so a newcomer can open the admin screen (`server
-// staff -reset admin` prints a new one later).
-func seedDemoAdmin(reg *staff.Registry, logger *slog.Logger) error {
+// seedDemoAdmin gives a demo store an administrator, "admin", and returns
+// its password for the start-up banner. A demo server makes a new password
+// at every start (ending the old one's sessions): the banner is the one
+// place a newcomer needs to look, and the password is never stored in clear
+// nor written to the log. It returns "" when the store has staff but no
+// usable "admin" (a city that set up its own accounts).
+func seedDemoAdmin(reg *staff.Registry) (string, error) {
 	list, err := reg.List()
-	if err != nil || len(list) > 0 {
-		return err
-	}
-	s, password, err := reg.Add(admin.Staff{ID: "admin", Name: "デモ管理者", Role: admin.Administrator})
 	if err != nil {
-		return err
+		return "", err
 	}
-	logger.Info("demo administrator created: sign in at "+route.Admin+" (shown this once)", "id", s.ID, "password", password)
-	return nil
+	if len(list) == 0 {
+		_, password, err := reg.Add(admin.Staff{ID: demoAdminID, Name: "デモ管理者", Role: admin.Administrator})
+		return password, err
+	}
+	for _, s := range list {
+		if s.ID == demoAdminID && s.Role == admin.Administrator && s.Revoked.IsZero() {
+			return reg.Reset(demoAdminID)
+		}
+	}
+	return "", nil
+}
+
+// demoAdminID is the demo administrator's staff id.
+const demoAdminID = "admin"
+
+// printBanner writes the block `make run` ends its start-up with: the
+// address to open and, on a demo server, how to sign in to the admin
+// screen. It goes to standard error with the log lines, so it follows
+// them in order, and is marked apart from them by its frame.
+func printBanner(w io.Writer, base, password string) {
+	lines := []string{
+		"Smart Pass is running / スマートパスを起動しました",
+		"",
+		"  開く / Open:        " + base + "/",
+	}
+	if password != "" {
+		lines = append(lines,
+			"  管理画面 / Admin:   "+base+route.Admin,
+			"    ID:               "+demoAdminID,
+			"    パスワード / password: "+password,
+			"    (demo administrator created: a new password at every start of a demo server)",
+		)
+	}
+	fmt.Fprintln(w, "┏"+strings.Repeat("━", 70))
+	for _, l := range lines {
+		fmt.Fprintln(w, "┃ "+l)
+	}
+	fmt.Fprintln(w, "┗"+strings.Repeat("━", 70))
 }

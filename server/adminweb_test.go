@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"smartpass.city/smartpass/app/admin"
 	"smartpass.city/smartpass/app/facility"
@@ -191,4 +192,56 @@ func resetPassword(t *testing.T, data, id string) string {
 		t.Fatalf("staff -reset %s: %v\n%s", id, err, out)
 	}
 	return m[1]
+}
+
+// TestDemoBanner: a demo server ends its start-up with one marked block
+// naming the address to open and the admin screen's password; that
+// password signs in, and the next start gives a new one that replaces it.
+// The password is never a log line.
+func TestDemoBanner(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "data")
+	banner := regexp.MustCompile(`(?s)┏━+\n(.*?)┗━+`)
+	pw := regexp.MustCompile(`パスワード / password: (\S+)`)
+	start := func() (*serverproc.Proc, string, string) {
+		addr := serverproc.FreeAddr(t)
+		p := startServer(t, addr, "-data", data, "-dev", "-demo")
+		p.WaitHealthy(t)
+		var block string
+		for i := 0; i < 50 && block == ""; i++ { // stdout may trail /healthz a moment
+			if m := banner.FindStringSubmatch(p.Log()); m != nil {
+				block = m[1]
+			} else {
+				time.Sleep(100 * time.Millisecond)
+			}
+		}
+		m := pw.FindStringSubmatch(block)
+		if m == nil || !strings.Contains(block, "http://"+addr+"/") || !strings.Contains(block, "http://"+addr+"/admin") {
+			t.Fatalf("no start-up block with the address and the password:\n%s", p.Log())
+		}
+		for _, line := range strings.Split(p.Log(), "\n") {
+			if strings.Contains(line, m[1]) && !strings.HasPrefix(line, "┃") {
+				t.Fatalf("the password appears outside the block: %q", line)
+			}
+		}
+		return p, addr, m[1]
+	}
+	signIn := func(addr, password string) string {
+		var s admin.Session
+		return apiCall(t, addr, admin.SignInPath, admin.SignIn{ID: "admin", Password: password}, &s)
+	}
+	p, addr, first := start()
+	if code := signIn(addr, first); code != "" {
+		t.Fatalf("the banner's password does not sign in: %s", code)
+	}
+	p.Stop(t)
+	_, addr, second := start()
+	if second == first {
+		t.Fatal("a restarted demo server kept the old password")
+	}
+	if code := signIn(addr, first); code == "" {
+		t.Fatal("the previous start's password still signs in")
+	}
+	if code := signIn(addr, second); code != "" {
+		t.Fatalf("the new password does not sign in: %s", code)
+	}
 }

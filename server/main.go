@@ -215,8 +215,9 @@ func run(ctx context.Context, c config, logger *slog.Logger) error {
 	defer admin.Close()
 	cmds := newAdminCmds(log, reg, h, auditLog)
 	go serveAdmin(admin, log, key, cmds, logger)
+	var demoPassword string
 	if c.demo {
-		if err := seedDemoAdmin(cmds.staff, logger); err != nil {
+		if demoPassword, err = seedDemoAdmin(cmds.staff); err != nil {
 			return err
 		}
 	}
@@ -264,6 +265,11 @@ func run(ctx context.Context, c config, logger *slog.Logger) error {
 		}
 	}()
 	logger.Info("smartpass server listening", "addr", ln.Addr().String(), "data", c.data, "dev", c.dev, "version", version, "head", log.Head())
+	scheme := "http"
+	if c.tlsCert != "" {
+		scheme = "https"
+	}
+	printBanner(os.Stderr, scheme+"://"+ln.Addr().String(), demoPassword)
 
 	select {
 	case err := <-errc:
