@@ -31,11 +31,24 @@ var (
 var ErrForbidden = errors.New("card: command refused by the firewall")
 
 // forbiddenEF lists, per application, the files that hold or unlock the
-// individual number.
+// individual number. The card-info application's 照合番号B key (0015) is
+// there too: no flow of ours opens that application with it, and what it
+// opens is the same as the number's key does.
 var forbiddenEF = map[string][]uint16{
-	string(AIDCardInfo): {0x0001, 0x0014, 0x0003}, // the number; 照合番号A; hashes covering the number
-	string(AIDCardFace): {0x0013, 0x0005},         // 照合番号A; the number's image
+	string(AIDCardInfo): {0x0001, 0x0014, 0x0015, 0x0003}, // the number; 照合番号A; 照合番号B; hashes covering the number
+	string(AIDCardFace): {0x0013, 0x0005},                 // 照合番号A; the number's image
 }
+
+// knownApps are the only applications SELECT by name may reach, each by
+// its exact AID: a partial AID would select an application the firewall
+// cannot name, and so could not guard.
+var knownApps = [][]byte{AIDJPKI, AIDCardInfo, AIDCardFace}
+
+// verifyP2 is the one VERIFY reference our flows use: "the key of the
+// file just selected" (80), which the SELECT check above has already
+// vetted. A P2 naming a key by its id (80|EF, e.g. 94 = the card-info
+// application's 照合番号A) would bypass that check.
+const verifyP2 = 0x80
 
 // Instructions the firewall lets through.
 const (
@@ -62,8 +75,16 @@ func (c *Card) check(cmd apdu.Command) error {
 	case insSelect:
 		switch cmd.P1 {
 		case 0x04: // by DF name
-			return nil
+			for _, aid := range knownApps {
+				if bytes.Equal(cmd.Data, aid) {
+					return nil
+				}
+			}
+			return fmt.Errorf("%w: SELECT of an application other than JPKI, card-info and card-face (% X)", ErrForbidden, cmd.Data)
 		case 0x02: // EF under the current DF
+			if c.app == nil {
+				return fmt.Errorf("%w: SELECT EF before any application is selected", ErrForbidden)
+			}
 			if len(cmd.Data) != 2 {
 				return fmt.Errorf("%w: SELECT EF with a %d-byte id", ErrForbidden, len(cmd.Data))
 			}
@@ -83,7 +104,12 @@ func (c *Card) check(cmd apdu.Command) error {
 			return fmt.Errorf("%w: READ BINARY by short file id", ErrForbidden)
 		}
 		return nil
-	case insVerify, insPSO, insGetResponse:
+	case insVerify:
+		if cmd.P1 != 0x00 || cmd.P2 != verifyP2 {
+			return fmt.Errorf("%w: VERIFY with reference %02X %02X (only 00 80, the selected key, is used)", ErrForbidden, cmd.P1, cmd.P2)
+		}
+		return nil
+	case insPSO, insGetResponse:
 		return nil
 	}
 	return fmt.Errorf("%w: instruction %02X", ErrForbidden, cmd.INS)
@@ -94,8 +120,15 @@ func (c *Card) Exchange(ctx context.Context, cmd apdu.Command) ([]byte, error) {
 	if err := c.check(cmd); err != nil {
 		return nil, err
 	}
+	selectsApp := cmd.INS == insSelect && cmd.P1 == 0x04
+	if selectsApp {
+		// Until the card confirms, the current application is unknown:
+		// a SELECT that fails half way must not leave the firewall
+		// guarding the previous one's files.
+		c.app = nil
+	}
 	out, err := apdu.Exchange(ctx, c.t, cmd)
-	if err == nil && cmd.INS == insSelect && cmd.P1 == 0x04 {
+	if err == nil && selectsApp {
 		c.app = bytes.Clone(cmd.Data)
 	}
 	return out, err

@@ -181,6 +181,13 @@ func TestFirewall(t *testing.T) {
 		{INS: 0xA4, P1: 0x08, P2: 0x0C, Data: []byte{0x00, 0x01}, Le: apdu.NoLe}, // SELECT by path
 		{INS: 0xE4, Le: apdu.NoLe},                                               // DELETE FILE
 		{INS: 0xA4, P1: 0x02, P2: 0x0C, Data: []byte{0x00}, Le: apdu.NoLe},       // a malformed file id
+		{INS: 0xA4, P1: 0x02, P2: 0x0C, Data: []byte{0x00, 0x15}, Le: apdu.NoLe}, // 照合番号B of the card-info application
+		{INS: 0x20, P1: 0x00, P2: 0x94, Data: []byte("1234"), Le: apdu.NoLe},     // VERIFY of 照合番号A (0014) by reference
+		{INS: 0x20, P1: 0x00, P2: 0x93, Data: []byte("1234"), Le: apdu.NoLe},     // VERIFY of the card-face 照合番号A by reference
+		{INS: 0x20, P1: 0x00, P2: 0x00, Data: []byte("1234"), Le: apdu.NoLe},     // VERIFY of a global reference
+		{INS: 0x20, P1: 0x01, P2: 0x80, Data: []byte("1234"), Le: apdu.NoLe},     // VERIFY with a P1 no flow uses
+		{INS: 0xA4, P1: 0x04, P2: 0x0C, Data: AIDPrefix(), Le: apdu.NoLe},        // SELECT by a partial AID
+		{INS: 0xA4, P1: 0x04, P2: 0x0C, Data: []byte{0xD3, 0x92}, Le: apdu.NoLe}, // SELECT by a shorter partial AID
 	} {
 		if _, err := c.Exchange(ctx, cmd); !errors.Is(err, card.ErrForbidden) {
 			t.Errorf("% X: %v, want ErrForbidden", cmd.Data, err)
@@ -203,6 +210,34 @@ func TestFirewall(t *testing.T) {
 	}
 	if err := c.SelectEF(ctx, card.EFSignCert); err != nil {
 		t.Fatalf("JPKI EF 0001 (signature certificate) refused: %v", err)
+	}
+}
+
+// AIDPrefix is the card-info application's AID less its last byte: on a
+// card that matches AIDs by prefix it selects the application without
+// the firewall knowing which.
+func AIDPrefix() []byte { return card.AIDCardInfo[:len(card.AIDCardInfo)-1] }
+
+// TestFirewallAfterPartialSelect: after a refused SELECT by a partial AID
+// the firewall still guards the application last selected, and a SELECT
+// EF with no application selected is refused.
+func TestFirewallAfterPartialSelect(t *testing.T) {
+	ctx := context.Background()
+	s, c := newCard(t, cardtest.Taro)
+	if err := c.SelectEF(ctx, 0x0001); !errors.Is(err, card.ErrForbidden) {
+		t.Fatalf("SELECT EF 0001 before any application: %v, want ErrForbidden", err)
+	}
+	if _, err := card.OpenCardInfo(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Exchange(ctx, apdu.Command{INS: 0xA4, P1: 0x04, P2: 0x0C, Data: AIDPrefix(), Le: apdu.NoLe}); !errors.Is(err, card.ErrForbidden) {
+		t.Fatalf("partial AID: %v, want ErrForbidden", err)
+	}
+	if err := c.SelectEF(ctx, 0x0001); !errors.Is(err, card.ErrForbidden) {
+		t.Fatalf("the number's file after a partial SELECT: %v, want ErrForbidden", err)
+	}
+	if len(s.Violations) != 0 {
+		t.Fatalf("the card saw: %v", s.Violations)
 	}
 }
 

@@ -18,6 +18,9 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 	"sync"
 
 	"smartpass.city/smartpass/app/card"
@@ -179,14 +182,33 @@ func sw(s uint16) []byte { return []byte{byte(s >> 8), byte(s)} }
 
 func ok(data []byte) []byte { return apdu.Response{Data: data, SW: apdu.SWOK}.Encode() }
 
+// findApp finds the application SELECT by DF name reaches: as ISO 7816-4
+// allows and real cards do, a name that is only the start of an AID
+// selects the first application whose AID begins with it.
+func (c *Card) findApp(name []byte) (string, bool) {
+	if _, ok := c.apps[string(name)]; ok {
+		return string(name), true
+	}
+	if len(name) == 0 {
+		return "", false
+	}
+	names := slices.Sorted(maps.Keys(c.apps))
+	for _, n := range names {
+		if strings.HasPrefix(n, string(name)) {
+			return n, true
+		}
+	}
+	return "", false
+}
+
 func (c *Card) handle(cmd apdu.Command) []byte {
 	switch {
 	case cmd.INS == 0xA4 && cmd.P1 == 0x04:
-		a, found := c.apps[string(cmd.Data)]
+		name, found := c.findApp(cmd.Data)
 		if !found {
 			return sw(apdu.SWFileNotFound)
 		}
-		c.app, c.appName, c.ef = a, string(cmd.Data), 0
+		c.app, c.appName, c.ef = c.apps[name], name, 0
 		clear(c.verified)
 		return sw(apdu.SWOK)
 	case cmd.INS == 0xA4 && cmd.P1 == 0x02:
