@@ -252,3 +252,41 @@ func FuzzParseFacts(f *testing.F) {
 		}
 	})
 }
+
+// TestCertificateShortReads: certificates are read with short APDUs only
+// (Le = 00 chunks, the first giving the length), on every card: readers carry
+// far less than a certificate per message. Before, the first READ BINARY
+// asked for 65,536 bytes in the extended form.
+func TestCertificateShortReads(t *testing.T) {
+	ctx := context.Background()
+	for _, ef := range []uint16{card.EFAuthCert, card.EFAuthCACert} {
+		s, c := newCard(t, cardtest.Taro)
+		j, err := card.OpenJPKI(ctx, c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		der, err := j.Certificate(ctx, ef)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := x509.ParseCertificate(der); err != nil {
+			t.Fatalf("%04X: %v", ef, err)
+		}
+		reads := 0
+		for _, raw := range s.Log {
+			cmd, err := apdu.ParseCommand(raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cmd.Extended() {
+				t.Errorf("%04X: an extended APDU reached the card: % X", ef, raw)
+			}
+			if cmd.INS == 0xB0 {
+				reads++
+			}
+		}
+		if want := (len(der) + 255) / 256; reads != want {
+			t.Errorf("%04X: %d READ BINARY for %d bytes, want %d", ef, reads, len(der), want)
+		}
+	}
+}

@@ -82,18 +82,18 @@ func OpenJPKI(ctx context.Context, c *Card) (*JPKI, error) {
 	return &JPKI{c: c}, nil
 }
 
-// Certificate reads a certificate file (EFAuthCert, ...) as DER. It asks
-// for the whole file in one extended READ BINARY (one APDU instead of
-// seven for a 1.7 KB certificate); a reader or card that refuses the
-// extended form (67 00) is read 256 bytes at a time.
+// Certificate reads a certificate file (EFAuthCert, ...) as DER with
+// short READ BINARYs of 256 bytes (Le = 00), the first of which carries
+// the header that gives the length, as every implementation that talks
+// to real cards does. An extended READ BINARY would save a few APDUs, but
+// readers carry far less than a whole certificate in one message (the
+// RC-S300 about 522 bytes), and one that cannot fails as a reader error,
+// not with 67 00 that a fall-back could catch.
 func (j *JPKI) Certificate(ctx context.Context, ef uint16) ([]byte, error) {
 	if err := j.c.SelectEF(ctx, ef); err != nil {
 		return nil, err
 	}
-	der, err := j.c.ReadBinary(ctx, 0, apdu.MaxExtendedLe)
-	if errors.Is(err, apdu.ErrWrongLength) {
-		der, err = j.readShort(ctx)
-	}
+	der, err := j.c.ReadBinary(ctx, 0, apdu.MaxShortLe)
 	if err != nil {
 		return nil, fmt.Errorf("card: read certificate %04X: %w", ef, err)
 	}
@@ -101,24 +101,20 @@ func (j *JPKI) Certificate(ctx context.Context, ef uint16) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("card: certificate %04X: %w", ef, err)
 	}
+	for len(der) < n {
+		b, err := j.c.ReadBinary(ctx, len(der), min(apdu.MaxShortLe, n-len(der)))
+		if err != nil {
+			return nil, fmt.Errorf("card: read certificate %04X at %d: %w", ef, len(der), err)
+		}
+		if len(b) == 0 {
+			break
+		}
+		der = append(der, b...)
+	}
 	if len(der) < n {
 		return nil, fmt.Errorf("card: certificate %04X: %w: %d of %d bytes", ef, ErrTruncated, len(der), n)
 	}
 	return der[:n], nil // the file may be padded past the certificate
-}
-
-// readShort reads the current certificate file with short APDUs: its
-// header for the length, then the rest.
-func (j *JPKI) readShort(ctx context.Context) ([]byte, error) {
-	head, err := j.c.ReadBinary(ctx, 0, 4)
-	if err != nil {
-		return nil, err
-	}
-	n, err := derLength(head)
-	if err != nil {
-		return nil, err
-	}
-	return j.c.ReadAll(ctx, n)
 }
 
 // ErrTruncated means a file ended before the length its header gave.
