@@ -120,6 +120,11 @@ type Conn struct {
 	usb  USB
 	seq  byte
 	Slot byte
+	// StatusInAnswer says the reader reports the card's presence inside
+	// its answers, not in bStatus: Sony's RC-S300 sets bStatus 02 ("no
+	// card") on every Escape answer, successful ones included (logged on
+	// real readers), and says what happened in the answer's C0 object.
+	StatusInAnswer bool
 }
 
 // NewConn returns a connection over usb.
@@ -146,7 +151,7 @@ func (c *Conn) Call(ctx context.Context, typ byte, param [3]byte, data []byte) (
 		switch {
 		case status&0xC0 == statusTimeExt:
 			continue // the reader asks for more time; the answer follows
-		case status&iccMask == iccAbsent, status&0xC0 == statusFailed && code == errorICCMute:
+		case !c.StatusInAnswer && status&iccMask == iccAbsent, status&0xC0 == statusFailed && code == errorICCMute:
 			return m, ErrNoCard
 		case status&0xC0 == statusFailed:
 			return m, fmt.Errorf("%w: command %02X, bError %02X", ErrFailed, typ, code)

@@ -11,8 +11,11 @@
 //	                                  transceive data with the card
 //
 // and answers with data objects: C0 03 <error> <SW1 SW2> (00 90 00 when
-// all went well; 02 64 01 when no card answered), 96 the radio's status,
-// 97 the card's answer, then the status word 90 00.
+// all went well; 64 01 when no card answered, after 02 for Type B and 01
+// for Type A), 92 the reception's bit framing, 96 the radio's status, 97
+// the card's answer, then the status word 90 00. The CCID header's
+// bStatus of these answers is 02 ("no card") even when all went well, so
+// only the C0 object is read.
 //
 // These bytes agree across the public WebUSB drivers of this reader
 // (FeliCa and ISO 14443 alike, all on FF 50); the Type B layer-4 switch
@@ -82,6 +85,7 @@ type Reader struct {
 // Type B card on the reader up to ISO-DEP.
 func Open(ctx context.Context, usb ccid.USB) (*Reader, error) {
 	r := &Reader{ccid.NewConn(usb)}
+	r.StatusInAnswer = true // bStatus says 02 on success: the C0 object tells
 	// A session left open by an earlier page (a reload) is ended first;
 	// the reader answers this even with no session open.
 	if _, err := r.escape(ctx, EndSession); err != nil {
@@ -181,7 +185,7 @@ func ParseAnswer(b []byte) ([]tlv.TLV, error) {
 	switch {
 	case status[0] == 0x00 && status[1] == 0x90 && status[2] == 0x00:
 		return objs, nil
-	case status[0] == 0x02 && status[1] == 0x64 && status[2] == 0x01:
+	case status[1] == 0x64 && status[2] == 0x01: // 02 Type B, 01 Type A: no card answered
 		return nil, ErrNoCard
 	}
 	return nil, fmt.Errorf("%w: reader error % X", ErrAnswer, status)

@@ -31,6 +31,8 @@ func TestParseAnswer(t *testing.T) {
 		{"ok", "C0 03 009000 9000", nil},
 		{"ok with a card answer", "C0 03 009000 96 02 0000 97 02 9000 9000", nil},
 		{"no card", "C0 03 026401 9000", rcs300.ErrNoCard},
+		{"no card, Type A", "C0 03 016401 9000", rcs300.ErrNoCard},
+		{"ok with every object a real reader adds", "C0 03 009000 92 01 00 96 02 0000 97 02 9000 9000", nil},
 		{"reader error", "C0 03 016A81 9000", rcs300.ErrAnswer},
 		{"no status object", "97 02 9000 9000", rcs300.ErrAnswer},
 		{"bad status word", "C0 03 009000 6A81", rcs300.ErrAnswer},
@@ -84,6 +86,39 @@ func TestReaderNoCard(t *testing.T) {
 	if _, err := r.Transmit(ctx, cardtest.Hex("00A4040C0A D3 92 F0 00 26 01 00 00 00 01")); !errors.Is(err, rcs300.ErrNoCard) {
 		t.Fatalf("after the card left: %v, want ErrNoCard", err)
 	}
+}
+
+// replay is a reader that answers with recorded bytes, one answer per
+// message sent, whatever was sent.
+type replay struct{ answers [][]byte }
+
+func (r *replay) Out(context.Context, []byte) error { return nil }
+func (r *replay) In(context.Context, int) ([]byte, error) {
+	if len(r.answers) == 0 {
+		return nil, errors.New("replay: no more recorded answers")
+	}
+	a := r.answers[0]
+	r.answers = r.answers[1:]
+	return a, nil
+}
+
+// TestRealAnswers replays answers logged from a real RC-S300 (the
+// end-session reply quoted in issue 21, from a public log of the reader
+// driven over WebUSB): bStatus 02 in the CCID header although the command
+// succeeded. Before, ccid turned that into "no card" and Open failed.
+func TestRealAnswers(t *testing.T) {
+	ok := cardtest.Hex("83 07000000 00 01 02 00 00 C0 03 00 90 00 90 00")
+	answers := make([][]byte, 5) // end session, start, radio off, on, switch
+	for i := range answers {
+		a := bytes.Clone(ok)
+		a[6] = byte(i + 1) // the sequence number of each message
+		answers[i] = a
+	}
+	r, err := rcs300.Open(context.Background(), &replay{answers: answers})
+	if err != nil {
+		t.Fatalf("Open on a real reader's answers: %v", err)
+	}
+	_ = r
 }
 
 func FuzzParseAnswer(f *testing.F) {

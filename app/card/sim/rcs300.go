@@ -33,8 +33,10 @@ var (
 	statusNotSup = []byte{0x01, 0x6A, 0x81}
 )
 
+// escapeReply is an answer as a real RC-S300 sends it: bStatus 02 in the
+// CCID header whatever happened (the result is in the C0 object).
 func escapeReply(objs []byte) ccid.Message {
-	return ccid.Message{Type: ccid.EscapeResp, Data: append(objs, 0x90, 0x00)}
+	return ccid.Message{Type: ccid.EscapeResp, Param: [3]byte{iccAbsent, 0, 0}, Data: append(objs, 0x90, 0x00)}
 }
 
 func (r *RCS300) answer(ctx context.Context, m ccid.Message) ccid.Message {
@@ -83,7 +85,10 @@ func (r *RCS300) answer(ctx context.Context, m ccid.Message) ccid.Message {
 		if err != nil {
 			return status(statusNoCard)
 		}
+		// The objects a real reader adds: reception bit framing (92),
+		// the radio's status (96), before the card's answer (97).
 		out := tlv.Append(nil, rcs300.TagStatus, statusOK)
+		out = tlv.Append(out, 0x92, []byte{0x00})
 		out = tlv.Append(out, rcs300.TagRFStatus, []byte{0x00, 0x00})
 		return escapeReply(tlv.Append(out, rcs300.TagResponse, resp))
 	}
