@@ -25,11 +25,25 @@ const (
 // ErrProtocol is wrapped for blocks that break the protocol.
 var ErrProtocol = errors.New("isodep: protocol error")
 
+// ErrTransmission is wrapped by a Link's error for a frame lost on the
+// air: a CRC or parity error on the card's answer, or no answer in time.
+// The PCD recovers as ISO/IEC 14443-4 says (rules 4 and 6): it sends
+// R(NAK), and the card either sends its last block again or, when our
+// block never reached it, acknowledges the one before, and we send ours
+// again. One bad frame no longer aborts the APDU.
+var ErrTransmission = errors.New("isodep: frame lost on the air")
+
 // Link carries one frame to the card and returns its answer: the reader's
-// transceive command (CRC added and checked by the reader).
+// transceive command (CRC added and checked by the reader). A frame lost
+// on the air is an error that wraps ErrTransmission.
 type Link interface {
 	Exchange(ctx context.Context, frame []byte) ([]byte, error)
 }
+
+// Retransmissions is how many R(NAK)s the PCD sends for one block before
+// it gives up: enough for a hand that trembles over the reader, few
+// enough that a card taken away is reported at once.
+const Retransmissions = 3
 
 // FSC of 256 bytes (FSCI 8) less PCB and CRC is the most one block holds.
 const maxFSC = 256
@@ -96,17 +110,32 @@ func (p *PCD) Transmit(ctx context.Context, apdu []byte) ([]byte, error) {
 // exchange sends a block and answers waiting-time extensions until a
 // real answer arrives.
 func (p *PCD) exchange(ctx context.Context, block []byte) ([]byte, error) {
-	resp, err := p.link.Exchange(ctx, block)
+	resp, err := p.send(ctx, block)
 	for wtx := 0; err == nil && len(resp) == 2 && resp[0] == pcbWTX; wtx++ {
 		if wtx >= p.MaxWTX {
 			return nil, fmt.Errorf("%w: more than %d waiting-time extensions", ErrProtocol, p.MaxWTX)
 		}
-		resp, err = p.link.Exchange(ctx, []byte{pcbWTX, resp[1] & 0x3F})
+		resp, err = p.send(ctx, []byte{pcbWTX, resp[1] & 0x3F})
 	}
 	if err != nil {
 		return nil, fmt.Errorf("isodep: %w", err)
 	}
 	return resp, nil
+}
+
+// send carries one block, recovering from frames lost on the air: R(NAK)
+// with our block number (rule 4); an R(ACK) of the other number means the
+// card never got the block, which goes again (rule 6); anything else is
+// the card's last block, sent again (rule 11).
+func (p *PCD) send(ctx context.Context, block []byte) ([]byte, error) {
+	resp, err := p.link.Exchange(ctx, block)
+	for try := 0; err != nil && errors.Is(err, ErrTransmission) && try < Retransmissions; try++ {
+		resp, err = p.link.Exchange(ctx, []byte{pcbRNAK | p.bn})
+		if err == nil && len(resp) == 1 && resp[0]&0xF6 == pcbRACK&0xF6 && resp[0]&0x10 == 0 && resp[0]&1 != p.bn {
+			resp, err = p.link.Exchange(ctx, block)
+		}
+	}
+	return resp, err
 }
 
 // Card is what a PICC serves: an APDU in, a response out.
@@ -125,6 +154,9 @@ type PICC struct {
 	// answer, as slow cards do (RSA signing).
 	WTX bool
 	wtx bool // an extension is outstanding
+	// last is the block sent last, sent again for an R(NAK) of its
+	// number (rule 11).
+	last []byte
 }
 
 // NewPICC serves card to a reader with frame size fsd.
@@ -134,6 +166,14 @@ func NewPICC(card Card, fsd int) *PICC {
 
 // Handle answers one block from the reader.
 func (p *PICC) Handle(ctx context.Context, block []byte) ([]byte, error) {
+	out, err := p.handle(ctx, block)
+	if err == nil {
+		p.last = out
+	}
+	return out, err
+}
+
+func (p *PICC) handle(ctx context.Context, block []byte) ([]byte, error) {
 	if len(block) == 0 {
 		return nil, fmt.Errorf("%w: empty block", ErrProtocol)
 	}
@@ -161,6 +201,11 @@ func (p *PICC) Handle(ctx context.Context, block []byte) ([]byte, error) {
 			return p.next(), nil
 		}
 		return nil, fmt.Errorf("%w: R(ACK) %d repeats the block number", ErrProtocol, pcb&1)
+	case pcb&0xF6 == pcbRNAK&0xF6 && len(block) == 1:
+		if pcb&1 == p.bn && p.last != nil { // rule 11: our answer was lost
+			return p.last, nil
+		}
+		return []byte{pcbRACK | p.bn}, nil // rule 12: their block was lost
 	}
 	return nil, fmt.Errorf("%w: block % X", ErrProtocol, block)
 }

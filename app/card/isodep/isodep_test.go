@@ -95,3 +95,78 @@ func FuzzPICC(f *testing.F) {
 		NewPICC(&echo{}, 32).Handle(context.Background(), block)
 	})
 }
+
+// lossy connects a PCD to a PICC over air that loses frames: at each
+// frame number in toCard the reader's frame never reaches the card; at
+// each in fromCard the card acts on it but its answer is lost. Both look
+// the same to the reader: a transmission error.
+type lossy struct {
+	picc             *PICC
+	n                int
+	toCard, fromCard map[int]bool
+}
+
+func (l *lossy) Exchange(ctx context.Context, frame []byte) ([]byte, error) {
+	n := l.n
+	l.n++
+	if l.toCard[n] {
+		return nil, ErrTransmission
+	}
+	resp, err := l.picc.Handle(ctx, frame)
+	if l.fromCard[n] {
+		return nil, ErrTransmission
+	}
+	return resp, err
+}
+
+// TestRecovery: a frame lost on the air at any point of a chained
+// exchange, in either direction, costs a retransmission, not the APDU
+// (ISO/IEC 14443-4 rules 4, 6, 11 and 12). Before, the first lost frame
+// failed the APDU.
+func TestRecovery(t *testing.T) {
+	const frames = 12 // a chained command and a chained answer take about this many
+	for n := range frames {
+		for _, dir := range []string{"to the card", "from the card"} {
+			card := &echo{}
+			picc := NewPICC(card, 24)
+			picc.WTX = n%2 == 0
+			link := &lossy{picc: picc, toCard: map[int]bool{}, fromCard: map[int]bool{}}
+			if dir == "to the card" {
+				link.toCard[n] = true
+			} else {
+				link.fromCard[n] = true
+			}
+			pcd := NewPCD(link, 24)
+			for round := range 2 {
+				apdu := bytes.Repeat([]byte{byte(round + 1)}, 60)
+				resp, err := pcd.Transmit(context.Background(), apdu)
+				if err != nil {
+					t.Fatalf("frame %d lost %s, round %d: %v", n, dir, round, err)
+				}
+				want, _ := (&echo{}).Transmit(context.Background(), apdu)
+				if !bytes.Equal(resp, want) {
+					t.Fatalf("frame %d lost %s, round %d: wrong response", n, dir, round)
+				}
+			}
+			if len(card.got) != 2 {
+				t.Fatalf("frame %d lost %s: the card ran %d APDUs, want 2 (none twice)", n, dir, len(card.got))
+			}
+		}
+	}
+}
+
+// TestRecoveryGivesUp: a card that is gone stays gone: after a bounded
+// number of R(NAK)s the error comes back, still a transmission error.
+func TestRecoveryGivesUp(t *testing.T) {
+	link := &lossy{picc: NewPICC(&echo{}, 64), toCard: map[int]bool{}, fromCard: map[int]bool{}}
+	for i := range 100 {
+		link.toCard[i] = true
+	}
+	_, err := NewPCD(link, 64).Transmit(context.Background(), []byte{0, 0xA4, 4, 0})
+	if !errors.Is(err, ErrTransmission) {
+		t.Fatalf("%v, want ErrTransmission", err)
+	}
+	if link.n != 1+Retransmissions {
+		t.Fatalf("%d frames sent, want %d", link.n, 1+Retransmissions)
+	}
+}

@@ -49,7 +49,20 @@ const (
 	frameHeaderLen      = 8
 	maxFrame            = 512
 	commRFFlagsLen      = 5 // four error-flag bytes and one status byte
-	commRFTimeoutMillis = 2500
+	// commRFTimeout is how long the reader waits for the card's answer to
+	// an ISO-DEP block, in 0.1 ms: the card asks for more with S(WTX)
+	// when it needs it.
+	commRFTimeout = 25000
+	// activationTimeout is the wait for ATQB and the ATTRIB answer, in
+	// 0.1 ms, as nfcpy uses: a card in the field answers within a few
+	// milliseconds, and an empty reader is told at once.
+	activationTimeout = 300
+	// staleFrames bounds the frames Open and each command skip that
+	// answer something else: what a page reloaded mid-command left in
+	// the reader's IN pipe.
+	staleFrames = 8
+	// flagTimeout is the InCommRF error flag for no answer in time.
+	flagTimeout = 0x80
 )
 
 // ACK is the reader's acknowledgement of a command frame.
@@ -109,30 +122,38 @@ type Reader struct {
 }
 
 // command sends one command and returns the reply's data (after D7
-// cmd+1).
+// cmd+1). The reader keeps in its IN pipe whatever it had not handed
+// over when the host went away (a page reloaded mid-command), and the
+// reset ACK of Open does not clear it, so ACKs and replies to other
+// commands met before this command's reply are skipped (a bounded
+// number). WebUSB cannot drain the pipe by timing out a read as nfcpy
+// does: an abandoned transferIn stays pending and swallows the next
+// frame.
 func command(ctx context.Context, usb USB, cmd byte, data []byte) ([]byte, error) {
 	if err := usb.Out(ctx, Frame(append([]byte{0xD6, cmd}, data...))); err != nil {
 		return nil, fmt.Errorf("rcs380: send %02X: %w", cmd, err)
 	}
-	ack, err := usb.In(ctx, maxFrame)
-	if err != nil {
-		return nil, fmt.Errorf("rcs380: ack of %02X: %w", cmd, err)
+	for range staleFrames + 2 { // + our ACK and our reply
+		raw, err := usb.In(ctx, maxFrame)
+		if err != nil {
+			return nil, fmt.Errorf("rcs380: reply to %02X: %w", cmd, err)
+		}
+		if bytes.Equal(raw, ACK) {
+			continue
+		}
+		p, err := ParseFrame(raw)
+		if err != nil {
+			return nil, err
+		}
+		if len(p) < 2 || p[0] != 0xD7 {
+			return nil, fmt.Errorf("%w: reply % X to command %02X", ErrFrame, p[:min(len(p), 2)], cmd)
+		}
+		if p[1] != cmd+1 {
+			continue // a stale reply to an earlier command
+		}
+		return p[2:], nil
 	}
-	if !bytes.Equal(ack, ACK) {
-		return nil, fmt.Errorf("%w: %02X acknowledged with % X", ErrFrame, cmd, ack)
-	}
-	raw, err := usb.In(ctx, maxFrame)
-	if err != nil {
-		return nil, fmt.Errorf("rcs380: reply to %02X: %w", cmd, err)
-	}
-	p, err := ParseFrame(raw)
-	if err != nil {
-		return nil, err
-	}
-	if len(p) < 2 || p[0] != 0xD7 || p[1] != cmd+1 {
-		return nil, fmt.Errorf("%w: reply % X to command %02X", ErrFrame, p[:min(len(p), 2)], cmd)
-	}
-	return p[2:], nil
+	return nil, fmt.Errorf("%w: no reply to command %02X among %d frames", ErrFrame, cmd, staleFrames+2)
 }
 
 // InSetProtocol defaults, then the Type B settings (CARD.md).
@@ -165,7 +186,7 @@ func Open(ctx context.Context, usb USB) (*Reader, error) {
 		}
 	}
 	r := &Reader{usb: usb}
-	atqb, err := r.Exchange(ctx, []byte{0x05, 0x00, 0x10}) // SENSB_REQ: AFI 00, N=1
+	atqb, err := r.commRF(ctx, []byte{0x05, 0x00, 0x10}, activationTimeout) // SENSB_REQ: AFI 00, N=1
 	if errors.Is(err, ErrNoCard) {
 		return nil, err
 	}
@@ -178,17 +199,25 @@ func Open(ctx context.Context, usb USB) (*Reader, error) {
 	pupi := atqb[1:5]
 	fsc := isodep.FSCFromCode(atqb[10] >> 4)
 	attrib := append(append([]byte{0x1D}, pupi...), 0x00, 0x08, 0x01, 0x00)
-	if _, err := r.Exchange(ctx, attrib); err != nil {
+	if _, err := r.commRF(ctx, attrib, activationTimeout); err != nil {
 		return nil, fmt.Errorf("rcs380: ATTRIB: %w", err)
 	}
 	r.pcd = isodep.NewPCD(r, fsc)
 	return r, nil
 }
 
-// Exchange sends one RF frame to the card with InCommRF (isodep.Link).
+// Exchange sends one ISO-DEP block to the card with InCommRF
+// (isodep.Link). A time-out or a radio error wraps
+// isodep.ErrTransmission, so ISO-DEP recovers it; a time-out is also
+// ErrNoCard, what it means when the recovery fails too.
 func (r *Reader) Exchange(ctx context.Context, frame []byte) ([]byte, error) {
-	t := commRFTimeoutMillis * 10 // units of 0.1 ms
-	data := append([]byte{byte(t), byte(t >> 8)}, frame...)
+	return r.commRF(ctx, frame, commRFTimeout)
+}
+
+// commRF sends one frame on the air and waits timeout (0.1 ms) for the
+// answer.
+func (r *Reader) commRF(ctx context.Context, frame []byte, timeout int) ([]byte, error) {
+	data := append([]byte{byte(timeout), byte(timeout >> 8)}, frame...)
 	resp, err := command(ctx, r.usb, CmdInCommRF, data)
 	if err != nil {
 		return nil, err
@@ -196,13 +225,13 @@ func (r *Reader) Exchange(ctx context.Context, frame []byte) ([]byte, error) {
 	if len(resp) < commRFFlagsLen {
 		return nil, fmt.Errorf("%w: InCommRF reply of %d bytes", ErrFrame, len(resp))
 	}
-	// Four error-flag bytes, little-endian; 0x80 is the timeout: nothing
-	// answered.
+	// Four error-flag bytes, little-endian: 0x80 is the timeout (nothing
+	// answered), the others are errors on the air (CRC, parity, ...).
 	switch flags := uint32(resp[0]) | uint32(resp[1])<<8 | uint32(resp[2])<<16 | uint32(resp[3])<<24; {
-	case flags == 0x80:
-		return nil, ErrNoCard
+	case flags == flagTimeout:
+		return nil, fmt.Errorf("%w (%w)", ErrNoCard, isodep.ErrTransmission)
 	case flags != 0:
-		return nil, fmt.Errorf("%w: flags %08X", ErrRF, flags)
+		return nil, fmt.Errorf("%w: flags %08X: %w", ErrRF, flags, isodep.ErrTransmission)
 	}
 	return resp[commRFFlagsLen:], nil
 }

@@ -63,6 +63,94 @@ func TestReaderAuthentication(t *testing.T) {
 	}
 }
 
+// TestReloadMidExchange: a page reloaded while the reader still held the
+// answer to a card command; the next page's Open must not read that
+// answer as its own. The simulator keeps the IN pipe's frames across the
+// reset ACK, as the real reader does (nfcpy drains them). Before, Open
+// failed on the stale reply.
+func TestReloadMidExchange(t *testing.T) {
+	ctx := context.Background()
+	usb := sim.NewRCS380(cardtest.Card(t, cardtest.Taro))
+	r, err := rcs380.Open(ctx, usb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := card.OpenJPKI(ctx, card.New(r)); err != nil {
+		t.Fatal(err)
+	}
+	// The old page sends a block and goes away before reading anything.
+	if err := usb.Out(ctx, rcs380.Frame(cardtest.Hex("D6 04 A861 02 00A4020C020006"))); err != nil {
+		t.Fatal(err)
+	}
+	r, err = rcs380.Open(ctx, usb)
+	if err != nil {
+		t.Fatalf("Open after a reload mid-exchange: %v", err)
+	}
+	cardtest.Authenticate(t, r, "1234")
+}
+
+// TestFaultsOnTheAir: CRC errors and lost frames during a whole user
+// authentication are recovered by ISO-DEP; none costs a PIN try or the
+// APDU. Before, the first one failed the authentication.
+func TestFaultsOnTheAir(t *testing.T) {
+	ctx := context.Background()
+	s := cardtest.Card(t, cardtest.Taro)
+	usb := sim.NewRCS380(s)
+	usb.Fault = func(n int) sim.Fault {
+		switch {
+		case n < 2: // activation: SENSB_REQ and ATTRIB cross cleanly
+			return sim.NoFault
+		case n%5 == 0:
+			return sim.CRCFromCard
+		case n%7 == 0:
+			return sim.LostToCard
+		}
+		return sim.NoFault
+	}
+	r, err := rcs380.Open(ctx, usb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cardtest.Authenticate(t, r, "1234")
+	verifies := 0
+	for _, c := range s.Log {
+		if len(c) > 4 && c[1] == 0x20 {
+			verifies++
+		}
+	}
+	if verifies != 1 {
+		t.Fatalf("the card received the PIN %d times, want once", verifies)
+	}
+}
+
+// TestActivationWait: SENSB_REQ and ATTRIB wait 30 ms for the card (as
+// nfcpy does), not the 2.5 s of an ISO-DEP block: an empty reader is told
+// at once.
+func TestActivationWait(t *testing.T) {
+	ctx := context.Background()
+	usb := sim.NewRCS380(cardtest.Card(t, cardtest.Taro))
+	if _, err := rcs380.Open(ctx, usb); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]bool{"D6 04 2C 01 05 00 10": false, "D6 04 2C 01 1D": false}
+	for _, f := range usb.Frames {
+		p, err := rcs380.ParseFrame(f)
+		if err != nil {
+			continue
+		}
+		for prefix := range want {
+			if bytes.HasPrefix(p, cardtest.Hex(prefix)) {
+				want[prefix] = true
+			}
+		}
+	}
+	for prefix, seen := range want {
+		if !seen {
+			t.Errorf("no InCommRF frame starting %s (30 ms)", prefix)
+		}
+	}
+}
+
 func FuzzParseFrame(f *testing.F) {
 	f.Add(rcs380.Frame([]byte{0xD7, 0x05, 0, 0, 0, 0, 0, 0x90, 0x00}))
 	f.Add([]byte{0, 0, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF})

@@ -19,7 +19,26 @@ type RCS380 struct {
 	pending [][]byte
 	// Frames records every frame the host sent, for tests.
 	Frames [][]byte
+	// Fault, when set, is asked for each InCommRF (counted from 0) what
+	// goes wrong on the air, as a hand moving over the reader makes it.
+	Fault func(n int) Fault
+	commRFs int
 }
+
+// Fault is what happens to one frame on the air.
+type Fault int
+
+// The faults a test can inject.
+const (
+	// NoFault: the frame and its answer cross.
+	NoFault Fault = iota
+	// LostToCard: the card never receives the frame; the reader times
+	// out.
+	LostToCard
+	// CRCFromCard: the card acts on the frame, but its answer arrives
+	// with a CRC error.
+	CRCFromCard
+)
 
 // NewRCS380 returns a reader with c on it (nil: no card).
 func NewRCS380(c *Card) *RCS380 { return &RCS380{field: field{card: c}} }
@@ -37,7 +56,8 @@ func (r *RCS380) Out(ctx context.Context, data []byte) error {
 	defer r.mu.Unlock()
 	r.Frames = append(r.Frames, bytes.Clone(data))
 	if bytes.Equal(data, rcs380.ACK) {
-		r.pending = nil // the host cancels what was under way
+		// The host cancels what was under way; like the real reader,
+		// what is already waiting in the IN pipe stays there.
 		return nil
 	}
 	p, err := rcs380.ParseFrame(data)
@@ -90,11 +110,25 @@ func (r *RCS380) handle(ctx context.Context, cmd byte, data []byte) []byte {
 
 var timeout = []byte{0x80, 0x00, 0x00, 0x00, 0x00}
 
+// crcError is the InCommRF answer for a frame received with a bad CRC.
+var crcError = []byte{0x04, 0x00, 0x00, 0x00, 0x00}
+
 // commRF answers one frame on the air.
 func (r *RCS380) commRF(ctx context.Context, frame []byte) []byte {
-	resp, err := r.field.Exchange(ctx, frame)
-	if err != nil {
+	fault := NoFault
+	if r.Fault != nil {
+		fault = r.Fault(r.commRFs)
+	}
+	r.commRFs++
+	if fault == LostToCard {
 		return timeout
+	}
+	resp, err := r.field.Exchange(ctx, frame)
+	switch {
+	case err != nil:
+		return timeout
+	case fault == CRCFromCard:
+		return crcError
 	}
 	return append([]byte{0, 0, 0, 0, 0}, resp...)
 }
