@@ -40,15 +40,15 @@ type USB interface {
 
 // Commands of the NFC Port-100 command set used here.
 const (
-	CmdInSetRF          = 0x00
-	CmdInSetProtocol    = 0x02
-	CmdInCommRF         = 0x04
-	CmdSwitchRF         = 0x06
-	CmdGetFirmware      = 0x20
-	CmdSetCommandType   = 0x2A
-	frameHeaderLen      = 8
-	maxFrame            = 512
-	commRFFlagsLen      = 5 // four error-flag bytes and one status byte
+	CmdInSetRF        = 0x00
+	CmdInSetProtocol  = 0x02
+	CmdInCommRF       = 0x04
+	CmdSwitchRF       = 0x06
+	CmdGetFirmware    = 0x20
+	CmdSetCommandType = 0x2A
+	frameHeaderLen    = 8
+	maxFrame          = 512
+	commRFFlagsLen    = 5 // four error-flag bytes and one status byte
 	// commRFTimeout is how long the reader waits for the card's answer to
 	// an ISO-DEP block, in 0.1 ms: the card asks for more with S(WTX)
 	// when it needs it.

@@ -21,7 +21,7 @@ type RCS380 struct {
 	Frames [][]byte
 	// Fault, when set, is asked for each InCommRF (counted from 0) what
 	// goes wrong on the air, as a hand moving over the reader makes it.
-	Fault func(n int) Fault
+	Fault   func(n int) Fault
 	commRFs int
 }
 
