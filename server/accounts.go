@@ -48,41 +48,18 @@ type accounts struct {
 }
 
 func (a *accounts) open(w http.ResponseWriter, r *http.Request) {
-	a.serve(w, r, "account.open", func(req account.Request) (account.Account, error) {
-		acct, err := a.reg.Open(req)
-		return a.linkCard(acct, req.AuthCert, err)
-	})
+	a.serve(w, r, "account.open", a.reg.Open)
 }
 
 func (a *accounts) recover(w http.ResponseWriter, r *http.Request) {
 	a.serve(w, r, "account.recover", func(req account.Request) (account.Account, error) {
 		acct, err := a.reg.Recover(req)
-		return a.linkCard(acct, req.AuthCert, err)
+		if err == nil && req.Link != nil && len(acct.FaceAt) > 0 {
+			// A renewed card, linked: the terminals learn it.
+			err = a.publishProfiles(context.Background(), acct, acct.FaceAt)
+		}
+		return acct, err
 	})
-}
-
-// linkCard links the user-authentication certificate read in the same
-// card session to the resident just proved (err nil), once it verifies
-// (chain, dates, revocation): terminals then recognise them by card and
-// PIN. A certificate that does not verify is left out and logged; the
-// account stands.
-func (a *accounts) linkCard(acct account.Account, cert []byte, err error) (account.Account, error) {
-	if err != nil || len(cert) == 0 {
-		return acct, err
-	}
-	if _, verr := a.reg.Verifier.Certificate(cert); verr != nil {
-		a.logger.Warn("a user-authentication certificate not linked", "resident", acct.ID, "err", verr)
-		return acct, nil
-	}
-	fp := jpki.Fingerprint(cert)
-	if err := a.reg.SetCard(acct.ID, fp); err != nil {
-		return acct, err
-	}
-	acct.Cards = []string{fp}
-	if len(acct.FaceAt) > 0 { // a renewed card, recovering: the terminals learn it
-		return acct, a.publishProfiles(context.Background(), acct, acct.FaceAt)
-	}
-	return acct, nil
 }
 
 // members serves account.MembersPath: the account's holder adds a
@@ -97,8 +74,7 @@ func (a *accounts) members(w http.ResponseWriter, r *http.Request) {
 		if errors.Is(err, residents.ErrExists) {
 			err = errMember{err}
 		}
-		added, err = a.linkCard(added, m.AuthCert, err)
-		return added, added.ID, err
+		return added, added.ID + " " + added.Source, err
 	})
 }
 
@@ -297,11 +273,7 @@ func (a *accounts) desk(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	acc, err := func() (account.Account, error) {
-		key, dev, err := a.lookup(req.Signer)
-		if err != nil || dev.Role != scope.Registrar {
-			return account.Account{}, fmt.Errorf("%w: a city desk's device only (%v)", residents.ErrSigned, err)
-		}
-		if err := a.reg.CheckSigned(account.DeskPath, req, key); err != nil {
+		if err := a.checkDesk(req, account.DeskPath); err != nil {
 			return account.Account{}, err
 		}
 		s, err := decode[account.Supervised](req.Body)
@@ -318,6 +290,41 @@ func (a *accounts) desk(w http.ResponseWriter, r *http.Request) {
 		return acc, err
 	}()
 	a.answer(w, r, "desk.enroll", acc.ID, req.Signer, acc, err)
+}
+
+// deskHousehold serves account.DeskHouseholdPath: a city desk's device
+// lets one household hold more family members than account.MaxMembers,
+// the named staff member having checked them. Only a registrar device
+// may; the cap is recorded with who set it, and audited.
+func (a *accounts) deskHousehold(w http.ResponseWriter, r *http.Request) {
+	req, ok := read[account.Signed](a, w, r)
+	if !ok {
+		return
+	}
+	c, err := func() (account.HouseholdCap, error) {
+		if err := a.checkDesk(req, account.DeskHouseholdPath); err != nil {
+			return account.HouseholdCap{}, err
+		}
+		c, err := decode[account.HouseholdCap](req.Body)
+		if err != nil {
+			return c, err
+		}
+		if c.Staff = strings.TrimSpace(c.Staff); c.Staff == "" {
+			return c, errStaff
+		}
+		return c, a.reg.SetCap(c.Holder, c.Max, req.Signer+" "+c.Staff)
+	}()
+	a.answer(w, r, "desk.household.cap", c.Holder, fmt.Sprintf("%s %d", req.Signer, c.Max), struct{}{}, err)
+}
+
+// checkDesk checks a request to path signed by a city desk's device: a
+// registrar, its signature over a nonce used once.
+func (a *accounts) checkDesk(req account.Signed, path string) error {
+	key, dev, err := a.lookup(req.Signer)
+	if err != nil || dev.Role != scope.Registrar {
+		return fmt.Errorf("%w: a city desk's device only (%v)", residents.ErrSigned, err)
+	}
+	return a.reg.CheckSigned(path, req, key)
 }
 
 // errStaff is a desk enrollment that names no staff member.
@@ -456,6 +463,12 @@ func accountRefusal(err error) (int, string) {
 		return http.StatusBadRequest, account.CodeStaff
 	case errors.Is(err, residents.ErrPurpose):
 		return http.StatusBadRequest, account.CodePurpose
+	case errors.Is(err, residents.ErrCardLinked):
+		return http.StatusConflict, account.CodeCardLinked
+	case errors.Is(err, residents.ErrHouseholdFull):
+		return http.StatusForbidden, account.CodeHouseholdFull
+	case errors.Is(err, residents.ErrCap):
+		return http.StatusBadRequest, account.CodeCap
 	case errors.Is(err, residents.ErrExists):
 		return http.StatusConflict, account.CodeExists
 	case errors.Is(err, residents.ErrSigned):

@@ -69,6 +69,7 @@ type cardPage struct {
 	tries   int // -1: not read yet
 	blocked bool
 	pin     string
+	authPIN string // opening an account: the 4-digit PIN that links the card
 	errMsg  string
 	result  *syncproto.CardResult
 	offline bool // the card was checked on this device; the server checks again on sync
@@ -85,9 +86,8 @@ type cardPage struct {
 	family    bool
 	ci        *card.CardInfo
 	member    *card.Facts // read from the member's card, to confirm
-	// memberCert is the member's user-authentication certificate, read
-	// with the facts.
-	memberCert []byte
+	// memberLink is the member's card's proof, made with the facts.
+	memberLink *account.CardLink
 
 	// desk is set on a city desk's registration page (route.Desk): the
 	// card-info read of a resident without a signature certificate,
@@ -142,6 +142,15 @@ func (p *cardPage) Render() app.UI {
 			}).Body(
 				app.Label().For("pin").Text(p.tr(p.text("pin"))),
 				p.pinInput(),
+				app.If(p.key == card.SignKey && !p.family, func() app.UI {
+					return app.Div().Body(
+						app.Label().For("auth-pin").Text(p.tr("account.authpin")),
+						app.Input().ID("auth-pin").Type("password").Class("code").Value(p.authPIN).AutoComplete(false).
+							Attr("inputmode", "numeric").Attr("maxlength", 4).
+							OnInput(func(ctx app.Context, e app.Event) { p.authPIN = ctx.JSSrc().Get("value").String() }),
+						app.P().Class("hint").Text(p.tr("account.authpin.hint")),
+					)
+				}),
 				app.P().ID("tries").Class("hint").Text(p.tr("card.tries", p.tries)),
 				app.If(p.tries == 1, func() app.UI {
 					return app.P().ID("last-try").Class("error").Attr("role", "alert").Text(p.tr(p.text("lasttry")))
@@ -326,12 +335,19 @@ func (p *cardPage) verify() {
 	if p.family {
 		key = card.AuthKey // the card-info application's PIN is 4 digits too
 	}
-	pin := p.pin
-	p.pin = ""
+	pin, authPIN := p.pin, p.authPIN
+	p.pin, p.authPIN = "", ""
 	clearInput("pin")
+	clearInput("auth-pin")
 	if err := card.CheckPINFormat(key, pin); err != nil {
 		p.errMsg = p.cardError(err)
 		return
+	}
+	if authPIN != "" {
+		if err := card.CheckPINFormat(card.AuthKey, authPIN); err != nil {
+			p.errMsg = p.cardError(authPINError{err})
+			return
+		}
 	}
 	var anchors *jpki.Anchors
 	if p.isEnr && p.st != nil {
@@ -343,11 +359,11 @@ func (p *cardPage) verify() {
 		ctx, cancel := context.WithTimeout(p.page, cardTimeout)
 		defer cancel()
 		if family {
-			f, authCert, err := p.readMember(ctx, pin)
-			return func() { p.proved(err, func() { p.member, p.memberCert = &f, authCert }) }
+			f, link, err := p.readMember(ctx, pin)
+			return func() { p.proved(err, func() { p.member, p.memberLink = &f, link }) }
 		}
 		if p.key == card.SignKey {
-			acct, err := p.openAccount(ctx, pin, exists)
+			acct, err := p.openAccount(ctx, pin, authPIN, exists)
 			return func() { p.proved(err, func() { p.acct, p.recover, p.holder = &acct, exists, acct.ID }) }
 		}
 		offline := false
@@ -391,9 +407,16 @@ func (p *cardPage) proved(err error, done func()) {
 	p.busy = false
 	var wp *apdu.WrongPINError
 	var refusal *syncproto.Error
+	var authErr authPINError
 	switch {
 	case err == nil:
 		done()
+	case errors.As(err, &authErr) && (errors.As(err, &wp) && wp.Remaining == 0 || errors.Is(err, apdu.ErrPINBlocked)):
+		p.errMsg = p.tr("card.blocked") // the 4-digit PIN's; the password still works
+	case errors.As(err, &authErr) && errors.As(err, &wp):
+		p.errMsg = p.tr("account.authpin.wrong", wp.Remaining)
+	case errors.As(err, &authErr) && errors.Is(err, card.ErrPINFormat):
+		p.errMsg = p.tr("card.err.format")
 	case errors.As(err, &wp) && wp.Remaining == 0, errors.Is(err, apdu.ErrPINBlocked):
 		p.blocked = true
 	case errors.As(err, &wp):
