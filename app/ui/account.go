@@ -111,8 +111,9 @@ func (p *cardPage) accountView() app.UI {
 	if p.recover {
 		key = "account.recovered"
 	}
-	return app.Div().ID("account-ok").Class("notice").Attr("role", "status").Attr("data-id", p.acct.ID).Body(
+	return app.Div().ID("account-ok").Class("notice").Attr("role", "status").Attr("data-id", p.acct.ID).Attr("data-cards", len(p.acct.Cards)).Body(
 		app.P().Text(p.tr(key, p.acct.ID)),
+		app.If(len(p.acct.Cards) > 0, func() app.UI { return app.P().ID("card-linked").Text(p.tr("account.linked")) }),
 		p.factsView(p.acct.Facts),
 	)
 }

@@ -204,6 +204,7 @@ var text = map[string][2]string{
 	"family.confirm":                    {"この方を家族に追加する", "Add this person"},
 	"family.cancel":                     {"やめる", "Cancel"},
 	"account.authpin":                   {"利用者証明用電子証明書の暗証番号（数字4桁）", "User-authentication PIN (4 digits)"},
+	"account.linked":                    {"このカードを施設の端末でも使えるようにしました。", "This card can now be used at facility terminals too."},
 	"account.authpin.hint":              {"入力すると、このカードを施設の端末でも使えるようにします（カードがこの暗証番号で署名します）。空欄でもアカウントは作れます。", "With it, the card can be used at facility terminals too (the card signs with this PIN). The account opens without it."},
 	"account.authpin.wrong":             {"利用者証明用電子証明書の暗証番号（数字4桁）が違います。残り%d回です。", "The 4-digit user-authentication PIN is wrong. %d tries left."},
 	"account.refused.card_linked":       {"このカードはすでに別の方に登録されています。登録を移すには、カードと本人確認書類を持って市役所（市民課）の窓口へお越しください。", "This card is registered to someone else already. To move it, bring the card and an ID to the city office (Residents' Division)."},
