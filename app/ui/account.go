@@ -422,7 +422,7 @@ func (p *cardPage) endFamily() {
 // resetCard forgets the card on the reader, for the next one.
 func (p *cardPage) resetCard() {
 	p.jpki, p.ci, p.conn, p.apdus = nil, nil, nil, nil
-	p.tries, p.blocked, p.pin = -1, false, ""
+	p.tries, p.authTries, p.blocked, p.pin, p.authPIN = -1, -1, false, "", ""
 }
 
 // readMember presents the family member's 4-digit PIN once to the

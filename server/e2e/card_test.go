@@ -235,7 +235,7 @@ func TestAccountOpening(t *testing.T) {
 	// A reload in the middle (card connected, nothing sent) leaves
 	// nothing behind: the account opens afresh after it.
 	open()
-	waitJS(t, tab, "5 tries before any password", triesAre("5"), 30*time.Second)
+	waitJS(t, tab, "5 tries before any password, 3 of the 4-digit PIN", triesAre("5")+` && document.querySelector("#auth-tries")?.textContent === "残り3回まで入力できます。"`, 30*time.Second)
 	open()
 	waitJS(t, tab, "5 tries after a reload", triesAre("5"), 30*time.Second)
 	enterPIN(t, tab, "WRONG1")
@@ -260,7 +260,7 @@ func TestAccountOpening(t *testing.T) {
 	// A wrong 4-digit PIN: said so with its tries, before the password
 	// is sent (its tries stay 5).
 	enterPasswordAndPIN(t, tab, "DEMO2026", "9999")
-	waitJS(t, tab, "the 4-digit PIN refused", `(document.querySelector("#card-error") || {}).textContent.includes("残り2回") && `+triesAre("5"), 30*time.Second)
+	waitJS(t, tab, "the 4-digit PIN refused", `(document.querySelector("#card-error") || {}).textContent.includes("残り2回") && `+triesAre("5")+` && document.querySelector("#auth-tries")?.textContent === "残り2回まで入力できます。"`, 30*time.Second)
 	enterPasswordAndPIN(t, tab, "DEMO2026", "1234")
 	waitJS(t, tab, "the account exists", `(document.querySelector("#card-error") || {}).textContent.includes("すでにあります")`, 30*time.Second)
 	enterPasswordAndPIN(t, tab, "DEMO2026", "1234")
