@@ -268,28 +268,14 @@ func (a *accounts) consent(w http.ResponseWriter, r *http.Request) {
 // Only a registrar device may; the proof is recorded as supervised, by
 // whom.
 func (a *accounts) desk(w http.ResponseWriter, r *http.Request) {
-	req, ok := read[account.Signed](a, w, r)
-	if !ok {
-		return
-	}
-	acc, err := func() (account.Account, error) {
-		if err := a.checkDesk(req, account.DeskPath); err != nil {
-			return account.Account{}, err
-		}
-		s, err := decode[account.Supervised](req.Body)
-		if err != nil {
-			return account.Account{}, err
-		}
-		if strings.TrimSpace(s.Staff) == "" {
-			return account.Account{}, errStaff
-		}
-		acc, err := a.reg.AddSupervised(s.Facts, req.Signer+" "+strings.TrimSpace(s.Staff))
-		if errors.Is(err, residents.ErrExists) {
-			err = errMember{err}
-		}
-		return acc, err
-	}()
-	a.answer(w, r, "desk.enroll", acc.ID, req.Signer, acc, err)
+	serveDesk(a, w, r, account.DeskPath, "desk.enroll", func(s account.Supervised) string { return s.Staff },
+		func(s account.Supervised, by string) (any, string, error) {
+			acc, err := a.reg.AddSupervised(s.Facts, by)
+			if errors.Is(err, residents.ErrExists) {
+				err = errMember{err}
+			}
+			return acc, acc.ID, err
+		})
 }
 
 // deskHousehold serves account.DeskHouseholdPath: a city desk's device
@@ -297,34 +283,41 @@ func (a *accounts) desk(w http.ResponseWriter, r *http.Request) {
 // the named staff member having checked them. Only a registrar device
 // may; the cap is recorded with who set it, and audited.
 func (a *accounts) deskHousehold(w http.ResponseWriter, r *http.Request) {
+	serveDesk(a, w, r, account.DeskHouseholdPath, "desk.household.cap", func(c account.HouseholdCap) string { return c.Staff },
+		func(c account.HouseholdCap, by string) (any, string, error) {
+			return struct{}{}, c.Holder, a.reg.SetCap(c.Holder, c.Max, by)
+		})
+}
+
+// serveDesk serves a request to path signed by a city desk's device (a
+// registrar, its signature over a nonce used once) whose body must name
+// the staff member who checked (staff returns the name): do gets the
+// body and who decided ("device staff") and returns the answer and the
+// resident it concerns; audited as action on them, by the device.
+func serveDesk[T any](a *accounts, w http.ResponseWriter, r *http.Request, path, action string, staff func(T) string, do func(body T, by string) (any, string, error)) {
 	req, ok := read[account.Signed](a, w, r)
 	if !ok {
 		return
 	}
-	c, err := func() (account.HouseholdCap, error) {
-		if err := a.checkDesk(req, account.DeskHouseholdPath); err != nil {
-			return account.HouseholdCap{}, err
+	out, subject, err := func() (any, string, error) {
+		key, dev, err := a.lookup(req.Signer)
+		if err != nil || dev.Role != scope.Registrar {
+			return nil, "", fmt.Errorf("%w: a city desk's device only (%v)", residents.ErrSigned, err)
 		}
-		c, err := decode[account.HouseholdCap](req.Body)
+		if err := a.reg.CheckSigned(path, req, key); err != nil {
+			return nil, "", err
+		}
+		v, err := decode[T](req.Body)
 		if err != nil {
-			return c, err
+			return nil, "", err
 		}
-		if c.Staff = strings.TrimSpace(c.Staff); c.Staff == "" {
-			return c, errStaff
+		who := strings.TrimSpace(staff(v))
+		if who == "" {
+			return nil, "", errStaff
 		}
-		return c, a.reg.SetCap(c.Holder, c.Max, req.Signer+" "+c.Staff)
+		return do(v, req.Signer+" "+who)
 	}()
-	a.answer(w, r, "desk.household.cap", c.Holder, fmt.Sprintf("%s %d", req.Signer, c.Max), struct{}{}, err)
-}
-
-// checkDesk checks a request to path signed by a city desk's device: a
-// registrar, its signature over a nonce used once.
-func (a *accounts) checkDesk(req account.Signed, path string) error {
-	key, dev, err := a.lookup(req.Signer)
-	if err != nil || dev.Role != scope.Registrar {
-		return fmt.Errorf("%w: a city desk's device only (%v)", residents.ErrSigned, err)
-	}
-	return a.reg.CheckSigned(path, req, key)
+	a.answer(w, r, action, subject, req.Signer, out, err)
 }
 
 // errStaff is a desk enrollment that names no staff member.

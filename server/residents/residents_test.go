@@ -231,16 +231,6 @@ func TestConsent(t *testing.T) {
 	}
 }
 
-// cardOf is a card of p in a reader, for several proofs in a row.
-func cardOf(t *testing.T, p sim.Persona) *card.JPKI {
-	t.Helper()
-	j, err := card.OpenJPKI(context.Background(), card.New(cardtest.Card(t, p)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return j
-}
-
 // linkWith has card j sign a fresh nonce of g for the account of key,
 // with the 4-digit PIN, as the PWA does.
 func linkWith(t *testing.T, g *Registry, j *card.JPKI, key []byte) *account.CardLink {
@@ -259,7 +249,7 @@ func linkWith(t *testing.T, g *Registry, j *card.JPKI, key []byte) *account.Card
 // card-read with their card's proof and self-declared without.
 func TestCardLinks(t *testing.T) {
 	g := registry(t)
-	taro := cardOf(t, cardtest.Taro)
+	taro := cardtest.JPKI(t, cardtest.Taro)
 	req := request(t, g, cardtest.Taro)
 	req.Link = linkWith(t, g, taro, req.Key)
 	fp := jpki.Fingerprint(req.Link.Cert)
@@ -300,7 +290,7 @@ func TestCardLinks(t *testing.T) {
 	}
 	// Nothing of those attempts stayed: Hanako opens hers with her card.
 	r := request(t, g, hanako)
-	r.Link = linkWith(t, g, cardOf(t, hanako), r.Key)
+	r.Link = linkWith(t, g, cardtest.JPKI(t, hanako), r.Key)
 	if b, err := g.Open(r); err != nil || len(b.Cards) != 1 {
 		t.Fatalf("Hanako with her own card: %+v, %v", b, err)
 	}
@@ -318,7 +308,7 @@ func TestCardLinks(t *testing.T) {
 	holderKey := moved.Key
 	girl := cardtest.Taro
 	girl.Facts.Name, girl.Facts.BirthDate, girl.Facts.Sex = "加賀\u3000桜", "20180505", "2"
-	gl := linkWith(t, g, cardOf(t, girl), holderKey)
+	gl := linkWith(t, g, cardtest.JPKI(t, girl), holderKey)
 	d, err := g.AddMember(a.ID, account.Member{Facts: girl.Facts, Link: gl})
 	if err != nil || d.Source != account.SourceCardRead || account.Declared(d.Source) || d.Cards[0] != jpki.Fingerprint(gl.Cert) {
 		t.Fatalf("a member with her card: %+v, %v", d, err)
@@ -332,7 +322,7 @@ func TestCardLinks(t *testing.T) {
 	if _, err := g.AddMember(a.ID, account.Member{Facts: third, Link: linkWith(t, g, taro, holderKey)}); !errors.Is(err, ErrCardLinked) {
 		t.Fatalf("his card for a third child: %v, want ErrCardLinked", err)
 	}
-	if _, err := g.AddMember(a.ID, account.Member{Facts: third, Link: linkWith(t, g, cardOf(t, girl), req.Key)}); !errors.Is(err, jpki.ErrSignature) {
+	if _, err := g.AddMember(a.ID, account.Member{Facts: third, Link: linkWith(t, g, cardtest.JPKI(t, girl), req.Key)}); !errors.Is(err, jpki.ErrSignature) {
 		t.Fatalf("a proof made for his old phone's key: %v, want ErrSignature", err)
 	}
 

@@ -102,16 +102,6 @@ type householdHolder struct {
 	card *card.JPKI
 }
 
-// householdCard puts a card of p in a reader.
-func householdCard(t *testing.T, p sim.Persona) *card.JPKI {
-	t.Helper()
-	j, err := card.OpenJPKI(context.Background(), card.New(cardtest.Card(t, p)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return j
-}
-
 // householdAuthCert reads j's user-authentication certificate, as
 // anybody holding the card for a moment can: it needs no PIN.
 func householdAuthCert(t *testing.T, j *card.JPKI) []byte {
@@ -247,7 +237,7 @@ func TestHouseholdInventedChild(t *testing.T) {
 	girl.Facts = householdChild(1).Facts
 	var real account.Account
 	m := householdMember{Member: account.Member{Facts: girl.Facts}}
-	m.Link = s.link(t, householdCard(t, girl), taro.pub)
+	m.Link = s.link(t, cardtest.JPKI(t, girl), taro.pub)
 	if status, code := s.asHolder(t, taro, account.MembersPath, m, &real); status != 200 {
 		t.Fatalf("a child with her card's proof: %d %s", status, code)
 	}
@@ -319,7 +309,7 @@ func TestHouseholdCap(t *testing.T) {
 // the account opens with the card linked.
 func TestHouseholdCardLinkProof(t *testing.T) {
 	s := householdStart(t)
-	taroCard := householdCard(t, cardtest.Taro)
+	taroCard := cardtest.JPKI(t, cardtest.Taro)
 	cert := householdAuthCert(t, taroCard)
 
 	// A proof made once, for an account since deleted: its nonce is
@@ -392,7 +382,7 @@ func TestHouseholdCardLinkProof(t *testing.T) {
 // finds one resident in the profiles the server publishes.
 func TestHouseholdCardOneResident(t *testing.T) {
 	s := householdStart(t)
-	taroCard := householdCard(t, cardtest.Taro)
+	taroCard := cardtest.JPKI(t, cardtest.Taro)
 	cert := householdAuthCert(t, taroCard)
 	proven := func(key ed25519.PublicKey) (*account.CardLink, []byte) { return s.link(t, taroCard, key), cert }
 	taro, status, code := s.open(t, cardtest.Taro, proven)
