@@ -48,41 +48,18 @@ type accounts struct {
 }
 
 func (a *accounts) open(w http.ResponseWriter, r *http.Request) {
-	a.serve(w, r, "account.open", func(req account.Request) (account.Account, error) {
-		acct, err := a.reg.Open(req)
-		return a.linkCard(acct, req.AuthCert, err)
-	})
+	a.serve(w, r, "account.open", a.reg.Open)
 }
 
 func (a *accounts) recover(w http.ResponseWriter, r *http.Request) {
 	a.serve(w, r, "account.recover", func(req account.Request) (account.Account, error) {
 		acct, err := a.reg.Recover(req)
-		return a.linkCard(acct, req.AuthCert, err)
+		if err == nil && req.Link != nil && len(acct.FaceAt) > 0 {
+			// A renewed card, linked: the terminals learn it.
+			err = a.publishProfiles(context.Background(), acct, acct.FaceAt)
+		}
+		return acct, err
 	})
-}
-
-// linkCard links the user-authentication certificate read in the same
-// card session to the resident just proved (err nil), once it verifies
-// (chain, dates, revocation): terminals then recognise them by card and
-// PIN. A certificate that does not verify is left out and logged; the
-// account stands.
-func (a *accounts) linkCard(acct account.Account, cert []byte, err error) (account.Account, error) {
-	if err != nil || len(cert) == 0 {
-		return acct, err
-	}
-	if _, verr := a.reg.Verifier.Certificate(cert); verr != nil {
-		a.logger.Warn("a user-authentication certificate not linked", "resident", acct.ID, "err", verr)
-		return acct, nil
-	}
-	fp := jpki.Fingerprint(cert)
-	if err := a.reg.SetCard(acct.ID, fp); err != nil {
-		return acct, err
-	}
-	acct.Cards = []string{fp}
-	if len(acct.FaceAt) > 0 { // a renewed card, recovering: the terminals learn it
-		return acct, a.publishProfiles(context.Background(), acct, acct.FaceAt)
-	}
-	return acct, nil
 }
 
 // members serves account.MembersPath: the account's holder adds a
@@ -97,8 +74,7 @@ func (a *accounts) members(w http.ResponseWriter, r *http.Request) {
 		if errors.Is(err, residents.ErrExists) {
 			err = errMember{err}
 		}
-		added, err = a.linkCard(added, m.AuthCert, err)
-		return added, added.ID, err
+		return added, added.ID + " " + added.Source, err
 	})
 }
 
@@ -292,32 +268,56 @@ func (a *accounts) consent(w http.ResponseWriter, r *http.Request) {
 // Only a registrar device may; the proof is recorded as supervised, by
 // whom.
 func (a *accounts) desk(w http.ResponseWriter, r *http.Request) {
+	serveDesk(a, w, r, account.DeskPath, "desk.enroll", func(s account.Supervised) string { return s.Staff },
+		func(s account.Supervised, by string) (any, string, error) {
+			acc, err := a.reg.AddSupervised(s.Facts, by)
+			if errors.Is(err, residents.ErrExists) {
+				err = errMember{err}
+			}
+			return acc, acc.ID, err
+		})
+}
+
+// deskHousehold serves account.DeskHouseholdPath: a city desk's device
+// lets one household hold more family members than account.MaxMembers,
+// the named staff member having checked them. Only a registrar device
+// may; the cap is recorded with who set it, and audited.
+func (a *accounts) deskHousehold(w http.ResponseWriter, r *http.Request) {
+	serveDesk(a, w, r, account.DeskHouseholdPath, "desk.household.cap", func(c account.HouseholdCap) string { return c.Staff },
+		func(c account.HouseholdCap, by string) (any, string, error) {
+			return struct{}{}, c.Holder, a.reg.SetCap(c.Holder, c.Max, by)
+		})
+}
+
+// serveDesk serves a request to path signed by a city desk's device (a
+// registrar, its signature over a nonce used once) whose body must name
+// the staff member who checked (staff returns the name): do gets the
+// body and who decided ("device staff") and returns the answer and the
+// resident it concerns; audited as action on them, by the device.
+func serveDesk[T any](a *accounts, w http.ResponseWriter, r *http.Request, path, action string, staff func(T) string, do func(body T, by string) (any, string, error)) {
 	req, ok := read[account.Signed](a, w, r)
 	if !ok {
 		return
 	}
-	acc, err := func() (account.Account, error) {
+	out, subject, err := func() (any, string, error) {
 		key, dev, err := a.lookup(req.Signer)
 		if err != nil || dev.Role != scope.Registrar {
-			return account.Account{}, fmt.Errorf("%w: a city desk's device only (%v)", residents.ErrSigned, err)
+			return nil, "", fmt.Errorf("%w: a city desk's device only (%v)", residents.ErrSigned, err)
 		}
-		if err := a.reg.CheckSigned(account.DeskPath, req, key); err != nil {
-			return account.Account{}, err
+		if err := a.reg.CheckSigned(path, req, key); err != nil {
+			return nil, "", err
 		}
-		s, err := decode[account.Supervised](req.Body)
+		v, err := decode[T](req.Body)
 		if err != nil {
-			return account.Account{}, err
+			return nil, "", err
 		}
-		if strings.TrimSpace(s.Staff) == "" {
-			return account.Account{}, errStaff
+		who := strings.TrimSpace(staff(v))
+		if who == "" {
+			return nil, "", errStaff
 		}
-		acc, err := a.reg.AddSupervised(s.Facts, req.Signer+" "+strings.TrimSpace(s.Staff))
-		if errors.Is(err, residents.ErrExists) {
-			err = errMember{err}
-		}
-		return acc, err
+		return do(v, req.Signer+" "+who)
 	}()
-	a.answer(w, r, "desk.enroll", acc.ID, req.Signer, acc, err)
+	a.answer(w, r, action, subject, req.Signer, out, err)
 }
 
 // errStaff is a desk enrollment that names no staff member.
@@ -456,6 +456,12 @@ func accountRefusal(err error) (int, string) {
 		return http.StatusBadRequest, account.CodeStaff
 	case errors.Is(err, residents.ErrPurpose):
 		return http.StatusBadRequest, account.CodePurpose
+	case errors.Is(err, residents.ErrCardLinked):
+		return http.StatusConflict, account.CodeCardLinked
+	case errors.Is(err, residents.ErrHouseholdFull):
+		return http.StatusForbidden, account.CodeHouseholdFull
+	case errors.Is(err, residents.ErrCap):
+		return http.StatusBadRequest, account.CodeCap
 	case errors.Is(err, residents.ErrExists):
 		return http.StatusConflict, account.CodeExists
 	case errors.Is(err, residents.ErrSigned):

@@ -95,12 +95,19 @@ func TestAccounts(t *testing.T) {
 	if _, err := send(account.RecoverPath, child); code(err) != account.CodeNone {
 		t.Fatalf("recover without an account: %v, want %s", err, account.CodeNone)
 	}
-	// The guardian adds a child from the child's card-info application.
-	kid := account.Member{Facts: child.Facts}
+	// The guardian adds a child from the child's card-info application,
+	// her card's user-authentication key proving she was there.
+	n := nonce(t, base)
+	cert, sig := cardtest.Prove(t, child, card.AuthKey, child.AuthPIN, account.LinkChallenge(n, priv.Public().(ed25519.PublicKey)))
+	kid := account.Member{Facts: child.Facts, Link: &account.CardLink{Nonce: n, Cert: cert, Sig: sig}}
 	var m account.Account
 	if err := asHolder(a.ID, account.MembersPath, kid, &m); err != nil || m.Guardian != a.ID {
 		t.Fatalf("add a member: %+v, %v", m, err)
 	}
+	if m.Source != account.SourceCardRead || len(m.Cards) != 1 {
+		t.Fatalf("a member with her card's proof: %+v, want card-read and her card linked", m)
+	}
+	kid.Link = nil
 	if err := asHolder(a.ID, account.MembersPath, kid, &m); code(err) != account.CodeMember {
 		t.Fatalf("the same child again: %v, want %s", err, account.CodeMember)
 	}

@@ -242,6 +242,7 @@ func run(ctx context.Context, c config, logger *slog.Logger) error {
 	mux.HandleFunc("POST "+account.ConsentPath, accts.consent)
 	mux.HandleFunc("POST "+account.PassPath, accts.pass)
 	mux.HandleFunc("POST "+account.DeskPath, accts.desk)
+	mux.HandleFunc("POST "+account.DeskHouseholdPath, accts.deskHousehold)
 	mux.HandleFunc("GET "+account.FacilitiesPath, accts.facilityList)
 	if usb != nil {
 		mux.HandleFunc("GET "+syncproto.DemoCodesPath, demoCodes(reg, fac))

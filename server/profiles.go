@@ -20,9 +20,11 @@ import (
 // (ARCHITECTURE §3): a play park, the age bands and whether they live in
 // city; a shelter, the name, birth year, sex and whether they agreed to
 // disclosure; a hospital, whether they agreed to share their medication
-// (it links its own patient number).
+// (it links its own patient number). Facts that are a guardian's word
+// only (account.Declared) are marked so, and earn no free entry.
 func profileFor(f facility.Facility, person account.Account, household, city string) (template.Profile, error) {
-	p := template.Profile{Resident: person.ID, Facility: f.ID, Household: household, Cards: person.Cards}
+	declared := account.Declared(person.Source)
+	p := template.Profile{Resident: person.ID, Facility: f.ID, Household: household, Cards: person.Cards, Declared: declared}
 	birth, err := playpark.ParseBirth(person.Facts.BirthDate)
 	if err != nil {
 		return p, fmt.Errorf("profile of %s: %w", person.ID, err)
@@ -30,7 +32,9 @@ func profileFor(f facility.Facility, person account.Account, household, city str
 	switch f.Kind {
 	case facility.PlayPark:
 		p.Bands = playpark.Bands(birth)
-		p.Local = city != "" && strings.Contains(person.Facts.Address, city)
+		// Free entry is for children proven to live in the city: a
+		// guardian's word is not enough (staff can still admit by sight).
+		p.Local = !declared && city != "" && strings.Contains(person.Facts.Address, city)
 	case facility.Shelter:
 		p.Name, p.BirthYear, p.Sex = person.Facts.Name, birth.Year(), person.Facts.Sex
 		p.Disclose = person.Consents[account.PurposeDisclosure]

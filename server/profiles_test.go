@@ -16,7 +16,7 @@ import (
 // resident and nothing else; consents in the account reach the shelter
 // (disclosure) and the hospital (medication).
 func TestProfileFor(t *testing.T) {
-	child := account.Account{ID: "R-2", Guardian: "R-1",
+	child := account.Account{ID: "R-2", Guardian: "R-1", Source: account.SourceCardRead,
 		Facts:    card.Facts{Name: "加賀\u3000花子", Address: "石川県加賀市大聖寺南町", BirthDate: "20180505", Sex: "2"},
 		Consents: map[string]bool{account.PurposeDisclosure: true, account.PurposeMedication: true}}
 	now := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
@@ -47,6 +47,21 @@ func TestProfileFor(t *testing.T) {
 	}
 	if !playpark.Eligible(mustProfile(t, facility.PlayPark, child), now) {
 		t.Error("a resident child is not eligible at the park")
+	}
+	// Her facts as her guardian's word only (issue 16, finding 2): every
+	// facility is told, and the park grants no free entry by them.
+	declared := child
+	declared.Source = account.SourceDeclared
+	for _, kind := range []facility.Kind{facility.PlayPark, facility.Shelter, facility.Hospital} {
+		if p := mustProfile(t, kind, declared); !p.Declared {
+			t.Errorf("%s is not told her facts are self-declared", kind)
+		}
+		if p := mustProfile(t, kind, child); p.Declared {
+			t.Errorf("%s is told her card-read facts are self-declared", kind)
+		}
+	}
+	if playpark.Eligible(mustProfile(t, facility.PlayPark, declared), now) {
+		t.Error("a self-declared resident child is eligible at the park")
 	}
 	child.Facts.Address = "石川県小松市"
 	if playpark.Eligible(mustProfile(t, facility.PlayPark, child), now) {

@@ -50,7 +50,53 @@ const (
 	// has no signature certificate (a Signed Supervised, by the desk's
 	// device).
 	DeskPath = "/desk/residents"
+	// DeskHouseholdPath sets, at a staffed city desk, how many family
+	// members one household may hold beyond MaxMembers (a Signed
+	// HouseholdCap, by a registrar device).
+	DeskHouseholdPath = "/desk/household"
 )
+
+// MaxMembers is how many family members an account may add on its own:
+// more than any household the city expects, few enough that a stolen
+// phone cannot invent a school class. A city desk raises it for one
+// household (HouseholdCap).
+const MaxMembers = 10
+
+// HouseholdCap is a city desk's decision that the household of Holder
+// may hold up to Max family members, checked by the named staff member.
+type HouseholdCap struct {
+	Holder string `json:"holder"`
+	Max    int    `json:"max"`
+	Staff  string `json:"staff"`
+}
+
+// Sources of a resident's four facts (Account.Source): how they were
+// proven. A family member added without their card's proof is
+// SourceDeclared, and every facility that sees their facts is told so.
+const (
+	// SourceCertificate: the signature certificate, with its password.
+	SourceCertificate = "jpki-sign"
+	// SourceCardRead: read from the member's card-info application with
+	// its PIN, in the card session in which the same card signed a
+	// server nonce with its user-authentication key (CardLink).
+	SourceCardRead = "card-read"
+	// SourceDesk: read at a city desk, the person checked by staff.
+	SourceDesk = "desk"
+	// SourceDeclared: typed or sent by the guardian's device with no
+	// proof from the member's card.
+	SourceDeclared = "self-declared"
+)
+
+// Declared reports whether facts of source are the guardian's word
+// only: anything but the proven sources (records from before sources
+// were proven, "card-info", included).
+func Declared(source string) bool {
+	switch source {
+	case SourceCertificate, SourceCardRead, SourceDesk:
+		return false
+	}
+	return true
+}
 
 // Pass is a QR pass as the phone shows it: the text to draw and when it
 // stops being valid (package pass).
@@ -121,7 +167,17 @@ const (
 	CodeConsent  = "face_consent"      // no facility, or one that does not recognise faces
 	CodePurpose  = "consent_purpose"   // a purpose not known here
 	CodeStaff    = "desk_staff"        // no staff member named
+	// CodeCardLinked: the card is linked to another resident already.
+	CodeCardLinked = "card_linked"
+	// CodeHouseholdFull: the household has MaxMembers (or the desk's
+	// cap) already.
+	CodeHouseholdFull = "household_full"
+	// CodeCap: a desk's cap below the members held, or beyond MaxCap.
+	CodeCap = "household_cap"
 )
+
+// MaxCap bounds a desk's household cap.
+const MaxCap = 30
 
 // Request opens or recovers an account: the card's signature certificate
 // (DER), its signature over Challenge(Nonce, Key), and the public key
@@ -131,10 +187,34 @@ type Request struct {
 	Cert  []byte `json:"cert"`
 	Sig   []byte `json:"sig"`
 	Key   []byte `json:"key"`
-	// AuthCert is the card's user-authentication certificate, read (no
-	// PIN needed) in the same card session: linked to the resident, it
-	// lets terminals recognise them by card and PIN.
-	AuthCert []byte `json:"auth_cert,omitempty"`
+	// Link, when given, links the card's user-authentication
+	// certificate to the resident, proven by a signature with the
+	// 4-digit PIN (CardLink): terminals then recognise them by card.
+	Link *CardLink `json:"link,omitempty"`
+}
+
+// CardLink proves that whoever sends it holds a card and knows its
+// 4-digit PIN: the card's user-authentication certificate (DER) and its
+// signature over LinkChallenge(Nonce, Key), where Nonce is a fresh server
+// nonce (syncproto.CardNoncePath, used once) and Key the device key of
+// the account that asks (the new account's, or the guardian's). The
+// certificate alone proves nothing: it is readable without a PIN.
+type CardLink struct {
+	Nonce []byte `json:"nonce"`
+	Cert  []byte `json:"cert"`
+	Sig   []byte `json:"sig"`
+}
+
+// linkPrefix separates what a card signs to be linked from what it
+// signs for a card check (the bare nonce) or an account (Challenge).
+const linkPrefix = "smartpass card link v1\x00"
+
+// LinkChallenge is what the card's user-authentication key signs to be
+// linked: the server's nonce bound to the asking account's device key,
+// so a proof made for one account cannot link the card to another.
+func LinkChallenge(nonce, key []byte) []byte {
+	b := append([]byte(linkPrefix), nonce...)
+	return append(b, key...)
 }
 
 // Account is a resident's account as its holder sees it.
@@ -154,6 +234,9 @@ type Account struct {
 	// Cards are the fingerprints of the user-authentication certificates
 	// linked to the resident (jpki.Fingerprint).
 	Cards []string `json:"cards,omitempty"`
+	// Source says how the four facts were proven (SourceCertificate, ...);
+	// Declared(Source): the guardian's word only.
+	Source string `json:"source,omitempty"`
 }
 
 // Signed is a request of an account's holder (Signer: the account id),
@@ -177,9 +260,11 @@ func Message(path string, nonce, body []byte) []byte {
 // their card's card-info application with its 4-digit PIN.
 type Member struct {
 	Facts card.Facts `json:"facts"`
-	// AuthCert is the member's card's user-authentication certificate,
-	// read with the four facts (Request.AuthCert).
-	AuthCert []byte `json:"auth_cert,omitempty"`
+	// Link is the member's card's proof, made in the same card session
+	// with the member's PIN (LinkChallenge over the guardian's account
+	// key). With it the facts are recorded as SourceCardRead and the card
+	// is linked to the member; without it, as SourceDeclared.
+	Link *CardLink `json:"link,omitempty"`
 }
 
 // Household is a guardian and the family members they added.

@@ -63,3 +63,39 @@ func TestFaceExpiry(t *testing.T) {
 		t.Errorf("a bad birth date: %v", err)
 	}
 }
+
+// TestLinkChallenge: what a card signs to be linked differs from what it
+// signs for a card check (the bare nonce) and for an account, and binds
+// the nonce and the account's key.
+func TestLinkChallenge(t *testing.T) {
+	nonce, key := bytes.Repeat([]byte{1}, 32), bytes.Repeat([]byte{2}, 32)
+	link := account.LinkChallenge(nonce, key)
+	for name, other := range map[string][]byte{
+		"a card check":      nonce,
+		"an account":        account.Challenge(nonce, key),
+		"another nonce":     account.LinkChallenge(bytes.Repeat([]byte{3}, 32), key),
+		"another account":   account.LinkChallenge(nonce, bytes.Repeat([]byte{3}, 32)),
+		"a request message": account.Message("/accounts/members", nonce, key),
+	} {
+		if bytes.Equal(link, other) {
+			t.Errorf("the link challenge equals %s's", name)
+		}
+	}
+}
+
+// TestDeclared: only the proven sources are not the guardian's word;
+// records from before sources were proven ("card-info") and unknown
+// ones are.
+func TestDeclared(t *testing.T) {
+	for _, tc := range []struct {
+		source string
+		want   bool
+	}{
+		{account.SourceCertificate, false}, {account.SourceCardRead, false}, {account.SourceDesk, false},
+		{account.SourceDeclared, true}, {"card-info", true}, {"", true}, {"anything", true},
+	} {
+		if got := account.Declared(tc.source); got != tc.want {
+			t.Errorf("Declared(%q) = %t, want %t", tc.source, got, tc.want)
+		}
+	}
+}

@@ -67,6 +67,11 @@ type Profile struct {
 	// Medication: the resident agreed to share their medication history
 	// with the facility's staff (account.PurposeMedication). (Hospital.)
 	Medication bool `json:"medication,omitempty"`
+	// Declared: the facts behind this profile (name, birth year, age
+	// bands, residency) are a guardian's word, not proven by the
+	// person's card: staff are shown so, and a play park grants no free
+	// entry by them.
+	Declared bool `json:"declared,omitempty"`
 }
 
 // Band is an age band from a date on.

@@ -52,29 +52,57 @@ type Accounts interface {
 
 // openAccount has the card sign the server's nonce bound to this
 // device's account key, with the signature password, and opens the
-// account; after the server said it exists, it recovers it instead.
-func (p *cardPage) openAccount(ctx context.Context, password string, exists bool) (account.Account, error) {
-	nonce, err := p.checker.CardNonce(ctx)
-	if err != nil {
-		return account.Account{}, errNoNonce{err}
-	}
+// account; after the server said it exists, it recovers it instead. With
+// the 4-digit PIN (authPIN, optional) the card's user-authentication key
+// first signs a second nonce, so the server links the card to the
+// account: terminals then recognise the resident by card.
+func (p *cardPage) openAccount(ctx context.Context, password, authPIN string, exists bool) (account.Account, error) {
 	key, err := p.accounts.AccountKey(ctx)
 	if err != nil {
 		return account.Account{}, err
+	}
+	var link *account.CardLink
+	if authPIN != "" {
+		if link, err = p.cardLink(ctx, p.jpki, authPIN, key); err != nil {
+			return account.Account{}, authPINError{err}
+		}
+	}
+	nonce, err := p.checker.CardNonce(ctx)
+	if err != nil {
+		return account.Account{}, errNoNonce{err}
 	}
 	cert, sig, err := p.jpki.Authenticate(ctx, card.SignKey, password, account.Challenge(nonce, key))
 	if err != nil {
 		return account.Account{}, err
 	}
-	// The user-authentication certificate needs no PIN to read: linked to
-	// the account, it lets terminals recognise the resident by card.
-	authCert, _ := p.jpki.Certificate(ctx, card.AuthKey.Cert())
-	req := account.Request{Nonce: nonce, Cert: cert, Sig: sig, Key: key, AuthCert: authCert}
+	req := account.Request{Nonce: nonce, Cert: cert, Sig: sig, Key: key, Link: link}
 	if exists {
 		return p.accounts.RecoverAccount(ctx, req)
 	}
 	return p.accounts.OpenAccount(ctx, req)
 }
+
+// cardLink has the card's user-authentication key sign, after the
+// 4-digit pin (sent once), a fresh server nonce bound to the account's
+// device key: the proof the server links the card by.
+func (p *cardPage) cardLink(ctx context.Context, j *card.JPKI, pin string, key []byte) (*account.CardLink, error) {
+	nonce, err := p.checker.CardNonce(ctx)
+	if err != nil {
+		return nil, errNoNonce{err}
+	}
+	cert, sig, err := j.Authenticate(ctx, card.AuthKey, pin, account.LinkChallenge(nonce, key))
+	if err != nil {
+		return nil, err
+	}
+	return &account.CardLink{Nonce: nonce, Cert: cert, Sig: sig}, nil
+}
+
+// authPINError is a failure of the 4-digit PIN's step while opening an
+// account: its tries are not the signature password's on screen.
+type authPINError struct{ err error }
+
+func (e authPINError) Error() string { return "card: the card link: " + e.err.Error() }
+func (e authPINError) Unwrap() error { return e.err }
 
 // accountView is the opened (or recovered) account: its number and the
 // four facts from the certificate, for the resident to check.
@@ -83,8 +111,9 @@ func (p *cardPage) accountView() app.UI {
 	if p.recover {
 		key = "account.recovered"
 	}
-	return app.Div().ID("account-ok").Class("notice").Attr("role", "status").Attr("data-id", p.acct.ID).Body(
+	return app.Div().ID("account-ok").Class("notice").Attr("role", "status").Attr("data-id", p.acct.ID).Attr("data-cards", len(p.acct.Cards)).Body(
 		app.P().Text(p.tr(key, p.acct.ID)),
+		app.If(len(p.acct.Cards) > 0, func() app.UI { return app.P().ID("card-linked").Text(p.tr("account.linked")) }),
 		p.factsView(p.acct.Facts),
 	)
 }
@@ -126,8 +155,11 @@ func (p *cardPage) householdView() app.UI {
 		app.If(len(members) == 0, func() app.UI { return app.P().Class("hint").Text(p.tr("family.none")) }),
 		app.Range(members).Slice(func(i int) app.UI {
 			m := members[i]
-			return app.Div().Class("member").Attr("data-id", m.ID).Body(
+			return app.Div().Class("member").Attr("data-id", m.ID).Attr("data-source", m.Source).Body(
 				app.H3().Text(m.Facts.Name),
+				app.If(account.Declared(m.Source), func() app.UI {
+					return app.P().Class("hint declared").Text(p.tr("family.declared"))
+				}),
 				p.factsView(m.Facts),
 				p.personActions(m),
 			)
@@ -390,26 +422,36 @@ func (p *cardPage) endFamily() {
 // resetCard forgets the card on the reader, for the next one.
 func (p *cardPage) resetCard() {
 	p.jpki, p.ci, p.conn, p.apdus = nil, nil, nil, nil
-	p.tries, p.blocked, p.pin = -1, false, ""
+	p.tries, p.authTries, p.blocked, p.pin, p.authPIN = -1, -1, false, "", ""
 }
 
-// readMember presents the family member's card-info PIN once and reads
-// the four facts, and nothing else.
-func (p *cardPage) readMember(ctx context.Context, pin string) (card.Facts, []byte, error) {
+// readMember presents the family member's 4-digit PIN once to the
+// card-info application and reads the four facts, and nothing else. For
+// a guardian's household (not at a desk, where staff check the person),
+// the same PIN, typed once by the member, then goes once to the card's
+// user-authentication key, which signs a fresh server nonce: the proof
+// that the card and its holder were there, which records the facts as
+// read from the card and links the card to the member. (Most cards
+// carry the same number for both; a card whose PINs differ says "wrong
+// PIN" with its tries, and nothing is retried.)
+func (p *cardPage) readMember(ctx context.Context, pin string) (card.Facts, *account.CardLink, error) {
 	if err := p.ci.Verify(ctx, pin); err != nil {
 		return card.Facts{}, nil, err
 	}
 	f, err := p.ci.BasicFour(ctx)
+	if err != nil || p.desk != nil {
+		return f, nil, err
+	}
+	key, err := p.accounts.AccountKey(ctx)
 	if err != nil {
 		return f, nil, err
 	}
-	// Their user-authentication certificate, readable without a PIN, so
-	// terminals can recognise them by card too (none on some cards).
-	var authCert []byte
-	if j, err := card.OpenJPKI(ctx, card.New(p.apdus)); err == nil {
-		authCert, _ = j.Certificate(ctx, card.AuthKey.Cert())
+	j, err := card.OpenJPKI(ctx, card.New(p.apdus))
+	if err != nil {
+		return f, nil, err
 	}
-	return f, authCert, nil
+	link, err := p.cardLink(ctx, j, pin, key)
+	return f, link, err
 }
 
 // Desk is a city desk's registration of residents as the screens use
@@ -469,7 +511,7 @@ func (p *cardPage) addMember() {
 	if p.member == nil {
 		return
 	}
-	m := account.Member{Facts: *p.member, AuthCert: p.memberCert}
+	m := account.Member{Facts: *p.member, Link: p.memberLink}
 	var h account.Household
 	p.act("add member", func() error {
 		if _, err := p.accounts.AddMember(p.page, m); err != nil {

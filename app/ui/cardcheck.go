@@ -69,12 +69,16 @@ type cardPage struct {
 	tries   int // -1: not read yet
 	blocked bool
 	pin     string
-	errMsg  string
-	result  *syncproto.CardResult
-	offline bool // the card was checked on this device; the server checks again on sync
-	acct    *account.Account
-	exists  bool // the account exists already: the next proof recovers it
-	recover bool // the account was recovered onto this device
+	authPIN string // opening an account: the 4-digit PIN that links the card
+	// authTries are that PIN's tries left, read at connect (0: blocked,
+	// so the card cannot be linked now; -1: not read).
+	authTries int
+	errMsg    string
+	result    *syncproto.CardResult
+	offline   bool // the card was checked on this device; the server checks again on sync
+	acct      *account.Account
+	exists    bool // the account exists already: the next proof recovers it
+	recover   bool // the account was recovered onto this device
 
 	// A device holding an account shows its household and adds family
 	// members from their cards' card-info application (family).
@@ -85,9 +89,8 @@ type cardPage struct {
 	family    bool
 	ci        *card.CardInfo
 	member    *card.Facts // read from the member's card, to confirm
-	// memberCert is the member's user-authentication certificate, read
-	// with the facts.
-	memberCert []byte
+	// memberLink is the member's card's proof, made with the facts.
+	memberLink *account.CardLink
 
 	// desk is set on a city desk's registration page (route.Desk): the
 	// card-info read of a resident without a signature certificate,
@@ -102,7 +105,7 @@ type cardPage struct {
 }
 
 func (p *cardPage) OnMount(ctx app.Context) {
-	p.tries = -1
+	p.tries, p.authTries = -1, -1
 	if then := ctx.Page().URL().Query().Get("then"); then == route.Identify && p.key == card.AuthKey && p.accounts == nil {
 		p.then = then
 	}
@@ -142,6 +145,16 @@ func (p *cardPage) Render() app.UI {
 			}).Body(
 				app.Label().For("pin").Text(p.tr(p.text("pin"))),
 				p.pinInput(),
+				app.If(p.key == card.SignKey && !p.family && p.authTries != 0, func() app.UI {
+					return app.Div().Body(
+						app.Label().For("auth-pin").Text(p.tr("account.authpin")),
+						app.Input().ID("auth-pin").Type("password").Class("code").Value(p.authPIN).AutoComplete(false).
+							Attr("inputmode", "numeric").Attr("maxlength", 4).
+							OnInput(func(ctx app.Context, e app.Event) { p.authPIN = ctx.JSSrc().Get("value").String() }),
+						app.P().ID("auth-tries").Class("hint").Text(p.tr("card.tries", p.authTries)),
+						app.P().Class("hint").Text(p.tr("account.authpin.hint")),
+					)
+				}),
 				app.P().ID("tries").Class("hint").Text(p.tr("card.tries", p.tries)),
 				app.If(p.tries == 1, func() app.UI {
 					return app.P().ID("last-try").Class("error").Attr("role", "alert").Text(p.tr(p.text("lasttry")))
@@ -268,13 +281,14 @@ func (p *cardPage) connect() {
 		return
 	}
 	p.busy, p.errMsg = true, ""
-	family := p.family
+	family, linking := p.family, p.key == card.SignKey && !p.family
 	p.later(func() func() {
 		ctx, cancel := context.WithTimeout(p.page, cardTimeout)
 		defer cancel()
 		var conn apdu.Transceiver
 		var counter *apdu.Counter
 		var ci *card.CardInfo
+		authTries := -1
 		j, tries, err := func() (*card.JPKI, int, error) {
 			var err error
 			if conn, err = p.reader.Connect(ctx); err != nil {
@@ -292,6 +306,13 @@ func (p *cardPage) connect() {
 			if err != nil {
 				return nil, 0, err
 			}
+			if linking { // the 4-digit PIN that links the card, shown too
+				if authTries, err = j.TriesLeft(ctx, card.AuthKey); errors.Is(err, apdu.ErrPINBlocked) {
+					authTries = 0
+				} else if err != nil {
+					return nil, 0, err
+				}
+			}
 			n, err := j.TriesLeft(ctx, p.key)
 			return j, n, err
 		}()
@@ -307,7 +328,7 @@ func (p *cardPage) connect() {
 				p.errMsg = p.cardError(err)
 				return
 			}
-			p.jpki, p.ci, p.tries = j, ci, tries
+			p.jpki, p.ci, p.tries, p.authTries = j, ci, tries, authTries
 		}
 	})
 }
@@ -326,12 +347,19 @@ func (p *cardPage) verify() {
 	if p.family {
 		key = card.AuthKey // the card-info application's PIN is 4 digits too
 	}
-	pin := p.pin
-	p.pin = ""
+	pin, authPIN := p.pin, p.authPIN
+	p.pin, p.authPIN = "", ""
 	clearInput("pin")
+	clearInput("auth-pin")
 	if err := card.CheckPINFormat(key, pin); err != nil {
 		p.errMsg = p.cardError(err)
 		return
+	}
+	if authPIN != "" {
+		if err := card.CheckPINFormat(card.AuthKey, authPIN); err != nil {
+			p.errMsg = p.cardError(authPINError{err})
+			return
+		}
 	}
 	var anchors *jpki.Anchors
 	if p.isEnr && p.st != nil {
@@ -343,11 +371,11 @@ func (p *cardPage) verify() {
 		ctx, cancel := context.WithTimeout(p.page, cardTimeout)
 		defer cancel()
 		if family {
-			f, authCert, err := p.readMember(ctx, pin)
-			return func() { p.proved(err, func() { p.member, p.memberCert = &f, authCert }) }
+			f, link, err := p.readMember(ctx, pin)
+			return func() { p.proved(err, func() { p.member, p.memberLink = &f, link }) }
 		}
 		if p.key == card.SignKey {
-			acct, err := p.openAccount(ctx, pin, exists)
+			acct, err := p.openAccount(ctx, pin, authPIN, exists)
 			return func() { p.proved(err, func() { p.acct, p.recover, p.holder = &acct, exists, acct.ID }) }
 		}
 		offline := false
@@ -391,9 +419,16 @@ func (p *cardPage) proved(err error, done func()) {
 	p.busy = false
 	var wp *apdu.WrongPINError
 	var refusal *syncproto.Error
+	var authErr authPINError
 	switch {
 	case err == nil:
 		done()
+	case errors.As(err, &authErr) && (errors.As(err, &wp) && wp.Remaining == 0 || errors.Is(err, apdu.ErrPINBlocked)):
+		p.errMsg, p.authTries = p.tr("card.blocked"), 0 // the 4-digit PIN's; the password still works
+	case errors.As(err, &authErr) && errors.As(err, &wp):
+		p.errMsg, p.authTries = p.tr("account.authpin.wrong", wp.Remaining), wp.Remaining
+	case errors.As(err, &authErr) && errors.Is(err, card.ErrPINFormat):
+		p.errMsg = p.tr("card.err.format")
 	case errors.As(err, &wp) && wp.Remaining == 0, errors.Is(err, apdu.ErrPINBlocked):
 		p.blocked = true
 	case errors.As(err, &wp):

@@ -84,6 +84,9 @@ type parkAnswer struct {
 	eligible bool
 	band     string
 	children []string // other eligible residents of the household
+	// declared: the profile's facts are a guardian's word, not proven by
+	// the card (template.Profile.Declared): staff check the child.
+	declared bool
 }
 
 // answerPark judges resident at the park at time now.
@@ -92,7 +95,7 @@ func answerPark(st *state.State, resident string, now time.Time) parkAnswer {
 	if !ok {
 		return parkAnswer{}
 	}
-	a := parkAnswer{profiled: true, eligible: playpark.Eligible(p, now), band: p.BandAt(now)}
+	a := parkAnswer{profiled: true, eligible: playpark.Eligible(p, now), band: p.BandAt(now), declared: p.Declared}
 	if p.Household == "" {
 		return a
 	}
@@ -459,6 +462,9 @@ func (p *identifyPage) parkView() []app.UI {
 			Text(p.tr("park.yes", p.tr("band."+p.park.band))))
 	default:
 		out = append(out, app.Strong().ID("park-answer").Attr("data-eligible", false).Attr("data-band", p.park.band).Text(p.tr("park.no")))
+	}
+	if p.park.declared {
+		out = append(out, app.P().ID("park-declared").Class("error").Text(p.tr("park.declared")))
 	}
 	if n := len(p.park.children); n > 0 {
 		out = append(out, app.Button().ID("admit-household").Class("big").Type("button").Text(p.tr("park.household", n)).

@@ -76,3 +76,31 @@ func TestCheckPassText(t *testing.T) {
 		t.Fatalf("a new pass: %s, want accepted", c.Outcome)
 	}
 }
+
+// TestCardHolder (issue 16, finding 2): a card names the one resident
+// whose profile here lists it, always the same; a card two profiles
+// list (stale or forged data) names nobody, and so does a card of
+// somebody who did not consent to this facility.
+func TestCardHolder(t *testing.T) {
+	st := &state.State{
+		Profiles: map[string]template.Profile{
+			"R-1": {Resident: "R-1", Cards: []string{"a"}},
+			"R-2": {Resident: "R-2", Cards: []string{"b"}},
+			"R-3": {Resident: "R-3", Cards: []string{"b"}},
+			"R-4": {Resident: "R-4", Cards: []string{"c"}},
+		},
+		Templates: map[string]template.Template{
+			"R-1": {Resident: "R-1", Facilities: []string{"park"}},
+			"R-2": {Resident: "R-2", Facilities: []string{"park"}},
+			"R-3": {Resident: "R-3", Facilities: []string{"park"}},
+			"R-4": {Resident: "R-4", Facilities: []string{"hospital"}},
+		},
+	}
+	for _, tc := range []struct{ card, want string }{{"a", "R-1"}, {"b", ""}, {"c", ""}, {"d", ""}} {
+		for range 20 { // map order varies from run to run; the answer must not
+			if got := cardHolder(st, "park", tc.card); got != tc.want {
+				t.Fatalf("card %s: %q, want %q", tc.card, got, tc.want)
+			}
+		}
+	}
+}

@@ -21,6 +21,9 @@ type shelterArrival struct {
 	result string   // "in", "back" or "already"
 	family []string // residents of the household not checked in here yet
 	added  int      // family members just checked in
+	// declared: the name and birth year are a guardian's word, not read
+	// from the person's card (template.Profile.Declared).
+	declared bool
 }
 
 // arrive checks in, at this shelter, a resident recognised by face or QR
@@ -30,7 +33,7 @@ type shelterArrival struct {
 func (p *identifyPage) arrive(resident string) {
 	here := p.enr.Facility
 	prof := p.st.Profiles[resident]
-	a := &shelterArrival{name: prof.Name}
+	a := &shelterArrival{name: prof.Name, declared: prof.Declared}
 	if e, ok := recordOf(p.st, here, resident); ok {
 		a.result = "already"
 		if e.Status == shelter.StatusOut || e.Status == shelter.StatusLeft {
@@ -109,6 +112,9 @@ func (p *identifyPage) arriveFamily() {
 func (p *identifyPage) arrivalView() []app.UI {
 	a := p.arrival
 	out := []app.UI{app.Strong().ID("arrival").Attr("data-result", a.result).Text(p.tr("arrival."+a.result, a.name))}
+	if a.declared {
+		out = append(out, app.P().ID("arrival-declared").Class("error").Text(p.tr("arrival.declared")))
+	}
 	if a.added > 0 {
 		out = append(out, app.P().ID("arrival-family").Attr("data-count", a.added).Text(p.tr("arrival.family.done", a.added)))
 	}

@@ -32,6 +32,17 @@ func enterPIN(t *testing.T, ctx context.Context, pin string) {
 	)
 }
 
+// enterPasswordAndPIN types the signature password and, unless empty,
+// the 4-digit PIN that links the card, and presses the button once.
+func enterPasswordAndPIN(t *testing.T, ctx context.Context, password, pin string) {
+	t.Helper()
+	actions := []chromedp.Action[chromedp.Void]{chromedp.WaitVisible(chromedp.ID("pin")), chromedp.SendKeys(chromedp.ID("pin"), password)}
+	if pin != "" {
+		actions = append(actions, chromedp.SendKeys(chromedp.ID("auth-pin"), pin))
+	}
+	run(t, ctx, "enter the password and the PIN", 20*time.Second, append(actions, tap("#verify"))...)
+}
+
 // TestCardOverWebUSB: the PWA's real WebUSB code talks, through the demo
 // server's navigator.usb shim, to a simulated RC-S380 with a simulated
 // card: the tries left are shown before any PIN, a wrong PIN costs one
@@ -226,13 +237,13 @@ func TestAccountOpening(t *testing.T) {
 	// A reload in the middle (card connected, nothing sent) leaves
 	// nothing behind: the account opens afresh after it.
 	open()
-	waitJS(t, tab, "5 tries before any password", triesAre("5"), 30*time.Second)
+	waitJS(t, tab, "5 tries before any password, 3 of the 4-digit PIN", triesAre("5")+` && document.querySelector("#auth-tries")?.textContent === "残り3回まで入力できます。"`, 30*time.Second)
 	open()
 	waitJS(t, tab, "5 tries after a reload", triesAre("5"), 30*time.Second)
 	enterPIN(t, tab, "WRONG1")
 	waitJS(t, tab, "4 tries after a wrong password", triesAre("4")+` && document.querySelector("#card-error").textContent === "パスワードが違います。"`, 20*time.Second)
-	enterPIN(t, tab, "DEMO2026")
-	waitJS(t, tab, "the account opened", `!!document.querySelector("#account-ok")`, 30*time.Second)
+	enterPasswordAndPIN(t, tab, "DEMO2026", "1234")
+	waitJS(t, tab, "the account opened, the card linked", `document.querySelector("#account-ok")?.dataset.cards === "1" && !!document.querySelector("#card-linked")`, 30*time.Second)
 	id := get(t, tab, "account id", eval[string](`document.querySelector("#account-ok").dataset.id`))
 	text := get(t, tab, "account", eval[string](`document.querySelector("#account-ok").textContent`))
 	if id != "R-000001" || !strings.Contains(text, "加賀\u3000太郎") || !strings.Contains(text, "1980-04-01") || strings.Contains(text, demoNumbers[0]) {
@@ -248,10 +259,14 @@ func TestAccountOpening(t *testing.T) {
 	tab = camera(t, printVideo(t))
 	open()
 	waitJS(t, tab, "5 tries", triesAre("5"), 30*time.Second)
-	enterPIN(t, tab, "DEMO2026")
+	// A wrong 4-digit PIN: said so with its tries, before the password
+	// is sent (its tries stay 5).
+	enterPasswordAndPIN(t, tab, "DEMO2026", "9999")
+	waitJS(t, tab, "the 4-digit PIN refused", `(document.querySelector("#card-error") || {}).textContent.includes("残り2回") && `+triesAre("5")+` && document.querySelector("#auth-tries")?.textContent === "残り2回まで入力できます。"`, 30*time.Second)
+	enterPasswordAndPIN(t, tab, "DEMO2026", "1234")
 	waitJS(t, tab, "the account exists", `(document.querySelector("#card-error") || {}).textContent.includes("すでにあります")`, 30*time.Second)
-	enterPIN(t, tab, "DEMO2026")
-	waitJS(t, tab, "the account recovered", `(document.querySelector("#account-ok") || {}).textContent.includes("この端末で")`, 30*time.Second)
+	enterPasswordAndPIN(t, tab, "DEMO2026", "1234")
+	waitJS(t, tab, "the account recovered, the same card linked", `(document.querySelector("#account-ok") || {}).textContent.includes("この端末で") && document.querySelector("#account-ok").dataset.cards === "1"`, 30*time.Second)
 	if again := get(t, tab, "account id", eval[string](`document.querySelector("#account-ok").dataset.id`)); again != id {
 		t.Fatalf("recovered %s, opened %s", again, id)
 	}
@@ -274,7 +289,7 @@ func TestAccountOpening(t *testing.T) {
 		run(t, tab, "confirm", 10*time.Second, tap("#confirm-member"))
 	}
 	addDaughter()
-	waitJS(t, tab, "the household with her", `(document.querySelector("#household") || {}).dataset?.members === "1"`, 30*time.Second)
+	waitJS(t, tab, "the household with her, read from her card", `(document.querySelector("#household") || {}).dataset?.members === "1" && document.querySelector("#household .member").dataset.source === "card-read"`, 30*time.Second)
 	run(t, tab, "reload", 30*time.Second, chromedp.Reload())
 	waitJS(t, tab, "the household after a reload", `(document.querySelector("#household") || {}).dataset?.members === "1" && document.querySelector("#household").textContent.includes("2018-05-05")`, 30*time.Second)
 	// He consents to disclose her safety in a disaster; the consent is

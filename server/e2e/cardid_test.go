@@ -13,8 +13,8 @@ import (
 )
 
 // TestCardAtTerminal: a resident's My Number Card is linked to them when
-// they open their account (its user-authentication certificate, read
-// with no PIN in the same card session); at the hospital, whose camera
+// they open their account (its user-authentication key signs a server
+// nonce with the 4-digit PIN in the same card session); at the hospital, whose camera
 // does not see his face, he taps マイナンバーカードで確認, enters the card's
 // 4-digit PIN, and the terminal knows him: the reception panel opens and
 // the identification is recorded as by card.

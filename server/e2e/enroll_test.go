@@ -164,7 +164,8 @@ func TestParkAdmitsHousehold(t *testing.T) {
 }
 
 // openAccount opens the demo father's account on the phone with his
-// signature certificate and returns his resident number.
+// signature certificate, his card linked with its 4-digit PIN, and
+// returns his resident number.
 func openAccount(t *testing.T, phone context.Context, base string) string {
 	t.Helper()
 	run(t, phone, "open an account", 60*time.Second,
@@ -172,8 +173,8 @@ func openAccount(t *testing.T, phone context.Context, base string) string {
 		chromedp.WaitVisible(chromedp.ID("connect")),
 		tap("#connect"),
 	)
-	enterPIN(t, phone, "DEMO2026")
-	waitJS(t, phone, "the account opened", `!!document.querySelector("#account-ok")`, 30*time.Second)
+	enterPasswordAndPIN(t, phone, "DEMO2026", "1234")
+	waitJS(t, phone, "the account opened, his card linked", `document.querySelector("#account-ok")?.dataset.cards === "1"`, 30*time.Second)
 	return get(t, phone, "his resident number", eval[string](`document.querySelector("#account-ok").dataset.id`))
 }
 
@@ -195,7 +196,9 @@ func openFamily(t *testing.T, phone context.Context, base string) (father, daugh
 		chromedp.WaitVisible(chromedp.ID("confirm-member")),
 		tap("#confirm-member"),
 	)
-	waitJS(t, phone, "her in the household", `(document.querySelector("#household") || {}).dataset?.members === "1"`, 30*time.Second)
+	// Her card signed the server's nonce with her PIN: her facts are
+	// recorded as read from her card, not as his word.
+	waitJS(t, phone, "her in the household, proven by her card", `(document.querySelector("#household") || {}).dataset?.members === "1" && document.querySelector("#household .member").dataset.source === "card-read" && !document.querySelector("#household .member .declared")`, 30*time.Second)
 	daughter = get(t, phone, "her resident number", eval[string](`document.querySelector("#household .member").dataset.id`))
 	return father, daughter
 }

@@ -45,6 +45,14 @@ var (
 	ErrPurpose = errors.New("residents: no such purpose of consent")
 	// ErrFacts: a family member's four facts are incomplete.
 	ErrFacts = errors.New("residents: the family member's name, birth date or sex is missing")
+	// ErrCardLinked: the card's user-authentication certificate is
+	// linked to another resident; only the city desk moves it.
+	ErrCardLinked = errors.New("residents: this card is linked to another resident already")
+	// ErrHouseholdFull: the household holds its cap of family members.
+	ErrHouseholdFull = errors.New("residents: the household has as many family members as it may add")
+	// ErrCap: a desk's cap below the members held or beyond
+	// account.MaxCap.
+	ErrCap = errors.New("residents: no such household cap")
 )
 
 // Private record kinds.
@@ -53,6 +61,10 @@ const (
 	recCard     = "resident.card"   // by certificate subject hash: id
 	recPerson   = "resident.person" // by person hash: id
 	recSeq      = "resident.seq"    // "last": the number of the last id given
+	// recLink is, by the fingerprint of a user-authentication
+	// certificate, the one resident it is linked to: a card names one
+	// person at a terminal.
+	recLink = "resident.link"
 )
 
 // resident is the stored record.
@@ -81,15 +93,26 @@ type resident struct {
 	// Cards are the fingerprints of linked user-authentication
 	// certificates.
 	Cards []string `json:"cards,omitempty"`
-	// Source says how the four facts were proved: "jpki-sign" (the
-	// signature certificate), "card-info" (read by the guardian with the
-	// member's PIN; the server cannot check them) or "desk" (read at a
-	// city desk, the person checked by staff).
+	// Source says how the four facts were proved (account.Source...).
+	// Records from before sources were proven say "card-info": the
+	// guardian's word (account.Declared).
 	Source string `json:"source"`
+	// MaxMembers is the city desk's cap on this household's family
+	// members (0: account.MaxMembers); CapBy who set it.
+	MaxMembers int    `json:"max_members,omitempty"`
+	CapBy      string `json:"cap_by,omitempty"`
 }
 
 func (r resident) account() account.Account {
-	return account.Account{ID: r.ID, Facts: r.Facts, Created: r.Created, Guardian: r.Guardian, Consents: r.Consents, FaceExpires: r.FaceExpires, FaceAt: r.FaceAt, Cards: r.Cards}
+	return account.Account{ID: r.ID, Facts: r.Facts, Created: r.Created, Guardian: r.Guardian, Consents: r.Consents, FaceExpires: r.FaceExpires, FaceAt: r.FaceAt, Cards: r.Cards, Source: r.Source}
+}
+
+// memberCap is how many family members r may hold.
+func (r resident) memberCap() int {
+	if r.MaxMembers > 0 {
+		return r.MaxMembers
+	}
+	return account.MaxMembers
 }
 
 // Registry opens and recovers accounts.
@@ -141,6 +164,57 @@ func (g *Registry) prove(req account.Request) (proven, error) {
 	return proven{card: hex.EncodeToString(cardSum[:]), person: personKey(facts), facts: facts, key: req.Key}, nil
 }
 
+// proveLink checks a card link made for the account of key: the nonce
+// used once, the certificate verified (chain, dates, revocation), its
+// signature over account.LinkChallenge. It returns the certificate's
+// fingerprint, the key the link is stored under.
+func (g *Registry) proveLink(l account.CardLink, key []byte) (string, error) {
+	if err := g.Nonces.Use(l.Nonce); err != nil {
+		return "", err
+	}
+	cert, err := g.Verifier.Certificate(l.Cert)
+	if err != nil {
+		return "", err
+	}
+	if err := jpki.Signature(cert, account.LinkChallenge(l.Nonce, key), l.Sig); err != nil {
+		return "", err
+	}
+	return jpki.Fingerprint(l.Cert), nil
+}
+
+// proveLinkOf is proveLink of an optional link ("" for none).
+func (g *Registry) proveLinkOf(l *account.CardLink, key []byte) (string, error) {
+	if l == nil {
+		return "", nil
+	}
+	return g.proveLink(*l, key)
+}
+
+// link links the certificate fingerprint fp to r (in place; put stores
+// it), replacing the card linked before (a renewal). A certificate
+// linked to anybody else is refused with ErrCardLinked.
+func link(tx *oplog.Tx, r *resident, fp string) error {
+	if fp == "" {
+		return nil
+	}
+	b, err := tx.Get(recLink, fp)
+	switch {
+	case err == nil && string(b) != r.ID:
+		return ErrCardLinked
+	case err != nil && !errors.Is(err, oplog.ErrNotFound):
+		return err
+	}
+	for _, old := range r.Cards {
+		if old != fp {
+			if err := tx.Delete(recLink, old); err != nil {
+				return err
+			}
+		}
+	}
+	r.Cards = []string{fp}
+	return nil
+}
+
 // personKey names a person across card renewals: name (without the
 // spaces between family and given name), birth date and sex; not the
 // address, which a move changes.
@@ -165,22 +239,35 @@ func (g *Registry) Open(req account.Request) (account.Account, error) {
 	if age < account.MinAge {
 		return account.Account{}, fmt.Errorf("%w: %d", ErrTooYoung, age)
 	}
+	fp, err := g.proveLinkOf(req.Link, req.Key)
+	if err != nil {
+		return account.Account{}, err
+	}
 	var out resident
 	err = g.Log.Update(func(tx *oplog.Tx) error {
 		id, err := newID(tx, p)
 		if err != nil {
 			return err
 		}
-		out = resident{ID: id, Facts: p.facts, Created: g.now().UTC(), Card: p.card, Person: p.person, Key: p.key, Source: "jpki-sign"}
+		out = resident{ID: id, Facts: p.facts, Created: g.now().UTC(), Card: p.card, Person: p.person, Key: p.key, Source: account.SourceCertificate}
+		if err := link(tx, &out, fp); err != nil {
+			return err
+		}
 		return put(tx, out)
 	})
 	return out.account(), err
 }
 
 // Recover moves the account the request proves (by card, or by person
-// after a card renewal) to the request's device key.
+// after a card renewal) to the request's device key, and links the
+// card the request's Link proves (the card linked before stays without
+// one).
 func (g *Registry) Recover(req account.Request) (account.Account, error) {
 	p, err := g.prove(req)
+	if err != nil {
+		return account.Account{}, err
+	}
+	fp, err := g.proveLinkOf(req.Link, req.Key)
 	if err != nil {
 		return account.Account{}, err
 	}
@@ -204,7 +291,10 @@ func (g *Registry) Recover(req account.Request) (account.Account, error) {
 		// A renewed card may carry a new address: the certificate is the
 		// source of the four facts. A family member who recovers holds
 		// their own account from now on.
-		out.Facts, out.Card, out.Key, out.Source = p.facts, p.card, p.key, "jpki-sign"
+		out.Facts, out.Card, out.Key, out.Source = p.facts, p.card, p.key, account.SourceCertificate
+		if err := link(tx, &out, fp); err != nil {
+			return err
+		}
 		return put(tx, out)
 	})
 	return out.account(), err
@@ -276,10 +366,49 @@ func (g *Registry) CheckSigned(path string, s account.Signed, key ed25519.Public
 }
 
 // AddMember records a family member of guardian, with the four facts the
-// guardian's device read from the member's card. A person registered
-// already (with an account or in a household) is refused with ErrExists.
+// guardian's device read from the member's card. With the member's card
+// link (proven over the guardian's account key) the facts are recorded
+// as read from the card and the card is linked to the member; without
+// it, as the guardian's word (account.SourceDeclared). A person
+// registered already (with an account or in a household) is refused with
+// ErrExists, a household at its cap with ErrHouseholdFull, a card linked
+// to somebody else with ErrCardLinked.
 func (g *Registry) AddMember(guardian string, m account.Member) (account.Account, error) {
-	return g.addPerson(m.Facts, resident{Guardian: guardian, Source: "card-info"})
+	var head resident
+	err := g.Log.View(func(tx *oplog.Tx) error {
+		var err error
+		head, err = get(tx, guardian)
+		return err
+	})
+	if err != nil {
+		return account.Account{}, err
+	}
+	fp, err := g.proveLinkOf(m.Link, head.Key)
+	if err != nil {
+		return account.Account{}, err
+	}
+	r := resident{Guardian: guardian, Source: account.SourceDeclared}
+	if fp != "" {
+		r.Source, r.Cards = account.SourceCardRead, []string{fp}
+	}
+	return g.addPerson(m.Facts, r)
+}
+
+// SetCap lets the household of holder hold up to max family members (a
+// city desk's decision, by whom), or refuses with ErrCap a cap below the
+// members held or beyond account.MaxCap.
+func (g *Registry) SetCap(holder string, max int, by string) error {
+	return g.Log.Update(func(tx *oplog.Tx) error {
+		head, err := get(tx, holder)
+		if err != nil {
+			return err
+		}
+		if head.Guardian != "" || max < len(head.Members) || max < 1 || max > account.MaxCap {
+			return fmt.Errorf("%w: %d for %s, who holds %d", ErrCap, max, holder, len(head.Members))
+		}
+		head.MaxMembers, head.CapBy = max, by
+		return put(tx, head)
+	})
 }
 
 // AddSupervised records a resident enrolled at a city desk: the four
@@ -307,17 +436,28 @@ func (g *Registry) addPerson(f card.Facts, r resident) (account.Account, error) 
 		if err != nil {
 			return err
 		}
+		r.ID = id
 		if r.Guardian != "" {
 			head, err := get(tx, r.Guardian)
 			if err != nil {
 				return err
+			}
+			if len(head.Members) >= head.memberCap() {
+				return fmt.Errorf("%w: %d", ErrHouseholdFull, len(head.Members))
 			}
 			head.Members = append(head.Members, id)
 			if err := put(tx, head); err != nil {
 				return err
 			}
 		}
-		r.ID, r.Facts, r.Created, r.Person = id, f, g.now().UTC(), person
+		r.Facts, r.Created, r.Person = f, g.now().UTC(), person
+		cards := r.Cards
+		r.Cards = nil
+		for _, fp := range cards {
+			if err := link(tx, &r, fp); err != nil {
+				return err
+			}
+		}
 		return put(tx, r)
 	})
 	return r.account(), err
@@ -406,19 +546,6 @@ func (g *Registry) SetFace(id string, expires time.Time, facilities []string) er
 	})
 }
 
-// SetCard links the fingerprint of a user-authentication certificate to
-// resident id; a renewed card's replaces the one before.
-func (g *Registry) SetCard(id, fingerprint string) error {
-	return g.Log.Update(func(tx *oplog.Tx) error {
-		r, err := get(tx, id)
-		if err != nil {
-			return err
-		}
-		r.Cards = []string{fingerprint}
-		return put(tx, r)
-	})
-}
-
 // Delete removes the account id and the family members it added, with
 // their indexes, and returns the ids removed. (Their faces are the
 // caller's to remove from the log: they are ops, not records.)
@@ -435,7 +562,11 @@ func (g *Registry) Delete(id string) ([]string, error) {
 			if err != nil {
 				return err
 			}
-			for _, rec := range []struct{ kind, id string }{{recResident, r.ID}, {recCard, r.Card}, {recPerson, r.Person}} {
+			recs := []struct{ kind, id string }{{recResident, r.ID}, {recCard, r.Card}, {recPerson, r.Person}}
+			for _, fp := range r.Cards {
+				recs = append(recs, struct{ kind, id string }{recLink, fp})
+			}
+			for _, rec := range recs {
 				if rec.id == "" {
 					continue
 				}
@@ -477,6 +608,11 @@ func put(tx *oplog.Tx, r resident) error {
 			continue // a family member has no card of their own on record
 		}
 		if err := tx.Put(rec.kind, rec.id, rec.v); err != nil {
+			return err
+		}
+	}
+	for _, fp := range r.Cards {
+		if err := tx.Put(recLink, fp, []byte(r.ID)); err != nil {
 			return err
 		}
 	}

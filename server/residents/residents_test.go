@@ -1,8 +1,10 @@
 package residents
 
 import (
+	"context"
 	"crypto/ed25519"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -226,5 +228,154 @@ func TestConsent(t *testing.T) {
 	}
 	if err := g.SetConsent(a.ID, account.Consent{Resident: "R-999999", Purpose: account.PurposeMedication, Granted: true}); !errors.Is(err, ErrNotYours) {
 		t.Fatalf("somebody else's consent: %v", err)
+	}
+}
+
+// linkWith has card j sign a fresh nonce of g for the account of key,
+// with the 4-digit PIN, as the PWA does.
+func linkWith(t *testing.T, g *Registry, j *card.JPKI, key []byte) *account.CardLink {
+	t.Helper()
+	nonce := g.Nonces.Issue()
+	cert, sig, err := j.Authenticate(context.Background(), card.AuthKey, cardtest.Taro.AuthPIN, account.LinkChallenge(nonce, key))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &account.CardLink{Nonce: nonce, Cert: cert, Sig: sig}
+}
+
+// TestCardLinks (issue 16, finding 2): a card is linked only with its
+// user-authentication key's signature over a fresh nonce bound to the
+// account's key, to one resident only; a family member's facts are
+// card-read with their card's proof and self-declared without.
+func TestCardLinks(t *testing.T) {
+	g := registry(t)
+	taro := cardtest.JPKI(t, cardtest.Taro)
+	req := request(t, g, cardtest.Taro)
+	req.Link = linkWith(t, g, taro, req.Key)
+	fp := jpki.Fingerprint(req.Link.Cert)
+	a, err := g.Open(req)
+	if err != nil || len(a.Cards) != 1 || a.Cards[0] != fp || a.Source != account.SourceCertificate {
+		t.Fatalf("open with a link: %+v, %v", a, err)
+	}
+
+	hanako := cardtest.Taro
+	hanako.Facts.Name, hanako.Facts.BirthDate, hanako.Facts.Sex = "加賀\u3000花子", "19800202", "2"
+	for _, tc := range []struct {
+		name string
+		link func(key []byte) *account.CardLink
+		want error
+	}{
+		{"no signature", func(key []byte) *account.CardLink {
+			l := linkWith(t, g, taro, key)
+			l.Sig = nil
+			return l
+		}, jpki.ErrSignature},
+		{"signed for another account's key", func([]byte) *account.CardLink {
+			other, _, _ := ed25519.GenerateKey(nil)
+			return linkWith(t, g, taro, other)
+		}, jpki.ErrSignature},
+		{"a replayed proof", func([]byte) *account.CardLink { return req.Link }, jpki.ErrNonce},
+		{"a nonce never issued", func(key []byte) *account.CardLink {
+			l := linkWith(t, g, taro, key)
+			l.Nonce = make([]byte, 32)
+			return l
+		}, jpki.ErrNonce},
+		{"Taro's card, proven, for Hanako", func(key []byte) *account.CardLink { return linkWith(t, g, taro, key) }, ErrCardLinked},
+	} {
+		r := request(t, g, hanako)
+		r.Link = tc.link(r.Key)
+		if _, err := g.Open(r); !errors.Is(err, tc.want) {
+			t.Errorf("%s: %v, want %v", tc.name, err, tc.want)
+		}
+	}
+	// Nothing of those attempts stayed: Hanako opens hers with her card.
+	r := request(t, g, hanako)
+	r.Link = linkWith(t, g, cardtest.JPKI(t, hanako), r.Key)
+	if b, err := g.Open(r); err != nil || len(b.Cards) != 1 {
+		t.Fatalf("Hanako with her own card: %+v, %v", b, err)
+	}
+
+	// Taro recovers on a new phone with the same card: still his.
+	moved := request(t, g, cardtest.Taro)
+	moved.Link = linkWith(t, g, taro, moved.Key)
+	if b, err := g.Recover(moved); err != nil || b.ID != a.ID || b.Cards[0] != fp {
+		t.Fatalf("recover with his card: %+v, %v", b, err)
+	}
+
+	// His daughter with her card's proof over his key: card-read, her
+	// card linked; his son without: self-declared; his card for a third
+	// child: refused.
+	holderKey := moved.Key
+	girl := cardtest.Taro
+	girl.Facts.Name, girl.Facts.BirthDate, girl.Facts.Sex = "加賀\u3000桜", "20180505", "2"
+	gl := linkWith(t, g, cardtest.JPKI(t, girl), holderKey)
+	d, err := g.AddMember(a.ID, account.Member{Facts: girl.Facts, Link: gl})
+	if err != nil || d.Source != account.SourceCardRead || account.Declared(d.Source) || d.Cards[0] != jpki.Fingerprint(gl.Cert) {
+		t.Fatalf("a member with her card: %+v, %v", d, err)
+	}
+	boy := card.Facts{Name: "加賀\u3000一郎", Address: girl.Facts.Address, BirthDate: "20160101", Sex: "1"}
+	s, err := g.AddMember(a.ID, account.Member{Facts: boy})
+	if err != nil || s.Source != account.SourceDeclared || !account.Declared(s.Source) || len(s.Cards) != 0 {
+		t.Fatalf("a member without a card: %+v, %v", s, err)
+	}
+	third := card.Facts{Name: "加賀\u3000二郎", BirthDate: "20170101", Sex: "1"}
+	if _, err := g.AddMember(a.ID, account.Member{Facts: third, Link: linkWith(t, g, taro, holderKey)}); !errors.Is(err, ErrCardLinked) {
+		t.Fatalf("his card for a third child: %v, want ErrCardLinked", err)
+	}
+	if _, err := g.AddMember(a.ID, account.Member{Facts: third, Link: linkWith(t, g, cardtest.JPKI(t, girl), req.Key)}); !errors.Is(err, jpki.ErrSignature) {
+		t.Fatalf("a proof made for his old phone's key: %v, want ErrSignature", err)
+	}
+
+	// Deleting the account frees the cards: Taro's links to his new one.
+	if _, err := g.Delete(a.ID); err != nil {
+		t.Fatal(err)
+	}
+	again := request(t, g, cardtest.Taro)
+	again.Link = linkWith(t, g, taro, again.Key)
+	if b, err := g.Open(again); err != nil || b.Cards[0] != fp {
+		t.Fatalf("his card after the deletion: %+v, %v", b, err)
+	}
+}
+
+// TestHouseholdCap (issue 16, finding 2): a household adds up to
+// account.MaxMembers family members; a city desk raises the cap for one
+// household, never below its members or beyond account.MaxCap.
+func TestHouseholdCap(t *testing.T) {
+	g := registry(t)
+	a, err := g.Open(request(t, g, cardtest.Taro))
+	if err != nil {
+		t.Fatal(err)
+	}
+	child := func(i int) account.Member {
+		return account.Member{Facts: card.Facts{Name: fmt.Sprintf("加賀\u3000子%d", i), BirthDate: "20180505", Sex: "2"}}
+	}
+	for i := range account.MaxMembers {
+		if _, err := g.AddMember(a.ID, child(i)); err != nil {
+			t.Fatalf("member %d: %v", i+1, err)
+		}
+	}
+	if _, err := g.AddMember(a.ID, child(account.MaxMembers)); !errors.Is(err, ErrHouseholdFull) {
+		t.Fatalf("member %d: %v, want ErrHouseholdFull", account.MaxMembers+1, err)
+	}
+	h, _ := g.Household(a.ID)
+	for _, tc := range []struct {
+		who string
+		max int
+	}{{a.ID, account.MaxMembers - 1}, {a.ID, account.MaxCap + 1}, {a.ID, 0}, {h.Members[0].ID, 12}, {"R-999999", 12}} {
+		if err := g.SetCap(tc.who, tc.max, "desk-1 山田"); err == nil {
+			t.Errorf("cap %d for %s: accepted", tc.max, tc.who)
+		}
+	}
+	if err := g.SetCap(a.ID, account.MaxMembers+1, "desk-1 山田"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := g.AddMember(a.ID, child(account.MaxMembers)); err != nil {
+		t.Fatalf("a member past the default cap, after the desk's: %v", err)
+	}
+	if _, err := g.AddMember(a.ID, child(account.MaxMembers+1)); !errors.Is(err, ErrHouseholdFull) {
+		t.Fatalf("past the desk's cap: %v, want ErrHouseholdFull", err)
+	}
+	if h, _ := g.Household(a.ID); len(h.Members) != account.MaxMembers+1 {
+		t.Fatalf("%d members, want %d", len(h.Members), account.MaxMembers+1)
 	}
 }

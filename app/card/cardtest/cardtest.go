@@ -131,17 +131,23 @@ func Hex(s string) []byte {
 	return b
 }
 
+// JPKI returns the JPKI application of a fresh card of p (Card), for
+// tests that have the same card prove several things.
+func JPKI(t testing.TB, p sim.Persona) *card.JPKI {
+	t.Helper()
+	j, err := card.OpenJPKI(context.Background(), card.New(Card(t, p)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return j
+}
+
 // Prove has a fresh card of p sign challenge with key k after its PIN (or
 // password) pin, as a resident's device does, and returns the
 // certificate and the signature.
 func Prove(t testing.TB, p sim.Persona, k card.Key, pin string, challenge []byte) (cert, sig []byte) {
 	t.Helper()
-	ctx := context.Background()
-	j, err := card.OpenJPKI(ctx, card.New(Card(t, p)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, sig, err = j.Authenticate(ctx, k, pin, challenge)
+	cert, sig, err := JPKI(t, p).Authenticate(context.Background(), k, pin, challenge)
 	if err != nil {
 		t.Fatal(err)
 	}
