@@ -99,7 +99,14 @@ func (a adminCmds) do(cmd string, args []string) (adminReply, error) {
 		if err != nil || ttl <= 0 {
 			return adminReply{}, fmt.Errorf("code: the validity %q is not a duration such as 24h", args[2])
 		}
-		code, err := a.reg.Issue(args[0], scope.Role(args[1]), ttl)
+		role := scope.Role(args[1])
+		if a.actor != "" && !role.HasScreen() {
+			// Staff issue codes for the roles a tablet works in; a role
+			// with no screen (audit: the whole log) only from the owner's
+			// command line.
+			return adminReply{}, fmt.Errorf("%w: %w", errForbidden, scope.ErrNoScreen)
+		}
+		code, err := a.reg.Issue(args[0], role, ttl)
 		if err == nil {
 			err = a.note("device.code", args[0], args[1]+" for "+ttl.String())
 		}

@@ -126,8 +126,9 @@ func (a *adminWeb) as(p admin.Permission, fn func(staffCall) (any, error)) http.
 // impossible (an unknown facility, a taken id): the staff member's to fix.
 type invalidRequest struct{ error }
 
-// errForbidden: outside the staff member's facility.
-var errForbidden = errors.New("this is outside your facility")
+// errForbidden: outside the staff member's facility, or a device role
+// staff may not hand out.
+var errForbidden = errors.New("this is outside what your account may do")
 
 // requestOf decodes the staff member's request as a T.
 func requestOf[T any](c staffCall) (T, error) {
@@ -210,6 +211,9 @@ func (a *adminWeb) code(c staffCall) (any, error) {
 		return nil, errForbidden
 	}
 	reply, err := c.cmds.do("code", []string{req.Facility, req.Role, codeTTL.String()})
+	if errors.Is(err, errForbidden) {
+		return nil, err
+	}
 	if err != nil {
 		return nil, invalidRequest{err}
 	}

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"smartpass.city/smartpass/app/facility"
-	"smartpass.city/smartpass/app/route"
 	"smartpass.city/smartpass/app/scope"
 	"smartpass.city/smartpass/server/audit"
 	"smartpass.city/smartpass/server/devices"
@@ -136,10 +135,7 @@ func demoCodes(reg *devices.Registry, fac devices.Facilities) http.HandlerFunc {
 			}
 			f = all[f.ID]
 			// Every role with a screen (the auditor has none).
-			for _, role := range scope.RolesFor(f.Kind) {
-				if route.ForRole(string(role)) == "" {
-					continue
-				}
+			for _, role := range scope.ScreenRolesFor(f.Kind) {
 				code, err := reg.Issue(f.ID, role, time.Hour)
 				if err != nil {
 					http.Error(w, err.Error(), http.StatusInternalServerError)

@@ -59,6 +59,27 @@ var rolesByKind = map[facility.Kind][]Role{
 // RolesFor returns the roles a device of a facility of kind k may hold.
 func RolesFor(k facility.Kind) []Role { return slices.Clone(rolesByKind[k]) }
 
+// screenRoles are the roles a tablet works in through a screen of the
+// app. Only these are issued from the admin screen: a role without a
+// screen (Audit, which pulls the whole log) is for the data directory's
+// owner alone, at the command line.
+var screenRoles = []Role{Shelter, Reception, PlayPark, HQ, Registrar}
+
+// HasScreen reports whether r is a role a tablet works in through one of
+// the app's screens, so that staff may hand out set-up codes for it.
+func (r Role) HasScreen() bool { return slices.Contains(screenRoles, r) }
+
+// ScreenRolesFor returns the roles of RolesFor(k) that have a screen: the
+// ones the admin screen offers and issues codes for.
+func ScreenRolesFor(k facility.Kind) []Role {
+	return slices.DeleteFunc(RolesFor(k), func(r Role) bool { return !r.HasScreen() })
+}
+
+// ErrNoScreen is what a staff member asking a code for a role without a
+// screen is told.
+var ErrNoScreen = errors.New("this role has no screen: its set-up codes come from the server's command line only")
+
+
 // Feed names. A facility's own feed is FacilityFeed(id), its face
 // templates TemplateFeed(id).
 const (

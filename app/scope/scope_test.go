@@ -10,6 +10,7 @@ import (
 	"smartpass.city/smartpass/app/hospital"
 	"smartpass.city/smartpass/app/identify"
 	"smartpass.city/smartpass/app/jpki"
+	"smartpass.city/smartpass/app/route"
 	"smartpass.city/smartpass/app/shelter"
 	"smartpass.city/smartpass/app/template"
 	"smartpass.city/smartpass/syncproto"
@@ -174,5 +175,23 @@ func TestCheckRole(t *testing.T) {
 	}
 	if got := RolesFor(facility.Hospital); !slices.Equal(got, []Role{Reception}) {
 		t.Fatalf("RolesFor(hospital) = %v", got)
+	}
+}
+
+// TestScreenRoles: the roles staff may issue codes for are exactly those
+// with a page of the app; audit is not among them.
+func TestScreenRoles(t *testing.T) {
+	for _, k := range []facility.Kind{facility.Shelter, facility.Hospital, facility.PlayPark, facility.HQ} {
+		for _, r := range RolesFor(k) {
+			if r.HasScreen() != (route.ForRole(string(r)) != "") {
+				t.Errorf("%s: HasScreen %v, but its page is %q", r, r.HasScreen(), route.ForRole(string(r)))
+			}
+		}
+	}
+	if Audit.HasScreen() || slices.Contains(ScreenRolesFor(facility.HQ), Audit) {
+		t.Fatal("the audit role is offered to staff")
+	}
+	if got := ScreenRolesFor(facility.HQ); !slices.Equal(got, []Role{HQ, Registrar}) {
+		t.Fatalf("ScreenRolesFor(hq) = %v", got)
 	}
 }
