@@ -79,7 +79,6 @@ func ScreenRolesFor(k facility.Kind) []Role {
 // screen is told.
 var ErrNoScreen = errors.New("this role has no screen: its set-up codes come from the server's command line only")
 
-
 // Feed names. A facility's own feed is FacilityFeed(id), its face
 // templates TemplateFeed(id).
 const (
