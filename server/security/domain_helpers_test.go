@@ -1,13 +1,20 @@
 package security
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"smartpass.city/smartpass/app/admin"
+	"smartpass.city/smartpass/app/hlc"
 	"smartpass.city/smartpass/server/serverproc"
+	"smartpass.city/smartpass/syncproto"
+	"smartpass.city/smartpass/syncproto/wsconn"
 )
 
 // domainServer starts a demo server on its own data directory, plain
@@ -41,4 +48,133 @@ func domainSignIn(t *testing.T, p *serverproc.Proc, id, password string) string 
 		t.Fatalf("sign in as %s: HTTP %d %s", id, status, body)
 	}
 	return s.Token
+}
+
+// domainDevice is an enrolled device of a test, speaking the sync
+// protocol to the server as a tablet does.
+type domainDevice struct {
+	t   *testing.T
+	p   *serverproc.Proc
+	id  string
+	key syncproto.KeySigner
+}
+
+// domainEnroll sets up device at facility as role with a code from the
+// owner's admin socket.
+func domainEnroll(t *testing.T, p *serverproc.Proc, device, facility, role string) domainDevice {
+	t.Helper()
+	return domainDevice{t: t, p: p, id: device, key: p.Enroll(t, device, facility, role)}
+}
+
+// session opens an authenticated sync session.
+func (d domainDevice) session(ctx context.Context) *wsconn.Conn {
+	d.t.Helper()
+	c, err := wsconn.Dial(ctx, "ws://"+d.p.Addr+"/sync")
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	if _, err := syncproto.Handshake(ctx, c, d.id, "security-test", d.key); err != nil {
+		c.Close()
+		d.t.Fatalf("%s: handshake: %v", d.id, err)
+	}
+	return c
+}
+
+// push sends ops in one frame and returns the server's refusals before
+// its acknowledgement, and the mark it acknowledged.
+func (d domainDevice) push(ops ...syncproto.Op) (refusals []*syncproto.Error, acked uint64) {
+	d.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	c := d.session(ctx)
+	defer c.Close()
+	d.send(ctx, c, &syncproto.Push{Ops: ops})
+	for {
+		switch f := d.recv(ctx, c).(type) {
+		case *syncproto.Ack:
+			return refusals, f.Acked
+		case *syncproto.Error:
+			refusals = append(refusals, f)
+			if f.Fatal {
+				return refusals, 0
+			}
+		}
+	}
+}
+
+// pull returns every op of feed the device is served.
+func (d domainDevice) pull(feed string) []syncproto.Op {
+	d.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	c := d.session(ctx)
+	defer c.Close()
+	d.send(ctx, c, &syncproto.Pull{Feed: feed})
+	var out []syncproto.Op
+	for {
+		switch f := d.recv(ctx, c).(type) {
+		case *syncproto.Ops:
+			out = append(out, f.Ops...)
+			if f.CaughtUp {
+				return out
+			}
+		case *syncproto.Error:
+			d.t.Fatalf("%s: pull %s: %v", d.id, feed, f)
+		}
+	}
+}
+
+func (d domainDevice) send(ctx context.Context, c *wsconn.Conn, f syncproto.Frame) {
+	d.t.Helper()
+	b, err := syncproto.Encode(f)
+	if err == nil {
+		err = c.Send(ctx, b)
+	}
+	if err != nil {
+		d.t.Fatalf("%s: send: %v", d.id, err)
+	}
+}
+
+func (d domainDevice) recv(ctx context.Context, c *wsconn.Conn) syncproto.Frame {
+	d.t.Helper()
+	b, err := c.Recv(ctx)
+	if err != nil {
+		d.t.Fatalf("%s: receive: %v", d.id, err)
+	}
+	f, err := syncproto.Decode(b)
+	if err != nil {
+		d.t.Fatalf("%s: decode: %v", d.id, err)
+	}
+	return f
+}
+
+// domainOp is op number seq of a device, of kind with body, stamped now.
+func domainOp(t *testing.T, seq uint64, kind string, body any) syncproto.Op {
+	t.Helper()
+	b, err := json.Marshal(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return syncproto.Op{Seq: seq, HLC: hlc.Make(time.Now().UnixMilli(), 0), Kind: kind, Body: b}
+}
+
+// domainCommand runs a command of the server binary on p's data
+// directory (through the running server's admin socket) and returns
+// what it printed.
+func domainCommand(t *testing.T, p *serverproc.Proc, args ...string) string {
+	t.Helper()
+	out, err := exec.Command(serverBin, append(args[:1:1], append([]string{"-data", p.Data}, args[1:]...)...)...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("server %v: %v\n%s", args, err, out)
+	}
+	return string(out)
+}
+
+// domainAuditIntact fails the test unless the audit log's chain is
+// intact after an attack.
+func domainAuditIntact(t *testing.T, p *serverproc.Proc) {
+	t.Helper()
+	if out := domainCommand(t, p, "audit-verify"); !strings.Contains(out, "audit log intact") {
+		t.Fatalf("audit-verify: %s", out)
+	}
 }
