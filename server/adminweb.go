@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"slices"
 	"time"
@@ -53,27 +54,36 @@ func (a *adminWeb) signIn(w http.ResponseWriter, r *http.Request) {
 		writeRefusal(w, http.StatusBadRequest, admin.RefusedInvalid, "the request is not JSON")
 		return
 	}
-	sess, err := a.cmds.staff.SignIn(req.ID, req.Password)
-	// The claimed id signs in (or fails to): the log shows guessing at
-	// an account as that account's failures.
-	outcome := "ok"
+	from := remoteHost(r)
+	sess, err := a.cmds.staff.SignIn(r.Context(), req.ID, req.Password, from)
 	switch {
-	case errors.Is(err, staff.ErrLocked):
-		outcome = "locked"
+	case errors.Is(err, staff.ErrBusy):
+		a.cmds.audit.Refused("staff.signin.refused", from, "busy")
+		writeRefusal(w, http.StatusServiceUnavailable, admin.RefusedBusy, "the server is busy with other sign-ins: try again in a moment")
+	case errors.Is(err, staff.ErrSignIn):
+		// Counted, not appended: anyone can send these (audit.Refused).
+		// The id is not recorded: it is whatever the caller typed.
+		a.cmds.audit.Refused("staff.signin.refused", from, "signin_failed")
+		writeRefusal(w, http.StatusUnauthorized, admin.RefusedSignIn, "the staff id or password is wrong, or tried too often just now: wait a little")
 	case err != nil:
-		outcome = "refused"
-	}
-	if nerr := a.cmds.byStaff(req.ID).note("staff.signin", req.ID, outcome); nerr != nil {
-		a.logger.Error("audit a staff sign-in", "err", nerr)
-	}
-	switch {
-	case errors.Is(err, staff.ErrLocked):
-		writeRefusal(w, http.StatusTooManyRequests, admin.RefusedLocked, fmt.Sprintf("too many wrong passwords: try again in %d minutes", int(staff.LockFor.Minutes())))
-	case err != nil:
-		writeRefusal(w, http.StatusUnauthorized, admin.RefusedSignIn, "the staff id or password is wrong")
+		a.logger.Error("staff sign-in", "err", err)
+		writeRefusal(w, http.StatusInternalServerError, "internal", "the server could not check the sign-in")
 	default:
+		if nerr := a.cmds.byStaff(sess.Staff.ID).note("staff.signin", sess.Staff.ID, "ok from "+from); nerr != nil {
+			a.logger.Error("audit a staff sign-in", "err", nerr)
+		}
 		writeJSON(w, sess)
 	}
+}
+
+// remoteHost is the address of a request's caller, without its port: the
+// source that back-off and the refusal counts go by.
+func remoteHost(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }
 
 // staffCall is an admin API request of a signed-in staff member: its

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
-	"net"
 	"net/http"
 	"sync"
 	"time"
@@ -51,7 +50,7 @@ func newRegistrar(reg *devices.Registry, a *audit.Log, logger *slog.Logger) *reg
 }
 
 func (rg *registrar) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	host, _, _ := net.SplitHostPort(r.RemoteAddr)
+	host := remoteHost(r)
 	if rg.blocked(host) {
 		writeRefusal(w, http.StatusTooManyRequests, syncproto.CodeLimit, "too many wrong codes from this network; wait ten minutes")
 		return
@@ -66,7 +65,7 @@ func (rg *registrar) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, devices.ErrBadCode):
 		rg.fail(host)
 		rg.logger.Warn("device registration: bad code", "remote", r.RemoteAddr, "device", req.Device)
-		rg.audit.Note(req.Device, "device.register.refused", "", "bad code from "+r.RemoteAddr)
+		rg.audit.Refused("device.register.refused", host, "bad_code")
 		writeRefusal(w, http.StatusForbidden, codeBadCode, "the enrollment code is unknown, already used or expired")
 	case errors.Is(err, devices.ErrTaken):
 		writeRefusal(w, http.StatusConflict, codeTaken, "this device is registered already; clear the app's data to set it up again")

@@ -100,7 +100,7 @@ func (p *adminPage) adminError(err error) string {
 		return p.tr("admin.err.network")
 	}
 	switch ef.Code {
-	case admin.RefusedSignIn, admin.RefusedLocked, admin.RefusedSession, admin.RefusedForbidden:
+	case admin.RefusedSignIn, admin.RefusedBusy, admin.RefusedSession, admin.RefusedForbidden:
 		return p.tr("admin.err." + ef.Code)
 	}
 	return p.tr("admin.err.other", ef.Message)

@@ -1,8 +1,11 @@
 package security
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"io"
+	"net"
 	"net/http"
 	"os/exec"
 	"path/filepath"
@@ -177,4 +180,28 @@ func domainAuditIntact(t *testing.T, p *serverproc.Proc) {
 	if out := domainCommand(t, p, "audit-verify"); !strings.Contains(out, "audit log intact") {
 		t.Fatalf("audit-verify: %s", out)
 	}
+}
+
+// domainClientFrom is an HTTP client whose connections come from ip, a
+// loopback address of its own (all of 127/8 is loopback on Linux): to
+// the server, another caller.
+func domainClientFrom(ip string) *http.Client {
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}, Timeout: 10 * time.Second}
+	return &http.Client{Timeout: 2 * time.Minute, Transport: &http.Transport{DialContext: d.DialContext, DisableKeepAlives: true}}
+}
+
+// domainSignInFrom posts a sign-in from ip and returns the answer's
+// status, body and how long it took.
+func domainSignInFrom(t *testing.T, p *serverproc.Proc, ip, id, password string) (int, string, time.Duration) {
+	t.Helper()
+	b, _ := json.Marshal(admin.SignIn{ID: id, Password: password})
+	start := time.Now()
+	resp, err := domainClientFrom(ip).Post("http://"+p.Addr+admin.SignInPath, "application/json", bytes.NewReader(b))
+	if err != nil {
+		t.Errorf("sign in from %s: %v", ip, err)
+		return 0, "", 0
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body), time.Since(start)
 }
