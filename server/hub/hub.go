@@ -496,7 +496,7 @@ func (s *session) handle(ctx context.Context, f syncproto.Frame) error {
 			s.hub.opt.Stored(s.claimed, stored)
 		}
 		if len(refused) > 0 {
-			msg := fmt.Sprintf("%d records are outside this device's scope and were kept as refused: %s", len(refused), strings.Join(refused, "; "))
+			msg := fmt.Sprintf("%d records are outside this device's scope or break their kind's rules, and were kept as refused: %s", len(refused), strings.Join(refused, "; "))
 			if err := s.refuse(ctx, syncproto.CodeForbidden, msg, false); err != nil {
 				return err
 			}

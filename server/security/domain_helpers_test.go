@@ -83,48 +83,51 @@ func (d domainDevice) session(ctx context.Context) *wsconn.Conn {
 	return c
 }
 
+// exchange opens a session, sends f, and hands each frame the server
+// answers to take until take reports it is done.
+func (d domainDevice) exchange(f syncproto.Frame, take func(syncproto.Frame) (done bool)) {
+	d.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	c := d.session(ctx)
+	defer c.Close()
+	d.send(ctx, c, f)
+	for !take(d.recv(ctx, c)) {
+	}
+}
+
 // push sends ops in one frame and returns the server's refusals before
 // its acknowledgement, and the mark it acknowledged.
 func (d domainDevice) push(ops ...syncproto.Op) (refusals []*syncproto.Error, acked uint64) {
 	d.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	c := d.session(ctx)
-	defer c.Close()
-	d.send(ctx, c, &syncproto.Push{Ops: ops})
-	for {
-		switch f := d.recv(ctx, c).(type) {
+	d.exchange(&syncproto.Push{Ops: ops}, func(f syncproto.Frame) bool {
+		switch f := f.(type) {
 		case *syncproto.Ack:
-			return refusals, f.Acked
+			acked = f.Acked
+			return true
 		case *syncproto.Error:
 			refusals = append(refusals, f)
-			if f.Fatal {
-				return refusals, 0
-			}
+			return f.Fatal
 		}
-	}
+		return false
+	})
+	return refusals, acked
 }
 
 // pull returns every op of feed the device is served.
-func (d domainDevice) pull(feed string) []syncproto.Op {
+func (d domainDevice) pull(feed string) (ops []syncproto.Op) {
 	d.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	c := d.session(ctx)
-	defer c.Close()
-	d.send(ctx, c, &syncproto.Pull{Feed: feed})
-	var out []syncproto.Op
-	for {
-		switch f := d.recv(ctx, c).(type) {
+	d.exchange(&syncproto.Pull{Feed: feed}, func(f syncproto.Frame) bool {
+		switch f := f.(type) {
 		case *syncproto.Ops:
-			out = append(out, f.Ops...)
-			if f.CaughtUp {
-				return out
-			}
+			ops = append(ops, f.Ops...)
+			return f.CaughtUp
 		case *syncproto.Error:
 			d.t.Fatalf("%s: pull %s: %v", d.id, feed, f)
 		}
-	}
+		return false
+	})
+	return ops
 }
 
 func (d domainDevice) send(ctx context.Context, c *wsconn.Conn, f syncproto.Frame) {
