@@ -431,7 +431,12 @@ func (a *accounts) answer(w http.ResponseWriter, r *http.Request, action, subjec
 		if status == http.StatusInternalServerError {
 			a.logger.Error(action, "err", err)
 		}
-		a.audit.Note(r.RemoteAddr, action+".refused", subject, code)
+		if subject == "" {
+			// Nobody proved who they are: counted, not appended.
+			a.audit.Refused(action+".refused", remoteHost(r), code)
+		} else {
+			a.audit.Note(r.RemoteAddr, action+".refused", subject, code)
+		}
 		writeRefusal(w, status, code, err.Error())
 		return
 	}

@@ -99,7 +99,14 @@ func (a adminCmds) do(cmd string, args []string) (adminReply, error) {
 		if err != nil || ttl <= 0 {
 			return adminReply{}, fmt.Errorf("code: the validity %q is not a duration such as 24h", args[2])
 		}
-		code, err := a.reg.Issue(args[0], scope.Role(args[1]), ttl)
+		role := scope.Role(args[1])
+		if a.actor != "" && !role.HasScreen() {
+			// Staff issue codes for the roles a tablet works in; a role
+			// with no screen (audit: the whole log) only from the owner's
+			// command line.
+			return adminReply{}, fmt.Errorf("%w: %w", errForbidden, scope.ErrNoScreen)
+		}
+		code, err := a.reg.Issue(args[0], role, ttl)
 		if err == nil {
 			err = a.note("device.code", args[0], args[1]+" for "+ttl.String())
 		}
@@ -361,7 +368,7 @@ func runAdmin(cmd string, args []string, out io.Writer, logger *slog.Logger) err
 		tw := tabwriter.NewWriter(out, 2, 8, 2, ' ', 0)
 		fmt.Fprintln(tw, "FACILITY\tKIND\tNAME\tNAME (EN)\tCAPACITY")
 		for _, f := range reply.Facilities {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\n", f.ID, f.Kind, f.NameJA, f.NameEN, f.Capacity)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\n", f.ID, f.Kind, audit.Printable(f.NameJA), audit.Printable(f.NameEN), f.Capacity)
 		}
 		tw.Flush()
 	case reply.Password != "":
@@ -374,14 +381,16 @@ func runAdmin(cmd string, args []string, out io.Writer, logger *slog.Logger) err
 			if !s.Revoked.IsZero() {
 				revoked = s.Revoked.Local().Format(time.DateTime)
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", s.ID, s.Name, s.Role, cmp.Or(s.Facility, "(all)"), s.Created.Local().Format(time.DateTime), revoked)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", s.ID, audit.Printable(s.Name), s.Role, cmp.Or(s.Facility, "(all)"), s.Created.Local().Format(time.DateTime), revoked)
 		}
 		tw.Flush()
 	case cmd == "audit":
 		tw := tabwriter.NewWriter(out, 2, 8, 2, ' ', 0)
 		fmt.Fprintln(tw, "#\tTIME\tACTOR\tACTION\tSUBJECT\tDETAIL")
 		for _, e := range reply.Log {
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", e.Seq, e.Time.Local().Format(time.DateTime), e.Actor, e.Action, e.Subject, e.Detail)
+			// Escaped as they print: an entry written before Append
+			// escaped its fields cannot forge a line either.
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", e.Seq, e.Time.Local().Format(time.DateTime), audit.Printable(e.Actor), audit.Printable(e.Action), audit.Printable(e.Subject), audit.Printable(e.Detail))
 		}
 		tw.Flush()
 		fmt.Fprintf(out, "(%d shown; the log holds %d entries and its chain holds)\n", len(reply.Log), reply.Entries)
@@ -405,7 +414,7 @@ func runAdmin(cmd string, args []string, out io.Writer, logger *slog.Logger) err
 			return t.Local().Format(time.DateTime)
 		}
 		for _, d := range reply.Devices {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", d.ID, d.Facility, d.Role, d.Name, d.Registered.Format(time.DateTime), when(d.Revoked), when(d.LastSync))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", d.ID, d.Facility, d.Role, audit.Printable(d.Name), d.Registered.Format(time.DateTime), when(d.Revoked), when(d.LastSync))
 		}
 		tw.Flush()
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"slices"
 	"strings"
@@ -54,27 +55,36 @@ func (a *adminWeb) signIn(w http.ResponseWriter, r *http.Request) {
 		writeRefusal(w, http.StatusBadRequest, admin.RefusedInvalid, "the request is not JSON")
 		return
 	}
-	sess, err := a.cmds.staff.SignIn(req.ID, req.Password)
-	// The claimed id signs in (or fails to): the log shows guessing at
-	// an account as that account's failures.
-	outcome := "ok"
+	from := remoteHost(r)
+	sess, err := a.cmds.staff.SignIn(r.Context(), req.ID, req.Password, from)
 	switch {
-	case errors.Is(err, staff.ErrLocked):
-		outcome = "locked"
+	case errors.Is(err, staff.ErrBusy):
+		a.cmds.audit.Refused("staff.signin.refused", from, "busy")
+		writeRefusal(w, http.StatusServiceUnavailable, admin.RefusedBusy, "the server is busy with other sign-ins: try again in a moment")
+	case errors.Is(err, staff.ErrSignIn):
+		// Counted, not appended: anyone can send these (audit.Refused).
+		// The id is not recorded: it is whatever the caller typed.
+		a.cmds.audit.Refused("staff.signin.refused", from, "signin_failed")
+		writeRefusal(w, http.StatusUnauthorized, admin.RefusedSignIn, "the staff id or password is wrong, or tried too often just now: wait a little")
 	case err != nil:
-		outcome = "refused"
-	}
-	if nerr := a.cmds.byStaff(req.ID).note("staff.signin", req.ID, outcome); nerr != nil {
-		a.logger.Error("audit a staff sign-in", "err", nerr)
-	}
-	switch {
-	case errors.Is(err, staff.ErrLocked):
-		writeRefusal(w, http.StatusTooManyRequests, admin.RefusedLocked, fmt.Sprintf("too many wrong passwords: try again in %d minutes", int(staff.LockFor.Minutes())))
-	case err != nil:
-		writeRefusal(w, http.StatusUnauthorized, admin.RefusedSignIn, "the staff id or password is wrong")
+		a.logger.Error("staff sign-in", "err", err)
+		writeRefusal(w, http.StatusInternalServerError, "internal", "the server could not check the sign-in")
 	default:
+		if nerr := a.cmds.byStaff(sess.Staff.ID).note("staff.signin", sess.Staff.ID, "ok from "+from); nerr != nil {
+			a.logger.Error("audit a staff sign-in", "err", nerr)
+		}
 		writeJSON(w, sess)
 	}
+}
+
+// remoteHost is the address of a request's caller, without its port: the
+// source that back-off and the refusal counts go by.
+func remoteHost(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }
 
 // staffCall is an admin API request of a signed-in staff member: its
@@ -127,8 +137,9 @@ func (a *adminWeb) as(p admin.Permission, fn func(staffCall) (any, error)) http.
 // impossible (an unknown facility, a taken id): the staff member's to fix.
 type invalidRequest struct{ error }
 
-// errForbidden: outside the staff member's facility.
-var errForbidden = errors.New("this is outside your facility")
+// errForbidden: outside the staff member's facility, or a device role
+// staff may not hand out.
+var errForbidden = errors.New("this is outside what your account may do")
 
 // requestOf decodes the staff member's request as a T.
 func requestOf[T any](c staffCall) (T, error) {
@@ -211,6 +222,9 @@ func (a *adminWeb) code(c staffCall) (any, error) {
 		return nil, errForbidden
 	}
 	reply, err := c.cmds.do("code", []string{req.Facility, req.Role, codeTTL.String()})
+	if errors.Is(err, errForbidden) {
+		return nil, err
+	}
 	if err != nil {
 		return nil, invalidRequest{err}
 	}

@@ -135,7 +135,7 @@ func (cc *cardCheck) verify(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		code := jpki.Code(err)
-		cc.audit.Note(r.RemoteAddr, "card.verify.refused", "jpki:"+serial, code)
+		cc.audit.Refused("card.verify.refused", remoteHost(r), code)
 		cc.logger.Warn("card verification refused", "remote", r.RemoteAddr, "serial", serial, "err", err)
 		writeRefusal(w, http.StatusForbidden, code, err.Error())
 		return

@@ -176,6 +176,12 @@ func run(ctx context.Context, c config, logger *slog.Logger) error {
 	reg := devices.New(log, fac)
 	auditLog := audit.New(log)
 	auditLog.Logger = logger
+	// The refusals of unauthenticated callers, summarised each minute and
+	// at shutdown (before the store closes: this defer runs first).
+	summaries, stopSummaries := context.WithCancel(context.Background())
+	summarised := make(chan struct{})
+	go func() { auditLog.SummariseEvery(summaries, time.Minute); close(summarised) }()
+	defer func() { stopSummaries(); <-summarised }()
 	anchors, err := loadAnchors(c.jpkiRoots, c.jpkiCRLs)
 	if err != nil {
 		return err
@@ -205,7 +211,7 @@ func run(ctx context.Context, c config, logger *slog.Logger) error {
 	if cards.v != nil {
 		accts.reg = &residents.Registry{Log: log, Verifier: cards.v, Nonces: &cards.nonces}
 	}
-	h := hub.New(log, reg, hub.Options{Dev: c.dev, Server: version, Logger: logger, Audit: auditLog.Note, Verify: cards.recheck, Stored: accts.deskProfiles})
+	h := hub.New(log, reg, hub.Options{Dev: c.dev, Server: version, Logger: logger, Audit: hubAudit(auditLog), Verify: cards.recheck, Stored: accts.deskProfiles})
 	defer h.Close() // before the store closes: no handler may read a closed store
 	admin, err := listenAdmin(c.data)
 	if err != nil {
@@ -286,4 +292,21 @@ func run(ctx context.Context, c config, logger *slog.Logger) error {
 	h.Close()
 	logger.Info("stopped cleanly")
 	return nil
+}
+
+// hubAudit is the hub's audit: a sync session refused before its device
+// proved its key is counted (audit.Refused), everything else appended.
+func hubAudit(a *audit.Log) func(actor, action, subject, detail string) {
+	return func(actor, action, subject, detail string) {
+		if action != "sync.refused" {
+			a.Note(actor, action, subject, detail)
+			return
+		}
+		// The hub's detail is "REASON, from ADDRESS".
+		reason, from, _ := strings.Cut(detail, ", from ")
+		if host, _, err := net.SplitHostPort(from); err == nil {
+			from = host
+		}
+		a.Refused(action, from, reason)
+	}
 }

@@ -100,7 +100,7 @@ func (c *client) recv() syncproto.Frame {
 func testOps(from, to uint64) []syncproto.Op {
 	var ops []syncproto.Op
 	for s := from; s <= to; s++ {
-		body := fmt.Sprintf(`{"shelter":%q,"kana":"テスト","birth_year":%d}`, testShelter, 1900+s)
+		body := fmt.Sprintf(`{"shelter":%q,"kana":"テスト","birth_year":%d}`, testShelter, 1950+s%70)
 		ops = append(ops, syncproto.Op{Seq: s, HLC: s, Kind: shelter.OpEvacueeAdd, Body: []byte(body)})
 	}
 	return ops

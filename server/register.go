@@ -4,13 +4,11 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
-	"net"
 	"net/http"
 	"sync"
 	"time"
 
 	"smartpass.city/smartpass/app/facility"
-	"smartpass.city/smartpass/app/route"
 	"smartpass.city/smartpass/app/scope"
 	"smartpass.city/smartpass/server/audit"
 	"smartpass.city/smartpass/server/devices"
@@ -52,7 +50,7 @@ func newRegistrar(reg *devices.Registry, a *audit.Log, logger *slog.Logger) *reg
 }
 
 func (rg *registrar) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	host, _, _ := net.SplitHostPort(r.RemoteAddr)
+	host := remoteHost(r)
 	if rg.blocked(host) {
 		writeRefusal(w, http.StatusTooManyRequests, syncproto.CodeLimit, "too many wrong codes from this network; wait ten minutes")
 		return
@@ -67,7 +65,7 @@ func (rg *registrar) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, devices.ErrBadCode):
 		rg.fail(host)
 		rg.logger.Warn("device registration: bad code", "remote", r.RemoteAddr, "device", req.Device)
-		rg.audit.Note(req.Device, "device.register.refused", "", "bad code from "+r.RemoteAddr)
+		rg.audit.Refused("device.register.refused", host, "bad_code")
 		writeRefusal(w, http.StatusForbidden, codeBadCode, "the enrollment code is unknown, already used or expired")
 	case errors.Is(err, devices.ErrTaken):
 		writeRefusal(w, http.StatusConflict, codeTaken, "this device is registered already; clear the app's data to set it up again")
@@ -136,10 +134,7 @@ func demoCodes(reg *devices.Registry, fac devices.Facilities) http.HandlerFunc {
 			}
 			f = all[f.ID]
 			// Every role with a screen (the auditor has none).
-			for _, role := range scope.RolesFor(f.Kind) {
-				if route.ForRole(string(role)) == "" {
-					continue
-				}
+			for _, role := range scope.ScreenRolesFor(f.Kind) {
 				code, err := reg.Issue(f.ID, role, time.Hour)
 				if err != nil {
 					http.Error(w, err.Error(), http.StatusInternalServerError)

@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"smartpass.city/smartpass/app/access"
 	"smartpass.city/smartpass/app/facility"
@@ -58,6 +59,26 @@ var rolesByKind = map[facility.Kind][]Role{
 
 // RolesFor returns the roles a device of a facility of kind k may hold.
 func RolesFor(k facility.Kind) []Role { return slices.Clone(rolesByKind[k]) }
+
+// screenRoles are the roles a tablet works in through a screen of the
+// app. Only these are issued from the admin screen: a role without a
+// screen (Audit, which pulls the whole log) is for the data directory's
+// owner alone, at the command line.
+var screenRoles = []Role{Shelter, Reception, PlayPark, HQ, Registrar}
+
+// HasScreen reports whether r is a role a tablet works in through one of
+// the app's screens, so that staff may hand out set-up codes for it.
+func (r Role) HasScreen() bool { return slices.Contains(screenRoles, r) }
+
+// ScreenRolesFor returns the roles of RolesFor(k) that have a screen: the
+// ones the admin screen offers and issues codes for.
+func ScreenRolesFor(k facility.Kind) []Role {
+	return slices.DeleteFunc(RolesFor(k), func(r Role) bool { return !r.HasScreen() })
+}
+
+// ErrNoScreen is what a staff member asking a code for a role without a
+// screen is told.
+var ErrNoScreen = errors.New("this role has no screen: its set-up codes come from the server's command line only")
 
 // Feed names. A facility's own feed is FacilityFeed(id), its face
 // templates TemplateFeed(id).
@@ -106,6 +127,10 @@ type Rejection struct {
 	Kind     string          `json:"kind"`
 	Body     json.RawMessage `json:"body,omitempty"`
 	Reason   string          `json:"reason"`
+	// Invalid: the body broke its kind's rules (ErrInvalid). The verdict
+	// then stays in the feed of the facility that pushed it, and does not
+	// carry the malformed record on to the HQ.
+	Invalid bool `json:"invalid,omitempty"`
 }
 
 // ErrForbidden is wrapped by Check and CheckRole.
@@ -152,21 +177,24 @@ var pushable = map[Role][]string{
 }
 
 // Check reports whether the device may record op: its role must record
-// that kind, and the op must concern the device's own facility.
+// that kind, its body must keep its kind's rules (Validate), and the op
+// must concern the device's own facility. No device records OpRejected:
+// only the server writes its verdicts, so a device cannot plant one in
+// another facility's feed.
 func (d Device) Check(op syncproto.Op) error {
-	if op.Kind != OpRejected && !slices.Contains(pushable[d.Role], op.Kind) {
+	if !slices.Contains(pushable[d.Role], op.Kind) {
 		return fmt.Errorf("%w: a %s device does not record %s", ErrForbidden, d.Role, op.Kind)
 	}
-	if d.Role == Registrar {
-		// The city desk records for residents of every facility; the
-		// template must still be well formed.
-		return checkTemplate(op)
+	if err := Validate(op); err != nil {
+		return err
 	}
-	// A device may send back the server's own verdict on one of its ops
-	// (after a restore from backup it resends everything).
+	if d.Role == Registrar {
+		// The city desk records for residents of every facility.
+		return nil
+	}
 	at, err := facilityOf(op)
 	if err != nil {
-		return fmt.Errorf("%w: %v", ErrForbidden, err)
+		return fmt.Errorf("%w: %w: %v", ErrForbidden, ErrInvalid, err)
 	}
 	if at != d.Facility.ID {
 		return fmt.Errorf("%w: a device of %s recorded %s for %s", ErrForbidden, d.Facility.ID, op.Kind, at)
@@ -174,13 +202,63 @@ func (d Device) Check(op syncproto.Op) error {
 	return nil
 }
 
+// ErrInvalid is wrapped (beside ErrForbidden) by Check and Validate when
+// an op's body breaks its kind's rules: a reading that is not kana, a
+// birth year not yet come, an identification with no outcome.
+var ErrInvalid = errors.New("the record breaks its kind's rules")
+
+// validators check an op's body by its kind's own rules, each the
+// function of the kind's package that the device calls before it records
+// the op: the server applies the same ones to every op it stores.
+var validators = map[string]func(syncproto.Op) error{
+	shelter.OpEvacueeAdd:  rule(func(e shelter.Evacuee) error { return e.Validate(latestYear()) }),
+	shelter.OpEvacueeEdit: rule(func(ed shelter.Edit) error { return ed.Validate(latestYear()) }),
+	identify.OpIdentified: rule(identify.Identification.Validate),
+	jpki.OpChecked:        rule(jpki.Checked.Validate),
+	access.OpRead:         rule(access.Read.Validate),
+	hospital.OpLink:       rule(hospital.Link.Validate),
+	hospital.OpReception:  rule(hospital.Reception.Validate),
+	template.OpPut:        rule(template.Template.Validate),
+	template.OpDelete:     rule(template.Delete.Validate),
+}
+
+// Validate checks op's body by the rules of its kind. A kind with no rules
+// here (a server's own record, a kind of a newer build) passes: whether a
+// device may record it at all is Check's question.
+func Validate(op syncproto.Op) error {
+	if v, ok := validators[op.Kind]; ok {
+		if err := v(op); err != nil {
+			return fmt.Errorf("%w: %w: %v", ErrForbidden, ErrInvalid, err)
+		}
+	}
+	return nil
+}
+
+// rule makes a validator of a kind's Validate method over its body type.
+func rule[T any](validate func(T) error) func(syncproto.Op) error {
+	return func(op syncproto.Op) error {
+		var v T
+		if err := json.Unmarshal(op.Body, &v); err != nil {
+			return fmt.Errorf("%s body: %w", op.Kind, err)
+		}
+		return validate(v)
+	}
+}
+
+// latestYear is the year it is somewhere on Earth now (UTC+14): a tablet
+// in Japan just past midnight on New Year's Day is not refused a baby
+// born that night by a server whose clock says UTC.
+func latestYear() int { return time.Now().UTC().Add(14 * time.Hour).Year() }
+
 // Reject returns the op the server stores instead of op, which d was not
 // allowed to record: same identity and clock, kind OpRejected.
 func (d Device) Reject(op syncproto.Op, reason error) syncproto.Op {
-	body, err := json.Marshal(Rejection{Facility: d.Facility.ID, Kind: op.Kind, Body: op.Body, Reason: reason.Error()})
+	r := Rejection{Facility: d.Facility.ID, Kind: op.Kind, Body: op.Body, Reason: reason.Error(), Invalid: errors.Is(reason, ErrInvalid)}
+	body, err := json.Marshal(r)
 	if err != nil || len(body) > syncproto.MaxOpBody {
 		// Keep the verdict even when the original does not fit beside it.
-		body, _ = json.Marshal(Rejection{Facility: d.Facility.ID, Kind: op.Kind, Reason: reason.Error()})
+		r.Body = nil
+		body, _ = json.Marshal(r)
 	}
 	return syncproto.Op{Device: op.Device, Seq: op.Seq, HLC: op.HLC, Kind: OpRejected, Body: body}
 }
@@ -225,33 +303,15 @@ func Feeds(op syncproto.Op) []string {
 var hqKinds = map[string]bool{shelter.OpEvacueeAdd: true, shelter.OpEvacueeEdit: true}
 
 // toHQ reports whether op goes to the HQ feed: an op of an HQ kind, or a
-// refusal of one (a refused hospital op carries the patient's record).
+// refusal of one for being out of the device's scope (a refused hospital
+// op carries the patient's record, so only HQ kinds; a malformed record
+// stays with its facility).
 func toHQ(op syncproto.Op) bool {
 	if op.Kind == OpRejected {
 		var r Rejection
-		return json.Unmarshal(op.Body, &r) == nil && hqKinds[r.Kind]
+		return json.Unmarshal(op.Body, &r) == nil && hqKinds[r.Kind] && !r.Invalid
 	}
 	return hqKinds[op.Kind]
-}
-
-// checkTemplate checks a template op's body.
-func checkTemplate(op syncproto.Op) error {
-	switch op.Kind {
-	case template.OpPut:
-		var t template.Template
-		if err := json.Unmarshal(op.Body, &t); err != nil {
-			return fmt.Errorf("%w: %s body: %v", ErrForbidden, op.Kind, err)
-		}
-		if err := t.Validate(); err != nil {
-			return fmt.Errorf("%w: %v", ErrForbidden, err)
-		}
-	case template.OpDelete:
-		var d template.Delete
-		if err := json.Unmarshal(op.Body, &d); err != nil || d.Resident == "" || len(d.Facilities) == 0 {
-			return fmt.Errorf("%w: %s names no resident or facility", ErrForbidden, op.Kind)
-		}
-	}
-	return nil
 }
 
 // facilityOf returns the facility an op concerns.
@@ -260,21 +320,21 @@ func facilityOf(op syncproto.Op) (string, error) {
 	var err error
 	switch op.Kind {
 	case shelter.OpEvacueeAdd:
-		at, err = field(op, func(e shelter.Evacuee) (string, error) { return e.Shelter, nil })
+		at, err = field(op, func(e shelter.Evacuee) string { return e.Shelter })
 	case shelter.OpEvacueeEdit:
-		at, err = field(op, func(ed shelter.Edit) (string, error) { return ed.Shelter, nil })
+		at, err = field(op, func(ed shelter.Edit) string { return ed.Shelter })
 	case OpRejected:
-		at, err = field(op, func(r Rejection) (string, error) { return r.Facility, nil })
+		at, err = field(op, func(r Rejection) string { return r.Facility })
 	case identify.OpIdentified:
-		at, err = field(op, func(i identify.Identification) (string, error) { return i.Facility, i.Validate() })
+		at, err = field(op, func(i identify.Identification) string { return i.Facility })
 	case jpki.OpChecked:
-		at, err = field(op, func(c jpki.Checked) (string, error) { return c.Facility, c.Validate() })
+		at, err = field(op, func(c jpki.Checked) string { return c.Facility })
 	case access.OpRead:
-		at, err = field(op, func(r access.Read) (string, error) { return r.Facility, r.Validate() })
+		at, err = field(op, func(r access.Read) string { return r.Facility })
 	case hospital.OpLink:
-		at, err = field(op, func(l hospital.Link) (string, error) { return l.Facility, l.Validate() })
+		at, err = field(op, func(l hospital.Link) string { return l.Facility })
 	case hospital.OpReception:
-		at, err = field(op, func(r hospital.Reception) (string, error) { return r.Facility, r.Validate() })
+		at, err = field(op, func(r hospital.Reception) string { return r.Facility })
 	default:
 		return "", fmt.Errorf("%s concerns no facility", op.Kind)
 	}
@@ -288,10 +348,10 @@ func facilityOf(op syncproto.Op) (string, error) {
 }
 
 // field decodes op's body as a T and returns what get reads from it.
-func field[T any](op syncproto.Op, get func(T) (string, error)) (string, error) {
+func field[T any](op syncproto.Op, get func(T) string) (string, error) {
 	var v T
 	if err := json.Unmarshal(op.Body, &v); err != nil {
 		return "", fmt.Errorf("%s body: %w", op.Kind, err)
 	}
-	return get(v)
+	return get(v), nil
 }

@@ -3,6 +3,7 @@ package scope
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 
@@ -10,6 +11,7 @@ import (
 	"smartpass.city/smartpass/app/hospital"
 	"smartpass.city/smartpass/app/identify"
 	"smartpass.city/smartpass/app/jpki"
+	"smartpass.city/smartpass/app/route"
 	"smartpass.city/smartpass/app/shelter"
 	"smartpass.city/smartpass/app/template"
 	"smartpass.city/smartpass/syncproto"
@@ -29,7 +31,7 @@ func receptionOp(at string) syncproto.Op {
 }
 
 func evacueeOp(at string) syncproto.Op {
-	b, _ := json.Marshal(shelter.Evacuee{Shelter: at, Kana: "カガ"})
+	b, _ := json.Marshal(shelter.Evacuee{Shelter: at, Kana: "カガ", BirthYear: 1980})
 	return syncproto.Op{Device: "d", Seq: 1, HLC: 1, Kind: shelter.OpEvacueeAdd, Body: b}
 }
 
@@ -51,6 +53,11 @@ func identifiedOp(at, outcome, resident string) syncproto.Op {
 func checkedOp(at string) syncproto.Op {
 	b, _ := json.Marshal(jpki.Checked{Facility: at, Nonce: make([]byte, jpki.NonceLen), Cert: []byte{0x30}, Sig: []byte{1}, Outcome: jpki.Accepted})
 	return syncproto.Op{Device: "p", Seq: 2, HLC: 2, Kind: jpki.OpChecked, Body: b}
+}
+
+func bodyOp(kind string, body any) syncproto.Op {
+	b, _ := json.Marshal(body)
+	return syncproto.Op{Device: "d", Seq: 9, HLC: 9, Kind: kind, Body: b}
 }
 
 func TestCheck(t *testing.T) {
@@ -75,8 +82,13 @@ func TestCheck(t *testing.T) {
 		{"registrar records a broken template", Device{Facility: hq, Role: Registrar}, syncproto.Op{Kind: template.OpPut, Body: json.RawMessage(`{"resident":"r"}`)}, false},
 		{"a shelter tablet records a template", volunteer, templateOp(daishoji.ID), false},
 		{"registrar records a check-in", Device{Facility: hq, Role: Registrar}, evacueeOp(daishoji.ID), false},
-		{"verdict sent back by its device", volunteer, volunteer.Reject(evacueeOp(yamashiro.ID), ErrForbidden), true},
+		{"verdict sent back by its device: only the server records verdicts", volunteer, volunteer.Reject(evacueeOp(yamashiro.ID), ErrForbidden), false},
 		{"verdict of another facility", volunteer, Device{Facility: yamashiro}.Reject(evacueeOp(yamashiro.ID), ErrForbidden), false},
+		{"registrar plants a verdict in a shelter's feed", Device{Facility: hq, Role: Registrar}, Device{Facility: yamashiro}.Reject(evacueeOp(yamashiro.ID), ErrForbidden), false},
+		{"check-in with markup as the reading", volunteer, bodyOp(shelter.OpEvacueeAdd, shelter.Evacuee{Shelter: daishoji.ID, Kana: "<script>", BirthYear: 1980}), false},
+		{"check-in born in 3000", volunteer, bodyOp(shelter.OpEvacueeAdd, shelter.Evacuee{Shelter: daishoji.ID, Kana: "カガ", BirthYear: 3000}), false},
+		{"correction to a birth year in 3000", volunteer, bodyOp(shelter.OpEvacueeEdit, shelter.Edit{Shelter: daishoji.ID, Record: "d.1", Field: shelter.FieldBirthYear, Value: "3000"}), false},
+		{"template deletion naming no facility", Device{Facility: hq, Role: Registrar}, bodyOp(template.OpDelete, template.Delete{Resident: "R-1"}), false},
 		{"park terminal records an identification", Device{Facility: park, Role: PlayPark}, identifiedOp(park.ID, identify.Accepted, "R-1"), true},
 		{"park terminal records one for another facility", Device{Facility: park, Role: PlayPark}, identifiedOp(hq.ID, identify.Unknown, ""), false},
 		{"park terminal records a malformed one", Device{Facility: park, Role: PlayPark}, identifiedOp(park.ID, identify.Accepted, ""), false},
@@ -112,6 +124,7 @@ func TestFeeds(t *testing.T) {
 		{"check-in", evacueeOp(daishoji.ID), []string{"facility.shelter-daishoji", FeedHQ}},
 		{"correction", editOp(yamashiro.ID), []string{"facility.shelter-yamashiro", FeedHQ}},
 		{"rejection goes to the pushing device's facility", Device{Facility: daishoji}.Reject(evacueeOp(yamashiro.ID), ErrForbidden), []string{"facility.shelter-daishoji", FeedHQ}},
+		{"a malformed record's rejection stays with its facility", Device{Facility: daishoji}.Reject(evacueeOp(daishoji.ID), fmt.Errorf("%w: %w", ErrForbidden, ErrInvalid)), []string{"facility.shelter-daishoji"}},
 		{"template", templateOp(park.ID, daishoji.ID), []string{"templates.kaga-playpark", "templates.shelter-daishoji"}},
 		{"unknown kind", syncproto.Op{Kind: "fare.charge"}, nil},
 		{"a hospital's reception: the hospital's alone", receptionOp(medical.ID), []string{"facility.kaga-medical"}},
@@ -174,5 +187,23 @@ func TestCheckRole(t *testing.T) {
 	}
 	if got := RolesFor(facility.Hospital); !slices.Equal(got, []Role{Reception}) {
 		t.Fatalf("RolesFor(hospital) = %v", got)
+	}
+}
+
+// TestScreenRoles: the roles staff may issue codes for are exactly those
+// with a page of the app; audit is not among them.
+func TestScreenRoles(t *testing.T) {
+	for _, k := range []facility.Kind{facility.Shelter, facility.Hospital, facility.PlayPark, facility.HQ} {
+		for _, r := range RolesFor(k) {
+			if r.HasScreen() != (route.ForRole(string(r)) != "") {
+				t.Errorf("%s: HasScreen %v, but its page is %q", r, r.HasScreen(), route.ForRole(string(r)))
+			}
+		}
+	}
+	if Audit.HasScreen() || slices.Contains(ScreenRolesFor(facility.HQ), Audit) {
+		t.Fatal("the audit role is offered to staff")
+	}
+	if got := ScreenRolesFor(facility.HQ); !slices.Equal(got, []Role{HQ, Registrar}) {
+		t.Fatalf("ScreenRolesFor(hq) = %v", got)
 	}
 }

@@ -1,16 +1,13 @@
 package shelter
 
 import (
-	"encoding/csv"
 	"fmt"
 	"io"
 	"strconv"
 	"strings"
-)
 
-// utf8BOM makes Excel open the file as UTF-8; without it Japanese names
-// come out garbled on a Japanese Windows.
-var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
+	"smartpass.city/smartpass/app/excelcsv"
+)
 
 // rosterHeader is the roster's first row, in Japanese and English.
 var rosterHeader = map[string][]string{
@@ -59,19 +56,15 @@ func NeedsLabel(lang string, needs []string) string {
 }
 
 // WriteRoster writes evacuees as a CSV roster that opens correctly in
-// Excel: UTF-8 with a byte-order mark, CRLF line ends, a header row in
-// lang ("ja" or "en"), coded values in words. shelterName gives the name
+// Excel (package excelcsv: UTF-8 with a byte-order mark, CRLF line ends,
+// no cell that runs as a formula), a header row in lang ("ja" or "en"),
+// coded values in words. shelterName gives the name
 // of each row's shelter (HQ exports every shelter in one file).
 func WriteRoster(w io.Writer, evacuees []Evacuee, shelterName func(id string) string, lang string) error {
 	header, ok := rosterHeader[lang]
 	if !ok {
 		lang, header = "ja", rosterHeader["ja"]
 	}
-	if _, err := w.Write(utf8BOM); err != nil {
-		return fmt.Errorf("shelter: write roster: %w", err)
-	}
-	cw := csv.NewWriter(w)
-	cw.UseCRLF = true
 	rows := [][]string{header}
 	for _, e := range evacuees {
 		rows = append(rows, []string{
@@ -80,7 +73,7 @@ func WriteRoster(w io.Writer, evacuees []Evacuee, shelterName func(id string) st
 			e.Allergies, e.Medication, e.Pets, Label(lang, FieldDisclose, Value(e, FieldDisclose)), shelterName(e.Shelter), e.ID,
 		})
 	}
-	if err := cw.WriteAll(rows); err != nil {
+	if err := excelcsv.Write(w, rows); err != nil {
 		return fmt.Errorf("shelter: write roster: %w", err)
 	}
 	return nil

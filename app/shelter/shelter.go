@@ -110,6 +110,7 @@ var (
 	ErrTooLong   = errors.New("too long")
 	ErrBirthYear = errors.New("birth year out of range")
 	ErrChoice    = errors.New("not one of the choices")
+	ErrControl   = errors.New("holds a control character")
 )
 
 // FieldError says which form field failed and why.
@@ -125,6 +126,10 @@ func (e *FieldError) Unwrap() error { return e.Err }
 
 // MaxNameRunes bounds names and readings; real names are far shorter.
 const MaxNameRunes = 40
+
+// MaxIDLen bounds the ids a record holds (shelter, resident, record), in
+// bytes.
+const MaxIDLen = 64
 
 // MaxNoteRunes bounds the free-text fields (allergies, medication, pets).
 const MaxNoteRunes = 200
@@ -152,11 +157,13 @@ func (e Evacuee) Validate(thisYear int) error {
 	switch {
 	case e.Shelter == "":
 		return &FieldError{"shelter", ErrRequired}
+	case len(e.Shelter) > MaxIDLen:
+		return &FieldError{"shelter", ErrTooLong}
 	case utf8.RuneCountInString(e.Name) > MaxNameRunes:
 		return &FieldError{"name", ErrTooLong}
 	case e.Kana == "" && e.Resident == "":
 		return &FieldError{"kana", ErrRequired}
-	case len(e.Resident) > 64:
+	case len(e.Resident) > MaxIDLen:
 		return &FieldError{"resident", ErrTooLong}
 	case utf8.RuneCountInString(e.Kana) > MaxNameRunes:
 		return &FieldError{"kana", ErrTooLong}
@@ -184,6 +191,16 @@ func (e Evacuee) Validate(thisYear int) error {
 	for field, v := range map[string]string{FieldAllergies: e.Allergies, FieldMedication: e.Medication, FieldPets: e.Pets} {
 		if utf8.RuneCountInString(v) > MaxNoteRunes {
 			return &FieldError{field, ErrTooLong}
+		}
+	}
+	// Every field is one line of text a person typed: a control character
+	// (a newline, a tab, an escape) came from somewhere else, and would
+	// break the roster's lines or a terminal that prints it.
+	texts := map[string]string{"shelter": e.Shelter, FieldName: e.Name, "resident": e.Resident, FieldArea: e.Area, FieldHousehold: e.Household,
+		FieldLocation: e.Location, FieldAllergies: e.Allergies, FieldMedication: e.Medication, FieldPets: e.Pets}
+	for field, v := range texts {
+		if strings.ContainsFunc(v, unicode.IsControl) || !utf8.ValidString(v) {
+			return &FieldError{field, ErrControl}
 		}
 	}
 	return nil

@@ -34,6 +34,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"smartpass.city/smartpass/app/access"
+	"smartpass.city/smartpass/app/hlc"
 	"smartpass.city/smartpass/app/identify"
 	"smartpass.city/smartpass/app/jpki"
 	"smartpass.city/smartpass/app/scope"
@@ -465,15 +466,22 @@ func (s *session) handle(ctx context.Context, f syncproto.Frame) error {
 		}
 		ops := f.Ops
 		var refused []string
+		limit := hlc.Limit(time.Now())
 		for i, op := range ops {
 			err := s.scope.Check(op)
+			if err == nil && op.HLC > limit {
+				// Stored, it would win over every correction made until
+				// its time came.
+				err = fmt.Errorf("%w: %w: its clock is more than %s ahead of the server's", scope.ErrForbidden, scope.ErrInvalid, hlc.MaxSkew)
+			}
 			if err == nil && s.hub.opt.Verify != nil {
 				err = s.hub.opt.Verify(s.device, op)
 			}
 			if err != nil {
 				// Stored as a verdict, not dropped: the device's queue moves
-				// on, and its staff see what was refused and why.
-				op.Device = s.device
+				// on, and its staff see what was refused and why. The
+				// verdict's clock is held to the server's limit too.
+				op.Device, op.HLC = s.device, min(op.HLC, limit)
 				ops[i] = s.scope.Reject(op, err)
 				refused = append(refused, fmt.Sprintf("op %d (%s): %v", op.Seq, op.Kind, err))
 			}
@@ -488,7 +496,7 @@ func (s *session) handle(ctx context.Context, f syncproto.Frame) error {
 			s.hub.opt.Stored(s.claimed, stored)
 		}
 		if len(refused) > 0 {
-			msg := fmt.Sprintf("%d records are outside this device's scope and were kept as refused: %s", len(refused), strings.Join(refused, "; "))
+			msg := fmt.Sprintf("%d records are outside this device's scope or break their kind's rules, and were kept as refused: %s", len(refused), strings.Join(refused, "; "))
 			if err := s.refuse(ctx, syncproto.CodeForbidden, msg, false); err != nil {
 				return err
 			}
