@@ -18,7 +18,7 @@ var rosterHeader = map[string][]string{
 // labels are the words for the coded values, in Japanese and English:
 // the roster and the screens say them the same way.
 var labels = map[string]map[string][2]string{
-	FieldSex:      {"1": {"男", "male"}, "2": {"女", "female"}, "9": {"回答なし", "not given"}},
+	FieldSex:      {"1": {"男", "male"}, "2": {"女", "female"}, "3": {"不明", "unknown"}, "9": {"回答なし", "not given"}},
 	FieldStatus:   {"": {"在所", "in"}, StatusIn: {"在所", "in"}, StatusOut: {"一時外出", "out for now"}, StatusLeft: {"退所", "left"}},
 	FieldStay:     {"": {"避難所", "shelter"}, StayShelter: {"避難所", "shelter"}, StayHome: {"在宅", "at home"}, StayCar: {"車中", "in a car"}, StayTent: {"テント", "in a tent"}},
 	FieldDisclose: {"yes": {"同意", "agreed"}, "no": {"不同意", "not agreed"}},

@@ -31,7 +31,8 @@ type Evacuee struct {
 	// or QR): the name, birth year and sex then come from the shelter's
 	// profile of them (template.Profile), and no reading is needed.
 	Resident string `json:"resident,omitempty"`
-	// Sex is the card's code: "1" male, "2" female, "9" not given; ""
+	// Sex is the card's code (card.Sex*): "1" male, "2" female, "3"
+	// unknown (signature certificates), "9" not given; ""
 	// when not asked.
 	Sex string `json:"sex,omitempty"`
 	// Area is the district of the home address (大聖寺, 山代, ...): enough
@@ -171,7 +172,7 @@ func (e Evacuee) Validate(thisYear int) error {
 		return &FieldError{"kana", ErrNotKana}
 	case e.BirthYear < thisYear-120 || e.BirthYear > thisYear:
 		return &FieldError{"birth_year", fmt.Errorf("%w: %d", ErrBirthYear, e.BirthYear)}
-	case !slices.Contains([]string{"", "1", "2", "9"}, e.Sex):
+	case !slices.Contains([]string{"", "1", "2", "3", "9"}, e.Sex):
 		return &FieldError{FieldSex, fmt.Errorf("%w: %q", ErrChoice, e.Sex)}
 	case !slices.Contains([]string{"", StatusIn, StatusOut, StatusLeft}, e.Status):
 		return &FieldError{FieldStatus, fmt.Errorf("%w: %q", ErrChoice, e.Status)}

@@ -141,6 +141,7 @@ var text = map[string][2]string{
 	"account.address":                   {"住所", "Address"},
 	"account.sex.1":                     {"男性", "Male"},
 	"account.sex.2":                     {"女性", "Female"},
+	"account.sex.3":                     {"不明", "Unknown"},
 	"account.sex.9":                     {"その他", "Other"},
 	"account.refused.account_exists":    {"このカード（またはご本人）のアカウントはすでにあります。この端末で使うには、もう一度パスワードを入力して「復元」を押してください。", "An account for this card (or this person) exists already. To use it on this device, enter the password again and press the recover button."},
 	"account.refused.account_too_young": {"16歳未満の方は、保護者のアカウントから家族として登録します。", "Under 16s are added as family members from a guardian's account."},

@@ -424,7 +424,7 @@ func (g *Registry) AddSupervised(f card.Facts, supervisor string) (account.Accou
 // (its Guardian, added to that account's members, its Source and
 // Supervisor).
 func (g *Registry) addPerson(f card.Facts, r resident) (account.Account, error) {
-	if strings.TrimSpace(f.Name) == "" || f.Sex != "1" && f.Sex != "2" && f.Sex != "9" {
+	if strings.TrimSpace(f.Name) == "" || !card.KnownSex(f.Sex) {
 		return account.Account{}, ErrFacts
 	}
 	if _, err := account.Age(f.BirthDate, g.now()); err != nil {

@@ -77,6 +77,13 @@ func TestOpenAndRecover(t *testing.T) {
 	if _, err := g.Recover(request(t, g, jiro)); !errors.Is(err, ErrNone) {
 		t.Fatalf("recover with no account: %v, want ErrNone", err)
 	}
+	// Real signature certificates say 3 (不明) for some people; they
+	// enroll like anyone (before, only 1, 2 and 9 were accepted).
+	kaoru := cardtest.Taro
+	kaoru.Facts.Name, kaoru.Facts.Sex = "加賀\u3000薫", card.SexUnknown
+	if c, err := g.Open(request(t, g, kaoru)); err != nil || c.Facts.Sex != card.SexUnknown {
+		t.Fatalf("a certificate with sex 3: %+v, %v", c, err)
+	}
 }
 
 func TestOpenRefusals(t *testing.T) {
