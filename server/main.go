@@ -318,7 +318,7 @@ func run(ctx context.Context, c config, logger *slog.Logger) error {
 	mux.HandleFunc("POST "+account.DeskPath, accts.desk)
 	mux.HandleFunc("GET "+account.FacilitiesPath, accts.facilityList)
 	if usb != nil {
-		mux.HandleFunc("GET "+syncproto.DemoCodesPath, demoCodes(reg, fac))
+		mux.HandleFunc("GET "+syncproto.DemoCodesPath, demoCodes(reg, fac, logger))
 		mux.Handle("GET "+DemoUSBPath, usb)
 	}
 	(&adminWeb{cmds: cmds, logger: logger}).routes(mux)

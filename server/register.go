@@ -14,6 +14,7 @@ import (
 	"smartpass.city/smartpass/app/scope"
 	"smartpass.city/smartpass/server/audit"
 	"smartpass.city/smartpass/server/devices"
+	"smartpass.city/smartpass/server/httpguard"
 	"smartpass.city/smartpass/syncproto"
 )
 
@@ -74,8 +75,7 @@ func (rg *registrar) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, devices.ErrBadRequest):
 		writeRefusal(w, http.StatusBadRequest, syncproto.CodeInvalid, err.Error())
 	case err != nil:
-		rg.logger.Error("device registration", "err", err)
-		writeRefusal(w, http.StatusInternalServerError, syncproto.CodeInternal, "the server could not register the device; try again")
+		httpguard.Internal(w, r, rg.logger, "device registration", err)
 	default:
 		rg.logger.Info("device registered", "device", d.ID, "facility", d.Facility, "role", d.Role, "name", d.Name)
 		rg.audit.Note(d.ID, "device.register", d.Facility, string(d.Role)+" from "+r.RemoteAddr)
@@ -122,11 +122,11 @@ func writeRefusal(w http.ResponseWriter, status int, code, msg string) {
 // demoCodes serves GET /demo/codes on a demo server only: a fresh one-hour
 // code for every facility and role, so a newcomer can set up a tablet of
 // any kind without an admin.
-func demoCodes(reg *devices.Registry, fac devices.Facilities) http.HandlerFunc {
+func demoCodes(reg *devices.Registry, fac devices.Facilities, logger *slog.Logger) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		all, err := fac()
 		if err != nil {
-			http.Error(w, err.Error(), http.StatusInternalServerError)
+			httpguard.Internal(w, r, logger, "demo codes", err)
 			return
 		}
 		var out []syncproto.DemoCode
@@ -142,7 +142,7 @@ func demoCodes(reg *devices.Registry, fac devices.Facilities) http.HandlerFunc {
 				}
 				code, err := reg.Issue(f.ID, role, time.Hour)
 				if err != nil {
-					http.Error(w, err.Error(), http.StatusInternalServerError)
+					httpguard.Internal(w, r, logger, "demo codes", err)
 					return
 				}
 				out = append(out, syncproto.DemoCode{Facility: f.ID, NameJA: f.NameJA, NameEN: f.NameEN, Role: string(role), Code: code})

@@ -148,10 +148,34 @@ func Loopback(addr string) bool {
 
 func refuse(w http.ResponseWriter, r *http.Request, logger *slog.Logger, status int, code, msg string) {
 	logger.Warn("http: refused", "method", r.Method, "path", r.URL.Path, "remote", r.RemoteAddr, "code", code)
+	writeError(w, status, code, msg)
+}
+
+// writeError writes the JSON error answer ({"code", "message"}, as
+// syncproto.Error) every endpoint uses.
+func writeError(w http.ResponseWriter, status int, code, msg string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	json.NewEncoder(w).Encode(struct {
 		Code    string `json:"code"`
 		Message string `json:"message"`
 	}{code, msg})
+}
+
+// CodeInternal is the code of a server failure (syncproto.CodeInternal's
+// value, which the PWA reads).
+const CodeInternal = "internal"
+
+// InternalMessage is all a client learns of a server failure: the cause
+// can name files, keys or records, and goes to the server's log instead.
+const InternalMessage = "サーバーで問題が起きました。しばらくしてからもう一度お試しください。 / The server had a problem; please try again shortly."
+
+// Internal answers 500 with InternalMessage and logs err, with what the
+// server was doing (what) and the request, for the operator.
+func Internal(w http.ResponseWriter, r *http.Request, logger *slog.Logger, what string, err error) {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	logger.Error(what, "method", r.Method, "path", r.URL.Path, "remote", r.RemoteAddr, "err", err)
+	writeError(w, http.StatusInternalServerError, CodeInternal, InternalMessage)
 }
