@@ -25,14 +25,16 @@ import (
 // CSP is the Content-Security-Policy of every answer. go-app's page loads
 // only scripts of its own origin (wasm_exec.js, app.js, the demo's USB
 // shim) with no inline script; compiling app.wasm needs
-// 'wasm-unsafe-eval', not 'unsafe-eval'. go-app sets style attributes
-// (Style()), hence inline styles in attributes only. Pictures are the
-// server's files, QR codes as data: URLs and roster exports as blob:
-// URLs; camera frames come from a MediaStream, which CSP does not govern.
-// Sync and the demo reader are same-origin websockets ('self').
+// 'wasm-unsafe-eval', not 'unsafe-eval'. Styles come from files only:
+// the app sets no style attribute (go-app's Style() would need
+// style-src-attr 'unsafe-inline'; e2e TestAppRunsUnderCSP tells).
+// Pictures are the server's files, QR codes as data: URLs and roster
+// exports as blob: URLs; camera frames come from a MediaStream, which CSP
+// does not govern. Sync and the demo reader are same-origin websockets
+// ('self').
 const CSP = "default-src 'self'; " +
 	"script-src 'self' 'wasm-unsafe-eval'; " +
-	"style-src 'self' 'unsafe-inline'; style-src-elem 'self'; style-src-attr 'unsafe-inline'; " +
+	"style-src 'self'; " +
 	"img-src 'self' data: blob:; " +
 	"media-src 'self' blob:; " +
 	"connect-src 'self'; " +
