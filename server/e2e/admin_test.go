@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -98,6 +99,18 @@ func TestAdminScreen(t *testing.T) {
 	fill(t, office, "audit-subject", "")
 	press(t, office, "show all", "#audit-search")
 	waitJS(t, office, "the new account in the log", `!!document.querySelector('#audit-log tr[data-action="staff.add"][data-subject="kansa"]')`, 20*time.Second)
+	// The README's picture shows where the first password appears, not
+	// the password: it is masked on the page before the shot (the test's
+	// own copy was read above).
+	masked := get(t, office, "mask the first password", eval[bool](`(() => {
+		const p = document.querySelector("#new-password .code");
+		if (!p) return false;
+		p.textContent = "●".repeat(p.textContent.length);
+		return !document.body.innerText.includes(`+strconv.Quote(auditorPW)+`);
+	})()`))
+	if !masked {
+		t.Fatal("the first password is still on the page for the screenshot")
+	}
 	screenshot(t, office, "admin")
 
 	// The auditor reads, changes nothing.
