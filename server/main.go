@@ -90,19 +90,22 @@ type connLimits struct {
 	header, read, write, download, idle, hello time.Duration
 	// preAuth caps the sync sockets open and not yet authenticated.
 	preAuth int
+	// codeRefill is how long a client that spent its budget of wrong
+	// set-up codes waits for its next try.
+	codeRefill time.Duration
 }
 
 // defaultLimits are the production values.
 var defaultLimits = connLimits{
 	header: 10 * time.Second, read: 30 * time.Second, write: 60 * time.Second,
 	download: 15 * time.Minute, idle: 120 * time.Second, hello: 15 * time.Second,
-	preAuth: 512,
+	preAuth: 512, codeRefill: failureRefill,
 }
 
 // limitsEnv, read by the serve command only, overrides the limits, e.g.
-// "header=1s,read=2s,hello=2s,preauth=100": the attack tests run in
-// seconds, not minutes. It is not a flag, so nobody tunes a production
-// server into weakness by accident.
+// "header=1s,read=2s,hello=2s,preauth=100,code-refill=1s": the attack
+// tests run in seconds, not minutes. It is not a flag, so nobody tunes a
+// production server into weakness by accident.
 const limitsEnv = "SMARTPASS_TEST_LIMITS"
 
 // parseLimits applies spec (limitsEnv's format) over l.
@@ -137,6 +140,8 @@ func parseLimits(l connLimits, spec string) (connLimits, error) {
 			l.idle = d
 		case "hello":
 			l.hello = d
+		case "code-refill":
+			l.codeRefill = d
 		default:
 			return l, fmt.Errorf("%s: unknown limit %q", limitsEnv, k)
 		}
@@ -302,7 +307,7 @@ func run(ctx context.Context, c config, logger *slog.Logger) error {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /sync", h)
-	mux.Handle("POST "+syncproto.RegisterPath, newRegistrar(reg, auditLog, logger))
+	mux.Handle("POST "+syncproto.RegisterPath, newRegistrar(reg, auditLog, logger, c.limits.codeRefill))
 	mux.HandleFunc("POST "+syncproto.CardNoncePath, cards.nonce)
 	mux.HandleFunc("POST "+syncproto.CardVerifyPath, cards.verify)
 	mux.HandleFunc("POST "+account.CreatePath, accts.open)
