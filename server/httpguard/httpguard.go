@@ -31,13 +31,14 @@ import (
 // Pictures are the server's files, QR codes as data: URLs and roster
 // exports as blob: URLs; camera frames come from a MediaStream, which CSP
 // does not govern. Sync and the demo reader are same-origin websockets
-// ('self').
+// ('self'); a page may read back a blob: it made (the roster export, which
+// the end-to-end tests check that way).
 const CSP = "default-src 'self'; " +
 	"script-src 'self' 'wasm-unsafe-eval'; " +
 	"style-src 'self'; " +
 	"img-src 'self' data: blob:; " +
 	"media-src 'self' blob:; " +
-	"connect-src 'self'; " +
+	"connect-src 'self' blob:; " +
 	"worker-src 'self'; " +
 	"manifest-src 'self'; " +
 	"object-src 'none'; " +
