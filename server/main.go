@@ -123,28 +123,18 @@ func parseLimits(l connLimits, spec string) (connLimits, error) {
 			l.preAuth = n
 			continue
 		}
+		field, ok := map[string]*time.Duration{
+			"header": &l.header, "read": &l.read, "write": &l.write, "download": &l.download,
+			"idle": &l.idle, "hello": &l.hello, "code-refill": &l.codeRefill,
+		}[k]
+		if !ok {
+			return l, fmt.Errorf("%s: unknown limit %q", limitsEnv, k)
+		}
 		d, err := time.ParseDuration(v)
 		if err != nil || d <= 0 {
 			return l, fmt.Errorf("%s: %s=%q is not a positive duration", limitsEnv, k, v)
 		}
-		switch k {
-		case "header":
-			l.header = d
-		case "read":
-			l.read = d
-		case "write":
-			l.write = d
-		case "download":
-			l.download = d
-		case "idle":
-			l.idle = d
-		case "hello":
-			l.hello = d
-		case "code-refill":
-			l.codeRefill = d
-		default:
-			return l, fmt.Errorf("%s: unknown limit %q", limitsEnv, k)
-		}
+		*field = d
 	}
 	return l, nil
 }

@@ -32,7 +32,8 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 // tablet uses to join it, revokes the first tablet (which then says it must be
 // set up again), adds an auditor whose first password is shown once, and
 // finds both changes in the audit log under her name. The auditor, signed
-// in, sees the log but no way to change anything.
+// in, sees the log but no way to change anything. The page reports no
+// Content-Security-Policy violation (the QR code is a data: picture).
 func TestAdminScreen(t *testing.T) {
 	addr := serverproc.FreeAddr(t)
 	base := "http://" + addr
@@ -46,6 +47,7 @@ func TestAdminScreen(t *testing.T) {
 	waitJS(t, tablet, "synced", statusIs(true, 0), 30*time.Second)
 
 	office := browser(t)
+	recordCSP(t, office)
 	run(t, office, "open the admin screen", 60*time.Second, chromedp.Navigate(base+"/admin"))
 	fill(t, office, "staff-id", "kanri")
 	fill(t, office, "staff-password", "kaga2026")
@@ -112,6 +114,7 @@ func TestAdminScreen(t *testing.T) {
 		t.Fatal("the first password is still on the page for the screenshot")
 	}
 	screenshot(t, office, "admin")
+	noCSPViolations(t, office, "the admin screen")
 
 	// The auditor reads, changes nothing.
 	press(t, office, "sign out", "#signout")

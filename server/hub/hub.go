@@ -39,6 +39,7 @@ import (
 	"smartpass.city/smartpass/app/scope"
 	"smartpass.city/smartpass/app/template"
 	"smartpass.city/smartpass/server/devices"
+	"smartpass.city/smartpass/server/httpguard"
 	"smartpass.city/smartpass/syncproto"
 )
 
@@ -163,7 +164,7 @@ const (
 
 // ServeHTTP upgrades a request to a sync session.
 func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.TLS == nil && !(h.opt.Dev && isLoopback(r.RemoteAddr)) {
+	if r.TLS == nil && !(h.opt.Dev && httpguard.Loopback(r.RemoteAddr)) {
 		h.opt.Logger.Warn("sync: refused plain websocket", "remote", r.RemoteAddr)
 		http.Error(w, "sync needs a TLS connection (wss://); plain ws is allowed only on loopback in -dev mode", http.StatusForbidden)
 		return
@@ -301,15 +302,6 @@ func (h *Hub) Conns() int {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return len(h.conns)
-}
-
-func isLoopback(addr string) bool {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return false
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // session is one device connection. Only the writer goroutine writes to ws.
