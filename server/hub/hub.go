@@ -619,6 +619,9 @@ func (s *session) auth(ctx context.Context, a *syncproto.Auth) error {
 	}
 	s.device, s.scope, s.feeds = s.claimed, dev, make(map[string]bool)
 	s.authenticated()
+	// Signed in: the hello deadline no longer applies, pings and frames
+	// keep the session open from now on.
+	s.ws.SetReadDeadline(time.Now().Add(pongTimeout))
 	mark, err := s.hub.log.Mark(s.device)
 	if err != nil {
 		s.logger().Error("sync: read mark", "err", err)

@@ -2,11 +2,15 @@ package security
 
 import (
 	"bufio"
+	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -15,6 +19,7 @@ import (
 
 	"smartpass.city/smartpass/server/serverproc"
 	"smartpass.city/smartpass/syncproto"
+	"smartpass.city/smartpass/syncproto/wsconn"
 )
 
 // timeoutsServer starts a demo server (-dev on loopback) whose connection
@@ -204,4 +209,70 @@ func TestUnauthenticatedSocketsAreCutOff(t *testing.T) {
 func isTimeout(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// Finding 4's fix must not cut what is meant to last (issue 16): with the
+// read, write and idle limits at one second, a large file under /web/
+// read slowly still arrives whole (downloads get their own deadline), and
+// an authenticated sync session still answers after three quiet seconds
+// (the websocket is not bound by the HTTP limits, nor by the hello limit
+// once signed in). A guard against the fix, so it passed before it too.
+func TestLongTransfersOutliveTheTimeouts(t *testing.T) {
+	dir := t.TempDir()
+	big := bytes.Repeat([]byte("0123456789abcdef"), 1<<20) // 16 MiB
+	if err := os.WriteFile(filepath.Join(dir, "big.bin"), big, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := serverproc.Start(t, serverBin, []string{"SMARTPASS_TEST_LIMITS=read=1s,write=1s,idle=1s,hello=1s"}, serverproc.FreeAddr(t),
+		"-data", dir+"/data", "-assets", dir, "-dev", "-demo")
+	p.WaitHealthy(t)
+
+	t.Run("slow download", func(t *testing.T) {
+		resp, err := http.Get("http://" + p.Addr + "/web/big.bin")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		start, n := time.Now(), 0
+		buf := make([]byte, 1<<20)
+		for {
+			k, err := io.ReadFull(resp.Body, buf)
+			n += k
+			if err != nil {
+				break
+			}
+			time.Sleep(250 * time.Millisecond)
+		}
+		if n != len(big) {
+			t.Fatalf("a slow download got %d of %d bytes in %s", n, len(big), time.Since(start).Round(100*time.Millisecond))
+		}
+	})
+	t.Run("quiet sync session", func(t *testing.T) {
+		key := p.Enroll(t, "quiet-tablet", "shelter-daishoji", "shelter")
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		c, err := wsconn.Dial(ctx, "ws://"+p.Addr+"/sync")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		w, err := syncproto.Handshake(ctx, c, "quiet-tablet", "test", key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(3 * time.Second)
+		b, _ := syncproto.Encode(&syncproto.Pull{Feed: w.Feeds[0]})
+		if err := c.Send(ctx, b); err != nil {
+			t.Fatalf("send after three quiet seconds: %v", err)
+		}
+		b, err = c.Recv(ctx)
+		if err != nil {
+			t.Fatalf("the session did not outlive the limits: %v", err)
+		}
+		if f, err := syncproto.Decode(b); err != nil {
+			t.Fatal(err)
+		} else if _, ok := f.(*syncproto.Ops); !ok {
+			t.Fatalf("answered %T, want the feed's ops", f)
+		}
+	})
 }
