@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"os/exec"
+	"strings"
 	"testing"
 
 	"smartpass.city/smartpass/app/account"
@@ -88,5 +90,16 @@ func TestCrossSitePostsAreRefused(t *testing.T) {
 	// served as before.
 	if status, b := crossSitePost(t, base+admin.SignInPath, "application/json", "", "", right); status != http.StatusOK {
 		t.Fatalf("a JSON sign-in with no Origin: %d %s", status, b)
+	}
+	crossSiteAuditIntact(t, dir+"/data")
+}
+
+// crossSiteAuditIntact fails the test unless `server audit-verify` finds
+// the audit log's hash chain intact after an attack.
+func crossSiteAuditIntact(t *testing.T, data string) {
+	t.Helper()
+	out, err := exec.Command(serverBin, "audit-verify", "-data", data).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "intact") {
+		t.Fatalf("audit-verify after the attack: %v\n%s", err, out)
 	}
 }

@@ -98,4 +98,5 @@ func TestSetupCodeGuessing(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+	crossSiteAuditIntact(t, dir+"/data")
 }
