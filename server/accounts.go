@@ -22,6 +22,7 @@ import (
 	"smartpass.city/smartpass/server/audit"
 	"smartpass.city/smartpass/server/devices"
 	"smartpass.city/smartpass/server/facilities"
+	"smartpass.city/smartpass/server/httpguard"
 	"smartpass.city/smartpass/server/oplog"
 	"smartpass.city/smartpass/server/residents"
 	"smartpass.city/smartpass/syncproto"
@@ -356,8 +357,7 @@ func (a *accounts) recognisingFacilities() ([]facility.Facility, error) {
 func (a *accounts) facilityList(w http.ResponseWriter, r *http.Request) {
 	out, err := a.recognisingFacilities()
 	if err != nil {
-		a.logger.Error("facilities", "err", err)
-		writeRefusal(w, http.StatusInternalServerError, syncproto.CodeInternal, "the server could not read its facilities")
+		httpguard.Internal(w, r, a.logger, "facilities", err)
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
@@ -428,14 +428,15 @@ func (a *accounts) serve(w http.ResponseWriter, r *http.Request, action string, 
 func (a *accounts) answer(w http.ResponseWriter, r *http.Request, action, subject, detail string, out any, err error) {
 	if err != nil {
 		status, code := accountRefusal(err)
-		if status == http.StatusInternalServerError {
-			a.logger.Error(action, "err", err)
-		}
 		if subject == "" {
 			// Nobody proved who they are: counted, not appended.
 			a.audit.Refused(action+".refused", remoteHost(r), code)
 		} else {
 			a.audit.Note(r.RemoteAddr, action+".refused", subject, code)
+		}
+		if status == http.StatusInternalServerError {
+			httpguard.Internal(w, r, a.logger, action, err)
+			return
 		}
 		writeRefusal(w, status, code, err.Error())
 		return

@@ -16,6 +16,7 @@ import (
 	"smartpass.city/smartpass/app/admin"
 	"smartpass.city/smartpass/app/route"
 	"smartpass.city/smartpass/server/devices"
+	"smartpass.city/smartpass/server/httpguard"
 	"smartpass.city/smartpass/server/staff"
 )
 
@@ -125,8 +126,7 @@ func (a *adminWeb) as(p admin.Permission, fn func(staffCall) (any, error)) http.
 		case errors.Is(err, errForbidden):
 			writeRefusal(w, http.StatusForbidden, admin.RefusedForbidden, err.Error())
 		case err != nil:
-			a.logger.Error("admin API", "path", r.URL.Path, "staff", who.ID, "err", err)
-			writeRefusal(w, http.StatusInternalServerError, "internal", "the server could not do it: "+err.Error())
+			httpguard.Internal(w, r, a.logger, "admin API of "+who.ID, err)
 		default:
 			writeJSON(w, out)
 		}

@@ -14,6 +14,7 @@ import (
 
 	"smartpass.city/smartpass/app/card"
 	"smartpass.city/smartpass/app/card/sim"
+	"smartpass.city/smartpass/server/httpguard"
 	"smartpass.city/smartpass/server/oplog"
 )
 
@@ -32,6 +33,10 @@ const DemoUSBPath = "/demo/usb"
 //	                    reader (the shim sends it as it opens the device)
 //	                                               -> [0] | [1] error text
 const (
+	// demoUSBMaxMessage bounds one shim message: an extended APDU (64 KiB)
+	// with its reader framing.
+	demoUSBMaxMessage = 64<<10 + 64
+
 	usbOut   = 1
 	usbIn    = 2
 	usbPlace = 3
@@ -135,7 +140,7 @@ type simReader interface {
 func (d *demoUSB) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c, err := d.card("taro")
 	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
+		httpguard.Internal(w, r, d.logger, "demo card", err)
 		return
 	}
 	var reader simReader
@@ -155,6 +160,9 @@ func (d *demoUSB) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer ws.Close()
+	// The largest shim message is one USB transfer of an extended APDU;
+	// anything bigger is not a reader's and ends the session (1009).
+	ws.SetReadLimit(demoUSBMaxMessage)
 	ctx := r.Context()
 	cards := []*sim.Card{c}
 	for {
@@ -173,6 +181,7 @@ func (d *demoUSB) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		} else {
 			answer = answerUSB(ctx, reader, msg)
 		}
+		ws.SetWriteDeadline(time.Now().Add(10 * time.Second))
 		ws.WriteMessage(websocket.BinaryMessage, answer)
 	}
 	for _, c := range cards {

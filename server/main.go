@@ -36,6 +36,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -46,6 +47,7 @@ import (
 	"smartpass.city/smartpass/server/audit"
 	"smartpass.city/smartpass/server/devices"
 	"smartpass.city/smartpass/server/facilities"
+	"smartpass.city/smartpass/server/httpguard"
 	"smartpass.city/smartpass/server/hub"
 	"smartpass.city/smartpass/server/oplog"
 	"smartpass.city/smartpass/server/residents"
@@ -72,6 +74,69 @@ type config struct {
 	// city is the municipality of the residents (as their cards' addresses
 	// name it): its children enter play parks free.
 	city string
+	// limits are the connection time-outs and the cap on unauthenticated
+	// sync sessions.
+	limits connLimits
+}
+
+// connLimits bound every phase of a connection, so a client that
+// connects and then trickles, or never signs in, is cut off.
+type connLimits struct {
+	// header: the request line and headers; read: the whole request,
+	// body included (the largest is a few KiB of JSON); write: an answer
+	// (a download under /web/ gets download instead: app.wasm on a slow
+	// link); idle: a kept-alive connection between requests; hello: a
+	// sync socket from connect to authenticated.
+	header, read, write, download, idle, hello time.Duration
+	// preAuth caps the sync sockets open and not yet authenticated.
+	preAuth int
+	// codeRefill is how long a client that spent its budget of wrong
+	// set-up codes waits for its next try.
+	codeRefill time.Duration
+}
+
+// defaultLimits are the production values.
+var defaultLimits = connLimits{
+	header: 10 * time.Second, read: 30 * time.Second, write: 60 * time.Second,
+	download: 15 * time.Minute, idle: 120 * time.Second, hello: 15 * time.Second,
+	preAuth: 512, codeRefill: failureRefill,
+}
+
+// limitsEnv, read by the serve command only, overrides the limits, e.g.
+// "header=1s,read=2s,hello=2s,preauth=100,code-refill=1s": the attack
+// tests run in seconds, not minutes. It is not a flag, so nobody tunes a
+// production server into weakness by accident.
+const limitsEnv = "SMARTPASS_TEST_LIMITS"
+
+// parseLimits applies spec (limitsEnv's format) over l.
+func parseLimits(l connLimits, spec string) (connLimits, error) {
+	for _, kv := range strings.Split(spec, ",") {
+		if kv = strings.TrimSpace(kv); kv == "" {
+			continue
+		}
+		k, v, _ := strings.Cut(kv, "=")
+		if k == "preauth" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n <= 0 {
+				return l, fmt.Errorf("%s: preauth=%q is not a positive number", limitsEnv, v)
+			}
+			l.preAuth = n
+			continue
+		}
+		field, ok := map[string]*time.Duration{
+			"header": &l.header, "read": &l.read, "write": &l.write, "download": &l.download,
+			"idle": &l.idle, "hello": &l.hello, "code-refill": &l.codeRefill,
+		}[k]
+		if !ok {
+			return l, fmt.Errorf("%s: unknown limit %q", limitsEnv, k)
+		}
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return l, fmt.Errorf("%s: %s=%q is not a positive duration", limitsEnv, k, v)
+		}
+		*field = d
+	}
+	return l, nil
 }
 
 func newFlags(name string) *flag.FlagSet {
@@ -136,6 +201,10 @@ func serve(args []string, logger *slog.Logger) error {
 		return nil
 	})
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	var err error
+	if c.limits, err = parseLimits(defaultLimits, os.Getenv(limitsEnv)); err != nil {
 		return err
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -211,7 +280,8 @@ func run(ctx context.Context, c config, logger *slog.Logger) error {
 	if cards.v != nil {
 		accts.reg = &residents.Registry{Log: log, Verifier: cards.v, Nonces: &cards.nonces}
 	}
-	h := hub.New(log, reg, hub.Options{Dev: c.dev, Server: version, Logger: logger, Audit: hubAudit(auditLog), Verify: cards.recheck, Stored: accts.deskProfiles})
+	h := hub.New(log, reg, hub.Options{Dev: c.dev, Server: version, Logger: logger, Audit: hubAudit(auditLog), Verify: cards.recheck, Stored: accts.deskProfiles,
+		HelloTimeout: c.limits.hello, MaxPreAuth: c.limits.preAuth})
 	defer h.Close() // before the store closes: no handler may read a closed store
 	admin, err := listenAdmin(c.data)
 	if err != nil {
@@ -234,7 +304,7 @@ func run(ctx context.Context, c config, logger *slog.Logger) error {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /sync", h)
-	mux.Handle("POST "+syncproto.RegisterPath, newRegistrar(reg, auditLog, logger))
+	mux.Handle("POST "+syncproto.RegisterPath, newRegistrar(reg, auditLog, logger, c.limits.codeRefill))
 	mux.HandleFunc("POST "+syncproto.CardNoncePath, cards.nonce)
 	mux.HandleFunc("POST "+syncproto.CardVerifyPath, cards.verify)
 	mux.HandleFunc("POST "+account.CreatePath, accts.open)
@@ -251,7 +321,7 @@ func run(ctx context.Context, c config, logger *slog.Logger) error {
 	mux.HandleFunc("POST "+account.DeskHouseholdPath, accts.deskHousehold)
 	mux.HandleFunc("GET "+account.FacilitiesPath, accts.facilityList)
 	if usb != nil {
-		mux.HandleFunc("GET "+syncproto.DemoCodesPath, demoCodes(reg, fac))
+		mux.HandleFunc("GET "+syncproto.DemoCodesPath, demoCodes(reg, fac, logger))
 		mux.Handle("GET "+DemoUSBPath, usb)
 	}
 	(&adminWeb{cmds: cmds, logger: logger}).routes(mux)
@@ -262,7 +332,16 @@ func run(ctx context.Context, c config, logger *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", c.addr, err)
 	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	guarded := httpguard.Wrap(mux, httpguard.Options{Dev: c.dev, Private: privatePaths, Logger: logger})
+	srv := &http.Server{
+		Handler:           downloads(guarded, c.limits.download),
+		ReadHeaderTimeout: c.limits.header,
+		ReadTimeout:       c.limits.read,
+		WriteTimeout:      c.limits.write,
+		IdleTimeout:       c.limits.idle,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
 	errc := make(chan error, 1)
 	go func() {
 		if c.tlsCert != "" {
@@ -309,4 +388,23 @@ func hubAudit(a *audit.Log) func(actor, action, subject, detail string) {
 		}
 		a.Refused(action, from, reason)
 	}
+}
+
+// privatePaths need TLS (or -dev on loopback): a resident's account and
+// the admin API carry signatures, passwords and session tokens.
+var privatePaths = []string{account.CreatePath, account.DeskPath, account.DeskHouseholdPath, "/admin/api/"}
+
+// downloads gives a GET of the files under /web/ (app.wasm, the face
+// model: megabytes, on a tablet's slow link) a longer write deadline than
+// the server's WriteTimeout, which stays short for everything else. A
+// sync socket needs nothing: the websocket upgrade clears the deadlines
+// and the hub sets its own per frame.
+func downloads(next http.Handler, d time.Duration) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/web/") {
+			// An error means the writer cannot: the server's deadline stands.
+			_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(d))
+		}
+		next.ServeHTTP(w, r)
+	})
 }

@@ -3,8 +3,11 @@ package main
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
+	"strconv"
 	"sync"
 	"time"
 
@@ -12,6 +15,7 @@ import (
 	"smartpass.city/smartpass/app/scope"
 	"smartpass.city/smartpass/server/audit"
 	"smartpass.city/smartpass/server/devices"
+	"smartpass.city/smartpass/server/httpguard"
 	"smartpass.city/smartpass/syncproto"
 )
 
@@ -22,12 +26,20 @@ const (
 	codeTaken   = "taken"    // the device id is registered already
 )
 
-// failureLimit bounds wrong codes per client address per window: a code
-// has 40 bits, so guessing one at this rate takes longer than any code
-// lives.
+// Wrong set-up codes are limited per client: a budget of failureLimit,
+// given back at one per failureRefill (so failureLimit per failureWindow
+// at most). A code has 40 bits, so guessing one at this rate takes longer
+// than any code lives. Only wrong codes spend it: a client whose budget
+// is spent (a NAT shared with somebody guessing, or with a clumsy
+// neighbour) waits at most failureRefill for its next try, and a correct
+// code redeems then; it is never locked out for the whole window.
 const (
 	failureLimit  = 20
 	failureWindow = 10 * time.Minute
+	failureRefill = failureWindow / failureLimit
+	// maxClients bounds the clients remembered; past it those whose
+	// budget is whole again (nothing to remember) are forgotten.
+	maxClients = 10000
 )
 
 // registrar serves POST /devices/register.
@@ -35,35 +47,36 @@ type registrar struct {
 	reg    *devices.Registry
 	audit  *audit.Log
 	logger *slog.Logger
-
-	mu       sync.Mutex
-	failures map[string]*failures
+	budget *codeBudget
 }
 
-type failures struct {
-	n     int
-	since time.Time
-}
-
-func newRegistrar(reg *devices.Registry, a *audit.Log, logger *slog.Logger) *registrar {
-	return &registrar{reg: reg, audit: a, logger: logger, failures: make(map[string]*failures)}
+func newRegistrar(reg *devices.Registry, a *audit.Log, logger *slog.Logger, refill time.Duration) *registrar {
+	return &registrar{reg: reg, audit: a, logger: logger, budget: newCodeBudget(failureLimit, refill)}
 }
 
 func (rg *registrar) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	host := remoteHost(r)
-	if rg.blocked(host) {
-		writeRefusal(w, http.StatusTooManyRequests, syncproto.CodeLimit, "too many wrong codes from this network; wait ten minutes")
-		return
-	}
 	var req syncproto.RegisterRequest
 	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 16<<10)).Decode(&req); err != nil {
 		writeRefusal(w, http.StatusBadRequest, syncproto.CodeMalformed, "the registration request is not valid JSON")
 		return
 	}
+	// The try is paid for before the code is checked, under one lock, so
+	// concurrent guesses cannot all pass a check made before any counted;
+	// a try that turns out not to be a wrong code is given back.
+	client := clientKey(r.RemoteAddr)
+	if wait, ok := rg.budget.take(client, time.Now()); !ok {
+		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+		writeRefusal(w, http.StatusTooManyRequests, syncproto.CodeLimit,
+			fmt.Sprintf("too many wrong codes from this network: try again in %d seconds", int(wait.Seconds())+1))
+		return
+	}
 	d, err := rg.reg.Register(req)
+	if !errors.Is(err, devices.ErrBadCode) {
+		rg.budget.giveBack(client, time.Now())
+	}
 	switch {
 	case errors.Is(err, devices.ErrBadCode):
-		rg.fail(host)
 		rg.logger.Warn("device registration: bad code", "remote", r.RemoteAddr, "device", req.Device)
 		rg.audit.Refused("device.register.refused", host, "bad_code")
 		writeRefusal(w, http.StatusForbidden, codeBadCode, "the enrollment code is unknown, already used or expired")
@@ -72,8 +85,7 @@ func (rg *registrar) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, devices.ErrBadRequest):
 		writeRefusal(w, http.StatusBadRequest, syncproto.CodeInvalid, err.Error())
 	case err != nil:
-		rg.logger.Error("device registration", "err", err)
-		writeRefusal(w, http.StatusInternalServerError, syncproto.CodeInternal, "the server could not register the device; try again")
+		httpguard.Internal(w, r, rg.logger, "device registration", err)
 	default:
 		rg.logger.Info("device registered", "device", d.ID, "facility", d.Facility, "role", d.Role, "name", d.Name)
 		rg.audit.Note(d.ID, "device.register", d.Facility, string(d.Role)+" from "+r.RemoteAddr)
@@ -82,33 +94,93 @@ func (rg *registrar) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func (rg *registrar) blocked(host string) bool {
-	rg.mu.Lock()
-	defer rg.mu.Unlock()
-	f := rg.failures[host]
-	if f != nil && time.Since(f.since) > failureWindow {
-		delete(rg.failures, host)
-		return false
+// clientKey is the client a remote address counts as: an IPv4 address;
+// an IPv6 address's /64 (one household's or one host's network: a client
+// has all of it to pick from); and every loopback address, 127.0.0.0/8
+// and ::1, as one.
+func clientKey(remote string) string {
+	host, _, err := net.SplitHostPort(remote)
+	if err != nil {
+		host = remote
 	}
-	return f != nil && f.n >= failureLimit
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
+		return host
+	}
+	ip = ip.Unmap().WithZone("")
+	switch {
+	case ip.IsLoopback():
+		return "loopback"
+	case ip.Is6():
+		p, _ := ip.Prefix(64)
+		return p.String()
+	}
+	return ip.String()
 }
 
-func (rg *registrar) fail(host string) {
-	rg.mu.Lock()
-	defer rg.mu.Unlock()
-	if len(rg.failures) > 10000 { // many addresses guessing: forget the old ones
-		for h, f := range rg.failures {
-			if time.Since(f.since) > failureWindow {
-				delete(rg.failures, h)
-			}
+// codeBudget is a token bucket per client: limit tokens, one back every
+// refill.
+type codeBudget struct {
+	limit  float64
+	refill time.Duration
+
+	mu      sync.Mutex
+	clients map[string]*bucket
+}
+
+type bucket struct {
+	tokens float64
+	last   time.Time
+}
+
+func newCodeBudget(limit int, refill time.Duration) *codeBudget {
+	return &codeBudget{limit: float64(limit), refill: refill, clients: make(map[string]*bucket)}
+}
+
+// level brings b up to now and returns it.
+func (c *codeBudget) level(b *bucket, now time.Time) float64 {
+	b.tokens = min(c.limit, b.tokens+float64(now.Sub(b.last))/float64(c.refill))
+	b.last = now
+	return b.tokens
+}
+
+// take spends one of client's tokens, or says how long until one is back.
+func (c *codeBudget) take(client string, now time.Time) (time.Duration, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	b := c.clients[client]
+	if b == nil {
+		if len(c.clients) >= maxClients {
+			c.forgetWhole(now)
+		}
+		b = &bucket{tokens: c.limit, last: now}
+		c.clients[client] = b
+	}
+	if t := c.level(b, now); t < 1 {
+		return time.Duration((1 - t) * float64(c.refill)), false
+	}
+	b.tokens--
+	return 0, true
+}
+
+// giveBack returns a token taken for a try that was not a wrong code.
+func (c *codeBudget) giveBack(client string, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if b := c.clients[client]; b != nil {
+		c.level(b, now)
+		b.tokens = min(c.limit, b.tokens+1)
+	}
+}
+
+// forgetWhole drops the clients whose budget is whole: remembering them
+// changes nothing.
+func (c *codeBudget) forgetWhole(now time.Time) {
+	for k, b := range c.clients {
+		if c.level(b, now) >= c.limit {
+			delete(c.clients, k)
 		}
 	}
-	f := rg.failures[host]
-	if f == nil {
-		f = &failures{since: time.Now()}
-		rg.failures[host] = f
-	}
-	f.n++
 }
 
 func writeRefusal(w http.ResponseWriter, status int, code, msg string) {
@@ -120,11 +192,11 @@ func writeRefusal(w http.ResponseWriter, status int, code, msg string) {
 // demoCodes serves GET /demo/codes on a demo server only: a fresh one-hour
 // code for every facility and role, so a newcomer can set up a tablet of
 // any kind without an admin.
-func demoCodes(reg *devices.Registry, fac devices.Facilities) http.HandlerFunc {
+func demoCodes(reg *devices.Registry, fac devices.Facilities, logger *slog.Logger) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		all, err := fac()
 		if err != nil {
-			http.Error(w, err.Error(), http.StatusInternalServerError)
+			httpguard.Internal(w, r, logger, "demo codes", err)
 			return
 		}
 		var out []syncproto.DemoCode
@@ -137,7 +209,7 @@ func demoCodes(reg *devices.Registry, fac devices.Facilities) http.HandlerFunc {
 			for _, role := range scope.ScreenRolesFor(f.Kind) {
 				code, err := reg.Issue(f.ID, role, time.Hour)
 				if err != nil {
-					http.Error(w, err.Error(), http.StatusInternalServerError)
+					httpguard.Internal(w, r, logger, "demo codes", err)
 					return
 				}
 				out = append(out, syncproto.DemoCode{Facility: f.ID, NameJA: f.NameJA, NameEN: f.NameEN, Role: string(role), Code: code})

@@ -40,6 +40,7 @@ import (
 	"smartpass.city/smartpass/app/scope"
 	"smartpass.city/smartpass/app/template"
 	"smartpass.city/smartpass/server/devices"
+	"smartpass.city/smartpass/server/httpguard"
 	"smartpass.city/smartpass/syncproto"
 )
 
@@ -66,8 +67,14 @@ type Options struct {
 	Dev    bool
 	Server string // version string sent in Welcome
 	Logger *slog.Logger
-	// HelloTimeout bounds the wait for a device's first frame.
+	// HelloTimeout bounds the time from connect to authenticated: hello,
+	// challenge and signature all within it, whatever else the peer sends
+	// (pongs included), so an unauthenticated socket cannot stay open.
 	HelloTimeout time.Duration
+	// MaxPreAuth bounds the sessions open but not yet authenticated
+	// (default 512): beyond it a connect is answered 503 before the
+	// upgrade, so sockets nobody signs for cannot exhaust the server.
+	MaxPreAuth int
 	// MaxConnsPerDevice bounds one device's open sessions (default 4): a
 	// tablet reconnecting in a loop must not exhaust the server.
 	MaxConnsPerDevice int
@@ -100,8 +107,10 @@ type Hub struct {
 	mu     sync.Mutex
 	conns  map[*websocket.Conn]string // open connections -> device, once authenticated
 	limits map[string]*deviceLimits
-	closed bool
-	wg     sync.WaitGroup
+	// preAuth counts the sessions not yet authenticated (MaxPreAuth).
+	preAuth int
+	closed  bool
+	wg      sync.WaitGroup
 }
 
 // deviceLimits is the per-device state behind the limits, shared by the
@@ -122,6 +131,9 @@ func New(log Log, devs Devices, opt Options) *Hub {
 	}
 	if opt.MaxConnsPerDevice <= 0 {
 		opt.MaxConnsPerDevice = 4
+	}
+	if opt.MaxPreAuth <= 0 {
+		opt.MaxPreAuth = 512
 	}
 	if opt.OpsPerSecond <= 0 {
 		opt.OpsPerSecond = 2000
@@ -153,11 +165,19 @@ const (
 
 // ServeHTTP upgrades a request to a sync session.
 func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.TLS == nil && !(h.opt.Dev && isLoopback(r.RemoteAddr)) {
+	if r.TLS == nil && !(h.opt.Dev && httpguard.Loopback(r.RemoteAddr)) {
 		h.opt.Logger.Warn("sync: refused plain websocket", "remote", r.RemoteAddr)
 		http.Error(w, "sync needs a TLS connection (wss://); plain ws is allowed only on loopback in -dev mode", http.StatusForbidden)
 		return
 	}
+	if !h.enterPreAuth() {
+		h.opt.Logger.Warn("sync: refused, too many unauthenticated sessions", "remote", r.RemoteAddr, "limit", h.opt.MaxPreAuth)
+		w.Header().Set("Retry-After", "10")
+		http.Error(w, "サーバーが混み合っています。しばらくしてから自動でつなぎ直します。 / The server is busy connecting other devices; this device will retry shortly.", http.StatusServiceUnavailable)
+		return
+	}
+	s := &session{hub: h, remote: r.RemoteAddr, out: make(chan []byte, sendQueue), preAuth: true}
+	defer s.authenticated() // a session that ends before signing in
 	ws, err := h.upgrader.Upgrade(w, r, nil)
 	if err != nil {
 		h.opt.Logger.Warn("sync: upgrade failed", "remote", r.RemoteAddr, "err", err)
@@ -169,8 +189,20 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer h.untrack(ws)
-	s := &session{hub: h, ws: ws, remote: r.RemoteAddr, out: make(chan []byte, sendQueue)}
+	s.ws = ws
 	s.run()
+}
+
+// enterPreAuth counts a new session as unauthenticated, refusing one
+// over MaxPreAuth.
+func (h *Hub) enterPreAuth() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.preAuth >= h.opt.MaxPreAuth {
+		return false
+	}
+	h.preAuth++
+	return true
 }
 
 func (h *Hub) track(ws *websocket.Conn) bool {
@@ -273,21 +305,15 @@ func (h *Hub) Conns() int {
 	return len(h.conns)
 }
 
-func isLoopback(addr string) bool {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return false
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
 // session is one device connection. Only the writer goroutine writes to ws.
 type session struct {
 	hub    *Hub
 	ws     *websocket.Conn
 	remote string
 	out    chan []byte
+	// preAuth is true until the session is authenticated or ends: it
+	// holds one of the hub's MaxPreAuth places.
+	preAuth bool
 
 	// claimed is the device id Hello named and nonce the challenge sent
 	// for it; device is set only once the signature verified.
@@ -300,6 +326,17 @@ type session struct {
 	// so none still reads the log when Hub.Close returns and the server
 	// closes the log (Badger panics on a read after Close).
 	readers sync.WaitGroup
+}
+
+// authenticated gives back the session's unauthenticated place, once.
+func (s *session) authenticated() {
+	if !s.preAuth {
+		return
+	}
+	s.preAuth = false
+	s.hub.mu.Lock()
+	s.hub.preAuth--
+	s.hub.mu.Unlock()
 }
 
 func (s *session) logger() *slog.Logger {
@@ -392,8 +429,15 @@ func (s *session) read(ctx context.Context) error {
 	// the device why. The websocket's own limit is only a backstop for
 	// absurd sizes: it closes with 1009 before we could answer.
 	s.ws.SetReadLimit(4 * syncproto.MaxFrameSize)
+	// The hello deadline is absolute: nothing but authenticating moves
+	// it, so a peer that only answers pings (or sends pongs of its own)
+	// is cut off at HelloTimeout. The handler runs on this goroutine,
+	// inside NextReader, so it reads s.device safely.
 	s.ws.SetReadDeadline(time.Now().Add(s.hub.opt.HelloTimeout))
 	s.ws.SetPongHandler(func(string) error {
+		if s.device == "" {
+			return nil
+		}
 		return s.ws.SetReadDeadline(time.Now().Add(pongTimeout))
 	})
 	for {
@@ -582,6 +626,10 @@ func (s *session) auth(ctx context.Context, a *syncproto.Auth) error {
 		return s.refuse(ctx, syncproto.CodeLimit, fmt.Sprintf("this device already has %d open connections; close the app in other tabs", s.hub.opt.MaxConnsPerDevice), true)
 	}
 	s.device, s.scope, s.feeds = s.claimed, dev, make(map[string]bool)
+	s.authenticated()
+	// Signed in: the hello deadline no longer applies, pings and frames
+	// keep the session open from now on.
+	s.ws.SetReadDeadline(time.Now().Add(pongTimeout))
 	mark, err := s.hub.log.Mark(s.device)
 	if err != nil {
 		s.logger().Error("sync: read mark", "err", err)
