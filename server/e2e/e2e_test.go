@@ -59,6 +59,15 @@ func setup(m *testing.M) (int, error) {
 	if out, err := wasm.CombinedOutput(); err != nil {
 		return 0, fmt.Errorf("build wasm: %w\n%s", err, out)
 	}
+	// Compressed as `make build` does, so the browser gets what it gets
+	// from a real server.
+	gz := exec.Command("gzip", "-k", "-f", filepath.Join(assets, "app.wasm"))
+	if _, err := os.Stat(filepath.Join(assets, "models", "face.spm")); err == nil {
+		gz.Args = append(gz.Args, filepath.Join(assets, "models", "face.spm"))
+	}
+	if out, err := gz.CombinedOutput(); err != nil {
+		return 0, fmt.Errorf("gzip the assets: %w\n%s", err, out)
+	}
 	return m.Run(), nil
 }
 
