@@ -26,8 +26,8 @@
 // link with ?code=) gets the app, not the browser's "no connection" page.
 // Every page is the same shell; the query is read by the app.
 //
-// Placeholders: {{.Version}} and {{.ResourcesToCache}} are filled by
-// go-app, {{.FaceModel}} by the server (server/web.go).
+// Placeholders: the version and the shell's files are filled in by go-app,
+// the face model by the server (server/web.go).
 
 const cacheName = "app-" + "{{.Version}}";
 const resourcesToCache = {{.ResourcesToCache}};
