@@ -95,6 +95,17 @@ func (f *flaky) count(path string) int {
 	return f.failed[path]
 }
 
+// pwaServer starts a demo server whose log the test shows if it fails.
+func pwaServer(t *testing.T, addr string) {
+	t.Helper()
+	srv := startServer(t, addr, t.TempDir())
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("server log:\n%s", srv.Log())
+		}
+	})
+}
+
 // The audit's flaky install (issue 15): a play-park terminal is set up on
 // a network that drops one request for an app-shell file while the
 // service worker installs and every request for the face model for a
@@ -105,12 +116,7 @@ func (f *flaky) count(path string) int {
 // cache stayed empty and the offline reload failed.
 func TestFlakyInstallBecomesOfflineReady(t *testing.T) {
 	addr := serverproc.FreeAddr(t)
-	srv := startServer(t, addr, t.TempDir())
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("server log:\n%s", srv.Log())
-		}
-	})
+	pwaServer(t, addr)
 	uplink := newLink(t, addr)
 	tablet := camera(t, faceVideo(t, "sheldon", "sheldon1.png"))
 	flaky := newFlaky(t, tablet, []string{"/web/app.css"}, "/web/models/")
@@ -157,22 +163,17 @@ func TestFlakyInstallBecomesOfflineReady(t *testing.T) {
 // README.
 func TestFirstVisitByRole(t *testing.T) {
 	addr := serverproc.FreeAddr(t)
-	srv := startServer(t, addr, t.TempDir())
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("server log:\n%s", srv.Log())
-		}
-	})
+	pwaServer(t, addr)
 	tests := []struct {
 		name, facility, role string
 		page, shown          string // the page it works on, an element it shows
 		model                bool
 		max                  int64 // bytes
 	}{
-		{"HQ", "kaga-hq", "hq", "/hq", "#hq-total", false, 8 << 20},
-		{"shelter terminal", "shelter-daishoji", "shelter", "/shelter", "#shelter-name", true, 24 << 20},
-		{"play park terminal", "kaga-playpark", "playpark", "/identify", "#gallery-size", true, 24 << 20},
-		{"resident's phone", "", "", "/account", "#connect", false, 8 << 20},
+		{"HQ", "kaga-hq", "hq", "/hq", "#hq-total", false, 5 << 20},
+		{"shelter terminal", "shelter-daishoji", "shelter", "/shelter", "#shelter-name", true, 16 << 20},
+		{"play park terminal", "kaga-playpark", "playpark", "/identify", "#gallery-size", true, 16 << 20},
+		{"resident's phone", "", "", "/account", "#connect", false, 5 << 20},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
