@@ -250,6 +250,7 @@ func TestShelterOfflineCheckInReachesHQ(t *testing.T) {
 	)
 	get(t, tablet, "service worker ready", eval[bool](`navigator.serviceWorker.ready.then(() => true)`))
 	waitJS(t, tablet, "online status", statusIs(true, 0), 20*time.Second)
+	waitJS(t, tablet, "ready offline, face model included", offlineReady, 120*time.Second)
 
 	// Japanese first, English on request, and back.
 	run(t, tablet, "switch language", 10*time.Second,
