@@ -104,6 +104,15 @@ async function fetchWithCache(request) {
   if (cachedResponse) {
     return cachedResponse;
   }
+  if (modelFetching && request.url === modelURL) {
+    // A face screen opened while the worker downloads the model: wait
+    // for that download rather than make a second one.
+    await modelFetching;
+    const cached = await caches.match(request);
+    if (cached) {
+      return cached;
+    }
+  }
   return await fetch(request);
 }
 
@@ -191,9 +200,21 @@ async function shellMissing(cache) {
 }
 
 // cacheModel downloads the face model, checks its SHA-256 and stores it,
-// trying again with backoff. A checksum that differs means the server has a
+// trying again with backoff, one download at a time. A checksum that differs means the server has a
 // newer model than this worker knows: the newer worker brings its checksum.
-async function cacheModel() {
+// modelFetching is the download in progress, retries included.
+let modelFetching = null;
+
+function cacheModel() {
+  if (!modelFetching) {
+    modelFetching = fetchModel().finally(() => {
+      modelFetching = null;
+    });
+  }
+  return modelFetching;
+}
+
+async function fetchModel() {
   if (!faceModel || (await hasModel())) {
     return;
   }
@@ -282,6 +303,15 @@ async function setWantsModel(on) {
   }
   const cache = await caches.open(prefsCache);
   await cache.put(wantsModelKey, new Response(on ? "1" : "0"));
+  if (!on) {
+    // Set up again for a role without faces (the HQ, say): the model
+    // is no use here any more.
+    for (const key of await caches.keys()) {
+      if (key.startsWith(modelCachePrefix)) {
+        await caches.delete(key);
+      }
+    }
+  }
 }
 
 // status is what the page's status bar shows.
