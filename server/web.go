@@ -123,9 +123,10 @@ func (w *web) handler(simulatedCard bool) http.Handler {
 		Description: "加賀市のスマートパス：顔とマイナンバーカードで使える市民パス",
 		Lang:        "ja",
 		Version:     w.version,
-		// go-app declares the maskable icon 512×512: it must be the
-		// 512 px file (its default is the small one).
-		Icon:                    app.Icon{Default: "/web/icon-192.png", Large: "/web/icon-512.png", Maskable: "/web/icon-512.png", SVG: "/web/icon.svg"},
+		// go-app declares the maskable icon 512×512 (its default is the
+		// 192 px file): ours is 512 px, its figure inside the safe zone
+		// a launcher's mask keeps (assets/icon-maskable.svg).
+		Icon:                    app.Icon{Default: "/web/icon-192.png", Large: "/web/icon-512.png", Maskable: "/web/icon-maskable-512.png", SVG: "/web/icon.svg"},
 		Styles:                  []string{"/web/app.css"},
 		CacheableResources:      cache,
 		ThemeColor:              "#0b5394",

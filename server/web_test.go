@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"image"
 	"image/png"
 	"io"
 	"log/slog"
@@ -63,7 +64,7 @@ func TestAcceptsGzip(t *testing.T) {
 func testWeb(t *testing.T, staleModelGz bool) (*web, string, []byte) {
 	t.Helper()
 	dir := t.TempDir()
-	for _, name := range []string{"icon.svg", "icon-192.png", "icon-512.png", "app.css", "usb-shim.js"} {
+	for _, name := range []string{"icon.svg", "icon-192.png", "icon-512.png", "icon-maskable-512.png", "app.css", "usb-shim.js"} {
 		b, err := os.ReadFile(filepath.Join("..", "assets", name))
 		if err != nil {
 			t.Fatal(err)
@@ -242,13 +243,17 @@ func TestManifestIconSizes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		cfg, err := png.DecodeConfig(f)
+		img, err := png.Decode(f)
 		f.Close()
 		if err != nil {
 			t.Fatalf("%s: %v", ic.Src, err)
 		}
-		if got := strings.Join([]string{itoa(cfg.Width), itoa(cfg.Height)}, "x"); got != ic.Sizes {
+		b := img.Bounds()
+		if got := strconv.Itoa(b.Dx()) + "x" + strconv.Itoa(b.Dy()); got != ic.Sizes {
 			t.Errorf("%s (%s) is %s, declared %s", ic.Src, ic.Purpose, got, ic.Sizes)
+		}
+		if ic.Purpose == "maskable" {
+			maskableSafe(t, ic.Src, img)
 		}
 	}
 	if pngs < 3 {
@@ -256,4 +261,26 @@ func TestManifestIconSizes(t *testing.T) {
 	}
 }
 
-func itoa(n int) string { return strconv.Itoa(n) }
+// maskableSafe checks that every pixel of a maskable icon's figure (any
+// pixel unlike the corner's background) lies within the safe zone, the
+// centred circle of 40% of the width that every launcher's mask keeps.
+func maskableSafe(t *testing.T, name string, img image.Image) {
+	t.Helper()
+	b := img.Bounds()
+	bg := img.At(b.Min.X, b.Min.Y)
+	cx, cy, r := float64(b.Min.X+b.Max.X)/2, float64(b.Min.Y+b.Max.Y)/2, 0.4*float64(b.Dx())
+	outside := 0
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			if img.At(x, y) == bg {
+				continue
+			}
+			if dx, dy := float64(x)+0.5-cx, float64(y)+0.5-cy; dx*dx+dy*dy > r*r {
+				outside++
+			}
+		}
+	}
+	if outside > 0 {
+		t.Errorf("%s: %d pixels of the figure outside the maskable safe zone", name, outside)
+	}
+}
