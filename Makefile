@@ -45,7 +45,7 @@ $(MODEL): $(FACEAPI)/package.json $(wildcard $(MODELCONV)/*.go) $(wildcard app/f
 
 wasm:
 	GOOS=js GOARCH=wasm $(GO) build -trimpath -o assets/app.wasm ./wasm
-	gzip -9 -k -f assets/app.wasm
+	gzip -9 -k -f assets/app.wasm assets/*.js assets/*.css assets/*.svg $(wildcard $(MODEL))
 
 server:
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN)/smartpass-server ./server

@@ -20,6 +20,7 @@ import (
 	"smartpass.city/smartpass/app/card/apdu"
 	"smartpass.city/smartpass/app/enroll"
 	"smartpass.city/smartpass/app/facility"
+	"smartpass.city/smartpass/app/offline"
 	"smartpass.city/smartpass/app/synclog"
 	"smartpass.city/smartpass/app/template"
 	"smartpass.city/smartpass/app/ui"
@@ -28,6 +29,7 @@ import (
 	"smartpass.city/smartpass/wasm/devkey"
 	"smartpass.city/smartpass/wasm/fetch"
 	"smartpass.city/smartpass/wasm/idb"
+	"smartpass.city/smartpass/wasm/readiness"
 	"smartpass.city/smartpass/wasm/webusb"
 	"smartpass.city/smartpass/wasm/ws"
 )
@@ -58,8 +60,11 @@ func start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	d := &device{ctx: ctx, store: store, keys: keys, eng: eng, enr: e, ok: ok}
-	ui.Register(eng, d, usbReader{}, cardServer{}, accounts{devkey.New(store.Keys("account")), store}, desk{keys, store}, faces{}, adminAPI{})
+	// The service worker caches the face model only on devices whose role
+	// recognises faces; the watcher tells it which this one is.
+	ready := readiness.Start(ctx, offline.NeedsModel(e.Role, ok))
+	d := &device{ctx: ctx, store: store, keys: keys, eng: eng, enr: e, ok: ok, ready: ready}
+	ui.Register(eng, d, usbReader{}, cardServer{}, accounts{devkey.New(store.Keys("account")), store}, desk{keys, store}, faces{}, adminAPI{}, ready)
 	if ok {
 		d.run()
 	}
@@ -81,6 +86,7 @@ type device struct {
 	store *idb.Store
 	keys  *devkey.Keys
 	eng   *synclog.Engine
+	ready *readiness.Watcher
 
 	mu      sync.Mutex
 	enr     enroll.Enrollment
@@ -115,6 +121,7 @@ func (d *device) Enroll(ctx context.Context, code string) (enroll.Enrollment, er
 	d.mu.Lock()
 	d.enr, d.ok = e, true
 	d.mu.Unlock()
+	d.ready.SetModel(offline.NeedsModel(e.Role, true))
 	d.run()
 	return e, nil
 }
@@ -321,7 +328,8 @@ func sendSigned[T any](ctx context.Context, keys *devkey.Keys, signer, path stri
 type faces struct{}
 
 // modelPath is where the server serves the face model made by `make
-// models` (the assets directory is served under /web/).
+// models` (the assets directory is served under /web/). On a device that
+// recognises faces the service worker answers it from its cache.
 const modelPath = "/web/models/face.spm"
 
 func (faces) OpenCamera(ctx context.Context, previewID string) (ui.Frames, error) {
