@@ -102,4 +102,4 @@ soak:
 	set -o pipefail; SMARTPASS_CHAOS_RUNS=$(SOAK_RUNS) SMARTPASS_CHAOS_SEED=$(SOAK_SEED) $(GO) test -count=1 -timeout 60m -v -run TestChaos ./server/chaos | grep -v -e '^=== RUN' -e '^    --- PASS'
 
 clean:
-	rm -rf $(BIN) assets/app.wasm assets/app.wasm.gz $(MODEL)
+	rm -rf $(BIN) assets/app.wasm assets/*.gz $(MODEL) $(MODEL).gz

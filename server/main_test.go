@@ -278,8 +278,13 @@ func TestOnlineBackupAndRestore(t *testing.T) {
 	if err != nil {
 		t.Fatalf("online backup: %v\n%s", err, out)
 	}
-	if !strings.Contains(p.Log(), "online backup written") {
-		t.Fatalf("backup did not go through the running server:\n%s", p.Log())
+	// The server logs the backup after the last byte reached the
+	// command, which may have exited already: wait for the line a while.
+	for i := 0; !strings.Contains(p.Log(), "online backup written"); i++ {
+		if i == 50 {
+			t.Fatalf("backup did not go through the running server:\n%s", p.Log())
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 	raw, _ := os.ReadFile(backup)
 	if bytes.Contains(raw, []byte(shelter.OpEvacueeAdd)) || bytes.Contains(raw, []byte(testShelter)) {
