@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
@@ -335,9 +336,17 @@ func TestStaleGzipNotServed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	body, _ := io.ReadAll(resp.Body)
+	var r io.Reader = resp.Body
+	if resp.Header.Get("Content-Encoding") == "gzip" {
+		// Text is compressed on the fly: fine, as long as it is the
+		// current file's text, not the stale .gz's.
+		if r, err = gzip.NewReader(resp.Body); err != nil {
+			t.Fatal(err)
+		}
+	}
+	body, _ := io.ReadAll(r)
 	resp.Body.Close()
-	if string(body) != "new" || resp.Header.Get("Content-Encoding") != "" {
+	if string(body) != "new" {
 		t.Fatalf("served %q with encoding %q, want the current file", body, resp.Header.Get("Content-Encoding"))
 	}
 }
