@@ -2,8 +2,9 @@ package scope
 
 // The domain packages that declare op kinds (app/opkind), linked here so
 // that every program that judges ops (the server, every tablet) knows
-// every kind: a kind this build does not link is refused. The dependency
-// test (app/deps) fails when a package declares kinds and is not listed.
+// every kind: a kind this build does not link is refused. The house rules
+// (houserules.KindsLinked) fail when a package declares kinds and is not
+// listed.
 import (
 	_ "smartpass.city/smartpass/app/access"
 	_ "smartpass.city/smartpass/app/facility"
