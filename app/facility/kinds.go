@@ -1,9 +1,6 @@
 package facility
 
-import (
-	"smartpass.city/smartpass/app/opkind"
-	"smartpass.city/smartpass/syncproto"
-)
+import "smartpass.city/smartpass/app/opkind"
 
 // Facilities is the folded part that holds every facility, by id.
 var Facilities = opkind.NewSlot("facilities", func() map[string]Facility { return make(map[string]Facility) })
@@ -14,13 +11,6 @@ func init() {
 		Name:       OpUpsert,
 		ServerOnly: true,
 		Feeds:      opkind.Feeds{Public: true},
-		Fold: func(p *opkind.Parts, op syncproto.Op) error {
-			f, err := opkind.DecodeValid[Facility](op)
-			if err != nil {
-				return err
-			}
-			(*Facilities.In(p))[f.ID] = f
-			return nil
-		},
+		Fold:       opkind.Keep(Facilities, func(f Facility) string { return f.ID }),
 	})
 }

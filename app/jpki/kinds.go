@@ -18,14 +18,7 @@ func init() {
 		Name:       OpAnchors,
 		ServerOnly: true,
 		Feeds:      opkind.Feeds{Public: true},
-		Fold: func(p *opkind.Parts, op syncproto.Op) error {
-			a, err := opkind.Decode[Anchors](op)
-			if err != nil {
-				return err
-			}
-			*Published.In(p) = &a
-			return nil
-		},
+		Fold:       opkind.Replace(Published),
 	})
 	opkind.Register(opkind.Kind{
 		Name:     OpChecked,

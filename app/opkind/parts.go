@@ -71,3 +71,30 @@ func Fold(p *Parts, op syncproto.Op) {
 		*rs = append(*rs, Rejected{Op: op, Reason: fmt.Errorf("state: %w", err).Error()})
 	}
 }
+
+// Replace makes a Kind.Fold that sets the part to the op's body: the last
+// one folded wins (published keys, trust anchors).
+func Replace[T any](slot *Slot[T]) func(*Parts, syncproto.Op) error {
+	return func(p *Parts, op syncproto.Op) error {
+		v, err := Decode[T](op)
+		if err != nil {
+			return err
+		}
+		*slot.In(p) = v
+		return nil
+	}
+}
+
+// Keep makes a Kind.Fold that checks the op's body and keeps it in the
+// part under its key: the last one folded per key wins (facility records,
+// templates, profiles).
+func Keep[T interface{ Validate() error }](slot *Slot[map[string]T], key func(T) string) func(*Parts, syncproto.Op) error {
+	return func(p *Parts, op syncproto.Op) error {
+		v, err := DecodeValid[T](op)
+		if err != nil {
+			return err
+		}
+		(*slot.In(p))[key(v)] = v
+		return nil
+	}
+}

@@ -1,9 +1,6 @@
 package pass
 
-import (
-	"smartpass.city/smartpass/app/opkind"
-	"smartpass.city/smartpass/syncproto"
-)
+import "smartpass.city/smartpass/app/opkind"
 
 // Published is the folded part that holds the keys the server published
 // last (empty: none yet).
@@ -16,13 +13,6 @@ func init() {
 		Name:       OpKeys,
 		ServerOnly: true,
 		Feeds:      opkind.Feeds{Public: true},
-		Fold: func(p *opkind.Parts, op syncproto.Op) error {
-			k, err := opkind.Decode[Keys](op)
-			if err != nil {
-				return err
-			}
-			*Published.In(p) = k
-			return nil
-		},
+		Fold:       opkind.Replace(Published),
 	})
 }

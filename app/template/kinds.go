@@ -28,14 +28,7 @@ func init() {
 		Roles:       []role.Role{role.Registrar},
 		Feeds:       opkind.Feeds{By: facilityFeeds},
 		SnapshotKey: resident,
-		Fold: func(p *opkind.Parts, op syncproto.Op) error {
-			t, err := opkind.DecodeValid[Template](op)
-			if err != nil {
-				return err
-			}
-			(*Templates.In(p))[t.Resident] = t
-			return nil
-		},
+		Fold:        opkind.Keep(Templates, func(t Template) string { return t.Resident }),
 	})
 	opkind.Register(opkind.Kind{
 		Name:        OpDelete,
@@ -69,14 +62,7 @@ func init() {
 		}},
 		// Beside the template, not instead of it.
 		SnapshotKey: func(op syncproto.Op) string { return resident(op) + "/profile" },
-		Fold: func(p *opkind.Parts, op syncproto.Op) error {
-			pr, err := opkind.DecodeValid[Profile](op)
-			if err != nil {
-				return err
-			}
-			(*Profiles.In(p))[pr.Resident] = pr
-			return nil
-		},
+		Fold:        opkind.Keep(Profiles, func(p Profile) string { return p.Resident }),
 	})
 	// What the server keeps of an erased template: devices ignore it.
 	opkind.Register(opkind.Kind{Name: OpErased, ServerOnly: true, SnapshotKey: resident})

@@ -5,27 +5,20 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"smartpass.city/smartpass/app/facility"
 	"smartpass.city/smartpass/app/opkind"
 	"smartpass.city/smartpass/app/role"
 	"smartpass.city/smartpass/app/scope"
 	"smartpass.city/smartpass/app/state"
 	"smartpass.city/smartpass/app/synclog"
-	"smartpass.city/smartpass/server/devices"
-	"smartpass.city/smartpass/server/facilities"
 	"smartpass.city/smartpass/server/hub"
-	"smartpass.city/smartpass/server/oplog"
+	"smartpass.city/smartpass/server/hub/hubtest"
 	"smartpass.city/smartpass/syncproto"
-	"smartpass.city/smartpass/syncproto/wsconn"
 )
 
 // opStamp is the test kind: a stamp on a child's card at a play park.
@@ -101,7 +94,7 @@ func TestStampKind(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	waitFor(t, "the other park terminal to hold the stamps and the refusal", func() bool {
+	hubtest.WaitFor(t, "the other park terminal to hold the stamps and the refusal", func() bool {
 		return len(kinds(t, parkB, opStamp)) == 2 && len(kinds(t, parkB, scope.OpRejected)) == 1
 	})
 	st := fold(t, parkB)
@@ -112,7 +105,7 @@ func TestStampKind(t *testing.T) {
 		t.Errorf("rejected on the other terminal = %+v, want the malformed stamp refused for its rules", st.Rejected)
 	}
 
-	waitFor(t, "the shelter tablet's stamp to come back refused", func() bool {
+	hubtest.WaitFor(t, "the shelter tablet's stamp to come back refused", func() bool {
 		return len(kinds(t, tablet, scope.OpRejected)) == 1 && tablet.Status().Pending == 0
 	})
 	if st := fold(t, tablet); len(st.Rejected) != 1 || st.Rejected[0].Op.Kind != opStamp || !strings.Contains(st.Rejected[0].Reason, "does not record") {
@@ -129,7 +122,7 @@ func TestStampKind(t *testing.T) {
 		stamps   int
 		refusals int
 	}{{scope.FacilityFeed(park), 2, 1}, {scope.FacilityFeed(daishoji), 0, 1}, {scope.FeedHQ, 0, 0}} {
-		ops, err := srv.log.Since(f.feed, 0, 1000, 1<<20)
+		ops, err := srv.Log.Since(f.feed, 0, 1000, 1<<20)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -146,7 +139,7 @@ func TestStampKind(t *testing.T) {
 			t.Errorf("feed %s holds %d stamps and %d refused stamps, want %d and %d", f.feed, stampOps, refusals, f.stamps, f.refusals)
 		}
 	}
-	waitFor(t, "the HQ to be online", func() bool { return hqDev.Status().Online })
+	hubtest.WaitFor(t, "the HQ to be online", func() bool { return hqDev.Status().Online })
 	if got := kinds(t, hqDev, opStamp); len(got) > 0 {
 		t.Errorf("the HQ received the park's stamps %v", got)
 	}
@@ -155,11 +148,9 @@ func TestStampKind(t *testing.T) {
 	}
 }
 
-// server is a hub over a real op log, served over loopback websockets.
+// server is a hub in process that keeps its audit entries.
 type server struct {
-	log *oplog.Log
-	reg *devices.Registry
-	url string
+	*hubtest.Server
 
 	mu    sync.Mutex
 	audit []string // action, then subject and detail
@@ -167,28 +158,12 @@ type server struct {
 
 func start(t *testing.T) *server {
 	t.Helper()
-	l, err := oplog.Open(t.TempDir(), oplog.Options{Feeds: scope.Feeds})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := facilities.SeedDemo(context.Background(), l); err != nil {
-		t.Fatal(err)
-	}
-	s := &server{log: l, reg: devices.New(l, func() (map[string]facility.Facility, error) { return facilities.Current(l) })}
-	h := hub.New(l, s.reg, hub.Options{Dev: true, HelloTimeout: 2 * time.Second,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Audit: func(actor, action, subject, detail string) {
-			s.mu.Lock()
-			defer s.mu.Unlock()
-			s.audit = append(s.audit, action+"\x00"+subject+" "+detail)
-		}})
-	ts := httptest.NewServer(h)
-	s.url = "ws" + strings.TrimPrefix(ts.URL, "http")
-	t.Cleanup(func() {
-		ts.Close()
-		h.Close()
-		l.Close()
-	})
+	s := &server{}
+	s.Server = hubtest.Start(t, hub.Options{Audit: func(actor, action, subject, detail string) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.audit = append(s.audit, action+"\x00"+subject+" "+detail)
+	}})
 	return s
 }
 
@@ -196,17 +171,9 @@ func start(t *testing.T) *server {
 func (s *server) device(t *testing.T, id, facilityID string, r role.Role) *synclog.Engine {
 	t.Helper()
 	_, priv, _ := ed25519.GenerateKey(nil)
-	code, err := s.reg.Issue(facilityID, r, time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.reg.Register(syncproto.RegisterRequest{Code: code, Device: id, PublicKey: priv.Public().(ed25519.PublicKey)}); err != nil {
-		t.Fatal(err)
-	}
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	dial := func(ctx context.Context) (synclog.Conn, error) { return wsconn.Dial(ctx, s.url) }
-	e, err := synclog.New(ctx, synclog.NewMemStore(id), dial, synclog.Options{Signer: syncproto.KeySigner{Key: priv}, MinBackoff: 10 * time.Millisecond, MaxBackoff: 50 * time.Millisecond})
+	e, err := synclog.New(ctx, synclog.NewMemStore(id), s.Dialer(), synclog.Options{Signer: s.Enroll(t, id, facilityID, r, priv), MinBackoff: 10 * time.Millisecond, MaxBackoff: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -246,15 +213,4 @@ func fold(t *testing.T, e *synclog.Engine) *state.State {
 		t.Fatal(err)
 	}
 	return state.Fold(ops)
-}
-
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
