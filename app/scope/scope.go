@@ -8,9 +8,14 @@
 // A feed is the part of the log a device may see. Each op belongs to the
 // feeds Feeds returns, decided when the server stores it: a facility's own
 // events go to that facility's feed, facility records to the public feed,
-// and everything to FeedAll, which only the HQ pulls. So a play park never
-// receives a shelter's roster, and a shelter never receives another
-// shelter's.
+// and everything to FeedAll, which only the audit role pulls. So a play
+// park never receives a shelter's roster, and a shelter never receives
+// another shelter's.
+//
+// What each kind allows (the roles that record it, the rules its body
+// keeps, the facility it concerns, its feeds, its audit entry) the kind
+// declares in its own package (app/opkind); scope reads those
+// declarations and adds the device's side: its role, its facility.
 package scope
 
 import (
