@@ -71,10 +71,7 @@ func (p *presenter) serial(t *testing.T) string {
 // (DER) per CA.
 func jpkiFlags(t *testing.T, pki *sim.PKI, revoked ...*big.Int) []string {
 	t.Helper()
-	a, err := pki.Anchors(revoked...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := cardtest.Anchors(t, pki, revoked...)
 	dir := t.TempDir()
 	var pemRoots []byte
 	for _, der := range a.Roots {
@@ -238,11 +235,7 @@ func TestOfflineCardRecheck(t *testing.T) {
 	checked := func(nonceByte byte, edit func(*jpki.Checked)) syncproto.Op {
 		nonce := bytes.Repeat([]byte{nonceByte}, jpki.NonceLen)
 		p := good.prove(t, nonce)
-		v, err := pki.Verifier()
-		if err != nil {
-			t.Fatal(err)
-		}
-		rec, _, _ := v.Offline(park, p.Nonce, p.Cert, p.Sig)
+		rec, _, _ := cardtest.Verifier(t, pki).Offline(park, p.Nonce, p.Cert, p.Sig)
 		edit(&rec)
 		b, _ := json.Marshal(rec)
 		return syncproto.Op{Kind: jpki.OpChecked, Body: b}

@@ -14,6 +14,7 @@ import (
 
 	"smartpass.city/smartpass/app/card"
 	"smartpass.city/smartpass/app/card/sim"
+	"smartpass.city/smartpass/app/jpki"
 	"smartpass.city/smartpass/server/httpguard"
 	"smartpass.city/smartpass/server/oplog"
 )
@@ -218,4 +219,14 @@ func answerUSB(ctx context.Context, reader simReader, msg []byte) []byte {
 		return append([]byte{0}, b...)
 	}
 	return []byte("\x01bad shim message")
+}
+
+// anchors returns the trust anchors of the demo's PKI: the demo's cards
+// are from it.
+func (d *demoUSB) anchors() (*jpki.Anchors, error) {
+	roots, crls, err := d.pki.Trust()
+	if err != nil {
+		return nil, err
+	}
+	return &jpki.Anchors{Roots: roots, CRLs: crls}, nil
 }

@@ -261,11 +261,9 @@ func run(ctx context.Context, c config, logger *slog.Logger) error {
 			return err
 		}
 		if anchors == nil { // the demo's cards are from the demo PKI
-			a, err := usb.pki.Anchors()
-			if err != nil {
+			if anchors, err = usb.anchors(); err != nil {
 				return err
 			}
-			anchors = &a
 		}
 	}
 	cards, err := newCardCheck(ctx, log, anchors, auditLog, logger)

@@ -7,10 +7,13 @@ import (
 	"slices"
 	"testing"
 
+	"smartpass.city/smartpass/app/access"
 	"smartpass.city/smartpass/app/facility"
 	"smartpass.city/smartpass/app/hospital"
 	"smartpass.city/smartpass/app/identify"
 	"smartpass.city/smartpass/app/jpki"
+	"smartpass.city/smartpass/app/opkind"
+	"smartpass.city/smartpass/app/pass"
 	"smartpass.city/smartpass/app/route"
 	"smartpass.city/smartpass/app/shelter"
 	"smartpass.city/smartpass/app/template"
@@ -205,5 +208,82 @@ func TestScreenRoles(t *testing.T) {
 	}
 	if got := ScreenRolesFor(facility.HQ); !slices.Equal(got, []Role{HQ, Registrar}) {
 		t.Fatalf("ScreenRolesFor(hq) = %v", got)
+	}
+}
+
+// TestAuditOf: what the audit log keeps of each kind, as the hub's own
+// switch wrote it before the kinds declared it (the same actions,
+// subjects and details), and nothing of the kinds that are not audited.
+func TestAuditOf(t *testing.T) {
+	checked := bodyOp(jpki.OpChecked, jpki.Checked{Facility: park.ID, Nonce: make([]byte, jpki.NonceLen), Cert: []byte{0x30}, Sig: []byte{1}, Serial: "12ab", Outcome: jpki.Accepted})
+	refusedCheck := Device{ID: "p", Facility: park, Role: PlayPark}.Reject(checked, errors.New("revoked"))
+	refusedCheckIn := Device{ID: "p", Facility: park, Role: PlayPark}.Reject(evacueeOp(daishoji.ID), errors.New("no"))
+	tests := []struct {
+		name string
+		op   syncproto.Op
+		want []string // action, subject, detail; nil: not audited
+	}{
+		{"identification", identifiedOp(park.ID, identify.Accepted, "r-7"), []string{identify.OpIdentified, "r-7", park.ID + " face " + identify.Accepted}},
+		{"read of personal data", bodyOp(access.OpRead, access.Of(daishoji.ID, access.Search, daishoji.ID, []string{"d.1", "d.2"})), []string{access.OpRead, "d.1 d.2", daishoji.ID + " " + access.Search + " " + daishoji.ID + " 2 records"}},
+		{"deletion of a face", bodyOp(template.OpDelete, template.Delete{Resident: "r-1", Facilities: []string{park.ID, daishoji.ID}}), []string{template.OpDelete, "r-1", park.ID + " " + daishoji.ID}},
+		{"card checked offline", checked, []string{jpki.OpChecked, "jpki:12ab", park.ID + " " + jpki.Accepted}},
+		{"card check refused", refusedCheck, []string{jpki.OpChecked + ".refused", "jpki:12ab", park.ID + " revoked"}},
+		{"check-in refused: not audited", refusedCheckIn, nil},
+		{"check-in: not audited", evacueeOp(daishoji.ID), nil},
+		{"facility record: not audited", bodyOp(facility.OpUpsert, park), nil},
+		{"identification with a broken body", syncproto.Op{Kind: identify.OpIdentified, Body: json.RawMessage(`[]`)}, nil},
+		{"unknown kind", bodyOp("fare.charge", struct{}{}), nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e, ok := AuditOf(tt.op)
+			if tt.want == nil {
+				if ok {
+					t.Fatalf("audited %+v, want nothing", e)
+				}
+				return
+			}
+			if got := []string{e.Action, e.Subject, e.Detail}; !ok || !slices.Equal(got, tt.want) {
+				t.Fatalf("audit = %q (%v), want %q", got, ok, tt.want)
+			}
+		})
+	}
+}
+
+// TestKindsDeclared: every kind the project records is declared, and
+// the roles that record each are those the scope's own table listed
+// before the kinds declared them; the rest only the server writes.
+func TestKindsDeclared(t *testing.T) {
+	recorders := map[string][]Role{
+		shelter.OpEvacueeAdd:  {Shelter},
+		shelter.OpEvacueeEdit: {Shelter},
+		jpki.OpChecked:        {Shelter, PlayPark, Reception},
+		access.OpRead:         {Shelter, HQ},
+		identify.OpIdentified: {Shelter, PlayPark, Reception},
+		template.OpPut:        {Registrar},
+		template.OpDelete:     {Registrar},
+		hospital.OpLink:       {Reception},
+		hospital.OpReception:  {Reception},
+	}
+	serverOnly := []string{facility.OpUpsert, jpki.OpAnchors, pass.OpKeys, template.OpProfile, template.OpErased, OpRejected}
+	for kind, roles := range recorders {
+		k, ok := opkind.Lookup(kind)
+		if !ok || k.ServerOnly {
+			t.Errorf("%s: declared %v, server-only %v; want recorded by %v", kind, ok, k.ServerOnly, roles)
+			continue
+		}
+		for _, r := range []Role{Shelter, Reception, PlayPark, HQ, Registrar, Audit} {
+			if k.MayRecord(r) != slices.Contains(roles, r) {
+				t.Errorf("%s: a %s device may record it: %v, want %v", kind, r, k.MayRecord(r), !k.MayRecord(r))
+			}
+		}
+	}
+	for _, kind := range serverOnly {
+		if k, ok := opkind.Lookup(kind); !ok || !k.ServerOnly || len(k.Roles) > 0 {
+			t.Errorf("%s: declared %v, server-only %v, roles %v; want the server's alone", kind, ok, k.ServerOnly, k.Roles)
+		}
+	}
+	if got, want := len(opkind.Names()), len(recorders)+len(serverOnly); got != want {
+		t.Errorf("%d kinds declared (%v), want %d", got, opkind.Names(), want)
 	}
 }

@@ -20,7 +20,6 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -33,12 +32,8 @@ import (
 
 	"github.com/gorilla/websocket"
 
-	"smartpass.city/smartpass/app/access"
 	"smartpass.city/smartpass/app/hlc"
-	"smartpass.city/smartpass/app/identify"
-	"smartpass.city/smartpass/app/jpki"
 	"smartpass.city/smartpass/app/scope"
-	"smartpass.city/smartpass/app/template"
 	"smartpass.city/smartpass/server/devices"
 	"smartpass.city/smartpass/server/httpguard"
 	"smartpass.city/smartpass/syncproto"
@@ -679,40 +674,14 @@ func (s *session) feed(ctx context.Context, feed string, cursor uint64) {
 }
 
 // auditOps copies into the audit log each op just stored (a resent one
-// is not stored twice, nor audited twice) that the law wants accounted
-// for: every identification, every card a terminal checked offline (and
-// every such check the server refused on its second look), every
-// deletion of a resident's face, and every read of personal data staff
-// made on a device (searches, inquiry answers, exports, prints).
+// is not stored twice, nor audited twice) that its kind declares audited
+// (scope.AuditOf): the law wants identifications, cards checked offline
+// (and refused on the server's second look), deletions of faces and
+// staff's reads of personal data accounted for.
 func (s *session) auditOps(stored []syncproto.Op) {
 	for _, op := range stored {
-		switch op.Kind {
-		case identify.OpIdentified:
-			var i identify.Identification
-			if json.Unmarshal(op.Body, &i) == nil { // scope.Check let only valid ones through
-				s.audit(op.Kind, i.Resident, i.Facility+" "+i.Method+" "+i.Outcome)
-			}
-		case access.OpRead:
-			var r access.Read
-			if json.Unmarshal(op.Body, &r) == nil {
-				s.audit(op.Kind, strings.Join(r.Records, " "), fmt.Sprintf("%s %s %s %d records", r.Facility, r.What, r.Shelter, r.Count))
-			}
-		case template.OpDelete:
-			var d template.Delete
-			if json.Unmarshal(op.Body, &d) == nil {
-				s.audit(op.Kind, d.Resident, strings.Join(d.Facilities, " "))
-			}
-		case jpki.OpChecked:
-			var c jpki.Checked
-			if json.Unmarshal(op.Body, &c) == nil {
-				s.audit(op.Kind, "jpki:"+c.Serial, c.Facility+" "+c.Outcome)
-			}
-		case scope.OpRejected:
-			var r scope.Rejection
-			var c jpki.Checked
-			if json.Unmarshal(op.Body, &r) == nil && r.Kind == jpki.OpChecked && json.Unmarshal(r.Body, &c) == nil {
-				s.audit(jpki.OpChecked+".refused", "jpki:"+c.Serial, c.Facility+" "+r.Reason)
-			}
+		if e, ok := scope.AuditOf(op); ok {
+			s.audit(e.Action, e.Subject, e.Detail)
 		}
 	}
 }

@@ -23,11 +23,7 @@ func registry(t *testing.T) *Registry {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { l.Close() })
-	v, err := cardtest.PKI(t).Verifier()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &Registry{Log: l, Verifier: v, Nonces: &jpki.Nonces{}}
+	return &Registry{Log: l, Verifier: cardtest.Verifier(t, cardtest.PKI(t)), Nonces: &jpki.Nonces{}}
 }
 
 // request has a card of p sign a fresh nonce of g bound to a new device
