@@ -12,6 +12,8 @@ import (
 
 	"smartpass.city/smartpass/app/face/embed"
 	"smartpass.city/smartpass/app/face/facetest"
+	"smartpass.city/smartpass/app/face/gallery"
+	"smartpass.city/smartpass/app/template"
 )
 
 func pipeline(t testing.TB) *Pipeline {
@@ -193,4 +195,26 @@ func BenchmarkProcess(b *testing.B) {
 	b.ReportMetric(al/n, "align-ms")
 	b.ReportMetric(emb/n, "embed-ms")
 	b.ReportMetric((det+al+emb)/n, "ms/face")
+}
+
+// TestTemplateOfOtherModelVersion checks that a terminal's gallery, built
+// for the model this program runs, refuses a template made with the
+// float16 file of the same network: a change of model file re-enrolls,
+// never mixes templates of two versions.
+func TestTemplateOfOtherModelVersion(t *testing.T) {
+	const float16Model = "dlib-resnet29/face-api-1.7.15/f16"
+	if embed.ModelName == float16Model {
+		t.Fatal("the model name did not change with the weights' storage")
+	}
+	vec := make([]float32, embed.Dims)
+	vec[0] = 1
+	old := template.Template{Resident: "R-1", Model: float16Model, Facilities: []string{"p"}, Vec: template.Pack(vec)}
+	cur := template.Template{Resident: "R-2", Model: embed.ModelName, Facilities: []string{"p"}, Vec: template.Pack(vec)}
+	g, skipped := gallery.FromTemplates(embed.ModelName, embed.Dims, map[string]template.Template{"R-1": old, "R-2": cur})
+	if skipped != 1 || g.Len() != 1 {
+		t.Fatalf("gallery took %d and skipped %d, want the current model's 1 and the old one skipped", g.Len(), skipped)
+	}
+	if err := g.PutTemplate(old); !errors.Is(err, gallery.ErrModel) {
+		t.Fatalf("old model's template: %v", err)
+	}
 }

@@ -6,10 +6,10 @@ import (
 	"smartpass.city/smartpass/app/face/model"
 )
 
-// conv is a k x k convolution with its scale layer folded in (by
-// modelconv). Its weights are kept as the K x N matrix of the product
-// (K = k*k*cin patch values, N = cout), packed in panels of four columns
-// so the inner loop reads them sequentially.
+// conv is a k x k convolution with its scale layer folded in. Its
+// weights are kept as the K x N matrix of the product (K = k*k*cin patch
+// values, N = cout), packed in panels of four columns so the inner loop
+// reads them sequentially.
 type conv struct {
 	k, stride, cin, cout int
 	pad                  int // zeros before the first row and column ("same" for stride 1)
@@ -21,19 +21,39 @@ type conv struct {
 // the matrix product.
 const panel = 4
 
+// LayerWeights are the tensors of one convolution layer as the model file
+// names them after the layer: the convolution and the per-channel affine
+// ("scale") layer after it, stored as published (8-bit where the source
+// is) and folded together at load.
+var LayerWeights = []string{"conv/filters", "conv/bias", "scale/weights", "scale/biases"}
+
 func loadConv(f *model.File, name string, stride int, same bool) (*conv, error) {
-	w, shape, err := f.Tensor(name + "/filters")
-	if err != nil {
-		return nil, fmt.Errorf("embed: %w", err)
+	var ts [4][]float32
+	var shape []int
+	for i, w := range LayerWeights {
+		v, sh, err := f.Tensor(name + "/" + w)
+		if err != nil {
+			return nil, fmt.Errorf("embed: %w", err)
+		}
+		ts[i] = v
+		if i == 0 {
+			shape = sh
+		}
 	}
-	bias, bshape, err := f.Tensor(name + "/bias")
-	if err != nil {
-		return nil, fmt.Errorf("embed: %w", err)
+	w, bias, s, t := ts[0], ts[1], ts[2], ts[3]
+	if len(shape) != 4 || shape[0] != shape[1] || shape[3]%panel != 0 || len(w) != elements(shape) {
+		return nil, fmt.Errorf("%w: layer %s of shape %v", ErrModel, name, shape)
 	}
-	if len(shape) != 4 || shape[0] != shape[1] || len(bshape) != 1 || bshape[0] != shape[3] || shape[3]%panel != 0 {
-		return nil, fmt.Errorf("%w: layer %s of shape %v, bias %v", ErrModel, name, shape, bshape)
+	c := &conv{k: shape[0], stride: stride, cin: shape[2], cout: shape[3]}
+	if len(bias) != c.cout || len(s) != c.cout || len(t) != c.cout {
+		return nil, fmt.Errorf("%w: layer %s: bias or scale not of %d channels", ErrModel, name, c.cout)
 	}
-	c := &conv{k: shape[0], stride: stride, cin: shape[2], cout: shape[3], bias: bias}
+	// (conv(x, W) + b)*s + t = conv(x, W*s) + (b*s + t), in float32 so the
+	// fold loses nothing the network would notice.
+	c.bias = make([]float32, c.cout)
+	for o := range c.cout {
+		c.bias[o] = bias[o]*s[o] + t[o]
+	}
 	if same {
 		c.pad = (c.k - 1) / 2
 	}
@@ -42,11 +62,20 @@ func loadConv(f *model.File, name string, stride int, same bool) (*conv, error) 
 	for j := 0; j < c.cout/panel; j++ {
 		for k := range kk {
 			for q := range panel {
-				c.panels[(j*kk+k)*panel+q] = w[k*c.cout+j*panel+q]
+				o := j*panel + q
+				c.panels[(j*kk+k)*panel+q] = w[k*c.cout+o] * s[o]
 			}
 		}
 	}
 	return c, nil
+}
+
+func elements(shape []int) int {
+	n := 1
+	for _, d := range shape {
+		n *= d
+	}
+	return n
 }
 
 // outSize is the output side for an input side of n.

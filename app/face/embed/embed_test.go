@@ -3,6 +3,7 @@ package embed
 import (
 	"errors"
 	"math"
+	"path/filepath"
 	"testing"
 
 	"smartpass.city/smartpass/app/face/facetest"
@@ -99,5 +100,125 @@ func BenchmarkEmbed(b *testing.B) {
 			}
 			b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/face")
 		})
+	}
+}
+
+// TestFoldAtLoad checks that a convolution and its scale layer, stored
+// apart as published, are folded at load into one that gives the same
+// output: (Σ x·w + b)·s + t.
+func TestFoldAtLoad(t *testing.T) {
+	const cin, cout = 2, 4
+	w := []float32{1, 2, 3, 4, -1, 0.5, 0, 2} // [cin][cout]
+	bias, s, sh := []float32{0.5, -1, 0, 2}, []float32{2, 10, -1, 0.5}, []float32{1, 3, 0, -2}
+	b := model.NewBuilder(model.Header{Name: "t", Input: 1, Scale: 1})
+	for name, v := range map[string][]float32{"conv/filters": w, "conv/bias": bias, "scale/weights": s, "scale/biases": sh} {
+		shape := []int{cout}
+		if name == "conv/filters" {
+			shape = []int{1, 1, cin, cout}
+		}
+		if err := b.AddF16("l/"+name, shape, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	data, _ := b.Bytes()
+	f, err := model.Decode(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := loadConv(f, "l", 1, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := []float32{0.25, -2}
+	out := make([]float32, cout)
+	c.columns(x, 1, out, false, 0, cout/panel)
+	for o := range cout {
+		want := (x[0]*w[o]+x[1]*w[cout+o]+bias[o])*s[o] + sh[o]
+		if d := out[o] - want; d > 1e-5 || d < -1e-5 {
+			t.Errorf("output %d: folded %g, unfolded %g", o, out[o], want)
+		}
+	}
+}
+
+// float16Copy rebuilds f with every 8-bit tensor stored as float16
+// instead, as the model file was before it kept the published 8-bit form.
+func float16Copy(t testing.TB, f *model.File) *model.File {
+	t.Helper()
+	b := model.NewBuilder(f.Header)
+	for _, s := range f.Sections {
+		if s.Kind == model.KindRaw {
+			raw, _ := f.Raw(s.Name)
+			b.AddRaw(s.Name, raw)
+			continue
+		}
+		v, shape, err := f.Tensor(s.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := b.AddF16(s.Name, shape, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	data, err := b.Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := model.Decode(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
+// TestEightBitMatchesFloat16 holds the 8-bit model file to the float16 one
+// it replaced: on every face of the shared set (150 px crops, taken as
+// the network's input as they are), the embeddings' cosine is within
+// 1e-3 of 1.
+func TestEightBitMatchesFloat16(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join(facetest.Faces(t), "identities", "*", "*"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no faces: %v", err)
+	}
+	u8 := facetest.Model(t)
+	eight := 0
+	for _, s := range u8.Sections {
+		if s.Kind == model.KindU8 {
+			eight++
+		}
+	}
+	if eight == 0 {
+		t.Fatal("the model file holds no 8-bit tensor")
+	}
+	a, err := New(u8, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := New(float16Copy(t, u8), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	worst := 1.0
+	in, ea, eb := make([]float32, InputSize*InputSize*3), make([]float32, Dims), make([]float32, Dims)
+	for _, file := range files {
+		img := facetest.Image(t, file)
+		if img.Rect.Dx() != InputSize || img.Rect.Dy() != InputSize {
+			t.Fatalf("%s: %v, want %d px", file, img.Rect, InputSize)
+		}
+		for p := range InputSize * InputSize {
+			for c := range 3 {
+				in[3*p+c] = float32(img.Pix[4*p+c])
+			}
+		}
+		if err := a.Embed(ea, in); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Embed(eb, in); err != nil {
+			t.Fatal(err)
+		}
+		worst = min(worst, cosine(ea, eb))
+	}
+	t.Logf("%d faces: lowest cosine between 8-bit and float16 weights %.7f", len(files), worst)
+	if worst < 1-1e-3 {
+		t.Fatalf("8-bit and float16 embeddings differ: cosine %.6f", worst)
 	}
 }

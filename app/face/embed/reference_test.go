@@ -57,8 +57,9 @@ func referenceEmbedding(t *testing.T, rgb []float32) []float32 {
 
 // TestMatchesFaceAPI checks the port against face-api itself: the same
 // input through both must give embeddings whose cosine is within 1e-3 of
-// 1 (the issue asks for 1e-2; float16 storage of weights that were uint8
-// costs about 1e-4).
+// 1 (the issue asks for 1e-2). The model file keeps face-api's 8-bit
+// weights as they are, so the two differ only by the order of float32
+// sums (measured: cosine 1.000000, distance 0.0002).
 func TestMatchesFaceAPI(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts Chromium")

@@ -47,6 +47,16 @@ type Quantization struct {
 type Tensor struct {
 	Shape  []int
 	Values []float32
+	// Quantized is the stored form of a weight published as uint8: its
+	// bytes and their scale and minimum (Values[i] = Q[i]*Scale + Min),
+	// so a converter can keep it 8-bit. Nil for any other storage.
+	Quantized *Quantized
+}
+
+// Quantized is a uint8 weight as stored.
+type Quantized struct {
+	Q          []byte
+	Scale, Min float32
 }
 
 // ErrFormat is wrapped by every error about malformed input.
@@ -81,7 +91,11 @@ func (g Group) Decode(data []byte) (map[string]Tensor, error) {
 		if _, dup := out[w.Name]; dup {
 			return nil, fmt.Errorf("tfjs: decode: %w: weight %s twice", ErrFormat, w.Name)
 		}
-		out[w.Name] = Tensor{Shape: append([]int(nil), w.Shape...), Values: w.values(data[off:off+size], n)}
+		t := Tensor{Shape: append([]int(nil), w.Shape...), Values: w.values(data[off:off+size], n)}
+		if q := w.Quantization; q != nil && q.DType == "uint8" {
+			t.Quantized = &Quantized{Q: append([]byte(nil), data[off:off+size]...), Scale: float32(q.Scale), Min: float32(q.Min)}
+		}
+		out[w.Name] = t
 		off += size
 	}
 	if off != len(data) {

@@ -6,10 +6,12 @@
 //
 //	go run ./app/face/cmd/modelconv -faceapi DIR -pigo DIR -o assets/models/face.spm
 //
-// Each convolution's per-channel affine ("scale") layer is folded into
-// the convolution's filters and bias here, in float32, before the values
-// are stored as float16, so the terminal does one pass less and loses no
-// precision to the fold.
+// Weights published 8-bit (uint8 with a per-tensor scale and minimum, most
+// of the network) are stored so, byte for byte; the few published as
+// float32 are stored as float16. The terminal dequantises them and folds
+// each convolution's affine ("scale") layer into its filters at load, in
+// float32: folding here would give each output channel its own scale and
+// the filters could no longer stay 8-bit.
 package main
 
 import (
@@ -79,23 +81,13 @@ func convert(faceapiDir, pigoDir string) ([]byte, error) {
 	if pkg != embed.SourceVersion {
 		return nil, fmt.Errorf("modelconv: face-api %s found, %s expected (the model name would lie)", pkg, embed.SourceVersion)
 	}
+	var names []string
 	for _, layer := range embed.ConvLayers() {
-		filters, bias, err := fold(weights, layer)
-		if err != nil {
-			return nil, err
-		}
-		if err := b.AddF16(layer+"/filters", filters.Shape, filters.Values); err != nil {
-			return nil, err
-		}
-		if err := b.AddF16(layer+"/bias", bias.Shape, bias.Values); err != nil {
-			return nil, err
+		for _, w := range embed.LayerWeights {
+			names = append(names, layer+"/"+w)
 		}
 	}
-	fc, ok := weights["fc"]
-	if !ok {
-		return nil, fmt.Errorf("modelconv: weight fc missing")
-	}
-	if err := b.AddF16("fc", fc.Shape, fc.Values); err != nil {
+	if err := addWeights(b, weights, append(names, "fc")); err != nil {
 		return nil, err
 	}
 	for _, name := range []string{"pigo/facefinder", "pigo/puploc", "pigo/lp93"} {
@@ -108,36 +100,23 @@ func convert(faceapiDir, pigoDir string) ([]byte, error) {
 	return b.Bytes()
 }
 
-// fold returns the filters and bias of layer with its affine scale layer
-// applied: (conv(x, W) + b) * s + t = conv(x, W*s) + (b*s + t).
-func fold(w map[string]tfjs.Tensor, layer string) (filters, bias tfjs.Tensor, err error) {
-	get := func(name string) (tfjs.Tensor, error) {
-		t, ok := w[layer+"/"+name]
+// addWeights stores the named weights in their published precision:
+// 8-bit where the source is, float16 otherwise.
+func addWeights(b *model.Builder, w map[string]tfjs.Tensor, names []string) error {
+	for _, name := range names {
+		t, ok := w[name]
 		if !ok {
-			return t, fmt.Errorf("modelconv: weight %s/%s missing", layer, name)
+			return fmt.Errorf("modelconv: weight %s missing", name)
 		}
-		return t, nil
-	}
-	var f, b, s, t tfjs.Tensor
-	for _, p := range []struct {
-		dst  *tfjs.Tensor
-		name string
-	}{{&f, "conv/filters"}, {&b, "conv/bias"}, {&s, "scale/weights"}, {&t, "scale/biases"}} {
-		if *p.dst, err = get(p.name); err != nil {
-			return
+		var err error
+		if q := t.Quantized; q != nil {
+			err = b.AddU8(name, t.Shape, q.Q, q.Scale, q.Min)
+		} else {
+			err = b.AddF16(name, t.Shape, t.Values)
+		}
+		if err != nil {
+			return err
 		}
 	}
-	cout := len(b.Values)
-	if len(f.Shape) != 4 || f.Shape[3] != cout || len(s.Values) != cout || len(t.Values) != cout {
-		return filters, bias, fmt.Errorf("modelconv: layer %s: shapes %v %v %v %v do not fit", layer, f.Shape, b.Shape, s.Shape, t.Shape)
-	}
-	filters = tfjs.Tensor{Shape: f.Shape, Values: make([]float32, len(f.Values))}
-	for i, v := range f.Values {
-		filters.Values[i] = v * s.Values[i%cout]
-	}
-	bias = tfjs.Tensor{Shape: []int{cout}, Values: make([]float32, cout)}
-	for c := range cout {
-		bias.Values[c] = b.Values[c]*s.Values[c] + t.Values[c]
-	}
-	return filters, bias, nil
+	return nil
 }
