@@ -37,7 +37,7 @@ $(FACEAPI)/package.json: $(MODELCONV)/npm/package.json $(MODELCONV)/npm/package-
 # must not depend on what an earlier build left behind.
 PIGO := github.com/esimov/pigo
 
-$(MODEL): $(FACEAPI)/package.json $(wildcard $(MODELCONV)/*.go) $(wildcard app/face/model/*.go) $(wildcard app/face/tfjs/*.go) $(wildcard app/face/embed/*.go)
+$(MODEL): $(FACEAPI)/package.json $(wildcard $(MODELCONV)/*.go) $(wildcard app/face/model/*.go) $(wildcard app/face/tfjs/*.go) $(wildcard app/face/embed/*.go) $(wildcard app/face/landmark/*.go)
 	$(GO) mod download $(PIGO)
 	pigo="$$($(GO) list -m -f '{{.Dir}}' $(PIGO))"; \
 	  [ -d "$$pigo" ] || { echo "the Go module $(PIGO) is not in the module cache after go mod download"; exit 1; }; \

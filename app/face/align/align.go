@@ -60,12 +60,24 @@ func (t Transform) Scale() float64 { return math.Hypot(t.a, t.b) }
 // frame is black, as in dlib's chips. When the face is much larger than
 // the chip, each chip pixel averages a grid of samples so fine detail
 // does not alias.
-func Chip(dst []float32, img *image.RGBA, t Transform) {
+func Chip(dst []float32, img *image.RGBA, t Transform) { Sample(dst, Size, img, t) }
+
+// BoxTransform maps a side x side crop onto the square of the frame
+// centred at c with the given side, upright: the landmark network's input
+// cut from a detector's box.
+func BoxTransform(c detect.Point, box float64, side int) Transform {
+	s := box / float64(side)
+	// Pixel centres: crop pixel u covers [u, u+1) scaled, centre u+0.5.
+	return Transform{a: s, origin: detect.Point{X: c.X - box/2 + s/2 - 0.5, Y: c.Y - box/2 + s/2 - 0.5}}
+}
+
+// Sample is Chip for a crop of any side.
+func Sample(dst []float32, side int, img *image.RGBA, t Transform) {
 	n := int(math.Ceil(t.Scale()))
 	n = min(max(n, 1), 4)
 	inv := 1 / float32(n*n)
-	for v := range Size {
-		for u := range Size {
+	for v := range side {
+		for u := range side {
 			var r, g, b float32
 			for sy := range n {
 				for sx := range n {
@@ -77,7 +89,7 @@ func Chip(dst []float32, img *image.RGBA, t Transform) {
 					r, g, b = r+pr, g+pg, b+pb
 				}
 			}
-			o := dst[(v*Size+u)*3 : (v*Size+u)*3+3 : (v*Size+u)*3+3]
+			o := dst[(v*side+u)*3 : (v*side+u)*3+3 : (v*side+u)*3+3]
 			o[0], o[1], o[2] = r*inv, g*inv, b*inv
 		}
 	}

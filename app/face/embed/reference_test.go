@@ -3,23 +3,14 @@
 package embed
 
 import (
-	"encoding/binary"
 	"math"
-	"net/http"
-	"net/http/httptest"
 	"testing"
-	"time"
 
-	"github.com/chromedp/chromedp"
-
-	"smartpass.city/smartpass/app/browsertest"
 	"smartpass.city/smartpass/app/face/facetest"
 )
 
-// referencePage runs face-api's own FaceRecognitionNet (TensorFlow.js, CPU
-// backend, the package's uint8 weights) on the input served at /input.
-const referencePage = `<!doctype html><script src="/face-api/dist/face-api.js"></script>`
-
+// referenceScript runs face-api's own FaceRecognitionNet (TensorFlow.js,
+// CPU backend, the package's uint8 weights) on the input.
 const referenceScript = `(async () => {
 	await faceapi.tf.setBackend('cpu');
 	await faceapi.tf.ready();
@@ -35,20 +26,7 @@ const referenceScript = `(async () => {
 // runtime in headless Chromium.
 func referenceEmbedding(t *testing.T, rgb []float32) []float32 {
 	t.Helper()
-	input := make([]byte, 4*len(rgb))
-	for i, v := range rgb {
-		binary.LittleEndian.PutUint32(input[4*i:], math.Float32bits(v))
-	}
-	mux := http.NewServeMux()
-	mux.Handle("/face-api/", http.StripPrefix("/face-api/", http.FileServer(http.Dir(facetest.FaceAPI(t)))))
-	mux.HandleFunc("/input", func(w http.ResponseWriter, r *http.Request) { w.Write(input) })
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(referencePage)) })
-	srv := httptest.NewServer(mux)
-	defer srv.Close()
-
-	ctx, _ := browsertest.Start(t, "")
-	browsertest.Get(t, ctx, "open reference page", 30*time.Second, chromedp.Navigate(srv.URL))
-	got := browsertest.Get(t, ctx, "run face-api", 2*time.Minute, browsertest.Eval[[]float32](referenceScript))
+	got := facetest.RunFaceAPI(t, referenceScript, rgb)
 	if len(got) != Dims {
 		t.Fatalf("face-api returned %d values", len(got))
 	}

@@ -22,6 +22,7 @@ import (
 	"path/filepath"
 
 	"smartpass.city/smartpass/app/face/embed"
+	"smartpass.city/smartpass/app/face/landmark"
 	"smartpass.city/smartpass/app/face/model"
 	"smartpass.city/smartpass/app/face/tfjs"
 )
@@ -71,7 +72,7 @@ func convert(faceapiDir, pigoDir string) ([]byte, error) {
 	}
 	b := model.NewBuilder(model.Header{
 		Name:   embed.ModelName,
-		Source: "npm @vladmandic/face-api@" + pkg + " model/face_recognition_model (dlib ResNet-29, Davis King, public domain); cascades from Go module github.com/esimov/pigo (MIT)",
+		Source: "npm @vladmandic/face-api@" + pkg + " model/face_recognition_model (dlib ResNet-29, Davis King, public domain) and model/face_landmark_68_model (face-api's FaceLandmark68Net, MIT); cascades from Go module github.com/esimov/pigo (MIT)",
 		Input:  embed.InputSize,
 		// face-api's FaceRecognitionNet: subtract the mean RGB, divide
 		// by 255.
@@ -90,6 +91,18 @@ func convert(faceapiDir, pigoDir string) ([]byte, error) {
 	if err := addWeights(b, weights, append(names, "fc")); err != nil {
 		return nil, err
 	}
+	lm, err := readWeights(filepath.Join(faceapiDir, "model"), "face_landmark_68_model")
+	if err != nil {
+		return nil, err
+	}
+	for _, name := range landmark.Weights() {
+		if t, ok := lm[name]; ok {
+			lm[landmark.Prefix+name] = t
+		}
+	}
+	if err := addWeights(b, lm, prefixed(landmark.Prefix, landmark.Weights())); err != nil {
+		return nil, err
+	}
 	for _, name := range []string{"pigo/facefinder", "pigo/puploc", "pigo/lp93"} {
 		raw, err := os.ReadFile(filepath.Join(pigoDir, cascades[name]))
 		if err != nil {
@@ -98,6 +111,14 @@ func convert(faceapiDir, pigoDir string) ([]byte, error) {
 		b.AddRaw(name, raw)
 	}
 	return b.Bytes()
+}
+
+func prefixed(p string, names []string) []string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = p + n
+	}
+	return out
 }
 
 // addWeights stores the named weights in their published precision:
