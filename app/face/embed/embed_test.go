@@ -131,7 +131,7 @@ func TestFoldAtLoad(t *testing.T) {
 	}
 	x := []float32{0.25, -2}
 	out := make([]float32, cout)
-	c.columns(x, 1, out, false, 0, cout/panel)
+	c.w.Columns(x, 1, out, false, 0, c.w.Panels())
 	for o := range cout {
 		want := (x[0]*w[o]+x[1]*w[cout+o]+bias[o])*s[o] + sh[o]
 		if d := out[o] - want; d > 1e-5 || d < -1e-5 {

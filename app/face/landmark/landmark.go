@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 
+	"smartpass.city/smartpass/app/face/gemm"
 	"smartpass.city/smartpass/app/face/model"
 )
 
@@ -66,9 +67,8 @@ func Weights() []string {
 type separable struct {
 	stride    int
 	cin, cout int
-	depthwise []float32 // 9 x cin
-	pointwise []float32 // cin x cout (27 x cout for the stem)
-	bias      []float32
+	depthwise []float32    // 9 x cin
+	pointwise *gemm.Matrix // cin x cout (27 x cout for the stem), with the bias
 }
 
 // Net is a loaded network with its working memory. It is not safe for
@@ -103,20 +103,26 @@ func New(f *model.File) (*Net, error) {
 				l.stride = 2
 			}
 			name := fmt.Sprintf("dense%d/conv%d/", b, c)
+			var pw []float32
+			k := cin
 			if b == 0 && c == 0 {
-				if l.pointwise, err = get(name+"filters", 3, 3, cin, cout); err != nil {
-					return nil, err
-				}
+				k = 9 * cin
+				pw, err = get(name+"filters", 3, 3, cin, cout)
 			} else {
 				if l.depthwise, err = get(name+"depthwise_filter", 3, 3, cin, 1); err != nil {
 					return nil, err
 				}
-				if l.pointwise, err = get(name+"pointwise_filter", 1, 1, cin, cout); err != nil {
-					return nil, err
-				}
+				pw, err = get(name+"pointwise_filter", 1, 1, cin, cout)
 			}
-			if l.bias, err = get(name+"bias", cout); err != nil {
+			if err != nil {
 				return nil, err
+			}
+			bias, err := get(name+"bias", cout)
+			if err != nil {
+				return nil, err
+			}
+			if l.pointwise, err = gemm.Pack(pw, k, cout, nil, bias); err != nil {
+				return nil, fmt.Errorf("%w: %w", ErrModel, err)
 			}
 			n.layers[b][c] = l
 			cin = cout
@@ -275,15 +281,6 @@ func (l *separable) apply(n *Net, x tensor, buf []float32) tensor {
 		}
 	}
 	// Pointwise: out = a·W + bias, W of k x cout.
-	for p := range side * side {
-		o := out.data[p*l.cout:][:l.cout]
-		copy(o, l.bias)
-		for i, v := range a[p*k:][:k] {
-			w := l.pointwise[i*l.cout:][:len(o)]
-			for j, wv := range w {
-				o[j] += v * wv
-			}
-		}
-	}
+	l.pointwise.Columns(a, side*side, out.data, false, 0, l.pointwise.Panels())
 	return out
 }
