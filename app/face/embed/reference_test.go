@@ -36,8 +36,9 @@ func referenceEmbedding(t *testing.T, rgb []float32) []float32 {
 // TestMatchesFaceAPI checks the port against face-api itself: the same
 // input through both must give embeddings whose cosine is within 1e-3 of
 // 1 (the issue asks for 1e-2). The model file keeps face-api's 8-bit
-// weights as they are, so the two differ only by the order of float32
-// sums (measured: cosine 1.000000, distance 0.0002).
+// weights as they are and quantises the eight convolutions face-api
+// publishes as float32 (measured: cosine 0.99997, distance 0.010; with
+// those eight kept float16, 1.000000 and 0.0002).
 func TestMatchesFaceAPI(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts Chromium")

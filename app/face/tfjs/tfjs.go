@@ -15,6 +15,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"os"
+	"path/filepath"
 
 	"github.com/x448/float16"
 )
@@ -155,4 +157,37 @@ func (w Weight) values(b []byte, n int) []float32 {
 		}
 	}
 	return out
+}
+
+// Load reads the manifest dir/name-weights_manifest.json and its shards
+// and decodes every group's weights.
+func Load(dir, name string) (map[string]Tensor, error) {
+	data, err := os.ReadFile(filepath.Join(dir, name+"-weights_manifest.json"))
+	if err != nil {
+		return nil, fmt.Errorf("tfjs: %w", err)
+	}
+	m, err := ParseManifest(data)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]Tensor)
+	for _, g := range m {
+		var shards []byte
+		for _, p := range g.Paths {
+			// Shard names come from the package: keep them inside dir.
+			b, err := os.ReadFile(filepath.Join(dir, filepath.Base(p)))
+			if err != nil {
+				return nil, fmt.Errorf("tfjs: %w", err)
+			}
+			shards = append(shards, b...)
+		}
+		ts, err := g.Decode(shards)
+		if err != nil {
+			return nil, err
+		}
+		for k, v := range ts {
+			out[k] = v
+		}
+	}
+	return out, nil
 }

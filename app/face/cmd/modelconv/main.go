@@ -18,6 +18,7 @@ import (
 	"flag"
 	"fmt"
 	"log"
+	"math"
 	"os"
 	"path/filepath"
 
@@ -30,7 +31,6 @@ import (
 // Cascades copied from pigo, by the section name the detector reads.
 var cascades = map[string]string{
 	"pigo/facefinder": "cascade/facefinder",
-	"pigo/puploc":     "cascade/puploc",
 	"pigo/lp93":       "cascade/lps/lp93",
 }
 
@@ -103,7 +103,7 @@ func convert(faceapiDir, pigoDir string) ([]byte, error) {
 	if err := addWeights(b, lm, prefixed(landmark.Prefix, landmark.Weights())); err != nil {
 		return nil, err
 	}
-	for _, name := range []string{"pigo/facefinder", "pigo/puploc", "pigo/lp93"} {
+	for _, name := range []string{"pigo/facefinder", "pigo/lp93"} {
 		raw, err := os.ReadFile(filepath.Join(pigoDir, cascades[name]))
 		if err != nil {
 			return nil, fmt.Errorf("modelconv: cascade: %w", err)
@@ -121,13 +121,24 @@ func prefixed(p string, names []string) []string {
 	return out
 }
 
-// addWeights stores the named weights in their published precision:
-// 8-bit where the source is, float16 otherwise.
+// quantizeAbove is the size from which a weight published as float32 is
+// quantised to 8 bits here, as the publisher quantised the rest: the
+// recognition network's eight 64-channel convolutions (276,480 values)
+// are the only ones, and 8 bits keep the file under 7 MB. Small tensors
+// (biases, scales) stay float16.
+const quantizeAbove = 4096
+
+// addWeights stores the named weights 8-bit: as published where they
+// were, quantised here (quantize) where they are large, float16 where
+// they are small.
 func addWeights(b *model.Builder, w map[string]tfjs.Tensor, names []string) error {
 	for _, name := range names {
 		t, ok := w[name]
 		if !ok {
 			return fmt.Errorf("modelconv: weight %s missing", name)
+		}
+		if t.Quantized == nil && len(t.Values) >= quantizeAbove {
+			t.Quantized = quantize(t.Values)
 		}
 		var err error
 		if q := t.Quantized; q != nil {
@@ -140,4 +151,24 @@ func addWeights(b *model.Builder, w map[string]tfjs.Tensor, names []string) erro
 		}
 	}
 	return nil
+}
+
+// quantize is TensorFlow.js's affine uint8 quantisation, the publisher's
+// own: the range [min, max] in 255 steps, each value rounded to the
+// nearest.
+func quantize(v []float32) *tfjs.Quantized {
+	lo, hi := v[0], v[0]
+	for _, x := range v {
+		lo, hi = min(lo, x), max(hi, x)
+	}
+	scale := (hi - lo) / 255
+	q := &tfjs.Quantized{Q: make([]byte, len(v)), Scale: scale, Min: lo}
+	if scale == 0 {
+		q.Scale = 1
+		return q
+	}
+	for i, x := range v {
+		q.Q[i] = byte(math.Round(float64((x - lo) / scale)))
+	}
+	return q
 }
