@@ -142,6 +142,9 @@ type Pipeline struct {
 	lmIn, lmOut []float32
 	points      [landmark.Points]detect.Point
 	align       Alignment
+	// flip: see SetFlip; mirror and mirrorOut are its working memory.
+	flip              bool
+	mirror, mirrorOut []float32
 }
 
 // SetAlignment sets how frames are aligned when Options.Align leaves it to
@@ -202,8 +205,42 @@ func (p *Pipeline) Process(img *image.RGBA, opt Options) (Result, error) {
 	if err := p.net.Embed(r.Embedding, p.chip); err != nil {
 		return r, err
 	}
+	if p.flip {
+		if err := p.addMirrored(r.Embedding); err != nil {
+			return r, err
+		}
+	}
 	r.Embed = time.Since(t2)
 	return r, nil
+}
+
+// SetFlip makes the embedding the mean of the chip's and its mirror
+// image's (template.Pack normalises it). It costs a second pass of the
+// network; see README for what it gains.
+func (p *Pipeline) SetFlip(on bool) {
+	p.flip = on
+	if on && p.mirror == nil {
+		p.mirror = make([]float32, len(p.chip))
+		p.mirrorOut = make([]float32, embed.Dims)
+	}
+}
+
+// addMirrored adds the embedding of the chip mirrored left to right.
+func (p *Pipeline) addMirrored(dst []float32) error {
+	for y := range align.Size {
+		row := p.chip[y*align.Size*3 : (y+1)*align.Size*3]
+		out := p.mirror[y*align.Size*3 : (y+1)*align.Size*3]
+		for x := range align.Size {
+			copy(out[3*x:3*x+3], row[3*(align.Size-1-x):3*(align.Size-x)])
+		}
+	}
+	if err := p.net.Embed(p.mirrorOut, p.mirror); err != nil {
+		return err
+	}
+	for i, v := range p.mirrorOut {
+		dst[i] = (dst[i] + v) / 2
+	}
+	return nil
 }
 
 // Chip returns the aligned crop of the last processed frame (the
