@@ -9,24 +9,12 @@ import (
 	"smartpass.city/smartpass/app/face/facetest"
 )
 
-// referenceScript runs face-api's own FaceRecognitionNet (TensorFlow.js,
-// CPU backend, the package's uint8 weights) on the input.
-const referenceScript = `(async () => {
-	await faceapi.tf.setBackend('cpu');
-	await faceapi.tf.ready();
-	await faceapi.nets.faceRecognitionNet.loadFromUri('/face-api/model');
-	const px = new Float32Array(await (await fetch('/input')).arrayBuffer());
-	const t = faceapi.tf.tensor3d(px, [150, 150, 3]);
-	const d = await faceapi.nets.faceRecognitionNet.computeFaceDescriptor(t);
-	t.dispose();
-	return Array.from(d);
-})()`
-
 // referenceEmbedding computes the embedding of rgb with the upstream
 // runtime in headless Chromium.
 func referenceEmbedding(t *testing.T, rgb []float32) []float32 {
 	t.Helper()
-	got := facetest.RunFaceAPI(t, referenceScript, rgb)
+	// face-api's FaceRecognitionNet, the package's uint8 weights.
+	got := facetest.RunFaceAPI(t, "faceRecognitionNet", InputSize, "faceapi.nets.faceRecognitionNet.computeFaceDescriptor(t)", rgb)
 	if len(got) != Dims {
 		t.Fatalf("face-api returned %d values", len(got))
 	}

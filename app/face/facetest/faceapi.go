@@ -4,6 +4,7 @@ package facetest
 
 import (
 	"encoding/binary"
+	"fmt"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -18,13 +19,31 @@ import (
 // faceAPIPage loads face-api (TensorFlow.js inside) from the npm package.
 const faceAPIPage = `<!doctype html><script src="/face-api/dist/face-api.js"></script>`
 
-// RunFaceAPI runs script in headless Chromium on a page that has loaded
-// face-api from the npm package (served under /face-api/, its weights
-// under /face-api/model) and serves input at /input as little-endian
-// float32s; the script's value, a list of numbers, is returned. It is how
-// the Go ports prove they compute what the upstream runtime computes.
-func RunFaceAPI(t testing.TB, script string, input []float32) []float32 {
+// faceAPIScript loads one of face-api's nets (TensorFlow.js, CPU backend,
+// the package's own weights), makes the side x side x 3 input a tensor t
+// and returns the numbers expr (with t in scope) gives, a tensor's or an
+// array's.
+const faceAPIScript = `(async () => {
+	await faceapi.tf.setBackend('cpu');
+	await faceapi.tf.ready();
+	await faceapi.nets.%[1]s.loadFromUri('/face-api/model');
+	const px = new Float32Array(await (await fetch('/input')).arrayBuffer());
+	const t = faceapi.tf.tensor3d(px, [%[2]d, %[2]d, 3]);
+	let out = await (%[3]s);
+	if (out instanceof faceapi.tf.Tensor) { const d = await out.data(); out.dispose(); out = d; }
+	t.dispose();
+	return Array.from(out);
+})()`
+
+// RunFaceAPI runs face-api's net (a name in faceapi.nets) in headless
+// Chromium on input, a square RGB image of side pixels, and returns what
+// expr gives, an expression over the net's input tensor t such as
+// "faceapi.nets.faceLandmark68Net.forward(t)". face-api comes from the
+// npm package `make models` installs. It is how the Go ports prove they
+// compute what the upstream runtime computes.
+func RunFaceAPI(t testing.TB, net string, side int, expr string, input []float32) []float32 {
 	t.Helper()
+	script := fmt.Sprintf(faceAPIScript, net, side, expr)
 	raw := make([]byte, 4*len(input))
 	for i, v := range input {
 		binary.LittleEndian.PutUint32(raw[4*i:], math.Float32bits(v))

@@ -12,19 +12,8 @@ import (
 	"smartpass.city/smartpass/app/face/model"
 )
 
-// pattern is a deterministic input with structure at every scale.
-func pattern() []float32 {
-	px := make([]float32, InputSize*InputSize*3)
-	for y := range InputSize {
-		for x := range InputSize {
-			for c := range 3 {
-				v := 128 + 60*math.Sin(float64(x)*0.13+float64(c)) + 50*math.Cos(float64(y)*0.09-float64(c)*0.5) + float64((x*y+c*31)%17)
-				px[(y*InputSize+x)*3+c] = float32(math.Round(math.Min(255, math.Max(0, v))))
-			}
-		}
-	}
-	return px
-}
+// pattern is facetest.Pattern at the network's input size.
+func pattern() []float32 { return facetest.Pattern(InputSize) }
 
 // faceCrop is a face of the shared set (a 150 px crop) scaled to the
 // network's input.

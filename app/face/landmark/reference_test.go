@@ -9,22 +9,6 @@ import (
 	"smartpass.city/smartpass/app/face/facetest"
 )
 
-// referenceScript runs face-api's own FaceLandmark68Net (TensorFlow.js,
-// CPU backend, the package's uint8 weights) on a 112x112 input. For an
-// input of the network's own size, forward's output is the network's:
-// each point's x and y as fractions of the crop.
-const referenceScript = `(async () => {
-	await faceapi.tf.setBackend('cpu');
-	await faceapi.tf.ready();
-	await faceapi.nets.faceLandmark68Net.loadFromUri('/face-api/model');
-	const px = new Float32Array(await (await fetch('/input')).arrayBuffer());
-	const t = faceapi.tf.tensor3d(px, [112, 112, 3]);
-	const out = await faceapi.nets.faceLandmark68Net.forward(t);
-	const d = await out.data();
-	t.dispose(); out.dispose();
-	return Array.from(d);
-})()`
-
 // Tolerance is how far a point of the port may lie from face-api's, as a
 // fraction of the crop: 1e-4 is a hundredth of a pixel of the 112 px
 // crop, a thousandth of a pixel of a 150 px chip's eye distance's error
@@ -47,7 +31,10 @@ func TestMatchesFaceAPI(t *testing.T) {
 		if err := net.Run(ours, rgb); err != nil {
 			t.Fatal(err)
 		}
-		ref := facetest.RunFaceAPI(t, referenceScript, rgb)
+		// face-api's FaceLandmark68Net, the package's uint8 weights. For an
+		// input of the network's own size, forward's output is the
+		// network's: each point's x and y as fractions of the crop.
+		ref := facetest.RunFaceAPI(t, "faceLandmark68Net", InputSize, "faceapi.nets.faceLandmark68Net.forward(t)", rgb)
 		if len(ref) != 2*Points {
 			t.Fatalf("%s: face-api returned %d values", name, len(ref))
 		}
