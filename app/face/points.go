@@ -62,14 +62,11 @@ func (p *Pipeline) findPoints(img *image.RGBA, opt Options) (detect.Face, bool, 
 	return detect.Face{}, false, ErrNoFace
 }
 
-// landmarks runs the network on the square crop centred at c, then, when
-// its points call for a crop framed otherwise (moved by more than 5% of
-// the side, or 10% larger or smaller), again on that crop; and checks
-// that the points are a face's: eyes apart and level, the nose below
-// them. pigo's box gives the first crop to within about 12% of the
-// second (measured on the shared sets), so many frames need one run.
+// landmarks runs the network on the square crop centred at c, then again
+// on the crop its points call for, and checks that the points are a
+// face's: eyes apart and level, the nose base below them.
 func (p *Pipeline) landmarks(img *image.RGBA, f detect.Face, c detect.Point, side float64) (detect.Face, bool) {
-	for pass := range 2 {
+	for range 2 {
 		p.points68(img, c, side)
 		minX, minY, maxX, maxY := math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1)
 		for _, q := range p.points {
@@ -77,12 +74,8 @@ func (p *Pipeline) landmarks(img *image.RGBA, f detect.Face, c detect.Point, sid
 			minY, maxY = min(minY, q.Y), max(maxY, q.Y)
 		}
 		h := maxY - minY
-		next := detect.Point{X: (minX + maxX) / 2, Y: (minY+maxY)/2 - lmAbove*h}
-		nextSide := lmSide * max(maxX-minX, h)
-		if pass == 0 && math.Hypot(next.X-c.X, next.Y-c.Y) < 0.05*side && math.Abs(nextSide/side-1) < 0.1 {
-			break
-		}
-		c, side = next, nextSide
+		c = detect.Point{X: (minX + maxX) / 2, Y: (minY+maxY)/2 - lmAbove*h}
+		side = lmSide * max(maxX-minX, h)
 	}
 	mean := func(from int) detect.Point {
 		var m detect.Point
