@@ -37,7 +37,7 @@ $(FACEAPI)/package.json: $(MODELCONV)/npm/package.json $(MODELCONV)/npm/package-
 # must not depend on what an earlier build left behind.
 PIGO := github.com/esimov/pigo
 
-$(MODEL): $(FACEAPI)/package.json $(wildcard $(MODELCONV)/*.go) $(wildcard app/face/model/*.go) $(wildcard app/face/tfjs/*.go) $(wildcard app/face/embed/*.go)
+$(MODEL): $(FACEAPI)/package.json $(wildcard $(MODELCONV)/*.go) $(wildcard app/face/model/*.go) $(wildcard app/face/tfjs/*.go) $(wildcard app/face/embed/*.go) $(wildcard app/face/landmark/*.go)
 	$(GO) mod download $(PIGO)
 	pigo="$$($(GO) list -m -f '{{.Dir}}' $(PIGO))"; \
 	  [ -d "$$pigo" ] || { echo "the Go module $(PIGO) is not in the module cache after go mod download"; exit 1; }; \
@@ -88,7 +88,7 @@ bench: models $(TOOLS)/go_js_wasm_exec
 	$(GO) test -run '^$$' -bench Converge -benchtime 3x ./server/loadtest
 	$(GO) test -run '^$$' -bench Bootstrap -benchtime 3x ./server/loadtest
 	$(GO) test -run '^$$' -bench TopK -benchtime 50x ./app/face/gallery
-	$(GO) test -run '^$$' -bench . -benchtime 20x ./app/face ./app/face/detect ./app/face/align ./app/face/embed
+	$(GO) test -run '^$$' -bench . -benchtime 20x ./app/face ./app/face/detect ./app/face/align ./app/face/embed ./app/face/landmark
 	ls -l $(MODEL)
 	@echo "--- the same in headless Chromium (Go WASM, one thread)"
 	PATH="$(TOOLS):$$PATH" GOOS=js GOARCH=wasm $(GO) test -run '^$$' -bench 'Process|TopK|Embed/1thread' -benchtime 10x ./app/face ./app/face/gallery ./app/face/embed
