@@ -1,4 +1,4 @@
-package main
+package api
 
 import (
 	"context"
@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"time"
 
 	"smartpass.city/smartpass/app/account"
@@ -59,21 +58,15 @@ func passKey(ctx context.Context, log *oplog.Log) (ed25519.PrivateKey, error) {
 }
 
 // pass serves account.PassPath: the holder asks for a QR pass for
-// themselves or a family member (a Signed Person). Issuing is audited
-// with the resident; the pass itself is not kept.
-func (a *accounts) pass(w http.ResponseWriter, r *http.Request) {
-	a.signed(w, r, account.PassPath, "account.pass", func(holder account.Account, body []byte) (any, string, error) {
-		p, err := decode[account.Person](body)
-		if err != nil {
-			return nil, "", err
-		}
-		if err := a.reg.InHousehold(holder.ID, p.Resident); err != nil {
-			return nil, "", err
-		}
-		text, issued, err := pass.Issue(a.passKey, p.Resident, time.Now())
-		if err != nil {
-			return nil, "", err
-		}
-		return account.Pass{Text: text, Expires: issued.Expires()}, p.Resident, nil
-	})
+// themselves or a family member. Issuing is audited with the resident;
+// the pass itself is not kept.
+func (a *accounts) pass(ctx context.Context, holder account.Account, p account.Person) (account.Pass, string, error) {
+	if err := a.reg.InHousehold(holder.ID, p.Resident); err != nil {
+		return account.Pass{}, "", err
+	}
+	text, issued, err := pass.Issue(a.passKey, p.Resident, time.Now())
+	if err != nil {
+		return account.Pass{}, "", err
+	}
+	return account.Pass{Text: text, Expires: issued.Expires()}, p.Resident, nil
 }
