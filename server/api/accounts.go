@@ -20,9 +20,9 @@ import (
 	"smartpass.city/smartpass/app/template"
 	"smartpass.city/smartpass/server/audit"
 	"smartpass.city/smartpass/server/devices"
-	"smartpass.city/smartpass/server/facilities"
 	"smartpass.city/smartpass/server/httpguard"
 	"smartpass.city/smartpass/server/oplog"
+	"smartpass.city/smartpass/server/publish"
 	"smartpass.city/smartpass/server/residents"
 	"smartpass.city/smartpass/syncproto"
 )
@@ -34,6 +34,7 @@ import (
 type accounts struct {
 	reg        *residents.Registry // nil: no JPKI anchors configured
 	log        *oplog.Log
+	pub        *publish.Writer
 	facilities devices.Facilities
 	// lookup finds an enrolled device (devices.Registry.Lookup): a city
 	// desk's requests are signed with its device key.
@@ -140,7 +141,7 @@ func (a *accounts) face(ctx context.Context, holder account.Account, t template.
 	if err != nil {
 		return none, "", err
 	}
-	if err := facilities.Append(ctx, a.log, append(ops, syncproto.Op{Kind: template.OpPut, Body: put})...); err != nil {
+	if err := a.pub.Write(ctx, append(ops, syncproto.Op{Kind: template.OpPut, Body: put}), nil); err != nil {
 		return none, "", err
 	}
 	if err := a.publishProfiles(ctx, person, t.Facilities); err != nil {
@@ -192,7 +193,7 @@ func (a *accounts) eraseFaces(ctx context.Context, residents ...string) error {
 		}
 		ops = append(ops, syncproto.Op{Kind: template.OpDelete, Body: b})
 	}
-	return facilities.Append(ctx, a.log, ops...)
+	return a.pub.Write(ctx, ops, nil)
 }
 
 // history serves account.HistoryPath: when and where terminals

@@ -29,6 +29,7 @@ import (
 	"smartpass.city/smartpass/server/httpguard"
 	"smartpass.city/smartpass/server/hub"
 	"smartpass.city/smartpass/server/oplog"
+	"smartpass.city/smartpass/server/publish"
 	"smartpass.city/smartpass/server/pwa"
 	"smartpass.city/smartpass/server/residents"
 	"smartpass.city/smartpass/syncproto"
@@ -36,7 +37,9 @@ import (
 
 // Deps is what the API is built from.
 type Deps struct {
-	Log        *oplog.Log
+	Log *oplog.Log
+	// Writer is the one writer of the server's own ops on Log.
+	Writer     *publish.Writer
 	Devices    *devices.Registry
 	Facilities devices.Facilities
 	Audit      *audit.Log
@@ -80,21 +83,21 @@ func New(ctx context.Context, d Deps) (*API, error) {
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
-	cards, err := newCardCheck(ctx, d.Log, d.Anchors, d.Audit, d.Logger)
+	cards, err := newCardCheck(ctx, d.Log, d.Writer, d.Anchors, d.Audit, d.Logger)
 	if err != nil {
 		return nil, err
 	}
-	pk, err := passKey(ctx, d.Log)
+	pk, err := passKey(ctx, d.Log, d.Writer)
 	if err != nil {
 		return nil, err
 	}
-	accts := &accounts{log: d.Log, facilities: d.Facilities, lookup: d.Devices.Lookup, passKey: pk, city: d.City, audit: d.Audit, logger: d.Logger}
+	accts := &accounts{log: d.Log, pub: d.Writer, facilities: d.Facilities, lookup: d.Devices.Lookup, passKey: pk, city: d.City, audit: d.Audit, logger: d.Logger}
 	if cards.v != nil {
 		accts.reg = &residents.Registry{Log: d.Log, Verifier: cards.v, Nonces: &cards.nonces}
 	}
 	h := hub.New(d.Log, d.Devices, hub.Options{Dev: d.Dev, Server: d.Version, Logger: d.Logger, Audit: hubAudit(d.Audit),
 		Verify: cards.recheck, Stored: accts.deskProfiles, HelloTimeout: d.Hello, MaxPreAuth: d.MaxPreAuth})
-	cmds := commands.New(d.Log, d.Devices, h, d.Audit)
+	cmds := commands.New(d.Log, d.Writer, d.Devices, h, d.Audit)
 	mux := http.NewServeMux()
 	mux.Handle("GET /sync", h)
 	mux.Handle("POST "+syncproto.RegisterPath, newRegistrar(d.Devices, d.Audit, d.Logger, cmp.Or(d.CodeRefill, failureRefill)))

@@ -12,8 +12,8 @@ import (
 	"smartpass.city/smartpass/app/hlc"
 	"smartpass.city/smartpass/app/jpki"
 	"smartpass.city/smartpass/server/audit"
-	"smartpass.city/smartpass/server/facilities"
 	"smartpass.city/smartpass/server/oplog"
+	"smartpass.city/smartpass/server/publish"
 	"smartpass.city/smartpass/syncproto"
 )
 
@@ -35,7 +35,7 @@ type cardCheck struct {
 
 // newCardCheck returns the card check of anchors (nil: none configured)
 // and publishes them to every device, so terminals check cards offline.
-func newCardCheck(ctx context.Context, log *oplog.Log, anchors *jpki.Anchors, a *audit.Log, logger *slog.Logger) (*cardCheck, error) {
+func newCardCheck(ctx context.Context, log *oplog.Log, pub *publish.Writer, anchors *jpki.Anchors, a *audit.Log, logger *slog.Logger) (*cardCheck, error) {
 	cc := &cardCheck{log: log, audit: a, logger: logger}
 	if anchors == nil {
 		return cc, nil
@@ -44,7 +44,7 @@ func newCardCheck(ctx context.Context, log *oplog.Log, anchors *jpki.Anchors, a 
 	if cc.v, err = anchors.Verifier(); err != nil {
 		return nil, err
 	}
-	return cc, publishAnchors(ctx, log, *anchors, logger)
+	return cc, publishAnchors(ctx, pub, *anchors, logger)
 }
 
 // recNonce is the private record kind, by a terminal's nonce, of the op
@@ -53,7 +53,7 @@ const recNonce = "jpki.card-nonce"
 
 // publishAnchors writes anchors as the server's next op on the public
 // feed, unless they are what it published last.
-func publishAnchors(ctx context.Context, log *oplog.Log, anchors jpki.Anchors, logger *slog.Logger) error {
+func publishAnchors(ctx context.Context, pub *publish.Writer, anchors jpki.Anchors, logger *slog.Logger) error {
 	body, err := json.Marshal(anchors)
 	if err != nil {
 		return err
@@ -62,7 +62,7 @@ func publishAnchors(ctx context.Context, log *oplog.Log, anchors jpki.Anchors, l
 		logger.Warn("JPKI anchors and revocation lists are too large to send to terminals: they cannot check cards while offline", "bytes", len(body), "max", syncproto.MaxOpBody)
 		return nil
 	}
-	_, err = facilities.Publish(ctx, log, jpki.OpAnchors, body)
+	_, err = pub.Publish(ctx, jpki.OpAnchors, body)
 	return err
 }
 

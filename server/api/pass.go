@@ -10,8 +10,8 @@ import (
 
 	"smartpass.city/smartpass/app/account"
 	"smartpass.city/smartpass/app/pass"
-	"smartpass.city/smartpass/server/facilities"
 	"smartpass.city/smartpass/server/oplog"
+	"smartpass.city/smartpass/server/publish"
 )
 
 // recPassKey is the private record (id "current") of the key the server
@@ -22,7 +22,7 @@ const recPassKey = "pass.key"
 // passKey returns the server's pass signing key, made on first start,
 // and publishes its public half on the public feed for terminals to
 // check passes offline.
-func passKey(ctx context.Context, log *oplog.Log) (ed25519.PrivateKey, error) {
+func passKey(ctx context.Context, log *oplog.Log, pub *publish.Writer) (ed25519.PrivateKey, error) {
 	var seed []byte
 	if err := log.View(func(tx *oplog.Tx) error {
 		b, err := tx.Get(recPassKey, "current")
@@ -49,7 +49,7 @@ func passKey(ctx context.Context, log *oplog.Log) (ed25519.PrivateKey, error) {
 	}
 	body, err := json.Marshal(pass.Keys{Keys: []ed25519.PublicKey{key.Public().(ed25519.PublicKey)}})
 	if err == nil {
-		_, err = facilities.Publish(ctx, log, pass.OpKeys, body)
+		_, err = pub.Publish(ctx, pass.OpKeys, body)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("pass key: publish: %w", err)

@@ -12,7 +12,7 @@ import (
 	"smartpass.city/smartpass/app/facility"
 	"smartpass.city/smartpass/app/playpark"
 	"smartpass.city/smartpass/app/template"
-	"smartpass.city/smartpass/server/facilities"
+	"smartpass.city/smartpass/server/publish"
 	"smartpass.city/smartpass/syncproto"
 )
 
@@ -53,7 +53,7 @@ func (a *accounts) deskProfiles(device string, stored []syncproto.Op) {
 		return
 	}
 	for _, op := range stored {
-		if op.Kind != template.OpPut || op.Device == facilities.Device {
+		if op.Kind != template.OpPut || op.Device == publish.Device {
 			continue
 		}
 		var t template.Template
@@ -84,7 +84,7 @@ func (a *accounts) publishProfiles(ctx context.Context, person account.Account, 
 	if err != nil || len(ops) == 0 {
 		return err
 	}
-	return facilities.Append(ctx, a.log, ops...)
+	return a.pub.Write(ctx, ops, nil)
 }
 
 // profileOps returns the profile ops of person for each of facilities.

@@ -15,8 +15,8 @@ import (
 	"smartpass.city/smartpass/server/audit"
 	"smartpass.city/smartpass/server/commands"
 	"smartpass.city/smartpass/server/devices"
-	"smartpass.city/smartpass/server/facilities"
 	"smartpass.city/smartpass/server/oplog"
+	"smartpass.city/smartpass/server/publish"
 	"smartpass.city/smartpass/server/pwa"
 	"smartpass.city/smartpass/server/serverproc"
 )
@@ -76,7 +76,11 @@ func (s *testServer) start(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	if err := facilities.SeedDemo(ctx, log); err != nil {
+	pub, err := publish.New(log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pub.SeedDemo(ctx); err != nil {
 		t.Fatal(err)
 	}
 	web, err := pwa.New(t.TempDir(), "test", logger)
@@ -86,7 +90,7 @@ func (s *testServer) start(t *testing.T) {
 	fac := commands.FacilitiesOf(log)
 	s.Audit = audit.New(log)
 	a, err := New(ctx, Deps{
-		Log: log, Devices: devices.New(log, fac), Facilities: fac, Audit: s.Audit,
+		Log: log, Writer: pub, Devices: devices.New(log, fac), Facilities: fac, Audit: s.Audit,
 		Anchors: s.anchors, City: "加賀市", PWA: web, Version: "test", Dev: true, Logger: logger,
 	})
 	if err != nil {

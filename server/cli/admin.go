@@ -21,6 +21,7 @@ import (
 	"smartpass.city/smartpass/server/audit"
 	"smartpass.city/smartpass/server/devices"
 	"smartpass.city/smartpass/server/oplog"
+	"smartpass.city/smartpass/server/publish"
 	"smartpass.city/smartpass/server/staff"
 )
 
@@ -229,7 +230,11 @@ func adminCall(data, keyFile, cmd string, args []string, logger *slog.Logger) (c
 		return reply, fmt.Errorf("%s: %w", cmd, err)
 	}
 	defer log.Close()
-	reply, err = commands.New(log, devices.New(log, commands.FacilitiesOf(log)), nil, audit.New(log)).Do(cmd, args)
+	pub, err := publish.New(log)
+	if err != nil {
+		return reply, fmt.Errorf("%s: %w", cmd, err)
+	}
+	reply, err = commands.New(log, pub, devices.New(log, commands.FacilitiesOf(log)), nil, audit.New(log)).Do(cmd, args)
 	if err != nil {
 		return reply, fmt.Errorf("%s: %w", cmd, err)
 	}

@@ -48,8 +48,8 @@ import (
 
 	"smartpass.city/smartpass/server/audit"
 	"smartpass.city/smartpass/server/devices"
-	"smartpass.city/smartpass/server/facilities"
 	"smartpass.city/smartpass/server/oplog"
+	"smartpass.city/smartpass/server/publish"
 	"smartpass.city/smartpass/syncproto"
 )
 
@@ -247,8 +247,12 @@ func run(ctx context.Context, c config, b Build, logger *slog.Logger) error {
 			logger.Error("closing the store", "err", err)
 		}
 	}()
+	pub, err := publish.New(log)
+	if err != nil {
+		return err
+	}
 	if c.demo {
-		if err := facilities.SeedDemo(ctx, log); err != nil {
+		if err := pub.SeedDemo(ctx); err != nil {
 			return err
 		}
 	}
@@ -284,7 +288,7 @@ func run(ctx context.Context, c config, b Build, logger *slog.Logger) error {
 		return err
 	}
 	deps := api.Deps{
-		Log: log, Devices: reg, Facilities: fac, Audit: auditLog, Anchors: anchors, City: c.city, PWA: web,
+		Log: log, Writer: pub, Devices: reg, Facilities: fac, Audit: auditLog, Anchors: anchors, City: c.city, PWA: web,
 		Version: b.Version, Dev: c.dev, CodeRefill: c.limits.codeRefill, Download: c.limits.download,
 		Hello: c.limits.hello, MaxPreAuth: c.limits.preAuth, Logger: logger,
 	}

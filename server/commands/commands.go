@@ -26,6 +26,7 @@ import (
 	"smartpass.city/smartpass/server/facilities"
 	"smartpass.city/smartpass/server/hub"
 	"smartpass.city/smartpass/server/oplog"
+	"smartpass.city/smartpass/server/publish"
 	"smartpass.city/smartpass/server/staff"
 )
 
@@ -63,7 +64,9 @@ type Reply struct {
 // hub, so a revoked device is cut off at once) or on a store opened
 // offline (Hub nil).
 type Set struct {
-	Log     *oplog.Log
+	Log *oplog.Log
+	// Writer writes the facility records (the server's own ops).
+	Writer  *publish.Writer
 	Devices *devices.Registry
 	// Hub drops a revoked device's sessions; nil offline. The running
 	// server sets it once the hub exists (the hub is made after the API
@@ -78,8 +81,8 @@ type Set struct {
 
 // New returns the commands over a store, with the hub of the running
 // server (nil on a store opened offline).
-func New(log *oplog.Log, reg *devices.Registry, h *hub.Hub, auditLog *audit.Log) *Set {
-	return &Set{Log: log, Devices: reg, Hub: h, Audit: auditLog, Staff: staff.New(log)}
+func New(log *oplog.Log, w *publish.Writer, reg *devices.Registry, h *hub.Hub, auditLog *audit.Log) *Set {
+	return &Set{Log: log, Writer: w, Devices: reg, Hub: h, Audit: auditLog, Staff: staff.New(log)}
 }
 
 // ByStaff returns the commands run as the staff account id.
@@ -144,7 +147,7 @@ func (a Set) Do(cmd string, args []string) (Reply, error) {
 		if err != nil {
 			return Reply{}, err
 		}
-		if err := facilities.Put(context.Background(), a.Log, f); err != nil {
+		if err := a.Writer.Facilities(context.Background(), f); err != nil {
 			return Reply{}, err
 		}
 		err = a.Note("facility.put", f.ID, string(f.Kind)+" "+f.NameJA)
