@@ -11,41 +11,36 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"time"
 
 	"smartpass.city/smartpass/app/account"
-	"smartpass.city/smartpass/app/facility"
 	"smartpass.city/smartpass/app/identify"
 	"smartpass.city/smartpass/app/scope"
 	"smartpass.city/smartpass/app/template"
 	"smartpass.city/smartpass/server/audit"
 	"smartpass.city/smartpass/server/devices"
+	"smartpass.city/smartpass/server/faces"
 	"smartpass.city/smartpass/server/httpguard"
-	"smartpass.city/smartpass/server/oplog"
-	"smartpass.city/smartpass/server/publish"
 	"smartpass.city/smartpass/server/residents"
 	"smartpass.city/smartpass/syncproto"
 )
 
-// accounts serves account.CreatePath and account.RecoverPath: a resident
-// opens an account with the card's signature certificate over a card
-// nonce (syncproto.CardNoncePath), or moves it to a new device. Every
+// accounts serves the account API (account.API): a resident opens an
+// account with the card's signature certificate over a card nonce
+// (syncproto.CardNoncePath), or moves it to a new device, then acts on it
+// with requests signed by the account's key; a city desk's device
+// registers residents. Faces go through the one door (faces.Door). Every
 // attempt is audited by account id, never by what the card says.
 type accounts struct {
 	reg        *residents.Registry // nil: no JPKI anchors configured
-	log        *oplog.Log
-	pub        *publish.Writer
+	faces      *faces.Door
 	facilities devices.Facilities
 	// lookup finds an enrolled device (devices.Registry.Lookup): a city
 	// desk's requests are signed with its device key.
 	lookup func(id string) (ed25519.PublicKey, scope.Device, error)
 	// passKey signs QR passes (passKey()).
 	passKey ed25519.PrivateKey
-	// city is the municipality whose residents a play park admits free,
-	// as it appears in the card's address ("加賀市").
-	city   string
-	audit  *audit.Log
-	logger *slog.Logger
+	audit   *audit.Log
+	logger  *slog.Logger
 }
 
 // routes adds the account API (account.API) to mux.
@@ -71,7 +66,7 @@ func (a *accounts) recover(req account.Request) (account.Account, error) {
 	acct, err := a.reg.Recover(req)
 	if err == nil && req.Link != nil && len(acct.FaceAt) > 0 {
 		// A renewed card, linked: the terminals learn it.
-		err = a.publishProfiles(context.Background(), acct, acct.FaceAt)
+		err = a.faces.Profiles(context.Background(), acct)
 	}
 	return acct, err
 }
@@ -100,54 +95,13 @@ func (a *accounts) household(ctx context.Context, holder account.Account, _ acco
 // terminals receive on their template feeds; a registration replaces the
 // person's earlier one, consent included.
 func (a *accounts) face(ctx context.Context, holder account.Account, t template.Template) (account.None, string, error) {
-	none := account.None{}
-	if err := t.Validate(); err != nil {
-		return none, "", errConsent{err}
+	if err := a.reg.InHousehold(holder.ID, t.Resident); err != nil {
+		return account.None{}, "", err
 	}
-	h, err := a.reg.Household(holder.ID)
-	if err != nil {
-		return none, "", err
+	if err := a.faces.Register(ctx, t); err != nil {
+		return account.None{}, "", err
 	}
-	person, ok := h.Person(t.Resident)
-	if !ok {
-		return none, "", fmt.Errorf("%w: %s", residents.ErrNotYours, t.Resident)
-	}
-	// The server sets the renewal date, by the person's age.
-	if t.Expires, err = account.FaceExpiry(person.Facts.BirthDate, time.Now()); err != nil {
-		return none, "", err
-	}
-	recognising, err := a.recognising()
-	if err != nil {
-		return none, "", err
-	}
-	for _, f := range t.Facilities {
-		if !slices.Contains(recognising, f) {
-			return none, "", errConsent{fmt.Errorf("%s does not recognise faces", f)}
-		}
-	}
-	// Every other facility that recognises faces gets the template's
-	// removal first: consent withdrawn there takes the face off its
-	// terminals at their next sync.
-	others := slices.DeleteFunc(recognising, func(id string) bool { return slices.Contains(t.Facilities, id) })
-	var ops []syncproto.Op
-	if len(others) > 0 {
-		del, err := json.Marshal(template.Delete{Resident: t.Resident, Facilities: others})
-		if err != nil {
-			return none, "", err
-		}
-		ops = append(ops, syncproto.Op{Kind: template.OpDelete, Body: del})
-	}
-	put, err := json.Marshal(t)
-	if err != nil {
-		return none, "", err
-	}
-	if err := a.pub.Write(ctx, append(ops, syncproto.Op{Kind: template.OpPut, Body: put}), nil); err != nil {
-		return none, "", err
-	}
-	if err := a.publishProfiles(ctx, person, t.Facilities); err != nil {
-		return none, "", err
-	}
-	return none, t.Resident + " " + strings.Join(t.Facilities, " "), a.reg.SetFace(t.Resident, t.Expires, t.Facilities)
+	return account.None{}, t.Resident + " " + strings.Join(t.Facilities, " "), nil
 }
 
 // faceDelete serves account.FaceDeletePath: the holder deletes their own
@@ -158,10 +112,7 @@ func (a *accounts) faceDelete(ctx context.Context, holder account.Account, p acc
 	if err := a.reg.InHousehold(holder.ID, p.Resident); err != nil {
 		return account.None{}, "", err
 	}
-	if err := a.eraseFaces(ctx, p.Resident); err != nil {
-		return account.None{}, "", err
-	}
-	return account.None{}, p.Resident, a.reg.SetFace(p.Resident, time.Time{}, nil)
+	return account.None{}, p.Resident, a.faces.Delete(ctx, p.Resident)
 }
 
 // remove serves account.DeletePath: the holder deletes the account, with
@@ -171,29 +122,11 @@ func (a *accounts) remove(ctx context.Context, holder account.Account, _ account
 	if err != nil {
 		return account.None{}, "", err
 	}
-	if err := a.eraseFaces(ctx, h.IDs()...); err != nil {
+	if err := a.faces.Delete(ctx, h.IDs()...); err != nil {
 		return account.None{}, "", err
 	}
 	gone, err := a.reg.Delete(holder.ID)
 	return account.None{}, strings.Join(gone, " "), err
-}
-
-// eraseFaces records the removal of the residents' templates at every
-// facility that recognises faces.
-func (a *accounts) eraseFaces(ctx context.Context, residents ...string) error {
-	facs, err := a.recognising()
-	if err != nil {
-		return err
-	}
-	var ops []syncproto.Op
-	for _, id := range residents {
-		b, err := json.Marshal(template.Delete{Resident: id, Facilities: facs})
-		if err != nil {
-			return err
-		}
-		ops = append(ops, syncproto.Op{Kind: template.OpDelete, Body: b})
-	}
-	return a.pub.Write(ctx, ops, nil)
 }
 
 // history serves account.HistoryPath: when and where terminals
@@ -239,8 +172,8 @@ func (a *accounts) consent(ctx context.Context, holder account.Account, c accoun
 	// The facilities that recognise the person learn the consent
 	// with their profile (a shelter may then answer inquirers).
 	person, err := a.reg.Person(c.Resident)
-	if err == nil && len(person.FaceAt) > 0 {
-		err = a.publishProfiles(ctx, person, person.FaceAt)
+	if err == nil {
+		err = a.faces.Profiles(ctx, person)
 	}
 	return account.None{}, fmt.Sprintf("%s %s %t", c.Resident, c.Purpose, c.Granted), err
 }
@@ -342,38 +275,10 @@ func unsigned[Req any](mux *http.ServeMux, a *accounts, ep account.Endpoint[Req,
 // errStaff is a desk enrollment that names no staff member.
 var errStaff = errors.New("accounts: name the staff member who checked the person")
 
-// recognising returns the ids, in order, of the facilities whose
-// terminals match faces.
-func (a *accounts) recognising() ([]string, error) {
-	facs, err := a.recognisingFacilities()
-	ids := make([]string, len(facs))
-	for i, f := range facs {
-		ids[i] = f.ID
-	}
-	return ids, err
-}
-
-// recognisingFacilities returns the facilities whose terminals match
-// faces, by id.
-func (a *accounts) recognisingFacilities() ([]facility.Facility, error) {
-	all, err := a.facilities()
-	if err != nil {
-		return nil, err
-	}
-	out := []facility.Facility{}
-	for _, f := range all {
-		if slices.Contains(facility.RecognisingFaces, f.Kind) {
-			out = append(out, f)
-		}
-	}
-	slices.SortFunc(out, func(x, y facility.Facility) int { return strings.Compare(x.ID, y.ID) })
-	return out, nil
-}
-
 // facilityList serves account.FacilitiesPath: the facilities that
 // recognise faces, public records, for the resident's consent choices.
 func (a *accounts) facilityList(w http.ResponseWriter, r *http.Request) {
-	out, err := a.recognisingFacilities()
+	out, err := a.faces.Recognising()
 	if err != nil {
 		httpguard.Internal(w, r, a.logger, "facilities", err)
 		return
@@ -381,11 +286,6 @@ func (a *accounts) facilityList(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(out)
 }
-
-// errConsent is a face registration with no usable facility.
-type errConsent struct{ error }
-
-func (e errConsent) Unwrap() error { return e.error }
 
 // decode reads a signed request's body as a T.
 func decode[T any](body []byte) (T, error) {

@@ -26,6 +26,7 @@ import (
 	"smartpass.city/smartpass/server/audit"
 	"smartpass.city/smartpass/server/commands"
 	"smartpass.city/smartpass/server/devices"
+	"smartpass.city/smartpass/server/faces"
 	"smartpass.city/smartpass/server/httpguard"
 	"smartpass.city/smartpass/server/hub"
 	"smartpass.city/smartpass/server/oplog"
@@ -91,12 +92,13 @@ func New(ctx context.Context, d Deps) (*API, error) {
 	if err != nil {
 		return nil, err
 	}
-	accts := &accounts{log: d.Log, pub: d.Writer, facilities: d.Facilities, lookup: d.Devices.Lookup, passKey: pk, city: d.City, audit: d.Audit, logger: d.Logger}
+	accts := &accounts{facilities: d.Facilities, lookup: d.Devices.Lookup, passKey: pk, audit: d.Audit, logger: d.Logger}
 	if cards.v != nil {
 		accts.reg = &residents.Registry{Log: d.Log, Verifier: cards.v, Nonces: &cards.nonces}
 	}
+	accts.faces = faces.New(d.Writer, accts.reg, d.Facilities, d.City, d.Logger)
 	h := hub.New(d.Log, d.Devices, hub.Options{Dev: d.Dev, Server: d.Version, Logger: d.Logger, Audit: hubAudit(d.Audit),
-		Verify: cards.recheck, Stored: accts.deskProfiles, HelloTimeout: d.Hello, MaxPreAuth: d.MaxPreAuth})
+		Verify: cards.recheck, Prepare: accts.faces.Prepare, Stored: accts.faces.Stored, HelloTimeout: d.Hello, MaxPreAuth: d.MaxPreAuth})
 	cmds := commands.New(d.Log, d.Writer, d.Devices, h, d.Audit)
 	mux := http.NewServeMux()
 	mux.Handle("GET /sync", h)

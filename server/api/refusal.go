@@ -9,6 +9,7 @@ import (
 	"smartpass.city/smartpass/app/account"
 	"smartpass.city/smartpass/app/admin"
 	"smartpass.city/smartpass/app/jpki"
+	"smartpass.city/smartpass/server/faces"
 	"smartpass.city/smartpass/server/httpguard"
 	"smartpass.city/smartpass/server/residents"
 	"smartpass.city/smartpass/syncproto"
@@ -40,7 +41,7 @@ var refusals = []struct {
 	ref Refusal
 }{
 	{as[errMember], Refusal{http.StatusConflict, account.CodeMember, "この人はもう登録されています。", "This person is registered already."}},
-	{as[errConsent], Refusal{http.StatusBadRequest, account.CodeConsent, "顔で確認できる施設を選んでください。", "Choose facilities that recognise faces."}},
+	{is(faces.ErrConsent), Refusal{http.StatusBadRequest, account.CodeConsent, "顔で確認できる施設を選んでください。", "Choose facilities that recognise faces."}},
 	{is(residents.ErrNotYours), Refusal{http.StatusForbidden, account.CodeNotYours, "この人はあなたの世帯にいません。", "This person is not in your household."}},
 	{is(errStaff), Refusal{http.StatusBadRequest, account.CodeStaff, "確認した職員の名前を入れてください。", "Name the staff member who checked the person."}},
 	{is(residents.ErrPurpose), Refusal{http.StatusBadRequest, account.CodePurpose, "この目的には同意できません。", "This purpose is not known here."}},

@@ -141,3 +141,11 @@ func Ops[T any](kind string, values []T, valid func(T) error) ([]syncproto.Op, e
 	}
 	return ops, nil
 }
+
+// After moves the clock past ts: the server's next ops fold after an op
+// of a device (whose clock may run ahead) that they follow up.
+func (w *Writer) After(ts hlc.Timestamp) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.clock.Observe(ts)
+}

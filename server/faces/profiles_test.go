@@ -1,4 +1,4 @@
-package api
+package faces
 
 import (
 	"strconv"
