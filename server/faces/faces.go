@@ -121,11 +121,22 @@ func (d *Door) Prepare(device string, op syncproto.Op) syncproto.Op {
 
 // Stored is the hub's Stored hook: each template a device (a city desk)
 // recorded, prepared, gets the rest of the registration as one batch of
-// the server's ops: the withdrawals, the profiles and the record. A
-// refusal is logged: the desk's op is stored already.
+// the server's ops: the withdrawals, the profiles and the record; each
+// withdrawal a desk recorded (a face deleted at the desk) leaves the
+// resident's record, as a deletion from the account does. A refusal is
+// logged: the desk's op is stored already.
 func (d *Door) Stored(device string, stored []syncproto.Op) {
 	for _, op := range stored {
-		if op.Kind != template.OpPut || op.Device == publish.Device {
+		if op.Device == publish.Device {
+			continue
+		}
+		if op.Kind == template.OpDelete {
+			if err := d.withdrawn(op); err != nil {
+				d.logger.Error("a desk's face deletion", "device", device, "err", err)
+			}
+			continue
+		}
+		if op.Kind != template.OpPut {
 			continue
 		}
 		var t template.Template
@@ -141,6 +152,25 @@ func (d *Door) Stored(device string, stored []syncproto.Op) {
 			d.logger.Error("a desk's face registration", "device", device, "resident", t.Resident, "err", err)
 		}
 	}
+}
+
+// withdrawn takes the facilities a device's template.Delete names off
+// the resident's record (no facility left: no face).
+func (d *Door) withdrawn(op syncproto.Op) error {
+	var del template.Delete
+	if err := json.Unmarshal(op.Body, &del); err != nil {
+		return nil // the hub validated it; nothing to record
+	}
+	person, known, err := d.person(del.Resident)
+	if err != nil || !known || len(person.FaceAt) == 0 {
+		return err
+	}
+	left := slices.DeleteFunc(slices.Clone(person.FaceAt), func(f string) bool { return slices.Contains(del.Facilities, f) })
+	expires := person.FaceExpires
+	if len(left) == 0 {
+		left, expires = nil, time.Time{}
+	}
+	return d.residents.SetFace(del.Resident, expires, left)
 }
 
 // registration is what the rules make of a template: the template with

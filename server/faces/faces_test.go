@@ -191,3 +191,67 @@ func TestDeviceMayShortenNotLengthen(t *testing.T) {
 		}
 	}
 }
+
+// TestDeskDeletionLeavesTheRecord: a face deleted at a desk (its
+// template.Delete, synced) takes the facilities it names off the
+// resident's record, as a deletion from the account (Door.Delete) clears
+// it; a deletion at some of the facilities leaves the others.
+func TestDeskDeletionLeavesTheRecord(t *testing.T) {
+	ctx := context.Background()
+	l, err := oplog.Open(t.TempDir(), oplog.Options{Feeds: scope.Feeds})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	pub, err := publish.New(l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pub.SeedDemo(ctx); err != nil {
+		t.Fatal(err)
+	}
+	reg := &residents.Registry{Log: l}
+	d := New(pub, reg, func() (map[string]facility.Facility, error) { return facilities.Current(l) }, "加賀市", slog.New(slog.DiscardHandler))
+	recognising, err := d.Recognising()
+	if err != nil || len(recognising) < 2 {
+		t.Fatalf("facilities that recognise faces: %v, %v", recognising, err)
+	}
+	both := []string{recognising[0].ID, recognising[1].ID}
+	seq := uint64(0)
+	for _, tc := range []struct {
+		name     string
+		deleteAt []string // nil: from the account
+		left     []string
+	}{
+		{"desk, one of two", both[:1], both[1:]},
+		{"desk, both", both, nil},
+		{"account", nil, nil},
+	} {
+		acc, err := reg.AddSupervised(card.Facts{Name: "加賀\u3000" + tc.name, Address: "石川県加賀市", BirthDate: "19800401", Sex: "1"}, "desk-1 山田")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := d.Register(ctx, template.Template{Resident: acc.ID, Model: "m", Vec: []byte{1, 2}, Facilities: both}); err != nil {
+			t.Fatal(err)
+		}
+		if tc.deleteAt == nil {
+			err = d.Delete(ctx, acc.ID)
+		} else {
+			seq++
+			body, _ := json.Marshal(template.Delete{Resident: acc.ID, Facilities: tc.deleteAt})
+			var ops []syncproto.Op
+			_, ops, err = l.AppendNew(ctx, "desk-1", []syncproto.Op{{Seq: seq, HLC: hlc.Timestamp(seq), Kind: template.OpDelete, Body: body}})
+			d.Stored("desk-1", ops)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := reg.Person(acc.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(p.FaceAt, tc.left) || (len(tc.left) == 0) != p.FaceExpires.IsZero() {
+			t.Errorf("%s: the record holds %v until %v, want %v", tc.name, p.FaceAt, p.FaceExpires, tc.left)
+		}
+	}
+}
