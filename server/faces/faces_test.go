@@ -21,6 +21,27 @@ import (
 	"smartpass.city/smartpass/syncproto"
 )
 
+// newDoor returns a door over a fresh store with the demo facilities,
+// its registry of residents, and the store.
+func newDoor(t *testing.T) (*Door, *residents.Registry, *oplog.Log) {
+	t.Helper()
+	l, err := oplog.Open(t.TempDir(), oplog.Options{Feeds: scope.Feeds})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	pub, err := publish.New(l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pub.SeedDemo(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	reg := &residents.Registry{Log: l}
+	d := New(pub, reg, func() (map[string]facility.Facility, error) { return facilities.Current(l) }, "加賀市", slog.New(slog.DiscardHandler))
+	return d, reg, l
+}
+
 // stored is what a registration leaves in the store: the ops after the
 // demo seed, whoever wrote them (kind and body, sorted: the desk's
 // template comes before the server's follow-ups, the account's after its
@@ -37,20 +58,8 @@ type stored struct {
 func register(t *testing.T, door, birth string, known bool) stored {
 	t.Helper()
 	ctx := context.Background()
-	l, err := oplog.Open(t.TempDir(), oplog.Options{Feeds: scope.Feeds})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	pub, err := publish.New(l)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := pub.SeedDemo(ctx); err != nil {
-		t.Fatal(err)
-	}
+	d, reg, l := newDoor(t)
 	seeded := l.Head()
-	reg := &residents.Registry{Log: l}
 	id := "R-999999" // a number typed at the desk, with no record
 	if known {
 		acc, err := reg.AddSupervised(card.Facts{Name: "加賀\u3000一郎", Address: "石川県加賀市大聖寺", BirthDate: birth, Sex: "1"}, "desk-1 山田")
@@ -59,7 +68,6 @@ func register(t *testing.T, door, birth string, known bool) stored {
 		}
 		id = acc.ID
 	}
-	d := New(pub, reg, func() (map[string]facility.Facility, error) { return facilities.Current(l) }, "加賀市", slog.New(slog.DiscardHandler))
 	d.Now = func() time.Time { return time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC) }
 	tmpl := template.Template{Resident: id, Model: "test", Vec: []byte{1, 2, 3, 4}, Facilities: []string{"kaga-playpark"}}
 	ahead := hlc.New(func() time.Time { return time.Now().Add(time.Hour) }, 0).Now() // a desk clock that runs ahead
@@ -158,19 +166,7 @@ func TestDoorsStoreTheSameFacts(t *testing.T) {
 // earlier than the rule's keeps it (a face to renew already); a later
 // one gets the rule's.
 func TestDeviceMayShortenNotLengthen(t *testing.T) {
-	l, err := oplog.Open(t.TempDir(), oplog.Options{Feeds: scope.Feeds})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	pub, err := publish.New(l)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := pub.SeedDemo(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	d := New(pub, nil, func() (map[string]facility.Facility, error) { return facilities.Current(l) }, "加賀市", slog.New(slog.DiscardHandler))
+	d, _, _ := newDoor(t)
 	now := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
 	d.Now = func() time.Time { return now }
 	rule := now.AddDate(UnknownAgeYears, 0, 0)
@@ -198,20 +194,7 @@ func TestDeviceMayShortenNotLengthen(t *testing.T) {
 // it; a deletion at some of the facilities leaves the others.
 func TestDeskDeletionLeavesTheRecord(t *testing.T) {
 	ctx := context.Background()
-	l, err := oplog.Open(t.TempDir(), oplog.Options{Feeds: scope.Feeds})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	pub, err := publish.New(l)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := pub.SeedDemo(ctx); err != nil {
-		t.Fatal(err)
-	}
-	reg := &residents.Registry{Log: l}
-	d := New(pub, reg, func() (map[string]facility.Facility, error) { return facilities.Current(l) }, "加賀市", slog.New(slog.DiscardHandler))
+	d, reg, l := newDoor(t)
 	recognising, err := d.Recognising()
 	if err != nil || len(recognising) < 2 {
 		t.Fatalf("facilities that recognise faces: %v, %v", recognising, err)
