@@ -47,11 +47,14 @@ wasm:
 	GOOS=js GOARCH=wasm $(GO) build -trimpath -o assets/app.wasm ./wasm
 	gzip -9 -k -f assets/app.wasm assets/*.js assets/*.css assets/*.svg $(wildcard $(MODEL))
 
+# The production server does not link the demo (the simulated card reader);
+# `make run` builds and starts the one that does (build tag demo).
 server:
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN)/smartpass-server ./server
+	$(GO) build -trimpath -tags demo -ldflags "$(LDFLAGS)" -o $(BIN)/smartpass-server-demo ./server
 
 run: build
-	$(BIN)/smartpass-server -demo -dev -data ./data -assets ./assets
+	$(BIN)/smartpass-server-demo -demo -dev -data ./data -assets ./assets
 
 # The full check: formatting, vet (native and js/wasm), native tests
 # (including the browser end-to-end tests), and the wasm packages' tests

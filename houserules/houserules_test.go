@@ -17,12 +17,8 @@ func root(t *testing.T) string {
 
 // known are the violations allowed until the work that removes them
 // merges. Each names its issue; the lead removes it at the merge, and
-// the test fails while a mended rule keeps its excuse.
-var known = []Excuse{{
-	Rule: ProductionWithoutSimulator.Name,
-	Path: []string{Module + "/server", Module + "/app/card/sim"},
-	Why:  "issue 17 item 4: the demo reader (server/demousb.go) moves behind the build tag demo on branch house-server",
-}}
+// the test fails while a mended rule keeps its excuse. None now.
+var known []Excuse
 
 // TestHouseRules checks the rules over the project's real import graphs:
 // native with and without the demo tag, the production server, and

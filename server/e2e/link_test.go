@@ -46,7 +46,7 @@ func (l *link) traffic(prefix string) (bytes int64, requests int) {
 	return l.bytes, requests
 }
 
-// demoUSBPath is the demo reader's socket (server.DemoUSBPath), which a
+// demoUSBPath is the demo reader's socket (demo.USBPath), which a
 // cut leaves alone.
 const demoUSBPath = "/demo/usb"
 

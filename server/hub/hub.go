@@ -86,6 +86,10 @@ type Options struct {
 	// checked again). An op it refuses is stored as refused, with the
 	// reason, like an op outside the device's scope.
 	Verify func(device string, op syncproto.Op) error
+	// Prepare, when set, completes each op a device pushes that passed
+	// its checks before the log stores it, with what only the server
+	// knows (package faces: a desk's face template gets its expiry).
+	Prepare func(device string, op syncproto.Op) syncproto.Op
 	// Stored, when set, is told of the ops of a push the log stored (not
 	// a resend's), after they are stored: the server's own follow-ups,
 	// such as the profiles that go with a template a city desk recorded.
@@ -523,6 +527,8 @@ func (s *session) handle(ctx context.Context, f syncproto.Frame) error {
 				op.Device, op.HLC = s.device, min(op.HLC, limit)
 				ops[i] = s.scope.Reject(op, err)
 				refused = append(refused, fmt.Sprintf("op %d (%s): %v", op.Seq, op.Kind, err))
+			} else if s.hub.opt.Prepare != nil {
+				ops[i] = s.hub.opt.Prepare(s.device, op)
 			}
 		}
 		mark, stored, err := s.hub.log.AppendNew(ctx, s.device, ops)

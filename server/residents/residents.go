@@ -536,14 +536,18 @@ func (g *Registry) SetConsent(holder string, c account.Consent) error {
 // SetFace records when the face of resident id expires and the
 // facilities it is registered for (zero and none: no face).
 func (g *Registry) SetFace(id string, expires time.Time, facilities []string) error {
-	return g.Log.Update(func(tx *oplog.Tx) error {
-		r, err := get(tx, id)
-		if err != nil {
-			return err
-		}
-		r.FaceExpires, r.FaceAt = expires, facilities
-		return put(tx, r)
-	})
+	return g.Log.Update(func(tx *oplog.Tx) error { return SetFaceIn(tx, id, expires, facilities) })
+}
+
+// SetFaceIn is SetFace in tx: in the transaction of the ops that
+// register or remove the face (oplog.AppendBatch).
+func SetFaceIn(tx *oplog.Tx, id string, expires time.Time, facilities []string) error {
+	r, err := get(tx, id)
+	if err != nil {
+		return err
+	}
+	r.FaceExpires, r.FaceAt = expires, facilities
+	return put(tx, r)
 }
 
 // Delete removes the account id and the family members it added, with

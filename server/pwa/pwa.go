@@ -1,4 +1,8 @@
-package main
+// Package pwa serves the progressive web app: go-app's page shell,
+// manifest and service worker (appworker.js, made to survive a flaky
+// network and to cache the face model apart), and the files of the assets
+// directory under /web/, text compressed for browsers that accept gzip.
+package pwa
 
 import (
 	"crypto/sha256"
@@ -21,13 +25,11 @@ import (
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
 	"smartpass.city/smartpass/app/route"
-	"smartpass.city/smartpass/server/hub"
-	"smartpass.city/smartpass/server/oplog"
 )
 
-// web serves the PWA: go-app's page shell, manifest and service worker, and
-// the files of the assets directory under /web/.
-type web struct {
+// Server serves the PWA: go-app's page shell, manifest and service
+// worker, and the files of the assets directory under /web/.
+type Server struct {
 	dir      string
 	wasmSize int64 // 0 when app.wasm is missing
 	version  string
@@ -47,8 +49,10 @@ type faceModel struct {
 // modelURL is where the face model is served (wasm/main.go fetches it).
 const modelURL = "/web/models/face.spm"
 
-func newWeb(dir string, logger *slog.Logger) (*web, error) {
-	w := &web{dir: dir, logger: logger}
+// New returns the PWA of the assets directory dir, built as the server's
+// version (the service worker's cache is keyed by it and app.wasm's sum).
+func New(dir, version string, logger *slog.Logger) (*Server, error) {
+	w := &Server{dir: dir, logger: logger}
 	sum, n, err := fileSHA256(filepath.Join(dir, "app.wasm"))
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -98,11 +102,11 @@ func (*shell) Render() app.UI {
 	return app.Div().Class("shell").Text("スマートパスを読み込んでいます… / Loading Smart Pass…")
 }
 
-// handler is the PWA, its text compressed for browsers that accept gzip.
+// Handler is the PWA, its text compressed for browsers that accept gzip.
 // On a demo server (simulatedCard) every page also loads the navigator.usb
 // shim, so the card flows run against the simulated reader and card
 // without hardware.
-func (w *web) handler(simulatedCard bool) http.Handler {
+func (w *Server) Handler(simulatedCard bool) http.Handler {
 	// The app shell: what every device caches at install. The face model
 	// is not in it: the worker caches it apart, and only on devices that
 	// recognise faces (app/offline), so an HQ screen never downloads it.
@@ -148,7 +152,7 @@ var appWorkerJS string
 
 // workerTemplate is appWorkerJS with the face model's place and checksum
 // filled in; go-app fills in the version and the shell.
-func (w *web) workerTemplate() string {
+func (w *Server) workerTemplate() string {
 	model, err := json.Marshal(w.model) // null without a model
 	if err != nil {
 		panic(fmt.Sprintf("web: encode the model's description: %v", err))
@@ -158,7 +162,7 @@ func (w *web) workerTemplate() string {
 
 // Resolve implements app.ResourceResolver: resources stay at /web/...,
 // served by ServeHTTP below.
-func (w *web) Resolve(location string) string {
+func (w *Server) Resolve(location string) string {
 	if location == "" {
 		return "/"
 	}
@@ -197,7 +201,7 @@ func contentType(name string) string {
 // NAME.gz where the browser accepts gzip and the build made one (app.wasm
 // shrinks to a quarter, the face model by a quarter); text without one is
 // compressed on the fly by gzipText.
-func (w *web) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
+func (w *Server) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	name := strings.TrimPrefix(path.Clean(r.URL.Path), "/web/")
 	if name == "" || strings.HasPrefix(name, ".") || strings.Contains(name, "/.") {
 		http.NotFound(rw, r)
@@ -235,23 +239,13 @@ func (w *web) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	http.ServeContent(rw, r, name, st.ModTime(), f)
 }
 
-// health answers GET /healthz with the server's version and the store's
-// state, for monitoring and for the tests.
-func health(log *oplog.Log, h *hub.Hub, w *web) http.HandlerFunc {
-	return func(rw http.ResponseWriter, r *http.Request) {
-		rw.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(rw).Encode(map[string]any{
-			"version": version,
-			"app":     map[string]any{"version": w.version, "built": w.wasmSize > 0},
-			"store":   map[string]any{"state": "open", "epoch": log.Epoch(), "head": log.Head()},
-			"sync":    map[string]any{"connections": h.Conns()},
-		})
-	}
-}
+// Version is the app's version as the service worker knows it, and
+// whether app.wasm is built.
+func (w *Server) Version() (string, bool) { return w.version, w.wasmSize > 0 }
 
-// logErrors logs every response with an error status, so an unknown route
+// LogErrors logs every response with an error status, so an unknown route
 // or a missing file shows in the server log as well as in the browser.
-func logErrors(next http.Handler, logger *slog.Logger) http.Handler {
+func LogErrors(next http.Handler, logger *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		sr := &statusRecorder{ResponseWriter: rw, status: http.StatusOK}
 		next.ServeHTTP(sr, r)

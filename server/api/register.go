@@ -1,9 +1,8 @@
-package main
+package api
 
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -12,8 +11,6 @@ import (
 	"sync"
 	"time"
 
-	"smartpass.city/smartpass/app/facility"
-	"smartpass.city/smartpass/app/scope"
 	"smartpass.city/smartpass/server/audit"
 	"smartpass.city/smartpass/server/devices"
 	"smartpass.city/smartpass/server/httpguard"
@@ -23,8 +20,8 @@ import (
 // Error codes of the registration endpoint, beside syncproto's own. The
 // PWA turns each into a sentence for the person setting up the tablet.
 const (
-	codeBadCode = "bad_code" // unknown, used or expired
-	codeTaken   = "taken"    // the device id is registered already
+	CodeBadCode = "bad_code" // unknown, used or expired
+	CodeTaken   = "taken"    // the device id is registered already
 )
 
 // Wrong set-up codes are limited per client: a budget of failureLimit,
@@ -59,7 +56,7 @@ func (rg *registrar) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	host := remoteHost(r)
 	var req syncproto.RegisterRequest
 	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 16<<10)).Decode(&req); err != nil {
-		writeRefusal(w, http.StatusBadRequest, syncproto.CodeMalformed, "the registration request is not valid JSON")
+		refuse(w, refuseMalformed)
 		return
 	}
 	// The try is paid for before the code is checked, under one lock, so
@@ -68,8 +65,7 @@ func (rg *registrar) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	client := clientKey(r.RemoteAddr)
 	if wait, ok := rg.budget.take(client, time.Now()); !ok {
 		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
-		writeRefusal(w, http.StatusTooManyRequests, syncproto.CodeLimit,
-			fmt.Sprintf("too many wrong codes from this network: try again in %d seconds", int(wait.Seconds())+1))
+		refuse(w, refuseCodeLimit)
 		return
 	}
 	d, err := rg.reg.Register(req)
@@ -80,11 +76,11 @@ func (rg *registrar) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, devices.ErrBadCode):
 		rg.logger.Warn("device registration: bad code", "remote", r.RemoteAddr, "device", req.Device)
 		rg.audit.Refused("device.register.refused", host, "bad_code")
-		writeRefusal(w, http.StatusForbidden, codeBadCode, "the enrollment code is unknown, already used or expired")
+		refuse(w, refuseBadCode)
 	case errors.Is(err, devices.ErrTaken):
-		writeRefusal(w, http.StatusConflict, codeTaken, "this device is registered already; clear the app's data to set it up again")
+		refuse(w, refuseTaken)
 	case errors.Is(err, devices.ErrBadRequest):
-		writeRefusal(w, http.StatusBadRequest, syncproto.CodeInvalid, err.Error())
+		refuse(w, refuseInvalid)
 	case err != nil:
 		httpguard.Internal(w, r, rg.logger, "device registration", err)
 	default:
@@ -184,40 +180,6 @@ func (c *codeBudget) forgetWhole(now time.Time) {
 	}
 }
 
-func writeRefusal(w http.ResponseWriter, status int, code, msg string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(syncproto.Error{Code: code, Message: msg})
-}
-
-// demoCodes serves GET /demo/codes on a demo server only: a fresh one-hour
-// code for every facility and role, so a newcomer can set up a tablet of
-// any kind without an admin.
-func demoCodes(reg *devices.Registry, fac devices.Facilities, logger *slog.Logger) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		all, err := fac()
-		if err != nil {
-			httpguard.Internal(w, r, logger, "demo codes", err)
-			return
-		}
-		var out []syncproto.DemoCode
-		for _, f := range facility.Demo() {
-			if _, ok := all[f.ID]; !ok {
-				continue
-			}
-			f = all[f.ID]
-			// Every role with a screen (the auditor has none).
-			for _, role := range scope.ScreenRolesFor(f.Kind) {
-				code, err := reg.Issue(f.ID, role, time.Hour)
-				if err != nil {
-					httpguard.Internal(w, r, logger, "demo codes", err)
-					return
-				}
-				out = append(out, syncproto.DemoCode{Facility: f.ID, NameJA: f.NameJA, NameEN: f.NameEN, Role: string(role), Code: code})
-			}
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("Cache-Control", "no-store")
-		json.NewEncoder(w).Encode(out)
-	}
-}
+// DefaultCodeRefill is how long, in production, a client that spent its
+// budget of wrong set-up codes waits for its next try.
+const DefaultCodeRefill = failureRefill

@@ -1,18 +1,14 @@
-package main
+package faces
 
 import (
-	"cmp"
-	"context"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"strings"
 
 	"smartpass.city/smartpass/app/account"
 	"smartpass.city/smartpass/app/facility"
 	"smartpass.city/smartpass/app/playpark"
 	"smartpass.city/smartpass/app/template"
-	"smartpass.city/smartpass/server/facilities"
 	"smartpass.city/smartpass/syncproto"
 )
 
@@ -42,49 +38,6 @@ func profileFor(f facility.Facility, person account.Account, household, city str
 		p.Medication = person.Consents[account.PurposeMedication]
 	}
 	return p, nil
-}
-
-// deskProfiles is the hub's Stored: a template a city desk recorded for
-// a resident the registry knows gets its facilities' profiles, as one
-// registered from an account does. A template of an unknown resident
-// (a number typed at the desk with no record) goes without.
-func (a *accounts) deskProfiles(device string, stored []syncproto.Op) {
-	if a.reg == nil {
-		return
-	}
-	for _, op := range stored {
-		if op.Kind != template.OpPut || op.Device == facilities.Device {
-			continue
-		}
-		var t template.Template
-		if json.Unmarshal(op.Body, &t) != nil {
-			continue
-		}
-		person, err := a.reg.Person(t.Resident)
-		if err != nil {
-			continue
-		}
-		err = a.publishProfiles(context.Background(), person, t.Facilities)
-		if err != nil {
-			a.logger.Error("profiles of a desk registration", "device", device, "resident", t.Resident, "err", err)
-		}
-	}
-}
-
-// publishProfiles writes person's profiles for the facilities (ids) as
-// the server's next ops.
-func (a *accounts) publishProfiles(ctx context.Context, person account.Account, ids []string) error {
-	facs, err := a.recognisingFacilities()
-	if err != nil {
-		return err
-	}
-	facs = slices.DeleteFunc(facs, func(f facility.Facility) bool { return !slices.Contains(ids, f.ID) })
-	household := cmp.Or(person.Guardian, person.ID)
-	ops, err := profileOps(facs, person, household, a.city)
-	if err != nil || len(ops) == 0 {
-		return err
-	}
-	return facilities.Append(ctx, a.log, ops...)
 }
 
 // profileOps returns the profile ops of person for each of facilities.

@@ -1,8 +1,15 @@
-package main
+// Package demo is what a demo server (-demo) adds: a simulated card
+// reader with simulated My Number Cards behind the page's navigator.usb
+// shim, one-press enrollment codes for the demo facilities, and the demo
+// PKI the card check trusts. It links the card simulator (app/card/sim),
+// so only a build with the tag `demo` links it (server/demo_on.go): the
+// production server does not, and refuses -demo.
+package demo
 
 import (
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -14,17 +21,21 @@ import (
 
 	"smartpass.city/smartpass/app/card"
 	"smartpass.city/smartpass/app/card/sim"
+	"smartpass.city/smartpass/app/facility"
 	"smartpass.city/smartpass/app/jpki"
+	"smartpass.city/smartpass/app/scope"
+	"smartpass.city/smartpass/server/devices"
 	"smartpass.city/smartpass/server/httpguard"
 	"smartpass.city/smartpass/server/oplog"
+	"smartpass.city/smartpass/syncproto"
 )
 
-// DemoUSBPath is the websocket through which a demo page's navigator.usb
+// USBPath is the websocket through which a demo page's navigator.usb
 // shim (assets/usb-shim.js) reaches a simulated reader with a simulated
 // card on it: the real WebUSB code path, the reader's real bytes, no
 // hardware. ?reader= picks the reader: rcs380 (the default), rcs300 or
 // ccid. Demo servers only.
-const DemoUSBPath = "/demo/usb"
+const USBPath = "/demo/usb"
 
 // The shim's messages, one per websocket message, each answered once:
 //
@@ -61,10 +72,10 @@ var demoPersonas = map[string]sim.Persona{
 	},
 }
 
-// demoUSB serves DemoUSBPath. Each connection gets its own card, so a
+// Reader serves USBPath. Each connection gets its own card, so a
 // blocked PIN in one browser does not block the next visitor; every card
 // is issued by one demo PKI, which the server's card check trusts.
-type demoUSB struct {
+type Reader struct {
 	logger *slog.Logger
 	pki    *sim.PKI
 	// cards are the personas' cards as issued, made once: every reader
@@ -75,7 +86,7 @@ type demoUSB struct {
 }
 
 // card returns a fresh copy of the persona's card.
-func (d *demoUSB) card(name string) (*sim.Card, error) {
+func (d *Reader) card(name string) (*sim.Card, error) {
 	p, ok := demoPersonas[name]
 	if !ok {
 		return nil, fmt.Errorf("no demo card %s", name)
@@ -95,10 +106,10 @@ func (d *demoUSB) card(name string) (*sim.Card, error) {
 	return d.cards[name].Clone(), nil
 }
 
-// newDemoUSB returns the demo reader service with the demo PKI kept in
+// New returns the demo reader service with the demo PKI kept in
 // the store, made on first start: terminals that synced its anchors keep
 // trusting its cards after a restart.
-func newDemoUSB(log *oplog.Log, logger *slog.Logger) (*demoUSB, error) {
+func New(log *oplog.Log, logger *slog.Logger) (*Reader, error) {
 	var saved []byte
 	if err := log.View(func(tx *oplog.Tx) error {
 		b, err := tx.Get("demo", "pki")
@@ -115,7 +126,7 @@ func newDemoUSB(log *oplog.Log, logger *slog.Logger) (*demoUSB, error) {
 		if err != nil {
 			return nil, fmt.Errorf("demo card PKI: %w", err)
 		}
-		return &demoUSB{logger: logger, pki: pki}, nil
+		return &Reader{logger: logger, pki: pki}, nil
 	}
 	pki, err := sim.NewPKI()
 	if err != nil {
@@ -128,7 +139,7 @@ func newDemoUSB(log *oplog.Log, logger *slog.Logger) (*demoUSB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("demo card PKI: save: %w", err)
 	}
-	return &demoUSB{logger: logger, pki: pki}, nil
+	return &Reader{logger: logger, pki: pki}, nil
 }
 
 // simReader is a simulated reader's USB side, and its slot for a card.
@@ -138,7 +149,7 @@ type simReader interface {
 	Place(c *sim.Card)
 }
 
-func (d *demoUSB) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (d *Reader) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c, err := d.card("taro")
 	if err != nil {
 		httpguard.Internal(w, r, d.logger, "demo card", err)
@@ -193,7 +204,7 @@ func (d *demoUSB) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // place puts a fresh card of the named persona on the reader.
-func (d *demoUSB) place(reader simReader, name string) (*sim.Card, []byte) {
+func (d *Reader) place(reader simReader, name string) (*sim.Card, []byte) {
 	c, err := d.card(name)
 	if err != nil {
 		return nil, append([]byte{1}, err.Error()...)
@@ -221,12 +232,51 @@ func answerUSB(ctx context.Context, reader simReader, msg []byte) []byte {
 	return []byte("\x01bad shim message")
 }
 
-// anchors returns the trust anchors of the demo's PKI: the demo's cards
-// are from it.
-func (d *demoUSB) anchors() (*jpki.Anchors, error) {
+// Anchors are the demo PKI's trust anchors: the demo's cards verify
+// against them.
+func (d *Reader) Anchors() (jpki.Anchors, error) {
 	roots, crls, err := d.pki.Trust()
 	if err != nil {
-		return nil, err
+		return jpki.Anchors{}, err
 	}
-	return &jpki.Anchors{Roots: roots, CRLs: crls}, nil
+	return jpki.Anchors{Roots: roots, CRLs: crls}, nil
+}
+
+// Routes adds the demo's endpoints to mux: the simulated reader and the
+// enrollment codes for the demo facilities.
+func (d *Reader) Routes(mux *http.ServeMux, reg *devices.Registry, fac devices.Facilities) {
+	mux.HandleFunc("GET "+syncproto.DemoCodesPath, codes(reg, fac, d.logger))
+	mux.Handle("GET "+USBPath, d)
+}
+
+// codes serves GET /demo/codes on a demo server only: a fresh one-hour
+// code for every facility and role, so a newcomer can set up a tablet of
+// any kind without an admin.
+func codes(reg *devices.Registry, fac devices.Facilities, logger *slog.Logger) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		all, err := fac()
+		if err != nil {
+			httpguard.Internal(w, r, logger, "demo codes", err)
+			return
+		}
+		var out []syncproto.DemoCode
+		for _, f := range facility.Demo() {
+			if _, ok := all[f.ID]; !ok {
+				continue
+			}
+			f = all[f.ID]
+			// Every role with a screen (the auditor has none).
+			for _, role := range scope.ScreenRolesFor(f.Kind) {
+				code, err := reg.Issue(f.ID, role, time.Hour)
+				if err != nil {
+					httpguard.Internal(w, r, logger, "demo codes", err)
+					return
+				}
+				out = append(out, syncproto.DemoCode{Facility: f.ID, NameJA: f.NameJA, NameEN: f.NameEN, Role: string(role), Code: code})
+			}
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		json.NewEncoder(w).Encode(out)
+	}
 }

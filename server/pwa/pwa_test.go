@@ -1,4 +1,4 @@
-package main
+package pwa
 
 import (
 	"bytes"
@@ -61,11 +61,11 @@ func TestAcceptsGzip(t *testing.T) {
 
 // testWeb builds an assets directory with an app.wasm, a face model (its
 // .gz made fresh or stale) and the repository's icons and text assets.
-func testWeb(t *testing.T, staleModelGz bool) (*web, string, []byte) {
+func testWeb(t *testing.T, staleModelGz bool) (*Server, string, []byte) {
 	t.Helper()
 	dir := t.TempDir()
 	for _, name := range []string{"icon.svg", "icon-192.png", "icon-512.png", "icon-maskable-512.png", "app.css", "usb-shim.js"} {
-		b, err := os.ReadFile(filepath.Join("..", "assets", name))
+		b, err := os.ReadFile(filepath.Join("..", "..", "assets", name))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -93,7 +93,7 @@ func testWeb(t *testing.T, staleModelGz bool) (*web, string, []byte) {
 		old := time.Now().Add(-time.Hour)
 		os.Chtimes(spm+".gz", old, old)
 	}
-	w, err := newWeb(dir, slog.New(slog.DiscardHandler))
+	w, err := New(dir, "dev", slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +135,7 @@ func body(t *testing.T, res *http.Response) []byte {
 // model; images and app.wasm without a .gz are not compressed on the fly.
 func TestWebCompression(t *testing.T) {
 	w, _, model := testWeb(t, false)
-	h := w.handler(true)
+	h := w.Handler(true)
 	tests := []struct {
 		path, ctype string
 		gzip        bool
@@ -195,7 +195,7 @@ func TestWebCompression(t *testing.T) {
 // from the model itself.
 func TestWebStaleModelGz(t *testing.T) {
 	w, _, model := testWeb(t, true)
-	res := get(t, w.handler(false), "/web/models/face.spm", "gzip")
+	res := get(t, w.Handler(false), "/web/models/face.spm", "gzip")
 	if res.Header.Get("Content-Encoding") != "" {
 		t.Fatalf("a stale .gz was served")
 	}
@@ -208,7 +208,7 @@ func TestWebStaleModelGz(t *testing.T) {
 // cache the model with the app shell.
 func TestWebWorkerModel(t *testing.T) {
 	w, _, model := testWeb(t, false)
-	js := string(body(t, get(t, w.handler(false), "/app-worker.js", "")))
+	js := string(body(t, get(t, w.Handler(false), "/app-worker.js", "")))
 	sum := sha256.Sum256(model)
 	want, _ := json.Marshal(faceModel{URL: modelURL, SHA256: hex.EncodeToString(sum[:]), Size: int64(len(model))})
 	if !strings.Contains(js, "const faceModel = "+string(want)+";") {
@@ -230,7 +230,7 @@ func TestManifestIconSizes(t *testing.T) {
 	var m struct {
 		Icons []struct{ Src, Type, Sizes, Purpose string }
 	}
-	if err := json.Unmarshal(body(t, get(t, w.handler(false), "/manifest.webmanifest", "")), &m); err != nil {
+	if err := json.Unmarshal(body(t, get(t, w.Handler(false), "/manifest.webmanifest", "")), &m); err != nil {
 		t.Fatal(err)
 	}
 	pngs := 0
@@ -282,5 +282,23 @@ func maskableSafe(t *testing.T, name string, img image.Image) {
 	}
 	if outside > 0 {
 		t.Errorf("%s: %d pixels of the figure outside the maskable safe zone", name, outside)
+	}
+}
+
+// A text file's precompressed copy older than the file (left by an earlier
+// build) is not served: the browser would get the old app. The file itself
+// is, compressed on the fly.
+func TestStaleTextGzNotServed(t *testing.T) {
+	assets := t.TempDir()
+	os.WriteFile(filepath.Join(assets, "app.css"), []byte("new"), 0o644)
+	os.WriteFile(filepath.Join(assets, "app.css.gz"), []byte("old"), 0o644)
+	old := time.Now().Add(-time.Hour)
+	os.Chtimes(filepath.Join(assets, "app.css.gz"), old, old)
+	w, err := New(assets, "test", slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := string(body(t, get(t, w.Handler(false), "/web/app.css", "gzip"))); got != "new" {
+		t.Fatalf("served %q, want the current file", got)
 	}
 }

@@ -1,4 +1,4 @@
-package main
+package api
 
 import (
 	"context"
@@ -6,13 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"time"
 
 	"smartpass.city/smartpass/app/account"
 	"smartpass.city/smartpass/app/pass"
-	"smartpass.city/smartpass/server/facilities"
 	"smartpass.city/smartpass/server/oplog"
+	"smartpass.city/smartpass/server/publish"
 )
 
 // recPassKey is the private record (id "current") of the key the server
@@ -23,7 +22,7 @@ const recPassKey = "pass.key"
 // passKey returns the server's pass signing key, made on first start,
 // and publishes its public half on the public feed for terminals to
 // check passes offline.
-func passKey(ctx context.Context, log *oplog.Log) (ed25519.PrivateKey, error) {
+func passKey(ctx context.Context, log *oplog.Log, pub *publish.Writer) (ed25519.PrivateKey, error) {
 	var seed []byte
 	if err := log.View(func(tx *oplog.Tx) error {
 		b, err := tx.Get(recPassKey, "current")
@@ -50,7 +49,7 @@ func passKey(ctx context.Context, log *oplog.Log) (ed25519.PrivateKey, error) {
 	}
 	body, err := json.Marshal(pass.Keys{Keys: []ed25519.PublicKey{key.Public().(ed25519.PublicKey)}})
 	if err == nil {
-		_, err = facilities.Publish(ctx, log, pass.OpKeys, body)
+		_, err = pub.Publish(ctx, pass.OpKeys, body)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("pass key: publish: %w", err)
@@ -59,21 +58,15 @@ func passKey(ctx context.Context, log *oplog.Log) (ed25519.PrivateKey, error) {
 }
 
 // pass serves account.PassPath: the holder asks for a QR pass for
-// themselves or a family member (a Signed Person). Issuing is audited
-// with the resident; the pass itself is not kept.
-func (a *accounts) pass(w http.ResponseWriter, r *http.Request) {
-	a.signed(w, r, account.PassPath, "account.pass", func(holder account.Account, body []byte) (any, string, error) {
-		p, err := decode[account.Person](body)
-		if err != nil {
-			return nil, "", err
-		}
-		if err := a.reg.InHousehold(holder.ID, p.Resident); err != nil {
-			return nil, "", err
-		}
-		text, issued, err := pass.Issue(a.passKey, p.Resident, time.Now())
-		if err != nil {
-			return nil, "", err
-		}
-		return account.Pass{Text: text, Expires: issued.Expires()}, p.Resident, nil
-	})
+// themselves or a family member. Issuing is audited with the resident;
+// the pass itself is not kept.
+func (a *accounts) pass(ctx context.Context, holder account.Account, p account.Person) (account.Pass, string, error) {
+	if err := a.reg.InHousehold(holder.ID, p.Resident); err != nil {
+		return account.Pass{}, "", err
+	}
+	text, issued, err := pass.Issue(a.passKey, p.Resident, time.Now())
+	if err != nil {
+		return account.Pass{}, "", err
+	}
+	return account.Pass{Text: text, Expires: issued.Expires()}, p.Resident, nil
 }

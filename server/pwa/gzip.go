@@ -1,4 +1,4 @@
-package main
+package pwa
 
 import (
 	"compress/gzip"

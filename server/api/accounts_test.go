@@ -1,4 +1,4 @@
-package main
+package api
 
 import (
 	"crypto/ed25519"
@@ -26,11 +26,8 @@ import (
 // child is refused; every attempt is audited.
 func TestAccounts(t *testing.T) {
 	pki := cardtest.PKI(t)
-	addr := serverproc.FreeAddr(t)
-	data := t.TempDir()
-	srv := startServer(t, addr, append([]string{"-data", data, "-dev", "-demo"}, jpkiFlags(t, pki)...)...)
-	srv.WaitHealthy(t)
-	base := "http://" + addr
+	srv := newTestServer(t, anchorsOf(t, pki))
+	base := srv.URL
 	before := 0
 
 	var priv ed25519.PrivateKey // of the last device an account was opened or recovered on
@@ -254,15 +251,13 @@ func TestAccounts(t *testing.T) {
 	if erased == 0 {
 		t.Error("no template erased")
 	}
-	srv.Stop(t)
-	if n := auditEntries(t, data); n < 13 {
+	if n := srv.auditEntries(t); n < 13 {
 		t.Errorf("the audit log holds %d entries, want at least the 13 attempts", n)
 	}
 
 	// A restart keeps the pass key: passes issued before still verify,
 	// and the key is not published again.
-	srv = startServer(t, addr, append([]string{"-data", data, "-dev", "-demo"}, jpkiFlags(t, pki)...)...)
-	srv.WaitHealthy(t)
+	srv.restart(t)
 	if _, err := verifyPass(t, srv, herPass); err != nil {
 		t.Fatalf("a pass issued before the restart: %v", err)
 	}
@@ -273,7 +268,7 @@ func TestAccounts(t *testing.T) {
 
 // verifyPass checks a QR pass's text as a terminal does, with the pass
 // keys the server published last.
-func verifyPass(t *testing.T, srv *serverproc.Proc, text string) (pass.Pass, error) {
+func verifyPass(t *testing.T, srv *testServer, text string) (pass.Pass, error) {
 	t.Helper()
 	var keys pass.Keys
 	for _, op := range srv.Ops(t) {

@@ -1,4 +1,4 @@
-package main
+package api
 
 import (
 	"cmp"
@@ -10,11 +10,10 @@ import (
 	"net"
 	"net/http"
 	"slices"
-	"strings"
+	"smartpass.city/smartpass/server/commands"
 	"time"
 
 	"smartpass.city/smartpass/app/admin"
-	"smartpass.city/smartpass/app/route"
 	"smartpass.city/smartpass/server/devices"
 	"smartpass.city/smartpass/server/httpguard"
 	"smartpass.city/smartpass/server/staff"
@@ -26,7 +25,7 @@ import (
 // their role is checked. A device officer limited to one facility sees
 // and touches only its devices.
 type adminWeb struct {
-	cmds   adminCmds
+	cmds   *commands.Set
 	logger *slog.Logger
 }
 
@@ -53,25 +52,24 @@ const maxAdminBody = 16 << 10
 func (a *adminWeb) signIn(w http.ResponseWriter, r *http.Request) {
 	var req admin.SignIn
 	if err := json.NewDecoder(io.LimitReader(r.Body, maxAdminBody)).Decode(&req); err != nil {
-		writeRefusal(w, http.StatusBadRequest, admin.RefusedInvalid, "the request is not JSON")
+		refuse(w, refuseAdminInvalid)
 		return
 	}
 	from := remoteHost(r)
-	sess, err := a.cmds.staff.SignIn(r.Context(), req.ID, req.Password, from)
+	sess, err := a.cmds.Staff.SignIn(r.Context(), req.ID, req.Password, from)
 	switch {
 	case errors.Is(err, staff.ErrBusy):
-		a.cmds.audit.Refused("staff.signin.refused", from, "busy")
-		writeRefusal(w, http.StatusServiceUnavailable, admin.RefusedBusy, "the server is busy with other sign-ins: try again in a moment")
+		a.cmds.Audit.Refused("staff.signin.refused", from, "busy")
+		refuse(w, refuseAdminBusy)
 	case errors.Is(err, staff.ErrSignIn):
 		// Counted, not appended: anyone can send these (audit.Refused).
 		// The id is not recorded: it is whatever the caller typed.
-		a.cmds.audit.Refused("staff.signin.refused", from, "signin_failed")
-		writeRefusal(w, http.StatusUnauthorized, admin.RefusedSignIn, "the staff id or password is wrong, or tried too often just now: wait a little")
+		a.cmds.Audit.Refused("staff.signin.refused", from, "signin_failed")
+		refuse(w, refuseAdminSignIn)
 	case err != nil:
-		a.logger.Error("staff sign-in", "err", err)
-		writeRefusal(w, http.StatusInternalServerError, "internal", "the server could not check the sign-in")
+		httpguard.Internal(w, r, a.logger, "staff sign-in", err)
 	default:
-		if nerr := a.cmds.byStaff(sess.Staff.ID).note("staff.signin", sess.Staff.ID, "ok from "+from); nerr != nil {
+		if nerr := a.cmds.ByStaff(sess.Staff.ID).Note("staff.signin", sess.Staff.ID, "ok from "+from); nerr != nil {
 			a.logger.Error("audit a staff sign-in", "err", nerr)
 		}
 		writeJSON(w, sess)
@@ -93,7 +91,7 @@ func remoteHost(r *http.Request) string {
 type staffCall struct {
 	who  admin.Staff
 	body []byte
-	cmds adminCmds
+	cmds commands.Set
 }
 
 // as checks the session and the role's permission, then runs fn, whose
@@ -106,25 +104,25 @@ func (a *adminWeb) as(p admin.Permission, fn func(staffCall) (any, error)) http.
 			err = json.Unmarshal(body, &req)
 		}
 		if err != nil {
-			writeRefusal(w, http.StatusBadRequest, admin.RefusedInvalid, "the request is not JSON")
+			refuse(w, refuseAdminInvalid)
 			return
 		}
-		who, err := a.cmds.staff.Session(req.Token)
+		who, err := a.cmds.Staff.Session(req.Token)
 		if err != nil {
-			writeRefusal(w, http.StatusUnauthorized, admin.RefusedSession, "the session has ended: sign in again")
+			refuse(w, refuseAdminSession)
 			return
 		}
 		if !who.Role.May(p) {
-			writeRefusal(w, http.StatusForbidden, admin.RefusedForbidden, "your role ("+string(who.Role)+") may not do this")
+			refuse(w, refuseAdminForbidden)
 			return
 		}
-		out, err := fn(staffCall{who: who, body: body, cmds: a.cmds.byStaff(who.ID)})
+		out, err := fn(staffCall{who: who, body: body, cmds: a.cmds.ByStaff(who.ID)})
 		var invalid invalidRequest
 		switch {
 		case errors.As(err, &invalid):
-			writeRefusal(w, http.StatusBadRequest, admin.RefusedInvalid, invalid.Error())
-		case errors.Is(err, errForbidden):
-			writeRefusal(w, http.StatusForbidden, admin.RefusedForbidden, err.Error())
+			refuseWith(w, refuseAdminInvalid, invalid.Error())
+		case errors.Is(err, commands.ErrForbidden):
+			refuse(w, refuseAdminForbidden)
 		case err != nil:
 			httpguard.Internal(w, r, a.logger, "admin API of "+who.ID, err)
 		default:
@@ -136,10 +134,6 @@ func (a *adminWeb) as(p admin.Permission, fn func(staffCall) (any, error)) http.
 // invalidRequest is a request the command refused as malformed or
 // impossible (an unknown facility, a taken id): the staff member's to fix.
 type invalidRequest struct{ error }
-
-// errForbidden: outside the staff member's facility, or a device role
-// staff may not hand out.
-var errForbidden = errors.New("this is outside what your account may do")
 
 // requestOf decodes the staff member's request as a T.
 func requestOf[T any](c staffCall) (T, error) {
@@ -160,7 +154,7 @@ func (a *adminWeb) signOut(c staffCall) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	a.cmds.staff.SignOut(req.Token)
+	a.cmds.Staff.SignOut(req.Token)
 	return struct{}{}, nil
 }
 
@@ -171,7 +165,7 @@ func mine(who admin.Staff, facilityID string) bool {
 
 func (a *adminWeb) overview(c staffCall) (any, error) {
 	var out admin.Overview
-	facs, err := c.cmds.do("facilities", nil)
+	facs, err := c.cmds.Do("facilities", nil)
 	if err != nil {
 		return nil, err
 	}
@@ -180,7 +174,7 @@ func (a *adminWeb) overview(c staffCall) (any, error) {
 			out.Facilities = append(out.Facilities, f)
 		}
 	}
-	devs, err := c.cmds.do("devices", nil)
+	devs, err := c.cmds.Do("devices", nil)
 	if err != nil {
 		return nil, err
 	}
@@ -190,7 +184,7 @@ func (a *adminWeb) overview(c staffCall) (any, error) {
 		}
 	}
 	if c.who.Role.May(admin.ManageStaff) {
-		st, err := c.cmds.do("staff", nil)
+		st, err := c.cmds.Do("staff", nil)
 		if err != nil {
 			return nil, err
 		}
@@ -207,7 +201,7 @@ func (a *adminWeb) facility(c staffCall) (any, error) {
 	if err := req.Facility.Validate(); err != nil {
 		return nil, invalidRequest{err}
 	}
-	if _, err := c.cmds.do("facility", []string{arg(req.Facility)}); err != nil {
+	if _, err := c.cmds.Do("facility", []string{commands.Arg(req.Facility)}); err != nil {
 		return nil, err
 	}
 	return req.Facility, nil
@@ -219,10 +213,10 @@ func (a *adminWeb) code(c staffCall) (any, error) {
 		return nil, err
 	}
 	if !mine(c.who, req.Facility) {
-		return nil, errForbidden
+		return nil, commands.ErrForbidden
 	}
-	reply, err := c.cmds.do("code", []string{req.Facility, req.Role, codeTTL.String()})
-	if errors.Is(err, errForbidden) {
+	reply, err := c.cmds.Do("code", []string{req.Facility, req.Role, codeTTL.String()})
+	if errors.Is(err, commands.ErrForbidden) {
 		return nil, err
 	}
 	if err != nil {
@@ -236,7 +230,7 @@ func (a *adminWeb) revoke(c staffCall) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	devs, err := c.cmds.reg.List() // its facility: no last sync needed
+	devs, err := c.cmds.Devices.List() // its facility: no last sync needed
 	if err != nil {
 		return nil, err
 	}
@@ -245,9 +239,9 @@ func (a *adminWeb) revoke(c staffCall) (any, error) {
 		return nil, invalidRequest{fmt.Errorf("no device %q", req.ID)}
 	}
 	if !mine(c.who, devs[i].Facility) {
-		return nil, errForbidden
+		return nil, commands.ErrForbidden
 	}
-	if _, err := c.cmds.do("revoke", []string{req.ID}); err != nil {
+	if _, err := c.cmds.Do("revoke", []string{req.ID}); err != nil {
 		return nil, err
 	}
 	return struct{}{}, nil
@@ -258,7 +252,7 @@ func (a *adminWeb) staffAdd(c staffCall) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	reply, err := c.cmds.do("staff-add", []string{arg(req.Staff)})
+	reply, err := c.cmds.Do("staff-add", []string{commands.Arg(req.Staff)})
 	if err != nil {
 		return nil, invalidRequest{err}
 	}
@@ -273,7 +267,7 @@ func (a *adminWeb) staffRevoke(c staffCall) (any, error) {
 	if req.ID == c.who.ID {
 		return nil, invalidRequest{errors.New("you cannot close your own account")}
 	}
-	if _, err := c.cmds.do("staff-revoke", []string{req.ID}); err != nil {
+	if _, err := c.cmds.Do("staff-revoke", []string{req.ID}); err != nil {
 		return nil, invalidRequest{err}
 	}
 	return struct{}{}, nil
@@ -286,7 +280,7 @@ func (a *adminWeb) auditRead(c staffCall) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := c.cmds.note("audit.read", cmp.Or(req.Subject, req.Actor, req.Action, "all"), ""); err != nil {
+	if err := c.cmds.Note("audit.read", cmp.Or(req.Subject, req.Actor, req.Action, "all"), ""); err != nil {
 		return nil, err
 	}
 	args := []string{"last=100"}
@@ -295,7 +289,7 @@ func (a *adminWeb) auditRead(c staffCall) (any, error) {
 			args = append(args, k+"="+v)
 		}
 	}
-	reply, err := c.cmds.do("audit", args)
+	reply, err := c.cmds.Do("audit", args)
 	if err != nil {
 		return nil, err
 	}
@@ -304,55 +298,4 @@ func (a *adminWeb) auditRead(c staffCall) (any, error) {
 		out.Entries = append(out.Entries, admin.Entry{Seq: e.Seq, Time: e.Time, Actor: e.Actor, Action: e.Action, Subject: e.Subject, Detail: e.Detail})
 	}
 	return out, nil
-}
-
-// seedDemoAdmin gives a demo store an administrator, "admin", and returns
-// its password for the start-up banner. A demo server makes a new password
-// at every start (ending the old one's sessions): the banner is the one
-// place a newcomer needs to look, and the password is never stored in clear
-// nor written to the log. It returns "" when the store has staff but no
-// usable "admin" (a city that set up its own accounts).
-func seedDemoAdmin(reg *staff.Registry) (string, error) {
-	list, err := reg.List()
-	if err != nil {
-		return "", err
-	}
-	if len(list) == 0 {
-		_, password, err := reg.Add(admin.Staff{ID: demoAdminID, Name: "デモ管理者", Role: admin.Administrator})
-		return password, err
-	}
-	for _, s := range list {
-		if s.ID == demoAdminID && s.Role == admin.Administrator && s.Revoked.IsZero() {
-			return reg.Reset(demoAdminID)
-		}
-	}
-	return "", nil
-}
-
-// demoAdminID is the demo administrator's staff id.
-const demoAdminID = "admin"
-
-// printBanner writes the block `make run` ends its start-up with: the
-// address to open and, on a demo server, how to sign in to the admin
-// screen. It goes to standard error with the log lines, so it follows
-// them in order, and is marked apart from them by its frame.
-func printBanner(w io.Writer, base, password string) {
-	lines := []string{
-		"Smart Pass is running / スマートパスを起動しました",
-		"",
-		"  開く / Open:        " + base + "/",
-	}
-	if password != "" {
-		lines = append(lines,
-			"  管理画面 / Admin:   "+base+route.Admin,
-			"    ID:               "+demoAdminID,
-			"    パスワード / password: "+password,
-			"    (demo administrator created: a new password at every start of a demo server)",
-		)
-	}
-	fmt.Fprintln(w, "┏"+strings.Repeat("━", 70))
-	for _, l := range lines {
-		fmt.Fprintln(w, "┃ "+l)
-	}
-	fmt.Fprintln(w, "┗"+strings.Repeat("━", 70))
 }

@@ -1,21 +1,19 @@
-package main
+package api
 
 import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
-	"os"
 
 	"smartpass.city/smartpass/app/hlc"
 	"smartpass.city/smartpass/app/jpki"
 	"smartpass.city/smartpass/server/audit"
-	"smartpass.city/smartpass/server/facilities"
 	"smartpass.city/smartpass/server/oplog"
+	"smartpass.city/smartpass/server/publish"
 	"smartpass.city/smartpass/syncproto"
 )
 
@@ -37,7 +35,7 @@ type cardCheck struct {
 
 // newCardCheck returns the card check of anchors (nil: none configured)
 // and publishes them to every device, so terminals check cards offline.
-func newCardCheck(ctx context.Context, log *oplog.Log, anchors *jpki.Anchors, a *audit.Log, logger *slog.Logger) (*cardCheck, error) {
+func newCardCheck(ctx context.Context, log *oplog.Log, pub *publish.Writer, anchors *jpki.Anchors, a *audit.Log, logger *slog.Logger) (*cardCheck, error) {
 	cc := &cardCheck{log: log, audit: a, logger: logger}
 	if anchors == nil {
 		return cc, nil
@@ -46,7 +44,7 @@ func newCardCheck(ctx context.Context, log *oplog.Log, anchors *jpki.Anchors, a 
 	if cc.v, err = anchors.Verifier(); err != nil {
 		return nil, err
 	}
-	return cc, publishAnchors(ctx, log, *anchors, logger)
+	return cc, publishAnchors(ctx, pub, *anchors, logger)
 }
 
 // recNonce is the private record kind, by a terminal's nonce, of the op
@@ -55,7 +53,7 @@ const recNonce = "jpki.card-nonce"
 
 // publishAnchors writes anchors as the server's next op on the public
 // feed, unless they are what it published last.
-func publishAnchors(ctx context.Context, log *oplog.Log, anchors jpki.Anchors, logger *slog.Logger) error {
+func publishAnchors(ctx context.Context, pub *publish.Writer, anchors jpki.Anchors, logger *slog.Logger) error {
 	body, err := json.Marshal(anchors)
 	if err != nil {
 		return err
@@ -64,7 +62,7 @@ func publishAnchors(ctx context.Context, log *oplog.Log, anchors jpki.Anchors, l
 		logger.Warn("JPKI anchors and revocation lists are too large to send to terminals: they cannot check cards while offline", "bytes", len(body), "max", syncproto.MaxOpBody)
 		return nil
 	}
-	_, err = facilities.Publish(ctx, log, jpki.OpAnchors, body)
+	_, err = pub.Publish(ctx, jpki.OpAnchors, body)
 	return err
 }
 
@@ -105,7 +103,7 @@ func (cc *cardCheck) recheck(device string, op syncproto.Op) error {
 // refuseNoAnchors answers a card request on a server that cannot check
 // cards.
 func refuseNoAnchors(w http.ResponseWriter) {
-	writeRefusal(w, http.StatusServiceUnavailable, syncproto.CodeCardUnavailable, "this server has no JPKI trust anchors configured (-jpki-roots)")
+	refuse(w, cardRefusals[syncproto.CodeCardUnavailable])
 }
 
 func (cc *cardCheck) nonce(w http.ResponseWriter, r *http.Request) {
@@ -125,7 +123,7 @@ func (cc *cardCheck) verify(w http.ResponseWriter, r *http.Request) {
 	}
 	var p syncproto.CardProof
 	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 32<<10)).Decode(&p); err != nil {
-		writeRefusal(w, http.StatusBadRequest, syncproto.CodeMalformed, "the card's proof is not valid JSON")
+		refuse(w, refuseMalformed)
 		return
 	}
 	res, err := cc.check(p)
@@ -137,7 +135,7 @@ func (cc *cardCheck) verify(w http.ResponseWriter, r *http.Request) {
 		code := jpki.Code(err)
 		cc.audit.Refused("card.verify.refused", remoteHost(r), code)
 		cc.logger.Warn("card verification refused", "remote", r.RemoteAddr, "serial", serial, "err", err)
-		writeRefusal(w, http.StatusForbidden, code, err.Error())
+		refuse(w, cardRefusals[code])
 		return
 	}
 	cc.audit.Note(r.RemoteAddr, "card.verify", "jpki:"+serial, res.Issuer)
@@ -160,41 +158,4 @@ func (cc *cardCheck) check(p syncproto.CardProof) (syncproto.CardResult, error) 
 		return res, err
 	}
 	return res, nil
-}
-
-// loadAnchors reads the JPKI trust anchors (PEM certificates) and
-// revocation lists (DER or PEM, each signed by one of the anchors) a
-// production server checks cards against. No roots: no anchors.
-func loadAnchors(rootsFile string, crlFiles []string) (*jpki.Anchors, error) {
-	if rootsFile == "" {
-		if len(crlFiles) > 0 {
-			return nil, errors.New("-jpki-crl needs -jpki-roots: a CRL is checked against its CA")
-		}
-		return nil, nil
-	}
-	b, err := os.ReadFile(rootsFile)
-	if err != nil {
-		return nil, fmt.Errorf("JPKI roots: %w", err)
-	}
-	a := &jpki.Anchors{}
-	for block, rest := pem.Decode(b); block != nil; block, rest = pem.Decode(rest) {
-		a.Roots = append(a.Roots, block.Bytes)
-	}
-	if len(a.Roots) == 0 {
-		return nil, fmt.Errorf("JPKI roots %s: no PEM certificate in it", rootsFile)
-	}
-	for _, f := range crlFiles {
-		der, err := os.ReadFile(f)
-		if err != nil {
-			return nil, fmt.Errorf("JPKI CRL: %w", err)
-		}
-		if block, _ := pem.Decode(der); block != nil {
-			der = block.Bytes
-		}
-		a.CRLs = append(a.CRLs, der)
-	}
-	if _, err := a.Verifier(); err != nil { // say what is wrong now, not at the first card
-		return nil, fmt.Errorf("JPKI roots %s and CRLs %v: %w", rootsFile, crlFiles, err)
-	}
-	return a, nil
 }

@@ -1,20 +1,15 @@
-package main
+package api
 
 import (
 	"bytes"
 	"context"
 	"crypto/x509"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
-	"fmt"
 	"math/big"
 	"net/http"
-	"os"
-	"path/filepath"
-	"regexp"
 	"slices"
-	"strconv"
+	"smartpass.city/smartpass/server/audit"
 	"strings"
 	"testing"
 
@@ -66,30 +61,11 @@ func (p *presenter) serial(t *testing.T) string {
 	return c.SerialNumber.Text(16)
 }
 
-// jpkiFlags writes pki's anchors, revoking serials, to files and returns
-// the server flags that name them: -jpki-roots (PEM) and one -jpki-crl
-// (DER) per CA.
-func jpkiFlags(t *testing.T, pki *sim.PKI, revoked ...*big.Int) []string {
+// anchorsOf returns pki's anchors, revoking serials.
+func anchorsOf(t *testing.T, pki *sim.PKI, revoked ...*big.Int) *jpki.Anchors {
 	t.Helper()
 	a := cardtest.Anchors(t, pki, revoked...)
-	dir := t.TempDir()
-	var pemRoots []byte
-	for _, der := range a.Roots {
-		pemRoots = append(pemRoots, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})...)
-	}
-	roots := filepath.Join(dir, "roots.pem")
-	if err := os.WriteFile(roots, pemRoots, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	flags := []string{"-jpki-roots", roots}
-	for i, der := range a.CRLs {
-		f := filepath.Join(dir, fmt.Sprintf("ca%d.crl", i))
-		if err := os.WriteFile(f, der, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		flags = append(flags, "-jpki-crl", f)
-	}
-	return flags
+	return &a
 }
 
 func nonce(t *testing.T, base string) []byte {
@@ -98,17 +74,6 @@ func nonce(t *testing.T, base string) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return n
-}
-
-func auditEntries(t *testing.T, data string) int {
-	t.Helper()
-	out, err := command(t, "audit-verify", "-data", data)
-	m := regexp.MustCompile(`intact: (\d+) entries`).FindStringSubmatch(out)
-	if err != nil || m == nil {
-		t.Fatalf("audit-verify: %v\n%s", err, out)
-	}
-	n, _ := strconv.Atoi(m[1])
 	return n
 }
 
@@ -130,12 +95,8 @@ func TestCardVerification(t *testing.T) {
 	foreign := newPresenter(t, stranger)
 
 	serial, _ := new(big.Int).SetString(revoked.serial(t), 16)
-	flags := jpkiFlags(t, pki, serial)
-	addr := serverproc.FreeAddr(t)
-	data := t.TempDir()
-	srv := startServer(t, addr, append([]string{"-data", data}, flags...)...)
-	srv.WaitHealthy(t)
-	base := "http://" + addr
+	srv := newTestServer(t, anchorsOf(t, pki, serial))
+	base := srv.URL
 
 	verify := func(p syncproto.CardProof) (syncproto.CardResult, error) {
 		b, _ := json.Marshal(p)
@@ -178,41 +139,34 @@ func TestCardVerification(t *testing.T) {
 	if status, body := serverproc.Post(t, base+syncproto.CardVerifyPath, []byte(`{"cert":`)); status != http.StatusBadRequest || !strings.Contains(string(body), syncproto.CodeMalformed) {
 		t.Errorf("truncated JSON: %d %s", status, body)
 	}
-	srv.Stop(t)
 	// One audit entry for the verification that passed; the eight refused
 	// ones (anyone can send those) counted in one summary, written at
-	// shutdown. The truncated JSON is not a verification.
-	if n := auditEntries(t, data); n != 2 {
+	// shutdown (here, now). The truncated JSON is not a verification.
+	if err := srv.Audit.Summarise(); err != nil {
+		t.Fatal(err)
+	}
+	if n := srv.auditEntries(t); n != 2 {
 		t.Errorf("the audit log holds %d entries, want the verification and the refusals' summary", n)
 	}
-	out, err := command(t, "audit", "-data", data, "-action", "refusals.summary")
-	if err != nil || !strings.Contains(out, "card.verify.refused") || !strings.Contains(out, "8 refused from 1 sources") {
-		t.Errorf("the refusals' summary: %v\n%s", err, out)
+	var summary string
+	srv.Audit.Verify(func(e audit.Entry) {
+		if e.Action == "refusals.summary" {
+			summary += e.Subject + " " + e.Detail + "\n"
+		}
+	})
+	if !strings.Contains(summary, "card.verify.refused") || !strings.Contains(summary, "8 refused from 1 sources") {
+		t.Errorf("the refusals' summary: %s", summary)
 	}
 }
 
 // TestCardVerificationUnconfigured: a server with no JPKI roots says so
 // instead of passing or failing cards.
 func TestCardVerificationUnconfigured(t *testing.T) {
-	addr := serverproc.FreeAddr(t)
-	startServer(t, addr, "-data", t.TempDir()).WaitHealthy(t)
-	_, err := syncproto.CardNonceAnswer(serverproc.Post(t, "http://"+addr+syncproto.CardNoncePath, nil))
+	srv := newTestServer(t, nil)
+	_, err := syncproto.CardNonceAnswer(serverproc.Post(t, srv.URL+syncproto.CardNoncePath, nil))
 	var e *syncproto.Error
 	if !errors.As(err, &e) || e.Code != syncproto.CodeCardUnavailable {
 		t.Fatalf("nonce from a server without roots: %v", err)
-	}
-	// A CRL without roots, or roots that are not certificates, stop the
-	// server at start with a message.
-	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, "junk.pem"), []byte("not a certificate"), 0o600)
-	for _, args := range [][]string{
-		{"-jpki-crl", filepath.Join(dir, "x.crl")},
-		{"-jpki-roots", filepath.Join(dir, "junk.pem")},
-	} {
-		out, err := command(t, append([]string{"serve", "-addr", "127.0.0.1:0", "-data", t.TempDir()}, args...)...)
-		if err == nil || !strings.Contains(out, "JPKI") && !strings.Contains(out, "jpki") {
-			t.Errorf("serve %v: %v\n%s", args, err, out)
-		}
 	}
 }
 
@@ -223,13 +177,11 @@ func TestCardVerificationUnconfigured(t *testing.T) {
 // check the terminal itself refused is kept as it is.
 func TestOfflineCardRecheck(t *testing.T) {
 	pki := cardtest.PKI(t)
-	addr := serverproc.FreeAddr(t)
-	data := t.TempDir()
-	srv := startServer(t, addr, append([]string{"-data", data, "-dev", "-demo"}, jpkiFlags(t, pki)...)...)
-	srv.WaitHealthy(t)
+	srv := newTestServer(t, anchorsOf(t, pki))
+	addr := srv.Addr
 	const park = "kaga-playpark"
 	key := srv.Enroll(t, "park-1", park, "playpark")
-	c, _ := dial(t, addr, "park-1", key)
+	c, _ := serverproc.Dial(t, addr, "park-1", key)
 
 	good := newPresenter(t, pki)
 	checked := func(nonceByte byte, edit func(*jpki.Checked)) syncproto.Op {
@@ -249,9 +201,9 @@ func TestOfflineCardRecheck(t *testing.T) {
 	for i := range ops {
 		ops[i].Seq, ops[i].HLC = uint64(i+1), hlc.New(nil, 0).Now()
 	}
-	c.send(&syncproto.Push{Ops: ops})
+	c.Send(&syncproto.Push{Ops: ops})
 	for {
-		f := c.recv()
+		f := c.Recv()
 		if a, ok := f.(*syncproto.Ack); ok {
 			if a.Acked != 4 {
 				t.Fatalf("acked %d of 4", a.Acked)
@@ -283,17 +235,14 @@ func TestOfflineCardRecheck(t *testing.T) {
 		t.Fatalf("stored: %q; want accepted, replay refused, forgery refused, refusal kept", kinds)
 	}
 	// A terminal pulls the anchors from its public feed.
-	c.send(&syncproto.Pull{Feed: scope.FeedPublic})
+	c.Send(&syncproto.Pull{Feed: scope.FeedPublic})
 	for {
-		if o, ok := c.recv().(*syncproto.Ops); ok {
+		if o, ok := c.Recv().(*syncproto.Ops); ok {
 			if !slices.ContainsFunc(o.Ops, func(op syncproto.Op) bool { return op.Kind == jpki.OpAnchors }) {
 				t.Fatalf("the public feed lacks the anchors: %d ops", len(o.Ops))
 			}
 			break
 		}
 	}
-	srv.Stop(t)
-	if _, err := command(t, "audit-verify", "-data", data); err != nil {
-		t.Fatal(err)
-	}
+	srv.auditEntries(t)
 }

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"crypto/rand"
@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"smartpass.city/smartpass/server/api"
 	"smartpass.city/smartpass/server/oplog"
 	"smartpass.city/smartpass/server/sealed"
 )
@@ -201,4 +202,14 @@ func runRestore(args []string, logger *slog.Logger) error {
 	}
 	fmt.Printf("restored %s into %s with a new epoch; devices will resend what the old server lacked\n", *in, *data)
 	return nil
+}
+
+// OpenStore opens the existing store in data with its key (keyFile, or
+// DATA.key), as the server opens it, while no server runs on it.
+func OpenStore(data, keyFile string, logger *slog.Logger) (*oplog.Log, error) {
+	key, err := loadKey(keyPath(keyFile, data), data, false, logger)
+	if err != nil {
+		return nil, err
+	}
+	return oplog.Open(data, api.LogOptions(key, nil))
 }
