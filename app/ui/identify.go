@@ -407,7 +407,7 @@ func (p *identifyPage) Render() app.UI {
 		app.H1().Text(p.tr("face.id.title")+" — "+p.facilityName(p.enr.Facility)),
 		p.modelStatus(),
 		app.Div().Class("face-layout").Body(
-			p.cameraView(p.scan.last, p.scan.bounds(), p.scan.overlay),
+			p.cameraView(&p.scan),
 			// Each part in a slot of its own: an outcome that clears
 			// while staff type a patient number must not shift the
 			// reception form into another element (go-app matches
