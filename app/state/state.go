@@ -54,6 +54,10 @@ type State struct {
 	// edits holds every applied edit per record and field, in fold
 	// order: the last one is the field's value.
 	edits map[string]map[string][]edit
+	// last is the last op folded (in Fold's order); folded is false
+	// while none was.
+	last   syncproto.Op
+	folded bool
 }
 
 // edit is one applied correction.
@@ -85,11 +89,31 @@ func Fold(ops []syncproto.Op) *State {
 		edits:      make(map[string]map[string][]edit),
 	}
 	for _, op := range sorted {
-		if err := s.apply(op); err != nil {
-			s.Rejected = append(s.Rejected, Rejected{Op: op, Reason: err.Error()})
-		}
+		s.next(op)
 	}
 	return s
+}
+
+// Apply folds op into s as the next op, and reports true, when op comes
+// after every op folded so far in Fold's order: the result is then what
+// Fold would return with op added. Otherwise it changes nothing and
+// reports false, and the caller folds again from every op. A tab keeps
+// one state this way: its own records and most synced ops arrive in
+// order, and each costs one op's work instead of a fold of the whole log.
+func (s *State) Apply(op syncproto.Op) bool {
+	if s.folded && compareOps(op, s.last) <= 0 {
+		return false
+	}
+	s.next(op)
+	return true
+}
+
+// next applies op, the next in fold order, keeping a refusal as Rejected.
+func (s *State) next(op syncproto.Op) {
+	if err := s.apply(op); err != nil {
+		s.Rejected = append(s.Rejected, Rejected{Op: op, Reason: err.Error()})
+	}
+	s.last, s.folded = op, true
 }
 
 func compareOps(a, b syncproto.Op) int {
