@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -45,28 +46,56 @@ func benchTemplates(t *testing.T) int {
 	return n
 }
 
-// seedParkTemplates has the city desk record n templates of the real
-// model for the play park, from seq first on, and returns the desk's
-// key. Each is a random unit vector: nobody at the camera matches them.
-func seedParkTemplates(t *testing.T, addr string, key syncproto.Signer, first, n int) {
+// benchDesk is a city desk device recording templates for the play park.
+type benchDesk struct {
+	name string
+	key  syncproto.Signer
+	seq  int // the last seq recorded
+}
+
+// seedDesks enrolls desks city desks and has them record n templates of
+// the real model for the play park between them (several, so the
+// per-device rate limit does not pace the seed).
+func seedDesks(t *testing.T, srv *serverproc.Proc, addr string, desks, n int) []*benchDesk {
 	t.Helper()
+	out := make([]*benchDesk, desks)
+	var wg sync.WaitGroup
+	for d := range out {
+		out[d] = &benchDesk{name: fmt.Sprintf("desk-bench-%d", d), key: srv.Enroll(t, fmt.Sprintf("desk-bench-%d", d), "kaga-hq", "registrar")}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := out[d].record(addr, n/desks+min(1, max(0, n%desks-d))); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if t.Failed() {
+		t.FailNow()
+	}
+	return out
+}
+
+// record has the desk record n more templates: random unit vectors, so
+// nobody at the camera matches them.
+func (d *benchDesk) record(addr string, n int) error {
 	ops := make([]syncproto.Op, n)
 	vec := make([]float32, embed.Dims)
-	rng := rand.New(rand.NewPCG(uint64(first), 17))
+	rng := rand.New(rand.NewPCG(uint64(d.seq), uint64(len(d.name))))
 	for i := range ops {
 		for j := range vec {
 			vec[j] = float32(rng.NormFloat64())
 		}
 		template.Normalize(vec, vec)
-		body, err := json.Marshal(template.Template{Resident: fmt.Sprintf("bench%06d", first+i), Model: embed.ModelName, Facilities: []string{"kaga-playpark"}, Vec: template.Pack(vec)})
+		d.seq++
+		body, err := json.Marshal(template.Template{Resident: fmt.Sprintf("%s-%06d", d.name, d.seq), Model: embed.ModelName, Facilities: []string{"kaga-playpark"}, Vec: template.Pack(vec)})
 		if err != nil {
-			t.Fatal(err)
+			return err
 		}
-		ops[i] = syncproto.Op{Seq: uint64(first + i + 1), HLC: uint64(time.Now().UnixMilli()) << 16, Kind: template.OpPut, Body: body}
+		ops[i] = syncproto.Op{Seq: uint64(d.seq), HLC: uint64(time.Now().UnixMilli()) << 16, Kind: template.OpPut, Body: body}
 	}
-	if err := wsconn.PushAll(context.Background(), "ws://"+addr+"/sync", "desk-bench", key, ops); err != nil {
-		t.Fatal(err)
-	}
+	return wsconn.PushAll(context.Background(), "ws://"+addr+"/sync", d.name, d.key, ops)
 }
 
 // openParkWith sets a browser up as a play-park terminal and opens its
@@ -113,8 +142,7 @@ func TestProjectionLatency(t *testing.T) {
 	addr := serverproc.FreeAddr(t)
 	base := "http://" + addr
 	srv := startServer(t, addr, t.TempDir())
-	desk := srv.Enroll(t, "desk-bench", "kaga-hq", "registrar")
-	seedParkTemplates(t, addr, desk, 0, n)
+	desks := seedDesks(t, srv, addr, 8, n)
 
 	// The tap to the count, on a terminal with no camera (the face
 	// loop's frames would add their own delay to the screen's).
@@ -150,7 +178,9 @@ func TestProjectionLatency(t *testing.T) {
 	// The desk registers faces for the park meanwhile: two a second.
 	pushed := 0
 	for end := time.Now().Add(span); time.Now().Before(end); pushed++ {
-		seedParkTemplates(t, addr, desk, n+pushed, 1)
+		if err := desks[0].record(addr, 1); err != nil {
+			t.Fatal(err)
+		}
 		time.Sleep(500 * time.Millisecond)
 	}
 	f2 := frames()
