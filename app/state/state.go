@@ -54,8 +54,8 @@ type State struct {
 	// edits holds every applied edit per record and field, in fold
 	// order: the last one is the field's value.
 	edits map[string]map[string][]edit
-	// last is the last op folded (in Fold's order); folded is false
-	// while none was.
+	// last is the place of the last op folded in Fold's order (its
+	// HLC, Device and Seq); folded is false while none was.
 	last   syncproto.Op
 	folded bool
 }
@@ -113,7 +113,7 @@ func (s *State) next(op syncproto.Op) {
 	if err := s.apply(op); err != nil {
 		s.Rejected = append(s.Rejected, Rejected{Op: op, Reason: err.Error()})
 	}
-	s.last, s.folded = op, true
+	s.last, s.folded = syncproto.Op{HLC: op.HLC, Device: op.Device, Seq: op.Seq}, true
 }
 
 func compareOps(a, b syncproto.Op) int {

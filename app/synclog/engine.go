@@ -88,6 +88,7 @@ type Engine struct {
 	mu        sync.Mutex
 	status    Status
 	listeners map[int]func()
+	opsSeen   map[int]func(ops []syncproto.Op, reset bool)
 	nextID    int
 }
 
@@ -123,6 +124,7 @@ func New(ctx context.Context, store Store, dial Dialer, opt Options) (*Engine, e
 		clock:     hlc.New(opt.Now, last),
 		wake:      make(chan struct{}, 1),
 		listeners: make(map[int]func()),
+		opsSeen:   make(map[int]func([]syncproto.Op, bool)),
 	}
 	if err := e.refreshPending(ctx); err != nil {
 		return nil, err
@@ -149,6 +151,7 @@ func (e *Engine) Record(ctx context.Context, kind string, body any) (syncproto.O
 	if err != nil {
 		return syncproto.Op{}, fmt.Errorf("synclog: record %s: %w", kind, err)
 	}
+	e.stored([]syncproto.Op{op}, false)
 	if err := e.refreshPending(ctx); err != nil {
 		return op, err
 	}
@@ -181,6 +184,39 @@ func (e *Engine) Watch(fn func()) (stop func()) {
 		e.mu.Lock()
 		defer e.mu.Unlock()
 		delete(e.listeners, id)
+	}
+}
+
+// WatchOps calls fn with the ops each change of the log stored (recorded
+// here, or received: a received op the log held already comes again with
+// its Global sequence set), before the Watch listeners hear of the change,
+// until stop is called. reset is true when the log forgot ops (an
+// erasure): then fn must read it again whole. So a tab keeps its folded
+// state up to date without reading the whole log at every change. fn must
+// not block.
+func (e *Engine) WatchOps(fn func(ops []syncproto.Op, reset bool)) (stop func()) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	id := e.nextID
+	e.nextID++
+	e.opsSeen[id] = fn
+	return func() {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		delete(e.opsSeen, id)
+	}
+}
+
+// stored tells the WatchOps listeners of ops stored, or of a reset.
+func (e *Engine) stored(ops []syncproto.Op, reset bool) {
+	e.mu.Lock()
+	fns := make([]func([]syncproto.Op, bool), 0, len(e.opsSeen))
+	for _, fn := range e.opsSeen {
+		fns = append(fns, fn)
+	}
+	e.mu.Unlock()
+	for _, fn := range fns {
+		fn(ops, reset)
 	}
 }
 
@@ -347,7 +383,7 @@ func (e *Engine) chunk(ctx context.Context, c *syncproto.Chunk) error {
 	if err := e.store.SaveRemote(ctx, c.Feed, c.Ops, cursor); err != nil {
 		return fmt.Errorf("synclog: save snapshot chunk: %w", err)
 	}
-	if err := e.forgetErased(ctx, c.Ops); err != nil {
+	if err := e.saved(ctx, c.Ops); err != nil {
 		return err
 	}
 	at, next = c.At, c.Index+1
@@ -361,12 +397,27 @@ func (e *Engine) chunk(ctx context.Context, c *syncproto.Chunk) error {
 	return nil
 }
 
+// saved follows received ops stored: it forgets what they erase, then
+// tells the WatchOps listeners.
+func (e *Engine) saved(ctx context.Context, ops []syncproto.Op) error {
+	forgot, err := e.forgetErased(ctx, ops)
+	if err != nil {
+		// Some may be forgotten already: listeners read the log again.
+		e.stored(nil, true)
+		return err
+	}
+	e.stored(ops, forgot)
+	return nil
+}
+
 // forgetErased makes the store forget the older ops about each record an
-// op of ops erases. Erasures are rare (a resident deleting their face), so
-// reading the whole store for them is affordable.
-func (e *Engine) forgetErased(ctx context.Context, ops []syncproto.Op) error {
+// op of ops erases, and reports whether ops erase anything (the log
+// changed more than by the ops themselves). Erasures are rare
+// (a resident deleting their face), so reading the whole store for them
+// is affordable.
+func (e *Engine) forgetErased(ctx context.Context, ops []syncproto.Op) (bool, error) {
 	if e.opt.Erases == nil {
-		return nil
+		return false, nil
 	}
 	erased := make(map[string]syncproto.Op)
 	for _, op := range ops {
@@ -377,11 +428,11 @@ func (e *Engine) forgetErased(ctx context.Context, ops []syncproto.Op) error {
 		}
 	}
 	if len(erased) == 0 {
-		return nil
+		return false, nil
 	}
 	held, err := e.store.All(ctx)
 	if err != nil {
-		return fmt.Errorf("synclog: read log to forget erased records: %w", err)
+		return false, fmt.Errorf("synclog: read log to forget erased records: %w", err)
 	}
 	var ids []OpID
 	for _, op := range held {
@@ -393,9 +444,9 @@ func (e *Engine) forgetErased(ctx context.Context, ops []syncproto.Op) error {
 		ids = append(ids, OpID{Device: op.Device, Seq: op.Seq})
 	}
 	if err := e.store.Forget(ctx, ids); err != nil {
-		return fmt.Errorf("synclog: forget erased records: %w", err)
+		return false, fmt.Errorf("synclog: forget erased records: %w", err)
 	}
-	return nil
+	return true, nil
 }
 
 // later reports whether a comes after b in the server's order (by global
@@ -438,7 +489,7 @@ func (e *Engine) readLoop(ctx context.Context, conn Conn, mark uint64, acked cha
 			if err := e.store.SaveRemote(ctx, f.Feed, f.Ops, f.Cursor); err != nil {
 				return fmt.Errorf("synclog: save pulled ops: %w", err)
 			}
-			if err := e.forgetErased(ctx, f.Ops); err != nil {
+			if err := e.saved(ctx, f.Ops); err != nil {
 				return err
 			}
 			e.update(func(s *Status) { s.LastSync = e.now() })

@@ -43,7 +43,7 @@ type identifyPage struct {
 	scan  scanner
 
 	gal     *gallery.Gallery
-	galSt   *state.State // the fold the gallery was checked against
+	galGen  uint64       // the fold the gallery was checked against
 	galKey  templatesKey // the templates it was built from
 	skipped int          // templates of another model (need re-enrollment)
 	top     []gallery.Match
@@ -160,10 +160,10 @@ func (p *identifyPage) gallery() *gallery.Gallery {
 	if p.st == nil {
 		return nil
 	}
-	if p.gal != nil && p.galSt == p.st {
+	if p.gal != nil && p.galGen == p.gen {
 		return p.gal
 	}
-	p.galSt = p.st
+	p.galGen = p.gen
 	key := templatesKey{count: len(p.st.Templates)}
 	for _, op := range p.ops {
 		if op.Kind == template.OpPut || op.Kind == template.OpDelete {
@@ -486,7 +486,7 @@ func (p *identifyPage) parkCounts() app.UI {
 
 // dayCounts are the park's counts as of one fold and one day.
 type dayCounts struct {
-	st  *state.State
+	gen uint64
 	day string
 	c   playpark.Counts
 }
@@ -496,7 +496,7 @@ type dayCounts struct {
 func (p *identifyPage) todays() playpark.Counts {
 	now := time.Now()
 	day := now.Format(time.DateOnly)
-	if p.counts.st == p.st && p.counts.day == day {
+	if p.counts.gen == p.gen && p.counts.day == day {
 		return p.counts.c
 	}
 	var admitted, bySight []string
@@ -519,7 +519,7 @@ func (p *identifyPage) todays() playpark.Counts {
 	for _, b := range bySight { // nobody to count once: each entry counts
 		c[b]++
 	}
-	p.counts = dayCounts{st: p.st, day: day, c: c}
+	p.counts = dayCounts{gen: p.gen, day: day, c: c}
 	return p.counts.c
 }
 
