@@ -133,7 +133,7 @@ var enrollLimits = func() face.Limits {
 }()
 
 func (p *faceRegisterPage) allowed() bool {
-	return p.own || p.isEnr && p.enr.Role == string(scope.Registrar)
+	return p.own || p.isEnr && p.enr.Role == scope.Registrar
 }
 
 // facilities lists those whose terminals recognise faces.

@@ -124,7 +124,7 @@ var terminalTurn = func() liveness.Params {
 var identifyRoles = []scope.Role{scope.PlayPark, scope.Reception, scope.Shelter}
 
 func (p *identifyPage) allowed() bool {
-	return p.isEnr && slices.Contains(identifyRoles, scope.Role(p.enr.Role))
+	return p.isEnr && slices.Contains(identifyRoles, p.enr.Role)
 }
 
 func (p *identifyPage) OnMount(ctx app.Context) {
@@ -191,7 +191,7 @@ func (p *identifyPage) seen(r face.Result, err error) {
 		return
 	}
 	probe := r.Embedding
-	if slices.Contains(turnRoles, scope.Role(p.enr.Role)) {
+	if slices.Contains(turnRoles, p.enr.Role) {
 		var done bool
 		if probe, done = p.turned(r); !done {
 			return
@@ -228,7 +228,7 @@ type passCheck struct {
 // with a key the server published, valid now, not admitted here before,
 // for a resident who consented to this facility (their template is in
 // its scope). It says why not in words that do not reveal who.
-func checkPassText(st *state.State, facility, role, text string, now time.Time) passCheck {
+func checkPassText(st *state.State, facility string, role scope.Role, text string, now time.Time) passCheck {
 	c := passCheck{Identification: identify.Identification{Facility: facility, Method: identify.MethodQR, Outcome: identify.Invalid}, key: "pass.id.invalid"}
 	s, err := pass.Parse(text)
 	var ps pass.Pass
@@ -244,7 +244,7 @@ func checkPassText(st *state.State, facility, role, text string, now time.Time) 
 	case !slices.Contains(st.Templates[ps.Resident].Facilities, facility):
 		c.Outcome, c.key = identify.Unknown, "face.id.unknown"
 	default:
-		c.Outcome, c.key = identify.Accepted, "face.id.ok."+role
+		c.Outcome, c.key = identify.Accepted, "face.id.ok."+string(role)
 		c.Resident, c.Pass = ps.Resident, ps.ID()
 	}
 	return c
@@ -256,7 +256,7 @@ func (p *identifyPage) checkPass(text string) {
 	if p.st == nil {
 		return
 	}
-	if shelterID, record, ok := shelter.ParseSlip(text); ok && p.enr.Role == string(scope.Shelter) {
+	if shelterID, record, ok := shelter.ParseSlip(text); ok && p.enr.Role == scope.Shelter {
 		p.setQR(false)
 		p.arriveBySlip(shelterID, record)
 		return
@@ -277,15 +277,15 @@ func (p *identifyPage) checkPass(text string) {
 // household's children).
 func (p *identifyPage) answer(via string) {
 	p.park, p.arrival = parkAnswer{}, nil
-	if p.enr.Role == string(scope.Shelter) {
+	if p.enr.Role == scope.Shelter {
 		p.arrive(p.resident)
 		return
 	}
-	if p.enr.Role == string(scope.Reception) {
+	if p.enr.Role == scope.Reception {
 		p.startReception(p.resident, via)
 		return
 	}
-	if p.enr.Role != string(scope.PlayPark) {
+	if p.enr.Role != scope.PlayPark {
 		return
 	}
 	p.park = answerPark(p.st, p.resident, time.Now())
@@ -424,7 +424,7 @@ func (p *identifyPage) Render() app.UI {
 			),
 		),
 		app.P().ID("gallery-size").Class("hint").Attr("data-count", n).Text(p.tr("face.id.count", n)),
-		app.If(p.enr.Role == string(scope.PlayPark), func() app.UI { return p.parkCounts() }),
+		app.If(p.enr.Role == scope.PlayPark, func() app.UI { return p.parkCounts() }),
 		app.If(p.skipped > 0, func() app.UI {
 			return app.P().Class("hint").Text(p.tr("face.id.skipped", p.skipped))
 		}),
@@ -432,11 +432,11 @@ func (p *identifyPage) Render() app.UI {
 			app.Button().ID("pass-scan").Type("button").Text(p.tr(map[bool]string{false: "pass.scan", true: "pass.scan.stop"}[p.qr])).
 				OnClick(func(ctx app.Context, e app.Event) { p.setQR(!p.qr) }),
 			p.cardButton(),
-			app.If(p.enr.Role == string(scope.PlayPark), func() app.UI {
+			app.If(p.enr.Role == scope.PlayPark, func() app.UI {
 				return app.Button().ID("staff-admit").Class("secondary").Type("button").Text(p.tr("park.staff")).
 					OnClick(func(ctx app.Context, e app.Event) { p.sight = !p.sight })
 			}),
-			app.If(p.enr.Role == string(scope.Reception), func() app.UI {
+			app.If(p.enr.Role == scope.Reception, func() app.UI {
 				return app.Div().Class("actions").Body(
 					app.Button().ID("staff-check").Class("secondary").Type("button").Text(p.tr("rx.staff")).
 						OnClick(func(ctx app.Context, e app.Event) { p.staffCheck() }),
@@ -529,7 +529,7 @@ func (p *identifyPage) outcomeView() app.UI {
 	key, class := "face.id.unknown", "result unknown"
 	switch p.outcome {
 	case identify.Accepted:
-		key, class = "face.id.ok."+p.enr.Role, "result ok"
+		key, class = "face.id.ok."+string(p.enr.Role), "result ok"
 	case identify.Ambiguous:
 		key = "face.id.ambiguous"
 	case identify.Flat:
@@ -542,11 +542,11 @@ func (p *identifyPage) outcomeView() app.UI {
 	}
 	body := []app.UI{app.Strong().Text(p.tr(key))}
 	switch {
-	case p.outcome == identify.Accepted && p.enr.Role == string(scope.Reception):
+	case p.outcome == identify.Accepted && p.enr.Role == scope.Reception:
 		body = append(body, app.P().ID("identify-resident").Text(p.tr("face.id.resident", p.resident)))
 	case p.outcome == identify.Accepted && p.arrival != nil:
 		body = p.arrivalView()
-	case p.outcome == identify.Accepted && p.enr.Role == string(scope.PlayPark) && p.park.profiled:
+	case p.outcome == identify.Accepted && p.enr.Role == scope.PlayPark && p.park.profiled:
 		body = p.parkView()
 		if !p.park.eligible && p.admitted == 0 {
 			class = "result unknown"

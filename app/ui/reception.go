@@ -158,7 +158,7 @@ func (p *queuePage) OnMount(ctx app.Context) { p.mount(ctx) }
 func (p *queuePage) OnDismount()             { p.dismount() }
 
 func (p *queuePage) Render() app.UI {
-	if !p.isEnr || p.enr.Role != string(scope.Reception) {
+	if !p.isEnr || p.enr.Role != scope.Reception {
 		return p.wrongDevice(p.tr("queue.title"), string(scope.Reception))
 	}
 	if p.st == nil {

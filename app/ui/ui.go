@@ -263,7 +263,7 @@ func (l *live) facilityName(id string) string {
 func (l *live) wrongDevice(title, role string) app.UI {
 	msg := l.tr("setup.none")
 	if l.isEnr {
-		msg = l.tr("setup.other", l.facilityName(l.enr.Facility), l.tr("role."+l.enr.Role), l.tr("role."+role))
+		msg = l.tr("setup.other", l.facilityName(l.enr.Facility), l.tr("role."+string(l.enr.Role)), l.tr("role."+role))
 	}
 	return l.frame(
 		app.H1().Text(title),
