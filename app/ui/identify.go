@@ -1,10 +1,8 @@
 package ui
 
 import (
-	"encoding/json"
 	"errors"
 	"math/rand/v2"
-	"slices"
 	"time"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
@@ -13,16 +11,14 @@ import (
 	"smartpass.city/smartpass/app/face/embed"
 	"smartpass.city/smartpass/app/face/gallery"
 	"smartpass.city/smartpass/app/face/liveness"
-	"smartpass.city/smartpass/app/hlc"
 	"smartpass.city/smartpass/app/hospital"
 	"smartpass.city/smartpass/app/identify"
-	"smartpass.city/smartpass/app/pass"
 	"smartpass.city/smartpass/app/playpark"
 	"smartpass.city/smartpass/app/route"
 	"smartpass.city/smartpass/app/scope"
 	"smartpass.city/smartpass/app/shelter"
-	"smartpass.city/smartpass/app/state"
 	"smartpass.city/smartpass/app/template"
+	"smartpass.city/smartpass/app/terminal"
 )
 
 // identifyPage is a terminal's face screen (play park entrance, hospital
@@ -61,7 +57,7 @@ type identifyPage struct {
 	key string
 	// park is the play park's answer about the person accepted;
 	// admitted counts the children just admitted with them.
-	park     parkAnswer
+	park     terminal.Park
 	admitted int
 	// rx is the hospital reception under way (nil: none).
 	rx *receptionDraft
@@ -76,43 +72,6 @@ type identifyPage struct {
 	sight bool
 }
 
-// parkAnswer is what a play park may say of a person it recognised: free
-// entry or not and the age band, and the household's children who may
-// enter with them. Nothing else reaches the park (template.Profile).
-type parkAnswer struct {
-	profiled bool // the park holds the person's profile
-	eligible bool
-	band     string
-	children []string // other eligible residents of the household
-	// declared: the profile's facts are a guardian's word, not proven by
-	// the card (template.Profile.Declared): staff check the child.
-	declared bool
-}
-
-// answerPark judges resident at the park at time now.
-func answerPark(st *state.State, resident string, now time.Time) parkAnswer {
-	p, ok := st.Profiles[resident]
-	if !ok {
-		return parkAnswer{}
-	}
-	a := parkAnswer{profiled: true, eligible: playpark.Eligible(p, now), band: p.BandAt(now), declared: p.Declared}
-	if p.Household == "" {
-		return a
-	}
-	for id, other := range st.Profiles {
-		if id != resident && other.Household == p.Household && playpark.Eligible(other, now) {
-			a.children = append(a.children, id)
-		}
-	}
-	slices.Sort(a.children)
-	return a
-}
-
-// turnRoles are the roles whose terminals ask for a head turn before a
-// face is matched: all of them, kept as a list so a facility whose
-// terminal is always staffed could drop it.
-var turnRoles = []scope.Role{scope.PlayPark, scope.Reception}
-
 // terminalTurn is the check a terminal asks: one turn, quickly.
 var terminalTurn = func() liveness.Params {
 	p := liveness.Default
@@ -120,11 +79,8 @@ var terminalTurn = func() liveness.Params {
 	return p
 }()
 
-// identifyRoles are the roles whose terminals identify by face.
-var identifyRoles = []scope.Role{scope.PlayPark, scope.Reception, scope.Shelter}
-
 func (p *identifyPage) allowed() bool {
-	return p.isEnr && slices.Contains(identifyRoles, p.enr.Role)
+	return p.isEnr && terminal.Identifies(p.enr.Role)
 }
 
 func (p *identifyPage) OnMount(ctx app.Context) {
@@ -191,24 +147,16 @@ func (p *identifyPage) seen(r face.Result, err error) {
 		return
 	}
 	probe := r.Embedding
-	if slices.Contains(turnRoles, p.enr.Role) {
+	if terminal.AsksTurn(p.enr.Role) {
 		var done bool
 		if probe, done = p.turned(r); !done {
 			return
 		}
 	}
 	p.top = g.TopK(probe, 2, p.top)
-	d := Rule.Decide(p.top)
-	switch {
-	case d.Accepted && p.st.Templates[d.ID].Expired(time.Now()):
-		p.outcome, p.resident = identify.Expired, d.ID
-	case d.Accepted:
-		p.outcome, p.resident = identify.Accepted, d.ID
+	p.outcome, p.resident = terminal.Match(Rule.Decide(p.top), p.st.Templates, time.Now())
+	if p.outcome == identify.Accepted {
 		p.answer(hospital.ByFace)
-	case d.Reason == "ambiguous":
-		p.outcome = identify.Ambiguous
-	default:
-		p.outcome = identify.Unknown
 	}
 	p.until, p.key = time.Now().Add(holdResult), ""
 	var score float32
@@ -216,38 +164,6 @@ func (p *identifyPage) seen(r face.Result, err error) {
 		score = p.top[0].Score
 	}
 	p.record(identify.Identification{Resident: p.resident, Method: identify.MethodFace, Outcome: p.outcome, Score: score})
-}
-
-// passCheck is the judgement of a QR code shown to a terminal.
-type passCheck struct {
-	identify.Identification
-	key string // the text to show
-}
-
-// checkPassText judges the text of a QR code at facility: a pass signed
-// with a key the server published, valid now, not admitted here before,
-// for a resident who consented to this facility (their template is in
-// its scope). It says why not in words that do not reveal who.
-func checkPassText(st *state.State, facility string, role scope.Role, text string, now time.Time) passCheck {
-	c := passCheck{Identification: identify.Identification{Facility: facility, Method: identify.MethodQR, Outcome: identify.Invalid}, key: "pass.id.invalid"}
-	s, err := pass.Parse(text)
-	var ps pass.Pass
-	if err == nil {
-		ps, err = s.Verify(st.PassKeys, now)
-	}
-	switch {
-	case errors.Is(err, pass.ErrExpired), errors.Is(err, pass.ErrNotYet):
-		c.key = "pass.id.expired"
-	case err != nil:
-	case st.PassesUsed[ps.ID()]:
-		c.Outcome, c.key = identify.Used, "pass.id.used"
-	case !slices.Contains(st.Templates[ps.Resident].Facilities, facility):
-		c.Outcome, c.key = identify.Unknown, "face.id.unknown"
-	default:
-		c.Outcome, c.key = identify.Accepted, "face.id.ok."+string(role)
-		c.Resident, c.Pass = ps.Resident, ps.ID()
-	}
-	return c
 }
 
 // checkPass admits (or not) the pass the camera found, then goes back
@@ -261,9 +177,9 @@ func (p *identifyPage) checkPass(text string) {
 		p.arriveBySlip(shelterID, record)
 		return
 	}
-	c := checkPassText(p.st, p.enr.Facility, p.enr.Role, text, time.Now())
+	c := terminal.CheckPass(p.st, p.enr.Facility, p.enr.Role, text, time.Now())
 	p.setQR(false)
-	p.outcome, p.resident, p.key = c.Outcome, c.Resident, c.key
+	p.outcome, p.resident, p.key = c.Outcome, c.Resident, c.Key
 	p.until = time.Now().Add(holdResult)
 	if c.Outcome == identify.Accepted {
 		p.answer(hospital.ByQR)
@@ -276,7 +192,7 @@ func (p *identifyPage) checkPass(text string) {
 // park says what it may (a guardian is given time to admit the
 // household's children).
 func (p *identifyPage) answer(via string) {
-	p.park, p.arrival = parkAnswer{}, nil
+	p.park, p.arrival = terminal.Park{}, nil
 	if p.enr.Role == scope.Shelter {
 		p.arrive(p.resident)
 		return
@@ -288,8 +204,8 @@ func (p *identifyPage) answer(via string) {
 	if p.enr.Role != scope.PlayPark {
 		return
 	}
-	p.park = answerPark(p.st, p.resident, time.Now())
-	if len(p.park.children) > 0 {
+	p.park = terminal.AnswerPark(p.st, p.resident, time.Now())
+	if len(p.park.Children) > 0 {
 		p.until = time.Now().Add(holdHousehold)
 	}
 }
@@ -300,11 +216,11 @@ const holdHousehold = 12 * time.Second
 // admitHousehold admits the household's eligible children with the
 // guardian identified: each child is recorded as admitted by household.
 func (p *identifyPage) admitHousehold() {
-	children := p.park.children
+	children := p.park.Children
 	for _, id := range children {
 		p.record(identify.Identification{Resident: id, Method: identify.MethodHousehold, Outcome: identify.Accepted})
 	}
-	p.park.children, p.park.eligible = nil, true
+	p.park.Children, p.park.Eligible = nil, true
 	p.key = ""
 	p.admitted = len(children)
 	p.until = time.Now().Add(holdResult)
@@ -317,7 +233,7 @@ func (p *identifyPage) admitBySight(band string) {
 	p.sight = false
 	p.record(identify.Identification{Method: identify.MethodStaff, Outcome: identify.Accepted, Band: band})
 	p.outcome, p.resident, p.key, p.admitted = identify.Accepted, "", "", 0
-	p.park = parkAnswer{profiled: true, eligible: true, band: band}
+	p.park = terminal.Park{Profiled: true, Eligible: true, Band: band}
 	p.until = time.Now().Add(holdResult)
 }
 
@@ -382,7 +298,7 @@ func (p *identifyPage) turned(r face.Result) (probe []float32, done bool) {
 
 func (p *identifyPage) Render() app.UI {
 	if !p.allowed() {
-		return p.wrongDevice(p.tr("face.id.title"), string(identifyRoles[0]))
+		return p.wrongDevice(p.tr("face.id.title"), string(terminal.IdentifyRole))
 	}
 	n := 0
 	if g := p.gallery(); g != nil {
@@ -457,16 +373,16 @@ func (p *identifyPage) parkView() []app.UI {
 	switch {
 	case p.admitted > 0:
 		out = append(out, app.Strong().ID("park-admitted").Attr("data-count", p.admitted).Text(p.tr("park.admitted", p.admitted)))
-	case p.park.eligible:
-		out = append(out, app.Strong().ID("park-answer").Attr("data-eligible", true).Attr("data-band", p.park.band).
-			Text(p.tr("park.yes", p.tr("band."+p.park.band))))
+	case p.park.Eligible:
+		out = append(out, app.Strong().ID("park-answer").Attr("data-eligible", true).Attr("data-band", p.park.Band).
+			Text(p.tr("park.yes", p.tr("band."+p.park.Band))))
 	default:
-		out = append(out, app.Strong().ID("park-answer").Attr("data-eligible", false).Attr("data-band", p.park.band).Text(p.tr("park.no")))
+		out = append(out, app.Strong().ID("park-answer").Attr("data-eligible", false).Attr("data-band", p.park.Band).Text(p.tr("park.no")))
 	}
-	if p.park.declared {
+	if p.park.Declared {
 		out = append(out, app.P().ID("park-declared").Class("error").Text(p.tr("park.declared")))
 	}
-	if n := len(p.park.children); n > 0 {
+	if n := len(p.park.Children); n > 0 {
 		out = append(out, app.Button().ID("admit-household").Class("big").Type("button").Text(p.tr("park.household", n)).
 			OnClick(func(ctx app.Context, e app.Event) { p.admitHousehold() }))
 	}
@@ -499,26 +415,7 @@ func (p *identifyPage) todays() playpark.Counts {
 	if p.counts.gen == p.gen && p.counts.day == day {
 		return p.counts.c
 	}
-	var admitted, bySight []string
-	for _, op := range p.ops {
-		if op.Kind != identify.OpIdentified || op.Device != p.sync.DeviceID() || hlc.Wall(op.HLC).Format(time.DateOnly) != day {
-			continue
-		}
-		var i identify.Identification
-		if json.Unmarshal(op.Body, &i) != nil || i.Outcome != identify.Accepted {
-			continue
-		}
-		switch {
-		case i.Method == identify.MethodStaff:
-			bySight = append(bySight, i.Band)
-		case playpark.Eligible(p.st.Profiles[i.Resident], now):
-			admitted = append(admitted, i.Resident)
-		}
-	}
-	c := playpark.Count(admitted, p.st.Profiles, now)
-	for _, b := range bySight { // nobody to count once: each entry counts
-		c[b]++
-	}
+	c := terminal.ParkCounts(p.ops, p.sync.DeviceID(), p.st.Profiles, now)
 	p.counts = dayCounts{gen: p.gen, day: day, c: c}
 	return p.counts.c
 }
@@ -546,9 +443,9 @@ func (p *identifyPage) outcomeView() app.UI {
 		body = append(body, app.P().ID("identify-resident").Text(p.tr("face.id.resident", p.resident)))
 	case p.outcome == identify.Accepted && p.arrival != nil:
 		body = p.arrivalView()
-	case p.outcome == identify.Accepted && p.enr.Role == scope.PlayPark && p.park.profiled:
+	case p.outcome == identify.Accepted && p.enr.Role == scope.PlayPark && p.park.Profiled:
 		body = p.parkView()
-		if !p.park.eligible && p.admitted == 0 {
+		if !p.park.Eligible && p.admitted == 0 {
 			class = "result unknown"
 		}
 	}
