@@ -20,10 +20,10 @@ import (
 
 // Enrollment is what a device was enrolled as.
 type Enrollment struct {
-	Device   string    `json:"device"`
-	Facility string    `json:"facility"`
+	Device   string     `json:"device"`
+	Facility string     `json:"facility"`
 	Role     scope.Role `json:"role"`
-	At       time.Time `json:"at"`
+	At       time.Time  `json:"at"`
 }
 
 // Keys makes the device's key pair. Generate replaces any earlier pair

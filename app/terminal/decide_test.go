@@ -116,8 +116,8 @@ func TestParkCounts(t *testing.T) {
 	}
 	staff := identify.Identification{Method: identify.MethodStaff, Outcome: identify.Accepted, Band: playpark.Preschool}
 	for _, tc := range []struct {
-		name                 string
-		ops                  []syncproto.Op
+		name                  string
+		ops                   []syncproto.Op
 		preschool, elementary int
 	}{
 		{"none", nil, 0, 0},
