@@ -25,6 +25,7 @@ import (
 	"smartpass.city/smartpass/app/template"
 	"smartpass.city/smartpass/app/ui"
 	"smartpass.city/smartpass/syncproto"
+	"smartpass.city/smartpass/wasm/browser"
 	"smartpass.city/smartpass/wasm/camera"
 	"smartpass.city/smartpass/wasm/devkey"
 	"smartpass.city/smartpass/wasm/fetch"
@@ -64,7 +65,7 @@ func start(ctx context.Context) error {
 	// recognises faces; the watcher tells it which this one is.
 	ready := readiness.Start(ctx, offline.NeedsModel(string(e.Role), ok))
 	d := &device{ctx: ctx, store: store, keys: keys, eng: eng, enr: e, ok: ok, ready: ready}
-	ui.Register(eng, d, usbReader{}, cardServer{}, accounts{devkey.New(store.Keys("account")), store}, desk{keys, store}, faces{}, adminAPI{}, ready)
+	ui.Register(eng, d, usbReader{}, cardServer{}, accounts{devkey.New(store.Keys("account")), store}, desk{keys, store}, faces{}, adminAPI{}, ready, browser.Browser{})
 	if ok {
 		d.run()
 	}

@@ -39,16 +39,31 @@ type Device interface {
 	DemoCodes(ctx context.Context) ([]syncproto.DemoCode, error)
 }
 
+// Browser is what the screens ask of the browser beyond drawing (wired
+// in wasm/browser): the screens never call the browser for it themselves.
+type Browser interface {
+	// Save hands data, of MIME type mime, to the browser to save as a
+	// file named name, and returns a URL the page links for a second
+	// try; old, the URL Save returned before for the same file ("" for
+	// none), is released.
+	Save(name, mime string, data []byte, old string) (url string, err error)
+	// Print opens the browser's print dialog.
+	Print()
+	// FullScreen enters full screen (on a person's tap) or leaves it.
+	FullScreen(on bool)
+}
+
 // Register routes every page of the PWA to its component, all over s, d,
 // the card reader r, the server's card check c, the resident's account
 // a, the city desk's registration k, the camera and face model f, the
-// admin API m, and what the service worker holds for offline use o.
+// admin API m, what the service worker holds for offline use o, and the
+// browser's file saving, printing and full screen b.
 //
 // The tab folds the log once, into one projection every page reads:
 // a page opened or an op recorded costs no read of the whole log.
-func Register(s Sync, d Device, r Reader, c CardChecker, a Accounts, k Desk, f Faces, m AdminAPI, o Offline) {
+func Register(s Sync, d Device, r Reader, c CardChecker, a Accounts, k Desk, f Faces, m AdminAPI, o Offline, b Browser) {
 	folded := projection.New(context.Background(), s)
-	l := func() live { return live{sync: s, folded: folded, dev: d, off: o} }
+	l := func() live { return live{sync: s, folded: folded, dev: d, off: o, browser: b} }
 	app.Route(route.Card, func() app.Composer { return &cardPage{live: l(), reader: r, checker: c, key: card.AuthKey} })
 	app.Route(route.Desk, func() app.Composer {
 		return &cardPage{live: l(), reader: r, checker: c, desk: k, key: card.AuthKey, family: true}
@@ -95,6 +110,8 @@ type live struct {
 	st    *state.State
 	gen   uint64
 	kiosk kioskState
+	// browser saves files, prints and goes full screen.
+	browser Browser
 	// off is the service worker's cache; offline its last status.
 	off     Offline
 	offline offline.Status
