@@ -44,6 +44,10 @@ type View struct {
 	// Gen changes whenever State or Ops do: a screen's caches compare it
 	// (State is the same value, changed in place, between folds).
 	Gen uint64
+	// Folds counts the folds of the whole log. While it stays the same,
+	// Ops only grows at its end, by the ops applied since: a screen may
+	// follow those alone (the identify screen's face gallery does).
+	Folds uint64
 }
 
 // Projection is a tab's folded state. Create it with New.
@@ -57,6 +61,7 @@ type Projection struct {
 	index     map[opKey]int // position in ops
 	st        *state.State
 	gen       uint64
+	folds     uint64
 	err       error
 	refolding bool
 	// reread: the last read of the log failed; read it again before
@@ -145,7 +150,7 @@ func (p *Projection) Current() (View, error) {
 	if !p.refolding {
 		p.drain()
 	}
-	return View{Ops: p.ops, State: p.st, Gen: p.gen}, p.err
+	return View{Ops: p.ops, State: p.st, Gen: p.gen, Folds: p.folds}, p.err
 }
 
 // drain applies the pending changes; p.mu is held and no fold runs.
@@ -230,6 +235,7 @@ func (p *Projection) refold(ops []syncproto.Op) {
 		if err == nil {
 			p.ops, p.index, p.st = ops, index, st
 			p.gen++
+			p.folds++
 		}
 		p.mu.Unlock()
 		p.notify()

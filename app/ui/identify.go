@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"encoding/json"
 	"errors"
 	"math/rand/v2"
 	"time"
@@ -38,11 +39,12 @@ type identifyPage struct {
 	faces Faces
 	scan  scanner
 
-	gal     *gallery.Gallery
-	galGen  uint64       // the fold the gallery was checked against
-	galKey  templatesKey // the templates it was built from
-	skipped int          // templates of another model (need re-enrollment)
-	top     []gallery.Match
+	gal      *gallery.Gallery
+	galGen   uint64 // the projection's generation the gallery follows
+	galFolds uint64 // its folds of the whole log when the gallery was built
+	galSeen  int    // the ops it followed
+	skipped  int    // templates of another model (need re-enrollment)
+	top      []gallery.Match
 
 	outcome  string // "" or an identify outcome
 	resident string
@@ -101,17 +103,11 @@ func (p *identifyPage) OnDismount() {
 	p.dismount()
 }
 
-// templatesKey tells whether the templates changed between two folds:
-// how many there are and the newest template op. (The log's length does
-// not: a deletion adds its op and forgets the template's.)
-type templatesKey struct {
-	count  int
-	newest uint64 // the highest global sequence of a template op
-}
-
-// gallery returns the matcher over the device's templates, rebuilt only
-// when they changed: the log also changes at every identification, and
-// widening a city's templates to float32 takes a while.
+// gallery returns the matcher over the device's templates. It is built
+// once per fold of the whole log; between folds it follows the template
+// ops applied since, one by one: the log also changes at every
+// identification and at every face the desk registers, and widening a
+// city's templates to float32 again each time would stop the camera.
 func (p *identifyPage) gallery() *gallery.Gallery {
 	if p.st == nil {
 		return nil
@@ -120,16 +116,27 @@ func (p *identifyPage) gallery() *gallery.Gallery {
 		return p.gal
 	}
 	p.galGen = p.gen
-	key := templatesKey{count: len(p.st.Templates)}
-	for _, op := range p.ops {
-		if op.Kind == template.OpPut || op.Kind == template.OpDelete {
-			key.newest = max(key.newest, op.Global)
+	if p.gal == nil || p.galFolds != p.folds || len(p.ops) < p.galSeen {
+		p.gal, p.skipped = gallery.FromTemplates(embed.ModelName, embed.Dims, p.st.Templates)
+	} else {
+		for _, op := range p.ops[p.galSeen:] {
+			if op.Kind != template.OpPut && op.Kind != template.OpDelete {
+				continue
+			}
+			var t struct{ Resident string }
+			if json.Unmarshal(op.Body, &t) != nil {
+				continue
+			}
+			// The fold's verdict, whatever the op said.
+			if cur, ok := p.st.Templates[t.Resident]; !ok {
+				p.gal.Delete(t.Resident)
+			} else if p.gal.PutTemplate(cur) != nil {
+				p.gal.Delete(t.Resident)
+				p.skipped++
+			}
 		}
 	}
-	if p.gal == nil || key != p.galKey {
-		p.gal, p.skipped = gallery.FromTemplates(embed.ModelName, embed.Dims, p.st.Templates)
-		p.galKey = key
-	}
+	p.galFolds, p.galSeen = p.folds, len(p.ops)
 	return p.gal
 }
 

@@ -10,11 +10,13 @@ import (
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
 	"smartpass.city/smartpass/app/enroll"
+	"smartpass.city/smartpass/app/face/embed"
 	"smartpass.city/smartpass/app/identify"
 	"smartpass.city/smartpass/app/playpark"
 	"smartpass.city/smartpass/app/projection"
 	"smartpass.city/smartpass/app/scope"
 	"smartpass.city/smartpass/app/synclog"
+	"smartpass.city/smartpass/app/template"
 	"smartpass.city/smartpass/syncproto"
 )
 
@@ -101,5 +103,49 @@ func TestParkPageStaffAdmission(t *testing.T) {
 	}
 	if c := p.todays(); c[playpark.Elementary] != 0 {
 		t.Fatalf("counts %v", c)
+	}
+}
+
+// TestIdentifyGalleryFollowsOps: the identify screen's face gallery is
+// built once, then follows the templates recorded and deleted one by one
+// (the same gallery, never widened again whole), and a template of
+// another model is left out and counted.
+func TestIdentifyGalleryFollowsOps(t *testing.T) {
+	ctx := t.Context()
+	_, key, _ := ed25519.GenerateKey(nil)
+	log, err := synclog.New(ctx, synclog.NewMemStore("park-1"), nil, synclog.Options{Signer: syncproto.KeySigner{Key: key}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &identifyPage{
+		live:  live{sync: log, folded: projection.New(ctx, log), dev: enrolledAs{Device: "park-1", Facility: "kaga-playpark", Role: scope.PlayPark}},
+		faces: noCamera{},
+	}
+	e := app.NewTestEngine()
+	if err := e.Load(&mountedNatively{p}); err != nil {
+		t.Fatal(err)
+	}
+	until(t, e, "the log folded", func() bool { return p.st != nil })
+	first := p.gallery()
+	vec := make([]float32, embed.Dims)
+	put := func(resident, model string) {
+		vec[len(resident)%embed.Dims]++
+		if _, err := log.Record(ctx, template.OpPut, template.Template{Resident: resident, Model: model, Facilities: []string{"kaga-playpark"}, Vec: template.Pack(vec)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put("R-1", embed.ModelName)
+	put("R-22", embed.ModelName)
+	put("R-333", "another-model")
+	until(t, e, "two templates in the gallery", func() bool { return p.gallery().Len() == 2 })
+	if p.skipped != 1 {
+		t.Errorf("skipped %d, want the other model's one", p.skipped)
+	}
+	if _, err := log.Record(ctx, template.OpDelete, template.Delete{Resident: "R-1"}); err != nil {
+		t.Fatal(err)
+	}
+	until(t, e, "one template left", func() bool { return p.gallery().Len() == 1 })
+	if g := p.gallery(); g != first {
+		t.Error("the gallery was built again whole for ops applied in order")
 	}
 }

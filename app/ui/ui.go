@@ -109,6 +109,7 @@ type live struct {
 	ops   []syncproto.Op
 	st    *state.State
 	gen   uint64
+	folds uint64 // the projection's folds of the whole log (View.Folds)
 	kiosk kioskState
 	// browser saves files, prints and goes full screen.
 	browser Browser
@@ -195,7 +196,7 @@ func (l *live) refresh() {
 	if v.State == nil || (v.Gen == l.gen && l.st != nil) {
 		return
 	}
-	l.ops, l.st, l.gen = v.Ops, v.State, v.Gen
+	l.ops, l.st, l.gen, l.folds = v.Ops, v.State, v.Gen, v.Folds
 	if l.fresh != nil {
 		l.fresh()
 	}
