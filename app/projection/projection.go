@@ -18,6 +18,7 @@ import (
 	"slices"
 	"sync"
 
+	"smartpass.city/smartpass/app/listen"
 	"smartpass.city/smartpass/app/state"
 	"smartpass.city/smartpass/syncproto"
 )
@@ -71,9 +72,7 @@ type Projection struct {
 	// failed read is tried again at the next change, not in a loop).
 	poked bool
 
-	lmu       sync.Mutex
-	listeners map[int]func()
-	nextID    int
+	listeners listen.Set[func()]
 }
 
 // delta is one change the log reported.
@@ -90,7 +89,7 @@ type opKey struct {
 // New folds src's log (on its own goroutine) and follows its changes
 // until ctx ends.
 func New(ctx context.Context, src Source) *Projection {
-	p := &Projection{src: src, ctx: ctx, listeners: make(map[int]func())}
+	p := &Projection{src: src, ctx: ctx}
 	stopOps := src.WatchOps(func(ops []syncproto.Op, reset bool) {
 		p.mu.Lock()
 		p.pending = append(p.pending, delta{ops: ops, reset: reset})
@@ -116,30 +115,9 @@ func New(ctx context.Context, src Source) *Projection {
 // Watch calls fn after every change of the log or of its status, and when
 // a fold again is done, until stop is called. fn must not block; it calls
 // Current later, on the UI goroutine.
-func (p *Projection) Watch(fn func()) (stop func()) {
-	p.lmu.Lock()
-	defer p.lmu.Unlock()
-	id := p.nextID
-	p.nextID++
-	p.listeners[id] = fn
-	return func() {
-		p.lmu.Lock()
-		defer p.lmu.Unlock()
-		delete(p.listeners, id)
-	}
-}
+func (p *Projection) Watch(fn func()) (stop func()) { return p.listeners.Add(fn) }
 
-func (p *Projection) notify() {
-	p.lmu.Lock()
-	fns := make([]func(), 0, len(p.listeners))
-	for _, fn := range p.listeners {
-		fns = append(fns, fn)
-	}
-	p.lmu.Unlock()
-	for _, fn := range fns {
-		fn()
-	}
-}
+func (p *Projection) notify() { p.listeners.Each(func(fn func()) { fn() }) }
 
 // Current applies the changes the log reported since the last call and
 // returns the state; err is the last failure to read the log (the state

@@ -54,31 +54,29 @@ func (m *memLog) WatchOps(fn func([]syncproto.Op, bool)) func() {
 }
 
 // store keeps ops and tells the listeners, as the engine does.
-func (m *memLog) store(ops ...syncproto.Op) {
-	m.mu.Lock()
-	for _, op := range ops {
-		m.ops[opKey{op.Device, op.Seq}] = op
-	}
-	fns, ws := m.watchOps, m.watch
-	m.mu.Unlock()
-	for _, fn := range fns {
-		fn.(func([]syncproto.Op, bool))(ops, false)
-	}
-	for _, fn := range ws {
-		fn.(func())()
-	}
-}
+func (m *memLog) store(ops ...syncproto.Op) { m.change(ops, false) }
 
 // forget drops ops and tells the listeners to read again.
-func (m *memLog) forget(ops ...syncproto.Op) {
+func (m *memLog) forget(ops ...syncproto.Op) { m.change(ops, true) }
+
+// change keeps ops (drops them when forgotten) and tells the listeners.
+func (m *memLog) change(ops []syncproto.Op, forgotten bool) {
 	m.mu.Lock()
 	for _, op := range ops {
-		delete(m.ops, opKey{op.Device, op.Seq})
+		if forgotten {
+			delete(m.ops, opKey{op.Device, op.Seq})
+		} else {
+			m.ops[opKey{op.Device, op.Seq}] = op
+		}
 	}
 	fns, ws := m.watchOps, m.watch
 	m.mu.Unlock()
+	told := ops
+	if forgotten {
+		told = nil
+	}
 	for _, fn := range fns {
-		fn.(func([]syncproto.Op, bool))(nil, true)
+		fn.(func([]syncproto.Op, bool))(told, forgotten)
 	}
 	for _, fn := range ws {
 		fn.(func())()

@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"smartpass.city/smartpass/app/hlc"
+	"smartpass.city/smartpass/app/listen"
 	"smartpass.city/smartpass/syncproto"
 )
 
@@ -87,9 +88,8 @@ type Engine struct {
 
 	mu        sync.Mutex
 	status    Status
-	listeners map[int]func()
-	opsSeen   map[int]func(ops []syncproto.Op, reset bool)
-	nextID    int
+	listeners listen.Set[func()]
+	opsSeen   listen.Set[func(ops []syncproto.Op, reset bool)]
 }
 
 // New returns an engine over store that reaches the server with dial.
@@ -118,13 +118,11 @@ func New(ctx context.Context, store Store, dial Dialer, opt Options) (*Engine, e
 		last = max(last, op.HLC)
 	}
 	e := &Engine{
-		store:     store,
-		dial:      dial,
-		opt:       opt,
-		clock:     hlc.New(opt.Now, last),
-		wake:      make(chan struct{}, 1),
-		listeners: make(map[int]func()),
-		opsSeen:   make(map[int]func([]syncproto.Op, bool)),
+		store: store,
+		dial:  dial,
+		opt:   opt,
+		clock: hlc.New(opt.Now, last),
+		wake:  make(chan struct{}, 1),
 	}
 	if err := e.refreshPending(ctx); err != nil {
 		return nil, err
@@ -174,18 +172,7 @@ func (e *Engine) Status() Status {
 
 // Watch calls fn after every change of the log or of the status, until stop
 // is called. fn must not block.
-func (e *Engine) Watch(fn func()) (stop func()) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	id := e.nextID
-	e.nextID++
-	e.listeners[id] = fn
-	return func() {
-		e.mu.Lock()
-		defer e.mu.Unlock()
-		delete(e.listeners, id)
-	}
-}
+func (e *Engine) Watch(fn func()) (stop func()) { return e.listeners.Add(fn) }
 
 // WatchOps calls fn with the ops each change of the log stored (recorded
 // here, or received: a received op the log held already comes again with
@@ -195,29 +182,12 @@ func (e *Engine) Watch(fn func()) (stop func()) {
 // state up to date without reading the whole log at every change. fn must
 // not block.
 func (e *Engine) WatchOps(fn func(ops []syncproto.Op, reset bool)) (stop func()) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	id := e.nextID
-	e.nextID++
-	e.opsSeen[id] = fn
-	return func() {
-		e.mu.Lock()
-		defer e.mu.Unlock()
-		delete(e.opsSeen, id)
-	}
+	return e.opsSeen.Add(fn)
 }
 
 // stored tells the WatchOps listeners of ops stored, or of a reset.
 func (e *Engine) stored(ops []syncproto.Op, reset bool) {
-	e.mu.Lock()
-	fns := make([]func([]syncproto.Op, bool), 0, len(e.opsSeen))
-	for _, fn := range e.opsSeen {
-		fns = append(fns, fn)
-	}
-	e.mu.Unlock()
-	for _, fn := range fns {
-		fn(ops, reset)
-	}
+	e.opsSeen.Each(func(fn func([]syncproto.Op, bool)) { fn(ops, reset) })
 }
 
 // Kick wakes the engine: push new ops now, or stop waiting to reconnect
@@ -229,17 +199,7 @@ func (e *Engine) Kick() {
 	}
 }
 
-func (e *Engine) notify() {
-	e.mu.Lock()
-	fns := make([]func(), 0, len(e.listeners))
-	for _, fn := range e.listeners {
-		fns = append(fns, fn)
-	}
-	e.mu.Unlock()
-	for _, fn := range fns {
-		fn()
-	}
-}
+func (e *Engine) notify() { e.listeners.Each(func(fn func()) { fn() }) }
 
 func (e *Engine) update(f func(*Status)) {
 	e.mu.Lock()

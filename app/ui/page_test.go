@@ -61,20 +61,17 @@ func until(t *testing.T, e app.TestEngine, what string, ok func() bool) {
 	}
 }
 
-// TestParkPageStaffAdmission: a play park's identify screen, in go-app's
-// test engine over a real op log: staff admit a child by sight in the
-// band they chose, the screen records the identification in the log,
-// and the day's count shows it through the tab's projection, with no
-// fold of the whole log again. A second admission counts too.
-func TestParkPageStaffAdmission(t *testing.T) {
-	ctx := t.Context()
+// parkPage mounts a play park's identify screen in go-app's test engine
+// over a real op log in memory, and waits for its first fold.
+func parkPage(t *testing.T) (*identifyPage, app.TestEngine, *synclog.Engine) {
+	t.Helper()
 	_, key, _ := ed25519.GenerateKey(nil)
-	log, err := synclog.New(ctx, synclog.NewMemStore("park-1"), nil, synclog.Options{Signer: syncproto.KeySigner{Key: key}})
+	log, err := synclog.New(t.Context(), synclog.NewMemStore("park-1"), nil, synclog.Options{Signer: syncproto.KeySigner{Key: key}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	p := &identifyPage{
-		live:  live{sync: log, folded: projection.New(ctx, log), dev: enrolledAs{Device: "park-1", Facility: "kaga-playpark", Role: scope.PlayPark}},
+		live:  live{sync: log, folded: projection.New(t.Context(), log), dev: enrolledAs{Device: "park-1", Facility: "kaga-playpark", Role: scope.PlayPark}},
 		faces: noCamera{},
 	}
 	e := app.NewTestEngine()
@@ -82,6 +79,17 @@ func TestParkPageStaffAdmission(t *testing.T) {
 		t.Fatal(err)
 	}
 	until(t, e, "the log folded", func() bool { return p.st != nil })
+	return p, e, log
+}
+
+// TestParkPageStaffAdmission: a play park's identify screen, in go-app's
+// test engine over a real op log: staff admit a child by sight in the
+// band they chose, the screen records the identification in the log,
+// and the day's count shows it through the tab's projection, with no
+// fold of the whole log again. A second admission counts too.
+func TestParkPageStaffAdmission(t *testing.T) {
+	ctx := t.Context()
+	p, e, log := parkPage(t)
 	if !p.allowed() {
 		t.Fatal("a park terminal may not identify")
 	}
@@ -112,20 +120,7 @@ func TestParkPageStaffAdmission(t *testing.T) {
 // another model is left out and counted.
 func TestIdentifyGalleryFollowsOps(t *testing.T) {
 	ctx := t.Context()
-	_, key, _ := ed25519.GenerateKey(nil)
-	log, err := synclog.New(ctx, synclog.NewMemStore("park-1"), nil, synclog.Options{Signer: syncproto.KeySigner{Key: key}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &identifyPage{
-		live:  live{sync: log, folded: projection.New(ctx, log), dev: enrolledAs{Device: "park-1", Facility: "kaga-playpark", Role: scope.PlayPark}},
-		faces: noCamera{},
-	}
-	e := app.NewTestEngine()
-	if err := e.Load(&mountedNatively{p}); err != nil {
-		t.Fatal(err)
-	}
-	until(t, e, "the log folded", func() bool { return p.st != nil })
+	p, e, log := parkPage(t)
 	first := p.gallery()
 	vec := make([]float32, embed.Dims)
 	put := func(resident, model string) {
