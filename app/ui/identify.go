@@ -346,7 +346,9 @@ func (p *identifyPage) Render() app.UI {
 				app.Div().Class("slot").Body(app.If(p.rx != nil, func() app.UI { return p.receptionView() })),
 			),
 		),
-		app.P().ID("gallery-size").Class("hint").Attr("data-count", n).Text(p.tr("face.id.count", n)),
+		// data-folds: the tab's folds of the whole log, for the
+		// measurements (TestProjectionLatency).
+		app.P().ID("gallery-size").Class("hint").Attr("data-count", n).Attr("data-folds", p.folds).Text(p.tr("face.id.count", n)),
 		app.If(p.enr.Role == scope.PlayPark, func() app.UI { return p.parkCounts() }),
 		app.If(p.skipped > 0, func() app.UI {
 			return app.P().Class("hint").Text(p.tr("face.id.skipped", p.skipped))
