@@ -91,6 +91,7 @@ bench: models $(TOOLS)/go_js_wasm_exec
 	$(GO) test -run '^$$' -bench Converge -benchtime 3x ./server/loadtest
 	$(GO) test -run '^$$' -bench Bootstrap -benchtime 3x ./server/loadtest
 	$(GO) test -run '^$$' -bench TopK -benchtime 50x ./app/face/gallery
+	$(GO) test -count=1 -timeout 60m -run 'TestProjectionLatency$$' -v ./server/e2e
 	$(GO) test -run '^$$' -bench . -benchtime 20x ./app/face ./app/face/detect ./app/face/align ./app/face/embed ./app/face/landmark
 	ls -l $(MODEL)
 	@echo "--- the same in headless Chromium (Go WASM, one thread)"

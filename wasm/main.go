@@ -26,6 +26,7 @@ import (
 	"smartpass.city/smartpass/app/ui"
 	"smartpass.city/smartpass/syncproto"
 	"smartpass.city/smartpass/wasm/apiclient"
+	"smartpass.city/smartpass/wasm/browser"
 	"smartpass.city/smartpass/wasm/camera"
 	"smartpass.city/smartpass/wasm/devkey"
 	"smartpass.city/smartpass/wasm/fetch"
@@ -63,9 +64,9 @@ func start(ctx context.Context) error {
 	}
 	// The service worker caches the face model only on devices whose role
 	// recognises faces; the watcher tells it which this one is.
-	ready := readiness.Start(ctx, offline.NeedsModel(e.Role, ok))
+	ready := readiness.Start(ctx, offline.NeedsModel(string(e.Role), ok))
 	d := &device{ctx: ctx, store: store, keys: keys, eng: eng, enr: e, ok: ok, ready: ready}
-	ui.Register(eng, d, usbReader{}, cardServer{}, accounts{devkey.New(store.Keys("account")), store}, desk{keys, store}, faces{}, adminAPI{}, ready)
+	ui.Register(eng, d, usbReader{}, cardServer{}, accounts{devkey.New(store.Keys("account")), store}, desk{keys, store}, faces{}, adminAPI{}, ready, browser.Browser{})
 	if ok {
 		d.run()
 	}
@@ -122,7 +123,7 @@ func (d *device) Enroll(ctx context.Context, code string) (enroll.Enrollment, er
 	d.mu.Lock()
 	d.enr, d.ok = e, true
 	d.mu.Unlock()
-	d.ready.SetModel(offline.NeedsModel(e.Role, true))
+	d.ready.SetModel(offline.NeedsModel(string(e.Role), true))
 	d.run()
 	return e, nil
 }

@@ -14,15 +14,16 @@ import (
 	"strings"
 	"time"
 
+	"smartpass.city/smartpass/app/scope"
 	"smartpass.city/smartpass/syncproto"
 )
 
 // Enrollment is what a device was enrolled as.
 type Enrollment struct {
-	Device   string    `json:"device"`
-	Facility string    `json:"facility"`
-	Role     string    `json:"role"`
-	At       time.Time `json:"at"`
+	Device   string     `json:"device"`
+	Facility string     `json:"facility"`
+	Role     scope.Role `json:"role"`
+	At       time.Time  `json:"at"`
 }
 
 // Keys makes the device's key pair. Generate replaces any earlier pair
@@ -59,7 +60,7 @@ func Enroll(ctx context.Context, register Register, device, code, name string, k
 	if err != nil {
 		return Enrollment{}, fmt.Errorf("enroll: %w", err)
 	}
-	e := Enrollment{Device: resp.Device, Facility: resp.Facility, Role: resp.Role, At: time.Now().UTC()}
+	e := Enrollment{Device: resp.Device, Facility: resp.Facility, Role: scope.Role(resp.Role), At: time.Now().UTC()}
 	if err := store.SaveEnrollment(ctx, e); err != nil {
 		return Enrollment{}, fmt.Errorf("enroll: save on this device: %w", err)
 	}

@@ -57,6 +57,10 @@ type State struct {
 	// are bound to their kinds' parts, a kind without a field here keeps
 	// its own (Parts).
 	parts *opkind.Parts
+	// last is the place of the last op folded in Fold's order (its
+	// HLC, Device and Seq); folded is false while none was.
+	last   syncproto.Op
+	folded bool
 }
 
 // Rejected is an op the fold could not apply.
@@ -69,7 +73,7 @@ func Fold(ops []syncproto.Op) *State {
 	slices.SortFunc(sorted, compareOps)
 	s := &State{}
 	for _, op := range sorted {
-		s.apply(op)
+		s.next(op)
 	}
 	return s
 }
@@ -107,6 +111,27 @@ func keep[T any](p *opkind.Parts, slot *opkind.Slot[T], field *T) {
 	if !reflect.ValueOf(&was).Elem().IsZero() {
 		*field = was
 	}
+}
+
+// Apply folds op into s as the next op, and reports true, when op comes
+// after every op folded so far in Fold's order: the result is then what
+// Fold would return with op added. Otherwise it changes nothing and
+// reports false, and the caller folds again from every op. A tab keeps
+// one state this way: its own records and most synced ops arrive in
+// order, and each costs one op's work instead of a fold of the whole log.
+func (s *State) Apply(op syncproto.Op) bool {
+	if s.folded && compareOps(op, s.last) <= 0 {
+		return false
+	}
+	s.next(op)
+	return true
+}
+
+// next applies op, the next in fold order (a refusal is kept as
+// Rejected by the kind's fold).
+func (s *State) next(op syncproto.Op) {
+	s.apply(op)
+	s.last, s.folded = syncproto.Op{HLC: op.HLC, Device: op.Device, Seq: op.Seq}, true
 }
 
 func compareOps(a, b syncproto.Op) int {

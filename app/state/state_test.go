@@ -38,7 +38,7 @@ func TestFoldIsOrderIndependent(t *testing.T) {
 		op("server", 3, 60, jpki.OpAnchors, jpki.Anchors{Roots: [][]byte{[]byte("new")}}),
 		op("server", 4, 15, jpki.OpAnchors, jpki.Anchors{Roots: [][]byte{[]byte("old")}}),
 	}
-	want := Fold(ops)
+	want := foldChecked(t, ops)
 	if got := want.Facilities["s1"].NameJA; got != "新名" {
 		t.Fatalf("last writer by HLC: name = %q, want 新名", got)
 	}
@@ -68,7 +68,7 @@ func TestFoldIsOrderIndependent(t *testing.T) {
 func TestFoldShowsRefusedOps(t *testing.T) {
 	dev := scope.Device{Facility: facility.Facility{ID: "s1"}}
 	refused := dev.Reject(op("tab-a", 3, 20, shelter.OpEvacueeAdd, shelter.Evacuee{Shelter: "s2", Kana: "ウ"}), scope.ErrForbidden)
-	st := Fold([]syncproto.Op{refused})
+	st := foldChecked(t, []syncproto.Op{refused})
 	if len(st.Evacuees) != 0 {
 		t.Fatalf("a refused check-in was applied: %+v", st.Evacuees)
 	}
@@ -127,7 +127,7 @@ func TestConflicts(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			st := Fold(tt.ops)
+			st := foldChecked(t, tt.ops)
 			if got := fmt.Sprint(st.Conflicts()); got != tt.want {
 				t.Fatalf("Conflicts = %s, want %s", got, tt.want)
 			}
@@ -157,7 +157,7 @@ func TestEditsRefused(t *testing.T) {
 		op("tab-a", 5, now+4, shelter.OpEvacueeEdit, shelter.Edit{Shelter: "s1", Record: "tab-a.1", Field: "birth_year", Value: "3000"}),
 		op("tab-a", 6, now+5, shelter.OpEvacueeEdit, shelter.Edit{Shelter: "s1", Record: "tab-a.1", Field: "shelter", Value: "s9"}),
 	}
-	st := Fold(ops)
+	st := foldChecked(t, ops)
 	if len(st.Rejected) != 5 {
 		t.Fatalf("Rejected = %+v, want the 5 bad edits", st.Rejected)
 	}
@@ -178,7 +178,7 @@ func TestStatusHistory(t *testing.T) {
 		b, _ := json.Marshal(shelter.Edit{Shelter: "s1", Record: "tab.1", Field: shelter.FieldStatus, Value: status})
 		ops = append(ops, syncproto.Op{Device: "tab", Seq: uint64(i + 2), HLC: at(10 * (i + 1)), Kind: shelter.OpEvacueeEdit, Body: b})
 	}
-	st := Fold(ops)
+	st := foldChecked(t, ops)
 	h := st.History("tab.1", shelter.FieldStatus)
 	if len(h) != 3 || h[0].Value != "out" || h[2].Value != "left" || h[1].At.Minute() != 20 {
 		t.Fatalf("History = %+v", h)
@@ -207,7 +207,7 @@ func TestHospitalQueue(t *testing.T) {
 		mk(5, day(30, 9), hospital.OpReception, hospital.Reception{Facility: "h", Patient: "7", Department: "ent", Via: hospital.ByStaff}),
 		mk(6, day(30, 11), hospital.OpReception, hospital.Reception{Facility: "other", Patient: "9", Department: "ent", Via: hospital.ByStaff}),
 	}
-	st := Fold(ops)
+	st := foldChecked(t, ops)
 	if p := st.Patients["h"]["R-1"]; p != "112" {
 		t.Fatalf("patient number %q, want the later link's", p)
 	}

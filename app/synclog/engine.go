@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"smartpass.city/smartpass/app/hlc"
+	"smartpass.city/smartpass/app/listen"
 	"smartpass.city/smartpass/syncproto"
 )
 
@@ -87,8 +88,8 @@ type Engine struct {
 
 	mu        sync.Mutex
 	status    Status
-	listeners map[int]func()
-	nextID    int
+	listeners listen.Set[func()]
+	opsSeen   listen.Set[func(ops []syncproto.Op, reset bool)]
 }
 
 // New returns an engine over store that reaches the server with dial.
@@ -117,12 +118,11 @@ func New(ctx context.Context, store Store, dial Dialer, opt Options) (*Engine, e
 		last = max(last, op.HLC)
 	}
 	e := &Engine{
-		store:     store,
-		dial:      dial,
-		opt:       opt,
-		clock:     hlc.New(opt.Now, last),
-		wake:      make(chan struct{}, 1),
-		listeners: make(map[int]func()),
+		store: store,
+		dial:  dial,
+		opt:   opt,
+		clock: hlc.New(opt.Now, last),
+		wake:  make(chan struct{}, 1),
 	}
 	if err := e.refreshPending(ctx); err != nil {
 		return nil, err
@@ -149,6 +149,7 @@ func (e *Engine) Record(ctx context.Context, kind string, body any) (syncproto.O
 	if err != nil {
 		return syncproto.Op{}, fmt.Errorf("synclog: record %s: %w", kind, err)
 	}
+	e.stored([]syncproto.Op{op}, false)
 	if err := e.refreshPending(ctx); err != nil {
 		return op, err
 	}
@@ -171,17 +172,22 @@ func (e *Engine) Status() Status {
 
 // Watch calls fn after every change of the log or of the status, until stop
 // is called. fn must not block.
-func (e *Engine) Watch(fn func()) (stop func()) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	id := e.nextID
-	e.nextID++
-	e.listeners[id] = fn
-	return func() {
-		e.mu.Lock()
-		defer e.mu.Unlock()
-		delete(e.listeners, id)
-	}
+func (e *Engine) Watch(fn func()) (stop func()) { return e.listeners.Add(fn) }
+
+// WatchOps calls fn with the ops each change of the log stored (recorded
+// here, or received: a received op the log held already comes again with
+// its Global sequence set), before the Watch listeners hear of the change,
+// until stop is called. reset is true when the log forgot ops (an
+// erasure): then fn must read it again whole. So a tab keeps its folded
+// state up to date without reading the whole log at every change. fn must
+// not block.
+func (e *Engine) WatchOps(fn func(ops []syncproto.Op, reset bool)) (stop func()) {
+	return e.opsSeen.Add(fn)
+}
+
+// stored tells the WatchOps listeners of ops stored, or of a reset.
+func (e *Engine) stored(ops []syncproto.Op, reset bool) {
+	e.opsSeen.Each(func(fn func([]syncproto.Op, bool)) { fn(ops, reset) })
 }
 
 // Kick wakes the engine: push new ops now, or stop waiting to reconnect
@@ -193,17 +199,7 @@ func (e *Engine) Kick() {
 	}
 }
 
-func (e *Engine) notify() {
-	e.mu.Lock()
-	fns := make([]func(), 0, len(e.listeners))
-	for _, fn := range e.listeners {
-		fns = append(fns, fn)
-	}
-	e.mu.Unlock()
-	for _, fn := range fns {
-		fn()
-	}
-}
+func (e *Engine) notify() { e.listeners.Each(func(fn func()) { fn() }) }
 
 func (e *Engine) update(f func(*Status)) {
 	e.mu.Lock()
@@ -347,7 +343,7 @@ func (e *Engine) chunk(ctx context.Context, c *syncproto.Chunk) error {
 	if err := e.store.SaveRemote(ctx, c.Feed, c.Ops, cursor); err != nil {
 		return fmt.Errorf("synclog: save snapshot chunk: %w", err)
 	}
-	if err := e.forgetErased(ctx, c.Ops); err != nil {
+	if err := e.saved(ctx, c.Ops); err != nil {
 		return err
 	}
 	at, next = c.At, c.Index+1
@@ -361,12 +357,27 @@ func (e *Engine) chunk(ctx context.Context, c *syncproto.Chunk) error {
 	return nil
 }
 
+// saved follows received ops stored: it forgets what they erase, then
+// tells the WatchOps listeners.
+func (e *Engine) saved(ctx context.Context, ops []syncproto.Op) error {
+	forgot, err := e.forgetErased(ctx, ops)
+	if err != nil {
+		// Some may be forgotten already: listeners read the log again.
+		e.stored(nil, true)
+		return err
+	}
+	e.stored(ops, forgot)
+	return nil
+}
+
 // forgetErased makes the store forget the older ops about each record an
-// op of ops erases. Erasures are rare (a resident deleting their face), so
-// reading the whole store for them is affordable.
-func (e *Engine) forgetErased(ctx context.Context, ops []syncproto.Op) error {
+// op of ops erases, and reports whether ops erase anything (the log
+// changed more than by the ops themselves). Erasures are rare
+// (a resident deleting their face), so reading the whole store for them
+// is affordable.
+func (e *Engine) forgetErased(ctx context.Context, ops []syncproto.Op) (bool, error) {
 	if e.opt.Erases == nil {
-		return nil
+		return false, nil
 	}
 	erased := make(map[string]syncproto.Op)
 	for _, op := range ops {
@@ -377,11 +388,11 @@ func (e *Engine) forgetErased(ctx context.Context, ops []syncproto.Op) error {
 		}
 	}
 	if len(erased) == 0 {
-		return nil
+		return false, nil
 	}
 	held, err := e.store.All(ctx)
 	if err != nil {
-		return fmt.Errorf("synclog: read log to forget erased records: %w", err)
+		return false, fmt.Errorf("synclog: read log to forget erased records: %w", err)
 	}
 	var ids []OpID
 	for _, op := range held {
@@ -393,9 +404,9 @@ func (e *Engine) forgetErased(ctx context.Context, ops []syncproto.Op) error {
 		ids = append(ids, OpID{Device: op.Device, Seq: op.Seq})
 	}
 	if err := e.store.Forget(ctx, ids); err != nil {
-		return fmt.Errorf("synclog: forget erased records: %w", err)
+		return false, fmt.Errorf("synclog: forget erased records: %w", err)
 	}
-	return nil
+	return true, nil
 }
 
 // later reports whether a comes after b in the server's order (by global
@@ -438,7 +449,7 @@ func (e *Engine) readLoop(ctx context.Context, conn Conn, mark uint64, acked cha
 			if err := e.store.SaveRemote(ctx, f.Feed, f.Ops, f.Cursor); err != nil {
 				return fmt.Errorf("synclog: save pulled ops: %w", err)
 			}
-			if err := e.forgetErased(ctx, f.Ops); err != nil {
+			if err := e.saved(ctx, f.Ops); err != nil {
 				return err
 			}
 			e.update(func(s *Status) { s.LastSync = e.now() })

@@ -52,8 +52,18 @@ func TestForgetErased(t *testing.T) {
 		recOp("desk", 7, 7, "rec.put", "r3"), // registered again
 	}
 	store.SaveRemote(ctx, "templates.p", batch, 7)
-	if err := e.forgetErased(ctx, batch); err != nil {
+	var resets int
+	stop := e.WatchOps(func(ops []syncproto.Op, reset bool) {
+		if reset {
+			resets++
+		}
+	})
+	defer stop()
+	if err := e.saved(ctx, batch); err != nil {
 		t.Fatal(err)
+	}
+	if resets != 1 {
+		t.Errorf("watchers heard %d resets, want 1: ops were forgotten", resets)
 	}
 	all, _ := store.All(ctx)
 	got := map[OpID]bool{}

@@ -118,7 +118,7 @@ func (p *cardPage) OnMount(ctx app.Context) {
 func (p *cardPage) OnDismount() { p.dismount() }
 
 func (p *cardPage) Render() app.UI {
-	if p.desk != nil && !(p.isEnr && p.enr.Role == string(scope.Registrar)) {
+	if p.desk != nil && !(p.isEnr && p.enr.Role == scope.Registrar) {
 		return p.wrongDevice(p.tr("desk.title"), string(scope.Registrar))
 	}
 	return p.frame(

@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"slices"
 	"sync"
 	"time"
 
@@ -10,7 +9,7 @@ import (
 	"smartpass.city/smartpass/app/hospital"
 	"smartpass.city/smartpass/app/identify"
 	"smartpass.city/smartpass/app/route"
-	"smartpass.city/smartpass/app/state"
+	"smartpass.city/smartpass/app/terminal"
 )
 
 // cardHandoff carries a card checked on the card page (?then=identify)
@@ -53,7 +52,7 @@ func (p *identifyPage) cardArrived() {
 	}
 	fp := p.card
 	p.card = ""
-	resident := cardHolder(p.st, p.enr.Facility, fp)
+	resident := terminal.CardHolder(p.st, p.enr.Facility, fp)
 	p.until, p.key = time.Now().Add(holdResult), ""
 	if resident == "" {
 		p.outcome, p.resident = identify.Unknown, ""
@@ -63,23 +62,6 @@ func (p *identifyPage) cardArrived() {
 	p.outcome, p.resident = identify.Accepted, resident
 	p.answer(hospital.ByCard)
 	p.record(identify.Identification{Resident: resident, Method: identify.MethodCard, Outcome: identify.Accepted})
-}
-
-// cardHolder returns the one resident whose profile at facility lists
-// the card fp (and who consented to it), or "" for none, and for more
-// than one: the server links a card to one resident, so two holders mean
-// stale or forged data, and a card that could be either names nobody.
-func cardHolder(st *state.State, facility, fp string) string {
-	var holders []string
-	for id, prof := range st.Profiles {
-		if slices.Contains(prof.Cards, fp) && slices.Contains(st.Templates[id].Facilities, facility) {
-			holders = append(holders, id)
-		}
-	}
-	if len(holders) != 1 {
-		return ""
-	}
-	return holders[0]
 }
 
 // cardButton takes the person to the card check, which comes back here.

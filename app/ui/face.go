@@ -175,13 +175,15 @@ func guidance(err error) string {
 	return "face.g.error"
 }
 
-// cameraView is the camera preview with the staff's debug overlay: the
-// detector's box, the eyes and nose, and under it the figures the quality
-// check used.
-func (l *live) cameraView(r *face.Result, frame image.Rectangle, overlay bool) app.UI {
+// cameraView is the scanner's camera preview with the staff's debug
+// overlay: the detector's box, the eyes and nose, and under it the figures
+// the quality check used. It carries how many frames the loop processed
+// (data-frames), which the frame-rate measurement reads.
+func (l *live) cameraView(s *scanner) app.UI {
+	r, frame, overlay := s.last, s.bounds(), s.overlay
 	show := overlay && r != nil && frame.Dx() > 0
 	return app.Div().Body(
-		app.Div().Class("camera").Body(
+		app.Div().Class("camera").Attr("data-frames", s.frames).Body(
 			app.Div().ID("camera-preview").Class("camera-host"),
 			app.If(show, func() app.UI { return app.Raw(overlaySVG(frame, r)) }),
 		),
@@ -219,6 +221,8 @@ type scanner struct {
 	// each found handed to onQR (set before start) on the UI goroutine.
 	qr   atomic.Bool
 	onQR func(text string)
+	// frames counts the frames handed to the page.
+	frames int
 }
 
 // start opens the camera and loops until the page goes away, calling
@@ -244,6 +248,7 @@ func (s *scanner) start(l *live, f Faces, opt face.Options, seen func(r face.Res
 				text, qerr := qrcode.Decode(frame)
 				l.page.Dispatch(func(app.Context) {
 					s.frame = frame
+					s.frames++
 					if qerr == nil && s.qr.Load() {
 						s.onQR(text)
 					}
@@ -256,6 +261,7 @@ func (s *scanner) start(l *live, f Faces, opt face.Options, seen func(r face.Res
 				l.page.Dispatch(func(app.Context) {
 					s.frame, s.lastErr = frame, err
 					s.last = &r
+					s.frames++
 					seen(r, err)
 				})
 			}

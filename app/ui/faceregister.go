@@ -133,7 +133,7 @@ var enrollLimits = func() face.Limits {
 }()
 
 func (p *faceRegisterPage) allowed() bool {
-	return p.own || p.isEnr && p.enr.Role == string(scope.Registrar)
+	return p.own || p.isEnr && p.enr.Role == scope.Registrar
 }
 
 // facilities lists those whose terminals recognise faces.
@@ -157,7 +157,7 @@ func (p *faceRegisterPage) Render() app.UI {
 		app.H1().Text(p.tr("face.reg.title")),
 		p.modelStatus(),
 		app.Div().Class("face-layout").Body(
-			p.cameraView(p.scan.last, p.scan.bounds(), p.scan.overlay),
+			p.cameraView(&p.scan),
 			app.P().ID("face-guide").Class("guide").Attr("role", "status").Attr("data-key", guide).Text(p.tr(guide)),
 			app.If(p.alive.Steps > 0 && !p.alive.Passed && p.alive.Err == nil, func() app.UI {
 				return app.Progress().ID("turns").Max(p.alive.Steps).Value(p.alive.Step)

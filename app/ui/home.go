@@ -57,5 +57,5 @@ func (p *homePage) deviceLine() string {
 	if !p.isEnr {
 		return p.tr("home.nodevice")
 	}
-	return p.tr("home.device", p.facilityName(p.enr.Facility), p.tr("role."+p.enr.Role))
+	return p.tr("home.device", p.facilityName(p.enr.Facility), p.tr("role."+string(p.enr.Role)))
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
 	"smartpass.city/smartpass/app/access"
+	"smartpass.city/smartpass/app/scope"
 	"smartpass.city/smartpass/app/shelter"
 	"smartpass.city/smartpass/app/state"
 )
@@ -34,7 +35,7 @@ func (p *hqPage) OnMount(ctx app.Context) { p.mount(ctx) }
 func (p *hqPage) OnDismount()             { p.dismount() }
 
 func (p *hqPage) Render() app.UI {
-	if !p.isEnr || p.enr.Role != "hq" {
+	if !p.isEnr || p.enr.Role != scope.HQ {
 		return p.wrongDevice(p.tr("hq.title"), "hq")
 	}
 	if p.st == nil {

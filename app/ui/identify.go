@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"math/rand/v2"
-	"slices"
 	"time"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
@@ -13,16 +12,14 @@ import (
 	"smartpass.city/smartpass/app/face/embed"
 	"smartpass.city/smartpass/app/face/gallery"
 	"smartpass.city/smartpass/app/face/liveness"
-	"smartpass.city/smartpass/app/hlc"
 	"smartpass.city/smartpass/app/hospital"
 	"smartpass.city/smartpass/app/identify"
-	"smartpass.city/smartpass/app/pass"
 	"smartpass.city/smartpass/app/playpark"
 	"smartpass.city/smartpass/app/route"
 	"smartpass.city/smartpass/app/scope"
 	"smartpass.city/smartpass/app/shelter"
-	"smartpass.city/smartpass/app/state"
 	"smartpass.city/smartpass/app/template"
+	"smartpass.city/smartpass/app/terminal"
 )
 
 // identifyPage is a terminal's face screen (play park entrance, hospital
@@ -42,11 +39,12 @@ type identifyPage struct {
 	faces Faces
 	scan  scanner
 
-	gal     *gallery.Gallery
-	galSt   *state.State // the fold the gallery was checked against
-	galKey  templatesKey // the templates it was built from
-	skipped int          // templates of another model (need re-enrollment)
-	top     []gallery.Match
+	gal      *gallery.Gallery
+	galGen   uint64 // the projection's generation the gallery follows
+	galFolds uint64 // its folds of the whole log when the gallery was built
+	galSeen  int    // the ops it followed
+	skipped  int    // templates of another model (need re-enrollment)
+	top      []gallery.Match
 
 	outcome  string // "" or an identify outcome
 	resident string
@@ -61,7 +59,7 @@ type identifyPage struct {
 	key string
 	// park is the play park's answer about the person accepted;
 	// admitted counts the children just admitted with them.
-	park     parkAnswer
+	park     terminal.Park
 	admitted int
 	// rx is the hospital reception under way (nil: none).
 	rx *receptionDraft
@@ -76,43 +74,6 @@ type identifyPage struct {
 	sight bool
 }
 
-// parkAnswer is what a play park may say of a person it recognised: free
-// entry or not and the age band, and the household's children who may
-// enter with them. Nothing else reaches the park (template.Profile).
-type parkAnswer struct {
-	profiled bool // the park holds the person's profile
-	eligible bool
-	band     string
-	children []string // other eligible residents of the household
-	// declared: the profile's facts are a guardian's word, not proven by
-	// the card (template.Profile.Declared): staff check the child.
-	declared bool
-}
-
-// answerPark judges resident at the park at time now.
-func answerPark(st *state.State, resident string, now time.Time) parkAnswer {
-	p, ok := st.Profiles[resident]
-	if !ok {
-		return parkAnswer{}
-	}
-	a := parkAnswer{profiled: true, eligible: playpark.Eligible(p, now), band: p.BandAt(now), declared: p.Declared}
-	if p.Household == "" {
-		return a
-	}
-	for id, other := range st.Profiles {
-		if id != resident && other.Household == p.Household && playpark.Eligible(other, now) {
-			a.children = append(a.children, id)
-		}
-	}
-	slices.Sort(a.children)
-	return a
-}
-
-// turnRoles are the roles whose terminals ask for a head turn before a
-// face is matched: all of them, kept as a list so a facility whose
-// terminal is always staffed could drop it.
-var turnRoles = []scope.Role{scope.PlayPark, scope.Reception}
-
 // terminalTurn is the check a terminal asks: one turn, quickly.
 var terminalTurn = func() liveness.Params {
 	p := liveness.Default
@@ -120,11 +81,8 @@ var terminalTurn = func() liveness.Params {
 	return p
 }()
 
-// identifyRoles are the roles whose terminals identify by face.
-var identifyRoles = []scope.Role{scope.PlayPark, scope.Reception, scope.Shelter}
-
 func (p *identifyPage) allowed() bool {
-	return p.isEnr && slices.Contains(identifyRoles, scope.Role(p.enr.Role))
+	return p.isEnr && terminal.Identifies(p.enr.Role)
 }
 
 func (p *identifyPage) OnMount(ctx app.Context) {
@@ -145,35 +103,40 @@ func (p *identifyPage) OnDismount() {
 	p.dismount()
 }
 
-// templatesKey tells whether the templates changed between two folds:
-// how many there are and the newest template op. (The log's length does
-// not: a deletion adds its op and forgets the template's.)
-type templatesKey struct {
-	count  int
-	newest uint64 // the highest global sequence of a template op
-}
-
-// gallery returns the matcher over the device's templates, rebuilt only
-// when they changed: the log also changes at every identification, and
-// widening a city's templates to float32 takes a while.
+// gallery returns the matcher over the device's templates. It is built
+// once per fold of the whole log; between folds it follows the template
+// ops applied since, one by one: the log also changes at every
+// identification and at every face the desk registers, and widening a
+// city's templates to float32 again each time would stop the camera.
 func (p *identifyPage) gallery() *gallery.Gallery {
 	if p.st == nil {
 		return nil
 	}
-	if p.gal != nil && p.galSt == p.st {
+	if p.gal != nil && p.galGen == p.gen {
 		return p.gal
 	}
-	p.galSt = p.st
-	key := templatesKey{count: len(p.st.Templates)}
-	for _, op := range p.ops {
-		if op.Kind == template.OpPut || op.Kind == template.OpDelete {
-			key.newest = max(key.newest, op.Global)
+	p.galGen = p.gen
+	if p.gal == nil || p.galFolds != p.folds || len(p.ops) < p.galSeen {
+		p.gal, p.skipped = gallery.FromTemplates(embed.ModelName, embed.Dims, p.st.Templates)
+	} else {
+		for _, op := range p.ops[p.galSeen:] {
+			if op.Kind != template.OpPut && op.Kind != template.OpDelete {
+				continue
+			}
+			var t struct{ Resident string }
+			if json.Unmarshal(op.Body, &t) != nil {
+				continue
+			}
+			// The fold's verdict, whatever the op said.
+			if cur, ok := p.st.Templates[t.Resident]; !ok {
+				p.gal.Delete(t.Resident)
+			} else if p.gal.PutTemplate(cur) != nil {
+				p.gal.Delete(t.Resident)
+				p.skipped++
+			}
 		}
 	}
-	if p.gal == nil || key != p.galKey {
-		p.gal, p.skipped = gallery.FromTemplates(embed.ModelName, embed.Dims, p.st.Templates)
-		p.galKey = key
-	}
+	p.galFolds, p.galSeen = p.folds, len(p.ops)
 	return p.gal
 }
 
@@ -191,24 +154,16 @@ func (p *identifyPage) seen(r face.Result, err error) {
 		return
 	}
 	probe := r.Embedding
-	if slices.Contains(turnRoles, scope.Role(p.enr.Role)) {
+	if terminal.AsksTurn(p.enr.Role) {
 		var done bool
 		if probe, done = p.turned(r); !done {
 			return
 		}
 	}
 	p.top = g.TopK(probe, 2, p.top)
-	d := Rule.Decide(p.top)
-	switch {
-	case d.Accepted && p.st.Templates[d.ID].Expired(time.Now()):
-		p.outcome, p.resident = identify.Expired, d.ID
-	case d.Accepted:
-		p.outcome, p.resident = identify.Accepted, d.ID
+	p.outcome, p.resident = terminal.Match(Rule.Decide(p.top), p.st.Templates, time.Now())
+	if p.outcome == identify.Accepted {
 		p.answer(hospital.ByFace)
-	case d.Reason == "ambiguous":
-		p.outcome = identify.Ambiguous
-	default:
-		p.outcome = identify.Unknown
 	}
 	p.until, p.key = time.Now().Add(holdResult), ""
 	var score float32
@@ -218,52 +173,20 @@ func (p *identifyPage) seen(r face.Result, err error) {
 	p.record(identify.Identification{Resident: p.resident, Method: identify.MethodFace, Outcome: p.outcome, Score: score})
 }
 
-// passCheck is the judgement of a QR code shown to a terminal.
-type passCheck struct {
-	identify.Identification
-	key string // the text to show
-}
-
-// checkPassText judges the text of a QR code at facility: a pass signed
-// with a key the server published, valid now, not admitted here before,
-// for a resident who consented to this facility (their template is in
-// its scope). It says why not in words that do not reveal who.
-func checkPassText(st *state.State, facility, role, text string, now time.Time) passCheck {
-	c := passCheck{Identification: identify.Identification{Facility: facility, Method: identify.MethodQR, Outcome: identify.Invalid}, key: "pass.id.invalid"}
-	s, err := pass.Parse(text)
-	var ps pass.Pass
-	if err == nil {
-		ps, err = s.Verify(st.PassKeys, now)
-	}
-	switch {
-	case errors.Is(err, pass.ErrExpired), errors.Is(err, pass.ErrNotYet):
-		c.key = "pass.id.expired"
-	case err != nil:
-	case st.PassesUsed[ps.ID()]:
-		c.Outcome, c.key = identify.Used, "pass.id.used"
-	case !slices.Contains(st.Templates[ps.Resident].Facilities, facility):
-		c.Outcome, c.key = identify.Unknown, "face.id.unknown"
-	default:
-		c.Outcome, c.key = identify.Accepted, "face.id.ok."+role
-		c.Resident, c.Pass = ps.Resident, ps.ID()
-	}
-	return c
-}
-
 // checkPass admits (or not) the pass the camera found, then goes back
 // to faces: the QR code is one person's fallback.
 func (p *identifyPage) checkPass(text string) {
 	if p.st == nil {
 		return
 	}
-	if shelterID, record, ok := shelter.ParseSlip(text); ok && p.enr.Role == string(scope.Shelter) {
+	if shelterID, record, ok := shelter.ParseSlip(text); ok && p.enr.Role == scope.Shelter {
 		p.setQR(false)
 		p.arriveBySlip(shelterID, record)
 		return
 	}
-	c := checkPassText(p.st, p.enr.Facility, p.enr.Role, text, time.Now())
+	c := terminal.CheckPass(p.st, p.enr.Facility, p.enr.Role, text, time.Now())
 	p.setQR(false)
-	p.outcome, p.resident, p.key = c.Outcome, c.Resident, c.key
+	p.outcome, p.resident, p.key = c.Outcome, c.Resident, c.Key
 	p.until = time.Now().Add(holdResult)
 	if c.Outcome == identify.Accepted {
 		p.answer(hospital.ByQR)
@@ -276,20 +199,20 @@ func (p *identifyPage) checkPass(text string) {
 // park says what it may (a guardian is given time to admit the
 // household's children).
 func (p *identifyPage) answer(via string) {
-	p.park, p.arrival = parkAnswer{}, nil
-	if p.enr.Role == string(scope.Shelter) {
+	p.park, p.arrival = terminal.Park{}, nil
+	if p.enr.Role == scope.Shelter {
 		p.arrive(p.resident)
 		return
 	}
-	if p.enr.Role == string(scope.Reception) {
+	if p.enr.Role == scope.Reception {
 		p.startReception(p.resident, via)
 		return
 	}
-	if p.enr.Role != string(scope.PlayPark) {
+	if p.enr.Role != scope.PlayPark {
 		return
 	}
-	p.park = answerPark(p.st, p.resident, time.Now())
-	if len(p.park.children) > 0 {
+	p.park = terminal.AnswerPark(p.st, p.resident, time.Now())
+	if len(p.park.Children) > 0 {
 		p.until = time.Now().Add(holdHousehold)
 	}
 }
@@ -300,11 +223,11 @@ const holdHousehold = 12 * time.Second
 // admitHousehold admits the household's eligible children with the
 // guardian identified: each child is recorded as admitted by household.
 func (p *identifyPage) admitHousehold() {
-	children := p.park.children
+	children := p.park.Children
 	for _, id := range children {
 		p.record(identify.Identification{Resident: id, Method: identify.MethodHousehold, Outcome: identify.Accepted})
 	}
-	p.park.children, p.park.eligible = nil, true
+	p.park.Children, p.park.Eligible = nil, true
 	p.key = ""
 	p.admitted = len(children)
 	p.until = time.Now().Add(holdResult)
@@ -317,7 +240,7 @@ func (p *identifyPage) admitBySight(band string) {
 	p.sight = false
 	p.record(identify.Identification{Method: identify.MethodStaff, Outcome: identify.Accepted, Band: band})
 	p.outcome, p.resident, p.key, p.admitted = identify.Accepted, "", "", 0
-	p.park = parkAnswer{profiled: true, eligible: true, band: band}
+	p.park = terminal.Park{Profiled: true, Eligible: true, Band: band}
 	p.until = time.Now().Add(holdResult)
 }
 
@@ -382,7 +305,7 @@ func (p *identifyPage) turned(r face.Result) (probe []float32, done bool) {
 
 func (p *identifyPage) Render() app.UI {
 	if !p.allowed() {
-		return p.wrongDevice(p.tr("face.id.title"), string(identifyRoles[0]))
+		return p.wrongDevice(p.tr("face.id.title"), string(terminal.IdentifyRole))
 	}
 	n := 0
 	if g := p.gallery(); g != nil {
@@ -407,7 +330,7 @@ func (p *identifyPage) Render() app.UI {
 		app.H1().Text(p.tr("face.id.title")+" — "+p.facilityName(p.enr.Facility)),
 		p.modelStatus(),
 		app.Div().Class("face-layout").Body(
-			p.cameraView(p.scan.last, p.scan.bounds(), p.scan.overlay),
+			p.cameraView(&p.scan),
 			// Each part in a slot of its own: an outcome that clears
 			// while staff type a patient number must not shift the
 			// reception form into another element (go-app matches
@@ -423,8 +346,10 @@ func (p *identifyPage) Render() app.UI {
 				app.Div().Class("slot").Body(app.If(p.rx != nil, func() app.UI { return p.receptionView() })),
 			),
 		),
-		app.P().ID("gallery-size").Class("hint").Attr("data-count", n).Text(p.tr("face.id.count", n)),
-		app.If(p.enr.Role == string(scope.PlayPark), func() app.UI { return p.parkCounts() }),
+		// data-folds: the tab's folds of the whole log, for the
+		// measurements (TestProjectionLatency).
+		app.P().ID("gallery-size").Class("hint").Attr("data-count", n).Attr("data-folds", p.folds).Text(p.tr("face.id.count", n)),
+		app.If(p.enr.Role == scope.PlayPark, func() app.UI { return p.parkCounts() }),
 		app.If(p.skipped > 0, func() app.UI {
 			return app.P().Class("hint").Text(p.tr("face.id.skipped", p.skipped))
 		}),
@@ -432,11 +357,11 @@ func (p *identifyPage) Render() app.UI {
 			app.Button().ID("pass-scan").Type("button").Text(p.tr(map[bool]string{false: "pass.scan", true: "pass.scan.stop"}[p.qr])).
 				OnClick(func(ctx app.Context, e app.Event) { p.setQR(!p.qr) }),
 			p.cardButton(),
-			app.If(p.enr.Role == string(scope.PlayPark), func() app.UI {
+			app.If(p.enr.Role == scope.PlayPark, func() app.UI {
 				return app.Button().ID("staff-admit").Class("secondary").Type("button").Text(p.tr("park.staff")).
 					OnClick(func(ctx app.Context, e app.Event) { p.sight = !p.sight })
 			}),
-			app.If(p.enr.Role == string(scope.Reception), func() app.UI {
+			app.If(p.enr.Role == scope.Reception, func() app.UI {
 				return app.Div().Class("actions").Body(
 					app.Button().ID("staff-check").Class("secondary").Type("button").Text(p.tr("rx.staff")).
 						OnClick(func(ctx app.Context, e app.Event) { p.staffCheck() }),
@@ -457,16 +382,16 @@ func (p *identifyPage) parkView() []app.UI {
 	switch {
 	case p.admitted > 0:
 		out = append(out, app.Strong().ID("park-admitted").Attr("data-count", p.admitted).Text(p.tr("park.admitted", p.admitted)))
-	case p.park.eligible:
-		out = append(out, app.Strong().ID("park-answer").Attr("data-eligible", true).Attr("data-band", p.park.band).
-			Text(p.tr("park.yes", p.tr("band."+p.park.band))))
+	case p.park.Eligible:
+		out = append(out, app.Strong().ID("park-answer").Attr("data-eligible", true).Attr("data-band", p.park.Band).
+			Text(p.tr("park.yes", p.tr("band."+p.park.Band))))
 	default:
-		out = append(out, app.Strong().ID("park-answer").Attr("data-eligible", false).Attr("data-band", p.park.band).Text(p.tr("park.no")))
+		out = append(out, app.Strong().ID("park-answer").Attr("data-eligible", false).Attr("data-band", p.park.Band).Text(p.tr("park.no")))
 	}
-	if p.park.declared {
+	if p.park.Declared {
 		out = append(out, app.P().ID("park-declared").Class("error").Text(p.tr("park.declared")))
 	}
-	if n := len(p.park.children); n > 0 {
+	if n := len(p.park.Children); n > 0 {
 		out = append(out, app.Button().ID("admit-household").Class("big").Type("button").Text(p.tr("park.household", n)).
 			OnClick(func(ctx app.Context, e app.Event) { p.admitHousehold() }))
 	}
@@ -486,7 +411,7 @@ func (p *identifyPage) parkCounts() app.UI {
 
 // dayCounts are the park's counts as of one fold and one day.
 type dayCounts struct {
-	st  *state.State
+	gen uint64
 	day string
 	c   playpark.Counts
 }
@@ -496,30 +421,11 @@ type dayCounts struct {
 func (p *identifyPage) todays() playpark.Counts {
 	now := time.Now()
 	day := now.Format(time.DateOnly)
-	if p.counts.st == p.st && p.counts.day == day {
+	if p.counts.gen == p.gen && p.counts.day == day {
 		return p.counts.c
 	}
-	var admitted, bySight []string
-	for _, op := range p.ops {
-		if op.Kind != identify.OpIdentified || op.Device != p.sync.DeviceID() || hlc.Wall(op.HLC).Format(time.DateOnly) != day {
-			continue
-		}
-		var i identify.Identification
-		if json.Unmarshal(op.Body, &i) != nil || i.Outcome != identify.Accepted {
-			continue
-		}
-		switch {
-		case i.Method == identify.MethodStaff:
-			bySight = append(bySight, i.Band)
-		case playpark.Eligible(p.st.Profiles[i.Resident], now):
-			admitted = append(admitted, i.Resident)
-		}
-	}
-	c := playpark.Count(admitted, p.st.Profiles, now)
-	for _, b := range bySight { // nobody to count once: each entry counts
-		c[b]++
-	}
-	p.counts = dayCounts{st: p.st, day: day, c: c}
+	c := terminal.ParkCounts(p.ops, p.sync.DeviceID(), p.st.Profiles, now)
+	p.counts = dayCounts{gen: p.gen, day: day, c: c}
 	return p.counts.c
 }
 
@@ -529,7 +435,7 @@ func (p *identifyPage) outcomeView() app.UI {
 	key, class := "face.id.unknown", "result unknown"
 	switch p.outcome {
 	case identify.Accepted:
-		key, class = "face.id.ok."+p.enr.Role, "result ok"
+		key, class = "face.id.ok."+string(p.enr.Role), "result ok"
 	case identify.Ambiguous:
 		key = "face.id.ambiguous"
 	case identify.Flat:
@@ -542,13 +448,13 @@ func (p *identifyPage) outcomeView() app.UI {
 	}
 	body := []app.UI{app.Strong().Text(p.tr(key))}
 	switch {
-	case p.outcome == identify.Accepted && p.enr.Role == string(scope.Reception):
+	case p.outcome == identify.Accepted && p.enr.Role == scope.Reception:
 		body = append(body, app.P().ID("identify-resident").Text(p.tr("face.id.resident", p.resident)))
 	case p.outcome == identify.Accepted && p.arrival != nil:
 		body = p.arrivalView()
-	case p.outcome == identify.Accepted && p.enr.Role == string(scope.PlayPark) && p.park.profiled:
+	case p.outcome == identify.Accepted && p.enr.Role == scope.PlayPark && p.park.Profiled:
 		body = p.parkView()
-		if !p.park.eligible && p.admitted == 0 {
+		if !p.park.Eligible && p.admitted == 0 {
 			class = "result unknown"
 		}
 	}

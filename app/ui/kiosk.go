@@ -99,9 +99,7 @@ func (l *live) lockKiosk(ctx app.Context) {
 	k.lock, k.prompt, k.pin, k.pin2 = &lock, "", "", ""
 	// Full screen needs the staff's tap, which this is; a browser that
 	// refuses keeps the page locked without it.
-	if doc := app.Window().Get("document"); doc.Get("documentElement").Get("requestFullscreen").Truthy() {
-		doc.Get("documentElement").Call("requestFullscreen")
-	}
+	l.browser.FullScreen(true)
 }
 
 // unlockKiosk opens the lock with the PIN, or says why not.
@@ -119,7 +117,5 @@ func (l *live) unlockKiosk(ctx app.Context) {
 	}
 	ctx.LocalStorage().Del(kioskKey)
 	k.lock, k.prompt, k.err = nil, "", ""
-	if doc := app.Window().Get("document"); doc.Get("fullscreenElement").Truthy() {
-		doc.Call("exitFullscreen")
-	}
+	l.browser.FullScreen(false)
 }

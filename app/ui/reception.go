@@ -9,6 +9,7 @@ import (
 
 	"smartpass.city/smartpass/app/hospital"
 	"smartpass.city/smartpass/app/scope"
+	"smartpass.city/smartpass/app/terminal"
 )
 
 // receptionDraft is a hospital reception under way on the identify
@@ -32,13 +33,8 @@ const holdReception = 90 * time.Second
 
 // startReception opens the reception panel for a recognised resident.
 func (p *identifyPage) startReception(resident, via string) {
-	patient := p.st.Patients[p.enr.Facility][resident]
-	p.rx = &receptionDraft{resident: resident, via: via, patient: patient, linked: patient != ""}
-	if p.st.Profiles[resident].Medication {
-		// Agreed in the resident's account: offered ticked, still theirs
-		// to untick for this visit.
-		p.rx.shares = []string{"medication"}
-	}
+	r := terminal.OpenReception(p.st, p.enr.Facility, resident)
+	p.rx = &receptionDraft{resident: resident, via: via, patient: r.Patient, linked: r.Linked, shares: r.Shares}
 	p.until = time.Now().Add(holdReception)
 }
 
@@ -55,8 +51,8 @@ func (p *identifyPage) staffCheck() {
 // hospital: next time it is shown without the card.
 func (p *identifyPage) linkPatient() {
 	rx := p.rx
-	l := hospital.Link{Facility: p.enr.Facility, Resident: rx.resident, Patient: strings.ToUpper(strings.TrimSpace(rx.patient))}
-	if err := l.Validate(); err != nil {
+	l, err := terminal.Link(p.enr.Facility, rx.resident, rx.patient)
+	if err != nil {
 		rx.err = p.tr("rx.err.patient")
 		return
 	}
@@ -67,15 +63,12 @@ func (p *identifyPage) linkPatient() {
 // receive records the reception for dept and shows the queue number.
 func (p *identifyPage) receive(dept string) {
 	rx := p.rx
-	r := hospital.Reception{Facility: p.enr.Facility, Resident: rx.resident, Patient: strings.ToUpper(strings.TrimSpace(rx.patient)),
-		Department: dept, Via: rx.via, Shares: slices.Clone(rx.shares)}
-	slices.Sort(r.Shares)
-	if err := r.Validate(); err != nil {
+	r, number, err := terminal.Receive(p.st, p.enr.Facility, rx.resident, rx.patient, dept, rx.via, rx.shares, time.Now())
+	if err != nil {
 		rx.err = p.tr("rx.err.patient")
 		return
 	}
-	rx.err, rx.dept = "", dept
-	rx.number = len(p.st.Queue(p.enr.Facility, time.Now())) + 1
+	rx.err, rx.dept, rx.number = "", dept, number
 	p.until = time.Now().Add(holdResult + 2*time.Second)
 	p.recordOp(hospital.OpReception, r)
 }
@@ -158,7 +151,7 @@ func (p *queuePage) OnMount(ctx app.Context) { p.mount(ctx) }
 func (p *queuePage) OnDismount()             { p.dismount() }
 
 func (p *queuePage) Render() app.UI {
-	if !p.isEnr || p.enr.Role != string(scope.Reception) {
+	if !p.isEnr || p.enr.Role != scope.Reception {
 		return p.wrongDevice(p.tr("queue.title"), string(scope.Reception))
 	}
 	if p.st == nil {

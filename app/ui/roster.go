@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/maxence-charriere/go-app/v10/pkg/app"
-
 	"smartpass.city/smartpass/app/access"
 	"smartpass.city/smartpass/app/shelter"
 )
@@ -27,27 +25,18 @@ func (l *live) exportRoster(f *rosterFile, name, shelterID string, people []shel
 		return err
 	}
 	l.recordRead(access.Export, shelterID, people)
-	arr := app.Window().Get("Uint8Array").New(b.Len())
-	app.CopyBytesToJS(arr, b.Bytes())
-	blob := app.Window().Get("Blob").New([]any{arr}, map[string]any{"type": "text/csv;charset=utf-8"})
-	if f.url != "" {
-		app.Window().Get("URL").Call("revokeObjectURL", f.url)
-	}
-	f.url = app.Window().Get("URL").Call("createObjectURL", blob).String()
 	f.name = fmt.Sprintf("%s-%s.csv", name, time.Now().Format("20060102-1504"))
-	// Save at once; the link stays for a second try.
-	a := app.Window().Get("document").Call("createElement", "a")
-	a.Set("href", f.url)
-	a.Set("download", f.name)
-	a.Call("click")
-	return nil
+	// Saved at once; the link stays for a second try.
+	url, err := l.browser.Save(f.name, "text/csv;charset=utf-8", b.Bytes(), f.url)
+	f.url = url
+	return err
 }
 
 // printRoster records the print for the audit, then opens the browser's
 // print dialog (the print stylesheet keeps the list only).
 func (l *live) printRoster(shelterID string, people []shelter.Evacuee) {
 	l.recordRead(access.Print, shelterID, people)
-	app.Window().Call("print")
+	l.browser.Print()
 }
 
 // recordRead keeps a read of people's records in the device's log, for

@@ -81,9 +81,9 @@ func (p *setupPage) Render() app.UI {
 		app.H1().Text(p.tr("setup.title")),
 		app.If(p.isEnr, func() app.UI {
 			return app.P().ID("enrolled").Class("notice").Body(
-				app.Text(p.tr("setup.current", p.facilityName(p.enr.Facility), p.tr("role."+p.enr.Role))+" "),
-				app.If(route.ForRole(p.enr.Role) != "", func() app.UI {
-					return app.A().ID("open-mode").Href(route.ForRole(p.enr.Role)).Text(p.tr("setup.open"))
+				app.Text(p.tr("setup.current", p.facilityName(p.enr.Facility), p.tr("role."+string(p.enr.Role)))+" "),
+				app.If(route.ForRole(string(p.enr.Role)) != "", func() app.UI {
+					return app.A().ID("open-mode").Href(route.ForRole(string(p.enr.Role))).Text(p.tr("setup.open"))
 				}),
 			)
 		}),
@@ -116,7 +116,7 @@ func (p *setupPage) Render() app.UI {
 			}),
 			app.If(p.done, func() app.UI {
 				return app.P().ID("setup-done").Class("notice").Attr("role", "status").Text(
-					p.tr("setup.done", p.facilityName(p.enr.Facility), p.tr("role."+p.enr.Role)))
+					p.tr("setup.done", p.facilityName(p.enr.Facility), p.tr("role."+string(p.enr.Role))))
 			}),
 		),
 		app.If(len(p.demo) > 0, func() app.UI {

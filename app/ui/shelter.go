@@ -15,6 +15,7 @@ import (
 
 	"smartpass.city/smartpass/app/facility"
 	"smartpass.city/smartpass/app/route"
+	"smartpass.city/smartpass/app/scope"
 	"smartpass.city/smartpass/app/shelter"
 	"smartpass.city/smartpass/app/state"
 )
@@ -76,7 +77,7 @@ func (p *shelterPage) current() (facility.Facility, bool) {
 }
 
 func (p *shelterPage) Render() app.UI {
-	if !p.isEnr || p.enr.Role != "shelter" {
+	if !p.isEnr || p.enr.Role != scope.Shelter {
 		return p.wrongDevice(p.tr("shelter.title"), "shelter")
 	}
 	cur, ok := p.current()

@@ -1,15 +1,13 @@
 package ui
 
 import (
-	"cmp"
 	"time"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
 	"smartpass.city/smartpass/app/identify"
 	"smartpass.city/smartpass/app/shelter"
-	"smartpass.city/smartpass/app/state"
-	"smartpass.city/smartpass/app/template"
+	"smartpass.city/smartpass/app/terminal"
 )
 
 // shelterArrival is what a shelter's identify screen did for the person
@@ -18,7 +16,7 @@ import (
 // with them in one step.
 type shelterArrival struct {
 	name   string
-	result string   // "in", "back" or "already"
+	result string   // terminal.ArrivedIn, ArrivedBack or ArrivedAlready
 	family []string // residents of the household not checked in here yet
 	added  int      // family members just checked in
 	// declared: the name and birth year are a guardian's word, not read
@@ -26,82 +24,48 @@ type shelterArrival struct {
 	declared bool
 }
 
-// arrive checks in, at this shelter, a resident recognised by face or QR
-// pass, from the shelter's profile of them (name, birth year, sex,
-// household): nobody types anything. A person checked in already who was
-// out is back in; one already in is not entered twice.
+// arrive checks in, at this shelter, a resident recognised by face or
+// QR pass, as terminal.Arrive decides, and offers the household.
 func (p *identifyPage) arrive(resident string) {
-	here := p.enr.Facility
-	prof := p.st.Profiles[resident]
-	a := &shelterArrival{name: prof.Name, declared: prof.Declared}
-	if e, ok := recordOf(p.st, here, resident); ok {
-		a.result = "already"
-		if e.Status == shelter.StatusOut || e.Status == shelter.StatusLeft {
-			a.result = "back"
-			p.recordOp(shelter.OpEvacueeEdit, shelter.Edit{Shelter: here, Record: e.ID, Field: shelter.FieldStatus, Value: shelter.StatusIn, Prev: p.st.FieldSource(e.ID, shelter.FieldStatus)})
-		}
-	} else {
-		a.result = "in"
-		p.recordOp(shelter.OpEvacueeAdd, evacueeOf(here, prof))
-	}
-	if prof.Household != "" {
-		checkedIn := map[string]bool{}
-		for _, e := range p.st.EvacueesAt(here) {
-			checkedIn[e.Resident] = true
-		}
-		for id, other := range p.st.Profiles {
-			if id != resident && !checkedIn[id] && other.Household == prof.Household {
-				a.family = append(a.family, id)
-			}
-		}
-	}
-	p.arrival = a
+	d := terminal.Arrive(p.st, p.enr.Facility, resident)
+	p.recordArrival(d)
+	p.arrival = &shelterArrival{name: d.Name, result: d.Result, family: d.Family, declared: d.Declared}
 	p.until = time.Now().Add(holdResult)
-	if len(a.family) > 0 {
+	if len(d.Family) > 0 {
 		p.until = time.Now().Add(holdHousehold)
 	}
 }
 
-// arriveBySlip takes the record a spare QR slip names: back in if they
-// were out or gone, already in otherwise. A slip of another shelter, or
-// of a record this tablet does not hold, is refused.
+// arriveBySlip takes the record a spare QR slip names (terminal.
+// ArriveBySlip); a slip of another shelter, or of a record this tablet
+// does not hold, is refused.
 func (p *identifyPage) arriveBySlip(shelterID, record string) {
-	e, ok := p.st.Evacuees[record]
 	p.outcome, p.resident, p.key, p.until = identify.Accepted, "", "", time.Now().Add(holdResult)
-	if shelterID != p.enr.Facility || !ok || e.Shelter != shelterID {
+	d, ok := terminal.ArriveBySlip(p.st, p.enr.Facility, shelterID, record)
+	if !ok {
 		p.outcome, p.key, p.arrival = identify.Unknown, "slip.other", nil
 		return
 	}
-	a := &shelterArrival{name: cmp.Or(e.Name, e.Kana), result: "already"}
-	if e.Status == shelter.StatusOut || e.Status == shelter.StatusLeft {
-		a.result = "back"
-		p.recordOp(shelter.OpEvacueeEdit, shelter.Edit{Shelter: shelterID, Record: record, Field: shelter.FieldStatus, Value: shelter.StatusIn, Prev: p.st.FieldSource(record, shelter.FieldStatus)})
-	}
-	p.arrival = a
+	p.recordArrival(d)
+	p.arrival = &shelterArrival{name: d.Name, result: d.Result}
 }
 
-// evacueeOf is the record of an identified resident, from the shelter's
-// profile of them: their consent to disclosure included.
-func evacueeOf(shelterID string, prof template.Profile) shelter.Evacuee {
-	return shelter.Evacuee{Shelter: shelterID, Resident: prof.Resident, Name: prof.Name, BirthYear: prof.BirthYear, Sex: prof.Sex, Household: prof.Household, Disclose: prof.Disclose}
-}
-
-// recordOf finds the record of resident at a shelter.
-func recordOf(st *state.State, shelterID, resident string) (shelter.Evacuee, bool) {
-	for _, e := range st.Evacuees {
-		if e.Shelter == shelterID && e.Resident == resident {
-			return e, true
-		}
+// recordArrival records what an arrival decided: a check-in or a status
+// back in.
+func (p *identifyPage) recordArrival(d terminal.Arrival) {
+	switch {
+	case d.Add != nil:
+		p.recordOp(shelter.OpEvacueeAdd, *d.Add)
+	case d.Edit != nil:
+		p.recordOp(shelter.OpEvacueeEdit, *d.Edit)
 	}
-	return shelter.Evacuee{}, false
 }
 
 // arriveFamily checks in the recognised person's household in one step.
 func (p *identifyPage) arriveFamily() {
 	a := p.arrival
-	for _, id := range a.family {
-		prof := p.st.Profiles[id]
-		p.recordOp(shelter.OpEvacueeAdd, evacueeOf(p.enr.Facility, prof))
+	for _, e := range terminal.FamilyRecords(p.st, p.enr.Facility, a.family) {
+		p.recordOp(shelter.OpEvacueeAdd, e)
 	}
 	a.added, a.family = len(a.family), nil
 	p.until = time.Now().Add(holdResult)

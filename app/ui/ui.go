@@ -12,6 +12,7 @@ import (
 	"smartpass.city/smartpass/app/card"
 	"smartpass.city/smartpass/app/enroll"
 	"smartpass.city/smartpass/app/offline"
+	"smartpass.city/smartpass/app/projection"
 	"smartpass.city/smartpass/app/route"
 	"smartpass.city/smartpass/app/state"
 	"smartpass.city/smartpass/app/synclog"
@@ -19,12 +20,12 @@ import (
 )
 
 // Sync is the device's op log as the screens use it (a *synclog.Engine).
+// The screens read its ops through the tab's projection, never whole.
 type Sync interface {
+	projection.Source
 	DeviceID() string
 	Record(ctx context.Context, kind string, body any) (syncproto.Op, error)
-	Ops(ctx context.Context) ([]syncproto.Op, error)
 	Status() synclog.Status
-	Watch(fn func()) (stop func())
 }
 
 // Device is the tablet's enrollment as the screens use it.
@@ -38,12 +39,31 @@ type Device interface {
 	DemoCodes(ctx context.Context) ([]syncproto.DemoCode, error)
 }
 
+// Browser is what the screens ask of the browser beyond drawing (wired
+// in wasm/browser): the screens never call the browser for it themselves.
+type Browser interface {
+	// Save hands data, of MIME type mime, to the browser to save as a
+	// file named name, and returns a URL the page links for a second
+	// try; old, the URL Save returned before for the same file ("" for
+	// none), is released.
+	Save(name, mime string, data []byte, old string) (url string, err error)
+	// Print opens the browser's print dialog.
+	Print()
+	// FullScreen enters full screen (on a person's tap) or leaves it.
+	FullScreen(on bool)
+}
+
 // Register routes every page of the PWA to its component, all over s, d,
 // the card reader r, the server's card check c, the resident's account
 // a, the city desk's registration k, the camera and face model f, the
-// admin API m, and what the service worker holds for offline use o.
-func Register(s Sync, d Device, r Reader, c CardChecker, a Accounts, k Desk, f Faces, m AdminAPI, o Offline) {
-	l := func() live { return live{sync: s, dev: d, off: o} }
+// admin API m, what the service worker holds for offline use o, and the
+// browser's file saving, printing and full screen b.
+//
+// The tab folds the log once, into one projection every page reads:
+// a page opened or an op recorded costs no read of the whole log.
+func Register(s Sync, d Device, r Reader, c CardChecker, a Accounts, k Desk, f Faces, m AdminAPI, o Offline, b Browser) {
+	folded := projection.New(context.Background(), s)
+	l := func() live { return live{sync: s, folded: folded, dev: d, off: o, browser: b} }
 	app.Route(route.Card, func() app.Composer { return &cardPage{live: l(), reader: r, checker: c, key: card.AuthKey} })
 	app.Route(route.Desk, func() app.Composer {
 		return &cardPage{live: l(), reader: r, checker: c, desk: k, key: card.AuthKey, family: true}
@@ -66,8 +86,9 @@ func Register(s Sync, d Device, r Reader, c CardChecker, a Accounts, k Desk, f F
 // browser so a tablet keeps the language staff chose.
 const stateLang = "lang"
 
-// live is what every page shares: the folded state of the log, the sync
-// status, and the language, refreshed whenever the log changes.
+// live is what every page shares: the folded state of the log (the
+// tab's projection), the sync status, and the language, refreshed
+// whenever the log changes.
 type live struct {
 	// page is the context the page was mounted with. Work that finishes
 	// later reports back through it, never through an event's context:
@@ -76,23 +97,28 @@ type live struct {
 	// the page would then wait forever.
 	page   app.Context
 	sync   Sync
+	folded *projection.Projection
 	dev    Device
 	enr    enroll.Enrollment
 	isEnr  bool // the device is enrolled
 	stop   func()
-	busy   bool // a refresh is running
-	dirty  bool // the log changed during it
 	lang   string
 	status synclog.Status
-	ops    []syncproto.Op
-	st     *state.State
-	kiosk  kioskState
+	// ops and st are the projection's, as of gen: st changes in place
+	// as ops come, so caches key on gen, never on st.
+	ops   []syncproto.Op
+	st    *state.State
+	gen   uint64
+	folds uint64 // the projection's folds of the whole log (View.Folds)
+	kiosk kioskState
+	// browser saves files, prints and goes full screen.
+	browser Browser
 	// off is the service worker's cache; offline its last status.
 	off     Offline
 	offline offline.Status
 	stopOff func()
-	// fresh, when set, is called on the UI goroutine each time st is
-	// folded anew.
+	// fresh, when set, is called on the UI goroutine each time st
+	// changes.
 	fresh func()
 }
 
@@ -102,7 +128,7 @@ func (l *live) mount(ctx app.Context) {
 	l.enr, l.isEnr = l.dev.Enrollment()
 	ctx.ObserveState(stateLang, &l.lang).OnChange(func() { setDocumentLang(l.lang) })
 	setDocumentLang(l.lang)
-	l.stop = l.sync.Watch(func() {
+	l.stop = l.folded.Watch(func() {
 		ctx.Dispatch(func(app.Context) { l.refresh() })
 	})
 	if l.off != nil {
@@ -156,39 +182,24 @@ func (l *live) dismount() {
 	}
 }
 
-// refresh re-reads the log off the UI goroutine and folds it. Changes that
-// arrive meanwhile coalesce into one more refresh, so a burst of synced ops
-// costs two folds, not one per op.
+// refresh takes the projection's state, with the ops recorded or
+// received since applied, and the sync status. It runs on the UI
+// goroutine: applying new ops costs each op's own work, and a fold of
+// the whole log, when one is needed, runs apart and calls back.
 func (l *live) refresh() {
-	if l.busy {
-		l.dirty = true
+	v, err := l.folded.Current()
+	status := l.sync.Status()
+	if err != nil {
+		status.Err = err.Error()
+	}
+	l.status = status
+	if v.State == nil || (v.Gen == l.gen && l.st != nil) {
 		return
 	}
-	l.busy = true
-	l.later(func() func() {
-		ops, err := l.sync.Ops(l.page)
-		var st *state.State
-		if err == nil {
-			st = state.Fold(ops)
-		}
-		status := l.sync.Status()
-		return func() {
-			l.busy = false
-			if err == nil {
-				l.ops, l.st = ops, st
-				if l.fresh != nil {
-					l.fresh()
-				}
-			} else {
-				status.Err = err.Error()
-			}
-			l.status = status
-			if l.dirty {
-				l.dirty = false
-				l.refresh()
-			}
-		}
-	})
+	l.ops, l.st, l.gen, l.folds = v.Ops, v.State, v.Gen, v.Folds
+	if l.fresh != nil {
+		l.fresh()
+	}
 }
 
 // unsent returns the ids of records whose creating op the server has not
@@ -270,7 +281,7 @@ func (l *live) facilityName(id string) string {
 func (l *live) wrongDevice(title, role string) app.UI {
 	msg := l.tr("setup.none")
 	if l.isEnr {
-		msg = l.tr("setup.other", l.facilityName(l.enr.Facility), l.tr("role."+l.enr.Role), l.tr("role."+role))
+		msg = l.tr("setup.other", l.facilityName(l.enr.Facility), l.tr("role."+string(l.enr.Role)), l.tr("role."+role))
 	}
 	return l.frame(
 		app.H1().Text(title),

@@ -1,4 +1,4 @@
-package ui
+package terminal
 
 import (
 	"crypto/ed25519"
@@ -8,16 +8,17 @@ import (
 
 	"smartpass.city/smartpass/app/identify"
 	"smartpass.city/smartpass/app/pass"
+	"smartpass.city/smartpass/app/scope"
 	"smartpass.city/smartpass/app/state"
 	"smartpass.city/smartpass/app/template"
 	"smartpass.city/smartpass/syncproto"
 )
 
-// TestCheckPassText: a play park admits a pass of a child who consented
+// TestCheckPass: a play park admits a pass of a child who consented
 // to it, once; and refuses, each with its own words, a pass for
 // somebody who did not, an expired one, one from another server and a
 // QR code that is not a pass.
-func TestCheckPassText(t *testing.T) {
+func TestCheckPass(t *testing.T) {
 	pub, priv, _ := ed25519.GenerateKey(nil)
 	_, forger, _ := ed25519.GenerateKey(nil)
 	now := time.Now()
@@ -55,9 +56,9 @@ func TestCheckPassText(t *testing.T) {
 		{"a web address", "https://example.jp/", identify.Invalid, "", "pass.id.invalid"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			c := checkPassText(st, "park", "playpark", tt.text, now)
-			if c.Outcome != tt.outcome || c.Resident != tt.resident || c.key != tt.key {
-				t.Fatalf("got %s %q %s, want %s %q %s", c.Outcome, c.Resident, c.key, tt.outcome, tt.resident, tt.key)
+			c := CheckPass(st, "park", scope.PlayPark, tt.text, now)
+			if c.Outcome != tt.outcome || c.Resident != tt.resident || c.Key != tt.key {
+				t.Fatalf("got %s %q %s, want %s %q %s", c.Outcome, c.Resident, c.Key, tt.outcome, tt.resident, tt.key)
 			}
 			if err := c.Validate(); err != nil {
 				t.Fatalf("the record cannot be stored: %v", err)
@@ -67,12 +68,12 @@ func TestCheckPassText(t *testing.T) {
 
 	// Once admitted (the terminal's own record, folded), the same pass
 	// is refused, even after a reload; a new pass is admitted.
-	first := checkPassText(st, "park", "playpark", child, now)
+	first := CheckPass(st, "park", scope.PlayPark, child, now)
 	st = state.Fold(append(ops, op(4, identify.OpIdentified, first.Identification)))
-	if c := checkPassText(st, "park", "playpark", child, now); c.Outcome != identify.Used || c.key != "pass.id.used" {
-		t.Fatalf("the pass again: %s %s, want used", c.Outcome, c.key)
+	if c := CheckPass(st, "park", scope.PlayPark, child, now); c.Outcome != identify.Used || c.Key != "pass.id.used" {
+		t.Fatalf("the pass again: %s %s, want used", c.Outcome, c.Key)
 	}
-	if c := checkPassText(st, "park", "playpark", issue(priv, "R-1", now), now); c.Outcome != identify.Accepted {
+	if c := CheckPass(st, "park", scope.PlayPark, issue(priv, "R-1", now), now); c.Outcome != identify.Accepted {
 		t.Fatalf("a new pass: %s, want accepted", c.Outcome)
 	}
 }
@@ -98,7 +99,7 @@ func TestCardHolder(t *testing.T) {
 	}
 	for _, tc := range []struct{ card, want string }{{"a", "R-1"}, {"b", ""}, {"c", ""}, {"d", ""}} {
 		for range 20 { // map order varies from run to run; the answer must not
-			if got := cardHolder(st, "park", tc.card); got != tc.want {
+			if got := CardHolder(st, "park", tc.card); got != tc.want {
 				t.Fatalf("card %s: %q, want %q", tc.card, got, tc.want)
 			}
 		}
