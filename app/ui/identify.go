@@ -13,6 +13,7 @@ import (
 	"smartpass.city/smartpass/app/face/embed"
 	"smartpass.city/smartpass/app/face/gallery"
 	"smartpass.city/smartpass/app/face/liveness"
+	"smartpass.city/smartpass/app/face/risk"
 	"smartpass.city/smartpass/app/hlc"
 	"smartpass.city/smartpass/app/hospital"
 	"smartpass.city/smartpass/app/identify"
@@ -177,6 +178,13 @@ func (p *identifyPage) gallery() *gallery.Gallery {
 	return p.gal
 }
 
+// rule is the decision of this terminal's facility kind, with its basis
+// in package risk; a facility the tablet does not know yet gets the
+// strictest.
+func (p *identifyPage) rule() gallery.Rule {
+	return risk.ForFacility(p.st.Facilities[p.enr.Facility].Kind).Decision
+}
+
 // holdResult is how long an outcome stays on screen before the next
 // person.
 const holdResult = 3 * time.Second
@@ -198,7 +206,7 @@ func (p *identifyPage) seen(r face.Result, err error) {
 		}
 	}
 	p.top = g.TopK(probe, 2, p.top)
-	d := Rule.Decide(p.top)
+	d := p.rule().Decide(p.top)
 	switch {
 	case d.Accepted && p.st.Templates[d.ID].Expired(time.Now()):
 		p.outcome, p.resident = identify.Expired, d.ID

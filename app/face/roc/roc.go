@@ -61,13 +61,7 @@ func acceptRate(scores []float64, t float64) float64 {
 	if len(scores) == 0 {
 		return math.NaN()
 	}
-	n := 0
-	for _, s := range scores {
-		if s >= t {
-			n++
-		}
-	}
-	return float64(n) / float64(len(scores))
+	return float64(Accepted(scores, t)) / float64(len(scores))
 }
 
 func sorted(s []float64) []float64 {
@@ -75,3 +69,82 @@ func sorted(s []float64) []float64 {
 	sort.Float64s(out)
 	return out
 }
+
+// AcceptRate returns the share of scores at or above t (FAR for impostor
+// scores, TAR for genuine ones); NaN for no scores.
+func AcceptRate(scores []float64, t float64) float64 { return acceptRate(scores, t) }
+
+// Accepted counts the scores at or above t.
+func Accepted(scores []float64, t float64) int {
+	n := 0
+	for _, s := range scores {
+		if s >= t {
+			n++
+		}
+	}
+	return n
+}
+
+// MinPairsPerFAR is how many impostor pairs per unit of 1/FAR a set needs
+// before a rate is read off it directly: at least about three impostors
+// must fall above the threshold, or the rate is noise.
+const MinPairsPerFAR = 3
+
+// Measurable reports whether n impostor pairs are enough to read off a
+// false-accept rate of far (n ≥ MinPairsPerFAR/far).
+func Measurable(n int, far float64) bool {
+	return float64(n) >= MinPairsPerFAR/far
+}
+
+// The impostor tail is fitted between these exceedance rates: above
+// tailTop the bulk of the distribution, not its tail, would steer the
+// fit; below MinPairsPerFAR/n a handful of pairs would.
+const tailTop = 0.01
+
+// TailThreshold returns the threshold at which the share of impostor
+// scores at or above it is far, for rates too small for the set to show
+// (Measurable false): the impostor tail is fitted as a normal tail, the
+// score a straight line in the normal quantile of its exceedance rate
+// (least squares over the rates from 1% down to MinPairsPerFAR/n), and
+// the line is followed down to far. Real tails are often heavier than
+// normal ones, so a threshold from it is an estimate, to be confirmed on
+// a larger set; ok is false when the set has too few pairs to fit (fewer
+// than MinPairsPerFAR/tailTop · 10).
+func TailThreshold(impostor []float64, far float64) (threshold float64, ok bool) {
+	n := len(impostor)
+	if float64(n) < 10*MinPairsPerFAR/tailTop {
+		return math.NaN(), false
+	}
+	imp := sorted(impostor)
+	var sx, sy, sxx, sxy, m float64
+	for i := 0; ; i++ { // i-th highest score, exceedance (i+0.5)/n
+		p := (float64(i) + 0.5) / float64(n)
+		if p > tailTop {
+			break
+		}
+		if p < MinPairsPerFAR/float64(n) {
+			continue
+		}
+		x, y := normalQuantile(p), imp[n-1-i]
+		sx, sy, sxx, sxy, m = sx+x, sy+y, sxx+x*x, sxy+x*y, m+1
+	}
+	slope := (m*sxy - sx*sy) / (m*sxx - sx*sx)
+	icept := (sy - slope*sx) / m
+	return icept + slope*normalQuantile(far), true
+}
+
+// ThresholdFor returns the threshold for a false-accept rate of far:
+// read off the scores where the set has the pairs for it, fitted by
+// TailThreshold below that (extrapolated true).
+func ThresholdFor(impostor []float64, far float64) (threshold float64, extrapolated bool) {
+	if Measurable(len(impostor), far) {
+		t, _ := ThresholdAtFAR(nil, impostor, far)
+		return t, false
+	}
+	t, _ := TailThreshold(impostor, far)
+	return t, true
+}
+
+// normalQuantile is the z at which a standard normal variable exceeds z
+// with probability p.
+func normalQuantile(p float64) float64 { return math.Sqrt2 * math.Erfcinv(2*p) }

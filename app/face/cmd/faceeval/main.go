@@ -4,14 +4,25 @@
 // one folder per identity with that person's images (JPEG, PNG, GIF or
 // WebP, read by content).
 //
-//	go run ./app/face/cmd/faceeval [-model assets/models/face.spm] DIR
+//	go run ./app/face/cmd/faceeval [-model assets/models/face.spm] [-open] [-rule KIND|all] DIR
 //
 // It prints the figures of package evaluate (see there how they are
 // made), one JSON object on its last line:
 //
 //	{"identities":N,"images":N,"detected":N,"tar_at_far_0.001":x,
 //	 "tar_at_far_0.01":x,"rank1":x,"eer":x,"threshold_at_far_0.001":x,
-//	 "ms_per_face":x}
+//	 "ms_per_face":x,"impostor_pairs":N,"tar_at_far_0.0001":x|null,
+//	 "tar_at_far_0.00001":x|null,"all_pairs":{…},"open":{…},"rules":[…]}
+//
+// The first nine keys are the closed-set protocol's and keep their
+// meaning. TAR at 1e-4 and 1e-5 is null (the text says "n/a (N pairs)")
+// where the set has fewer than 3/FAR impostor pairs. "all_pairs" scores
+// every pair of images. -open adds the open-set figures: every second
+// identity by name enrolled, the rest probing as strangers, FPIR and FNIR
+// at every facility kind's rule (package risk). -rule KIND (or a comma
+// list, or all) measures those rules on the set: false accepts among all
+// impostor pairs, TAR, the FPIR that predicts at the kind's gallery size,
+// and the threshold this set alone would give.
 //
 // "detected" counts images that gave a template; a line before the last
 // says how many of those were tight crops taken as the face because the
@@ -25,24 +36,33 @@ import (
 	"io"
 	"log"
 	"os"
+	"strings"
 
 	"smartpass.city/smartpass/app/face"
 	"smartpass.city/smartpass/app/face/embed"
 	"smartpass.city/smartpass/app/face/evaluate"
+	"smartpass.city/smartpass/app/face/gallery"
 	"smartpass.city/smartpass/app/face/model"
+	"smartpass.city/smartpass/app/face/risk"
 )
 
 func main() {
 	modelPath := flag.String("model", "assets/models/face.spm", "model file made by `make models`")
 	verbose := flag.Bool("v", false, "print one line per image")
+	open := flag.Bool("open", false, "print open-set figures: half the identities enrolled, the rest probing as strangers")
+	rules := flag.String("rule", "", "measure the rule of a facility kind ("+kindList()+"), a comma list of them, or all")
 	flag.Usage = func() {
-		fmt.Fprintln(os.Stderr, "usage: faceeval [-model FILE] [-v] DIR  (DIR holds one folder of images per identity)")
+		fmt.Fprintln(os.Stderr, "usage: faceeval [-model FILE] [-v] [-open] [-rule KIND|all] DIR  (DIR holds one folder of images per identity)")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
 	if flag.NArg() != 1 {
 		flag.Usage()
 		os.Exit(2)
+	}
+	kinds, err := parseKinds(*rules)
+	if err != nil {
+		log.Fatalf("faceeval: %v", err)
 	}
 	data, err := os.ReadFile(*modelPath)
 	if err != nil {
@@ -60,11 +80,97 @@ func main() {
 	if *verbose {
 		notes = os.Stdout
 	}
-	rep, err := evaluate.Run(p, flag.Arg(0), notes)
+	set, err := evaluate.Load(p, flag.Arg(0), notes)
 	if err != nil {
 		log.Fatalf("faceeval: %v", err)
 	}
+	rep := set.Closed(notes)
+	pairs := set.Pairs()
+	rep.AllPairs = &pairs
 	fmt.Printf("crops taken as the face (no detection): %d of %d templates\n", rep.Assumed, rep.Detected)
-	out, _ := json.Marshal(rep)
+	fmt.Printf("closed set (first image enrolled): %d impostor pairs; TAR at FAR 1e-4 %s, at 1e-5 %s\n",
+		rep.ImpostorPairs, orNA(rep.TARAtFAR1e4, rep.ImpostorPairs), orNA(rep.TARAtFAR1e5, rep.ImpostorPairs))
+	fmt.Printf("all pairs: %d genuine, %d impostor; TAR at FAR 1e-3 %.4f (threshold %.4f), at 1e-4 %s, at 1e-5 %s; EER %.4f\n",
+		pairs.GenuinePairs, pairs.ImpostorPairs, pairs.TARAtFAR0001, pairs.ThresholdAtFAR0001,
+		orNA(pairs.TARAtFAR1e4, pairs.ImpostorPairs), orNA(pairs.TARAtFAR1e5, pairs.ImpostorPairs), pairs.EER)
+	if *open {
+		byKind := make(map[string]gallery.Rule)
+		for _, k := range risk.Kinds() {
+			pol, _ := risk.For(k)
+			byKind[string(k)] = pol.Decision
+		}
+		o := set.Open(byKind)
+		rep.Open = &o
+		fmt.Printf("open set: every second identity by name enrolled (%s): %d enrolled, %d not; %d mated probes, %d non-mated; rank-1 of the enrolled %.4f\n",
+			strings.Join(o.EnrolledNames, " "), o.Enrolled, o.NotEnrolled, o.MatedProbes, o.NonMatedProbes, o.Rank1)
+		for _, k := range risk.Kinds() {
+			r := o.Rules[string(k)]
+			fmt.Printf("  %-9s threshold %.3f margin %.2f: FPIR %d/%d = %.4f, FNIR %d/%d = %.4f\n",
+				k, r.Threshold, r.Margin, r.FalseAccepts, o.NonMatedProbes, r.FPIR, r.Misses, o.MatedProbes, r.FNIR)
+		}
+	}
+	for _, k := range kinds {
+		pol, _ := risk.For(k)
+		r := evaluate.RuleOn(pol, pairs, rep.Open)
+		rep.Rules = append(rep.Rules, r)
+		fmt.Printf("rule %s: gallery %d, target FPIR %.0e, so pair FAR %.2g; threshold %.3f, margin %.2f, second factor %s, turn check %v\n",
+			k, r.GallerySize, r.TargetFPIR, r.PairFAR, r.Threshold, r.Margin, r.SecondFactor, r.TurnCheck)
+		bound := "="
+		if r.FPIRBound {
+			bound = "≤"
+		}
+		fmt.Printf("  on this set: %d of %d impostor pairs accepted (FAR %.2g), TAR %.4f; predicted FPIR at %d %s %.3g\n",
+			r.FalseAccepts, r.ImpostorPairs, r.FAR, r.TAR, r.GallerySize, bound, r.PredictedFPIR)
+		switch {
+		case r.SetThreshold == nil:
+			fmt.Printf("  this set alone gives no threshold for pair FAR %.2g: %d impostor pairs are too few even to fit the tail\n", r.PairFAR, r.ImpostorPairs)
+		case r.SetExtrapolated:
+			fmt.Printf("  this set alone gives threshold %.4f for pair FAR %.2g (extrapolated along the fitted impostor tail), TAR there %.4f\n", *r.SetThreshold, r.PairFAR, *r.TARAtSet)
+		default:
+			fmt.Printf("  this set alone gives threshold %.4f for pair FAR %.2g (read off the pairs), TAR there %.4f\n", *r.SetThreshold, r.PairFAR, *r.TARAtSet)
+		}
+		if r.Open != nil {
+			fmt.Printf("  open set: FPIR %.4f, FNIR %.4f\n", r.Open.FPIR, r.Open.FNIR)
+		}
+	}
+	out, err := json.Marshal(rep)
+	if err != nil {
+		log.Fatalf("faceeval: %v", err)
+	}
 	fmt.Println(string(out))
+}
+
+// orNA prints a rate, or "n/a (N pairs)" where the set is too small.
+func orNA(x *float64, pairs int) string {
+	if x == nil {
+		return fmt.Sprintf("n/a (%d pairs)", pairs)
+	}
+	return fmt.Sprintf("%.4f", *x)
+}
+
+func kindList() string {
+	var names []string
+	for _, k := range risk.Kinds() {
+		names = append(names, string(k))
+	}
+	return strings.Join(names, ", ")
+}
+
+// parseKinds reads -rule: "", one kind, a comma list, or all.
+func parseKinds(s string) ([]risk.Kind, error) {
+	if s == "" {
+		return nil, nil
+	}
+	if s == "all" {
+		return risk.Kinds(), nil
+	}
+	var out []risk.Kind
+	for _, name := range strings.Split(s, ",") {
+		k := risk.Kind(strings.TrimSpace(name))
+		if _, ok := risk.For(k); !ok {
+			return nil, fmt.Errorf("-rule %q: no such facility kind (%s)", name, kindList())
+		}
+		out = append(out, k)
+	}
+	return out, nil
 }
