@@ -25,8 +25,8 @@ import (
 // lower: every threshold below is extrapolated along the impostor tail
 // fitted as a normal tail (roc.TailThreshold), three to six orders of
 // magnitude beyond the data. Checked where it can be: fitted on the rates
-// from 1e-2 to 1e-3 only, the tail predicts 0.9452 at 1e-4 where the
-// pairs give 0.9428, so on these sets it errs to the strict side. A set
+// from 1e-2 to 1e-3 only, the tail predicts 0.945 at 1e-4 where the
+// pairs give 0.943, so on these sets it errs to the strict side. A set
 // of a city's size has to confirm them.
 //
 // None reaches its target with a usable TAR (UsableTAR): at the park's

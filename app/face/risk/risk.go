@@ -10,7 +10,8 @@
 //
 // and the per-pair rate a facility needs is FAR = FPIR_target / N. The
 // thresholds are what the pipeline's measured impostor scores give for
-// that FAR (Basis says which sets and command), and a test measures them
+// that FAR (the comment on the thresholds says which sets, how many pairs
+// and which command), and a test measures them
 // again, so a rule cannot quietly lose its basis when the model or the
 // alignment changes. Where the threshold leaves too few genuine matches
 // accepted (TAR under UsableTAR), the rule asks for the second factor
@@ -97,7 +98,7 @@ type Policy struct {
 	// person not enrolled here is taken for someone who is.
 	TargetFPIR float64
 	// Decision is the threshold and margin, from the measured threshold
-	// for PairFAR (Basis).
+	// for PairFAR on the basis sets.
 	Decision gallery.Rule
 	// MeasuredTAR is the share of genuine pairs the threshold accepts in
 	// the basis sets.
