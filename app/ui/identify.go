@@ -47,6 +47,8 @@ type identifyPage struct {
 	galSt   *state.State // the fold the gallery was checked against
 	galKey  templatesKey // the templates it was built from
 	skipped int          // templates of another model (need re-enrollment)
+	policy  risk.Policy  // the rule at the gallery's size (gallery)
+	polFor  string       // the facility kind policy was computed for
 	top     []gallery.Match
 
 	outcome  string // "" or an identify outcome
@@ -156,7 +158,9 @@ type templatesKey struct {
 
 // gallery returns the matcher over the device's templates, rebuilt only
 // when they changed: the log also changes at every identification, and
-// widening a city's templates to float32 takes a while.
+// widening a city's templates to float32 takes a while. The rule
+// (p.policy) is computed again with it, and when the facility's kind
+// arrives after the templates.
 func (p *identifyPage) gallery() *gallery.Gallery {
 	if p.st == nil {
 		return nil
@@ -165,6 +169,7 @@ func (p *identifyPage) gallery() *gallery.Gallery {
 		return p.gal
 	}
 	p.galSt = p.st
+	kind := p.st.Facilities[p.enr.Facility].Kind
 	key := templatesKey{count: len(p.st.Templates)}
 	for _, op := range p.ops {
 		if op.Kind == template.OpPut || op.Kind == template.OpDelete {
@@ -174,15 +179,15 @@ func (p *identifyPage) gallery() *gallery.Gallery {
 	if p.gal == nil || key != p.galKey {
 		p.gal, p.skipped = gallery.FromTemplates(embed.ModelName, embed.Dims, p.st.Templates)
 		p.galKey = key
+		p.policy = risk.Policy{}
+	}
+	if p.policy.Kind == "" || string(kind) != p.polFor {
+		// The rule of the facility's kind at the gallery's size (package
+		// risk); a facility the tablet does not know yet gets the
+		// strictest.
+		p.policy, p.polFor = risk.ForFacility(kind, p.gal.Len()), string(kind)
 	}
 	return p.gal
-}
-
-// rule is the decision of this terminal's facility kind, with its basis
-// in package risk; a facility the tablet does not know yet gets the
-// strictest.
-func (p *identifyPage) rule() gallery.Rule {
-	return risk.ForFacility(p.st.Facilities[p.enr.Facility].Kind).Decision
 }
 
 // holdResult is how long an outcome stays on screen before the next
@@ -206,8 +211,13 @@ func (p *identifyPage) seen(r face.Result, err error) {
 		}
 	}
 	p.top = g.TopK(probe, 2, p.top)
-	d := p.rule().Decide(p.top)
+	d := p.policy.Decision.Decide(p.top)
 	switch {
+	case d.Accepted && p.policy.SecondFactor == risk.Always:
+		// The face alone is not enough at this gallery's size, and this
+		// screen has no second-factor step yet: it says so and names
+		// nobody; the QR pass and card buttons are on the same screen.
+		p.outcome = identify.SecondFactor
 	case d.Accepted && p.st.Templates[d.ID].Expired(time.Now()):
 		p.outcome, p.resident = identify.Expired, d.ID
 	case d.Accepted:
@@ -544,6 +554,8 @@ func (p *identifyPage) outcomeView() app.UI {
 		key = "face.id.flat"
 	case identify.Expired:
 		key = "face.id.expired"
+	case identify.SecondFactor:
+		key = "face.id.second"
 	}
 	if p.key != "" { // a QR pass's outcome
 		key = p.key

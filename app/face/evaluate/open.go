@@ -152,6 +152,11 @@ type RuleFigures struct {
 	Margin       float32 `json:"margin"`
 	SecondFactor string  `json:"second_factor"`
 	TurnCheck    bool    `json:"turn_check"`
+	// Extrapolated: the threshold follows the fitted tail (package risk).
+	Extrapolated bool `json:"extrapolated"`
+	// FaceAloneUpTo is the largest gallery at which the kind's face alone
+	// is enough (risk.Target.FaceAloneUpTo), when the caller sets it.
+	FaceAloneUpTo int `json:"face_alone_up_to,omitempty"`
 
 	ImpostorPairs int     `json:"impostor_pairs"`
 	FalseAccepts  int     `json:"false_accepts"`
@@ -180,6 +185,7 @@ func RuleOn(p risk.Policy, pairs Pairs, open *Open) RuleFigures {
 	f := RuleFigures{
 		Kind: string(p.Kind), GallerySize: p.GallerySize, TargetFPIR: p.TargetFPIR, PairFAR: p.PairFAR(),
 		Threshold: p.Decision.Threshold, Margin: p.Decision.Margin, SecondFactor: p.SecondFactor.String(), TurnCheck: p.TurnCheck,
+		Extrapolated:  p.Extrapolated,
 		ImpostorPairs: len(pairs.Impostor), FalseAccepts: roc.Accepted(pairs.Impostor, t),
 		FAR: roc.AcceptRate(pairs.Impostor, t), TAR: roc.AcceptRate(pairs.Genuine, t),
 	}

@@ -7,44 +7,6 @@ import (
 	"smartpass.city/smartpass/app/facility"
 )
 
-// The measured thresholds and the share of genuine pairs each accepts.
-//
-// Basis: the dlib ResNet-29 pipeline (float16 model file of `make
-// models`, pigo detection and eye alignment as at commit f5ea9f1) on
-// every pair of images within ../shared/testdata/faces/identities (8
-// people × 5 colour crops: 80 genuine, 700 impostor pairs) and within
-// ../shared/testdata/faces/orl (AT&T Laboratories Cambridge, 40 people ×
-// 10 grey 92×112: 1,800 genuine, 78,000 impostor pairs), pooled: 1,880
-// genuine and 78,700 impostor pairs (evaluate.Pool; a pair across the two
-// sets would be too easy to refuse). Command: `go test -run
-// TestRulesKeepTheirBasis -v ./app/face/risk` prints these figures and
-// fails when they drift from the constants; `go run
-// ./app/face/cmd/faceeval -rule all DIR` gives each set's own.
-//
-// 78,700 impostor pairs show rates down to about 4e-5 (3/pairs) and no
-// lower: every threshold below is extrapolated along the impostor tail
-// fitted as a normal tail (roc.TailThreshold), three to six orders of
-// magnitude beyond the data. Checked where it can be: fitted on the rates
-// from 1e-2 to 1e-3 only, the tail predicts 0.945 at 1e-4 where the
-// pairs give 0.943, so on these sets it errs to the strict side. A set
-// of a city's size has to confirm them.
-//
-// None reaches its target with a usable TAR (UsableTAR): at the park's
-// 2e-7 per pair the face alone accepts 62% of genuine pairs; at the
-// hospital's 1.7e-9, 18%; at payment's 1.7e-10, 3%. Every rule therefore
-// requires the second factor, and says so (Policy.Reachable).
-const (
-	// threshold2e7: pair FAR 2e-7 (FPIR 1e-3 at 5,000).
-	threshold2e7 = 0.970
-	tar2e7       = 0.623
-	// threshold1e9: pair FAR 1.7e-9 (FPIR 1e-4 at 60,000).
-	threshold1e9 = 0.986
-	tar1e9       = 0.179
-	// threshold1e10: pair FAR 1.7e-10 (FPIR 1e-5 at 60,000).
-	threshold1e10 = 0.993
-	tar1e10       = 0.030
-)
-
 // Margins are chosen, not measured (the package comment says why): the
 // existing 0.03 where a mistake admits or checks in the wrong person,
 // 0.05 where it charges the wrong wallet or shows the wrong patient's
@@ -54,64 +16,110 @@ const (
 	marginHarm  = 0.05
 )
 
-// policies is every kind's rule. Targets: a play park's or a shelter's
-// gallery is a district's children or residents (5,000), and one
-// stranger in a thousand taken for someone is the worst tolerable; a
-// hospital's or a wallet's gallery is the whole city (60,000); reception
-// one in ten thousand (a wrong check-in is caught at the desk), the
-// emergency department and payment one in a hundred thousand (a wrong
-// patient's allergies, a wrong wallet charged, with no turn check at the
-// emergency tablet to stop a photo).
-var policies = map[Kind]Policy{
-	PlayPark:          policy(PlayPark, 5000, 1e-3, threshold2e7, marginAdmit, tar2e7, true, Never),
-	Shelter:           policy(Shelter, 5000, 1e-3, threshold2e7, marginAdmit, tar2e7, false, Never),
-	HospitalReception: policy(HospitalReception, 60000, 1e-4, threshold1e9, marginAdmit, tar1e9, true, Never),
-	HospitalEmergency: policy(HospitalEmergency, 60000, 1e-5, threshold1e10, marginHarm, tar1e10, false, Never),
-	Shop:              policy(Shop, 60000, 1e-5, threshold1e10, marginHarm, tar1e10, true, AboveLimit),
-	Transit:           policy(Transit, 60000, 1e-5, threshold1e10, marginHarm, tar1e10, true, AboveLimit),
-	Donation:          policy(Donation, 60000, 1e-5, threshold1e10, marginHarm, tar1e10, true, AboveLimit),
+// Target is a kind's policy: what a wrong match costs there, as a target
+// FPIR per identification, and the margin, turn check and second factor
+// that go with it. The rule at a gallery size follows from it (At).
+type Target struct {
+	Kind       Kind
+	TargetFPIR float64
+	Margin     float32
+	TurnCheck  bool
+	// Intended is the second factor the kind needs when the face alone
+	// reaches its target; Always replaces it where it does not.
+	Intended SecondFactor
 }
 
-// policy makes one rule; intended is the second factor the kind needs
-// when the face reaches its target, replaced by Always when it does not.
-func policy(k Kind, n int, fpir float64, threshold, margin float32, tar float64, turn bool, intended SecondFactor) Policy {
-	p := Policy{
-		Kind: k, GallerySize: n, TargetFPIR: fpir,
-		Decision:    gallery.Rule{Threshold: threshold, Margin: margin},
-		MeasuredTAR: tar, Extrapolated: true, SecondFactor: intended, TurnCheck: turn,
-	}
+// targets is every kind's policy. The targets are decisions, not
+// measurements:
+//   - play park and shelter, 1e-3: a stranger taken for a resident gets
+//     free entry to a park, or a shelter's check-in in someone's name;
+//     staff are at hand and the record shows it. One in a thousand is the
+//     worst tolerable.
+//   - hospital reception, 1e-4: a wrong check-in opens the wrong
+//     patient's queue entry; the desk usually catches it, but medical
+//     records are at stake.
+//   - emergency, 1e-5: the patient cannot turn their head (no turn check
+//     guards it), and a wrong match shows a stranger's allergies and
+//     medication to the doctor treating them.
+//   - shop, transit, donation, 1e-5: a wrong match charges someone
+//     else's wallet, and a payment terminal is where people try.
+var targets = map[Kind]Target{
+	PlayPark:          {PlayPark, 1e-3, marginAdmit, true, Never},
+	Shelter:           {Shelter, 1e-3, marginAdmit, false, Never},
+	HospitalReception: {HospitalReception, 1e-4, marginAdmit, true, Never},
+	HospitalEmergency: {HospitalEmergency, 1e-5, marginHarm, false, Never},
+	Shop:              {Shop, 1e-5, marginHarm, true, AboveLimit},
+	Transit:           {Transit, 1e-5, marginHarm, true, AboveLimit},
+	Donation:          {Donation, 1e-5, marginHarm, true, AboveLimit},
+}
+
+// At is the rule of a terminal of this kind holding n templates.
+func (t Target) At(n int) Policy {
+	p := Policy{Kind: t.Kind, GallerySize: n, TargetFPIR: t.TargetFPIR, SecondFactor: t.Intended, TurnCheck: t.TurnCheck}
+	th, ex := Threshold(p.PairFAR())
+	p.Decision = gallery.Rule{Threshold: float32(th), Margin: t.Margin}
+	p.Extrapolated = ex
 	if !p.Reachable() {
 		p.SecondFactor = Always
 	}
 	return p
 }
 
+// FaceAloneUpTo is the largest gallery at which the face alone meets
+// the kind's target with a usable TAR; beyond it the rule requires the
+// second factor Always. 0 when no gallery does.
+func (t Target) FaceAloneUpTo() int {
+	if !t.At(1).Reachable() {
+		return 0
+	}
+	lo, hi := 1, 1<<40 // At(lo) reachable; At(hi) assumed not
+	for hi-lo > 1 {
+		mid := lo + (hi-lo)/2
+		if t.At(mid).Reachable() {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	return lo
+}
+
 // Kinds lists every kind with a rule, in a stable order.
 func Kinds() []Kind {
-	ks := make([]Kind, 0, len(policies))
-	for k := range policies {
+	ks := make([]Kind, 0, len(targets))
+	for k := range targets {
 		ks = append(ks, k)
 	}
 	slices.Sort(ks)
 	return ks
 }
 
-// For returns kind's policy; ok is false for a kind without one.
-func For(k Kind) (p Policy, ok bool) {
-	p, ok = policies[k]
-	return p, ok
+// TargetOf returns kind's policy; ok is false for a kind without one.
+func TargetOf(k Kind) (t Target, ok bool) {
+	t, ok = targets[k]
+	return t, ok
 }
 
-// ForFacility returns the rule of a terminal at a facility of kind k. A
-// hospital's terminal is its reception (the emergency tablet asks
-// For(HospitalEmergency)); a kind without a rule gets the strictest one,
-// with the second factor every time, so a new kind of terminal is never
-// looser than payment by accident.
-func ForFacility(k facility.Kind) Policy {
-	if p, ok := policies[Kind(k)]; ok {
-		return p
+// For returns kind's rule at a gallery of n templates; ok is false for a
+// kind without one.
+func For(k Kind, n int) (p Policy, ok bool) {
+	t, ok := targets[k]
+	if !ok {
+		return Policy{}, false
 	}
-	s := policies[Shop]
+	return t.At(n), true
+}
+
+// ForFacility returns the rule of a terminal at a facility of kind k
+// holding n templates. A hospital's terminal is its reception (the
+// emergency tablet asks For(HospitalEmergency, n)); a kind without a rule
+// gets the strictest one, with the second factor every time, so a new
+// kind of terminal is never looser than payment by accident.
+func ForFacility(k facility.Kind, n int) Policy {
+	if t, ok := targets[Kind(k)]; ok {
+		return t.At(n)
+	}
+	s := targets[Shop].At(n)
 	s.Kind, s.SecondFactor, s.TurnCheck = Kind(k), Always, true
 	return s
 }

@@ -2,20 +2,24 @@
 // threshold and margin a best match must clear, and when a second factor
 // (the My Number Card with its PIN, or the signed QR pass) must back the
 // face up. Each is derived from a target false-match rate per
-// identification at that facility's gallery size, not per pair: a
-// stranger in front of a terminal is compared with every template there,
-// so before the margin the chance that someone is accepted is
+// identification at the terminal's actual gallery size N (the templates
+// it holds for its facility), not per pair: a stranger in front of a
+// terminal is compared with every template there, so before the margin
+// the chance that someone is accepted is FPIR = 1 − (1 − FAR)^N, and the
+// per-pair rate a terminal needs is
 //
-//	FPIR ≈ 1 − (1 − FAR)^N ≈ N · FAR,
+//	FAR = 1 − (1 − FPIR_target)^(1/N) ≈ FPIR_target / N.
 //
-// and the per-pair rate a facility needs is FAR = FPIR_target / N. The
-// thresholds are what the pipeline's measured impostor scores give for
-// that FAR (the comment on the thresholds says which sets, how many pairs
-// and which command), and a test measures them
-// again, so a rule cannot quietly lose its basis when the model or the
-// alignment changes. Where the threshold leaves too few genuine matches
-// accepted (TAR under UsableTAR), the rule asks for the second factor
-// every time instead of pretending the face alone is enough.
+// The threshold for that FAR is the measured impostor scores' quantile
+// where the basis sets have the pairs to show it, and beyond them the
+// fitted normal tail's, never below the strictest quantile measured
+// (basis.go says which sets, how many pairs and which command, and a test
+// measures it all again, so a rule cannot quietly lose its basis when the
+// model or the alignment changes). Where the threshold a gallery needs
+// leaves fewer than UsableTAR of genuine pairs accepted, the rule asks
+// for the second factor every time instead of pretending the face alone
+// is enough: a rule is a function of N, and a terminal computes it again
+// whenever its gallery changes.
 //
 // The margin (best over second best) is not in the FPIR figure, which
 // is therefore conservative; it guards against two look-alike residents
@@ -85,26 +89,23 @@ const DefaultPayerLimit = 3000
 // UsableTAR is the least share of genuine comparisons a threshold must
 // accept for the face alone to be worth using: a terminal tries every
 // frame, so 90% per frame admits nearly everyone within a second, while
-// below it people stand and wait and fall back to staff.
+// below it people stand and wait and fall back to staff. On the basis
+// sets it is reached at UsableThreshold (basis.go).
 const UsableTAR = 0.90
 
-// Policy is one kind's rule and where it came from.
+// Policy is one kind's rule at one gallery size, and where it came from.
 type Policy struct {
 	Kind Kind
-	// GallerySize is the templates a terminal of this kind holds: a play
-	// park's district, a hospital's or a wallet's whole city.
+	// GallerySize is the templates the terminal holds for its facility.
 	GallerySize int
 	// TargetFPIR is the accepted chance, per identification, that a
 	// person not enrolled here is taken for someone who is.
 	TargetFPIR float64
-	// Decision is the threshold and margin, from the measured threshold
-	// for PairFAR on the basis sets.
+	// Decision is the threshold (Threshold(PairFAR())) and the kind's
+	// margin.
 	Decision gallery.Rule
-	// MeasuredTAR is the share of genuine pairs the threshold accepts in
-	// the basis sets.
-	MeasuredTAR float64
 	// Extrapolated is true when the basis sets hold too few impostor
-	// pairs to show PairFAR and the threshold follows a fitted tail.
+	// pairs to show PairFAR and the threshold follows the fitted tail.
 	Extrapolated bool
 	// SecondFactor is when the face must be backed up.
 	SecondFactor SecondFactor
@@ -114,17 +115,24 @@ type Policy struct {
 }
 
 // PairFAR is the per-pair false-accept rate the target needs at the
-// gallery size: FPIR_target / N (the first-order term of
-// 1 − (1 − FAR)^N, exact to within FPIR²/2).
-func (p Policy) PairFAR() float64 { return p.TargetFPIR / float64(p.GallerySize) }
+// gallery size: 1 − (1 − FPIR_target)^(1/N), about FPIR_target / N.
+func (p Policy) PairFAR() float64 { return PairFAR(p.TargetFPIR, p.GallerySize) }
+
+// PairFAR is the per-pair rate at which a gallery of n templates
+// accepts a stranger with probability fpir (before the margin); a gallery
+// of fewer than one template counts as one.
+func PairFAR(fpir float64, n int) float64 {
+	return -math.Expm1(math.Log1p(-fpir) / float64(max(n, 1)))
+}
 
 // FPIR is the chance per identification that a stranger is accepted as
 // someone in a gallery of p.GallerySize when each pair is falsely
 // accepted with probability far, before the margin.
 func (p Policy) FPIR(far float64) float64 {
-	return -math.Expm1(float64(p.GallerySize) * math.Log1p(-far))
+	return -math.Expm1(float64(max(p.GallerySize, 1)) * math.Log1p(-far))
 }
 
 // Reachable is whether the face alone meets the target with a usable
-// TAR; a rule for which it is false requires the second factor Always.
-func (p Policy) Reachable() bool { return p.MeasuredTAR >= UsableTAR }
+// TAR (the threshold at most UsableThreshold); a rule for which it is
+// false requires the second factor Always.
+func (p Policy) Reachable() bool { return float64(p.Decision.Threshold) <= UsableThreshold }

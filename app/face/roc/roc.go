@@ -101,19 +101,25 @@ func Measurable(n int, far float64) bool {
 // fit; below MinPairsPerFAR/n a handful of pairs would.
 const tailTop = 0.01
 
-// TailThreshold returns the threshold at which the share of impostor
-// scores at or above it is far, for rates too small for the set to show
-// (Measurable false): the impostor tail is fitted as a normal tail, the
-// score a straight line in the normal quantile of its exceedance rate
-// (least squares over the rates from 1% down to MinPairsPerFAR/n), and
-// the line is followed down to far. Real tails are often heavier than
-// normal ones, so a threshold from it is an estimate, to be confirmed on
-// a larger set; ok is false when the set has too few pairs to fit (fewer
-// than MinPairsPerFAR/tailTop · 10).
-func TailThreshold(impostor []float64, far float64) (threshold float64, ok bool) {
+// Tail is a normal tail fitted to impostor scores: between the
+// exceedance rates Low and High, the score whose exceedance is p lies
+// near Mean + SD·z(p), z the standard normal quantile. Mean and SD are
+// those of the normal distribution whose upper tail matches, not of the
+// scores themselves.
+type Tail struct {
+	Mean, SD  float64
+	Low, High float64 // the fitted range of exceedance rates
+	Pairs     int     // the impostor scores it was fitted on
+}
+
+// FitTail fits the impostor tail (least squares of the score on the
+// normal quantile of its exceedance rate, over the rates from 1% down to
+// MinPairsPerFAR/n); ok is false when the set has too few pairs to fit
+// (fewer than MinPairsPerFAR/tailTop · 10).
+func FitTail(impostor []float64) (t Tail, ok bool) {
 	n := len(impostor)
 	if float64(n) < 10*MinPairsPerFAR/tailTop {
-		return math.NaN(), false
+		return Tail{}, false
 	}
 	imp := sorted(impostor)
 	var sx, sy, sxx, sxy, m float64
@@ -129,8 +135,36 @@ func TailThreshold(impostor []float64, far float64) (threshold float64, ok bool)
 		sx, sy, sxx, sxy, m = sx+x, sy+y, sxx+x*x, sxy+x*y, m+1
 	}
 	slope := (m*sxy - sx*sy) / (m*sxx - sx*sx)
-	icept := (sy - slope*sx) / m
-	return icept + slope*normalQuantile(far), true
+	return Tail{Mean: (sy - slope*sx) / m, SD: slope, Low: MinPairsPerFAR / float64(n), High: tailTop, Pairs: n}, true
+}
+
+// Threshold is the score the fitted tail exceeds with probability far.
+// Real tails are often heavier than normal ones, so far below Low it is
+// an estimate, to be confirmed on a larger set.
+func (t Tail) Threshold(far float64) float64 { return t.Mean + t.SD*normalQuantile(far) }
+
+// TailThreshold returns the threshold at which the share of impostor
+// scores at or above it is far, for rates too small for the set to show
+// (Measurable false), along the tail FitTail fits; ok is false when the
+// set has too few pairs to fit.
+func TailThreshold(impostor []float64, far float64) (threshold float64, ok bool) {
+	t, ok := FitTail(impostor)
+	if !ok {
+		return math.NaN(), false
+	}
+	return t.Threshold(far), true
+}
+
+// ThresholdAtTAR returns the highest threshold that still accepts at
+// least the share tar of the genuine scores; NaN for none.
+func ThresholdAtTAR(genuine []float64, tar float64) float64 {
+	if len(genuine) == 0 {
+		return math.NaN()
+	}
+	g := sorted(genuine)
+	k := int(math.Floor((1 - tar) * float64(len(g))))
+	k = min(max(k, 0), len(g)-1)
+	return g[k]
 }
 
 // ThresholdFor returns the threshold for a false-accept rate of far:

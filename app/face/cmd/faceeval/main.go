@@ -19,10 +19,11 @@
 // where the set has fewer than 3/FAR impostor pairs. "all_pairs" scores
 // every pair of images. -open adds the open-set figures: every second
 // identity by name enrolled, the rest probing as strangers, FPIR and FNIR
-// at every facility kind's rule (package risk). -rule KIND (or a comma
-// list, or all) measures those rules on the set: false accepts among all
-// impostor pairs, TAR, the FPIR that predicts at the kind's gallery size,
-// and the threshold this set alone would give.
+// at every facility kind's rule (package risk) at that gallery's size.
+// -rule KIND (or a comma list, or all) prints each kind's rule at gallery
+// sizes 10 to 60,000 and the size beyond which it requires the second
+// factor, and measures each on the set: false accepts among all impostor
+// pairs, TAR, and the threshold this set alone would give.
 //
 // "detected" counts images that gave a template; a line before the last
 // says how many of those were tight crops taken as the face because the
@@ -94,9 +95,12 @@ func main() {
 		pairs.GenuinePairs, pairs.ImpostorPairs, pairs.TARAtFAR0001, pairs.ThresholdAtFAR0001,
 		orNA(pairs.TARAtFAR1e4, pairs.ImpostorPairs), orNA(pairs.TARAtFAR1e5, pairs.ImpostorPairs), pairs.EER)
 	if *open {
+		// The rules depend on the gallery's size: a first pass learns how
+		// many identities the open protocol enrolls.
 		byKind := make(map[string]gallery.Rule)
+		n := set.Open(nil).Enrolled
 		for _, k := range risk.Kinds() {
-			pol, _ := risk.For(k)
+			pol, _ := risk.For(k, n)
 			byKind[string(k)] = pol.Decision
 		}
 		o := set.Open(byKind)
@@ -105,32 +109,33 @@ func main() {
 			strings.Join(o.EnrolledNames, " "), o.Enrolled, o.NotEnrolled, o.MatedProbes, o.NonMatedProbes, o.Rank1)
 		for _, k := range risk.Kinds() {
 			r := o.Rules[string(k)]
-			fmt.Printf("  %-9s threshold %.3f margin %.2f: FPIR %d/%d = %.4f, FNIR %d/%d = %.4f\n",
-				k, r.Threshold, r.Margin, r.FalseAccepts, o.NonMatedProbes, r.FPIR, r.Misses, o.MatedProbes, r.FNIR)
+			fmt.Printf("  %-9s at N=%d: threshold %.4f margin %.2f: FPIR %d/%d = %.4f, FNIR %d/%d = %.4f\n",
+				k, n, r.Threshold, r.Margin, r.FalseAccepts, o.NonMatedProbes, r.FPIR, r.Misses, o.MatedProbes, r.FNIR)
 		}
 	}
+	if len(kinds) > 0 {
+		fmt.Printf("rules by gallery size N (the basis of package risk; face alone while the threshold is at most %.4f, TAR %.2f on the basis pairs):\n", risk.UsableThreshold, risk.UsableTAR)
+	}
 	for _, k := range kinds {
-		pol, _ := risk.For(k)
-		r := evaluate.RuleOn(pol, pairs, rep.Open)
-		rep.Rules = append(rep.Rules, r)
-		fmt.Printf("rule %s: gallery %d, target FPIR %.0e, so pair FAR %.2g; threshold %.3f, margin %.2f, second factor %s, turn check %v\n",
-			k, r.GallerySize, r.TargetFPIR, r.PairFAR, r.Threshold, r.Margin, r.SecondFactor, r.TurnCheck)
-		bound := "="
-		if r.FPIRBound {
-			bound = "≤"
-		}
-		fmt.Printf("  on this set: %d of %d impostor pairs accepted (FAR %.2g), TAR %.4f; predicted FPIR at %d %s %.3g\n",
-			r.FalseAccepts, r.ImpostorPairs, r.FAR, r.TAR, r.GallerySize, bound, r.PredictedFPIR)
-		switch {
-		case r.SetThreshold == nil:
-			fmt.Printf("  this set alone gives no threshold for pair FAR %.2g: %d impostor pairs are too few even to fit the tail\n", r.PairFAR, r.ImpostorPairs)
-		case r.SetExtrapolated:
-			fmt.Printf("  this set alone gives threshold %.4f for pair FAR %.2g (extrapolated along the fitted impostor tail), TAR there %.4f\n", *r.SetThreshold, r.PairFAR, *r.TARAtSet)
-		default:
-			fmt.Printf("  this set alone gives threshold %.4f for pair FAR %.2g (read off the pairs), TAR there %.4f\n", *r.SetThreshold, r.PairFAR, *r.TARAtSet)
-		}
-		if r.Open != nil {
-			fmt.Printf("  open set: FPIR %.4f, FNIR %.4f\n", r.Open.FPIR, r.Open.FNIR)
+		t, _ := risk.TargetOf(k)
+		upTo := t.FaceAloneUpTo()
+		fmt.Printf("rule %s: target FPIR %.0e per identification, margin %.2f, turn check %v; face alone up to N=%d, beyond it the second factor always\n",
+			k, t.TargetFPIR, t.Margin, t.TurnCheck, upTo)
+		for _, n := range tableSizes {
+			pol := t.At(n)
+			r := evaluate.RuleOn(pol, pairs, nil)
+			r.FaceAloneUpTo = upTo
+			rep.Rules = append(rep.Rules, r)
+			basis := "measured"
+			if pol.Extrapolated {
+				basis = "fitted tail"
+			}
+			fmt.Printf("  N=%-6d pair FAR %.2g: threshold %.4f (%s), second factor %s; on this set TAR %.4f, %d of %d impostor pairs accepted",
+				n, r.PairFAR, r.Threshold, basis, r.SecondFactor, r.TAR, r.FalseAccepts, r.ImpostorPairs)
+			if r.SetThreshold != nil {
+				fmt.Printf(", this set alone gives %.4f", *r.SetThreshold)
+			}
+			fmt.Println()
 		}
 	}
 	out, err := json.Marshal(rep)
@@ -147,6 +152,10 @@ func orNA(x *float64, pairs int) string {
 	}
 	return fmt.Sprintf("%.4f", *x)
 }
+
+// tableSizes are the gallery sizes -rule prints a kind's rule at: a
+// terminal's rule follows the templates it actually holds.
+var tableSizes = []int{10, 100, 1000, 5000, 60000}
 
 func kindList() string {
 	var names []string
@@ -167,7 +176,7 @@ func parseKinds(s string) ([]risk.Kind, error) {
 	var out []risk.Kind
 	for _, name := range strings.Split(s, ",") {
 		k := risk.Kind(strings.TrimSpace(name))
-		if _, ok := risk.For(k); !ok {
+		if _, ok := risk.TargetOf(k); !ok {
 			return nil, fmt.Errorf("-rule %q: no such facility kind (%s)", name, kindList())
 		}
 		out = append(out, k)

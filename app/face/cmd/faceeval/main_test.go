@@ -38,7 +38,7 @@ func TestLastLine(t *testing.T) {
 	}{
 		{"plain", nil, append(kept, added...), []string{"TAR at FAR 1e-4 n/a (224 pairs)", "at 1e-4 n/a (700 pairs)"}},
 		{"open and one rule", []string{"-open", "-rule", "playpark"}, append(append(kept, added...), "open", "rules"),
-			[]string{"open set: every second identity by name enrolled (amy howard penny sheldon)", "rule playpark: gallery 5000", "second factor always"}},
+			[]string{"open set: every second identity by name enrolled (amy howard penny sheldon)", "rule playpark: target FPIR 1e-03 per identification", "face alone up to N=", "N=10     pair FAR 0.0001: threshold", "N=60000  pair FAR 1.7e-08", "second factor always"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -71,9 +71,14 @@ func TestLastLine(t *testing.T) {
 				}
 			}
 			if rules, ok := got["rules"].([]any); ok {
-				r := rules[0].(map[string]any)
-				if r["kind"] != "playpark" || r["impostor_pairs"].(float64) != 700 || r["set_threshold"] != nil {
-					t.Errorf("rule: %v", r)
+				// One per gallery size of the table, growing stricter.
+				prev := 0.0
+				for i, size := range []float64{10, 100, 1000, 5000, 60000} {
+					r := rules[i].(map[string]any)
+					if r["kind"] != "playpark" || r["gallery_size"] != size || r["impostor_pairs"].(float64) != 700 || r["set_threshold"] != nil || r["threshold"].(float64) < prev {
+						t.Errorf("rule at %g: %v", size, r)
+					}
+					prev = r["threshold"].(float64)
 				}
 			}
 		})
