@@ -37,7 +37,7 @@ $(FACEAPI)/package.json: $(MODELCONV)/npm/package.json $(MODELCONV)/npm/package-
 # must not depend on what an earlier build left behind.
 PIGO := github.com/esimov/pigo
 
-$(MODEL): $(FACEAPI)/package.json $(wildcard $(MODELCONV)/*.go) $(wildcard app/face/model/*.go) $(wildcard app/face/tfjs/*.go) $(wildcard app/face/embed/*.go)
+$(MODEL): $(FACEAPI)/package.json $(wildcard $(MODELCONV)/*.go) $(wildcard app/face/model/*.go) $(wildcard app/face/tfjs/*.go) $(wildcard app/face/embed/*.go) $(wildcard app/face/landmark/*.go)
 	$(GO) mod download $(PIGO)
 	pigo="$$($(GO) list -m -f '{{.Dir}}' $(PIGO))"; \
 	  [ -d "$$pigo" ] || { echo "the Go module $(PIGO) is not in the module cache after go mod download"; exit 1; }; \
@@ -45,13 +45,16 @@ $(MODEL): $(FACEAPI)/package.json $(wildcard $(MODELCONV)/*.go) $(wildcard app/f
 
 wasm:
 	GOOS=js GOARCH=wasm $(GO) build -trimpath -o assets/app.wasm ./wasm
-	gzip -9 -k -f assets/app.wasm
+	gzip -9 -k -f assets/app.wasm assets/*.js assets/*.css assets/*.svg $(wildcard $(MODEL))
 
+# The production server does not link the demo (the simulated card reader);
+# `make run` builds and starts the one that does (build tag demo).
 server:
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN)/smartpass-server ./server
+	$(GO) build -trimpath -tags demo -ldflags "$(LDFLAGS)" -o $(BIN)/smartpass-server-demo ./server
 
 run: build
-	$(BIN)/smartpass-server -demo -dev -data ./data -assets ./assets
+	$(BIN)/smartpass-server-demo -demo -dev -data ./data -assets ./assets
 
 # The full check: formatting, vet (native and js/wasm), native tests
 # (including the browser end-to-end tests), and the wasm packages' tests
@@ -71,7 +74,7 @@ vet:
 	GOOS=js GOARCH=wasm $(GO) vet ./wasm/... ./app/...
 
 test-native:
-	$(GO) test -count=1 -timeout 15m ./...
+	$(GO) test -count=1 -timeout 30m ./...
 
 $(TOOLS)/go_js_wasm_exec:
 	GOBIN=$(TOOLS) $(GO) install $(WASMBROWSERTEST)
@@ -88,7 +91,7 @@ bench: models $(TOOLS)/go_js_wasm_exec
 	$(GO) test -run '^$$' -bench Converge -benchtime 3x ./server/loadtest
 	$(GO) test -run '^$$' -bench Bootstrap -benchtime 3x ./server/loadtest
 	$(GO) test -run '^$$' -bench TopK -benchtime 50x ./app/face/gallery
-	$(GO) test -run '^$$' -bench . -benchtime 20x ./app/face ./app/face/detect ./app/face/align ./app/face/embed
+	$(GO) test -run '^$$' -bench . -benchtime 20x ./app/face ./app/face/detect ./app/face/align ./app/face/embed ./app/face/landmark
 	ls -l $(MODEL)
 	@echo "--- the same in headless Chromium (Go WASM, one thread)"
 	PATH="$(TOOLS):$$PATH" GOOS=js GOARCH=wasm $(GO) test -run '^$$' -bench 'Process|TopK|Embed/1thread' -benchtime 10x ./app/face ./app/face/gallery ./app/face/embed
@@ -102,4 +105,4 @@ soak:
 	set -o pipefail; SMARTPASS_CHAOS_RUNS=$(SOAK_RUNS) SMARTPASS_CHAOS_SEED=$(SOAK_SEED) $(GO) test -count=1 -timeout 60m -v -run TestChaos ./server/chaos | grep -v -e '^=== RUN' -e '^    --- PASS'
 
 clean:
-	rm -rf $(BIN) assets/app.wasm assets/app.wasm.gz $(MODEL)
+	rm -rf $(BIN) assets/app.wasm assets/*.gz $(MODEL) $(MODEL).gz

@@ -87,7 +87,7 @@ func TestStaffRoles(t *testing.T) {
 	// Tablets of two facilities.
 	shelterTab := p.Enroll(t, "tab-shelter", testShelter, "shelter")
 	p.Enroll(t, "tab-medical", "kaga-medical", "reception")
-	dial(t, addr, "tab-shelter", shelterTab) // a session: its last sync
+	serverproc.Dial(t, addr, "tab-shelter", shelterTab) // a session: its last sync
 
 	var ov admin.Overview
 	if code := apiCall(t, addr, admin.OverviewPath, tok(officer), &ov); code != "" {

@@ -20,14 +20,17 @@ import (
 	"smartpass.city/smartpass/app/card/apdu"
 	"smartpass.city/smartpass/app/enroll"
 	"smartpass.city/smartpass/app/facility"
+	"smartpass.city/smartpass/app/offline"
 	"smartpass.city/smartpass/app/synclog"
 	"smartpass.city/smartpass/app/template"
 	"smartpass.city/smartpass/app/ui"
 	"smartpass.city/smartpass/syncproto"
+	"smartpass.city/smartpass/wasm/apiclient"
 	"smartpass.city/smartpass/wasm/camera"
 	"smartpass.city/smartpass/wasm/devkey"
 	"smartpass.city/smartpass/wasm/fetch"
 	"smartpass.city/smartpass/wasm/idb"
+	"smartpass.city/smartpass/wasm/readiness"
 	"smartpass.city/smartpass/wasm/webusb"
 	"smartpass.city/smartpass/wasm/ws"
 )
@@ -58,8 +61,11 @@ func start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	d := &device{ctx: ctx, store: store, keys: keys, eng: eng, enr: e, ok: ok}
-	ui.Register(eng, d, usbReader{}, cardServer{}, accounts{devkey.New(store.Keys("account")), store}, desk{keys, store}, faces{}, adminAPI{})
+	// The service worker caches the face model only on devices whose role
+	// recognises faces; the watcher tells it which this one is.
+	ready := readiness.Start(ctx, offline.NeedsModel(e.Role, ok))
+	d := &device{ctx: ctx, store: store, keys: keys, eng: eng, enr: e, ok: ok, ready: ready}
+	ui.Register(eng, d, usbReader{}, cardServer{}, accounts{devkey.New(store.Keys("account")), store}, desk{keys, store}, faces{}, adminAPI{}, ready)
 	if ok {
 		d.run()
 	}
@@ -81,6 +87,7 @@ type device struct {
 	store *idb.Store
 	keys  *devkey.Keys
 	eng   *synclog.Engine
+	ready *readiness.Watcher
 
 	mu      sync.Mutex
 	enr     enroll.Enrollment
@@ -115,6 +122,7 @@ func (d *device) Enroll(ctx context.Context, code string) (enroll.Enrollment, er
 	d.mu.Lock()
 	d.enr, d.ok = e, true
 	d.mu.Unlock()
+	d.ready.SetModel(offline.NeedsModel(e.Role, true))
 	d.run()
 	return e, nil
 }
@@ -137,31 +145,18 @@ func (d *device) DemoCodes(ctx context.Context) ([]syncproto.DemoCode, error) {
 
 // register posts a registration with the browser's fetch.
 func register(ctx context.Context, req syncproto.RegisterRequest) (syncproto.RegisterResponse, error) {
-	return post[syncproto.RegisterResponse](ctx, syncproto.RegisterPath, req)
+	return apiclient.Post[syncproto.RegisterResponse](ctx, server(), syncproto.RegisterPath, req)
 }
 
-// post sends req as JSON to the server's path with the browser's fetch
-// and reads the answer: a T, or the server's refusal as a
-// *syncproto.Error.
-func post[T any](ctx context.Context, path string, req any) (T, error) {
-	var zero T
-	b, err := json.Marshal(req)
-	if err != nil {
-		return zero, err
-	}
-	status, body, err := fetch.Do(ctx, "POST", origin("http")+path, b)
-	if err != nil {
-		return zero, err
-	}
-	return syncproto.Answer[T](path, status, body)
-}
+// server is the server that served the page, for its HTTP API.
+func server() apiclient.Client { return apiclient.Client{Base: origin("http")} }
 
 // adminAPI is the server's admin API (ui.AdminAPI).
 type adminAPI struct{}
 
 // Call implements ui.AdminAPI.
 func (adminAPI) Call(ctx context.Context, path string, req, resp any) error {
-	raw, err := post[json.RawMessage](ctx, path, req)
+	raw, err := apiclient.Post[json.RawMessage](ctx, server(), path, req)
 	if err != nil {
 		return err
 	}
@@ -184,15 +179,11 @@ func (usbReader) Connect(ctx context.Context) (apdu.Transceiver, error) {
 type cardServer struct{}
 
 func (cardServer) CardNonce(ctx context.Context) ([]byte, error) {
-	status, body, err := fetch.Do(ctx, "POST", origin("http")+syncproto.CardNoncePath, []byte("{}"))
-	if err != nil {
-		return nil, err
-	}
-	return syncproto.CardNonceAnswer(status, body)
+	return server().CardNonce(ctx)
 }
 
 func (cardServer) CheckCard(ctx context.Context, p syncproto.CardProof) (syncproto.CardResult, error) {
-	return post[syncproto.CardResult](ctx, syncproto.CardVerifyPath, p)
+	return apiclient.Post[syncproto.CardResult](ctx, server(), syncproto.CardVerifyPath, p)
 }
 
 // accounts is the resident's account on this device (ui.Accounts): its
@@ -214,17 +205,17 @@ func (a accounts) AccountKey(ctx context.Context) ([]byte, error) {
 func (a accounts) Holder(ctx context.Context) (string, error) { return a.store.Account(ctx) }
 
 func (a accounts) OpenAccount(ctx context.Context, req account.Request) (account.Account, error) {
-	return a.hold(ctx, account.CreatePath, req)
+	return a.hold(ctx, account.API.Open, req)
 }
 
 func (a accounts) RecoverAccount(ctx context.Context, req account.Request) (account.Account, error) {
-	return a.hold(ctx, account.RecoverPath, req)
+	return a.hold(ctx, account.API.Recover, req)
 }
 
-// hold opens or recovers the account at path and records that this
-// device holds it.
-func (a accounts) hold(ctx context.Context, path string, req account.Request) (account.Account, error) {
-	acc, err := post[account.Account](ctx, path, req)
+// hold opens or recovers the account at ep and records that this device
+// holds it.
+func (a accounts) hold(ctx context.Context, ep account.Endpoint[account.Request, account.Account], req account.Request) (account.Account, error) {
+	acc, err := apiclient.Call(ctx, server(), ep, req)
 	if err == nil {
 		err = a.store.SaveAccount(ctx, acc.ID)
 	}
@@ -232,49 +223,45 @@ func (a accounts) hold(ctx context.Context, path string, req account.Request) (a
 }
 
 func (a accounts) AddMember(ctx context.Context, m account.Member) (account.Account, error) {
-	return signedPost[account.Account](ctx, a, account.MembersPath, m)
+	return asHolder(ctx, a, account.API.AddMember, m)
 }
 
 func (a accounts) Household(ctx context.Context) (account.Household, error) {
-	return signedPost[account.Household](ctx, a, account.HouseholdPath, struct{}{})
+	return asHolder(ctx, a, account.API.Household, account.None{})
 }
 
 func (a accounts) RegisterFace(ctx context.Context, t template.Template) error {
-	_, err := signedPost[struct{}](ctx, a, account.FacePath, t)
+	_, err := asHolder(ctx, a, account.API.RegisterFace, t)
 	return err
 }
 
 func (a accounts) DeleteFace(ctx context.Context, resident string) error {
-	_, err := signedPost[struct{}](ctx, a, account.FaceDeletePath, account.Person{Resident: resident})
+	_, err := asHolder(ctx, a, account.API.DeleteFace, account.Person{Resident: resident})
 	return err
 }
 
 func (a accounts) Pass(ctx context.Context, resident string) (account.Pass, error) {
-	return signedPost[account.Pass](ctx, a, account.PassPath, account.Person{Resident: resident})
+	return asHolder(ctx, a, account.API.Pass, account.Person{Resident: resident})
 }
 
 func (a accounts) DeleteAccount(ctx context.Context) error {
-	if _, err := signedPost[struct{}](ctx, a, account.DeletePath, struct{}{}); err != nil {
+	if _, err := asHolder(ctx, a, account.API.Delete, account.None{}); err != nil {
 		return err
 	}
 	return a.store.SaveAccount(ctx, "")
 }
 
 func (a accounts) SetConsent(ctx context.Context, c account.Consent) error {
-	_, err := signedPost[struct{}](ctx, a, account.ConsentPath, c)
+	_, err := asHolder(ctx, a, account.API.Consent, c)
 	return err
 }
 
 func (a accounts) History(ctx context.Context) ([]account.Visit, error) {
-	return signedPost[[]account.Visit](ctx, a, account.HistoryPath, struct{}{})
+	return asHolder(ctx, a, account.API.History, account.None{})
 }
 
 func (accounts) Facilities(ctx context.Context) ([]facility.Facility, error) {
-	status, body, err := fetch.Do(ctx, "GET", origin("http")+account.FacilitiesPath, nil)
-	if err != nil {
-		return nil, err
-	}
-	return syncproto.Answer[[]facility.Facility](account.FacilitiesPath, status, body)
+	return apiclient.Call(ctx, server(), account.API.Facilities, account.None{})
 }
 
 // desk is the city desk's registration (ui.Desk), signed with the
@@ -285,43 +272,25 @@ type desk struct {
 }
 
 func (d desk) EnrollAtDesk(ctx context.Context, s account.Supervised) (account.Account, error) {
-	return sendSigned[account.Account](ctx, d.keys, d.store.DeviceID(), account.DeskPath, s)
+	return apiclient.CallSigned(ctx, server(), account.API.DeskEnroll, d.store.DeviceID(), d.keys, s)
 }
 
-// signedPost sends body to path as the account's holder.
-func signedPost[T any](ctx context.Context, a accounts, path string, body any) (T, error) {
+// asHolder calls ep as the account's holder.
+func asHolder[Req, Resp any](ctx context.Context, a accounts, ep account.Endpoint[Req, Resp], req Req) (Resp, error) {
 	id, err := a.store.Account(ctx)
 	if err != nil || id == "" {
-		var zero T
+		var zero Resp
 		return zero, fmt.Errorf("account: this device holds no account: %v", err)
 	}
-	return sendSigned[T](ctx, a.keys, id, path, body)
-}
-
-// sendSigned sends body to path as signer, with a fresh card nonce,
-// signed with keys.
-func sendSigned[T any](ctx context.Context, keys *devkey.Keys, signer, path string, body any) (T, error) {
-	var zero T
-	b, err := json.Marshal(body)
-	if err != nil {
-		return zero, err
-	}
-	nonce, err := cardServer{}.CardNonce(ctx)
-	if err != nil {
-		return zero, err
-	}
-	sig, err := keys.Sign(ctx, account.Message(path, nonce, b))
-	if err != nil {
-		return zero, err
-	}
-	return post[T](ctx, path, account.Signed{Signer: signer, Nonce: nonce, Body: b, Sig: sig})
+	return apiclient.CallSigned(ctx, server(), ep, id, a.keys, req)
 }
 
 // faces is the camera and the face model download (ui.Faces).
 type faces struct{}
 
 // modelPath is where the server serves the face model made by `make
-// models` (the assets directory is served under /web/).
+// models` (the assets directory is served under /web/). On a device that
+// recognises faces the service worker answers it from its cache.
 const modelPath = "/web/models/face.spm"
 
 func (faces) OpenCamera(ctx context.Context, previewID string) (ui.Frames, error) {

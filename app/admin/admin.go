@@ -92,11 +92,16 @@ var ErrInvalid = errors.New("invalid staff account")
 
 var idRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{1,31}$`)
 
+// ValidID reports whether id may name a staff account: 2–32 lower-case
+// letters, digits, dots, hyphens or underscores. A sign-in with any other
+// id is refused before it reaches the audit log.
+func ValidID(id string) bool { return idRE.MatchString(id) }
+
 // Validate checks a new account: an id of 2–32 lower-case letters,
 // digits, dots, hyphens or underscores, a name, and a known role.
 func (s Staff) Validate() error {
 	switch {
-	case !idRE.MatchString(s.ID):
+	case !ValidID(s.ID):
 		return fmt.Errorf("%w: the id %q (2–32 of a-z, 0-9, . _ -)", ErrInvalid, s.ID)
 	case s.Name == "" || len(s.Name) > 100:
 		return fmt.Errorf("%w: a name is needed (up to 100 bytes)", ErrInvalid)
@@ -210,8 +215,8 @@ type Audit struct {
 
 // The refusal codes of the admin API (syncproto.Error's Code).
 const (
-	RefusedSignIn    = "signin_failed" // unknown id, wrong password or revoked
-	RefusedLocked    = "signin_locked" // too many wrong passwords
+	RefusedSignIn    = "signin_failed" // every failure: unknown id, wrong password, revoked, back-off
+	RefusedBusy      = "signin_busy"   // too many sign-ins at once: nothing checked, try again
 	RefusedSession   = "session_ended" // the token is unknown or expired
 	RefusedForbidden = "forbidden"     // the role may not
 	RefusedInvalid   = "invalid"       // the request itself

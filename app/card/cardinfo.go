@@ -20,7 +20,27 @@ type Facts struct {
 	Name      string // family and given name separated by U+3000
 	Address   string
 	BirthDate string // YYYYMMDD
-	Sex       string // ISO 5218: "1" male, "2" female, "9" not applicable
+	Sex       string // one of the Sex codes below
+}
+
+// Sex codes as cards give them. The card-info application follows ISO
+// 5218 (1, 2, and 9 not applicable); the signature certificate's
+// otherName 1.2.392.200149.8.5.5.3 gives 1 男, 2 女 and 3 不明, which real
+// certificates carry. A person whose card says 3 must be able to enroll.
+const (
+	SexMale          = "1"
+	SexFemale        = "2"
+	SexUnknown       = "3" // 不明, in signature certificates
+	SexNotApplicable = "9" // ISO 5218, in the card-info application
+)
+
+// KnownSex reports whether code is one of the Sex codes.
+func KnownSex(code string) bool {
+	switch code {
+	case SexMale, SexFemale, SexUnknown, SexNotApplicable:
+		return true
+	}
+	return false
 }
 
 // CardInfo is the card-info input support application (券面事項入力補助AP).

@@ -1,7 +1,8 @@
 // Package face is the whole path from a frame to a template: detect the
-// face and its eyes (package detect), check that the picture is good
-// enough to recognise anyone from, align the crop (package align) and
-// compute the embedding (package embed).
+// face (package detect), find its 68 landmarks (package landmark), check
+// that the picture is good enough to recognise anyone from, align the
+// crop as dlib's 5-point chips are aligned (package align) and compute
+// the embedding (package embed).
 //
 // A picture that is not good enough is refused with an error that says
 // what the person in front of the camera can do about it (come closer,
@@ -10,16 +11,17 @@
 package face
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"image"
 	"math"
-	"sort"
 	"time"
 
 	"smartpass.city/smartpass/app/face/align"
 	"smartpass.city/smartpass/app/face/detect"
 	"smartpass.city/smartpass/app/face/embed"
+	"smartpass.city/smartpass/app/face/landmark"
 	"smartpass.city/smartpass/app/face/model"
 )
 
@@ -82,7 +84,12 @@ var DefaultLimits = Limits{
 
 // Result is a processed frame.
 type Result struct {
-	Face    detect.Face
+	// Face is the detector's box with the eyes (each the mean of its six
+	// contour points of Points) and the nose base (pigo's cascade, from
+	// those eyes).
+	Face detect.Face
+	// Points are the 68 landmarks in frame pixels.
+	Points  []detect.Point
 	Quality Quality
 	// Embedding is the network's output for the aligned face, not
 	// normalised (template.Pack normalises it).
@@ -98,19 +105,51 @@ type Result struct {
 type Options struct {
 	Limits Limits
 	// Crops says the images may be tight face crops (a test set, a
-	// card's portrait) rather than camera frames: the detector then also
-	// looks with a border added, and as a last resort takes a square
-	// image as the face and looks for the eyes in it.
+	// card's portrait) rather than camera frames: the detector then looks
+	// with a border added first, and as a last resort the image is taken
+	// as the face box and the landmarks found in it.
 	Crops bool
+	// Align chooses how the chip is cut; the zero value leaves it to the
+	// pipeline (SetAlignment).
+	Align Alignment
 }
+
+// Alignment is a way of cutting the chip out of the frame.
+type Alignment int
+
+const (
+	// AlignDefault is the pipeline's choice: AlignMeanShape unless
+	// SetAlignment said otherwise.
+	AlignDefault Alignment = iota
+	// AlignFivePoint finds the 68 landmarks and fits the eye corners and
+	// the nose base to dlib's 5-point chip: how the network's training
+	// chips were made.
+	AlignFivePoint
+	// AlignMeanShape fits 33 of the 68 points (nose, eyes, lips) to
+	// dlib's mean face shape: dlib's chip for a 68-point shape, the same
+	// chip the 5-point one approximates with less noise.
+	AlignMeanShape
+)
 
 // Pipeline holds the detector, the network and their working memory. It
 // is not safe for concurrent use.
 type Pipeline struct {
 	det  *detect.Detector
+	lm   *landmark.Net
 	net  *embed.Net
 	chip []float32
+	// The landmark network's input and output.
+	lmIn, lmOut []float32
+	points      [landmark.Points]detect.Point
+	align       Alignment
+	// flip: see SetFlip; mirror and mirrorOut are its working memory.
+	flip              bool
+	mirror, mirrorOut []float32
 }
+
+// SetAlignment sets how frames are aligned when Options.Align leaves it to
+// the pipeline (the evaluation compares the ways on one set).
+func (p *Pipeline) SetAlignment(a Alignment) { p.align = a }
 
 // New loads a pipeline from a model file.
 func New(f *model.File, opt embed.Options) (*Pipeline, error) {
@@ -122,23 +161,40 @@ func New(f *model.File, opt embed.Options) (*Pipeline, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Pipeline{det: det, net: net, chip: make([]float32, align.Size*align.Size*3)}, nil
+	lm, err := landmark.New(f)
+	if err != nil {
+		return nil, err
+	}
+	return &Pipeline{det: det, lm: lm, net: net, chip: make([]float32, align.Size*align.Size*3),
+		lmIn: make([]float32, landmark.InputSize*landmark.InputSize*3), lmOut: make([]float32, 2*landmark.Points)}, nil
 }
 
 // Process finds the face in img, checks it and computes its embedding.
 // The embedding is written into a new slice.
 func (p *Pipeline) Process(img *image.RGBA, opt Options) (Result, error) {
 	var r Result
+	if opt.Align == AlignDefault {
+		opt.Align = cmp.Or(p.align, AlignMeanShape)
+	}
 	t0 := time.Now()
-	f, assumed, err := p.find(img, opt)
+	f, assumed, err := p.findPoints(img, opt)
 	r.Detect = time.Since(t0)
 	if err != nil {
 		return r, err
 	}
 	r.Face, r.Assumed = f, assumed
 	t1 := time.Now()
-	tr := align.EyesTransform(f.LeftEye, f.RightEye)
-	align.Chip(p.chip, img, tr)
+	r.Points = append([]detect.Point(nil), p.points[:]...)
+	idx, chip := align.MeanShapePoints()
+	if opt.Align == AlignFivePoint {
+		five := align.ChipFivePoints()
+		idx, chip = align.FivePoints[:], five[:]
+	}
+	var frame [landmark.Points]detect.Point
+	for i, k := range idx {
+		frame[i] = p.points[k]
+	}
+	align.Chip(p.chip, img, align.FitTransform(chip, frame[:len(idx)]))
 	r.Align = time.Since(t1)
 	r.Quality = measure(f, p.chip)
 	if err := opt.Limits.check(r.Quality); err != nil {
@@ -149,53 +205,47 @@ func (p *Pipeline) Process(img *image.RGBA, opt Options) (Result, error) {
 	if err := p.net.Embed(r.Embedding, p.chip); err != nil {
 		return r, err
 	}
+	if p.flip {
+		if err := p.addMirrored(r.Embedding); err != nil {
+			return r, err
+		}
+	}
 	r.Embed = time.Since(t2)
 	return r, nil
+}
+
+// SetFlip makes the embedding the mean of the chip's and its mirror
+// image's (template.Pack normalises it). It costs a second pass of the
+// network; see README for what it gains.
+func (p *Pipeline) SetFlip(on bool) {
+	p.flip = on
+	if on && p.mirror == nil {
+		p.mirror = make([]float32, len(p.chip))
+		p.mirrorOut = make([]float32, embed.Dims)
+	}
+}
+
+// addMirrored adds the embedding of the chip mirrored left to right.
+func (p *Pipeline) addMirrored(dst []float32) error {
+	for y := range align.Size {
+		row := p.chip[y*align.Size*3 : (y+1)*align.Size*3]
+		out := p.mirror[y*align.Size*3 : (y+1)*align.Size*3]
+		for x := range align.Size {
+			copy(out[3*x:3*x+3], row[3*(align.Size-1-x):3*(align.Size-x)])
+		}
+	}
+	if err := p.net.Embed(p.mirrorOut, p.mirror); err != nil {
+		return err
+	}
+	for i, v := range p.mirrorOut {
+		dst[i] = (dst[i] + v) / 2
+	}
+	return nil
 }
 
 // Chip returns the aligned crop of the last processed frame (the
 // network's input), for the debug overlay and tests.
 func (p *Pipeline) Chip() []float32 { return p.chip }
-
-func (p *Pipeline) find(img *image.RGBA, opt Options) (detect.Face, bool, error) {
-	g := detect.GrayOf(img)
-	if opt.Crops {
-		// In a tight crop the unpadded search finds at best a smaller,
-		// inner face with misplaced eyes; look with room first.
-		if f, ok := p.largest(g, p.findPadded(g)); ok {
-			return f, false, nil
-		}
-	}
-	faces := p.det.Detect(g, detect.Options{})
-	if opt.Limits.SingleFace && len(faces) > 1 {
-		sort.Slice(faces, func(i, j int) bool { return faces[i].Size > faces[j].Size })
-		if faces[1].Size > 0.6*faces[0].Size {
-			return faces[0], false, ErrMultipleFaces
-		}
-	}
-	if f, ok := p.largest(g, faces); ok {
-		return f, false, nil
-	}
-	if opt.Crops {
-		if f, ok := p.assume(g); ok {
-			return f, true, nil
-		}
-	}
-	return detect.Face{}, false, ErrNoFace
-}
-
-// largest returns the largest face whose eyes are found, finding
-// landmarks for as few faces as it can: the nearest person is the one at
-// the terminal.
-func (p *Pipeline) largest(g detect.Gray, faces []detect.Face) (detect.Face, bool) {
-	sort.Slice(faces, func(i, j int) bool { return faces[i].Size > faces[j].Size })
-	for _, f := range faces {
-		if f = p.det.Landmarks(g, f); f.EyesFound && f.EyeDistance() > 0 {
-			return f, true
-		}
-	}
-	return detect.Face{}, false
-}
 
 // findPadded looks with a border of half the image's size around it,
 // the edge pixels repeated, because the face finder's window must fit
@@ -217,30 +267,6 @@ func (p *Pipeline) findPadded(g detect.Gray) []detect.Face {
 		faces[i].Center = shift(faces[i].Center)
 	}
 	return faces
-}
-
-// assume takes a roughly square image as one face filling it and looks
-// for the eyes where such a crop has them: where the detector's box finds
-// tight crops it succeeds on, its centre is at about 37% of the height
-// and its side about the image's.
-func (p *Pipeline) assume(g detect.Gray) (detect.Face, bool) {
-	if g.Width < 64 || g.Height < 64 || g.Width > 2*g.Height || g.Height > 2*g.Width {
-		return detect.Face{}, false
-	}
-	size := min(g.Width, g.Height)
-	if contrast(g) < 10 {
-		return detect.Face{}, false // a flat picture holds no face
-	}
-	f := p.det.Landmarks(g, detect.Face{Center: detect.Point{X: float64(g.Width) / 2, Y: 0.37 * float64(g.Height)}, Size: 1.05 * float64(size)})
-	// The eyes must be where a face's are: apart by a quarter to three
-	// fifths of the crop, level within 20°, in its upper half.
-	d := f.EyeDistance()
-	level := math.Abs(f.RightEye.Y-f.LeftEye.Y) < 0.36*d
-	upper := f.LeftEye.Y < float64(g.Height)/2 && f.RightEye.Y < float64(g.Height)/2
-	if !f.EyesFound || d < 0.25*float64(size) || d > 0.6*float64(size) || !level || !upper {
-		return detect.Face{}, false
-	}
-	return f, true
 }
 
 // contrast is the standard deviation of the grey levels.

@@ -5,13 +5,17 @@ package face
 import (
 	"errors"
 	"image"
+	"math"
 	"math/rand"
 	"path/filepath"
 	"runtime"
 	"testing"
 
+	"smartpass.city/smartpass/app/face/align"
 	"smartpass.city/smartpass/app/face/embed"
 	"smartpass.city/smartpass/app/face/facetest"
+	"smartpass.city/smartpass/app/face/gallery"
+	"smartpass.city/smartpass/app/template"
 )
 
 func pipeline(t testing.TB) *Pipeline {
@@ -193,4 +197,79 @@ func BenchmarkProcess(b *testing.B) {
 	b.ReportMetric(al/n, "align-ms")
 	b.ReportMetric(emb/n, "embed-ms")
 	b.ReportMetric((det+al+emb)/n, "ms/face")
+}
+
+// TestTemplateOfOtherModelVersion checks that a terminal's gallery, built
+// for the model this program runs, refuses a template made with the
+// float16 file of the same network: a change of model file re-enrolls,
+// never mixes templates of two versions.
+func TestTemplateOfOtherModelVersion(t *testing.T) {
+	const float16Model = "dlib-resnet29/face-api-1.7.15/f16"
+	if embed.ModelName == float16Model {
+		t.Fatal("the model name did not change with the weights' storage")
+	}
+	vec := make([]float32, embed.Dims)
+	vec[0] = 1
+	old := template.Template{Resident: "R-1", Model: float16Model, Facilities: []string{"p"}, Vec: template.Pack(vec)}
+	cur := template.Template{Resident: "R-2", Model: embed.ModelName, Facilities: []string{"p"}, Vec: template.Pack(vec)}
+	g, skipped := gallery.FromTemplates(embed.ModelName, embed.Dims, map[string]template.Template{"R-1": old, "R-2": cur})
+	if skipped != 1 || g.Len() != 1 {
+		t.Fatalf("gallery took %d and skipped %d, want the current model's 1 and the old one skipped", g.Len(), skipped)
+	}
+	if err := g.PutTemplate(old); !errors.Is(err, gallery.ErrModel) {
+		t.Fatalf("old model's template: %v", err)
+	}
+}
+
+// TestFlip checks the flip-averaged embedding is the mean of the chip's
+// and its mirror image's, and that it makes a face and its mirror image
+// closer than the plain embedding does.
+func TestFlip(t *testing.T) {
+	p := pipeline(t)
+	img := facetest.Identity(t, "penny", "penny1.png")
+	mirror := image.NewRGBA(img.Rect)
+	w := img.Rect.Dx()
+	for y := range img.Rect.Dy() {
+		for x := range w {
+			copy(mirror.Pix[y*mirror.Stride+4*x:][:4], img.Pix[y*img.Stride+4*(w-1-x):][:4])
+		}
+	}
+	embedOf := func(im *image.RGBA, flip bool) []float32 {
+		p.SetFlip(flip)
+		rand.Seed(1)
+		r, err := p.Process(im, Options{Crops: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.Embedding
+	}
+	plain, flipped := embedOf(img, false), embedOf(img, true)
+	// The mirrored chip's own embedding, by hand.
+	chip := append([]float32(nil), p.Chip()...)
+	for y := range align.Size {
+		for x := range align.Size {
+			copy(p.chip[(y*align.Size+x)*3:][:3], chip[(y*align.Size+align.Size-1-x)*3:][:3])
+		}
+	}
+	mirrored := make([]float32, embed.Dims)
+	if err := p.net.Embed(mirrored, p.chip); err != nil {
+		t.Fatal(err)
+	}
+	for i := range plain {
+		if want := (plain[i] + mirrored[i]) / 2; math.Abs(float64(flipped[i]-want)) > 1e-5 {
+			t.Fatalf("value %d: %g, want the mean %g", i, flipped[i], want)
+		}
+	}
+	cos := func(a, b []float32) float64 {
+		var ab, aa, bb float64
+		for i := range a {
+			ab, aa, bb = ab+float64(a[i]*b[i]), aa+float64(a[i]*a[i]), bb+float64(b[i]*b[i])
+		}
+		return ab / math.Sqrt(aa*bb)
+	}
+	plainPair, flipPair := cos(plain, embedOf(mirror, false)), cos(flipped, embedOf(mirror, true))
+	t.Logf("a face and its mirror image: cosine %.4f plain, %.4f flip-averaged", plainPair, flipPair)
+	if flipPair <= plainPair {
+		t.Errorf("flip averaging did not bring a face and its mirror image closer")
+	}
 }

@@ -14,6 +14,19 @@ import (
 
 const logicalBits = 16
 
+// MaxSkew is how far ahead of the server's clock a device's timestamp
+// may be. A tablet set to the wrong time zone is up to 14 hours ahead;
+// beyond a day, a timestamp is a wrong date or a forgery, and stored it
+// would win over every correction made until then, so the server
+// refuses it (Limit).
+const MaxSkew = 24 * time.Hour
+
+// Limit returns the latest timestamp a server whose clock reads now
+// accepts from a device.
+func Limit(now time.Time) Timestamp {
+	return Make(now.Add(MaxSkew).UnixMilli(), 1<<logicalBits-1)
+}
+
 // Timestamp is a hybrid logical clock reading.
 type Timestamp = uint64
 

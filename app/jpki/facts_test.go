@@ -60,9 +60,9 @@ func withSAN(b []byte) *x509.Certificate {
 }
 
 func TestFactsRefusals(t *testing.T) {
-	name, _ := jpki.OtherName(jpki.OIDName, "加賀\u3000花子")
-	birth, _ := jpki.OtherName(jpki.OIDBirthDate, "319800101")
-	short, _ := jpki.OtherName(jpki.OIDBirthDate, "1980")
+	name, _ := card.OtherName(card.OIDName, "加賀\u3000花子")
+	birth, _ := card.OtherName(card.OIDBirthDate, "319800101")
+	short, _ := card.OtherName(card.OIDBirthDate, "1980")
 	notUTF8 := name
 	notUTF8.Bytes = append([]byte(nil), name.Bytes...)
 	notUTF8.Bytes[len(notUTF8.Bytes)-1] = 0xFF
@@ -89,8 +89,8 @@ func TestFactsRefusals(t *testing.T) {
 
 // FuzzFacts: a certificate's SAN is outside bytes.
 func FuzzFacts(f *testing.F) {
-	name, _ := jpki.OtherName(jpki.OIDName, "加賀")
-	birth, _ := jpki.OtherName(jpki.OIDBirthDate, "319800101")
+	name, _ := card.OtherName(card.OIDName, "加賀")
+	birth, _ := card.OtherName(card.OIDBirthDate, "319800101")
 	f.Add(san(f, name, birth))
 	f.Add([]byte{0x30, 0x03, 0xA0, 0x01, 0x06})
 	f.Fuzz(func(t *testing.T, b []byte) {

@@ -147,45 +147,84 @@ func (c *CRLs) Revoked(cert, issuer *x509.Certificate) (bool, error) {
 }
 
 // Nonces issues challenges for the card to sign, each usable once within
-// a lifetime.
+// a lifetime. Issuing costs the same however many are outstanding: the
+// nonces wait in issue order, so the expired are dropped from the front,
+// and at most MaxOutstanding are kept (a flood of requests for nonces
+// pushes out the oldest instead of growing the server without bound).
 type Nonces struct {
 	TTL time.Duration
 	Now func() time.Time
+	// MaxOutstanding bounds the nonces kept (default 65,536: a card check
+	// every 5 ms for the whole lifetime).
+	MaxOutstanding int
 
 	mu     sync.Mutex
-	issued map[string]time.Time
+	issued map[[nonceSize]byte]time.Time
+	order  []issuedNonce // issue order; order[head:] are live or used
+	head   int
+}
+
+const nonceSize = 32
+
+// issuedNonce is a nonce in issue order, with when it was issued.
+type issuedNonce struct {
+	nonce [nonceSize]byte
+	at    time.Time
 }
 
 // Issue returns a new 32-byte nonce.
 func (n *Nonces) Issue() []byte {
-	b := make([]byte, 32)
-	rand.Read(b)
+	var b [nonceSize]byte
+	rand.Read(b[:])
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.issued == nil {
-		n.issued = make(map[string]time.Time)
+		n.issued = make(map[[nonceSize]byte]time.Time)
 	}
 	now := n.now()
-	for k, at := range n.issued { // forget the expired, so the map stays small
-		if now.Sub(at) > n.ttl() {
-			delete(n.issued, k)
-		}
+	for n.head < len(n.order) && (now.Sub(n.order[n.head].at) > n.ttl() || len(n.order)-n.head >= n.max()) {
+		n.drop()
 	}
-	n.issued[hex.EncodeToString(b)] = now
-	return b
+	if n.head > len(n.order)/2 { // reuse the dropped half
+		n.order = append(n.order[:0], n.order[n.head:]...)
+		n.head = 0
+	}
+	n.issued[b] = now
+	n.order = append(n.order, issuedNonce{nonce: b, at: now})
+	return b[:]
+}
+
+// drop forgets the oldest nonce (used already or not).
+func (n *Nonces) drop() {
+	o := n.order[n.head]
+	if at, ok := n.issued[o.nonce]; ok && at.Equal(o.at) {
+		delete(n.issued, o.nonce)
+	}
+	n.order[n.head] = issuedNonce{}
+	n.head++
 }
 
 // Use consumes a nonce: it succeeds once per issued nonce.
 func (n *Nonces) Use(nonce []byte) error {
+	if len(nonce) != nonceSize {
+		return ErrNonce
+	}
+	k := [nonceSize]byte(nonce)
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	k := hex.EncodeToString(nonce)
 	at, ok := n.issued[k]
 	delete(n.issued, k)
 	if !ok || n.now().Sub(at) > n.ttl() {
 		return ErrNonce
 	}
 	return nil
+}
+
+func (n *Nonces) max() int {
+	if n.MaxOutstanding > 0 {
+		return n.MaxOutstanding
+	}
+	return 1 << 16
 }
 
 func (n *Nonces) ttl() time.Duration {

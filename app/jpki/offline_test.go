@@ -18,11 +18,7 @@ import (
 // published, records the check, and the server's second look agrees; a
 // tampered or revoked proof is refused on both sides, in the same words.
 func TestOfflineCheck(t *testing.T) {
-	anchors, err := cardtest.PKI(t).Anchors()
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, err := anchors.Verifier()
+	v, err := cardtest.Anchors(t, cardtest.PKI(t)).Verifier()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,22 +65,19 @@ func TestOfflineCheck(t *testing.T) {
 	}
 
 	serial, _ := new(big.Int).SetString(rec.Serial, 16)
-	revoked, err := cardtest.PKI(t).Verifier(serial)
-	if err != nil {
-		t.Fatal(err)
-	}
+	revoked := cardtest.Verifier(t, cardtest.PKI(t), serial)
 	if r, _, err := revoked.Offline("kaga-playpark", nonce, cert, sig); !errors.Is(err, jpki.ErrRevoked) || r.Reason != syncproto.CodeCardRevoked || r.Serial != rec.Serial {
 		t.Fatalf("revoked: %+v, %v", r, err)
 	}
 }
 
 func TestAnchorsRefusals(t *testing.T) {
-	good, _ := cardtest.PKI(t).Anchors()
+	good := cardtest.Anchors(t, cardtest.PKI(t))
 	stranger, err := sim.NewPKI()
 	if err != nil {
 		t.Fatal(err)
 	}
-	foreign, _ := stranger.Anchors()
+	foreign := cardtest.Anchors(t, stranger)
 	for _, tc := range []struct {
 		name string
 		a    jpki.Anchors

@@ -8,9 +8,14 @@
 // A feed is the part of the log a device may see. Each op belongs to the
 // feeds Feeds returns, decided when the server stores it: a facility's own
 // events go to that facility's feed, facility records to the public feed,
-// and everything to FeedAll, which only the HQ pulls. So a play park never
-// receives a shelter's roster, and a shelter never receives another
-// shelter's.
+// and everything to FeedAll, which only the audit role pulls. So a play
+// park never receives a shelter's roster, and a shelter never receives
+// another shelter's.
+//
+// What each kind allows (the roles that record it, the rules its body
+// keeps, the facility it concerns, its feeds, its audit entry) the kind
+// declares in its own package (app/opkind); scope reads those
+// declarations and adds the device's side: its role, its facility.
 package scope
 
 import (
@@ -20,32 +25,24 @@ import (
 	"slices"
 	"strings"
 
-	"smartpass.city/smartpass/app/access"
 	"smartpass.city/smartpass/app/facility"
-	"smartpass.city/smartpass/app/hospital"
-	"smartpass.city/smartpass/app/identify"
-	"smartpass.city/smartpass/app/jpki"
-	"smartpass.city/smartpass/app/pass"
-	"smartpass.city/smartpass/app/shelter"
-	"smartpass.city/smartpass/app/template"
+	"smartpass.city/smartpass/app/opkind"
+	"smartpass.city/smartpass/app/role"
 	"smartpass.city/smartpass/syncproto"
 )
 
-// Role is what a device does at its facility.
-type Role string
+// Role is what a device does at its facility (app/role, where the kinds
+// declare who records them).
+type Role = role.Role
 
 // The roles. Each belongs to one facility kind (RolesFor).
 const (
-	Shelter   Role = "shelter"   // a shelter's check-in tablet
-	Reception Role = "reception" // a hospital's reception terminal
-	PlayPark  Role = "playpark"  // a play park's entrance terminal
-	HQ        Role = "hq"        // the disaster HQ's screens: every shelter, read only
-	// Registrar is the city office's enrollment desk, which records
-	// residents' face templates for the facilities they consented to.
-	Registrar Role = "registrar"
-	// Audit reads the whole log (FeedAll), templates included: backup
-	// checks and the tests' auditor, never a screen.
-	Audit Role = "audit"
+	Shelter   = role.Shelter
+	Reception = role.Reception
+	PlayPark  = role.PlayPark
+	HQ        = role.HQ
+	Registrar = role.Registrar
+	Audit     = role.Audit
 )
 
 // rolesByKind lists the roles a device of each facility kind may hold.
@@ -59,37 +56,45 @@ var rolesByKind = map[facility.Kind][]Role{
 // RolesFor returns the roles a device of a facility of kind k may hold.
 func RolesFor(k facility.Kind) []Role { return slices.Clone(rolesByKind[k]) }
 
-// Feed names. A facility's own feed is FacilityFeed(id), its face
-// templates TemplateFeed(id).
+// ScreenRolesFor returns the roles of RolesFor(k) that have a screen: the
+// ones the admin screen offers and issues codes for.
+func ScreenRolesFor(k facility.Kind) []Role {
+	return slices.DeleteFunc(RolesFor(k), func(r Role) bool { return !r.HasScreen() })
+}
+
+// ErrNoScreen is what a staff member asking a code for a role without a
+// screen is told.
+var ErrNoScreen = errors.New("this role has no screen: its set-up codes come from the server's command line only")
+
+// Feed names (app/opkind, where the kinds declare their feeds). A
+// facility's own feed is FacilityFeed(id), its face templates
+// TemplateFeed(id).
 const (
-	FeedAll    = "all"    // every op: audit only
-	FeedPublic = "public" // facility records, which every device needs
-	FeedHQ     = "hq"     // every shelter's records, for the HQ
+	FeedAll    = opkind.FeedAll    // every op: audit only
+	FeedPublic = opkind.FeedPublic // facility records, which every device needs
+	FeedHQ     = opkind.FeedHQ     // every shelter's records, for the HQ
 )
 
 // FacilityFeed names the feed of one facility's own ops.
-func FacilityFeed(id string) string { return "facility." + id }
-
-// templatePrefix starts the name of every template feed.
-const templatePrefix = "templates."
+func FacilityFeed(id string) string { return opkind.FacilityFeed(id) }
 
 // TemplateFeed names the feed of the templates a facility's terminals
 // match against.
-func TemplateFeed(id string) string { return templatePrefix + id }
+func TemplateFeed(id string) string { return opkind.TemplateFeed(id) }
 
 // IsSnapshot reports whether feed is served to a new device as a
 // compacted snapshot (template feeds: many records, read-mostly).
-func IsSnapshot(feed string) bool { return strings.HasPrefix(feed, templatePrefix) }
+func IsSnapshot(feed string) bool { return strings.HasPrefix(feed, opkind.TemplatePrefix) }
 
 // SnapshotKey names the record an op of a snapshot feed is about: a
-// snapshot keeps only the latest op per key.
+// snapshot keeps only the latest op per key. A kind that does not say
+// (Kind.SnapshotKey) is about its body's resident.
 func SnapshotKey(op syncproto.Op) string {
+	if k, ok := opkind.Lookup(op.Kind); ok && k.SnapshotKey != nil {
+		return k.SnapshotKey(op)
+	}
 	var r struct{ Resident string }
 	json.Unmarshal(op.Body, &r)
-	if op.Kind == template.OpProfile {
-		// Beside the template, not instead of it.
-		return r.Resident + "/profile"
-	}
 	return r.Resident
 }
 
@@ -106,6 +111,10 @@ type Rejection struct {
 	Kind     string          `json:"kind"`
 	Body     json.RawMessage `json:"body,omitempty"`
 	Reason   string          `json:"reason"`
+	// Invalid: the body broke its kind's rules (ErrInvalid). The verdict
+	// then stays in the feed of the facility that pushed it, and does not
+	// carry the malformed record on to the HQ.
+	Invalid bool `json:"invalid,omitempty"`
 }
 
 // ErrForbidden is wrapped by Check and CheckRole.
@@ -142,31 +151,25 @@ func (d Device) Feeds() []string {
 // MayPull reports whether the device may pull feed.
 func (d Device) MayPull(feed string) bool { return slices.Contains(d.Feeds(), feed) }
 
-// pushable lists the op kinds each role records.
-var pushable = map[Role][]string{
-	Shelter:   {shelter.OpEvacueeAdd, shelter.OpEvacueeEdit, jpki.OpChecked, access.OpRead, identify.OpIdentified},
-	HQ:        {access.OpRead},
-	Registrar: {template.OpPut, template.OpDelete},
-	PlayPark:  {identify.OpIdentified, jpki.OpChecked},
-	Reception: {identify.OpIdentified, jpki.OpChecked, hospital.OpLink, hospital.OpReception},
-}
-
 // Check reports whether the device may record op: its role must record
-// that kind, and the op must concern the device's own facility.
+// that kind, its body must keep its kind's rules (Validate), and the op
+// must concern the device's own facility. No device records OpRejected:
+// only the server writes its verdicts, so a device cannot plant one in
+// another facility's feed.
 func (d Device) Check(op syncproto.Op) error {
-	if op.Kind != OpRejected && !slices.Contains(pushable[d.Role], op.Kind) {
+	if k, ok := opkind.Lookup(op.Kind); !ok || !k.MayRecord(d.Role) {
 		return fmt.Errorf("%w: a %s device does not record %s", ErrForbidden, d.Role, op.Kind)
 	}
-	if d.Role == Registrar {
-		// The city desk records for residents of every facility; the
-		// template must still be well formed.
-		return checkTemplate(op)
+	if err := Validate(op); err != nil {
+		return err
 	}
-	// A device may send back the server's own verdict on one of its ops
-	// (after a restore from backup it resends everything).
+	if d.Role == Registrar {
+		// The city desk records for residents of every facility.
+		return nil
+	}
 	at, err := facilityOf(op)
 	if err != nil {
-		return fmt.Errorf("%w: %v", ErrForbidden, err)
+		return fmt.Errorf("%w: %w: %v", ErrForbidden, ErrInvalid, err)
 	}
 	if at != d.Facility.ID {
 		return fmt.Errorf("%w: a device of %s recorded %s for %s", ErrForbidden, d.Facility.ID, op.Kind, at)
@@ -174,124 +177,50 @@ func (d Device) Check(op syncproto.Op) error {
 	return nil
 }
 
+// ErrInvalid is wrapped (beside ErrForbidden) by Check and Validate when
+// an op's body breaks its kind's rules: a reading that is not kana, a
+// birth year not yet come, an identification with no outcome.
+var ErrInvalid = errors.New("the record breaks its kind's rules")
+
+// Validate checks op's body by the rules of its kind (Kind.Validate). A
+// kind with no rules (a server's own record, a kind of a newer build)
+// passes: whether a device may record it at all is Check's question.
+func Validate(op syncproto.Op) error {
+	if k, ok := opkind.Lookup(op.Kind); ok && k.Validate != nil {
+		if err := k.Validate(op); err != nil {
+			return fmt.Errorf("%w: %w: %v", ErrForbidden, ErrInvalid, err)
+		}
+	}
+	return nil
+}
+
 // Reject returns the op the server stores instead of op, which d was not
 // allowed to record: same identity and clock, kind OpRejected.
 func (d Device) Reject(op syncproto.Op, reason error) syncproto.Op {
-	body, err := json.Marshal(Rejection{Facility: d.Facility.ID, Kind: op.Kind, Body: op.Body, Reason: reason.Error()})
+	r := Rejection{Facility: d.Facility.ID, Kind: op.Kind, Body: op.Body, Reason: reason.Error(), Invalid: errors.Is(reason, ErrInvalid)}
+	body, err := json.Marshal(r)
 	if err != nil || len(body) > syncproto.MaxOpBody {
 		// Keep the verdict even when the original does not fit beside it.
-		body, _ = json.Marshal(Rejection{Facility: d.Facility.ID, Kind: op.Kind, Reason: reason.Error()})
+		r.Body = nil
+		body, _ = json.Marshal(r)
 	}
 	return syncproto.Op{Device: op.Device, Seq: op.Seq, HLC: op.HLC, Kind: OpRejected, Body: body}
 }
 
-// Feeds returns the feeds op belongs to besides FeedAll. An op of a kind
-// this build does not know belongs to FeedAll only.
-func Feeds(op syncproto.Op) []string {
-	switch op.Kind {
-	case facility.OpUpsert, jpki.OpAnchors, pass.OpKeys:
-		return []string{FeedPublic}
-	case template.OpPut, template.OpDelete:
-		var t struct{ Facilities []string }
-		json.Unmarshal(op.Body, &t)
-		var out []string
-		for _, f := range t.Facilities {
-			out = append(out, TemplateFeed(f))
-		}
-		return out
-	case template.OpProfile:
-		var p template.Profile
-		if json.Unmarshal(op.Body, &p) != nil || p.Facility == "" {
-			return nil
-		}
-		return []string{TemplateFeed(p.Facility)}
-	case identify.OpIdentified, jpki.OpChecked, access.OpRead:
-		// The audit role's alone: no terminal needs another's.
-		return nil
-	}
-	if at, err := facilityOf(op); err == nil && at != "" {
-		if toHQ(op) {
-			return []string{FacilityFeed(at), FeedHQ}
-		}
-		return []string{FacilityFeed(at)}
-	}
-	return nil
-}
+// Feeds returns the feeds op belongs to besides FeedAll, as its kind
+// declares them (Kind.Feeds). An op of a kind this build does not know
+// belongs to FeedAll only.
+func Feeds(op syncproto.Op) []string { return opkind.FeedsOf(op) }
 
-// hqKinds are the kinds of a facility's op that the HQ sees too: the
-// shelters' records, for the disaster HQ. Nothing else: a hospital's
-// patient numbers and receptions are the hospital's alone, and a kind
-// added later stays with its facility until it is listed here.
-var hqKinds = map[string]bool{shelter.OpEvacueeAdd: true, shelter.OpEvacueeEdit: true}
+// AuditOf returns what the audit log keeps of op once stored, as its kind
+// declares it (Kind.Audit); ok false: nothing.
+func AuditOf(op syncproto.Op) (opkind.Entry, bool) { return opkind.AuditOf(op) }
 
-// toHQ reports whether op goes to the HQ feed: an op of an HQ kind, or a
-// refusal of one (a refused hospital op carries the patient's record).
-func toHQ(op syncproto.Op) bool {
-	if op.Kind == OpRejected {
-		var r Rejection
-		return json.Unmarshal(op.Body, &r) == nil && hqKinds[r.Kind]
-	}
-	return hqKinds[op.Kind]
-}
-
-// checkTemplate checks a template op's body.
-func checkTemplate(op syncproto.Op) error {
-	switch op.Kind {
-	case template.OpPut:
-		var t template.Template
-		if err := json.Unmarshal(op.Body, &t); err != nil {
-			return fmt.Errorf("%w: %s body: %v", ErrForbidden, op.Kind, err)
-		}
-		if err := t.Validate(); err != nil {
-			return fmt.Errorf("%w: %v", ErrForbidden, err)
-		}
-	case template.OpDelete:
-		var d template.Delete
-		if err := json.Unmarshal(op.Body, &d); err != nil || d.Resident == "" || len(d.Facilities) == 0 {
-			return fmt.Errorf("%w: %s names no resident or facility", ErrForbidden, op.Kind)
-		}
-	}
-	return nil
-}
-
-// facilityOf returns the facility an op concerns.
+// facilityOf returns the facility an op concerns (Kind.Facility).
 func facilityOf(op syncproto.Op) (string, error) {
-	var at string
-	var err error
-	switch op.Kind {
-	case shelter.OpEvacueeAdd:
-		at, err = field(op, func(e shelter.Evacuee) (string, error) { return e.Shelter, nil })
-	case shelter.OpEvacueeEdit:
-		at, err = field(op, func(ed shelter.Edit) (string, error) { return ed.Shelter, nil })
-	case OpRejected:
-		at, err = field(op, func(r Rejection) (string, error) { return r.Facility, nil })
-	case identify.OpIdentified:
-		at, err = field(op, func(i identify.Identification) (string, error) { return i.Facility, i.Validate() })
-	case jpki.OpChecked:
-		at, err = field(op, func(c jpki.Checked) (string, error) { return c.Facility, c.Validate() })
-	case access.OpRead:
-		at, err = field(op, func(r access.Read) (string, error) { return r.Facility, r.Validate() })
-	case hospital.OpLink:
-		at, err = field(op, func(l hospital.Link) (string, error) { return l.Facility, l.Validate() })
-	case hospital.OpReception:
-		at, err = field(op, func(r hospital.Reception) (string, error) { return r.Facility, r.Validate() })
-	default:
+	k, ok := opkind.Lookup(op.Kind)
+	if !ok || k.Facility == nil {
 		return "", fmt.Errorf("%s concerns no facility", op.Kind)
 	}
-	if err != nil {
-		return "", err
-	}
-	if at == "" {
-		return "", fmt.Errorf("%s names no facility", op.Kind)
-	}
-	return at, nil
-}
-
-// field decodes op's body as a T and returns what get reads from it.
-func field[T any](op syncproto.Op, get func(T) (string, error)) (string, error) {
-	var v T
-	if err := json.Unmarshal(op.Body, &v); err != nil {
-		return "", fmt.Errorf("%s body: %w", op.Kind, err)
-	}
-	return get(v)
+	return k.Facility(op)
 }

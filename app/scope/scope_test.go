@@ -3,13 +3,18 @@ package scope
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 
+	"smartpass.city/smartpass/app/access"
 	"smartpass.city/smartpass/app/facility"
 	"smartpass.city/smartpass/app/hospital"
 	"smartpass.city/smartpass/app/identify"
 	"smartpass.city/smartpass/app/jpki"
+	"smartpass.city/smartpass/app/opkind"
+	"smartpass.city/smartpass/app/pass"
+	"smartpass.city/smartpass/app/route"
 	"smartpass.city/smartpass/app/shelter"
 	"smartpass.city/smartpass/app/template"
 	"smartpass.city/smartpass/syncproto"
@@ -29,7 +34,7 @@ func receptionOp(at string) syncproto.Op {
 }
 
 func evacueeOp(at string) syncproto.Op {
-	b, _ := json.Marshal(shelter.Evacuee{Shelter: at, Kana: "カガ"})
+	b, _ := json.Marshal(shelter.Evacuee{Shelter: at, Kana: "カガ", BirthYear: 1980})
 	return syncproto.Op{Device: "d", Seq: 1, HLC: 1, Kind: shelter.OpEvacueeAdd, Body: b}
 }
 
@@ -51,6 +56,11 @@ func identifiedOp(at, outcome, resident string) syncproto.Op {
 func checkedOp(at string) syncproto.Op {
 	b, _ := json.Marshal(jpki.Checked{Facility: at, Nonce: make([]byte, jpki.NonceLen), Cert: []byte{0x30}, Sig: []byte{1}, Outcome: jpki.Accepted})
 	return syncproto.Op{Device: "p", Seq: 2, HLC: 2, Kind: jpki.OpChecked, Body: b}
+}
+
+func bodyOp(kind string, body any) syncproto.Op {
+	b, _ := json.Marshal(body)
+	return syncproto.Op{Device: "d", Seq: 9, HLC: 9, Kind: kind, Body: b}
 }
 
 func TestCheck(t *testing.T) {
@@ -75,8 +85,13 @@ func TestCheck(t *testing.T) {
 		{"registrar records a broken template", Device{Facility: hq, Role: Registrar}, syncproto.Op{Kind: template.OpPut, Body: json.RawMessage(`{"resident":"r"}`)}, false},
 		{"a shelter tablet records a template", volunteer, templateOp(daishoji.ID), false},
 		{"registrar records a check-in", Device{Facility: hq, Role: Registrar}, evacueeOp(daishoji.ID), false},
-		{"verdict sent back by its device", volunteer, volunteer.Reject(evacueeOp(yamashiro.ID), ErrForbidden), true},
+		{"verdict sent back by its device: only the server records verdicts", volunteer, volunteer.Reject(evacueeOp(yamashiro.ID), ErrForbidden), false},
 		{"verdict of another facility", volunteer, Device{Facility: yamashiro}.Reject(evacueeOp(yamashiro.ID), ErrForbidden), false},
+		{"registrar plants a verdict in a shelter's feed", Device{Facility: hq, Role: Registrar}, Device{Facility: yamashiro}.Reject(evacueeOp(yamashiro.ID), ErrForbidden), false},
+		{"check-in with markup as the reading", volunteer, bodyOp(shelter.OpEvacueeAdd, shelter.Evacuee{Shelter: daishoji.ID, Kana: "<script>", BirthYear: 1980}), false},
+		{"check-in born in 3000", volunteer, bodyOp(shelter.OpEvacueeAdd, shelter.Evacuee{Shelter: daishoji.ID, Kana: "カガ", BirthYear: 3000}), false},
+		{"correction to a birth year in 3000", volunteer, bodyOp(shelter.OpEvacueeEdit, shelter.Edit{Shelter: daishoji.ID, Record: "d.1", Field: shelter.FieldBirthYear, Value: "3000"}), false},
+		{"template deletion naming no facility", Device{Facility: hq, Role: Registrar}, bodyOp(template.OpDelete, template.Delete{Resident: "R-1"}), false},
 		{"park terminal records an identification", Device{Facility: park, Role: PlayPark}, identifiedOp(park.ID, identify.Accepted, "R-1"), true},
 		{"park terminal records one for another facility", Device{Facility: park, Role: PlayPark}, identifiedOp(hq.ID, identify.Unknown, ""), false},
 		{"park terminal records a malformed one", Device{Facility: park, Role: PlayPark}, identifiedOp(park.ID, identify.Accepted, ""), false},
@@ -112,6 +127,7 @@ func TestFeeds(t *testing.T) {
 		{"check-in", evacueeOp(daishoji.ID), []string{"facility.shelter-daishoji", FeedHQ}},
 		{"correction", editOp(yamashiro.ID), []string{"facility.shelter-yamashiro", FeedHQ}},
 		{"rejection goes to the pushing device's facility", Device{Facility: daishoji}.Reject(evacueeOp(yamashiro.ID), ErrForbidden), []string{"facility.shelter-daishoji", FeedHQ}},
+		{"a malformed record's rejection stays with its facility", Device{Facility: daishoji}.Reject(evacueeOp(daishoji.ID), fmt.Errorf("%w: %w", ErrForbidden, ErrInvalid)), []string{"facility.shelter-daishoji"}},
 		{"template", templateOp(park.ID, daishoji.ID), []string{"templates.kaga-playpark", "templates.shelter-daishoji"}},
 		{"unknown kind", syncproto.Op{Kind: "fare.charge"}, nil},
 		{"a hospital's reception: the hospital's alone", receptionOp(medical.ID), []string{"facility.kaga-medical"}},
@@ -174,5 +190,100 @@ func TestCheckRole(t *testing.T) {
 	}
 	if got := RolesFor(facility.Hospital); !slices.Equal(got, []Role{Reception}) {
 		t.Fatalf("RolesFor(hospital) = %v", got)
+	}
+}
+
+// TestScreenRoles: the roles staff may issue codes for are exactly those
+// with a page of the app; audit is not among them.
+func TestScreenRoles(t *testing.T) {
+	for _, k := range []facility.Kind{facility.Shelter, facility.Hospital, facility.PlayPark, facility.HQ} {
+		for _, r := range RolesFor(k) {
+			if r.HasScreen() != (route.ForRole(string(r)) != "") {
+				t.Errorf("%s: HasScreen %v, but its page is %q", r, r.HasScreen(), route.ForRole(string(r)))
+			}
+		}
+	}
+	if Audit.HasScreen() || slices.Contains(ScreenRolesFor(facility.HQ), Audit) {
+		t.Fatal("the audit role is offered to staff")
+	}
+	if got := ScreenRolesFor(facility.HQ); !slices.Equal(got, []Role{HQ, Registrar}) {
+		t.Fatalf("ScreenRolesFor(hq) = %v", got)
+	}
+}
+
+// TestAuditOf: what the audit log keeps of each kind, as the hub's own
+// switch wrote it before the kinds declared it (the same actions,
+// subjects and details), and nothing of the kinds that are not audited.
+func TestAuditOf(t *testing.T) {
+	checked := bodyOp(jpki.OpChecked, jpki.Checked{Facility: park.ID, Nonce: make([]byte, jpki.NonceLen), Cert: []byte{0x30}, Sig: []byte{1}, Serial: "12ab", Outcome: jpki.Accepted})
+	refusedCheck := Device{ID: "p", Facility: park, Role: PlayPark}.Reject(checked, errors.New("revoked"))
+	refusedCheckIn := Device{ID: "p", Facility: park, Role: PlayPark}.Reject(evacueeOp(daishoji.ID), errors.New("no"))
+	tests := []struct {
+		name string
+		op   syncproto.Op
+		want []string // action, subject, detail; nil: not audited
+	}{
+		{"identification", identifiedOp(park.ID, identify.Accepted, "r-7"), []string{identify.OpIdentified, "r-7", park.ID + " face " + identify.Accepted}},
+		{"read of personal data", bodyOp(access.OpRead, access.Of(daishoji.ID, access.Search, daishoji.ID, []string{"d.1", "d.2"})), []string{access.OpRead, "d.1 d.2", daishoji.ID + " " + access.Search + " " + daishoji.ID + " 2 records"}},
+		{"deletion of a face", bodyOp(template.OpDelete, template.Delete{Resident: "r-1", Facilities: []string{park.ID, daishoji.ID}}), []string{template.OpDelete, "r-1", park.ID + " " + daishoji.ID}},
+		{"card checked offline", checked, []string{jpki.OpChecked, "jpki:12ab", park.ID + " " + jpki.Accepted}},
+		{"card check refused", refusedCheck, []string{jpki.OpChecked + ".refused", "jpki:12ab", park.ID + " revoked"}},
+		{"check-in refused: not audited", refusedCheckIn, nil},
+		{"check-in: not audited", evacueeOp(daishoji.ID), nil},
+		{"facility record: not audited", bodyOp(facility.OpUpsert, park), nil},
+		{"identification with a broken body", syncproto.Op{Kind: identify.OpIdentified, Body: json.RawMessage(`[]`)}, nil},
+		{"unknown kind", bodyOp("fare.charge", struct{}{}), nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e, ok := AuditOf(tt.op)
+			if tt.want == nil {
+				if ok {
+					t.Fatalf("audited %+v, want nothing", e)
+				}
+				return
+			}
+			if got := []string{e.Action, e.Subject, e.Detail}; !ok || !slices.Equal(got, tt.want) {
+				t.Fatalf("audit = %q (%v), want %q", got, ok, tt.want)
+			}
+		})
+	}
+}
+
+// TestKindsDeclared: every kind the project records is declared, and
+// the roles that record each are those the scope's own table listed
+// before the kinds declared them; the rest only the server writes.
+func TestKindsDeclared(t *testing.T) {
+	recorders := map[string][]Role{
+		shelter.OpEvacueeAdd:  {Shelter},
+		shelter.OpEvacueeEdit: {Shelter},
+		jpki.OpChecked:        {Shelter, PlayPark, Reception},
+		access.OpRead:         {Shelter, HQ},
+		identify.OpIdentified: {Shelter, PlayPark, Reception},
+		template.OpPut:        {Registrar},
+		template.OpDelete:     {Registrar},
+		hospital.OpLink:       {Reception},
+		hospital.OpReception:  {Reception},
+	}
+	serverOnly := []string{facility.OpUpsert, jpki.OpAnchors, pass.OpKeys, template.OpProfile, template.OpErased, OpRejected}
+	for kind, roles := range recorders {
+		k, ok := opkind.Lookup(kind)
+		if !ok || k.ServerOnly {
+			t.Errorf("%s: declared %v, server-only %v; want recorded by %v", kind, ok, k.ServerOnly, roles)
+			continue
+		}
+		for _, r := range []Role{Shelter, Reception, PlayPark, HQ, Registrar, Audit} {
+			if k.MayRecord(r) != slices.Contains(roles, r) {
+				t.Errorf("%s: a %s device may record it: %v, want %v", kind, r, k.MayRecord(r), !k.MayRecord(r))
+			}
+		}
+	}
+	for _, kind := range serverOnly {
+		if k, ok := opkind.Lookup(kind); !ok || !k.ServerOnly || len(k.Roles) > 0 {
+			t.Errorf("%s: declared %v, server-only %v, roles %v; want the server's alone", kind, ok, k.ServerOnly, k.Roles)
+		}
+	}
+	if got, want := len(opkind.Names()), len(recorders)+len(serverOnly); got != want {
+		t.Errorf("%d kinds declared (%v), want %d", got, opkind.Names(), want)
 	}
 }

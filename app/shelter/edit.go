@@ -119,6 +119,26 @@ func (ed Edit) Apply(e Evacuee, thisYear int) (Evacuee, error) {
 	return e, e.Validate(thisYear)
 }
 
+// Validate checks an edit on its own, as the server must without the
+// record it corrects: it names a shelter and a record, a field an edit
+// may change, and a value that a record may hold in that field (applied
+// to a record that is valid whatever that field holds). The device runs
+// it on every edit it records; the server on every edit it stores.
+func (ed Edit) Validate(thisYear int) error {
+	switch {
+	case ed.Shelter == "":
+		return &FieldError{"shelter", ErrRequired}
+	case ed.Record == "":
+		return &FieldError{"record", ErrRequired}
+	case len(ed.Shelter) > MaxIDLen || len(ed.Record) > 2*MaxIDLen || len(ed.Prev) > 2*MaxIDLen:
+		return &FieldError{"record", ErrTooLong}
+	}
+	// An identified person needs no reading, so an edit clearing it is
+	// the record's business, not the edit's.
+	_, err := ed.Apply(Evacuee{Shelter: ed.Shelter, Resident: "r", BirthYear: thisYear}, thisYear)
+	return err
+}
+
 // Value returns the field of e as an Edit carries it.
 func Value(e Evacuee, field string) string {
 	if f, ok := fields[field]; ok {

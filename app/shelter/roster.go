@@ -1,16 +1,13 @@
 package shelter
 
 import (
-	"encoding/csv"
 	"fmt"
 	"io"
 	"strconv"
 	"strings"
-)
 
-// utf8BOM makes Excel open the file as UTF-8; without it Japanese names
-// come out garbled on a Japanese Windows.
-var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
+	"smartpass.city/smartpass/app/excelcsv"
+)
 
 // rosterHeader is the roster's first row, in Japanese and English.
 var rosterHeader = map[string][]string{
@@ -21,7 +18,7 @@ var rosterHeader = map[string][]string{
 // labels are the words for the coded values, in Japanese and English:
 // the roster and the screens say them the same way.
 var labels = map[string]map[string][2]string{
-	FieldSex:      {"1": {"男", "male"}, "2": {"女", "female"}, "9": {"回答なし", "not given"}},
+	FieldSex:      {"1": {"男", "male"}, "2": {"女", "female"}, "3": {"不明", "unknown"}, "9": {"回答なし", "not given"}},
 	FieldStatus:   {"": {"在所", "in"}, StatusIn: {"在所", "in"}, StatusOut: {"一時外出", "out for now"}, StatusLeft: {"退所", "left"}},
 	FieldStay:     {"": {"避難所", "shelter"}, StayShelter: {"避難所", "shelter"}, StayHome: {"在宅", "at home"}, StayCar: {"車中", "in a car"}, StayTent: {"テント", "in a tent"}},
 	FieldDisclose: {"yes": {"同意", "agreed"}, "no": {"不同意", "not agreed"}},
@@ -59,19 +56,15 @@ func NeedsLabel(lang string, needs []string) string {
 }
 
 // WriteRoster writes evacuees as a CSV roster that opens correctly in
-// Excel: UTF-8 with a byte-order mark, CRLF line ends, a header row in
-// lang ("ja" or "en"), coded values in words. shelterName gives the name
+// Excel (package excelcsv: UTF-8 with a byte-order mark, CRLF line ends,
+// no cell that runs as a formula), a header row in lang ("ja" or "en"),
+// coded values in words. shelterName gives the name
 // of each row's shelter (HQ exports every shelter in one file).
 func WriteRoster(w io.Writer, evacuees []Evacuee, shelterName func(id string) string, lang string) error {
 	header, ok := rosterHeader[lang]
 	if !ok {
 		lang, header = "ja", rosterHeader["ja"]
 	}
-	if _, err := w.Write(utf8BOM); err != nil {
-		return fmt.Errorf("shelter: write roster: %w", err)
-	}
-	cw := csv.NewWriter(w)
-	cw.UseCRLF = true
 	rows := [][]string{header}
 	for _, e := range evacuees {
 		rows = append(rows, []string{
@@ -80,7 +73,7 @@ func WriteRoster(w io.Writer, evacuees []Evacuee, shelterName func(id string) st
 			e.Allergies, e.Medication, e.Pets, Label(lang, FieldDisclose, Value(e, FieldDisclose)), shelterName(e.Shelter), e.ID,
 		})
 	}
-	if err := cw.WriteAll(rows); err != nil {
+	if err := excelcsv.Write(w, rows); err != nil {
 		return fmt.Errorf("shelter: write roster: %w", err)
 	}
 	return nil

@@ -31,7 +31,8 @@ type Evacuee struct {
 	// or QR): the name, birth year and sex then come from the shelter's
 	// profile of them (template.Profile), and no reading is needed.
 	Resident string `json:"resident,omitempty"`
-	// Sex is the card's code: "1" male, "2" female, "9" not given; ""
+	// Sex is the card's code (card.Sex*): "1" male, "2" female, "3"
+	// unknown (signature certificates), "9" not given; ""
 	// when not asked.
 	Sex string `json:"sex,omitempty"`
 	// Area is the district of the home address (大聖寺, 山代, ...): enough
@@ -110,6 +111,7 @@ var (
 	ErrTooLong   = errors.New("too long")
 	ErrBirthYear = errors.New("birth year out of range")
 	ErrChoice    = errors.New("not one of the choices")
+	ErrControl   = errors.New("holds a control character")
 )
 
 // FieldError says which form field failed and why.
@@ -125,6 +127,10 @@ func (e *FieldError) Unwrap() error { return e.Err }
 
 // MaxNameRunes bounds names and readings; real names are far shorter.
 const MaxNameRunes = 40
+
+// MaxIDLen bounds the ids a record holds (shelter, resident, record), in
+// bytes.
+const MaxIDLen = 64
 
 // MaxNoteRunes bounds the free-text fields (allergies, medication, pets).
 const MaxNoteRunes = 200
@@ -152,11 +158,13 @@ func (e Evacuee) Validate(thisYear int) error {
 	switch {
 	case e.Shelter == "":
 		return &FieldError{"shelter", ErrRequired}
+	case len(e.Shelter) > MaxIDLen:
+		return &FieldError{"shelter", ErrTooLong}
 	case utf8.RuneCountInString(e.Name) > MaxNameRunes:
 		return &FieldError{"name", ErrTooLong}
 	case e.Kana == "" && e.Resident == "":
 		return &FieldError{"kana", ErrRequired}
-	case len(e.Resident) > 64:
+	case len(e.Resident) > MaxIDLen:
 		return &FieldError{"resident", ErrTooLong}
 	case utf8.RuneCountInString(e.Kana) > MaxNameRunes:
 		return &FieldError{"kana", ErrTooLong}
@@ -164,7 +172,7 @@ func (e Evacuee) Validate(thisYear int) error {
 		return &FieldError{"kana", ErrNotKana}
 	case e.BirthYear < thisYear-120 || e.BirthYear > thisYear:
 		return &FieldError{"birth_year", fmt.Errorf("%w: %d", ErrBirthYear, e.BirthYear)}
-	case !slices.Contains([]string{"", "1", "2", "9"}, e.Sex):
+	case !slices.Contains([]string{"", "1", "2", "3", "9"}, e.Sex):
 		return &FieldError{FieldSex, fmt.Errorf("%w: %q", ErrChoice, e.Sex)}
 	case !slices.Contains([]string{"", StatusIn, StatusOut, StatusLeft}, e.Status):
 		return &FieldError{FieldStatus, fmt.Errorf("%w: %q", ErrChoice, e.Status)}
@@ -184,6 +192,16 @@ func (e Evacuee) Validate(thisYear int) error {
 	for field, v := range map[string]string{FieldAllergies: e.Allergies, FieldMedication: e.Medication, FieldPets: e.Pets} {
 		if utf8.RuneCountInString(v) > MaxNoteRunes {
 			return &FieldError{field, ErrTooLong}
+		}
+	}
+	// Every field is one line of text a person typed: a control character
+	// (a newline, a tab, an escape) came from somewhere else, and would
+	// break the roster's lines or a terminal that prints it.
+	texts := map[string]string{"shelter": e.Shelter, FieldName: e.Name, "resident": e.Resident, FieldArea: e.Area, FieldHousehold: e.Household,
+		FieldLocation: e.Location, FieldAllergies: e.Allergies, FieldMedication: e.Medication, FieldPets: e.Pets}
+	for field, v := range texts {
+		if strings.ContainsFunc(v, unicode.IsControl) || !utf8.ValidString(v) {
+			return &FieldError{field, ErrControl}
 		}
 	}
 	return nil

@@ -49,6 +49,12 @@ func TestValidate(t *testing.T) {
 		{"future birth", Evacuee{Shelter: "s", Kana: "ア", BirthYear: 2027}, "birth_year", ErrBirthYear},
 		{"missing birth", Evacuee{Shelter: "s", Kana: "ア"}, "birth_year", ErrBirthYear},
 		{"long name", Evacuee{Shelter: "s", Name: string(make([]rune, 41)), Kana: "ア", BirthYear: 2000}, "name", ErrTooLong},
+		{"markup in kana", Evacuee{Shelter: "s", Kana: "<script>alert(1)</script>", BirthYear: 2000}, "kana", ErrNotKana},
+		{"newline in name", Evacuee{Shelter: "s", Name: "山田\n管理者", Kana: "ア", BirthYear: 2000}, "name", ErrControl},
+		{"tab in allergies", Evacuee{Shelter: "s", Kana: "ア", BirthYear: 2000, Allergies: "卵\tそば"}, "allergies", ErrControl},
+		{"escape in household", Evacuee{Shelter: "s", Kana: "ア", BirthYear: 2000, Household: "h\x1b[2J"}, "household", ErrControl},
+		{"long shelter id", Evacuee{Shelter: string(make([]byte, 65)), Kana: "ア", BirthYear: 2000}, "shelter", ErrTooLong},
+		{"unknown need", Evacuee{Shelter: "s", Kana: "ア", BirthYear: 2000, Needs: []string{"root"}}, "needs", ErrChoice},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -111,6 +117,7 @@ func TestEditFields(t *testing.T) {
 		{FieldPets, strings.Repeat("犬", MaxNoteRunes+1), nil, ErrTooLong},
 		{FieldSex, "2", func(e Evacuee) bool { return e.Sex == "2" }, nil},
 		{FieldSex, "F", nil, ErrChoice},
+		{FieldSex, "3", func(e Evacuee) bool { return e.Sex == "3" }, nil}, // 不明, as real signature certificates say
 		{"shoe_size", "26", nil, ErrRequired},
 	}
 	for _, tt := range tests {
@@ -143,5 +150,39 @@ func TestCongestion(t *testing.T) {
 		if got := Congestion(tt.present, tt.capacity); got != tt.want {
 			t.Errorf("Congestion(%d, %d) = %d, want %d", tt.present, tt.capacity, got, tt.want)
 		}
+	}
+}
+
+// TestEditValidate: an edit is checked on its own, as the server checks
+// it without the record, by the same rules as the record.
+func TestEditValidate(t *testing.T) {
+	tests := []struct {
+		name string
+		ed   Edit
+		want error // nil: valid
+	}{
+		{"a correction of the reading", Edit{Shelter: "s", Record: "d.1", Field: FieldKana, Value: "やまだ"}, nil},
+		{"a birth year", Edit{Shelter: "s", Record: "d.1", Field: FieldBirthYear, Value: "1950"}, nil},
+		{"moving out", Edit{Shelter: "s", Record: "d.1", Field: FieldStatus, Value: StatusOut, Prev: "d.2"}, nil},
+		{"clearing the reading of an identified person", Edit{Shelter: "s", Record: "d.1", Field: FieldKana, Value: ""}, nil},
+		{"markup as the reading", Edit{Shelter: "s", Record: "d.1", Field: FieldKana, Value: "<script>"}, ErrNotKana},
+		{"a birth year to come", Edit{Shelter: "s", Record: "d.1", Field: FieldBirthYear, Value: "3000"}, ErrBirthYear},
+		{"a status of its own", Edit{Shelter: "s", Record: "d.1", Field: FieldStatus, Value: "admin"}, ErrChoice},
+		{"a field that is not one", Edit{Shelter: "s", Record: "d.1", Field: "shelter", Value: "x"}, ErrRequired},
+		{"a newline in the name", Edit{Shelter: "s", Record: "d.1", Field: FieldName, Value: "a\nb"}, ErrControl},
+		{"no record", Edit{Shelter: "s", Field: FieldName, Value: "a"}, ErrRequired},
+		{"no shelter", Edit{Record: "d.1", Field: FieldName, Value: "a"}, ErrRequired},
+		{"a record id of a kilobyte", Edit{Shelter: "s", Record: string(make([]byte, 1024)), Field: FieldName, Value: "a"}, ErrTooLong},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.ed.Validate(2026)
+			if tt.want == nil && err != nil {
+				t.Fatalf("Validate = %v, want valid", err)
+			}
+			if tt.want != nil && !errors.Is(err, tt.want) {
+				t.Fatalf("Validate = %v, want %v", err, tt.want)
+			}
+		})
 	}
 }

@@ -6,10 +6,8 @@ package state
 
 import (
 	"cmp"
-	"encoding/json"
-	"fmt"
+	"reflect"
 	"slices"
-	"strconv"
 	"time"
 
 	"smartpass.city/smartpass/app/facility"
@@ -17,8 +15,9 @@ import (
 	"smartpass.city/smartpass/app/hospital"
 	"smartpass.city/smartpass/app/identify"
 	"smartpass.city/smartpass/app/jpki"
+	"smartpass.city/smartpass/app/opkind"
 	"smartpass.city/smartpass/app/pass"
-	"smartpass.city/smartpass/app/scope"
+	_ "smartpass.city/smartpass/app/scope" // links every kind, and the server's refusals
 	"smartpass.city/smartpass/app/shelter"
 	"smartpass.city/smartpass/app/template"
 	"smartpass.city/smartpass/syncproto"
@@ -53,43 +52,61 @@ type State struct {
 
 	// edits holds every applied edit per record and field, in fold
 	// order: the last one is the field's value.
-	edits map[string]map[string][]edit
-}
-
-// edit is one applied correction.
-type edit struct {
-	id    string // the edit op's record id
-	value string
-	prev  string
-	hlc   uint64
+	edits map[string]map[string][]shelter.FieldEdit
+	// parts is where each kind folds (opkind.Parts): the fields above
+	// are bound to their kinds' parts, a kind without a field here keeps
+	// its own (Parts).
+	parts *opkind.Parts
 }
 
 // Rejected is an op the fold could not apply.
-type Rejected struct {
-	Op     syncproto.Op
-	Reason string
-}
+type Rejected = opkind.Rejected
 
 // Fold returns the state of ops, ordered by (HLC, device, seq) first so the
 // result does not depend on the order they arrived in.
 func Fold(ops []syncproto.Op) *State {
 	sorted := slices.Clone(ops)
 	slices.SortFunc(sorted, compareOps)
-	s := &State{
-		Facilities: make(map[string]facility.Facility),
-		Evacuees:   make(map[string]shelter.Evacuee),
-		Templates:  make(map[string]template.Template),
-		Profiles:   make(map[string]template.Profile),
-		PassesUsed: make(map[string]bool),
-		Patients:   make(map[string]map[string]string),
-		edits:      make(map[string]map[string][]edit),
-	}
+	s := &State{}
 	for _, op := range sorted {
-		if err := s.apply(op); err != nil {
-			s.Rejected = append(s.Rejected, Rejected{Op: op, Reason: err.Error()})
-		}
+		s.apply(op)
 	}
 	return s
+}
+
+// Parts returns the folded parts, for a kind whose part the State has no
+// field for (opkind.Slot.In).
+func (s *State) Parts() *opkind.Parts {
+	if s.parts == nil {
+		s.bind()
+	}
+	return s.parts
+}
+
+// bind makes the State's fields the parts their kinds fold into. A State
+// made by hand (a screen's test) keeps its fields' contents.
+func (s *State) bind() {
+	s.parts = &opkind.Parts{}
+	keep(s.parts, facility.Facilities, &s.Facilities)
+	keep(s.parts, shelter.Evacuees, &s.Evacuees)
+	keep(s.parts, shelter.Edits, &s.edits)
+	keep(s.parts, template.Templates, &s.Templates)
+	keep(s.parts, template.Profiles, &s.Profiles)
+	keep(s.parts, jpki.Published, &s.Anchors)
+	keep(s.parts, hospital.Patients, &s.Patients)
+	keep(s.parts, hospital.Arrivals, &s.Receptions)
+	keep(s.parts, pass.Published, &s.PassKeys)
+	keep(s.parts, identify.PassesUsed, &s.PassesUsed)
+	keep(s.parts, opkind.Rejections, &s.Rejected)
+}
+
+// keep binds field to slot in p, keeping what it held.
+func keep[T any](p *opkind.Parts, slot *opkind.Slot[T], field *T) {
+	was := *field
+	slot.Bind(p, field)
+	if !reflect.ValueOf(&was).Elem().IsZero() {
+		*field = was
+	}
 }
 
 func compareOps(a, b syncproto.Op) int {
@@ -98,132 +115,11 @@ func compareOps(a, b syncproto.Op) int {
 
 // RecordID names the record an op created: the op's own identity, which is
 // unique across devices without coordination.
-func RecordID(op syncproto.Op) string {
-	return op.Device + "." + strconv.FormatUint(op.Seq, 10)
-}
+func RecordID(op syncproto.Op) string { return opkind.RecordID(op) }
 
-func (s *State) apply(op syncproto.Op) error {
-	switch op.Kind {
-	case facility.OpUpsert:
-		f, err := validBody[facility.Facility](op)
-		if err != nil {
-			return err
-		}
-		s.Facilities[f.ID] = f
-	case shelter.OpEvacueeAdd:
-		e, err := body[shelter.Evacuee](op)
-		if err != nil {
-			return err
-		}
-		e.ID = RecordID(op)
-		s.Evacuees[e.ID] = e
-	case shelter.OpEvacueeEdit:
-		ed, err := body[shelter.Edit](op)
-		if err != nil {
-			return err
-		}
-		e, ok := s.Evacuees[ed.Record]
-		if !ok || e.Shelter != ed.Shelter {
-			return fmt.Errorf("state: %s: no record %s at %s", op.Kind, ed.Record, ed.Shelter)
-		}
-		// The year is the edit's own, so every device judges it alike.
-		e, err = ed.Apply(e, hlc.Wall(op.HLC).Year())
-		if err != nil {
-			return fmt.Errorf("state: %s of %s: %w", op.Kind, ed.Record, err)
-		}
-		s.Evacuees[ed.Record] = e
-		if s.edits[ed.Record] == nil {
-			s.edits[ed.Record] = make(map[string][]edit)
-		}
-		s.edits[ed.Record][ed.Field] = append(s.edits[ed.Record][ed.Field], edit{id: RecordID(op), value: shelter.Value(e, ed.Field), prev: ed.Prev, hlc: op.HLC})
-	case template.OpPut:
-		t, err := validBody[template.Template](op)
-		if err != nil {
-			return err
-		}
-		s.Templates[t.Resident] = t
-	case template.OpDelete:
-		d, err := body[template.Delete](op)
-		if err != nil {
-			return err
-		}
-		delete(s.Templates, d.Resident)
-		delete(s.Profiles, d.Resident)
-	case template.OpProfile:
-		p, err := validBody[template.Profile](op)
-		if err != nil {
-			return err
-		}
-		s.Profiles[p.Resident] = p
-	case jpki.OpAnchors:
-		a, err := body[jpki.Anchors](op)
-		if err != nil {
-			return err
-		}
-		s.Anchors = &a
-	case pass.OpKeys:
-		k, err := body[pass.Keys](op)
-		if err != nil {
-			return err
-		}
-		s.PassKeys = k
-	case identify.OpIdentified:
-		i, err := body[identify.Identification](op)
-		if err != nil {
-			return err
-		}
-		if i.Pass != "" && i.Outcome == identify.Accepted {
-			s.PassesUsed[i.Pass] = true
-		}
-	case hospital.OpLink:
-		l, err := validBody[hospital.Link](op)
-		if err != nil {
-			return err
-		}
-		if s.Patients[l.Facility] == nil {
-			s.Patients[l.Facility] = make(map[string]string)
-		}
-		s.Patients[l.Facility][l.Resident] = l.Patient
-	case hospital.OpReception:
-		r, err := validBody[hospital.Reception](op)
-		if err != nil {
-			return err
-		}
-		s.Receptions = append(s.Receptions, Reception{Reception: r, ID: RecordID(op), At: hlc.Wall(op.HLC)})
-	case scope.OpRejected:
-		// The server refused the op its device recorded: show it as
-		// refused, with the original kind and body, never apply it.
-		r, err := body[scope.Rejection](op)
-		if err != nil {
-			return err
-		}
-		orig := op
-		orig.Kind, orig.Body = r.Kind, r.Body
-		s.Rejected = append(s.Rejected, Rejected{Op: orig, Reason: "refused by the server: " + r.Reason})
-	default:
-		// A kind from a newer app version: keep it in the log, show nothing.
-	}
-	return nil
-}
-
-// body decodes an op's body as a T.
-func body[T any](op syncproto.Op) (T, error) {
-	var v T
-	if err := json.Unmarshal(op.Body, &v); err != nil {
-		return v, fmt.Errorf("state: %s body: %w", op.Kind, err)
-	}
-	return v, nil
-}
-
-// validBody decodes an op's body as a T and checks it.
-func validBody[T interface{ Validate() error }](op syncproto.Op) (T, error) {
-	v, err := body[T](op)
-	if err == nil {
-		if err = v.Validate(); err != nil {
-			err = fmt.Errorf("state: %w", err)
-		}
-	}
-	return v, err
+// apply folds one op into s, by its kind's declaration (opkind.Fold).
+func (s *State) apply(op syncproto.Op) {
+	opkind.Fold(s.Parts(), op)
 }
 
 // Shelters returns the shelter facilities, ordered by id.
@@ -264,15 +160,11 @@ func (s *State) FieldSource(record, field string) string {
 	if len(eds) == 0 {
 		return ""
 	}
-	return eds[len(eds)-1].id
+	return eds[len(eds)-1].ID
 }
 
 // Reception is a hospital reception as the desk's queue lists it.
-type Reception struct {
-	hospital.Reception
-	ID string
-	At time.Time
-}
+type Reception = hospital.Arrival
 
 // Queue returns the receptions at facility on the day of now (local
 // time), in order of arrival: the desk's queue. The first is number 1.
@@ -300,7 +192,7 @@ func (s *State) History(record, field string) []Change {
 	eds := s.edits[record][field]
 	out := make([]Change, len(eds))
 	for i, ed := range eds {
-		out[i] = Change{Value: ed.value, At: hlc.Wall(ed.hlc)}
+		out[i] = Change{Value: ed.Value, At: hlc.Wall(ed.HLC)}
 	}
 	return out
 }
@@ -354,10 +246,10 @@ func (s *State) Conflicts() []Conflict {
 	for record, fields := range s.edits {
 		for field, eds := range fields {
 			win := eds[len(eds)-1]
-			c := Conflict{Kind: ConflictEdit, Records: []string{record}, Field: field, Values: []string{win.value}}
+			c := Conflict{Kind: ConflictEdit, Records: []string{record}, Field: field, Values: []string{win.Value}}
 			for _, ed := range eds[:len(eds)-1] {
-				if ed.prev == win.prev && !slices.Contains(c.Values, ed.value) {
-					c.Values = append(c.Values, ed.value)
+				if ed.Prev == win.Prev && !slices.Contains(c.Values, ed.Value) {
+					c.Values = append(c.Values, ed.Value)
 				}
 			}
 			if len(c.Values) > 1 {

@@ -135,6 +135,15 @@ type Delete struct {
 // ErrInvalid is wrapped by Validate.
 var ErrInvalid = errors.New("invalid template")
 
+// Validate reports whether d can be stored: it names a resident and the
+// facilities that must forget them.
+func (d Delete) Validate() error {
+	if d.Resident == "" || len(d.Resident) > 64 || len(d.Facilities) == 0 {
+		return fmt.Errorf("%w: a deletion names no resident or facility", ErrInvalid)
+	}
+	return nil
+}
+
 // Validate reports whether t can be stored.
 func (t Template) Validate() error {
 	switch {

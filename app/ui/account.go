@@ -120,7 +120,7 @@ func (p *cardPage) accountView() app.UI {
 
 // factsView lists the four facts, for the person to check.
 func (p *cardPage) factsView(f card.Facts) app.UI {
-	sex := map[string]string{"1": "account.sex.1", "2": "account.sex.2", "9": "account.sex.9"}[f.Sex]
+	sex := map[string]string{"1": "account.sex.1", "2": "account.sex.2", "3": "account.sex.3", "9": "account.sex.9"}[f.Sex]
 	row := func(label, value string) app.UI {
 		return app.Div().Body(app.Dt().Text(p.tr(label)), app.Dd().Text(value))
 	}

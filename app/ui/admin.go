@@ -100,7 +100,7 @@ func (p *adminPage) adminError(err error) string {
 		return p.tr("admin.err.network")
 	}
 	switch ef.Code {
-	case admin.RefusedSignIn, admin.RefusedLocked, admin.RefusedSession, admin.RefusedForbidden:
+	case admin.RefusedSignIn, admin.RefusedBusy, admin.RefusedSession, admin.RefusedForbidden:
 		return p.tr("admin.err." + ef.Code)
 	}
 	return p.tr("admin.err.other", ef.Message)
@@ -345,7 +345,7 @@ func (p *adminPage) codeRoles() []scope.Role {
 	if i < 0 {
 		return nil
 	}
-	return slices.DeleteFunc(scope.RolesFor(p.ov.Facilities[i].Kind), func(r scope.Role) bool { return r == scope.Audit })
+	return scope.ScreenRolesFor(p.ov.Facilities[i].Kind)
 }
 
 // role is the device role the code form stands at: the one chosen, or

@@ -298,6 +298,11 @@ func (p *shelterPage) setStatus(id, to string) {
 func (p *shelterPage) recordEdits(edits []shelter.Edit, msg string) {
 	bodies := make([]any, len(edits))
 	for i, ed := range edits {
+		if err := ed.Validate(time.Now().Year()); err != nil {
+			// The server would refuse it: say so now, record nothing.
+			p.msg = p.tr("err.save")
+			return
+		}
 		bodies[i] = ed
 	}
 	p.keep(shelter.OpEvacueeEdit, bodies, func(err error) {

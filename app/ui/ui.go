@@ -11,6 +11,7 @@ import (
 
 	"smartpass.city/smartpass/app/card"
 	"smartpass.city/smartpass/app/enroll"
+	"smartpass.city/smartpass/app/offline"
 	"smartpass.city/smartpass/app/route"
 	"smartpass.city/smartpass/app/state"
 	"smartpass.city/smartpass/app/synclog"
@@ -39,10 +40,10 @@ type Device interface {
 
 // Register routes every page of the PWA to its component, all over s, d,
 // the card reader r, the server's card check c, the resident's account
-// a, the city desk's registration k, the camera and face model f, and the
-// admin API m.
-func Register(s Sync, d Device, r Reader, c CardChecker, a Accounts, k Desk, f Faces, m AdminAPI) {
-	l := func() live { return live{sync: s, dev: d} }
+// a, the city desk's registration k, the camera and face model f, the
+// admin API m, and what the service worker holds for offline use o.
+func Register(s Sync, d Device, r Reader, c CardChecker, a Accounts, k Desk, f Faces, m AdminAPI, o Offline) {
+	l := func() live { return live{sync: s, dev: d, off: o} }
 	app.Route(route.Card, func() app.Composer { return &cardPage{live: l(), reader: r, checker: c, key: card.AuthKey} })
 	app.Route(route.Desk, func() app.Composer {
 		return &cardPage{live: l(), reader: r, checker: c, desk: k, key: card.AuthKey, family: true}
@@ -86,6 +87,10 @@ type live struct {
 	ops    []syncproto.Op
 	st     *state.State
 	kiosk  kioskState
+	// off is the service worker's cache; offline its last status.
+	off     Offline
+	offline offline.Status
+	stopOff func()
 	// fresh, when set, is called on the UI goroutine each time st is
 	// folded anew.
 	fresh func()
@@ -100,6 +105,12 @@ func (l *live) mount(ctx app.Context) {
 	l.stop = l.sync.Watch(func() {
 		ctx.Dispatch(func(app.Context) { l.refresh() })
 	})
+	if l.off != nil {
+		l.offline = l.off.Status()
+		l.stopOff = l.off.Watch(func() {
+			ctx.Dispatch(func(app.Context) { l.offline = l.off.Status() })
+		})
+	}
 	l.refresh()
 }
 
@@ -139,6 +150,9 @@ func (l *live) keep(kind string, bodies []any, done func(error)) {
 func (l *live) dismount() {
 	if l.stop != nil {
 		l.stop()
+	}
+	if l.stopOff != nil {
+		l.stopOff()
 	}
 }
 
@@ -213,6 +227,7 @@ func (l *live) frame(content ...app.UI) app.UI {
 		app.Header().Class("bar").Body(
 			title,
 			l.statusPill(),
+			l.offlinePill(),
 			l.kioskBar(),
 			app.Button().ID("lang").Class("lang").Text(l.tr("lang.switch")).OnClick(func(ctx app.Context, e app.Event) {
 				next := langEN

@@ -16,9 +16,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"smartpass.city/smartpass/server/oplog"
 )
@@ -108,6 +111,10 @@ type Log struct {
 	mu sync.Mutex
 	// caughtUp is set once the indexes hold every entry.
 	caughtUp atomic.Bool
+
+	// refusals are counted until the next summary (refusals.go).
+	refusalsMu sync.Mutex
+	refusals   map[string]*tally
 }
 
 // New returns the audit log kept in log.
@@ -122,8 +129,25 @@ func hash(e Entry) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// Append records an event and returns the entry as stored.
+// Printable returns s as it may be printed on one line of a terminal or
+// stored in an entry: as it is when every character is visible text
+// (Japanese, spaces included), else quoted with Go's escapes, so that a
+// newline, a tab, an escape sequence or a bidi control in a field cannot
+// forge a line of `server audit` or hide a part of one.
+func Printable(s string) string {
+	for _, r := range s {
+		if r == utf8.RuneError || !unicode.IsGraphic(r) {
+			return strconv.Quote(s)
+		}
+	}
+	return s
+}
+
+// Append records an event and returns the entry as stored. Every field is
+// stored Printable: callers validate what they pass (an id is an id),
+// and what slips through still cannot forge an entry when printed.
 func (a *Log) Append(actor, action, subject, detail string) (Entry, error) {
+	actor, action, subject, detail = Printable(actor), Printable(action), Printable(subject), Printable(detail)
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	var e Entry
@@ -167,12 +191,15 @@ func (a *Log) Append(actor, action, subject, detail string) (Entry, error) {
 // logged where the operators look, not returned.
 func (a *Log) Note(actor, action, subject, detail string) {
 	if _, err := a.Append(actor, action, subject, detail); err != nil {
-		logger := a.Logger
-		if logger == nil {
-			logger = slog.Default()
-		}
-		logger.Error("audit: an event could not be recorded", "action", action, "actor", actor, "err", err)
+		a.logger().Error("audit: an event could not be recorded", "action", action, "actor", actor, "err", err)
 	}
+}
+
+func (a *Log) logger() *slog.Logger {
+	if a.Logger == nil {
+		return slog.Default()
+	}
+	return a.Logger
 }
 
 // Verify walks the whole chain and returns the number of entries, or an

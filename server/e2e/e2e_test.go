@@ -59,6 +59,15 @@ func setup(m *testing.M) (int, error) {
 	if out, err := wasm.CombinedOutput(); err != nil {
 		return 0, fmt.Errorf("build wasm: %w\n%s", err, out)
 	}
+	// Compressed as `make build` does, so the browser gets what it gets
+	// from a real server.
+	gz := exec.Command("gzip", "-k", "-f", filepath.Join(assets, "app.wasm"))
+	if _, err := os.Stat(filepath.Join(assets, "models", "face.spm")); err == nil {
+		gz.Args = append(gz.Args, filepath.Join(assets, "models", "face.spm"))
+	}
+	if out, err := gz.CombinedOutput(); err != nil {
+		return 0, fmt.Errorf("gzip the assets: %w\n%s", err, out)
+	}
 	return m.Run(), nil
 }
 
@@ -241,6 +250,7 @@ func TestShelterOfflineCheckInReachesHQ(t *testing.T) {
 	)
 	get(t, tablet, "service worker ready", eval[bool](`navigator.serviceWorker.ready.then(() => true)`))
 	waitJS(t, tablet, "online status", statusIs(true, 0), 20*time.Second)
+	waitJS(t, tablet, "ready offline, face model included", offlineReady, 120*time.Second)
 
 	// Japanese first, English on request, and back.
 	run(t, tablet, "switch language", 10*time.Second,

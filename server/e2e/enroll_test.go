@@ -221,7 +221,7 @@ func registerFace(t *testing.T, phone context.Context, link, facility string) {
 }
 
 // demoNumbers are the individual numbers of the demo cards (server
-// demousb.go).
+// package demo).
 var demoNumbers = []string{"358261947012", "471938265039"}
 
 // storeText is the whole of the server's store, decrypted (its backup,

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -25,9 +26,27 @@ type link struct {
 	mu    sync.Mutex
 	cut   bool
 	conns map[net.Conn]bool // upgraded connections, true for the card reader's
+	// What went through: response bytes as sent (compressed where the
+	// server compressed them, headers and websockets not counted), and
+	// requests by path.
+	bytes int64
+	paths map[string]int
 }
 
-// demoUSBPath is the demo reader's socket (server.DemoUSBPath), which a
+// traffic returns the response bytes sent so far and how many requests
+// asked for a path under prefix.
+func (l *link) traffic(prefix string) (bytes int64, requests int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for p, n := range l.paths {
+		if strings.HasPrefix(p, prefix) {
+			requests += n
+		}
+	}
+	return l.bytes, requests
+}
+
+// demoUSBPath is the demo reader's socket (demo.USBPath), which a
 // cut leaves alone.
 const demoUSBPath = "/demo/usb"
 
@@ -35,7 +54,7 @@ const demoUSBPath = "/demo/usb"
 func newLink(t *testing.T, addr string) *link {
 	t.Helper()
 	target, _ := url.Parse("http://" + addr)
-	l := &link{proxy: httputil.NewSingleHostReverseProxy(target), conns: map[net.Conn]bool{}}
+	l := &link{proxy: httputil.NewSingleHostReverseProxy(target), conns: map[net.Conn]bool{}, paths: map[string]int{}}
 	srv := httptest.NewServer(l)
 	t.Cleanup(srv.Close)
 	l.URL = srv.URL
@@ -67,6 +86,9 @@ func (l *link) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	usb := r.URL.Path == demoUSBPath
 	l.mu.Lock()
 	cut := l.cut
+	if !cut {
+		l.paths[r.URL.Path]++
+	}
 	l.mu.Unlock()
 	if cut && !usb {
 		if c, _, err := http.NewResponseController(w).Hijack(); err == nil {
@@ -98,6 +120,14 @@ func (w *tracked) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	}
 	w.l.conns[c] = w.usb
 	return c, rw, nil
+}
+
+func (w *tracked) Write(b []byte) (int, error) {
+	n, err := w.ResponseWriter.Write(b)
+	w.l.mu.Lock()
+	w.l.bytes += int64(n)
+	w.l.mu.Unlock()
+	return n, err
 }
 
 func (w *tracked) Unwrap() http.ResponseWriter { return w.ResponseWriter }

@@ -107,7 +107,9 @@ func TestShelterTwoHundredOffline(t *testing.T) {
 	waitJS(t, tablet, "five templates and profiles synced, the cards in two", readOps+`readOps().then(ops =>
 		ops.filter(o => o.kind === "face.template.put").length === 5 &&
 		ops.filter(o => o.kind === "face.profile.put" && o.body.cards?.length).length === 2)`, 60*time.Second)
-	get(t, tablet, "service worker ready", eval[bool](`navigator.serviceWorker.ready.then(() => true)`))
+	// The status bar says when the tablet holds the app and the face
+	// model: only then is it cut off.
+	waitJS(t, tablet, "ready offline", offlineReady, 120*time.Second)
 	waitJS(t, tablet, "online", statusIs(true, 0), 20*time.Second)
 	uplink.Cut()
 	waitJS(t, tablet, "offline", statusIs(false, 0), 20*time.Second)

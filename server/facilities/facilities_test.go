@@ -7,6 +7,7 @@ import (
 	"smartpass.city/smartpass/app/facility"
 	"smartpass.city/smartpass/app/scope"
 	"smartpass.city/smartpass/server/oplog"
+	"smartpass.city/smartpass/server/publish"
 )
 
 func TestSeedAndRead(t *testing.T) {
@@ -21,9 +22,13 @@ func TestSeedAndRead(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	w, err := publish.New(l)
+	if err != nil {
+		t.Fatal(err)
+	}
 	renamed := facility.Demo()[2]
 	renamed.Capacity = 150
-	if err := Put(ctx, l, renamed); err != nil {
+	if err := w.Facilities(ctx, renamed); err != nil {
 		t.Fatal(err)
 	}
 	got, err := Current(l)
@@ -36,7 +41,7 @@ func TestSeedAndRead(t *testing.T) {
 	if h := l.Head(); h != uint64(len(facility.Demo())+1) {
 		t.Fatalf("head %d: the second seed wrote again", h)
 	}
-	if err := Put(ctx, l, facility.Facility{ID: "Bad ID"}); err == nil {
-		t.Fatal("Put of an invalid facility succeeded")
+	if err := w.Facilities(ctx, facility.Facility{ID: "Bad ID"}); err == nil {
+		t.Fatal("an invalid facility was written")
 	}
 }

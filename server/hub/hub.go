@@ -20,7 +20,6 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -33,12 +32,10 @@ import (
 
 	"github.com/gorilla/websocket"
 
-	"smartpass.city/smartpass/app/access"
-	"smartpass.city/smartpass/app/identify"
-	"smartpass.city/smartpass/app/jpki"
+	"smartpass.city/smartpass/app/hlc"
 	"smartpass.city/smartpass/app/scope"
-	"smartpass.city/smartpass/app/template"
 	"smartpass.city/smartpass/server/devices"
+	"smartpass.city/smartpass/server/httpguard"
 	"smartpass.city/smartpass/syncproto"
 )
 
@@ -65,8 +62,14 @@ type Options struct {
 	Dev    bool
 	Server string // version string sent in Welcome
 	Logger *slog.Logger
-	// HelloTimeout bounds the wait for a device's first frame.
+	// HelloTimeout bounds the time from connect to authenticated: hello,
+	// challenge and signature all within it, whatever else the peer sends
+	// (pongs included), so an unauthenticated socket cannot stay open.
 	HelloTimeout time.Duration
+	// MaxPreAuth bounds the sessions open but not yet authenticated
+	// (default 512): beyond it a connect is answered 503 before the
+	// upgrade, so sockets nobody signs for cannot exhaust the server.
+	MaxPreAuth int
 	// MaxConnsPerDevice bounds one device's open sessions (default 4): a
 	// tablet reconnecting in a loop must not exhaust the server.
 	MaxConnsPerDevice int
@@ -83,6 +86,10 @@ type Options struct {
 	// checked again). An op it refuses is stored as refused, with the
 	// reason, like an op outside the device's scope.
 	Verify func(device string, op syncproto.Op) error
+	// Prepare, when set, completes each op a device pushes that passed
+	// its checks before the log stores it, with what only the server
+	// knows (package faces: a desk's face template gets its expiry).
+	Prepare func(device string, op syncproto.Op) syncproto.Op
 	// Stored, when set, is told of the ops of a push the log stored (not
 	// a resend's), after they are stored: the server's own follow-ups,
 	// such as the profiles that go with a template a city desk recorded.
@@ -99,8 +106,10 @@ type Hub struct {
 	mu     sync.Mutex
 	conns  map[*websocket.Conn]string // open connections -> device, once authenticated
 	limits map[string]*deviceLimits
-	closed bool
-	wg     sync.WaitGroup
+	// preAuth counts the sessions not yet authenticated (MaxPreAuth).
+	preAuth int
+	closed  bool
+	wg      sync.WaitGroup
 }
 
 // deviceLimits is the per-device state behind the limits, shared by the
@@ -121,6 +130,9 @@ func New(log Log, devs Devices, opt Options) *Hub {
 	}
 	if opt.MaxConnsPerDevice <= 0 {
 		opt.MaxConnsPerDevice = 4
+	}
+	if opt.MaxPreAuth <= 0 {
+		opt.MaxPreAuth = 512
 	}
 	if opt.OpsPerSecond <= 0 {
 		opt.OpsPerSecond = 2000
@@ -152,11 +164,19 @@ const (
 
 // ServeHTTP upgrades a request to a sync session.
 func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.TLS == nil && !(h.opt.Dev && isLoopback(r.RemoteAddr)) {
+	if r.TLS == nil && !(h.opt.Dev && httpguard.Loopback(r.RemoteAddr)) {
 		h.opt.Logger.Warn("sync: refused plain websocket", "remote", r.RemoteAddr)
 		http.Error(w, "sync needs a TLS connection (wss://); plain ws is allowed only on loopback in -dev mode", http.StatusForbidden)
 		return
 	}
+	if !h.enterPreAuth() {
+		h.opt.Logger.Warn("sync: refused, too many unauthenticated sessions", "remote", r.RemoteAddr, "limit", h.opt.MaxPreAuth)
+		w.Header().Set("Retry-After", "10")
+		http.Error(w, "サーバーが混み合っています。しばらくしてから自動でつなぎ直します。 / The server is busy connecting other devices; this device will retry shortly.", http.StatusServiceUnavailable)
+		return
+	}
+	s := &session{hub: h, remote: r.RemoteAddr, out: make(chan []byte, sendQueue), preAuth: true}
+	defer s.authenticated() // a session that ends before signing in
 	ws, err := h.upgrader.Upgrade(w, r, nil)
 	if err != nil {
 		h.opt.Logger.Warn("sync: upgrade failed", "remote", r.RemoteAddr, "err", err)
@@ -168,8 +188,20 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer h.untrack(ws)
-	s := &session{hub: h, ws: ws, remote: r.RemoteAddr, out: make(chan []byte, sendQueue)}
+	s.ws = ws
 	s.run()
+}
+
+// enterPreAuth counts a new session as unauthenticated, refusing one
+// over MaxPreAuth.
+func (h *Hub) enterPreAuth() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.preAuth >= h.opt.MaxPreAuth {
+		return false
+	}
+	h.preAuth++
+	return true
 }
 
 func (h *Hub) track(ws *websocket.Conn) bool {
@@ -272,21 +304,15 @@ func (h *Hub) Conns() int {
 	return len(h.conns)
 }
 
-func isLoopback(addr string) bool {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return false
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
 // session is one device connection. Only the writer goroutine writes to ws.
 type session struct {
 	hub    *Hub
 	ws     *websocket.Conn
 	remote string
 	out    chan []byte
+	// preAuth is true until the session is authenticated or ends: it
+	// holds one of the hub's MaxPreAuth places.
+	preAuth bool
 
 	// claimed is the device id Hello named and nonce the challenge sent
 	// for it; device is set only once the signature verified.
@@ -299,6 +325,17 @@ type session struct {
 	// so none still reads the log when Hub.Close returns and the server
 	// closes the log (Badger panics on a read after Close).
 	readers sync.WaitGroup
+}
+
+// authenticated gives back the session's unauthenticated place, once.
+func (s *session) authenticated() {
+	if !s.preAuth {
+		return
+	}
+	s.preAuth = false
+	s.hub.mu.Lock()
+	s.hub.preAuth--
+	s.hub.mu.Unlock()
 }
 
 func (s *session) logger() *slog.Logger {
@@ -391,8 +428,15 @@ func (s *session) read(ctx context.Context) error {
 	// the device why. The websocket's own limit is only a backstop for
 	// absurd sizes: it closes with 1009 before we could answer.
 	s.ws.SetReadLimit(4 * syncproto.MaxFrameSize)
+	// The hello deadline is absolute: nothing but authenticating moves
+	// it, so a peer that only answers pings (or sends pongs of its own)
+	// is cut off at HelloTimeout. The handler runs on this goroutine,
+	// inside NextReader, so it reads s.device safely.
 	s.ws.SetReadDeadline(time.Now().Add(s.hub.opt.HelloTimeout))
 	s.ws.SetPongHandler(func(string) error {
+		if s.device == "" {
+			return nil
+		}
 		return s.ws.SetReadDeadline(time.Now().Add(pongTimeout))
 	})
 	for {
@@ -465,17 +509,26 @@ func (s *session) handle(ctx context.Context, f syncproto.Frame) error {
 		}
 		ops := f.Ops
 		var refused []string
+		limit := hlc.Limit(time.Now())
 		for i, op := range ops {
 			err := s.scope.Check(op)
+			if err == nil && op.HLC > limit {
+				// Stored, it would win over every correction made until
+				// its time came.
+				err = fmt.Errorf("%w: %w: its clock is more than %s ahead of the server's", scope.ErrForbidden, scope.ErrInvalid, hlc.MaxSkew)
+			}
 			if err == nil && s.hub.opt.Verify != nil {
 				err = s.hub.opt.Verify(s.device, op)
 			}
 			if err != nil {
 				// Stored as a verdict, not dropped: the device's queue moves
-				// on, and its staff see what was refused and why.
-				op.Device = s.device
+				// on, and its staff see what was refused and why. The
+				// verdict's clock is held to the server's limit too.
+				op.Device, op.HLC = s.device, min(op.HLC, limit)
 				ops[i] = s.scope.Reject(op, err)
 				refused = append(refused, fmt.Sprintf("op %d (%s): %v", op.Seq, op.Kind, err))
+			} else if s.hub.opt.Prepare != nil {
+				ops[i] = s.hub.opt.Prepare(s.device, op)
 			}
 		}
 		mark, stored, err := s.hub.log.AppendNew(ctx, s.device, ops)
@@ -488,7 +541,7 @@ func (s *session) handle(ctx context.Context, f syncproto.Frame) error {
 			s.hub.opt.Stored(s.claimed, stored)
 		}
 		if len(refused) > 0 {
-			msg := fmt.Sprintf("%d records are outside this device's scope and were kept as refused: %s", len(refused), strings.Join(refused, "; "))
+			msg := fmt.Sprintf("%d records are outside this device's scope or break their kind's rules, and were kept as refused: %s", len(refused), strings.Join(refused, "; "))
 			if err := s.refuse(ctx, syncproto.CodeForbidden, msg, false); err != nil {
 				return err
 			}
@@ -574,6 +627,10 @@ func (s *session) auth(ctx context.Context, a *syncproto.Auth) error {
 		return s.refuse(ctx, syncproto.CodeLimit, fmt.Sprintf("this device already has %d open connections; close the app in other tabs", s.hub.opt.MaxConnsPerDevice), true)
 	}
 	s.device, s.scope, s.feeds = s.claimed, dev, make(map[string]bool)
+	s.authenticated()
+	// Signed in: the hello deadline no longer applies, pings and frames
+	// keep the session open from now on.
+	s.ws.SetReadDeadline(time.Now().Add(pongTimeout))
 	mark, err := s.hub.log.Mark(s.device)
 	if err != nil {
 		s.logger().Error("sync: read mark", "err", err)
@@ -623,40 +680,14 @@ func (s *session) feed(ctx context.Context, feed string, cursor uint64) {
 }
 
 // auditOps copies into the audit log each op just stored (a resent one
-// is not stored twice, nor audited twice) that the law wants accounted
-// for: every identification, every card a terminal checked offline (and
-// every such check the server refused on its second look), every
-// deletion of a resident's face, and every read of personal data staff
-// made on a device (searches, inquiry answers, exports, prints).
+// is not stored twice, nor audited twice) that its kind declares audited
+// (scope.AuditOf): the law wants identifications, cards checked offline
+// (and refused on the server's second look), deletions of faces and
+// staff's reads of personal data accounted for.
 func (s *session) auditOps(stored []syncproto.Op) {
 	for _, op := range stored {
-		switch op.Kind {
-		case identify.OpIdentified:
-			var i identify.Identification
-			if json.Unmarshal(op.Body, &i) == nil { // scope.Check let only valid ones through
-				s.audit(op.Kind, i.Resident, i.Facility+" "+i.Method+" "+i.Outcome)
-			}
-		case access.OpRead:
-			var r access.Read
-			if json.Unmarshal(op.Body, &r) == nil {
-				s.audit(op.Kind, strings.Join(r.Records, " "), fmt.Sprintf("%s %s %s %d records", r.Facility, r.What, r.Shelter, r.Count))
-			}
-		case template.OpDelete:
-			var d template.Delete
-			if json.Unmarshal(op.Body, &d) == nil {
-				s.audit(op.Kind, d.Resident, strings.Join(d.Facilities, " "))
-			}
-		case jpki.OpChecked:
-			var c jpki.Checked
-			if json.Unmarshal(op.Body, &c) == nil {
-				s.audit(op.Kind, "jpki:"+c.Serial, c.Facility+" "+c.Outcome)
-			}
-		case scope.OpRejected:
-			var r scope.Rejection
-			var c jpki.Checked
-			if json.Unmarshal(op.Body, &r) == nil && r.Kind == jpki.OpChecked && json.Unmarshal(r.Body, &c) == nil {
-				s.audit(jpki.OpChecked+".refused", "jpki:"+c.Serial, c.Facility+" "+r.Reason)
-			}
+		if e, ok := scope.AuditOf(op); ok {
+			s.audit(e.Action, e.Subject, e.Detail)
 		}
 	}
 }

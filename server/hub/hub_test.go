@@ -16,14 +16,13 @@ import (
 	"testing"
 	"time"
 
-	"smartpass.city/smartpass/app/facility"
 	"smartpass.city/smartpass/app/identify"
 	"smartpass.city/smartpass/app/scope"
 	"smartpass.city/smartpass/app/shelter"
 	"smartpass.city/smartpass/app/synclog"
 	"smartpass.city/smartpass/server/devices"
-	"smartpass.city/smartpass/server/facilities"
 	"smartpass.city/smartpass/server/hub"
+	"smartpass.city/smartpass/server/hub/hubtest"
 	"smartpass.city/smartpass/server/oplog"
 	"smartpass.city/smartpass/syncproto"
 	"smartpass.city/smartpass/syncproto/wsconn"
@@ -33,7 +32,7 @@ type server struct {
 	log  *oplog.Log
 	reg  *devices.Registry
 	hub  *hub.Hub
-	srv  *httptest.Server
+	hs   *hubtest.Server
 	url  string
 	keys map[string]syncproto.Signer
 	seed uint64 // ops the server wrote itself (the demo facilities)
@@ -66,29 +65,10 @@ const (
 
 func start(t *testing.T, opt hub.Options) *server {
 	t.Helper()
-	l, err := oplog.Open(t.TempDir(), oplog.Options{Feeds: scope.Feeds})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := facilities.SeedDemo(context.Background(), l); err != nil {
-		t.Fatal(err)
-	}
-	reg := devices.New(l, func() (map[string]facility.Facility, error) { return facilities.Current(l) })
-	opt.Dev = true
 	logs := &syncBuffer{}
 	opt.Logger = slog.New(slog.NewTextHandler(io.MultiWriter(testWriter{t}, logs), nil))
-	if opt.HelloTimeout == 0 {
-		opt.HelloTimeout = 2 * time.Second
-	}
-	h := hub.New(l, reg, opt)
-	srv := httptest.NewServer(h)
-	s := &server{log: l, reg: reg, hub: h, srv: srv, url: "ws" + strings.TrimPrefix(srv.URL, "http"), keys: make(map[string]syncproto.Signer), seed: l.Head(), logs: logs}
-	t.Cleanup(func() {
-		srv.Close()
-		h.Close()
-		l.Close()
-	})
-	return s
+	hs := hubtest.Start(t, opt)
+	return &server{log: hs.Log, reg: hs.Devices, hub: hs.Hub, hs: hs, url: hs.URL, keys: make(map[string]syncproto.Signer), seed: hs.Log.Head(), logs: logs}
 }
 
 type testWriter struct{ t *testing.T }
@@ -108,20 +88,11 @@ func (s *server) enroll(t *testing.T, id, facilityID string, role scope.Role) sy
 
 func (s *server) enrollKey(t *testing.T, id, facilityID string, role scope.Role, priv ed25519.PrivateKey) syncproto.Signer {
 	t.Helper()
-	code, err := s.reg.Issue(facilityID, role, time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.reg.Register(syncproto.RegisterRequest{Code: code, Device: id, PublicKey: priv.Public().(ed25519.PublicKey)}); err != nil {
-		t.Fatal(err)
-	}
-	s.keys[id] = syncproto.KeySigner{Key: priv}
+	s.keys[id] = s.hs.Enroll(t, id, facilityID, role, priv)
 	return s.keys[id]
 }
 
-func (s *server) dialer() synclog.Dialer {
-	return func(ctx context.Context) (synclog.Conn, error) { return wsconn.Dial(ctx, s.url) }
-}
+func (s *server) dialer() synclog.Dialer { return s.hs.Dialer() }
 
 // newEngine runs an engine for a device enrolled as a volunteer at
 // shelterID.
@@ -148,16 +119,7 @@ func checkInOp(shelterID string, seq uint64) syncproto.Op {
 	return syncproto.Op{Seq: seq, HLC: seq, Kind: shelter.OpEvacueeAdd, Body: b}
 }
 
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
+func waitFor(t *testing.T, what string, cond func() bool) { hubtest.WaitFor(t, what, cond) }
 
 // Two devices at one shelter record while connected; each ends with the
 // other's ops, the server holds each op once, and nothing stays pending. A

@@ -83,10 +83,12 @@ type Log struct {
 type appendReq struct {
 	device string
 	ops    []syncproto.Op
-	stored []syncproto.Op // the ops not held before, as stored
-	mark   uint64
-	err    error
-	done   chan struct{}
+	// records writes private records in the ops' transaction (AppendBatch).
+	records func(*Tx) error
+	stored  []syncproto.Op // the ops not held before, as stored
+	mark    uint64
+	err     error
+	done    chan struct{}
 }
 
 // Options configure Open.
@@ -279,10 +281,22 @@ func (l *Log) Append(ctx context.Context, device string, ops []syncproto.Op) (ui
 // held before, with their global sequence: what a resend repeats is not
 // among them, whatever order the ops arrived in.
 func (l *Log) AppendNew(ctx context.Context, device string, ops []syncproto.Op) (mark uint64, stored []syncproto.Op, err error) {
+	return l.AppendBatch(ctx, device, ops, nil)
+}
+
+// AppendBatch is AppendNew for one logical change: the ops and the
+// private records that go with them (records, which may be nil) are
+// committed in one transaction, so after a crash either all of them are
+// held or none. records may run more than once (a conflicting update of
+// the same records makes the commit start again on fresh data) and runs
+// inside the writer's group commit: its error fails the whole group, so
+// it must fail only when the store does; a caller checks what it may
+// refuse before.
+func (l *Log) AppendBatch(ctx context.Context, device string, ops []syncproto.Op, records func(*Tx) error) (mark uint64, stored []syncproto.Op, err error) {
 	if !syncproto.ValidDeviceID(device) {
 		return 0, nil, fmt.Errorf("oplog: append: invalid device id %q", device)
 	}
-	req := &appendReq{device: device, ops: ops, done: make(chan struct{})}
+	req := &appendReq{device: device, ops: ops, records: records, done: make(chan struct{})}
 	select {
 	case l.reqs <- req:
 	case <-l.stop:
@@ -336,7 +350,7 @@ func (l *Log) commit(batch []*appendReq) {
 	l.mu.Unlock()
 	next := head
 	var touched map[string]bool
-	err := l.db.Update(func(txn *badger.Txn) error {
+	err := l.update(func(txn *badger.Txn) error {
 		next = head
 		touched = map[string]bool{FeedAll: true}
 		for _, req := range batch {
@@ -380,6 +394,11 @@ func (l *Log) commit(batch []*appendReq) {
 				return err
 			}
 			req.mark = mark
+			if req.records != nil {
+				if err := req.records(&Tx{txn}); err != nil {
+					return fmt.Errorf("records of %s's batch: %w", req.device, err)
+				}
+			}
 		}
 		return nil
 	})
@@ -508,6 +527,35 @@ func (l *Log) Mark(device string) (uint64, error) {
 	return mark, nil
 }
 
+// Last returns device's op at its mark, the last of its contiguous ops
+// (ok false when it has none): a writer that numbers its own ops reads
+// its clock from it at start instead of scanning the log.
+func (l *Log) Last(device string) (op syncproto.Op, ok bool, err error) {
+	err = l.db.View(func(txn *badger.Txn) error {
+		mark, err := readMark(txn, device)
+		if err != nil || mark == 0 {
+			return err
+		}
+		item, err := txn.Get(indexKey(device, mark))
+		if err != nil {
+			return err
+		}
+		var global []byte
+		if global, err = item.ValueCopy(nil); err != nil {
+			return err
+		}
+		if item, err = txn.Get(opKey(binary.BigEndian.Uint64(global))); err != nil {
+			return err
+		}
+		ok = true
+		return item.Value(func(v []byte) error { return json.Unmarshal(v, &op) })
+	})
+	if err != nil {
+		return op, false, fmt.Errorf("oplog: last op of %s: %w", device, err)
+	}
+	return op, ok, nil
+}
+
 // Since returns up to limit ops of feed with a global sequence after
 // after, in order, stopping early once their bodies pass maxBytes so a
 // frame of them stays under the protocol's limit.
@@ -625,8 +673,14 @@ func (l *Log) View(fn func(*Tx) error) error {
 // fn runs again on fresh data, so a read-check-write in fn is atomic (a
 // one-time code is consumed once).
 func (l *Log) Update(fn func(*Tx) error) error {
+	return l.update(func(txn *badger.Txn) error { return fn(&Tx{txn}) })
+}
+
+// update runs fn in a read-write transaction, again on fresh data while
+// a concurrent transaction conflicts with it.
+func (l *Log) update(fn func(*badger.Txn) error) error {
 	for {
-		err := l.db.Update(func(txn *badger.Txn) error { return fn(&Tx{txn}) })
+		err := l.db.Update(fn)
 		if !errors.Is(err, badger.ErrConflict) {
 			return err
 		}

@@ -424,7 +424,7 @@ func (g *Registry) AddSupervised(f card.Facts, supervisor string) (account.Accou
 // (its Guardian, added to that account's members, its Source and
 // Supervisor).
 func (g *Registry) addPerson(f card.Facts, r resident) (account.Account, error) {
-	if strings.TrimSpace(f.Name) == "" || f.Sex != "1" && f.Sex != "2" && f.Sex != "9" {
+	if strings.TrimSpace(f.Name) == "" || !card.KnownSex(f.Sex) {
 		return account.Account{}, ErrFacts
 	}
 	if _, err := account.Age(f.BirthDate, g.now()); err != nil {
@@ -536,14 +536,18 @@ func (g *Registry) SetConsent(holder string, c account.Consent) error {
 // SetFace records when the face of resident id expires and the
 // facilities it is registered for (zero and none: no face).
 func (g *Registry) SetFace(id string, expires time.Time, facilities []string) error {
-	return g.Log.Update(func(tx *oplog.Tx) error {
-		r, err := get(tx, id)
-		if err != nil {
-			return err
-		}
-		r.FaceExpires, r.FaceAt = expires, facilities
-		return put(tx, r)
-	})
+	return g.Log.Update(func(tx *oplog.Tx) error { return SetFaceIn(tx, id, expires, facilities) })
+}
+
+// SetFaceIn is SetFace in tx: in the transaction of the ops that
+// register or remove the face (oplog.AppendBatch).
+func SetFaceIn(tx *oplog.Tx, id string, expires time.Time, facilities []string) error {
+	r, err := get(tx, id)
+	if err != nil {
+		return err
+	}
+	r.FaceExpires, r.FaceAt = expires, facilities
+	return put(tx, r)
 }
 
 // Delete removes the account id and the family members it added, with

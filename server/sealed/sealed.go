@@ -5,18 +5,29 @@
 // Badger encrypts its files at rest, but its backups are plaintext: a
 // backup leaving the server must be sealed on its own.
 //
-// Format: the magic "SPSEAL1\n", an 8-byte random nonce prefix, then
-// chunks. A chunk is a 4-byte big-endian length and that many sealed bytes
-// (at most ChunkSize of plaintext plus the 16-byte tag). The nonce of chunk
-// i is the prefix followed by i as 4 bytes; its additional data says
-// whether it is the last chunk, so a file cut at a chunk boundary fails too.
+// Format 2 (written): the magic "SPSEAL2\n", a 32-byte random salt, an
+// 8-byte random nonce prefix, then chunks. The chunks are sealed with a
+// key of the file's own, HKDF-SHA256 of the key given, the salt and the
+// label "smartpass sealed v2": the key given (the store's master key)
+// never seals anything here itself, and no two files share a key.
+//
+// Format 1 (still read, for backups made before): the magic "SPSEAL1\n",
+// the nonce prefix, then chunks sealed with the key given as it is.
+//
+// A chunk is a 4-byte big-endian length and that many sealed bytes (at
+// most ChunkSize of plaintext plus the 16-byte tag). The nonce of chunk i
+// is the prefix followed by i as 4 bytes; its additional data says
+// whether it is the last chunk, so a file cut at a chunk boundary fails
+// too.
 package sealed
 
 import (
 	"bufio"
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hkdf"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -26,7 +37,27 @@ import (
 // ChunkSize is the plaintext carried by one chunk.
 const ChunkSize = 64 << 10
 
-const magic = "SPSEAL1\n"
+const (
+	magic1 = "SPSEAL1\n"
+	magic  = "SPSEAL2\n"
+	// saltSize is format 2's salt.
+	saltSize = 32
+	// label tells format 2's file keys apart from any other key derived
+	// from the same master key.
+	label = "smartpass sealed v2"
+)
+
+// fileKey derives a format-2 file's key from the key given and its salt.
+func fileKey(key, salt []byte) ([]byte, error) {
+	if len(key) != 32 {
+		return nil, fmt.Errorf("sealed: key must be 32 bytes, not %d", len(key))
+	}
+	k, err := hkdf.Key(sha256.New, key, salt, label, 32)
+	if err != nil {
+		return nil, fmt.Errorf("sealed: derive the file key: %w", err)
+	}
+	return k, nil
+}
 
 // Errors returned by the reader. Use errors.Is.
 var (
@@ -69,20 +100,24 @@ type Writer struct {
 	err    error
 }
 
-// NewWriter returns a Writer sealing to w with the 32-byte key.
+// NewWriter returns a Writer sealing to w (format 2) with a file key
+// derived from the 32-byte key.
 func NewWriter(w io.Writer, key []byte) (*Writer, error) {
-	aead, err := newAEAD(key)
+	hdr := make([]byte, len(magic)+saltSize+8)
+	copy(hdr, magic)
+	if _, err := rand.Read(hdr[len(magic):]); err != nil {
+		return nil, fmt.Errorf("sealed: %w", err)
+	}
+	salt, prefix := hdr[len(magic):len(magic)+saltSize], hdr[len(magic)+saltSize:]
+	fk, err := fileKey(key, salt)
 	if err != nil {
 		return nil, err
 	}
-	prefix := make([]byte, 8)
-	if _, err := rand.Read(prefix); err != nil {
-		return nil, fmt.Errorf("sealed: %w", err)
+	aead, err := newAEAD(fk)
+	if err != nil {
+		return nil, err
 	}
-	if _, err := io.WriteString(w, magic); err != nil {
-		return nil, fmt.Errorf("sealed: write header: %w", err)
-	}
-	if _, err := w.Write(prefix); err != nil {
+	if _, err := w.Write(hdr); err != nil {
 		return nil, fmt.Errorf("sealed: write header: %w", err)
 	}
 	return &Writer{w: w, aead: aead, prefix: prefix, buf: make([]byte, 0, ChunkSize)}, nil
@@ -140,18 +175,40 @@ type Reader struct {
 	err    error
 }
 
-// NewReader returns a Reader of the sealed stream r with the 32-byte key.
+// NewReader returns a Reader of the sealed stream r (either format) with
+// the 32-byte key.
 func NewReader(r io.Reader, key []byte) (*Reader, error) {
+	if len(key) != 32 {
+		return nil, fmt.Errorf("sealed: key must be 32 bytes, not %d", len(key))
+	}
+	br := bufio.NewReader(r)
+	m := make([]byte, len(magic))
+	if _, err := io.ReadFull(br, m); err != nil {
+		return nil, ErrNotSealed
+	}
+	switch string(m) {
+	case magic1: // the key as it is
+	case magic:
+		salt := make([]byte, saltSize)
+		if _, err := io.ReadFull(br, salt); err != nil {
+			return nil, ErrNotSealed
+		}
+		var err error
+		if key, err = fileKey(key, salt); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, ErrNotSealed
+	}
+	prefix := make([]byte, 8)
+	if _, err := io.ReadFull(br, prefix); err != nil {
+		return nil, ErrNotSealed
+	}
 	aead, err := newAEAD(key)
 	if err != nil {
 		return nil, err
 	}
-	br := bufio.NewReader(r)
-	hdr := make([]byte, len(magic)+8)
-	if _, err := io.ReadFull(br, hdr); err != nil || string(hdr[:len(magic)]) != magic {
-		return nil, ErrNotSealed
-	}
-	return &Reader{r: br, aead: aead, prefix: hdr[len(magic):]}, nil
+	return &Reader{r: br, aead: aead, prefix: prefix}, nil
 }
 
 // Read implements io.Reader. It returns io.EOF only after the last chunk

@@ -5,6 +5,8 @@ import (
 	"crypto/rand"
 	"errors"
 	"io"
+	"os"
+	"strings"
 	"testing"
 )
 
@@ -51,7 +53,7 @@ func TestDetectsDamage(t *testing.T) {
 	rand.Read(plain)
 	file := seal(t, key, plain)
 	chunk := 4 + ChunkSize + 16
-	hdr := len(magic) + 8
+	hdr := len(magic) + saltSize + 8
 
 	other := make([]byte, 32)
 	rand.Read(other)
@@ -84,11 +86,53 @@ func TestDetectsDamage(t *testing.T) {
 func FuzzReader(f *testing.F) {
 	key := bytes.Repeat([]byte{7}, 32)
 	f.Add(seal(f, key, []byte("hello")))
-	f.Add([]byte(magic + "12345678\x00\x00\x00\x20"))
+	f.Add([]byte(magic + strings.Repeat("s", saltSize) + "12345678\x00\x00\x00\x20"))
+	f.Add([]byte(magic1 + "12345678\x00\x00\x00\x20"))
+	if v1, err := os.ReadFile("testdata/v1.sealed"); err == nil {
+		f.Add(v1)
+	}
 	f.Fuzz(func(t *testing.T, file []byte) {
 		got, err := open(key, file)
 		if err == nil && len(got) > len(file) {
 			t.Fatalf("opened %d bytes out of a %d-byte file", len(got), len(file))
 		}
 	})
+}
+
+// TestFormats (issue 16, finding 9c): a file is sealed with a key of its
+// own, derived from the key given, never with that key itself (the
+// store's master key, which Badger uses); a file of format 1, sealed with
+// the key itself by the writer before, still opens.
+func TestFormats(t *testing.T) {
+	key := bytes.Repeat([]byte{0x5a}, 32)
+	v1, err := os.ReadFile("testdata/v1.sealed")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := open(key, v1)
+	if err != nil || !bytes.HasPrefix(got, []byte("a backup sealed by the format-1 writer")) || len(got) != 75000 {
+		t.Fatalf("a format-1 file: %d bytes, %v", len(got), err)
+	}
+	if _, err := open(bytes.Repeat([]byte{1}, 32), v1); !errors.Is(err, ErrAuth) {
+		t.Fatalf("a format-1 file with another key: %v, want ErrAuth", err)
+	}
+	plain := []byte("a backup")
+	v2 := seal(t, key, plain)
+	if string(v2[:len(magic)]) != magic {
+		t.Fatalf("written as %q, want format 2", v2[:len(magic)])
+	}
+	// Read as format 1, with the key itself: the chunks do not open, so
+	// the key itself sealed nothing.
+	asV1 := append([]byte(magic1), v2[len(magic)+saltSize:]...)
+	if _, err := open(key, asV1); !errors.Is(err, ErrAuth) {
+		t.Fatalf("format 2's chunks opened with the key given itself: %v", err)
+	}
+	// Two files of the same plaintext and key have different keys.
+	other := seal(t, key, plain)
+	if bytes.Equal(v2[len(magic):len(magic)+saltSize], other[len(magic):len(magic)+saltSize]) {
+		t.Fatal("two files share a salt")
+	}
+	if got, err := open(key, v2); err != nil || !bytes.Equal(got, plain) {
+		t.Fatalf("format 2 round trip: %q, %v", got, err)
+	}
 }

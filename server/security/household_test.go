@@ -35,10 +35,7 @@ type householdServer struct {
 // householdStart starts the server binary with the test PKI's anchors.
 func householdStart(t *testing.T) *householdServer {
 	t.Helper()
-	a, err := cardtest.PKI(t).Anchors()
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := cardtest.Anchors(t, cardtest.PKI(t))
 	dir := t.TempDir()
 	var roots []byte
 	for _, der := range a.Roots {

@@ -39,6 +39,17 @@ type Proc struct {
 
 	auditorID string
 	auditor   syncproto.KeySigner
+	// do runs an admin command line in process (Attach); nil: through
+	// the admin socket of the process.
+	do func(line string) ([]byte, error)
+}
+
+// Attach returns a Proc for a server running in the test's own process
+// at addr (an httptest server of the API), whose admin commands run
+// through do (a command line in, its JSON answer out): Code, Enroll, Ops
+// and Count work on it as on a child process.
+func Attach(addr string, do func(line string) ([]byte, error)) *Proc {
+	return &Proc{Addr: addr, do: do}
 }
 
 // FreeAddr returns a loopback address with a port that was free a moment
@@ -149,7 +160,8 @@ func ModuleRoot() (string, error) {
 	return filepath.Dir(strings.TrimSpace(string(out))), nil
 }
 
-// Build compiles ./server into dir and returns the binary's path. Tests
+// Build compiles ./server, with the demo (build tag demo: a test may
+// start it with -demo), into dir and returns the binary's path. Tests
 // that run the server as a process call it once from TestMain.
 func Build(dir string) (string, error) {
 	root, err := ModuleRoot()
@@ -157,7 +169,7 @@ func Build(dir string) (string, error) {
 		return "", err
 	}
 	bin := filepath.Join(dir, "smartpass-server")
-	cmd := exec.Command("go", "build", "-o", bin, "./server")
+	cmd := exec.Command("go", "build", "-tags", "demo", "-o", bin, "./server")
 	cmd.Dir = root
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("serverproc: build server: %w\n%s", err, out)
@@ -208,15 +220,23 @@ func (p *Proc) PeakRSS() (int64, error) {
 // its JSON answer into reply, failing the test on an error.
 func (p *Proc) admin(t testing.TB, line string, reply any) {
 	t.Helper()
-	conn, err := net.Dial("unix", filepath.Clean(p.Data)+".sock")
-	if err != nil {
-		t.Fatalf("serverproc: admin socket: %v", err)
-	}
-	defer conn.Close()
-	fmt.Fprintln(conn, line)
 	var raw json.RawMessage
-	if err := json.NewDecoder(conn).Decode(&raw); err != nil {
-		t.Fatalf("serverproc: %s: %v", line, err)
+	if p.do != nil {
+		b, err := p.do(line)
+		if err != nil {
+			t.Fatalf("serverproc: %s: %v", line, err)
+		}
+		raw = b
+	} else {
+		conn, err := net.Dial("unix", filepath.Clean(p.Data)+".sock")
+		if err != nil {
+			t.Fatalf("serverproc: admin socket: %v", err)
+		}
+		defer conn.Close()
+		fmt.Fprintln(conn, line)
+		if err := json.NewDecoder(conn).Decode(&raw); err != nil {
+			t.Fatalf("serverproc: %s: %v", line, err)
+		}
 	}
 	var e struct{ Error string }
 	if json.Unmarshal(raw, &e); e.Error != "" {
@@ -314,3 +334,57 @@ func Post(t testing.TB, url string, body []byte) (int, []byte) {
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, b
 }
+
+// Client is a test's sync session with the server, frame by frame; any
+// failure fails the test.
+type Client struct {
+	t testing.TB
+	c *wsconn.Conn
+}
+
+// Dial opens a session with the server at addr as device, signed with
+// key, closed when the test ends.
+func Dial(t testing.TB, addr, device string, key syncproto.Signer) (*Client, *syncproto.Welcome) {
+	t.Helper()
+	c, err := wsconn.Dial(context.Background(), "ws://"+addr+"/sync")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	w, err := syncproto.Handshake(context.Background(), c, device, "test", key)
+	if err != nil {
+		t.Fatalf("handshake as %s: %v", device, err)
+	}
+	return &Client{t, c}, w
+}
+
+// Send sends one frame.
+func (c *Client) Send(f syncproto.Frame) {
+	c.t.Helper()
+	b, err := syncproto.Encode(f)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if err := c.c.Send(context.Background(), b); err != nil {
+		c.t.Fatal(err)
+	}
+}
+
+// Recv waits up to 10 seconds for the next frame.
+func (c *Client) Recv() syncproto.Frame {
+	c.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	b, err := c.c.Recv(ctx)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	f, err := syncproto.Decode(b)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return f
+}
+
+// Conn is the session's connection, for a test that reads it raw.
+func (c *Client) Conn() *wsconn.Conn { return c.c }

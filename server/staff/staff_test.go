@@ -1,7 +1,9 @@
 package staff
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"regexp"
 	"testing"
 	"time"
@@ -62,11 +64,12 @@ func TestSignIn(t *testing.T) {
 		t.Fatalf("password %q", password)
 	}
 	for _, tc := range []struct{ id, password string }{{"yamada", "kaga2026"}, {"nobody", password}, {"yamada", ""}} {
-		if _, err := r.SignIn(tc.id, tc.password); !errors.Is(err, ErrSignIn) {
+		if _, err := signIn(r, tc.id, tc.password); !errors.Is(err, ErrSignIn) {
 			t.Errorf("sign in as %q with %q: %v, want ErrSignIn", tc.id, tc.password, err)
 		}
 	}
-	sess, err := r.SignIn("yamada", password)
+	c.t = c.t.Add(time.Minute) // past the address's back-off
+	sess, err := signIn(r, "yamada", password)
 	if err != nil || sess.Staff != s || sess.Token == "" {
 		t.Fatalf("sign in: %+v, %v", sess, err)
 	}
@@ -80,40 +83,116 @@ func TestSignIn(t *testing.T) {
 	if _, err := r.Session(sess.Token); !errors.Is(err, ErrSession) {
 		t.Fatalf("after a working day: %v", err)
 	}
-	sess, _ = r.SignIn("yamada", password)
+	sess, _ = signIn(r, "yamada", password)
 	r.SignOut(sess.Token)
 	if _, err := r.Session(sess.Token); !errors.Is(err, ErrSession) {
 		t.Fatalf("signed out: %v", err)
 	}
 }
 
-// TestLock: five wrong passwords lock the account, even against the right
-// one, until the lock ends; the right password then works and the count
-// starts again.
-func TestLock(t *testing.T) {
+// signIn signs in from one address, as most tests need.
+func signIn(r *Registry, id, password string) (admin.Session, error) {
+	return r.SignIn(context.Background(), id, password, "192.0.2.1")
+}
+
+func TestDelay(t *testing.T) {
+	for _, tc := range []struct {
+		n     int
+		limit time.Duration
+		want  time.Duration
+	}{
+		{0, MaxAccountDelay, 0}, {FreeTries - 1, MaxAccountDelay, 0}, {FreeTries, MaxAccountDelay, time.Second},
+		{FreeTries + 1, MaxAccountDelay, 2 * time.Second}, {FreeTries + 4, MaxAccountDelay, 16 * time.Second},
+		{FreeTries + 5, MaxAccountDelay, MaxAccountDelay}, {FreeTries + 9, MaxAddressDelay, 512 * time.Second},
+		{FreeTries + 10, MaxAddressDelay, MaxAddressDelay}, {1000, MaxAddressDelay, MaxAddressDelay},
+	} {
+		if got := delay(tc.n, tc.limit); got != tc.want {
+			t.Errorf("delay(%d, %s) = %s, want %s", tc.n, tc.limit, got, tc.want)
+		}
+	}
+}
+
+// TestBackoff: wrong passwords from one address make that address wait
+// (refused, the right password too, with the answer of every failure);
+// the account's holder at another address is held for the account's
+// short delay and then signed in; an unknown id is counted as a known
+// one is; nothing locks.
+func TestBackoff(t *testing.T) {
 	r, c := newRegistry(t)
 	_, password, _ := r.Add(yamada)
-	r.SignIn("yamada", "wrong") // two wrong, then right: the count resets
-	r.SignIn("yamada", "wrong")
-	if _, err := r.SignIn("yamada", password); err != nil {
-		t.Fatal(err)
-	}
-	for i := range MaxFailures {
-		_, err := r.SignIn("yamada", "wrong")
-		want := ErrSignIn
-		if i == MaxFailures-1 {
-			want = ErrLocked
+	ctx := context.Background()
+	const stranger, holder = "203.0.113.9", "192.0.2.7"
+	for i := range FreeTries {
+		if _, err := r.SignIn(ctx, "yamada", "wrong", stranger); !errors.Is(err, ErrSignIn) {
+			t.Fatalf("wrong password %d: %v", i+1, err)
 		}
-		if !errors.Is(err, want) {
-			t.Fatalf("wrong password %d: %v, want %v", i+1, err, want)
+		r.SignIn(ctx, "nobody", "wrong", holder+"0")
+	}
+	if _, err := r.SignIn(ctx, "yamada", password, stranger); !errors.Is(err, ErrSignIn) {
+		t.Fatalf("the right password from the address in back-off: %v, want ErrSignIn", err)
+	}
+	known, knownAcct := r.backoff.wait("yamada", stranger, c.t)
+	_, unknownAcct := r.backoff.wait("nobody", holder+"0", c.t)
+	if known != time.Second || knownAcct != time.Second || unknownAcct != knownAcct {
+		t.Fatalf("waits: address %s, account %s, unknown account %s", known, knownAcct, unknownAcct)
+	}
+	start := time.Now()
+	if _, err := r.SignIn(ctx, "yamada", password, holder); err != nil {
+		t.Fatalf("the holder at another address: %v", err)
+	}
+	if held := time.Since(start); held < 900*time.Millisecond || held > MaxAccountDelay {
+		t.Fatalf("the holder was held %s, want the account's delay (1s)", held)
+	}
+	// A held sign-in whose caller goes away is refused, not kept.
+	for i := range FreeTries {
+		r.SignIn(ctx, "yamada", "wrong", fmt.Sprintf("198.51.100.%d", i))
+	}
+	gone, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := r.SignIn(gone, "yamada", password, holder); !errors.Is(err, ErrSignIn) {
+		t.Fatalf("a held sign-in whose caller left: %v", err)
+	}
+	c.t = c.t.Add(MaxAddressDelay)
+	if _, err := r.SignIn(ctx, "yamada", password, stranger); err != nil {
+		t.Fatalf("after the address's delay: %v", err)
+	}
+	// Ids that cannot exist are counted against the address only.
+	if _, err := r.SignIn(ctx, "Yamada\n\tadmin", "x", "192.0.2.99"); !errors.Is(err, ErrSignIn) {
+		t.Fatalf("a malformed id: %v", err)
+	}
+	if len(r.backoff.accounts) > 2 {
+		t.Fatalf("accounts counted: %v", r.backoff.accounts)
+	}
+}
+
+// TestHashingCap: a flood of concurrent sign-ins never hashes more than
+// the cap at once; beyond the queue, the answer is ErrBusy at once.
+func TestHashingCap(t *testing.T) {
+	r, _ := newRegistry(t)
+	r.hashing = newHashGate(2)
+	const flood = 32
+	errs := make(chan error, flood)
+	for i := range flood {
+		go func() {
+			_, err := r.SignIn(context.Background(), fmt.Sprintf("user%d", i), "wrong", fmt.Sprintf("192.0.2.%d", i))
+			errs <- err
+		}()
+	}
+	busy := 0
+	for range flood {
+		err := <-errs
+		switch {
+		case errors.Is(err, ErrBusy):
+			busy++
+		case !errors.Is(err, ErrSignIn):
+			t.Fatalf("sign-in: %v", err)
 		}
 	}
-	if _, err := r.SignIn("yamada", password); !errors.Is(err, ErrLocked) {
-		t.Fatalf("the right password while locked: %v", err)
+	if peak := r.HashingPeak(); peak > 2 || peak == 0 {
+		t.Fatalf("%d hashes ran at once, cap 2", peak)
 	}
-	c.t = c.t.Add(LockFor + time.Second)
-	if _, err := r.SignIn("yamada", password); err != nil {
-		t.Fatalf("after the lock: %v", err)
+	if busy < flood-2-MaxHashQueue-4 {
+		t.Fatalf("%d of %d were told busy; want about %d", busy, flood, flood-2-MaxHashQueue)
 	}
 }
 
@@ -123,7 +202,7 @@ func TestLock(t *testing.T) {
 func TestRevokeAndReset(t *testing.T) {
 	r, _ := newRegistry(t)
 	_, old, _ := r.Add(yamada)
-	sess, _ := r.SignIn("yamada", old)
+	sess, _ := signIn(r, "yamada", old)
 	fresh, err := r.Reset("yamada")
 	if err != nil || fresh == old {
 		t.Fatalf("reset: %q, %v", fresh, err)
@@ -131,10 +210,10 @@ func TestRevokeAndReset(t *testing.T) {
 	if _, err := r.Session(sess.Token); !errors.Is(err, ErrSession) {
 		t.Fatalf("a session from before the reset: %v", err)
 	}
-	if _, err := r.SignIn("yamada", old); !errors.Is(err, ErrSignIn) {
+	if _, err := signIn(r, "yamada", old); !errors.Is(err, ErrSignIn) {
 		t.Fatalf("the old password: %v", err)
 	}
-	sess, err = r.SignIn("yamada", fresh)
+	sess, err = signIn(r, "yamada", fresh)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,7 +224,7 @@ func TestRevokeAndReset(t *testing.T) {
 	if _, err := r.Session(sess.Token); !errors.Is(err, ErrSession) {
 		t.Fatalf("a session of a revoked account: %v", err)
 	}
-	if _, err := r.SignIn("yamada", fresh); !errors.Is(err, ErrSignIn) {
+	if _, err := signIn(r, "yamada", fresh); !errors.Is(err, ErrSignIn) {
 		t.Fatalf("a revoked account signs in: %v", err)
 	}
 	if _, err := r.Revoke("nobody"); !errors.Is(err, ErrUnknown) {

@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/hex"
+	"math/big"
 	"strings"
 	"sync"
 	"testing"
@@ -33,6 +34,26 @@ func PKI(t testing.TB) *sim.PKI {
 		t.Fatal(pkiErr)
 	}
 	return pki
+}
+
+// Anchors returns the trust anchors of p, revoking serials.
+func Anchors(t testing.TB, p *sim.PKI, revoked ...*big.Int) jpki.Anchors {
+	t.Helper()
+	roots, crls, err := p.Trust(revoked...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return jpki.Anchors{Roots: roots, CRLs: crls}
+}
+
+// Verifier returns a verifier of p's anchors, revoking serials.
+func Verifier(t testing.TB, p *sim.PKI, revoked ...*big.Int) *jpki.Verifier {
+	t.Helper()
+	v, err := Anchors(t, p, revoked...).Verifier()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
 }
 
 // Taro is a resident with every application of the card: PIN 1234,
@@ -86,11 +107,7 @@ func Authenticate(t testing.TB, tr apdu.Transceiver, pin string) int {
 	if err != nil {
 		t.Fatalf("authenticate: %v", err)
 	}
-	v, err := PKI(t).Verifier()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := v.Certificate(der)
+	cert, err := Verifier(t, PKI(t)).Certificate(der)
 	if err != nil {
 		t.Fatalf("the card's certificate: %v", err)
 	}

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"smartpass.city/smartpass/app/card"
-	"smartpass.city/smartpass/app/jpki"
 )
 
 // PKI is a test JPKI: one CA for user-authentication certificates and one
@@ -105,14 +104,14 @@ func factsSAN(f card.Facts) (pkix.Extension, error) {
 		oid   asn1.ObjectIdentifier
 		value string
 	}{
-		{jpki.OIDName, f.Name},
-		{jpki.OIDBirthDate, "3" + f.BirthDate}, // the era digit comes first
-		{jpki.OIDSex, f.Sex},
-		{jpki.OIDAddress, f.Address},
-		{jpki.OIDNameSubstitutes, "00000"},
-		{jpki.OIDAddressSubstitutes, "0000000000000000000000"},
+		{card.OIDName, f.Name},
+		{card.OIDBirthDate, "3" + f.BirthDate}, // the era digit comes first
+		{card.OIDSex, f.Sex},
+		{card.OIDAddress, f.Address},
+		{card.OIDNameSubstitutes, "00000"},
+		{card.OIDAddressSubstitutes, "0000000000000000000000"},
 	} {
-		n, err := jpki.OtherName(v.oid, v.value)
+		n, err := card.OtherName(v.oid, v.value)
 		if err != nil {
 			return pkix.Extension{}, err
 		}
@@ -143,29 +142,21 @@ func (c ca) crl(n int64, revoked []*big.Int) ([]byte, error) {
 	}, c.cert, c.key)
 }
 
-// Anchors returns the trust anchors of this PKI: its two CAs, with
-// revocation lists of both revoking the given serial numbers, as the
-// server and terminals are configured with in tests and the demo.
-func (p *PKI) Anchors(revoked ...*big.Int) (jpki.Anchors, error) {
-	var a jpki.Anchors
+// Trust returns what a verifier of this PKI trusts: its two CA
+// certificates, and revocation lists of both revoking the given serial
+// numbers, DER, as the server and terminals are configured with in tests
+// and the demo (jpki.Anchors carries them; the simulator does not import
+// the verifier, which imports the card).
+func (p *PKI) Trust(revoked ...*big.Int) (roots, crls [][]byte, err error) {
 	for _, c := range []ca{p.auth, p.sign} {
 		der, err := c.crl(1, revoked)
 		if err != nil {
-			return jpki.Anchors{}, err
+			return nil, nil, err
 		}
-		a.Roots = append(a.Roots, c.cert.Raw)
-		a.CRLs = append(a.CRLs, der)
+		roots = append(roots, c.cert.Raw)
+		crls = append(crls, der)
 	}
-	return a, nil
-}
-
-// Verifier returns a verifier of the PKI's Anchors.
-func (p *PKI) Verifier(revoked ...*big.Int) (*jpki.Verifier, error) {
-	a, err := p.Anchors(revoked...)
-	if err != nil {
-		return nil, err
-	}
-	return a.Verifier()
+	return roots, crls, nil
 }
 
 // pkiFile is a PKI saved: each CA's certificate and key, DER.

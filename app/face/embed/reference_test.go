@@ -3,52 +3,18 @@
 package embed
 
 import (
-	"encoding/binary"
 	"math"
-	"net/http"
-	"net/http/httptest"
 	"testing"
-	"time"
 
-	"github.com/chromedp/chromedp"
-
-	"smartpass.city/smartpass/app/browsertest"
 	"smartpass.city/smartpass/app/face/facetest"
 )
-
-// referencePage runs face-api's own FaceRecognitionNet (TensorFlow.js, CPU
-// backend, the package's uint8 weights) on the input served at /input.
-const referencePage = `<!doctype html><script src="/face-api/dist/face-api.js"></script>`
-
-const referenceScript = `(async () => {
-	await faceapi.tf.setBackend('cpu');
-	await faceapi.tf.ready();
-	await faceapi.nets.faceRecognitionNet.loadFromUri('/face-api/model');
-	const px = new Float32Array(await (await fetch('/input')).arrayBuffer());
-	const t = faceapi.tf.tensor3d(px, [150, 150, 3]);
-	const d = await faceapi.nets.faceRecognitionNet.computeFaceDescriptor(t);
-	t.dispose();
-	return Array.from(d);
-})()`
 
 // referenceEmbedding computes the embedding of rgb with the upstream
 // runtime in headless Chromium.
 func referenceEmbedding(t *testing.T, rgb []float32) []float32 {
 	t.Helper()
-	input := make([]byte, 4*len(rgb))
-	for i, v := range rgb {
-		binary.LittleEndian.PutUint32(input[4*i:], math.Float32bits(v))
-	}
-	mux := http.NewServeMux()
-	mux.Handle("/face-api/", http.StripPrefix("/face-api/", http.FileServer(http.Dir(facetest.FaceAPI(t)))))
-	mux.HandleFunc("/input", func(w http.ResponseWriter, r *http.Request) { w.Write(input) })
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(referencePage)) })
-	srv := httptest.NewServer(mux)
-	defer srv.Close()
-
-	ctx, _ := browsertest.Start(t, "")
-	browsertest.Get(t, ctx, "open reference page", 30*time.Second, chromedp.Navigate(srv.URL))
-	got := browsertest.Get(t, ctx, "run face-api", 2*time.Minute, browsertest.Eval[[]float32](referenceScript))
+	// face-api's FaceRecognitionNet, the package's uint8 weights.
+	got := facetest.RunFaceAPI(t, "faceRecognitionNet", InputSize, "faceapi.nets.faceRecognitionNet.computeFaceDescriptor(t)", rgb)
 	if len(got) != Dims {
 		t.Fatalf("face-api returned %d values", len(got))
 	}
@@ -57,8 +23,10 @@ func referenceEmbedding(t *testing.T, rgb []float32) []float32 {
 
 // TestMatchesFaceAPI checks the port against face-api itself: the same
 // input through both must give embeddings whose cosine is within 1e-3 of
-// 1 (the issue asks for 1e-2; float16 storage of weights that were uint8
-// costs about 1e-4).
+// 1 (the issue asks for 1e-2). The model file keeps face-api's 8-bit
+// weights as they are and quantises the eight convolutions face-api
+// publishes as float32 (measured: cosine 0.99997, distance 0.010; with
+// those eight kept float16, 1.000000 and 0.0002).
 func TestMatchesFaceAPI(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts Chromium")

@@ -1,6 +1,10 @@
 package embed
 
-import "runtime"
+import (
+	"runtime"
+
+	"smartpass.city/smartpass/app/face/gemm"
+)
 
 // workers runs row ranges of matrix products on goroutines that live as
 // long as their Net, so a product sends work without allocating.
@@ -10,7 +14,7 @@ type workers struct {
 }
 
 type job struct {
-	c      *conv
+	w      *gemm.Matrix
 	a, out []float32
 	m      int
 	relu   bool
@@ -22,7 +26,7 @@ func startWorkers(n int) *workers {
 	for range n {
 		go func() {
 			for j := range w.jobs {
-				j.c.columns(j.a, j.m, j.out, j.relu, j.j0, j.j1)
+				j.w.Columns(j.a, j.m, j.out, j.relu, j.j0, j.j1)
 				w.done <- struct{}{}
 			}
 		}()
@@ -44,20 +48,20 @@ func (n *Net) attachWorkers(count int) {
 // column panels between the caller and the workers. Splitting columns
 // rather than rows keeps every thread busy in the last stage too, where
 // a 3x3 activation has only nine rows.
-func (n *Net) product(c *conv, a []float32, m int, out []float32, relu bool) {
-	panels := c.cout / panel
+func (n *Net) product(w *gemm.Matrix, a []float32, m int, out []float32, relu bool) {
+	panels := w.Panels()
 	if n.pool == nil {
-		c.columns(a, m, out, relu, 0, panels)
+		w.Columns(a, m, out, relu, 0, panels)
 		return
 	}
 	parts := cap(n.pool.done) + 1
 	per := (panels + parts - 1) / parts
 	sent := 0
 	for j0 := per; j0 < panels; j0 += per {
-		n.pool.jobs <- job{c: c, a: a, m: m, out: out, relu: relu, j0: j0, j1: min(j0+per, panels)}
+		n.pool.jobs <- job{w: w, a: a, m: m, out: out, relu: relu, j0: j0, j1: min(j0+per, panels)}
 		sent++
 	}
-	c.columns(a, m, out, relu, 0, min(per, panels))
+	w.Columns(a, m, out, relu, 0, min(per, panels))
 	for range sent {
 		<-n.pool.done
 	}

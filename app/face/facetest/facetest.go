@@ -5,6 +5,7 @@ package facetest
 
 import (
 	"image"
+	"math"
 	"os"
 	"path/filepath"
 	"sync"
@@ -131,4 +132,19 @@ func Labelled(t testing.TB, name string) string {
 		t.Fatalf("facetest: %v", err)
 	}
 	return dir
+}
+
+// Pattern is a deterministic side x side RGB input (0–255) with structure
+// at every scale, so every layer of a network sees varied values.
+func Pattern(side int) []float32 {
+	px := make([]float32, side*side*3)
+	for y := range side {
+		for x := range side {
+			for c := range 3 {
+				v := 128 + 60*math.Sin(float64(x)*0.11+float64(c)) + 50*math.Cos(float64(y)*0.07-float64(c)*0.5) + float64((x*y+c*31)%17)
+				px[(y*side+x)*3+c] = float32(math.Round(math.Min(255, math.Max(0, v))))
+			}
+		}
+	}
+	return px
 }

@@ -1,6 +1,6 @@
 // Package model is Smart Pass's own file format for the face models a
-// terminal downloads: named sections of float16 weights or raw bytes (the
-// detector's cascades), a JSON header that says which network the weights
+// terminal downloads: named sections of 8-bit affine-quantised or float16
+// weights, or raw bytes (the detector's cascades), a JSON header that says which network the weights
 // belong to and how its input is prepared, and a SHA-256 checksum over
 // everything.
 //
@@ -33,7 +33,9 @@ import (
 )
 
 // FormatVersion is the layout version this package reads and writes.
-const FormatVersion = 1
+// Version 2 added 8-bit sections (KindU8); a version 1 file is refused,
+// so a terminal holding one downloads the new file.
+const FormatVersion = 2
 
 const magic = "SPMODEL\n"
 
@@ -46,6 +48,11 @@ const (
 	// KindF16 is a tensor of float16 values, little-endian, in the
 	// row-major order of its Shape.
 	KindF16 = "f16"
+	// KindU8 is a tensor of 8-bit values q, one byte each in the
+	// row-major order of its Shape, standing for q*Scale + Min: the form
+	// in which the network's publisher quantised it, kept as it is so the
+	// file stays small and no precision is lost converting it.
+	KindU8 = "u8"
 	// KindRaw is opaque bytes, such as a detector cascade.
 	KindRaw = "raw"
 )
@@ -74,6 +81,9 @@ type Section struct {
 	Shape  []int  `json:"shape,omitempty"`
 	Offset int    `json:"offset"`
 	Length int    `json:"length"`
+	// Scale and Min dequantise a KindU8 section: value = q*Scale + Min.
+	Scale float32 `json:"scale,omitempty"`
+	Min   float32 `json:"min,omitempty"`
 }
 
 // File is a decoded, checked model file.
@@ -118,6 +128,22 @@ func (b *Builder) AddF16(name string, shape []int, values []float32) error {
 	b.h.Sections = append(b.h.Sections, Section{Name: name, Kind: KindF16, Shape: append([]int(nil), shape...), Offset: off, Length: 2 * len(values)})
 	return nil
 }
+
+// AddU8 appends an 8-bit tensor of the given shape whose values are
+// q*scale + min.
+func (b *Builder) AddU8(name string, shape []int, q []byte, scale, min float32) error {
+	if n := elements(shape); n != len(q) {
+		return fmt.Errorf("model: section %s: shape %v holds %d values, got %d", name, shape, n, len(q))
+	}
+	if !finite(scale) || !finite(min) {
+		return fmt.Errorf("model: section %s: scale %g or min %g not finite", name, scale, min)
+	}
+	b.h.Sections = append(b.h.Sections, Section{Name: name, Kind: KindU8, Shape: append([]int(nil), shape...), Offset: b.body.Len(), Length: len(q), Scale: scale, Min: min})
+	b.body.Write(q)
+	return nil
+}
+
+func finite(v float32) bool { return !math.IsNaN(float64(v)) && !math.IsInf(float64(v), 0) }
 
 // AddRaw appends opaque bytes.
 func (b *Builder) AddRaw(name string, data []byte) {
@@ -186,8 +212,15 @@ func (s Section) check(bodyLen int) error {
 	switch s.Kind {
 	case KindRaw:
 		return nil
-	case KindF16:
-		if n := elements(s.Shape); n < 0 || 2*n != s.Length {
+	case KindF16, KindU8:
+		width := 2
+		if s.Kind == KindU8 {
+			width = 1
+			if !finite(s.Scale) || !finite(s.Min) {
+				return fmt.Errorf("%w: section %q: scale or min not finite", ErrFormat, s.Name)
+			}
+		}
+		if n := elements(s.Shape); n < 0 || width*n != s.Length {
 			return fmt.Errorf("%w: section %q: shape %v does not fit %d bytes", ErrFormat, s.Name, s.Shape, s.Length)
 		}
 		return nil
@@ -208,13 +241,22 @@ func elements(shape []int) int {
 	return n
 }
 
-// Tensor returns the float32 values and shape of a float16 section.
+// Tensor returns the float32 values and shape of a float16 or 8-bit
+// section; 8-bit values are dequantised here, once, at load.
 func (f *File) Tensor(name string) ([]float32, []int, error) {
-	s, err := f.section(name, KindF16)
-	if err != nil {
-		return nil, nil, err
+	i, ok := f.index[name]
+	if !ok || (f.Sections[i].Kind != KindF16 && f.Sections[i].Kind != KindU8) {
+		return nil, nil, fmt.Errorf("model %s: %w: %s (tensor)", f.Name, ErrSection, name)
 	}
+	s := f.Sections[i]
 	raw := f.body[s.Offset : s.Offset+s.Length]
+	if s.Kind == KindU8 {
+		out := make([]float32, len(raw))
+		for i, q := range raw {
+			out[i] = float32(q)*s.Scale + s.Min
+		}
+		return out, s.Shape, nil
+	}
 	out := make([]float32, len(raw)/2)
 	for i := range out {
 		out[i] = float16.Frombits(binary.LittleEndian.Uint16(raw[2*i:])).Float32()
@@ -222,19 +264,19 @@ func (f *File) Tensor(name string) ([]float32, []int, error) {
 	return out, s.Shape, nil
 }
 
-// Raw returns the bytes of a raw section.
-func (f *File) Raw(name string) ([]byte, error) {
-	s, err := f.section(name, KindRaw)
-	if err != nil {
-		return nil, err
-	}
-	return f.body[s.Offset : s.Offset+s.Length], nil
+// Has reports whether the file holds a section of that name, for a
+// reader whose layout has optional parts.
+func (f *File) Has(name string) bool {
+	_, ok := f.index[name]
+	return ok
 }
 
-func (f *File) section(name, kind string) (Section, error) {
+// Raw returns the bytes of a raw section.
+func (f *File) Raw(name string) ([]byte, error) {
 	i, ok := f.index[name]
-	if !ok || f.Sections[i].Kind != kind {
-		return Section{}, fmt.Errorf("model %s: %w: %s (%s)", f.Name, ErrSection, name, kind)
+	if !ok || f.Sections[i].Kind != KindRaw {
+		return nil, fmt.Errorf("model %s: %w: %s (%s)", f.Name, ErrSection, name, KindRaw)
 	}
-	return f.Sections[i], nil
+	s := f.Sections[i]
+	return f.body[s.Offset : s.Offset+s.Length], nil
 }

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
+	"math"
 	"testing"
 )
 
@@ -11,6 +12,9 @@ func sample(t testing.TB) []byte {
 	t.Helper()
 	b := NewBuilder(Header{Name: "test-net/1", Input: 4, Mean: [3]float32{1, 2, 3}, Scale: 255})
 	if err := b.AddF16("w", []int{2, 3}, []float32{0, 0.5, -1, 2, 1e-3, 65504}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.AddU8("q", []int{4}, []byte{0, 1, 128, 255}, 0.5, -2); err != nil {
 		t.Fatal(err)
 	}
 	b.AddRaw("cascade", []byte("opaque"))
@@ -42,6 +46,16 @@ func TestRoundTrip(t *testing.T) {
 			t.Errorf("w[%d] = %g, want %g", i, w[i], want[i])
 		}
 	}
+	q, shape, err := f.Tensor("q")
+	if err != nil || len(shape) != 1 || shape[0] != 4 {
+		t.Fatalf("u8 tensor: shape %v, %v", shape, err)
+	}
+	// Dequantised at load: q*scale + min.
+	for i, want := range []float32{-2, -1.5, 62, 125.5} {
+		if q[i] != want {
+			t.Errorf("q[%d] = %g, want %g", i, q[i], want)
+		}
+	}
 	raw, err := f.Raw("cascade")
 	if err != nil || string(raw) != "opaque" {
 		t.Fatalf("raw %q %v", raw, err)
@@ -54,9 +68,15 @@ func TestRoundTrip(t *testing.T) {
 	}
 }
 
-func TestAddF16ShapeMismatch(t *testing.T) {
+func TestAddShapeMismatch(t *testing.T) {
 	if err := NewBuilder(Header{}).AddF16("w", []int{2, 2}, make([]float32, 3)); err == nil {
 		t.Fatal("3 values accepted for shape 2x2")
+	}
+	if err := NewBuilder(Header{}).AddU8("q", []int{2, 2}, make([]byte, 5), 1, 0); err == nil {
+		t.Fatal("5 bytes accepted for shape 2x2")
+	}
+	if err := NewBuilder(Header{}).AddU8("q", []int{1}, make([]byte, 1), float32(math.NaN()), 0); err == nil {
+		t.Fatal("NaN scale accepted")
 	}
 }
 
@@ -66,6 +86,12 @@ func TestRefusesDamage(t *testing.T) {
 	flipped[len(flipped)/2] ^= 1
 	newer := append([]byte(nil), good...)
 	binary.BigEndian.PutUint16(newer[len(magic):], FormatVersion+1)
+	// A file of the previous format (float16 only) with a valid checksum:
+	// a terminal that kept one must fetch the new file, not read it.
+	older := append([]byte(nil), good[:len(good)-sha256.Size]...)
+	binary.BigEndian.PutUint16(older[len(magic):], FormatVersion-1)
+	sum := sha256.Sum256(older)
+	older = append(older, sum[:]...)
 	cases := []struct {
 		name string
 		data []byte
@@ -75,6 +101,8 @@ func TestRefusesDamage(t *testing.T) {
 		{"not ours", []byte("GIF89a" + string(make([]byte, 64))), ErrFormat},
 		{"one bit flipped", flipped, ErrChecksum},
 		{"newer format", newer, ErrVersion},
+		{"older format", older, ErrVersion},
+		{"checksum of other contents", append(good[:len(good)-sha256.Size:len(good)-sha256.Size], make([]byte, sha256.Size)...), ErrChecksum},
 	}
 	for _, c := range cases {
 		if _, err := Decode(c.data); !errors.Is(err, c.want) {
@@ -102,7 +130,7 @@ func FuzzDecode(f *testing.F) {
 		}
 		for _, s := range m.Sections {
 			switch s.Kind {
-			case KindF16:
+			case KindF16, KindU8:
 				if _, _, err := m.Tensor(s.Name); err != nil {
 					t.Fatal(err)
 				}

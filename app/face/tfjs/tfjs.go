@@ -15,6 +15,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"os"
+	"path/filepath"
 
 	"github.com/x448/float16"
 )
@@ -47,6 +49,16 @@ type Quantization struct {
 type Tensor struct {
 	Shape  []int
 	Values []float32
+	// Quantized is the stored form of a weight published as uint8: its
+	// bytes and their scale and minimum (Values[i] = Q[i]*Scale + Min),
+	// so a converter can keep it 8-bit. Nil for any other storage.
+	Quantized *Quantized
+}
+
+// Quantized is a uint8 weight as stored.
+type Quantized struct {
+	Q          []byte
+	Scale, Min float32
 }
 
 // ErrFormat is wrapped by every error about malformed input.
@@ -81,7 +93,11 @@ func (g Group) Decode(data []byte) (map[string]Tensor, error) {
 		if _, dup := out[w.Name]; dup {
 			return nil, fmt.Errorf("tfjs: decode: %w: weight %s twice", ErrFormat, w.Name)
 		}
-		out[w.Name] = Tensor{Shape: append([]int(nil), w.Shape...), Values: w.values(data[off:off+size], n)}
+		t := Tensor{Shape: append([]int(nil), w.Shape...), Values: w.values(data[off:off+size], n)}
+		if q := w.Quantization; q != nil && q.DType == "uint8" {
+			t.Quantized = &Quantized{Q: append([]byte(nil), data[off:off+size]...), Scale: float32(q.Scale), Min: float32(q.Min)}
+		}
+		out[w.Name] = t
 		off += size
 	}
 	if off != len(data) {
@@ -141,4 +157,37 @@ func (w Weight) values(b []byte, n int) []float32 {
 		}
 	}
 	return out
+}
+
+// Load reads the manifest dir/name-weights_manifest.json and its shards
+// and decodes every group's weights.
+func Load(dir, name string) (map[string]Tensor, error) {
+	data, err := os.ReadFile(filepath.Join(dir, name+"-weights_manifest.json"))
+	if err != nil {
+		return nil, fmt.Errorf("tfjs: %w", err)
+	}
+	m, err := ParseManifest(data)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]Tensor)
+	for _, g := range m {
+		var shards []byte
+		for _, p := range g.Paths {
+			// Shard names come from the package: keep them inside dir.
+			b, err := os.ReadFile(filepath.Join(dir, filepath.Base(p)))
+			if err != nil {
+				return nil, fmt.Errorf("tfjs: %w", err)
+			}
+			shards = append(shards, b...)
+		}
+		ts, err := g.Decode(shards)
+		if err != nil {
+			return nil, err
+		}
+		for k, v := range ts {
+			out[k] = v
+		}
+	}
+	return out, nil
 }

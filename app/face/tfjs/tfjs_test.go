@@ -43,6 +43,15 @@ func TestDecode(t *testing.T) {
 			}
 		}
 	}
+	// Only the uint8 weight keeps its stored form, bytes and all.
+	if q := ts["b"].Quantized; q == nil || string(q.Q) != string([]byte{0, 2, 255}) || q.Scale != 0.5 || q.Min != -1 {
+		t.Errorf("b stored as %+v", q)
+	}
+	for _, name := range []string{"a", "c", "d"} {
+		if ts[name].Quantized != nil {
+			t.Errorf("%s has a uint8 form", name)
+		}
+	}
 }
 
 func TestDecodeMismatch(t *testing.T) {

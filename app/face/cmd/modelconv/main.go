@@ -6,20 +6,24 @@
 //
 //	go run ./app/face/cmd/modelconv -faceapi DIR -pigo DIR -o assets/models/face.spm
 //
-// Each convolution's per-channel affine ("scale") layer is folded into
-// the convolution's filters and bias here, in float32, before the values
-// are stored as float16, so the terminal does one pass less and loses no
-// precision to the fold.
+// Weights published 8-bit (uint8 with a per-tensor scale and minimum, most
+// of the network) are stored so, byte for byte; the few published as
+// float32 are stored as float16. The terminal dequantises them and folds
+// each convolution's affine ("scale") layer into its filters at load, in
+// float32: folding here would give each output channel its own scale and
+// the filters could no longer stay 8-bit.
 package main
 
 import (
 	"flag"
 	"fmt"
 	"log"
+	"math"
 	"os"
 	"path/filepath"
 
 	"smartpass.city/smartpass/app/face/embed"
+	"smartpass.city/smartpass/app/face/landmark"
 	"smartpass.city/smartpass/app/face/model"
 	"smartpass.city/smartpass/app/face/tfjs"
 )
@@ -27,7 +31,6 @@ import (
 // Cascades copied from pigo, by the section name the detector reads.
 var cascades = map[string]string{
 	"pigo/facefinder": "cascade/facefinder",
-	"pigo/puploc":     "cascade/puploc",
 	"pigo/lp93":       "cascade/lps/lp93",
 }
 
@@ -69,7 +72,7 @@ func convert(faceapiDir, pigoDir string) ([]byte, error) {
 	}
 	b := model.NewBuilder(model.Header{
 		Name:   embed.ModelName,
-		Source: "npm @vladmandic/face-api@" + pkg + " model/face_recognition_model (dlib ResNet-29, Davis King, public domain); cascades from Go module github.com/esimov/pigo (MIT)",
+		Source: "npm @vladmandic/face-api@" + pkg + " model/face_recognition_model (dlib ResNet-29, Davis King, public domain) and model/face_landmark_68_model (face-api's FaceLandmark68Net, MIT); cascades from Go module github.com/esimov/pigo (MIT)",
 		Input:  embed.InputSize,
 		// face-api's FaceRecognitionNet: subtract the mean RGB, divide
 		// by 255.
@@ -79,26 +82,28 @@ func convert(faceapiDir, pigoDir string) ([]byte, error) {
 	if pkg != embed.SourceVersion {
 		return nil, fmt.Errorf("modelconv: face-api %s found, %s expected (the model name would lie)", pkg, embed.SourceVersion)
 	}
+	var names []string
 	for _, layer := range embed.ConvLayers() {
-		filters, bias, err := fold(weights, layer)
-		if err != nil {
-			return nil, err
-		}
-		if err := b.AddF16(layer+"/filters", filters.Shape, filters.Values); err != nil {
-			return nil, err
-		}
-		if err := b.AddF16(layer+"/bias", bias.Shape, bias.Values); err != nil {
-			return nil, err
+		for _, w := range embed.LayerWeights {
+			names = append(names, layer+"/"+w)
 		}
 	}
-	fc, ok := weights["fc"]
-	if !ok {
-		return nil, fmt.Errorf("modelconv: weight fc missing")
-	}
-	if err := b.AddF16("fc", fc.Shape, fc.Values); err != nil {
+	if err := addWeights(b, weights, append(names, "fc")); err != nil {
 		return nil, err
 	}
-	for _, name := range []string{"pigo/facefinder", "pigo/puploc", "pigo/lp93"} {
+	lm, err := readWeights(filepath.Join(faceapiDir, "model"), "face_landmark_68_model")
+	if err != nil {
+		return nil, err
+	}
+	for _, name := range landmark.Weights() {
+		if t, ok := lm[name]; ok {
+			lm[landmark.Prefix+name] = t
+		}
+	}
+	if err := addWeights(b, lm, prefixed(landmark.Prefix, landmark.Weights())); err != nil {
+		return nil, err
+	}
+	for _, name := range []string{"pigo/facefinder", "pigo/lp93"} {
 		raw, err := os.ReadFile(filepath.Join(pigoDir, cascades[name]))
 		if err != nil {
 			return nil, fmt.Errorf("modelconv: cascade: %w", err)
@@ -108,36 +113,62 @@ func convert(faceapiDir, pigoDir string) ([]byte, error) {
 	return b.Bytes()
 }
 
-// fold returns the filters and bias of layer with its affine scale layer
-// applied: (conv(x, W) + b) * s + t = conv(x, W*s) + (b*s + t).
-func fold(w map[string]tfjs.Tensor, layer string) (filters, bias tfjs.Tensor, err error) {
-	get := func(name string) (tfjs.Tensor, error) {
-		t, ok := w[layer+"/"+name]
+func prefixed(p string, names []string) []string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = p + n
+	}
+	return out
+}
+
+// quantizeAbove is the size from which a weight published as float32 is
+// quantised to 8 bits here, as the publisher quantised the rest: the
+// recognition network's eight 64-channel convolutions (276,480 values)
+// are the only ones, and 8 bits keep the file under 7 MB. Small tensors
+// (biases, scales) stay float16.
+const quantizeAbove = 4096
+
+// addWeights stores the named weights 8-bit: as published where they
+// were, quantised here (quantize) where they are large, float16 where
+// they are small.
+func addWeights(b *model.Builder, w map[string]tfjs.Tensor, names []string) error {
+	for _, name := range names {
+		t, ok := w[name]
 		if !ok {
-			return t, fmt.Errorf("modelconv: weight %s/%s missing", layer, name)
+			return fmt.Errorf("modelconv: weight %s missing", name)
 		}
-		return t, nil
-	}
-	var f, b, s, t tfjs.Tensor
-	for _, p := range []struct {
-		dst  *tfjs.Tensor
-		name string
-	}{{&f, "conv/filters"}, {&b, "conv/bias"}, {&s, "scale/weights"}, {&t, "scale/biases"}} {
-		if *p.dst, err = get(p.name); err != nil {
-			return
+		if t.Quantized == nil && len(t.Values) >= quantizeAbove {
+			t.Quantized = quantize(t.Values)
+		}
+		var err error
+		if q := t.Quantized; q != nil {
+			err = b.AddU8(name, t.Shape, q.Q, q.Scale, q.Min)
+		} else {
+			err = b.AddF16(name, t.Shape, t.Values)
+		}
+		if err != nil {
+			return err
 		}
 	}
-	cout := len(b.Values)
-	if len(f.Shape) != 4 || f.Shape[3] != cout || len(s.Values) != cout || len(t.Values) != cout {
-		return filters, bias, fmt.Errorf("modelconv: layer %s: shapes %v %v %v %v do not fit", layer, f.Shape, b.Shape, s.Shape, t.Shape)
+	return nil
+}
+
+// quantize is TensorFlow.js's affine uint8 quantisation, the publisher's
+// own: the range [min, max] in 255 steps, each value rounded to the
+// nearest.
+func quantize(v []float32) *tfjs.Quantized {
+	lo, hi := v[0], v[0]
+	for _, x := range v {
+		lo, hi = min(lo, x), max(hi, x)
 	}
-	filters = tfjs.Tensor{Shape: f.Shape, Values: make([]float32, len(f.Values))}
-	for i, v := range f.Values {
-		filters.Values[i] = v * s.Values[i%cout]
+	scale := (hi - lo) / 255
+	q := &tfjs.Quantized{Q: make([]byte, len(v)), Scale: scale, Min: lo}
+	if scale == 0 {
+		q.Scale = 1
+		return q
 	}
-	bias = tfjs.Tensor{Shape: []int{cout}, Values: make([]float32, cout)}
-	for c := range cout {
-		bias.Values[c] = b.Values[c]*s.Values[c] + t.Values[c]
+	for i, x := range v {
+		q.Q[i] = byte(math.Round(float64((x - lo) / scale)))
 	}
-	return filters, bias, nil
+	return q
 }

@@ -3,32 +3,75 @@ package main
 import (
 	"testing"
 
+	"smartpass.city/smartpass/app/face/model"
 	"smartpass.city/smartpass/app/face/tfjs"
 )
 
-// TestFold checks the folding identity on one output pixel:
-// (Σ x·w + b)·s + t must equal Σ x·(w·s) + (b·s + t).
-func TestFold(t *testing.T) {
+// TestAddWeightsKeepsPrecision checks that a weight published 8-bit is
+// stored byte for byte with its scale and minimum, a small float32 one as
+// float16, and a large float32 one quantised.
+func TestAddWeightsKeepsPrecision(t *testing.T) {
 	w := map[string]tfjs.Tensor{
-		"l/conv/filters":  {Shape: []int{1, 1, 2, 2}, Values: []float32{1, 2, 3, 4}}, // [cin][cout]
-		"l/conv/bias":     {Shape: []int{2}, Values: []float32{0.5, -1}},
-		"l/scale/weights": {Shape: []int{2}, Values: []float32{2, 10}},
-		"l/scale/biases":  {Shape: []int{2}, Values: []float32{1, 3}},
+		"q": {Shape: []int{3}, Values: []float32{-1, 0, 126.5}, Quantized: &tfjs.Quantized{Q: []byte{0, 2, 255}, Scale: 0.5, Min: -1}},
+		"f": {Shape: []int{2}, Values: []float32{0.1, -3}},
 	}
-	f, b, err := fold(w, "l")
+	b := model.NewBuilder(model.Header{Name: "t", Input: 1, Scale: 1})
+	if err := addWeights(b, w, []string{"q", "f"}); err != nil {
+		t.Fatal(err)
+	}
+	data, err := b.Bytes()
 	if err != nil {
 		t.Fatal(err)
 	}
-	x := []float32{0.25, -2}
-	for co := range 2 {
-		want := (x[0]*w["l/conv/filters"].Values[co]+x[1]*w["l/conv/filters"].Values[2+co]+w["l/conv/bias"].Values[co])*w["l/scale/weights"].Values[co] + w["l/scale/biases"].Values[co]
-		got := x[0]*f.Values[co] + x[1]*f.Values[2+co] + b.Values[co]
-		if d := got - want; d > 1e-5 || d < -1e-5 {
-			t.Errorf("output %d: folded %g, unfolded %g", co, got, want)
+	f, err := model.Decode(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[string]string{}
+	for _, s := range f.Sections {
+		kinds[s.Name] = s.Kind
+	}
+	if kinds["q"] != model.KindU8 || kinds["f"] != model.KindF16 {
+		t.Fatalf("stored as %v", kinds)
+	}
+	for name, want := range map[string][]float32{"q": {-1, 0, 126.5}, "f": {0.1, -3}} {
+		got, _, err := f.Tensor(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range want {
+			if d := got[i] - want[i]; d > 1e-4 || d < -1e-4 {
+				t.Errorf("%s[%d] = %g, want %g", name, i, got[i], want[i])
+			}
 		}
 	}
-	delete(w, "l/scale/biases")
-	if _, _, err := fold(w, "l"); err == nil {
-		t.Error("missing scale biases accepted")
+	// A large float32 weight is quantised here: 8-bit, each value within
+	// half a step of the original.
+	big := make([]float32, quantizeAbove)
+	for i := range big {
+		big[i] = float32(i%97)/10 - 3
+	}
+	w["big"] = tfjs.Tensor{Shape: []int{len(big)}, Values: big}
+	b = model.NewBuilder(model.Header{Name: "t", Input: 1, Scale: 1})
+	if err := addWeights(b, w, []string{"big"}); err != nil {
+		t.Fatal(err)
+	}
+	data, _ = b.Bytes()
+	f, err = model.Decode(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _, err := f.Tensor("big")
+	if err != nil || f.Sections[0].Kind != model.KindU8 {
+		t.Fatalf("big weight stored as %s: %v", f.Sections[0].Kind, err)
+	}
+	step := f.Sections[0].Scale
+	for i := range big {
+		if d := got[i] - big[i]; d > step/2+1e-6 || d < -step/2-1e-6 {
+			t.Fatalf("big[%d] = %g, want %g within %g", i, got[i], big[i], step/2)
+		}
+	}
+	if err := addWeights(b, w, []string{"missing"}); err == nil {
+		t.Error("missing weight accepted")
 	}
 }

@@ -1,0 +1,301 @@
+package api
+
+import (
+	"cmp"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"slices"
+	"smartpass.city/smartpass/server/commands"
+	"time"
+
+	"smartpass.city/smartpass/app/admin"
+	"smartpass.city/smartpass/server/devices"
+	"smartpass.city/smartpass/server/httpguard"
+	"smartpass.city/smartpass/server/staff"
+)
+
+// adminWeb serves the admin API (package app/admin) to the browser admin
+// screen: staff sign in, and each request runs the admin command it
+// stands for, as them (the audit log names the staff account), after
+// their role is checked. A device officer limited to one facility sees
+// and touches only its devices.
+type adminWeb struct {
+	cmds   *commands.Set
+	logger *slog.Logger
+}
+
+// codeTTL is how long a code issued from the screen stays valid: the
+// officer sets the tablet up now, not next week.
+const codeTTL = 24 * time.Hour
+
+// routes adds the admin API to mux.
+func (a *adminWeb) routes(mux *http.ServeMux) {
+	mux.HandleFunc("POST "+admin.SignInPath, a.signIn)
+	mux.HandleFunc("POST "+admin.SignOutPath, a.as(admin.SeeDevices, a.signOut))
+	mux.HandleFunc("POST "+admin.OverviewPath, a.as(admin.SeeDevices, a.overview))
+	mux.HandleFunc("POST "+admin.FacilityPath, a.as(admin.ManageFacilities, a.facility))
+	mux.HandleFunc("POST "+admin.CodePath, a.as(admin.ManageDevices, a.code))
+	mux.HandleFunc("POST "+admin.RevokePath, a.as(admin.ManageDevices, a.revoke))
+	mux.HandleFunc("POST "+admin.StaffAddPath, a.as(admin.ManageStaff, a.staffAdd))
+	mux.HandleFunc("POST "+admin.StaffRevokePath, a.as(admin.ManageStaff, a.staffRevoke))
+	mux.HandleFunc("POST "+admin.AuditPath, a.as(admin.ReadAudit, a.auditRead))
+}
+
+// maxAdminBody bounds a request: the largest is a staff account.
+const maxAdminBody = 16 << 10
+
+func (a *adminWeb) signIn(w http.ResponseWriter, r *http.Request) {
+	var req admin.SignIn
+	if err := json.NewDecoder(io.LimitReader(r.Body, maxAdminBody)).Decode(&req); err != nil {
+		refuse(w, refuseAdminInvalid)
+		return
+	}
+	from := remoteHost(r)
+	sess, err := a.cmds.Staff.SignIn(r.Context(), req.ID, req.Password, from)
+	switch {
+	case errors.Is(err, staff.ErrBusy):
+		a.cmds.Audit.Refused("staff.signin.refused", from, "busy")
+		refuse(w, refuseAdminBusy)
+	case errors.Is(err, staff.ErrSignIn):
+		// Counted, not appended: anyone can send these (audit.Refused).
+		// The id is not recorded: it is whatever the caller typed.
+		a.cmds.Audit.Refused("staff.signin.refused", from, "signin_failed")
+		refuse(w, refuseAdminSignIn)
+	case err != nil:
+		httpguard.Internal(w, r, a.logger, "staff sign-in", err)
+	default:
+		if nerr := a.cmds.ByStaff(sess.Staff.ID).Note("staff.signin", sess.Staff.ID, "ok from "+from); nerr != nil {
+			a.logger.Error("audit a staff sign-in", "err", nerr)
+		}
+		writeJSON(w, sess)
+	}
+}
+
+// remoteHost is the address of a request's caller, without its port: the
+// source that back-off and the refusal counts go by.
+func remoteHost(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// staffCall is an admin API request of a signed-in staff member: its
+// body, and the commands run as them.
+type staffCall struct {
+	who  admin.Staff
+	body []byte
+	cmds commands.Set
+}
+
+// as checks the session and the role's permission, then runs fn, whose
+// answer or error goes back as JSON.
+func (a *adminWeb) as(p admin.Permission, fn func(staffCall) (any, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(io.LimitReader(r.Body, maxAdminBody))
+		var req admin.Request
+		if err == nil {
+			err = json.Unmarshal(body, &req)
+		}
+		if err != nil {
+			refuse(w, refuseAdminInvalid)
+			return
+		}
+		who, err := a.cmds.Staff.Session(req.Token)
+		if err != nil {
+			refuse(w, refuseAdminSession)
+			return
+		}
+		if !who.Role.May(p) {
+			refuse(w, refuseAdminForbidden)
+			return
+		}
+		out, err := fn(staffCall{who: who, body: body, cmds: a.cmds.ByStaff(who.ID)})
+		var invalid invalidRequest
+		switch {
+		case errors.As(err, &invalid):
+			refuseWith(w, refuseAdminInvalid, invalid.Error())
+		case errors.Is(err, commands.ErrForbidden):
+			refuse(w, refuseAdminForbidden)
+		case err != nil:
+			httpguard.Internal(w, r, a.logger, "admin API of "+who.ID, err)
+		default:
+			writeJSON(w, out)
+		}
+	}
+}
+
+// invalidRequest is a request the command refused as malformed or
+// impossible (an unknown facility, a taken id): the staff member's to fix.
+type invalidRequest struct{ error }
+
+// requestOf decodes the staff member's request as a T.
+func requestOf[T any](c staffCall) (T, error) {
+	var req T
+	if err := json.Unmarshal(c.body, &req); err != nil {
+		return req, invalidRequest{fmt.Errorf("the request does not fit: %w", err)}
+	}
+	return req, nil
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(v)
+}
+
+func (a *adminWeb) signOut(c staffCall) (any, error) {
+	req, err := requestOf[admin.Request](c)
+	if err != nil {
+		return nil, err
+	}
+	a.cmds.Staff.SignOut(req.Token)
+	return struct{}{}, nil
+}
+
+// mine reports whether a facility is within the staff member's reach.
+func mine(who admin.Staff, facilityID string) bool {
+	return who.Facility == "" || who.Facility == facilityID
+}
+
+func (a *adminWeb) overview(c staffCall) (any, error) {
+	var out admin.Overview
+	facs, err := c.cmds.Do("facilities", nil)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range facs.Facilities {
+		if mine(c.who, f.ID) {
+			out.Facilities = append(out.Facilities, f)
+		}
+	}
+	devs, err := c.cmds.Do("devices", nil)
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range devs.Devices {
+		if mine(c.who, d.Facility) {
+			out.Devices = append(out.Devices, admin.Device{ID: d.ID, Facility: d.Facility, Role: string(d.Role), Registered: d.Registered, Revoked: d.Revoked, LastSync: d.LastSync})
+		}
+	}
+	if c.who.Role.May(admin.ManageStaff) {
+		st, err := c.cmds.Do("staff", nil)
+		if err != nil {
+			return nil, err
+		}
+		out.Staff = st.Staff
+	}
+	return out, nil
+}
+
+func (a *adminWeb) facility(c staffCall) (any, error) {
+	req, err := requestOf[admin.FacilityRequest](c)
+	if err != nil {
+		return nil, err
+	}
+	if err := req.Facility.Validate(); err != nil {
+		return nil, invalidRequest{err}
+	}
+	if _, err := c.cmds.Do("facility", []string{commands.Arg(req.Facility)}); err != nil {
+		return nil, err
+	}
+	return req.Facility, nil
+}
+
+func (a *adminWeb) code(c staffCall) (any, error) {
+	req, err := requestOf[admin.CodeRequest](c)
+	if err != nil {
+		return nil, err
+	}
+	if !mine(c.who, req.Facility) {
+		return nil, commands.ErrForbidden
+	}
+	reply, err := c.cmds.Do("code", []string{req.Facility, req.Role, codeTTL.String()})
+	if errors.Is(err, commands.ErrForbidden) {
+		return nil, err
+	}
+	if err != nil {
+		return nil, invalidRequest{err}
+	}
+	return admin.Code{Code: reply.Code, Expires: time.Now().Add(codeTTL)}, nil
+}
+
+func (a *adminWeb) revoke(c staffCall) (any, error) {
+	req, err := requestOf[admin.RevokeRequest](c)
+	if err != nil {
+		return nil, err
+	}
+	devs, err := c.cmds.Devices.List() // its facility: no last sync needed
+	if err != nil {
+		return nil, err
+	}
+	i := slices.IndexFunc(devs, func(d devices.Device) bool { return d.ID == req.ID })
+	if i < 0 {
+		return nil, invalidRequest{fmt.Errorf("no device %q", req.ID)}
+	}
+	if !mine(c.who, devs[i].Facility) {
+		return nil, commands.ErrForbidden
+	}
+	if _, err := c.cmds.Do("revoke", []string{req.ID}); err != nil {
+		return nil, err
+	}
+	return struct{}{}, nil
+}
+
+func (a *adminWeb) staffAdd(c staffCall) (any, error) {
+	req, err := requestOf[admin.StaffRequest](c)
+	if err != nil {
+		return nil, err
+	}
+	reply, err := c.cmds.Do("staff-add", []string{commands.Arg(req.Staff)})
+	if err != nil {
+		return nil, invalidRequest{err}
+	}
+	return admin.NewStaff{Staff: reply.Staff[0], Password: reply.Password}, nil
+}
+
+func (a *adminWeb) staffRevoke(c staffCall) (any, error) {
+	req, err := requestOf[admin.RevokeRequest](c)
+	if err != nil {
+		return nil, err
+	}
+	if req.ID == c.who.ID {
+		return nil, invalidRequest{errors.New("you cannot close your own account")}
+	}
+	if _, err := c.cmds.Do("staff-revoke", []string{req.ID}); err != nil {
+		return nil, invalidRequest{err}
+	}
+	return struct{}{}, nil
+}
+
+// auditRead answers the newest 100 matching entries; the read itself is
+// recorded first, so nobody reads the log unseen.
+func (a *adminWeb) auditRead(c staffCall) (any, error) {
+	req, err := requestOf[admin.AuditRequest](c)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.cmds.Note("audit.read", cmp.Or(req.Subject, req.Actor, req.Action, "all"), ""); err != nil {
+		return nil, err
+	}
+	args := []string{"last=100"}
+	for k, v := range map[string]string{"actor": req.Actor, "action": req.Action, "subject": req.Subject} {
+		if v != "" {
+			args = append(args, k+"="+v)
+		}
+	}
+	reply, err := c.cmds.Do("audit", args)
+	if err != nil {
+		return nil, err
+	}
+	out := admin.Audit{Total: reply.Entries, Entries: []admin.Entry{}}
+	for _, e := range reply.Log {
+		out.Entries = append(out.Entries, admin.Entry{Seq: e.Seq, Time: e.Time, Actor: e.Actor, Action: e.Action, Subject: e.Subject, Detail: e.Detail})
+	}
+	return out, nil
+}

@@ -1,0 +1,197 @@
+// Package api is the server's HTTP API: device registration, the card
+// check, residents' accounts, the city desk, the admin screen's API, the
+// health report and the PWA, behind httpguard. New builds it from its
+// dependencies, so it is tested in process with httptest; the command
+// line (package cli) only opens the store and starts the listener.
+//
+// Every refusal is a Refusal of refusal.go (code, words for the person,
+// HTTP status); every other error is a 500 with a generic message, its
+// cause logged.
+package api
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"smartpass.city/smartpass/app/account"
+	"smartpass.city/smartpass/app/jpki"
+	"smartpass.city/smartpass/app/scope"
+	"smartpass.city/smartpass/app/template"
+	"smartpass.city/smartpass/server/audit"
+	"smartpass.city/smartpass/server/commands"
+	"smartpass.city/smartpass/server/devices"
+	"smartpass.city/smartpass/server/faces"
+	"smartpass.city/smartpass/server/httpguard"
+	"smartpass.city/smartpass/server/hub"
+	"smartpass.city/smartpass/server/oplog"
+	"smartpass.city/smartpass/server/publish"
+	"smartpass.city/smartpass/server/pwa"
+	"smartpass.city/smartpass/server/residents"
+	"smartpass.city/smartpass/syncproto"
+)
+
+// Deps is what the API is built from.
+type Deps struct {
+	Log *oplog.Log
+	// Writer is the one writer of the server's own ops on Log.
+	Writer     *publish.Writer
+	Devices    *devices.Registry
+	Facilities devices.Facilities
+	Audit      *audit.Log
+	// Anchors are the JPKI trust anchors cards are checked against; nil:
+	// this server cannot check cards (nor open accounts).
+	Anchors *jpki.Anchors
+	// City is the municipality whose residents' children enter play
+	// parks free, as card addresses name it.
+	City string
+	// PWA serves the app; nil serves no pages (an API test).
+	PWA *pwa.Server
+	// Demo adds a demo server's routes (package demo); nil on a
+	// production server. Its pages load the navigator.usb shim.
+	Demo func(mux *http.ServeMux)
+	// Version is the server's build version.
+	Version string
+	// Dev allows plain HTTP to the private endpoints from loopback.
+	Dev bool
+	// CodeRefill is how long a client that spent its budget of wrong
+	// set-up codes waits for its next try; Download is the write
+	// deadline of a file under /web/; Hello is how long a sync socket
+	// has to authenticate. Zero: the production values.
+	CodeRefill, Download, Hello time.Duration
+	// MaxPreAuth caps the sync sockets open and not yet authenticated;
+	// zero: the hub's default.
+	MaxPreAuth int
+	Logger     *slog.Logger
+}
+
+// API is the server's HTTP API (an http.Handler), and the hooks the sync
+// hub calls for the ops it stores.
+type API struct {
+	handler http.Handler
+	hub     *hub.Hub
+	cmds    *commands.Set
+}
+
+// New builds the API: it publishes the card trust anchors and the pass
+// key to every device (the server's own ops) and routes every endpoint.
+func New(ctx context.Context, d Deps) (*API, error) {
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	cards, err := newCardCheck(ctx, d.Log, d.Writer, d.Anchors, d.Audit, d.Logger)
+	if err != nil {
+		return nil, err
+	}
+	pk, err := passKey(ctx, d.Log, d.Writer)
+	if err != nil {
+		return nil, err
+	}
+	accts := &accounts{facilities: d.Facilities, lookup: d.Devices.Lookup, passKey: pk, audit: d.Audit, logger: d.Logger}
+	if cards.v != nil {
+		accts.reg = &residents.Registry{Log: d.Log, Verifier: cards.v, Nonces: &cards.nonces}
+	}
+	accts.faces = faces.New(d.Writer, accts.reg, d.Facilities, d.City, d.Logger)
+	h := hub.New(d.Log, d.Devices, hub.Options{Dev: d.Dev, Server: d.Version, Logger: d.Logger, Audit: hubAudit(d.Audit),
+		Verify: cards.recheck, Prepare: accts.faces.Prepare, Stored: accts.faces.Stored, HelloTimeout: d.Hello, MaxPreAuth: d.MaxPreAuth})
+	cmds := commands.New(d.Log, d.Writer, d.Devices, h, d.Audit)
+	mux := http.NewServeMux()
+	mux.Handle("GET /sync", h)
+	mux.Handle("POST "+syncproto.RegisterPath, newRegistrar(d.Devices, d.Audit, d.Logger, cmp.Or(d.CodeRefill, failureRefill)))
+	mux.HandleFunc("POST "+syncproto.CardNoncePath, cards.nonce)
+	mux.HandleFunc("POST "+syncproto.CardVerifyPath, cards.verify)
+	accts.routes(mux)
+	(&adminWeb{cmds: cmds, logger: d.Logger}).routes(mux)
+	if d.Demo != nil {
+		d.Demo(mux)
+	}
+	mux.HandleFunc("GET /healthz", health(d, h))
+	if d.PWA != nil {
+		mux.Handle("/", pwa.LogErrors(d.PWA.Handler(d.Demo != nil), d.Logger))
+	}
+	guarded := httpguard.Wrap(mux, httpguard.Options{Dev: d.Dev, Private: privatePaths, Logger: d.Logger})
+	return &API{handler: downloads(guarded, cmp.Or(d.Download, 15*time.Minute)), hub: h, cmds: cmds}, nil
+}
+
+// Commands are the admin commands over the API's store and hub (the
+// admin socket runs them).
+func (a *API) Commands() *commands.Set { return a.cmds }
+
+// Close ends every sync session; call it before the store closes, so no
+// handler reads a closed store.
+func (a *API) Close() { a.hub.Close() }
+
+// ServeHTTP implements http.Handler.
+func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.handler.ServeHTTP(w, r) }
+
+// health answers GET /healthz with the server's version and the store's
+// state, for monitoring and for the tests.
+func health(d Deps, h *hub.Hub) http.HandlerFunc {
+	return func(rw http.ResponseWriter, r *http.Request) {
+		app, built := "", false
+		if d.PWA != nil {
+			app, built = d.PWA.Version()
+		}
+		rw.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(rw).Encode(map[string]any{
+			"version": d.Version,
+			"app":     map[string]any{"version": app, "built": built},
+			"store":   map[string]any{"state": "open", "epoch": d.Log.Epoch(), "head": d.Log.Head()},
+			"sync":    map[string]any{"connections": h.Conns()},
+		})
+	}
+}
+
+// privatePaths need TLS (or -dev on loopback): a resident's account and
+// the admin API carry signatures, passwords and session tokens.
+var privatePaths = []string{account.CreatePath, account.DeskPath, account.DeskHouseholdPath, "/admin/api/"}
+
+// downloads gives a GET of the files under /web/ (app.wasm, the face
+// model: megabytes, on a tablet's slow link) a longer write deadline than
+// the server's WriteTimeout, which stays short for everything else. A
+// sync socket needs nothing: the websocket upgrade clears the deadlines
+// and the hub sets its own per frame.
+func downloads(next http.Handler, d time.Duration) http.Handler {
+	if d <= 0 {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/web/") {
+			// An error means the writer cannot: the server's deadline stands.
+			_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(d))
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// hubAudit is the hub's audit: a sync session refused before its device
+// proved its key is counted (audit.Refused), everything else appended.
+func hubAudit(a *audit.Log) func(actor, action, subject, detail string) {
+	return func(actor, action, subject, detail string) {
+		if action != "sync.refused" {
+			a.Note(actor, action, subject, detail)
+			return
+		}
+		// The hub's detail is "REASON, from ADDRESS".
+		reason, from, _ := strings.Cut(detail, ", from ")
+		if host, _, err := net.SplitHostPort(from); err == nil {
+			from = host
+		}
+		a.Refused(action, from, reason)
+	}
+}
+
+// LogOptions are the op log's options wherever the server opens it:
+// feeds by scope, and a resident's face deletion erasing their earlier
+// templates from the log.
+func LogOptions(key []byte, logger *slog.Logger) oplog.Options {
+	return oplog.Options{
+		Key: key, Logger: logger, Feeds: scope.Feeds,
+		Erasure: &oplog.Erasure{Record: template.Erases, Redact: template.Redact},
+	}
+}

@@ -1,0 +1,325 @@
+// Package faces is the server's one door for residents' faces: a face
+// registered from a resident's own account (POST /accounts/face) and one
+// registered at a city desk's tablet (its template.put op, synced) both
+// come through Door.Register and get the same rules; a face deleted from
+// an account goes through Door.Delete; a change the terminals must learn
+// (a consent, a renewed card) through Door.Profiles.
+//
+// The rules of a registration:
+//   - its facilities must recognise faces (ErrConsent);
+//   - it replaces the resident's earlier one, consent included: every
+//     other facility that recognises faces gets the template's withdrawal
+//     (template.Delete), so the face leaves their terminals;
+//   - the server sets its expiry (template.Template.Expires), by the
+//     resident's age from their record (account.FaceExpiry: 1 year under
+//     13, 2 under 16, else 5). A desk registration of a resident the
+//     server has no record of (a number typed at the desk) expires after
+//     UnknownAgeYears, the shortest period: the server cannot tell their
+//     age, and a child's face changes fastest. Opening an account and
+//     registering again gives the period of their age;
+//   - each facility gets its profile of a resident the server knows
+//     (profileFor), and the resident's record notes the face's expiry
+//     and facilities (residents.SetFaceIn);
+//   - what the server writes of it is one batch of its one writer
+//     (publish.Writer), committed together or not at all.
+//
+// A desk's registration is the desk's own op (template.put, synced): the
+// hub asks the door to prepare it before it is stored (Prepare: the
+// expiry), and tells the door once it is stored (Stored: the withdrawals,
+// profiles and record follow as one batch of the server's ops, clocked
+// after the desk's). An account's registration is all the server's ops,
+// one batch. Either way the log holds one template per registration. The
+// registering device may set an earlier expiry, never a later one.
+package faces
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+
+	"smartpass.city/smartpass/app/account"
+	"smartpass.city/smartpass/app/facility"
+	"smartpass.city/smartpass/app/template"
+	"smartpass.city/smartpass/server/devices"
+	"smartpass.city/smartpass/server/oplog"
+	"smartpass.city/smartpass/server/publish"
+	"smartpass.city/smartpass/server/residents"
+	"smartpass.city/smartpass/syncproto"
+)
+
+// UnknownAgeYears is how long a face registered at a city desk for a
+// resident the server has no record of stays valid: the shortest
+// renewal period (a young child's), since nobody knows their age.
+const UnknownAgeYears = 1
+
+// ErrConsent is a registration with no usable facility: none, or one
+// that does not recognise faces.
+var ErrConsent = errors.New("faces: register at facilities that recognise faces")
+
+// Door registers, withdraws and deletes residents' faces.
+type Door struct {
+	pub        *publish.Writer
+	residents  *residents.Registry // nil: the server keeps no accounts
+	facilities devices.Facilities
+	city       string
+	logger     *slog.Logger
+	// Now is the clock of expiries (tests set it).
+	Now func() time.Time
+}
+
+// New returns the door writing through pub; reg is the residents'
+// registry (nil on a server without accounts), city the municipality whose
+// children enter play parks free (profiles).
+func New(pub *publish.Writer, reg *residents.Registry, fac devices.Facilities, city string, logger *slog.Logger) *Door {
+	return &Door{pub: pub, residents: reg, facilities: fac, city: city, logger: logger, Now: time.Now}
+}
+
+// Register records t as the resident's face at t.Facilities, by the rules
+// in the package comment, as one batch of the server's ops: the template
+// with its expiry, the withdrawals, the profiles, and the record.
+func (d *Door) Register(ctx context.Context, t template.Template) error {
+	r, err := d.plan(t)
+	if err != nil {
+		return err
+	}
+	put, err := publish.Ops(template.OpPut, []template.Template{r.t}, nil)
+	if err != nil {
+		return err
+	}
+	ops := append(r.withdrawals, put...)
+	return d.pub.Write(ctx, append(ops, r.profiles...), r.records)
+}
+
+// Prepare is the hub's Prepare: a template a device (a city desk) pushes
+// gets its expiry by the rules before it is stored, so the desk's op is
+// the registration's template, as the server's op is for an account's.
+// Any other op, or one the rules refuse, is stored as it came (Stored
+// logs the refusal).
+func (d *Door) Prepare(device string, op syncproto.Op) syncproto.Op {
+	if op.Kind != template.OpPut {
+		return op
+	}
+	var t template.Template
+	if json.Unmarshal(op.Body, &t) != nil {
+		return op
+	}
+	r, err := d.plan(t)
+	if err != nil {
+		return op
+	}
+	if body, err := json.Marshal(r.t); err == nil {
+		op.Body = body
+	}
+	return op
+}
+
+// Stored is the hub's Stored hook: each template a device (a city desk)
+// recorded, prepared, gets the rest of the registration as one batch of
+// the server's ops: the withdrawals, the profiles and the record; each
+// withdrawal a desk recorded (a face deleted at the desk) leaves the
+// resident's record, as a deletion from the account does. A refusal is
+// logged: the desk's op is stored already.
+func (d *Door) Stored(device string, stored []syncproto.Op) {
+	for _, op := range stored {
+		if op.Device == publish.Device {
+			continue
+		}
+		if op.Kind == template.OpDelete {
+			if err := d.withdrawn(op); err != nil {
+				d.logger.Error("a desk's face deletion", "device", device, "err", err)
+			}
+			continue
+		}
+		if op.Kind != template.OpPut {
+			continue
+		}
+		var t template.Template
+		if err := json.Unmarshal(op.Body, &t); err != nil {
+			continue // the hub validated it; nothing to register
+		}
+		r, err := d.plan(t)
+		if err == nil {
+			d.pub.After(op.HLC) // the follow-ups fold after the desk's template
+			err = d.pub.Write(context.Background(), append(r.withdrawals, r.profiles...), r.records)
+		}
+		if err != nil {
+			d.logger.Error("a desk's face registration", "device", device, "resident", t.Resident, "err", err)
+		}
+	}
+}
+
+// withdrawn takes the facilities a device's template.Delete names off
+// the resident's record (no facility left: no face).
+func (d *Door) withdrawn(op syncproto.Op) error {
+	var del template.Delete
+	if err := json.Unmarshal(op.Body, &del); err != nil {
+		return nil // the hub validated it; nothing to record
+	}
+	person, known, err := d.person(del.Resident)
+	if err != nil || !known || len(person.FaceAt) == 0 {
+		return err
+	}
+	left := slices.DeleteFunc(slices.Clone(person.FaceAt), func(f string) bool { return slices.Contains(del.Facilities, f) })
+	expires := person.FaceExpires
+	if len(left) == 0 {
+		left, expires = nil, time.Time{}
+	}
+	return d.residents.SetFace(del.Resident, expires, left)
+}
+
+// registration is what the rules make of a template: the template with
+// its expiry, its withdrawals from the other facilities, the facilities'
+// profiles of the resident and the write of their record.
+type registration struct {
+	t           template.Template
+	withdrawals []syncproto.Op
+	profiles    []syncproto.Op
+	records     func(*oplog.Tx) error
+}
+
+// plan applies the rules to t.
+func (d *Door) plan(t template.Template) (registration, error) {
+	var r registration
+	if err := t.Validate(); err != nil {
+		return r, fmt.Errorf("%w: %w", ErrConsent, err)
+	}
+	recognising, err := d.Recognising()
+	if err != nil {
+		return r, err
+	}
+	ids := idsOf(recognising)
+	for _, f := range t.Facilities {
+		if !slices.Contains(ids, f) {
+			return r, fmt.Errorf("%w: %s does not recognise faces", ErrConsent, f)
+		}
+	}
+	person, known, err := d.person(t.Resident)
+	if err != nil {
+		return r, err
+	}
+	expires := d.Now().AddDate(UnknownAgeYears, 0, 0)
+	if known {
+		if expires, err = account.FaceExpiry(person.Facts.BirthDate, d.Now()); err != nil {
+			return r, err
+		}
+	}
+	// The registering device may shorten the period, never lengthen it.
+	if t.Expires.IsZero() || expires.Before(t.Expires) {
+		t.Expires = expires
+	}
+	r.t = t
+	if others := slices.DeleteFunc(ids, func(id string) bool { return slices.Contains(t.Facilities, id) }); len(others) > 0 {
+		if r.withdrawals, err = publish.Ops(template.OpDelete, []template.Delete{{Resident: t.Resident, Facilities: others}}, nil); err != nil {
+			return r, err
+		}
+	}
+	if known {
+		if r.profiles, err = d.profileOps(recognising, person, t.Facilities); err != nil {
+			return r, err
+		}
+		r.records = func(tx *oplog.Tx) error { return residents.SetFaceIn(tx, t.Resident, t.Expires, t.Facilities) }
+	}
+	return r, nil
+}
+
+// Delete removes the residents' faces from every facility that
+// recognises faces (the log then erases their templates: oplog.Erasure)
+// and clears the records of those the server knows, as one batch.
+func (d *Door) Delete(ctx context.Context, ids ...string) error {
+	recognising, err := d.Recognising()
+	if err != nil {
+		return err
+	}
+	facs := idsOf(recognising)
+	dels := make([]template.Delete, len(ids))
+	var known []string
+	for i, id := range ids {
+		dels[i] = template.Delete{Resident: id, Facilities: facs}
+		if _, ok, err := d.person(id); err != nil {
+			return err
+		} else if ok {
+			known = append(known, id)
+		}
+	}
+	ops, err := publish.Ops(template.OpDelete, dels, nil)
+	if err != nil {
+		return err
+	}
+	return d.pub.Write(ctx, ops, func(tx *oplog.Tx) error {
+		for _, id := range known {
+			if err := residents.SetFaceIn(tx, id, time.Time{}, nil); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Profiles writes again the profiles of person at the facilities their
+// face is registered for (person.FaceAt): after a consent changed or a
+// renewed card was linked.
+func (d *Door) Profiles(ctx context.Context, person account.Account) error {
+	if len(person.FaceAt) == 0 {
+		return nil
+	}
+	recognising, err := d.Recognising()
+	if err != nil {
+		return err
+	}
+	ops, err := d.profileOps(recognising, person, person.FaceAt)
+	if err != nil {
+		return err
+	}
+	return d.pub.Write(ctx, ops, nil)
+}
+
+// profileOps returns person's profile ops for those of facs in ids.
+func (d *Door) profileOps(facs []facility.Facility, person account.Account, ids []string) ([]syncproto.Op, error) {
+	facs = slices.DeleteFunc(slices.Clone(facs), func(f facility.Facility) bool { return !slices.Contains(ids, f.ID) })
+	return profileOps(facs, person, cmp.Or(person.Guardian, person.ID), d.city)
+}
+
+// person returns the registry's record of resident id, and whether there
+// is one.
+func (d *Door) person(id string) (account.Account, bool, error) {
+	if d.residents == nil {
+		return account.Account{}, false, nil
+	}
+	p, err := d.residents.Person(id)
+	if errors.Is(err, oplog.ErrNotFound) || errors.Is(err, residents.ErrNone) {
+		return p, false, nil
+	}
+	return p, err == nil, err
+}
+
+// Recognising returns the facilities whose terminals match faces, in id
+// order.
+func (d *Door) Recognising() ([]facility.Facility, error) {
+	all, err := d.facilities()
+	if err != nil {
+		return nil, err
+	}
+	out := []facility.Facility{}
+	for _, f := range all {
+		if slices.Contains(facility.RecognisingFaces, f.Kind) {
+			out = append(out, f)
+		}
+	}
+	slices.SortFunc(out, func(x, y facility.Facility) int { return strings.Compare(x.ID, y.ID) })
+	return out, nil
+}
+
+// idsOf returns the facilities' ids, in their order.
+func idsOf(facs []facility.Facility) []string {
+	ids := make([]string, len(facs))
+	for i, f := range facs {
+		ids[i] = f.ID
+	}
+	return ids
+}

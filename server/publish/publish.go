@@ -1,0 +1,151 @@
+// Package publish is the one writer of the server's own ops: facility
+// records, the JPKI trust anchors and the QR pass keys every device
+// receives, and the face templates, withdrawals, erasures and facility
+// profiles the server records for residents (package faces decides
+// which). They are ops in the log like any device's, under the reserved
+// device id Device, so they reach the devices on their feeds and fold in
+// the same order everywhere.
+//
+// A Writer numbers and clocks its ops itself: it keeps the clock in
+// memory (read once from the log at New), takes only its own lock, and
+// writes each logical change as one batch (oplog.AppendBatch): its ops
+// and the private records that go with them, all or nothing. The server
+// has one Writer per store; two would number the same seqs, and the log
+// would keep one and drop the other as a resend.
+package publish
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+
+	"smartpass.city/smartpass/app/facility"
+	"smartpass.city/smartpass/app/hlc"
+	"smartpass.city/smartpass/server/oplog"
+	"smartpass.city/smartpass/syncproto"
+)
+
+// Device is the device id under which the server writes its own ops. No
+// enrolled device may take it.
+const Device = "server"
+
+// Writer writes the server's own ops to one log.
+type Writer struct {
+	log *oplog.Log
+
+	// mu orders the writes: each takes the next seqs and a later clock.
+	mu    sync.Mutex
+	clock *hlc.Clock
+}
+
+// New returns the writer of log, its clock past the last op the server
+// wrote (asked of the log once): a record written in the same
+// millisecond as the one it replaces must still fold after it.
+func New(log *oplog.Log) (*Writer, error) {
+	last, _, err := log.Last(Device)
+	if err != nil {
+		return nil, fmt.Errorf("publish: %w", err)
+	}
+	return &Writer{log: log, clock: hlc.New(nil, last.HLC)}, nil
+}
+
+// Write appends ops (their kinds and bodies) as the server's next ops,
+// with records (nil: none) in the same transaction: one logical change,
+// all or nothing.
+func (w *Writer) Write(ctx context.Context, ops []syncproto.Op, records func(*oplog.Tx) error) error {
+	if len(ops) == 0 && records == nil {
+		return nil
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	mark, err := w.log.Mark(Device)
+	if err != nil {
+		return fmt.Errorf("publish: %w", err)
+	}
+	for i := range ops {
+		ops[i].Seq, ops[i].HLC = mark+uint64(i)+1, w.clock.Now()
+	}
+	if _, _, err := w.log.AppendBatch(ctx, Device, ops, records); err != nil {
+		return fmt.Errorf("publish: %w", err)
+	}
+	return nil
+}
+
+// Publish writes body as the server's next op of kind, unless it is what
+// the server published last under that kind: a restart does not send
+// every device the same anchors or keys again. It reports whether it
+// wrote. The op and the record of what was published are one batch.
+func (w *Writer) Publish(ctx context.Context, kind string, body []byte) (bool, error) {
+	sum := sha256.Sum256(body)
+	var same bool
+	if err := w.log.View(func(tx *oplog.Tx) error {
+		v, err := tx.Get(recPublished, kind)
+		if err != nil && !errors.Is(err, oplog.ErrNotFound) {
+			return err
+		}
+		same = err == nil && bytes.Equal(v, sum[:])
+		return nil
+	}); err != nil || same {
+		return false, err
+	}
+	err := w.Write(ctx, []syncproto.Op{{Kind: kind, Body: body}}, func(tx *oplog.Tx) error {
+		return tx.Put(recPublished, kind, sum[:])
+	})
+	if err != nil {
+		return false, fmt.Errorf("publish %s: %w", kind, err)
+	}
+	return true, nil
+}
+
+// recPublished is the private record kind, by op kind, of the hash of
+// what Publish wrote last.
+const recPublished = "server.published"
+
+// Facilities writes fs as the server's next ops, one batch.
+func (w *Writer) Facilities(ctx context.Context, fs ...facility.Facility) error {
+	ops, err := Ops(facility.OpUpsert, fs, func(f facility.Facility) error { return f.Validate() })
+	if err != nil {
+		return fmt.Errorf("publish: facilities: %w", err)
+	}
+	return w.Write(ctx, ops, nil)
+}
+
+// SeedDemo writes the demo facilities into an empty log. A log that holds
+// anything is left alone, so restarting with -demo never duplicates.
+func (w *Writer) SeedDemo(ctx context.Context) error {
+	if w.log.Head() != 0 {
+		return nil
+	}
+	return w.Facilities(ctx, facility.Demo()...)
+}
+
+// Ops returns one op of kind per value, its body the value's JSON, each
+// checked by valid (nil: none) first.
+func Ops[T any](kind string, values []T, valid func(T) error) ([]syncproto.Op, error) {
+	ops := make([]syncproto.Op, 0, len(values))
+	for _, v := range values {
+		if valid != nil {
+			if err := valid(v); err != nil {
+				return nil, err
+			}
+		}
+		b, err := json.Marshal(v)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", kind, err)
+		}
+		ops = append(ops, syncproto.Op{Kind: kind, Body: b})
+	}
+	return ops, nil
+}
+
+// After moves the clock past ts: the server's next ops fold after an op
+// of a device (whose clock may run ahead) that they follow up.
+func (w *Writer) After(ts hlc.Timestamp) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.clock.Observe(ts)
+}

@@ -1,0 +1,95 @@
+//go:build js && wasm
+
+// Package apiclient calls the server's HTTP API from the browser, through
+// its fetch: the account API by its definitions in app/account (path,
+// request, answer, who signs), so the PWA and the server share one
+// definition of each endpoint, and the other JSON endpoints (device
+// registration, the card check, the admin API). A refusal comes back as
+// the server's *syncproto.Error.
+package apiclient
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"smartpass.city/smartpass/app/account"
+	"smartpass.city/smartpass/syncproto"
+	"smartpass.city/smartpass/wasm/fetch"
+)
+
+// Signer signs a request's message with a key the server knows: the
+// account's key or the device's (devkey.Keys).
+type Signer interface {
+	Sign(ctx context.Context, msg []byte) ([]byte, error)
+}
+
+// Client is the server at Base (scheme://host, the page's origin).
+type Client struct {
+	Base string
+}
+
+// Post sends req as JSON to the server's path and reads the answer: a
+// T, or the server's refusal as a *syncproto.Error.
+func Post[T any](ctx context.Context, c Client, path string, req any) (T, error) {
+	var zero T
+	b, err := json.Marshal(req)
+	if err != nil {
+		return zero, err
+	}
+	status, body, err := fetch.Do(ctx, "POST", c.Base+path, b)
+	if err != nil {
+		return zero, err
+	}
+	return syncproto.Answer[T](path, status, body)
+}
+
+// CardNonce asks the server for a nonce to sign, used once: a card signs
+// it, and so does every signed request.
+func (c Client) CardNonce(ctx context.Context) ([]byte, error) {
+	status, body, err := fetch.Do(ctx, "POST", c.Base+syncproto.CardNoncePath, []byte("{}"))
+	if err != nil {
+		return nil, err
+	}
+	return syncproto.CardNonceAnswer(status, body)
+}
+
+// Call calls an endpoint that nobody signs (ep.By is account.Unsigned):
+// a POST of req, or a GET.
+func Call[Req, Resp any](ctx context.Context, c Client, ep account.Endpoint[Req, Resp], req Req) (Resp, error) {
+	if ep.By != account.Unsigned {
+		var zero Resp
+		return zero, fmt.Errorf("apiclient: %s must be signed", ep.Path)
+	}
+	if !ep.Get {
+		return Post[Resp](ctx, c, ep.Path, req)
+	}
+	status, body, err := fetch.Do(ctx, "GET", c.Base+ep.Path, nil)
+	if err != nil {
+		var zero Resp
+		return zero, err
+	}
+	return syncproto.Answer[Resp](ep.Path, status, body)
+}
+
+// CallSigned calls an endpoint signed by signer (an account's id, or a
+// desk device's), with a fresh nonce from the server, signed with keys.
+func CallSigned[Req, Resp any](ctx context.Context, c Client, ep account.Endpoint[Req, Resp], signer string, keys Signer, req Req) (Resp, error) {
+	var zero Resp
+	if ep.By == account.Unsigned {
+		return zero, fmt.Errorf("apiclient: %s is not signed", ep.Path)
+	}
+	b, err := json.Marshal(req)
+	if err != nil {
+		return zero, err
+	}
+	nonce, err := c.CardNonce(ctx)
+	if err != nil {
+		return zero, err
+	}
+	sig, err := keys.Sign(ctx, account.Message(ep.Path, nonce, b))
+	if err != nil {
+		return zero, err
+	}
+	return Post[Resp](ctx, c, ep.Path, account.Signed{Signer: signer, Nonce: nonce, Body: b, Sig: sig})
+}
