@@ -121,21 +121,29 @@ func FitTail(impostor []float64) (t Tail, ok bool) {
 	if float64(n) < 10*MinPairsPerFAR/tailTop {
 		return Tail{}, false
 	}
+	return FitTailBetween(impostor, MinPairsPerFAR/float64(n), tailTop), true
+}
+
+// FitTailBetween fits the tail as FitTail does, over the exceedance rates
+// low…high only: fitted on a range that leaves the smallest measurable
+// rates out, the fit can be checked against them.
+func FitTailBetween(impostor []float64, low, high float64) Tail {
 	imp := sorted(impostor)
+	n := len(imp)
 	var sx, sy, sxx, sxy, m float64
 	for i := 0; ; i++ { // i-th highest score, exceedance (i+0.5)/n
 		p := (float64(i) + 0.5) / float64(n)
-		if p > tailTop {
+		if p > high || i >= n {
 			break
 		}
-		if p < MinPairsPerFAR/float64(n) {
+		if p < low {
 			continue
 		}
 		x, y := normalQuantile(p), imp[n-1-i]
 		sx, sy, sxx, sxy, m = sx+x, sy+y, sxx+x*x, sxy+x*y, m+1
 	}
 	slope := (m*sxy - sx*sy) / (m*sxx - sx*sx)
-	return Tail{Mean: (sy - slope*sx) / m, SD: slope, Low: MinPairsPerFAR / float64(n), High: tailTop, Pairs: n}, true
+	return Tail{Mean: (sy - slope*sx) / m, SD: slope, Low: low, High: high, Pairs: n}
 }
 
 // Threshold is the score the fitted tail exceeds with probability far.
