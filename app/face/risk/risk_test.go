@@ -196,7 +196,7 @@ func TestSecondFactorString(t *testing.T) {
 // and faceeval -rule all state them: park and shelter (target 1e-3),
 // hospital reception (1e-4), emergency and payment (1e-5).
 const (
-	statedPark     = 28
-	statedHospital = 2
+	statedPark     = 39
+	statedHospital = 3
 	statedPayment  = 0
 )
