@@ -34,6 +34,11 @@ const (
 	// by the city. Both only with MethodQR.
 	Used    = "used"
 	Invalid = "invalid"
+	// SecondFactor: the face matched someone, but at this facility's
+	// gallery size the face alone cannot confirm who (package risk) and
+	// the person was asked for the QR pass or the card. Nobody is named:
+	// the match is not trusted. Only with MethodFace.
+	SecondFactor = "second-factor"
 )
 
 // Methods of identification.
@@ -72,7 +77,7 @@ type Identification struct {
 
 // outcomes lists the outcomes each method can have.
 var outcomes = map[string][]string{
-	MethodFace:      {Accepted, Unknown, Ambiguous, Flat, Expired},
+	MethodFace:      {Accepted, Unknown, Ambiguous, Flat, Expired, SecondFactor},
 	MethodQR:        {Accepted, Unknown, Used, Invalid},
 	MethodHousehold: {Accepted},
 	MethodCard:      {Accepted, Unknown},

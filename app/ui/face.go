@@ -14,7 +14,6 @@ import (
 
 	"smartpass.city/smartpass/app/face"
 	"smartpass.city/smartpass/app/face/embed"
-	"smartpass.city/smartpass/app/face/gallery"
 	"smartpass.city/smartpass/app/face/model"
 	"smartpass.city/smartpass/app/qrcode"
 )
@@ -37,12 +36,6 @@ type Frames interface {
 	Frame(dst *image.RGBA) (*image.RGBA, error)
 	Close()
 }
-
-// Rule is the terminals' decision: the best match must reach a cosine of
-// 0.91 (the threshold at which the shared test set's 224 impostor pairs
-// are all refused: README, faceeval) and beat the second best by 0.03, so
-// two similar residents are never confused silently.
-var Rule = gallery.Rule{Threshold: 0.91, Margin: 0.03}
 
 // faceEngine is the face pipeline of this browser tab, loaded once: the
 // model is 13 MB and every face screen shares it.

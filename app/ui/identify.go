@@ -12,6 +12,7 @@ import (
 	"smartpass.city/smartpass/app/face/embed"
 	"smartpass.city/smartpass/app/face/gallery"
 	"smartpass.city/smartpass/app/face/liveness"
+	"smartpass.city/smartpass/app/face/risk"
 	"smartpass.city/smartpass/app/hospital"
 	"smartpass.city/smartpass/app/identify"
 	"smartpass.city/smartpass/app/playpark"
@@ -45,6 +46,9 @@ type identifyPage struct {
 	galSeen  int    // the ops it followed
 	skipped  int    // templates of another model (need re-enrollment)
 	top      []gallery.Match
+	policy   risk.Policy // the rule at the gallery's size (gallery)
+	polFor   string      // the facility kind policy was computed for
+	polN     int         // the gallery size it was computed for
 
 	outcome  string // "" or an identify outcome
 	resident string
@@ -108,6 +112,8 @@ func (p *identifyPage) OnDismount() {
 // ops applied since, one by one: the log also changes at every
 // identification and at every face the desk registers, and widening a
 // city's templates to float32 again each time would stop the camera.
+// The rule (p.policy) is computed again whenever the gallery's size or
+// the facility's kind changes.
 func (p *identifyPage) gallery() *gallery.Gallery {
 	if p.st == nil {
 		return nil
@@ -137,6 +143,13 @@ func (p *identifyPage) gallery() *gallery.Gallery {
 		}
 	}
 	p.galFolds, p.galSeen = p.folds, len(p.ops)
+	kind := p.st.Facilities[p.enr.Facility].Kind
+	if p.policy.Kind == "" || string(kind) != p.polFor || p.gal.Len() != p.polN {
+		// The rule of the facility's kind at the gallery's size (package
+		// risk); a facility the tablet does not know yet gets the
+		// strictest.
+		p.policy, p.polFor, p.polN = risk.ForFacility(kind, p.gal.Len()), string(kind), p.gal.Len()
+	}
 	return p.gal
 }
 
@@ -161,7 +174,15 @@ func (p *identifyPage) seen(r face.Result, err error) {
 		}
 	}
 	p.top = g.TopK(probe, 2, p.top)
-	p.outcome, p.resident = terminal.Match(Rule.Decide(p.top), p.st.Templates, time.Now())
+	d := p.policy.Decision.Decide(p.top)
+	if d.Accepted && p.policy.SecondFactor == risk.Always {
+		// The face alone is not enough at this gallery's size, and this
+		// screen has no second-factor step yet: it says so and names
+		// nobody; the QR pass and card buttons are on the same screen.
+		p.outcome, p.resident = identify.SecondFactor, ""
+	} else {
+		p.outcome, p.resident = terminal.Match(d, p.st.Templates, time.Now())
+	}
 	if p.outcome == identify.Accepted {
 		p.answer(hospital.ByFace)
 	}
@@ -442,6 +463,8 @@ func (p *identifyPage) outcomeView() app.UI {
 		key = "face.id.flat"
 	case identify.Expired:
 		key = "face.id.expired"
+	case identify.SecondFactor:
+		key = "face.id.second"
 	}
 	if p.key != "" { // a QR pass's outcome
 		key = p.key

@@ -419,6 +419,7 @@ var text = map[string][2]string{
 	"face.id.unknown":                   {"確認できませんでした。係の人に声をかけてください。", "Not recognised. Please ask a member of staff."},
 	"face.id.ambiguous":                 {"確認できませんでした。係の人に声をかけてください。", "Not recognised. Please ask a member of staff."},
 	"face.id.expired":                   {"顔の登録の期限が切れています。スマートパスのアカウントから顔を登録し直してください。今日は係の人に声をかけてください。", "The face registration has expired. Please register the face again from your Smart Pass account; for today, ask a member of staff."},
+	"face.id.second":                    {"顔だけでは確認できません。QRパスかマイナンバーカードで確認してください", "The face alone cannot confirm who you are here. Please use your QR pass or My Number Card."},
 	"face.id.flat":                      {"写真や画面では受付できません。係の人に声をかけてください。", "A photo or a screen cannot be used. Please ask a member of staff."},
 	"face.id.ok.playpark":               {"入場できます。いってらっしゃい！", "You may enter. Have fun!"},
 	"face.id.ok.reception":              {"受付しました", "You are checked in"},

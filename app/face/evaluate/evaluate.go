@@ -44,6 +44,19 @@ type Report struct {
 	EER                float64 `json:"eer"`
 	ThresholdAtFAR0001 float64 `json:"threshold_at_far_0.001"`
 	MsPerFace          float64 `json:"ms_per_face"`
+	// ImpostorPairs is how many impostor pairs the closed protocol
+	// scored; TAR at 1e-4 and 1e-5 is null (n/a) below
+	// roc.MinPairsPerFAR/FAR of them.
+	ImpostorPairs int      `json:"impostor_pairs"`
+	TARAtFAR1e4   *float64 `json:"tar_at_far_0.0001"`
+	TARAtFAR1e5   *float64 `json:"tar_at_far_0.00001"`
+	// AllPairs holds the figures of every pair of images (Set.Pairs).
+	AllPairs *Pairs `json:"all_pairs,omitempty"`
+	// Open holds the open-set figures (Set.Open), when asked for.
+	Open *Open `json:"open,omitempty"`
+	// Rules holds facility kinds' rules measured on the set (RuleOn),
+	// when asked for.
+	Rules []RuleFigures `json:"rules,omitempty"`
 	// Assumed counts templates from crops taken as the face because the
 	// detector found none (not part of the JSON line).
 	Assumed int `json:"-"`
@@ -112,51 +125,91 @@ func templateOf(p *face.Pipeline, path string, logf func(string, ...any), took *
 	return template.Unpack(template.Pack(r.Embedding))
 }
 
-// Run evaluates the pipeline on dir. Progress and per-image notes go to
-// log when it is not nil.
-func Run(p *face.Pipeline, dir string, log io.Writer) (Report, error) {
-	set, err := readSet(dir)
-	if err != nil {
-		return Report{}, err
-	}
-	return evaluate(p, set, log), nil
+// Set is a labelled set's templates, made once and then scored in every
+// protocol: the closed-set figures (Closed), every pair (Pairs) and the
+// open set (Open).
+type Set struct {
+	Names []string
+	Files [][]string
+	// Vecs holds each file's unit-length float16 template, nil where no
+	// face was found.
+	Vecs [][][]float32
+	// Images, Detected and Assumed count the files, those that gave a
+	// template, and of those the crops taken as the face.
+	Images, Detected, Assumed int
+	took                      time.Duration
 }
 
-func evaluate(p *face.Pipeline, set []identity, w io.Writer) Report {
-	rep := Report{Identities: len(set)}
+// Load reads dir (one folder per identity) and makes every template.
+// Progress and per-image notes go to log when it is not nil.
+func Load(p *face.Pipeline, dir string, log io.Writer) (*Set, error) {
+	ids, err := readSet(dir)
+	if err != nil {
+		return nil, err
+	}
+	logf := logger(log)
+	s := &Set{}
+	for _, id := range ids {
+		vecs := make([][]float32, len(id.files))
+		for j, path := range id.files {
+			s.Images++
+			vecs[j] = templateOf(p, path, logf, &s.took, &s.Assumed)
+			if vecs[j] != nil {
+				s.Detected++
+			}
+		}
+		s.Names, s.Files, s.Vecs = append(s.Names, id.name), append(s.Files, id.files), append(s.Vecs, vecs)
+	}
+	return s, nil
+}
+
+func logger(w io.Writer) func(string, ...any) {
 	if w == nil {
 		w = io.Discard
 	}
-	logf := func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }
-	var took time.Duration
-	processed := 0
+	return func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }
+}
+
+// Run evaluates the pipeline on dir: the closed-set figures and every
+// pair's. Progress and per-image notes go to log when it is not nil.
+func Run(p *face.Pipeline, dir string, log io.Writer) (Report, error) {
+	s, err := Load(p, dir, log)
+	if err != nil {
+		return Report{}, err
+	}
+	rep := s.Closed(log)
+	pairs := s.Pairs()
+	rep.AllPairs = &pairs
+	return rep, nil
+}
+
+// Closed is the closed-set protocol: each identity's first image with a
+// face is enrolled, every other image probes against every enrolled
+// identity (a probe without a face scores roc.Failed against all).
+func (s *Set) Closed(log io.Writer) Report {
+	logf := logger(log)
+	rep := Report{Identities: len(s.Names), Images: s.Images, Detected: s.Detected, Assumed: s.Assumed}
 	type probe struct {
 		id   int
 		path string
 		vec  []float32
 	}
-	gallery := make([][]float32, len(set))
+	gallery := make([][]float32, len(s.Names))
 	var probes []probe
-	for i, id := range set {
-		for j, path := range id.files {
-			rep.Images++
-			processed++
-			vec := templateOf(p, path, logf, &took, &rep.Assumed)
-			if vec != nil {
-				rep.Detected++
-			}
+	for i, vecs := range s.Vecs {
+		for j, vec := range vecs {
 			if gallery[i] == nil {
 				if vec == nil {
-					logf("%s: no face in %s, enrolling the next image", id.name, filepath.Base(path))
+					logf("%s: no face in %s, enrolling the next image", s.Names[i], filepath.Base(s.Files[i][j]))
 					continue
 				}
 				if j > 0 {
-					logf("%s: enrolled %s", id.name, filepath.Base(path))
+					logf("%s: enrolled %s", s.Names[i], filepath.Base(s.Files[i][j]))
 				}
 				gallery[i] = vec
 				continue
 			}
-			probes = append(probes, probe{id: i, path: path, vec: vec})
+			probes = append(probes, probe{id: i, path: s.Files[i][j], vec: vec})
 		}
 	}
 	var genuine, impostor []float64
@@ -164,23 +217,23 @@ func evaluate(p *face.Pipeline, set []identity, w io.Writer) Report {
 	for _, pr := range probes {
 		best, bestID := math.Inf(-1), -1
 		for g, vec := range gallery {
-			s := roc.Failed
+			sc := roc.Failed
 			if pr.vec != nil && vec != nil {
-				s = dot(pr.vec, vec)
+				sc = dot(pr.vec, vec)
 			}
 			if g == pr.id {
-				genuine = append(genuine, s)
+				genuine = append(genuine, sc)
 			} else {
-				impostor = append(impostor, s)
+				impostor = append(impostor, sc)
 			}
-			if s > best {
-				best, bestID = s, g
+			if sc > best {
+				best, bestID = sc, g
 			}
 		}
 		if bestID == pr.id && best > roc.Failed {
 			correct++
 		} else {
-			logf("rank-1 miss: %s matched %s best (%.3f)", pr.path, set[max(bestID, 0)].name, best)
+			logf("rank-1 miss: %s matched %s best (%.3f)", pr.path, s.Names[max(bestID, 0)], best)
 		}
 	}
 	if len(probes) > 0 {
@@ -188,13 +241,59 @@ func evaluate(p *face.Pipeline, set []identity, w io.Writer) Report {
 	}
 	rep.ThresholdAtFAR0001, rep.TARAtFAR0001 = roc.ThresholdAtFAR(genuine, impostor, 0.001)
 	_, rep.TARAtFAR001 = roc.ThresholdAtFAR(genuine, impostor, 0.01)
+	rep.TARAtFAR1e4, rep.TARAtFAR1e5 = tarIfMeasurable(genuine, impostor, 1e-4), tarIfMeasurable(genuine, impostor, 1e-5)
+	rep.ImpostorPairs = len(impostor)
 	rep.EER = roc.EER(genuine, impostor)
-	if processed > 0 {
-		rep.MsPerFace = float64(took.Microseconds()) / 1000 / float64(processed)
+	if s.Images > 0 {
+		rep.MsPerFace = float64(s.took.Microseconds()) / 1000 / float64(s.Images)
 	}
 	rep.ThresholdAtFAR0001 = round(rep.ThresholdAtFAR0001, 4)
 	rep.MsPerFace = round(rep.MsPerFace, 1)
 	return rep
+}
+
+// tarIfMeasurable is the TAR at far, or nil where the impostor pairs are
+// too few to show that rate (roc.Measurable).
+func tarIfMeasurable(genuine, impostor []float64, far float64) *float64 {
+	if !roc.Measurable(len(impostor), far) {
+		return nil
+	}
+	_, tar := roc.ThresholdAtFAR(genuine, impostor, far)
+	return &tar
+}
+
+// Pairs scores every pair of images in the set: same identity genuine,
+// different identities impostor. A pair with a face missing scores
+// roc.Failed. It gives far more pairs than the closed protocol (n(n−1)/2
+// instead of probes × identities), which is what small false-accept
+// rates need; the pairs share images, so they are not independent.
+func (s *Set) Pairs() Pairs {
+	var ps Pairs
+	type item struct {
+		id  int
+		vec []float32
+	}
+	var all []item
+	for i, vecs := range s.Vecs {
+		for _, v := range vecs {
+			all = append(all, item{i, v})
+		}
+	}
+	for a := range all {
+		for b := a + 1; b < len(all); b++ {
+			sc := roc.Failed
+			if all[a].vec != nil && all[b].vec != nil {
+				sc = dot(all[a].vec, all[b].vec)
+			}
+			if all[a].id == all[b].id {
+				ps.Genuine = append(ps.Genuine, sc)
+			} else {
+				ps.Impostor = append(ps.Impostor, sc)
+			}
+		}
+	}
+	ps.summarise()
+	return ps
 }
 
 func round(x float64, digits int) float64 {
@@ -211,4 +310,43 @@ func dot(a, b []float32) float64 {
 		s += a[i] * b[i]
 	}
 	return float64(s)
+}
+
+// Pairs is the figures of every pair of images in a set (Set.Pairs).
+// TAR at 1e-4 and 1e-5 is null (n/a) where the impostor pairs are fewer
+// than roc.MinPairsPerFAR/FAR.
+type Pairs struct {
+	Genuine  []float64 `json:"-"`
+	Impostor []float64 `json:"-"`
+
+	GenuinePairs       int      `json:"genuine"`
+	ImpostorPairs      int      `json:"impostor"`
+	TARAtFAR0001       float64  `json:"tar_at_far_0.001"`
+	TARAtFAR1e4        *float64 `json:"tar_at_far_0.0001"`
+	TARAtFAR1e5        *float64 `json:"tar_at_far_0.00001"`
+	ThresholdAtFAR0001 float64  `json:"threshold_at_far_0.001"`
+	EER                float64  `json:"eer"`
+}
+
+func (ps *Pairs) summarise() {
+	ps.GenuinePairs, ps.ImpostorPairs = len(ps.Genuine), len(ps.Impostor)
+	ps.ThresholdAtFAR0001, ps.TARAtFAR0001 = roc.ThresholdAtFAR(ps.Genuine, ps.Impostor, 0.001)
+	ps.ThresholdAtFAR0001 = round(ps.ThresholdAtFAR0001, 4)
+	ps.TARAtFAR1e4 = tarIfMeasurable(ps.Genuine, ps.Impostor, 1e-4)
+	ps.TARAtFAR1e5 = tarIfMeasurable(ps.Genuine, ps.Impostor, 1e-5)
+	ps.EER = roc.EER(ps.Genuine, ps.Impostor)
+}
+
+// Pool joins the pairs of several sets, each scored within itself: a
+// pair across sets (a colour photo against a grey 1990s scan) would be an
+// impostor pair too easy to refuse, and would make the rates look better
+// than they are.
+func Pool(sets ...Pairs) Pairs {
+	var ps Pairs
+	for _, s := range sets {
+		ps.Genuine = append(ps.Genuine, s.Genuine...)
+		ps.Impostor = append(ps.Impostor, s.Impostor...)
+	}
+	ps.summarise()
+	return ps
 }

@@ -5,6 +5,7 @@ package evaluate
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 
 	"smartpass.city/smartpass/app/face"
@@ -37,7 +38,7 @@ func TestSharedSet(t *testing.T) {
 		t.Fatal(err)
 	}
 	again.MsPerFace, rep.MsPerFace = 0, 0
-	if again != rep {
+	if !reflect.DeepEqual(again, rep) {
 		t.Errorf("two runs differ:\n%+v\n%+v", rep, again)
 	}
 }

@@ -122,6 +122,18 @@ func Identity(t testing.TB, identity, file string) *image.RGBA {
 	return Image(t, filepath.Join(Faces(t), "identities", identity, file))
 }
 
+// Labelled returns one labelled set of ../shared/testdata/faces (one
+// folder per identity), "identities" or "orl", failing the test when it
+// is missing while the shared directory is there.
+func Labelled(t testing.TB, name string) string {
+	t.Helper()
+	dir := filepath.Join(Faces(t), name)
+	if _, err := os.Stat(dir); err != nil {
+		t.Fatalf("facetest: %v", err)
+	}
+	return dir
+}
+
 // Pattern is a deterministic side x side RGB input (0–255) with structure
 // at every scale, so every layer of a network sees varied values.
 func Pattern(side int) []float32 {

@@ -2,6 +2,7 @@ package roc
 
 import (
 	"math"
+	"math/rand/v2"
 	"testing"
 )
 
@@ -54,6 +55,61 @@ func TestEER(t *testing.T) {
 	for _, c := range cases {
 		if got := EER(c.genuine, c.impostor); math.Abs(got-c.want) > 1e-9 {
 			t.Errorf("%s: EER %v, want %v", c.name, got, c.want)
+		}
+	}
+}
+
+// TestTailThreshold draws impostor scores from a known normal and checks
+// that the fitted tail finds its quantiles far beyond the draws, and that
+// ThresholdFor reads rates the pairs can show straight off them.
+func TestTailThreshold(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	const mean, sd = 0.85, 0.02
+	imp := make([]float64, 200000)
+	for i := range imp {
+		imp[i] = mean + sd*r.NormFloat64()
+	}
+	cases := []struct {
+		far          float64
+		extrapolated bool
+		tol          float64
+	}{
+		{1e-3, false, 0.002},
+		{1e-4, false, 0.003},
+		{1e-5, true, 0.003},
+		{2e-7, true, 0.004},
+		{1.7e-10, true, 0.006},
+	}
+	for _, c := range cases {
+		want := mean + sd*normalQuantile(c.far)
+		got, ex := ThresholdFor(imp, c.far)
+		if ex != c.extrapolated {
+			t.Errorf("FAR %g: extrapolated %v, want %v (%d pairs)", c.far, ex, c.extrapolated, len(imp))
+		}
+		if math.Abs(got-want) > c.tol {
+			t.Errorf("FAR %g: threshold %.4f, want %.4f ± %g", c.far, got, want, c.tol)
+		}
+	}
+	if _, ok := TailThreshold(imp[:1000], 1e-6); ok {
+		t.Error("fitted a tail to 1,000 pairs")
+	}
+}
+
+func TestMeasurable(t *testing.T) {
+	cases := []struct {
+		pairs int
+		far   float64
+		want  bool
+	}{
+		{30000, 1e-4, true},
+		{29999, 1e-4, false},
+		{78000, 1e-5, false},
+		{300000, 1e-5, true},
+		{700, 1e-3, false},
+	}
+	for _, c := range cases {
+		if got := Measurable(c.pairs, c.far); got != c.want {
+			t.Errorf("Measurable(%d, %g) = %v", c.pairs, c.far, got)
 		}
 	}
 }
