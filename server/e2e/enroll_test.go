@@ -131,7 +131,10 @@ func TestParkAdmitsHousehold(t *testing.T) {
 	father, daughter := openFamily(t, phone, base)
 	registerFace(t, phone, `#household .member .face-link`, "kaga-playpark")
 
-	him := faceVideo(t, "leonard", "leonard2.png", "leonard4.png", "leonard2.png", "mirror:leonard4.png")
+	// leonard3 is his clear turn: with the 68-point landmarks, leonard4
+	// measures a yaw of 0.08, under the check's 0.12 (a person who barely
+	// turns is asked again), leonard3 0.20 and 0.22 mirrored.
+	him := faceVideo(t, "leonard", "leonard2.png", "leonard3.png", "leonard2.png", "mirror:leonard3.png")
 	his := camera(t, him)
 	run(t, his, "recover the account on his phone", 60*time.Second,
 		chromedp.Navigate(base+"/account?usb=rcs300&card=taro"),
@@ -212,7 +215,7 @@ func registerFace(t *testing.T, phone context.Context, link, facility string) {
 		tap(link),
 		chromedp.WaitVisible(chromedp.ID("resident-own")),
 	)
-	waitJS(t, phone, "the head turns done", `document.querySelector("#face-guide")?.dataset.key === "face.l.passed"`, 120*time.Second)
+	headTurns(t, phone)
 	run(t, phone, "register the face for "+facility, 30*time.Second,
 		tap("#"+"fac-"+facility),
 		tap("#face-save"),
