@@ -14,7 +14,6 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
-	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -97,7 +96,7 @@ func New(ctx context.Context, d Deps) (*API, error) {
 		accts.reg = &residents.Registry{Log: d.Log, Verifier: cards.v, Nonces: &cards.nonces}
 	}
 	accts.faces = faces.New(d.Writer, accts.reg, d.Facilities, d.City, d.Logger)
-	h := hub.New(d.Log, d.Devices, hub.Options{Dev: d.Dev, Server: d.Version, Logger: d.Logger, Audit: hubAudit(d.Audit),
+	h := hub.New(d.Log, d.Devices, hub.Options{Dev: d.Dev, Server: d.Version, Logger: d.Logger, Audit: d.Audit.Note, Refused: d.Audit.Refused,
 		Verify: cards.recheck, Prepare: accts.faces.Prepare, Stored: accts.faces.Stored, HelloTimeout: d.Hello, MaxPreAuth: d.MaxPreAuth})
 	cmds := commands.New(d.Log, d.Writer, d.Devices, h, d.Audit)
 	mux := http.NewServeMux()
@@ -167,23 +166,6 @@ func downloads(next http.Handler, d time.Duration) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
-}
-
-// hubAudit is the hub's audit: a sync session refused before its device
-// proved its key is counted (audit.Refused), everything else appended.
-func hubAudit(a *audit.Log) func(actor, action, subject, detail string) {
-	return func(actor, action, subject, detail string) {
-		if action != "sync.refused" {
-			a.Note(actor, action, subject, detail)
-			return
-		}
-		// The hub's detail is "REASON, from ADDRESS".
-		reason, from, _ := strings.Cut(detail, ", from ")
-		if host, _, err := net.SplitHostPort(from); err == nil {
-			from = host
-		}
-		a.Refused(action, from, reason)
-	}
 }
 
 // LogOptions are the op log's options wherever the server opens it:

@@ -81,6 +81,11 @@ type Options struct {
 	// Audit, when set, records every session opened and every device
 	// refused (the audit log).
 	Audit func(actor, action, subject, detail string)
+	// Refused, when set, takes the sessions refused before their device
+	// proved its key (a revoked device, a bad signature): anyone can
+	// cause those, so the caller counts them (audit.Log.Refused) rather
+	// than appending each. from is the client's host, reason a word.
+	Refused func(action, from, reason string)
 	// Verify, when set, checks each op a device pushes that its scope
 	// allows, for what only the server can judge (a card's proof,
 	// checked again). An op it refuses is stored as refused, with the
@@ -611,7 +616,7 @@ func (s *session) auth(ctx context.Context, a *syncproto.Auth) error {
 	key, dev, err := s.hub.devices.Lookup(s.claimed)
 	switch {
 	case errors.Is(err, devices.ErrRevoked):
-		s.audit("sync.refused", "", "revoked, from "+s.remote)
+		s.refused("revoked")
 		return s.refuse(ctx, syncproto.CodeRevoked, "this device was revoked by the city's administrator; its records stay on it, but it needs a new enrollment code to sync", true)
 	case errors.Is(err, devices.ErrUnknown):
 		return s.refuse(ctx, syncproto.CodeUnknownDevice, "this device is not enrolled on this server: set it up with an enrollment code", true)
@@ -620,7 +625,7 @@ func (s *session) auth(ctx context.Context, a *syncproto.Auth) error {
 		return s.refuse(ctx, syncproto.CodeInternal, "the server could not check this device; try again later", true)
 	}
 	if !ed25519.Verify(key, syncproto.AuthMessage(s.claimed, s.nonce), a.Sig) {
-		s.audit("sync.refused", "", "bad signature, from "+s.remote)
+		s.refused("bad signature")
 		return s.refuse(ctx, syncproto.CodeUnknownDevice, "the device's signature did not verify: set it up again with an enrollment code", true)
 	}
 	if !s.hub.join(s.ws, s.claimed) {
@@ -690,6 +695,18 @@ func (s *session) auditOps(stored []syncproto.Op) {
 			s.audit(e.Action, e.Subject, e.Detail)
 		}
 	}
+}
+
+// refused reports a session refused before its device proved its key.
+func (s *session) refused(reason string) {
+	if s.hub.opt.Refused == nil {
+		return
+	}
+	from := s.remote
+	if host, _, err := net.SplitHostPort(from); err == nil {
+		from = host
+	}
+	s.hub.opt.Refused("sync.refused", from, reason)
 }
 
 // audit records an event of this session's device.
