@@ -3,7 +3,8 @@
 // rule broken fails a test instead of waiting for a reader to notice:
 // the wire protocol imports nothing of the project, the server never
 // imports the screens, the production server does not link the card
-// simulator, the card's folder sits below the verifier that reads it, the sync hub imports no domain package, app/ never calls the
+// simulator, the card's folder sits below the verifier that reads it, the sync hub imports no domain package, the
+// server's record keepers use the store seam, not an engine, app/ never calls the
 // browser itself, and every package that declares op kinds is linked
 // where kinds are judged.
 //
@@ -202,6 +203,16 @@ var (
 		hub := func(p string) bool { return In("server/hub")(p) && !In("server/hub/hubtest")(p) }
 		return NeverImports("server/hub imports no domain package", hub, domain).Check(g)
 	}}
+	// EngineBehindSeam: the server's packages keep their records through
+	// the store seam (server/store), not an engine, so a second engine
+	// (a replicated one) serves them unchanged. Only the packages that
+	// open a store (the command line, the API's options, the hub's test
+	// server) name the embedded engine, server/oplog.
+	EngineBehindSeam = NeverImports("server packages use server/store, not an engine",
+		func(p string) bool {
+			return In("server")(p) && !Is(Module+"/server", Module+"/server/cli", Module+"/server/api")(p) &&
+				!In("server/oplog")(p) && !In("server/hub/hubtest")(p)
+		}, In("server/oplog"))
 	// CardBelowVerifier: the card's folder (its protocols, readers and
 	// simulator) sits below the certificate verifier, which reads the
 	// card: nothing there imports app/jpki but the test helpers, which

@@ -24,7 +24,7 @@ var known []Excuse
 // native with and without the demo tag, the production server, and
 // js/wasm, where the browser's packages exist.
 func TestHouseRules(t *testing.T) {
-	native := []Rule{SyncprotoAlone, ServerWithoutScreens, HubWithoutDomains, CardBelowVerifier, AppWithoutWasm, KindsLinked}
+	native := []Rule{SyncprotoAlone, ServerWithoutScreens, HubWithoutDomains, EngineBehindSeam, CardBelowVerifier, AppWithoutWasm, KindsLinked}
 	for _, c := range []struct {
 		name     string
 		build    Build
@@ -98,6 +98,8 @@ func TestRulesFail(t *testing.T) {
 			[]string{p("server/hub"), p("app/shelter")}},
 		{HubWithoutDomains, func(g Graph) { g[p("server/hub")] = append(g[p("server/hub")], p("app/state")) },
 			[]string{p("server/hub"), p("app/state")}},
+		{EngineBehindSeam, func(g Graph) { g[p("server/residents")] = []string{p("server/store"), p("server/oplog")} },
+			[]string{p("server/residents"), p("server/oplog")}},
 		{CardBelowVerifier, func(g Graph) { g[p("app/card/sim")] = append(g[p("app/card/sim")], p("app/jpki")) },
 			[]string{p("app/card/sim"), p("app/jpki")}},
 		{AppWithoutBrowser, func(g Graph) { g[p("app/shelter")] = append(g[p("app/shelter")], "syscall/js") },

@@ -7,10 +7,10 @@ import (
 
 	"smartpass.city/smartpass/server/cli"
 	"smartpass.city/smartpass/server/demo"
-	"smartpass.city/smartpass/server/oplog"
+	"smartpass.city/smartpass/server/store"
 )
 
 // A build tagged demo links the demo: a simulated card reader and cards.
 func init() {
-	newDemo = func(log *oplog.Log, logger *slog.Logger) (cli.Demo, error) { return demo.New(log, logger) }
+	newDemo = func(log store.Store, logger *slog.Logger) (cli.Demo, error) { return demo.New(log, logger) }
 }

@@ -12,7 +12,7 @@ import (
 	"os"
 
 	"smartpass.city/smartpass/server/cli"
-	"smartpass.city/smartpass/server/oplog"
+	"smartpass.city/smartpass/server/store"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -20,7 +20,7 @@ var version = "dev"
 
 // newDemo makes the demo's parts in a build tagged demo (demo_on.go);
 // nil otherwise.
-var newDemo func(log *oplog.Log, logger *slog.Logger) (cli.Demo, error)
+var newDemo func(log store.Store, logger *slog.Logger) (cli.Demo, error)
 
 func main() {
 	os.Exit(cli.Main(os.Args[1:], cli.Build{Version: version, NewDemo: newDemo}))

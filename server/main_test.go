@@ -26,8 +26,8 @@ import (
 	"smartpass.city/smartpass/server/audit"
 	"smartpass.city/smartpass/server/cli"
 	"smartpass.city/smartpass/server/demo"
-	"smartpass.city/smartpass/server/oplog"
 	"smartpass.city/smartpass/server/serverproc"
+	"smartpass.city/smartpass/server/store"
 	"smartpass.city/smartpass/syncproto"
 	"smartpass.city/smartpass/syncproto/wsconn"
 )
@@ -380,7 +380,7 @@ func TestAuditVerifyFindsTampering(t *testing.T) {
 		t.Fatal(err)
 	}
 	var at uint64
-	err = log.Update(func(tx *oplog.Tx) error {
+	err = log.Update(func(tx store.Tx) error {
 		for seq := uint64(1); seq <= uint64(n); seq++ {
 			id := fmt.Sprintf("%016x", seq)
 			v, err := tx.Get("audit", id)
@@ -456,7 +456,7 @@ func TestFacilityCommands(t *testing.T) {
 // The test binary is the server the tests start: with the demo, as a
 // build tagged demo has it.
 func init() {
-	newDemo = func(log *oplog.Log, logger *slog.Logger) (cli.Demo, error) { return demo.New(log, logger) }
+	newDemo = func(log store.Store, logger *slog.Logger) (cli.Demo, error) { return demo.New(log, logger) }
 }
 
 // auditEntries runs `server audit-verify` on data and returns how many

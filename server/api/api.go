@@ -32,12 +32,13 @@ import (
 	"smartpass.city/smartpass/server/publish"
 	"smartpass.city/smartpass/server/pwa"
 	"smartpass.city/smartpass/server/residents"
+	"smartpass.city/smartpass/server/store"
 	"smartpass.city/smartpass/syncproto"
 )
 
 // Deps is what the API is built from.
 type Deps struct {
-	Log *oplog.Log
+	Log store.Store
 	// Writer is the one writer of the server's own ops on Log.
 	Writer     *publish.Writer
 	Devices    *devices.Registry

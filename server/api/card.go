@@ -12,8 +12,8 @@ import (
 	"smartpass.city/smartpass/app/hlc"
 	"smartpass.city/smartpass/app/jpki"
 	"smartpass.city/smartpass/server/audit"
-	"smartpass.city/smartpass/server/oplog"
 	"smartpass.city/smartpass/server/publish"
+	"smartpass.city/smartpass/server/store"
 	"smartpass.city/smartpass/syncproto"
 )
 
@@ -27,7 +27,7 @@ import (
 // checked while offline (recheck).
 type cardCheck struct {
 	v      *jpki.Verifier // nil: no anchors configured
-	log    *oplog.Log
+	log    store.Store
 	nonces jpki.Nonces
 	audit  *audit.Log
 	logger *slog.Logger
@@ -35,7 +35,7 @@ type cardCheck struct {
 
 // newCardCheck returns the card check of anchors (nil: none configured)
 // and publishes them to every device, so terminals check cards offline.
-func newCardCheck(ctx context.Context, log *oplog.Log, pub *publish.Writer, anchors *jpki.Anchors, a *audit.Log, logger *slog.Logger) (*cardCheck, error) {
+func newCardCheck(ctx context.Context, log store.Store, pub *publish.Writer, anchors *jpki.Anchors, a *audit.Log, logger *slog.Logger) (*cardCheck, error) {
 	cc := &cardCheck{log: log, audit: a, logger: logger}
 	if anchors == nil {
 		return cc, nil
@@ -88,12 +88,12 @@ func (cc *cardCheck) recheck(device string, op syncproto.Op) error {
 	}
 	id := hex.EncodeToString(c.Nonce)
 	use := fmt.Sprintf("%s/%d", device, op.Seq)
-	return cc.log.Update(func(tx *oplog.Tx) error {
+	return cc.log.Update(func(tx store.Tx) error {
 		prev, err := tx.Get(recNonce, id)
 		switch {
 		case err == nil && string(prev) != use: // the same op sent again is no replay
 			return fmt.Errorf("%w: the card's proof was presented before (%s)", jpki.ErrNonce, prev)
-		case err != nil && !errors.Is(err, oplog.ErrNotFound):
+		case err != nil && !errors.Is(err, store.ErrNotFound):
 			return err
 		}
 		return tx.Put(recNonce, id, []byte(use))

@@ -10,8 +10,8 @@ import (
 
 	"smartpass.city/smartpass/app/account"
 	"smartpass.city/smartpass/app/pass"
-	"smartpass.city/smartpass/server/oplog"
 	"smartpass.city/smartpass/server/publish"
+	"smartpass.city/smartpass/server/store"
 )
 
 // recPassKey is the private record (id "current") of the key the server
@@ -22,11 +22,11 @@ const recPassKey = "pass.key"
 // passKey returns the server's pass signing key, made on first start,
 // and publishes its public half on the public feed for terminals to
 // check passes offline.
-func passKey(ctx context.Context, log *oplog.Log, pub *publish.Writer) (ed25519.PrivateKey, error) {
+func passKey(ctx context.Context, log store.Store, pub *publish.Writer) (ed25519.PrivateKey, error) {
 	var seed []byte
-	if err := log.View(func(tx *oplog.Tx) error {
+	if err := log.View(func(tx store.Tx) error {
 		b, err := tx.Get(recPassKey, "current")
-		if errors.Is(err, oplog.ErrNotFound) {
+		if errors.Is(err, store.ErrNotFound) {
 			return nil
 		}
 		seed = b
@@ -42,7 +42,7 @@ func passKey(ctx context.Context, log *oplog.Log, pub *publish.Writer) (ed25519.
 		if err != nil {
 			return nil, fmt.Errorf("pass key: %w", err)
 		}
-		if err := log.Update(func(tx *oplog.Tx) error { return tx.Put(recPassKey, "current", k.Seed()) }); err != nil {
+		if err := log.Update(func(tx store.Tx) error { return tx.Put(recPassKey, "current", k.Seed()) }); err != nil {
 			return nil, fmt.Errorf("pass key: save: %w", err)
 		}
 		key = k

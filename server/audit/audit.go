@@ -23,7 +23,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"smartpass.city/smartpass/server/oplog"
+	"smartpass.city/smartpass/server/store"
 )
 
 // kind names the entries in the private keyspace; ids are the sequence
@@ -53,7 +53,7 @@ func byActor(actor, action string) string {
 }
 
 // index records e in the indexes when everything before it is indexed.
-func index(tx *oplog.Tx, e Entry) error {
+func index(tx store.Tx, e Entry) error {
 	upto, err := indexedUpto(tx)
 	if err != nil || upto != e.Seq-1 {
 		return err // an older log not caught up yet: catchUp will do it
@@ -71,9 +71,9 @@ func index(tx *oplog.Tx, e Entry) error {
 	return tx.Put(kindIndexed, "upto", []byte(id(e.Seq)))
 }
 
-func indexedUpto(tx *oplog.Tx) (uint64, error) {
+func indexedUpto(tx store.Tx) (uint64, error) {
 	v, err := tx.Get(kindIndexed, "upto")
-	if errors.Is(err, oplog.ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) {
 		return 0, nil
 	}
 	if err != nil {
@@ -101,7 +101,7 @@ var ErrBroken = errors.New("audit: the log has been altered")
 
 // Log is the audit log in an op log's private records.
 type Log struct {
-	log *oplog.Log
+	log store.Store
 	// Now is the clock; tests set it.
 	Now func() time.Time
 	// Logger receives the failures of Note (slog.Default when nil).
@@ -118,7 +118,7 @@ type Log struct {
 }
 
 // New returns the audit log kept in log.
-func New(log *oplog.Log) *Log { return &Log{log: log, Now: time.Now} }
+func New(log store.Store) *Log { return &Log{log: log, Now: time.Now} }
 
 func id(seq uint64) string { return fmt.Sprintf("%016x", seq) }
 
@@ -151,11 +151,11 @@ func (a *Log) Append(actor, action, subject, detail string) (Entry, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	var e Entry
-	err := a.log.Update(func(tx *oplog.Tx) error {
+	err := a.log.Update(func(tx store.Tx) error {
 		e = Entry{Seq: 1, Time: a.Now().UTC(), Actor: actor, Action: action, Subject: subject, Detail: detail}
 		_, last, err := tx.Last(kind)
 		switch {
-		case errors.Is(err, oplog.ErrNotFound):
+		case errors.Is(err, store.ErrNotFound):
 		case err != nil:
 			return err
 		default:
@@ -167,7 +167,7 @@ func (a *Log) Append(actor, action, subject, detail string) (Entry, error) {
 		}
 		// Reading the slot makes a concurrent append of the same seq a
 		// conflict, which Update retries: the chain never forks.
-		if _, err := tx.Get(kind, id(e.Seq)); !errors.Is(err, oplog.ErrNotFound) {
+		if _, err := tx.Get(kind, id(e.Seq)); !errors.Is(err, store.ErrNotFound) {
 			return fmt.Errorf("entry %d exists already: %v", e.Seq, err)
 		}
 		e.Hash = hash(e)
@@ -207,7 +207,7 @@ func (a *Log) logger() *slog.Logger {
 func (a *Log) Verify(fn func(Entry)) (int, error) {
 	n := 0
 	prev := ""
-	err := a.log.View(func(tx *oplog.Tx) error {
+	err := a.log.View(func(tx store.Tx) error {
 		return tx.Each(kind, func(key string, v []byte) error {
 			n++
 			var e Entry
@@ -238,7 +238,7 @@ func (a *Log) About(subject string, fn func(Entry)) error {
 	if err := a.catchUp(); err != nil {
 		return fmt.Errorf("audit: index: %w", err)
 	}
-	return a.log.View(func(tx *oplog.Tx) error {
+	return a.log.View(func(tx store.Tx) error {
 		return tx.Each(bySubject(subject), func(seq string, _ []byte) error {
 			e, err := indexed(tx, seq)
 			if err == nil && e.Subject != subject {
@@ -258,9 +258,9 @@ func (a *Log) Latest(actor, action string) (e Entry, ok bool, err error) {
 	if err := a.catchUp(); err != nil {
 		return Entry{}, false, fmt.Errorf("audit: index: %w", err)
 	}
-	err = a.log.View(func(tx *oplog.Tx) error {
+	err = a.log.View(func(tx store.Tx) error {
 		seq, _, err := tx.Last(byActor(actor, action))
-		if errors.Is(err, oplog.ErrNotFound) {
+		if errors.Is(err, store.ErrNotFound) {
 			return nil
 		}
 		if err == nil {
@@ -278,7 +278,7 @@ func (a *Log) Latest(actor, action string) (e Entry, ok bool, err error) {
 // indexed reads the entry an index names, checked against its own hash
 // (an edited one fails with ErrBroken); the chain as a whole is
 // audit-verify's.
-func indexed(tx *oplog.Tx, seq string) (Entry, error) {
+func indexed(tx store.Tx, seq string) (Entry, error) {
 	v, err := tx.Get(kind, seq)
 	if err != nil {
 		return Entry{}, fmt.Errorf("%w: entry %s is missing: %v", ErrBroken, seq, err)
@@ -302,14 +302,14 @@ func (a *Log) catchUp() error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	for done := false; !done; {
-		err := a.log.Update(func(tx *oplog.Tx) error {
+		err := a.log.Update(func(tx store.Tx) error {
 			upto, err := indexedUpto(tx)
 			if err != nil {
 				return err
 			}
 			for n := 0; n < catchUpBatch; n++ {
 				v, err := tx.Get(kind, id(upto+1))
-				if errors.Is(err, oplog.ErrNotFound) {
+				if errors.Is(err, store.ErrNotFound) {
 					done = true
 					return nil
 				}

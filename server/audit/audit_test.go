@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"smartpass.city/smartpass/server/oplog"
+	"smartpass.city/smartpass/server/store"
 )
 
 func newLog(t *testing.T) (*Log, *oplog.Log) {
@@ -42,10 +43,10 @@ func TestChain(t *testing.T) {
 func TestTampering(t *testing.T) {
 	tests := []struct {
 		name   string
-		tamper func(tx *oplog.Tx) error
+		tamper func(tx store.Tx) error
 		want   string
 	}{
-		{"an edited entry", func(tx *oplog.Tx) error {
+		{"an edited entry", func(tx store.Tx) error {
 			v, _ := tx.Get(kind, id(2))
 			var e Entry
 			json.Unmarshal(v, &e)
@@ -53,8 +54,8 @@ func TestTampering(t *testing.T) {
 			b, _ := json.Marshal(e)
 			return tx.Put(kind, id(2), b)
 		}, "entry 2 was changed"},
-		{"a removed entry", func(tx *oplog.Tx) error { return tx.Delete(kind, id(2)) }, "entry 2 is missing"},
-		{"a rewritten tail", func(tx *oplog.Tx) error {
+		{"a removed entry", func(tx store.Tx) error { return tx.Delete(kind, id(2)) }, "entry 2 is missing"},
+		{"a rewritten tail", func(tx store.Tx) error {
 			// Rehash entry 3 after editing it: entry 4 no longer follows.
 			v, _ := tx.Get(kind, id(3))
 			var e Entry
@@ -103,7 +104,7 @@ func TestAbout(t *testing.T) {
 
 	// As if the entries were written before the index: drop it, and
 	// open the log afresh (a server started on an older store).
-	err := l.Update(func(tx *oplog.Tx) error {
+	err := l.Update(func(tx store.Tx) error {
 		for _, s := range []string{"R-1", "R-2", "R-10"} {
 			var ids []string
 			tx.Each(bySubject(s), func(id string, _ []byte) error { ids = append(ids, id); return nil })
@@ -129,7 +130,7 @@ func TestAbout(t *testing.T) {
 	}
 
 	// Someone edits one of R-1's entries.
-	err = l.Update(func(tx *oplog.Tx) error {
+	err = l.Update(func(tx store.Tx) error {
 		v, err := tx.Get(kind, id(3))
 		if err != nil {
 			return err

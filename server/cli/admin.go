@@ -9,10 +9,12 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"smartpass.city/smartpass/server/commands"
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"smartpass.city/smartpass/server/commands"
+	"smartpass.city/smartpass/server/store"
 
 	"smartpass.city/smartpass/app/admin"
 	"smartpass.city/smartpass/app/facility"
@@ -20,13 +22,12 @@ import (
 	"smartpass.city/smartpass/app/route"
 	"smartpass.city/smartpass/server/audit"
 	"smartpass.city/smartpass/server/devices"
-	"smartpass.city/smartpass/server/oplog"
 	"smartpass.city/smartpass/server/publish"
 	"smartpass.city/smartpass/server/staff"
 )
 
 // serveAdmin answers the admin commands on ln until it closes.
-func serveAdmin(ln net.Listener, log *oplog.Log, key []byte, a *commands.Set, logger *slog.Logger) {
+func serveAdmin(ln net.Listener, log store.Store, key []byte, a *commands.Set, logger *slog.Logger) {
 	for {
 		conn, err := ln.Accept()
 		if err != nil {

@@ -37,14 +37,16 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"smartpass.city/smartpass/app/jpki"
-	"smartpass.city/smartpass/server/api"
-	"smartpass.city/smartpass/server/commands"
-	"smartpass.city/smartpass/server/pwa"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
+
+	"smartpass.city/smartpass/app/jpki"
+	"smartpass.city/smartpass/server/api"
+	"smartpass.city/smartpass/server/commands"
+	"smartpass.city/smartpass/server/pwa"
+	"smartpass.city/smartpass/server/store"
 
 	"smartpass.city/smartpass/server/audit"
 	"smartpass.city/smartpass/server/devices"
@@ -60,7 +62,7 @@ type Build struct {
 	Version string
 	// NewDemo makes a demo server's parts (package demo); nil in a build
 	// without the tag demo, which refuses -demo.
-	NewDemo func(log *oplog.Log, logger *slog.Logger) (Demo, error)
+	NewDemo func(log store.Store, logger *slog.Logger) (Demo, error)
 }
 
 // Demo is what a demo server adds (package demo): a simulated card reader

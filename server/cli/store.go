@@ -15,6 +15,7 @@ import (
 	"smartpass.city/smartpass/server/api"
 	"smartpass.city/smartpass/server/oplog"
 	"smartpass.city/smartpass/server/sealed"
+	"smartpass.city/smartpass/server/store"
 )
 
 // keyPath is where the store's key lives when -key-file is not given: next
@@ -79,7 +80,7 @@ func listenAdmin(data string) (net.Listener, error) {
 	return ln, nil
 }
 
-func writeBackup(w io.Writer, log *oplog.Log, key []byte) error {
+func writeBackup(w io.Writer, log store.Store, key []byte) error {
 	sw, err := sealed.NewWriter(w, key)
 	if err != nil {
 		return err
@@ -206,7 +207,7 @@ func runRestore(args []string, logger *slog.Logger) error {
 
 // OpenStore opens the existing store in data with its key (keyFile, or
 // DATA.key), as the server opens it, while no server runs on it.
-func OpenStore(data, keyFile string, logger *slog.Logger) (*oplog.Log, error) {
+func OpenStore(data, keyFile string, logger *slog.Logger) (store.Store, error) {
 	key, err := loadKey(keyPath(keyFile, data), data, false, logger)
 	if err != nil {
 		return nil, err

@@ -25,9 +25,9 @@ import (
 	"smartpass.city/smartpass/server/devices"
 	"smartpass.city/smartpass/server/facilities"
 	"smartpass.city/smartpass/server/hub"
-	"smartpass.city/smartpass/server/oplog"
 	"smartpass.city/smartpass/server/publish"
 	"smartpass.city/smartpass/server/staff"
+	"smartpass.city/smartpass/server/store"
 )
 
 // The admin socket (package cli) speaks one command line per connection:
@@ -64,7 +64,7 @@ type Reply struct {
 // hub, so a revoked device is cut off at once) or on a store opened
 // offline (Hub nil).
 type Set struct {
-	Log *oplog.Log
+	Log store.Store
 	// Writer writes the facility records (the server's own ops).
 	Writer  *publish.Writer
 	Devices *devices.Registry
@@ -81,7 +81,7 @@ type Set struct {
 
 // New returns the commands over a store, with the hub of the running
 // server (nil on a store opened offline).
-func New(log *oplog.Log, w *publish.Writer, reg *devices.Registry, h *hub.Hub, auditLog *audit.Log) *Set {
+func New(log store.Store, w *publish.Writer, reg *devices.Registry, h *hub.Hub, auditLog *audit.Log) *Set {
 	return &Set{Log: log, Writer: w, Devices: reg, Hub: h, Audit: auditLog, Staff: staff.New(log)}
 }
 
@@ -250,6 +250,6 @@ func (a Set) auditList(args []string) (Reply, error) {
 var ErrForbidden = errors.New("this is outside what your account may do")
 
 // FacilitiesOf reads the facilities log holds, for the device register.
-func FacilitiesOf(log *oplog.Log) devices.Facilities {
+func FacilitiesOf(log store.Store) devices.Facilities {
 	return func() (map[string]facility.Facility, error) { return facilities.Current(log) }
 }

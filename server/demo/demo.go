@@ -26,7 +26,7 @@ import (
 	"smartpass.city/smartpass/app/scope"
 	"smartpass.city/smartpass/server/devices"
 	"smartpass.city/smartpass/server/httpguard"
-	"smartpass.city/smartpass/server/oplog"
+	"smartpass.city/smartpass/server/store"
 	"smartpass.city/smartpass/syncproto"
 )
 
@@ -109,11 +109,11 @@ func (d *Reader) card(name string) (*sim.Card, error) {
 // New returns the demo reader service with the demo PKI kept in
 // the store, made on first start: terminals that synced its anchors keep
 // trusting its cards after a restart.
-func New(log *oplog.Log, logger *slog.Logger) (*Reader, error) {
+func New(log store.Store, logger *slog.Logger) (*Reader, error) {
 	var saved []byte
-	if err := log.View(func(tx *oplog.Tx) error {
+	if err := log.View(func(tx store.Tx) error {
 		b, err := tx.Get("demo", "pki")
-		if errors.Is(err, oplog.ErrNotFound) {
+		if errors.Is(err, store.ErrNotFound) {
 			return nil
 		}
 		saved = b
@@ -134,7 +134,7 @@ func New(log *oplog.Log, logger *slog.Logger) (*Reader, error) {
 	}
 	b, err := pki.MarshalBinary()
 	if err == nil {
-		err = log.Update(func(tx *oplog.Tx) error { return tx.Put("demo", "pki", b) })
+		err = log.Update(func(tx store.Tx) error { return tx.Put("demo", "pki", b) })
 	}
 	if err != nil {
 		return nil, fmt.Errorf("demo card PKI: save: %w", err)

@@ -23,7 +23,7 @@ import (
 	"smartpass.city/smartpass/app/facility"
 	"smartpass.city/smartpass/app/scope"
 	"smartpass.city/smartpass/server/facilities"
-	"smartpass.city/smartpass/server/oplog"
+	"smartpass.city/smartpass/server/store"
 	"smartpass.city/smartpass/syncproto"
 )
 
@@ -75,14 +75,14 @@ type Facilities func() (map[string]facility.Facility, error)
 
 // Registry is the device register, kept in the op log's private records.
 type Registry struct {
-	log        *oplog.Log
+	log        store.Store
 	facilities Facilities
 	// Now is the clock; tests set it.
 	Now func() time.Time
 }
 
 // New returns the registry kept in log, checking facilities against fac.
-func New(log *oplog.Log, fac Facilities) *Registry {
+func New(log store.Store, fac Facilities) *Registry {
 	return &Registry{log: log, facilities: fac, Now: time.Now}
 }
 
@@ -112,7 +112,7 @@ func (r *Registry) Issue(facilityID string, role scope.Role, ttl time.Duration) 
 	}
 	text := b.String()
 	v, _ := json.Marshal(code{Facility: f.ID, Role: role, Expires: r.Now().Add(ttl)})
-	err = r.log.Update(func(tx *oplog.Tx) error {
+	err = r.log.Update(func(tx store.Tx) error {
 		// Codes nobody used are forgotten once expired, so a demo server
 		// handing out codes all day does not pile them up.
 		var expired []string
@@ -165,10 +165,10 @@ func (r *Registry) Register(req syncproto.RegisterRequest) (Device, error) {
 		return Device{}, fmt.Errorf("%w: name longer than 100 bytes", ErrBadRequest)
 	}
 	var d Device
-	err := r.log.Update(func(tx *oplog.Tx) error {
+	err := r.log.Update(func(tx store.Tx) error {
 		h := codeHash(req.Code)
 		v, err := tx.Get(kindCode, h)
-		if errors.Is(err, oplog.ErrNotFound) {
+		if errors.Is(err, store.ErrNotFound) {
 			return ErrBadCode
 		}
 		if err != nil {
@@ -209,7 +209,7 @@ func (r *Registry) Register(req syncproto.RegisterRequest) (Device, error) {
 // already stored stay in the log.
 func (r *Registry) Revoke(id string) (Device, error) {
 	var d Device
-	err := r.log.Update(func(tx *oplog.Tx) error {
+	err := r.log.Update(func(tx store.Tx) error {
 		var err error
 		if d, err = get(tx, id); err != nil {
 			return err
@@ -232,7 +232,7 @@ func (r *Registry) Revoke(id string) (Device, error) {
 // List returns every enrolled device, revoked ones too, by id.
 func (r *Registry) List() ([]Device, error) {
 	var out []Device
-	err := r.log.View(func(tx *oplog.Tx) error {
+	err := r.log.View(func(tx store.Tx) error {
 		return tx.Each(kindDevice, func(_ string, v []byte) error {
 			var d Device
 			if err := json.Unmarshal(v, &d); err != nil {
@@ -252,7 +252,7 @@ func (r *Registry) List() ([]Device, error) {
 // session. It fails with ErrUnknown or ErrRevoked.
 func (r *Registry) Lookup(id string) (ed25519.PublicKey, scope.Device, error) {
 	var d Device
-	err := r.log.View(func(tx *oplog.Tx) error {
+	err := r.log.View(func(tx store.Tx) error {
 		var err error
 		d, err = get(tx, id)
 		return err
@@ -270,9 +270,9 @@ func (r *Registry) Lookup(id string) (ed25519.PublicKey, scope.Device, error) {
 	return ed25519.PublicKey(d.PublicKey), scope.Device{ID: d.ID, Facility: f, Role: d.Role}, nil
 }
 
-func get(tx *oplog.Tx, id string) (Device, error) {
+func get(tx store.Tx, id string) (Device, error) {
 	v, err := tx.Get(kindDevice, id)
-	if errors.Is(err, oplog.ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) {
 		return Device{}, ErrUnknown
 	}
 	if err != nil {

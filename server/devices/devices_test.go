@@ -11,6 +11,7 @@ import (
 	"smartpass.city/smartpass/app/facility"
 	"smartpass.city/smartpass/app/scope"
 	"smartpass.city/smartpass/server/oplog"
+	"smartpass.city/smartpass/server/store"
 	"smartpass.city/smartpass/syncproto"
 )
 
@@ -165,7 +166,7 @@ func TestExpiredCodesAreForgotten(t *testing.T) {
 		t.Fatal(err)
 	}
 	var stored int
-	r.log.View(func(tx *oplog.Tx) error {
+	r.log.View(func(tx store.Tx) error {
 		return tx.Each(kindCode, func(string, []byte) error { stored++; return nil })
 	})
 	if stored != 1 {

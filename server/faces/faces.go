@@ -47,9 +47,9 @@ import (
 	"smartpass.city/smartpass/app/facility"
 	"smartpass.city/smartpass/app/template"
 	"smartpass.city/smartpass/server/devices"
-	"smartpass.city/smartpass/server/oplog"
 	"smartpass.city/smartpass/server/publish"
 	"smartpass.city/smartpass/server/residents"
+	"smartpass.city/smartpass/server/store"
 	"smartpass.city/smartpass/syncproto"
 )
 
@@ -180,7 +180,7 @@ type registration struct {
 	t           template.Template
 	withdrawals []syncproto.Op
 	profiles    []syncproto.Op
-	records     func(*oplog.Tx) error
+	records     func(store.Tx) error
 }
 
 // plan applies the rules to t.
@@ -223,7 +223,7 @@ func (d *Door) plan(t template.Template) (registration, error) {
 		if r.profiles, err = d.profileOps(recognising, person, t.Facilities); err != nil {
 			return r, err
 		}
-		r.records = func(tx *oplog.Tx) error { return residents.SetFaceIn(tx, t.Resident, t.Expires, t.Facilities) }
+		r.records = func(tx store.Tx) error { return residents.SetFaceIn(tx, t.Resident, t.Expires, t.Facilities) }
 	}
 	return r, nil
 }
@@ -251,7 +251,7 @@ func (d *Door) Delete(ctx context.Context, ids ...string) error {
 	if err != nil {
 		return err
 	}
-	return d.pub.Write(ctx, ops, func(tx *oplog.Tx) error {
+	return d.pub.Write(ctx, ops, func(tx store.Tx) error {
 		for _, id := range known {
 			if err := residents.SetFaceIn(tx, id, time.Time{}, nil); err != nil {
 				return err
@@ -292,7 +292,7 @@ func (d *Door) person(id string) (account.Account, bool, error) {
 		return account.Account{}, false, nil
 	}
 	p, err := d.residents.Person(id)
-	if errors.Is(err, oplog.ErrNotFound) || errors.Is(err, residents.ErrNone) {
+	if errors.Is(err, store.ErrNotFound) || errors.Is(err, residents.ErrNone) {
 		return p, false, nil
 	}
 	return p, err == nil, err

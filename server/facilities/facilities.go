@@ -13,8 +13,8 @@ import (
 	"smartpass.city/smartpass/app/facility"
 	"smartpass.city/smartpass/app/scope"
 	"smartpass.city/smartpass/app/state"
-	"smartpass.city/smartpass/server/oplog"
 	"smartpass.city/smartpass/server/publish"
+	"smartpass.city/smartpass/server/store"
 	"smartpass.city/smartpass/syncproto"
 )
 
@@ -25,7 +25,7 @@ const Device = publish.Device
 // SeedDemo writes the demo facilities into an empty log, with a writer of
 // its own: for a log nobody else writes yet (a test's). The server seeds
 // with its one publish.Writer.
-func SeedDemo(ctx context.Context, log *oplog.Log) error {
+func SeedDemo(ctx context.Context, log store.Store) error {
 	w, err := publish.New(log)
 	if err != nil {
 		return err
@@ -35,7 +35,7 @@ func SeedDemo(ctx context.Context, log *oplog.Log) error {
 
 // Current returns the facilities as the log has them now, folded from the
 // public feed by the same code the devices use.
-func Current(log *oplog.Log) (map[string]facility.Facility, error) {
+func Current(log store.Store) (map[string]facility.Facility, error) {
 	ops, err := public(log)
 	if err != nil {
 		return nil, err
@@ -44,7 +44,7 @@ func Current(log *oplog.Log) (map[string]facility.Facility, error) {
 }
 
 // public reads the whole public feed: a few records per facility.
-func public(log *oplog.Log) ([]syncproto.Op, error) {
+func public(log store.Store) ([]syncproto.Op, error) {
 	var ops []syncproto.Op
 	for after := uint64(0); ; {
 		batch, err := log.Since(scope.FeedPublic, after, 1024, 8<<20)

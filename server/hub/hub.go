@@ -36,12 +36,14 @@ import (
 	"smartpass.city/smartpass/app/scope"
 	"smartpass.city/smartpass/server/devices"
 	"smartpass.city/smartpass/server/httpguard"
+	"smartpass.city/smartpass/server/store"
 	"smartpass.city/smartpass/syncproto"
 )
 
-// Log is the durable op log the hub serves (oplog.Log on Badger).
+// Log is the durable op log the hub serves: the part of store.Log it
+// uses (oplog.Log on Badger).
 type Log interface {
-	AppendNew(ctx context.Context, device string, ops []syncproto.Op) (mark uint64, stored []syncproto.Op, err error)
+	AppendBatch(ctx context.Context, device string, ops []syncproto.Op, records func(store.Tx) error) (mark uint64, stored []syncproto.Op, err error)
 	Mark(device string) (uint64, error)
 	Since(feed string, after uint64, limit, maxBytes int) ([]syncproto.Op, error)
 	Head() uint64
@@ -99,6 +101,13 @@ type Options struct {
 	// a resend's), after they are stored: the server's own follow-ups,
 	// such as the profiles that go with a template a city desk recorded.
 	Stored func(device string, ops []syncproto.Op)
+	// Records, when set, returns the private records that go with a
+	// push, written in the same transaction as its ops (the outbox: a
+	// crash between the ops and what follows from them loses nothing).
+	// It is given every op of the push, resends included, so it must
+	// key what it writes by the op (a ledger posts each op once); nil
+	// writes nothing.
+	Records func(device string, ops []syncproto.Op) func(store.Tx) error
 }
 
 // Hub serves the /sync websocket endpoint.
@@ -536,7 +545,11 @@ func (s *session) handle(ctx context.Context, f syncproto.Frame) error {
 				ops[i] = s.hub.opt.Prepare(s.device, op)
 			}
 		}
-		mark, stored, err := s.hub.log.AppendNew(ctx, s.device, ops)
+		var records func(store.Tx) error
+		if s.hub.opt.Records != nil {
+			records = s.hub.opt.Records(s.device, ops)
+		}
+		mark, stored, err := s.hub.log.AppendBatch(ctx, s.device, ops, records)
 		if err != nil {
 			s.logger().Error("sync: append failed", "err", err)
 			return s.refuse(ctx, syncproto.CodeInternal, "the server could not store the records; they stay on the device and will be sent again", true)

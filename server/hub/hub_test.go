@@ -6,10 +6,12 @@ import (
 	"crypto/ed25519"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http/httptest"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -24,6 +26,7 @@ import (
 	"smartpass.city/smartpass/server/hub"
 	"smartpass.city/smartpass/server/hub/hubtest"
 	"smartpass.city/smartpass/server/oplog"
+	"smartpass.city/smartpass/server/store"
 	"smartpass.city/smartpass/syncproto"
 	"smartpass.city/smartpass/syncproto/wsconn"
 )
@@ -642,5 +645,54 @@ func TestIdentificationsAudited(t *testing.T) {
 				t.Fatalf("feed %s carries an identification", feed)
 			}
 		}
+	}
+}
+
+// TestRecordsGoWithTheirOps: what Options.Records writes for a push is
+// committed with its ops (the outbox). A resend is given to Records again
+// and, keyed by the op, writes nothing twice; the records a push wrote are
+// there as soon as the device is acknowledged.
+func TestRecordsGoWithTheirOps(t *testing.T) {
+	var calls atomic.Int32
+	s := start(t, hub.Options{Records: func(device string, ops []syncproto.Op) func(store.Tx) error {
+		return func(tx store.Tx) error {
+			calls.Add(1)
+			for _, op := range ops {
+				id := fmt.Sprintf("%s/%d", device, op.Seq)
+				if _, err := tx.Get("test.follow", id); err == nil {
+					continue // posted by an earlier push
+				} else if !errors.Is(err, store.ErrNotFound) {
+					return err
+				}
+				n := 0
+				if err := tx.Each("test.follow", func(string, []byte) error { n++; return nil }); err != nil {
+					return err
+				}
+				if err := tx.Put("test.follow", id, []byte(strconv.Itoa(n))); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}})
+	c := raw(t, s, "tab-outbox")
+	push := &syncproto.Push{Ops: []syncproto.Op{checkInOp(daishoji, 1), checkInOp(daishoji, 2)}}
+	for range 2 { // the second is a resend
+		sendFrame(t, c, push)
+		if a, ok := recvFrame(t, c).(*syncproto.Ack); !ok || a.Acked != 2 {
+			t.Fatalf("push: want both acknowledged")
+		}
+	}
+	if calls.Load() < 2 {
+		t.Fatalf("Records ran %d times for two pushes, want it given the resend too", calls.Load())
+	}
+	var got []string
+	if err := s.log.View(func(tx store.Tx) error {
+		return tx.Each("test.follow", func(id string, v []byte) error { got = append(got, id+"="+string(v)); return nil })
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"tab-outbox/1=0", "tab-outbox/2=1"}; !slices.Equal(got, want) {
+		t.Fatalf("records after a push and its resend = %v, want %v", got, want)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"smartpass.city/smartpass/server/store"
 	"smartpass.city/smartpass/syncproto"
 )
 
@@ -65,7 +66,7 @@ func TestAppendBatchAllOrNothingAcrossCrash(t *testing.T) {
 		after = got[len(got)-1].Global
 	}
 	records := 0
-	l.View(func(tx *Tx) error {
+	l.View(func(tx store.Tx) error {
 		return tx.Each("crash.batch", func(string, []byte) error { records++; return nil })
 	})
 	if n == 0 || n%crashBatch != 0 || uint64(records) != n/crashBatch {
@@ -92,7 +93,7 @@ func crashWriter(t *testing.T, dir string) {
 			batch[i] = syncproto.Op{Seq: seq, HLC: seq, Kind: "test.op", Body: []byte(`{"n":1}`)}
 		}
 		id := fmt.Sprintf("%016d", mark/crashBatch)
-		if _, _, err := l.AppendBatch(ctx, "crash", batch, func(tx *Tx) error {
+		if _, _, err := l.AppendBatch(ctx, "crash", batch, func(tx store.Tx) error {
 			return tx.Put("crash.batch", id, []byte("whole"))
 		}); err != nil {
 			t.Fatal(err)

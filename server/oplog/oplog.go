@@ -26,6 +26,7 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 
+	"smartpass.city/smartpass/server/store"
 	"smartpass.city/smartpass/syncproto"
 )
 
@@ -46,7 +47,7 @@ const FeedAll = "all"
 
 // Errors of Open and Restore. Use errors.Is.
 var (
-	ErrClosed = errors.New("oplog: closed")
+	ErrClosed = store.ErrClosed
 	// ErrWrongKey means the store was written with another encryption
 	// key (or none, or the key is missing).
 	ErrWrongKey = errors.New("oplog: the encryption key does not match the store")
@@ -54,14 +55,15 @@ var (
 	// data already.
 	ErrNotEmpty = errors.New("oplog: restore target is not empty")
 	// ErrNotFound means Tx.Get found no record.
-	ErrNotFound = errors.New("oplog: record not found")
+	ErrNotFound = store.ErrNotFound
 )
 
 // maxOpsPerCommit bounds one group commit so a transaction stays well under
 // Badger's size limit.
 const maxOpsPerCommit = 4096
 
-// Log is the op log. It is safe for concurrent use.
+// Log is the op log on Badger: the embedded store.Store. It is safe for
+// concurrent use.
 type Log struct {
 	db    *badger.DB
 	feeds func(syncproto.Op) []string
@@ -84,7 +86,7 @@ type appendReq struct {
 	device string
 	ops    []syncproto.Op
 	// records writes private records in the ops' transaction (AppendBatch).
-	records func(*Tx) error
+	records func(store.Tx) error
 	stored  []syncproto.Op // the ops not held before, as stored
 	mark    uint64
 	err     error
@@ -107,18 +109,8 @@ type Options struct {
 	Erasure *Erasure
 }
 
-// Erasure says which ops erase which. When an op that erases record R is
-// stored, every earlier op about R in the same feeds is replaced, in the
-// same transaction, by what Redact keeps of it: the op keeps its place
-// (device, seq, global sequence, feeds), so no device's cursor or mark
-// moves, but the personal data is gone from the server.
-type Erasure struct {
-	// Record names the record an op is about ("" for none) and whether
-	// the op erases it.
-	Record func(op syncproto.Op) (record string, erases bool)
-	// Redact returns what is kept of an erased op.
-	Redact func(op syncproto.Op) syncproto.Op
-}
+// Erasure says which ops erase which (store.Erasure).
+type Erasure = store.Erasure
 
 // Open opens the log in dir, creating the directory and an empty log when
 // missing. It fails with a readable error when dir cannot be used, and
@@ -292,7 +284,7 @@ func (l *Log) AppendNew(ctx context.Context, device string, ops []syncproto.Op) 
 // inside the writer's group commit: its error fails the whole group, so
 // it must fail only when the store does; a caller checks what it may
 // refuse before.
-func (l *Log) AppendBatch(ctx context.Context, device string, ops []syncproto.Op, records func(*Tx) error) (mark uint64, stored []syncproto.Op, err error) {
+func (l *Log) AppendBatch(ctx context.Context, device string, ops []syncproto.Op, records func(store.Tx) error) (mark uint64, stored []syncproto.Op, err error) {
 	if !syncproto.ValidDeviceID(device) {
 		return 0, nil, fmt.Errorf("oplog: append: invalid device id %q", device)
 	}
@@ -609,6 +601,9 @@ func (l *Log) Since(feed string, after uint64, limit, maxBytes int) ([]syncproto
 	return out, nil
 }
 
+var _ store.Store = (*Log)(nil)
+var _ store.Tx = (*Tx)(nil)
+
 // Tx is a transaction on the server's private records: state the server
 // keeps beside the log (enrolled devices, enrollment codes) that no feed
 // ever serves. Records live in the same store, so they share its
@@ -664,7 +659,7 @@ func (t *Tx) Last(kind string) (id string, v []byte, err error) {
 }
 
 // View runs fn in a read-only transaction on the private records.
-func (l *Log) View(fn func(*Tx) error) error {
+func (l *Log) View(fn func(store.Tx) error) error {
 	return l.db.View(func(txn *badger.Txn) error { return fn(&Tx{txn}) })
 }
 
@@ -672,7 +667,7 @@ func (l *Log) View(fn func(*Tx) error) error {
 // commits it durably. When a concurrent update touched the same records,
 // fn runs again on fresh data, so a read-check-write in fn is atomic (a
 // one-time code is consumed once).
-func (l *Log) Update(fn func(*Tx) error) error {
+func (l *Log) Update(fn func(store.Tx) error) error {
 	return l.update(func(txn *badger.Txn) error { return fn(&Tx{txn}) })
 }
 

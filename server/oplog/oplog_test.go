@@ -11,6 +11,7 @@ import (
 	"sync"
 	"testing"
 
+	"smartpass.city/smartpass/server/store"
 	"smartpass.city/smartpass/syncproto"
 )
 
@@ -315,7 +316,7 @@ func TestFeeds(t *testing.T) {
 func TestPrivateRecords(t *testing.T) {
 	l := open(t, t.TempDir())
 	defer l.Close()
-	err := l.Update(func(tx *Tx) error {
+	err := l.Update(func(tx store.Tx) error {
 		for _, id := range []string{"b", "a"} {
 			if err := tx.Put("device", id, []byte("v"+id)); err != nil {
 				return err
@@ -327,7 +328,7 @@ func TestPrivateRecords(t *testing.T) {
 		t.Fatal(err)
 	}
 	var got []string
-	err = l.View(func(tx *Tx) error {
+	err = l.View(func(tx store.Tx) error {
 		if _, err := tx.Get("device", "zzz"); !errors.Is(err, ErrNotFound) {
 			t.Errorf("Get(missing) = %v, want ErrNotFound", err)
 		}
@@ -351,7 +352,7 @@ func TestPrivateRecords(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			err := l.Update(func(tx *Tx) error {
+			err := l.Update(func(tx store.Tx) error {
 				if _, err := tx.Get("code", "a"); err != nil {
 					return err
 				}

@@ -25,7 +25,7 @@ import (
 
 	"smartpass.city/smartpass/app/facility"
 	"smartpass.city/smartpass/app/hlc"
-	"smartpass.city/smartpass/server/oplog"
+	"smartpass.city/smartpass/server/store"
 	"smartpass.city/smartpass/syncproto"
 )
 
@@ -35,7 +35,7 @@ const Device = "server"
 
 // Writer writes the server's own ops to one log.
 type Writer struct {
-	log *oplog.Log
+	log store.Store
 
 	// mu orders the writes: each takes the next seqs and a later clock.
 	mu    sync.Mutex
@@ -45,7 +45,7 @@ type Writer struct {
 // New returns the writer of log, its clock past the last op the server
 // wrote (asked of the log once): a record written in the same
 // millisecond as the one it replaces must still fold after it.
-func New(log *oplog.Log) (*Writer, error) {
+func New(log store.Store) (*Writer, error) {
 	last, _, err := log.Last(Device)
 	if err != nil {
 		return nil, fmt.Errorf("publish: %w", err)
@@ -56,7 +56,7 @@ func New(log *oplog.Log) (*Writer, error) {
 // Write appends ops (their kinds and bodies) as the server's next ops,
 // with records (nil: none) in the same transaction: one logical change,
 // all or nothing.
-func (w *Writer) Write(ctx context.Context, ops []syncproto.Op, records func(*oplog.Tx) error) error {
+func (w *Writer) Write(ctx context.Context, ops []syncproto.Op, records func(store.Tx) error) error {
 	if len(ops) == 0 && records == nil {
 		return nil
 	}
@@ -82,9 +82,9 @@ func (w *Writer) Write(ctx context.Context, ops []syncproto.Op, records func(*op
 func (w *Writer) Publish(ctx context.Context, kind string, body []byte) (bool, error) {
 	sum := sha256.Sum256(body)
 	var same bool
-	if err := w.log.View(func(tx *oplog.Tx) error {
+	if err := w.log.View(func(tx store.Tx) error {
 		v, err := tx.Get(recPublished, kind)
-		if err != nil && !errors.Is(err, oplog.ErrNotFound) {
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
 		same = err == nil && bytes.Equal(v, sum[:])
@@ -92,7 +92,7 @@ func (w *Writer) Publish(ctx context.Context, kind string, body []byte) (bool, e
 	}); err != nil || same {
 		return false, err
 	}
-	err := w.Write(ctx, []syncproto.Op{{Kind: kind, Body: body}}, func(tx *oplog.Tx) error {
+	err := w.Write(ctx, []syncproto.Op{{Kind: kind, Body: body}}, func(tx store.Tx) error {
 		return tx.Put(recPublished, kind, sum[:])
 	})
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 
 	"smartpass.city/smartpass/app/scope"
 	"smartpass.city/smartpass/server/oplog"
+	"smartpass.city/smartpass/server/store"
 	"smartpass.city/smartpass/syncproto"
 )
 
@@ -124,7 +125,7 @@ func TestPublishOnce(t *testing.T) {
 		t.Fatalf("%d ops published, want 3", n)
 	}
 	failed := errors.New("no room")
-	err = w.Write(ctx, []syncproto.Op{{Kind: "test.x", Body: []byte(`{}`)}}, func(*oplog.Tx) error { return failed })
+	err = w.Write(ctx, []syncproto.Op{{Kind: "test.x", Body: []byte(`{}`)}}, func(store.Tx) error { return failed })
 	if !errors.Is(err, failed) {
 		t.Fatalf("a failed batch: %v", err)
 	}

@@ -21,7 +21,7 @@ import (
 	"smartpass.city/smartpass/app/account"
 	"smartpass.city/smartpass/app/card"
 	"smartpass.city/smartpass/app/jpki"
-	"smartpass.city/smartpass/server/oplog"
+	"smartpass.city/smartpass/server/store"
 )
 
 // Errors of Open and Recover. Use errors.Is; a verification error of the
@@ -117,7 +117,7 @@ func (r resident) memberCap() int {
 
 // Registry opens and recovers accounts.
 type Registry struct {
-	Log      *oplog.Log
+	Log      store.Store
 	Verifier *jpki.Verifier
 	// Nonces are the server's card nonces (the card check's).
 	Nonces *jpki.Nonces
@@ -193,7 +193,7 @@ func (g *Registry) proveLinkOf(l *account.CardLink, key []byte) (string, error) 
 // link links the certificate fingerprint fp to r (in place; put stores
 // it), replacing the card linked before (a renewal). A certificate
 // linked to anybody else is refused with ErrCardLinked.
-func link(tx *oplog.Tx, r *resident, fp string) error {
+func link(tx store.Tx, r *resident, fp string) error {
 	if fp == "" {
 		return nil
 	}
@@ -201,7 +201,7 @@ func link(tx *oplog.Tx, r *resident, fp string) error {
 	switch {
 	case err == nil && string(b) != r.ID:
 		return ErrCardLinked
-	case err != nil && !errors.Is(err, oplog.ErrNotFound):
+	case err != nil && !errors.Is(err, store.ErrNotFound):
 		return err
 	}
 	for _, old := range r.Cards {
@@ -244,7 +244,7 @@ func (g *Registry) Open(req account.Request) (account.Account, error) {
 		return account.Account{}, err
 	}
 	var out resident
-	err = g.Log.Update(func(tx *oplog.Tx) error {
+	err = g.Log.Update(func(tx store.Tx) error {
 		id, err := newID(tx, p)
 		if err != nil {
 			return err
@@ -272,7 +272,7 @@ func (g *Registry) Recover(req account.Request) (account.Account, error) {
 		return account.Account{}, err
 	}
 	var out resident
-	err = g.Log.Update(func(tx *oplog.Tx) error {
+	err = g.Log.Update(func(tx store.Tx) error {
 		id, err := existing(tx, p)
 		if err != nil {
 			return err
@@ -302,7 +302,7 @@ func (g *Registry) Recover(req account.Request) (account.Account, error) {
 
 // newID takes the id of a new resident for the proven card or person,
 // or fails with ErrExists (naming the id they have) if there is one.
-func newID(tx *oplog.Tx, p proven) (string, error) {
+func newID(tx store.Tx, p proven) (string, error) {
 	id, err := existing(tx, p)
 	if err != nil {
 		return "", err
@@ -315,7 +315,7 @@ func newID(tx *oplog.Tx, p proven) (string, error) {
 
 // existing returns the id of the account of the proven card or person,
 // or "".
-func existing(tx *oplog.Tx, p proven) (string, error) {
+func existing(tx store.Tx, p proven) (string, error) {
 	for _, k := range []struct{ kind, id string }{{recCard, p.card}, {recPerson, p.person}} {
 		if k.id == "" {
 			continue
@@ -324,7 +324,7 @@ func existing(tx *oplog.Tx, p proven) (string, error) {
 		if err == nil {
 			return string(b), nil
 		}
-		if !errors.Is(err, oplog.ErrNotFound) {
+		if !errors.Is(err, store.ErrNotFound) {
 			return "", err
 		}
 	}
@@ -336,12 +336,12 @@ func existing(tx *oplog.Tx, p proven) (string, error) {
 // the request's body.
 func (g *Registry) Authenticate(path string, s account.Signed) (account.Account, []byte, error) {
 	var r resident
-	err := g.Log.View(func(tx *oplog.Tx) error {
+	err := g.Log.View(func(tx store.Tx) error {
 		var err error
 		r, err = get(tx, s.Signer)
 		return err
 	})
-	if errors.Is(err, oplog.ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) {
 		return account.Account{}, nil, ErrSigned
 	}
 	if err != nil {
@@ -375,7 +375,7 @@ func (g *Registry) CheckSigned(path string, s account.Signed, key ed25519.Public
 // to somebody else with ErrCardLinked.
 func (g *Registry) AddMember(guardian string, m account.Member) (account.Account, error) {
 	var head resident
-	err := g.Log.View(func(tx *oplog.Tx) error {
+	err := g.Log.View(func(tx store.Tx) error {
 		var err error
 		head, err = get(tx, guardian)
 		return err
@@ -398,7 +398,7 @@ func (g *Registry) AddMember(guardian string, m account.Member) (account.Account
 // city desk's decision, by whom), or refuses with ErrCap a cap below the
 // members held or beyond account.MaxCap.
 func (g *Registry) SetCap(holder string, max int, by string) error {
-	return g.Log.Update(func(tx *oplog.Tx) error {
+	return g.Log.Update(func(tx store.Tx) error {
 		head, err := get(tx, holder)
 		if err != nil {
 			return err
@@ -430,7 +430,7 @@ func (g *Registry) addPerson(f card.Facts, r resident) (account.Account, error) 
 	if _, err := account.Age(f.BirthDate, g.now()); err != nil {
 		return account.Account{}, fmt.Errorf("%w: %v", ErrFacts, err)
 	}
-	err := g.Log.Update(func(tx *oplog.Tx) error {
+	err := g.Log.Update(func(tx store.Tx) error {
 		person := personKey(f)
 		id, err := newID(tx, proven{person: person})
 		if err != nil {
@@ -467,7 +467,7 @@ func (g *Registry) addPerson(f card.Facts, r resident) (account.Account, error) 
 // Person returns the resident id, whoever enrolled them.
 func (g *Registry) Person(id string) (account.Account, error) {
 	var a account.Account
-	err := g.Log.View(func(tx *oplog.Tx) error {
+	err := g.Log.View(func(tx store.Tx) error {
 		r, err := get(tx, id)
 		a = r.account()
 		return err
@@ -477,7 +477,7 @@ func (g *Registry) Person(id string) (account.Account, error) {
 
 func (g *Registry) Household(id string) (account.Household, error) {
 	var h account.Household
-	err := g.Log.View(func(tx *oplog.Tx) error {
+	err := g.Log.View(func(tx store.Tx) error {
 		head, err := get(tx, id)
 		if err != nil {
 			return err
@@ -516,7 +516,7 @@ func (g *Registry) SetConsent(holder string, c account.Consent) error {
 	if err := g.InHousehold(holder, c.Resident); err != nil {
 		return err
 	}
-	return g.Log.Update(func(tx *oplog.Tx) error {
+	return g.Log.Update(func(tx store.Tx) error {
 		r, err := get(tx, c.Resident)
 		if err != nil {
 			return err
@@ -536,12 +536,12 @@ func (g *Registry) SetConsent(holder string, c account.Consent) error {
 // SetFace records when the face of resident id expires and the
 // facilities it is registered for (zero and none: no face).
 func (g *Registry) SetFace(id string, expires time.Time, facilities []string) error {
-	return g.Log.Update(func(tx *oplog.Tx) error { return SetFaceIn(tx, id, expires, facilities) })
+	return g.Log.Update(func(tx store.Tx) error { return SetFaceIn(tx, id, expires, facilities) })
 }
 
 // SetFaceIn is SetFace in tx: in the transaction of the ops that
 // register or remove the face (oplog.AppendBatch).
-func SetFaceIn(tx *oplog.Tx, id string, expires time.Time, facilities []string) error {
+func SetFaceIn(tx store.Tx, id string, expires time.Time, facilities []string) error {
 	r, err := get(tx, id)
 	if err != nil {
 		return err
@@ -555,7 +555,7 @@ func SetFaceIn(tx *oplog.Tx, id string, expires time.Time, facilities []string) 
 // caller's to remove from the log: they are ops, not records.)
 func (g *Registry) Delete(id string) ([]string, error) {
 	var gone []string
-	err := g.Log.Update(func(tx *oplog.Tx) error {
+	err := g.Log.Update(func(tx store.Tx) error {
 		gone = nil
 		head, err := get(tx, id)
 		if err != nil {
@@ -586,7 +586,7 @@ func (g *Registry) Delete(id string) ([]string, error) {
 }
 
 // get reads the resident id.
-func get(tx *oplog.Tx, id string) (resident, error) {
+func get(tx store.Tx, id string) (resident, error) {
 	var r resident
 	b, err := tx.Get(recResident, id)
 	if err != nil {
@@ -599,7 +599,7 @@ func get(tx *oplog.Tx, id string) (resident, error) {
 }
 
 // put stores r and its indexes.
-func put(tx *oplog.Tx, r resident) error {
+func put(tx store.Tx, r resident) error {
 	b, err := json.Marshal(r)
 	if err != nil {
 		return err
@@ -628,7 +628,7 @@ const idPrefix = "R-"
 
 // nextID takes the next resident id, R-000001 on. The last number is a
 // record of its own, so the id of a deleted account is never given again.
-func nextID(tx *oplog.Tx) (string, error) {
+func nextID(tx store.Tx) (string, error) {
 	n := 0
 	b, err := tx.Get(recSeq, "last")
 	switch {
@@ -636,7 +636,7 @@ func nextID(tx *oplog.Tx) (string, error) {
 		if n, err = strconv.Atoi(string(b)); err != nil {
 			return "", fmt.Errorf("residents: last id number %q: %w", b, err)
 		}
-	case !errors.Is(err, oplog.ErrNotFound):
+	case !errors.Is(err, store.ErrNotFound):
 		return "", err
 	}
 	n++

@@ -14,6 +14,7 @@ import (
 	"smartpass.city/smartpass/app/card/sim"
 	"smartpass.city/smartpass/app/jpki"
 	"smartpass.city/smartpass/server/oplog"
+	"smartpass.city/smartpass/server/store"
 )
 
 func registry(t *testing.T) *Registry {
@@ -200,7 +201,7 @@ func TestDelete(t *testing.T) {
 	if err != nil || len(gone) != 2 || gone[0] != a.ID || gone[1] != m.ID {
 		t.Fatalf("Delete = %v, %v", gone, err)
 	}
-	if _, err := g.Household(a.ID); !errors.Is(err, oplog.ErrNotFound) {
+	if _, err := g.Household(a.ID); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("the deleted account's household: %v", err)
 	}
 	again, err := g.Open(request(t, g, cardtest.Taro))

@@ -29,7 +29,7 @@ import (
 	"time"
 
 	"smartpass.city/smartpass/app/admin"
-	"smartpass.city/smartpass/server/oplog"
+	"smartpass.city/smartpass/server/store"
 )
 
 // Errors of the register. Use errors.Is.
@@ -65,7 +65,7 @@ type record struct {
 
 // Registry is the staff register over a log's private records.
 type Registry struct {
-	log *oplog.Log
+	log store.Store
 	// Now is the clock; tests move it.
 	Now func() time.Time
 
@@ -85,7 +85,7 @@ type session struct {
 }
 
 // New returns the register kept in log.
-func New(log *oplog.Log) *Registry {
+func New(log store.Store) *Registry {
 	r := &Registry{log: log, Now: time.Now, sessions: map[string]session{}, backoff: newBackoff(), hashing: newHashGate(MaxHashing)}
 	// Random bytes, not a hash of anything: checking against it costs
 	// the one PBKDF2 of the password given, as a real account does.
@@ -104,10 +104,10 @@ func (r *Registry) Add(s admin.Staff) (admin.Staff, string, error) {
 	password := newPassword()
 	rec := record{Staff: s}
 	rec.setPassword(password)
-	err := r.log.Update(func(tx *oplog.Tx) error {
+	err := r.log.Update(func(tx store.Tx) error {
 		if _, err := tx.Get(kindStaff, s.ID); err == nil {
 			return ErrTaken
-		} else if !errors.Is(err, oplog.ErrNotFound) {
+		} else if !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
 		return put(tx, rec)
@@ -155,7 +155,7 @@ func (r *Registry) Revoke(id string) (admin.Staff, error) {
 // List returns every account, revoked ones too, by id.
 func (r *Registry) List() ([]admin.Staff, error) {
 	var out []admin.Staff
-	err := r.log.View(func(tx *oplog.Tx) error {
+	err := r.log.View(func(tx store.Tx) error {
 		return tx.Each(kindStaff, func(_ string, v []byte) error {
 			var rec record
 			if err := json.Unmarshal(v, &rec); err != nil {
@@ -202,7 +202,7 @@ func (r *Registry) SignIn(ctx context.Context, id, password, addr string) (admin
 	}
 	rec, found := r.dummy, false
 	if key != "" {
-		err = r.log.View(func(tx *oplog.Tx) error {
+		err = r.log.View(func(tx store.Tx) error {
 			got, err := get(tx, key)
 			if err == nil {
 				rec, found = got, true
@@ -249,7 +249,7 @@ func (r *Registry) Session(token string) (admin.Staff, error) {
 		return admin.Staff{}, fmt.Errorf("staff: session: %w", ErrSession)
 	}
 	var rec record
-	err := r.log.View(func(tx *oplog.Tx) error {
+	err := r.log.View(func(tx store.Tx) error {
 		var err error
 		rec, err = get(tx, ss.id)
 		return err
@@ -279,7 +279,7 @@ func (r *Registry) endSessions(id string) {
 
 // change applies fn to the stored account id in one transaction.
 func (r *Registry) change(id string, fn func(*record) error) error {
-	return r.log.Update(func(tx *oplog.Tx) error {
+	return r.log.Update(func(tx store.Tx) error {
 		rec, err := get(tx, id)
 		if err != nil {
 			return err
@@ -291,9 +291,9 @@ func (r *Registry) change(id string, fn func(*record) error) error {
 	})
 }
 
-func get(tx *oplog.Tx, id string) (record, error) {
+func get(tx store.Tx, id string) (record, error) {
 	v, err := tx.Get(kindStaff, id)
-	if errors.Is(err, oplog.ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) {
 		return record{}, ErrUnknown
 	}
 	if err != nil {
@@ -306,7 +306,7 @@ func get(tx *oplog.Tx, id string) (record, error) {
 	return rec, nil
 }
 
-func put(tx *oplog.Tx, rec record) error {
+func put(tx store.Tx, rec record) error {
 	v, err := json.Marshal(rec)
 	if err != nil {
 		return err

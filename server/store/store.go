@@ -1,0 +1,111 @@
+// Package store is the seam between the server and the engine that keeps
+// its data: the op log (every op a device pushed or the server wrote, in
+// one gapless global order, with each device's acknowledged mark) and the
+// private records beside it (devices, residents, staff, the audit chain,
+// the ledger), which no feed serves.
+//
+// It holds interfaces only, so that the packages that keep records
+// (devices, residents, staff, audit, faces, the ledger) and the sync hub
+// depend on what a store does, not on which engine does it: package
+// oplog is the embedded Badger store; a replicated engine implements the
+// same interfaces and runs the same conformance suite (storetest).
+package store
+
+import (
+	"context"
+	"errors"
+	"io"
+
+	"smartpass.city/smartpass/syncproto"
+)
+
+var (
+	// ErrNotFound is wrapped by Tx.Get and Tx.Last when there is no
+	// such record.
+	ErrNotFound = errors.New("store: record not found")
+	// ErrClosed is returned by a closed store.
+	ErrClosed = errors.New("store: closed")
+)
+
+// Tx is one transaction on the private records: records are named by a
+// kind (the package that owns them) and an id.
+type Tx interface {
+	// Get returns the record kind/id, or an error wrapping ErrNotFound.
+	Get(kind, id string) ([]byte, error)
+	// Put stores the record kind/id.
+	Put(kind, id string, v []byte) error
+	// Delete removes the record kind/id; a missing record is no error.
+	Delete(kind, id string) error
+	// Each calls fn with every record of kind, in byte order of id; an
+	// error from fn stops it and is returned.
+	Each(kind string, fn func(id string, v []byte) error) error
+	// Last returns the record of kind with the greatest id, or an error
+	// wrapping ErrNotFound.
+	Last(kind string) (id string, v []byte, err error)
+}
+
+// Records runs transactions on the private records.
+type Records interface {
+	// View runs fn in a read-only transaction.
+	View(fn func(Tx) error) error
+	// Update runs fn in a read-write transaction and commits it durably.
+	// When a concurrent update touched the same records, fn runs again
+	// on fresh data, so a read-check-write in fn is atomic.
+	Update(fn func(Tx) error) error
+}
+
+// Log is the op log.
+type Log interface {
+	// AppendBatch stores ops as device's (each op's Device set to
+	// device), skipping the ops already held, and runs records (which
+	// may be nil) in the same transaction: after a crash either all of
+	// it is held or none. records sees every op of the call, resends
+	// included, so what it writes must be keyed by the op (written once
+	// whatever the resends); it may run more than once and must fail
+	// only when the store does. It returns the device's highest
+	// contiguous seq held afterwards (the acknowledgement) and the ops
+	// it stored, with their global sequence, only after they are
+	// durable.
+	AppendBatch(ctx context.Context, device string, ops []syncproto.Op, records func(Tx) error) (mark uint64, stored []syncproto.Op, err error)
+	// AppendNew is AppendBatch without records.
+	AppendNew(ctx context.Context, device string, ops []syncproto.Op) (mark uint64, stored []syncproto.Op, err error)
+	// Mark returns device's acknowledged mark.
+	Mark(device string) (uint64, error)
+	// Last returns the op of device with the greatest seq, if any.
+	Last(device string) (op syncproto.Op, ok bool, err error)
+	// Since returns up to limit ops (and about maxBytes) of feed with a
+	// global sequence above after, in order.
+	Since(feed string, after uint64, limit, maxBytes int) ([]syncproto.Op, error)
+	// Head returns the highest global sequence served to readers.
+	Head() uint64
+	// Changed returns a channel closed at the next commit that adds an
+	// op to feed.
+	Changed(feed string) <-chan struct{}
+	// Epoch names this log's history; a restore mints a new one, so
+	// devices know their cursors no longer apply.
+	Epoch() string
+}
+
+// Store is a whole store: the op log and the private records, in one
+// engine, so a batch can write both atomically.
+type Store interface {
+	Log
+	Records
+	// Backup writes a consistent copy of the whole store to w.
+	Backup(w io.Writer) error
+	// Close stops the store; callers stop every reader first.
+	Close() error
+}
+
+// Erasure says which ops erase which. When an op that erases record R is
+// stored, every earlier op about R in the same feeds is replaced, in the
+// same transaction, by what Redact keeps of it: the op keeps its place
+// (device, seq, global sequence, feeds), so no device's cursor or mark
+// moves, but the personal data is gone from the server.
+type Erasure struct {
+	// Record names the record an op is about ("" for none) and whether
+	// the op erases it.
+	Record func(op syncproto.Op) (record string, erases bool)
+	// Redact returns what is kept of an erased op.
+	Redact func(op syncproto.Op) syncproto.Op
+}
