@@ -13,6 +13,10 @@ need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 # Japanese glyphs for the screenshots the tests take.
 [ -d /usr/share/fonts/opentype/noto ] || need+=(fonts-noto-cjk)
+# Hometown-tax receipts are PDFs set in IPA Gothic (a TrueType font the
+# PDF library embeds); the tests read them back with pdftotext.
+[ -f /usr/share/fonts/opentype/ipafont-gothic/ipag.ttf ] || need+=(fonts-ipafont-gothic)
+command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
 # app.wasm is served precompressed.
 command -v gzip >/dev/null 2>&1 || need+=(gzip)
 # npm fetches the face model's weights (make models).
