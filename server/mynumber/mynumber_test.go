@@ -30,7 +30,7 @@ func TestParse(t *testing.T) {
 		{"1234567890180", false},
 		{"12345678901a", false},
 		{"１２３４５６７８９０１８", false}, // full-width digits: typed, not read from the card
-		{"000000000000", true},         // r = 0: check digit 0
+		{"000000000000", true},  // r = 0: check digit 0
 	} {
 		n, err := Parse(tt.in)
 		if (err == nil) != tt.ok || (err != nil && !errors.Is(err, ErrInvalid)) {
