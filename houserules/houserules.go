@@ -213,6 +213,14 @@ var (
 			return In("server")(p) && !Is(Module+"/server", Module+"/server/cli", Module+"/server/api")(p) &&
 				!In("server/oplog")(p) && !In("server/hub/hubtest")(p)
 		}, In("server/oplog"))
+	// NumberGrantOneStopOnly: the grant that opens the individual number's
+	// file on the card is imported by the card package (which checks it)
+	// and the one-stop flow (which alone holds it), nothing else. Go's
+	// internal rule already keeps it under app/card; this keeps it from
+	// the rest of app/card (readers, the simulator).
+	NumberGrantOneStopOnly = NeverImports("only app/card/onestop holds the individual number's grant",
+		func(p string) bool { return !Is(Module+"/app/card", Module+"/app/card/onestop")(p) },
+		Is(Module+"/app/card/internal/numbergrant"))
 	// CardBelowVerifier: the card's folder (its protocols, readers and
 	// simulator) sits below the certificate verifier, which reads the
 	// card: nothing there imports app/jpki but the test helpers, which

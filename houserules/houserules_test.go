@@ -24,7 +24,7 @@ var known []Excuse
 // native with and without the demo tag, the production server, and
 // js/wasm, where the browser's packages exist.
 func TestHouseRules(t *testing.T) {
-	native := []Rule{SyncprotoAlone, ServerWithoutScreens, HubWithoutDomains, EngineBehindSeam, CardBelowVerifier, AppWithoutWasm, KindsLinked}
+	native := []Rule{SyncprotoAlone, ServerWithoutScreens, HubWithoutDomains, EngineBehindSeam, NumberGrantOneStopOnly, CardBelowVerifier, AppWithoutWasm, KindsLinked}
 	for _, c := range []struct {
 		name     string
 		build    Build
@@ -35,7 +35,7 @@ func TestHouseRules(t *testing.T) {
 		{"native", Build{}, []string{"./..."}, native, nil},
 		{"native, demo", Build{Tags: []string{"demo"}}, []string{"./..."}, native, nil},
 		{"production server", Build{}, []string{"./server"}, []Rule{ProductionWithoutSimulator}, known},
-		{"js/wasm", Build{GOOS: "js", GOARCH: "wasm"}, []string{"./app/...", "./wasm/...", "./syncproto/..."}, []Rule{AppWithoutBrowser, AppWithoutWasm, SyncprotoAlone, KindsLinked}, nil},
+		{"js/wasm", Build{GOOS: "js", GOARCH: "wasm"}, []string{"./app/...", "./wasm/...", "./syncproto/..."}, []Rule{AppWithoutBrowser, AppWithoutWasm, SyncprotoAlone, KindsLinked, NumberGrantOneStopOnly}, nil},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			g, err := Load(root(t), c.build, c.patterns...)
@@ -100,6 +100,8 @@ func TestRulesFail(t *testing.T) {
 			[]string{p("server/hub"), p("app/state")}},
 		{EngineBehindSeam, func(g Graph) { g[p("server/residents")] = []string{p("server/store"), p("server/oplog")} },
 			[]string{p("server/residents"), p("server/oplog")}},
+		{NumberGrantOneStopOnly, func(g Graph) { g[p("app/card/sim")] = append(g[p("app/card/sim")], p("app/card/internal/numbergrant")) },
+			[]string{p("app/card/sim"), p("app/card/internal/numbergrant")}},
 		{CardBelowVerifier, func(g Graph) { g[p("app/card/sim")] = append(g[p("app/card/sim")], p("app/jpki")) },
 			[]string{p("app/card/sim"), p("app/jpki")}},
 		{AppWithoutBrowser, func(g Graph) { g[p("app/shelter")] = append(g[p("app/shelter")], "syscall/js") },

@@ -4,7 +4,10 @@
 // command that could reach the individual number (the card-info
 // application's number file and its 照合番号A key, the card-face
 // application's number image and key) and every instruction this project
-// has no use for. No caller can get past it.
+// has no use for. No caller can get past it. The one exception the law
+// allows, the hometown-tax one-stop application, opens the number's file
+// through CardInfo.IndividualNumber with a grant only package
+// card/onestop can make.
 //
 // The applications are JPKI (certificates, PINs, signatures) and the
 // card-info input support application (the basic four facts).
@@ -64,6 +67,10 @@ const (
 type Card struct {
 	t   apdu.Transceiver
 	app []byte // the application selected last
+	// numberOpen is set only inside CardInfo.IndividualNumber, for a
+	// caller holding the one-stop flow's grant: the one time the
+	// firewall lets the number's file be selected.
+	numberOpen bool
 }
 
 // New returns the card reachable through t.
@@ -89,6 +96,9 @@ func (c *Card) check(cmd apdu.Command) error {
 				return fmt.Errorf("%w: SELECT EF with a %d-byte id", ErrForbidden, len(cmd.Data))
 			}
 			fid := uint16(cmd.Data[0])<<8 | uint16(cmd.Data[1])
+			if c.numberOpen && fid == efNumber && bytes.Equal(c.app, AIDCardInfo) {
+				return nil
+			}
 			for _, bad := range forbiddenEF[string(c.app)] {
 				if fid == bad {
 					return fmt.Errorf("%w: file %04X of this application holds or unlocks the individual number", ErrForbidden, fid)

@@ -5,15 +5,51 @@ import (
 	"fmt"
 	"strings"
 
+	"smartpass.city/smartpass/app/card/internal/numbergrant"
 	"smartpass.city/smartpass/app/card/tlv"
 )
 
-// Card-info application files. Only these two are ever selected: the
-// firewall refuses the ones that hold the individual number.
+// Card-info application files. Only these two are selected, but for the
+// number's file in the one-stop flow: the firewall refuses the others
+// that hold or unlock the individual number.
 const (
 	efInfoPIN   uint16 = 0x0011 // 4-digit PIN, 3 tries
 	efBasicFour uint16 = 0x0002 // the FF20 container of the basic four facts
+	efNumber    uint16 = 0x0001 // FF 10 0C + the 12 digits: one-stop flow only
 )
+
+// ErrNoGrant is returned by IndividualNumber to a caller without the
+// one-stop flow's grant.
+var ErrNoGrant = fmt.Errorf("%w: reading the individual number needs the one-stop application's grant", ErrForbidden)
+
+// IndividualNumber reads the individual number (after Verify), for the
+// hometown-tax one-stop application, the one procedure the project may
+// read it for. g must be the grant that only package card/onestop makes;
+// any other caller gets ErrNoGrant and nothing is sent to the card. The
+// number comes back as its 12 ASCII digits; the caller wraps it in a
+// mynumber.Number at once.
+func (ci *CardInfo) IndividualNumber(ctx context.Context, g numbergrant.Grant) (string, error) {
+	if !g.Valid() {
+		return "", ErrNoGrant
+	}
+	ci.c.numberOpen = true
+	defer func() { ci.c.numberOpen = false }()
+	if err := ci.c.SelectEF(ctx, efNumber); err != nil {
+		return "", err
+	}
+	raw, err := ci.c.ReadBinary(ctx, 0, 15)
+	if err != nil {
+		return "", fmt.Errorf("card: read the individual number: %w", err)
+	}
+	// Leave the number's file selected no longer than the read.
+	if err := ci.c.SelectEF(ctx, efBasicFour); err != nil {
+		return "", err
+	}
+	if len(raw) != 15 || raw[0] != 0xFF || raw[1] != 0x10 || raw[2] != 0x0C {
+		return "", fmt.Errorf("card: the individual number's file: %w: % X...", tlv.ErrMalformed, raw[:min(3, len(raw))])
+	}
+	return string(raw[3:]), nil
+}
 
 // Facts are the basic four facts (基本4情報) as the card holds them.
 type Facts struct {

@@ -75,6 +75,12 @@ type Card struct {
 	ShortOnly bool
 	// Violations lists every attempt to reach the individual number.
 	Violations []string
+	// AllowNumber lets the card-info application's number file (0001) be
+	// selected and read after its PIN, as the one-stop application's
+	// flow does (package card/onestop); NumberReads counts those reads.
+	// Off, a touch of the file is a violation like any other.
+	AllowNumber bool
+	NumberReads int
 	// Log holds every command received, hex, for tests.
 	Log [][]byte
 }
@@ -216,7 +222,7 @@ func (c *Card) handle(cmd apdu.Command) []byte {
 			return sw(apdu.SWFileNotFound)
 		}
 		fid := uint16(cmd.Data[0])<<8 | uint16(cmd.Data[1])
-		if c.app.forbidden[fid] {
+		if c.app.forbidden[fid] && !c.numberAllowed(fid) {
 			c.Violations = append(c.Violations, fmt.Sprintf("SELECT %04X in % X", fid, []byte(c.appName)))
 		}
 		_, isFile := c.app.files[fid]
@@ -254,11 +260,14 @@ func (c *Card) read(cmd apdu.Command) []byte {
 	if !isFile {
 		return sw(apdu.SWConditions)
 	}
-	if c.app.forbidden[c.ef] {
+	if c.app.forbidden[c.ef] && !c.numberAllowed(c.ef) {
 		c.Violations = append(c.Violations, fmt.Sprintf("READ BINARY of %04X", c.ef))
 	}
 	if f.pin != 0 && !c.verified[f.pin] {
 		return sw(apdu.SWSecurityStatus)
+	}
+	if c.numberAllowed(c.ef) {
+		c.NumberReads++
 	}
 	off := int(cmd.P1)<<8 | int(cmd.P2)
 	if off > len(f.data) {
@@ -270,6 +279,12 @@ func (c *Card) read(cmd apdu.Command) []byte {
 	}
 	end := min(off+n, len(f.data))
 	return ok(f.data[off:end])
+}
+
+// numberAllowed reports whether fid is the number file of the card-info
+// application while AllowNumber is on.
+func (c *Card) numberAllowed(fid uint16) bool {
+	return c.AllowNumber && fid == 0x0001 && c.appName == string(card.AIDCardInfo)
 }
 
 func (c *Card) verify(cmd apdu.Command) []byte {

@@ -1,16 +1,14 @@
-// Package mynumber is the one place the project keeps the 12-digit
-// individual number (個人番号), and only for the one procedure the law
-// lets it: the hometown-tax one-stop application (ワンストップ特例申請),
+// Package numbervault is the one place the server keeps the individual
+// number (個人番号), and only for the hometown-tax one-stop application,
 // which the city forwards to the donor's municipality of residence.
 //
-// The number is held as a Number, whose every printed form is masked, so
-// a log line, an error or an audit detail that names one shows asterisks.
-// The vault seals each number under a key of its own (not the store's),
+// The vault seals each number under a key of its own (not the store's,
+// so the store's key alone opens none, and a backup holds them sealed),
 // keyed by the application, with the municipality it goes to; the city
 // exports one municipality's batch as a file and the vault deletes those
 // numbers once the file is written. Every put, export and deletion is
 // audited, without the number.
-package mynumber
+package numbervault
 
 import (
 	"crypto/aes"
@@ -24,75 +22,13 @@ import (
 	"slices"
 	"time"
 
+	"smartpass.city/smartpass/app/mynumber"
 	"smartpass.city/smartpass/server/store"
 )
 
-// Errors the vault returns; the caller puts them in words.
-var (
-	// ErrInvalid means a string is not an individual number: twelve
-	// digits whose last is the check digit of the eleven before it.
-	ErrInvalid = errors.New("mynumber: not a valid individual number")
-	// ErrKey means the vault's key is not 32 bytes, or not the key the
-	// numbers were sealed with.
-	ErrKey = errors.New("mynumber: the vault key is wrong")
-)
-
-// Number is an individual number. Its printed forms are masked; Reveal
-// is the one way to its digits, and only the export calls it.
-type Number struct{ digits string }
-
-// Parse checks s (twelve ASCII digits) and returns it as a Number.
-func Parse(s string) (Number, error) {
-	if len(s) != 12 {
-		return Number{}, fmt.Errorf("%w: %d characters, not 12", ErrInvalid, len(s))
-	}
-	for i := range 12 {
-		if s[i] < '0' || s[i] > '9' {
-			return Number{}, fmt.Errorf("%w: character %d is not a digit", ErrInvalid, i+1)
-		}
-	}
-	if CheckDigit(s[:11]) != s[11]-'0' {
-		return Number{}, fmt.Errorf("%w: the check digit does not match", ErrInvalid)
-	}
-	return Number{digits: s}, nil
-}
-
-// CheckDigit is the check digit of the eleven digits d (the 個人番号
-// 検査用数字): with P(n) the n-th digit from the right and Q(n) = n+1 for
-// n ≤ 6 and n−5 above, r = Σ P(n)·Q(n) mod 11; the digit is 0 when r ≤ 1,
-// else 11 − r.
-func CheckDigit(d string) byte {
-	sum := 0
-	for n := 1; n <= 11; n++ {
-		p := int(d[11-n] - '0')
-		q := n + 1
-		if n > 6 {
-			q = n - 5
-		}
-		sum += p * q
-	}
-	if r := sum % 11; r > 1 {
-		return byte(11 - r)
-	}
-	return 0
-}
-
-// String masks the number.
-func (Number) String() string { return "************" }
-
-// GoString masks the number in %#v.
-func (Number) GoString() string { return "mynumber.Number{************}" }
-
-// MarshalJSON refuses: a Number never travels as JSON by accident.
-func (Number) MarshalJSON() ([]byte, error) {
-	return nil, errors.New("mynumber: an individual number is never encoded as JSON")
-}
-
-// Reveal returns the digits, for the export file.
-func (n Number) Reveal() string { return n.digits }
-
-// IsZero reports whether n holds no number.
-func (n Number) IsZero() bool { return n.digits == "" }
+// ErrKey means the vault's key is not 32 bytes, or not the key the
+// numbers were sealed with.
+var ErrKey = errors.New("numbervault: the vault key is wrong")
 
 // recordKind names the vault's records in the store.
 const recordKind = "mynumber.vault"
@@ -123,11 +59,11 @@ func New(rec store.Records, key []byte) (*Vault, error) {
 	}
 	block, err := aes.NewCipher(key)
 	if err != nil {
-		return nil, fmt.Errorf("mynumber: %w", err)
+		return nil, fmt.Errorf("numbervault: %w", err)
 	}
 	aead, err := cipher.NewGCM(block)
 	if err != nil {
-		return nil, fmt.Errorf("mynumber: %w", err)
+		return nil, fmt.Errorf("numbervault: %w", err)
 	}
 	return &Vault{rec: rec, aead: aead, Audit: func(string, string, string, string) {}, Now: time.Now}, nil
 }
@@ -157,7 +93,7 @@ func (v *Vault) open(app string, b []byte) (entry, error) {
 	}
 	var e entry
 	if err := json.Unmarshal(plain, &e); err != nil {
-		return entry{}, fmt.Errorf("mynumber: record %s: %w", app, err)
+		return entry{}, fmt.Errorf("numbervault: record %s: %w", app, err)
 	}
 	return e, nil
 }
@@ -165,16 +101,16 @@ func (v *Vault) open(app string, b []byte) (entry, error) {
 // Put keeps n for application app, to be forwarded to municipality;
 // actor is who stored it (the donor's account). A second Put for the
 // same application replaces the first (the donor corrected it).
-func (v *Vault) Put(actor, app, municipality string, n Number) error {
+func (v *Vault) Put(actor, app, municipality string, n mynumber.Number) error {
 	if n.IsZero() || app == "" || municipality == "" {
-		return fmt.Errorf("%w: an application, a municipality and a number are needed", ErrInvalid)
+		return fmt.Errorf("%w: an application, a municipality and a number are needed", mynumber.ErrInvalid)
 	}
-	b, err := v.seal(app, entry{Digits: n.digits, Municipality: municipality, Stored: v.Now().UTC()})
+	b, err := v.seal(app, entry{Digits: n.Reveal(), Municipality: municipality, Stored: v.Now().UTC()})
 	if err != nil {
-		return fmt.Errorf("mynumber: seal: %w", err)
+		return fmt.Errorf("numbervault: seal: %w", err)
 	}
 	if err := v.rec.Update(func(tx store.Tx) error { return tx.Put(recordKind, app, b) }); err != nil {
-		return fmt.Errorf("mynumber: put: %w", err)
+		return fmt.Errorf("numbervault: put: %w", err)
 	}
 	v.Audit(actor, "mynumber.put", app, "to "+municipality)
 	return nil
@@ -223,20 +159,20 @@ func (v *Vault) Export(actor, municipality string, w io.Writer) (int, error) {
 		})
 	})
 	if err != nil {
-		return 0, fmt.Errorf("mynumber: export: %w", err)
+		return 0, fmt.Errorf("numbervault: export: %w", err)
 	}
 	cw := csv.NewWriter(w)
 	cw.UseCRLF = true
 	if err := cw.Write([]string{ExportFormat, municipality, fmt.Sprint(len(rows))}); err != nil {
-		return 0, fmt.Errorf("mynumber: export: %w", err)
+		return 0, fmt.Errorf("numbervault: export: %w", err)
 	}
 	for _, r := range rows {
 		if err := cw.Write([]string{r.app, r.digits}); err != nil {
-			return 0, fmt.Errorf("mynumber: export: %w", err)
+			return 0, fmt.Errorf("numbervault: export: %w", err)
 		}
 	}
 	if cw.Flush(); cw.Error() != nil {
-		return 0, fmt.Errorf("mynumber: export: %w", cw.Error())
+		return 0, fmt.Errorf("numbervault: export: %w", cw.Error())
 	}
 	v.Audit(actor, "mynumber.export", municipality, fmt.Sprintf("%d applications", len(rows)))
 	apps := make([]string, len(rows))
@@ -244,7 +180,7 @@ func (v *Vault) Export(actor, municipality string, w io.Writer) (int, error) {
 		apps[i] = r.app
 	}
 	if err := v.Delete(actor, apps...); err != nil {
-		return len(rows), fmt.Errorf("mynumber: exported, but not deleted (the next export sends them again): %w", err)
+		return len(rows), fmt.Errorf("numbervault: exported, but not deleted (the next export sends them again): %w", err)
 	}
 	return len(rows), nil
 }
