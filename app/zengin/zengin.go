@@ -237,10 +237,7 @@ type Options struct {
 // name with kanji (ErrCharacter), a name too long (ErrTooLong).
 func Marshal(f File, o Options) ([]byte, error) {
 	h := f.Header
-	if h.Month < 1 || h.Month > 12 || h.Day < 1 || h.Day > 31 {
-		return nil, &FieldError{1, "振込指定日", fmt.Errorf("%w: month %d day %d", ErrDigits, h.Month, h.Day)}
-	}
-	if err := checkAccount(1, h.From); err != nil {
+	if err := checkHeader(h); err != nil {
 		return nil, err
 	}
 	if len(f.Transfers) == 0 || len(f.Transfers) > MaxCount {
@@ -257,25 +254,22 @@ func Marshal(f File, o Options) ([]byte, error) {
 	var total int64
 	for i, t := range f.Transfers {
 		n := i + 2
-		if t.Amount < 1 || t.Amount > MaxAmount {
-			return nil, &FieldError{n, "振込金額", fmt.Errorf("%w: ¥%d (1 to %d)", ErrAmount, t.Amount, MaxAmount)}
-		}
-		if total += t.Amount; total > MaxTotal {
-			return nil, &FieldError{len(f.Transfers) + 2, "合計金額", fmt.Errorf("%w: the sum passes ¥%d", ErrAmount, MaxTotal)}
-		}
-		if err := checkAccount(n, t.To); err != nil {
-			return nil, err
-		}
 		if t.NewCode == 0 {
 			t.NewCode = '0'
 		}
 		if t.Kind == 0 {
 			t.Kind = ' '
 		}
-		if t.Kind != ' ' && t.Kind != '7' && t.Kind != '8' {
-			return nil, &FieldError{n, "振込区分", fmt.Errorf("%w: %q", ErrDigits, t.Kind)}
+		if t.ClearingHouse == "" {
+			t.ClearingHouse = "0000"
 		}
-		codes, ident := t.CustomerCode1+t.CustomerCode2, " "
+		if err := checkTransfer(n, t); err != nil {
+			return nil, err
+		}
+		if total += t.Amount; total > MaxTotal {
+			return nil, &FieldError{len(f.Transfers) + 2, "合計金額", fmt.Errorf("%w: the sum passes ¥%d", ErrAmount, MaxTotal)}
+		}
+		codes, ident := "", " "
 		if t.EDI != "" {
 			codes, ident = t.EDI, "Y"
 		} else {
@@ -285,12 +279,6 @@ func Marshal(f File, o Options) ([]byte, error) {
 				}
 			}
 			codes = pad0(t.CustomerCode1, 10) + pad0(t.CustomerCode2, 10)
-		}
-		if strings.TrimSpace(t.Name) == "" {
-			return nil, &FieldError{n, "受取人名", fmt.Errorf("%w: empty", ErrLayout)}
-		}
-		if t.ClearingHouse == "" {
-			t.ClearingHouse = "0000"
 		}
 		rec, err := put(n, dataLayout, []string{"2", t.To.BankCode, t.To.BankName, t.To.BranchCode,
 			t.To.BranchName, t.ClearingHouse, string(rune(t.To.Type)), t.To.Number, t.Name,
@@ -395,8 +383,8 @@ func Parse(b []byte) (File, error) {
 	if err != nil {
 		return f, err
 	}
-	if v[0] != "1" || v[1] != "21" || v[2] != "0" {
-		return f, &FieldError{1, "種別コード", fmt.Errorf("%w: データ区分 %s 種別 %s コード区分 %s (want 1, 21, 0)", ErrLayout, v[0], v[1], v[2])}
+	if v[1] != "21" || v[2] != "0" {
+		return f, &FieldError{1, "種別コード", fmt.Errorf("%w: 種別 %s コード区分 %s (want 21, 0)", ErrLayout, v[1], v[2])}
 	}
 	f.Header = Header{RequesterCode: v[3], RequesterName: trim(v[4]), From: Account{
 		BankCode: v[6], BankName: trim(v[7]), BranchCode: v[8], BranchName: trim(v[9]), Type: AccountType(v[10][0]), Number: v[11]}}
@@ -411,9 +399,6 @@ func Parse(b []byte) (File, error) {
 		v, err := get(n, dataLayout, r)
 		if err != nil {
 			return f, err
-		}
-		if v[0] != "2" {
-			return f, &FieldError{n, "データ区分", fmt.Errorf("%w: %q where a data record (2) belongs", ErrLayout, v[0])}
 		}
 		amount, _ := strconv.ParseInt(v[9], 10, 64)
 		t := Transfer{To: Account{BankCode: v[1], BankName: trim(v[2]), BranchCode: v[3], BranchName: trim(v[4]),
@@ -441,25 +426,18 @@ func Parse(b []byte) (File, error) {
 	if err != nil {
 		return f, err
 	}
-	if v[0] != "8" {
-		return f, &FieldError{last, "データ区分", fmt.Errorf("%w: %q where the trailer (8) belongs", ErrLayout, v[0])}
-	}
 	count, _ := strconv.Atoi(v[1])
 	sum, _ := strconv.ParseInt(v[2], 10, 64)
 	if count != len(f.Transfers) || sum != total {
 		return f, &FieldError{last, "合計件数/合計金額", fmt.Errorf("%w: trailer %d transfers ¥%d, records %d transfers ¥%d", ErrTotals, count, sum, len(f.Transfers), total)}
 	}
-	v, err = get(last+1, endLayout, records[last])
-	if err != nil {
+	if _, err := get(last+1, endLayout, records[last]); err != nil {
 		return f, err
-	}
-	if v[0] != "9" {
-		return f, &FieldError{last + 1, "データ区分", fmt.Errorf("%w: %q where the end record (9) belongs", ErrLayout, v[0])}
 	}
 	return f, nil
 }
 
-// checkHeader checks the header's values as Marshal would.
+// checkHeader checks the header's values, for Marshal and Parse alike.
 func checkHeader(h Header) error {
 	if h.Month < 1 || h.Month > 12 || h.Day < 1 || h.Day > 31 {
 		return &FieldError{1, "振込指定日", fmt.Errorf("%w: %02d%02d", ErrDigits, h.Month, h.Day)}
@@ -467,12 +445,13 @@ func checkHeader(h Header) error {
 	return checkAccount(1, h.From)
 }
 
-// checkTransfer checks a data record's values as Marshal would.
+// checkTransfer checks a data record's values, for Marshal and Parse
+// alike, beyond what the fields' widths and kinds check.
 func checkTransfer(n int, t Transfer) error {
-	if t.Amount < 1 {
-		return &FieldError{n, "振込金額", fmt.Errorf("%w: ¥%d", ErrAmount, t.Amount)}
+	if t.Amount < 1 || t.Amount > MaxAmount {
+		return &FieldError{n, "振込金額", fmt.Errorf("%w: ¥%d (1 to %d)", ErrAmount, t.Amount, MaxAmount)}
 	}
-	if t.Name == "" {
+	if strings.TrimSpace(t.Name) == "" {
 		return &FieldError{n, "受取人名", fmt.Errorf("%w: empty", ErrLayout)}
 	}
 	if t.Kind != ' ' && t.Kind != '7' && t.Kind != '8' {

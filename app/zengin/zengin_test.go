@@ -244,3 +244,25 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// FuzzKana: what Kana accepts is made only of bytes a field may carry,
+// and converting it again changes nothing.
+func FuzzKana(f *testing.F) {
+	for _, s := range []string{"カガ タロウ", "ｶﾞ", "ヴァ", "ｓｍａｒｔ", "山田", "ー・「」"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		k, err := Kana(s)
+		if err != nil {
+			return
+		}
+		for _, r := range k {
+			if c, ok := runeByte(r); !ok || !allowedByte(c) {
+				t.Fatalf("Kana(%q) = %q holds %q", s, k, r)
+			}
+		}
+		if again, err := Kana(k); err != nil || again != k {
+			t.Fatalf("Kana(Kana(%q)) = %q, %v; want %q", s, again, err, k)
+		}
+	})
+}
