@@ -31,17 +31,16 @@ var widen = func() map[rune]rune {
 func characters(s string) []string {
 	var out []string
 	for _, r := range s {
-		switch {
-		case r == 'ﾞ' || r == '\u3099' || r == '゛':
-			if n := len(out); n > 0 {
-				out[n-1] = voiced(out[n-1], 1)
-				continue
-			}
-		case r == 'ﾟ' || r == '\u309A' || r == '゜':
-			if n := len(out); n > 0 {
-				out[n-1] = voiced(out[n-1], 2)
-				continue
-			}
+		step := rune(0)
+		switch r {
+		case 'ﾞ', '\u3099', '゛':
+			step, r = 1, '゛'
+		case 'ﾟ', '\u309A', '゜':
+			step, r = 2, '゜'
+		}
+		if n := len(out); step > 0 && n > 0 && isKana(out[n-1]) {
+			out[n-1] = voiced(out[n-1], step)
+			continue
 		}
 		if w, ok := widen[r]; ok {
 			r = w
@@ -49,6 +48,14 @@ func characters(s string) []string {
 		out = append(out, string(r))
 	}
 	return out
+}
+
+// isKana reports whether c is a single katakana, which a voiced mark
+// after it joins; after anything else (a mark, a letter) the mark is a
+// character of its own.
+func isKana(c string) bool {
+	r, size := utf8.DecodeRuneInString(c)
+	return size == len(c) && r >= 'ァ' && r <= 'ヺ'
 }
 
 // voiced returns kana with its voiced (step 1) or semi-voiced (step 2)

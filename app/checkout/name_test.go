@@ -1,8 +1,10 @@
 package checkout
 
 import (
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 func TestMaskedName(t *testing.T) {
@@ -65,4 +67,38 @@ func TestAgeFact(t *testing.T) {
 			t.Errorf("%q of age on %s = %v, want %v", tt.birth, tt.on.Format(time.DateOnly), got, tt.ok)
 		}
 	}
+}
+
+// FuzzMaskedName: whatever the name, the screen shows only each part's
+// first character, masks, spaces and 様, one mask per hidden character.
+func FuzzMaskedName(f *testing.F) {
+	for _, s := range []string{"カガ タロウ", "ｶﾞｸﾄ", "ユ", "Kaga Taro", "", "ﾞﾞ ﾟ"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, name string) {
+		got := MaskedName(name)
+		parts := strings.Fields(strings.ReplaceAll(name, "　", " "))
+		if len(parts) == 0 {
+			if got != "お客 様" {
+				t.Fatalf("MaskedName(%q) = %q", name, got)
+			}
+			return
+		}
+		shown := strings.Fields(strings.TrimSuffix(got, " 様"))
+		if len(shown) != len(parts) {
+			t.Fatalf("MaskedName(%q) = %q: %d parts shown, %d in the name", name, got, len(shown), len(parts))
+		}
+		for i, p := range parts {
+			// One character shown (a kana with no voiced form keeps the
+			// mark typed after it), then only masks, never more than the
+			// characters hidden.
+			first, rest, _ := strings.Cut(shown[i], Mask)
+			masks := strings.Count(shown[i], Mask)
+			n := utf8.RuneCountInString(first)
+			voicedMark := strings.HasSuffix(first, "゛") || strings.HasSuffix(first, "゜")
+			if (n != 1 && !(n == 2 && voicedMark)) || strings.Trim(rest, Mask) != "" || masks > utf8.RuneCountInString(p)-1 {
+				t.Fatalf("MaskedName(%q) part %d = %q", name, i, shown[i])
+			}
+		}
+	})
 }

@@ -44,6 +44,7 @@ type Refusal struct {
 	Err    error // the cause, when one was underneath (a Store failure)
 }
 
+// Error names the reason, for logs; Words is for the screen.
 func (r *Refusal) Error() string {
 	if r.Err != nil {
 		return fmt.Sprintf("checkout: payment refused: %s: %v", r.Reason, r.Err)
@@ -51,6 +52,7 @@ func (r *Refusal) Error() string {
 	return "checkout: payment refused: " + string(r.Reason)
 }
 
+// Unwrap gives the cause underneath, so errors.Is(err, ErrStore) works.
 func (r *Refusal) Unwrap() error { return r.Err }
 
 // Words returns what the screen says about r: Japanese, English.

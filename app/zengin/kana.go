@@ -100,6 +100,7 @@ type CharError struct {
 	Pos  int
 }
 
+// Error names the character and its place.
 func (e *CharError) Error() string {
 	return fmt.Sprintf("%q (character %d) cannot go in a bank transfer file", e.Rune, e.Pos)
 }

@@ -120,10 +120,12 @@ type FieldError struct {
 	Err    error
 }
 
+// Error names the record and the field, for logs; Words is for people.
 func (e *FieldError) Error() string {
 	return fmt.Sprintf("zengin: record %d, %s: %v", e.Record, e.Field, e.Err)
 }
 
+// Unwrap lets errors.Is find the kind of fault (ErrAmount, ErrCharacter…).
 func (e *FieldError) Unwrap() error { return e.Err }
 
 // Words returns what a person is told about err, in Japanese and
