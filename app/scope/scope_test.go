@@ -268,7 +268,7 @@ func TestKindsDeclared(t *testing.T) {
 		transit.OpBoard:       {Vehicle},
 		transit.OpAlight:      {Vehicle},
 	}
-	serverOnly := []string{facility.OpUpsert, jpki.OpAnchors, pass.OpKeys, template.OpProfile, template.OpErased, OpRejected}
+	serverOnly := []string{facility.OpUpsert, jpki.OpAnchors, pass.OpKeys, template.OpProfile, template.OpErased, transit.OpNetwork, OpRejected}
 	for kind, roles := range recorders {
 		k, ok := opkind.Lookup(kind)
 		if !ok || k.ServerOnly {

@@ -41,43 +41,88 @@ func ParseConfig(b []byte) (Config, error) {
 	return c, nil
 }
 
-// call is a trip's stop at its timetable times (seconds after the
-// service day's midnight).
-type call struct {
-	Stop               string
-	Arrival, Departure int
+// Call is a trip's stop at its timetable times (seconds after the
+// service day's midnight; -1 where the feed gives none).
+type Call struct {
+	Stop      string `json:"s"`
+	Arrival   int    `json:"a"`
+	Departure int    `json:"d"`
 }
 
-// trip is a feed trip as the vehicle runs it.
-type trip struct {
-	Route string
-	Calls []call
+// TripRec is a feed trip as the vehicle runs it.
+type TripRec struct {
+	ID       string `json:"id"`
+	Route    string `json:"route"`
+	Headsign string `json:"headsign,omitempty"`
+	Calls    []Call `json:"calls"`
+}
+
+// StopRec is a stop as the vehicle shows and locates it: its name, the
+// kana reading and English name from translations.txt, its position and
+// fare zone.
+type StopRec struct {
+	ID      string  `json:"id"`
+	Name    string  `json:"name"`
+	Reading string  `json:"reading,omitempty"`
+	NameEN  string  `json:"name_en,omitempty"`
+	Lat     float64 `json:"lat"`
+	Lon     float64 `json:"lon"`
+	Zone    string  `json:"zone,omitempty"`
 }
 
 // Network is an operator's stops and trips from its feed.
 type Network struct {
 	Config Config
-	stops  map[string]gtfsjp.Stop
-	trips  map[string]trip
+	stops  map[string]StopRec
+	trips  map[string]TripRec
 }
 
 // NewNetwork builds the network of a checked feed.
 func NewNetwork(f *gtfsjp.Feed, c Config) *Network {
-	n := &Network{Config: c, stops: make(map[string]gtfsjp.Stop), trips: make(map[string]trip)}
-	for _, s := range f.Stops {
+	stops, trips := records(f)
+	return networkOf(stops, trips, c)
+}
+
+// networkOf indexes stops and trips.
+func networkOf(stops []StopRec, trips []TripRec, c Config) *Network {
+	n := &Network{Config: c, stops: make(map[string]StopRec), trips: make(map[string]TripRec)}
+	for _, s := range stops {
 		n.stops[s.ID] = s
 	}
-	for _, t := range f.Trips {
-		n.trips[t.ID] = trip{Route: t.Route}
+	for _, t := range trips {
+		n.trips[t.ID] = t
+	}
+	return n
+}
+
+// records returns a checked feed's stops (those a bus calls at) and
+// trips, each trip's calls in stop_sequence order.
+func records(f *gtfsjp.Feed) ([]StopRec, []TripRec) {
+	var stops []StopRec
+	for _, s := range f.Stops {
+		if s.LocationType != 0 {
+			continue
+		}
+		stops = append(stops, StopRec{ID: s.ID, Name: s.Name, Reading: f.ReadingOf(s), NameEN: f.Translate("stops", "stop_name", s.ID, s.Name, "en"),
+			Lat: s.Lat, Lon: s.Lon, Zone: s.Zone})
 	}
 	sts := append([]gtfsjp.StopTime(nil), f.StopTimes...)
 	sort.SliceStable(sts, func(i, j int) bool { return sts[i].Sequence < sts[j].Sequence })
+	calls := make(map[string][]Call)
 	for _, st := range sts {
-		t := n.trips[st.Trip]
-		t.Calls = append(t.Calls, call{Stop: st.Stop, Arrival: st.Arrival, Departure: st.Departure})
-		n.trips[st.Trip] = t
+		calls[st.Trip] = append(calls[st.Trip], Call{Stop: st.Stop, Arrival: st.Arrival, Departure: st.Departure})
 	}
-	return n
+	trips := make([]TripRec, 0, len(f.Trips))
+	for _, t := range f.Trips {
+		trips = append(trips, TripRec{ID: t.ID, Route: t.Route, Headsign: t.Headsign, Calls: calls[t.ID]})
+	}
+	return stops, trips
+}
+
+// Stop returns a stop's record.
+func (n *Network) Stop(id string) (StopRec, bool) {
+	s, ok := n.stops[id]
+	return s, ok
 }
 
 // Route returns a trip's route.
