@@ -273,3 +273,18 @@ func ReadFiles(files map[string][]byte) (*Feed, error) {
 	}
 	return f, nil
 }
+
+// Start returns the feed's first service day (the earliest calendar
+// start_date) as YYYY-MM-DD: the day an import takes effect unless told.
+func (f *Feed) Start() string {
+	first := ""
+	for _, s := range f.Calendar {
+		if first == "" || s.Start < first {
+			first = s.Start
+		}
+	}
+	if len(first) != 8 {
+		return ""
+	}
+	return first[:4] + "-" + first[4:6] + "-" + first[6:]
+}
