@@ -82,6 +82,9 @@ var riders = map[string]fare.Rider{
 		{ID: "p1", Operator: "kaga-demo-bus", From: "2026-06-01", Until: "2026-06-30", Zones: []string{"Z1", "Z2"}, Class: fare.Adult},
 		{ID: "p2", Operator: "kaga-demo-bus", From: "2026-05-10", Until: "2026-06-09", Routes: []string{"loop"}, Class: fare.Adult},
 	}},
+	"holder-pass": {Birth: day("1980-02-02"), DisabilityUntil: day("2027-03-31"), Passes: []fare.Pass{
+		{ID: "p5", Operator: "kaga-demo-bus", From: "2026-06-01", Until: "2026-06-30", Routes: []string{"line"}, Class: fare.Adult},
+	}},
 	"loop-pass": {Birth: day("1990-01-01"), Passes: []fare.Pass{
 		{ID: "p3", Operator: "kaga-demo-bus", From: "2026-06-01", Until: "2026-06-10", Routes: []string{"loop"}, Class: fare.Adult},
 	}},
@@ -147,6 +150,10 @@ func TestPrice(t *testing.T) {
 			{who: "mother", party: "h", route: "line", board: "09:00", from: "Z1", alight: "09:12", to: "Z2"},
 			{who: "father", party: "h", route: "line", board: "09:00", from: "Z1", alight: "09:12", to: "Z2"},
 		}, []int{120, 120, 230}, []fare.Category{"disability", "carer", "adult"}},
+		{"a holder on a commuter pass still brings a carer at half", "2026-06-10", []ride{
+			{who: "holder-pass", party: "h", route: "line", board: "09:00", from: "Z1", alight: "09:12", to: "Z2"},
+			{who: "mother", party: "h", route: "line", board: "09:00", from: "Z1", alight: "09:12", to: "Z2"},
+		}, []int{0, 120}, []fare.Category{"commuter_pass", "carer"}},
 		{"a child holder pays half the child fare", "2026-06-10", []ride{{who: "holder-child", route: "line", board: "09:00", from: "Z1", alight: "09:25", to: "Z3"}}, []int{80}, []fare.Category{"disability"}},
 		{"a handbook that expired yesterday", "2026-06-10", []ride{
 			{who: "holder-expired", party: "h", route: "line", board: "09:00", from: "Z1", alight: "09:12", to: "Z2"},

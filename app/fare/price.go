@@ -226,12 +226,16 @@ func (r Rules) parties(order []Ride, fares []Fare, riders map[string]Rider) {
 		}
 	}
 	for _, ms := range members {
+		// A holder counts by the handbook, whatever fare they rode on (a
+		// holder on a commuter pass still brings a carer).
 		payers, holders := 0, 0
+		holder := make(map[int]bool)
 		for _, i := range ms {
 			if c := fares[i].Class; c == Adult || c == Child {
 				payers++
 			}
-			if fares[i].Category == Disabled {
+			if holds(riders[order[i].Rider].DisabilityUntil, order[i].Board) {
+				holder[i] = true
 				holders++
 			}
 		}
@@ -243,7 +247,7 @@ func (r Rules) parties(order []Ride, fares []Fare, riders map[string]Rider) {
 			case f.Class == Preschool && free > 0:
 				free--
 				f.Category, f.Amount = Category(Preschool), 0
-			case f.Class != Preschool && f.Class != Infant && f.Category != Disabled && carers > 0:
+			case f.Class != Preschool && f.Class != Infant && !holder[i] && carers > 0:
 				if yen := r.Disability.Of(r.classFare(f.Class, f.Adult)); yen < f.Amount {
 					carers--
 					f.Category, f.Amount = Carer, yen

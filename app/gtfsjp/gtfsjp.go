@@ -174,6 +174,7 @@ type LineError struct {
 	Err  error
 }
 
+// Error says file, line and fault as an operator reads them.
 func (e *LineError) Error() string {
 	if e.Line == 0 {
 		return fmt.Sprintf("%s: %v", e.File, e.Err)
@@ -181,6 +182,7 @@ func (e *LineError) Error() string {
 	return fmt.Sprintf("%s line %d: %v", e.File, e.Line, e.Err)
 }
 
+// Unwrap gives the fault, whose kind (ErrReference, ...) callers test.
 func (e *LineError) Unwrap() error { return e.Err }
 
 // at makes a *LineError of a fault of kind at file:line.

@@ -16,10 +16,12 @@ import (
 // rides, never names a rider.
 type RidershipRow struct {
 	Day, Route, From, To string
-	Hour                 int // of boarding, Japan time
-	Class                fare.Class
-	Category             fare.Category
-	Rides                int
+	// FromName and ToName are the stops' names from the feed.
+	FromName, ToName string
+	Hour             int // of boarding, Japan time
+	Class            fare.Class
+	Category         fare.Category
+	Rides            int
 }
 
 // RevenueRow is one line of the revenue report: the rides of a product
@@ -86,7 +88,9 @@ func Report(n *Network, rides []Ride, charges []Charge) ([]RidershipRow, []Reven
 	}
 	var rs []RidershipRow
 	for k, count := range riders {
-		rs = append(rs, RidershipRow{Day: k.day, Route: k.route, From: k.from, To: k.to, Hour: k.hour, Class: k.class, Category: k.cat, Rides: count})
+		from, _ := n.Stop(k.from)
+		to, _ := n.Stop(k.to)
+		rs = append(rs, RidershipRow{Day: k.day, Route: k.route, From: k.from, To: k.to, FromName: from.Name, ToName: to.Name, Hour: k.hour, Class: k.class, Category: k.cat, Rides: count})
 	}
 	sort.Slice(rs, func(i, j int) bool {
 		a, b := rs[i], rs[j]
@@ -110,9 +114,9 @@ func Report(n *Network, rides []Ride, charges []Charge) ([]RidershipRow, []Reven
 // in Japanese and English; an unalighted ride's destination is left
 // blank.
 func WriteRidership(w io.Writer, rows []RidershipRow) error {
-	out := [][]string{{"運行日 day", "系統 route", "乗車停留所 from", "降車停留所 to", "乗車時台 hour", "区分 class", "割引等 category", "人数 rides"}}
+	out := [][]string{{"運行日 day", "系統 route", "乗車停留所 from", "乗車停留所名 from (name)", "降車停留所 to", "降車停留所名 to (name)", "乗車時台 hour", "区分 class", "割引等 category", "人数 rides"}}
 	for _, r := range rows {
-		out = append(out, []string{r.Day, r.Route, r.From, r.To, strconv.Itoa(r.Hour), r.Class.JA(), string(r.Category), strconv.Itoa(r.Rides)})
+		out = append(out, []string{r.Day, r.Route, r.From, r.FromName, r.To, r.ToName, strconv.Itoa(r.Hour), r.Class.JA(), string(r.Category), strconv.Itoa(r.Rides)})
 	}
 	if err := excelcsv.Write(w, out); err != nil {
 		return fmt.Errorf("transit: ridership: %w", err)

@@ -184,12 +184,12 @@ func TestDayOnTheLine(t *testing.T) {
 	}
 	text := csv.String()
 	for _, line := range []string{
-		"2026-06-10,line,D1,D4,8,大人,adult,1\r\n",
-		"2026-06-10,line,D1,D4,8,大人,senior,1\r\n",
-		"2026-06-10,line,D1,D4,8,小児,child,1\r\n",
-		"2026-06-10,line,D2,D3,8,大人,commuter_pass,1\r\n",
-		"2026-06-10,line,D2,,8,大人,adult,1\r\n",
-		"2026-06-10,line,D4,D1,10,大人,adult,1\r\n",
+		"2026-06-10,line,D1,大聖寺デモ駅前,D4,山代デモ口,8,大人,adult,1\r\n",
+		"2026-06-10,line,D1,大聖寺デモ駅前,D4,山代デモ口,8,大人,senior,1\r\n",
+		"2026-06-10,line,D1,大聖寺デモ駅前,D4,山代デモ口,8,小児,child,1\r\n",
+		"2026-06-10,line,D2,錦の城跡口,D3,作見の辻,8,大人,commuter_pass,1\r\n",
+		"2026-06-10,line,D2,錦の城跡口,,,8,大人,adult,1\r\n",
+		"2026-06-10,line,D4,山代デモ口,D1,大聖寺デモ駅前,10,大人,adult,1\r\n",
 	} {
 		if !strings.Contains(text, line) {
 			t.Errorf("ridership CSV lacks %q:\n%s", line, text)
