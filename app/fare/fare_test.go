@@ -329,3 +329,39 @@ func TestRulesRefused(t *testing.T) {
 		t.Errorf("Parse of bad JSON: %v", err)
 	}
 }
+
+// FuzzParse feeds an operator's rules file to the decoder: refused or
+// accepted, never a panic, and accepted rules price a ride on each route.
+func FuzzParse(f *testing.F) {
+	b, err := os.ReadFile("testdata/kaga-demo.json")
+	if err != nil {
+		f.Fatal(err)
+	}
+	var raw []json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil {
+		f.Fatal(err)
+	}
+	for _, r := range raw {
+		f.Add([]byte(r))
+	}
+	f.Add([]byte(`{"routes":{"x":{"pay":"alighting","zones":{"a":{"b":-1}}}}}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		rules, err := fare.Parse(b)
+		if err != nil {
+			return
+		}
+		d, _ := fare.ParseDay(rules.From)
+		for id, rt := range rules.Routes {
+			ride := fare.Ride{ID: "r", Rider: "father", Route: id, Board: d.Add(9 * time.Hour)}
+			for o, ds := range rt.Zones {
+				for dz := range ds {
+					ride.BoardZone, ride.Alight, ride.AlightZone = o, ride.Board.Add(time.Minute), dz
+				}
+			}
+			fares, err := fare.Price(rules, []fare.Ride{ride}, riders)
+			if err != nil || len(fares) != 1 || fares[0].Amount < 0 || fares[0].Amount > fares[0].Adult {
+				t.Fatalf("route %s: %+v, %v", id, fares, err)
+			}
+		}
+	})
+}

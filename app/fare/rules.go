@@ -157,6 +157,9 @@ func (r Rules) Validate() error {
 			return bad("route %s pays %q", id, rt.Pay)
 		}
 		for o, ds := range rt.Zones {
+			if len(ds) == 0 {
+				return bad("route %s from %s: no fares to any zone", id, o)
+			}
 			for d, yen := range ds {
 				if yen <= 0 {
 					return bad("route %s from %s to %s: fare %d", id, o, d, yen)

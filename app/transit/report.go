@@ -135,3 +135,67 @@ func WriteRevenue(w io.Writer, rows []RevenueRow) error {
 	}
 	return nil
 }
+
+// VehicleRow is one vehicle's settlement of a service day: the rides its
+// tablet recorded that were charged, the yen owed, and how many were
+// priced by the timetable (its clock was off) or by the rule for riders
+// never seen alighting, for the operator to look into.
+type VehicleRow struct {
+	Day, Vehicle                 string
+	Rides, Yen                   int
+	ClockFixed, Unalighted, Pass int
+}
+
+// Vehicles tallies charges by service day and the device that recorded
+// the boarding.
+func Vehicles(rides []Ride, charges []Charge) []VehicleRow {
+	byID := make(map[string]Ride, len(rides))
+	for _, r := range rides {
+		byID[r.ID] = r
+	}
+	type key struct{ day, vehicle string }
+	rows := make(map[key]*VehicleRow)
+	for _, c := range charges {
+		r, ok := byID[c.Ride]
+		if !ok {
+			continue
+		}
+		k := key{r.Day, r.Device}
+		v := rows[k]
+		if v == nil {
+			v = &VehicleRow{Day: r.Day, Vehicle: r.Device}
+			rows[k] = v
+		}
+		v.Rides++
+		v.Yen += c.Amount
+		if c.ClockFixed {
+			v.ClockFixed++
+		}
+		if c.Fare.Unalighted {
+			v.Unalighted++
+		}
+		if c.Fare.Category == fare.CommPass {
+			v.Pass++
+		}
+	}
+	out := make([]VehicleRow, 0, len(rows))
+	for _, v := range rows {
+		out = append(out, *v)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		return cmp.Or(cmp.Compare(out[i].Day, out[j].Day), cmp.Compare(out[i].Vehicle, out[j].Vehicle)) < 0
+	})
+	return out
+}
+
+// WriteVehicles writes the vehicles' settlement as a CSV for Excel.
+func WriteVehicles(w io.Writer, rows []VehicleRow) error {
+	out := [][]string{{"運行日 day", "車両 vehicle", "人数 rides", "運賃 yen", "定期券 commuter pass", "時刻補正 clock fixed", "降車未確認 never alighted"}}
+	for _, r := range rows {
+		out = append(out, []string{r.Day, r.Vehicle, strconv.Itoa(r.Rides), strconv.Itoa(r.Yen), strconv.Itoa(r.Pass), strconv.Itoa(r.ClockFixed), strconv.Itoa(r.Unalighted)})
+	}
+	if err := excelcsv.Write(w, out); err != nil {
+		return fmt.Errorf("transit: vehicles: %w", err)
+	}
+	return nil
+}

@@ -214,6 +214,15 @@ func TestDayOnTheLine(t *testing.T) {
 	if err := transit.WriteRevenue(&csv, vs); err != nil || !strings.Contains(csv.String(), "2026-06-10,single,5,1230\r\n") {
 		t.Errorf("revenue CSV (%v):\n%s", err, csv.String())
 	}
+	vehicles := transit.Vehicles(rides, charges)
+	wantVehicles := []transit.VehicleRow{{Day: "2026-06-10", Vehicle: "bus-7", Rides: 6, Yen: 1230, ClockFixed: 1, Unalighted: 1, Pass: 1}}
+	if !slices.Equal(vehicles, wantVehicles) {
+		t.Errorf("vehicles %+v, want %+v", vehicles, wantVehicles)
+	}
+	csv.Reset()
+	if err := transit.WriteVehicles(&csv, vehicles); err != nil || !strings.Contains(csv.String(), "2026-06-10,bus-7,6,1230,1,1,1\r\n") {
+		t.Errorf("vehicles CSV (%v):\n%s", err, csv.String())
+	}
 	if trips := book.Trips("daughter"); len(trips) != 1 || trips[0].Alight == nil || trips[0].Alight.Stop != "D4" {
 		t.Errorf("the daughter's trips: %+v", trips)
 	}
@@ -341,6 +350,22 @@ func FuzzTap(f *testing.F) {
 		opkind.Fold(&p, op)
 		if len(*opkind.Rejections.In(&p)) != 0 {
 			t.Fatalf("a valid tap was refused by the fold: %s", body)
+		}
+	})
+}
+
+// FuzzParseConfig feeds an operator's configuration file to its decoder.
+func FuzzParseConfig(f *testing.F) {
+	b, err := os.ReadFile("testdata/kaga-demo-bus.json")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(b)
+	f.Add([]byte(`{"clock_tolerance_minutes": -1}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		c, err := transit.ParseConfig(b)
+		if err == nil && (c.ClockTolerance <= 0 || c.Grace < 0) {
+			t.Fatalf("accepted tolerances %d, %d", c.ClockTolerance, c.Grace)
 		}
 	})
 }
