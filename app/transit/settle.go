@@ -65,12 +65,15 @@ func (s Settlement) Complete(r Ride, now time.Time) bool {
 // the network (a trip or stop the feed lacks).
 var ErrRide = errors.New("ride does not fit the feed")
 
-// Charges prices the operator's rides that are complete at now, for
-// riders whose facts the vehicle holds (riders, by resident): each
-// service day's rides by the fare rules in force that day, every rider
-// the best fare. The same rides give the same charges, so a tablet and
-// the server agree, and pricing again after more rides complete leaves
-// the earlier charges as they were unless an earlier ride completed late.
+// Charges returns the charges of the operator's rides that are complete
+// at now, for riders whose facts the vehicle holds (riders, by
+// resident): each service day's rides priced together by the fare rules
+// in force that day, every rider the best fare, rides still under way
+// counted provisionally for their party (Complete). The same rides give
+// the same charges, so a tablet and the server agree, and pricing again
+// after more rides complete leaves the earlier charges as they were
+// unless an earlier ride of the same rider completed late (a rider never
+// seen alighting, within the grace).
 // This is the seam the wallet's ledger calls: it posts Amount from the
 // rider to Account, once per Ride.
 func (s Settlement) Charges(rides []Ride, riders map[string]fare.Rider, now time.Time) ([]Charge, []Unpriced) {
@@ -78,17 +81,24 @@ func (s Settlement) Charges(rides []Ride, riders map[string]fare.Rider, now time
 	byDay := make(map[dayKey][]fare.Ride)
 	fixed := make(map[string]bool)
 	var unpriced []Unpriced
+	// Rides still under way are priced too, provisionally (as if never
+	// alighted), and charged later: a 幼児 who alights before the parent
+	// still rides free on the parent's fare.
+	complete := make(map[string]bool)
 	for _, r := range rides {
-		if !s.Complete(r, now) {
-			continue
-		}
+		complete[r.ID] = s.Complete(r, now)
 		if _, ok := riders[r.Resident]; !ok {
+			if !complete[r.ID] {
+				continue
+			}
 			unpriced = append(unpriced, Unpriced{Ride: r.ID, Reason: fmt.Errorf("%w %s: the vehicle holds no fare facts of them", fare.ErrNoRider, r.Resident)})
 			continue
 		}
 		fr, wasFixed, err := s.fareRide(r)
 		if err != nil {
-			unpriced = append(unpriced, Unpriced{Ride: r.ID, Reason: err})
+			if complete[r.ID] {
+				unpriced = append(unpriced, Unpriced{Ride: r.ID, Reason: err})
+			}
 			continue
 		}
 		fixed[r.ID] = wasFixed
@@ -113,13 +123,18 @@ func (s Settlement) Charges(rides []Ride, riders map[string]fare.Rider, now time
 			var fares []fare.Fare
 			if fares, err = fare.Price(rules, byDay[k], riders); err == nil {
 				for _, f := range fares {
+					if !complete[f.Ride] {
+						continue
+					}
 					out = append(out, Charge{Ride: f.Ride, Resident: f.Rider, Amount: f.Amount, Account: f.Account, Fare: f, ClockFixed: fixed[f.Ride]})
 				}
 				continue
 			}
 		}
 		for _, fr := range byDay[k] {
-			unpriced = append(unpriced, Unpriced{Ride: fr.ID, Reason: err})
+			if complete[fr.ID] {
+				unpriced = append(unpriced, Unpriced{Ride: fr.ID, Reason: err})
+			}
 		}
 	}
 	return out, unpriced

@@ -369,3 +369,25 @@ func FuzzParseConfig(f *testing.F) {
 		}
 	})
 }
+
+// A 幼児 who alights before the parent rides free on the parent's fare,
+// which is charged when the parent alights.
+func TestPreschoolerAlightsFirst(t *testing.T) {
+	s := settlement(t)
+	tb := &tablet{t: t, dev: "bus-7"}
+	mum := tb.tap(transit.OpBoard, "line-0800", "D1", "mother", "", "2026-06-10 08:00")
+	tb.tap(transit.OpBoard, "line-0800", "D1", "kid", mum, "2026-06-10 08:00")
+	tb.tap(transit.OpAlight, "line-0800", "D3", "kid", "", "2026-06-10 08:12")
+	book, _ := fold(tb.ops)
+	riders := map[string]fare.Rider{"mother": {Birth: jst("1987-09-09 00:00")}, "kid": {Birth: jst("2022-05-01 00:00")}}
+	charges, unpriced := s.Charges(book.Of(operator), riders, jst("2026-06-10 08:13"))
+	if len(unpriced) != 0 || len(charges) != 1 || charges[0].Resident != "kid" || charges[0].Amount != 0 || charges[0].Fare.Category != fare.Category(fare.Preschool) {
+		t.Fatalf("while the mother rides on: %+v %+v, want the 幼児 alone, free", charges, unpriced)
+	}
+	tb.tap(transit.OpAlight, "line-0800", "D3", "mother", "", "2026-06-10 08:12")
+	book, _ = fold(tb.ops)
+	charges, _ = s.Charges(book.Of(operator), riders, jst("2026-06-10 08:13"))
+	if got := owed(charges); !maps(got, map[string][]int{"mother": {230}, "kid": {0}}) {
+		t.Fatalf("after both alighted: %v", got)
+	}
+}
