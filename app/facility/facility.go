@@ -22,6 +22,9 @@ const (
 	PlayPark Kind = "playpark"
 	Shelter  Kind = "shelter"
 	HQ       Kind = "hq"
+	// Transit is a bus or shared-taxi operator: its devices are the
+	// vehicles' tablets (issue 22).
+	Transit Kind = "transit"
 )
 
 // RecognisingFaces are the kinds of facility whose terminals match faces:
@@ -50,7 +53,7 @@ func (f Facility) Validate() error {
 	switch {
 	case len(f.ID) > 64 || !idRE.MatchString(f.ID):
 		return fmt.Errorf("%w: id %q (lower-case letters, digits and hyphens)", ErrInvalid, f.ID)
-	case f.Kind != Hospital && f.Kind != PlayPark && f.Kind != Shelter && f.Kind != HQ:
+	case f.Kind != Hospital && f.Kind != PlayPark && f.Kind != Shelter && f.Kind != HQ && f.Kind != Transit:
 		return fmt.Errorf("%w: kind %q", ErrInvalid, f.Kind)
 	case f.NameJA == "":
 		return fmt.Errorf("%w: %s has no Japanese name", ErrInvalid, f.ID)

@@ -18,6 +18,10 @@ const (
 	// Registrar is the city office's enrollment desk, which records
 	// residents' face templates for the facilities they consented to.
 	Registrar Role = "registrar"
+	// Vehicle is a bus's or shared taxi's tablet at a transit operator:
+	// it records riders' boarding and alighting taps. (No screen yet: the
+	// tablet's screen is issue 22's next part.)
+	Vehicle Role = "vehicle"
 	// Audit reads the whole log (FeedAll), templates included: backup
 	// checks and the tests' auditor, never a screen.
 	Audit Role = "audit"

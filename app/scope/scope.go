@@ -42,6 +42,7 @@ const (
 	PlayPark  = role.PlayPark
 	HQ        = role.HQ
 	Registrar = role.Registrar
+	Vehicle   = role.Vehicle
 	Audit     = role.Audit
 )
 
@@ -51,6 +52,7 @@ var rolesByKind = map[facility.Kind][]Role{
 	facility.Hospital: {Reception},
 	facility.PlayPark: {PlayPark},
 	facility.HQ:       {HQ, Registrar, Audit},
+	facility.Transit:  {Vehicle},
 }
 
 // RolesFor returns the roles a device of a facility of kind k may hold.

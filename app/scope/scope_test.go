@@ -17,6 +17,7 @@ import (
 	"smartpass.city/smartpass/app/route"
 	"smartpass.city/smartpass/app/shelter"
 	"smartpass.city/smartpass/app/template"
+	"smartpass.city/smartpass/app/transit"
 	"smartpass.city/smartpass/syncproto"
 )
 
@@ -264,15 +265,17 @@ func TestKindsDeclared(t *testing.T) {
 		template.OpDelete:     {Registrar},
 		hospital.OpLink:       {Reception},
 		hospital.OpReception:  {Reception},
+		transit.OpBoard:       {Vehicle},
+		transit.OpAlight:      {Vehicle},
 	}
-	serverOnly := []string{facility.OpUpsert, jpki.OpAnchors, pass.OpKeys, template.OpProfile, template.OpErased, OpRejected}
+	serverOnly := []string{facility.OpUpsert, jpki.OpAnchors, pass.OpKeys, template.OpProfile, template.OpErased, transit.OpNetwork, OpRejected}
 	for kind, roles := range recorders {
 		k, ok := opkind.Lookup(kind)
 		if !ok || k.ServerOnly {
 			t.Errorf("%s: declared %v, server-only %v; want recorded by %v", kind, ok, k.ServerOnly, roles)
 			continue
 		}
-		for _, r := range []Role{Shelter, Reception, PlayPark, HQ, Registrar, Audit} {
+		for _, r := range []Role{Shelter, Reception, PlayPark, HQ, Registrar, Vehicle, Audit} {
 			if k.MayRecord(r) != slices.Contains(roles, r) {
 				t.Errorf("%s: a %s device may record it: %v, want %v", kind, r, k.MayRecord(r), !k.MayRecord(r))
 			}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -58,10 +59,24 @@ func serveAdmin(ln net.Listener, log store.Store, key []byte, a *commands.Set, l
 			if err != nil {
 				reply.Error = err.Error()
 			}
-			logger.Info("admin command", "cmd", fields[0], "args", fields[1:], "err", err)
+			logger.Info("admin command", "cmd", fields[0], "args", logArgs(fields[1:]), "err", err)
 			json.NewEncoder(conn).Encode(reply)
 		}()
 	}
+}
+
+// logArgs shortens long arguments for the server's log: a transit feed
+// arrives as megabytes of base64, which the log does not need.
+func logArgs(args []string) []string {
+	const keep = 120
+	out := make([]string, len(args))
+	for i, a := range args {
+		if len(a) > keep {
+			a = fmt.Sprintf("%s…(%d bytes)", a[:keep], len(a))
+		}
+		out[i] = a
+	}
+	return out
 }
 
 // runAdmin is a device command from the shell: through the running
@@ -76,7 +91,13 @@ func runAdmin(cmd string, args []string, out io.Writer, logger *slog.Logger) err
 	var ttl time.Duration
 	var member admin.Staff
 	var reset, revoke string
+	var tr commands.TransitImport
+	var trConfig string
 	switch cmd {
+	case "transit-import":
+		fs.StringVar(&tr.Operator, "operator", "", "the operator's facility id (kind transit)")
+		fs.StringVar(&trConfig, "config", "", "the operator's fare rules and tolerances (JSON)")
+		fs.StringVar(&tr.From, "from", "", "the day the feed takes effect, YYYY-MM-DD (default: its first calendar day)")
 	case "staff":
 		fs.StringVar(&member.ID, "add", "", "add a staff account with this id (2–32 of a-z, 0-9, . _ -): its first password is printed once")
 		fs.StringVar(&member.Name, "name", "", "with -add: the person's name and section, as the audit log shows it")
@@ -86,14 +107,14 @@ func runAdmin(cmd string, args []string, out io.Writer, logger *slog.Logger) err
 		fs.StringVar(&revoke, "revoke", "", "close the account with this id for good")
 	case "device-code":
 		fs.StringVar(&fac, "facility", "", "facility id the device will belong to")
-		fs.StringVar(&role, "role", "", "the device's role: shelter, reception, playpark or hq")
+		fs.StringVar(&role, "role", "", "the device's role: shelter, reception, playpark, hq or vehicle")
 		fs.DurationVar(&ttl, "ttl", 24*time.Hour, "how long the code stays valid")
 		fs.StringVar(&url, "url", "", "the server's address as tablets reach it (https://pass.city.example): the QR code printed then opens the set-up page with the code filled in")
 	case "revoke":
 		fs.StringVar(&device, "device", "", "id of the device to revoke")
 	case "facility":
 		fs.StringVar(&f.ID, "id", "", "the facility's id (lower-case letters, digits, hyphens): new, or one to change")
-		fs.Func("kind", "shelter, hospital, playpark or hq", func(v string) error { f.Kind = facility.Kind(v); return nil })
+		fs.Func("kind", "shelter, hospital, playpark, hq or transit", func(v string) error { f.Kind = facility.Kind(v); return nil })
 		fs.StringVar(&f.NameJA, "name-ja", "", "its name in Japanese")
 		fs.StringVar(&f.NameEN, "name-en", "", "its name in English")
 		fs.IntVar(&f.Capacity, "capacity", 0, "how many people a shelter takes")
@@ -143,12 +164,26 @@ func runAdmin(cmd string, args []string, out io.Writer, logger *slog.Logger) err
 			return err
 		}
 		cmdArgs = []string{commands.Arg(f)}
+	case "transit-import":
+		if tr.Operator == "" || trConfig == "" || fs.NArg() != 1 {
+			return errors.New("transit import: give -operator, -config and the feed's zip file")
+		}
+		var err error
+		if tr.Feed, err = os.ReadFile(fs.Arg(0)); err != nil {
+			return fmt.Errorf("transit import: %w", err)
+		}
+		if tr.Config, err = os.ReadFile(trConfig); err != nil {
+			return fmt.Errorf("transit import: %w", err)
+		}
+		cmdArgs = []string{commands.Arg(tr)}
 	}
 	reply, err := adminCall(*data, *keyFile, cmd, cmdArgs, logger)
 	if err != nil {
 		return err
 	}
 	switch {
+	case cmd == "transit-import":
+		fmt.Fprintf(out, "feed of %s stored as import %s; its vehicles receive it at their next sync\n", tr.Operator, reply.Import)
 	case cmd == "audit-verify":
 		fmt.Fprintf(out, "audit log intact: %d entries, each chained to the one before\n", reply.Entries)
 	case cmd == "facility" || cmd == "facilities":

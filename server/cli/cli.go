@@ -21,6 +21,9 @@
 //	server audit-verify                  check the audit log's hash chain
 //	server staff [-add ID -name N -role R [-facility F] | -reset ID | -revoke ID]
 //	                                     staff accounts of the admin screen
+//	server transit import -operator ID -config FILE.json [-from YYYY-MM-DD] FEED.zip
+//	                                     a transit operator's GTFS-JP feed for its
+//	                                     vehicles, in force from its first day (or -from)
 //
 // The device commands reach a running server through its admin socket
 // (DATA.sock), or work on the store directly when no server runs.
@@ -179,8 +182,14 @@ func Main(args []string, b Build) int {
 		err = runRestore(args, logger)
 	case "device-code", "devices", "revoke", "facility", "facilities", "audit", "audit-verify", "staff":
 		err = runAdmin(cmd, args, os.Stdout, logger)
+	case "transit":
+		if len(args) == 0 || args[0] != "import" {
+			err = errors.New("transit: use transit import -operator ID -config FILE.json [-from YYYY-MM-DD] FEED.zip")
+			break
+		}
+		err = runAdmin("transit-import", args[1:], os.Stdout, logger)
 	default:
-		err = fmt.Errorf("unknown command %q: use serve (the default), backup, restore, facility, facilities, device-code, devices, revoke, audit, audit-verify or staff", cmd)
+		err = fmt.Errorf("unknown command %q: use serve (the default), backup, restore, facility, facilities, device-code, devices, revoke, audit, audit-verify, staff or transit import", cmd)
 	}
 	if errors.Is(err, flag.ErrHelp) {
 		return 2

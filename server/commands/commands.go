@@ -41,6 +41,7 @@ import (
 //	staff-add STAFF (base64 JSON)  -> Reply{Staff: [it], Password}
 //	staff-reset ID                 -> Reply{Password}
 //	staff-revoke ID                -> Reply{Staff: [it]}
+//	transit-import IMPORT (base64 JSON of a TransitImport) -> Reply{Import}
 //
 // Only the data directory's owner can reach it (mode 0600), who could read
 // the store's files anyway. Staff with accounts use the browser admin
@@ -57,7 +58,9 @@ type Reply struct {
 	Staff      []admin.Staff       `json:"staff,omitempty"`
 	// Password is a staff account's new password, shown once.
 	Password string `json:"password,omitempty"`
-	Error    string `json:"error,omitempty"`
+	// Import names the import "transit-import" stored.
+	Import string `json:"import,omitempty"`
+	Error  string `json:"error,omitempty"`
 }
 
 // Set runs the commands against a store, on the running server (with its
@@ -152,6 +155,13 @@ func (a Set) Do(cmd string, args []string) (Reply, error) {
 		}
 		err = a.Note("facility.put", f.ID, string(f.Kind)+" "+f.NameJA)
 		return Reply{Facilities: []facility.Facility{f}}, err
+	case cmd == "transit-import" && len(args) == 1:
+		req, err := argOf[TransitImport](cmd, args[0])
+		if err != nil {
+			return Reply{}, err
+		}
+		id, err := a.transitImport(req)
+		return Reply{Import: id}, err
 	case cmd == "facilities" && len(args) == 0:
 		all, err := facilities.Current(a.Log)
 		var list []facility.Facility

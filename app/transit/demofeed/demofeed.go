@@ -1,0 +1,62 @@
+// Package demofeed is the GTFS-JP feed made for the project's demo: a
+// made-up operator in Kaga, Ishikawa, with one flat-fare tourist loop
+// (paid on boarding) and one distance-fare line of four zones (a
+// numbered ticket on boarding, paid on alighting). Its stops are
+// invented, each with a kana reading and an English name in
+// translations.txt. The files are kept as text, so a change shows in a
+// diff; Zip packs them as an operator would upload them.
+package demofeed
+
+import (
+	"archive/zip"
+	"bytes"
+	"embed"
+	"fmt"
+	"io/fs"
+	"sort"
+)
+
+//go:embed feed/*.txt
+var feed embed.FS
+
+// Files returns the feed's files by name.
+func Files() map[string][]byte {
+	out := make(map[string][]byte)
+	names, _ := fs.Glob(feed, "feed/*.txt")
+	for _, n := range names {
+		b, err := feed.ReadFile(n)
+		if err != nil {
+			panic(fmt.Errorf("demofeed: embedded %s: %w", n, err)) // the build embedded it
+		}
+		out[n[len("feed/"):]] = b
+	}
+	return out
+}
+
+// Zip returns files packed as a feed's zip, in name order (so the same
+// files give the same bytes).
+func Zip(files map[string][]byte) []byte {
+	names := make([]string, 0, len(files))
+	for n := range files {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for _, n := range names {
+		w, err := zw.Create(n)
+		if err == nil {
+			_, err = w.Write(files[n])
+		}
+		if err != nil {
+			panic(fmt.Errorf("demofeed: zip %s: %w", n, err)) // a bytes.Buffer does not fail
+		}
+	}
+	if err := zw.Close(); err != nil {
+		panic(fmt.Errorf("demofeed: zip: %w", err))
+	}
+	return buf.Bytes()
+}
+
+// Feed returns the demo feed's zip.
+func Feed() []byte { return Zip(Files()) }
