@@ -11,6 +11,7 @@ import (
 	_ "smartpass.city/smartpass/app/hospital"
 	_ "smartpass.city/smartpass/app/identify"
 	_ "smartpass.city/smartpass/app/jpki"
+	_ "smartpass.city/smartpass/app/medical"
 	_ "smartpass.city/smartpass/app/pass"
 	_ "smartpass.city/smartpass/app/shelter"
 	_ "smartpass.city/smartpass/app/template"
