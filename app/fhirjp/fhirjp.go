@@ -161,6 +161,9 @@ type Medication struct {
 // yjPattern is a YJ code's form: 12 characters, digits and capitals.
 var yjPattern = regexp.MustCompile(`^[0-9A-Z]{12}$`)
 
+// IsYJ reports whether code has a YJ code's form.
+func IsYJ(code string) bool { return yjPattern.MatchString(code) }
+
 // MedicationStatementOf is the statement of m for the patient p
 // ("Patient/…"): active while its days last at now, completed after.
 func MedicationStatementOf(id, patient string, m Medication, now time.Time) MedicationStatement {

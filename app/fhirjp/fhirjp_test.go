@@ -3,12 +3,9 @@ package fhirjp
 import (
 	"encoding/json"
 	"errors"
-	"os"
 	"strings"
 	"testing"
 	"time"
-
-	"smartpass.city/smartpass/app/jahis"
 )
 
 var now = time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
@@ -131,33 +128,6 @@ func TestBadExportsFail(t *testing.T) {
 				t.Errorf("%v does not name %q", err, c.want)
 			}
 		})
-	}
-}
-
-func TestMedicationsOfNotebook(t *testing.T) {
-	b, err := os.ReadFile("../jahis/testdata/notebook.csv")
-	if err != nil {
-		t.Fatal(err)
-	}
-	nb, err := jahis.Parse(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ms := MedicationsOf(nb)
-	if len(ms) != 4 {
-		t.Fatalf("%d medications, want 4", len(ms))
-	}
-	a := ms[0]
-	if a.Name != "アムロジピン錠５ｍｇ" || a.YJ != "2171022F1093" || !a.End.Equal(day("2026-12-17")) || a.Usage != "1錠 １日１回朝食後 28日分" || a.Source != "かが中央薬局" {
-		t.Errorf("first medication %+v", a)
-	}
-	if ms[2].End != (time.Time{}) {
-		t.Errorf("an RP counted in 回分 has no end: %+v", ms[2])
-	}
-	for i, m := range ms {
-		if _, err := Marshal(MedicationStatementOf("m", "Patient/1", m, now)); err != nil {
-			t.Errorf("medication %d: %v", i, err)
-		}
 	}
 }
 
