@@ -7,6 +7,7 @@ package scope
 // listed.
 import (
 	_ "smartpass.city/smartpass/app/access"
+	_ "smartpass.city/smartpass/app/appointment"
 	_ "smartpass.city/smartpass/app/facility"
 	_ "smartpass.city/smartpass/app/hospital"
 	_ "smartpass.city/smartpass/app/identify"
