@@ -8,10 +8,13 @@ import (
 	"testing"
 
 	"smartpass.city/smartpass/app/access"
+	"smartpass.city/smartpass/app/appointment"
+	"smartpass.city/smartpass/app/emergency"
 	"smartpass.city/smartpass/app/facility"
 	"smartpass.city/smartpass/app/hospital"
 	"smartpass.city/smartpass/app/identify"
 	"smartpass.city/smartpass/app/jpki"
+	history "smartpass.city/smartpass/app/medical"
 	"smartpass.city/smartpass/app/opkind"
 	"smartpass.city/smartpass/app/pass"
 	"smartpass.city/smartpass/app/route"
@@ -264,8 +267,14 @@ func TestKindsDeclared(t *testing.T) {
 		template.OpDelete:     {Registrar},
 		hospital.OpLink:       {Reception},
 		hospital.OpReception:  {Reception},
+		history.OpSummary:     {Reception},
+		appointment.OpSlots:   {Reception},
+		appointment.OpNoShow:  {Reception},
+		emergency.OpUse:       {Reception},
 	}
-	serverOnly := []string{facility.OpUpsert, jpki.OpAnchors, pass.OpKeys, template.OpProfile, template.OpErased, OpRejected}
+	serverOnly := []string{facility.OpUpsert, jpki.OpAnchors, pass.OpKeys, template.OpProfile, template.OpErased, OpRejected,
+		history.OpPublish, history.OpConsent, history.OpRevoke, history.OpAccess,
+		appointment.OpBook, appointment.OpMove, appointment.OpCancel, appointment.OpAnswers}
 	for kind, roles := range recorders {
 		k, ok := opkind.Lookup(kind)
 		if !ok || k.ServerOnly {
