@@ -8,6 +8,7 @@ package scope
 import (
 	_ "smartpass.city/smartpass/app/access"
 	_ "smartpass.city/smartpass/app/appointment"
+	_ "smartpass.city/smartpass/app/bill"
 	_ "smartpass.city/smartpass/app/emergency"
 	_ "smartpass.city/smartpass/app/facility"
 	_ "smartpass.city/smartpass/app/hospital"

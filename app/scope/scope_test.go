@@ -9,6 +9,7 @@ import (
 
 	"smartpass.city/smartpass/app/access"
 	"smartpass.city/smartpass/app/appointment"
+	"smartpass.city/smartpass/app/bill"
 	"smartpass.city/smartpass/app/emergency"
 	"smartpass.city/smartpass/app/facility"
 	"smartpass.city/smartpass/app/hospital"
@@ -271,6 +272,8 @@ func TestKindsDeclared(t *testing.T) {
 		appointment.OpSlots:   {Reception},
 		appointment.OpNoShow:  {Reception},
 		emergency.OpUse:       {Reception},
+		bill.OpPost:           {Reception},
+		bill.OpPaid:           {Reception},
 	}
 	serverOnly := []string{facility.OpUpsert, jpki.OpAnchors, pass.OpKeys, template.OpProfile, template.OpErased, OpRejected,
 		history.OpPublish, history.OpConsent, history.OpRevoke, history.OpAccess,
