@@ -1,6 +1,8 @@
 package jahis
 
 import (
+	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -28,5 +30,27 @@ func TestMedications(t *testing.T) {
 		if _, err := fhirjp.Marshal(fhirjp.MedicationStatementOf("m", "Patient/1", m, now)); err != nil {
 			t.Errorf("medication %d: %v", i, err)
 		}
+	}
+}
+
+func TestImport(t *testing.T) {
+	nb, err := Parse(fixture(t, "notebook.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC)
+	n, err := nb.Import("taro", "taro", day("1980-04-15"), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(n.Documents) != 4 || n.Validate() != nil {
+		t.Errorf("imported %d documents: %v", len(n.Documents), n.Validate())
+	}
+	// The newest dispensing first.
+	if !strings.Contains(string(n.Documents[0]), "カロナール") {
+		t.Errorf("first document %s", n.Documents[0])
+	}
+	if _, err := nb.Import("son", "mother", day("2019-05-10"), now); !errors.Is(err, ErrNotTheResident) {
+		t.Errorf("another's notebook: %v", err)
 	}
 }

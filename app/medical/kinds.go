@@ -1,6 +1,7 @@
 package medical
 
 import (
+	"fmt"
 	"strings"
 
 	"smartpass.city/smartpass/app/hlc"
@@ -97,6 +98,26 @@ func init() {
 			}
 			r := Records.In(p)
 			r.Summaries = append(r.Summaries, Stored{Summary: s, ID: opkind.RecordID(op), At: hlc.Wall(op.HLC)})
+			return nil
+		},
+	})
+	// The patient's own import, from the account page: kept like a
+	// summary, shown under medication only with consent.
+	opkind.Register(opkind.Kind{
+		Name:       OpNotebook,
+		Validate:   opkind.Rule(Notebook.Validate),
+		ServerOnly: true,
+		Audit: func(op syncproto.Op) (opkind.Entry, bool) {
+			n, err := opkind.Decode[Notebook](op)
+			return opkind.Entry{Action: op.Kind, Subject: n.Resident, Detail: fmt.Sprintf("%d medications by %s", len(n.Documents), n.By)}, err == nil
+		},
+		Fold: func(p *opkind.Parts, op syncproto.Op) error {
+			n, err := opkind.DecodeValid[Notebook](op)
+			if err != nil {
+				return err
+			}
+			r := Records.In(p)
+			r.Summaries = append(r.Summaries, Stored{Summary: n.summary(), ID: opkind.RecordID(op), At: hlc.Wall(op.HLC)})
 			return nil
 		},
 	})

@@ -203,3 +203,38 @@ func TestDeclarations(t *testing.T) {
 		t.Errorf("a consent travels to %v", f)
 	}
 }
+
+func TestNotebook(t *testing.T) {
+	med := func(patient string) json.RawMessage {
+		return doc(t, fhirjp.MedicationStatementOf("j1", "Patient/"+patient, fhirjp.Medication{Name: "アムロジピン錠５ｍｇ", Start: t0}, t0))
+	}
+	n := Notebook{Resident: "taro", By: "taro", Imported: t0, Documents: []json.RawMessage{med("taro")}}
+	if err := n.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	other := n
+	other.Documents = []json.RawMessage{med("hanako")}
+	if err := other.Validate(); !errors.Is(err, ErrOtherPatient) {
+		t.Errorf("someone else's medication: %v", err)
+	}
+	allergy := n
+	allergy.Documents = []json.RawMessage{doc(t, fhirjp.AllergyOf("a", "Patient/taro", "卵", "food", ""))}
+	if err := allergy.Validate(); !errors.Is(err, ErrInvalid) {
+		t.Errorf("an allergy in a notebook: %v", err)
+	}
+
+	l := &log{at: t0}
+	l.add("server", OpPublish, Publish{Hospital: "hospB", Kinds: []string{Medication, Allergies}})
+	l.add("server", OpNotebook, n)
+	l.add("server", OpConsent, Consent{Resident: "taro", Hospital: "hospB", Kind: Allergies, Given: t0, Until: t0.AddDate(0, 1, 0), By: "taro"})
+	r, _ := l.fold()
+	if s, err := r.View("hospB", "taro", "tabB", l.at); err != nil || len(s.Documents) != 0 {
+		t.Errorf("the notebook shown without consent to medication: %+v %v", s.Documents, err)
+	}
+	l.add("server", OpConsent, Consent{Resident: "taro", Hospital: "hospB", Kind: Medication, Given: t0, Until: t0.AddDate(0, 1, 0), By: "taro"})
+	r, _ = l.fold()
+	s, err := r.View("hospB", "taro", "tabB", l.at)
+	if err != nil || len(s.Documents[Medication]) != 1 || s.Documents[Medication][0].Hospital != NotebookAuthor {
+		t.Errorf("with consent: %+v %v", s.Documents, err)
+	}
+}

@@ -276,7 +276,7 @@ func TestKindsDeclared(t *testing.T) {
 		bill.OpPaid:           {Reception},
 	}
 	serverOnly := []string{facility.OpUpsert, jpki.OpAnchors, pass.OpKeys, template.OpProfile, template.OpErased, OpRejected,
-		history.OpPublish, history.OpConsent, history.OpRevoke, history.OpAccess,
+		history.OpPublish, history.OpNotebook, history.OpConsent, history.OpRevoke, history.OpAccess,
 		appointment.OpBook, appointment.OpMove, appointment.OpCancel, appointment.OpAnswers}
 	for kind, roles := range recorders {
 		k, ok := opkind.Lookup(kind)
