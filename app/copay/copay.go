@@ -47,6 +47,7 @@ const (
 	Active
 )
 
+// String names the class as the qualification check does.
 func (c Income) String() string {
 	switch c {
 	case General:

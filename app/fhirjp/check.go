@@ -33,6 +33,7 @@ var ErrProfile = errors.New("fhirjp: does not meet its profile")
 // Problems are every rule a document breaks, each as "path: what".
 type Problems []string
 
+// Error lists every problem.
 func (p Problems) Error() string { return strings.Join(p, "; ") }
 
 // Unwrap lets errors.Is find ErrProfile.

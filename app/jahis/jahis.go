@@ -55,6 +55,7 @@ type Error struct {
 	Detail string
 }
 
+// Error says the kind, the line and what is wrong.
 func (e *Error) Error() string {
 	if e.Line > 0 {
 		return fmt.Sprintf("%v: line %d: %s", e.Kind, e.Line, e.Detail)
