@@ -9,6 +9,7 @@ import (
 
 	"smartpass.city/smartpass/app/fhirjp"
 	"smartpass.city/smartpass/app/hlc"
+	"smartpass.city/smartpass/app/medical"
 	"smartpass.city/smartpass/app/opkind"
 	"smartpass.city/smartpass/syncproto"
 )
@@ -249,5 +250,48 @@ func TestFHIRExports(t *testing.T) {
 		if q, ok := For(dept); !ok || q.Department != dept {
 			t.Errorf("no questionnaire for %s", dept)
 		}
+	}
+}
+
+func TestPrefill(t *testing.T) {
+	now := jst("2026-12-09 20:00")
+	ref := "Patient/A-77"
+	var docs []json.RawMessage
+	for _, r := range []any{
+		fhirjp.AllergyOf("a1", ref, "卵", "food", "high"),
+		fhirjp.AllergyOf("a2", ref, "ペニシリン", "medication", ""),
+		fhirjp.MedicationStatementOf("m1", ref, fhirjp.Medication{Name: "カルボシステインＤＳ", Start: now.AddDate(0, 0, -2), End: now.AddDate(0, 0, 5)}, now),
+	} {
+		b, err := fhirjp.Marshal(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		docs = append(docs, b)
+	}
+	sum := medical.Summary{Hospital: "hospA", Resident: "son", Patient: "A-77", Visit: now.AddDate(0, 0, -2), Documents: docs}
+	l := &log{}
+	l.add(now.AddDate(0, 0, -2), medical.OpSummary, sum)
+	var p opkind.Parts
+	for _, op := range l.ops {
+		opkind.Fold(&p, op)
+	}
+	rec := medical.Records.In(&p)
+
+	got := Prefill(Internal, rec, "son", now)
+	want := map[string]string{"allergic": "true", "allergies": "卵（重篤）、ペニシリン", "medicating": "true", "medicines": "カルボシステインＤＳ"}
+	if len(got) != len(want) {
+		t.Fatalf("prefill %v, want %v", got, want)
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s = %q, want %q", k, got[k], v)
+		}
+	}
+	// Paediatrics asks allergies but not medication.
+	if got := Prefill(Pediatrics, rec, "son", now); got["allergies"] == "" || got["medicines"] != "" {
+		t.Errorf("paediatrics prefill %v", got)
+	}
+	if got := Prefill(Internal, rec, "daughter", now); len(got) != 0 {
+		t.Errorf("someone else's record prefilled %v", got)
 	}
 }

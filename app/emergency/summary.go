@@ -1,9 +1,7 @@
 package emergency
 
 import (
-	"encoding/json"
 	"fmt"
-	"slices"
 	"time"
 
 	"smartpass.city/smartpass/app/medical"
@@ -51,95 +49,12 @@ func SummaryOf(d Decision, rec *medical.Record, hospital, staff, reason string, 
 	}
 	s := Summary{Contact: contact, Until: now.Add(ShowFor),
 		Access: medical.Access{Hospital: hospital, Resident: d.Resident, Kinds: kinds, Staff: staff, Purpose: medical.PurposeEmergency, Reason: r}}
-	for _, sum := range rec.Summaries {
-		if sum.Resident != d.Resident || sum.At.After(now) {
-			continue
-		}
-		byKind := sum.ByKind()
-		s.Allergies = appendNames(s.Allergies, byKind[medical.Allergies], allergyName)
-		s.Medication = appendNames(s.Medication, activeMedication(byKind[medical.Medication], now), medicationName)
-		s.Conditions = appendNames(s.Conditions, byKind[medical.Conditions], conditionName)
-		s.Access.Summaries = append(s.Access.Summaries, sum.ID)
-	}
+	s.Allergies = rec.Names(d.Resident, medical.Allergies, now)
+	s.Medication = rec.Names(d.Resident, medical.Medication, now)
+	s.Conditions = rec.Names(d.Resident, medical.Conditions, now)
+	s.Access.Summaries = rec.SummariesOf(d.Resident, kinds, now)
 	return s, nil
 }
 
 // Showing reports whether the summary may still be on screen at t.
 func (s Summary) Showing(t time.Time) bool { return t.Before(s.Until) }
-
-func appendNames(to []string, docs []json.RawMessage, name func(json.RawMessage) string) []string {
-	for _, d := range docs {
-		if n := name(d); n != "" && !slices.Contains(to, n) {
-			to = append(to, n)
-		}
-	}
-	return to
-}
-
-type concept struct {
-	Text   string `json:"text"`
-	Coding []struct {
-		Display string `json:"display"`
-		Code    string `json:"code"`
-	} `json:"coding"`
-}
-
-func (c concept) name() string {
-	if c.Text != "" {
-		return c.Text
-	}
-	for _, cd := range c.Coding {
-		if cd.Display != "" {
-			return cd.Display
-		}
-	}
-	return ""
-}
-
-func allergyName(doc json.RawMessage) string {
-	var a struct {
-		Code        concept `json:"code"`
-		Criticality string  `json:"criticality"`
-	}
-	json.Unmarshal(doc, &a)
-	if a.Criticality == "high" {
-		return a.Code.name() + "（重篤）"
-	}
-	return a.Code.name()
-}
-
-func medicationName(doc json.RawMessage) string {
-	var m struct {
-		Medication concept `json:"medicationCodeableConcept"`
-	}
-	json.Unmarshal(doc, &m)
-	return m.Medication.name()
-}
-
-func conditionName(doc json.RawMessage) string {
-	var c struct {
-		Code concept `json:"code"`
-	}
-	json.Unmarshal(doc, &c)
-	return c.Code.name()
-}
-
-// activeMedication keeps the statements current at now: active, or
-// whose period has not ended.
-func activeMedication(docs []json.RawMessage, now time.Time) []json.RawMessage {
-	var out []json.RawMessage
-	today := now.Format(time.DateOnly)
-	for _, d := range docs {
-		var m struct {
-			Status string `json:"status"`
-			Period struct {
-				End string `json:"end"`
-			} `json:"effectivePeriod"`
-		}
-		json.Unmarshal(d, &m)
-		if m.Status == "active" && (m.Period.End == "" || m.Period.End >= today) {
-			out = append(out, d)
-		}
-	}
-	return out
-}
