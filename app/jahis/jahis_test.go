@@ -118,6 +118,8 @@ func TestRefusals(t *testing.T) {
 		{"pharmacy not after 5", append(sjis(t, ok...), sjis(t, "11,二つ目薬局,17,4,1234567,,,,1")...), ErrDamaged, "must follow record 5"},
 		{"unknown record", with(5, "999,1"), ErrDamaged, "999 is not in JAHISTC08"},
 		{"too few fields", with(4, "201,1"), ErrDamaged, "has 2 fields"},
+		{"a date without its creator", with(2, "5,20261120"), ErrDamaged, "record 5 has 2 fields (3 to 3)"},
+		{"a usage with a field too many", with(5, "301,1,１日１回朝食後,28,日分,1,1,,1,9"), ErrDamaged, "record 301 has 10 fields"},
 		{"usage for another RP", with(5, "301,2,１日１回朝食後,28,日分,1,1,,1"), ErrDamaged, "RP 2"},
 		{"bad days", with(5, "301,1,１日１回朝食後,0,日分,1,1,,1"), ErrDamaged, "調剤数量"},
 		{"code with no-code type", with(4, "201,1,アムロジピン錠５ｍｇ,1,錠,1,2171022F1093,1"), ErrDamaged, "コード種別 1"},

@@ -64,33 +64,33 @@ type record struct {
 	inVisit  bool // only after a record 5
 }
 
-// records are the record numbers of JAHISTC08. The least counts are the
-// fields required in both directions of data; the most are the layout's
-// (a newer minor revision may add trailing fields, which are ignored up
-// to the count of the layout).
+// records are the record numbers of JAHISTC08. The least count is up to
+// the last field the layout requires in both directions of data (most
+// records end with the required レコード作成者, so every position is
+// there, empty or not); the most is the layout's.
 var records = map[int]record{
-	1:   {4, 11, false}, // 患者情報
-	2:   {3, 4, false},  // 患者特記
-	3:   {2, 7, false},  // 要指導医薬品・一般用医薬品服用
-	31:  {4, 6, false},  // 同 成分
-	4:   {2, 4, false},  // 手帳メモ
-	5:   {2, 3, false},  // 調剤等年月日: opens a dispensing
-	11:  {2, 9, true},   // 調剤－医療機関等
-	15:  {2, 4, true},   // 調剤－医師・薬剤師
-	51:  {2, 6, true},   // 処方－医療機関
-	55:  {2, 4, true},   // 処方－医師
-	201: {3, 11, true},  // 薬品
-	281: {3, 4, true},   // 薬品補足
-	291: {3, 4, true},   // 薬品服用注意
-	301: {2, 9, true},   // 用法
-	311: {3, 4, true},   // 用法補足
-	391: {3, 4, true},   // 処方服用注意
-	401: {2, 3, true},   // 服用注意
-	411: {3, 4, true},   // 医療機関等提供情報
-	421: {2, 3, true},   // 残薬確認
-	501: {2, 3, true},   // 備考
+	1:   {4, 11, false}, // 患者情報: name, sex, birth date required
+	2:   {4, 4, false},  // 患者特記
+	3:   {5, 7, false},  // 要指導医薬品・一般用医薬品服用
+	31:  {6, 6, false},  // 同 成分
+	4:   {4, 4, false},  // 手帳メモ
+	5:   {3, 3, false},  // 調剤等年月日: opens a dispensing
+	11:  {9, 9, true},   // 調剤－医療機関等
+	15:  {4, 4, true},   // 調剤－医師・薬剤師
+	51:  {6, 6, true},   // 処方－医療機関
+	55:  {4, 4, true},   // 処方－医師
+	201: {8, 11, true},  // 薬品: 一般名 fields 8 to 10 optional at the end
+	281: {4, 4, true},   // 薬品補足
+	291: {4, 4, true},   // 薬品服用注意
+	301: {9, 9, true},   // 用法
+	311: {4, 4, true},   // 用法補足
+	391: {4, 4, true},   // 処方服用注意
+	401: {3, 3, true},   // 服用注意
+	411: {4, 4, true},   // 医療機関等提供情報
+	421: {3, 3, true},   // 残薬確認
+	501: {3, 3, true},   // 備考
 	601: {2, 3, true},   // 患者等記入
-	701: {4, 7, false},  // かかりつけ薬剤師
+	701: {7, 7, false},  // かかりつけ薬剤師
 	911: {4, 4, false},  // 分割制御: last
 }
 
