@@ -7,10 +7,14 @@ package scope
 // listed.
 import (
 	_ "smartpass.city/smartpass/app/access"
+	_ "smartpass.city/smartpass/app/appointment"
+	_ "smartpass.city/smartpass/app/bill"
+	_ "smartpass.city/smartpass/app/emergency"
 	_ "smartpass.city/smartpass/app/facility"
 	_ "smartpass.city/smartpass/app/hospital"
 	_ "smartpass.city/smartpass/app/identify"
 	_ "smartpass.city/smartpass/app/jpki"
+	_ "smartpass.city/smartpass/app/medical"
 	_ "smartpass.city/smartpass/app/pass"
 	_ "smartpass.city/smartpass/app/shelter"
 	_ "smartpass.city/smartpass/app/template"

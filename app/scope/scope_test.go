@@ -8,10 +8,14 @@ import (
 	"testing"
 
 	"smartpass.city/smartpass/app/access"
+	"smartpass.city/smartpass/app/appointment"
+	"smartpass.city/smartpass/app/bill"
+	"smartpass.city/smartpass/app/emergency"
 	"smartpass.city/smartpass/app/facility"
 	"smartpass.city/smartpass/app/hospital"
 	"smartpass.city/smartpass/app/identify"
 	"smartpass.city/smartpass/app/jpki"
+	history "smartpass.city/smartpass/app/medical"
 	"smartpass.city/smartpass/app/opkind"
 	"smartpass.city/smartpass/app/pass"
 	"smartpass.city/smartpass/app/route"
@@ -267,8 +271,16 @@ func TestKindsDeclared(t *testing.T) {
 		hospital.OpReception:  {Reception},
 		transit.OpBoard:       {Vehicle},
 		transit.OpAlight:      {Vehicle},
+		history.OpSummary:     {Reception},
+		appointment.OpSlots:   {Reception},
+		appointment.OpNoShow:  {Reception},
+		emergency.OpUse:       {Reception},
+		bill.OpPost:           {Reception},
+		bill.OpPaid:           {Reception},
 	}
-	serverOnly := []string{facility.OpUpsert, jpki.OpAnchors, pass.OpKeys, template.OpProfile, template.OpErased, transit.OpNetwork, OpRejected}
+	serverOnly := []string{facility.OpUpsert, jpki.OpAnchors, pass.OpKeys, template.OpProfile, template.OpErased, transit.OpNetwork, OpRejected,
+		history.OpPublish, history.OpNotebook, history.OpConsent, history.OpRevoke, history.OpAccess,
+		appointment.OpBook, appointment.OpMove, appointment.OpCancel, appointment.OpAnswers}
 	for kind, roles := range recorders {
 		k, ok := opkind.Lookup(kind)
 		if !ok || k.ServerOnly {
