@@ -1,5 +1,5 @@
 // Package facility describes the places that use the pass: hospitals, play
-// parks, evacuation shelters and the disaster HQ. Facilities are records in
+// parks, evacuation shelters, shops and the disaster HQ. Facilities are records in
 // the op log, so a tablet that has synced once knows them while offline.
 package facility
 
@@ -22,6 +22,9 @@ const (
 	PlayPark Kind = "playpark"
 	Shelter  Kind = "shelter"
 	HQ       Kind = "hq"
+	// Shop is a merchant that takes payment from the city wallet: its
+	// terminals record payments and refunds (app/wallet).
+	Shop Kind = "shop"
 )
 
 // RecognisingFaces are the kinds of facility whose terminals match faces:
@@ -50,7 +53,7 @@ func (f Facility) Validate() error {
 	switch {
 	case len(f.ID) > 64 || !idRE.MatchString(f.ID):
 		return fmt.Errorf("%w: id %q (lower-case letters, digits and hyphens)", ErrInvalid, f.ID)
-	case f.Kind != Hospital && f.Kind != PlayPark && f.Kind != Shelter && f.Kind != HQ:
+	case f.Kind != Hospital && f.Kind != PlayPark && f.Kind != Shelter && f.Kind != HQ && f.Kind != Shop:
 		return fmt.Errorf("%w: kind %q", ErrInvalid, f.Kind)
 	case f.NameJA == "":
 		return fmt.Errorf("%w: %s has no Japanese name", ErrInvalid, f.ID)

@@ -14,4 +14,5 @@ import (
 	_ "smartpass.city/smartpass/app/pass"
 	_ "smartpass.city/smartpass/app/shelter"
 	_ "smartpass.city/smartpass/app/template"
+	_ "smartpass.city/smartpass/app/wallet"
 )

@@ -43,6 +43,7 @@ const (
 	HQ        = role.HQ
 	Registrar = role.Registrar
 	Audit     = role.Audit
+	Shop      = role.Shop
 )
 
 // rolesByKind lists the roles a device of each facility kind may hold.
@@ -51,6 +52,7 @@ var rolesByKind = map[facility.Kind][]Role{
 	facility.Hospital: {Reception},
 	facility.PlayPark: {PlayPark},
 	facility.HQ:       {HQ, Registrar, Audit},
+	facility.Shop:     {Shop},
 }
 
 // RolesFor returns the roles a device of a facility of kind k may hold.
