@@ -17,6 +17,7 @@ import (
 	"smartpass.city/smartpass/app/route"
 	"smartpass.city/smartpass/app/shelter"
 	"smartpass.city/smartpass/app/template"
+	"smartpass.city/smartpass/app/wallet"
 	"smartpass.city/smartpass/syncproto"
 )
 
@@ -264,6 +265,11 @@ func TestKindsDeclared(t *testing.T) {
 		template.OpDelete:     {Registrar},
 		hospital.OpLink:       {Reception},
 		hospital.OpReception:  {Reception},
+		wallet.OpPayment:      {Shop},
+		wallet.OpRefund:       {Shop},
+		wallet.OpTopUpCash:    {Registrar},
+		wallet.OpLimits:       {Registrar},
+		wallet.OpFreeze:       {Registrar},
 	}
 	serverOnly := []string{facility.OpUpsert, jpki.OpAnchors, pass.OpKeys, template.OpProfile, template.OpErased, OpRejected}
 	for kind, roles := range recorders {
@@ -272,7 +278,7 @@ func TestKindsDeclared(t *testing.T) {
 			t.Errorf("%s: declared %v, server-only %v; want recorded by %v", kind, ok, k.ServerOnly, roles)
 			continue
 		}
-		for _, r := range []Role{Shelter, Reception, PlayPark, HQ, Registrar, Audit} {
+		for _, r := range []Role{Shelter, Reception, PlayPark, HQ, Registrar, Audit, Shop} {
 			if k.MayRecord(r) != slices.Contains(roles, r) {
 				t.Errorf("%s: a %s device may record it: %v, want %v", kind, r, k.MayRecord(r), !k.MayRecord(r))
 			}

@@ -13,6 +13,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -28,6 +29,7 @@ import (
 	"smartpass.city/smartpass/server/faces"
 	"smartpass.city/smartpass/server/httpguard"
 	"smartpass.city/smartpass/server/hub"
+	"smartpass.city/smartpass/server/ledger"
 	"smartpass.city/smartpass/server/oplog"
 	"smartpass.city/smartpass/server/publish"
 	"smartpass.city/smartpass/server/pwa"
@@ -55,6 +57,9 @@ type Deps struct {
 	// Demo adds a demo server's routes (package demo); nil on a
 	// production server. Its pages load the navigator.usb shim.
 	Demo func(mux *http.ServeMux)
+	// Wallet is what the city sets for its wallet's ledger (zero: the
+	// defaults, package ledger).
+	Wallet ledger.Config
 	// Version is the server's build version.
 	Version string
 	// Dev allows plain HTTP to the private endpoints from loopback.
@@ -76,6 +81,7 @@ type API struct {
 	handler http.Handler
 	hub     *hub.Hub
 	cmds    *commands.Set
+	ledger  *ledger.Ledger
 }
 
 // New builds the API: it publishes the card trust anchors and the pass
@@ -97,8 +103,18 @@ func New(ctx context.Context, d Deps) (*API, error) {
 		accts.reg = &residents.Registry{Log: d.Log, Verifier: cards.v, Nonces: &cards.nonces}
 	}
 	accts.faces = faces.New(d.Writer, accts.reg, d.Facilities, d.City, d.Logger)
+	led := newLedger(d, accts.reg)
+	// A payment op is checked (an online one refused when the wallet
+	// cannot pay) before it is stored, and posted in the transaction
+	// that stores it.
+	verify := func(device string, op syncproto.Op) error {
+		if err := cards.recheck(device, op); err != nil {
+			return err
+		}
+		return led.Check(device, op)
+	}
 	h := hub.New(d.Log, d.Devices, hub.Options{Dev: d.Dev, Server: d.Version, Logger: d.Logger, Audit: d.Audit.Note, Refused: d.Audit.Refused,
-		Verify: cards.recheck, Prepare: accts.faces.Prepare, Stored: accts.faces.Stored, HelloTimeout: d.Hello, MaxPreAuth: d.MaxPreAuth})
+		Verify: verify, Records: led.Records, Prepare: accts.faces.Prepare, Stored: accts.faces.Stored, HelloTimeout: d.Hello, MaxPreAuth: d.MaxPreAuth})
 	cmds := commands.New(d.Log, d.Writer, d.Devices, h, d.Audit)
 	mux := http.NewServeMux()
 	mux.Handle("GET /sync", h)
@@ -115,8 +131,32 @@ func New(ctx context.Context, d Deps) (*API, error) {
 		mux.Handle("/", pwa.LogErrors(d.PWA.Handler(d.Demo != nil), d.Logger))
 	}
 	guarded := httpguard.Wrap(mux, httpguard.Options{Dev: d.Dev, Private: privatePaths, Logger: d.Logger})
-	return &API{handler: downloads(guarded, cmp.Or(d.Download, 15*time.Minute)), hub: h, cmds: cmds}, nil
+	return &API{handler: downloads(guarded, cmp.Or(d.Download, 15*time.Minute)), hub: h, cmds: cmds, ledger: led}, nil
 }
+
+// newLedger is the wallet's ledger in d's store: its server postings and
+// wallet reads go to the audit chain, and an online payment from a
+// deleted account's wallet is refused (when this server keeps accounts).
+func newLedger(d Deps, reg *residents.Registry) *ledger.Ledger {
+	led := ledger.New(d.Log, d.Wallet)
+	led.Audit = func(actor, action, subject, detail string) error {
+		_, err := d.Audit.Append(actor, action, subject, detail)
+		return err
+	}
+	if reg != nil {
+		led.Known = func(resident string) (bool, error) {
+			_, err := reg.Person(resident)
+			if errors.Is(err, store.ErrNotFound) {
+				return false, nil
+			}
+			return err == nil, err
+		}
+	}
+	return led
+}
+
+// Ledger is the city wallet's ledger, which the hub posts to.
+func (a *API) Ledger() *ledger.Ledger { return a.ledger }
 
 // Commands are the admin commands over the API's store and hub (the
 // admin socket runs them).

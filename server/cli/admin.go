@@ -149,6 +149,9 @@ func runAdmin(cmd string, args []string, out io.Writer, logger *slog.Logger) err
 		return err
 	}
 	switch {
+	case cmd == "ledger-verify":
+		r := reply.Ledger
+		fmt.Fprintf(out, "ledger intact: %d entries over %d accounts, each summing to zero; every balance the sum of its postings; wallets hold ¥%d unused and ¥%d of recorded offline debt\n", r.Entries, r.Accounts, r.Outstanding, r.Debt)
 	case cmd == "audit-verify":
 		fmt.Fprintf(out, "audit log intact: %d entries, each chained to the one before\n", reply.Entries)
 	case cmd == "facility" || cmd == "facilities":

@@ -19,6 +19,7 @@
 //	server audit [-actor ID] [-action A] [-subject S] [-last N]
 //	                                     the audit log's newest entries
 //	server audit-verify                  check the audit log's hash chain
+//	server ledger-verify                 check the wallet ledger's invariants
 //	server staff [-add ID -name N -role R [-facility F] | -reset ID | -revoke ID]
 //	                                     staff accounts of the admin screen
 //
@@ -177,10 +178,10 @@ func Main(args []string, b Build) int {
 		err = runBackup(args, logger)
 	case "restore":
 		err = runRestore(args, logger)
-	case "device-code", "devices", "revoke", "facility", "facilities", "audit", "audit-verify", "staff":
+	case "device-code", "devices", "revoke", "facility", "facilities", "audit", "audit-verify", "ledger-verify", "staff":
 		err = runAdmin(cmd, args, os.Stdout, logger)
 	default:
-		err = fmt.Errorf("unknown command %q: use serve (the default), backup, restore, facility, facilities, device-code, devices, revoke, audit, audit-verify or staff", cmd)
+		err = fmt.Errorf("unknown command %q: use serve (the default), backup, restore, facility, facilities, device-code, devices, revoke, audit, audit-verify, ledger-verify or staff", cmd)
 	}
 	if errors.Is(err, flag.ErrHelp) {
 		return 2
