@@ -9,6 +9,9 @@ LDFLAGS := -X main.version=$(VERSION)
 # Where `go install` puts test tools, kept inside the checkout.
 TOOLS   := $(CURDIR)/$(BIN)/tools
 WASMBROWSERTEST := github.com/agnivade/wasmbrowsertest@v0.11.0
+# Stripe's mock server, which the card top-up's tests (server/cardpay)
+# run the gateway client against.
+STRIPEMOCK := github.com/stripe/stripe-mock@v0.203.0
 
 .PHONY: all build models wasm server run test deps check fmt-check vet test-native test-wasm bench soak clean
 
@@ -73,8 +76,11 @@ vet:
 	$(GO) vet ./...
 	GOOS=js GOARCH=wasm $(GO) vet ./wasm/... ./app/...
 
-test-native:
+test-native: $(TOOLS)/stripe-mock
 	$(GO) test -count=1 -timeout 30m ./...
+
+$(TOOLS)/stripe-mock:
+	GOBIN=$(TOOLS) $(GO) install $(STRIPEMOCK)
 
 $(TOOLS)/go_js_wasm_exec:
 	GOBIN=$(TOOLS) $(GO) install $(WASMBROWSERTEST)
