@@ -109,6 +109,7 @@ bench: models $(TOOLS)/go_js_wasm_exec
 SOAK_RUNS ?= 1000
 SOAK_SEED ?= 1
 soak:
+	SMARTPASS_LEDGER_ROUNDS=$${SOAK_LEDGER_ROUNDS:-20} SMARTPASS_LEDGER_OPS=$${SOAK_LEDGER_OPS:-6000} $(GO) test -count=1 -timeout 60m -run TestNoYenCreatedOrLost ./server/ledger/property
 	set -o pipefail; SMARTPASS_CHAOS_RUNS=$(SOAK_RUNS) SMARTPASS_CHAOS_SEED=$(SOAK_SEED) $(GO) test -count=1 -timeout 60m -v -run TestChaos ./server/chaos | grep -v -e '^=== RUN' -e '^    --- PASS'
 
 clean:

@@ -13,7 +13,6 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
-	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -103,7 +102,8 @@ func New(ctx context.Context, d Deps) (*API, error) {
 		accts.reg = &residents.Registry{Log: d.Log, Verifier: cards.v, Nonces: &cards.nonces}
 	}
 	accts.faces = faces.New(d.Writer, accts.reg, d.Facilities, d.City, d.Logger)
-	led := newLedger(d, accts.reg)
+	led := newLedger(d)
+	accts.ledger = led
 	// A payment op is checked (an online one refused when the wallet
 	// cannot pay) before it is stored, and posted in the transaction
 	// that stores it.
@@ -135,22 +135,12 @@ func New(ctx context.Context, d Deps) (*API, error) {
 }
 
 // newLedger is the wallet's ledger in d's store: its server postings and
-// wallet reads go to the audit chain, and an online payment from a
-// deleted account's wallet is refused (when this server keeps accounts).
-func newLedger(d Deps, reg *residents.Registry) *ledger.Ledger {
+// wallet reads go to the audit chain.
+func newLedger(d Deps) *ledger.Ledger {
 	led := ledger.New(d.Log, d.Wallet)
 	led.Audit = func(actor, action, subject, detail string) error {
 		_, err := d.Audit.Append(actor, action, subject, detail)
 		return err
-	}
-	if reg != nil {
-		led.Known = func(resident string) (bool, error) {
-			_, err := reg.Person(resident)
-			if errors.Is(err, store.ErrNotFound) {
-				return false, nil
-			}
-			return err == nil, err
-		}
 	}
 	return led
 }

@@ -86,7 +86,6 @@ func TestRefusals(t *testing.T) {
 	l := open(t)
 	led := New(l, Config{SecondStaffAbove: 10_000})
 	deleted := "r-gone"
-	led.Known = func(r string) (bool, error) { return r != deleted, nil }
 	push(t, l, led, desk,
 		op(desk.ID, 1, wallet.OpTopUpCash, wallet.TopUpCash{Resident: "r1", Amount: 5000, Staff: "山田"}, noon),
 		op(desk.ID, 2, wallet.OpTopUpCash, wallet.TopUpCash{Resident: "r-frozen", Amount: 5000, Staff: "山田"}, noon),
@@ -94,6 +93,9 @@ func TestRefusals(t *testing.T) {
 		op(desk.ID, 4, wallet.OpLimits, wallet.Limits{Resident: "r1", Guardian: "g1", Daily: 3000, PerPay: 2000, Staff: "山田"}, noon),
 		op(desk.ID, 5, wallet.OpTopUpCash, wallet.TopUpCash{Resident: deleted, Amount: 5000, Staff: "山田"}, noon),
 	)
+	if err := led.Close("resident:"+deleted, deleted); err != nil {
+		t.Fatal(err)
+	}
 	push(t, l, led, shop, op(shop.ID, 1, wallet.OpPayment, wallet.Payment{Facility: "shop-a", Resident: "r1", Amount: 800}, noon))
 	seq := uint64(1)
 	for _, tc := range []struct {

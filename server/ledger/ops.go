@@ -28,9 +28,6 @@ type Config struct {
 type Ledger struct {
 	recs store.Records
 	cfg  Config
-	// Known, when set, reports whether a resident's account exists: an
-	// online payment from a deleted account's wallet is refused.
-	Known func(resident string) (bool, error)
 	// Audit, when set, records the server's own postings (card
 	// top-ups, sweeps, payouts) and every read of a wallet in the audit
 	// chain; a read it cannot record is refused. The ops' postings are
@@ -59,6 +56,10 @@ type settings struct {
 	PerPay    int64  `json:"per_payment,omitempty"`
 	Guardian  string `json:"guardian,omitempty"`
 	LimitedAt stamp  `json:"limited_at"`
+	// Closed: the resident's account was deleted (Close). The balance
+	// stays on the books (the issuer still owes it), but the wallet
+	// pays no more online.
+	Closed bool `json:"closed,omitempty"`
 }
 
 // stamp orders the ops that set a setting.
@@ -350,18 +351,12 @@ func (l *Ledger) Check(device string, op syncproto.Op) error {
 
 // checkPayment says why an online payment p may not be made now, or nil.
 func (l *Ledger) checkPayment(tx store.Tx, p wallet.Payment, at time.Time) error {
-	if l.Known != nil {
-		ok, err := l.Known(p.Resident)
-		if err != nil {
-			return fmt.Errorf("ledger: is %s known: %w", p.Resident, err)
-		}
-		if !ok {
-			return ErrDeleted
-		}
-	}
 	s, _, err := getJSON[settings](tx, kindWallet, p.Resident)
 	if err != nil {
 		return err
+	}
+	if s.Closed {
+		return ErrDeleted
 	}
 	if s.Frozen {
 		return ErrFrozen

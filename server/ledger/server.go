@@ -128,3 +128,34 @@ func (l *Ledger) OfflineAllowance(resident string, cap int64) (int64, error) {
 	})
 	return allow, err
 }
+
+// Close marks the wallets of residents whose accounts were deleted, as
+// by: an online payment from them is refused (ErrDeleted); an offline one
+// taken before the terminal knew still posts, and the balance stays on
+// the books.
+func (l *Ledger) Close(by string, residents ...string) error {
+	err := l.recs.Update(func(tx store.Tx) error {
+		for _, r := range residents {
+			s, _, err := getJSON[settings](tx, kindWallet, r)
+			if err != nil {
+				return err
+			}
+			s.Closed = true
+			if err := putJSON(tx, kindWallet, r, s); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("ledger: close wallets: %w", err)
+	}
+	if l.Audit != nil {
+		for _, r := range residents {
+			if err := l.Audit(by, "ledger.close", r, "account deleted"); err != nil {
+				return fmt.Errorf("ledger: closed %s but could not audit it: %w", r, err)
+			}
+		}
+	}
+	return nil
+}
