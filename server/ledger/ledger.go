@@ -114,7 +114,8 @@ const (
 	kindCause   = "ledger.cause"   // cause -> decision
 	kindBalance = "ledger.balance" // account -> Balance
 	kindPayment = "ledger.payment" // payment cause -> payment
-	kindPending = "ledger.pending" // payment cause/refund cause -> pendingRefund
+	kindPending = "ledger.pending" // payment cause -> []pendingRefund
+	kindHead    = "ledger.head"    // "head" -> the last entry's seq
 	kindWallet  = "ledger.wallet"  // resident -> settings
 	kindSpent   = "ledger.spent"   // resident/date -> yen paid that day
 )
@@ -190,16 +191,14 @@ func post(tx store.Tx, e Entry, debt bool) (Entry, bool, error) {
 	if sum != 0 || len(e.Postings) < 2 {
 		return Entry{}, false, fmt.Errorf("%w: %s sums to ¥%d", ErrUnbalanced, e.Cause, sum)
 	}
-	e.Seq, e.Debt = 1, 0
-	if id, _, err := tx.Last(kindEntry); err == nil {
-		var last uint64
-		if _, err := fmt.Sscanf(id, "%x", &last); err != nil {
-			return Entry{}, false, fmt.Errorf("ledger: last entry id %q: %w", id, err)
-		}
-		e.Seq = last + 1
-	} else if !errors.Is(err, store.ErrNotFound) {
+	// The head is a record, not the last entry's key: an iterator in a
+	// write transaction sorts its pending writes each time, and a group
+	// commit posts hundreds of entries in one.
+	head, _, err := getJSON[uint64](tx, kindHead, "head")
+	if err != nil {
 		return Entry{}, false, err
 	}
+	e.Seq, e.Debt = head+1, 0
 	// Every balance is worked out before anything is written, so a
 	// refusal leaves the transaction as it was.
 	moved := make(map[Account]Balance, len(e.Postings))
@@ -236,6 +235,9 @@ func post(tx store.Tx, e Entry, debt bool) (Entry, bool, error) {
 		}
 	}
 	if err := putJSON(tx, kindEntry, seqID(e.Seq), e); err != nil {
+		return Entry{}, false, err
+	}
+	if err := putJSON(tx, kindHead, "head", e.Seq); err != nil {
 		return Entry{}, false, err
 	}
 	if err := putJSON(tx, kindCause, e.Cause, decision{Entry: e.Seq}); err != nil {

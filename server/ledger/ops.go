@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -135,7 +136,7 @@ func (l *Ledger) apply(tx store.Tx, op syncproto.Op) error {
 		if err := refuse(tx, cause, r.Reason); err != nil {
 			return err
 		}
-		return l.settlePending(tx, cause, at)
+		return l.settlePending(tx, cause)
 	case wallet.OpPayment:
 		p, err := opkind.DecodeValid[wallet.Payment](op)
 		if err != nil {
@@ -152,7 +153,7 @@ func (l *Ledger) apply(tx store.Tx, op syncproto.Op) error {
 		if err := l.addSpent(tx, p.Resident, at, p.Amount); err != nil {
 			return err
 		}
-		return l.settlePending(tx, cause, at)
+		return l.settlePending(tx, cause)
 	case wallet.OpRefund:
 		r, err := opkind.DecodeValid[wallet.Refund](op)
 		if err != nil {
@@ -225,7 +226,14 @@ func (l *Ledger) refund(tx store.Tx, r pendingRefund) error {
 		}
 		// Its payment has not arrived (another terminal's, not yet
 		// synced): it posts when the payment does.
-		if err := putJSON(tx, kindPending, r.Refund.Payment+"/"+r.Cause, r); err != nil {
+		waiting, _, err := getJSON[[]pendingRefund](tx, kindPending, r.Refund.Payment)
+		if err != nil {
+			return err
+		}
+		if !slices.ContainsFunc(waiting, func(w pendingRefund) bool { return w.Cause == r.Cause }) {
+			waiting = append(waiting, r)
+		}
+		if err := putJSON(tx, kindPending, r.Refund.Payment, waiting); err != nil {
 			return err
 		}
 		return putJSON(tx, kindCause, r.Cause, decision{Pending: true})
@@ -255,24 +263,15 @@ func refundRefusal(pay payment, r wallet.Refund) error {
 
 // settlePending decides the refunds that waited for payment cause, in
 // the order they were recorded.
-func (l *Ledger) settlePending(tx store.Tx, cause string, at time.Time) error {
-	var waiting []pendingRefund
-	var ids []string
-	err := tx.Each(kindPending, func(id string, v []byte) error {
-		if !strings.HasPrefix(id, cause+"/") {
-			return nil
-		}
-		r, _, err := getJSON[pendingRefund](tx, kindPending, id)
-		waiting, ids = append(waiting, r), append(ids, id)
-		return err
-	})
-	if err != nil {
+func (l *Ledger) settlePending(tx store.Tx, cause string) error {
+	waiting, ok, err := getJSON[[]pendingRefund](tx, kindPending, cause)
+	if err != nil || !ok {
 		return err
 	}
-	for i, r := range waiting {
-		if err := tx.Delete(kindPending, ids[i]); err != nil {
-			return err
-		}
+	if err := tx.Delete(kindPending, cause); err != nil {
+		return err
+	}
+	for _, r := range waiting {
 		if err := tx.Delete(kindCause, r.Cause); err != nil {
 			return err
 		}
