@@ -15,6 +15,9 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"smartpass.city/smartpass/app/opkind"
+	"smartpass.city/smartpass/syncproto"
 )
 
 // The op kinds.
@@ -191,4 +194,14 @@ func (f Freeze) Validate() error {
 		return fmt.Errorf("%w: a freeze needs its reason", ErrInvalid)
 	}
 	return nil
+}
+
+// ID names the record an op of the wallet created (opkind.RecordID: its
+// device and seq): the ledger's cause for it, and what a refund names.
+func ID(op syncproto.Op) string { return opkind.RecordID(op) }
+
+// Body decodes an op's body as a T and checks it by its rules, for the
+// server that posts it (which declares no kinds of its own).
+func Body[T interface{ Validate() error }](op syncproto.Op) (T, error) {
+	return opkind.DecodeValid[T](op)
 }

@@ -1,13 +1,13 @@
 package ledger
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
 
 	"smartpass.city/smartpass/app/hlc"
-	"smartpass.city/smartpass/app/opkind"
 	"smartpass.city/smartpass/app/scope"
 	"smartpass.city/smartpass/app/wallet"
 	"smartpass.city/smartpass/server/store"
@@ -107,7 +107,7 @@ func (l *Ledger) Records(device string, ops []syncproto.Op) func(store.Tx) error
 	return func(tx store.Tx) error {
 		for _, op := range mine {
 			if err := l.apply(tx, op); err != nil {
-				return fmt.Errorf("ledger: %s %s: %w", op.Kind, opkind.RecordID(op), err)
+				return fmt.Errorf("ledger: %s %s: %w", op.Kind, wallet.ID(op), err)
 			}
 		}
 		return nil
@@ -120,15 +120,15 @@ func isWallet(kind string) bool {
 
 // apply posts one op, unless its cause is decided.
 func (l *Ledger) apply(tx store.Tx, op syncproto.Op) error {
-	cause := opkind.RecordID(op)
+	cause := wallet.ID(op)
 	if _, done, err := decided(tx, cause); err != nil || done {
 		return err
 	}
 	at := hlc.Wall(op.HLC)
 	switch op.Kind {
 	case scope.OpRejected:
-		r, err := opkind.Decode[scope.Rejection](op)
-		if err != nil || !isWallet(r.Kind) {
+		var r scope.Rejection
+		if err := json.Unmarshal(op.Body, &r); err != nil || !isWallet(r.Kind) {
 			return nil
 		}
 		// Refused by the hub: the cause is decided, so a later resend the
@@ -138,7 +138,7 @@ func (l *Ledger) apply(tx store.Tx, op syncproto.Op) error {
 		}
 		return l.settlePending(tx, cause)
 	case wallet.OpPayment:
-		p, err := opkind.DecodeValid[wallet.Payment](op)
+		p, err := wallet.Body[wallet.Payment](op)
 		if err != nil {
 			return refuse(tx, cause, fmt.Sprintf("%v: %v", ErrInvalidBody, err))
 		}
@@ -155,13 +155,13 @@ func (l *Ledger) apply(tx store.Tx, op syncproto.Op) error {
 		}
 		return l.settlePending(tx, cause)
 	case wallet.OpRefund:
-		r, err := opkind.DecodeValid[wallet.Refund](op)
+		r, err := wallet.Body[wallet.Refund](op)
 		if err != nil {
 			return refuse(tx, cause, fmt.Sprintf("%v: %v", ErrInvalidBody, err))
 		}
 		return l.refund(tx, pendingRefund{Cause: cause, Refund: r, At: at})
 	case wallet.OpTopUpCash:
-		t, err := opkind.DecodeValid[wallet.TopUpCash](op)
+		t, err := wallet.Body[wallet.TopUpCash](op)
 		if err == nil {
 			err = l.checkTopUp(t)
 		}
@@ -173,7 +173,7 @@ func (l *Ledger) apply(tx store.Tx, op syncproto.Op) error {
 		}}, false)
 		return err
 	case wallet.OpLimits:
-		lim, err := opkind.DecodeValid[wallet.Limits](op)
+		lim, err := wallet.Body[wallet.Limits](op)
 		if err != nil {
 			return refuse(tx, cause, err.Error())
 		}
@@ -181,7 +181,7 @@ func (l *Ledger) apply(tx store.Tx, op syncproto.Op) error {
 			s.Daily, s.PerPay, s.Guardian = lim.Daily, lim.PerPay, lim.Guardian
 		})
 	case wallet.OpFreeze:
-		f, err := opkind.DecodeValid[wallet.Freeze](op)
+		f, err := wallet.Body[wallet.Freeze](op)
 		if err != nil {
 			return refuse(tx, cause, err.Error())
 		}
@@ -318,18 +318,18 @@ func (l *Ledger) Check(device string, op syncproto.Op) error {
 	}
 	op.Device = device
 	return l.recs.View(func(tx store.Tx) error {
-		if _, done, err := decided(tx, opkind.RecordID(op)); err != nil || done {
+		if _, done, err := decided(tx, wallet.ID(op)); err != nil || done {
 			return err
 		}
 		switch op.Kind {
 		case wallet.OpPayment:
-			p, err := opkind.DecodeValid[wallet.Payment](op)
+			p, err := wallet.Body[wallet.Payment](op)
 			if err != nil || p.Offline {
 				return nil // scope judged the body; offline is never refused
 			}
 			return l.checkPayment(tx, p, hlc.Wall(op.HLC))
 		case wallet.OpRefund:
-			r, err := opkind.DecodeValid[wallet.Refund](op)
+			r, err := wallet.Body[wallet.Refund](op)
 			if err != nil {
 				return nil
 			}
@@ -339,7 +339,7 @@ func (l *Ledger) Check(device string, op syncproto.Op) error {
 			}
 			return refundRefusal(pay, r)
 		default:
-			t, err := opkind.DecodeValid[wallet.TopUpCash](op)
+			t, err := wallet.Body[wallet.TopUpCash](op)
 			if err != nil {
 				return nil
 			}

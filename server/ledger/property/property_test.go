@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"smartpass.city/smartpass/app/facility"
-	"smartpass.city/smartpass/app/opkind"
 	"smartpass.city/smartpass/app/scope"
 	"smartpass.city/smartpass/app/synclog"
 	"smartpass.city/smartpass/app/wallet"
@@ -283,7 +282,7 @@ func expect(t *testing.T, held []syncproto.Op, devices []*device) books {
 		if !mine[op.Device] {
 			continue
 		}
-		cause := opkind.RecordID(op)
+		cause := wallet.ID(op)
 		if seen[cause] {
 			t.Fatalf("op %s held twice", cause)
 		}
@@ -292,15 +291,16 @@ func expect(t *testing.T, held []syncproto.Op, devices []*device) books {
 		switch op.Kind {
 		case scope.OpRejected:
 			w.refused[cause] = true
-			rej, _ := opkind.Decode[scope.Rejection](op)
+			var rej scope.Rejection
+			json.Unmarshal(op.Body, &rej)
 			w.reasons[rej.Kind+": "+firstWords(rej.Reason)]++
 		case wallet.OpTopUpCash:
-			b, _ := opkind.Decode[wallet.TopUpCash](op)
+			b, _ := wallet.Body[wallet.TopUpCash](op)
 			w.balances[ledger.Clearing(ledger.Cash)] -= b.Amount
 			w.balances[ledger.Wallet(b.Resident)] += b.Amount
 			w.posted[cause] = true
 		case wallet.OpPayment:
-			b, _ := opkind.Decode[wallet.Payment](op)
+			b, _ := wallet.Body[wallet.Payment](op)
 			payments[cause] = b
 			w.balances[ledger.Wallet(b.Resident)] -= b.Amount
 			w.balances[ledger.Merchant(b.Facility)] += b.Amount
@@ -322,8 +322,8 @@ func expect(t *testing.T, held []syncproto.Op, devices []*device) books {
 	// A refund posts when its payment posted and it is not larger than
 	// the payment: the terminals never refund more than is left in all.
 	for _, op := range refunds {
-		cause := opkind.RecordID(op)
-		b, _ := opkind.Decode[wallet.Refund](op)
+		cause := wallet.ID(op)
+		b, _ := wallet.Body[wallet.Refund](op)
 		p, ok := payments[b.Payment]
 		if !ok || b.Amount > p.Amount {
 			w.refused[cause] = true
