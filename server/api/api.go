@@ -23,6 +23,7 @@ import (
 	"smartpass.city/smartpass/app/scope"
 	"smartpass.city/smartpass/app/template"
 	"smartpass.city/smartpass/server/audit"
+	"smartpass.city/smartpass/server/cardpay"
 	"smartpass.city/smartpass/server/commands"
 	"smartpass.city/smartpass/server/devices"
 	"smartpass.city/smartpass/server/faces"
@@ -59,6 +60,8 @@ type Deps struct {
 	// Wallet is what the city sets for its wallet's ledger (zero: the
 	// defaults, package ledger).
 	Wallet ledger.Config
+	// Card configures card top-ups; nil: none on this server.
+	Card *Card
 	// Version is the server's build version.
 	Version string
 	// Dev allows plain HTTP to the private endpoints from loopback.
@@ -122,6 +125,13 @@ func New(ctx context.Context, d Deps) (*API, error) {
 	mux.HandleFunc("POST "+syncproto.CardNoncePath, cards.nonce)
 	mux.HandleFunc("POST "+syncproto.CardVerifyPath, cards.verify)
 	accts.routes(mux)
+	w := &wallets{a: accts, ledger: led}
+	if d.Card != nil {
+		w.card = cardpay.New(d.Card.Key, d.Card.URL, d.Log, led)
+		w.routes(mux, d.Card)
+	} else {
+		w.routes(mux, &Card{})
+	}
 	(&adminWeb{cmds: cmds, logger: d.Logger}).routes(mux)
 	if d.Demo != nil {
 		d.Demo(mux)

@@ -4,87 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
-	"time"
 
+	"smartpass.city/smartpass/server/cardpay/stripemock"
 	"smartpass.city/smartpass/server/ledger"
 	"smartpass.city/smartpass/server/oplog"
 )
-
-// mockBin finds stripe-mock: the Makefile installs it, pinned, into
-// bin/tools (make tools); PATH otherwise.
-func mockBin(t *testing.T) string {
-	t.Helper()
-	if p, err := filepath.Abs("../../bin/tools/stripe-mock"); err == nil {
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	p, err := exec.LookPath("stripe-mock")
-	if err != nil {
-		t.Fatal("stripe-mock is not installed: run `make tools` (go install github.com/stripe/stripe-mock@v0.203.0 into bin/tools)")
-	}
-	return p
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
-// startMock runs stripe-mock on free ports until t ends, with fixtures
-// (a JSON file's content) instead of its own when not empty, and returns
-// its URL.
-func startMock(t *testing.T, fixtures string) string {
-	t.Helper()
-	addr := freeAddr(t)
-	args := []string{"-http-addr", addr, "-https-addr", freeAddr(t)}
-	if fixtures != "" {
-		path := filepath.Join(t.TempDir(), "fixtures.json")
-		if err := os.WriteFile(path, []byte(fixtures), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		args = append(args, "-fixtures", path)
-	}
-	cmd := exec.Command(mockBin(t), args...)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		c, err := net.Dial("tcp", addr)
-		if err == nil {
-			c.Close()
-			return "http://" + addr
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("stripe-mock did not listen on %s", addr)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-// succeeded is a fixture under which every PaymentIntent the mock returns
-// has succeeded, having received ¥3,000. stripe-mock keeps no state: a
-// create answers with the request's amount, a retrieve with the
-// fixture's, so only a ¥3,000 top-up is confirmed; its bundled fixture
-// never succeeds (requires_payment_method).
-const succeeded = `{"resources":{"payment_intent":{"id":"pi_fixture","object":"payment_intent","amount":3000,"amount_received":3000,"currency":"jpy","status":"succeeded","metadata":{},"livemode":false,"payment_method":"pm_card_visa","created":1234567890}}}`
 
 type books struct {
 	led     *ledger.Ledger
@@ -123,8 +50,8 @@ func (b *books) wallet(t *testing.T, r string) int64 {
 // gateway refuses, or confirms for another amount, posts nothing.
 func TestTopUpAgainstStripeMock(t *testing.T) {
 	ctx := context.Background()
-	ok := startMock(t, succeeded)
-	plain := startMock(t, "")
+	ok := stripemock.Start(t, stripemock.Succeeded)
+	plain := stripemock.Start(t, "")
 	b := newBooks(t)
 	g := New("sk_test_123", ok, b.log, b.led)
 

@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/stripe/stripe-go/v82/webhook"
+
+	"smartpass.city/smartpass/server/cardpay/stripemock"
 )
 
 // TestWebhook: the gateway's signed payment_intent.succeeded confirms a
@@ -20,12 +22,12 @@ func TestWebhook(t *testing.T) {
 	b := newBooks(t)
 	// The create answers requires_payment_method (stripe-mock's bundled
 	// fixture): the top-up waits for the webhook.
-	pending, err := New("sk_test_123", startMock(t, ""), b.log, b.led).TopUp(ctx, "r1", 3000, "pm_card_visa", "req-1")
+	pending, err := New("sk_test_123", stripemock.Start(t, ""), b.log, b.led).TopUp(ctx, "r1", 3000, "pm_card_visa", "req-1")
 	if err != nil || pending.Posted {
 		t.Fatalf("top-up: %+v, %v", pending, err)
 	}
 	// By the time the event comes, the intent has succeeded.
-	g := New("sk_test_123", startMock(t, succeeded), b.log, b.led)
+	g := New("sk_test_123", stripemock.Start(t, stripemock.Succeeded), b.log, b.led)
 	const secret = "whsec_test"
 	h := g.Webhook(secret, slog.New(slog.DiscardHandler))
 	event := func(typ, intent string) string {

@@ -70,6 +70,15 @@ func (a Account) Resident() (string, bool) {
 	return strings.CutPrefix(string(a), walletPrefix)
 }
 
+// Name is the account's name without its kind: a resident's or a shop's
+// id, a top-up method.
+func (a Account) Name() string {
+	if _, name, ok := strings.Cut(string(a), ":"); ok {
+		return name
+	}
+	return string(a)
+}
+
 // Posting moves Amount yen into Account (out of it when negative).
 type Posting struct {
 	Account Account `json:"account"`

@@ -233,7 +233,7 @@ func TestTransfer(t *testing.T) {
 		t.Fatalf("audited %v, want the two postings", audited)
 	}
 	s, err := led.Wallet("staff:1", "r1")
-	if err != nil || s.Balance.Balance != 5000 || len(s.Entries) != 1 || audited[2] != "ledger.read r1" {
+	if err != nil || s.Balance != 5000 || len(s.Lines) != 1 || s.Lines[0].Amount != 5000 || s.Lines[0].With != "card" || audited[2] != "ledger.read r1" {
 		t.Fatalf("statement %+v %v, audit %v", s, err, audited)
 	}
 	verify(t, l)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"smartpass.city/smartpass/app/wallet"
 	"smartpass.city/smartpass/server/store"
 )
 
@@ -75,30 +76,33 @@ func (l *Ledger) Balance(a Account) (b Balance, err error) {
 	return b, err
 }
 
-// Statement is a wallet's balance and every entry that moved it.
-type Statement struct {
-	Resident string  `json:"resident"`
-	Balance  Balance `json:"balance"`
-	Entries  []Entry `json:"entries"`
-}
-
 // Wallet returns resident's statement for reader (a staff member, the
 // resident's own account), recorded in the audit chain first: a read
 // that cannot be audited is not made.
-func (l *Ledger) Wallet(reader, resident string) (Statement, error) {
+func (l *Ledger) Wallet(reader, resident string) (wallet.Statement, error) {
 	if l.Audit != nil {
 		if err := l.Audit(reader, "ledger.read", resident, "wallet statement"); err != nil {
-			return Statement{}, fmt.Errorf("ledger: audit a read of %s: %w", resident, err)
+			return wallet.Statement{}, fmt.Errorf("ledger: audit a read of %s: %w", resident, err)
 		}
 	}
-	s := Statement{Resident: resident}
+	s := wallet.Statement{Resident: resident, Lines: []wallet.Line{}}
+	mine := Wallet(resident)
 	err := l.recs.View(func(tx store.Tx) error {
-		var err error
-		if s.Balance, err = BalanceIn(tx, Wallet(resident)); err != nil {
+		b, err := BalanceIn(tx, mine)
+		if err != nil {
 			return err
 		}
-		return EntriesOf(tx, Wallet(resident), func(e Entry) error {
-			s.Entries = append(s.Entries, e)
+		s.Balance, s.Debt = b.Balance, b.Debt
+		return EntriesOf(tx, mine, func(e Entry) error {
+			line := wallet.Line{At: e.At, Kind: e.Kind, Debt: e.Debt, Of: e.Of}
+			for _, p := range e.Postings {
+				if p.Account == mine {
+					line.Amount += p.Amount
+				} else {
+					line.With = p.Account.Name()
+				}
+			}
+			s.Lines = append(s.Lines, line)
 			return nil
 		})
 	})
