@@ -17,11 +17,12 @@ import (
 // through the server. Every one is in the audit chain once stored.
 func init() {
 	opkind.Register(opkind.Kind{
-		Name:     OpPayment,
-		Validate: opkind.Rule(Payment.Validate),
-		Roles:    []role.Role{role.Shop},
-		Facility: opkind.Field(func(p Payment) string { return p.Facility }),
-		Feeds:    opkind.Feeds{Facility: true},
+		Name:         OpPayment,
+		AuditRefused: refused(func(p Payment) string { return p.Resident }),
+		Validate:     opkind.Rule(Payment.Validate),
+		Roles:        []role.Role{role.Shop},
+		Facility:     opkind.Field(func(p Payment) string { return p.Facility }),
+		Feeds:        opkind.Feeds{Facility: true},
 		Audit: audit(func(p Payment) (string, string) {
 			how := "online"
 			if p.Offline {
@@ -31,19 +32,21 @@ func init() {
 		}),
 	})
 	opkind.Register(opkind.Kind{
-		Name:     OpRefund,
-		Validate: opkind.Rule(Refund.Validate),
-		Roles:    []role.Role{role.Shop},
-		Facility: opkind.Field(func(r Refund) string { return r.Facility }),
-		Feeds:    opkind.Feeds{Facility: true},
+		Name:         OpRefund,
+		AuditRefused: refused(func(p Refund) string { return p.Payment }),
+		Validate:     opkind.Rule(Refund.Validate),
+		Roles:        []role.Role{role.Shop},
+		Facility:     opkind.Field(func(r Refund) string { return r.Facility }),
+		Feeds:        opkind.Feeds{Facility: true},
 		Audit: audit(func(r Refund) (string, string) {
 			return r.Payment, fmt.Sprintf("%s ¥%d by %s", r.Facility, r.Amount, r.Staff)
 		}),
 	})
 	opkind.Register(opkind.Kind{
-		Name:     OpTopUpCash,
-		Validate: opkind.Rule(TopUpCash.Validate),
-		Roles:    []role.Role{role.Registrar},
+		Name:         OpTopUpCash,
+		AuditRefused: refused(func(p TopUpCash) string { return p.Resident }),
+		Validate:     opkind.Rule(TopUpCash.Validate),
+		Roles:        []role.Role{role.Registrar},
 		Audit: audit(func(t TopUpCash) (string, string) {
 			return t.Resident, fmt.Sprintf("cash ¥%d by %s confirmed by %q", t.Amount, t.Staff, t.Confirmer)
 		}),
@@ -75,5 +78,17 @@ func audit[T any](of func(T) (subject, detail string)) func(syncproto.Op) (opkin
 		}
 		s, d := of(v)
 		return opkind.Entry{Action: op.Kind, Subject: s, Detail: d}, true
+	}
+}
+
+// refused makes a Kind.AuditRefused: the refusal, with its words, about
+// the body's subject.
+func refused[T any](subject func(T) string) func(syncproto.Op, string) (opkind.Entry, bool) {
+	return func(op syncproto.Op, reason string) (opkind.Entry, bool) {
+		v, err := opkind.Decode[T](op)
+		if err != nil {
+			return opkind.Entry{}, false
+		}
+		return opkind.Entry{Action: op.Kind + ".refused", Subject: subject(v), Detail: reason}, true
 	}
 }

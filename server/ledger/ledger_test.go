@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -197,6 +198,23 @@ func TestResendPostsOnce(t *testing.T) {
 	r := verify(t, l)
 	if r.Entries != 3 || r.Outstanding != 2300 {
 		t.Fatalf("report %+v", r)
+	}
+	// The guardian sees the spending: each line as it moved the wallet,
+	// the refund linked to its payment.
+	st, err := led.Wallet("resident:g1", "r1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []wallet.Line{
+		{Kind: KindTopUp, Amount: 3000, With: "cash"},
+		{Kind: KindPayment, Amount: -1000, With: "shop-a"},
+		{Kind: KindRefund, Amount: 300, With: "shop-a", Of: "till-1.1"},
+	}
+	for i := range st.Lines {
+		st.Lines[i].At = time.Time{}
+	}
+	if st.Balance != 2300 || !slices.Equal(st.Lines, want) {
+		t.Fatalf("statement %+v, want %+v", st, want)
 	}
 }
 
