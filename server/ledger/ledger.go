@@ -135,10 +135,12 @@ func byAccount(a Account) string { return "ledger.by." + hex.EncodeToString([]by
 func seqID(seq uint64) string { return fmt.Sprintf("%016x", seq) }
 
 // decision is what became of a cause: posted as an entry, refused (with
-// the reason), or waiting (a refund whose payment has not arrived).
+// the reason), applied as a wallet's setting (limits, a freeze: no
+// entry), or waiting (a refund whose payment has not arrived).
 type decision struct {
 	Entry   uint64 `json:"entry,omitempty"`
 	Refused string `json:"refused,omitempty"`
+	Setting bool   `json:"setting,omitempty"`
 	Pending bool   `json:"pending,omitempty"`
 }
 

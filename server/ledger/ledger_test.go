@@ -291,3 +291,37 @@ func TestVerifyFindsTampering(t *testing.T) {
 		})
 	}
 }
+
+// TestSettingsLatestWins: a wallet's freeze and limits are its latest
+// op's by clock, whatever order they arrive in (desks sync late).
+func TestSettingsLatestWins(t *testing.T) {
+	freeze := func(seq uint64, frozen bool, at time.Time) syncproto.Op {
+		return op(desk.ID, seq, wallet.OpFreeze, wallet.Freeze{Resident: "r1", Frozen: frozen, Reason: "紛失", Staff: "山田"}, at)
+	}
+	pay := wallet.Payment{Facility: "shop-a", Resident: "r1", Amount: 100}
+	for _, tc := range []struct {
+		name   string
+		ops    []syncproto.Op
+		frozen bool
+	}{
+		{"frozen, then lifted", []syncproto.Op{freeze(2, true, noon), freeze(3, false, noon.Add(time.Hour))}, false},
+		{"the lift arrives first", []syncproto.Op{freeze(3, false, noon.Add(time.Hour)), freeze(2, true, noon)}, false},
+		{"an older lift arrives last", []syncproto.Op{freeze(2, true, noon.Add(time.Hour)), freeze(3, false, noon)}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l := open(t)
+			led := New(l, Config{})
+			push(t, l, led, desk, op(desk.ID, 1, wallet.OpTopUpCash, wallet.TopUpCash{Resident: "r1", Amount: 1000, Staff: "山田"}, noon))
+			for _, o := range tc.ops {
+				push(t, l, led, desk, o)
+			}
+			err := led.Check(shop.ID, op(shop.ID, 1, wallet.OpPayment, pay, noon.Add(2*time.Hour)))
+			if frozen := errors.Is(err, ErrFrozen); frozen != tc.frozen || !frozen && err != nil {
+				t.Fatalf("payment: %v, want frozen %v", err, tc.frozen)
+			}
+			if r := verify(t, l); r.Entries != 1 {
+				t.Fatalf("settings posted entries: %+v", r)
+			}
+		})
+	}
+}

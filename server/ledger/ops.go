@@ -207,7 +207,7 @@ func (l *Ledger) set(tx store.Tx, cause, resident string, at func(*settings) *st
 			return err
 		}
 	}
-	return putJSON(tx, kindCause, cause, decision{Refused: "setting: no posting"})
+	return putJSON(tx, kindCause, cause, decision{Setting: true})
 }
 
 // refund posts r, refuses it, or keeps it waiting for its payment.
