@@ -93,7 +93,7 @@ func runAdmin(cmd string, args []string, out io.Writer, logger *slog.Logger) err
 		fs.StringVar(&device, "device", "", "id of the device to revoke")
 	case "facility":
 		fs.StringVar(&f.ID, "id", "", "the facility's id (lower-case letters, digits, hyphens): new, or one to change")
-		fs.Func("kind", "shelter, hospital, playpark or hq", func(v string) error { f.Kind = facility.Kind(v); return nil })
+		fs.Func("kind", "shelter, hospital, playpark, shop or hq", func(v string) error { f.Kind = facility.Kind(v); return nil })
 		fs.StringVar(&f.NameJA, "name-ja", "", "its name in Japanese")
 		fs.StringVar(&f.NameEN, "name-en", "", "its name in English")
 		fs.IntVar(&f.Capacity, "capacity", 0, "how many people a shelter takes")
