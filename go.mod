@@ -11,6 +11,7 @@ require (
 	github.com/hack-pad/safejs v0.1.0
 	github.com/makiuchi-d/gozxing v0.1.1
 	github.com/maxence-charriere/go-app/v10 v10.1.3
+	github.com/stripe/stripe-go/v82 v82.5.1
 	github.com/x448/float16 v0.8.4
 	golang.org/x/image v0.47.0
 )
@@ -25,7 +26,6 @@ require (
 	github.com/google/flatbuffers v25.2.10+incompatible // indirect
 	github.com/google/uuid v1.6.0 // indirect
 	github.com/klauspost/compress v1.18.0 // indirect
-	github.com/stripe/stripe-go/v82 v82.5.1 // indirect
 	go.opentelemetry.io/auto/sdk v1.2.1 // indirect
 	go.opentelemetry.io/otel v1.41.0 // indirect
 	go.opentelemetry.io/otel/metric v1.41.0 // indirect
