@@ -9,6 +9,9 @@ LDFLAGS := -X main.version=$(VERSION)
 # Where `go install` puts test tools, kept inside the checkout.
 TOOLS   := $(CURDIR)/$(BIN)/tools
 WASMBROWSERTEST := github.com/agnivade/wasmbrowsertest@v0.11.0
+# Stripe's mock server, which the card top-up's tests (server/cardpay)
+# run the gateway client against.
+STRIPEMOCK := github.com/stripe/stripe-mock@v0.203.0
 
 .PHONY: all build models wasm server run test deps check fmt-check vet test-native test-wasm bench soak clean
 
@@ -73,8 +76,11 @@ vet:
 	$(GO) vet ./...
 	GOOS=js GOARCH=wasm $(GO) vet ./wasm/... ./app/...
 
-test-native:
+test-native: $(TOOLS)/stripe-mock
 	$(GO) test -count=1 -timeout 30m ./...
+
+$(TOOLS)/stripe-mock:
+	GOBIN=$(TOOLS) $(GO) install $(STRIPEMOCK)
 
 $(TOOLS)/go_js_wasm_exec:
 	GOBIN=$(TOOLS) $(GO) install $(WASMBROWSERTEST)
@@ -87,6 +93,7 @@ test-wasm: $(TOOLS)/go_js_wasm_exec
 # for long on a 2-core machine.
 bench: models $(TOOLS)/go_js_wasm_exec
 	$(GO) test -run '^$$' -bench . -benchmem ./server/oplog
+	$(GO) test -run '^$$' -bench Post ./server/ledger
 	$(GO) test -run '^$$' -bench Ingest -benchtime 20000x ./server/loadtest
 	$(GO) test -run '^$$' -bench Converge -benchtime 3x ./server/loadtest
 	$(GO) test -run '^$$' -bench Bootstrap -benchtime 3x ./server/loadtest
@@ -103,6 +110,7 @@ bench: models $(TOOLS)/go_js_wasm_exec
 SOAK_RUNS ?= 1000
 SOAK_SEED ?= 1
 soak:
+	SMARTPASS_LEDGER_ROUNDS=$${SOAK_LEDGER_ROUNDS:-20} SMARTPASS_LEDGER_OPS=$${SOAK_LEDGER_OPS:-6000} $(GO) test -count=1 -timeout 60m -run TestNoYenCreatedOrLost ./server/ledger/property
 	set -o pipefail; SMARTPASS_CHAOS_RUNS=$(SOAK_RUNS) SMARTPASS_CHAOS_SEED=$(SOAK_SEED) $(GO) test -count=1 -timeout 60m -v -run TestChaos ./server/chaos | grep -v -e '^=== RUN' -e '^    --- PASS'
 
 clean:

@@ -12,6 +12,7 @@ require (
 	github.com/hack-pad/safejs v0.1.0
 	github.com/makiuchi-d/gozxing v0.1.1
 	github.com/maxence-charriere/go-app/v10 v10.1.3
+	github.com/stripe/stripe-go/v82 v82.5.1
 	github.com/x448/float16 v0.8.4
 	golang.org/x/image v0.47.0
 	golang.org/x/text v0.43.0

@@ -1,5 +1,5 @@
 // Package facility describes the places that use the pass: hospitals, play
-// parks, evacuation shelters and the disaster HQ. Facilities are records in
+// parks, evacuation shelters, shops and the disaster HQ. Facilities are records in
 // the op log, so a tablet that has synced once knows them while offline.
 package facility
 
@@ -25,6 +25,9 @@ const (
 	// Transit is a bus or shared-taxi operator: its devices are the
 	// vehicles' tablets (issue 22).
 	Transit Kind = "transit"
+	// Shop is a merchant that takes payment from the city wallet: its
+	// terminals record payments and refunds (app/wallet).
+	Shop Kind = "shop"
 )
 
 // RecognisingFaces are the kinds of facility whose terminals match faces:
@@ -53,7 +56,7 @@ func (f Facility) Validate() error {
 	switch {
 	case len(f.ID) > 64 || !idRE.MatchString(f.ID):
 		return fmt.Errorf("%w: id %q (lower-case letters, digits and hyphens)", ErrInvalid, f.ID)
-	case f.Kind != Hospital && f.Kind != PlayPark && f.Kind != Shelter && f.Kind != HQ && f.Kind != Transit:
+	case f.Kind != Hospital && f.Kind != PlayPark && f.Kind != Shelter && f.Kind != HQ && f.Kind != Transit && f.Kind != Shop:
 		return fmt.Errorf("%w: kind %q", ErrInvalid, f.Kind)
 	case f.NameJA == "":
 		return fmt.Errorf("%w: %s has no Japanese name", ErrInvalid, f.ID)

@@ -15,6 +15,11 @@ const (
 	Reception Role = "reception" // a hospital's reception terminal
 	PlayPark  Role = "playpark"  // a play park's entrance terminal
 	HQ        Role = "hq"        // the disaster HQ's screens: every shelter, read only
+	// Shop is a shop's payment terminal: it records payments from the
+	// city wallet and the shop's refunds. It has no screen of its own
+	// yet (the checkout screen adds it to screenRoles), so its set-up
+	// codes come from the command line.
+	Shop Role = "shop"
 	// Registrar is the city office's enrollment desk, which records
 	// residents' face templates for the facilities they consented to.
 	Registrar Role = "registrar"

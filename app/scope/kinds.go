@@ -19,4 +19,5 @@ import (
 	_ "smartpass.city/smartpass/app/shelter"
 	_ "smartpass.city/smartpass/app/template"
 	_ "smartpass.city/smartpass/app/transit"
+	_ "smartpass.city/smartpass/app/wallet"
 )

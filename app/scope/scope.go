@@ -44,6 +44,7 @@ const (
 	Registrar = role.Registrar
 	Vehicle   = role.Vehicle
 	Audit     = role.Audit
+	Shop      = role.Shop
 )
 
 // rolesByKind lists the roles a device of each facility kind may hold.
@@ -53,6 +54,7 @@ var rolesByKind = map[facility.Kind][]Role{
 	facility.PlayPark: {PlayPark},
 	facility.HQ:       {HQ, Registrar, Audit},
 	facility.Transit:  {Vehicle},
+	facility.Shop:     {Shop},
 }
 
 // RolesFor returns the roles a device of a facility of kind k may hold.

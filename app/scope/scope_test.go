@@ -22,6 +22,7 @@ import (
 	"smartpass.city/smartpass/app/shelter"
 	"smartpass.city/smartpass/app/template"
 	"smartpass.city/smartpass/app/transit"
+	"smartpass.city/smartpass/app/wallet"
 	"smartpass.city/smartpass/syncproto"
 )
 
@@ -277,6 +278,11 @@ func TestKindsDeclared(t *testing.T) {
 		emergency.OpUse:       {Reception},
 		bill.OpPost:           {Reception},
 		bill.OpPaid:           {Reception},
+		wallet.OpPayment:      {Shop},
+		wallet.OpRefund:       {Shop},
+		wallet.OpTopUpCash:    {Registrar},
+		wallet.OpLimits:       {Registrar},
+		wallet.OpFreeze:       {Registrar},
 	}
 	serverOnly := []string{facility.OpUpsert, jpki.OpAnchors, pass.OpKeys, template.OpProfile, template.OpErased, transit.OpNetwork, OpRejected,
 		history.OpPublish, history.OpNotebook, history.OpConsent, history.OpRevoke, history.OpAccess,
@@ -287,7 +293,7 @@ func TestKindsDeclared(t *testing.T) {
 			t.Errorf("%s: declared %v, server-only %v; want recorded by %v", kind, ok, k.ServerOnly, roles)
 			continue
 		}
-		for _, r := range []Role{Shelter, Reception, PlayPark, HQ, Registrar, Vehicle, Audit} {
+		for _, r := range []Role{Shelter, Reception, PlayPark, HQ, Registrar, Vehicle, Audit, Shop} {
 			if k.MayRecord(r) != slices.Contains(roles, r) {
 				t.Errorf("%s: a %s device may record it: %v, want %v", kind, r, k.MayRecord(r), !k.MayRecord(r))
 			}

@@ -254,7 +254,7 @@ func (p *adminPage) facName(id string) string {
 
 // facilityKinds are the kinds of facility, in the order the form offers
 // them.
-var facilityKinds = []facility.Kind{facility.Shelter, facility.Hospital, facility.PlayPark, facility.HQ}
+var facilityKinds = []facility.Kind{facility.Shelter, facility.Hospital, facility.PlayPark, facility.Shop, facility.HQ}
 
 // facilitiesView lists the facilities and adds or changes one: the
 // change reaches every device on the public feed.

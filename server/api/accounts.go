@@ -20,6 +20,7 @@ import (
 	"smartpass.city/smartpass/server/devices"
 	"smartpass.city/smartpass/server/faces"
 	"smartpass.city/smartpass/server/httpguard"
+	"smartpass.city/smartpass/server/ledger"
 	"smartpass.city/smartpass/server/residents"
 	"smartpass.city/smartpass/syncproto"
 )
@@ -41,6 +42,8 @@ type accounts struct {
 	passKey ed25519.PrivateKey
 	audit   *audit.Log
 	logger  *slog.Logger
+	// ledger closes the wallets of a deleted account.
+	ledger *ledger.Ledger
 }
 
 // routes adds the account API (account.API) to mux.
@@ -126,6 +129,9 @@ func (a *accounts) remove(ctx context.Context, holder account.Account, _ account
 		return account.None{}, "", err
 	}
 	gone, err := a.reg.Delete(holder.ID)
+	if err == nil && a.ledger != nil {
+		err = a.ledger.Close("resident:"+holder.ID, gone...)
+	}
 	return account.None{}, strings.Join(gone, " "), err
 }
 

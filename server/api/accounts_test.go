@@ -16,6 +16,8 @@ import (
 	"smartpass.city/smartpass/app/pass"
 	"smartpass.city/smartpass/app/playpark"
 	"smartpass.city/smartpass/app/template"
+	"smartpass.city/smartpass/app/wallet"
+	"smartpass.city/smartpass/server/ledger"
 	"smartpass.city/smartpass/server/serverproc"
 	"smartpass.city/smartpass/syncproto"
 )
@@ -183,6 +185,18 @@ func TestAccounts(t *testing.T) {
 	if err := asHolder(a.ID, account.PassPath, account.Person{Resident: "R-999999"}, &qr); code(err) != account.CodeNotYours {
 		t.Fatalf("a pass for somebody else: %v, want %s", err, account.CodeNotYours)
 	}
+	// Her wallet's statement: the guardian reads it (the read audited),
+	// nobody else's.
+	if _, _, err := srv.API.Ledger().Post(ledger.Transfer{Cause: "card:pi_1", Kind: ledger.KindTopUp, From: ledger.Clearing(ledger.Card), To: ledger.Wallet(m.ID), Amount: 1000, Actor: "test"}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	var st wallet.Statement
+	if err := asHolder(a.ID, wallet.StatementPath, account.Person{Resident: m.ID}, &st); err != nil || st.Balance != 1000 || len(st.Lines) != 1 || st.Lines[0].With != "card" {
+		t.Fatalf("her statement: %+v, %v", st, err)
+	}
+	if err := asHolder(a.ID, wallet.StatementPath, account.Person{Resident: "R-999999"}, &st); code(err) != account.CodeNotYours {
+		t.Fatalf("somebody else's statement: %v, want %s", err, account.CodeNotYours)
+	}
 	// A consent granted reaches the facilities that recognise her, with
 	// a new profile.
 	if err := asHolder(a.ID, account.ConsentPath, account.Consent{Resident: m.ID, Purpose: account.PurposeDisclosure, Granted: true}, &none); err != nil {
@@ -238,6 +252,11 @@ func TestAccounts(t *testing.T) {
 	}
 	if err := asHolder(a.ID, account.HouseholdPath, struct{}{}, &h); code(err) != account.CodeSigned {
 		t.Fatalf("the deleted account's household: %v, want %s", err, account.CodeSigned)
+	}
+	// Her wallet is closed with the account: a shop online is refused.
+	pay, _ := json.Marshal(wallet.Payment{Facility: "shop-a", Resident: m.ID, Amount: 100})
+	if err := srv.API.Ledger().Check("till-1", syncproto.Op{Seq: 1, Kind: wallet.OpPayment, Body: pay}); !errors.Is(err, ledger.ErrDeleted) {
+		t.Fatalf("a payment from the deleted account's wallet: %v, want %v", err, ledger.ErrDeleted)
 	}
 	var erased int
 	for _, op := range srv.Ops(t) {

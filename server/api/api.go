@@ -23,11 +23,13 @@ import (
 	"smartpass.city/smartpass/app/scope"
 	"smartpass.city/smartpass/app/template"
 	"smartpass.city/smartpass/server/audit"
+	"smartpass.city/smartpass/server/cardpay"
 	"smartpass.city/smartpass/server/commands"
 	"smartpass.city/smartpass/server/devices"
 	"smartpass.city/smartpass/server/faces"
 	"smartpass.city/smartpass/server/httpguard"
 	"smartpass.city/smartpass/server/hub"
+	"smartpass.city/smartpass/server/ledger"
 	"smartpass.city/smartpass/server/oplog"
 	"smartpass.city/smartpass/server/publish"
 	"smartpass.city/smartpass/server/pwa"
@@ -55,6 +57,11 @@ type Deps struct {
 	// Demo adds a demo server's routes (package demo); nil on a
 	// production server. Its pages load the navigator.usb shim.
 	Demo func(mux *http.ServeMux)
+	// Wallet is what the city sets for its wallet's ledger (zero: the
+	// defaults, package ledger).
+	Wallet ledger.Config
+	// Card configures card top-ups; nil: none on this server.
+	Card *Card
 	// Version is the server's build version.
 	Version string
 	// Dev allows plain HTTP to the private endpoints from loopback.
@@ -76,6 +83,7 @@ type API struct {
 	handler http.Handler
 	hub     *hub.Hub
 	cmds    *commands.Set
+	ledger  *ledger.Ledger
 }
 
 // New builds the API: it publishes the card trust anchors and the pass
@@ -97,8 +105,19 @@ func New(ctx context.Context, d Deps) (*API, error) {
 		accts.reg = &residents.Registry{Log: d.Log, Verifier: cards.v, Nonces: &cards.nonces}
 	}
 	accts.faces = faces.New(d.Writer, accts.reg, d.Facilities, d.City, d.Logger)
+	led := newLedger(d)
+	accts.ledger = led
+	// A payment op is checked (an online one refused when the wallet
+	// cannot pay) before it is stored, and posted in the transaction
+	// that stores it.
+	verify := func(device string, op syncproto.Op) error {
+		if err := cards.recheck(device, op); err != nil {
+			return err
+		}
+		return led.Check(device, op)
+	}
 	h := hub.New(d.Log, d.Devices, hub.Options{Dev: d.Dev, Server: d.Version, Logger: d.Logger, Audit: d.Audit.Note, Refused: d.Audit.Refused,
-		Verify: cards.recheck, Prepare: accts.faces.Prepare, Stored: accts.faces.Stored, HelloTimeout: d.Hello, MaxPreAuth: d.MaxPreAuth})
+		Verify: verify, Records: led.Records, Prepare: accts.faces.Prepare, Stored: accts.faces.Stored, HelloTimeout: d.Hello, MaxPreAuth: d.MaxPreAuth})
 	cmds := commands.New(d.Log, d.Writer, d.Devices, h, d.Audit)
 	mux := http.NewServeMux()
 	mux.Handle("GET /sync", h)
@@ -106,6 +125,13 @@ func New(ctx context.Context, d Deps) (*API, error) {
 	mux.HandleFunc("POST "+syncproto.CardNoncePath, cards.nonce)
 	mux.HandleFunc("POST "+syncproto.CardVerifyPath, cards.verify)
 	accts.routes(mux)
+	w := &wallets{a: accts, ledger: led}
+	if d.Card != nil {
+		w.card = cardpay.New(d.Card.Key, d.Card.URL, d.Log, led)
+		w.routes(mux, d.Card)
+	} else {
+		w.routes(mux, &Card{})
+	}
 	(&adminWeb{cmds: cmds, logger: d.Logger}).routes(mux)
 	if d.Demo != nil {
 		d.Demo(mux)
@@ -115,8 +141,22 @@ func New(ctx context.Context, d Deps) (*API, error) {
 		mux.Handle("/", pwa.LogErrors(d.PWA.Handler(d.Demo != nil), d.Logger))
 	}
 	guarded := httpguard.Wrap(mux, httpguard.Options{Dev: d.Dev, Private: privatePaths, Logger: d.Logger})
-	return &API{handler: downloads(guarded, cmp.Or(d.Download, 15*time.Minute)), hub: h, cmds: cmds}, nil
+	return &API{handler: downloads(guarded, cmp.Or(d.Download, 15*time.Minute)), hub: h, cmds: cmds, ledger: led}, nil
 }
+
+// newLedger is the wallet's ledger in d's store: its server postings and
+// wallet reads go to the audit chain.
+func newLedger(d Deps) *ledger.Ledger {
+	led := ledger.New(d.Log, d.Wallet)
+	led.Audit = func(actor, action, subject, detail string) error {
+		_, err := d.Audit.Append(actor, action, subject, detail)
+		return err
+	}
+	return led
+}
+
+// Ledger is the city wallet's ledger, which the hub posts to.
+func (a *API) Ledger() *ledger.Ledger { return a.ledger }
 
 // Commands are the admin commands over the API's store and hub (the
 // admin socket runs them).

@@ -9,6 +9,7 @@ import (
 	"smartpass.city/smartpass/app/account"
 	"smartpass.city/smartpass/app/admin"
 	"smartpass.city/smartpass/app/jpki"
+	"smartpass.city/smartpass/server/cardpay"
 	"smartpass.city/smartpass/server/faces"
 	"smartpass.city/smartpass/server/httpguard"
 	"smartpass.city/smartpass/server/residents"
@@ -55,6 +56,10 @@ var refusals = []struct {
 	{is(residents.ErrNone), Refusal{http.StatusNotFound, account.CodeNone, "アカウントが見つかりません。", "There is no such account."}},
 	{is(jpki.ErrNoFacts), Refusal{http.StatusBadRequest, account.CodeNoFacts, "このカードの署名用証明書では登録できません。", "This card's certificate cannot open an account."}},
 	{anyOf(residents.ErrRequest, account.ErrBirthDate), refuseInvalid},
+	{is(cardpay.ErrDeclined), cardRefusal(http.StatusPaymentRequired, cardpay.ErrDeclined)},
+	{is(cardpay.ErrGateway), cardRefusal(http.StatusBadGateway, cardpay.ErrGateway)},
+	{is(cardpay.ErrInvalid), cardRefusal(http.StatusBadRequest, cardpay.ErrInvalid)},
+	{is(cardpay.ErrMismatch), cardRefusal(http.StatusConflict, cardpay.ErrMismatch)},
 	{anyOf(jpki.ErrNonce), cardRefusals[syncproto.CodeCardNonce]},
 	{anyOf(jpki.ErrExpired), cardRefusals[syncproto.CodeCardExpired]},
 	{anyOf(jpki.ErrRevoked), cardRefusals[syncproto.CodeCardRevoked]},

@@ -114,7 +114,7 @@ func runAdmin(cmd string, args []string, out io.Writer, logger *slog.Logger) err
 		fs.StringVar(&device, "device", "", "id of the device to revoke")
 	case "facility":
 		fs.StringVar(&f.ID, "id", "", "the facility's id (lower-case letters, digits, hyphens): new, or one to change")
-		fs.Func("kind", "shelter, hospital, playpark, hq or transit", func(v string) error { f.Kind = facility.Kind(v); return nil })
+		fs.Func("kind", "shelter, hospital, playpark, shop, hq or transit", func(v string) error { f.Kind = facility.Kind(v); return nil })
 		fs.StringVar(&f.NameJA, "name-ja", "", "its name in Japanese")
 		fs.StringVar(&f.NameEN, "name-en", "", "its name in English")
 		fs.IntVar(&f.Capacity, "capacity", 0, "how many people a shelter takes")
@@ -184,6 +184,9 @@ func runAdmin(cmd string, args []string, out io.Writer, logger *slog.Logger) err
 	switch {
 	case cmd == "transit-import":
 		fmt.Fprintf(out, "feed of %s stored as import %s; its vehicles receive it at their next sync\n", tr.Operator, reply.Import)
+	case cmd == "ledger-verify":
+		r := reply.Ledger
+		fmt.Fprintf(out, "ledger intact: %d entries over %d accounts, each summing to zero; every balance the sum of its postings; wallets hold ¥%d unused and ¥%d of recorded offline debt\n", r.Entries, r.Accounts, r.Outstanding, r.Debt)
 	case cmd == "audit-verify":
 		fmt.Fprintf(out, "audit log intact: %d entries, each chained to the one before\n", reply.Entries)
 	case cmd == "facility" || cmd == "facilities":

@@ -19,6 +19,7 @@
 //	server audit [-actor ID] [-action A] [-subject S] [-last N]
 //	                                     the audit log's newest entries
 //	server audit-verify                  check the audit log's hash chain
+//	server ledger-verify                 check the wallet ledger's invariants
 //	server staff [-add ID -name N -role R [-facility F] | -reset ID | -revoke ID]
 //	                                     staff accounts of the admin screen
 //	server transit import -operator ID -config FILE.json [-from YYYY-MM-DD] FEED.zip
@@ -48,6 +49,7 @@ import (
 	"smartpass.city/smartpass/app/jpki"
 	"smartpass.city/smartpass/server/api"
 	"smartpass.city/smartpass/server/commands"
+	"smartpass.city/smartpass/server/ledger"
 	"smartpass.city/smartpass/server/pwa"
 	"smartpass.city/smartpass/server/store"
 
@@ -98,6 +100,13 @@ type config struct {
 	// limits are the connection time-outs and the cap on unauthenticated
 	// sync sessions.
 	limits connLimits
+	// stripeURL is the card gateway's address (stripe-mock's in the
+	// demo); its secret key and webhook secret come from the
+	// environment, never the command line (which every user can read).
+	stripeURL string
+	// secondStaff is the cash top-up above which a second staff member
+	// confirms (yen).
+	secondStaff int64
 }
 
 // connLimits bound every phase of a connection, so a client that
@@ -180,7 +189,7 @@ func Main(args []string, b Build) int {
 		err = runBackup(args, logger)
 	case "restore":
 		err = runRestore(args, logger)
-	case "device-code", "devices", "revoke", "facility", "facilities", "audit", "audit-verify", "staff":
+	case "device-code", "devices", "revoke", "facility", "facilities", "audit", "audit-verify", "ledger-verify", "staff":
 		err = runAdmin(cmd, args, os.Stdout, logger)
 	case "transit":
 		if len(args) == 0 || args[0] != "import" {
@@ -189,7 +198,7 @@ func Main(args []string, b Build) int {
 		}
 		err = runAdmin("transit-import", args[1:], os.Stdout, logger)
 	default:
-		err = fmt.Errorf("unknown command %q: use serve (the default), backup, restore, facility, facilities, device-code, devices, revoke, audit, audit-verify, staff or transit import", cmd)
+		err = fmt.Errorf("unknown command %q: use serve (the default), backup, restore, facility, facilities, device-code, devices, revoke, audit, audit-verify, ledger-verify, staff or transit import", cmd)
 	}
 	if errors.Is(err, flag.ErrHelp) {
 		return 2
@@ -214,6 +223,8 @@ func serve(args []string, b Build, logger *slog.Logger) error {
 	fs.StringVar(&c.tlsCert, "tls-cert", "", "TLS certificate file (PEM); with -tls-key, serve HTTPS")
 	fs.StringVar(&c.tlsKey, "tls-key", "", "TLS private key file (PEM)")
 	fs.StringVar(&c.jpkiRoots, "jpki-roots", "", "JPKI CA certificates (PEM) that My Number Cards are verified against")
+	fs.StringVar(&c.stripeURL, "stripe-url", "", "the card gateway's address (stripe-mock's for a demo; empty: Stripe); card top-ups are on when $SMARTPASS_STRIPE_KEY is set, confirmed by webhook when $SMARTPASS_STRIPE_WEBHOOK_SECRET is")
+	fs.Int64Var(&c.secondStaff, "wallet-second-staff", 30000, "a cash top-up above this many yen needs a second staff member's confirmation")
 	fs.StringVar(&c.city, "city", "加賀市", "the city whose residents' children enter play parks free, as card addresses name it")
 	fs.Func("jpki-crl", "a JPKI revocation list (DER or PEM), signed by one of -jpki-roots; repeat for each CA", func(f string) error {
 		c.jpkiCRLs = append(c.jpkiCRLs, f)
@@ -302,6 +313,10 @@ func run(ctx context.Context, c config, b Build, logger *slog.Logger) error {
 		Log: log, Writer: pub, Devices: reg, Facilities: fac, Audit: auditLog, Anchors: anchors, City: c.city, PWA: web,
 		Version: b.Version, Dev: c.dev, CodeRefill: c.limits.codeRefill, Download: c.limits.download,
 		Hello: c.limits.hello, MaxPreAuth: c.limits.preAuth, Logger: logger,
+		Wallet: ledger.Config{SecondStaffAbove: c.secondStaff},
+	}
+	if key := os.Getenv("SMARTPASS_STRIPE_KEY"); key != "" {
+		deps.Card = &api.Card{Key: key, URL: c.stripeURL, WebhookSecret: os.Getenv("SMARTPASS_STRIPE_WEBHOOK_SECRET")}
 	}
 	if demo != nil {
 		deps.Demo = func(mux *http.ServeMux) { demo.Routes(mux, reg, fac) }

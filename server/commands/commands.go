@@ -25,6 +25,7 @@ import (
 	"smartpass.city/smartpass/server/devices"
 	"smartpass.city/smartpass/server/facilities"
 	"smartpass.city/smartpass/server/hub"
+	"smartpass.city/smartpass/server/ledger"
 	"smartpass.city/smartpass/server/publish"
 	"smartpass.city/smartpass/server/staff"
 	"smartpass.city/smartpass/server/store"
@@ -37,6 +38,7 @@ import (
 //	devices                        -> Reply{Devices}
 //	revoke DEVICE                  -> Reply{Devices: [the device]}
 //	audit-verify                   -> Reply{Entries}
+//	ledger-verify                  -> Reply{Ledger}
 //	staff                          -> Reply{Staff}
 //	staff-add STAFF (base64 JSON)  -> Reply{Staff: [it], Password}
 //	staff-reset ID                 -> Reply{Password}
@@ -60,7 +62,10 @@ type Reply struct {
 	Password string `json:"password,omitempty"`
 	// Import names the import "transit-import" stored.
 	Import string `json:"import,omitempty"`
-	Error  string `json:"error,omitempty"`
+	// Ledger answers "ledger-verify": what the wallet's books hold and
+	// any invariant broken.
+	Ledger *ledger.Report `json:"ledger,omitempty"`
+	Error  string         `json:"error,omitempty"`
 }
 
 // Set runs the commands against a store, on the running server (with its
@@ -173,6 +178,9 @@ func (a Set) Do(cmd string, args []string) (Reply, error) {
 	case cmd == "audit-verify" && len(args) == 0:
 		n, err := a.Audit.Verify(nil)
 		return Reply{Entries: n}, err
+	case cmd == "ledger-verify" && len(args) == 0:
+		r, err := ledger.Verify(a.Log)
+		return Reply{Ledger: &r}, err
 	case cmd == "staff" && len(args) == 0:
 		list, err := a.Staff.List()
 		return Reply{Staff: list}, err
