@@ -13,7 +13,7 @@ WASMBROWSERTEST := github.com/agnivade/wasmbrowsertest@v0.11.0
 # run the gateway client against.
 STRIPEMOCK := github.com/stripe/stripe-mock@v0.203.0
 
-.PHONY: all build models wasm server run test deps check fmt-check vet test-native test-wasm bench soak clean
+.PHONY: all build models wasm server run test deps tools check fmt-check vet test-native test-wasm bench soak clean
 
 all: build
 
@@ -75,6 +75,9 @@ fmt-check:
 vet:
 	$(GO) vet ./...
 	GOOS=js GOARCH=wasm $(GO) vet ./wasm/... ./app/...
+
+# The test tools, installed from the Go module proxy into bin/tools.
+tools: $(TOOLS)/stripe-mock $(TOOLS)/go_js_wasm_exec
 
 test-native: $(TOOLS)/stripe-mock
 	$(GO) test -count=1 -timeout 30m ./...

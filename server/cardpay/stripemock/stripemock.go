@@ -39,7 +39,7 @@ func Bin(t testing.TB) string {
 	}
 	p, err := exec.LookPath("stripe-mock")
 	if err != nil {
-		t.Fatal("stripe-mock is not installed: run `make bin/tools/stripe-mock` (go install github.com/stripe/stripe-mock@v0.203.0 into bin/tools)")
+		t.Fatal("stripe-mock is not installed: run `make tools` (go install github.com/stripe/stripe-mock@v0.203.0 into bin/tools)")
 	}
 	return p
 }
