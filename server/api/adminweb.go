@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"slices"
 	"smartpass.city/smartpass/server/commands"
@@ -55,7 +54,7 @@ func (a *adminWeb) signIn(w http.ResponseWriter, r *http.Request) {
 		refuse(w, refuseAdminInvalid)
 		return
 	}
-	from := remoteHost(r)
+	from := httpguard.ClientOf(r).Host
 	sess, err := a.cmds.Staff.SignIn(r.Context(), req.ID, req.Password, from)
 	switch {
 	case errors.Is(err, staff.ErrBusy):
@@ -74,16 +73,6 @@ func (a *adminWeb) signIn(w http.ResponseWriter, r *http.Request) {
 		}
 		writeJSON(w, sess)
 	}
-}
-
-// remoteHost is the address of a request's caller, without its port: the
-// source that back-off and the refusal counts go by.
-func remoteHost(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
 
 // staffCall is an admin API request of a signed-in staff member: its

@@ -15,6 +15,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -67,6 +68,10 @@ type Deps struct {
 	// zero: the hub's default.
 	MaxPreAuth int
 	Logger     *slog.Logger
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For
+	// names the caller (httpguard.Resolve); none: the header is never
+	// believed.
+	TrustedProxies []netip.Prefix
 }
 
 // API is the server's HTTP API (an http.Handler), and the hooks the sync
@@ -113,7 +118,7 @@ func New(ctx context.Context, d Deps) (*API, error) {
 	if d.PWA != nil {
 		mux.Handle("/", pwa.LogErrors(d.PWA.Handler(d.Demo != nil), d.Logger))
 	}
-	guarded := httpguard.Wrap(mux, httpguard.Options{Dev: d.Dev, Private: privatePaths, Logger: d.Logger})
+	guarded := httpguard.Wrap(mux, httpguard.Options{Dev: d.Dev, Private: privatePaths, Logger: d.Logger, TrustedProxies: d.TrustedProxies})
 	return &API{handler: downloads(guarded, cmp.Or(d.Download, 15*time.Minute)), hub: h, cmds: cmds}, nil
 }
 

@@ -12,6 +12,7 @@ import (
 	"smartpass.city/smartpass/app/hlc"
 	"smartpass.city/smartpass/app/jpki"
 	"smartpass.city/smartpass/server/audit"
+	"smartpass.city/smartpass/server/httpguard"
 	"smartpass.city/smartpass/server/oplog"
 	"smartpass.city/smartpass/server/publish"
 	"smartpass.city/smartpass/syncproto"
@@ -133,7 +134,7 @@ func (cc *cardCheck) verify(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		code := jpki.Code(err)
-		cc.audit.Refused("card.verify.refused", remoteHost(r), code)
+		cc.audit.Refused("card.verify.refused", httpguard.ClientOf(r).Host, code)
 		cc.logger.Warn("card verification refused", "remote", r.RemoteAddr, "serial", serial, "err", err)
 		refuse(w, cardRefusals[code])
 		return
