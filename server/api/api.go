@@ -107,8 +107,8 @@ func New(ctx context.Context, d Deps) (*API, error) {
 	mux := http.NewServeMux()
 	mux.Handle("GET /sync", h)
 	mux.Handle("POST "+syncproto.RegisterPath, newRegistrar(d.Devices, d.Audit, d.Logger, cmp.Or(d.CodeRefill, failureRefill)))
-	mux.HandleFunc("POST "+syncproto.CardNoncePath, cards.nonce)
-	mux.HandleFunc("POST "+syncproto.CardVerifyPath, cards.verify)
+	mux.HandleFunc(syncproto.CardAPI.Nonce.Pattern(), cards.nonce)
+	mux.HandleFunc(syncproto.CardAPI.Verify.Pattern(), cards.verify)
 	accts.routes(mux)
 	(&adminWeb{cmds: cmds, logger: d.Logger}).routes(mux)
 	if d.Demo != nil {

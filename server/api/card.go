@@ -112,9 +112,8 @@ func (cc *cardCheck) nonce(w http.ResponseWriter, r *http.Request) {
 		refuseNoAnchors(w)
 		return
 	}
-	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
-	json.NewEncoder(w).Encode(syncproto.CardNonce{Nonce: cc.nonces.Issue()})
+	answer(w, syncproto.CardAPI.Nonce, syncproto.CardNonce{Nonce: cc.nonces.Issue()})
 }
 
 func (cc *cardCheck) verify(w http.ResponseWriter, r *http.Request) {
@@ -122,8 +121,8 @@ func (cc *cardCheck) verify(w http.ResponseWriter, r *http.Request) {
 		refuseNoAnchors(w)
 		return
 	}
-	var p syncproto.CardProof
-	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 32<<10)).Decode(&p); err != nil {
+	p, err := decodeRequest(syncproto.CardAPI.Verify, http.MaxBytesReader(w, r.Body, 32<<10))
+	if err != nil {
 		refuse(w, refuseMalformed)
 		return
 	}
@@ -140,8 +139,7 @@ func (cc *cardCheck) verify(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	cc.audit.Note(r.RemoteAddr, "card.verify", "jpki:"+serial, res.Issuer)
-	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(res)
+	answer(w, syncproto.CardAPI.Verify, res)
 }
 
 // check verifies one proof. The nonce is used up first, so a replayed
