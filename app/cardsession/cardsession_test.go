@@ -12,7 +12,6 @@ import (
 	"smartpass.city/smartpass/app/card/apdu"
 	"smartpass.city/smartpass/app/card/cardtest"
 	"smartpass.city/smartpass/app/card/reader"
-	"smartpass.city/smartpass/app/card/sim"
 	"smartpass.city/smartpass/app/jpki"
 	"smartpass.city/smartpass/syncproto"
 )
@@ -175,17 +174,6 @@ type onReader struct {
 
 func (r onReader) Connect(context.Context) (apdu.Transceiver, error) { return r.card, r.err }
 
-// verifies counts the VERIFY commands that carried a PIN.
-func verifies(c *sim.Card) int {
-	n := 0
-	for _, cmd := range c.Log {
-		if len(cmd) > 5 && cmd[1] == 0x20 {
-			n++
-		}
-	}
-	return n
-}
-
 // TestConnect: connecting reads each session's tries and uses none; a
 // reader that fails says so; a blocked PIN shows as Blocked.
 func TestConnect(t *testing.T) {
@@ -210,7 +198,7 @@ func TestConnect(t *testing.T) {
 			t.Errorf("app %d: no APDUs counted", tc.app)
 		}
 	}
-	if n := verifies(c); n != 0 {
+	if n := cardtest.Verifies(c); n != 0 {
 		t.Errorf("%d PINs sent by connecting", n)
 	}
 
@@ -260,13 +248,13 @@ func TestWrongPINNotRetried(t *testing.T) {
 	if w := s.Proved(err); w.Part != "wrongpin" || s.Tries != 2 || s.Blocked {
 		t.Fatalf("after a wrong PIN: %+v, tries %d, blocked %v (err %v)", w, s.Tries, s.Blocked, err)
 	}
-	if v := verifies(c); v != 1 {
+	if v := cardtest.Verifies(c); v != 1 {
 		t.Fatalf("%d PINs sent, want 1", v)
 	}
 	if _, err := s.Take(); !errors.Is(err, card.ErrPINFormat) {
 		t.Errorf("a second press with nothing typed: %v, want the form refused before the card", err)
 	}
-	if v := verifies(c); v != 1 {
+	if v := cardtest.Verifies(c); v != 1 {
 		t.Fatalf("%d PINs sent after the second press, want still 1", v)
 	}
 
@@ -321,12 +309,12 @@ func TestAccountAndMember(t *testing.T) {
 	if err := m.Connect(ctx, onReader{card: c})(); err != nil {
 		t.Fatal(err)
 	}
-	before := verifies(c)
+	before := cardtest.Verifies(c)
 	f, l, err := m.Member(ctx, n, Typed{PIN: cardtest.Taro.AuthPIN}, nil)
 	if err != nil || f != cardtest.Taro.Facts || l != nil {
 		t.Fatalf("at a desk: %+v, link %v, %v", f, l, err)
 	}
-	if v := verifies(c) - before; v != 1 {
+	if v := cardtest.Verifies(c) - before; v != 1 {
 		t.Errorf("at a desk, %d PINs sent, want the card-info one", v)
 	}
 	keyAsked := 0

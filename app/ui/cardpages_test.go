@@ -170,7 +170,7 @@ func TestCardCheckPage(t *testing.T) {
 	p.card.PIN = "12"
 	press(e, &p.live, p.verify)
 	shows(t, p, "card-error", "暗証番号は数字4桁です。")
-	if verifies := countVerifies(sc); verifies != 0 {
+	if verifies := cardtest.Verifies(sc); verifies != 0 {
 		t.Fatalf("%d PINs reached the card", verifies)
 	}
 
@@ -179,8 +179,8 @@ func TestCardCheckPage(t *testing.T) {
 	until(t, e, "the wrong PIN answered", func() bool { return !p.busy })
 	shows(t, p, "card-error", "暗証番号が違います。")
 	shows(t, p, "tries", "残り2回まで入力できます。")
-	if p.card.PIN != "" || countVerifies(sc) != 1 {
-		t.Fatalf("after a wrong PIN: field %q, %d PINs sent", p.card.PIN, countVerifies(sc))
+	if p.card.PIN != "" || cardtest.Verifies(sc) != 1 {
+		t.Fatalf("after a wrong PIN: field %q, %d PINs sent", p.card.PIN, cardtest.Verifies(sc))
 	}
 
 	p.card.PIN = cardtest.Taro.AuthPIN
@@ -203,20 +203,9 @@ func TestCardCheckPage(t *testing.T) {
 	press(e, &q.live, q.verify)
 	until(t, e, "answered", func() bool { return !q.busy })
 	shows(t, q, "card-error", "サーバーにつながらないため")
-	if n := countVerifies(sc2); n != 0 {
+	if n := cardtest.Verifies(sc2); n != 0 {
 		t.Errorf("%d PINs sent with no way to check them", n)
 	}
-}
-
-// countVerifies counts the VERIFY commands that carried a PIN.
-func countVerifies(c *sim.Card) int {
-	n := 0
-	for _, cmd := range c.Log {
-		if len(cmd) > 5 && cmd[1] == 0x20 {
-			n++
-		}
-	}
-	return n
 }
 
 // desk is a city desk's registration that numbers residents.
