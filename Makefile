@@ -90,7 +90,7 @@ $(TOOLS)/go_js_wasm_exec:
 	mv $(TOOLS)/wasmbrowsertest $(TOOLS)/go_js_wasm_exec
 
 test-wasm: $(TOOLS)/go_js_wasm_exec
-	PATH="$(TOOLS):$$PATH" GOOS=js GOARCH=wasm $(GO) test -count=1 -timeout 10m ./wasm/... ./app/face/...
+	PATH="$(TOOLS):$$PATH" GOOS=js GOARCH=wasm $(GO) test -count=1 -timeout 10m ./wasm/... ./app/face/... ./app/projection/...
 
 # Figures for the README. Each benchmark gets its own count so none runs
 # for long on a 2-core machine.

@@ -52,10 +52,19 @@ const (
 // CardNonceAnswer reads the server's answer to a nonce request.
 func CardNonceAnswer(status int, body []byte) ([]byte, error) {
 	n, err := Answer[CardNonce]("card nonce", status, body)
-	if err == nil && len(n.Nonce) == 0 {
-		err = fmt.Errorf("syncproto: card nonce: %w: no nonce", ErrMalformed)
+	if err == nil {
+		err = n.Check()
 	}
 	return n.Nonce, err
+}
+
+// Check refuses an answer without a nonce: a card must never sign
+// nothing.
+func (n CardNonce) Check() error {
+	if len(n.Nonce) == 0 {
+		return fmt.Errorf("syncproto: card nonce: %w: no nonce", ErrMalformed)
+	}
+	return nil
 }
 
 // CardAnswer reads the server's answer to a proof: the result, or the

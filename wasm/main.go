@@ -66,7 +66,7 @@ func start(ctx context.Context) error {
 	// recognises faces; the watcher tells it which this one is.
 	ready := readiness.Start(ctx, offline.NeedsModel(string(e.Role), ok))
 	d := &device{ctx: ctx, store: store, keys: keys, eng: eng, enr: e, ok: ok, ready: ready}
-	ui.Register(eng, d, usbReader{}, cardServer{}, accounts{devkey.New(store.Keys("account")), store}, desk{keys, store}, faces{}, adminAPI{}, ready, browser.Browser{})
+	ui.Register(eng, d, usbReader{}, server(), accounts{devkey.New(store.Keys("account")), store}, desk{keys, store}, faces{}, apiclient.Admin{Client: server()}, ready, browser.Browser{})
 	if ok {
 		d.run()
 	}
@@ -152,18 +152,6 @@ func register(ctx context.Context, req syncproto.RegisterRequest) (syncproto.Reg
 // server is the server that served the page, for its HTTP API.
 func server() apiclient.Client { return apiclient.Client{Base: origin("http")} }
 
-// adminAPI is the server's admin API (ui.AdminAPI).
-type adminAPI struct{}
-
-// Call implements ui.AdminAPI.
-func (adminAPI) Call(ctx context.Context, path string, req, resp any) error {
-	raw, err := apiclient.Post[json.RawMessage](ctx, server(), path, req)
-	if err != nil {
-		return err
-	}
-	return json.Unmarshal(raw, resp)
-}
-
 // usbReader is the card reader over WebUSB (ui.Reader).
 type usbReader struct{}
 
@@ -173,18 +161,6 @@ func (usbReader) Connect(ctx context.Context) (apdu.Transceiver, error) {
 		return nil, err // not a nil *webusb.Conn in a non-nil interface
 	}
 	return c, nil
-}
-
-// cardServer is the server's card check over the browser's fetch
-// (ui.CardChecker).
-type cardServer struct{}
-
-func (cardServer) CardNonce(ctx context.Context) ([]byte, error) {
-	return server().CardNonce(ctx)
-}
-
-func (cardServer) CheckCard(ctx context.Context, p syncproto.CardProof) (syncproto.CardResult, error) {
-	return apiclient.Post[syncproto.CardResult](ctx, server(), syncproto.CardVerifyPath, p)
 }
 
 // accounts is the resident's account on this device (ui.Accounts): its

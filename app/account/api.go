@@ -3,6 +3,7 @@ package account
 import (
 	"smartpass.city/smartpass/app/facility"
 	"smartpass.city/smartpass/app/template"
+	"smartpass.city/smartpass/syncproto"
 )
 
 // Endpoint is one endpoint of the server's account API: where it is, how
@@ -11,9 +12,9 @@ import (
 // it from the same definition, so the two cannot disagree on a path or a
 // type. A refusal is a syncproto.Error with one of the codes above.
 type Endpoint[Req, Resp any] struct {
-	Path string
-	// Get: a GET with no body; otherwise a POST of JSON.
-	Get bool
+	// Endpoint is the path and how it is called (a GET, or a POST of
+	// JSON): the part every endpoint of the server has.
+	syncproto.Endpoint[Req, Resp]
 	// By says who signs the request: nobody (the body is a Req), the
 	// account's holder, or a city desk's registrar device (the body is
 	// a Signed whose Body is a Req).
@@ -35,7 +36,12 @@ const (
 
 // None is the request or answer of an endpoint that has none: {} on the
 // wire.
-type None struct{}
+type None = syncproto.None
+
+// post is the endpoint at path, a POST signed by by.
+func post[Req, Resp any](path string, by Signer) Endpoint[Req, Resp] {
+	return Endpoint[Req, Resp]{Endpoint: syncproto.Post[Req, Resp](path), By: by}
+}
 
 // API is every endpoint of the account API.
 var API = struct {
@@ -52,25 +58,17 @@ var API = struct {
 	DeskEnroll    Endpoint[Supervised, Account]
 	DeskHousehold Endpoint[HouseholdCap, None]
 }{
-	Open:          Endpoint[Request, Account]{Path: CreatePath},
-	Recover:       Endpoint[Request, Account]{Path: RecoverPath},
-	AddMember:     Endpoint[Member, Account]{Path: MembersPath, By: Holder},
-	Household:     Endpoint[None, Household]{Path: HouseholdPath, By: Holder},
-	RegisterFace:  Endpoint[template.Template, None]{Path: FacePath, By: Holder},
-	DeleteFace:    Endpoint[Person, None]{Path: FaceDeletePath, By: Holder},
-	Delete:        Endpoint[None, None]{Path: DeletePath, By: Holder},
-	History:       Endpoint[None, []Visit]{Path: HistoryPath, By: Holder},
-	Consent:       Endpoint[Consent, None]{Path: ConsentPath, By: Holder},
-	Pass:          Endpoint[Person, Pass]{Path: PassPath, By: Holder},
-	Facilities:    Endpoint[None, []facility.Facility]{Path: FacilitiesPath, Get: true},
-	DeskEnroll:    Endpoint[Supervised, Account]{Path: DeskPath, By: Desk},
-	DeskHousehold: Endpoint[HouseholdCap, None]{Path: DeskHouseholdPath, By: Desk},
-}
-
-// Pattern is the endpoint's route as net/http's ServeMux takes it.
-func (e Endpoint[Req, Resp]) Pattern() string {
-	if e.Get {
-		return "GET " + e.Path
-	}
-	return "POST " + e.Path
+	Open:          post[Request, Account](CreatePath, Unsigned),
+	Recover:       post[Request, Account](RecoverPath, Unsigned),
+	AddMember:     post[Member, Account](MembersPath, Holder),
+	Household:     post[None, Household](HouseholdPath, Holder),
+	RegisterFace:  post[template.Template, None](FacePath, Holder),
+	DeleteFace:    post[Person, None](FaceDeletePath, Holder),
+	Delete:        post[None, None](DeletePath, Holder),
+	History:       post[None, []Visit](HistoryPath, Holder),
+	Consent:       post[Consent, None](ConsentPath, Holder),
+	Pass:          post[Person, Pass](PassPath, Holder),
+	Facilities:    Endpoint[None, []facility.Facility]{Endpoint: syncproto.Endpoint[None, []facility.Facility]{Path: FacilitiesPath, Get: true}},
+	DeskEnroll:    post[Supervised, Account](DeskPath, Desk),
+	DeskHousehold: post[HouseholdCap, None](DeskHouseholdPath, Desk),
 }

@@ -17,9 +17,10 @@ import (
 	"time"
 
 	"smartpass.city/smartpass/app/facility"
+	"smartpass.city/smartpass/syncproto"
 )
 
-// The admin API's endpoints, each a POST of JSON.
+// The admin API's paths (API: each endpoint's request and answer).
 const (
 	SignInPath      = "/admin/api/signin"
 	SignOutPath     = "/admin/api/signout"
@@ -129,6 +130,40 @@ type Session struct {
 // request embeds it.
 type Request struct {
 	Token string `json:"token"`
+}
+
+// SessionToken is the session the request is made in.
+func (r Request) SessionToken() string { return r.Token }
+
+// InSession is a request made in a session: every endpoint's but the
+// sign-in, which the server checks before anything else.
+type InSession interface {
+	SessionToken() string
+}
+
+// API is every endpoint of the admin API, each a POST of JSON: its path,
+// request and answer, shared by the server's handlers and the admin
+// screen. A refusal is a syncproto.Error with one of the Refused codes.
+var API = struct {
+	SignIn      syncproto.Endpoint[SignIn, Session]
+	SignOut     syncproto.Endpoint[Request, syncproto.None]
+	Overview    syncproto.Endpoint[Request, Overview]
+	Facility    syncproto.Endpoint[FacilityRequest, facility.Facility]
+	Code        syncproto.Endpoint[CodeRequest, Code]
+	Revoke      syncproto.Endpoint[RevokeRequest, syncproto.None]
+	StaffAdd    syncproto.Endpoint[StaffRequest, NewStaff]
+	StaffRevoke syncproto.Endpoint[RevokeRequest, syncproto.None]
+	Audit       syncproto.Endpoint[AuditRequest, Audit]
+}{
+	SignIn:      syncproto.Post[SignIn, Session](SignInPath),
+	SignOut:     syncproto.Post[Request, syncproto.None](SignOutPath),
+	Overview:    syncproto.Post[Request, Overview](OverviewPath),
+	Facility:    syncproto.Post[FacilityRequest, facility.Facility](FacilityPath),
+	Code:        syncproto.Post[CodeRequest, Code](CodePath),
+	Revoke:      syncproto.Post[RevokeRequest, syncproto.None](RevokePath),
+	StaffAdd:    syncproto.Post[StaffRequest, NewStaff](StaffAddPath),
+	StaffRevoke: syncproto.Post[RevokeRequest, syncproto.None](StaffRevokePath),
+	Audit:       syncproto.Post[AuditRequest, Audit](AuditPath),
 }
 
 // Device is an enrolled device as the admin screen lists it.

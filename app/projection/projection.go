@@ -8,7 +8,13 @@
 //
 // The screens read it through Current on the UI goroutine, where queued
 // ops are applied; a fold again runs on its own goroutine and replaces
-// the state when done, so the screen is never held up by it.
+// the state when done, so the screen is never held up by it. In a
+// browser, where every goroutine shares the page's one thread, that fold
+// also pauses every few milliseconds (Options), so the identify screen's
+// camera loop keeps its frame rate while ops arrive out of order. Ops
+// that arrive while a fold runs wait for it and are applied (or folded
+// again, once, together) when it is done: a burst of out-of-order ops
+// costs one fold more, not one each.
 package projection
 
 import (
@@ -17,6 +23,7 @@ import (
 	"context"
 	"slices"
 	"sync"
+	"time"
 
 	"smartpass.city/smartpass/app/listen"
 	"smartpass.city/smartpass/app/state"
@@ -51,10 +58,31 @@ type View struct {
 	Folds uint64
 }
 
+// Options pace a projection's folds of the whole log.
+type Options struct {
+	// Slice is how long a fold runs before it pauses; Pause is what it
+	// calls then (a sleep, which lets a browser draw its frames).
+	// Zero values: DefaultSlice and a sleep of DefaultPause.
+	Slice time.Duration
+	Pause func()
+}
+
+// The default pacing: a fold gives the page a turn every 8 ms of work,
+// half a frame at 60 frames a second, for about a millisecond (a
+// browser's shortest timer).
+const (
+	DefaultSlice = 8 * time.Millisecond
+	DefaultPause = time.Millisecond
+)
+
+// indexPause is how many ops a fold again indexes between pauses.
+const indexPause = 8192
+
 // Projection is a tab's folded state. Create it with New.
 type Projection struct {
 	src Source
 	ctx context.Context
+	opt Options
 
 	mu        sync.Mutex
 	pending   []delta
@@ -87,9 +115,18 @@ type opKey struct {
 }
 
 // New folds src's log (on its own goroutine) and follows its changes
-// until ctx ends.
-func New(ctx context.Context, src Source) *Projection {
-	p := &Projection{src: src, ctx: ctx}
+// until ctx ends, its folds paced by the defaults.
+func New(ctx context.Context, src Source) *Projection { return NewPaced(ctx, src, Options{}) }
+
+// NewPaced is New with the folds paced by opt.
+func NewPaced(ctx context.Context, src Source, opt Options) *Projection {
+	if opt.Slice <= 0 {
+		opt.Slice = DefaultSlice
+	}
+	if opt.Pause == nil {
+		opt.Pause = func() { time.Sleep(DefaultPause) }
+	}
+	p := &Projection{src: src, ctx: ctx, opt: opt}
 	stopOps := src.WatchOps(func(ops []syncproto.Op, reset bool) {
 		p.mu.Lock()
 		p.pending = append(p.pending, delta{ops: ops, reset: reset})
@@ -202,10 +239,15 @@ func (p *Projection) refold(ops []syncproto.Op) {
 		var st *state.State
 		var index map[opKey]int
 		if err == nil {
-			st = state.Fold(ops)
+			// Sorted in place: the next fold again starts from ops
+			// nearly in order, which sort in about one pass.
+			st = state.FoldPaced(ops, p.opt.Slice, p.opt.Pause)
 			index = make(map[opKey]int, len(ops))
 			for i, op := range ops {
 				index[opKey{op.Device, op.Seq}] = i
+				if i%indexPause == indexPause-1 {
+					p.opt.Pause()
+				}
 			}
 		}
 		p.mu.Lock()

@@ -1,10 +1,13 @@
 package state
 
 import (
+	"encoding/json"
 	"reflect"
 	"slices"
 	"testing"
+	"time"
 
+	"smartpass.city/smartpass/app/shelter"
 	"smartpass.city/smartpass/syncproto"
 )
 
@@ -41,4 +44,41 @@ func foldChecked(t *testing.T, ops []syncproto.Op) *State {
 		}
 	}
 	return want
+}
+
+// TestFoldPaced: a paced fold gives the state Fold gives, pausing after
+// each stretch of its slice (checked every checkEvery ops), and never
+// with no pause or a slice longer than the fold.
+func TestFoldPaced(t *testing.T) {
+	var ops []syncproto.Op
+	for i := range 1000 {
+		b, _ := json.Marshal(shelter.Evacuee{Shelter: "s1", Kana: "ア", BirthYear: 1950 + i%50})
+		ops = append(ops, syncproto.Op{Device: "tab", Seq: uint64(i + 1), HLC: uint64(1000 - i), Kind: shelter.OpEvacueeAdd, Body: b})
+	}
+	want := Fold(ops)
+	for _, c := range []struct {
+		name   string
+		slice  time.Duration
+		pause  bool
+		pauses int
+	}{
+		{"every check", 0, true, len(ops) / checkEvery},
+		{"a slice longer than the fold", time.Hour, true, 0},
+		{"no pause", 0, false, 0},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			n := 0
+			var pause func()
+			if c.pause {
+				pause = func() { n++ }
+			}
+			got := FoldPaced(ops, c.slice, pause)
+			if n != c.pauses {
+				t.Errorf("%d pauses, want %d", n, c.pauses)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Error("a paced fold differs from Fold")
+			}
+		})
+	}
 }

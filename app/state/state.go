@@ -68,12 +68,30 @@ type Rejected = opkind.Rejected
 
 // Fold returns the state of ops, ordered by (HLC, device, seq) first so the
 // result does not depend on the order they arrived in.
-func Fold(ops []syncproto.Op) *State {
-	sorted := slices.Clone(ops)
-	slices.SortFunc(sorted, compareOps)
+func Fold(ops []syncproto.Op) *State { return FoldPaced(slices.Clone(ops), 0, nil) }
+
+// checkEvery is how many ops FoldPaced folds between looks at the clock
+// (in a browser each look is a call out to JavaScript).
+const checkEvery = 64
+
+// FoldPaced is Fold that sorts ops in place into fold order first (ops
+// nearly in that order, as a projection keeps them, sort in about one
+// pass), and calls pause after each stretch of about slice spent folding
+// (nil: never). In a browser Go's WebAssembly runs on the page's one
+// thread and gives it back only when every goroutine waits: a fold of a
+// terminal's whole log, seconds with a city's templates, would hold the
+// camera's frames for all of it; a pause that waits (a short sleep)
+// gives the page its turn between stretches.
+func FoldPaced(ops []syncproto.Op, slice time.Duration, pause func()) *State {
+	slices.SortFunc(ops, compareOps)
 	s := &State{}
-	for _, op := range sorted {
+	start := time.Now()
+	for i, op := range ops {
 		s.next(op)
+		if pause != nil && i%checkEvery == checkEvery-1 && time.Since(start) >= slice {
+			pause()
+			start = time.Now()
+		}
 	}
 	return s
 }

@@ -6,13 +6,14 @@ import (
 	"encoding/base64"
 	"image/png"
 	"net/url"
-	"strings"
+
 	"time"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
 	"smartpass.city/smartpass/app/account"
 	"smartpass.city/smartpass/app/card"
+	"smartpass.city/smartpass/app/cardsession"
 	"smartpass.city/smartpass/app/facility"
 	"smartpass.city/smartpass/app/qrcode"
 	"smartpass.city/smartpass/app/route"
@@ -50,63 +51,158 @@ type Accounts interface {
 	Pass(ctx context.Context, resident string) (account.Pass, error)
 }
 
+// accountPage is the resident's own account on their phone: opened
+// (or recovered onto this device) with the card's signature password,
+// optionally linking the card with its 4-digit PIN; then the household,
+// with family members added from their cards' card-info application,
+// consents, faces, QR passes, the history of recognitions, and the
+// account's deletion.
+type accountPage struct {
+	app.Compo
+	cardSteps
+	accounts Accounts
+
+	acct    *account.Account
+	exists  bool // the account exists already: the next proof recovers it
+	recover bool // the account was recovered onto this device
+
+	holder    string
+	household *account.Household
+	visits    []account.Visit
+	pass      *shownPass // the QR pass on screen
+	// family is set while a family member's card is read; member holds
+	// its four facts to confirm, memberLink the card's proof made with
+	// them.
+	family     bool
+	member     *card.Facts
+	memberLink *account.CardLink
+
+	faceDeleted   string // the person whose face was just deleted
+	confirmDelete bool   // the holder pressed delete once
+	deleted       bool   // the account was deleted
+}
+
+// newAccountPage is the account page over the reader r, the server's
+// nonces c and the account endpoints a.
+func newAccountPage(l live, r Reader, c CardChecker, a Accounts) *accountPage {
+	p := &accountPage{cardSteps: cardSteps{live: l, reader: r, checker: c}, accounts: a}
+	p.useCard(false)
+	return p
+}
+
+// useCard puts a fresh session on the page: the holder's own card's
+// signature key, or a family member's card-info application.
+func (p *accountPage) useCard(family bool) {
+	p.family = family
+	if family {
+		p.card, p.families = cardsession.New(cardsession.Info), []string{"family.", "card."}
+		return
+	}
+	p.card, p.families = cardsession.New(cardsession.Sign), []string{"account."}
+}
+
+func (p *accountPage) OnMount(ctx app.Context) {
+	p.mount(ctx)
+	p.loadHousehold()
+}
+
+func (p *accountPage) OnDismount() { p.dismount() }
+
+func (p *accountPage) Render() app.UI {
+	var leadArgs []any
+	if p.text("lead") == "account.mine.lead" {
+		leadArgs = []any{p.holder}
+	}
+	content := p.titled(p.text("title"), p.text("lead"), leadArgs...)
+	authPIN := app.If(!p.family && p.card.AuthTries != 0, func() app.UI {
+		return app.Div().Body(
+			app.Label().For("auth-pin").Text(p.tr("account.authpin")),
+			app.Input().ID("auth-pin").Type("password").Class("code").Value(p.card.AuthPIN).AutoComplete(false).
+				Attr("inputmode", "numeric").Attr("maxlength", 4).
+				OnInput(func(ctx app.Context, e app.Event) { p.card.AuthPIN = ctx.JSSrc().Get("value").String() }),
+			app.P().ID("auth-tries").Class("hint").Text(p.tr("card.tries", p.card.AuthTries)),
+			app.P().Class("hint").Text(p.tr("account.authpin.hint")),
+		)
+	})
+	content = append(content, p.stepsView(p.cardFlow(), p.acct != nil, p.tr(p.text("verify")), authPIN, p.verify)...)
+	return p.frame(append(content,
+		app.If(p.deleted, func() app.UI {
+			return app.P().ID("account-deleted").Class("notice ok").Attr("role", "status").Text(p.tr("account.deleted"))
+		}),
+		app.If(p.acct != nil, func() app.UI { return p.accountView() }),
+		app.If(p.holder != "" && !p.family, func() app.UI { return p.householdView() }),
+		app.If(p.family && p.member != nil, func() app.UI { return p.memberView(*p.member, p.addMember, p.endFamily) }),
+	)...)
+}
+
+// cardFlow reports whether the page is taking a card through its PIN:
+// to open the account, or to read a family member's card.
+func (p *accountPage) cardFlow() bool {
+	if p.family {
+		return p.member == nil
+	}
+	return p.holder == "" || p.acct != nil
+}
+
+// text is the text key of a part of the page for what it is doing.
+func (p *accountPage) text(part string) string {
+	switch {
+	case p.family:
+	case part == "verify" && p.exists:
+		return "account.recover"
+	case (part == "title" || part == "lead") && p.holder != "" && p.acct == nil:
+		return "account.mine." + part
+	}
+	return p.own(part)
+}
+
+// verify sends the typed password (and PIN) to the card, once: to open
+// or recover the account, or to read a family member's card.
+func (p *accountPage) verify() {
+	typed, ok := p.take()
+	if !ok {
+		return
+	}
+	s, exists := p.card, p.exists
+	if p.family {
+		p.withCard(func(ctx context.Context) func() {
+			f, link, err := s.Member(ctx, p.checker, typed, p.accounts.AccountKey)
+			return func() { p.proved(err, func() { p.member, p.memberLink = &f, link }) }
+		})
+		return
+	}
+	p.withCard(func(ctx context.Context) func() {
+		acct, err := p.openAccount(ctx, s, typed, exists)
+		return func() {
+			if cardsession.Refused(err, account.CodeExists) {
+				p.exists = true
+			}
+			p.proved(err, func() { p.acct, p.recover, p.holder = &acct, exists, acct.ID })
+		}
+	})
+}
+
 // openAccount has the card sign the server's nonce bound to this
-// device's account key, with the signature password, and opens the
-// account; after the server said it exists, it recovers it instead. With
-// the 4-digit PIN (authPIN, optional) the card's user-authentication key
-// first signs a second nonce, so the server links the card to the
-// account: terminals then recognise the resident by card.
-func (p *cardPage) openAccount(ctx context.Context, password, authPIN string, exists bool) (account.Account, error) {
+// device's account key and opens the account; after the server said it
+// exists, it recovers it instead.
+func (p *accountPage) openAccount(ctx context.Context, s *cardsession.Session, typed cardsession.Typed, exists bool) (account.Account, error) {
 	key, err := p.accounts.AccountKey(ctx)
 	if err != nil {
 		return account.Account{}, err
 	}
-	var link *account.CardLink
-	if authPIN != "" {
-		if link, err = p.cardLink(ctx, p.jpki, authPIN, key); err != nil {
-			return account.Account{}, authPINError{err}
-		}
-	}
-	nonce, err := p.checker.CardNonce(ctx)
-	if err != nil {
-		return account.Account{}, errNoNonce{err}
-	}
-	cert, sig, err := p.jpki.Authenticate(ctx, card.SignKey, password, account.Challenge(nonce, key))
+	req, err := s.Account(ctx, p.checker, typed, key)
 	if err != nil {
 		return account.Account{}, err
 	}
-	req := account.Request{Nonce: nonce, Cert: cert, Sig: sig, Key: key, Link: link}
 	if exists {
 		return p.accounts.RecoverAccount(ctx, req)
 	}
 	return p.accounts.OpenAccount(ctx, req)
 }
 
-// cardLink has the card's user-authentication key sign, after the
-// 4-digit pin (sent once), a fresh server nonce bound to the account's
-// device key: the proof the server links the card by.
-func (p *cardPage) cardLink(ctx context.Context, j *card.JPKI, pin string, key []byte) (*account.CardLink, error) {
-	nonce, err := p.checker.CardNonce(ctx)
-	if err != nil {
-		return nil, errNoNonce{err}
-	}
-	cert, sig, err := j.Authenticate(ctx, card.AuthKey, pin, account.LinkChallenge(nonce, key))
-	if err != nil {
-		return nil, err
-	}
-	return &account.CardLink{Nonce: nonce, Cert: cert, Sig: sig}, nil
-}
-
-// authPINError is a failure of the 4-digit PIN's step while opening an
-// account: its tries are not the signature password's on screen.
-type authPINError struct{ err error }
-
-func (e authPINError) Error() string { return "card: the card link: " + e.err.Error() }
-func (e authPINError) Unwrap() error { return e.err }
-
 // accountView is the opened (or recovered) account: its number and the
 // four facts from the certificate, for the resident to check.
-func (p *cardPage) accountView() app.UI {
+func (p *accountPage) accountView() app.UI {
 	key := "account.ok"
 	if p.recover {
 		key = "account.recovered"
@@ -118,27 +214,9 @@ func (p *cardPage) accountView() app.UI {
 	)
 }
 
-// factsView lists the four facts, for the person to check.
-func (p *cardPage) factsView(f card.Facts) app.UI {
-	sex := map[string]string{"1": "account.sex.1", "2": "account.sex.2", "3": "account.sex.3", "9": "account.sex.9"}[f.Sex]
-	row := func(label, value string) app.UI {
-		return app.Div().Body(app.Dt().Text(p.tr(label)), app.Dd().Text(value))
-	}
-	birth := f.BirthDate
-	if len(birth) == 8 {
-		birth = birth[:4] + "-" + birth[4:6] + "-" + birth[6:]
-	}
-	return app.Dl().Class("facts").Body(
-		row("account.name", f.Name),
-		row("account.birth", birth),
-		row("account.sex", p.tr(sex)),
-		row("account.address", f.Address),
-	)
-}
-
 // householdView lists the account's family members and offers to add
 // one.
-func (p *cardPage) householdView() app.UI {
+func (p *accountPage) householdView() app.UI {
 	var members []account.Account
 	if p.household != nil {
 		members = p.household.Members
@@ -175,7 +253,7 @@ func (p *cardPage) householdView() app.UI {
 
 // historyView lists when and where the household's faces were
 // recognised: the resident's view of the audit log.
-func (p *cardPage) historyView() app.UI {
+func (p *accountPage) historyView() app.UI {
 	names := map[string]string{}
 	if p.household != nil {
 		names[p.household.Guardian.ID] = p.household.Guardian.Facts.Name
@@ -200,7 +278,7 @@ func (p *cardPage) historyView() app.UI {
 
 // personActions are what the holder can do for a person: register (or
 // renew) or delete their face, and grant or withdraw each purpose.
-func (p *cardPage) personActions(a account.Account) app.UI {
+func (p *accountPage) personActions(a account.Account) app.UI {
 	id := a.ID
 	return app.Div().Body(
 		app.FieldSet().Class("consents").Body(
@@ -236,7 +314,7 @@ func (p *cardPage) personActions(a account.Account) app.UI {
 
 // faceStatus says until when the person's face is registered, and
 // reminds the holder to renew it from a month before.
-func (p *cardPage) faceStatus(a account.Account) app.UI {
+func (p *accountPage) faceStatus(a account.Account) app.UI {
 	exp := a.FaceExpires
 	if exp.IsZero() {
 		return app.P().Class("hint face-status").Text(p.tr("account.face.none"))
@@ -253,7 +331,7 @@ func (p *cardPage) faceStatus(a account.Account) app.UI {
 }
 
 // setConsent grants or withdraws a purpose, and shows it as stored.
-func (p *cardPage) setConsent(c account.Consent) {
+func (p *accountPage) setConsent(c account.Consent) {
 	var h account.Household
 	p.act("consent", func() error {
 		if err := p.accounts.SetConsent(p.page, c); err != nil {
@@ -266,7 +344,7 @@ func (p *cardPage) setConsent(c account.Consent) {
 }
 
 // deleteFace deletes the person's face at every facility.
-func (p *cardPage) deleteFace(id string) {
+func (p *accountPage) deleteFace(id string) {
 	p.faceDeleted = ""
 	p.act("delete face", func() error { return p.accounts.DeleteFace(p.page, id) }, func() { p.faceDeleted = id })
 }
@@ -283,7 +361,7 @@ type shownPass struct {
 const passQRSize = 360
 
 // showPass asks for a QR pass for the person and draws it.
-func (p *cardPage) showPass(id string) {
+func (p *accountPage) showPass(id string) {
 	var shown shownPass
 	p.act("pass", func() error {
 		ps, err := p.accounts.Pass(p.page, id)
@@ -312,7 +390,7 @@ func qrDataURL(text string, size int) (string, error) {
 
 // passView is the QR pass to show at the facility, with until when it
 // is valid.
-func (p *cardPage) passView() app.UI {
+func (p *accountPage) passView() app.UI {
 	return app.Div().ID("pass").Class("notice pass").Attr("data-id", p.pass.resident).Attr("data-text", p.pass.Text).Body(
 		app.Img().ID("pass-qr").Class("pass-qr").Src(p.pass.png).Alt(p.tr("pass.alt")),
 		app.P().Text(p.tr("pass.lead", p.pass.Expires.Local().Format("15:04"))),
@@ -321,29 +399,8 @@ func (p *cardPage) passView() app.UI {
 	)
 }
 
-// act runs one request of the account's holder off the UI goroutine,
-// one at a time: done on success, else the error in words.
-func (p *cardPage) act(what string, work func() error, done func()) {
-	if p.busy {
-		return
-	}
-	p.busy, p.errMsg = true, ""
-	p.later(func() func() {
-		err := work()
-		return func() {
-			p.busy = false
-			if err != nil {
-				app.Log("account: "+what+":", err)
-				p.errMsg = p.cardError(err)
-				return
-			}
-			done()
-		}
-	})
-}
-
 // deleteView offers to delete the account, asking twice.
-func (p *cardPage) deleteView() app.UI {
+func (p *accountPage) deleteView() app.UI {
 	return app.Section().ID("account-delete").Class("card").Body(
 		app.H2().Text(p.tr("account.delete.title")),
 		app.P().Class("hint").Text(p.tr("account.delete.lead")),
@@ -362,30 +419,15 @@ func (p *cardPage) deleteView() app.UI {
 }
 
 // deleteAccount deletes the account, its family and their faces.
-func (p *cardPage) deleteAccount() {
+func (p *accountPage) deleteAccount() {
 	p.act("delete", func() error { return p.accounts.DeleteAccount(p.page) }, func() {
 		p.holder, p.household, p.acct, p.deleted, p.confirmDelete = "", nil, nil, true, false
-		p.resetCard()
+		p.card.Reset()
 	})
 }
 
-// memberView shows the four facts read from a family member's card and
-// asks the guardian to confirm.
-func (p *cardPage) memberView() app.UI {
-	return app.Section().ID("member-facts").Class("card").Body(
-		app.P().Text(p.tr(p.text("confirm.lead"))),
-		p.factsView(*p.member),
-		app.Div().Class("actions").Body(
-			app.Button().ID("confirm-member").Disabled(p.busy).Text(p.tr(p.text("confirm"))).
-				OnClick(func(ctx app.Context, e app.Event) { p.confirmMember() }),
-			app.Button().ID("cancel-member").Class("secondary").Disabled(p.busy).Text(p.tr("family.cancel")).
-				OnClick(func(ctx app.Context, e app.Event) { p.endFamily() }),
-		),
-	)
-}
-
 // loadHousehold reads the household of the account this device holds.
-func (p *cardPage) loadHousehold() {
+func (p *accountPage) loadHousehold() {
 	p.later(func() func() {
 		holder, err := p.accounts.Holder(p.page)
 		var h account.Household
@@ -398,7 +440,7 @@ func (p *cardPage) loadHousehold() {
 		return func() {
 			if err != nil {
 				app.Log("account: household:", err)
-				p.errMsg = p.cardError(err)
+				p.errMsg = p.say(cardsession.Explain(err))
 			}
 			if holder != "" {
 				p.holder, p.household, p.visits = holder, &h, visits
@@ -408,106 +450,19 @@ func (p *cardPage) loadHousehold() {
 }
 
 // startFamily takes the page to reading a family member's card.
-func (p *cardPage) startFamily() {
-	p.family, p.acct, p.errMsg = true, nil, ""
-	p.resetCard()
+func (p *accountPage) startFamily() {
+	p.acct, p.errMsg = nil, ""
+	p.useCard(true)
 }
 
 // endFamily goes back to the household.
-func (p *cardPage) endFamily() {
-	p.family, p.member = false, nil
-	p.resetCard()
-}
-
-// resetCard forgets the card on the reader, for the next one.
-func (p *cardPage) resetCard() {
-	p.jpki, p.ci, p.conn, p.apdus = nil, nil, nil, nil
-	p.tries, p.authTries, p.blocked, p.pin, p.authPIN = -1, -1, false, "", ""
-}
-
-// readMember presents the family member's 4-digit PIN once to the
-// card-info application and reads the four facts, and nothing else. For
-// a guardian's household (not at a desk, where staff check the person),
-// the same PIN, typed once by the member, then goes once to the card's
-// user-authentication key, which signs a fresh server nonce: the proof
-// that the card and its holder were there, which records the facts as
-// read from the card and links the card to the member. (Most cards
-// carry the same number for both; a card whose PINs differ says "wrong
-// PIN" with its tries, and nothing is retried.)
-func (p *cardPage) readMember(ctx context.Context, pin string) (card.Facts, *account.CardLink, error) {
-	if err := p.ci.Verify(ctx, pin); err != nil {
-		return card.Facts{}, nil, err
-	}
-	f, err := p.ci.BasicFour(ctx)
-	if err != nil || p.desk != nil {
-		return f, nil, err
-	}
-	key, err := p.accounts.AccountKey(ctx)
-	if err != nil {
-		return f, nil, err
-	}
-	j, err := card.OpenJPKI(ctx, card.New(p.apdus))
-	if err != nil {
-		return f, nil, err
-	}
-	link, err := p.cardLink(ctx, j, pin, key)
-	return f, link, err
-}
-
-// Desk is a city desk's registration of residents as the screens use
-// it: a request signed with the desk device's key.
-type Desk interface {
-	EnrollAtDesk(ctx context.Context, s account.Supervised) (account.Account, error)
-}
-
-// confirmMember records the person read from the card: a family member
-// on an account's page, a supervised resident at a desk.
-func (p *cardPage) confirmMember() {
-	if p.desk != nil {
-		p.deskEnroll()
-		return
-	}
-	p.addMember()
-}
-
-// deskEnroll registers the person read at the desk, supervised by the
-// named staff member.
-func (p *cardPage) deskEnroll() {
-	if p.member == nil {
-		return
-	}
-	s := account.Supervised{Facts: *p.member, Staff: strings.TrimSpace(p.staff)}
-	if s.Staff == "" {
-		p.errMsg = p.tr("account.refused." + account.CodeStaff)
-		return
-	}
-	var acc account.Account
-	p.act("desk", func() error {
-		var err error
-		acc, err = p.desk.EnrollAtDesk(p.page, s)
-		return err
-	}, func() {
-		p.enrolled, p.member = &acc, nil
-		p.resetCard()
-	})
-}
-
-// deskView is the resident just registered at the desk: their number,
-// the way to their face registration, and the next person.
-func (p *cardPage) deskView() app.UI {
-	return app.Div().ID("desk-ok").Class("notice").Attr("role", "status").Attr("data-id", p.enrolled.ID).Body(
-		app.P().Text(p.tr("desk.ok", p.enrolled.ID)),
-		p.factsView(p.enrolled.Facts),
-		app.Div().Class("actions").Body(
-			app.A().ID("desk-face").Class("button").Href(route.FaceRegister+"?r="+url.QueryEscape(p.enrolled.ID)).Text(p.tr("family.face")),
-			app.Button().ID("desk-next").Class("secondary").Text(p.tr("desk.next")).
-				OnClick(func(ctx app.Context, e app.Event) { p.enrolled = nil }),
-		),
-	)
+func (p *accountPage) endFamily() {
+	p.member = nil
+	p.useCard(false)
 }
 
 // addMember adds the confirmed member to the household.
-func (p *cardPage) addMember() {
+func (p *accountPage) addMember() {
 	if p.member == nil {
 		return
 	}

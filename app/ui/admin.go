@@ -68,6 +68,14 @@ type issuedCode struct {
 func (p *adminPage) OnMount(ctx app.Context) { p.mount(ctx) }
 func (p *adminPage) OnDismount()             { p.dismount() }
 
+// adminCall calls the endpoint ep of the admin API (admin.API, the
+// definition the server routes) with req off the UI goroutine, then
+// done with its answer on it.
+func adminCall[Req, Resp any](p *adminPage, ep syncproto.Endpoint[Req, Resp], req Req, done func(Resp)) {
+	var resp Resp
+	p.call(ep.Path, req, &resp, func() { done(resp) })
+}
+
 // call runs an API call off the UI goroutine, then done on it; a refusal
 // becomes the screen's error, and an ended session signs out.
 func (p *adminPage) call(path string, req, resp any, done func()) {
@@ -109,8 +117,7 @@ func (p *adminPage) adminError(err error) string {
 func (p *adminPage) token() admin.Request { return admin.Request{Token: p.sess.Token} }
 
 func (p *adminPage) signIn() {
-	var s admin.Session
-	p.call(admin.SignInPath, admin.SignIn{ID: p.id, Password: p.password}, &s, func() {
+	adminCall(p, admin.API.SignIn, admin.SignIn{ID: p.id, Password: p.password}, func(s admin.Session) {
 		p.sess, p.password = &s, ""
 		p.load()
 	})
@@ -119,8 +126,7 @@ func (p *adminPage) signIn() {
 // load reads what the role may see: the overview, and the audit log for
 // a role that reads it.
 func (p *adminPage) load() {
-	var ov admin.Overview
-	p.call(admin.OverviewPath, p.token(), &ov, func() {
+	adminCall(p, admin.API.Overview, p.token(), func(ov admin.Overview) {
 		p.ov = ov
 		if p.sess.Staff.Role.May(admin.ReadAudit) && p.log == nil {
 			p.readAudit()
@@ -129,8 +135,7 @@ func (p *adminPage) load() {
 }
 
 func (p *adminPage) readAudit() {
-	var a admin.Audit
-	p.call(admin.AuditPath, admin.AuditRequest{Request: p.token(), Subject: p.subject}, &a, func() { p.log = &a })
+	adminCall(p, admin.API.Audit, admin.AuditRequest{Request: p.token(), Subject: p.subject}, func(a admin.Audit) { p.log = &a })
 }
 
 func (p *adminPage) Render() app.UI {
@@ -144,8 +149,7 @@ func (p *adminPage) Render() app.UI {
 			app.Text(p.tr("admin.as", s.Name, p.tr("staffrole."+string(s.Role)))+" "),
 			app.Button().ID("signout").Class("secondary").Type("button").Text(p.tr("admin.signout")).
 				OnClick(func(app.Context, app.Event) {
-					var out struct{}
-					p.call(admin.SignOutPath, p.token(), &out, p.signedOut)
+					adminCall(p, admin.API.SignOut, p.token(), func(syncproto.None) { p.signedOut() })
 				}),
 		),
 		p.errorView(),
@@ -216,7 +220,7 @@ func (p *adminPage) devicesView() app.UI {
 					app.Td().Class("id").Text(d.ID), app.Td().Text(p.facName(d.Facility)), app.Td().Text(p.tr("role."+d.Role)),
 					app.Td().Text(when(d.Registered)), app.Td().Text(when(d.LastSync)), app.Td().Text(state),
 					app.Td().Body(app.If(manage && d.Revoked.IsZero(), func() app.UI {
-						return p.revokeButton(d.ID, admin.RevokePath)
+						return p.revokeButton(d.ID, admin.API.Revoke)
 					})),
 				)
 			})),
@@ -224,9 +228,9 @@ func (p *adminPage) devicesView() app.UI {
 	)
 }
 
-// revokeButton revokes a device or staff account (path says which) on a
+// revokeButton revokes a device or staff account (ep says which) on a
 // second press: a mistaken tap on a busy screen costs nothing.
-func (p *adminPage) revokeButton(id, path string) app.UI {
+func (p *adminPage) revokeButton(id string, ep syncproto.Endpoint[admin.RevokeRequest, syncproto.None]) app.UI {
 	if p.confirm != id {
 		return app.Button().Class("secondary revoke").Type("button").Attr("data-id", id).Text(p.tr("admin.revoke")).
 			OnClick(func(app.Context, app.Event) { p.confirm = id }, app.EventScope(id))
@@ -234,8 +238,7 @@ func (p *adminPage) revokeButton(id, path string) app.UI {
 	return app.Span().Body(
 		app.Button().Class("danger confirm-revoke").Type("button").Attr("data-id", id).Text(p.tr("admin.revoke.sure")).
 			OnClick(func(app.Context, app.Event) {
-				var out struct{}
-				p.call(path, admin.RevokeRequest{Request: p.token(), ID: id}, &out, func() {
+				adminCall(p, ep, admin.RevokeRequest{Request: p.token(), ID: id}, func(syncproto.None) {
 					p.confirm = ""
 					p.load()
 				})
@@ -295,8 +298,7 @@ func (p *adminPage) facilitiesView() app.UI {
 			if req.Facility.Kind != facility.Shelter {
 				req.Facility.Capacity = 0
 			}
-			var out facility.Facility
-			p.call(admin.FacilityPath, req, &out, func() {
+			adminCall(p, admin.API.Facility, req, func(facility.Facility) {
 				p.fac = facility.Facility{}
 				p.load()
 			})
@@ -366,9 +368,8 @@ func (p *adminPage) codeView() app.UI {
 		app.P().Class("hint").Text(p.tr("admin.code.h")),
 		app.Form().OnSubmit(func(ctx app.Context, e app.Event) {
 			e.PreventDefault()
-			var c admin.Code
 			fac, role := p.codeFac, p.role(p.codeRoles())
-			p.call(admin.CodePath, admin.CodeRequest{Request: p.token(), Facility: fac, Role: role}, &c, func() {
+			adminCall(p, admin.API.Code, admin.CodeRequest{Request: p.token(), Facility: fac, Role: role}, func(c admin.Code) {
 				png, _ := qrDataURL(app.Window().URL().Scheme+"://"+app.Window().URL().Host+route.Setup+"?code="+c.Code, 240)
 				p.code = &issuedCode{Code: c, facility: fac, role: role, png: png}
 				p.load()
@@ -428,7 +429,7 @@ func (p *adminPage) staffView() app.UI {
 					app.Td().Text(s.ID), app.Td().Text(s.Name), app.Td().Text(p.tr("staffrole."+string(s.Role))),
 					app.Td().Text(fac), app.Td().Text(state),
 					app.Td().Body(app.If(s.Revoked.IsZero() && s.ID != p.sess.Staff.ID, func() app.UI {
-						return p.revokeButton(s.ID, admin.StaffRevokePath)
+						return p.revokeButton(s.ID, admin.API.StaffRevoke)
 					})),
 				)
 			})),
@@ -439,8 +440,7 @@ func (p *adminPage) staffView() app.UI {
 			if req.Staff.Role != admin.DeviceOfficer {
 				req.Staff.Facility = ""
 			}
-			var out admin.NewStaff
-			p.call(admin.StaffAddPath, req, &out, func() {
+			adminCall(p, admin.API.StaffAdd, req, func(out admin.NewStaff) {
 				p.firstPassword, p.newStaff = out.Password, admin.Staff{}
 				p.load()
 			})

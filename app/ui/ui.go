@@ -9,7 +9,6 @@ import (
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
-	"smartpass.city/smartpass/app/card"
 	"smartpass.city/smartpass/app/enroll"
 	"smartpass.city/smartpass/app/offline"
 	"smartpass.city/smartpass/app/projection"
@@ -64,13 +63,9 @@ type Browser interface {
 func Register(s Sync, d Device, r Reader, c CardChecker, a Accounts, k Desk, f Faces, m AdminAPI, o Offline, b Browser) {
 	folded := projection.New(context.Background(), s)
 	l := func() live { return live{sync: s, folded: folded, dev: d, off: o, browser: b} }
-	app.Route(route.Card, func() app.Composer { return &cardPage{live: l(), reader: r, checker: c, key: card.AuthKey} })
-	app.Route(route.Desk, func() app.Composer {
-		return &cardPage{live: l(), reader: r, checker: c, desk: k, key: card.AuthKey, family: true}
-	})
-	app.Route(route.Account, func() app.Composer {
-		return &cardPage{live: l(), reader: r, checker: c, accounts: a, key: card.SignKey}
-	})
+	app.Route(route.Card, func() app.Composer { return newCardCheckPage(l(), r, c) })
+	app.Route(route.Desk, func() app.Composer { return newDeskPage(l(), r, c, k) })
+	app.Route(route.Account, func() app.Composer { return newAccountPage(l(), r, c, a) })
 	app.Route(route.Home, func() app.Composer { return &homePage{live: l()} })
 	app.Route(route.Setup, func() app.Composer { return &setupPage{live: l(), faces: f} })
 	app.Route(route.Shelter, func() app.Composer { return &shelterPage{live: l()} })

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"smartpass.city/smartpass/app/account"
+	"smartpass.city/smartpass/syncproto"
 )
 
 // The wallet's endpoints, signed by the account's holder like the rest
@@ -63,6 +64,6 @@ var API = struct {
 	Statement account.Endpoint[account.Person, Statement]
 	TopUpCard account.Endpoint[CardTopUp, CardResult]
 }{
-	Statement: account.Endpoint[account.Person, Statement]{Path: StatementPath, By: account.Holder},
-	TopUpCard: account.Endpoint[CardTopUp, CardResult]{Path: CardTopUpPath, By: account.Holder},
+	Statement: account.Endpoint[account.Person, Statement]{Endpoint: syncproto.Post[account.Person, Statement](StatementPath), By: account.Holder},
+	TopUpCard: account.Endpoint[CardTopUp, CardResult]{Endpoint: syncproto.Post[CardTopUp, CardResult](CardTopUpPath), By: account.Holder},
 }

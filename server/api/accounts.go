@@ -332,7 +332,7 @@ func (a *accounts) answer(w http.ResponseWriter, r *http.Request, action, subjec
 		}
 		if subject == "" {
 			// Nobody proved who they are: counted, not appended.
-			a.audit.Refused(action+".refused", remoteHost(r), code)
+			a.audit.Refused(action+".refused", httpguard.ClientOf(r).Host, code)
 		} else {
 			a.audit.Note(r.RemoteAddr, action+".refused", subject, code)
 		}

@@ -7,16 +7,17 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"slices"
 	"smartpass.city/smartpass/server/commands"
 	"time"
 
 	"smartpass.city/smartpass/app/admin"
+	"smartpass.city/smartpass/app/facility"
 	"smartpass.city/smartpass/server/devices"
 	"smartpass.city/smartpass/server/httpguard"
 	"smartpass.city/smartpass/server/staff"
+	"smartpass.city/smartpass/syncproto"
 )
 
 // adminWeb serves the admin API (package app/admin) to the browser admin
@@ -33,29 +34,46 @@ type adminWeb struct {
 // officer sets the tablet up now, not next week.
 const codeTTL = 24 * time.Hour
 
-// routes adds the admin API to mux.
+// routes adds the admin API to mux, each endpoint from its definition
+// in admin.API.
 func (a *adminWeb) routes(mux *http.ServeMux) {
-	mux.HandleFunc("POST "+admin.SignInPath, a.signIn)
-	mux.HandleFunc("POST "+admin.SignOutPath, a.as(admin.SeeDevices, a.signOut))
-	mux.HandleFunc("POST "+admin.OverviewPath, a.as(admin.SeeDevices, a.overview))
-	mux.HandleFunc("POST "+admin.FacilityPath, a.as(admin.ManageFacilities, a.facility))
-	mux.HandleFunc("POST "+admin.CodePath, a.as(admin.ManageDevices, a.code))
-	mux.HandleFunc("POST "+admin.RevokePath, a.as(admin.ManageDevices, a.revoke))
-	mux.HandleFunc("POST "+admin.StaffAddPath, a.as(admin.ManageStaff, a.staffAdd))
-	mux.HandleFunc("POST "+admin.StaffRevokePath, a.as(admin.ManageStaff, a.staffRevoke))
-	mux.HandleFunc("POST "+admin.AuditPath, a.as(admin.ReadAudit, a.auditRead))
+	api := admin.API
+	mux.HandleFunc(api.SignIn.Pattern(), a.signIn)
+	staffRoute(mux, a, api.SignOut, admin.SeeDevices, a.signOut)
+	staffRoute(mux, a, api.Overview, admin.SeeDevices, a.overview)
+	staffRoute(mux, a, api.Facility, admin.ManageFacilities, a.facility)
+	staffRoute(mux, a, api.Code, admin.ManageDevices, a.code)
+	staffRoute(mux, a, api.Revoke, admin.ManageDevices, a.revoke)
+	staffRoute(mux, a, api.StaffAdd, admin.ManageStaff, a.staffAdd)
+	staffRoute(mux, a, api.StaffRevoke, admin.ManageStaff, a.staffRevoke)
+	staffRoute(mux, a, api.Audit, admin.ReadAudit, a.auditRead)
+}
+
+// staffRoute routes ep to fn for staff whose role has the permission
+// p: the body is decoded as the endpoint's request, and fn answers the
+// endpoint's answer, so a handler cannot drift from the definition the
+// admin screen calls.
+func staffRoute[Req admin.InSession, Resp any](mux *http.ServeMux, a *adminWeb, ep syncproto.Endpoint[Req, Resp], p admin.Permission, fn func(staffCall, Req) (Resp, error)) {
+	mux.HandleFunc(ep.Pattern(), a.as(p, func(c staffCall) (any, error) {
+		req, err := requestOf[Req](c)
+		if err != nil {
+			return nil, err
+		}
+		out, err := fn(c, req)
+		return out, err
+	}))
 }
 
 // maxAdminBody bounds a request: the largest is a staff account.
 const maxAdminBody = 16 << 10
 
 func (a *adminWeb) signIn(w http.ResponseWriter, r *http.Request) {
-	var req admin.SignIn
-	if err := json.NewDecoder(io.LimitReader(r.Body, maxAdminBody)).Decode(&req); err != nil {
+	req, err := decodeRequest(admin.API.SignIn, io.LimitReader(r.Body, maxAdminBody))
+	if err != nil {
 		refuse(w, refuseAdminInvalid)
 		return
 	}
-	from := remoteHost(r)
+	from := httpguard.ClientOf(r).Host
 	sess, err := a.cmds.Staff.SignIn(r.Context(), req.ID, req.Password, from)
 	switch {
 	case errors.Is(err, staff.ErrBusy):
@@ -72,18 +90,8 @@ func (a *adminWeb) signIn(w http.ResponseWriter, r *http.Request) {
 		if nerr := a.cmds.ByStaff(sess.Staff.ID).Note("staff.signin", sess.Staff.ID, "ok from "+from); nerr != nil {
 			a.logger.Error("audit a staff sign-in", "err", nerr)
 		}
-		writeJSON(w, sess)
+		answer(w, admin.API.SignIn, sess)
 	}
-}
-
-// remoteHost is the address of a request's caller, without its port: the
-// source that back-off and the refusal counts go by.
-func remoteHost(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
 
 // staffCall is an admin API request of a signed-in staff member: its
@@ -149,13 +157,9 @@ func writeJSON(w http.ResponseWriter, v any) {
 	json.NewEncoder(w).Encode(v)
 }
 
-func (a *adminWeb) signOut(c staffCall) (any, error) {
-	req, err := requestOf[admin.Request](c)
-	if err != nil {
-		return nil, err
-	}
+func (a *adminWeb) signOut(c staffCall, req admin.Request) (syncproto.None, error) {
 	a.cmds.Staff.SignOut(req.Token)
-	return struct{}{}, nil
+	return syncproto.None{}, nil
 }
 
 // mine reports whether a facility is within the staff member's reach.
@@ -163,11 +167,11 @@ func mine(who admin.Staff, facilityID string) bool {
 	return who.Facility == "" || who.Facility == facilityID
 }
 
-func (a *adminWeb) overview(c staffCall) (any, error) {
+func (a *adminWeb) overview(c staffCall, _ admin.Request) (admin.Overview, error) {
 	var out admin.Overview
 	facs, err := c.cmds.Do("facilities", nil)
 	if err != nil {
-		return nil, err
+		return admin.Overview{}, err
 	}
 	for _, f := range facs.Facilities {
 		if mine(c.who, f.ID) {
@@ -176,7 +180,7 @@ func (a *adminWeb) overview(c staffCall) (any, error) {
 	}
 	devs, err := c.cmds.Do("devices", nil)
 	if err != nil {
-		return nil, err
+		return admin.Overview{}, err
 	}
 	for _, d := range devs.Devices {
 		if mine(c.who, d.Facility) {
@@ -186,102 +190,78 @@ func (a *adminWeb) overview(c staffCall) (any, error) {
 	if c.who.Role.May(admin.ManageStaff) {
 		st, err := c.cmds.Do("staff", nil)
 		if err != nil {
-			return nil, err
+			return admin.Overview{}, err
 		}
 		out.Staff = st.Staff
 	}
 	return out, nil
 }
 
-func (a *adminWeb) facility(c staffCall) (any, error) {
-	req, err := requestOf[admin.FacilityRequest](c)
-	if err != nil {
-		return nil, err
-	}
+func (a *adminWeb) facility(c staffCall, req admin.FacilityRequest) (facility.Facility, error) {
 	if err := req.Facility.Validate(); err != nil {
-		return nil, invalidRequest{err}
+		return facility.Facility{}, invalidRequest{err}
 	}
 	if _, err := c.cmds.Do("facility", []string{commands.Arg(req.Facility)}); err != nil {
-		return nil, err
+		return facility.Facility{}, err
 	}
 	return req.Facility, nil
 }
 
-func (a *adminWeb) code(c staffCall) (any, error) {
-	req, err := requestOf[admin.CodeRequest](c)
-	if err != nil {
-		return nil, err
-	}
+func (a *adminWeb) code(c staffCall, req admin.CodeRequest) (admin.Code, error) {
 	if !mine(c.who, req.Facility) {
-		return nil, commands.ErrForbidden
+		return admin.Code{}, commands.ErrForbidden
 	}
 	reply, err := c.cmds.Do("code", []string{req.Facility, req.Role, codeTTL.String()})
 	if errors.Is(err, commands.ErrForbidden) {
-		return nil, err
+		return admin.Code{}, err
 	}
 	if err != nil {
-		return nil, invalidRequest{err}
+		return admin.Code{}, invalidRequest{err}
 	}
 	return admin.Code{Code: reply.Code, Expires: time.Now().Add(codeTTL)}, nil
 }
 
-func (a *adminWeb) revoke(c staffCall) (any, error) {
-	req, err := requestOf[admin.RevokeRequest](c)
-	if err != nil {
-		return nil, err
-	}
+func (a *adminWeb) revoke(c staffCall, req admin.RevokeRequest) (syncproto.None, error) {
 	devs, err := c.cmds.Devices.List() // its facility: no last sync needed
 	if err != nil {
-		return nil, err
+		return syncproto.None{}, err
 	}
 	i := slices.IndexFunc(devs, func(d devices.Device) bool { return d.ID == req.ID })
 	if i < 0 {
-		return nil, invalidRequest{fmt.Errorf("no device %q", req.ID)}
+		return syncproto.None{}, invalidRequest{fmt.Errorf("no device %q", req.ID)}
 	}
 	if !mine(c.who, devs[i].Facility) {
-		return nil, commands.ErrForbidden
+		return syncproto.None{}, commands.ErrForbidden
 	}
 	if _, err := c.cmds.Do("revoke", []string{req.ID}); err != nil {
-		return nil, err
+		return syncproto.None{}, err
 	}
-	return struct{}{}, nil
+	return syncproto.None{}, nil
 }
 
-func (a *adminWeb) staffAdd(c staffCall) (any, error) {
-	req, err := requestOf[admin.StaffRequest](c)
-	if err != nil {
-		return nil, err
-	}
+func (a *adminWeb) staffAdd(c staffCall, req admin.StaffRequest) (admin.NewStaff, error) {
 	reply, err := c.cmds.Do("staff-add", []string{commands.Arg(req.Staff)})
 	if err != nil {
-		return nil, invalidRequest{err}
+		return admin.NewStaff{}, invalidRequest{err}
 	}
 	return admin.NewStaff{Staff: reply.Staff[0], Password: reply.Password}, nil
 }
 
-func (a *adminWeb) staffRevoke(c staffCall) (any, error) {
-	req, err := requestOf[admin.RevokeRequest](c)
-	if err != nil {
-		return nil, err
-	}
+func (a *adminWeb) staffRevoke(c staffCall, req admin.RevokeRequest) (syncproto.None, error) {
 	if req.ID == c.who.ID {
-		return nil, invalidRequest{errors.New("you cannot close your own account")}
+		return syncproto.None{}, invalidRequest{errors.New("you cannot close your own account")}
 	}
 	if _, err := c.cmds.Do("staff-revoke", []string{req.ID}); err != nil {
-		return nil, invalidRequest{err}
+		return syncproto.None{}, invalidRequest{err}
 	}
-	return struct{}{}, nil
+	return syncproto.None{}, nil
 }
 
 // auditRead answers the newest 100 matching entries; the read itself is
 // recorded first, so nobody reads the log unseen.
-func (a *adminWeb) auditRead(c staffCall) (any, error) {
-	req, err := requestOf[admin.AuditRequest](c)
-	if err != nil {
-		return nil, err
-	}
+func (a *adminWeb) auditRead(c staffCall, req admin.AuditRequest) (admin.Audit, error) {
 	if err := c.cmds.Note("audit.read", cmp.Or(req.Subject, req.Actor, req.Action, "all"), ""); err != nil {
-		return nil, err
+		return admin.Audit{}, err
 	}
 	args := []string{"last=100"}
 	for k, v := range map[string]string{"actor": req.Actor, "action": req.Action, "subject": req.Subject} {
@@ -291,7 +271,7 @@ func (a *adminWeb) auditRead(c staffCall) (any, error) {
 	}
 	reply, err := c.cmds.Do("audit", args)
 	if err != nil {
-		return nil, err
+		return admin.Audit{}, err
 	}
 	out := admin.Audit{Total: reply.Entries, Entries: []admin.Entry{}}
 	for _, e := range reply.Log {

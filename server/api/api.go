@@ -15,6 +15,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -75,6 +76,10 @@ type Deps struct {
 	// zero: the hub's default.
 	MaxPreAuth int
 	Logger     *slog.Logger
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For
+	// names the caller (httpguard.Resolve); none: the header is never
+	// believed.
+	TrustedProxies []netip.Prefix
 }
 
 // API is the server's HTTP API (an http.Handler), and the hooks the sync
@@ -122,8 +127,8 @@ func New(ctx context.Context, d Deps) (*API, error) {
 	mux := http.NewServeMux()
 	mux.Handle("GET /sync", h)
 	mux.Handle("POST "+syncproto.RegisterPath, newRegistrar(d.Devices, d.Audit, d.Logger, cmp.Or(d.CodeRefill, failureRefill)))
-	mux.HandleFunc("POST "+syncproto.CardNoncePath, cards.nonce)
-	mux.HandleFunc("POST "+syncproto.CardVerifyPath, cards.verify)
+	mux.HandleFunc(syncproto.CardAPI.Nonce.Pattern(), cards.nonce)
+	mux.HandleFunc(syncproto.CardAPI.Verify.Pattern(), cards.verify)
 	accts.routes(mux)
 	w := &wallets{a: accts, ledger: led}
 	if d.Card != nil {
@@ -140,7 +145,7 @@ func New(ctx context.Context, d Deps) (*API, error) {
 	if d.PWA != nil {
 		mux.Handle("/", pwa.LogErrors(d.PWA.Handler(d.Demo != nil), d.Logger))
 	}
-	guarded := httpguard.Wrap(mux, httpguard.Options{Dev: d.Dev, Private: privatePaths, Logger: d.Logger})
+	guarded := httpguard.Wrap(mux, httpguard.Options{Dev: d.Dev, Private: privatePaths, Logger: d.Logger, TrustedProxies: d.TrustedProxies})
 	return &API{handler: downloads(guarded, cmp.Or(d.Download, 15*time.Minute)), hub: h, cmds: cmds, ledger: led}, nil
 }
 

@@ -12,6 +12,7 @@ import (
 	"smartpass.city/smartpass/app/hlc"
 	"smartpass.city/smartpass/app/jpki"
 	"smartpass.city/smartpass/server/audit"
+	"smartpass.city/smartpass/server/httpguard"
 	"smartpass.city/smartpass/server/publish"
 	"smartpass.city/smartpass/server/store"
 	"smartpass.city/smartpass/syncproto"
@@ -111,9 +112,8 @@ func (cc *cardCheck) nonce(w http.ResponseWriter, r *http.Request) {
 		refuseNoAnchors(w)
 		return
 	}
-	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
-	json.NewEncoder(w).Encode(syncproto.CardNonce{Nonce: cc.nonces.Issue()})
+	answer(w, syncproto.CardAPI.Nonce, syncproto.CardNonce{Nonce: cc.nonces.Issue()})
 }
 
 func (cc *cardCheck) verify(w http.ResponseWriter, r *http.Request) {
@@ -121,8 +121,8 @@ func (cc *cardCheck) verify(w http.ResponseWriter, r *http.Request) {
 		refuseNoAnchors(w)
 		return
 	}
-	var p syncproto.CardProof
-	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 32<<10)).Decode(&p); err != nil {
+	p, err := decodeRequest(syncproto.CardAPI.Verify, http.MaxBytesReader(w, r.Body, 32<<10))
+	if err != nil {
 		refuse(w, refuseMalformed)
 		return
 	}
@@ -133,14 +133,13 @@ func (cc *cardCheck) verify(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		code := jpki.Code(err)
-		cc.audit.Refused("card.verify.refused", remoteHost(r), code)
+		cc.audit.Refused("card.verify.refused", httpguard.ClientOf(r).Host, code)
 		cc.logger.Warn("card verification refused", "remote", r.RemoteAddr, "serial", serial, "err", err)
 		refuse(w, cardRefusals[code])
 		return
 	}
 	cc.audit.Note(r.RemoteAddr, "card.verify", "jpki:"+serial, res.Issuer)
-	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(res)
+	answer(w, syncproto.CardAPI.Verify, res)
 }
 
 // check verifies one proof. The nonce is used up first, so a replayed

@@ -4,9 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
-	"net"
 	"net/http"
-	"net/netip"
 	"strconv"
 	"sync"
 	"time"
@@ -53,7 +51,7 @@ func newRegistrar(reg *devices.Registry, a *audit.Log, logger *slog.Logger, refi
 }
 
 func (rg *registrar) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	host := remoteHost(r)
+	client := httpguard.ClientOf(r)
 	var req syncproto.RegisterRequest
 	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 16<<10)).Decode(&req); err != nil {
 		refuse(w, refuseMalformed)
@@ -62,20 +60,19 @@ func (rg *registrar) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// The try is paid for before the code is checked, under one lock, so
 	// concurrent guesses cannot all pass a check made before any counted;
 	// a try that turns out not to be a wrong code is given back.
-	client := clientKey(r.RemoteAddr)
-	if wait, ok := rg.budget.take(client, time.Now()); !ok {
+	if wait, ok := rg.budget.take(client.Key, time.Now()); !ok {
 		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
 		refuse(w, refuseCodeLimit)
 		return
 	}
 	d, err := rg.reg.Register(req)
 	if !errors.Is(err, devices.ErrBadCode) {
-		rg.budget.giveBack(client, time.Now())
+		rg.budget.giveBack(client.Key, time.Now())
 	}
 	switch {
 	case errors.Is(err, devices.ErrBadCode):
 		rg.logger.Warn("device registration: bad code", "remote", r.RemoteAddr, "device", req.Device)
-		rg.audit.Refused("device.register.refused", host, "bad_code")
+		rg.audit.Refused("device.register.refused", client.Host, "bad_code")
 		refuse(w, refuseBadCode)
 	case errors.Is(err, devices.ErrTaken):
 		refuse(w, refuseTaken)
@@ -89,30 +86,6 @@ func (rg *registrar) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(syncproto.RegisterResponse{Device: d.ID, Facility: d.Facility, Role: string(d.Role)})
 	}
-}
-
-// clientKey is the client a remote address counts as: an IPv4 address;
-// an IPv6 address's /64 (one household's or one host's network: a client
-// has all of it to pick from); and every loopback address, 127.0.0.0/8
-// and ::1, as one.
-func clientKey(remote string) string {
-	host, _, err := net.SplitHostPort(remote)
-	if err != nil {
-		host = remote
-	}
-	ip, err := netip.ParseAddr(host)
-	if err != nil {
-		return host
-	}
-	ip = ip.Unmap().WithZone("")
-	switch {
-	case ip.IsLoopback():
-		return "loopback"
-	case ip.Is6():
-		p, _ := ip.Prefix(64)
-		return p.String()
-	}
-	return ip.String()
 }
 
 // codeBudget is a token bucket per client: limit tokens, one back every

@@ -6,29 +6,6 @@ import (
 	"time"
 )
 
-// TestClientKey: the addresses one client can pick from count as one
-// (issue 16, finding 9a).
-func TestClientKey(t *testing.T) {
-	for _, c := range []struct{ remote, want string }{
-		{"127.0.0.1:4000", "loopback"},
-		{"127.0.0.2:4000", "loopback"},
-		{"127.255.1.9:1", "loopback"},
-		{"[::1]:4000", "loopback"},
-		{"[::ffff:127.0.0.1]:4000", "loopback"},
-		{"192.0.2.7:80", "192.0.2.7"},
-		{"[::ffff:192.0.2.7]:80", "192.0.2.7"},
-		{"[2001:db8:1:2:3:4:5:6]:443", "2001:db8:1:2::/64"},
-		{"[2001:db8:1:2:ffff::1]:443", "2001:db8:1:2::/64"},
-		{"[fe80::1%eth0]:443", "fe80::/64"},
-		{"[2001:db8:1:3::1]:443", "2001:db8:1:3::/64"},
-		{"not an address", "not an address"},
-	} {
-		if got := clientKey(c.remote); got != c.want {
-			t.Errorf("clientKey(%q) = %q, want %q", c.remote, got, c.want)
-		}
-	}
-}
-
 // TestCodeBudget: concurrent tries cannot overshoot the budget, a try
 // given back is free, and a spent budget comes back one try per refill.
 func TestCodeBudget(t *testing.T) {

@@ -39,6 +39,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/signal"
 	"strconv"
@@ -107,6 +108,9 @@ type config struct {
 	// secondStaff is the cash top-up above which a second staff member
 	// confirms (yen).
 	secondStaff int64
+	// trustedProxies are the reverse proxies whose X-Forwarded-For names
+	// the caller (none: the header is never believed).
+	trustedProxies []netip.Prefix
 }
 
 // connLimits bound every phase of a connection, so a client that
@@ -230,6 +234,18 @@ func serve(args []string, b Build, logger *slog.Logger) error {
 		c.jpkiCRLs = append(c.jpkiCRLs, f)
 		return nil
 	})
+	fs.Func("trusted-proxy", "a reverse proxy (address or CIDR prefix) whose X-Forwarded-For names the caller, for back-off and the audit log; repeat for each (default: none, the header is not believed)", func(v string) error {
+		p, err := netip.ParsePrefix(v)
+		if err != nil {
+			a, aerr := netip.ParseAddr(v)
+			if aerr != nil {
+				return fmt.Errorf("-trusted-proxy %q: %w", v, err)
+			}
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		c.trustedProxies = append(c.trustedProxies, p)
+		return nil
+	})
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -312,7 +328,7 @@ func run(ctx context.Context, c config, b Build, logger *slog.Logger) error {
 	deps := api.Deps{
 		Log: log, Writer: pub, Devices: reg, Facilities: fac, Audit: auditLog, Anchors: anchors, City: c.city, PWA: web,
 		Version: b.Version, Dev: c.dev, CodeRefill: c.limits.codeRefill, Download: c.limits.download,
-		Hello: c.limits.hello, MaxPreAuth: c.limits.preAuth, Logger: logger,
+		Hello: c.limits.hello, MaxPreAuth: c.limits.preAuth, Logger: logger, TrustedProxies: c.trustedProxies,
 		Wallet: ledger.Config{SecondStaffAbove: c.secondStaff},
 	}
 	if key := os.Getenv("SMARTPASS_STRIPE_KEY"); key != "" {

@@ -17,8 +17,8 @@ import (
 	"encoding/json"
 	"log/slog"
 	"mime"
-	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 )
 
@@ -62,6 +62,10 @@ type Options struct {
 	Private []string
 	// Logger logs each refusal (the default logger when nil).
 	Logger *slog.Logger
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For
+	// names the caller (Resolve); none by default, when the header is
+	// never read.
+	TrustedProxies []netip.Prefix
 }
 
 // Codes of the refusals, in the JSON error answers the PWA already reads
@@ -79,6 +83,7 @@ func Wrap(next http.Handler, opt Options) http.Handler {
 	}
 	cop := http.NewCrossOriginProtection()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r, client := withClient(r, opt.TrustedProxies)
 		h := w.Header()
 		h.Set("Content-Security-Policy", CSP)
 		h.Set("X-Content-Type-Options", "nosniff")
@@ -87,7 +92,7 @@ func Wrap(next http.Handler, opt Options) http.Handler {
 		if r.TLS != nil {
 			h.Set("Strict-Transport-Security", HSTS)
 		}
-		if r.TLS == nil && isPrivate(opt.Private, r.URL.Path) && !(opt.Dev && Loopback(r.RemoteAddr)) {
+		if r.TLS == nil && isPrivate(opt.Private, r.URL.Path) && !(opt.Dev && client.Loopback) {
 			refuse(w, r, opt.Logger, http.StatusForbidden, CodeNeedsTLS,
 				"この画面は暗号化された接続（https://）でしか使えません。管理者に連絡してください。 / This needs an encrypted connection (https://); plain HTTP is allowed only on the server's own machine in development mode.")
 			return
@@ -136,17 +141,6 @@ func isPrivate(prefixes []string, path string) bool {
 		}
 	}
 	return false
-}
-
-// Loopback reports whether a RemoteAddr (host:port) is a loopback address:
-// any of 127.0.0.0/8, or ::1.
-func Loopback(addr string) bool {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return false
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 func refuse(w http.ResponseWriter, r *http.Request, logger *slog.Logger, status int, code, msg string) {

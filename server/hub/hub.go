@@ -178,7 +178,7 @@ const (
 
 // ServeHTTP upgrades a request to a sync session.
 func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.TLS == nil && !(h.opt.Dev && httpguard.Loopback(r.RemoteAddr)) {
+	if r.TLS == nil && !(h.opt.Dev && httpguard.ClientOf(r).Loopback) {
 		h.opt.Logger.Warn("sync: refused plain websocket", "remote", r.RemoteAddr)
 		http.Error(w, "sync needs a TLS connection (wss://); plain ws is allowed only on loopback in -dev mode", http.StatusForbidden)
 		return
@@ -189,7 +189,7 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "サーバーが混み合っています。しばらくしてから自動でつなぎ直します。 / The server is busy connecting other devices; this device will retry shortly.", http.StatusServiceUnavailable)
 		return
 	}
-	s := &session{hub: h, remote: r.RemoteAddr, out: make(chan []byte, sendQueue), preAuth: true}
+	s := &session{hub: h, remote: r.RemoteAddr, client: httpguard.ClientOf(r), out: make(chan []byte, sendQueue), preAuth: true}
 	defer s.authenticated() // a session that ends before signing in
 	ws, err := h.upgrader.Upgrade(w, r, nil)
 	if err != nil {
@@ -323,6 +323,9 @@ type session struct {
 	hub    *Hub
 	ws     *websocket.Conn
 	remote string
+	// client is who the caller counts as (httpguard.Resolve): the
+	// refusals of a session not yet authenticated name it.
+	client httpguard.Client
 	out    chan []byte
 	// preAuth is true until the session is authenticated or ends: it
 	// holds one of the hub's MaxPreAuth places.
@@ -715,11 +718,7 @@ func (s *session) refused(reason string) {
 	if s.hub.opt.Refused == nil {
 		return
 	}
-	from := s.remote
-	if host, _, err := net.SplitHostPort(from); err == nil {
-		from = host
-	}
-	s.hub.opt.Refused("sync.refused", from, reason)
+	s.hub.opt.Refused("sync.refused", s.client.Host, reason)
 }
 
 // audit records an event of this session's device.

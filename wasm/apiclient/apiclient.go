@@ -1,11 +1,12 @@
 //go:build js && wasm
 
 // Package apiclient calls the server's HTTP API from the browser, through
-// its fetch: the account API by its definitions in app/account (path,
-// request, answer, who signs), so the PWA and the server share one
-// definition of each endpoint, and the other JSON endpoints (device
-// registration, the card check, the admin API). A refusal comes back as
-// the server's *syncproto.Error.
+// its fetch, by the endpoints' definitions the server routes too (path,
+// request, answer, and for the account API who signs): the card check
+// (syncproto.CardAPI), the admin API (admin.API, through Admin) and the
+// account API (account.API), so the PWA and the server share one
+// definition of each endpoint; and device registration by its path. A
+// refusal comes back as the server's *syncproto.Error.
 package apiclient
 
 import (
@@ -44,23 +45,9 @@ func Post[T any](ctx context.Context, c Client, path string, req any) (T, error)
 	return syncproto.Answer[T](path, status, body)
 }
 
-// CardNonce asks the server for a nonce to sign, used once: a card signs
-// it, and so does every signed request.
-func (c Client) CardNonce(ctx context.Context) ([]byte, error) {
-	status, body, err := fetch.Do(ctx, "POST", c.Base+syncproto.CardNoncePath, []byte("{}"))
-	if err != nil {
-		return nil, err
-	}
-	return syncproto.CardNonceAnswer(status, body)
-}
-
-// Call calls an endpoint that nobody signs (ep.By is account.Unsigned):
-// a POST of req, or a GET.
-func Call[Req, Resp any](ctx context.Context, c Client, ep account.Endpoint[Req, Resp], req Req) (Resp, error) {
-	if ep.By != account.Unsigned {
-		var zero Resp
-		return zero, fmt.Errorf("apiclient: %s must be signed", ep.Path)
-	}
+// Do calls the endpoint ep with req: a POST of its JSON, or a GET. The
+// answer is the endpoint's, or the server's refusal.
+func Do[Req, Resp any](ctx context.Context, c Client, ep syncproto.Endpoint[Req, Resp], req Req) (Resp, error) {
 	if !ep.Get {
 		return Post[Resp](ctx, c, ep.Path, req)
 	}
@@ -70,6 +57,49 @@ func Call[Req, Resp any](ctx context.Context, c Client, ep account.Endpoint[Req,
 		return zero, err
 	}
 	return syncproto.Answer[Resp](ep.Path, status, body)
+}
+
+// CardNonce asks the server for a nonce to sign, used once: a card signs
+// it, and so does every signed request.
+func (c Client) CardNonce(ctx context.Context) ([]byte, error) {
+	n, err := Do(ctx, c, syncproto.CardAPI.Nonce, syncproto.None{})
+	if err != nil {
+		return nil, err
+	}
+	return n.Nonce, n.Check()
+}
+
+// CheckCard has the server verify a card's proof.
+func (c Client) CheckCard(ctx context.Context, p syncproto.CardProof) (syncproto.CardResult, error) {
+	return Do(ctx, c, syncproto.CardAPI.Verify, p)
+}
+
+// Admin is the admin API over a Client, as the admin screen calls it
+// (ui.AdminAPI): the screen picks the endpoint of admin.API, and with it
+// the request and answer types.
+type Admin struct{ Client }
+
+// Call posts req to the admin endpoint at path and decodes its answer
+// into resp; a refusal is a *syncproto.Error.
+func (a Admin) Call(ctx context.Context, path string, req, resp any) error {
+	raw, err := Post[json.RawMessage](ctx, a.Client, path, req)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(raw, resp); err != nil {
+		return fmt.Errorf("apiclient: %s: %w: %v", path, syncproto.ErrMalformed, err)
+	}
+	return nil
+}
+
+// Call calls an endpoint that nobody signs (ep.By is account.Unsigned):
+// a POST of req, or a GET.
+func Call[Req, Resp any](ctx context.Context, c Client, ep account.Endpoint[Req, Resp], req Req) (Resp, error) {
+	if ep.By != account.Unsigned {
+		var zero Resp
+		return zero, fmt.Errorf("apiclient: %s must be signed", ep.Path)
+	}
+	return Do(ctx, c, ep.Endpoint, req)
 }
 
 // CallSigned calls an endpoint signed by signer (an account's id, or a

@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"smartpass.city/smartpass/app/account"
+	"smartpass.city/smartpass/app/admin"
 	"smartpass.city/smartpass/app/facility"
 	"smartpass.city/smartpass/app/template"
 	"smartpass.city/smartpass/syncproto"
@@ -48,7 +49,7 @@ type standIn struct {
 
 func newStandIn() *standIn {
 	s := &standIn{mux: http.NewServeMux(), nonces: map[string]bool{}}
-	s.mux.HandleFunc("POST "+syncproto.CardNoncePath, func(w http.ResponseWriter, r *http.Request) {
+	s.mux.HandleFunc(syncproto.CardAPI.Nonce.Pattern(), func(w http.ResponseWriter, r *http.Request) {
 		n := []byte{byte(len(s.nonces) + 1), 2, 3, 4}
 		s.nonces[string(n)] = true
 		json.NewEncoder(w).Encode(syncproto.CardNonce{Nonce: n})
@@ -121,6 +122,12 @@ func serve[Req, Resp any](s *standIn, ep account.Endpoint[Req, Resp], do func(Re
 		}
 		json.NewEncoder(w).Encode(out)
 	})
+}
+
+// servePlain routes an endpoint nobody signs (the card check's, the
+// admin API's) on the stand-in, as serve does.
+func servePlain[Req, Resp any](s *standIn, ep syncproto.Endpoint[Req, Resp], do func(Req) (Resp, error)) {
+	serve(s, account.Endpoint[Req, Resp]{Endpoint: ep}, do)
 }
 
 func readAll(r *http.Request) []byte {
@@ -223,5 +230,68 @@ func TestAccountAPICalls(t *testing.T) {
 	}
 	if _, err := CallSigned(ctx, c, api.Open, "x", edSigner{}, account.Request{}); err == nil {
 		t.Error("an unsigned endpoint was called signed")
+	}
+}
+
+// TestCardAndAdminCalls: the card check's and the admin API's calls
+// reach their endpoints' paths from the definitions the server routes,
+// with the request types the definitions name, and decode the answers;
+// a refusal comes back as the server's code.
+func TestCardAndAdminCalls(t *testing.T) {
+	s := newStandIn()
+	servePlain(s, syncproto.CardAPI.Verify, func(p syncproto.CardProof) (syncproto.CardResult, error) {
+		if !s.nonces[string(p.Nonce)] || string(p.Sig) != "signed" {
+			return syncproto.CardResult{}, &syncproto.Error{Code: syncproto.CodeCardSignature, Message: "bad"}
+		}
+		return syncproto.CardResult{Serial: "5A"}, nil
+	})
+	servePlain(s, admin.API.SignIn, func(in admin.SignIn) (admin.Session, error) {
+		if in.Password != "right" {
+			return admin.Session{}, &syncproto.Error{Code: admin.RefusedSignIn, Message: "no"}
+		}
+		return admin.Session{Token: "tok", Staff: admin.Staff{ID: in.ID, Role: admin.Administrator}}, nil
+	})
+	servePlain(s, admin.API.Code, func(r admin.CodeRequest) (admin.Code, error) {
+		if r.Token != "tok" {
+			return admin.Code{}, &syncproto.Error{Code: admin.RefusedSession, Message: "ended"}
+		}
+		return admin.Code{Code: r.Facility + "/" + r.Role}, nil
+	})
+	installFetch(t, s.mux)
+	ctx := context.Background()
+	c := Client{Base: "http://api.test"}
+
+	nonce, err := c.CardNonce(ctx)
+	if err != nil || len(nonce) == 0 {
+		t.Fatalf("nonce %x, %v", nonce, err)
+	}
+	if res, err := c.CheckCard(ctx, syncproto.CardProof{Nonce: nonce, Sig: []byte("signed")}); err != nil || res.Serial != "5A" {
+		t.Errorf("check: %+v, %v", res, err)
+	}
+	var ef *syncproto.Error
+	if _, err := c.CheckCard(ctx, syncproto.CardProof{Nonce: nonce, Sig: []byte("forged")}); !errors.As(err, &ef) || ef.Code != syncproto.CodeCardSignature {
+		t.Errorf("a bad proof: %v", err)
+	}
+
+	a := Admin{c}
+	var sess admin.Session
+	if err := a.Call(ctx, admin.API.SignIn.Path, admin.SignIn{ID: "yamada", Password: "wrong"}, &sess); !errors.As(err, &ef) || ef.Code != admin.RefusedSignIn {
+		t.Errorf("a wrong password: %v", err)
+	}
+	if err := a.Call(ctx, admin.API.SignIn.Path, admin.SignIn{ID: "yamada", Password: "right"}, &sess); err != nil || sess.Token != "tok" || sess.Staff.ID != "yamada" {
+		t.Fatalf("sign in: %+v, %v", sess, err)
+	}
+	var code admin.Code
+	if err := a.Call(ctx, admin.API.Code.Path, admin.CodeRequest{Request: admin.Request{Token: sess.Token}, Facility: "kaga-hq", Role: "registrar"}, &code); err != nil || code.Code != "kaga-hq/registrar" {
+		t.Errorf("code: %+v, %v", code, err)
+	}
+	// An answer that is not the endpoint's type is refused as malformed.
+	var wrong []int
+	if err := a.Call(ctx, admin.API.Code.Path, admin.CodeRequest{Request: admin.Request{Token: "tok"}}, &wrong); !errors.Is(err, syncproto.ErrMalformed) {
+		t.Errorf("an answer of another type: %v", err)
+	}
+	want := []string{"POST /card/verify ", "POST /card/verify ", "POST /admin/api/signin ", "POST /admin/api/signin ", "POST /admin/api/code ", "POST /admin/api/code "}
+	if strings.Join(s.seen, "|") != strings.Join(want, "|") {
+		t.Errorf("the stand-in saw %q, want %q", s.seen, want)
 	}
 }

@@ -170,3 +170,16 @@ func Prove(t testing.TB, p sim.Persona, k card.Key, pin string, challenge []byte
 	}
 	return cert, sig
 }
+
+// Verifies counts the VERIFY commands c received that carried a PIN
+// (those without data only ask the tries left): how many times a PIN
+// reached the card, which a screen must never retry on its own.
+func Verifies(c *sim.Card) int {
+	n := 0
+	for _, cmd := range c.Log {
+		if len(cmd) > 5 && cmd[1] == 0x20 {
+			n++
+		}
+	}
+	return n
+}
