@@ -110,6 +110,10 @@ func New(ctx context.Context, d Deps) (*API, error) {
 		accts.reg = &residents.Registry{Log: d.Log, Verifier: cards.v, Nonces: &cards.nonces}
 	}
 	accts.faces = faces.New(d.Writer, accts.reg, d.Facilities, d.City, d.Logger)
+	// What a crash left between a desk's face op and its follow-up.
+	if err := accts.faces.Drain(ctx); err != nil {
+		d.Logger.Error("faces noted before a restart could not all be followed up; they stay noted", "err", err)
+	}
 	led := newLedger(d)
 	accts.ledger = led
 	// A payment op is checked (an online one refused when the wallet
@@ -122,7 +126,7 @@ func New(ctx context.Context, d Deps) (*API, error) {
 		return led.Check(device, op)
 	}
 	h := hub.New(d.Log, d.Devices, hub.Options{Dev: d.Dev, Server: d.Version, Logger: d.Logger, Audit: d.Audit.Note, Refused: d.Audit.Refused,
-		Verify: verify, Records: led.Records, Prepare: accts.faces.Prepare, Stored: accts.faces.Stored, HelloTimeout: d.Hello, MaxPreAuth: d.MaxPreAuth})
+		Verify: verify, Records: hub.JoinRecords(led.Records, accts.faces.Records), Prepare: accts.faces.Prepare, Stored: accts.faces.Stored, HelloTimeout: d.Hello, MaxPreAuth: d.MaxPreAuth})
 	cmds := commands.New(d.Log, d.Writer, d.Devices, h, d.Audit)
 	mux := http.NewServeMux()
 	mux.Handle("GET /sync", h)

@@ -25,9 +25,11 @@
 //
 // A desk's registration is the desk's own op (template.put, synced): the
 // hub asks the door to prepare it before it is stored (Prepare: the
-// expiry), and tells the door once it is stored (Stored: the withdrawals,
-// profiles and record follow as one batch of the server's ops, clocked
-// after the desk's). An account's registration is all the server's ops,
+// expiry), notes it in the same transaction (Records: the outbox), and
+// tells the door once it is stored (Stored: the withdrawals, profiles and
+// record follow as one batch of the server's ops, clocked after the
+// desk's, which clears the note; Drain at start follows up what a crash
+// left noted). An account's registration is all the server's ops,
 // one batch. Either way the log holds one template per registration. The
 // registering device may set an earlier expiry, never a later one.
 package faces
@@ -41,6 +43,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"smartpass.city/smartpass/app/account"
@@ -71,6 +74,8 @@ type Door struct {
 	logger     *slog.Logger
 	// Now is the clock of expiries (tests set it).
 	Now func() time.Time
+	// drain keeps two follow-ups of one note from running at once.
+	drain sync.Mutex
 }
 
 // New returns the door writing through pub; reg is the residents'
@@ -119,58 +124,159 @@ func (d *Door) Prepare(device string, op syncproto.Op) syncproto.Op {
 	return op
 }
 
-// Stored is the hub's Stored hook: each template a device (a city desk)
-// recorded, prepared, gets the rest of the registration as one batch of
-// the server's ops: the withdrawals, the profiles and the record; each
-// withdrawal a desk recorded (a face deleted at the desk) leaves the
-// resident's record, as a deletion from the account does. A refusal is
-// logged: the desk's op is stored already.
+// The outbox. A desk's face op and the server's follow-up (withdrawals,
+// profiles, the resident's record) cannot be one transaction: the op is
+// the desk's, stored by the hub, and the follow-up is the server's ops,
+// clocked after it. So the hub writes a note of each face op in the same
+// transaction as the op (Records), the follow-up clears the note in its
+// own batch, and whatever a crash left noted is followed up at the next
+// start (Drain): between the two, nothing is lost and nothing is done
+// twice (a done mark stops a resend from being noted again).
+const (
+	outboxKind = "faces.outbox"
+	doneKind   = "faces.done"
+)
+
+// outboxID names the note of a device's op.
+func outboxID(op syncproto.Op) string { return fmt.Sprintf("%s/%020d", op.Device, op.Seq) }
+
+// Records is the hub's Records hook: it notes each face op of a push
+// (template.put, template.delete) in the outbox, in the push's own
+// transaction, unless that op's follow-up is done already.
+func (d *Door) Records(device string, ops []syncproto.Op) func(store.Tx) error {
+	var notes []syncproto.Op
+	for _, op := range ops {
+		if device != publish.Device && (op.Kind == template.OpPut || op.Kind == template.OpDelete) {
+			op.Device = device
+			notes = append(notes, op)
+		}
+	}
+	if len(notes) == 0 {
+		return nil
+	}
+	return func(tx store.Tx) error {
+		for _, op := range notes {
+			id := outboxID(op)
+			if _, err := tx.Get(doneKind, id); err == nil {
+				continue
+			} else if !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+			b, err := json.Marshal(op)
+			if err != nil {
+				return err
+			}
+			if err := tx.Put(outboxKind, id, b); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
+// Stored is the hub's Stored hook: the face ops of a push are stored and
+// noted; follow them up now (Drain).
 func (d *Door) Stored(device string, stored []syncproto.Op) {
 	for _, op := range stored {
-		if op.Device == publish.Device {
-			continue
-		}
-		if op.Kind == template.OpDelete {
-			if err := d.withdrawn(op); err != nil {
-				d.logger.Error("a desk's face deletion", "device", device, "err", err)
-			}
-			continue
-		}
-		if op.Kind != template.OpPut {
-			continue
-		}
-		var t template.Template
-		if err := json.Unmarshal(op.Body, &t); err != nil {
-			continue // the hub validated it; nothing to register
-		}
-		r, err := d.plan(t)
-		if err == nil {
-			d.pub.After(op.HLC) // the follow-ups fold after the desk's template
-			err = d.pub.Write(context.Background(), append(r.withdrawals, r.profiles...), r.records)
-		}
-		if err != nil {
-			d.logger.Error("a desk's face registration", "device", device, "resident", t.Resident, "err", err)
+		if op.Kind == template.OpPut || op.Kind == template.OpDelete {
+			d.Drain(context.Background())
+			return
 		}
 	}
 }
 
-// withdrawn takes the facilities a device's template.Delete names off
-// the resident's record (no facility left: no face).
-func (d *Door) withdrawn(op syncproto.Op) error {
-	var del template.Delete
-	if err := json.Unmarshal(op.Body, &del); err != nil {
-		return nil // the hub validated it; nothing to record
+// Drain follows up every face op noted in the outbox: each template a
+// device (a city desk) recorded, prepared, gets the rest of the
+// registration as one batch of the server's ops (the withdrawals, the
+// profiles and the record); each withdrawal a desk recorded (a face
+// deleted at the desk) leaves the resident's record, as a deletion from
+// the account does. Each follow-up clears its note in its own batch. A
+// registration the rules refuse is logged and its note cleared (the
+// desk's op is stored already); a follow-up that fails stays noted for
+// the next Drain. The server calls it at start, for what a crash left.
+func (d *Door) Drain(ctx context.Context) error {
+	d.drain.Lock()
+	defer d.drain.Unlock()
+	var pending []syncproto.Op
+	err := d.pub.Records().View(func(tx store.Tx) error {
+		return tx.Each(outboxKind, func(_ string, v []byte) error {
+			var op syncproto.Op
+			if err := json.Unmarshal(v, &op); err != nil {
+				return fmt.Errorf("faces: outbox note: %w", err)
+			}
+			pending = append(pending, op)
+			return nil
+		})
+	})
+	if err != nil {
+		return err
 	}
+	var first error
+	for _, op := range pending {
+		if err := d.follow(ctx, op); err != nil {
+			d.logger.Error("a desk's face op", "device", op.Device, "seq", op.Seq, "kind", op.Kind, "err", err)
+			first = cmp.Or(first, err)
+		}
+	}
+	return first
+}
+
+// follow writes the follow-up of one noted op and clears its note.
+func (d *Door) follow(ctx context.Context, op syncproto.Op) error {
+	id := outboxID(op)
+	clear := func(tx store.Tx) error {
+		if err := tx.Delete(outboxKind, id); err != nil {
+			return err
+		}
+		return tx.Put(doneKind, id, nil)
+	}
+	var ops []syncproto.Op
+	records := clear
+	switch op.Kind {
+	case template.OpDelete:
+		var del template.Delete
+		if json.Unmarshal(op.Body, &del) == nil {
+			if set, err := d.withdrawn(del); err != nil {
+				return err
+			} else if set != nil {
+				records = func(tx store.Tx) error { return errors.Join(set(tx), clear(tx)) }
+			}
+		}
+	case template.OpPut:
+		var t template.Template
+		if json.Unmarshal(op.Body, &t) != nil {
+			break // the hub validated it; nothing to register
+		}
+		r, err := d.plan(t)
+		if errors.Is(err, ErrConsent) {
+			d.logger.Error("a desk's face registration refused", "device", op.Device, "resident", t.Resident, "err", err)
+			break
+		} else if err != nil {
+			return err
+		}
+		d.pub.After(op.HLC) // the follow-ups fold after the desk's template
+		ops = append(r.withdrawals, r.profiles...)
+		if r.records != nil {
+			records = func(tx store.Tx) error { return errors.Join(r.records(tx), clear(tx)) }
+		}
+	}
+	return d.pub.Write(ctx, ops, records)
+}
+
+// withdrawn returns the write that takes the facilities a device's
+// template.Delete names off the resident's record (no facility left: no
+// face), or nil when the server keeps no record of them.
+func (d *Door) withdrawn(del template.Delete) (func(store.Tx) error, error) {
 	person, known, err := d.person(del.Resident)
 	if err != nil || !known || len(person.FaceAt) == 0 {
-		return err
+		return nil, err
 	}
 	left := slices.DeleteFunc(slices.Clone(person.FaceAt), func(f string) bool { return slices.Contains(del.Facilities, f) })
 	expires := person.FaceExpires
 	if len(left) == 0 {
 		left, expires = nil, time.Time{}
 	}
-	return d.residents.SetFace(del.Resident, expires, left)
+	return func(tx store.Tx) error { return residents.SetFaceIn(tx, del.Resident, expires, left) }, nil
 }
 
 // registration is what the rules make of a template: the template with

@@ -110,6 +110,30 @@ type Options struct {
 	Records func(device string, ops []syncproto.Op) func(store.Tx) error
 }
 
+// JoinRecords makes one Options.Records of several: each writes its
+// records of a push in the push's transaction, in the order given.
+func JoinRecords(fs ...func(device string, ops []syncproto.Op) func(store.Tx) error) func(device string, ops []syncproto.Op) func(store.Tx) error {
+	return func(device string, ops []syncproto.Op) func(store.Tx) error {
+		var writes []func(store.Tx) error
+		for _, f := range fs {
+			if w := f(device, ops); w != nil {
+				writes = append(writes, w)
+			}
+		}
+		if len(writes) == 0 {
+			return nil
+		}
+		return func(tx store.Tx) error {
+			for _, w := range writes {
+				if err := w(tx); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}
+}
+
 // Hub serves the /sync websocket endpoint.
 type Hub struct {
 	log      Log

@@ -143,6 +143,10 @@ func Ops[T any](kind string, values []T, valid func(T) error) ([]syncproto.Op, e
 }
 
 // After moves the clock past ts: the server's next ops fold after an op
+// Records is the store the writer writes to, for reading what it wrote
+// (the writer is the one door for writing it, not for reading it).
+func (w *Writer) Records() store.Records { return w.log }
+
 // of a device (whose clock may run ahead) that they follow up.
 func (w *Writer) After(ts hlc.Timestamp) {
 	w.mu.Lock()
