@@ -25,6 +25,10 @@ const (
 	// Transit is a bus or shared-taxi operator: its devices are the
 	// vehicles' tablets (issue 22).
 	Transit Kind = "transit"
+	// Donation is a shop that takes hometown-tax donations for its
+	// gifts (a roadside station, a souvenir shop): its devices are the
+	// donation counters (issue 23).
+	Donation Kind = "donation"
 )
 
 // RecognisingFaces are the kinds of facility whose terminals match faces:
@@ -53,7 +57,7 @@ func (f Facility) Validate() error {
 	switch {
 	case len(f.ID) > 64 || !idRE.MatchString(f.ID):
 		return fmt.Errorf("%w: id %q (lower-case letters, digits and hyphens)", ErrInvalid, f.ID)
-	case f.Kind != Hospital && f.Kind != PlayPark && f.Kind != Shelter && f.Kind != HQ && f.Kind != Transit:
+	case f.Kind != Hospital && f.Kind != PlayPark && f.Kind != Shelter && f.Kind != HQ && f.Kind != Transit && f.Kind != Donation:
 		return fmt.Errorf("%w: kind %q", ErrInvalid, f.Kind)
 	case f.NameJA == "":
 		return fmt.Errorf("%w: %s has no Japanese name", ErrInvalid, f.ID)

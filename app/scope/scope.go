@@ -43,6 +43,7 @@ const (
 	HQ        = role.HQ
 	Registrar = role.Registrar
 	Vehicle   = role.Vehicle
+	Counter   = role.Counter
 	Audit     = role.Audit
 )
 
@@ -53,6 +54,7 @@ var rolesByKind = map[facility.Kind][]Role{
 	facility.PlayPark: {PlayPark},
 	facility.HQ:       {HQ, Registrar, Audit},
 	facility.Transit:  {Vehicle},
+	facility.Donation: {Counter},
 }
 
 // RolesFor returns the roles a device of a facility of kind k may hold.
