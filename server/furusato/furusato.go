@@ -185,7 +185,7 @@ func (s *Service) donations(_ context.Context, holder account.Account, y rules.Y
 	seen := map[string]bool{s.d.City.String(): true}
 	for _, a := range apps {
 		st.Applications = append(st.Applications, rules.Filing{ID: a.ID, Donation: a.Donation, Filed: a.Filed, Exported: !a.Exported.IsZero()})
-		for _, o := range a.Others {
+		for _, o := range s.others(a.Others) {
 			seen[o] = true
 		}
 	}
@@ -309,6 +309,7 @@ func (s *Service) apply(_ context.Context, holder account.Account, req rules.App
 	if !ok || d.Donor != holder.ID {
 		return rules.Applied{}, "", errNoDonation
 	}
+	req.Others = s.others(req.Others)
 	if err := rules.OneStop(d.At, s.d.Now(), s.d.City.String(), req.Others); err != nil {
 		return rules.Applied{}, "", err
 	}
@@ -354,6 +355,19 @@ func (s *Service) apply(_ context.Context, holder account.Account, req rules.App
 		return rules.Applied{}, "", err
 	}
 	return rules.Applied{ID: a.ID, Municipality: a.Municipality, Deadline: rules.OneStopDeadline(d.At)}, a.ID + " to " + a.Municipality, nil
+}
+
+// others are the municipalities a donor declares besides this city,
+// whichever way they name it (加賀市, 石川県加賀市): ours counts once.
+func (s *Service) others(declared []string) []string {
+	var out []string
+	for _, o := range declared {
+		o = strings.TrimSpace(o)
+		if o != "" && o != s.d.City.Municipality && o != s.d.City.String() && !slices.Contains(out, o) {
+			out = append(out, o)
+		}
+	}
+	return out
 }
 
 // samePerson: the card names the account's person (name, birth date,
@@ -456,7 +470,9 @@ func (s *Service) export(w http.ResponseWriter, r *http.Request, body []byte, by
 
 // exportedIDs reads the application ids of an export file.
 func exportedIDs(file []byte) []string {
-	rows, err := csv.NewReader(bytes.NewReader(file)).ReadAll()
+	r := csv.NewReader(bytes.NewReader(file))
+	r.FieldsPerRecord = -1 // the first line is the format's, with three
+	rows, err := r.ReadAll()
 	if err != nil || len(rows) == 0 {
 		return nil
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -16,6 +17,7 @@ import (
 	"smartpass.city/smartpass/app/mynumber"
 	"smartpass.city/smartpass/server/receipt"
 	"smartpass.city/smartpass/server/residents"
+	"smartpass.city/smartpass/server/staff"
 	"smartpass.city/smartpass/syncproto"
 )
 
@@ -172,4 +174,20 @@ func writeJSON(w http.ResponseWriter, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	json.NewEncoder(w).Encode(v)
+}
+
+// StaffSessions checks a staff token against the admin screen's
+// sessions (staff.Registry): the staff member's id, if their role has
+// permission p.
+func StaffSessions(r *staff.Registry) func(token string, p admin.Permission) (string, error) {
+	return func(token string, p admin.Permission) (string, error) {
+		who, err := r.Session(token)
+		if err != nil {
+			return "", fmt.Errorf("%w: %w", errStaff, err)
+		}
+		if !who.Role.May(p) {
+			return "", errStaff
+		}
+		return who.ID, nil
+	}
 }
