@@ -32,6 +32,7 @@ import (
 	"smartpass.city/smartpass/server/publish"
 	"smartpass.city/smartpass/server/pwa"
 	"smartpass.city/smartpass/server/residents"
+	"smartpass.city/smartpass/server/staff"
 	"smartpass.city/smartpass/server/store"
 	"smartpass.city/smartpass/syncproto"
 )
@@ -55,6 +56,11 @@ type Deps struct {
 	// Demo adds a demo server's routes (package demo); nil on a
 	// production server. Its pages load the navigator.usb shim.
 	Demo func(mux *http.ServeMux)
+	// Mount adds the routes of a service built on the account API's
+	// holders (reg: nil when no JPKI anchors are configured) and the
+	// admin screen's staff sessions: the hometown-tax donor's page
+	// (server/furusato). Nil: none.
+	Mount func(mux *http.ServeMux, reg *residents.Registry, staff *staff.Registry) error
 	// Version is the server's build version.
 	Version string
 	// Dev allows plain HTTP to the private endpoints from loopback.
@@ -107,6 +113,11 @@ func New(ctx context.Context, d Deps) (*API, error) {
 	mux.HandleFunc("POST "+syncproto.CardVerifyPath, cards.verify)
 	accts.routes(mux)
 	(&adminWeb{cmds: cmds, logger: d.Logger}).routes(mux)
+	if d.Mount != nil {
+		if err := d.Mount(mux, accts.reg, cmds.Staff); err != nil {
+			return nil, err
+		}
+	}
 	if d.Demo != nil {
 		d.Demo(mux)
 	}
