@@ -132,7 +132,11 @@ type syncWriter struct {
 	w  io.Writer
 }
 
-func (s syncWriter) Write(b []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.w.Write(b) }
+func (s syncWriter) Write(b []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(b)
+}
 
 // donor is an account and the device key that holds it.
 type donor struct {
