@@ -236,3 +236,17 @@ func (b Book) Of(donor string) map[string]Donation {
 	}
 	return out
 }
+
+// Ledger folds the counters' ops as a reader of the whole log meets
+// them (the server's reports and donor pages), skipping other kinds.
+type Ledger struct{ p opkind.Parts }
+
+// Add folds op if it is one of the counter's kinds.
+func (l *Ledger) Add(op syncproto.Op) {
+	if op.Kind == OpItem || op.Kind == OpDonation || op.Kind == OpGift {
+		opkind.Fold(&l.p, op)
+	}
+}
+
+// Book is what was folded so far.
+func (l *Ledger) Book() Book { return *Counter.In(&l.p) }

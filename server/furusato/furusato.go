@@ -39,7 +39,7 @@ import (
 	"smartpass.city/smartpass/app/jpaddress"
 	"smartpass.city/smartpass/app/jpki"
 	"smartpass.city/smartpass/app/mynumber"
-	"smartpass.city/smartpass/app/opkind"
+	"smartpass.city/smartpass/app/scope"
 	"smartpass.city/smartpass/server/audit"
 	"smartpass.city/smartpass/server/numbervault"
 	"smartpass.city/smartpass/server/publish"
@@ -120,10 +120,10 @@ func (s *Service) year(y int) int {
 // book folds the counters' ops (every shop's catalogue, donations and
 // handovers) from the log.
 func (s *Service) book() (rules.Book, error) {
-	var p opkind.Parts
+	var l rules.Ledger
 	var after uint64
 	for {
-		ops, err := s.d.Log.Since(opkind.FeedAll, after, 4096, 8<<20)
+		ops, err := s.d.Log.Since(scope.FeedAll, after, 4096, 8<<20)
 		if err != nil {
 			return rules.Book{}, fmt.Errorf("furusato: read the log: %w", err)
 		}
@@ -131,13 +131,11 @@ func (s *Service) book() (rules.Book, error) {
 			break
 		}
 		for _, op := range ops {
-			if strings.HasPrefix(op.Kind, "furusato.") {
-				opkind.Fold(&p, op)
-			}
+			l.Add(op)
 			after = op.Global
 		}
 	}
-	return *rules.Counter.In(&p), nil
+	return l.Book(), nil
 }
 
 // mine returns holder's donations of year y, oldest first.
