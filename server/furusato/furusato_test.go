@@ -56,7 +56,7 @@ var (
 
 // env is a server of the service on a real store.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	dir    string
 	log    *oplog.Log
 	reg    *residents.Registry
@@ -73,7 +73,7 @@ func (e *env) clock() time.Time { e.mu.Lock(); defer e.mu.Unlock(); return e.now
 
 func (e *env) setNow(t time.Time) { e.mu.Lock(); e.now = t; e.mu.Unlock() }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	e := &env{t: t, dir: t.TempDir(), now: time.Date(2026, 12, 2, 5, 0, 0, 0, time.UTC), logged: &bytes.Buffer{}}
 	storeKey, vaultKey := make([]byte, 32), make([]byte, 32)
@@ -491,6 +491,32 @@ func pdfText(t *testing.T, pdf []byte) string {
 		t.Fatalf("pdftotext: %v: %s", err, out)
 	}
 	return string(out)
+}
+
+// FuzzRequests: whatever bytes reach the donor's and the city's
+// endpoints, the answer is a refusal in words or an answer, never a
+// failure of the server, and nothing sent is logged.
+func FuzzRequests(f *testing.F) {
+	e := newEnv(f)
+	paths := []string{rules.DonationsPath, rules.ReceiptsPath, rules.CeilingPath, rules.OneStopPath, rules.ItemPath, rules.ExportPath, rules.ReportPath}
+	f.Add(uint8(3), []byte(`{"signer":"R-000001","nonce":"AAAA","body":{"number":"987654321018"},"sig":"AAAA"}`))
+	f.Add(uint8(4), []byte(`{"token":"x","shop":"michinoeki-kaga","item":{"id":"a"}}`))
+	f.Add(uint8(6), []byte(`{"token":"`+e.token+`","report":"=cmd"}`))
+	f.Add(uint8(5), []byte(`{"token":"`+e.token+`","municipality":""}`))
+	f.Add(uint8(0), []byte(`not json`))
+	f.Fuzz(func(t *testing.T, which uint8, body []byte) {
+		res, err := http.Post(e.srv.URL+paths[int(which)%len(paths)], "application/json", bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode >= 500 {
+			t.Errorf("%s: %d for %q", paths[int(which)%len(paths)], res.StatusCode, body)
+		}
+		if strings.Contains(e.logs(), "987654321018") {
+			t.Error("a request's number reached the log")
+		}
+	})
 }
 
 // TestNoFont: a server without the receipt font does not start (New of
