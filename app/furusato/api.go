@@ -24,6 +24,9 @@ const (
 const (
 	ItemPath   = "/admin/api/furusato/item"
 	ExportPath = "/admin/api/furusato/export"
+	// FormsPath is the forms of one municipality's applications, the
+	// number aside, with what verifies their signatures.
+	FormsPath  = "/admin/api/furusato/forms"
 	ReportPath = "/admin/api/furusato/report"
 )
 

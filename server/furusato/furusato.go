@@ -19,6 +19,7 @@ package furusato
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -27,6 +28,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -104,6 +106,7 @@ func (s *Service) Routes(mux *http.ServeMux) {
 	byHolder(s, mux, api.OneStop, "furusato.onestop", s.apply)
 	mux.HandleFunc("POST "+rules.ItemPath, s.byStaff(admin.ManageFacilities, "furusato.item", s.item))
 	mux.HandleFunc("POST "+rules.ExportPath, s.byStaff(admin.ManageFacilities, "furusato.export", s.export))
+	mux.HandleFunc("POST "+rules.FormsPath, s.byStaff(admin.ManageFacilities, "furusato.forms", s.forms))
 	mux.HandleFunc("POST "+rules.ReportPath, s.byStaff(admin.ReadAudit, "furusato.report", s.report))
 }
 
@@ -464,6 +467,47 @@ func (s *Service) export(w http.ResponseWriter, r *http.Request, body []byte, by
 		err = errors.Join(err, merr)
 	}
 	return fmt.Sprintf("%s: %d applications", req.Municipality, n), err
+}
+
+// forms serves FormsPath: the forms of one municipality of residence's
+// applications as a CSV for Excel (app/excelcsv), one line each: the
+// application's id (the export file's first column), the form's fields
+// (第55号の5 without the number), and what verifies the card's
+// signature: the form as JSON, the nonce, the certificate and the
+// signature (base64), signed over furusato.Message(nonce, form, the
+// number of the export file). The exported ones stay listed with their
+// export time, for the municipality's questions.
+func (s *Service) forms(w http.ResponseWriter, r *http.Request, body []byte, by string) (string, error) {
+	var req ExportRequest
+	if err := json.Unmarshal(body, &req); err != nil || req.Municipality == "" {
+		return "", fmt.Errorf("%w: name the municipality of residence", errMalformed)
+	}
+	apps, err := s.applications(func(a application) bool { return a.Municipality == req.Municipality })
+	if err != nil {
+		return "", err
+	}
+	rows := [][]string{{"申請番号 id", "寄附先 city", "氏名 name", "フリガナ reading", "住所 address", "電話 phone", "性別 sex", "生年月日 birth",
+		"寄附日 donated", "寄附額 amount", "申告1 salaried", "申告2 five or fewer", "申請日 filed", "送付 exported",
+		"様式 form (JSON)", "nonce", "署名用証明書 cert", "署名 sig"}}
+	b64 := base64.StdEncoding.EncodeToString
+	for _, a := range apps {
+		form, err := json.Marshal(a.Form)
+		if err != nil {
+			return "", err
+		}
+		exported := ""
+		if !a.Exported.IsZero() {
+			exported = a.Exported.In(jst).Format(time.DateTime)
+		}
+		f := a.Form
+		rows = append(rows, []string{a.ID, f.City, f.Facts.Name, f.Reading, f.Facts.Address, f.Phone, f.Facts.Sex, f.Facts.BirthDate,
+			f.Donated.In(jst).Format(time.DateOnly), strconv.FormatInt(f.Amount, 10), strconv.FormatBool(f.Salaried), strconv.FormatBool(f.FiveOrFewer),
+			a.Filed.In(jst).Format(time.DateTime), exported, string(form), b64(a.Nonce), b64(a.Cert), b64(a.Sig)})
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="onestop-forms.csv"`)
+	w.Header().Set("Cache-Control", "no-store")
+	return fmt.Sprintf("%s: %d forms", req.Municipality, len(apps)), excelcsv.Write(w, rows)
 }
 
 // exportedIDs reads the application ids of an export file.

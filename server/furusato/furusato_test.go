@@ -5,7 +5,9 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/x509"
 	"encoding/base64"
+	"encoding/csv"
 	"encoding/json"
 	"io"
 	"io/fs"
@@ -409,6 +411,7 @@ func TestDonorAndCity(t *testing.T) {
 	if status != http.StatusOK || strings.Contains(string(file), visitor.Number) {
 		t.Errorf("a second export: %d %q", status, file)
 	}
+	e.checkForms(applied.ID, visitor.Number)
 	e.searchNumber(visitor.Number)
 	if strings.Contains(e.logs(), visitor.Number) {
 		t.Error("the number is in the server's log")
@@ -416,13 +419,60 @@ func TestDonorAndCity(t *testing.T) {
 	// Every access was audited: the application, the vault's put, export
 	// and deletion, the reads of the donor's page, the refusals.
 	seen := map[string]bool{}
-	if _, err := e.audit.Verify(func(en audit.Entry) { seen[en.Action] = true }); err != nil {
+	if _, err := e.audit.Verify(func(en audit.Entry) {
+		seen[en.Action] = true
+		if strings.HasPrefix(en.Action, "furusato.ceiling") && strings.Contains(en.Detail, "300000") {
+			t.Errorf("the typed figures are in the audit log: %+v", en)
+		}
+	}); err != nil {
 		t.Fatal(err)
+	}
+	var backup bytes.Buffer
+	e.log.Backup(&backup)
+	if bytes.Contains(backup.Bytes(), []byte("resident_tax")) {
+		t.Error("the ceiling's typed figures are in the store")
 	}
 	for _, a := range []string{"furusato.onestop", "furusato.onestop.refused", "mynumber.put", "mynumber.export", "mynumber.delete",
 		"furusato.donations.read", "furusato.receipts.read", "furusato.ceiling", "furusato.export", "furusato.report", "furusato.item", "furusato.item.refused"} {
 		if !seen[a] {
 			t.Errorf("no audit entry %s", a)
+		}
+	}
+}
+
+// checkForms reads the forms of Setagaya's applications: the one
+// application, without the number, whose card signature verifies with
+// the number of the export file, as the municipality checks it.
+func (e *env) checkForms(id, number string) {
+	e.t.Helper()
+	status, out := e.post(rules.FormsPath, ExportRequest{Request: admin.Request{Token: e.token}, Municipality: "東京都世田谷区"})
+	if status != http.StatusOK || bytes.Contains(out, []byte(number)) {
+		e.t.Fatalf("forms: %d %q", status, out)
+	}
+	rows, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(out, []byte("\uFEFF")))).ReadAll()
+	if err != nil || len(rows) != 2 || rows[1][0] != id || rows[1][2] != visitor.Facts.Name || rows[1][13] == "" {
+		e.t.Fatalf("forms: %v %q", err, rows)
+	}
+	var form rules.Form
+	if err := json.Unmarshal([]byte(rows[1][14]), &form); err != nil {
+		e.t.Fatal(err)
+	}
+	dec := func(s string) []byte { b, _ := base64.StdEncoding.DecodeString(s); return b }
+	cert, err := x509.ParseCertificate(dec(rows[1][16]))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		number string
+		ok     bool
+	}{{number, true}, {resident.Number, false}} {
+		n, _ := mynumber.Parse(tt.number)
+		msg, err := rules.Message(dec(rows[1][15]), form, n)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		if err := jpki.Signature(cert, msg, dec(rows[1][17])); (err == nil) != tt.ok {
+			e.t.Errorf("the form's signature with number %s: %v, want valid %v", n, err, tt.ok)
 		}
 	}
 }
