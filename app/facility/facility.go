@@ -33,8 +33,9 @@ const (
 
 // RecognisingFaces are the kinds of facility whose terminals match faces:
 // a resident consents to each such facility, and only those receive
-// templates.
-var RecognisingFaces = []Kind{Hospital, PlayPark, Shelter}
+// templates. A donation counter recognises its donors (a visitor's one
+// consent is to the shop).
+var RecognisingFaces = []Kind{Hospital, PlayPark, Shelter, Donation}
 
 // Facility is one place. Names are kept in Japanese and English because the
 // UI language is the reader's choice, not the facility's.
