@@ -289,6 +289,13 @@ func run(ctx context.Context, c config, b Build, logger *slog.Logger) error {
 			logger.Error("closing the store", "err", err)
 		}
 	}()
+	vault, err := numbervault.New(log, vaultKey)
+	if err != nil {
+		return err
+	}
+	if _, err := vault.Pending(); err != nil {
+		return fmt.Errorf("the vault key in %s does not open the individual numbers in %s: give the right -vault-key-file: %w", vaultKeyPath(c.vaultKeyFile, c.data), c.data, err)
+	}
 	pub, err := publish.New(log)
 	if err != nil {
 		return err
@@ -333,13 +340,6 @@ func run(ctx context.Context, c config, b Build, logger *slog.Logger) error {
 		Log: log, Writer: pub, Devices: reg, Facilities: fac, Audit: auditLog, Anchors: anchors, City: c.city, PWA: web,
 		Version: b.Version, Dev: c.dev, CodeRefill: c.limits.codeRefill, Download: c.limits.download,
 		Hello: c.limits.hello, MaxPreAuth: c.limits.preAuth, Logger: logger,
-	}
-	vault, err := numbervault.New(log, vaultKey)
-	if err != nil {
-		return err
-	}
-	if _, err := vault.Pending(); err != nil {
-		return fmt.Errorf("the vault key in %s does not open the individual numbers in %s: give the right -vault-key-file: %w", vaultKeyPath(c.vaultKeyFile, c.data), c.data, err)
 	}
 	deps.Mount = func(mux *http.ServeMux, reg *residents.Registry, people *staff.Registry) error {
 		if reg == nil {

@@ -9,6 +9,10 @@ import (
 	"strings"
 	"testing"
 
+	"smartpass.city/smartpass/app/mynumber"
+	"smartpass.city/smartpass/server/api"
+	"smartpass.city/smartpass/server/numbervault"
+	"smartpass.city/smartpass/server/oplog"
 	"smartpass.city/smartpass/server/receipt"
 )
 
@@ -57,5 +61,40 @@ func TestVaultKey(t *testing.T) {
 	}
 	if vaultKeyPath("", data) != data+".vault.key" || vaultKeyPath(data+".vault.key", data) == keyPath("", data) {
 		t.Error("the vault key's default path is not its own beside the store's")
+	}
+}
+
+// TestWrongVaultKey: a server whose vault key does not open the numbers
+// its vault holds (a restored store started without its vault key) does
+// not start, and says which key to give.
+func TestWrongVaultKey(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	logger := slog.New(slog.DiscardHandler)
+	key, err := newKeyFile(keyPath("", data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	vaultKey, err := loadVaultKey(vaultKeyPath("", data), data, key, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := oplog.Open(data, api.LogOptions(key, logger))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := numbervault.New(l, vaultKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, _ := mynumber.Parse("987654321018")
+	if err := v.Put("R-000001", "onestop.a", "東京都世田谷区", n); err != nil {
+		t.Fatal(err)
+	}
+	l.Close()
+	os.Remove(vaultKeyPath("", data)) // the vault key lost: a new one would be made
+	err = serve([]string{"-data", data, "-addr", "127.0.0.1:0"}, Build{Version: "test"}, logger)
+	if err == nil || !strings.Contains(err.Error(), "does not open the individual numbers") || !strings.Contains(err.Error(), "-vault-key-file") {
+		t.Fatalf("serve with another vault key: %v", err)
 	}
 }
