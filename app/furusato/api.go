@@ -73,6 +73,9 @@ type Year struct {
 // counted toward the one-stop exception's five (this city once, and the
 // others the donor declared in their applications).
 type Statement struct {
+	// City is the municipality donated to, as the application's form
+	// names it (Form.City): the device signs the form with it.
+	City           string    `json:"city"`
 	Year           int       `json:"year"`
 	Donations      []Given   `json:"donations"`
 	Municipalities int       `json:"municipalities"`

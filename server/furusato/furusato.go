@@ -179,7 +179,7 @@ func (s *Service) donations(_ context.Context, holder account.Account, y rules.Y
 	if err != nil {
 		return rules.Statement{}, "", err
 	}
-	st := rules.Statement{Year: year, Donations: given, Deadline: rules.OneStopDeadline(time.Date(year, time.June, 1, 0, 0, 0, 0, jst))}
+	st := rules.Statement{City: s.d.City.String(), Year: year, Donations: given, Deadline: rules.OneStopDeadline(time.Date(year, time.June, 1, 0, 0, 0, 0, jst))}
 	if st.Donations == nil {
 		st.Donations = []rules.Given{}
 	}

@@ -228,7 +228,8 @@ func (e *env) apply(d donor, donation rules.Given, others []string, edit func(*r
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	form := rules.Form{City: kaga.String(), Facts: d.acc.Facts, Reading: req.Reading, Phone: req.Phone, Donated: donation.At, Amount: donation.Amount, Salaried: true, FiveOrFewer: true}
+	st, _ := signed(e, d, rules.API.Donations, rules.Year{Year: donation.At.Year()})
+	form := rules.Form{City: st.City, Facts: d.acc.Facts, Reading: req.Reading, Phone: req.Phone, Donated: donation.At, Amount: donation.Amount, Salaried: true, FiveOrFewer: true}
 	msg, err := rules.Message(nonce, form, n)
 	if err != nil {
 		e.t.Fatal(err)
