@@ -38,8 +38,9 @@ const (
 // wire.
 type None = syncproto.None
 
-// post is the endpoint at path, a POST signed by by.
-func post[Req, Resp any](path string, by Signer) Endpoint[Req, Resp] {
+// Post is the endpoint at path, a POST signed by by: how every package
+// with endpoints on the account API (wallet, furusato) defines them.
+func Post[Req, Resp any](path string, by Signer) Endpoint[Req, Resp] {
 	return Endpoint[Req, Resp]{Endpoint: syncproto.Post[Req, Resp](path), By: by}
 }
 
@@ -58,17 +59,17 @@ var API = struct {
 	DeskEnroll    Endpoint[Supervised, Account]
 	DeskHousehold Endpoint[HouseholdCap, None]
 }{
-	Open:          post[Request, Account](CreatePath, Unsigned),
-	Recover:       post[Request, Account](RecoverPath, Unsigned),
-	AddMember:     post[Member, Account](MembersPath, Holder),
-	Household:     post[None, Household](HouseholdPath, Holder),
-	RegisterFace:  post[template.Template, None](FacePath, Holder),
-	DeleteFace:    post[Person, None](FaceDeletePath, Holder),
-	Delete:        post[None, None](DeletePath, Holder),
-	History:       post[None, []Visit](HistoryPath, Holder),
-	Consent:       post[Consent, None](ConsentPath, Holder),
-	Pass:          post[Person, Pass](PassPath, Holder),
+	Open:          Post[Request, Account](CreatePath, Unsigned),
+	Recover:       Post[Request, Account](RecoverPath, Unsigned),
+	AddMember:     Post[Member, Account](MembersPath, Holder),
+	Household:     Post[None, Household](HouseholdPath, Holder),
+	RegisterFace:  Post[template.Template, None](FacePath, Holder),
+	DeleteFace:    Post[Person, None](FaceDeletePath, Holder),
+	Delete:        Post[None, None](DeletePath, Holder),
+	History:       Post[None, []Visit](HistoryPath, Holder),
+	Consent:       Post[Consent, None](ConsentPath, Holder),
+	Pass:          Post[Person, Pass](PassPath, Holder),
 	Facilities:    Endpoint[None, []facility.Facility]{Endpoint: syncproto.Endpoint[None, []facility.Facility]{Path: FacilitiesPath, Get: true}},
-	DeskEnroll:    post[Supervised, Account](DeskPath, Desk),
-	DeskHousehold: post[HouseholdCap, None](DeskHouseholdPath, Desk),
+	DeskEnroll:    Post[Supervised, Account](DeskPath, Desk),
+	DeskHousehold: Post[HouseholdCap, None](DeskHouseholdPath, Desk),
 }

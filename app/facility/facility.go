@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 )
 
 // OpUpsert is the op kind that creates or replaces a facility record.
@@ -28,12 +29,20 @@ const (
 	// Shop is a merchant that takes payment from the city wallet: its
 	// terminals record payments and refunds (app/wallet).
 	Shop Kind = "shop"
+	// Donation is a shop that takes hometown-tax donations for its
+	// gifts (a roadside station, a souvenir shop): its devices are the
+	// donation counters (issue 23).
+	Donation Kind = "donation"
 )
+
+// Kinds are every kind of facility, in the order screens list them.
+var Kinds = []Kind{Hospital, PlayPark, Shelter, HQ, Transit, Shop, Donation}
 
 // RecognisingFaces are the kinds of facility whose terminals match faces:
 // a resident consents to each such facility, and only those receive
-// templates.
-var RecognisingFaces = []Kind{Hospital, PlayPark, Shelter}
+// templates. A donation counter recognises its donors (a visitor's one
+// consent is to the shop).
+var RecognisingFaces = []Kind{Hospital, PlayPark, Shelter, Donation}
 
 // Facility is one place. Names are kept in Japanese and English because the
 // UI language is the reader's choice, not the facility's.
@@ -56,7 +65,7 @@ func (f Facility) Validate() error {
 	switch {
 	case len(f.ID) > 64 || !idRE.MatchString(f.ID):
 		return fmt.Errorf("%w: id %q (lower-case letters, digits and hyphens)", ErrInvalid, f.ID)
-	case f.Kind != Hospital && f.Kind != PlayPark && f.Kind != Shelter && f.Kind != HQ && f.Kind != Transit && f.Kind != Shop:
+	case !slices.Contains(Kinds, f.Kind):
 		return fmt.Errorf("%w: kind %q", ErrInvalid, f.Kind)
 	case f.NameJA == "":
 		return fmt.Errorf("%w: %s has no Japanese name", ErrInvalid, f.ID)

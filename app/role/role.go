@@ -27,6 +27,11 @@ const (
 	// it records riders' boarding and alighting taps. (No screen yet: the
 	// tablet's screen is issue 22's next part.)
 	Vehicle Role = "vehicle"
+	// Counter is a donation counter's tablet at a roadside station or
+	// souvenir shop (facility kind donation): it records hometown-tax
+	// donations and the gifts handed over. (No screen yet: issue 23's
+	// screens come with the app's refactoring.)
+	Counter Role = "counter"
 	// Audit reads the whole log (FeedAll), templates included: backup
 	// checks and the tests' auditor, never a screen.
 	Audit Role = "audit"

@@ -11,6 +11,7 @@ import (
 	_ "smartpass.city/smartpass/app/bill"
 	_ "smartpass.city/smartpass/app/emergency"
 	_ "smartpass.city/smartpass/app/facility"
+	_ "smartpass.city/smartpass/app/furusato"
 	_ "smartpass.city/smartpass/app/hospital"
 	_ "smartpass.city/smartpass/app/identify"
 	_ "smartpass.city/smartpass/app/jpki"

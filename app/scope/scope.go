@@ -43,6 +43,7 @@ const (
 	HQ        = role.HQ
 	Registrar = role.Registrar
 	Vehicle   = role.Vehicle
+	Counter   = role.Counter
 	Audit     = role.Audit
 	Shop      = role.Shop
 )
@@ -55,6 +56,7 @@ var rolesByKind = map[facility.Kind][]Role{
 	facility.HQ:       {HQ, Registrar, Audit},
 	facility.Transit:  {Vehicle},
 	facility.Shop:     {Shop},
+	facility.Donation: {Counter},
 }
 
 // RolesFor returns the roles a device of a facility of kind k may hold.

@@ -12,6 +12,7 @@ import (
 	"smartpass.city/smartpass/app/bill"
 	"smartpass.city/smartpass/app/emergency"
 	"smartpass.city/smartpass/app/facility"
+	"smartpass.city/smartpass/app/furusato"
 	"smartpass.city/smartpass/app/hospital"
 	"smartpass.city/smartpass/app/identify"
 	"smartpass.city/smartpass/app/jpki"
@@ -272,6 +273,8 @@ func TestKindsDeclared(t *testing.T) {
 		hospital.OpReception:  {Reception},
 		transit.OpBoard:       {Vehicle},
 		transit.OpAlight:      {Vehicle},
+		furusato.OpDonation:   {Counter},
+		furusato.OpGift:       {Counter},
 		history.OpSummary:     {Reception},
 		appointment.OpSlots:   {Reception},
 		appointment.OpNoShow:  {Reception},
@@ -284,7 +287,7 @@ func TestKindsDeclared(t *testing.T) {
 		wallet.OpLimits:       {Registrar},
 		wallet.OpFreeze:       {Registrar},
 	}
-	serverOnly := []string{facility.OpUpsert, jpki.OpAnchors, pass.OpKeys, template.OpProfile, template.OpErased, transit.OpNetwork, OpRejected,
+	serverOnly := []string{facility.OpUpsert, furusato.OpItem, jpki.OpAnchors, pass.OpKeys, template.OpProfile, template.OpErased, transit.OpNetwork, OpRejected,
 		history.OpPublish, history.OpNotebook, history.OpConsent, history.OpRevoke, history.OpAccess,
 		appointment.OpBook, appointment.OpMove, appointment.OpCancel, appointment.OpAnswers}
 	for kind, roles := range recorders {
@@ -293,7 +296,7 @@ func TestKindsDeclared(t *testing.T) {
 			t.Errorf("%s: declared %v, server-only %v; want recorded by %v", kind, ok, k.ServerOnly, roles)
 			continue
 		}
-		for _, r := range []Role{Shelter, Reception, PlayPark, HQ, Registrar, Vehicle, Audit, Shop} {
+		for _, r := range []Role{Shelter, Reception, PlayPark, HQ, Registrar, Vehicle, Counter, Audit, Shop} {
 			if k.MayRecord(r) != slices.Contains(roles, r) {
 				t.Errorf("%s: a %s device may record it: %v, want %v", kind, r, k.MayRecord(r), !k.MayRecord(r))
 			}

@@ -4,7 +4,6 @@ import (
 	"time"
 
 	"smartpass.city/smartpass/app/account"
-	"smartpass.city/smartpass/syncproto"
 )
 
 // The wallet's endpoints, signed by the account's holder like the rest
@@ -64,6 +63,6 @@ var API = struct {
 	Statement account.Endpoint[account.Person, Statement]
 	TopUpCard account.Endpoint[CardTopUp, CardResult]
 }{
-	Statement: account.Endpoint[account.Person, Statement]{Endpoint: syncproto.Post[account.Person, Statement](StatementPath), By: account.Holder},
-	TopUpCard: account.Endpoint[CardTopUp, CardResult]{Endpoint: syncproto.Post[CardTopUp, CardResult](CardTopUpPath), By: account.Holder},
+	Statement: account.Post[account.Person, Statement](StatementPath, account.Holder),
+	TopUpCard: account.Post[CardTopUp, CardResult](CardTopUpPath, account.Holder),
 }

@@ -35,6 +35,7 @@ import (
 	"smartpass.city/smartpass/server/publish"
 	"smartpass.city/smartpass/server/pwa"
 	"smartpass.city/smartpass/server/residents"
+	"smartpass.city/smartpass/server/staff"
 	"smartpass.city/smartpass/server/store"
 	"smartpass.city/smartpass/syncproto"
 )
@@ -63,6 +64,11 @@ type Deps struct {
 	Wallet ledger.Config
 	// Card configures card top-ups; nil: none on this server.
 	Card *Card
+	// Mount adds the routes of a service built on the account API's
+	// holders (reg: nil when no JPKI anchors are configured) and the
+	// admin screen's staff sessions: the hometown-tax donor's page
+	// (server/furusato). Nil: none.
+	Mount func(mux *http.ServeMux, reg *residents.Registry, staff *staff.Registry) error
 	// Version is the server's build version.
 	Version string
 	// Dev allows plain HTTP to the private endpoints from loopback.
@@ -142,6 +148,11 @@ func New(ctx context.Context, d Deps) (*API, error) {
 		w.routes(mux, &Card{})
 	}
 	(&adminWeb{cmds: cmds, logger: d.Logger}).routes(mux)
+	if d.Mount != nil {
+		if err := d.Mount(mux, accts.reg, cmds.Staff); err != nil {
+			return nil, err
+		}
+	}
 	if d.Demo != nil {
 		d.Demo(mux)
 	}

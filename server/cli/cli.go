@@ -54,10 +54,16 @@ import (
 	"smartpass.city/smartpass/server/pwa"
 	"smartpass.city/smartpass/server/store"
 
+	"smartpass.city/smartpass/app/jpaddress"
 	"smartpass.city/smartpass/server/audit"
 	"smartpass.city/smartpass/server/devices"
+	"smartpass.city/smartpass/server/furusato"
+	"smartpass.city/smartpass/server/numbervault"
 	"smartpass.city/smartpass/server/oplog"
 	"smartpass.city/smartpass/server/publish"
+	"smartpass.city/smartpass/server/receipt"
+	"smartpass.city/smartpass/server/residents"
+	"smartpass.city/smartpass/server/staff"
 	"smartpass.city/smartpass/syncproto"
 )
 
@@ -98,6 +104,17 @@ type config struct {
 	// city is the municipality of the residents (as their cards' addresses
 	// name it): its children enter play parks free.
 	city string
+	// prefecture is the city's prefecture (石川県): with city, the
+	// municipality that receives hometown-tax donations; mayor signs
+	// their receipts.
+	prefecture, mayor string
+	// receiptFont is the TrueType font of the donation receipts (""
+	// looks where Debian's fonts-ipafont-gothic puts it); without it the
+	// server does not start.
+	receiptFont string
+	// vaultKeyFile is the individual-number vault's key (default
+	// DATA.vault.key).
+	vaultKeyFile string
 	// limits are the connection time-outs and the cap on unauthenticated
 	// sync sessions.
 	limits connLimits
@@ -230,6 +247,10 @@ func serve(args []string, b Build, logger *slog.Logger) error {
 	fs.StringVar(&c.stripeURL, "stripe-url", "", "the card gateway's address (stripe-mock's for a demo; empty: Stripe); card top-ups are on when $SMARTPASS_STRIPE_KEY is set, confirmed by webhook when $SMARTPASS_STRIPE_WEBHOOK_SECRET is")
 	fs.Int64Var(&c.secondStaff, "wallet-second-staff", 30000, "a cash top-up above this many yen needs a second staff member's confirmation")
 	fs.StringVar(&c.city, "city", "加賀市", "the city whose residents' children enter play parks free, as card addresses name it")
+	fs.StringVar(&c.prefecture, "prefecture", "石川県", "the city's prefecture, as card addresses name it (hometown-tax donations)")
+	fs.StringVar(&c.mayor, "mayor", "加賀市長", "who issues the donation receipts, printed on them")
+	fs.StringVar(&c.receiptFont, "receipt-font", "", "TrueType font of the donation receipts (default: IPA Gothic from fonts-ipafont-gothic)")
+	fs.StringVar(&c.vaultKeyFile, "vault-key-file", "", "the individual-number vault's key, 64 hex digits, not the store's (default: DATA.vault.key, created when missing)")
 	fs.Func("jpki-crl", "a JPKI revocation list (DER or PEM), signed by one of -jpki-roots; repeat for each CA", func(f string) error {
 		c.jpkiCRLs = append(c.jpkiCRLs, f)
 		return nil
@@ -268,8 +289,18 @@ func run(ctx context.Context, c config, b Build, logger *slog.Logger) error {
 	if err := os.MkdirAll(c.data, 0o700); err != nil {
 		return fmt.Errorf("cannot use the data directory %q: %w", c.data, err)
 	}
+	// The receipts' font first: a server that could only make blank
+	// receipts does not start.
+	receipts, err := receipt.New(c.receiptFont)
+	if err != nil {
+		return fmt.Errorf("cannot make donation receipts: %w", err)
+	}
 	keyFile := keyPath(c.keyFile, c.data)
 	key, err := loadKey(keyFile, c.data, true, logger)
+	if err != nil {
+		return err
+	}
+	vaultKey, err := loadVaultKey(vaultKeyPath(c.vaultKeyFile, c.data), c.data, key, logger)
 	if err != nil {
 		return err
 	}
@@ -285,6 +316,13 @@ func run(ctx context.Context, c config, b Build, logger *slog.Logger) error {
 			logger.Error("closing the store", "err", err)
 		}
 	}()
+	vault, err := numbervault.New(log, vaultKey)
+	if err != nil {
+		return err
+	}
+	if _, err := vault.Pending(); err != nil {
+		return fmt.Errorf("the vault key in %s does not open the individual numbers in %s: give the right -vault-key-file: %w", vaultKeyPath(c.vaultKeyFile, c.data), c.data, err)
+	}
 	pub, err := publish.New(log)
 	if err != nil {
 		return err
@@ -333,6 +371,19 @@ func run(ctx context.Context, c config, b Build, logger *slog.Logger) error {
 	}
 	if key := os.Getenv("SMARTPASS_STRIPE_KEY"); key != "" {
 		deps.Card = &api.Card{Key: key, URL: c.stripeURL, WebhookSecret: os.Getenv("SMARTPASS_STRIPE_WEBHOOK_SECRET")}
+	}
+	deps.Mount = func(mux *http.ServeMux, reg *residents.Registry, people *staff.Registry) error {
+		if reg == nil {
+			logger.Warn("no JPKI anchors: the hometown-tax donor's page and one-stop applications are off")
+			return nil
+		}
+		svc, err := furusato.New(furusato.Deps{Log: log, Writer: pub, Registry: reg, Vault: vault, Receipts: receipts, Audit: auditLog,
+			City: jpaddress.Place{Prefecture: c.prefecture, Municipality: c.city}, Mayor: c.mayor, Staff: furusato.StaffSessions(people), Facilities: fac, Logger: logger})
+		if err != nil {
+			return err
+		}
+		svc.Routes(mux)
+		return nil
 	}
 	if demo != nil {
 		deps.Demo = func(mux *http.ServeMux) { demo.Routes(mux, reg, fac) }

@@ -38,12 +38,9 @@ func adminSocket(data string) string { return filepath.Clean(data) + ".sock" }
 func loadKey(path, data string, create bool, logger *slog.Logger) ([]byte, error) {
 	b, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) && create && !hasStore(data) {
-		key := make([]byte, 32)
-		if _, err := rand.Read(key); err != nil {
+		key, err := newKeyFile(path)
+		if err != nil {
 			return nil, err
-		}
-		if err := os.WriteFile(path, []byte(hex.EncodeToString(key)+"\n"), 0o600); err != nil {
-			return nil, fmt.Errorf("create key file %s: %w", path, err)
 		}
 		logger.Warn("created a new encryption key for the store: keep it apart from the data and back it up; without it the data cannot be read", "key_file", path)
 		return key, nil
@@ -57,6 +54,19 @@ func loadKey(path, data string, create bool, logger *slog.Logger) ([]byte, error
 	key, err := hex.DecodeString(strings.TrimSpace(string(b)))
 	if err != nil || len(key) != 32 {
 		return nil, fmt.Errorf("the key file %s must hold 64 hexadecimal digits (a 32-byte key)", path)
+	}
+	return key, nil
+}
+
+// newKeyFile writes a new random 32-byte key to path (64 hex digits,
+// readable by the owner only) and returns it.
+func newKeyFile(path string) ([]byte, error) {
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(path, []byte(hex.EncodeToString(key)+"\n"), 0o600); err != nil {
+		return nil, fmt.Errorf("create key file %s: %w", path, err)
 	}
 	return key, nil
 }
