@@ -13,6 +13,8 @@ need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 # Japanese glyphs for the screenshots the tests take.
 [ -d /usr/share/fonts/opentype/noto ] || need+=(fonts-noto-cjk)
+# The PostgreSQL store's tests start throwaway clusters (server/store/pgtest).
+command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 # app.wasm is served precompressed.
 command -v gzip >/dev/null 2>&1 || need+=(gzip)
 # npm fetches the face model's weights (make models).
