@@ -11,6 +11,7 @@
 package pgtest
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -202,4 +203,34 @@ func (c *Cluster) URL(db string) string {
 func (c *Cluster) Log() string {
 	b, _ := os.ReadFile(filepath.Join(c.Dir, "log"))
 	return string(b)
+}
+
+// SQL runs sql with psql on database postgres and returns its output.
+func (c *Cluster) SQL(sql string) (string, error) {
+	out, err := c.cmd("psql", "-X", "-A", "-t", "-h", c.Dir, "-p", strconv.Itoa(c.Port), "-U", "postgres", "-d", "postgres", "-c", sql).CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("pgtest: psql %q: %w\n%s", sql, err, out)
+	}
+	return strings.TrimSpace(string(out)), nil
+}
+
+// Contains reports whether any file of the cluster holds b, after a
+// checkpoint has written every page: a test of encryption at rest.
+func (c *Cluster) Contains(t testing.TB, b []byte) bool {
+	t.Helper()
+	if _, err := c.SQL("CHECKPOINT"); err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	filepath.WalkDir(c.Data, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return nil
+		}
+		if data, _ := os.ReadFile(p); bytes.Contains(data, b) {
+			t.Logf("%s holds %q", p, b)
+			found = true
+		}
+		return nil
+	})
+	return found
 }

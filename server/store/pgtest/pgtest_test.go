@@ -1,18 +1,12 @@
 package pgtest
 
-import (
-	"strings"
-	"testing"
-)
+import "testing"
 
 // TestStartKillRestart: a cluster answers on its socket, comes back after
 // a SIGKILL, and is gone after Stop.
 func TestStartKillRestart(t *testing.T) {
 	c := Start(t)
-	query := func() (string, error) {
-		out, err := c.cmd("psql", "-X", "-A", "-t", "-h", c.Dir, "-p", "5432", "-U", "postgres", "-c", "show fsync").CombinedOutput()
-		return strings.TrimSpace(string(out)), err
-	}
+	query := func() (string, error) { return c.SQL("show fsync") }
 	steps := []struct {
 		name   string
 		action func() error
