@@ -234,3 +234,54 @@ func (c *Cluster) Contains(t testing.TB, b []byte) bool {
 	})
 	return found
 }
+
+// StartStandby starts a streaming standby of c (pg_basebackup -R) in a
+// directory of its own, makes it c's synchronous standby (every commit on
+// c waits until the standby has flushed its WAL), and waits until it
+// streams. It is stopped and removed at t's cleanup.
+func (c *Cluster) StartStandby(t testing.TB) *Cluster {
+	t.Helper()
+	s, err := newCluster(c.bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.remove)
+	if err := s.run("pg_basebackup", "-D", s.Data, "-h", c.Dir, "-p", strconv.Itoa(c.Port), "-U", "postgres", "-R", "-X", "stream", "-c", "fast", "--no-sync"); err != nil {
+		t.Fatal(err)
+	}
+	// The standby names itself so the primary can require it by name.
+	conf := fmt.Sprintf("\nprimary_conninfo = 'host=%s port=%d user=postgres application_name=standby'\n", c.Dir, c.Port)
+	f, err := os.OpenFile(filepath.Join(s.Data, "postgresql.auto.conf"), os.O_APPEND|os.O_WRONLY, 0)
+	if err == nil {
+		_, err = f.WriteString(conf)
+		f.Close()
+	}
+	if err != nil {
+		t.Fatalf("pgtest: standby config: %v", err)
+	}
+	if err := s.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Stop() })
+	for _, sql := range []string{"ALTER SYSTEM SET synchronous_standby_names = 'standby'", "SELECT pg_reload_conf()"} {
+		if _, err := c.SQL(sql); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		state, err := c.SQL("SELECT sync_state FROM pg_stat_replication WHERE application_name = 'standby'")
+		if err == nil && state == "sync" {
+			return s
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("pgtest: the standby does not stream synchronously (%q, %v)\n%s", state, err, s.Log())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// Promote makes a standby the primary and waits until it accepts writes.
+func (c *Cluster) Promote() error {
+	return c.run("pg_ctl", "-D", c.Data, "-w", "-t", "60", "promote")
+}
