@@ -13,7 +13,18 @@ import (
 // throwaway cluster, fsync on, a new tenant per run): 200 devices pushing
 // batches straight to the store.
 func BenchmarkIngest(b *testing.B) {
+	ingest(b, pgtest.Start(b))
+}
+
+// BenchmarkIngestStandby is BenchmarkIngest with a synchronous standby:
+// every commit waits until the standby has flushed it.
+func BenchmarkIngestStandby(b *testing.B) {
 	c := pgtest.Start(b)
+	c.StartStandby(b)
+	ingest(b, c)
+}
+
+func ingest(b *testing.B, c *pgtest.Cluster) {
 	for _, batch := range storetest.IngestBatches {
 		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) {
 			s := openTenant(b, c.URL("postgres"), Options{Feeds: func(syncproto.Op) []string { return []string{"shelter.s1"} }, MaxConns: 8})
