@@ -1,6 +1,7 @@
 // Package cli is the Smart Pass server's command line: it serves the PWA, the sync
 // websocket that every tablet and phone talks to, and keeps the op log in
-// an embedded Badger store.
+// an embedded Badger store, or in PostgreSQL (-store postgres://… -tenant
+// NAME) where several servers may serve one municipality.
 //
 //	go run -tags demo ./server -demo -dev
 //
@@ -10,6 +11,7 @@
 //
 //	server backup -data DIR -out FILE    sealed copy, online or offline
 //	server restore -data NEWDIR -in FILE a new store from a backup
+//	server restore -store URL -tenant T  a new epoch after PostgreSQL's own restore
 //	server facility -id ID -kind KIND -name-ja NAME [-name-en NAME] [-capacity N]
 //	                                     add or change a facility
 //	server facilities                    the facilities

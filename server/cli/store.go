@@ -181,8 +181,19 @@ func runRestore(args []string, logger *slog.Logger) error {
 	data := fs.String("data", "", "new, empty data directory to restore into")
 	in := fs.String("in", "", "backup file to read")
 	keyFile := fs.String("key-file", "", "key file the backup was made with; the restored store uses it too (default: DATA.key)")
+	storeURL := fs.String("store", "", "a PostgreSQL cluster just restored by its own tools (base backup and WAL): give its tenant a new epoch")
+	tenant := fs.String("tenant", "", "with -store: the municipality whose epoch to renew")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *storeURL != "" {
+		// PostgreSQL restores itself; what the server adds is the new
+		// epoch, so devices resend what the restored cluster lacks.
+		if err := pgstore.NewEpoch(context.Background(), *storeURL, *tenant); err != nil {
+			return fmt.Errorf("restore: %w", err)
+		}
+		fmt.Printf("tenant %s has a new epoch; devices will resend what the restored cluster lacked\n", *tenant)
+		return nil
 	}
 	if *data == "" || *in == "" {
 		return errors.New("restore: give -data DIR and -in FILE")

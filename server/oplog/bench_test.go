@@ -55,7 +55,7 @@ func BenchmarkIngest(b *testing.B) {
 				b.Fatal(err)
 			}
 			defer l.Close()
-			storetest.Ingest(b, l, storetest.IngestDevices, batch)
+			storetest.Ingest(b, l, storetest.IngestDevices, batch, nil)
 		})
 	}
 }

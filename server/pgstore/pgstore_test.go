@@ -94,11 +94,16 @@ func TestTenantsReopenAndKey(t *testing.T) {
 	if err != nil || len(got) != 1 || !bytes.Equal(got[0].Body, secret) {
 		t.Fatalf("after reopen: %+v %v", got, err)
 	}
-	// The database's files hold no plaintext (a CHECKPOINT writes the
-	// pages; the WAL has them already).
+	// A restore's new epoch: a store opened after it names another
+	// history, with the same ops.
 	if err := NewEpoch(ctx, url, "kaga"); err != nil {
 		t.Fatal(err)
 	}
+	if r := openTenant(t, url, Options{Tenant: "kaga", Key: key}); r.Epoch() == epoch || r.Head() != 1 {
+		t.Fatalf("after NewEpoch: epoch %s (was %s) head %d", r.Epoch(), epoch, r.Head())
+	}
+	// The database's files hold no plaintext (a CHECKPOINT writes the
+	// pages; the WAL has them already).
 	if c.Contains(t, []byte("ヒミツ")) {
 		t.Fatal("the cluster's files hold the plaintext")
 	}

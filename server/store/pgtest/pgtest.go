@@ -285,3 +285,55 @@ func (c *Cluster) StartStandby(t testing.TB) *Cluster {
 func (c *Cluster) Promote() error {
 	return c.run("pg_ctl", "-D", c.Data, "-w", "-t", "60", "promote")
 }
+
+// CPUSeconds returns the CPU time the cluster's processes have used: the
+// postmaster's own and its reaped children's, and its live children's,
+// so a benchmark can count the engine's work beside its own process's.
+func (c *Cluster) CPUSeconds() float64 {
+	b, err := os.ReadFile(filepath.Join(c.Data, "postmaster.pid"))
+	if err != nil {
+		return 0
+	}
+	pm, err := strconv.Atoi(strings.SplitN(string(b), "\n", 2)[0])
+	if err != nil {
+		return 0
+	}
+	ticks := 0.0
+	procs, _ := filepath.Glob("/proc/[0-9]*/stat")
+	for _, p := range procs {
+		f := procStat(p)
+		if len(f) < 17 {
+			continue
+		}
+		pid, _ := strconv.Atoi(f[0])
+		ppid, _ := strconv.Atoi(f[3])
+		if pid != pm && ppid != pm {
+			continue
+		}
+		last := 15 // utime, stime
+		if pid == pm {
+			last = 17 // and the reaped children's cutime, cstime
+		}
+		for _, v := range f[13:last] {
+			n, _ := strconv.ParseFloat(v, 64)
+			ticks += n
+		}
+	}
+	return ticks / 100 // USER_HZ is 100 on Linux
+}
+
+// procStat returns the fields of a /proc/PID/stat file, the command name
+// (which may hold spaces) counted as one.
+func procStat(path string) []string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil
+	}
+	s := string(b)
+	i := strings.IndexByte(s, ' ')
+	j := strings.LastIndexByte(s, ')')
+	if i < 0 || j < i {
+		return nil
+	}
+	return append([]string{s[:i], s[i+1 : j+1]}, strings.Fields(s[j+1:])...)
+}
