@@ -417,7 +417,11 @@ func (s *Store) publisher() {
 
 func (s *Store) publishHead() {
 	head := int64(s.head.Load())
-	_, err := s.pool.Exec(context.Background(), `WITH u AS (UPDATE published SET head = greatest(head, $2) WHERE tenant = $1)
+	// Bounded: a cluster that is gone must not hold up Close; the next
+	// publish, or a reopen, publishes the head anyway.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, err := s.pool.Exec(ctx, `WITH u AS (UPDATE published SET head = greatest(head, $2) WHERE tenant = $1)
 		SELECT pg_notify($3, $4)`, s.tenant, head, s.channel, strconv.FormatInt(head, 10))
 	if err != nil {
 		s.logger.Warn("pgstore: publishing the head failed; other servers of the tenant learn it later", "head", head, "err", err)
