@@ -239,7 +239,7 @@ func (s *Store) commitOnce(batch []*appendReq) (res commitResult, err error) {
 					touched[feed] = true
 				}
 			}
-			if s.erasure != nil {
+			if s.erasure != nil && s.feeds != nil { // an erasure reaches the earlier ops through their feeds
 				if rec, erases := s.erasure.Record(op); erases && rec != "" {
 					erasing = append(erasing, op)
 				}
