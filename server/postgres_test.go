@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"path/filepath"
 	"testing"
 	"time"
@@ -9,12 +10,14 @@ import (
 	"smartpass.city/smartpass/server/serverproc"
 	"smartpass.city/smartpass/server/store/pgtest"
 	"smartpass.city/smartpass/syncproto"
+	"smartpass.city/smartpass/syncproto/wsconn"
 )
 
 // TestTwoServersOnePostgresTenant: two server processes serve one tenant
 // of one PostgreSQL cluster (-store, -tenant). A tablet enrolled through
-// one pushes through the other; each serves what the other stored, and a
-// resend through the first is acknowledged, not stored again.
+// one pushes through the other; each serves what the other stored, a
+// resend through the first is acknowledged, not stored again, and a
+// revocation through one refuses the tablet at the other.
 func TestTwoServersOnePostgresTenant(t *testing.T) {
 	c := pgtest.Start(t)
 	url := c.URL("postgres")
@@ -67,6 +70,16 @@ func TestTwoServersOnePostgresTenant(t *testing.T) {
 	conn.Conn().Close()
 	if n := count(two, 12); n != 12 {
 		t.Fatalf("the second server serves %d check-ins, want 12, each once", n)
+	}
+	// A revocation through one server refuses the tablet at the other.
+	one.Revoke(t, "tab-pg")
+	ws, err := wsconn.Dial(context.Background(), "ws://"+two.Addr+"/sync")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	if _, err := syncproto.Handshake(context.Background(), ws, "tab-pg", "test", key); err == nil {
+		t.Fatal("the second server let in a tablet the first revoked")
 	}
 	for _, p := range []*serverproc.Proc{one, two} {
 		ops := p.Ops(t)
