@@ -71,11 +71,17 @@ func Bin() (string, error) {
 func Need(t testing.TB) string {
 	t.Helper()
 	bin, err := Bin()
+	return need(t, bin, err, os.Getenv("CI"))
+}
+
+func need(t testing.TB, bin string, err error, ci string) string {
+	t.Helper()
 	if err == nil {
 		return bin
 	}
-	if os.Getenv("CI") == "true" {
+	if ci == "true" {
 		t.Fatalf("%v: CI must run the PostgreSQL store's tests", err)
+		return ""
 	}
 	t.Skipf("%v: skipping (CI=true makes this a failure)", err)
 	return ""
@@ -104,7 +110,13 @@ func Start(t testing.TB) *Cluster {
 // root, so under root (a CI container) the server runs as the postgres
 // user the Debian package creates, and the directory is given to it.
 func newCluster(bin string) (*Cluster, error) {
-	dir, err := os.MkdirTemp("", "pgtest-")
+	// The socket lives in the directory, and a unix socket's path is
+	// limited to 107 bytes: a long TMPDIR gives way to /tmp.
+	parent := os.TempDir()
+	if len(parent) > 60 {
+		parent = "/tmp"
+	}
+	dir, err := os.MkdirTemp(parent, "pgtest-")
 	if err != nil {
 		return nil, fmt.Errorf("pgtest: %w", err)
 	}
