@@ -68,6 +68,9 @@ type Options struct {
 	Logger *slog.Logger
 	// MaxConns bounds the connection pool; 0 means 16.
 	MaxConns int32
+	// poll replaces pollEvery, so a test can tell notifications from
+	// the poll.
+	poll time.Duration
 }
 
 // Store is a tenant's store on PostgreSQL. It is safe for concurrent use,
@@ -81,6 +84,7 @@ type Store struct {
 	erasure *store.Erasure
 	logger  *slog.Logger
 	channel string
+	poll    time.Duration
 
 	reqs chan *appendReq
 	stop chan struct{}
@@ -175,6 +179,9 @@ func Open(ctx context.Context, url string, opt Options) (*Store, error) {
 	}
 	if s.logger == nil {
 		s.logger = slog.Default()
+	}
+	if s.poll = opt.poll; s.poll == 0 {
+		s.poll = pollEvery
 	}
 	if err := s.load(ctx, opt.Tenant); err != nil {
 		pool.Close()

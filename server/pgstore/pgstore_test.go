@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"smartpass.city/smartpass/server/store"
 	"smartpass.city/smartpass/server/store/pgtest"
@@ -109,5 +110,38 @@ func TestTenantsReopenAndKey(t *testing.T) {
 	}
 	if err := NewEpoch(ctx, url, "nowhere"); err == nil {
 		t.Fatal("a new epoch for a missing tenant succeeded")
+	}
+}
+
+// TestAnotherServersCommitWakesReaders: a commit through one store of a
+// tenant wakes the readers of another store of it by notification (well
+// before the one-second poll), and they are served the op; a store of
+// another tenant is not woken.
+func TestAnotherServersCommitWakesReaders(t *testing.T) {
+	c := pgtest.Start(t)
+	key := testKey(t)
+	a := openTenant(t, c.URL("postgres"), Options{Tenant: "kaga", Key: key})
+	// b polls seldom: what wakes it is the notification.
+	b := openTenant(t, c.URL("postgres"), Options{Tenant: "kaga", Key: key, poll: time.Hour})
+	other := openTenant(t, c.URL("postgres"), Options{Tenant: "nomi"})
+	woken, otherWoken := b.Changed(store.FeedAll), other.Changed(store.FeedAll)
+	start := time.Now()
+	if _, _, err := a.AppendNew(context.Background(), "tab", storetest.Ops(1, 2)); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-woken:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the other store was not notified")
+	}
+	t.Logf("woken %v after the append began", time.Since(start))
+	if got, err := b.Since(store.FeedAll, 0, 10, 1<<20); err != nil || len(got) != 2 || b.Head() != 2 {
+		t.Fatalf("the woken store serves %d ops (head %d, %v), want 2", len(got), b.Head(), err)
+	}
+	time.Sleep(pollEvery + pollEvery/2) // the poll too must not wake another tenant
+	select {
+	case <-otherWoken:
+		t.Fatal("a commit of kaga woke a reader of nomi")
+	default:
 	}
 }

@@ -466,7 +466,7 @@ func (s *Store) listener(url string, ready chan<- error) {
 			}
 			select {
 			case <-ctx.Done():
-			case <-time.After(pollEvery):
+			case <-time.After(s.poll):
 			}
 			continue
 		}
@@ -488,7 +488,7 @@ func (s *Store) listener(url string, ready chan<- error) {
 
 // poller reads the published head every pollEvery.
 func (s *Store) poller(ctx context.Context) {
-	t := time.NewTicker(pollEvery)
+	t := time.NewTicker(s.poll)
 	defer t.Stop()
 	for {
 		select {
