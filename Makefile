@@ -97,6 +97,7 @@ test-wasm: $(TOOLS)/go_js_wasm_exec
 bench: models $(TOOLS)/go_js_wasm_exec
 	$(GO) test -run '^$$' -bench . -benchmem ./server/oplog
 	$(GO) test -run '^$$' -bench Post ./server/ledger
+	$(GO) test -run '^$$' -bench Ingest -benchtime 3s ./server/pgstore
 	$(GO) test -run '^$$' -bench Ingest -benchtime 20000x ./server/loadtest
 	$(GO) test -run '^$$' -bench Converge -benchtime 3x ./server/loadtest
 	$(GO) test -run '^$$' -bench Bootstrap -benchtime 3x ./server/loadtest

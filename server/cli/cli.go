@@ -1,6 +1,7 @@
 // Package cli is the Smart Pass server's command line: it serves the PWA, the sync
 // websocket that every tablet and phone talks to, and keeps the op log in
-// an embedded Badger store.
+// an embedded Badger store, or in PostgreSQL (-store postgres://… -tenant
+// NAME) where several servers may serve one municipality.
 //
 //	go run -tags demo ./server -demo -dev
 //
@@ -10,6 +11,7 @@
 //
 //	server backup -data DIR -out FILE    sealed copy, online or offline
 //	server restore -data NEWDIR -in FILE a new store from a backup
+//	server restore -store URL -tenant T  a new epoch after PostgreSQL's own restore
 //	server facility -id ID -kind KIND -name-ja NAME [-name-en NAME] [-capacity N]
 //	                                     add or change a facility
 //	server facilities                    the facilities
@@ -60,6 +62,7 @@ import (
 	"smartpass.city/smartpass/server/furusato"
 	"smartpass.city/smartpass/server/numbervault"
 	"smartpass.city/smartpass/server/oplog"
+	"smartpass.city/smartpass/server/pgstore"
 	"smartpass.city/smartpass/server/publish"
 	"smartpass.city/smartpass/server/receipt"
 	"smartpass.city/smartpass/server/residents"
@@ -91,11 +94,16 @@ type config struct {
 	addr    string
 	data    string
 	keyFile string
-	assets  string
-	dev     bool
-	demo    bool
-	tlsCert string
-	tlsKey  string
+	// storeURL, when set, names the PostgreSQL database (postgres://…)
+	// that holds the store instead of Badger in data; tenant names the
+	// municipality whose data this server serves there.
+	storeURL string
+	tenant   string
+	assets   string
+	dev      bool
+	demo     bool
+	tlsCert  string
+	tlsKey   string
 	// jpkiRoots and jpkiCRLs are the JPKI trust anchors and revocation
 	// lists cards are checked against (a demo server uses its own test
 	// PKI when none are given).
@@ -238,6 +246,8 @@ func serve(args []string, b Build, logger *slog.Logger) error {
 	fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "address to listen on")
 	fs.StringVar(&c.data, "data", "./data", "Badger data directory (created if missing)")
 	fs.StringVar(&c.keyFile, "key-file", "", "the store's encryption key, 64 hex digits (default: DATA.key, created for a new store)")
+	fs.StringVar(&c.storeURL, "store", "", "PostgreSQL database holding the store (postgres://…), instead of Badger in -data; give -tenant")
+	fs.StringVar(&c.tenant, "tenant", "", "with -store: the municipality whose data this server serves (created when new)")
 	fs.StringVar(&c.assets, "assets", "./assets", "directory with app.wasm, icons and styles (make build fills it)")
 	fs.BoolVar(&c.dev, "dev", false, "development mode: allow plain ws:// sync from loopback")
 	fs.BoolVar(&c.demo, "demo", false, "seed demo facilities into an empty store, and hand out enrollment codes for them at "+syncproto.DemoCodesPath)
@@ -304,12 +314,12 @@ func run(ctx context.Context, c config, b Build, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	log, err := oplog.Open(c.data, api.LogOptions(key, logger))
-	if errors.Is(err, oplog.ErrWrongKey) {
-		return fmt.Errorf("the encryption key in %s does not open the store in %s: give the right -key-file", keyFile, c.data)
+	log, err := openEngine(ctx, c, key, logger)
+	if errors.Is(err, oplog.ErrWrongKey) || errors.Is(err, pgstore.ErrWrongKey) {
+		return fmt.Errorf("the encryption key in %s does not open the store (%s): give the right -key-file", keyFile, c.storeName())
 	}
 	if err != nil {
-		return fmt.Errorf("cannot use the data directory %q (is it writable, and not used by another server?): %w", c.data, err)
+		return err
 	}
 	defer func() {
 		if err := log.Close(); err != nil {
@@ -429,7 +439,7 @@ func run(ctx context.Context, c config, b Build, logger *slog.Logger) error {
 			errc <- srv.Serve(ln)
 		}
 	}()
-	logger.Info("smartpass server listening", "addr", ln.Addr().String(), "data", c.data, "dev", c.dev, "version", b.Version, "head", log.Head())
+	logger.Info("smartpass server listening", "addr", ln.Addr().String(), "store", c.storeName(), "dev", c.dev, "version", b.Version, "head", log.Head())
 	scheme := "http"
 	if c.tlsCert != "" {
 		scheme = "https"

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -10,10 +11,12 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 
 	"smartpass.city/smartpass/server/api"
 	"smartpass.city/smartpass/server/oplog"
+	"smartpass.city/smartpass/server/pgstore"
 	"smartpass.city/smartpass/server/sealed"
 	"smartpass.city/smartpass/server/store"
 )
@@ -188,8 +191,19 @@ func runRestore(args []string, logger *slog.Logger) error {
 	data := fs.String("data", "", "new, empty data directory to restore into")
 	in := fs.String("in", "", "backup file to read")
 	keyFile := fs.String("key-file", "", "key file the backup was made with; the restored store uses it too (default: DATA.key)")
+	storeURL := fs.String("store", "", "a PostgreSQL cluster just restored by its own tools (base backup and WAL): give its tenant a new epoch")
+	tenant := fs.String("tenant", "", "with -store: the municipality whose epoch to renew")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *storeURL != "" {
+		// PostgreSQL restores itself; what the server adds is the new
+		// epoch, so devices resend what the restored cluster lacks.
+		if err := pgstore.NewEpoch(context.Background(), *storeURL, *tenant); err != nil {
+			return fmt.Errorf("restore: %w", err)
+		}
+		fmt.Printf("tenant %s has a new epoch; devices will resend what the restored cluster lacked\n", *tenant)
+		return nil
 	}
 	if *data == "" || *in == "" {
 		return errors.New("restore: give -data DIR and -in FILE")
@@ -223,4 +237,54 @@ func OpenStore(data, keyFile string, logger *slog.Logger) (store.Store, error) {
 		return nil, err
 	}
 	return oplog.Open(data, api.LogOptions(key, nil))
+}
+
+// tenantRE bounds a tenant's name: it appears in logs and the tenants
+// table, and names a municipality (a code or a romanised name).
+var tenantRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
+
+// openEngine opens the store the flags name: Badger in the data directory
+// (the default, for one city on one machine), or the tenant's on
+// PostgreSQL (-store postgres://… -tenant NAME), which several server
+// processes may serve at once.
+func openEngine(ctx context.Context, c config, key []byte, logger *slog.Logger) (store.Store, error) {
+	opt := api.LogOptions(key, logger)
+	if c.storeURL == "" {
+		if c.tenant != "" {
+			return nil, errors.New("-tenant needs -store postgres://…: a Badger store holds one municipality")
+		}
+		log, err := oplog.Open(c.data, opt)
+		if errors.Is(err, oplog.ErrWrongKey) {
+			return nil, err
+		}
+		if err != nil {
+			return nil, fmt.Errorf("cannot use the data directory %q (is it writable, and not used by another server?): %w", c.data, err)
+		}
+		return log, nil
+	}
+	if !strings.HasPrefix(c.storeURL, "postgres://") && !strings.HasPrefix(c.storeURL, "postgresql://") {
+		return nil, errors.New("-store takes a PostgreSQL URL, postgres://…")
+	}
+	if !tenantRE.MatchString(c.tenant) {
+		return nil, fmt.Errorf("-store needs -tenant: the municipality's name, lower-case letters, digits, - and _ (got %q)", c.tenant)
+	}
+	s, err := pgstore.Open(ctx, c.storeURL, pgstore.Options{
+		Tenant: c.tenant, Key: opt.Key, Feeds: opt.Feeds, Erasure: opt.Erasure, Logger: opt.Logger,
+	})
+	if errors.Is(err, pgstore.ErrWrongKey) {
+		return nil, err
+	}
+	if err != nil {
+		return nil, fmt.Errorf("cannot open tenant %s on PostgreSQL: %w", c.tenant, err)
+	}
+	return s, nil
+}
+
+// storeName says where the store is, for messages: never the URL, which
+// may hold a password.
+func (c config) storeName() string {
+	if c.storeURL == "" {
+		return c.data
+	}
+	return "PostgreSQL, tenant " + c.tenant
 }

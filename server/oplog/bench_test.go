@@ -1,11 +1,13 @@
 package oplog
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"sync/atomic"
 	"testing"
 
+	"smartpass.city/smartpass/server/store/storetest"
 	"smartpass.city/smartpass/syncproto"
 )
 
@@ -39,6 +41,21 @@ func BenchmarkAppend(b *testing.B) {
 				}
 			})
 			b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "ops/s")
+		})
+	}
+}
+
+// BenchmarkIngest is the store harness shared with pgstore (storetest.
+// Ingest): 200 devices pushing batches straight to the store.
+func BenchmarkIngest(b *testing.B) {
+	for _, batch := range storetest.IngestBatches {
+		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) {
+			l, err := Open(b.TempDir(), Options{Key: bytes.Repeat([]byte{7}, 32), Feeds: func(syncproto.Op) []string { return []string{"shelter.s1"} }})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer l.Close()
+			storetest.Ingest(b, l, storetest.IngestDevices, batch, nil)
 		})
 	}
 }

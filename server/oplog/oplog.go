@@ -43,7 +43,7 @@ var (
 
 // FeedAll names the feed of every op. Other feeds are what Options.Feeds
 // says an op belongs to.
-const FeedAll = "all"
+const FeedAll = store.FeedAll
 
 // Errors of Open and Restore. Use errors.Is.
 var (

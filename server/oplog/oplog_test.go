@@ -3,15 +3,12 @@ package oplog
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 
-	"smartpass.city/smartpass/server/store"
 	"smartpass.city/smartpass/syncproto"
 )
 
@@ -83,61 +80,6 @@ func TestAppendIsIdempotentAndGapless(t *testing.T) {
 	}
 	if mark, _ := l.Append(ctx, "tab-a", ops(6)); mark != 6 || l.Head() != 6 {
 		t.Fatalf("append after reopen: mark %d head %d", mark, l.Head())
-	}
-}
-
-func TestConcurrentAppendsGroupCommitInOrder(t *testing.T) {
-	l := open(t, t.TempDir())
-	defer l.Close()
-	const devices, perDevice = 16, 50
-	changed := l.Changed(FeedAll)
-	var wg sync.WaitGroup
-	for d := range devices {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for s := uint64(1); s <= perDevice; s++ {
-				if _, err := l.Append(context.Background(), fmt.Sprintf("dev-%d", d), ops(s)); err != nil {
-					t.Error(err)
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	<-changed // closed by the first commit
-	all, err := l.Since(FeedAll, 0, devices*perDevice+1, 1<<30)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(all) != devices*perDevice {
-		t.Fatalf("%d ops stored, want %d", len(all), devices*perDevice)
-	}
-	last := map[string]uint64{}
-	for i, op := range all {
-		if op.Global != uint64(i+1) {
-			t.Fatalf("global sequence has a gap at %d: %d", i, op.Global)
-		}
-		if op.Seq != last[op.Device]+1 {
-			t.Fatalf("device %s: seq %d after %d: commit order broke device order", op.Device, op.Seq, last[op.Device])
-		}
-		last[op.Device] = op.Seq
-	}
-}
-
-func TestSinceBounds(t *testing.T) {
-	l := open(t, t.TempDir())
-	defer l.Close()
-	if _, err := l.Append(context.Background(), "d", ops(1, 2, 3, 4)); err != nil {
-		t.Fatal(err)
-	}
-	if got, _ := l.Since(FeedAll, 1, 2, 1<<20); len(got) != 2 || got[0].Global != 2 {
-		t.Fatalf("Since(all, 1, limit 2) = %+v", got)
-	}
-	// A byte budget smaller than one op still returns one, so a feed
-	// always makes progress.
-	if got, _ := l.Since(FeedAll, 0, 10, 1); len(got) != 1 {
-		t.Fatalf("Since with a tiny byte budget returned %d ops, want 1", len(got))
 	}
 }
 
@@ -310,151 +252,5 @@ func TestFeeds(t *testing.T) {
 	defer l.Close()
 	if got := fmt.Sprint(seqs("even", 0, 10)); got != "[2 4 6 8]" {
 		t.Fatalf("after reopen: %s", got)
-	}
-}
-
-func TestPrivateRecords(t *testing.T) {
-	l := open(t, t.TempDir())
-	defer l.Close()
-	err := l.Update(func(tx store.Tx) error {
-		for _, id := range []string{"b", "a"} {
-			if err := tx.Put("device", id, []byte("v"+id)); err != nil {
-				return err
-			}
-		}
-		return tx.Put("code", "a", []byte("other kind"))
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []string
-	err = l.View(func(tx store.Tx) error {
-		if _, err := tx.Get("device", "zzz"); !errors.Is(err, ErrNotFound) {
-			t.Errorf("Get(missing) = %v, want ErrNotFound", err)
-		}
-		return tx.Each("device", func(id string, v []byte) error {
-			got = append(got, id+"="+string(v))
-			return nil
-		})
-	})
-	if err != nil || fmt.Sprint(got) != "[a=va b=vb]" {
-		t.Fatalf("Each(device) = %v, %v", got, err)
-	}
-	// Private records are never ops: no feed serves them.
-	if ops, _ := l.Since(FeedAll, 0, 10, 1<<20); len(ops) != 0 {
-		t.Fatalf("private records leaked into the log: %+v", ops)
-	}
-	// Concurrent read-check-delete: exactly one wins.
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	winners := 0
-	for range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			err := l.Update(func(tx store.Tx) error {
-				if _, err := tx.Get("code", "a"); err != nil {
-					return err
-				}
-				return tx.Delete("code", "a")
-			})
-			if err == nil {
-				mu.Lock()
-				winners++
-				mu.Unlock()
-			} else if !errors.Is(err, ErrNotFound) {
-				t.Error(err)
-			}
-		}()
-	}
-	wg.Wait()
-	if winners != 1 {
-		t.Fatalf("%d updates consumed one record, want 1", winners)
-	}
-}
-
-// TestErasure: an erasing op redacts, in the same commit, the earlier ops
-// about its record in its feeds; they keep their place (device, seq,
-// global sequence) so no cursor moves. Later ops, other records, and ops
-// in other feeds stay as they were.
-func TestErasure(t *testing.T) {
-	ctx := context.Background()
-	rec := func(op syncproto.Op) (string, bool) {
-		var b struct{ Rec string }
-		json.Unmarshal(op.Body, &b)
-		return b.Rec, op.Kind == "rec.erase"
-	}
-	l, err := Open(t.TempDir(), Options{
-		Feeds: func(op syncproto.Op) []string {
-			if op.Kind == "other.note" {
-				return []string{"elsewhere"}
-			}
-			return []string{"recs"}
-		},
-		Erasure: &Erasure{Record: rec, Redact: func(op syncproto.Op) syncproto.Op {
-			op.Kind, op.Body = "rec.erased", []byte(`{"gone":true}`)
-			return op
-		}},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	op := func(seq uint64, kind, r string) syncproto.Op {
-		return syncproto.Op{Seq: seq, HLC: seq, Kind: kind, Body: []byte(fmt.Sprintf(`{"rec":%q,"face":"secret"}`, r))}
-	}
-	l.Append(ctx, "desk", []syncproto.Op{op(1, "rec.put", "a"), op(2, "rec.put", "b"), op(3, "other.note", "a"), op(4, "rec.put", "a")})
-	l.Append(ctx, "desk", []syncproto.Op{op(5, "rec.erase", "a"), op(6, "rec.put", "a")})
-	all, err := l.Since(FeedAll, 0, 100, 1<<20)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := map[uint64]string{1: "rec.erased", 2: "rec.put", 3: "other.note", 4: "rec.erased", 5: "rec.erase", 6: "rec.put"}
-	for _, o := range all {
-		if o.Kind != want[o.Seq] || o.Global != o.Seq {
-			t.Errorf("op %d: kind %s global %d, want %s global %d", o.Seq, o.Kind, o.Global, want[o.Seq], o.Seq)
-		}
-		if o.Kind == "rec.erased" && bytes.Contains(o.Body, []byte("secret")) {
-			t.Errorf("op %d still holds the data: %s", o.Seq, o.Body)
-		}
-	}
-	recs, _ := l.Since("recs", 0, 100, 1<<20)
-	if len(recs) != 5 {
-		t.Fatalf("feed recs holds %d ops, want 5 (the redacted ones keep their place)", len(recs))
-	}
-}
-
-// TestAppendNew: the ops reported stored are exactly those not held
-// before, with their global sequence, also when they arrive out of order
-// and are then sent again with the gap filled.
-func TestAppendNew(t *testing.T) {
-	ctx := context.Background()
-	l := open(t, t.TempDir())
-	defer l.Close()
-	seqs := func(stored []syncproto.Op) string {
-		var out []string
-		for _, op := range stored {
-			out = append(out, fmt.Sprintf("%d@%d", op.Seq, op.Global))
-		}
-		return fmt.Sprint(out)
-	}
-	steps := []struct {
-		push       []uint64
-		mark       uint64
-		wantStored string
-	}{
-		{[]uint64{2, 3}, 0, "[2@1 3@2]"}, // ahead of a gap: stored, not acknowledged
-		{[]uint64{1, 2, 3}, 3, "[1@3]"},  // the gap filled, the rest sent again
-		{[]uint64{1, 2, 3}, 3, "[]"},     // all again
-		{[]uint64{4}, 4, "[4@4]"},
-	}
-	for i, st := range steps {
-		mark, stored, err := l.AppendNew(ctx, "tab", ops(st.push...))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if mark != st.mark || seqs(stored) != st.wantStored {
-			t.Errorf("step %d: mark %d stored %s, want %d %s", i, mark, seqs(stored), st.mark, st.wantStored)
-		}
 	}
 }

@@ -19,6 +19,10 @@ import (
 	"smartpass.city/smartpass/syncproto"
 )
 
+// FeedAll names the feed of every op; an engine's Feeds function names
+// the others an op belongs to.
+const FeedAll = "all"
+
 var (
 	// ErrNotFound is wrapped by Tx.Get and Tx.Last when there is no
 	// such record.
