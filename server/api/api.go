@@ -33,6 +33,7 @@ import (
 	"smartpass.city/smartpass/server/pwa"
 	"smartpass.city/smartpass/server/residents"
 	"smartpass.city/smartpass/server/store"
+	"smartpass.city/smartpass/server/visits"
 	"smartpass.city/smartpass/syncproto"
 )
 
@@ -106,6 +107,9 @@ func New(ctx context.Context, d Deps) (*API, error) {
 	mux.HandleFunc("POST "+syncproto.CardNoncePath, cards.nonce)
 	mux.HandleFunc("POST "+syncproto.CardVerifyPath, cards.verify)
 	accts.routes(mux)
+	if accts.reg != nil { // the hospital visit's requests are signed like the account API's
+		visits.New(visits.Deps{Log: d.Log, Writer: d.Writer, Registry: accts.reg, Lookup: d.Devices.Lookup, Audit: d.Audit, Logger: d.Logger, Refusal: refusalOf}).Routes(mux)
+	}
 	(&adminWeb{cmds: cmds, logger: d.Logger}).routes(mux)
 	if d.Demo != nil {
 		d.Demo(mux)

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -11,27 +10,17 @@ import (
 	"smartpass.city/smartpass/app/jpki"
 	"smartpass.city/smartpass/server/faces"
 	"smartpass.city/smartpass/server/httpguard"
+	"smartpass.city/smartpass/server/refusal"
 	"smartpass.city/smartpass/server/residents"
 	"smartpass.city/smartpass/syncproto"
 )
 
 // Refusal is a request the server turns down for a reason the caller can
-// act on: its code (what the PWA words for the screen), the words for the
-// person in Japanese and English (the answer's message, "日本語 / English"),
-// and the HTTP status. Every refusal of the API is in refusals, below;
+// act on (package refusal). Every refusal of the API is in refusals,
+// below, or is one a routed package (server/visits) words itself;
 // anything else is a failure of the server, answered with a generic 500
 // (httpguard.Internal) and logged with its cause.
-type Refusal struct {
-	Status int
-	Code   string
-	JA, EN string
-}
-
-// Error implements error: a Refusal can be returned where an error is.
-func (r Refusal) Error() string { return r.Code + ": " + r.EN }
-
-// Message is what the person is told.
-func (r Refusal) Message() string { return r.JA + " / " + r.EN }
+type Refusal = refusal.Refusal
 
 // refusals maps each refused error to its Refusal, first match wins. The
 // errors are the domain packages' own (residents, jpki, account) and this
@@ -133,9 +122,7 @@ func refuse(w http.ResponseWriter, ref Refusal) {
 // refuseWith sends ref with a message of its own: what a staff member
 // must fix in what they typed (admin screen).
 func refuseWith(w http.ResponseWriter, ref Refusal, msg string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(ref.Status)
-	json.NewEncoder(w).Encode(syncproto.Error{Code: ref.Code, Message: msg})
+	refusal.Send(w, ref, msg)
 }
 
 // fail answers err: its refusal, or a generic 500 with the cause logged
