@@ -127,8 +127,13 @@ func (d *Door) emergency(ctx context.Context, st *state.State, dev scope.Device,
 		return visit.EmergencySummary{}, e.Resident, err
 	}
 	dec := emergency.Decision{Outcome: emergency.Identified, Resident: e.Resident, Score: e.Score}
-	staff := staffOf(dev, e.Staff)
-	use := emergency.UseOf(dec, dev.Facility.ID, staff, strings.TrimSpace(e.Second), e.Method, reason)
+	// Both members of staff are named as the tablet's: a second who is
+	// the first is no confirmation.
+	staff, second := staffOf(dev, e.Staff), ""
+	if strings.TrimSpace(e.Second) != "" {
+		second = staffOf(dev, e.Second)
+	}
+	use := emergency.UseOf(dec, dev.Facility.ID, staff, second, e.Method, reason)
 	if err := use.Validate(); err != nil {
 		return visit.EmergencySummary{}, e.Resident, err
 	}

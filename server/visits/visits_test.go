@@ -38,13 +38,13 @@ import (
 // temporary directory, with the demo facilities and the demo hospitals'
 // publications and slots.
 type city struct {
-	t     *testing.T
+	t     testing.TB
 	url   string
 	proc  *serverproc.Proc
 	audit *audit.Log
 }
 
-func newCity(t *testing.T) *city {
+func newCity(t testing.TB) *city {
 	t.Helper()
 	key := make([]byte, 32)
 	rand.Read(key)
