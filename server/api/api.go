@@ -77,6 +77,7 @@ type API struct {
 	handler http.Handler
 	hub     *hub.Hub
 	cmds    *commands.Set
+	visits  *visits.Door
 }
 
 // New builds the API: it publishes the card trust anchors and the pass
@@ -107,8 +108,10 @@ func New(ctx context.Context, d Deps) (*API, error) {
 	mux.HandleFunc("POST "+syncproto.CardNoncePath, cards.nonce)
 	mux.HandleFunc("POST "+syncproto.CardVerifyPath, cards.verify)
 	accts.routes(mux)
+	var door *visits.Door
 	if accts.reg != nil { // the hospital visit's requests are signed like the account API's
-		visits.New(visits.Deps{Log: d.Log, Writer: d.Writer, Registry: accts.reg, Lookup: d.Devices.Lookup, Audit: d.Audit, Logger: d.Logger, Refusal: refusalOf}).Routes(mux)
+		door = visits.New(visits.Deps{Log: d.Log, Writer: d.Writer, Registry: accts.reg, Lookup: d.Devices.Lookup, Audit: d.Audit, Logger: d.Logger, Refusal: refusalOf})
+		door.Routes(mux)
 	}
 	(&adminWeb{cmds: cmds, logger: d.Logger}).routes(mux)
 	if d.Demo != nil {
@@ -119,12 +122,17 @@ func New(ctx context.Context, d Deps) (*API, error) {
 		mux.Handle("/", pwa.LogErrors(d.PWA.Handler(d.Demo != nil), d.Logger))
 	}
 	guarded := httpguard.Wrap(mux, httpguard.Options{Dev: d.Dev, Private: privatePaths, Logger: d.Logger})
-	return &API{handler: downloads(guarded, cmp.Or(d.Download, 15*time.Minute)), hub: h, cmds: cmds}, nil
+	return &API{handler: downloads(guarded, cmp.Or(d.Download, 15*time.Minute)), hub: h, cmds: cmds, visits: door}, nil
 }
 
 // Commands are the admin commands over the API's store and hub (the
 // admin socket runs them).
 func (a *API) Commands() *commands.Set { return a.cmds }
+
+// Visits is the hospital visit's door (nil on a server that cannot
+// check cards): a demo server seeds the demo hospitals through it
+// (visits.Door.SeedDemo), the one writer of those kinds.
+func (a *API) Visits() *visits.Door { return a.visits }
 
 // Close ends every sync session; call it before the store closes, so no
 // handler reads a closed store.

@@ -22,6 +22,9 @@ import (
 	"smartpass.city/smartpass/app/copay"
 	"smartpass.city/smartpass/app/fhirjp"
 	"smartpass.city/smartpass/app/medical"
+	"smartpass.city/smartpass/app/scope"
+	"smartpass.city/smartpass/app/state"
+	"smartpass.city/smartpass/app/terminal"
 	"smartpass.city/smartpass/app/visit"
 	"smartpass.city/smartpass/server/api"
 	"smartpass.city/smartpass/server/audit"
@@ -42,6 +45,7 @@ type city struct {
 	url   string
 	proc  *serverproc.Proc
 	audit *audit.Log
+	log   *oplog.Log
 }
 
 func newCity(t testing.TB) *city {
@@ -88,7 +92,7 @@ func newCity(t testing.TB) *city {
 		}
 		return json.Marshal(reply)
 	})
-	return &city{t: t, url: ts.URL, proc: proc, audit: au}
+	return &city{t: t, url: ts.URL, proc: proc, audit: au, log: log}
 }
 
 func (c *city) nonce() []byte {
@@ -171,6 +175,26 @@ func (c *city) open(facts card.Facts) (account.Account, signer) {
 func (c *city) device(id, facility, role string) signer {
 	c.t.Helper()
 	return signer{id, c.proc.Enroll(c.t, id, facility, role).Key}
+}
+
+// feed folds what a device of facility pulls: the public feed and the
+// facility's.
+func (c *city) feed(facility string) *state.State {
+	c.t.Helper()
+	var ops []syncproto.Op
+	for _, f := range []string{scope.FeedPublic, scope.FacilityFeed(facility)} {
+		for after := uint64(0); ; {
+			b, err := c.log.Since(f, after, 1000, 8<<20)
+			if err != nil {
+				c.t.Fatal(err)
+			}
+			if len(b) == 0 {
+				break
+			}
+			ops, after = append(ops, b...), b[len(b)-1].Global
+		}
+	}
+	return state.Fold(ops)
 }
 
 func code(t *testing.T, err error) string {
@@ -262,6 +286,16 @@ func TestHospitalVisit(t *testing.T) {
 	}
 	if got := must(c, recB, visit.API.Day, visit.Day{Date: tomorrow.Format(time.DateOnly)}); len(got) != 0 {
 		t.Fatalf("B sees A's bookings: %+v", got)
+	}
+	// On the day, A's tablet, from what its own feed carries, finds the
+	// booking and the answers when it recognises him (no typing: the
+	// department is the booking's); B's feed carries neither.
+	v := terminal.OpenVisit(c.feed(hospitalA), hospitalA, son.ID, slot(tomorrow, 10))
+	if v.Booking == nil || v.Booking.ID != bk.ID || v.Department != "pediatrics" || v.Answers == nil || v.Questionnaire.ID != appointment.Pediatrics.ID {
+		t.Fatalf("A's tablet opens %+v", v)
+	}
+	if v := terminal.OpenVisit(c.feed(hospitalB), hospitalB, son.ID, slot(tomorrow, 10)); v.Booking != nil {
+		t.Fatalf("B's tablet opens %+v", v)
 	}
 
 	// A publishes the visit's summary: an allergy, a condition, a
