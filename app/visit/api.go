@@ -241,6 +241,10 @@ type Export struct {
 	Booking  string `json:"booking,omitempty"`
 }
 
+// Private are the path prefixes of every endpoint: special-care
+// personal data, so the server serves them over TLS only.
+var Private = []string{"/visits/", "/hospital/"}
+
 // Paths.
 const (
 	BookPath      = "/visits/book"

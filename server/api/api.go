@@ -22,6 +22,7 @@ import (
 	"smartpass.city/smartpass/app/jpki"
 	"smartpass.city/smartpass/app/scope"
 	"smartpass.city/smartpass/app/template"
+	"smartpass.city/smartpass/app/visit"
 	"smartpass.city/smartpass/server/audit"
 	"smartpass.city/smartpass/server/commands"
 	"smartpass.city/smartpass/server/devices"
@@ -160,8 +161,9 @@ func health(d Deps, h *hub.Hub) http.HandlerFunc {
 }
 
 // privatePaths need TLS (or -dev on loopback): a resident's account and
-// the admin API carry signatures, passwords and session tokens.
-var privatePaths = []string{account.CreatePath, account.DeskPath, account.DeskHouseholdPath, "/admin/api/"}
+// the admin API carry signatures, passwords and session tokens; the
+// hospital visit's, special-care personal data.
+var privatePaths = append([]string{account.CreatePath, account.DeskPath, account.DeskHouseholdPath, "/admin/api/"}, visit.Private...)
 
 // downloads gives a GET of the files under /web/ (app.wasm, the face
 // model: megabytes, on a tablet's slow link) a longer write deadline than

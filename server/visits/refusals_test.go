@@ -165,6 +165,11 @@ func TestRefusals(t *testing.T) {
 			}
 		})
 	}
+	// A move takes the new slot and frees the old one.
+	must(c, os, visit.API.Move, visit.Move{Hospital: hospitalA, ID: theirs.ID, Start: at(1, 9, 30)})
+	if got := must(c, os, visit.API.Bookings, account.None{}); len(got) != 1 || !got[0].Start.Equal(at(1, 9, 30)) {
+		t.Fatalf("after the move: %+v", got)
+	}
 	// A cancellation frees the place it held.
 	must(c, ms, visit.API.Cancel, visit.Cancel{Hospital: hospitalA, ID: late.ID})
 	must(c, ms, visit.API.Book, visit.Book{Hospital: hospitalA, Department: "internal", Start: at(1, 16, 0), Resident: mother.ID})

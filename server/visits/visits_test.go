@@ -311,6 +311,11 @@ func TestHospitalVisit(t *testing.T) {
 	if p := must(c, recA, visit.API.Summary, sum); p.ID == "" {
 		t.Fatal("no summary id")
 	}
+	// Her next questionnaire starts from his record: the allergy A
+	// published, hers to change.
+	if pre := must(c, ms, visit.API.Form, visit.Form{Booking: bk.ID}).Prefill; pre["allergic"] != "true" || !strings.Contains(pre["allergies"], "卵") {
+		t.Errorf("prefill %v", pre)
+	}
 	other := sum
 	other.Documents = []json.RawMessage{doc(t, fhirjp.AllergyOf("a2", "Patient/9999999", "そば", "food", "high"))}
 	refused(c, recA, visit.API.Summary, other, visit.CodeOtherPatient)
