@@ -202,7 +202,9 @@ type Bill struct {
 
 // Emergency asks for the emergency summary of Resident, identified at
 // the emergency tablet by Method ("face", "card" or "second", with
-// Second the confirming member of staff), for Reason, by Staff.
+// Second the confirming member of staff), for Reason, by Staff. With no
+// Resident the tablet identified nobody: the use is recorded for review
+// and refused with CodeNotIdentified, nothing shown.
 type Emergency struct {
 	Resident string  `json:"resident"`
 	Staff    string  `json:"staff"`
@@ -313,25 +315,26 @@ var API = struct {
 // Refusal codes, besides the account API's (account.Code*) and the
 // request's (syncproto.Code*).
 const (
-	CodeNoSlot       = "visit_no_slot"       // no such slot
-	CodeFull         = "visit_full"          // the slot is full
-	CodePast         = "visit_past"          // the slot has begun
-	CodeTwice        = "visit_twice"         // booked in this slot already
-	CodeNoBooking    = "visit_no_booking"    // no such booking, or not the household's
-	CodeCancelled    = "visit_cancelled"     // the booking is cancelled
-	CodeAnswer       = "visit_answer"        // an answer breaks its question's rule
-	CodeNoForm       = "visit_no_form"       // the department has no questionnaire
-	CodeNotPublished = "visit_not_published" // the hospital does not exchange this kind
-	CodeNoConsent    = "visit_no_consent"    // no consent in force
-	CodeOtherPatient = "visit_other_patient" // a document about someone else
-	CodeDocument     = "visit_document"      // a document that breaks its profile or its record's rules
-	CodeNotebook     = "visit_notebook"      // a notebook that cannot be read (jahis.Words says why)
-	CodeReason       = "visit_reason"        // an emergency lookup with no reason
-	CodeConfirm      = "visit_confirm"       // an emergency identification not confirmed as the rule asks
-	CodeBill         = "visit_bill"          // a bill that cannot be posted
-	CodeProfile      = "visit_profile"       // an export that fails its profile check
-	CodeDevice       = "visit_device"        // not a hospital's reception device
-	CodeHospital     = "visit_hospital"      // not a hospital of the city
-	CodeNoPerson     = "visit_no_person"     // a resident the server does not know
-	CodeRaced        = "visit_raced"         // another change came first
+	CodeNoSlot        = "visit_no_slot"        // no such slot
+	CodeFull          = "visit_full"           // the slot is full
+	CodePast          = "visit_past"           // the slot has begun
+	CodeTwice         = "visit_twice"          // booked in this slot already
+	CodeNoBooking     = "visit_no_booking"     // no such booking, or not the household's
+	CodeCancelled     = "visit_cancelled"      // the booking is cancelled
+	CodeAnswer        = "visit_answer"         // an answer breaks its question's rule
+	CodeNoForm        = "visit_no_form"        // the department has no questionnaire
+	CodeNotPublished  = "visit_not_published"  // the hospital does not exchange this kind
+	CodeNoConsent     = "visit_no_consent"     // no consent in force
+	CodeOtherPatient  = "visit_other_patient"  // a document about someone else
+	CodeDocument      = "visit_document"       // a document that breaks its profile or its record's rules
+	CodeNotebook      = "visit_notebook"       // a notebook that cannot be read (jahis.Words says why)
+	CodeReason        = "visit_reason"         // an emergency lookup with no reason
+	CodeConfirm       = "visit_confirm"        // an emergency identification not confirmed as the rule asks
+	CodeBill          = "visit_bill"           // a bill that cannot be posted
+	CodeProfile       = "visit_profile"        // an export that fails its profile check
+	CodeDevice        = "visit_device"         // not a hospital's reception device
+	CodeHospital      = "visit_hospital"       // not a hospital of the city
+	CodeNoPerson      = "visit_no_person"      // a resident the server does not know
+	CodeRaced         = "visit_raced"          // another change came first
+	CodeNotIdentified = "visit_not_identified" // an emergency lookup that named nobody: nothing shown
 )

@@ -1,6 +1,7 @@
 package visits
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -121,6 +122,18 @@ func (d *Door) emergency(ctx context.Context, st *state.State, dev scope.Device,
 	reason, err := emergency.Reason(e.Reason)
 	if err != nil {
 		return visit.EmergencySummary{}, e.Resident, err
+	}
+	if strings.TrimSpace(e.Resident) == "" {
+		// Nobody identified (a face with no registration, or no clear
+		// match): the use is recorded for review, and nothing is shown.
+		use := emergency.UseOf(emergency.Decision{Outcome: emergency.NotIdentified, Score: e.Score}, dev.Facility.ID, staffOf(dev, e.Staff), "", cmp.Or(e.Method, "face"), reason)
+		if err := use.Validate(); err != nil {
+			return visit.EmergencySummary{}, "", err
+		}
+		if _, err := d.write(ctx, op{emergency.OpUse, use}); err != nil {
+			return visit.EmergencySummary{}, "", err
+		}
+		return visit.EmergencySummary{}, "", errNotIdentified
 	}
 	person, err := d.person(e.Resident)
 	if err != nil {

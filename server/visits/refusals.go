@@ -30,6 +30,8 @@ var (
 	errNoPerson = errors.New("visits: no such resident")
 	// errInvalid: a field of the request out of its range.
 	errInvalid = errors.New("visits: invalid request")
+	// errNotIdentified: an emergency lookup that named nobody.
+	errNotIdentified = errors.New("visits: nobody identified")
 	// errBillTwice: a second bill for one visit.
 	errBillTwice = errors.New("visits: the visit has its bill")
 	// errMalformed: a request that is not JSON.
@@ -62,6 +64,7 @@ var refusals = []struct {
 	{medical.ErrOtherPatient, refusal.Refusal{Status: http.StatusBadRequest, Code: visit.CodeOtherPatient, JA: "別の患者さんの文書が含まれています。", EN: "A document is about another patient."}},
 	{jahis.ErrNotTheResident, refusal.Refusal{Status: http.StatusBadRequest, Code: visit.CodeNotebook, JA: "このお薬手帳は別の人のものです。", EN: "This notebook is someone else's."}},
 	{medical.ErrInvalid, refusal.Refusal{Status: http.StatusBadRequest, Code: visit.CodeDocument, JA: "文書の形式が正しくありません。", EN: "A document breaks its profile or its record's rules."}},
+	{errNotIdentified, refusal.Refusal{Status: http.StatusNotFound, Code: visit.CodeNotIdentified, JA: "確認できませんでした。別の画像かカード、または職員二人の確認で。", EN: "Not identified: try another frame, the card, or a second member of staff."}},
 	{emergency.ErrNoReason, refusal.Refusal{Status: http.StatusBadRequest, Code: visit.CodeReason, JA: "照会の理由を入力してください。", EN: "Enter the reason for the lookup."}},
 	{emergency.ErrConfirm, refusal.Refusal{Status: http.StatusBadRequest, Code: visit.CodeConfirm, JA: "本人確認の方法が規則に合っていません。", EN: "The identification is not confirmed as the rule asks."}},
 	{errBillTwice, refusal.Refusal{Status: http.StatusConflict, Code: visit.CodeBill, JA: "この受診の請求はもう送られています。", EN: "This visit has its bill already."}},

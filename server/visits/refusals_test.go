@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -11,8 +12,11 @@ import (
 	"smartpass.city/smartpass/app/account"
 	"smartpass.city/smartpass/app/appointment"
 	"smartpass.city/smartpass/app/card"
+	"smartpass.city/smartpass/app/emergency"
 	"smartpass.city/smartpass/app/fhirjp"
 	"smartpass.city/smartpass/app/medical"
+	"smartpass.city/smartpass/app/opkind"
+	"smartpass.city/smartpass/app/scope"
 	"smartpass.city/smartpass/app/visit"
 	"smartpass.city/smartpass/server/audit"
 	"smartpass.city/smartpass/syncproto"
@@ -209,6 +213,26 @@ func TestEmergency(t *testing.T) {
 	acc := must(c, ms, visit.API.Accesses, account.None{})
 	if len(acc) != 1 || acc[0].Purpose != medical.PurposeEmergency || acc[0].Reason != reason || acc[0].Hospital != hospitalB {
 		t.Fatalf("her accesses: %+v", acc)
+	}
+	// A face with no registration: "not identified" and nothing else,
+	// the use kept for review; nobody is notified.
+	refused(c, er, visit.API.Emergency, visit.Emergency{Staff: "医師 田中", Method: "face", Reason: reason, Score: 0.2}, visit.CodeNotIdentified)
+	if n := must(c, ms, visit.API.Notices, account.None{}); len(n) != 1 {
+		t.Errorf("notices after a lookup that named nobody: %+v", n)
+	}
+	var uses []string
+	ops, err := c.log.Since(scope.FeedAll, 0, 10000, 8<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, op := range ops {
+		if op.Kind == emergency.OpUse {
+			u, _ := opkind.Decode[emergency.Use](op)
+			uses = append(uses, u.Outcome)
+		}
+	}
+	if !slices.Equal(uses, []string{emergency.Identified, emergency.NotIdentified}) {
+		t.Errorf("uses kept for review: %v", uses)
 	}
 	found := false
 	c.audit.About(father.ID, func(e audit.Entry) { found = found || e.Actor == "er-b" && e.Action == "visit.emergency" })
