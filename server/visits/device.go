@@ -40,6 +40,29 @@ func staffOf(dev scope.Device, staff string) string {
 	return dev.ID
 }
 
+// patientAt checks that resident is hospital's patient: linked to a
+// patient number there, received there, or booked there. A hospital
+// writes into, bills and exports the record of its own patients only;
+// anyone else is answered as unknown, so a tablet cannot probe who is
+// registered. (The emergency lookup is the exception: its patient is
+// nobody's yet, and its reason is its gate.)
+func patientAt(st *state.State, hospital, resident string) error {
+	if st.Patients[hospital][resident] != "" {
+		return nil
+	}
+	for _, r := range st.Receptions {
+		if r.Facility == hospital && r.Resident == resident {
+			return nil
+		}
+	}
+	for _, e := range appointment.Books.In(st.Parts()).Bookings {
+		if e.Hospital == hospital && e.Resident == resident {
+			return nil
+		}
+	}
+	return fmt.Errorf("%w: %s is not a patient of %s", errNoPerson, resident, hospital)
+}
+
 // day is the hospital's bookings on a date, with the answers sent to it.
 func (d *Door) day(ctx context.Context, st *state.State, dev scope.Device, q visit.Day) ([]visit.Booked, string, error) {
 	if _, err := time.ParseInLocation(time.DateOnly, q.Date, appointment.JST); err != nil {
@@ -75,7 +98,7 @@ func (d *Door) history(ctx context.Context, st *state.State, dev scope.Device, l
 // summary publishes a visit summary into the patient's record: every
 // document meets its profile and is about the patient.
 func (d *Door) summary(ctx context.Context, st *state.State, dev scope.Device, s visit.Summary) (visit.Posted, string, error) {
-	if _, err := d.person(s.Resident); err != nil {
+	if err := patientAt(st, dev.Facility.ID, s.Resident); err != nil {
 		return visit.Posted{}, s.Resident, err
 	}
 	ms := medical.Summary{Hospital: dev.Facility.ID, Resident: s.Resident, Patient: s.Patient, Visit: s.Visit, Documents: s.Documents}
@@ -90,6 +113,9 @@ func (d *Door) summary(ctx context.Context, st *state.State, dev scope.Device, s
 // record's (the card's), so the share and the city's subsidy follow the
 // proven age; one bill per visit.
 func (d *Door) postBill(ctx context.Context, st *state.State, dev scope.Device, b visit.Bill) (visit.Receipt, string, error) {
+	if err := patientAt(st, dev.Facility.ID, b.Resident); err != nil {
+		return visit.Receipt{}, b.Resident, err
+	}
 	person, err := d.person(b.Resident)
 	if err != nil {
 		return visit.Receipt{}, b.Resident, err
@@ -170,6 +196,9 @@ func (d *Door) emergency(ctx context.Context, st *state.State, dev scope.Device,
 // against its profile before it leaves: one that fails is refused
 // (fhirjp.ErrProfile), never sent.
 func (d *Door) export(ctx context.Context, st *state.State, dev scope.Device, x visit.Export) ([]json.RawMessage, string, error) {
+	if err := patientAt(st, dev.Facility.ID, x.Resident); err != nil {
+		return nil, x.Resident, err
+	}
 	docs, err := d.resources(ctx, st, dev, x)
 	if err != nil {
 		return nil, x.Resident, err

@@ -110,6 +110,15 @@ func TestRefusals(t *testing.T) {
 				Documents: []json.RawMessage{doc(t, fhirjp.AllergyOf("a", "Patient/7777777", "卵", "food", "high"))}})
 			return err
 		}, visit.CodeOtherPatient},
+		{"a history document for someone who is not the hospital's patient", func() error {
+			_, err := call(c, recA, visit.API.Summary, visit.Summary{Resident: mother.ID, Patient: "0012345", Visit: today,
+				Documents: []json.RawMessage{doc(t, fhirjp.AllergyOf("a", "Patient/0012345", "卵", "food", "high"))}})
+			return err
+		}, visit.CodeNoPerson},
+		{"an export of someone who is not the hospital's patient", func() error {
+			_, err := call(c, recA, visit.API.Export, visit.Export{Resource: visit.ResourcePatient, Resident: mother.ID, Patient: "0012345"})
+			return err
+		}, visit.CodeNoPerson},
 		{"a history document that breaks its profile", func() error {
 			_, err := call(c, recA, visit.API.Summary, visit.Summary{Resident: son.ID, Patient: "0012345", Visit: today, Documents: []json.RawMessage{noProfile}})
 			return err
@@ -179,6 +188,12 @@ func TestRefusals(t *testing.T) {
 	must(c, ms, visit.API.Book, visit.Book{Hospital: hospitalA, Department: "internal", Start: at(1, 16, 0), Resident: mother.ID})
 }
 
+// demoSlot is the start of a demo slot days from today at h:m, JST.
+func demoSlot(days, h, m int) time.Time {
+	y, mo, d := time.Now().In(appointment.JST).AddDate(0, 0, days).Date()
+	return time.Date(y, mo, d, h, m, 0, 0, appointment.JST)
+}
+
 // TestEmergency: her father, an adult of her household, is identified
 // at the emergency tablet with a reason; the summary shows his allergy
 // and her as the contact, nothing else; she is notified; the access is
@@ -192,6 +207,8 @@ func TestEmergency(t *testing.T) {
 	}
 	recA := c.device("reception-a", hospitalA, "reception")
 	er := c.device("er-b", hospitalB, "reception")
+	// He was A's patient: a visit booked, and its summary.
+	must(c, ms, visit.API.Book, visit.Book{Hospital: hospitalA, Department: "internal", Start: demoSlot(1, 11, 0), Resident: father.ID})
 	ref := "Patient/A-1"
 	must(c, recA, visit.API.Summary, visit.Summary{Resident: father.ID, Patient: "A-1", Visit: time.Now(), Documents: []json.RawMessage{
 		doc(t, fhirjp.AllergyOf("a", ref, "ペニシリン", "medication", "high")),

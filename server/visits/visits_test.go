@@ -383,7 +383,7 @@ func TestHospitalVisit(t *testing.T) {
 		}
 	}
 	refused(c, recA, visit.API.Export, visit.Export{Resource: visit.ResourcePatient, Resident: son.ID}, visit.CodeProfile)
-	refused(c, recB, visit.API.Export, visit.Export{Resource: visit.ResourceAppointment, Resident: son.ID, Patient: "1", Booking: bk.ID}, visit.CodeNoBooking)
+	refused(c, recB, visit.API.Export, visit.Export{Resource: visit.ResourceAppointment, Resident: son.ID, Patient: "1", Booking: bk.ID}, visit.CodeNoPerson) // not B's patient
 	// Medication only with consent; once given, exported and recorded.
 	refused(c, recA, visit.API.Export, visit.Export{Resource: visit.ResourceMedication, Resident: son.ID, Patient: patientA}, visit.CodeNoConsent)
 	must(c, ms, visit.API.Consent, visit.Consent{Resident: son.ID, Hospital: hospitalA, Kind: medical.Medication})
