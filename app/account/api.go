@@ -32,6 +32,9 @@ const (
 	Holder
 	// Desk: a city desk's device (role registrar), with its device key.
 	Desk
+	// Device: an enrolled facility device (a hospital's reception
+	// tablet), with its device key; the route says which role may.
+	Device
 )
 
 // None is the request or answer of an endpoint that has none: {} on the

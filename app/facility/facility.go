@@ -84,7 +84,7 @@ func (f Facility) Name(lang string) string {
 	return f.NameJA
 }
 
-// Demo returns the facilities a demo server starts with: one hospital, one
+// Demo returns the facilities a demo server starts with: two hospitals, one
 // play park, two shelters and the HQ, named after real kinds of places in
 // Kaga so a newcomer sees a believable city.
 func Demo() []Facility {
@@ -94,5 +94,8 @@ func Demo() []Facility {
 		{ID: "shelter-daishoji", Kind: Shelter, NameJA: "大聖寺地区会館（避難所）", NameEN: "Daishoji Community Hall (shelter)", Capacity: 120},
 		{ID: "shelter-yamashiro", Kind: Shelter, NameJA: "山代小学校体育館（避難所）", NameEN: "Yamashiro Elementary Gym (shelter)", Capacity: 300},
 		{ID: "kaga-hq", Kind: HQ, NameJA: "加賀市災害対策本部", NameEN: "Kaga Disaster HQ"},
+		// A second hospital, last so the others keep their places: the
+		// consented history across hospitals needs two (issue 24).
+		{ID: "yamanaka-medical", Kind: Hospital, NameJA: "山中温泉医療センター", NameEN: "Yamanaka Onsen Medical Center"},
 	}
 }

@@ -23,6 +23,7 @@ import (
 	"smartpass.city/smartpass/app/jpki"
 	"smartpass.city/smartpass/app/scope"
 	"smartpass.city/smartpass/app/template"
+	"smartpass.city/smartpass/app/visit"
 	"smartpass.city/smartpass/server/audit"
 	"smartpass.city/smartpass/server/cardpay"
 	"smartpass.city/smartpass/server/commands"
@@ -37,6 +38,7 @@ import (
 	"smartpass.city/smartpass/server/residents"
 	"smartpass.city/smartpass/server/staff"
 	"smartpass.city/smartpass/server/store"
+	"smartpass.city/smartpass/server/visits"
 	"smartpass.city/smartpass/syncproto"
 )
 
@@ -95,6 +97,7 @@ type API struct {
 	hub     *hub.Hub
 	cmds    *commands.Set
 	ledger  *ledger.Ledger
+	visits  *visits.Door
 }
 
 // New builds the API: it publishes the card trust anchors and the pass
@@ -147,6 +150,11 @@ func New(ctx context.Context, d Deps) (*API, error) {
 	} else {
 		w.routes(mux, &Card{})
 	}
+	var door *visits.Door
+	if accts.reg != nil { // the hospital visit's requests are signed like the account API's
+		door = visits.New(visits.Deps{Log: d.Log, Writer: d.Writer, Registry: accts.reg, Lookup: d.Devices.Lookup, Audit: d.Audit, Logger: d.Logger, Refusal: refusalOf})
+		door.Routes(mux)
+	}
 	(&adminWeb{cmds: cmds, logger: d.Logger}).routes(mux)
 	if d.Mount != nil {
 		if err := d.Mount(mux, accts.reg, cmds.Staff); err != nil {
@@ -161,7 +169,7 @@ func New(ctx context.Context, d Deps) (*API, error) {
 		mux.Handle("/", pwa.LogErrors(d.PWA.Handler(d.Demo != nil), d.Logger))
 	}
 	guarded := httpguard.Wrap(mux, httpguard.Options{Dev: d.Dev, Private: privatePaths, Logger: d.Logger, TrustedProxies: d.TrustedProxies})
-	return &API{handler: downloads(guarded, cmp.Or(d.Download, 15*time.Minute)), hub: h, cmds: cmds, ledger: led}, nil
+	return &API{handler: downloads(guarded, cmp.Or(d.Download, 15*time.Minute)), hub: h, cmds: cmds, ledger: led, visits: door}, nil
 }
 
 // newLedger is the wallet's ledger in d's store: its server postings and
@@ -181,6 +189,11 @@ func (a *API) Ledger() *ledger.Ledger { return a.ledger }
 // Commands are the admin commands over the API's store and hub (the
 // admin socket runs them).
 func (a *API) Commands() *commands.Set { return a.cmds }
+
+// Visits is the hospital visit's door (nil on a server that cannot
+// check cards): a demo server seeds the demo hospitals through it
+// (visits.Door.SeedDemo), the one writer of those kinds.
+func (a *API) Visits() *visits.Door { return a.visits }
 
 // Close ends every sync session; call it before the store closes, so no
 // handler reads a closed store.
@@ -208,8 +221,9 @@ func health(d Deps, h *hub.Hub) http.HandlerFunc {
 }
 
 // privatePaths need TLS (or -dev on loopback): a resident's account and
-// the admin API carry signatures, passwords and session tokens.
-var privatePaths = []string{account.CreatePath, account.DeskPath, account.DeskHouseholdPath, "/admin/api/"}
+// the admin API carry signatures, passwords and session tokens; the
+// hospital visit's, special-care personal data.
+var privatePaths = append([]string{account.CreatePath, account.DeskPath, account.DeskHouseholdPath, "/admin/api/"}, visit.Private...)
 
 // downloads gives a GET of the files under /web/ (app.wasm, the face
 // model: megabytes, on a tablet's slow link) a longer write deadline than

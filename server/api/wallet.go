@@ -71,5 +71,5 @@ func (w *wallets) topUp(ctx context.Context, holder account.Account, t wallet.Ca
 
 // cardRefusal is a Refusal of the card gateway's, in its own words.
 func cardRefusal(status int, r *cardpay.Refusal) Refusal {
-	return Refusal{status, r.Code, r.JA, r.EN}
+	return Refusal{Status: status, Code: r.Code, JA: r.JA, EN: r.EN}
 }
