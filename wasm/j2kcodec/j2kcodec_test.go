@@ -8,11 +8,16 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/hack-pad/safejs"
 
 	"smartpass.city/smartpass/app/card"
+	"smartpass.city/smartpass/app/face"
+	"smartpass.city/smartpass/app/face/cardmatch"
+	"smartpass.city/smartpass/app/face/embed"
 	"smartpass.city/smartpass/app/face/facetest"
+	"smartpass.city/smartpass/app/face/photo"
 	"smartpass.city/smartpass/app/j2k"
 	"smartpass.city/smartpass/wasm/j2kcodec"
 	"smartpass.city/smartpass/wasm/jsbytes"
@@ -132,5 +137,53 @@ func TestDecode(t *testing.T) {
 	}
 	if g, err := d.Decode(ctx, photo[:len(photo)/3], card.PhotoLimits); err == nil && string(g.Pix) == string(px) {
 		t.Fatal("a photo cut to a third decoded to the whole image")
+	}
+}
+
+// TestDecisionTime measures the 1:1 check as a terminal makes it in the
+// browser: the card photo (a shared face made card-like, encoded here
+// with the package's encoder) decoded by the codec, through the Go face
+// pipeline, and compared with a live image's template made before.
+func TestDecisionTime(t *testing.T) {
+	ctx := context.Background()
+	root := facetest.Root(t)
+	codec := filepath.Join(root, "assets", "codec")
+	wasm, err := os.ReadFile(filepath.Join(codec, "openjpegwasm_decode.wasm"))
+	if err != nil {
+		t.Fatalf("%v (run `make codec`)", err)
+	}
+	d, err := j2kcodec.New(ctx, factory(t, filepath.Join(codec, "openjpegwasm_decode.js"), "OpenJPEGWASM"), wasm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cardImg := cardmatch.CardLike(facetest.Identity(t, "amy", "amy1.png"))
+	j2kPhoto := encode(t, filepath.Join(root, "bin", "npm-codec", "node_modules", "@cornerstonejs", "codec-openjpeg", "dist"), cardmatch.Width, cardmatch.Height, cardImg.Pix)
+	p, err := face.New(facetest.Model(t), embed.Options{Workers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		live string
+		want bool
+	}{{"amy2.png", true}, {"amy3.png", true}} {
+		live, err := p.Process(facetest.Identity(t, "amy", tc.live), face.Options{Crops: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		g, err := d.Decode(ctx, j2kPhoto, card.PhotoLimits)
+		if err != nil {
+			t.Fatal(err)
+		}
+		decoded := time.Since(start)
+		res, err := p.Process(photo.RGBA(g), face.Options{Crops: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := cardmatch.Check(live.Embedding, res.Embedding)
+		t.Logf("card photo against %s: decode %v, decision %v in all (score %.4f, accepted %v)", tc.live, decoded, time.Since(start), out.Score, out.Accepted)
+		if out.Accepted != tc.want {
+			t.Errorf("%s: %+v", tc.live, out)
+		}
 	}
 }
