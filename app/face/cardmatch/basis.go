@@ -22,7 +22,7 @@ const (
 // 0.978 there) because a false accept at the enrollment desk binds a face
 // to someone else's identity, while a false reject only falls back to
 // staff comparing the photo by eye, as today. The basis has 157,400
-// impostor pairs, about 16 above this threshold: enough to read the rate
+// impostor pairs, 15 above this threshold: enough to read the rate
 // off (roc.MinPairsPerFAR), few enough that a city's own measurement on
 // real cards should replace it.
 const TargetFAR = 1e-4
