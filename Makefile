@@ -13,11 +13,11 @@ WASMBROWSERTEST := github.com/agnivade/wasmbrowsertest@v0.11.0
 # run the gateway client against.
 STRIPEMOCK := github.com/stripe/stripe-mock@v0.203.0
 
-.PHONY: all build models wasm server run run-deps test deps tools check fmt-check vet test-native test-wasm bench soak clean
+.PHONY: all build models codec wasm server run run-deps test deps tools check fmt-check vet test-native test-wasm bench soak clean
 
 all: build
 
-build: models wasm server
+build: models codec wasm server
 
 # Face model: weights from the npm package @vladmandic/face-api (pinned by
 # the lock file) and detector cascades from the pigo Go module, converted
@@ -46,6 +46,28 @@ $(MODEL): $(FACEAPI)/package.json $(wildcard $(MODELCONV)/*.go) $(wildcard app/f
 	  [ -d "$$pigo" ] || { echo "the Go module $(PIGO) is not in the module cache after go mod download"; exit 1; }; \
 	  $(GO) run ./$(MODELCONV) -faceapi $(FACEAPI) -pigo "$$pigo" -o $@
 
+# JPEG 2000 decoder for the card's face photo: OpenJPEG compiled to
+# WebAssembly, the npm package @cornerstonejs/codec-openjpeg pinned by the
+# lock file; its decode-only build is served as /web/codec/ (package
+# wasm/j2kcodec loads it).
+CODECNPM := $(BIN)/npm-codec
+CODECPKG := $(CODECNPM)/node_modules/@cornerstonejs/codec-openjpeg
+CODECDIR := assets/codec
+CODECSRC := wasm/j2kcodec/npm
+
+codec: $(CODECDIR)/openjpegwasm_decode.wasm
+
+$(CODECPKG)/package.json: $(CODECSRC)/package.json $(CODECSRC)/package-lock.json
+	mkdir -p $(CODECNPM)
+	cp $^ $(CODECNPM)/
+	npm ci --prefix $(CODECNPM) --ignore-scripts --no-audit --no-fund
+	touch $@
+
+$(CODECDIR)/openjpegwasm_decode.wasm: $(CODECPKG)/package.json
+	mkdir -p $(CODECDIR)
+	cp $(CODECPKG)/dist/openjpegwasm_decode.js $(CODECPKG)/dist/openjpegwasm_decode.wasm $(CODECDIR)/
+	gzip -9 -k -f $(CODECDIR)/openjpegwasm_decode.js $(CODECDIR)/openjpegwasm_decode.wasm
+
 wasm:
 	GOOS=js GOARCH=wasm $(GO) build -trimpath -o assets/app.wasm ./wasm
 	gzip -9 -k -f assets/app.wasm assets/*.js assets/*.css assets/*.svg $(wildcard $(MODEL))
@@ -64,7 +86,7 @@ run: run-deps build
 # The full check: formatting, vet (native and js/wasm), native tests
 # (including the browser end-to-end tests), and the wasm packages' tests
 # inside headless Chromium.
-test: deps models fmt-check vet test-native test-wasm
+test: deps models codec fmt-check vet test-native test-wasm
 
 # The Debian packages the tests need (chromium, CJK fonts): installed when
 # missing and run as root, otherwise one line naming the command to run.
@@ -119,8 +141,9 @@ bench: models $(TOOLS)/go_js_wasm_exec
 SOAK_RUNS ?= 1000
 SOAK_SEED ?= 1
 soak:
+	SMARTPASS_MEASURE=1 $(GO) test -count=1 -timeout 60m -run TestThresholdKeepsItsBasis ./app/face/cardmatch
 	SMARTPASS_LEDGER_ROUNDS=$${SOAK_LEDGER_ROUNDS:-20} SMARTPASS_LEDGER_OPS=$${SOAK_LEDGER_OPS:-6000} $(GO) test -count=1 -timeout 60m -run TestNoYenCreatedOrLost ./server/ledger/property
 	set -o pipefail; SMARTPASS_CHAOS_RUNS=$(SOAK_RUNS) SMARTPASS_CHAOS_SEED=$(SOAK_SEED) $(GO) test -count=1 -timeout 60m -v -run TestChaos ./server/chaos | grep -v -e '^=== RUN' -e '^    --- PASS'
 
 clean:
-	rm -rf $(BIN) assets/app.wasm assets/*.gz $(MODEL) $(MODEL).gz
+	rm -rf $(BIN) assets/app.wasm assets/*.gz $(MODEL) $(MODEL).gz $(CODECDIR)

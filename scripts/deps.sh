@@ -23,6 +23,9 @@ if [ "${1:-}" != "--run" ]; then
   command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
   # The PostgreSQL store's tests start throwaway clusters (server/store/pgtest).
   command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+  # The card-face photo's fixtures and test set are JPEG 2000, made and
+  # checked with OpenJPEG's tools (opj_compress, opj_decompress).
+  command -v opj_compress >/dev/null 2>&1 || need+=(libopenjp2-tools)
 fi
 # app.wasm is served precompressed.
 command -v gzip >/dev/null 2>&1 || need+=(gzip)

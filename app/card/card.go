@@ -9,8 +9,10 @@
 // through CardInfo.IndividualNumber with a grant only package
 // card/onestop can make.
 //
-// The applications are JPKI (certificates, PINs, signatures) and the
-// card-info input support application (the basic four facts).
+// The applications are JPKI (certificates, PINs, signatures), the
+// card-info input support application (the basic four facts) and the
+// card-face confirmation application (the portrait, opened with 照合番号B,
+// for a 1:1 check against the live face).
 package card
 
 import (
@@ -18,6 +20,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"smartpass.city/smartpass/app/card/apdu"
 )
@@ -98,6 +101,9 @@ func (c *Card) check(cmd apdu.Command) error {
 			fid := uint16(cmd.Data[0])<<8 | uint16(cmd.Data[1])
 			if c.numberOpen && fid == efNumber && bytes.Equal(c.app, AIDCardInfo) {
 				return nil
+			}
+			if bytes.Equal(c.app, AIDCardFace) && !slices.Contains(cardFaceEF, fid) {
+				return fmt.Errorf("%w: file %04X of the card-face application (only 照合番号B 0012 and the face data 0002 are used)", ErrForbidden, fid)
 			}
 			for _, bad := range forbiddenEF[string(c.app)] {
 				if fid == bad {

@@ -101,20 +101,31 @@ func (j *JPKI) Certificate(ctx context.Context, ef uint16) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("card: certificate %04X: %w", ef, err)
 	}
-	for len(der) < n {
-		b, err := j.c.ReadBinary(ctx, len(der), min(apdu.MaxShortLe, n-len(der)))
-		if err != nil {
-			return nil, fmt.Errorf("card: read certificate %04X at %d: %w", ef, len(der), err)
-		}
-		if len(b) == 0 {
+	if der, err = j.c.readRest(ctx, der, n); err != nil {
+		return nil, fmt.Errorf("card: certificate %04X: %w", ef, err)
+	}
+	return der, nil
+}
+
+// readRest reads the current file on from len(got) with short READ
+// BINARYs until it holds n bytes, and returns its first n (a file may be
+// padded past the structure its header sizes). A file that ends sooner
+// is ErrTruncated.
+func (c *Card) readRest(ctx context.Context, got []byte, n int) ([]byte, error) {
+	for len(got) < n {
+		b, err := c.ReadBinary(ctx, len(got), min(apdu.MaxShortLe, n-len(got)))
+		if errors.Is(err, apdu.ErrOffsetPastEnd) || err == nil && len(b) == 0 {
 			break
 		}
-		der = append(der, b...)
+		if err != nil {
+			return nil, fmt.Errorf("read at %d: %w", len(got), err)
+		}
+		got = append(got, b...)
 	}
-	if len(der) < n {
-		return nil, fmt.Errorf("card: certificate %04X: %w: %d of %d bytes", ef, ErrTruncated, len(der), n)
+	if len(got) < n {
+		return nil, fmt.Errorf("%w: %d of %d bytes", ErrTruncated, len(got), n)
 	}
-	return der[:n], nil // the file may be padded past the certificate
+	return got[:n], nil
 }
 
 // ErrTruncated means a file ended before the length its header gave.

@@ -57,6 +57,15 @@ const (
 	// phone at home). Nobody is named; at a play park the record keeps
 	// the age band staff judged, for the day's counts.
 	MethodStaff = "staff"
+	// MethodCardFace: the live face compared 1:1 with the photo on the
+	// person's My Number Card (opened with 照合番号B; package
+	// face/cardmatch), for a person with a card but no registered face
+	// and no PIN. Nobody is named: the check shows the person is the
+	// card's, not which resident (the card-face application holds no
+	// certificate to link). Score is the 1:1 cosine; the photo itself is
+	// never recorded. Accepted or Unknown (the score below the
+	// threshold), Flat when the turn check saw a picture.
+	MethodCardFace = "card-face"
 )
 
 // Identification is the body of an OpIdentified op.
@@ -64,7 +73,7 @@ type Identification struct {
 	Facility string `json:"facility"`
 	// Resident is set only when Outcome is Accepted.
 	Resident string `json:"resident,omitempty"`
-	Method   string `json:"method"` // MethodFace or MethodQR
+	Method   string `json:"method"` // one of the Method constants
 	Outcome  string `json:"outcome"`
 	// Pass names the QR pass admitted (pass.Pass.ID), so the terminal
 	// admits it once, even after a reload.
@@ -82,7 +91,12 @@ var outcomes = map[string][]string{
 	MethodHousehold: {Accepted},
 	MethodCard:      {Accepted, Unknown},
 	MethodStaff:     {Accepted},
+	MethodCardFace:  {Accepted, Unknown, Flat},
 }
+
+// unnamed reports whether method accepts a person without naming a
+// resident.
+func unnamed(method string) bool { return method == MethodStaff || method == MethodCardFace }
 
 // ErrInvalid is wrapped by Validate.
 var ErrInvalid = errors.New("invalid identification")
@@ -100,8 +114,8 @@ func (i Identification) Validate() error {
 		return fmt.Errorf("%w: a pass is named exactly when one is admitted", ErrInvalid)
 	case len(i.Pass) > 32:
 		return fmt.Errorf("%w: pass id of %d bytes", ErrInvalid, len(i.Pass))
-	case (i.Method != MethodStaff && (i.Outcome == Accepted || i.Outcome == Expired)) != (i.Resident != ""):
-		return fmt.Errorf("%w: a resident is named exactly when accepted or expired, and never by staff", ErrInvalid)
+	case (!unnamed(i.Method) && (i.Outcome == Accepted || i.Outcome == Expired)) != (i.Resident != ""):
+		return fmt.Errorf("%w: a resident is named exactly when accepted or expired, and never by staff or the card's photo", ErrInvalid)
 	case (i.Band != "") && i.Method != MethodStaff, len(i.Band) > 16:
 		return fmt.Errorf("%w: a band is judged by staff only", ErrInvalid)
 	case len(i.Resident) > 64:

@@ -32,6 +32,11 @@ func TestValidate(t *testing.T) {
 		{"staff by sight, naming a resident", Identification{Facility: "p", Resident: "R-1", Method: MethodStaff, Outcome: Accepted}, false},
 		{"a band judged by a face", Identification{Facility: "p", Resident: "R-1", Method: MethodFace, Outcome: Accepted, Band: "elementary"}, false},
 		{"staff cannot refuse by record", Identification{Facility: "p", Method: MethodStaff, Outcome: Unknown}, false},
+		{"card photo 1:1 accepted, nobody named", Identification{Facility: "s", Method: MethodCardFace, Outcome: Accepted, Score: 0.97}, true},
+		{"card photo 1:1 refused", Identification{Facility: "s", Method: MethodCardFace, Outcome: Unknown, Score: 0.41}, true},
+		{"card photo 1:1, a picture held up", Identification{Facility: "s", Method: MethodCardFace, Outcome: Flat}, true},
+		{"card photo 1:1 naming a resident", Identification{Facility: "s", Resident: "R-1", Method: MethodCardFace, Outcome: Accepted}, false},
+		{"card photo 1:1 cannot be ambiguous", Identification{Facility: "s", Method: MethodCardFace, Outcome: Ambiguous}, false},
 	}
 	for _, c := range cases {
 		err := c.i.Validate()

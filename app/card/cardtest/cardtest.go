@@ -9,6 +9,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/hex"
+	"image"
+	"image/color"
 	"math/big"
 	"strings"
 	"sync"
@@ -17,6 +19,7 @@ import (
 	"smartpass.city/smartpass/app/card"
 	"smartpass.city/smartpass/app/card/apdu"
 	"smartpass.city/smartpass/app/card/sim"
+	"smartpass.city/smartpass/app/j2k/opjtool"
 	"smartpass.city/smartpass/app/jpki"
 )
 
@@ -63,6 +66,44 @@ var Taro = sim.Persona{
 	Number:       "123456789018",
 	AuthPIN:      "1234",
 	SignPassword: "KAGA2026",
+	// Born 1950-01-01, 昭和25年: printed 250101; card valid to 2035,
+	// security code 1234.
+	FaceKeyB: "25010120351234",
+}
+
+var (
+	photoOnce sync.Once
+	photo     []byte
+	photoErr  error
+)
+
+// PhotoWidth and PhotoHeight are the synthetic portrait's size.
+const PhotoWidth, PhotoHeight = 96, 120
+
+// Photo returns a greyscale JPEG 2000 codestream of a synthetic
+// PhotoWidth×PhotoHeight pattern (not a face: the card packages test the
+// bytes, not recognition), made once per test binary with opj_compress.
+func Photo(t testing.TB) []byte {
+	t.Helper()
+	photoOnce.Do(func() {
+		g := image.NewGray(image.Rect(0, 0, PhotoWidth, PhotoHeight))
+		for y := range PhotoHeight {
+			for x := range PhotoWidth {
+				g.SetGray(x, y, color.Gray{Y: uint8((x*5 + y*3 + (x*y)%23) % 256)})
+			}
+		}
+		photo, photoErr = opjtool.Encode(context.Background(), g, 3000)
+	})
+	if photoErr != nil {
+		t.Fatal(photoErr)
+	}
+	return photo
+}
+
+// WithPhoto returns p holding Photo as its card-face portrait.
+func WithPhoto(t testing.TB, p sim.Persona) sim.Persona {
+	p.FacePhoto = Photo(t)
+	return p
 }
 
 // Card returns a simulated card of p from the test PKI. When the test

@@ -19,6 +19,7 @@ import (
 	"crypto/rsa"
 	"fmt"
 	"maps"
+	"math/big"
 	"slices"
 	"strings"
 	"sync"
@@ -36,6 +37,16 @@ type Persona struct {
 	SignPassword string // 6-16 of A-Z 0-9; "" for a PIN-less card (no signature certificate)
 	AuthTries    int    // tries left on the auth PIN (default 3)
 	SignTries    int    // tries left on the signature password (default 5)
+	// FaceKeyB is 照合番号B, the 14 digits printed on the front that open
+	// the card-face application; FacePhoto its portrait (DF27, JPEG
+	// 2000 as the card holds it). FaceTries is the tries left on the key
+	// (default 10).
+	FaceKeyB  string
+	FacePhoto []byte
+	FaceTries int
+	// NoCardFace makes an older card without the card-face application:
+	// its SELECT answers 6A 82.
+	NoCardFace bool
 }
 
 type pin struct {
@@ -138,19 +149,61 @@ func New(pki *PKI, p Persona) (*Card, error) {
 		pins:      map[uint16]*pin{0x0011: {value: p.AuthPIN, tries: 3, max: 3}, 0x0014: {value: p.Number, tries: 10, max: 10}},
 		forbidden: map[uint16]bool{0x0001: true, 0x0014: true, 0x0003: true},
 	}
+	if p.FaceTries == 0 {
+		p.FaceTries = 10
+	}
 	face := &application{
-		files:     map[uint16]file{0x0005: {data: []byte("image of the individual number")}},
-		pins:      map[uint16]*pin{0x0013: {value: p.Number, tries: 10, max: 10}},
+		files: map[uint16]file{
+			0x0005: {data: []byte("image of the individual number")},
+			0x0002: {data: FaceContainer(p, &authKey.PublicKey), pin: 0x0012},
+		},
+		pins: map[uint16]*pin{
+			0x0013: {value: p.Number, tries: 10, max: 10},
+			0x0012: {value: p.FaceKeyB, tries: p.FaceTries, max: 10},
+		},
 		forbidden: map[uint16]bool{0x0013: true, 0x0005: true},
 	}
-	return &Card{
-		apps: map[string]*application{
-			string(card.AIDJPKI):     jpki,
-			string(card.AIDCardInfo): info,
-			string(card.AIDCardFace): face,
-		},
-		verified: make(map[uint16]bool),
-	}, nil
+	apps := map[string]*application{
+		string(card.AIDJPKI):     jpki,
+		string(card.AIDCardInfo): info,
+		string(card.AIDCardFace): face,
+	}
+	if p.NoCardFace {
+		delete(apps, string(card.AIDCardFace))
+	}
+	return &Card{apps: apps, verified: make(map[uint16]bool)}, nil
+}
+
+// FaceContainer builds the card-face application's EF 0002 for p as
+// public readers of real cards describe it: FF20 around DF21 (offsets),
+// DF22 birth date, DF23 sex, DF24 the card's public key (exponent and
+// modulus as TLVs), DF25/DF26 the name and address images, DF27 the
+// portrait, DF28 a signature. The simulator's images are placeholders and
+// its signature is 256 zero bytes: nothing checks it (see package card).
+func FaceContainer(p Persona, pub *rsa.PublicKey) []byte {
+	key := tlv.Append(nil, 0x02, big.NewInt(int64(pub.E)).Bytes())
+	key = tlv.Append(key, 0x02, pub.N.Bytes())
+	f := tlv.Append(nil, 0xDF21, make([]byte, 12))
+	f = tlv.Append(f, 0xDF22, []byte(p.Facts.BirthDate))
+	f = tlv.Append(f, 0xDF23, []byte(p.Facts.Sex))
+	f = tlv.Append(f, 0xDF24, key)
+	f = tlv.Append(f, 0xDF25, []byte("\x89PNG name image"))
+	f = tlv.Append(f, 0xDF26, []byte("\x89PNG address image"))
+	f = tlv.Append(f, 0xDF27, p.FacePhoto)
+	f = tlv.Append(f, 0xDF28, make([]byte, 256))
+	return tlv.Append(nil, 0xFF20, f)
+}
+
+// SetCardFaceData replaces the card-face application's EF 0002 with raw,
+// as a damaged or forged card would hold it (tests of bad input).
+func (c *Card) SetCardFaceData(raw []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if a := c.apps[string(card.AIDCardFace)]; a != nil {
+		files := maps.Clone(a.files)
+		files[0x0002] = file{data: raw, pin: 0x0012}
+		a.files = files
+	}
 }
 
 // Clone returns the same card as c was made (its keys, certificates and

@@ -296,6 +296,44 @@ func (s *Set) Pairs() Pairs {
 	return ps
 }
 
+// Cross scores every image of refs against every image of probes, the
+// two sets made from the same files (refs the card-like photos of
+// probes' images, say): same identity genuine, different impostor, and an
+// image never against its own copy. Unlike Pairs the pairs are ordered:
+// a card photo of A against a live image of B is not the same pair as B's
+// card photo against A's live image.
+func Cross(refs, probes *Set) (Pairs, error) {
+	if len(refs.Vecs) != len(probes.Vecs) {
+		return Pairs{}, fmt.Errorf("evaluate: %d identities against %d", len(refs.Vecs), len(probes.Vecs))
+	}
+	var ps Pairs
+	for i, rv := range refs.Vecs {
+		if len(rv) != len(probes.Vecs[i]) || refs.Names[i] != probes.Names[i] {
+			return Pairs{}, fmt.Errorf("evaluate: identity %s differs between the sets", refs.Names[i])
+		}
+		for a, r := range rv {
+			for j, pv := range probes.Vecs {
+				for b, p := range pv {
+					if i == j && a == b {
+						continue
+					}
+					sc := roc.Failed
+					if r != nil && p != nil {
+						sc = dot(r, p)
+					}
+					if i == j {
+						ps.Genuine = append(ps.Genuine, sc)
+					} else {
+						ps.Impostor = append(ps.Impostor, sc)
+					}
+				}
+			}
+		}
+	}
+	ps.summarise()
+	return ps, nil
+}
+
 func round(x float64, digits int) float64 {
 	if math.IsInf(x, 0) || math.IsNaN(x) {
 		return x

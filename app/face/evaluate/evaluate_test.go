@@ -3,14 +3,17 @@
 package evaluate
 
 import (
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"testing"
 
 	"smartpass.city/smartpass/app/face"
 	"smartpass.city/smartpass/app/face/embed"
 	"smartpass.city/smartpass/app/face/facetest"
+	"smartpass.city/smartpass/app/face/roc"
 )
 
 // TestSharedSet holds the pipeline to its figures on the shared 8x5 set
@@ -80,5 +83,34 @@ func TestFailuresCount(t *testing.T) {
 func TestNeedsTwoIdentities(t *testing.T) {
 	if _, err := Run(nil, t.TempDir(), nil); err == nil {
 		t.Fatal("an empty directory was evaluated")
+	}
+}
+
+// TestCross: every card photo against every live image but its own
+// source, genuine within an identity, and mismatched sets refused.
+func TestCross(t *testing.T) {
+	unit := func(x, y float32) []float32 { return []float32{x, y} }
+	live := &Set{Names: []string{"a", "b"}, Vecs: [][][]float32{{unit(1, 0), unit(1, 0)}, {unit(0, 1), nil}}}
+	cards := &Set{Names: []string{"a", "b"}, Vecs: [][][]float32{{unit(1, 0), unit(0.8, 0.6)}, {unit(0, 1), unit(0, 1)}}}
+	ps, err := Cross(cards, live)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 4 card photos × 4 live images − 4 own sources = 12 pairs: each
+	// identity's 2 cards × 1 other own image = 4 genuine, 8 impostor.
+	if ps.GenuinePairs != 4 || ps.ImpostorPairs != 8 {
+		t.Fatalf("%d genuine, %d impostor", ps.GenuinePairs, ps.ImpostorPairs)
+	}
+	// a: card 0 against live 1 scores 1, card 1 against live 0 0.8; b:
+	// card 0 against live 1 (no face) fails, card 1 against live 0 is 1.
+	got := slices.Sorted(slices.Values(ps.Genuine))
+	want := []float64{roc.Failed, 0.8, 1, 1}
+	for i := range want {
+		if math.Abs(got[i]-want[i]) > 1e-6 {
+			t.Fatalf("genuine scores %v, want %v", got, want)
+		}
+	}
+	if _, err := Cross(&Set{Names: []string{"a"}, Vecs: [][][]float32{{nil}}}, live); err == nil {
+		t.Fatal("sets of different identities crossed")
 	}
 }
