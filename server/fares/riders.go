@@ -8,11 +8,14 @@ import (
 	"fmt"
 	"time"
 
+	"smartpass.city/smartpass/app/account"
+	"smartpass.city/smartpass/app/facility"
 	"smartpass.city/smartpass/app/fare"
 	"smartpass.city/smartpass/app/transit"
 	"smartpass.city/smartpass/server/ledger"
 	"smartpass.city/smartpass/server/publish"
 	"smartpass.city/smartpass/server/store"
+	"smartpass.city/smartpass/syncproto"
 )
 
 // Refusal is a pass purchase turned down, with its words for the
@@ -35,19 +38,44 @@ var (
 
 // SetProfile publishes prof to the operator's vehicles (transit.rider)
 // and keeps the same facts for pricing, in one batch; the allowance is
-// the wallet's offline allowance now. The faces door calls it for a
-// resident who consented to a transit operator.
+// the wallet's offline allowance now.
 func (p *Poster) SetProfile(ctx context.Context, prof transit.Profile) error {
+	ops, records, err := p.profile(prof)
+	if err != nil {
+		return err
+	}
+	return p.pub.Write(ctx, ops, records)
+}
+
+// FaceFacts is the faces door's More: for a transit operator a resident
+// consented to (their face registered for it, or their profiles written
+// again), the rider profile its vehicles price by, from the resident's
+// record (the birth date; the class is computed on the tablet for the
+// day of travel), in the door's batch. Other facilities get nothing.
+func (p *Poster) FaceFacts(f facility.Facility, person account.Account) ([]syncproto.Op, func(store.Tx) error, error) {
+	if f.Kind != facility.Transit {
+		return nil, nil, nil
+	}
+	birth, err := time.ParseInLocation("20060102", person.Facts.BirthDate, fare.JST)
+	if err != nil {
+		return nil, nil, fmt.Errorf("fares: birth date of %s: %w", person.ID, err)
+	}
+	return p.profile(transit.Profile{Operator: f.ID, Resident: person.ID, Birth: birth.Format(time.DateOnly)})
+}
+
+// profile returns prof's op, with the wallet's offline allowance now,
+// and the write of the same facts (passes kept) for pricing.
+func (p *Poster) profile(prof transit.Profile) ([]syncproto.Op, func(store.Tx) error, error) {
 	allow, err := p.led.OfflineAllowance(prof.Resident, p.OfflineCap)
 	if err != nil {
-		return fmt.Errorf("fares: profile of %s: %w", prof.Resident, err)
+		return nil, nil, fmt.Errorf("fares: profile of %s: %w", prof.Resident, err)
 	}
 	prof.Allowance = allow
 	ops, err := publish.Ops(transit.OpRider, []transit.Profile{prof}, transit.Profile.Validate)
 	if err != nil {
-		return fmt.Errorf("fares: profile of %s: %w", prof.Resident, err)
+		return nil, nil, fmt.Errorf("fares: profile of %s: %w", prof.Resident, err)
 	}
-	return p.pub.Write(ctx, ops, func(tx store.Tx) error {
+	return ops, func(tx store.Tx) error {
 		id := riderID(prof.Operator, prof.Resident)
 		f, _, err := getJSON[transit.Facts](tx, kindRider, id)
 		if err != nil {
@@ -55,7 +83,7 @@ func (p *Poster) SetProfile(ctx context.Context, prof transit.Profile) error {
 		}
 		f.Profile = prof
 		return putJSON(tx, kindRider, id, f)
-	})
+	}, nil
 }
 
 // passID names the pass of a purchase: the same request of the same
