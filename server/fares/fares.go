@@ -38,7 +38,6 @@ import (
 	"time"
 
 	"smartpass.city/smartpass/app/fare"
-	"smartpass.city/smartpass/app/opkind"
 	"smartpass.city/smartpass/app/transit"
 	"smartpass.city/smartpass/server/ledger"
 	"smartpass.city/smartpass/server/publish"
@@ -139,7 +138,7 @@ func (p *Poster) Records(device string, ops []syncproto.Op) func(store.Tx) error
 		if op.Kind != transit.OpBoard && op.Kind != transit.OpAlight {
 			continue
 		}
-		t, err := opkind.DecodeValid[transit.Tap](op)
+		t, err := transit.TapOf(op)
 		if err != nil {
 			continue // the hub stored it as refused
 		}
@@ -155,7 +154,7 @@ func (p *Poster) Records(device string, ops []syncproto.Op) func(store.Tx) error
 	return func(tx store.Tx) error {
 		for _, op := range taps {
 			if err := note(tx, op); err != nil {
-				return fmt.Errorf("fares: note %s %s: %w", op.Kind, opkind.RecordID(op), err)
+				return fmt.Errorf("fares: note %s %s: %w", op.Kind, transit.RideID(op), err)
 			}
 		}
 		for _, k := range sortedDays(days) {
@@ -201,12 +200,12 @@ func sortedDays(days map[dayKey]bool) []dayKey {
 // an alighting closes the rider's open ride (none open: a resend, or a
 // rider who boarded paying cash).
 func note(tx store.Tx, op syncproto.Op) error {
-	t, err := opkind.DecodeValid[transit.Tap](op)
+	t, err := transit.TapOf(op)
 	if err != nil {
 		return nil
 	}
 	k := dayKey{t.Facility, t.Day}
-	id := opkind.RecordID(op)
+	id := transit.RideID(op)
 	open, aboard, err := getJSON[string](tx, kindOpen, openID(t))
 	if err != nil {
 		return err

@@ -5,7 +5,6 @@ import (
 	"sync"
 	"time"
 
-	"smartpass.city/smartpass/app/opkind"
 	"smartpass.city/smartpass/app/scope"
 	"smartpass.city/smartpass/app/transit"
 	"smartpass.city/smartpass/server/store"
@@ -23,8 +22,8 @@ type Networks struct {
 
 // folded is an operator's feed folded up to a global sequence.
 type folded struct {
-	parts opkind.Parts
-	after uint64
+	imported transit.Imported
+	after    uint64
 }
 
 // NewNetworks returns the networks published in log.
@@ -52,11 +51,9 @@ func (n *Networks) On(operator string, day time.Time) (transit.Settlement, error
 			break
 		}
 		for _, op := range ops {
-			if op.Kind == transit.OpNetwork {
-				opkind.Fold(&f.parts, op)
-			}
+			f.imported.Fold(op)
 		}
 		f.after = ops[len(ops)-1].Global
 	}
-	return transit.SettlementOn(&f.parts, operator, day)
+	return f.imported.SettlementOn(operator, day)
 }
