@@ -253,7 +253,7 @@ func cmp(err, otherwise error) error {
 
 // price prices a day's rides with s at now and posts the fares of the
 // complete ones not posted yet; the day stays marked while any ride is
-// still to post. It returns the entries posted.
+// still under way. It returns the entries posted.
 func price(tx store.Tx, k dayKey, s transit.Settlement, now time.Time) (int, error) {
 	var rides []transit.Ride
 	err := tx.Each(rideKind(k), func(_ string, v []byte) error {
@@ -300,14 +300,19 @@ func price(tx store.Tx, k dayKey, s transit.Settlement, now time.Time) (int, err
 			posted++
 		}
 	}
+	left := map[string]bool{}
 	for _, u := range unpriced {
+		left[u.Ride] = true
 		if err := tx.Put(kindUnpriced, ledger.RideCause(k.operator, u.Ride), []byte(u.Reason.Error())); err != nil {
 			return posted, err
 		}
 	}
+	// A ride left unpriced is the operator's to settle by hand: it does
+	// not keep the day marked (it is priced again if the day gets
+	// another tap).
 	for _, r := range rides {
 		done, err := ledger.Decided(tx, ledger.RideCause(k.operator, r.ID))
-		if err != nil || !done {
+		if err != nil || !done && !left[r.ID] {
 			return posted, err
 		}
 	}

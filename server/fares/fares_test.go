@@ -206,6 +206,10 @@ func TestDayOnTheBus(t *testing.T) {
 	tap(transit.OpBoard, "line-0800", "D2", "holder", "", "2026-06-10 08:04")
 	tap(transit.OpBoard, "line-0800", "D2", "lapsed", "", "2026-06-10 08:04")
 	sleeper := tap(transit.OpBoard, "line-0800", "D2", "sleeper", "", "2026-06-10 08:04")
+	// A face the bus matched of a rider who gave it no fare facts (a
+	// profile not yet down): priced by nobody, left to the operator.
+	stranger := tap(transit.OpBoard, "line-0800", "D2", "stranger", "", "2026-06-10 08:04")
+	tap(transit.OpAlight, "line-0800", "D3", "stranger", "", "2026-06-10 08:12")
 	tap(transit.OpAlight, "line-0800", "D3", "holder", "", "2026-06-10 08:12")
 	tap(transit.OpAlight, "line-0800", "D3", "lapsed", "", "2026-06-10 08:12")
 	for _, who := range []string{"father", "daughter", "grandpa", "shorty"} {
@@ -269,8 +273,8 @@ func TestDayOnTheBus(t *testing.T) {
 			mine = append(mine, op)
 		}
 	}
-	if len(mine) != 13 {
-		t.Fatalf("the bus holds %d taps of its own, want 13", len(mine))
+	if len(mine) != 15 {
+		t.Fatalf("the bus holds %d taps of its own, want 15", len(mine))
 	}
 	if _, stored, err := c.hs.Log.AppendBatch(c.ctx, "bus-7", mine, c.records("bus-7", mine)); err != nil || len(stored) != 0 {
 		t.Fatalf("resend: stored %d, %v", len(stored), err)
@@ -296,8 +300,11 @@ func TestDayOnTheBus(t *testing.T) {
 	if e, _, ok, err := c.led.Posted(ledger.RideCause(operator, sleeper)); err != nil || !ok || e.Kind != ledger.KindFare {
 		t.Errorf("the sleeper's ride: %+v, %v, %v", e, ok, err)
 	}
-	if u, err := c.poster.Unpriced(operator); err != nil || len(u) != 0 {
-		t.Errorf("unpriced: %v, %v", u, err)
+	if u, err := c.poster.Unpriced(operator); err != nil || len(u) != 1 || u[stranger] == "" {
+		t.Errorf("unpriced: %v, %v; want the stranger's ride %s", u, err, stranger)
+	}
+	if _, _, ok, _ := c.led.Posted(ledger.RideCause(operator, stranger)); ok {
+		t.Error("the stranger's ride was decided by the ledger")
 	}
 
 	// What the bus holds of its riders came down its feed: the holder's
