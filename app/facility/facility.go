@@ -41,8 +41,9 @@ var Kinds = []Kind{Hospital, PlayPark, Shelter, HQ, Transit, Shop, Donation}
 // RecognisingFaces are the kinds of facility whose terminals match faces:
 // a resident consents to each such facility, and only those receive
 // templates. A donation counter recognises its donors (a visitor's one
-// consent is to the shop).
-var RecognisingFaces = []Kind{Hospital, PlayPark, Shelter, Donation}
+// consent is to the shop); a transit operator's vehicles, its riders
+// (the consent is to the operator, whose every vehicle holds them).
+var RecognisingFaces = []Kind{Hospital, PlayPark, Shelter, Donation, Transit}
 
 // Facility is one place. Names are kept in Japanese and English because the
 // UI language is the reader's choice, not the facility's.

@@ -287,7 +287,7 @@ func TestKindsDeclared(t *testing.T) {
 		wallet.OpLimits:       {Registrar},
 		wallet.OpFreeze:       {Registrar},
 	}
-	serverOnly := []string{facility.OpUpsert, furusato.OpItem, jpki.OpAnchors, pass.OpKeys, template.OpProfile, template.OpErased, transit.OpNetwork, OpRejected,
+	serverOnly := []string{facility.OpUpsert, furusato.OpItem, jpki.OpAnchors, pass.OpKeys, template.OpProfile, template.OpErased, transit.OpNetwork, transit.OpRider, transit.OpPass, OpRejected,
 		history.OpPublish, history.OpNotebook, history.OpConsent, history.OpRevoke, history.OpAccess,
 		appointment.OpBook, appointment.OpMove, appointment.OpCancel, appointment.OpAnswers}
 	for kind, roles := range recorders {

@@ -23,6 +23,33 @@ type Config struct {
 	// a distance-fare trip and was not seen alighting by then is charged
 	// by the fares' Unalighted rule.
 	Grace int `json:"grace_minutes"`
+	// Passes are the commuter passes the operator sells from the wallet
+	// (its filed prices, like its fares).
+	Passes []PassProduct `json:"passes,omitempty"`
+}
+
+// PassProduct is a commuter pass (定期券) an operator sells: valid Days
+// from the day it starts, on its Routes or between its Zones, for Class,
+// at Price yen.
+type PassProduct struct {
+	ID     string     `json:"id"`
+	NameJA string     `json:"name_ja"`
+	NameEN string     `json:"name_en,omitempty"`
+	Routes []string   `json:"routes,omitempty"`
+	Zones  []string   `json:"zones,omitempty"`
+	Class  fare.Class `json:"class"`
+	Days   int        `json:"days"`
+	Price  int64      `json:"price"`
+}
+
+// Product returns the operator's pass product id.
+func (c Config) Product(id string) (PassProduct, bool) {
+	for _, p := range c.Passes {
+		if p.ID == id {
+			return p, true
+		}
+	}
+	return PassProduct{}, false
 }
 
 // ErrConfig is wrapped by ParseConfig.
@@ -37,6 +64,11 @@ func ParseConfig(b []byte) (Config, error) {
 	}
 	if c.ClockTolerance <= 0 || c.Grace < 0 {
 		return c, fmt.Errorf("%w: clock_tolerance_minutes from 1 and grace_minutes from 0", ErrConfig)
+	}
+	for _, p := range c.Passes {
+		if p.ID == "" || p.NameJA == "" || p.Days <= 0 || p.Price <= 0 || len(p.Routes) == 0 && len(p.Zones) == 0 || p.Class != fare.Adult && p.Class != fare.Child {
+			return c, fmt.Errorf("%w: pass %q: an id, a Japanese name, days and price from 1, routes or zones, class adult or child", ErrConfig, p.ID)
+		}
 	}
 	return c, nil
 }

@@ -227,3 +227,20 @@ func SettlementOn(ps *opkind.Parts, operator string, day time.Time) (Settlement,
 	}
 	return Settlement{Tables: tables, Network: networkOf(stops, trips, *in.parts[0].Config)}, nil
 }
+
+// Imported is an operator's imports folded on the server, which reads
+// the transit.network ops from the log and folds nothing else (the
+// fares it posts are priced by them).
+type Imported struct{ parts opkind.Parts }
+
+// Fold adds op when it is part of an import.
+func (im *Imported) Fold(op syncproto.Op) {
+	if op.Kind == OpNetwork {
+		opkind.Fold(&im.parts, op)
+	}
+}
+
+// SettlementOn is SettlementOn of the imports folded so far.
+func (im *Imported) SettlementOn(operator string, day time.Time) (Settlement, error) {
+	return SettlementOn(&im.parts, operator, day)
+}

@@ -18,6 +18,8 @@ import (
 	"unicode/utf8"
 
 	"smartpass.city/smartpass/app/fare"
+	"smartpass.city/smartpass/app/opkind"
+	"smartpass.city/smartpass/syncproto"
 )
 
 // Op kinds.
@@ -94,3 +96,10 @@ func (t Tap) Validate() error {
 // DayEnd is how long after its midnight a service day runs: GTFS times
 // go past 24:00 for trips after midnight.
 const DayEnd = 30 * time.Hour
+
+// TapOf returns the tap an op of OpBoard or OpAlight records, checked.
+func TapOf(op syncproto.Op) (Tap, error) { return opkind.DecodeValid[Tap](op) }
+
+// RideID is the id of the ride a boarding op opens (and of the record an
+// alighting op is): the op's device and seq, unique in the log.
+func RideID(op syncproto.Op) string { return opkind.RecordID(op) }

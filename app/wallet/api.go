@@ -37,7 +37,7 @@ type CardResult struct {
 // Line is one movement of a wallet, as its statement lists it.
 type Line struct {
 	At   time.Time `json:"at"`
-	Kind string    `json:"kind"` // topup, payment, refund
+	Kind string    `json:"kind"` // topup, payment, refund; fare (a ride), pass (a commuter pass)
 	// Amount is signed as it moves the wallet: a payment is negative.
 	Amount int64 `json:"amount"`
 	// With is the other side: a shop's facility id, or the top-up's

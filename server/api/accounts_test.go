@@ -13,10 +13,13 @@ import (
 	"smartpass.city/smartpass/app/card"
 	"smartpass.city/smartpass/app/card/cardtest"
 	"smartpass.city/smartpass/app/card/sim"
+	"smartpass.city/smartpass/app/fare"
 	"smartpass.city/smartpass/app/pass"
 	"smartpass.city/smartpass/app/playpark"
 	"smartpass.city/smartpass/app/template"
+	"smartpass.city/smartpass/app/transit"
 	"smartpass.city/smartpass/app/wallet"
+	"smartpass.city/smartpass/server/fares"
 	"smartpass.city/smartpass/server/ledger"
 	"smartpass.city/smartpass/server/serverproc"
 	"smartpass.city/smartpass/syncproto"
@@ -105,6 +108,23 @@ func TestAccounts(t *testing.T) {
 	}
 	if m.Source != account.SourceCardRead || len(m.Cards) != 1 {
 		t.Fatalf("a member with her card's proof: %+v, want card-read and her card linked", m)
+	}
+	// A commuter pass from the child's wallet through the account API:
+	// refused in the fares' own words for a start day gone by and for an
+	// operator that sells no such pass (none imported here).
+	today := time.Now().In(fare.JST)
+	for _, tc := range []struct {
+		day  time.Time
+		want string
+	}{
+		{today.AddDate(0, 0, -1), fares.ErrPassDay.Code},
+		{today, fares.ErrNoProduct.Code},
+	} {
+		var rec transit.PassRecord
+		buy := transit.BuyPass{Resident: m.ID, Operator: "kaga-bus", Product: "z1z2-30", From: tc.day.Format(time.DateOnly), Request: "r1"}
+		if err := asHolder(a.ID, transit.PassPath, buy, &rec); code(err) != tc.want {
+			t.Fatalf("a pass from %s: %+v, %v; want %s", buy.From, rec, err, tc.want)
+		}
 	}
 	kid.Link = nil
 	if err := asHolder(a.ID, account.MembersPath, kid, &m); code(err) != account.CodeMember {

@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+	"sync"
 	"time"
 
 	"smartpass.city/smartpass/app/account"
@@ -29,6 +30,7 @@ import (
 	"smartpass.city/smartpass/server/commands"
 	"smartpass.city/smartpass/server/devices"
 	"smartpass.city/smartpass/server/faces"
+	"smartpass.city/smartpass/server/fares"
 	"smartpass.city/smartpass/server/httpguard"
 	"smartpass.city/smartpass/server/hub"
 	"smartpass.city/smartpass/server/ledger"
@@ -98,6 +100,9 @@ type API struct {
 	cmds    *commands.Set
 	ledger  *ledger.Ledger
 	visits  *visits.Door
+	// stop ends the fares' sweep, once.
+	stop     chan struct{}
+	stopOnce sync.Once
 }
 
 // New builds the API: it publishes the card trust anchors and the pass
@@ -119,12 +124,17 @@ func New(ctx context.Context, d Deps) (*API, error) {
 		accts.reg = &residents.Registry{Log: d.Log, Verifier: cards.v, Nonces: &cards.nonces}
 	}
 	accts.faces = faces.New(d.Writer, accts.reg, d.Facilities, d.City, d.Logger)
+	led := newLedger(d)
+	accts.ledger = led
+	// Transit fares post with the vehicles' taps, and a transit
+	// operator's riders get their rider profile with their face.
+	poster := fares.New(d.Log, fares.NewNetworks(d.Log), led, d.Writer)
+	poster.Logger = d.Logger
+	accts.faces.More = poster.FaceFacts
 	// What a crash left between a desk's face op and its follow-up.
 	if err := accts.faces.Drain(ctx); err != nil {
 		d.Logger.Error("faces noted before a restart could not all be followed up; they stay noted", "err", err)
 	}
-	led := newLedger(d)
-	accts.ledger = led
 	// A payment op is checked (an online one refused when the wallet
 	// cannot pay) before it is stored, and posted in the transaction
 	// that stores it.
@@ -135,7 +145,7 @@ func New(ctx context.Context, d Deps) (*API, error) {
 		return led.Check(device, op)
 	}
 	h := hub.New(d.Log, d.Devices, hub.Options{Dev: d.Dev, Server: d.Version, Logger: d.Logger, Audit: d.Audit.Note, Refused: d.Audit.Refused,
-		Verify: verify, Records: hub.JoinRecords(led.Records, accts.faces.Records), Prepare: accts.faces.Prepare, Stored: accts.faces.Stored, HelloTimeout: d.Hello, MaxPreAuth: d.MaxPreAuth})
+		Verify: verify, Records: hub.JoinRecords(led.Records, poster.Records, accts.faces.Records), Prepare: accts.faces.Prepare, Stored: accts.faces.Stored, HelloTimeout: d.Hello, MaxPreAuth: d.MaxPreAuth})
 	cmds := commands.New(d.Log, d.Writer, d.Devices, h, d.Audit)
 	mux := http.NewServeMux()
 	mux.Handle("GET /sync", h)
@@ -150,6 +160,9 @@ func New(ctx context.Context, d Deps) (*API, error) {
 	} else {
 		w.routes(mux, &Card{})
 	}
+	(&transitAPI{a: accts, poster: poster}).routes(mux)
+	stop := make(chan struct{})
+	go sweepEvery(stop, poster, 5*time.Minute, d.Logger)
 	var door *visits.Door
 	if accts.reg != nil { // the hospital visit's requests are signed like the account API's
 		door = visits.New(visits.Deps{Log: d.Log, Writer: d.Writer, Registry: accts.reg, Lookup: d.Devices.Lookup, Audit: d.Audit, Logger: d.Logger, Refusal: refusalOf})
@@ -169,7 +182,7 @@ func New(ctx context.Context, d Deps) (*API, error) {
 		mux.Handle("/", pwa.LogErrors(d.PWA.Handler(d.Demo != nil), d.Logger))
 	}
 	guarded := httpguard.Wrap(mux, httpguard.Options{Dev: d.Dev, Private: privatePaths, Logger: d.Logger, TrustedProxies: d.TrustedProxies})
-	return &API{handler: downloads(guarded, cmp.Or(d.Download, 15*time.Minute)), hub: h, cmds: cmds, ledger: led, visits: door}, nil
+	return &API{handler: downloads(guarded, cmp.Or(d.Download, 15*time.Minute)), hub: h, cmds: cmds, ledger: led, visits: door, stop: stop}, nil
 }
 
 // newLedger is the wallet's ledger in d's store: its server postings and
@@ -197,7 +210,10 @@ func (a *API) Visits() *visits.Door { return a.visits }
 
 // Close ends every sync session; call it before the store closes, so no
 // handler reads a closed store.
-func (a *API) Close() { a.hub.Close() }
+func (a *API) Close() {
+	a.stopOnce.Do(func() { close(a.stop) })
+	a.hub.Close()
+}
 
 // ServeHTTP implements http.Handler.
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.handler.ServeHTTP(w, r) }

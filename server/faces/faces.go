@@ -74,6 +74,11 @@ type Door struct {
 	logger     *slog.Logger
 	// Now is the clock of expiries (tests set it).
 	Now func() time.Time
+	// More, when set, gives a resident's facts at a facility beyond the
+	// profile (a transit operator's rider profile: server/fares), as ops
+	// and private records written in the same batch as the profiles;
+	// nil ops for a facility it has nothing for.
+	More func(f facility.Facility, person account.Account) ([]syncproto.Op, func(store.Tx) error, error)
 	// drain keeps two follow-ups of one note from running at once.
 	drain sync.Mutex
 }
@@ -326,10 +331,16 @@ func (d *Door) plan(t template.Template) (registration, error) {
 		}
 	}
 	if known {
-		if r.profiles, err = d.profileOps(recognising, person, t.Facilities); err != nil {
+		var more func(store.Tx) error
+		if r.profiles, more, err = d.profileOps(recognising, person, t.Facilities); err != nil {
 			return r, err
 		}
-		r.records = func(tx store.Tx) error { return residents.SetFaceIn(tx, t.Resident, t.Expires, t.Facilities) }
+		r.records = func(tx store.Tx) error {
+			if err := residents.SetFaceIn(tx, t.Resident, t.Expires, t.Facilities); err != nil {
+				return err
+			}
+			return more(tx)
+		}
 	}
 	return r, nil
 }
@@ -378,17 +389,43 @@ func (d *Door) Profiles(ctx context.Context, person account.Account) error {
 	if err != nil {
 		return err
 	}
-	ops, err := d.profileOps(recognising, person, person.FaceAt)
+	ops, more, err := d.profileOps(recognising, person, person.FaceAt)
 	if err != nil {
 		return err
 	}
-	return d.pub.Write(ctx, ops, nil)
+	return d.pub.Write(ctx, ops, more)
 }
 
-// profileOps returns person's profile ops for those of facs in ids.
-func (d *Door) profileOps(facs []facility.Facility, person account.Account, ids []string) ([]syncproto.Op, error) {
+// profileOps returns person's profile ops for those of facs in ids, with
+// what More adds for them and the records that go with it.
+func (d *Door) profileOps(facs []facility.Facility, person account.Account, ids []string) ([]syncproto.Op, func(store.Tx) error, error) {
 	facs = slices.DeleteFunc(slices.Clone(facs), func(f facility.Facility) bool { return !slices.Contains(ids, f.ID) })
-	return profileOps(facs, person, cmp.Or(person.Guardian, person.ID), d.city)
+	ops, err := profileOps(facs, person, cmp.Or(person.Guardian, person.ID), d.city)
+	if err != nil {
+		return nil, nil, err
+	}
+	var writes []func(store.Tx) error
+	for _, f := range facs {
+		if d.More == nil {
+			break
+		}
+		more, w, err := d.More(f, person)
+		if err != nil {
+			return nil, nil, fmt.Errorf("faces: %s's facts at %s: %w", person.ID, f.ID, err)
+		}
+		ops = append(ops, more...)
+		if w != nil {
+			writes = append(writes, w)
+		}
+	}
+	return ops, func(tx store.Tx) error {
+		for _, w := range writes {
+			if err := w(tx); err != nil {
+				return err
+			}
+		}
+		return nil
+	}, nil
 }
 
 // person returns the registry's record of resident id, and whether there

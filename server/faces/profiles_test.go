@@ -27,6 +27,9 @@ func TestProfileFor(t *testing.T) {
 		{facility.PlayPark, func(s string) bool { return s == "elementary local R-1 false false 0" }},
 		{facility.Shelter, func(s string) bool { return s == " false R-1 true false 2018" }},
 		{facility.Hospital, func(s string) bool { return s == " false R-1 false true 0" }},
+		// A transit operator's template profile holds nothing of her:
+		// its rider facts are server/fares' (FaceFacts).
+		{facility.Transit, func(s string) bool { return s == " false R-1 false false 0" }},
 	} {
 		p, err := profileFor(facility.Facility{ID: "f", Kind: tt.kind}, child, child.Guardian, "加賀市")
 		if err != nil {

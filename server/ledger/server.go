@@ -14,7 +14,7 @@ import (
 // shop paid out. Cause decides it once.
 type Transfer struct {
 	Cause  string
-	Kind   string // KindTopUp, KindSweep or KindPayout
+	Kind   string // KindTopUp, KindSweep, KindPayout or KindPass
 	From   Account
 	To     Account
 	Amount int64

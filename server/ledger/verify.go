@@ -30,8 +30,8 @@ const maxProblems = 50
 // Verify replays the journal in recs and checks the ledger's invariants:
 // entries numbered without gaps, each summing to zero and decided by its
 // cause once; every balance the sum of its postings; no wallet below zero
-// except by the debt its entries recorded (and only payments record
-// debt); the sum of all balances zero.
+// except by the debt its entries recorded (and only payments and fares,
+// both taken offline, record debt); the sum of all balances zero.
 func Verify(recs store.Records) (Report, error) {
 	var r Report
 	problem := func(format string, args ...any) {
@@ -70,7 +70,7 @@ func Verify(recs store.Records) (Report, error) {
 			if debt != e.Debt {
 				problem("entry %d (%s) took wallets ¥%d below zero but records ¥%d of debt", e.Seq, e.Cause, debt, e.Debt)
 			}
-			if e.Debt > 0 && e.Kind != KindPayment {
+			if e.Debt > 0 && e.Kind != KindPayment && e.Kind != KindFare {
 				problem("entry %d (%s) records debt but is a %s", e.Seq, e.Cause, e.Kind)
 			}
 			d, ok, err := getJSON[decision](tx, kindCause, e.Cause)
