@@ -33,7 +33,7 @@ const (
 // RecognisingFaces are the kinds of facility whose terminals match faces:
 // a resident consents to each such facility, and only those receive
 // templates.
-var RecognisingFaces = []Kind{Hospital, PlayPark, Shelter}
+var RecognisingFaces = []Kind{Hospital, PlayPark, Shelter, Shop}
 
 // Facility is one place. Names are kept in Japanese and English because the
 // UI language is the reader's choice, not the facility's.

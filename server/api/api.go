@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"smartpass.city/smartpass/app/account"
+	"smartpass.city/smartpass/app/checkout"
 	"smartpass.city/smartpass/app/jpki"
 	"smartpass.city/smartpass/app/scope"
 	"smartpass.city/smartpass/app/template"
@@ -107,6 +108,11 @@ func New(ctx context.Context, d Deps) (*API, error) {
 	accts.faces = faces.New(d.Writer, accts.reg, d.Facilities, d.City, d.Logger)
 	led := newLedger(d)
 	accts.ledger = led
+	// Shops' profiles carry each payer's offline allowance (the city's
+	// cap: checkout's default).
+	accts.faces.Wallets = func(resident string) (int64, bool, error) {
+		return led.Offline(resident, checkout.DefaultOfflineCap)
+	}
 	// A payment op is checked (an online one refused when the wallet
 	// cannot pay) before it is stored, and posted in the transaction
 	// that stores it.

@@ -46,6 +46,7 @@ import (
 	"smartpass.city/smartpass/app/account"
 	"smartpass.city/smartpass/app/facility"
 	"smartpass.city/smartpass/app/template"
+	"smartpass.city/smartpass/app/wallet"
 	"smartpass.city/smartpass/server/devices"
 	"smartpass.city/smartpass/server/publish"
 	"smartpass.city/smartpass/server/residents"
@@ -71,6 +72,9 @@ type Door struct {
 	logger     *slog.Logger
 	// Now is the clock of expiries (tests set it).
 	Now func() time.Time
+	// Wallets, when set, gives shops' profiles the payer's offline
+	// allowance; WalletMoved writes them again when a wallet moves.
+	Wallets Wallets
 }
 
 // New returns the door writing through pub; reg is the residents'
@@ -126,6 +130,11 @@ func (d *Door) Prepare(device string, op syncproto.Op) syncproto.Op {
 // resident's record, as a deletion from the account does. A refusal is
 // logged: the desk's op is stored already.
 func (d *Door) Stored(device string, stored []syncproto.Op) {
+	if moved := walletResidents(stored); len(moved) > 0 {
+		if err := d.WalletMoved(context.Background(), moved...); err != nil {
+			d.logger.Error("a shop's payer profiles", "device", device, "err", err)
+		}
+	}
 	for _, op := range stored {
 		if op.Device == publish.Device {
 			continue
@@ -282,7 +291,7 @@ func (d *Door) Profiles(ctx context.Context, person account.Account) error {
 // profileOps returns person's profile ops for those of facs in ids.
 func (d *Door) profileOps(facs []facility.Facility, person account.Account, ids []string) ([]syncproto.Op, error) {
 	facs = slices.DeleteFunc(slices.Clone(facs), func(f facility.Facility) bool { return !slices.Contains(ids, f.ID) })
-	return profileOps(facs, person, cmp.Or(person.Guardian, person.ID), d.city)
+	return profileOps(facs, person, cmp.Or(person.Guardian, person.ID), d.city, d.Wallets)
 }
 
 // person returns the registry's record of resident id, and whether there
@@ -322,4 +331,61 @@ func idsOf(facs []facility.Facility) []string {
 		ids[i] = f.ID
 	}
 	return ids
+}
+
+// WalletMoved writes again the shops' profiles of residents whose wallet
+// moved (a payment, a top-up, a freeze, new limits), so that a shop's
+// terminal holds each payer's offline allowance as of its last sync. A
+// resident with no face at a shop has nothing to write.
+func (d *Door) WalletMoved(ctx context.Context, residents ...string) error {
+	if d.Wallets == nil || len(residents) == 0 {
+		return nil
+	}
+	recognising, err := d.Recognising()
+	if err != nil {
+		return err
+	}
+	shops := slices.DeleteFunc(recognising, func(f facility.Facility) bool { return f.Kind != facility.Shop })
+	if len(shops) == 0 {
+		return nil
+	}
+	var ops []syncproto.Op
+	for _, id := range residents {
+		person, ok, err := d.person(id)
+		if err != nil {
+			return fmt.Errorf("faces: wallet of %s: %w", id, err)
+		}
+		if !ok {
+			continue
+		}
+		more, err := d.profileOps(shops, person, person.FaceAt)
+		if err != nil {
+			return fmt.Errorf("faces: wallet of %s: %w", id, err)
+		}
+		ops = append(ops, more...)
+	}
+	if len(ops) == 0 {
+		return nil
+	}
+	return d.pub.Write(ctx, ops, nil)
+}
+
+// walletResidents returns the residents whose wallet the stored ops
+// moved, each once. A refund names its payment, not the payer: the
+// allowance it would raise is written at the payer's next movement
+// (until then the terminal holds less, never more).
+func walletResidents(stored []syncproto.Op) []string {
+	var out []string
+	for _, op := range stored {
+		var body struct{ Resident string }
+		switch op.Kind {
+		case wallet.OpPayment, wallet.OpTopUpCash, wallet.OpFreeze, wallet.OpLimits:
+		default:
+			continue
+		}
+		if json.Unmarshal(op.Body, &body) == nil && body.Resident != "" && !slices.Contains(out, body.Resident) {
+			out = append(out, body.Resident)
+		}
+	}
+	return out
 }
