@@ -76,6 +76,8 @@ type identifyPage struct {
 	// sight is set while park staff choose the band of a child they
 	// admit by sight (admitBySight).
 	sight bool
+	// till is a shop terminal's payment under way (shop.go).
+	till till
 }
 
 // terminalTurn is the check a terminal asks: one turn, quickly.
@@ -200,6 +202,9 @@ func (p *identifyPage) checkPass(text string) {
 	if p.st == nil {
 		return
 	}
+	if p.enr.Role == scope.Shop && p.shopSecond(text) {
+		return
+	}
 	if shelterID, record, ok := shelter.ParseSlip(text); ok && p.enr.Role == scope.Shelter {
 		p.setQR(false)
 		p.arriveBySlip(shelterID, record)
@@ -227,6 +232,10 @@ func (p *identifyPage) answer(via string) {
 	}
 	if p.enr.Role == scope.Reception {
 		p.startReception(p.resident, via)
+		return
+	}
+	if p.enr.Role == scope.Shop {
+		p.shopFace(p.resident)
 		return
 	}
 	if p.enr.Role != scope.PlayPark {
@@ -365,6 +374,7 @@ func (p *identifyPage) Render() app.UI {
 						}),
 				),
 				app.Div().Class("slot").Body(app.If(p.rx != nil, func() app.UI { return p.receptionView() })),
+				app.Div().Class("slot").Body(app.If(p.enr.Role == scope.Shop, func() app.UI { return p.shopView() })),
 			),
 		),
 		// data-folds: the tab's folds of the whole log, for the
@@ -391,6 +401,7 @@ func (p *identifyPage) Render() app.UI {
 			}),
 		),
 		app.If(p.sight, p.sightView),
+		app.If(p.enr.Role == scope.Shop && p.st != nil, func() app.UI { return p.refundsView() }),
 		app.Button().ID("face-overlay-toggle").Class("secondary small").Type("button").Text(p.tr("face.overlay")).
 			OnClick(func(ctx app.Context, e app.Event) { p.scan.overlay = !p.scan.overlay }),
 	)
