@@ -76,14 +76,16 @@ func (f Facility) Name(lang string) string {
 }
 
 // Demo returns the facilities a demo server starts with: one hospital, one
-// play park, two shelters and the HQ, named after real kinds of places in
-// Kaga so a newcomer sees a believable city.
+// play park, two shelters, a shop that takes the city wallet and the HQ,
+// named after real kinds of places in Kaga so a newcomer sees a
+// believable city.
 func Demo() []Facility {
 	return []Facility{
 		{ID: "kaga-medical", Kind: Hospital, NameJA: "加賀市医療センター", NameEN: "Kaga Medical Center"},
 		{ID: "kaga-playpark", Kind: PlayPark, NameJA: "かがっこパーク", NameEN: "Kagakko Play Park"},
 		{ID: "shelter-daishoji", Kind: Shelter, NameJA: "大聖寺地区会館（避難所）", NameEN: "Daishoji Community Hall (shelter)", Capacity: 120},
 		{ID: "shelter-yamashiro", Kind: Shelter, NameJA: "山代小学校体育館（避難所）", NameEN: "Yamashiro Elementary Gym (shelter)", Capacity: 300},
+		{ID: "kaga-shop", Kind: Shop, NameJA: "山中温泉 みやげ処", NameEN: "Yamanaka Onsen Gift Shop"},
 		{ID: "kaga-hq", Kind: HQ, NameJA: "加賀市災害対策本部", NameEN: "Kaga Disaster HQ"},
 	}
 }
