@@ -177,7 +177,10 @@ func (p *identifyPage) seen(r face.Result, err error) {
 	}
 	p.top = g.TopK(probe, 2, p.top)
 	d := p.policy.Decision.Decide(p.top)
-	if d.Accepted && p.policy.SecondFactor == risk.Always {
+	// A shop's till has a second-factor step: a face the rule accepts
+	// but cannot trust alone goes on to it, whatever the amount.
+	p.till.always = d.Accepted && p.policy.SecondFactor == risk.Always
+	if p.till.always && p.enr.Role != scope.Shop {
 		// The face alone is not enough at this gallery's size, and this
 		// screen has no second-factor step yet: it says so and names
 		// nobody; the QR pass and card buttons are on the same screen.

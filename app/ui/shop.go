@@ -46,6 +46,9 @@ type till struct {
 	// note is a refusal the payment survives (a face not recognised, a
 	// pass refused once), shown until the next step.
 	note *checkout.Refusal
+	// always: the face rule at this gallery's size never lets a face
+	// pay alone (risk.Always): every payment asks the second factor.
+	always bool
 	// sent is the payment op recorded, followed to the server's answer.
 	sent   syncproto.Op
 	masked string
@@ -99,6 +102,10 @@ func (p *identifyPage) shopFace(resident string) {
 		return
 	}
 	payer, ok := terminal.Payer(p.st, resident, !p.status.Online)
+	if t.always {
+		none := int64(0)
+		payer.FaceOnly = &none
+	}
 	t.note = refusalOf(t.pay.Face(payer, ok, time.Now()))
 	if t.pay.Step == checkout.Confirm {
 		t.masked = t.pay.Masked()
@@ -124,6 +131,12 @@ func (p *identifyPage) shopSecond(text string) bool {
 		return false
 	}
 	c := terminal.CheckPass(p.st, p.enr.Facility, p.enr.Role, text, time.Now())
+	if c.Outcome == identify.Used {
+		// A pass this till took already (the last payer's screen still
+		// in view) is not a try: it can pay nothing again, and counting
+		// it would end the next payer's payment before they show theirs.
+		return true
+	}
 	p.record(c.Identification)
 	f := checkout.Factor{Kind: "pass", Resident: c.Resident, Verified: c.Outcome == identify.Accepted}
 	t.note = refusalOf(t.pay.SecondFactor(f, time.Now()))
