@@ -2,13 +2,13 @@ package terminal
 
 import (
 	"cmp"
+	"encoding/json"
 	"slices"
 	"strings"
 	"time"
 
 	"smartpass.city/smartpass/app/checkout"
 	"smartpass.city/smartpass/app/hlc"
-	"smartpass.city/smartpass/app/opkind"
 	"smartpass.city/smartpass/app/state"
 	"smartpass.city/smartpass/app/wallet"
 	"smartpass.city/smartpass/syncproto"
@@ -60,22 +60,22 @@ func (s Sale) Left() int64 { return max(0, s.Amount-s.Refunded) }
 func Sales(ops []syncproto.Op, rejected []state.Rejected, facility string) []Sale {
 	refused := make(map[string]string)
 	for _, r := range rejected {
-		refused[opkind.RecordID(r.Op)] = Words(r.Reason)
+		refused[wallet.ID(r.Op)] = Words(r.Reason)
 	}
 	var sales []Sale
 	refunds := make(map[string]int64)
 	for _, op := range ops {
-		id := opkind.RecordID(op)
+		id := wallet.ID(op)
 		switch op.Kind {
 		case wallet.OpPayment:
-			p, err := opkind.Decode[wallet.Payment](op)
-			if err != nil || p.Facility != facility {
+			var p wallet.Payment
+			if err := json.Unmarshal(op.Body, &p); err != nil || p.Facility != facility {
 				continue
 			}
 			sales = append(sales, Sale{ID: id, At: hlc.Wall(op.HLC), Amount: p.Amount, Offline: p.Offline, Refused: refused[id], Posted: op.Global != 0})
 		case wallet.OpRefund:
-			r, err := opkind.Decode[wallet.Refund](op)
-			if err != nil || r.Facility != facility || refused[id] != "" {
+			var r wallet.Refund
+			if err := json.Unmarshal(op.Body, &r); err != nil || r.Facility != facility || refused[id] != "" {
 				continue
 			}
 			refunds[r.Payment] += r.Amount
@@ -91,9 +91,9 @@ func Sales(ops []syncproto.Op, rejected []state.Rejected, facility string) []Sal
 // Outcome is what became of an op the till recorded: refused by the
 // server (with its words), stored by it, or still to be sent.
 func Outcome(ops []syncproto.Op, rejected []state.Rejected, sent syncproto.Op) (refused string, posted bool) {
-	id := opkind.RecordID(sent)
+	id := wallet.ID(sent)
 	for _, r := range rejected {
-		if opkind.RecordID(r.Op) == id {
+		if wallet.ID(r.Op) == id {
 			return Words(r.Reason), false
 		}
 	}

@@ -131,3 +131,23 @@ func TestSales(t *testing.T) {
 		}
 	}
 }
+
+// FuzzSales: the bodies of the payments and refunds a till lists come
+// from the feed: whatever they hold, the list has no refund larger than
+// what it counts and nothing left below zero.
+func FuzzSales(f *testing.F) {
+	f.Add([]byte(`{"facility":"shop","resident":"R-1","amount":800}`), []byte(`{"facility":"shop","payment":"d.1","amount":300,"staff":"s"}`))
+	f.Add([]byte(`{"facility":"shop","amount":-5}`), []byte(`{"facility":"shop","payment":"d.1","amount":9999999999}`))
+	f.Add([]byte(`null`), []byte(`[`))
+	f.Fuzz(func(t *testing.T, pay, refund []byte) {
+		ops := []syncproto.Op{
+			{Device: "d", Seq: 1, Kind: wallet.OpPayment, Body: pay},
+			{Device: "d", Seq: 2, Kind: wallet.OpRefund, Body: refund},
+		}
+		for _, s := range Sales(ops, nil, "shop") {
+			if s.Left() < 0 || s.Left() > max(0, s.Amount) {
+				t.Fatalf("sale %+v: left %d", s, s.Left())
+			}
+		}
+	})
+}
