@@ -47,13 +47,13 @@ func TestShopPays(t *testing.T) {
 
 	phone := camera(t, faceVideo(t, "sheldon", "sheldon1.png", "sheldon5.png", "sheldon1.png", "sheldon3.png"))
 	resident := openAccount(t, phone, base)
-	registerFace(t, phone, `.face-link[data-id="`+resident+`"]`, "kaga-shop")
+	registerFace(t, phone, `#holder .face-link`, "kaga-shop")
 	run(t, phone, "back to the account", 30*time.Second, tap("#back-account"))
 	var passes []string
 	for range 4 {
 		time.Sleep(1100 * time.Millisecond) // a pass of another second
 		run(t, phone, "show his QR pass", 30*time.Second,
-			tap(`.pass-show[data-id="`+resident+`"]`),
+			tap(`#holder .pass-show`),
 			chromedp.WaitVisible(chromedp.ID("pass-qr")),
 		)
 		passes = append(passes, get(t, phone, "the pass", eval[string](`document.querySelector("#pass").dataset.text`)))
