@@ -47,6 +47,7 @@ func TestShopPays(t *testing.T) {
 
 	phone := camera(t, faceVideo(t, "sheldon", "sheldon1.png", "sheldon5.png", "sheldon1.png", "sheldon3.png"))
 	resident := openAccount(t, phone, base)
+	run(t, phone, "to his household", 30*time.Second, chromedp.Navigate(base+"/account"))
 	registerFace(t, phone, `#holder .face-link`, "kaga-shop")
 	run(t, phone, "back to the account", 30*time.Second, tap("#back-account"))
 	var passes []string
