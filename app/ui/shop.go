@@ -83,8 +83,13 @@ func (p *identifyPage) shopKey(k string) {
 }
 
 // shopAmount moves the payment on from the keyed amount to the camera.
+// The payment starts again here, online or offline as the device is
+// now: the till may have drawn its keypad before the sync connected.
 func (p *identifyPage) shopAmount() {
-	n, _ := strconv.ParseInt(p.till.keyed, 10, 64)
+	keyed := p.till.keyed
+	p.shopStart()
+	p.till.keyed = keyed
+	n, _ := strconv.ParseInt(keyed, 10, 64)
 	p.till.note = refusalOf(p.till.pay.Keyed(n))
 }
 

@@ -102,9 +102,13 @@ func TestShopPays(t *testing.T) {
 		run(t, till, "next customer", 10*time.Second, tap("#shop-next"))
 	}
 
-	// ¥800 by face.
+	// ¥800 by face, online.
+	waitJS(t, till, "online", statusIs(true, 0), 30*time.Second)
 	pay("800")
 	receipt("posted")
+	if get(t, till, "taken online", eval[bool](`document.querySelector("#shop").dataset.offline === "true"`)) {
+		t.Fatal("the ¥800 was taken offline")
+	}
 
 	// ¥5,000 asks for the second factor; the payer has no pass to hand.
 	tapNext()
