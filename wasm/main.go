@@ -66,6 +66,7 @@ func start(ctx context.Context) error {
 	// recognises faces; the watcher tells it which this one is.
 	ready := readiness.Start(ctx, offline.NeedsModel(string(e.Role), ok))
 	d := &device{ctx: ctx, store: store, keys: keys, eng: eng, enr: e, ok: ok, ready: ready}
+	ui.UseTill(store.Till(ctx))
 	ui.Register(eng, d, usbReader{}, server(), accounts{devkey.New(store.Keys("account")), store}, desk{keys, store}, faces{}, apiclient.Admin{Client: server()}, ready, browser.Browser{})
 	if ok {
 		d.run()

@@ -42,8 +42,9 @@ var Kinds = []Kind{Hospital, PlayPark, Shelter, HQ, Transit, Shop, Donation}
 // a resident consents to each such facility, and only those receive
 // templates. A donation counter recognises its donors (a visitor's one
 // consent is to the shop); a transit operator's vehicles, its riders
-// (the consent is to the operator, whose every vehicle holds them).
-var RecognisingFaces = []Kind{Hospital, PlayPark, Shelter, Donation, Transit}
+// (the consent is to the operator, whose every vehicle holds them); a
+// shop's till, its payers.
+var RecognisingFaces = []Kind{Hospital, PlayPark, Shelter, Shop, Donation, Transit}
 
 // Facility is one place. Names are kept in Japanese and English because the
 // UI language is the reader's choice, not the facility's.
@@ -86,14 +87,16 @@ func (f Facility) Name(lang string) string {
 }
 
 // Demo returns the facilities a demo server starts with: two hospitals, one
-// play park, two shelters and the HQ, named after real kinds of places in
-// Kaga so a newcomer sees a believable city.
+// play park, two shelters, a shop that takes the city wallet and the HQ,
+// named after real kinds of places in Kaga so a newcomer sees a
+// believable city.
 func Demo() []Facility {
 	return []Facility{
 		{ID: "kaga-medical", Kind: Hospital, NameJA: "加賀市医療センター", NameEN: "Kaga Medical Center"},
 		{ID: "kaga-playpark", Kind: PlayPark, NameJA: "かがっこパーク", NameEN: "Kagakko Play Park"},
 		{ID: "shelter-daishoji", Kind: Shelter, NameJA: "大聖寺地区会館（避難所）", NameEN: "Daishoji Community Hall (shelter)", Capacity: 120},
 		{ID: "shelter-yamashiro", Kind: Shelter, NameJA: "山代小学校体育館（避難所）", NameEN: "Yamashiro Elementary Gym (shelter)", Capacity: 300},
+		{ID: "kaga-shop", Kind: Shop, NameJA: "山中温泉 みやげ処", NameEN: "Yamanaka Onsen Gift Shop"},
 		{ID: "kaga-hq", Kind: HQ, NameJA: "加賀市災害対策本部", NameEN: "Kaga Disaster HQ"},
 		// A second hospital, last so the others keep their places: the
 		// consented history across hospitals needs two (issue 24).

@@ -16,9 +16,8 @@ const (
 	PlayPark  Role = "playpark"  // a play park's entrance terminal
 	HQ        Role = "hq"        // the disaster HQ's screens: every shelter, read only
 	// Shop is a shop's payment terminal: it records payments from the
-	// city wallet and the shop's refunds. It has no screen of its own
-	// yet (the checkout screen adds it to screenRoles), so its set-up
-	// codes come from the command line.
+	// city wallet and the shop's refunds, on the identify screen's
+	// checkout panel (app/ui/shop.go).
 	Shop Role = "shop"
 	// Registrar is the city office's enrollment desk, which records
 	// residents' face templates for the facilities they consented to.
@@ -41,7 +40,7 @@ const (
 // app. Only these are issued from the admin screen: a role without a
 // screen (Audit, which pulls the whole log) is for the data directory's
 // owner alone, at the command line.
-var screenRoles = []Role{Shelter, Reception, PlayPark, HQ, Registrar}
+var screenRoles = []Role{Shelter, Reception, PlayPark, HQ, Registrar, Shop}
 
 // HasScreen reports whether r is a role a tablet works in through one of
 // the app's screens, so that staff may hand out set-up codes for it.

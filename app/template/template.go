@@ -72,6 +72,31 @@ type Profile struct {
 	// person's card: staff are shown so, and a play park grants no free
 	// entry by them.
 	Declared bool `json:"declared,omitempty"`
+	// Pay is what a shop's till needs of a payer to take payment by face
+	// while offline, and to show whose wallet pays. (Shop.)
+	Pay *Pay `json:"pay,omitempty"`
+}
+
+// Pay is a payer's wallet as a shop's terminal knows it: written by the
+// server again whenever the wallet moves, so a terminal that goes
+// offline holds the allowance as of its last sync.
+type Pay struct {
+	// Name is what the till masks to show the payer whose wallet pays
+	// (checkout.MaskedName): never shown whole.
+	Name string `json:"name"`
+	// Allowance is what the wallet may spend offline at one terminal in
+	// a day: min(balance, the city's cap, a guardian's per-payment
+	// limit), and 0 while it is frozen or holds recorded debt.
+	Allowance int64 `json:"allowance"`
+	// Blocked: frozen, deleted or in recorded debt (no offline payment).
+	Blocked bool `json:"blocked,omitempty"`
+	// FaceOnly is the resident's own face-only limit; nil for the
+	// city's default.
+	FaceOnly *int64 `json:"face_only,omitempty"`
+	// Adult, or else AdultFrom (YYYY-MM-DD, "" when unknown), confirm age
+	// for 20+ items without the birth date (checkout.AgeFact).
+	Adult     bool   `json:"adult,omitempty"`
+	AdultFrom string `json:"adult_from,omitempty"`
 }
 
 // Band is an age band from a date on.

@@ -28,6 +28,7 @@ func (p *homePage) Render() app.UI {
 		{"mode.hospital", route.Identify},
 		{"mode.queue", route.Queue},
 		{"mode.playpark", route.Identify},
+		{"mode.shop", route.Identify},
 		{"mode.admin", route.Admin},
 	}
 	return p.frame(

@@ -76,6 +76,8 @@ type identifyPage struct {
 	// sight is set while park staff choose the band of a child they
 	// admit by sight (admitBySight).
 	sight bool
+	// till is a shop terminal's payment under way (shop.go).
+	till till
 }
 
 // terminalTurn is the check a terminal asks: one turn, quickly.
@@ -175,7 +177,10 @@ func (p *identifyPage) seen(r face.Result, err error) {
 	}
 	p.top = g.TopK(probe, 2, p.top)
 	d := p.policy.Decision.Decide(p.top)
-	if d.Accepted && p.policy.SecondFactor == risk.Always {
+	// A shop's till has a second-factor step: a face the rule accepts
+	// but cannot trust alone goes on to it, whatever the amount.
+	p.till.always = d.Accepted && p.policy.SecondFactor == risk.Always
+	if p.till.always && p.enr.Role != scope.Shop {
 		// The face alone is not enough at this gallery's size, and this
 		// screen has no second-factor step yet: it says so and names
 		// nobody; the QR pass and card buttons are on the same screen.
@@ -198,6 +203,9 @@ func (p *identifyPage) seen(r face.Result, err error) {
 // to faces: the QR code is one person's fallback.
 func (p *identifyPage) checkPass(text string) {
 	if p.st == nil {
+		return
+	}
+	if p.enr.Role == scope.Shop && p.shopSecond(text) {
 		return
 	}
 	if shelterID, record, ok := shelter.ParseSlip(text); ok && p.enr.Role == scope.Shelter {
@@ -227,6 +235,10 @@ func (p *identifyPage) answer(via string) {
 	}
 	if p.enr.Role == scope.Reception {
 		p.startReception(p.resident, via)
+		return
+	}
+	if p.enr.Role == scope.Shop {
+		p.shopFace(p.resident)
 		return
 	}
 	if p.enr.Role != scope.PlayPark {
@@ -365,6 +377,7 @@ func (p *identifyPage) Render() app.UI {
 						}),
 				),
 				app.Div().Class("slot").Body(app.If(p.rx != nil, func() app.UI { return p.receptionView() })),
+				app.Div().Class("slot").Body(app.If(p.enr.Role == scope.Shop, func() app.UI { return p.shopView() })),
 			),
 		),
 		// data-folds: the tab's folds of the whole log, for the
@@ -391,6 +404,7 @@ func (p *identifyPage) Render() app.UI {
 			}),
 		),
 		app.If(p.sight, p.sightView),
+		app.If(p.enr.Role == scope.Shop && p.st != nil, func() app.UI { return p.refundsView() }),
 		app.Button().ID("face-overlay-toggle").Class("secondary small").Type("button").Text(p.tr("face.overlay")).
 			OnClick(func(ctx app.Context, e app.Event) { p.scan.overlay = !p.scan.overlay }),
 	)

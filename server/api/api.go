@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"smartpass.city/smartpass/app/account"
+	"smartpass.city/smartpass/app/checkout"
 	"smartpass.city/smartpass/app/jpki"
 	"smartpass.city/smartpass/app/scope"
 	"smartpass.city/smartpass/app/template"
@@ -131,6 +132,11 @@ func New(ctx context.Context, d Deps) (*API, error) {
 	poster := fares.New(d.Log, fares.NewNetworks(d.Log), led, d.Writer)
 	poster.Logger = d.Logger
 	accts.faces.More = poster.FaceFacts
+	// Shops' profiles carry each payer's offline allowance (the city's
+	// cap: checkout's default).
+	accts.faces.Wallets = func(resident string) (int64, bool, error) {
+		return led.Offline(resident, checkout.DefaultOfflineCap)
+	}
 	// What a crash left between a desk's face op and its follow-up.
 	if err := accts.faces.Drain(ctx); err != nil {
 		d.Logger.Error("faces noted before a restart could not all be followed up; they stay noted", "err", err)

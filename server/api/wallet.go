@@ -65,6 +65,13 @@ func (w *wallets) topUp(ctx context.Context, holder account.Account, t wallet.Ca
 	if err != nil {
 		return wallet.CardResult{}, "", err
 	}
+	if r.Posted {
+		// The shops' terminals learn the new offline allowance; a
+		// failure leaves them the older, smaller one, and is logged.
+		if err := w.a.faces.WalletMoved(ctx, t.Resident); err != nil {
+			w.a.logger.Error("a shop's payer profiles after a card top-up", "resident", t.Resident, "err", err)
+		}
+	}
 	b, err := w.ledger.Balance(ledger.Wallet(t.Resident))
 	return wallet.CardResult{Intent: r.Intent, Posted: r.Posted, Balance: b.Balance}, t.Resident, err
 }

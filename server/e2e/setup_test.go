@@ -60,11 +60,17 @@ func qrVideo(t *testing.T, text string) string {
 // grey scene.
 func heldUp(t *testing.T, img image.Image) string {
 	t.Helper()
+	return writeVideo(t, heldUpFrame(img))
+}
+
+// heldUpFrame is one camera frame of img held up: centred on a grey
+// scene.
+func heldUpFrame(img image.Image) *image.RGBA {
 	frame := image.NewRGBA(image.Rect(0, 0, 640, 480))
 	draw.Draw(frame, frame.Bounds(), image.NewUniform(color.Gray{Y: 0x70}), image.Point{}, draw.Src)
 	b := img.Bounds()
 	draw.Draw(frame, b.Add(image.Pt((640-b.Dx())/2, (480-b.Dy())/2)), img, b.Min, draw.Src)
-	return writeVideo(t, frame)
+	return frame
 }
 
 // TestKioskLock: staff lock a shelter tablet to its screen with a PIN;

@@ -49,6 +49,7 @@ import (
 	"smartpass.city/smartpass/app/account"
 	"smartpass.city/smartpass/app/facility"
 	"smartpass.city/smartpass/app/template"
+	"smartpass.city/smartpass/app/wallet"
 	"smartpass.city/smartpass/server/devices"
 	"smartpass.city/smartpass/server/publish"
 	"smartpass.city/smartpass/server/residents"
@@ -81,6 +82,9 @@ type Door struct {
 	More func(f facility.Facility, person account.Account) ([]syncproto.Op, func(store.Tx) error, error)
 	// drain keeps two follow-ups of one note from running at once.
 	drain sync.Mutex
+	// Wallets, when set, gives shops' profiles the payer's offline
+	// allowance; WalletMoved writes them again when a wallet moves.
+	Wallets Wallets
 }
 
 // New returns the door writing through pub; reg is the residents'
@@ -182,6 +186,11 @@ func (d *Door) Records(device string, ops []syncproto.Op) func(store.Tx) error {
 // Stored is the hub's Stored hook: the face ops of a push are stored and
 // noted; follow them up now (Drain).
 func (d *Door) Stored(device string, stored []syncproto.Op) {
+	if moved := walletResidents(stored); len(moved) > 0 {
+		if err := d.WalletMoved(context.Background(), moved...); err != nil {
+			d.logger.Error("a shop's payer profiles", "device", device, "err", err)
+		}
+	}
 	for _, op := range stored {
 		if op.Kind == template.OpPut || op.Kind == template.OpDelete {
 			d.Drain(context.Background())
@@ -400,7 +409,7 @@ func (d *Door) Profiles(ctx context.Context, person account.Account) error {
 // what More adds for them and the records that go with it.
 func (d *Door) profileOps(facs []facility.Facility, person account.Account, ids []string) ([]syncproto.Op, func(store.Tx) error, error) {
 	facs = slices.DeleteFunc(slices.Clone(facs), func(f facility.Facility) bool { return !slices.Contains(ids, f.ID) })
-	ops, err := profileOps(facs, person, cmp.Or(person.Guardian, person.ID), d.city)
+	ops, err := profileOps(facs, person, cmp.Or(person.Guardian, person.ID), d.city, d.Wallets)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -465,4 +474,70 @@ func idsOf(facs []facility.Facility) []string {
 		ids[i] = f.ID
 	}
 	return ids
+}
+
+// WalletMoved writes again the shops' profiles of residents whose wallet
+// moved (a payment, a top-up, a freeze, new limits), so that a shop's
+// terminal holds each payer's offline allowance as of its last sync. A
+// resident with no face at a shop has nothing to write.
+func (d *Door) WalletMoved(ctx context.Context, residents ...string) error {
+	if d.Wallets == nil || len(residents) == 0 {
+		return nil
+	}
+	recognising, err := d.Recognising()
+	if err != nil {
+		return err
+	}
+	shops := slices.DeleteFunc(recognising, func(f facility.Facility) bool { return f.Kind != facility.Shop })
+	if len(shops) == 0 {
+		return nil
+	}
+	var ops []syncproto.Op
+	var writes []func(store.Tx) error
+	for _, id := range residents {
+		person, ok, err := d.person(id)
+		if err != nil {
+			return fmt.Errorf("faces: wallet of %s: %w", id, err)
+		}
+		if !ok {
+			continue
+		}
+		more, w, err := d.profileOps(shops, person, person.FaceAt)
+		if err != nil {
+			return fmt.Errorf("faces: wallet of %s: %w", id, err)
+		}
+		ops = append(ops, more...)
+		writes = append(writes, w)
+	}
+	if len(ops) == 0 {
+		return nil
+	}
+	return d.pub.Write(ctx, ops, func(tx store.Tx) error {
+		for _, w := range writes {
+			if err := w(tx); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// walletResidents returns the residents whose wallet the stored ops
+// moved, each once. A refund names its payment, not the payer: the
+// allowance it would raise is written at the payer's next movement
+// (until then the terminal holds less, never more).
+func walletResidents(stored []syncproto.Op) []string {
+	var out []string
+	for _, op := range stored {
+		var body struct{ Resident string }
+		switch op.Kind {
+		case wallet.OpPayment, wallet.OpTopUpCash, wallet.OpFreeze, wallet.OpLimits:
+		default:
+			continue
+		}
+		if json.Unmarshal(op.Body, &body) == nil && body.Resident != "" && !slices.Contains(out, body.Resident) {
+			out = append(out, body.Resident)
+		}
+	}
+	return out
 }

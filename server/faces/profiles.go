@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 
 	"smartpass.city/smartpass/app/account"
+	"smartpass.city/smartpass/app/checkout"
 	"smartpass.city/smartpass/app/facility"
 	"smartpass.city/smartpass/app/playpark"
 	"smartpass.city/smartpass/app/template"
@@ -36,17 +38,38 @@ func profileFor(f facility.Facility, person account.Account, household, city str
 		p.Disclose = person.Consents[account.PurposeDisclosure]
 	case facility.Hospital:
 		p.Medication = person.Consents[account.PurposeMedication]
+	case facility.Shop:
+		// The name only to be masked on the till; the age as a fact,
+		// never the birth date (a fact made today stays true: of age
+		// now is of age later, and From is a fixed day). The allowance
+		// is the ledger's (profileOps).
+		age, err := checkout.AgeFactOf(person.Facts.BirthDate, time.Now())
+		if err != nil {
+			return p, fmt.Errorf("profile of %s: %w", person.ID, err)
+		}
+		p.Pay = &template.Pay{Name: person.Facts.Name, Adult: age.Adult, AdultFrom: age.From}
 	}
 	return p, nil
 }
 
-// profileOps returns the profile ops of person for each of facilities.
-func profileOps(facilities []facility.Facility, person account.Account, household, city string) ([]syncproto.Op, error) {
+// Wallets is what the profiles of shops need of the ledger: a
+// resident's offline allowance, or that the wallet is blocked
+// (ledger.Ledger.Offline with the city's cap).
+type Wallets func(resident string) (allowance int64, blocked bool, err error)
+
+// profileOps returns the profile ops of person for each of facilities;
+// wallets (nil: no wallet, no allowance) fills the shops' allowance.
+func profileOps(facilities []facility.Facility, person account.Account, household, city string, wallets Wallets) ([]syncproto.Op, error) {
 	var ops []syncproto.Op
 	for _, f := range facilities {
 		p, err := profileFor(f, person, household, city)
 		if err != nil {
 			return nil, err
+		}
+		if p.Pay != nil && wallets != nil {
+			if p.Pay.Allowance, p.Pay.Blocked, err = wallets(person.ID); err != nil {
+				return nil, fmt.Errorf("profile of %s: %w", person.ID, err)
+			}
 		}
 		b, err := json.Marshal(p)
 		if err != nil {

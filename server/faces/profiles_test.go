@@ -1,7 +1,9 @@
 package faces
 
 import (
+	"encoding/json"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -10,6 +12,8 @@ import (
 	"smartpass.city/smartpass/app/facility"
 	"smartpass.city/smartpass/app/playpark"
 	"smartpass.city/smartpass/app/template"
+	"smartpass.city/smartpass/app/wallet"
+	"smartpass.city/smartpass/syncproto"
 )
 
 // TestProfileFor: each kind of facility learns its own part of a
@@ -79,4 +83,70 @@ func mustProfile(t *testing.T, kind facility.Kind, a account.Account) template.P
 		t.Fatal(err)
 	}
 	return p
+}
+
+// TestShopProfile: a shop learns the name to mask, an age fact without
+// the birth date, and the offline allowance the ledger gives (or that
+// the wallet is blocked); no other facility learns any of it.
+func TestShopProfile(t *testing.T) {
+	adult := account.Account{ID: "R-1", Facts: card.Facts{Name: "加賀\u3000太郎", BirthDate: "19800401", Sex: "1"}}
+	child := account.Account{ID: "R-2", Guardian: "R-1", Facts: card.Facts{Name: "加賀\u3000花子", BirthDate: "20180505", Sex: "2"}}
+	wallets := func(resident string) (int64, bool, error) {
+		if resident == "R-2" {
+			return 0, true, nil
+		}
+		return 2_500, false, nil
+	}
+	shop := facility.Facility{ID: "s", Kind: facility.Shop}
+	for _, tt := range []struct {
+		person    account.Account
+		want      template.Pay
+		facility  facility.Facility
+		wantNoPay bool
+	}{
+		{adult, template.Pay{Name: "加賀\u3000太郎", Allowance: 2_500, Adult: true}, shop, false},
+		{child, template.Pay{Name: "加賀\u3000花子", Blocked: true, AdultFrom: "2038-05-05"}, shop, false},
+		{adult, template.Pay{}, facility.Facility{ID: "p", Kind: facility.PlayPark}, true},
+	} {
+		ops, err := profileOps([]facility.Facility{tt.facility}, tt.person, tt.person.ID, "加賀市", wallets)
+		if err != nil || len(ops) != 1 {
+			t.Fatalf("profileOps: %v, %d ops", err, len(ops))
+		}
+		var p template.Profile
+		if err := json.Unmarshal(ops[0].Body, &p); err != nil {
+			t.Fatal(err)
+		}
+		if tt.wantNoPay {
+			if p.Pay != nil {
+				t.Errorf("%s learns the wallet: %+v", tt.facility.Kind, p.Pay)
+			}
+			continue
+		}
+		if p.Pay == nil || *p.Pay != tt.want {
+			t.Errorf("%s's shop profile: %+v, want %+v", tt.person.ID, p.Pay, tt.want)
+		}
+		if strings.Contains(string(ops[0].Body), tt.person.Facts.BirthDate) {
+			t.Errorf("the shop learns the birth date: %s", ops[0].Body)
+		}
+	}
+}
+
+// TestWalletResidents: the residents whose wallet stored ops moved, each
+// once; a refund (naming a payment) and other kinds move nobody here.
+func TestWalletResidents(t *testing.T) {
+	op := func(kind string, body any) syncproto.Op {
+		b, _ := json.Marshal(body)
+		return syncproto.Op{Kind: kind, Body: b}
+	}
+	got := walletResidents([]syncproto.Op{
+		op(wallet.OpPayment, wallet.Payment{Facility: "s", Resident: "R-1", Amount: 1}),
+		op(wallet.OpTopUpCash, wallet.TopUpCash{Resident: "R-2", Amount: 1, Staff: "x"}),
+		op(wallet.OpPayment, wallet.Payment{Facility: "s", Resident: "R-1", Amount: 2}),
+		op(wallet.OpRefund, wallet.Refund{Facility: "s", Payment: "d.1", Amount: 1, Staff: "x"}),
+		op(wallet.OpFreeze, wallet.Freeze{Resident: "R-3", Frozen: true, Reason: "r", Staff: "x"}),
+		op(template.OpPut, template.Template{Resident: "R-4"}),
+	})
+	if strings.Join(got, ",") != "R-1,R-2,R-3" {
+		t.Errorf("walletResidents = %v, want R-1,R-2,R-3", got)
+	}
 }

@@ -114,15 +114,26 @@ func (l *Ledger) Wallet(reader, resident string) (wallet.Statement, error) {
 // nothing while the wallet holds recorded debt or is frozen (the
 // facility profile carries it to the terminals).
 func (l *Ledger) OfflineAllowance(resident string, cap int64) (int64, error) {
-	var allow int64
-	err := l.recs.View(func(tx store.Tx) error {
+	allow, _, err := l.Offline(resident, cap)
+	return allow, err
+}
+
+// Offline is OfflineAllowance with the reason a wallet has none: blocked
+// is true while it is frozen, closed or holds recorded debt, so the
+// terminal says that, and not that the allowance is spent.
+func (l *Ledger) Offline(resident string, cap int64) (allow int64, blocked bool, err error) {
+	err = l.recs.View(func(tx store.Tx) error {
 		b, err := BalanceIn(tx, Wallet(resident))
 		if err != nil {
 			return err
 		}
 		s, _, err := getJSON[settings](tx, kindWallet, resident)
-		if err != nil || b.Debt > 0 || s.Frozen {
+		if err != nil {
 			return err
+		}
+		if b.Debt > 0 || s.Frozen || s.Closed {
+			blocked = true
+			return nil
 		}
 		allow = max(0, min(b.Balance, cap))
 		if s.PerPay > 0 {
@@ -130,7 +141,7 @@ func (l *Ledger) OfflineAllowance(resident string, cap int64) (int64, error) {
 		}
 		return nil
 	})
-	return allow, err
+	return allow, blocked, err
 }
 
 // Close marks the wallets of residents whose accounts were deleted, as

@@ -88,3 +88,47 @@ func TestRecordsSealed(t *testing.T) {
 		t.Fatalf("read back %s and %s", all[0].Body, all[1].Kind)
 	}
 }
+
+// TestTill: the till's offline spending survives the store closed and
+// opened again (a reload), reads nil where nothing was kept, and is kept
+// sealed under a hashed key: IndexedDB holds neither the wallet's name
+// nor the amount in the clear.
+func TestTill(t *testing.T) {
+	ctx := context.Background()
+	name := "tilltest-" + t.Name()
+	s, err := Open(ctx, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const key = "checkout/offline/2026-12-02/R-000001"
+	if v, err := s.Till(ctx).Load(key); err != nil || v != nil {
+		t.Fatalf("Load of nothing = %q, %v", v, err)
+	}
+	if err := s.Till(ctx).Save(key, []byte("1200")); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s, err = Open(ctx, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if v, err := s.Till(ctx).Load(key); err != nil || string(v) != "1200" {
+		t.Fatalf("after a reload Load = %q, %v; want 1200", v, err)
+	}
+	raw, err := s.get(ctx, storeMeta, tillKey(key))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := jsbytes.ToGo(raw)
+	if err != nil || bytes.Contains(b, []byte("1200")) || strings.Contains(tillKey(key), "R-000001") {
+		t.Fatalf("the till's record is not sealed under a hashed key: %q (%v)", b, err)
+	}
+	// Moved to another key, the record does not open.
+	if err := s.put(ctx, storeMeta, tillKey("other"), raw); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Till(ctx).Load("other"); err == nil {
+		t.Fatal("a record moved to another key opened")
+	}
+}
