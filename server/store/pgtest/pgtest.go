@@ -25,6 +25,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"smartpass.city/smartpass/server/procstat"
 )
 
 // Cluster is one running throwaway PostgreSQL server.
@@ -310,11 +312,11 @@ func (c *Cluster) CPUSeconds() float64 {
 	if err != nil {
 		return 0
 	}
-	ticks := 0.0
+	total := 0.0
 	procs, _ := filepath.Glob("/proc/[0-9]*/stat")
 	for _, p := range procs {
-		f := procStat(p)
-		if len(f) < 17 {
+		f, err := procstat.Fields(p)
+		if err != nil {
 			continue
 		}
 		pid, _ := strconv.Atoi(f[0])
@@ -322,30 +324,8 @@ func (c *Cluster) CPUSeconds() float64 {
 		if pid != pm && ppid != pm {
 			continue
 		}
-		last := 15 // utime, stime
-		if pid == pm {
-			last = 17 // and the reaped children's cutime, cstime
-		}
-		for _, v := range f[13:last] {
-			n, _ := strconv.ParseFloat(v, 64)
-			ticks += n
-		}
+		// The postmaster counts its reaped children's time too.
+		total += procstat.CPUSeconds(f, pid == pm)
 	}
-	return ticks / 100 // USER_HZ is 100 on Linux
-}
-
-// procStat returns the fields of a /proc/PID/stat file, the command name
-// (which may hold spaces) counted as one.
-func procStat(path string) []string {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil
-	}
-	s := string(b)
-	i := strings.IndexByte(s, ' ')
-	j := strings.LastIndexByte(s, ')')
-	if i < 0 || j < i {
-		return nil
-	}
-	return append([]string{s[:i], s[i+1 : j+1]}, strings.Fields(s[j+1:])...)
+	return total
 }
