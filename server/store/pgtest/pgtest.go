@@ -329,3 +329,62 @@ func (c *Cluster) CPUSeconds() float64 {
 	}
 	return total
 }
+
+// processes returns the pids of the cluster's postmaster and its
+// children.
+func (c *Cluster) processes() ([]int, error) {
+	b, err := os.ReadFile(filepath.Join(c.Data, "postmaster.pid"))
+	if err != nil {
+		return nil, fmt.Errorf("pgtest: %w", err)
+	}
+	pm, err := strconv.Atoi(strings.SplitN(string(b), "\n", 2)[0])
+	if err != nil {
+		return nil, fmt.Errorf("pgtest: postmaster.pid: %w", err)
+	}
+	pids := []int{pm}
+	procs, _ := filepath.Glob("/proc/[0-9]*/stat")
+	for _, p := range procs {
+		f, err := procstat.Fields(p)
+		if err != nil {
+			continue
+		}
+		if ppid, _ := strconv.Atoi(f[3]); ppid == pm {
+			pid, _ := strconv.Atoi(f[0])
+			pids = append(pids, pid)
+		}
+	}
+	return pids, nil
+}
+
+// Pause stops every process of the cluster (SIGSTOP), as a stalled disk
+// or a machine that stopped answering would: a primary whose synchronous
+// standby is paused holds its commits until Resume.
+func (c *Cluster) Pause() error { return c.signal(syscall.SIGSTOP) }
+
+// Resume continues a paused cluster (SIGCONT).
+func (c *Cluster) Resume() error { return c.signal(syscall.SIGCONT) }
+
+func (c *Cluster) signal(sig syscall.Signal) error {
+	pids, err := c.processes()
+	if err != nil {
+		return err
+	}
+	for _, pid := range pids {
+		if err := syscall.Kill(pid, sig); err != nil && !errors.Is(err, syscall.ESRCH) {
+			return fmt.Errorf("pgtest: signal %d: %w", pid, err)
+		}
+	}
+	return nil
+}
+
+// FailoverURL returns a connection string for database db that names
+// every cluster given and asks for the one that takes writes
+// (target_session_attrs=read-write): a client given a primary and its
+// standby follows a promotion without being told.
+func FailoverURL(db string, cs ...*Cluster) string {
+	dirs := make([]string, len(cs))
+	for i, c := range cs {
+		dirs[i] = c.Dir
+	}
+	return fmt.Sprintf("postgres://postgres@/%s?host=%s&port=%d&sslmode=disable&target_session_attrs=read-write", db, strings.Join(dirs, ","), cs[0].Port)
+}
