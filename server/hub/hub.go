@@ -224,9 +224,10 @@ func (h *Hub) rechecking() {
 	}
 }
 
-// recheck ends the sessions of every connected device the registry no
-// longer admits. A failed lookup (the store unreachable for a moment)
-// ends nothing: the device was admitted, and the next recheck decides.
+// recheck ends the sessions of every connected device the registry says
+// is revoked. Any other failed lookup (the store unreachable for a
+// moment) ends nothing: the device was admitted, and the next recheck
+// decides.
 func (h *Hub) recheck() {
 	h.mu.Lock()
 	connected := make(map[string]bool, len(h.conns))
@@ -235,8 +236,8 @@ func (h *Hub) recheck() {
 	}
 	h.mu.Unlock()
 	for d := range connected {
-		if _, _, err := h.devices.Lookup(d); errors.Is(err, devices.ErrRevoked) || errors.Is(err, devices.ErrUnknown) {
-			h.opt.Logger.Info("sync: ending the sessions of a device no longer admitted", "device", d, "why", err)
+		if _, _, err := h.devices.Lookup(d); errors.Is(err, devices.ErrRevoked) {
+			h.opt.Logger.Info("sync: ending the sessions of a revoked device", "device", d, "why", err)
 			h.Drop(d)
 		}
 	}

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -65,7 +67,7 @@ func startOn(b *testing.B, c *pgtest.Cluster) *serverproc.Proc {
 	if c != nil {
 		args = append(args, "-store", c.URL("postgres"), "-tenant", "kaga", "-key-file", filepath.Join(dir, "store.key"))
 	}
-	p := serverproc.Start(b, serverBin, []string{"GOMEMLIMIT=150MiB"}, addr, args...)
+	p := serverproc.Start(b, serverBin, []string{"GOMEMLIMIT=" + cmpOr(os.Getenv("BENCH_GOMEMLIMIT"), "150MiB")}, addr, args...)
 	p.WaitHealthy(b)
 	return p
 }
@@ -319,9 +321,24 @@ func BenchmarkReconnectSurge2000(b *testing.B) {
 		}
 		wg.Wait()
 		cancel()
+		if b.Failed() {
+			b.Fatalf("server log:\n%s", tail(p.Log(), 40))
+		}
 		b.ReportMetric(time.Since(start).Seconds(), "s/surge")
 		m.report(b, len(tablets)*offline)
 	}
 	b.ReportMetric(float64(turnedAway.Load())/float64(b.N), "turned-away/surge")
 	reportMemory(b, p)
+}
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// tail returns the last n lines of log.
+func tail(log string, n int) string {
+	lines := strings.Split(strings.TrimSpace(log), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
 }
