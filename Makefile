@@ -126,6 +126,8 @@ bench: models $(TOOLS)/go_js_wasm_exec
 	$(GO) test -run '^$$' -bench Post ./server/ledger
 	$(GO) test -run '^$$' -bench Ingest -benchtime 3s ./server/pgstore
 	$(GO) test -run '^$$' -bench Ingest -benchtime 20000x ./server/loadtest
+	$(GO) test -run '^$$' -bench Push200Devices -benchtime 200000x -timeout 30m ./server/loadtest
+	$(GO) test -run '^$$' -bench ReconnectSurge2000 -benchtime 1x -timeout 30m ./server/loadtest
 	$(GO) test -run '^$$' -bench Converge -benchtime 3x ./server/loadtest
 	$(GO) test -run '^$$' -bench Bootstrap -benchtime 3x ./server/loadtest
 	$(GO) test -run '^$$' -bench TopK -benchtime 50x ./app/face/gallery
@@ -137,13 +139,18 @@ bench: models $(TOOLS)/go_js_wasm_exec
 
 # 1,000 seeded rounds of devices syncing through dropped, duplicated,
 # reordered and delayed frames and server SIGKILLs (about 6 minutes).
-# `make test` runs 30 of them. SOAK_RUNS and SOAK_SEED override.
+# `make test` runs 30 of them. Then 200 rounds against PostgreSQL (two
+# servers, a standby paused, a server killed, a failover each; about 30
+# minutes; `make test` runs 3). SOAK_RUNS, SOAK_PG_RUNS and SOAK_SEED
+# override.
 SOAK_RUNS ?= 1000
 SOAK_SEED ?= 1
+SOAK_PG_RUNS ?= 200
 soak:
 	SMARTPASS_MEASURE=1 $(GO) test -count=1 -timeout 60m -run TestThresholdKeepsItsBasis ./app/face/cardmatch
 	SMARTPASS_LEDGER_ROUNDS=$${SOAK_LEDGER_ROUNDS:-20} SMARTPASS_LEDGER_OPS=$${SOAK_LEDGER_OPS:-6000} $(GO) test -count=1 -timeout 60m -run TestNoYenCreatedOrLost ./server/ledger/property
-	set -o pipefail; SMARTPASS_CHAOS_RUNS=$(SOAK_RUNS) SMARTPASS_CHAOS_SEED=$(SOAK_SEED) $(GO) test -count=1 -timeout 60m -v -run TestChaos ./server/chaos | grep -v -e '^=== RUN' -e '^    --- PASS'
+	set -o pipefail; SMARTPASS_CHAOS_PG_RUNS=$(SOAK_PG_RUNS) SMARTPASS_CHAOS_SEED=$(SOAK_SEED) $(GO) test -count=1 -timeout 90m -v -run TestChaosPostgres ./server/chaos | grep -v -e '^=== RUN' -e '^    --- PASS'
+	set -o pipefail; SMARTPASS_CHAOS_RUNS=$(SOAK_RUNS) SMARTPASS_CHAOS_SEED=$(SOAK_SEED) $(GO) test -count=1 -timeout 60m -v -run 'TestChaos$$' ./server/chaos | grep -v -e '^=== RUN' -e '^    --- PASS'
 
 clean:
 	rm -rf $(BIN) assets/app.wasm assets/*.gz $(MODEL) $(MODEL).gz $(CODECDIR)

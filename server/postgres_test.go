@@ -71,8 +71,20 @@ func TestTwoServersOnePostgresTenant(t *testing.T) {
 	if n := count(two, 12); n != 12 {
 		t.Fatalf("the second server serves %d check-ins, want 12, each once", n)
 	}
-	// A revocation through one server refuses the tablet at the other.
+	// A revocation through one server ends the tablet's live session at
+	// the other (its recheck) and refuses it there from then on.
+	live, _ := serverproc.Dial(t, two.Addr, "tab-pg", key)
 	one.Revoke(t, "tab-pg")
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	for {
+		if _, err := live.Conn().Recv(ctx); err != nil {
+			if ctx.Err() != nil {
+				t.Fatal("the second server kept the revoked tablet's session open")
+			}
+			break
+		}
+	}
 	ws, err := wsconn.Dial(context.Background(), "ws://"+two.Addr+"/sync")
 	if err != nil {
 		t.Fatal(err)

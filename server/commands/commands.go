@@ -269,5 +269,5 @@ var ErrForbidden = errors.New("this is outside what your account may do")
 
 // FacilitiesOf reads the facilities log holds, for the device register.
 func FacilitiesOf(log store.Store) devices.Facilities {
-	return func() (map[string]facility.Facility, error) { return facilities.Current(log) }
+	return facilities.NewCache(log).Current
 }

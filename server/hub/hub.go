@@ -80,6 +80,12 @@ type Options struct {
 	// starve the other devices of the group commit.
 	OpsPerSecond float64
 	Burst        float64
+	// RecheckEvery is how often every device with an open session is
+	// looked up again (default 5 s), so a revocation made through
+	// another server of the same tenant (or the store) also ends the
+	// sessions open here; the server the admin used ends its own at once
+	// (Drop).
+	RecheckEvery time.Duration
 	// Audit, when set, records every session opened and every device
 	// refused (the audit log).
 	Audit func(actor, action, subject, detail string)
@@ -148,6 +154,8 @@ type Hub struct {
 	preAuth int
 	closed  bool
 	wg      sync.WaitGroup
+	// stop ends the recheck loop (Close).
+	stop chan struct{}
 }
 
 // deviceLimits is the per-device state behind the limits, shared by the
@@ -178,7 +186,10 @@ func New(log Log, devs Devices, opt Options) *Hub {
 	if opt.Burst <= 0 {
 		opt.Burst = 10000
 	}
-	return &Hub{
+	if opt.RecheckEvery <= 0 {
+		opt.RecheckEvery = 5 * time.Second
+	}
+	h := &Hub{
 		log:     log,
 		devices: devs,
 		opt:     opt,
@@ -190,6 +201,45 @@ func New(log Log, devs Devices, opt Options) *Hub {
 			// The default CheckOrigin accepts only the server's own origin:
 			// the PWA it serves.
 		},
+	}
+	h.stop = make(chan struct{})
+	h.wg.Add(1)
+	go h.rechecking()
+	return h
+}
+
+// rechecking looks up every connected device each RecheckEvery until
+// Close.
+func (h *Hub) rechecking() {
+	defer h.wg.Done()
+	t := time.NewTicker(h.opt.RecheckEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-h.stop:
+			return
+		case <-t.C:
+			h.recheck()
+		}
+	}
+}
+
+// recheck ends the sessions of every connected device the registry says
+// is revoked. Any other failed lookup (the store unreachable for a
+// moment) ends nothing: the device was admitted, and the next recheck
+// decides.
+func (h *Hub) recheck() {
+	h.mu.Lock()
+	connected := make(map[string]bool, len(h.conns))
+	for _, d := range h.conns {
+		connected[d] = true
+	}
+	h.mu.Unlock()
+	for d := range connected {
+		if _, _, err := h.devices.Lookup(d); errors.Is(err, devices.ErrRevoked) {
+			h.opt.Logger.Info("sync: ending the sessions of a revoked device", "device", d, "why", err)
+			h.Drop(d)
+		}
 	}
 }
 
@@ -264,6 +314,9 @@ func (h *Hub) untrack(ws *websocket.Conn) {
 // closed safely afterwards. New connections are refused.
 func (h *Hub) Close() {
 	h.mu.Lock()
+	if !h.closed {
+		close(h.stop)
+	}
 	h.closed = true
 	for ws := range h.conns {
 		ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "server shutting down"), time.Now().Add(time.Second))

@@ -696,3 +696,24 @@ func TestRecordsGoWithTheirOps(t *testing.T) {
 		t.Fatalf("records after a push and its resend = %v, want %v", got, want)
 	}
 }
+
+// TestRevocationElsewhereEndsSessions: a device revoked in the registry
+// by another server of the tenant (this hub is not told, no Drop) loses
+// its open session at the next recheck; a device still enrolled keeps
+// its own.
+func TestRevocationElsewhereEndsSessions(t *testing.T) {
+	s := start(t, hub.Options{RecheckEvery: 50 * time.Millisecond})
+	revoked := newEngine(t, s, synclog.NewMemStore("tab-revoked-elsewhere"), daishoji)
+	kept := newEngine(t, s, synclog.NewMemStore("tab-kept"), daishoji)
+	waitFor(t, "both online", func() bool { return revoked.Status().Online && kept.Status().Online })
+	if _, err := s.reg.Revoke("tab-revoked-elsewhere"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the revoked engine to be refused", func() bool { return revoked.Status().Refused == syncproto.CodeRevoked })
+	if st := kept.Status(); !st.Online || st.Refused != "" {
+		t.Fatalf("the enrolled device's status is %+v, want online", st)
+	}
+	if n := s.hub.Conns(); n != 1 {
+		t.Fatalf("%d sessions open, want the enrolled device's one", n)
+	}
+}

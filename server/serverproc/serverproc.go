@@ -24,6 +24,8 @@ import (
 	"time"
 
 	"smartpass.city/smartpass/app/admin"
+	"smartpass.city/smartpass/app/facility"
+	"smartpass.city/smartpass/server/procstat"
 	"smartpass.city/smartpass/syncproto"
 	"smartpass.city/smartpass/syncproto/wsconn"
 )
@@ -199,21 +201,19 @@ func RunTests(m *testing.M, bin *string) {
 
 // PeakRSS returns the server's peak resident memory in bytes (VmHWM),
 // read from /proc while it runs.
-func (p *Proc) PeakRSS() (int64, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
-	if err != nil {
-		return 0, fmt.Errorf("serverproc: read memory: %w", err)
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			var kb int64
-			if _, err := fmt.Sscan(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), &kb); err != nil {
-				return 0, fmt.Errorf("serverproc: parse %q: %w", line, err)
-			}
-			return kb << 10, nil
-		}
-	}
-	return 0, fmt.Errorf("serverproc: no VmHWM in /proc status")
+func (p *Proc) PeakRSS() (int64, error) { return procstat.PeakRSS(p.cmd.Process.Pid) }
+
+// CPUSeconds returns the CPU time the server process has used so far:
+// what a benchmark charges the server, apart from its own clients.
+func (p *Proc) CPUSeconds() (float64, error) { return procstat.CPU(p.cmd.Process.Pid) }
+
+// Facility adds or changes a facility through the admin socket, as
+// `server facility` does.
+func (p *Proc) Facility(t testing.TB, f facility.Facility) {
+	t.Helper()
+	b, _ := json.Marshal(f)
+	var reply struct{}
+	p.admin(t, "facility "+base64.RawURLEncoding.EncodeToString(b), &reply)
 }
 
 // admin sends one command line to the server's admin socket and decodes

@@ -25,6 +25,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"smartpass.city/smartpass/server/procstat"
 )
 
 // Cluster is one running throwaway PostgreSQL server.
@@ -310,11 +312,11 @@ func (c *Cluster) CPUSeconds() float64 {
 	if err != nil {
 		return 0
 	}
-	ticks := 0.0
+	total := 0.0
 	procs, _ := filepath.Glob("/proc/[0-9]*/stat")
 	for _, p := range procs {
-		f := procStat(p)
-		if len(f) < 17 {
+		f, err := procstat.Fields(p)
+		if err != nil {
 			continue
 		}
 		pid, _ := strconv.Atoi(f[0])
@@ -322,30 +324,67 @@ func (c *Cluster) CPUSeconds() float64 {
 		if pid != pm && ppid != pm {
 			continue
 		}
-		last := 15 // utime, stime
-		if pid == pm {
-			last = 17 // and the reaped children's cutime, cstime
-		}
-		for _, v := range f[13:last] {
-			n, _ := strconv.ParseFloat(v, 64)
-			ticks += n
-		}
+		// The postmaster counts its reaped children's time too.
+		total += procstat.CPUSeconds(f, pid == pm)
 	}
-	return ticks / 100 // USER_HZ is 100 on Linux
+	return total
 }
 
-// procStat returns the fields of a /proc/PID/stat file, the command name
-// (which may hold spaces) counted as one.
-func procStat(path string) []string {
-	b, err := os.ReadFile(path)
+// processes returns the pids of the cluster's postmaster and its
+// children.
+func (c *Cluster) processes() ([]int, error) {
+	b, err := os.ReadFile(filepath.Join(c.Data, "postmaster.pid"))
 	if err != nil {
-		return nil
+		return nil, fmt.Errorf("pgtest: %w", err)
 	}
-	s := string(b)
-	i := strings.IndexByte(s, ' ')
-	j := strings.LastIndexByte(s, ')')
-	if i < 0 || j < i {
-		return nil
+	pm, err := strconv.Atoi(strings.SplitN(string(b), "\n", 2)[0])
+	if err != nil {
+		return nil, fmt.Errorf("pgtest: postmaster.pid: %w", err)
 	}
-	return append([]string{s[:i], s[i+1 : j+1]}, strings.Fields(s[j+1:])...)
+	pids := []int{pm}
+	procs, _ := filepath.Glob("/proc/[0-9]*/stat")
+	for _, p := range procs {
+		f, err := procstat.Fields(p)
+		if err != nil {
+			continue
+		}
+		if ppid, _ := strconv.Atoi(f[3]); ppid == pm {
+			pid, _ := strconv.Atoi(f[0])
+			pids = append(pids, pid)
+		}
+	}
+	return pids, nil
+}
+
+// Pause stops every process of the cluster (SIGSTOP), as a stalled disk
+// or a machine that stopped answering would: a primary whose synchronous
+// standby is paused holds its commits until Resume.
+func (c *Cluster) Pause() error { return c.signal(syscall.SIGSTOP) }
+
+// Resume continues a paused cluster (SIGCONT).
+func (c *Cluster) Resume() error { return c.signal(syscall.SIGCONT) }
+
+func (c *Cluster) signal(sig syscall.Signal) error {
+	pids, err := c.processes()
+	if err != nil {
+		return err
+	}
+	for _, pid := range pids {
+		if err := syscall.Kill(pid, sig); err != nil && !errors.Is(err, syscall.ESRCH) {
+			return fmt.Errorf("pgtest: signal %d: %w", pid, err)
+		}
+	}
+	return nil
+}
+
+// FailoverURL returns a connection string for database db that names
+// every cluster given and asks for the one that takes writes
+// (target_session_attrs=read-write): a client given a primary and its
+// standby follows a promotion without being told.
+func FailoverURL(db string, cs ...*Cluster) string {
+	dirs := make([]string, len(cs))
+	for i, c := range cs {
+		dirs[i] = c.Dir
+	}
+	return fmt.Sprintf("postgres://postgres@/%s?host=%s&port=%d&sslmode=disable&target_session_attrs=read-write", db, strings.Join(dirs, ","), cs[0].Port)
 }
