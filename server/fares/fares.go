@@ -30,7 +30,6 @@ package fares
 import (
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -102,21 +101,6 @@ func openID(t transit.Tap) string {
 }
 
 func riderID(operator, resident string) string { return operator + sep + resident }
-
-func getJSON[T any](tx store.Tx, kind, id string) (T, bool, error) {
-	var v T
-	b, err := tx.Get(kind, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return v, false, nil
-	}
-	if err != nil {
-		return v, false, err
-	}
-	if err := json.Unmarshal(b, &v); err != nil {
-		return v, false, fmt.Errorf("fares: %s: %w", kind, err)
-	}
-	return v, true, nil
-}
 
 func putJSON(tx store.Tx, kind, id string, v any) error {
 	b, err := json.Marshal(v)
@@ -206,12 +190,12 @@ func note(tx store.Tx, op syncproto.Op) error {
 	}
 	k := dayKey{t.Facility, t.Day}
 	id := transit.RideID(op)
-	open, aboard, err := getJSON[string](tx, kindOpen, openID(t))
+	open, aboard, err := store.GetJSON[string](tx, kindOpen, openID(t))
 	if err != nil {
 		return err
 	}
 	if op.Kind == transit.OpBoard {
-		if _, seen, err := getJSON[transit.Ride](tx, rideKind(k), id); err != nil || seen || aboard {
+		if _, seen, err := store.GetJSON[transit.Ride](tx, rideKind(k), id); err != nil || seen || aboard {
 			return err
 		}
 		party := t.Party
@@ -230,7 +214,7 @@ func note(tx store.Tx, op syncproto.Op) error {
 	if !aboard {
 		return nil
 	}
-	r, ok, err := getJSON[transit.Ride](tx, rideKind(k), open)
+	r, ok, err := store.GetJSON[transit.Ride](tx, rideKind(k), open)
 	if err != nil || !ok {
 		return cmp(err, fmt.Errorf("fares: open ride %s has no record", open))
 	}
@@ -272,7 +256,7 @@ func price(tx store.Tx, k dayKey, s transit.Settlement, now time.Time) (int, err
 		if _, done := riders[r.Resident]; done {
 			continue
 		}
-		f, ok, err := getJSON[transit.Facts](tx, kindRider, riderID(k.operator, r.Resident))
+		f, ok, err := store.GetJSON[transit.Facts](tx, kindRider, riderID(k.operator, r.Resident))
 		if err != nil {
 			return 0, err
 		}

@@ -77,7 +77,7 @@ func (p *Poster) profile(prof transit.Profile) ([]syncproto.Op, func(store.Tx) e
 	}
 	return ops, func(tx store.Tx) error {
 		id := riderID(prof.Operator, prof.Resident)
-		f, _, err := getJSON[transit.Facts](tx, kindRider, id)
+		f, _, err := store.GetJSON[transit.Facts](tx, kindRider, id)
 		if err != nil {
 			return err
 		}
@@ -118,7 +118,7 @@ func (p *Poster) BuyPass(ctx context.Context, holder string, b transit.BuyPass) 
 	var facts transit.Facts
 	var known bool
 	err = p.recs.View(func(tx store.Tx) error {
-		facts, known, err = getJSON[transit.Facts](tx, kindRider, riderID(b.Operator, b.Resident))
+		facts, known, err = store.GetJSON[transit.Facts](tx, kindRider, riderID(b.Operator, b.Resident))
 		return err
 	})
 	if err != nil {
@@ -153,7 +153,7 @@ func (p *Poster) BuyPass(ctx context.Context, holder string, b transit.BuyPass) 
 	}
 	err = p.pub.Write(ctx, ops, func(tx store.Tx) error {
 		id := riderID(b.Operator, b.Resident)
-		f, _, err := getJSON[transit.Facts](tx, kindRider, id)
+		f, _, err := store.GetJSON[transit.Facts](tx, kindRider, id)
 		if err != nil {
 			return err
 		}

@@ -148,21 +148,6 @@ type decision struct {
 // a bug in the caller, never posted.
 var ErrUnbalanced = errors.New("ledger: postings do not sum to zero")
 
-func getJSON[T any](tx store.Tx, kind, id string) (T, bool, error) {
-	var v T
-	b, err := tx.Get(kind, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return v, false, nil
-	}
-	if err != nil {
-		return v, false, err
-	}
-	if err := json.Unmarshal(b, &v); err != nil {
-		return v, false, fmt.Errorf("ledger: %s %s: %w", kind, id, err)
-	}
-	return v, true, nil
-}
-
 func putJSON(tx store.Tx, kind, id string, v any) error {
 	b, err := json.Marshal(v)
 	if err != nil {
@@ -173,7 +158,7 @@ func putJSON(tx store.Tx, kind, id string, v any) error {
 
 // decided returns what became of cause, if anything.
 func decided(tx store.Tx, cause string) (decision, bool, error) {
-	d, ok, err := getJSON[decision](tx, kindCause, cause)
+	d, ok, err := store.GetJSON[decision](tx, kindCause, cause)
 	if ok && d.Pending {
 		return d, false, err
 	}
@@ -205,7 +190,7 @@ func post(tx store.Tx, e Entry, debt bool) (Entry, bool, error) {
 	// The head is a record, not the last entry's key: an iterator in a
 	// write transaction sorts its pending writes each time, and a group
 	// commit posts hundreds of entries in one.
-	head, _, err := getJSON[uint64](tx, kindHead, "head")
+	head, _, err := store.GetJSON[uint64](tx, kindHead, "head")
 	if err != nil {
 		return Entry{}, false, err
 	}
@@ -218,7 +203,7 @@ func post(tx store.Tx, e Entry, debt bool) (Entry, bool, error) {
 		b, seen := moved[p.Account]
 		if !seen {
 			var err error
-			if b, _, err = getJSON[Balance](tx, kindBalance, string(p.Account)); err != nil {
+			if b, _, err = store.GetJSON[Balance](tx, kindBalance, string(p.Account)); err != nil {
 				return Entry{}, false, err
 			}
 			order = append(order, p.Account)
@@ -259,14 +244,14 @@ func post(tx store.Tx, e Entry, debt bool) (Entry, bool, error) {
 
 // BalanceIn returns account's balance in tx: O(1), one record.
 func BalanceIn(tx store.Tx, a Account) (Balance, error) {
-	b, _, err := getJSON[Balance](tx, kindBalance, string(a))
+	b, _, err := store.GetJSON[Balance](tx, kindBalance, string(a))
 	return b, err
 }
 
 // EntriesOf calls fn with every entry that moves account a, oldest first.
 func EntriesOf(tx store.Tx, a Account, fn func(Entry) error) error {
 	return tx.Each(byAccount(a), func(id string, _ []byte) error {
-		e, ok, err := getJSON[Entry](tx, kindEntry, id)
+		e, ok, err := store.GetJSON[Entry](tx, kindEntry, id)
 		if err != nil || !ok {
 			return cmpErr(err, fmt.Errorf("ledger: index names a missing entry %s", id))
 		}

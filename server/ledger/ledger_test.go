@@ -266,7 +266,7 @@ func TestVerifyFindsTampering(t *testing.T) {
 	}{
 		{"balance edited", func(tx store.Tx) error { return putJSON(tx, kindBalance, string(Wallet("r1")), Balance{Balance: 9999}) }, "postings sum to"},
 		{"entry unbalanced", func(tx store.Tx) error {
-			e, _, _ := getJSON[Entry](tx, kindEntry, seqID(1))
+			e, _, _ := store.GetJSON[Entry](tx, kindEntry, seqID(1))
 			e.Postings[0].Amount--
 			return putJSON(tx, kindEntry, seqID(1), e)
 		}, "sums to"},

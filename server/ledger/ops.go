@@ -195,7 +195,7 @@ func (l *Ledger) apply(tx store.Tx, op syncproto.Op) error {
 // set applies a setting op unless a later one set it already; the cause
 // is decided either way.
 func (l *Ledger) set(tx store.Tx, cause, resident string, at func(*settings) *stamp, hlcTime uint64, apply func(*settings)) error {
-	s, _, err := getJSON[settings](tx, kindWallet, resident)
+	s, _, err := store.GetJSON[settings](tx, kindWallet, resident)
 	if err != nil {
 		return err
 	}
@@ -212,7 +212,7 @@ func (l *Ledger) set(tx store.Tx, cause, resident string, at func(*settings) *st
 
 // refund posts r, refuses it, or keeps it waiting for its payment.
 func (l *Ledger) refund(tx store.Tx, r pendingRefund) error {
-	pay, ok, err := getJSON[payment](tx, kindPayment, r.Refund.Payment)
+	pay, ok, err := store.GetJSON[payment](tx, kindPayment, r.Refund.Payment)
 	if err != nil {
 		return err
 	}
@@ -226,7 +226,7 @@ func (l *Ledger) refund(tx store.Tx, r pendingRefund) error {
 		}
 		// Its payment has not arrived (another terminal's, not yet
 		// synced): it posts when the payment does.
-		waiting, _, err := getJSON[[]pendingRefund](tx, kindPending, r.Refund.Payment)
+		waiting, _, err := store.GetJSON[[]pendingRefund](tx, kindPending, r.Refund.Payment)
 		if err != nil {
 			return err
 		}
@@ -264,7 +264,7 @@ func refundRefusal(pay payment, r wallet.Refund) error {
 // settlePending decides the refunds that waited for payment cause, in
 // the order they were recorded.
 func (l *Ledger) settlePending(tx store.Tx, cause string) error {
-	waiting, ok, err := getJSON[[]pendingRefund](tx, kindPending, cause)
+	waiting, ok, err := store.GetJSON[[]pendingRefund](tx, kindPending, cause)
 	if err != nil || !ok {
 		return err
 	}
@@ -286,7 +286,7 @@ func (l *Ledger) day(at time.Time) string { return at.In(l.cfg.Zone).Format(time
 
 func (l *Ledger) addSpent(tx store.Tx, resident string, at time.Time, amount int64) error {
 	id := resident + "/" + l.day(at)
-	n, _, err := getJSON[int64](tx, kindSpent, id)
+	n, _, err := store.GetJSON[int64](tx, kindSpent, id)
 	if err != nil {
 		return err
 	}
@@ -333,7 +333,7 @@ func (l *Ledger) Check(device string, op syncproto.Op) error {
 			if err != nil {
 				return nil
 			}
-			pay, ok, err := getJSON[payment](tx, kindPayment, r.Payment)
+			pay, ok, err := store.GetJSON[payment](tx, kindPayment, r.Payment)
 			if err != nil || !ok {
 				return err
 			}
@@ -350,7 +350,7 @@ func (l *Ledger) Check(device string, op syncproto.Op) error {
 
 // checkPayment says why an online payment p may not be made now, or nil.
 func (l *Ledger) checkPayment(tx store.Tx, p wallet.Payment, at time.Time) error {
-	s, _, err := getJSON[settings](tx, kindWallet, p.Resident)
+	s, _, err := store.GetJSON[settings](tx, kindWallet, p.Resident)
 	if err != nil {
 		return err
 	}
@@ -364,7 +364,7 @@ func (l *Ledger) checkPayment(tx store.Tx, p wallet.Payment, at time.Time) error
 		return fmt.Errorf("%w (¥%d)", ErrPerPayment, s.PerPay)
 	}
 	if s.Daily > 0 {
-		spent, _, err := getJSON[int64](tx, kindSpent, p.Resident+"/"+l.day(at))
+		spent, _, err := store.GetJSON[int64](tx, kindSpent, p.Resident+"/"+l.day(at))
 		if err != nil {
 			return err
 		}

@@ -59,7 +59,7 @@ func (l *Ledger) Posted(cause string) (e Entry, refused string, ok bool, err err
 		}
 		ok, refused = true, d.Refused
 		if d.Entry != 0 {
-			e, _, err = getJSON[Entry](tx, kindEntry, seqID(d.Entry))
+			e, _, err = store.GetJSON[Entry](tx, kindEntry, seqID(d.Entry))
 		}
 		return err
 	})
@@ -127,7 +127,7 @@ func (l *Ledger) Offline(resident string, cap int64) (allow int64, blocked bool,
 		if err != nil {
 			return err
 		}
-		s, _, err := getJSON[settings](tx, kindWallet, resident)
+		s, _, err := store.GetJSON[settings](tx, kindWallet, resident)
 		if err != nil {
 			return err
 		}
@@ -151,7 +151,7 @@ func (l *Ledger) Offline(resident string, cap int64) (allow int64, blocked bool,
 func (l *Ledger) Close(by string, residents ...string) error {
 	err := l.recs.Update(func(tx store.Tx) error {
 		for _, r := range residents {
-			s, _, err := getJSON[settings](tx, kindWallet, r)
+			s, _, err := store.GetJSON[settings](tx, kindWallet, r)
 			if err != nil {
 				return err
 			}

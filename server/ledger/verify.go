@@ -73,7 +73,7 @@ func Verify(recs store.Records) (Report, error) {
 			if e.Debt > 0 && e.Kind != KindPayment && e.Kind != KindFare {
 				problem("entry %d (%s) records debt but is a %s", e.Seq, e.Cause, e.Kind)
 			}
-			d, ok, err := getJSON[decision](tx, kindCause, e.Cause)
+			d, ok, err := store.GetJSON[decision](tx, kindCause, e.Cause)
 			if err != nil {
 				return err
 			}

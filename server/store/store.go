@@ -4,7 +4,7 @@
 // private records beside it (devices, residents, staff, the audit chain,
 // the ledger), which no feed serves.
 //
-// It holds interfaces only, so that the packages that keep records
+// It holds interfaces (and one helper over them, GetJSON), so that the packages that keep records
 // (devices, residents, staff, audit, faces, the ledger) and the sync hub
 // depend on what a store does, not on which engine does it: package
 // oplog is the embedded Badger store; a replicated engine implements the
