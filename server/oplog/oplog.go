@@ -76,7 +76,7 @@ type Log struct {
 	head uint64
 	// changed holds, per feed with a waiter, a channel closed at the next
 	// commit that adds an op to that feed.
-	changed map[string]chan struct{}
+	changed store.Waiters
 	closed  bool
 
 	erasure *Erasure
@@ -127,7 +127,6 @@ func Open(dir string, opt Options) (*Log, error) {
 		reqs:    make(chan *appendReq, 256),
 		stop:    make(chan struct{}),
 		done:    make(chan struct{}),
-		changed: make(map[string]chan struct{}),
 	}
 	if err := l.load(); err != nil {
 		db.Close()
@@ -249,16 +248,7 @@ func (l *Log) Head() uint64 {
 // slip between the read and the wait. A device's quiet feeds (its
 // templates, the facility list) then cost nothing while its busy feed
 // streams.
-func (l *Log) Changed(feed string) <-chan struct{} {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	ch := l.changed[feed]
-	if ch == nil {
-		ch = make(chan struct{})
-		l.changed[feed] = ch
-	}
-	return ch
-}
+func (l *Log) Changed(feed string) <-chan struct{} { return l.changed.Changed(feed) }
 
 // Append stores ops as device's ops. It sets each op's Device to device
 // (the authenticated session's, whatever the op said), skips ops already
@@ -398,16 +388,14 @@ func (l *Log) commit(batch []*appendReq) {
 		err = fmt.Errorf("oplog: commit: %w", err)
 	}
 	l.mu.Lock()
-	if err == nil && next != head {
+	advanced := err == nil && next != head
+	if advanced {
 		l.head = next
-		for feed := range touched {
-			if ch := l.changed[feed]; ch != nil {
-				close(ch)
-				delete(l.changed, feed)
-			}
-		}
 	}
 	l.mu.Unlock()
+	if advanced {
+		l.changed.Wake(touched)
+	}
 	for _, req := range batch {
 		req.err = err
 		if err != nil {

@@ -96,7 +96,7 @@ type Store struct {
 
 	head    atomic.Uint64
 	mu      sync.Mutex
-	changed map[string]chan struct{}
+	changed store.Waiters
 	closed  bool
 }
 
@@ -175,7 +175,7 @@ func Open(ctx context.Context, url string, opt Options) (*Store, error) {
 	s := &Store{
 		pool: pool, seal: seal, feeds: opt.Feeds, erasure: opt.Erasure, logger: opt.Logger,
 		reqs: make(chan *appendReq, 256), stop: make(chan struct{}), writerDone: make(chan struct{}),
-		published: make(chan struct{}, 1), changed: make(map[string]chan struct{}),
+		published: make(chan struct{}, 1),
 	}
 	if s.logger == nil {
 		s.logger = slog.Default()
@@ -281,32 +281,19 @@ func (s *Store) Head() uint64 { return s.head.Load() }
 // Changed returns a channel closed at the next commit that adds an op to
 // feed; a commit of another process wakes every feed, as its
 // notification names only the head.
-func (s *Store) Changed(feed string) <-chan struct{} {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	ch := s.changed[feed]
-	if ch == nil {
-		ch = make(chan struct{})
-		s.changed[feed] = ch
-	}
-	return ch
-}
+func (s *Store) Changed(feed string) <-chan struct{} { return s.changed.Changed(feed) }
 
 // advance raises the durable head to head and wakes the waiters on
 // touched (every feed when touched is nil).
 func (s *Store) advance(head uint64, touched map[string]bool) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if head <= s.head.Load() {
+		s.mu.Unlock()
 		return
 	}
 	s.head.Store(head)
-	for feed, ch := range s.changed {
-		if touched == nil || touched[feed] {
-			close(ch)
-			delete(s.changed, feed)
-		}
-	}
+	s.mu.Unlock()
+	s.changed.Wake(touched)
 }
 
 // Mark returns device's acknowledged mark.
