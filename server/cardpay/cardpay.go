@@ -44,31 +44,28 @@ type intent struct {
 }
 
 // Refusal is a top-up the gateway or this package turned down, with its
-// own words (Japanese first) and a code the caller translates.
-type Refusal struct {
-	Code, JA, EN string
-}
-
-// Error implements error.
-func (r *Refusal) Error() string { return r.JA + " / " + r.EN }
+// own words (Japanese first) and a code the caller translates: the
+// ledger's refusal type, so a wallet's refusals are one kind of error
+// whichever package words them.
+type Refusal = ledger.Refusal
 
 // The refusals, compared with errors.Is.
 var (
 	// ErrDeclined: the card issuer declined (Stripe's card_error).
-	ErrDeclined = &Refusal{"card-declined", "カードが使えませんでした。別のカードをお試しください。", "The card was declined; try another card."}
+	ErrDeclined = &Refusal{Code: "card-declined", JA: "カードが使えませんでした。別のカードをお試しください。", EN: "The card was declined; try another card."}
 	// ErrGateway: the gateway refused the request itself (an
 	// invalid_request_error: a bad key, a malformed request).
-	ErrGateway = &Refusal{"card-gateway", "カード決済サービスが受け付けませんでした。市役所にお問い合わせください。", "The card payment service refused the request; ask the city office."}
+	ErrGateway = &Refusal{Code: "card-gateway", JA: "カード決済サービスが受け付けませんでした。市役所にお問い合わせください。", EN: "The card payment service refused the request; ask the city office."}
 	// ErrUnknownIntent: a confirmation of an intent this server did not
 	// create (a forged or stray webhook).
-	ErrUnknownIntent = &Refusal{"card-unknown", "この決済は見つかりません。", "This card payment is not known here."}
+	ErrUnknownIntent = &Refusal{Code: "card-unknown", JA: "この決済は見つかりません。", EN: "This card payment is not known here."}
 	// ErrNotSucceeded: the intent has not (yet) succeeded at the gateway.
-	ErrNotSucceeded = &Refusal{"card-pending", "カード決済がまだ完了していません。", "The card payment has not completed."}
+	ErrNotSucceeded = &Refusal{Code: "card-pending", JA: "カード決済がまだ完了していません。", EN: "The card payment has not completed."}
 	// ErrMismatch: the gateway's intent is for another amount or currency
 	// than the top-up.
-	ErrMismatch = &Refusal{"card-mismatch", "決済の金額が入金額と合いません。", "The card payment's amount does not match the top-up."}
+	ErrMismatch = &Refusal{Code: "card-mismatch", JA: "決済の金額が入金額と合いません。", EN: "The card payment's amount does not match the top-up."}
 	// ErrInvalid: a top-up of no amount, of too much, or with no card.
-	ErrInvalid = &Refusal{"card-invalid", "入金の内容が正しくありません。", "The top-up is not valid."}
+	ErrInvalid = &Refusal{Code: "card-invalid", JA: "入金の内容が正しくありません。", EN: "The top-up is not valid."}
 )
 
 var pmRE = regexp.MustCompile(`^pm_[A-Za-z0-9_]{1,200}$`)
