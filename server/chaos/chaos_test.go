@@ -168,28 +168,7 @@ func round(t *testing.T, seed uint64) (chaos.Counts, int) {
 	wg.Wait()
 	inj.Calm()
 
-	// Quiescence: nothing pending anywhere, every device holds every op
-	// of its scope: the facilities, the demo JPKI's anchors, the QR
-	// pass key and its shelter's check-ins.
-	for _, d := range devices {
-		d.want = len(facility.Demo()) + 2
-		for _, o := range devices {
-			if o.scope.Facility.ID == d.scope.Facility.ID {
-				d.want += o.ops
-			}
-		}
-	}
-	deadline := time.Now().Add(60 * time.Second)
-	for !settled(ctx, devices) {
-		if time.Now().After(deadline) {
-			for _, d := range devices {
-				all, _ := d.store.All(ctx)
-				t.Logf("%s: status %+v, holds %d of %d", d.store.DeviceID(), d.eng.Status(), len(all), d.want)
-			}
-			t.Fatalf("no quiescence in 60 s")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	awaitQuiescence(ctx, t, devices, nil)
 
 	server := srv.Ops(t)
 	checkServer(t, server, devices)
@@ -212,6 +191,37 @@ func round(t *testing.T, seed uint64) (chaos.Counts, int) {
 		}
 	}
 	return inj.Counts(), kills
+}
+
+// awaitQuiescence waits up to 60 s for quiescence: nothing pending
+// anywhere, every device holding every op of its scope (the facilities,
+// the demo JPKI's anchors, the QR pass key and its shelter's check-ins).
+// On time-out it logs each device's status, then calls more (when set:
+// the servers' logs), and fails.
+func awaitQuiescence(ctx context.Context, t *testing.T, devices []*device, more func()) {
+	t.Helper()
+	for _, d := range devices {
+		d.want = len(facility.Demo()) + 2
+		for _, o := range devices {
+			if o.scope.Facility.ID == d.scope.Facility.ID {
+				d.want += o.ops
+			}
+		}
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for !settled(ctx, devices) {
+		if time.Now().After(deadline) {
+			for _, d := range devices {
+				all, _ := d.store.All(ctx)
+				t.Logf("%s: status %+v, holds %d of %d", d.store.DeviceID(), d.eng.Status(), len(all), d.want)
+			}
+			if more != nil {
+				more()
+			}
+			t.Fatalf("no quiescence in 60 s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // inScope returns the ops of the device's feeds.

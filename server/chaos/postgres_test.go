@@ -208,28 +208,11 @@ func pgRound(t *testing.T, seed uint64) chaos.Counts {
 	wg.Wait()
 	inj.Calm()
 
-	for _, d := range devices {
-		d.want = len(facility.Demo()) + 2
-		for _, o := range devices {
-			if o.scope.Facility.ID == d.scope.Facility.ID {
-				d.want += o.ops
-			}
+	awaitQuiescence(ctx, t, devices, func() {
+		for _, s := range servers {
+			t.Logf("server %s log:\n%s", s.addr, s.p.Log())
 		}
-	}
-	deadline := time.Now().Add(60 * time.Second)
-	for !settled(ctx, devices) {
-		if time.Now().After(deadline) {
-			for _, d := range devices {
-				all, _ := d.store.All(ctx)
-				t.Logf("%s: status %+v, holds %d of %d", d.store.DeviceID(), d.eng.Status(), len(all), d.want)
-			}
-			for _, s := range servers {
-				t.Logf("server %s log:\n%s", s.addr, s.p.Log())
-			}
-			t.Fatalf("no quiescence in 60 s")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	})
 
 	// Both servers serve the same log, which every device agrees with.
 	// A server learns the head another one committed by notification or
