@@ -392,19 +392,32 @@ func TestShelterOfflineCheckInReachesHQ(t *testing.T) {
 // (chromedp.Click finds a node, then clicks it: a redraw in between
 // fails it with "Could not find node").
 func tap(selector string) chromedp.Action[chromedp.Void] {
-	js := fmt.Sprintf(`(b => b && !b.disabled ? (b.click(), true) : false)(document.querySelector(%q))`, selector)
-	// As a person's click: with user activation (full screen, WebUSB's
-	// device chooser and print ask for it).
-	click := chromedp.Evaluate[bool](js, func(p *runtime.EvaluateParams) { yes := true; p.UserGesture = &yes })
+	return gesture("tap "+selector, fmt.Sprintf(`(b => b && !b.disabled ? (b.click(), true) : false)(document.querySelector(%q))`, selector))
+}
+
+// tick checks the checkbox matching selector, as a person's tap does,
+// and is done only when it is checked. Unlike tap it may be retried
+// without undoing itself: a tap retried after an evaluation error whose
+// click had in fact landed would untick the box (TestShelterRecord once
+// saved a consent box unticked, on a cold CI machine).
+func tick(selector string) chromedp.Action[chromedp.Void] {
+	return gesture("tick "+selector, fmt.Sprintf(`(b => b && !b.disabled ? (b.checked || b.click(), b.checked) : false)(document.querySelector(%q))`, selector))
+}
+
+// gesture evaluates js as a person's action (with user activation: full
+// screen, WebUSB's device chooser and print ask for it) every 50 ms
+// until it answers true, within the deadline of the run it is part of.
+func gesture(what, js string) chromedp.Action[chromedp.Void] {
+	act := chromedp.Evaluate[bool](js, func(p *runtime.EvaluateParams) { yes := true; p.UserGesture = &yes })
 	return func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
 		for {
-			ok, err := click(ctx, tg)
+			ok, err := act(ctx, tg)
 			if err == nil && ok {
 				return chromedp.Void{}, nil
 			}
 			select {
 			case <-ctx.Done():
-				return chromedp.Void{}, fmt.Errorf("tap %s: %w (last error: %v)", selector, ctx.Err(), err)
+				return chromedp.Void{}, fmt.Errorf("%s: %w (last error: %v)", what, ctx.Err(), err)
 			case <-time.After(50 * time.Millisecond):
 			}
 		}

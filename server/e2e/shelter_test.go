@@ -78,11 +78,11 @@ func TestShelterRecord(t *testing.T) {
 	run(t, tablet, "open her details", 20*time.Second,
 		chromedp.Click(chromedp.Search(`//tr[td[starts-with(text(), "カガ　トメ")]]//button[contains(@class, "details")]`)),
 		chromedp.WaitVisible(chromedp.ID("detail")),
-		tap("#need-dialysis"),
-		tap("#need-mobility"),
+		tick("#need-dialysis"),
+		tick("#need-mobility"),
 		chromedp.SendKeys(chromedp.ID("d-location"), "和室 2"),
 		chromedp.SendKeys(chromedp.ID("d-medication"), "降圧剤（朝）"),
-		tap("#d-disclose"),
+		tick("#d-disclose"),
 	)
 	if n := get(t, tablet, "status history", eval[int](`document.querySelectorAll("#status-history li").length`)); n != 2 {
 		t.Fatalf("her status history shows %d changes, want out and back", n)
