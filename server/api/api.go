@@ -86,7 +86,11 @@ type Deps struct {
 	// MaxPreAuth caps the sync sockets open and not yet authenticated;
 	// zero: the hub's default.
 	MaxPreAuth int
-	Logger     *slog.Logger
+	// SharedStore says other server processes serve the same store (a
+	// PostgreSQL tenant): each device's ingest allowance is then kept in
+	// the store, one for all of them (hub.Options.SharedAllowance).
+	SharedStore bool
+	Logger      *slog.Logger
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For
 	// names the caller (httpguard.Resolve); none: the header is never
 	// believed.
@@ -151,7 +155,7 @@ func New(ctx context.Context, d Deps) (*API, error) {
 		return led.Check(device, op)
 	}
 	h := hub.New(d.Log, d.Devices, hub.Options{Dev: d.Dev, Server: d.Version, Logger: d.Logger, Audit: d.Audit.Note, Refused: d.Audit.Refused,
-		Verify: verify, Records: hub.JoinRecords(led.Records, poster.Records, accts.faces.Records), Prepare: accts.faces.Prepare, Stored: accts.faces.Stored, HelloTimeout: d.Hello, MaxPreAuth: d.MaxPreAuth})
+		Verify: verify, Records: hub.JoinRecords(led.Records, poster.Records, accts.faces.Records), Prepare: accts.faces.Prepare, Stored: accts.faces.Stored, HelloTimeout: d.Hello, MaxPreAuth: d.MaxPreAuth, SharedAllowance: d.SharedStore})
 	cmds := commands.New(d.Log, d.Writer, d.Devices, h, d.Audit)
 	mux := http.NewServeMux()
 	mux.Handle("GET /sync", h)

@@ -376,7 +376,7 @@ func run(ctx context.Context, c config, b Build, logger *slog.Logger) error {
 	deps := api.Deps{
 		Log: log, Writer: pub, Devices: reg, Facilities: fac, Audit: auditLog, Anchors: anchors, City: c.city, PWA: web,
 		Version: b.Version, Dev: c.dev, CodeRefill: c.limits.codeRefill, Download: c.limits.download,
-		Hello: c.limits.hello, MaxPreAuth: c.limits.preAuth, Logger: logger, TrustedProxies: c.trustedProxies,
+		Hello: c.limits.hello, MaxPreAuth: c.limits.preAuth, SharedStore: c.storeURL != "", Logger: logger, TrustedProxies: c.trustedProxies,
 		Wallet: ledger.Config{SecondStaffAbove: c.secondStaff},
 	}
 	if key := os.Getenv("SMARTPASS_STRIPE_KEY"); key != "" {

@@ -80,6 +80,11 @@ type Options struct {
 	// starve the other devices of the group commit.
 	OpsPerSecond float64
 	Burst        float64
+	// SharedAllowance keeps each device's ingest allowance in the store
+	// as well (see allowance.go), for servers that share one store: a
+	// device spreading its sessions over the replicas then gets one
+	// allowance in all, not one per replica.
+	SharedAllowance bool
 	// RecheckEvery is how often every device with an open session is
 	// looked up again (default 5 s), so a revocation made through
 	// another server of the same tenant (or the store) also ends the
@@ -120,23 +125,11 @@ type Options struct {
 // records of a push in the push's transaction, in the order given.
 func JoinRecords(fs ...func(device string, ops []syncproto.Op) func(store.Tx) error) func(device string, ops []syncproto.Op) func(store.Tx) error {
 	return func(device string, ops []syncproto.Op) func(store.Tx) error {
-		var writes []func(store.Tx) error
-		for _, f := range fs {
-			if w := f(device, ops); w != nil {
-				writes = append(writes, w)
-			}
+		writes := make([]func(store.Tx) error, len(fs))
+		for i, f := range fs {
+			writes[i] = f(device, ops)
 		}
-		if len(writes) == 0 {
-			return nil
-		}
-		return func(tx store.Tx) error {
-			for _, w := range writes {
-				if err := w(tx); err != nil {
-					return err
-				}
-			}
-			return nil
-		}
+		return joinTx(writes...)
 	}
 }
 
@@ -164,6 +157,11 @@ type deviceLimits struct {
 	sessions int
 	tokens   float64
 	last     time.Time
+	// lease is what this server holds of the device's shared allowance
+	// and blockedUntil when the shared bucket next has room
+	// (SharedAllowance).
+	lease        float64
+	blockedUntil time.Time
 }
 
 // New returns a hub over log that admits the devices enrolled in devs.
@@ -361,8 +359,11 @@ func (h *Hub) leave(device string) {
 	defer h.mu.Unlock()
 	if d := h.limits[device]; d != nil {
 		d.sessions--
-		if d.sessions == 0 && d.refill(h.opt, time.Now()) >= h.opt.Burst {
-			delete(h.limits, device) // a full bucket: nothing to remember
+		now := time.Now()
+		if d.sessions == 0 && d.refill(h.opt, now) >= h.opt.Burst && !now.Before(d.blockedUntil) {
+			// A full bucket and no debt: nothing to remember (a lease
+			// held is dropped, which only ever limits the device more).
+			delete(h.limits, device)
 		}
 	}
 }
@@ -376,16 +377,26 @@ func (d *deviceLimits) refill(opt Options, now time.Time) float64 {
 }
 
 // take spends n ops of device's ingest allowance (a token bucket), and
-// reports whether there were enough.
-func (h *Hub) take(device string, n int) bool {
+// reports whether there were enough. With a shared allowance it spends
+// them from this server's lease, or returns the lease to take in the
+// push's transaction when the lease is short.
+func (h *Hub) take(device string, n int) (*lease, bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	d := h.limits[device]
-	if d.refill(h.opt, time.Now()) < float64(n) {
-		return false
+	now := time.Now()
+	if d.refill(h.opt, now) < float64(n) {
+		return nil, false
+	}
+	var l *lease
+	if h.opt.SharedAllowance {
+		var ok bool
+		if l, ok = d.fromLease(h.opt, device, n, now); !ok {
+			return nil, false
+		}
 	}
 	d.tokens -= float64(n)
-	return true
+	return l, true
 }
 
 // Conns returns the number of open sessions.
@@ -596,7 +607,8 @@ func (s *session) handle(ctx context.Context, f syncproto.Frame) error {
 	}
 	switch f := f.(type) {
 	case *syncproto.Push:
-		if !s.hub.take(s.device, len(f.Ops)) {
+		lease, ok := s.hub.take(s.device, len(f.Ops))
+		if !ok {
 			// Fatal, so the device reconnects after its backoff and sends
 			// again from the server's mark: nothing is lost.
 			return s.refuse(ctx, syncproto.CodeLimit, "this device is sending faster than the server accepts; it will send again shortly", true)
@@ -629,10 +641,16 @@ func (s *session) handle(ctx context.Context, f syncproto.Frame) error {
 		if s.hub.opt.Records != nil {
 			records = s.hub.opt.Records(s.device, ops)
 		}
+		if lease != nil {
+			records = joinTx(lease.take, records)
+		}
 		mark, stored, err := s.hub.log.AppendBatch(ctx, s.device, ops, records)
 		if err != nil {
 			s.logger().Error("sync: append failed", "err", err)
 			return s.refuse(ctx, syncproto.CodeInternal, "the server could not store the records; they stay on the device and will be sent again", true)
+		}
+		if lease != nil {
+			s.hub.leased(s.device, lease)
 		}
 		s.auditOps(stored)
 		if s.hub.opt.Stored != nil && len(stored) > 0 {

@@ -717,3 +717,59 @@ func TestRevocationElsewhereEndsSessions(t *testing.T) {
 		t.Fatalf("%d sessions open, want the enrolled device's one", n)
 	}
 }
+
+// TestAllowanceSharedByReplicas: a device pushing as fast as it can,
+// alternately through two servers on one store, gets one ingest
+// allowance in all when the servers share it, and one per server when
+// they do not (the control, which shows the bound can fail).
+func TestAllowanceSharedByReplicas(t *testing.T) {
+	const (
+		rate, burst = 200.0, 200.0
+		batch       = 10
+		span        = 1500 * time.Millisecond
+	)
+	// Burst and refill over the span, and at most one lease (a batch and
+	// a chunk of a tenth of the burst) more per server.
+	bound := burst + rate*span.Seconds() + 2*(batch+burst/10)
+	for _, tc := range []struct {
+		shared bool
+		within bool
+	}{{shared: true, within: true}, {shared: false, within: false}} {
+		t.Run(fmt.Sprintf("shared=%v", tc.shared), func(t *testing.T) {
+			opt := hub.Options{OpsPerSecond: rate, Burst: burst, SharedAllowance: tc.shared}
+			a := start(t, opt)
+			b := *a
+			b.url = a.hs.Replica(t, opt).URL
+			a.enroll(t, "roamer", daishoji, scope.Shelter)
+			replicas := []*server{a, &b}
+			conns := make([]*wsconn.Conn, 2)
+			next := uint64(1)
+			for i, end := 0, time.Now().Add(span); time.Now().Before(end); i++ {
+				r := i % 2
+				if conns[r] == nil {
+					conns[r] = raw(t, replicas[r], "roamer")
+				}
+				ops := make([]syncproto.Op, batch)
+				for j := range ops {
+					ops[j] = checkInOp(daishoji, next+uint64(j))
+				}
+				sendFrame(t, conns[r], &syncproto.Push{Ops: ops})
+				switch f := recvFrame(t, conns[r]).(type) {
+				case *syncproto.Ack:
+					next = f.Acked + 1
+				case *syncproto.Error:
+					if f.Code != syncproto.CodeLimit {
+						t.Fatalf("push refused with %s: %s", f.Code, f.Message)
+					}
+					conns[r].Close() // a limit ends the session: the device dials again
+					conns[r] = nil
+				}
+			}
+			got, _ := a.log.Mark("roamer")
+			t.Logf("%d ops acknowledged in %s through two servers (bound for one allowance %.0f)", got, span, bound)
+			if within := float64(got) <= bound; within != tc.within {
+				t.Fatalf("%d ops acknowledged, bound %.0f: within = %v, want %v", got, bound, within, tc.within)
+			}
+		})
+	}
+}

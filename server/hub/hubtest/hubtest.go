@@ -45,6 +45,19 @@ func Start(t testing.TB, opt hub.Options) *Server {
 		t.Fatal(err)
 	}
 	reg := devices.New(l, func() (map[string]facility.Facility, error) { return facilities.Current(l) })
+	t.Cleanup(func() { l.Close() }) // after the hub's cleanup: they run last first
+	return serve(t, l, reg, opt)
+}
+
+// Replica runs a second hub with opt over s's op log and devices, as a
+// second server process on one shared store would, stopped when t ends.
+func (s *Server) Replica(t testing.TB, opt hub.Options) *Server {
+	t.Helper()
+	return serve(t, s.Log, s.Devices, opt)
+}
+
+// serve runs a hub over l and reg on loopback until t ends.
+func serve(t testing.TB, l *oplog.Log, reg *devices.Registry, opt hub.Options) *Server {
 	opt.Dev = true
 	if opt.HelloTimeout == 0 {
 		opt.HelloTimeout = 2 * time.Second
@@ -57,7 +70,6 @@ func Start(t testing.TB, opt hub.Options) *Server {
 	t.Cleanup(func() {
 		srv.Close()
 		h.Close()
-		l.Close()
 	})
 	return &Server{Log: l, Devices: reg, Hub: h, URL: "ws" + strings.TrimPrefix(srv.URL, "http")}
 }
