@@ -87,10 +87,12 @@ type appendReq struct {
 	ops    []syncproto.Op
 	// records writes private records in the ops' transaction (AppendBatch).
 	records func(store.Tx) error
-	stored  []syncproto.Op // the ops not held before, as stored
-	mark    uint64
-	err     error
-	done    chan struct{}
+	// next numbers the ops in the commit (AppendNext).
+	next   bool
+	stored []syncproto.Op // the ops not held before, as stored
+	mark   uint64
+	err    error
+	done   chan struct{}
 }
 
 // Options configure Open.
@@ -275,10 +277,22 @@ func (l *Log) AppendNew(ctx context.Context, device string, ops []syncproto.Op) 
 // it must fail only when the store does; a caller checks what it may
 // refuse before.
 func (l *Log) AppendBatch(ctx context.Context, device string, ops []syncproto.Op, records func(store.Tx) error) (mark uint64, stored []syncproto.Op, err error) {
-	if !syncproto.ValidDeviceID(device) {
-		return 0, nil, fmt.Errorf("oplog: append: invalid device id %q", device)
+	return l.append(ctx, &appendReq{device: device, ops: ops, records: records})
+}
+
+// AppendNext is AppendBatch with the ops numbered inside the commit, each
+// with device's next free seq (store.Log.AppendNext).
+func (l *Log) AppendNext(ctx context.Context, device string, ops []syncproto.Op, records func(store.Tx) error) ([]syncproto.Op, error) {
+	_, stored, err := l.append(ctx, &appendReq{device: device, ops: ops, records: records, next: true})
+	return stored, err
+}
+
+// append hands req to the writer's group commit and waits for it.
+func (l *Log) append(ctx context.Context, req *appendReq) (mark uint64, stored []syncproto.Op, err error) {
+	if !syncproto.ValidDeviceID(req.device) {
+		return 0, nil, fmt.Errorf("oplog: append: invalid device id %q", req.device)
 	}
-	req := &appendReq{device: device, ops: ops, records: records, done: make(chan struct{})}
+	req.done = make(chan struct{})
 	select {
 	case l.reqs <- req:
 	case <-l.stop:
@@ -337,8 +351,23 @@ func (l *Log) commit(batch []*appendReq) {
 		touched = map[string]bool{FeedAll: true}
 		for _, req := range batch {
 			req.stored = nil
+			var seq uint64 // the last seq given (next)
+			if req.next {
+				mark, err := advanceMark(txn, req.device)
+				if err != nil {
+					return err
+				}
+				seq = mark
+			}
 			for _, op := range req.ops {
 				op.Device, op.Global = req.device, 0
+				if req.next {
+					s, err := nextFree(txn, req.device, seq)
+					if err != nil {
+						return err
+					}
+					op.Seq, seq = s, s
+				}
 				ik := indexKey(req.device, op.Seq)
 				if _, err := txn.Get(ik); err == nil {
 					continue // a resend: already held
@@ -475,6 +504,21 @@ func advanceMark(txn *badger.Txn, device string) (uint64, error) {
 		}
 	}
 	return mark, nil
+}
+
+// nextFree returns device's first seq after seq that no op holds (ops
+// held ahead of a gap keep their seqs).
+func nextFree(txn *badger.Txn, device string, seq uint64) (uint64, error) {
+	for {
+		seq++
+		_, err := txn.Get(indexKey(device, seq))
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			return seq, nil
+		}
+		if err != nil {
+			return 0, err
+		}
+	}
 }
 
 func readMark(txn *badger.Txn, device string) (uint64, error) {

@@ -19,10 +19,12 @@ type appendReq struct {
 	device  string
 	ops     []syncproto.Op
 	records func(store.Tx) error
-	stored  []syncproto.Op
-	mark    uint64
-	err     error
-	done    chan struct{}
+	// next numbers the ops in the commit (AppendNext).
+	next   bool
+	stored []syncproto.Op
+	mark   uint64
+	err    error
+	done   chan struct{}
 }
 
 // AppendNew is AppendBatch without records.
@@ -36,13 +38,27 @@ func (s *Store) AppendNew(ctx context.Context, device string, ops []syncproto.Op
 // itself: a commit waiting for the standby is not cancelled, so an
 // acknowledgement is never withheld from a commit that happened.
 func (s *Store) AppendBatch(ctx context.Context, device string, ops []syncproto.Op, records func(store.Tx) error) (uint64, []syncproto.Op, error) {
+	return s.append(ctx, &appendReq{device: device, ops: ops, records: records})
+}
+
+// AppendNext is AppendBatch with the ops numbered inside the commit, each
+// with device's next free seq (store.Log.AppendNext): the commit holds
+// the tenant's head row, so two servers' writers never take one seq.
+func (s *Store) AppendNext(ctx context.Context, device string, ops []syncproto.Op, records func(store.Tx) error) ([]syncproto.Op, error) {
+	_, stored, err := s.append(ctx, &appendReq{device: device, ops: ops, records: records, next: true})
+	return stored, err
+}
+
+// append hands req to the writer's group commit and waits for it.
+func (s *Store) append(ctx context.Context, req *appendReq) (uint64, []syncproto.Op, error) {
+	device := req.device
 	if !syncproto.ValidDeviceID(device) {
 		return 0, nil, fmt.Errorf("pgstore: append: invalid device id %q", device)
 	}
 	if err := ctx.Err(); err != nil {
 		return 0, nil, err
 	}
-	req := &appendReq{device: device, ops: ops, records: records, done: make(chan struct{})}
+	req.done = make(chan struct{})
 	select {
 	case s.reqs <- req:
 	case <-s.stop:
@@ -219,8 +235,16 @@ func (s *Store) commitOnce(batch []*appendReq) (res commitResult, err error) {
 	for _, req := range batch {
 		req.stored = nil
 		st := states[req.device]
+		seq := st.mark // the last seq given (next)
 		for _, op := range req.ops {
 			op.Device, op.Global = req.device, 0
+			if req.next {
+				seq++
+				for st.held[seq] { // ops held ahead of a gap keep their seqs
+					seq++
+				}
+				op.Seq = seq
+			}
 			if op.Seq <= st.mark || st.held[op.Seq] {
 				continue // a resend: held already
 			}

@@ -6,12 +6,14 @@
 // device id Device, so they reach the devices on their feeds and fold in
 // the same order everywhere.
 //
-// A Writer numbers and clocks its ops itself: it keeps the clock in
-// memory (read once from the log at New), takes only its own lock, and
-// writes each logical change as one batch (oplog.AppendBatch): its ops
-// and the private records that go with them, all or nothing. The server
-// has one Writer per store; two would number the same seqs, and the log
-// would keep one and drop the other as a resend.
+// A Writer clocks its ops itself: it keeps the clock in memory (read once
+// from the log at New), takes only its own lock, and writes each logical
+// change as one batch: its ops and the private records that go with
+// them, all or nothing. The store numbers them inside the commit
+// (store.Log.AppendNext), because the servers of one store (replicas on
+// one PostgreSQL tenant) each have a Writer under the same device id: a
+// seq chosen from the mark read before the commit would be taken twice,
+// and the log would keep one op and drop the other as a resend.
 package publish
 
 import (
@@ -62,15 +64,18 @@ func (w *Writer) Write(ctx context.Context, ops []syncproto.Op, records func(sto
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	mark, err := w.log.Mark(Device)
+	for i := range ops {
+		ops[i].HLC = w.clock.Now()
+	}
+	stored, err := w.log.AppendNext(ctx, Device, ops, records)
 	if err != nil {
 		return fmt.Errorf("publish: %w", err)
 	}
-	for i := range ops {
-		ops[i].Seq, ops[i].HLC = mark+uint64(i)+1, w.clock.Now()
+	if len(stored) != len(ops) {
+		return fmt.Errorf("publish: %d of %d ops stored", len(stored), len(ops))
 	}
-	if _, _, err := w.log.AppendBatch(ctx, Device, ops, records); err != nil {
-		return fmt.Errorf("publish: %w", err)
+	for i := range ops {
+		ops[i].Seq = stored[i].Seq
 	}
 	return nil
 }

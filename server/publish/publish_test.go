@@ -85,6 +85,46 @@ func TestConcurrentWritesAreGaplessAndOrdered(t *testing.T) {
 	}
 }
 
+// TestTwoWritersOnOneStore: servers sharing one store (replicas on one
+// PostgreSQL tenant) each have a writer; writing at once, each op of
+// both is stored once, under gapless seqs, and none is taken for a
+// resend of the other's.
+func TestTwoWritersOnOneStore(t *testing.T) {
+	l := openLog(t, t.TempDir())
+	defer l.Close()
+	var writers [2]*Writer
+	for i := range writers {
+		var err error
+		if writers[i], err = New(l); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var wg sync.WaitGroup
+	for _, w := range writers {
+		for range 20 {
+			wg.Go(func() {
+				ops := []syncproto.Op{{Kind: "test.a", Body: []byte(`{}`)}, {Kind: "test.b", Body: []byte(`{}`)}}
+				if err := w.Write(context.Background(), ops, nil); err != nil {
+					t.Error(err)
+				}
+				if ops[0].Seq == 0 || ops[1].Seq != ops[0].Seq+1 {
+					t.Errorf("a write's ops were given seqs %d and %d", ops[0].Seq, ops[1].Seq)
+				}
+			})
+		}
+	}
+	wg.Wait()
+	ops := serverOps(t, l)
+	if len(ops) != 80 {
+		t.Fatalf("%d ops stored, want 80: writes were lost as resends of the other writer's", len(ops))
+	}
+	for i, op := range ops {
+		if op.Seq != uint64(i+1) {
+			t.Fatalf("op %d has seq %d", i, op.Seq)
+		}
+	}
+}
+
 // TestPublishOnce: the same body is published once, a new one again, and
 // a restart does not publish what was published; the op and the record
 // of it are one batch, so a failed batch leaves neither.

@@ -73,6 +73,13 @@ type Log interface {
 	AppendBatch(ctx context.Context, device string, ops []syncproto.Op, records func(Tx) error) (mark uint64, stored []syncproto.Op, err error)
 	// AppendNew is AppendBatch without records.
 	AppendNew(ctx context.Context, device string, ops []syncproto.Op) (mark uint64, stored []syncproto.Op, err error)
+	// AppendNext is AppendBatch for a writer that does not number its
+	// ops itself: each op gets device's next free seq, chosen inside the
+	// commit, so writers that share a device id (the servers of one
+	// store, each writing the server's own ops) never take one seq twice
+	// and none of their ops is taken for a resend of another's. It
+	// returns the ops as stored, numbered, in the order given.
+	AppendNext(ctx context.Context, device string, ops []syncproto.Op, records func(Tx) error) (stored []syncproto.Op, err error)
 	// Mark returns device's acknowledged mark.
 	Mark(device string) (uint64, error)
 	// Last returns the op of device with the greatest seq, if any.

@@ -53,6 +53,7 @@ func Run(t *testing.T, open Opener) {
 		{"LastOfDevice", testLast},
 		{"AppendBatchRecords", testAppendBatchRecords},
 		{"AppendBatchFailingRecordsStoresNothing", testFailingRecords},
+		{"AppendNextNumbersInTheCommit", testAppendNext},
 		{"SinceBounds", testSinceBounds},
 		{"Feeds", testFeeds},
 		{"ChangedPerFeed", testChanged},
@@ -193,6 +194,63 @@ func testAppendNew(t *testing.T, open Opener) {
 				t.Errorf("step %d: stored op names device %q, want the session's", i, op.Device)
 			}
 		}
+	}
+}
+
+// testAppendNext: ops numbered by the store take the device's next free
+// seqs (past a gap's held ops), with their records, and callers writing
+// at once under one device id never take one seq twice.
+func testAppendNext(t *testing.T, open Opener) {
+	ctx := context.Background()
+	s := open(t, Config{})
+	pushOps(t, s, "srv", Ops(1, 2, 5)...) // 5 held ahead of a gap
+	next := func(n int, records func(store.Tx) error) ([]syncproto.Op, error) {
+		ops := make([]syncproto.Op, n)
+		for i := range ops {
+			ops[i] = syncproto.Op{HLC: 5000, Kind: "test.op", Body: []byte(fmt.Sprintf(`{"i":%d}`, i))}
+		}
+		return s.AppendNext(ctx, "srv", ops, records)
+	}
+	stored, err := next(3, func(tx store.Tx) error { return tx.Put("outbox", "next", []byte("x")) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seqs []uint64
+	for i, op := range stored {
+		seqs = append(seqs, op.Seq)
+		if op.Device != "srv" || op.Global == 0 || string(op.Body) != fmt.Sprintf(`{"i":%d}`, i) {
+			t.Errorf("stored op %d: %+v", i, op)
+		}
+	}
+	if !slices.Equal(seqs, []uint64{3, 4, 6}) || markOf(t, s, "srv") != 6 {
+		t.Fatalf("numbered %v, mark %d: want [3 4 6] past the held 5, mark 6", seqs, markOf(t, s, "srv"))
+	}
+	if err := s.View(func(tx store.Tx) error { _, err := tx.Get("outbox", "next"); return err }); err != nil {
+		t.Fatalf("the records of a numbered batch: %v", err)
+	}
+	boom := errors.New("the records failed")
+	if stored, err := next(2, func(store.Tx) error { return boom }); !errors.Is(err, boom) || len(stored) != 0 || markOf(t, s, "srv") != 6 {
+		t.Fatalf("failing records: stored %d err %v mark %d, want nothing stored and the seqs not taken", len(stored), err, markOf(t, s, "srv"))
+	}
+
+	const writers, each = 8, 5
+	var wg sync.WaitGroup
+	for range writers {
+		wg.Go(func() {
+			for range each {
+				if stored, err := next(2, nil); err != nil || len(stored) != 2 || stored[1].Seq != stored[0].Seq+1 {
+					t.Errorf("a concurrent numbered batch: %v, %+v", err, stored)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	want := uint64(6 + writers*each*2)
+	if m := markOf(t, s, "srv"); m != want {
+		t.Fatalf("after %d concurrent batches the mark is %d, want %d: a batch was taken for another's resend", writers*each, m, want)
+	}
+	if n := len(all(t, s, store.FeedAll)); n != int(want) {
+		t.Fatalf("%d ops held, want %d", n, want)
 	}
 }
 
