@@ -6,8 +6,8 @@
 // device id Device, so they reach the devices on their feeds and fold in
 // the same order everywhere.
 //
-// A Writer clocks its ops itself: it keeps the clock in memory (read once
-// from the log at New), takes only its own lock, and writes each logical
+// A Writer clocks its ops itself: its clock passes the last op any
+// server wrote before each write, and it takes only its own lock, and writes each logical
 // change as one batch: its ops and the private records that go with
 // them, all or nothing. The store numbers them inside the commit
 // (store.Log.AppendNext), because the servers of one store (replicas on
@@ -64,6 +64,16 @@ func (w *Writer) Write(ctx context.Context, ops []syncproto.Op, records func(sto
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	// Past the last op any server wrote: another server's writer may
+	// have written since (a record this change replaces must fold
+	// after it, whatever the two servers' clocks say).
+	last, ok, err := w.log.Last(Device)
+	if err != nil {
+		return fmt.Errorf("publish: %w", err)
+	}
+	if ok {
+		w.clock.Observe(last.HLC)
+	}
 	for i := range ops {
 		ops[i].HLC = w.clock.Now()
 	}

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"sync"
 	"testing"
+	"time"
 
+	"smartpass.city/smartpass/app/hlc"
 	"smartpass.city/smartpass/app/scope"
 	"smartpass.city/smartpass/server/oplog"
 	"smartpass.city/smartpass/server/store"
@@ -88,7 +90,8 @@ func TestConcurrentWritesAreGaplessAndOrdered(t *testing.T) {
 // TestTwoWritersOnOneStore: servers sharing one store (replicas on one
 // PostgreSQL tenant) each have a writer; writing at once, each op of
 // both is stored once, under gapless seqs, and none is taken for a
-// resend of the other's.
+// resend of the other's; a change one writes after the other's folds
+// after it, whatever their clocks.
 func TestTwoWritersOnOneStore(t *testing.T) {
 	l := openLog(t, t.TempDir())
 	defer l.Close()
@@ -114,9 +117,23 @@ func TestTwoWritersOnOneStore(t *testing.T) {
 		}
 	}
 	wg.Wait()
+	// A change written after another server's (whose clock runs an hour
+	// ahead) folds after it.
+	writers[0].After(hlc.Make(time.Now().Add(time.Hour).UnixMilli(), 0))
+	first := []syncproto.Op{{Kind: "test.a", Body: []byte(`{}`)}}
+	then := []syncproto.Op{{Kind: "test.a", Body: []byte(`{}`)}}
+	if err := writers[0].Write(context.Background(), first, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := writers[1].Write(context.Background(), then, nil); err != nil {
+		t.Fatal(err)
+	}
+	if then[0].HLC <= first[0].HLC {
+		t.Fatalf("the later change's clock %d is not after the earlier's %d", then[0].HLC, first[0].HLC)
+	}
 	ops := serverOps(t, l)
-	if len(ops) != 80 {
-		t.Fatalf("%d ops stored, want 80: writes were lost as resends of the other writer's", len(ops))
+	if len(ops) != 82 {
+		t.Fatalf("%d ops stored, want 82: writes were lost as resends of the other writer's", len(ops))
 	}
 	for i, op := range ops {
 		if op.Seq != uint64(i+1) {
