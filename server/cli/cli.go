@@ -51,22 +51,10 @@ import (
 
 	"smartpass.city/smartpass/app/jpki"
 	"smartpass.city/smartpass/server/api"
-	"smartpass.city/smartpass/server/commands"
-	"smartpass.city/smartpass/server/ledger"
-	"smartpass.city/smartpass/server/pwa"
 	"smartpass.city/smartpass/server/store"
 
-	"smartpass.city/smartpass/app/jpaddress"
-	"smartpass.city/smartpass/server/audit"
 	"smartpass.city/smartpass/server/devices"
-	"smartpass.city/smartpass/server/furusato"
-	"smartpass.city/smartpass/server/numbervault"
-	"smartpass.city/smartpass/server/oplog"
-	"smartpass.city/smartpass/server/pgstore"
-	"smartpass.city/smartpass/server/publish"
 	"smartpass.city/smartpass/server/receipt"
-	"smartpass.city/smartpass/server/residents"
-	"smartpass.city/smartpass/server/staff"
 	"smartpass.city/smartpass/syncproto"
 )
 
@@ -94,6 +82,9 @@ type config struct {
 	addr    string
 	data    string
 	keyFile string
+	// directory, when set, names the file of the municipalities this
+	// process serves (package directory), each on its own tenant.
+	directory string
 	// storeURL, when set, names the PostgreSQL database (postgres://…)
 	// that holds the store instead of Badger in data; tenant names the
 	// municipality whose data this server serves there.
@@ -247,6 +238,7 @@ func serve(args []string, b Build, logger *slog.Logger) error {
 	fs.StringVar(&c.data, "data", "./data", "Badger data directory (created if missing)")
 	fs.StringVar(&c.keyFile, "key-file", "", "the store's encryption key, 64 hex digits (default: DATA.key, created for a new store)")
 	fs.StringVar(&c.storeURL, "store", "", "PostgreSQL database holding the store (postgres://…), instead of Badger in -data; give -tenant")
+	fs.StringVar(&c.directory, "directory", "", "a file naming the municipalities this server serves, each on its own PostgreSQL tenant and host names (instead of -store, -tenant, -data)")
 	fs.StringVar(&c.tenant, "tenant", "", "with -store: the municipality whose data this server serves (created when new)")
 	fs.StringVar(&c.assets, "assets", "./assets", "directory with app.wasm, icons and styles (make build fills it)")
 	fs.BoolVar(&c.dev, "dev", false, "development mode: allow plain ws:// sync from loopback")
@@ -296,126 +288,32 @@ func run(ctx context.Context, c config, b Build, logger *slog.Logger) error {
 	if (c.tlsCert == "") != (c.tlsKey == "") {
 		return errors.New("give both -tls-cert and -tls-key, or neither")
 	}
-	if err := os.MkdirAll(c.data, 0o700); err != nil {
-		return fmt.Errorf("cannot use the data directory %q: %w", c.data, err)
-	}
 	// The receipts' font first: a server that could only make blank
 	// receipts does not start.
 	receipts, err := receipt.New(c.receiptFont)
 	if err != nil {
 		return fmt.Errorf("cannot make donation receipts: %w", err)
 	}
-	keyFile := keyPath(c.keyFile, c.data)
-	key, err := loadKey(keyFile, c.data, true, logger)
-	if err != nil {
-		return err
-	}
-	vaultKey, err := loadVaultKey(vaultKeyPath(c.vaultKeyFile, c.data), c.data, key, logger)
-	if err != nil {
-		return err
-	}
-	log, err := openEngine(ctx, c, key, logger)
-	if errors.Is(err, oplog.ErrWrongKey) || errors.Is(err, pgstore.ErrWrongKey) {
-		return fmt.Errorf("the encryption key in %s does not open the store (%s): give the right -key-file", keyFile, c.storeName())
-	}
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err := log.Close(); err != nil {
-			logger.Error("closing the store", "err", err)
-		}
-	}()
-	vault, err := numbervault.New(log, vaultKey)
-	if err != nil {
-		return err
-	}
-	if _, err := vault.Pending(); err != nil {
-		return fmt.Errorf("the vault key in %s does not open the individual numbers in %s: give the right -vault-key-file: %w", vaultKeyPath(c.vaultKeyFile, c.data), c.data, err)
-	}
-	pub, err := publish.New(log)
-	if err != nil {
-		return err
-	}
-	if c.demo {
-		if err := pub.SeedDemo(ctx); err != nil {
-			return err
-		}
-	}
-	fac := commands.FacilitiesOf(log)
-	reg := devices.New(log, fac)
-	auditLog := audit.New(log)
-	auditLog.Logger = logger
-	// The refusals of unauthenticated callers, summarised each minute and
-	// at shutdown (before the store closes: this defer runs first).
-	summaries, stopSummaries := context.WithCancel(context.Background())
-	summarised := make(chan struct{})
-	go func() { auditLog.SummariseEvery(summaries, time.Minute); close(summarised) }()
-	defer func() { stopSummaries(); <-summarised }()
-	anchors, err := loadAnchors(c.jpkiRoots, c.jpkiCRLs)
-	if err != nil {
-		return err
-	}
-	var demo Demo
-	if c.demo {
-		if demo, err = b.NewDemo(log, logger); err != nil {
-			return err
-		}
-		if anchors == nil { // the demo's cards are from the demo PKI
-			a, err := demo.Anchors()
-			if err != nil {
-				return err
+	var handler http.Handler
+	var head uint64
+	var demoPassword string
+	if c.directory != "" {
+		var cities []*city
+		defer func() {
+			for _, ct := range cities {
+				ct.close()
 			}
-			anchors = &a
+		}()
+		if handler, cities, err = openDirectory(ctx, c, b, receipts, logger); err != nil {
+			return err
 		}
-	}
-	web, err := pwa.New(c.assets, b.Version, logger)
-	if err != nil {
-		return err
-	}
-	deps := api.Deps{
-		Log: log, Writer: pub, Devices: reg, Facilities: fac, Audit: auditLog, Anchors: anchors, City: c.city, PWA: web,
-		Version: b.Version, Dev: c.dev, CodeRefill: c.limits.codeRefill, Download: c.limits.download,
-		Hello: c.limits.hello, MaxPreAuth: c.limits.preAuth, SharedStore: c.storeURL != "", Logger: logger, TrustedProxies: c.trustedProxies,
-		Wallet: ledger.Config{SecondStaffAbove: c.secondStaff},
-	}
-	if key := os.Getenv("SMARTPASS_STRIPE_KEY"); key != "" {
-		deps.Card = &api.Card{Key: key, URL: c.stripeURL, WebhookSecret: os.Getenv("SMARTPASS_STRIPE_WEBHOOK_SECRET")}
-	}
-	deps.Mount = func(mux *http.ServeMux, reg *residents.Registry, people *staff.Registry) error {
-		if reg == nil {
-			logger.Warn("no JPKI anchors: the hometown-tax donor's page and one-stop applications are off")
-			return nil
-		}
-		svc, err := furusato.New(furusato.Deps{Log: log, Writer: pub, Registry: reg, Vault: vault, Receipts: receipts, Audit: auditLog,
-			City: jpaddress.Place{Prefecture: c.prefecture, Municipality: c.city}, Mayor: c.mayor, Staff: furusato.StaffSessions(people), Facilities: fac, Logger: logger})
+	} else {
+		ct, err := openCity(ctx, c, b, receipts, logger)
 		if err != nil {
 			return err
 		}
-		svc.Routes(mux)
-		return nil
-	}
-	if demo != nil {
-		deps.Demo = func(mux *http.ServeMux) { demo.Routes(mux, reg, fac) }
-	}
-	handler, err := api.New(ctx, deps)
-	if err != nil {
-		return err
-	}
-	defer handler.Close() // before the store closes: no handler may read a closed store
-	admin, err := listenAdmin(c.data)
-	if err != nil {
-		return err
-	}
-	defer os.Remove(adminSocket(c.data))
-	defer admin.Close()
-	cmds := handler.Commands()
-	go serveAdmin(admin, log, key, cmds, logger)
-	var demoPassword string
-	if c.demo {
-		if demoPassword, err = seedDemoAdmin(cmds.Staff); err != nil {
-			return err
-		}
+		defer ct.close()
+		handler, head, demoPassword = ct.api, ct.log.Head(), ct.demoPassword
 	}
 
 	ln, err := net.Listen("tcp", c.addr)
@@ -439,7 +337,7 @@ func run(ctx context.Context, c config, b Build, logger *slog.Logger) error {
 			errc <- srv.Serve(ln)
 		}
 	}()
-	logger.Info("smartpass server listening", "addr", ln.Addr().String(), "store", c.storeName(), "dev", c.dev, "version", b.Version, "head", log.Head())
+	logger.Info("smartpass server listening", "addr", ln.Addr().String(), "store", c.storeName(), "dev", c.dev, "version", b.Version, "head", head)
 	scheme := "http"
 	if c.tlsCert != "" {
 		scheme = "https"
@@ -457,8 +355,7 @@ func run(ctx context.Context, c config, b Build, logger *slog.Logger) error {
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		logger.Warn("http shutdown", "err", err)
 	}
-	handler.Close()
-	logger.Info("stopped cleanly")
+	logger.Info("stopped cleanly") // the cities close as run returns
 	return nil
 }
 

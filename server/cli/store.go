@@ -11,10 +11,10 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 
 	"smartpass.city/smartpass/server/api"
+	"smartpass.city/smartpass/server/directory"
 	"smartpass.city/smartpass/server/oplog"
 	"smartpass.city/smartpass/server/pgstore"
 	"smartpass.city/smartpass/server/sealed"
@@ -239,10 +239,6 @@ func OpenStore(data, keyFile string, logger *slog.Logger) (store.Store, error) {
 	return oplog.Open(data, api.LogOptions(key, nil))
 }
 
-// tenantRE bounds a tenant's name: it appears in logs and the tenants
-// table, and names a municipality (a code or a romanised name).
-var tenantRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
-
 // openEngine opens the store the flags name: Badger in the data directory
 // (the default, for one city on one machine), or the tenant's on
 // PostgreSQL (-store postgres://… -tenant NAME), which several server
@@ -265,7 +261,7 @@ func openEngine(ctx context.Context, c config, key []byte, logger *slog.Logger) 
 	if !strings.HasPrefix(c.storeURL, "postgres://") && !strings.HasPrefix(c.storeURL, "postgresql://") {
 		return nil, errors.New("-store takes a PostgreSQL URL, postgres://…")
 	}
-	if !tenantRE.MatchString(c.tenant) {
+	if !directory.ValidTenant(c.tenant) {
 		return nil, fmt.Errorf("-store needs -tenant: the municipality's name, lower-case letters, digits, - and _ (got %q)", c.tenant)
 	}
 	s, err := pgstore.Open(ctx, c.storeURL, pgstore.Options{
@@ -283,6 +279,9 @@ func openEngine(ctx context.Context, c config, key []byte, logger *slog.Logger) 
 // storeName says where the store is, for messages: never the URL, which
 // may hold a password.
 func (c config) storeName() string {
+	if c.directory != "" {
+		return "the municipalities of " + c.directory
+	}
 	if c.storeURL == "" {
 		return c.data
 	}
