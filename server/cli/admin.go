@@ -3,6 +3,7 @@ package cli
 import (
 	"bufio"
 	"cmp"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -85,6 +86,9 @@ func runAdmin(cmd string, args []string, out io.Writer, logger *slog.Logger) err
 	fs := newFlags(cmd)
 	data := fs.String("data", "./data", "data directory of the store")
 	keyFile := fs.String("key-file", "", "the store's key file (default: DATA.key), used when no server runs")
+	var pg config
+	fs.StringVar(&pg.storeURL, "store", "", "a PostgreSQL store (postgres://…) to run the command on directly, with -tenant and -key-file (the tenant's servers may be running: they see the change)")
+	fs.StringVar(&pg.tenant, "tenant", "", "with -store: the municipality")
 	var fac, role, device, url string
 	var filters []string
 	var f facility.Facility
@@ -177,7 +181,8 @@ func runAdmin(cmd string, args []string, out io.Writer, logger *slog.Logger) err
 		}
 		cmdArgs = []string{commands.Arg(tr)}
 	}
-	reply, err := adminCall(*data, *keyFile, cmd, cmdArgs, logger)
+	pg.data, pg.keyFile = *data, *keyFile
+	reply, err := adminCall(pg, cmd, cmdArgs, logger)
 	if err != nil {
 		return err
 	}
@@ -248,8 +253,24 @@ func runAdmin(cmd string, args []string, out io.Writer, logger *slog.Logger) err
 
 // adminCall runs cmd on the running server, or on the store when none
 // runs.
-func adminCall(data, keyFile, cmd string, args []string, logger *slog.Logger) (commands.Reply, error) {
+func adminCall(c config, cmd string, args []string, logger *slog.Logger) (commands.Reply, error) {
 	var reply commands.Reply
+	if c.storeURL != "" {
+		// PostgreSQL serves several servers at once, and the server's
+		// own ops are numbered in the commit: the command writes beside
+		// them.
+		key, err := loadKey(keyPath(c.keyFile, c.data), c.data, false, logger)
+		if err != nil {
+			return reply, fmt.Errorf("%s: %w", cmd, err)
+		}
+		log, err := openEngine(context.Background(), c, key, logger)
+		if err != nil {
+			return reply, fmt.Errorf("%s: %w", cmd, err)
+		}
+		defer log.Close()
+		return storeCall(log, cmd, args)
+	}
+	data := c.data
 	if conn, err := net.Dial("unix", adminSocket(data)); err == nil {
 		defer conn.Close()
 		fmt.Fprintln(conn, strings.Join(append([]string{cmd}, args...), " "))
@@ -264,11 +285,17 @@ func adminCall(data, keyFile, cmd string, args []string, logger *slog.Logger) (c
 	if !hasStore(data) {
 		return reply, fmt.Errorf("%s: no server runs on %s and there is no store there", cmd, data)
 	}
-	log, err := OpenStore(data, keyFile, logger)
+	log, err := OpenStore(data, c.keyFile, logger)
 	if err != nil {
 		return reply, fmt.Errorf("%s: %w", cmd, err)
 	}
 	defer log.Close()
+	return storeCall(log, cmd, args)
+}
+
+// storeCall runs cmd on log itself, as the server would.
+func storeCall(log store.Store, cmd string, args []string) (commands.Reply, error) {
+	var reply commands.Reply
 	pub, err := publish.New(log)
 	if err != nil {
 		return reply, fmt.Errorf("%s: %w", cmd, err)

@@ -21,8 +21,9 @@ import (
 // TestDirectoryServesEachMunicipality: one process serves two
 // municipalities on one PostgreSQL cluster, each on its own tenant, keys
 // and admin socket; a request reaches the municipality its host names,
-// a facility added through one's admin socket is in its store only, and
-// an unknown host is told so.
+// a facility added through one's admin socket is in its store only, one
+// written to a tenant directly reaches its running server, and an
+// unknown host is told so.
 func TestDirectoryServesEachMunicipality(t *testing.T) {
 	c := pgtest.Start(t)
 	dir := t.TempDir()
@@ -100,6 +101,19 @@ func TestDirectoryServesEachMunicipality(t *testing.T) {
 	}
 	if h := healthOf("komatsu.test"); h.Store.Head != komatsu.Store.Head {
 		t.Fatalf("Komatsu's head moved from %d to %d with Kaga's facility", komatsu.Store.Head, h.Store.Head)
+	}
+
+	// A command run on Komatsu's tenant directly (as from another
+	// machine, no socket): the running server sees it.
+	if err := runAdmin("facility", []string{"-store", c.URL("postgres"), "-tenant", "komatsu", "-data", filepath.Join(dir, "komatsu"),
+		"-id", "komatsu-hall", "-kind", "shelter", "-name-ja", "小松ホール", "-name-en", "Komatsu Hall", "-capacity", "80"}, io.Discard, slog.New(slog.DiscardHandler)); err != nil {
+		t.Fatal(err)
+	}
+	for h := healthOf("komatsu.test"); h.Store.Head != komatsu.Store.Head+1; h = healthOf("komatsu.test") {
+		if time.Now().After(deadline.Add(30 * time.Second)) {
+			t.Fatalf("Komatsu's server shows head %d after a facility written to its store, want %d", h.Store.Head, komatsu.Store.Head+1)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
 
