@@ -66,6 +66,7 @@ import (
 	"smartpass.city/smartpass/server/publish"
 	"smartpass.city/smartpass/server/receipt"
 	"smartpass.city/smartpass/server/residents"
+	"smartpass.city/smartpass/server/routes"
 	"smartpass.city/smartpass/server/staff"
 	"smartpass.city/smartpass/syncproto"
 )
@@ -84,7 +85,7 @@ type Build struct {
 // whose cards come from a demo PKI, and its routes.
 type Demo interface {
 	Anchors() (jpki.Anchors, error)
-	Routes(mux *http.ServeMux, reg *devices.Registry, fac devices.Facilities)
+	Routes(mux routes.Mux, reg *devices.Registry, fac devices.Facilities)
 }
 
 // ErrNoDemo refuses -demo in a build without the demo.
@@ -382,7 +383,7 @@ func run(ctx context.Context, c config, b Build, logger *slog.Logger) error {
 	if key := os.Getenv("SMARTPASS_STRIPE_KEY"); key != "" {
 		deps.Card = &api.Card{Key: key, URL: c.stripeURL, WebhookSecret: os.Getenv("SMARTPASS_STRIPE_WEBHOOK_SECRET")}
 	}
-	deps.Mount = func(mux *http.ServeMux, reg *residents.Registry, people *staff.Registry) error {
+	deps.Mount = func(mux routes.Mux, reg *residents.Registry, people *staff.Registry) error {
 		if reg == nil {
 			logger.Warn("no JPKI anchors: the hometown-tax donor's page and one-stop applications are off")
 			return nil
@@ -396,7 +397,7 @@ func run(ctx context.Context, c config, b Build, logger *slog.Logger) error {
 		return nil
 	}
 	if demo != nil {
-		deps.Demo = func(mux *http.ServeMux) { demo.Routes(mux, reg, fac) }
+		deps.Demo = func(mux routes.Mux) { demo.Routes(mux, reg, fac) }
 	}
 	handler, err := api.New(ctx, deps)
 	if err != nil {

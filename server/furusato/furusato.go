@@ -47,6 +47,7 @@ import (
 	"smartpass.city/smartpass/server/publish"
 	"smartpass.city/smartpass/server/receipt"
 	"smartpass.city/smartpass/server/residents"
+	"smartpass.city/smartpass/server/routes"
 	"smartpass.city/smartpass/server/store"
 )
 
@@ -98,7 +99,7 @@ func New(d Deps) (*Service, error) {
 }
 
 // Routes adds the endpoints to mux.
-func (s *Service) Routes(mux *http.ServeMux) {
+func (s *Service) Routes(mux routes.Mux) {
 	api := rules.API
 	byHolder(s, mux, api.Donations, "furusato.donations.read", s.donations)
 	byHolder(s, mux, api.Receipts, "furusato.receipts.read", s.receipts)
