@@ -186,7 +186,7 @@ func New(ctx context.Context, d Deps) (*API, error) {
 	}
 	mux.HandleFunc("GET /healthz", health(d, h))
 	if d.PWA != nil {
-		mux.Handle("/", pwa.LogErrors(d.PWA.Handler(d.Demo != nil), d.Logger))
+		mux.Handle("GET /", pwa.LogErrors(d.PWA.Handler(d.Demo != nil), d.Logger))
 	}
 	cmds.Routes = mux.Patterns
 	guarded := httpguard.Wrap(mux, httpguard.Options{Dev: d.Dev, Private: privatePaths, Logger: d.Logger, TrustedProxies: d.TrustedProxies})

@@ -35,6 +35,13 @@ type householdServer struct {
 // householdStart starts the server binary with the test PKI's anchors.
 func householdStart(t *testing.T) *householdServer {
 	t.Helper()
+	return householdStartWith(t, nil)
+}
+
+// householdStartWith starts the server binary with the test PKI's
+// anchors, env added to its environment and more arguments.
+func householdStartWith(t *testing.T, env []string, more ...string) *householdServer {
+	t.Helper()
 	a := cardtest.Anchors(t, cardtest.PKI(t))
 	dir := t.TempDir()
 	var roots []byte
@@ -53,7 +60,7 @@ func householdStart(t *testing.T) *householdServer {
 		args = append(args, "-jpki-crl", f)
 	}
 	addr := serverproc.FreeAddr(t)
-	p := serverproc.Start(t, serverBin, nil, addr, args...)
+	p := serverproc.Start(t, serverBin, env, addr, append(args, more...)...)
 	p.WaitHealthy(t)
 	return &householdServer{Proc: p, base: "http://" + addr}
 }
