@@ -48,14 +48,7 @@ func (s *householdServer) donorApplication(t *testing.T, h householdHolder, hold
 // none of his donations.
 func TestDonorAttacks(t *testing.T) {
 	s := householdStart(t)
-	taro, status, code := s.open(t, cardtest.Taro, nil)
-	if status != http.StatusOK {
-		t.Fatalf("Taro opens: %d %s", status, code)
-	}
-	hanako, status, code := s.open(t, householdHanako, nil)
-	if status != http.StatusOK {
-		t.Fatalf("Hanako opens: %d %s", status, code)
-	}
+	taro, hanako := s.households(t)
 	s.Facility(t, facility.Facility{ID: "michinoeki-kaga", Kind: facility.Donation, NameJA: "道の駅 加賀", NameEN: "Michi-no-eki Kaga"})
 	counter := domainDevice{t: t, p: s.Proc, id: "counter-1", key: s.Enroll(t, "counter-1", "michinoeki-kaga", "counter")}
 	if refused, _ := counter.push(domainOp(t, 1, rules.OpDonation, rules.Donation{Shop: "michinoeki-kaga", Donor: taro.id, Amount: 10000, Payment: "pi_counter_1", At: time.Now()})); len(refused) != 0 {

@@ -7,7 +7,6 @@ import (
 
 	"smartpass.city/smartpass/app/account"
 	"smartpass.city/smartpass/app/appointment"
-	"smartpass.city/smartpass/app/card/cardtest"
 	"smartpass.city/smartpass/app/medical"
 	"smartpass.city/smartpass/app/visit"
 	"smartpass.city/smartpass/server/httpguard"
@@ -25,14 +24,7 @@ import (
 // unanswered.
 func TestHospitalAttacks(t *testing.T) {
 	s := householdStart(t)
-	taro, status, code := s.open(t, cardtest.Taro, nil)
-	if status != http.StatusOK {
-		t.Fatalf("Taro opens: %d %s", status, code)
-	}
-	hanako, status, code := s.open(t, householdHanako, nil)
-	if status != http.StatusOK {
-		t.Fatalf("Hanako opens: %d %s", status, code)
-	}
+	taro, hanako := s.households(t)
 	reception := s.Enroll(t, "reception-1", "kaga-medical", "reception")
 	tomorrow := time.Now().In(appointment.JST).AddDate(0, 0, 1)
 	slots := visits.DemoSlots(tomorrow)

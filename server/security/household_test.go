@@ -214,6 +214,21 @@ var householdHanako = func() sim.Persona {
 	return p
 }()
 
+// households opens Taro's account and Hanako's, two households, with
+// their own cards: the attacker and the attacked.
+func (s *householdServer) households(t *testing.T) (taro, hanako householdHolder) {
+	t.Helper()
+	taro, status, code := s.open(t, cardtest.Taro, nil)
+	if status != 200 {
+		t.Fatalf("Taro opens: %d %s", status, code)
+	}
+	hanako, status, code = s.open(t, householdHanako, nil)
+	if status != 200 {
+		t.Fatalf("Hanako opens: %d %s", status, code)
+	}
+	return taro, hanako
+}
+
 // householdChild is an eight-year-old living in the city, made up.
 func householdChild(i int) account.Member {
 	return account.Member{Facts: card.Facts{Name: fmt.Sprintf("加賀\u3000架空%d", i), Address: cardtest.Taro.Facts.Address, BirthDate: time.Now().AddDate(-8, 0, 0).Format("20060102"), Sex: "2"}}

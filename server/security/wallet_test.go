@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"smartpass.city/smartpass/app/account"
-	"smartpass.city/smartpass/app/card/cardtest"
 	"smartpass.city/smartpass/app/transit"
 	"smartpass.city/smartpass/app/wallet"
 	"smartpass.city/smartpass/server/cardpay"
@@ -72,14 +71,7 @@ func (s *householdServer) statement(t *testing.T, h householdHolder, resident st
 // Afterwards each wallet holds what it did and the books verify.
 func TestWalletAttacks(t *testing.T) {
 	s := routeServer(t)
-	taro, status, code := s.open(t, cardtest.Taro, nil)
-	if status != http.StatusOK {
-		t.Fatalf("Taro opens: %d %s", status, code)
-	}
-	hanako, status, code := s.open(t, householdHanako, nil)
-	if status != http.StatusOK {
-		t.Fatalf("Hanako opens: %d %s", status, code)
-	}
+	taro, hanako := s.households(t)
 	topUp := func(resident string, amount int64, request string) wallet.CardTopUp {
 		return wallet.CardTopUp{Resident: resident, Amount: amount, PaymentMethod: "pm_card_visa", Request: request}
 	}
