@@ -22,6 +22,8 @@ import (
 	"smartpass.city/smartpass/server/httpguard"
 	"smartpass.city/smartpass/server/ledger"
 	"smartpass.city/smartpass/server/residents"
+	"smartpass.city/smartpass/server/routes"
+	"smartpass.city/smartpass/server/signedreq"
 	"smartpass.city/smartpass/syncproto"
 )
 
@@ -47,7 +49,7 @@ type accounts struct {
 }
 
 // routes adds the account API (account.API) to mux.
-func (a *accounts) routes(mux *http.ServeMux) {
+func (a *accounts) routes(mux routes.Mux) {
 	api := account.API
 	unsigned(mux, a, api.Open, "account.open", func(req account.Request) (account.Account, error) { return a.reg.Open(req) })
 	unsigned(mux, a, api.Recover, "account.recover", a.recover)
@@ -211,7 +213,7 @@ func (a *accounts) deskHousehold(c account.HouseholdCap, by string) (account.Non
 // member who checked (staff returns the name): do gets the body and who
 // decided ("device staff") and returns the answer and the resident it
 // concerns; audited as action on them, by the device.
-func byDesk[Req, Resp any](mux *http.ServeMux, a *accounts, ep account.Endpoint[Req, Resp], action string, staff func(Req) string, do func(body Req, by string) (Resp, string, error)) {
+func byDesk[Req, Resp any](mux routes.Mux, a *accounts, ep account.Endpoint[Req, Resp], action string, staff func(Req) string, do func(body Req, by string) (Resp, string, error)) {
 	mux.HandleFunc(ep.Pattern(), func(w http.ResponseWriter, r *http.Request) {
 		req, ok := read[account.Signed](a, w, r)
 		if !ok {
@@ -226,7 +228,7 @@ func byDesk[Req, Resp any](mux *http.ServeMux, a *accounts, ep account.Endpoint[
 			if err := a.reg.CheckSigned(ep.Path, req, key); err != nil {
 				return zero, "", err
 			}
-			v, err := decode[Req](req.Body)
+			v, err := signedreq.Body[Req](req.Body)
 			if err != nil {
 				return zero, "", err
 			}
@@ -240,34 +242,29 @@ func byDesk[Req, Resp any](mux *http.ServeMux, a *accounts, ep account.Endpoint[
 	})
 }
 
-// byHolder routes ep, signed by an account's holder: authenticated,
-// then do, whose answer is sent as JSON; audited as action on the
-// account, with do's detail.
-func byHolder[Req, Resp any](mux *http.ServeMux, a *accounts, ep account.Endpoint[Req, Resp], action string, do func(ctx context.Context, holder account.Account, req Req) (Resp, string, error)) {
-	mux.HandleFunc(ep.Pattern(), func(w http.ResponseWriter, r *http.Request) {
-		req, ok := read[account.Signed](a, w, r)
-		if !ok {
-			return
-		}
-		holder, body, err := a.reg.Authenticate(ep.Path, req)
-		var out Resp
-		detail := ""
-		if err == nil {
-			var v Req
-			// An endpoint that takes nothing ignores what it is sent.
-			if _, none := any(v).(account.None); !none {
-				v, err = decode[Req](body)
-			}
-			if err == nil {
-				out, detail, err = do(r.Context(), holder, v)
-			}
-		}
+// byHolder routes ep, signed by an account's holder (signedreq), then
+// do, whose answer is sent as JSON; audited as action on the account,
+// with do's detail.
+func byHolder[Req, Resp any](mux routes.Mux, a *accounts, ep account.Endpoint[Req, Resp], action string, do signedreq.Do[Req, Resp]) {
+	signedreq.Route(mux, ep, signedreq.Reader{Registry: a.reg, Limit: maxRequest}, a.holderAnswer, action, do)
+}
+
+// holderAnswer answers a holder's request (signedreq.Answer): a request
+// that is not a signed envelope, or a server without accounts, is
+// refused before anybody is proven and is not audited, as read does.
+func (a *accounts) holderAnswer(w http.ResponseWriter, r *http.Request, action string, holder account.Account, detail string, out any, err error) {
+	switch {
+	case errors.Is(err, signedreq.ErrNoRegistry):
+		refuseNoAnchors(w)
+	case errors.Is(err, signedreq.ErrMalformed):
+		refuse(w, refuseMalformed)
+	default:
 		a.answer(w, r, action, holder.ID, detail, out, err)
-	})
+	}
 }
 
 // unsigned routes ep, whose request proves itself (a card's signature).
-func unsigned[Req any](mux *http.ServeMux, a *accounts, ep account.Endpoint[Req, account.Account], action string, do func(Req) (account.Account, error)) {
+func unsigned[Req any](mux routes.Mux, a *accounts, ep account.Endpoint[Req, account.Account], action string, do func(Req) (account.Account, error)) {
 	mux.HandleFunc(ep.Pattern(), func(w http.ResponseWriter, r *http.Request) {
 		req, ok := read[Req](a, w, r)
 		if !ok {
@@ -293,19 +290,13 @@ func (a *accounts) facilityList(w http.ResponseWriter, r *http.Request) {
 	json.NewEncoder(w).Encode(out)
 }
 
-// decode reads a signed request's body as a T.
-func decode[T any](body []byte) (T, error) {
-	var v T
-	if err := json.Unmarshal(body, &v); err != nil {
-		return v, fmt.Errorf("%w: %v", residents.ErrRequest, err)
-	}
-	return v, nil
-}
-
 // errMember is a family member who is registered already.
 type errMember struct{ error }
 
 func (e errMember) Unwrap() error { return e.error }
+
+// maxRequest bounds a request of the account endpoints.
+const maxRequest = 32 << 10
 
 // read reads a request of the account endpoints as JSON, or answers why
 // it cannot.
@@ -315,7 +306,7 @@ func read[T any](a *accounts, w http.ResponseWriter, r *http.Request) (T, bool) 
 		refuseNoAnchors(w)
 		return req, false
 	}
-	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 32<<10)).Decode(&req); err != nil {
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxRequest)).Decode(&req); err != nil {
 		refuse(w, refuseMalformed)
 		return req, false
 	}

@@ -9,13 +9,15 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
-	"smartpass.city/smartpass/server/commands"
 	"time"
+
+	"smartpass.city/smartpass/server/commands"
 
 	"smartpass.city/smartpass/app/admin"
 	"smartpass.city/smartpass/app/facility"
 	"smartpass.city/smartpass/server/devices"
 	"smartpass.city/smartpass/server/httpguard"
+	"smartpass.city/smartpass/server/routes"
 	"smartpass.city/smartpass/server/staff"
 	"smartpass.city/smartpass/syncproto"
 )
@@ -36,7 +38,7 @@ const codeTTL = 24 * time.Hour
 
 // routes adds the admin API to mux, each endpoint from its definition
 // in admin.API.
-func (a *adminWeb) routes(mux *http.ServeMux) {
+func (a *adminWeb) routes(mux routes.Mux) {
 	api := admin.API
 	mux.HandleFunc(api.SignIn.Pattern(), a.signIn)
 	staffRoute(mux, a, api.SignOut, admin.SeeDevices, a.signOut)
@@ -53,7 +55,7 @@ func (a *adminWeb) routes(mux *http.ServeMux) {
 // p: the body is decoded as the endpoint's request, and fn answers the
 // endpoint's answer, so a handler cannot drift from the definition the
 // admin screen calls.
-func staffRoute[Req admin.InSession, Resp any](mux *http.ServeMux, a *adminWeb, ep syncproto.Endpoint[Req, Resp], p admin.Permission, fn func(staffCall, Req) (Resp, error)) {
+func staffRoute[Req admin.InSession, Resp any](mux routes.Mux, a *adminWeb, ep syncproto.Endpoint[Req, Resp], p admin.Permission, fn func(staffCall, Req) (Resp, error)) {
 	mux.HandleFunc(ep.Pattern(), a.as(p, func(c staffCall) (any, error) {
 		req, err := requestOf[Req](c)
 		if err != nil {

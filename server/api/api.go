@@ -39,6 +39,7 @@ import (
 	"smartpass.city/smartpass/server/publish"
 	"smartpass.city/smartpass/server/pwa"
 	"smartpass.city/smartpass/server/residents"
+	"smartpass.city/smartpass/server/routes"
 	"smartpass.city/smartpass/server/staff"
 	"smartpass.city/smartpass/server/store"
 	"smartpass.city/smartpass/server/visits"
@@ -63,7 +64,7 @@ type Deps struct {
 	PWA *pwa.Server
 	// Demo adds a demo server's routes (package demo); nil on a
 	// production server. Its pages load the navigator.usb shim.
-	Demo func(mux *http.ServeMux)
+	Demo func(mux routes.Mux)
 	// Wallet is what the city sets for its wallet's ledger (zero: the
 	// defaults, package ledger).
 	Wallet ledger.Config
@@ -73,7 +74,7 @@ type Deps struct {
 	// holders (reg: nil when no JPKI anchors are configured) and the
 	// admin screen's staff sessions: the hometown-tax donor's page
 	// (server/furusato). Nil: none.
-	Mount func(mux *http.ServeMux, reg *residents.Registry, staff *staff.Registry) error
+	Mount func(mux routes.Mux, reg *residents.Registry, staff *staff.Registry) error
 	// Version is the server's build version.
 	Version string
 	// Dev allows plain HTTP to the private endpoints from loopback.
@@ -157,7 +158,7 @@ func New(ctx context.Context, d Deps) (*API, error) {
 	h := hub.New(d.Log, d.Devices, hub.Options{Dev: d.Dev, Server: d.Version, Logger: d.Logger, Audit: d.Audit.Note, Refused: d.Audit.Refused,
 		Verify: verify, Records: hub.JoinRecords(led.Records, poster.Records, accts.faces.Records), Prepare: accts.faces.Prepare, Stored: accts.faces.Stored, HelloTimeout: d.Hello, MaxPreAuth: d.MaxPreAuth, SharedAllowance: d.SharedStore})
 	cmds := commands.New(d.Log, d.Writer, d.Devices, h, d.Audit)
-	mux := http.NewServeMux()
+	mux := routes.New()
 	mux.Handle("GET /sync", h)
 	mux.Handle("POST "+syncproto.RegisterPath, newRegistrar(d.Devices, d.Audit, d.Logger, cmp.Or(d.CodeRefill, failureRefill)))
 	mux.HandleFunc(syncproto.CardAPI.Nonce.Pattern(), cards.nonce)
@@ -189,8 +190,9 @@ func New(ctx context.Context, d Deps) (*API, error) {
 	}
 	mux.HandleFunc("GET /healthz", health(d, h))
 	if d.PWA != nil {
-		mux.Handle("/", pwa.LogErrors(d.PWA.Handler(d.Demo != nil), d.Logger))
+		mux.Handle("GET /", pwa.LogErrors(d.PWA.Handler(d.Demo != nil), d.Logger))
 	}
+	cmds.Routes = mux.Patterns
 	guarded := httpguard.Wrap(mux, httpguard.Options{Dev: d.Dev, Private: privatePaths, Logger: d.Logger, TrustedProxies: d.TrustedProxies})
 	return &API{handler: downloads(guarded, cmp.Or(d.Download, 15*time.Minute)), hub: h, cmds: cmds, ledger: led, visits: door, stop: stop}, nil
 }

@@ -11,6 +11,7 @@ import (
 	"smartpass.city/smartpass/app/transit"
 	"smartpass.city/smartpass/server/fares"
 	"smartpass.city/smartpass/server/ledger"
+	"smartpass.city/smartpass/server/routes"
 )
 
 // transitAPI serves transit's account endpoints (app/transit.API): a
@@ -21,7 +22,7 @@ type transitAPI struct {
 }
 
 // routes adds the pass purchase wherever accounts are kept.
-func (t *transitAPI) routes(mux *http.ServeMux) {
+func (t *transitAPI) routes(mux routes.Mux) {
 	if t.a.reg == nil {
 		return
 	}

@@ -2,12 +2,12 @@ package api
 
 import (
 	"context"
-	"net/http"
 
 	"smartpass.city/smartpass/app/account"
 	"smartpass.city/smartpass/app/wallet"
 	"smartpass.city/smartpass/server/cardpay"
 	"smartpass.city/smartpass/server/ledger"
+	"smartpass.city/smartpass/server/routes"
 )
 
 // Card configures card top-ups: Stripe's secret key, its address ("" for
@@ -29,7 +29,7 @@ type wallets struct {
 // routes adds the wallet's endpoints to mux: the statement wherever
 // accounts are kept, the card top-up and its webhook where a gateway is
 // configured.
-func (w *wallets) routes(mux *http.ServeMux, c *Card) {
+func (w *wallets) routes(mux routes.Mux, c *Card) {
 	if w.a.reg == nil {
 		return
 	}

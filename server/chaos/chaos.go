@@ -12,6 +12,8 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
+	"os"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -162,3 +164,13 @@ func (c *conn) Recv(ctx context.Context) ([]byte, error) {
 }
 
 func (c *conn) Close() error { return c.inner.Close() }
+
+// EnvInt is the integer in the environment variable name, or def when
+// it is unset or not a number: how a soak run (make soak) makes the
+// chaos rounds and the ledger's property test larger than make test's.
+func EnvInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil {
+		return v
+	}
+	return def
+}

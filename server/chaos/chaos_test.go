@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"reflect"
 	"strconv"
 	"sync"
@@ -27,20 +26,13 @@ var serverBin string
 
 func TestMain(m *testing.M) { serverproc.RunTests(m, &serverBin) }
 
-func envInt(name string, def int) int {
-	if v, err := strconv.Atoi(os.Getenv(name)); err == nil {
-		return v
-	}
-	return def
-}
-
 // TestChaos runs seeded rounds of devices syncing through injected faults
 // and server kills, then checks that nothing was lost or duplicated.
 // SMARTPASS_CHAOS_RUNS sets the number of rounds (make soak runs 1,000),
 // SMARTPASS_CHAOS_SEED the first seed; a failing round names its seed.
 func TestChaos(t *testing.T) {
-	runs := envInt("SMARTPASS_CHAOS_RUNS", 30)
-	first := envInt("SMARTPASS_CHAOS_SEED", 1)
+	runs := chaos.EnvInt("SMARTPASS_CHAOS_RUNS", 30)
+	first := chaos.EnvInt("SMARTPASS_CHAOS_SEED", 1)
 	var total chaos.Counts
 	kills := 0
 	for seed := first; seed < first+runs; seed++ {

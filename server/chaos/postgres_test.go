@@ -37,8 +37,8 @@ import (
 // SMARTPASS_CHAOS_SEED the first seed.
 func TestChaosPostgres(t *testing.T) {
 	pgtest.Need(t)
-	runs := envInt("SMARTPASS_CHAOS_PG_RUNS", 3)
-	first := envInt("SMARTPASS_CHAOS_SEED", 1)
+	runs := chaos.EnvInt("SMARTPASS_CHAOS_PG_RUNS", 3)
+	first := chaos.EnvInt("SMARTPASS_CHAOS_SEED", 1)
 	var total chaos.Counts
 	for seed := first; seed < first+runs; seed++ {
 		var c chaos.Counts

@@ -24,6 +24,7 @@ import (
 	"smartpass.city/smartpass/server/pwa"
 	"smartpass.city/smartpass/server/receipt"
 	"smartpass.city/smartpass/server/residents"
+	"smartpass.city/smartpass/server/routes"
 	"smartpass.city/smartpass/server/staff"
 	"smartpass.city/smartpass/server/store"
 )
@@ -139,7 +140,7 @@ func openCity(ctx context.Context, c config, b Build, receipts *receipt.Maker, l
 	if key := os.Getenv("SMARTPASS_STRIPE_KEY"); key != "" {
 		deps.Card = &api.Card{Key: key, URL: c.stripeURL, WebhookSecret: os.Getenv("SMARTPASS_STRIPE_WEBHOOK_SECRET")}
 	}
-	deps.Mount = func(mux *http.ServeMux, reg *residents.Registry, people *staff.Registry) error {
+	deps.Mount = func(mux routes.Mux, reg *residents.Registry, people *staff.Registry) error {
 		if reg == nil {
 			logger.Warn("no JPKI anchors: the hometown-tax donor's page and one-stop applications are off")
 			return nil
@@ -153,7 +154,7 @@ func openCity(ctx context.Context, c config, b Build, receipts *receipt.Maker, l
 		return nil
 	}
 	if demo != nil {
-		deps.Demo = func(mux *http.ServeMux) { demo.Routes(mux, reg, fac) }
+		deps.Demo = func(mux routes.Mux) { demo.Routes(mux, reg, fac) }
 	}
 	handler, err := api.New(ctx, deps)
 	if err != nil {

@@ -51,6 +51,7 @@ import (
 
 	"smartpass.city/smartpass/app/jpki"
 	"smartpass.city/smartpass/server/api"
+	"smartpass.city/smartpass/server/routes"
 	"smartpass.city/smartpass/server/store"
 
 	"smartpass.city/smartpass/server/devices"
@@ -72,7 +73,7 @@ type Build struct {
 // whose cards come from a demo PKI, and its routes.
 type Demo interface {
 	Anchors() (jpki.Anchors, error)
-	Routes(mux *http.ServeMux, reg *devices.Registry, fac devices.Facilities)
+	Routes(mux routes.Mux, reg *devices.Registry, fac devices.Facilities)
 }
 
 // ErrNoDemo refuses -demo in a build without the demo.

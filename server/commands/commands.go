@@ -66,6 +66,8 @@ type Reply struct {
 	// any invariant broken.
 	Ledger *ledger.Report `json:"ledger,omitempty"`
 	Error  string         `json:"error,omitempty"`
+	// Routes answers "routes": the running server's route table.
+	Routes []string `json:"routes,omitempty"`
 }
 
 // Set runs the commands against a store, on the running server (with its
@@ -82,6 +84,9 @@ type Set struct {
 	Hub   *hub.Hub
 	Audit *audit.Log
 	Staff *staff.Registry
+	// Routes lists the running server's route table (routes.Table);
+	// nil offline, where there is none.
+	Routes func() []string
 	// actor is who the audit log names: "" for the data directory's
 	// owner at the shell ("admin"), a staff account from the browser.
 	actor string
@@ -200,6 +205,10 @@ func (a Set) Do(cmd string, args []string) (Reply, error) {
 			err = a.Note("staff.reset", args[0], "")
 		}
 		return Reply{Password: password}, err
+	case cmd == "routes" && len(args) == 0 && a.Routes != nil && a.actor == "":
+		// The owner's socket only: what the server answers, for the
+		// test that walks every endpoint's guards.
+		return Reply{Routes: a.Routes()}, nil
 	case cmd == "staff-revoke" && len(args) == 1:
 		s, err := a.Staff.Revoke(args[0])
 		if err == nil {

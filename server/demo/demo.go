@@ -26,6 +26,7 @@ import (
 	"smartpass.city/smartpass/app/scope"
 	"smartpass.city/smartpass/server/devices"
 	"smartpass.city/smartpass/server/httpguard"
+	"smartpass.city/smartpass/server/routes"
 	"smartpass.city/smartpass/server/store"
 	"smartpass.city/smartpass/syncproto"
 )
@@ -244,7 +245,7 @@ func (d *Reader) Anchors() (jpki.Anchors, error) {
 
 // Routes adds the demo's endpoints to mux: the simulated reader and the
 // enrollment codes for the demo facilities.
-func (d *Reader) Routes(mux *http.ServeMux, reg *devices.Registry, fac devices.Facilities) {
+func (d *Reader) Routes(mux routes.Mux, reg *devices.Registry, fac devices.Facilities) {
 	mux.HandleFunc("GET "+syncproto.DemoCodesPath, codes(reg, fac, d.logger))
 	mux.Handle("GET "+USBPath, d)
 }

@@ -26,10 +26,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"smartpass.city/smartpass/app/account"
@@ -47,6 +49,7 @@ import (
 	"smartpass.city/smartpass/server/publish"
 	"smartpass.city/smartpass/server/receipt"
 	"smartpass.city/smartpass/server/residents"
+	"smartpass.city/smartpass/server/routes"
 	"smartpass.city/smartpass/server/store"
 )
 
@@ -76,7 +79,19 @@ type Deps struct {
 }
 
 // Service serves the endpoints.
-type Service struct{ d Deps }
+type Service struct {
+	d Deps
+
+	// counter is the counters' book, fed by the log: each request folds
+	// only the ops stored since the last (they come in the log's order,
+	// the order the book was always folded in), instead of reading the
+	// whole log again.
+	counter struct {
+		mu     sync.Mutex
+		ledger rules.Ledger
+		after  uint64
+	}
+}
 
 // ErrDeps is a service built without what it needs.
 var ErrDeps = errors.New("furusato: the service needs a store, a writer, a residents registry, a vault, a receipt maker, an audit log, staff sessions and the city")
@@ -98,7 +113,7 @@ func New(d Deps) (*Service, error) {
 }
 
 // Routes adds the endpoints to mux.
-func (s *Service) Routes(mux *http.ServeMux) {
+func (s *Service) Routes(mux routes.Mux) {
 	api := rules.API
 	byHolder(s, mux, api.Donations, "furusato.donations.read", s.donations)
 	byHolder(s, mux, api.Receipts, "furusato.receipts.read", s.receipts)
@@ -120,13 +135,16 @@ func (s *Service) year(y int) int {
 	return y
 }
 
-// book folds the counters' ops (every shop's catalogue, donations and
-// handovers) from the log.
+// book is the counters' book (every shop's catalogue, donations and
+// handovers) as of the log's head: the ops stored since the last call
+// are folded in, and the answer is the caller's own copy, which later
+// folds do not touch.
 func (s *Service) book() (rules.Book, error) {
-	var l rules.Ledger
-	var after uint64
+	c := &s.counter
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	for {
-		ops, err := s.d.Log.Since(scope.FeedAll, after, 4096, 8<<20)
+		ops, err := s.d.Log.Since(scope.FeedAll, c.after, 4096, 8<<20)
 		if err != nil {
 			return rules.Book{}, fmt.Errorf("furusato: read the log: %w", err)
 		}
@@ -134,11 +152,12 @@ func (s *Service) book() (rules.Book, error) {
 			break
 		}
 		for _, op := range ops {
-			l.Add(op)
-			after = op.Global
+			c.ledger.Add(op)
+			c.after = op.Global
 		}
 	}
-	return l.Book(), nil
+	b := c.ledger.Book()
+	return rules.Book{Items: maps.Clone(b.Items), Donations: maps.Clone(b.Donations), Given: maps.Clone(b.Given)}, nil
 }
 
 // mine returns holder's donations of year y, oldest first.

@@ -1,7 +1,6 @@
 package furusato
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,6 +16,8 @@ import (
 	"smartpass.city/smartpass/app/mynumber"
 	"smartpass.city/smartpass/server/receipt"
 	"smartpass.city/smartpass/server/residents"
+	"smartpass.city/smartpass/server/routes"
+	"smartpass.city/smartpass/server/signedreq"
 	"smartpass.city/smartpass/server/staff"
 	"smartpass.city/smartpass/syncproto"
 )
@@ -26,34 +27,26 @@ import (
 const maxBody = 32 << 10
 
 // byHolder routes ep, signed by an account's holder (their device key,
-// over a nonce used once: residents.Registry.Authenticate, the check of
-// every account request), then do; audited as action on the account
-// with do's detail, which never holds a typed figure or the number.
-func byHolder[Req, Resp any](s *Service, mux *http.ServeMux, ep rules.Endpoint[Req, Resp], action string, do func(context.Context, account.Account, Req) (Resp, string, error)) {
-	mux.HandleFunc(ep.Pattern(), func(w http.ResponseWriter, r *http.Request) {
-		var signed account.Signed
-		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody)).Decode(&signed); err != nil {
-			s.refuse(w, r, action, "", errMalformed)
-			return
-		}
-		holder, body, err := s.d.Registry.Authenticate(ep.Path, signed)
-		if err != nil {
-			s.refuse(w, r, action, "", err)
-			return
-		}
-		var req Req
-		if err := json.Unmarshal(body, &req); err != nil {
-			s.refuse(w, r, action, holder.ID, errMalformed)
-			return
-		}
-		out, detail, err := do(r.Context(), holder, req)
-		if err != nil {
-			s.refuse(w, r, action, holder.ID, err)
-			return
-		}
-		s.d.Audit.Note(r.RemoteAddr, action, holder.ID, detail)
-		writeJSON(w, out)
-	})
+// over a nonce used once: signedreq, the check of every account
+// request), then do; audited as action on the account with do's
+// detail, which never holds a typed figure or the number.
+func byHolder[Req, Resp any](s *Service, mux routes.Mux, ep rules.Endpoint[Req, Resp], action string, do signedreq.Do[Req, Resp]) {
+	signedreq.Route(mux, ep, signedreq.Reader{Registry: s.d.Registry, Limit: maxBody}, s.holderAnswer, action, do)
+}
+
+// holderAnswer answers a donor's request (signedreq.Answer): the
+// reader's refusals of what was sent are this package's malformed
+// request.
+func (s *Service) holderAnswer(w http.ResponseWriter, r *http.Request, action string, holder account.Account, detail string, out any, err error) {
+	if errors.Is(err, signedreq.ErrMalformed) || errors.Is(err, signedreq.ErrBody) {
+		err = fmt.Errorf("%w: %w", errMalformed, err)
+	}
+	if err != nil {
+		s.refuse(w, r, action, holder.ID, err)
+		return
+	}
+	s.d.Audit.Note(r.RemoteAddr, action, holder.ID, detail)
+	writeJSON(w, out)
 }
 
 // byStaff routes a city endpoint: the staff member signed in (the admin

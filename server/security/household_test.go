@@ -35,6 +35,13 @@ type householdServer struct {
 // householdStart starts the server binary with the test PKI's anchors.
 func householdStart(t *testing.T) *householdServer {
 	t.Helper()
+	return householdStartWith(t, nil)
+}
+
+// householdStartWith starts the server binary with the test PKI's
+// anchors, env added to its environment and more arguments.
+func householdStartWith(t *testing.T, env []string, more ...string) *householdServer {
+	t.Helper()
 	a := cardtest.Anchors(t, cardtest.PKI(t))
 	dir := t.TempDir()
 	var roots []byte
@@ -53,7 +60,7 @@ func householdStart(t *testing.T) *householdServer {
 		args = append(args, "-jpki-crl", f)
 	}
 	addr := serverproc.FreeAddr(t)
-	p := serverproc.Start(t, serverBin, nil, addr, args...)
+	p := serverproc.Start(t, serverBin, env, addr, append(args, more...)...)
 	p.WaitHealthy(t)
 	return &householdServer{Proc: p, base: "http://" + addr}
 }
@@ -206,6 +213,21 @@ var householdHanako = func() sim.Persona {
 	p.Facts.Name, p.Facts.BirthDate, p.Facts.Sex = "加賀\u3000花子", "19800202", "2"
 	return p
 }()
+
+// households opens Taro's account and Hanako's, two households, with
+// their own cards: the attacker and the attacked.
+func (s *householdServer) households(t *testing.T) (taro, hanako householdHolder) {
+	t.Helper()
+	taro, status, code := s.open(t, cardtest.Taro, nil)
+	if status != 200 {
+		t.Fatalf("Taro opens: %d %s", status, code)
+	}
+	hanako, status, code = s.open(t, householdHanako, nil)
+	if status != 200 {
+		t.Fatalf("Hanako opens: %d %s", status, code)
+	}
+	return taro, hanako
+}
 
 // householdChild is an eight-year-old living in the city, made up.
 func householdChild(i int) account.Member {

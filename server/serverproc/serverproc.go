@@ -256,6 +256,15 @@ func (p *Proc) Code(t testing.TB, facility, role string) string {
 	return reply.Code
 }
 
+// Routes returns the running server's route table through the admin
+// socket ("routes"): every pattern its packages registered.
+func (p *Proc) Routes(t testing.TB) []string {
+	t.Helper()
+	var reply struct{ Routes []string }
+	p.admin(t, "routes", &reply)
+	return reply.Routes
+}
+
 // Revoke revokes a device through the admin socket, as `server revoke`
 // does.
 func (p *Proc) Revoke(t testing.TB, device string) {

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"slices"
 	"strings"
 	"time"
@@ -18,10 +17,11 @@ import (
 	"smartpass.city/smartpass/app/scope"
 	"smartpass.city/smartpass/app/state"
 	"smartpass.city/smartpass/app/visit"
+	"smartpass.city/smartpass/server/routes"
 )
 
 // deviceRoutes are a hospital reception device's endpoints.
-func (d *Door) deviceRoutes(mux *http.ServeMux) {
+func (d *Door) deviceRoutes(mux routes.Mux) {
 	api := visit.API
 	byDevice(mux, d, api.Day, "visit.day.read", d.day)
 	byDevice(mux, d, api.History, "visit.history.read", d.history)

@@ -19,11 +19,12 @@ import (
 	"smartpass.city/smartpass/app/state"
 	"smartpass.city/smartpass/app/visit"
 	"smartpass.city/smartpass/server/refusal"
+	"smartpass.city/smartpass/server/routes"
 	"smartpass.city/smartpass/server/store"
 )
 
 // holderRoutes are the account page's endpoints.
-func (d *Door) holderRoutes(mux *http.ServeMux) {
+func (d *Door) holderRoutes(mux routes.Mux) {
 	api := visit.API
 	byHolder(mux, d, api.Book, "visit.book", d.book)
 	byHolder(mux, d, api.Move, "visit.move", d.move)

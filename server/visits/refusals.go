@@ -12,6 +12,7 @@ import (
 	"smartpass.city/smartpass/app/medical"
 	"smartpass.city/smartpass/app/visit"
 	"smartpass.city/smartpass/server/refusal"
+	"smartpass.city/smartpass/server/signedreq"
 	"smartpass.city/smartpass/syncproto"
 )
 
@@ -34,8 +35,6 @@ var (
 	errNotIdentified = errors.New("visits: nobody identified")
 	// errBillTwice: a second bill for one visit.
 	errBillTwice = errors.New("visits: the visit has its bill")
-	// errMalformed: a request that is not JSON.
-	errMalformed = errors.New("visits: malformed request")
 	// errRaced: an op the fold refused after the checks passed (another
 	// write came first).
 	errRaced = errors.New("visits: refused by the record")
@@ -47,7 +46,7 @@ var refusals = []struct {
 	err error
 	ref refusal.Refusal
 }{
-	{errMalformed, refusal.Refusal{Status: http.StatusBadRequest, Code: syncproto.CodeMalformed, JA: "送られた内容が読めません。", EN: "The request is not valid JSON."}},
+	{signedreq.ErrMalformed, refusal.Refusal{Status: http.StatusBadRequest, Code: syncproto.CodeMalformed, JA: "送られた内容が読めません。", EN: "The request is not valid JSON."}},
 	{errDevice, refusal.Refusal{Status: http.StatusForbidden, Code: visit.CodeDevice, JA: "病院の受付端末からだけ使えます。", EN: "Only a hospital's reception device may ask this."}},
 	{errHospital, refusal.Refusal{Status: http.StatusNotFound, Code: visit.CodeHospital, JA: "その病院はありません。", EN: "There is no such hospital."}},
 	{appointment.ErrNoSlot, refusal.Refusal{Status: http.StatusNotFound, Code: visit.CodeNoSlot, JA: "その時間の予約枠はありません。", EN: "There is no slot at that time."}},

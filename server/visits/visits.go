@@ -36,6 +36,8 @@ import (
 	"smartpass.city/smartpass/server/publish"
 	"smartpass.city/smartpass/server/refusal"
 	"smartpass.city/smartpass/server/residents"
+	"smartpass.city/smartpass/server/routes"
+	"smartpass.city/smartpass/server/signedreq"
 	"smartpass.city/smartpass/server/store"
 	"smartpass.city/smartpass/syncproto"
 )
@@ -162,7 +164,7 @@ type op struct {
 }
 
 // Routes adds every endpoint of visit.API to mux.
-func (d *Door) Routes(mux *http.ServeMux) {
+func (d *Door) Routes(mux routes.Mux) {
 	d.holderRoutes(mux)
 	d.deviceRoutes(mux)
 }
@@ -170,39 +172,26 @@ func (d *Door) Routes(mux *http.ServeMux) {
 // maxRequest bounds a request: a notebook's QR codes are the largest.
 const maxRequest = 256 << 10
 
-// byHolder routes ep, signed by an account's holder: authenticated,
-// then do under the lock with the current state; audited as action by
-// the holder on the subject do names.
-func byHolder[Req, Resp any](mux *http.ServeMux, d *Door, ep account.Endpoint[Req, Resp], action string, do func(ctx context.Context, st *state.State, holder account.Account, req Req) (Resp, string, error)) {
-	mux.HandleFunc(ep.Pattern(), func(w http.ResponseWriter, r *http.Request) {
-		var out Resp
-		subject := ""
-		s, err := read(w, r)
-		if err != nil {
-			d.answer(w, r, action, "", "", out, err)
-			return
-		}
-		holder, body, err := d.d.Registry.Authenticate(ep.Path, s)
-		if err == nil {
-			var v Req
-			if _, none := any(v).(account.None); !none {
-				v, err = decode[Req](body)
-			}
-			if err == nil {
-				out, subject, err = locked(d, func(st *state.State) (Resp, string, error) { return do(r.Context(), st, holder, v) })
-			}
-		}
+// byHolder routes ep, signed by an account's holder (signedreq), then
+// do under the lock with the current state; audited as action by the
+// holder on the subject do names.
+func byHolder[Req, Resp any](mux routes.Mux, d *Door, ep account.Endpoint[Req, Resp], action string, do func(ctx context.Context, st *state.State, holder account.Account, req Req) (Resp, string, error)) {
+	rd := signedreq.Reader{Registry: d.d.Registry, Limit: maxRequest}
+	answer := func(w http.ResponseWriter, r *http.Request, action string, holder account.Account, subject string, out any, err error) {
 		d.answer(w, r, action, holder.ID, subject, out, err)
+	}
+	signedreq.Route(mux, ep, rd, answer, action, func(ctx context.Context, holder account.Account, req Req) (Resp, string, error) {
+		return locked(d, func(st *state.State) (Resp, string, error) { return do(ctx, st, holder, req) })
 	})
 }
 
 // byDevice routes ep, signed by a hospital's reception device: do gets
 // the device (its facility is the hospital it acts for).
-func byDevice[Req, Resp any](mux *http.ServeMux, d *Door, ep account.Endpoint[Req, Resp], action string, do func(ctx context.Context, st *state.State, dev scope.Device, req Req) (Resp, string, error)) {
+func byDevice[Req, Resp any](mux routes.Mux, d *Door, ep account.Endpoint[Req, Resp], action string, do func(ctx context.Context, st *state.State, dev scope.Device, req Req) (Resp, string, error)) {
 	mux.HandleFunc(ep.Pattern(), func(w http.ResponseWriter, r *http.Request) {
 		var out Resp
 		subject := ""
-		s, err := read(w, r)
+		s, err := signedreq.Reader{Limit: maxRequest}.Signed(w, r)
 		if err != nil {
 			d.answer(w, r, action, "", "", out, err)
 			return
@@ -218,7 +207,7 @@ func byDevice[Req, Resp any](mux *http.ServeMux, d *Door, ep account.Endpoint[Re
 		}
 		if err == nil {
 			var v Req
-			if v, err = decode[Req](s.Body); err == nil {
+			if v, err = signedreq.Body[Req](s.Body); err == nil {
 				out, subject, err = locked(d, func(st *state.State) (Resp, string, error) { return do(r.Context(), st, dev, v) })
 			}
 		}
@@ -240,24 +229,6 @@ func locked[Resp any](d *Door, do func(st *state.State) (Resp, string, error)) (
 		return zero, "", err
 	}
 	return do(st)
-}
-
-// read reads a signed request.
-func read(w http.ResponseWriter, r *http.Request) (account.Signed, error) {
-	var s account.Signed
-	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxRequest)).Decode(&s); err != nil {
-		return s, errMalformed
-	}
-	return s, nil
-}
-
-// decode reads a signed request's body as a T.
-func decode[T any](body []byte) (T, error) {
-	var v T
-	if err := json.Unmarshal(body, &v); err != nil {
-		return v, fmt.Errorf("%w: %v", residents.ErrRequest, err)
-	}
-	return v, nil
 }
 
 // answer sends out, or err's refusal, and audits either: by actor (the

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -34,13 +33,6 @@ var serverBin string
 
 func TestMain(m *testing.M) { serverproc.RunTests(m, &serverBin) }
 
-func envInt(name string, def int) int {
-	if v, err := strconv.Atoi(os.Getenv(name)); err == nil {
-		return v
-	}
-	return def
-}
-
 // The shops, each with two terminals, and the city desk.
 var shops = []facility.Facility{
 	{ID: "shop-onsen", Kind: facility.Shop, NameJA: "山代温泉 土産店", NameEN: "Yamashiro Onsen gift shop"},
@@ -52,9 +44,9 @@ const desk = "kaga-hq"
 // TestNoYenCreatedOrLost is the wallet's property test (see the package
 // comment). A failing round names its seed.
 func TestNoYenCreatedOrLost(t *testing.T) {
-	rounds := envInt("SMARTPASS_LEDGER_ROUNDS", 1)
-	first := envInt("SMARTPASS_LEDGER_SEED", 1)
-	ops := envInt("SMARTPASS_LEDGER_OPS", 2400)
+	rounds := chaos.EnvInt("SMARTPASS_LEDGER_ROUNDS", 1)
+	first := chaos.EnvInt("SMARTPASS_LEDGER_SEED", 1)
+	ops := chaos.EnvInt("SMARTPASS_LEDGER_OPS", 2400)
 	var faults chaos.Counts
 	kills := 0
 	for seed := first; seed < first+rounds; seed++ {
