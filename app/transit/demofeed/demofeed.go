@@ -4,7 +4,9 @@
 // numbered ticket on boarding, paid on alighting). Its stops are
 // invented, each with a kana reading and an English name in
 // translations.txt. The files are kept as text, so a change shows in a
-// diff; Zip packs them as an operator would upload them.
+// diff; Zip packs them as an operator would upload them. Config is the
+// made-up operator's configuration beside the feed (its fare rules and
+// tolerances), which the demo server imports with the feed.
 package demofeed
 
 import (
@@ -18,6 +20,13 @@ import (
 
 //go:embed feed/*.txt
 var feed embed.FS
+
+//go:embed config.json
+var config []byte
+
+// Config returns the demo operator's configuration (transit.ParseConfig
+// reads it), a copy the caller may keep.
+func Config() []byte { return append([]byte(nil), config...) }
 
 // Files returns the feed's files by name.
 func Files() map[string][]byte {
