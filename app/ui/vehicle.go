@@ -30,6 +30,10 @@ import (
 // in the panel until the next tap.
 const vehicleHold = time.Second
 
+// pendingFor is how long the tablet waits for a rider's QR pass before
+// it looks for faces again.
+const pendingFor = 20 * time.Second
+
 // bus is a vehicle tablet's run on the identify screen.
 type bus struct {
 	run  *vehicle.Run
@@ -40,8 +44,9 @@ type bus struct {
 	lastBoard string // the record id of the last boarding
 	// pending is the resident a face proposed, waiting for their QR
 	// pass (the face alone is not enough here).
-	pending string
-	note    vehicle.Reason
+	pending      string
+	pendingUntil time.Time
+	note         vehicle.Reason
 	// sent is the last tap recorded ("…" while recording), lastTap its
 	// body, kind its op kind.
 	sent    syncproto.Op
@@ -87,7 +92,13 @@ func (p *identifyPage) busFace(outcome, proposed string) {
 	case identify.Accepted:
 		p.busTap(p.resident, transit.ByFace)
 	case identify.SecondFactor:
-		b.pending, b.note = proposed, vehicle.Second
+		// Ask for the pass only when the tap would record something: a
+		// rider seen again where they tapped spends no pass.
+		if a := p.busDecide(proposed, transit.ByQR); a.Kind == "" {
+			b.note = a.Reason
+			return
+		}
+		b.pending, b.pendingUntil, b.note = proposed, time.Now().Add(pendingFor), vehicle.Second
 		p.setQR(true)
 	default:
 		b.note = vehicle.Unknown
@@ -102,12 +113,16 @@ func (p *identifyPage) busPass(text string) bool {
 	if c.Outcome == identify.Used {
 		return true // a pass taken already, still in view: no try
 	}
+	if b.pending != "" && c.Outcome == identify.Accepted && c.Resident != b.pending {
+		// Another rider's pass while this one's is awaited (the next in
+		// the queue holding theirs up): not theirs, not spent, ignored.
+		return true
+	}
 	p.record(c.Identification)
-	pending := b.pending
 	b.pending = ""
 	p.setQR(false)
 	p.until = time.Now().Add(vehicleHold)
-	if c.Outcome != identify.Accepted || pending != "" && c.Resident != pending {
+	if c.Outcome != identify.Accepted {
 		b.note = vehicle.Unknown
 		return true
 	}
@@ -125,14 +140,8 @@ func (p *identifyPage) busTap(resident, via string) {
 		b.note = vehicle.Again // recorded, maybe not folded yet
 		return
 	}
-	parts := p.st.Parts()
-	book := *transit.Rides.In(parts)
-	party := ""
-	if b.companion && b.lastBoard != "" {
-		party = book.Rides[b.lastBoard].Party
-	}
 	decided := time.Now()
-	a := vehicle.Decide(book, *transit.Riders.In(parts), *b.run, b.door, resident, via, party, decided)
+	a := p.busDecide(resident, via)
 	b.note = a.Reason
 	if a.Kind == "" {
 		return
@@ -159,6 +168,30 @@ func (p *identifyPage) busTap(resident, via string) {
 	})
 }
 
+// busDecide is what the run would record of resident now.
+func (p *identifyPage) busDecide(resident, via string) vehicle.Action {
+	b := &p.bus
+	if b.run == nil || p.st == nil {
+		return vehicle.Action{}
+	}
+	parts := p.st.Parts()
+	book := *transit.Rides.In(parts)
+	party := ""
+	if b.companion && b.lastBoard != "" {
+		party = book.Rides[b.lastBoard].Party
+	}
+	return vehicle.Decide(book, *transit.Riders.In(parts), *b.run, b.door, resident, via, party, time.Now())
+}
+
+// busExpire gives up a second factor nobody showed in time: the camera
+// goes back to faces.
+func (p *identifyPage) busExpire() {
+	if b := &p.bus; b.pending != "" && time.Now().After(b.pendingUntil) {
+		b.pending, b.note = "", ""
+		p.setQR(false)
+	}
+}
+
 // stopName names a stop in the screen's language, with its reading.
 func (p *identifyPage) stopName(s transit.Settlement, id string) string {
 	rec, ok := s.Network.Stop(id)
@@ -179,6 +212,7 @@ func (p *identifyPage) busView() app.UI {
 	if p.st == nil {
 		return app.Section().ID("vehicle").Class("card")
 	}
+	p.busExpire()
 	s, err := p.busSettlement()
 	if err != nil {
 		return app.Section().ID("vehicle").Class("card").Body(

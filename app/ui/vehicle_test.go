@@ -125,7 +125,10 @@ func TestBusPage(t *testing.T) {
 	press(e, &p.live, func() { p.bus.companion = true })
 	press(e, &p.live, func() { p.busTap("daughter", transit.ByFace) })
 	shown("her ticket", "vehicle-ticket")
-	until(t, e, "both aboard", func() bool { b, a := vehicle.Counts(*transit.Rides.In(p.st.Parts()), *p.bus.run); return b == 2 && a == 2 })
+	until(t, e, "both aboard", func() bool {
+		b, a := vehicle.Counts(*transit.Rides.In(p.st.Parts()), *p.bus.run)
+		return b == 2 && a == 2
+	})
 
 	press(e, &p.live, func() { p.busMove(true) })
 	press(e, &p.live, func() { p.busMove(true) })
@@ -150,6 +153,15 @@ func TestBusPage(t *testing.T) {
 		t.Errorf("an alighting with no boarding says %q", got)
 	}
 
+	// At the door for both again, a face the rule does not trust alone:
+	// the pass is asked only when the tap would record something.
+	press(e, &p.live, func() { p.bus.door = vehicle.Both })
+	press(e, &p.live, func() { p.busMove(false) })
+	press(e, &p.live, func() { p.busFace(identify.SecondFactor, "father") })
+	if p.qr || p.bus.pending != "" || p.bus.note != vehicle.Again {
+		t.Errorf("a face seen again where he alighted: qr %v pending %q note %q", p.qr, p.bus.pending, p.bus.note)
+	}
+	press(e, &p.live, func() { p.busMove(true) })
 	press(e, &p.live, func() { p.busFace(identify.SecondFactor, "father") })
 	if !p.qr || p.bus.pending != "father" {
 		t.Errorf("a face not enough alone: qr %v pending %q", p.qr, p.bus.pending)

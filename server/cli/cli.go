@@ -338,8 +338,18 @@ func run(ctx context.Context, c config, b Build, logger *slog.Logger) error {
 		return err
 	}
 	if c.demo {
+		fresh := log.Head() == 0
 		if err := pub.SeedDemo(ctx); err != nil {
 			return err
+		}
+		if fresh { // the demo operator's routes, once, with the facilities
+			ops, err := commands.DemoTransit()
+			if err == nil {
+				err = pub.Write(ctx, ops, nil)
+			}
+			if err != nil {
+				return err
+			}
 		}
 	}
 	fac := commands.FacilitiesOf(log)
