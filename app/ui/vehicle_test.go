@@ -10,7 +10,6 @@ import (
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
 	"smartpass.city/smartpass/app/fare"
-	"smartpass.city/smartpass/app/gtfsjp"
 	"smartpass.city/smartpass/app/identify"
 	"smartpass.city/smartpass/app/projection"
 	"smartpass.city/smartpass/app/scope"
@@ -28,15 +27,7 @@ import (
 func busPage(t *testing.T) (*identifyPage, app.TestEngine, *synclog.Engine) {
 	t.Helper()
 	const operator = "kaga-demo"
-	feed, err := gtfsjp.Read(demofeed.Feed())
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := transit.ParseConfig(demofeed.Config())
-	if err != nil {
-		t.Fatal(err)
-	}
-	parts, err := transit.Compile(operator, "2026-04-01", feed, c)
+	parts, err := demofeed.Import(operator)
 	if err != nil {
 		t.Fatal(err)
 	}

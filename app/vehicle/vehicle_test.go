@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"smartpass.city/smartpass/app/fare"
-	"smartpass.city/smartpass/app/gtfsjp"
 	"smartpass.city/smartpass/app/hlc"
 	"smartpass.city/smartpass/app/opkind"
 	"smartpass.city/smartpass/app/transit"
@@ -22,15 +21,7 @@ const operator = "kaga-demo"
 // them from the operator's published import.
 func settlement(t *testing.T) transit.Settlement {
 	t.Helper()
-	feed, err := gtfsjp.Read(demofeed.Feed())
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := transit.ParseConfig(demofeed.Config())
-	if err != nil {
-		t.Fatal(err)
-	}
-	parts, err := transit.Compile(operator, "2026-04-01", feed, c)
+	parts, err := demofeed.Import(operator)
 	if err != nil {
 		t.Fatal(err)
 	}

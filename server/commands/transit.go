@@ -63,21 +63,11 @@ func (a Set) transitImport(req TransitImport) (string, error) {
 }
 
 // DemoTransit returns the ops that publish the demo operator's feed
-// (app/transit/demofeed) to its vehicles from the feed's first day, its
-// fares paid to the operator's own account: what a demo server writes
-// once, beside the demo facilities, so a vehicle tablet set up from the
-// demo codes has trips to drive.
+// (app/transit/demofeed) to its vehicles from the feed's first day: what
+// a demo server writes once, beside the demo facilities, so a vehicle
+// tablet set up from the demo codes has trips to drive.
 func DemoTransit() ([]syncproto.Op, error) {
-	feed, err := gtfsjp.Read(demofeed.Feed())
-	if err != nil {
-		return nil, fmt.Errorf("demo transit: %w", err)
-	}
-	c, err := transit.ParseConfig(demofeed.Config())
-	if err != nil {
-		return nil, fmt.Errorf("demo transit: %w", err)
-	}
-	c.Fares.Account = "operator:" + facility.DemoOperator
-	parts, err := transit.Compile(facility.DemoOperator, feed.Start(), feed, c)
+	parts, err := demofeed.Import(facility.DemoOperator)
 	if err != nil {
 		return nil, fmt.Errorf("demo transit: %w", err)
 	}

@@ -11,7 +11,6 @@ import (
 	"smartpass.city/smartpass/app/facility"
 	"smartpass.city/smartpass/app/transit"
 	"smartpass.city/smartpass/app/wallet"
-	"smartpass.city/smartpass/server/serverproc"
 	"smartpass.city/smartpass/syncproto"
 	"smartpass.city/smartpass/syncproto/wsconn"
 )
@@ -35,15 +34,8 @@ import (
 // once. The boarding throughput is logged (app time from the rider's
 // decision to the op in the log).
 func TestBusBoardsByFace(t *testing.T) {
-	addr := serverproc.FreeAddr(t)
+	srv, addr, data := loggedServer(t)
 	base := "http://" + addr
-	data := t.TempDir()
-	srv := startServer(t, addr, data)
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("server log:\n%s", srv.Log())
-		}
-	})
 	bus := facility.DemoOperator
 
 	phone := camera(t, faceVideo(t, "sheldon", "sheldon1.png", "sheldon5.png", "sheldon1.png", "sheldon3.png"))
@@ -51,6 +43,7 @@ func TestBusBoardsByFace(t *testing.T) {
 	registerFace(t, phone, `#household .member .face-link`, bus)
 	run(t, phone, "back to the account", 30*time.Second, tap("#back-account"))
 	hers := takePasses(t, phone, `#household .member .pass-show`, 3)
+	chromedp.Cancel(phone) // the family's phone is done: its Chromium leaves the cores to his
 
 	his := camera(t, faceVideo(t, "leonard", "leonard2.png", "leonard3.png", "leonard2.png", "mirror:leonard3.png"))
 	recoverAccount(t, his, base)
@@ -122,6 +115,7 @@ func TestBusBoardsByFace(t *testing.T) {
 	waitJS(t, tablet, "told in words that no boarding is recorded", has("note:not-aboard")+` && document.querySelector("#vehicle-note")?.textContent.includes("乗車の記録がありません")`, 120*time.Second)
 
 	srv = startServer(t, addr, data)
+	logOnFailure(t, srv)
 	waitJS(t, tablet, "everything sent", statusIs(true, 0), 60*time.Second)
 	waitJS(t, tablet, "the last fare posted", `document.querySelector("#vehicle-result")?.dataset.state === "posted"`, 30*time.Second)
 	if b, a := srv.Count(t, transit.OpBoard), srv.Count(t, transit.OpAlight); b != 2 || a != 2 {

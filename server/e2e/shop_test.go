@@ -35,15 +35,8 @@ import (
 // post once; a ¥2,900 payment online finds the wallet short (¥2,800)
 // and the till says so in the server's words; the ledger verifies clean.
 func TestShopPays(t *testing.T) {
-	addr := serverproc.FreeAddr(t)
+	srv, addr, data := loggedServer(t)
 	base := "http://" + addr
-	data := t.TempDir()
-	srv := startServer(t, addr, data)
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("server log:\n%s", srv.Log())
-		}
-	})
 
 	phone := camera(t, faceVideo(t, "sheldon", "sheldon1.png", "sheldon5.png", "sheldon1.png", "sheldon3.png"))
 	resident := openAccount(t, phone, base)
@@ -141,6 +134,7 @@ func TestShopPays(t *testing.T) {
 	}
 
 	srv = startServer(t, addr, data)
+	logOnFailure(t, srv)
 	waitJS(t, till, "everything sent", statusIs(true, 0), 60*time.Second)
 	receipt("posted")
 	if n := srv.Count(t, wallet.OpPayment); n != 3 {
@@ -179,6 +173,26 @@ func takePasses(t *testing.T, phone context.Context, button string, n int) []str
 		run(t, phone, "close the pass", 10*time.Second, tap("#pass-close"))
 	}
 	return passes
+}
+
+// loggedServer starts a demo server on a free address with its data in
+// a temporary directory, its log shown if the test fails; it returns the
+// server, its address and the data directory (to start it again).
+func loggedServer(t *testing.T) (srv *serverproc.Proc, addr, data string) {
+	t.Helper()
+	addr, data = serverproc.FreeAddr(t), t.TempDir()
+	srv = startServer(t, addr, data)
+	logOnFailure(t, srv)
+	return srv, addr, data
+}
+
+// logOnFailure shows srv's log if the test fails.
+func logOnFailure(t *testing.T, srv *serverproc.Proc) {
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("server log:\n%s", srv.Log())
+		}
+	})
 }
 
 // ledgerReport is what `server ledger-verify` answers (ledger.Report).

@@ -16,6 +16,9 @@ import (
 	"fmt"
 	"io/fs"
 	"sort"
+
+	"smartpass.city/smartpass/app/gtfsjp"
+	"smartpass.city/smartpass/app/transit"
 )
 
 //go:embed feed/*.txt
@@ -69,3 +72,20 @@ func Zip(files map[string][]byte) []byte {
 
 // Feed returns the demo feed's zip.
 func Feed() []byte { return Zip(Files()) }
+
+// Import returns the parts that publish the demo feed with its
+// configuration as operator's network from the feed's first day, its
+// fares paid to the ledger account "operator:" + operator: what the demo
+// server writes at its first start, and the network the tests fold.
+func Import(operator string) ([]transit.Part, error) {
+	feed, err := gtfsjp.Read(Feed())
+	if err != nil {
+		return nil, fmt.Errorf("demofeed: %w", err)
+	}
+	c, err := transit.ParseConfig(Config())
+	if err != nil {
+		return nil, fmt.Errorf("demofeed: %w", err)
+	}
+	c.Fares.Account = "operator:" + operator
+	return transit.Compile(operator, feed.Start(), feed, c)
+}
