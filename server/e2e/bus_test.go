@@ -86,7 +86,7 @@ func TestBusBoardsByFace(t *testing.T) {
 		const k = document.querySelector("#vehicle-ticket");
 		if (k) window.seen.add("ticket:" + k.dataset.ticket);
 		const f = document.querySelector("#vehicle-fare");
-		if (f) window.seen.add("fare:" + f.dataset.class + ":" + f.dataset.amount);
+		if (f) window.seen.add("fare:" + f.dataset.class + ":" + f.dataset.category + ":" + f.dataset.amount);
 		return window.seen;
 	})()`
 	has := func(items ...string) string {
@@ -105,7 +105,7 @@ func TestBusBoardsByFace(t *testing.T) {
 
 	run(t, tablet, "next stop: D3", 10*time.Second, tap("#stop-next"))
 	run(t, tablet, "next stop: D4", 10*time.Second, tap("#stop-next"))
-	waitJS(t, tablet, "both alight at D4 and see their fares", has("fare:adult:300", "fare:child:150")+` && document.querySelector("#vehicle").dataset.aboard === "0"`, 180*time.Second)
+	waitJS(t, tablet, "both alight at D4 and see their fares", has("fare:adult:adult:300", "fare:child:child:150")+` && document.querySelector("#vehicle").dataset.aboard === "0"`, 180*time.Second)
 	if state := get(t, tablet, "the last fare's state", eval[string](`document.querySelector("#vehicle-result").dataset.state`)); state != "provisional" {
 		t.Fatalf("a fare taken offline shows as %q, want provisional", state)
 	}
