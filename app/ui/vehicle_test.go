@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"crypto/ed25519"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -11,7 +10,6 @@ import (
 
 	"smartpass.city/smartpass/app/fare"
 	"smartpass.city/smartpass/app/identify"
-	"smartpass.city/smartpass/app/projection"
 	"smartpass.city/smartpass/app/scope"
 	"smartpass.city/smartpass/app/synclog"
 	"smartpass.city/smartpass/app/transit"
@@ -57,21 +55,7 @@ func busPage(t *testing.T) (*identifyPage, app.TestEngine, *synclog.Engine) {
 	if err := store.SaveRemote(t.Context(), scope.FacilityFeed(operator), ops, uint64(len(ops))); err != nil {
 		t.Fatal(err)
 	}
-	_, key, _ := ed25519.GenerateKey(nil)
-	log, err := synclog.New(t.Context(), store, nil, synclog.Options{Signer: syncproto.KeySigner{Key: key}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &identifyPage{
-		live:  live{sync: log, folded: projection.New(t.Context(), log), dev: enrolledAs{Device: "bus-7", Facility: operator, Role: scope.Vehicle}},
-		faces: noCamera{},
-	}
-	e := app.NewTestEngine()
-	if err := e.Load(&mountedNatively{p}); err != nil {
-		t.Fatal(err)
-	}
-	until(t, e, "the log folded", func() bool { return p.st != nil })
-	return p, e, log
+	return identifyOn(t, store, enrolledAs{Device: "bus-7", Facility: operator, Role: scope.Vehicle})
 }
 
 // TestBusPage: the driver picks the distance line's trip from the list,
