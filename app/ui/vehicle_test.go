@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"crypto/ed25519"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -10,8 +11,10 @@ import (
 
 	"smartpass.city/smartpass/app/fare"
 	"smartpass.city/smartpass/app/identify"
+	"smartpass.city/smartpass/app/pass"
 	"smartpass.city/smartpass/app/scope"
 	"smartpass.city/smartpass/app/synclog"
+	"smartpass.city/smartpass/app/template"
 	"smartpass.city/smartpass/app/transit"
 	"smartpass.city/smartpass/app/transit/demofeed"
 	"smartpass.city/smartpass/app/vehicle"
@@ -20,42 +23,37 @@ import (
 
 // busPage mounts a vehicle tablet's screen in go-app's test engine over
 // an op log in memory that already holds what the server publishes to
-// the operator's vehicles: the demo feed's import, and the profiles of a
-// father and his daughter in elementary school.
-func busPage(t *testing.T) (*identifyPage, app.TestEngine, *synclog.Engine) {
+// the operator's vehicles: the demo feed's import, the pass key (whose
+// private half it returns), and the templates and profiles of a father
+// and his daughter in elementary school.
+func busPage(t *testing.T) (*identifyPage, app.TestEngine, *synclog.Engine, ed25519.PrivateKey) {
 	t.Helper()
 	const operator = "kaga-demo"
 	parts, err := demofeed.Import(operator)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var bodies []struct {
-		kind string
-		v    any
+	pub, priv, _ := ed25519.GenerateKey(nil)
+	var ops []syncproto.Op
+	add := func(kind string, v any) {
+		body, _ := json.Marshal(v)
+		n := uint64(len(ops) + 1)
+		ops = append(ops, syncproto.Op{Device: "server", Seq: n, Global: n, HLC: n << 16, Kind: kind, Body: body})
 	}
 	for _, p := range parts {
-		bodies = append(bodies, struct {
-			kind string
-			v    any
-		}{transit.OpNetwork, p})
+		add(transit.OpNetwork, p)
 	}
-	for id, birth := range map[string]string{"father": "1985-05-01", "daughter": "2017-05-01"} {
-		bodies = append(bodies, struct {
-			kind string
-			v    any
-		}{transit.OpRider, transit.Profile{Operator: operator, Resident: id, Birth: birth, Allowance: 3000}})
-	}
-	var ops []syncproto.Op
-	for i, b := range bodies {
-		body, _ := json.Marshal(b.v)
-		n := uint64(i + 1)
-		ops = append(ops, syncproto.Op{Device: "server", Seq: n, Global: n, HLC: n << 16, Kind: b.kind, Body: body})
+	add(pass.OpKeys, pass.Keys{Keys: []ed25519.PublicKey{pub}})
+	for i, id := range []string{"father", "daughter"} {
+		add(template.OpPut, template.Template{Resident: id, Model: "m", Facilities: []string{operator}, Vec: template.Pack([]float32{float32(i), 1})})
+		add(transit.OpRider, transit.Profile{Operator: operator, Resident: id, Birth: []string{"1985-05-01", "2017-05-01"}[i], Allowance: 3000})
 	}
 	store := synclog.NewMemStore("bus-7")
 	if err := store.SaveRemote(t.Context(), scope.FacilityFeed(operator), ops, uint64(len(ops))); err != nil {
 		t.Fatal(err)
 	}
-	return identifyOn(t, store, enrolledAs{Device: "bus-7", Facility: operator, Role: scope.Vehicle})
+	p, e, log := identifyOn(t, store, enrolledAs{Device: "bus-7", Facility: operator, Role: scope.Vehicle})
+	return p, e, log, priv
 }
 
 // TestBusPage: the driver picks the distance line's trip from the list,
@@ -66,7 +64,7 @@ func busPage(t *testing.T) (*identifyPage, app.TestEngine, *synclog.Engine) {
 // a face the rule does not trust alone asks for the QR pass; the taps are
 // transit ops in the device's log, the daughter's in her father's party.
 func TestBusPage(t *testing.T) {
-	p, e, log := busPage(t)
+	p, e, log, key := busPage(t)
 	if !p.allowed() {
 		t.Fatal("a vehicle tablet may not identify")
 	}
@@ -144,12 +142,32 @@ func TestBusPage(t *testing.T) {
 	if got, _ := textOf(app.HTMLString(p), "vehicle-note"); !strings.Contains(got, "QRパス") {
 		t.Errorf("the second factor asked as %q", got)
 	}
+	// The daughter's pass held up meanwhile is not his: ignored, not
+	// spent; his own boards him by the pass; shown again, it is used.
+	issue := func(resident string) string {
+		text, _, err := pass.Issue(key, resident, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return text
+	}
+	hers, his := issue("daughter"), issue("father")
+	press(e, &p.live, func() { p.busPass(hers) })
+	if !p.qr || p.bus.pending != "father" {
+		t.Errorf("another rider's pass: qr %v pending %q", p.qr, p.bus.pending)
+	}
+	press(e, &p.live, func() { p.busPass(his) })
+	until(t, e, "he boards at D5 by his pass", func() bool {
+		return p.bus.sent.Device == "bus-7" && p.bus.lastTap.Stop == "D5" && !p.qr && p.bus.pending == ""
+	})
+	press(e, &p.live, func() { p.busPass(his) })
+	until(t, e, "his pass used", func() bool { return p.st.PassesUsed != nil && len(p.st.PassesUsed) == 1 })
 
 	ops, _ := log.Ops(t.Context())
 	var taps []transit.Tap
 	var kinds, ids []string
 	for _, op := range ops {
-		if op.Device == "bus-7" {
+		if op.Device == "bus-7" && op.Kind != identify.OpIdentified {
 			ids = append(ids, transit.RideID(op))
 			tp, err := transit.TapOf(op)
 			if err != nil {
@@ -158,11 +176,11 @@ func TestBusPage(t *testing.T) {
 			taps, kinds = append(taps, tp), append(kinds, op.Kind)
 		}
 	}
-	want := []string{transit.OpBoard, transit.OpBoard, transit.OpAlight, transit.OpAlight}
+	want := []string{transit.OpBoard, transit.OpBoard, transit.OpAlight, transit.OpAlight, transit.OpBoard}
 	if strings.Join(kinds, " ") != strings.Join(want, " ") {
 		t.Fatalf("recorded %v, want %v", kinds, want)
 	}
-	if taps[1].Party != ids[0] || taps[2].Stop != "D4" || taps[0].Day != time.Now().In(fare.JST).Format(time.DateOnly) {
+	if taps[4].Via != transit.ByQR || taps[4].Resident != "father" || taps[1].Party != ids[0] || taps[2].Stop != "D4" || taps[0].Day != time.Now().In(fare.JST).Format(time.DateOnly) {
 		t.Errorf("taps %+v", taps)
 	}
 }
