@@ -25,6 +25,7 @@ import (
 	"smartpass.city/smartpass/server/api"
 	"smartpass.city/smartpass/server/audit"
 	"smartpass.city/smartpass/server/cli"
+	"smartpass.city/smartpass/server/commands"
 	"smartpass.city/smartpass/server/demo"
 	"smartpass.city/smartpass/server/serverproc"
 	"smartpass.city/smartpass/server/store"
@@ -63,9 +64,16 @@ func testOps(from, to uint64) []syncproto.Op {
 	return ops
 }
 
-// demoHead is the log's head after the demo facilities are seeded, the
-// demo JPKI's anchors published and the QR pass key.
-var demoHead = uint64(len(facility.Demo()) + 2)
+// demoHead is the log's head after the demo facilities are seeded with
+// the demo operator's routes, the demo JPKI's anchors published and the
+// QR pass key.
+var demoHead = func() uint64 {
+	ops, err := commands.DemoTransit()
+	if err != nil {
+		panic(err) // the embedded demo feed is checked by its own tests
+	}
+	return uint64(len(facility.Demo()) + len(ops) + 2)
+}()
 
 // An acknowledged op survives SIGKILL right after the ack: the log writes
 // with SyncWrites, and acks only after the commit.

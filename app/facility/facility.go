@@ -86,10 +86,14 @@ func (f Facility) Name(lang string) string {
 	return f.NameJA
 }
 
+// DemoOperator is the demo's bus operator, whose feed the demo server
+// imports.
+const DemoOperator = "kaga-demo-bus"
+
 // Demo returns the facilities a demo server starts with: two hospitals, one
-// play park, two shelters, a shop that takes the city wallet and the HQ,
-// named after real kinds of places in Kaga so a newcomer sees a
-// believable city.
+// play park, two shelters, a shop that takes the city wallet, the HQ and a
+// bus operator, named after real kinds of places in Kaga so a newcomer
+// sees a believable city.
 func Demo() []Facility {
 	return []Facility{
 		{ID: "kaga-medical", Kind: Hospital, NameJA: "加賀市医療センター", NameEN: "Kaga Medical Center"},
@@ -101,5 +105,9 @@ func Demo() []Facility {
 		// A second hospital, last so the others keep their places: the
 		// consented history across hospitals needs two (issue 24).
 		{ID: "yamanaka-medical", Kind: Hospital, NameJA: "山中温泉医療センター", NameEN: "Yamanaka Onsen Medical Center"},
+		// A bus operator, last for the same reason: the demo server
+		// imports its feed (app/transit/demofeed) for its vehicle
+		// tablets (issue 22).
+		{ID: DemoOperator, Kind: Transit, NameJA: "加賀デモ交通", NameEN: "Kaga Demo Transit"},
 	}
 }

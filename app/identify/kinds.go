@@ -17,7 +17,7 @@ func init() {
 	opkind.Register(opkind.Kind{
 		Name:     OpIdentified,
 		Validate: opkind.Rule(Identification.Validate),
-		Roles:    []role.Role{role.Shelter, role.PlayPark, role.Reception, role.Shop},
+		Roles:    []role.Role{role.Shelter, role.PlayPark, role.Reception, role.Shop, role.Vehicle},
 		Facility: opkind.Field(func(i Identification) string { return i.Facility }),
 		Audit: func(op syncproto.Op) (opkind.Entry, bool) {
 			i, err := opkind.Decode[Identification](op)

@@ -23,8 +23,8 @@ const (
 	// residents' face templates for the facilities they consented to.
 	Registrar Role = "registrar"
 	// Vehicle is a bus's or shared taxi's tablet at a transit operator:
-	// it records riders' boarding and alighting taps. (No screen yet: the
-	// tablet's screen is issue 22's next part.)
+	// it records riders' boarding and alighting taps, on the identify
+	// screen's vehicle panel (app/ui/vehicle.go, route /vehicle).
 	Vehicle Role = "vehicle"
 	// Counter is a donation counter's tablet at a roadside station or
 	// souvenir shop (facility kind donation): it records hometown-tax
@@ -40,7 +40,7 @@ const (
 // app. Only these are issued from the admin screen: a role without a
 // screen (Audit, which pulls the whole log) is for the data directory's
 // owner alone, at the command line.
-var screenRoles = []Role{Shelter, Reception, PlayPark, HQ, Registrar, Shop}
+var screenRoles = []Role{Shelter, Reception, PlayPark, HQ, Registrar, Shop, Vehicle}
 
 // HasScreen reports whether r is a role a tablet works in through one of
 // the app's screens, so that staff may hand out set-up codes for it.

@@ -27,11 +27,14 @@ const (
 	// Admin is the city staff's admin screen: devices, staff accounts,
 	// the audit log (sign-in with a staff account, not a device).
 	Admin = "/admin"
+	// Vehicle is a bus's or shared taxi's tablet: the identify screen
+	// with the driver's trip, stops and fares.
+	Vehicle = "/vehicle"
 )
 
 // All lists every page, for the server's router and the offline cache.
 func All() []string {
-	return []string{Home, Setup, Shelter, HQ, Card, FaceRegister, Identify, Account, AccountFace, Desk, Queue, Admin}
+	return []string{Home, Setup, Shelter, HQ, Card, FaceRegister, Identify, Account, AccountFace, Desk, Queue, Admin, Vehicle}
 }
 
 // ForRole is the page a device of role works on ("" for roles whose
@@ -46,6 +49,8 @@ func ForRole(role string) string {
 		return FaceRegister
 	case "playpark", "reception":
 		return Identify
+	case "vehicle":
+		return Vehicle
 	}
 	return ""
 }

@@ -266,7 +266,7 @@ func TestKindsDeclared(t *testing.T) {
 		shelter.OpEvacueeEdit: {Shelter},
 		jpki.OpChecked:        {Shelter, PlayPark, Reception},
 		access.OpRead:         {Shelter, HQ},
-		identify.OpIdentified: {Shelter, PlayPark, Reception, Shop},
+		identify.OpIdentified: {Shelter, PlayPark, Reception, Shop, Vehicle},
 		template.OpPut:        {Registrar},
 		template.OpDelete:     {Registrar},
 		hospital.OpLink:       {Reception},

@@ -151,3 +151,13 @@ func (b Book) Trips(resident string) []Ride {
 	sortRides(out)
 	return out
 }
+
+// Aboard returns the rider's open ride on an operator's trip of a
+// service day: boarded, not yet seen alighting.
+func (b Book) Aboard(operator, trip, day, resident string) (Ride, bool) {
+	id, ok := b.Open[openKey(Tap{Facility: operator, Trip: trip, Day: day, Resident: resident})]
+	if !ok {
+		return Ride{}, false
+	}
+	return b.Rides[id], true
+}

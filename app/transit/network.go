@@ -285,3 +285,25 @@ func indexOf(rs []gtfsjp.Route, id string) int {
 	}
 	return -1
 }
+
+// Trips returns the network's trips in order of their first departure
+// (then id): the list a vehicle's driver picks the day's trip from.
+func (n *Network) Trips() []TripRec {
+	out := make([]TripRec, 0, len(n.trips))
+	for _, t := range n.trips {
+		out = append(out, t)
+	}
+	first := func(t TripRec) int {
+		if len(t.Calls) == 0 {
+			return -1
+		}
+		return t.Calls[0].Departure
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if a, b := first(out[i]), first(out[j]); a != b {
+			return a < b
+		}
+		return out[i].ID < out[j].ID
+	})
+	return out
+}

@@ -3,7 +3,6 @@ package transit_test
 import (
 	"encoding/json"
 	"errors"
-	"os"
 	"strings"
 	"testing"
 
@@ -22,7 +21,7 @@ func publish(t *testing.T, files map[string][]byte, from string, seq *uint64) []
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _ := os.ReadFile("testdata/kaga-demo-bus.json")
+	b := demofeed.Config()
 	c, err := transit.ParseConfig(b)
 	if err != nil {
 		t.Fatal(err)

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -31,10 +30,7 @@ func settlement(t *testing.T) transit.Settlement {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := os.ReadFile("testdata/kaga-demo-bus.json")
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := demofeed.Config()
 	c, err := transit.ParseConfig(b)
 	if err != nil {
 		t.Fatal(err)
@@ -356,10 +352,7 @@ func FuzzTap(f *testing.F) {
 
 // FuzzParseConfig feeds an operator's configuration file to its decoder.
 func FuzzParseConfig(f *testing.F) {
-	b, err := os.ReadFile("testdata/kaga-demo-bus.json")
-	if err != nil {
-		f.Fatal(err)
-	}
+	b := demofeed.Config()
 	f.Add(b)
 	f.Add([]byte(`{"clock_tolerance_minutes": -1}`))
 	f.Fuzz(func(t *testing.T, b []byte) {

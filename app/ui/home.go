@@ -30,6 +30,7 @@ func (p *homePage) Render() app.UI {
 		{"mode.playpark", route.Identify},
 		{"mode.shop", route.Identify},
 		{"mode.admin", route.Admin},
+		{"mode.vehicle", route.Vehicle},
 	}
 	return p.frame(
 		app.H1().Text(p.tr("home.title")),

@@ -78,6 +78,8 @@ type identifyPage struct {
 	sight bool
 	// till is a shop terminal's payment under way (shop.go).
 	till till
+	// bus is a vehicle tablet's run (vehicle.go).
+	bus bus
 }
 
 // terminalTurn is the check a terminal asks: one turn, quickly.
@@ -197,6 +199,9 @@ func (p *identifyPage) seen(r face.Result, err error) {
 		score = p.top[0].Score
 	}
 	p.record(identify.Identification{Resident: p.resident, Method: identify.MethodFace, Outcome: p.outcome, Score: score})
+	if p.enr.Role == scope.Vehicle {
+		p.busFace(p.outcome, d.ID)
+	}
 }
 
 // checkPass admits (or not) the pass the camera found, then goes back
@@ -206,6 +211,9 @@ func (p *identifyPage) checkPass(text string) {
 		return
 	}
 	if p.enr.Role == scope.Shop && p.shopSecond(text) {
+		return
+	}
+	if p.enr.Role == scope.Vehicle && p.busPass(text) {
 		return
 	}
 	if shelterID, record, ok := shelter.ParseSlip(text); ok && p.enr.Role == scope.Shelter {
@@ -378,6 +386,7 @@ func (p *identifyPage) Render() app.UI {
 				),
 				app.Div().Class("slot").Body(app.If(p.rx != nil, func() app.UI { return p.receptionView() })),
 				app.Div().Class("slot").Body(app.If(p.enr.Role == scope.Shop, func() app.UI { return p.shopView() })),
+				app.Div().Class("slot").Body(app.If(p.enr.Role == scope.Vehicle, func() app.UI { return p.busView() })),
 			),
 		),
 		// data-folds: the tab's folds of the whole log, for the

@@ -65,13 +65,21 @@ func until(t *testing.T, e app.TestEngine, what string, ok func() bool) {
 // over a real op log in memory, and waits for its first fold.
 func parkPage(t *testing.T) (*identifyPage, app.TestEngine, *synclog.Engine) {
 	t.Helper()
+	return identifyOn(t, synclog.NewMemStore("park-1"), enrolledAs{Device: "park-1", Facility: "kaga-playpark", Role: scope.PlayPark})
+}
+
+// identifyOn mounts the identify screen of a device enrolled as d in
+// go-app's test engine over an op log kept in store, and waits for its
+// first fold.
+func identifyOn(t *testing.T, store synclog.Store, d enrolledAs) (*identifyPage, app.TestEngine, *synclog.Engine) {
+	t.Helper()
 	_, key, _ := ed25519.GenerateKey(nil)
-	log, err := synclog.New(t.Context(), synclog.NewMemStore("park-1"), nil, synclog.Options{Signer: syncproto.KeySigner{Key: key}})
+	log, err := synclog.New(t.Context(), store, nil, synclog.Options{Signer: syncproto.KeySigner{Key: key}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	p := &identifyPage{
-		live:  live{sync: log, folded: projection.New(t.Context(), log), dev: enrolledAs{Device: "park-1", Facility: "kaga-playpark", Role: scope.PlayPark}},
+		live:  live{sync: log, folded: projection.New(t.Context(), log), dev: d},
 		faces: noCamera{},
 	}
 	e := app.NewTestEngine()

@@ -96,8 +96,18 @@ func openCity(ctx context.Context, c config, b Build, receipts *receipt.Maker, l
 		return ct.fail(err)
 	}
 	if c.demo {
+		fresh := log.Head() == 0
 		if err := pub.SeedDemo(ctx); err != nil {
 			return ct.fail(err)
+		}
+		if fresh { // the demo operator's routes, once, with the facilities
+			ops, err := commands.DemoTransit()
+			if err == nil {
+				err = pub.Write(ctx, ops, nil)
+			}
+			if err != nil {
+				return ct.fail(err)
+			}
 		}
 	}
 	fac := commands.FacilitiesOf(log)

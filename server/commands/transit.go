@@ -8,8 +8,10 @@ import (
 	"smartpass.city/smartpass/app/facility"
 	"smartpass.city/smartpass/app/gtfsjp"
 	"smartpass.city/smartpass/app/transit"
+	"smartpass.city/smartpass/app/transit/demofeed"
 	"smartpass.city/smartpass/server/facilities"
 	"smartpass.city/smartpass/server/publish"
+	"smartpass.city/smartpass/syncproto"
 )
 
 // TransitImport is a transit operator's GTFS-JP feed and configuration
@@ -58,4 +60,16 @@ func (a Set) transitImport(req TransitImport) (string, error) {
 	}
 	id := parts[0].Import
 	return id, a.Note("transit.import", req.Operator, fmt.Sprintf("import %s from %s: %d routes, %d stops, %d trips in %d parts", id, from, len(feed.Routes), len(feed.Stops), len(feed.Trips), len(parts)))
+}
+
+// DemoTransit returns the ops that publish the demo operator's feed
+// (app/transit/demofeed) to its vehicles from the feed's first day: what
+// a demo server writes once, beside the demo facilities, so a vehicle
+// tablet set up from the demo codes has trips to drive.
+func DemoTransit() ([]syncproto.Op, error) {
+	parts, err := demofeed.Import(facility.DemoOperator)
+	if err != nil {
+		return nil, fmt.Errorf("demo transit: %w", err)
+	}
+	return publish.Ops(transit.OpNetwork, parts, transit.Part.Validate)
 }

@@ -136,16 +136,7 @@ func TestParkAdmitsHousehold(t *testing.T) {
 	// turns is asked again), leonard3 0.20 and 0.22 mirrored.
 	him := faceVideo(t, "leonard", "leonard2.png", "leonard3.png", "leonard2.png", "mirror:leonard3.png")
 	his := camera(t, him)
-	run(t, his, "recover the account on his phone", 60*time.Second,
-		chromedp.Navigate(base+"/account?usb=rcs300&card=taro"),
-		chromedp.WaitVisible(chromedp.ID("connect")),
-		tap("#connect"),
-	)
-	enterPIN(t, his, "DEMO2026")
-	waitJS(t, his, "the account exists", `(document.querySelector("#card-error") || {}).textContent.includes("すでにあります")`, 30*time.Second)
-	enterPIN(t, his, "DEMO2026")
-	waitJS(t, his, "the account recovered", `!!document.querySelector("#account-ok")`, 30*time.Second)
-	run(t, his, "back to the household", 30*time.Second, chromedp.Navigate(base+"/account"))
+	recoverAccount(t, his, base)
 	registerFace(t, his, `#holder .face-link`, "kaga-playpark")
 
 	park := terminal(t, srv, base, him, "kaga-playpark", "playpark", "2", identify.Accepted, father)
@@ -164,6 +155,23 @@ func TestParkAdmitsHousehold(t *testing.T) {
 	waitJS(t, park, "admitted by staff", `document.querySelector("#park-answer")?.dataset.band === "preschool"`, 10*time.Second)
 	waitJS(t, park, "counted", `document.querySelector("#park-counts")?.dataset.preschool === "1" && document.querySelector("#park-counts").dataset.elementary === "1"`, 10*time.Second)
 	waitIdentifiedBy(t, srv, identify.Identification{Facility: "kaga-playpark", Method: identify.MethodStaff, Outcome: identify.Accepted})
+}
+
+// recoverAccount recovers the demo father's account (opened on another
+// phone) on the phone with his signature certificate, and goes back to
+// his household.
+func recoverAccount(t *testing.T, his context.Context, base string) {
+	t.Helper()
+	run(t, his, "recover the account on his phone", 60*time.Second,
+		chromedp.Navigate(base+"/account?usb=rcs300&card=taro"),
+		chromedp.WaitVisible(chromedp.ID("connect")),
+		tap("#connect"),
+	)
+	enterPIN(t, his, "DEMO2026")
+	waitJS(t, his, "the account exists", `(document.querySelector("#card-error") || {}).textContent.includes("すでにあります")`, 30*time.Second)
+	enterPIN(t, his, "DEMO2026")
+	waitJS(t, his, "the account recovered", `!!document.querySelector("#account-ok")`, 30*time.Second)
+	run(t, his, "back to the household", 30*time.Second, chromedp.Navigate(base+"/account"))
 }
 
 // openAccount opens the demo father's account on the phone with his

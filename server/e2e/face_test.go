@@ -29,16 +29,7 @@ import (
 // flipped, a head turned the other way.
 func faceVideo(t *testing.T, identity string, files ...string) string {
 	t.Helper()
-	var frames []*image.RGBA
-	for _, file := range files {
-		name, mirror := strings.CutPrefix(file, "mirror:")
-		img := facetest.Identity(t, identity, name)
-		if mirror {
-			img = facetest.Mirror(img)
-		}
-		frames = append(frames, facetest.CameraFrame(img, 2))
-	}
-	return writeVideo(t, frames...)
+	return writeVideo(t, faceAndPasses(t, identity, files, nil)...)
 }
 
 // writeVideo writes frames as a camera video (Y4M, 15 frames a second

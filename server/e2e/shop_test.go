@@ -35,31 +35,15 @@ import (
 // post once; a ¥2,900 payment online finds the wallet short (¥2,800)
 // and the till says so in the server's words; the ledger verifies clean.
 func TestShopPays(t *testing.T) {
-	addr := serverproc.FreeAddr(t)
+	srv, addr, data := loggedServer(t)
 	base := "http://" + addr
-	data := t.TempDir()
-	srv := startServer(t, addr, data)
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("server log:\n%s", srv.Log())
-		}
-	})
 
 	phone := camera(t, faceVideo(t, "sheldon", "sheldon1.png", "sheldon5.png", "sheldon1.png", "sheldon3.png"))
 	resident := openAccount(t, phone, base)
 	run(t, phone, "to his household", 30*time.Second, chromedp.Navigate(base+"/account"))
 	registerFace(t, phone, `#holder .face-link`, "kaga-shop")
 	run(t, phone, "back to the account", 30*time.Second, tap("#back-account"))
-	var passes []string
-	for range 4 {
-		time.Sleep(1100 * time.Millisecond) // a pass of another second
-		run(t, phone, "show his QR pass", 30*time.Second,
-			tap(`#holder .pass-show`),
-			chromedp.WaitVisible(chromedp.ID("pass-qr")),
-		)
-		passes = append(passes, get(t, phone, "the pass", eval[string](`document.querySelector("#pass").dataset.text`)))
-		run(t, phone, "close the pass", 10*time.Second, tap("#pass-close"))
-	}
+	passes := takePasses(t, phone, `#holder .pass-show`, 4)
 	cash, _ := json.Marshal(wallet.TopUpCash{Resident: resident, Amount: 6_000, Staff: "市民課 山田"})
 	key := srv.Enroll(t, "desk-cash", "kaga-hq", "registrar")
 	if err := wsconn.PushAll(context.Background(), "ws://"+addr+"/sync", "desk-cash", key,
@@ -150,6 +134,7 @@ func TestShopPays(t *testing.T) {
 	}
 
 	srv = startServer(t, addr, data)
+	logOnFailure(t, srv)
 	waitJS(t, till, "everything sent", statusIs(true, 0), 60*time.Second)
 	receipt("posted")
 	if n := srv.Count(t, wallet.OpPayment); n != 3 {
@@ -173,6 +158,43 @@ func TestShopPays(t *testing.T) {
 	}
 }
 
+// takePasses shows n QR passes on the phone with the button button, a
+// second apart (each a pass of its own), and returns their texts.
+func takePasses(t *testing.T, phone context.Context, button string, n int) []string {
+	t.Helper()
+	var passes []string
+	for range n {
+		time.Sleep(1100 * time.Millisecond) // a pass of another second
+		run(t, phone, "show a QR pass", 30*time.Second,
+			tap(button),
+			chromedp.WaitVisible(chromedp.ID("pass-qr")),
+		)
+		passes = append(passes, get(t, phone, "the pass", eval[string](`document.querySelector("#pass").dataset.text`)))
+		run(t, phone, "close the pass", 10*time.Second, tap("#pass-close"))
+	}
+	return passes
+}
+
+// loggedServer starts a demo server on a free address with its data in
+// a temporary directory, its log shown if the test fails; it returns the
+// server, its address and the data directory (to start it again).
+func loggedServer(t *testing.T) (srv *serverproc.Proc, addr, data string) {
+	t.Helper()
+	addr, data = serverproc.FreeAddr(t), t.TempDir()
+	srv = startServer(t, addr, data)
+	logOnFailure(t, srv)
+	return srv, addr, data
+}
+
+// logOnFailure shows srv's log if the test fails.
+func logOnFailure(t *testing.T, srv *serverproc.Proc) {
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("server log:\n%s", srv.Log())
+		}
+	})
+}
+
 // ledgerReport is what `server ledger-verify` answers (ledger.Report).
 type ledgerReport struct {
 	Entries, Accounts int
@@ -186,9 +208,21 @@ type ledgerReport struct {
 // pass held up on a phone.
 func tillVideo(t *testing.T, passes []string) string {
 	t.Helper()
+	return writeVideo(t, faceAndPasses(t, "sheldon", []string{"sheldon2.png", "sheldon5.png", "sheldon2.png", "sheldon3.png"}, passes)...)
+}
+
+// faceAndPasses are camera frames of identity's face in files (a
+// "mirror:" prefix mirrors one), then each pass held up on a phone.
+func faceAndPasses(t *testing.T, identity string, files, passes []string) []*image.RGBA {
+	t.Helper()
 	var frames []*image.RGBA
-	for _, f := range []string{"sheldon2.png", "sheldon5.png", "sheldon2.png", "sheldon3.png"} {
-		frames = append(frames, facetest.CameraFrame(facetest.Identity(t, "sheldon", f), 2))
+	for _, file := range files {
+		name, mirror := strings.CutPrefix(file, "mirror:")
+		img := facetest.Identity(t, identity, name)
+		if mirror {
+			img = facetest.Mirror(img)
+		}
+		frames = append(frames, facetest.CameraFrame(img, 2))
 	}
 	for _, p := range passes {
 		code, err := qrcode.Encode(p, 300)
@@ -197,7 +231,7 @@ func tillVideo(t *testing.T, passes []string) string {
 		}
 		frames = append(frames, heldUpFrame(code))
 	}
-	return writeVideo(t, frames...)
+	return frames
 }
 
 func ledgerVerify(t *testing.T, srv *serverproc.Proc) ledgerReport {

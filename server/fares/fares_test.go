@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/ed25519"
 	"errors"
-	"os"
 	"testing"
 	"time"
 
@@ -69,10 +68,7 @@ func newCity(t *testing.T) *city {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := os.ReadFile("../../app/transit/testdata/kaga-demo-bus.json")
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := demofeed.Config()
 	conf, err := transit.ParseConfig(b)
 	if err != nil {
 		t.Fatal(err)

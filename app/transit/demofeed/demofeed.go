@@ -4,7 +4,9 @@
 // numbered ticket on boarding, paid on alighting). Its stops are
 // invented, each with a kana reading and an English name in
 // translations.txt. The files are kept as text, so a change shows in a
-// diff; Zip packs them as an operator would upload them.
+// diff; Zip packs them as an operator would upload them. Config is the
+// made-up operator's configuration beside the feed (its fare rules and
+// tolerances), which the demo server imports with the feed.
 package demofeed
 
 import (
@@ -14,10 +16,20 @@ import (
 	"fmt"
 	"io/fs"
 	"sort"
+
+	"smartpass.city/smartpass/app/gtfsjp"
+	"smartpass.city/smartpass/app/transit"
 )
 
 //go:embed feed/*.txt
 var feed embed.FS
+
+//go:embed config.json
+var config []byte
+
+// Config returns the demo operator's configuration (transit.ParseConfig
+// reads it), a copy the caller may keep.
+func Config() []byte { return append([]byte(nil), config...) }
 
 // Files returns the feed's files by name.
 func Files() map[string][]byte {
@@ -60,3 +72,20 @@ func Zip(files map[string][]byte) []byte {
 
 // Feed returns the demo feed's zip.
 func Feed() []byte { return Zip(Files()) }
+
+// Import returns the parts that publish the demo feed with its
+// configuration as operator's network from the feed's first day, its
+// fares paid to the ledger account "operator:" + operator: what the demo
+// server writes at its first start, and the network the tests fold.
+func Import(operator string) ([]transit.Part, error) {
+	feed, err := gtfsjp.Read(Feed())
+	if err != nil {
+		return nil, fmt.Errorf("demofeed: %w", err)
+	}
+	c, err := transit.ParseConfig(Config())
+	if err != nil {
+		return nil, fmt.Errorf("demofeed: %w", err)
+	}
+	c.Fares.Account = "operator:" + operator
+	return transit.Compile(operator, feed.Start(), feed, c)
+}
