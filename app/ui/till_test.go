@@ -23,7 +23,7 @@ import (
 // tillMem is the till's store of offline spending, in memory.
 type tillMem map[string][]byte
 
-func (m tillMem) Load(k string) ([]byte, error)  { return m[k], nil }
+func (m tillMem) Load(k string) ([]byte, error) { return m[k], nil }
 func (m tillMem) Save(k string, v []byte) error { m[k] = v; return nil }
 
 // TestTillCard: at a shop's till (offline here: no server in the test,
