@@ -67,24 +67,16 @@ func (p *cardCheckPage) Render() app.UI {
 // verify has the card prove it holds its key, with the typed PIN sent
 // once, and the server (or, offline, this terminal) check the proof.
 func (p *cardCheckPage) verify() {
-	typed, ok := p.take()
-	if !ok {
-		return
-	}
-	anchors, facility, s := p.anchors(), p.enr.Facility, p.card
-	p.withCard(func(ctx context.Context) func() {
-		res, proof, err := p.checkCard(ctx, s, typed, anchors, facility)
-		return func() {
-			p.proved(err, func() {
-				p.result, p.offline = &res, proof.Offline
-				if p.then == route.Identify {
-					// The identify screen says whose card it is, and what
-					// follows, as for a face.
-					handOff(jpki.Fingerprint(proof.Cert))
-					p.page.Navigate(route.Identify)
-				}
-			})
-		}
+	p.check(p.enr.Facility, func(res syncproto.CardResult, proof cardsession.Proof, err error) {
+		p.proved(err, func() {
+			p.result, p.offline = &res, proof.Offline
+			if p.then == route.Identify {
+				// The identify screen says whose card it is, and what
+				// follows, as for a face.
+				handOff(jpki.Fingerprint(proof.Cert))
+				p.page.Navigate(route.Identify)
+			}
+		})
 	})
 }
 
@@ -97,14 +89,31 @@ func (c *cardSteps) anchors() *jpki.Anchors {
 	return nil
 }
 
-// checkCard is every terminal's card check (the card page's, the shop
-// till's second factor): session s's card proves it holds its key, with
-// the typed PIN sent once, and the server checks the proof; a terminal
-// that cannot reach the server checks it itself with the anchors the
-// server published (read on the UI goroutine: nil for none), and
-// records the check for the server to verify again. With neither a
-// server nor anchors, the PIN is not sent: no try is used for nothing.
-// It runs off the UI goroutine.
+// check is every terminal's card check (the card page's, the shop
+// till's second factor) at facility: it takes what the person typed,
+// once, has the card prove it holds its key with the PIN (sent once,
+// never again on its own) and the proof checked (checkCard), then calls
+// done with the outcome on the UI goroutine. Nothing happens when the
+// PIN cannot be right or the page is busy (take says why).
+func (c *cardSteps) check(facility string, done func(syncproto.CardResult, cardsession.Proof, error)) {
+	typed, ok := c.take()
+	if !ok {
+		return
+	}
+	anchors, s := c.anchors(), c.card
+	c.withCard(func(ctx context.Context) func() {
+		res, proof, err := c.checkCard(ctx, s, typed, anchors, facility)
+		return func() { done(res, proof, err) }
+	})
+}
+
+// checkCard is the check itself, off the UI goroutine: session s's card
+// proves it holds its key, with the typed PIN, and the server checks the
+// proof; a terminal that cannot reach the server checks it itself with
+// the anchors the server published (read on the UI goroutine: nil for
+// none), and records the check for the server to verify again. With
+// neither a server nor anchors, the PIN is not sent: no try is used for
+// nothing.
 func (c *cardSteps) checkCard(ctx context.Context, s *cardsession.Session, typed cardsession.Typed, anchors *jpki.Anchors, facility string) (syncproto.CardResult, cardsession.Proof, error) {
 	proof, err := s.Check(ctx, c.checker, typed, anchors != nil)
 	if err != nil {

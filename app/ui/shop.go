@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"context"
 	"fmt"
 	"strconv"
 	"strings"
@@ -190,34 +189,27 @@ func (p *identifyPage) shopCardVerify() {
 		return
 	}
 	c.live = p.live
-	typed, ok := c.take()
-	if !ok {
-		return
-	}
-	anchors, facility, s := c.anchors(), p.enr.Facility, c.card
-	c.withCard(func(ctx context.Context) func() {
-		_, proof, err := c.checkCard(ctx, s, typed, anchors, facility)
-		return func() {
-			c.proved(err, func() {})
-			if t.card != c || t.pay.Step != checkout.Second {
-				return // the payment moved on while the card worked
-			}
-			var f checkout.Factor
-			switch {
-			case err == nil:
-				resident := terminal.CardHolder(p.st, facility, jpki.Fingerprint(proof.Cert))
-				outcome := map[bool]string{true: identify.Accepted, false: identify.Unknown}[resident != ""]
-				p.record(identify.Identification{Resident: resident, Method: identify.MethodCard, Outcome: outcome})
-				f = checkout.Factor{Kind: "card", Resident: resident, Verified: resident != ""}
-			case cardsession.Failed(err):
-				f = checkout.Factor{Kind: "card"}
-			default:
-				return // the reader or the network: the payer tries again
-			}
-			t.note = refusalOf(t.pay.SecondFactor(f, time.Now()))
-			p.until = time.Now().Add(cardHold)
-			p.shopTaken()
+	facility := p.enr.Facility
+	c.check(facility, func(_ syncproto.CardResult, proof cardsession.Proof, err error) {
+		c.proved(err, func() {})
+		if t.card != c || t.pay.Step != checkout.Second {
+			return // the payment moved on while the card worked
 		}
+		var f checkout.Factor
+		switch {
+		case err == nil:
+			resident := terminal.CardHolder(p.st, facility, jpki.Fingerprint(proof.Cert))
+			outcome := map[bool]string{true: identify.Accepted, false: identify.Unknown}[resident != ""]
+			p.record(identify.Identification{Resident: resident, Method: identify.MethodCard, Outcome: outcome})
+			f = checkout.Factor{Kind: "card", Resident: resident, Verified: resident != ""}
+		case cardsession.Failed(err):
+			f = checkout.Factor{Kind: "card"}
+		default:
+			return // the reader or the network: the payer tries again
+		}
+		t.note = refusalOf(t.pay.SecondFactor(f, time.Now()))
+		p.until = time.Now().Add(cardHold)
+		p.shopTaken()
 	})
 }
 
@@ -523,8 +515,4 @@ var tillText = map[string][2]string{
 	"shop.refund.posted":   {"返金しました", "Refunded"},
 }
 
-func init() {
-	for k, v := range tillText {
-		text[k] = v
-	}
-}
+func init() { addText(tillText) }

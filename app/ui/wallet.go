@@ -365,8 +365,4 @@ var walletText = map[string][2]string{
 	"wallet.card.pm_card_visa_chargeDeclinedInsufficientFunds": {"テスト用 Visa（残高不足で断られる）", "Test Visa (declined: insufficient funds)"},
 }
 
-func init() {
-	for k, v := range walletText {
-		text[k] = v
-	}
-}
+func init() { addText(walletText) }

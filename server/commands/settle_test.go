@@ -16,23 +16,29 @@ import (
 	"smartpass.city/smartpass/server/publish"
 )
 
+// newSet is the commands over a store of their own, until t ends.
+func newSet(t *testing.T) (*oplog.Log, *commands.Set) {
+	t.Helper()
+	l, err := oplog.Open(t.TempDir(), oplog.Options{Feeds: scope.Feeds})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	w, err := publish.New(l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l, commands.New(l, w, devices.New(l, commands.FacilitiesOf(l)), nil, audit.New(l))
+}
+
 // TestSettle: the command settles each shop for the period from the
 // ledger (a CSV per shop) and makes the payout file, which parses back
 // to one transfer per shop owed money; a shop with no bank account, a
 // period that is not one, and an amount the file's field cannot carry
 // are each refused, and each settlement is audited.
 func TestSettle(t *testing.T) {
-	l, err := oplog.Open(t.TempDir(), oplog.Options{Feeds: scope.Feeds})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	w, err := publish.New(l)
-	if err != nil {
-		t.Fatal(err)
-	}
+	l, set := newSet(t)
 	log := audit.New(l)
-	set := commands.New(l, w, devices.New(l, commands.FacilitiesOf(l)), nil, log)
 	led := ledger.New(l, ledger.Config{})
 	day := time.Date(2026, 12, 3, 3, 0, 0, 0, time.UTC) // 12:00 in Kaga
 	for _, tr := range []ledger.Transfer{
