@@ -63,12 +63,12 @@ type Reply struct {
 	Password string `json:"password,omitempty"`
 	// Import names the import "transit-import" stored.
 	Import string `json:"import,omitempty"`
+	// Settled answers "settle": the shops' settlements and the payout.
+	Settled *Settled `json:"settled,omitempty"`
 	// Ledger answers "ledger-verify": what the wallet's books hold and
 	// any invariant broken.
 	Ledger *ledger.Report `json:"ledger,omitempty"`
 	Error  string         `json:"error,omitempty"`
-	// Settled answers "settle": the shops' settlements and the payout.
-	Settled *Settled `json:"settled,omitempty"`
 }
 
 // Set runs the commands against a store, on the running server (with its
