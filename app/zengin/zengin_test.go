@@ -2,6 +2,7 @@ package zengin
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -265,4 +266,20 @@ func FuzzKana(f *testing.F) {
 			t.Fatalf("Kana(Kana(%q)) = %q, %v; want %q", s, again, err, k)
 		}
 	})
+}
+
+// TestAccountTypeJSON: an account's type travels in JSON as its digit,
+// and a type that is none of the four is refused.
+func TestAccountTypeJSON(t *testing.T) {
+	b, err := json.Marshal(Account{Type: Ordinary})
+	if err != nil || !strings.Contains(string(b), `"Type":"1"`) {
+		t.Fatalf("marshalled %s, %v", b, err)
+	}
+	for in, want := range map[string]AccountType{`"1"`: Ordinary, `"2"`: Current, `"4"`: Savings, `"9"`: Other, `"3"`: 0, `"11"`: 0, `1`: 0} {
+		var a Account
+		err := json.Unmarshal([]byte(`{"Type":`+in+`}`), &a)
+		if (err == nil) != (want != 0) || a.Type != want {
+			t.Errorf("%s: %q, %v; want %q", in, a.Type, err, want)
+		}
+	}
 }
