@@ -283,3 +283,23 @@ func TestAccountTypeJSON(t *testing.T) {
 		}
 	}
 }
+
+// FuzzAccountType: whatever text arrives, the type read is one of the
+// four, written back as the same text, or refused.
+func FuzzAccountType(f *testing.F) {
+	for _, s := range []string{"1", "2", "4", "9", "3", "", "11", "\x00"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		var a AccountType
+		if err := a.UnmarshalText([]byte(s)); err != nil {
+			return
+		}
+		if a != Ordinary && a != Current && a != Savings && a != Other {
+			t.Fatalf("%q read as %q", s, a)
+		}
+		if b, _ := a.MarshalText(); string(b) != s {
+			t.Fatalf("%q written back as %q", s, b)
+		}
+	})
+}
