@@ -121,7 +121,7 @@ test-wasm: $(TOOLS)/go_js_wasm_exec
 
 # Figures for the README. Each benchmark gets its own count so none runs
 # for long on a 2-core machine.
-bench: models $(TOOLS)/go_js_wasm_exec
+bench: models $(TOOLS)/go_js_wasm_exec $(TOOLS)/stripe-mock
 	$(GO) test -run '^$$' -bench . -benchmem ./server/oplog
 	$(GO) test -run '^$$' -bench Post ./server/ledger
 	$(GO) test -run '^$$' -bench Ingest -benchtime 3s ./server/pgstore
@@ -132,6 +132,7 @@ bench: models $(TOOLS)/go_js_wasm_exec
 	$(GO) test -run '^$$' -bench Bootstrap -benchtime 3x ./server/loadtest
 	$(GO) test -run '^$$' -bench TopK -benchtime 50x ./app/face/gallery
 	$(GO) test -count=1 -timeout 60m -run 'TestProjectionLatency$$' -v ./server/e2e
+	$(GO) test -count=1 -run '^TestShopPays$$' -v ./server/e2e
 	$(GO) test -run '^$$' -bench . -benchtime 20x ./app/face ./app/face/detect ./app/face/align ./app/face/embed ./app/face/landmark
 	ls -l $(MODEL)
 	@echo "--- the same in headless Chromium (Go WASM, one thread)"

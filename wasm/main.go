@@ -24,6 +24,7 @@ import (
 	"smartpass.city/smartpass/app/synclog"
 	"smartpass.city/smartpass/app/template"
 	"smartpass.city/smartpass/app/ui"
+	"smartpass.city/smartpass/app/wallet"
 	"smartpass.city/smartpass/syncproto"
 	"smartpass.city/smartpass/wasm/apiclient"
 	"smartpass.city/smartpass/wasm/browser"
@@ -237,6 +238,18 @@ func (a accounts) SetConsent(ctx context.Context, c account.Consent) error {
 func (a accounts) History(ctx context.Context) ([]account.Visit, error) {
 	return asHolder(ctx, a, account.API.History, account.None{})
 }
+
+// Statement and TopUpCard make the accounts ui.Wallets: the wallet's
+// endpoints, asked as the account's holder.
+func (a accounts) Statement(ctx context.Context, resident string) (wallet.Statement, error) {
+	return asHolder(ctx, a, wallet.API.Statement, account.Person{Resident: resident})
+}
+
+func (a accounts) TopUpCard(ctx context.Context, t wallet.CardTopUp) (wallet.CardResult, error) {
+	return asHolder(ctx, a, wallet.API.TopUpCard, t)
+}
+
+var _ ui.Wallets = accounts{}
 
 func (accounts) Facilities(ctx context.Context) ([]facility.Facility, error) {
 	return apiclient.Call(ctx, server(), account.API.Facilities, account.None{})

@@ -100,3 +100,28 @@ func Refused(err error, code string) bool {
 	var refusal *syncproto.Error
 	return errors.As(err, &refusal) && refusal.Code == code
 }
+
+// Failed reports whether err, from a card check, is the card or the
+// person failing it (a wrong or blocked PIN; a certificate untrusted,
+// expired or revoked, or a signature that does not match, whether the
+// server or the terminal found it), and not the reader, the network or
+// a server unable to check: a payment's second factor counts only a
+// failure as one of its tries, since the person can do nothing about
+// the rest.
+func Failed(err error) bool {
+	var wp *apdu.WrongPINError
+	var refusal *syncproto.Error
+	switch {
+	case err == nil:
+		return false
+	case errors.As(err, &wp), errors.Is(err, apdu.ErrPINBlocked),
+		errors.Is(err, jpki.ErrUntrusted), errors.Is(err, jpki.ErrExpired), errors.Is(err, jpki.ErrRevoked), errors.Is(err, jpki.ErrSignature):
+		return true
+	case errors.As(err, &refusal):
+		switch refusal.Code {
+		case syncproto.CodeCardUntrusted, syncproto.CodeCardExpired, syncproto.CodeCardRevoked, syncproto.CodeCardSignature:
+			return true
+		}
+	}
+	return false
+}

@@ -42,8 +42,16 @@ func (a Allowance) zone() *time.Location {
 // an allowance that cannot be kept cannot be trusted.
 var ErrStore = errors.New("offline allowance not kept")
 
+// errNoStore is the cause when a terminal has no Store at all.
+var errNoStore = errors.New("the terminal has no store")
+
 // Spent returns what wallet has spent offline at this terminal on day.
+// A terminal without a Store cannot keep the allowance: ErrStore, so it
+// takes no offline payment.
 func (a Allowance) Spent(wallet string, day time.Time) (int64, error) {
+	if a.Store == nil {
+		return 0, fmt.Errorf("%w: %w", ErrStore, errNoStore)
+	}
 	b, err := a.Store.Load(a.key(wallet, day))
 	if err != nil {
 		return 0, fmt.Errorf("%w: %w", ErrStore, err)

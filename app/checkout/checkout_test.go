@@ -285,12 +285,17 @@ func TestOfflineNeverExceeds(t *testing.T) {
 	}
 }
 
-// TestOfflineStoreFails: a store that cannot load or save refuses the
-// payment rather than let it past an allowance it cannot keep.
+// TestOfflineStoreFails: a store that cannot load or save, or none at
+// all, refuses the payment rather than let it past an allowance it
+// cannot keep.
 func TestOfflineStoreFails(t *testing.T) {
-	for _, fail := range []string{"load", "save"} {
+	for _, fail := range []string{"load", "save", "none"} {
 		store := newStore()
-		p := Start(Policy{}, true, reload(store))
+		a := reload(store)
+		if fail == "none" {
+			a.Store = nil
+		}
+		p := Start(Policy{}, true, a)
 		_ = p.Keyed(800)
 		store.failLoad = fail == "load"
 		store.failSave = fail == "save"

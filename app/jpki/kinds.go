@@ -23,7 +23,7 @@ func init() {
 	opkind.Register(opkind.Kind{
 		Name:     OpChecked,
 		Validate: opkind.Rule(Checked.Validate),
-		Roles:    []role.Role{role.Shelter, role.PlayPark, role.Reception},
+		Roles:    []role.Role{role.Shelter, role.PlayPark, role.Reception, role.Shop},
 		Facility: opkind.Field(func(c Checked) string { return c.Facility }),
 		Audit: func(op syncproto.Op) (opkind.Entry, bool) {
 			c, err := opkind.Decode[Checked](op)

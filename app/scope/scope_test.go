@@ -264,7 +264,7 @@ func TestKindsDeclared(t *testing.T) {
 	recorders := map[string][]Role{
 		shelter.OpEvacueeAdd:  {Shelter},
 		shelter.OpEvacueeEdit: {Shelter},
-		jpki.OpChecked:        {Shelter, PlayPark, Reception},
+		jpki.OpChecked:        {Shelter, PlayPark, Reception, Shop},
 		access.OpRead:         {Shelter, HQ},
 		identify.OpIdentified: {Shelter, PlayPark, Reception, Shop, Vehicle},
 		template.OpPut:        {Registrar},

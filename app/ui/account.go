@@ -80,6 +80,8 @@ type accountPage struct {
 	faceDeleted   string // the person whose face was just deleted
 	confirmDelete bool   // the holder pressed delete once
 	deleted       bool   // the account was deleted
+
+	wallet walletSection // the household's wallets (wallet.go)
 }
 
 // newAccountPage is the account page over the reader r, the server's
@@ -246,6 +248,7 @@ func (p *accountPage) householdView() app.UI {
 			app.Button().ID("add-member").Disabled(p.busy).Text(p.tr("family.add")).
 				OnClick(func(ctx app.Context, e app.Event) { p.startFamily() }),
 		),
+		p.walletView(),
 		p.historyView(),
 		p.deleteView(),
 	)
@@ -444,6 +447,7 @@ func (p *accountPage) loadHousehold() {
 			}
 			if holder != "" {
 				p.holder, p.household, p.visits = holder, &h, visits
+				p.loadWallets()
 			}
 		}
 	})

@@ -64,64 +64,82 @@ func (p *cardCheckPage) Render() app.UI {
 	return p.frame(content...)
 }
 
+// verify has the card prove it holds its key, with the typed PIN sent
+// once, and the server (or, offline, this terminal) check the proof.
+func (p *cardCheckPage) verify() {
+	p.check(p.enr.Facility, func(res syncproto.CardResult, proof cardsession.Proof, err error) {
+		p.proved(err, func() {
+			p.result, p.offline = &res, proof.Offline
+			if p.then == route.Identify {
+				// The identify screen says whose card it is, and what
+				// follows, as for a face.
+				handOff(jpki.Fingerprint(proof.Cert))
+				p.page.Navigate(route.Identify)
+			}
+		})
+	})
+}
+
 // anchors are the trust anchors the server published to this terminal,
 // to check cards with while it cannot reach the server (nil for none).
-func (p *cardCheckPage) anchors() *jpki.Anchors {
-	if p.isEnr && p.st != nil {
-		return p.st.Anchors
+func (c *cardSteps) anchors() *jpki.Anchors {
+	if c.isEnr && c.st != nil {
+		return c.st.Anchors
 	}
 	return nil
 }
 
-// verify has the card prove it holds its key, with the typed PIN sent
-// once, and the server (or, offline, this terminal) check the proof.
-// With neither a server nor anchors, the PIN is not sent: no try is
-// used for nothing.
-func (p *cardCheckPage) verify() {
-	typed, ok := p.take()
+// check is every terminal's card check (the card page's, the shop
+// till's second factor) at facility: it takes what the person typed,
+// once, has the card prove it holds its key with the PIN (sent once,
+// never again on its own) and the proof checked (checkCard), then calls
+// done with the outcome on the UI goroutine. Nothing happens when the
+// PIN cannot be right or the page is busy (take says why).
+func (c *cardSteps) check(facility string, done func(syncproto.CardResult, cardsession.Proof, error)) {
+	typed, ok := c.take()
 	if !ok {
 		return
 	}
-	anchors, facility, s := p.anchors(), p.enr.Facility, p.card
-	p.withCard(func(ctx context.Context) func() {
-		var proof cardsession.Proof
-		res, err := func() (syncproto.CardResult, error) {
-			var err error
-			if proof, err = s.Check(ctx, p.checker, typed, anchors != nil); err != nil {
-				return syncproto.CardResult{}, err
-			}
-			if !proof.Offline {
-				return p.checker.CheckCard(ctx, syncproto.CardProof{Nonce: proof.Nonce, Cert: proof.Cert, Sig: proof.Sig})
-			}
-			return p.checkOffline(ctx, *anchors, facility, proof)
-		}()
-		return func() {
-			p.proved(err, func() {
-				p.result, p.offline = &res, proof.Offline
-				if p.then == route.Identify {
-					// The identify screen says whose card it is, and what
-					// follows, as for a face.
-					handOff(jpki.Fingerprint(proof.Cert))
-					p.page.Navigate(route.Identify)
-				}
-			})
-		}
+	anchors, s := c.anchors(), c.card
+	c.withCard(func(ctx context.Context) func() {
+		res, proof, err := c.checkCard(ctx, s, typed, anchors, facility)
+		return func() { done(res, proof, err) }
 	})
+}
+
+// checkCard is the check itself, off the UI goroutine: session s's card
+// proves it holds its key, with the typed PIN, and the server checks the
+// proof; a terminal that cannot reach the server checks it itself with
+// the anchors the server published (read on the UI goroutine: nil for
+// none), and records the check for the server to verify again. With
+// neither a server nor anchors, the PIN is not sent: no try is used for
+// nothing.
+func (c *cardSteps) checkCard(ctx context.Context, s *cardsession.Session, typed cardsession.Typed, anchors *jpki.Anchors, facility string) (syncproto.CardResult, cardsession.Proof, error) {
+	proof, err := s.Check(ctx, c.checker, typed, anchors != nil)
+	if err != nil {
+		return syncproto.CardResult{}, proof, err
+	}
+	if !proof.Offline {
+		res, err := c.checker.CheckCard(ctx, syncproto.CardProof{Nonce: proof.Nonce, Cert: proof.Cert, Sig: proof.Sig})
+		return res, proof, err
+	}
+	res, err := c.checkOffline(ctx, *anchors, facility, proof)
+	return res, proof, err
 }
 
 // checkOffline verifies the card's proof on the device and records the
 // check, accepted or refused, for the server to verify again.
-func (p *cardCheckPage) checkOffline(ctx context.Context, anchors jpki.Anchors, facility string, proof cardsession.Proof) (syncproto.CardResult, error) {
+func (c *cardSteps) checkOffline(ctx context.Context, anchors jpki.Anchors, facility string, proof cardsession.Proof) (syncproto.CardResult, error) {
 	v, err := anchors.Verifier()
 	if err != nil {
 		return syncproto.CardResult{}, err
 	}
-	rec, c, verr := v.Offline(facility, proof.Nonce, proof.Cert, proof.Sig)
-	if _, err := p.sync.Record(ctx, jpki.OpChecked, rec); err != nil {
+	rec, cert, verr := v.Offline(facility, proof.Nonce, proof.Cert, proof.Sig)
+	if _, err := c.sync.Record(ctx, jpki.OpChecked, rec); err != nil {
 		return syncproto.CardResult{}, fmt.Errorf("card: record the offline check: %w", err)
 	}
 	if verr != nil {
 		return syncproto.CardResult{}, verr
 	}
-	return syncproto.CardResult{Serial: rec.Serial, Issuer: c.Issuer.String(), NotAfter: c.NotAfter}, nil
+	return syncproto.CardResult{Serial: rec.Serial, Issuer: cert.Issuer.String(), NotAfter: cert.NotAfter}, nil
 }

@@ -8,8 +8,10 @@ import (
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
+	"smartpass.city/smartpass/app/cardsession"
 	"smartpass.city/smartpass/app/checkout"
 	"smartpass.city/smartpass/app/identify"
+	"smartpass.city/smartpass/app/jpki"
 	"smartpass.city/smartpass/app/terminal"
 	"smartpass.city/smartpass/app/wallet"
 	"smartpass.city/smartpass/syncproto"
@@ -58,13 +60,19 @@ type till struct {
 	refundAmt  map[string]string
 	refundSent syncproto.Op
 	refundErr  string
+	// The card as the second factor: the reader and the server's card
+	// check (Register gives them), and the card's steps while the payer
+	// uses it (nil: the camera reads a QR pass).
+	reader  Reader
+	checker CardChecker
+	card    *cardSteps
 }
 
 // shopStart begins a payment at the till, online or offline as the
 // device is now.
 func (p *identifyPage) shopStart() {
 	p.till.pay = checkout.Start(checkout.Policy{}, !p.status.Online, checkout.Allowance{Store: tillStore, Loc: cityZone})
-	p.till.keyed, p.till.note, p.till.sent, p.till.masked = "", nil, syncproto.Op{}, ""
+	p.till.keyed, p.till.note, p.till.sent, p.till.masked, p.till.card = "", nil, syncproto.Op{}, "", nil
 }
 
 // shopKey takes a key of the keypad: a digit, "00", "C" (clear) or "⌫".
@@ -152,6 +160,76 @@ func (p *identifyPage) shopSecond(text string) bool {
 	return true
 }
 
+// cardHold is how long the camera stops matching faces while the payer
+// uses the card: two of the card's steps.
+const cardHold = 2 * cardTimeout
+
+// shopUseCard turns the second-factor step to the My Number Card: the
+// camera stops reading passes (a pass shown while a PIN is typed must
+// not pay instead) and stops matching faces until the card is done.
+func (p *identifyPage) shopUseCard() {
+	t := &p.till
+	if t.pay == nil || t.pay.Step != checkout.Second || t.reader == nil {
+		return
+	}
+	p.setQR(false)
+	p.until = time.Now().Add(cardHold)
+	t.card = &cardSteps{live: p.live, reader: t.reader, checker: t.checker, card: cardsession.New(cardsession.Auth), families: []string{"shop.", "card."}}
+}
+
+// shopCardVerify sends the typed PIN to the card once (never again on
+// its own) and gives the payment what the card proved: the resident
+// whose profile here lists the card, or a failed factor when the card
+// or the person failed the check (a wrong PIN: its words and the tries
+// left on screen). A reader or network fault is not a try.
+func (p *identifyPage) shopCardVerify() {
+	t := &p.till
+	c := t.card
+	if c == nil || t.pay == nil || t.pay.Step != checkout.Second {
+		return
+	}
+	c.live = p.live
+	facility := p.enr.Facility
+	c.check(facility, func(_ syncproto.CardResult, proof cardsession.Proof, err error) {
+		c.proved(err, func() {})
+		if t.card != c || t.pay.Step != checkout.Second {
+			return // the payment moved on while the card worked
+		}
+		var f checkout.Factor
+		switch {
+		case err == nil:
+			resident := terminal.CardHolder(p.st, facility, jpki.Fingerprint(proof.Cert))
+			outcome := map[bool]string{true: identify.Accepted, false: identify.Unknown}[resident != ""]
+			p.record(identify.Identification{Resident: resident, Method: identify.MethodCard, Outcome: outcome})
+			f = checkout.Factor{Kind: "card", Resident: resident, Verified: resident != ""}
+		case cardsession.Failed(err):
+			f = checkout.Factor{Kind: "card"}
+		default:
+			return // the reader or the network: the payer tries again
+		}
+		t.note = refusalOf(t.pay.SecondFactor(f, time.Now()))
+		p.until = time.Now().Add(cardHold)
+		p.shopTaken()
+	})
+}
+
+// shopCardView is the card's steps at the second-factor step, and what
+// the card last said (a wrong PIN stays on screen after a refusal).
+func (p *identifyPage) shopCardView() []app.UI {
+	t := &p.till
+	c := t.card
+	if c == nil {
+		return nil
+	}
+	c.live = p.live // the page's language and state, as of this render
+	if t.pay.Step != checkout.Second {
+		return []app.UI{app.If(c.errMsg != "", func() app.UI {
+			return app.P().ID("card-error").Class("error").Attr("role", "alert").Text(c.errMsg)
+		})}
+	}
+	return c.stepsView(true, false, p.tr("shop.card.verify"), nil, p.shopCardVerify)
+}
+
 // shopTaken records the payment once checkout took it: the op goes
 // through the sync engine (at once online; at sync offline).
 func (p *identifyPage) shopTaken() {
@@ -237,9 +315,17 @@ func (p *identifyPage) shopView() app.UI {
 				OnClick(func(ctx app.Context, e app.Event) { p.shopTap() }),
 		}
 	case checkout.Second:
+		guide := "shop.second"
+		if t.card != nil {
+			guide = "shop.second.card"
+		}
 		body = []app.UI{
 			app.P().ID("shop-amount").Class("amount").Attr("data-amount", t.pay.Amount).Text(yen(t.pay.Amount)),
-			app.P().ID("shop-second").Class("guide").Attr("role", "status").Text(p.tr("shop.second")),
+			app.P().ID("shop-second").Class("guide").Attr("role", "status").Attr("data-by", map[bool]string{false: "pass", true: "card"}[t.card != nil]).Text(p.tr(guide)),
+			app.If(t.card == nil && t.reader != nil, func() app.UI {
+				return app.Button().ID("shop-card").Class("big").Type("button").Text(p.tr("shop.card")).
+					OnClick(func(ctx app.Context, e app.Event) { p.shopUseCard() })
+			}),
 		}
 	case checkout.Done:
 		body = p.receiptView()
@@ -247,6 +333,7 @@ func (p *identifyPage) shopView() app.UI {
 		ja, en := t.pay.Refusal.Words()
 		body = []app.UI{app.P().ID("shop-refused").Class("error").Attr("role", "alert").Attr("data-reason", string(t.pay.Refusal.Reason)).Text(p.pick(ja, en))}
 	}
+	body = append(body, p.shopCardView()...)
 	if t.note != nil && t.pay.Step != checkout.Refused {
 		ja, en := t.note.Words()
 		body = append(body, app.P().ID("shop-note").Class("error").Attr("role", "alert").Attr("data-reason", string(t.note.Reason)).Text(p.pick(ja, en)))
@@ -312,7 +399,7 @@ func (p *identifyPage) receiptView() []app.UI {
 	}
 	how := p.tr("shop.r.face")
 	if r.Second != "" {
-		how = p.tr("shop.r.second")
+		how = p.tr("shop.r." + r.Second)
 	}
 	class := "result ok"
 	if state == "refused" {
@@ -401,13 +488,17 @@ var tillText = map[string][2]string{
 	"shop.look":            {"お客様はカメラを見て、顔を左右に向けてください。", "Payer: look at the camera and turn your head as asked."},
 	"shop.payer":           {"%s 様", "%s"},
 	"shop.pay":             {"支払う / Pay", "Pay / 支払う"},
-	"shop.second":          {"この金額は顔だけではお支払いできません。QRパスをカメラに見せてください。", "This amount needs a second check: show your QR pass to the camera."},
+	"shop.second":          {"この金額は顔だけではお支払いできません。QRパスをカメラに見せるか、マイナンバーカードで確認してください。", "This amount needs a second check: show your QR pass to the camera, or use your My Number Card."},
+	"shop.second.card":     {"マイナンバーカードをリーダーに置き、利用者証明用の暗証番号（数字4桁）を入れてください。", "Put your My Number Card on the reader and enter its 4-digit PIN."},
+	"shop.card":            {"マイナンバーカードで確認", "Use the My Number Card"},
+	"shop.card.verify":     {"確認して支払う", "Check and pay"},
 	"shop.next":            {"次のお客様", "Next customer"},
 	"shop.clear":           {"クリア", "Clear"},
 	"shop.amount.ok":       {"金額を確定", "Enter amount"},
 	"shop.r.title":         {"お支払いありがとうございました（領収）", "Paid, thank you (receipt)"},
 	"shop.r.face":          {"顔認証", "by face"},
-	"shop.r.second":        {"顔認証＋QRパス", "by face and QR pass"},
+	"shop.r.pass":          {"顔認証＋QRパス", "by face and QR pass"},
+	"shop.r.card":          {"顔認証＋マイナンバーカード", "by face and My Number Card"},
 	"shop.r.recording":     {"記録中…", "Recording…"},
 	"shop.r.sending":       {"送信中…", "Sending…"},
 	"shop.r.posted":        {"確定しました", "Posted"},
@@ -424,8 +515,4 @@ var tillText = map[string][2]string{
 	"shop.refund.posted":   {"返金しました", "Refunded"},
 }
 
-func init() {
-	for k, v := range tillText {
-		text[k] = v
-	}
-}
+func init() { addText(tillText) }

@@ -497,3 +497,11 @@ func tr(lang, key string, args ...any) string {
 	}
 	return s
 }
+
+// addText merges a screen's own table of words into text, from its
+// init: a screen in its own file keeps its words beside it.
+func addText(words map[string][2]string) {
+	for k, v := range words {
+		text[k] = v
+	}
+}

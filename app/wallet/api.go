@@ -36,8 +36,12 @@ type CardResult struct {
 
 // Line is one movement of a wallet, as its statement lists it.
 type Line struct {
-	At   time.Time `json:"at"`
-	Kind string    `json:"kind"` // topup, payment, refund; fare (a ride), pass (a commuter pass)
+	// Cause is what posted the line (an op's device.seq, a card
+	// payment), once: the statement's key for it, and what a refund's
+	// Of names.
+	Cause string    `json:"cause"`
+	At    time.Time `json:"at"`
+	Kind  string    `json:"kind"` // topup, payment, refund; fare (a ride), pass (a commuter pass)
 	// Amount is signed as it moves the wallet: a payment is negative.
 	Amount int64 `json:"amount"`
 	// With is the other side: a shop's facility id, or the top-up's

@@ -51,6 +51,18 @@ const (
 	Other    AccountType = '9' // その他
 )
 
+// MarshalText writes the type as its digit, so JSON carries "1", not 49.
+func (t AccountType) MarshalText() ([]byte, error) { return []byte{byte(t)}, nil }
+
+// UnmarshalText reads the type's digit: 1 普通, 2 当座, 4 貯蓄, 9 その他.
+func (t *AccountType) UnmarshalText(b []byte) error {
+	if len(b) != 1 || !strings.ContainsRune("1249", rune(b[0])) {
+		return fmt.Errorf("zengin: account type %q: want 1 (普通), 2 (当座), 4 (貯蓄) or 9", b)
+	}
+	*t = AccountType(b[0])
+	return nil
+}
+
 // Account is a bank account: bank and branch by code (and name in
 // half-width kana, which the bank only checks against its code), type
 // and number.

@@ -2,6 +2,7 @@ package zengin
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -263,6 +264,42 @@ func FuzzKana(f *testing.F) {
 		}
 		if again, err := Kana(k); err != nil || again != k {
 			t.Fatalf("Kana(Kana(%q)) = %q, %v; want %q", s, again, err, k)
+		}
+	})
+}
+
+// TestAccountTypeJSON: an account's type travels in JSON as its digit,
+// and a type that is none of the four is refused.
+func TestAccountTypeJSON(t *testing.T) {
+	b, err := json.Marshal(Account{Type: Ordinary})
+	if err != nil || !strings.Contains(string(b), `"Type":"1"`) {
+		t.Fatalf("marshalled %s, %v", b, err)
+	}
+	for in, want := range map[string]AccountType{`"1"`: Ordinary, `"2"`: Current, `"4"`: Savings, `"9"`: Other, `"3"`: 0, `"11"`: 0, `1`: 0} {
+		var a Account
+		err := json.Unmarshal([]byte(`{"Type":`+in+`}`), &a)
+		if (err == nil) != (want != 0) || a.Type != want {
+			t.Errorf("%s: %q, %v; want %q", in, a.Type, err, want)
+		}
+	}
+}
+
+// FuzzAccountType: whatever text arrives, the type read is one of the
+// four, written back as the same text, or refused.
+func FuzzAccountType(f *testing.F) {
+	for _, s := range []string{"1", "2", "4", "9", "3", "", "11", "\x00"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		var a AccountType
+		if err := a.UnmarshalText([]byte(s)); err != nil {
+			return
+		}
+		if a != Ordinary && a != Current && a != Savings && a != Other {
+			t.Fatalf("%q read as %q", s, a)
+		}
+		if b, _ := a.MarshalText(); string(b) != s {
+			t.Fatalf("%q written back as %q", s, b)
 		}
 	})
 }

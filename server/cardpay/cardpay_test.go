@@ -127,10 +127,7 @@ func TestTopUpAgainstStripeMock(t *testing.T) {
 // nothing.
 func TestDecline(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("Request-Id", "req_decline")
-		w.WriteHeader(http.StatusPaymentRequired)
-		fmt.Fprint(w, `{"error":{"type":"card_error","code":"card_declined","decline_code":"insufficient_funds","message":"Your card has insufficient funds.","param":""}}`)
+		stripemock.Decline(w, "insufficient_funds")
 	}))
 	defer srv.Close()
 	b := newBooks(t)
@@ -141,5 +138,29 @@ func TestDecline(t *testing.T) {
 	}
 	if got := b.wallet(t, "r1"); got != 0 {
 		t.Fatalf("a declined card posted ¥%d", got)
+	}
+}
+
+// TestDecliningMock: in front of stripe-mock, Stripe's declining test
+// PaymentMethods are declined as Stripe declines them, posting nothing;
+// any other goes through to stripe-mock and posts.
+func TestDecliningMock(t *testing.T) {
+	url := stripemock.Declining(t, stripemock.Start(t, stripemock.Succeeded))
+	b := newBooks(t)
+	g := New(stripemock.Key, url, b.log, b.led)
+	ctx := context.Background()
+	for i, pm := range []string{"pm_card_visa_chargeDeclinedInsufficientFunds", "pm_card_chargeDeclined"} {
+		if _, err := g.TopUp(ctx, "r1", 3000, pm, fmt.Sprint("req-d", i)); !errors.Is(err, ErrDeclined) {
+			t.Fatalf("%s: got %v, want a decline", pm, err)
+		}
+	}
+	if got := b.wallet(t, "r1"); got != 0 {
+		t.Fatalf("a declined card posted ¥%d", got)
+	}
+	if r, err := g.TopUp(ctx, "r1", 3000, "pm_card_visa", "req-ok"); err != nil || !r.Posted {
+		t.Fatalf("the paying card through the proxy: %+v, %v", r, err)
+	}
+	if got := b.wallet(t, "r1"); got != 3000 {
+		t.Fatalf("wallet ¥%d after one top-up", got)
 	}
 }

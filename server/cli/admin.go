@@ -97,7 +97,10 @@ func runAdmin(cmd string, args []string, out io.Writer, logger *slog.Logger) err
 	var reset, revoke string
 	var tr commands.TransitImport
 	var trConfig string
+	var st settleArgs
 	switch cmd {
+	case "settle":
+		st.flags(fs)
 	case "transit-import":
 		fs.StringVar(&tr.Operator, "operator", "", "the operator's facility id (kind transit)")
 		fs.StringVar(&trConfig, "config", "", "the operator's fare rules and tolerances (JSON)")
@@ -180,6 +183,12 @@ func runAdmin(cmd string, args []string, out io.Writer, logger *slog.Logger) err
 			return fmt.Errorf("transit import: %w", err)
 		}
 		cmdArgs = []string{commands.Arg(tr)}
+	case "settle":
+		a, err := st.arg()
+		if err != nil {
+			return err
+		}
+		cmdArgs = []string{a}
 	}
 	pg.data, pg.keyFile = *data, *keyFile
 	reply, err := adminCall(pg, cmd, cmdArgs, logger)
@@ -187,6 +196,8 @@ func runAdmin(cmd string, args []string, out io.Writer, logger *slog.Logger) err
 		return err
 	}
 	switch {
+	case cmd == "settle":
+		return st.write(out, reply.Settled)
 	case cmd == "transit-import":
 		fmt.Fprintf(out, "feed of %s stored as import %s; its vehicles receive it at their next sync\n", tr.Operator, reply.Import)
 	case cmd == "ledger-verify":

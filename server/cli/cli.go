@@ -27,6 +27,9 @@
 //	server transit import -operator ID -config FILE.json [-from YYYY-MM-DD] FEED.zip
 //	                                     a transit operator's GTFS-JP feed for its
 //	                                     vehicles, in force from its first day (or -from)
+//	server settle -from DAY -to DAY -payout FILE.json [-out DIR] [-crlf]
+//	                                     each shop's settlement CSV and the city's
+//	                                     全銀 総合振込 payout file for those days
 //
 // The device commands reach a running server through its admin socket
 // (DATA.sock), or work on the store directly when no server runs.
@@ -218,6 +221,8 @@ func Main(args []string, b Build) int {
 			break
 		}
 		err = runAdmin("transit-import", args[1:], os.Stdout, logger)
+	case "settle":
+		err = runAdmin(cmd, args, os.Stdout, logger)
 	default:
 		err = fmt.Errorf("unknown command %q: use serve (the default), backup, restore, facility, facilities, device-code, devices, revoke, audit, audit-verify, ledger-verify, staff or transit import", cmd)
 	}

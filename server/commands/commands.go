@@ -44,6 +44,7 @@ import (
 //	staff-reset ID                 -> Reply{Password}
 //	staff-revoke ID                -> Reply{Staff: [it]}
 //	transit-import IMPORT (base64 JSON of a TransitImport) -> Reply{Import}
+//	settle SETTLE (base64 JSON of a Settle) -> Reply{Settled}
 //
 // Only the data directory's owner can reach it (mode 0600), who could read
 // the store's files anyway. Staff with accounts use the browser admin
@@ -62,6 +63,8 @@ type Reply struct {
 	Password string `json:"password,omitempty"`
 	// Import names the import "transit-import" stored.
 	Import string `json:"import,omitempty"`
+	// Settled answers "settle": the shops' settlements and the payout.
+	Settled *Settled `json:"settled,omitempty"`
 	// Ledger answers "ledger-verify": what the wallet's books hold and
 	// any invariant broken.
 	Ledger *ledger.Report `json:"ledger,omitempty"`
@@ -172,6 +175,13 @@ func (a Set) Do(cmd string, args []string) (Reply, error) {
 		}
 		id, err := a.transitImport(req)
 		return Reply{Import: id}, err
+	case cmd == "settle" && len(args) == 1:
+		req, err := argOf[Settle](cmd, args[0])
+		if err != nil {
+			return Reply{}, err
+		}
+		s, err := a.settle(req)
+		return Reply{Settled: &s}, err
 	case cmd == "facilities" && len(args) == 0:
 		all, err := facilities.Current(a.Log)
 		var list []facility.Facility

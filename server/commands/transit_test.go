@@ -10,14 +10,10 @@ import (
 	"smartpass.city/smartpass/app/fare"
 	"smartpass.city/smartpass/app/gtfsjp"
 	"smartpass.city/smartpass/app/opkind"
-	"smartpass.city/smartpass/app/scope"
 	"smartpass.city/smartpass/app/transit"
 	"smartpass.city/smartpass/app/transit/demofeed"
 	"smartpass.city/smartpass/server/audit"
 	"smartpass.city/smartpass/server/commands"
-	"smartpass.city/smartpass/server/devices"
-	"smartpass.city/smartpass/server/oplog"
-	"smartpass.city/smartpass/server/publish"
 )
 
 const config = `{"fares": {"account": "operator:kaga-demo", "child": {"percent": 50, "round_up": 10},
@@ -29,16 +25,7 @@ const config = `{"fares": {"account": "operator:kaga-demo", "child": {"percent":
 // operator and a malformed feed with its file and line, and audits each
 // import.
 func TestTransitImport(t *testing.T) {
-	l, err := oplog.Open(t.TempDir(), oplog.Options{Feeds: scope.Feeds})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	w, err := publish.New(l)
-	if err != nil {
-		t.Fatal(err)
-	}
-	set := commands.New(l, w, devices.New(l, commands.FacilitiesOf(l)), nil, audit.New(l))
+	l, set := newSet(t)
 	bus := facility.Facility{ID: "kaga-demo", Kind: facility.Transit, NameJA: "加賀デモ交通"}
 	for _, f := range []facility.Facility{bus, facility.Demo()[0]} {
 		if _, err := set.Do("facility", []string{commands.Arg(f)}); err != nil {

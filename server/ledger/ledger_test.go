@@ -206,9 +206,9 @@ func TestResendPostsOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []wallet.Line{
-		{Kind: KindTopUp, Amount: 3000, With: "cash"},
-		{Kind: KindPayment, Amount: -1000, With: "shop-a"},
-		{Kind: KindRefund, Amount: 300, With: "shop-a", Of: "till-1.1"},
+		{Cause: "desk-1.1", Kind: KindTopUp, Amount: 3000, With: "cash"},
+		{Cause: "till-1.1", Kind: KindPayment, Amount: -1000, With: "shop-a"},
+		{Cause: "till-1.2", Kind: KindRefund, Amount: 300, With: "shop-a", Of: "till-1.1"},
 	}
 	for i := range st.Lines {
 		st.Lines[i].At = time.Time{}

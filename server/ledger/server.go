@@ -94,7 +94,7 @@ func (l *Ledger) Wallet(reader, resident string) (wallet.Statement, error) {
 		}
 		s.Balance, s.Debt = b.Balance, b.Debt
 		return EntriesOf(tx, mine, func(e Entry) error {
-			line := wallet.Line{At: e.At, Kind: e.Kind, Debt: e.Debt, Of: e.Of}
+			line := wallet.Line{Cause: e.Cause, At: e.At, Kind: e.Kind, Debt: e.Debt, Of: e.Of}
 			for _, p := range e.Postings {
 				if p.Account == mine {
 					line.Amount += p.Amount

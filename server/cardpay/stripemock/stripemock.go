@@ -7,11 +7,19 @@
 // request's own fields, a retrieve with the fixture's. It never declines
 // a card (its test ids such as pm_card_chargeDeclined are accepted like
 // any other); its bundled PaymentIntent fixture never succeeds
-// (requires_payment_method).
+// (requires_payment_method). Declining puts Stripe's own decline in
+// front of it for Stripe's declining test PaymentMethods.
 package stripemock
 
 import (
+	"bytes"
+	"fmt"
+	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	neturl "net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -88,4 +96,53 @@ func Start(t testing.TB, fixtures string) string {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// declines are Stripe's documented test PaymentMethods whose charge the
+// card issuer declines, with the decline code Stripe gives each.
+var declines = map[string]string{
+	"pm_card_chargeDeclined":                       "generic_decline",
+	"pm_card_visa_chargeDeclined":                  "generic_decline",
+	"pm_card_visa_chargeDeclinedInsufficientFunds": "insufficient_funds",
+}
+
+// Decline is Stripe's answer to a charge the issuer declines: HTTP 402
+// with a card_error body, as Stripe documents and sends it.
+func Decline(w http.ResponseWriter, code string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Request-Id", "req_decline")
+	w.WriteHeader(http.StatusPaymentRequired)
+	fmt.Fprintf(w, `{"error":{"type":"card_error","code":"card_declined","decline_code":%q,"message":"Your card was declined.","param":""}}`, code)
+}
+
+// Declining returns the URL of a gateway that is the stripe-mock at url
+// for everything but the creation of a PaymentIntent with one of
+// Stripe's declining test PaymentMethods, which it answers as Stripe
+// does (Decline): stripe-mock itself never declines. It runs until t
+// ends.
+func Declining(t testing.TB, url string) string {
+	t.Helper()
+	target, err := neturl.Parse(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && r.URL.Path == "/v1/payment_intents" {
+			body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusBadRequest)
+				return
+			}
+			form, _ := neturl.ParseQuery(string(body))
+			if code, ok := declines[form.Get("payment_method")]; ok {
+				Decline(w, code)
+				return
+			}
+			r.Body, r.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
 }
