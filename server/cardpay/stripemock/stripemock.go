@@ -11,10 +11,18 @@
 package stripemock
 
 import (
+	"bytes"
+	"fmt"
+	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -22,7 +30,54 @@ import (
 // Succeeded is a fixture under which every PaymentIntent the mock
 // returns has succeeded, having received ¥3,000: so a ¥3,000 top-up is
 // confirmed, another amount is not (what the mock retrieves is ¥3,000).
-const Succeeded = `{"resources":{"payment_intent":{"id":"pi_fixture","object":"payment_intent","amount":3000,"amount_received":3000,"currency":"jpy","status":"succeeded","metadata":{},"livemode":false,"payment_method":"pm_card_visa","created":1234567890}}}`
+var Succeeded = SucceededFor(3000)
+
+// SucceededFor is the fixture under which every PaymentIntent the mock
+// returns has succeeded, having received amount yen: a charge of that
+// amount is confirmed, any other is not.
+func SucceededFor(amount int64) string {
+	return fmt.Sprintf(`{"resources":{"payment_intent":{"id":"pi_fixture","object":"payment_intent","amount":%d,"amount_received":%d,"currency":"jpy","status":"succeeded","metadata":{},"livemode":false,"payment_method":"pm_card_visa","created":1234567890}}}`, amount, amount)
+}
+
+// DeclinedCard is Stripe's test PaymentMethod its gateway always
+// declines (card_declined).
+const DeclinedCard = "pm_card_chargeDeclined"
+
+// Decline is the body Stripe answers, with 402, for a declined card.
+const Decline = `{"error":{"type":"card_error","code":"card_declined","decline_code":"generic_decline","message":"Your card was declined.","param":""}}`
+
+// Declining serves the mock at upstream as Stripe serves its test
+// cards: stripe-mock accepts DeclinedCard like any other, Stripe answers
+// a PaymentIntent naming it with its 402 card_error (Decline). Every
+// other request is forwarded untouched. It returns its own URL, closed
+// when t ends.
+func Declining(t testing.TB, upstream string) string {
+	t.Helper()
+	u, err := url.Parse(upstream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(u)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		form, _ := url.ParseQuery(string(body))
+		if r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, "/v1/payment_intents") && form.Get("payment_method") == DeclinedCard {
+			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("Request-Id", "req_declined")
+			w.WriteHeader(http.StatusPaymentRequired)
+			io.WriteString(w, Decline)
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
 
 // Key is a secret key the mock accepts (any sk_test_ key).
 const Key = "sk_test_123"
