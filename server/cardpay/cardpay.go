@@ -33,6 +33,12 @@ import (
 // kindIntent keeps the intents this server created: id -> intent.
 const kindIntent = "cardpay.intent"
 
+// kindRequest keeps which intent each request made: idempotency key ->
+// intent id. A retried request confirms that intent again rather than
+// creating another, whether or not the gateway keeps idempotency keys
+// (Stripe does; stripe-mock keeps nothing).
+const kindRequest = "cardpay.request"
+
 // Actor is who the audit log names for a card top-up.
 const Actor = "gateway:stripe"
 
@@ -145,6 +151,16 @@ func (g *Gateway) Donate(ctx context.Context, shop, donor string, amount int64, 
 // in under the intent's id and, when the gateway answers that it
 // succeeded, confirms it at once (Confirm: fetched again, posted once).
 func (g *Gateway) charge(ctx context.Context, in intent, paymentMethod, key, purpose string) (Result, error) {
+	var made string
+	if err := g.recs.View(func(tx store.Tx) error {
+		b, err := tx.Get(kindRequest, key)
+		made = string(b)
+		return err
+	}); err == nil {
+		return g.Confirm(ctx, made)
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return Result{}, fmt.Errorf("cardpay: request %s: %w", key, err)
+	}
 	p := &stripe.PaymentIntentCreateParams{
 		Amount:             stripe.Int64(in.Amount),
 		Currency:           stripe.String(string(stripe.CurrencyJPY)),
@@ -168,7 +184,10 @@ func (g *Gateway) charge(ctx context.Context, in intent, paymentMethod, key, pur
 		if err != nil {
 			return err
 		}
-		return tx.Put(kindIntent, pi.ID, b)
+		if err := tx.Put(kindIntent, pi.ID, b); err != nil {
+			return err
+		}
+		return tx.Put(kindRequest, key, []byte(pi.ID))
 	}); err != nil {
 		return Result{}, fmt.Errorf("cardpay: remember intent %s: %w", pi.ID, err)
 	}

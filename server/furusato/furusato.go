@@ -76,7 +76,10 @@ type Deps struct {
 }
 
 // Service serves the endpoints.
-type Service struct{ d Deps }
+type Service struct {
+	d       Deps
+	counter counter
+}
 
 // ErrDeps is a service built without what it needs.
 var ErrDeps = errors.New("furusato: the service needs a store, a writer, a residents registry, a vault, a receipt maker, an audit log, staff sessions and the city")
@@ -104,6 +107,7 @@ func (s *Service) Routes(mux *http.ServeMux) {
 	byHolder(s, mux, api.Receipts, "furusato.receipts.read", s.receipts)
 	byHolder(s, mux, api.Ceiling, "furusato.ceiling", s.ceiling)
 	byHolder(s, mux, api.OneStop, "furusato.onestop", s.apply)
+	s.counterRoutes(mux)
 	mux.HandleFunc("POST "+rules.ItemPath, s.byStaff(admin.ManageFacilities, "furusato.item", s.item))
 	mux.HandleFunc("POST "+rules.ExportPath, s.byStaff(admin.ManageFacilities, "furusato.export", s.export))
 	mux.HandleFunc("POST "+rules.FormsPath, s.byStaff(admin.ManageFacilities, "furusato.forms", s.forms))
