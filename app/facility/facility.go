@@ -101,5 +101,8 @@ func Demo() []Facility {
 		// A second hospital, last so the others keep their places: the
 		// consented history across hospitals needs two (issue 24).
 		{ID: "yamanaka-medical", Kind: Hospital, NameJA: "山中温泉医療センター", NameEN: "Yamanaka Onsen Medical Center"},
+		// A roadside station's hometown-tax counter, last for the same
+		// reason (issue 23).
+		{ID: "kaga-michinoeki", Kind: Donation, NameJA: "道の駅 かが ふるさと納税窓口", NameEN: "Roadside Station Kaga, hometown-tax counter"},
 	}
 }
