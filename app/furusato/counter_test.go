@@ -103,4 +103,3 @@ func TestCounterSaleValidate(t *testing.T) {
 		}
 	}
 }
-
