@@ -78,6 +78,8 @@ type identifyPage struct {
 	sight bool
 	// till is a shop terminal's payment under way (shop.go).
 	till till
+	// counter is a donation counter's donation under way (counter.go).
+	counter counterDesk
 }
 
 // terminalTurn is the check a terminal asks: one turn, quickly.
@@ -241,6 +243,10 @@ func (p *identifyPage) answer(via string) {
 		p.shopFace(p.resident)
 		return
 	}
+	if p.enr.Role == scope.Counter {
+		p.counterDonor(p.resident)
+		return
+	}
 	if p.enr.Role != scope.PlayPark {
 		return
 	}
@@ -378,6 +384,7 @@ func (p *identifyPage) Render() app.UI {
 				),
 				app.Div().Class("slot").Body(app.If(p.rx != nil, func() app.UI { return p.receptionView() })),
 				app.Div().Class("slot").Body(app.If(p.enr.Role == scope.Shop, func() app.UI { return p.shopView() })),
+				app.Div().Class("slot").Body(app.If(p.enr.Role == scope.Counter, func() app.UI { return p.counterView() })),
 			),
 		),
 		// data-folds: the tab's folds of the whole log, for the
