@@ -316,6 +316,8 @@ func (p *identifyPage) paidView() []app.UI {
 
 var counterText = map[string][2]string{
 	"role.counter":         {"ふるさと納税の窓口", "hometown-tax counter"},
+	"mode.counter":         {"ふるさと納税の窓口", "Hometown-tax counter"},
+	"mode.counter.d":       {"返礼品を選び、顔かQRパスで寄附者を確認、カードか現金で受付", "Pick the gift, recognise the donor by face or QR pass, take card or cash"},
 	"kind.donation":        {"ふるさと納税の店舗", "hometown-tax shop"},
 	"face.id.ok.counter":   {"確認できました", "Recognised"},
 	"counter.off":          {"この端末では寄附を受け付けられません。", "This device cannot take donations."},

@@ -29,6 +29,7 @@ func (p *homePage) Render() app.UI {
 		{"mode.queue", route.Queue},
 		{"mode.playpark", route.Identify},
 		{"mode.shop", route.Identify},
+		{"mode.counter", route.Identify},
 		{"mode.admin", route.Admin},
 	}
 	return p.frame(
