@@ -69,6 +69,7 @@ func start(ctx context.Context) error {
 	d := &device{ctx: ctx, store: store, keys: keys, eng: eng, enr: e, ok: ok, ready: ready}
 	ui.UseTill(store.Till(ctx))
 	ui.UseCounter(counter{keys, store})
+	ui.UseDonor(donor{accounts{devkey.New(store.Keys("account")), store}})
 	ui.Register(eng, d, usbReader{}, server(), accounts{devkey.New(store.Keys("account")), store}, desk{keys, store}, faces{}, apiclient.Admin{Client: server()}, ready, browser.Browser{})
 	if ok {
 		d.run()
@@ -272,6 +273,26 @@ func (c counter) Pay(ctx context.Context, s furusato.CounterSale) (furusato.Coun
 
 func (c counter) Receipt(ctx context.Context, r furusato.CounterReceipt) (furusato.Receipts, error) {
 	return apiclient.CallSigned(ctx, server(), furusato.CounterAPI.Receipt, c.store.DeviceID(), c.keys, r)
+}
+
+// donor is the hometown-tax donor's requests (ui.DonorAPI), signed as
+// the account's holder.
+type donor struct{ a accounts }
+
+func (d donor) Donations(ctx context.Context, y furusato.Year) (furusato.Statement, error) {
+	return asHolder(ctx, d.a, furusato.API.Donations, y)
+}
+
+func (d donor) Receipts(ctx context.Context, y furusato.Year) (furusato.Receipts, error) {
+	return asHolder(ctx, d.a, furusato.API.Receipts, y)
+}
+
+func (d donor) Ceiling(ctx context.Context, f furusato.CeilingFigures) (furusato.CeilingEstimate, error) {
+	return asHolder(ctx, d.a, furusato.API.Ceiling, f)
+}
+
+func (d donor) OneStop(ctx context.Context, a furusato.Application) (furusato.Applied, error) {
+	return asHolder(ctx, d.a, furusato.API.OneStop, a)
 }
 
 // asHolder calls ep as the account's holder.

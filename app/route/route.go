@@ -27,11 +27,14 @@ const (
 	// Admin is the city staff's admin screen: devices, staff accounts,
 	// the audit log (sign-in with a staff account, not a device).
 	Admin = "/admin"
+	// Donor is the hometown-tax donor's page: donations, receipts and
+	// the one-stop application.
+	Donor = "/account/furusato"
 )
 
 // All lists every page, for the server's router and the offline cache.
 func All() []string {
-	return []string{Home, Setup, Shelter, HQ, Card, FaceRegister, Identify, Account, AccountFace, Desk, Queue, Admin}
+	return []string{Home, Setup, Shelter, HQ, Card, FaceRegister, Identify, Account, AccountFace, Desk, Queue, Admin, Donor}
 }
 
 // ForRole is the page a device of role works on ("" for roles whose

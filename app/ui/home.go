@@ -30,6 +30,7 @@ func (p *homePage) Render() app.UI {
 		{"mode.playpark", route.Identify},
 		{"mode.shop", route.Identify},
 		{"mode.counter", route.Identify},
+		{"mode.donor", route.Donor},
 		{"mode.admin", route.Admin},
 	}
 	return p.frame(

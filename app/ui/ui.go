@@ -75,6 +75,7 @@ func Register(s Sync, d Device, r Reader, c CardChecker, a Accounts, k Desk, f F
 	app.Route(route.AccountFace, func() app.Composer { return &faceRegisterPage{live: l(), faces: f, own: true, accounts: a} })
 	app.Route(route.Identify, func() app.Composer { return &identifyPage{live: l(), faces: f} })
 	app.Route(route.Admin, func() app.Composer { return &adminPage{live: l(), api: m} })
+	app.Route(route.Donor, func() app.Composer { return newDonorPage(l(), r, c, donorAPI) })
 }
 
 // stateLang is the go-app state holding the UI language, persisted in the
