@@ -101,13 +101,19 @@ func TestDonorPage(t *testing.T) {
 	until(t, e, "connected", func() bool { return !p.busy && p.card.Connected() })
 	shows(t, p, "tries", "残り3回")
 	shows(t, p, "sign-tries", "残り5回")
-	press(e, &p.live, func() { p.reading, p.phone = "カガ タロウ", "0761-00-0000"; p.card.PIN, p.card.SignPassword = cardtest.Taro.AuthPIN, cardtest.Taro.SignPassword })
+	press(e, &p.live, func() {
+		p.reading, p.phone = "カガ タロウ", "0761-00-0000"
+		p.card.PIN, p.card.SignPassword = cardtest.Taro.AuthPIN, cardtest.Taro.SignPassword
+	})
 	press(e, &p.live, p.apply)
 	shows(t, p, "card-error", "二つの申告")
 	if cardtest.Verifies(sc) != 0 {
 		t.Fatal("a PIN was sent without the declarations")
 	}
-	press(e, &p.live, func() { p.salaried, p.fiveOrLess = true, true; p.card.PIN, p.card.SignPassword = "9999", cardtest.Taro.SignPassword })
+	press(e, &p.live, func() {
+		p.salaried, p.fiveOrLess = true, true
+		p.card.PIN, p.card.SignPassword = "9999", cardtest.Taro.SignPassword
+	})
 	press(e, &p.live, p.apply)
 	until(t, e, "the wrong PIN", func() bool { return !p.busy })
 	shows(t, p, "card-error", "暗証番号が違います")
