@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"smartpass.city/smartpass/app/opkind"
 	"smartpass.city/smartpass/syncproto"
 )
 
@@ -158,6 +159,10 @@ func (t *Turn) Record() (Donation, bool) {
 	}
 	return t.Paid.Donation, true
 }
+
+// Kept names the donation op the counter recorded for Record: its
+// record id is what the handover and the receipt name.
+func (t *Turn) Kept(op syncproto.Op) { t.Recorded = opkind.RecordID(op) }
 
 // Handover is the gift's handover to record, once the donation is
 // recorded with a gift not handed yet.

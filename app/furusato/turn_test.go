@@ -73,7 +73,7 @@ func TestTurn(t *testing.T) {
 	if _, ok := tu.Handover(); ok {
 		t.Fatal("a handover before the donation is recorded")
 	}
-	tu.Recorded = "counter-1.7"
+	tu.Kept(syncproto.Op{Device: "counter-1", Seq: 7})
 	if _, ok := tu.Record(); ok {
 		t.Fatal("recorded twice")
 	}

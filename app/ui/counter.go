@@ -8,7 +8,6 @@ import (
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
 	"smartpass.city/smartpass/app/furusato"
-	"smartpass.city/smartpass/app/opkind"
 )
 
 // The donation counter (ふるさと納税の窓口) is the identify screen of a
@@ -104,7 +103,7 @@ func (p *identifyPage) counterRecord() {
 				p.status.Err = err.Error()
 				return
 			}
-			c.turn.Recorded = opkind.RecordID(op)
+			c.turn.Kept(op)
 		}
 	})
 }
