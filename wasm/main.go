@@ -69,8 +69,9 @@ func start(ctx context.Context) error {
 	d := &device{ctx: ctx, store: store, keys: keys, eng: eng, enr: e, ok: ok, ready: ready}
 	ui.UseTill(store.Till(ctx))
 	ui.UseCounter(counter{keys, store})
-	ui.UseDonor(donor{accounts{devkey.New(store.Keys("account")), store}})
-	ui.Register(eng, d, usbReader{}, server(), accounts{devkey.New(store.Keys("account")), store}, desk{keys, store}, faces{}, apiclient.Admin{Client: server()}, ready, browser.Browser{})
+	acct := accounts{devkey.New(store.Keys("account")), store}
+	ui.UseDonor(donor{acct})
+	ui.Register(eng, d, usbReader{}, server(), acct, desk{keys, store}, faces{}, apiclient.Admin{Client: server()}, ready, browser.Browser{})
 	if ok {
 		d.run()
 	}
