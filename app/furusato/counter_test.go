@@ -2,7 +2,9 @@ package furusato
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -102,4 +104,31 @@ func TestCounterSaleValidate(t *testing.T) {
 			t.Errorf("%s: %v", tt.name, err)
 		}
 	}
+}
+
+// FuzzCounterSale: a counter's request as the server reads it, from any
+// bytes: never a panic, and a sale Validate lets through names a donor,
+// a request id, something to pay for and a way to pay it.
+func FuzzCounterSale(f *testing.F) {
+	f.Add([]byte(`{"donor":"R-1","item":"crab","method":"card","payment_method":"pm_card_visa","request":"q1"}`))
+	f.Add([]byte(`{"donor":"R-1","amount":5000,"method":"cash","staff":"加賀","request":"q2"}`))
+	f.Add([]byte(`{"donor":"","amount":-1,"method":"wallet"}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var s CounterSale
+		if json.Unmarshal(b, &s) != nil || s.Validate() != nil {
+			return
+		}
+		switch {
+		case s.Donor == "" || s.Request == "":
+			t.Fatalf("valid without a donor or request: %+v", s)
+		case s.Item == "" && s.Amount <= 0:
+			t.Fatalf("valid with nothing to pay for: %+v", s)
+		case s.Method == PayCard && !strings.HasPrefix(s.PaymentMethod, "pm_"):
+			t.Fatalf("a card payment without a card: %+v", s)
+		case s.Method == PayCash && strings.TrimSpace(s.Staff) == "":
+			t.Fatalf("cash without staff: %+v", s)
+		case s.Method != PayCard && s.Method != PayCash:
+			t.Fatalf("an unknown method: %+v", s)
+		}
+	})
 }
