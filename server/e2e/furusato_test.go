@@ -129,6 +129,26 @@ func TestFurusatoAtTheCounter(t *testing.T) {
 	if r := ledgerVerify(t, srv); r.Entries != 2 {
 		t.Fatalf("after the card and the cash: %+v", r)
 	}
+
+	// The city exports the batch of the visitor's municipality: the
+	// number is in that file, then nowhere: not in the store (the vault
+	// deleted it), the server's log, or either browser's database.
+	const number = "987654321018"
+	status, file := serverproc.Post(t, base+rules.ExportPath, marshal(t, furusato.ExportRequest{Request: admin.Request{Token: session.Token}, Municipality: "東京都世田谷区"}))
+	if status != 200 || !strings.Contains(string(file), number) {
+		t.Fatalf("the export: %d %q", status, file)
+	}
+	held := map[string]string{
+		"the visitor's phone": get(t, visitorPhone, "dump IndexedDB", eval[string](idbDump)),
+		"the counter":         get(t, counter, "dump IndexedDB", eval[string](idbDump)),
+	}
+	srv.Stop(t)
+	held["the server's store"], held["the server's log"] = storeText(t, data), srv.Log()
+	for where, text := range held {
+		if strings.Contains(text, number) {
+			t.Errorf("the individual number is in %s after the export", where)
+		}
+	}
 }
 
 // counterPass registers the account holder's face for the counter on
