@@ -23,9 +23,10 @@ type Payer interface {
 // Sale is what staff and the donor chose at the counter.
 type Sale struct {
 	Shop string
-	// Donor is the donor's account; Address the address their card's
-	// certificate gives (the gift rule reads the municipality).
-	Donor, Address string
+	// Donor is the donor's account, Name their name; Address the address
+	// their card's certificate gives (the gift rule reads the
+	// municipality).
+	Donor, Name, Address string
 	// Item is the gift picked (its ID "" for a donation without one);
 	// Amount the donation when there is no item.
 	Item   Item
@@ -41,6 +42,10 @@ type Offer struct {
 	// OwnResident: the donor lives in the city, which may not give them
 	// a gift; the donation is still taken, without it.
 	OwnResident bool `json:"own_resident,omitempty"`
+	// Donor is the donor's name masked as a till shows it (カ＊ タ＊＊
+	// 様): the donor sees it is their own account, the queue cannot read
+	// it.
+	Donor string `json:"donor,omitempty"`
 }
 
 // Quote applies the gift rules to s: the amount to pay and whether the

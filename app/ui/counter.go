@@ -174,7 +174,7 @@ func (p *identifyPage) counterView() app.UI {
 			p.saleLine(),
 			app.P().ID("counter-look").Class("guide").Attr("role", "status").Text(p.tr("counter.look")))
 	case furusato.Quoted, furusato.Paying:
-		body = append(body, p.saleLine(), p.offerLine())
+		body = append(body, p.saleLine(), app.P().ID("counter-donor").Class("payer").Text(t.Offer.Donor), p.offerLine())
 		body = append(body, p.payView()...)
 	case furusato.Paid:
 		body = append(body, p.paidView()...)

@@ -34,7 +34,7 @@ func (f *fakeCounter) Quote(_ context.Context, s furusato.CounterSale) (furusato
 	if s.Donor == "R-RES" {
 		return furusato.Offer{Amount: 10000, OwnResident: true}, nil
 	}
-	return furusato.Offer{Amount: 10000, Item: s.Item, Gift: true}, nil
+	return furusato.Offer{Amount: 10000, Item: s.Item, Gift: true, Donor: "セ＊＊＊ ハ＊＊ 様"}, nil
 }
 
 func (f *fakeCounter) Pay(_ context.Context, s furusato.CounterSale) (furusato.CounterPaid, error) {
@@ -133,6 +133,7 @@ func TestCounterPage(t *testing.T) {
 	press(e, &p.live, func() { p.resident = "R-VIS"; p.counterDonor("R-VIS") })
 	until(t, e, "the offer", func() bool { return p.counter.turn.Step == furusato.Quoted })
 	shows(t, p, "counter-gift", "加能ガニ")
+	shows(t, p, "counter-donor", "セ＊＊＊ ハ＊＊ 様")
 	press(e, &p.live, func() { p.counter.card = "pm_card_chargeDeclined"; p.counterPay(furusato.PayCard) })
 	until(t, e, "the decline", func() bool { return p.counter.turn.Step == furusato.Quoted && p.counter.turn.Err != nil })
 	shows(t, p, "counter-error", "カードが使えませんでした")

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"smartpass.city/smartpass/app/account"
+	"smartpass.city/smartpass/app/checkout"
 	"smartpass.city/smartpass/app/facility"
 	rules "smartpass.city/smartpass/app/furusato"
 	"smartpass.city/smartpass/app/scope"
@@ -133,7 +134,7 @@ func (s *Service) sale(dev scope.Device, req rules.CounterSale) (rules.Sale, err
 	if err != nil {
 		return rules.Sale{}, err
 	}
-	sale := rules.Sale{Shop: dev.Facility.ID, Donor: donor.ID, Address: donor.Facts.Address, Amount: req.Amount}
+	sale := rules.Sale{Shop: dev.Facility.ID, Donor: donor.ID, Name: donor.Facts.Name, Address: donor.Facts.Address, Amount: req.Amount}
 	if req.Item != "" {
 		b, err := s.book()
 		if err != nil {
@@ -155,6 +156,7 @@ func (s *Service) quote(_ context.Context, _ Counter, dev scope.Device, req rule
 		return rules.Offer{}, req.Donor, "", err
 	}
 	o, err := rules.Quote(s.d.City, sale)
+	o.Donor = checkout.MaskedName(sale.Name)
 	return o, req.Donor, fmt.Sprintf("%s ¥%d item %q gift %t", dev.Facility.ID, o.Amount, o.Item, o.Gift), err
 }
 

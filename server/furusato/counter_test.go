@@ -78,7 +78,7 @@ func TestCounter(t *testing.T) {
 
 	// Before payment: the visitor may take the crab, the resident may
 	// not (and is told so), the unreadable address is refused.
-	if o, ref := signed(e, counter, rules.CounterAPI.Quote, card(hanako, "q1", "pm_card_visa")); ref.Code != "" || !o.Gift || o.Amount != 10000 {
+	if o, ref := signed(e, counter, rules.CounterAPI.Quote, card(hanako, "q1", "pm_card_visa")); ref.Code != "" || !o.Gift || o.Amount != 10000 || o.Donor != "世＊＊ 花＊ 様" {
 		t.Fatalf("visitor's offer: %+v, %+v", o, ref)
 	}
 	if o, ref := signed(e, counter, rules.CounterAPI.Quote, card(taro, "q2", "pm_card_visa")); ref.Code != "" || o.Gift || !o.OwnResident || o.Amount != 10000 {
