@@ -49,24 +49,30 @@ var (
 	errNoItem  = errors.New("furusato: no such item at this shop")
 )
 
-// counter serves the counter's endpoints, once UseCounter gave it what
-// it needs. One sale is decided at a time: the stock read and the
-// payment are not raced by a second counter of the shop.
-type counter struct {
+// desk serves the counter's endpoints, once UseCounter gave it what it
+// needs. One sale is decided at a time: the stock read and the payment
+// are not raced by a second counter of the shop.
+type desk struct {
 	mu sync.Mutex
 	c  Counter
+}
+
+// handler is where routes go: an *http.ServeMux, or the server's route
+// table.
+type handler interface {
+	HandleFunc(pattern string, h func(http.ResponseWriter, *http.Request))
 }
 
 // UseCounter turns the donation counter's endpoints on (routed by
 // Routes, refusing until then): the server builds the ledger and the
 // card gateway with the API, after this service.
 func (s *Service) UseCounter(c Counter) {
-	s.counter.mu.Lock()
-	defer s.counter.mu.Unlock()
-	s.counter.c = c
+	s.desk.mu.Lock()
+	defer s.desk.mu.Unlock()
+	s.desk.c = c
 }
 
-func (s *Service) counterRoutes(mux *http.ServeMux) {
+func (s *Service) counterRoutes(mux handler) {
 	api := rules.CounterAPI
 	byCounter(s, mux, api.Quote, "furusato.counter.quote", s.quote)
 	byCounter(s, mux, api.Pay, "furusato.counter.pay", s.pay)
@@ -77,16 +83,16 @@ func (s *Service) counterRoutes(mux *http.ServeMux) {
 // counter at a facility of kind donation): do gets the device and its
 // shop, under the counter's lock; audited as action by the device on
 // the donor, with do's detail.
-func byCounter[Req, Resp any](s *Service, mux *http.ServeMux, ep rules.Endpoint[Req, Resp], action string, do func(context.Context, Counter, scope.Device, Req) (Resp, string, string, error)) {
+func byCounter[Req, Resp any](s *Service, mux handler, ep rules.Endpoint[Req, Resp], action string, do func(context.Context, Counter, scope.Device, Req) (Resp, string, string, error)) {
 	mux.HandleFunc(ep.Pattern(), func(w http.ResponseWriter, r *http.Request) {
 		var signed account.Signed
 		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody)).Decode(&signed); err != nil {
 			s.refuse(w, r, action, "", errMalformed)
 			return
 		}
-		s.counter.mu.Lock()
-		defer s.counter.mu.Unlock()
-		c := s.counter.c
+		s.desk.mu.Lock()
+		defer s.desk.mu.Unlock()
+		c := s.desk.c
 		if c.Lookup == nil {
 			s.refuse(w, r, action, "", errDevice)
 			return

@@ -77,8 +77,9 @@ type Deps struct {
 
 // Service serves the endpoints.
 type Service struct {
-	d       Deps
-	counter counter
+	d Deps
+	// desk is the donation counters' payments (counter.go).
+	desk desk
 }
 
 // ErrDeps is a service built without what it needs.
