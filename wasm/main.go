@@ -20,6 +20,7 @@ import (
 	"smartpass.city/smartpass/app/card/apdu"
 	"smartpass.city/smartpass/app/enroll"
 	"smartpass.city/smartpass/app/facility"
+	"smartpass.city/smartpass/app/furusato"
 	"smartpass.city/smartpass/app/offline"
 	"smartpass.city/smartpass/app/synclog"
 	"smartpass.city/smartpass/app/template"
@@ -68,7 +69,10 @@ func start(ctx context.Context) error {
 	ready := readiness.Start(ctx, offline.NeedsModel(string(e.Role), ok))
 	d := &device{ctx: ctx, store: store, keys: keys, eng: eng, enr: e, ok: ok, ready: ready}
 	ui.UseTill(store.Till(ctx))
-	ui.Register(eng, d, usbReader{}, server(), accounts{devkey.New(store.Keys("account")), store}, desk{keys, store}, faces{}, apiclient.Admin{Client: server()}, ready, browser.Browser{})
+	ui.UseCounter(counter{keys, store})
+	acct := accounts{devkey.New(store.Keys("account")), store}
+	ui.UseDonor(donor{acct})
+	ui.Register(eng, d, usbReader{}, server(), acct, desk{keys, store}, faces{}, apiclient.Admin{Client: server()}, ready, browser.Browser{})
 	if ok {
 		d.run()
 	}
@@ -264,6 +268,45 @@ type desk struct {
 
 func (d desk) EnrollAtDesk(ctx context.Context, s account.Supervised) (account.Account, error) {
 	return apiclient.CallSigned(ctx, server(), account.API.DeskEnroll, d.store.DeviceID(), d.keys, s)
+}
+
+// counter is the donation counter's requests (ui.CounterAPI), signed
+// with the device's own key.
+type counter struct {
+	keys  *devkey.Keys
+	store *idb.Store
+}
+
+func (c counter) Quote(ctx context.Context, s furusato.CounterSale) (furusato.Offer, error) {
+	return apiclient.CallSigned(ctx, server(), furusato.CounterAPI.Quote, c.store.DeviceID(), c.keys, s)
+}
+
+func (c counter) Pay(ctx context.Context, s furusato.CounterSale) (furusato.CounterPaid, error) {
+	return apiclient.CallSigned(ctx, server(), furusato.CounterAPI.Pay, c.store.DeviceID(), c.keys, s)
+}
+
+func (c counter) Receipt(ctx context.Context, r furusato.CounterReceipt) (furusato.Receipts, error) {
+	return apiclient.CallSigned(ctx, server(), furusato.CounterAPI.Receipt, c.store.DeviceID(), c.keys, r)
+}
+
+// donor is the hometown-tax donor's requests (ui.DonorAPI), signed as
+// the account's holder.
+type donor struct{ a accounts }
+
+func (d donor) Donations(ctx context.Context, y furusato.Year) (furusato.Statement, error) {
+	return asHolder(ctx, d.a, furusato.API.Donations, y)
+}
+
+func (d donor) Receipts(ctx context.Context, y furusato.Year) (furusato.Receipts, error) {
+	return asHolder(ctx, d.a, furusato.API.Receipts, y)
+}
+
+func (d donor) Ceiling(ctx context.Context, f furusato.CeilingFigures) (furusato.CeilingEstimate, error) {
+	return asHolder(ctx, d.a, furusato.API.Ceiling, f)
+}
+
+func (d donor) OneStop(ctx context.Context, a furusato.Application) (furusato.Applied, error) {
+	return asHolder(ctx, d.a, furusato.API.OneStop, a)
 }
 
 // asHolder calls ep as the account's holder.

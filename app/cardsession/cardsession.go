@@ -18,6 +18,7 @@ import (
 	"smartpass.city/smartpass/app/account"
 	"smartpass.city/smartpass/app/card"
 	"smartpass.city/smartpass/app/card/apdu"
+	"smartpass.city/smartpass/app/card/onestop"
 	"smartpass.city/smartpass/app/jpki"
 	"smartpass.city/smartpass/syncproto"
 )
@@ -47,6 +48,12 @@ const (
 	// 4-digit PIN: the four facts of a family member or of a resident
 	// at a city desk.
 	Info
+	// OneStop is the one-stop application (ワンストップ特例): the
+	// card-info application with its 4-digit PIN reads the four facts
+	// and the individual number (app/card/onestop, the one path that may
+	// read it), then the JPKI signature key signs the application with
+	// the signature password.
+	OneStop
 )
 
 // ErrNoCard is returned for a proof asked of a session with no card
@@ -79,6 +86,12 @@ type Session struct {
 	// PIN that links the card while opening an account). Take forgets
 	// them.
 	PIN, AuthPIN string
+	// SignPassword is the signature password of a OneStop session (its PIN
+	// is the card-info application's); Take forgets it too.
+	SignPassword string
+	// SignTries are the signature password's tries left, for a OneStop
+	// session (-1: not read; 0: blocked).
+	SignTries int
 	// Tries are the tries left of the session's PIN (-1: not read yet);
 	// AuthTries those of the 4-digit PIN for a Sign session (0: blocked,
 	// so the card cannot be linked now; -1: not read).
@@ -107,6 +120,7 @@ func (s *Session) App() App { return s.app }
 func (s *Session) Reset() {
 	s.conn, s.apdus, s.jpki, s.info = nil, nil, nil, nil
 	s.Tries, s.AuthTries, s.Blocked, s.PIN, s.AuthPIN = -1, -1, false, "", ""
+	s.SignPassword, s.SignTries = "", -1
 }
 
 // Connected reports whether the card's application is open.
@@ -150,6 +164,7 @@ func (s *Session) Connect(ctx context.Context, r Reader) func() error {
 		ci        *card.CardInfo
 		authTries = -1
 		tries     int
+		signTries = -1
 	)
 	err := func() error {
 		var err error
@@ -157,7 +172,17 @@ func (s *Session) Connect(ctx context.Context, r Reader) func() error {
 			return err
 		}
 		counter = &apdu.Counter{T: conn}
-		if s.app == Info {
+		if s.app == OneStop { // the signature password's tries, shown too
+			if j, err = card.OpenJPKI(ctx, card.New(counter)); err != nil {
+				return err
+			}
+			if signTries, err = j.TriesLeft(ctx, card.SignKey); errors.Is(err, apdu.ErrPINBlocked) {
+				signTries = 0
+			} else if err != nil {
+				return err
+			}
+		}
+		if s.app == Info || s.app == OneStop {
 			if ci, err = card.OpenCardInfo(ctx, card.New(counter)); err != nil {
 				return err
 			}
@@ -186,7 +211,7 @@ func (s *Session) Connect(ctx context.Context, r Reader) func() error {
 		if err != nil {
 			return fmt.Errorf("cardsession: connect: %w", err)
 		}
-		s.jpki, s.info, s.Tries, s.AuthTries = j, ci, tries, authTries
+		s.jpki, s.info, s.Tries, s.AuthTries, s.SignTries = j, ci, tries, authTries, signTries
 		return nil
 	}
 }
@@ -195,6 +220,7 @@ func (s *Session) Connect(ctx context.Context, r Reader) func() error {
 // in it goes to the card at most once.
 type Typed struct {
 	PIN, AuthPIN string
+	Password     string // a OneStop session's signature password
 }
 
 // Take returns what the person typed and forgets it, whatever happens
@@ -202,10 +228,15 @@ type Typed struct {
 // failure never sends it again. A PIN that cannot be right is refused
 // here, before the card sees it (an AuthPIN's refusal is a LinkError).
 func (s *Session) Take() (Typed, error) {
-	t := Typed{PIN: s.PIN, AuthPIN: s.AuthPIN}
-	s.PIN, s.AuthPIN = "", ""
+	t := Typed{PIN: s.PIN, AuthPIN: s.AuthPIN, Password: s.SignPassword}
+	s.PIN, s.AuthPIN, s.SignPassword = "", "", ""
 	if err := card.CheckPINFormat(s.pinKey(), t.PIN); err != nil {
 		return Typed{}, err
+	}
+	if s.app == OneStop {
+		if err := card.CheckPINFormat(card.SignKey, t.Password); err != nil {
+			return Typed{}, err
+		}
 	}
 	if s.app == Sign && t.AuthPIN != "" {
 		if err := card.CheckPINFormat(card.AuthKey, t.AuthPIN); err != nil {
@@ -336,4 +367,46 @@ func cardLink(ctx context.Context, n Nonces, j *card.JPKI, pin string, key []byt
 		return nil, err
 	}
 	return &account.CardLink{Nonce: nonce, Cert: cert, Sig: sig}, nil
+}
+
+// Signed is a OneStop session's application: what the card-info
+// application read (the four facts and the individual number) and the
+// signature key's signature of the application over a server nonce.
+type Signed struct {
+	Read             onestop.Read
+	Nonce, Cert, Sig []byte
+}
+
+// Application has a OneStop session's card read the four facts and the
+// individual number with t.PIN, sent once (onestop.ReadCard), then asks
+// message for what to sign over a fresh server nonce (the form filled
+// from what was read), and has the signature key sign it with
+// t.Password, sent once. Nothing is retried; the number stays in the
+// returned Read (masked when printed).
+func (s *Session) Application(ctx context.Context, n Nonces, t Typed, message func(nonce []byte, r onestop.Read) ([]byte, error)) (Signed, error) {
+	if s.info == nil || s.app != OneStop {
+		return Signed{}, ErrNoCard
+	}
+	c := card.New(s.apdus)
+	read, err := onestop.ReadCard(ctx, c, t.PIN)
+	if err != nil {
+		return Signed{}, fmt.Errorf("cardsession: the card-info read: %w", err)
+	}
+	nonce, err := n.CardNonce(ctx)
+	if err != nil {
+		return Signed{}, NoNonceError{err}
+	}
+	msg, err := message(nonce, read)
+	if err != nil {
+		return Signed{}, err
+	}
+	j, err := card.OpenJPKI(ctx, c)
+	if err != nil {
+		return Signed{}, fmt.Errorf("cardsession: the signature key: %w", err)
+	}
+	cert, sig, err := j.Authenticate(ctx, card.SignKey, t.Password, msg)
+	if err != nil {
+		return Signed{}, fmt.Errorf("cardsession: the application's signature: %w", err)
+	}
+	return Signed{Read: read, Nonce: nonce, Cert: cert, Sig: sig}, nil
 }

@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 
 	"smartpass.city/smartpass/app/account"
 	"smartpass.city/smartpass/app/card"
 	"smartpass.city/smartpass/app/card/apdu"
 	"smartpass.city/smartpass/app/card/cardtest"
+	"smartpass.city/smartpass/app/card/onestop"
 	"smartpass.city/smartpass/app/card/reader"
 	"smartpass.city/smartpass/app/jpki"
 	"smartpass.city/smartpass/syncproto"
@@ -324,5 +326,58 @@ func TestAccountAndMember(t *testing.T) {
 	}
 	if _, _, err := New(Info).Member(ctx, n, Typed{PIN: "1234"}, nil); !errors.Is(err, ErrNoCard) {
 		t.Errorf("no card: %v", err)
+	}
+}
+
+// TestApplication: a OneStop session shows both PINs' tries without
+// sending either; a wrong card-info PIN goes to the card once, its
+// tries shown, and nothing is signed; the right PIN reads the facts and
+// the number (once) and the signature key signs what the form makes of
+// them over the server's nonce, which the certificate verifies.
+func TestApplication(t *testing.T) {
+	ctx := t.Context()
+	c := cardtest.Card(t, cardtest.Taro)
+	c.AllowNumber = true
+	n := &nonces{n: []byte("a nonce the server issued, 32 b.")}
+	s := New(OneStop)
+	if err := s.Connect(ctx, onReader{card: c})(); err != nil {
+		t.Fatal(err)
+	}
+	if s.Tries != 3 || s.SignTries != 5 || cardtest.Verifies(c) != 0 {
+		t.Fatalf("tries %d/%d, %d PINs sent by connecting", s.Tries, s.SignTries, cardtest.Verifies(c))
+	}
+	signed := 0
+	message := func(nonce []byte, r onestop.Read) ([]byte, error) {
+		signed++
+		return append(append([]byte("form "), nonce...), r.Number.Reveal()...), nil
+	}
+	s.PIN, s.SignPassword = "1235", cardtest.Taro.SignPassword
+	typed, err := s.Take()
+	if err != nil || s.SignPassword != "" {
+		t.Fatalf("take: %v (password kept %q)", err, s.SignPassword)
+	}
+	_, err = s.Application(ctx, n, typed, message)
+	if w := s.Proved(err); w.Part != "wrongpin" || s.Tries != 2 || signed != 0 || cardtest.Verifies(c) != 1 {
+		t.Fatalf("wrong PIN: %+v, tries %d, signed %d, %d PINs sent (%v)", w, s.Tries, signed, cardtest.Verifies(c), err)
+	}
+	s.PIN, s.SignPassword = cardtest.Taro.AuthPIN, "short"
+	if _, err := s.Take(); !errors.Is(err, card.ErrPINFormat) {
+		t.Fatalf("a password of the wrong form: %v", err)
+	}
+	s.PIN, s.SignPassword = cardtest.Taro.AuthPIN, cardtest.Taro.SignPassword
+	typed, _ = s.Take()
+	got, err := s.Application(ctx, n, typed, message)
+	if err != nil || got.Read.Facts != cardtest.Taro.Facts || got.Read.Number.Reveal() != cardtest.Taro.Number || c.NumberReads != 1 || signed != 1 {
+		t.Fatalf("application: %+v, %v (number reads %d)", got, err, c.NumberReads)
+	}
+	cert, err := cardtest.Verifier(t, cardtest.PKI(t)).Certificate(got.Cert)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := jpki.Signature(cert, append(append([]byte("form "), got.Nonce...), cardtest.Taro.Number...), got.Sig); err != nil {
+		t.Fatalf("the application's signature does not verify: %v", err)
+	}
+	if fmt.Sprint(got.Read) == "" || strings.Contains(fmt.Sprintf("%v", got.Read), cardtest.Taro.Number) {
+		t.Fatal("the number prints in clear")
 	}
 }

@@ -109,5 +109,8 @@ func Demo() []Facility {
 		// imports its feed (app/transit/demofeed) for its vehicle
 		// tablets (issue 22).
 		{ID: DemoOperator, Kind: Transit, NameJA: "加賀デモ交通", NameEN: "Kaga Demo Transit"},
+		// A roadside station's hometown-tax counter, last for the same
+		// reason (issue 23).
+		{ID: "kaga-michinoeki", Kind: Donation, NameJA: "道の駅 かが ふるさと納税窓口", NameEN: "Roadside Station Kaga, hometown-tax counter"},
 	}
 }

@@ -19,6 +19,26 @@ const (
 	OneStopPath   = "/accounts/furusato/onestop"
 )
 
+// The donation counter's endpoints, signed by the counter's device (role
+// counter at a facility of kind donation): the offer before payment, the
+// payment, and a donation's receipt to print for the donor.
+const (
+	CounterQuotePath   = "/accounts/furusato/counter/quote"
+	CounterPayPath     = "/accounts/furusato/counter/pay"
+	CounterReceiptPath = "/accounts/furusato/counter/receipt"
+)
+
+// CounterAPI is the donation counter's endpoints.
+var CounterAPI = struct {
+	Quote   Endpoint[CounterSale, Offer]
+	Pay     Endpoint[CounterSale, CounterPaid]
+	Receipt Endpoint[CounterReceipt, Receipts]
+}{
+	Quote:   account.Post[CounterSale, Offer](CounterQuotePath, account.Device),
+	Pay:     account.Post[CounterSale, CounterPaid](CounterPayPath, account.Device),
+	Receipt: account.Post[CounterReceipt, Receipts](CounterReceiptPath, account.Device),
+}
+
 // The city's endpoints (staff signed in on the admin screen: an
 // admin.Request's token in the body), under /admin/api/.
 const (
@@ -46,6 +66,9 @@ const (
 	CodeCeiling        = "furusato_ceiling"
 	CodeCardSignature  = "furusato_card_signature"
 	CodeNoMunicipality = "furusato_municipality"
+	CodeOutOfStock     = "furusato_out_of_stock"
+	CodeCounter        = "furusato_counter"
+	CodeNoDonor        = "furusato_no_donor"
 )
 
 // API is the donor's endpoints.

@@ -29,6 +29,10 @@ var ErrInvalid = errors.New("furusato: invalid record")
 // a donation without a gift, a gift handed over twice.
 var ErrGift = errors.New("furusato: no gift for this donation")
 
+// ErrPaymentUsed is the fold's refusal of a donation whose payment paid
+// for another donation already: one payment, one receipt.
+var ErrPaymentUsed = errors.New("furusato: the payment paid for another donation")
+
 // Listing is the body of OpItem: an item of one shop.
 type Listing struct {
 	Shop string `json:"shop"`
@@ -103,6 +107,9 @@ type Book struct {
 	Donations map[string]Donation
 	// Given: donation record id -> the handover's record id.
 	Given map[string]string
+	// Paid: payment reference -> the donation record id it paid for: one
+	// payment pays one donation.
+	Paid map[string]string
 }
 
 // ItemKey names a shop's item in Book.Items.
@@ -110,7 +117,7 @@ func ItemKey(shop, id string) string { return shop + "\x00" + id }
 
 // Counter is the folded part that holds the book.
 var Counter = opkind.NewSlot("furusato", func() Book {
-	return Book{Items: make(map[string]Item), Donations: make(map[string]Donation), Given: make(map[string]string)}
+	return Book{Items: make(map[string]Item), Donations: make(map[string]Donation), Given: make(map[string]string), Paid: make(map[string]string)}
 })
 
 // The catalogue is the server's (checked against the gift rules before
@@ -178,7 +185,8 @@ func foldItem(p *opkind.Parts, op syncproto.Op) error {
 }
 
 // foldDonation records a donation; a gift must be an item of the shop's
-// catalogue, for its donation.
+// catalogue, for its donation, and its payment must not have paid for
+// another donation.
 func foldDonation(p *opkind.Parts, op syncproto.Op) error {
 	d, err := opkind.DecodeValid[Donation](op)
 	if err != nil {
@@ -194,7 +202,12 @@ func foldDonation(p *opkind.Parts, op syncproto.Op) error {
 			return fmt.Errorf("%w: ¥%d is less than the ¥%d the gift %s is for", ErrGift, d.Amount, it.Donation, d.Item)
 		}
 	}
-	b.Donations[opkind.RecordID(op)] = d
+	id := opkind.RecordID(op)
+	if other := b.Paid[d.Payment]; other != "" && other != id {
+		return fmt.Errorf("%w: %s paid for %s", ErrPaymentUsed, d.Payment, other)
+	}
+	b.Donations[id] = d
+	b.Paid[d.Payment] = id
 	return nil
 }
 

@@ -108,3 +108,20 @@ func TestDonate(t *testing.T) {
 		}
 	}
 }
+
+// TestOnePaymentOneDonation: a donation whose payment paid for another
+// is refused by the fold; the same op folded again is not.
+func TestOnePaymentOneDonation(t *testing.T) {
+	var p opkind.Parts
+	at := time.Date(2026, 12, 2, 5, 0, 0, 0, time.UTC)
+	d := Donation{Shop: "michinoeki", Donor: "R-000001", Amount: 5000, Payment: "card:pi_1", At: at}
+	first := op(t, OpDonation, 1, d)
+	opkind.Fold(&p, first)
+	opkind.Fold(&p, first)
+	opkind.Fold(&p, op(t, OpDonation, 2, d))
+	b := Counter.In(&p)
+	rs := *opkind.Rejections.In(&p)
+	if len(b.Donations) != 1 || len(rs) != 1 || !strings.Contains(rs[0].Reason, ErrPaymentUsed.Error()) {
+		t.Fatalf("donations %v, rejections %+v", b.Donations, rs)
+	}
+}

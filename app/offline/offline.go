@@ -25,7 +25,7 @@ func NeedsModel(role string, enrolled bool) bool {
 		return false
 	}
 	switch scope.Role(role) {
-	case scope.Shelter, scope.Reception, scope.PlayPark, scope.Registrar, scope.Shop, scope.Vehicle:
+	case scope.Shelter, scope.Reception, scope.PlayPark, scope.Registrar, scope.Shop, scope.Vehicle, scope.Counter:
 		return true
 	}
 	return false

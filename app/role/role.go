@@ -40,7 +40,7 @@ const (
 // app. Only these are issued from the admin screen: a role without a
 // screen (Audit, which pulls the whole log) is for the data directory's
 // owner alone, at the command line.
-var screenRoles = []Role{Shelter, Reception, PlayPark, HQ, Registrar, Shop, Vehicle}
+var screenRoles = []Role{Shelter, Reception, PlayPark, HQ, Registrar, Shop, Vehicle, Counter}
 
 // HasScreen reports whether r is a role a tablet works in through one of
 // the app's screens, so that staff may hand out set-up codes for it.

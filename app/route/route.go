@@ -30,11 +30,14 @@ const (
 	// Vehicle is a bus's or shared taxi's tablet: the identify screen
 	// with the driver's trip, stops and fares.
 	Vehicle = "/vehicle"
+	// Donor is the hometown-tax donor's page: donations, receipts and
+	// the one-stop application.
+	Donor = "/account/furusato"
 )
 
 // All lists every page, for the server's router and the offline cache.
 func All() []string {
-	return []string{Home, Setup, Shelter, HQ, Card, FaceRegister, Identify, Account, AccountFace, Desk, Queue, Admin, Vehicle}
+	return []string{Home, Setup, Shelter, HQ, Card, FaceRegister, Identify, Account, AccountFace, Desk, Queue, Admin, Vehicle, Donor}
 }
 
 // ForRole is the page a device of role works on ("" for roles whose

@@ -24,15 +24,16 @@ import (
 )
 
 // identifyRoles are the roles whose terminals identify by face.
-var identifyRoles = []scope.Role{scope.PlayPark, scope.Reception, scope.Shelter, scope.Shop, scope.Vehicle}
+var identifyRoles = []scope.Role{scope.PlayPark, scope.Reception, scope.Shelter, scope.Shop, scope.Vehicle, scope.Counter}
 
 // turnRoles are the roles whose terminals ask for a head turn before a
 // face is matched: all that identify, kept as a list so a facility whose
 // terminal is always staffed could drop it. A shop's till asks it too: a
 // photo held up to it would spend someone's wallet; so does a vehicle's
 // tablet (package risk's transit rule asks the turn), although a driver
-// watches the door: the fare is charged to the wallet.
-var turnRoles = []scope.Role{scope.PlayPark, scope.Reception, scope.Shop, scope.Vehicle}
+// watches the door: the fare is charged to the wallet; so does a
+// donation counter's.
+var turnRoles = []scope.Role{scope.PlayPark, scope.Reception, scope.Shop, scope.Vehicle, scope.Counter}
 
 // Identifies reports whether a terminal of role identifies people.
 func Identifies(role scope.Role) bool { return slices.Contains(identifyRoles, role) }

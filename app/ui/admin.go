@@ -58,6 +58,8 @@ type adminPage struct {
 	// subject filters the audit log; log is what it answered.
 	subject string
 	log     *admin.Audit
+	// gift is the hometown-tax catalogue form (admingifts.go).
+	gift giftForm
 }
 
 type issuedCode struct {
@@ -154,6 +156,7 @@ func (p *adminPage) Render() app.UI {
 		),
 		p.errorView(),
 		app.If(s.Role.May(admin.ManageFacilities), p.facilitiesView),
+		app.If(s.Role.May(admin.ManageFacilities), p.giftsView),
 		p.devicesView(),
 		app.If(s.Role.May(admin.ManageDevices), p.codeView),
 		app.If(s.Role.May(admin.ManageStaff), p.staffView),

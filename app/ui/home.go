@@ -29,6 +29,8 @@ func (p *homePage) Render() app.UI {
 		{"mode.queue", route.Queue},
 		{"mode.playpark", route.Identify},
 		{"mode.shop", route.Identify},
+		{"mode.counter", route.Identify},
+		{"mode.donor", route.Donor},
 		{"mode.admin", route.Admin},
 		{"mode.vehicle", route.Vehicle},
 	}

@@ -80,6 +80,8 @@ type identifyPage struct {
 	till till
 	// bus is a vehicle tablet's run (vehicle.go).
 	bus bus
+	// counter is a donation counter's donation under way (counter.go).
+	counter counterDesk
 }
 
 // terminalTurn is the check a terminal asks: one turn, quickly.
@@ -249,6 +251,10 @@ func (p *identifyPage) answer(via string) {
 		p.shopFace(p.resident)
 		return
 	}
+	if p.enr.Role == scope.Counter {
+		p.counterDonor(p.resident)
+		return
+	}
 	if p.enr.Role != scope.PlayPark {
 		return
 	}
@@ -387,6 +393,7 @@ func (p *identifyPage) Render() app.UI {
 				app.Div().Class("slot").Body(app.If(p.rx != nil, func() app.UI { return p.receptionView() })),
 				app.Div().Class("slot").Body(app.If(p.enr.Role == scope.Shop, func() app.UI { return p.shopView() })),
 				app.Div().Class("slot").Body(app.If(p.enr.Role == scope.Vehicle, func() app.UI { return p.busView() })),
+				app.Div().Class("slot").Body(app.If(p.enr.Role == scope.Counter, func() app.UI { return p.counterView() })),
 			),
 		),
 		// data-folds: the tab's folds of the whole log, for the

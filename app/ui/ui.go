@@ -76,6 +76,7 @@ func Register(s Sync, d Device, r Reader, c CardChecker, a Accounts, k Desk, f F
 	app.Route(route.Identify, func() app.Composer { return &identifyPage{live: l(), faces: f, till: till{reader: r, checker: c}} })
 	app.Route(route.Vehicle, func() app.Composer { return &identifyPage{live: l(), faces: f} })
 	app.Route(route.Admin, func() app.Composer { return &adminPage{live: l(), api: m} })
+	app.Route(route.Donor, func() app.Composer { return newDonorPage(l(), r, c, donorAPI) })
 }
 
 // stateLang is the go-app state holding the UI language, persisted in the

@@ -75,6 +75,10 @@ type Deps struct {
 	// admin screen's staff sessions: the hometown-tax donor's page
 	// (server/furusato). Nil: none.
 	Mount func(mux routes.Mux, reg *residents.Registry, staff *staff.Registry) error
+	// Payments, called before Mount, hands over the wallet's ledger and
+	// the card gateway (nil without Card): the hometown-tax counter pays
+	// donations through them. Nil: nobody needs them.
+	Payments func(led *ledger.Ledger, card *cardpay.Gateway)
 	// Version is the server's build version.
 	Version string
 	// Dev allows plain HTTP to the private endpoints from loopback.
@@ -180,6 +184,9 @@ func New(ctx context.Context, d Deps) (*API, error) {
 		door.Routes(mux)
 	}
 	(&adminWeb{cmds: cmds, logger: d.Logger}).routes(mux)
+	if d.Payments != nil {
+		d.Payments(led, w.card)
+	}
 	if d.Mount != nil {
 		if err := d.Mount(mux, accts.reg, cmds.Staff); err != nil {
 			return nil, err

@@ -33,6 +33,12 @@ import (
 // kindIntent keeps the intents this server created: id -> intent.
 const kindIntent = "cardpay.intent"
 
+// kindRequest keeps which intent each request made: idempotency key ->
+// intent id. A retried request confirms that intent again rather than
+// creating another, whether or not the gateway keeps idempotency keys
+// (Stripe does; stripe-mock keeps nothing).
+const kindRequest = "cardpay.request"
+
 // Actor is who the audit log names for a card top-up.
 const Actor = "gateway:stripe"
 
@@ -41,6 +47,18 @@ type intent struct {
 	Resident string    `json:"resident"`
 	Amount   int64     `json:"amount"`
 	Created  time.Time `json:"created"`
+	// Shop is, for a hometown-tax donation, the counter's shop: the
+	// confirmation posts to the city's Donations account there instead
+	// of Resident's wallet (Resident is then the donor).
+	Shop string `json:"shop,omitempty"`
+}
+
+// posting is where the intent's money goes once confirmed.
+func (in intent) posting() (kind string, to ledger.Account) {
+	if in.Shop != "" {
+		return ledger.KindDonation, ledger.Donations(in.Shop)
+	}
+	return ledger.KindTopUp, ledger.Wallet(in.Resident)
 }
 
 // Refusal is a top-up the gateway or this package turned down, with its
@@ -113,27 +131,63 @@ func (g *Gateway) TopUp(ctx context.Context, resident string, amount int64, paym
 	if err := t.Validate(); err != nil || !pmRE.MatchString(paymentMethod) || request == "" {
 		return Result{}, fmt.Errorf("%w: %v", ErrInvalid, cmpErr(err, "a card (PaymentMethod id) and a request id"))
 	}
+	return g.charge(ctx, intent{Resident: resident, Amount: amount}, paymentMethod, "topup-"+request, "wallet top-up")
+}
+
+// Donate charges a hometown-tax donation of amount yen, made by donor at
+// shop's counter, to the card behind paymentMethod, and posts it to the
+// city's Donations account of the shop once the gateway's intent,
+// fetched again, has succeeded for that amount. request is the counter's
+// id for this donation (the idempotency key: a retried request charges
+// once). A card the issuer declines is ErrDeclined, and posts nothing.
+func (g *Gateway) Donate(ctx context.Context, shop, donor string, amount int64, paymentMethod, request string) (Result, error) {
+	if shop == "" || donor == "" || amount <= 0 || !pmRE.MatchString(paymentMethod) || request == "" {
+		return Result{}, fmt.Errorf("%w: a donation needs a shop, a donor, an amount, a card (PaymentMethod id) and a request id", ErrInvalid)
+	}
+	return g.charge(ctx, intent{Resident: donor, Amount: amount, Shop: shop}, paymentMethod, "donation-"+shop+"-"+request, "hometown-tax donation")
+}
+
+// charge creates and confirms a PaymentIntent for in's amount, remembers
+// in under the intent's id and, when the gateway answers that it
+// succeeded, confirms it at once (Confirm: fetched again, posted once).
+func (g *Gateway) charge(ctx context.Context, in intent, paymentMethod, key, purpose string) (Result, error) {
+	var made string
+	if err := g.recs.View(func(tx store.Tx) error {
+		b, err := tx.Get(kindRequest, key)
+		made = string(b)
+		return err
+	}); err == nil {
+		return g.Confirm(ctx, made)
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return Result{}, fmt.Errorf("cardpay: request %s: %w", key, err)
+	}
 	p := &stripe.PaymentIntentCreateParams{
-		Amount:             stripe.Int64(amount),
+		Amount:             stripe.Int64(in.Amount),
 		Currency:           stripe.String(string(stripe.CurrencyJPY)),
 		PaymentMethod:      stripe.String(paymentMethod),
 		PaymentMethodTypes: stripe.StringSlice([]string{"card"}),
 		Confirm:            stripe.Bool(true),
 	}
-	p.AddMetadata("resident", resident)
-	p.AddMetadata("purpose", "wallet top-up")
-	p.SetIdempotencyKey("topup-" + request)
+	p.AddMetadata("resident", in.Resident)
+	p.AddMetadata("purpose", purpose)
+	if in.Shop != "" {
+		p.AddMetadata("shop", in.Shop)
+	}
+	p.SetIdempotencyKey(key)
 	pi, err := g.sc.V1PaymentIntents.Create(ctx, p)
 	if err != nil {
 		return Result{}, gatewayError(err)
 	}
-	in := intent{Resident: resident, Amount: amount, Created: g.Now().UTC()}
+	in.Created = g.Now().UTC()
 	if err := g.recs.Update(func(tx store.Tx) error {
 		b, err := json.Marshal(in)
 		if err != nil {
 			return err
 		}
-		return tx.Put(kindIntent, pi.ID, b)
+		if err := tx.Put(kindIntent, pi.ID, b); err != nil {
+			return err
+		}
+		return tx.Put(kindRequest, key, []byte(pi.ID))
 	}); err != nil {
 		return Result{}, fmt.Errorf("cardpay: remember intent %s: %w", pi.ID, err)
 	}
@@ -180,8 +234,9 @@ func (g *Gateway) Confirm(ctx context.Context, id string) (Result, error) {
 	case pi.Currency != stripe.CurrencyJPY || pi.AmountReceived != in.Amount:
 		return Result{Intent: id}, fmt.Errorf("%w: %s received %d %s, the top-up is ¥%d", ErrMismatch, id, pi.AmountReceived, pi.Currency, in.Amount)
 	}
-	e, posted, err := g.ledger.Post(ledger.Transfer{Cause: "card:" + id, Kind: ledger.KindTopUp,
-		From: ledger.Clearing(ledger.Card), To: ledger.Wallet(in.Resident), Amount: in.Amount, Actor: Actor}, g.Now())
+	kind, to := in.posting()
+	e, posted, err := g.ledger.Post(ledger.Transfer{Cause: "card:" + id, Kind: kind,
+		From: ledger.Clearing(ledger.Card), To: to, Amount: in.Amount, Actor: Actor}, g.Now())
 	if err != nil {
 		return Result{Intent: id}, fmt.Errorf("cardpay: post %s: %w", id, err)
 	}

@@ -164,3 +164,65 @@ func TestDecliningMock(t *testing.T) {
 		t.Fatalf("wallet ¥%d after one top-up", got)
 	}
 }
+
+// TestDonationAgainstStripeMock: a counter's donation by card posts
+// once to the city's Donations account of the shop, from the card's
+// clearing account, however often the counter retries or the webhook
+// confirms; another amount than the intent received, a card Stripe
+// declines (its test card, through stripemock.Declining) and a request
+// that is not one post nothing.
+func TestDonationAgainstStripeMock(t *testing.T) {
+	ctx := context.Background()
+	mock := stripemock.Declining(t, stripemock.Start(t, stripemock.SucceededFor(10000)))
+	b := newBooks(t)
+	g := New(stripemock.Key, mock, b.log, b.led)
+	donations := func() int64 {
+		t.Helper()
+		bal, err := b.led.Balance(ledger.Donations("kaga-michinoeki"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ledger.Verify(b.log); err != nil {
+			t.Fatal(err)
+		}
+		return bal.Balance
+	}
+	r, err := g.Donate(ctx, "kaga-michinoeki", "r9", 10000, "pm_card_visa", "d-1")
+	if err != nil || !r.Posted || r.Entry.Kind != ledger.KindDonation {
+		t.Fatalf("donation: %+v, %v", r, err)
+	}
+	for range 2 {
+		again, err := g.Confirm(ctx, r.Intent)
+		if err != nil || again.Entry.Seq != r.Entry.Seq {
+			t.Fatalf("confirmed again: %+v, %v", again, err)
+		}
+	}
+	if got := donations(); got != 10000 {
+		t.Fatalf("donations after one ¥10,000 donation confirmed three times: ¥%d", got)
+	}
+	if bal, _ := b.led.Balance(ledger.Wallet("r9")); bal.Balance != 0 {
+		t.Fatalf("the donor's wallet moved: ¥%d", bal.Balance)
+	}
+	for _, tc := range []struct {
+		name   string
+		amount int64
+		pm     string
+		shop   string
+		want   error
+	}{
+		{"another amount than the intent received", 12000, "pm_card_visa", "kaga-michinoeki", ErrMismatch},
+		{"Stripe's declined test card", 10000, stripemock.DeclinedCard, "kaga-michinoeki", ErrDeclined},
+		{"a card number", 10000, "4242424242424242", "kaga-michinoeki", ErrInvalid},
+		{"no shop", 10000, "pm_card_visa", "", ErrInvalid},
+		{"no amount", 0, "pm_card_visa", "kaga-michinoeki", ErrInvalid},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := g.Donate(ctx, tc.shop, "r9", tc.amount, tc.pm, "d-"+tc.name); !errors.Is(err, tc.want) {
+				t.Fatalf("got %v, want %v", err, tc.want)
+			}
+			if got := donations(); got != 10000 {
+				t.Fatalf("donations ¥%d after a refused one", got)
+			}
+		})
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"smartpass.city/smartpass/app/jpaddress"
 	"smartpass.city/smartpass/server/api"
 	"smartpass.city/smartpass/server/audit"
+	"smartpass.city/smartpass/server/cardpay"
 	"smartpass.city/smartpass/server/commands"
 	"smartpass.city/smartpass/server/devices"
 	"smartpass.city/smartpass/server/directory"
@@ -150,6 +151,15 @@ func openCity(ctx context.Context, c config, b Build, receipts *receipt.Maker, l
 	if key := os.Getenv("SMARTPASS_STRIPE_KEY"); key != "" {
 		deps.Card = &api.Card{Key: key, URL: c.stripeURL, WebhookSecret: os.Getenv("SMARTPASS_STRIPE_WEBHOOK_SECRET")}
 	}
+	// The hometown-tax counter pays through the wallet's ledger and card
+	// gateway, which the API builds.
+	counter := furusato.Counter{Lookup: reg.Lookup}
+	deps.Payments = func(led *ledger.Ledger, card *cardpay.Gateway) {
+		counter.Ledger = led
+		if card != nil {
+			counter.Card = card
+		}
+	}
 	deps.Mount = func(mux routes.Mux, reg *residents.Registry, people *staff.Registry) error {
 		if reg == nil {
 			logger.Warn("no JPKI anchors: the hometown-tax donor's page and one-stop applications are off")
@@ -160,6 +170,7 @@ func openCity(ctx context.Context, c config, b Build, receipts *receipt.Maker, l
 		if err != nil {
 			return err
 		}
+		svc.UseCounter(counter)
 		svc.Routes(mux)
 		return nil
 	}

@@ -71,6 +71,14 @@ var demoPersonas = map[string]sim.Persona{
 		Number:  "471938265039",
 		AuthPIN: "1234",
 	},
+	// A visitor from Tokyo, for the hometown-tax counter (issue 23): a
+	// donor who is not a resident, so the gift may be given.
+	"visitor": {
+		Facts:        card.Facts{Name: "世田谷\u3000花子", Address: "東京都世田谷区世田谷4-21-27", BirthDate: "19800202", Sex: "2"},
+		Number:       "987654321018",
+		AuthPIN:      "1234",
+		SignPassword: "DEMO2026",
+	},
 }
 
 // Reader serves USBPath. Each connection gets its own card, so a
@@ -104,7 +112,11 @@ func (d *Reader) card(name string) (*sim.Card, error) {
 		}
 		d.cards[name] = c
 	}
-	return d.cards[name].Clone(), nil
+	// The demo cards give the individual number to the one flow that
+	// reads it (app/card/onestop), as a real card does with the PIN.
+	c := d.cards[name].Clone()
+	c.AllowNumber = true
+	return c, nil
 }
 
 // New returns the demo reader service with the demo PKI kept in

@@ -179,8 +179,16 @@ func recoverAccount(t *testing.T, his context.Context, base string) {
 // returns his resident number.
 func openAccount(t *testing.T, phone context.Context, base string) string {
 	t.Helper()
+	return openAccountWith(t, phone, base, "taro")
+}
+
+// openAccountWith opens the account of the demo card named card (server
+// package demo; signature password DEMO2026, PIN 1234) on the phone, as
+// openAccount does the father's.
+func openAccountWith(t *testing.T, phone context.Context, base, card string) string {
+	t.Helper()
 	run(t, phone, "open an account", 60*time.Second,
-		chromedp.Navigate(base+"/account?usb=rcs300&card=taro"),
+		chromedp.Navigate(base+"/account?usb=rcs300&card="+card),
 		chromedp.WaitVisible(chromedp.ID("connect")),
 		tap("#connect"),
 	)

@@ -91,6 +91,9 @@ type Service struct {
 		ledger rules.Ledger
 		after  uint64
 	}
+
+	// desk is the donation counters' payments (counter.go).
+	desk desk
 }
 
 // ErrDeps is a service built without what it needs.
@@ -119,6 +122,7 @@ func (s *Service) Routes(mux routes.Mux) {
 	byHolder(s, mux, api.Receipts, "furusato.receipts.read", s.receipts)
 	byHolder(s, mux, api.Ceiling, "furusato.ceiling", s.ceiling)
 	byHolder(s, mux, api.OneStop, "furusato.onestop", s.apply)
+	s.counterRoutes(mux)
 	mux.HandleFunc("POST "+rules.ItemPath, s.byStaff(admin.ManageFacilities, "furusato.item", s.item))
 	mux.HandleFunc("POST "+rules.ExportPath, s.byStaff(admin.ManageFacilities, "furusato.export", s.export))
 	mux.HandleFunc("POST "+rules.FormsPath, s.byStaff(admin.ManageFacilities, "furusato.forms", s.forms))

@@ -65,6 +65,7 @@ type env struct {
 	vault  *numbervault.Vault
 	audit  *audit.Log
 	srv    *httptest.Server
+	svc    *Service
 	token  string
 	logged *bytes.Buffer
 	mu     sync.Mutex
@@ -121,6 +122,7 @@ func newEnv(t testing.TB) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	e.svc = svc
 	mux := http.NewServeMux()
 	svc.Routes(mux)
 	e.srv = httptest.NewServer(mux)

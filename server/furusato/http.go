@@ -14,6 +14,7 @@ import (
 	"smartpass.city/smartpass/app/jpaddress"
 	"smartpass.city/smartpass/app/jpki"
 	"smartpass.city/smartpass/app/mynumber"
+	"smartpass.city/smartpass/server/cardpay"
 	"smartpass.city/smartpass/server/receipt"
 	"smartpass.city/smartpass/server/residents"
 	"smartpass.city/smartpass/server/routes"
@@ -148,9 +149,25 @@ var refusals = []struct {
 	{jpki.ErrNoFacts, refusal{http.StatusBadRequest, account.CodeNoFacts, "このカードの署名用証明書では申請できません。", "This card's certificate cannot make an application."}},
 	{residents.ErrSigned, refusal{http.StatusForbidden, account.CodeSigned, "この端末からは受け付けられません。", "This device may not send this request."}},
 	{errStaff, refusal{http.StatusForbidden, "admin_forbidden", "この操作の権限がありません。サインインし直してください。", "Sign in as staff allowed to do this."}},
+	{rules.ErrOutOfStock, refusal{http.StatusConflict, rules.CodeOutOfStock, "この返礼品は在庫がありません。ほかの品を選んでください。", "This gift is out of stock: pick another."}},
+	{rules.ErrInvalid, refusal{http.StatusBadRequest, rules.CodeCounter, "返礼品か寄附額、お支払い方法（現金は受け取った職員の名前）を確かめてください。", "Check the gift or amount and the payment (for cash, the name of the staff member who took it)."}},
+	{errNoItem, refusal{http.StatusNotFound, rules.CodeItem, "この店舗にその返礼品はありません。", "This shop has no such gift."}},
+	{errNoDonor, refusal{http.StatusNotFound, rules.CodeNoDonor, "寄附者のアカウントが見つかりません。", "The donor's account was not found."}},
+	{errDevice, refusal{http.StatusForbidden, rules.CodeCounter, "寄附の窓口の端末からだけ受け付けます。", "Only a donation counter's tablet may do this."}},
+	{errNoCard, refusal{http.StatusBadRequest, rules.CodeCounter, "このサーバーではカード払いを受け付けていません。現金でお願いします。", "This server takes no card payments: pay in cash."}},
+	{cardpay.ErrDeclined, cardRefusal(http.StatusPaymentRequired, cardpay.ErrDeclined)},
+	{cardpay.ErrGateway, cardRefusal(http.StatusBadGateway, cardpay.ErrGateway)},
+	{cardpay.ErrMismatch, cardRefusal(http.StatusConflict, cardpay.ErrMismatch)},
+	{cardpay.ErrNotSucceeded, cardRefusal(http.StatusPaymentRequired, cardpay.ErrNotSucceeded)},
+	{cardpay.ErrInvalid, cardRefusal(http.StatusBadRequest, cardpay.ErrInvalid)},
 	{errMalformed, refusal{http.StatusBadRequest, "invalid", "要求の形式が正しくありません。", "The request is malformed."}},
 	{errReport, refusal{http.StatusBadRequest, "invalid", "その帳票はありません。", "There is no such report."}},
 	{receipt.ErrInvalid, refusal{http.StatusBadRequest, "invalid", "受領証明書を作れません。", "The receipt cannot be made."}},
+}
+
+// cardRefusal is a refusal of the card gateway's, in its own words.
+func cardRefusal(status int, r *cardpay.Refusal) refusal {
+	return refusal{status, r.Code, r.JA, r.EN}
 }
 
 func refusalOf(err error) (refusal, bool) {

@@ -51,6 +51,7 @@ const (
 	merchantPrefix = "merchant:"
 	transitPrefix  = "transit:"
 	clearingPrefix = "clearing:"
+	donationPrefix = "donations:"
 )
 
 // Wallet is a resident's wallet.
@@ -64,6 +65,11 @@ func Transit(operator string) Account { return Account(transitPrefix + operator)
 
 // Clearing is the top-up clearing account of a method.
 func Clearing(m Method) Account { return Account(clearingPrefix + string(m)) }
+
+// Donations is the city's account of the hometown-tax donations taken
+// at a donation shop's counter (its facility id): the money is the
+// city's, not the shop's, so it is kept apart from Merchant.
+func Donations(shop string) Account { return Account(donationPrefix + shop) }
 
 // Resident returns the resident whose wallet a is, if it is one.
 func (a Account) Resident() (string, bool) {
@@ -92,6 +98,9 @@ const (
 	KindRefund  = "refund"
 	KindSweep   = "sweep"  // a clearing account's money reaches the float
 	KindPayout  = "payout" // the float pays a shop what it is owed
+	// KindDonation is a hometown-tax donation paid at a counter (by card
+	// or in cash) into the city's Donations account.
+	KindDonation = "donation"
 )
 
 // Entry is one journal entry.

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"smartpass.city/smartpass/app/furusato"
 	"smartpass.city/smartpass/app/hlc"
 	"smartpass.city/smartpass/app/scope"
 	"smartpass.city/smartpass/app/wallet"
@@ -311,6 +312,9 @@ func (l *Ledger) checkTopUp(t wallet.TopUpCash) error {
 // the last yen both pass here; the second then posts as recorded debt,
 // so no yen is lost either way.
 func (l *Ledger) Check(device string, op syncproto.Op) error {
+	if op.Kind == furusato.OpDonation {
+		return l.checkDonation(op)
+	}
 	switch op.Kind {
 	case wallet.OpPayment, wallet.OpRefund, wallet.OpTopUpCash:
 	default:
@@ -346,6 +350,26 @@ func (l *Ledger) Check(device string, op syncproto.Op) error {
 			return l.checkTopUp(t)
 		}
 	})
+}
+
+// checkDonation refuses a counter's donation op unless its payment
+// reference names what the ledger posted for it (the counter's payment
+// through server/furusato: a card's "card:" intent or a cash cause) into
+// the shop's Donations account, for the donation's amount. A body the
+// kind's rules refuse is theirs to refuse.
+func (l *Ledger) checkDonation(op syncproto.Op) error {
+	var d furusato.Donation
+	if err := json.Unmarshal(op.Body, &d); err != nil || d.Validate() != nil {
+		return nil
+	}
+	e, _, ok, err := l.Posted(d.Payment)
+	if err != nil {
+		return err
+	}
+	if ok && e.Kind == KindDonation && slices.Contains(e.Postings, Posting{Account: Donations(d.Shop), Amount: d.Amount}) {
+		return nil
+	}
+	return ErrUnpaidDonation
 }
 
 // checkPayment says why an online payment p may not be made now, or nil.

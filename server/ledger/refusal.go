@@ -23,4 +23,8 @@ var (
 	ErrRefundOfRefused = &Refusal{"refund-of-refused", "返金する支払いは受け付けられていません。", "The payment to refund was itself refused."}
 	ErrSecondStaff     = &Refusal{"topup-second-staff", "この金額の入金にはもう1人の職員の確認が必要です。", "A top-up of this amount needs a second staff member's confirmation."}
 	ErrInvalidBody     = &Refusal{"wallet-invalid", "記録の内容が正しくありません。", "The record is not valid."}
+	// ErrUnpaidDonation: a counter's donation whose payment the ledger
+	// did not post to that shop's Donations account for its amount: a
+	// receipt is for money received.
+	ErrUnpaidDonation = &Refusal{"donation-unpaid", "この寄附の支払いが確認できません。", "This donation's payment is not found."}
 )

@@ -30,7 +30,18 @@ import (
 // Succeeded is a fixture under which every PaymentIntent the mock
 // returns has succeeded, having received ¥3,000: so a ¥3,000 top-up is
 // confirmed, another amount is not (what the mock retrieves is ¥3,000).
-const Succeeded = `{"resources":{"payment_intent":{"id":"pi_fixture","object":"payment_intent","amount":3000,"amount_received":3000,"currency":"jpy","status":"succeeded","metadata":{},"livemode":false,"payment_method":"pm_card_visa","created":1234567890}}}`
+var Succeeded = SucceededFor(3000)
+
+// SucceededFor is the fixture under which every PaymentIntent the mock
+// returns has succeeded, having received amount yen: a charge of that
+// amount is confirmed, any other is not.
+func SucceededFor(amount int64) string {
+	return fmt.Sprintf(`{"resources":{"payment_intent":{"id":"pi_fixture","object":"payment_intent","amount":%d,"amount_received":%d,"currency":"jpy","status":"succeeded","metadata":{},"livemode":false,"payment_method":"pm_card_visa","created":1234567890}}}`, amount, amount)
+}
+
+// DeclinedCard is Stripe's test PaymentMethod its gateway always
+// declines (card_declined; one of declines).
+const DeclinedCard = "pm_card_chargeDeclined"
 
 // Key is a secret key the mock accepts (any sk_test_ key).
 const Key = "sk_test_123"
