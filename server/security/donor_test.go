@@ -1,9 +1,9 @@
 package security
 
 import (
+	"encoding/json"
 	"net/http"
 	"testing"
-	"time"
 
 	"smartpass.city/smartpass/app/card"
 	"smartpass.city/smartpass/app/card/cardtest"
@@ -51,7 +51,15 @@ func TestDonorAttacks(t *testing.T) {
 	taro, hanako := s.households(t)
 	s.Facility(t, facility.Facility{ID: "michinoeki-kaga", Kind: facility.Donation, NameJA: "道の駅 加賀", NameEN: "Michi-no-eki Kaga"})
 	counter := domainDevice{t: t, p: s.Proc, id: "counter-1", key: s.Enroll(t, "counter-1", "michinoeki-kaga", "counter")}
-	if refused, _ := counter.push(domainOp(t, 1, rules.OpDonation, rules.Donation{Shop: "michinoeki-kaga", Donor: taro.id, Amount: 10000, Payment: "pi_counter_1", At: time.Now()})); len(refused) != 0 {
+	// Paid in cash at the counter first: the server records a donation
+	// only against a payment it took.
+	sale := rules.CounterSale{Donor: taro.id, Amount: 10000, Method: rules.PayCash, Staff: "職員 山田", Request: "sale-1"}
+	status, answer := crossSitePost(t, s.base+rules.CounterPayPath, "application/json", "", "", s.envelope(t, "counter-1", counter.key.Key, rules.CounterPayPath, sale))
+	var paid rules.CounterPaid
+	if status != http.StatusOK || json.Unmarshal(answer, &paid) != nil {
+		t.Fatalf("the counter's cash payment: %d %s", status, answer)
+	}
+	if refused, _ := counter.push(domainOp(t, 1, rules.OpDonation, paid.Donation)); len(refused) != 0 {
 		t.Fatalf("the counter's donation: %v", refused[0])
 	}
 	var st rules.Statement
