@@ -150,8 +150,8 @@ bench: models $(TOOLS)/go_js_wasm_exec
 	$(GO) test -run '^$$' -bench Bootstrap -benchtime 3x ./server/loadtest
 	$(GO) test -run '^$$' -bench TopK -benchtime 50x ./app/face/gallery
 	$(GO) test -count=1 -timeout 60m -run 'TestProjectionLatency$$' -v ./server/e2e
-	$(GO) test -run '^$$' -bench . -benchtime 20x ./app/face ./app/face/detect ./app/face/align ./app/face/embed ./app/face/landmark
-	ls -l $(MODEL)
+	$(GO) test -run '^$$' -bench . -benchtime 20x ./app/face ./app/face/detect ./app/face/align ./app/face/embed ./app/face/landmark ./app/face/mobilefacenet
+	ls -l $(MODEL) $(NETMODELS)/face-*.spm
 	@echo "--- the same in headless Chromium (Go WASM, one thread)"
 	PATH="$(TOOLS):$$PATH" GOOS=js GOARCH=wasm $(GO) test -run '^$$' -bench 'Process|TopK|Embed/1thread' -benchtime 10x ./app/face ./app/face/gallery ./app/face/embed
 

@@ -3,20 +3,12 @@
 package facetest
 
 import (
-	"encoding/binary"
 	"fmt"
-	"math"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/chromedp/chromedp"
-
-	"smartpass.city/smartpass/app/browsertest"
 )
 
 // ONNXRuntimeDir is where `make models` installs the npm package
@@ -54,10 +46,6 @@ func RunONNX(t testing.TB, file, input string, shape []int, values []float32) []
 	if err != nil {
 		t.Fatalf("facetest: %v (run `make models`, which runs npm ci)", err)
 	}
-	raw := make([]byte, 4*len(values))
-	for i, v := range values {
-		binary.LittleEndian.PutUint32(raw[4*i:], math.Float32bits(v))
-	}
 	dims := make([]string, len(shape))
 	for i, d := range shape {
 		dims[i] = fmt.Sprint(d)
@@ -65,14 +53,6 @@ func RunONNX(t testing.TB, file, input string, shape []int, values []float32) []
 	mux := http.NewServeMux()
 	mux.Handle("/ort/", http.StripPrefix("/ort/", http.FileServer(http.Dir(dir))))
 	mux.HandleFunc("/model.onnx", func(w http.ResponseWriter, r *http.Request) { w.Write(onnx) })
-	mux.HandleFunc("/input", func(w http.ResponseWriter, r *http.Request) { w.Write(raw) })
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(onnxPage)) })
-	srv := httptest.NewServer(mux)
-	defer srv.Close()
-
-	ctx, stop := browsertest.Start(t, "")
-	defer stop()
-	browsertest.Get(t, ctx, "open the onnxruntime page", 30*time.Second, chromedp.Navigate(srv.URL))
 	script := fmt.Sprintf(onnxScript, input, strings.Join(dims, ", "))
-	return browsertest.Get(t, ctx, "run onnxruntime-web", 2*time.Minute, browsertest.Eval[[]float32](script))
+	return runPage(t, mux, onnxPage, "onnxruntime-web", script, values)
 }
