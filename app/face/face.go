@@ -170,8 +170,7 @@ type Pipeline struct {
 func (p *Pipeline) SetAlignment(a Alignment) { p.align = a }
 
 // New loads a pipeline from a model file, with the recognition network
-// its header names. opt applies to the dlib network (the MobileFaceNet,
-// four times lighter, runs on the caller's goroutine).
+// its header names; opt.Workers applies to either network.
 func New(f *model.File, opt embed.Options) (*Pipeline, error) {
 	det, err := detect.New(f)
 	if err != nil {
@@ -184,7 +183,7 @@ func New(f *model.File, opt embed.Options) (*Pipeline, error) {
 	p := &Pipeline{det: det, lm: lm, model: f.Name, chip: make([]float32, align.Size*align.Size*3),
 		lmIn: make([]float32, landmark.InputSize*landmark.InputSize*3), lmOut: make([]float32, 2*landmark.Points)}
 	if f.Name == mobilefacenet.ModelName {
-		if p.net, err = mobilefacenet.New(f); err != nil {
+		if p.net, err = mobilefacenet.New(f, opt.Workers); err != nil {
 			return nil, err
 		}
 		p.dims, p.side, p.arcface = mobilefacenet.Dims, align.ArcFaceSize, true

@@ -71,6 +71,6 @@ func (c *conv) apply(n *Net, x tensor, buf []float32, relu bool) tensor {
 	kk := c.k * c.k * c.cin
 	col := n.col[:out.h*out.w*kk]
 	gemm.Im2col(x.data, x.h, x.w, x.c, c.k, c.stride, c.pad, out.h, out.w, col)
-	n.product(c.w, col, out.h*out.w, out.data, relu)
+	n.pool.Product(c.w, col, out.h*out.w, out.data, relu)
 	return out
 }

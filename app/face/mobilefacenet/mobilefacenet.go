@@ -21,6 +21,7 @@ package mobilefacenet
 import (
 	"errors"
 	"fmt"
+	"runtime"
 
 	"smartpass.city/smartpass/app/face/gemm"
 	"smartpass.city/smartpass/app/face/model"
@@ -65,8 +66,9 @@ type Net struct {
 	// step that writes it to its last reader.
 	bufs [][]float32
 	col  []float32
-	in   value // where the input is written
-	out  value // the 1x1xDims result
+	in   value      // where the input is written
+	out  value      // the 1x1xDims result
+	pool *gemm.Pool // nil: single-threaded
 }
 
 // value is an activation: its shape and buffer.
@@ -91,8 +93,10 @@ type step struct {
 	needCol bool         // dense convolution wider than 1x1
 }
 
-// New compiles the network of a model file.
-func New(f *model.File) (*Net, error) {
+// New compiles the network of a model file. workers is how many
+// goroutines share each matrix product (as embed.Options.Workers); 0 or 1
+// runs on the caller's goroutine.
+func New(f *model.File, workers int) (*Net, error) {
 	if f.Name != ModelName || f.Input != InputSize {
 		return nil, fmt.Errorf("%w: file holds %s at %d px, this program runs %s at %d px", ErrModel, f.Name, f.Input, ModelName, InputSize)
 	}
@@ -105,7 +109,14 @@ func New(f *model.File) (*Net, error) {
 		return nil, err
 	}
 	c := compiler{f: f, shapes: map[string]value{}, last: map[string]int{}}
-	return c.compile(g)
+	n, err := c.compile(g)
+	if err != nil {
+		return nil, err
+	}
+	if n.pool = gemm.NewPool(workers); n.pool != nil {
+		runtime.AddCleanup(n, func(p *gemm.Pool) { p.Close() }, n.pool)
+	}
+	return n, nil
 }
 
 // compiler turns a Graph into steps, checking every shape.
@@ -335,9 +346,9 @@ func (n *Net) run(s *step) {
 		case s.needCol:
 			col := n.col[:s.out.h*s.out.w*s.w.K]
 			gemm.Im2col(a, s.a.h, s.a.w, s.a.c, s.k, s.stride, s.pad, s.out.h, s.out.w, col)
-			s.w.Columns(col, s.out.h*s.out.w, out, false, 0, s.w.Panels())
+			n.pool.Product(s.w, col, s.out.h*s.out.w, out, false)
 		default:
-			s.w.Columns(a, s.out.h*s.out.w, out, false, 0, s.w.Panels())
+			n.pool.Product(s.w, a, s.out.h*s.out.w, out, false)
 		}
 	case OpPRelu:
 		c := s.a.c

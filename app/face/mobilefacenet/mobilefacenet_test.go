@@ -12,7 +12,7 @@ import (
 func loaded(t testing.TB) (*Net, *model.File) {
 	t.Helper()
 	f := facetest.NetModel(t, "mobilefacenet")
-	n, err := New(f)
+	n, err := New(f, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -201,7 +201,7 @@ func rebuilt(t *testing.T, f *model.File, name string, edit func(*Graph)) *model
 }
 
 func TestRefusesOtherModels(t *testing.T) {
-	if _, err := New(facetest.NetModel(t, "dlib")); !errors.Is(err, ErrModel) {
+	if _, err := New(facetest.NetModel(t, "dlib"), 0); !errors.Is(err, ErrModel) {
 		t.Errorf("dlib's file: %v", err)
 	}
 	_, f := loaded(t)
@@ -232,22 +232,55 @@ func TestRefusesOtherModels(t *testing.T) {
 		{"empty", ModelName, func(g *Graph) { g.Nodes = nil }},
 	}
 	for _, c := range cases {
-		if _, err := New(rebuilt(t, f, c.model, c.edit)); !errors.Is(err, ErrModel) {
+		if _, err := New(rebuilt(t, f, c.model, c.edit), 0); !errors.Is(err, ErrModel) {
 			t.Errorf("%s: %v", c.name, err)
 		}
 	}
 	// The copy itself loads: the refusals are the edits'.
-	if _, err := New(rebuilt(t, f, ModelName, func(*Graph) {})); err != nil {
+	if _, err := New(rebuilt(t, f, ModelName, func(*Graph) {}), 0); err != nil {
 		t.Fatalf("unedited copy: %v", err)
 	}
 }
 
 func BenchmarkEmbed(b *testing.B) {
-	n, _ := loaded(b)
+	f := facetest.NetModel(b, "mobilefacenet")
 	rgb, dst := facetest.Pattern(InputSize), make([]float32, Dims)
-	for b.Loop() {
-		if err := n.Embed(dst, rgb); err != nil {
-			b.Fatal(err)
+	for _, workers := range []int{1, 2} {
+		b.Run(map[int]string{1: "1thread", 2: "2threads"}[workers], func(b *testing.B) {
+			n, err := New(f, workers)
+			if err != nil {
+				b.Fatal(err)
+			}
+			for b.Loop() {
+				if err := n.Embed(dst, rgb); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/face")
+		})
+	}
+}
+
+// TestWorkersAgree checks that sharing the products between goroutines
+// changes nothing: each column is computed by one thread, in the same
+// order.
+func TestWorkersAgree(t *testing.T) {
+	f := facetest.NetModel(t, "mobilefacenet")
+	rgb := facetest.Pattern(InputSize)
+	var outs [2][]float32
+	for i, workers := range []int{1, 2} {
+		n, err := New(f, workers)
+		if err != nil {
+			t.Fatal(err)
+		}
+		outs[i] = make([]float32, Dims)
+		if err := n.Embed(outs[i], rgb); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range outs[0] {
+		if outs[0][i] != outs[1][i] {
+			t.Fatalf("value %d: %g on one thread, %g on two", i, outs[0][i], outs[1][i])
 		}
 	}
 }

@@ -35,7 +35,7 @@ func TestMatchesONNXRuntime(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts Chromium")
 	}
-	net, err := New(facetest.NetModel(t, "mobilefacenet"))
+	net, err := New(facetest.NetModel(t, "mobilefacenet"), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
