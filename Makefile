@@ -153,7 +153,7 @@ bench: models $(TOOLS)/go_js_wasm_exec
 	$(GO) test -run '^$$' -bench . -benchtime 20x ./app/face ./app/face/detect ./app/face/align ./app/face/embed ./app/face/landmark ./app/face/mobilefacenet
 	ls -l $(MODEL) $(NETMODELS)/face-*.spm
 	@echo "--- the same in headless Chromium (Go WASM, one thread)"
-	PATH="$(TOOLS):$$PATH" GOOS=js GOARCH=wasm $(GO) test -run '^$$' -bench 'Process|TopK|Embed/1thread' -benchtime 10x ./app/face ./app/face/gallery ./app/face/embed
+	PATH="$(TOOLS):$$PATH" GOOS=js GOARCH=wasm $(GO) test -run '^$$' -bench 'Process|TopK|Embed/1thread' -benchtime 10x ./app/face ./app/face/gallery ./app/face/embed ./app/face/mobilefacenet
 
 # 1,000 seeded rounds of devices syncing through dropped, duplicated,
 # reordered and delayed frames and server SIGKILLs (about 6 minutes).
