@@ -29,6 +29,18 @@ MODELCONV := app/face/cmd/modelconv
 
 models: $(MODEL)
 
+# FACE_NET chooses the recognition network of the file a terminal
+# downloads: dlib (face-api's dlib ResNet, the default) or mobilefacenet
+# (faceplugin-face-recognition-js's network; see README for its
+# figures and the evidence of its licence). Both files are built under
+# $(NETMODELS), where each network's own tests read them; the chosen one
+# is copied to $(MODEL) only when it differs, so switching re-copies and
+# nothing else is rebuilt. A change of network re-enrolls everyone: the
+# templates name their network.
+FACE_NET   ?= dlib
+NETMODELS  := $(BIN)/models
+FACEPLUGIN := $(NPMDIR)/node_modules/faceplugin-face-recognition-js
+
 $(FACEAPI)/package.json: $(MODELCONV)/npm/package.json $(MODELCONV)/npm/package-lock.json
 	mkdir -p $(NPMDIR)
 	cp $^ $(NPMDIR)/
@@ -40,11 +52,17 @@ $(FACEAPI)/package.json: $(MODELCONV)/npm/package.json $(MODELCONV)/npm/package-
 # must not depend on what an earlier build left behind.
 PIGO := github.com/esimov/pigo
 
-$(MODEL): $(FACEAPI)/package.json $(wildcard $(MODELCONV)/*.go) $(wildcard app/face/model/*.go) $(wildcard app/face/tfjs/*.go) $(wildcard app/face/embed/*.go) $(wildcard app/face/landmark/*.go)
+$(NETMODELS)/face-%.spm: $(FACEAPI)/package.json $(wildcard $(MODELCONV)/*.go) $(wildcard app/face/model/*.go) $(wildcard app/face/tfjs/*.go) $(wildcard app/face/onnx/*.go) $(wildcard app/face/embed/*.go) $(wildcard app/face/mobilefacenet/*.go) $(wildcard app/face/landmark/*.go)
 	$(GO) mod download $(PIGO)
 	pigo="$$($(GO) list -m -f '{{.Dir}}' $(PIGO))"; \
 	  [ -d "$$pigo" ] || { echo "the Go module $(PIGO) is not in the module cache after go mod download"; exit 1; }; \
-	  $(GO) run ./$(MODELCONV) -faceapi $(FACEAPI) -pigo "$$pigo" -o $@
+	  $(GO) run ./$(MODELCONV) -net $* -faceapi $(FACEAPI) -faceplugin $(FACEPLUGIN) -pigo "$$pigo" -o $@
+
+$(MODEL): $(NETMODELS)/face-dlib.spm $(NETMODELS)/face-mobilefacenet.spm FORCE
+	@mkdir -p $(dir $@)
+	@cmp -s $(NETMODELS)/face-$(FACE_NET).spm $@ || { echo "face model: $(FACE_NET)"; cp $(NETMODELS)/face-$(FACE_NET).spm $@; }
+
+FORCE:
 
 # JPEG 2000 decoder for the card's face photo: OpenJPEG compiled to
 # WebAssembly, the npm package @cornerstonejs/codec-openjpeg pinned by the
@@ -133,10 +151,10 @@ bench: models $(TOOLS)/go_js_wasm_exec $(TOOLS)/stripe-mock
 	$(GO) test -run '^$$' -bench TopK -benchtime 50x ./app/face/gallery
 	$(GO) test -count=1 -timeout 60m -run 'TestProjectionLatency$$' -v ./server/e2e
 	$(GO) test -count=1 -run '^TestShopPays$$' -v ./server/e2e
-	$(GO) test -run '^$$' -bench . -benchtime 20x ./app/face ./app/face/detect ./app/face/align ./app/face/embed ./app/face/landmark
-	ls -l $(MODEL)
+	$(GO) test -run '^$$' -bench . -benchtime 20x ./app/face ./app/face/detect ./app/face/align ./app/face/embed ./app/face/landmark ./app/face/mobilefacenet
+	ls -l $(MODEL) $(NETMODELS)/face-*.spm
 	@echo "--- the same in headless Chromium (Go WASM, one thread)"
-	PATH="$(TOOLS):$$PATH" GOOS=js GOARCH=wasm $(GO) test -run '^$$' -bench 'Process|TopK|Embed/1thread' -benchtime 10x ./app/face ./app/face/gallery ./app/face/embed
+	PATH="$(TOOLS):$$PATH" GOOS=js GOARCH=wasm $(GO) test -run '^$$' -bench 'Process|TopK|Embed/1thread' -benchtime 10x ./app/face ./app/face/gallery ./app/face/embed ./app/face/mobilefacenet
 
 # 1,000 seeded rounds of devices syncing through dropped, duplicated,
 # reordered and delayed frames and server SIGKILLs (about 6 minutes).

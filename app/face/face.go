@@ -1,8 +1,9 @@
 // Package face is the whole path from a frame to a template: detect the
 // face (package detect), find its 68 landmarks (package landmark), check
 // that the picture is good enough to recognise anyone from, align the
-// crop as dlib's 5-point chips are aligned (package align) and compute
-// the embedding (package embed).
+// crop as the network's training chips were aligned (package align) and
+// compute the embedding with the model file's network: dlib's ResNet
+// (package embed) or the MobileFaceNet candidate (package mobilefacenet).
 //
 // A picture that is not good enough is refused with an error that says
 // what the person in front of the camera can do about it (come closer,
@@ -22,6 +23,7 @@ import (
 	"smartpass.city/smartpass/app/face/detect"
 	"smartpass.city/smartpass/app/face/embed"
 	"smartpass.city/smartpass/app/face/landmark"
+	"smartpass.city/smartpass/app/face/mobilefacenet"
 	"smartpass.city/smartpass/app/face/model"
 )
 
@@ -131,13 +133,29 @@ const (
 	AlignMeanShape
 )
 
+// network is a recognition network: package embed's or package
+// mobilefacenet's.
+type network interface {
+	Embed(dst, rgb []float32) error
+}
+
 // Pipeline holds the detector, the network and their working memory. It
 // is not safe for concurrent use.
 type Pipeline struct {
-	det  *detect.Detector
-	lm   *landmark.Net
-	net  *embed.Net
-	chip []float32
+	det *detect.Detector
+	lm  *landmark.Net
+	net network
+	// model and dims name the network and its embedding's length.
+	model string
+	dims  int
+	// chip is dlib's 150 px chip, which the quality checks measure (their
+	// limits were set on it) and the dlib network takes; in is the
+	// network's input, chip itself or the ArcFace chip (arcface set), of
+	// side pixels.
+	chip    []float32
+	in      []float32
+	side    int
+	arcface bool
 	// The landmark network's input and output.
 	lmIn, lmOut []float32
 	points      [landmark.Points]detect.Point
@@ -151,13 +169,10 @@ type Pipeline struct {
 // the pipeline (the evaluation compares the ways on one set).
 func (p *Pipeline) SetAlignment(a Alignment) { p.align = a }
 
-// New loads a pipeline from a model file.
+// New loads a pipeline from a model file, with the recognition network
+// its header names; opt.Workers applies to either network.
 func New(f *model.File, opt embed.Options) (*Pipeline, error) {
 	det, err := detect.New(f)
-	if err != nil {
-		return nil, err
-	}
-	net, err := embed.New(f, opt)
 	if err != nil {
 		return nil, err
 	}
@@ -165,9 +180,29 @@ func New(f *model.File, opt embed.Options) (*Pipeline, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Pipeline{det: det, lm: lm, net: net, chip: make([]float32, align.Size*align.Size*3),
-		lmIn: make([]float32, landmark.InputSize*landmark.InputSize*3), lmOut: make([]float32, 2*landmark.Points)}, nil
+	p := &Pipeline{det: det, lm: lm, model: f.Name, chip: make([]float32, align.Size*align.Size*3),
+		lmIn: make([]float32, landmark.InputSize*landmark.InputSize*3), lmOut: make([]float32, 2*landmark.Points)}
+	if f.Name == mobilefacenet.ModelName {
+		if p.net, err = mobilefacenet.New(f, opt.Workers); err != nil {
+			return nil, err
+		}
+		p.dims, p.side, p.arcface = mobilefacenet.Dims, align.ArcFaceSize, true
+		p.in = make([]float32, p.side*p.side*3)
+		return p, nil
+	}
+	if p.net, err = embed.New(f, opt); err != nil {
+		return nil, err
+	}
+	p.dims, p.side, p.in = embed.Dims, align.Size, p.chip
+	return p, nil
 }
+
+// Model is the name of the model file's network, which every template
+// this pipeline makes must carry (a gallery refuses any other).
+func (p *Pipeline) Model() string { return p.model }
+
+// Dims is the length of the pipeline's embeddings.
+func (p *Pipeline) Dims() int { return p.dims }
 
 // Process finds the face in img, checks it and computes its embedding.
 // The embedding is written into a new slice.
@@ -201,8 +236,14 @@ func (p *Pipeline) Process(img *image.RGBA, opt Options) (Result, error) {
 		return r, err
 	}
 	t2 := time.Now()
-	r.Embedding = make([]float32, embed.Dims)
-	if err := p.net.Embed(r.Embedding, p.chip); err != nil {
+	if p.arcface {
+		// The network's own chip: a least-squares similarity of the five
+		// ArcFace points, as the network was trained.
+		five, ref := align.ArcFaceFrame(p.points[:]), align.ArcFacePoints()
+		align.Sample(p.in, p.side, img, align.FitTransform(ref[:], five[:]))
+	}
+	r.Embedding = make([]float32, p.dims)
+	if err := p.net.Embed(r.Embedding, p.in); err != nil {
 		return r, err
 	}
 	if p.flip {
@@ -220,18 +261,20 @@ func (p *Pipeline) Process(img *image.RGBA, opt Options) (Result, error) {
 func (p *Pipeline) SetFlip(on bool) {
 	p.flip = on
 	if on && p.mirror == nil {
-		p.mirror = make([]float32, len(p.chip))
-		p.mirrorOut = make([]float32, embed.Dims)
+		p.mirror = make([]float32, len(p.in))
+		p.mirrorOut = make([]float32, p.dims)
 	}
 }
 
-// addMirrored adds the embedding of the chip mirrored left to right.
+// addMirrored adds the embedding of the network's input mirrored left to
+// right.
 func (p *Pipeline) addMirrored(dst []float32) error {
-	for y := range align.Size {
-		row := p.chip[y*align.Size*3 : (y+1)*align.Size*3]
-		out := p.mirror[y*align.Size*3 : (y+1)*align.Size*3]
-		for x := range align.Size {
-			copy(out[3*x:3*x+3], row[3*(align.Size-1-x):3*(align.Size-x)])
+	n := p.side
+	for y := range n {
+		row := p.in[y*n*3 : (y+1)*n*3]
+		out := p.mirror[y*n*3 : (y+1)*n*3]
+		for x := range n {
+			copy(out[3*x:3*x+3], row[3*(n-1-x):3*(n-x)])
 		}
 	}
 	if err := p.net.Embed(p.mirrorOut, p.mirror); err != nil {
@@ -243,8 +286,9 @@ func (p *Pipeline) addMirrored(dst []float32) error {
 	return nil
 }
 
-// Chip returns the aligned crop of the last processed frame (the
-// network's input), for the debug overlay and tests.
+// Chip returns the aligned crop of the last processed frame that the
+// quality checks measure (dlib's 150 px chip, the dlib network's input),
+// for the debug overlay and tests.
 func (p *Pipeline) Chip() []float32 { return p.chip }
 
 // findPadded looks with a border of half the image's size around it,

@@ -11,7 +11,6 @@ import (
 	"runtime"
 	"testing"
 
-	"smartpass.city/smartpass/app/face/align"
 	"smartpass.city/smartpass/app/face/embed"
 	"smartpass.city/smartpass/app/face/facetest"
 	"smartpass.city/smartpass/app/face/gallery"
@@ -245,14 +244,14 @@ func TestFlip(t *testing.T) {
 	}
 	plain, flipped := embedOf(img, false), embedOf(img, true)
 	// The mirrored chip's own embedding, by hand.
-	chip := append([]float32(nil), p.Chip()...)
-	for y := range align.Size {
-		for x := range align.Size {
-			copy(p.chip[(y*align.Size+x)*3:][:3], chip[(y*align.Size+align.Size-1-x)*3:][:3])
+	chip := append([]float32(nil), p.in...)
+	for y := range p.side {
+		for x := range p.side {
+			copy(p.in[(y*p.side+x)*3:][:3], chip[(y*p.side+p.side-1-x)*3:][:3])
 		}
 	}
-	mirrored := make([]float32, embed.Dims)
-	if err := p.net.Embed(mirrored, p.chip); err != nil {
+	mirrored := make([]float32, p.Dims())
+	if err := p.net.Embed(mirrored, p.in); err != nil {
 		t.Fatal(err)
 	}
 	for i := range plain {

@@ -130,6 +130,19 @@ func (e *faceEngine) process(img *image.RGBA, opt face.Options) (face.Result, er
 	return e.p.Process(img, opt)
 }
 
+// network names the loaded pipeline's network and its embeddings'
+// length, which templates carry and galleries check: the model file's,
+// so a build with the other network (make models FACE_NET=…) enrolls and
+// identifies with it. Before the model is loaded, the default network's.
+func (e *faceEngine) network() (string, int) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.p == nil {
+		return embed.ModelName, embed.Dims
+	}
+	return e.p.Model(), e.p.Dims()
+}
+
 func (e *faceEngine) ready() bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()

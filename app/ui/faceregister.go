@@ -9,7 +9,6 @@ import (
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
 	"smartpass.city/smartpass/app/face"
-	"smartpass.city/smartpass/app/face/embed"
 	"smartpass.city/smartpass/app/face/liveness"
 	"smartpass.city/smartpass/app/facility"
 	"smartpass.city/smartpass/app/route"
@@ -287,7 +286,8 @@ func (p *faceRegisterPage) save() {
 		p.errKey = "face.reg.err.face"
 		return
 	}
-	t := template.Template{Resident: resident, Model: embed.ModelName, Facilities: facs, Vec: template.Pack(p.alive.Embedding)}
+	net, _ := engine.network()
+	t := template.Template{Resident: resident, Model: net, Facilities: facs, Vec: template.Pack(p.alive.Embedding)}
 	p.submitting = true
 	p.later(func() func() {
 		var err error

@@ -9,7 +9,6 @@ import (
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
 	"smartpass.city/smartpass/app/face"
-	"smartpass.city/smartpass/app/face/embed"
 	"smartpass.city/smartpass/app/face/gallery"
 	"smartpass.city/smartpass/app/face/liveness"
 	"smartpass.city/smartpass/app/face/risk"
@@ -44,6 +43,7 @@ type identifyPage struct {
 	galGen   uint64 // the projection's generation the gallery follows
 	galFolds uint64 // its folds of the whole log when the gallery was built
 	galSeen  int    // the ops it followed
+	galNet   string // the network whose templates it holds (the loaded model's)
 	skipped  int    // templates of another model (need re-enrollment)
 	top      []gallery.Match
 	policy   risk.Policy // the rule at the gallery's size (gallery)
@@ -128,8 +128,10 @@ func (p *identifyPage) gallery() *gallery.Gallery {
 		return p.gal
 	}
 	p.galGen = p.gen
-	if p.gal == nil || p.galFolds != p.folds || len(p.ops) < p.galSeen {
-		p.gal, p.skipped = gallery.FromTemplates(embed.ModelName, embed.Dims, p.st.Templates)
+	net, dims := engine.network()
+	if p.gal == nil || p.galNet != net || p.galFolds != p.folds || len(p.ops) < p.galSeen {
+		p.gal, p.skipped = gallery.FromTemplates(net, dims, p.st.Templates)
+		p.galNet = net
 	} else {
 		for _, op := range p.ops[p.galSeen:] {
 			if op.Kind != template.OpPut && op.Kind != template.OpDelete {

@@ -196,3 +196,45 @@ func bilinear(img *image.RGBA, x, y float64) (r, g, b float32) {
 	b = top(b00, b10) + (top(b01, b11)-top(b00, b10))*fy
 	return r, g, b
 }
+
+// ArcFaceSize is the side of the chip the ArcFace-trained networks (the
+// MobileFaceNet of package mobilefacenet) take.
+const ArcFaceSize = 112
+
+// arcface are the five points of the ArcFace 112x112 chip, in its pixels:
+// the eye centres (the subject's right eye first, on the image's left),
+// the nose tip and the mouth corners. The network was trained on chips
+// aligned to them, as faceplugin-face-recognition-js's JavaScript aligns.
+var arcface = [5]detect.Point{
+	{X: 38.2946, Y: 51.6963},
+	{X: 73.5318, Y: 51.5014},
+	{X: 56.0252, Y: 71.7366},
+	{X: 41.5493, Y: 92.3655},
+	{X: 70.7299, Y: 92.2041},
+}
+
+// ArcFacePoints returns the five points of the ArcFace chip, in the order
+// ArcFaceFrame gives a face's.
+func ArcFacePoints() [5]detect.Point { return arcface }
+
+// ArcFaceFrame returns a face's five ArcFace points from its 68
+// landmarks: each eye's centre (the mean of its six contour points), the
+// nose tip (point 30) and each mouth corner as the mean of the lips'
+// outer and inner corner (48 and 60, 54 and 64), as the package's
+// JavaScript takes them.
+func ArcFaceFrame(pts []detect.Point) [5]detect.Point {
+	mean := func(idx ...int) detect.Point {
+		var m detect.Point
+		for _, i := range idx {
+			m.X, m.Y = m.X+pts[i].X/float64(len(idx)), m.Y+pts[i].Y/float64(len(idx))
+		}
+		return m
+	}
+	return [5]detect.Point{
+		mean(36, 37, 38, 39, 40, 41),
+		mean(42, 43, 44, 45, 46, 47),
+		pts[30],
+		mean(48, 60),
+		mean(54, 64),
+	}
+}

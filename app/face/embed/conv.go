@@ -70,30 +70,7 @@ func (c *conv) apply(n *Net, x tensor, buf []float32, relu bool) tensor {
 	out.data = buf[:out.h*out.w*out.c]
 	kk := c.k * c.k * c.cin
 	col := n.col[:out.h*out.w*kk]
-	c.im2col(x, out.h, out.w, col)
-	n.product(c.w, col, out.h*out.w, out.data, relu)
+	gemm.Im2col(x.data, x.h, x.w, x.c, c.k, c.stride, c.pad, out.h, out.w, col)
+	n.pool.Product(c.w, col, out.h*out.w, out.data, relu)
 	return out
-}
-
-// im2col writes, for each output pixel, the k*k*cin input values its
-// filter covers (zeros outside the image) as one row of col.
-func (c *conv) im2col(x tensor, oh, ow int, col []float32) {
-	kk := c.k * c.k * c.cin
-	for oy := range oh {
-		for ox := range ow {
-			row := col[(oy*ow+ox)*kk:][:kk]
-			for ky := range c.k {
-				iy := oy*c.stride + ky - c.pad
-				for kx := range c.k {
-					ix := ox*c.stride + kx - c.pad
-					dst := row[(ky*c.k+kx)*c.cin:][:c.cin]
-					if iy < 0 || iy >= x.h || ix < 0 || ix >= x.w {
-						clear(dst)
-						continue
-					}
-					copy(dst, x.data[(iy*x.w+ix)*x.c:][:c.cin])
-				}
-			}
-		}
-	}
 }

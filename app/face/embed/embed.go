@@ -15,8 +15,10 @@ package embed
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 
+	"smartpass.city/smartpass/app/face/gemm"
 	"smartpass.city/smartpass/app/face/model"
 )
 
@@ -76,8 +78,8 @@ type Net struct {
 	scale float32
 	stem  *conv
 	res   []residual
-	fc    []float32 // 256 x 128, row-major
-	pool  *workers  // nil: single-threaded
+	fc    []float32  // 256 x 128, row-major
+	pool  *gemm.Pool // nil: single-threaded
 
 	// Working memory, sized for the largest layer.
 	bufs [4][]float32
@@ -129,7 +131,9 @@ func New(f *model.File, opt Options) (*Net, error) {
 		n.bufs[i] = make([]float32, 72*72*32)
 	}
 	n.col = make([]float32, 72*72*7*7*3)
-	n.attachWorkers(opt.Workers)
+	if n.pool = gemm.NewPool(opt.Workers); n.pool != nil {
+		runtime.AddCleanup(n, func(p *gemm.Pool) { p.Close() }, n.pool)
+	}
 	return n, nil
 }
 

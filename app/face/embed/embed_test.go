@@ -2,7 +2,6 @@ package embed
 
 import (
 	"errors"
-	"math"
 	"path/filepath"
 	"testing"
 
@@ -14,15 +13,7 @@ import (
 // pattern is facetest.Pattern at the network's input size.
 func pattern() []float32 { return facetest.Pattern(InputSize) }
 
-func cosine(a, b []float32) float64 {
-	var ab, aa, bb float64
-	for i := range a {
-		ab += float64(a[i]) * float64(b[i])
-		aa += float64(a[i]) * float64(a[i])
-		bb += float64(b[i]) * float64(b[i])
-	}
-	return ab / math.Sqrt(aa*bb)
-}
+var cosine = facetest.Cosine
 
 func TestWorkersAgree(t *testing.T) {
 	f := facetest.Model(t)

@@ -44,19 +44,26 @@ const faceAPIScript = `(async () => {
 func RunFaceAPI(t testing.TB, net string, side int, expr string, input []float32) []float32 {
 	t.Helper()
 	script := fmt.Sprintf(faceAPIScript, net, side, expr)
+	mux := http.NewServeMux()
+	mux.Handle("/face-api/", http.StripPrefix("/face-api/", http.FileServer(http.Dir(FaceAPI(t)))))
+	return runPage(t, mux, faceAPIPage, "face-api", script, input)
+}
+
+// runPage serves page, mux's routes and the input as float32 bytes at
+// /input to headless Chromium, and returns the numbers script gives.
+func runPage(t testing.TB, mux *http.ServeMux, page, what, script string, input []float32) []float32 {
+	t.Helper()
 	raw := make([]byte, 4*len(input))
 	for i, v := range input {
 		binary.LittleEndian.PutUint32(raw[4*i:], math.Float32bits(v))
 	}
-	mux := http.NewServeMux()
-	mux.Handle("/face-api/", http.StripPrefix("/face-api/", http.FileServer(http.Dir(FaceAPI(t)))))
 	mux.HandleFunc("/input", func(w http.ResponseWriter, r *http.Request) { w.Write(raw) })
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(faceAPIPage)) })
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(page)) })
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
 
 	ctx, stop := browsertest.Start(t, "")
 	defer stop()
-	browsertest.Get(t, ctx, "open the face-api page", 30*time.Second, chromedp.Navigate(srv.URL))
-	return browsertest.Get(t, ctx, "run face-api", 2*time.Minute, browsertest.Eval[[]float32](script))
+	browsertest.Get(t, ctx, "open the "+what+" page", 30*time.Second, chromedp.Navigate(srv.URL))
+	return browsertest.Get(t, ctx, "run "+what, 2*time.Minute, browsertest.Eval[[]float32](script))
 }

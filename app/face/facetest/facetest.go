@@ -148,3 +148,40 @@ func Pattern(side int) []float32 {
 	}
 	return px
 }
+
+// FacePluginDir is where `make models` installs the npm package
+// faceplugin-face-recognition-js, relative to the module root.
+const FacePluginDir = "bin/npm/node_modules/faceplugin-face-recognition-js"
+
+// NetModelPath is where `make models` writes the model file of each
+// recognition network (FACE_NET chooses which one it copies to
+// ModelPath), relative to the module root: a network's own tests read
+// its file whichever the build chose.
+func NetModelPath(net string) string { return "bin/models/face-" + net + ".spm" }
+
+// NetModel returns the decoded model file of a network ("dlib",
+// "mobilefacenet"); a missing file fails the test, as Model does.
+func NetModel(t testing.TB, net string) *model.File {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(Root(t), NetModelPath(net)))
+	if err != nil {
+		t.Fatalf("facetest: %v (run `make models`)", err)
+	}
+	f, err := model.Decode(data)
+	if err != nil {
+		t.Fatalf("facetest: %s: %v", NetModelPath(net), err)
+	}
+	return f
+}
+
+// Cosine is the cosine similarity of two embeddings, in float64 so the
+// faithfulness tests' tolerances are not lost to rounding.
+func Cosine(a, b []float32) float64 {
+	var ab, aa, bb float64
+	for i := range a {
+		ab += float64(a[i]) * float64(b[i])
+		aa += float64(a[i]) * float64(a[i])
+		bb += float64(b[i]) * float64(b[i])
+	}
+	return ab / math.Sqrt(aa*bb)
+}

@@ -104,3 +104,30 @@ func store(dst []float32, v0, v1, v2, v3 float32, relu bool) {
 	}
 	dst[0], dst[1], dst[2], dst[3] = v0, v1, v2, v3
 }
+
+// Im2col writes, for each output pixel of a k x k convolution over x
+// (h x w pixels of c channels, channels fastest), the k*k*c input values
+// its filter covers as one row of col, zeros outside the image: the
+// rows the product multiplies by a matrix whose row (ky*k+kx)*c+ci holds
+// the filters' weights for that tap and channel. pad zeros lie before
+// the first row and column; the output is oh x ow pixels.
+func Im2col(x []float32, h, w, c, k, stride, pad, oh, ow int, col []float32) {
+	kk := k * k * c
+	for oy := range oh {
+		for ox := range ow {
+			row := col[(oy*ow+ox)*kk:][:kk]
+			for ky := range k {
+				iy := oy*stride + ky - pad
+				for kx := range k {
+					ix := ox*stride + kx - pad
+					dst := row[(ky*k+kx)*c:][:c]
+					if iy < 0 || iy >= h || ix < 0 || ix >= w {
+						clear(dst)
+						continue
+					}
+					copy(dst, x[(iy*w+ix)*c:][:c])
+				}
+			}
+		}
+	}
+}

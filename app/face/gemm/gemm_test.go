@@ -70,3 +70,39 @@ func TestColumns(t *testing.T) {
 		t.Error("short bias accepted")
 	}
 }
+
+// TestPool checks that a product shared by 1 to 4 threads equals the
+// caller's own, for matrices of fewer panels than threads too.
+func TestPool(t *testing.T) {
+	for _, n := range []int{4, 8, 20} {
+		const k, rows = 7, 5
+		w := make([]float32, k*n)
+		for i := range w {
+			w[i] = float32(math.Cos(float64(i)))
+		}
+		m, err := Pack(w, k, n, nil, make([]float32, n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := make([]float32, rows*k)
+		for i := range a {
+			a[i] = float32(i%5) - 2
+		}
+		want := make([]float32, rows*n)
+		m.Columns(a, rows, want, true, 0, m.Panels())
+		for threads := 1; threads <= 4; threads++ {
+			p := NewPool(threads)
+			if (p == nil) != (threads == 1) {
+				t.Fatalf("%d threads: pool %v", threads, p)
+			}
+			got := make([]float32, rows*n)
+			p.Product(m, a, rows, got, true)
+			p.Close()
+			for i := range want {
+				if got[i] != want[i] {
+					t.Fatalf("%d columns, %d threads: value %d is %g, want %g", n, threads, i, got[i], want[i])
+				}
+			}
+		}
+	}
+}

@@ -4,7 +4,7 @@
 // one folder per identity with that person's images (JPEG, PNG, GIF or
 // WebP, read by content).
 //
-//	go run ./app/face/cmd/faceeval [-model assets/models/face.spm] [-open] [-rule KIND|all] DIR
+//	go run ./app/face/cmd/faceeval [-model assets/models/face.spm] [-flip] [-open [-threshold T -margin M]] [-rule KIND|all] DIR
 //
 // It prints the figures of package evaluate (see there how they are
 // made), one JSON object on its last line:
@@ -51,9 +51,12 @@ func main() {
 	modelPath := flag.String("model", "assets/models/face.spm", "model file made by `make models`")
 	verbose := flag.Bool("v", false, "print one line per image")
 	open := flag.Bool("open", false, "print open-set figures: half the identities enrolled, the rest probing as strangers")
+	custom := flag.Float64("threshold", 0, "with -open, also measure the rule of this cosine threshold and -margin, named \"custom\" (for a network package risk has no basis for)")
+	margin := flag.Float64("margin", 0.03, "the margin of the -threshold rule")
+	flip := flag.Bool("flip", false, "embed each face as the mean of its chip's and the mirrored chip's embeddings")
 	rules := flag.String("rule", "", "measure the rule of a facility kind ("+kindList()+"), a comma list of them, or all")
 	flag.Usage = func() {
-		fmt.Fprintln(os.Stderr, "usage: faceeval [-model FILE] [-v] [-open] [-rule KIND|all] DIR  (DIR holds one folder of images per identity)")
+		fmt.Fprintln(os.Stderr, "usage: faceeval [-model FILE] [-v] [-flip] [-open] [-rule KIND|all] DIR  (DIR holds one folder of images per identity)")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
@@ -77,6 +80,8 @@ func main() {
 	if err != nil {
 		log.Fatalf("faceeval: %v", err)
 	}
+	p.SetFlip(*flip)
+	fmt.Printf("network %s\n", p.Model())
 	var notes io.Writer = io.Discard
 	if *verbose {
 		notes = os.Stdout
@@ -103,6 +108,9 @@ func main() {
 			pol, _ := risk.For(k, n)
 			byKind[string(k)] = pol.Decision
 		}
+		if *custom > 0 {
+			byKind["custom"] = gallery.Rule{Threshold: float32(*custom), Margin: float32(*margin)}
+		}
 		o := set.Open(byKind)
 		rep.Open = &o
 		fmt.Printf("open set: every second identity by name enrolled (%s): %d enrolled, %d not; %d mated probes, %d non-mated; rank-1 of the enrolled %.4f\n",
@@ -111,6 +119,10 @@ func main() {
 			r := o.Rules[string(k)]
 			fmt.Printf("  %-9s at N=%d: threshold %.4f margin %.2f: FPIR %d/%d = %.4f, FNIR %d/%d = %.4f\n",
 				k, n, r.Threshold, r.Margin, r.FalseAccepts, o.NonMatedProbes, r.FPIR, r.Misses, o.MatedProbes, r.FNIR)
+		}
+		if r, ok := o.Rules["custom"]; ok {
+			fmt.Printf("  %-9s at N=%d: threshold %.4f margin %.2f: FPIR %d/%d = %.4f, FNIR %d/%d = %.4f\n",
+				"custom", n, r.Threshold, r.Margin, r.FalseAccepts, o.NonMatedProbes, r.FPIR, r.Misses, o.MatedProbes, r.FNIR)
 		}
 	}
 	if len(kinds) > 0 {

@@ -1,10 +1,16 @@
 // Command modelconv builds the face model file a terminal downloads
 // (assets/models/face.spm) from what the package registries provide: the
-// dlib ResNet face-recognition weights of the npm package
-// @vladmandic/face-api and the detector cascades of the Go module
-// github.com/esimov/pigo. The Makefile runs it after `npm ci`:
+// dlib ResNet face-recognition weights and the 68-point landmark net of
+// the npm package @vladmandic/face-api and the detector cascades of the Go
+// module github.com/esimov/pigo. The Makefile runs it after `npm ci`:
 //
 //	go run ./app/face/cmd/modelconv -faceapi DIR -pigo DIR -o assets/models/face.spm
+//
+// With -net mobilefacenet -faceplugin DIR the file holds, instead of the
+// dlib network, the MobileFaceNet of the npm package
+// faceplugin-face-recognition-js (an ONNX graph, read by package onnx): a
+// file holds one recognition network, named in its header, so templates
+// of the two are never mixed.
 //
 // Weights published 8-bit (uint8 with a per-tensor scale and minimum, most
 // of the network) are stored so, byte for byte; the few published as
@@ -24,6 +30,7 @@ import (
 
 	"smartpass.city/smartpass/app/face/embed"
 	"smartpass.city/smartpass/app/face/landmark"
+	"smartpass.city/smartpass/app/face/mobilefacenet"
 	"smartpass.city/smartpass/app/face/model"
 	"smartpass.city/smartpass/app/face/tfjs"
 )
@@ -37,12 +44,17 @@ var cascades = map[string]string{
 func main() {
 	faceapi := flag.String("faceapi", "", "directory of the npm package @vladmandic/face-api")
 	pigo := flag.String("pigo", "", "directory of the Go module github.com/esimov/pigo")
+	net := flag.String("net", netDlib, "recognition network: "+netDlib+" or "+netMobileFaceNet)
+	faceplugin := flag.String("faceplugin", "", "directory of the npm package faceplugin-face-recognition-js (for -net "+netMobileFaceNet+")")
 	out := flag.String("o", "assets/models/face.spm", "output file")
 	flag.Parse()
 	if *faceapi == "" || *pigo == "" {
 		log.Fatal("modelconv: -faceapi and -pigo are required")
 	}
-	data, err := convert(*faceapi, *pigo)
+	if *net == netMobileFaceNet && *faceplugin == "" {
+		log.Fatal("modelconv: -net " + netMobileFaceNet + " needs -faceplugin")
+	}
+	data, err := convert(*net, *faceapi, *faceplugin, *pigo)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -61,11 +73,38 @@ func main() {
 	fmt.Printf("modelconv: wrote %s (%d bytes)\n", *out, len(data))
 }
 
-func convert(faceapiDir, pigoDir string) ([]byte, error) {
+// The networks -net chooses.
+const (
+	netDlib          = "dlib"
+	netMobileFaceNet = "mobilefacenet"
+)
+
+func convert(net, faceapiDir, faceplugin, pigoDir string) ([]byte, error) {
 	pkg, err := readPackageVersion(filepath.Join(faceapiDir, "package.json"))
 	if err != nil {
 		return nil, err
 	}
+	if pkg != embed.SourceVersion {
+		return nil, fmt.Errorf("modelconv: face-api %s found, %s expected (the model name would lie)", pkg, embed.SourceVersion)
+	}
+	var b *model.Builder
+	switch net {
+	case netDlib:
+		if b, err = dlibNet(faceapiDir, pkg); err != nil {
+			return nil, err
+		}
+	case netMobileFaceNet:
+		if b, err = mobileFaceNet(faceplugin, pkg); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, fmt.Errorf("modelconv: network %q unknown (%s or %s)", net, netDlib, netMobileFaceNet)
+	}
+	return addLandmarksAndCascades(b, faceapiDir, pigoDir)
+}
+
+// dlibNet starts a file with face-api's dlib ResNet.
+func dlibNet(faceapiDir, pkg string) (*model.Builder, error) {
 	weights, err := readWeights(filepath.Join(faceapiDir, "model"), "face_recognition_model")
 	if err != nil {
 		return nil, err
@@ -79,9 +118,6 @@ func convert(faceapiDir, pigoDir string) ([]byte, error) {
 		Mean:  [3]float32{122.782, 117.001, 104.298},
 		Scale: 255,
 	})
-	if pkg != embed.SourceVersion {
-		return nil, fmt.Errorf("modelconv: face-api %s found, %s expected (the model name would lie)", pkg, embed.SourceVersion)
-	}
 	var names []string
 	for _, layer := range embed.ConvLayers() {
 		for _, w := range embed.LayerWeights {
@@ -91,6 +127,35 @@ func convert(faceapiDir, pigoDir string) ([]byte, error) {
 	if err := addWeights(b, weights, append(names, "fc")); err != nil {
 		return nil, err
 	}
+	return b, nil
+}
+
+// mobileFaceNet starts a file with faceplugin-face-recognition-js's
+// network; faceapi is face-api's version, for the landmark net's source.
+func mobileFaceNet(dir, faceapi string) (*model.Builder, error) {
+	pkg, err := readPackageVersion(filepath.Join(dir, "package.json"))
+	if err != nil {
+		return nil, err
+	}
+	if pkg != mobilefacenet.SourceVersion {
+		return nil, fmt.Errorf("modelconv: faceplugin-face-recognition-js %s found, %s expected (the model name would lie)", pkg, mobilefacenet.SourceVersion)
+	}
+	b := model.NewBuilder(model.Header{
+		Name:   mobilefacenet.ModelName,
+		Source: "npm faceplugin-face-recognition-js@" + pkg + " " + FeatureModel + " (MobileFaceNet-style; package.json says MIT, its LICENSE is MIT text naming another person, no separate terms for the weights: see README) and npm @vladmandic/face-api@" + faceapi + " model/face_landmark_68_model (MIT); cascades from Go module github.com/esimov/pigo (MIT)",
+		Input:  mobilefacenet.InputSize,
+		Mean:   [3]float32{mobilefacenet.Mean, mobilefacenet.Mean, mobilefacenet.Mean},
+		Scale:  mobilefacenet.Scale,
+	})
+	if err := addMobileFaceNet(b, dir); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// addLandmarksAndCascades completes a file with what every network's
+// pipeline needs: face-api's 68-point landmark net and pigo's cascades.
+func addLandmarksAndCascades(b *model.Builder, faceapiDir, pigoDir string) ([]byte, error) {
 	lm, err := readWeights(filepath.Join(faceapiDir, "model"), "face_landmark_68_model")
 	if err != nil {
 		return nil, err
