@@ -164,6 +164,7 @@ type op struct {
 // Routes adds every endpoint of visit.API to mux.
 func (d *Door) Routes(mux *http.ServeMux) {
 	d.holderRoutes(mux)
+	d.offerRoutes(mux)
 	d.deviceRoutes(mux)
 }
 
