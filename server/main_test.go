@@ -28,6 +28,7 @@ import (
 	"smartpass.city/smartpass/server/demo"
 	"smartpass.city/smartpass/server/serverproc"
 	"smartpass.city/smartpass/server/store"
+	"smartpass.city/smartpass/server/visits"
 	"smartpass.city/smartpass/syncproto"
 	"smartpass.city/smartpass/syncproto/wsconn"
 )
@@ -64,8 +65,11 @@ func testOps(from, to uint64) []syncproto.Op {
 }
 
 // demoHead is the log's head after the demo facilities are seeded, the
-// demo JPKI's anchors published and the QR pass key.
-var demoHead = uint64(len(facility.Demo()) + 2)
+// demo JPKI's anchors published and the QR pass key, and the demo
+// hospitals' publications and slots (visits.SeedDemo: one publication
+// per hospital, one day of slots per department for yesterday, today
+// and visits.SeedDays ahead).
+var demoHead = uint64(len(facility.Demo()) + 2 + visits.SeedOps())
 
 // An acknowledged op survives SIGKILL right after the ack: the log writes
 // with SyncWrites, and acks only after the commit.

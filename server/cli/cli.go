@@ -67,6 +67,7 @@ import (
 	"smartpass.city/smartpass/server/receipt"
 	"smartpass.city/smartpass/server/residents"
 	"smartpass.city/smartpass/server/staff"
+	"smartpass.city/smartpass/server/visits"
 	"smartpass.city/smartpass/syncproto"
 )
 
@@ -403,6 +404,13 @@ func run(ctx context.Context, c config, b Build, logger *slog.Logger) error {
 		return err
 	}
 	defer handler.Close() // before the store closes: no handler may read a closed store
+	if c.demo && handler.Visits() != nil {
+		// The demo hospitals' slots from yesterday to visits.SeedDays
+		// ahead, so the account page can book on any day make run starts.
+		if err := handler.Visits().SeedDemo(ctx, time.Now(), visits.SeedDays); err != nil {
+			return fmt.Errorf("seed the demo hospitals: %w", err)
+		}
+	}
 	admin, err := listenAdmin(c.data)
 	if err != nil {
 		return err
