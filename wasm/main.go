@@ -67,7 +67,8 @@ func start(ctx context.Context) error {
 	ready := readiness.Start(ctx, offline.NeedsModel(string(e.Role), ok))
 	d := &device{ctx: ctx, store: store, keys: keys, eng: eng, enr: e, ok: ok, ready: ready}
 	ui.UseTill(store.Till(ctx))
-	ui.Register(eng, d, usbReader{}, server(), accounts{devkey.New(store.Keys("account")), store}, desk{keys, store}, faces{}, apiclient.Admin{Client: server()}, ready, browser.Browser{})
+	acct, dk := accounts{devkey.New(store.Keys("account")), store}, desk{keys, store}
+	ui.Register(eng, d, usbReader{}, server(), acct, dk, faces{}, apiclient.Admin{Client: server()}, ready, browser.Browser{}, visits{acct, dk})
 	if ok {
 		d.run()
 	}
@@ -251,6 +252,25 @@ type desk struct {
 
 func (d desk) EnrollAtDesk(ctx context.Context, s account.Supervised) (account.Account, error) {
 	return apiclient.CallSigned(ctx, server(), account.API.DeskEnroll, d.store.DeviceID(), d.keys, s)
+}
+
+// visits is the hospital visit's endpoints (ui.VisitAPI): the account
+// page's signed by the account's holder, a reception tablet's by the
+// device.
+type visits struct {
+	acct accounts
+	dev  desk
+}
+
+func (v visits) Call(ctx context.Context, path string, by account.Signer, req, resp any) error {
+	if by == account.Holder {
+		id, err := v.acct.store.Account(ctx)
+		if err != nil || id == "" {
+			return fmt.Errorf("account: this device holds no account: %v", err)
+		}
+		return apiclient.Signed(ctx, server(), path, id, v.acct.keys, req, resp)
+	}
+	return apiclient.Signed(ctx, server(), path, v.dev.store.DeviceID(), v.dev.keys, req, resp)
 }
 
 // asHolder calls ep as the account's holder.

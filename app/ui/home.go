@@ -30,6 +30,8 @@ func (p *homePage) Render() app.UI {
 		{"mode.playpark", route.Identify},
 		{"mode.shop", route.Identify},
 		{"mode.admin", route.Admin},
+		{"mode.visits", route.AccountHospital},
+		{"mode.reception", route.Reception},
 	}
 	return p.frame(
 		app.H1().Text(p.tr("home.title")),

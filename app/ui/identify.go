@@ -39,6 +39,9 @@ type identifyPage struct {
 	live
 	faces Faces
 	scan  scanner
+	// visits asks the server for a patient's consented history, at a
+	// hospital's reception (nil: not asked).
+	visits VisitAPI
 
 	gal      *gallery.Gallery
 	galGen   uint64 // the projection's generation the gallery follows
