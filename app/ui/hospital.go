@@ -77,6 +77,7 @@ type hospitalPage struct {
 	// is the booking being moved (its department's slots are shown).
 	who, hosp, dept string
 	slots           []appointment.Open
+	slotsFor        int // counts the reads of slots: only the last one's are kept
 	moving          *visit.Booked
 	confirmCancel   string
 
@@ -196,22 +197,32 @@ func (p *hospitalPage) pickHospital(id string) {
 }
 
 // readSlots reads the slots of the form's department (of the booking
-// being moved, when one is).
+// being moved, when one is). It does not wait for another request: the
+// person may pick a hospital and a department in quick succession, and
+// only the last pick's slots are kept.
 func (p *hospitalPage) readSlots() {
 	hosp, dept := p.hosp, p.dept
 	if p.moving != nil {
 		hosp, dept = p.moving.Hospital, p.moving.Department
 	}
 	p.slots = nil
+	p.slotsFor++
+	gen := p.slotsFor
 	if dept == "" {
 		return
 	}
-	var slots []appointment.Open
-	p.run(&p.live, func(ctx context.Context) error {
-		var err error
-		slots, err = callVisit(ctx, p.api, visit.API.Slots, visit.Slots{Hospital: hosp, Department: dept})
-		return err
-	}, func() { p.slots = slots })
+	p.later(func() func() {
+		slots, err := callVisit(p.page, p.api, visit.API.Slots, visit.Slots{Hospital: hosp, Department: dept})
+		return func() {
+			switch {
+			case gen != p.slotsFor:
+			case err != nil:
+				p.request.err = visitpage.Words(err)
+			default:
+				p.slots = slots
+			}
+		}
+	})
 }
 
 // change runs a change, then reads the lists (and the slots) again and
@@ -220,6 +231,8 @@ func (p *hospitalPage) change(done string, work func(ctx context.Context) error,
 	var lists visitLists
 	var slots []appointment.Open
 	hosp, dept := p.hosp, p.dept
+	p.slotsFor++
+	gen := p.slotsFor
 	p.run(&p.live, func(ctx context.Context) error {
 		if err := work(ctx); err != nil {
 			return err
@@ -231,7 +244,10 @@ func (p *hospitalPage) change(done string, work func(ctx context.Context) error,
 		slots, err = callVisit(ctx, p.api, visit.API.Slots, visit.Slots{Hospital: hosp, Department: dept})
 		return err
 	}, func() {
-		p.lists, p.slots, p.done = lists, slots, done
+		p.lists, p.done = lists, done
+		if gen == p.slotsFor {
+			p.slots = slots
+		}
 		if after != nil {
 			after()
 		}

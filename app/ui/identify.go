@@ -195,6 +195,11 @@ func (p *identifyPage) seen(r face.Result, err error) {
 		p.answer(hospital.ByFace)
 	}
 	p.until, p.key = time.Now().Add(holdResult), ""
+	if p.rx != nil {
+		// The reception panel waits for staff and the patient
+		// (holdReception), not only an outcome's moment.
+		p.until = time.Now().Add(holdReception)
+	}
 	var score float32
 	if len(p.top) > 0 {
 		score = p.top[0].Score
