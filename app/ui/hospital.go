@@ -486,7 +486,16 @@ func (p *hospitalPage) formView() app.UI {
 	return app.Section().ID("form").Class("card").Attr("data-booking", p.formFor).Attr("data-questionnaire", q.ID).Body(
 		app.H2().Text(q.Title),
 		app.If(len(p.form.Prefill) > 0, func() app.UI { return app.P().ID("form-prefilled").Class("hint").Text(p.tr("visit.form.prefilled")) }),
-		app.Range(asked).Slice(func(i int) app.UI { return p.questionView(asked[i]) }),
+		// Every question in a slot of its own, asked or not: a question
+		// appearing when one above is answered yes must not shift the
+		// ones below into other elements (go-app matches children by
+		// position), which loses what was just ticked there.
+		app.Range(q.Questions).Slice(func(i int) app.UI {
+			x := q.Questions[i]
+			return app.Div().Class("slot").Body(app.If(slices.ContainsFunc(asked, func(a appointment.Question) bool { return a.ID == x.ID }), func() app.UI {
+				return p.questionView(x)
+			}))
+		}),
 		app.P().ID("form-notice").Class("notice").Text(p.words(p.form.Notice)),
 		p.errorView(&p.live, "form-error"),
 		app.Div().Class("actions").Body(
