@@ -47,11 +47,24 @@ const holdReception = 90 * time.Second
 // startReception opens the reception panel for a recognised resident.
 func (p *identifyPage) startReception(resident, via string) {
 	v := terminal.OpenVisit(p.st, p.enr.Facility, resident, time.Now())
-	p.rx = &receptionDraft{resident: resident, via: via, patient: v.Patient, linked: v.Linked, shares: v.Shares, booking: v.Booking}
-	if v.Answers != nil {
-		p.rx.answers = visitpage.AnswerLines(v.Questionnaire, *v.Answers)
-	}
+	p.rx = &receptionDraft{resident: resident, via: via, patient: v.Patient, linked: v.Linked, shares: v.Shares}
+	p.findBooking(p.rx)
 	p.until = time.Now().Add(holdReception)
+}
+
+// findBooking finds the patient's booking due today and its answers in
+// what the tablet holds now: the panel asks again at each render until
+// the patient is received, so a booking or answers synced after the
+// face was recognised still show.
+func (p *identifyPage) findBooking(rx *receptionDraft) {
+	if rx.resident == "" || rx.number > 0 || p.st == nil {
+		return
+	}
+	v := terminal.OpenVisit(p.st, p.enr.Facility, rx.resident, time.Now())
+	rx.booking, rx.answers = v.Booking, nil
+	if v.Answers != nil {
+		rx.answers = visitpage.AnswerLines(v.Questionnaire, *v.Answers)
+	}
 }
 
 // askShared asks the server for the history the patient consented to
@@ -164,6 +177,7 @@ func (p *identifyPage) receptionView() app.UI {
 			app.P().Text(p.tr("rx.patient.known", rx.patient)),
 		)
 	}
+	p.findBooking(rx)
 	title := "rx.title.face"
 	if rx.via == hospital.ByStaff {
 		title = "rx.title.staff"
