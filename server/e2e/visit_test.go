@@ -3,11 +3,9 @@ package e2e
 import (
 	"context"
 	"crypto/ed25519"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -155,16 +153,8 @@ func TestHospitalVisitInBrowser(t *testing.T) {
 // the server's own writer, as the hospital's desk has it published.
 func publishSlot(t *testing.T, data string, day appointment.Day) {
 	t.Helper()
-	hexKey, err := os.ReadFile(data + ".key")
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, err := hex.DecodeString(strings.TrimSpace(string(hexKey)))
-	if err != nil {
-		t.Fatal(err)
-	}
 	// With the server's feeds, so the op reaches the hospital's tablets.
-	l, err := oplog.Open(data, api.LogOptions(key, slog.New(slog.DiscardHandler)))
+	l, err := oplog.Open(data, api.LogOptions(storeKey(t, data), slog.New(slog.DiscardHandler)))
 	if err != nil {
 		t.Fatal(err)
 	}
