@@ -77,6 +77,14 @@ func (s *visitServer) Call(_ context.Context, path string, by account.Signer, re
 		bk := visit.Booked{ID: fmt.Sprintf("bk-%d", len(s.bookings)+1), Hospital: b.Hospital, Department: b.Department, Start: b.Start, Resident: b.Resident, Status: appointment.Booked}
 		s.bookings = append(s.bookings, bk)
 		out = bk
+	case visit.MovePath:
+		var m visit.Move
+		json.Unmarshal(body, &m)
+		s.bookings[0].Start = m.Start
+		out = account.None{}
+	case visit.CancelPath:
+		s.bookings[0].Status = appointment.Cancelled
+		out = account.None{}
 	case visit.BookingsPath:
 		out = s.bookings
 	case visit.FormPath:
@@ -139,7 +147,9 @@ func (s *visitServer) count(path string) int {
 // TestHospitalPage: a mother books her son's paediatrics visit on her
 // phone; the full slot cannot be pressed; the questionnaire opens
 // pre-filled, and an answer that breaks its rule is named in words
-// before anything is sent; sent, the booking shows answered. She gives
+// before anything is sent; sent, the booking shows answered. A full slot
+// pressed anyway is the server's refusal in its words. She moves the
+// visit an hour later and cancels it (on the second press). She gives
 // hospital B her son's allergies for 30 days (check-ups, which B does
 // not exchange, are never offered), sees B's access, and withdraws.
 func TestHospitalPage(t *testing.T) {
@@ -183,6 +193,23 @@ func TestHospitalPage(t *testing.T) {
 	press(e, &p.live, func() { p.book(slot.Add(time.Hour)) })
 	until(t, e, "refused", func() bool { return !p.busy })
 	shows(t, p, "visit-error", "この枠は満員です。")
+
+	// He moves it an hour later, then cancels it on the second press.
+	press(e, &p.live, func() { p.request.err = [2]string{}; b := p.lists.bookings[0]; p.moving = &b; p.readSlots() })
+	until(t, e, "the booking's slots", func() bool { return len(p.slots) == 2 })
+	shows(t, p, "moving", "の予約の変更先を選んでください。")
+	press(e, &p.live, func() { p.book(slot.Add(time.Hour)) })
+	until(t, e, "moved", func() bool { return !p.busy && p.moving == nil })
+	if got := p.lists.bookings[0].Start; !got.Equal(slot.Add(time.Hour)) || srv.count(visit.MovePath) != 1 {
+		t.Fatalf("moved to %v (%d moves)", got, srv.count(visit.MovePath))
+	}
+	press(e, &p.live, func() { p.cancel(p.lists.bookings[0]) })
+	if srv.count(visit.CancelPath) != 0 || !strings.Contains(app.HTMLString(p), "本当に取り消す") {
+		t.Fatal("cancelled on the first press")
+	}
+	press(e, &p.live, func() { p.cancel(p.lists.bookings[0]) })
+	until(t, e, "cancelled", func() bool { return !p.busy && srv.count(visit.CancelPath) == 1 })
+	shows(t, p, "visit-done", "予約を取り消しました。")
 
 	// Consent: B offers what it exchanges only.
 	press(e, &p.live, func() { p.grantWho, p.grantHosp = "son", "hosp-b" })
