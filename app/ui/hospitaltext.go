@@ -74,7 +74,7 @@ var hospitalText = map[string][2]string{
 	"day.empty":              {"本日の予約はありません。", "No bookings today."},
 	"day.status.booked":      {"予約中", "booked"},
 	"day.status.noshow":      {"来院なし", "did not come"},
-	"day.patient.none":       {"患者番号：未登録（受付で登録してください）%s", "Patient number: not linked yet (link it at reception)%s"},
+	"day.patient.none":       {"患者番号：未登録（受付で登録してください）", "Patient number: not linked yet (link it at reception)"},
 	"day.bill":               {"会計", "Bill"},
 	"day.points":             {"本日の点数（会計システムから）", "Today's points (from the accounting system)"},
 	"day.income":             {"所得区分（資格確認の結果）", "Income class (from the qualification check)"},

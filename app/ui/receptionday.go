@@ -103,7 +103,8 @@ func (p *receptionDayPage) bookingView(b visit.Booked) app.UI {
 	return app.Section().Class("card day-booking").Attr("data-id", b.ID).Attr("data-resident", b.Resident).Attr("data-dept", b.Department).
 		Attr("data-answered", b.Answers != nil).Attr("data-patient", patient).Body(
 		app.H2().Text(p.words(visitpage.When(b.Start))+"　"+p.tr("dept."+b.Department)+"　"+p.tr("day.status."+b.Status)),
-		app.P().Class("big-number").Text(p.tr(map[bool]string{true: "rx.patient.known", false: "day.patient.none"}[patient != ""], patient)),
+		app.If(patient != "", func() app.UI { return app.P().Class("big-number").Text(p.tr("rx.patient.known", patient)) }).
+			Else(func() app.UI { return app.P().Class("hint").Text(p.tr("day.patient.none")) }),
 		app.If(len(lines) == 0, func() app.UI { return app.P().Class("hint").Text(p.tr("rx.answers.none")) }),
 		app.If(len(lines) > 0, func() app.UI {
 			return app.Dl().Class("answers").Body(app.Range(lines).Slice(func(i int) app.UI {
