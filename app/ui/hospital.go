@@ -100,6 +100,7 @@ type visitLists struct {
 	granted  []visit.Granted
 	accesses []visit.Access
 	receipts []visit.Receipt
+	notices  []visit.Notice
 }
 
 // read reads the household's lists.
@@ -115,7 +116,10 @@ func (p *hospitalPage) read(ctx context.Context) (visitLists, error) {
 	if l.accesses, err = callVisit(ctx, p.api, visit.API.Accesses, account.None{}); err != nil {
 		return l, err
 	}
-	l.receipts, err = callVisit(ctx, p.api, visit.API.Receipts, account.None{})
+	if l.receipts, err = callVisit(ctx, p.api, visit.API.Receipts, account.None{}); err != nil {
+		return l, err
+	}
+	l.notices, err = callVisit(ctx, p.api, visit.API.Notices, account.None{})
 	return l, err
 }
 
@@ -375,6 +379,7 @@ func (p *hospitalPage) Render() app.UI {
 			p.consentView(),
 			p.accessView(),
 			p.receiptView(),
+			p.noticeView(),
 			p.notebookView(),
 		)
 	}
@@ -644,6 +649,21 @@ func (p *hospitalPage) receiptView() app.UI {
 				app.Ul().Body(app.Range(r.Lines).Slice(func(j int) app.UI { return app.Li().Text(p.words(r.Lines[j])) })),
 			)
 		}),
+	)
+}
+
+// noticeView lists the emergency identifications of the people the
+// holder is the guardian of: where, when, why.
+func (p *hospitalPage) noticeView() app.UI {
+	ns := p.lists.notices
+	return app.Section().ID("notices").Class("card").Attr("data-count", len(ns)).Body(
+		app.H2().Text(p.tr("visit.notices")),
+		app.If(len(ns) == 0, func() app.UI { return app.P().Class("hint").Text(p.tr("visit.notices.none")) }),
+		app.Ul().Body(app.Range(ns).Slice(func(i int) app.UI {
+			n := ns[i]
+			return app.Li().Class("emergency-notice").Attr("data-hospital", n.Hospital).Attr("data-resident", n.Resident).Text(
+				p.tr("visit.notice", n.Time.In(appointment.JST).Format("2006-01-02 15:04"), p.placeName(n.Hospital), p.personName(n.Resident), n.Reason))
+		})),
 	)
 }
 

@@ -125,6 +125,8 @@ func (s *visitServer) Call(_ context.Context, path string, by account.Signer, re
 		out = acc
 	case visit.ReceiptsPath:
 		out = []visit.Receipt{}
+	case visit.NoticesPath:
+		out = []visit.Notice{}
 	default:
 		return fmt.Errorf("no endpoint %s", path)
 	}

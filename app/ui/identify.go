@@ -70,6 +70,8 @@ type identifyPage struct {
 	admitted int
 	// rx is the hospital reception under way (nil: none).
 	rx *receptionDraft
+	// er is the emergency identification under way (nil: none).
+	er *emergencyDraft
 	// arrival is what a shelter's screen did for the person recognised.
 	arrival *shelterArrival
 	// card is a card checked on the card page, to identify (cardArrived).
@@ -172,6 +174,11 @@ func (p *identifyPage) seen(r face.Result, err error) {
 		return
 	}
 	probe := r.Embedding
+	if p.er != nil {
+		// The emergency mode: no turn check (the patient cannot turn).
+		p.emergencyFrame(g, probe)
+		return
+	}
 	if terminal.AsksTurn(p.enr.Role) {
 		var done bool
 		if probe, done = p.turned(r); !done {
@@ -385,6 +392,7 @@ func (p *identifyPage) Render() app.UI {
 						}),
 				),
 				app.Div().Class("slot").Body(app.If(p.rx != nil, func() app.UI { return p.receptionView() })),
+				app.Div().Class("slot").Body(app.If(p.er != nil, func() app.UI { return p.emergencyView() })),
 				app.Div().Class("slot").Body(app.If(p.enr.Role == scope.Shop, func() app.UI { return p.shopView() })),
 			),
 		),
@@ -408,6 +416,8 @@ func (p *identifyPage) Render() app.UI {
 					app.Button().ID("staff-check").Class("secondary").Type("button").Text(p.tr("rx.staff")).
 						OnClick(func(ctx app.Context, e app.Event) { p.staffCheck() }),
 					app.A().ID("queue-link").Class("button secondary").Href(route.Queue).Text(p.tr("queue.title")),
+					app.Button().ID("er-open").Class("danger").Type("button").Text(p.tr("er.open")).
+						OnClick(func(ctx app.Context, e app.Event) { p.openEmergency() }),
 				)
 			}),
 		),

@@ -14,6 +14,7 @@ import (
 
 	"smartpass.city/smartpass/app/account"
 	"smartpass.city/smartpass/app/appointment"
+	"smartpass.city/smartpass/app/emergency"
 	"smartpass.city/smartpass/app/fhirjp"
 	"smartpass.city/smartpass/app/identify"
 	"smartpass.city/smartpass/app/template"
@@ -190,4 +191,61 @@ func fhirDoc(t *testing.T, v any) json.RawMessage {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// TestEmergencyInBrowser: an unconscious patient (a still video of her
+// registered face: no head turn) is identified at a hospital tablet's
+// emergency panel, which asks a reason first; the face proposes her and
+// a second member of staff confirms (at today's rates the face alone may
+// not name anyone); the fixed summary shows with her guardian as the
+// contact, her father's account shows the notice, and the server keeps
+// the use. A face with no registration gets "not identified" and
+// nothing else, and that use is kept too. (The demo's daughter stands in
+// for the issue's adult: the guardian is whoever holds the household.)
+func TestEmergencyInBrowser(t *testing.T) {
+	addr := serverproc.FreeAddr(t)
+	base := "http://" + addr
+	srv := startServer(t, addr, t.TempDir())
+	phone := browser(t)
+	_, daughter := openFamily(t, phone, base)
+	registerNatively(t, srv, addr, template.Template{Resident: daughter, Facilities: []string{"kaga-medical"}})
+
+	er := emergencyTablet(t, base, faceVideo(t, "sheldon", "sheldon2.png"))
+	waitJS(t, er, "a proposal or the summary", `(o => !!document.querySelector("#er-summary") || o?.dataset.outcome === "proposed")(document.querySelector("#er-outcome"))`, 90*time.Second)
+	if !get(t, er, "the summary shown", eval[bool](`!!document.querySelector("#er-summary")`)) {
+		if get(t, er, "named before confirmation", eval[bool](`document.body.innerText.includes("`+daughter+`")`)) {
+			t.Fatal("the proposal names her before a second member of staff confirms")
+		}
+		fill(t, er, "er-second", "看護師 田中")
+		press(t, er, "confirm as the second", "#er-confirm")
+	}
+	waitJS(t, er, "the fixed summary", `!!document.querySelector("#er-summary") && document.querySelector("#er-contact").textContent.length > "緊急連絡先：".length`, 30*time.Second)
+
+	run(t, phone, "open the hospital page", 30*time.Second, chromedp.Navigate(base+"/account/hospital"), chromedp.WaitVisible(chromedp.ID("notices")))
+	waitJS(t, phone, "the notice to her guardian", `document.querySelector('#notices .emergency-notice[data-resident="`+daughter+`"]')?.textContent.includes("意識なし")`, 30*time.Second)
+
+	nobody := emergencyTablet(t, base, faceVideo(t, "leonard", "leonard2.png"))
+	waitJS(t, nobody, "not identified", `document.querySelector("#er-outcome")?.dataset.outcome === "not_identified"`, 90*time.Second)
+	waitJS(t, nobody, "nothing shown", `!document.querySelector("#er-summary") && !!document.querySelector("#er-error")`, 30*time.Second)
+	if n := srv.Count(t, emergency.OpUse); n != 2 {
+		t.Fatalf("the server keeps %d emergency uses, want 2", n)
+	}
+}
+
+// emergencyTablet opens the emergency panel on a new reception tablet of
+// kaga-medical whose camera plays video, with a member of staff and a
+// reason, and starts matching.
+func emergencyTablet(t *testing.T, base, video string) context.Context {
+	t.Helper()
+	tab := camera(t, video)
+	setUp(t, tab, base, "kaga-medical", "reception")
+	run(t, tab, "open the face check", 30*time.Second, chromedp.Navigate(base+"/identify"))
+	waitJS(t, tab, "templates synced", `document.querySelector("#gallery-size")?.dataset.count === "1"`, 60*time.Second)
+	press(t, tab, "open the emergency panel", "#er-open")
+	press(t, tab, "start without a reason", "#er-start")
+	waitJS(t, tab, "a reason asked for", `document.querySelector("#er-error")?.textContent.includes("理由")`, 10*time.Second)
+	fill(t, tab, "er-staff", "医師 山本")
+	fill(t, tab, "er-reason", "救急搬送、意識なし")
+	press(t, tab, "start", "#er-start")
+	return tab
 }
