@@ -142,11 +142,15 @@ func (p *identifyPage) emergencyView() app.UI {
 	return app.Section().ID("emergency").Class("card warn").Body(
 		app.H2().Text(p.tr("er.title")),
 		app.Div().Body(body...),
-		app.If(er.err[0] != "", func() app.UI { return app.P().ID("er-error").Class("error").Attr("role", "alert").Text(p.words(er.err)) }),
+		app.If(er.err[0] != "", func() app.UI {
+			return app.P().ID("er-error").Class("error").Attr("role", "alert").Text(p.words(er.err))
+		}),
 		app.Div().Class("actions").Body(
 			app.If(er.started, func() app.UI {
 				return app.Button().ID("er-again").Class("secondary").Type("button").Text(p.tr("er.again")).
-					OnClick(func(ctx app.Context, e app.Event) { er.decided, er.summary, er.err, er.second = false, nil, [2]string{}, "" })
+					OnClick(func(ctx app.Context, e app.Event) {
+						er.decided, er.summary, er.err, er.second = false, nil, [2]string{}, ""
+					})
 			}),
 			app.Button().ID("er-close").Class("secondary").Type("button").Text(p.tr("er.close")).
 				OnClick(func(ctx app.Context, e app.Event) { p.er = nil }),
