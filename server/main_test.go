@@ -29,6 +29,7 @@ import (
 	"smartpass.city/smartpass/server/demo"
 	"smartpass.city/smartpass/server/serverproc"
 	"smartpass.city/smartpass/server/store"
+	"smartpass.city/smartpass/server/visits"
 	"smartpass.city/smartpass/syncproto"
 	"smartpass.city/smartpass/syncproto/wsconn"
 )
@@ -66,13 +67,15 @@ func testOps(from, to uint64) []syncproto.Op {
 
 // demoHead is the log's head after the demo facilities are seeded with
 // the demo operator's routes, the demo JPKI's anchors published and the
-// QR pass key.
+// QR pass key, and the demo hospitals' publications and slots
+// (visits.SeedDemo: one publication per hospital, one day of slots per
+// department for yesterday, today and visits.SeedDays ahead).
 var demoHead = func() uint64 {
 	ops, err := commands.DemoTransit()
 	if err != nil {
 		panic(err) // the embedded demo feed is checked by its own tests
 	}
-	return uint64(len(facility.Demo()) + len(ops) + 2)
+	return uint64(len(facility.Demo()) + len(ops) + 2 + visits.SeedOps())
 }()
 
 // An acknowledged op survives SIGKILL right after the ack: the log writes

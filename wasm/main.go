@@ -70,9 +70,9 @@ func start(ctx context.Context) error {
 	d := &device{ctx: ctx, store: store, keys: keys, eng: eng, enr: e, ok: ok, ready: ready}
 	ui.UseTill(store.Till(ctx))
 	ui.UseCounter(counter{keys, store})
-	acct := accounts{devkey.New(store.Keys("account")), store}
+	acct, dk := accounts{devkey.New(store.Keys("account")), store}, desk{keys, store}
 	ui.UseDonor(donor{acct})
-	ui.Register(eng, d, usbReader{}, server(), acct, desk{keys, store}, faces{}, apiclient.Admin{Client: server()}, ready, browser.Browser{})
+	ui.Register(eng, d, usbReader{}, server(), acct, dk, faces{}, apiclient.Admin{Client: server()}, ready, browser.Browser{}, visits{acct, dk})
 	if ok {
 		d.run()
 	}
@@ -307,6 +307,25 @@ func (d donor) Ceiling(ctx context.Context, f furusato.CeilingFigures) (furusato
 
 func (d donor) OneStop(ctx context.Context, a furusato.Application) (furusato.Applied, error) {
 	return asHolder(ctx, d.a, furusato.API.OneStop, a)
+}
+
+// visits is the hospital visit's endpoints (ui.VisitAPI): the account
+// page's signed by the account's holder, a reception tablet's by the
+// device.
+type visits struct {
+	acct accounts
+	dev  desk
+}
+
+func (v visits) Call(ctx context.Context, path string, by account.Signer, req, resp any) error {
+	if by == account.Holder {
+		id, err := v.acct.store.Account(ctx)
+		if err != nil || id == "" {
+			return fmt.Errorf("account: this device holds no account: %v", err)
+		}
+		return apiclient.Signed(ctx, server(), path, id, v.acct.keys, req, resp)
+	}
+	return apiclient.Signed(ctx, server(), path, v.dev.store.DeviceID(), v.dev.keys, req, resp)
 }
 
 // asHolder calls ep as the account's holder.

@@ -93,7 +93,7 @@ func (a Answers) Validate() error {
 func (q Questionnaire) Check(values map[string]string, today time.Time) error {
 	for id := range values {
 		if !slices.ContainsFunc(q.Questions, func(x Question) bool { return x.ID == id }) {
-			return fmt.Errorf("%w: %q is not a question of %s", ErrAnswer, id, q.ID)
+			return answerErr(id, false, fmt.Errorf("%w: %q is not a question of %s", ErrAnswer, id, q.ID))
 		}
 	}
 	for _, x := range q.Questions {
@@ -101,18 +101,33 @@ func (q Questionnaire) Check(values map[string]string, today time.Time) error {
 		asked := x.When == "" || values[x.When] == "true"
 		switch {
 		case given && !asked:
-			return fmt.Errorf("%w: %s is asked only when %s is yes", ErrAnswer, x.ID, x.When)
+			return answerErr(x.ID, false, fmt.Errorf("%w: %s is asked only when %s is yes", ErrAnswer, x.ID, x.When))
 		case !given || v == "":
 			if x.Required && asked {
-				return fmt.Errorf("%w: %s (%s) is required", ErrAnswer, x.ID, x.Text)
+				return answerErr(x.ID, true, fmt.Errorf("%w: %s (%s) is required", ErrAnswer, x.ID, x.Text))
 			}
 			continue
 		}
 		if err := x.check(v, today); err != nil {
-			return fmt.Errorf("%w: %s: %v", ErrAnswer, x.ID, err)
+			return answerErr(x.ID, false, fmt.Errorf("%w: %s: %v", ErrAnswer, x.ID, err))
 		}
 	}
 	return nil
+}
+
+// AnswerError is a refused answer: which question, and whether it was
+// left unanswered, so a screen can point at it in words (Problem).
+type AnswerError struct {
+	Question string
+	Missing  bool
+	err      error
+}
+
+func (e *AnswerError) Error() string { return e.err.Error() }
+func (e *AnswerError) Unwrap() error { return e.err }
+
+func answerErr(id string, missing bool, err error) error {
+	return &AnswerError{Question: id, Missing: missing, err: err}
 }
 
 func (x Question) check(v string, today time.Time) error {

@@ -19,7 +19,7 @@ func (r *Record) Names(resident, kind string, t time.Time) []string {
 			continue
 		}
 		for _, d := range s.ByKind()[kind] {
-			if n := nameOf(kind, d, t); n != "" && !slices.Contains(out, n) {
+			if n := NameOf(kind, d, t); n != "" && !slices.Contains(out, n) {
 				out = append(out, n)
 			}
 		}
@@ -62,9 +62,9 @@ func (c concept) name() string {
 	return ""
 }
 
-// nameOf reads one checked document's name; "" for medication no longer
-// taken at t.
-func nameOf(kind string, doc json.RawMessage, t time.Time) string {
+// NameOf reads one checked document's name, as the pages show it; ""
+// for medication no longer taken at t.
+func NameOf(kind string, doc json.RawMessage, t time.Time) string {
 	var d struct {
 		Code        concept `json:"code"`
 		Medication  concept `json:"medicationCodeableConcept"`

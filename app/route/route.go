@@ -33,11 +33,17 @@ const (
 	// Donor is the hometown-tax donor's page: donations, receipts and
 	// the one-stop application.
 	Donor = "/account/furusato"
+	// AccountHospital is the resident's hospital visits: booking for
+	// the household, the 問診票, consents and who saw what.
+	AccountHospital = "/account/hospital"
+	// Reception is a hospital reception tablet's day: the bookings with
+	// their 問診票, the bill, and the history a patient consented to.
+	Reception = "/reception"
 )
 
 // All lists every page, for the server's router and the offline cache.
 func All() []string {
-	return []string{Home, Setup, Shelter, HQ, Card, FaceRegister, Identify, Account, AccountFace, Desk, Queue, Admin, Vehicle, Donor}
+	return []string{Home, Setup, Shelter, HQ, Card, FaceRegister, Identify, Account, AccountFace, Desk, Queue, Admin, Vehicle, Donor, AccountHospital, Reception}
 }
 
 // ForRole is the page a device of role works on ("" for roles whose

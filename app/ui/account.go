@@ -247,6 +247,7 @@ func (p *accountPage) householdView() app.UI {
 		app.Div().Class("actions").Body(
 			app.Button().ID("add-member").Disabled(p.busy).Text(p.tr("family.add")).
 				OnClick(func(ctx app.Context, e app.Event) { p.startFamily() }),
+			app.A().ID("to-hospital").Class("button secondary").Href(route.AccountHospital).Text(p.tr("visit.title")),
 		),
 		p.walletView(),
 		p.historyView(),

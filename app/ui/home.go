@@ -33,6 +33,8 @@ func (p *homePage) Render() app.UI {
 		{"mode.donor", route.Donor},
 		{"mode.admin", route.Admin},
 		{"mode.vehicle", route.Vehicle},
+		{"mode.visits", route.AccountHospital},
+		{"mode.reception", route.Reception},
 	}
 	return p.frame(
 		app.H1().Text(p.tr("home.title")),

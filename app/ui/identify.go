@@ -38,6 +38,9 @@ type identifyPage struct {
 	live
 	faces Faces
 	scan  scanner
+	// visits asks the server for a patient's consented history, at a
+	// hospital's reception (nil: not asked).
+	visits VisitAPI
 
 	gal      *gallery.Gallery
 	galGen   uint64 // the projection's generation the gallery follows
@@ -67,6 +70,8 @@ type identifyPage struct {
 	admitted int
 	// rx is the hospital reception under way (nil: none).
 	rx *receptionDraft
+	// er is the emergency identification under way (nil: none).
+	er *emergencyDraft
 	// arrival is what a shelter's screen did for the person recognised.
 	arrival *shelterArrival
 	// card is a card checked on the card page, to identify (cardArrived).
@@ -175,6 +180,11 @@ func (p *identifyPage) seen(r face.Result, err error) {
 		return
 	}
 	probe := r.Embedding
+	if p.er != nil {
+		// The emergency mode: no turn check (the patient cannot turn).
+		p.emergencyFrame(g, probe)
+		return
+	}
 	if terminal.AsksTurn(p.enr.Role) {
 		var done bool
 		if probe, done = p.turned(r); !done {
@@ -198,6 +208,11 @@ func (p *identifyPage) seen(r face.Result, err error) {
 		p.answer(hospital.ByFace)
 	}
 	p.until, p.key = time.Now().Add(holdResult), ""
+	if p.rx != nil {
+		// The reception panel waits for staff and the patient
+		// (holdReception), not only an outcome's moment.
+		p.until = time.Now().Add(holdReception)
+	}
 	var score float32
 	if len(p.top) > 0 {
 		score = p.top[0].Score
@@ -393,6 +408,7 @@ func (p *identifyPage) Render() app.UI {
 						}),
 				),
 				app.Div().Class("slot").Body(app.If(p.rx != nil, func() app.UI { return p.receptionView() })),
+				app.Div().Class("slot").Body(app.If(p.er != nil, func() app.UI { return p.emergencyView() })),
 				app.Div().Class("slot").Body(app.If(p.enr.Role == scope.Shop, func() app.UI { return p.shopView() })),
 				app.Div().Class("slot").Body(app.If(p.enr.Role == scope.Vehicle, func() app.UI { return p.busView() })),
 				app.Div().Class("slot").Body(app.If(p.enr.Role == scope.Counter, func() app.UI { return p.counterView() })),
@@ -418,6 +434,8 @@ func (p *identifyPage) Render() app.UI {
 					app.Button().ID("staff-check").Class("secondary").Type("button").Text(p.tr("rx.staff")).
 						OnClick(func(ctx app.Context, e app.Event) { p.staffCheck() }),
 					app.A().ID("queue-link").Class("button secondary").Href(route.Queue).Text(p.tr("queue.title")),
+					app.Button().ID("er-open").Class("danger").Type("button").Text(p.tr("er.open")).
+						OnClick(func(ctx app.Context, e app.Event) { p.openEmergency() }),
 				)
 			}),
 		),

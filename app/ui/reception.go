@@ -7,9 +7,13 @@ import (
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
+	"smartpass.city/smartpass/app/appointment"
 	"smartpass.city/smartpass/app/hospital"
+	"smartpass.city/smartpass/app/medical"
 	"smartpass.city/smartpass/app/scope"
 	"smartpass.city/smartpass/app/terminal"
+	"smartpass.city/smartpass/app/visit"
+	"smartpass.city/smartpass/app/visitpage"
 )
 
 // receptionDraft is a hospital reception under way on the identify
@@ -25,6 +29,15 @@ type receptionDraft struct {
 	err      string
 	number   int // set once recorded: the place in the day's queue
 	dept     string
+	// booking is the visit booked for today, with its 問診票 answers as
+	// lines (terminal.OpenVisit); nil for a walk-in.
+	booking *appointment.Entry
+	answers [][2]string
+	// shared is the history the patient consented to show this
+	// hospital, once asked; sharedErr the refusal (no consent: nothing).
+	shared    []visitpage.Item
+	sharedErr [2]string
+	asked     bool
 }
 
 // holdReception is how long the reception panel waits for the patient
@@ -33,9 +46,81 @@ const holdReception = 90 * time.Second
 
 // startReception opens the reception panel for a recognised resident.
 func (p *identifyPage) startReception(resident, via string) {
-	r := terminal.OpenReception(p.st, p.enr.Facility, resident)
-	p.rx = &receptionDraft{resident: resident, via: via, patient: r.Patient, linked: r.Linked, shares: r.Shares}
+	v := terminal.OpenVisit(p.st, p.enr.Facility, resident, time.Now())
+	p.rx = &receptionDraft{resident: resident, via: via, patient: v.Patient, linked: v.Linked, shares: v.Shares}
+	p.findBooking(p.rx)
 	p.until = time.Now().Add(holdReception)
+}
+
+// findBooking finds the patient's booking due today and its answers in
+// what the tablet holds now: the panel asks again at each render until
+// the patient is received, so a booking or answers synced after the
+// face was recognised still show.
+func (p *identifyPage) findBooking(rx *receptionDraft) {
+	if rx.resident == "" || rx.number > 0 || p.st == nil {
+		return
+	}
+	v := terminal.OpenVisit(p.st, p.enr.Facility, rx.resident, time.Now())
+	rx.booking, rx.answers = v.Booking, nil
+	if v.Answers != nil {
+		rx.answers = visitpage.AnswerLines(v.Questionnaire, *v.Answers)
+	}
+}
+
+// askShared asks the server for the history the patient consented to
+// show this hospital: without a consent in force the answer is a
+// refusal and nothing is shown. The server records the access, which
+// the patient sees in their account.
+func (p *identifyPage) askShared() {
+	rx := p.rx
+	if rx == nil || rx.resident == "" || p.visits == nil {
+		return
+	}
+	p.until = time.Now().Add(holdReception)
+	p.later(func() func() {
+		h, err := callVisit(p.page, p.visits, visit.API.History, visit.Lookup{Resident: rx.resident})
+		return func() {
+			rx.asked, rx.shared, rx.sharedErr = true, nil, [2]string{}
+			if err != nil {
+				rx.sharedErr = visitpage.Words(err)
+				return
+			}
+			rx.shared = visitpage.Items(h, time.Now())
+		}
+	})
+}
+
+// sharedView is the consented history, or why there is none.
+func (p *identifyPage) sharedView(rx *receptionDraft) app.UI {
+	if !rx.asked {
+		return app.Button().ID("rx-shared-ask").Class("secondary").Type("button").Text(p.tr("rx.shared.ask")).
+			OnClick(func(ctx app.Context, e app.Event) { p.askShared() })
+	}
+	if rx.sharedErr[0] != "" {
+		return app.P().ID("rx-shared-none").Class("notice").Attr("role", "status").Text(p.words(rx.sharedErr))
+	}
+	return app.Div().ID("rx-shared").Attr("data-count", len(rx.shared)).Body(
+		app.H3().Text(p.tr("rx.shared")),
+		app.Ul().Body(app.Range(rx.shared).Slice(func(i int) app.UI {
+			it := rx.shared[i]
+			return app.Li().Class("shared-item").Attr("data-kind", it.Kind).Text(
+				p.words(medical.KindNames[it.Kind]) + "：" + it.Name + "（" + p.facilityName(it.Hospital) + " " + it.Visit.In(appointment.JST).Format("2006-01-02") + "）")
+		})),
+	)
+}
+
+// bookingView is today's booking and its 問診票 answers, for staff.
+func (p *identifyPage) bookingView(rx *receptionDraft) app.UI {
+	b := rx.booking
+	return app.Div().ID("rx-booking").Class("notice").Attr("data-id", b.ID).Attr("data-dept", b.Department).Attr("data-answers", len(rx.answers)).Body(
+		app.Strong().Text(p.tr("rx.booked", p.words(visitpage.When(b.Start)), p.tr("dept."+b.Department))),
+		app.If(len(rx.answers) == 0, func() app.UI { return app.P().Class("hint").Text(p.tr("rx.answers.none")) }),
+		app.If(len(rx.answers) > 0, func() app.UI {
+			return app.Dl().ID("rx-answers").Body(app.Range(rx.answers).Slice(func(i int) app.UI {
+				return app.Div().Body(app.Dt().Text(rx.answers[i][0]), app.Dd().Text(rx.answers[i][1]))
+			}))
+		}),
+	)
 }
 
 // staffCheck opens the reception panel for a patient staff checked by
@@ -92,6 +177,7 @@ func (p *identifyPage) receptionView() app.UI {
 			app.P().Text(p.tr("rx.patient.known", rx.patient)),
 		)
 	}
+	p.findBooking(rx)
 	title := "rx.title.face"
 	if rx.via == hospital.ByStaff {
 		title = "rx.title.staff"
@@ -112,6 +198,8 @@ func (p *identifyPage) receptionView() app.UI {
 				}),
 			)
 		}),
+		app.If(rx.booking != nil, func() app.UI { return p.bookingView(rx) }),
+		app.If(rx.resident != "" && p.visits != nil, func() app.UI { return p.sharedView(rx) }),
 		app.FieldSet().Class("shares").Body(
 			app.Legend().Text(p.tr("rx.shares")),
 			app.Range(hospital.DataKinds).Slice(func(i int) app.UI {
@@ -131,7 +219,8 @@ func (p *identifyPage) receptionView() app.UI {
 		app.P().Text(p.tr("rx.dept")),
 		app.Div().Class("actions depts").Body(app.Range(hospital.Departments).Slice(func(i int) app.UI {
 			d := hospital.Departments[i]
-			return app.Button().Class("dept").Attr("data-dept", d).Type("button").Disabled(!ready).Text(p.tr("dept."+d)).
+			booked := rx.booking != nil && rx.booking.Department == d
+			return app.Button().Class(map[bool]string{true: "dept booked", false: "dept"}[booked]).Attr("data-dept", d).Type("button").Disabled(!ready).Text(p.tr("dept."+d)).
 				OnClick(func(ctx app.Context, e app.Event) { p.receive(d) }, app.EventScope(d))
 		})),
 		app.If(rx.err != "", func() app.UI { return app.P().ID("rx-error").Class("error").Attr("role", "alert").Text(rx.err) }),

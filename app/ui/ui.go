@@ -56,11 +56,12 @@ type Browser interface {
 // the card reader r, the server's card check c, the resident's account
 // a, the city desk's registration k, the camera and face model f, the
 // admin API m, what the service worker holds for offline use o, and the
-// browser's file saving, printing and full screen b.
+// browser's file saving, printing and full screen b, and the hospital
+// visit's endpoints v.
 //
 // The tab folds the log once, into one projection every page reads:
 // a page opened or an op recorded costs no read of the whole log.
-func Register(s Sync, d Device, r Reader, c CardChecker, a Accounts, k Desk, f Faces, m AdminAPI, o Offline, b Browser) {
+func Register(s Sync, d Device, r Reader, c CardChecker, a Accounts, k Desk, f Faces, m AdminAPI, o Offline, b Browser, v VisitAPI) {
 	folded := projection.New(context.Background(), s)
 	l := func() live { return live{sync: s, folded: folded, dev: d, off: o, browser: b} }
 	app.Route(route.Card, func() app.Composer { return newCardCheckPage(l(), r, c) })
@@ -73,10 +74,12 @@ func Register(s Sync, d Device, r Reader, c CardChecker, a Accounts, k Desk, f F
 	app.Route(route.Queue, func() app.Composer { return &queuePage{live: l()} })
 	app.Route(route.FaceRegister, func() app.Composer { return &faceRegisterPage{live: l(), faces: f} })
 	app.Route(route.AccountFace, func() app.Composer { return &faceRegisterPage{live: l(), faces: f, own: true, accounts: a} })
-	app.Route(route.Identify, func() app.Composer { return &identifyPage{live: l(), faces: f, till: till{reader: r, checker: c}} })
+	app.Route(route.Identify, func() app.Composer { return &identifyPage{live: l(), faces: f, till: till{reader: r, checker: c}, visits: v} })
 	app.Route(route.Vehicle, func() app.Composer { return &identifyPage{live: l(), faces: f} })
 	app.Route(route.Admin, func() app.Composer { return &adminPage{live: l(), api: m} })
 	app.Route(route.Donor, func() app.Composer { return newDonorPage(l(), r, c, donorAPI) })
+	app.Route(route.AccountHospital, func() app.Composer { return &hospitalPage{live: l(), accounts: a, api: v} })
+	app.Route(route.Reception, func() app.Composer { return &receptionDayPage{live: l(), api: v} })
 }
 
 // stateLang is the go-app state holding the UI language, persisted in the

@@ -247,6 +247,39 @@ type Export struct {
 // personal data, so the server serves them over TLS only.
 var Private = []string{"/visits/", "/hospital/"}
 
+// Place is a hospital as the account page offers it: its names, the
+// departments that take bookings, and the kinds of data it exchanges
+// (the only ones a consent to it may name).
+type Place struct {
+	ID          string   `json:"id"`
+	NameJA      string   `json:"nameJA"`
+	NameEN      string   `json:"nameEN"`
+	Departments []string `json:"departments"`
+	Kinds       []string `json:"kinds"`
+}
+
+// Slots asks for the slots of Hospital's Department a resident can
+// book: those of the next OfferDays days, with their free places.
+type Slots struct {
+	Hospital   string `json:"hospital"`
+	Department string `json:"department"`
+}
+
+// OfferDays is how far ahead the account page offers slots.
+const OfferDays = 14
+
+// Granted is a consent as the account page lists it: to whom, of what,
+// until when, and whether it is in force now (withdrawn or ended: not).
+type Granted struct {
+	Resident string    `json:"resident"`
+	Hospital string    `json:"hospital"`
+	Kind     string    `json:"kind"`
+	Given    time.Time `json:"given"`
+	Until    time.Time `json:"until"`
+	Revoked  time.Time `json:"revoked,omitzero"`
+	InForce  bool      `json:"inForce"`
+}
+
 // Paths.
 const (
 	BookPath      = "/visits/book"
@@ -267,6 +300,9 @@ const (
 	BillPath      = "/hospital/bill"
 	EmergencyPath = "/hospital/emergency"
 	ExportPath    = "/hospital/export"
+	PlacesPath    = "/visits/hospitals"
+	SlotsPath     = "/visits/slots"
+	ConsentsPath  = "/visits/consents"
 )
 
 type none = account.None
@@ -291,6 +327,9 @@ var API = struct {
 	Bill      account.Endpoint[Bill, Receipt]
 	Emergency account.Endpoint[Emergency, EmergencySummary]
 	Export    account.Endpoint[Export, []json.RawMessage]
+	Places    account.Endpoint[none, []Place]
+	Slots     account.Endpoint[Slots, []appointment.Open]
+	Consents  account.Endpoint[none, []Granted]
 }{
 	Book:      account.Post[Book, Booked](BookPath, account.Holder),
 	Move:      account.Post[Move, none](MovePath, account.Holder),
@@ -310,6 +349,9 @@ var API = struct {
 	Bill:      account.Post[Bill, Receipt](BillPath, account.Device),
 	Emergency: account.Post[Emergency, EmergencySummary](EmergencyPath, account.Device),
 	Export:    account.Post[Export, []json.RawMessage](ExportPath, account.Device),
+	Places:    account.Post[none, []Place](PlacesPath, account.Holder),
+	Slots:     account.Post[Slots, []appointment.Open](SlotsPath, account.Holder),
+	Consents:  account.Post[none, []Granted](ConsentsPath, account.Holder),
 }
 
 // Refusal codes, besides the account API's (account.Code*) and the

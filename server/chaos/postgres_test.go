@@ -20,6 +20,7 @@ import (
 	"smartpass.city/smartpass/server/chaos"
 	"smartpass.city/smartpass/server/serverproc"
 	"smartpass.city/smartpass/server/store/pgtest"
+	"smartpass.city/smartpass/server/visits"
 	"smartpass.city/smartpass/syncproto"
 	"smartpass.city/smartpass/syncproto/wsconn"
 )
@@ -217,7 +218,7 @@ func pgRound(t *testing.T, seed uint64) chaos.Counts {
 	// Both servers serve the same log, which every device agrees with.
 	// A server learns the head another one committed by notification or
 	// by its poll: it may lag a moment behind the devices.
-	want := len(facility.Demo()) + 2
+	want := len(facility.Demo()) + 2 + visits.SeedOps()
 	for _, d := range devices {
 		want += d.ops
 	}

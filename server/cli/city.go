@@ -28,6 +28,7 @@ import (
 	"smartpass.city/smartpass/server/routes"
 	"smartpass.city/smartpass/server/staff"
 	"smartpass.city/smartpass/server/store"
+	"smartpass.city/smartpass/server/visits"
 )
 
 // city is one municipality's server: its store, its handler of every
@@ -183,6 +184,13 @@ func openCity(ctx context.Context, c config, b Build, receipts *receipt.Maker, l
 	}
 	ct.api = handler
 	ct.onClose(handler.Close) // before the store closes: no handler may read a closed store
+	if c.demo && handler.Visits() != nil {
+		// The demo hospitals' slots from yesterday to visits.SeedDays
+		// ahead, so the account page can book on any day make run starts.
+		if err := handler.Visits().SeedDemo(ctx, time.Now(), visits.SeedDays); err != nil {
+			return ct.fail(fmt.Errorf("seed the demo hospitals: %w", err))
+		}
+	}
 	admin, err := listenAdmin(c.data)
 	if err != nil {
 		return ct.fail(err)

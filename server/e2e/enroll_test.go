@@ -243,9 +243,8 @@ func registerFace(t *testing.T, phone context.Context, link, facility string) {
 // package demo).
 var demoNumbers = []string{"358261947012", "471938265039"}
 
-// storeText is the whole of the server's store, decrypted (its backup,
-// which is plaintext), as text to search.
-func storeText(t *testing.T, data string) string {
+// storeKey is the key of the stopped server's store in data.
+func storeKey(t *testing.T, data string) []byte {
 	t.Helper()
 	key, err := os.ReadFile(data + ".key")
 	if err != nil {
@@ -255,7 +254,14 @@ func storeText(t *testing.T, data string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := oplog.Open(data, oplog.Options{Key: raw})
+	return raw
+}
+
+// storeText is the whole of the server's store, decrypted (its backup,
+// which is plaintext), as text to search.
+func storeText(t *testing.T, data string) string {
+	t.Helper()
+	l, err := oplog.Open(data, oplog.Options{Key: storeKey(t, data)})
 	if err != nil {
 		t.Fatal(err)
 	}

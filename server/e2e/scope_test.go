@@ -3,7 +3,6 @@ package e2e
 import (
 	"bytes"
 	"context"
-	"crypto/ed25519"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -143,12 +142,7 @@ func receivedFrames(t *testing.T, ctx context.Context) func() string {
 func deskEnroll(t *testing.T, srv *serverproc.Proc, base, device string, facts card.Facts) string {
 	t.Helper()
 	key := srv.Enroll(t, device, "kaga-hq", "registrar").Key
-	n := struct{ Nonce []byte }{}
-	postJSON(t, base+syncproto.CardNoncePath, nil, &n)
-	b, _ := json.Marshal(account.Supervised{Facts: facts, Staff: "市民課 山田"})
-	req, _ := json.Marshal(account.Signed{Signer: device, Nonce: n.Nonce, Body: b, Sig: ed25519.Sign(key, account.Message(account.DeskPath, n.Nonce, b))})
-	var a account.Account
-	postJSON(t, base+account.DeskPath, req, &a)
+	a := deviceCall(t, base, account.API.DeskEnroll, device, key, account.Supervised{Facts: facts, Staff: "市民課 山田"})
 	if a.ID == "" {
 		t.Fatal("the desk enrollment gave no resident number")
 	}

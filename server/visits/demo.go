@@ -39,6 +39,22 @@ func Code(hospital string) string {
 	return ""
 }
 
+// SeedDays is how many days ahead a demo server publishes the demo
+// hospitals' slots at each start (SeedDemo).
+const SeedDays = 7
+
+// SeedOps is how many ops SeedDemo writes into a new log: one
+// publication per hospital, one day of slots per department for
+// yesterday, today and SeedDays ahead (the tests that pin a demo
+// server's head count it).
+func SeedOps() int {
+	n := 0
+	for _, h := range Hospitals {
+		n += 1 + len(h.Departments)*(SeedDays+2)
+	}
+	return n
+}
+
 // DemoSlots are a demo day's slots: every half hour from 9:00 to 11:30
 // for three patients, and one late slot at 16:00 for one (so a full
 // slot is easy to show).

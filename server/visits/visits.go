@@ -166,6 +166,7 @@ type op struct {
 // Routes adds every endpoint of visit.API to mux.
 func (d *Door) Routes(mux routes.Mux) {
 	d.holderRoutes(mux)
+	d.offerRoutes(mux)
 	d.deviceRoutes(mux)
 }
 

@@ -109,17 +109,44 @@ func CallSigned[Req, Resp any](ctx context.Context, c Client, ep account.Endpoin
 	if ep.By == account.Unsigned {
 		return zero, fmt.Errorf("apiclient: %s is not signed", ep.Path)
 	}
-	b, err := json.Marshal(req)
+	signed, err := sign(ctx, c, ep.Path, signer, keys, req)
 	if err != nil {
 		return zero, err
+	}
+	return Post[Resp](ctx, c, ep.Path, signed)
+}
+
+// Signed posts req to path signed by signer with keys, as CallSigned
+// does, and decodes the answer into resp: for a screen that picks its
+// endpoint from a definition it holds (ui.VisitAPI).
+func Signed(ctx context.Context, c Client, path, signer string, keys Signer, req, resp any) error {
+	signed, err := sign(ctx, c, path, signer, keys, req)
+	if err != nil {
+		return err
+	}
+	raw, err := Post[json.RawMessage](ctx, c, path, signed)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(raw, resp); err != nil {
+		return fmt.Errorf("apiclient: %s: %w: %v", path, syncproto.ErrMalformed, err)
+	}
+	return nil
+}
+
+// sign is req for path with a fresh nonce from the server, signed.
+func sign(ctx context.Context, c Client, path, signer string, keys Signer, req any) (account.Signed, error) {
+	b, err := json.Marshal(req)
+	if err != nil {
+		return account.Signed{}, err
 	}
 	nonce, err := c.CardNonce(ctx)
 	if err != nil {
-		return zero, err
+		return account.Signed{}, err
 	}
-	sig, err := keys.Sign(ctx, account.Message(ep.Path, nonce, b))
+	sig, err := keys.Sign(ctx, account.Message(path, nonce, b))
 	if err != nil {
-		return zero, err
+		return account.Signed{}, err
 	}
-	return Post[Resp](ctx, c, ep.Path, account.Signed{Signer: signer, Nonce: nonce, Body: b, Sig: sig})
+	return account.Signed{Signer: signer, Nonce: nonce, Body: b, Sig: sig}, nil
 }
