@@ -74,7 +74,9 @@ func Register(s Sync, d Device, r Reader, c CardChecker, a Accounts, k Desk, f F
 	app.Route(route.Queue, func() app.Composer { return &queuePage{live: l()} })
 	app.Route(route.FaceRegister, func() app.Composer { return &faceRegisterPage{live: l(), faces: f} })
 	app.Route(route.AccountFace, func() app.Composer { return &faceRegisterPage{live: l(), faces: f, own: true, accounts: a} })
-	app.Route(route.Identify, func() app.Composer { return &identifyPage{live: l(), faces: f, till: till{reader: r, checker: c}, visits: v} })
+	app.Route(route.Identify, func() app.Composer {
+		return &identifyPage{live: l(), faces: f, till: till{reader: r, checker: c}, visits: v}
+	})
 	app.Route(route.Vehicle, func() app.Composer { return &identifyPage{live: l(), faces: f} })
 	app.Route(route.Admin, func() app.Composer { return &adminPage{live: l(), api: m} })
 	app.Route(route.Donor, func() app.Composer { return newDonorPage(l(), r, c, donorAPI) })
