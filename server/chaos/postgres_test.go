@@ -18,6 +18,7 @@ import (
 	"smartpass.city/smartpass/app/state"
 	"smartpass.city/smartpass/app/synclog"
 	"smartpass.city/smartpass/server/chaos"
+	"smartpass.city/smartpass/server/commands"
 	"smartpass.city/smartpass/server/serverproc"
 	"smartpass.city/smartpass/server/store/pgtest"
 	"smartpass.city/smartpass/server/visits"
@@ -218,7 +219,13 @@ func pgRound(t *testing.T, seed uint64) chaos.Counts {
 	// Both servers serve the same log, which every device agrees with.
 	// A server learns the head another one committed by notification or
 	// by its poll: it may lag a moment behind the devices.
-	want := len(facility.Demo()) + 2 + visits.SeedOps()
+	// Every op: the demo's facilities, anchors and pass key, its bus
+	// operator's routes and its hospitals' slots, and the devices'.
+	transit, err := commands.DemoTransit()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := len(facility.Demo()) + 2 + len(transit) + visits.SeedOps()
 	for _, d := range devices {
 		want += d.ops
 	}
