@@ -41,7 +41,14 @@ FACE_NET   ?= dlib
 NETMODELS  := $(BIN)/models
 FACEPLUGIN := $(NPMDIR)/node_modules/faceplugin-face-recognition-js
 
-$(FACEAPI)/package.json: $(MODELCONV)/npm/package.json $(MODELCONV)/npm/package-lock.json
+# bin/ is a module of its own (an empty go.mod), so that the Go sources
+# some npm packages ship (flatted/golang) are not packages of ours for
+# `go vet ./...` and `go test ./...`.
+$(BIN)/go.mod:
+	mkdir -p $(BIN)
+	printf 'module smartpass.city/smartpass/bin\n' > $@
+
+$(FACEAPI)/package.json: $(MODELCONV)/npm/package.json $(MODELCONV)/npm/package-lock.json | $(BIN)/go.mod
 	mkdir -p $(NPMDIR)
 	cp $^ $(NPMDIR)/
 	npm ci --prefix $(NPMDIR) --ignore-scripts --no-audit --no-fund
@@ -75,7 +82,7 @@ CODECSRC := wasm/j2kcodec/npm
 
 codec: $(CODECDIR)/openjpegwasm_decode.wasm
 
-$(CODECPKG)/package.json: $(CODECSRC)/package.json $(CODECSRC)/package-lock.json
+$(CODECPKG)/package.json: $(CODECSRC)/package.json $(CODECSRC)/package-lock.json | $(BIN)/go.mod
 	mkdir -p $(CODECNPM)
 	cp $^ $(CODECNPM)/
 	npm ci --prefix $(CODECNPM) --ignore-scripts --no-audit --no-fund
@@ -115,7 +122,7 @@ run-deps:
 	@bash scripts/deps.sh --run
 
 fmt-check:
-	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	@out=$$(gofmt -l $$($(GO) list -f '{{.Dir}}' ./...)); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
 vet:
 	$(GO) vet ./...
