@@ -23,6 +23,7 @@ func TestTemplatesBootstrapIntoIndexedDB(t *testing.T) {
 	addr := serverproc.FreeAddr(t)
 	base := "http://" + addr
 	srv := startServer(t, addr, t.TempDir())
+	logOnFailure(t, srv)
 
 	// The city desk records n templates for the park.
 	key := srv.Enroll(t, "desk-1", "kaga-hq", "registrar")
@@ -33,10 +34,14 @@ func TestTemplatesBootstrapIntoIndexedDB(t *testing.T) {
 		body, _ := json.Marshal(template.Template{Resident: fmt.Sprintf("r%05d", i), Model: "test-128", Facilities: []string{"kaga-playpark"}, Vec: template.Pack(vec)})
 		ops[i] = syncproto.Op{Seq: uint64(i + 1), HLC: uint64(i + 1), Kind: template.OpPut, Body: body}
 	}
-	if err := wsconn.PushAll(context.Background(), "ws://"+addr+"/sync", "desk-1", key, ops); err != nil {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	pushed := time.Now()
+	if err := wsconn.PushAll(ctx, "ws://"+addr+"/sync", "desk-1", key, ops); err != nil {
 		t.Fatal(err)
 	}
 
+	t.Logf("%d desk templates stored and followed up in %s", n, time.Since(pushed).Round(time.Millisecond))
 	tablet := browser(t)
 	run(t, tablet, "set the park tablet up", 60*time.Second,
 		chromedp.Navigate(base+"/setup"),
@@ -50,7 +55,7 @@ func TestTemplatesBootstrapIntoIndexedDB(t *testing.T) {
 		return ops.filter(o => o.kind === "face.template.put").length === ` + fmt.Sprint(n) + ` && (cur || 0) > 0;
 	})`
 	start := time.Now()
-	waitJS(t, tablet, "all templates in IndexedDB", templates, 120*time.Second)
+	waitJS(t, tablet, "all templates in IndexedDB", templates, 12*time.Minute)
 	t.Logf("%d templates bootstrapped into IndexedDB in %s", n, time.Since(start).Round(time.Millisecond))
 	run(t, tablet, "reload", 60*time.Second, chromedp.Reload(), chromedp.WaitVisible(chromedp.ID("code")))
 	if !get(t, tablet, "templates after reload", eval[bool](templates)) {

@@ -22,6 +22,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"sync"
 
 	"github.com/dgraph-io/badger/v4"
@@ -38,7 +39,11 @@ var (
 	prefixMark  = []byte{'m'} // m + device                  -> be64(contiguous seq)
 	prefixFeed  = []byte{'f'} // f + feed + 0 + be64(global)  -> nothing
 	prefixPriv  = []byte{'p'} // p + kind + 0 + id            -> the server's own records
+	prefixRec   = []byte{'r'} // r + record + 0 + be64(global) -> nothing (Erasure.Record's record)
 	keyEpoch    = []byte("meta/epoch")
+	// keyRecIndex marks a log whose ops are all in the record index (a
+	// log written before the index gets it at Open).
+	keyRecIndex = []byte("meta/recindex")
 )
 
 // FeedAll names the feed of every op. Other feeds are what Options.Feeds
@@ -131,6 +136,10 @@ func Open(dir string, opt Options) (*Log, error) {
 		done:    make(chan struct{}),
 	}
 	if err := l.load(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := l.indexRecords(); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -396,6 +405,9 @@ func (l *Log) commit(batch []*appendReq) {
 					}
 					touched[feed] = true
 				}
+				if err := l.indexRecord(txn, op); err != nil {
+					return err
+				}
 				if err := l.erase(txn, op); err != nil {
 					return err
 				}
@@ -444,31 +456,37 @@ func (l *Log) erase(txn *badger.Txn, op syncproto.Op) error {
 	if !erases || rec == "" {
 		return nil
 	}
-	var redacted []syncproto.Op
-	for _, feed := range l.feeds(op) {
-		prefix := feedKey(feed, 0)[:len(prefixFeed)+len(feed)+1]
-		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
-		for it.Rewind(); it.ValidForPrefix(prefix); it.Next() {
-			global := binary.BigEndian.Uint64(it.Item().Key()[len(prefix):])
-			if global >= op.Global {
-				break
-			}
-			item, err := txn.Get(opKey(global))
-			if err != nil {
-				it.Close()
-				return fmt.Errorf("erase: op %d: %w", global, err)
-			}
-			var old syncproto.Op
-			if err := item.Value(func(v []byte) error { return json.Unmarshal(v, &old) }); err != nil {
-				it.Close()
-				return fmt.Errorf("erase: op %d: %w", global, err)
-			}
-			if r, e := l.erasure.Record(old); r == rec && !e {
-				redacted = append(redacted, l.erasure.Redact(old))
-			}
-		}
-		it.Close()
+	// The ops about rec, through the record index: the cost is the
+	// record's own ops, not the feeds' (a registration withdraws a face
+	// from every other facility; scanning each facility's feed made every
+	// registration slower than the last).
+	feeds := map[string]bool{}
+	for _, f := range l.feeds(op) {
+		feeds[f] = true
 	}
+	prefix := recKey(rec, 0)[:len(prefixRec)+len(rec)+1]
+	var redacted []syncproto.Op
+	it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, PrefetchValues: false})
+	for it.Rewind(); it.ValidForPrefix(prefix); it.Next() {
+		global := binary.BigEndian.Uint64(it.Item().Key()[len(prefix):])
+		if global >= op.Global {
+			break
+		}
+		item, err := txn.Get(opKey(global))
+		if err != nil {
+			it.Close()
+			return fmt.Errorf("erase: op %d: %w", global, err)
+		}
+		var old syncproto.Op
+		if err := item.Value(func(v []byte) error { return json.Unmarshal(v, &old) }); err != nil {
+			it.Close()
+			return fmt.Errorf("erase: op %d: %w", global, err)
+		}
+		if r, e := l.erasure.Record(old); r == rec && !e && slices.ContainsFunc(l.feeds(old), func(f string) bool { return feeds[f] }) {
+			redacted = append(redacted, l.erasure.Redact(old))
+		}
+	}
+	it.Close()
 	for _, old := range redacted {
 		v, err := json.Marshal(old)
 		if err != nil {
@@ -479,6 +497,72 @@ func (l *Log) erase(txn *badger.Txn, op syncproto.Op) error {
 		}
 	}
 	return nil
+}
+
+// indexRecord puts op under its record (Erasure.Record) in the record
+// index, which erase reads.
+func (l *Log) indexRecord(txn *badger.Txn, op syncproto.Op) error {
+	if l.erasure == nil || l.feeds == nil {
+		return nil
+	}
+	if rec, _ := l.erasure.Record(op); rec != "" {
+		return txn.Set(recKey(rec, op.Global), nil)
+	}
+	return nil
+}
+
+// recKey is the record index's key of the op global about rec.
+func recKey(rec string, global uint64) []byte {
+	k := make([]byte, 0, len(prefixRec)+len(rec)+1+8)
+	k = append(append(append(k, prefixRec...), rec...), 0)
+	return binary.BigEndian.AppendUint64(k, global)
+}
+
+// indexRecords puts every op of a log written before the record index
+// into it, once (keyRecIndex marks it done), a thousand ops a
+// transaction.
+func (l *Log) indexRecords() error {
+	if l.erasure == nil || l.feeds == nil {
+		return nil
+	}
+	done := false
+	if err := l.db.View(func(txn *badger.Txn) error {
+		_, err := txn.Get(keyRecIndex)
+		done = err == nil
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			return nil
+		}
+		return err
+	}); err != nil || done {
+		return err
+	}
+	for after := uint64(0); ; {
+		n := 0
+		err := l.db.Update(func(txn *badger.Txn) error {
+			it := txn.NewIterator(badger.IteratorOptions{Prefix: prefixOp})
+			defer it.Close()
+			for it.Seek(opKey(after + 1)); it.ValidForPrefix(prefixOp) && n < 1000; it.Next() {
+				var op syncproto.Op
+				if err := it.Item().Value(func(v []byte) error { return json.Unmarshal(v, &op) }); err != nil {
+					return err
+				}
+				if err := l.indexRecord(txn, op); err != nil {
+					return err
+				}
+				after, n = op.Global, n+1
+			}
+			if n < 1000 {
+				return txn.Set(keyRecIndex, nil)
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("oplog: index the records of older ops: %w", err)
+		}
+		if n < 1000 {
+			return nil
+		}
+	}
 }
 
 // advanceMark moves the device's contiguous mark past every seq now held.
