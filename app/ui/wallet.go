@@ -39,6 +39,9 @@ type Wallets interface {
 	// TopUpCard charges the card behind a PaymentMethod id and credits
 	// a household member's wallet.
 	TopUpCard(ctx context.Context, t wallet.CardTopUp) (wallet.CardResult, error)
+	// SetLimits sets a household member's wallet limits and answers
+	// with their statement, the new limits in force.
+	SetLimits(ctx context.Context, s wallet.Settings) (wallet.Statement, error)
 }
 
 // testCards are the gateway's test payment methods the form offers in
@@ -67,6 +70,9 @@ type walletSection struct {
 	done    *wallet.CardResult // the last top-up, posted or waiting
 	doneFor string
 	err     string
+
+	// limits is the limits form (walletlimits.go).
+	limits limitsForm
 }
 
 // walletsOf is the page's Wallets, or nil.
@@ -246,6 +252,7 @@ func (p *accountPage) walletOf(m account.Account) app.UI {
 		app.If(s.Debt > 0, func() app.UI {
 			return app.P().Class("error debt").Attr("role", "alert").Text(p.tr("wallet.debt", yen(s.Debt)))
 		}),
+		p.limitsView(m, s),
 		app.If(len(s.Lines) == 0, func() app.UI { return app.P().Class("hint").Text(p.tr("wallet.none")) }),
 		app.Range(months).Slice(func(i int) app.UI { return p.monthView(months[i]) }),
 	)
