@@ -167,4 +167,3 @@ func payOf(led *ledger.Ledger, resident string) (template.Pay, error) {
 	}
 	return template.Pay{Allowance: allow, Blocked: blocked, FaceOnly: in.FaceOnly, PerPayment: in.PerPay, Daily: in.Daily}, nil
 }
-
