@@ -329,8 +329,9 @@ func (l *Ledger) checkTopUp(t wallet.TopUpCash) error {
 // Check is the hub's Verify for the wallet's ops: it refuses, before
 // anything is stored, an online payment the wallet cannot make (short,
 // frozen, deleted, over a guardian's limit), a refund larger than what is
-// left of its payment or of another shop's, and a cash top-up above the
-// city's amount without a second staff member. An offline payment is
+// left of its payment or of another shop's, a cash top-up above the
+// city's amount without a second staff member, and limits with a
+// face-only limit above the city's bound. An offline payment is
 // not refused (the goods are gone: short, it becomes recorded debt). An
 // op already decided passes (a resend). Two online payments racing for
 // the last yen both pass here; the second then posts as recorded debt,
@@ -338,6 +339,15 @@ func (l *Ledger) checkTopUp(t wallet.TopUpCash) error {
 func (l *Ledger) Check(device string, op syncproto.Op) error {
 	if op.Kind == furusato.OpDonation {
 		return l.checkDonation(op)
+	}
+	if op.Kind == wallet.OpLimits {
+		// A desk's limits past the city's face-only bound: refused in
+		// words before they are stored, as the holder's are.
+		lim, err := wallet.Body[wallet.Limits](op)
+		if err != nil {
+			return nil // scope judged the body
+		}
+		return l.CheckLimits(lim)
 	}
 	switch op.Kind {
 	case wallet.OpPayment, wallet.OpRefund, wallet.OpTopUpCash:
