@@ -301,14 +301,7 @@ func (p *accountPage) pickLang(ja, en string) string {
 // (test) card, and the button.
 func (p *accountPage) topUpView(people []account.Account) app.UI {
 	ws := &p.wallet
-	choice := func(class, attr, value, label string, on bool, pick func()) app.UI {
-		c := "secondary choice " + class
-		if on {
-			c = "choice chosen " + class
-		}
-		return app.Button().Type("button").Class(c).Attr(attr, value).Attr("aria-pressed", on).Disabled(p.busy).Text(label).
-			OnClick(func(ctx app.Context, e app.Event) { pick() }, app.EventScope(class+value))
-	}
+	choice := p.choice
 	return app.Div().ID("topup").Body(
 		app.H3().Text(p.tr("wallet.topup")),
 		app.P().Text(p.tr("wallet.topup.who")),
@@ -342,6 +335,18 @@ func (p *accountPage) topUpView(people []account.Account) app.UI {
 				Text(p.tr("wallet.topup.ok", yen(ws.done.Balance)))
 		}),
 	)
+}
+
+// choice is one of a form's large choice buttons: class names the group,
+// attr=value the button (for tests and the e2e), on whether it is the
+// one chosen, pick what pressing it does.
+func (p *accountPage) choice(class, attr, value, label string, on bool, pick func()) app.UI {
+	c := "secondary choice " + class
+	if on {
+		c = "choice chosen " + class
+	}
+	return app.Button().Type("button").Class(c).Attr(attr, value).Attr("aria-pressed", on).Disabled(p.busy).Text(label).
+		OnClick(func(ctx app.Context, e app.Event) { pick() }, app.EventScope(class+value))
 }
 
 // walletText is the wallet section's words, Japanese first.

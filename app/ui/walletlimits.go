@@ -124,13 +124,7 @@ func faceOnlyAttr(n *int64) string {
 func (p *accountPage) limitsFormView(m account.Account, in wallet.InForce) app.UI {
 	lf := &p.wallet.limits
 	choice := func(class string, value int64, label string, on bool, pick func()) app.UI {
-		c := "secondary choice " + class
-		if on {
-			c = "choice chosen " + class
-		}
-		v := strconv.FormatInt(value, 10)
-		return app.Button().Type("button").Class(c).Attr("data-amount", v).Attr("aria-pressed", on).Disabled(p.busy).Text(label).
-			OnClick(func(ctx app.Context, e app.Event) { pick(); lf.err = "" }, app.EventScope(class+v))
+		return p.choice(class, "data-amount", strconv.FormatInt(value, 10), label, on, func() { pick(); lf.err = "" })
 	}
 	var faces []int64
 	for _, n := range faceOnlyChoices {
