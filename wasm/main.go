@@ -253,6 +253,12 @@ func (a accounts) TopUpCard(ctx context.Context, t wallet.CardTopUp) (wallet.Car
 	return asHolder(ctx, a, wallet.API.TopUpCard, t)
 }
 
+// SetLimits is the holder's setting of a household member's wallet
+// limits.
+func (a accounts) SetLimits(ctx context.Context, s wallet.Settings) (wallet.Statement, error) {
+	return asHolder(ctx, a, wallet.API.Settings, s)
+}
+
 var _ ui.Wallets = accounts{}
 
 func (accounts) Facilities(ctx context.Context) ([]facility.Facility, error) {

@@ -93,6 +93,11 @@ type Pay struct {
 	// FaceOnly is the resident's own face-only limit; nil for the
 	// city's default.
 	FaceOnly *int64 `json:"face_only,omitempty"`
+	// PerPayment and Daily are a guardian's limits on a family member's
+	// wallet (0: none): the till refuses above them before the payer
+	// taps, online as offline.
+	PerPayment int64 `json:"per_payment,omitempty"`
+	Daily      int64 `json:"daily,omitempty"`
 	// Adult, or else AdultFrom (YYYY-MM-DD, "" when unknown), confirm age
 	// for 20+ items without the birth date (checkout.AgeFact).
 	Adult     bool   `json:"adult,omitempty"`

@@ -32,6 +32,11 @@ func Payer(st *state.State, resident string, offline bool) (p checkout.Payer, ok
 		Balance: wallet.MaxAmount,
 		Age:     checkout.AgeFact{Adult: pay.Adult, From: pay.AdultFrom},
 	}
+	if pay.PerPayment > 0 || pay.Daily > 0 {
+		// What was spent today online is the server's to count (it
+		// refuses past the daily limit); the till adds its own offline.
+		p.Guardian = &checkout.Guardian{PerPayment: pay.PerPayment, Daily: pay.Daily}
+	}
 	if offline {
 		p.Balance, p.Debt = pay.Allowance, pay.Blocked
 	}

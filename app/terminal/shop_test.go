@@ -14,13 +14,15 @@ import (
 
 // TestPayer: a shop's till judges a payer online by the server (no old
 // balance refuses them) and offline by the allowance and block its
-// profile carries; a resident with no wallet facts here is no payer.
+// profile carries, and a guardian's limits from it either way; a
+// resident with no wallet facts here is no payer.
 func TestPayer(t *testing.T) {
 	limit := int64(1_000)
 	st := &state.State{Profiles: map[string]template.Profile{
 		"R-1": {Resident: "R-1", Facility: "shop", Pay: &template.Pay{Name: "カガ タロウ", Allowance: 2_000, FaceOnly: &limit, Adult: true}},
 		"R-2": {Resident: "R-2", Facility: "shop", Pay: &template.Pay{Name: "カガ ハナコ", Blocked: true, AdultFrom: "2038-05-05"}},
 		"R-3": {Resident: "R-3", Facility: "shop"},
+		"R-4": {Resident: "R-4", Facility: "shop", Pay: &template.Pay{Name: "カガ サブロウ", Allowance: 500, PerPayment: 500, Daily: 1_000, AdultFrom: "2040-01-01"}},
 	}}
 	cases := []struct {
 		name      string
@@ -40,6 +42,8 @@ func TestPayer(t *testing.T) {
 		{"offline: past the allowance", "R-1", true, true, 2_000, false, 1_000, 2_001, checkout.Refused, checkout.OverOffline, true},
 		{"offline: recorded debt blocks", "R-2", true, true, 0, true, checkout.DefaultFaceOnly, 100, checkout.Refused, checkout.OfflineBlocked, false},
 		{"online: debt does not block", "R-2", false, true, wallet.MaxAmount, false, checkout.DefaultFaceOnly, 100, checkout.Confirm, "", false},
+		{"a guardian's per-payment limit, online", "R-4", false, true, wallet.MaxAmount, false, checkout.DefaultFaceOnly, 600, checkout.Refused, checkout.OverPerPayment, false},
+		{"within a guardian's limits, online", "R-4", false, true, wallet.MaxAmount, false, checkout.DefaultFaceOnly, 500, checkout.Confirm, "", false},
 		{"no wallet facts", "R-3", false, false, 0, false, 0, 100, checkout.LookAtCamera, checkout.NotRecognised, false},
 		{"no profile", "R-9", true, false, 0, false, 0, 100, checkout.LookAtCamera, checkout.NotRecognised, false},
 	}

@@ -39,6 +39,9 @@ type Wallets interface {
 	// TopUpCard charges the card behind a PaymentMethod id and credits
 	// a household member's wallet.
 	TopUpCard(ctx context.Context, t wallet.CardTopUp) (wallet.CardResult, error)
+	// SetLimits sets a household member's wallet limits and answers
+	// with their statement, the new limits in force.
+	SetLimits(ctx context.Context, s wallet.Settings) (wallet.Statement, error)
 }
 
 // testCards are the gateway's test payment methods the form offers in
@@ -67,6 +70,9 @@ type walletSection struct {
 	done    *wallet.CardResult // the last top-up, posted or waiting
 	doneFor string
 	err     string
+
+	// limits is the limits form (walletlimits.go).
+	limits limitsForm
 }
 
 // walletsOf is the page's Wallets, or nil.
@@ -246,6 +252,7 @@ func (p *accountPage) walletOf(m account.Account) app.UI {
 		app.If(s.Debt > 0, func() app.UI {
 			return app.P().Class("error debt").Attr("role", "alert").Text(p.tr("wallet.debt", yen(s.Debt)))
 		}),
+		p.limitsView(m, s),
 		app.If(len(s.Lines) == 0, func() app.UI { return app.P().Class("hint").Text(p.tr("wallet.none")) }),
 		app.Range(months).Slice(func(i int) app.UI { return p.monthView(months[i]) }),
 	)
@@ -294,14 +301,7 @@ func (p *accountPage) pickLang(ja, en string) string {
 // (test) card, and the button.
 func (p *accountPage) topUpView(people []account.Account) app.UI {
 	ws := &p.wallet
-	choice := func(class, attr, value, label string, on bool, pick func()) app.UI {
-		c := "secondary choice " + class
-		if on {
-			c = "choice chosen " + class
-		}
-		return app.Button().Type("button").Class(c).Attr(attr, value).Attr("aria-pressed", on).Disabled(p.busy).Text(label).
-			OnClick(func(ctx app.Context, e app.Event) { pick() }, app.EventScope(class+value))
-	}
+	choice := p.choice
 	return app.Div().ID("topup").Body(
 		app.H3().Text(p.tr("wallet.topup")),
 		app.P().Text(p.tr("wallet.topup.who")),
@@ -335,6 +335,18 @@ func (p *accountPage) topUpView(people []account.Account) app.UI {
 				Text(p.tr("wallet.topup.ok", yen(ws.done.Balance)))
 		}),
 	)
+}
+
+// choice is one of a form's large choice buttons: class names the group,
+// attr=value the button (for tests and the e2e), on whether it is the
+// one chosen, pick what pressing it does.
+func (p *accountPage) choice(class, attr, value, label string, on bool, pick func()) app.UI {
+	c := "secondary choice " + class
+	if on {
+		c = "choice chosen " + class
+	}
+	return app.Button().Type("button").Class(c).Attr(attr, value).Attr("aria-pressed", on).Disabled(p.busy).Text(label).
+		OnClick(func(ctx app.Context, e app.Event) { pick() }, app.EventScope(class+value))
 }
 
 // walletText is the wallet section's words, Japanese first.

@@ -29,6 +29,8 @@ type household struct {
 	charged  map[string]bool // request ids charged
 	sent     []wallet.CardTopUp
 	lose     bool // the next top-up's answer is lost on the way back
+	limits   map[string]wallet.InForce
+	settings []wallet.Settings // the limits sent
 }
 
 func (*household) Holder(context.Context) (string, error) { return "R-1", nil }
@@ -45,7 +47,31 @@ func (*household) Facilities(context.Context) ([]facility.Facility, error) {
 func (h *household) Statement(_ context.Context, r string) (wallet.Statement, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return wallet.Statement{Resident: r, Balance: h.balance[r], Lines: append([]wallet.Line{}, h.lines[r]...)}, nil
+	return h.statement(r), nil
+}
+
+// statement is r's statement with the limits in force (the city's
+// default ¥3,000, its bound ¥5,000 here); h.mu held.
+func (h *household) statement(r string) wallet.Statement {
+	in := h.limits[r]
+	in.FaceOnlyDefault, in.FaceOnlyMax = 3_000, 5_000
+	return wallet.Statement{Resident: r, Balance: h.balance[r], Lines: append([]wallet.Line{}, h.lines[r]...), Limits: in}
+}
+
+// SetLimits keeps s as the server does, refusing in its words a
+// per-payment limit above the daily one.
+func (h *household) SetLimits(_ context.Context, s wallet.Settings) (wallet.Statement, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.settings = append(h.settings, s)
+	if s.Daily > 0 && s.PerPay > s.Daily {
+		return wallet.Statement{}, &syncproto.Error{Code: wallet.CodeLimits, Message: "上限の金額が正しくありません（1回の上限は1日の上限以下に）。 / The limits are not valid."}
+	}
+	if h.limits == nil {
+		h.limits = map[string]wallet.InForce{}
+	}
+	h.limits[s.Resident] = wallet.InForce{FaceOnly: s.FaceOnly, Daily: s.Daily, PerPay: s.PerPay, Guardian: "R-1"}
+	return h.statement(s.Resident), nil
 }
 func (h *household) TopUpCard(_ context.Context, t wallet.CardTopUp) (wallet.CardResult, error) {
 	h.mu.Lock()
@@ -136,4 +162,75 @@ func TestWalletSection(t *testing.T) {
 	if h.balance["R-1"] != 5_500 {
 		t.Fatalf("a declined card credited: ¥%d", h.balance["R-1"])
 	}
+}
+
+// TestWalletLimitsForm: beside each statement the limits in force; the
+// holder sets his own face-only limit (no guardian's limits offered for
+// his own wallet, no amount above the city's bound), and his daughter's
+// face-only, daily and per-payment limits; a refusal is said in the
+// server's words and the form stays open.
+func TestWalletLimitsForm(t *testing.T) {
+	h := &household{balance: map[string]int64{}, charged: map[string]bool{}}
+	p := newAccountPage(liveAs(t, enroll.Enrollment{}), nil, &checker{t: t}, h)
+	e := load(t, &acctMounted{p}, &p.live)
+	until(t, e, "the wallets read", func() bool { return len(p.wallet.statements) == 2 })
+	e.ConsumeAll()
+	shows(t, p, "limits-R-1", "顔だけで払える金額：市の標準（¥3,000） まで")
+	shows(t, p, "limits-R-2", "1日の上限：なし　1回の上限：なし")
+	if got, _ := textOf(app.HTMLString(p), "limits-R-1"); strings.Contains(got, "1日の上限") {
+		t.Errorf("the holder's own wallet shows a guardian's limits: %s", got)
+	}
+	people := p.people()
+
+	// His own: the form offers no guardian's limits, nothing above ¥5,000.
+	press(e, &p.live, func() { p.openLimits(people[0]) })
+	html := app.HTMLString(p)
+	form, _ := textOf(html, "limits-form")
+	if strings.Contains(form, "1日に使える金額") || strings.Contains(html, `class="secondary choice limit-daily"`) {
+		t.Errorf("his own form offers a guardian's limits: %s", form)
+	}
+	if strings.Contains(form, "¥10,000") || !strings.Contains(form, "¥5,000") {
+		t.Errorf("the face-only choices are not bounded by the city's ¥5,000: %s", form)
+	}
+	five := int64(5_000)
+	press(e, &p.live, func() { p.wallet.limits.set.FaceOnly = &five })
+	press(e, &p.live, p.saveLimits)
+	until(t, e, "his limits saved", func() bool { return !p.busy && p.wallet.limits.saved == "R-1" })
+	shows(t, p, "limits-R-1", "顔だけで払える金額：¥5,000 まで")
+	shows(t, p, "limits-saved", "次の同期")
+
+	// His daughter's: a per-payment limit above the daily one is refused
+	// in the server's words; then a valid one is kept and shown.
+	press(e, &p.live, func() { p.openLimits(people[1]) })
+	shows(t, p, "limits-form", "1日に使える金額")
+	zero := int64(0)
+	press(e, &p.live, func() {
+		p.wallet.limits.set.FaceOnly, p.wallet.limits.set.Daily, p.wallet.limits.set.PerPay = &zero, 1_000, 2_000
+	})
+	press(e, &p.live, p.saveLimits)
+	until(t, e, "refused", func() bool { return !p.busy && p.wallet.limits.err != "" })
+	shows(t, p, "limits-error", "1回の上限は1日の上限以下に")
+	press(e, &p.live, func() { p.wallet.limits.set.PerPay = 500 })
+	press(e, &p.live, p.saveLimits)
+	until(t, e, "her limits saved", func() bool { return !p.busy && p.wallet.limits.saved == "R-2" })
+	shows(t, p, "limits-R-2", "毎回カードかQRで確認")
+	shows(t, p, "limits-R-2", "1日の上限：¥1,000　1回の上限：¥500")
+	want := []wallet.Settings{
+		{Resident: "R-1", FaceOnly: &five},
+		{Resident: "R-2", FaceOnly: &zero, Daily: 1_000, PerPay: 2_000},
+		{Resident: "R-2", FaceOnly: &zero, Daily: 1_000, PerPay: 500},
+	}
+	if len(h.settings) != len(want) {
+		t.Fatalf("sent %+v, want %+v", h.settings, want)
+	}
+	for i, s := range h.settings {
+		w := want[i]
+		if s.Resident != w.Resident || *s.FaceOnly != *w.FaceOnly || s.Daily != w.Daily || s.PerPay != w.PerPay {
+			t.Errorf("sent %d: %+v, want %+v", i, s, w)
+		}
+	}
+
+	// In English, the same limits in its words.
+	press(e, &p.live, func() { p.lang = langEN })
+	shows(t, p, "limits-R-2", "Always confirm with the card or QR pass")
 }

@@ -12,7 +12,43 @@ import (
 const (
 	StatementPath = "/accounts/wallet/statement"
 	CardTopUpPath = "/accounts/wallet/topup/card"
+	SettingsPath  = "/accounts/wallet/settings"
 )
+
+// The codes of the settings' own refusals (the ledger's bound on the
+// face-only limit answers with its own code, wallet-face-only-max).
+const (
+	CodeNotGuarded = "wallet-not-guarded"
+	CodeLimits     = "wallet-limits"
+)
+
+// Settings is what the holder sets of a household member's wallet from
+// the account page: the face-only limit (anyone's, the holder's own
+// included) and, for a member the holder guards (a child, an elderly
+// parent they added), the daily and per-payment limits. It replaces the
+// wallet's limits whole: the form shows them all.
+type Settings struct {
+	Resident string `json:"resident"`
+	// FaceOnly: nil for the city's default, 0 to always ask the second
+	// factor; at most the city's bound.
+	FaceOnly *int64 `json:"face_only,omitempty"`
+	Daily    int64  `json:"daily,omitempty"`
+	PerPay   int64  `json:"per_payment,omitempty"`
+}
+
+// InForce is a wallet's limits as the ledger holds them now, shown
+// beside its statement.
+type InForce struct {
+	// FaceOnly is the resident's choice; nil for the city's default
+	// (FaceOnlyDefault).
+	FaceOnly        *int64 `json:"face_only,omitempty"`
+	FaceOnlyDefault int64  `json:"face_only_default"`
+	FaceOnlyMax     int64  `json:"face_only_max"`
+	Daily           int64  `json:"daily,omitempty"`
+	PerPay          int64  `json:"per_payment,omitempty"`
+	// Guardian is who set the daily and per-payment limits.
+	Guardian string `json:"guardian,omitempty"`
+}
 
 // CardTopUp asks for a card top-up of a household member's wallet. The
 // card never reaches the server: PaymentMethod is the id the gateway's
@@ -60,13 +96,18 @@ type Statement struct {
 	Balance  int64  `json:"balance"`
 	Debt     int64  `json:"debt,omitempty"`
 	Lines    []Line `json:"lines"`
+	// Limits are those in force, shown beside the spending.
+	Limits InForce `json:"limits"`
 }
 
 // API is the wallet's endpoints.
 var API = struct {
 	Statement account.Endpoint[account.Person, Statement]
 	TopUpCard account.Endpoint[CardTopUp, CardResult]
+	// Settings answers with the statement, its new limits in force.
+	Settings account.Endpoint[Settings, Statement]
 }{
 	Statement: account.Post[account.Person, Statement](StatementPath, account.Holder),
 	TopUpCard: account.Post[CardTopUp, CardResult](CardTopUpPath, account.Holder),
+	Settings:  account.Post[Settings, Statement](SettingsPath, account.Holder),
 }

@@ -56,7 +56,11 @@ func init() {
 		Validate: opkind.Rule(Limits.Validate),
 		Roles:    []role.Role{role.Registrar},
 		Audit: audit(func(l Limits) (string, string) {
-			return l.Resident, fmt.Sprintf("guardian %s: ¥%d a day, ¥%d a payment (staff %s)", l.Guardian, l.Daily, l.PerPay, l.Staff)
+			face := "default"
+			if l.FaceOnly != nil {
+				face = fmt.Sprintf("¥%d", *l.FaceOnly)
+			}
+			return l.Resident, fmt.Sprintf("guardian %s: ¥%d a day, ¥%d a payment, face only %s (staff %s)", l.Guardian, l.Daily, l.PerPay, face, l.Staff)
 		}),
 	})
 	opkind.Register(opkind.Kind{

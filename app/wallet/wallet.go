@@ -90,13 +90,22 @@ type TopUpCash struct {
 	Confirmer string `json:"confirmer,omitempty"`
 }
 
-// Limits is the body of OpLimits: zero means no limit.
+// Limits is the body of OpLimits: a wallet's limits, all set at once by
+// the latest op (so a form that shows them all sets what it shows).
+// Daily and PerPay are a guardian's on a family member's wallet; zero
+// means no limit. FaceOnly is the amount up to which the resident's face
+// alone pays at a shop (nil: the city's default; 0: always the second
+// factor); the city's bound on it is the server's to check (its
+// setting, like the second staff member's amount).
 type Limits struct {
 	Resident string `json:"resident"` // whose wallet
 	Guardian string `json:"guardian"` // who set them
 	Daily    int64  `json:"daily,omitempty"`
 	PerPay   int64  `json:"per_payment,omitempty"`
-	Staff    string `json:"staff"`
+	FaceOnly *int64 `json:"face_only,omitempty"`
+	// Staff is who recorded them: the desk's staff member, or, for the
+	// server's op of a holder's own setting, "resident:" and the holder.
+	Staff string `json:"staff"`
 }
 
 // Freeze is the body of OpFreeze.
@@ -178,6 +187,9 @@ func (l Limits) Validate() error {
 	}
 	if l.Daily < 0 || l.PerPay < 0 || l.Daily > MaxAmount || l.PerPay > MaxAmount {
 		return fmt.Errorf("%w: limits ¥%d a day, ¥%d a payment", ErrInvalid, l.Daily, l.PerPay)
+	}
+	if l.FaceOnly != nil && (*l.FaceOnly < 0 || *l.FaceOnly > MaxAmount) {
+		return fmt.Errorf("%w: face-only limit ¥%d", ErrInvalid, *l.FaceOnly)
 	}
 	if l.Daily > 0 && l.PerPay > l.Daily {
 		return fmt.Errorf("%w: a payment limit (¥%d) above the daily one (¥%d)", ErrInvalid, l.PerPay, l.Daily)

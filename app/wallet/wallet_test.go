@@ -9,6 +9,9 @@ import (
 	"smartpass.city/smartpass/syncproto"
 )
 
+// yen is a pointer to n, for the optional amounts.
+func yen(n int64) *int64 { return &n }
+
 func TestValidate(t *testing.T) {
 	for _, tc := range []struct {
 		name string
@@ -29,6 +32,10 @@ func TestValidate(t *testing.T) {
 		{"top-up confirmed by the same person", TopUpCash{Resident: "r1", Amount: 50000, Staff: "山田", Confirmer: "山田"}, false},
 		{"limits", Limits{Resident: "c1", Guardian: "g1", Daily: 3000, PerPay: 1000, Staff: "山田"}, true},
 		{"payment limit above the daily", Limits{Resident: "c1", Guardian: "g1", Daily: 1000, PerPay: 3000, Staff: "山田"}, false},
+		{"face-only limit", Limits{Resident: "c1", Guardian: "g1", FaceOnly: yen(5000), Staff: "resident:g1"}, true},
+		{"face-only 0: always the second factor", Limits{Resident: "c1", Guardian: "g1", FaceOnly: yen(0), Staff: "resident:g1"}, true},
+		{"negative face-only limit", Limits{Resident: "c1", Guardian: "g1", FaceOnly: yen(-1), Staff: "resident:g1"}, false},
+		{"face-only limit past any amount", Limits{Resident: "c1", Guardian: "g1", FaceOnly: yen(MaxAmount + 1), Staff: "resident:g1"}, false},
 		{"freeze without reason", Freeze{Resident: "r1", Frozen: true, Staff: "山田"}, false},
 		{"unfreeze", Freeze{Resident: "r1", Staff: "山田"}, true},
 	} {

@@ -21,7 +21,6 @@ import (
 	"time"
 
 	"smartpass.city/smartpass/app/account"
-	"smartpass.city/smartpass/app/checkout"
 	"smartpass.city/smartpass/app/jpki"
 	"smartpass.city/smartpass/app/scope"
 	"smartpass.city/smartpass/app/template"
@@ -142,9 +141,9 @@ func New(ctx context.Context, d Deps) (*API, error) {
 	poster.Logger = d.Logger
 	accts.faces.More = poster.FaceFacts
 	// Shops' profiles carry each payer's offline allowance (the city's
-	// cap: checkout's default).
-	accts.faces.Wallets = func(resident string) (int64, bool, error) {
-		return led.Offline(resident, checkout.DefaultOfflineCap)
+	// cap: checkout's default) and the wallet's limits.
+	accts.faces.Wallets = func(resident string) (template.Pay, error) {
+		return payOf(led, resident)
 	}
 	// What a crash left between a desk's face op and its follow-up.
 	if err := accts.faces.Drain(ctx); err != nil {
@@ -168,7 +167,7 @@ func New(ctx context.Context, d Deps) (*API, error) {
 	mux.HandleFunc(syncproto.CardAPI.Nonce.Pattern(), cards.nonce)
 	mux.HandleFunc(syncproto.CardAPI.Verify.Pattern(), cards.verify)
 	accts.routes(mux)
-	w := &wallets{a: accts, ledger: led}
+	w := &wallets{a: accts, ledger: led, pub: d.Writer}
 	if d.Card != nil {
 		w.card = cardpay.New(d.Card.Key, d.Card.URL, d.Log, led)
 		w.routes(mux, d.Card)

@@ -8,6 +8,7 @@ import (
 	"smartpass.city/smartpass/app/account"
 	"smartpass.city/smartpass/app/admin"
 	"smartpass.city/smartpass/app/jpki"
+	"smartpass.city/smartpass/app/wallet"
 	"smartpass.city/smartpass/server/cardpay"
 	"smartpass.city/smartpass/server/faces"
 	"smartpass.city/smartpass/server/httpguard"
@@ -45,6 +46,8 @@ var refusals = []struct {
 	{is(residents.ErrNone), Refusal{Status: http.StatusNotFound, Code: account.CodeNone, JA: "アカウントが見つかりません。", EN: "There is no such account."}},
 	{is(jpki.ErrNoFacts), Refusal{Status: http.StatusBadRequest, Code: account.CodeNoFacts, JA: "このカードの署名用証明書では登録できません。", EN: "This card's certificate cannot open an account."}},
 	{anyOf(residents.ErrRequest, account.ErrBirthDate), refuseInvalid},
+	{is(errNotGuarded), Refusal{Status: http.StatusForbidden, Code: wallet.CodeNotGuarded, JA: "1日・1回の上限は、見守る家族のウォレットにだけ設定できます。", EN: "Daily and per-payment limits are for a family member's wallet you look after."}},
+	{is(errLimits), Refusal{Status: http.StatusBadRequest, Code: wallet.CodeLimits, JA: "上限の金額が正しくありません（1回の上限は1日の上限以下に）。", EN: "The limits are not valid (the per-payment limit at most the daily one)."}},
 	{is(cardpay.ErrDeclined), cardRefusal(http.StatusPaymentRequired, cardpay.ErrDeclined)},
 	{is(cardpay.ErrGateway), cardRefusal(http.StatusBadGateway, cardpay.ErrGateway)},
 	{is(cardpay.ErrInvalid), cardRefusal(http.StatusBadRequest, cardpay.ErrInvalid)},

@@ -53,9 +53,9 @@ func profileFor(f facility.Facility, person account.Account, household, city str
 }
 
 // Wallets is what the profiles of shops need of the ledger: a
-// resident's offline allowance, or that the wallet is blocked
-// (ledger.Ledger.Offline with the city's cap).
-type Wallets func(resident string) (allowance int64, blocked bool, err error)
+// resident's wallet as a till knows it (template.Pay's Allowance,
+// Blocked, FaceOnly, PerPayment and Daily; the rest is the profile's).
+type Wallets func(resident string) (template.Pay, error)
 
 // profileOps returns the profile ops of person for each of facilities;
 // wallets (nil: no wallet, no allowance) fills the shops' allowance.
@@ -67,9 +67,12 @@ func profileOps(facilities []facility.Facility, person account.Account, househol
 			return nil, err
 		}
 		if p.Pay != nil && wallets != nil {
-			if p.Pay.Allowance, p.Pay.Blocked, err = wallets(person.ID); err != nil {
+			w, err := wallets(person.ID)
+			if err != nil {
 				return nil, fmt.Errorf("profile of %s: %w", person.ID, err)
 			}
+			p.Pay.Allowance, p.Pay.Blocked, p.Pay.FaceOnly = w.Allowance, w.Blocked, w.FaceOnly
+			p.Pay.PerPayment, p.Pay.Daily = w.PerPayment, w.Daily
 		}
 		b, err := json.Marshal(p)
 		if err != nil {

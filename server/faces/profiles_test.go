@@ -2,6 +2,7 @@ package faces
 
 import (
 	"encoding/json"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -91,11 +92,13 @@ func mustProfile(t *testing.T, kind facility.Kind, a account.Account) template.P
 func TestShopProfile(t *testing.T) {
 	adult := account.Account{ID: "R-1", Facts: card.Facts{Name: "加賀\u3000太郎", BirthDate: "19800401", Sex: "1"}}
 	child := account.Account{ID: "R-2", Guardian: "R-1", Facts: card.Facts{Name: "加賀\u3000花子", BirthDate: "20180505", Sex: "2"}}
-	wallets := func(resident string) (int64, bool, error) {
+	always := int64(0)
+	wallets := func(resident string) (template.Pay, error) {
 		if resident == "R-2" {
-			return 0, true, nil
+			// Her guardian's limits, and the card on every payment.
+			return template.Pay{Name: "not the ledger's to say", Blocked: true, FaceOnly: &always, PerPayment: 500, Daily: 1_000}, nil
 		}
-		return 2_500, false, nil
+		return template.Pay{Allowance: 2_500}, nil
 	}
 	shop := facility.Facility{ID: "s", Kind: facility.Shop}
 	for _, tt := range []struct {
@@ -105,7 +108,7 @@ func TestShopProfile(t *testing.T) {
 		wantNoPay bool
 	}{
 		{adult, template.Pay{Name: "加賀\u3000太郎", Allowance: 2_500, Adult: true}, shop, false},
-		{child, template.Pay{Name: "加賀\u3000花子", Blocked: true, AdultFrom: "2038-05-05"}, shop, false},
+		{child, template.Pay{Name: "加賀\u3000花子", Blocked: true, FaceOnly: &always, PerPayment: 500, Daily: 1_000, AdultFrom: "2038-05-05"}, shop, false},
 		{adult, template.Pay{}, facility.Facility{ID: "p", Kind: facility.PlayPark}, true},
 	} {
 		ops, err := profileOps([]facility.Facility{tt.facility}, tt.person, tt.person.ID, "加賀市", wallets)
@@ -122,7 +125,7 @@ func TestShopProfile(t *testing.T) {
 			}
 			continue
 		}
-		if p.Pay == nil || *p.Pay != tt.want {
+		if p.Pay == nil || !reflect.DeepEqual(*p.Pay, tt.want) {
 			t.Errorf("%s's shop profile: %+v, want %+v", tt.person.ID, p.Pay, tt.want)
 		}
 		if strings.Contains(string(ops[0].Body), tt.person.Facts.BirthDate) {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"smartpass.city/smartpass/app/checkout"
 	"smartpass.city/smartpass/app/furusato"
 	"smartpass.city/smartpass/app/hlc"
 	"smartpass.city/smartpass/app/scope"
@@ -23,6 +24,9 @@ type Config struct {
 	// Zone is the city's time zone, where a day of the daily limit
 	// starts (default Asia/Tokyo, +09:00).
 	Zone *time.Location
+	// FaceOnlyMax bounds the face-only limit a resident may choose
+	// (default checkout's, the bound the shops' tills apply).
+	FaceOnlyMax int64
 }
 
 // Ledger posts the wallet's ops and the server's own movements to the
@@ -45,6 +49,9 @@ func New(recs store.Records, cfg Config) *Ledger {
 	if cfg.Zone == nil {
 		cfg.Zone = time.FixedZone("JST", 9*60*60)
 	}
+	if cfg.FaceOnlyMax <= 0 {
+		cfg.FaceOnlyMax = checkout.DefaultFaceOnlyMax
+	}
 	return &Ledger{recs: recs, cfg: cfg}
 }
 
@@ -57,6 +64,7 @@ type settings struct {
 	Daily     int64  `json:"daily,omitempty"`
 	PerPay    int64  `json:"per_payment,omitempty"`
 	Guardian  string `json:"guardian,omitempty"`
+	FaceOnly  *int64 `json:"face_only,omitempty"`
 	LimitedAt stamp  `json:"limited_at"`
 	// Closed: the resident's account was deleted (Close). The balance
 	// stays on the books (the issuer still owes it), but the wallet
@@ -175,12 +183,13 @@ func (l *Ledger) apply(tx store.Tx, op syncproto.Op) error {
 		return err
 	case wallet.OpLimits:
 		lim, err := wallet.Body[wallet.Limits](op)
+		if err == nil {
+			err = l.CheckLimits(lim)
+		}
 		if err != nil {
 			return refuse(tx, cause, err.Error())
 		}
-		return l.set(tx, cause, lim.Resident, func(s *settings) *stamp { return &s.LimitedAt }, op.HLC, func(s *settings) {
-			s.Daily, s.PerPay, s.Guardian = lim.Daily, lim.PerPay, lim.Guardian
-		})
+		return l.setLimits(tx, cause, lim, op.HLC)
 	case wallet.OpFreeze:
 		f, err := wallet.Body[wallet.Freeze](op)
 		if err != nil {
@@ -189,6 +198,21 @@ func (l *Ledger) apply(tx store.Tx, op syncproto.Op) error {
 		return l.set(tx, cause, f.Resident, func(s *settings) *stamp { return &s.FrozenAt }, op.HLC, func(s *settings) {
 			s.Frozen, s.Reason = f.Frozen, f.Reason
 		})
+	}
+	return nil
+}
+
+// setLimits keeps lim as the wallet's limits unless a later op set them.
+func (l *Ledger) setLimits(tx store.Tx, cause string, lim wallet.Limits, hlcTime uint64) error {
+	return l.set(tx, cause, lim.Resident, func(s *settings) *stamp { return &s.LimitedAt }, hlcTime, func(s *settings) {
+		s.Daily, s.PerPay, s.Guardian, s.FaceOnly = lim.Daily, lim.PerPay, lim.Guardian, lim.FaceOnly
+	})
+}
+
+// CheckLimits applies the city's bound on the face-only limit.
+func (l *Ledger) CheckLimits(lim wallet.Limits) error {
+	if lim.FaceOnly != nil && *lim.FaceOnly > l.cfg.FaceOnlyMax {
+		return fmt.Errorf("%w (¥%d)", ErrFaceOnlyMax, l.cfg.FaceOnlyMax)
 	}
 	return nil
 }
@@ -305,8 +329,9 @@ func (l *Ledger) checkTopUp(t wallet.TopUpCash) error {
 // Check is the hub's Verify for the wallet's ops: it refuses, before
 // anything is stored, an online payment the wallet cannot make (short,
 // frozen, deleted, over a guardian's limit), a refund larger than what is
-// left of its payment or of another shop's, and a cash top-up above the
-// city's amount without a second staff member. An offline payment is
+// left of its payment or of another shop's, a cash top-up above the
+// city's amount without a second staff member, and limits with a
+// face-only limit above the city's bound. An offline payment is
 // not refused (the goods are gone: short, it becomes recorded debt). An
 // op already decided passes (a resend). Two online payments racing for
 // the last yen both pass here; the second then posts as recorded debt,
@@ -314,6 +339,15 @@ func (l *Ledger) checkTopUp(t wallet.TopUpCash) error {
 func (l *Ledger) Check(device string, op syncproto.Op) error {
 	if op.Kind == furusato.OpDonation {
 		return l.checkDonation(op)
+	}
+	if op.Kind == wallet.OpLimits {
+		// A desk's limits past the city's face-only bound: refused in
+		// words before they are stored, as the holder's are.
+		lim, err := wallet.Body[wallet.Limits](op)
+		if err != nil {
+			return nil // scope judged the body
+		}
+		return l.CheckLimits(lim)
 	}
 	switch op.Kind {
 	case wallet.OpPayment, wallet.OpRefund, wallet.OpTopUpCash:

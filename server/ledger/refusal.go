@@ -22,6 +22,7 @@ var (
 	ErrRefundElsewhere = &Refusal{"refund-other-shop", "この店の支払いではありません。", "That payment was not made at this shop."}
 	ErrRefundOfRefused = &Refusal{"refund-of-refused", "返金する支払いは受け付けられていません。", "The payment to refund was itself refused."}
 	ErrSecondStaff     = &Refusal{"topup-second-staff", "この金額の入金にはもう1人の職員の確認が必要です。", "A top-up of this amount needs a second staff member's confirmation."}
+	ErrFaceOnlyMax     = &Refusal{"wallet-face-only-max", "顔だけで払える金額が、市の上限をこえています。", "The face-only limit is above the city's maximum."}
 	ErrInvalidBody     = &Refusal{"wallet-invalid", "記録の内容が正しくありません。", "The record is not valid."}
 	// ErrUnpaidDonation: a counter's donation whose payment the ledger
 	// did not post to that shop's Donations account for its amount: a

@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"time"
 
+	"smartpass.city/smartpass/app/checkout"
 	"smartpass.city/smartpass/app/wallet"
 	"smartpass.city/smartpass/server/store"
+	"smartpass.city/smartpass/syncproto"
 )
 
 // Transfer is a movement the server itself posts (not from an op): a card
@@ -93,6 +95,9 @@ func (l *Ledger) Wallet(reader, resident string) (wallet.Statement, error) {
 			return err
 		}
 		s.Balance, s.Debt = b.Balance, b.Debt
+		if s.Limits, err = l.inForce(tx, resident); err != nil {
+			return err
+		}
 		return EntriesOf(tx, mine, func(e Entry) error {
 			line := wallet.Line{Cause: e.Cause, At: e.At, Kind: e.Kind, Debt: e.Debt, Of: e.Of}
 			for _, p := range e.Postings {
@@ -107,6 +112,45 @@ func (l *Ledger) Wallet(reader, resident string) (wallet.Statement, error) {
 		})
 	})
 	return s, err
+}
+
+// Limits returns the limits in force on resident's wallet (no audit:
+// they are the terminals' profile facts and the statement's heading,
+// read with what is audited).
+func (l *Ledger) Limits(resident string) (in wallet.InForce, err error) {
+	err = l.recs.View(func(tx store.Tx) error {
+		in, err = l.inForce(tx, resident)
+		return err
+	})
+	return in, err
+}
+
+func (l *Ledger) inForce(tx store.Tx, resident string) (wallet.InForce, error) {
+	s, _, err := store.GetJSON[settings](tx, kindWallet, resident)
+	if err != nil {
+		return wallet.InForce{}, err
+	}
+	return wallet.InForce{
+		FaceOnly: s.FaceOnly, FaceOnlyDefault: min(checkout.DefaultFaceOnly, l.cfg.FaceOnlyMax), FaceOnlyMax: l.cfg.FaceOnlyMax,
+		Daily: s.Daily, PerPay: s.PerPay, Guardian: s.Guardian,
+	}, nil
+}
+
+// SetLimits is the records of the server's own wallet.limits op (a
+// holder's setting from the account page, written by publish.Writer):
+// lim kept as the wallet's limits in the transaction that stores op,
+// by the rules a desk's op is kept by. op is the one the writer
+// clocks before it commits (its HLC orders the setting among the
+// desk's); the writer numbers it inside the commit, so the cause is
+// named by the clock, which the server's writer gives each op once.
+func (l *Ledger) SetLimits(lim wallet.Limits, op *syncproto.Op) func(store.Tx) error {
+	return func(tx store.Tx) error {
+		if err := l.CheckLimits(lim); err != nil {
+			return err
+		}
+		cause := fmt.Sprintf("limits:%s@%d", lim.Resident, op.HLC)
+		return l.setLimits(tx, cause, lim, op.HLC)
+	}
 }
 
 // OfflineAllowance is what a terminal may take offline from resident's

@@ -2,7 +2,8 @@
 // records, the JPKI trust anchors and the QR pass keys every device
 // receives, and the face templates, withdrawals, erasures and facility
 // profiles the server records for residents (package faces decides
-// which). They are ops in the log like any device's, under the reserved
+// which), and the wallet limits a household's holder sets from the
+// account page (wallet.limits, with the ledger's settings as records). They are ops in the log like any device's, under the reserved
 // device id Device, so they reach the devices on their feeds and fold in
 // the same order everywhere.
 //

@@ -49,6 +49,7 @@ var findings = []finding{
 	{"known", "an op outside the device's role or facility", "server/hub", "TestScopeOnPush"},
 	{"19-G", "a POST endpoint without the guard or its authentication (every route of the running server)", "", "TestEveryPostIsGuarded"},
 	{"19-W1..W7", "the wallet: another household's top-up, statement or pass; forged, absent or borrowed signatures; a replay; cross-site, form, text/plain; an amount the gateway did not receive", "", "TestWalletAttacks"},
+	{"19-W12", "the wallet's limits: another household's member's set; one's own set cross-site or as text/plain", "", "TestWalletAttacks"},
 	{"19-W8", "a card number sent instead of the gateway's token; a confirmation for an intent this server never made", "server/cardpay", "TestTopUpAgainstStripeMock"},
 	{"19-W9", "a webhook with a forged signature, another event, a stranger's intent", "server/cardpay", "TestWebhook"},
 	{"19-W10", "an online payment the wallet cannot make, a refund larger than its payment or from another shop", "server/ledger", "TestRefusals"},

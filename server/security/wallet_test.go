@@ -67,7 +67,9 @@ func (s *householdServer) statement(t *testing.T, h householdHolder, resident st
 // top-up of another household's wallet, with a forged or absent
 // signature, replayed, from another origin, form-encoded or text/plain,
 // for an amount other than the intent received; reading another
-// household's statement; buying another household's member a pass.
+// household's statement; buying another household's member a pass;
+// setting another household's member's wallet limits, or one's own from
+// another site or as text/plain (W12).
 // Afterwards each wallet holds what it did and the books verify.
 func TestWalletAttacks(t *testing.T) {
 	s := routeServer(t)
@@ -83,6 +85,7 @@ func TestWalletAttacks(t *testing.T) {
 	}
 
 	_, mallory, _ := ed25519.GenerateKey(nil)
+	faceOnlyMax := int64(10_000) // an attacker's wish: the face alone pays up to the city's bound
 	asJSON := func(body []byte) []byte { return body }
 	asForm := func(body []byte) []byte { return []byte(url.Values{"request": {string(body)}}.Encode()) }
 	for _, a := range []struct {
@@ -106,6 +109,9 @@ func TestWalletAttacks(t *testing.T) {
 		{"W6", "a top-up of ¥5,000 the gateway received ¥3,000 for", wallet.CardTopUpPath, s.envelope(t, taro.id, taro.key, wallet.CardTopUpPath, topUp(taro.id, 5000, "more-1")), asJSON, "application/json", "", "", http.StatusConflict, cardpay.ErrMismatch.Code},
 		{"W7", "another household's statement", wallet.StatementPath, s.envelope(t, taro.id, taro.key, wallet.StatementPath, account.Person{Resident: hanako.id}), asJSON, "application/json", "", "", http.StatusForbidden, account.CodeNotYours},
 		{"W7", "a pass for another household's member", transit.PassPath, s.envelope(t, taro.id, taro.key, transit.PassPath, transit.BuyPass{Resident: hanako.id, Operator: "kaga-bus", Product: "month", From: "2026-12-03", Request: "pass-1"}), asJSON, "application/json", "", "", http.StatusForbidden, account.CodeNotYours},
+		{"W12", "another household's member's wallet limits", wallet.SettingsPath, s.envelope(t, taro.id, taro.key, wallet.SettingsPath, wallet.Settings{Resident: hanako.id, FaceOnly: &faceOnlyMax}), asJSON, "application/json", "", "", http.StatusForbidden, account.CodeNotYours},
+		{"W12", "wallet limits set from another site's page", wallet.SettingsPath, s.envelope(t, taro.id, taro.key, wallet.SettingsPath, wallet.Settings{Resident: taro.id, FaceOnly: &faceOnlyMax}), asJSON, "application/json", "https://evil.example", "cross-site", http.StatusForbidden, httpguard.CodeCrossOrigin},
+		{"W12", "wallet limits as text/plain", wallet.SettingsPath, s.envelope(t, taro.id, taro.key, wallet.SettingsPath, wallet.Settings{Resident: taro.id, FaceOnly: &faceOnlyMax}), asJSON, "text/plain", "https://evil.example", "cross-site", http.StatusUnsupportedMediaType, httpguard.CodeContentType},
 	} {
 		status, code := s.attack(t, a.path, a.ctype, a.origin, a.site, a.encode(a.body))
 		if status != a.status || code != a.code {
@@ -116,8 +122,11 @@ func TestWalletAttacks(t *testing.T) {
 	if st := s.statement(t, taro, taro.id); st.Balance != 3000 || len(st.Lines) != 1 || st.Lines[0].Kind != "topup" {
 		t.Errorf("Taro's wallet after the attacks: %+v; want the one ¥3,000 top-up", st)
 	}
-	if st := s.statement(t, hanako, hanako.id); st.Balance != 0 || len(st.Lines) != 0 {
-		t.Errorf("Hanako's wallet after the attacks: %+v; want nothing", st)
+	if st := s.statement(t, hanako, hanako.id); st.Balance != 0 || len(st.Lines) != 0 || st.Limits.FaceOnly != nil {
+		t.Errorf("Hanako's wallet after the attacks: %+v; want nothing, her limits the city's default", st)
+	}
+	if st := s.statement(t, taro, taro.id); st.Limits.FaceOnly != nil {
+		t.Errorf("Taro's face-only limit set from another site: %+v", st.Limits)
 	}
 	if out := domainCommand(t, s.Proc, "ledger-verify"); !strings.Contains(out, "ledger intact") {
 		t.Errorf("ledger-verify after the attacks: %s", out)
