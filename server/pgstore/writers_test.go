@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 	"testing"
+	"time"
 
 	"smartpass.city/smartpass/server/publish"
 	"smartpass.city/smartpass/server/store"
@@ -47,14 +48,22 @@ func TestServerWritersOnTwoServers(t *testing.T) {
 	wg.Wait()
 	want := uint64(len(writers) * perWriter * 2)
 	for i, s := range stores {
-		ops, err := s.Since(store.FeedAll, 0, 1000, 8<<20)
-		if err != nil {
-			t.Fatal(err)
-		}
-		seqs := map[uint64]bool{}
-		for _, op := range ops {
-			if op.Device == publish.Device {
-				seqs[op.Seq] = true
+		// A store serves the other's commits once it has learned their
+		// head (a notification, or its poll): a moment after they commit.
+		var seqs map[uint64]bool
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+			ops, err := s.Since(store.FeedAll, 0, 1000, 8<<20)
+			if err != nil {
+				t.Fatal(err)
+			}
+			seqs = map[uint64]bool{}
+			for _, op := range ops {
+				if op.Device == publish.Device {
+					seqs[op.Seq] = true
+				}
+			}
+			if uint64(len(seqs)) >= want || time.Now().After(deadline) {
+				break
 			}
 		}
 		m, _ := s.Mark(publish.Device)
