@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -12,7 +11,6 @@ import (
 	"sync"
 	"time"
 
-	"smartpass.city/smartpass/app/account"
 	"smartpass.city/smartpass/app/checkout"
 	"smartpass.city/smartpass/app/facility"
 	rules "smartpass.city/smartpass/app/furusato"
@@ -21,6 +19,7 @@ import (
 	"smartpass.city/smartpass/server/ledger"
 	"smartpass.city/smartpass/server/receipt"
 	"smartpass.city/smartpass/server/residents"
+	"smartpass.city/smartpass/server/signedreq"
 	"smartpass.city/smartpass/server/store"
 )
 
@@ -85,9 +84,9 @@ func (s *Service) counterRoutes(mux handler) {
 // the donor, with do's detail.
 func byCounter[Req, Resp any](s *Service, mux handler, ep rules.Endpoint[Req, Resp], action string, do func(context.Context, Counter, scope.Device, Req) (Resp, string, string, error)) {
 	mux.HandleFunc(ep.Pattern(), func(w http.ResponseWriter, r *http.Request) {
-		var signed account.Signed
-		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody)).Decode(&signed); err != nil {
-			s.refuse(w, r, action, "", errMalformed)
+		signed, err := signedreq.Reader{Limit: maxBody}.Signed(w, r)
+		if err != nil {
+			s.refuse(w, r, action, "", fmt.Errorf("%w: %w", errMalformed, err))
 			return
 		}
 		s.desk.mu.Lock()
@@ -97,7 +96,9 @@ func byCounter[Req, Resp any](s *Service, mux handler, ep rules.Endpoint[Req, Re
 			s.refuse(w, r, action, "", errDevice)
 			return
 		}
-		key, dev, err := c.Lookup(signed.Signer)
+		var key ed25519.PublicKey
+		var dev scope.Device
+		key, dev, err = c.Lookup(signed.Signer)
 		switch {
 		case err != nil:
 			err = fmt.Errorf("%w: %v", residents.ErrSigned, err)
@@ -110,9 +111,9 @@ func byCounter[Req, Resp any](s *Service, mux handler, ep rules.Endpoint[Req, Re
 			s.refuse(w, r, action, "", err)
 			return
 		}
-		var req Req
-		if err := json.Unmarshal(signed.Body, &req); err != nil {
-			s.refuse(w, r, action, "", errMalformed)
+		req, err := signedreq.Body[Req](signed.Body)
+		if err != nil {
+			s.refuse(w, r, action, "", fmt.Errorf("%w: %w", errMalformed, err))
 			return
 		}
 		out, subject, detail, err := do(r.Context(), c, dev, req)
