@@ -29,7 +29,6 @@ import (
 	"smartpass.city/smartpass/server/demo"
 	"smartpass.city/smartpass/server/serverproc"
 	"smartpass.city/smartpass/server/store"
-	"smartpass.city/smartpass/server/visits"
 	"smartpass.city/smartpass/syncproto"
 	"smartpass.city/smartpass/syncproto/wsconn"
 )
@@ -65,17 +64,14 @@ func testOps(from, to uint64) []syncproto.Op {
 	return ops
 }
 
-// demoHead is the log's head after the demo facilities are seeded with
-// the demo operator's routes, the demo JPKI's anchors published and the
-// QR pass key, and the demo hospitals' publications and slots
-// (visits.SeedDemo: one publication per hospital, one day of slots per
-// department for yesterday, today and visits.SeedDays ahead).
+// demoHead is the log's head once a demo server has seeded its data
+// (commands.DemoHead).
 var demoHead = func() uint64 {
-	ops, err := commands.DemoTransit()
+	head, err := commands.DemoHead()
 	if err != nil {
 		panic(err) // the embedded demo feed is checked by its own tests
 	}
-	return uint64(len(facility.Demo()) + len(ops) + 2 + visits.SeedOps())
+	return head
 }()
 
 // An acknowledged op survives SIGKILL right after the ack: the log writes

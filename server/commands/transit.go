@@ -11,6 +11,7 @@ import (
 	"smartpass.city/smartpass/app/transit/demofeed"
 	"smartpass.city/smartpass/server/facilities"
 	"smartpass.city/smartpass/server/publish"
+	"smartpass.city/smartpass/server/visits"
 	"smartpass.city/smartpass/syncproto"
 )
 
@@ -72,4 +73,17 @@ func DemoTransit() ([]syncproto.Op, error) {
 		return nil, fmt.Errorf("demo transit: %w", err)
 	}
 	return publish.Ops(transit.OpNetwork, parts, transit.Part.Validate)
+}
+
+// DemoHead is the head of a new demo server's log: the demo facilities,
+// the demo JPKI's anchors and the QR pass key (one op each), the demo
+// operator's routes (DemoTransit) and the demo hospitals' publications
+// and slots (visits.SeedOps). The tests that pin a demo server's log
+// count it here, so a new demo op changes one place.
+func DemoHead() (uint64, error) {
+	transit, err := DemoTransit()
+	if err != nil {
+		return 0, err
+	}
+	return uint64(len(facility.Demo()) + 2 + len(transit) + visits.SeedOps()), nil
 }
