@@ -35,3 +35,12 @@ func ingest(b *testing.B, c *pgtest.Cluster, engineCPU func() float64) {
 		})
 	}
 }
+
+// BenchmarkEraseInABigFeed is oplog's on PostgreSQL: one erasure in a
+// feed of 20,000 other records' ops (storetest.EraseInABigFeed).
+func BenchmarkEraseInABigFeed(b *testing.B) {
+	c := pgtest.Start(b)
+	cfg := storetest.RecConfig()
+	s := openTenant(b, c.URL("postgres"), Options{Feeds: cfg.Feeds, Erasure: cfg.Erasure})
+	storetest.EraseInABigFeed(b, s)
+}

@@ -80,11 +80,15 @@ type Store struct {
 	tenant  int32
 	epoch   string
 	seal    *sealer
+	recs    *recHasher
 	feeds   func(syncproto.Op) []string
 	erasure *store.Erasure
 	logger  *slog.Logger
 	channel string
 	poll    time.Duration
+	// backfill says Open must index the records of older ops
+	// (indexOlderRecords); load sets it.
+	backfill bool
 
 	reqs chan *appendReq
 	stop chan struct{}
@@ -160,6 +164,10 @@ func Open(ctx context.Context, url string, opt Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	recs, err := newRecHasher(opt.Key)
+	if err != nil {
+		return nil, err
+	}
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: %w", err)
@@ -173,7 +181,7 @@ func Open(ctx context.Context, url string, opt Options) (*Store, error) {
 		return nil, fmt.Errorf("pgstore: connect: %w", err)
 	}
 	s := &Store{
-		pool: pool, seal: seal, feeds: opt.Feeds, erasure: opt.Erasure, logger: opt.Logger,
+		pool: pool, seal: seal, recs: recs, feeds: opt.Feeds, erasure: opt.Erasure, logger: opt.Logger,
 		reqs: make(chan *appendReq, 256), stop: make(chan struct{}), writerDone: make(chan struct{}),
 		published: make(chan struct{}, 1),
 	}
@@ -186,6 +194,12 @@ func Open(ctx context.Context, url string, opt Options) (*Store, error) {
 	if err := s.load(ctx, opt.Tenant); err != nil {
 		pool.Close()
 		return nil, err
+	}
+	if s.backfill {
+		if err := s.indexOlderRecords(ctx, s.head.Load()); err != nil {
+			pool.Close()
+			return nil, err
+		}
 	}
 	s.channel = fmt.Sprintf("smartpass_head_%d", s.tenant)
 	listening := make(chan error, 1)
@@ -216,6 +230,9 @@ func (s *Store) load(ctx context.Context, name string) error {
 	if _, err := tx.Exec(ctx, schema); err != nil {
 		return fmt.Errorf("pgstore: create schema: %w", err)
 	}
+	if err := migrateRecords(ctx, tx); err != nil {
+		return err
+	}
 	var check []byte
 	var head int64
 	err = tx.QueryRow(ctx, "SELECT id, epoch, key_check, head FROM tenants WHERE name = $1", name).Scan(&s.tenant, &s.epoch, &check, &head)
@@ -233,6 +250,9 @@ func (s *Store) load(ctx context.Context, name string) error {
 	}
 	if got, err := s.seal.open(checkAAD(s.tenant), check); err != nil || string(got) != name {
 		return fmt.Errorf("%w (tenant %s)", ErrWrongKey, name)
+	}
+	if s.backfill, err = s.recordState(ctx, tx, head); err != nil {
+		return err
 	}
 	if _, err := tx.Exec(ctx, `INSERT INTO published (tenant, head) VALUES ($1, $2)
 		ON CONFLICT (tenant) DO UPDATE SET head = greatest(published.head, excluded.head)`, s.tenant, head); err != nil {

@@ -227,6 +227,7 @@ func (s *Store) commitOnce(batch []*appendReq) (res commitResult, err error) {
 		globals, seqs []int64
 		devs          []string
 		bodies        [][]byte
+		recs          [][]byte
 		feedNames     []string
 		feedGlobals   []int64
 		erasing       []syncproto.Op
@@ -256,6 +257,7 @@ func (s *Store) commitOnce(batch []*appendReq) (res commitResult, err error) {
 				return res, err
 			}
 			globals, seqs, devs, bodies = append(globals, int64(next)), append(seqs, int64(op.Seq)), append(devs, req.device), append(bodies, sealed)
+			recs = append(recs, s.recOf(op))
 			req.stored = append(req.stored, op)
 			if s.feeds != nil {
 				for _, feed := range s.feeds(op) {
@@ -286,8 +288,8 @@ func (s *Store) commitOnce(batch []*appendReq) (res commitResult, err error) {
 
 	b = &pgx.Batch{}
 	if len(globals) > 0 {
-		b.Queue(`INSERT INTO ops (tenant, global, device, seq, op)
-			SELECT $1, * FROM unnest($2::bigint[], $3::text[], $4::bigint[], $5::bytea[])`, s.tenant, globals, devs, seqs, bodies)
+		b.Queue(`INSERT INTO ops (tenant, global, device, seq, op, rec)
+			SELECT $1, * FROM unnest($2::bigint[], $3::text[], $4::bigint[], $5::bytea[], $6::bytea[])`, s.tenant, globals, devs, seqs, bodies, recs)
 	}
 	if len(feedNames) > 0 {
 		b.Queue(`INSERT INTO feeds (tenant, feed, global) SELECT $1, * FROM unnest($2::text[], $3::bigint[])`, s.tenant, feedNames, feedGlobals)
@@ -376,46 +378,59 @@ func rollback(pc *pgxpool.Conn) {
 	}
 }
 
+// eraseQuery reads the earlier ops about an erased record (by its rec,
+// through the record index) that are in one of the erasing op's feeds.
+// The feed check is a join whose ON names the outer op: PostgreSQL then
+// keeps it a probe of the feeds index per op read. Written as a plain
+// EXISTS, it became, once the tables were analysed, a hash join over a
+// sequential scan of the whole feeds table: the scan this index removes.
+const eraseQuery = `SELECT o.global, o.op FROM ops o
+	WHERE o.tenant = $1 AND o.rec = $2 AND o.global < $3
+	AND EXISTS (SELECT 1 FROM unnest($4::text[]) AS x(feed)
+		JOIN feeds f ON f.tenant = o.tenant AND f.feed = x.feed AND f.global = o.global)
+	ORDER BY o.global`
+
 // erase redacts, in the commit's transaction, the ops that erasing ops
 // erase: the earlier ops about the same record in the erasing op's feeds
-// (store.Erasure).
+// (store.Erasure), found through the record index (recindex.go): the
+// cost is the record's own ops, not the feeds'. The record of each op
+// read is checked, so a hash collision redacts nothing.
 func (s *Store) erase(ctx context.Context, conn *pgx.Conn, erasing []syncproto.Op) error {
 	for _, op := range erasing {
 		rec, _ := s.erasure.Record(op)
 		var redacted []syncproto.Op
-		for _, feed := range s.feeds(op) {
-			rows, err := conn.Query(ctx, `SELECT o.global, o.op FROM feeds f JOIN ops o ON o.tenant = f.tenant AND o.global = f.global
-				WHERE f.tenant = $1 AND f.feed = $2 AND f.global < $3 ORDER BY f.global`, s.tenant, feed, int64(op.Global))
+		rows, err := conn.Query(ctx, eraseQuery, s.tenant, s.recs.hash(s.tenant, rec), int64(op.Global), s.feeds(op))
+		if err != nil {
+			return fmt.Errorf("erase: %w", err)
+		}
+		for rows.Next() {
+			var global int64
+			var sealed []byte
+			if err := rows.Scan(&global, &sealed); err != nil {
+				rows.Close()
+				return fmt.Errorf("erase: %w", err)
+			}
+			old, err := s.openOp(uint64(global), sealed)
 			if err != nil {
+				rows.Close()
 				return fmt.Errorf("erase: %w", err)
 			}
-			for rows.Next() {
-				var global int64
-				var sealed []byte
-				if err := rows.Scan(&global, &sealed); err != nil {
-					rows.Close()
-					return fmt.Errorf("erase: %w", err)
-				}
-				old, err := s.openOp(uint64(global), sealed)
-				if err != nil {
-					rows.Close()
-					return fmt.Errorf("erase: %w", err)
-				}
-				if r, e := s.erasure.Record(old); r == rec && !e {
-					redacted = append(redacted, s.erasure.Redact(old))
-				}
+			if r, e := s.erasure.Record(old); r == rec && !e {
+				redacted = append(redacted, s.erasure.Redact(old))
 			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
-				return fmt.Errorf("erase: %w", err)
-			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("erase: %w", err)
 		}
 		for _, old := range redacted {
 			sealed, err := s.sealOp(old)
 			if err != nil {
 				return err
 			}
-			if _, err := conn.Exec(ctx, "UPDATE ops SET op = $3 WHERE tenant = $1 AND global = $2", s.tenant, int64(old.Global), sealed); err != nil {
+			// The rec follows the redacted op's record, as the backfill
+			// would compute it.
+			if _, err := conn.Exec(ctx, "UPDATE ops SET op = $3, rec = $4 WHERE tenant = $1 AND global = $2", s.tenant, int64(old.Global), sealed, s.recOf(old)); err != nil {
 				return fmt.Errorf("erase: op %d: %w", old.Global, err)
 			}
 		}
