@@ -71,6 +71,9 @@ type Options struct {
 	// poll replaces pollEvery, so a test can tell notifications from
 	// the poll.
 	poll time.Duration
+	// deaf, in a test, opens a store that neither listens nor polls:
+	// only its own commits move its head.
+	deaf bool
 }
 
 // Store is a tenant's store on PostgreSQL. It is safe for concurrent use,
@@ -202,10 +205,14 @@ func Open(ctx context.Context, url string, opt Options) (*Store, error) {
 		}
 	}
 	s.channel = fmt.Sprintf("smartpass_head_%d", s.tenant)
-	listening := make(chan error, 1)
-	s.done.Add(3)
+	s.done.Add(2)
 	go s.writer()
 	go s.publisher()
+	if opt.deaf {
+		return s, nil
+	}
+	listening := make(chan error, 1)
+	s.done.Add(1)
 	go s.listener(url, listening)
 	if err := <-listening; err != nil {
 		s.Close()
@@ -304,12 +311,25 @@ func (s *Store) Head() uint64 { return s.head.Load() }
 func (s *Store) Changed(feed string) <-chan struct{} { return s.changed.Changed(feed) }
 
 // advance raises the durable head to head and wakes the waiters on
-// touched (every feed when touched is nil).
-func (s *Store) advance(head uint64, touched map[string]bool) {
+// touched (every feed when touched is nil). base is the head a commit of
+// this process started from (0 for a head learned from another
+// process): when the store knew less than base, other processes' ops lie
+// between, whose feeds this commit does not know, so every feed wakes.
+// Without that, a commit that learned another server's ops through the
+// head row raised the head past them, waking only its own feeds, and the
+// other server's notification, no longer above the head, woke nobody: a
+// device waiting on those ops' feed waited until its next reconnection
+// (TestChangedAfterAnotherServersCommit; the chaos round's device that
+// never caught up).
+func (s *Store) advance(head, base uint64, touched map[string]bool) {
 	s.mu.Lock()
-	if head <= s.head.Load() {
+	known := s.head.Load()
+	if head <= known {
 		s.mu.Unlock()
 		return
+	}
+	if base > known {
+		touched = nil
 	}
 	s.head.Store(head)
 	s.mu.Unlock()

@@ -131,7 +131,7 @@ func (s *Store) commit(batch []*appendReq) {
 	if err != nil {
 		err = fmt.Errorf("pgstore: commit: %w", err)
 	} else if c.head > 0 {
-		s.advance(c.head, c.touched)
+		s.advance(c.head, c.base, c.touched)
 		select {
 		case s.published <- struct{}{}:
 		default: // a publish is pending; it will read the newer head
@@ -148,6 +148,7 @@ func (s *Store) commit(batch []*appendReq) {
 
 type commitResult struct {
 	head    uint64 // the new head, 0 when nothing was stored
+	base    uint64 // the head the commit found (under the head row's lock)
 	touched map[string]bool
 }
 
@@ -325,7 +326,7 @@ func (s *Store) commitOnce(batch []*appendReq) (res commitResult, err error) {
 	}
 	inTx = false
 	if next != uint64(head) {
-		res = commitResult{head: next, touched: touched}
+		res = commitResult{head: next, base: uint64(head), touched: touched}
 	}
 	return res, nil
 }
@@ -518,7 +519,7 @@ func (s *Store) listener(url string, ready chan<- error) {
 				break
 			}
 			if h, err := strconv.ParseUint(n.Payload, 10, 64); err == nil {
-				s.advance(h, nil)
+				s.advance(h, 0, nil)
 			}
 		}
 		conn.Close(context.Background())
@@ -537,7 +538,7 @@ func (s *Store) poller(ctx context.Context) {
 		}
 		var head int64
 		if err := s.pool.QueryRow(ctx, "SELECT head FROM published WHERE tenant = $1", s.tenant).Scan(&head); err == nil {
-			s.advance(uint64(head), nil)
+			s.advance(uint64(head), 0, nil)
 		}
 	}
 }

@@ -72,3 +72,38 @@ func TestServerWritersOnTwoServers(t *testing.T) {
 		}
 	}
 }
+
+// TestChangedAfterAnotherServersCommit: a server whose commit learns,
+// through the head row, another server's ops on a feed it does not write
+// wakes that feed's waiters. The first server here is deaf (no
+// notification, no poll), so only its own commit can tell it; before the
+// fix its commit raised the head past the other's op waking only its own
+// feed, and the other's notification, no longer above the head, woke
+// nobody: a device waiting on that feed waited for its next reconnection.
+func TestChangedAfterAnotherServersCommit(t *testing.T) {
+	c := pgtest.Start(t)
+	key := testKey(t)
+	byKind := func(op syncproto.Op) []string { return []string{op.Kind} }
+	deaf := openTenant(t, c.URL("postgres"), Options{Tenant: "kaga", Key: key, Feeds: byKind, deaf: true})
+	other := openTenant(t, c.URL("postgres"), Options{Tenant: "kaga", Key: key, Feeds: byKind})
+	ctx := context.Background()
+	waiting := deaf.Changed("shelter-a")
+	if _, _, err := other.AppendNew(ctx, "dev-a", []syncproto.Op{{Seq: 1, Kind: "shelter-a", Body: []byte(`{}`)}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := deaf.AppendNew(ctx, "dev-b", []syncproto.Op{{Seq: 1, Kind: "shelter-b", Body: []byte(`{}`)}}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-waiting:
+	case <-time.After(2 * time.Second):
+		t.Fatalf("a waiter on shelter-a was not woken by a commit that raised the head (%d) past the other server's op there", deaf.Head())
+	}
+	ops, err := deaf.Since("shelter-a", 0, 10, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ops) != 1 || ops[0].Device != "dev-a" {
+		t.Fatalf("shelter-a serves %+v, want dev-a's op", ops)
+	}
+}
