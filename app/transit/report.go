@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 
+	"smartpass.city/smartpass/app/admin"
 	"smartpass.city/smartpass/app/excelcsv"
 	"smartpass.city/smartpass/app/fare"
 )
@@ -108,6 +109,19 @@ func Report(n *Network, rides []Ride, charges []Charge) ([]RidershipRow, []Reven
 		return vs[i].Product < vs[j].Product
 	})
 	return rs, vs
+}
+
+// RidershipPath is where staff download an operator's ridership of a
+// service day (a RidershipRequest, in a staff session; the answer is the
+// CSV WriteRidership writes), to file for subsidy.
+const RidershipPath = "/admin/api/transit/ridership"
+
+// RidershipRequest asks for an operator's ridership of a service day
+// (YYYY-MM-DD).
+type RidershipRequest struct {
+	admin.Request
+	Operator string `json:"operator"`
+	Day      string `json:"day"`
 }
 
 // WriteRidership writes the ridership report as a CSV for Excel, headed

@@ -136,9 +136,29 @@ func (a *adminWeb) as(p admin.Permission, fn func(staffCall) (any, error)) http.
 		case err != nil:
 			httpguard.Internal(w, r, a.logger, "admin API of "+who.ID, err)
 		default:
+			if f, ok := out.(download); ok {
+				f.send(w)
+				return
+			}
 			writeJSON(w, out)
 		}
 	}
+}
+
+// download is an admin answer that is a file to save, not JSON: a
+// report as a CSV for Excel.
+type download struct {
+	name, ctype string
+	body        []byte
+}
+
+// send writes the file, never cached: a report is of the moment, and
+// may be about people.
+func (d download) send(w http.ResponseWriter) {
+	w.Header().Set("Content-Type", d.ctype)
+	w.Header().Set("Content-Disposition", `attachment; filename="`+d.name+`"`)
+	w.Header().Set("Cache-Control", "no-store")
+	w.Write(d.body)
 }
 
 // invalidRequest is a request the command refused as malformed or

@@ -174,7 +174,7 @@ func New(ctx context.Context, d Deps) (*API, error) {
 	} else {
 		w.routes(mux, &Card{})
 	}
-	(&transitAPI{a: accts, poster: poster}).routes(mux)
+	(&transitAPI{a: accts, poster: poster, web: &adminWeb{cmds: cmds, logger: d.Logger}}).routes(mux)
 	stop := make(chan struct{})
 	go sweepEvery(stop, poster, 5*time.Minute, d.Logger)
 	var door *visits.Door

@@ -1,32 +1,69 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
 
 	"smartpass.city/smartpass/app/account"
+	"smartpass.city/smartpass/app/admin"
 	"smartpass.city/smartpass/app/transit"
+	"smartpass.city/smartpass/server/commands"
 	"smartpass.city/smartpass/server/fares"
 	"smartpass.city/smartpass/server/ledger"
 	"smartpass.city/smartpass/server/routes"
 )
 
 // transitAPI serves transit's account endpoints (app/transit.API): a
-// household's holder buys a member's commuter pass from their wallet.
+// household's holder buys a member's commuter pass from their wallet;
+// and the operators' reports to staff.
 type transitAPI struct {
 	a      *accounts
 	poster *fares.Poster
+	web    *adminWeb
 }
 
-// routes adds the pass purchase wherever accounts are kept.
+// routes adds the pass purchase wherever accounts are kept, and the
+// staff's ridership report.
 func (t *transitAPI) routes(mux routes.Mux) {
+	// Every staff role may read it, a device officer of one facility
+	// only their own operator's: the report counts rides and names
+	// nobody (transit.Report).
+	mux.HandleFunc("POST "+transit.RidershipPath, t.web.as(admin.SeeDevices, t.ridership))
 	if t.a.reg == nil {
 		return
 	}
 	byHolder(mux, t.a, transit.API.BuyPass, "transit.pass.buy", t.buy)
+}
+
+// ridership answers an operator's ridership of a service day as a CSV
+// for Excel; the read is audited under the staff member's name first.
+func (t *transitAPI) ridership(c staffCall) (any, error) {
+	req, err := requestOf[transit.RidershipRequest](c)
+	if err != nil {
+		return nil, err
+	}
+	if !mine(c.who, req.Operator) {
+		return nil, commands.ErrForbidden
+	}
+	rows, err := t.poster.Ridership(req.Operator, req.Day)
+	if errors.Is(err, fares.ErrReport) {
+		return nil, invalidRequest{err}
+	} else if err != nil {
+		return nil, err
+	}
+	if err := c.cmds.Note("transit.ridership", req.Operator, fmt.Sprintf("%s: %d rows", req.Day, len(rows))); err != nil {
+		return nil, err
+	}
+	var csv bytes.Buffer
+	if err := transit.WriteRidership(&csv, rows); err != nil {
+		return nil, err
+	}
+	return download{name: "ridership-" + req.Operator + "-" + req.Day + ".csv", ctype: "text/csv; charset=utf-8", body: csv.Bytes()}, nil
 }
 
 // buy sells a household member a pass from their own wallet.

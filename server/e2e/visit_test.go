@@ -174,10 +174,17 @@ func publishSlot(t *testing.T, data string, day appointment.Day) {
 // fresh nonce, and decodes the 200 answer.
 func deviceCall[Req, Resp any](t *testing.T, base string, ep account.Endpoint[Req, Resp], device string, key ed25519.PrivateKey, req Req) Resp {
 	t.Helper()
+	return signedCall(t, base, ep, device, func(msg []byte) []byte { return ed25519.Sign(key, msg) }, req)
+}
+
+// signedCall posts req to ep signed by signer with sign (over
+// account.Message, with a fresh nonce), and decodes the 200 answer.
+func signedCall[Req, Resp any](t *testing.T, base string, ep account.Endpoint[Req, Resp], signer string, sign func(msg []byte) []byte, req Req) Resp {
+	t.Helper()
 	n := struct{ Nonce []byte }{}
 	postJSON(t, base+syncproto.CardNoncePath, nil, &n)
 	b, _ := json.Marshal(req)
-	signed, _ := json.Marshal(account.Signed{Signer: device, Nonce: n.Nonce, Body: b, Sig: ed25519.Sign(key, account.Message(ep.Path, n.Nonce, b))})
+	signed, _ := json.Marshal(account.Signed{Signer: signer, Nonce: n.Nonce, Body: b, Sig: sign(account.Message(ep.Path, n.Nonce, b))})
 	var out Resp
 	postJSON(t, base+ep.Path, signed, &out)
 	return out

@@ -30,6 +30,7 @@ package fares
 import (
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -239,30 +240,9 @@ func cmp(err, otherwise error) error {
 // complete ones not posted yet; the day stays marked while any ride is
 // still under way. It returns the entries posted.
 func price(tx store.Tx, k dayKey, s transit.Settlement, now time.Time) (int, error) {
-	var rides []transit.Ride
-	err := tx.Each(rideKind(k), func(_ string, v []byte) error {
-		var r transit.Ride
-		if err := json.Unmarshal(v, &r); err != nil {
-			return fmt.Errorf("fares: ride: %w", err)
-		}
-		rides = append(rides, r)
-		return nil
-	})
+	rides, riders, err := dayRides(tx, k)
 	if err != nil {
 		return 0, err
-	}
-	riders := map[string]fare.Rider{}
-	for _, r := range rides {
-		if _, done := riders[r.Resident]; done {
-			continue
-		}
-		f, ok, err := store.GetJSON[transit.Facts](tx, kindRider, riderID(k.operator, r.Resident))
-		if err != nil {
-			return 0, err
-		}
-		if fr, valid := f.Rider(); ok && valid {
-			riders[r.Resident] = fr
-		}
 	}
 	byID := make(map[string]transit.Ride, len(rides))
 	for _, r := range rides {
@@ -301,6 +281,70 @@ func price(tx store.Tx, k dayKey, s transit.Settlement, now time.Time) (int, err
 		}
 	}
 	return posted, tx.Delete(kindDay, k.id())
+}
+
+// dayRides reads a day's rides and the facts of their riders the
+// server prices by (a rider it holds no valid facts of is left out, and
+// their ride unpriced).
+func dayRides(tx store.Tx, k dayKey) ([]transit.Ride, map[string]fare.Rider, error) {
+	var rides []transit.Ride
+	err := tx.Each(rideKind(k), func(_ string, v []byte) error {
+		var r transit.Ride
+		if err := json.Unmarshal(v, &r); err != nil {
+			return fmt.Errorf("fares: ride: %w", err)
+		}
+		rides = append(rides, r)
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	riders := map[string]fare.Rider{}
+	for _, r := range rides {
+		if _, done := riders[r.Resident]; done {
+			continue
+		}
+		f, ok, err := store.GetJSON[transit.Facts](tx, kindRider, riderID(k.operator, r.Resident))
+		if err != nil {
+			return nil, nil, err
+		}
+		if fr, valid := f.Rider(); ok && valid {
+			riders[r.Resident] = fr
+		}
+	}
+	return rides, riders, nil
+}
+
+// ErrReport is wrapped when a report cannot be made for what was asked:
+// a day that is not YYYY-MM-DD, an operator with no network that day.
+var ErrReport = errors.New("fares: no such report")
+
+// Ridership is the operator's ridership report of a service day (day,
+// YYYY-MM-DD): its rides priced at the poster's now as they are posted
+// (a ride still under way is not counted yet), tallied by route, stop
+// pair, hour and category (transit.Report). It names no rider.
+func (p *Poster) Ridership(operator, day string) ([]transit.RidershipRow, error) {
+	d, err := fare.ParseDay(day)
+	if err != nil {
+		return nil, fmt.Errorf("%w: day %q: %w", ErrReport, day, err)
+	}
+	s, err := p.nets.On(operator, d)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s on %s: %w", ErrReport, operator, day, err)
+	}
+	var rides []transit.Ride
+	var riders map[string]fare.Rider
+	err = p.recs.View(func(tx store.Tx) error {
+		var err error
+		rides, riders, err = dayRides(tx, dayKey{operator, day})
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("fares: ridership of %s on %s: %w", operator, day, err)
+	}
+	charges, _ := s.Charges(rides, riders, p.Now())
+	rows, _ := transit.Report(s.Network, rides, charges)
+	return rows, nil
 }
 
 // Sweep prices again, at the poster's now, every day with rides still

@@ -303,6 +303,39 @@ func TestDayOnTheBus(t *testing.T) {
 		t.Error("the stranger's ride was decided by the ledger")
 	}
 
+	// The operator's ridership of the day counts the priced rides by
+	// category (the stranger's, unpriced, is not among them), names
+	// nobody, and puts the commuter-pass ride D2→D3 on its stop pair.
+	rows, err := c.poster.Ridership(operator, "2026-06-10")
+	if err != nil {
+		t.Fatal(err)
+	}
+	byCat := map[fare.Category]int{}
+	for _, r := range rows {
+		byCat[r.Category] += r.Rides
+		if r.Category == fare.CommPass && (r.From != "D2" || r.To != "D3" || r.Hour != 8) {
+			t.Errorf("the pass ride's row %+v, want D2→D3 at 8", r)
+		}
+	}
+	for cat, want := range map[fare.Category]int{fare.Category(fare.Adult): 4, fare.Category(fare.Child): 1, fare.Senior: 1, fare.CommPass: 1} {
+		if byCat[cat] != want {
+			t.Errorf("ridership: %d rides of %s, want %d (all: %v)", byCat[cat], cat, want, byCat)
+		}
+	}
+	for _, tc := range []struct {
+		name, operator, day string
+		rows                int
+		err                 error
+	}{
+		{"a day with no rides", operator, "2026-06-11", 0, nil},
+		{"a day that is not a day", operator, "2026-6-10", 0, fares.ErrReport},
+		{"an operator with no network", "komatsu-bus", "2026-06-10", 0, fares.ErrReport},
+	} {
+		if rows, err := c.poster.Ridership(tc.operator, tc.day); len(rows) != tc.rows || !errors.Is(err, tc.err) {
+			t.Errorf("%s: %d rows, %v; want %d, %v", tc.name, len(rows), err, tc.rows, tc.err)
+		}
+	}
+
 	// What the bus holds of its riders came down its feed: the holder's
 	// pass and every rider's profile.
 	hubtest.WaitFor(t, "the riders' facts on the bus", func() bool {
