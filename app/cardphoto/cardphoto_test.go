@@ -3,9 +3,9 @@ package cardphoto_test
 import (
 	"context"
 	"crypto/rsa"
-	"math/big"
 	"errors"
 	"image"
+	"math/big"
 	"slices"
 	"testing"
 
