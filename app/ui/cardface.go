@@ -167,13 +167,15 @@ func (p *identifyPage) cardFaceView() app.UI {
 	var body []app.UI
 	switch c.Step {
 	case cardphoto.Key:
+		// No pattern attribute: the browser's own check would stop the
+		// form before the screen could say what is wrong in its words.
 		body = append(body, app.Form().ID("cardface-form").OnSubmit(func(ctx app.Context, e app.Event) {
 			e.PreventDefault()
 			p.cardFaceRead()
 		}).Body(
 			app.Label().For("keyb").Text(p.tr("cardface.key")),
 			app.Input().ID("keyb").Type("text").Class("code big").Attr("inputmode", "numeric").Attr("maxlength", 14).
-				Attr("autocomplete", "off").Attr("pattern", "[0-9]{14}").Value(c.KeyB).
+				Attr("autocomplete", "off").Value(c.KeyB).
 				OnInput(func(ctx app.Context, e app.Event) { c.KeyB = ctx.JSSrc().Get("value").String() }),
 			app.P().Class("hint").Text(p.tr("cardface.key.hint")),
 			app.If(c.Tries > 0, func() app.UI {
