@@ -118,6 +118,14 @@ func (p *identifyPage) cardFaceFrame(r face.Result, err error) {
 	start := time.Now()
 	id := p.cf.check.Compare(probe)
 	p.cf.decide += time.Since(start)
+	p.cardFaceDecided(id)
+}
+
+// cardFaceDecided records the 1:1 check's outcome and goes on with an
+// accepted person: as the card path goes for one this terminal holds a
+// profile of with this card, else to the reading (shelter) or the staff
+// panel (reception).
+func (p *identifyPage) cardFaceDecided(id identify.Identification) {
 	p.record(id)
 	if id.Outcome != identify.Accepted {
 		return

@@ -13,6 +13,7 @@ import (
 	"smartpass.city/smartpass/app/scope"
 	"smartpass.city/smartpass/app/shelter"
 	"smartpass.city/smartpass/app/synclog"
+	"smartpass.city/smartpass/app/template"
 )
 
 // greyDecoder stands for the browser's codec: a blank portrait of the
@@ -93,4 +94,64 @@ func TestCardFacePage(t *testing.T) {
 		}
 		return false
 	})
+}
+
+// TestCardFaceAccepted: an accepted person this terminal holds a profile
+// of with this card goes on as the card path goes (checked in at a
+// shelter, the reception panel opened); one it holds none of goes to the
+// reading at a shelter and to the staff panel at reception. A refusal
+// goes nowhere. Each outcome is recorded, naming nobody.
+func TestCardFaceAccepted(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		role     scope.Role
+		facility string
+		profile  bool
+		outcome  string
+		check    func(p *identifyPage) bool
+	}{
+		{"shelter, a profile here", scope.Shelter, "shelter-daishoji", true, identify.Accepted, func(p *identifyPage) bool {
+			return p.arrival != nil && p.arrival.name == "加賀　太郎" && p.cf.check.Step == cardphoto.Idle
+		}},
+		{"shelter, no profile", scope.Shelter, "shelter-daishoji", false, identify.Accepted, func(p *identifyPage) bool {
+			return p.arrival == nil && p.cf.accepted && p.cf.check.Step == cardphoto.Done
+		}},
+		{"reception, a profile here", scope.Reception, "kaga-medical", true, identify.Accepted, func(p *identifyPage) bool {
+			return p.rx != nil && p.rx.resident == "R-1" && p.cf.check.Step == cardphoto.Idle
+		}},
+		{"reception, no profile", scope.Reception, "kaga-medical", false, identify.Accepted, func(p *identifyPage) bool {
+			return p.rx != nil && p.rx.resident == "" && p.cf.check.Step == cardphoto.Idle
+		}},
+		{"refused", scope.Shelter, "shelter-daishoji", true, identify.Unknown, func(p *identifyPage) bool {
+			return p.arrival == nil && !p.cf.accepted && p.cf.check.Step == cardphoto.Done
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, e, log := identifyOn(t, synclog.NewMemStore("t-1"), enrolledAs{Device: "t-1", Facility: tc.facility, Role: tc.role})
+			const fp = "00112233445566778899aabbccddeeff"
+			if tc.profile {
+				prof := template.Profile{Resident: "R-1", Facility: tc.facility, Cards: []string{fp}, Name: "加賀　太郎", BirthYear: 1950, Sex: "1"}
+				if _, err := log.Record(t.Context(), template.OpProfile, prof); err != nil {
+					t.Fatal(err)
+				}
+				until(t, e, "the profile folded", func() bool { return len(p.st.Profiles) == 1 })
+			}
+			p.cardFaceOpen()
+			p.cf.check.Step, p.cf.check.Outcome = cardphoto.Done, tc.outcome
+			p.cf.check.Photo = cardphoto.Photo{Fingerprint: fp, BirthYear: 1950, Sex: "1"}
+			p.cardFaceDecided(identify.Identification{Method: identify.MethodCardFace, Outcome: tc.outcome, Score: 0.97})
+			if !tc.check(p) {
+				t.Fatalf("arrival %+v, rx %+v, check %+v", p.arrival, p.rx, p.cf.check)
+			}
+			until(t, e, "the outcome recorded", func() bool {
+				ops, _ := log.Ops(t.Context())
+				for _, op := range ops {
+					if op.Kind == identify.OpIdentified && strings.Contains(string(op.Body), `"method":"card-face","outcome":"`+tc.outcome+`"`) && !strings.Contains(string(op.Body), "resident") {
+						return true
+					}
+				}
+				return false
+			})
+		})
+	}
 }
