@@ -42,12 +42,16 @@ type cardFaceDesk struct {
 	// accepted: the check accepted the person, and the shelter has no
 	// profile of them: staff type the reading to check them in.
 	accepted bool
+	// gen counts the checks ended: a card read that comes back after
+	// its check was closed is dropped, not shown in the next one.
+	gen int
 }
 
 // end forgets the check and what it read.
 func (d *cardFaceDesk) end() {
 	d.check.End()
 	d.kana, d.accepted = "", false
+	d.gen++
 }
 
 // cardFaceButton opens the card-face check.
@@ -73,12 +77,16 @@ func (p *identifyPage) cardFaceRead() {
 	if !ok {
 		return
 	}
-	r := p.till.reader
+	r, gen := p.till.reader, p.cf.gen
 	p.later(func() func() {
 		ctx, cancel := context.WithTimeout(p.page, cardTimeout)
 		defer cancel()
 		ph, err := cardphoto.Read(ctx, r, key, photoDecoder, embedPhoto)
 		return func() {
+			if gen != p.cf.gen { // closed meanwhile
+				clear(ph.Template)
+				return
+			}
 			if err != nil {
 				app.Log("card face:", err)
 			}
@@ -94,7 +102,9 @@ func embedPhoto(img image.Image) ([]float32, error) {
 	if !engine.ready() {
 		return nil, errModel
 	}
-	r, err := engine.process(photo.RGBA(img), face.Options{Crops: true})
+	rgba := photo.RGBA(img)
+	defer clear(rgba.Pix) // the photo's pixels, as the decoder's are
+	r, err := engine.process(rgba, face.Options{Crops: true})
 	if err != nil {
 		return nil, err
 	}

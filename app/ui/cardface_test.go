@@ -5,6 +5,7 @@ import (
 	"image"
 	"strings"
 	"testing"
+	"time"
 
 	"smartpass.city/smartpass/app/card/cardtest"
 	"smartpass.city/smartpass/app/cardphoto"
@@ -68,6 +69,20 @@ func TestCardFacePage(t *testing.T) {
 	p.cf.end()
 	if p.cf.check.Step != cardphoto.Idle {
 		t.Fatal("the check did not end")
+	}
+
+	// Closed while the card is read: what the read brings back is
+	// dropped, not shown in a check nobody opened.
+	p.cardFaceOpen()
+	p.cf.check.KeyB = cardtest.Taro.FaceKeyB
+	p.cardFaceRead()
+	p.cf.end()
+	until(t, e, "the read done", func() bool { return cardtest.Verifies(sc) == 3 })
+	for deadline := time.Now().Add(300 * time.Millisecond); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		e.ConsumeAll()
+	}
+	if p.cf.check.Step != cardphoto.Idle || !p.cf.check.Words.None() {
+		t.Fatalf("a read after the check closed came back: %+v", p.cf.check)
 	}
 
 	// Accepted (as Compare decides, tested in package cardphoto), no
