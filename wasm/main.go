@@ -19,6 +19,7 @@ import (
 
 	"smartpass.city/smartpass/app/account"
 	"smartpass.city/smartpass/app/card/apdu"
+	"smartpass.city/smartpass/app/cardphoto"
 	"smartpass.city/smartpass/app/enroll"
 	"smartpass.city/smartpass/app/facility"
 	"smartpass.city/smartpass/app/furusato"
@@ -170,15 +171,31 @@ type photoCodec struct {
 	dec *j2kcodec.Decoder
 }
 
+// Prepare loads the codec (ui.Preparer): the screen asks as the check
+// opens, so the module is ready by the time 照合番号B is typed.
+func (c *photoCodec) Prepare(ctx context.Context) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.load(ctx)
+}
+
+func (c *photoCodec) load(ctx context.Context) error {
+	if c.dec != nil {
+		return nil
+	}
+	d, err := j2kcodec.Load(ctx)
+	if err != nil { // offline before the codec was ever fetched, say
+		return fmt.Errorf("%w: %w", cardphoto.ErrNoDecoder, err)
+	}
+	c.dec = d
+	return nil
+}
+
 func (c *photoCodec) Decode(ctx context.Context, data []byte, lim j2k.Limits) (*image.Gray, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.dec == nil {
-		d, err := j2kcodec.Load(ctx)
-		if err != nil {
-			return nil, err
-		}
-		c.dec = d
+	if err := c.load(ctx); err != nil {
+		return nil, err
 	}
 	return c.dec.Decode(ctx, data, lim)
 }

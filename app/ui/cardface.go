@@ -26,6 +26,12 @@ var photoDecoder cardphoto.Decoder
 // wasm main calls it before Register.
 func UsePhotoDecoder(d cardphoto.Decoder) { photoDecoder = d }
 
+// Preparer is a photo decoder that can load itself ahead of the first
+// photo (the browser's codec, half a megabyte of WebAssembly).
+type Preparer interface {
+	Prepare(ctx context.Context) error
+}
+
 // cardFaceAt reports whether a terminal of role offers the card-face
 // check: where a person is checked in, a shelter and hospital reception.
 func cardFaceAt(role scope.Role) bool { return role == scope.Shelter || role == scope.Reception }
@@ -42,6 +48,8 @@ type cardFaceDesk struct {
 	// accepted: the check accepted the person, and the shelter has no
 	// profile of them: staff type the reading to check them in.
 	accepted bool
+	// codec: the photo's decoder is loaded (data-codec on the panel).
+	codec bool
 	// gen counts the checks ended: a card read that comes back after
 	// its check was closed is dropped, not shown in the next one.
 	gen int
@@ -67,6 +75,18 @@ func (p *identifyPage) cardFaceOpen() {
 	p.cf.end()
 	p.cf.check.Start()
 	p.outcome, p.resident, p.arrival, p.rx, p.until = "", "", nil, nil, time.Time{}
+	if d, ok := photoDecoder.(Preparer); ok && !p.cf.codec {
+		// Loaded while the key is typed; a failure shows at the read.
+		p.later(func() func() {
+			err := d.Prepare(p.page)
+			return func() {
+				if err != nil {
+					app.Log("card face: the codec:", err)
+				}
+				p.cf.codec = err == nil
+			}
+		})
+	}
 }
 
 // cardFaceRead takes the key typed, once, and has the card read off the
@@ -215,7 +235,7 @@ func (p *identifyPage) cardFaceView() app.UI {
 		app.Button().ID("cardface-close").Class("secondary").Type("button").Text(p.tr("cardface.close")).
 			OnClick(func(ctx app.Context, e app.Event) { p.cf.end() }),
 	))
-	return app.Section().ID("cardface").Class("card").Attr("data-step", int(c.Step)).Body(
+	return app.Section().ID("cardface").Class("card").Attr("data-step", int(c.Step)).Attr("data-codec", p.cf.codec).Body(
 		append([]app.UI{app.H2().Text(p.tr("cardface.open"))}, body...)...,
 	)
 }
