@@ -22,9 +22,9 @@ import (
 )
 
 // on is a reader with a simulated card on it; it counts connections, so
-// a test sees a key of the wrong form never reach the reader. fail,
-// when set, is the connection's failure after that many commands (the
-// card lifted off the reader).
+// a test sees a key of the wrong form never reach the reader. after,
+// when set, is how many commands the connection carries before it
+// answers "no card" (the card lifted off the reader).
 type on struct {
 	c     *sim.Card
 	n     int
