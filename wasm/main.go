@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"image"
 	"sync"
 
 	"github.com/hack-pad/safejs"
@@ -18,9 +19,11 @@ import (
 
 	"smartpass.city/smartpass/app/account"
 	"smartpass.city/smartpass/app/card/apdu"
+	"smartpass.city/smartpass/app/cardphoto"
 	"smartpass.city/smartpass/app/enroll"
 	"smartpass.city/smartpass/app/facility"
 	"smartpass.city/smartpass/app/furusato"
+	"smartpass.city/smartpass/app/j2k"
 	"smartpass.city/smartpass/app/offline"
 	"smartpass.city/smartpass/app/synclog"
 	"smartpass.city/smartpass/app/template"
@@ -33,6 +36,7 @@ import (
 	"smartpass.city/smartpass/wasm/devkey"
 	"smartpass.city/smartpass/wasm/fetch"
 	"smartpass.city/smartpass/wasm/idb"
+	"smartpass.city/smartpass/wasm/j2kcodec"
 	"smartpass.city/smartpass/wasm/readiness"
 	"smartpass.city/smartpass/wasm/webusb"
 	"smartpass.city/smartpass/wasm/ws"
@@ -72,6 +76,7 @@ func start(ctx context.Context) error {
 	ui.UseCounter(counter{keys, store})
 	acct, dk := accounts{devkey.New(store.Keys("account")), store}, desk{keys, store}
 	ui.UseDonor(donor{acct})
+	ui.UsePhotoDecoder(&photoCodec{})
 	ui.Register(eng, d, usbReader{}, server(), acct, dk, faces{}, apiclient.Admin{Client: server()}, ready, browser.Browser{}, visits{acct, dk})
 	if ok {
 		d.run()
@@ -157,6 +162,43 @@ func register(ctx context.Context, req syncproto.RegisterRequest) (syncproto.Reg
 
 // server is the server that served the page, for its HTTP API.
 func server() apiclient.Client { return apiclient.Client{Base: origin("http")} }
+
+// photoCodec decodes the card's JPEG 2000 photo with OpenJPEG in
+// WebAssembly (wasm/j2kcodec), loaded at the first card-face check: most
+// tablets never need its half a megabyte.
+type photoCodec struct {
+	mu  sync.Mutex
+	dec *j2kcodec.Decoder
+}
+
+// Prepare loads the codec (ui.Preparer): the screen asks as the check
+// opens, so the module is ready by the time 照合番号B is typed.
+func (c *photoCodec) Prepare(ctx context.Context) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.load(ctx)
+}
+
+func (c *photoCodec) load(ctx context.Context) error {
+	if c.dec != nil {
+		return nil
+	}
+	d, err := j2kcodec.Load(ctx)
+	if err != nil { // offline before the codec was ever fetched, say
+		return fmt.Errorf("%w: %w", cardphoto.ErrNoDecoder, err)
+	}
+	c.dec = d
+	return nil
+}
+
+func (c *photoCodec) Decode(ctx context.Context, data []byte, lim j2k.Limits) (*image.Gray, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := c.load(ctx); err != nil {
+		return nil, err
+	}
+	return c.dec.Decode(ctx, data, lim)
+}
 
 // usbReader is the card reader over WebUSB (ui.Reader).
 type usbReader struct{}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
+	"smartpass.city/smartpass/app/cardphoto"
 	"smartpass.city/smartpass/app/face"
 	"smartpass.city/smartpass/app/face/gallery"
 	"smartpass.city/smartpass/app/face/liveness"
@@ -87,6 +88,8 @@ type identifyPage struct {
 	bus bus
 	// counter is a donation counter's donation under way (counter.go).
 	counter counterDesk
+	// cf is the card-face check under way (cardface.go).
+	cf cardFaceDesk
 }
 
 // terminalTurn is the check a terminal asks: one turn, quickly.
@@ -114,6 +117,7 @@ func (p *identifyPage) OnMount(ctx app.Context) {
 }
 
 func (p *identifyPage) OnDismount() {
+	p.cf.end() // the card's photo goes with the page
 	p.scan.close()
 	p.dismount()
 }
@@ -171,6 +175,11 @@ func (p *identifyPage) gallery() *gallery.Gallery {
 const holdResult = 3 * time.Second
 
 func (p *identifyPage) seen(r face.Result, err error) {
+	if p.cf.check.Step != cardphoto.Idle {
+		// The card-face check has the camera until it ends.
+		p.cardFaceFrame(r, err)
+		return
+	}
 	if time.Now().Before(p.until) {
 		return
 	}
@@ -344,8 +353,22 @@ func (p *identifyPage) record(i identify.Identification) {
 }
 
 // turned feeds the head-turn check; done is true when it has ended, with
-// the frontal embedding to match when it passed.
+// the frontal embedding to match when it passed. A picture held up is
+// recorded as a face identification's Flat.
 func (p *identifyPage) turned(r face.Result) (probe []float32, done bool) {
+	probe, flat := p.turn(r)
+	if flat {
+		p.outcome, p.until, p.key = identify.Flat, time.Now().Add(holdResult), ""
+		p.record(identify.Identification{Method: identify.MethodFace, Outcome: identify.Flat})
+	}
+	return probe, probe != nil
+}
+
+// turn feeds the head-turn check: the frontal embedding once it passed,
+// flat when it saw a picture held up, neither while it goes on (or
+// starts over: someone else stepped in, or too slow). The face check and
+// the card-face check share it.
+func (p *identifyPage) turn(r face.Result) (probe []float32, flat bool) {
 	if p.check == nil {
 		p.check = liveness.New(terminalTurn, liveness.RandomSteps(rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())), 1))
 	}
@@ -354,17 +377,15 @@ func (p *identifyPage) turned(r face.Result) (probe []float32, done bool) {
 	switch {
 	case errors.Is(st.Err, liveness.ErrFlat):
 		p.check, p.want = nil, 0
-		p.outcome, p.until, p.key = identify.Flat, time.Now().Add(holdResult), ""
-		p.record(identify.Identification{Method: identify.MethodFace, Outcome: identify.Flat})
-		return nil, false
-	case st.Err != nil: // someone else stepped in, or too slow: start over
+		return nil, true
+	case st.Err != nil:
 		p.check, p.want = nil, 0
 		return nil, false
 	case !st.Passed:
 		return nil, false
 	}
 	p.check, p.want = nil, 0
-	return st.Embedding, true
+	return st.Embedding, false
 }
 
 func (p *identifyPage) Render() app.UI {
@@ -412,6 +433,7 @@ func (p *identifyPage) Render() app.UI {
 				app.Div().Class("slot").Body(app.If(p.enr.Role == scope.Shop, func() app.UI { return p.shopView() })),
 				app.Div().Class("slot").Body(app.If(p.enr.Role == scope.Vehicle, func() app.UI { return p.busView() })),
 				app.Div().Class("slot").Body(app.If(p.enr.Role == scope.Counter, func() app.UI { return p.counterView() })),
+				app.Div().Class("slot").Body(app.If(p.cf.check.Step != cardphoto.Idle, func() app.UI { return p.cardFaceView() })),
 			),
 		),
 		// data-folds: the tab's folds of the whole log, for the
@@ -425,6 +447,7 @@ func (p *identifyPage) Render() app.UI {
 			app.Button().ID("pass-scan").Type("button").Text(p.tr(map[bool]string{false: "pass.scan", true: "pass.scan.stop"}[p.qr])).
 				OnClick(func(ctx app.Context, e app.Event) { p.setQR(!p.qr) }),
 			p.cardButton(),
+			app.If(cardFaceAt(p.enr.Role), func() app.UI { return p.cardFaceButton() }),
 			app.If(p.enr.Role == scope.PlayPark, func() app.UI {
 				return app.Button().ID("staff-admit").Class("secondary").Type("button").Text(p.tr("park.staff")).
 					OnClick(func(ctx app.Context, e app.Event) { p.sight = !p.sight })

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
 	"sync"
 	"time"
 
@@ -65,6 +66,9 @@ var demoPersonas = map[string]sim.Persona{
 		Number:       "358261947012",
 		AuthPIN:      "1234",
 		SignPassword: "DEMO2026",
+		// 照合番号B: born 1980-04-01 (昭和55年), printed 550401; the card
+		// valid to 2035; security code 1234. The portrait is PhotoEnv's.
+		FaceKeyB: "55040120351234",
 	},
 	"hanako": {
 		Facts:   card.Facts{Name: "加賀\u3000花子", Address: "石川県加賀市大聖寺南町ニ41", BirthDate: "20180505", Sex: "2"},
@@ -92,7 +96,16 @@ type Reader struct {
 	// resident's card linked at one terminal is known at the next).
 	mu    sync.Mutex
 	cards map[string]*sim.Card
+	// photo is taro's card-face portrait (PhotoEnv), nil for none.
+	photo []byte
 }
+
+// PhotoEnv names the environment variable holding the path of a JPEG
+// 2000 portrait for taro's card-face application (made card-like with
+// Debian's OpenJPEG tools, as the end-to-end test does from the shared
+// faces): the repository holds no one's face, so without it the card's
+// photo is empty and the card-face check says it cannot read it.
+const PhotoEnv = "SMARTPASS_DEMO_CARD_PHOTO"
 
 // card returns a fresh copy of the persona's card.
 func (d *Reader) card(name string) (*sim.Card, error) {
@@ -103,6 +116,9 @@ func (d *Reader) card(name string) (*sim.Card, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.cards[name] == nil {
+		if name == "taro" {
+			p.FacePhoto = d.photo
+		}
 		c, err := sim.New(d.pki, p)
 		if err != nil {
 			return nil, err
@@ -123,6 +139,24 @@ func (d *Reader) card(name string) (*sim.Card, error) {
 // the store, made on first start: terminals that synced its anchors keep
 // trusting its cards after a restart.
 func New(log store.Store, logger *slog.Logger) (*Reader, error) {
+	var photo []byte
+	if path := os.Getenv(PhotoEnv); path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("demo card photo: %w", err)
+		}
+		photo = b
+	}
+	d, err := newReader(log, logger)
+	if err != nil {
+		return nil, err
+	}
+	d.photo = photo
+	return d, nil
+}
+
+// newReader returns the demo reader with the demo PKI.
+func newReader(log store.Store, logger *slog.Logger) (*Reader, error) {
 	var saved []byte
 	if err := log.View(func(tx store.Tx) error {
 		b, err := tx.Get("demo", "pki")
@@ -190,6 +224,7 @@ func (d *Reader) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ws.SetReadLimit(demoUSBMaxMessage)
 	ctx := r.Context()
 	cards := []*sim.Card{c}
+	seen := map[*sim.Card]int{} // each card's commands logged (logKeys)
 	for {
 		ws.SetReadDeadline(time.Now().Add(10 * time.Minute))
 		_, msg, err := ws.ReadMessage()
@@ -205,6 +240,9 @@ func (d *Reader) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		} else {
 			answer = answerUSB(ctx, reader, msg)
+			for _, c := range cards {
+				seen[c] = d.logKeys(c, seen[c])
+			}
 		}
 		ws.SetWriteDeadline(time.Now().Add(10 * time.Second))
 		ws.WriteMessage(websocket.BinaryMessage, answer)
@@ -214,6 +252,20 @@ func (d *Reader) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			d.logger.Error("demo card: the individual number was reached", "violations", c.Violations)
 		}
 	}
+}
+
+// logKeys logs each VERIFY that carried a key (a PIN, 照合番号B) among
+// c's commands from the index from on, by the key file it names (P2)
+// and never its digits, and returns the index to go on from: a test
+// of a screen that must never retry a key on its own counts them in the
+// server's log.
+func (d *Reader) logKeys(c *sim.Card, from int) int {
+	for _, cmd := range c.Log[from:] {
+		if len(cmd) > 5 && cmd[1] == 0x20 {
+			d.logger.Info("demo card: a key presented", "p2", fmt.Sprintf("%02X", cmd[3]))
+		}
+	}
+	return len(c.Log)
 }
 
 // place puts a fresh card of the named persona on the reader.

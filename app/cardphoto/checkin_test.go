@@ -1,0 +1,68 @@
+package cardphoto_test
+
+import (
+	"errors"
+	"testing"
+
+	"smartpass.city/smartpass/app/cardphoto"
+	"smartpass.city/smartpass/app/shelter"
+	"smartpass.city/smartpass/app/state"
+	"smartpass.city/smartpass/app/template"
+)
+
+// TestHolder: the card's holder is the one resident whose profile at
+// this facility lists the card; none, one elsewhere, or two is nobody.
+func TestHolder(t *testing.T) {
+	const fp, here = "fp-1", "shelter-a"
+	prof := func(id, facility string, cards ...string) template.Profile {
+		return template.Profile{Resident: id, Facility: facility, Cards: cards}
+	}
+	for _, tc := range []struct {
+		name     string
+		profiles []template.Profile
+		want     string
+	}{
+		{"one here", []template.Profile{prof("R-1", here, "fp-0", fp), prof("R-2", here, "fp-2")}, "R-1"},
+		{"none", []template.Profile{prof("R-2", here, "fp-2")}, ""},
+		{"at another facility", []template.Profile{prof("R-1", "shelter-b", fp)}, ""},
+		{"two with the card", []template.Profile{prof("R-1", here, fp), prof("R-2", here, fp)}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st := &state.State{Profiles: map[string]template.Profile{}}
+			for _, p := range tc.profiles {
+				st.Profiles[p.Resident] = p
+			}
+			if got := cardphoto.Holder(st, here, fp); got != tc.want {
+				t.Fatalf("holder %q, want %q", got, tc.want)
+			}
+		})
+	}
+	if cardphoto.Holder(nil, here, fp) != "" || cardphoto.Holder(&state.State{}, here, "") != "" {
+		t.Fatal("a holder with no state or no card")
+	}
+}
+
+// TestRecord: the record of a person accepted without a profile takes
+// the card's birth year and sex and the reading staff typed, validated
+// as the shelter's form is.
+func TestRecord(t *testing.T) {
+	p := cardphoto.Photo{BirthYear: 1980, Sex: "1"}
+	e, err := p.Record("shelter-a", "カガタロウ", 2026)
+	if err != nil || e.Kana != "カガタロウ" || e.BirthYear != 1980 || e.Sex != "1" || e.Shelter != "shelter-a" || e.Resident != "" {
+		t.Fatalf("%+v, %v", e, err)
+	}
+	var fe *shelter.FieldError
+	for _, tc := range []struct {
+		kana  string
+		photo cardphoto.Photo
+		field string
+	}{
+		{"", p, "kana"},
+		{"kaga", p, "kana"},
+		{"カガ", cardphoto.Photo{BirthYear: 0, Sex: "1"}, "birth_year"},
+	} {
+		if _, err := tc.photo.Record("shelter-a", tc.kana, 2026); !errors.As(err, &fe) || fe.Field != tc.field {
+			t.Errorf("%q %+v: %v, want a %s error", tc.kana, tc.photo, err, tc.field)
+		}
+	}
+}
