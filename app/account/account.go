@@ -11,10 +11,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
 	"smartpass.city/smartpass/app/card"
+	"smartpass.city/smartpass/app/identify"
 )
 
 // The server's endpoints: POST a Request as JSON, get an Account, or an
@@ -111,6 +113,60 @@ type Pass struct {
 type Supervised struct {
 	Facts card.Facts `json:"facts"`
 	Staff string     `json:"staff"`
+	// Check is how Staff checked the person against the card. Absent
+	// (a desk of an older build): by sight, as every desk did then.
+	Check *DeskCheck `json:"check,omitempty"`
+}
+
+// How a city desk's staff checked the person (DeskCheck.By). The words
+// are package identify's methods, so the record reads as an
+// identification does.
+const (
+	// ByCardFace: the card-face check (the live face 1:1 against the
+	// card's photo, opened with 照合番号B) accepted the person, and
+	// staff confirmed.
+	ByCardFace = identify.MethodCardFace
+	// ByStaff: staff compared the person with the card's photo by
+	// sight: the card-face check refused them, could not run (an old
+	// card, no decoder, no camera) or was not made.
+	ByStaff = identify.MethodStaff
+)
+
+// DeskCheck is how a city desk's staff checked the person they register
+// against the card: by the card-face check or by sight, and the 1:1
+// check's outcome and score whenever one was made (a refusal the staff
+// then overrode by sight included), so the city knows what each
+// registration rests on. The card's photo is never part of it.
+type DeskCheck struct {
+	By string `json:"by"`
+	// Outcome is the 1:1 check's (identify.Accepted, Unknown, Flat);
+	// "" when none reached a decision.
+	Outcome string `json:"outcome,omitempty"`
+	// Score is the 1:1 cosine (0 when no comparison was made).
+	Score float32 `json:"score,omitempty"`
+}
+
+// deskOutcomes are the card-face check's outcomes.
+var deskOutcomes = []string{identify.Accepted, identify.Unknown, identify.Flat}
+
+// ErrDeskCheck is wrapped by DeskCheck.Validate.
+var ErrDeskCheck = errors.New("account: the desk's check is not one it can make")
+
+// Validate reports whether d can be recorded: by the card-face check
+// only when it accepted, by sight after any outcome or none, and a
+// cosine's range.
+func (d DeskCheck) Validate() error {
+	switch {
+	case d.By != ByCardFace && d.By != ByStaff:
+		return fmt.Errorf("%w: by %q", ErrDeskCheck, d.By)
+	case d.By == ByCardFace && d.Outcome != identify.Accepted:
+		return fmt.Errorf("%w: by the card-face check, which said %q", ErrDeskCheck, d.Outcome)
+	case d.Outcome != "" && !slices.Contains(deskOutcomes, d.Outcome):
+		return fmt.Errorf("%w: outcome %q", ErrDeskCheck, d.Outcome)
+	case d.Score < -1 || d.Score > 1 || d.Score != d.Score:
+		return fmt.Errorf("%w: score %v", ErrDeskCheck, d.Score)
+	}
+	return nil
 }
 
 // Purposes a resident consents to besides recognition at a facility

@@ -2,11 +2,13 @@ package account_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"testing"
 	"time"
 
 	"smartpass.city/smartpass/app/account"
+	"smartpass.city/smartpass/app/identify"
 )
 
 func TestAge(t *testing.T) {
@@ -97,5 +99,34 @@ func TestDeclared(t *testing.T) {
 		if got := account.Declared(tc.source); got != tc.want {
 			t.Errorf("Declared(%q) = %t, want %t", tc.source, got, tc.want)
 		}
+	}
+}
+
+// TestDeskCheck: a desk records the card-face check only when it
+// accepted; by sight after any outcome or none; a request of an older
+// desk, with no check, still reads (by sight, as then).
+func TestDeskCheck(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		d    account.DeskCheck
+		ok   bool
+	}{
+		{"card-face accepted", account.DeskCheck{By: account.ByCardFace, Outcome: identify.Accepted, Score: 0.71}, true},
+		{"sight after a refusal", account.DeskCheck{By: account.ByStaff, Outcome: identify.Unknown, Score: 0.12}, true},
+		{"sight after a picture", account.DeskCheck{By: account.ByStaff, Outcome: identify.Flat}, true},
+		{"sight, no check", account.DeskCheck{By: account.ByStaff}, true},
+		{"card-face refused", account.DeskCheck{By: account.ByCardFace, Outcome: identify.Unknown, Score: 0.12}, false},
+		{"card-face, no outcome", account.DeskCheck{By: account.ByCardFace}, false},
+		{"by nobody", account.DeskCheck{Outcome: identify.Accepted}, false},
+		{"an outcome of another method", account.DeskCheck{By: account.ByStaff, Outcome: identify.Expired}, false},
+		{"a score out of range", account.DeskCheck{By: account.ByCardFace, Outcome: identify.Accepted, Score: 1.5}, false},
+	} {
+		if err := tc.d.Validate(); (err == nil) != tc.ok || (err != nil && !errors.Is(err, account.ErrDeskCheck)) {
+			t.Errorf("%s: %v", tc.name, err)
+		}
+	}
+	var old account.Supervised
+	if err := json.Unmarshal([]byte(`{"facts":{"name":"加賀　太郎"},"staff":"山田"}`), &old); err != nil || old.Check != nil {
+		t.Fatalf("an older desk's request: %+v, %v", old, err)
 	}
 }

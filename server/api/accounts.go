@@ -189,11 +189,12 @@ func (a *accounts) consent(ctx context.Context, holder account.Account, c accoun
 // desk serves account.DeskPath: a city desk's device registers a
 // resident whose card has no signature certificate (a face-only card, an
 // under-16's card): the four facts read with the resident's PIN, the
-// person checked by the named staff member against the card's photo.
-// Only a registrar device may; the proof is recorded as supervised, by
-// whom.
+// person checked by the named staff member against the card's photo
+// (by the card-face check or by sight: s.Check, kept with the
+// resident). Only a registrar device may; the proof is recorded as
+// supervised, by whom.
 func (a *accounts) desk(s account.Supervised, by string) (account.Account, string, error) {
-	acc, err := a.reg.AddSupervised(s.Facts, by)
+	acc, err := a.reg.AddAtDesk(s, by)
 	if errors.Is(err, residents.ErrExists) {
 		err = errMember{err}
 	}

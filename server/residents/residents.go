@@ -82,6 +82,10 @@ type resident struct {
 	// Supervisor is, for a resident enrolled at a city desk, the desk's
 	// device and the staff member who checked the person.
 	Supervisor string `json:"supervisor,omitempty"`
+	// Checked is, for a resident enrolled at a city desk, how the staff
+	// member checked the person (the card-face check's outcome and
+	// score, or by sight); absent on records from before desks said.
+	Checked *account.DeskCheck `json:"checked,omitempty"`
 	// Consents are the purposes granted.
 	Consents map[string]bool `json:"consents,omitempty"`
 	// FaceExpires is when the face registered from the account must be
@@ -417,7 +421,32 @@ func (g *Registry) SetCap(holder string, max int, by string) error {
 // and the staff member). A person registered already is refused with
 // ErrExists.
 func (g *Registry) AddSupervised(f card.Facts, supervisor string) (account.Account, error) {
-	return g.addPerson(f, resident{Source: "desk", Supervisor: supervisor})
+	return g.AddAtDesk(account.Supervised{Facts: f}, supervisor)
+}
+
+// AddAtDesk records a resident enrolled at a city desk as AddSupervised
+// does, keeping how the staff member checked the person (s.Check: the
+// card-face check's outcome and score, or by sight), which must be one
+// a desk can make (ErrFacts otherwise).
+func (g *Registry) AddAtDesk(s account.Supervised, supervisor string) (account.Account, error) {
+	if s.Check != nil {
+		if err := s.Check.Validate(); err != nil {
+			return account.Account{}, fmt.Errorf("%w: %w", ErrFacts, err)
+		}
+	}
+	return g.addPerson(s.Facts, resident{Source: "desk", Supervisor: supervisor, Checked: s.Check})
+}
+
+// DeskCheck returns how the city desk checked the resident id (nil: not
+// enrolled at a desk, or before desks said).
+func (g *Registry) DeskCheck(id string) (*account.DeskCheck, error) {
+	var d *account.DeskCheck
+	err := g.Log.View(func(tx store.Tx) error {
+		r, err := get(tx, id)
+		d = r.Checked
+		return err
+	})
+	return d, err
 }
 
 // addPerson records a resident with facts f and the provenance in r

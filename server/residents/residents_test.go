@@ -12,6 +12,7 @@ import (
 	"smartpass.city/smartpass/app/card"
 	"smartpass.city/smartpass/app/card/cardtest"
 	"smartpass.city/smartpass/app/card/sim"
+	"smartpass.city/smartpass/app/identify"
 	"smartpass.city/smartpass/app/jpki"
 	"smartpass.city/smartpass/server/oplog"
 	"smartpass.city/smartpass/server/store"
@@ -381,5 +382,41 @@ func TestHouseholdCap(t *testing.T) {
 	}
 	if h, _ := g.Household(a.ID); len(h.Members) != account.MaxMembers+1 {
 		t.Fatalf("%d members, want %d", len(h.Members), account.MaxMembers+1)
+	}
+}
+
+// TestAddAtDesk: a city desk's registration keeps how staff checked the
+// person (the card-face check's score, or by sight after a refusal); a
+// desk of an older build sends none and is kept as before; a check a
+// desk cannot make is refused.
+func TestAddAtDesk(t *testing.T) {
+	g := registry(t)
+	facts := func(name string) card.Facts {
+		return card.Facts{Name: "加賀\u3000" + name, Address: "石川県加賀市大聖寺", BirthDate: "20150505", Sex: "1"}
+	}
+	for _, tc := range []struct {
+		name  string
+		check *account.DeskCheck
+		ok    bool
+	}{
+		{"一郎", &account.DeskCheck{By: account.ByCardFace, Outcome: identify.Accepted, Score: 0.83}, true},
+		{"二郎", &account.DeskCheck{By: account.ByStaff, Outcome: identify.Unknown, Score: 0.21}, true},
+		{"三郎", nil, true},
+		{"四郎", &account.DeskCheck{By: account.ByCardFace, Outcome: identify.Unknown, Score: 0.21}, false},
+	} {
+		acc, err := g.AddAtDesk(account.Supervised{Facts: facts(tc.name), Check: tc.check}, "desk-1 山田")
+		if !tc.ok {
+			if !errors.Is(err, ErrFacts) {
+				t.Errorf("%s: %v, want ErrFacts", tc.name, err)
+			}
+			continue
+		}
+		if err != nil || acc.Source != account.SourceDesk {
+			t.Fatalf("%s: %+v, %v", tc.name, acc, err)
+		}
+		got, err := g.DeskCheck(acc.ID)
+		if err != nil || (got == nil) != (tc.check == nil) || (got != nil && *got != *tc.check) {
+			t.Errorf("%s: kept %+v, %v; want %+v", tc.name, got, err, tc.check)
+		}
 	}
 }
