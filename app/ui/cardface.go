@@ -72,46 +72,55 @@ func (p *identifyPage) cardFaceButton() app.UI {
 // identifying faces until it ends.
 func (p *identifyPage) cardFaceOpen() {
 	p.setQR(false)
-	p.cf.end()
-	p.cf.check.Start()
+	p.cf.open(&p.live)
 	p.outcome, p.resident, p.arrival, p.rx, p.until = "", "", nil, nil, time.Time{}
-	if d, ok := photoDecoder.(Preparer); ok && !p.cf.codec {
+}
+
+// open starts a check on the page of l: forgets the last, asks for
+// 照合番号B, and has the photo's decoder load meanwhile.
+func (d *cardFaceDesk) open(l *live) {
+	d.end()
+	d.check.Start()
+	if dec, ok := photoDecoder.(Preparer); ok && !d.codec {
 		// Loaded while the key is typed; a failure shows at the read.
-		p.later(func() func() {
-			err := d.Prepare(p.page)
+		l.later(func() func() {
+			err := dec.Prepare(l.page)
 			return func() {
 				if err != nil {
 					app.Log("card face: the codec:", err)
 				}
-				p.cf.codec = err == nil
+				d.codec = err == nil
 			}
 		})
 	}
 }
 
-// cardFaceRead takes the key typed, once, and has the card read off the
-// UI goroutine: the photo decoded in the browser and made a template.
-func (p *identifyPage) cardFaceRead() {
-	key, ok := p.cf.check.Take()
+// cardFaceRead takes the key typed, once, and has the card read.
+func (p *identifyPage) cardFaceRead() { p.cf.read(&p.live, p.till.reader) }
+
+// read takes the key typed, once, and has the card on r read off the UI
+// goroutine: the photo decoded in the browser and made a template.
+func (d *cardFaceDesk) read(l *live, r Reader) {
+	key, ok := d.check.Take()
 	clearInput("keyb")
 	if !ok {
 		return
 	}
-	r, gen := p.till.reader, p.cf.gen
-	p.later(func() func() {
-		ctx, cancel := context.WithTimeout(p.page, cardTimeout)
+	gen := d.gen
+	l.later(func() func() {
+		ctx, cancel := context.WithTimeout(l.page, cardTimeout)
 		defer cancel()
 		ph, err := cardphoto.Read(ctx, r, key, photoDecoder, embedPhoto)
 		return func() {
-			if gen != p.cf.gen { // closed meanwhile
+			if gen != d.gen { // closed meanwhile
 				clear(ph.Template)
 				return
 			}
 			if err != nil {
 				app.Log("card face:", err)
 			}
-			p.cf.decode, p.cf.decide = ph.Decode, ph.Decode+ph.Embed
-			p.cf.check.Read(ph, err)
+			d.decode, d.decide = ph.Decode, ph.Decode+ph.Embed
+			d.check.Read(ph, err)
 		}
 	})
 }
@@ -131,24 +140,44 @@ func embedPhoto(img image.Image) ([]float32, error) {
 	return r.Embedding, nil
 }
 
-// cardFaceFrame feeds the live face to the check, with the head-turn
-// check the face path asks: once it passes, the 1:1 comparison.
+// cardFaceFrame feeds the live face to the check: a picture held up is
+// recorded, a comparison goes on as cardFaceDecided says.
 func (p *identifyPage) cardFaceFrame(r face.Result, err error) {
-	if p.cf.check.Step != cardphoto.Live || err != nil {
-		return
+	id, ok := p.cf.frame(r, err, p.turn)
+	switch {
+	case !ok:
+	case id.Outcome == identify.Flat:
+		p.record(id)
+	default:
+		p.cardFaceDecided(id)
 	}
-	probe, flat := p.turn(r)
+}
+
+// frame feeds the live face to the check, with the head-turn check
+// (turn, the page's) the face path asks: once it passes, the 1:1
+// comparison. ok when the check decided: id is its outcome (Flat for a
+// picture held up), to record.
+func (d *cardFaceDesk) frame(r face.Result, err error, turn func(face.Result) ([]float32, bool)) (id identify.Identification, ok bool) {
+	if d.check.Step != cardphoto.Live || err != nil {
+		return id, false
+	}
+	probe, flat := turn(r)
 	if flat {
-		p.record(p.cf.check.Flat())
-		return
+		return d.check.Flat(), true
 	}
 	if probe == nil {
-		return
+		return id, false
 	}
+	return d.compare(probe), true
+}
+
+// compare compares the live face's embedding with the card photo's,
+// timed into the decision's time.
+func (d *cardFaceDesk) compare(probe []float32) identify.Identification {
 	start := time.Now()
-	id := p.cf.check.Compare(probe)
-	p.cf.decide += time.Since(start)
-	p.cardFaceDecided(id)
+	id := d.check.Compare(probe)
+	d.decide += time.Since(start)
+	return id
 }
 
 // cardFaceDecided records the 1:1 check's outcome and goes on with an
@@ -198,10 +227,20 @@ func (p *identifyPage) cardFaceCheckIn() {
 	p.arrival = &shelterArrival{name: e.Kana, result: terminal.ArrivedIn}
 }
 
-// cardFaceView is the check's panel: the key's form, the reading, the
-// live face's turn, the outcome in words for staff.
+// cardFaceView is the check's panel on the identify screen.
 func (p *identifyPage) cardFaceView() app.UI {
-	c := &p.cf.check
+	return p.cf.view(&p.live, p.cardFaceRead, p.cardFaceDone)
+}
+
+// cardFaceWords is what went wrong, in the screen's language.
+func (p *identifyPage) cardFaceWords() string { return p.cf.words(&p.live) }
+
+// view is the check's panel on the page of l, whichever screen offers
+// it: the key's form (submitted to read), the reading, the live face's
+// turn, the outcome (done, the screen's own) and what went wrong, in
+// words for staff.
+func (d *cardFaceDesk) view(l *live, read func(), done func() app.UI) app.UI {
+	c := &d.check
 	var body []app.UI
 	switch c.Step {
 	case cardphoto.Key:
@@ -209,59 +248,65 @@ func (p *identifyPage) cardFaceView() app.UI {
 		// form before the screen could say what is wrong in its words.
 		body = append(body, app.Form().ID("cardface-form").OnSubmit(func(ctx app.Context, e app.Event) {
 			e.PreventDefault()
-			p.cardFaceRead()
+			read()
 		}).Body(
-			app.Label().For("keyb").Text(p.tr("cardface.key")),
+			app.Label().For("keyb").Text(l.tr("cardface.key")),
 			app.Input().ID("keyb").Type("text").Class("code big").Attr("inputmode", "numeric").Attr("maxlength", 14).
 				Attr("autocomplete", "off").Value(c.KeyB).
 				OnInput(func(ctx app.Context, e app.Event) { c.KeyB = ctx.JSSrc().Get("value").String() }),
-			app.P().Class("hint").Text(p.tr("cardface.key.hint")),
+			app.P().Class("hint").Text(l.tr("cardface.key.hint")),
 			app.If(c.Tries > 0, func() app.UI {
-				return app.P().ID("cardface-tries").Class("hint").Attr("data-tries", c.Tries).Text(p.tr("cardface.tries", c.Tries))
+				return app.P().ID("cardface-tries").Class("hint").Attr("data-tries", c.Tries).Text(l.tr("cardface.tries", c.Tries))
 			}),
-			app.Div().Class("actions").Body(app.Button().ID("cardface-read").Class("big").Type("submit").Text(p.tr("cardface.read"))),
+			app.Div().Class("actions").Body(app.Button().ID("cardface-read").Class("big").Type("submit").Text(l.tr("cardface.read"))),
 		))
 	case cardphoto.Reading:
-		body = append(body, app.P().ID("cardface-busy").Class("hint").Attr("role", "status").Text(p.tr("cardface.reading")))
+		body = append(body, app.P().ID("cardface-busy").Class("hint").Attr("role", "status").Text(l.tr("cardface.reading")))
 	case cardphoto.Live:
-		body = append(body, app.P().ID("cardface-live").Class("guide").Attr("role", "status").Text(p.tr("cardface.live")))
+		body = append(body, app.P().ID("cardface-live").Class("guide").Attr("role", "status").Text(l.tr("cardface.live")))
 	case cardphoto.Done:
-		body = append(body, p.cardFaceDone())
+		body = append(body, done())
 	}
-	if w := p.cardFaceWords(); w != "" {
+	if w := d.words(l); w != "" {
 		body = append(body, app.P().ID("cardface-error").Class("error").Attr("role", "alert").Text(w))
 	}
 	body = append(body, app.Div().Class("actions").Body(
-		app.Button().ID("cardface-close").Class("secondary").Type("button").Text(p.tr("cardface.close")).
-			OnClick(func(ctx app.Context, e app.Event) { p.cf.end() }),
+		app.Button().ID("cardface-close").Class("secondary").Type("button").Text(l.tr("cardface.close")).
+			OnClick(func(ctx app.Context, e app.Event) { d.end() }),
 	))
-	return app.Section().ID("cardface").Class("card").Attr("data-step", int(c.Step)).Attr("data-codec", p.cf.codec).Body(
-		append([]app.UI{app.H2().Text(p.tr("cardface.open"))}, body...)...,
+	return app.Section().ID("cardface").Class("card").Attr("data-step", int(c.Step)).Attr("data-codec", d.codec).Body(
+		append([]app.UI{app.H2().Text(l.tr("cardface.open"))}, body...)...,
 	)
 }
 
-// cardFaceWords is what went wrong, in the screen's language ("" for
+// words is what went wrong, in the language of l's page ("" for
 // nothing).
-func (p *identifyPage) cardFaceWords() string {
-	w := p.cf.check.Words
+func (d *cardFaceDesk) words(l *live) string {
+	w := d.check.Words
 	for _, k := range w.Keys {
 		if _, ok := text[k]; ok {
-			return p.tr(k, w.Args...)
+			return l.tr(k, w.Args...)
 		}
 	}
 	if w.None() {
 		return ""
 	}
-	return p.tr("card.err.other")
+	return l.tr("card.err.other")
+}
+
+// result is the element that carries the check's outcome, score and
+// times (data-*), for staff and the tests.
+func (d *cardFaceDesk) result() app.HTMLDiv {
+	c := &d.check
+	return app.Div().ID("cardface-result").Attr("role", "status").Attr("data-outcome", c.Outcome).
+		Attr("data-score", c.Score).Attr("data-decode-ms", d.decode.Milliseconds()).Attr("data-decide-ms", d.decide.Milliseconds())
 }
 
 // cardFaceDone is the check's outcome: accepted (at a shelter, the
 // reading to type for a person it has no profile of), refused, or not
 // made; each refusal tells staff to check by sight.
 func (p *identifyPage) cardFaceDone() app.UI {
-	c := &p.cf.check
-	res := app.Div().ID("cardface-result").Attr("role", "status").Attr("data-outcome", c.Outcome).
-		Attr("data-score", c.Score).Attr("data-decode-ms", p.cf.decode.Milliseconds()).Attr("data-decide-ms", p.cf.decide.Milliseconds())
+	res := p.cf.result()
 	if !p.cf.accepted {
 		return res.Class("result unknown").Body(app.Strong().Text(p.tr("cardface.sight")))
 	}

@@ -58,8 +58,7 @@ type identifyPage struct {
 	resident string
 	until    time.Time // the outcome stays on screen until then
 
-	check *liveness.Check // the head turn under way, at reception
-	want  liveness.Direction
+	turner // the head turn under way
 
 	// qr is set while the screen reads a QR pass instead of a face
 	// (staff or the person tapped it); key is the text of the outcome.
@@ -364,11 +363,17 @@ func (p *identifyPage) turned(r face.Result) (probe []float32, done bool) {
 	return probe, probe != nil
 }
 
+// turner is a screen's head-turn check under way: the face check and
+// the card-face check (the identify screen's, the desk's) share it.
+type turner struct {
+	check *liveness.Check
+	want  liveness.Direction // the side asked, for the guide
+}
+
 // turn feeds the head-turn check: the frontal embedding once it passed,
 // flat when it saw a picture held up, neither while it goes on (or
-// starts over: someone else stepped in, or too slow). The face check and
-// the card-face check share it.
-func (p *identifyPage) turn(r face.Result) (probe []float32, flat bool) {
+// starts over: someone else stepped in, or too slow).
+func (p *turner) turn(r face.Result) (probe []float32, flat bool) {
 	if p.check == nil {
 		p.check = liveness.New(terminalTurn, liveness.RandomSteps(rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())), 1))
 	}
