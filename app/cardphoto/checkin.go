@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 
+	"smartpass.city/smartpass/app/account"
+	"smartpass.city/smartpass/app/identify"
 	"smartpass.city/smartpass/app/shelter"
 	"smartpass.city/smartpass/app/state"
 )
@@ -39,4 +41,21 @@ func (p Photo) Record(shelterID, kana string, thisYear int) (shelter.Evacuee, er
 		return shelter.Evacuee{}, fmt.Errorf("cardphoto: the record: %w", err)
 	}
 	return e, nil
+}
+
+// ForDesk is what a city desk records of how staff checked the person
+// they register, after the check decided id (the zero Identification:
+// no check decided, it refused to run or was not made): by the
+// card-face check when it accepted, else by sight, with the 1:1
+// outcome and score whenever one was made, so a refusal staff overrode
+// by sight stays on the record.
+func ForDesk(id identify.Identification) account.DeskCheck {
+	if id.Method != identify.MethodCardFace {
+		return account.DeskCheck{By: account.ByStaff}
+	}
+	by := account.ByStaff
+	if id.Outcome == identify.Accepted {
+		by = account.ByCardFace
+	}
+	return account.DeskCheck{By: by, Outcome: id.Outcome, Score: id.Score}
 }

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"testing"
 
+	"smartpass.city/smartpass/app/account"
 	"smartpass.city/smartpass/app/cardphoto"
+	"smartpass.city/smartpass/app/identify"
 	"smartpass.city/smartpass/app/shelter"
 	"smartpass.city/smartpass/app/state"
 	"smartpass.city/smartpass/app/template"
@@ -63,6 +65,31 @@ func TestRecord(t *testing.T) {
 	} {
 		if _, err := tc.photo.Record("shelter-a", tc.kana, 2026); !errors.As(err, &fe) || fe.Field != tc.field {
 			t.Errorf("%q %+v: %v, want a %s error", tc.kana, tc.photo, err, tc.field)
+		}
+	}
+}
+
+// TestForDesk: the desk records the card-face check only when it
+// accepted the person; a refusal or a picture held up is by sight with
+// the check's outcome and score kept; no check at all is by sight; and
+// what it records is one a desk can make.
+func TestForDesk(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		id   identify.Identification
+		want account.DeskCheck
+	}{
+		{"accepted", identify.Identification{Method: identify.MethodCardFace, Outcome: identify.Accepted, Score: 0.83},
+			account.DeskCheck{By: account.ByCardFace, Outcome: identify.Accepted, Score: 0.83}},
+		{"refused", identify.Identification{Method: identify.MethodCardFace, Outcome: identify.Unknown, Score: 0.21},
+			account.DeskCheck{By: account.ByStaff, Outcome: identify.Unknown, Score: 0.21}},
+		{"a picture", identify.Identification{Method: identify.MethodCardFace, Outcome: identify.Flat},
+			account.DeskCheck{By: account.ByStaff, Outcome: identify.Flat}},
+		{"no check", identify.Identification{}, account.DeskCheck{By: account.ByStaff}},
+	} {
+		got := cardphoto.ForDesk(tc.id)
+		if got != tc.want || got.Validate() != nil {
+			t.Errorf("%s: %+v (%v), want %+v", tc.name, got, got.Validate(), tc.want)
 		}
 	}
 }

@@ -221,14 +221,14 @@ func (d *desk) EnrollAtDesk(_ context.Context, s account.Supervised) (account.Ac
 // not register without the staff member's name, registers with it, and
 // a cancelled reading leaves the page ready for the next card.
 func TestDeskPage(t *testing.T) {
-	other := newDeskPage(liveAs(t, enroll.Enrollment{Device: "park-1", Facility: "kaga-playpark", Role: scope.PlayPark}), cardOn{}, &checker{t: t}, &desk{})
+	other := newDeskPage(liveAs(t, enroll.Enrollment{Device: "park-1", Facility: "kaga-playpark", Role: scope.PlayPark}), cardOn{}, &checker{t: t}, &desk{}, noCamera{})
 	load(t, &deskMounted{other}, &other.live)
 	shows(t, other, "wrong-device", "窓口")
 	shows(t, other, "connect", "")
 
 	d := &desk{}
 	sc := cardtest.Card(t, cardtest.Taro)
-	p := newDeskPage(liveAs(t, enroll.Enrollment{Device: "desk-1", Facility: "kaga-hq", Role: scope.Registrar}), cardOn{sc}, &checker{t: t}, d)
+	p := newDeskPage(liveAs(t, enroll.Enrollment{Device: "desk-1", Facility: "kaga-hq", Role: scope.Registrar}), cardOn{sc}, &checker{t: t}, d, noCamera{})
 	e := load(t, &deskMounted{p}, &p.live)
 	if !strings.Contains(app.HTMLString(p), `id="staff"`) {
 		t.Fatal("no staff field at the desk")

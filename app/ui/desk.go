@@ -9,7 +9,9 @@ import (
 
 	"smartpass.city/smartpass/app/account"
 	"smartpass.city/smartpass/app/card"
+	"smartpass.city/smartpass/app/cardphoto"
 	"smartpass.city/smartpass/app/cardsession"
+	"smartpass.city/smartpass/app/identify"
 	"smartpass.city/smartpass/app/route"
 	"smartpass.city/smartpass/app/scope"
 )
@@ -22,9 +24,10 @@ type Desk interface {
 
 // deskPage is a city desk's registration of a resident whose card has
 // no signature certificate (a child's, a card with only a photo): the
-// resident's card-info PIN, the four facts read, and the named staff
-// member who checked the person against the card's photo. Then the way
-// to the resident's face registration, and the next person.
+// resident's card-info PIN, the four facts read, the card-face check of
+// the person against the card's photo (deskface.go; by sight when it
+// refuses or cannot run), and the named staff member who confirmed.
+// Then the way to the resident's face registration, and the next person.
 type deskPage struct {
 	app.Compo
 	cardSteps
@@ -32,20 +35,34 @@ type deskPage struct {
 	staff    string
 	member   *card.Facts // read from the card, to confirm
 	enrolled *account.Account
+
+	// faces is the camera and the face model, for the card-face check.
+	faces Faces
+	scan  scanner
+	turner
+	// cf is the card-face check under way; decided is the last outcome
+	// it decided for the person read (zero: none), which the
+	// registration records.
+	cf      cardFaceDesk
+	decided identify.Identification
 }
 
 // newDeskPage is the desk's registration over the reader r, the
-// server's nonces c and the desk's signed requests k.
-func newDeskPage(l live, r Reader, c CardChecker, k Desk) *deskPage {
+// server's nonces c, the desk's signed requests k and the camera f.
+func newDeskPage(l live, r Reader, c CardChecker, k Desk, f Faces) *deskPage {
 	return &deskPage{
 		cardSteps: cardSteps{live: l, reader: r, checker: c, card: cardsession.New(cardsession.Info), families: []string{"desk.", "family.", "card."}},
 		desk:      k,
+		faces:     f,
 	}
 }
 
 func (p *deskPage) OnMount(ctx app.Context) { p.mount(ctx) }
 
-func (p *deskPage) OnDismount() { p.dismount() }
+func (p *deskPage) OnDismount() {
+	p.deskFaceEnd() // the card's photo goes with the page
+	p.dismount()
+}
 
 func (p *deskPage) Render() app.UI {
 	if !(p.isEnr && p.enr.Role == scope.Registrar) {
@@ -62,6 +79,7 @@ func (p *deskPage) Render() app.UI {
 	}))
 	content = append(content, p.stepsView(flow, false, p.tr(p.own("verify")), nil, p.verify)...)
 	return p.frame(append(content,
+		app.If(p.member != nil, func() app.UI { return p.deskFaceView() }),
 		app.If(p.member != nil, func() app.UI { return p.memberView(*p.member, p.enroll, p.next) }),
 		app.If(p.enrolled != nil, func() app.UI { return p.enrolledView() }),
 	)...)
@@ -77,17 +95,24 @@ func (p *deskPage) verify() {
 	s := p.card
 	p.withCard(func(ctx context.Context) func() {
 		f, _, err := s.Member(ctx, p.checker, typed, nil)
-		return func() { p.proved(err, func() { p.member = &f }) }
+		return func() {
+			p.proved(err, func() {
+				p.deskFaceEnd()
+				p.member = &f
+			})
+		}
 	})
 }
 
 // enroll registers the person read, supervised by the named staff
-// member.
+// member, with how they checked the person: the card-face check's
+// outcome and score, or by sight.
 func (p *deskPage) enroll() {
 	if p.member == nil {
 		return
 	}
-	s := account.Supervised{Facts: *p.member, Staff: strings.TrimSpace(p.staff)}
+	check := cardphoto.ForDesk(p.decided)
+	s := account.Supervised{Facts: *p.member, Staff: strings.TrimSpace(p.staff), Check: &check}
 	if s.Staff == "" {
 		p.errMsg = p.tr("account.refused." + account.CodeStaff)
 		return
@@ -100,11 +125,13 @@ func (p *deskPage) enroll() {
 	}, func() {
 		p.enrolled, p.member = &acc, nil
 		p.card.Reset()
+		p.deskFaceEnd()
 	})
 }
 
 // next forgets the card read, for the next person.
 func (p *deskPage) next() {
+	p.deskFaceEnd()
 	p.member = nil
 	p.card.Reset()
 }

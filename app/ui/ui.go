@@ -65,7 +65,7 @@ func Register(s Sync, d Device, r Reader, c CardChecker, a Accounts, k Desk, f F
 	folded := projection.New(context.Background(), s)
 	l := func() live { return live{sync: s, folded: folded, dev: d, off: o, browser: b} }
 	app.Route(route.Card, func() app.Composer { return newCardCheckPage(l(), r, c) })
-	app.Route(route.Desk, func() app.Composer { return newDeskPage(l(), r, c, k) })
+	app.Route(route.Desk, func() app.Composer { return newDeskPage(l(), r, c, k, f) })
 	app.Route(route.Account, func() app.Composer { return newAccountPage(l(), r, c, a) })
 	app.Route(route.Home, func() app.Composer { return &homePage{live: l()} })
 	app.Route(route.Setup, func() app.Composer { return &setupPage{live: l(), faces: f} })
