@@ -14,6 +14,7 @@ import (
 	"smartpass.city/smartpass/app/card/cardtest"
 	"smartpass.city/smartpass/app/card/sim"
 	"smartpass.city/smartpass/app/fare"
+	"smartpass.city/smartpass/app/identify"
 	"smartpass.city/smartpass/app/pass"
 	"smartpass.city/smartpass/app/playpark"
 	"smartpass.city/smartpass/app/template"
@@ -252,6 +253,17 @@ func TestAccounts(t *testing.T) {
 	var supervised account.Account
 	if err := asDevice("desk-1", deskKey, boy, &supervised); err != nil || supervised.ID == "" || supervised.Facts != boy.Facts {
 		t.Fatalf("desk enrollment: %+v, %v", supervised, err)
+	}
+	// How staff checked: the card-face check's score, kept; a check a
+	// desk cannot make (by the card-face check, which refused) is not.
+	checked := boy
+	checked.Facts.Name, checked.Check = "加賀\u3000六郎", &account.DeskCheck{By: account.ByCardFace, Outcome: identify.Accepted, Score: 0.97}
+	if err := asDevice("desk-1", deskKey, checked, &supervised); err != nil || supervised.ID == "" {
+		t.Fatalf("desk enrollment by the card-face check: %+v, %v", supervised, err)
+	}
+	checked.Facts.Name, checked.Check = "加賀\u3000七郎", &account.DeskCheck{By: account.ByCardFace, Outcome: identify.Unknown, Score: 0.2}
+	if err := asDevice("desk-1", deskKey, checked, &supervised); code(err) != syncproto.CodeInvalid {
+		t.Fatalf("by a card-face check that refused: %v, want %s", err, syncproto.CodeInvalid)
 	}
 	if err := asDevice("desk-1", deskKey, boy, &supervised); code(err) != account.CodeMember {
 		t.Fatalf("the same person again at the desk: %v, want %s", err, account.CodeMember)

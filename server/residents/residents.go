@@ -427,11 +427,11 @@ func (g *Registry) AddSupervised(f card.Facts, supervisor string) (account.Accou
 // AddAtDesk records a resident enrolled at a city desk as AddSupervised
 // does, keeping how the staff member checked the person (s.Check: the
 // card-face check's outcome and score, or by sight), which must be one
-// a desk can make (ErrFacts otherwise).
+// a desk can make (ErrRequest otherwise).
 func (g *Registry) AddAtDesk(s account.Supervised, supervisor string) (account.Account, error) {
 	if s.Check != nil {
 		if err := s.Check.Validate(); err != nil {
-			return account.Account{}, fmt.Errorf("%w: %w", ErrFacts, err)
+			return account.Account{}, fmt.Errorf("%w: %w", ErrRequest, err)
 		}
 	}
 	return g.addPerson(s.Facts, resident{Source: "desk", Supervisor: supervisor, Checked: s.Check})

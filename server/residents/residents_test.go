@@ -406,8 +406,8 @@ func TestAddAtDesk(t *testing.T) {
 	} {
 		acc, err := g.AddAtDesk(account.Supervised{Facts: facts(tc.name), Check: tc.check}, "desk-1 山田")
 		if !tc.ok {
-			if !errors.Is(err, ErrFacts) {
-				t.Errorf("%s: %v, want ErrFacts", tc.name, err)
+			if !errors.Is(err, ErrRequest) || !errors.Is(err, account.ErrDeskCheck) {
+				t.Errorf("%s: %v, want ErrRequest", tc.name, err)
 			}
 			continue
 		}
