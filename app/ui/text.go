@@ -192,7 +192,7 @@ var text = map[string][2]string{
 	"desk.lead":                         {"顔写真だけのカードや16歳未満の方のカードで登録します。ご本人の暗証番号（券面事項入力補助用・数字4桁）で氏名・住所・生年月日・性別だけを読み取り、カードの顔写真とご本人を職員が確認します。", "For face-only cards and under-16s' cards: the resident's card-info PIN (4 digits) reads only the name, address, date of birth and sex; staff check the person against the card's photo."},
 	"desk.pin":                          {"ご本人のカードの暗証番号（券面事項入力補助用・数字4桁）", "The resident's card-info PIN (4 digits)"},
 	"desk.staff":                        {"確認した職員の名前", "Name of the staff member checking"},
-	"desk.confirm.lead":                 {"カードの顔写真とご本人が同じ方であることを確認してから、登録してください。", "Check the person against the card's photo, then register."},
+	"desk.confirm.lead":                 {"カードの顔写真とご本人が同じ方であることを（カードの顔写真で確認するか、目で見比べて）確認してから、登録してください。", "Check the person against the card's photo (with the card photo check, or by sight), then register."},
 	"desk.confirm":                      {"本人を確認したので登録する", "I checked the person: register"},
 	"desk.ok":                           {"住民として登録しました（住民番号 %s）。続けて顔を登録できます。", "Registered (resident number %s). You can register the face next."},
 	"desk.next":                         {"次の方", "Next person"},
