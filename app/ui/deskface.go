@@ -91,7 +91,7 @@ func (p *deskPage) deskFaceView() app.UI {
 				OnClick(func(ctx app.Context, e app.Event) { p.deskFaceOpen() }),
 		))
 	} else {
-		body = append(body, app.Div().Class("face-layout").Body(
+		body = append(body, p.modelStatus(), app.Div().Class("face-layout").Body(
 			p.cameraView(&p.scan),
 			app.Div().Body(
 				app.P().ID("face-guide").Class("guide").Attr("role", "status").Text(p.tr(p.deskFaceGuide())),
