@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"errors"
 	"testing"
 
 	"smartpass.city/smartpass/app/account"
@@ -95,5 +96,26 @@ func TestDeskCardFace(t *testing.T) {
 				t.Errorf("the check outlived the registration: %+v, %+v", p.cf.check, p.decided)
 			}
 		})
+	}
+}
+
+// TestDeskCardFaceNoCamera: a desk whose camera cannot open says so in
+// words while the check waits for the live face, and staff's
+// registration is by sight.
+func TestDeskCardFaceNoCamera(t *testing.T) {
+	d := &desk{}
+	sc := cardtest.Card(t, cardtest.WithPhoto(t, cardtest.Taro))
+	p := newDeskPage(liveAs(t, enroll.Enrollment{Device: "desk-1", Facility: "kaga-hq", Role: scope.Registrar}), cardOn{sc}, &checker{t: t}, d, noCamera{})
+	e := load(t, &deskMounted{p}, &p.live)
+	p.member = &cardtest.Taro.Facts
+	press(e, &p.live, p.deskFaceOpen)
+	press(e, &p.live, func() { p.cf.check.Step, p.scan.camErr = cardphoto.Live, errors.New("no camera") })
+	shows(t, p, "face-guide", "カメラが使えません")
+	shows(t, p, "desk-check", "職員の目視")
+	p.staff = "市民課 山田"
+	press(e, &p.live, p.enroll)
+	until(t, e, "registered", func() bool { return !p.busy })
+	if len(d.got) != 1 || d.got[0].Check == nil || *d.got[0].Check != (account.DeskCheck{By: account.ByStaff}) {
+		t.Fatalf("registered %+v", d.got)
 	}
 }
