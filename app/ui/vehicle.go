@@ -16,7 +16,8 @@ import (
 
 // The vehicle tablet is the identify screen of a device enrolled at a
 // transit operator (role vehicle), at route.Vehicle: the driver picks the
-// day's trip once, moves the current stop on, and riders look at the
+// day's trip once, the current stop follows the tablet's position when
+// there is one and the driver's ◀/▶ taps always, and riders look at the
 // camera at the door (the same loop and head turn as every terminal;
 // the QR pass when the face alone is not enough at this gallery's size,
 // as package risk rules). Every decision is app/vehicle's; a tap is a

@@ -53,9 +53,12 @@ func TestDistance(t *testing.T) {
 
 // lineStops are the demo distance line's stops D1–D5 in the order of
 // trip line-0800, from the feed.
-func lineStops(t *testing.T) []vehicle.Point {
+func lineStops(t testing.TB) []vehicle.Point {
 	t.Helper()
-	run := newBus(t, "line-0800").run
+	run, err := vehicle.Start(settlement(t), operator, "line-0800", day)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if len(run.Points) != 5 {
 		t.Fatalf("line-0800 has %d positions, want 5", len(run.Points))
 	}
@@ -191,4 +194,28 @@ func TestRunFix(t *testing.T) {
 			}
 		}
 	}
+}
+
+// FuzzLocate: whatever position the browser reports (any floats, a
+// current stop anywhere), Locate never answers a stop behind the current
+// one, more than three ahead, or farther than the widest radius (50 m
+// plus at most 50 m of accuracy), and never panics.
+func FuzzLocate(f *testing.F) {
+	stops := lineStops(f)
+	f.Add(stops[1].Lat, stops[1].Lon, 10.0, 0)
+	f.Add(stops[4].Lat, stops[4].Lon, 100.0, 3)
+	f.Add(math.NaN(), math.Inf(1), -1.0, -5)
+	f.Add(90.0, 180.0, 0.0, 99)
+	f.Fuzz(func(t *testing.T, lat, lon, acc float64, at int) {
+		i, ok := vehicle.Locate(stops, at, vehicle.Fix{Lat: lat, Lon: lon, Accuracy: acc})
+		if !ok {
+			return
+		}
+		if i < at || i > at+3 || i >= len(stops) {
+			t.Fatalf("from stop %d a fix at %v,%v (±%v m) answers stop %d", at, lat, lon, acc, i)
+		}
+		if d := vehicle.Distance(vehicle.Point{Lat: lat, Lon: lon}, stops[i]); d > 100 {
+			t.Fatalf("a fix %v m from stop %d answers it", d, i)
+		}
+	})
 }

@@ -1,6 +1,7 @@
 // Package vehicle is what a bus's or shared taxi's tablet decides, apart
 // from its screen: the trips the driver may pick for the day, the
-// current stop, what a rider recognised at the door means (a boarding, an
+// current stop (moved by the driver's taps, and forward by the tablet's
+// position fixes: locate.go), what a rider recognised at the door means (a boarding, an
 // alighting, or nothing, and why in words), and the fare the rider is
 // shown, priced on the tablet from the operator's published tables by
 // the same code the server posts with (transit.Settlement), so it is
