@@ -35,6 +35,7 @@ import (
 	"smartpass.city/smartpass/wasm/camera"
 	"smartpass.city/smartpass/wasm/devkey"
 	"smartpass.city/smartpass/wasm/fetch"
+	"smartpass.city/smartpass/wasm/geolocation"
 	"smartpass.city/smartpass/wasm/idb"
 	"smartpass.city/smartpass/wasm/j2kcodec"
 	"smartpass.city/smartpass/wasm/readiness"
@@ -77,6 +78,7 @@ func start(ctx context.Context) error {
 	acct, dk := accounts{devkey.New(store.Keys("account")), store}, desk{keys, store}
 	ui.UseDonor(donor{acct})
 	ui.UsePhotoDecoder(&photoCodec{})
+	ui.UseGeolocation(geolocation.Geolocation{})
 	ui.Register(eng, d, usbReader{}, server(), acct, dk, faces{}, apiclient.Admin{Client: server()}, ready, browser.Browser{}, visits{acct, dk})
 	if ok {
 		d.run()

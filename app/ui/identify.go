@@ -110,6 +110,9 @@ func (p *identifyPage) OnMount(ctx app.Context) {
 		return
 	}
 	p.scan.onQR = p.checkPass
+	if p.enr.Role == scope.Vehicle {
+		p.busWatch(ctx)
+	}
 	engine.load(&p.live, p.faces, func() {
 		p.scan.start(&p.live, p.faces, face.Options{Limits: face.DefaultLimits}, p.seen)
 	})
@@ -117,6 +120,7 @@ func (p *identifyPage) OnMount(ctx app.Context) {
 
 func (p *identifyPage) OnDismount() {
 	p.cf.end() // the card's photo goes with the page
+	p.busUnwatch()
 	p.scan.close()
 	p.dismount()
 }

@@ -16,7 +16,8 @@ import (
 
 // The vehicle tablet is the identify screen of a device enrolled at a
 // transit operator (role vehicle), at route.Vehicle: the driver picks the
-// day's trip once, moves the current stop on, and riders look at the
+// day's trip once, the current stop follows the tablet's position when
+// there is one and the driver's ◀/▶ taps always, and riders look at the
 // camera at the door (the same loop and head turn as every terminal;
 // the QR pass when the face alone is not enough at this gallery's size,
 // as package risk rules). Every decision is app/vehicle's; a tap is a
@@ -34,10 +35,32 @@ const vehicleHold = time.Second
 // it looks for faces again.
 const pendingFor = 20 * time.Second
 
+// Geolocation is the tablet's position (wired in wasm/geolocation, the
+// browser's Geolocation): the vehicle's current stop follows it along
+// the trip when it is there (vehicle.Run.Fix).
+type Geolocation interface {
+	// Watch calls fix with each position the device reports and failed
+	// when it cannot (no API, permission denied, no position), both on
+	// no particular goroutine, until stop is called.
+	Watch(fix func(vehicle.Fix), failed func(error)) (stop func())
+}
+
+// geolocation is the tablet's position source; nil where there is none
+// (the driver's taps alone move the stop).
+var geolocation Geolocation
+
+// UseGeolocation sets the position source the vehicle tablet follows.
+func UseGeolocation(g Geolocation) { geolocation = g }
+
 // bus is a vehicle tablet's run on the identify screen.
 type bus struct {
 	run  *vehicle.Run
 	door vehicle.Door
+	// stopGeo ends the position watch (nil: none); noGeo is set while
+	// there is no position to follow (no API, permission denied), and
+	// the screen says the driver moves the stop.
+	stopGeo func()
+	noGeo   bool
 	// companion: the next boarding joins the last boarding's party (a
 	// 幼児 with the adult paying, a carer with a handbook holder).
 	companion bool
@@ -233,9 +256,18 @@ func (p *identifyPage) busView() app.UI {
 	}
 	return app.Section().ID("vehicle").Class("card till").
 		Attr("data-trip", b.run.Trip).Attr("data-stop", b.run.Stop()).Attr("data-taps", b.taps).Attr("data-tap-ms", ms).
-		Attr("data-boarded", boarded).Attr("data-aboard", aboard).Attr("data-pending", b.pending).Body(
+		Attr("data-boarded", boarded).Attr("data-aboard", aboard).Attr("data-pending", b.pending).
+		Attr("data-stop-by", map[bool]string{false: "tap", true: "gps"}[b.run.ByFix]).Body(
 		app.P().ID("vehicle-trip").Class("hint").Text(p.tr("bus.trip", b.run.Trip, p.tr("bus.pay."+string(b.run.Pay)))),
-		app.P().ID("vehicle-stop").Class("amount").Text(p.stopName(s, b.run.Stop())),
+		app.P().ID("vehicle-stop").Class("amount").Body(
+			app.Text(p.stopName(s, b.run.Stop())),
+			app.If(b.run.ByFix, func() app.UI {
+				return app.Span().ID("vehicle-gps").Class("gps").Title(p.tr("bus.gps.title")).Text("GPS")
+			}),
+		),
+		app.If(b.noGeo, func() app.UI {
+			return app.P().ID("vehicle-nogeo").Class("notice").Text(p.tr("bus.nogeo"))
+		}),
 		app.Div().Class("actions").Body(
 			app.Button().ID("stop-prev").Class("secondary big").Type("button").Text(p.tr("bus.prev")).
 				OnClick(func(ctx app.Context, e app.Event) { p.busMove(false) }),
@@ -269,6 +301,41 @@ func (p *identifyPage) busView() app.UI {
 	)
 }
 
+// busWatch follows the tablet's position while the screen is open: each
+// fix may move the current stop on; without one the screen says the
+// driver's buttons move it.
+func (p *identifyPage) busWatch(ctx app.Context) {
+	b := &p.bus
+	if geolocation == nil {
+		b.noGeo = true
+		return
+	}
+	b.stopGeo = geolocation.Watch(
+		func(f vehicle.Fix) { ctx.Dispatch(func(app.Context) { p.busFix(f) }) },
+		func(err error) {
+			app.Log("vehicle: no position:", err)
+			ctx.Dispatch(func(app.Context) { b.noGeo = true })
+		})
+}
+
+// busUnwatch ends the position watch as the screen closes.
+func (p *identifyPage) busUnwatch() {
+	if b := &p.bus; b.stopGeo != nil {
+		b.stopGeo()
+		b.stopGeo = nil
+	}
+}
+
+// busFix moves the run's current stop by a position fix (forward only,
+// the driver's taps winning: vehicle.Run.Fix).
+func (p *identifyPage) busFix(f vehicle.Fix) {
+	b := &p.bus
+	b.noGeo = false
+	if b.run != nil && b.run.Fix(f, time.Now()) {
+		b.note = ""
+	}
+}
+
 // busPick starts the run of the trip the driver tapped, at its first
 // stop.
 func (p *identifyPage) busPick(trip string) {
@@ -281,13 +348,10 @@ func (p *identifyPage) busPick(trip string) {
 	}
 }
 
-// busMove moves the current stop on (next) or back.
+// busMove moves the current stop on (next) or back at the driver's tap,
+// which wins over the position fixes before it.
 func (p *identifyPage) busMove(next bool) {
-	if next {
-		p.bus.run.Next()
-	} else {
-		p.bus.run.Prev()
-	}
+	p.bus.run.Tap(next, time.Now())
 	p.bus.note = ""
 }
 
@@ -377,6 +441,8 @@ var busText = map[string][2]string{
 	"bus.ticket":         {"整理券 %d 番", "Ticket no. %d"},
 	"bus.free":           {"無料", "free"},
 	"bus.provisional":    {"（仮）通信が戻ると確定します", "(provisional) final once the tablet is back online"},
+	"bus.gps.title":      {"停留所は位置情報（GPS）で進みました", "The stop moved on by the tablet's position (GPS)"},
+	"bus.nogeo":          {"位置情報が使えません。停留所はボタンで進めてください。", "No position available: move the stop with the buttons."},
 	"bus.unpriced":       {"運賃を計算できません。乗務員が精算します。", "The fare cannot be computed: the driver settles it."},
 }
 

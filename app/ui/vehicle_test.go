@@ -3,6 +3,7 @@ package ui
 import (
 	"crypto/ed25519"
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -182,5 +183,109 @@ func TestBusPage(t *testing.T) {
 	}
 	if taps[4].Via != transit.ByQR || taps[4].Resident != "father" || taps[1].Party != ids[0] || taps[2].Stop != "D4" || taps[0].Day != time.Now().In(fare.JST).Format(time.DateOnly) {
 		t.Errorf("taps %+v", taps)
+	}
+}
+
+// fakeGeo is a position source the test drives: send delivers a fix or
+// an error to the screen's watch, as the browser would.
+type fakeGeo struct {
+	fix     func(vehicle.Fix)
+	failed  func(error)
+	stopped bool
+}
+
+func (g *fakeGeo) Watch(fix func(vehicle.Fix), failed func(error)) func() {
+	g.fix, g.failed, g.stopped = fix, failed, false
+	return func() { g.stopped = true }
+}
+
+// TestBusPageFollowsPosition: the vehicle's current stop follows the
+// tablet's position along the trip, marked GPS; the driver's ◀ wins
+// over it and clears the mark; a position before the trip is picked
+// moves nothing; a refused permission says in words that the buttons
+// move the stop, and they still do; the watch ends with the screen.
+func TestBusPageFollowsPosition(t *testing.T) {
+	geo := &fakeGeo{}
+	UseGeolocation(geo)
+	t.Cleanup(func() { UseGeolocation(nil) })
+	p, e, _, _ := busPage(t)
+	if geo.fix == nil {
+		t.Fatal("the vehicle screen does not watch the position")
+	}
+	s, err := p.busSettlement()
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := func(stop string) vehicle.Fix {
+		rec, ok := s.Network.Stop(stop)
+		if !ok {
+			t.Fatalf("no stop %s", stop)
+		}
+		return vehicle.Fix{Lat: rec.Lat, Lon: rec.Lon, Accuracy: 10, At: time.Now()}
+	}
+	send := func(f vehicle.Fix) {
+		geo.fix(f)
+		e.ConsumeAll()
+	}
+	send(at("D2")) // no trip yet
+	press(e, &p.live, func() { p.busPick("line-0800") })
+	html := app.HTMLString(p)
+	if got, _ := textOf(html, "vehicle-stop"); !strings.Contains(got, "大聖寺デモ駅前") || strings.Contains(html, `id="vehicle-gps"`) {
+		t.Fatalf("a position before the trip moved its stop: %q", got)
+	}
+	if strings.Contains(html, `id="vehicle-nogeo"`) {
+		t.Error("a screen with a position source says it has none")
+	}
+
+	send(at("D3"))
+	html = app.HTMLString(p)
+	if got, _ := textOf(html, "vehicle-stop"); !strings.Contains(got, "作見の辻") || !strings.Contains(html, `id="vehicle-gps"`) || !strings.Contains(html, `data-stop-by="gps"`) {
+		t.Fatalf("at D3's position the stop is %q, marked GPS: %v", got, strings.Contains(html, `id="vehicle-gps"`))
+	}
+	send(at("D2")) // behind: never back
+	if p.bus.run.Stop() != "D3" {
+		t.Errorf("a position behind moved the stop back to %s", p.bus.run.Stop())
+	}
+
+	press(e, &p.live, func() { p.busMove(false) })
+	html = app.HTMLString(p)
+	if p.bus.run.Stop() != "D2" || strings.Contains(html, `id="vehicle-gps"`) || !strings.Contains(html, `data-stop-by="tap"`) {
+		t.Fatalf("the driver's ◀: stop %s, GPS mark %v", p.bus.run.Stop(), strings.Contains(html, `id="vehicle-gps"`))
+	}
+	send(at("D3")) // still at the stop the driver moved back from
+	if p.bus.run.Stop() != "D2" {
+		t.Errorf("the same position undid the driver's ◀: %s", p.bus.run.Stop())
+	}
+
+	geo.failed(errors.New("User denied Geolocation"))
+	e.ConsumeAll()
+	if got, _ := textOf(app.HTMLString(p), "vehicle-nogeo"); !strings.Contains(got, "位置情報が使えません") {
+		t.Errorf("a refused permission says %q", got)
+	}
+	press(e, &p.live, func() { p.lang = langEN })
+	if got, _ := textOf(app.HTMLString(p), "vehicle-nogeo"); !strings.Contains(got, "buttons") {
+		t.Errorf("in English: %q", got)
+	}
+	press(e, &p.live, func() { p.busMove(true) })
+	if p.bus.run.Stop() != "D3" {
+		t.Errorf("without a position the driver's ▶ moves to %s", p.bus.run.Stop())
+	}
+	p.OnDismount()
+	if !geo.stopped {
+		t.Error("the position watch outlives the screen")
+	}
+}
+
+// TestBusPageWithoutPosition: a tablet with no position source says so
+// and the driver's buttons move the stop.
+func TestBusPageWithoutPosition(t *testing.T) {
+	p, e, _, _ := busPage(t)
+	press(e, &p.live, func() { p.busPick("line-0800") })
+	if got, _ := textOf(app.HTMLString(p), "vehicle-nogeo"); !strings.Contains(got, "停留所はボタンで進めてください") {
+		t.Errorf("no position source says %q", got)
+	}
+	press(e, &p.live, func() { p.busMove(true) })
+	if p.bus.run.Stop() != "D2" {
+		t.Errorf("the driver's ▶ moves to %s", p.bus.run.Stop())
 	}
 }

@@ -1,6 +1,7 @@
 // Package vehicle is what a bus's or shared taxi's tablet decides, apart
 // from its screen: the trips the driver may pick for the day, the
-// current stop, what a rider recognised at the door means (a boarding, an
+// current stop (moved by the driver's taps, and forward by the tablet's
+// position fixes: locate.go), what a rider recognised at the door means (a boarding, an
 // alighting, or nothing, and why in words), and the fare the rider is
 // shown, priced on the tablet from the operator's published tables by
 // the same code the server posts with (transit.Settlement), so it is
@@ -66,6 +67,18 @@ type Run struct {
 	Stops []string
 	// At is the index of the current stop in Stops.
 	At int
+	// Points are the stops' positions, in step with Stops, for the
+	// tablet's position fixes (Fix).
+	Points []Point
+	// ByFix is set when a position fix set the current stop (the screen
+	// marks it GPS); a driver's tap clears it.
+	ByFix bool
+	// tapped is when the driver last moved the stop: fixes taken before
+	// it are stale.
+	tapped time.Time
+	// left is the stop the driver last moved back from, which fixes do
+	// not take again until the vehicle is seen away from it (0: none).
+	left int
 }
 
 // Start begins a run of the operator's trip on day, at its first stop.
@@ -79,7 +92,8 @@ func Start(s transit.Settlement, operator, trip string, day time.Time) (Run, err
 	if err != nil {
 		return Run{}, fmt.Errorf("vehicle: trip %s: %w", trip, err)
 	}
-	return Run{Operator: operator, Trip: trip, Route: route, Day: day.In(fare.JST).Format(time.DateOnly), Pay: rules.Routes[route].Pay, Stops: stops}, nil
+	return Run{Operator: operator, Trip: trip, Route: route, Day: day.In(fare.JST).Format(time.DateOnly), Pay: rules.Routes[route].Pay, Stops: stops,
+		Points: points(s.Network, stops)}, nil
 }
 
 // Stop returns the current stop's id.

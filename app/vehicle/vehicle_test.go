@@ -19,7 +19,7 @@ const operator = "kaga-demo"
 
 // settlement is the demo feed's network and fares, as a vehicle folds
 // them from the operator's published import.
-func settlement(t *testing.T) transit.Settlement {
+func settlement(t testing.TB) transit.Settlement {
 	t.Helper()
 	parts, err := demofeed.Import(operator)
 	if err != nil {
