@@ -405,11 +405,19 @@ func (l *Log) commit(batch []*appendReq) {
 					}
 					touched[feed] = true
 				}
-				if err := l.indexRecord(txn, op); err != nil {
+				// The op's record, read once: it indexes the op and,
+				// for an erasing op, names what to redact.
+				rec, erases := l.record(op)
+				if rec == "" {
+					continue
+				}
+				if err := txn.Set(recKey(rec, next), nil); err != nil {
 					return err
 				}
-				if err := l.erase(txn, op); err != nil {
-					return err
+				if erases {
+					if err := l.erase(txn, op, rec); err != nil {
+						return err
+					}
 				}
 			}
 			mark, err := advanceMark(txn, req.device)
@@ -446,16 +454,9 @@ func (l *Log) commit(batch []*appendReq) {
 	}
 }
 
-// erase redacts the ops that op erases, if it erases a record: the ops
-// about the same record, earlier in op's feeds.
-func (l *Log) erase(txn *badger.Txn, op syncproto.Op) error {
-	if l.erasure == nil {
-		return nil
-	}
-	rec, erases := l.erasure.Record(op)
-	if !erases || rec == "" {
-		return nil
-	}
+// erase redacts the ops that op, which erases record rec, erases: the
+// ops about the same record, earlier in op's feeds.
+func (l *Log) erase(txn *badger.Txn, op syncproto.Op, rec string) error {
 	// The ops about rec, through the record index: the cost is the
 	// record's own ops, not the feeds' (a registration withdraws a face
 	// from every other facility; scanning each facility's feed made every
@@ -499,16 +500,13 @@ func (l *Log) erase(txn *badger.Txn, op syncproto.Op) error {
 	return nil
 }
 
-// indexRecord puts op under its record (Erasure.Record) in the record
-// index, which erase reads.
-func (l *Log) indexRecord(txn *badger.Txn, op syncproto.Op) error {
-	if l.erasure == nil || l.feeds == nil {
-		return nil
+// record is Erasure.Record of op: the record it is about ("" for none,
+// or when the log has no erasure) and whether it erases it.
+func (l *Log) record(op syncproto.Op) (string, bool) {
+	if l.erasure == nil {
+		return "", false
 	}
-	if rec, _ := l.erasure.Record(op); rec != "" {
-		return txn.Set(recKey(rec, op.Global), nil)
-	}
-	return nil
+	return l.erasure.Record(op)
 }
 
 // recKey is the record index's key of the op global about rec.
@@ -546,8 +544,10 @@ func (l *Log) indexRecords() error {
 				if err := it.Item().Value(func(v []byte) error { return json.Unmarshal(v, &op) }); err != nil {
 					return err
 				}
-				if err := l.indexRecord(txn, op); err != nil {
-					return err
+				if rec, _ := l.record(op); rec != "" {
+					if err := txn.Set(recKey(rec, op.Global), nil); err != nil {
+						return err
+					}
 				}
 				after, n = op.Global, n+1
 			}

@@ -62,17 +62,28 @@ func (h *recHasher) hash(tenant int32, rec string) []byte {
 	return m.Sum(nil)[:recHashLen]
 }
 
-// recOf returns the rec column of op: the hash of the record it names
-// (store.Erasure.Record), nil (NULL) when it names none or the store has
-// no erasure.
-func (s *Store) recOf(op syncproto.Op) []byte {
+// record is store.Erasure.Record of op: the record it names ("" for
+// none, or when the store has no erasure) and whether it erases it.
+func (s *Store) record(op syncproto.Op) (string, bool) {
 	if s.erasure == nil {
+		return "", false
+	}
+	return s.erasure.Record(op)
+}
+
+// recHash is the rec column of an op about record rec: its hash, nil
+// (NULL) for none.
+func (s *Store) recHash(rec string) []byte {
+	if rec == "" {
 		return nil
 	}
-	if rec, _ := s.erasure.Record(op); rec != "" {
-		return s.recs.hash(s.tenant, rec)
-	}
-	return nil
+	return s.recs.hash(s.tenant, rec)
+}
+
+// recOf returns the rec column of op.
+func (s *Store) recOf(op syncproto.Op) []byte {
+	rec, _ := s.record(op)
+	return s.recHash(rec)
 }
 
 // migrateRecords adds the record index to a database from before it.

@@ -258,16 +258,17 @@ func (s *Store) commitOnce(batch []*appendReq) (res commitResult, err error) {
 				return res, err
 			}
 			globals, seqs, devs, bodies = append(globals, int64(next)), append(seqs, int64(op.Seq)), append(devs, req.device), append(bodies, sealed)
-			recs = append(recs, s.recOf(op))
+			// The op's record, read once: its rec, and for an erasing
+			// op what to redact.
+			rec, erases := s.record(op)
+			recs = append(recs, s.recHash(rec))
 			req.stored = append(req.stored, op)
 			if s.feeds != nil {
 				for _, feed := range s.feeds(op) {
 					feedNames, feedGlobals = append(feedNames, feed), append(feedGlobals, int64(next))
 					touched[feed] = true
 				}
-			}
-			if s.erasure != nil && s.feeds != nil { // an erasure reaches the earlier ops through their feeds
-				if rec, erases := s.erasure.Record(op); erases && rec != "" {
+				if erases && rec != "" { // an erasure reaches the earlier ops in their feeds
 					erasing = append(erasing, op)
 				}
 			}
