@@ -281,18 +281,7 @@ func (d *cardFaceDesk) view(l *live, read func(), done func() app.UI) app.UI {
 
 // words is what went wrong, in the language of l's page ("" for
 // nothing).
-func (d *cardFaceDesk) words(l *live) string {
-	w := d.check.Words
-	for _, k := range w.Keys {
-		if _, ok := text[k]; ok {
-			return l.tr(k, w.Args...)
-		}
-	}
-	if w.None() {
-		return ""
-	}
-	return l.tr("card.err.other")
-}
+func (d *cardFaceDesk) words(l *live) string { return l.keyWords(d.check.Words) }
 
 // result is the element that carries the check's outcome, score and
 // times (data-*), for staff and the tests.

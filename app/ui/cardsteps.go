@@ -61,15 +61,23 @@ func (c *cardSteps) say(w cardsession.Words) string {
 	if w.Part != "" {
 		return c.tr(c.own(w.Part), w.Args...)
 	}
+	return c.keyWords(w)
+}
+
+// keyWords words w's keys in the page's language: the first key the
+// text table has, "" for nothing to say, and the card pages' "something
+// else went wrong" for a trouble no key of ours names. The card pages
+// and the card-face panel both say a card's troubles so.
+func (l *live) keyWords(w cardsession.Words) string {
 	for _, k := range w.Keys {
 		if _, ok := text[k]; ok {
-			return c.tr(k, w.Args...)
+			return l.tr(k, w.Args...)
 		}
 	}
 	if w.None() {
 		return ""
 	}
-	return c.tr("card.err.other")
+	return l.tr("card.err.other")
 }
 
 // clearInput empties the input element id on the page itself. go-app
