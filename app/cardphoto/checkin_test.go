@@ -8,41 +8,7 @@ import (
 	"smartpass.city/smartpass/app/cardphoto"
 	"smartpass.city/smartpass/app/identify"
 	"smartpass.city/smartpass/app/shelter"
-	"smartpass.city/smartpass/app/state"
-	"smartpass.city/smartpass/app/template"
 )
-
-// TestHolder: the card's holder is the one resident whose profile at
-// this facility lists the card; none, one elsewhere, or two is nobody.
-func TestHolder(t *testing.T) {
-	const fp, here = "fp-1", "shelter-a"
-	prof := func(id, facility string, cards ...string) template.Profile {
-		return template.Profile{Resident: id, Facility: facility, Cards: cards}
-	}
-	for _, tc := range []struct {
-		name     string
-		profiles []template.Profile
-		want     string
-	}{
-		{"one here", []template.Profile{prof("R-1", here, "fp-0", fp), prof("R-2", here, "fp-2")}, "R-1"},
-		{"none", []template.Profile{prof("R-2", here, "fp-2")}, ""},
-		{"at another facility", []template.Profile{prof("R-1", "shelter-b", fp)}, ""},
-		{"two with the card", []template.Profile{prof("R-1", here, fp), prof("R-2", here, fp)}, ""},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			st := &state.State{Profiles: map[string]template.Profile{}}
-			for _, p := range tc.profiles {
-				st.Profiles[p.Resident] = p
-			}
-			if got := cardphoto.Holder(st, here, fp); got != tc.want {
-				t.Fatalf("holder %q, want %q", got, tc.want)
-			}
-		})
-	}
-	if cardphoto.Holder(nil, here, fp) != "" || cardphoto.Holder(&state.State{}, here, "") != "" {
-		t.Fatal("a holder with no state or no card")
-	}
-}
 
 // TestRecord: the record of a person accepted without a profile takes
 // the card's birth year and sex and the reading staff typed, validated

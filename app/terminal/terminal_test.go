@@ -81,7 +81,8 @@ func TestCheckPass(t *testing.T) {
 // TestCardHolder (issue 16, finding 2): a card names the one resident
 // whose profile here lists it, always the same; a card two profiles
 // list (stale or forged data) names nobody, and so does a card of
-// somebody who did not consent to this facility.
+// somebody who did not consent to this facility or withdrew it. The
+// card-face check (app/ui cardface.go) finds its holder by this rule.
 func TestCardHolder(t *testing.T) {
 	st := &state.State{
 		Profiles: map[string]template.Profile{
@@ -89,6 +90,7 @@ func TestCardHolder(t *testing.T) {
 			"R-2": {Resident: "R-2", Cards: []string{"b"}},
 			"R-3": {Resident: "R-3", Cards: []string{"b"}},
 			"R-4": {Resident: "R-4", Cards: []string{"c"}},
+			"R-5": {Resident: "R-5", Cards: []string{"e"}},
 		},
 		Templates: map[string]template.Template{
 			"R-1": {Resident: "R-1", Facilities: []string{"park"}},
@@ -97,7 +99,9 @@ func TestCardHolder(t *testing.T) {
 			"R-4": {Resident: "R-4", Facilities: []string{"hospital"}},
 		},
 	}
-	for _, tc := range []struct{ card, want string }{{"a", "R-1"}, {"b", ""}, {"c", ""}, {"d", ""}} {
+	// R-5 withdrew their consent: the profile still lists the card, but
+	// no template of theirs names this facility any more.
+	for _, tc := range []struct{ card, want string }{{"a", "R-1"}, {"b", ""}, {"c", ""}, {"d", ""}, {"e", ""}} {
 		for range 20 { // map order varies from run to run; the answer must not
 			if got := CardHolder(st, "park", tc.card); got != tc.want {
 				t.Fatalf("card %s: %q, want %q", tc.card, got, tc.want)

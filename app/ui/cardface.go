@@ -190,9 +190,11 @@ func (p *identifyPage) cardFaceDecided(id identify.Identification) {
 		return
 	}
 	p.cf.accepted = true
-	if holder := cardphoto.Holder(p.st, p.enr.Facility, p.cf.check.Photo.Fingerprint); holder != "" {
-		// A person this terminal holds a profile of, with this card:
-		// on as the card path goes.
+	if holder := terminal.CardHolder(p.st, p.enr.Facility, p.cf.check.Photo.Fingerprint); holder != "" {
+		// A person this terminal holds a profile of, with this card and
+		// their consent to this facility (the card path's own rule, so a
+		// withdrawn consent names nobody here either): on as the card
+		// path goes.
 		p.cf.end()
 		p.outcome, p.resident, p.until = identify.Accepted, holder, time.Now().Add(holdResult)
 		p.answer(hospital.ByCard)

@@ -122,22 +122,28 @@ func TestCardFaceAccepted(t *testing.T) {
 		role     scope.Role
 		facility string
 		profile  bool
+		consent  bool // a template of theirs lists the facility
 		outcome  string
 		check    func(p *identifyPage) bool
 	}{
-		{"shelter, a profile here", scope.Shelter, "shelter-daishoji", true, identify.Accepted, func(p *identifyPage) bool {
+		{"shelter, a profile here", scope.Shelter, "shelter-daishoji", true, true, identify.Accepted, func(p *identifyPage) bool {
 			return p.arrival != nil && p.arrival.name == "加賀　太郎" && p.cf.check.Step == cardphoto.Idle
 		}},
-		{"shelter, no profile", scope.Shelter, "shelter-daishoji", false, identify.Accepted, func(p *identifyPage) bool {
+		{"shelter, no profile", scope.Shelter, "shelter-daishoji", false, false, identify.Accepted, func(p *identifyPage) bool {
 			return p.arrival == nil && p.cf.accepted && p.cf.check.Step == cardphoto.Done
 		}},
-		{"reception, a profile here", scope.Reception, "kaga-medical", true, identify.Accepted, func(p *identifyPage) bool {
+		{"reception, a profile here", scope.Reception, "kaga-medical", true, true, identify.Accepted, func(p *identifyPage) bool {
 			return p.rx != nil && p.rx.resident == "R-1" && p.cf.check.Step == cardphoto.Idle
 		}},
-		{"reception, no profile", scope.Reception, "kaga-medical", false, identify.Accepted, func(p *identifyPage) bool {
+		{"reception, no profile", scope.Reception, "kaga-medical", false, false, identify.Accepted, func(p *identifyPage) bool {
 			return p.rx != nil && p.rx.resident == "" && p.cf.check.Step == cardphoto.Idle
 		}},
-		{"refused", scope.Shelter, "shelter-daishoji", true, identify.Unknown, func(p *identifyPage) bool {
+		// A profile still listing the card after the consent was
+		// withdrawn: nobody is named, as with no profile.
+		{"shelter, consent withdrawn", scope.Shelter, "shelter-daishoji", true, false, identify.Accepted, func(p *identifyPage) bool {
+			return p.arrival == nil && p.cf.accepted && p.cf.check.Step == cardphoto.Done
+		}},
+		{"refused", scope.Shelter, "shelter-daishoji", true, true, identify.Unknown, func(p *identifyPage) bool {
 			return p.arrival == nil && !p.cf.accepted && p.cf.check.Step == cardphoto.Done
 		}},
 	} {
@@ -149,7 +155,18 @@ func TestCardFaceAccepted(t *testing.T) {
 				if _, err := log.Record(t.Context(), template.OpProfile, prof); err != nil {
 					t.Fatal(err)
 				}
-				until(t, e, "the profile folded", func() bool { return len(p.st.Profiles) == 1 })
+				// Their consent to this facility, which the card path's
+				// rule (terminal.CardHolder) asks of a card's holder; a
+				// template for elsewhere when it was withdrawn here.
+				facs := []string{tc.facility}
+				if !tc.consent {
+					facs = []string{"kaga-playpark"}
+				}
+				tpl := template.Template{Resident: "R-1", Model: "m", Facilities: facs, Vec: template.Pack([]float32{1, 0})}
+				if _, err := log.Record(t.Context(), template.OpPut, tpl); err != nil {
+					t.Fatal(err)
+				}
+				until(t, e, "the profile and template folded", func() bool { return len(p.st.Profiles) == 1 && len(p.st.Templates) == 1 })
 			}
 			p.cardFaceOpen()
 			p.cf.check.Step, p.cf.check.Outcome = cardphoto.Done, tc.outcome
