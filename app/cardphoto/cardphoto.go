@@ -237,11 +237,13 @@ func (c *Check) Read(p Photo, err error) {
 }
 
 // Compare compares the live face's embedding (after the turn check)
-// with the card photo's, ends the check's use of the photo and returns
+// with the card photo's, both made by the network model
+// (cardmatch.Check: another network than the one the threshold was
+// measured on accepts nothing), ends the check's use of the photo and returns
 // the identification to record: the outcome and the score, naming
 // nobody, as identify.MethodCardFace asks.
-func (c *Check) Compare(live []float32) identify.Identification {
-	o := cardmatch.Check(live, c.Photo.Template)
+func (c *Check) Compare(model string, live []float32) identify.Identification {
+	o := cardmatch.Check(model, live, c.Photo.Template)
 	clear(c.Photo.Template)
 	c.Photo.Template = nil
 	c.Step, c.Score = Done, o.Score

@@ -15,6 +15,7 @@ import (
 	"smartpass.city/smartpass/app/card/reader"
 	"smartpass.city/smartpass/app/card/sim"
 	"smartpass.city/smartpass/app/cardphoto"
+	"smartpass.city/smartpass/app/face/embed"
 	"smartpass.city/smartpass/app/identify"
 	"smartpass.city/smartpass/app/j2k"
 	"smartpass.city/smartpass/app/j2k/opjtool"
@@ -239,17 +240,19 @@ func TestCheckSteps(t *testing.T) {
 func TestCompare(t *testing.T) {
 	card := []float32{1, 0, 0, 0}
 	for _, tc := range []struct {
-		name string
-		live []float32
-		want string
+		name  string
+		model string
+		live  []float32
+		want  string
 	}{
-		{"the same face", []float32{1, 0.01, 0, 0}, identify.Accepted},
-		{"close, under the threshold", []float32{1, 0.4, 0, 0}, identify.Unknown},
-		{"another face", []float32{0, 1, 0, 0}, identify.Unknown},
+		{"the same face", embed.ModelName, []float32{1, 0.01, 0, 0}, identify.Accepted},
+		{"close, under the threshold", embed.ModelName, []float32{1, 0.4, 0, 0}, identify.Unknown},
+		{"another face", embed.ModelName, []float32{0, 1, 0, 0}, identify.Unknown},
+		{"the same face on a network without a measured threshold", "arcface-r100/x/f32", []float32{1, 0.01, 0, 0}, identify.Unknown},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := cardphoto.Check{Step: cardphoto.Live, Photo: cardphoto.Photo{Template: slices.Clone(card)}}
-			id := c.Compare(tc.live)
+			id := c.Compare(tc.model, tc.live)
 			if id.Outcome != tc.want || id.Method != identify.MethodCardFace || id.Resident != "" || c.Step != cardphoto.Done || c.Photo.Template != nil {
 				t.Fatalf("%+v, check %+v", id, c)
 			}

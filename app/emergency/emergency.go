@@ -82,13 +82,14 @@ func Reason(reason string) (string, error) {
 }
 
 // Decide judges one frame's best matches (gallery.TopK with k ≥ 2)
-// against a gallery of n templates, for staff who gave reason. Without a
-// reason it refuses before anything else (ErrNoReason).
-func Decide(top []gallery.Match, n int, reason string) (Decision, error) {
+// against a gallery of n templates made by the network model (the
+// rule is read off its basis: risk.ForKind), for staff who gave reason.
+// Without a reason it refuses before anything else (ErrNoReason).
+func Decide(top []gallery.Match, model string, n int, reason string) (Decision, error) {
 	if _, err := Reason(reason); err != nil {
 		return Decision{}, err
 	}
-	p, _ := risk.For(risk.HospitalEmergency, n)
+	p := risk.ForKind(model, risk.HospitalEmergency, n)
 	d := Decision{Policy: p}
 	if len(top) > 0 {
 		d.Score = top[0].Score

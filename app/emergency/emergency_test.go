@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"smartpass.city/smartpass/app/face/embed"
 	"smartpass.city/smartpass/app/face/gallery"
 	"smartpass.city/smartpass/app/face/risk"
 	"smartpass.city/smartpass/app/fhirjp"
@@ -18,8 +19,11 @@ import (
 
 const n = 40 // templates at the emergency tablet
 
+// net is the network the tests' scores are on.
+var net = embed.ModelName
+
 func rule(t *testing.T) risk.Policy {
-	p, ok := risk.For(risk.HospitalEmergency, n)
+	p, ok := risk.DlibResNet.For(risk.HospitalEmergency, n)
 	if !ok {
 		t.Fatal("no emergency rule")
 	}
@@ -27,7 +31,7 @@ func rule(t *testing.T) risk.Policy {
 }
 
 func TestRuleIsStricterThanReception(t *testing.T) {
-	e, r := rule(t), risk.ForFacility("hospital", n)
+	e, r := rule(t), risk.DlibResNet.ForFacility("hospital", n)
 	if e.Decision.Threshold < r.Decision.Threshold || e.Decision.Margin < r.Decision.Margin || e.TurnCheck {
 		t.Errorf("emergency %+v is not stricter than reception %+v (and without the turn check)", e.Decision, r.Decision)
 	}
@@ -53,7 +57,7 @@ func TestDecide(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			d, err := Decide(c.top, n, c.reason)
+			d, err := Decide(c.top, net, n, c.reason)
 			if !errors.Is(err, c.err) || d.Outcome != c.outcome {
 				t.Fatalf("Decide = %+v %v, want %s %v", d, err, c.outcome, c.err)
 			}
@@ -73,14 +77,14 @@ func TestConfirm(t *testing.T) {
 		t.Skip("the emergency rule lets the face alone decide at this size: nothing to confirm")
 	}
 	th := p.Decision.Threshold
-	d, _ := Decide([]gallery.Match{{ID: "adult", Score: th + 0.01}, {ID: "other", Score: 0.1}}, n, "意識なし")
+	d, _ := Decide([]gallery.Match{{ID: "adult", Score: th + 0.01}, {ID: "other", Score: 0.1}}, net, n, "意識なし")
 	if _, err := ConfirmBySecond(d, "nurse1", "nurse1"); !errors.Is(err, ErrConfirm) {
 		t.Errorf("the same person twice: %v", err)
 	}
 	if _, err := ConfirmBySecond(d, "nurse1", ""); !errors.Is(err, ErrConfirm) {
 		t.Errorf("no second: %v", err)
 	}
-	unclear, _ := Decide([]gallery.Match{{ID: "a", Score: th + 0.02}, {ID: "b", Score: th + 0.02}}, n, "意識なし")
+	unclear, _ := Decide([]gallery.Match{{ID: "a", Score: th + 0.02}, {ID: "b", Score: th + 0.02}}, net, n, "意識なし")
 	if _, err := ConfirmBySecond(unclear, "nurse1", "doctor1"); !errors.Is(err, ErrConfirm) {
 		t.Errorf("confirming look-alikes: %v", err)
 	}
@@ -187,5 +191,15 @@ func TestUses(t *testing.T) {
 	got := Notices(uses, "wife", func(r string) string { return guardian[r] })
 	if len(got) != 1 || got[0].Resident != "adult" {
 		t.Errorf("the guardian is told of %+v", got)
+	}
+}
+
+// TestUnmeasuredNetwork: the scores of a network without a measured
+// basis mean nothing, so even a perfect one names and proposes nobody;
+// the card decides.
+func TestUnmeasuredNetwork(t *testing.T) {
+	d, err := Decide([]gallery.Match{{ID: "adult", Score: 1}, {ID: "other", Score: 0}}, "other-net/x/f32", n, "意識なし")
+	if err != nil || d.Outcome != NotIdentified || d.Resident != "" || d.candidate != "" || !slices.Contains(d.Next, NextCard) {
+		t.Errorf("Decide on an unmeasured network = %+v, %v", d, err)
 	}
 }

@@ -175,7 +175,8 @@ func (d *cardFaceDesk) frame(r face.Result, err error, turn func(face.Result) ([
 // timed into the decision's time.
 func (d *cardFaceDesk) compare(probe []float32) identify.Identification {
 	start := time.Now()
-	id := d.check.Compare(probe)
+	net, _ := engine.network()
+	id := d.check.Compare(net, probe)
 	d.decide += time.Since(start)
 	return id
 }

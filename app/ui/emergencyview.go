@@ -55,7 +55,7 @@ func (p *identifyPage) emergencyFrame(g *gallery.Gallery, probe []float32) {
 		return
 	}
 	p.top = g.TopK(probe, 2, p.top)
-	d, err := emergency.Decide(p.top, g.Len(), er.reason)
+	d, err := emergency.Decide(p.top, p.galNet, g.Len(), er.reason)
 	if err != nil {
 		er.err, er.started = visitpage.Words(err), false
 		return

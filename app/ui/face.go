@@ -14,7 +14,9 @@ import (
 
 	"smartpass.city/smartpass/app/face"
 	"smartpass.city/smartpass/app/face/embed"
+	"smartpass.city/smartpass/app/face/liveness"
 	"smartpass.city/smartpass/app/face/model"
+	"smartpass.city/smartpass/app/face/risk"
 	"smartpass.city/smartpass/app/qrcode"
 )
 
@@ -141,6 +143,18 @@ func (e *faceEngine) network() (string, int) {
 		return embed.ModelName, embed.Dims
 	}
 	return e.p.Model(), e.p.Dims()
+}
+
+// turnParams is base with the same-person floor of the loaded network's
+// basis (package risk): a head-turn check compares its frames on the
+// scale of the network that embeds them. A network without a basis keeps
+// base (its faces decide nothing at a terminal: risk.Closed).
+func turnParams(base liveness.Params) liveness.Params {
+	net, _ := engine.network()
+	if b, err := risk.BasisOf(net); err == nil {
+		return b.Liveness(base)
+	}
+	return base
 }
 
 func (e *faceEngine) ready() bool {

@@ -72,6 +72,9 @@ func (p *faceRegisterPage) OnMount(ctx app.Context) {
 	}
 	p.restart()
 	engine.load(&p.live, p.faces, func() {
+		// Again now the model file is loaded: the check compares frames on
+		// its network's scale (turnParams).
+		p.restart()
 		p.scan.start(&p.live, p.faces, face.Options{Limits: enrollLimits}, func(r face.Result, err error) {
 			if err != nil || p.alive.Passed || p.alive.Err != nil {
 				return
@@ -88,7 +91,7 @@ const turns = 3
 
 // restart begins a new liveness check with turns drawn afresh.
 func (p *faceRegisterPage) restart() {
-	p.check = liveness.New(liveness.Default, liveness.RandomSteps(rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())), turns))
+	p.check = liveness.New(turnParams(liveness.Default), liveness.RandomSteps(rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())), turns))
 	p.alive, p.passedAt = liveness.Status{}, time.Time{}
 }
 

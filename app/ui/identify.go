@@ -164,11 +164,12 @@ func (p *identifyPage) gallery() *gallery.Gallery {
 	}
 	p.galFolds, p.galSeen = p.folds, len(p.ops)
 	kind := p.st.Facilities[p.enr.Facility].Kind
-	if p.policy.Kind == "" || string(kind) != p.polFor || p.gal.Len() != p.polN {
-		// The rule of the facility's kind at the gallery's size (package
+	if p.policy.Kind == "" || string(kind) != p.polFor || p.gal.Len() != p.polN || p.policy.Basis == nil || p.policy.Basis.Model != p.galNet {
+		// The rule of the facility's kind at the gallery's size, read off
+		// the basis of the network that made the templates (package
 		// risk); a facility the tablet does not know yet gets the
-		// strictest.
-		p.policy, p.polFor, p.polN = risk.ForFacility(kind, p.gal.Len()), string(kind), p.gal.Len()
+		// strictest, a network without a basis the closed rule.
+		p.policy, p.polFor, p.polN = risk.ForTerminal(p.galNet, kind, p.gal.Len()), string(kind), p.gal.Len()
 	}
 	return p.gal
 }
@@ -379,7 +380,7 @@ type turner struct {
 // starts over: someone else stepped in, or too slow).
 func (p *turner) turn(r face.Result) (probe []float32, flat bool) {
 	if p.check == nil {
-		p.check = liveness.New(terminalTurn, liveness.RandomSteps(rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())), 1))
+		p.check = liveness.New(turnParams(terminalTurn), liveness.RandomSteps(rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())), 1))
 	}
 	st := p.check.Observe(r, time.Now())
 	p.want = st.Want

@@ -180,7 +180,7 @@ func TestDecisionTime(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		out := cardmatch.Check(live.Embedding, res.Embedding)
+		out := cardmatch.Check(p.Model(), live.Embedding, res.Embedding)
 		t.Logf("card photo against %s: decode %v, decision %v in all (score %.4f, accepted %v)", tc.live, decoded, time.Since(start), out.Score, out.Accepted)
 		if out.Accepted != tc.want {
 			t.Errorf("%s: %+v", tc.live, out)

@@ -1,14 +1,19 @@
 package cardmatch
 
-// The basis of Threshold: card-like photos (CardLike, then JPEG 2000 at
+import (
+	"smartpass.city/smartpass/app/face/embed"
+	"smartpass.city/smartpass/app/face/mobilefacenet"
+)
+
+// The basis of each network's Threshold: card-like photos (CardLike, then JPEG 2000 at
 // PhotoBytes with Debian's opj_compress, decoded with opj_decompress) of
 // every image of ../shared/testdata/faces/identities (8 people × 5) and
 // ../shared/testdata/faces/orl (40 × 10), each against every live image
 // (the original files) of the same set but its own source: ordered pairs,
 // card photo first, pooled across the two sets (a pair across sets would
-// be too easy to refuse). The pipeline is the one risk's basis names (the
-// 8-bit model of `make models`, pigo, face-api's landmarks, the
-// mean-shape chip), both sides read as tight crops. Command: `go test
+// be too easy to refuse). The pipeline is the one risk's basis names for each network (the
+// model file of `make models`, pigo, face-api's landmarks, the network's
+// chip), both sides read as tight crops. Command: `go test
 // -run TestThresholdKeepsItsBasis -v ./app/face/cardmatch` measures every
 // figure again and fails when one drifts from its constant.
 const (
@@ -27,11 +32,37 @@ const (
 // real cards should replace it.
 const TargetFAR = 1e-4
 
-// Threshold is the pooled impostor scores' quantile at TargetFAR, rounded
-// up to 1e-4: never looser than the data.
-const Threshold = 0.9446
+// Basis is one recognition network's 1:1 threshold and what the
+// measurement gave there: each network scores on its own scale, so a
+// card photo is only ever compared on the threshold of the network that
+// embedded it (ThresholdFor).
+type Basis struct {
+	// Net is the network as `make models FACE_NET=…` names it; Model the
+	// model file's name for it (face.Pipeline.Model).
+	Net, Model string
+	// Threshold is the pooled impostor scores' quantile at TargetFAR,
+	// rounded up to 1e-4: never looser than the data.
+	Threshold float32
+	// MeasuredTAR is the share of genuine pairs the basis accepts at
+	// Threshold (rounded down to 1e-3); 1 − MeasuredTAR is the
+	// false-reject rate a person whose card it is should expect per try.
+	MeasuredTAR float64
+}
 
-// MeasuredTAR is the share of genuine pairs the basis accepts at
-// Threshold (rounded down to 1e-3); 1 − MeasuredTAR is the false-reject
-// rate a person whose card it is should expect per try.
-const MeasuredTAR = 0.940
+// Bases is every network's, the default first.
+var Bases = []Basis{
+	{Net: "dlib", Model: embed.ModelName, Threshold: 0.9446, MeasuredTAR: 0.940},
+	{Net: "mobilefacenet", Model: mobilefacenet.ModelName, Threshold: 0.4533, MeasuredTAR: 0.993},
+}
+
+// ThresholdFor is the 1:1 threshold for embeddings of the network a
+// model file names (face.Pipeline.Model); ok is false for a network
+// without a measured basis.
+func ThresholdFor(model string) (threshold float32, ok bool) {
+	for _, b := range Bases {
+		if b.Model == model {
+			return b.Threshold, true
+		}
+	}
+	return 0, false
+}

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"smartpass.city/smartpass/app/face/cardmatch"
+	"smartpass.city/smartpass/app/face/embed"
 )
 
 // TestCardLike: any source comes out Width×Height grey, cut to the card's
@@ -57,11 +58,18 @@ func TestCheck(t *testing.T) {
 		{"opposite", []float32{-3, -4, 0, 0}, false},
 		{"wrong length", []float32{3, 4}, false},
 	} {
-		if got := cardmatch.Check(a, tc.b); got.Accepted != tc.want {
+		if got := cardmatch.Check(embed.ModelName, a, tc.b); got.Accepted != tc.want {
 			t.Errorf("%s: %+v, want accepted %v", tc.name, got, tc.want)
 		}
+		// A network whose card pairs nobody measured accepts nothing,
+		// not even the same face.
+		if got := cardmatch.Check("arcface-r100/x/f32", a, tc.b); got.Accepted {
+			t.Errorf("%s on an unmeasured network: %+v", tc.name, got)
+		}
 	}
-	if cardmatch.Threshold <= 0 || cardmatch.Threshold >= 1 {
-		t.Fatalf("threshold %v is no cosine threshold", cardmatch.Threshold)
+	for _, b := range cardmatch.Bases {
+		if th, ok := cardmatch.ThresholdFor(b.Model); !ok || th != b.Threshold || th <= 0 || th >= 1 {
+			t.Fatalf("%s: threshold %v, %v is no cosine threshold", b.Net, th, ok)
+		}
 	}
 }

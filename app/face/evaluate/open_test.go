@@ -137,7 +137,7 @@ func TestPairs(t *testing.T) {
 // pairs above the threshold give FAR k/n, and the FPIR it predicts at
 // the kind's gallery size.
 func TestRuleOn(t *testing.T) {
-	p, _ := risk.For(risk.PlayPark, 5000)
+	p, _ := risk.DlibResNet.For(risk.PlayPark, 5000)
 	th := float64(p.Decision.Threshold)
 	cases := []struct {
 		name   string

@@ -53,10 +53,11 @@ var targets = map[Kind]Target{
 	Donation:          {Donation, 1e-5, marginHarm, true, AboveLimit},
 }
 
-// At is the rule of a terminal of this kind holding n templates.
-func (t Target) At(n int) Policy {
-	p := Policy{Kind: t.Kind, GallerySize: n, TargetFPIR: t.TargetFPIR, SecondFactor: t.Intended, TurnCheck: t.TurnCheck}
-	th, ex := Threshold(p.PairFAR())
+// At is the rule, on basis b, of a terminal of this kind holding n
+// templates.
+func (t Target) At(b *Basis, n int) Policy {
+	p := Policy{Kind: t.Kind, GallerySize: n, TargetFPIR: t.TargetFPIR, SecondFactor: t.Intended, TurnCheck: t.TurnCheck, Basis: b}
+	th, ex := b.Threshold(p.PairFAR())
 	p.Decision = gallery.Rule{Threshold: float32(th), Margin: t.Margin}
 	p.Extrapolated = ex
 	if !p.Reachable() {
@@ -66,16 +67,16 @@ func (t Target) At(n int) Policy {
 }
 
 // FaceAloneUpTo is the largest gallery at which the face alone meets
-// the kind's target with a usable TAR; beyond it the rule requires the
-// second factor Always. 0 when no gallery does.
-func (t Target) FaceAloneUpTo() int {
-	if !t.At(1).Reachable() {
+// the kind's target with a usable TAR on basis b; beyond it the rule
+// requires the second factor Always. 0 when no gallery does.
+func (t Target) FaceAloneUpTo(b *Basis) int {
+	if !t.At(b, 1).Reachable() {
 		return 0
 	}
 	lo, hi := 1, 1<<40 // At(lo) reachable; At(hi) assumed not
 	for hi-lo > 1 {
 		mid := lo + (hi-lo)/2
-		if t.At(mid).Reachable() {
+		if t.At(b, mid).Reachable() {
 			lo = mid
 		} else {
 			hi = mid
@@ -100,26 +101,62 @@ func TargetOf(k Kind) (t Target, ok bool) {
 	return t, ok
 }
 
-// For returns kind's rule at a gallery of n templates; ok is false for a
-// kind without one.
-func For(k Kind, n int) (p Policy, ok bool) {
+// For returns kind's rule on basis b at a gallery of n templates; ok is
+// false for a kind without one.
+func (b *Basis) For(k Kind, n int) (p Policy, ok bool) {
 	t, ok := targets[k]
 	if !ok {
 		return Policy{}, false
 	}
-	return t.At(n), true
+	return t.At(b, n), true
 }
 
-// ForFacility returns the rule of a terminal at a facility of kind k
-// holding n templates. A hospital's terminal is its reception (the
-// emergency tablet asks For(HospitalEmergency, n)); a kind without a rule
-// gets the strictest one, with the second factor every time, so a new
-// kind of terminal is never looser than payment by accident.
-func ForFacility(k facility.Kind, n int) Policy {
+// ForFacility returns the rule, on basis b, of a terminal at a facility
+// of kind k holding n templates. A hospital's terminal is its reception
+// (the emergency tablet asks For(HospitalEmergency, n)); a kind without
+// a rule gets the strictest one, with the second factor every time, so a
+// new kind of terminal is never looser than payment by accident.
+func (b *Basis) ForFacility(k facility.Kind, n int) Policy {
 	if t, ok := targets[Kind(k)]; ok {
-		return t.At(n)
+		return t.At(b, n)
 	}
-	s := targets[Shop].At(n)
+	s := targets[Shop].At(b, n)
 	s.Kind, s.SecondFactor, s.TurnCheck = Kind(k), Always, true
 	return s
 }
+
+// ForTerminal is the rule of a terminal whose templates and frames come
+// from the model file's network model, at a facility of kind k holding n
+// templates: its basis's ForFacility, or, for a network no basis
+// measures, Closed (a face proposes nobody; the card or the QR pass
+// decides).
+func ForTerminal(model string, k facility.Kind, n int) Policy {
+	b, err := BasisOf(model)
+	if err != nil {
+		return Closed(Kind(k), n)
+	}
+	return b.ForFacility(k, n)
+}
+
+// ForKind is ForTerminal for a kind of terminal that is not a facility's
+// own (the emergency tablet, a till): its basis's For, or Closed.
+func ForKind(model string, k Kind, n int) Policy {
+	if b, err := BasisOf(model); err == nil {
+		if p, ok := b.For(k, n); ok {
+			return p
+		}
+	}
+	return Closed(k, n)
+}
+
+// Closed is the rule where no basis says what a score means: no score
+// is accepted (cosines are at most 1) and the second factor decides
+// every time.
+func Closed(k Kind, n int) Policy {
+	return Policy{Kind: k, GallerySize: n, TargetFPIR: targets[Shop].TargetFPIR,
+		Decision:     gallery.Rule{Threshold: closedThreshold, Margin: marginHarm},
+		Extrapolated: true, SecondFactor: Always, TurnCheck: true}
+}
+
+// closedThreshold is above every cosine.
+const closedThreshold = 2

@@ -21,6 +21,11 @@
 // is enough: a rule is a function of N, and a terminal computes it again
 // whenever its gallery changes.
 //
+// Every recognition network scores on its own scale, so each has its
+// own Basis, and a terminal reads its rule off the basis of the network
+// its model file holds (ForTerminal); a network without one gets the
+// Closed rule, where the face decides nothing.
+//
 // The margin (best over second best) is not in the FPIR figure, which
 // is therefore conservative; it guards against two look-alike residents
 // (siblings, twins) in one gallery, and is chosen, not measured.
@@ -90,7 +95,7 @@ const DefaultPayerLimit = 3000
 // accept for the face alone to be worth using: a terminal tries every
 // frame, so 90% per frame admits nearly everyone within a second, while
 // below it people stand and wait and fall back to staff. On the basis
-// sets it is reached at UsableThreshold (basis.go).
+// sets it is reached at each basis's UsableThreshold (basis.go).
 const UsableTAR = 0.90
 
 // Policy is one kind's rule at one gallery size, and where it came from.
@@ -112,6 +117,9 @@ type Policy struct {
 	// TurnCheck is whether the terminal asks for a head turn first
 	// (package liveness).
 	TurnCheck bool
+	// Basis is what the threshold was read off: the network's measured
+	// scores; nil in a Closed rule.
+	Basis *Basis
 }
 
 // PairFAR is the per-pair false-accept rate the target needs at the
@@ -133,6 +141,8 @@ func (p Policy) FPIR(far float64) float64 {
 }
 
 // Reachable is whether the face alone meets the target with a usable
-// TAR (the threshold at most UsableThreshold); a rule for which it is
-// false requires the second factor Always.
-func (p Policy) Reachable() bool { return float64(p.Decision.Threshold) <= UsableThreshold }
+// TAR (the threshold at most the basis's UsableThreshold); a rule for
+// which it is false requires the second factor Always.
+func (p Policy) Reachable() bool {
+	return p.Basis != nil && float64(p.Decision.Threshold) <= p.Basis.UsableThreshold
+}

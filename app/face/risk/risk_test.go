@@ -1,9 +1,13 @@
 package risk
 
 import (
+	"errors"
 	"math"
 	"testing"
 
+	"smartpass.city/smartpass/app/face/embed"
+	"smartpass.city/smartpass/app/face/gallery"
+	"smartpass.city/smartpass/app/face/mobilefacenet"
 	"smartpass.city/smartpass/app/facility"
 )
 
@@ -41,43 +45,94 @@ func TestPairFARAndFPIR(t *testing.T) {
 	}
 }
 
-// TestThresholdInsideTheData: where the basis shows the rate, the
+// TestThresholdInsideTheData: where a basis shows the rate, the
 // threshold is its measured quantile (between two measured rates, the
 // stricter one's); below MeasuredFloor it is the fitted tail's, never
 // below the strictest measured quantile.
 func TestThresholdInsideTheData(t *testing.T) {
-	for i, m := range measured {
-		th, ex := Threshold(m.FAR)
-		if th != m.Threshold || ex {
-			t.Errorf("FAR %g: %g (extrapolated %v), the data give %g", m.FAR, th, ex, m.Threshold)
+	for _, b := range Bases() {
+		measured := b.Measured
+		if last := measured[len(measured)-1]; last.FAR != b.MeasuredFloor() {
+			t.Errorf("%s: the last measured rate %g is not the floor %g", b.Net, last.FAR, b.MeasuredFloor())
 		}
-		if i+1 < len(measured) {
-			between := math.Sqrt(m.FAR * measured[i+1].FAR)
-			if th, _ := Threshold(between); th != measured[i+1].Threshold {
-				t.Errorf("FAR %g (between %g and %g): %g, want the stricter %g", between, m.FAR, measured[i+1].FAR, th, measured[i+1].Threshold)
+		for i, m := range measured {
+			th, ex := b.Threshold(m.FAR)
+			if th != m.Threshold || ex {
+				t.Errorf("%s: FAR %g: %g (extrapolated %v), the data give %g", b.Net, m.FAR, th, ex, m.Threshold)
+			}
+			if i+1 < len(measured) {
+				between := math.Sqrt(m.FAR * measured[i+1].FAR)
+				if th, _ := b.Threshold(between); th != measured[i+1].Threshold {
+					t.Errorf("%s: FAR %g (between %g and %g): %g, want the stricter %g", b.Net, between, m.FAR, measured[i+1].FAR, th, measured[i+1].Threshold)
+				}
+			}
+			if i > 0 && (m.Threshold < measured[i-1].Threshold || m.FAR >= measured[i-1].FAR) {
+				t.Errorf("%s: the measured quantile at %g is below the one at %g, or out of order", b.Net, m.FAR, measured[i-1].FAR)
 			}
 		}
-		if i > 0 && m.Threshold < measured[i-1].Threshold {
-			t.Errorf("the measured quantile at %g is below the one at %g", m.FAR, measured[i-1].FAR)
-		}
-	}
-	floor := measured[len(measured)-1]
-	for _, far := range []float64{floor.FAR * 0.99, 1e-5, 1e-7, 1e-10} {
-		th, ex := Threshold(far)
-		want := math.Max(ImpostorTail.Threshold(far), floor.Threshold)
-		if !ex || th != want || th < floor.Threshold {
-			t.Errorf("FAR %g: %g (extrapolated %v), want %g from the fit, at least %g", far, th, ex, want, floor.Threshold)
+		floor := measured[len(measured)-1]
+		for _, far := range []float64{floor.FAR * 0.99, 1e-5, 1e-7, 1e-10} {
+			th, ex := b.Threshold(far)
+			want := math.Max(b.Tail.Threshold(far), floor.Threshold)
+			if !ex || th != want || th < floor.Threshold {
+				t.Errorf("%s: FAR %g: %g (extrapolated %v), want %g from the fit, at least %g", b.Net, far, th, ex, want, floor.Threshold)
+			}
 		}
 	}
 }
 
+// TestBasisOf: each network's model name finds its own basis; another
+// network's scores never get a rule, and a terminal on one fails closed.
+func TestBasisOf(t *testing.T) {
+	for _, tt := range []struct {
+		model string
+		want  *Basis
+	}{
+		{embed.ModelName, DlibResNet},
+		{mobilefacenet.ModelName, MobileFaceNet},
+	} {
+		if b, err := BasisOf(tt.model); err != nil || b != tt.want {
+			t.Errorf("BasisOf(%q) = %v, %v", tt.model, b, err)
+		}
+		if p := ForTerminal(tt.model, facility.PlayPark, 10); p.Basis != tt.want || p.Decision.Threshold != float32(mustThreshold(tt.want, p.PairFAR())) {
+			t.Errorf("ForTerminal(%q) = %+v", tt.model, p)
+		}
+	}
+	if b, err := BasisOf("arcface-r100/x/f32"); !errors.Is(err, ErrNoBasis) || b != nil {
+		t.Errorf("an unmeasured network: %v, %v", b, err)
+	}
+	for _, n := range []int{0, 1, 60000} {
+		p := ForTerminal("arcface-r100/x/f32", facility.PlayPark, n)
+		top := []gallery.Match{{ID: "a", Score: 1}, {ID: "b", Score: -1}}
+		if p.Reachable() || p.SecondFactor != Always || !p.TurnCheck || p.Decision.Decide(top).Accepted {
+			t.Errorf("an unmeasured network's rule at %d: %+v accepts a perfect score or the face alone", n, p)
+		}
+	}
+	// The two networks' scales are far apart: a dlib rule would refuse
+	// every MobileFaceNet score, and a MobileFaceNet rule would take any
+	// two dlib faces for one.
+	park, _ := DlibResNet.For(PlayPark, 100)
+	candidate, _ := MobileFaceNet.For(PlayPark, 100)
+	if candidate.Decision.Threshold >= park.Decision.Threshold-0.2 {
+		t.Errorf("thresholds at a park of 100: dlib %.4f, MobileFaceNet %.4f", park.Decision.Threshold, candidate.Decision.Threshold)
+	}
+}
+
+func mustThreshold(b *Basis, far float64) float64 { th, _ := b.Threshold(far); return th }
+
 // TestThresholdGrowsWithN: a larger gallery never gets a looser rule,
 // and from the data's range into the fit's it gets a stricter one.
 func TestThresholdGrowsWithN(t *testing.T) {
+	for _, b := range Bases() {
+		growsWithN(t, b)
+	}
+}
+
+func growsWithN(t *testing.T, b *Basis) {
 	for _, k := range Kinds() {
 		prev := Policy{}
 		for i, n := range sizes {
-			p, _ := For(k, n)
+			p, _ := b.For(k, n)
 			if i > 0 && p.Decision.Threshold < prev.Decision.Threshold {
 				t.Errorf("%s: threshold %.4f at N=%d, below %.4f at N=%d", k, p.Decision.Threshold, n, prev.Decision.Threshold, prev.GallerySize)
 			}
@@ -86,8 +141,8 @@ func TestThresholdGrowsWithN(t *testing.T) {
 			}
 			prev = p
 		}
-		small, _ := For(k, 10)
-		city, _ := For(k, 60000)
+		small, _ := b.For(k, 10)
+		city, _ := b.For(k, 60000)
 		if city.Decision.Threshold <= small.Decision.Threshold {
 			t.Errorf("%s: threshold %.4f at 60,000, not above %.4f at 10", k, city.Decision.Threshold, small.Decision.Threshold)
 		}
@@ -98,17 +153,23 @@ func TestThresholdGrowsWithN(t *testing.T) {
 // the gallery size the README states, and the rule requires the second
 // factor every time beyond it.
 func TestSecondFactorBeyondStatedN(t *testing.T) {
+	for _, b := range Bases() {
+		t.Run(b.Net, func(t *testing.T) { beyondStatedN(t, b, stated[b.Net]) })
+	}
+}
+
+func beyondStatedN(t *testing.T, b *Basis, st statedN) {
 	cases := []struct {
 		kind Kind
 		upTo int
 	}{
-		{PlayPark, statedPark},
-		{Shelter, statedPark},
-		{HospitalReception, statedHospital},
-		{HospitalEmergency, statedPayment},
-		{Shop, statedPayment},
-		{Transit, statedPayment},
-		{Donation, statedPayment},
+		{PlayPark, st.park},
+		{Shelter, st.park},
+		{HospitalReception, st.hospital},
+		{HospitalEmergency, st.payment},
+		{Shop, st.payment},
+		{Transit, st.payment},
+		{Donation, st.payment},
 	}
 	if len(cases) != len(Kinds()) {
 		t.Errorf("%d kinds, the test knows %d", len(Kinds()), len(cases))
@@ -118,14 +179,14 @@ func TestSecondFactorBeyondStatedN(t *testing.T) {
 		if !ok {
 			t.Fatalf("%s has no rule", c.kind)
 		}
-		if got := tg.FaceAloneUpTo(); got != c.upTo {
+		if got := tg.FaceAloneUpTo(b); got != c.upTo {
 			t.Errorf("%s: face alone up to N=%d, the README states %d", c.kind, got, c.upTo)
 		}
 		for _, n := range append(sizes, c.upTo, c.upTo+1) {
-			p := tg.At(n)
+			p := tg.At(b, n)
 			alone := max(n, 1) <= c.upTo // an empty gallery counts as one
 			if p.Reachable() != alone {
-				t.Errorf("%s at N=%d: reachable %v (threshold %.4f, usable up to %.4f)", c.kind, n, p.Reachable(), p.Decision.Threshold, UsableThreshold)
+				t.Errorf("%s at N=%d: reachable %v (threshold %.4f, usable up to %.4f)", c.kind, n, p.Reachable(), p.Decision.Threshold, b.UsableThreshold)
 			}
 			if want := map[bool]SecondFactor{true: tg.Intended, false: Always}[alone]; p.SecondFactor != want {
 				t.Errorf("%s at N=%d: second factor %s, want %s", c.kind, n, p.SecondFactor, want)
@@ -138,6 +199,13 @@ func TestSecondFactorBeyondStatedN(t *testing.T) {
 // a lower threshold, and the emergency tablet, with no turn check, is
 // stricter than reception.
 func TestStricterKinds(t *testing.T) {
+	for _, b := range Bases() {
+		stricterKinds(t, b)
+	}
+}
+
+func stricterKinds(t *testing.T, b *Basis) {
+	For := b.For
 	for _, n := range sizes {
 		for _, k := range Kinds() {
 			p, _ := For(k, n)
@@ -157,6 +225,7 @@ func TestStricterKinds(t *testing.T) {
 }
 
 func TestForFacility(t *testing.T) {
+	For, ForFacility := DlibResNet.For, DlibResNet.ForFacility
 	cases := []struct {
 		kind facility.Kind
 		want Kind
@@ -192,11 +261,13 @@ func TestSecondFactorString(t *testing.T) {
 	}
 }
 
-// The gallery sizes up to which the face alone is enough, as the README
-// and faceeval -rule all state them: park and shelter (target 1e-3),
-// hospital reception (1e-4), emergency and payment (1e-5).
-const (
-	statedPark     = 39
-	statedHospital = 3
-	statedPayment  = 0
-)
+// statedN is the gallery sizes up to which the face alone is enough, as
+// the README and faceeval -rule all state them: park and shelter (target
+// 1e-3), hospital reception (1e-4), emergency and payment (1e-5).
+type statedN struct{ park, hospital, payment int }
+
+// stated is each network's.
+var stated = map[string]statedN{
+	"dlib":          {park: 39, hospital: 3, payment: 0},
+	"mobilefacenet": {park: 1117378, hospital: 111687, payment: 11168},
+}

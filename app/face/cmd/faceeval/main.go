@@ -82,6 +82,12 @@ func main() {
 	}
 	p.SetFlip(*flip)
 	fmt.Printf("network %s\n", p.Model())
+	// The rules are read off the basis of the file's own network: another
+	// network's scores are on another scale.
+	basis, err := risk.BasisOf(p.Model())
+	if err != nil && (*open || len(kinds) > 0) {
+		log.Fatalf("faceeval: %v: -open and -rule need one", err)
+	}
 	var notes io.Writer = io.Discard
 	if *verbose {
 		notes = os.Stdout
@@ -105,7 +111,7 @@ func main() {
 		byKind := make(map[string]gallery.Rule)
 		n := set.Open(nil).Enrolled
 		for _, k := range risk.Kinds() {
-			pol, _ := risk.For(k, n)
+			pol, _ := basis.For(k, n)
 			byKind[string(k)] = pol.Decision
 		}
 		if *custom > 0 {
@@ -126,15 +132,15 @@ func main() {
 		}
 	}
 	if len(kinds) > 0 {
-		fmt.Printf("rules by gallery size N (the basis of package risk; face alone while the threshold is at most %.4f, TAR %.2f on the basis pairs):\n", risk.UsableThreshold, risk.UsableTAR)
+		fmt.Printf("rules by gallery size N (package risk's basis of %s; face alone while the threshold is at most %.4f, TAR %.2f on the basis pairs):\n", basis.Net, basis.UsableThreshold, risk.UsableTAR)
 	}
 	for _, k := range kinds {
 		t, _ := risk.TargetOf(k)
-		upTo := t.FaceAloneUpTo()
+		upTo := t.FaceAloneUpTo(basis)
 		fmt.Printf("rule %s: target FPIR %.0e per identification, margin %.2f, turn check %v; face alone up to N=%d, beyond it the second factor always\n",
 			k, t.TargetFPIR, t.Margin, t.TurnCheck, upTo)
 		for _, n := range tableSizes {
-			pol := t.At(n)
+			pol := t.At(basis, n)
 			r := evaluate.RuleOn(pol, pairs, nil)
 			r.FaceAloneUpTo = upTo
 			rep.Rules = append(rep.Rules, r)
