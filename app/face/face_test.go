@@ -122,7 +122,7 @@ func TestQualityGate(t *testing.T) {
 			case !errors.Is(err, c.want) || (c.want == nil && err != nil):
 				t.Errorf("%s %s: %v, want %v (quality %+v)", name, c.what, err, c.want, r.Quality)
 			}
-			if err == nil && len(r.Embedding) != embed.Dims {
+			if err == nil && len(r.Embedding) != p.Dims() {
 				t.Errorf("%s %s: embedding of %d values", name, c.what, len(r.Embedding))
 			}
 		}

@@ -287,7 +287,7 @@ func registerPhoto(t *testing.T, srv *serverproc.Proc, addr string, reg template
 	if err != nil {
 		t.Fatal(err)
 	}
-	reg.Model, reg.Vec = embed.ModelName, template.Pack(r.Embedding)
+	reg.Model, reg.Vec = p.Model(), template.Pack(r.Embedding)
 	body, _ := json.Marshal(reg)
 	device := "desk-native-" + reg.Resident
 	key := srv.Enroll(t, device, "kaga-hq", "registrar")

@@ -16,7 +16,9 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"smartpass.city/smartpass/app/face"
 	"smartpass.city/smartpass/app/face/embed"
+	"smartpass.city/smartpass/app/face/facetest"
 	"smartpass.city/smartpass/app/template"
 	"smartpass.city/smartpass/server/serverproc"
 	"smartpass.city/smartpass/syncproto"
@@ -51,6 +53,10 @@ type benchDesk struct {
 	name string
 	key  syncproto.Signer
 	seq  int // the last seq recorded
+	// net and dims are the model file's network and its embeddings'
+	// length: the tablets hold only templates of their own network.
+	net  string
+	dims int
 }
 
 // seedDesks enrolls desks city desks and has them record n templates of
@@ -58,10 +64,15 @@ type benchDesk struct {
 // per-device rate limit does not pace the seed).
 func seedDesks(t *testing.T, srv *serverproc.Proc, addr string, desks, n int) []*benchDesk {
 	t.Helper()
+	p, err := face.New(facetest.Model(t), embed.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	net, dims := p.Model(), p.Dims()
 	out := make([]*benchDesk, desks)
 	var wg sync.WaitGroup
 	for d := range out {
-		out[d] = &benchDesk{name: fmt.Sprintf("desk-bench-%d", d), key: srv.Enroll(t, fmt.Sprintf("desk-bench-%d", d), "kaga-hq", "registrar")}
+		out[d] = &benchDesk{name: fmt.Sprintf("desk-bench-%d", d), key: srv.Enroll(t, fmt.Sprintf("desk-bench-%d", d), "kaga-hq", "registrar"), net: net, dims: dims}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -81,7 +92,7 @@ func seedDesks(t *testing.T, srv *serverproc.Proc, addr string, desks, n int) []
 // nobody at the camera matches them.
 func (d *benchDesk) record(addr string, n int) error {
 	ops := make([]syncproto.Op, n)
-	vec := make([]float32, embed.Dims)
+	vec := make([]float32, d.dims)
 	rng := rand.New(rand.NewPCG(uint64(d.seq), uint64(len(d.name))))
 	for i := range ops {
 		for j := range vec {
@@ -89,7 +100,7 @@ func (d *benchDesk) record(addr string, n int) error {
 		}
 		template.Normalize(vec, vec)
 		d.seq++
-		body, err := json.Marshal(template.Template{Resident: fmt.Sprintf("%s-%06d", d.name, d.seq), Model: embed.ModelName, Facilities: []string{"kaga-playpark"}, Vec: template.Pack(vec)})
+		body, err := json.Marshal(template.Template{Resident: fmt.Sprintf("%s-%06d", d.name, d.seq), Model: d.net, Facilities: []string{"kaga-playpark"}, Vec: template.Pack(vec)})
 		if err != nil {
 			return err
 		}

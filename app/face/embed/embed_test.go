@@ -16,7 +16,7 @@ func pattern() []float32 { return facetest.Pattern(InputSize) }
 var cosine = facetest.Cosine
 
 func TestWorkersAgree(t *testing.T) {
-	f := facetest.Model(t)
+	f := facetest.NetModel(t, "dlib")
 	one, err := New(f, Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -57,7 +57,7 @@ func TestRefusesOtherModels(t *testing.T) {
 	if _, err := New(f, Options{}); !errors.Is(err, ErrModel) {
 		t.Fatalf("other network: %v", err)
 	}
-	net, err := New(facetest.Model(t), Options{})
+	net, err := New(facetest.NetModel(t, "dlib"), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +69,7 @@ func TestRefusesOtherModels(t *testing.T) {
 func BenchmarkEmbed(b *testing.B) {
 	for _, workers := range []int{1, 2} {
 		b.Run(map[int]string{1: "1thread", 2: "2threads"}[workers], func(b *testing.B) {
-			net, err := New(facetest.Model(b), Options{Workers: workers})
+			net, err := New(facetest.NetModel(b, "dlib"), Options{Workers: workers})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -161,7 +161,7 @@ func TestEightBitMatchesFloat16(t *testing.T) {
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no faces: %v", err)
 	}
-	u8 := facetest.Model(t)
+	u8 := facetest.NetModel(t, "dlib")
 	eight := 0
 	for _, s := range u8.Sections {
 		if s.Kind == model.KindU8 {

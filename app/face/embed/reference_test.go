@@ -31,7 +31,7 @@ func TestMatchesFaceAPI(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts Chromium")
 	}
-	net, err := New(facetest.Model(t), Options{})
+	net, err := New(facetest.NetModel(t, "dlib"), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

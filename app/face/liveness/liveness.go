@@ -71,9 +71,11 @@ type Params struct {
 	Parallax float64
 	// FlatFrames is how many flat frames end the check.
 	FlatFrames int
-	// SamePerson is the least cosine between each frame and the first:
-	// the terminals' match threshold (the test set's same-person pairs
-	// with the head turned score 0.96, different people up to 0.86).
+	// SamePerson is the least cosine between each frame and the first,
+	// on the scale of the network that embeds the frames: Default's is
+	// dlib's (the test set's same-person pairs with the head turned score
+	// 0.96, different people up to 0.86); the screens take every
+	// network's from its basis (risk.Basis.Liveness).
 	SamePerson float32
 	// Timeout bounds the whole check.
 	Timeout time.Duration

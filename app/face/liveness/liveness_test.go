@@ -21,8 +21,12 @@ type frames struct {
 	p *face.Pipeline
 }
 
+// newFrames runs dlib's network, whose scale Default's SamePerson is
+// on; the screens take each network's floor from its basis
+// (risk.Basis.Liveness), and risk's TestHeadTurnOnEveryNetwork runs the
+// turns on every network.
 func newFrames(t testing.TB) frames {
-	p, err := face.New(facetest.Model(t), embed.Options{})
+	p, err := face.New(facetest.NetModel(t, "dlib"), embed.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
