@@ -53,6 +53,7 @@ type identifyPage struct {
 	policy   risk.Policy // the rule at the gallery's size (gallery)
 	polFor   string      // the facility kind policy was computed for
 	polN     int         // the gallery size it was computed for
+	polNet   string      // the network whose basis it was read off
 
 	outcome  string // "" or an identify outcome
 	resident string
@@ -130,17 +131,19 @@ func (p *identifyPage) OnDismount() {
 // ops applied since, one by one: the log also changes at every
 // identification and at every face the desk registers, and widening a
 // city's templates to float32 again each time would stop the camera.
-// The rule (p.policy) is computed again whenever the gallery's size or
-// the facility's kind changes.
+// The rule (p.policy) is computed again whenever the gallery's size,
+// the facility's kind or the network changes. The network is asked
+// first: before the model file is loaded it is the default's, and a page
+// drawn then must not keep that gallery once another network loads.
 func (p *identifyPage) gallery() *gallery.Gallery {
 	if p.st == nil {
 		return nil
 	}
-	if p.gal != nil && p.galGen == p.gen {
+	net, dims := engine.network()
+	if p.gal != nil && p.galGen == p.gen && p.galNet == net {
 		return p.gal
 	}
 	p.galGen = p.gen
-	net, dims := engine.network()
 	if p.gal == nil || p.galNet != net || p.galFolds != p.folds || len(p.ops) < p.galSeen {
 		p.gal, p.skipped = gallery.FromTemplates(net, dims, p.st.Templates)
 		p.galNet = net
@@ -164,12 +167,12 @@ func (p *identifyPage) gallery() *gallery.Gallery {
 	}
 	p.galFolds, p.galSeen = p.folds, len(p.ops)
 	kind := p.st.Facilities[p.enr.Facility].Kind
-	if p.policy.Kind == "" || string(kind) != p.polFor || p.gal.Len() != p.polN || p.policy.Basis == nil || p.policy.Basis.Model != p.galNet {
+	if p.policy.Kind == "" || string(kind) != p.polFor || p.gal.Len() != p.polN || p.polNet != p.galNet {
 		// The rule of the facility's kind at the gallery's size, read off
 		// the basis of the network that made the templates (package
 		// risk); a facility the tablet does not know yet gets the
 		// strictest, a network without a basis the closed rule.
-		p.policy, p.polFor, p.polN = risk.ForTerminal(p.galNet, kind, p.gal.Len()), string(kind), p.gal.Len()
+		p.policy, p.polFor, p.polN, p.polNet = risk.ForTerminal(p.galNet, kind, p.gal.Len()), string(kind), p.gal.Len(), p.galNet
 	}
 	return p.gal
 }
