@@ -147,15 +147,21 @@ func (e *faceEngine) network() (string, int) {
 
 // turnParams is base with the same-person floor of the loaded network's
 // basis (package risk): a head-turn check compares its frames on the
-// scale of the network that embeds them. A network without a basis keeps
-// base (its faces decide nothing at a terminal: risk.Closed).
+// scale of the network that embeds them. A network without a basis gets
+// a floor above every cosine, so no check passes on it: nobody is
+// registered on a scale nobody measured (its faces decide nothing at a
+// terminal either: risk.Closed).
 func turnParams(base liveness.Params) liveness.Params {
 	net, _ := engine.network()
 	if b, err := risk.BasisOf(net); err == nil {
 		return b.Liveness(base)
 	}
+	base.SamePerson = unmeasuredFloor
 	return base
 }
+
+// unmeasuredFloor is above every cosine.
+const unmeasuredFloor = 2
 
 func (e *faceEngine) ready() bool {
 	e.mu.Lock()

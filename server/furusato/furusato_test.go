@@ -580,8 +580,6 @@ func FuzzRequests(f *testing.F) {
 	})
 }
 
-// TestNoFont: a server without the receipt font does not start (New of
-// receipt fails with words naming the package).
 // TestProofCellsSurviveTheExcelGuard: every first byte of a nonce, a
 // certificate or a signature is written in the forms file as it is, so
 // a municipality verifies the bytes it reads. With base64 the first
@@ -600,6 +598,8 @@ func TestProofCellsSurviveTheExcelGuard(t *testing.T) {
 	}
 }
 
+// TestNoFont: a server without the receipt font does not start (New of
+// receipt fails with words naming the package).
 func TestNoFont(t *testing.T) {
 	_, err := receipt.New(filepath.Join(t.TempDir(), "ipag.ttf"))
 	if err == nil || !strings.Contains(err.Error(), "fonts-ipafont-gothic") {

@@ -58,7 +58,8 @@ func CardLike(img image.Image) *image.Gray {
 	return g
 }
 
-// Outcome is one 1:1 check: the score and whether it reaches Threshold.
+// Outcome is one 1:1 check: the score and whether it reaches its
+// network's threshold (Basis.Threshold).
 // It is what is recorded (like an identification), never the photo.
 type Outcome struct {
 	Score    float32

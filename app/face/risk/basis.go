@@ -3,6 +3,7 @@ package risk
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"smartpass.city/smartpass/app/face/embed"
 	"smartpass.city/smartpass/app/face/liveness"
@@ -133,8 +134,9 @@ var DlibResNet = &Basis{
 // bases is every network a model file may hold, the default first.
 var bases = []*Basis{DlibResNet, MobileFaceNet}
 
-// Bases lists the basis of every network, the default first.
-func Bases() []*Basis { return bases }
+// Bases lists the basis of every network, the default first (a copy of
+// the list: no caller reorders or drops one).
+func Bases() []*Basis { return slices.Clone(bases) }
 
 // ErrNoBasis is returned for a model file's network no basis measures.
 var ErrNoBasis = fmt.Errorf("risk: no measured basis for this face network")

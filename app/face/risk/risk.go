@@ -106,8 +106,8 @@ type Policy struct {
 	// TargetFPIR is the accepted chance, per identification, that a
 	// person not enrolled here is taken for someone who is.
 	TargetFPIR float64
-	// Decision is the threshold (Threshold(PairFAR())) and the kind's
-	// margin.
+	// Decision is the threshold (Basis.Threshold(PairFAR()); above every
+	// cosine in a Closed rule) and the kind's margin.
 	Decision gallery.Rule
 	// Extrapolated is true when the basis sets hold too few impostor
 	// pairs to show PairFAR and the threshold follows the fitted tail.

@@ -185,8 +185,10 @@ func beyondStatedN(t *testing.T, b *Basis, st statedN) {
 		for _, n := range append(sizes, c.upTo, c.upTo+1) {
 			p := tg.At(b, n)
 			alone := max(n, 1) <= c.upTo // an empty gallery counts as one
-			if p.Reachable() != alone {
-				t.Errorf("%s at N=%d: reachable %v (threshold %.4f, usable up to %.4f)", c.kind, n, p.Reachable(), p.Decision.Threshold, b.UsableThreshold)
+			// Face alone: a usable TAR, and for a MeasuredOnly kind a
+			// threshold the basis shows.
+			if ok := p.Reachable() && (!tg.MeasuredOnly || !p.Extrapolated); ok != alone {
+				t.Errorf("%s at N=%d: face alone %v (threshold %.4f, usable up to %.4f, extrapolated %v)", c.kind, n, ok, p.Decision.Threshold, b.UsableThreshold, p.Extrapolated)
 			}
 			if want := map[bool]SecondFactor{true: tg.Intended, false: Always}[alone]; p.SecondFactor != want {
 				t.Errorf("%s at N=%d: second factor %s, want %s", c.kind, n, p.SecondFactor, want)
@@ -268,6 +270,36 @@ type statedN struct{ park, hospital, payment int }
 
 // stated is each network's.
 var stated = map[string]statedN{
-	"dlib":          {park: 39, hospital: 3, payment: 0},
-	"mobilefacenet": {park: 1117378, hospital: 111687, payment: 11168},
+	"dlib": {park: 39, hospital: 3, payment: 0},
+	// The candidate's payment and emergency rules would reach 11,168 on
+	// the fitted tail alone; MeasuredOnly keeps them at the second factor.
+	"mobilefacenet": {park: 1117378, hospital: 111687, payment: 0},
+}
+
+// TestMeasuredOnly: where a wrong match harms, a rule the fitted tail
+// alone would let the face decide still asks the second factor, on
+// every network; where it admits, the tail's word is taken.
+func TestMeasuredOnly(t *testing.T) {
+	for _, b := range Bases() {
+		for _, k := range Kinds() {
+			tg, _ := TargetOf(k)
+			for _, n := range sizes {
+				p := tg.At(b, n)
+				if tg.MeasuredOnly && p.Extrapolated && p.SecondFactor != Always {
+					t.Errorf("%s %s at N=%d: the face alone on the fitted tail (threshold %.4f)", b.Net, k, n, p.Decision.Threshold)
+				}
+			}
+		}
+	}
+	// The case that matters: the candidate's shop rule at 100 templates
+	// is reachable on the tail (threshold 0.5913, usable up to 0.6670),
+	// and still asks the pass or card.
+	p, _ := MobileFaceNet.For(Shop, 100)
+	if !p.Reachable() || !p.Extrapolated || p.SecondFactor != Always {
+		t.Errorf("the candidate's shop at 100: %+v", p)
+	}
+	park, _ := MobileFaceNet.For(PlayPark, 100)
+	if !park.Extrapolated || park.SecondFactor != Never {
+		t.Errorf("the candidate's park at 100: %+v", park)
+	}
 }
