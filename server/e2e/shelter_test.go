@@ -95,17 +95,32 @@ func TestShelterRecord(t *testing.T) {
 		chromedp.Evaluate[chromedp.Void](`document.getElementById("filter").dispatchEvent(new Event("change", {bubbles: true}))`))
 	waitJS(t, tablet, "one row", `document.querySelectorAll("#evacuees tbody tr").length === 1`, 10*time.Second)
 
-	run(t, tablet, "export the roster", 20*time.Second,
-		tap("#export-csv"),
-		chromedp.WaitVisible(chromedp.ID("roster-download")))
-	csv := get(t, tablet, "read the CSV", eval[string](`fetch(document.querySelector("#roster-download").href).then(r => r.text())`))
-	for _, want := range []string{
+	// Each detail saved is its own edit op, folded in turn: the needs on
+	// the roster do not mean the consent is folded yet, so the export is
+	// read again until it holds every edit (or 15 s pass).
+	wants := []string{
 		"カガ\u3000トメ,,1940,女,大聖寺," + household + ",在所,避難所,和室 2,透析・移動の介助,,降圧剤（朝）,,同意,",
 		"カガ\u3000サクラ,,2015,女,大聖寺," + household + ",在所,避難所,,,,,,不同意,",
-	} {
-		if !strings.Contains(csv, want) {
-			t.Fatalf("the roster CSV lacks %q:\n%s", want, csv)
+	}
+	var csv string
+	for deadline := time.Now().Add(15 * time.Second); ; {
+		run(t, tablet, "export the roster", 20*time.Second,
+			tap("#export-csv"),
+			chromedp.WaitVisible(chromedp.ID("roster-download")))
+		csv = get(t, tablet, "read the CSV", eval[string](`fetch(document.querySelector("#roster-download").href).then(r => r.text())`))
+		missing := ""
+		for _, want := range wants {
+			if !strings.Contains(csv, want) {
+				missing = want
+			}
 		}
+		if missing == "" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the roster CSV lacks %q:\n%s", missing, csv)
+		}
+		time.Sleep(500 * time.Millisecond)
 	}
 
 	// Printed, the roster keeps the list and drops the form and buttons.
