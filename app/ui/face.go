@@ -14,6 +14,7 @@ import (
 
 	"smartpass.city/smartpass/app/face"
 	"smartpass.city/smartpass/app/face/embed"
+	"smartpass.city/smartpass/app/face/gallery"
 	"smartpass.city/smartpass/app/face/liveness"
 	"smartpass.city/smartpass/app/face/model"
 	"smartpass.city/smartpass/app/face/risk"
@@ -156,12 +157,9 @@ func turnParams(base liveness.Params) liveness.Params {
 	if b, err := risk.BasisOf(net); err == nil {
 		return b.Liveness(base)
 	}
-	base.SamePerson = unmeasuredFloor
+	base.SamePerson = gallery.Unreachable
 	return base
 }
-
-// unmeasuredFloor is above every cosine.
-const unmeasuredFloor = 2
 
 func (e *faceEngine) ready() bool {
 	e.mu.Lock()

@@ -74,11 +74,8 @@ type Outcome struct {
 func Check(model string, live, card []float32) Outcome {
 	th, ok := ThresholdFor(model)
 	if !ok {
-		th = unmeasured
+		th = gallery.Unreachable
 	}
 	s, ok := gallery.Verify(template.Unpack(template.Pack(live)), template.Unpack(template.Pack(card)), th)
 	return Outcome{Score: s, Accepted: ok}
 }
-
-// unmeasured is above every cosine.
-const unmeasured = 2

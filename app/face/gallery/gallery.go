@@ -149,6 +149,11 @@ func dotProduct(a, b []float32) float32 {
 	return (s0 + s1) + (s2 + s3)
 }
 
+// Unreachable is a threshold no cosine of normalised embeddings reaches
+// (they are at most 1): the rule or check that has no measured basis for
+// its scores accepts nothing.
+const Unreachable = 2
+
 // Rule accepts a best match only when it scores at least Threshold and
 // beats the second best by at least Margin.
 type Rule struct {

@@ -167,9 +167,6 @@ func ForKind(model string, k Kind, n int) Policy {
 // every time.
 func Closed(k Kind, n int) Policy {
 	return Policy{Kind: k, GallerySize: n, TargetFPIR: targets[Shop].TargetFPIR,
-		Decision:     gallery.Rule{Threshold: closedThreshold, Margin: marginHarm},
+		Decision:     gallery.Rule{Threshold: gallery.Unreachable, Margin: marginHarm},
 		Extrapolated: true, SecondFactor: Always, TurnCheck: true}
 }
-
-// closedThreshold is above every cosine.
-const closedThreshold = 2
