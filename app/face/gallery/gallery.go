@@ -172,10 +172,12 @@ type Decision struct {
 
 // Decide applies the rule to TopK's result (k of at least 2).
 func (r Rule) Decide(top []Match) Decision {
+	// Written as "not at least" so that a NaN score (a broken vector)
+	// refuses instead of passing both comparisons.
 	switch {
-	case len(top) == 0 || top[0].Score < r.Threshold:
+	case len(top) == 0 || !(top[0].Score >= r.Threshold):
 		return Decision{Reason: "no_match"}
-	case len(top) > 1 && top[0].Score-top[1].Score < r.Margin:
+	case len(top) > 1 && !(top[0].Score-top[1].Score >= r.Margin):
 		return Decision{Reason: "ambiguous"}
 	}
 	return Decision{ID: top[0].ID, Accepted: true}

@@ -2,6 +2,7 @@ package gallery
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -83,6 +84,7 @@ func TestPutDeleteAndModels(t *testing.T) {
 }
 
 func TestDecide(t *testing.T) {
+	nan := float32(math.NaN())
 	rule := Rule{Threshold: 0.6, Margin: 0.08}
 	tests := []struct {
 		top  []Match
@@ -93,11 +95,18 @@ func TestDecide(t *testing.T) {
 		{[]Match{{"a", 0.8}, {"b", 0.75}}, Decision{Reason: "ambiguous"}},
 		{[]Match{{"a", 0.8}, {"b", 0.5}}, Decision{ID: "a", Accepted: true}},
 		{[]Match{{"a", 0.8}}, Decision{ID: "a", Accepted: true}},
+		// A broken vector scores NaN: refused, alone or first.
+		{[]Match{{"a", nan}}, Decision{Reason: "no_match"}},
+		{[]Match{{"a", nan}, {"b", 0.1}}, Decision{Reason: "no_match"}},
+		{[]Match{{"a", 0.8}, {"b", nan}}, Decision{Reason: "ambiguous"}},
 	}
 	for _, tt := range tests {
 		if got := rule.Decide(tt.top); got != tt.want {
 			t.Errorf("Decide(%v) = %+v, want %+v", tt.top, got, tt.want)
 		}
+	}
+	if _, ok := Verify([]float32{nan, 0}, []float32{1, 0}, 0.1); ok {
+		t.Fatal("Verify of a NaN vector passed")
 	}
 	if _, ok := Verify([]float32{1, 0}, []float32{0, 0}, 0.1); ok {
 		t.Fatal("Verify against a zero vector passed")
