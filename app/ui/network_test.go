@@ -7,7 +7,6 @@ import (
 	"smartpass.city/smartpass/app/face/embed"
 	"smartpass.city/smartpass/app/face/facetest"
 	"smartpass.city/smartpass/app/face/mobilefacenet"
-	"smartpass.city/smartpass/app/face/risk"
 	"smartpass.city/smartpass/app/template"
 )
 
@@ -27,7 +26,7 @@ func TestIdentifyGalleryFollowsTheNetwork(t *testing.T) {
 	if net, _ := engine.network(); net != embed.ModelName {
 		t.Fatalf("before a model file loads the network is %q, want the default's", net)
 	}
-	if g := p.gallery(); g.Len() != 0 || p.skipped != 1 || p.policy.Basis != risk.DlibResNet {
+	if g := p.gallery(); g.Len() != 0 || p.skipped != 1 || p.policy.Basis.Model != embed.ModelName {
 		t.Fatalf("before the load: gallery of %d, %d skipped, rule on %v", g.Len(), p.skipped, p.policy.Basis)
 	}
 
@@ -41,7 +40,7 @@ func TestIdentifyGalleryFollowsTheNetwork(t *testing.T) {
 	engine.mu.Unlock()
 	t.Cleanup(func() { engine.mu.Lock(); engine.p = before; engine.mu.Unlock() })
 
-	if g := p.gallery(); g.Len() != 1 || p.galNet != mobilefacenet.ModelName || p.policy.Basis != risk.MobileFaceNet {
+	if g := p.gallery(); g.Len() != 1 || p.galNet != mobilefacenet.ModelName || p.policy.Basis.Model != mobilefacenet.ModelName {
 		t.Fatalf("after the load: gallery of %d on %q, rule on %v", g.Len(), p.galNet, p.policy.Basis)
 	}
 }

@@ -1,6 +1,8 @@
 package cardmatch
 
 import (
+	"slices"
+
 	"smartpass.city/smartpass/app/face/embed"
 	"smartpass.city/smartpass/app/face/mobilefacenet"
 )
@@ -49,17 +51,21 @@ type Basis struct {
 	MeasuredTAR float64
 }
 
-// Bases is every network's, the default first.
-var Bases = []Basis{
+// bases is every network's, the default first; unexported so that no
+// package changes a threshold another relies on.
+var bases = []Basis{
 	{Net: "dlib", Model: embed.ModelName, Threshold: 0.9446, MeasuredTAR: 0.940},
 	{Net: "mobilefacenet", Model: mobilefacenet.ModelName, Threshold: 0.4533, MeasuredTAR: 0.993},
 }
+
+// Bases is every network's basis, the default first (a copy).
+func Bases() []Basis { return slices.Clone(bases) }
 
 // ThresholdFor is the 1:1 threshold for embeddings of the network a
 // model file names (face.Pipeline.Model); ok is false for a network
 // without a measured basis.
 func ThresholdFor(model string) (threshold float32, ok bool) {
-	for _, b := range Bases {
+	for _, b := range bases {
 		if b.Model == model {
 			return b.Threshold, true
 		}

@@ -92,7 +92,7 @@ func TestThresholdKeepsItsBasis(t *testing.T) {
 	if err := opjtool.Check(); err != nil {
 		t.Fatal(err)
 	}
-	for _, b := range cardmatch.Bases {
+	for _, b := range cardmatch.Bases() {
 		t.Run(b.Net, func(t *testing.T) { keepsItsBasis(t, b) })
 	}
 }
@@ -186,7 +186,7 @@ func TestIdentitiesFloor(t *testing.T) {
 	if err := opjtool.Check(); err != nil {
 		t.Fatal(err)
 	}
-	for _, b := range cardmatch.Bases {
+	for _, b := range cardmatch.Bases() {
 		t.Run(b.Net, func(t *testing.T) { identitiesFloor(t, b) })
 	}
 }

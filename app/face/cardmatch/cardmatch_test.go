@@ -67,7 +67,7 @@ func TestCheck(t *testing.T) {
 			t.Errorf("%s on an unmeasured network: %+v", tc.name, got)
 		}
 	}
-	for _, b := range cardmatch.Bases {
+	for _, b := range cardmatch.Bases() {
 		if th, ok := cardmatch.ThresholdFor(b.Model); !ok || th != b.Threshold || th <= 0 || th >= 1 {
 			t.Fatalf("%s: threshold %v, %v is no cosine threshold", b.Net, th, ok)
 		}

@@ -4,6 +4,7 @@ import (
 	"math"
 	"testing"
 
+	"smartpass.city/smartpass/app/face/embed"
 	"smartpass.city/smartpass/app/face/gallery"
 	"smartpass.city/smartpass/app/face/risk"
 	"smartpass.city/smartpass/app/face/roc"
@@ -137,7 +138,11 @@ func TestPairs(t *testing.T) {
 // pairs above the threshold give FAR k/n, and the FPIR it predicts at
 // the kind's gallery size.
 func TestRuleOn(t *testing.T) {
-	p, _ := risk.DlibResNet.For(risk.PlayPark, 5000)
+	b, err := risk.BasisOf(embed.ModelName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _ := b.For(risk.PlayPark, 5000)
 	th := float64(p.Decision.Threshold)
 	cases := []struct {
 		name   string

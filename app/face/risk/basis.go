@@ -106,13 +106,13 @@ const (
 	sharedFloor         = float64(roc.MinPairsPerFAR) / sharedImpostorPairs
 )
 
-// DlibResNet is the basis of face-api's dlib ResNet-29, the default
+// dlibResNet is the basis of face-api's dlib ResNet-29, the default
 // network: the 8-bit model file of `make models` (6.97 MB), pigo's face
 // finder, face-api's 68-point landmarks and dlib's mean-shape chip
 // (measured at commit 8c51515). The tail, fitted on 1e-2 to 1e-3 only,
 // predicts 0.9488 at 1e-4 where the pairs give 0.9438: on these sets it
 // errs to the strict side.
-var DlibResNet = &Basis{
+var dlibResNet = &Basis{
 	Net: "dlib", Model: embed.ModelName,
 	GenuinePairs: sharedGenuinePairs, ImpostorPairs: sharedImpostorPairs,
 	Measured: []Quantile{
@@ -131,8 +131,11 @@ var DlibResNet = &Basis{
 	SamePerson:      0.9,
 }
 
-// bases is every network a model file may hold, the default first.
-var bases = []*Basis{DlibResNet, MobileFaceNet}
+// bases is every network a model file may hold, the default first. The
+// bases are unexported so no package can swap one; the pointers Bases
+// and BasisOf hand out are for reading (a basis is measured data, never
+// written after init).
+var bases = []*Basis{dlibResNet, mobileFaceNet}
 
 // Bases lists the basis of every network, the default first (a copy of
 // the list: no caller reorders or drops one).

@@ -5,11 +5,11 @@ import (
 	"smartpass.city/smartpass/app/face/roc"
 )
 
-// MobileFaceNet is the basis of the candidate network of
+// mobileFaceNet is the basis of the candidate network of
 // faceplugin-face-recognition-js (`make models FACE_NET=mobilefacenet`):
 // the same finder and landmarks, the ArcFace 112 px chip by a
 // least-squares similarity on the five points.
-var MobileFaceNet = &Basis{
+var mobileFaceNet = &Basis{
 	Net: "mobilefacenet", Model: mobilefacenet.ModelName,
 	GenuinePairs: sharedGenuinePairs, ImpostorPairs: sharedImpostorPairs,
 	Measured: []Quantile{

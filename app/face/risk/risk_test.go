@@ -88,8 +88,8 @@ func TestBasisOf(t *testing.T) {
 		model string
 		want  *Basis
 	}{
-		{embed.ModelName, DlibResNet},
-		{mobilefacenet.ModelName, MobileFaceNet},
+		{embed.ModelName, dlibResNet},
+		{mobilefacenet.ModelName, mobileFaceNet},
 	} {
 		if b, err := BasisOf(tt.model); err != nil || b != tt.want {
 			t.Errorf("BasisOf(%q) = %v, %v", tt.model, b, err)
@@ -111,8 +111,8 @@ func TestBasisOf(t *testing.T) {
 	// The two networks' scales are far apart: a dlib rule would refuse
 	// every MobileFaceNet score, and a MobileFaceNet rule would take any
 	// two dlib faces for one.
-	park, _ := DlibResNet.For(PlayPark, 100)
-	candidate, _ := MobileFaceNet.For(PlayPark, 100)
+	park, _ := dlibResNet.For(PlayPark, 100)
+	candidate, _ := mobileFaceNet.For(PlayPark, 100)
 	if candidate.Decision.Threshold >= park.Decision.Threshold-0.2 {
 		t.Errorf("thresholds at a park of 100: dlib %.4f, MobileFaceNet %.4f", park.Decision.Threshold, candidate.Decision.Threshold)
 	}
@@ -227,7 +227,7 @@ func stricterKinds(t *testing.T, b *Basis) {
 }
 
 func TestForFacility(t *testing.T) {
-	For, ForFacility := DlibResNet.For, DlibResNet.ForFacility
+	For, ForFacility := dlibResNet.For, dlibResNet.ForFacility
 	cases := []struct {
 		kind facility.Kind
 		want Kind
@@ -294,11 +294,11 @@ func TestMeasuredOnly(t *testing.T) {
 	// The case that matters: the candidate's shop rule at 100 templates
 	// is reachable on the tail (threshold 0.5913, usable up to 0.6670),
 	// and still asks the pass or card.
-	p, _ := MobileFaceNet.For(Shop, 100)
+	p, _ := mobileFaceNet.For(Shop, 100)
 	if !p.Reachable() || !p.Extrapolated || p.SecondFactor != Always {
 		t.Errorf("the candidate's shop at 100: %+v", p)
 	}
-	park, _ := MobileFaceNet.For(PlayPark, 100)
+	park, _ := mobileFaceNet.For(PlayPark, 100)
 	if !park.Extrapolated || park.SecondFactor != Never {
 		t.Errorf("the candidate's park at 100: %+v", park)
 	}
