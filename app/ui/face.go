@@ -232,7 +232,8 @@ func overlaySVG(frame image.Rectangle, r *face.Result) string {
 }
 
 // scanner runs the camera and the pipeline for a face screen: it opens
-// the camera once the model is there, processes a frame every interval
+// the camera (a page may start it before the model is loaded, so the two
+// overlap), processes a frame every interval once the model is there,
 // off the UI goroutine, and hands each result to the page.
 type scanner struct {
 	frame   *image.RGBA
@@ -266,6 +267,20 @@ func (s *scanner) start(l *live, f Faces, opt face.Options, seen func(r face.Res
 		defer frames.Close()
 		var buf *image.RGBA
 		for ctx.Err() == nil {
+			if !s.qr.Load() && !engine.ready() {
+				// Opened while the model loads, the camera already
+				// shows the person (who can take position); frames are
+				// processed once the model is there. A model that
+				// failed closes the camera: nothing will look at it.
+				if _, failed := engine.progress(); failed != nil {
+					return
+				}
+				select {
+				case <-ctx.Done():
+				case <-time.After(modelPoll):
+				}
+				continue
+			}
 			buf, err = frames.Frame(buf)
 			frame := buf
 			if err == nil && s.qr.Load() {
@@ -296,6 +311,11 @@ func (s *scanner) start(l *live, f Faces, opt face.Options, seen func(r face.Res
 		}
 	})
 }
+
+// modelPoll is how often a scanner opened before the model loaded looks
+// whether it has: short against the model's load, so the first frame is
+// processed within a frame's time of it.
+const modelPoll = 50 * time.Millisecond
 
 // scanInterval leaves the UI time to draw between frames: in WebAssembly
 // the pipeline runs on the page's only thread.

@@ -35,8 +35,11 @@ type faceRegisterPage struct {
 	accounts Accounts
 	ownFacs  []facility.Facility
 
-	resident   string
-	chosen     map[string]bool
+	resident string
+	chosen   map[string]bool
+	// modelReady is set once the model is loaded and the check made
+	// for its network; frames before it are not observed.
+	modelReady bool
 	check      *liveness.Check
 	alive      liveness.Status
 	passedAt   time.Time
@@ -71,18 +74,22 @@ func (p *faceRegisterPage) OnMount(ctx app.Context) {
 		})
 	}
 	p.restart()
+	// The camera opens at once, beside the model's download and decoding
+	// (the phone's first registration waited for one, then the other);
+	// the check sees frames only once the model is loaded.
+	p.scan.start(&p.live, p.faces, face.Options{Limits: enrollLimits}, func(r face.Result, err error) {
+		if !p.modelReady || err != nil || p.alive.Passed || p.alive.Err != nil {
+			return
+		}
+		if p.alive = p.check.Observe(r, time.Now()); p.alive.Passed {
+			p.passedAt = time.Now()
+		}
+	})
 	engine.load(&p.live, p.faces, func() {
 		// Again now the model file is loaded: the check compares frames on
 		// its network's scale (turnParams).
 		p.restart()
-		p.scan.start(&p.live, p.faces, face.Options{Limits: enrollLimits}, func(r face.Result, err error) {
-			if err != nil || p.alive.Passed || p.alive.Err != nil {
-				return
-			}
-			if p.alive = p.check.Observe(r, time.Now()); p.alive.Passed {
-				p.passedAt = time.Now()
-			}
-		})
+		p.modelReady = true
 	})
 }
 

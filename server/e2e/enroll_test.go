@@ -227,10 +227,19 @@ func openFamily(t *testing.T, phone context.Context, base string) (father, daugh
 // registers the face for that facility only.
 func registerFace(t *testing.T, phone context.Context, link, facility string) {
 	t.Helper()
+	start := time.Now()
 	run(t, phone, "open the face registration", 30*time.Second,
 		tap(link),
 		chromedp.WaitVisible(chromedp.ID("resident-own")),
 	)
+	// When the person first sees themselves, and when the check first
+	// looks at a frame (the model loaded): the issue's "ready" (polled
+	// every 100 ms, so each figure is up to 0.1 s late).
+	waitJS(t, phone, "the camera showing", `document.querySelector("#camera-preview video")?.readyState >= 2`, 60*time.Second)
+	shown := time.Since(start)
+	waitJS(t, phone, "the check's first frame", `+(document.querySelector(".camera")?.dataset.frames || 0) >= 1`, 120*time.Second)
+	t.Logf("face registration: camera showing after %s, head-turn check ready (model loaded, first frame seen) after %s",
+		shown.Round(10*time.Millisecond), time.Since(start).Round(10*time.Millisecond))
 	headTurns(t, phone)
 	run(t, phone, "register the face for "+facility, 30*time.Second,
 		tap("#"+"fac-"+facility),
