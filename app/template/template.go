@@ -185,8 +185,22 @@ func (t Template) Validate() error {
 		return fmt.Errorf("%w: vector of %d bytes", ErrInvalid, len(t.Vec))
 	case len(t.Facilities) == 0:
 		return fmt.Errorf("%w: no facility may use it", ErrInvalid)
+	case !finite(t.Vec):
+		return fmt.Errorf("%w: the vector holds NaN or an infinity", ErrInvalid)
 	}
 	return nil
+}
+
+// finite reports whether every float16 of a packed vector is a number:
+// exponent bits all ones mean NaN or an infinity, which a terminal's
+// scores cannot rank.
+func finite(vec []byte) bool {
+	for i := 0; i+1 < len(vec); i += 2 {
+		if binary.LittleEndian.Uint16(vec[i:])&0x7C00 == 0x7C00 {
+			return false
+		}
+	}
+	return true
 }
 
 // Normalize writes src scaled to unit length into dst (of the same

@@ -39,6 +39,8 @@ func TestValidate(t *testing.T) {
 		"odd vector":    func(t *Template) { t.Vec = t.Vec[:3] },
 		"no facilities": func(t *Template) { t.Facilities = nil },
 		"huge vector":   func(t *Template) { t.Vec = make([]byte, 2*MaxDims+2) },
+		"NaN":           func(t *Template) { t.Vec = Pack([]float32{1, float32(math.NaN())}) },
+		"infinity":      func(t *Template) { t.Vec = Pack([]float32{float32(math.Inf(-1)), 2}) },
 	} {
 		bad := good
 		mut(&bad)

@@ -240,10 +240,14 @@ type scanner struct {
 	last    *face.Result
 	lastErr error
 	camErr  error
+	// opened is set once the camera shows the person.
+	opened  bool
 	stop    context.CancelFunc
 	overlay bool
 	// qr, while set, has frames read for a QR code instead of a face,
 	// each found handed to onQR (set before start) on the UI goroutine.
+	// A page that never loads the face model sets it before start:
+	// otherwise the loop waits for a model no one loads.
 	qr   atomic.Bool
 	onQR func(text string)
 	// frames counts the frames handed to the page.
@@ -251,7 +255,9 @@ type scanner struct {
 }
 
 // start opens the camera and loops until the page goes away, calling
-// seen on the UI goroutine with each processed frame.
+// seen on the UI goroutine with each processed frame. Until the face
+// model is loaded it only shows the camera (frames are processed once it
+// is there); if the model fails, it closes the camera and returns.
 func (s *scanner) start(l *live, f Faces, opt face.Options, seen func(r face.Result, err error)) {
 	if s.stop != nil {
 		return
@@ -265,6 +271,7 @@ func (s *scanner) start(l *live, f Faces, opt face.Options, seen func(r face.Res
 			return
 		}
 		defer frames.Close()
+		l.page.Dispatch(func(app.Context) { s.opened = true })
 		var buf *image.RGBA
 		for ctx.Err() == nil {
 			if !s.qr.Load() && !engine.ready() {

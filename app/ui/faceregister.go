@@ -74,6 +74,9 @@ func (p *faceRegisterPage) OnMount(ctx app.Context) {
 		})
 	}
 	p.restart()
+	if _, failed := engine.progress(); failed != nil {
+		return // the model failed on another page: no camera for nothing
+	}
 	// The camera opens at once, beside the model's download and decoding
 	// (the phone's first registration waited for one, then the other);
 	// the check sees frames only once the model is loaded.
@@ -115,6 +118,8 @@ func (p *faceRegisterPage) guide() string {
 		return "face.l.timeout"
 	case p.alive.Passed:
 		return "face.l.passed"
+	case p.scan.last == nil && !p.modelReady && p.scan.opened:
+		return "face.g.model" // the person sees themselves; the model still loads
 	case p.scan.last == nil:
 		return "face.g.wait"
 	case p.scan.lastErr != nil:

@@ -382,6 +382,7 @@ var text = map[string][2]string{
 	"face.model.loading":                {"顔認証の準備中（%d%%）…", "Preparing face recognition (%d%%)…"},
 	"face.model.error":                  {"顔認証を準備できませんでした。カードか手入力で受付してください。", "Face recognition could not be prepared. Use the card or enter by hand."},
 	"face.g.wait":                       {"カメラを準備しています…", "Starting the camera…"},
+	"face.g.model":                      {"顔の確認の準備をしています。カメラに顔を向けてお待ちください…", "Getting the face check ready: please look at the camera…"},
 	"face.g.camera":                     {"カメラが使えません。ブラウザでカメラを許可してください。", "The camera is not available. Allow the camera in the browser."},
 	"face.g.noface":                     {"カメラに顔を向けてください", "Please look at the camera"},
 	"face.g.multiple":                   {"お一人ずつお願いします", "One person at a time, please"},

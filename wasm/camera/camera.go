@@ -53,6 +53,9 @@ func Open(ctx context.Context, previewID string) (*Camera, error) {
 	}
 	stream, err := promise.Await(ctx, p)
 	if err != nil {
+		if ctx.Err() != nil {
+			stopWhenGranted(p)
+		}
 		return nil, fmt.Errorf("%w: %v", ErrDenied, err)
 	}
 	doc, _ := safejs.Global().Get("document")
@@ -121,7 +124,14 @@ func (c *Camera) Frame(dst *image.RGBA) (*image.RGBA, error) {
 
 // Close stops the camera (its light goes off) and removes the preview.
 func (c *Camera) Close() {
-	if tracks, err := c.stream.Call("getTracks"); err == nil {
+	stopTracks(c.stream)
+	c.video.Call("remove")
+}
+
+// stopTracks stops every track of a media stream (the camera's light
+// goes off).
+func stopTracks(stream safejs.Value) {
+	if tracks, err := stream.Call("getTracks"); err == nil {
 		n, _ := tracks.Length()
 		for i := range n {
 			if t, err := tracks.Index(i); err == nil {
@@ -129,5 +139,22 @@ func (c *Camera) Close() {
 			}
 		}
 	}
-	c.video.Call("remove")
+}
+
+// stopWhenGranted stops the stream of a camera request its page gave up
+// on (the person left while the browser asked for permission): granted
+// later, the camera would stay on with no one to close it.
+func stopWhenGranted(request safejs.Value) {
+	var fn safejs.Func
+	fn, err := safejs.FuncOf(func(_ safejs.Value, args []safejs.Value) any {
+		if len(args) > 0 {
+			stopTracks(args[0]) // on a refusal, an error: no tracks
+		}
+		fn.Release() // allowed while it runs (syscall/js)
+		return nil
+	})
+	if err != nil {
+		return
+	}
+	request.Call("then", fn.Value(), fn.Value())
 }

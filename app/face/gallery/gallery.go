@@ -31,6 +31,12 @@ type Gallery struct {
 // across models mean nothing, so they are never mixed.
 var ErrModel = errors.New("gallery: template of another model")
 
+// ErrVector is returned for a vector holding NaN or an infinity: its
+// every score would be NaN, which sorts nowhere and would hide the real
+// best match (a broken template must not stop a terminal recognising
+// anyone).
+var ErrVector = errors.New("gallery: vector is not finite")
+
 // New returns an empty gallery for templates of model with dims values.
 func New(model string, dims int) *Gallery {
 	return &Gallery{model: model, dims: dims, index: make(map[string]int)}
@@ -64,6 +70,11 @@ func (g *Gallery) PutTemplate(t template.Template) error {
 func (g *Gallery) Put(id string, vec []float32) error {
 	if len(vec) != g.dims {
 		return fmt.Errorf("%w: %d values, gallery has %d", ErrModel, len(vec), g.dims)
+	}
+	for _, x := range vec {
+		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+			return fmt.Errorf("%w: template of %s", ErrVector, id)
+		}
 	}
 	row, ok := g.index[id]
 	if !ok {
@@ -115,6 +126,9 @@ func (g *Gallery) TopK(probe []float32, k int, out []Match) []Match {
 	inv := float32(1 / math.Sqrt(norm))
 	for row := range g.ids {
 		dot := dotProduct(g.vecs[row*g.dims:(row+1)*g.dims], probe) * inv
+		if dot != dot { // NaN: a probe of NaN or infinities matches no one
+			continue
+		}
 		if len(out) == k && dot <= out[k-1].Score {
 			continue
 		}

@@ -1,6 +1,7 @@
 package gallery
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -81,10 +82,31 @@ func TestPutDeleteAndModels(t *testing.T) {
 	if skipped != 1 {
 		t.Fatalf("FromTemplates skipped %d, want the other model's 1", skipped)
 	}
+
+	// A broken vector never enters, so it cannot hide the best match
+	// (a NaN row sorted first refused everyone as no_match); a broken
+	// probe matches no one.
+	for _, v := range [][]float32{{nan32(), 0, 0}, {0, float32(math.Inf(1)), 0}} {
+		if err := g.Put("broken", v); !errors.Is(err, ErrVector) {
+			t.Errorf("Put(%v) = %v, want ErrVector", v, err)
+		}
+	}
+	if g.Len() != 2 {
+		t.Fatalf("a broken vector entered: Len = %d", g.Len())
+	}
+	if top := g.TopK([]float32{nan32(), 1, 0}, 2, nil); len(top) != 0 {
+		t.Fatalf("a NaN probe matched %+v", top)
+	}
+	if top := g.TopK([]float32{0, 0, 1}, 1, nil); len(top) != 1 || top[0].Score < 0.999 {
+		t.Fatalf("after the refusals: %+v", top)
+	}
 }
 
+// nan32 is a float32 NaN.
+func nan32() float32 { return float32(math.NaN()) }
+
 func TestDecide(t *testing.T) {
-	nan := float32(math.NaN())
+	nan := nan32()
 	rule := Rule{Threshold: 0.6, Margin: 0.08}
 	tests := []struct {
 		top  []Match
