@@ -34,11 +34,7 @@ func TestIdentifyGalleryFollowsTheNetwork(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	engine.mu.Lock()
-	before := engine.p
-	engine.p = pl
-	engine.mu.Unlock()
-	t.Cleanup(func() { engine.mu.Lock(); engine.p = before; engine.mu.Unlock() })
+	setEngine(t, pl, nil)
 
 	if g := p.gallery(); g.Len() != 1 || p.galNet != mobilefacenet.ModelName || p.policy.Basis.Model != mobilefacenet.ModelName {
 		t.Fatalf("after the load: gallery of %d on %q, rule on %v", g.Len(), p.galNet, p.policy.Basis)

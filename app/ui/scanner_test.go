@@ -56,19 +56,27 @@ func eventually(t *testing.T, what string, ok func() bool) {
 	}
 }
 
+// openBeforeModel starts a scanner on a park page with no model loaded
+// yet and waits for its camera to open.
+func openBeforeModel(t *testing.T) (*scanner, *countingCamera) {
+	t.Helper()
+	p, _, _ := parkPage(t)
+	setEngine(t, nil, nil)
+	cam := &countingCamera{}
+	s := &scanner{}
+	s.start(&p.live, cam, face.Options{}, func(face.Result, error) {})
+	t.Cleanup(s.close)
+	eventually(t, "the camera open", func() bool { return cam.opened.Load() == 1 })
+	return s, cam
+}
+
 // TestScannerBeforeTheModel: a scanner started before the face model is
 // loaded opens the camera (the person sees themselves) and reads no
 // frame; once the model is there it reads frames for the pipeline; when
 // the model fails instead, it closes the camera.
 func TestScannerBeforeTheModel(t *testing.T) {
 	t.Run("loads", func(t *testing.T) {
-		p, _, _ := parkPage(t)
-		setEngine(t, nil, nil)
-		cam := &countingCamera{}
-		var s scanner
-		s.start(&p.live, cam, face.Options{}, func(face.Result, error) {})
-		t.Cleanup(s.close)
-		eventually(t, "the camera open", func() bool { return cam.opened.Load() == 1 })
+		s, cam := openBeforeModel(t)
 		time.Sleep(5 * modelPoll)
 		if n := cam.frames.Load(); n != 0 {
 			t.Fatalf("%d frames read before the model was loaded", n)
@@ -88,13 +96,7 @@ func TestScannerBeforeTheModel(t *testing.T) {
 		eventually(t, "the camera closed with the scanner", func() bool { return cam.closed.Load() == 1 })
 	})
 	t.Run("fails", func(t *testing.T) {
-		p, _, _ := parkPage(t)
-		setEngine(t, nil, nil)
-		cam := &countingCamera{}
-		var s scanner
-		s.start(&p.live, cam, face.Options{}, func(face.Result, error) {})
-		t.Cleanup(s.close)
-		eventually(t, "the camera open", func() bool { return cam.opened.Load() == 1 })
+		_, cam := openBeforeModel(t)
 		setEngine(t, nil, errModel)
 		eventually(t, "the camera closed", func() bool { return cam.closed.Load() == 1 })
 		if n := cam.frames.Load(); n != 0 {

@@ -120,15 +120,15 @@ func (g *Gallery) TopK(probe []float32, k int, out []Match) []Match {
 	for _, x := range probe {
 		norm += float64(x) * float64(x)
 	}
-	if norm == 0 {
+	// A probe of NaN or infinities matches no one: its every score would
+	// be NaN (the rows are finite: Put refuses any other), checked here
+	// once rather than per row of the scan.
+	if norm == 0 || math.IsNaN(norm) || math.IsInf(norm, 0) {
 		return out
 	}
 	inv := float32(1 / math.Sqrt(norm))
 	for row := range g.ids {
 		dot := dotProduct(g.vecs[row*g.dims:(row+1)*g.dims], probe) * inv
-		if dot != dot { // NaN: a probe of NaN or infinities matches no one
-			continue
-		}
 		if len(out) == k && dot <= out[k-1].Score {
 			continue
 		}
