@@ -505,12 +505,11 @@ func Decode(p []byte) (Frame, error) {
 	default:
 		return nil, fmt.Errorf("syncproto: decode: %w: %d", ErrUnknownType, p[1])
 	}
-	dec := json.NewDecoder(bytes.NewReader(p[2:]))
-	if err := dec.Decode(f); err != nil {
+	// Unmarshal, not a Decoder: it refuses trailing data as well, and
+	// does not copy the frame (a push is up to MaxFrameSize) into a
+	// buffer of its own first.
+	if err := json.Unmarshal(p[2:], f); err != nil {
 		return nil, fmt.Errorf("syncproto: decode %s: %w: %v", f.Type(), ErrMalformed, err)
-	}
-	if dec.More() {
-		return nil, fmt.Errorf("syncproto: decode %s: %w: trailing data", f.Type(), ErrMalformed)
 	}
 	if err := f.validate(); err != nil {
 		return nil, fmt.Errorf("syncproto: decode %s: %w", f.Type(), err)

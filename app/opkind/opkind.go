@@ -167,16 +167,28 @@ func FeedsOf(op syncproto.Op) []string {
 	if !ok {
 		return nil
 	}
+	var at string
+	if k.Feeds.Facility {
+		var err error
+		if at, err = k.Facility(op); err != nil {
+			at = ""
+		}
+	}
+	return k.FeedsAt(op, at)
+}
+
+// FeedsAt is FeedsOf for a caller that has read the op's facility
+// already (at; "" when it has none), so the body is not read again for
+// it: the sync hub checks every pushed op's facility before storing it.
+func (k Kind) FeedsAt(op syncproto.Op, at string) []string {
 	var out []string
 	if k.Feeds.Public {
 		out = append(out, FeedPublic)
 	}
-	if k.Feeds.Facility {
-		if at, err := k.Facility(op); err == nil && at != "" {
-			out = append(out, FacilityFeed(at))
-			if k.Feeds.HQ {
-				out = append(out, FeedHQ)
-			}
+	if k.Feeds.Facility && at != "" {
+		out = append(out, FacilityFeed(at))
+		if k.Feeds.HQ {
+			out = append(out, FeedHQ)
 		}
 	}
 	if k.Feeds.By != nil {

@@ -163,24 +163,37 @@ func (d Device) MayPull(feed string) bool { return slices.Contains(d.Feeds(), fe
 // only the server writes its verdicts, so a device cannot plant one in
 // another facility's feed.
 func (d Device) Check(op syncproto.Op) error {
-	if k, ok := opkind.Lookup(op.Kind); !ok || !k.MayRecord(d.Role) {
-		return fmt.Errorf("%w: a %s device does not record %s", ErrForbidden, d.Role, op.Kind)
+	_, err := d.Route(op)
+	return err
+}
+
+// Route is Check that also returns the feeds op belongs to (Feeds), read
+// from the facility the check read: the body is read once for both.
+func (d Device) Route(op syncproto.Op) (feeds []string, err error) {
+	k, ok := opkind.Lookup(op.Kind)
+	if !ok || !k.MayRecord(d.Role) {
+		return nil, fmt.Errorf("%w: a %s device does not record %s", ErrForbidden, d.Role, op.Kind)
 	}
 	if err := Validate(op); err != nil {
-		return err
+		return nil, err
 	}
 	if d.Role == Registrar {
 		// The city desk records for residents of every facility.
-		return nil
+		return Feeds(op), nil
 	}
-	at, err := facilityOf(op)
-	if err != nil {
-		return fmt.Errorf("%w: %w: %v", ErrForbidden, ErrInvalid, err)
+	var at string
+	if k.Facility != nil {
+		at, err = k.Facility(op)
 	}
-	if at != d.Facility.ID {
-		return fmt.Errorf("%w: a device of %s recorded %s for %s", ErrForbidden, d.Facility.ID, op.Kind, at)
+	switch {
+	case k.Facility == nil:
+		return nil, fmt.Errorf("%w: %w: %s concerns no facility", ErrForbidden, ErrInvalid, op.Kind)
+	case err != nil:
+		return nil, fmt.Errorf("%w: %w: %v", ErrForbidden, ErrInvalid, err)
+	case at != d.Facility.ID:
+		return nil, fmt.Errorf("%w: a device of %s recorded %s for %s", ErrForbidden, d.Facility.ID, op.Kind, at)
 	}
-	return nil
+	return k.FeedsAt(op, at), nil
 }
 
 // ErrInvalid is wrapped (beside ErrForbidden) by Check and Validate when
@@ -221,12 +234,3 @@ func Feeds(op syncproto.Op) []string { return opkind.FeedsOf(op) }
 // AuditOf returns what the audit log keeps of op once stored, as its kind
 // declares it (Kind.Audit); ok false: nothing.
 func AuditOf(op syncproto.Op) (opkind.Entry, bool) { return opkind.AuditOf(op) }
-
-// facilityOf returns the facility an op concerns (Kind.Facility).
-func facilityOf(op syncproto.Op) (string, error) {
-	k, ok := opkind.Lookup(op.Kind)
-	if !ok || k.Facility == nil {
-		return "", fmt.Errorf("%s concerns no facility", op.Kind)
-	}
-	return k.Facility(op)
-}

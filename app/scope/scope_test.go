@@ -120,6 +120,11 @@ func TestCheck(t *testing.T) {
 			if !tt.ok && !errors.Is(err, ErrForbidden) {
 				t.Fatalf("Check = %v, want ErrForbidden", err)
 			}
+			// Route (Check's verdict for the hub) routes an allowed op
+			// as Feeds does, from the facility it read.
+			if feeds, err := tt.dev.Route(tt.op); err == nil && !slices.Equal(feeds, Feeds(tt.op)) {
+				t.Fatalf("Route's feeds = %v, Feeds = %v", feeds, Feeds(tt.op))
+			}
 		})
 	}
 }

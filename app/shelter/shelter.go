@@ -184,24 +184,28 @@ func (e Evacuee) Validate(thisYear int) error {
 			return &FieldError{FieldNeeds, fmt.Errorf("%w: %q", ErrChoice, n)}
 		}
 	}
-	for field, v := range map[string]string{FieldArea: e.Area, FieldHousehold: e.Household, FieldLocation: e.Location} {
-		if utf8.RuneCountInString(v) > MaxNameRunes {
-			return &FieldError{field, ErrTooLong}
-		}
-	}
-	for field, v := range map[string]string{FieldAllergies: e.Allergies, FieldMedication: e.Medication, FieldPets: e.Pets} {
-		if utf8.RuneCountInString(v) > MaxNoteRunes {
-			return &FieldError{field, ErrTooLong}
+	// Fields in a fixed order (not a map: a record with two faults names
+	// the same one every time, and the check allocates nothing).
+	for _, f := range [...]struct {
+		name, v string
+		max     int
+	}{
+		{FieldArea, e.Area, MaxNameRunes}, {FieldHousehold, e.Household, MaxNameRunes}, {FieldLocation, e.Location, MaxNameRunes},
+		{FieldAllergies, e.Allergies, MaxNoteRunes}, {FieldMedication, e.Medication, MaxNoteRunes}, {FieldPets, e.Pets, MaxNoteRunes},
+	} {
+		if utf8.RuneCountInString(f.v) > f.max {
+			return &FieldError{f.name, ErrTooLong}
 		}
 	}
 	// Every field is one line of text a person typed: a control character
 	// (a newline, a tab, an escape) came from somewhere else, and would
 	// break the roster's lines or a terminal that prints it.
-	texts := map[string]string{"shelter": e.Shelter, FieldName: e.Name, "resident": e.Resident, FieldArea: e.Area, FieldHousehold: e.Household,
-		FieldLocation: e.Location, FieldAllergies: e.Allergies, FieldMedication: e.Medication, FieldPets: e.Pets}
-	for field, v := range texts {
-		if strings.ContainsFunc(v, unicode.IsControl) || !utf8.ValidString(v) {
-			return &FieldError{field, ErrControl}
+	for _, f := range [...]struct{ name, v string }{
+		{"shelter", e.Shelter}, {FieldName, e.Name}, {"resident", e.Resident}, {FieldArea, e.Area}, {FieldHousehold, e.Household},
+		{FieldLocation, e.Location}, {FieldAllergies, e.Allergies}, {FieldMedication, e.Medication}, {FieldPets, e.Pets},
+	} {
+		if strings.ContainsFunc(f.v, unicode.IsControl) || !utf8.ValidString(f.v) {
+			return &FieldError{f.name, ErrControl}
 		}
 	}
 	return nil

@@ -17,6 +17,7 @@
 package hub
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -43,7 +44,7 @@ import (
 // Log is the durable op log the hub serves: the part of store.Log it
 // uses (oplog.Log on Badger).
 type Log interface {
-	AppendBatch(ctx context.Context, device string, ops []syncproto.Op, records func(store.Tx) error) (mark uint64, stored []syncproto.Op, err error)
+	AppendRouted(ctx context.Context, device string, ops []syncproto.Op, feeds [][]string, records func(store.Tx) error) (mark uint64, stored []syncproto.Op, err error)
 	Mark(device string) (uint64, error)
 	Since(feed string, after uint64, limit, maxBytes int) ([]syncproto.Op, error)
 	Head() uint64
@@ -614,10 +615,15 @@ func (s *session) handle(ctx context.Context, f syncproto.Frame) error {
 			return s.refuse(ctx, syncproto.CodeLimit, "this device is sending faster than the server accepts; it will send again shortly", true)
 		}
 		ops := f.Ops
+		// Each op's feeds, read as it is checked: the store need not
+		// read its body again. A refused op's verdict is routed by the
+		// store.
+		feeds := make([][]string, len(ops))
 		var refused []string
 		limit := hlc.Limit(time.Now())
 		for i, op := range ops {
-			err := s.scope.Check(op)
+			var err error
+			feeds[i], err = s.scope.Route(op)
 			if err == nil && op.HLC > limit {
 				// Stored, it would win over every correction made until
 				// its time came.
@@ -631,10 +637,13 @@ func (s *session) handle(ctx context.Context, f syncproto.Frame) error {
 				// on, and its staff see what was refused and why. The
 				// verdict's clock is held to the server's limit too.
 				op.Device, op.HLC = s.device, min(op.HLC, limit)
-				ops[i] = s.scope.Reject(op, err)
+				ops[i], feeds[i] = s.scope.Reject(op, err), nil
 				refused = append(refused, fmt.Sprintf("op %d (%s): %v", op.Seq, op.Kind, err))
 			} else if s.hub.opt.Prepare != nil {
 				ops[i] = s.hub.opt.Prepare(s.device, op)
+				if ops[i].Kind != op.Kind || !bytes.Equal(ops[i].Body, op.Body) {
+					feeds[i] = nil // completed: the store routes what it stores
+				}
 			}
 		}
 		var records func(store.Tx) error
@@ -644,7 +653,7 @@ func (s *session) handle(ctx context.Context, f syncproto.Frame) error {
 		if lease != nil {
 			records = joinTx(lease.take, records)
 		}
-		mark, stored, err := s.hub.log.AppendBatch(ctx, s.device, ops, records)
+		mark, stored, err := s.hub.log.AppendRouted(ctx, s.device, ops, feeds, records)
 		if err != nil {
 			s.logger().Error("sync: append failed", "err", err)
 			return s.refuse(ctx, syncproto.CodeInternal, "the server could not store the records; they stay on the device and will be sent again", true)

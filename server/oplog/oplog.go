@@ -85,11 +85,16 @@ type Log struct {
 	closed  bool
 
 	erasure *Erasure
+	// high is the writer's knowledge of each device's highest seq.
+	high highSeqs
 }
 
 type appendReq struct {
 	device string
 	ops    []syncproto.Op
+	// feeds, when set, are each op's feeds as the caller read them
+	// (AppendRouted); a nil entry is read here.
+	feeds [][]string
 	// records writes private records in the ops' transaction (AppendBatch).
 	records func(store.Tx) error
 	// next numbers the ops in the commit (AppendNext).
@@ -289,6 +294,15 @@ func (l *Log) AppendBatch(ctx context.Context, device string, ops []syncproto.Op
 	return l.append(ctx, &appendReq{device: device, ops: ops, records: records})
 }
 
+// AppendRouted is AppendBatch with the ops' feeds read by the caller
+// (store.Log.AppendRouted).
+func (l *Log) AppendRouted(ctx context.Context, device string, ops []syncproto.Op, feeds [][]string, records func(store.Tx) error) (mark uint64, stored []syncproto.Op, err error) {
+	if err := store.CheckRouting(ops, feeds); err != nil {
+		return 0, nil, fmt.Errorf("oplog: append: %w", err)
+	}
+	return l.append(ctx, &appendReq{device: device, ops: ops, feeds: feeds, records: records})
+}
+
 // AppendNext is AppendBatch with the ops numbered inside the commit, each
 // with device's next free seq (store.Log.AppendNext).
 func (l *Log) AppendNext(ctx context.Context, device string, ops []syncproto.Op, records func(store.Tx) error) ([]syncproto.Op, error) {
@@ -358,17 +372,18 @@ func (l *Log) commit(batch []*appendReq) {
 	err := l.update(func(txn *badger.Txn) error {
 		next = head
 		touched = map[string]bool{FeedAll: true}
+		l.high.begin()
 		for _, req := range batch {
 			req.stored = nil
 			var seq uint64 // the last seq given (next)
 			if req.next {
-				mark, err := advanceMark(txn, req.device)
+				mark, err := l.advanceMark(txn, req.device)
 				if err != nil {
 					return err
 				}
 				seq = mark
 			}
-			for _, op := range req.ops {
+			for i, op := range req.ops {
 				op.Device, op.Global = req.device, 0
 				if req.next {
 					s, err := nextFree(txn, req.device, seq)
@@ -378,10 +393,12 @@ func (l *Log) commit(batch []*appendReq) {
 					op.Seq, seq = s, s
 				}
 				ik := indexKey(req.device, op.Seq)
-				if _, err := txn.Get(ik); err == nil {
-					continue // a resend: already held
-				} else if !errors.Is(err, badger.ErrKeyNotFound) {
-					return err
+				if op.Seq <= l.high.of(txn, req.device) {
+					if _, err := txn.Get(ik); err == nil {
+						continue // a resend: already held
+					} else if !errors.Is(err, badger.ErrKeyNotFound) {
+						return err
+					}
 				}
 				next++
 				op.Global = next
@@ -395,11 +412,12 @@ func (l *Log) commit(batch []*appendReq) {
 				if err := txn.Set(ik, be64(next)); err != nil {
 					return err
 				}
+				l.high.hold(txn, req.device, op.Seq)
 				req.stored = append(req.stored, op)
 				if l.feeds == nil {
 					continue
 				}
-				for _, feed := range l.feeds(op) {
+				for _, feed := range store.Routed(req.feeds, i, op, l.feeds) {
 					if err := txn.Set(feedKey(feed, next), nil); err != nil {
 						return err
 					}
@@ -420,7 +438,7 @@ func (l *Log) commit(batch []*appendReq) {
 					}
 				}
 			}
-			mark, err := advanceMark(txn, req.device)
+			mark, err := l.advanceMark(txn, req.device)
 			if err != nil {
 				return err
 			}
@@ -435,6 +453,9 @@ func (l *Log) commit(batch []*appendReq) {
 	})
 	if err != nil {
 		err = fmt.Errorf("oplog: commit: %w", err)
+		l.high.abort()
+	} else {
+		l.high.commit()
 	}
 	l.mu.Lock()
 	advanced := err == nil && next != head
@@ -565,14 +586,15 @@ func (l *Log) indexRecords() error {
 	}
 }
 
-// advanceMark moves the device's contiguous mark past every seq now held.
-func advanceMark(txn *badger.Txn, device string) (uint64, error) {
+// advanceMark moves the device's contiguous mark past every seq now held:
+// none is held above the device's highest seq.
+func (l *Log) advanceMark(txn *badger.Txn, device string) (uint64, error) {
 	mark, err := readMark(txn, device)
 	if err != nil {
 		return 0, err
 	}
-	start := mark
-	for {
+	start, high := mark, l.high.of(txn, device)
+	for mark < high {
 		_, err := txn.Get(indexKey(device, mark+1))
 		if errors.Is(err, badger.ErrKeyNotFound) {
 			break

@@ -16,8 +16,11 @@ import (
 )
 
 type appendReq struct {
-	device  string
-	ops     []syncproto.Op
+	device string
+	ops    []syncproto.Op
+	// feeds, when set, are each op's feeds as the caller read them
+	// (AppendRouted); a nil entry is read here.
+	feeds   [][]string
 	records func(store.Tx) error
 	// next numbers the ops in the commit (AppendNext).
 	next   bool
@@ -39,6 +42,15 @@ func (s *Store) AppendNew(ctx context.Context, device string, ops []syncproto.Op
 // acknowledgement is never withheld from a commit that happened.
 func (s *Store) AppendBatch(ctx context.Context, device string, ops []syncproto.Op, records func(store.Tx) error) (uint64, []syncproto.Op, error) {
 	return s.append(ctx, &appendReq{device: device, ops: ops, records: records})
+}
+
+// AppendRouted is AppendBatch with the ops' feeds read by the caller
+// (store.Log.AppendRouted).
+func (s *Store) AppendRouted(ctx context.Context, device string, ops []syncproto.Op, feeds [][]string, records func(store.Tx) error) (uint64, []syncproto.Op, error) {
+	if err := store.CheckRouting(ops, feeds); err != nil {
+		return 0, nil, fmt.Errorf("pgstore: append: %w", err)
+	}
+	return s.append(ctx, &appendReq{device: device, ops: ops, feeds: feeds, records: records})
 }
 
 // AppendNext is AppendBatch with the ops numbered inside the commit, each
@@ -238,7 +250,7 @@ func (s *Store) commitOnce(batch []*appendReq) (res commitResult, err error) {
 		req.stored = nil
 		st := states[req.device]
 		seq := st.mark // the last seq given (next)
-		for _, op := range req.ops {
+		for i, op := range req.ops {
 			op.Device, op.Global = req.device, 0
 			if req.next {
 				seq++
@@ -264,7 +276,7 @@ func (s *Store) commitOnce(batch []*appendReq) (res commitResult, err error) {
 			recs = append(recs, s.recHash(rec))
 			req.stored = append(req.stored, op)
 			if s.feeds != nil {
-				for _, feed := range s.feeds(op) {
+				for _, feed := range store.Routed(req.feeds, i, op, s.feeds) {
 					feedNames, feedGlobals = append(feedNames, feed), append(feedGlobals, int64(next))
 					touched[feed] = true
 				}

@@ -14,6 +14,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 
 	"smartpass.city/smartpass/syncproto"
@@ -71,6 +72,12 @@ type Log interface {
 	// it stored, with their global sequence, only after they are
 	// durable.
 	AppendBatch(ctx context.Context, device string, ops []syncproto.Op, records func(Tx) error) (mark uint64, stored []syncproto.Op, err error)
+	// AppendRouted is AppendBatch with each op's feeds (besides FeedAll)
+	// given by the caller, who read them when it checked the op
+	// (scope.Device.Route), instead of the store's Feeds reading the
+	// body again; feeds[i] belongs to ops[i], and a nil feeds[i] (or a
+	// nil feeds) leaves that op to the store's Feeds.
+	AppendRouted(ctx context.Context, device string, ops []syncproto.Op, feeds [][]string, records func(Tx) error) (mark uint64, stored []syncproto.Op, err error)
 	// AppendNew is AppendBatch without records.
 	AppendNew(ctx context.Context, device string, ops []syncproto.Op) (mark uint64, stored []syncproto.Op, err error)
 	// AppendNext is AppendBatch for a writer that does not number its
@@ -119,4 +126,26 @@ type Erasure struct {
 	Record func(op syncproto.Op) (record string, erases bool)
 	// Redact returns what is kept of an erased op.
 	Redact func(op syncproto.Op) syncproto.Op
+}
+
+// ErrRouting is returned by AppendRouted when feeds is not one list per
+// op: a caller's defect, refused before anything is stored.
+var ErrRouting = errors.New("store: one feed list per op")
+
+// CheckRouting checks AppendRouted's feeds against its ops.
+func CheckRouting(ops []syncproto.Op, feeds [][]string) error {
+	if feeds != nil && len(feeds) != len(ops) {
+		return fmt.Errorf("%w: %d ops, %d lists", ErrRouting, len(ops), len(feeds))
+	}
+	return nil
+}
+
+// Routed returns the feeds of ops[i] in an AppendRouted call: feeds[i]
+// as the caller read them, or when it gave none, what read (the store's
+// Feeds) reads from the body.
+func Routed(feeds [][]string, i int, op syncproto.Op, read func(syncproto.Op) []string) []string {
+	if i < len(feeds) && feeds[i] != nil {
+		return feeds[i]
+	}
+	return read(op)
 }

@@ -56,6 +56,7 @@ func Run(t *testing.T, open Opener) {
 		{"AppendNextNumbersInTheCommit", testAppendNext},
 		{"SinceBounds", testSinceBounds},
 		{"Feeds", testFeeds},
+		{"AppendRoutedTakesTheCallersFeeds", testAppendRouted},
 		{"ChangedPerFeed", testChanged},
 		{"Epoch", testEpoch},
 		{"RecordsCRUD", testRecords},
@@ -452,6 +453,38 @@ func testFeeds(t *testing.T, open Opener) {
 	for _, tt := range tests {
 		if got := seqs(tt.feed, tt.after, tt.limit); got != tt.want {
 			t.Errorf("Since(%s, %d, %d) = %s, want %s", tt.feed, tt.after, tt.limit, got, tt.want)
+		}
+	}
+}
+
+// testAppendRouted: feeds the caller read are the ops' feeds as given,
+// even where the store's own Feeds would say otherwise; a nil entry is
+// read by the store; a list per op or nothing is stored.
+func testAppendRouted(t *testing.T, open Opener) {
+	ctx := context.Background()
+	s := open(t, Config{Feeds: evenFeeds})
+	if _, _, err := s.AppendRouted(ctx, "tab", Ops(1, 2), [][]string{{"x"}}, nil); !errors.Is(err, store.ErrRouting) || s.Head() != 0 {
+		t.Fatalf("AppendRouted with one list for two ops: err %v head %d, want ErrRouting and nothing stored", err, s.Head())
+	}
+	changed := s.Changed("x")
+	mark, stored, err := s.AppendRouted(ctx, "tab", Ops(1, 2, 3, 4), [][]string{{"x"}, nil, {}, {"x", "n"}}, nil)
+	if err != nil || mark != 4 || len(stored) != 4 {
+		t.Fatalf("AppendRouted: mark %d stored %d err %v", mark, len(stored), err)
+	}
+	if !closedWithin(changed, wait) {
+		t.Fatal("a routed op did not wake its feed's readers")
+	}
+	for feed, want := range map[string]string{"x": "[1 4]", "even": "[2]", "n": "[2 4]", store.FeedAll: "[1 2 3 4]"} {
+		got, err := s.Since(feed, 0, 10, 1<<20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seqs := []uint64{}
+		for _, op := range got {
+			seqs = append(seqs, op.Seq)
+		}
+		if fmt.Sprint(seqs) != want {
+			t.Errorf("feed %s = %v, want %s", feed, seqs, want)
 		}
 	}
 }
