@@ -234,6 +234,11 @@ func (m *meter) report(b *testing.B, ops int) {
 	if l, err := procstat.Load1(); err == nil {
 		b.ReportMetric(l, "load1")
 	}
+	// The server's peak memory since it started (its store's caches
+	// and memtables most of it), beside the heap limit it ran under.
+	if rss, err := m.p.PeakRSS(); err == nil {
+		b.ReportMetric(float64(rss)/(1<<20), "server-peak-MiB")
+	}
 }
 
 // BenchmarkPush200Devices: 200 tablets, 10 at each of 20 shelters, push

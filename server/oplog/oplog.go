@@ -140,6 +140,7 @@ func Open(dir string, opt Options) (*Log, error) {
 		stop:    make(chan struct{}),
 		done:    make(chan struct{}),
 	}
+	l.high.load = func(device string) uint64 { return lastIndexed(db, device) }
 	if err := l.load(); err != nil {
 		db.Close()
 		return nil, err
@@ -393,7 +394,7 @@ func (l *Log) commit(batch []*appendReq) {
 					op.Seq, seq = s, s
 				}
 				ik := indexKey(req.device, op.Seq)
-				if op.Seq <= l.high.of(txn, req.device) {
+				if op.Seq <= l.high.of(req.device) {
 					if _, err := txn.Get(ik); err == nil {
 						continue // a resend: already held
 					} else if !errors.Is(err, badger.ErrKeyNotFound) {
@@ -412,7 +413,7 @@ func (l *Log) commit(batch []*appendReq) {
 				if err := txn.Set(ik, be64(next)); err != nil {
 					return err
 				}
-				l.high.hold(txn, req.device, op.Seq)
+				l.high.hold(req.device, op.Seq)
 				req.stored = append(req.stored, op)
 				if l.feeds == nil {
 					continue
@@ -593,7 +594,7 @@ func (l *Log) advanceMark(txn *badger.Txn, device string) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	start, high := mark, l.high.of(txn, device)
+	start, high := mark, l.high.of(device)
 	for mark < high {
 		_, err := txn.Get(indexKey(device, mark+1))
 		if errors.Is(err, badger.ErrKeyNotFound) {
