@@ -62,6 +62,8 @@ func TestDecodeRejects(t *testing.T) {
 		{"unknown type", []byte{Version, 200, '{', '}'}, ErrUnknownType},
 		{"not json", hello("not json"), ErrMalformed},
 		{"trailing data", hello(`{"proto":1,"device":"d"} {}`), ErrMalformed},
+		{"a stray closing brace after the frame", hello(`{"proto":1,"device":"d"}}`), ErrMalformed},
+		{"a stray closing bracket after the frame", hello(`{"proto":1,"device":"d"}]`), ErrMalformed},
 		{"bad device id", hello(`{"proto":1,"device":"a/b"}`), ErrInvalid},
 		{"empty device id", hello(`{"proto":1}`), ErrInvalid},
 		{"seq zero", push(`{"ops":[{"seq":0,"kind":"k"}]}`), ErrInvalid},

@@ -163,13 +163,16 @@ func (d Device) MayPull(feed string) bool { return slices.Contains(d.Feeds(), fe
 // only the server writes its verdicts, so a device cannot plant one in
 // another facility's feed.
 func (d Device) Check(op syncproto.Op) error {
-	_, err := d.Route(op)
+	_, err := d.route(op, false)
 	return err
 }
 
 // Route is Check that also returns the feeds op belongs to (Feeds), read
 // from the facility the check read: the body is read once for both.
-func (d Device) Route(op syncproto.Op) (feeds []string, err error) {
+func (d Device) Route(op syncproto.Op) (feeds []string, err error) { return d.route(op, true) }
+
+// route is Check, and Route when routed is set.
+func (d Device) route(op syncproto.Op, routed bool) (feeds []string, err error) {
 	k, ok := opkind.Lookup(op.Kind)
 	if !ok || !k.MayRecord(d.Role) {
 		return nil, fmt.Errorf("%w: a %s device does not record %s", ErrForbidden, d.Role, op.Kind)
@@ -179,6 +182,9 @@ func (d Device) Route(op syncproto.Op) (feeds []string, err error) {
 	}
 	if d.Role == Registrar {
 		// The city desk records for residents of every facility.
+		if !routed {
+			return nil, nil
+		}
 		return Feeds(op), nil
 	}
 	var at string
@@ -192,6 +198,8 @@ func (d Device) Route(op syncproto.Op) (feeds []string, err error) {
 		return nil, fmt.Errorf("%w: %w: %v", ErrForbidden, ErrInvalid, err)
 	case at != d.Facility.ID:
 		return nil, fmt.Errorf("%w: a device of %s recorded %s for %s", ErrForbidden, d.Facility.ID, op.Kind, at)
+	case !routed:
+		return nil, nil
 	}
 	return k.FeedsAt(op, at), nil
 }

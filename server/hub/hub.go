@@ -107,7 +107,10 @@ type Options struct {
 	Verify func(device string, op syncproto.Op) error
 	// Prepare, when set, completes each op a device pushes that passed
 	// its checks before the log stores it, with what only the server
-	// knows (package faces: a desk's face template gets its expiry).
+	// knows (package faces: a desk's face template gets its expiry). A
+	// changed body must be a new slice, never op.Body written in place:
+	// the hub compares the two to know whether the feeds it read when it
+	// checked the op still hold.
 	Prepare func(device string, op syncproto.Op) syncproto.Op
 	// Stored, when set, is told of the ops of a push the log stored (not
 	// a resend's), after they are stored: the server's own follow-ups,

@@ -471,6 +471,42 @@ func TestScopeOnPush(t *testing.T) {
 	}
 }
 
+// TestPreparedOpsRoutedAsStored: the hub gives the store the feeds it
+// read when it checked each op, so the body is not read again; an op the
+// server's Prepare changed goes where the stored body says, not where
+// the checked one did.
+func TestPreparedOpsRoutedAsStored(t *testing.T) {
+	s := start(t, hub.Options{Prepare: func(device string, op syncproto.Op) syncproto.Op {
+		if op.Seq == 2 { // completed by the server: now Yamashiro's
+			op.Body, _ = json.Marshal(checkIn(yamashiro, 2))
+		}
+		return op
+	}})
+	c := raw(t, s, "tab-prep")
+	sendFrame(t, c, &syncproto.Push{Ops: []syncproto.Op{checkInOp(daishoji, 1), checkInOp(daishoji, 2)}})
+	if a, ok := recvFrame(t, c).(*syncproto.Ack); !ok || a.Acked != 2 {
+		t.Fatal("push: want both acknowledged")
+	}
+	seqs := func(feed string) []uint64 {
+		ops, err := s.log.Since(feed, 0, 100, 1<<20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []uint64
+		for _, op := range ops {
+			if op.Device == "tab-prep" {
+				out = append(out, op.Seq)
+			}
+		}
+		return out
+	}
+	for feed, want := range map[string][]uint64{scope.FacilityFeed(daishoji): {1}, scope.FacilityFeed(yamashiro): {2}, scope.FeedHQ: {1, 2}} {
+		if got := seqs(feed); !slices.Equal(got, want) {
+			t.Errorf("feed %s holds seqs %v of the tablet, want %v", feed, got, want)
+		}
+	}
+}
+
 func TestRefusesPlainWebsocketOutsideDev(t *testing.T) {
 	l, err := oplog.Open(t.TempDir(), oplog.Options{})
 	if err != nil {

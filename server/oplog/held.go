@@ -56,7 +56,9 @@ func (h *highSeqs) hold(device string, seq uint64) {
 // commit keeps the transaction's seqs, once it committed.
 func (h *highSeqs) commit() {
 	for d, v := range h.pending {
-		h.known[d] = v
+		if v != math.MaxUint64 { // unknown (the index was unreadable): read again next time
+			h.known[d] = v
+		}
 	}
 	h.pending = nil
 }

@@ -418,7 +418,8 @@ func (l *Log) commit(batch []*appendReq) {
 				if l.feeds == nil {
 					continue
 				}
-				for _, feed := range store.Routed(req.feeds, i, op, l.feeds) {
+				feeds := store.Routed(req.feeds, i, op, l.feeds)
+				for _, feed := range feeds {
 					if err := txn.Set(feedKey(feed, next), nil); err != nil {
 						return err
 					}
@@ -434,7 +435,7 @@ func (l *Log) commit(batch []*appendReq) {
 					return err
 				}
 				if erases {
-					if err := l.erase(txn, op, rec); err != nil {
+					if err := l.erase(txn, op, rec, feeds); err != nil {
 						return err
 					}
 				}
@@ -477,14 +478,14 @@ func (l *Log) commit(batch []*appendReq) {
 }
 
 // erase redacts the ops that op, which erases record rec, erases: the
-// ops about the same record, earlier in op's feeds.
-func (l *Log) erase(txn *badger.Txn, op syncproto.Op, rec string) error {
+// ops about the same record, earlier in op's feeds (opFeeds, as stored).
+func (l *Log) erase(txn *badger.Txn, op syncproto.Op, rec string, opFeeds []string) error {
 	// The ops about rec, through the record index: the cost is the
 	// record's own ops, not the feeds' (a registration withdraws a face
 	// from every other facility; scanning each facility's feed made every
 	// registration slower than the last).
 	feeds := map[string]bool{}
-	for _, f := range l.feeds(op) {
+	for _, f := range opFeeds {
 		feeds[f] = true
 	}
 	prefix := recKey(rec, 0)[:len(prefixRec)+len(rec)+1]

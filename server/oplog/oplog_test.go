@@ -131,7 +131,19 @@ func TestResendsAfterReopen(t *testing.T) {
 			t.Fatalf("step %d (%v): mark %d head %d, want %d %d", i, st.seqs, mark, l.Head(), st.wantMark, st.wantHead)
 		}
 	}
+	// tab-2, whose id starts with tab's, is learnt from its own index
+	// keys after a reopen: its resends are held, its next op is new.
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	l = open(t, dir)
 	defer l.Close()
+	if _, err := l.Append(ctx, "tab", ops(12)); err != nil { // tab learnt first
+		t.Fatal(err)
+	}
+	if mark, err := l.Append(ctx, "tab-2", ops(10, 11, 12, 13)); err != nil || mark != 13 || l.Head() != 25 {
+		t.Fatalf("tab-2 resending after a reopen: mark %d head %d err %v, want 13 25", mark, l.Head(), err)
+	}
 	got, err := l.Since(FeedAll, 0, 100, 1<<20)
 	if err != nil {
 		t.Fatal(err)
@@ -144,8 +156,8 @@ func TestResendsAfterReopen(t *testing.T) {
 		}
 		seen[k] = true
 	}
-	if len(got) != 23 {
-		t.Fatalf("%d ops stored, want 23 (11 of tab, 12 of tab-2)", len(got))
+	if len(got) != 25 {
+		t.Fatalf("%d ops stored, want 25 (12 of tab, 13 of tab-2)", len(got))
 	}
 }
 

@@ -243,7 +243,7 @@ func (s *Store) commitOnce(batch []*appendReq) (res commitResult, err error) {
 		recs          [][]byte
 		feedNames     []string
 		feedGlobals   []int64
-		erasing       []syncproto.Op
+		erasing       []erasingOp
 	)
 	touched := map[string]bool{store.FeedAll: true}
 	for _, req := range batch {
@@ -276,12 +276,13 @@ func (s *Store) commitOnce(batch []*appendReq) (res commitResult, err error) {
 			recs = append(recs, s.recHash(rec))
 			req.stored = append(req.stored, op)
 			if s.feeds != nil {
-				for _, feed := range store.Routed(req.feeds, i, op, s.feeds) {
+				feeds := store.Routed(req.feeds, i, op, s.feeds)
+				for _, feed := range feeds {
 					feedNames, feedGlobals = append(feedNames, feed), append(feedGlobals, int64(next))
 					touched[feed] = true
 				}
 				if erases && rec != "" { // an erasure reaches the earlier ops in their feeds
-					erasing = append(erasing, op)
+					erasing = append(erasing, erasingOp{op, feeds})
 				}
 			}
 		}
@@ -404,16 +405,23 @@ const eraseQuery = `SELECT o.global, o.op FROM ops o
 		JOIN feeds f ON f.tenant = o.tenant AND f.feed = x.feed AND f.global = o.global)
 	ORDER BY o.global`
 
+// erasingOp is an op that erases earlier ones, with its feeds as stored.
+type erasingOp struct {
+	op    syncproto.Op
+	feeds []string
+}
+
 // erase redacts, in the commit's transaction, the ops that erasing ops
 // erase: the earlier ops about the same record in the erasing op's feeds
 // (store.Erasure), found through the record index (recindex.go): the
 // cost is the record's own ops, not the feeds'. The record of each op
 // read is checked, so a hash collision redacts nothing.
-func (s *Store) erase(ctx context.Context, conn *pgx.Conn, erasing []syncproto.Op) error {
-	for _, op := range erasing {
+func (s *Store) erase(ctx context.Context, conn *pgx.Conn, erasing []erasingOp) error {
+	for _, e := range erasing {
+		op := e.op
 		rec, _ := s.erasure.Record(op)
 		var redacted []syncproto.Op
-		rows, err := conn.Query(ctx, eraseQuery, s.tenant, s.recs.hash(s.tenant, rec), int64(op.Global), s.feeds(op))
+		rows, err := conn.Query(ctx, eraseQuery, s.tenant, s.recs.hash(s.tenant, rec), int64(op.Global), e.feeds)
 		if err != nil {
 			return fmt.Errorf("erase: %w", err)
 		}

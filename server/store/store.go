@@ -76,7 +76,9 @@ type Log interface {
 	// given by the caller, who read them when it checked the op
 	// (scope.Device.Route), instead of the store's Feeds reading the
 	// body again; feeds[i] belongs to ops[i], and a nil feeds[i] (or a
-	// nil feeds) leaves that op to the store's Feeds.
+	// nil feeds) leaves that op to the store's Feeds. A store opened
+	// without Feeds (tests) keeps every op in FeedAll only, whatever the
+	// caller gives.
 	AppendRouted(ctx context.Context, device string, ops []syncproto.Op, feeds [][]string, records func(Tx) error) (mark uint64, stored []syncproto.Op, err error)
 	// AppendNew is AppendBatch without records.
 	AppendNew(ctx context.Context, device string, ops []syncproto.Op) (mark uint64, stored []syncproto.Op, err error)
