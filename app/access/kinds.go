@@ -14,10 +14,9 @@ import (
 // role's feed only.
 func init() {
 	opkind.Register(opkind.Kind{
-		Name:     OpRead,
-		Validate: opkind.Rule(Read.Validate),
-		Roles:    []role.Role{role.Shelter, role.HQ},
-		Facility: opkind.Field(func(r Read) string { return r.Facility }),
+		Name:  OpRead,
+		Body:  opkind.Over(Read.Validate, func(r Read) string { return r.Facility }),
+		Roles: []role.Role{role.Shelter, role.HQ},
 		Audit: func(op syncproto.Op) (opkind.Entry, bool) {
 			r, err := opkind.Decode[Read](op)
 			return opkind.Entry{Action: op.Kind, Subject: strings.Join(r.Records, " "), Detail: fmt.Sprintf("%s %s %s %d records", r.Facility, r.What, r.Shelter, r.Count)}, err == nil

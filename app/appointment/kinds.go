@@ -19,13 +19,13 @@ var Books = opkind.NewSlot("appointments", newBook)
 // holder's behalf. All go to the hospital's own feed only: the desk's
 // list, and answers that reach that hospital's reception and no other.
 func init() {
-	kind := func(name string, roles []role.Role, validate func(syncproto.Op) error, facility func(syncproto.Op) (string, error), audit func(syncproto.Op) (opkind.Entry, bool), fold func(*opkind.Parts, syncproto.Op) error) {
-		opkind.Register(opkind.Kind{Name: name, Validate: validate, Roles: roles, ServerOnly: len(roles) == 0, Facility: facility, Feeds: opkind.Feeds{Facility: true}, Audit: audit, Fold: fold})
+	kind := func(name string, roles []role.Role, body *opkind.Body, audit func(syncproto.Op) (opkind.Entry, bool), fold func(*opkind.Parts, syncproto.Op) error) {
+		opkind.Register(opkind.Kind{Name: name, Body: body, Roles: roles, ServerOnly: len(roles) == 0, Feeds: opkind.Feeds{Facility: true}, Audit: audit, Fold: fold})
 	}
 	at := func(op syncproto.Op) time.Time { return hlc.Wall(op.HLC) }
 	desk := []role.Role{role.Reception}
 
-	kind(OpSlots, desk, opkind.Rule(Day.Validate), opkind.Field(func(d Day) string { return d.Hospital }), nil,
+	kind(OpSlots, desk, opkind.Over(Day.Validate, func(d Day) string { return d.Hospital }), nil,
 		func(p *opkind.Parts, op syncproto.Op) error {
 			d, err := opkind.DecodeValid[Day](op)
 			if err != nil {
@@ -34,7 +34,7 @@ func init() {
 			Books.In(p).publish(d)
 			return nil
 		})
-	kind(OpBook, nil, opkind.Rule(Booking.Validate), opkind.Field(func(b Booking) string { return b.Hospital }),
+	kind(OpBook, nil, opkind.Over(Booking.Validate, func(b Booking) string { return b.Hospital }),
 		func(op syncproto.Op) (opkind.Entry, bool) {
 			b, err := opkind.Decode[Booking](op)
 			return opkind.Entry{Action: op.Kind, Subject: b.Resident, Detail: fmt.Sprintf("%s %s %s by %s", b.Hospital, b.Department, b.Start.In(JST).Format("2006-01-02 15:04"), b.By)}, err == nil
@@ -46,7 +46,7 @@ func init() {
 			}
 			return Books.In(p).book(b, opkind.RecordID(op), at(op))
 		})
-	kind(OpMove, nil, opkind.Rule(Move.Validate), opkind.Field(func(m Move) string { return m.Hospital }),
+	kind(OpMove, nil, opkind.Over(Move.Validate, func(m Move) string { return m.Hospital }),
 		func(op syncproto.Op) (opkind.Entry, bool) {
 			m, err := opkind.Decode[Move](op)
 			return opkind.Entry{Action: op.Kind, Subject: m.ID, Detail: m.Start.In(JST).Format("2006-01-02 15:04") + " by " + m.By}, err == nil
@@ -58,7 +58,7 @@ func init() {
 			}
 			return Books.In(p).move(m, at(op))
 		})
-	kind(OpCancel, nil, opkind.Rule(Cancel.Validate), opkind.Field(func(c Cancel) string { return c.Hospital }),
+	kind(OpCancel, nil, opkind.Over(Cancel.Validate, func(c Cancel) string { return c.Hospital }),
 		func(op syncproto.Op) (opkind.Entry, bool) {
 			c, err := opkind.Decode[Cancel](op)
 			return opkind.Entry{Action: op.Kind, Subject: c.ID, Detail: "by " + c.By}, err == nil
@@ -70,7 +70,7 @@ func init() {
 			}
 			return Books.In(p).cancel(c, at(op))
 		})
-	kind(OpNoShow, desk, opkind.Rule(NoShow.Validate), opkind.Field(func(n NoShow) string { return n.Hospital }),
+	kind(OpNoShow, desk, opkind.Over(NoShow.Validate, func(n NoShow) string { return n.Hospital }),
 		func(op syncproto.Op) (opkind.Entry, bool) {
 			n, err := opkind.Decode[NoShow](op)
 			return opkind.Entry{Action: op.Kind, Subject: n.ID, Detail: n.Hospital}, err == nil
@@ -82,7 +82,7 @@ func init() {
 			}
 			return Books.In(p).noShow(n, at(op))
 		})
-	kind(OpAnswers, nil, opkind.Rule(Answers.Validate), opkind.Field(func(a Answers) string { return a.Hospital }),
+	kind(OpAnswers, nil, opkind.Over(Answers.Validate, func(a Answers) string { return a.Hospital }),
 		func(op syncproto.Op) (opkind.Entry, bool) {
 			a, err := opkind.Decode[Answers](op)
 			return opkind.Entry{Action: op.Kind, Subject: a.Resident, Detail: a.Hospital + " " + a.Questionnaire + " for " + a.Booking + " by " + a.By}, err == nil

@@ -31,11 +31,10 @@ var Bills = opkind.NewSlot("bills", func() map[string]*Posted { return map[strin
 // patient's care).
 func init() {
 	opkind.Register(opkind.Kind{
-		Name:     OpPost,
-		Validate: opkind.Rule(Bill.Validate),
-		Roles:    []role.Role{role.Reception},
-		Facility: opkind.Field(func(b Bill) string { return b.Hospital }),
-		Feeds:    opkind.Feeds{Facility: true},
+		Name:  OpPost,
+		Body:  opkind.Over(Bill.Validate, func(b Bill) string { return b.Hospital }),
+		Roles: []role.Role{role.Reception},
+		Feeds: opkind.Feeds{Facility: true},
 		Audit: func(op syncproto.Op) (opkind.Entry, bool) {
 			b, err := opkind.Decode[Bill](op)
 			return opkind.Entry{Action: op.Kind, Subject: b.Resident, Detail: fmt.Sprintf("%s %s %d points", b.Hospital, b.Visit, b.Points)}, err == nil
@@ -58,11 +57,10 @@ func init() {
 		},
 	})
 	opkind.Register(opkind.Kind{
-		Name:     OpPaid,
-		Validate: opkind.Rule(Payment.Validate),
-		Roles:    []role.Role{role.Reception},
-		Facility: opkind.Field(func(p Payment) string { return p.Hospital }),
-		Feeds:    opkind.Feeds{Facility: true},
+		Name:  OpPaid,
+		Body:  opkind.Over(Payment.Validate, func(p Payment) string { return p.Hospital }),
+		Roles: []role.Role{role.Reception},
+		Feeds: opkind.Feeds{Facility: true},
 		Audit: func(op syncproto.Op) (opkind.Entry, bool) {
 			p, err := opkind.Decode[Payment](op)
 			return opkind.Entry{Action: op.Kind, Subject: p.Bill, Detail: p.Method + " ¥" + strconv.FormatInt(p.Amount, 10) + " " + p.Ref}, err == nil

@@ -64,10 +64,9 @@ var Uses = opkind.NewSlot("emergency uses", func() []Used { return nil })
 // one is audited.
 func init() {
 	opkind.Register(opkind.Kind{
-		Name:     OpUse,
-		Validate: opkind.Rule(Use.Validate),
-		Roles:    []role.Role{role.Reception},
-		Facility: opkind.Field(func(u Use) string { return u.Hospital }),
+		Name:  OpUse,
+		Body:  opkind.Over(Use.Validate, func(u Use) string { return u.Hospital }),
+		Roles: []role.Role{role.Reception},
 		Audit: func(op syncproto.Op) (opkind.Entry, bool) {
 			u, err := opkind.Decode[Use](op)
 			return opkind.Entry{Action: op.Kind, Subject: u.Resident, Detail: fmt.Sprintf("%s %s by %s %s: %s", u.Hospital, u.Outcome, u.Staff, u.Second, u.Reason)}, err == nil

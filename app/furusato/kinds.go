@@ -128,9 +128,8 @@ var Counter = opkind.NewSlot("furusato", func() Book {
 func init() {
 	opkind.Register(opkind.Kind{
 		Name:       OpItem,
-		Validate:   opkind.Rule(Listing.Validate),
+		Body:       opkind.Over(Listing.Validate, func(l Listing) string { return l.Shop }),
 		ServerOnly: true,
-		Facility:   opkind.Field(func(l Listing) string { return l.Shop }),
 		Feeds:      opkind.Feeds{Facility: true},
 		Audit: func(op syncproto.Op) (opkind.Entry, bool) {
 			l, err := opkind.Decode[Listing](op)
@@ -142,11 +141,10 @@ func init() {
 		Fold: foldItem,
 	})
 	opkind.Register(opkind.Kind{
-		Name:     OpDonation,
-		Validate: opkind.Rule(Donation.Validate),
-		Roles:    []role.Role{role.Counter},
-		Facility: opkind.Field(func(d Donation) string { return d.Shop }),
-		Feeds:    opkind.Feeds{Facility: true},
+		Name:  OpDonation,
+		Body:  opkind.Over(Donation.Validate, func(d Donation) string { return d.Shop }),
+		Roles: []role.Role{role.Counter},
+		Feeds: opkind.Feeds{Facility: true},
 		Audit: func(op syncproto.Op) (opkind.Entry, bool) {
 			d, err := opkind.Decode[Donation](op)
 			if err != nil {
@@ -157,11 +155,10 @@ func init() {
 		Fold: foldDonation,
 	})
 	opkind.Register(opkind.Kind{
-		Name:     OpGift,
-		Validate: opkind.Rule(Handover.Validate),
-		Roles:    []role.Role{role.Counter},
-		Facility: opkind.Field(func(h Handover) string { return h.Shop }),
-		Feeds:    opkind.Feeds{Facility: true},
+		Name:  OpGift,
+		Body:  opkind.Over(Handover.Validate, func(h Handover) string { return h.Shop }),
+		Roles: []role.Role{role.Counter},
+		Feeds: opkind.Feeds{Facility: true},
 		Audit: func(op syncproto.Op) (opkind.Entry, bool) {
 			h, err := opkind.Decode[Handover](op)
 			if err != nil {

@@ -28,11 +28,10 @@ var (
 // receptions, on its own feed only: never the HQ's.
 func init() {
 	opkind.Register(opkind.Kind{
-		Name:     OpLink,
-		Validate: opkind.Rule(Link.Validate),
-		Roles:    []role.Role{role.Reception},
-		Facility: opkind.Field(func(l Link) string { return l.Facility }),
-		Feeds:    opkind.Feeds{Facility: true},
+		Name:  OpLink,
+		Body:  opkind.Over(Link.Validate, func(l Link) string { return l.Facility }),
+		Roles: []role.Role{role.Reception},
+		Feeds: opkind.Feeds{Facility: true},
 		Fold: func(p *opkind.Parts, op syncproto.Op) error {
 			l, err := opkind.DecodeValid[Link](op)
 			if err != nil {
@@ -47,11 +46,10 @@ func init() {
 		},
 	})
 	opkind.Register(opkind.Kind{
-		Name:     OpReception,
-		Validate: opkind.Rule(Reception.Validate),
-		Roles:    []role.Role{role.Reception},
-		Facility: opkind.Field(func(r Reception) string { return r.Facility }),
-		Feeds:    opkind.Feeds{Facility: true},
+		Name:  OpReception,
+		Body:  opkind.Over(Reception.Validate, func(r Reception) string { return r.Facility }),
+		Roles: []role.Role{role.Reception},
+		Feeds: opkind.Feeds{Facility: true},
 		Fold: func(p *opkind.Parts, op syncproto.Op) error {
 			r, err := opkind.DecodeValid[Reception](op)
 			if err != nil {

@@ -15,10 +15,9 @@ var PassesUsed = opkind.NewSlot("passes used", func() map[string]bool { return m
 // wants each accounted for in the audit log.
 func init() {
 	opkind.Register(opkind.Kind{
-		Name:     OpIdentified,
-		Validate: opkind.Rule(Identification.Validate),
-		Roles:    []role.Role{role.Shelter, role.PlayPark, role.Reception, role.Shop, role.Vehicle},
-		Facility: opkind.Field(func(i Identification) string { return i.Facility }),
+		Name:  OpIdentified,
+		Body:  opkind.Over(Identification.Validate, func(i Identification) string { return i.Facility }),
+		Roles: []role.Role{role.Shelter, role.PlayPark, role.Reception, role.Shop, role.Vehicle},
 		Audit: func(op syncproto.Op) (opkind.Entry, bool) {
 			i, err := opkind.Decode[Identification](op)
 			return opkind.Entry{Action: op.Kind, Subject: i.Resident, Detail: i.Facility + " " + i.Method + " " + i.Outcome}, err == nil

@@ -21,10 +21,9 @@ func init() {
 		Fold:       opkind.Replace(Published),
 	})
 	opkind.Register(opkind.Kind{
-		Name:     OpChecked,
-		Validate: opkind.Rule(Checked.Validate),
-		Roles:    []role.Role{role.Shelter, role.PlayPark, role.Reception, role.Shop},
-		Facility: opkind.Field(func(c Checked) string { return c.Facility }),
+		Name:  OpChecked,
+		Body:  opkind.Over(Checked.Validate, func(c Checked) string { return c.Facility }),
+		Roles: []role.Role{role.Shelter, role.PlayPark, role.Reception, role.Shop},
 		Audit: func(op syncproto.Op) (opkind.Entry, bool) {
 			c, err := opkind.Decode[Checked](op)
 			return opkind.Entry{Action: op.Kind, Subject: "jpki:" + c.Serial, Detail: c.Facility + " " + c.Outcome}, err == nil

@@ -48,9 +48,8 @@ func init() {
 	})
 	opkind.Register(opkind.Kind{
 		Name:       OpConsent,
-		Validate:   opkind.Rule(Consent.Validate),
+		Body:       opkind.Over(Consent.Validate, func(c Consent) string { return c.Hospital }),
 		ServerOnly: true,
-		Facility:   opkind.Field(func(c Consent) string { return c.Hospital }),
 		Feeds:      opkind.Feeds{Facility: true},
 		Audit: func(op syncproto.Op) (opkind.Entry, bool) {
 			c, err := opkind.Decode[Consent](op)
@@ -66,9 +65,8 @@ func init() {
 	})
 	opkind.Register(opkind.Kind{
 		Name:       OpRevoke,
-		Validate:   opkind.Rule(Revoke.Validate),
+		Body:       opkind.Over(Revoke.Validate, func(r Revoke) string { return r.Hospital }),
 		ServerOnly: true,
-		Facility:   opkind.Field(func(r Revoke) string { return r.Hospital }),
 		Feeds:      opkind.Feeds{Facility: true},
 		Audit: func(op syncproto.Op) (opkind.Entry, bool) {
 			r, err := opkind.Decode[Revoke](op)
@@ -83,10 +81,9 @@ func init() {
 		},
 	})
 	opkind.Register(opkind.Kind{
-		Name:     OpSummary,
-		Validate: opkind.Rule(Summary.Validate),
-		Roles:    []role.Role{role.Reception},
-		Facility: opkind.Field(func(s Summary) string { return s.Hospital }),
+		Name:  OpSummary,
+		Body:  opkind.Over(Summary.Validate, func(s Summary) string { return s.Hospital }),
+		Roles: []role.Role{role.Reception},
 		Audit: func(op syncproto.Op) (opkind.Entry, bool) {
 			s, err := opkind.Decode[Summary](op)
 			return opkind.Entry{Action: op.Kind, Subject: s.Resident, Detail: s.Hospital + " " + s.Visit.Format("2006-01-02")}, err == nil

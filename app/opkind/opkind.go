@@ -52,6 +52,11 @@ type Kind struct {
 	// refused an op of this kind (reason: why). Nil: a refusal is not
 	// audited beyond the session's log.
 	AuditRefused func(op syncproto.Op, reason string) (e Entry, ok bool)
+	// Body declares Validate and Facility over one reading of the body
+	// (Over): Register fills both in from it, and Inspect, which the
+	// sync hub calls for every pushed op, reads the body once for both.
+	// A kind with Body sets neither Validate nor Facility itself.
+	Body *Body
 	// Fold applies an op to the folded state. An error keeps the op as
 	// rejected, with the error as the reason. Nil: the kind changes no
 	// state (it is kept in the log, for the audit).
@@ -109,6 +114,12 @@ var (
 // name or a declaration that contradicts itself, as a program that
 // declared its kinds wrongly cannot run correctly; call it from init.
 func Register(k Kind) {
+	if k.Body != nil {
+		if k.Validate != nil || k.Facility != nil {
+			panic(fmt.Errorf("%w: %s declares Body and also Validate or Facility", ErrDeclaration, k.Name))
+		}
+		k.Validate, k.Facility = k.Body.validate, k.Body.facility
+	}
 	if err := check(k); err != nil {
 		panic(err)
 	}
@@ -249,10 +260,55 @@ func Field[T any](get func(T) string) func(syncproto.Op) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		at := get(v)
-		if at == "" {
-			return "", fmt.Errorf("%s names no facility", op.Kind)
-		}
-		return at, nil
+		return facilityOf(op, get(v))
 	}
+}
+
+// facilityOf is the facility at an op names; "" is an error: the op
+// then concerns no one, and no device may record it.
+func facilityOf(op syncproto.Op, at string) (string, error) {
+	if at == "" {
+		return "", fmt.Errorf("%s names no facility", op.Kind)
+	}
+	return at, nil
+}
+
+// Body is a kind's rules and facility over one type of body (Over).
+type Body struct {
+	validate func(op syncproto.Op) error
+	facility func(op syncproto.Op) (string, error)
+	inspect  func(op syncproto.Op) (string, error)
+}
+
+// Over declares a kind's Body: its rules (validate) and the facility it
+// concerns (facility; "" is an error, as with Field) over a body of type
+// T. Validate and Facility behave as Rule(validate) and Field(facility);
+// Inspect does both with one decoding.
+func Over[T any](validate func(T) error, facility func(T) string) *Body {
+	return &Body{
+		validate: Rule(validate),
+		facility: Field(facility),
+		inspect: func(op syncproto.Op) (string, error) {
+			v, err := Decode[T](op)
+			if err != nil {
+				return "", err
+			}
+			if err := validate(v); err != nil {
+				return "", err
+			}
+			return facilityOf(op, facility(v))
+		},
+	}
+}
+
+// Inspect checks op by the kind's rules and returns the facility it
+// concerns, reading the body once when the kind declares a Body: the
+// errors of Validate, then of Facility. ok false: the kind has no
+// Body, and a caller uses Validate and Facility.
+func (k Kind) Inspect(op syncproto.Op) (facility string, ok bool, err error) {
+	if k.Body == nil {
+		return "", false, nil
+	}
+	facility, err = k.Body.inspect(op)
+	return facility, true, err
 }

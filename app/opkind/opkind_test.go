@@ -17,6 +17,68 @@ type visit struct {
 
 var atFacility = Field(func(v visit) string { return v.Facility })
 
+func (v visit) at() string { return v.Facility }
+
+// check refuses one facility, for the tests of Over.
+func (v visit) check() error {
+	if v.Facility == "closed" {
+		return errClosed
+	}
+	return nil
+}
+
+var errClosed = errors.New("that facility is closed")
+
+// TestOver: a kind declared with Body validates and names its facility
+// as Rule and Field would, through Validate and Facility as filled in by
+// Register, and Inspect gives the same answers from one reading.
+func TestOver(t *testing.T) {
+	Register(Kind{Name: "opkind.test.over", Body: Over(visit.check, visit.at), Feeds: Feeds{Facility: true}})
+	k, _ := Lookup("opkind.test.over")
+	plain := Kind{Name: "plain", Validate: Rule(visit.check), Facility: atFacility}
+	tests := []struct {
+		name, body string
+		at         string
+		invalid    bool // Validate refuses it
+		wantErr    bool // Inspect refuses it (rules or facility)
+	}{
+		{"a facility", `{"facility":"park"}`, "park", false, false},
+		{"refused by the rules", `{"facility":"closed"}`, "", true, true},
+		{"names no facility", `{}`, "", false, true},
+		{"not the body", `[]`, "", true, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			op := syncproto.Op{Kind: "opkind.test.over", Body: json.RawMessage(tt.body)}
+			if err := k.Validate(op); (err != nil) != tt.invalid || fmt0(err) != fmt0(plain.Validate(op)) {
+				t.Fatalf("Validate = %v, Rule gives %v", err, plain.Validate(op))
+			}
+			at, ok, err := k.Inspect(op)
+			if !ok || (err != nil) != tt.wantErr || at != tt.at {
+				t.Fatalf("Inspect = %q, %v, %v; want %q, error %v", at, ok, err, tt.at, tt.wantErr)
+			}
+			if !tt.invalid {
+				fat, ferr := k.Facility(op)
+				pat, perr := plain.Facility(op)
+				if fat != pat || fmt0(ferr) != fmt0(perr) || fmt0(ferr) != fmt0(err) {
+					t.Fatalf("Facility = %q, %v; Field gives %q, %v; Inspect's error %v", fat, ferr, pat, perr, err)
+				}
+			}
+		})
+	}
+	if _, ok, _ := plain.Inspect(syncproto.Op{}); ok {
+		t.Fatal("Inspect of a kind without Body: want ok false")
+	}
+}
+
+// fmt0 is an error's text, "" for none.
+func fmt0(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
 // TestRegisterRefusesContradictions: a declaration that contradicts
 // itself or repeats a name stops the program at init.
 func TestRegisterRefusesContradictions(t *testing.T) {
@@ -30,6 +92,8 @@ func TestRegisterRefusesContradictions(t *testing.T) {
 		{"server-only with roles", Kind{Name: "opkind.test.a", ServerOnly: true, Roles: []role.Role{role.Shelter}}},
 		{"facility feed without a facility", Kind{Name: "opkind.test.b", Feeds: Feeds{Facility: true}}},
 		{"HQ without the facility", Kind{Name: "opkind.test.c", Facility: atFacility, Feeds: Feeds{HQ: true}}},
+		{"a body and its own rules", Kind{Name: "opkind.test.d", Body: Over(visit.check, visit.at), Validate: Rule(visit.check)}},
+		{"a body and its own facility", Kind{Name: "opkind.test.e", Body: Over(visit.check, visit.at), Facility: atFacility}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -177,6 +177,16 @@ func (d Device) route(op syncproto.Op, routed bool) (feeds []string, err error) 
 	if !ok || !k.MayRecord(d.Role) {
 		return nil, fmt.Errorf("%w: a %s device does not record %s", ErrForbidden, d.Role, op.Kind)
 	}
+	if d.Role != Registrar {
+		// A kind that declares its rules and facility over one body
+		// (opkind.Over) is read once for both.
+		if at, ok, err := k.Inspect(op); ok {
+			if err != nil {
+				return nil, fmt.Errorf("%w: %w: %v", ErrForbidden, ErrInvalid, err)
+			}
+			return d.at(k, op, at, routed)
+		}
+	}
 	if err := Validate(op); err != nil {
 		return nil, err
 	}
@@ -187,15 +197,20 @@ func (d Device) route(op syncproto.Op, routed bool) (feeds []string, err error) 
 		}
 		return Feeds(op), nil
 	}
-	var at string
-	if k.Facility != nil {
-		at, err = k.Facility(op)
-	}
-	switch {
-	case k.Facility == nil:
+	if k.Facility == nil {
 		return nil, fmt.Errorf("%w: %w: %s concerns no facility", ErrForbidden, ErrInvalid, op.Kind)
-	case err != nil:
+	}
+	at, err := k.Facility(op)
+	if err != nil {
 		return nil, fmt.Errorf("%w: %w: %v", ErrForbidden, ErrInvalid, err)
+	}
+	return d.at(k, op, at, routed)
+}
+
+// at finishes route for an op of kind k that concerns facility at: the
+// device's own, or refused; and its feeds when routed.
+func (d Device) at(k opkind.Kind, op syncproto.Op, at string, routed bool) ([]string, error) {
+	switch {
 	case at != d.Facility.ID:
 		return nil, fmt.Errorf("%w: a device of %s recorded %s for %s", ErrForbidden, d.Facility.ID, op.Kind, at)
 	case !routed:

@@ -316,3 +316,35 @@ func TestKindsDeclared(t *testing.T) {
 		t.Errorf("%d kinds declared (%v), want %d", got, opkind.Names(), want)
 	}
 }
+
+// BenchmarkRoute: the hub's check of one pushed check-in, the body read
+// once for its rules, its facility and its feeds (Route), against the
+// readings it took before: Validate, the facility for the scope, and the
+// facility again for the store's feeds (Check, then Feeds).
+func BenchmarkRoute(b *testing.B) {
+	dev := Device{ID: "d", Facility: daishoji, Role: Shelter}
+	op := evacueeOp(daishoji.ID)
+	k, _ := opkind.Lookup(op.Kind)
+	b.Run("once", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := dev.Route(op); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("three-readings", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := Validate(op); err != nil {
+				b.Fatal(err)
+			}
+			if at, err := k.Facility(op); err != nil || at != daishoji.ID {
+				b.Fatal(at, err)
+			}
+			if len(Feeds(op)) != 2 {
+				b.Fatal("feeds")
+			}
+		}
+	})
+}

@@ -30,11 +30,10 @@ var (
 // its own shelter; the HQ sees every shelter's records.
 func init() {
 	opkind.Register(opkind.Kind{
-		Name:     OpEvacueeAdd,
-		Validate: opkind.Rule(func(e Evacuee) error { return e.Validate(latestYear()) }),
-		Roles:    []role.Role{role.Shelter},
-		Facility: opkind.Field(func(e Evacuee) string { return e.Shelter }),
-		Feeds:    opkind.Feeds{Facility: true, HQ: true},
+		Name:  OpEvacueeAdd,
+		Body:  opkind.Over(func(e Evacuee) error { return e.Validate(latestYear()) }, func(e Evacuee) string { return e.Shelter }),
+		Roles: []role.Role{role.Shelter},
+		Feeds: opkind.Feeds{Facility: true, HQ: true},
 		Fold: func(p *opkind.Parts, op syncproto.Op) error {
 			e, err := opkind.Decode[Evacuee](op)
 			if err != nil {
@@ -46,12 +45,11 @@ func init() {
 		},
 	})
 	opkind.Register(opkind.Kind{
-		Name:     OpEvacueeEdit,
-		Validate: opkind.Rule(func(ed Edit) error { return ed.Validate(latestYear()) }),
-		Roles:    []role.Role{role.Shelter},
-		Facility: opkind.Field(func(ed Edit) string { return ed.Shelter }),
-		Feeds:    opkind.Feeds{Facility: true, HQ: true},
-		Fold:     foldEdit,
+		Name:  OpEvacueeEdit,
+		Body:  opkind.Over(func(ed Edit) error { return ed.Validate(latestYear()) }, func(ed Edit) string { return ed.Shelter }),
+		Roles: []role.Role{role.Shelter},
+		Feeds: opkind.Feeds{Facility: true, HQ: true},
+		Fold:  foldEdit,
 	})
 }
 

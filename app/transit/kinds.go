@@ -55,11 +55,10 @@ func init() {
 			fold = foldAlight
 		}
 		opkind.Register(opkind.Kind{
-			Name:     name,
-			Validate: opkind.Rule(Tap.Validate),
-			Roles:    []role.Role{role.Vehicle},
-			Facility: opkind.Field(func(t Tap) string { return t.Facility }),
-			Feeds:    opkind.Feeds{Facility: true},
+			Name:  name,
+			Body:  opkind.Over(Tap.Validate, func(t Tap) string { return t.Facility }),
+			Roles: []role.Role{role.Vehicle},
+			Feeds: opkind.Feeds{Facility: true},
 			Audit: func(op syncproto.Op) (opkind.Entry, bool) {
 				t, err := opkind.Decode[Tap](op)
 				if err != nil {

@@ -137,9 +137,8 @@ var Imports = opkind.NewSlot("transit.imports", func() map[string]map[string]*as
 func init() {
 	opkind.Register(opkind.Kind{
 		Name:       OpNetwork,
-		Validate:   opkind.Rule(Part.Validate),
+		Body:       opkind.Over(Part.Validate, func(p Part) string { return p.Operator }),
 		ServerOnly: true,
-		Facility:   opkind.Field(func(p Part) string { return p.Operator }),
 		Feeds:      opkind.Feeds{Facility: true},
 		Fold: func(ps *opkind.Parts, op syncproto.Op) error {
 			p, err := opkind.DecodeValid[Part](op)

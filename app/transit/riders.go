@@ -144,9 +144,8 @@ func FareRiders(facts map[string]Facts) map[string]fare.Rider {
 func init() {
 	opkind.Register(opkind.Kind{
 		Name:       OpRider,
-		Validate:   opkind.Rule(Profile.Validate),
+		Body:       opkind.Over(Profile.Validate, func(p Profile) string { return p.Operator }),
 		ServerOnly: true,
-		Facility:   opkind.Field(func(p Profile) string { return p.Operator }),
 		Feeds:      opkind.Feeds{Facility: true},
 		Fold: func(ps *opkind.Parts, op syncproto.Op) error {
 			p, err := opkind.DecodeValid[Profile](op)
@@ -162,9 +161,8 @@ func init() {
 	})
 	opkind.Register(opkind.Kind{
 		Name:       OpPass,
-		Validate:   opkind.Rule(PassRecord.Validate),
+		Body:       opkind.Over(PassRecord.Validate, func(r PassRecord) string { return r.Pass.Operator }),
 		ServerOnly: true,
-		Facility:   opkind.Field(func(r PassRecord) string { return r.Pass.Operator }),
 		Feeds:      opkind.Feeds{Facility: true},
 		Fold: func(ps *opkind.Parts, op syncproto.Op) error {
 			r, err := opkind.DecodeValid[PassRecord](op)

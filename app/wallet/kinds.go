@@ -19,9 +19,8 @@ func init() {
 	opkind.Register(opkind.Kind{
 		Name:         OpPayment,
 		AuditRefused: refused(func(p Payment) string { return p.Resident }),
-		Validate:     opkind.Rule(Payment.Validate),
+		Body:         opkind.Over(Payment.Validate, func(p Payment) string { return p.Facility }),
 		Roles:        []role.Role{role.Shop},
-		Facility:     opkind.Field(func(p Payment) string { return p.Facility }),
 		Feeds:        opkind.Feeds{Facility: true},
 		Audit: audit(func(p Payment) (string, string) {
 			how := "online"
@@ -34,9 +33,8 @@ func init() {
 	opkind.Register(opkind.Kind{
 		Name:         OpRefund,
 		AuditRefused: refused(func(p Refund) string { return p.Payment }),
-		Validate:     opkind.Rule(Refund.Validate),
+		Body:         opkind.Over(Refund.Validate, func(r Refund) string { return r.Facility }),
 		Roles:        []role.Role{role.Shop},
-		Facility:     opkind.Field(func(r Refund) string { return r.Facility }),
 		Feeds:        opkind.Feeds{Facility: true},
 		Audit: audit(func(r Refund) (string, string) {
 			return r.Payment, fmt.Sprintf("%s ¥%d by %s", r.Facility, r.Amount, r.Staff)
