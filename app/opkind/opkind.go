@@ -53,9 +53,11 @@ type Kind struct {
 	// audited beyond the session's log.
 	AuditRefused func(op syncproto.Op, reason string) (e Entry, ok bool)
 	// Body declares Validate and Facility over one reading of the body
-	// (Over): Register fills both in from it, and Inspect, which the
-	// sync hub calls for every pushed op, reads the body once for both.
-	// A kind with Body sets neither Validate nor Facility itself.
+	// (Over): Register fills both in from it (a Kind that was never
+	// registered has them nil), and Inspect, which the sync hub calls
+	// for the ops of every device bound to a facility, reads the body
+	// once for both. A kind with Body sets neither Validate nor
+	// Facility itself.
 	Body *Body
 	// Fold applies an op to the folded state. An error keeps the op as
 	// rejected, with the error as the reason. Nil: the kind changes no

@@ -13,6 +13,7 @@ import (
 // visit is the body of the kinds these tests declare.
 type visit struct {
 	Facility string `json:"facility"`
+	Shut     bool   `json:"shut"`
 }
 
 var atFacility = Field(func(v visit) string { return v.Facility })
@@ -21,7 +22,7 @@ func (v visit) at() string { return v.Facility }
 
 // check refuses one facility, for the tests of Over.
 func (v visit) check() error {
-	if v.Facility == "closed" {
+	if v.Facility == "closed" || v.Shut {
 		return errClosed
 	}
 	return nil
@@ -45,6 +46,7 @@ func TestOver(t *testing.T) {
 		{"a facility", `{"facility":"park"}`, "park", false, false},
 		{"refused by the rules", `{"facility":"closed"}`, "", true, true},
 		{"names no facility", `{}`, "", false, true},
+		{"refused by the rules and names no facility: the rules speak", `{"shut":true}`, "", true, true},
 		{"not the body", `[]`, "", true, true},
 	}
 	for _, tt := range tests {
@@ -56,6 +58,9 @@ func TestOver(t *testing.T) {
 			at, ok, err := k.Inspect(op)
 			if !ok || (err != nil) != tt.wantErr || at != tt.at {
 				t.Fatalf("Inspect = %q, %v, %v; want %q, error %v", at, ok, err, tt.at, tt.wantErr)
+			}
+			if tt.invalid && fmt0(err) != fmt0(k.Validate(op)) {
+				t.Fatalf("Inspect's error %v, Validate's %v: want the rules' error first", err, k.Validate(op))
 			}
 			if !tt.invalid {
 				fat, ferr := k.Facility(op)

@@ -129,6 +129,26 @@ func TestCheck(t *testing.T) {
 	}
 }
 
+// TestCheckInvalid: a body that breaks its kind's rules, cannot be read
+// or names no facility is refused as invalid too (the verdict's Invalid,
+// which keeps it from the HQ), whichever path read it.
+func TestCheckInvalid(t *testing.T) {
+	volunteer := Device{ID: "d", Facility: daishoji, Role: Shelter}
+	for _, op := range []syncproto.Op{
+		evacueeOp(""),
+		{Kind: shelter.OpEvacueeAdd, Body: json.RawMessage(`[]`)},
+		bodyOp(shelter.OpEvacueeAdd, shelter.Evacuee{Shelter: daishoji.ID, Kana: "カガ", BirthYear: 3000}),
+		bodyOp(shelter.OpEvacueeEdit, shelter.Edit{Shelter: daishoji.ID, Record: "d.1", Field: shelter.FieldBirthYear, Value: "3000"}),
+	} {
+		if err := volunteer.Check(op); !errors.Is(err, ErrForbidden) || !errors.Is(err, ErrInvalid) {
+			t.Errorf("Check(%s %s) = %v, want ErrForbidden and ErrInvalid", op.Kind, op.Body, err)
+		}
+	}
+	if err := volunteer.Check(evacueeOp(yamashiro.ID)); !errors.Is(err, ErrForbidden) || errors.Is(err, ErrInvalid) {
+		t.Errorf("another shelter's check-in: %v, want ErrForbidden alone (the record is valid)", err)
+	}
+}
+
 func TestFeeds(t *testing.T) {
 	tests := []struct {
 		name string
@@ -328,8 +348,25 @@ func BenchmarkRoute(b *testing.B) {
 	b.Run("once", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, err := dev.Route(op); err != nil {
+			if feeds, err := dev.Route(op); err != nil || len(feeds) != 2 {
+				b.Fatal(feeds, err)
+			}
+		}
+	})
+	// The path before opkind.Over: the rules and the facility read
+	// apart, the feeds from the facility read.
+	b.Run("two-readings", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := Validate(op); err != nil {
 				b.Fatal(err)
+			}
+			at, err := k.Facility(op)
+			if err != nil || at != daishoji.ID {
+				b.Fatal(at, err)
+			}
+			if len(k.FeedsAt(op, at)) != 2 {
+				b.Fatal("feeds")
 			}
 		}
 	})
