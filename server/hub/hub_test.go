@@ -426,6 +426,22 @@ func TestAuthentication(t *testing.T) {
 // TestScopeOnPush: an op a device may not record is stored as a refusal
 // under its own (device, seq), so the device's queue moves on; its staff
 // see it on their feed, other facilities do not.
+// feedOf returns the ops of device in the first 100 of feed.
+func (s *server) feedOf(t *testing.T, feed, device string) []syncproto.Op {
+	t.Helper()
+	ops, err := s.log.Since(feed, 0, 100, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []syncproto.Op
+	for _, op := range ops {
+		if op.Device == device {
+			out = append(out, op)
+		}
+	}
+	return out
+}
+
 func TestScopeOnPush(t *testing.T) {
 	s := start(t, hub.Options{})
 	c := raw(t, s, "tab-wrong")
@@ -438,15 +454,9 @@ func TestScopeOnPush(t *testing.T) {
 		t.Fatalf("push with one op out of scope: want all 3 acknowledged")
 	}
 	kinds := func(feed string) []string {
-		ops, err := s.log.Since(feed, 0, 100, 1<<20)
-		if err != nil {
-			t.Fatal(err)
-		}
 		var out []string
-		for _, op := range ops {
-			if op.Device == "tab-wrong" {
-				out = append(out, op.Kind)
-			}
+		for _, op := range s.feedOf(t, feed, "tab-wrong") {
+			out = append(out, op.Kind)
 		}
 		return out
 	}
@@ -487,22 +497,13 @@ func TestPreparedOpsRoutedAsStored(t *testing.T) {
 	if a, ok := recvFrame(t, c).(*syncproto.Ack); !ok || a.Acked != 2 {
 		t.Fatal("push: want both acknowledged")
 	}
-	seqs := func(feed string) []uint64 {
-		ops, err := s.log.Since(feed, 0, 100, 1<<20)
-		if err != nil {
-			t.Fatal(err)
+	for feed, want := range map[string]string{scope.FacilityFeed(daishoji): "[1]", scope.FacilityFeed(yamashiro): "[2]", scope.FeedHQ: "[1 2]"} {
+		got := []uint64{}
+		for _, op := range s.feedOf(t, feed, "tab-prep") {
+			got = append(got, op.Seq)
 		}
-		var out []uint64
-		for _, op := range ops {
-			if op.Device == "tab-prep" {
-				out = append(out, op.Seq)
-			}
-		}
-		return out
-	}
-	for feed, want := range map[string][]uint64{scope.FacilityFeed(daishoji): {1}, scope.FacilityFeed(yamashiro): {2}, scope.FeedHQ: {1, 2}} {
-		if got := seqs(feed); !slices.Equal(got, want) {
-			t.Errorf("feed %s holds seqs %v of the tablet, want %v", feed, got, want)
+		if fmt.Sprint(got) != want {
+			t.Errorf("feed %s holds seqs %v of the tablet, want %s", feed, got, want)
 		}
 	}
 }
