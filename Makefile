@@ -30,14 +30,16 @@ MODELCONV := app/face/cmd/modelconv
 models: $(MODEL)
 
 # FACE_NET chooses the recognition network of the file a terminal
-# downloads: dlib (face-api's dlib ResNet, the default) or mobilefacenet
-# (faceplugin-face-recognition-js's network; see README for its
-# figures and the evidence of its licence). Both files are built under
+# downloads: mobilefacenet (faceplugin-face-recognition-js's network, the
+# default: it meets the accuracy the terminals need; see README for its
+# figures and the evidence of its licence) or dlib (face-api's dlib
+# ResNet, public-domain weights, for a city that will not accept that
+# evidence). Both files are built under
 # $(NETMODELS), where each network's own tests read them; the chosen one
 # is copied to $(MODEL) only when it differs, so switching re-copies and
 # nothing else is rebuilt. A change of network re-enrolls everyone: the
 # templates name their network.
-FACE_NET   ?= dlib
+FACE_NET   ?= mobilefacenet
 NETMODELS  := $(BIN)/models
 FACEPLUGIN := $(NPMDIR)/node_modules/faceplugin-face-recognition-js
 

@@ -136,7 +136,9 @@ func (e *faceEngine) process(img *image.RGBA, opt face.Options) (face.Result, er
 // network names the loaded pipeline's network and its embeddings'
 // length, which templates carry and galleries check: the model file's,
 // so a build with the other network (make models FACE_NET=…) enrolls and
-// identifies with it. Before the model is loaded, the default network's.
+// identifies with it. Before the model is loaded, dlib's: a placeholder,
+// since no face is looked up before then and every screen builds its
+// gallery again once the file's network is known.
 func (e *faceEngine) network() (string, int) {
 	e.mu.Lock()
 	defer e.mu.Unlock()

@@ -133,7 +133,7 @@ func (p *identifyPage) OnDismount() {
 // city's templates to float32 again each time would stop the camera.
 // The rule (p.policy) is computed again whenever the gallery's size,
 // the facility's kind or the network changes. The network is asked
-// first: before the model file is loaded it is the default's, and a page
+// first: before the model file is loaded it is a placeholder's, and a page
 // drawn then must not keep that gallery once another network loads.
 func (p *identifyPage) gallery() *gallery.Gallery {
 	if p.st == nil {

@@ -11,7 +11,7 @@ import (
 )
 
 // TestIdentifyGalleryFollowsTheNetwork: a gallery built before the model
-// file was loaded holds the default network's templates; once a file of
+// file was loaded holds the placeholder network's (dlib's) templates; once a file of
 // another network loads, the screen builds its gallery again with that
 // network's templates and reads its rule off that network's basis, with
 // no new op in the log to prompt it.
@@ -24,7 +24,7 @@ func TestIdentifyGalleryFollowsTheNetwork(t *testing.T) {
 	}
 	until(t, e, "the template folded", func() bool { return p.st != nil && len(p.st.Templates) == 1 })
 	if net, _ := engine.network(); net != embed.ModelName {
-		t.Fatalf("before a model file loads the network is %q, want the default's", net)
+		t.Fatalf("before a model file loads the network is %q, want the placeholder's", net)
 	}
 	if g := p.gallery(); g.Len() != 0 || p.skipped != 1 || p.policy.Basis.Model != embed.ModelName {
 		t.Fatalf("before the load: gallery of %d, %d skipped, rule on %v", g.Len(), p.skipped, p.policy.Basis)

@@ -106,8 +106,9 @@ const (
 	sharedFloor         = float64(roc.MinPairsPerFAR) / sharedImpostorPairs
 )
 
-// dlibResNet is the basis of face-api's dlib ResNet-29, the default
-// network: the 8-bit model file of `make models` (6.97 MB), pigo's face
+// dlibResNet is the basis of face-api's dlib ResNet-29, the
+// public-domain alternative: the 8-bit model file of `make models
+// FACE_NET=dlib` (6.97 MB), pigo's face
 // finder, face-api's 68-point landmarks and dlib's mean-shape chip
 // (measured at commit 8c51515). The tail, fitted on 1e-2 to 1e-3 only,
 // predicts 0.9488 at 1e-4 where the pairs give 0.9438: on these sets it

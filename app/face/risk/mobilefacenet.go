@@ -5,8 +5,8 @@ import (
 	"smartpass.city/smartpass/app/face/roc"
 )
 
-// mobileFaceNet is the basis of the candidate network of
-// faceplugin-face-recognition-js (`make models FACE_NET=mobilefacenet`):
+// mobileFaceNet is the basis of the default network, faceplugin-face-
+// recognition-js's MobileFaceNet (`make models`, FACE_NET=mobilefacenet):
 // the same finder and landmarks, the ArcFace 112 px chip by a
 // least-squares similarity on the five points.
 var mobileFaceNet = &Basis{
