@@ -405,9 +405,17 @@ func (p *identifyPage) Render() app.UI {
 	if !p.allowed() {
 		return p.wrongDevice(p.tr("face.id.title"), string(terminal.IdentifyRole))
 	}
-	n := 0
-	if g := p.gallery(); g != nil {
-		n = g.Len()
+	// Until the model file is loaded its network is not known, nor which
+	// templates it can use: the count is of the faces held, and none is
+	// called old (a download that fails must not tell staff that every
+	// resident has to register again).
+	n, skipped := 0, 0
+	if !engine.ready() {
+		if p.st != nil {
+			n = len(p.st.Templates)
+		}
+	} else if g := p.gallery(); g != nil {
+		n, skipped = g.Len(), p.skipped
 	}
 	guide := "face.g.wait"
 	switch {
@@ -453,8 +461,8 @@ func (p *identifyPage) Render() app.UI {
 		// measurements (TestProjectionLatency).
 		app.P().ID("gallery-size").Class("hint").Attr("data-count", n).Attr("data-folds", p.folds).Text(p.tr("face.id.count", n)),
 		app.If(p.enr.Role == scope.PlayPark, func() app.UI { return p.parkCounts() }),
-		app.If(p.skipped > 0, func() app.UI {
-			return app.P().Class("hint").Text(p.tr("face.id.skipped", p.skipped))
+		app.If(skipped > 0, func() app.UI {
+			return app.P().Class("hint").Text(p.tr("face.id.skipped", skipped))
 		}),
 		app.Div().Class("actions").Body(
 			app.Button().ID("pass-scan").Type("button").Text(p.tr(map[bool]string{false: "pass.scan", true: "pass.scan.stop"}[p.qr])).

@@ -1,7 +1,10 @@
 package ui
 
 import (
+	"strings"
 	"testing"
+
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
 	"smartpass.city/smartpass/app/face"
 	"smartpass.city/smartpass/app/face/embed"
@@ -29,6 +32,11 @@ func TestIdentifyGalleryFollowsTheNetwork(t *testing.T) {
 	if g := p.gallery(); g.Len() != 0 || p.skipped != 1 || p.policy.Basis.Model != embed.ModelName {
 		t.Fatalf("before the load: gallery of %d, %d skipped, rule on %v", g.Len(), p.skipped, p.policy.Basis)
 	}
+	// Staff see the faces held, not "register again": which templates
+	// the network can use is not known until its file is loaded.
+	if html := app.HTMLString(p); !strings.Contains(html, `data-count="1"`) || strings.Contains(html, "古い形式") {
+		t.Fatalf("before the load the page says: %s", html)
+	}
 
 	pl, err := face.New(facetest.NetModel(t, "mobilefacenet"), embed.Options{})
 	if err != nil {
@@ -38,5 +46,8 @@ func TestIdentifyGalleryFollowsTheNetwork(t *testing.T) {
 
 	if g := p.gallery(); g.Len() != 1 || p.galNet != mobilefacenet.ModelName || p.policy.Basis.Model != mobilefacenet.ModelName {
 		t.Fatalf("after the load: gallery of %d on %q, rule on %v", g.Len(), p.galNet, p.policy.Basis)
+	}
+	if html := app.HTMLString(p); !strings.Contains(html, `data-count="1"`) || strings.Contains(html, "古い形式") {
+		t.Fatalf("after the load the page says: %s", html)
 	}
 }
