@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -60,19 +61,23 @@ func seedTemplates(t *testing.T, s *server, n int) int {
 // the first connection only, and records the Pull frames the device sent.
 type cutter struct {
 	synclog.Conn
-	cut   uint64
-	once  *atomic.Bool
-	mu    *sync.Mutex
-	pulls *[]syncproto.Pull
+	cut     uint64
+	once    *atomic.Bool
+	mu      *sync.Mutex
+	pulls   *[]syncproto.Pull
+	reports *[]syncproto.Error // the Error frames the device sent
 }
 
 func (c cutter) Send(ctx context.Context, b []byte) error {
 	if f, err := syncproto.Decode(b); err == nil {
-		if p, ok := f.(*syncproto.Pull); ok {
-			c.mu.Lock()
-			*c.pulls = append(*c.pulls, *p)
-			c.mu.Unlock()
+		c.mu.Lock()
+		switch f := f.(type) {
+		case *syncproto.Pull:
+			*c.pulls = append(*c.pulls, *f)
+		case *syncproto.Error:
+			*c.reports = append(*c.reports, *f)
 		}
+		c.mu.Unlock()
 	}
 	return c.Conn.Send(ctx, b)
 }
@@ -103,12 +108,13 @@ func TestSnapshotBootstrapResumes(t *testing.T) {
 	var once atomic.Bool
 	var mu sync.Mutex
 	var pulls []syncproto.Pull
+	var reports []syncproto.Error
 	dial := func(ctx context.Context) (synclog.Conn, error) {
 		c, err := wsconn.Dial(ctx, s.url)
 		if err != nil {
 			return nil, err
 		}
-		return cutter{Conn: c, cut: 1, once: &once, mu: &mu, pulls: &pulls}, nil
+		return cutter{Conn: c, cut: 1, once: &once, mu: &mu, pulls: &pulls, reports: &reports}, nil
 	}
 	store := synclog.NewMemStore("park-1")
 	ctx, cancel := context.WithCancel(context.Background())
@@ -126,8 +132,15 @@ func TestSnapshotBootstrapResumes(t *testing.T) {
 	if !once.Load() {
 		t.Fatal("the test never cut a chunk: the snapshot had a single chunk")
 	}
-	if !strings.Contains(s.logs.String(), `msg="sync: device reported an error" remote=`) || !strings.Contains(s.logs.String(), "code=malformed") {
-		t.Fatalf("the device's report of the cut chunk is not in the server's log:\n%s", s.logs.String())
+	// The device tells the server why it dropped the session. (Whether
+	// the server reads that report depends on the failing link: here its
+	// writer may hit the closed socket first. TestDeviceReportIsLogged
+	// checks the server's side on a link that holds.)
+	mu.Lock()
+	reported := slices.ContainsFunc(reports, func(e syncproto.Error) bool { return e.Code == syncproto.CodeMalformed })
+	mu.Unlock()
+	if !reported {
+		t.Fatalf("the device did not report the cut chunk: it sent %+v", reports)
 	}
 	ops, _ := store.All(ctx)
 	got := state.Fold(ops).Templates
@@ -198,4 +211,21 @@ func TestSnapshotRefusals(t *testing.T) {
 	// A device may not send chunks.
 	sendFrame(t, c, &syncproto.Chunk{Feed: scope.TemplateFeed(park), At: 1})
 	wantError(t, c, syncproto.CodeSequence, false)
+}
+
+// TestDeviceReportIsLogged: an Error frame a device sends (a chunk it
+// could not read) is logged where staff look, and the session goes on.
+func TestDeviceReportIsLogged(t *testing.T) {
+	s := start(t, hub.Options{})
+	c := raw(t, s, "tab-report")
+	sendFrame(t, c, &syncproto.Error{Code: syncproto.CodeMalformed, Message: "chunk 1 cut short", Fatal: false})
+	waitFor(t, "the device's report in the server's log", func() bool {
+		l := s.logs.String()
+		return strings.Contains(l, `msg="sync: device reported an error"`) && strings.Contains(l, "device=tab-report") && strings.Contains(l, "code=malformed")
+	})
+	// Not fatal: the same session still takes the device's ops.
+	sendFrame(t, c, &syncproto.Push{Ops: []syncproto.Op{checkInOp(daishoji, 1)}})
+	if a, ok := recvFrame(t, c).(*syncproto.Ack); !ok || a.Acked != 1 {
+		t.Fatalf("after a non-fatal report the server answered %+v", a)
+	}
 }
