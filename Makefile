@@ -19,9 +19,10 @@ all: build
 
 build: models codec wasm server
 
-# Face model: weights from the npm package @vladmandic/face-api (pinned by
-# the lock file) and detector cascades from the pigo Go module, converted
-# into our own checked float16 file. Nothing else is downloaded.
+# Face model: weights from the npm packages faceplugin-face-recognition-js
+# (MobileFaceNet) and @vladmandic/face-api (dlib's network, the landmark
+# net), pinned by the lock file, and detector cascades from the pigo Go
+# module, converted into our own checked file. Nothing else is downloaded.
 NPMDIR  := $(BIN)/npm
 FACEAPI := $(NPMDIR)/node_modules/@vladmandic/face-api
 MODEL   := assets/models/face.spm

@@ -2,8 +2,9 @@
 // face (package detect), find its 68 landmarks (package landmark), check
 // that the picture is good enough to recognise anyone from, align the
 // crop as the network's training chips were aligned (package align) and
-// compute the embedding with the model file's network: dlib's ResNet
-// (package embed) or the MobileFaceNet candidate (package mobilefacenet).
+// compute the embedding with the model file's network: MobileFaceNet
+// (package mobilefacenet, the default file) or dlib's ResNet (package
+// embed, `make models FACE_NET=dlib`).
 //
 // A picture that is not good enough is refused with an error that says
 // what the person in front of the camera can do about it (come closer,

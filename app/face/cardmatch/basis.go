@@ -51,14 +51,15 @@ type Basis struct {
 	MeasuredTAR float64
 }
 
-// bases is every network's, the default first; unexported so that no
+// bases is every network's (dlib's, then MobileFaceNet's, the default
+// `make models` builds); unexported so that no
 // package changes a threshold another relies on.
 var bases = []Basis{
 	{Net: "dlib", Model: embed.ModelName, Threshold: 0.9446, MeasuredTAR: 0.940},
 	{Net: "mobilefacenet", Model: mobilefacenet.ModelName, Threshold: 0.4533, MeasuredTAR: 0.993},
 }
 
-// Bases is every network's basis, the default first (a copy).
+// Bases is every network's basis, in the order of bases (a copy).
 func Bases() []Basis { return slices.Clone(bases) }
 
 // ThresholdFor is the 1:1 threshold for embeddings of the network a

@@ -147,19 +147,21 @@ func TestTopKDoesNotAllocate(t *testing.T) {
 	}
 }
 
-// BenchmarkTopK100k: one 1:N search of a 100,000-template gallery of 128
-// dimensions (a city and its neighbours), top 2 for the decision rule.
-// BenchmarkTopK searches galleries of a town's and a city's size; make
-// bench runs it natively and in Chromium (Go WASM).
+// BenchmarkTopK: one 1:N search, top 2 for the decision rule, in
+// galleries of a town's and a city's size, of either network's
+// templates; make bench runs it natively and in Chromium (Go WASM).
 func BenchmarkTopK(b *testing.B) {
-	for _, n := range []int{10000, 100000} {
-		b.Run(fmt.Sprintf("%dk", n/1000), func(b *testing.B) {
+	for _, c := range []struct{ dims, n int }{
+		{128, 10000}, {128, 100000}, // dlib's templates
+		{512, 10000}, {512, 60000}, // MobileFaceNet's, up to a city
+	} {
+		b.Run(fmt.Sprintf("%ddims/%dk", c.dims, c.n/1000), func(b *testing.B) {
 			r := rand.New(rand.NewPCG(5, 6))
-			g := New("m", 128)
-			for i := range n {
-				g.Put(fmt.Sprint(i), randomVec(r, 128))
+			g := New("m", c.dims)
+			for i := range c.n {
+				g.Put(fmt.Sprint(i), randomVec(r, c.dims))
 			}
-			probe, out := randomVec(r, 128), make([]Match, 0, 2)
+			probe, out := randomVec(r, c.dims), make([]Match, 0, 2)
 			b.ResetTimer()
 			for range b.N {
 				out = g.TopK(probe, 2, out)

@@ -4,8 +4,9 @@
 // the same code runs on the server, in tests and in the terminal's
 // WebAssembly.
 //
-// It is the build-time alternative to package embed's dlib ResNet (see
-// README, "Choosing the face network"): a model file holds one network or
+// It is the default network of `make models`; package embed's dlib
+// ResNet is the build-time alternative (see README, "Choosing the face
+// network"): a model file holds one network or
 // the other, and its name, carried by every template, keeps the two from
 // ever being compared.
 //

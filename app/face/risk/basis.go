@@ -132,14 +132,15 @@ var dlibResNet = &Basis{
 	SamePerson:      0.9,
 }
 
-// bases is every network a model file may hold, the default first. The
+// bases is every network a model file may hold: dlib's, then
+// MobileFaceNet's (the default `make models` builds). The
 // bases are unexported so no package can swap one; the pointers Bases
 // and BasisOf hand out are for reading (a basis is measured data, never
 // written after init).
 var bases = []*Basis{dlibResNet, mobileFaceNet}
 
-// Bases lists the basis of every network, the default first (a copy of
-// the list: no caller reorders or drops one).
+// Bases lists the basis of every network, in the order of bases (a copy
+// of the list: no caller reorders or drops one).
 func Bases() []*Basis { return slices.Clone(bases) }
 
 // ErrNoBasis is returned for a model file's network no basis measures.

@@ -2,9 +2,11 @@
 // (assets/models/face.spm) from what the package registries provide: the
 // dlib ResNet face-recognition weights and the 68-point landmark net of
 // the npm package @vladmandic/face-api and the detector cascades of the Go
-// module github.com/esimov/pigo. The Makefile runs it after `npm ci`:
+// module github.com/esimov/pigo. The Makefile runs it after `npm ci`,
+// once per network, and copies the one FACE_NET names (MobileFaceNet
+// unless told otherwise) to assets/models/face.spm:
 //
-//	go run ./app/face/cmd/modelconv -faceapi DIR -pigo DIR -o assets/models/face.spm
+//	go run ./app/face/cmd/modelconv -net dlib -faceapi DIR -pigo DIR -o bin/models/face-dlib.spm
 //
 // With -net mobilefacenet -faceplugin DIR the file holds, instead of the
 // dlib network, the MobileFaceNet of the npm package
