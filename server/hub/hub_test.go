@@ -423,9 +423,6 @@ func TestAuthentication(t *testing.T) {
 	}
 }
 
-// TestScopeOnPush: an op a device may not record is stored as a refusal
-// under its own (device, seq), so the device's queue moves on; its staff
-// see it on their feed, other facilities do not.
 // feedOf returns the ops of device in the first 100 of feed.
 func (s *server) feedOf(t *testing.T, feed, device string) []syncproto.Op {
 	t.Helper()
@@ -442,6 +439,9 @@ func (s *server) feedOf(t *testing.T, feed, device string) []syncproto.Op {
 	return out
 }
 
+// TestScopeOnPush: an op a device may not record is stored as a refusal
+// under its own (device, seq), so the device's queue moves on; its staff
+// see it on their feed, other facilities do not.
 func TestScopeOnPush(t *testing.T) {
 	s := start(t, hub.Options{})
 	c := raw(t, s, "tab-wrong")
