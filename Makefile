@@ -169,6 +169,8 @@ bench: models $(TOOLS)/go_js_wasm_exec $(TOOLS)/stripe-mock
 	ls -l $(MODEL) $(NETMODELS)/face-*.spm
 	@echo "--- the same in headless Chromium (Go WASM, one thread)"
 	PATH="$(TOOLS):$$PATH" GOOS=js GOARCH=wasm $(GO) test -run '^$$' -bench 'Process|TopK|Embed/1thread' -benchtime 10x ./app/face ./app/face/gallery ./app/face/embed ./app/face/mobilefacenet
+	@echo "--- one face per frame in Chromium, Go's loops and the terminals' SIMD kernel (wasm/simdgemm)"
+	PATH="$(TOOLS):$$PATH" GOOS=js GOARCH=wasm $(GO) test -run '^$$' -bench Process -benchtime 10x ./wasm/simdgemm
 
 # 1,000 seeded rounds of devices syncing through dropped, duplicated,
 # reordered and delayed frames and server SIGKILLs (about 6 minutes).

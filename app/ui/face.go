@@ -15,6 +15,7 @@ import (
 	"smartpass.city/smartpass/app/face"
 	"smartpass.city/smartpass/app/face/embed"
 	"smartpass.city/smartpass/app/face/gallery"
+	"smartpass.city/smartpass/app/face/gemm"
 	"smartpass.city/smartpass/app/face/liveness"
 	"smartpass.city/smartpass/app/face/model"
 	"smartpass.city/smartpass/app/face/risk"
@@ -215,8 +216,14 @@ func (l *live) cameraView(s *scanner) app.UI {
 		),
 		app.If(show, func() app.UI {
 			q := r.Quality
-			return app.P().ID("face-figures").Class("hint").Text(fmt.Sprintf("eyes %.0f px · light %.0f · sharp %.3f · yaw %.2f · roll %.0f° · score %.0f · %s",
-				q.EyeDistance, q.Brightness, q.Sharpness, q.Yaw, q.Roll, r.Face.Score, (r.Detect + r.Align + r.Embed).Round(time.Millisecond)))
+			// Which loops computed the networks: the SIMD kernel, or
+			// Go's where the browser has no WebAssembly SIMD.
+			kernel := "Go"
+			if gemm.Accelerated() {
+				kernel = "SIMD"
+			}
+			return app.P().ID("face-figures").Class("hint").Text(fmt.Sprintf("eyes %.0f px · light %.0f · sharp %.3f · yaw %.2f · roll %.0f° · score %.0f · %s %s",
+				q.EyeDistance, q.Brightness, q.Sharpness, q.Yaw, q.Roll, r.Face.Score, (r.Detect + r.Align + r.Embed).Round(time.Millisecond), kernel))
 		}),
 	)
 }

@@ -158,6 +158,10 @@ func TestFaceRegisterThenIdentify(t *testing.T) {
 				// The staff overlay, for the README.
 				run(t, term, "show the overlay", 10*time.Second, tap("#face-overlay-toggle"))
 				waitJS(t, term, "the overlay", `!!document.querySelector("#face-overlay")`, 10*time.Second)
+				// The terminal computed the frames with the SIMD kernel.
+				if fig := get(t, term, "the figures", eval[string](`document.querySelector("#face-figures").innerText`)); !strings.HasSuffix(fig, " SIMD") {
+					t.Errorf("the overlay's figures %q do not end in SIMD: the terminal ran Go's loops", fig)
+				}
 				buf := get(t, term, "screenshot", chromedp.FullScreenshot(100))
 				if err := os.WriteFile(filepath.Join(root, "assets", "screenshots", "face-identify.png"), buf, 0o644); err != nil {
 					t.Fatal(err)

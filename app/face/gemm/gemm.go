@@ -8,7 +8,8 @@
 // sequentially, and the kernel keeps a 2x4 block of sums in registers:
 // on amd64 Go has 15 float registers, and a 4x4 block spilled to the
 // stack and ran slower. Go's WebAssembly has no SIMD; the same blocking
-// still saves the loads and stores of the sums.
+// still saves the loads and stores of the sums, and in a browser an
+// Accelerator (wasm/simdgemm) runs the product as a SIMD kernel instead.
 package gemm
 
 import "fmt"
@@ -45,6 +46,36 @@ func Pack(w []float32, k, n int, scale, bias []float32) (*Matrix, error) {
 	return m, nil
 }
 
+// Accelerator computes a product somewhere faster than this package's
+// Go loops: in a browser, a WebAssembly SIMD kernel beside Go's module.
+// It must give the same values as the Go loops (the same sums in the same
+// order), so a terminal's templates do not depend on which ran.
+type Accelerator interface {
+	// Columns computes what Matrix.Columns computes, or reports false
+	// having written nothing, and the Go loops run instead.
+	Columns(m *Matrix, a []float32, rows int, out []float32, relu bool, j0, j1 int) bool
+	// Depthwise computes what the function Depthwise computes, or
+	// reports false having written nothing.
+	Depthwise(x []float32, h, w, c, k, stride, pad, oh, ow int, weights, bias, out []float32) bool
+}
+
+// accel is the accelerator every product tries first; nil: none.
+var accel Accelerator
+
+// Use makes every product try acc first; nil goes back to the Go loops.
+// A program calls it once at start, before any network runs: products
+// read it without a lock.
+func Use(acc Accelerator) { accel = acc }
+
+// Accelerated reports whether an accelerator is in use: the staff's
+// overlay says which computes the frames.
+func Accelerated() bool { return accel != nil }
+
+// Packed returns the weights as packed (panels of four columns, each
+// K values of its four columns in turn) and the bias, for an Accelerator
+// that copies them once. They must not be modified.
+func (m *Matrix) Packed() (panels, bias []float32) { return m.panels, m.bias }
+
 // Panels is how many column panels the matrix has: Columns splits its
 // work by them.
 func (m *Matrix) Panels() int { return m.N / Panel }
@@ -52,6 +83,15 @@ func (m *Matrix) Panels() int { return m.N / Panel }
 // Columns computes the column panels [j0, j1) of a·W + bias for the rows
 // of a, each K values, into out (rows of N), with ReLU if relu.
 func (m *Matrix) Columns(a []float32, rows int, out []float32, relu bool, j0, j1 int) {
+	if accel != nil && accel.Columns(m, a, rows, out, relu, j0, j1) {
+		return
+	}
+	m.GoColumns(a, rows, out, relu, j0, j1)
+}
+
+// GoColumns is Columns in Go's own loops, whatever accelerator is in use:
+// the reference an accelerator is tested against.
+func (m *Matrix) GoColumns(a []float32, rows int, out []float32, relu bool, j0, j1 int) {
 	kk, n := m.K, m.N
 	i := 0
 	for ; i+2 <= rows; i += 2 {

@@ -106,3 +106,62 @@ func TestPool(t *testing.T) {
 		}
 	}
 }
+
+// TestDepthwise compares the depthwise convolution with its definition
+// over a zero-padded image, for padding on both sides, stride 2 and no
+// bias.
+func TestDepthwise(t *testing.T) {
+	for _, c := range []struct {
+		name                     string
+		h, w, ch, k, stride, pad int
+		bias                     bool
+	}{
+		{"same", 4, 5, 3, 3, 1, 1, true},
+		{"stride 2 no bias", 6, 5, 2, 3, 2, 1, false},
+		{"whole image", 3, 3, 4, 3, 1, 0, true},
+	} {
+		oh := (c.h+2*c.pad-c.k)/c.stride + 1
+		ow := (c.w+2*c.pad-c.k)/c.stride + 1
+		x := make([]float32, c.h*c.w*c.ch)
+		for i := range x {
+			x[i] = float32(math.Sin(float64(i) + 0.5))
+		}
+		wts := make([]float32, c.k*c.k*c.ch)
+		for i := range wts {
+			wts[i] = float32(math.Cos(float64(2 * i)))
+		}
+		var bias []float32
+		if c.bias {
+			bias = make([]float32, c.ch)
+			for i := range bias {
+				bias[i] = float32(i) - 1
+			}
+		}
+		at := func(y, xx, ch int) float32 { // the padded image
+			if y < 0 || y >= c.h || xx < 0 || xx >= c.w {
+				return 0
+			}
+			return x[(y*c.w+xx)*c.ch+ch]
+		}
+		out := make([]float32, oh*ow*c.ch)
+		Depthwise(x, c.h, c.w, c.ch, c.k, c.stride, c.pad, oh, ow, wts, bias, out)
+		for oy := range oh {
+			for ox := range ow {
+				for ch := range c.ch {
+					var want float32
+					if bias != nil {
+						want = bias[ch]
+					}
+					for ky := range c.k {
+						for kx := range c.k {
+							want += at(oy*c.stride+ky-c.pad, ox*c.stride+kx-c.pad, ch) * wts[(ky*c.k+kx)*c.ch+ch]
+						}
+					}
+					if d := out[(oy*ow+ox)*c.ch+ch] - want; d > 1e-5 || d < -1e-5 {
+						t.Errorf("%s: (%d, %d) channel %d = %g, want %g", c.name, oy, ox, ch, out[(oy*ow+ox)*c.ch+ch], want)
+					}
+				}
+			}
+		}
+	}
+}

@@ -343,7 +343,7 @@ func (n *Net) run(s *step) {
 	case OpConv:
 		switch {
 		case s.dw != nil:
-			depthwise(s, a, out)
+			gemm.Depthwise(a, s.a.h, s.a.w, s.a.c, s.k, s.stride, s.pad, s.out.h, s.out.w, s.dw, s.bias, out)
 		case s.needCol:
 			col := n.col[:s.out.h*s.out.w*s.w.K]
 			gemm.Im2col(a, s.a.h, s.a.w, s.a.c, s.k, s.stride, s.pad, s.out.h, s.out.w, col)
@@ -368,33 +368,5 @@ func (n *Net) run(s *step) {
 		}
 	case OpFlatten:
 		copy(out, a)
-	}
-}
-
-// depthwise is a k x k convolution of each channel by its own filter.
-func depthwise(s *step, x, out []float32) {
-	c, k := s.a.c, s.k
-	for oy := range s.out.h {
-		for ox := range s.out.w {
-			acc := out[(oy*s.out.w+ox)*c:][:c]
-			copy(acc, s.bias)
-			for ky := range k {
-				iy := oy*s.stride + ky - s.pad
-				if iy < 0 || iy >= s.a.h {
-					continue
-				}
-				for kx := range k {
-					ix := ox*s.stride + kx - s.pad
-					if ix < 0 || ix >= s.a.w {
-						continue
-					}
-					src := x[(iy*s.a.w+ix)*c:][:c]
-					w := s.dw[(ky*k+kx)*c:][:c]
-					for ch, v := range src {
-						acc[ch] += v * w[ch]
-					}
-				}
-			}
-		}
 	}
 }
