@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 func TestFields(t *testing.T) {
@@ -40,15 +41,22 @@ func TestFields(t *testing.T) {
 }
 
 // The test's own process has used CPU, has a peak RSS, and the machine a
-// load average.
+// load average. The kernel counts CPU in ticks of 10 ms, and a test
+// binary may start in less: the test works until its count moves (a loop
+// whose result is kept, so the compiler cannot drop it), for at most 5 s.
 func TestSelf(t *testing.T) {
-	x := 0
-	for i := range 20_000_000 {
-		x ^= i
+	var s float64
+	var err error
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); {
+		for i := range 5_000_000 {
+			sink ^= i
+		}
+		if s, err = CPU(os.Getpid()); err != nil || s > 0 {
+			break
+		}
 	}
-	_ = x
-	if s, err := CPU(os.Getpid()); err != nil || s <= 0 {
-		t.Fatalf("CPU %v, %v", s, err)
+	if err != nil || s <= 0 {
+		t.Fatalf("CPU %v, %v after 5 s of work", s, err)
 	}
 	if r, err := PeakRSS(os.Getpid()); err != nil || r < 1<<20 {
 		t.Fatalf("peak RSS %d, %v", r, err)
@@ -57,3 +65,6 @@ func TestSelf(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// sink keeps TestSelf's loop from being optimised away.
+var sink int
