@@ -165,6 +165,7 @@ bench: models $(TOOLS)/go_js_wasm_exec $(TOOLS)/stripe-mock
 	$(GO) test -count=1 -timeout 60m -run 'TestProjectionLatency$$' -v ./server/e2e
 	$(GO) test -count=1 -run '^TestShopPays$$' -v ./server/e2e
 	$(GO) test -count=1 -run '^TestGuardianEnrollsChild$$' -v ./server/e2e   # the phone's first face registration: "face registration:" lines
+	$(GO) test -count=1 -run '^TestFaceLoopThread$$' -v ./server/e2e   # the face loop with the pipeline in the Web Worker and on the page
 	$(GO) test -run '^$$' -bench . -benchtime 20x ./app/face ./app/face/detect ./app/face/align ./app/face/embed ./app/face/landmark ./app/face/mobilefacenet
 	ls -l $(MODEL) $(NETMODELS)/face-*.spm
 	@echo "--- the same in headless Chromium (Go WASM, one thread)"

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"strings"
 	"sync"
 
 	"github.com/hack-pad/safejs"
@@ -35,6 +36,7 @@ import (
 	"smartpass.city/smartpass/wasm/browser"
 	"smartpass.city/smartpass/wasm/camera"
 	"smartpass.city/smartpass/wasm/devkey"
+	"smartpass.city/smartpass/wasm/faceworker"
 	"smartpass.city/smartpass/wasm/fetch"
 	"smartpass.city/smartpass/wasm/geolocation"
 	"smartpass.city/smartpass/wasm/idb"
@@ -57,6 +59,19 @@ func main() {
 		app.Log("smartpass: the face networks run without SIMD:", err)
 	} else {
 		gemm.Use(k)
+	}
+	// The same program runs the face pipeline in the terminals' Web
+	// Worker (wasm/faceworker): there it serves the page's requests.
+	if faceworker.InWorker() {
+		if err := faceworker.Serve(); err != nil {
+			app.Log("smartpass: the face worker stopped:", err)
+		}
+		return
+	}
+	// ?faceworker=off at load keeps the pipeline on the page: to compare
+	// (TestFaceLoopThread), or for a browser whose workers misbehave.
+	if !strings.Contains(app.Window().URL().RawQuery, "faceworker=off") {
+		ui.UseFaceWorker(func() (ui.FaceRunner, error) { return faceworker.Start() })
 	}
 	if err := start(ctx); err != nil {
 		app.Log("smartpass: cannot keep records on this device:", err)

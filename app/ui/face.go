@@ -14,8 +14,8 @@ import (
 
 	"smartpass.city/smartpass/app/face"
 	"smartpass.city/smartpass/app/face/embed"
+	"smartpass.city/smartpass/app/face/facemsg"
 	"smartpass.city/smartpass/app/face/gallery"
-	"smartpass.city/smartpass/app/face/gemm"
 	"smartpass.city/smartpass/app/face/liveness"
 	"smartpass.city/smartpass/app/face/model"
 	"smartpass.city/smartpass/app/face/risk"
@@ -41,16 +41,63 @@ type Frames interface {
 	Close()
 }
 
+// FaceRunner runs the face pipeline: in a Web Worker (wasm/faceworker,
+// a facemsg.Client), or on the page (pageRunner).
+type FaceRunner interface {
+	// Load loads the model file and describes the pipeline.
+	Load(model []byte) (facemsg.Loaded, error)
+	// Process runs the pipeline on one frame.
+	Process(img *image.RGBA, opt face.Options) (face.Result, error)
+	// Kernel says which loops ran the networks last (facemsg.KernelName).
+	Kernel() string
+	// Close ends the runner (a worker's thread and memory).
+	Close()
+}
+
+// startWorker starts the runner the model loads into; nil, or one that
+// fails (facemsg.ErrWorker), leaves the pipeline on the page.
+var startWorker func() (FaceRunner, error)
+
+// UseFaceWorker makes the face screens run the pipeline through the
+// runner start returns, started when the first face screen loads the
+// model (wasm/ starts a Web Worker), and on the page when it cannot
+// start or fails later.
+func UseFaceWorker(start func() (FaceRunner, error)) { startWorker = start }
+
+// pageRunner runs the pipeline on the page's own thread.
+type pageRunner struct{ p *face.Pipeline }
+
+func (r *pageRunner) Load(data []byte) (facemsg.Loaded, error) {
+	mf, err := model.Decode(data)
+	if err != nil {
+		return facemsg.Loaded{}, err
+	}
+	if r.p, err = face.New(mf, embed.Options{}); err != nil {
+		return facemsg.Loaded{}, err
+	}
+	return facemsg.LoadedOf(r.p), nil
+}
+
+func (r *pageRunner) Process(img *image.RGBA, opt face.Options) (face.Result, error) {
+	return r.p.Process(img, opt)
+}
+
+func (r *pageRunner) Kernel() string { return facemsg.KernelName() }
+func (r *pageRunner) Close()         {}
+
 // faceEngine is the face pipeline of this browser tab, loaded once: the
-// model is 13 MB and every face screen shares it.
+// model is 4 MB and every face screen shares it.
 type faceEngine struct {
-	once sync.Once
-	mu   sync.Mutex
-	done int64 // bytes downloaded
-	size int64 // bytes in all (0: not known yet)
-	p    *face.Pipeline
-	err  error
-	run  sync.Mutex // held while the pipeline works
+	once   sync.Once
+	mu     sync.Mutex
+	done   int64 // bytes downloaded
+	size   int64 // bytes in all (0: not known yet)
+	r      FaceRunner
+	loaded facemsg.Loaded
+	worker bool   // r is the Web Worker
+	model  []byte // the file, for the page to load if the worker fails
+	err    error
+	run    sync.Mutex // held while the pipeline works
 
 	waiters []waiter // pages waiting for the model
 }
@@ -74,7 +121,7 @@ var errModel = errors.New("face model unavailable")
 // face screen meanwhile must not abort it.
 func (e *faceEngine) load(l *live, f Faces, ready func()) {
 	e.mu.Lock()
-	if e.p != nil {
+	if e.r != nil {
 		e.mu.Unlock()
 		ready()
 		return
@@ -83,28 +130,50 @@ func (e *faceEngine) load(l *live, f Faces, ready func()) {
 	e.mu.Unlock()
 	e.once.Do(func() {
 		l.page.Async(func() {
+			// The worker compiles its program while the model downloads.
+			var w FaceRunner
+			if startWorker != nil {
+				var err error
+				if w, err = startWorker(); err != nil {
+					app.Log("smartpass: the face pipeline runs on the page:", err)
+					w = nil
+				}
+			}
 			data, err := f.FaceModel(context.Background(), func(done, total int64) {
 				e.mu.Lock()
 				e.done, e.size = done, total
 				e.mu.Unlock()
 				e.each(func(w waiter) { w.page.Dispatch(func(app.Context) {}) })
 			})
-			var p *face.Pipeline
-			if err == nil {
-				var mf *model.File
-				if mf, err = model.Decode(data); err == nil {
-					p, err = face.New(mf, embed.Options{})
+			var r FaceRunner
+			var loaded facemsg.Loaded
+			if err == nil && w != nil {
+				if loaded, err = w.Load(data); err == nil {
+					r = w
+				} else if errors.Is(err, facemsg.ErrWorker) {
+					app.Log("smartpass: the face pipeline runs on the page:", err)
+					err = nil
 				}
+			}
+			if err == nil && r == nil {
+				pr := &pageRunner{}
+				if loaded, err = pr.Load(data); err == nil {
+					r = pr
+				}
+			}
+			if w != nil && r != w {
+				w.Close() // not used: its thread and memory go
 			}
 			e.mu.Lock()
 			if err != nil {
 				e.err = errors.Join(errModel, err)
+			} else {
+				e.r, e.loaded, e.worker, e.model = r, loaded, r == w, data
 			}
-			e.p = p
 			e.mu.Unlock()
 			e.each(func(w waiter) {
 				w.page.Dispatch(func(app.Context) {
-					if p != nil {
+					if r != nil {
 						w.ready()
 					}
 				})
@@ -127,11 +196,65 @@ func (e *faceEngine) each(fn func(waiter)) {
 }
 
 // process runs the pipeline on one frame; pages share the pipeline, so
-// one runs at a time.
+// one runs at a time. A worker that fails hands the pipeline to the page
+// (the same network from the same file), which runs this frame again;
+// if the page cannot load it either, the model is unavailable.
 func (e *faceEngine) process(img *image.RGBA, opt face.Options) (face.Result, error) {
 	e.run.Lock()
 	defer e.run.Unlock()
-	return e.p.Process(img, opt)
+	e.mu.Lock()
+	r := e.r
+	e.mu.Unlock()
+	if r == nil {
+		return face.Result{}, errModel
+	}
+	res, err := r.Process(img, opt)
+	if !errors.Is(err, facemsg.ErrWorker) {
+		return res, err
+	}
+	app.Log("smartpass: the face worker failed; the pipeline runs on the page:", err)
+	r.Close()
+	pr := &pageRunner{}
+	loaded, lerr := pr.Load(e.model)
+	if lerr != nil {
+		lerr = errors.Join(errModel, lerr)
+	}
+	e.mu.Lock()
+	if lerr != nil {
+		e.r, e.err = nil, lerr
+	} else {
+		e.r, e.loaded, e.worker = pr, loaded, false
+	}
+	e.mu.Unlock()
+	if lerr != nil {
+		return res, lerr
+	}
+	return pr.Process(img, opt)
+}
+
+// where says where the pipeline runs, for the staff's overlay: its
+// kernel and thread, "SIMD worker" on a terminal as it should be.
+func (e *faceEngine) where() string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.r == nil {
+		return ""
+	}
+	if e.worker {
+		return e.r.Kernel() + " worker"
+	}
+	return e.r.Kernel() + " page"
+}
+
+// scanInterval is the pause between frames: with the pipeline in the
+// worker, short, since the page's thread stays free to draw.
+func (e *faceEngine) scanInterval() time.Duration {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.worker {
+		return workerScanInterval
+	}
+	return scanInterval
 }
 
 // network names the loaded pipeline's network and its embeddings'
@@ -143,10 +266,10 @@ func (e *faceEngine) process(img *image.RGBA, opt face.Options) (face.Result, er
 func (e *faceEngine) network() (string, int) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.p == nil {
+	if e.r == nil {
 		return embed.ModelName, embed.Dims
 	}
-	return e.p.Model(), e.p.Dims()
+	return e.loaded.Network, e.loaded.Dims
 }
 
 // turnParams is base with the same-person floor of the loaded network's
@@ -167,7 +290,7 @@ func turnParams(base liveness.Params) liveness.Params {
 func (e *faceEngine) ready() bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return e.p != nil
+	return e.r != nil
 }
 
 // progress is the download's share done, 0–100, for the progress bar.
@@ -216,14 +339,11 @@ func (l *live) cameraView(s *scanner) app.UI {
 		),
 		app.If(show, func() app.UI {
 			q := r.Quality
-			// Which loops computed the networks: the SIMD kernel, or
-			// Go's where the browser has no WebAssembly SIMD.
-			kernel := "Go"
-			if gemm.Accelerated() {
-				kernel = "SIMD"
-			}
+			// Which loops computed the networks (the SIMD kernel, or
+			// Go's where the browser has no WebAssembly SIMD) and on
+			// which thread.
 			return app.P().ID("face-figures").Class("hint").Text(fmt.Sprintf("eyes %.0f px · light %.0f · sharp %.3f · yaw %.2f · roll %.0f° · score %.0f · %s %s",
-				q.EyeDistance, q.Brightness, q.Sharpness, q.Yaw, q.Roll, r.Face.Score, (r.Detect + r.Align + r.Embed).Round(time.Millisecond), kernel))
+				q.EyeDistance, q.Brightness, q.Sharpness, q.Yaw, q.Roll, r.Face.Score, (r.Detect + r.Align + r.Embed).Round(time.Millisecond), engine.where()))
 		}),
 	)
 }
@@ -322,7 +442,7 @@ func (s *scanner) start(l *live, f Faces, opt face.Options, seen func(r face.Res
 			}
 			select {
 			case <-ctx.Done():
-			case <-time.After(scanInterval):
+			case <-time.After(engine.scanInterval()):
 			}
 		}
 	})
@@ -333,9 +453,13 @@ func (s *scanner) start(l *live, f Faces, opt face.Options, seen func(r face.Res
 // processed within a frame's time of it.
 const modelPoll = 50 * time.Millisecond
 
-// scanInterval leaves the UI time to draw between frames: in WebAssembly
-// the pipeline runs on the page's only thread.
-const scanInterval = 300 * time.Millisecond
+// scanInterval leaves the UI time to draw between frames when the
+// pipeline runs on the page's only thread; workerScanInterval is the
+// pause when it runs in the worker (the page then draws meanwhile).
+const (
+	scanInterval       = 300 * time.Millisecond
+	workerScanInterval = 60 * time.Millisecond
+)
 
 // close stops the camera; start may open it again.
 func (s *scanner) close() {

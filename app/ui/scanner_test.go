@@ -9,6 +9,7 @@ import (
 
 	"smartpass.city/smartpass/app/face"
 	"smartpass.city/smartpass/app/face/embed"
+	"smartpass.city/smartpass/app/face/facemsg"
 	"smartpass.city/smartpass/app/face/facetest"
 )
 
@@ -38,10 +39,17 @@ func (c *countingCamera) Close() { c.closed.Add(1) }
 func setEngine(t *testing.T, p *face.Pipeline, err error) {
 	t.Helper()
 	engine.mu.Lock()
-	before, beforeErr := engine.p, engine.err
-	engine.p, engine.err = p, err
+	before, beforeLoaded, beforeErr := engine.r, engine.loaded, engine.err
+	engine.r, engine.loaded, engine.err = nil, facemsg.Loaded{}, err
+	if p != nil {
+		engine.r, engine.loaded = &pageRunner{p}, facemsg.LoadedOf(p)
+	}
 	engine.mu.Unlock()
-	t.Cleanup(func() { engine.mu.Lock(); engine.p, engine.err = before, beforeErr; engine.mu.Unlock() })
+	t.Cleanup(func() {
+		engine.mu.Lock()
+		engine.r, engine.loaded, engine.err = before, beforeLoaded, beforeErr
+		engine.mu.Unlock()
+	})
 }
 
 // eventually waits up to 5 s for ok. (The page's dispatches are not

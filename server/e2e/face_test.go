@@ -158,9 +158,10 @@ func TestFaceRegisterThenIdentify(t *testing.T) {
 				// The staff overlay, for the README.
 				run(t, term, "show the overlay", 10*time.Second, tap("#face-overlay-toggle"))
 				waitJS(t, term, "the overlay", `!!document.querySelector("#face-overlay")`, 10*time.Second)
-				// The terminal computed the frames with the SIMD kernel.
-				if fig := get(t, term, "the figures", eval[string](`document.querySelector("#face-figures").innerText`)); !strings.HasSuffix(fig, " SIMD") {
-					t.Errorf("the overlay's figures %q do not end in SIMD: the terminal ran Go's loops", fig)
+				// The terminal computed the frames with the SIMD kernel
+				// in its Web Worker, off the page's thread.
+				if fig := get(t, term, "the figures", eval[string](`document.querySelector("#face-figures").innerText`)); !strings.HasSuffix(fig, " SIMD worker") {
+					t.Errorf("the overlay's figures %q do not end in \"SIMD worker\": the terminal ran Go's loops or ran them on the page", fig)
 				}
 				buf := get(t, term, "screenshot", chromedp.FullScreenshot(100))
 				if err := os.WriteFile(filepath.Join(root, "assets", "screenshots", "face-identify.png"), buf, 0o644); err != nil {
@@ -372,5 +373,51 @@ func TestFaceExpiredAtTerminal(t *testing.T) {
 	text := get(t, term, "result text", eval[string](`document.querySelector("#identify-result").innerText`))
 	if !strings.Contains(text, "期限が切れています") || strings.Contains(text, "R-0001") {
 		t.Fatalf("the expired face's result says %q", text)
+	}
+}
+
+// TestFaceLoopThread measures what a terminal's face loop costs the
+// page's thread, with the pipeline in the Web Worker and on the page
+// (?faceworker=off): frames a second, and the page's long tasks (the
+// browser's record of every task of 50 ms or more, during which a tap
+// waits). A play-park terminal watches Leonard turn for 15 s in each.
+// Run by name; in `make bench`.
+func TestFaceLoopThread(t *testing.T) {
+	benchOnly(t)
+	addr := serverproc.FreeAddr(t)
+	base := "http://" + addr
+	startServer(t, addr, t.TempDir())
+	video := faceVideo(t, "leonard", "leonard2.png", "leonard4.png", "leonard2.png", "mirror:leonard4.png")
+	const span = 15 * time.Second
+	for _, mode := range []struct{ name, query, where string }{
+		{"worker", "", "worker"},
+		{"page", "?faceworker=off", "page"},
+	} {
+		term := camera(t, video)
+		setUp(t, term, base, "kaga-playpark", "playpark")
+		run(t, term, "open the face check", 30*time.Second, chromedp.Navigate(base+"/identify"+mode.query))
+		waitJS(t, term, "the face loop running", `+(document.querySelector(".camera")?.dataset.frames || 0) > 3`, 120*time.Second)
+		run(t, term, "show the overlay", 10*time.Second, tap("#face-overlay-toggle"))
+		waitJS(t, term, "the figures", `!!document.querySelector("#face-figures")`, 30*time.Second)
+		if fig := get(t, term, "the figures", eval[string](`document.querySelector("#face-figures").innerText`)); !strings.HasSuffix(fig, " "+mode.where) {
+			t.Fatalf("%s: the overlay says %q", mode.name, fig)
+		}
+		get(t, term, "watch long tasks", eval[bool](`window.smartpassLong = [];
+new PerformanceObserver((l) => { for (const e of l.getEntries()) window.smartpassLong.push(e.duration); }).observe({type: "longtask"});
+true`))
+		frames := func() int {
+			return get(t, term, "frames", eval[int](`+(document.querySelector(".camera")?.dataset.frames || 0)`))
+		}
+		f0 := frames()
+		time.Sleep(span)
+		f1 := frames()
+		long := get(t, term, "long tasks", eval[[]float64](`window.smartpassLong`))
+		var longest, blocked float64
+		for _, d := range long {
+			longest = max(longest, d)
+			blocked += d - 50
+		}
+		t.Logf("face loop, pipeline on the %s: %.2f frames/s; the page's thread: %d long tasks in %s, longest %.0f ms, %.0f ms a second past 50 ms",
+			mode.name, float64(f1-f0)/span.Seconds(), len(long), span, longest, blocked/span.Seconds())
 	}
 }

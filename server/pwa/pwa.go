@@ -110,7 +110,9 @@ func (w *Server) Handler(simulatedCard bool) http.Handler {
 	// The app shell: what every device caches at install. The face model
 	// is not in it: the worker caches it apart, and only on devices that
 	// recognise faces (app/offline), so an HQ screen never downloads it.
-	cache := []string{"/web/icon.svg", "/web/icon-192.png", "/web/icon-512.png"}
+	// The face worker's script is in it (1 KB): the worker runs the
+	// app.wasm the shell holds, so an offline shelter still has it.
+	cache := []string{"/web/icon.svg", "/web/icon-192.png", "/web/icon-512.png", "/web/faceworker.js"}
 	for _, p := range route.All() {
 		if p != "/" { // go-app caches / itself
 			cache = append(cache, p)

@@ -5,6 +5,7 @@ package simdgemm
 import (
 	"errors"
 	"fmt"
+	"sync"
 	"unsafe"
 	"weak"
 
@@ -18,19 +19,22 @@ import (
 const pageSize = 64 << 10
 
 // Kernel is the SIMD kernel instantiated in this browser: a
-// gemm.Accelerator. Like the Go module it sits beside, it is used from
-// one goroutine at a time (Go's WebAssembly has one thread).
+// gemm.Accelerator. Its calls take turns (mu): Go's WebAssembly has one
+// thread, but a goroutine may park inside a call (a JavaScript call
+// allocates), and every call's scratch starts at the same offset.
 type Kernel struct {
+	mu        sync.Mutex
 	columns   safejs.Value // the exported functions
 	depthwise safejs.Value
 	mem       safejs.Value // its WebAssembly.Memory
 	view      safejs.Value // a Uint8Array over the memory's current buffer
 	size      int          // the memory's bytes
 	top       int          // where the copied weights end
-	// copies holds the offset of each weight or bias slice copied: a weak
-	// key, so a network's slice freed and another allocated at its
-	// address is not taken for it.
-	copies map[weak.Pointer[float32]]int
+	// copies holds the offset of each weight or bias slice copied, by
+	// a weak key and its length, so a network's slice freed and another
+	// allocated at its address is not taken for it. Copies stay for the
+	// tab's life: a tab loads its networks once.
+	copies map[copyKey]int
 	// zeros is the offset of zeroBytes zero bytes: the bias of a
 	// depthwise convolution without one.
 	zeros, zeroBytes int
@@ -39,10 +43,17 @@ type Kernel struct {
 	failed error
 }
 
+// copyKey names a slice copied into the kernel's memory.
+type copyKey struct {
+	p weak.Pointer[float32]
+	n int
+}
+
 var _ gemm.Accelerator = (*Kernel)(nil)
 
-// ErrNoSIMD is returned by New in a browser whose WebAssembly has no SIMD.
-var ErrNoSIMD = errors.New("simdgemm: this browser's WebAssembly has no SIMD")
+// ErrNoSIMD is returned by New in a browser that does not validate the
+// kernel: its WebAssembly has no SIMD.
+var ErrNoSIMD = errors.New("simdgemm: this browser does not validate the SIMD kernel (no WebAssembly SIMD)")
 
 // New compiles and instantiates the kernel. It fails with ErrNoSIMD where
 // the browser does not validate SIMD code; the caller keeps Go's loops.
@@ -72,7 +83,7 @@ func New() (*Kernel, error) {
 	if err != nil {
 		return nil, fmt.Errorf("simdgemm: %w", err)
 	}
-	k := &Kernel{copies: map[weak.Pointer[float32]]int{}}
+	k := &Kernel{copies: map[copyKey]int{}}
 	if k.columns, err = exports.Get(ExportColumns); err != nil {
 		return nil, fmt.Errorf("simdgemm: %w", err)
 	}
@@ -162,11 +173,17 @@ func (k *Kernel) get(off int, b []byte) error {
 }
 
 // Err is the error that stopped the kernel, or nil while it runs.
-func (k *Kernel) Err() error { return k.failed }
+func (k *Kernel) Err() error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.failed
+}
 
 // Columns computes the product in the kernel, or reports false after an
 // error (kept in Err), leaving the Go loops to compute it.
 func (k *Kernel) Columns(m *gemm.Matrix, a []float32, rows int, out []float32, relu bool, j0, j1 int) bool {
+	k.mu.Lock()
+	defer k.mu.Unlock()
 	if k.failed != nil || rows == 0 || j0 >= j1 {
 		return k.failed == nil
 	}
@@ -208,6 +225,8 @@ func (k *Kernel) columns1(m *gemm.Matrix, a []float32, rows int, out []float32, 
 // of four (every layer of both networks), or reports false, after an
 // error too (kept in Err), leaving it to the Go loops.
 func (k *Kernel) Depthwise(x []float32, h, w, c, kk, stride, pad, oh, ow int, weights, bias, out []float32) bool {
+	k.mu.Lock()
+	defer k.mu.Unlock()
 	if k.failed != nil || c%4 != 0 || c == 0 || oh*ow == 0 {
 		return false
 	}
@@ -246,7 +265,7 @@ func (k *Kernel) depthwise1(x []float32, h, w, c, kk, stride, pad, oh, ow int, w
 // copyOnce returns the offset of vals' copy in the kernel's memory,
 // copying them on first use: a network's weights do not change.
 func (k *Kernel) copyOnce(vals []float32) (int, error) {
-	key := weak.Make(unsafe.SliceData(vals))
+	key := copyKey{weak.Make(unsafe.SliceData(vals)), len(vals)}
 	if off, ok := k.copies[key]; ok {
 		return off, nil
 	}

@@ -49,6 +49,7 @@ func TestColumnsEqualsGo(t *testing.T) {
 		{name: "middle panels", rows: 6, kk: 11, n: 20, relu: true, j0: 1, j1: 3},
 		{name: "last panel", rows: 5, kk: 3, n: 8, j0: 1, j1: 2},
 		{name: "no rows", rows: 0, kk: 3, n: 8},
+		{name: "relu of -0", rows: 1, kk: 1, n: 4, relu: true},
 	} {
 		w := make([]float32, c.kk*c.n)
 		bias := make([]float32, c.n)
@@ -58,7 +59,10 @@ func TestColumnsEqualsGo(t *testing.T) {
 		for i := range bias {
 			bias[i] = float32(rng.NormFloat64())
 		}
+		// Column 0 starts at -0: with a zero input and a negative weight
+		// its sum stays -0, which ReLU must turn to +0 as Go's max does.
 		bias[0] = float32(math.Copysign(0, -1))
+		w[0] = -1
 		m, err := gemm.Pack(w, c.kk, c.n, nil, bias)
 		if err != nil {
 			t.Fatal(err)
@@ -77,7 +81,7 @@ func TestColumnsEqualsGo(t *testing.T) {
 				p.a[i] = float32(rng.NormFloat64())
 			}
 			if p.kk == 1 && p.rows > 0 {
-				p.a[0] = 0 // a -0 bias plus a 0 product: ReLU's and the sum's signs
+				p.a[0] = 0 // -0 + 0*(-1) = -0
 			}
 			p.want, p.have = make([]float32, p.rows*p.n), make([]float32, p.rows*p.n)
 			for i := range p.want {
@@ -85,6 +89,9 @@ func TestColumnsEqualsGo(t *testing.T) {
 				p.have[i] = float32(i)
 			}
 			p.m.GoColumns(p.a, p.rows, p.want, p.relu, p.j0, p.j1)
+			if p.name == "relu of -0" && math.Float32bits(p.want[0]) != 0 {
+				t.Fatalf("the Go loops gave %g (bits %x) for ReLU of -0", p.want[0], math.Float32bits(p.want[0]))
+			}
 			if !k.Columns(p.m, p.a, p.rows, p.have, p.relu, p.j0, p.j1) {
 				t.Fatalf("%s: the kernel declined: %v", p.name, k.Err())
 			}
@@ -108,38 +115,43 @@ func TestColumnsEqualsGo(t *testing.T) {
 func TestDepthwiseEqualsGo(t *testing.T) {
 	k := kernel(t)
 	rng := rand.New(rand.NewPCG(3, 4))
+	fill := func(n int) []float32 {
+		v := make([]float32, n)
+		for i := range v {
+			v[i] = float32(rng.NormFloat64())
+		}
+		return v
+	}
+	type conv struct {
+		name                      string
+		h, w, ch, kk, stride, pad int
+		oh, ow                    int // 0: from the padding on both sides
+		bias                      bool
+		wts, b                    []float32
+	}
+	// The bias-less ones grow in channels, so the kernel's zeros grow.
+	convs := []*conv{
+		{name: "one pixel", h: 1, w: 1, ch: 4, kk: 3, stride: 1, pad: 1},
+		{name: "3x3 same", h: 5, w: 6, ch: 4, kk: 3, stride: 1, pad: 1, bias: true},
+		{name: "3x3 stride 2, pad after only", h: 8, w: 8, ch: 8, kk: 3, stride: 2, oh: 4, ow: 4},
+		{name: "3x3 stride 2, pad 1", h: 7, w: 9, ch: 12, kk: 3, stride: 2, pad: 1, bias: true},
+		{name: "7x7 global", h: 7, w: 7, ch: 16, kk: 7, stride: 1, bias: true},
+	}
+	for _, c := range convs { // each convolution's weights are used in both rounds
+		if c.oh == 0 {
+			c.oh, c.ow = (c.h+2*c.pad-c.kk)/c.stride+1, (c.w+2*c.pad-c.kk)/c.stride+1
+		}
+		c.wts = fill(c.kk * c.kk * c.ch)
+		if c.bias {
+			c.b = fill(c.ch)
+		}
+	}
 	for round := range 2 {
-		for _, c := range []struct {
-			name                      string
-			h, w, ch, kk, stride, pad int
-			bias                      bool
-		}{
-			{"3x3 same", 5, 6, 4, 3, 1, 1, true},
-			{"3x3 stride 2, pad before", 8, 8, 8, 3, 2, 0, false},
-			{"3x3 stride 2, pad 1", 7, 9, 12, 3, 2, 1, true},
-			{"7x7 global", 7, 7, 16, 7, 1, 0, true},
-			{"one pixel", 1, 1, 4, 3, 1, 1, false},
-		} {
-			oh := (c.h+2*c.pad-c.kk)/c.stride + 1
-			ow := (c.w+2*c.pad-c.kk)/c.stride + 1
-			if c.name == "3x3 stride 2, pad before" {
-				oh, ow = 4, 4 // TensorFlow's same: one zero after the last row and column
-			}
-			fill := func(n int) []float32 {
-				v := make([]float32, n)
-				for i := range v {
-					v[i] = float32(rng.NormFloat64())
-				}
-				return v
-			}
-			x, wts := fill(c.h*c.w*c.ch), fill(c.kk*c.kk*c.ch)
-			var bias []float32
-			if c.bias {
-				bias = fill(c.ch)
-			}
-			want, have := make([]float32, oh*ow*c.ch), make([]float32, oh*ow*c.ch)
-			gemm.GoDepthwise(x, c.h, c.w, c.ch, c.kk, c.stride, c.pad, oh, ow, wts, bias, want)
-			if !k.Depthwise(x, c.h, c.w, c.ch, c.kk, c.stride, c.pad, oh, ow, wts, bias, have) {
+		for _, c := range convs {
+			x := fill(c.h * c.w * c.ch)
+			want, have := make([]float32, c.oh*c.ow*c.ch), make([]float32, c.oh*c.ow*c.ch)
+			gemm.GoDepthwise(x, c.h, c.w, c.ch, c.kk, c.stride, c.pad, c.oh, c.ow, c.wts, c.b, want)
+			if !k.Depthwise(x, c.h, c.w, c.ch, c.kk, c.stride, c.pad, c.oh, c.ow, c.wts, c.b, have) {
 				t.Fatalf("%s: the kernel declined: %v", c.name, k.Err())
 			}
 			for i := range want {
@@ -180,12 +192,19 @@ func TestEmbeddingUnchanged(t *testing.T) {
 			}
 			return r.Embedding
 		}
+		copied := len(k.copies)
 		goVec, simdVec := run(nil), run(k)
 		if k.Err() != nil {
 			t.Fatal(k.Err())
 		}
+		if len(k.copies) == copied {
+			t.Fatalf("%s: the kernel was never called", f.Name)
+		}
+		if len(goVec) == 0 || len(goVec) != len(simdVec) {
+			t.Fatalf("%s: embeddings of %d and %d values", f.Name, len(goVec), len(simdVec))
+		}
 		for i := range goVec {
-			if goVec[i] != simdVec[i] {
+			if math.Float32bits(goVec[i]) != math.Float32bits(simdVec[i]) {
 				t.Fatalf("%s: value %d = %g with the kernel, %g without", f.Name, i, simdVec[i], goVec[i])
 			}
 		}

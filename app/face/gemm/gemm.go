@@ -67,9 +67,19 @@ var accel Accelerator
 // read it without a lock.
 func Use(acc Accelerator) { accel = acc }
 
-// Accelerated reports whether an accelerator is in use: the staff's
-// overlay says which computes the frames.
-func Accelerated() bool { return accel != nil }
+// Accelerated reports whether an accelerator computes the products: one
+// is in use and has not failed (an accelerator with an Err method that
+// returns an error has handed every product back to the Go loops). The
+// staff's overlay says which computed the frames.
+func Accelerated() bool {
+	if accel == nil {
+		return false
+	}
+	if f, ok := accel.(interface{ Err() error }); ok && f.Err() != nil {
+		return false
+	}
+	return true
+}
 
 // Packed returns the weights as packed (panels of four columns, each
 // K values of its four columns in turn) and the bias, for an Accelerator

@@ -144,6 +144,9 @@ func TestDepthwise(t *testing.T) {
 			return x[(y*c.w+xx)*c.ch+ch]
 		}
 		out := make([]float32, oh*ow*c.ch)
+		for i := range out {
+			out[i] = float32(math.NaN()) // what a missing clear would leave
+		}
 		Depthwise(x, c.h, c.w, c.ch, c.k, c.stride, c.pad, oh, ow, wts, bias, out)
 		for oy := range oh {
 			for ox := range ow {
