@@ -399,9 +399,13 @@ func TestFaceLoopThread(t *testing.T) {
 		waitJS(t, term, "the face loop running", `+(document.querySelector(".camera")?.dataset.frames || 0) > 3`, 120*time.Second)
 		run(t, term, "show the overlay", 10*time.Second, tap("#face-overlay-toggle"))
 		waitJS(t, term, "the figures", `!!document.querySelector("#face-figures")`, 30*time.Second)
-		if fig := get(t, term, "the figures", eval[string](`document.querySelector("#face-figures").innerText`)); !strings.HasSuffix(fig, " "+mode.where) {
+		// The overlay's figures end with the frame's time (detect,
+		// align, embed, as the thread that ran them measured) and where.
+		fig := get(t, term, "the figures", eval[string](`document.querySelector("#face-figures").innerText`))
+		if !strings.HasSuffix(fig, " "+mode.where) {
 			t.Fatalf("%s: the overlay says %q", mode.name, fig)
 		}
+		t.Logf("pipeline on the %s, the overlay: %s", mode.name, fig)
 		get(t, term, "watch long tasks", eval[bool](`window.smartpassLong = [];
 new PerformanceObserver((l) => { for (const e of l.getEntries()) window.smartpassLong.push(e.duration); }).observe({type: "longtask"});
 true`))
