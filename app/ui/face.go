@@ -17,7 +17,6 @@ import (
 	"smartpass.city/smartpass/app/face/facemsg"
 	"smartpass.city/smartpass/app/face/gallery"
 	"smartpass.city/smartpass/app/face/liveness"
-	"smartpass.city/smartpass/app/face/model"
 	"smartpass.city/smartpass/app/face/risk"
 	"smartpass.city/smartpass/app/qrcode"
 )
@@ -68,14 +67,12 @@ func UseFaceWorker(start func() (FaceRunner, error)) { startWorker = start }
 type pageRunner struct{ p *face.Pipeline }
 
 func (r *pageRunner) Load(data []byte) (facemsg.Loaded, error) {
-	mf, err := model.Decode(data)
+	p, err := facemsg.Open(data)
 	if err != nil {
 		return facemsg.Loaded{}, err
 	}
-	if r.p, err = face.New(mf, embed.Options{}); err != nil {
-		return facemsg.Loaded{}, err
-	}
-	return facemsg.LoadedOf(r.p), nil
+	r.p = p
+	return facemsg.LoadedOf(p), nil
 }
 
 func (r *pageRunner) Process(img *image.RGBA, opt face.Options) (face.Result, error) {
@@ -94,7 +91,6 @@ type faceEngine struct {
 	size   int64 // bytes in all (0: not known yet)
 	r      FaceRunner
 	loaded facemsg.Loaded
-	worker bool   // r is the Web Worker
 	model  []byte // the file, for the page to load if the worker fails
 	err    error
 	run    sync.Mutex // held while the pipeline works
@@ -168,7 +164,7 @@ func (e *faceEngine) load(l *live, f Faces, ready func()) {
 			if err != nil {
 				e.err = errors.Join(errModel, err)
 			} else {
-				e.r, e.loaded, e.worker, e.model = r, loaded, r == w, data
+				e.r, e.loaded, e.model = r, loaded, data
 			}
 			e.mu.Unlock()
 			e.each(func(w waiter) {
@@ -223,7 +219,7 @@ func (e *faceEngine) process(img *image.RGBA, opt face.Options) (face.Result, er
 	if lerr != nil {
 		e.r, e.err = nil, lerr
 	} else {
-		e.r, e.loaded, e.worker = pr, loaded, false
+		e.r, e.loaded = pr, loaded
 	}
 	e.mu.Unlock()
 	if lerr != nil {
@@ -240,10 +236,17 @@ func (e *faceEngine) where() string {
 	if e.r == nil {
 		return ""
 	}
-	if e.worker {
+	if e.inWorker() {
 		return e.r.Kernel() + " worker"
 	}
 	return e.r.Kernel() + " page"
+}
+
+// inWorker reports whether the pipeline runs off the page (every runner
+// but the page's own is a worker). The caller holds e.mu.
+func (e *faceEngine) inWorker() bool {
+	_, page := e.r.(*pageRunner)
+	return e.r != nil && !page
 }
 
 // scanInterval is the pause between frames: with the pipeline in the
@@ -251,7 +254,7 @@ func (e *faceEngine) where() string {
 func (e *faceEngine) scanInterval() time.Duration {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.worker {
+	if e.inWorker() {
 		return workerScanInterval
 	}
 	return scanInterval

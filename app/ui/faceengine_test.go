@@ -28,12 +28,12 @@ func (w *failing) Close()         { w.closed++ }
 func setRunner(t *testing.T, r FaceRunner, data []byte) {
 	t.Helper()
 	engine.mu.Lock()
-	r0, w0, m0, e0 := engine.r, engine.worker, engine.model, engine.err
-	engine.r, engine.worker, engine.model, engine.err = r, true, data, nil
+	r0, m0, e0 := engine.r, engine.model, engine.err
+	engine.r, engine.model, engine.err = r, data, nil
 	engine.mu.Unlock()
 	t.Cleanup(func() {
 		engine.mu.Lock()
-		engine.r, engine.worker, engine.model, engine.err = r0, w0, m0, e0
+		engine.r, engine.model, engine.err = r0, m0, e0
 		engine.mu.Unlock()
 	})
 }
@@ -59,7 +59,7 @@ func TestWorkerFailsOver(t *testing.T) {
 	if err != nil || len(r.Embedding) == 0 {
 		t.Fatalf("the frame after the worker failed: %v", err)
 	}
-	if w.closed != 1 || engine.worker || engine.where() != "Go page" || !engine.ready() {
+	if w.closed != 1 || engine.where() != "Go page" || engine.scanInterval() != scanInterval || !engine.ready() {
 		t.Fatalf("after: worker closed %d times, where %q, ready %v", w.closed, engine.where(), engine.ready())
 	}
 

@@ -12,6 +12,17 @@ import (
 	"smartpass.city/smartpass/app/face/model"
 )
 
+// Open decodes a model file and builds its pipeline (one thread: the
+// networks' products run on the caller's goroutine), as the worker and a
+// page without one both load it.
+func Open(file []byte) (*face.Pipeline, error) {
+	f, err := model.Decode(file)
+	if err != nil {
+		return nil, err
+	}
+	return face.New(f, embed.Options{})
+}
+
 // Server is the worker's end: it runs each request on the pipeline the
 // last load request made. Its calls come one at a time.
 type Server struct {
@@ -40,11 +51,7 @@ func (s *Server) Handle(b []byte) []byte {
 
 func (s *Server) run(req *Request, reply *Reply) error {
 	if req.Kind == KindLoad {
-		f, err := model.Decode(req.Model)
-		if err != nil {
-			return err
-		}
-		p, err := face.New(f, embed.Options{})
+		p, err := Open(req.Model)
 		if err != nil {
 			return err
 		}
