@@ -24,6 +24,7 @@ import (
 	"os"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/dgraph-io/badger/v4"
 
@@ -87,6 +88,10 @@ type Log struct {
 	erasure *Erasure
 	// high is the writer's knowledge of each device's highest seq.
 	high highSeqs
+	// splits counts groups Badger refused as too big for one
+	// transaction, which commit then split: the writer's estimate should
+	// keep it near zero.
+	splits atomic.Int64
 }
 
 type appendReq struct {
@@ -348,13 +353,14 @@ func (l *Log) writer() {
 		case <-l.stop:
 			return
 		}
-		n := len(batch[0].ops)
+		n, size := len(batch[0].ops), reqSize(batch[0])
 	drain:
-		for n < maxOpsPerCommit {
+		for n < maxOpsPerCommit && size < l.db.MaxBatchSize()/2 {
 			select {
 			case req := <-l.reqs:
 				batch = append(batch, req)
 				n += len(req.ops)
+				size += reqSize(req)
 			default:
 				break drain
 			}
@@ -363,8 +369,45 @@ func (l *Log) writer() {
 	}
 }
 
-// commit writes one group of appends in one transaction.
+// reqSize estimates the bytes req adds to a transaction: each op's JSON
+// and its index, feed and record keys. The writer stops gathering a group
+// at half of Badger's limit on one transaction, so a group of full pushes
+// (a megabyte each) is rarely refused as too big; commit splits one that
+// is.
+func reqSize(req *appendReq) int64 {
+	var n int64
+	for _, op := range req.ops {
+		n += int64(len(op.Body)+len(op.Kind)) + 3*int64(len(req.device)) + 256
+	}
+	return n
+}
+
+// commit writes one group of appends in one transaction and answers
+// each. A group too big for one Badger transaction is committed in two
+// halves, each again in parts when need be: one append always fits (a
+// push is at most syncproto.MaxFrameSize), and the appends of a group are
+// independent of each other.
 func (l *Log) commit(batch []*appendReq) {
+	err := l.commitGroup(batch)
+	if errors.Is(err, badger.ErrTxnTooBig) && len(batch) > 1 {
+		l.splits.Add(1)
+		half := len(batch) / 2
+		l.commit(batch[:half])
+		l.commit(batch[half:])
+		return
+	}
+	for _, req := range batch {
+		req.err = err
+		if err != nil {
+			req.stored, req.mark = nil, 0
+		}
+		close(req.done)
+	}
+}
+
+// commitGroup writes batch in one transaction and publishes the new head;
+// it leaves answering to commit.
+func (l *Log) commitGroup(batch []*appendReq) error {
 	l.mu.Lock()
 	head := l.head
 	l.mu.Unlock()
@@ -468,13 +511,7 @@ func (l *Log) commit(batch []*appendReq) {
 	if advanced {
 		l.changed.Wake(touched)
 	}
-	for _, req := range batch {
-		req.err = err
-		if err != nil {
-			req.stored = nil
-		}
-		close(req.done)
-	}
+	return err
 }
 
 // erase redacts the ops that op, which erases record rec, erases: the

@@ -64,6 +64,7 @@ func Run(t *testing.T, open Opener) {
 		{"UpdateIsAtomic", testUpdateAtomic},
 		{"Erasure", testErasure},
 		{"ConcurrentAppenders", testConcurrent},
+		{"ConcurrentFullPushes", testFullPushes},
 		{"Errors", testErrors},
 	}
 	for _, tt := range tests {
@@ -821,6 +822,49 @@ func testErasure(t *testing.T, open Opener) {
 // testConcurrent: many devices push at once, with resends; the global
 // sequence is gapless, each op is held once, and each device's ops keep
 // their order.
+// FullPush returns n ops whose encoded push is just under
+// syncproto.MaxFrameSize: the largest push a session accepts.
+func FullPush(t testing.TB, n int) []syncproto.Op {
+	t.Helper()
+	body := fmt.Sprintf(`{"note":%q}`, strings.Repeat("あ", (syncproto.MaxFrameSize/n-120)/3))
+	ops := make([]syncproto.Op, n)
+	for i := range ops {
+		ops[i] = syncproto.Op{Seq: uint64(i + 1), HLC: uint64(i + 1), Kind: "shelter.note", Body: []byte(body)}
+	}
+	frame, err := syncproto.Encode(&syncproto.Push{Ops: ops})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(frame) > syncproto.MaxFrameSize || len(frame) < syncproto.MaxFrameSize*9/10 {
+		t.Fatalf("a full push encodes to %d bytes, want just under %d", len(frame), syncproto.MaxFrameSize)
+	}
+	return ops
+}
+
+// testFullPushes: eight devices push a full frame each at once, more
+// than one transaction of an engine may hold together; every push is
+// acknowledged and stored.
+func testFullPushes(t *testing.T, open Opener) {
+	s := open(t, Config{Feeds: evenFeeds})
+	const devices = 8
+	ops := FullPush(t, syncproto.MaxOpsPerPush)
+	var wg sync.WaitGroup
+	for d := range devices {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			dev := fmt.Sprintf("dev-%d", d)
+			if mark, _, err := s.AppendNew(context.Background(), dev, ops); err != nil || mark != uint64(len(ops)) {
+				t.Errorf("%s: mark %d, %v; want %d", dev, mark, err, len(ops))
+			}
+		}()
+	}
+	wg.Wait()
+	if got, want := s.Head(), uint64(devices*len(ops)); got != want {
+		t.Fatalf("head %d, want %d", got, want)
+	}
+}
+
 func testConcurrent(t *testing.T, open Opener) {
 	s := open(t, Config{Feeds: evenFeeds})
 	const devices, batches, perBatch = 40, 5, 4
