@@ -40,7 +40,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -178,31 +177,31 @@ type Op struct {
 }
 
 // Validate reports whether op keeps the protocol's bounds.
-func (op *Op) Validate() error {
+func (op *Op) Validate() error { return op.validate(true) }
+
+// validate is Validate; checkBody false skips reading the body as JSON,
+// for an op that json.Unmarshal decoded from a frame (it refuses a frame
+// any part of which is not JSON, so a second reading of each body only
+// cost time).
+func (op *Op) validate(checkBody bool) error {
 	switch {
 	case op.Seq == 0:
 		return fmt.Errorf("%w: op has seq 0", ErrInvalid)
-	case op.Kind == "" || len(op.Kind) > MaxKindLen || !kindRE.MatchString(op.Kind):
+	case len(op.Kind) > MaxKindLen || !kindChars(op.Kind):
 		return fmt.Errorf("%w: op kind %q", ErrInvalid, truncate(op.Kind))
 	case len(op.Device) > MaxDeviceLen:
 		return fmt.Errorf("%w: op device id longer than %d", ErrInvalid, MaxDeviceLen)
 	case len(op.Body) > MaxOpBody:
 		return fmt.Errorf("%w: op body of %d bytes (limit %d)", ErrTooLarge, len(op.Body), MaxOpBody)
-	case len(op.Body) > 0 && !json.Valid(op.Body):
+	case checkBody && len(op.Body) > 0 && !json.Valid(op.Body):
 		return fmt.Errorf("%w: op body is not JSON", ErrInvalid)
 	}
 	return nil
 }
 
-var (
-	kindRE   = regexp.MustCompile(`^[a-z][a-z0-9_.]*$`)
-	feedRE   = regexp.MustCompile(`^[a-z][a-z0-9_.-]*$`)
-	deviceRE = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
-)
-
 // ValidDeviceID reports whether id may name a device.
 func ValidDeviceID(id string) bool {
-	return len(id) > 0 && len(id) <= MaxDeviceLen && deviceRE.MatchString(id)
+	return len(id) <= MaxDeviceLen && deviceChars(id)
 }
 
 // Frame is any frame of the protocol.
@@ -396,17 +395,23 @@ func (f *Welcome) validate() error {
 	return nil
 }
 
-func (f *Push) validate() error { return validateOps(f.Ops) }
+func (f *Push) validate() error { return validateOps(f.Ops, true) }
+
+func (f *Push) validateDecoded() error { return validateOps(f.Ops, false) }
 
 func (f *Ack) validate() error { return nil }
 
 func (f *Pull) validate() error { return validateFeed(f.Feed) }
 
-func (f *Ops) validate() error {
+func (f *Ops) validate() error { return f.validateOps(true) }
+
+func (f *Ops) validateDecoded() error { return f.validateOps(false) }
+
+func (f *Ops) validateOps(checkBodies bool) error {
 	if err := validateFeed(f.Feed); err != nil {
 		return err
 	}
-	return validateOps(f.Ops)
+	return validateOps(f.Ops, checkBodies)
 }
 
 func (f *Error) validate() error {
@@ -417,18 +422,20 @@ func (f *Error) validate() error {
 }
 
 func validateFeed(feed string) error {
-	if feed == "" || len(feed) > MaxFeedLen || !feedRE.MatchString(feed) {
+	if len(feed) > MaxFeedLen || !feedChars(feed) {
 		return fmt.Errorf("%w: feed %q", ErrInvalid, truncate(feed))
 	}
 	return nil
 }
 
-func validateOps(ops []Op) error {
+// validateOps checks a frame's ops; checkBodies false for ops decoded
+// by json.Unmarshal (Op.validate).
+func validateOps(ops []Op, checkBodies bool) error {
 	if len(ops) > MaxOpsPerPush {
 		return fmt.Errorf("%w: %d ops in one frame (limit %d)", ErrTooLarge, len(ops), MaxOpsPerPush)
 	}
 	for i := range ops {
-		if err := ops[i].Validate(); err != nil {
+		if err := ops[i].validate(checkBodies); err != nil {
 			return fmt.Errorf("op %d: %w", i, err)
 		}
 	}
@@ -511,8 +518,16 @@ func Decode(p []byte) (Frame, error) {
 	if err := json.Unmarshal(p[2:], f); err != nil {
 		return nil, fmt.Errorf("syncproto: decode %s: %w: %v", f.Type(), ErrMalformed, err)
 	}
-	if err := f.validate(); err != nil {
+	validate := f.validate
+	if d, ok := f.(decodedValidator); ok {
+		validate = d.validateDecoded
+	}
+	if err := validate(); err != nil {
 		return nil, fmt.Errorf("syncproto: decode %s: %w", f.Type(), err)
 	}
 	return f, nil
 }
+
+// decodedValidator is a frame whose check is cheaper once json.Unmarshal
+// has read it whole (its ops' bodies are JSON then).
+type decodedValidator interface{ validateDecoded() error }

@@ -446,7 +446,7 @@ func (l *Log) commitGroup(batch []*appendReq) error {
 				}
 				next++
 				op.Global = next
-				v, err := json.Marshal(op)
+				v, err := op.AppendJSON(nil)
 				if err != nil {
 					return err
 				}
