@@ -14,8 +14,8 @@ import (
 // is a lookup in every level of the tree that misses; the benchmark of
 // 200 pushing tablets spent 6% of the server's CPU in them.
 //
-// Only the writer goroutine uses it, and only the writer writes device
-// index keys (commit), so what it knows is exact once loaded; a device
+// Only the writer goroutine uses it, and only the writer writes marks
+// and device index keys (commit), so what it knows is exact once loaded; a device
 // is loaded from the index at its first op since Open. A transaction's
 // seqs are kept apart and merged only when it commits, so a failed or
 // retried commit leaves it as it was.
@@ -72,8 +72,9 @@ func (h *highSeqs) abort() {
 	h.pending = nil
 }
 
-// lastIndexed reads the highest seq of device in the index, as
-// committed: the last key under its prefix. It reads in a transaction of
+// lastIndexed reads the highest seq of device held, as committed: its
+// mark, or the last key under its prefix in the index (the ops held ahead
+// of a gap) when that is higher. It reads in a transaction of
 // its own, not the writer's: an iterator of a transaction that has
 // written sorts all its pending writes first, which for each device new
 // to a commit of a reconnecting crowd made a 2,000-tablet surge twice as
@@ -83,11 +84,16 @@ func lastIndexed(db *badger.DB, device string) (seq uint64) {
 	end := indexKey(device, math.MaxUint64)
 	prefix := end[:len(end)-8]
 	err := db.View(func(txn *badger.Txn) error {
+		m, err := readMark(txn, device)
+		if err != nil {
+			return err
+		}
+		seq = m.seq
 		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, Reverse: true})
 		defer it.Close()
 		it.Seek(end)
 		if it.ValidForPrefix(prefix) {
-			seq = binary.BigEndian.Uint64(it.Item().Key()[len(prefix):])
+			seq = max(seq, binary.BigEndian.Uint64(it.Item().Key()[len(prefix):]))
 		}
 		return nil
 	})
