@@ -157,7 +157,7 @@ bench: models $(TOOLS)/go_js_wasm_exec $(TOOLS)/stripe-mock
 	$(GO) test -run '^$$' -bench Post ./server/ledger
 	$(GO) test -run '^$$' -bench Ingest -benchtime 3s ./server/pgstore
 	$(GO) test -run '^$$' -bench Ingest -benchtime 20000x ./server/loadtest
-	$(GO) test -run '^$$' -bench Push200Devices -benchtime 200000x -timeout 30m ./server/loadtest
+	$(GO) test -run '^$$' -bench Push200Devices -benchtime 1000000x -timeout 30m ./server/loadtest
 	$(GO) test -run '^$$' -bench ReconnectSurge2000 -benchtime 1x -timeout 30m ./server/loadtest
 	$(GO) test -run '^$$' -bench Converge -benchtime 3x ./server/loadtest
 	$(GO) test -run '^$$' -bench Bootstrap -benchtime 3x ./server/loadtest
