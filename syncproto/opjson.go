@@ -1,24 +1,29 @@
 package syncproto
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"strconv"
 )
 
-// AppendJSON appends op's JSON to dst: what json.Marshal writes, without
-// reflection, for the store that writes every op it is pushed. The body
-// goes in as it is; json.Marshal would compact it and escape <, > and &,
-// and both decode to the same op. A body that is not JSON is refused, as
+// AppendJSON appends op's JSON to dst, without reflection, for the
+// store that writes every op it is pushed: what Encode writes of op, but
+// with the body as it is, where Encode compacts it. So what a store keeps
+// is never shorter than what a pull sends of it again, and a pull limited
+// by stored bytes fits a frame. A body that is not JSON is refused, as
 // json.Marshal refuses it; a device or kind outside the protocol's
-// alphabets goes through json.Marshal, which escapes it.
+// alphabets goes through encoding/json, which escapes it.
 func (op *Op) AppendJSON(dst []byte) ([]byte, error) {
 	if len(op.Body) > 0 && !json.Valid(op.Body) {
 		return dst, fmt.Errorf("syncproto: op body is not JSON: %w", ErrInvalid)
 	}
 	if !plainJSON(op.Device) || !plainJSON(op.Kind) {
-		b, err := json.Marshal(op)
-		return append(dst, b...), err
+		b := bytes.NewBuffer(dst)
+		enc := json.NewEncoder(b)
+		enc.SetEscapeHTML(false) // as Encode
+		err := enc.Encode(op)
+		return bytes.TrimSuffix(b.Bytes(), []byte("\n")), err
 	}
 	dst = append(dst, `{"dev":"`...)
 	dst = append(dst, op.Device...)

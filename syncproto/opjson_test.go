@@ -6,6 +6,7 @@ import (
 	"errors"
 	"reflect"
 	"regexp"
+	"strings"
 	"testing"
 )
 
@@ -42,12 +43,25 @@ func FuzzAlphabets(f *testing.F) {
 	f.Fuzz(checkAlphabets)
 }
 
+// encoded returns op as Encode writes it inside a frame.
+func encoded(t *testing.T, op Op) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(&op); err != nil {
+		t.Fatal(err)
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n"))
+}
+
 // checkAppendJSON: AppendJSON refuses what json.Marshal refuses, and
-// otherwise writes an op that decodes to what json.Marshal's does; for a
-// compact body without characters json.Marshal escapes, the same bytes.
+// otherwise writes an op that decodes to what json.Marshal's does, never
+// shorter than Encode writes it (a store limits pulls by stored bytes);
+// for a compact body, Encode's bytes.
 func checkAppendJSON(t *testing.T, op Op) {
 	t.Helper()
-	want, werr := json.Marshal(&op)
+	marshalled, werr := json.Marshal(&op)
 	got, err := op.AppendJSON([]byte("prefix"))
 	if (err != nil) != (werr != nil) {
 		t.Fatalf("AppendJSON error %v, json.Marshal error %v", err, werr)
@@ -66,7 +80,7 @@ func checkAppendJSON(t *testing.T, op Op) {
 	if err := json.Unmarshal(got, &a); err != nil {
 		t.Fatalf("AppendJSON wrote %q: %v", got, err)
 	}
-	if err := json.Unmarshal(want, &b); err != nil {
+	if err := json.Unmarshal(marshalled, &b); err != nil {
 		t.Fatal(err)
 	}
 	var abody, bbody any
@@ -76,11 +90,15 @@ func checkAppendJSON(t *testing.T, op Op) {
 	}
 	a.Body, b.Body = nil, nil
 	if !reflect.DeepEqual(a, b) || !reflect.DeepEqual(abody, bbody) {
-		t.Fatalf("AppendJSON wrote %q, json.Marshal %q", got, want)
+		t.Fatalf("AppendJSON wrote %q, json.Marshal %q", got, marshalled)
+	}
+	want := encoded(t, op)
+	if len(got) < len(want) {
+		t.Fatalf("AppendJSON wrote %d bytes, fewer than Encode's %d: %q", len(got), len(want), got)
 	}
 	var compact bytes.Buffer
-	if json.Compact(&compact, op.Body) == nil && bytes.Equal(compact.Bytes(), op.Body) && !bytes.ContainsAny(op.Body, "<>&\u2028\u2029") && !bytes.Equal(got, want) {
-		t.Fatalf("AppendJSON wrote %q, json.Marshal %q", got, want)
+	if json.Compact(&compact, op.Body) == nil && bytes.Equal(compact.Bytes(), op.Body) && plainJSON(op.Device) && plainJSON(op.Kind) && !bytes.Equal(got, want) {
+		t.Fatalf("AppendJSON wrote %q, Encode %q", got, want)
 	}
 }
 
@@ -90,6 +108,8 @@ func TestAppendJSON(t *testing.T) {
 		{Device: "d", Seq: 1, Kind: "k"},
 		{Device: "d", Seq: 1, Kind: "k", Body: json.RawMessage(` { "a" : [1, 2] } `)},
 		{Device: "d", Seq: 1, Kind: "k", Body: json.RawMessage(`{"a":"<b>&"}`)},
+		{Device: "d", Seq: 1, Kind: "k", Body: json.RawMessage("{\"a\":\"\u2028\u2029\"}")},
+		{Device: "d", Seq: 1, Kind: "k", Body: json.RawMessage(`"` + strings.Repeat("<", 1000) + `"`)},
 		{Device: `d"quote`, Seq: 1, Kind: "k\n", Body: json.RawMessage(`1`)},
 		{Device: "d", Seq: 1, Kind: "k", Body: json.RawMessage(`{"a":`)},
 		{Device: "d", Seq: 1, Kind: "k", Body: json.RawMessage(`nul`)},

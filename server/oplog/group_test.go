@@ -2,10 +2,14 @@ package oplog
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/dgraph-io/badger/v4"
 
 	"smartpass.city/smartpass/server/store"
 	"smartpass.city/smartpass/server/store/storetest"
@@ -99,5 +103,53 @@ func TestGroupCommitTooBigForOneTransaction(t *testing.T) {
 				t.Errorf("%d groups split, want split %v", l.splits.Load(), tc.split)
 			}
 		})
+	}
+}
+
+// TestFailedCommitNeverReusesANumber: a commit can fail after Badger made
+// some of its entries readable (its sync to disk failed). The writer
+// numbers the next group after whatever is readable, so no global number
+// is ever given to two ops. The partial commit is played here by a
+// group's records writing an op under the next number in a transaction
+// of their own, then failing.
+func TestFailedCommitNeverReusesANumber(t *testing.T) {
+	ctx := context.Background()
+	l := open(t, t.TempDir())
+	defer l.Close()
+	if _, err := l.Append(ctx, "tab-a", ops(1)); err != nil {
+		t.Fatal(err)
+	}
+	ghost := syncproto.Op{Device: "tab-b", Seq: 1, HLC: 1, Kind: "test.op", Global: 2}
+	_, _, err := l.AppendBatch(ctx, "tab-b", ops(1), func(store.Tx) error {
+		if err := l.db.Update(func(txn *badger.Txn) error {
+			v, err := ghost.AppendJSON(nil)
+			if err != nil {
+				return err
+			}
+			return txn.Set(opKey(2), v)
+		}); err != nil {
+			return err
+		}
+		return errors.New("the disk refused the sync")
+	})
+	if err == nil {
+		t.Fatal("the failed commit was acknowledged")
+	}
+	if l.Head() != 2 {
+		t.Fatalf("head %d after a commit that left op 2 readable, want 2", l.Head())
+	}
+	if _, err := l.Append(ctx, "tab-c", ops(1)); err != nil {
+		t.Fatal(err)
+	}
+	got, err := l.Since(FeedAll, 0, 10, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var devices []string
+	for _, op := range got {
+		devices = append(devices, fmt.Sprintf("%d:%s", op.Global, op.Device))
+	}
+	if want := []string{"1:tab-a", "2:tab-b", "3:tab-c"}; !slices.Equal(devices, want) {
+		t.Fatalf("ops %v, want %v", devices, want)
 	}
 }

@@ -370,7 +370,7 @@ func (s *Store) Last(device string) (syncproto.Op, bool, error) {
 }
 
 func (s *Store) sealOp(op syncproto.Op) ([]byte, error) {
-	b, err := json.Marshal(op)
+	b, err := op.AppendJSON(nil)
 	if err != nil {
 		return nil, err
 	}

@@ -63,9 +63,8 @@ func (s *Store) AppendNext(ctx context.Context, device string, ops []syncproto.O
 
 // append hands req to the writer's group commit and waits for it.
 func (s *Store) append(ctx context.Context, req *appendReq) (uint64, []syncproto.Op, error) {
-	device := req.device
-	if !syncproto.ValidDeviceID(device) {
-		return 0, nil, fmt.Errorf("pgstore: append: invalid device id %q", device)
+	if err := store.CheckAppend(req.device, req.ops, req.next); err != nil {
+		return 0, nil, fmt.Errorf("pgstore: append: %w", err)
 	}
 	if err := ctx.Err(); err != nil {
 		return 0, nil, err

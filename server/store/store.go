@@ -134,6 +134,29 @@ type Erasure struct {
 // op: a caller's defect, refused before anything is stored.
 var ErrRouting = errors.New("store: one feed list per op")
 
+// ErrNoSeq is returned by an append with an op of seq 0, outside
+// AppendNext (which numbers them): a caller's defect, refused before
+// anything is stored (a store would otherwise take the op for a resend,
+// or store it under a seq no device can acknowledge).
+var ErrNoSeq = errors.New("store: an op without a seq")
+
+// CheckAppend checks what every append must hold: a device id that may
+// name a device, and a seq on every op unless the store numbers them
+// (next).
+func CheckAppend(device string, ops []syncproto.Op, next bool) error {
+	if !syncproto.ValidDeviceID(device) {
+		return fmt.Errorf("invalid device id %q", device)
+	}
+	if !next {
+		for i := range ops {
+			if ops[i].Seq == 0 {
+				return fmt.Errorf("%w: op %d of %s", ErrNoSeq, i, device)
+			}
+		}
+	}
+	return nil
+}
+
 // CheckRouting checks AppendRouted's feeds against its ops.
 func CheckRouting(ops []syncproto.Op, feeds [][]string) error {
 	if feeds != nil && len(feeds) != len(ops) {

@@ -65,6 +65,7 @@ func Run(t *testing.T, open Opener) {
 		{"Erasure", testErasure},
 		{"ConcurrentAppenders", testConcurrent},
 		{"ConcurrentFullPushes", testFullPushes},
+		{"PullFitsAFrame", testPullFitsAFrame},
 		{"Errors", testErrors},
 	}
 	for _, tt := range tests {
@@ -865,6 +866,36 @@ func testFullPushes(t *testing.T, open Opener) {
 	}
 }
 
+// testPullFitsAFrame: ops whose bodies are mostly characters that JSON
+// encoders escape (each < becomes six bytes), pulled with the hub's
+// budget of half a frame's bytes, encode to frames the protocol accepts.
+// A store that counted fewer bytes than Encode writes made the hub fail
+// every pull of the feed past such ops, for good.
+func testPullFitsAFrame(t *testing.T, open Opener) {
+	s := open(t, Config{})
+	body := []byte(`"` + strings.Repeat("<", 12<<10) + `"`)
+	const n = 60
+	for first := uint64(1); first <= n; first += 20 {
+		var ops []syncproto.Op
+		for seq := first; seq < first+20; seq++ {
+			ops = append(ops, syncproto.Op{Seq: seq, HLC: seq, Kind: "test.op", Body: body})
+		}
+		if _, _, err := s.AppendNew(context.Background(), "dev-a", ops); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for after := uint64(0); after < n; {
+		got := since(t, s, store.FeedAll, after, syncproto.MaxOpsPerPush, syncproto.MaxFrameSize/2)
+		if len(got) == 0 {
+			t.Fatalf("no ops after %d of %d", after, n)
+		}
+		after = got[len(got)-1].Global
+		if _, err := syncproto.Encode(&syncproto.Ops{Feed: store.FeedAll, Ops: got, Cursor: after}); err != nil {
+			t.Fatalf("a pull of %d ops does not fit a frame: %v", len(got), err)
+		}
+	}
+}
+
 func testConcurrent(t *testing.T, open Opener) {
 	s := open(t, Config{Feeds: evenFeeds})
 	const devices, batches, perBatch = 40, 5, 4
@@ -920,8 +951,11 @@ func testErrors(t *testing.T, open Opener) {
 	if _, _, err := s.AppendNew(ctx, "bad/id", Ops(1)); err == nil {
 		t.Fatal("an append with an invalid device id succeeded")
 	}
+	if _, _, err := s.AppendNew(ctx, "d", []syncproto.Op{{Seq: 1, Kind: "test.op"}, {Kind: "test.op"}}); !errors.Is(err, store.ErrNoSeq) {
+		t.Fatalf("an append with an op of seq 0 = %v, want ErrNoSeq", err)
+	}
 	if s.Head() != 0 {
-		t.Fatal("the refused append stored something")
+		t.Fatal("a refused append stored something")
 	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
