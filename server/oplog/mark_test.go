@@ -3,8 +3,10 @@ package oplog
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/dgraph-io/badger/v4"
@@ -129,5 +131,47 @@ func TestOlderLogKeepsItsIndex(t *testing.T) {
 	}
 	if last, ok, err := l.Last("tab-a"); err != nil || !ok || last.Seq != 4 || last.Global != 4 {
 		t.Fatalf("Last after the push = %+v, %v, %v", last, ok, err)
+	}
+}
+
+// TestStoreFormat: a new log is marked with this package's format; one
+// marked with a newer format is refused with a readable error and left
+// as it was, since this code would misread it.
+func TestStoreFormat(t *testing.T) {
+	dir := t.TempDir()
+	l := open(t, dir)
+	format := func() uint64 {
+		var f uint64
+		err := l.db.View(func(txn *badger.Txn) error {
+			item, err := txn.Get(keyFormat)
+			if err != nil {
+				return err
+			}
+			return item.Value(func(v []byte) error { f = binary.BigEndian.Uint64(v); return nil })
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	if f := format(); f != storeFormat {
+		t.Fatalf("a new log is in format %d, want %d", f, storeFormat)
+	}
+	if err := l.db.Update(func(txn *badger.Txn) error { return txn.Set(keyFormat, be64(storeFormat+1)) }); err != nil {
+		t.Fatal(err)
+	}
+	l.Close()
+	_, err := Open(dir, Options{})
+	if !errors.Is(err, ErrNewerFormat) || !strings.Contains(err.Error(), "restore a backup taken before the upgrade") {
+		t.Fatalf("Open of a newer log = %v, want ErrNewerFormat saying what to do", err)
+	}
+	db, err := openDB(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l = &Log{db: db}
+	defer db.Close()
+	if f := format(); f != storeFormat+1 {
+		t.Fatalf("the refused log's format became %d", f)
 	}
 }

@@ -45,6 +45,9 @@ var (
 	// keyRecIndex marks a log whose ops are all in the record index (a
 	// log written before the index gets it at Open).
 	keyRecIndex = []byte("meta/recindex")
+	// keyFormat holds the store format this log is written in (be64),
+	// so a server that reads only older formats refuses it.
+	keyFormat = []byte("meta/format")
 )
 
 // FeedAll names the feed of every op. Other feeds are what Options.Feeds
@@ -57,12 +60,22 @@ var (
 	// ErrWrongKey means the store was written with another encryption
 	// key (or none, or the key is missing).
 	ErrWrongKey = errors.New("oplog: the encryption key does not match the store")
+	// ErrNewerFormat means the store was written by a newer server, in
+	// a format this one cannot read without damaging it.
+	ErrNewerFormat = errors.New("oplog: the store was written by a newer server")
 	// ErrNotEmpty means Restore was pointed at a directory that holds
 	// data already.
 	ErrNotEmpty = errors.New("oplog: restore target is not empty")
 	// ErrNotFound means Tx.Get found no record.
 	ErrNotFound = store.ErrNotFound
 )
+
+// storeFormat is the format this package writes. 2: marks keep their
+// op's global number, and the device index holds only ops stored above
+// the mark (see mark); a log without keyFormat is format 1, which this
+// package reads. The next change of format that older code would misread
+// raises it.
+const storeFormat = 2
 
 // maxOpsPerCommit bounds one group commit so a transaction stays well under
 // Badger's size limit.
@@ -146,6 +159,10 @@ func Open(dir string, opt Options) (*Log, error) {
 		done:    make(chan struct{}),
 	}
 	l.high.load = func(device string) uint64 { return lastIndexed(db, device) }
+	if err := checkFormat(db, dir); err != nil {
+		db.Close()
+		return nil, err
+	}
 	if err := l.load(); err != nil {
 		db.Close()
 		return nil, err
@@ -235,6 +252,45 @@ func newEpoch() string {
 	b := make([]byte, 8)
 	rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// checkFormat refuses a log of a newer format than storeFormat and marks
+// an older or new one with storeFormat, which it is written in from now
+// on.
+func checkFormat(db *badger.DB, dir string) error {
+	err := db.Update(func(txn *badger.Txn) error {
+		item, err := txn.Get(keyFormat)
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			return txn.Set(keyFormat, be64(storeFormat))
+		}
+		if err != nil {
+			return err
+		}
+		var format uint64
+		if err := item.Value(func(v []byte) error {
+			if len(v) != 8 {
+				return fmt.Errorf("format of %d bytes", len(v))
+			}
+			format = binary.BigEndian.Uint64(v)
+			return nil
+		}); err != nil {
+			return err
+		}
+		switch {
+		case format > storeFormat:
+			return fmt.Errorf("%w (%s is in format %d; this server reads formats up to %d): run the newer server, or restore a backup taken before the upgrade", ErrNewerFormat, dir, format, storeFormat)
+		case format < storeFormat:
+			return txn.Set(keyFormat, be64(storeFormat))
+		}
+		return nil
+	})
+	if errors.Is(err, ErrNewerFormat) {
+		return err
+	}
+	if err != nil {
+		return fmt.Errorf("oplog: read the store format: %w", err)
+	}
+	return nil
 }
 
 // load reads the epoch (minting one for a new log) and the head sequence.
