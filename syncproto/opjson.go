@@ -20,9 +20,7 @@ func (op *Op) AppendJSON(dst []byte) ([]byte, error) {
 	}
 	if !plainJSON(op.Device) || !plainJSON(op.Kind) {
 		b := bytes.NewBuffer(dst)
-		enc := json.NewEncoder(b)
-		enc.SetEscapeHTML(false) // as Encode
-		err := enc.Encode(op)
+		err := writeJSON(b, op)
 		return bytes.TrimSuffix(b.Bytes(), []byte("\n")), err
 	}
 	dst = append(dst, `{"dev":"`...)

@@ -47,9 +47,7 @@ func FuzzAlphabets(f *testing.F) {
 func encoded(t *testing.T, op Op) []byte {
 	t.Helper()
 	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(&op); err != nil {
+	if err := writeJSON(&b, &op); err != nil {
 		t.Fatal(err)
 	}
 	return bytes.TrimSuffix(b.Bytes(), []byte("\n"))

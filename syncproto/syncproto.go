@@ -458,21 +458,26 @@ func Encode(f Frame) ([]byte, error) {
 	var b bytes.Buffer
 	b.WriteByte(Version)
 	b.WriteByte(byte(f.Type()))
-	// Strings and op bodies are written without escaping <, >, &, U+2028
-	// and U+2029, which matters only in HTML: escaped, a body of 12 KB of
-	// '<' that Decode accepted grew to 72 KB, over MaxOpBody and a store's
-	// byte budget for a pull, and no pull past it could be sent again.
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
 	if c, ok := f.(*Chunk); ok {
 		b.Write(c.appendBinary(nil))
-	} else if err := enc.Encode(f); err != nil {
+	} else if err := writeJSON(&b, f); err != nil {
 		return nil, fmt.Errorf("syncproto: encode %s: %w", f.Type(), err)
 	}
 	if b.Len() > MaxFrameSize {
 		return nil, fmt.Errorf("syncproto: encode %s: %w: %d bytes", f.Type(), ErrTooLarge, b.Len())
 	}
 	return b.Bytes(), nil
+}
+
+// writeJSON writes v's JSON and a newline to b as frames carry it:
+// strings and op bodies without escaping <, >, &, U+2028 and U+2029,
+// which matters only in HTML. Escaped, a body of 12 KB of '<' that Decode
+// accepted grew to 72 KB, over MaxOpBody and a store's byte budget for a
+// pull, and no pull past it could be sent again.
+func writeJSON(b *bytes.Buffer, v any) error {
+	enc := json.NewEncoder(b)
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
 }
 
 // Decode parses one frame from its wire bytes.
