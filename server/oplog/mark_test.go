@@ -147,7 +147,8 @@ func TestStoreFormat(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			return item.Value(func(v []byte) error { f = binary.BigEndian.Uint64(v); return nil })
+			f, err = valueU64(item)
+			return err
 		})
 		if err != nil {
 			t.Fatal(err)

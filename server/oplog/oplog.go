@@ -266,14 +266,8 @@ func checkFormat(db *badger.DB, dir string) error {
 		if err != nil {
 			return err
 		}
-		var format uint64
-		if err := item.Value(func(v []byte) error {
-			if len(v) != 8 {
-				return fmt.Errorf("format of %d bytes", len(v))
-			}
-			format = binary.BigEndian.Uint64(v)
-			return nil
-		}); err != nil {
+		format, err := valueU64(item)
+		if err != nil {
 			return err
 		}
 		switch {
@@ -771,8 +765,8 @@ func (l *Log) advanceMark(txn *badger.Txn, device string, m mark, added map[uint
 		if err != nil {
 			return start, err
 		}
-		var global uint64
-		if err := item.Value(func(v []byte) error { global = binary.BigEndian.Uint64(v); return nil }); err != nil {
+		global, err := valueU64(item)
+		if err != nil {
 			return start, err
 		}
 		m = mark{s, global}
@@ -799,6 +793,19 @@ func nextFree(txn *badger.Txn, device string, seq uint64) (uint64, error) {
 			return 0, err
 		}
 	}
+}
+
+// valueU64 reads an item whose value is one be64: a format, or the
+// global number a device index entry holds.
+func valueU64(item *badger.Item) (n uint64, err error) {
+	err = item.Value(func(v []byte) error {
+		if len(v) != 8 {
+			return fmt.Errorf("%q holds %d bytes, not 8", item.Key(), len(v))
+		}
+		n = binary.BigEndian.Uint64(v)
+		return nil
+	})
+	return n, err
 }
 
 func readMark(txn *badger.Txn, device string) (mark, error) {
@@ -852,7 +859,7 @@ func (l *Log) Last(device string) (op syncproto.Op, ok bool, err error) {
 			if err != nil {
 				return err
 			}
-			if err := item.Value(func(v []byte) error { m.global = binary.BigEndian.Uint64(v); return nil }); err != nil {
+			if m.global, err = valueU64(item); err != nil {
 				return err
 			}
 		}
